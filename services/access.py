@@ -1,0 +1,255 @@
+"""Who may see and change what. Every view loads records through this module.
+
+The rules:
+- caseworker: the exonerees they hold an object permission on (granted when assigned,
+  removed when reassigned), and everything under those exonerees; nothing else.
+- director: every record of their own organization, read-only for case records; they
+  manage caseloads, staff and the resource directory.
+- exoneree: their own plan only, through `own_exoneree`.
+- anyone else (including a superuser without a staff role): nothing here; operators use
+  the admin site.
+
+A record that is not yours is a 404, so nobody learns that it exists; a record you may see
+but not change is a 403.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from guardian.shortcuts import get_objects_for_user
+
+from services.choices import Role
+from services.models import (
+    Assessment,
+    CaseNote,
+    Exoneree,
+    FollowUp,
+    Need,
+    Organization,
+    Provider,
+    Referral,
+    Resource,
+    StaffMember,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+M = TypeVar("M", bound=Model)
+
+VIEW_EXONEREE = "view_exoneree"
+CHANGE_EXONEREE = "change_exoneree"
+CASEWORKER_PERMS = (VIEW_EXONEREE, CHANGE_EXONEREE)
+
+
+def staff_of(user: AnyUser) -> StaffMember | None:
+    """The user's active staff role, cached on the user object for the request."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if not hasattr(user, "_staff_cache"):
+        user._staff_cache = StaffMember.objects.select_related("organization").filter(user=user).first()
+    return user._staff_cache
+
+
+def role_of(user: AnyUser) -> str | None:
+    """'director', 'caseworker', 'exoneree' or None."""
+    if staff := staff_of(user):
+        return staff.role
+    if user.is_authenticated and own_exoneree_or_none(user) is not None:
+        return "exoneree"
+    return None
+
+
+def organization_of(user: AnyUser) -> Organization:
+    staff = staff_of(user)
+    if staff is None:
+        raise PermissionDenied
+    return staff.organization
+
+
+def own_exoneree_or_none(user: AnyUser) -> Exoneree | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if not hasattr(user, "_own_exoneree_cache"):
+        user._own_exoneree_cache = Exoneree.objects.select_related("organization").filter(user=user).first()
+    return user._own_exoneree_cache
+
+
+def own_exoneree(user: AnyUser) -> Exoneree:
+    """The exoneree record linked to this login; 403 for anybody else."""
+    exoneree = own_exoneree_or_none(user)
+    if exoneree is None:
+        raise PermissionDenied
+    return exoneree
+
+
+# Decorators: the role gate every view starts with. They answer 403 (the page exists but
+# is not for your role); the object loaders below answer 404 for records not yours.
+
+
+def _role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            if role_of(request.user) not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+staff_required = _role_required(Role.CASEWORKER, Role.DIRECTOR)
+caseworker_required = _role_required(Role.CASEWORKER)
+director_required = _role_required(Role.DIRECTOR)
+exoneree_required = _role_required("exoneree")
+
+
+# Exonerees and everything under them.
+
+
+def exonerees_visible_to(user: AnyUser) -> QuerySet[Exoneree]:
+    """One query: the exonerees this user may see."""
+    staff = staff_of(user)
+    if staff is None:
+        return Exoneree.objects.none()
+    in_org = Exoneree.objects.filter(organization_id=staff.organization_id)
+    if staff.role == Role.DIRECTOR:
+        return in_org
+    # A subquery on the direct foreign-key permission table; global permissions and the
+    # superuser shortcut are off, so only an explicit grant on the row counts.
+    return get_objects_for_user(
+        user,
+        f"services.{VIEW_EXONEREE}",
+        in_org,
+        use_groups=False,
+        with_superuser=False,
+        accept_global_perms=False,
+    )
+
+
+def can_change_exoneree(user: AnyUser, exoneree: Exoneree) -> bool:
+    """Only an assigned caseworker changes case records; a director reads them."""
+    staff = staff_of(user)
+    if staff is None or staff.role != Role.CASEWORKER or staff.organization_id != exoneree.organization_id:
+        return False
+    return exoneree.user_permissions.filter(user=user, permission__codename=CHANGE_EXONEREE).exists()
+
+
+def get_exoneree(user: AnyUser, pk: int, *, change: bool = False) -> Exoneree:
+    exoneree = get_object_or_404(exonerees_visible_to(user).select_related("organization", "user"), pk=pk)
+    if change and not can_change_exoneree(user, exoneree):
+        raise PermissionDenied
+    return exoneree
+
+
+def _get_under_exoneree(user: AnyUser, queryset: QuerySet[M], path: str, pk: int, *, change: bool) -> M:
+    """A record that belongs to an exoneree, found only among the exonerees the user sees."""
+    visible = exonerees_visible_to(user)
+    obj = get_object_or_404(queryset.filter(**{f"{path}__in": visible}), pk=pk)
+    if change:
+        exoneree = obj
+        for part in path.split("__"):
+            exoneree = getattr(exoneree, part)
+        if not can_change_exoneree(user, exoneree):
+            raise PermissionDenied
+    return obj
+
+
+def get_need(user: AnyUser, pk: int, *, change: bool = False) -> Need:
+    return _get_under_exoneree(user, Need.objects.select_related("exoneree"), "exoneree", pk, change=change)
+
+
+def get_referral(user: AnyUser, pk: int, *, change: bool = False) -> Referral:
+    queryset = Referral.objects.select_related("need__exoneree", "resource__provider", "created_by")
+    return _get_under_exoneree(user, queryset, "need__exoneree", pk, change=change)
+
+
+def get_follow_up(user: AnyUser, pk: int, *, change: bool = False) -> FollowUp:
+    queryset = FollowUp.objects.select_related("exoneree", "assigned_to", "need", "referral")
+    return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
+
+
+def get_note(user: AnyUser, pk: int, *, change: bool = False) -> CaseNote:
+    note = _get_under_exoneree(user, CaseNote.objects.select_related("exoneree"), "exoneree", pk, change=change)
+    # A note is its author's words: colleagues may read it, only the author rewrites it.
+    if change and note.author_id != user.pk:
+        raise PermissionDenied
+    return note
+
+
+def get_assessment(user: AnyUser, pk: int, *, change: bool = False) -> Assessment:
+    queryset = Assessment.objects.select_related("exoneree", "taken_by")
+    return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
+
+
+# The resource directory: shared by the staff of one organization, managed by directors.
+
+
+def resources_visible_to(user: AnyUser) -> QuerySet[Resource]:
+    staff = staff_of(user)
+    if staff is None:
+        return Resource.objects.none()
+    return Resource.objects.filter(organization_id=staff.organization_id)
+
+
+def get_resource(user: AnyUser, pk: int, *, change: bool = False) -> Resource:
+    resource = get_object_or_404(resources_visible_to(user).select_related("provider"), pk=pk)
+    if change and not is_director(user):
+        raise PermissionDenied
+    return resource
+
+
+def providers_visible_to(user: AnyUser) -> QuerySet[Provider]:
+    staff = staff_of(user)
+    if staff is None:
+        return Provider.objects.none()
+    return Provider.objects.filter(organization_id=staff.organization_id)
+
+
+# Staff management: a director manages the staff of their own organization.
+
+
+def is_director(user: AnyUser) -> bool:
+    staff = staff_of(user)
+    return staff is not None and staff.role == Role.DIRECTOR
+
+
+def staff_visible_to(user: AnyUser) -> QuerySet[StaffMember]:
+    staff = staff_of(user)
+    if staff is None:
+        return StaffMember.objects.none()
+    return StaffMember.objects.filter(organization_id=staff.organization_id).select_related("user")
+
+
+def get_staff_member(user: AnyUser, pk: int) -> StaffMember:
+    if not is_director(user):
+        raise PermissionDenied
+    return get_object_or_404(staff_visible_to(user), pk=pk)
+
+
+def caseworkers_of(organization: Organization) -> QuerySet[StaffMember]:
+    return StaffMember.objects.filter(
+        organization=organization, role=Role.CASEWORKER, user__is_active=True
+    ).select_related("user")
+
+
+def require(condition: bool) -> None:
+    """Raise 403 unless the condition holds (for role rules inside a view)."""
+    if not condition:
+        raise PermissionDenied

@@ -1,0 +1,350 @@
+"""Every write to the domain goes through a function here, named <entity>_<action>.
+
+Views have already checked access (services.access) before they call these; the functions
+validate (`full_clean`) before they save and keep related changes in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from guardian.shortcuts import assign_perm, remove_perm
+
+from services.access import CASEWORKER_PERMS, organization_of
+from services.choices import NeedStatus, ReferralStatus, Role
+from services.lib.email import send_templated_email
+from services.lifecycle import NEED_CLOSED, check_need_transition, check_referral_transition
+from services.models import (
+    Assessment,
+    AssessmentScore,
+    CaseNote,
+    Exoneree,
+    FollowUp,
+    Need,
+    Organization,
+    Provider,
+    Referral,
+    ReferralEvent,
+    Resource,
+    ResourceDomain,
+    StaffMember,
+)
+
+User = get_user_model()
+
+
+# Exonerees and caseloads.
+
+
+@transaction.atomic
+def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
+    """Intake: the record joins the creator's organization and caseload."""
+    exoneree.organization = organization_of(by)
+    exoneree.full_clean()
+    exoneree.save()
+    caseload_assign(by=by, exoneree=exoneree, caseworkers=[by])
+    return exoneree
+
+
+def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
+    exoneree.full_clean()
+    exoneree.save()
+    return exoneree
+
+
+@transaction.atomic
+def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterable[AbstractUser]) -> None:
+    """Set who carries this exoneree; their object permissions move in the same transaction.
+
+    The row lock serializes two directors reassigning the same person at once, so the
+    permission table always matches the assignment.
+    """
+    Exoneree.objects.select_for_update().filter(pk=exoneree.pk).first()
+    wanted = {user.pk: user for user in caseworkers}
+    valid = set(
+        StaffMember.objects.filter(
+            user_id__in=wanted, organization_id=exoneree.organization_id, role=Role.CASEWORKER
+        ).values_list("user_id", flat=True)
+    )
+    if invalid := set(wanted) - valid:
+        raise ValidationError(f"Not caseworkers of this organization: {sorted(invalid)}")
+    current = {user.pk: user for user in exoneree.caseworkers.all()}
+    for pk in current.keys() - wanted.keys():
+        for perm in CASEWORKER_PERMS:
+            remove_perm(perm, current[pk], exoneree)
+    for pk in wanted.keys() - current.keys():
+        for perm in CASEWORKER_PERMS:
+            assign_perm(perm, wanted[pk], exoneree)
+    exoneree.caseworkers.set(wanted.values())
+
+
+# Needs.
+
+
+def need_create(*, by: AbstractUser, exoneree: Exoneree, need: Need) -> Need:
+    need.exoneree = exoneree
+    need.created_by = by
+    need.full_clean()
+    need.save()
+    return need
+
+
+def need_update(*, by: AbstractUser, need: Need) -> Need:
+    need.full_clean()
+    need.save()
+    return need
+
+
+def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | None = None) -> Need:
+    check_need_transition(need.status, status)
+    need.status = status
+    need.closed_on = (today or timezone.localdate()) if status in NEED_CLOSED else None
+    need.save(update_fields=["status", "closed_on"])
+    return need
+
+
+# Referrals.
+
+
+@transaction.atomic
+def referral_create(*, by: AbstractUser, need: Need, resource: Resource, note: str = "") -> Referral:
+    if resource.organization_id != need.exoneree.organization_id:
+        raise ValidationError({"resource": "Choose a resource from your organization's directory."})
+    referral = Referral(need=need, resource=resource, note=note, created_by=by)
+    referral.full_clean()
+    referral.save()
+    ReferralEvent.objects.create(referral=referral, from_status="", to_status=ReferralStatus.DRAFT, by=by)
+    if need.status == NeedStatus.OPEN:
+        need_set_status(by=by, need=need, status=NeedStatus.IN_PROGRESS)
+    return referral
+
+
+@transaction.atomic
+def referral_transition(
+    *,
+    by: AbstractUser,
+    referral: Referral,
+    status: str,
+    note: str = "",
+    decline_reason: str = "",
+    got_service: bool | None = None,
+    helped: bool | None = None,
+    feedback: str = "",
+) -> Referral:
+    """Move a referral along its lifecycle (services.lifecycle says which moves exist).
+
+    The row is locked and re-read so two people pressing buttons at once cannot both move
+    it from the same state.
+    """
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    check_referral_transition(locked.status, status)
+    if status == ReferralStatus.DECLINED and not decline_reason.strip():
+        raise ValidationError({"decline_reason": "Say why the provider declined."})
+    if status == ReferralStatus.COMPLETED and got_service is None:
+        raise ValidationError({"got_service": "Say whether the person got the service."})
+    now = timezone.now()
+    ReferralEvent.objects.create(referral=locked, from_status=locked.status, to_status=status, by=by, at=now, note=note)
+    locked.status = status
+    locked.status_changed_at = now
+    if status == ReferralStatus.DECLINED:
+        locked.decline_reason = decline_reason.strip()
+    if status == ReferralStatus.COMPLETED:
+        locked.got_service = got_service
+        locked.helped = helped
+        locked.feedback = feedback.strip()
+    locked.save()
+    return locked
+
+
+# Follow-ups.
+
+
+def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp) -> FollowUp:
+    """Create or edit a follow-up; its need, referral and assignee must fit the exoneree."""
+    follow_up.exoneree = exoneree
+    if follow_up.created_by_id is None:
+        follow_up.created_by = by
+    errors = {}
+    if follow_up.need_id and follow_up.need.exoneree_id != exoneree.pk:
+        errors["need"] = "Choose one of this person's needs."
+    if follow_up.referral_id and follow_up.referral.need.exoneree_id != exoneree.pk:
+        errors["referral"] = "Choose one of this person's referrals."
+    if not StaffMember.objects.filter(user_id=follow_up.assigned_to_id, organization_id=exoneree.organization_id):
+        errors["assigned_to"] = "Choose a staff member of this organization."
+    if errors:
+        raise ValidationError(errors)
+    follow_up.full_clean()
+    follow_up.save()
+    return follow_up
+
+
+def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = "") -> FollowUp:
+    # Only an open follow-up is completed, so a double submit keeps the first time and outcome.
+    updated = FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(
+        done_at=timezone.now(), outcome=outcome.strip()
+    )
+    if updated:
+        follow_up.refresh_from_db()
+    return follow_up
+
+
+def follow_up_reopen(*, by: AbstractUser, follow_up: FollowUp) -> FollowUp:
+    follow_up.done_at = None
+    follow_up.save(update_fields=["done_at"])
+    return follow_up
+
+
+# Notes and assessments.
+
+
+def note_save(*, by: AbstractUser, exoneree: Exoneree, note: CaseNote) -> CaseNote:
+    note.exoneree = exoneree
+    if note.author_id is None:
+        note.author = by
+    note.full_clean()
+    note.save()
+    return note
+
+
+@transaction.atomic
+def assessment_save(
+    *, by: AbstractUser, exoneree: Exoneree, assessment: Assessment, scores: dict[str, int]
+) -> Assessment:
+    assessment.exoneree = exoneree
+    if assessment.taken_by_id is None:
+        assessment.taken_by = by
+    assessment.full_clean()
+    assessment.save()
+    assessment.scores.all().delete()
+    rows = [AssessmentScore(assessment=assessment, domain=domain, score=score) for domain, score in scores.items()]
+    for row in rows:
+        row.full_clean(exclude=["assessment"])
+    AssessmentScore.objects.bulk_create(rows)
+    return assessment
+
+
+# The resource directory.
+
+
+@transaction.atomic
+def resource_save(
+    *, by: AbstractUser, resource: Resource, domains: Iterable[str], new_provider_name: str = ""
+) -> Resource:
+    organization = organization_of(by)
+    resource.organization = organization
+    if new_provider_name.strip():
+        resource.provider, _ = Provider.objects.get_or_create(organization=organization, name=new_provider_name.strip())
+    if resource.provider_id is None:
+        raise ValidationError({"provider": "Choose a provider or type the name of a new one."})
+    if resource.provider.organization_id != organization.pk:
+        raise ValidationError({"provider": "Choose a provider from your organization's directory."})
+    resource.full_clean()
+    resource.save()
+    domains = set(domains)
+    resource.domain_rows.exclude(domain__in=domains).delete()
+    existing = set(resource.domain_rows.values_list("domain", flat=True))
+    ResourceDomain.objects.bulk_create(
+        [ResourceDomain(resource=resource, domain=domain) for domain in sorted(domains - existing)]
+    )
+    return resource
+
+
+# Accounts: staff and exoneree logins, both started by an invitation email.
+
+
+def username_suggestion(first_name: str, last_name: str) -> str:
+    base = re.sub(r"[^a-z0-9]", "", f"{first_name[:1]}{last_name}".lower()) or "user"
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+def invitation_link(user: AbstractUser) -> str:
+    """A set-password link: it expires (PASSWORD_RESET_TIMEOUT) and dies once a password is set."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return settings.SITE_URL + reverse("invitation_accept", args=[uid, token])
+
+
+def invitation_send(*, by: AbstractUser, user: AbstractUser, organization: Organization, staff: bool) -> None:
+    send_templated_email(
+        to=user.email,
+        template="invitation",
+        context={
+            "user": user,
+            "organization": organization.name,
+            "invited_by": by.get_full_name() or by.get_username(),
+            "link": invitation_link(user),
+            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+            "staff": staff,
+        },
+    )
+
+
+@transaction.atomic
+def staff_create(
+    *, by: AbstractUser, username: str, first_name: str, last_name: str, email: str, role: str, title: str = ""
+) -> StaffMember:
+    organization = organization_of(by)
+    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    member = StaffMember(user=user, organization=organization, role=role, title=title)
+    member.full_clean()
+    member.save()
+    transaction.on_commit(lambda: invitation_send(by=by, user=user, organization=organization, staff=True))
+    return member
+
+
+@transaction.atomic
+def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str, is_active: bool) -> StaffMember:
+    if member.user_id == by.pk and (role != Role.DIRECTOR or not is_active):
+        raise ValidationError("You cannot remove your own director role or deactivate yourself.")
+    if member.role == Role.CASEWORKER and (role != Role.CASEWORKER or not is_active):
+        if held := member.user.caseload.count():
+            raise ValidationError(f"Reassign this caseworker's {held} people before changing their role or access.")
+    member.role = role
+    member.title = title
+    member.full_clean()
+    member.save()
+    member.user.is_active = is_active
+    member.user.save(update_fields=["is_active"])
+    return member
+
+
+@transaction.atomic
+def exoneree_invite(*, by: AbstractUser, exoneree: Exoneree, username: str, email: str) -> AbstractUser:
+    """Give the exoneree a login to see their own plan."""
+    if exoneree.user_id:
+        raise ValidationError("This person already has a login.")
+    first, _, last = exoneree.display_name.partition(" ")
+    user = User(username=username, email=email, first_name=first, last_name=last)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    exoneree.user = user
+    exoneree.save(update_fields=["user"])
+    organization = exoneree.organization
+    transaction.on_commit(lambda: invitation_send(by=by, user=user, organization=organization, staff=False))
+    return user
+
+
+def exoneree_invite_resend(*, by: AbstractUser, exoneree: Exoneree) -> None:
+    if exoneree.user is None:
+        raise ValidationError("This person has no login yet.")
+    invitation_send(by=by, user=exoneree.user, organization=exoneree.organization, staff=False)

@@ -1,0 +1,114 @@
+"""Fixed vocabularies of the domain (see shared DOMAIN.md)."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", "Caseworker"
+    DIRECTOR = "director", "Director"
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
+class ContactPreference(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "Email"
+    MAIL = "mail", "Letter"
+    IN_PERSON = "in_person", "In person only"
+    DO_NOT_CONTACT = "do_not_contact", "Do not contact"
+
+
+class CompensationStatus(models.TextChoices):
+    NOT_YET_FILED = "not_filed", "Not yet filed"
+    FILED = "filed", "Filed"
+    AWARDED = "awarded", "Awarded"
+    DENIED = "denied", "Denied"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible (no statute or disqualified)"
+
+
+class NeedDomain(models.TextChoices):
+    BASIC = "basic", "Basic needs"
+    HOUSING = "housing", "Housing"
+    TRANSPORTATION = "transportation", "Transportation"
+    IDENTIFICATION = "identification", "Identification documents"
+    INCOME = "income", "Income and benefits"
+    HEALTH_COVERAGE = "health_coverage", "Health coverage"
+    MEDICAL = "medical", "Medical, dental and vision care"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_USE = "substance_use", "Substance use treatment"
+    LEGAL = "legal", "Legal"
+    EMPLOYMENT = "employment", "Employment and job training"
+    EDUCATION = "education", "Education"
+    FAMILY = "family", "Family and relationships"
+    COMMUNITY = "community", "Community and peer support"
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class NeedStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    MET = "met", "Met"
+    NO_LONGER_WANTED = "no_longer_wanted", "No longer wanted"
+
+
+class ResourceStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    TEMPORARILY_CLOSED = "temporarily_closed", "Temporarily closed"
+    INACTIVE = "inactive", "Inactive"
+
+
+class ReferralStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    UNRESOLVED = "unresolved", "Unresolved"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class NoteVisibility(models.TextChoices):
+    STAFF = "staff", "Staff only"
+    SHARED = "shared", "Shared with the person"
+
+
+class AssessmentKind(models.TextChoices):
+    INTAKE = "intake", "Intake"
+    INTERIM = "interim", "Interim"
+    EXIT = "exit", "Exit"
+
+
+class AssessmentDomain(models.TextChoices):
+    """The Arizona Self-Sufficiency Matrix's 17 domains."""
+
+    INCOME = "income", "Income"
+    EMPLOYMENT = "employment", "Employment"
+    HOUSING = "housing", "Housing"
+    FOOD = "food", "Food"
+    CHILDCARE = "childcare", "Childcare"
+    CHILDRENS_EDUCATION = "childrens_education", "Children's education"
+    ADULT_EDUCATION = "adult_education", "Adult education"
+    LEGAL = "legal", "Legal"
+    HEALTH_CARE = "health_care", "Health care coverage"
+    LIFE_SKILLS = "life_skills", "Life skills"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_USE = "substance_use", "Substance use"
+    FAMILY_RELATIONS = "family_relations", "Family relations"
+    MOBILITY = "mobility", "Mobility"
+    COMMUNITY = "community", "Community involvement"
+    SAFETY = "safety", "Safety"
+    PARENTING = "parenting", "Parenting skills"
+
+
+SCORE_LABELS = {1: "In crisis", 2: "Vulnerable", 3: "Safe", 4: "Building capacity", 5: "Empowered"}

@@ -1,0 +1,383 @@
+"""Forms: parse and validate input. Choices offered are limited to what the user may pick;
+the actions check the same rules again, so a forged POST fails as cleanly as a bad one."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from services.choices import (
+    SCORE_LABELS,
+    AssessmentDomain,
+    NeedDomain,
+    ReferralStatus,
+    ResourceStatus,
+    Role,
+)
+from services.lifecycle import REFERRAL_TRANSITIONS
+from services.models import (
+    Assessment,
+    CaseNote,
+    Exoneree,
+    FollowUp,
+    Need,
+    Provider,
+    Referral,
+    Resource,
+    StaffMember,
+)
+
+User = get_user_model()
+
+MAX_SEARCH = 100
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class ExonereeForm(forms.ModelForm):
+    # The SSN is never put back into the page: editing shows the last four digits and an
+    # empty box, and an empty box keeps the stored number.
+    ssn = forms.CharField(
+        label="Social Security number",
+        required=False,
+        max_length=11,
+        help_text="9 digits, with or without dashes.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    class Meta:
+        model = Exoneree
+        fields = [
+            "legal_name",
+            "preferred_name",
+            "pronouns",
+            "preferred_language",
+            "phone",
+            "email",
+            "address",
+            "contact_preference",
+            "ok_to_leave_message",
+            "contact_notes",
+            "date_of_birth",
+            "ssn",
+            "conviction_state",
+            "conviction_county",
+            "conviction_date",
+            "release_date",
+            "exoneration_date",
+            "compensation_status",
+            "compensation_deadline",
+        ]
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "date_of_birth": DateInput(),
+            "conviction_date": DateInput(),
+            "release_date": DateInput(),
+            "exoneration_date": DateInput(),
+            "compensation_deadline": DateInput(),
+        }
+        labels = {"conviction_state": "State of conviction (2 letters)", "conviction_county": "County of conviction"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stored_ssn = self.instance.ssn if self.instance.pk else ""
+        self.initial["ssn"] = ""
+        if self.stored_ssn:
+            self.fields[
+                "ssn"
+            ].help_text = f"On file: {self.instance.ssn_masked}. Leave empty to keep it; type 9 digits to replace it."
+
+    def clean_ssn(self) -> str:
+        raw = self.cleaned_data["ssn"].strip()
+        if not raw:
+            return self.stored_ssn
+        digits = re.sub(r"[\s-]", "", raw)
+        if not re.fullmatch(r"\d{9}", digits):
+            raise forms.ValidationError("Enter the 9 digits of the Social Security number, like 900-12-3456.")
+        return digits
+
+    def clean_conviction_state(self) -> str:
+        state = self.cleaned_data["conviction_state"].strip().upper()
+        if state and not re.fullmatch(r"[A-Z]{2}", state):
+            raise forms.ValidationError("Use the two-letter state code, like TX.")
+        return state
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        conviction, release, exoneration = (
+            data.get(k) for k in ("conviction_date", "release_date", "exoneration_date")
+        )
+        if conviction and release and release < conviction:
+            self.add_error("release_date", "Release cannot be before conviction.")
+        if conviction and exoneration and exoneration < conviction:
+            self.add_error("exoneration_date", "Exoneration cannot be before conviction.")
+        return data
+
+
+class ExonereeSearchForm(forms.Form):
+    q = forms.CharField(label="Search by name", required=False, max_length=MAX_SEARCH)
+
+
+class NeedForm(forms.ModelForm):
+    class Meta:
+        model = Need
+        fields = ["domain", "description", "own_words", "priority", "opened_on"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "own_words": forms.Textarea(attrs={"rows": 3}),
+            "opened_on": DateInput(),
+        }
+
+
+class NeedStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Need._meta.get_field("status").choices)
+
+
+class ReferralForm(forms.Form):
+    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label="Refer to")
+    note = forms.CharField(
+        label="Note to the provider", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources.select_related("provider")
+
+
+YES_NO = [("", "—"), ("yes", "Yes"), ("no", "No")]
+
+
+class ReferralTransitionForm(forms.Form):
+    status = forms.ChoiceField(choices=ReferralStatus.choices, label="New status")
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    decline_reason = forms.CharField(
+        label="Why was it declined?", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    got_service = forms.ChoiceField(label="Did they get the service?", choices=YES_NO, required=False)
+    helped = forms.ChoiceField(label="Did it help?", choices=YES_NO, required=False)
+    feedback = forms.CharField(
+        label="What did they say about it?", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = REFERRAL_TRANSITIONS[referral.status]
+        self.fields["status"].choices = [(v, label) for v, label in ReferralStatus.choices if v in allowed]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        status = data.get("status")
+        if status == ReferralStatus.DECLINED and not data.get("decline_reason", "").strip():
+            self.add_error("decline_reason", "Say why the provider declined.")
+        if status == ReferralStatus.COMPLETED and not data.get("got_service"):
+            self.add_error("got_service", "Say whether the person got the service.")
+        return data
+
+    @staticmethod
+    def as_bool(value: str) -> bool | None:
+        return {"yes": True, "no": False}.get(value)
+
+
+class FollowUpForm(forms.ModelForm):
+    assigned_to = StaffChoiceField(queryset=User.objects.none(), label="Assigned to")
+
+    class Meta:
+        model = FollowUp
+        fields = ["title", "due_at", "assigned_to", "need", "referral", "details", "shared_with_exoneree"]
+        widgets = {"due_at": DateTimeInput(), "details": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, exoneree: Exoneree, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_to"].queryset = User.objects.filter(
+            staff__organization_id=exoneree.organization_id, is_active=True
+        ).order_by("first_name", "last_name")
+        self.fields["need"].queryset = exoneree.needs.all()
+        self.fields["referral"].queryset = Referral.objects.filter(need__exoneree=exoneree).select_related("resource")
+        self.fields["need"].required = False
+        self.fields["referral"].required = False
+
+
+class FollowUpDoneForm(forms.Form):
+    outcome = forms.CharField(
+        label="What happened?", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CaseNoteForm(forms.ModelForm):
+    class Meta:
+        model = CaseNote
+        fields = ["text", "visibility"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 6})}
+        help_texts = {"visibility": "Shared notes appear on the person's own plan."}
+
+
+class AssessmentForm(forms.ModelForm):
+    class Meta:
+        model = Assessment
+        fields = ["kind", "taken_on"]
+        widgets = {"taken_on": DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        existing = {s.domain: s.score for s in self.instance.scores.all()} if self.instance.pk else {}
+        choices = [("", "—")] + [(str(n), f"{n} – {label}") for n, label in SCORE_LABELS.items()]
+        for domain in AssessmentDomain:
+            self.fields[f"score_{domain.value}"] = forms.TypedChoiceField(
+                label=domain.label, choices=choices, coerce=int, required=False, empty_value=None
+            )
+            if domain.value in existing:
+                self.initial[f"score_{domain.value}"] = str(existing[domain.value])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.scores():
+            raise forms.ValidationError("Score at least one domain.")
+        return data
+
+    def scores(self) -> dict[str, int]:
+        return {
+            domain.value: self.cleaned_data[f"score_{domain.value}"]
+            for domain in AssessmentDomain
+            if self.cleaned_data.get(f"score_{domain.value}") is not None
+        }
+
+    def score_fields(self) -> list[forms.BoundField]:
+        return [self[f"score_{domain.value}"] for domain in AssessmentDomain]
+
+
+class ResourceForm(forms.ModelForm):
+    new_provider_name = forms.CharField(
+        label="…or a new provider", required=False, max_length=200, help_text="Type a name to add a new provider."
+    )
+    domains = forms.MultipleChoiceField(
+        label="Needs it serves", choices=NeedDomain.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Resource
+        fields = [
+            "provider",
+            "name",
+            "description",
+            "eligibility",
+            "fees",
+            "application_process",
+            "languages",
+            "address",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "email",
+            "hours",
+            "status",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "eligibility": forms.Textarea(attrs={"rows": 2}),
+            "application_process": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    field_order = ["provider", "new_provider_name", "name", "domains"]
+
+    def __init__(self, *args: Any, providers: QuerySet[Provider], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = providers
+        self.fields["provider"].required = False
+        if self.instance.pk:
+            self.initial["domains"] = [row.domain for row in self.instance.domain_rows.all()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("provider") and not data.get("new_provider_name", "").strip():
+            self.add_error("provider", "Choose a provider or type the name of a new one.")
+        return data
+
+
+class ResourceSearchForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=MAX_SEARCH)
+    domain = forms.ChoiceField(label="Need", required=False, choices=[("", "All needs"), *NeedDomain.choices])
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Open now (active)"), ("all", "Any status"), *ResourceStatus.choices],
+    )
+
+
+class StaffCreateForm(forms.Form):
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(help_text="The invitation to choose a password goes here.")
+    username = forms.RegexField(
+        regex=r"^[a-z0-9_.-]{3,40}$",
+        max_length=40,
+        error_messages={"invalid": "Use 3–40 lowercase letters, digits, dots, dashes or underscores."},
+    )
+    role = forms.ChoiceField(choices=Role.choices)
+    title = forms.CharField(max_length=100, required=False)
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username=username).exists():
+            raise forms.ValidationError("That username is taken; choose another.")
+        return username
+
+
+class StaffUpdateForm(forms.ModelForm):
+    is_active = forms.BooleanField(label="Can sign in", required=False)
+
+    class Meta:
+        model = StaffMember
+        fields = ["role", "title"]
+
+
+class CaseloadForm(forms.Form):
+    caseworkers = StaffMultipleChoiceField(
+        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple, label="Caseworkers"
+    )
+
+    def __init__(self, *args: Any, caseworkers: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["caseworkers"].queryset = caseworkers
+
+
+class InviteForm(forms.Form):
+    username = forms.RegexField(
+        regex=r"^[a-z0-9_.-]{3,40}$",
+        max_length=40,
+        help_text="What they type to sign in.",
+        error_messages={"invalid": "Use 3–40 lowercase letters, digits, dots, dashes or underscores."},
+    )
+    email = forms.EmailField(help_text="The link to choose a password goes here.")
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username=username).exists():
+            raise forms.ValidationError("That username is taken; choose another.")
+        return username

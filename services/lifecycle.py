@@ -1,0 +1,48 @@
+"""Allowed status transitions: the one place that says what may follow what."""
+
+from __future__ import annotations
+
+from services.choices import NeedStatus, ReferralStatus
+
+S = ReferralStatus
+
+# draft → sent → accepted | declined → in progress → completed | unresolved;
+# cancelled from any open state.
+REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SENT, S.CANCELLED}),
+    S.SENT: frozenset({S.ACCEPTED, S.DECLINED, S.CANCELLED}),
+    S.ACCEPTED: frozenset({S.IN_PROGRESS, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.COMPLETED, S.UNRESOLVED, S.CANCELLED}),
+    S.DECLINED: frozenset(),
+    S.COMPLETED: frozenset(),
+    S.UNRESOLVED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+REFERRAL_OPEN = frozenset({S.DRAFT, S.SENT, S.ACCEPTED, S.IN_PROGRESS})
+
+N = NeedStatus
+NEED_TRANSITIONS: dict[str, frozenset[str]] = {
+    N.OPEN: frozenset({N.IN_PROGRESS, N.MET, N.NO_LONGER_WANTED}),
+    N.IN_PROGRESS: frozenset({N.OPEN, N.MET, N.NO_LONGER_WANTED}),
+    # A met need can come back (the job ended, the lease fell through); so can a wish.
+    N.MET: frozenset({N.OPEN}),
+    N.NO_LONGER_WANTED: frozenset({N.OPEN}),
+}
+NEED_CLOSED = frozenset({N.MET, N.NO_LONGER_WANTED})
+
+
+class TransitionNotAllowed(Exception):
+    def __init__(self, current: str, target: str) -> None:
+        super().__init__(f"Cannot change status from “{current}” to “{target}”.")
+        self.current = current
+        self.target = target
+
+
+def check_referral_transition(current: str, target: str) -> None:
+    if target not in REFERRAL_TRANSITIONS.get(current, frozenset()):
+        raise TransitionNotAllowed(S(current).label, S(target).label if target in S.values else target)
+
+
+def check_need_transition(current: str, target: str) -> None:
+    if target not in NEED_TRANSITIONS.get(current, frozenset()):
+        raise TransitionNotAllowed(N(current).label, N(target).label if target in N.values else target)

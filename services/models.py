@@ -1,0 +1,367 @@
+"""The domain: organizations, staff, exonerees and what is done for them.
+
+Every person's record hangs off an Exoneree, and every Exoneree belongs to exactly one
+Organization. Access to all of it goes through `services.access`; object permissions on
+Exoneree live in the direct foreign-key tables at the bottom of this module (never
+guardian's generic ones, which cannot be joined efficiently).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from services.choices import (
+    AssessmentDomain,
+    AssessmentKind,
+    CompensationStatus,
+    ContactPreference,
+    Language,
+    NeedDomain,
+    NeedStatus,
+    NoteVisibility,
+    Priority,
+    ReferralStatus,
+    ResourceStatus,
+    Role,
+)
+
+ssn_validator = RegexValidator(r"^\d{9}$", "Enter the 9 digits of the Social Security number.")
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    timezone = models.CharField(max_length=64, default="America/New_York")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMember(models.Model):
+    """A user's job at one organization: caseworker or director."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    title = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name() or self.user.get_username()} ({self.get_role_display()})"
+
+    @property
+    def is_director(self) -> bool:
+        return self.role == Role.DIRECTOR
+
+    @property
+    def is_caseworker(self) -> bool:
+        return self.role == Role.CASEWORKER
+
+
+class Exoneree(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="exonerees")
+    legal_name = models.CharField(max_length=200)
+    preferred_name = models.CharField(max_length=200, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    preferred_language = models.CharField(max_length=10, choices=Language.choices, default=Language.ENGLISH)
+
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    address = models.TextField(blank=True)
+    contact_preference = models.CharField(
+        max_length=20, choices=ContactPreference.choices, default=ContactPreference.PHONE
+    )
+    ok_to_leave_message = models.BooleanField(default=False)
+    contact_notes = models.CharField(max_length=300, blank=True, help_text="Best times, who else may answer.")
+
+    date_of_birth = models.DateField(null=True, blank=True)
+    ssn = models.CharField("Social Security number", max_length=9, blank=True, validators=[ssn_validator])
+
+    conviction_state = models.CharField(max_length=2, blank=True)
+    conviction_county = models.CharField(max_length=100, blank=True)
+    conviction_date = models.DateField(null=True, blank=True)
+    release_date = models.DateField(null=True, blank=True)
+    exoneration_date = models.DateField(null=True, blank=True)
+
+    compensation_status = models.CharField(
+        max_length=20, choices=CompensationStatus.choices, default=CompensationStatus.NOT_YET_FILED
+    )
+    compensation_deadline = models.DateField("compensation filing deadline", null=True, blank=True)
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="exoneree",
+    )
+    caseworkers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="caseload", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["legal_name", "pk"]
+        indexes = [models.Index(fields=["organization", "legal_name"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("exoneree_detail", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        return self.preferred_name or self.legal_name
+
+    @property
+    def ssn_masked(self) -> str:
+        return f"•••-••-{self.ssn[-4:]}" if self.ssn else ""
+
+    @property
+    def years_wrongfully_incarcerated(self) -> float | None:
+        """From conviction to release; None until both dates are known."""
+        if not (self.conviction_date and self.release_date) or self.release_date < self.conviction_date:
+            return None
+        return round((self.release_date - self.conviction_date).days / 365.25, 1)
+
+    def days_to_compensation_deadline(self, today: date | None = None) -> int | None:
+        if not self.compensation_deadline:
+            return None
+        return (self.compensation_deadline - (today or timezone.localdate())).days
+
+
+class ExonereeUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="user_permissions")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "content_object"])]
+
+
+class ExonereeGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="group_permissions")
+
+
+class Need(models.Model):
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="needs")
+    domain = models.CharField(max_length=30, choices=NeedDomain.choices)
+    description = models.TextField(help_text="What is needed, in plain words.")
+    own_words = models.TextField(
+        "in their own words", blank=True, help_text="What the person said they want, as they said it."
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    status = models.CharField(max_length=20, choices=NeedStatus.choices, default=NeedStatus.OPEN)
+    opened_on = models.DateField(default=timezone.localdate)
+    closed_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["status", "-opened_on", "pk"]
+        indexes = [models.Index(fields=["exoneree", "status"]), models.Index(fields=["domain", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_domain_display()}: {self.description[:60]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (NeedStatus.OPEN, NeedStatus.IN_PROGRESS)
+
+
+class Provider(models.Model):
+    """An organization that offers services (HSDS `organization`)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="providers")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    website = models.URLField(blank=True)
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="provider_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Resource(models.Model):
+    """A service a provider offers at a location (HSDS `service` + `location` + `phone`)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="resources")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="resources")
+    name = models.CharField("service name", max_length=200)
+    description = models.TextField(blank=True)
+    eligibility = models.TextField(blank=True)
+    fees = models.CharField(max_length=200, blank=True)
+    application_process = models.TextField(blank=True)
+    languages = models.CharField(max_length=200, blank=True, help_text="For example: English, Spanish")
+    address = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    hours = models.CharField(max_length=200, blank=True, help_text="For example: Mon–Fri 9am–5pm")
+    status = models.CharField(max_length=30, choices=ResourceStatus.choices, default=ResourceStatus.ACTIVE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [models.Index(fields=["organization", "status", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.provider.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("resource_detail", args=[self.pk])
+
+
+class ResourceDomain(models.Model):
+    """One need domain a resource serves (a row per domain keeps filtering a plain join)."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="domain_rows")
+    domain = models.CharField(max_length=30, choices=NeedDomain.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["resource", "domain"], name="resource_domain_unique")]
+        indexes = [models.Index(fields=["domain", "resource"])]
+
+    def __str__(self) -> str:
+        return self.get_domain_display()
+
+
+class Referral(models.Model):
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="referrals")
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="referrals")
+    status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT)
+    note = models.TextField("note to the provider", blank=True)
+    decline_reason = models.TextField(blank=True)
+    got_service = models.BooleanField("did they get the service?", null=True, blank=True)
+    helped = models.BooleanField("did it help?", null=True, blank=True)
+    feedback = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-status_changed_at", "-pk"]
+        indexes = [models.Index(fields=["need", "status"]), models.Index(fields=["status", "status_changed_at"])]
+
+    def __str__(self) -> str:
+        return f"Referral to {self.resource.name} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("referral_detail", args=[self.pk])
+
+
+class ReferralEvent(models.Model):
+    """One status change of a referral: when, by whom, from what to what."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=ReferralStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class FollowUp(models.Model):
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="follow_ups")
+    need = models.ForeignKey(Need, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
+    referral = models.ForeignKey(Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
+    title = models.CharField("what", max_length=200)
+    details = models.TextField(blank=True)
+    due_at = models.DateTimeField("when")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups_assigned"
+    )
+    shared_with_exoneree = models.BooleanField(
+        "show on their plan", default=True, help_text="Appointments and check-ins the person should know about."
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(fields=["assigned_to", "done_at", "due_at"]),
+            models.Index(fields=["exoneree", "due_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.done_at is None and self.due_at < timezone.now()
+
+
+class CaseNote(models.Model):
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    visibility = models.CharField(max_length=20, choices=NoteVisibility.choices, default=NoteVisibility.STAFF)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["exoneree", "visibility", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author} on {self.created_at:%Y-%m-%d}"
+
+
+class Assessment(models.Model):
+    """A self-sufficiency assessment: each domain scored 1 (in crisis) to 5 (empowered)."""
+
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="assessments")
+    kind = models.CharField(max_length=10, choices=AssessmentKind.choices)
+    taken_on = models.DateField(default=timezone.localdate)
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["-taken_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} assessment, {self.taken_on}"
+
+
+class AssessmentScore(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    domain = models.CharField(max_length=30, choices=AssessmentDomain.choices)
+    score = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "domain"], name="assessment_domain_unique"),
+            models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="assessment_score_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_domain_display()}: {self.score}"

@@ -1,0 +1,47 @@
+from django import template
+
+from services.choices import SCORE_LABELS, NeedStatus
+from services.lifecycle import NEED_TRANSITIONS
+
+register = template.Library()
+
+
+@register.simple_tag
+def next_need_statuses(need) -> list[tuple[str, str]]:
+    """The statuses a need may move to from where it is (services.lifecycle)."""
+    allowed = NEED_TRANSITIONS[need.status]
+    return [(value, label) for value, label in NeedStatus.choices if value in allowed]
+
+
+@register.filter
+def score_label(score: int) -> str:
+    return SCORE_LABELS.get(score, "")
+
+
+@register.filter
+def round_tens(percent: int) -> int:
+    """A percentage rounded to a multiple of ten: bar widths are CSS classes (no inline style)."""
+    return int(round(percent / 10) * 10)
+
+
+NEED_PLAIN = {
+    "open": "We are working on it",
+    "in_progress": "Under way",
+    "met": "Done",
+    "no_longer_wanted": "You said you don't need this now",
+}
+REFERRAL_PLAIN = {
+    "sent": "We asked them to help you",
+    "accepted": "They said yes",
+    "declined": "They could not help",
+    "in_progress": "They are helping you",
+    "completed": "Finished",
+    "unresolved": "It did not work out",
+}
+
+
+@register.filter
+def plain_status(obj) -> str:
+    """The status said in everyday words, for the person's own plan."""
+    table = REFERRAL_PLAIN if obj.__class__.__name__ == "Referral" else NEED_PLAIN
+    return table.get(obj.status, obj.get_status_display())

@@ -1,0 +1,403 @@
+"""Staff pages for exonerees and everything recorded for them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from services import access, actions, selectors
+from services.access import caseworker_required, staff_required
+from services.forms import (
+    AssessmentForm,
+    CaseNoteForm,
+    ExonereeForm,
+    ExonereeSearchForm,
+    FollowUpDoneForm,
+    FollowUpForm,
+    InviteForm,
+    NeedForm,
+    NeedStatusForm,
+    ReferralForm,
+    ReferralTransitionForm,
+)
+from services.lifecycle import TransitionNotAllowed
+from services.models import Assessment, CaseNote
+
+PAGE_SIZE = 25
+
+
+def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **extra: Any) -> HttpResponse:
+    """The one form page: every field labelled, errors beside fields; 400 when invalid."""
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    context = {"form": form, "title": title, "back": back, "submit": extra.pop("submit", "Save"), **extra}
+    return render(request, "services/form.html", context, status=status)
+
+
+def apply_errors(form: Form, error: ValidationError) -> None:
+    """Put an action's validation errors on the form, beside the field they concern."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_GET
+@caseworker_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "services/dashboard.html", selectors.caseworker_dashboard(request.user))
+
+
+@require_GET
+@staff_required
+def exoneree_list(request: HttpRequest) -> HttpResponse:
+    form = ExonereeSearchForm(request.GET)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    page = Paginator(selectors.exoneree_list(request.user, q=q), PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "services/_exoneree_rows.html" if request.htmx else "services/exoneree_list.html"
+    return render(request, template, {"form": form, "page": page, "q": q}, status=200 if form.is_valid() else 400)
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def exoneree_create(request: HttpRequest) -> HttpResponse:
+    form = ExonereeForm(request.POST or None)
+    if form.is_valid():
+        try:
+            exoneree = actions.exoneree_create(by=request.user, exoneree=form.instance)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"{exoneree.display_name} was added to your caseload.")
+            return redirect(exoneree)
+    return render_form(request, form, title="New person (intake)", back="exoneree_list")
+
+
+@require_GET
+@staff_required
+def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk)
+    context = {
+        "exoneree": exoneree,
+        "can_change": access.can_change_exoneree(request.user, exoneree),
+        "is_director": access.is_director(request.user),
+        **selectors.exoneree_detail(exoneree),
+    }
+    return render(request, "services/exoneree_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    form = ExonereeForm(request.POST or None, instance=exoneree)
+    if form.is_valid():
+        try:
+            actions.exoneree_update(by=request.user, exoneree=form.instance)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect(exoneree)
+    return render_form(request, form, title=f"Edit {exoneree.display_name}", back=exoneree.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    if exoneree.user_id:
+        if request.method == "POST":
+            actions.exoneree_invite_resend(by=request.user, exoneree=exoneree)
+            messages.success(request, f"A new link to choose a password was emailed to {exoneree.display_name}.")
+            return redirect(exoneree)
+        return render(request, "services/invite_resend.html", {"exoneree": exoneree})
+    suggestion = actions.username_suggestion(*exoneree.display_name.partition(" ")[::2])
+    form = InviteForm(request.POST or None, initial={"username": suggestion, "email": exoneree.email})
+    if form.is_valid():
+        try:
+            actions.exoneree_invite(by=request.user, exoneree=exoneree, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"{exoneree.display_name} was emailed a link to choose a password.")
+            return redirect(exoneree)
+    return render_form(
+        request,
+        form,
+        title=f"Give {exoneree.display_name} a login",
+        back=exoneree.get_absolute_url(),
+        intro="They will get an email with a link to choose a password. The link works once and expires.",
+        submit="Send the invitation",
+    )
+
+
+# Needs
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def need_create(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    form = NeedForm(request.POST or None)
+    if form.is_valid():
+        try:
+            actions.need_create(by=request.user, exoneree=exoneree, need=form.instance)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Need recorded.")
+            return redirect(exoneree)
+    return render_form(request, form, title=f"New need for {exoneree.display_name}", back=exoneree.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def need_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    need = access.get_need(request.user, pk, change=True)
+    form = NeedForm(request.POST or None, instance=need)
+    if form.is_valid():
+        try:
+            actions.need_update(by=request.user, need=form.instance)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Need saved.")
+            return redirect(need.exoneree)
+    return render_form(request, form, title="Edit need", back=need.exoneree.get_absolute_url())
+
+
+@require_POST
+@caseworker_required
+def need_status(request: HttpRequest, pk: int) -> HttpResponse:
+    need = access.get_need(request.user, pk, change=True)
+    form = NeedStatusForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Choose a valid status.", status=400)
+    try:
+        actions.need_set_status(by=request.user, need=need, status=form.cleaned_data["status"])
+    except TransitionNotAllowed as error:
+        return HttpResponse(str(error), status=409)
+    messages.success(request, f"Need marked {need.get_status_display().lower()}.")
+    return redirect(need.exoneree)
+
+
+# Referrals
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
+    need = access.get_need(request.user, pk, change=True)
+    form = ReferralForm(request.POST or None, resources=selectors.resources_for_need(request.user, need))
+    if form.is_valid():
+        try:
+            referral = actions.referral_create(by=request.user, need=need, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Referral saved as a draft. Send it when it is ready.")
+            return redirect(referral)
+    return render_form(
+        request,
+        form,
+        title=f"Refer: {need.get_domain_display()}",
+        back=need.exoneree.get_absolute_url(),
+        intro=need.description,
+    )
+
+
+@require_GET
+@staff_required
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = access.get_referral(request.user, pk)
+    can_change = access.can_change_exoneree(request.user, referral.need.exoneree)
+    context = {
+        "referral": referral,
+        "exoneree": referral.need.exoneree,
+        "events": referral.events.select_related("by"),
+        "can_change": can_change,
+        "form": ReferralTransitionForm(referral=referral) if can_change else None,
+    }
+    return render(request, "services/referral_detail.html", context)
+
+
+@require_POST
+@caseworker_required
+def referral_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = access.get_referral(request.user, pk, change=True)
+    form = ReferralTransitionForm(request.POST, referral=referral)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral = actions.referral_transition(
+                by=request.user,
+                referral=referral,
+                status=data["status"],
+                note=data["note"],
+                decline_reason=data["decline_reason"],
+                got_service=form.as_bool(data["got_service"]),
+                helped=form.as_bool(data["helped"]),
+                feedback=data["feedback"],
+            )
+        except TransitionNotAllowed as error:
+            form.add_error("status", str(error))
+            status = 409
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Referral is now {referral.get_status_display().lower()}.")
+            return redirect(referral)
+    context = {
+        "referral": referral,
+        "exoneree": referral.need.exoneree,
+        "events": referral.events.select_related("by"),
+        "can_change": True,
+        "form": form,
+    }
+    return render(request, "services/referral_detail.html", context, status=status)
+
+
+# Follow-ups
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    initial = {"assigned_to": request.user.pk, "need": request.GET.get("need"), "referral": request.GET.get("referral")}
+    form = FollowUpForm(request.POST or None, exoneree=exoneree, initial=initial)
+    return _save_follow_up(request, form, exoneree, title=f"New follow-up for {exoneree.display_name}")
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def follow_up_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = access.get_follow_up(request.user, pk, change=True)
+    form = FollowUpForm(request.POST or None, instance=follow_up, exoneree=follow_up.exoneree)
+    return _save_follow_up(request, form, follow_up.exoneree, title="Edit follow-up")
+
+
+def _save_follow_up(request: HttpRequest, form: FollowUpForm, exoneree: Any, *, title: str) -> HttpResponse:
+    if form.is_valid():
+        try:
+            actions.follow_up_save(by=request.user, exoneree=exoneree, follow_up=form.instance)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Follow-up saved.")
+            return redirect(exoneree)
+    return render_form(request, form, title=title, back=exoneree.get_absolute_url())
+
+
+@require_POST
+@caseworker_required
+def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = access.get_follow_up(request.user, pk, change=True)
+    form = FollowUpDoneForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("The outcome is too long.", status=400)
+    actions.follow_up_complete(by=request.user, follow_up=follow_up, outcome=form.cleaned_data["outcome"])
+    if request.htmx:
+        return render(request, "services/_follow_up_row.html", {"follow_up": follow_up, "can_change": True})
+    messages.success(request, f"Marked done: {follow_up.title}.")
+    return redirect("dashboard" if request.POST.get("next") == "dashboard" else follow_up.exoneree)
+
+
+@require_POST
+@caseworker_required
+def follow_up_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = access.get_follow_up(request.user, pk, change=True)
+    actions.follow_up_reopen(by=request.user, follow_up=follow_up)
+    messages.success(request, f"Reopened: {follow_up.title}.")
+    return redirect(follow_up.exoneree)
+
+
+# Notes
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def note_create(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    form = CaseNoteForm(request.POST or None)
+    return _save_note(request, form, exoneree, title=f"New note about {exoneree.display_name}")
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    note: CaseNote = access.get_note(request.user, pk, change=True)
+    form = CaseNoteForm(request.POST or None, instance=note)
+    return _save_note(request, form, note.exoneree, title="Edit note")
+
+
+def _save_note(request: HttpRequest, form: CaseNoteForm, exoneree: Any, *, title: str) -> HttpResponse:
+    if form.is_valid():
+        try:
+            actions.note_save(by=request.user, exoneree=exoneree, note=form.instance)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Note saved.")
+            return redirect(f"{exoneree.get_absolute_url()}#notes")
+    return render_form(request, form, title=title, back=exoneree.get_absolute_url())
+
+
+# Assessments
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    kind = "intake" if not exoneree.assessments.exists() else "interim"
+    form = AssessmentForm(request.POST or None, initial={"kind": kind})
+    return _save_assessment(request, form, exoneree, title=f"Assessment of {exoneree.display_name}")
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment: Assessment = access.get_assessment(request.user, pk, change=True)
+    form = AssessmentForm(request.POST or None, instance=assessment)
+    return _save_assessment(request, form, assessment.exoneree, title="Edit assessment")
+
+
+def _save_assessment(request: HttpRequest, form: AssessmentForm, exoneree: Any, *, title: str) -> HttpResponse:
+    if form.is_valid():
+        try:
+            actions.assessment_save(by=request.user, exoneree=exoneree, assessment=form.instance, scores=form.scores())
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Assessment saved.")
+            return redirect(f"{exoneree.get_absolute_url()}#assessments")
+    return render_form(
+        request,
+        form,
+        title=title,
+        back=exoneree.get_absolute_url(),
+        intro="Score each domain from 1 (in crisis) to 5 (empowered). Leave a domain empty if it was not discussed.",
+    )
+
+
+@require_GET
+@staff_required
+def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = access.get_assessment(request.user, pk)
+    context = {
+        "assessment": assessment,
+        "exoneree": assessment.exoneree,
+        "scores": assessment.scores.all(),
+        "can_change": access.can_change_exoneree(request.user, assessment.exoneree),
+    }
+    return render(request, "services/assessment_detail.html", context)

@@ -1,0 +1,100 @@
+"""Director pages: the organization at a glance, staff and caseloads."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from services import access, actions, selectors
+from services.access import director_required
+from services.forms import CaseloadForm, StaffCreateForm, StaffUpdateForm
+from services.views.cases import apply_errors, render_form
+
+
+@require_GET
+@director_required
+def director_dashboard(request: HttpRequest) -> HttpResponse:
+    organization = access.organization_of(request.user)
+    context = {"organization": organization, **selectors.director_dashboard(organization)}
+    return render(request, "services/director_dashboard.html", context)
+
+
+@require_GET
+@director_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    members = access.staff_visible_to(request.user).order_by("role", "user__first_name", "user__last_name")
+    return render(request, "services/staff_list.html", {"members": members})
+
+
+@require_http_methods(["GET", "POST"])
+@director_required
+def staff_create(request: HttpRequest) -> HttpResponse:
+    form = StaffCreateForm(request.POST or None)
+    if form.is_valid():
+        try:
+            member = actions.staff_create(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"{member.user.get_full_name()} was emailed an invitation to sign in.")
+            return redirect("staff_list")
+    return render_form(request, form, title="Add a staff member", back="staff_list", submit="Add and send invitation")
+
+
+@require_http_methods(["GET", "POST"])
+@director_required
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = access.get_staff_member(request.user, pk)
+    form = StaffUpdateForm(request.POST or None, instance=member, initial={"is_active": member.user.is_active})
+    if form.is_valid():
+        try:
+            actions.staff_update(
+                by=request.user,
+                member=member,
+                role=form.cleaned_data["role"],
+                title=form.cleaned_data["title"],
+                is_active=form.cleaned_data["is_active"],
+            )
+        except ValidationError as error:
+            member.refresh_from_db()
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("staff_list")
+    title = f"Edit {member.user.get_full_name() or member.user.username}"
+    return render_form(request, form, title=title, back="staff_list")
+
+
+@require_http_methods(["GET", "POST"])
+@director_required
+def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk)
+    caseworkers = (
+        get_user_model()
+        .objects.filter(pk__in=access.caseworkers_of(exoneree.organization).values("user_id"))
+        .order_by("first_name", "last_name")
+    )
+    form = CaseloadForm(
+        request.POST or None,
+        caseworkers=caseworkers,
+        initial={"caseworkers": list(exoneree.caseworkers.values_list("pk", flat=True))},
+    )
+    if form.is_valid():
+        try:
+            actions.caseload_assign(by=request.user, exoneree=exoneree, caseworkers=form.cleaned_data["caseworkers"])
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"{exoneree.display_name}'s caseworkers were updated.")
+            return redirect(exoneree)
+    return render_form(
+        request,
+        form,
+        title=f"Who works with {exoneree.display_name}",
+        back=exoneree.get_absolute_url(),
+        intro="Caseworkers you untick lose access to this person's record at once.",
+    )

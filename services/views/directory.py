@@ -1,0 +1,67 @@
+"""The resource directory: staff search it; directors keep it up to date."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from services import access, actions, selectors
+from services.access import director_required, staff_required
+from services.forms import ResourceForm, ResourceSearchForm
+from services.views.cases import PAGE_SIZE, apply_errors, render_form
+
+
+@require_GET
+@staff_required
+def resource_list(request: HttpRequest) -> HttpResponse:
+    form = ResourceSearchForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    resources = selectors.resource_search(request.user, **filters)
+    page = Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "services/_resource_rows.html" if request.htmx else "services/resource_list.html"
+    context = {"form": form, "page": page, "can_manage": access.is_director(request.user)}
+    return render(request, template, context, status=200 if form.is_valid() else 400)
+
+
+@require_GET
+@staff_required
+def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    resource = access.get_resource(request.user, pk)
+    context = {"resource": resource, "can_manage": access.is_director(request.user)}
+    return render(request, "services/resource_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@director_required
+def resource_create(request: HttpRequest) -> HttpResponse:
+    form = ResourceForm(request.POST or None, providers=access.providers_visible_to(request.user))
+    return _save_resource(request, form, title="New resource", back="resource_list")
+
+
+@require_http_methods(["GET", "POST"])
+@director_required
+def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    resource = access.get_resource(request.user, pk, change=True)
+    form = ResourceForm(request.POST or None, instance=resource, providers=access.providers_visible_to(request.user))
+    return _save_resource(request, form, title=f"Edit {resource.name}", back=resource.get_absolute_url())
+
+
+def _save_resource(request: HttpRequest, form: ResourceForm, *, title: str, back: str) -> HttpResponse:
+    if form.is_valid():
+        try:
+            resource = actions.resource_save(
+                by=request.user,
+                resource=form.instance,
+                domains=form.cleaned_data["domains"],
+                new_provider_name=form.cleaned_data["new_provider_name"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Resource saved.")
+            return redirect(resource)
+    return render_form(request, form, title=title, back=back)

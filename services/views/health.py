@@ -1,0 +1,69 @@
+"""Liveness/readiness probe for load balancers and `docker compose`: is the database and the
+Celery broker reachable? Open to anonymous callers, so it never reveals URLs, hosts or
+passwords — a failure is reported by exception class name only."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+
+def _check_database() -> dict[str, object]:
+    result: dict[str, object] = {"ok": False, "vendor": connection.vendor}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            row = cursor.fetchone()
+        result["ok"] = row is not None and row[0] == 1
+        if not result["ok"]:
+            result["error"] = "UnexpectedResult"
+    except Exception as exc:  # any failure at all means "not healthy"
+        result["error"] = type(exc).__name__
+    return result
+
+
+def _check_filesystem_folder() -> None:
+    """The filesystem transport needs its queue folder to exist and be writable."""
+    folder = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
+    folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError("broker folder is not writable")
+    # Prove it with a real write (os.access can be fooled, e.g. by read-only mounts).
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".healthz-", suffix=".tmp"):
+        pass
+
+
+def _check_broker() -> dict[str, object]:
+    from reentry.celery import app
+
+    result: dict[str, object] = {"ok": False, "transport": "unknown"}
+    try:
+        with app.connection_for_write() as conn:
+            result["transport"] = "filesystem" if conn.transport_cls == "filesystem" else "redis"
+            if result["transport"] == "filesystem":
+                _check_filesystem_folder()
+            # One attempt, no back-off sleep, at most 3 seconds in total.
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=3)
+        result["ok"] = True
+    except Exception as exc:  # any failure at all means "not healthy"
+        result["error"] = type(exc).__name__
+    return result
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    database = _check_database()
+    broker = _check_broker()
+    healthy = bool(database["ok"] and broker["ok"])
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "database": database, "broker": broker},
+        status=200 if healthy else 503,
+    )

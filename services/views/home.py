@@ -1,0 +1,44 @@
+"""Where each person lands after signing in, and the invitation link."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_GET
+
+from services import access
+from services.choices import Role
+
+HOMES = {Role.CASEWORKER: "dashboard", Role.DIRECTOR: "director_dashboard", "exoneree": "my_plan"}
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    role = access.role_of(request.user)
+    if role in HOMES:
+        return redirect(HOMES[role])
+    if request.user.is_superuser:
+        return redirect("admin:index")
+    return redirect("no_role")
+
+
+@require_GET
+@login_required
+def no_role(request: HttpRequest) -> HttpResponse:
+    return render(request, "services/no_role.html", status=403)
+
+
+class InvitationAcceptView(auth_views.PasswordResetConfirmView):
+    """Choose a password from an invitation link; Django's reset token makes it single-use."""
+
+    template_name = "registration/invitation_accept.html"
+    success_url = reverse_lazy("invitation_done")
+    reset_url_token = "choose-password"  # noqa: S105 - a URL segment, not a secret
+
+
+class InvitationDoneView(auth_views.PasswordResetCompleteView):
+    template_name = "registration/invitation_done.html"

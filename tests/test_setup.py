@@ -1,0 +1,140 @@
+"""Set-up and operations: the health probe, and the settings' production guards."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.db import OperationalError, connections
+
+ROOT = Path(__file__).resolve().parent.parent
+HEALTHZ = "/healthz/"
+# An unreachable broker whose URL carries a password that must never be echoed back.
+DEAD_BROKER = "redis://:s3cret-broker-pass@127.0.0.1:1/0"
+
+
+# --- /healthz/ ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_healthz_ok_for_anonymous(client):
+    response = client.get(HEALTHZ)
+
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == {"ok": True, "vendor": connections["default"].vendor}
+    assert body["broker"]["ok"] is True
+    assert body["broker"]["transport"] in {"redis", "filesystem"}
+    assert "error" not in body["broker"]
+
+
+@pytest.mark.django_db
+def test_healthz_answers_head(client):
+    assert client.head(HEALTHZ).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_healthz_rejects_unsafe_methods(client, method):
+    assert getattr(client, method)(HEALTHZ).status_code == 405
+
+
+@pytest.mark.django_db
+def test_healthz_reports_broker_down_without_leaking_url(client, monkeypatch):
+    # Celery reads this variable on every connection, so it redirects the broker for this test only.
+    monkeypatch.setenv("CELERY_BROKER_WRITE_URL", DEAD_BROKER)
+
+    response = client.get(HEALTHZ)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["database"]["ok"] is True
+    assert body["broker"]["ok"] is False
+    assert body["broker"]["transport"] == "redis"
+    assert body["broker"]["error"]  # the exception class, e.g. "OperationalError"
+    text = response.content.decode()
+    assert "s3cret-broker-pass" not in text
+    assert "redis://" not in text
+    assert "127.0.0.1" not in text
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_down_without_leaking_details(client):
+    failure = OperationalError('connection to "db" failed: password=hunter2')
+    with mock.patch.object(connections["default"], "cursor", side_effect=failure):
+        response = client.get(HEALTHZ)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["database"]["ok"] is False
+    assert body["database"]["vendor"] == connections["default"].vendor
+    assert body["database"]["error"] == "OperationalError"
+    assert body["broker"]["ok"] is True
+    assert "hunter2" not in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(os.environ.get("REQUIRE_SERVICES") != "1", reason="REQUIRE_SERVICES=1 is set only in CI")
+def test_required_services_are_really_in_use(client):
+    """In CI's second pass a missing PostgreSQL or Redis must fail the run, not be skipped over."""
+    assert os.environ.get("DATABASE_URL"), "REQUIRE_SERVICES=1 but DATABASE_URL is not set"
+    assert os.environ.get("REDIS_URL"), "REQUIRE_SERVICES=1 but REDIS_URL is not set"
+
+    body = client.get(HEALTHZ).json()
+
+    assert body["database"] == {"ok": True, "vendor": "postgresql"}, body
+    assert body["broker"] == {"ok": True, "transport": "redis"}, body
+
+
+# --- production settings -----------------------------------------------------------------------
+
+
+def production_env(**overrides: str | None) -> dict[str, str]:
+    """The test environment switched to production mode, with security settings at their defaults."""
+    env = dict(os.environ)
+    for name in list(env):
+        if name.startswith("SECURE_") or name in {"SECRET_KEY_FILE", "EMAIL_BACKEND", "DATABASE_URL", "REDIS_URL"}:
+            del env[name]
+    env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.org")
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_deploy_check_passes_in_production_mode():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_mode_refuses_to_start_without(missing):
+    result = manage("check", env=production_env(**{missing: None}))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
