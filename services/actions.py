@@ -131,6 +131,14 @@ def referral_create(*, by: AbstractUser, need: Need, resource: Resource, note: s
     return referral
 
 
+def referral_update(*, by: AbstractUser, referral: Referral) -> Referral:
+    if referral.resource.organization_id != referral.need.exoneree.organization_id:
+        raise ValidationError({"resource": "Choose a resource from your organization's directory."})
+    referral.full_clean()
+    referral.save(update_fields=["resource", "note"])
+    return referral
+
+
 @transaction.atomic
 def referral_transition(
     *,

@@ -170,6 +170,25 @@ class ReferralForm(forms.Form):
         self.fields["resource"].queryset = resources.select_related("provider")
 
 
+class ReferralEditForm(forms.ModelForm):
+    """The provider can change only while the referral is a draft; the note any time."""
+
+    class Meta:
+        model = Referral
+        fields = ["resource", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
+        labels = {"resource": "Refer to"}
+
+    def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources.select_related("provider")
+        if self.instance.status != ReferralStatus.DRAFT:
+            self.fields["resource"].disabled = True
+            self.fields[
+                "resource"
+            ].help_text = "A referral that was sent keeps its provider; cancel it and refer again."
+
+
 YES_NO = [("", "—"), ("yes", "Yes"), ("no", "No")]
 
 

@@ -8,9 +8,11 @@ guardian's generic ones, which cannot be joined efficiently).
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -32,12 +34,20 @@ from services.choices import (
     Role,
 )
 
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not a known timezone, like America/Chicago.") from None
+
+
 ssn_validator = RegexValidator(r"^\d{9}$", "Enter the 9 digits of the Social Security number.")
 
 
 class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
-    timezone = models.CharField(max_length=64, default="America/New_York")
+    timezone = models.CharField(max_length=64, default="America/New_York", validators=[validate_timezone])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

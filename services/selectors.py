@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,10 +37,21 @@ def exoneree_list(user: AbstractUser, *, q: str = "") -> QuerySet[Exoneree]:
     queryset = exonerees_visible_to(user)
     for word in q.split():
         queryset = queryset.filter(Q(legal_name__icontains=word) | Q(preferred_name__icontains=word))
+    # Subqueries, not joins: counting needs across a join with follow-ups would multiply rows.
+    open_needs = (
+        Need.objects.filter(OPEN_NEED, exoneree=OuterRef("pk"))
+        .order_by()
+        .values("exoneree")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    next_follow_up = (
+        FollowUp.objects.filter(exoneree=OuterRef("pk"), done_at__isnull=True).order_by("due_at").values("due_at")[:1]
+    )
     return (
         queryset.annotate(
-            open_needs=Count("needs", filter=Q(needs__status__in=[NeedStatus.OPEN, NeedStatus.IN_PROGRESS])),
-            next_follow_up=Min("follow_ups__due_at", filter=Q(follow_ups__done_at__isnull=True)),
+            open_needs=Coalesce(Subquery(open_needs), 0),
+            next_follow_up=Subquery(next_follow_up),
         )
         .prefetch_related(Prefetch("caseworkers", queryset=_users_by_name()))
         .order_by("legal_name", "pk")
@@ -156,11 +168,11 @@ def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status
     return queryset.select_related("provider").prefetch_related("domain_rows").order_by("name", "pk").distinct()
 
 
-def resources_for_need(user: AbstractUser, need: Need) -> QuerySet[Resource]:
-    """Active resources, those serving the need's domain first."""
+def resources_for_need(user: AbstractUser, need: Need, *, keep: int | None = None) -> QuerySet[Resource]:
+    """Active resources (and `keep`, the one already chosen), those serving the need's domain first."""
     return (
         resources_visible_to(user)
-        .filter(status=ResourceStatus.ACTIVE)
+        .filter(Q(status=ResourceStatus.ACTIVE) | Q(pk=keep))
         .annotate(serves=Count("domain_rows", filter=Q(domain_rows__domain=need.domain)))
         .order_by("-serves", "name")
     )

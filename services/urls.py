@@ -24,6 +24,7 @@ urlpatterns = [
     path("needs/<int:pk>/status/", cases.need_status, name="need_status"),
     path("needs/<int:pk>/refer/", cases.referral_create, name="referral_create"),
     path("referrals/<int:pk>/", cases.referral_detail, name="referral_detail"),
+    path("referrals/<int:pk>/edit/", cases.referral_edit, name="referral_edit"),
     path("referrals/<int:pk>/status/", cases.referral_transition, name="referral_transition"),
     path("follow-ups/<int:pk>/edit/", cases.follow_up_edit, name="follow_up_edit"),
     path("follow-ups/<int:pk>/done/", cases.follow_up_done, name="follow_up_done"),

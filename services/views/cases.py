@@ -24,6 +24,7 @@ from services.forms import (
     InviteForm,
     NeedForm,
     NeedStatusForm,
+    ReferralEditForm,
     ReferralForm,
     ReferralTransitionForm,
 )
@@ -227,6 +228,23 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": ReferralTransitionForm(referral=referral) if can_change else None,
     }
     return render(request, "services/referral_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = access.get_referral(request.user, pk, change=True)
+    resources = selectors.resources_for_need(request.user, referral.need, keep=referral.resource_id)
+    form = ReferralEditForm(request.POST or None, instance=referral, resources=resources)
+    if form.is_valid():
+        try:
+            actions.referral_update(by=request.user, referral=form.instance)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Referral saved.")
+            return redirect(referral)
+    return render_form(request, form, title="Edit referral", back=referral.get_absolute_url())
 
 
 @require_POST
