@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -102,8 +103,6 @@ def _role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Calla
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                from django.contrib.auth.views import redirect_to_login
-
                 return redirect_to_login(request.get_full_path())
             if role_of(request.user) not in roles:
                 raise PermissionDenied
@@ -247,9 +246,3 @@ def caseworkers_of(organization: Organization) -> QuerySet[StaffMember]:
     return StaffMember.objects.filter(
         organization=organization, role=Role.CASEWORKER, user__is_active=True
     ).select_related("user")
-
-
-def require(condition: bool) -> None:
-    """Raise 403 unless the condition holds (for role rules inside a view)."""
-    if not condition:
-        raise PermissionDenied

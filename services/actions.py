@@ -189,7 +189,9 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
         errors["need"] = "Choose one of this person's needs."
     if follow_up.referral_id and follow_up.referral.need.exoneree_id != exoneree.pk:
         errors["referral"] = "Choose one of this person's referrals."
-    if not StaffMember.objects.filter(user_id=follow_up.assigned_to_id, organization_id=exoneree.organization_id):
+    if not StaffMember.objects.filter(
+        user_id=follow_up.assigned_to_id, organization_id=exoneree.organization_id
+    ).exists():
         errors["assigned_to"] = "Choose a staff member of this organization."
     if errors:
         raise ValidationError(errors)

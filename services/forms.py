@@ -148,11 +148,17 @@ class NeedForm(forms.ModelForm):
     class Meta:
         model = Need
         fields = ["domain", "description", "own_words", "priority", "opened_on"]
+        labels = {"domain": "Kind of need", "opened_on": "Recorded on"}
+        help_texts = {"description": "This shows on the person's own plan: write it to them, in plain words."}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "own_words": forms.Textarea(attrs={"rows": 3}),
             "opened_on": DateInput(),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = [("", "Choose one"), *NeedDomain.choices]
 
 
 class NeedStatusForm(forms.Form):
@@ -207,7 +213,16 @@ class ReferralTransitionForm(forms.Form):
     def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = REFERRAL_TRANSITIONS[referral.status]
-        self.fields["status"].choices = [(v, label) for v, label in ReferralStatus.choices if v in allowed]
+        self.fields["status"].choices = [("", "Choose…")] + [
+            (v, label) for v, label in ReferralStatus.choices if v in allowed
+        ]
+        # Only the questions that can apply from here are asked.
+        if ReferralStatus.DECLINED not in allowed:
+            del self.fields["decline_reason"]
+        if ReferralStatus.COMPLETED not in allowed:
+            del self.fields["got_service"], self.fields["helped"]
+        if not allowed & {ReferralStatus.COMPLETED, ReferralStatus.UNRESOLVED}:
+            del self.fields["feedback"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -345,7 +360,7 @@ class ResourceSearchForm(forms.Form):
     status = forms.ChoiceField(
         label="Status",
         required=False,
-        choices=[("", "Open now (active)"), ("all", "Any status"), *ResourceStatus.choices],
+        choices=[("", "Active services"), ("all", "Any status"), *ResourceStatus.choices],
     )
 
 

@@ -137,6 +137,11 @@ class Exoneree(models.Model):
         return self.preferred_name or self.legal_name
 
     @property
+    def first_name(self) -> str:
+        """What to call them: the preferred name, else the first word of the legal name."""
+        return self.preferred_name or self.legal_name.split(" ", 1)[0]
+
+    @property
     def ssn_masked(self) -> str:
         return f"•••-••-{self.ssn[-4:]}" if self.ssn else ""
 

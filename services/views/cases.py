@@ -37,7 +37,14 @@ PAGE_SIZE = 25
 def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **extra: Any) -> HttpResponse:
     """The one form page: every field labelled, errors beside fields; 400 when invalid."""
     status = 400 if form.is_bound and not form.is_valid() else 200
-    context = {"form": form, "title": title, "back": back, "submit": extra.pop("submit", "Save"), **extra}
+    context = {
+        "form": form,
+        "title": title,
+        "back": back,
+        "back_label": extra.pop("back_label", "Back"),
+        "submit": extra.pop("submit", "Save"),
+        **extra,
+    }
     return render(request, "services/form.html", context, status=status)
 
 
@@ -107,7 +114,13 @@ def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
             return redirect(exoneree)
-    return render_form(request, form, title=f"Edit {exoneree.display_name}", back=exoneree.get_absolute_url())
+    return render_form(
+        request,
+        form,
+        title=f"Edit {exoneree.display_name}",
+        back=exoneree.get_absolute_url(),
+        back_label=exoneree.display_name,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -135,6 +148,7 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         title=f"Give {exoneree.display_name} a login",
         back=exoneree.get_absolute_url(),
+        back_label=exoneree.display_name,
         intro="They will get an email with a link to choose a password. The link works once and expires.",
         submit="Send the invitation",
     )
@@ -156,7 +170,13 @@ def need_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Need recorded.")
             return redirect(exoneree)
-    return render_form(request, form, title=f"New need for {exoneree.display_name}", back=exoneree.get_absolute_url())
+    return render_form(
+        request,
+        form,
+        title=f"New need for {exoneree.display_name}",
+        back=exoneree.get_absolute_url(),
+        back_label=exoneree.display_name,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -172,7 +192,9 @@ def need_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Need saved.")
             return redirect(need.exoneree)
-    return render_form(request, form, title="Edit need", back=need.exoneree.get_absolute_url())
+    return render_form(
+        request, form, title="Edit need", back=need.exoneree.get_absolute_url(), back_label=need.exoneree.display_name
+    )
 
 
 @require_POST
@@ -211,6 +233,7 @@ def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         title=f"Refer: {need.get_domain_display()}",
         back=need.exoneree.get_absolute_url(),
+        back_label=need.exoneree.display_name,
         intro=need.description,
     )
 
@@ -244,7 +267,7 @@ def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Referral saved.")
             return redirect(referral)
-    return render_form(request, form, title="Edit referral", back=referral.get_absolute_url())
+    return render_form(request, form, title="Edit referral", back=referral.get_absolute_url(), back_label="Referral")
 
 
 @require_POST
@@ -261,10 +284,10 @@ def referral_transition(request: HttpRequest, pk: int) -> HttpResponse:
                 referral=referral,
                 status=data["status"],
                 note=data["note"],
-                decline_reason=data["decline_reason"],
-                got_service=form.as_bool(data["got_service"]),
-                helped=form.as_bool(data["helped"]),
-                feedback=data["feedback"],
+                decline_reason=data.get("decline_reason", ""),
+                got_service=form.as_bool(data.get("got_service", "")),
+                helped=form.as_bool(data.get("helped", "")),
+                feedback=data.get("feedback", ""),
             )
         except TransitionNotAllowed as error:
             form.add_error("status", str(error))
@@ -313,7 +336,7 @@ def _save_follow_up(request: HttpRequest, form: FollowUpForm, exoneree: Any, *, 
         else:
             messages.success(request, "Follow-up saved.")
             return redirect(exoneree)
-    return render_form(request, form, title=title, back=exoneree.get_absolute_url())
+    return render_form(request, form, title=title, back=exoneree.get_absolute_url(), back_label=exoneree.display_name)
 
 
 @require_POST
@@ -367,7 +390,7 @@ def _save_note(request: HttpRequest, form: CaseNoteForm, exoneree: Any, *, title
         else:
             messages.success(request, "Note saved.")
             return redirect(f"{exoneree.get_absolute_url()}#notes")
-    return render_form(request, form, title=title, back=exoneree.get_absolute_url())
+    return render_form(request, form, title=title, back=exoneree.get_absolute_url(), back_label=exoneree.display_name)
 
 
 # Assessments
@@ -404,6 +427,7 @@ def _save_assessment(request: HttpRequest, form: AssessmentForm, exoneree: Any, 
         form,
         title=title,
         back=exoneree.get_absolute_url(),
+        back_label=exoneree.display_name,
         intro="Score each domain from 1 (in crisis) to 5 (empowered). Leave a domain empty if it was not discussed.",
     )
 

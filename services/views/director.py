@@ -96,5 +96,6 @@ def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         title=f"Who works with {exoneree.display_name}",
         back=exoneree.get_absolute_url(),
-        intro="Caseworkers you untick lose access to this person's record at once.",
+        back_label=exoneree.display_name,
+        intro="Caseworkers you uncheck lose access to this person's record at once.",
     )

@@ -1,0 +1,240 @@
+"""The demo seed: idempotent, complete enough to show every feature, DEBUG only, no extra people."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+from guardian.models import UserObjectPermission
+
+from services.access import exonerees_visible_to
+from services.choices import AssessmentDomain, AssessmentKind, NeedDomain, NoteVisibility, ReferralStatus, Role
+from services.models import (
+    Assessment,
+    AssessmentScore,
+    CaseNote,
+    Exoneree,
+    ExonereeUserObjectPermission,
+    FollowUp,
+    Need,
+    Organization,
+    Provider,
+    Referral,
+    ReferralEvent,
+    Resource,
+    ResourceDomain,
+    StaffMember,
+)
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+PASSWORD = "demo-pass-123!"
+STAFF_USERNAMES = {"director1", "caseworker1", "caseworker2", "director2", "caseworker3"}
+EXONEREE_USERNAMES = {"exoneree1", "exoneree2", "exoneree3"}
+DEMO_USERNAMES = STAFF_USERNAMES | EXONEREE_USERNAMES
+EXONEREE_NAMES = {"Marcus Webb", "Delia Ruiz", "Thomas Okafor", "Ray Castillo", "Anita Brooks", "Samuel Price"}
+PASSWORD_LINE = re.compile(r"Password for every demo account: (\S+)")
+
+
+@pytest.fixture(autouse=True)
+def dev_settings(settings):
+    # The test runner turns DEBUG off; seed_demo is a development tool and needs it on.
+    settings.DEBUG = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed(**options) -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out, stderr=StringIO(), **options)
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, int]:
+    models = (
+        Organization,
+        User,
+        StaffMember,
+        Exoneree,
+        ExonereeUserObjectPermission,
+        UserObjectPermission,
+        Need,
+        Referral,
+        ReferralEvent,
+        FollowUp,
+        CaseNote,
+        Assessment,
+        AssessmentScore,
+        Provider,
+        Resource,
+        ResourceDomain,
+    )
+    return {model.__name__: model.objects.count() for model in models}
+
+
+@pytest.fixture
+def seeded():
+    seed(password=PASSWORD)
+    first = snapshot()
+    seed(password=PASSWORD)
+    return first
+
+
+def test_seed_twice_creates_the_same_data(seeded):
+    assert snapshot() == seeded
+    assert set(User.objects.values_list("username", flat=True)) == DEMO_USERNAMES
+    assert Organization.objects.count() == 2
+    assert Exoneree.objects.count() == 6
+
+
+def test_every_demo_account_logs_in_with_the_password(seeded):
+    for username in DEMO_USERNAMES:
+        user = User.objects.get(username=username)
+        assert user.email == f"{username}@example.org"
+        assert authenticate(username=username, password=PASSWORD) == user, username
+
+
+def test_roles_and_organizations(seeded):
+    roles = dict(StaffMember.objects.values_list("user__username", "role"))
+    assert roles == {
+        "director1": Role.DIRECTOR,
+        "caseworker1": Role.CASEWORKER,
+        "caseworker2": Role.CASEWORKER,
+        "director2": Role.DIRECTOR,
+        "caseworker3": Role.CASEWORKER,
+    }
+    logins = dict(Exoneree.objects.filter(user__isnull=False).values_list("user__username", "legal_name"))
+    assert logins == {"exoneree1": "Marcus Webb", "exoneree2": "Thomas Okafor", "exoneree3": "Anita Brooks"}
+    midwest = Organization.objects.get(name="Midwest Exoneree Reentry Project")
+    gulf = Organization.objects.get(name="Gulf Coast Innocence Reentry")
+    assert (midwest.timezone, gulf.timezone) == ("America/Chicago", "America/New_York")
+
+
+def visible_names(username: str) -> set[str]:
+    return set(exonerees_visible_to(User.objects.get(username=username)).values_list("legal_name", flat=True))
+
+
+def test_caseloads_are_assigned_with_permissions(seeded):
+    assert visible_names("caseworker1") == {"Marcus Webb", "Delia Ruiz"}
+    assert visible_names("caseworker2") == {"Thomas Okafor", "Ray Castillo"}
+    assert visible_names("caseworker3") == {"Anita Brooks", "Samuel Price"}
+    assert visible_names("director1") == {"Marcus Webb", "Delia Ruiz", "Thomas Okafor", "Ray Castillo"}
+    assert visible_names("director2") == {"Anita Brooks", "Samuel Price"}
+
+
+def test_identifiers_are_fictional(seeded):
+    for exoneree in Exoneree.objects.all():
+        assert re.fullmatch(r"9\d{8}", exoneree.ssn), exoneree.legal_name
+        assert re.search(r"555-01\d\d$", exoneree.phone), exoneree.phone
+        assert exoneree.conviction_date < exoneree.release_date
+        assert abs((exoneree.release_date - exoneree.exoneration_date).days) <= 30
+        assert exoneree.compensation_deadline > exoneree.exoneration_date
+    assert set(Exoneree.objects.filter(preferred_language="es").values_list("legal_name", flat=True)) == {
+        "Delia Ruiz",
+        "Ray Castillo",
+    }
+    days_left = [e.days_to_compensation_deadline() for e in Exoneree.objects.all()]
+    assert any(0 <= days <= 90 for days in days_left), days_left
+    for resource in Resource.objects.all():
+        assert re.search(r"555-01\d\d$", resource.phone), resource.phone
+
+
+def test_resource_directory(seeded):
+    statuses = set()
+    for organization in Organization.objects.all():
+        resources = Resource.objects.filter(organization=organization)
+        assert resources.count() >= 30
+        covered = set(
+            ResourceDomain.objects.filter(resource__organization=organization).values_list("domain", flat=True)
+        )
+        assert covered == set(NeedDomain.values)
+        assert resources.filter(languages__contains="Spanish").exists()
+        assert not resources.exclude(provider__organization=organization).exists()
+        statuses |= set(resources.values_list("status", flat=True))
+    assert {"active", "temporarily_closed", "inactive"} <= statuses
+    cities = [
+        set(Resource.objects.filter(organization=o).values_list("city", flat=True)) for o in Organization.objects.all()
+    ]
+    assert not cities[0] & cities[1]
+
+
+def test_every_referral_status_appears(seeded):
+    assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
+    for referral in Referral.objects.all():
+        events = list(referral.events.order_by("at", "pk"))
+        assert events[0].to_status == ReferralStatus.DRAFT
+        assert events[-1].to_status == referral.status
+        assert all(event.by_id == referral.created_by_id for event in events)
+    assert Referral.objects.filter(status=ReferralStatus.DECLINED).exclude(decline_reason="").exists()
+    assert Referral.objects.filter(status=ReferralStatus.COMPLETED, got_service__isnull=False).exclude(feedback="")
+
+
+def test_every_exoneree_has_a_case_history(seeded):
+    now = timezone.now()
+    for exoneree in Exoneree.objects.all():
+        name = exoneree.legal_name
+        assert 3 <= exoneree.needs.count() <= 5, name
+        assert not exoneree.needs.filter(own_words="").exists(), name
+        assert Referral.objects.filter(need__exoneree=exoneree).exists(), name
+        assert exoneree.follow_ups.filter(due_at__lt=now).exists(), name
+        assert exoneree.follow_ups.filter(due_at__gt=now).exists(), name
+        assert exoneree.notes.filter(visibility=NoteVisibility.STAFF).exists(), name
+        assert exoneree.notes.filter(visibility=NoteVisibility.SHARED).exists(), name
+        intake = exoneree.assessments.get(kind=AssessmentKind.INTAKE)
+        assert set(intake.scores.values_list("domain", flat=True)) == set(AssessmentDomain.values), name
+        assert exoneree.caseworkers.count() == 1, name
+    assert Need.objects.filter(status="met").exists()
+    assert Need.objects.filter(status="in_progress").exists()
+    assert FollowUp.objects.filter(done_at__isnull=False).exclude(outcome="").exists()
+    assert FollowUp.objects.filter(done_at__isnull=True, due_at__lt=now).exists()  # overdue
+    assert Assessment.objects.filter(kind=AssessmentKind.INTERIM).values("exoneree").distinct().count() >= 2
+
+
+def test_the_only_people_named_are_the_six_exonerees(seeded):
+    names = set(Exoneree.objects.values_list("legal_name", flat=True))
+    names |= set(Exoneree.objects.exclude(preferred_name="").values_list("preferred_name", flat=True))
+    assert names == EXONEREE_NAMES
+    for user in User.objects.filter(username__in=STAFF_USERNAMES):
+        assert user.first_name in {"Caseworker", "Director"}, user.first_name
+        assert user.last_name in {"One", "Two", "Three"}, user.last_name
+    for user in User.objects.filter(username__in=EXONEREE_USERNAMES):
+        assert user.get_full_name() == user.exoneree.legal_name
+
+
+def test_a_new_password_replaces_the_old_one(seeded):
+    seed(password="another-pass-456!")
+    assert authenticate(username="caseworker1", password="another-pass-456!") is not None
+    assert authenticate(username="caseworker1", password=PASSWORD) is None
+
+
+def test_given_password_is_not_echoed():
+    output = seed(password=PASSWORD)
+    assert PASSWORD not in output
+    assert "caseworker1" in output
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["fresh", "already-seeded"])
+def test_without_password_prints_one_that_works(existing):
+    if existing:
+        seed(password=PASSWORD)
+    output = seed()
+    match = PASSWORD_LINE.search(output)
+    assert match, output
+    password = match.group(1)
+    assert password != PASSWORD
+    for username in DEMO_USERNAMES:
+        assert authenticate(username=username, password=password) is not None, username
+        assert username in output
+
+
+def test_refuses_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        seed(password=PASSWORD)
+    assert not Organization.objects.exists()
+    assert not User.objects.exists()
