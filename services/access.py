@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
@@ -242,7 +243,10 @@ def get_staff_member(user: AnyUser, pk: int) -> StaffMember:
     return get_object_or_404(staff_visible_to(user), pk=pk)
 
 
-def caseworkers_of(organization: Organization) -> QuerySet[StaffMember]:
-    return StaffMember.objects.filter(
-        organization=organization, role=Role.CASEWORKER, user__is_active=True
-    ).select_related("user")
+def caseworker_users(organization: Organization) -> QuerySet[Any]:
+    """The active caseworkers' user accounts of an organization, by name."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, staff__organization=organization, staff__role=Role.CASEWORKER)
+        .order_by("first_name", "last_name")
+    )

@@ -9,31 +9,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
+from functools import partial
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from guardian.shortcuts import assign_perm, remove_perm
 
 from services.access import CASEWORKER_PERMS, organization_of
 from services.choices import NeedStatus, ReferralStatus, Role
-from services.lib.email import send_templated_email
 from services.lifecycle import NEED_CLOSED, check_need_transition, check_referral_transition
 from services.models import (
+    EXONEREE_PROFILE_FIELDS,
+    FOLLOW_UP_EDITABLE_FIELDS,
     Assessment,
     AssessmentScore,
     CaseNote,
     Exoneree,
     FollowUp,
     Need,
-    Organization,
     Provider,
     Referral,
     ReferralEvent,
@@ -41,6 +37,7 @@ from services.models import (
     ResourceDomain,
     StaffMember,
 )
+from services.tasks import send_invitation
 
 User = get_user_model()
 
@@ -60,19 +57,24 @@ def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
 
 def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     exoneree.full_clean()
-    exoneree.save()
+    # Only the profile: a login linked meanwhile by an invitation is not undone.
+    exoneree.save(update_fields=[*EXONEREE_PROFILE_FIELDS, "updated_at"])
     return exoneree
 
 
 @transaction.atomic
-def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterable[AbstractUser]) -> None:
+def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterable[AbstractUser]) -> int:
     """Set who carries this exoneree; their object permissions move in the same transaction.
 
-    The row lock serializes two directors reassigning the same person at once, so the
-    permission table always matches the assignment.
+    Open follow-ups of a caseworker who is taken off move to the first caseworker named (a
+    newcomer first), so no reminder is left with someone who can no longer see the person.
+    Returns how many follow-ups moved. The row lock serializes two directors reassigning the
+    same person at once, so the permission table always matches the assignment.
     """
     Exoneree.objects.select_for_update().filter(pk=exoneree.pk).first()
     wanted = {user.pk: user for user in caseworkers}
+    if not wanted:
+        raise ValidationError({"caseworkers": "Choose at least one caseworker."})
     valid = set(
         StaffMember.objects.filter(
             user_id__in=wanted, organization_id=exoneree.organization_id, role=Role.CASEWORKER
@@ -81,13 +83,18 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
     if invalid := set(wanted) - valid:
         raise ValidationError(f"Not caseworkers of this organization: {sorted(invalid)}")
     current = {user.pk: user for user in exoneree.caseworkers.all()}
-    for pk in current.keys() - wanted.keys():
+    removed, added = current.keys() - wanted.keys(), wanted.keys() - current.keys()
+    for pk in removed:
         for perm in CASEWORKER_PERMS:
             remove_perm(perm, current[pk], exoneree)
-    for pk in wanted.keys() - current.keys():
+    for pk in added:
         for perm in CASEWORKER_PERMS:
             assign_perm(perm, wanted[pk], exoneree)
     exoneree.caseworkers.set(wanted.values())
+    heir = next((pk for pk in wanted if pk in added), next(iter(wanted)))
+    return FollowUp.objects.filter(exoneree=exoneree, assigned_to_id__in=removed, done_at__isnull=True).update(
+        assigned_to_id=heir
+    )
 
 
 # Needs.
@@ -103,11 +110,15 @@ def need_create(*, by: AbstractUser, exoneree: Exoneree, need: Need) -> Need:
 
 def need_update(*, by: AbstractUser, need: Need) -> Need:
     need.full_clean()
-    need.save()
+    need.save(update_fields=["domain", "description", "own_words", "priority", "opened_on"])
     return need
 
 
+@transaction.atomic
 def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | None = None) -> Need:
+    # Checked against the stored status under a lock, not a copy read before someone else
+    # closed or reopened the need.
+    need.status = Need.objects.select_for_update().values_list("status", flat=True).get(pk=need.pk)
     check_need_transition(need.status, status)
     need.status = status
     need.closed_on = (today or timezone.localdate()) if status in NEED_CLOSED else None
@@ -126,12 +137,17 @@ def referral_create(*, by: AbstractUser, need: Need, resource: Resource, note: s
     referral.full_clean()
     referral.save()
     ReferralEvent.objects.create(referral=referral, from_status="", to_status=ReferralStatus.DRAFT, by=by)
-    if need.status == NeedStatus.OPEN:
-        need_set_status(by=by, need=need, status=NeedStatus.IN_PROGRESS)
+    # Work has started on an open need; a need someone closed meanwhile stays closed.
+    if Need.objects.filter(pk=need.pk, status=NeedStatus.OPEN).update(status=NeedStatus.IN_PROGRESS):
+        need.status = NeedStatus.IN_PROGRESS
     return referral
 
 
+@transaction.atomic
 def referral_update(*, by: AbstractUser, referral: Referral) -> Referral:
+    stored = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.resource_id != stored.resource_id and stored.status != ReferralStatus.DRAFT:
+        raise ValidationError({"resource": "A sent referral keeps its provider; cancel it and refer again."})
     if referral.resource.organization_id != referral.need.exoneree.organization_id:
         raise ValidationError({"resource": "Choose a resource from your organization's directory."})
     referral.full_clean()
@@ -180,23 +196,30 @@ def referral_transition(
 
 
 def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp) -> FollowUp:
-    """Create or edit a follow-up; its need, referral and assignee must fit the exoneree."""
+    """Create or edit a follow-up; its need, referral and assignee must fit the exoneree.
+
+    The assignee is one of the person's caseworkers: anyone else could not see the person,
+    and the follow-up would be due with nobody able to act on it.
+    """
+    adding = follow_up._state.adding
     follow_up.exoneree = exoneree
-    if follow_up.created_by_id is None:
+    if adding:
         follow_up.created_by = by
     errors = {}
     if follow_up.need_id and follow_up.need.exoneree_id != exoneree.pk:
         errors["need"] = "Choose one of this person's needs."
     if follow_up.referral_id and follow_up.referral.need.exoneree_id != exoneree.pk:
         errors["referral"] = "Choose one of this person's referrals."
-    if not StaffMember.objects.filter(
-        user_id=follow_up.assigned_to_id, organization_id=exoneree.organization_id
-    ).exists():
-        errors["assigned_to"] = "Choose a staff member of this organization."
+    if not exoneree.caseworkers.filter(pk=follow_up.assigned_to_id).exists():
+        errors["assigned_to"] = "Choose one of this person's caseworkers."
     if errors:
         raise ValidationError(errors)
     follow_up.full_clean()
-    follow_up.save()
+    if adding:
+        follow_up.save()
+    else:
+        # Never the done time or outcome: a colleague may have just marked it done.
+        follow_up.save(update_fields=FOLLOW_UP_EDITABLE_FIELDS)
     return follow_up
 
 
@@ -221,7 +244,7 @@ def follow_up_reopen(*, by: AbstractUser, follow_up: FollowUp) -> FollowUp:
 
 def note_save(*, by: AbstractUser, exoneree: Exoneree, note: CaseNote) -> CaseNote:
     note.exoneree = exoneree
-    if note.author_id is None:
+    if note._state.adding:
         note.author = by
     note.full_clean()
     note.save()
@@ -233,7 +256,7 @@ def assessment_save(
     *, by: AbstractUser, exoneree: Exoneree, assessment: Assessment, scores: dict[str, int]
 ) -> Assessment:
     assessment.exoneree = exoneree
-    if assessment.taken_by_id is None:
+    if assessment._state.adding:
         assessment.taken_by = by
     assessment.full_clean()
     assessment.save()
@@ -283,26 +306,13 @@ def username_suggestion(first_name: str, last_name: str) -> str:
     return candidate
 
 
-def invitation_link(user: AbstractUser) -> str:
-    """A set-password link: it expires (PASSWORD_RESET_TIMEOUT) and dies once a password is set."""
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    return settings.SITE_URL + reverse("invitation_accept", args=[uid, token])
+def invitation_queue(*, by: AbstractUser, user: AbstractUser) -> None:
+    """Email the set-password link from the worker once the account is committed.
 
-
-def invitation_send(*, by: AbstractUser, user: AbstractUser, organization: Organization, staff: bool) -> None:
-    send_templated_email(
-        to=user.email,
-        template="invitation",
-        context={
-            "user": user,
-            "organization": organization.name,
-            "invited_by": by.get_full_name() or by.get_username(),
-            "link": invitation_link(user),
-            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-            "staff": staff,
-        },
-    )
+    `robust`: a broker that is down is logged, not turned into an error page for a save
+    that already happened; the invitation can be sent again from the person's page.
+    """
+    transaction.on_commit(partial(send_invitation.delay, user.pk, by.pk), robust=True)
 
 
 @transaction.atomic
@@ -317,44 +327,55 @@ def staff_create(
     member = StaffMember(user=user, organization=organization, role=role, title=title)
     member.full_clean()
     member.save()
-    transaction.on_commit(lambda: invitation_send(by=by, user=user, organization=organization, staff=True))
+    invitation_queue(by=by, user=user)
     return member
 
 
 @transaction.atomic
 def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str, is_active: bool) -> StaffMember:
-    if member.user_id == by.pk and (role != Role.DIRECTOR or not is_active):
+    # The rules are checked against the stored role, under a lock, so that a caseworker
+    # who still carries people is never promoted or switched off (and a reassignment
+    # running at the same moment waits).
+    stored = StaffMember.objects.select_for_update().select_related("user").get(pk=member.pk)
+    if stored.user_id == by.pk and (role != Role.DIRECTOR or not is_active):
         raise ValidationError("You cannot remove your own director role or deactivate yourself.")
-    if member.role == Role.CASEWORKER and (role != Role.CASEWORKER or not is_active):
-        if held := member.user.caseload.count():
-            raise ValidationError(f"Reassign this caseworker's {held} people before changing their role or access.")
-    member.role = role
-    member.title = title
-    member.full_clean()
-    member.save()
-    member.user.is_active = is_active
-    member.user.save(update_fields=["is_active"])
-    return member
+    if stored.role == Role.CASEWORKER and (role != Role.CASEWORKER or not is_active):
+        held = stored.user.caseload.count()
+        open_follow_ups = FollowUp.objects.filter(assigned_to=stored.user, done_at__isnull=True).count()
+        if held or open_follow_ups:
+            raise ValidationError(
+                f"This caseworker still has {held} people and {open_follow_ups} open follow-ups. "
+                "Reassign them first (on each person's page: Change caseworkers)."
+            )
+    stored.role = role
+    stored.title = title
+    stored.full_clean()
+    stored.save(update_fields=["role", "title"])
+    stored.user.is_active = is_active
+    stored.user.save(update_fields=["is_active"])
+    return stored
 
 
 @transaction.atomic
 def exoneree_invite(*, by: AbstractUser, exoneree: Exoneree, username: str, email: str) -> AbstractUser:
     """Give the exoneree a login to see their own plan."""
-    if exoneree.user_id:
-        raise ValidationError("This person already has a login.")
     first, _, last = exoneree.display_name.partition(" ")
     user = User(username=username, email=email, first_name=first, last_name=last)
     user.set_unusable_password()
     user.full_clean()
     user.save()
+    # Linked only if nobody linked a login meanwhile (a double submit); otherwise the new
+    # account is rolled back with the transaction.
+    if not Exoneree.objects.filter(pk=exoneree.pk, user__isnull=True).update(user=user):
+        raise ValidationError("This person already has a login.")
     exoneree.user = user
-    exoneree.save(update_fields=["user"])
-    organization = exoneree.organization
-    transaction.on_commit(lambda: invitation_send(by=by, user=user, organization=organization, staff=False))
+    invitation_queue(by=by, user=user)
     return user
 
 
 def exoneree_invite_resend(*, by: AbstractUser, exoneree: Exoneree) -> None:
     if exoneree.user is None:
         raise ValidationError("This person has no login yet.")
-    invitation_send(by=by, user=exoneree.user, organization=exoneree.organization, staff=False)
+    if not exoneree.user.email:
+        raise ValidationError("Their login has no email address to send the link to.")
+    invitation_queue(by=by, user=exoneree.user)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from services.choices import (
     SCORE_LABELS,
@@ -20,6 +20,7 @@ from services.choices import (
 )
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models import (
+    EXONEREE_PROFILE_FIELDS,
     Assessment,
     CaseNote,
     Exoneree,
@@ -28,7 +29,6 @@ from services.models import (
     Provider,
     Referral,
     Resource,
-    StaffMember,
 )
 
 User = get_user_model()
@@ -68,32 +68,14 @@ class ExonereeForm(forms.ModelForm):
         required=False,
         max_length=11,
         help_text="9 digits, with or without dashes.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        # A password box: the browser hides it, and a form shown again with errors never
+        # writes the typed number back into the page.
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
 
     class Meta:
         model = Exoneree
-        fields = [
-            "legal_name",
-            "preferred_name",
-            "pronouns",
-            "preferred_language",
-            "phone",
-            "email",
-            "address",
-            "contact_preference",
-            "ok_to_leave_message",
-            "contact_notes",
-            "date_of_birth",
-            "ssn",
-            "conviction_state",
-            "conviction_county",
-            "conviction_date",
-            "release_date",
-            "exoneration_date",
-            "compensation_status",
-            "compensation_deadline",
-        ]
+        fields = EXONEREE_PROFILE_FIELDS
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
             "date_of_birth": DateInput(),
@@ -118,7 +100,7 @@ class ExonereeForm(forms.ModelForm):
         if not raw:
             return self.stored_ssn
         digits = re.sub(r"[\s-]", "", raw)
-        if not re.fullmatch(r"\d{9}", digits):
+        if not re.fullmatch(r"[0-9]{9}", digits):
             raise forms.ValidationError("Enter the 9 digits of the Social Security number, like 900-12-3456.")
         return digits
 
@@ -127,17 +109,6 @@ class ExonereeForm(forms.ModelForm):
         if state and not re.fullmatch(r"[A-Z]{2}", state):
             raise forms.ValidationError("Use the two-letter state code, like TX.")
         return state
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        conviction, release, exoneration = (
-            data.get(k) for k in ("conviction_date", "release_date", "exoneration_date")
-        )
-        if conviction and release and release < conviction:
-            self.add_error("release_date", "Release cannot be before conviction.")
-        if conviction and exoneration and exoneration < conviction:
-            self.add_error("exoneration_date", "Exoneration cannot be before conviction.")
-        return data
 
 
 class ExonereeSearchForm(forms.Form):
@@ -248,9 +219,12 @@ class FollowUpForm(forms.ModelForm):
 
     def __init__(self, *args: Any, exoneree: Exoneree, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assigned_to"].queryset = User.objects.filter(
-            staff__organization_id=exoneree.organization_id, is_active=True
-        ).order_by("first_name", "last_name")
+        # The person's caseworkers (and whoever holds it now, so an edit need not reassign).
+        self.fields["assigned_to"].queryset = (
+            User.objects.filter(Q(caseload=exoneree) | Q(pk=self.instance.assigned_to_id if self.instance.pk else None))
+            .distinct()
+            .order_by("first_name", "last_name")
+        )
         self.fields["need"].queryset = exoneree.needs.all()
         self.fields["referral"].queryset = Referral.objects.filter(need__exoneree=exoneree).select_related("resource")
         self.fields["need"].required = False
@@ -383,12 +357,11 @@ class StaffCreateForm(forms.Form):
         return username
 
 
-class StaffUpdateForm(forms.ModelForm):
+class StaffUpdateForm(forms.Form):
+    # A plain form: the action compares the new role with the stored one.
+    role = forms.ChoiceField(choices=Role.choices)
+    title = forms.CharField(max_length=100, required=False)
     is_active = forms.BooleanField(label="Can sign in", required=False)
-
-    class Meta:
-        model = StaffMember
-        fields = ["role", "title"]
 
 
 class CaseloadForm(forms.Form):

@@ -42,7 +42,41 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known timezone, like America/Chicago.") from None
 
 
-ssn_validator = RegexValidator(r"^\d{9}$", "Enter the 9 digits of the Social Security number.")
+ssn_validator = RegexValidator(r"^[0-9]{9}$", "Enter the 9 digits of the Social Security number.")
+
+# Dates outside these years are typing mistakes, and near the ends of the calendar a
+# timezone conversion would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+
+def validate_sensible_date(value: date) -> None:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+
+
+# The fields of an exonerees's profile that the intake/edit form changes; an edit saves only
+# these, so it cannot undo a concurrent change to anything else (such as a new login).
+EXONEREE_PROFILE_FIELDS = [
+    "legal_name",
+    "preferred_name",
+    "pronouns",
+    "preferred_language",
+    "phone",
+    "email",
+    "address",
+    "contact_preference",
+    "ok_to_leave_message",
+    "contact_notes",
+    "date_of_birth",
+    "ssn",
+    "conviction_state",
+    "conviction_county",
+    "conviction_date",
+    "release_date",
+    "exoneration_date",
+    "compensation_status",
+    "compensation_deadline",
+]
 
 
 class Organization(models.Model):
@@ -97,19 +131,21 @@ class Exoneree(models.Model):
     ok_to_leave_message = models.BooleanField(default=False)
     contact_notes = models.CharField(max_length=300, blank=True, help_text="Best times, who else may answer.")
 
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
     ssn = models.CharField("Social Security number", max_length=9, blank=True, validators=[ssn_validator])
 
     conviction_state = models.CharField(max_length=2, blank=True)
     conviction_county = models.CharField(max_length=100, blank=True)
-    conviction_date = models.DateField(null=True, blank=True)
-    release_date = models.DateField(null=True, blank=True)
-    exoneration_date = models.DateField(null=True, blank=True)
+    conviction_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    release_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    exoneration_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
 
     compensation_status = models.CharField(
         max_length=20, choices=CompensationStatus.choices, default=CompensationStatus.NOT_YET_FILED
     )
-    compensation_deadline = models.DateField("compensation filing deadline", null=True, blank=True)
+    compensation_deadline = models.DateField(
+        "compensation filing deadline", null=True, blank=True, validators=[validate_sensible_date]
+    )
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -131,6 +167,15 @@ class Exoneree(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("exoneree_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        errors = {}
+        if self.conviction_date and self.release_date and self.release_date < self.conviction_date:
+            errors["release_date"] = "Release cannot be before conviction."
+        if self.conviction_date and self.exoneration_date and self.exoneration_date < self.conviction_date:
+            errors["exoneration_date"] = "Exoneration cannot be before conviction."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def display_name(self) -> str:
@@ -178,9 +223,11 @@ class Need(models.Model):
     )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     status = models.CharField(max_length=20, choices=NeedStatus.choices, default=NeedStatus.OPEN)
-    opened_on = models.DateField(default=timezone.localdate)
-    closed_on = models.DateField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    opened_on = models.DateField(default=timezone.localdate, validators=[validate_sensible_date])
+    closed_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["status", "-opened_on", "pk"]
@@ -266,7 +313,9 @@ class Referral(models.Model):
     got_service = models.BooleanField("did they get the service?", null=True, blank=True)
     helped = models.BooleanField("did it help?", null=True, blank=True)
     feedback = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(default=timezone.now)
 
@@ -288,7 +337,7 @@ class ReferralEvent(models.Model):
     from_status = models.CharField(max_length=20, choices=ReferralStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)
     at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     note = models.TextField(blank=True)
 
     class Meta:
@@ -298,13 +347,16 @@ class ReferralEvent(models.Model):
         return f"{self.from_status or '—'} → {self.to_status}"
 
 
+FOLLOW_UP_EDITABLE_FIELDS = ["title", "details", "due_at", "assigned_to", "need", "referral", "shared_with_exoneree"]
+
+
 class FollowUp(models.Model):
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="follow_ups")
     need = models.ForeignKey(Need, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
     referral = models.ForeignKey(Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
     title = models.CharField("what", max_length=200)
     details = models.TextField(blank=True)
-    due_at = models.DateTimeField("when")
+    due_at = models.DateTimeField("when", validators=[validate_sensible_date])
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups_assigned"
     )
@@ -313,7 +365,9 @@ class FollowUp(models.Model):
     )
     done_at = models.DateTimeField(null=True, blank=True)
     outcome = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -356,8 +410,10 @@ class Assessment(models.Model):
 
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="assessments")
     kind = models.CharField(max_length=10, choices=AssessmentKind.choices)
-    taken_on = models.DateField(default=timezone.localdate)
-    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    taken_on = models.DateField(default=timezone.localdate, validators=[validate_sensible_date])
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-taken_on", "-pk"]

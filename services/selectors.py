@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +30,7 @@ from services.models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
 
+PLAN_HIDDEN_REFERRALS = [ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
 OPEN_NEED = Q(status__in=[NeedStatus.OPEN, NeedStatus.IN_PROGRESS])
 
 
@@ -99,16 +100,12 @@ class TimelineEntry:
 
 def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
     needs = list(exoneree.needs.select_related("created_by").prefetch_related("referrals__resource"))
-    referrals = list(
-        Referral.objects.filter(need__exoneree=exoneree).select_related("need", "resource__provider", "created_by")
-    )
     follow_ups = list(exoneree.follow_ups.select_related("assigned_to", "need", "referral__resource"))
     notes = list(exoneree.notes.select_related("author"))
     assessments = list(exoneree.assessments.select_related("taken_by").prefetch_related("scores"))
     events = ReferralEvent.objects.filter(referral__need__exoneree=exoneree).select_related("referral__resource", "by")
     return {
         "needs": needs,
-        "referrals": referrals,
         "follow_ups_open": [f for f in follow_ups if not f.is_done],
         "follow_ups_done": sorted((f for f in follow_ups if f.is_done), key=lambda f: f.done_at, reverse=True),
         "notes": notes,
@@ -236,13 +233,21 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         exoneree.needs.prefetch_related(
             Prefetch(
                 "referrals",
-                queryset=Referral.objects.exclude(status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED])
+                queryset=Referral.objects.exclude(status__in=PLAN_HIDDEN_REFERRALS)
                 .select_related("resource__provider")
                 .order_by("-status_changed_at"),
             )
         ).order_by("status", "-opened_on")
     )
-    shared_follow_ups = exoneree.follow_ups.filter(shared_with_exoneree=True, done_at__isnull=True)
+    # A follow-up may point at a referral the person must not see (a draft, a cancelled one):
+    # the provider's name is shown only for referrals that reached them.
+    shared_follow_ups = exoneree.follow_ups.filter(shared_with_exoneree=True, done_at__isnull=True).annotate(
+        provider_name=Case(
+            When(referral__status__in=PLAN_HIDDEN_REFERRALS, then=Value("")),
+            default=F("referral__resource__name"),
+            output_field=CharField(),
+        )
+    )
     return {
         "open_needs": [n for n in needs if n.is_open],
         "closed_needs": [n for n in needs if not n.is_open],

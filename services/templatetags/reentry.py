@@ -1,13 +1,16 @@
+from __future__ import annotations
+
 from django import template
 
 from services.choices import SCORE_LABELS, NeedStatus
 from services.lifecycle import NEED_TRANSITIONS
+from services.models import Need, Referral
 
 register = template.Library()
 
 
 @register.simple_tag
-def next_need_statuses(need) -> list[tuple[str, str]]:
+def next_need_statuses(need: Need) -> list[tuple[str, str]]:
     """The statuses a need may move to from where it is (services.lifecycle)."""
     allowed = NEED_TRANSITIONS[need.status]
     return [(value, label) for value, label in NeedStatus.choices if value in allowed]
@@ -41,7 +44,7 @@ REFERRAL_PLAIN = {
 
 
 @register.filter
-def plain_status(obj) -> str:
+def plain_status(obj: Need | Referral) -> str:
     """The status said in everyday words, for the person's own plan."""
-    table = REFERRAL_PLAIN if obj.__class__.__name__ == "Referral" else NEED_PLAIN
+    table = REFERRAL_PLAIN if isinstance(obj, Referral) else NEED_PLAIN
     return table.get(obj.status, obj.get_status_display())

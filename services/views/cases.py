@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access, actions, selectors
@@ -48,6 +50,11 @@ def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **ex
     return render(request, "services/form.html", context, status=status)
 
 
+def action_refused(request: HttpRequest, message: str, *, back: Any, status: int) -> HttpResponse:
+    """A button's action could not be done: say why, with a way back, and change nothing."""
+    return render(request, "services/action_refused.html", {"message": message, "back": back}, status=status)
+
+
 def apply_errors(form: Form, error: ValidationError) -> None:
     """Put an action's validation errors on the form, beside the field they concern."""
     if hasattr(error, "error_dict"):
@@ -70,10 +77,13 @@ def exoneree_list(request: HttpRequest) -> HttpResponse:
     q = form.cleaned_data["q"] if form.is_valid() else ""
     page = Paginator(selectors.exoneree_list(request.user, q=q), PAGE_SIZE).get_page(request.GET.get("page"))
     template = "services/_exoneree_rows.html" if request.htmx else "services/exoneree_list.html"
-    return render(request, template, {"form": form, "page": page, "q": q}, status=200 if form.is_valid() else 400)
+    response = render(request, template, {"form": form, "page": page, "q": q}, status=200 if form.is_valid() else 400)
+    patch_vary_headers(response, ["HX-Request"])  # the partial and the page share a URL
+    return response
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("ssn", "date_of_birth")
 @caseworker_required
 def exoneree_create(request: HttpRequest) -> HttpResponse:
     form = ExonereeForm(request.POST or None)
@@ -102,6 +112,7 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("ssn", "date_of_birth")
 @caseworker_required
 def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
@@ -128,11 +139,17 @@ def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
     if exoneree.user_id:
+        error = ""
         if request.method == "POST":
-            actions.exoneree_invite_resend(by=request.user, exoneree=exoneree)
-            messages.success(request, f"A new link to choose a password was emailed to {exoneree.display_name}.")
-            return redirect(exoneree)
-        return render(request, "services/invite_resend.html", {"exoneree": exoneree})
+            try:
+                actions.exoneree_invite_resend(by=request.user, exoneree=exoneree)
+            except ValidationError as exc:
+                error = exc.messages[0]
+            else:
+                messages.success(request, f"A new link to choose a password is on its way to {exoneree.display_name}.")
+                return redirect(exoneree)
+        context = {"exoneree": exoneree, "error": error}
+        return render(request, "services/invite_resend.html", context, status=400 if error else 200)
     suggestion = actions.username_suggestion(*exoneree.display_name.partition(" ")[::2])
     form = InviteForm(request.POST or None, initial={"username": suggestion, "email": exoneree.email})
     if form.is_valid():
@@ -203,11 +220,11 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
     need = access.get_need(request.user, pk, change=True)
     form = NeedStatusForm(request.POST)
     if not form.is_valid():
-        return HttpResponse("Choose a valid status.", status=400)
+        return action_refused(request, "Choose a new status for the need.", back=need.exoneree, status=400)
     try:
         actions.need_set_status(by=request.user, need=need, status=form.cleaned_data["status"])
     except TransitionNotAllowed as error:
-        return HttpResponse(str(error), status=409)
+        return action_refused(request, str(error), back=need.exoneree, status=409)
     messages.success(request, f"Need marked {need.get_status_display().lower()}.")
     return redirect(need.exoneree)
 
@@ -345,11 +362,15 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = access.get_follow_up(request.user, pk, change=True)
     form = FollowUpDoneForm(request.POST)
     if not form.is_valid():
-        return HttpResponse("The outcome is too long.", status=400)
+        return action_refused(request, form.errors["outcome"][0], back=follow_up.exoneree, status=400)
+    was_done = follow_up.is_done
     actions.follow_up_complete(by=request.user, follow_up=follow_up, outcome=form.cleaned_data["outcome"])
     if request.htmx:
         return render(request, "services/_follow_up_row.html", {"follow_up": follow_up, "can_change": True})
-    messages.success(request, f"Marked done: {follow_up.title}.")
+    if was_done:
+        messages.info(request, f"“{follow_up.title}” was already marked done.")
+    else:
+        messages.success(request, f"Marked done: {follow_up.title}.")
     return redirect("dashboard" if request.POST.get("next") == "dashboard" else follow_up.exoneree)
 
 

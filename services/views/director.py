@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -49,7 +48,8 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 @director_required
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = access.get_staff_member(request.user, pk)
-    form = StaffUpdateForm(request.POST or None, instance=member, initial={"is_active": member.user.is_active})
+    initial = {"role": member.role, "title": member.title, "is_active": member.user.is_active}
+    form = StaffUpdateForm(request.POST or None, initial=initial)
     if form.is_valid():
         try:
             actions.staff_update(
@@ -60,7 +60,6 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 is_active=form.cleaned_data["is_active"],
             )
         except ValidationError as error:
-            member.refresh_from_db()
             apply_errors(form, error)
         else:
             messages.success(request, "Saved.")
@@ -73,23 +72,21 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @director_required
 def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
-    caseworkers = (
-        get_user_model()
-        .objects.filter(pk__in=access.caseworkers_of(exoneree.organization).values("user_id"))
-        .order_by("first_name", "last_name")
-    )
     form = CaseloadForm(
         request.POST or None,
-        caseworkers=caseworkers,
+        caseworkers=access.caseworker_users(exoneree.organization),
         initial={"caseworkers": list(exoneree.caseworkers.values_list("pk", flat=True))},
     )
     if form.is_valid():
         try:
-            actions.caseload_assign(by=request.user, exoneree=exoneree, caseworkers=form.cleaned_data["caseworkers"])
+            moved = actions.caseload_assign(
+                by=request.user, exoneree=exoneree, caseworkers=form.cleaned_data["caseworkers"]
+            )
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"{exoneree.display_name}'s caseworkers were updated.")
+            note = f" {moved} open follow-up{'s' if moved != 1 else ''} moved with them." if moved else ""
+            messages.success(request, f"{exoneree.display_name}'s caseworkers were updated.{note}")
             return redirect(exoneree)
     return render_form(
         request,

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from services import access, actions, selectors
@@ -24,7 +25,9 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "services/_resource_rows.html" if request.htmx else "services/resource_list.html"
     context = {"form": form, "page": page, "can_manage": access.is_director(request.user)}
-    return render(request, template, context, status=200 if form.is_valid() else 400)
+    response = render(request, template, context, status=200 if form.is_valid() else 400)
+    patch_vary_headers(response, ["HX-Request"])  # the partial and the page share a URL
+    return response
 
 
 @require_GET
