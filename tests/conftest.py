@@ -1,0 +1,172 @@
+"""Named personas, built once per test in the `world` fixture.
+
+    org1 "Harbor Light": director1, caseworker1 → Marcus (login exoneree1),
+                         caseworker2 → Thomas (login exoneree2)
+    org2 "New Dawn":     director2, caseworker3 → Anita (login exoneree3)
+    root: a superuser with no staff role (the rules give it nothing outside the admin site)
+
+Each exoneree has one of everything: a need, a draft referral to a resource of its own
+organization, a follow-up, a staff-only note, a shared note and an assessment, all written
+by its caseworker. Names and texts are distinct per person so a page can be searched for a
+leak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from services.choices import NeedDomain, NoteVisibility, Role
+from services.models import (
+    Assessment,
+    CaseNote,
+    Exoneree,
+    FollowUp,
+    Need,
+    Organization,
+    Referral,
+    Resource,
+)
+from tests.factories import (
+    AssessmentFactory,
+    CaseNoteFactory,
+    ExonereeFactory,
+    FollowUpFactory,
+    NeedFactory,
+    OrganizationFactory,
+    ReferralFactory,
+    ResourceFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+STAFF = ("director1", "caseworker1", "caseworker2", "director2", "caseworker3")
+EXONEREE_LOGINS = ("exoneree1", "exoneree2", "exoneree3")
+PERSONAS = (*STAFF, *EXONEREE_LOGINS, "root", "anonymous")
+
+
+@dataclass
+class Case:
+    """One exoneree and one record of each kind hanging off them."""
+
+    exoneree: Exoneree
+    need: Need
+    resource: Resource
+    referral: Referral
+    follow_up: FollowUp
+    staff_note: CaseNote
+    shared_note: CaseNote
+    assessment: Assessment
+
+
+@dataclass
+class World:
+    org1: Organization
+    org2: Organization
+    director1: Any
+    caseworker1: Any
+    caseworker2: Any
+    director2: Any
+    caseworker3: Any
+    exoneree1: Any
+    exoneree2: Any
+    exoneree3: Any
+    root: Any
+    marcus: Case
+    thomas: Case
+    anita: Case
+
+    def user(self, persona: str) -> Any:
+        """The login of a persona; None for "anonymous"."""
+        return None if persona == "anonymous" else getattr(self, persona)
+
+
+def _staff(organization: Organization, username: str, first: str, last: str, role: str) -> Any:
+    user = UserFactory(username=username, first_name=first, last_name=last)
+    StaffFactory(user=user, organization=organization, role=role)
+    return user
+
+
+def _case(organization: Organization, caseworker: Any, login: Any, *, legal_name: str, ssn: str, word: str) -> Case:
+    exoneree = ExonereeFactory(
+        organization=organization,
+        legal_name=legal_name,
+        user=login,
+        ssn=ssn,
+        date_of_birth=date(1970, 3, 14),
+        address=f"12 {word} Street, Houston TX",
+        conviction_state="TX",
+        conviction_date=date(1990, 6, 1),
+        release_date=date(2015, 9, 30),
+        caseworkers=[caseworker],
+    )
+    need = NeedFactory(exoneree=exoneree, domain=NeedDomain.HOUSING, description=f"{word} needs an apartment")
+    resource = ResourceFactory(organization=organization, name=f"{word} Housing Help", domains=[NeedDomain.HOUSING])
+    return Case(
+        exoneree=exoneree,
+        need=need,
+        resource=resource,
+        referral=ReferralFactory(need=need, resource=resource, created_by=caseworker),
+        follow_up=FollowUpFactory(exoneree=exoneree, need=need, title=f"Visit {word} at home", assigned_to=caseworker),
+        staff_note=CaseNoteFactory(
+            exoneree=exoneree,
+            author=caseworker,
+            text=f"Staff only: {word} is wary of phones",
+            visibility=NoteVisibility.STAFF,
+        ),
+        shared_note=CaseNoteFactory(
+            exoneree=exoneree,
+            author=caseworker,
+            text=f"Shared: {word}, bring two proofs of address",
+            visibility=NoteVisibility.SHARED,
+        ),
+        assessment=AssessmentFactory(exoneree=exoneree, taken_by=caseworker, scores={"housing": 1, "income": 2}),
+    )
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    org1 = OrganizationFactory(name="Harbor Light")
+    org2 = OrganizationFactory(name="New Dawn")
+    director1 = _staff(org1, "director1", "Dana", "Director", Role.DIRECTOR)
+    caseworker1 = _staff(org1, "caseworker1", "Casey", "Onewell", Role.CASEWORKER)
+    caseworker2 = _staff(org1, "caseworker2", "Chris", "Twofold", Role.CASEWORKER)
+    director2 = _staff(org2, "director2", "Drew", "Seconda", Role.DIRECTOR)
+    caseworker3 = _staff(org2, "caseworker3", "Cam", "Thrice", Role.CASEWORKER)
+    exoneree1 = UserFactory(username="exoneree1", first_name="Marcus", last_name="Whitfield")
+    exoneree2 = UserFactory(username="exoneree2", first_name="Thomas", last_name="Okafor")
+    exoneree3 = UserFactory(username="exoneree3", first_name="Anita", last_name="Ramirez")
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    return World(
+        org1=org1,
+        org2=org2,
+        director1=director1,
+        caseworker1=caseworker1,
+        caseworker2=caseworker2,
+        director2=director2,
+        caseworker3=caseworker3,
+        exoneree1=exoneree1,
+        exoneree2=exoneree2,
+        exoneree3=exoneree3,
+        root=root,
+        marcus=_case(org1, caseworker1, exoneree1, legal_name="Marcus Whitfield", ssn="900123456", word="Marcus"),
+        thomas=_case(org1, caseworker2, exoneree2, legal_name="Thomas Okafor", ssn="900234567", word="Thomas"),
+        anita=_case(org2, caseworker3, exoneree3, legal_name="Anita Ramirez", ssn="900345678", word="Anita"),
+    )
+
+
+@pytest.fixture
+def login(client: Client, world: World):
+    """`login("caseworker1")` signs the test client in as that persona and returns it."""
+
+    def _login(persona: str) -> Client:
+        client.logout()
+        if persona != "anonymous":
+            client.force_login(world.user(persona))
+        return client
+
+    return _login

@@ -1,0 +1,422 @@
+"""Who gets what, for every page in services/urls.py (healthz and invitations are tested elsewhere).
+
+The rules (services/access.py): a page not meant for your role is 403; a record that is not
+yours is 404, so nobody learns it exists; a record you may see but not change is 403;
+anonymous visitors are sent to sign in; a method a page does not take is 405.
+
+Object pages point at Marcus's records (caseworker1's caseload in org1) or at org1's
+directory and staff, so every row of the table below reads the same way:
+
+    column   persona        who they are to the target
+    cw1      caseworker1    Marcus's caseworker
+    cw2      caseworker2    a colleague in org1 who does not carry Marcus
+    dir1     director1      org1's director (reads case records, changes none)
+    cw3      caseworker3    a caseworker of org2
+    dir2     director2      org2's director
+    ex1      exoneree1      Marcus himself
+    ex2      exoneree2      another exoneree (Thomas)
+    root     root           a superuser without a staff role
+    anon     anonymous
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from services.models import Exoneree, Referral, Resource
+from tests.conftest import World
+
+LOGIN = "login"  # 302 to the sign-in page, coming back here afterwards
+DONE = "done"  # 302 to where the page's valid POST leads (Page.done)
+COLUMNS = ("caseworker1", "caseworker2", "director1", "caseworker3", "director2", "exoneree1", "exoneree2", "root")
+
+Expect = int | str
+Args = Callable[[World], list[Any]]
+
+
+def row(*expected: Expect) -> dict[str, Expect]:
+    assert len(expected) == len(COLUMNS)
+    return {**dict(zip(COLUMNS, expected, strict=True)), "anonymous": LOGIN}
+
+
+#                         cw1   cw2   dir1  cw3   dir2  ex1   ex2   root
+CASEWORKER_PAGE = row(200, 200, 403, 200, 403, 403, 403, 403)
+STAFF_PAGE = row(200, 200, 200, 200, 200, 403, 403, 403)
+DIRECTOR_PAGE = row(403, 403, 200, 403, 200, 403, 403, 403)
+CASE_READ = row(200, 404, 200, 404, 404, 403, 403, 403)
+CASE_WRITE = row(200, 404, 403, 404, 403, 403, 403, 403)
+CASE_POST = row(DONE, 404, 403, 404, 403, 403, 403, 403)
+RESOURCE_READ = row(200, 200, 200, 404, 404, 403, 403, 403)
+DIRECTOR_OBJECT = row(403, 403, 200, 403, 404, 403, 403, 403)
+OWN_PLAN = row(403, 403, 403, 403, 403, 200, 200, 403)
+NO_ROLE = row(403, 403, 403, 403, 403, 403, 403, 403)
+HOME = row("/dashboard/", "/dashboard/", "/director/", "/dashboard/", "/director/", "/my-plan/", "/my-plan/", "/admin/")
+
+
+def marcus(attr: str) -> Args:
+    return lambda w: [getattr(w.marcus, attr).pk]
+
+
+def marcus_page(w: World, anchor: str = "") -> str:
+    return w.marcus.exoneree.get_absolute_url() + anchor
+
+
+def exoneree_data(w: World) -> dict[str, Any]:
+    return {
+        "legal_name": "Nadia Newcomer",
+        "preferred_language": "en",
+        "contact_preference": "phone",
+        "compensation_status": "not_filed",
+    }
+
+
+def need_data(w: World) -> dict[str, Any]:
+    return {"domain": "income", "description": "Apply for SSI", "priority": "high", "opened_on": "2025-01-15"}
+
+
+def follow_up_data(w: World) -> dict[str, Any]:
+    return {
+        "title": "Call the landlord back",
+        "due_at": "2030-01-02T10:00",
+        "assigned_to": w.caseworker1.pk,
+        "shared_with_exoneree": "on",
+    }
+
+
+def note_data(w: World) -> dict[str, Any]:
+    return {"text": "Met at the office today.", "visibility": "staff"}
+
+
+def assessment_data(w: World) -> dict[str, Any]:
+    return {"kind": "interim", "taken_on": "2025-02-01", "score_housing": "3"}
+
+
+def resource_data(w: World) -> dict[str, Any]:
+    return {
+        "provider": w.marcus.resource.provider.pk,
+        "name": "Bus passes",
+        "domains": ["transportation"],
+        "status": "active",
+    }
+
+
+def mark_follow_up_done(w: World) -> None:
+    w.marcus.follow_up.done_at = timezone.now()
+    w.marcus.follow_up.save()
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    expect: dict[str, Expect]  # on GET; on POST for a POST-only page
+    args: Args = lambda w: []
+    methods: tuple[str, ...] = ("GET",)
+    data: Callable[[World], dict[str, Any]] | None = None  # a valid POST
+    done: Callable[[World], str] | None = None  # where the owner's valid POST leads (read after it)
+    owner: str = "caseworker1"  # the persona the page is for
+    setup: Callable[[World], None] | None = None
+
+    def url(self, world: World) -> str:
+        return reverse(self.name, args=self.args(world))
+
+    @property
+    def post_only(self) -> bool:
+        return self.methods == ("POST",)
+
+
+GET_POST = ("GET", "POST")
+
+PAGES = [
+    Page("home", HOME),
+    Page("no_role", NO_ROLE),
+    # Caseworkers
+    Page("dashboard", CASEWORKER_PAGE),
+    Page("exoneree_list", STAFF_PAGE),
+    Page(
+        "exoneree_create",
+        CASEWORKER_PAGE,
+        methods=GET_POST,
+        data=exoneree_data,
+        done=lambda w: Exoneree.objects.latest("pk").get_absolute_url(),
+    ),
+    Page("exoneree_detail", CASE_READ, marcus("exoneree")),
+    Page("exoneree_edit", CASE_WRITE, marcus("exoneree"), GET_POST, exoneree_data, marcus_page),
+    # Marcus already has a login, so the page offers (and the POST sends) a fresh link.
+    Page("exoneree_invite", CASE_WRITE, marcus("exoneree"), GET_POST, lambda w: {}, marcus_page),
+    Page(
+        "caseload_edit",
+        DIRECTOR_OBJECT,
+        marcus("exoneree"),
+        GET_POST,
+        lambda w: {"caseworkers": [w.caseworker2.pk]},
+        marcus_page,
+        owner="director1",
+    ),
+    Page("need_create", CASE_WRITE, marcus("exoneree"), GET_POST, need_data, marcus_page),
+    Page("follow_up_create", CASE_WRITE, marcus("exoneree"), GET_POST, follow_up_data, marcus_page),
+    Page("note_create", CASE_WRITE, marcus("exoneree"), GET_POST, note_data, lambda w: marcus_page(w, "#notes")),
+    Page(
+        "assessment_create",
+        CASE_WRITE,
+        marcus("exoneree"),
+        GET_POST,
+        assessment_data,
+        lambda w: marcus_page(w, "#assessments"),
+    ),
+    Page("need_edit", CASE_WRITE, marcus("need"), GET_POST, need_data, marcus_page),
+    Page("need_status", CASE_POST, marcus("need"), ("POST",), lambda w: {"status": "met"}, marcus_page),
+    Page(
+        "referral_create",
+        CASE_WRITE,
+        marcus("need"),
+        GET_POST,
+        lambda w: {"resource": w.marcus.resource.pk, "note": "Please call him."},
+        lambda w: Referral.objects.latest("pk").get_absolute_url(),
+    ),
+    Page("referral_detail", CASE_READ, marcus("referral")),
+    Page(
+        "referral_edit",
+        CASE_WRITE,
+        marcus("referral"),
+        GET_POST,
+        lambda w: {"resource": w.marcus.resource.pk, "note": "Ask for Ms. Lee."},
+        lambda w: w.marcus.referral.get_absolute_url(),
+    ),
+    Page(
+        "referral_transition",
+        CASE_POST,
+        marcus("referral"),
+        ("POST",),
+        lambda w: {"status": "sent"},
+        lambda w: w.marcus.referral.get_absolute_url(),
+    ),
+    Page("follow_up_edit", CASE_WRITE, marcus("follow_up"), GET_POST, follow_up_data, marcus_page),
+    Page("follow_up_done", CASE_POST, marcus("follow_up"), ("POST",), lambda w: {"outcome": "Went well"}, marcus_page),
+    Page(
+        "follow_up_reopen",
+        CASE_POST,
+        marcus("follow_up"),
+        ("POST",),
+        lambda w: {},
+        marcus_page,
+        setup=mark_follow_up_done,
+    ),
+    Page("note_edit", CASE_WRITE, marcus("staff_note"), GET_POST, note_data, lambda w: marcus_page(w, "#notes")),
+    Page("assessment_detail", CASE_READ, marcus("assessment")),
+    Page(
+        "assessment_edit",
+        CASE_WRITE,
+        marcus("assessment"),
+        GET_POST,
+        assessment_data,
+        lambda w: marcus_page(w, "#assessments"),
+    ),
+    # Resource directory
+    Page("resource_list", STAFF_PAGE),
+    Page(
+        "resource_create",
+        DIRECTOR_PAGE,
+        methods=GET_POST,
+        data=resource_data,
+        done=lambda w: Resource.objects.latest("pk").get_absolute_url(),
+        owner="director1",
+    ),
+    Page("resource_detail", RESOURCE_READ, marcus("resource")),
+    Page(
+        "resource_edit",
+        DIRECTOR_OBJECT,
+        marcus("resource"),
+        GET_POST,
+        resource_data,
+        lambda w: w.marcus.resource.get_absolute_url(),
+        owner="director1",
+    ),
+    # Directors
+    Page("director_dashboard", DIRECTOR_PAGE, owner="director1"),
+    Page("staff_list", DIRECTOR_PAGE, owner="director1"),
+    Page(
+        "staff_create",
+        DIRECTOR_PAGE,
+        methods=GET_POST,
+        data=lambda w: {
+            "first_name": "Nia",
+            "last_name": "Newhire",
+            "email": "nia@example.org",
+            "username": "nnewhire",
+            "role": "caseworker",
+        },
+        done=lambda w: "/director/staff/",
+        owner="director1",
+    ),
+    Page(
+        "staff_edit",
+        DIRECTOR_OBJECT,
+        lambda w: [w.caseworker1.staff.pk],
+        GET_POST,
+        lambda w: {"role": "caseworker", "title": "Senior caseworker", "is_active": "on"},
+        lambda w: "/director/staff/",
+        owner="director1",
+    ),
+    # Exonerees
+    Page("my_plan", OWN_PLAN, owner="exoneree1"),
+]
+PAGES_BY_NAME = {page.name: page for page in PAGES}
+
+
+def snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Every row the app keeps (and the users and their permissions), to prove nothing changed."""
+    models = [*apps.get_app_config("services").get_models(include_auto_created=True), get_user_model()]
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in models}
+
+
+def request(client: Any, page: Page, world: World, method: str) -> Any:
+    url = page.url(world)
+    if method == "POST":
+        return client.post(url, page.data(world) if page.data else {})
+    return getattr(client, method.lower())(url)
+
+
+def assert_outcome(response: Any, expected: Expect, page: Page, world: World) -> None:
+    if expected == LOGIN:
+        assert response.status_code == 302, response.content[:500]
+        assert response.url == f"/accounts/login/?next={page.url(world)}"
+    elif expected == DONE:
+        assert response.status_code == 302, response.content[:2000]
+        assert response.url == page.done(world)
+    elif isinstance(expected, str):
+        assert response.status_code == 302, response.content[:500]
+        assert response.url == expected
+    else:
+        assert response.status_code == expected, response.content[:2000]
+
+
+# --- the matrix: every page × every persona ----------------------------------------------------
+
+
+def test_every_url_is_in_the_table():
+    from services.urls import urlpatterns
+
+    tested_elsewhere = {"healthz", "invitation_accept", "invitation_done"}
+    assert {p.name for p in urlpatterns} - tested_elsewhere == set(PAGES_BY_NAME)
+
+
+@pytest.mark.parametrize("persona", [*COLUMNS, "anonymous"])
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_access(login, world, page, persona):
+    if page.setup:
+        page.setup(world)
+    client = login(persona)
+
+    response = request(client, page, world, "POST" if page.post_only else "GET")
+
+    assert_outcome(response, page.expect[persona], page, world)
+
+
+# --- POSTs: the page's owner succeeds; everybody refused changes nothing ------------------------
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if "POST" in p.methods], ids=lambda p: p.name)
+def test_valid_post_by_owner_redirects_and_changes_something(login, world, page, django_capture_on_commit_callbacks):
+    if page.setup:
+        page.setup(world)
+    client = login(page.owner)
+    before = snapshot()
+
+    with django_capture_on_commit_callbacks(execute=True):  # emails are sent once the data is committed
+        response = request(client, page, world, "POST")
+
+    assert_outcome(response, DONE, page, world)
+    assert snapshot() != before or len(mail.outbox) == 1
+
+
+REFUSED_POSTS = [
+    (page, persona)
+    for page in PAGES
+    if "POST" in page.methods
+    for persona in [*COLUMNS, "anonymous"]
+    if page.expect[persona] in (403, 404, LOGIN)
+]
+
+
+@pytest.mark.parametrize(("page", "persona"), REFUSED_POSTS, ids=[f"{p.name}-{who}" for p, who in REFUSED_POSTS])
+def test_refused_post_changes_nothing(login, world, page, persona, django_capture_on_commit_callbacks):
+    if page.setup:
+        page.setup(world)
+    client = login(persona)
+    before = snapshot()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = request(client, page, world, "POST")
+
+    assert_outcome(response, page.expect[persona], page, world)
+    assert snapshot() == before
+    assert mail.outbox == []
+
+
+# --- wrong methods -----------------------------------------------------------------------------
+
+WRONG_METHODS = [
+    (page, method)
+    for page in PAGES
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    if method not in page.methods
+]
+
+
+@pytest.mark.parametrize(("page", "method"), WRONG_METHODS, ids=[f"{p.name}-{m}" for p, m in WRONG_METHODS])
+def test_wrong_method_is_405_and_changes_nothing(login, world, page, method):
+    if page.setup:
+        page.setup(world)
+    client = login(page.owner)
+    before = snapshot()
+
+    response = request(client, page, world, method)
+
+    assert response.status_code == 405
+    assert snapshot() == before
+
+
+# --- the rules behind the table, on records of the other people ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("persona", "case", "expected"),
+    [
+        ("caseworker2", "thomas", 200),  # their own
+        ("caseworker2", "marcus", 404),  # a colleague's
+        ("caseworker3", "anita", 200),
+        ("caseworker3", "thomas", 404),
+        ("director2", "anita", 200),
+        ("director2", "marcus", 404),
+        ("director1", "thomas", 200),
+        ("director1", "anita", 404),
+    ],
+)
+@pytest.mark.parametrize("name", ["exoneree_detail", "referral_detail", "assessment_detail"])
+def test_each_persona_reads_only_their_own_records(login, world, persona, case, expected, name):
+    record = {"exoneree_detail": "exoneree", "referral_detail": "referral", "assessment_detail": "assessment"}[name]
+    target = getattr(getattr(world, case), record)
+
+    response = login(persona).get(reverse(name, args=[target.pk]))
+
+    assert response.status_code == expected
+
+
+def test_inactive_caseworker_is_treated_as_signed_out(login, world):
+    client = login("caseworker1")
+    world.caseworker1.is_active = False
+    world.caseworker1.save()
+
+    response = client.get(marcus_page(world))
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")

@@ -1,0 +1,973 @@
+"""What people notice when they use the case pages: what is saved, what is refused, what is shown.
+
+Personas and their records come from tests/conftest.py (Marcus is caseworker1's, Thomas is
+caseworker2's, Anita is org2's).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from html import unescape
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from guardian.shortcuts import get_perms
+
+from services import access, actions
+from services.choices import NeedStatus, NoteVisibility, ReferralStatus, ResourceStatus, Role
+from services.lifecycle import NEED_TRANSITIONS, REFERRAL_TRANSITIONS
+from services.models import (
+    Assessment,
+    CaseNote,
+    Exoneree,
+    FollowUp,
+    Need,
+    Provider,
+    Referral,
+    ReferralEvent,
+    Resource,
+    StaffMember,
+)
+from tests.factories import (
+    ExonereeFactory,
+    FollowUpFactory,
+    NeedFactory,
+    ProviderFactory,
+    ReferralFactory,
+    ResourceFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+User = get_user_model()
+
+INTAKE = {
+    "legal_name": "Nadia Newcomer",
+    "preferred_language": "en",
+    "contact_preference": "phone",
+    "compensation_status": "not_filed",
+}
+MOMENT = datetime(2025, 3, 4, 15, 30, tzinfo=UTC)
+PASSWORD = "a long and unusual passphrase 7"
+
+
+def error_beside(response, field: str) -> str:
+    """The text of the error list rendered beside a field (services/_field.html), or fail."""
+    html = response.content.decode()
+    match = re.search(rf'<(ul|div|p)\b[^>]*\bid="id_{field}_errors?"[^>]*>(.*?)</\1>', html, re.S)
+    assert match, f"no error shown beside {field!r}"
+    return unescape(match.group(2))
+
+
+def url(name: str, obj=None) -> str:
+    return reverse(name, args=[obj.pk] if obj is not None else [])
+
+
+# --- exonerees ---------------------------------------------------------------------------------
+
+
+def test_intake_saves_the_person_in_my_caseload_with_permissions(login, world):
+    response = login("caseworker1").post(
+        url("exoneree_create"), {**INTAKE, "ssn": "900-55-1234", "conviction_state": "tx"}
+    )
+
+    nadia = Exoneree.objects.get(legal_name="Nadia Newcomer")
+    assert response.status_code == 302
+    assert response.url == nadia.get_absolute_url()
+    assert nadia.organization == world.org1
+    assert nadia.ssn == "900551234"
+    assert nadia.conviction_state == "TX"
+    assert list(nadia.caseworkers.all()) == [world.caseworker1]
+    assert set(get_perms(world.caseworker1, nadia)) == {"view_exoneree", "change_exoneree"}
+    assert get_perms(world.caseworker2, nadia) == []
+    assert login("caseworker1").get(nadia.get_absolute_url()).status_code == 200
+    assert login("caseworker2").get(nadia.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "data", "message"),
+    [
+        ("ssn", {"ssn": "12345"}, "Enter the 9 digits of the Social Security number"),
+        ("ssn", {"ssn": "900-12-345X"}, "Enter the 9 digits of the Social Security number"),
+        (
+            "release_date",
+            {"conviction_date": "2010-05-01", "release_date": "2009-01-01"},
+            "Release cannot be before conviction.",
+        ),
+        (
+            "exoneration_date",
+            {"conviction_date": "2010-05-01", "exoneration_date": "2001-01-01"},
+            "Exoneration cannot be before conviction.",
+        ),
+        ("conviction_state", {"conviction_state": "TEX"}, "at most 2 characters"),
+        ("conviction_state", {"conviction_state": "T1"}, "Use the two-letter state code"),
+        ("legal_name", {"legal_name": ""}, "This field is required."),
+        ("date_of_birth", {"date_of_birth": "1970-13-45"}, "Enter a valid date."),
+        ("email", {"email": "not-an-address"}, "Enter a valid email address."),
+    ],
+)
+def test_intake_with_bad_input_is_400_with_the_error_beside_the_field(login, world, field, data, message):
+    people = Exoneree.objects.count()
+
+    response = login("caseworker1").post(url("exoneree_create"), {**INTAKE, **data})
+
+    assert response.status_code == 400
+    assert message in error_beside(response, field)
+    assert Exoneree.objects.count() == people
+
+
+def test_editing_with_an_empty_ssn_keeps_it_and_no_page_shows_it(login, world):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    full = ("900123456", "900-12-3456", "900 12 3456")
+
+    form_page = client.get(url("exoneree_edit", marcus)).content.decode()
+    response = client.post(url("exoneree_edit", marcus), {**INTAKE, "legal_name": marcus.legal_name, "ssn": ""})
+
+    assert response.status_code == 302
+    marcus.refresh_from_db()
+    assert marcus.ssn == "900123456"
+    assert "3456" in form_page  # the last four, so they know one is on file
+    pages = {
+        "edit form": form_page,
+        "detail": client.get(marcus.get_absolute_url()).content.decode(),
+        "director's detail": login("director1").get(marcus.get_absolute_url()).content.decode(),
+        "refused edit": login("caseworker1")
+        .post(url("exoneree_edit", marcus), {**INTAKE, "conviction_state": "TEX"})
+        .content.decode(),
+    }
+    for name, page in pages.items():
+        for number in full:
+            assert number not in page, f"full SSN on the {name} page"
+
+
+def test_editing_with_a_new_ssn_replaces_it(login, world):
+    marcus = world.marcus.exoneree
+
+    response = login("caseworker1").post(
+        url("exoneree_edit", marcus), {**INTAKE, "legal_name": marcus.legal_name, "ssn": "900-99-8888"}
+    )
+
+    assert response.status_code == 302
+    marcus.refresh_from_db()
+    assert marcus.ssn == "900998888"
+
+
+def test_refused_edit_saves_nothing(login, world):
+    marcus = world.marcus.exoneree
+
+    response = login("caseworker1").post(
+        url("exoneree_edit", marcus),
+        {**INTAKE, "legal_name": "Renamed", "conviction_date": "1990-06-01", "release_date": "1980-01-01"},
+    )
+
+    assert response.status_code == 400
+    assert "Release cannot be before conviction." in error_beside(response, "release_date")
+    marcus.refresh_from_db()
+    assert marcus.legal_name == "Marcus Whitfield"
+    assert marcus.release_date == date(2015, 9, 30)
+
+
+def test_people_list_counts_each_open_need_once(login, world):
+    marcus = world.marcus.exoneree
+    NeedFactory(exoneree=marcus)  # two open needs in all
+    FollowUpFactory.create_batch(2, exoneree=marcus, assigned_to=world.caseworker1)  # three open follow-ups
+
+    response = login("caseworker1").get(url("exoneree_list"))
+
+    rows = {person.pk: person for person in response.context["page"]}
+    assert rows[marcus.pk].open_needs == 2
+
+
+# --- needs -------------------------------------------------------------------------------------
+
+NEED = {"domain": "income", "description": "Apply for SSI", "priority": "high", "opened_on": "2025-01-15"}
+
+
+def test_need_create(login, world):
+    marcus = world.marcus.exoneree
+
+    response = login("caseworker1").post(url("need_create", marcus), NEED)
+
+    assert response.status_code == 302
+    assert response.url == marcus.get_absolute_url()
+    need = Need.objects.get(description="Apply for SSI")
+    assert need.exoneree == marcus
+    assert need.created_by == world.caseworker1
+    assert need.status == NeedStatus.OPEN
+    assert need.opened_on == date(2025, 1, 15)
+
+
+def test_need_create_with_bad_input_saves_nothing(login, world):
+    marcus = world.marcus.exoneree
+
+    response = login("caseworker1").post(url("need_create", marcus), {**NEED, "domain": "astrology"})
+
+    assert response.status_code == 400
+    assert "Select a valid choice" in error_beside(response, "domain")
+    assert not Need.objects.filter(description="Apply for SSI").exists()
+
+
+def test_need_edit(login, world):
+    need = world.marcus.need
+
+    response = login("caseworker1").post(url("need_edit", need), {**NEED, "description": "A one-bedroom"})
+
+    assert response.status_code == 302
+    need.refresh_from_db()
+    assert need.description == "A one-bedroom"
+    assert need.domain == "income"
+
+
+@pytest.mark.parametrize("record", ["need", "referral"])
+def test_records_stay_editable_after_their_creators_account_is_deleted(login, world, record):
+    former = StaffFactory(organization=world.org1).user
+    need = NeedFactory(exoneree=world.marcus.exoneree, created_by=former)
+    referral = ReferralFactory(need=need, resource=world.marcus.resource, created_by=former)
+    former.delete()  # created_by is SET_NULL: the records outlive the account
+    if record == "need":
+        edit, data = url("need_edit", need), {**NEED, "description": "Still needed"}
+    else:
+        edit, data = url("referral_edit", referral), {"resource": world.marcus.resource.pk, "note": "Still needed"}
+
+    response = login("caseworker1").post(edit, data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    need.refresh_from_db()
+    referral.refresh_from_db()
+    assert "Still needed" in (need.description, referral.note)
+
+
+NEED_PAIRS = [(a, b) for a in NeedStatus.values for b in NeedStatus.values]
+
+
+@pytest.mark.parametrize(("current", "target"), NEED_PAIRS, ids=[f"{a}->{b}" for a, b in NEED_PAIRS])
+def test_need_status_follows_the_lifecycle(login, world, current, target):
+    need = world.marcus.need
+    Need.objects.filter(pk=need.pk).update(status=current, closed_on=None)
+
+    response = login("caseworker1").post(url("need_status", need), {"status": target})
+
+    need.refresh_from_db()
+    if target in NEED_TRANSITIONS[current]:
+        assert response.status_code == 302
+        assert need.status == target
+        closes = target in (NeedStatus.MET, NeedStatus.NO_LONGER_WANTED)
+        assert need.closed_on == (timezone.localdate() if closes else None)
+    else:
+        assert response.status_code == 409
+        assert need.status == current
+        assert need.closed_on is None
+
+
+def test_need_reopened_clears_closed_on(login, world):
+    need = world.marcus.need
+    client = login("caseworker1")
+    client.post(url("need_status", need), {"status": "met"})
+
+    response = client.post(url("need_status", need), {"status": "open"})
+
+    assert response.status_code == 302
+    need.refresh_from_db()
+    assert (need.status, need.closed_on) == (NeedStatus.OPEN, None)
+
+
+def test_need_status_unknown_value_is_400(login, world):
+    response = login("caseworker1").post(url("need_status", world.marcus.need), {"status": "solved"})
+
+    assert response.status_code == 400
+    world.marcus.need.refresh_from_db()
+    assert world.marcus.need.status == NeedStatus.OPEN
+
+
+# --- referrals ---------------------------------------------------------------------------------
+
+
+def test_referral_create_records_a_draft_and_moves_the_need_along(login, world):
+    need = world.marcus.need
+
+    response = login("caseworker1").post(url("referral_create", need), {"resource": world.marcus.resource.pk})
+
+    referral = Referral.objects.latest("pk")
+    assert response.status_code == 302
+    assert response.url == referral.get_absolute_url()
+    assert (referral.need, referral.resource, referral.status) == (need, world.marcus.resource, ReferralStatus.DRAFT)
+    assert referral.created_by == world.caseworker1
+    event = referral.events.get()
+    assert (event.from_status, event.to_status, event.by) == ("", ReferralStatus.DRAFT, world.caseworker1)
+    need.refresh_from_db()
+    assert need.status == NeedStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        lambda w: w.anita.resource,  # another organization's directory
+        lambda w: ResourceFactory(organization=w.org1, status=ResourceStatus.INACTIVE),
+    ],
+    ids=["other-organization", "inactive"],
+)
+def test_referral_to_a_resource_not_on_offer_is_refused(login, world, resource):
+    referrals, events = Referral.objects.count(), ReferralEvent.objects.count()
+
+    response = login("caseworker1").post(url("referral_create", world.marcus.need), {"resource": resource(world).pk})
+
+    assert response.status_code == 400
+    assert "Select a valid choice" in error_beside(response, "resource")
+    assert (Referral.objects.count(), ReferralEvent.objects.count()) == (referrals, events)
+
+
+ALL_PAIRS = [(a, b) for a in ReferralStatus.values for b in ReferralStatus.values]
+ALLOWED = [(a, b) for a, b in ALL_PAIRS if b in REFERRAL_TRANSITIONS[a]]
+REFUSED = [(a, b) for a, b in ALL_PAIRS if b not in REFERRAL_TRANSITIONS[a]]
+# What a move needs besides the status (a reason to decline, the outcome to complete).
+EXTRA = {
+    ReferralStatus.DECLINED: {"decline_reason": "No beds left"},
+    ReferralStatus.COMPLETED: {"got_service": "yes", "helped": "no", "feedback": "Too far away"},
+}
+
+
+def test_the_lifecycle_has_both_allowed_and_refused_moves():
+    assert len(ALLOWED) == 10
+    assert len(ALLOWED) + len(REFUSED) == len(ReferralStatus.values) ** 2
+
+
+@pytest.mark.parametrize(("current", "target"), ALLOWED, ids=[f"{a}->{b}" for a, b in ALLOWED])
+def test_allowed_referral_transition_records_who_and_when(login, world, time_machine, current, target):
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=current)
+    time_machine.move_to(MOMENT, tick=False)
+
+    response = login("caseworker1").post(
+        url("referral_transition", referral), {"status": target, "note": "Called them", **EXTRA.get(target, {})}
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert response.url == referral.get_absolute_url()
+    referral.refresh_from_db()
+    assert referral.status == target
+    assert referral.status_changed_at == MOMENT
+    event = referral.events.latest("pk")
+    assert (event.from_status, event.to_status) == (current, target)
+    assert (event.by, event.at, event.note) == (world.caseworker1, MOMENT, "Called them")
+    if target == ReferralStatus.DECLINED:
+        assert referral.decline_reason == "No beds left"
+    if target == ReferralStatus.COMPLETED:
+        assert (referral.got_service, referral.helped, referral.feedback) == (True, False, "Too far away")
+
+
+@pytest.mark.parametrize(("current", "target"), REFUSED, ids=[f"{a}->{b}" for a, b in REFUSED])
+def test_refused_referral_transition_changes_nothing(login, world, current, target):
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=current)
+    events = ReferralEvent.objects.count()
+
+    response = login("caseworker1").post(
+        url("referral_transition", referral), {"status": target, **EXTRA.get(target, {})}
+    )
+
+    assert response.status_code in (400, 409)
+    if REFERRAL_TRANSITIONS[current]:  # an open referral shows its form, with the reason
+        assert error_beside(response, "status")
+    referral.refresh_from_db()
+    assert (referral.status, referral.decline_reason, referral.got_service) == (current, "", None)
+    assert ReferralEvent.objects.count() == events
+
+
+def test_transition_is_409_when_someone_else_moved_the_referral_first(login, world, monkeypatch):
+    referral = world.marcus.referral
+    real_get_referral = access.get_referral
+
+    def get_referral_then_someone_cancels(user, pk, *, change=False):
+        loaded = real_get_referral(user, pk, change=change)
+        Referral.objects.filter(pk=pk).update(status=ReferralStatus.CANCELLED)  # another tab, meanwhile
+        return loaded
+
+    monkeypatch.setattr(access, "get_referral", get_referral_then_someone_cancels)
+
+    response = login("caseworker1").post(url("referral_transition", referral), {"status": "sent"})
+
+    assert response.status_code == 409
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.CANCELLED
+    assert not referral.events.filter(to_status=ReferralStatus.SENT).exists()
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_declining_needs_a_reason_beside_the_field(login, world, reason):
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.SENT)
+
+    response = login("caseworker1").post(
+        url("referral_transition", referral), {"status": "declined", "decline_reason": reason}
+    )
+
+    assert response.status_code == 400
+    assert "Say why the provider declined." in error_beside(response, "decline_reason")
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT
+
+
+def test_completing_needs_did_they_get_the_service(login, world):
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.IN_PROGRESS)
+    client = login("caseworker1")
+
+    refused = client.post(url("referral_transition", referral), {"status": "completed", "helped": "yes"})
+    accepted = client.post(url("referral_transition", referral), {"status": "completed", "got_service": "no"})
+
+    assert refused.status_code == 400
+    assert "Say whether the person got the service." in error_beside(refused, "got_service")
+    assert accepted.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.status, referral.got_service, referral.helped) == (ReferralStatus.COMPLETED, False, None)
+
+
+def test_referral_edit_cannot_switch_to_another_organizations_resource(login, world):
+    referral = world.marcus.referral
+
+    response = login("caseworker1").post(
+        url("referral_edit", referral), {"resource": world.anita.resource.pk, "note": "x"}
+    )
+
+    assert response.status_code == 400
+    referral.refresh_from_db()
+    assert (referral.resource, referral.note) == (world.marcus.resource, "")
+
+
+# --- follow-ups --------------------------------------------------------------------------------
+
+
+def follow_up_data(world, **changes):
+    return {
+        "title": "Call the landlord back",
+        "due_at": "2030-01-02T10:00",
+        "assigned_to": world.caseworker1.pk,
+        "shared_with_exoneree": "on",
+        **changes,
+    }
+
+
+def test_follow_up_create_in_the_organizations_timezone(login, world):
+    marcus = world.marcus.exoneree
+
+    response = login("caseworker1").post(url("follow_up_create", marcus), follow_up_data(world))
+
+    assert response.status_code == 302
+    follow_up = FollowUp.objects.get(title="Call the landlord back")
+    assert (follow_up.exoneree, follow_up.assigned_to, follow_up.created_by) == (
+        marcus,
+        world.caseworker1,
+        world.caseworker1,
+    )
+    assert follow_up.due_at == datetime(2030, 1, 2, 15, 0, tzinfo=UTC)  # 10:00 in New York
+    assert follow_up.shared_with_exoneree is True
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("assigned_to", lambda w: {"assigned_to": w.caseworker3.pk}),  # staff of org2
+        ("need", lambda w: {"need": w.thomas.need.pk}),  # someone else's need
+        ("referral", lambda w: {"referral": w.thomas.referral.pk}),
+        ("due_at", lambda w: {"due_at": "tomorrow-ish"}),
+    ],
+)
+def test_follow_up_with_bad_input_saves_nothing(login, world, field, change):
+    response = login("caseworker1").post(
+        url("follow_up_create", world.marcus.exoneree), follow_up_data(world, **change(world))
+    )
+
+    assert response.status_code == 400
+    assert error_beside(response, field)
+    assert not FollowUp.objects.filter(title="Call the landlord back").exists()
+
+
+def test_follow_up_edit(login, world):
+    follow_up = world.marcus.follow_up
+
+    response = login("caseworker1").post(url("follow_up_edit", follow_up), follow_up_data(world, title="Moved"))
+
+    assert response.status_code == 302
+    follow_up.refresh_from_db()
+    assert follow_up.title == "Moved"
+
+
+def test_done_twice_keeps_the_first_time_and_outcome(login, world, time_machine):
+    follow_up = world.marcus.follow_up
+    client = login("caseworker1")
+    time_machine.move_to(MOMENT, tick=False)
+    first = client.post(url("follow_up_done", follow_up), {"outcome": "He got the keys"})
+    time_machine.move_to(MOMENT + timedelta(hours=2), tick=False)
+
+    second = client.post(url("follow_up_done", follow_up), {"outcome": "Pressed twice"})
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert first.url == world.marcus.exoneree.get_absolute_url()
+    follow_up.refresh_from_db()
+    assert (follow_up.done_at, follow_up.outcome) == (MOMENT, "He got the keys")
+
+
+def test_done_from_the_dashboard_goes_back_there(login, world):
+    response = login("caseworker1").post(url("follow_up_done", world.marcus.follow_up), {"next": "dashboard"})
+
+    assert response.status_code == 302
+    assert response.url == "/dashboard/"
+
+
+def test_htmx_done_returns_the_row_partial(login, world):
+    follow_up = world.marcus.follow_up
+
+    response = login("caseworker1").post(
+        url("follow_up_done", follow_up), {"outcome": "Went well"}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert [t.name for t in response.templates][0] == "services/_follow_up_row.html"
+    assert "<html" not in html
+    assert f'id="follow-up-{follow_up.pk}"' in html
+    assert "Outcome: Went well" in html
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is not None
+
+
+def test_reopen(login, world):
+    follow_up = world.marcus.follow_up
+    client = login("caseworker1")
+    client.post(url("follow_up_done", follow_up))
+
+    response = client.post(url("follow_up_reopen", follow_up))
+
+    assert response.status_code == 302
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is None
+
+
+# --- notes -------------------------------------------------------------------------------------
+
+
+def test_only_shared_notes_appear_on_the_plan(login, world):
+    client = login("caseworker1")
+    marcus = world.marcus.exoneree
+    client.post(url("note_create", marcus), {"text": "New staff-only remark", "visibility": NoteVisibility.STAFF})
+    client.post(url("note_create", marcus), {"text": "New shared reminder", "visibility": NoteVisibility.SHARED})
+
+    plan = login("exoneree1").get(url("my_plan")).content.decode()
+
+    assert CaseNote.objects.filter(exoneree=marcus, author=world.caseworker1).count() == 4
+    assert world.marcus.shared_note.text in plan
+    assert "New shared reminder" in plan
+    assert world.marcus.staff_note.text not in plan
+    assert "New staff-only remark" not in plan
+
+
+def test_a_colleague_on_the_case_reads_but_cannot_rewrite_a_note(login, world):
+    marcus, note = world.marcus.exoneree, world.marcus.staff_note
+    actions.caseload_assign(by=world.director1, exoneree=marcus, caseworkers=[world.caseworker1, world.caseworker2])
+    client = login("caseworker2")
+
+    detail = client.get(marcus.get_absolute_url())
+    edit_page = client.get(url("note_edit", note))
+    edit = client.post(url("note_edit", note), {"text": "Rewritten", "visibility": "staff"})
+
+    assert detail.status_code == 200
+    assert note.text in detail.content.decode()
+    assert (edit_page.status_code, edit.status_code) == (403, 403)
+    note.refresh_from_db()
+    assert note.text == "Staff only: Marcus is wary of phones"
+
+
+def test_the_author_edits_their_note(login, world):
+    note = world.marcus.staff_note
+
+    response = login("caseworker1").post(url("note_edit", note), {"text": "Prefers texts", "visibility": "shared"})
+
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert (note.text, note.visibility, note.author) == ("Prefers texts", "shared", world.caseworker1)
+
+
+# --- assessments -------------------------------------------------------------------------------
+
+
+def test_assessment_create_with_scores(login, world):
+    marcus = world.marcus.exoneree
+
+    response = login("caseworker1").post(
+        url("assessment_create", marcus),
+        {"kind": "interim", "taken_on": "2025-02-01", "score_housing": "3", "score_income": "5"},
+    )
+
+    assert response.status_code == 302
+    assessment = Assessment.objects.latest("pk")
+    assert (assessment.exoneree, assessment.kind, assessment.taken_by) == (marcus, "interim", world.caseworker1)
+    assert {s.domain: s.score for s in assessment.scores.all()} == {"housing": 3, "income": 5}
+
+
+@pytest.mark.parametrize("score", ["0", "6", "-1", "three"])
+def test_assessment_score_out_of_range_is_refused(login, world, score):
+    assessments = Assessment.objects.count()
+
+    response = login("caseworker1").post(
+        url("assessment_create", world.marcus.exoneree),
+        {"kind": "interim", "taken_on": "2025-02-01", "score_housing": score},
+    )
+
+    assert response.status_code == 400
+    assert "Select a valid choice" in error_beside(response, "score_housing")
+    assert Assessment.objects.count() == assessments
+
+
+def test_assessment_without_any_score_is_refused(login, world):
+    assessments = Assessment.objects.count()
+
+    response = login("caseworker1").post(
+        url("assessment_create", world.marcus.exoneree), {"kind": "interim", "taken_on": "2025-02-01"}
+    )
+
+    assert response.status_code == 400
+    assert "Score at least one domain." in response.content.decode()
+    assert Assessment.objects.count() == assessments
+
+
+def test_assessment_edit_replaces_the_scores(login, world):
+    assessment = world.marcus.assessment
+
+    response = login("caseworker1").post(
+        url("assessment_edit", assessment), {"kind": "intake", "taken_on": "2025-01-10", "score_housing": "4"}
+    )
+
+    assert response.status_code == 302
+    assert {s.domain: s.score for s in assessment.scores.all()} == {"housing": 4}
+
+
+# --- exoneree invitations ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def nadia(world):
+    """A new person in caseworker1's caseload, with no login yet."""
+    return ExonereeFactory(
+        organization=world.org1,
+        legal_name="Nadia Newcomer",
+        email="nadia@example.org",
+        ssn="900778899",
+        date_of_birth=date(1968, 7, 21),
+        address="77 Quietwater Lane, Houston TX",
+        caseworkers=[world.caseworker1],
+    )
+
+
+@pytest.fixture
+def fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def invite(login, nadia, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return login("caseworker1").post(
+            url("exoneree_invite", nadia), {"username": "nnewcomer", "email": "nadia@example.org"}
+        )
+
+
+def link_path(message) -> str:
+    match = re.search(r"https?://\S+/accounts/invite/\S+/\S+/", message.body)
+    assert match, message.body
+    return urlparse(match.group(0)).path
+
+
+def choose_password(path: str) -> tuple[Client, object]:
+    """Follow an invitation link in a fresh browser and submit a password."""
+    browser = Client()
+    landing = browser.get(path, follow=True)
+    return browser, browser.post(
+        landing.redirect_chain[-1][0] if landing.redirect_chain else path,
+        {"new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+
+
+def test_invite_creates_a_login_and_sends_one_email_without_personal_details(
+    login, world, nadia, django_capture_on_commit_callbacks
+):
+    response = invite(login, nadia, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 302
+    assert response.url == nadia.get_absolute_url()
+    user = User.objects.get(username="nnewcomer")
+    nadia.refresh_from_db()
+    assert nadia.user == user
+    assert not user.has_usable_password()
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["nadia@example.org"]
+    assert link_path(message).startswith("/accounts/invite/")
+    html = message.alternatives[0][0]
+    assert link_path(message) in html
+    for part in (message.subject, message.body, html):
+        for secret in ("900778899", "900-77-8899", "8899", "1968", "Quietwater", "07/21", "July 21"):
+            assert secret not in part
+
+
+def test_invite_with_a_taken_username_sends_nothing(login, world, nadia, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("caseworker1").post(
+            url("exoneree_invite", nadia), {"username": "caseworker2", "email": "nadia@example.org"}
+        )
+
+    assert response.status_code == 400
+    assert "That username is taken" in error_beside(response, "username")
+    nadia.refresh_from_db()
+    assert nadia.user is None
+    assert mail.outbox == []
+
+
+def test_invitation_link_sets_a_password_once(login, world, nadia, fast_hasher, django_capture_on_commit_callbacks):
+    invite(login, nadia, django_capture_on_commit_callbacks)
+    path = link_path(mail.outbox[0])
+
+    browser, first = choose_password(path)
+    user = User.objects.get(username="nnewcomer")
+    assert first.status_code == 302
+    assert first.url == reverse("invitation_done")
+    assert user.check_password(PASSWORD)
+    assert browser.login(username="nnewcomer", password=PASSWORD)
+    assert browser.get("/").url == "/my-plan/"
+
+    second = Client().get(path, follow=True)
+    assert second.status_code == 200
+    assert second.context["validlink"] is False
+    User.objects.filter(pk=user.pk).update(password="!unusable")
+    _, reused = choose_password(path)
+    user.refresh_from_db()
+    assert not user.has_usable_password()  # the used link set nothing
+    assert reused.status_code == 200
+
+
+@pytest.mark.parametrize(("seconds_after", "works"), [(-60, True), (60, False)])
+def test_invitation_link_expires(
+    login, world, nadia, fast_hasher, time_machine, django_capture_on_commit_callbacks, seconds_after, works
+):
+    time_machine.move_to(MOMENT, tick=False)
+    invite(login, nadia, django_capture_on_commit_callbacks)
+    path = link_path(mail.outbox[0])
+    time_machine.move_to(MOMENT + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + seconds_after), tick=False)
+
+    _, response = choose_password(path)
+
+    user = User.objects.get(username="nnewcomer")
+    assert user.check_password(PASSWORD) is works
+    assert response.status_code == (302 if works else 200)
+
+
+def test_invite_again_when_a_login_exists_resends_one_link(login, world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("caseworker1").post(url("exoneree_invite", world.marcus.exoneree))
+
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [world.exoneree1.email]
+    assert link_path(mail.outbox[0])
+
+
+# --- resource directory ------------------------------------------------------------------------
+
+RESOURCE = {"name": "Rapid rehousing", "domains": ["housing", "income"], "status": "active", "city": "Houston"}
+
+
+def test_director_creates_a_resource_with_a_new_provider(login, world):
+    response = login("director1").post(url("resource_create"), {**RESOURCE, "new_provider_name": "Fresh Start"})
+
+    resource = Resource.objects.get(name="Rapid rehousing")
+    assert response.status_code == 302
+    assert response.url == resource.get_absolute_url()
+    assert resource.organization == world.org1
+    assert resource.provider == Provider.objects.get(organization=world.org1, name="Fresh Start")
+    assert set(resource.domain_rows.values_list("domain", flat=True)) == {"housing", "income"}
+
+
+def test_director_edits_a_resource(login, world):
+    resource = world.marcus.resource
+
+    response = login("director1").post(
+        url("resource_edit", resource),
+        {**RESOURCE, "provider": resource.provider.pk, "name": "Housing Help 2", "domains": ["employment"]},
+    )
+
+    assert response.status_code == 302
+    resource.refresh_from_db()
+    assert resource.name == "Housing Help 2"
+    assert list(resource.domain_rows.values_list("domain", flat=True)) == ["employment"]
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [lambda w: {"provider": w.anita.resource.provider.pk}, lambda w: {}],
+    ids=["other-organizations-provider", "no-provider"],
+)
+def test_resource_without_a_provider_of_ours_is_refused(login, world, provider):
+    response = login("director1").post(url("resource_create"), {**RESOURCE, **provider(world)})
+
+    assert response.status_code == 400
+    assert error_beside(response, "provider")
+    assert not Resource.objects.filter(name="Rapid rehousing").exists()
+
+
+@pytest.fixture
+def directory(world):
+    workforce = ProviderFactory(organization=world.org1, name="Workforce Solutions")
+    ResourceFactory(organization=world.org1, provider=workforce, name="Job Corps", domains=["employment"])
+    ResourceFactory(organization=world.org1, name="Food Pantry", domains=["basic"])
+    ResourceFactory(organization=world.org1, name="Old Shelter", domains=["housing"], status=ResourceStatus.INACTIVE)
+    ResourceFactory(organization=world.org2, name="Job Corps Dallas", domains=["employment"])
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("", ["Food Pantry", "Job Corps", "Marcus Housing Help", "Thomas Housing Help"]),
+        ("?q=job", ["Job Corps"]),
+        ("?q=workforce", ["Job Corps"]),
+        ("?q=housing+thomas", ["Thomas Housing Help"]),
+        ("?domain=employment", ["Job Corps"]),
+        ("?domain=housing", ["Marcus Housing Help", "Thomas Housing Help"]),
+        ("?domain=housing&status=all", ["Marcus Housing Help", "Old Shelter", "Thomas Housing Help"]),
+        ("?status=inactive", ["Old Shelter"]),
+    ],
+)
+def test_resource_search_and_domain_filter(login, world, directory, query, names):
+    response = login("caseworker1").get(url("resource_list") + query)
+
+    assert response.status_code == 200
+    assert [r.name for r in response.context["page"]] == names
+    html = response.content.decode()
+    for name in {"Food Pantry", "Job Corps", "Old Shelter", "Job Corps Dallas"} - set(names):
+        assert f">{name}<" not in html
+
+
+def test_resource_filter_with_an_unknown_domain_is_400(login, world):
+    assert login("caseworker1").get(url("resource_list") + "?domain=astrology").status_code == 400
+
+
+# --- caseloads and staff -----------------------------------------------------------------------
+
+
+def test_reassigning_moves_access_at_once(login, world):
+    case = world.marcus
+    pages = [
+        case.exoneree.get_absolute_url(),
+        url("exoneree_edit", case.exoneree),
+        url("need_edit", case.need),
+        url("referral_detail", case.referral),
+        url("follow_up_edit", case.follow_up),
+        url("assessment_detail", case.assessment),
+    ]
+    assert [login("caseworker1").get(page).status_code for page in pages] == [200] * len(pages)
+
+    response = login("director1").post(url("caseload_edit", case.exoneree), {"caseworkers": [world.caseworker2.pk]})
+
+    assert response.status_code == 302
+    assert [login("caseworker1").get(page).status_code for page in pages] == [404] * len(pages)
+    assert [login("caseworker2").get(page).status_code for page in pages] == [200] * len(pages)
+    assert get_perms(world.caseworker1, case.exoneree) == []
+    assert set(get_perms(world.caseworker2, case.exoneree)) == {"view_exoneree", "change_exoneree"}
+    dashboard = login("caseworker1").get(url("dashboard")).content.decode()
+    assert "Marcus" not in dashboard
+
+
+def test_cannot_assign_a_caseworker_of_another_organization(login, world):
+    marcus = world.marcus.exoneree
+
+    response = login("director1").post(url("caseload_edit", marcus), {"caseworkers": [world.caseworker3.pk]})
+
+    assert response.status_code == 400
+    assert list(marcus.caseworkers.all()) == [world.caseworker1]
+    assert get_perms(world.caseworker3, marcus) == []
+
+
+def test_staff_create_sends_an_invitation(login, world, django_capture_on_commit_callbacks):
+    data = {
+        "first_name": "Nia",
+        "last_name": "Newhire",
+        "email": "nia@example.org",
+        "username": "nnewhire",
+        "role": Role.CASEWORKER,
+        "title": "Peer mentor",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("director1").post(url("staff_create"), data)
+
+    assert response.status_code == 302
+    member = StaffMember.objects.get(user__username="nnewhire")
+    assert (member.organization, member.role, member.title) == (world.org1, Role.CASEWORKER, "Peer mentor")
+    assert not member.user.has_usable_password()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["nia@example.org"]
+    assert "Harbor Light" in mail.outbox[0].subject
+    assert link_path(mail.outbox[0])
+
+
+def test_deactivating_a_caseworker_who_still_has_people_is_refused(login, world):
+    response = login("director1").post(url("staff_edit", world.caseworker1.staff), {"role": "caseworker", "title": ""})
+
+    assert response.status_code == 400
+    assert "reassign" in unescape(response.content.decode()).lower()
+    world.caseworker1.refresh_from_db()
+    assert world.caseworker1.is_active
+
+
+# --- homes and the plan ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("persona", "home"),
+    [
+        ("caseworker1", "/dashboard/"),
+        ("caseworker3", "/dashboard/"),
+        ("director1", "/director/"),
+        ("director2", "/director/"),
+        ("exoneree1", "/my-plan/"),
+        ("exoneree3", "/my-plan/"),
+        ("root", "/admin/"),
+        ("anonymous", "/accounts/login/?next=/"),
+    ],
+)
+def test_home_sends_each_role_to_its_page(login, world, persona, home):
+    response = login(persona).get("/")
+
+    assert response.status_code == 302
+    assert response.url == home
+
+
+def test_someone_without_a_role_is_told_so(client, db):
+    client.force_login(UserFactory())
+
+    home = client.get("/")
+    no_role = client.get(home.url)
+
+    assert home.url == "/no-role/"
+    assert no_role.status_code == 403
+
+
+def test_my_plan_shows_only_my_own_record(login, world):
+    Referral.objects.filter(pk=world.marcus.referral.pk).update(status=ReferralStatus.SENT)
+    ReferralFactory(need=world.marcus.need, resource=ResourceFactory(organization=world.org1, name="Draft Place"))
+    FollowUpFactory(exoneree=world.marcus.exoneree, title="Internal case review", shared_with_exoneree=False)
+
+    response = login("exoneree1").get(url("my_plan"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for mine in ("Marcus", world.marcus.need.description, "Marcus Housing Help", "Visit Marcus at home"):
+        assert mine in html
+    for other in ("Thomas", "Okafor", "Anita", "Ramirez"):
+        assert other not in html
+    for hidden in ("Draft Place", "Internal case review", world.marcus.staff_note.text):
+        assert hidden not in html

@@ -1,0 +1,154 @@
+"""No N+1 queries: each list page costs the same number of queries for N rows as for 5N.
+
+Each page is requested once to warm per-process caches (content types, permissions), then
+measured with N extra rows of everything it lists, then again after 4N more. Counting the
+difference, not a hard-coded number, keeps the test honest across SQLite and PostgreSQL;
+the ceiling catches a page that is merely constant but wasteful.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from services import actions
+from services.choices import NeedDomain, NeedStatus, NoteVisibility, ReferralStatus
+from tests.conftest import World
+from tests.factories import (
+    AssessmentFactory,
+    CaseNoteFactory,
+    ExonereeFactory,
+    FollowUpFactory,
+    NeedFactory,
+    ReferralFactory,
+    ResourceFactory,
+    StaffFactory,
+)
+
+N = 3
+MAX_QUERIES = 15
+DOMAINS = list(NeedDomain.values)
+STATUSES = list(ReferralStatus.values)
+
+
+def grow_people(w: World, n: int) -> None:
+    for _ in range(n):
+        person = ExonereeFactory(organization=w.org1, caseworkers=[w.caseworker1, w.caseworker2])
+        NeedFactory(exoneree=person)
+        FollowUpFactory(exoneree=person, assigned_to=w.caseworker1)
+
+
+def grow_dashboard(w: World, n: int) -> None:
+    now = timezone.now()
+    for i in range(n):
+        person = ExonereeFactory(organization=w.org1, caseworkers=[w.caseworker1])
+        need = NeedFactory(exoneree=person, domain=DOMAINS[i % len(DOMAINS)])
+        referral = ReferralFactory(need=need, resource=ResourceFactory(organization=w.org1))
+        FollowUpFactory(exoneree=person, assigned_to=w.caseworker1, due_at=now - timedelta(days=1), need=need)
+        FollowUpFactory(exoneree=person, assigned_to=w.caseworker1, due_at=now + timedelta(days=2), referral=referral)
+
+
+def grow_resources(w: World, n: int) -> None:
+    for i in range(n):
+        ResourceFactory(organization=w.org1, domains=[DOMAINS[i % len(DOMAINS)], DOMAINS[(i + 1) % len(DOMAINS)]])
+
+
+def grow_organization(w: World, n: int) -> None:
+    past = timezone.now() - timedelta(days=2)
+    for i in range(n):
+        caseworker = StaffFactory(organization=w.org1).user
+        person = ExonereeFactory(organization=w.org1, caseworkers=[caseworker])
+        status = NeedStatus.MET if i % 2 else NeedStatus.OPEN
+        need = NeedFactory(exoneree=person, domain=DOMAINS[i % len(DOMAINS)], status=status)
+        ReferralFactory(need=need, resource=w.marcus.resource, status=STATUSES[i % len(STATUSES)])
+        FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=past)
+        ExonereeFactory(organization=w.org1)  # nobody assigned yet
+
+
+def grow_plan(w: World, n: int) -> None:
+    marcus = w.marcus.exoneree
+    now = timezone.now()
+    for i in range(n):
+        author = StaffFactory(organization=w.org1).user
+        need = NeedFactory(exoneree=marcus, domain=DOMAINS[i % len(DOMAINS)], own_words="In my words")
+        ReferralFactory(need=need, resource=ResourceFactory(organization=w.org1), status=ReferralStatus.ACCEPTED)
+        NeedFactory(exoneree=marcus, status=NeedStatus.MET)
+        FollowUpFactory(exoneree=marcus, assigned_to=author, due_at=now + timedelta(days=i + 1))
+        FollowUpFactory(exoneree=marcus, assigned_to=author, due_at=now - timedelta(days=i + 1))
+        CaseNoteFactory(exoneree=marcus, author=author, visibility=NoteVisibility.SHARED)
+    helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
+    current = list(marcus.caseworkers.all())
+    actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
+
+
+def grow_case(w: World, n: int) -> None:
+    marcus = w.marcus.exoneree
+    for i in range(n):
+        colleague = StaffFactory(organization=w.org1).user
+        need = NeedFactory(exoneree=marcus, domain=DOMAINS[i % len(DOMAINS)], created_by=colleague)
+        referral = ReferralFactory(need=need, resource=ResourceFactory(organization=w.org1), created_by=colleague)
+        actions.referral_transition(by=colleague, referral=referral, status=ReferralStatus.SENT)
+        FollowUpFactory(exoneree=marcus, assigned_to=colleague, need=need, referral=referral)
+        FollowUpFactory(exoneree=marcus, assigned_to=colleague, done_at=timezone.now(), outcome="Done")
+        CaseNoteFactory(exoneree=marcus, author=colleague)
+        AssessmentFactory(exoneree=marcus, taken_by=colleague, scores={"housing": 2, "food": 3, "legal": 4})
+    current = list(marcus.caseworkers.all())
+    helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
+    actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
+
+
+PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]]] = [
+    ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people),
+    ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people),
+    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard),
+    ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources),
+    ("resources-domain", "caseworker1", lambda w: reverse("resource_list") + "?domain=housing", grow_resources),
+    ("director", "director1", lambda w: reverse("director_dashboard"), grow_organization),
+    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan),
+    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case),
+    ("exoneree-detail-director", "director1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case),
+]
+
+
+def measure(client, path: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return [query["sql"] for query in queries.captured_queries]
+
+
+@pytest.mark.parametrize(("persona", "path", "grow"), [page[1:] for page in PAGES], ids=[page[0] for page in PAGES])
+def test_query_count_does_not_grow_with_rows(login, world, persona, path, grow):
+    client = login(persona)
+    measure(client, path(world))  # warm-up
+
+    grow(world, N)
+    small = measure(client, path(world))
+    grow(world, 4 * N)
+    large = measure(client, path(world))
+
+    extra = "\n".join(large[len(small) :]) if len(large) > len(small) else ""
+    assert len(large) == len(small), f"{len(small)} queries for N rows, {len(large)} for 5N; the extra ones:\n{extra}"
+    assert len(large) <= MAX_QUERIES, "\n".join(large)
+
+
+def test_the_growers_really_add_rows_to_the_pages(login, world):
+    """Guards the test above: a grower that added nothing visible would prove nothing."""
+    client = login("caseworker1")
+    grow_people(world, N)
+    grow_resources(world, N)
+    people = client.get(reverse("exoneree_list")).context["page"].paginator.count
+    resources = client.get(reverse("resource_list")).context["page"].paginator.count
+    grow_case(world, N)
+    detail = client.get(world.marcus.exoneree.get_absolute_url()).context
+
+    assert people == 1 + N
+    assert resources == 2 + N
+    assert len(detail["needs"]) == 1 + N
+    assert len(detail["follow_ups_done"]) == N
