@@ -58,7 +58,7 @@ CASE_POST = row(DONE, 404, 403, 404, 403, 403, 403, 403)
 RESOURCE_READ = row(200, 200, 200, 404, 404, 403, 403, 403)
 DIRECTOR_OBJECT = row(403, 403, 200, 403, 404, 403, 403, 403)
 OWN_PLAN = row(403, 403, 403, 403, 403, 200, 200, 403)
-NO_ROLE = row(403, 403, 403, 403, 403, 403, 403, 403)
+NO_ROLE = row("/", "/", "/", "/", "/", "/", "/", 403)  # a role goes home; no role: explained, 403
 HOME = row("/dashboard/", "/dashboard/", "/director/", "/dashboard/", "/director/", "/my-plan/", "/my-plan/", "/admin/")
 
 

@@ -29,6 +29,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def no_role(request: HttpRequest) -> HttpResponse:
+    if access.role_of(request.user) in HOMES:
+        return redirect("home")
     return render(request, "services/no_role.html", status=403)
 
 
