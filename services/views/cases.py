@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
@@ -31,37 +28,10 @@ from services.forms import (
     ReferralTransitionForm,
 )
 from services.lifecycle import TransitionNotAllowed
-from services.models import Assessment, CaseNote
+from services.models import Assessment, CaseNote, Exoneree
+from services.views.common import action_refused, apply_errors, back_to, form_page
 
 PAGE_SIZE = 25
-
-
-def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **extra: Any) -> HttpResponse:
-    """The one form page: every field labelled, errors beside fields; 400 when invalid."""
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    context = {
-        "form": form,
-        "title": title,
-        "back": back,
-        "back_label": extra.pop("back_label", "Back"),
-        "submit": extra.pop("submit", "Save"),
-        **extra,
-    }
-    return render(request, "services/form.html", context, status=status)
-
-
-def action_refused(request: HttpRequest, message: str, *, back: Any, status: int) -> HttpResponse:
-    """A button's action could not be done: say why, with a way back, and change nothing."""
-    return render(request, "services/action_refused.html", {"message": message, "back": back}, status=status)
-
-
-def apply_errors(form: Form, error: ValidationError) -> None:
-    """Put an action's validation errors on the form, beside the field they concern."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @require_GET
@@ -87,15 +57,15 @@ def exoneree_list(request: HttpRequest) -> HttpResponse:
 @caseworker_required
 def exoneree_create(request: HttpRequest) -> HttpResponse:
     form = ExonereeForm(request.POST or None)
-    if form.is_valid():
-        try:
-            exoneree = actions.exoneree_create(by=request.user, exoneree=form.instance)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"{exoneree.display_name} was added to your caseload.")
-            return redirect(exoneree)
-    return render_form(request, form, title="New person (intake)", back="exoneree_list")
+    return form_page(
+        request,
+        form,
+        lambda: actions.exoneree_create(by=request.user, exoneree=form.instance),
+        success=lambda exoneree: f"{exoneree.display_name} was added to your caseload.",
+        then=lambda exoneree: exoneree,
+        title="New person (intake)",
+        back="exoneree_list",
+    )
 
 
 @require_GET
@@ -117,20 +87,14 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
     form = ExonereeForm(request.POST or None, instance=exoneree)
-    if form.is_valid():
-        try:
-            actions.exoneree_update(by=request.user, exoneree=form.instance)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Saved.")
-            return redirect(exoneree)
-    return render_form(
+    return form_page(
         request,
         form,
+        lambda: actions.exoneree_update(by=request.user, exoneree=form.instance),
+        success="Saved.",
+        then=exoneree,
         title=f"Edit {exoneree.display_name}",
-        back=exoneree.get_absolute_url(),
-        back_label=exoneree.display_name,
+        **back_to(exoneree),
     )
 
 
@@ -152,20 +116,14 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "services/invite_resend.html", context, status=400 if error else 200)
     suggestion = actions.username_suggestion(*exoneree.display_name.partition(" ")[::2])
     form = InviteForm(request.POST or None, initial={"username": suggestion, "email": exoneree.email})
-    if form.is_valid():
-        try:
-            actions.exoneree_invite(by=request.user, exoneree=exoneree, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"{exoneree.display_name} was emailed a link to choose a password.")
-            return redirect(exoneree)
-    return render_form(
+    return form_page(
         request,
         form,
+        lambda: actions.exoneree_invite(by=request.user, exoneree=exoneree, **form.cleaned_data),
+        success=f"{exoneree.display_name} was emailed a link to choose a password.",
+        then=exoneree,
         title=f"Give {exoneree.display_name} a login",
-        back=exoneree.get_absolute_url(),
-        back_label=exoneree.display_name,
+        **back_to(exoneree),
         intro="They will get an email with a link to choose a password. The link works once and expires.",
         submit="Send the invitation",
     )
@@ -179,20 +137,14 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
 def need_create(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
     form = NeedForm(request.POST or None)
-    if form.is_valid():
-        try:
-            actions.need_create(by=request.user, exoneree=exoneree, need=form.instance)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Need recorded.")
-            return redirect(exoneree)
-    return render_form(
+    return form_page(
         request,
         form,
+        lambda: actions.need_create(by=request.user, exoneree=exoneree, need=form.instance),
+        success="Need recorded.",
+        then=exoneree,
         title=f"New need for {exoneree.display_name}",
-        back=exoneree.get_absolute_url(),
-        back_label=exoneree.display_name,
+        **back_to(exoneree),
     )
 
 
@@ -201,16 +153,14 @@ def need_create(request: HttpRequest, pk: int) -> HttpResponse:
 def need_edit(request: HttpRequest, pk: int) -> HttpResponse:
     need = access.get_need(request.user, pk, change=True)
     form = NeedForm(request.POST or None, instance=need)
-    if form.is_valid():
-        try:
-            actions.need_update(by=request.user, need=form.instance)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Need saved.")
-            return redirect(need.exoneree)
-    return render_form(
-        request, form, title="Edit need", back=need.exoneree.get_absolute_url(), back_label=need.exoneree.display_name
+    return form_page(
+        request,
+        form,
+        lambda: actions.need_update(by=request.user, need=form.instance),
+        success="Need saved.",
+        then=need.exoneree,
+        title="Edit need",
+        **back_to(need.exoneree),
     )
 
 
@@ -237,20 +187,14 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
 def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
     need = access.get_need(request.user, pk, change=True)
     form = ReferralForm(request.POST or None, resources=selectors.resources_for_need(request.user, need))
-    if form.is_valid():
-        try:
-            referral = actions.referral_create(by=request.user, need=need, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Referral saved as a draft. Send it when it is ready.")
-            return redirect(referral)
-    return render_form(
+    return form_page(
         request,
         form,
+        lambda: actions.referral_create(by=request.user, need=need, **form.cleaned_data),
+        success="Referral saved as a draft. Send it when it is ready.",
+        then=lambda referral: referral,
         title=f"Refer: {need.get_domain_display()}",
-        back=need.exoneree.get_absolute_url(),
-        back_label=need.exoneree.display_name,
+        **back_to(need.exoneree),
         intro=need.description,
     )
 
@@ -276,15 +220,16 @@ def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
     referral = access.get_referral(request.user, pk, change=True)
     resources = selectors.resources_for_need(request.user, referral.need, keep=referral.resource_id)
     form = ReferralEditForm(request.POST or None, instance=referral, resources=resources)
-    if form.is_valid():
-        try:
-            actions.referral_update(by=request.user, referral=form.instance)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Referral saved.")
-            return redirect(referral)
-    return render_form(request, form, title="Edit referral", back=referral.get_absolute_url(), back_label="Referral")
+    return form_page(
+        request,
+        form,
+        lambda: actions.referral_update(by=request.user, referral=form.instance),
+        success="Referral saved.",
+        then=referral,
+        title="Edit referral",
+        back=referral.get_absolute_url(),
+        back_label="Referral",
+    )
 
 
 @require_POST
@@ -344,16 +289,16 @@ def follow_up_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _save_follow_up(request, form, follow_up.exoneree, title="Edit follow-up")
 
 
-def _save_follow_up(request: HttpRequest, form: FollowUpForm, exoneree: Any, *, title: str) -> HttpResponse:
-    if form.is_valid():
-        try:
-            actions.follow_up_save(by=request.user, exoneree=exoneree, follow_up=form.instance)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Follow-up saved.")
-            return redirect(exoneree)
-    return render_form(request, form, title=title, back=exoneree.get_absolute_url(), back_label=exoneree.display_name)
+def _save_follow_up(request: HttpRequest, form: FollowUpForm, exoneree: Exoneree, *, title: str) -> HttpResponse:
+    return form_page(
+        request,
+        form,
+        lambda: actions.follow_up_save(by=request.user, exoneree=exoneree, follow_up=form.instance),
+        success="Follow-up saved.",
+        then=exoneree,
+        title=title,
+        **back_to(exoneree),
+    )
 
 
 @require_POST
@@ -402,16 +347,16 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _save_note(request, form, note.exoneree, title="Edit note")
 
 
-def _save_note(request: HttpRequest, form: CaseNoteForm, exoneree: Any, *, title: str) -> HttpResponse:
-    if form.is_valid():
-        try:
-            actions.note_save(by=request.user, exoneree=exoneree, note=form.instance)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Note saved.")
-            return redirect(f"{exoneree.get_absolute_url()}#notes")
-    return render_form(request, form, title=title, back=exoneree.get_absolute_url(), back_label=exoneree.display_name)
+def _save_note(request: HttpRequest, form: CaseNoteForm, exoneree: Exoneree, *, title: str) -> HttpResponse:
+    return form_page(
+        request,
+        form,
+        lambda: actions.note_save(by=request.user, exoneree=exoneree, note=form.instance),
+        success="Note saved.",
+        then=f"{exoneree.get_absolute_url()}#notes",
+        title=title,
+        **back_to(exoneree),
+    )
 
 
 # Assessments
@@ -434,21 +379,17 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _save_assessment(request, form, assessment.exoneree, title="Edit assessment")
 
 
-def _save_assessment(request: HttpRequest, form: AssessmentForm, exoneree: Any, *, title: str) -> HttpResponse:
-    if form.is_valid():
-        try:
-            actions.assessment_save(by=request.user, exoneree=exoneree, assessment=form.instance, scores=form.scores())
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Assessment saved.")
-            return redirect(f"{exoneree.get_absolute_url()}#assessments")
-    return render_form(
+def _save_assessment(request: HttpRequest, form: AssessmentForm, exoneree: Exoneree, *, title: str) -> HttpResponse:
+    return form_page(
         request,
         form,
+        lambda: actions.assessment_save(
+            by=request.user, exoneree=exoneree, assessment=form.instance, scores=form.scores()
+        ),
+        success="Assessment saved.",
+        then=f"{exoneree.get_absolute_url()}#assessments",
         title=title,
-        back=exoneree.get_absolute_url(),
-        back_label=exoneree.display_name,
+        **back_to(exoneree),
         intro="Score each domain from 1 (in crisis) to 5 (empowered). Leave a domain empty if it was not discussed.",
     )
 

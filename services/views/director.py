@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from services import access, actions, selectors
 from services.access import director_required
 from services.forms import CaseloadForm, StaffCreateForm, StaffUpdateForm
-from services.views.cases import apply_errors, render_form
+from services.views.common import back_to, form_page
 
 
 @require_GET
@@ -33,15 +31,16 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 @director_required
 def staff_create(request: HttpRequest) -> HttpResponse:
     form = StaffCreateForm(request.POST or None)
-    if form.is_valid():
-        try:
-            member = actions.staff_create(by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"{member.user.get_full_name()} was emailed an invitation to sign in.")
-            return redirect("staff_list")
-    return render_form(request, form, title="Add a staff member", back="staff_list", submit="Add and send invitation")
+    return form_page(
+        request,
+        form,
+        lambda: actions.staff_create(by=request.user, **form.cleaned_data),
+        success=lambda member: f"{member.user.get_full_name()} was emailed an invitation to sign in.",
+        then="staff_list",
+        title="Add a staff member",
+        back="staff_list",
+        submit="Add and send invitation",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -50,22 +49,15 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = access.get_staff_member(request.user, pk)
     initial = {"role": member.role, "title": member.title, "is_active": member.user.is_active}
     form = StaffUpdateForm(request.POST or None, initial=initial)
-    if form.is_valid():
-        try:
-            actions.staff_update(
-                by=request.user,
-                member=member,
-                role=form.cleaned_data["role"],
-                title=form.cleaned_data["title"],
-                is_active=form.cleaned_data["is_active"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Saved.")
-            return redirect("staff_list")
-    title = f"Edit {member.user.get_full_name() or member.user.username}"
-    return render_form(request, form, title=title, back="staff_list")
+    return form_page(
+        request,
+        form,
+        lambda: actions.staff_update(by=request.user, member=member, **form.cleaned_data),
+        success="Saved.",
+        then="staff_list",
+        title=f"Edit {member.user.get_full_name() or member.user.username}",
+        back="staff_list",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -77,22 +69,18 @@ def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
         caseworkers=access.caseworker_users(exoneree.organization),
         initial={"caseworkers": list(exoneree.caseworkers.values_list("pk", flat=True))},
     )
-    if form.is_valid():
-        try:
-            moved = actions.caseload_assign(
-                by=request.user, exoneree=exoneree, caseworkers=form.cleaned_data["caseworkers"]
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            note = f" {moved} open follow-up{'s' if moved != 1 else ''} moved with them." if moved else ""
-            messages.success(request, f"{exoneree.display_name}'s caseworkers were updated.{note}")
-            return redirect(exoneree)
-    return render_form(
+
+    def updated(moved: int) -> str:
+        note = f" {moved} open follow-up{'s' if moved != 1 else ''} moved with them." if moved else ""
+        return f"{exoneree.display_name}'s caseworkers were updated.{note}"
+
+    return form_page(
         request,
         form,
+        lambda: actions.caseload_assign(by=request.user, exoneree=exoneree, **form.cleaned_data),
+        success=updated,
+        then=exoneree,
         title=f"Who works with {exoneree.display_name}",
-        back=exoneree.get_absolute_url(),
-        back_label=exoneree.display_name,
+        **back_to(exoneree),
         intro="Caseworkers you uncheck lose access to this person's record at once.",
     )

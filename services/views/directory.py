@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from services import access, actions, selectors
 from services.access import director_required, staff_required
 from services.forms import ResourceForm, ResourceSearchForm
-from services.views.cases import PAGE_SIZE, apply_errors, render_form
+from services.views.cases import PAGE_SIZE
+from services.views.common import form_page
 
 
 @require_GET
@@ -54,17 +53,17 @@ def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _save_resource(request: HttpRequest, form: ResourceForm, *, title: str, back: str) -> HttpResponse:
-    if form.is_valid():
-        try:
-            resource = actions.resource_save(
-                by=request.user,
-                resource=form.instance,
-                domains=form.cleaned_data["domains"],
-                new_provider_name=form.cleaned_data["new_provider_name"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Resource saved.")
-            return redirect(resource)
-    return render_form(request, form, title=title, back=back)
+    return form_page(
+        request,
+        form,
+        lambda: actions.resource_save(
+            by=request.user,
+            resource=form.instance,
+            domains=form.cleaned_data["domains"],
+            new_provider_name=form.cleaned_data["new_provider_name"],
+        ),
+        success="Resource saved.",
+        then=lambda resource: resource,
+        title=title,
+        back=back,
+    )

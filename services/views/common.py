@@ -1,0 +1,76 @@
+"""What every page with a form shares: one create/edit flow and one form template."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from services.models import Exoneree
+
+T = TypeVar("T")
+
+
+def form_page(
+    request: HttpRequest,
+    form: Form,
+    save: Callable[[], T],
+    *,
+    success: str | Callable[[T], str],
+    then: Any,
+    title: str,
+    back: str,
+    **extra: Any,
+) -> HttpResponse:
+    """Valid form: `save` (one action), a message, a redirect to `then` (or `then(result)`).
+
+    Otherwise the form again, status 400, with every error beside its field, including the
+    ones the action raised, and nothing saved.
+    """
+    if form.is_valid():
+        try:
+            result = save()
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, success(result) if callable(success) else success)
+            return redirect(then(result) if callable(then) else then)
+    return render_form(request, form, title=title, back=back, **extra)
+
+
+def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **extra: Any) -> HttpResponse:
+    """The one form page: every field labelled, errors beside fields; 400 when invalid."""
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    context = {
+        "form": form,
+        "title": title,
+        "back": back,
+        "back_label": extra.pop("back_label", "Back"),
+        "submit": extra.pop("submit", "Save"),
+        **extra,
+    }
+    return render(request, "services/form.html", context, status=status)
+
+
+def back_to(exoneree: Exoneree) -> dict[str, str]:
+    """The form page's way back: the person's page, by name."""
+    return {"back": exoneree.get_absolute_url(), "back_label": exoneree.display_name}
+
+
+def action_refused(request: HttpRequest, message: str, *, back: Exoneree, status: int) -> HttpResponse:
+    """A button's action could not be done: say why, with a way back, and change nothing."""
+    return render(request, "services/action_refused.html", {"message": message, "back": back}, status=status)
+
+
+def apply_errors(form: Form, error: ValidationError) -> None:
+    """Put an action's validation errors on the form, beside the field they concern."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
