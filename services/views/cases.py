@@ -29,7 +29,7 @@ from services.forms import (
 )
 from services.lifecycle import TransitionNotAllowed
 from services.models import Assessment, CaseNote, Exoneree
-from services.views.common import action_refused, apply_errors, back_to, form_page
+from services.views.common import action_refused, apply_errors, back_to, form_page, posted
 
 PAGE_SIZE = 25
 
@@ -56,7 +56,7 @@ def exoneree_list(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("ssn", "date_of_birth")
 @caseworker_required
 def exoneree_create(request: HttpRequest) -> HttpResponse:
-    form = ExonereeForm(request.POST or None)
+    form = ExonereeForm(posted(request))
     return form_page(
         request,
         form,
@@ -86,7 +86,7 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
-    form = ExonereeForm(request.POST or None, instance=exoneree)
+    form = ExonereeForm(posted(request), instance=exoneree)
     return form_page(
         request,
         form,
@@ -115,7 +115,7 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
         context = {"exoneree": exoneree, "error": error}
         return render(request, "services/invite_resend.html", context, status=400 if error else 200)
     suggestion = actions.username_suggestion(*exoneree.display_name.partition(" ")[::2])
-    form = InviteForm(request.POST or None, initial={"username": suggestion, "email": exoneree.email})
+    form = InviteForm(posted(request), initial={"username": suggestion, "email": exoneree.email})
     return form_page(
         request,
         form,
@@ -136,7 +136,7 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def need_create(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
-    form = NeedForm(request.POST or None)
+    form = NeedForm(posted(request))
     return form_page(
         request,
         form,
@@ -152,7 +152,7 @@ def need_create(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def need_edit(request: HttpRequest, pk: int) -> HttpResponse:
     need = access.get_need(request.user, pk, change=True)
-    form = NeedForm(request.POST or None, instance=need)
+    form = NeedForm(posted(request), instance=need)
     return form_page(
         request,
         form,
@@ -186,7 +186,7 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
     need = access.get_need(request.user, pk, change=True)
-    form = ReferralForm(request.POST or None, resources=selectors.resources_for_need(request.user, need))
+    form = ReferralForm(posted(request), resources=selectors.resources_for_need(request.user, need))
     return form_page(
         request,
         form,
@@ -219,7 +219,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
     referral = access.get_referral(request.user, pk, change=True)
     resources = selectors.resources_for_need(request.user, referral.need, keep=referral.resource_id)
-    form = ReferralEditForm(request.POST or None, instance=referral, resources=resources)
+    form = ReferralEditForm(posted(request), instance=referral, resources=resources)
     return form_page(
         request,
         form,
@@ -277,7 +277,7 @@ def referral_transition(request: HttpRequest, pk: int) -> HttpResponse:
 def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
     initial = {"assigned_to": request.user.pk, "need": request.GET.get("need"), "referral": request.GET.get("referral")}
-    form = FollowUpForm(request.POST or None, exoneree=exoneree, initial=initial)
+    form = FollowUpForm(posted(request), exoneree=exoneree, initial=initial)
     return _save_follow_up(request, form, exoneree, title=f"New follow-up for {exoneree.display_name}")
 
 
@@ -285,7 +285,7 @@ def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def follow_up_edit(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = access.get_follow_up(request.user, pk, change=True)
-    form = FollowUpForm(request.POST or None, instance=follow_up, exoneree=follow_up.exoneree)
+    form = FollowUpForm(posted(request), instance=follow_up, exoneree=follow_up.exoneree)
     return _save_follow_up(request, form, follow_up.exoneree, title="Edit follow-up")
 
 
@@ -335,7 +335,7 @@ def follow_up_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def note_create(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
-    form = CaseNoteForm(request.POST or None)
+    form = CaseNoteForm(posted(request))
     return _save_note(request, form, exoneree, title=f"New note about {exoneree.display_name}")
 
 
@@ -343,7 +343,7 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
     note: CaseNote = access.get_note(request.user, pk, change=True)
-    form = CaseNoteForm(request.POST or None, instance=note)
+    form = CaseNoteForm(posted(request), instance=note)
     return _save_note(request, form, note.exoneree, title="Edit note")
 
 
@@ -367,7 +367,7 @@ def _save_note(request: HttpRequest, form: CaseNoteForm, exoneree: Exoneree, *, 
 def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
     kind = "intake" if not exoneree.assessments.exists() else "interim"
-    form = AssessmentForm(request.POST or None, initial={"kind": kind})
+    form = AssessmentForm(posted(request), initial={"kind": kind})
     return _save_assessment(request, form, exoneree, title=f"Assessment of {exoneree.display_name}")
 
 
@@ -375,7 +375,7 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     assessment: Assessment = access.get_assessment(request.user, pk, change=True)
-    form = AssessmentForm(request.POST or None, instance=assessment)
+    form = AssessmentForm(posted(request), instance=assessment)
     return _save_assessment(request, form, assessment.exoneree, title="Edit assessment")
 
 

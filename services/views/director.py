@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from services import access, actions, selectors
 from services.access import director_required
 from services.forms import CaseloadForm, StaffCreateForm, StaffUpdateForm
-from services.views.common import back_to, form_page
+from services.views.common import back_to, form_page, posted
 
 
 @require_GET
@@ -30,7 +30,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @director_required
 def staff_create(request: HttpRequest) -> HttpResponse:
-    form = StaffCreateForm(request.POST or None)
+    form = StaffCreateForm(posted(request))
     return form_page(
         request,
         form,
@@ -48,7 +48,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = access.get_staff_member(request.user, pk)
     initial = {"role": member.role, "title": member.title, "is_active": member.user.is_active}
-    form = StaffUpdateForm(request.POST or None, initial=initial)
+    form = StaffUpdateForm(posted(request), initial=initial)
     return form_page(
         request,
         form,
@@ -65,7 +65,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
     form = CaseloadForm(
-        request.POST or None,
+        posted(request),
         caseworkers=access.caseworker_users(exoneree.organization),
         initial={"caseworkers": list(exoneree.caseworkers.values_list("pk", flat=True))},
     )

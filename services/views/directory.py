@@ -12,7 +12,7 @@ from services import access, actions, selectors
 from services.access import director_required, staff_required
 from services.forms import ResourceForm, ResourceSearchForm
 from services.views.cases import PAGE_SIZE
-from services.views.common import form_page
+from services.views.common import form_page, posted
 
 
 @require_GET
@@ -40,7 +40,7 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @director_required
 def resource_create(request: HttpRequest) -> HttpResponse:
-    form = ResourceForm(request.POST or None, providers=access.providers_visible_to(request.user))
+    form = ResourceForm(posted(request), providers=access.providers_visible_to(request.user))
     return _save_resource(request, form, title="New resource", back="resource_list")
 
 
@@ -48,7 +48,7 @@ def resource_create(request: HttpRequest) -> HttpResponse:
 @director_required
 def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
     resource = access.get_resource(request.user, pk, change=True)
-    form = ResourceForm(request.POST or None, instance=resource, providers=access.providers_visible_to(request.user))
+    form = ResourceForm(posted(request), instance=resource, providers=access.providers_visible_to(request.user))
     return _save_resource(request, form, title=f"Edit {resource.name}", back=resource.get_absolute_url())
 
 

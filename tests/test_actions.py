@@ -1,0 +1,210 @@
+"""Rules the write layer (services/actions.py) keeps, whatever a form or a forged POST says.
+
+Personas come from tests/conftest.py: Marcus is caseworker1's, Thomas is caseworker2's.
+"""
+
+from __future__ import annotations
+
+from smtplib import SMTPException
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from services import actions
+from services.choices import ReferralStatus, Role
+from services.models import Exoneree, FollowUp, StaffMember
+from tests.factories import ExonereeFactory, FollowUpFactory, ReferralFactory
+
+User = get_user_model()
+
+
+def url(name: str, obj) -> str:
+    return reverse(name, args=[obj.pk])
+
+
+# --- staff roles -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"role": Role.DIRECTOR, "is_active": "on"}, {"role": Role.CASEWORKER}],  # promote; switch off
+    ids=["promote", "deactivate"],
+)
+def test_a_caseworker_who_still_carries_people_keeps_their_role(login, world, change):
+    member = world.caseworker1.staff
+
+    response = login("director1").post(url("staff_edit", member), {"title": "", **change})
+
+    assert response.status_code == 400
+    assert "Reassign them first" in response.content.decode()
+    member.refresh_from_db()
+    world.caseworker1.refresh_from_db()
+    assert (member.role, world.caseworker1.is_active) == (Role.CASEWORKER, True)
+
+
+def test_a_caseworker_with_an_empty_caseload_can_be_promoted(login, world):
+    member = world.caseworker1.staff
+    actions.caseload_assign(by=world.director1, exoneree=world.marcus.exoneree, caseworkers=[world.caseworker2])
+
+    response = login("director1").post(
+        url("staff_edit", member), {"role": Role.DIRECTOR, "title": "Deputy", "is_active": "on"}
+    )
+
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert (member.role, member.title) == (Role.DIRECTOR, "Deputy")
+
+
+# --- follow-ups and caseloads ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("assignee", ["director1", "caseworker2"])
+def test_a_follow_up_goes_only_to_one_of_the_persons_caseworkers(login, world, assignee):
+    marcus = world.marcus.exoneree
+    data = {"title": "Check in", "due_at": "2030-01-02T10:00", "assigned_to": getattr(world, assignee).pk}
+
+    response = login("caseworker1").post(url("follow_up_create", marcus), data)
+
+    assert response.status_code == 400
+    assert not FollowUp.objects.filter(title="Check in").exists()
+
+
+def test_reassignment_moves_open_follow_ups_with_the_person(login, world):
+    marcus = world.marcus.exoneree
+    open_one = world.marcus.follow_up
+    done_one = FollowUpFactory(exoneree=marcus, assigned_to=world.caseworker1, done_at=timezone.now())
+
+    response = login("director1").post(url("caseload_edit", marcus), {"caseworkers": [world.caseworker2.pk]})
+
+    assert response.status_code == 302
+    open_one.refresh_from_db()
+    done_one.refresh_from_db()
+    assert open_one.assigned_to == world.caseworker2  # someone who can see Marcus
+    assert done_one.assigned_to == world.caseworker1  # history stays as it happened
+    dashboard = login("caseworker2").get(reverse("dashboard")).content.decode()
+    assert open_one.title in dashboard
+
+
+def test_a_person_always_keeps_a_caseworker(login, world):
+    marcus = world.marcus.exoneree
+
+    response = login("director1").post(url("caseload_edit", marcus), {"caseworkers": []})
+
+    assert response.status_code == 400
+    assert list(marcus.caseworkers.all()) == [world.caseworker1]
+
+
+# --- sensitive input ---------------------------------------------------------------------------
+
+
+def test_a_typed_ssn_is_not_written_back_into_a_refused_form(login, world):
+    marcus = world.marcus.exoneree
+    data = {
+        "legal_name": marcus.legal_name,
+        "preferred_language": "en",
+        "contact_preference": "phone",
+        "compensation_status": "not_filed",
+        "ssn": "900-44-5566",
+        "conviction_state": "Texas",  # refused: not a two-letter code
+    }
+
+    response = login("caseworker1").post(url("exoneree_edit", marcus), data)
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "900-44-5566" not in body and "900445566" not in body
+    marcus.refresh_from_db()
+    assert marcus.ssn != "900445566"
+
+
+def test_an_ssn_takes_only_ascii_digits(login, world):
+    marcus = world.marcus.exoneree
+    data = {
+        "legal_name": marcus.legal_name,
+        "preferred_language": "en",
+        "contact_preference": "phone",
+        "compensation_status": "not_filed",
+        "ssn": "９００１２３４５６",  # full-width digits
+    }
+
+    response = login("caseworker1").post(url("exoneree_edit", marcus), data)
+
+    assert response.status_code == 400
+    assert Exoneree.objects.filter(ssn="９００１２３４５６").count() == 0
+
+
+@pytest.mark.parametrize("due_at", ["9999-12-31T23:00", "0001-01-01T00:30", "1850-05-05T10:00"])
+def test_a_follow_up_date_at_the_ends_of_the_calendar_is_a_field_error(login, world, due_at):
+    data = {"title": "Far away", "due_at": due_at, "assigned_to": world.caseworker1.pk}
+
+    response = login("caseworker1").post(url("follow_up_create", world.marcus.exoneree), data)
+
+    assert response.status_code == 400
+    assert "Enter a date between 1900 and 2200" in response.content.decode()
+    assert not FollowUp.objects.filter(title="Far away").exists()
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+
+def test_the_plan_never_names_the_provider_of_a_draft_or_cancelled_referral(login, world):
+    marcus = world.marcus.exoneree
+    draft = world.marcus.referral
+    assert draft.status == ReferralStatus.DRAFT
+    cancelled = ReferralFactory(need=world.marcus.need, resource__name="Quiet Cancelled Place")
+    actions.referral_transition(by=world.caseworker1, referral=cancelled, status=ReferralStatus.CANCELLED)
+    for referral in (draft, cancelled):
+        FollowUpFactory(exoneree=marcus, referral=referral, assigned_to=world.caseworker1, shared_with_exoneree=True)
+
+    plan = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    assert draft.resource.name not in plan
+    assert "Quiet Cancelled Place" not in plan
+
+
+# --- invitations -------------------------------------------------------------------------------
+
+
+def test_an_exonerees_invitation_does_not_name_the_organization(login, world, django_capture_on_commit_callbacks):
+    person = ExonereeFactory(organization=world.org1, legal_name="Nia Example", caseworkers=[world.caseworker1])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        login("caseworker1").post(url("exoneree_invite", person), {"username": "nia", "email": "nia@example.org"})
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    for part in (message.subject, message.body, message.alternatives[0][0]):
+        assert world.org1.name not in part
+
+
+def test_a_failing_mail_server_does_not_undo_or_break_the_save(
+    login, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    def refuse(**kwargs):
+        raise SMTPException("mail server down")
+
+    monkeypatch.setattr("services.tasks.send_templated_email", refuse)
+    data = {"first_name": "Nia", "last_name": "Hire", "email": "nia@example.org", "username": "niahire"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("director1").post(reverse("staff_create"), {**data, "role": Role.CASEWORKER})
+
+    assert response.status_code == 302
+    assert StaffMember.objects.filter(user__username="niahire", organization=world.org1).exists()
+    assert mail.outbox == []
+
+
+def test_a_double_invitation_leaves_one_login(world):
+    person = ExonereeFactory(organization=world.org1, legal_name="Nia Example", caseworkers=[world.caseworker1])
+    stale = Exoneree.objects.get(pk=person.pk)  # a copy read before the first invitation
+    actions.exoneree_invite(by=world.caseworker1, exoneree=person, username="nia1", email="nia@example.org")
+
+    with pytest.raises(actions.ValidationError):
+        actions.exoneree_invite(by=world.caseworker1, exoneree=stale, username="nia2", email="nia@example.org")
+
+    person.refresh_from_db()
+    assert person.user.username == "nia1"
+    assert not User.objects.filter(username="nia2").exists()
