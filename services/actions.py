@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
-from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
@@ -312,7 +311,12 @@ def invitation_queue(*, by: AbstractUser, user: AbstractUser) -> None:
     `robust`: a broker that is down is logged, not turned into an error page for a save
     that already happened; the invitation can be sent again from the person's page.
     """
-    transaction.on_commit(partial(send_invitation.delay, user.pk, by.pk), robust=True)
+    user_id, invited_by_id = user.pk, by.pk
+
+    def queue() -> None:  # a named function: a robust on_commit logs the callback's name
+        send_invitation.delay(user_id, invited_by_id)
+
+    transaction.on_commit(queue, robust=True)
 
 
 @transaction.atomic

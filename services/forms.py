@@ -95,6 +95,13 @@ class ExonereeForm(forms.ModelForm):
                 "ssn"
             ].help_text = f"On file: {self.instance.ssn_masked}. Leave empty to keep it; type 9 digits to replace it."
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        # The typed number is not shown back (see the widget), so when the form comes back
+        # for another mistake, say so beside the box rather than let it be saved empty.
+        if self.is_bound and self._errors and "ssn" not in self._errors and self.data.get("ssn", "").strip():
+            self.add_error("ssn", "For safety the number is not shown again: please type it again.")
+
     def clean_ssn(self) -> str:
         raw = self.cleaned_data["ssn"].strip()
         if not raw:
@@ -145,6 +152,7 @@ class ReferralForm(forms.Form):
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["resource"].queryset = resources.select_related("provider")
+        self.fields["resource"].empty_label = "Choose a resource (those for this kind of need come first)"
 
 
 class ReferralEditForm(forms.ModelForm):

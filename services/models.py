@@ -33,6 +33,7 @@ from services.choices import (
     ResourceStatus,
     Role,
 )
+from services.lifecycle import REFERRAL_OPEN
 
 
 def validate_timezone(value: str) -> None:
@@ -128,7 +129,7 @@ class Exoneree(models.Model):
     contact_preference = models.CharField(
         max_length=20, choices=ContactPreference.choices, default=ContactPreference.PHONE
     )
-    ok_to_leave_message = models.BooleanField(default=False)
+    ok_to_leave_message = models.BooleanField("OK to leave a message", default=False)
     contact_notes = models.CharField(max_length=300, blank=True, help_text="Best times, who else may answer.")
 
     date_of_birth = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
@@ -328,6 +329,10 @@ class Referral(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("referral_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in REFERRAL_OPEN
 
 
 class ReferralEvent(models.Model):

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from services import actions
 from services.choices import ReferralStatus, Role
@@ -208,3 +209,55 @@ def test_a_double_invitation_leaves_one_login(world):
     person.refresh_from_db()
     assert person.user.username == "nia1"
     assert not User.objects.filter(username="nia2").exists()
+
+
+def test_a_broker_that_is_down_does_not_turn_a_saved_invitation_into_an_error(
+    login, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("broker unreachable")
+
+    monkeypatch.setattr("services.tasks.send_invitation.delay", broker_down)
+    person = ExonereeFactory(organization=world.org1, legal_name="Nia Example", caseworkers=[world.caseworker1])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("caseworker1").post(
+            url("exoneree_invite", person), {"username": "nia", "email": "nia@example.org"}
+        )
+
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.user.username == "nia"
+
+
+# --- what the pages say when something cannot be done ----------------------------------------
+
+
+def test_a_refused_intake_asks_for_the_ssn_again_beside_its_box(login, world):
+    data = {
+        "legal_name": "Nia Example",
+        "preferred_language": "en",
+        "contact_preference": "phone",
+        "compensation_status": "not_filed",
+        "ssn": "900-44-5566",
+        "conviction_date": "2000-01-01",
+        "release_date": "1999-01-01",  # refused: before conviction
+    }
+
+    response = login("caseworker1").post(reverse("exoneree_create"), data)
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "please type it again" in body
+    assert "Release cannot be before conviction" in body
+    assert not Exoneree.objects.filter(legal_name="Nia Example").exists()
+
+
+def test_a_closed_referral_offers_no_status_change(login, world):
+    referral = world.marcus.referral
+    actions.referral_transition(by=world.caseworker1, referral=referral, status=ReferralStatus.CANCELLED)
+
+    body = login("caseworker1").get(url("referral_detail", referral)).content.decode()
+
+    assert "This referral is closed." in body
+    assert reverse("referral_transition", args=[referral.pk]) not in body

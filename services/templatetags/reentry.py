@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django import template
 
 from services.choices import SCORE_LABELS, NeedStatus
@@ -48,3 +50,9 @@ def plain_status(obj: Need | Referral) -> str:
     """The status said in everyday words, for the person's own plan."""
     table = REFERRAL_PLAIN if isinstance(obj, Referral) else NEED_PLAIN
     return table.get(obj.status, obj.get_status_display())
+
+
+@register.filter
+def tel(phone: str) -> str:
+    """A phone number as a tel: link wants it: digits and a leading plus only."""
+    return re.sub(r"[^0-9+]", "", phone)

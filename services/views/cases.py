@@ -209,7 +209,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "exoneree": referral.need.exoneree,
         "events": referral.events.select_related("by"),
         "can_change": can_change,
-        "form": ReferralTransitionForm(referral=referral) if can_change else None,
+        "form": ReferralTransitionForm(referral=referral) if can_change and referral.is_open else None,
     }
     return render(request, "services/referral_detail.html", context)
 

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from services.models import Exoneree
 
 T = TypeVar("T")
+BACK_LABELS = {"exoneree_list": "People", "staff_list": "Staff", "resource_list": "Resources"}
 
 
 def form_page(
@@ -50,7 +51,7 @@ def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **ex
         "form": form,
         "title": title,
         "back": back,
-        "back_label": extra.pop("back_label", "Back"),
+        "back_label": extra.pop("back_label", BACK_LABELS.get(back, "Back")),
         "submit": extra.pop("submit", "Save"),
         **extra,
     }

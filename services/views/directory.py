@@ -49,10 +49,12 @@ def resource_create(request: HttpRequest) -> HttpResponse:
 def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
     resource = access.get_resource(request.user, pk, change=True)
     form = ResourceForm(posted(request), instance=resource, providers=access.providers_visible_to(request.user))
-    return _save_resource(request, form, title=f"Edit {resource.name}", back=resource.get_absolute_url())
+    return _save_resource(
+        request, form, title=f"Edit {resource.name}", back=resource.get_absolute_url(), back_label=resource.name
+    )
 
 
-def _save_resource(request: HttpRequest, form: ResourceForm, *, title: str, back: str) -> HttpResponse:
+def _save_resource(request: HttpRequest, form: ResourceForm, *, title: str, back: str, **extra: str) -> HttpResponse:
     return form_page(
         request,
         form,
@@ -66,4 +68,5 @@ def _save_resource(request: HttpRequest, form: ResourceForm, *, title: str, back
         then=lambda resource: resource,
         title=title,
         back=back,
+        **extra,
     )
