@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Case, CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -60,8 +61,6 @@ def exoneree_list(user: AbstractUser, *, q: str = "") -> QuerySet[Exoneree]:
 
 
 def _users_by_name() -> QuerySet[Any]:
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.order_by("first_name", "last_name")
 
 

@@ -31,8 +31,8 @@ def _check_database() -> dict[str, object]:
 
 def _check_filesystem_folder() -> None:
     """The filesystem transport needs its queue folder to exist and be writable."""
+    # Reported, not repaired: the app creates the folders at start (ServicesConfig.ready).
     folder = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
-    folder.mkdir(parents=True, exist_ok=True)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise PermissionError("broker folder is not writable")
     # Prove it with a real write (os.access can be fooled, e.g. by read-only mounts).
