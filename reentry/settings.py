@@ -8,6 +8,7 @@ process refuses to start without SECRET_KEY and ALLOWED_HOSTS.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -67,6 +68,40 @@ else:
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+
+def development_key_file(path: Path) -> str:
+    """A key made once for this checkout (var/ is git-ignored), so `make run` needs no set-up."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of `make run` made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as file:
+                file.write(base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")
+    return path.read_text().strip()
+
+
+# Field encryption (services.lib.crypto): keys newest first, comma-separated, each a
+# base64url 32-byte key. Separate from SECRET_KEY, and the blind-index keys separate again.
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in envsecret("FIELD_ENCRYPTION_KEYS").split(",") if key.strip()]
+BLIND_INDEX_KEYS = [key.strip() for key in envsecret("BLIND_INDEX_KEYS").split(",") if key.strip()]
+if DEBUG:
+    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [development_key_file(VAR_DIR / "keys" / "field_encryption.key")]
+    BLIND_INDEX_KEYS = BLIND_INDEX_KEYS or [development_key_file(VAR_DIR / "keys" / "blind_index.key")]
+else:
+    if not FIELD_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS (or FIELD_ENCRYPTION_KEYS_FILE) must be set when DEBUG is off: "
+            "sensitive fields cannot be read or written without it."
+        )
+    if not BLIND_INDEX_KEYS:
+        raise ImproperlyConfigured(
+            "BLIND_INDEX_KEYS (or BLIND_INDEX_KEYS_FILE) must be set when DEBUG is off: "
+            "the duplicate check at intake cannot work without it."
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -21,10 +21,11 @@ from services.access import CASEWORKER_PERMS, organization_of
 from services.choices import NeedStatus, ReferralStatus, Role
 from services.lifecycle import NEED_CLOSED, check_need_transition, check_referral_transition
 from services.models import (
-    EXONEREE_PROFILE_FIELDS,
+    EXONEREE_SAVED_FIELDS,
     FOLLOW_UP_EDITABLE_FIELDS,
     Assessment,
     AssessmentScore,
+    AuditEvent,
     CaseNote,
     Exoneree,
     FollowUp,
@@ -57,8 +58,17 @@ def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
 def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     exoneree.full_clean()
     # Only the profile: a login linked meanwhile by an invitation is not undone.
-    exoneree.save(update_fields=[*EXONEREE_PROFILE_FIELDS, "updated_at"])
+    exoneree.save(update_fields=EXONEREE_SAVED_FIELDS)
     return exoneree
+
+
+def exoneree_reveal_ssn(*, by: AbstractUser, exoneree: Exoneree, ip_address: str | None) -> str:
+    """The full SSN for someone allowed to see the record; who asked, and when, is recorded
+    before the number is handed out."""
+    AuditEvent.objects.create(
+        actor=by, action=AuditEvent.Action.SSN_REVEALED, exoneree=exoneree, ip_address=ip_address or None
+    )
+    return exoneree.ssn
 
 
 @transaction.atomic

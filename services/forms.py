@@ -3,6 +3,7 @@ the actions check the same rules again, so a forged POST fails as cleanly as a b
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -95,12 +96,13 @@ class ExonereeForm(forms.ModelForm):
                 "ssn"
             ].help_text = f"On file: {self.instance.ssn_masked}. Leave empty to keep it; type 9 digits to replace it."
 
-    def full_clean(self) -> None:
-        super().full_clean()
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
         # The typed number is not shown back (see the widget), so when the form comes back
-        # for another mistake, say so beside the box rather than let it be saved empty.
-        if self.is_bound and self._errors and "ssn" not in self._errors and self.data.get("ssn", "").strip():
-            self.add_error("ssn", "For safety the number is not shown again: please type it again.")
+        # for any mistake, even one an action found after validation, say so beside the box
+        # rather than let it be saved empty.
+        if field != "ssn" and "ssn" not in self._errors and self.data.get("ssn", "").strip():
+            super().add_error("ssn", "For safety the number is not shown again: please type it again.")
 
     def clean_ssn(self) -> str:
         raw = self.cleaned_data["ssn"].strip()
@@ -116,6 +118,35 @@ class ExonereeForm(forms.ModelForm):
         if state and not re.fullmatch(r"[A-Z]{2}", state):
             raise forms.ValidationError("Use the two-letter state code, like TX.")
         return state
+
+
+class IntakeForm(ExonereeForm):
+    """The new-person form, with the duplicate check's "this is someone else" box.
+
+    The box appears only after a warning (`warn_possible_duplicate`), and stays while it is
+    being answered; ticking it is the caseworker's word that the match is another person.
+    """
+
+    confirm_new = forms.BooleanField(
+        label="I checked: this is a different person. Create a new record.", required=False
+    )
+    confirm_offered = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.data.get("confirm_offered"):
+            del self.fields["confirm_new"], self.fields["confirm_offered"]
+
+    @property
+    def confirmed_new(self) -> bool:
+        return bool(self.cleaned_data.get("confirm_new"))
+
+    def warn_possible_duplicate(self, message: str) -> None:
+        self.fields["confirm_new"] = copy.deepcopy(self.base_fields["confirm_new"])
+        self.fields["confirm_offered"] = copy.deepcopy(self.base_fields["confirm_offered"])
+        self.data = self.data.copy()
+        self.data["confirm_offered"] = "1"  # the box stays on the page until answered
+        self.add_error("confirm_new", message)
 
 
 class ExonereeSearchForm(forms.Form):

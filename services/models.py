@@ -33,6 +33,15 @@ from services.choices import (
     ResourceStatus,
     Role,
 )
+from services.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedEmailField,
+    EncryptedTextField,
+    index_name_and_birth_date,
+    index_ssn,
+)
 from services.lifecycle import REFERRAL_OPEN
 
 
@@ -78,6 +87,8 @@ EXONEREE_PROFILE_FIELDS = [
     "compensation_status",
     "compensation_deadline",
 ]
+# What an edit writes: the profile and the blind indexes derived from it.
+EXONEREE_SAVED_FIELDS = [*EXONEREE_PROFILE_FIELDS, "ssn_index", "name_dob_index", "updated_at"]
 
 
 class Organization(models.Model):
@@ -123,17 +134,22 @@ class Exoneree(models.Model):
     pronouns = models.CharField(max_length=40, blank=True)
     preferred_language = models.CharField(max_length=10, choices=Language.choices, default=Language.ENGLISH)
 
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=30, blank=True)
-    address = models.TextField(blank=True)
+    email = EncryptedEmailField(blank=True)
+    phone = EncryptedCharField(max_length=30, blank=True)
+    address = EncryptedTextField(blank=True)
     contact_preference = models.CharField(
         max_length=20, choices=ContactPreference.choices, default=ContactPreference.PHONE
     )
     ok_to_leave_message = models.BooleanField("OK to leave a message", default=False)
-    contact_notes = models.CharField(max_length=300, blank=True, help_text="Best times, who else may answer.")
+    contact_notes = EncryptedCharField(max_length=300, blank=True, help_text="Best times, who else may answer.")
 
-    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
-    ssn = models.CharField("Social Security number", max_length=9, blank=True, validators=[ssn_validator])
+    date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_sensible_date])
+    ssn = EncryptedCharField("Social Security number", max_length=9, blank=True, validators=[ssn_validator])
+    # Exact-match lookup without decrypting: the duplicate check at intake.
+    ssn_index = BlindIndexField(purpose="ssn", sources=["ssn"], normalize=index_ssn)
+    name_dob_index = BlindIndexField(
+        purpose="name_dob", sources=["legal_name", "date_of_birth"], normalize=index_name_and_birth_date
+    )
 
     conviction_state = models.CharField(max_length=2, blank=True)
     conviction_county = models.CharField(max_length=100, blank=True)
@@ -218,8 +234,8 @@ class ExonereeGroupObjectPermission(GroupObjectPermissionBase):
 class Need(models.Model):
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="needs")
     domain = models.CharField(max_length=30, choices=NeedDomain.choices)
-    description = models.TextField(help_text="What is needed, in plain words.")
-    own_words = models.TextField(
+    description = EncryptedTextField(help_text="What is needed, in plain words.")
+    own_words = EncryptedTextField(
         "in their own words", blank=True, help_text="What the person said they want, as they said it."
     )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
@@ -309,11 +325,11 @@ class Referral(models.Model):
     need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="referrals")
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="referrals")
     status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT)
-    note = models.TextField("note to the provider", blank=True)
-    decline_reason = models.TextField(blank=True)
+    note = EncryptedTextField("note to the provider", blank=True)
+    decline_reason = EncryptedTextField(blank=True)
     got_service = models.BooleanField("did they get the service?", null=True, blank=True)
     helped = models.BooleanField("did it help?", null=True, blank=True)
-    feedback = models.TextField(blank=True)
+    feedback = EncryptedTextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -343,7 +359,7 @@ class ReferralEvent(models.Model):
     to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -360,7 +376,7 @@ class FollowUp(models.Model):
     need = models.ForeignKey(Need, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
     referral = models.ForeignKey(Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
     title = models.CharField("what", max_length=200)
-    details = models.TextField(blank=True)
+    details = EncryptedTextField(blank=True)
     due_at = models.DateTimeField("when", validators=[validate_sensible_date])
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups_assigned"
@@ -369,7 +385,7 @@ class FollowUp(models.Model):
         "show on their plan", default=True, help_text="Appointments and check-ins the person should know about."
     )
     done_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.TextField(blank=True)
+    outcome = EncryptedTextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -397,7 +413,7 @@ class FollowUp(models.Model):
 class CaseNote(models.Model):
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField()
+    text = EncryptedTextField()
     visibility = models.CharField(max_length=20, choices=NoteVisibility.choices, default=NoteVisibility.STAFF)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -441,3 +457,26 @@ class AssessmentScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_domain_display()}: {self.score}"
+
+
+class AuditEvent(models.Model):
+    """Something done to a person's record that must be answerable later: who, whom, when.
+
+    Written by services.actions only, and never changed or deleted.
+    """
+
+    class Action(models.TextChoices):
+        SSN_REVEALED = "ssn_revealed", "Full SSN shown"
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["exoneree", "at"]), models.Index(fields=["actor", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"

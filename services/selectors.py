@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from services.access import exonerees_visible_to, resources_visible_to
+from services.access import exonerees_visible_to, organization_of, resources_visible_to
 from services.choices import NeedDomain, NeedStatus, NoteVisibility, ReferralStatus, ResourceStatus, Role
 from services.lifecycle import REFERRAL_OPEN
 from services.models import (
@@ -32,7 +32,60 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
 
 PLAN_HIDDEN_REFERRALS = [ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
+# Encrypted profile fields no list shows: left out of list queries, so they are not decrypted.
+NOT_IN_LISTS = ["email", "address", "contact_notes", "date_of_birth", "ssn"]
+
+
+def _unshown(prefix: str = "") -> list[str]:
+    """The encrypted profile fields, for a page that names people but shows none of those."""
+    return [prefix + name for name in (*NOT_IN_LISTS, "phone")]
+
+
 OPEN_NEED = Q(status__in=[NeedStatus.OPEN, NeedStatus.IN_PROGRESS])
+
+
+@dataclass
+class PossibleDuplicates:
+    """Records of the same organization with the same SSN, or the same name and birth date."""
+
+    visible: list[Exoneree]
+    hidden: int
+
+    def __bool__(self) -> bool:
+        return bool(self.visible or self.hidden)
+
+    @property
+    def message(self) -> str:
+        if self.visible:
+            names = ", ".join(person.display_name for person in self.visible)
+            return (
+                f"This may be someone already on file: {names}. Open their record from People instead "
+                "of creating a second one, or tick the box if this is a different person."
+            )
+        return (
+            "Your organization may already have a record for this person, on a caseload you cannot "
+            "see. Ask your director before creating a second record, or tick the box if this is a "
+            "different person."
+        )
+
+
+def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDuplicates:
+    """Blind-index matches for an intake, without decrypting anything.
+
+    Only the user's own organization is searched (another organization's clients are not
+    ours to know about), and a match the user may not open is counted, never named.
+    """
+    fields = {field.name: field for field in Exoneree._meta.fields}
+    match = Q(pk__in=[])
+    if ssn := fields["ssn_index"].candidates(candidate.ssn):
+        match |= Q(ssn_index__in=ssn)
+    if name_dob := fields["name_dob_index"].candidates(candidate.legal_name, candidate.date_of_birth):
+        match |= Q(name_dob_index__in=name_dob)
+    if not (ssn or name_dob):
+        return PossibleDuplicates(visible=[], hidden=0)
+    matches = Exoneree.objects.filter(match, organization=organization_of(user)).exclude(pk=candidate.pk)
+    visible = list(exonerees_visible_to(user).filter(pk__in=matches.values("pk")).only("legal_name", "preferred_name"))
+    return PossibleDuplicates(visible=visible, hidden=matches.count() - len(visible))
 
 
 def exoneree_list(user: AbstractUser, *, q: str = "") -> QuerySet[Exoneree]:
@@ -56,6 +109,7 @@ def exoneree_list(user: AbstractUser, *, q: str = "") -> QuerySet[Exoneree]:
             next_follow_up=Subquery(next_follow_up),
         )
         .prefetch_related(Prefetch("caseworkers", queryset=_users_by_name()))
+        .defer(*NOT_IN_LISTS)
         .order_by("legal_name", "pk")
     )
 
@@ -67,18 +121,22 @@ def _users_by_name() -> QuerySet[Any]:
 def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     caseload = exonerees_visible_to(user)
-    my_follow_ups = FollowUp.objects.filter(
-        assigned_to=user, done_at__isnull=True, exoneree__in=caseload
-    ).select_related("exoneree")
+    my_follow_ups = (
+        FollowUp.objects.filter(assigned_to=user, done_at__isnull=True, exoneree__in=caseload)
+        .select_related("exoneree")
+        .defer(*_unshown("exoneree__"))
+    )
     return {
         "caseload": exoneree_list(user),
         "overdue": my_follow_ups.filter(due_at__lt=now).order_by("due_at")[:50],
         "due_soon": my_follow_ups.filter(due_at__gte=now, due_at__lt=now + timedelta(days=7)).order_by("due_at")[:50],
         "open_needs": Need.objects.filter(OPEN_NEED, exoneree__in=caseload)
         .select_related("exoneree")
+        .defer(*_unshown("exoneree__"))
         .order_by("opened_on", "pk")[:25],
         "recent_referrals": Referral.objects.filter(need__exoneree__in=caseload)
         .select_related("need__exoneree", "resource__provider")
+        .defer(*_unshown("need__exoneree__"))
         .order_by("-status_changed_at", "-pk")[:10],
     }
 
@@ -218,9 +276,9 @@ def director_dashboard(organization: Organization, *, now: datetime | None = Non
             {**row, "label": NeedDomain(row["domain"]).label, "percent_met": round(100 * row["met"] / row["total"])}
             for row in needs_by_domain
         ],
-        "unassigned": Exoneree.objects.filter(organization=organization, caseworkers__isnull=True).order_by(
-            "legal_name"
-        ),
+        "unassigned": Exoneree.objects.filter(organization=organization, caseworkers__isnull=True)
+        .defer(*_unshown())
+        .order_by("legal_name"),
         "people": Exoneree.objects.filter(organization=organization).count(),
     }
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("people/new/", cases.exoneree_create, name="exoneree_create"),
     path("people/<int:pk>/", cases.exoneree_detail, name="exoneree_detail"),
     path("people/<int:pk>/edit/", cases.exoneree_edit, name="exoneree_edit"),
+    path("people/<int:pk>/ssn/", cases.exoneree_ssn_reveal, name="exoneree_ssn_reveal"),
     path("people/<int:pk>/invite/", cases.exoneree_invite, name="exoneree_invite"),
     path("people/<int:pk>/caseworkers/", director.caseload_edit, name="caseload_edit"),
     path("people/<int:pk>/needs/new/", cases.need_create, name="need_create"),

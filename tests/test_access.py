@@ -151,6 +151,8 @@ PAGES = [
     Page("exoneree_detail", CASE_READ, marcus("exoneree")),
     Page("exoneree_edit", CASE_WRITE, marcus("exoneree"), GET_POST, exoneree_data, marcus_page),
     # Marcus already has a login, so the page offers (and the POST sends) a fresh link.
+    # Shows the full SSN (200) to whoever may read the record; nothing to redirect to.
+    Page("exoneree_ssn_reveal", row(200, 404, 200, 404, 404, 403, 403, 403), marcus("exoneree"), ("POST",)),
     Page("exoneree_invite", CASE_WRITE, marcus("exoneree"), GET_POST, lambda w: {}, marcus_page),
     Page(
         "caseload_edit",
@@ -324,7 +326,7 @@ def test_access(login, world, page, persona):
 # --- POSTs: the page's owner succeeds; everybody refused changes nothing ------------------------
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if "POST" in p.methods], ids=lambda p: p.name)
+@pytest.mark.parametrize("page", [p for p in PAGES if "POST" in p.methods and p.done], ids=lambda p: p.name)
 def test_valid_post_by_owner_redirects_and_changes_something(login, world, page, django_capture_on_commit_callbacks):
     if page.setup:
         page.setup(world)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +20,7 @@ from services.forms import (
     ExonereeSearchForm,
     FollowUpDoneForm,
     FollowUpForm,
+    IntakeForm,
     InviteForm,
     NeedForm,
     NeedStatusForm,
@@ -56,7 +57,10 @@ def exoneree_list(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("ssn", "date_of_birth")
 @caseworker_required
 def exoneree_create(request: HttpRequest) -> HttpResponse:
-    form = ExonereeForm(posted(request))
+    form = IntakeForm(posted(request))
+    if form.is_valid() and not form.confirmed_new:
+        if duplicates := selectors.possible_duplicates(request.user, form.instance):
+            form.warn_possible_duplicate(duplicates.message)
     return form_page(
         request,
         form,
@@ -96,6 +100,18 @@ def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
         title=f"Edit {exoneree.display_name}",
         **back_to(exoneree),
     )
+
+
+@require_POST
+@staff_required
+def exoneree_ssn_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """The full SSN, only on this explicit request, recorded; never cached by the browser."""
+    exoneree = access.get_exoneree(request.user, pk)
+    ssn = actions.exoneree_reveal_ssn(by=request.user, exoneree=exoneree, ip_address=request.META.get("REMOTE_ADDR"))
+    template = "services/_ssn_revealed.html" if request.htmx else "services/ssn_revealed.html"
+    response = render(request, template, {"exoneree": exoneree, "ssn": ssn})
+    add_never_cache_headers(response)
+    return response
 
 
 @require_http_methods(["GET", "POST"])

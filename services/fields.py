@@ -1,0 +1,151 @@
+"""Model fields that keep their values encrypted in the database (see services.lib.crypto).
+
+An encrypted field behaves like its plain twin everywhere in Python (forms, validation,
+templates); in the database it is a text column holding a token. Because every encryption
+is randomized, the database cannot compare, search or sort these columns: every lookup but
+`isnull` is refused with an error instead of silently matching nothing. Exact-match lookup
+goes through a BlindIndexField beside the encrypted one.
+
+The empty string is stored as itself (not encrypted), so "no address on file" stays cheap to
+ask; it reveals only that a value is missing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import FieldError
+from django.db import models
+
+from services.lib import crypto
+
+ALLOWED_LOOKUPS = {"isnull"}
+
+
+class EncryptedMixin:
+    """Turns a Django field into one whose column holds `crypto.encrypt(str(value))`."""
+
+    def get_internal_type(self) -> str:
+        return "TextField"
+
+    @property
+    def encryption_context(self) -> str:
+        return f"{self.model._meta.label}.{self.name}"
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name not in ALLOWED_LOOKUPS:
+            raise FieldError(
+                f"{self.encryption_context} is encrypted: the database cannot compare its values "
+                f"('{lookup_name}' lookup); only isnull works. For exact matches use a blind index."
+            )
+        return super().get_lookup(lookup_name)
+
+    def get_transform(self, name: str) -> Any:
+        return None
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> str | None:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if value is None:
+            return None
+        plaintext = self.to_text(value)
+        return crypto.encrypt(plaintext, context=self.encryption_context) if plaintext else ""
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        if value is None or value == "":
+            return self.empty_value()
+        return self.from_text(crypto.decrypt(value, context=self.encryption_context))
+
+    def to_text(self, value: Any) -> str:
+        return str(value)
+
+    def from_text(self, text: str) -> Any:
+        return text
+
+    def empty_value(self) -> Any:
+        return ""
+
+
+class EncryptedCharField(EncryptedMixin, models.CharField):
+    """max_length limits the plaintext, as for a CharField; the column is unbounded text."""
+
+
+class EncryptedTextField(EncryptedMixin, models.TextField):
+    pass
+
+
+class EncryptedEmailField(EncryptedMixin, models.EmailField):
+    pass
+
+
+class EncryptedDateField(EncryptedMixin, models.DateField):
+    def to_text(self, value: date) -> str:
+        return value.isoformat()
+
+    def from_text(self, text: str) -> date:
+        return date.fromisoformat(text)
+
+    def empty_value(self) -> None:
+        return None
+
+
+def normalize_ssn(ssn: str) -> str:
+    """The nine digits, however they were typed (dashes, spaces)."""
+    return re.sub(r"\D", "", ssn)
+
+
+def normalize_name(name: str) -> str:
+    """Case, accents, punctuation and spacing removed: 'José  O'Neil' == 'jose oneil'."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w\s]", "", letters).split())
+
+
+def index_ssn(ssn: str) -> str:
+    return normalize_ssn(ssn)
+
+
+def index_name_and_birth_date(name: str, born: date | None) -> str:
+    return f"{normalize_name(name)}|{born.isoformat()}" if name and born else ""
+
+
+class BlindIndexField(models.CharField):
+    """An HMAC of other fields' values, recomputed on every save that includes it.
+
+    `normalize` takes the source fields' values and returns the text to index, or "" when
+    there is nothing to index (the column is then "" too, and matches nothing).
+    """
+
+    def __init__(self, *args: Any, purpose: str, sources: list[str], normalize: Callable[..., str], **kwargs: Any):
+        self.purpose, self.sources, self.normalize = purpose, list(sources), normalize
+        kwargs.setdefault("max_length", 80)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("db_index", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.update(purpose=self.purpose, sources=self.sources, normalize=self.normalize)
+        for key, default in (("max_length", 80), ("blank", True), ("editable", False), ("db_index", True)):
+            if kwargs.get(key) == default:
+                kwargs.pop(key)
+        return name, path, args, kwargs
+
+    def compute(self, instance: models.Model) -> str:
+        normalized = self.normalize(*(getattr(instance, source) for source in self.sources))
+        return crypto.blind_index(self.purpose, normalized) if normalized else ""
+
+    def candidates(self, *values: Any) -> list[str]:
+        """What to look for in this column to find rows whose sources equal `values`."""
+        normalized = self.normalize(*values)
+        return crypto.blind_index_candidates(self.purpose, normalized) if normalized else []
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = self.compute(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value
