@@ -131,7 +131,7 @@ def test_deploy_check_passes_in_production_mode():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS"])
 def test_production_mode_refuses_to_start_without(missing):
     result = manage("check", env=production_env(**{missing: None}))
 
