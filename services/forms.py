@@ -255,6 +255,10 @@ class FollowUpForm(forms.ModelForm):
         model = FollowUp
         fields = ["title", "due_at", "assigned_to", "need", "referral", "details", "shared_with_exoneree"]
         widgets = {"due_at": DateTimeInput(), "details": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "title": "Short, like “Housing visit”: it shows in lists and reminders. Put anything private in Details.",
+            "details": "Kept encrypted; shown only on this person's pages.",
+        }
 
     def __init__(self, *args: Any, exoneree: Exoneree, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

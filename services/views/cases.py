@@ -32,7 +32,7 @@ from services.lifecycle import TransitionNotAllowed
 from services.models import Assessment, CaseNote, Exoneree
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted
 
-PAGE_SIZE = 25
+PAGE_SIZE = 50
 
 
 @require_GET

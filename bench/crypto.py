@@ -1,0 +1,128 @@
+"""What field encryption costs: `python bench/crypto.py [--rounds N]`.
+
+Prints the cost of encrypting and decrypting one value, and the time of the 50-row people
+list (one page) three ways, in one run on one database:
+  - as built: each row decrypts the one encrypted field the list shows (phone);
+  - without decryption: the same page with decryption switched off (values shown as tokens);
+  - everything decrypted: the page if the list loaded every encrypted profile field.
+Target: as built ≤ 1.2 × without decryption.
+
+Uses a throwaway SQLite database (or DATABASE_URL's, whose tables it creates in a test
+database named after it and drops afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+import timeit
+from pathlib import Path
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reentry.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("REENTRY_VAR_DIR", tempfile.mkdtemp(prefix="reentry-bench-"))
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(os.urandom(32)).decode())
+os.environ.setdefault("BLIND_INDEX_KEYS", base64.urlsafe_b64encode(os.urandom(32)).decode())
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from services import selectors  # noqa: E402
+from services.fields import EncryptedMixin  # noqa: E402
+from services.lib import crypto  # noqa: E402
+
+ROWS = 50
+
+
+def per_value(rounds: int) -> None:
+    note = "Housing: met with the landlord; the lease starts on the first. " * 3
+    for label, text in (("SSN (9 characters)", "900123456"), (f"note ({len(note)} characters)", note)):
+        token = crypto.encrypt(text, context="bench.Value.text")
+        enc = timeit.timeit(lambda t=text: crypto.encrypt(t, context="bench.Value.text"), number=rounds) / rounds
+        dec = timeit.timeit(lambda t=token: crypto.decrypt(t, context="bench.Value.text"), number=rounds) / rounds
+        print(f"  {label:<26} encrypt {enc * 1e6:6.1f} µs   decrypt {dec * 1e6:6.1f} µs")
+
+
+def seed() -> Client:
+    from services import actions
+    from tests.factories import ExonereeFactory, OrganizationFactory, StaffFactory
+
+    org = OrganizationFactory(name="Bench organization")
+    caseworker = StaffFactory(organization=org, role="caseworker").user
+    for n in range(ROWS):
+        person = ExonereeFactory(
+            organization=org,
+            legal_name=f"Person {n:03d}",
+            phone=f"555-01{n % 100:02d}",
+            email=f"person{n}@example.org",
+            address=f"{n} Main Street\nSpringfield",
+            ssn=f"900{n:06d}",
+        )
+        actions.caseload_assign(by=caseworker, exoneree=person, caseworkers=[caseworker])
+    client = Client()
+    client.force_login(caseworker)
+    return client
+
+
+VARIANTS = {
+    "as built": contextlib.nullcontext,
+    "without decryption": lambda: mock.patch.object(EncryptedMixin, "from_db_value", lambda self, value, *a: value),
+    "every field decrypted": lambda: mock.patch.object(selectors, "NOT_IN_LISTS", []),
+}
+
+
+def time_pages(client: Client, rounds: int) -> dict[str, float]:
+    """Median load time of each variant; the variants take turns, so drift hits all alike."""
+    samples: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    for round_ in range(rounds + 1):
+        for name, variant in VARIANTS.items():
+            with variant():
+                start = time.perf_counter()
+                response = client.get("/people/")
+                elapsed = time.perf_counter() - start
+            if response.status_code != 200:
+                raise SystemExit(f"/people/ answered {response.status_code}")
+            if round_:  # the first round warms up
+                samples[name].append(elapsed)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=200, help="page loads per variant (default 200)")
+    args = parser.parse_args()
+
+    setup_test_environment()
+    test_db = connection.creation.create_test_db(verbosity=0)
+    try:
+        print(f"Database: {connection.vendor} ({test_db}); Python {sys.version.split()[0]}")
+        print("Per value (AES-256-GCM):")
+        per_value(20_000)
+        client = seed()
+        times = time_pages(client, args.rounds)
+        as_built, plain, everything = times["as built"], times["without decryption"], times["every field decrypted"]
+        print(f"People list, {ROWS} rows, median of {args.rounds} loads:")
+        print(f"  as built (phone decrypted)       {as_built * 1000:7.2f} ms   {as_built / plain:5.2f}×")
+        print(f"  without decryption               {plain * 1000:7.2f} ms   1.00×")
+        print(f"  every profile field decrypted    {everything * 1000:7.2f} ms   {everything / plain:5.2f}×")
+        print(f"Target: as built ≤ 1.2× without decryption: {'met' if as_built / plain <= 1.2 else 'MISSED'}")
+    finally:
+        connection.creation.destroy_test_db(test_db, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
