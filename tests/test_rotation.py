@@ -154,20 +154,41 @@ def run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_rotation_killed_with_sigkill_then_run_again(tmp_path):
-    old_key = os.environ["FIELD_ENCRYPTION_KEYS"]
+MANAGE = [sys.executable, "manage.py"]
+
+
+@pytest.fixture
+def demo_database(tmp_path) -> dict[str, str]:
+    """`make run`'s first steps (migrate, seed_demo) on a SQLite file; the environment to use it."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(DEBUG="1", REENTRY_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="reentry.settings")
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)  # noqa: S603
+    subprocess.run([*MANAGE, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)  # noqa: S603
     subprocess.run(  # noqa: S603
-        [*manage, "seed_demo", "--password", "rotation-test-pw"],
+        [*MANAGE, "seed_demo", "--password", "rotation-test-pw"],
         cwd=ROOT,
         env=env,
         check=True,
         timeout=120,
         capture_output=True,
     )
+    return env
+
+
+def test_no_demo_ssn_or_birth_date_is_readable_in_the_database_files(demo_database, tmp_path):
+    values = json.loads(run(READ_ALL, demo_database).stdout)
+    ssns = [v for k, v in values.items() if k.startswith("services.Exoneree.ssn:") and v]
+    births = [v for k, v in values.items() if k.startswith("services.Exoneree.date_of_birth:") and v != "None"]
+    assert len(ssns) == len(births) == 6
+    addresses = [v for k, v in values.items() if k.startswith("services.Exoneree.address:") and v]
+    files = b"".join(path.read_bytes() for path in tmp_path.glob("db.sqlite3*"))
+    assert files
+    for secret in [*ssns, *(f"{s[:3]}-{s[3:5]}-{s[5:]}" for s in ssns), *births, *addresses]:
+        assert secret.encode() not in files
+
+
+def test_rotation_killed_with_sigkill_then_run_again(demo_database):
+    old_key = os.environ["FIELD_ENCRYPTION_KEYS"]
+    env = dict(demo_database)
     before = json.loads(run(READ_ALL, env).stdout)
 
     env["FIELD_ENCRYPTION_KEYS"] = f"{NEW_KEY},{old_key}"
@@ -185,7 +206,7 @@ def test_rotation_killed_with_sigkill_then_run_again(tmp_path):
     left = int(run(COUNT_MOVED, env).stdout)
     assert 0 < left < len(before)  # killed half-way
 
-    subprocess.run([*manage, "rotate_encryption_keys"], cwd=ROOT, env=env, check=True, timeout=120, capture_output=True)  # noqa: S603
+    subprocess.run([*MANAGE, "rotate_encryption_keys"], cwd=ROOT, env=env, check=True, timeout=120, capture_output=True)  # noqa: S603
 
     env["FIELD_ENCRYPTION_KEYS"] = NEW_KEY
     assert json.loads(run(READ_ALL, env).stdout) == before
