@@ -126,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "services.middleware.OrganizationTimezoneMiddleware",
+    "services.audit.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "reentry.urls"

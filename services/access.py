@@ -26,6 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_objects_for_user
 
+from services import audit
 from services.choices import Role
 from services.models import (
     Assessment,
@@ -155,6 +156,7 @@ def get_exoneree(user: AnyUser, pk: int, *, change: bool = False) -> Exoneree:
     exoneree = get_object_or_404(exonerees_visible_to(user).select_related("organization", "user"), pk=pk)
     if change and not can_change_exoneree(user, exoneree):
         raise PermissionDenied
+    audit.record_view(user, exoneree)
     return exoneree
 
 
@@ -162,12 +164,12 @@ def _get_under_exoneree(user: AnyUser, queryset: QuerySet[M], path: str, pk: int
     """A record that belongs to an exoneree, found only among the exonerees the user sees."""
     visible = exonerees_visible_to(user)
     obj = get_object_or_404(queryset.filter(**{f"{path}__in": visible}), pk=pk)
-    if change:
-        exoneree = obj
-        for part in path.split("__"):
-            exoneree = getattr(exoneree, part)
-        if not can_change_exoneree(user, exoneree):
-            raise PermissionDenied
+    exoneree = obj
+    for part in path.split("__"):
+        exoneree = getattr(exoneree, part)
+    if change and not can_change_exoneree(user, exoneree):
+        raise PermissionDenied
+    audit.record_view(user, exoneree, obj)
     return obj
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from services import audit
 from services.access import CASEWORKER_PERMS, organization_of
 from services.choices import NeedStatus, ReferralStatus, Role
 from services.lifecycle import NEED_CLOSED, check_need_transition, check_referral_transition
@@ -51,23 +53,26 @@ def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     exoneree.organization = organization_of(by)
     exoneree.full_clean()
     exoneree.save()
+    audit.record_change(by, exoneree, {}, exoneree=exoneree)
     caseload_assign(by=by, exoneree=exoneree, caseworkers=[by])
     return exoneree
 
 
+@transaction.atomic
 def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     exoneree.full_clean()
+    before = audit.stored(exoneree)
     # Only the profile: a login linked meanwhile by an invitation is not undone.
     exoneree.save(update_fields=EXONEREE_SAVED_FIELDS)
+    audit.record_change(by, exoneree, before, exoneree=exoneree)
     return exoneree
 
 
-def exoneree_reveal_ssn(*, by: AbstractUser, exoneree: Exoneree, ip_address: str | None) -> str:
+@transaction.atomic
+def exoneree_reveal_ssn(*, by: AbstractUser, exoneree: Exoneree) -> str:
     """The full SSN for someone allowed to see the record; who asked, and when, is recorded
     before the number is handed out."""
-    AuditEvent.objects.create(
-        actor=by, action=AuditEvent.Action.SSN_REVEALED, exoneree=exoneree, ip_address=ip_address or None
-    )
+    audit.record(AuditEvent.Action.SSN_REVEALED, actor=by, exoneree=exoneree, target=audit.describe(exoneree))
     return exoneree.ssn
 
 
@@ -101,6 +106,14 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
             assign_perm(perm, wanted[pk], exoneree)
     exoneree.caseworkers.set(wanted.values())
     heir = next((pk for pk in wanted if pk in added), next(iter(wanted)))
+    if removed or added:
+        audit.record(
+            AuditEvent.Action.CASELOAD_REASSIGNED,
+            actor=by,
+            exoneree=exoneree,
+            target=audit.describe(exoneree),
+            changes={"caseworkers": [audit.staff_names(current.values()), audit.staff_names(wanted.values())]},
+        )
     return FollowUp.objects.filter(exoneree=exoneree, assigned_to_id__in=removed, done_at__isnull=True).update(
         assigned_to_id=heir
     )
@@ -109,17 +122,22 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
 # Needs.
 
 
+@transaction.atomic
 def need_create(*, by: AbstractUser, exoneree: Exoneree, need: Need) -> Need:
     need.exoneree = exoneree
     need.created_by = by
     need.full_clean()
     need.save()
+    audit.record_change(by, need, {}, exoneree=exoneree)
     return need
 
 
+@transaction.atomic
 def need_update(*, by: AbstractUser, need: Need) -> Need:
     need.full_clean()
+    before = audit.stored(need)
     need.save(update_fields=["domain", "description", "own_words", "priority", "opened_on"])
+    audit.record_change(by, need, before, exoneree=need.exoneree)
     return need
 
 
@@ -129,9 +147,11 @@ def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | 
     # closed or reopened the need.
     need.status = Need.objects.select_for_update().values_list("status", flat=True).get(pk=need.pk)
     check_need_transition(need.status, status)
+    before = audit.stored(need)
     need.status = status
     need.closed_on = (today or timezone.localdate()) if status in NEED_CLOSED else None
     need.save(update_fields=["status", "closed_on"])
+    audit.record_change(by, need, before, exoneree=need.exoneree)
     return need
 
 
@@ -145,6 +165,7 @@ def referral_create(*, by: AbstractUser, need: Need, resource: Resource, note: s
     referral = Referral(need=need, resource=resource, note=note, created_by=by)
     referral.full_clean()
     referral.save()
+    audit.record_change(by, referral, {}, exoneree=need.exoneree)
     ReferralEvent.objects.create(referral=referral, from_status="", to_status=ReferralStatus.DRAFT, by=by)
     # Work has started on an open need; a need someone closed meanwhile stays closed.
     if Need.objects.filter(pk=need.pk, status=NeedStatus.OPEN).update(status=NeedStatus.IN_PROGRESS):
@@ -160,7 +181,9 @@ def referral_update(*, by: AbstractUser, referral: Referral) -> Referral:
     if referral.resource.organization_id != referral.need.exoneree.organization_id:
         raise ValidationError({"resource": "Choose a resource from your organization's directory."})
     referral.full_clean()
+    before = audit.snapshot(stored)
     referral.save(update_fields=["resource", "note"])
+    audit.record_change(by, referral, before, exoneree=referral.need.exoneree)
     return referral
 
 
@@ -181,8 +204,9 @@ def referral_transition(
     The row is locked and re-read so two people pressing buttons at once cannot both move
     it from the same state.
     """
-    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    locked = Referral.objects.select_for_update().select_related("need__exoneree").get(pk=referral.pk)
     check_referral_transition(locked.status, status)
+    before = audit.snapshot(locked)
     if status == ReferralStatus.DECLINED and not decline_reason.strip():
         raise ValidationError({"decline_reason": "Say why the provider declined."})
     if status == ReferralStatus.COMPLETED and got_service is None:
@@ -198,12 +222,14 @@ def referral_transition(
         locked.helped = helped
         locked.feedback = feedback.strip()
     locked.save()
+    audit.record_change(by, locked, before, exoneree=locked.need.exoneree)
     return locked
 
 
 # Follow-ups.
 
 
+@transaction.atomic
 def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp) -> FollowUp:
     """Create or edit a follow-up; its need, referral and assignee must fit the exoneree.
 
@@ -224,39 +250,50 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
     if errors:
         raise ValidationError(errors)
     follow_up.full_clean()
+    before = {} if adding else audit.stored(follow_up)
     if adding:
         follow_up.save()
     else:
         # Never the done time or outcome: a colleague may have just marked it done.
         follow_up.save(update_fields=FOLLOW_UP_EDITABLE_FIELDS)
+    audit.record_change(by, follow_up, before, exoneree=exoneree)
     return follow_up
 
 
+@transaction.atomic
 def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = "") -> FollowUp:
     # Only an open follow-up is completed, so a double submit keeps the first time and outcome.
+    before = audit.stored(follow_up)
     updated = FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(
         done_at=timezone.now(), outcome=outcome.strip()
     )
     if updated:
         follow_up.refresh_from_db()
+        audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree)
     return follow_up
 
 
+@transaction.atomic
 def follow_up_reopen(*, by: AbstractUser, follow_up: FollowUp) -> FollowUp:
+    before = audit.stored(follow_up)
     follow_up.done_at = None
     follow_up.save(update_fields=["done_at"])
+    audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree)
     return follow_up
 
 
 # Notes and assessments.
 
 
+@transaction.atomic
 def note_save(*, by: AbstractUser, exoneree: Exoneree, note: CaseNote) -> CaseNote:
     note.exoneree = exoneree
+    before = {} if note._state.adding else audit.stored(note)
     if note._state.adding:
         note.author = by
     note.full_clean()
     note.save()
+    audit.record_change(by, note, before, exoneree=exoneree)
     return note
 
 
@@ -265,15 +302,19 @@ def assessment_save(
     *, by: AbstractUser, exoneree: Exoneree, assessment: Assessment, scores: dict[str, int]
 ) -> Assessment:
     assessment.exoneree = exoneree
+    before = {} if assessment._state.adding else audit.stored(assessment)
     if assessment._state.adding:
         assessment.taken_by = by
     assessment.full_clean()
     assessment.save()
+    old_scores = dict(assessment.scores.values_list("domain", "score"))
     assessment.scores.all().delete()
     rows = [AssessmentScore(assessment=assessment, domain=domain, score=score) for domain, score in scores.items()]
     for row in rows:
         row.full_clean(exclude=["assessment"])
     AssessmentScore.objects.bulk_create(rows)
+    moved = {f"score {d}": [old_scores.get(d), new] for d, new in scores.items() if old_scores.get(d) != new}
+    audit.record_change(by, assessment, before, exoneree=exoneree, extra=moved)
     return assessment
 
 
@@ -285,6 +326,7 @@ def resource_save(
     *, by: AbstractUser, resource: Resource, domains: Iterable[str], new_provider_name: str = ""
 ) -> Resource:
     organization = organization_of(by)
+    before = {} if resource._state.adding else audit.stored(resource)
     resource.organization = organization
     if new_provider_name.strip():
         resource.provider, _ = Provider.objects.get_or_create(organization=organization, name=new_provider_name.strip())
@@ -300,7 +342,21 @@ def resource_save(
     ResourceDomain.objects.bulk_create(
         [ResourceDomain(resource=resource, domain=domain) for domain in sorted(domains - existing)]
     )
+    audit.record_change(by, resource, before, exoneree=None)
     return resource
+
+
+# The access log.
+
+
+def audit_export(*, by: AbstractUser, filters: dict[str, Any]) -> None:
+    """An export of the log is itself an entry, naming the filters it used."""
+    described = {
+        name: (value.get_username() if hasattr(value, "get_username") else str(value))
+        for name, value in filters.items()
+        if value
+    }
+    audit.record(AuditEvent.Action.EXPORTED, actor=by, target="Access log (CSV)", changes={"filters": described})
 
 
 # Accounts: staff and exoneree logins, both started by an invitation email.
@@ -341,6 +397,12 @@ def staff_create(
     member = StaffMember(user=user, organization=organization, role=role, title=title)
     member.full_clean()
     member.save()
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=by,
+        target=f"Staff account {user.get_username()}",
+        changes={"role": [None, role], "is_active": [None, True]},
+    )
     invitation_queue(by=by, user=user)
     return member
 
@@ -361,12 +423,24 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
                 f"This caseworker still has {held} people and {open_follow_ups} open follow-ups. "
                 "Reassign them first (on each person's page: Change caseworkers)."
             )
+    changes = {
+        name: [old, new]
+        for name, old, new in (
+            ("role", stored.role, role),
+            ("title", stored.title, title),
+            ("is_active", stored.user.is_active, is_active),
+        )
+        if old != new
+    }
     stored.role = role
     stored.title = title
     stored.full_clean()
     stored.save(update_fields=["role", "title"])
     stored.user.is_active = is_active
     stored.user.save(update_fields=["is_active"])
+    if changes:
+        target = f"Staff account {stored.user.get_username()}"
+        audit.record(AuditEvent.Action.PERMISSION_CHANGED, actor=by, target=target, changes=changes)
     return stored
 
 
@@ -383,6 +457,13 @@ def exoneree_invite(*, by: AbstractUser, exoneree: Exoneree, username: str, emai
     if not Exoneree.objects.filter(pk=exoneree.pk, user__isnull=True).update(user=user):
         raise ValidationError("This person already has a login.")
     exoneree.user = user
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=by,
+        exoneree=exoneree,
+        target=audit.describe(exoneree),
+        changes={"login": [None, user.get_username()]},
+    )
     invitation_queue(by=by, user=user)
     return user
 

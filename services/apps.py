@@ -10,7 +10,7 @@ class ServicesConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from services import checks  # noqa: F401 (registers the system checks)
+        from services import audit, checks  # noqa: F401 (registers the sign-in receivers and system checks)
 
         # kombu's filesystem transport (the embedded broker when REDIS_URL is unset) does
         # not create its folders; without them the first queued task fails.

@@ -23,6 +23,7 @@ from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models import (
     EXONEREE_PROFILE_FIELDS,
     Assessment,
+    AuditEvent,
     CaseNote,
     Exoneree,
     FollowUp,
@@ -30,6 +31,7 @@ from services.models import (
     Provider,
     Referral,
     Resource,
+    validate_sensible_date,
 )
 
 User = get_user_model()
@@ -379,6 +381,34 @@ class ResourceSearchForm(forms.Form):
         required=False,
         choices=[("", "Active services"), ("all", "Any status"), *ResourceStatus.choices],
     )
+
+
+class AuditLogFilterForm(forms.Form):
+    """The director's search of the access log; every box optional."""
+
+    staff = forms.ModelChoiceField(label="Staff member", required=False, queryset=User.objects.none())
+    person = forms.CharField(label="Person (name)", required=False, max_length=MAX_SEARCH)
+    action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
+    start = forms.DateField(label="From", required=False, widget=DateInput())
+    end = forms.DateField(label="To", required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["staff"]
+        field.queryset = User.objects.filter(staff__organization=organization).order_by("first_name", "last_name")
+        field.label_from_instance = lambda user: user.get_full_name() or user.get_username()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("start", "end"):
+            if data.get(name):
+                try:
+                    validate_sensible_date(data[name])
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The end date is before the start date.")
+        return data
 
 
 class StaffCreateForm(forms.Form):

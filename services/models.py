@@ -459,24 +459,70 @@ class AssessmentScore(models.Model):
         return f"{self.get_domain_display()}: {self.score}"
 
 
-class AuditEvent(models.Model):
-    """Something done to a person's record that must be answerable later: who, whom, when.
+class AuditLogIsAppendOnly(Exception):
+    """An attempt to change or delete an audit entry."""
 
-    Written by services.actions only, and never changed or deleted.
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One entry of the access log: who did what to whose record, when, from where.
+
+    Append-only and hash-chained: written by services.audit only (see there).
     """
 
     class Action(models.TextChoices):
-        SSN_REVEALED = "ssn_revealed", "Full SSN shown"
+        RECORD_VIEWED = "record_viewed", "Opened a record"
+        SSN_REVEALED = "ssn_revealed", "Showed the full SSN"
+        RECORD_CREATED = "record_created", "Created a record"
+        RECORD_CHANGED = "record_changed", "Changed a record"
+        CASELOAD_REASSIGNED = "caseload_reassigned", "Changed who carries a caseload"
+        PERMISSION_CHANGED = "permission_changed", "Changed a staff role or account"
+        EXPORTED = "exported", "Exported"
+        SIGNED_IN = "signed_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Failed to sign in"
+        SIGNED_OUT = "signed_out", "Signed out"
 
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The actor's username then, or the one typed at a failed sign-in.
+    username = models.CharField(max_length=150, blank=True)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=30, choices=Action.choices)
     exoneree = models.ForeignKey(Exoneree, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    target = models.CharField("record", max_length=200, blank=True)
+    # For a change: {field: [old, new]}, or {field: "changed"} for an encrypted field.
+    changes = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["exoneree", "at"]), models.Index(fields=["actor", "at"])]
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["organization", "at"]),
+            models.Index(fields=["exoneree", "at"]),
+            models.Index(fields=["actor", "at"]),
+            models.Index(fields=["action", "at"]),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} by {self.username or 'unknown'} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from services.choices import NeedDomain, NeedStatus, NoteVisibility, ReferralSta
 from services.lifecycle import REFERRAL_OPEN
 from services.models import (
     Assessment,
+    AuditEvent,
     CaseNote,
     Exoneree,
     FollowUp,
@@ -283,6 +284,70 @@ def director_dashboard(organization: Organization, *, now: datetime | None = Non
     }
 
 
+def audit_log(
+    organization: Organization,
+    *,
+    staff: Any = None,
+    person: str = "",
+    action: str = "",
+    start: date | None = None,
+    end: date | None = None,
+    exoneree: Exoneree | None = None,
+) -> QuerySet[AuditEvent]:
+    """The organization's entries of the access log, newest first, filtered."""
+    entries = AuditEvent.objects.filter(organization=organization)
+    if staff is not None:
+        entries = entries.filter(actor=staff)
+    for word in person.split():
+        entries = entries.filter(Q(exoneree__legal_name__icontains=word) | Q(exoneree__preferred_name__icontains=word))
+    if action:
+        entries = entries.filter(action=action)
+    zone = timezone.get_current_timezone()
+    if start:
+        entries = entries.filter(at__gte=datetime.combine(start, time.min, tzinfo=zone))
+    if end:
+        entries = entries.filter(at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone))
+    if exoneree is not None:
+        entries = entries.filter(exoneree=exoneree)
+    return (
+        entries.select_related("actor__staff", "exoneree")
+        .only(
+            *[f.name for f in AuditEvent._meta.concrete_fields],
+            "actor__first_name",
+            "actor__last_name",
+            "actor__username",
+            "actor__staff__role",
+            "exoneree__legal_name",
+            "exoneree__preferred_name",
+            "exoneree__organization_id",
+        )
+        .order_by("-pk")
+    )
+
+
+OPENED = [AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.SSN_REVEALED]
+
+
+def record_openers(exoneree: Exoneree) -> list[dict[str, Any]]:
+    """Who at the organization opened this person's record, and when they last did: for
+    the person themselves, so names and roles only."""
+    rows = (
+        AuditEvent.objects.filter(exoneree=exoneree, action__in=OPENED, actor__staff__isnull=False)
+        .values("actor", "actor__first_name", "actor__last_name", "actor__username", "actor__staff__role")
+        .annotate(last=Max("at"), times=Count("pk"))
+        .order_by("-last")
+    )
+    return [
+        {
+            "name": f"{row['actor__first_name']} {row['actor__last_name']}".strip() or row["actor__username"],
+            "role": Role(row["actor__staff__role"]).label,
+            "last": row["last"],
+            "times": row["times"],
+        }
+        for row in rows
+    ]
+
+
 def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, Any]:
     """What the exoneree sees: never staff-only notes, drafts or internal follow-ups."""
     now = now or timezone.now()
@@ -312,4 +377,5 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         "missed": shared_follow_ups.filter(due_at__lt=now).order_by("-due_at")[:10],
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:20],
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
+        "openers": record_openers(exoneree),
     }

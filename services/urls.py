@@ -16,6 +16,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", cases.exoneree_edit, name="exoneree_edit"),
     path("people/<int:pk>/ssn/", cases.exoneree_ssn_reveal, name="exoneree_ssn_reveal"),
     path("people/<int:pk>/invite/", cases.exoneree_invite, name="exoneree_invite"),
+    path("people/<int:pk>/access/", director.exoneree_access_log, name="exoneree_access_log"),
     path("people/<int:pk>/caseworkers/", director.caseload_edit, name="caseload_edit"),
     path("people/<int:pk>/needs/new/", cases.need_create, name="need_create"),
     path("people/<int:pk>/follow-ups/new/", cases.follow_up_create, name="follow_up_create"),
@@ -41,6 +42,7 @@ urlpatterns = [
     # Directors
     path("director/", director.director_dashboard, name="director_dashboard"),
     path("director/staff/", director.staff_list, name="staff_list"),
+    path("director/audit/", director.audit_log, name="audit_log"),
     path("director/staff/new/", director.staff_create, name="staff_create"),
     path("director/staff/<int:pk>/", director.staff_edit, name="staff_edit"),
     # Exonerees

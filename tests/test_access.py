@@ -245,6 +245,9 @@ PAGES = [
     # Directors
     Page("director_dashboard", DIRECTOR_PAGE, owner="director1"),
     Page("staff_list", DIRECTOR_PAGE, owner="director1"),
+    Page("audit_log", DIRECTOR_PAGE, owner="director1"),
+    # A director's view of one person's access log: their own organization's people only.
+    Page("exoneree_access_log", row(403, 403, 200, 403, 404, 403, 403, 403), marcus("exoneree"), owner="director1"),
     Page(
         "staff_create",
         DIRECTOR_PAGE,

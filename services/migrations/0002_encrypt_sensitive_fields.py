@@ -6,7 +6,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
 
 import services.fields
 import services.models
@@ -209,38 +209,6 @@ class Migration(migrations.Migration):
             model_name="referralevent",
             name="note",
             field=services.fields.EncryptedTextField(blank=True),
-        ),
-        migrations.CreateModel(
-            name="AuditEvent",
-            fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("action", models.CharField(choices=[("ssn_revealed", "Full SSN shown")], max_length=30)),
-                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
-                    ),
-                ),
-                (
-                    "exoneree",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="services.exoneree",
-                    ),
-                ),
-            ],
-            options={
-                "ordering": ["-at", "-pk"],
-                "indexes": [
-                    models.Index(fields=["exoneree", "at"], name="services_au_exonere_8a242b_idx"),
-                    models.Index(fields=["actor", "at"], name="services_au_actor_i_ea564d_idx"),
-                ],
-            },
         ),
         migrations.RunPython(encrypt_plaintext, decrypt_to_plaintext),
     ]

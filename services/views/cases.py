@@ -107,7 +107,7 @@ def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def exoneree_ssn_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """The full SSN, only on this explicit request, recorded; never cached by the browser."""
     exoneree = access.get_exoneree(request.user, pk)
-    ssn = actions.exoneree_reveal_ssn(by=request.user, exoneree=exoneree, ip_address=request.META.get("REMOTE_ADDR"))
+    ssn = actions.exoneree_reveal_ssn(by=request.user, exoneree=exoneree)
     template = "services/_ssn_revealed.html" if request.htmx else "services/ssn_revealed.html"
     response = render(request, template, {"exoneree": exoneree, "ssn": ssn})
     add_never_cache_headers(response)

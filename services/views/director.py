@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import csv
+import json
+from collections.abc import Iterator
+from datetime import UTC
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from services import access, actions, selectors
 from services.access import director_required
-from services.forms import CaseloadForm, StaffCreateForm, StaffUpdateForm
+from services.forms import AuditLogFilterForm, CaseloadForm, StaffCreateForm, StaffUpdateForm
+from services.models import AuditEvent
 from services.views.common import back_to, form_page, posted
+
+AUDIT_PAGE_SIZE = 50
 
 
 @require_GET
@@ -84,3 +97,65 @@ def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
         **back_to(exoneree),
         intro="Caseworkers you uncheck lose access to this person's record at once.",
     )
+
+
+@require_GET
+@director_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    organization = access.organization_of(request.user)
+    form = AuditLogFilterForm(request.GET or None, organization=organization)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = selectors.audit_log(organization, **filters)
+    if request.GET.get("format") == "csv" and form.is_valid():
+        return audit_csv(request, entries, filters)
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    context = {"form": form, "page": page, "csv_query": request.GET.urlencode()}
+    return render(request, "services/audit_log.html", context, status=status)
+
+
+@require_GET
+@director_required
+def exoneree_access_log(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk)
+    entries = selectors.audit_log(exoneree.organization, exoneree=exoneree)
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"exoneree": exoneree, "page": page, "openers": selectors.record_openers(exoneree)}
+    return render(request, "services/exoneree_access_log.html", context)
+
+
+def audit_csv(request: HttpRequest, entries: QuerySet[AuditEvent], filters: dict[str, Any]) -> StreamingHttpResponse:
+    """The filtered log as CSV; the export itself is logged first, with the filters used."""
+    actions.audit_export(by=request.user, filters=filters)
+    writer = csv.writer(Echo())
+    header = ["when (UTC)", "staff member", "username", "role", "action", "person", "record", "changes", "address"]
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(header)
+        for entry in entries.iterator(chunk_size=2000):
+            actor = entry.actor
+            yield writer.writerow(
+                [
+                    entry.at.astimezone(UTC).isoformat(timespec="seconds"),
+                    (actor.get_full_name() if actor else "") or "",
+                    entry.username,
+                    actor.staff.get_role_display() if actor and hasattr(actor, "staff") else "",
+                    entry.get_action_display(),
+                    entry.exoneree.display_name if entry.exoneree else "",
+                    entry.target,
+                    json.dumps(entry.changes, sort_keys=True) if entry.changes else "",
+                    entry.ip_address or "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="access-log-{timezone.localdate():%Y-%m-%d}.csv"'
+    add_never_cache_headers(response)
+    return response
+
+
+class Echo:
+    """A file-like object whose write returns the line, for csv.writer in a stream."""
+
+    def write(self, value: str) -> str:
+        return value

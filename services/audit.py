@@ -1,0 +1,250 @@
+"""The access log: append-only, each entry chained to the one before by a hash.
+
+Who did what, to whose record, when and from where: every opening of a person's record,
+every reveal of a masked value, every export, every sign-in (and failed one), every change
+of a role or a caseload, and every change to a case record (which fields, from what to what;
+for an encrypted field only that it changed).
+
+Tamper evidence. Each entry stores the hash of the previous entry and its own hash over
+both; `manage.py verify_audit` recomputes the chain and names the first entry that was
+changed, or the place where entries were removed. Writers take a lock (an advisory lock on
+PostgreSQL; SQLite's write lock, taken at BEGIN, already serializes) so two requests never
+chain to the same predecessor. On PostgreSQL a trigger also refuses UPDATE and DELETE of
+the table; the model refuses them in Python on every database.
+
+The request (its address, and which records it has already logged) reaches the access
+helpers through a context variable set by `AuditMiddleware`, so views stay as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import connection, models, transaction
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+
+from services.fields import BlindIndexField, EncryptedMixin
+from services.models import AuditEvent, Exoneree
+
+GENESIS = "0" * 64
+# An arbitrary constant: the PostgreSQL advisory lock that serializes writers of the chain.
+CHAIN_LOCK = 0x5E_E7_A0_D1
+
+
+@dataclass
+class RequestContext:
+    ip_address: str | None
+    method: str
+    logged: set[int] = field(default_factory=set)  # exonerees whose opening this request logged
+
+
+_request: ContextVar[RequestContext | None] = ContextVar("audit_request", default=None)
+
+
+class AuditMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _request.set(RequestContext(ip_address=client_ip(request), method=request.method or ""))
+        try:
+            return self.get_response(request)
+        finally:
+            _request.reset(token)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a proxy
+    # we trust rewrites it, and a log that can be told lies is no evidence.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def entry_hash(entry: AuditEvent) -> str:
+    """SHA-256 over the previous hash and every field of the entry, in a fixed form."""
+    canonical = json.dumps(
+        [
+            entry.prev_hash,
+            entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            entry.actor_id,
+            entry.username,
+            entry.organization_id,
+            entry.action,
+            entry.exoneree_id,
+            entry.target,
+            entry.changes or {},
+            entry.ip_address or "",
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    username: str = "",
+    organization_id: int | None = None,
+    exoneree: Exoneree | None = None,
+    target: str = "",
+    changes: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Append one entry to the chain. Commits with the caller's transaction, or not at all."""
+    context = _request.get()
+    if ip_address is None and context is not None:
+        ip_address = context.ip_address
+    if actor is not None and not username:
+        username = actor.get_username()
+    if organization_id is None:
+        organization_id = exoneree.organization_id if exoneree is not None else _organization_of(actor)
+    with transaction.atomic():
+        _lock_chain()
+        previous = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
+        entry = AuditEvent(
+            actor=actor,
+            username=username[:150],
+            organization_id=organization_id,
+            action=action,
+            exoneree=exoneree,
+            target=target[:200],
+            changes=changes or {},
+            ip_address=ip_address,
+            prev_hash=previous or GENESIS,
+        )
+        entry.hash = entry_hash(entry)
+        entry.save(force_insert=True)
+    return entry
+
+
+def _organization_of(user: Any) -> int | None:
+    if user is None:
+        return None
+    from services.access import own_exoneree_or_none, staff_of
+
+    if staff := staff_of(user):
+        return staff.organization_id
+    if exoneree := own_exoneree_or_none(user):
+        return exoneree.organization_id
+    return None
+
+
+def record_view(user: Any, exoneree: Exoneree, target: models.Model | None = None) -> None:
+    """A staff member opened (GET) a page of this person's record: once per request."""
+    context = _request.get()
+    if context is None or context.method not in ("GET", "HEAD") or exoneree.pk in context.logged:
+        return
+    context.logged.add(exoneree.pk)
+    record(AuditEvent.Action.RECORD_VIEWED, actor=user, exoneree=exoneree, target=describe(target or exoneree))
+
+
+def describe(obj: models.Model) -> str:
+    """Which record, without its content: 'Referral 12'."""
+    return f"{obj._meta.verbose_name.capitalize()} {obj.pk}"
+
+
+# Change history -------------------------------------------------------------------------------
+
+
+def snapshot(instance: models.Model | None) -> dict[str, Any]:
+    """The values a change record compares: plain fields by value, encrypted ones by value
+    too (compared in memory only; `changes_between` never writes them out)."""
+    if instance is None:
+        return {}
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in instance._meta.concrete_fields
+        if not f.primary_key and not isinstance(f, BlindIndexField) and not getattr(f, "auto_now", False)
+    }
+
+
+def changes_between(model: type[models.Model], before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """{field: [old, new]}, or {field: "changed"} for an encrypted field (never its values)."""
+    changes: dict[str, Any] = {}
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    for name, new in after.items():
+        old = before.get(name)
+        if old == new or (not before and new in (None, "", False)):
+            continue
+        field_ = fields[name]
+        if isinstance(field_, EncryptedMixin):
+            changes[field_.name] = "set" if not before else "changed"
+        else:
+            changes[field_.name] = [_plain(old), _plain(new)]
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
+
+
+def stored(instance: models.Model) -> dict[str, Any]:
+    """The snapshot of the row as the database has it now (before a save changes it)."""
+    return snapshot(type(instance)._default_manager.get(pk=instance.pk))
+
+
+def record_change(
+    by: Any,
+    instance: models.Model,
+    before: dict[str, Any],
+    *,
+    exoneree: Exoneree | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """One entry for a created or changed record, listing what changed (nothing: no entry)."""
+    changes = changes_between(type(instance), before, snapshot(instance)) | (extra or {})
+    if changes:
+        action = AuditEvent.Action.RECORD_CHANGED if before else AuditEvent.Action.RECORD_CREATED
+        record(action, actor=by, exoneree=exoneree, target=describe(instance), changes=changes)
+
+
+def staff_names(users: Iterable[Any]) -> list[str]:
+    return sorted(user.get_full_name() or user.get_username() for user in users)
+
+
+# Sign-in and sign-out -------------------------------------------------------------------------
+
+
+@receiver(user_logged_in)
+def _signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    record(AuditEvent.Action.SIGNED_IN, actor=user, ip_address=client_ip(request) if request else None)
+
+
+@receiver(user_logged_out)
+def _signed_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        record(AuditEvent.Action.SIGNED_OUT, actor=user, ip_address=client_ip(request) if request else None)
+
+
+@receiver(user_login_failed)
+def _sign_in_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    # The username as typed (never the password; Django has already masked it). When it
+    # names an account, the entry belongs to that account's organization.
+    username = str(credentials.get("username", ""))[:150]
+    user = get_user_model().objects.filter(username=username).first() if username else None
+    record(
+        AuditEvent.Action.SIGN_IN_FAILED,
+        username=username,
+        organization_id=_organization_of(user),
+        ip_address=client_ip(request) if request else None,
+    )
