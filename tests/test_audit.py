@@ -1,0 +1,348 @@
+"""The access log: one entry per thing done, a chain that shows tampering, and who may read it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from services.audit import GENESIS, entry_hash
+from services.models import AuditEvent, AuditLogIsAppendOnly
+from tests.test_cases import error_beside
+
+Action = AuditEvent.Action
+
+
+def entries_since(first_new_pk: int) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(pk__gt=first_new_pk).order_by("pk"))
+
+
+def last_pk() -> int:
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def only_entry_since(start: int) -> AuditEvent:
+    entries = entries_since(start)
+    assert len(entries) == 1, [(e.action, e.target) for e in entries]
+    return entries[0]
+
+
+# --- every action leaves exactly one entry ------------------------------------------------------
+
+
+def test_opening_a_person_is_one_entry_per_page(login, world):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    start = last_pk()
+
+    assert client.get(marcus.get_absolute_url()).status_code == 200
+
+    entry = only_entry_since(start)
+    assert (entry.action, entry.actor, entry.exoneree, entry.organization) == (
+        Action.RECORD_VIEWED,
+        world.caseworker1,
+        marcus,
+        world.org1,
+    )
+    assert entry.target == f"Exoneree {marcus.pk}"
+    assert entry.ip_address == "127.0.0.1"
+
+
+@pytest.mark.parametrize("record", ["referral", "assessment"])
+def test_opening_a_record_under_a_person_names_the_record(login, world, record):
+    obj = getattr(world.marcus, record)
+    client = login("director1")  # a director's reading is logged like anyone's
+    start = last_pk()
+
+    assert client.get(reverse(f"{record}_detail", args=[obj.pk])).status_code == 200
+
+    entry = only_entry_since(start)
+    assert entry.action == Action.RECORD_VIEWED
+    assert entry.actor == world.director1
+    assert entry.exoneree == world.marcus.exoneree
+    assert entry.target == f"{obj._meta.verbose_name.capitalize()} {obj.pk}"
+
+
+def test_a_refused_opening_leaves_no_entry(login, world):
+    client = login("caseworker2")
+    start = last_pk()
+
+    assert client.get(world.marcus.exoneree.get_absolute_url()).status_code == 404
+
+    assert entries_since(start) == []
+
+
+def test_revealing_the_ssn_is_one_entry(login, world):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    start = last_pk()
+
+    client.post(reverse("exoneree_ssn_reveal", args=[marcus.pk]))
+
+    entry = only_entry_since(start)
+    assert (entry.action, entry.actor, entry.exoneree) == (Action.SSN_REVEALED, world.caseworker1, marcus)
+    assert marcus.ssn not in json.dumps(entry.changes) + entry.target
+
+
+def test_signing_in_and_out_and_failing_are_entries(client, world):
+    start = last_pk()
+    client.post(reverse("login"), {"username": "caseworker1", "password": "wrong password"})
+    failed = only_entry_since(start)
+    assert (failed.action, failed.actor, failed.username, failed.organization) == (
+        Action.SIGN_IN_FAILED,
+        None,
+        "caseworker1",
+        world.org1,
+    )
+    assert "wrong password" not in json.dumps(failed.changes)
+
+    start = last_pk()
+    world.caseworker1.set_password("the right password 1")
+    world.caseworker1.save()
+    client.post(reverse("login"), {"username": "caseworker1", "password": "the right password 1"})
+    signed_in = only_entry_since(start)
+    assert (signed_in.action, signed_in.actor) == (Action.SIGNED_IN, world.caseworker1)
+
+    start = last_pk()
+    client.post(reverse("logout"))
+    assert only_entry_since(start).action == Action.SIGNED_OUT
+
+
+def test_a_failed_sign_in_with_an_unknown_name_belongs_to_no_organization(client, world):
+    start = last_pk()
+    client.post(reverse("login"), {"username": "nobody-here", "password": "whatever"})
+
+    entry = only_entry_since(start)
+    assert (entry.action, entry.username, entry.organization) == (Action.SIGN_IN_FAILED, "nobody-here", None)
+
+
+def test_reassigning_a_caseload_is_one_entry_naming_before_and_after(login, world):
+    marcus = world.marcus.exoneree
+    client = login("director1")
+    start = last_pk()
+
+    response = client.post(
+        reverse("caseload_edit", args=[marcus.pk]), {"caseworkers": [world.caseworker2.pk]}
+    )
+
+    assert response.status_code == 302
+    entry = only_entry_since(start)
+    assert entry.action == Action.CASELOAD_REASSIGNED
+    assert entry.exoneree == marcus
+    assert entry.changes == {"caseworkers": [[world.caseworker1.get_full_name()], [world.caseworker2.get_full_name()]]}
+
+
+def test_changing_a_staff_role_is_one_entry(login, world):
+    member = world.caseworker2.staff
+    for follow_up in world.thomas.exoneree.follow_ups.all():
+        follow_up.assigned_to = world.caseworker1
+        follow_up.save()
+    world.thomas.exoneree.caseworkers.clear()
+    world.thomas.exoneree.user_permissions.all().delete()
+    client = login("director1")
+    start = last_pk()
+
+    response = client.post(
+        reverse("staff_edit", args=[member.pk]), {"role": "director", "title": "Deputy", "is_active": "on"}
+    )
+
+    assert response.status_code == 302, response.content.decode()[:1000]
+    entry = only_entry_since(start)
+    assert entry.action == Action.PERMISSION_CHANGED
+    assert entry.changes["role"] == ["caseworker", "director"]
+
+
+def test_a_change_names_plain_fields_from_what_to_what_and_encrypted_ones_only_as_changed(login, world):
+    need = world.marcus.need
+    old_description = need.description
+    client = login("caseworker1")
+    start = last_pk()
+
+    response = client.post(
+        reverse("need_edit", args=[need.pk]),
+        {
+            "domain": need.domain,
+            "description": "A new private description",
+            "own_words": need.own_words,
+            "priority": "urgent",
+            "opened_on": need.opened_on.isoformat(),
+        },
+    )
+
+    assert response.status_code == 302
+    entry = only_entry_since(start)
+    assert entry.action == Action.RECORD_CHANGED
+    assert entry.changes == {"description": "changed", "priority": [need.priority, "urgent"]}
+    stored = json.dumps(entry.changes) + entry.target
+    assert "A new private description" not in stored
+    assert old_description not in stored
+
+
+def test_exporting_the_log_is_itself_an_entry(login, world):
+    client = login("director1")
+    client.get(world.marcus.exoneree.get_absolute_url())
+    start = last_pk()
+
+    response = client.get(reverse("audit_log"), {"action": Action.RECORD_VIEWED, "format": "csv"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][0] == "when (UTC)"
+    assert [row[4] for row in rows[1:]] == ["Opened a record"]
+    entry = only_entry_since(start)
+    assert entry.action == Action.EXPORTED
+    assert entry.changes == {"filters": {"action": Action.RECORD_VIEWED}}
+
+
+# --- append-only and the chain ------------------------------------------------------------------
+
+
+def test_the_app_cannot_change_or_delete_an_entry(login, world):
+    login("caseworker1").get(world.marcus.exoneree.get_absolute_url())
+    entry = AuditEvent.objects.latest("pk")
+
+    entry.target = "something else"
+    with pytest.raises(AuditLogIsAppendOnly):
+        entry.save()
+    with pytest.raises(AuditLogIsAppendOnly):
+        entry.delete()
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEvent.objects.filter(pk=entry.pk).update(target="x")
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEvent.objects.all().delete()
+
+
+def make_entries(login, world, n: int = 5) -> list[AuditEvent]:
+    client = login("caseworker1")
+    for _ in range(n):
+        client.get(world.marcus.exoneree.get_absolute_url())
+    return list(AuditEvent.objects.order_by("pk"))
+
+
+def test_every_entry_is_chained_to_the_one_before(login, world):
+    entries = make_entries(login, world)
+
+    assert entries[0].prev_hash == GENESIS
+    for before, after in zip(entries, entries[1:], strict=False):
+        assert after.prev_hash == before.hash
+    assert all(entry_hash(entry) == entry.hash for entry in entries)
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def raw(sql: str, params: list[object]) -> None:
+    """SQL behind the app's back; on PostgreSQL with triggers off, as a database superuser
+    could do."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def test_a_row_changed_in_the_database_is_found_and_named(login, world):
+    entries = make_entries(login, world)
+    victim = entries[2]
+
+    raw("UPDATE services_auditevent SET username = %s WHERE id = %s", ["someone-else", victim.pk])
+
+    with pytest.raises(CommandError, match=f"Entry {victim.pk} .* was changed"):
+        call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_a_row_deleted_in_the_database_is_found_and_named(login, world):
+    entries = make_entries(login, world)
+    victim, next_one = entries[2], entries[3]
+
+    raw("DELETE FROM services_auditevent WHERE id = %s", [victim.pk])
+
+    with pytest.raises(CommandError, match=f"Entry {next_one.pk} .* does not follow entry {entries[1].pk}"):
+        call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_a_rewritten_row_with_a_recomputed_hash_still_breaks_the_chain(login, world):
+    entries = make_entries(login, world)
+    victim = entries[1]
+    victim.username = "forged"
+    forged_hash = entry_hash(victim)
+
+    raw("UPDATE services_auditevent SET username = %s, hash = %s WHERE id = %s", ["forged", forged_hash, victim.pk])
+
+    with pytest.raises(CommandError, match=f"Entry {entries[2].pk} .* does not follow entry {victim.pk}"):
+        call_command("verify_audit", stdout=io.StringIO())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+@pytest.mark.parametrize(
+    "sql",
+    ["UPDATE services_auditevent SET username = 'x'", "DELETE FROM services_auditevent"],
+    ids=["update", "delete"],
+)
+def test_postgresql_refuses_update_and_delete(login, world, sql):
+    make_entries(login, world, n=1)
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql)
+
+    assert AuditEvent.objects.exclude(username="x").count() == AuditEvent.objects.count() > 0
+
+
+# --- who reads the log --------------------------------------------------------------------------
+
+
+def test_director_two_sees_nothing_of_organization_one(login, world):
+    login("caseworker1").get(world.marcus.exoneree.get_absolute_url())
+    login("caseworker3").get(world.anita.exoneree.get_absolute_url())
+
+    page = login("director2").get(reverse("audit_log")).content.decode()
+
+    assert world.anita.exoneree.display_name in page
+    assert world.marcus.exoneree.display_name not in page
+    assert "caseworker1" not in page
+
+
+def test_the_log_filters_by_staff_member_person_action_and_dates(login, world):
+    login("caseworker1").get(world.marcus.exoneree.get_absolute_url())
+    login("caseworker2").get(world.thomas.exoneree.get_absolute_url())
+    client = login("director1")
+
+    def shown(**filters: object) -> list[AuditEvent]:
+        response = client.get(reverse("audit_log"), filters)
+        assert response.status_code == 200
+        return list(response.context["page"])
+
+    by_caseworker1 = shown(staff=world.caseworker1.pk, action=Action.RECORD_VIEWED)
+    assert {e.exoneree for e in by_caseworker1} == {world.marcus.exoneree}
+    assert {e.exoneree for e in shown(person="Thomas", action=Action.RECORD_VIEWED)} == {world.thomas.exoneree}
+    assert shown(start="2000-01-01", end="2000-01-31") == []
+    assert len(shown(start=date.today().isoformat())) >= 2
+
+
+def test_bad_dates_in_the_filter_are_a_400_beside_the_field(login, world):
+    response = login("director1").get(reverse("audit_log"), {"start": "2026-02-30", "end": "1700-01-01"})
+
+    assert response.status_code == 400
+    assert error_beside(response, "start")
+    assert error_beside(response, "end")
+
+
+def test_the_exoneree_sees_who_opened_their_file(login, world):
+    login("caseworker1").get(world.marcus.exoneree.get_absolute_url())
+    login("director1").get(world.marcus.exoneree.get_absolute_url())
+    login("director2").get(world.marcus.exoneree.get_absolute_url())  # 404: not logged
+
+    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    section = page[page.index("Who has looked at your file") :]
+    assert world.caseworker1.get_full_name() in section
+    assert world.director1.get_full_name() in section
+    assert world.director2.get_full_name() not in section
+    assert "127.0.0.1" not in section  # names and roles, not internal details
