@@ -133,11 +133,20 @@ class IntakeForm(ExonereeForm):
         label="I checked: this is a different person. Create a new record.", required=False
     )
     confirm_offered = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Set when the warning came back for a form with an SSN typed: the box must be filled
+    # again (it is never echoed), or the record would be saved without the number.
+    ssn_typed = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.data.get("confirm_offered"):
-            del self.fields["confirm_new"], self.fields["confirm_offered"]
+            del self.fields["confirm_new"], self.fields["confirm_offered"], self.fields["ssn_typed"]
+
+    def clean_ssn(self) -> str:
+        ssn = super().clean_ssn()
+        if not ssn and self.data.get("ssn_typed"):
+            raise forms.ValidationError("Type the Social Security number again: for safety it is not kept on the page.")
+        return ssn
 
     @property
     def confirmed_new(self) -> bool:
@@ -146,8 +155,11 @@ class IntakeForm(ExonereeForm):
     def warn_possible_duplicate(self, message: str) -> None:
         self.fields["confirm_new"] = copy.deepcopy(self.base_fields["confirm_new"])
         self.fields["confirm_offered"] = copy.deepcopy(self.base_fields["confirm_offered"])
+        self.fields["ssn_typed"] = copy.deepcopy(self.base_fields["ssn_typed"])
         self.data = self.data.copy()
         self.data["confirm_offered"] = "1"  # the box stays on the page until answered
+        if self.data.get("ssn", "").strip() or self.data.get("ssn_typed"):
+            self.data["ssn_typed"] = "1"
         self.add_error("confirm_new", message)
 
 

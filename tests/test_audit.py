@@ -128,9 +128,7 @@ def test_reassigning_a_caseload_is_one_entry_naming_before_and_after(login, worl
     client = login("director1")
     start = last_pk()
 
-    response = client.post(
-        reverse("caseload_edit", args=[marcus.pk]), {"caseworkers": [world.caseworker2.pk]}
-    )
+    response = client.post(reverse("caseload_edit", args=[marcus.pk]), {"caseworkers": [world.caseworker2.pk]})
 
     assert response.status_code == 302
     entry = only_entry_since(start)

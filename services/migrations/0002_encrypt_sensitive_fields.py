@@ -52,6 +52,16 @@ def _text(value):
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+def _settle_constraints(schema_editor):
+    # Rows updated more than once in this transaction leave PostgreSQL's deferred
+    # foreign-key checks pending, and with checks pending it refuses the index and table
+    # changes that follow. Run the checks now.
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def encrypt_plaintext(apps, schema_editor):
     # Blind indexes first, from the plaintext, then every value encrypted in place. A value
     # that is already a token (a re-run) is left alone.
@@ -78,6 +88,7 @@ def encrypt_plaintext(apps, schema_editor):
                     if value not in (None, "") and not crypto.is_token(_text(value))
                 ]
                 _update(schema_editor, model, column, tokens)
+    _settle_constraints(schema_editor)
 
 
 def decrypt_to_plaintext(apps, schema_editor):
@@ -93,6 +104,7 @@ def decrypt_to_plaintext(apps, schema_editor):
                     if value not in (None, "") and crypto.is_token(value)
                 ]
                 _update(schema_editor, model, column, plain)
+    _settle_constraints(schema_editor)
 
 
 class Migration(migrations.Migration):

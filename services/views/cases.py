@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.debug import sensitive_post_parameters
@@ -107,6 +107,8 @@ def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def exoneree_ssn_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """The full SSN, only on this explicit request, recorded; never cached by the browser."""
     exoneree = access.get_exoneree(request.user, pk)
+    if not exoneree.ssn:
+        raise Http404("No SSN on file.")
     ssn = actions.exoneree_reveal_ssn(by=request.user, exoneree=exoneree)
     template = "services/_ssn_revealed.html" if request.htmx else "services/ssn_revealed.html"
     response = render(request, template, {"exoneree": exoneree, "ssn": ssn})

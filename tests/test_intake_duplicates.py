@@ -1,0 +1,363 @@
+"""The duplicate warning at intake, and the recorded "Show full number" of an SSN.
+
+Marcus (SSN 900123456, born 1970-03-14) is caseworker1's; caseworker2 is in the same
+organization but cannot open his record; caseworker3 is in another organization.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from services.choices import Role
+from services.lib import crypto
+from services.models import AuditEvent, Exoneree, StaffMember
+from tests.factories import ExonereeFactory
+
+INTAKE = {
+    "legal_name": "Nadia Newcomer",
+    "preferred_language": "en",
+    "contact_preference": "phone",
+    "compensation_status": "not_filed",
+}
+MARCUS_SSN = ("900123456", "900-12-3456", "900 12 3456")
+WORLD_SSNS = (*MARCUS_SSN, "900234567", "900-23-4567", "900345678", "900-34-5678")
+ON_FILE = "This may be someone already on file"
+CANNOT_SEE = "may already have a record for this person, on a caseload you cannot see"
+RETYPE = "please type it again"
+
+
+def error_beside(response, field: str) -> str:
+    """The text of the error list rendered beside a field (services/_field.html), or fail."""
+    html = response.content.decode()
+    match = re.search(rf'<(ul|div|p)\b[^>]*\bid="id_{field}_errors?"[^>]*>(.*?)</\1>', html, re.S)
+    assert match, f"no error shown beside {field!r}"
+    return unescape(match.group(2))
+
+
+def url(name: str, obj=None) -> str:
+    return reverse(name, args=[obj.pk] if obj is not None else [])
+
+
+def intake(client, **data):
+    return client.post(url("exoneree_create"), {**INTAKE, **data})
+
+
+def reveals():
+    """The recorded showings of a full SSN (other kinds of audit entries are not counted)."""
+    return AuditEvent.objects.filter(action=AuditEvent.Action.SSN_REVEALED)
+
+
+def has_box(response) -> bool:
+    return 'name="confirm_new"' in response.content.decode()
+
+
+# --- the warning -------------------------------------------------------------------------------
+
+
+def test_blank_intake_form_has_no_confirmation_box(login, world):
+    response = login("caseworker1").get(url("exoneree_create"))
+
+    assert response.status_code == 200
+    assert not has_box(response)
+
+
+def test_same_ssn_typed_with_dashes_warns_with_the_name_and_saves_nothing(login, world):
+    people = Exoneree.objects.count()
+
+    response = intake(login("caseworker1"), ssn="900-12-3456")
+
+    assert response.status_code == 400
+    assert Exoneree.objects.count() == people
+    assert has_box(response)
+    warning = error_beside(response, "confirm_new")
+    assert ON_FILE in warning
+    assert "Marcus Whitfield" in warning
+    assert RETYPE in error_beside(response, "ssn")
+    page = response.content.decode()
+    for number in MARCUS_SSN:
+        assert number not in page
+
+
+def test_the_warning_uses_the_preferred_name(login, world):
+    marcus = world.marcus.exoneree
+    marcus.preferred_name = "Marc"
+    marcus.save()
+
+    response = intake(login("caseworker1"), ssn="900123456")
+
+    assert response.status_code == 400
+    assert "Marc." in error_beside(response, "confirm_new")
+
+
+def test_a_colleague_who_cannot_see_the_match_is_warned_without_any_of_its_details(login, world):
+    marcus = world.marcus.exoneree
+    people = Exoneree.objects.count()
+
+    response = intake(login("caseworker2"), ssn="900-12-3456")
+
+    assert response.status_code == 400
+    assert Exoneree.objects.count() == people
+    assert CANNOT_SEE in error_beside(response, "confirm_new")
+    page = unescape(response.content.decode())
+    assert has_box(response)
+    for detail in ("Marcus", "Whitfield", f"/people/{marcus.pk}/", "Houston", "1970", "3456", *MARCUS_SSN):
+        assert detail not in page, detail
+
+
+def test_another_organization_gets_no_warning_and_the_person_is_created(login, world):
+    response = intake(login("caseworker3"), ssn="900-12-3456")
+
+    nadia = Exoneree.objects.get(legal_name="Nadia Newcomer")
+    assert response.status_code == 302
+    assert response.url == nadia.get_absolute_url()
+    assert nadia.organization == world.org2
+    assert nadia.ssn == "900123456"
+
+
+@pytest.mark.parametrize("typed", ["marcus whitfield", "  MARCUS   Whitfield ", "Márcus Whitfíeld"])
+def test_same_name_and_birth_date_warns(login, world, typed):
+    response = intake(login("caseworker1"), legal_name=typed, date_of_birth="1970-03-14")
+
+    assert response.status_code == 400
+    assert "Marcus Whitfield" in error_beside(response, "confirm_new")
+
+
+def test_accented_name_on_file_matches_the_plain_spelling(login, world):
+    ExonereeFactory(
+        organization=world.org1,
+        legal_name="José  Álvarez",
+        date_of_birth=date(1981, 11, 2),
+        caseworkers=[world.caseworker1],
+    )
+
+    response = intake(login("caseworker1"), legal_name="jose alvarez", date_of_birth="1981-11-02")
+
+    assert response.status_code == 400
+    assert "José  Álvarez" in error_beside(response, "confirm_new")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"legal_name": "Marcus Whitfield", "date_of_birth": "1970-03-15"},
+        {"legal_name": "Marcus Whitfield"},
+        {"legal_name": "Marcus Whitfield", "ssn": "900-12-3457"},
+        {"legal_name": "Marcia Whitfield", "date_of_birth": "1970-03-14"},
+    ],
+    ids=["other birth date", "no birth date", "other ssn", "other name"],
+)
+def test_a_near_miss_is_not_a_duplicate(login, world, data):
+    people = Exoneree.objects.count()
+
+    response = intake(login("caseworker1"), **data)
+
+    assert response.status_code == 302
+    assert Exoneree.objects.count() == people + 1
+
+
+def test_an_ssn_changed_on_edit_is_what_the_warning_looks_for(login, world):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    edited = client.post(
+        url("exoneree_edit", marcus), {**INTAKE, "legal_name": marcus.legal_name, "ssn": "900-88-7777"}
+    )
+    assert edited.status_code == 302
+
+    old = intake(client, ssn="900123456")
+    new = intake(client, legal_name="Second Try", ssn="900887777")
+
+    assert old.status_code == 302
+    assert new.status_code == 400
+    assert "Marcus Whitfield" in error_beside(new, "confirm_new")
+
+
+def test_the_warning_still_finds_records_indexed_under_the_previous_index_key(settings, login, world):
+    settings.BLIND_INDEX_KEYS = [crypto.generate_key(), *settings.BLIND_INDEX_KEYS]
+
+    response = intake(login("caseworker1"), ssn="900-12-3456")
+
+    assert response.status_code == 400
+    assert "Marcus Whitfield" in error_beside(response, "confirm_new")
+
+
+# --- answering it ------------------------------------------------------------------------------
+
+
+def test_ticking_the_box_with_the_ssn_retyped_creates_the_record(login, world):
+    client = login("caseworker1")
+    warned = intake(client, ssn="900-12-3456")
+    assert warned.status_code == 400
+    assert 'name="confirm_offered" value="1"' in warned.content.decode()
+
+    response = intake(client, ssn="900-12-3456", confirm_new="on", confirm_offered="1")
+
+    nadia = Exoneree.objects.get(legal_name="Nadia Newcomer")
+    assert response.status_code == 302
+    assert response.url == nadia.get_absolute_url()
+    assert nadia.ssn == "900123456"
+    assert nadia.ssn_index == world.marcus.exoneree.ssn_index
+    assert list(nadia.caseworkers.all()) == [world.caseworker1]
+    page = client.get(response.url).content.decode()
+    assert ON_FILE not in page
+    assert "Nadia Newcomer was added to your caseload." in page
+
+
+def test_ticking_the_box_without_retyping_the_ssn_asks_for_it_and_saves_nothing(login, world):
+    client = login("caseworker1")
+    warned = intake(client, ssn="900-12-3456")
+    assert 'name="ssn_typed" value="1"' in warned.content.decode()
+    people = Exoneree.objects.count()
+
+    response = intake(client, ssn="", confirm_new="on", confirm_offered="1", ssn_typed="1")
+
+    assert response.status_code == 400
+    assert "again" in error_beside(response, "ssn")
+    assert Exoneree.objects.count() == people
+
+
+def test_sending_the_form_again_without_ticking_the_box_warns_again(login, world):
+    people = Exoneree.objects.count()
+
+    response = intake(login("caseworker1"), ssn="900-12-3456", confirm_offered="1")
+
+    assert response.status_code == 400
+    assert "Marcus Whitfield" in error_beside(response, "confirm_new")
+    assert Exoneree.objects.count() == people
+
+
+def test_a_tick_sent_before_any_warning_does_not_skip_the_check(login, world):
+    people = Exoneree.objects.count()
+
+    response = intake(login("caseworker1"), ssn="900-12-3456", confirm_new="on")
+
+    assert response.status_code == 400
+    assert "Marcus Whitfield" in error_beside(response, "confirm_new")
+    assert Exoneree.objects.count() == people
+
+
+def test_other_mistakes_are_shown_with_the_warning(login, world):
+    response = intake(login("caseworker1"), ssn="900-12-3456", conviction_state="TEX")
+
+    assert response.status_code == 400
+    assert "at most 2 characters" in error_beside(response, "conviction_state")
+    assert RETYPE in error_beside(response, "ssn")
+
+
+# --- showing the full SSN ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["caseworker1", "director1"])
+def test_show_full_number_shows_it_once_recorded_and_uncached(login, world, persona):
+    marcus = world.marcus.exoneree
+
+    response = login(persona).post(url("exoneree_ssn_reveal", marcus))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "900-12-3456" in page
+    assert "<html" in page  # without htmx: a page of its own, with a way back
+    assert marcus.get_absolute_url() in page
+    cache_control = response["Cache-Control"]
+    assert "no-store" in cache_control and "no-cache" in cache_control
+    event = reveals().get()
+    assert event.actor == world.user(persona)
+    assert event.exoneree == marcus
+    assert event.action == AuditEvent.Action.SSN_REVEALED
+    assert event.ip_address == "127.0.0.1"
+
+
+def test_show_full_number_with_htmx_returns_only_the_number(login, world):
+    marcus = world.marcus.exoneree
+
+    response = login("caseworker1").post(url("exoneree_ssn_reveal", marcus), headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "900-12-3456" in page
+    assert "<html" not in page and "<h1" not in page
+    assert "no-store" in response["Cache-Control"]
+    assert reveals().count() == 1
+
+
+def test_each_showing_is_recorded_with_who_asked(login, world):
+    marcus = world.marcus.exoneree
+    login("caseworker1").post(url("exoneree_ssn_reveal", marcus))
+    login("director1").post(url("exoneree_ssn_reveal", marcus), REMOTE_ADDR="203.0.113.9")
+
+    events = reveals().order_by("pk").values_list("actor__username", "exoneree", "ip_address")
+
+    assert list(events) == [("caseworker1", marcus.pk, "127.0.0.1"), ("director1", marcus.pk, "203.0.113.9")]
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("caseworker2", 404), ("director2", 404), ("caseworker3", 404), ("exoneree1", 403)],
+)
+def test_show_full_number_refused_shows_nothing_and_records_nothing(login, world, persona, status):
+    response = login(persona).post(url("exoneree_ssn_reveal", world.marcus.exoneree))
+
+    assert response.status_code == status
+    assert "3456" not in response.content.decode()
+    assert not reveals().exists()
+
+
+def test_show_full_number_of_nobody_is_404(login, world):
+    assert login("caseworker1").post(reverse("exoneree_ssn_reveal", args=[999_999])).status_code == 404
+
+
+def test_show_full_number_for_someone_with_no_ssn_is_404_and_records_nothing(login, world):
+    marcus = world.marcus.exoneree
+    Exoneree.objects.filter(pk=marcus.pk).update(ssn="", ssn_index="")
+    before = reveals().count()
+
+    response = login("caseworker1").post(url("exoneree_ssn_reveal", marcus))
+
+    assert response.status_code == 404
+    assert reveals().count() == before
+
+
+def test_show_full_number_by_get_is_405(login, world):
+    response = login("caseworker1").get(url("exoneree_ssn_reveal", world.marcus.exoneree))
+
+    assert response.status_code == 405
+    assert "900-12-3456" not in response.content.decode()
+    assert not reveals().exists()
+
+
+def test_no_ordinary_page_shows_a_full_ssn(login, world):
+    marcus, thomas, anita = world.marcus.exoneree, world.thomas.exoneree, world.anita.exoneree
+    caseworker1 = StaffMember.objects.get(user=world.caseworker1, role=Role.CASEWORKER)
+    pages = [
+        ("caseworker1", marcus.get_absolute_url()),
+        ("caseworker1", url("exoneree_edit", marcus)),
+        ("caseworker1", url("exoneree_list")),
+        ("caseworker1", url("exoneree_list") + "?q=Marcus"),
+        ("caseworker1", url("dashboard")),
+        ("caseworker2", thomas.get_absolute_url()),
+        ("caseworker3", anita.get_absolute_url()),
+        ("director1", marcus.get_absolute_url()),
+        ("director1", thomas.get_absolute_url()),
+        ("director1", url("exoneree_list")),
+        ("director1", url("director_dashboard")),
+        ("director1", url("staff_list")),
+        ("director1", url("staff_edit", caseworker1)),
+        ("director1", url("caseload_edit", marcus)),
+        ("director2", anita.get_absolute_url()),
+        ("exoneree1", url("my_plan")),
+    ]
+
+    for persona, path in pages:
+        response = login(persona).get(path)
+        assert response.status_code == 200, path
+        page = unescape(response.content.decode())
+        for number in WORLD_SSNS:
+            assert number not in page, f"{number} on {path} for {persona}"
+    masked = unescape(login("caseworker1").get(marcus.get_absolute_url()).content.decode())
+    assert "•••-••-3456" in masked
+    assert "Show full number" in masked
+    assert not reveals().exists()  # looking at the record is not showing the number
