@@ -102,7 +102,14 @@ def production_env(**overrides: str | None) -> dict[str, str]:
     """The test environment switched to production mode, with security settings at their defaults."""
     env = dict(os.environ)
     for name in list(env):
-        if name.startswith("SECURE_") or name in {"SECRET_KEY_FILE", "EMAIL_BACKEND", "DATABASE_URL", "REDIS_URL"}:
+        if name.startswith("SECURE_") or name in {
+            "SECRET_KEY_FILE",
+            "FIELD_ENCRYPTION_KEYS_FILE",
+            "BLIND_INDEX_KEYS_FILE",
+            "EMAIL_BACKEND",
+            "DATABASE_URL",
+            "REDIS_URL",
+        }:
             del env[name]
     env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.org")
     for name, value in overrides.items():
