@@ -68,6 +68,9 @@ else:
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+# How many reverse proxies of ours stand in front of the app: the access log takes the
+# client's address from X-Forwarded-For only that far (0: REMOTE_ADDR).
+TRUSTED_PROXY_HOPS = envint("TRUSTED_PROXY_HOPS", 0)
 
 
 def development_key_file(path: Path) -> str:

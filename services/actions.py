@@ -23,6 +23,7 @@ from services.access import CASEWORKER_PERMS, organization_of
 from services.choices import NeedStatus, ReferralStatus, Role
 from services.lifecycle import NEED_CLOSED, check_need_transition, check_referral_transition
 from services.models import (
+    EXONEREE_PROFILE_FIELDS,
     EXONEREE_SAVED_FIELDS,
     FOLLOW_UP_EDITABLE_FIELDS,
     Assessment,
@@ -53,8 +54,8 @@ def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     exoneree.organization = organization_of(by)
     exoneree.full_clean()
     exoneree.save()
-    audit.record_change(by, exoneree, {}, exoneree=exoneree)
     caseload_assign(by=by, exoneree=exoneree, caseworkers=[by])
+    audit.record_change(by, exoneree, {}, exoneree=exoneree)
     return exoneree
 
 
@@ -64,8 +65,15 @@ def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     before = audit.stored(exoneree)
     # Only the profile: a login linked meanwhile by an invitation is not undone.
     exoneree.save(update_fields=EXONEREE_SAVED_FIELDS)
-    audit.record_change(by, exoneree, before, exoneree=exoneree)
+    audit.record_change(by, exoneree, before, exoneree=exoneree, fields=EXONEREE_PROFILE_FIELDS)
     return exoneree
+
+
+def intake_duplicate_warned(*, by: AbstractUser, hidden: list[int]) -> None:
+    """A warning that matched records the caseworker may not open told them those exist;
+    it is logged against each, so a director can see someone testing numbers."""
+    for exoneree in Exoneree.objects.filter(pk__in=hidden):
+        audit.record(AuditEvent.Action.DUPLICATE_WARNING, actor=by, exoneree=exoneree, target=audit.describe(exoneree))
 
 
 @transaction.atomic
@@ -106,6 +114,9 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
             assign_perm(perm, wanted[pk], exoneree)
     exoneree.caseworkers.set(wanted.values())
     heir = next((pk for pk in wanted if pk in added), next(iter(wanted)))
+    moved = FollowUp.objects.filter(exoneree=exoneree, assigned_to_id__in=removed, done_at__isnull=True).update(
+        assigned_to_id=heir
+    )
     if removed or added:
         audit.record(
             AuditEvent.Action.CASELOAD_REASSIGNED,
@@ -114,9 +125,7 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
             target=audit.describe(exoneree),
             changes={"caseworkers": [audit.staff_names(current.values()), audit.staff_names(wanted.values())]},
         )
-    return FollowUp.objects.filter(exoneree=exoneree, assigned_to_id__in=removed, done_at__isnull=True).update(
-        assigned_to_id=heir
-    )
+    return moved
 
 
 # Needs.
@@ -136,8 +145,9 @@ def need_create(*, by: AbstractUser, exoneree: Exoneree, need: Need) -> Need:
 def need_update(*, by: AbstractUser, need: Need) -> Need:
     need.full_clean()
     before = audit.stored(need)
-    need.save(update_fields=["domain", "description", "own_words", "priority", "opened_on"])
-    audit.record_change(by, need, before, exoneree=need.exoneree)
+    fields = ["domain", "description", "own_words", "priority", "opened_on"]
+    need.save(update_fields=fields)
+    audit.record_change(by, need, before, exoneree=need.exoneree, fields=fields)
     return need
 
 
@@ -151,7 +161,7 @@ def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | 
     need.status = status
     need.closed_on = (today or timezone.localdate()) if status in NEED_CLOSED else None
     need.save(update_fields=["status", "closed_on"])
-    audit.record_change(by, need, before, exoneree=need.exoneree)
+    audit.record_change(by, need, before, exoneree=need.exoneree, fields=["status", "closed_on"])
     return need
 
 
@@ -165,11 +175,11 @@ def referral_create(*, by: AbstractUser, need: Need, resource: Resource, note: s
     referral = Referral(need=need, resource=resource, note=note, created_by=by)
     referral.full_clean()
     referral.save()
-    audit.record_change(by, referral, {}, exoneree=need.exoneree)
     ReferralEvent.objects.create(referral=referral, from_status="", to_status=ReferralStatus.DRAFT, by=by)
     # Work has started on an open need; a need someone closed meanwhile stays closed.
     if Need.objects.filter(pk=need.pk, status=NeedStatus.OPEN).update(status=NeedStatus.IN_PROGRESS):
         need.status = NeedStatus.IN_PROGRESS
+    audit.record_change(by, referral, {}, exoneree=need.exoneree)
     return referral
 
 
@@ -183,7 +193,7 @@ def referral_update(*, by: AbstractUser, referral: Referral) -> Referral:
     referral.full_clean()
     before = audit.snapshot(stored)
     referral.save(update_fields=["resource", "note"])
-    audit.record_change(by, referral, before, exoneree=referral.need.exoneree)
+    audit.record_change(by, referral, before, exoneree=referral.need.exoneree, fields=["resource", "note"])
     return referral
 
 
@@ -256,7 +266,7 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
     else:
         # Never the done time or outcome: a colleague may have just marked it done.
         follow_up.save(update_fields=FOLLOW_UP_EDITABLE_FIELDS)
-    audit.record_change(by, follow_up, before, exoneree=exoneree)
+    audit.record_change(by, follow_up, before, exoneree=exoneree, fields=None if adding else FOLLOW_UP_EDITABLE_FIELDS)
     return follow_up
 
 
@@ -278,7 +288,7 @@ def follow_up_reopen(*, by: AbstractUser, follow_up: FollowUp) -> FollowUp:
     before = audit.stored(follow_up)
     follow_up.done_at = None
     follow_up.save(update_fields=["done_at"])
-    audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree)
+    audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree, fields=["done_at"])
     return follow_up
 
 

@@ -11,6 +11,13 @@ class ServicesConfig(AppConfig):
         from django.conf import settings
 
         from services import audit, checks  # noqa: F401 (registers the sign-in receivers and system checks)
+        from services.lib import crypto
+
+        if not settings.DEBUG:
+            # A server does not run the system checks: refuse to start with unusable keys
+            # rather than answer every page that shows an encrypted field with an error.
+            crypto.encryption_keys()
+            crypto.index_keys()
 
         # kombu's filesystem transport (the embedded broker when REDIS_URL is unset) does
         # not create its folders; without them the first queued task fails.

@@ -19,6 +19,7 @@ helpers through a context variable set by `AuditMiddleware`, so views stay as th
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
@@ -26,13 +27,14 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import connection, models, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from services.fields import BlindIndexField, EncryptedMixin
-from services.models import AuditEvent, Exoneree
+from services.models import AuditEvent, Exoneree, StaffMember
 
 GENESIS = "0" * 64
 # An arbitrary constant: the PostgreSQL advisory lock that serializes writers of the chain.
@@ -62,9 +64,21 @@ class AuditMiddleware:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a proxy
-    # we trust rewrites it, and a log that can be told lies is no evidence.
-    return request.META.get("REMOTE_ADDR") or None
+    """The address the request came from, in canonical form, or None when it is not one.
+
+    Behind TRUSTED_PROXY_HOPS reverse proxies, the address the nearest untrusted hop gave:
+    X-Forwarded-For is whatever the client wants it to be, except for the entries our own
+    proxies appended, counted from the right.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    if hops := settings.TRUSTED_PROXY_HOPS:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            address = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def entry_hash(entry: AuditEvent) -> str:
@@ -205,10 +219,19 @@ def record_change(
     before: dict[str, Any],
     *,
     exoneree: Exoneree | None,
+    fields: Iterable[str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """One entry for a created or changed record, listing what changed (nothing: no entry)."""
-    changes = changes_between(type(instance), before, snapshot(instance)) | (extra or {})
+    """One entry for a created or changed record, listing what changed (nothing: no entry).
+
+    `fields`: what the save wrote (its update_fields). Only those are compared, so a value
+    changed meanwhile by someone else is not reported as changed by this save.
+    """
+    after = snapshot(instance)
+    if fields is not None:
+        saved = {instance._meta.get_field(name).attname for name in fields}
+        after = {name: value for name, value in after.items() if name in saved}
+    changes = changes_between(type(instance), before, after) | (extra or {})
     if changes:
         action = AuditEvent.Action.RECORD_CHANGED if before else AuditEvent.Action.RECORD_CREATED
         record(action, actor=by, exoneree=exoneree, target=describe(instance), changes=changes)
@@ -240,11 +263,19 @@ def _sign_in_failed(
 
     # The username as typed (never the password; Django has already masked it). When it
     # names an account, the entry belongs to that account's organization.
+    # A deactivated account counts too: a former employee trying to get back in is exactly
+    # what a director must see.
     username = str(credentials.get("username", ""))[:150]
     user = get_user_model().objects.filter(username=username).first() if username else None
+    organization_id = None
+    if user is not None:
+        organization_id = (
+            StaffMember.objects.filter(user=user).values_list("organization_id", flat=True).first()
+            or Exoneree.objects.filter(user=user).values_list("organization_id", flat=True).first()
+        )
     record(
         AuditEvent.Action.SIGN_IN_FAILED,
         username=username,
-        organization_id=_organization_of(user),
+        organization_id=organization_id,
         ip_address=client_ip(request) if request else None,
     )

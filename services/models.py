@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -181,6 +182,17 @@ class Exoneree(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A save of only some fields still refreshes a blind index whose source it writes,
+        # or the duplicate check would look for the old value.
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            update_fields = set(update_fields)
+            for field in self._meta.concrete_fields:
+                if isinstance(field, BlindIndexField) and update_fields & set(field.sources):
+                    update_fields.add(field.name)
+            kwargs["update_fields"] = update_fields
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("exoneree_detail", args=[self.pk])
@@ -480,6 +492,7 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         RECORD_VIEWED = "record_viewed", "Opened a record"
         SSN_REVEALED = "ssn_revealed", "Showed the full SSN"
+        DUPLICATE_WARNING = "duplicate_warning", "Was told at intake that this record may be the same person"
         RECORD_CREATED = "record_created", "Created a record"
         RECORD_CHANGED = "record_changed", "Changed a record"
         CASELOAD_REASSIGNED = "caseload_reassigned", "Changed who carries a caseload"
@@ -509,6 +522,9 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-pk"]
+        # Related-object access and deletion collection use the base manager: make it the
+        # one that refuses updates and deletes too.
+        base_manager_name = "objects"
         indexes = [
             models.Index(fields=["organization", "at"]),
             models.Index(fields=["exoneree", "at"]),
@@ -519,10 +535,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.username or 'unknown'} at {self.at:%Y-%m-%d %H:%M}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding or self.pk is not None:
             raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
+        kwargs["force_insert"] = True  # never an UPDATE, whatever the caller asked
         super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+    def _do_update(self, *args: Any, **kwargs: Any) -> bool:
+        raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")

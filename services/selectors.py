@@ -50,7 +50,7 @@ class PossibleDuplicates:
     """Records of the same organization with the same SSN, or the same name and birth date."""
 
     visible: list[Exoneree]
-    hidden: int
+    hidden: list[int]  # ids of matches the user may not open: never shown to them
 
     def __bool__(self) -> bool:
         return bool(self.visible or self.hidden)
@@ -83,10 +83,13 @@ def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDupl
     if name_dob := fields["name_dob_index"].candidates(candidate.legal_name, candidate.date_of_birth):
         match |= Q(name_dob_index__in=name_dob)
     if not (ssn or name_dob):
-        return PossibleDuplicates(visible=[], hidden=0)
+        return PossibleDuplicates(visible=[], hidden=[])
     matches = Exoneree.objects.filter(match, organization=organization_of(user)).exclude(pk=candidate.pk)
     visible = list(exonerees_visible_to(user).filter(pk__in=matches.values("pk")).only("legal_name", "preferred_name"))
-    return PossibleDuplicates(visible=visible, hidden=matches.count() - len(visible))
+    seen = {person.pk for person in visible}
+    return PossibleDuplicates(
+        visible=visible, hidden=[pk for pk in matches.values_list("pk", flat=True) if pk not in seen]
+    )
 
 
 def exoneree_list(user: AbstractUser, *, q: str = "") -> QuerySet[Exoneree]:

@@ -344,3 +344,101 @@ def test_the_exoneree_sees_who_opened_their_file(login, world):
     assert world.director1.get_full_name() in section
     assert world.director2.get_full_name() not in section
     assert "127.0.0.1" not in section  # names and roles, not internal details
+
+
+# --- what the review found ----------------------------------------------------------------------
+
+
+def test_a_formula_typed_as_a_username_is_not_a_formula_in_the_export(client, login, world):
+    client.post(reverse("login"), {"username": '=HYPERLINK("http://evil.example","x")', "password": "p"})
+    # A username naming no account belongs to no organization: make it one of org1's.
+    director = login("director1")
+    world.caseworker1.username = '=HYPERLINK("http://evil.example","x")'
+    world.caseworker1.save()
+    client.post(reverse("login"), {"username": world.caseworker1.username, "password": "wrong"})
+
+    response = director.get(reverse("audit_log"), {"action": Action.SIGN_IN_FAILED, "format": "csv"})
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][2] == "'" + world.caseworker1.username
+
+
+def test_saving_an_entry_again_under_its_id_is_refused(login, world):
+    login("caseworker1").get(world.marcus.exoneree.get_absolute_url())
+    entry = AuditEvent.objects.latest("pk")
+    copy = AuditEvent(**{f.attname: getattr(entry, f.attname) for f in AuditEvent._meta.concrete_fields})
+    copy.target = "rewritten"
+
+    with pytest.raises(AuditLogIsAppendOnly):
+        copy.save()
+
+    assert AuditEvent.objects.get(pk=entry.pk).target == entry.target
+
+
+@pytest.mark.parametrize(
+    ("hops", "remote", "forwarded", "logged"),
+    [
+        (0, "2001:DB8::1", "", "2001:db8::1"),  # canonical form, so the hash survives the column
+        (0, "not-an-address", "", None),
+        (1, "10.0.0.5", "203.0.113.7", "203.0.113.7"),
+        (1, "10.0.0.5", "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # the client's own claim is ignored
+    ],
+)
+def test_the_address_logged_is_the_clients_as_far_as_our_proxies_say(
+    settings, login, world, hops, remote, forwarded, logged
+):
+    settings.TRUSTED_PROXY_HOPS = hops
+    client = login("caseworker1")
+    headers = {"REMOTE_ADDR": remote, **({"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {})}
+
+    client.get(world.marcus.exoneree.get_absolute_url(), **headers)
+
+    entry = AuditEvent.objects.latest("pk")
+    assert entry.ip_address == logged
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_a_deactivated_staff_members_failed_sign_in_shows_in_their_organization(client, world):
+    world.caseworker1.is_active = False
+    world.caseworker1.save()
+    start = last_pk()
+
+    client.post(reverse("login"), {"username": "caseworker1", "password": "anything"})
+
+    assert only_entry_since(start).organization == world.org1
+
+
+def test_a_duplicate_warning_about_a_record_one_cannot_see_is_logged_against_it(login, world):
+    marcus = world.marcus.exoneree
+    client = login("caseworker2")
+    start = last_pk()
+
+    client.post(
+        reverse("exoneree_create"),
+        {
+            "legal_name": "Probe Person",
+            "preferred_language": "en",
+            "contact_preference": "phone",
+            "compensation_status": "not_filed",
+            "ssn": marcus.ssn,
+        },
+    )
+
+    entry = only_entry_since(start)
+    assert (entry.action, entry.actor, entry.exoneree) == (Action.DUPLICATE_WARNING, world.caseworker2, marcus)
+
+
+def test_an_edit_records_only_what_it_saved(world):
+    from services import actions
+    from services.models import Exoneree
+
+    marcus = Exoneree.objects.get(pk=world.marcus.exoneree.pk)  # loaded with the login linked
+    Exoneree.objects.filter(pk=marcus.pk).update(user=None)  # meanwhile, elsewhere
+    old_pronouns = marcus.pronouns
+    marcus.pronouns = "they/them"
+    start = last_pk()
+
+    actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
+
+    entry = only_entry_since(start)
+    assert entry.changes == {"pronouns": [old_pronouns, "they/them"]}

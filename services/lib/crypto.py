@@ -34,13 +34,14 @@ import binascii
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 TOKEN_VERSION = "enc1"  # noqa: S105 (a format tag, not a secret)
 INDEX_VERSION = "bidx1"
@@ -55,7 +56,7 @@ class DecryptionError(Exception):
 @dataclass(frozen=True)
 class Key:
     id: str
-    secret: bytes
+    secret: bytes = field(repr=False)  # never in a traceback or a log line
 
 
 def generate_key() -> str:
@@ -104,6 +105,7 @@ def is_token(value: str) -> bool:
     return value.startswith(f"{TOKEN_VERSION}$")
 
 
+@sensitive_variables("plaintext", "key")
 def encrypt(plaintext: str, *, context: str) -> str:
     key = encryption_keys()[0]
     nonce = os.urandom(NONCE_BYTES)
@@ -111,6 +113,7 @@ def encrypt(plaintext: str, *, context: str) -> str:
     return f"{TOKEN_VERSION}${key.id}${base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
+@sensitive_variables("key", "plaintext")
 def decrypt(token: str, *, context: str) -> str:
     """The plaintext of `token`, or DecryptionError naming `context`; never the token itself."""
     version, _, rest = token.partition("$")

@@ -52,6 +52,13 @@ def _text(value):
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+def iso_dates(apps, schema_editor):
+    # The date columns become text below with PostgreSQL's own cast, which follows the
+    # session's DateStyle: make it the ISO form the encryption step reads.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET LOCAL DateStyle = 'ISO, MDY'")
+
+
 def _settle_constraints(schema_editor):
     # Rows updated more than once in this transaction leave PostgreSQL's deferred
     # foreign-key checks pending, and with checks pending it refuses the index and table
@@ -116,6 +123,7 @@ class Migration(migrations.Migration):
     # One transaction on both databases. The encryption step skips values that are already
     # tokens, so running it over rows written by the new code is harmless.
     operations = [
+        migrations.RunPython(iso_dates, migrations.RunPython.noop),
         migrations.AddField(
             model_name="exoneree",
             name="name_dob_index",

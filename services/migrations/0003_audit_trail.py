@@ -55,6 +55,10 @@ class Migration(migrations.Migration):
                         choices=[
                             ("record_viewed", "Opened a record"),
                             ("ssn_revealed", "Showed the full SSN"),
+                            (
+                                "duplicate_warning",
+                                "Was told at intake that this record may be the same person",
+                            ),
                             ("record_created", "Created a record"),
                             ("record_changed", "Changed a record"),
                             ("caseload_reassigned", "Changed who carries a caseload"),
@@ -105,6 +109,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "ordering": ["-pk"],
+                "base_manager_name": "objects",
                 "indexes": [
                     models.Index(fields=["organization", "at"], name="services_au_organiz_d71f5c_idx"),
                     models.Index(fields=["exoneree", "at"], name="services_au_exonere_8a242b_idx"),

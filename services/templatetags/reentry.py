@@ -56,3 +56,9 @@ def plain_status(obj: Need | Referral) -> str:
 def tel(phone: str) -> str:
     """A phone number as a tel: link wants it: digits and a leading plus only."""
     return re.sub(r"[^0-9+]", "", phone)
+
+
+@register.filter
+def is_pair(value: object) -> bool:
+    """An audit change written as [old, new] (not "changed", not a dict of filters)."""
+    return isinstance(value, list | tuple) and len(value) == 2

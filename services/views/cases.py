@@ -60,6 +60,7 @@ def exoneree_create(request: HttpRequest) -> HttpResponse:
     form = IntakeForm(posted(request))
     if form.is_valid() and not form.confirmed_new:
         if duplicates := selectors.possible_duplicates(request.user, form.instance):
+            actions.intake_duplicate_warned(by=request.user, hidden=duplicates.hidden)
             form.warn_possible_duplicate(duplicates.message)
     return form_page(
         request,
@@ -82,7 +83,9 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_director": access.is_director(request.user),
         **selectors.exoneree_detail(exoneree),
     }
-    return render(request, "services/exoneree_detail.html", context)
+    response = render(request, "services/exoneree_detail.html", context)
+    add_never_cache_headers(response)  # birth date, address: not kept in the browser's cache
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -134,24 +134,32 @@ def audit_csv(request: HttpRequest, entries: QuerySet[AuditEvent], filters: dict
         yield writer.writerow(header)
         for entry in entries.iterator(chunk_size=2000):
             actor = entry.actor
-            yield writer.writerow(
-                [
-                    entry.at.astimezone(UTC).isoformat(timespec="seconds"),
-                    (actor.get_full_name() if actor else "") or "",
-                    entry.username,
-                    actor.staff.get_role_display() if actor and hasattr(actor, "staff") else "",
-                    entry.get_action_display(),
-                    entry.exoneree.display_name if entry.exoneree else "",
-                    entry.target,
-                    json.dumps(entry.changes, sort_keys=True) if entry.changes else "",
-                    entry.ip_address or "",
-                ]
+            cells = (
+                entry.at.astimezone(UTC).isoformat(timespec="seconds"),
+                (actor.get_full_name() if actor else "") or "",
+                entry.username,
+                actor.staff.get_role_display() if actor and hasattr(actor, "staff") else "",
+                entry.get_action_display(),
+                entry.exoneree.display_name if entry.exoneree else "",
+                entry.target,
+                json.dumps(entry.changes, sort_keys=True) if entry.changes else "",
+                entry.ip_address or "",
             )
+            yield writer.writerow([spreadsheet_safe(cell) for cell in cells])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="access-log-{timezone.localdate():%Y-%m-%d}.csv"'
     add_never_cache_headers(response)
     return response
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A cell a spreadsheet will not run: text that starts like a formula gets a quote.
+
+    The log holds text typed by anyone, even the username typed at a failed sign-in.
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class Echo:

@@ -151,12 +151,17 @@ class Command(BaseCommand):
             progress = Progress(self.stdout, total, "indexes")
             last = 0
             columns = [field.attname, *field.sources]
-            while batch := list(stale.filter(pk__gt=last).order_by("pk").only(*columns)[:batch_size]):
+            while batch := list(stale.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size]):
                 with transaction.atomic():
-                    for instance in batch:
+                    for pk in batch:
+                        try:
+                            instance = model._default_manager.only(*columns).get(pk=pk)
+                        except crypto.DecryptionError as exc:
+                            self.failures.append(f"{model._meta.label}.{field.name} row {pk}: {exc}")
+                            continue
                         model._default_manager.filter(
-                            pk=instance.pk, **{field.attname: getattr(instance, field.attname)}
+                            pk=pk, **{field.attname: getattr(instance, field.attname)}
                         ).update(**{field.attname: field.compute(instance)})
                 progress.advance(len(batch))
-                last = batch[-1].pk
+                last = batch[-1]
             progress.finish()
