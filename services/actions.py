@@ -36,6 +36,7 @@ from services.models import (
     ResourceDomain,
     StaffMember,
 )
+from services.reminders import reminders_plan_for_exoneree, reminders_plan_for_follow_up
 from services.tasks import send_invitation
 
 User = get_user_model()
@@ -54,10 +55,12 @@ def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     return exoneree
 
 
+@transaction.atomic
 def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     exoneree.full_clean()
     # Only the profile: a login linked meanwhile by an invitation is not undone.
     exoneree.save(update_fields=[*EXONEREE_PROFILE_FIELDS, "updated_at"])
+    reminders_plan_for_exoneree(exoneree)  # deadline and contact wishes decide reminders
     return exoneree
 
 
@@ -91,9 +94,11 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
             assign_perm(perm, wanted[pk], exoneree)
     exoneree.caseworkers.set(wanted.values())
     heir = next((pk for pk in wanted if pk in added), next(iter(wanted)))
-    return FollowUp.objects.filter(exoneree=exoneree, assigned_to_id__in=removed, done_at__isnull=True).update(
+    moved = FollowUp.objects.filter(exoneree=exoneree, assigned_to_id__in=removed, done_at__isnull=True).update(
         assigned_to_id=heir
     )
+    reminders_plan_for_exoneree(exoneree)  # pending reminders follow the follow-ups and caseworkers
+    return moved
 
 
 # Needs.
@@ -194,6 +199,7 @@ def referral_transition(
 # Follow-ups.
 
 
+@transaction.atomic
 def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp) -> FollowUp:
     """Create or edit a follow-up; its need, referral and assignee must fit the exoneree.
 
@@ -219,9 +225,11 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
     else:
         # Never the done time or outcome: a colleague may have just marked it done.
         follow_up.save(update_fields=FOLLOW_UP_EDITABLE_FIELDS)
+    reminders_plan_for_follow_up(follow_up)  # a new due date or assignee moves its reminders
     return follow_up
 
 
+@transaction.atomic
 def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = "") -> FollowUp:
     # Only an open follow-up is completed, so a double submit keeps the first time and outcome.
     updated = FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(
@@ -229,12 +237,15 @@ def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = 
     )
     if updated:
         follow_up.refresh_from_db()
+        reminders_plan_for_follow_up(follow_up)  # cancels its pending reminders
     return follow_up
 
 
+@transaction.atomic
 def follow_up_reopen(*, by: AbstractUser, follow_up: FollowUp) -> FollowUp:
     follow_up.done_at = None
     follow_up.save(update_fields=["done_at"])
+    reminders_plan_for_follow_up(follow_up)
     return follow_up
 
 

@@ -75,6 +75,7 @@ def exoneree_data(w: World) -> dict[str, Any]:
         "legal_name": "Nadia Newcomer",
         "preferred_language": "en",
         "contact_preference": "phone",
+        "reminder_channel": "email",
         "compensation_status": "not_filed",
     }
 
