@@ -29,6 +29,7 @@ from services.models import (
     Exoneree,
     FollowUp,
     Need,
+    Notification,
     Provider,
     Referral,
     ReferralEvent,
@@ -394,3 +395,16 @@ def exoneree_invite_resend(*, by: AbstractUser, exoneree: Exoneree) -> None:
     if not exoneree.user.email:
         raise ValidationError("Their login has no email address to send the link to.")
     invitation_queue(by=by, user=exoneree.user)
+
+
+# In-app notifications (written by the reminder sender, services/reminders.py).
+
+
+def notification_mark_read(*, user: AbstractUser, notification: Notification) -> Notification:
+    # Only an unread one: the first time it was read is kept.
+    Notification.objects.filter(pk=notification.pk, user=user, read_at__isnull=True).update(read_at=timezone.now())
+    return notification
+
+
+def notifications_mark_all_read(*, user: AbstractUser) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
