@@ -320,10 +320,9 @@ def test_morning_digest_at_the_organizations_hour_in_its_zone(world, clock, swee
     mail.outbox.clear()  # the follow-ups' own reminders
     sweep(clock, eight_chicago)
 
-    assert [(m.to[0], m.subject) for m in mail.outbox] == [
-        ("caseworker1@example.org", "Today: 1 follow-up due, 1 overdue")
-    ]
-    assert "http://localhost:8000/dashboard/" in mail.outbox[0].body
+    digests = [m for m in mail.outbox if m.subject.startswith("Today")]
+    assert [(m.to[0], m.subject) for m in digests] == [("caseworker1@example.org", "Today: 1 follow-up due, 1 overdue")]
+    assert "http://localhost:8000/dashboard/" in digests[0].body
     quiet = Reminder.objects.get(kind=Kind.DIGEST, recipient=world.caseworker2, status=Status.CANCELLED)
     assert quiet.reason == "Nothing due or overdue."
     assert quiet.send_at == eight_chicago
