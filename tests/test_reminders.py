@@ -327,7 +327,7 @@ def test_morning_digest_at_the_organizations_hour_in_its_zone(world, clock, swee
     assert quiet.reason == "Nothing due or overdue."
     assert quiet.send_at == eight_chicago
     new_york = Reminder.objects.filter(kind=Kind.DIGEST, recipient=world.caseworker3).order_by("send_at").first()
-    assert new_york.send_at == datetime(2030, 3, 5, 13, 0, tzinfo=UTC)  # 8:00 AM EST
+    assert new_york.send_at == datetime(2030, 3, 6, 13, 0, tzinfo=UTC)  # 8:00 AM EST: the 5th's had passed
 
 
 # --- statutory deadlines --------------------------------------------------------------------------
