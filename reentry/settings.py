@@ -185,7 +185,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 
 # Text messages: off unless a backend is named (services.lib.sms; e.g. the console one).
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "services.lib.sms.DisabledBackend")
+SMS_BACKEND = os.environ.get("SMS_BACKEND") or "services.lib.sms.DisabledBackend"
 
 # Reminders (services/reminders.py): how early, how often a failed email is retried, and
 # when a claimed row whose worker vanished is claimed again. The claim timeout must exceed
