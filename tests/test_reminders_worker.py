@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 import redis
 import time_machine
+from amqp.exceptions import ChannelError
 from celery import Celery
 from celery.contrib.testing.app import setup_default_app
 from celery.contrib.testing.worker import start_worker
@@ -348,4 +349,7 @@ def _queued(broker: str, queue: str, transport_options: dict[str, Any]) -> int:
     app = Celery("reentry-probe", set_as_current=False, broker=broker)
     app.conf.broker_transport_options = transport_options
     with app.connection_for_write() as conn:
-        return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+        try:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except ChannelError:  # Redis keeps no empty queue: none left
+            return 0
