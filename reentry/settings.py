@@ -146,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "services.context_processors.role",
+                "services.context_processors.notifications",
             ],
         },
     },
@@ -162,6 +163,9 @@ else:
             "NAME": VAR_DIR / "db.sqlite3",
             # The worker and the web process share the file: wait for a lock instead of failing.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # Tests use a file too (not memory), so a Celery worker in another thread or
+            # process sees the same database.
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -215,6 +219,21 @@ EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Reentry <reentry@example.org>")
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# Seconds an SMTP connection may block. It bounds a send, so a reminder whose worker died
+# can safely be taken over after REMINDER_CLAIM_TIMEOUT_SECONDS (see services/reminders.py).
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
+
+# Text messages: off unless a backend is named (services.lib.sms; e.g. the console one).
+SMS_BACKEND = os.environ.get("SMS_BACKEND") or "services.lib.sms.DisabledBackend"
+
+# Reminders (services/reminders.py): how early, how often a failed email is retried, and
+# when a claimed row whose worker vanished is claimed again. The claim timeout must exceed
+# the longest send (EMAIL_TIMEOUT, plus retries' waits are released back first).
+REMINDER_LEAD_HOURS = envint("REMINDER_LEAD_HOURS", 24)
+REMINDER_OVERDUE_HOURS = envint("REMINDER_OVERDUE_HOURS", 24)
+REMINDER_CLAIM_TIMEOUT_SECONDS = envint("REMINDER_CLAIM_TIMEOUT_SECONDS", 15 * 60)
+REMINDER_RETRY_SECONDS = envint("REMINDER_RETRY_SECONDS", 60)
+REMINDER_MAX_RETRIES = envint("REMINDER_MAX_RETRIES", 5)
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in var/,
 # which needs no server (the embedded default of `make run`).
@@ -233,10 +252,21 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+# The queue tasks go to and the worker reads: a name of its own lets several deployments
+# (or parallel test runs) share one Redis without taking each other's messages.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE") or "celery"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A worker takes one message at a time: with late acknowledgement, a message it has not
+# started is not held hostage by a worker that dies.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The one schedule: every minute the sweep claims the reminders that are due and queues
+# them (reminders are rows, not ETA tasks; see services/reminders.py).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-reminders": {"task": "services.tasks.sweep_reminders", "schedule": 60.0, "options": {"expires": 55}},
+}
 
 # Security headers. In production (DEBUG off) cookies are secure and HSTS is on; behind a
 # TLS-terminating proxy set SECURE_PROXY_SSL_HEADER_ENABLED=1.

@@ -34,6 +34,7 @@ from services.models import (
     Exoneree,
     FollowUp,
     Need,
+    Notification,
     Organization,
     Provider,
     Referral,
@@ -252,3 +253,8 @@ def caseworker_users(organization: Organization) -> QuerySet[Any]:
         .objects.filter(is_active=True, staff__organization=organization, staff__role=Role.CASEWORKER)
         .order_by("first_name", "last_name")
     )
+
+
+def get_notification(user: AnyUser, pk: int) -> Notification:
+    """A notification is only ever its recipient's: anyone else gets a 404."""
+    return get_object_or_404(Notification, pk=pk, user_id=user.pk)

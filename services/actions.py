@@ -33,6 +33,7 @@ from services.models import (
     Exoneree,
     FollowUp,
     Need,
+    Notification,
     Provider,
     Referral,
     ReferralEvent,
@@ -40,6 +41,7 @@ from services.models import (
     ResourceDomain,
     StaffMember,
 )
+from services.reminders import reminders_plan_for_exoneree, reminders_plan_for_follow_up
 from services.tasks import send_invitation
 
 User = get_user_model()
@@ -65,6 +67,7 @@ def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     before = audit.stored(exoneree)
     # Only the profile: a login linked meanwhile by an invitation is not undone.
     exoneree.save(update_fields=EXONEREE_SAVED_FIELDS)
+    reminders_plan_for_exoneree(exoneree)  # deadline and contact wishes decide reminders
     audit.record_change(by, exoneree, before, exoneree=exoneree, fields=EXONEREE_PROFILE_FIELDS)
     return exoneree
 
@@ -117,6 +120,7 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
     moved = FollowUp.objects.filter(exoneree=exoneree, assigned_to_id__in=removed, done_at__isnull=True).update(
         assigned_to_id=heir
     )
+    reminders_plan_for_exoneree(exoneree)  # pending reminders follow the follow-ups and caseworkers
     if removed or added:
         audit.record(
             AuditEvent.Action.CASELOAD_REASSIGNED,
@@ -266,6 +270,7 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
     else:
         # Never the done time or outcome: a colleague may have just marked it done.
         follow_up.save(update_fields=FOLLOW_UP_EDITABLE_FIELDS)
+    reminders_plan_for_follow_up(follow_up)  # a new due date or assignee moves its reminders
     audit.record_change(by, follow_up, before, exoneree=exoneree, fields=None if adding else FOLLOW_UP_EDITABLE_FIELDS)
     return follow_up
 
@@ -279,6 +284,7 @@ def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = 
     )
     if updated:
         follow_up.refresh_from_db()
+        reminders_plan_for_follow_up(follow_up)  # cancels its pending reminders
         audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree)
     return follow_up
 
@@ -288,6 +294,7 @@ def follow_up_reopen(*, by: AbstractUser, follow_up: FollowUp) -> FollowUp:
     before = audit.stored(follow_up)
     follow_up.done_at = None
     follow_up.save(update_fields=["done_at"])
+    reminders_plan_for_follow_up(follow_up)
     audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree, fields=["done_at"])
     return follow_up
 
@@ -484,3 +491,16 @@ def exoneree_invite_resend(*, by: AbstractUser, exoneree: Exoneree) -> None:
     if not exoneree.user.email:
         raise ValidationError("Their login has no email address to send the link to.")
     invitation_queue(by=by, user=exoneree.user)
+
+
+# In-app notifications (written by the reminder sender, services/reminders.py).
+
+
+def notification_mark_read(*, user: AbstractUser, notification: Notification) -> Notification:
+    # Only an unread one: the first time it was read is kept.
+    Notification.objects.filter(pk=notification.pk, user=user, read_at__isnull=True).update(read_at=timezone.now())
+    return notification
+
+
+def notifications_mark_all_read(*, user: AbstractUser) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

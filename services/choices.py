@@ -112,3 +112,30 @@ class AssessmentDomain(models.TextChoices):
 
 
 SCORE_LABELS = {1: "In crisis", 2: "Vulnerable", 3: "Safe", 4: "Building capacity", 5: "Empowered"}
+
+
+class ReminderChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message (SMS)"
+
+
+class ReminderKind(models.TextChoices):
+    BEFORE = "before", "Follow-up due soon"
+    DUE = "due", "Follow-up due now"
+    OVERDUE = "overdue", "Follow-up overdue"
+    ESCALATION = "escalation", "Overdue follow-up escalated"
+    DIGEST = "digest", "Morning digest"
+    COMPENSATION_90 = "compensation_90", "Compensation deadline in 90 days"
+    COMPENSATION_30 = "compensation_30", "Compensation deadline in 30 days"
+    COMPENSATION_7 = "compensation_7", "Compensation deadline in 7 days"
+    COMPENSATION_0 = "compensation_0", "Compensation deadline today"
+    EXONEREE_APPOINTMENT = "exoneree_appointment", "Appointment reminder to the person"
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    CLAIMED = "claimed", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Could not be sent"
+    CANCELLED = "cancelled", "Cancelled"

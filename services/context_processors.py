@@ -1,10 +1,23 @@
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
 
-from services import access
+from services import access, selectors
 
 
 def role(request: HttpRequest) -> dict[str, Any]:
     """The signed-in person's role, for the navigation."""
     return {"role": access.role_of(request.user) if hasattr(request, "user") else None}
+
+
+def notifications(request: HttpRequest) -> dict[str, Any]:
+    """The unread count for the header: a callable, so the one COUNT query runs only on a
+    page that shows it (staff pages), and at most once per page."""
+    user = getattr(request, "user", None)
+
+    @cache
+    def unread() -> int:
+        return selectors.unread_notification_count(user) if user is not None and user.is_authenticated else 0
+
+    return {"unread_notifications": unread}

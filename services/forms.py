@@ -46,6 +46,13 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
@@ -86,6 +93,8 @@ class ExonereeForm(forms.ModelForm):
             "release_date": DateInput(),
             "exoneration_date": DateInput(),
             "compensation_deadline": DateInput(),
+            "quiet_hours_start": TimeInput(),
+            "quiet_hours_end": TimeInput(),
         }
         labels = {"conviction_state": "State of conviction (2 letters)", "conviction_county": "County of conviction"}
 

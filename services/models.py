@@ -31,6 +31,9 @@ from services.choices import (
     NoteVisibility,
     Priority,
     ReferralStatus,
+    ReminderChannel,
+    ReminderKind,
+    ReminderStatus,
     ResourceStatus,
     Role,
 )
@@ -87,6 +90,10 @@ EXONEREE_PROFILE_FIELDS = [
     "exoneration_date",
     "compensation_status",
     "compensation_deadline",
+    "appointment_reminders",
+    "reminder_channel",
+    "quiet_hours_start",
+    "quiet_hours_end",
 ]
 # What an edit writes: the profile and the blind indexes derived from it.
 EXONEREE_SAVED_FIELDS = [*EXONEREE_PROFILE_FIELDS, "ssn_index", "name_dob_index", "updated_at"]
@@ -95,6 +102,17 @@ EXONEREE_SAVED_FIELDS = [*EXONEREE_PROFILE_FIELDS, "ssn_index", "name_dob_index"
 class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
     timezone = models.CharField(max_length=64, default="America/New_York", validators=[validate_timezone])
+    escalation_days = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Days a follow-up may stay overdue before the director is told.",
+    )
+    digest_hour = models.PositiveSmallIntegerField(
+        "morning digest hour",
+        default=8,
+        validators=[MaxValueValidator(23)],
+        help_text="Hour of the day (organization's time) when caseworkers get their digest.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -165,6 +183,19 @@ class Exoneree(models.Model):
         "compensation filing deadline", null=True, blank=True, validators=[validate_sensible_date]
     )
 
+    # Reminders of their own appointments: off unless they asked; never when they chose
+    # "do not contact"; never in their quiet hours (organization's time).
+    appointment_reminders = models.BooleanField(
+        "remind them of their appointments", default=False, help_text="Only if they asked for reminders."
+    )
+    reminder_channel = models.CharField(
+        "remind them by", max_length=10, choices=ReminderChannel.choices, default=ReminderChannel.EMAIL
+    )
+    quiet_hours_start = models.TimeField(
+        null=True, blank=True, help_text="No reminders from this time… (for example 21:00)"
+    )
+    quiet_hours_end = models.TimeField(null=True, blank=True, help_text="…until this time (for example 08:00).")
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -203,6 +234,8 @@ class Exoneree(models.Model):
             errors["release_date"] = "Release cannot be before conviction."
         if self.conviction_date and self.exoneration_date and self.exoneration_date < self.conviction_date:
             errors["exoneration_date"] = "Exoneration cannot be before conviction."
+        if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
+            errors["quiet_hours_end"] = "Give both ends of the quiet hours, or neither."
         if errors:
             raise ValidationError(errors)
 
@@ -546,3 +579,67 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
+
+
+class Reminder(models.Model):
+    """One message to one person at one time, planned ahead as a row (services.reminders).
+
+    The sweep claims due rows with a compare-and-set update and queues their sending; the
+    send task moves a row claimed → sending → sent. `key` names what the reminder is about
+    (kind, follow-up or exoneree, recipient, day), and its uniqueness makes a second
+    reminder for the same thing impossible, even when two planners race.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, choices=ReminderKind.choices)
+    key = models.CharField(max_length=120)
+    # None only for a reminder to an exoneree without a login (it goes to their contact).
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    send_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    # Who holds the row: the sweep's batch, then the one task sending it (a fencing token).
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Why it failed or was skipped, e.g. "SMTPServerDisconnected": never a person's details.
+    reason = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["send_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["key"], name="reminder_unique_key")]
+        indexes = [
+            models.Index(fields=["status", "send_at"]),
+            models.Index(fields=["status", "claimed_at"]),
+            models.Index(fields=["claim_token"]),
+            models.Index(fields=["organization", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.send_at:%Y-%m-%d %H:%M} UTC ({self.get_status_display()})"
+
+
+class Notification(models.Model):
+    """An in-app message, behind the login: it may name the person and the follow-up."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # One notification per reminder: a redelivered send task cannot add a second.
+    reminder = models.OneToOneField(
+        Reminder, on_delete=models.SET_NULL, null=True, blank=True, related_name="notification"
+    )
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.text

@@ -12,8 +12,16 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from services.access import exonerees_visible_to, organization_of, resources_visible_to
-from services.choices import NeedDomain, NeedStatus, NoteVisibility, ReferralStatus, ResourceStatus, Role
+from services.access import exonerees_visible_to, organization_of, resources_visible_to, staff_of
+from services.choices import (
+    NeedDomain,
+    NeedStatus,
+    NoteVisibility,
+    ReferralStatus,
+    ReminderStatus,
+    ResourceStatus,
+    Role,
+)
 from services.lifecycle import REFERRAL_OPEN
 from services.models import (
     Assessment,
@@ -22,9 +30,11 @@ from services.models import (
     Exoneree,
     FollowUp,
     Need,
+    Notification,
     Organization,
     Referral,
     ReferralEvent,
+    Reminder,
     Resource,
     StaffMember,
 )
@@ -382,3 +392,23 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
         "openers": record_openers(exoneree),
     }
+
+
+def notifications_page(user: AbstractUser) -> dict[str, Any]:
+    """The user's latest notifications, and the reminders that could not be sent that they
+    should know about: a director sees the organization's, a caseworker their own and
+    those about the people they carry (e.g. a text to an exoneree with SMS switched off)."""
+    staff = staff_of(user)
+    failed = Reminder.objects.filter(organization_id=staff.organization_id, status=ReminderStatus.FAILED)
+    if staff.role != Role.DIRECTOR:
+        failed = failed.filter(
+            Q(recipient=user) | Q(follow_up__assigned_to=user) | Q(exoneree__in=exonerees_visible_to(user))
+        )
+    return {
+        "notifications": Notification.objects.filter(user=user).order_by("-created_at", "-pk")[:50],
+        "failed": failed.select_related("follow_up__exoneree", "exoneree").order_by("-send_at", "-pk")[:50],
+    }
+
+
+def unread_notification_count(user: AbstractUser) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -9,8 +9,10 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from services import reminders
 from services.lib.email import send_templated_email
 from services.lib.links import invitation_link
+from services.lib.sms import SmsError
 
 logger = logging.getLogger(__name__)
 
@@ -48,3 +50,39 @@ def send_invitation(user_id: int, invited_by_id: int) -> None:
             "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         },
     )
+
+
+# Reminders (services/reminders.py). Beat runs the sweep every minute; the sweep claims due
+# rows and queues them; a send task delivers one row, at most once per claim.
+
+
+@shared_task(ignore_result=True)
+def sweep_reminders() -> int:
+    return len(reminders.reminders_sweep())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_reminders(reminder_ids: list[int]) -> None:
+    """One sweep's chunk, fanned out into a task per reminder so each one retries on its own.
+    Running it twice (a redelivery) only queues tasks that find their rows already taken."""
+    for reminder_id in reminder_ids:
+        send_reminder.delay(reminder_id)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_reminder(self, reminder_id: int) -> str:
+    """Idempotent: the row is taken with a compare-and-set, so a redelivered message (late
+    acknowledgement, a worker lost mid-task) does nothing to a row already sent or held."""
+    try:
+        return reminders.reminder_send(reminder_id)
+    except (SMTPException, OSError, SmsError) as exc:
+        if self.request.retries >= settings.REMINDER_MAX_RETRIES:
+            reminders.reminder_fail(reminder_id, reason=type(exc).__name__)
+            error = type(exc).__name__
+            logger.error("reminder %s failed after %d retries: %s", reminder_id, self.request.retries, error)
+            raise
+        raise self.retry(
+            exc=exc,
+            countdown=reminders.retry_countdown(self.request.retries),
+            max_retries=settings.REMINDER_MAX_RETRIES,
+        ) from exc

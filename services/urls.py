@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services.views import cases, director, directory, health, home, plan
+from services.views import cases, director, directory, health, home, notifications, plan
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -45,6 +45,10 @@ urlpatterns = [
     path("director/audit/", director.audit_log, name="audit_log"),
     path("director/staff/new/", director.staff_create, name="staff_create"),
     path("director/staff/<int:pk>/", director.staff_edit, name="staff_edit"),
+    # Notifications (staff)
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
+    path("notifications/read-all/", notifications.notification_read_all, name="notification_read_all"),
     # Exonerees
     path("my-plan/", plan.my_plan, name="my_plan"),
 ]

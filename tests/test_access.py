@@ -32,7 +32,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from services.models import Exoneree, Referral, Resource
+from services.models import Exoneree, Notification, Referral, Resource
 from tests.conftest import World
 
 LOGIN = "login"  # 302 to the sign-in page, coming back here afterwards
@@ -58,6 +58,8 @@ CASE_POST = row(DONE, 404, 403, 404, 403, 403, 403, 403)
 RESOURCE_READ = row(200, 200, 200, 404, 404, 403, 403, 403)
 DIRECTOR_OBJECT = row(403, 403, 200, 403, 404, 403, 403, 403)
 OWN_PLAN = row(403, 403, 403, 403, 403, 200, 200, 403)
+OWN_NOTIFICATION = row(DONE, 404, 404, 404, 404, 403, 403, 403)
+STAFF_POST = row(DONE, DONE, DONE, DONE, DONE, 403, 403, 403)
 NO_ROLE = row("/", "/", "/", "/", "/", "/", "/", 403)  # a role goes home; no role: explained, 403
 HOME = row("/dashboard/", "/dashboard/", "/director/", "/dashboard/", "/director/", "/my-plan/", "/my-plan/", "/admin/")
 
@@ -75,6 +77,7 @@ def exoneree_data(w: World) -> dict[str, Any]:
         "legal_name": "Nadia Newcomer",
         "preferred_language": "en",
         "contact_preference": "phone",
+        "reminder_channel": "email",
         "compensation_status": "not_filed",
     }
 
@@ -112,6 +115,14 @@ def resource_data(w: World) -> dict[str, Any]:
 def mark_follow_up_done(w: World) -> None:
     w.marcus.follow_up.done_at = timezone.now()
     w.marcus.follow_up.save()
+
+
+def notify_caseworker1(w: World) -> None:
+    Notification.objects.create(user=w.caseworker1, text="Due now: a visit", url=marcus_page(w))
+
+
+def caseworker1_notification(w: World) -> list[int]:
+    return [Notification.objects.get(user=w.caseworker1).pk]
 
 
 @dataclass(frozen=True)
@@ -270,6 +281,25 @@ PAGES = [
         lambda w: {"role": "caseworker", "title": "Senior caseworker", "is_active": "on"},
         lambda w: "/director/staff/",
         owner="director1",
+    ),
+    # Notifications
+    Page("notification_list", STAFF_PAGE),
+    Page(
+        "notification_read",
+        OWN_NOTIFICATION,
+        caseworker1_notification,
+        ("POST",),
+        lambda w: {},
+        marcus_page,
+        setup=notify_caseworker1,
+    ),
+    Page(
+        "notification_read_all",
+        STAFF_POST,
+        methods=("POST",),
+        data=lambda w: {},
+        done=lambda w: "/notifications/",
+        setup=notify_caseworker1,
     ),
     # Exonerees
     Page("my_plan", OWN_PLAN, owner="exoneree1"),

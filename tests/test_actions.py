@@ -107,6 +107,7 @@ def test_a_typed_ssn_is_not_written_back_into_a_refused_form(login, world):
         "legal_name": marcus.legal_name,
         "preferred_language": "en",
         "contact_preference": "phone",
+        "reminder_channel": "email",
         "compensation_status": "not_filed",
         "ssn": "900-44-5566",
         "conviction_state": "Texas",  # refused: not a two-letter code
@@ -127,6 +128,7 @@ def test_an_ssn_takes_only_ascii_digits(login, world):
         "legal_name": marcus.legal_name,
         "preferred_language": "en",
         "contact_preference": "phone",
+        "reminder_channel": "email",
         "compensation_status": "not_filed",
         "ssn": "９００１２３４５６",  # full-width digits
     }
@@ -239,6 +241,7 @@ def test_a_refused_intake_asks_for_the_ssn_again_beside_its_box(login, world):
         "legal_name": "Nia Example",
         "preferred_language": "en",
         "contact_preference": "phone",
+        "reminder_channel": "email",
         "compensation_status": "not_filed",
         "ssn": "900-44-5566",
         "conviction_date": "2000-01-01",

@@ -52,6 +52,7 @@ INTAKE = {
     "legal_name": "Nadia Newcomer",
     "preferred_language": "en",
     "contact_preference": "phone",
+    "reminder_channel": "email",
     "compensation_status": "not_filed",
 }
 MOMENT = datetime(2025, 3, 4, 15, 30, tzinfo=UTC)

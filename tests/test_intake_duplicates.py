@@ -23,6 +23,7 @@ INTAKE = {
     "preferred_language": "en",
     "contact_preference": "phone",
     "compensation_status": "not_filed",
+    "reminder_channel": "email",
 }
 MARCUS_SSN = ("900123456", "900-12-3456", "900 12 3456")
 WORLD_SSNS = (*MARCUS_SSN, "900234567", "900-23-4567", "900345678", "900-34-5678")

@@ -63,9 +63,11 @@ from services.models import (
     Resource,
     StaffMember,
 )
+from services.reminders import reminders_plan_for_exoneree
 
 User = get_user_model()
 EMAIL_DOMAIN = "example.org"
+DEMO_REMINDER_TITLE = "Demo: call to confirm the housing appointment"
 
 # --- the data, as compact tables -------------------------------------------------------------
 
@@ -1315,6 +1317,7 @@ class Command(BaseCommand):
                 exoneree_user = self.case(case, org, directors[org.pk], users[case.caseworker])
                 if exoneree_user is not None:
                     users[case.username] = exoneree_user
+            self.demo_reminder(users["caseworker1"])
             # One hash for all accounts: they share the password anyway, and hashing is slow.
             hashed = make_password(password)
             for user in users.values():
@@ -1428,6 +1431,7 @@ class Command(BaseCommand):
             self.count("exonerees", True)
         if not exoneree.caseworkers.exists():
             actions.caseload_assign(by=director, exoneree=exoneree, caseworkers=[caseworker])
+        reminders_plan_for_exoneree(exoneree)  # compensation-deadline warnings
 
         user = None
         if case.username:
@@ -1527,6 +1531,23 @@ class Command(BaseCommand):
                 follow_up.outcome = item.outcome
             actions.follow_up_save(by=caseworker, exoneree=exoneree, follow_up=follow_up)
             self.count("follow-ups", True)
+
+    # A reminder to watch arrive.
+
+    def demo_reminder(self, caseworker: Any) -> None:
+        """A follow-up for caseworker1 due two minutes from now, so whoever starts `make run`
+        sees its reminder arrive (console email and notification). Each run replaces the
+        previous one (with its reminders) instead of adding another."""
+        FollowUp.objects.filter(title=DEMO_REMINDER_TITLE, assigned_to=caseworker).delete()
+        exoneree = caseworker.caseload.order_by("pk").first()
+        follow_up = FollowUp(
+            title=DEMO_REMINDER_TITLE,
+            details="Created by seed_demo to show a reminder arriving.",
+            due_at=self.now + timedelta(minutes=2),
+            assigned_to=caseworker,
+            shared_with_exoneree=False,
+        )
+        actions.follow_up_save(by=caseworker, exoneree=exoneree, follow_up=follow_up)
 
     # Output.
 

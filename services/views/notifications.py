@@ -1,0 +1,35 @@
+"""The signed-in staff member's notifications (reminders shown in the app)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from services import access, actions, selectors
+from services.access import staff_required
+
+
+@require_GET
+@staff_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "services/notifications.html", selectors.notifications_page(request.user))
+
+
+@require_POST
+@staff_required
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark it read and go where it points (a page of this site only)."""
+    notification = access.get_notification(request.user, pk)
+    actions.notification_mark_read(user=request.user, notification=notification)
+    if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts=None):
+        return redirect(notification.url)
+    return redirect("notification_list")
+
+
+@require_POST
+@staff_required
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    actions.notifications_mark_all_read(user=request.user)
+    return redirect("notification_list")

@@ -1,0 +1,36 @@
+"""Email backends for the reminder tests, selected with EMAIL_BACKEND."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from smtplib import SMTPServerDisconnected
+from typing import Any
+
+from django.core.mail.backends.base import BaseEmailBackend
+
+
+class FailingBackend(BaseEmailBackend):
+    """A mail server that is always down."""
+
+    def send_messages(self, email_messages: Any) -> int:
+        raise SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+class FileBackend(BaseEmailBackend):
+    """For a worker in another process: each delivered message is a line in the file named by
+    REMINDER_TEST_OUTBOX. While the file REMINDER_TEST_BLOCK exists, a send first writes
+    REMINDER_TEST_STARTED and then hangs (as if the mail server never answers) until the
+    process is killed."""
+
+    def send_messages(self, email_messages: Any) -> int:
+        block = Path(os.environ["REMINDER_TEST_BLOCK"])
+        if block.exists():
+            Path(os.environ["REMINDER_TEST_STARTED"]).write_text("sending\n")
+            while True:
+                time.sleep(0.1)
+        with open(os.environ["REMINDER_TEST_OUTBOX"], "a") as outbox:
+            for message in email_messages:
+                outbox.write(f"{message.to[0]}\t{message.subject}\n")
+        return len(email_messages)

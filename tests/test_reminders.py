@@ -1,0 +1,505 @@
+"""Reminders, as a user would notice them: what is sent, when, to whom, once.
+
+Tasks run eagerly here (pytest-env), emails go to the locmem outbox, time moves with
+time_machine. A real worker is in test_reminders_worker.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from services import actions, reminders
+from services.choices import CompensationStatus, ContactPreference, ReminderKind, ReminderStatus
+from services.models import Exoneree, FollowUp, Notification, Reminder
+from tests.conftest import World
+
+Kind, Status = ReminderKind, ReminderStatus
+START = datetime(2030, 3, 4, 14, 0, tzinfo=UTC)  # 9:00 AM in New York (org1's zone)
+DUE = START + timedelta(days=2)
+
+
+@pytest.fixture
+def clock(time_machine):
+    time_machine.move_to(START, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def sweep(django_capture_on_commit_callbacks):
+    """Run the sweep at a moment; the queued sends run (eagerly) once its claim commits."""
+
+    def _sweep(clock, at: datetime) -> list[int]:
+        clock.move_to(at, tick=False)
+        with django_capture_on_commit_callbacks(execute=True):
+            return reminders.reminders_sweep()
+
+    return _sweep
+
+
+def new_follow_up(world: World, due_at: datetime = DUE, **fields) -> FollowUp:
+    follow_up = FollowUp(
+        title="Bring the lease to Harbor Housing",
+        details="Landlord is Mr. Secretdetail",
+        due_at=due_at,
+        assigned_to=world.caseworker1,
+        **fields,
+    )
+    return actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+
+
+def emails() -> list:
+    """The outbox without the morning digests (the world's follow-ups are long overdue in 2030)."""
+    return [m for m in mail.outbox if not m.subject.startswith("Today:")]
+
+
+def rows(**filters) -> list[tuple[str, str, datetime, str]]:
+    return sorted(
+        (r.kind, r.recipient.username if r.recipient else "-", r.send_at, r.status)
+        for r in Reminder.objects.filter(**filters).select_related("recipient")
+    )
+
+
+# --- planning -------------------------------------------------------------------------------------
+
+
+def test_a_follow_up_plans_its_reminders(world, clock):
+    follow_up = new_follow_up(world)
+
+    assert rows(follow_up=follow_up) == sorted(
+        [
+            (Kind.BEFORE, "caseworker1", DUE - timedelta(days=1), Status.PENDING),
+            (Kind.DUE, "caseworker1", DUE, Status.PENDING),
+            (Kind.OVERDUE, "caseworker1", DUE + timedelta(days=1), Status.PENDING),
+            (Kind.ESCALATION, "director1", DUE + timedelta(days=3), Status.PENDING),
+        ]
+    )
+
+
+def test_escalation_waits_the_organizations_number_of_days(world, clock):
+    world.org1.escalation_days = 5
+    world.org1.save()
+
+    follow_up = new_follow_up(world)
+
+    assert Reminder.objects.get(follow_up=follow_up, kind=Kind.ESCALATION).send_at == DUE + timedelta(days=5)
+
+
+def test_moving_the_due_date_moves_pending_reminders(world, clock):
+    follow_up = new_follow_up(world)
+
+    follow_up.due_at = DUE + timedelta(hours=3)  # same day, later
+    actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+    assert Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE).send_at == DUE + timedelta(hours=3)
+
+    follow_up.due_at = DUE + timedelta(days=7)  # another day: the old ones go, new ones come
+    actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+    due = rows(follow_up=follow_up, kind=Kind.DUE)
+    assert due == [
+        (Kind.DUE, "caseworker1", DUE + timedelta(hours=3), Status.CANCELLED),
+        (Kind.DUE, "caseworker1", DUE + timedelta(days=7), Status.PENDING),
+    ]
+
+
+def test_completion_cancels_and_nothing_is_sent(world, clock, sweep):
+    follow_up = new_follow_up(world)
+
+    actions.follow_up_complete(by=world.caseworker1, follow_up=follow_up, outcome="Done early")
+
+    assert {r[3] for r in rows(follow_up=follow_up)} == {Status.CANCELLED}
+    assert sweep(clock, DUE + timedelta(days=10)) == []
+    assert emails() == []
+
+    actions.follow_up_reopen(by=world.caseworker1, follow_up=follow_up)  # its future ones come back
+    assert rows(follow_up=follow_up, status=Status.PENDING) == []  # all of them are in the past now
+
+
+def test_reopening_before_the_due_date_plans_again(world, clock):
+    follow_up = new_follow_up(world)
+    actions.follow_up_complete(by=world.caseworker1, follow_up=follow_up)
+
+    actions.follow_up_reopen(by=world.caseworker1, follow_up=follow_up)
+
+    assert len(rows(follow_up=follow_up, status=Status.PENDING)) == 4
+
+
+def test_reassignment_moves_pending_reminders_to_the_new_caseworker(world, clock):
+    follow_up = new_follow_up(world)
+    actions.caseload_assign(by=world.director1, exoneree=world.marcus.exoneree, caseworkers=[world.caseworker2])
+
+    pending = rows(follow_up=follow_up, status=Status.PENDING)
+    assert {(kind, who) for kind, who, *_ in pending} == {
+        (Kind.BEFORE, "caseworker2"),
+        (Kind.DUE, "caseworker2"),
+        (Kind.OVERDUE, "caseworker2"),
+        (Kind.ESCALATION, "director1"),
+    }
+    assert not Reminder.objects.filter(recipient=world.caseworker1, status=Status.PENDING).exists()
+
+
+# --- sending --------------------------------------------------------------------------------------
+
+
+def test_a_due_follow_up_sends_one_email_and_one_notification(world, clock, sweep):
+    marcus = world.marcus.exoneree
+    marcus.address = "12 Hiddenplace Street"
+    marcus.save()
+    follow_up = new_follow_up(world)
+
+    sweep(clock, DUE - timedelta(days=1) - timedelta(minutes=1))
+    assert emails() == []
+    sweep(clock, DUE - timedelta(days=1))  # the day before
+    sweep(clock, DUE + timedelta(seconds=30))  # at the due time
+    sweep(clock, DUE + timedelta(minutes=1))  # and again: nothing new
+
+    assert [m.subject for m in emails()] == [
+        "Reminder: a follow-up is due Wednesday, Mar 6",
+        "A follow-up is due now",
+    ]
+    due_email = emails()[1]
+    assert due_email.to == ["caseworker1@example.org"]
+    body = due_email.body + due_email.alternatives[0][0]
+    assert "9:00 AM" in body  # in the organization's zone (14:00 UTC)
+    assert f"http://localhost:8000/people/{marcus.pk}/" in body
+    for secret in ("Marcus", "Whitfield", "Harbor Housing", "Secretdetail", "Hiddenplace", "900123456", "3456"):
+        assert secret not in body + due_email.subject
+    notifications = Notification.objects.filter(reminder__follow_up=follow_up).order_by("pk")
+    assert [n.text for n in notifications] == [
+        "Due Mar 6, 9:00 AM: Bring the lease to Harbor Housing — Marcus Whitfield",
+        "Due now (Mar 6, 9:00 AM): Bring the lease to Harbor Housing — Marcus Whitfield",
+    ]
+    assert Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE).status == Status.SENT
+
+
+def test_overdue_and_escalation_until_it_is_done(world, clock, sweep):
+    follow_up = new_follow_up(world)
+    sweep(clock, DUE + timedelta(days=3))  # everything due so far at once: the sweep catches up
+
+    assert sorted(m.to[0] for m in emails()) == [
+        "caseworker1@example.org",
+        "caseworker1@example.org",
+        "caseworker1@example.org",
+        "director1@example.org",
+    ]
+    escalation = next(m for m in emails() if m.to == ["director1@example.org"])
+    assert escalation.subject == "A follow-up has been overdue for 3 days"
+    assert "Casey Onewell" in escalation.body  # the staff member, not the person
+    assert Notification.objects.get(user=world.director1).url == follow_up.exoneree.get_absolute_url()
+
+
+def test_a_second_send_of_the_same_reminder_does_nothing(world, clock, django_capture_on_commit_callbacks):
+    follow_up = new_follow_up(world)
+    clock.move_to(DUE, tick=False)
+    with django_capture_on_commit_callbacks(execute=False):  # claimed, but the message is "lost"
+        [*_, due_id] = reminders.reminders_sweep()
+
+    assert reminders.reminder_send(due_id) in {"sent"}
+    assert reminders.reminder_send(due_id) == "not ours"  # a redelivered message
+    assert len([m for m in emails() if m.subject == "A follow-up is due now"]) == 1
+    assert Notification.objects.filter(reminder__follow_up=follow_up, reminder__kind=Kind.DUE).count() == 1
+
+
+def test_a_claim_nobody_finished_is_claimed_again_after_the_timeout(world, clock, sweep, settings):
+    follow_up = new_follow_up(world)
+    before, due = (Reminder.objects.get(follow_up=follow_up, kind=kind) for kind in (Kind.BEFORE, Kind.DUE))
+    clock.move_to(DUE, tick=False)
+    reminders.reminders_sweep()  # claimed; the queued message never runs (a broker that lost it)
+    due.refresh_from_db()
+    assert due.status == Status.CLAIMED
+
+    assert sweep(clock, DUE + timedelta(minutes=1)) == []  # someone may still be on it
+    timeout = timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT_SECONDS)
+    assert sweep(clock, DUE + timeout + timedelta(minutes=1)) == [before.pk, due.pk]
+
+    due.refresh_from_db()
+    assert due.status == Status.SENT
+    assert [m.subject for m in emails()] == ["Reminder: a follow-up is due Wednesday, Mar 6", "A follow-up is due now"]
+
+
+def test_two_sweeps_claim_a_row_once(world, clock):
+    new_follow_up(world)
+    clock.move_to(DUE, tick=False)
+
+    first = reminders.reminders_sweep()
+    second = reminders.reminders_sweep()
+
+    assert len(first) == 2  # the day-before and the due reminder
+    assert second == []
+
+
+def test_email_failures_retry_then_show_as_failed(world, clock, sweep, settings, login):
+    settings.EMAIL_BACKEND = "tests.email_backends.FailingBackend"
+    settings.REMINDER_MAX_RETRIES = 2
+    follow_up = new_follow_up(world)
+
+    sweep(clock, DUE)
+
+    due = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
+    assert due.status == Status.FAILED
+    assert due.attempts == 3  # the first try and two retries
+    assert due.reason == "Gave up: SMTPServerDisconnected"
+    assert Notification.objects.filter(reminder=due).count() == 1  # the app still told them, once
+    page = login("caseworker1").get(reverse("notification_list")).content.decode()
+    assert "Reminders that could not be sent (2)" in page  # the day-before one failed too
+    assert "Gave up: SMTPServerDisconnected" in page
+    assert "Reminders that could not be sent" in login("director1").get(reverse("notification_list")).content.decode()
+    assert "could not be sent" not in login("caseworker2").get(reverse("notification_list")).content.decode()
+
+
+def test_a_retry_succeeds_after_a_failure(world, clock, settings, django_capture_on_commit_callbacks):
+    follow_up = new_follow_up(world)
+    clock.move_to(DUE, tick=False)
+    with django_capture_on_commit_callbacks(execute=False):
+        reminders.reminders_sweep()
+    due = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
+    settings.EMAIL_BACKEND = "tests.email_backends.FailingBackend"
+    with pytest.raises(OSError):
+        reminders.reminder_send(due.pk)
+    due.refresh_from_db()
+    assert (due.status, due.reason) == (Status.CLAIMED, "Retrying: SMTPServerDisconnected")
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert reminders.reminder_send(due.pk) == "sent"
+    assert len(emails()) == 1
+
+
+def test_retry_backoff_grows_and_stays_below_the_claim_timeout(settings):
+    settings.REMINDER_RETRY_SECONDS = 60
+    settings.REMINDER_CLAIM_TIMEOUT_SECONDS = 900
+    assert [reminders.retry_countdown(n) for n in range(6)] == [60, 120, 240, 450, 450, 450]
+
+
+def test_the_sweep_costs_the_same_queries_for_n_and_10n_due_reminders(world, clock):
+    def add(n: int, start: int) -> None:
+        Reminder.objects.bulk_create(
+            Reminder(
+                organization=world.org1,
+                kind=Kind.DUE,
+                key=f"bench:{start + i}",
+                recipient=world.caseworker1,
+                send_at=START - timedelta(minutes=1),
+            )
+            for i in range(n)
+        )
+
+    def measure() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            claimed = reminders.reminders_sweep()
+        return len(claimed), len(queries)
+
+    reminders.reminders_sweep()  # warm-up: digests planned
+    add(5, 0)
+    small = measure()
+    add(50, 100)
+    large = measure()
+
+    assert (small[0], large[0]) == (5, 50)
+    assert small[1] == large[1] <= 10
+
+
+# --- the morning digest ---------------------------------------------------------------------------
+
+
+def test_morning_digest_at_the_organizations_hour_in_its_zone(world, clock, sweep):
+    FollowUp.objects.update(done_at=START)  # only this test's follow-ups count
+    world.org1.timezone = "America/Chicago"
+    world.org1.save()
+    new_follow_up(world, due_at=datetime(2030, 3, 5, 20, 0, tzinfo=UTC))  # due 2 PM Chicago on the 5th
+    new_follow_up(world, due_at=START - timedelta(days=2))  # overdue
+    eight_chicago = datetime(2030, 3, 5, 14, 0, tzinfo=UTC)  # 8:00 AM CST
+
+    sweep(clock, eight_chicago - timedelta(minutes=1))  # plans the 5th's digests
+    assert [m.subject for m in mail.outbox if m.subject.startswith("Today")] == []
+    mail.outbox.clear()  # the follow-ups' own reminders
+    sweep(clock, eight_chicago)
+
+    digests = [m for m in mail.outbox if m.subject.startswith("Today")]
+    assert [(m.to[0], m.subject) for m in digests] == [("caseworker1@example.org", "Today: 1 follow-up due, 1 overdue")]
+    assert "http://localhost:8000/dashboard/" in digests[0].body
+    quiet = Reminder.objects.get(kind=Kind.DIGEST, recipient=world.caseworker2, status=Status.CANCELLED)
+    assert quiet.reason == "Nothing due or overdue."
+    assert quiet.send_at == eight_chicago
+    new_york = Reminder.objects.filter(kind=Kind.DIGEST, recipient=world.caseworker3).order_by("send_at").first()
+    assert new_york.send_at == datetime(2030, 3, 6, 13, 0, tzinfo=UTC)  # 8:00 AM EST: the 5th's had passed
+
+
+# --- statutory deadlines --------------------------------------------------------------------------
+
+
+def test_compensation_deadline_warnings_to_caseworker_and_director(world, clock, sweep):
+    marcus = world.marcus.exoneree
+    marcus.compensation_deadline = date(2030, 7, 1)
+    actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
+
+    warnings = rows(exoneree=marcus, follow_up=None)
+    eight_am = [datetime.combine(date(2030, 7, 1) - timedelta(days=d), time(12), tzinfo=UTC) for d in (90, 30, 7, 0)]
+    assert warnings == sorted(
+        (kind, who, at, Status.PENDING)
+        for kind, at in zip(reminders.COMPENSATION_KINDS, eight_am, strict=True)
+        for who in ("caseworker1", "director1")
+    )
+
+    sweep(clock, eight_am[1])  # 30 days before (the 90-day one comes too, late but not lost)
+    assert sorted(m.subject for m in emails()) == [
+        "A compensation filing deadline is in 30 days",
+        "A compensation filing deadline is in 30 days",
+        "A compensation filing deadline is in 30 days",
+        "A compensation filing deadline is in 30 days",
+    ]
+    assert "Marcus" not in emails()[0].body
+
+    marcus.compensation_status = CompensationStatus.FILED
+    actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
+    assert not Reminder.objects.filter(exoneree=marcus, status=Status.PENDING).exists()
+
+
+# --- the exoneree's own reminders -----------------------------------------------------------------
+
+
+def opt_in(exoneree: Exoneree, world: World, **fields) -> None:
+    exoneree.email = "marcus.private@example.net"
+    exoneree.phone = "(312) 555-0199"
+    exoneree.appointment_reminders = True
+    for name, value in fields.items():
+        setattr(exoneree, name, value)
+    actions.exoneree_update(by=world.caseworker1, exoneree=exoneree)
+
+
+def test_no_reminder_to_the_exoneree_unless_they_opted_in(world, clock):
+    follow_up = new_follow_up(world)
+    assert not Reminder.objects.filter(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT).exists()
+
+
+def test_exoneree_reminder_by_email_says_only_when(world, clock, sweep):
+    marcus = world.marcus.exoneree
+    opt_in(marcus, world)
+    new_follow_up(world)
+
+    sweep(clock, DUE - timedelta(days=1))
+
+    [email] = [m for m in emails() if m.to == ["marcus.private@example.net"]]
+    assert email.subject == "Reminder: your appointment on Wednesday, Mar 6"
+    assert "9:00 AM" in email.body
+    assert "http://localhost:8000/my-plan/" in email.body
+    for secret in ("Harbor", "Secretdetail", "Marcus", "Light"):  # not even the organization
+        assert secret not in email.body + email.subject
+
+
+def test_do_not_contact_blocks_everything_to_the_exoneree(world, clock, sweep):
+    marcus = world.marcus.exoneree
+    opt_in(marcus, world)
+    follow_up = new_follow_up(world)
+    assert Reminder.objects.filter(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT, status=Status.PENDING)
+
+    marcus.contact_preference = ContactPreference.DO_NOT_CONTACT
+    actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
+    sweep(clock, DUE + timedelta(minutes=1))
+
+    assert not [m for m in emails() if m.to == ["marcus.private@example.net"]]
+    assert Reminder.objects.get(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT).status == Status.CANCELLED
+    assert [m.to for m in emails()] == [["caseworker1@example.org"]] * 2  # staff reminders go on
+
+
+def test_do_not_contact_chosen_after_the_claim_still_holds(world, clock, django_capture_on_commit_callbacks):
+    marcus = world.marcus.exoneree
+    opt_in(marcus, world)
+    follow_up = new_follow_up(world)
+    clock.move_to(DUE - timedelta(days=1), tick=False)
+    with django_capture_on_commit_callbacks(execute=False):
+        reminders.reminders_sweep()
+    Exoneree.objects.filter(pk=marcus.pk).update(contact_preference=ContactPreference.DO_NOT_CONTACT)
+
+    reminder = Reminder.objects.get(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT)
+    assert reminders.reminder_send(reminder.pk) == "skipped"
+    assert emails() == []
+
+
+def test_quiet_hours_are_kept(world, clock, sweep):
+    marcus = world.marcus.exoneree
+    # Quiet from 8 PM to 10 AM New York time; the day-before reminder falls at 9 AM.
+    opt_in(marcus, world, quiet_hours_start=time(20), quiet_hours_end=time(10))
+    follow_up = new_follow_up(world)
+    reminder = Reminder.objects.get(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT)
+    ten_am = DUE - timedelta(days=1) + timedelta(hours=1)
+    assert reminder.send_at == ten_am  # planned for the end of their quiet hours
+
+    marcus.quiet_hours_end = time(11)  # they changed their mind after it was planned
+    Exoneree.objects.filter(pk=marcus.pk).update(quiet_hours_end=time(11))
+    sweep(clock, ten_am)
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.send_at) == (Status.PENDING, ten_am + timedelta(hours=1))
+    assert not [m for m in emails() if m.to == ["marcus.private@example.net"]]
+
+    sweep(clock, ten_am + timedelta(hours=1))
+    assert len([m for m in emails() if m.to == ["marcus.private@example.net"]]) == 1
+
+
+def test_sms_switched_off_fails_visibly(world, clock, sweep, login):
+    opt_in(world.marcus.exoneree, world, reminder_channel="sms")
+    follow_up = new_follow_up(world)
+
+    sweep(clock, DUE - timedelta(days=1))
+
+    reminder = Reminder.objects.get(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT)
+    assert (reminder.status, reminder.reason) == (Status.FAILED, "Text messages are switched off (SMS_BACKEND).")
+    assert not [m for m in emails() if m.to == ["marcus.private@example.net"]]
+    page = login("caseworker1").get(reverse("notification_list")).content.decode()
+    assert "Appointment reminder to the person" in page
+    assert "Text messages are switched off" in page
+
+
+def test_sms_goes_through_the_configured_backend(world, clock, sweep, settings, caplog):
+    settings.SMS_BACKEND = "services.lib.sms.ConsoleBackend"
+    opt_in(world.marcus.exoneree, world, reminder_channel="sms")
+    follow_up = new_follow_up(world)
+
+    sweep(clock, DUE - timedelta(days=1))
+
+    assert Reminder.objects.get(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT).status == Status.SENT
+    assert "SMS to …99: Reminder: you have an appointment on Mar 6, 9:00 AM." in caplog.text
+
+
+# --- in the app -----------------------------------------------------------------------------------
+
+
+def test_unread_count_in_the_header_and_marking_read(world, clock, sweep, login):
+    follow_up = new_follow_up(world)
+    sweep(clock, DUE)
+    client = login("caseworker1")
+
+    page = client.get(reverse("dashboard")).content.decode()
+    assert '<span class="badge">2<span class="visually-hidden"> unread</span></span>' in page
+
+    first = Notification.objects.filter(user=world.caseworker1).first()
+    response = client.post(reverse("notification_read", args=[first.pk]))
+    assert response.status_code == 302
+    assert response.url == follow_up.exoneree.get_absolute_url()
+    assert '<span class="badge">1<' in client.get(reverse("dashboard")).content.decode()
+
+    client.post(reverse("notification_read_all"))
+    assert 'class="badge"' not in client.get(reverse("dashboard")).content.decode()
+    assert "Bring the lease" in client.get(reverse("notification_list")).content.decode()
+
+
+# --- the demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_has_a_follow_up_due_two_minutes_after_seeding(db, settings, clock):
+    settings.DEBUG = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", password="demo-pass-123!", stdout=StringIO())
+    clock.move_to(START + timedelta(hours=1), tick=False)
+    call_command("seed_demo", password="demo-pass-123!", stdout=StringIO())
+
+    [demo] = FollowUp.objects.filter(title__startswith="Demo:")
+    assert demo.assigned_to.username == "caseworker1"
+    assert demo.due_at == START + timedelta(hours=1, minutes=2)
+    due = Reminder.objects.get(follow_up=demo, kind=Kind.DUE)
+    assert (due.status, due.send_at, due.recipient.username) == (Status.PENDING, demo.due_at, "caseworker1")
