@@ -14,9 +14,11 @@ database named after it and drops afterwards).
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import contextlib
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -29,7 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reentry.settings")
 os.environ.setdefault("DEBUG", "1")
-os.environ.setdefault("REENTRY_VAR_DIR", tempfile.mkdtemp(prefix="reentry-bench-"))
+if "REENTRY_VAR_DIR" not in os.environ:  # a throwaway folder, removed at exit
+    os.environ["REENTRY_VAR_DIR"] = tempfile.mkdtemp(prefix="reentry-bench-")
+    atexit.register(shutil.rmtree, os.environ["REENTRY_VAR_DIR"], ignore_errors=True)
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(os.urandom(32)).decode())
 os.environ.setdefault("BLIND_INDEX_KEYS", base64.urlsafe_b64encode(os.urandom(32)).decode())
 

@@ -14,7 +14,9 @@ so the figure is the sweep's own cost. It prints figures; it asserts nothing. Ta
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -25,7 +27,9 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reentry.settings")
 os.environ.setdefault("DEBUG", "1")
-os.environ.setdefault("REENTRY_VAR_DIR", tempfile.mkdtemp(prefix="reentry-bench-"))
+if "REENTRY_VAR_DIR" not in os.environ:  # a throwaway folder, removed at exit
+    os.environ["REENTRY_VAR_DIR"] = tempfile.mkdtemp(prefix="reentry-bench-")
+    atexit.register(shutil.rmtree, os.environ["REENTRY_VAR_DIR"], ignore_errors=True)
 
 import django  # noqa: E402
 

@@ -31,3 +31,18 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[Error]
             )
         )
     return errors
+
+
+@register()
+def check_reminder_timeouts(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    from services.tasks import SEND_TIME_LIMIT
+
+    if settings.REMINDER_CLAIM_TIMEOUT_SECONDS <= 2 * SEND_TIME_LIMIT:
+        return [
+            Error(
+                f"REMINDER_CLAIM_TIMEOUT_SECONDS must be more than {2 * SEND_TIME_LIMIT} (twice a send's time limit).",
+                hint="Otherwise a sweep could take a reminder over from a worker still sending it.",
+                id="reentry.E004",
+            )
+        ]
+    return []

@@ -32,11 +32,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from smtplib import SMTPException
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -44,7 +45,7 @@ from django.utils import timezone
 from services import tasks
 from services.choices import CompensationStatus, ContactPreference, ReminderChannel, ReminderKind, ReminderStatus, Role
 from services.lib.email import send_templated_email
-from services.lib.sms import SmsDisabled, send_sms
+from services.lib.sms import SmsDisabled, SmsError, send_sms
 from services.models import Exoneree, FollowUp, Notification, Organization, Reminder, StaffMember
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ COMPENSATION_KINDS = [kind for _, kind in COMPENSATION_WARNINGS]
 FOLLOW_UP_KINDS = [Kind.BEFORE, Kind.DUE, Kind.OVERDUE]
 # Rows a planner may still cancel: nobody has started sending them.
 CANCELLABLE = [Status.PENDING, Status.CLAIMED]
+# Delivery errors worth retrying: the mail server or network, a text provider.
+RETRYABLE = (SMTPException, OSError, SmsError)
 # How many reminder ids travel in one queued message (see `_queue`).
 QUEUE_CHUNK = 200
 
@@ -78,12 +81,18 @@ class Planned:
     follow_up_id: int | None = None
     exoneree_id: int | None = None
     day: date | None = None  # the day it is about; the UTC day of send_at by default
+    # For a follow-up's reminders, the due time they are about: a follow-up moved to
+    # another time (even the same day) is a new reminder, not the one already sent.
+    due: datetime | None = None
 
     @property
     def key(self) -> str:
         subject = f"f{self.follow_up_id}" if self.follow_up_id else f"e{self.exoneree_id}" if self.exoneree_id else "-"
-        day = self.day or self.send_at.astimezone(UTC).date()
-        return f"{self.kind}:{subject}:{self.recipient_id or '-'}:{day.isoformat()}"
+        if self.due is not None:
+            about = self.due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+        else:
+            about = (self.day or self.send_at.astimezone(UTC).date()).isoformat()
+        return f"{self.kind}:{subject}:{self.recipient_id or '-'}:{about}"
 
     def row(self) -> Reminder:
         return Reminder(
@@ -130,7 +139,7 @@ def _follow_up_plans(follow_up: FollowUp, directors: list[int]) -> list[Planned]
     organization = exoneree.organization
     due = follow_up.due_at
     lead = timedelta(hours=settings.REMINDER_LEAD_HOURS)
-    common = {"organization_id": organization.pk, "follow_up_id": follow_up.pk}
+    common = {"organization_id": organization.pk, "follow_up_id": follow_up.pk, "due": due}
     assignee = follow_up.assigned_to_id
     overdue_at = due + timedelta(hours=settings.REMINDER_OVERDUE_HOURS)
     plans = [
@@ -193,9 +202,12 @@ def _reconcile(desired: list[Planned], existing: Iterable[Reminder], *, now: dat
         row = have.get(key)
         if row is None:
             continue
-        # Same thing on the same day at another time: move it, if nobody has claimed it.
-        if row.status == Status.PENDING and row.send_at != plan.send_at:
-            Reminder.objects.filter(pk=row.pk, status=Status.PENDING).update(send_at=plan.send_at)
+        # The same reminder at another time (quiet hours, a new lead time): move it, even if
+        # a sweep has claimed it; its queued task then finds the row no longer claimed.
+        if row.status in CANCELLABLE and row.send_at != plan.send_at:
+            Reminder.objects.filter(pk=row.pk, status__in=CANCELLABLE).update(
+                status=Status.PENDING, send_at=plan.send_at, claim_token=None
+            )
         elif row.status == Status.CANCELLED and plan.send_at > now:
             Reminder.objects.filter(pk=row.pk, status=Status.CANCELLED).update(
                 status=Status.PENDING, send_at=plan.send_at, reason="", attempts=0
@@ -278,10 +290,20 @@ def reminders_sweep(*, now: datetime | None = None) -> list[int]:
     after the claim timeout takes them again.
     """
     now = now or timezone.now()
-    reminders_plan_digests(now=now)
+    try:
+        reminders_plan_digests(now=now)
+    except Exception:  # one organization's bad data must not stop every reminder
+        logger.exception("planning the digests failed; claiming due reminders anyway")
     token = uuid.uuid4()
     stale_before = now - timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT_SECONDS)
     with transaction.atomic():
+        # A row taken again and again without any task finishing it is given up on, and
+        # shows as failed, instead of going round for ever.
+        Reminder.objects.filter(
+            status__in=[Status.CLAIMED, Status.SENDING],
+            claimed_at__lt=stale_before,
+            attempts__gt=settings.REMINDER_MAX_RETRIES,
+        ).update(status=Status.FAILED, claim_token=None, reason="Gave up: no worker finished sending it.")
         claimed = Reminder.objects.filter(
             Q(status=Status.PENDING, send_at__lte=now)
             | Q(status__in=[Status.CLAIMED, Status.SENDING], claimed_at__lt=stale_before)
@@ -298,7 +320,15 @@ def _queue(ids: list[int]) -> None:
     # A message per chunk, fanned out by the worker into a task per reminder: queueing
     # 100k messages here would take longer than the minute between sweeps.
     for start in range(0, len(ids), QUEUE_CHUNK):
-        tasks.send_reminders.delay(ids[start : start + QUEUE_CHUNK])
+        try:
+            tasks.send_reminders.delay(ids[start : start + QUEUE_CHUNK])
+        except Exception:
+            # The broker is down: give back what was not queued, so the next sweep (a
+            # minute from now) takes it again instead of waiting out the claim timeout.
+            Reminder.objects.filter(pk__in=ids[start:], status=Status.CLAIMED).update(
+                status=Status.PENDING, claim_token=None
+            )
+            raise
 
 
 def retry_countdown(retries: int) -> int:
@@ -358,6 +388,8 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
     if follow_up is not None and follow_up.done_at is not None:
         return Skip("The follow-up was done.")
     site = settings.SITE_URL
+    if reminder.kind in (Kind.BEFORE, Kind.EXONEREE_APPOINTMENT) and now >= follow_up.due_at:
+        return Skip("Too late: the follow-up's time has passed.")
     if reminder.kind in FOLLOW_UP_KINDS or reminder.kind == Kind.ESCALATION:
         if reminder.kind in FOLLOW_UP_KINDS and follow_up.assigned_to_id != reminder.recipient_id:
             return Skip("The follow-up was reassigned.")
@@ -380,6 +412,8 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
         if person.compensation_deadline is None or person.compensation_status != CompensationStatus.NOT_YET_FILED:
             return Skip("The claim was filed or the deadline removed.")
         days = (person.compensation_deadline - now.astimezone(zone).date()).days
+        if days < 0:
+            return Skip("Too late: the deadline has passed.")
         url = person.get_absolute_url()
         on = person.compensation_deadline
         deadline = f"{on:%b} {on.day}, {on.year}"
@@ -389,6 +423,8 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
         return Outgoing("reminder_compensation", context, recipient.email, notification=text, url=url)
     if reminder.kind == Kind.DIGEST:
         local_today = now.astimezone(zone).date()
+        if reminder.send_at.astimezone(zone).date() != local_today:
+            return Skip("Too late: that day's digest is out of date.")
         end_of_day = datetime.combine(local_today + timedelta(days=1), time(0), tzinfo=zone)
         open_follow_ups = FollowUp.objects.filter(assigned_to=recipient, done_at__isnull=True)
         overdue = open_follow_ups.filter(due_at__lt=now).count()
@@ -455,7 +491,12 @@ def reminder_send(reminder_id: int) -> str:
         reminder = Reminder.objects.select_related(
             "organization", "recipient", "exoneree", "follow_up__exoneree", "follow_up__assigned_to"
         ).get(pk=reminder_id)
-        outgoing = _compose(reminder, now)
+        try:
+            outgoing = _compose(reminder, now)
+        except Exception as exc:  # a bug or bad data: retrying cannot help; say so visibly
+            logger.exception("reminder %s could not be composed", reminder_id)
+            _move(reminder_id, token, Status.FAILED, reason=f"Could not be written: {type(exc).__name__}")
+            return "failed"
         if isinstance(outgoing, Skip):
             status = Status.FAILED if outgoing.failed else Status.CANCELLED
             _move(reminder_id, token, status, reason=outgoing.reason)
@@ -475,15 +516,42 @@ def reminder_send(reminder_id: int) -> str:
                 send_templated_email(to=outgoing.email, template=outgoing.template, context=outgoing.context)
             if outgoing.sms_to:
                 send_sms(to=outgoing.sms_to, text=outgoing.sms_text)
-    except SmsDisabled as exc:
+    except SmsDisabled as exc:  # our own message, naming the setting: nothing about the person
         _move(reminder_id, token, Status.FAILED, reason=str(exc))
         return "failed"
+    except RETRYABLE as exc:
+        # Released for the task's retry; the claim time restarts the stale-claim clock. The
+        # error goes on by its type only: a mail server's refusal quotes the address (an
+        # exoneree's is encrypted in our database) and Celery logs what it is given.
+        name = type(exc).__name__
+        _move(reminder_id, token, Status.CLAIMED, claimed_at=timezone.now(), reason=f"Retrying: {name}")
+        raise ReminderSendError(name) from None
     except Exception as exc:
-        # Released for the task's retry; the claim time restarts the stale-claim clock.
-        _move(reminder_id, token, Status.CLAIMED, claimed_at=timezone.now(), reason=f"Retrying: {type(exc).__name__}")
-        raise
-    _move(reminder_id, token, Status.SENT, sent_at=timezone.now(), reason="")
+        name = type(exc).__name__
+        logger.error("reminder %s failed: %s (not retried)", reminder_id, name)
+        _move(reminder_id, token, Status.FAILED, reason=f"Could not be sent: {name}")
+        return "failed"
+    if not _finish(reminder_id, token):
+        # Someone else holds the row now (a sweep took over a claim it thought abandoned):
+        # the reminder may go out twice. Say so, by id only.
+        logger.warning("reminder %s delivered after its claim was taken over: possible duplicate", reminder_id)
     return "sent"
+
+
+def _finish(reminder_id: int, token: uuid.UUID) -> int:
+    """Record the delivery; a database hiccup here would mean a second email, so try again."""
+    for attempt in range(3):
+        try:
+            return _move(reminder_id, token, Status.SENT, sent_at=timezone.now(), reason="")
+        except DatabaseError:
+            if attempt == 2:
+                raise
+            close_old_connections()
+    return 0
+
+
+class ReminderSendError(Exception):
+    """A delivery failed in a way worth retrying; carries only the error's type name."""
 
 
 def reminder_fail(reminder_id: int, *, reason: str) -> None:

@@ -401,9 +401,10 @@ def notifications_page(user: AbstractUser) -> dict[str, Any]:
     staff = staff_of(user)
     failed = Reminder.objects.filter(organization_id=staff.organization_id, status=ReminderStatus.FAILED)
     if staff.role != Role.DIRECTOR:
-        failed = failed.filter(
-            Q(recipient=user) | Q(follow_up__assigned_to=user) | Q(exoneree__in=exonerees_visible_to(user))
-        )
+        # Only about people they can still open: after a reassignment, the old caseworker's
+        # failures about that person are the new caseworker's to see.
+        visible = exonerees_visible_to(user)
+        failed = failed.filter(Q(follow_up__exoneree__in=visible) | Q(exoneree__in=visible))
     return {
         "notifications": Notification.objects.filter(user=user).order_by("-created_at", "-pk")[:50],
         "failed": failed.select_related("follow_up__exoneree", "exoneree").order_by("-send_at", "-pk")[:50],

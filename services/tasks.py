@@ -12,7 +12,6 @@ from django.contrib.auth import get_user_model
 from services import reminders
 from services.lib.email import send_templated_email
 from services.lib.links import invitation_link
-from services.lib.sms import SmsError
 
 logger = logging.getLogger(__name__)
 
@@ -69,18 +68,29 @@ def send_reminders(reminder_ids: list[int]) -> None:
         send_reminder.delay(reminder_id)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+# A send is bounded, so a sweep that takes over a claim after
+# REMINDER_CLAIM_TIMEOUT_SECONDS (checked to be longer) never races a live worker.
+SEND_TIME_LIMIT = 300
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    time_limit=SEND_TIME_LIMIT,
+    soft_time_limit=SEND_TIME_LIMIT - 30,
+)
 def send_reminder(self, reminder_id: int) -> str:
     """Idempotent: the row is taken with a compare-and-set, so a redelivered message (late
     acknowledgement, a worker lost mid-task) does nothing to a row already sent or held."""
     try:
         return reminders.reminder_send(reminder_id)
-    except (SMTPException, OSError, SmsError) as exc:
+    except reminders.ReminderSendError as exc:
         if self.request.retries >= settings.REMINDER_MAX_RETRIES:
-            reminders.reminder_fail(reminder_id, reason=type(exc).__name__)
-            error = type(exc).__name__
-            logger.error("reminder %s failed after %d retries: %s", reminder_id, self.request.retries, error)
-            raise
+            reminders.reminder_fail(reminder_id, reason=str(exc))
+            logger.error("reminder %s failed after %d retries: %s", reminder_id, self.request.retries, exc)
+            return "failed"
         raise self.retry(
             exc=exc,
             countdown=reminders.retry_countdown(self.request.retries),

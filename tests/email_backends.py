@@ -34,3 +34,19 @@ class FileBackend(BaseEmailBackend):
             for message in email_messages:
                 outbox.write(f"{message.to[0]}\t{message.subject}\n")
         return len(email_messages)
+
+
+class BrokenBackend(BaseEmailBackend):
+    """A backend with a bug: an error no retry can fix."""
+
+    def send_messages(self, email_messages: Any) -> int:
+        raise ValueError("a bug in the backend")
+
+
+class RefusingBackend(BaseEmailBackend):
+    """A mail server that refuses the recipient, quoting the address, as real ones do."""
+
+    def send_messages(self, email_messages: Any) -> int:
+        from smtplib import SMTPRecipientsRefused
+
+        raise SMTPRecipientsRefused({message.to[0]: (550, b"no such user") for message in email_messages})

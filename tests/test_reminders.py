@@ -13,6 +13,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -95,14 +96,16 @@ def test_escalation_waits_the_organizations_number_of_days(world, clock):
 def test_moving_the_due_date_moves_pending_reminders(world, clock):
     follow_up = new_follow_up(world)
 
-    follow_up.due_at = DUE + timedelta(hours=3)  # same day, later
+    follow_up.due_at = DUE + timedelta(hours=3)  # same day, later: a new due time, new reminders
     actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
-    assert Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE).send_at == DUE + timedelta(hours=3)
+    pending = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE, status=Status.PENDING)
+    assert pending.send_at == DUE + timedelta(hours=3)
 
     follow_up.due_at = DUE + timedelta(days=7)  # another day: the old ones go, new ones come
     actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
     due = rows(follow_up=follow_up, kind=Kind.DUE)
     assert due == [
+        (Kind.DUE, "caseworker1", DUE, Status.CANCELLED),
         (Kind.DUE, "caseworker1", DUE + timedelta(hours=3), Status.CANCELLED),
         (Kind.DUE, "caseworker1", DUE + timedelta(days=7), Status.PENDING),
     ]
@@ -182,12 +185,14 @@ def test_overdue_and_escalation_until_it_is_done(world, clock, sweep):
     follow_up = new_follow_up(world)
     sweep(clock, DUE + timedelta(days=3))  # everything due so far at once: the sweep catches up
 
+    # Due and overdue to the caseworker, the escalation to the director; the day-before
+    # reminder, reached only after the due time, would be wrong now and is dropped.
     assert sorted(m.to[0] for m in emails()) == [
-        "caseworker1@example.org",
         "caseworker1@example.org",
         "caseworker1@example.org",
         "director1@example.org",
     ]
+    assert Reminder.objects.get(follow_up=follow_up, kind=Kind.BEFORE).status == Status.CANCELLED
     escalation = next(m for m in emails() if m.to == ["director1@example.org"])
     assert escalation.subject == "A follow-up has been overdue for 3 days"
     assert "Casey Onewell" in escalation.body  # the staff member, not the person
@@ -220,7 +225,7 @@ def test_a_claim_nobody_finished_is_claimed_again_after_the_timeout(world, clock
 
     due.refresh_from_db()
     assert due.status == Status.SENT
-    assert [m.subject for m in emails()] == ["Reminder: a follow-up is due Wednesday, Mar 6", "A follow-up is due now"]
+    assert [m.subject for m in emails()] == ["A follow-up is due now"]  # the day-before one is too late now
 
 
 def test_two_sweeps_claim_a_row_once(world, clock):
@@ -247,7 +252,9 @@ def test_email_failures_retry_then_show_as_failed(world, clock, sweep, settings,
     assert due.reason == "Gave up: SMTPServerDisconnected"
     assert Notification.objects.filter(reminder=due).count() == 1  # the app still told them, once
     page = login("caseworker1").get(reverse("notification_list")).content.decode()
-    assert "Reminders that could not be sent (2)" in page  # the day-before one failed too
+    # The day-before reminder, reached only now, is too late to send: dropped, not failed.
+    assert "Reminders that could not be sent (1)" in page
+    assert Reminder.objects.get(follow_up=follow_up, kind=Kind.BEFORE).status == Status.CANCELLED
     assert "Gave up: SMTPServerDisconnected" in page
     assert "Reminders that could not be sent" in login("director1").get(reverse("notification_list")).content.decode()
     assert "could not be sent" not in login("caseworker2").get(reverse("notification_list")).content.decode()
@@ -260,8 +267,9 @@ def test_a_retry_succeeds_after_a_failure(world, clock, settings, django_capture
         reminders.reminders_sweep()
     due = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
     settings.EMAIL_BACKEND = "tests.email_backends.FailingBackend"
-    with pytest.raises(OSError):
+    with pytest.raises(reminders.ReminderSendError) as error:
         reminders.reminder_send(due.pk)
+    assert str(error.value) == "SMTPServerDisconnected"  # the type only: no address
     due.refresh_from_db()
     assert (due.status, due.reason) == (Status.CLAIMED, "Retrying: SMTPServerDisconnected")
 
@@ -404,7 +412,7 @@ def test_do_not_contact_blocks_everything_to_the_exoneree(world, clock, sweep):
 
     assert not [m for m in emails() if m.to == ["marcus.private@example.net"]]
     assert Reminder.objects.get(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT).status == Status.CANCELLED
-    assert [m.to for m in emails()] == [["caseworker1@example.org"]] * 2  # staff reminders go on
+    assert [m.to for m in emails()] == [["caseworker1@example.org"]]  # staff reminders go on
 
 
 def test_do_not_contact_chosen_after_the_claim_still_holds(world, clock, django_capture_on_commit_callbacks):
@@ -471,17 +479,20 @@ def test_sms_goes_through_the_configured_backend(world, clock, sweep, settings, 
 
 def test_unread_count_in_the_header_and_marking_read(world, clock, sweep, login):
     follow_up = new_follow_up(world)
+    sweep(clock, DUE - timedelta(days=1))
     sweep(clock, DUE)
     client = login("caseworker1")
 
     page = client.get(reverse("dashboard")).content.decode()
-    assert '<span class="badge">2<span class="visually-hidden"> unread</span></span>' in page
+    # The day-before and due reminders, and the morning digest of the due day.
+    assert Notification.objects.filter(user=world.caseworker1).count() == 3
+    assert '<span class="badge">3<span class="visually-hidden"> unread</span></span>' in page
 
     first = Notification.objects.filter(user=world.caseworker1).first()
     response = client.post(reverse("notification_read", args=[first.pk]))
     assert response.status_code == 302
     assert response.url == follow_up.exoneree.get_absolute_url()
-    assert '<span class="badge">1<' in client.get(reverse("dashboard")).content.decode()
+    assert '<span class="badge">2<' in client.get(reverse("dashboard")).content.decode()
 
     client.post(reverse("notification_read_all"))
     assert 'class="badge"' not in client.get(reverse("dashboard")).content.decode()
@@ -503,3 +514,81 @@ def test_the_demo_has_a_follow_up_due_two_minutes_after_seeding(db, settings, cl
     assert demo.due_at == START + timedelta(hours=1, minutes=2)
     due = Reminder.objects.get(follow_up=demo, kind=Kind.DUE)
     assert (due.status, due.send_at, due.recipient.username) == (Status.PENDING, demo.due_at, "caseworker1")
+
+
+# --- what the review found ----------------------------------------------------------------------
+
+
+def test_an_error_no_retry_can_fix_fails_visibly_at_once(world, clock, sweep, settings):
+    settings.EMAIL_BACKEND = "tests.email_backends.BrokenBackend"
+    follow_up = new_follow_up(world)
+
+    sweep(clock, DUE)
+    sweep(clock, DUE + timedelta(hours=1))  # not claimed again and again
+
+    due = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
+    assert (due.status, due.reason, due.attempts) == (Status.FAILED, "Could not be sent: ValueError", 1)
+
+
+def test_a_refused_address_is_not_written_to_the_logs(world, clock, sweep, settings, caplog):
+    settings.EMAIL_BACKEND = "tests.email_backends.RefusingBackend"
+    settings.REMINDER_MAX_RETRIES = 1
+    marcus = world.marcus.exoneree
+    opt_in(marcus, world)
+    new_follow_up(world)
+
+    sweep(clock, DUE - timedelta(days=1))
+
+    appointment = Reminder.objects.get(exoneree=marcus, kind=Kind.EXONEREE_APPOINTMENT)
+    assert appointment.status == Status.FAILED
+    assert "SMTPRecipientsRefused" in caplog.text
+    assert "marcus.private@example.net" not in caplog.text
+
+
+def test_a_claimed_reminder_moved_later_the_same_day_is_not_sent_early(
+    world, clock, django_capture_on_commit_callbacks
+):
+    follow_up = new_follow_up(world)
+    clock.move_to(DUE, tick=False)
+    with django_capture_on_commit_callbacks(execute=False):  # claimed; its message still queued
+        reminders.reminders_sweep()
+    queued = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
+    assert queued.status == Status.CLAIMED
+
+    follow_up.due_at = DUE + timedelta(hours=6)
+    actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+
+    assert reminders.reminder_send(queued.pk) == "not ours"  # the queued message does nothing
+    assert emails() == []
+    moved = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE, status=Status.PENDING)
+    assert moved.send_at == DUE + timedelta(hours=6)
+
+
+def test_a_follow_up_moved_later_the_same_day_after_its_reminder_gets_a_new_one(world, clock, sweep):
+    follow_up = new_follow_up(world)
+    sweep(clock, DUE)
+    follow_up.due_at = DUE + timedelta(hours=6)
+    actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+
+    sweep(clock, DUE + timedelta(hours=6, minutes=1))
+
+    assert [m.subject for m in emails()] == ["A follow-up is due now", "A follow-up is due now"]
+
+
+def test_a_claim_taken_over_again_and_again_is_given_up_visibly(world, clock, settings):
+    settings.REMINDER_MAX_RETRIES = 1
+    follow_up = new_follow_up(world)
+    due = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
+    timeout = timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT_SECONDS + 60)
+    moment = DUE
+    for _ in range(3):  # each time a worker takes it and dies before finishing
+        clock.move_to(moment, tick=False)
+        reminders.reminders_sweep()
+        Reminder.objects.filter(pk=due.pk, status=Status.CLAIMED).update(
+            status=Status.SENDING, attempts=F("attempts") + 1
+        )
+        moment += timeout
+
+    due.refresh_from_db()
+    assert due.status == Status.FAILED
+    assert due.reason == "Gave up: no worker finished sending it."
