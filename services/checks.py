@@ -21,9 +21,7 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[Error]
         try:
             parse()
         except ImproperlyConfigured as exc:
-            errors.append(
-                Error(str(exc), hint=f"Set {setting} (or {setting}_FILE): keys newest first.", id=check_id)
-            )
+            errors.append(Error(str(exc), hint=f"Set {setting} (or {setting}_FILE): keys newest first.", id=check_id))
     if set(settings.FIELD_ENCRYPTION_KEYS) & set(settings.BLIND_INDEX_KEYS):
         errors.append(
             Error(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services.views import cases, director, directory, health, home, plan
+from services.views import cases, director, directory, health, home, outcomes, plan
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -40,6 +40,8 @@ urlpatterns = [
     path("resources/<int:pk>/edit/", directory.resource_edit, name="resource_edit"),
     # Directors
     path("director/", director.director_dashboard, name="director_dashboard"),
+    path("director/outcomes/", outcomes.outcome_dashboard, name="outcome_dashboard"),
+    path("director/outcomes/records/", outcomes.outcome_records, name="outcome_records"),
     path("director/staff/", director.staff_list, name="staff_list"),
     path("director/staff/new/", director.staff_create, name="staff_create"),
     path("director/staff/<int:pk>/", director.staff_edit, name="staff_edit"),
