@@ -363,6 +363,8 @@ class ReferralEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        # The outcomes page counts referrals by the day they were sent.
+        indexes = [models.Index(fields=["to_status", "at"])]
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
@@ -396,6 +398,8 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["assigned_to", "done_at", "due_at"]),
             models.Index(fields=["exoneree", "due_at"]),
+            # The outcomes page counts the follow-ups due in a period.
+            models.Index(fields=["due_at"]),
         ]
 
     def __str__(self) -> str:
@@ -438,6 +442,8 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-taken_on", "-pk"]
+        # A person's latest assessment by a given day (outcomes: housing, self-sufficiency).
+        indexes = [models.Index(fields=["exoneree", "taken_on"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} assessment, {self.taken_on}"

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DateField,
     DurationField,
@@ -33,6 +34,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    When,
 )
 from django.db.models.functions import TruncDate
 from django.urls import reverse
@@ -444,20 +446,27 @@ def _housing_on_day(days: int) -> Subquery:
     )
 
 
+def _cohort(scope: Scope, days: int) -> Q:
+    """The people whose day `days` after release fell in the period."""
+    start, end = scope.filters.start, scope.filters.end
+    return Q(release_date__gte=start - timedelta(days=days), release_date__lte=end - timedelta(days=days))
+
+
 def _released_around(scope: Scope) -> QuerySet[Exoneree]:
     start, end = scope.filters.start, scope.filters.end
+    # The score is looked up only for a checkpoint's own cohort (CASE is evaluated lazily).
     return (
         scope.caseload.filter(release_date__gte=start - timedelta(days=max(CHECKPOINTS)), release_date__lte=end)
-        .annotate(**{f"housing_{days}": _housing_on_day(days) for days in CHECKPOINTS})
+        .annotate(
+            **{f"housing_{days}": Case(When(_cohort(scope, days), then=_housing_on_day(days))) for days in CHECKPOINTS}
+        )
         .order_by()
     )
 
 
 def _housing_cell(scope: Scope, group: str, measure: str) -> Q:
     days = int(group)
-    start, end = scope.filters.start, scope.filters.end
-    # The people whose day N after release fell in the period.
-    cohort = Q(release_date__gte=start - timedelta(days=days), release_date__lte=end - timedelta(days=days))
+    cohort = _cohort(scope, days)
     reached = Q(release_date__lte=scope.today - timedelta(days=days))
     score = f"housing_{days}"
     return (
@@ -634,10 +643,13 @@ def _reassessed_scores(scope: Scope) -> QuerySet[AssessmentScore]:
 
     Each carries the same domain's score at the person's first intake (`intake_score`).
     """
-    latest = (
-        Assessment.objects.filter(exoneree=OuterRef("assessment__exoneree"), taken_on__lte=scope.filters.end)
-        .order_by("-taken_on", "-pk")
-        .values("pk")[:1]
+    # Not the latest if the same person has a later assessment by the period's end (an
+    # anti-join, which the database plans far better than "id = (latest id)" per row).
+    later = Assessment.objects.filter(
+        exoneree=OuterRef("assessment__exoneree"), taken_on__lte=scope.filters.end
+    ).filter(
+        Q(taken_on__gt=OuterRef("assessment__taken_on"))
+        | Q(taken_on=OuterRef("assessment__taken_on"), pk__gt=OuterRef("assessment_id"))
     )
     intake = (
         AssessmentScore.objects.filter(
@@ -651,8 +663,8 @@ def _reassessed_scores(scope: Scope) -> QuerySet[AssessmentScore]:
     return (
         AssessmentScore.objects.filter(
             _between_dates("assessment__taken_on", scope),
+            ~Exists(later),
             assessment__exoneree__in=scope.caseload,
-            assessment_id=Subquery(latest),
         )
         .exclude(assessment__kind=AssessmentKind.INTAKE)
         .annotate(intake_score=Subquery(intake))
