@@ -1,7 +1,7 @@
 """How fast the director's outcomes page is on a big organization: `python bench/outcomes.py [--scale S]`.
 
 Seeds one organization with 200,000 referrals and 1,000,000 follow-ups at --scale 1 (with
-20,000 people, 160,000 needs, about 560,000 referral events and 36,000 assessments), spread
+20,000 people, 160,000 needs, about 750,000 referral events and 36,000 assessments), spread
 over the last three years, then prints the median time of the outcomes figures for the
 default period (the last 12 months): through the selector, and as the full page through
 the test client, with the page's query count and each figure's own time.
