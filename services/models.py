@@ -363,8 +363,8 @@ class ReferralEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
-        # The outcomes page counts referrals by the day they were sent.
-        indexes = [models.Index(fields=["to_status", "at"])]
+        # The outcomes page counts referrals by the day they were sent (referral: read from the index alone).
+        indexes = [models.Index(fields=["to_status", "at", "referral"])]
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
@@ -398,8 +398,9 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["assigned_to", "done_at", "due_at"]),
             models.Index(fields=["exoneree", "due_at"]),
-            # The outcomes page counts the follow-ups due in a period.
-            models.Index(fields=["due_at"]),
+            # The outcomes page counts the follow-ups due in a period, per assignee, from the index
+            # alone (key columns rather than INCLUDE, which SQLite lacks).
+            models.Index(fields=["due_at", "exoneree", "assigned_to", "done_at"]),
         ]
 
     def __str__(self) -> str:

@@ -14,12 +14,14 @@ a date-time column is compared with the aware instants that begin `start` and fo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from django.db import connections, transaction
 from django.db.models import (
     Avg,
     Case,
@@ -35,8 +37,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     When,
+    Window,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Lead, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
@@ -87,6 +90,8 @@ class Scope:
     people: QuerySet[Exoneree]  # from services.access: the director's organization, nothing else
     filters: OutcomeFilters
     now: datetime
+    # Counts shared by two figures (needs, open needs), made once per page.
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def today(self) -> date:
@@ -328,15 +333,22 @@ OPEN_NEEDS = Spec(
 )
 
 
+def _need_counts(scope: Scope) -> dict[str, dict[str, int]]:
+    """Both need figures' cells, per domain, in one pass over the needs (they share their rows)."""
+    if "needs" not in scope.cache:
+        measures = {**NEED_MEASURES, **OPEN_MEASURES}
+        scope.cache["needs"] = {
+            row["domain"]: row
+            for row in _needs(scope)
+            .order_by()
+            .values("domain")
+            .annotate(**{key: Count("pk", filter=q(scope)) for key, (_, q) in measures.items()})
+        }
+    return scope.cache["needs"]
+
+
 def _per_domain(scope: Scope, spec: Spec, measures: dict[str, tuple[str, Callable[[Scope], Q]]]) -> list[Row]:
-    conditions = {key: q(scope) for key, (_, q) in measures.items()}
-    counts = {
-        row["domain"]: row
-        for row in spec.base(scope)
-        .order_by()
-        .values("domain")
-        .annotate(**{key: Count("pk", filter=q) for key, q in conditions.items()})
-    }
+    counts = _need_counts(scope)
     rows = []
     for domain, label in NeedDomain.choices:
         row = counts.get(domain)
@@ -446,10 +458,10 @@ def _housing_on_day(days: int) -> Subquery:
     )
 
 
-def _cohort(scope: Scope, days: int) -> Q:
+def _cohort(scope: Scope, days: int, field: str = "release_date") -> Q:
     """The people whose day `days` after release fell in the period."""
     start, end = scope.filters.start, scope.filters.end
-    return Q(release_date__gte=start - timedelta(days=days), release_date__lte=end - timedelta(days=days))
+    return Q(**{f"{field}__gte": start - timedelta(days=days), f"{field}__lte": end - timedelta(days=days)})
 
 
 def _released_around(scope: Scope) -> QuerySet[Exoneree]:
@@ -476,6 +488,7 @@ def _housing_cell(scope: Scope, group: str, measure: str) -> Q:
             "not_housed": reached & Q(**{f"{score}__lt": STABLY_HOUSED}),
             "unknown": reached & Q(**{f"{score}__isnull": True}),
             "not_yet": ~reached,
+            "reached": reached,  # counted, not shown: housed + not housed + not assessed
         }[measure]
     )
 
@@ -496,14 +509,65 @@ HOUSING = Spec(
 )
 
 
-def housing_figure(scope: Scope) -> Figure:
-    counts = _released_around(scope).aggregate(
+def _plus_days(name: str, days: int) -> ExpressionWrapper:
+    return ExpressionWrapper(F(name) + timedelta(days=days), output_field=DateField())
+
+
+def _housing_counts(scope: Scope) -> dict[str, int]:
+    """The housing cells in two aggregate queries, without a lookup per person.
+
+    The people and "day not reached yet" are counted on the people; the scores on the housing
+    scores of the people released in the window, each knowing the date of the person's next
+    housing score (LEAD over the person's scores in (taken_on, assessment) order): a score is the
+    latest by day N when it was taken by day N and the next one (if any) was taken after it.
+    That is the same score `_housing_on_day` looks up, ties on the same day included.
+    """
+    start, end = scope.filters.start, scope.filters.end
+    people = scope.caseload.filter(release_date__gte=start - timedelta(days=max(CHECKPOINTS)), release_date__lte=end)
+    counts = people.order_by().aggregate(
         **{
             f"{days}_{measure}": Count("pk", filter=_housing_cell(scope, str(days), measure))
             for days in CHECKPOINTS
-            for measure in HOUSING.measures
+            for measure in ("not_yet", "reached")
         }
     )
+    scores = AssessmentScore.objects.filter(
+        domain=AssessmentDomain.HOUSING,
+        assessment__exoneree__in=people,
+        assessment__taken_on__lte=_plus_days("assessment__exoneree__release_date", max(CHECKPOINTS)),
+    ).annotate(
+        release=F("assessment__exoneree__release_date"),
+        taken=F("assessment__taken_on"),
+        next_taken=Window(
+            Lead("assessment__taken_on"),
+            partition_by=[F("assessment__exoneree_id")],
+            order_by=[F("assessment__taken_on").asc(), F("assessment_id").asc()],
+        ),
+        housing=F("score"),
+    )
+    latest = {}
+    for days in CHECKPOINTS:
+        cohort = _cohort(scope, days, "release") & Q(release__lte=scope.today - timedelta(days=days))
+        by_then = Q(taken__lte=_plus_days("release", days))
+        not_replaced = Q(next_taken__isnull=True) | Q(next_taken__gt=_plus_days("release", days))
+        latest[days] = cohort & by_then & not_replaced
+    counts |= scores.order_by().aggregate(
+        **{
+            f"{days}_{measure}": Count("pk", filter=latest[days] & score)
+            for days in CHECKPOINTS
+            for measure, score in (
+                ("housed", Q(housing__gte=STABLY_HOUSED)),
+                ("not_housed", Q(housing__lt=STABLY_HOUSED)),
+            )
+        }
+    )
+    for days in CHECKPOINTS:
+        counts[f"{days}_unknown"] = counts[f"{days}_reached"] - counts[f"{days}_housed"] - counts[f"{days}_not_housed"]
+    return counts
+
+
+def housing_figure(scope: Scope) -> Figure:
+    counts = _housing_counts(scope)
     rows = [
         Row(
             f"Day {days} after release",
@@ -746,7 +810,25 @@ def outcomes(
     """Every figure (or just `only`), each one aggregate query or two, however many rows there are."""
     scope = Scope(people=people, filters=filters, now=now or timezone.now())
     names = [only] if only else list(FIGURES)
-    return [FIGURES[name](scope) for name in names]
+    with _without_jit(people.db):
+        return [FIGURES[name](scope) for name in names]
+
+
+@contextmanager
+def _without_jit(using: str) -> Iterator[None]:
+    """PostgreSQL's JIT off for these reads only (SET LOCAL, in a transaction).
+
+    The figures are short aggregates whose estimated cost crosses the JIT thresholds: compiling
+    them took longer than running them (2.7 s of 3.1 s for housing at full bench scale).
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 class UnknownCell(LookupError):

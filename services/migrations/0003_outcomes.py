@@ -17,10 +17,12 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="followup",
-            index=models.Index(fields=["due_at"], name="services_fo_due_at_5e02c2_idx"),
+            index=models.Index(
+                fields=["due_at", "exoneree", "assigned_to", "done_at"], name="services_fo_due_at_822f82_idx"
+            ),
         ),
         migrations.AddIndex(
             model_name="referralevent",
-            index=models.Index(fields=["to_status", "at"], name="services_re_to_stat_b6e8f2_idx"),
+            index=models.Index(fields=["to_status", "at", "referral"], name="services_re_to_stat_1f1d7f_idx"),
         ),
     ]
