@@ -31,6 +31,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Min,
     OuterRef,
     Q,
@@ -715,14 +716,16 @@ def _reassessed_scores(scope: Scope) -> QuerySet[AssessmentScore]:
         Q(taken_on__gt=OuterRef("assessment__taken_on"))
         | Q(taken_on=OuterRef("assessment__taken_on"), pk__gt=OuterRef("assessment_id"))
     )
-    intake = (
-        AssessmentScore.objects.filter(
-            assessment__exoneree=OuterRef("assessment__exoneree"),
-            assessment__kind=AssessmentKind.INTAKE,
-            domain=OuterRef("domain"),
-        )
-        .order_by("assessment__taken_on", "assessment_id")
-        .values("score")[:1]
+    # The intake score is joined, not looked up per score: the person's intakes, their score in
+    # the same domain, and no earlier intake score in that domain (the first intake's, as before).
+    intakes = "assessment__exoneree__assessments"
+    earlier_intake = AssessmentScore.objects.filter(
+        assessment__exoneree=OuterRef("assessment__exoneree"),
+        assessment__kind=AssessmentKind.INTAKE,
+        domain=OuterRef("domain"),
+    ).filter(
+        Q(assessment__taken_on__lt=OuterRef("intake_taken_on"))
+        | Q(assessment__taken_on=OuterRef("intake_taken_on"), assessment_id__lt=OuterRef("intake_id"))
     )
     return (
         AssessmentScore.objects.filter(
@@ -731,8 +734,17 @@ def _reassessed_scores(scope: Scope) -> QuerySet[AssessmentScore]:
             assessment__exoneree__in=scope.caseload,
         )
         .exclude(assessment__kind=AssessmentKind.INTAKE)
-        .annotate(intake_score=Subquery(intake))
+        .annotate(
+            intakes=FilteredRelation(intakes, condition=Q(**{f"{intakes}__kind": AssessmentKind.INTAKE})),
+            intake_scores=FilteredRelation("intakes__scores", condition=Q(intakes__scores__domain=F("domain"))),
+        )
+        .annotate(
+            intake_score=F("intake_scores__score"),
+            intake_taken_on=F("intakes__taken_on"),
+            intake_id=F("intakes__id"),
+        )
         .filter(intake_score__isnull=False)
+        .filter(~Exists(earlier_intake))
         .order_by()
     )
 
