@@ -237,7 +237,7 @@ REFERRALS = Spec(
 def referral_figure(scope: Scope) -> Figure:
     events = _sent_events(scope)
     counts = events.aggregate(
-        **{key: Count("pk", filter=q) for key, (_, q) in REFERRAL_OUTCOMES.items()},
+        **{key: Count("at", filter=q) for key, (_, q) in REFERRAL_OUTCOMES.items()},
         # COMPLETED is final, so the referral's status_changed_at is when it was completed.
         to_service=Avg(
             ExpressionWrapper(F("referral__status_changed_at") - F("at"), output_field=DurationField()),
@@ -343,7 +343,7 @@ def _need_counts(scope: Scope) -> dict[str, dict[str, int]]:
             for row in _needs(scope)
             .order_by()
             .values("domain")
-            .annotate(**{key: Count("pk", filter=q(scope)) for key, (_, q) in measures.items()})
+            .annotate(**{key: Count("opened_on", filter=q(scope)) for key, (_, q) in measures.items()})
         }
     return scope.cache["needs"]
 
@@ -420,7 +420,7 @@ def follow_up_figure(scope: Scope) -> Figure:
         _follow_ups(scope)
         .order_by()
         .values("assigned_to", "assigned_to__first_name", "assigned_to__last_name", "assigned_to__username")
-        .annotate(**{key: Count("pk", filter=q) for key, q in conditions.items()})
+        .annotate(**{key: Count("due_at", filter=q) for key, q in conditions.items()})
         .order_by("assigned_to__first_name", "assigned_to__last_name", "assigned_to")
     )
     rows = []
