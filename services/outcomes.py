@@ -14,15 +14,13 @@ a date-time column is compared with the aware instants that begin `start` and fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.db import connections, transaction
 from django.db.models import (
     Avg,
     Case,
@@ -826,25 +824,7 @@ def outcomes(
     """Every figure (or just `only`), each one aggregate query or two, however many rows there are."""
     scope = Scope(people=people, filters=filters, now=now or timezone.now())
     names = [only] if only else list(FIGURES)
-    with _without_jit(people.db):
-        return [FIGURES[name](scope) for name in names]
-
-
-@contextmanager
-def _without_jit(using: str) -> Iterator[None]:
-    """PostgreSQL's JIT off for these reads only (SET LOCAL, in a transaction).
-
-    The figures are short aggregates whose estimated cost crosses the JIT thresholds: compiling
-    them took longer than running them (2.7 s of 3.1 s for housing at full bench scale).
-    """
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic(using=using):
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
+    return [FIGURES[name](scope) for name in names]
 
 
 class UnknownCell(LookupError):
