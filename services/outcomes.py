@@ -1,9 +1,12 @@
-"""Reads for the director's outcomes page: every figure is one aggregate query.
+"""Reads for the director's outcomes page: every figure is one or two aggregate queries.
 
 Each figure is a small table of cells. A cell is defined once, as a condition (`Q`) on the
 rows the figure counts, and that one definition serves three purposes: the database counts
 it (`Count(filter=...)`), the CSV exports it, and the drill-down list shows the rows behind
 it. So a number on the page and the list behind it can never disagree.
+One exception, for speed: the housing figure counts "latest housing score by day N" with LEAD
+over the housing scores (`_housing_counts`), while its drill-down looks each person's score up
+(`_housing_on_day`); the tests follow every housing number to its list to keep the two equal.
 
 Only plain columns are used (statuses, domains, dates, foreign keys, scores): the free-text
 fields are encrypted and the database cannot read them.
