@@ -849,10 +849,13 @@ def outcome_records(
         raise UnknownCell(figure)
     scope = Scope(people=people, filters=filters, now=now or timezone.now())
     if spec.groups is not None:
-        valid = {key for key, _ in spec.groups(scope)}
+        valid = group in {key for key, _ in spec.groups(scope)}
     else:
-        valid = {str(pk) for pk in _follow_ups(scope).values_list("assigned_to", flat=True).distinct()}
-    if group not in valid:
+        # A follow-up row is one assignee with follow-ups due in the period: asked of that one
+        # assignee (the model's default ordering made DISTINCT list every follow-up instead).
+        valid = group.isdigit() and group == str(int(group))
+        valid = valid and _follow_ups(scope).filter(assigned_to_id=int(group)).exists()
+    if not valid:
         raise UnknownCell(group)
     return spec.kind, _for_list(spec.kind, spec.records(scope, group, measure))
 

@@ -388,6 +388,7 @@ def test_records_page_names_the_people_and_links_their_records(small, login):
         {"figure": "needs", "group": "astrology", "measure": "met"},
         {"figure": "needs", "group": "housing", "measure": "nonsense"},
         {"figure": "follow_ups", "group": "999999", "measure": "due"},
+        {"figure": "follow_ups", "group": "not-a-number", "measure": "due"},
     ],
 )
 def test_unknown_cell_is_404(small, login, params):
