@@ -376,6 +376,16 @@ def audit_export(*, by: AbstractUser, filters: dict[str, Any]) -> None:
     audit.record(AuditEvent.Action.EXPORTED, actor=by, target="Access log (CSV)", changes={"filters": described})
 
 
+def outcomes_export(*, by: AbstractUser, figure: str, filters: dict[str, Any]) -> None:
+    """A download of an outcome figure is an export like any other: logged."""
+    audit.record(
+        AuditEvent.Action.EXPORTED,
+        actor=by,
+        target=f"Outcomes: {figure} (CSV)",
+        changes={"filters": {name: str(value) for name, value in filters.items() if value}},
+    )
+
+
 # Accounts: staff and exoneree logins, both started by an invitation email.
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -21,7 +22,9 @@ from services.choices import (
 )
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models import (
+    EARLIEST_YEAR,
     EXONEREE_PROFILE_FIELDS,
+    LATEST_YEAR,
     Assessment,
     AuditEvent,
     CaseNote,
@@ -482,3 +485,42 @@ class InviteForm(forms.Form):
         if User.objects.filter(username=username).exists():
             raise forms.ValidationError("That username is taken; choose another.")
         return username
+
+
+class OutcomeFilterForm(forms.Form):
+    """The outcomes page's filters. Blank dates mean the last 12 months up to today."""
+
+    caseworker = StaffChoiceField(label="Caseworker", required=False, queryset=User.objects.none(), empty_label="All")
+    domain = forms.ChoiceField(label="Need", required=False, choices=[("", "All needs"), *NeedDomain.choices])
+
+    def __init__(self, *args: Any, caseworkers: QuerySet[Any], today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "from" and "to" are the query-string names; "from" cannot be a class attribute.
+        self.fields = {
+            "from": forms.DateField(label="From", required=False, widget=DateInput()),
+            "to": forms.DateField(label="To", required=False, widget=DateInput()),
+            **self.fields,
+        }
+        self.fields["caseworker"].queryset = caseworkers
+        self.today = today
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("from", "to"):
+            value = data.get(name)
+            if value and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+                self.add_error(name, f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+        if self.errors:
+            return data
+        end = data["to"] = data.get("to") or self.today
+        start = data["from"] = data.get("from") or _year_before(end) + timedelta(days=1)
+        if start > end:
+            self.add_error("to", "The end of the period cannot be before its start.")
+        return data
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # February 29
+        return day.replace(year=day.year - 1, day=28)

@@ -408,6 +408,8 @@ class ReferralEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        # The outcomes page counts referrals by the day they were sent (referral: read from the index alone).
+        indexes = [models.Index(fields=["to_status", "at", "referral"])]
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
@@ -441,6 +443,9 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["assigned_to", "done_at", "due_at"]),
             models.Index(fields=["exoneree", "due_at"]),
+            # The outcomes page counts the follow-ups due in a period, per assignee, from the index
+            # alone (key columns rather than INCLUDE, which SQLite lacks).
+            models.Index(fields=["due_at", "exoneree", "assigned_to", "done_at"]),
         ]
 
     def __str__(self) -> str:
@@ -483,6 +488,8 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-taken_on", "-pk"]
+        # A person's latest assessment by a given day (outcomes: housing, self-sufficiency).
+        indexes = [models.Index(fields=["exoneree", "taken_on"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} assessment, {self.taken_on}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services.views import cases, director, directory, health, home, notifications, plan
+from services.views import cases, director, directory, health, home, notifications, outcomes, plan
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -41,6 +41,8 @@ urlpatterns = [
     path("resources/<int:pk>/edit/", directory.resource_edit, name="resource_edit"),
     # Directors
     path("director/", director.director_dashboard, name="director_dashboard"),
+    path("director/outcomes/", outcomes.outcome_dashboard, name="outcome_dashboard"),
+    path("director/outcomes/records/", outcomes.outcome_records, name="outcome_records"),
     path("director/staff/", director.staff_list, name="staff_list"),
     path("director/audit/", director.audit_log, name="audit_log"),
     path("director/staff/new/", director.staff_create, name="staff_create"),

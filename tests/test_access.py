@@ -29,6 +29,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -135,9 +136,10 @@ class Page:
     done: Callable[[World], str] | None = None  # where the owner's valid POST leads (read after it)
     owner: str = "caseworker1"  # the persona the page is for
     setup: Callable[[World], None] | None = None
+    query: str = ""  # a query string the page needs, such as which figure to list
 
     def url(self, world: World) -> str:
-        return reverse(self.name, args=self.args(world))
+        return reverse(self.name, args=self.args(world)) + self.query
 
     @property
     def post_only(self) -> bool:
@@ -255,6 +257,13 @@ PAGES = [
     ),
     # Directors
     Page("director_dashboard", DIRECTOR_PAGE, owner="director1"),
+    Page("outcome_dashboard", DIRECTOR_PAGE, owner="director1"),
+    Page(
+        "outcome_records",
+        DIRECTOR_PAGE,
+        owner="director1",
+        query="?figure=needs&group=housing&measure=opened",
+    ),
     Page("staff_list", DIRECTOR_PAGE, owner="director1"),
     Page("audit_log", DIRECTOR_PAGE, owner="director1"),
     # A director's view of one person's access log: their own organization's people only.
@@ -323,7 +332,9 @@ def request(client: Any, page: Page, world: World, method: str) -> Any:
 def assert_outcome(response: Any, expected: Expect, page: Page, world: World) -> None:
     if expected == LOGIN:
         assert response.status_code == 302, response.content[:500]
-        assert response.url == f"/accounts/login/?next={page.url(world)}"
+        next_ = QueryDict(mutable=True)
+        next_["next"] = page.url(world)
+        assert response.url == f"/accounts/login/?{next_.urlencode(safe='/')}"
     elif expected == DONE:
         assert response.status_code == 302, response.content[:2000]
         assert response.url == page.done(world)

@@ -38,6 +38,7 @@ N = 3
 MAX_QUERIES = 20
 DOMAINS = list(NeedDomain.values)
 STATUSES = list(ReferralStatus.values)
+OUTCOME_DOMAINS = [NeedDomain.INCOME, NeedDomain.HOUSING, NeedDomain.HEALTH_COVERAGE]
 
 
 def grow_people(w: World, n: int) -> None:
@@ -72,6 +73,28 @@ def grow_organization(w: World, n: int) -> None:
         ReferralFactory(need=need, resource=w.marcus.resource, status=STATUSES[i % len(STATUSES)])
         FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=past)
         ExonereeFactory(organization=w.org1)  # nobody assigned yet
+
+
+def grow_outcomes(w: World, n: int) -> None:
+    """Rows every outcome figure counts, dated inside the default period (the last 12 months)."""
+    today = timezone.localdate()
+    for i in range(n):
+        caseworker = StaffFactory(organization=w.org1).user
+        person = ExonereeFactory(
+            organization=w.org1,
+            caseworkers=[caseworker],
+            release_date=today - timedelta(days=100 + i),
+            compensation_deadline=today - timedelta(days=10 + i),
+        )
+        need = NeedFactory(exoneree=person, domain=OUTCOME_DOMAINS[i % 3], opened_on=today - timedelta(days=60))
+        referral = ReferralFactory(need=need, resource=w.marcus.resource)
+        for status in (ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS):
+            actions.referral_transition(by=caseworker, referral=referral, status=status)
+        actions.referral_transition(by=caseworker, referral=referral, status=ReferralStatus.COMPLETED, got_service=True)
+        actions.need_set_status(by=caseworker, need=need, status=NeedStatus.MET)
+        FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=timezone.now() - timedelta(days=2))
+        AssessmentFactory(exoneree=person, taken_on=today - timedelta(days=90), scores={"housing": 2, "income": 1})
+        AssessmentFactory(exoneree=person, kind="interim", taken_on=today, scores={"housing": 4, "income": 2})
 
 
 def grow_plan(w: World, n: int) -> None:
@@ -113,6 +136,13 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources),
     ("resources-domain", "caseworker1", lambda w: reverse("resource_list") + "?domain=housing", grow_resources),
     ("director", "director1", lambda w: reverse("director_dashboard"), grow_organization),
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes),
+    (
+        "outcome-records",
+        "director1",
+        lambda w: reverse("outcome_records") + "?figure=referrals&group=completed&measure=count",
+        grow_outcomes,
+    ),
     ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan),
     ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case),
     ("exoneree-detail-director", "director1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case),
@@ -155,3 +185,12 @@ def test_the_growers_really_add_rows_to_the_pages(login, world):
     assert resources == 2 + N
     assert len(detail["needs"]) == 1 + N
     assert len(detail["follow_ups_done"]) == N
+
+
+def test_the_outcome_grower_adds_rows_to_every_figure(login, world):
+    grow_outcomes(world, N)
+
+    figures = login("director1").get(reverse("outcome_dashboard")).context["figures"]
+
+    for figure in figures:
+        assert any(cell.value for row in figure.rows for cell in row.cells), figure.name

@@ -1,0 +1,304 @@
+"""How fast the director's outcomes page is on a big organization: `python bench/outcomes.py [--scale S]`.
+
+Seeds one organization with 200,000 referrals and 1,000,000 follow-ups at --scale 1 (with
+20,000 people, 160,000 needs, about 750,000 referral events and 36,000 assessments), spread
+over the last three years, then prints the median time of the outcomes figures for the
+default period (the last 12 months): through the selector, and as the full page through
+the test client, with the page's query count and each figure's own time.
+Target: ≤ 300 ms on PostgreSQL.
+
+Uses a test database named after DATABASE_URL's (test_<name>; SQLite without it). --keep
+keeps it afterwards and reuses a seeded one, so a second run skips the seeding.
+Encrypted text fields are left empty: the figures never read them, and encrypting a
+million notes would only measure AES.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reentry.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("REENTRY_VAR_DIR", tempfile.mkdtemp(prefix="reentry-bench-"))
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(os.urandom(32)).decode())
+os.environ.setdefault("BLIND_INDEX_KEYS", base64.urlsafe_b64encode(os.urandom(32)).decode())
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from services import outcomes  # noqa: E402
+from services.choices import (  # noqa: E402
+    AssessmentDomain,
+    AssessmentKind,
+    CompensationStatus,
+    NeedDomain,
+    NeedStatus,
+    ReferralStatus,
+    Role,
+)
+from services.models import (  # noqa: E402
+    Assessment,
+    AssessmentScore,
+    Exoneree,
+    FollowUp,
+    Need,
+    Organization,
+    Provider,
+    Referral,
+    ReferralEvent,
+    Resource,
+    StaffMember,
+)
+
+S = ReferralStatus
+# Where a sent referral ends up, and the moves that take it there.
+PATHS = [
+    (0.45, [S.SENT, S.ACCEPTED, S.IN_PROGRESS, S.COMPLETED]),
+    (0.15, [S.SENT]),
+    (0.10, [S.SENT, S.ACCEPTED]),
+    (0.10, [S.SENT, S.DECLINED]),
+    (0.07, [S.SENT, S.ACCEPTED, S.IN_PROGRESS, S.UNRESOLVED]),
+    (0.05, [S.SENT, S.CANCELLED]),
+    (0.05, []),  # still a draft
+    (0.03, [S.CANCELLED]),  # cancelled before it was sent
+]
+SCORED = [
+    AssessmentDomain.HOUSING,
+    AssessmentDomain.INCOME,
+    AssessmentDomain.EMPLOYMENT,
+    AssessmentDomain.MENTAL_HEALTH,
+]
+
+
+class Seeder:
+    def __init__(self, scale: float, batch: int) -> None:
+        self.scale, self.batch = scale, batch
+        self.rng = random.Random(20250415)  # noqa: S311 (made-up rows, the same every run; nothing secret)
+        self.now = timezone.now()
+        self.today = timezone.localdate()
+
+    def size(self, full: int) -> int:
+        return max(1, int(full * self.scale))
+
+    def day(self, back: int = 3 * 365, ahead: int = 0) -> date:
+        return self.today - timedelta(days=self.rng.randint(-ahead, back))
+
+    def save(self, model: type, rows: list, label: str) -> list:
+        start, saved = time.perf_counter(), []
+        for i in range(0, len(rows), self.batch):
+            saved += model.objects.bulk_create(rows[i : i + self.batch])
+            done = min(i + self.batch, len(rows))
+            print(f"\r  {label:<18} {done:>9,}/{len(rows):,}  {time.perf_counter() - start:6.1f} s", end="", flush=True)
+        print()
+        return saved
+
+    def run(self) -> tuple[Organization, object]:
+        from django.contrib.auth import get_user_model
+
+        User = get_user_model()
+        rng = self.rng
+        org = Organization.objects.create(name="Bench organization")
+        other = Organization.objects.create(name="Another organization")
+        director = User.objects.create(username="bench-director", first_name="Dana", last_name="Director")
+        StaffMember.objects.create(user=director, organization=org, role=Role.DIRECTOR)
+        caseworkers = self.save(
+            User,
+            [User(username=f"cw{n}", first_name="Case", last_name=f"Worker {n}") for n in range(self.size(60))],
+            "caseworkers",
+        )
+        StaffMember.objects.bulk_create(
+            [StaffMember(user=u, organization=org, role=Role.CASEWORKER) for u in caseworkers]
+        )
+        provider = Provider.objects.create(organization=org, name="Bench provider")
+        services = [Resource(organization=org, provider=provider, name=f"Service {n}") for n in range(50)]
+        resources = self.save(Resource, services, "resources")
+
+        statuses = [s for s in CompensationStatus.values]
+        people = []
+        for n in range(self.size(20_000)):
+            released = self.day(back=4 * 365)
+            people.append(
+                Exoneree(
+                    organization=org if n % 10 else other,  # a tenth belongs elsewhere: scoping is measured too
+                    legal_name=f"Person {n:06d}",
+                    release_date=released,
+                    compensation_deadline=released + timedelta(days=730),
+                    compensation_status=rng.choice(statuses),
+                )
+            )
+        people = self.save(Exoneree, people, "people")
+        caseworker_of = {p.pk: rng.choice(caseworkers) for p in people}
+        through = Exoneree.caseworkers.through
+        self.save(through, [through(exoneree_id=pk, user_id=u.pk) for pk, u in caseworker_of.items()], "caseloads")
+
+        domains = NeedDomain.values
+        needs = []
+        for _ in range(self.size(160_000)):
+            opened = self.day()
+            roll = rng.random()
+            status = NeedStatus.MET if roll < 0.45 else NeedStatus.NO_LONGER_WANTED if roll < 0.5 else NeedStatus.OPEN
+            closed = min(opened + timedelta(days=rng.randint(1, 150)), self.today) if roll < 0.5 else None
+            needs.append(
+                Need(
+                    exoneree=rng.choice(people),
+                    domain=rng.choice(domains),
+                    status=status,
+                    opened_on=opened,
+                    closed_on=closed,
+                )
+            )
+        needs = self.save(Need, needs, "needs")
+
+        weights, paths = zip(*PATHS, strict=True)
+        referrals, moves = [], []
+        for n in range(self.size(200_000)):
+            need = needs[n % len(needs)]
+            made = timezone.make_aware(datetime.combine(need.opened_on, datetime.min.time())) + timedelta(
+                days=rng.randint(0, 20), hours=rng.randint(8, 17)
+            )
+            when, steps = made, []
+            for status in rng.choices(paths, weights)[0]:
+                when = when + timedelta(days=rng.randint(1, 15), hours=rng.randint(0, 5))
+                steps.append((status, when))
+            final = steps[-1] if steps else (S.DRAFT, made)
+            referrals.append(
+                Referral(
+                    need=need,
+                    resource=rng.choice(resources),
+                    status=final[0],
+                    created_at=made,
+                    status_changed_at=final[1],
+                )
+            )
+            moves.append([(S.DRAFT, made), *steps])
+        referrals = self.save(Referral, referrals, "referrals")
+        events = []
+        for referral, steps in zip(referrals, moves, strict=True):
+            previous = ""
+            for status, when in steps:
+                events.append(ReferralEvent(referral=referral, from_status=previous, to_status=status, at=when))
+                previous = status
+        self.save(ReferralEvent, events, "referral events")
+
+        follow_ups = []
+        for _ in range(self.size(1_000_000)):
+            person = rng.choice(people)
+            due = self.now - timedelta(days=rng.randint(-30, 3 * 365), hours=rng.randint(0, 23))
+            done = due + timedelta(days=rng.randint(-3, 6)) if rng.random() < 0.75 else None
+            follow_ups.append(
+                FollowUp(
+                    exoneree=person,
+                    title="Check-in",
+                    due_at=due,
+                    done_at=done if done is None or done < self.now else None,
+                    assigned_to=caseworker_of[person.pk],
+                )
+            )
+        self.save(FollowUp, follow_ups, "follow-ups")
+
+        assessments, scores_of = [], []
+        for person in people:
+            taken = [(AssessmentKind.INTAKE, person.release_date + timedelta(days=rng.randint(0, 30)))]
+            if rng.random() < 0.8:
+                taken.append((AssessmentKind.INTERIM, taken[0][1] + timedelta(days=rng.randint(30, 400))))
+            for kind, on in taken:
+                assessments.append(Assessment(exoneree=person, kind=kind, taken_on=min(on, self.today)))
+                scores_of.append({domain: rng.randint(1, 5) for domain in SCORED})
+        assessments = self.save(Assessment, assessments, "assessments")
+        scores = [
+            AssessmentScore(assessment=a, domain=domain, score=score)
+            for a, chosen in zip(assessments, scores_of, strict=True)
+            for domain, score in chosen.items()
+        ]
+        self.save(AssessmentScore, scores, "assessment scores")
+        return org, director
+
+
+def median_ms(run, rounds: int) -> float:
+    run()  # warm-up
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size (default 1: 200k/1M)")
+    parser.add_argument("--rounds", type=int, default=7, help="timed runs per measurement (default 7)")
+    parser.add_argument("--batch", type=int, default=5000, help="rows per bulk insert (default 5000)")
+    parser.add_argument("--keep", action="store_true", help="keep the database, and reuse it if already seeded")
+    args = parser.parse_args()
+
+    setup_test_environment()
+    # serialize=False: nothing here rolls back to a snapshot, and serializing 2M rows takes minutes.
+    test_db = connection.creation.create_test_db(verbosity=0, keepdb=args.keep, serialize=False)
+    try:
+        print(f"Database: {connection.vendor} ({test_db}); scale {args.scale:g}")
+        if Referral.objects.exists():
+            org = Organization.objects.get(name="Bench organization")
+            director = StaffMember.objects.get(organization=org, role=Role.DIRECTOR).user
+            print("Reusing the seeded rows.")
+        else:
+            start = time.perf_counter()
+            org, director = Seeder(args.scale, args.batch).run()
+            print(f"Seeded in {time.perf_counter() - start:.0f} s.")
+            if connection.vendor == "postgresql":
+                # VACUUM too: it sets the visibility map that index-only scans rely on, as
+                # autovacuum would on a live database.
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM ANALYZE")
+        counts = {m.__name__: m.objects.count() for m in (Exoneree, Need, Referral, ReferralEvent, FollowUp)}
+        print("Rows: " + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
+
+        timezone.activate(org.timezone)
+        today = timezone.localdate()
+        filters = outcomes.OutcomeFilters(start=today.replace(year=today.year - 1) + timedelta(days=1), end=today)
+        people = Exoneree.objects.filter(organization=org)
+        print(f"Period {filters.start} – {filters.end}, median of {args.rounds} runs:")
+        for name in outcomes.FIGURES:
+            ms = median_ms(lambda n=name: outcomes.outcomes(people, filters, only=n), args.rounds)
+            print(f"  {name:<14} {ms:8.1f} ms")
+        selector = median_ms(lambda: outcomes.outcomes(people, filters), args.rounds)
+        client = Client()
+        client.force_login(director)
+        url = reverse("outcome_dashboard")
+
+        def get() -> None:
+            response = client.get(url)
+            if response.status_code != 200:
+                raise SystemExit(f"{url} answered {response.status_code}")
+
+        page = median_ms(get, args.rounds)
+        with CaptureQueriesContext(connection) as queries:
+            get()
+        print(f"  all figures (selector)  {selector:8.1f} ms")
+        print(f"  the page (test client)  {page:8.1f} ms, {len(queries)} queries")
+        print(f"Target ≤ 300 ms for the page: {'met' if page <= 300 else 'MISSED'}")
+    finally:
+        if not args.keep:
+            connection.creation.destroy_test_db(test_db, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,473 @@
+"""The director's outcomes page: each figure equals a count made by hand on a small fixture.
+
+"Now" is April 15, 2025, 10:00 in the organization's timezone (America/New_York); the
+period is the first quarter of 2025. The world's own records are all dated April 15, so
+they fall outside the period and every number below comes from `small` alone:
+
+    Pat   (caseworker1) released 2024-12-15; intake 2024-12-20 (housing 2, income 1),
+          interim 2025-03-01 (housing 4, income 3); compensation filed, deadline 2025-02-01
+          N1 housing, recorded 2024-12-20, met 2025-01-20: R1 sent Jan 4, completed Jan 14
+          N2 income, recorded 2025-01-10, met 2025-02-10: R2 sent Jan 15, declined;
+                                                          R3 sent Jan 25, completed Feb 4
+          F1 due Jan 10, done Jan 9 (on time); F2 due Feb 10, done Feb 12 (late)
+    Quinn (caseworker2) released 2025-02-20; never assessed; not filed, deadline 2025-03-15
+          N3 identification, recorded Feb 21, open: R4 a draft, cancelled (never sent)
+          N6 employment, recorded Feb 25, open
+          F4 due Mar 1, done exactly then (on time); F5 due Apr 5 (after the period)
+    Rae   (caseworker1) released 2024-02-01; intake 2024-02-05 (housing 1, income 3),
+          interim 2024-06-01 (housing 3), exit 2025-02-10 (housing 5, income 2);
+          not filed, deadline 2025-06-01
+          N4 housing, recorded 2024-11-01, open
+          F3 due Mar 20, not done (overdue)
+    Sam   (caseworker2) released 2024-08-01; never assessed; not eligible, deadline 2025-02-01
+          N5 health coverage, recorded Mar 10, met Mar 20: R5 sent Mar 12, still sent
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zoneinfo
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from services import outcomes
+from services.choices import AssessmentKind, CompensationStatus, NeedDomain, NeedStatus, ReferralStatus
+from services.models import ReferralEvent
+from tests.conftest import World
+from tests.factories import (
+    AssessmentFactory,
+    ExonereeFactory,
+    FollowUpFactory,
+    NeedFactory,
+    ReferralFactory,
+    ResourceFactory,
+)
+
+NY = zoneinfo.ZoneInfo("America/New_York")
+NOW = datetime(2025, 4, 15, 10, 0, tzinfo=NY)
+Q1 = {"from": "2025-01-01", "to": "2025-03-31"}
+S = ReferralStatus
+
+
+def at(month: int, day: int, year: int = 2025) -> datetime:
+    return datetime(year, month, day, 10, 0, tzinfo=NY)
+
+
+@pytest.fixture
+def now(time_machine: Any) -> datetime:
+    time_machine.move_to(NOW, tick=False)
+    return NOW
+
+
+def referral(need: Any, resource: Any, moves: list[tuple[str, datetime]]) -> Any:
+    """A referral created as a draft, then moved through `moves` (status, when), as the events record."""
+    made = ReferralFactory(need=need, resource=resource, created_at=moves[0][1])
+    previous = S.DRAFT
+    for status, when in moves:
+        ReferralEvent.objects.create(referral=made, from_status=previous, to_status=status, at=when)
+        previous = status
+    made.status, made.status_changed_at = previous, moves[-1][1]
+    made.save()
+    return made
+
+
+def person(w: World, name: str, caseworker: Any, released: date, **extra: Any) -> Any:
+    return ExonereeFactory(
+        organization=w.org1, legal_name=name, release_date=released, caseworkers=[caseworker], **extra
+    )
+
+
+@pytest.fixture
+def small(now: datetime, world: World) -> dict[str, Any]:
+    w = world
+    cw1, cw2 = w.caseworker1, w.caseworker2
+    resource = ResourceFactory(organization=w.org1, name="Small fixture services")
+    pat = person(
+        w,
+        "Pat Early",
+        cw1,
+        date(2024, 12, 15),
+        compensation_status=CompensationStatus.FILED,
+        compensation_deadline=date(2025, 2, 1),
+    )
+    quinn = person(w, "Quinn Later", cw2, date(2025, 2, 20), compensation_deadline=date(2025, 3, 15))
+    rae = person(w, "Rae Year", cw1, date(2024, 2, 1), compensation_deadline=date(2025, 6, 1))
+    sam = person(
+        w,
+        "Sam Mid",
+        cw2,
+        date(2024, 8, 1),
+        compensation_status=CompensationStatus.NOT_ELIGIBLE,
+        compensation_deadline=date(2025, 2, 1),
+    )
+
+    AssessmentFactory(exoneree=pat, taken_on=date(2024, 12, 20), scores={"housing": 2, "income": 1})
+    AssessmentFactory(
+        exoneree=pat, kind=AssessmentKind.INTERIM, taken_on=date(2025, 3, 1), scores={"housing": 4, "income": 3}
+    )
+    AssessmentFactory(exoneree=rae, taken_on=date(2024, 2, 5), scores={"housing": 1, "income": 3})
+    AssessmentFactory(exoneree=rae, kind=AssessmentKind.INTERIM, taken_on=date(2024, 6, 1), scores={"housing": 3})
+    AssessmentFactory(
+        exoneree=rae, kind=AssessmentKind.EXIT, taken_on=date(2025, 2, 10), scores={"housing": 5, "income": 2}
+    )
+
+    met = {"status": NeedStatus.MET}
+    n1 = NeedFactory(
+        exoneree=pat, domain=NeedDomain.HOUSING, opened_on=date(2024, 12, 20), closed_on=date(2025, 1, 20), **met
+    )
+    n2 = NeedFactory(
+        exoneree=pat, domain=NeedDomain.INCOME, opened_on=date(2025, 1, 10), closed_on=date(2025, 2, 10), **met
+    )
+    n3 = NeedFactory(exoneree=quinn, domain=NeedDomain.IDENTIFICATION, opened_on=date(2025, 2, 21))
+    NeedFactory(exoneree=rae, domain=NeedDomain.HOUSING, opened_on=date(2024, 11, 1))
+    n5 = NeedFactory(
+        exoneree=sam, domain=NeedDomain.HEALTH_COVERAGE, opened_on=date(2025, 3, 10), closed_on=date(2025, 3, 20), **met
+    )
+    NeedFactory(exoneree=quinn, domain=NeedDomain.EMPLOYMENT, opened_on=date(2025, 2, 25))
+
+    completed = [(S.SENT, at(1, 4)), (S.ACCEPTED, at(1, 5)), (S.IN_PROGRESS, at(1, 6)), (S.COMPLETED, at(1, 14))]
+    r1 = referral(n1, resource, completed)
+    referral(n2, resource, [(S.SENT, at(1, 15)), (S.DECLINED, at(1, 20))])
+    referral(
+        n2,
+        resource,
+        [(S.SENT, at(1, 25)), (S.ACCEPTED, at(1, 26)), (S.IN_PROGRESS, at(1, 27)), (S.COMPLETED, at(2, 4))],
+    )
+    referral(n3, resource, [(S.CANCELLED, at(2, 22))])
+    referral(n5, resource, [(S.SENT, at(3, 12))])
+
+    FollowUpFactory(exoneree=pat, assigned_to=cw1, due_at=at(1, 10), done_at=at(1, 9))
+    FollowUpFactory(exoneree=pat, assigned_to=cw1, due_at=at(2, 10), done_at=at(2, 12))
+    FollowUpFactory(exoneree=rae, assigned_to=cw1, due_at=at(3, 20))
+    FollowUpFactory(exoneree=quinn, assigned_to=cw2, due_at=at(3, 1), done_at=at(3, 1))
+    FollowUpFactory(exoneree=quinn, assigned_to=cw2, due_at=at(4, 5))
+    return {"pat": pat, "quinn": quinn, "rae": rae, "sam": sam, "r1": r1}
+
+
+def page(client: Any, **params: str) -> dict[str, outcomes.Figure]:
+    response = client.get(reverse("outcome_dashboard"), params)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return {figure.name: figure for figure in response.context["figures"]}
+
+
+def table(figure: outcomes.Figure) -> dict[str, list[Any]]:
+    return {row.label: [cell.value for cell in row.cells] for row in figure.rows}
+
+
+# --- each figure, counted by hand ---------------------------------------------------------------
+
+
+def test_referrals_completed_and_how_long_it_took(small, login):
+    referrals = page(login("director1"), **Q1)["referrals"]
+
+    assert table(referrals) == {
+        "Sent": [4],  # R1, R2, R3, R5; R4 was cancelled as a draft
+        "Completed": [2],
+        "Still under way": [1],
+        "Declined": [1],
+        "Unresolved": [0],
+        "Cancelled after sending": [0],
+        "Average days from need recorded to first referral sent": [7.3],  # (15 + 5 + 2) / 3
+        "Average days from referral sent to completed": [10.0],  # (10 + 10) / 2
+    }
+    assert referrals.summary == "50% of referrals sent were completed."
+
+
+def test_needs_recorded_and_met_by_domain(small, login):
+    assert table(page(login("director1"), **Q1)["needs"]) == {
+        "Housing": [0, 1],
+        "Identification documents": [1, 0],
+        "Income and benefits": [1, 1],
+        "Health coverage": [1, 1],
+        "Employment and job training": [1, 0],
+    }
+
+
+def test_needs_open_longer_than_30_and_90_days_at_the_end_of_the_period(small, login):
+    assert table(page(login("director1"), **Q1)["open_needs"]) == {
+        "Housing": [1, 1, 1],  # Rae's, recorded 150 days before March 31
+        "Identification documents": [1, 1, 0],  # 38 days
+        "Employment and job training": [1, 1, 0],  # 34 days
+    }
+
+
+def test_follow_ups_on_time_late_and_overdue_per_caseworker(small, login):
+    assert table(page(login("director1"), **Q1)["follow_ups"]) == {
+        "Casey Onewell": [3, 1, 1, 1, 0],
+        "Chris Twofold": [1, 1, 0, 0, 0],  # done exactly when due is on time; April 5 is after the period
+    }
+
+
+def test_housing_at_30_90_180_365_days_after_release(small, login):
+    assert table(page(login("director1"), **Q1)["housing"]) == {
+        "Day 30 after release": [0, 1, 1, 0],  # Pat scored 2 by Jan 14; Quinn never assessed
+        "Day 90 after release": [1, 0, 0, 0],  # Pat scored 4 by Mar 15
+        "Day 180 after release": [0, 0, 1, 0],  # Sam never assessed
+        "Day 365 after release": [1, 0, 0, 0],  # Rae scored 3 in June 2024 (her 5 came after day 365)
+    }
+
+
+def test_housing_day_not_reached_yet(small, login):
+    housing = table(page(login("director1"), **{"from": "2025-04-01", "to": "2025-04-30"})["housing"])
+
+    assert housing["Day 90 after release"] == [0, 0, 0, 0]
+    assert housing["Day 30 after release"] == [0, 0, 0, 0]
+    # Pat's 180th day is June 13 2025: outside April. Quinn's 30th day (March 22) is before April.
+    late = table(page(login("director1"), **{"from": "2025-05-01", "to": "2025-05-31"})["housing"])
+    assert late["Day 90 after release"] == [0, 0, 0, 1]  # Quinn's 90th day, May 21, is still ahead
+
+
+def test_benefits_coverage_and_ids_obtained(small, login):
+    assert table(page(login("director1"), **Q1)["benefits"]) == {
+        "Income and benefits": [1, 1],
+        "Health coverage": [1, 1],
+        "Identification documents": [0, 0],
+    }
+
+
+def test_compensation_claims_by_deadline(small, login):
+    compensation = page(login("director1"), **Q1)["compensation"]
+    year = page(login("director1"), **{"from": "2025-01-01", "to": "2025-12-31"})["compensation"]
+
+    assert table(compensation) == {"Filed": [1], "Deadline passed, not filed": [1], "Not filed yet, still time": [0]}
+    assert table(year) == {"Filed": [1], "Deadline passed, not filed": [1], "Not filed yet, still time": [1]}
+    assert year.summary == "The nearest open deadline is in 47 days."  # Rae's, June 1
+
+
+def test_self_sufficiency_change_since_intake(small, login):
+    scores = page(login("director1"), **Q1)["scores"]
+
+    assert table(scores) == {
+        "Income": [2, 1, 0, 1, 0.5],  # Pat 1 → 3, Rae 3 → 2
+        "Housing": [2, 2, 0, 0, 3.0],  # Pat 2 → 4, Rae 1 → 5
+    }
+
+
+def test_housing_takes_the_latest_score_by_the_day_and_the_later_one_of_a_same_day_pair(now, world, login):
+    """The figure reads each person's housing scores in (day, assessment) order; ties go to the later one."""
+    cw = world.caseworker1
+    ann = person(world, "Ann Tie", cw, date(2025, 1, 1))  # day 30: January 31
+    AssessmentFactory(exoneree=ann, taken_on=date(2025, 1, 10), scores={"housing": 2})
+    AssessmentFactory(exoneree=ann, kind=AssessmentKind.INTERIM, taken_on=date(2025, 1, 31), scores={"housing": 4})
+    AssessmentFactory(exoneree=ann, kind=AssessmentKind.INTERIM, taken_on=date(2025, 1, 31), scores={"housing": 1})
+    AssessmentFactory(exoneree=ann, kind=AssessmentKind.INTERIM, taken_on=date(2025, 2, 5), scores={"housing": 5})
+    ben = person(world, "Ben Income", cw, date(2025, 1, 2))  # scored, but never for housing
+    AssessmentFactory(exoneree=ben, taken_on=date(2025, 1, 5), scores={"income": 4})
+    cal = person(world, "Cal Onday", cw, date(2025, 1, 3))  # housing 3 on day 30 exactly
+    AssessmentFactory(exoneree=cal, taken_on=date(2025, 2, 2), scores={"housing": 3})
+    client = login("director1")
+
+    figures = page(client, **Q1)
+    assert table(figures["housing"])["Day 30 after release"] == [1, 1, 1, 0]  # Cal; Ann's later 1; Ben
+    for row in figures["housing"].rows:  # the drill-down looks each score up on its own: same people
+        for cell in row.cells:
+            assert client.get(cell.href).context["page"].paginator.count == cell.value, (row.label, cell.href)
+
+
+def test_self_sufficiency_compares_with_the_first_intake_that_scored_the_domain(now, world, login):
+    cw = world.caseworker1
+    intake, interim = AssessmentKind.INTAKE, AssessmentKind.INTERIM
+    dee = person(world, "Dee Twointakes", cw, date(2024, 11, 20))
+    AssessmentFactory(exoneree=dee, kind=intake, taken_on=date(2024, 12, 1), scores={"income": 2})
+    AssessmentFactory(exoneree=dee, kind=intake, taken_on=date(2024, 12, 5), scores={"housing": 1, "income": 5})
+    AssessmentFactory(exoneree=dee, kind=interim, taken_on=date(2025, 2, 1), scores={"housing": 3, "income": 3})
+    eve = person(world, "Eve Nohousing", cw, date(2024, 10, 20))  # latest scores no housing; no intake income
+    AssessmentFactory(exoneree=eve, kind=intake, taken_on=date(2024, 11, 1), scores={"housing": 4})
+    AssessmentFactory(exoneree=eve, kind=interim, taken_on=date(2025, 1, 10), scores={"housing": 2})
+    AssessmentFactory(exoneree=eve, kind=interim, taken_on=date(2025, 3, 1), scores={"income": 3})
+    fay = person(world, "Fay Sameday", cw, date(2024, 12, 20))  # two intakes the same day: the first one
+    AssessmentFactory(exoneree=fay, kind=intake, taken_on=date(2025, 1, 5), scores={"housing": 3})
+    AssessmentFactory(exoneree=fay, kind=intake, taken_on=date(2025, 1, 5), scores={"housing": 5})
+    AssessmentFactory(exoneree=fay, kind=interim, taken_on=date(2025, 3, 10), scores={"housing": 3})
+    client = login("director1")
+
+    scores = page(client, **Q1)["scores"]
+    assert table(scores) == {
+        "Income": [1, 1, 0, 0, 1.0],  # Dee 2 → 3
+        "Housing": [2, 1, 1, 0, 1.0],  # Dee 1 → 3, Fay 3 → 3
+    }
+    for row in scores.rows:
+        for cell in row.cells:
+            if cell.href:
+                assert client.get(cell.href).context["page"].paginator.count == cell.value, (row.label, cell.href)
+
+
+# --- filters ------------------------------------------------------------------------------------
+
+
+def test_caseworker_filter_keeps_their_caseload_and_their_follow_ups(small, login, world):
+    figures = page(login("director1"), **Q1, caseworker=str(world.caseworker2.pk))
+
+    assert table(figures["referrals"])["Sent"] == [1]  # R5, for Sam
+    assert list(table(figures["follow_ups"])) == ["Chris Twofold"]
+    assert table(figures["needs"]) == {
+        "Identification documents": [1, 0],
+        "Health coverage": [1, 1],
+        "Employment and job training": [1, 0],
+    }
+
+
+def test_domain_filter_keeps_needs_and_referrals_of_that_domain(small, login):
+    figures = page(login("director1"), **Q1, domain="housing")
+
+    assert table(figures["needs"]) == {"Housing": [0, 1]}
+    assert table(figures["referrals"])["Sent"] == [1]
+    assert table(figures["referrals"])["Completed"] == [1]
+
+
+def test_default_period_is_the_last_12_months(small, login):
+    response = login("director1").get(reverse("outcome_dashboard"))
+
+    filters = response.context["filters"]
+    assert (filters.start, filters.end) == (date(2024, 4, 16), date(2025, 4, 15))
+    assert "How this is counted" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"from": "2025-02-30"}, "from", "Enter a valid date."),
+        ({"to": "yesterday"}, "to", "Enter a valid date."),
+        ({"from": "2025-03-01", "to": "2025-01-01"}, "to", "The end of the period cannot be before its start."),
+        ({"from": "0001-01-01"}, "from", "Enter a date between 1900 and 2200."),
+        ({"domain": "astrology"}, "domain", "Select a valid choice."),
+        ({"caseworker": "not-a-number"}, "caseworker", "Select a valid choice."),
+    ],
+)
+def test_bad_filters_answer_400_with_the_message_beside_the_field(small, login, params, field, message):
+    response = login("director1").get(reverse("outcome_dashboard"), params)
+
+    assert response.status_code == 400
+    assert message in response.context["form"].errors[field][0]
+    assert f'id="id_{field}_error"' in response.content.decode()
+
+
+def test_caseworker_of_another_organization_is_not_a_valid_filter(small, login, world):
+    response = login("director2").get(reverse("outcome_dashboard"), {"caseworker": world.caseworker1.pk})
+
+    assert response.status_code == 400
+
+
+# --- links to the records, CSV, charts ----------------------------------------------------------
+
+
+def records(client: Any, **params: str) -> Any:
+    return client.get(reverse("outcome_records"), params)
+
+
+def test_every_number_links_to_exactly_the_records_behind_it(small, login):
+    client = login("director1")
+    for figure in page(client, **Q1).values():
+        for row in figure.rows:
+            for cell in row.cells:
+                if cell.href:
+                    response = client.get(cell.href)
+                    assert response.status_code == 200, cell.href
+                    if figure.name != "benefits" or "measure=needs" in cell.href:
+                        assert response.context["page"].paginator.count == cell.value, (figure.name, row.label)
+
+
+def test_records_page_names_the_people_and_links_their_records(small, login):
+    response = records(login("director1"), **Q1, figure="referrals", group="completed", measure="count")
+
+    body = response.content.decode()
+    assert response.context["page"].paginator.count == 2
+    assert "Pat Early" in body
+    assert reverse("referral_detail", args=[small["r1"].pk]) in body
+    assert reverse("exoneree_detail", args=[small["pat"].pk]) in body
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"figure": "nonsense", "group": "x", "measure": "count"},
+        {"figure": "needs", "group": "astrology", "measure": "met"},
+        {"figure": "needs", "group": "housing", "measure": "nonsense"},
+        {"figure": "follow_ups", "group": "999999", "measure": "due"},
+        {"figure": "follow_ups", "group": "not-a-number", "measure": "due"},
+    ],
+)
+def test_unknown_cell_is_404(small, login, params):
+    assert records(login("director1"), **Q1, **params).status_code == 404
+
+
+def test_director2_sees_nothing_of_organization_1(small, login, world):
+    client = login("director2")
+    figures = page(client, **Q1)
+
+    assert all(not figure.rows for name, figure in figures.items() if name in ("needs", "open_needs", "follow_ups"))
+    assert table(figures["referrals"])["Sent"] == [0]
+    cw1 = str(world.caseworker1.pk)
+    assert records(client, **Q1, figure="follow_ups", group=cw1, measure="due").status_code == 404
+    listed = records(client, **Q1, figure="needs", group="income", measure="met")
+    assert listed.context["page"].paginator.count == 0
+    assert "Pat Early" not in listed.content.decode()
+
+
+def test_csv_export_of_each_figure(small, login):
+    client = login("director1")
+    for name in outcomes.FIGURES:
+        response = client.get(reverse("outcome_dashboard"), {**Q1, "format": "csv", "figure": name})
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/csv")
+        assert f"{name}_2025-01-01_2025-03-31.csv" in response["Content-Disposition"]
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    reverse("outcome_dashboard"), {**Q1, "format": "csv", "figure": "follow_ups"}
+                ).content.decode()
+            )
+        )
+    )
+    assert rows == [
+        ["Caseworker", "Due", "Done on time", "Done late", "Overdue, not done", "Not due yet"],
+        ["Casey Onewell", "3", "1", "1", "1", "0"],
+        ["Chris Twofold", "1", "1", "0", "0", "0"],
+    ]
+
+
+def test_each_csv_export_is_in_the_access_log(small, login, world):
+    from services.models import AuditEvent
+
+    client = login("director1")
+    before = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).count()
+
+    client.get(reverse("outcome_dashboard"), {**Q1, "format": "csv", "figure": "follow_ups"})
+
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).latest("pk")
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).count() == before + 1
+    assert (entry.actor, entry.target) == (world.director1, "Outcomes: follow_ups (CSV)")
+
+
+def test_csv_of_an_unknown_figure_is_404(small, login):
+    response = login("director1").get(reverse("outcome_dashboard"), {"format": "csv", "figure": "secrets"})
+
+    assert response.status_code == 404
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(small, login, world):
+    world.caseworker1.first_name = "=HYPERLINK(1)"
+    world.caseworker1.save()
+
+    response = login("director1").get(reverse("outcome_dashboard"), {**Q1, "format": "csv", "figure": "follow_ups"})
+
+    assert "'=HYPERLINK(1) Onewell" in response.content.decode()
+
+
+def test_charts_are_svg_without_inline_style_or_script(small, login):
+    body = login("director1").get(reverse("outcome_dashboard"), Q1).content.decode()
+
+    assert body.count("<svg") >= 6
+    assert "style=" not in body
+    assert "<script>" not in body and "<script " not in body.replace('<script src="/static/', "")
+
+
+def test_outcomes_are_linked_from_the_overview_and_the_menu(world, login):
+    body = login("director1").get(reverse("director_dashboard")).content.decode()
+
+    assert body.count(f'href="{reverse("outcome_dashboard")}"') == 2
