@@ -241,9 +241,9 @@ def referral_transition(
     if status == ReferralStatus.COMPLETED and got_service is None:
         raise ValidationError({"got_service": "Say whether the person got the service."})
     # Sending hands the person's information to an outside provider: only under a current
-    # consent that names every category it carries. Checked under the referral's lock; a
-    # revocation committed before this transaction began is seen by it.
-    if status == ReferralStatus.SENT and (missing := selectors.consent_missing(locked)):
+    # consent that names every category it carries (those consents are locked until commit,
+    # see consent_missing, so a revocation cannot slip in between the check and the send).
+    if status == ReferralStatus.SENT and (missing := selectors.consent_missing(locked, lock=True)):
         raise ValidationError({"status": selectors.consent_missing_message(locked, missing)})
     now = timezone.now()
     ReferralEvent.objects.create(referral=locked, from_status=locked.status, to_status=status, by=by, at=now, note=note)

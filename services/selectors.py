@@ -449,14 +449,20 @@ def current_consents(exoneree: Exoneree, *, today: date | None = None) -> QueryS
     return Consent.objects.filter(exoneree=exoneree, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today)
 
 
-def consent_missing(referral: Referral, *, today: date | None = None) -> list[str]:
+def consent_missing(referral: Referral, *, today: date | None = None, lock: bool = False) -> list[str]:
     """The categories the referral carries that no current consent for its provider names.
 
     A category is covered only by a consent that names it: there is no "everything" shortcut,
     so substance use (42 CFR Part 2) is never shared under a consent that does not say so.
+
+    `lock` (a send, inside its transaction): the covering consents are locked, so a
+    revocation either commits first (and this sees the consent revoked) or waits until the
+    send has committed (and then flags the sent referral).
     """
     carried = referral_categories(referral)
     consents = current_consents(referral.need.exoneree, today=today).filter(provider_id=referral.resource.provider_id)
+    if lock:
+        consents = Consent.objects.filter(pk__in=list(consents.select_for_update().values_list("pk", flat=True)))
     covered = set(ConsentCategoryRow.objects.filter(consent__in=consents).values_list("category", flat=True))
     return [category for category in carried if category not in covered]
 
