@@ -98,8 +98,10 @@ def grow_case(w: World, n: int) -> None:
         colleague = StaffFactory(organization=w.org1).user
         need = NeedFactory(exoneree=marcus, domain=DOMAINS[i % len(DOMAINS)], created_by=colleague)
         referral = ReferralFactory(need=need, resource=ResourceFactory(organization=w.org1), created_by=colleague)
-        consent_for(marcus, referral.resource.provider, [ConsentCategory.CONTACT, ConsentCategory.MEDICAL])
+        consent = consent_for(marcus, referral.resource.provider, [ConsentCategory.CONTACT, ConsentCategory.MEDICAL])
         actions.referral_transition(by=colleague, referral=referral, status=ReferralStatus.SENT)
+        if i % 2:  # flags the sent referral: the page lists it in a banner
+            actions.consent_revoke(by=colleague, consent=consent, how="staff")
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, need=need, referral=referral)
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, done_at=timezone.now(), outcome="Done")
         CaseNoteFactory(exoneree=marcus, author=colleague)
