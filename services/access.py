@@ -163,6 +163,17 @@ def can_change_exoneree(user: AnyUser, exoneree: Exoneree) -> bool:
     return exoneree.user_permissions.filter(user=user, permission__codename=CHANGE_EXONEREE).exists()
 
 
+def get_exoneree_for_emergency(user: AnyUser, pk: int) -> Exoneree:
+    """The record a caseworker's emergency request matched: their own organization only.
+
+    Not logged as an opening here: the grant that follows is the entry (and the opening
+    after it is logged as usual)."""
+    staff = staff_of(user)
+    if staff is None or staff.role != Role.CASEWORKER:
+        raise PermissionDenied
+    return get_object_or_404(Exoneree, pk=pk, organization_id=staff.organization_id)
+
+
 def get_exoneree(user: AnyUser, pk: int, *, change: bool = False) -> Exoneree:
     exoneree = get_object_or_404(exonerees_visible_to(user).select_related("organization", "user"), pk=pk)
     if change and not can_change_exoneree(user, exoneree):

@@ -525,7 +525,13 @@ class EmergencyAccessForm(forms.Form):
 
     legal_name = forms.CharField(label="Legal name (exactly as on file)", max_length=200, required=False)
     date_of_birth = forms.DateField(label="Date of birth", required=False, widget=DateInput())
-    ssn = forms.CharField(label="Social Security number", max_length=11, required=False)
+    # Never echoed back into the page: type it again at the confirmation step.
+    ssn = forms.CharField(
+        label="Social Security number",
+        max_length=11,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
     reason = forms.CharField(
         label="Why you need this record now",
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -186,3 +186,10 @@ def test_only_the_organizations_director_reviews(login, world, persona, status):
     pending.refresh_from_db()
     assert response.status_code == status
     assert pending.review == EmergencyReview.PENDING
+
+
+def test_the_ssn_typed_is_never_echoed_into_the_page(login, world):
+    response = ask(login("caseworker1"), world, legal_name="", date_of_birth="", ssn="900234567", confirm="")
+
+    assert response.status_code == 400
+    assert "900234567" not in response.content.decode()

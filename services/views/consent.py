@@ -116,7 +116,7 @@ def emergency_access_request(request: HttpRequest) -> HttpResponse:
             actions.intake_duplicate_warned(by=request.user, hidden=matches.hidden)
             form.add_error("confirm", "One record matches. Tick the box to open it; your director will be told.")
         else:
-            exoneree = Exoneree.objects.get(pk=matches.hidden[0])
+            exoneree = access.get_exoneree_for_emergency(request.user, matches.hidden[0])
             try:
                 grant = actions.emergency_access_grant(by=request.user, exoneree=exoneree, reason=data["reason"])
             except ValidationError as error:
