@@ -2,7 +2,9 @@
 
 The rules:
 - caseworker: the exonerees they hold an object permission on (granted when assigned,
-  removed when reassigned), and everything under those exonerees; nothing else.
+  removed when reassigned), and everything under those exonerees; plus, read-only and
+  until it expires, a person of their organization they opened by emergency access
+  (break-the-glass, services.models.EmergencyAccess); nothing else.
 - director: every record of their own organization, read-only for case records; they
   manage caseloads, staff and the resource directory.
 - exoneree: their own plan only, through `own_exoneree`.
