@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -325,3 +327,13 @@ def test_a_new_resource_of_another_provider_needs_its_own_consent(world):
 
     with pytest.raises(ValidationError):
         send(world, referral)
+
+
+def test_a_send_locks_the_consents_it_relies_on(world):
+    """So a revocation waits for the send to commit (and then flags it), or wins first."""
+    consent_for(world.marcus.exoneree, provider_of(world))
+    with CaptureQueriesContext(connection) as queries:
+        send(world, world.marcus.referral)
+
+    locks = [q["sql"] for q in queries.captured_queries if "services_consent" in q["sql"] and "FOR UPDATE" in q["sql"]]
+    assert bool(locks) == connection.features.has_select_for_update
