@@ -230,6 +230,9 @@ SMS_BACKEND = os.environ.get("SMS_BACKEND") or "services.lib.sms.DisabledBackend
 # when a claimed row whose worker vanished is claimed again. The claim timeout must exceed
 # the longest send (EMAIL_TIMEOUT, plus retries' waits are released back first).
 REMINDER_LEAD_HOURS = envint("REMINDER_LEAD_HOURS", 24)
+
+# Break-the-glass: how long an emergency access to a record outside the caseload lasts.
+BREAK_GLASS_HOURS = envint("BREAK_GLASS_HOURS", 4)
 REMINDER_OVERDUE_HOURS = envint("REMINDER_OVERDUE_HOURS", 24)
 REMINDER_CLAIM_TIMEOUT_SECONDS = envint("REMINDER_CLAIM_TIMEOUT_SECONDS", 15 * 60)
 REMINDER_RETRY_SECONDS = envint("REMINDER_RETRY_SECONDS", 60)

@@ -2,7 +2,9 @@
 
 The rules:
 - caseworker: the exonerees they hold an object permission on (granted when assigned,
-  removed when reassigned), and everything under those exonerees; nothing else.
+  removed when reassigned), and everything under those exonerees; plus, read-only and
+  until it expires, a person of their organization they opened by emergency access
+  (break-the-glass, services.models.EmergencyAccess); nothing else.
 - director: every record of their own organization, read-only for case records; they
   manage caseloads, staff and the resource directory.
 - exoneree: their own plan only, through `own_exoneree`.
@@ -21,9 +23,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from services import audit
@@ -31,6 +34,8 @@ from services.choices import Role
 from services.models import (
     Assessment,
     CaseNote,
+    Consent,
+    EmergencyAccess,
     Exoneree,
     FollowUp,
     Need,
@@ -135,7 +140,7 @@ def exonerees_visible_to(user: AnyUser) -> QuerySet[Exoneree]:
         return in_org
     # A subquery on the direct foreign-key permission table; global permissions and the
     # superuser shortcut are off, so only an explicit grant on the row counts.
-    return get_objects_for_user(
+    assigned = get_objects_for_user(
         user,
         f"services.{VIEW_EXONEREE}",
         in_org,
@@ -143,6 +148,13 @@ def exonerees_visible_to(user: AnyUser) -> QuerySet[Exoneree]:
         with_superuser=False,
         accept_global_perms=False,
     )
+    # Or an emergency grant that has not expired (break-the-glass): read-only, since only
+    # the change permission, which a grant never gives, lets anyone write.
+    return in_org.filter(Q(pk__in=assigned.values("pk")) | Q(pk__in=active_emergency_grants(user).values("exoneree")))
+
+
+def active_emergency_grants(user: AnyUser) -> QuerySet[EmergencyAccess]:
+    return EmergencyAccess.objects.filter(user_id=user.pk, expires_at__gt=timezone.now())
 
 
 def can_change_exoneree(user: AnyUser, exoneree: Exoneree) -> bool:
@@ -151,6 +163,17 @@ def can_change_exoneree(user: AnyUser, exoneree: Exoneree) -> bool:
     if staff is None or staff.role != Role.CASEWORKER or staff.organization_id != exoneree.organization_id:
         return False
     return exoneree.user_permissions.filter(user=user, permission__codename=CHANGE_EXONEREE).exists()
+
+
+def get_exoneree_for_emergency(user: AnyUser, pk: int) -> Exoneree:
+    """The record a caseworker's emergency request matched: their own organization only.
+
+    Not logged as an opening here: the grant that follows is the entry (and the opening
+    after it is logged as usual)."""
+    staff = staff_of(user)
+    if staff is None or staff.role != Role.CASEWORKER:
+        raise PermissionDenied
+    return get_object_or_404(Exoneree, pk=pk, organization_id=staff.organization_id)
 
 
 def get_exoneree(user: AnyUser, pk: int, *, change: bool = False) -> Exoneree:
@@ -199,6 +222,32 @@ def get_note(user: AnyUser, pk: int, *, change: bool = False) -> CaseNote:
 def get_assessment(user: AnyUser, pk: int, *, change: bool = False) -> Assessment:
     queryset = Assessment.objects.select_related("exoneree", "taken_by")
     return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
+
+
+def get_consent(user: AnyUser, pk: int, *, change: bool = False) -> Consent:
+    queryset = Consent.objects.select_related("exoneree", "provider")
+    return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
+
+
+def get_own_consent(user: AnyUser, pk: int) -> Consent:
+    """One of the signed-in exoneree's own consents; anybody else's is a 404."""
+    exoneree = own_exoneree(user)
+    return get_object_or_404(Consent.objects.select_related("exoneree", "provider"), pk=pk, exoneree=exoneree)
+
+
+def emergency_grants_visible_to(user: AnyUser) -> QuerySet[EmergencyAccess]:
+    """A director sees the emergency accesses to their organization's records."""
+    if not is_director(user):
+        return EmergencyAccess.objects.none()
+    return EmergencyAccess.objects.filter(exoneree__organization_id=organization_of(user).pk).select_related(
+        "user", "exoneree", "reviewed_by"
+    )
+
+
+def get_emergency_grant(user: AnyUser, pk: int) -> EmergencyAccess:
+    if not is_director(user):
+        raise PermissionDenied
+    return get_object_or_404(emergency_grants_visible_to(user), pk=pk)
 
 
 # The resource directory: shared by the staff of one organization, managed by directors.

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from services import audit
+from services import audit, selectors
 from services.access import CASEWORKER_PERMS, organization_of
-from services.choices import NeedStatus, ReferralStatus, Role
-from services.lifecycle import NEED_CLOSED, check_need_transition, check_referral_transition
+from services.choices import ConsentCategory, ConsentRevokedHow, EmergencyReview, NeedStatus, ReferralStatus, Role
+from services.lifecycle import NEED_CLOSED, REFERRAL_OPEN, check_need_transition, check_referral_transition
 from services.models import (
     EXONEREE_PROFILE_FIELDS,
     EXONEREE_SAVED_FIELDS,
@@ -30,12 +32,16 @@ from services.models import (
     AssessmentScore,
     AuditEvent,
     CaseNote,
+    Consent,
+    ConsentCategoryRow,
+    EmergencyAccess,
     Exoneree,
     FollowUp,
     Need,
     Notification,
     Provider,
     Referral,
+    ReferralCategory,
     ReferralEvent,
     Resource,
     ResourceDomain,
@@ -45,6 +51,7 @@ from services.reminders import reminders_plan_for_exoneree, reminders_plan_for_f
 from services.tasks import send_invitation
 
 User = get_user_model()
+EMERGENCY_REASON_MIN = 20
 
 
 # Exonerees and caseloads.
@@ -173,12 +180,20 @@ def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | 
 
 
 @transaction.atomic
-def referral_create(*, by: AbstractUser, need: Need, resource: Resource, note: str = "") -> Referral:
+def referral_create(
+    *, by: AbstractUser, need: Need, resource: Resource, note: str = "", categories: Iterable[str] | None = None
+) -> Referral:
+    """A draft referral. `categories`: what it will hand the provider (default: what its
+    need is about); contact details always go with it."""
     if resource.organization_id != need.exoneree.organization_id:
         raise ValidationError({"resource": "Choose a resource from your organization's directory."})
     referral = Referral(need=need, resource=resource, note=note, created_by=by)
     referral.full_clean()
     referral.save()
+    chosen = selectors.categories_for_need(need) if categories is None else {ConsentCategory.CONTACT, *categories}
+    if invalid := set(chosen) - set(ConsentCategory.values):
+        raise ValidationError({"categories": f"Unknown categories: {sorted(invalid)}"})
+    ReferralCategory.objects.bulk_create([ReferralCategory(referral=referral, category=c) for c in sorted(chosen)])
     ReferralEvent.objects.create(referral=referral, from_status="", to_status=ReferralStatus.DRAFT, by=by)
     # Work has started on an open need; a need someone closed meanwhile stays closed.
     if Need.objects.filter(pk=need.pk, status=NeedStatus.OPEN).update(status=NeedStatus.IN_PROGRESS):
@@ -225,6 +240,11 @@ def referral_transition(
         raise ValidationError({"decline_reason": "Say why the provider declined."})
     if status == ReferralStatus.COMPLETED and got_service is None:
         raise ValidationError({"got_service": "Say whether the person got the service."})
+    # Sending hands the person's information to an outside provider: only under a current
+    # consent that names every category it carries (those consents are locked until commit,
+    # see consent_missing, so a revocation cannot slip in between the check and the send).
+    if status == ReferralStatus.SENT and (missing := selectors.consent_missing(locked, lock=True)):
+        raise ValidationError({"status": selectors.consent_missing_message(locked, missing)})
     now = timezone.now()
     ReferralEvent.objects.create(referral=locked, from_status=locked.status, to_status=status, by=by, at=now, note=note)
     locked.status = status
@@ -238,6 +258,136 @@ def referral_transition(
     locked.save()
     audit.record_change(by, locked, before, exoneree=locked.need.exoneree)
     return locked
+
+
+# Consent (release of information).
+
+
+@transaction.atomic
+def consent_create(*, by: AbstractUser, exoneree: Exoneree, consent: Consent, categories: Iterable[str]) -> Consent:
+    categories = set(categories)
+    if not categories:
+        raise ValidationError({"categories": "Choose at least one kind of information."})
+    if invalid := categories - set(ConsentCategory.values):
+        raise ValidationError({"categories": f"Unknown categories: {sorted(invalid)}"})
+    if consent.provider.organization_id != exoneree.organization_id:
+        raise ValidationError({"provider": "Choose a provider from your organization's directory."})
+    consent.exoneree = exoneree
+    consent.recorded_by = by
+    consent.full_clean()
+    consent.save()
+    rows = [ConsentCategoryRow(consent=consent, category=category) for category in sorted(categories)]
+    ConsentCategoryRow.objects.bulk_create(rows)
+    audit.record_change(by, consent, {}, exoneree=exoneree, extra={"categories": [None, sorted(categories)]})
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(*, by: AbstractUser, consent: Consent, how: str) -> int:
+    """Stop sharing at once: later sends are refused (they check for a current consent), the
+    open referrals that relied on it are flagged and the person's caseworkers are told.
+
+    Returns how many referrals were flagged; revoking twice changes nothing the second time.
+    """
+    if how not in ConsentRevokedHow.values:
+        raise ValidationError("Say who revoked the consent.")
+    now = timezone.now()
+    if not Consent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=by, revoked_how=how
+    ):
+        return 0
+    consent.refresh_from_db()
+    exoneree = consent.exoneree
+    # A referral already with the provider (or being sent) that no other current consent
+    # still covers. A draft is not flagged: nothing was shared, and its send will be refused.
+    candidates = Referral.objects.filter(
+        need__exoneree=exoneree,
+        resource__provider=consent.provider,
+        status__in=REFERRAL_OPEN - {ReferralStatus.DRAFT},
+        consent_revoked_at__isnull=True,
+    ).select_related("need__exoneree", "resource__provider")
+    flagged = [referral.pk for referral in candidates if selectors.consent_missing(referral)]
+    Referral.objects.filter(pk__in=flagged).update(consent_revoked_at=now)
+    text = (
+        f"{exoneree.display_name} withdrew consent to share with {consent.provider.name}"
+        f"{f'; {len(flagged)} open referral(s) flagged' if flagged else ''}. Tell the provider to stop."
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(user=caseworker, text=text[:300], url=exoneree.get_absolute_url() + "#consents")
+            for caseworker in exoneree.caseworkers.all()
+        ]
+    )
+    audit.record(
+        AuditEvent.Action.CONSENT_REVOKED,
+        actor=by,
+        exoneree=exoneree,
+        target=audit.describe(consent),
+        changes={"revoked_how": how, "referrals_flagged": flagged},
+    )
+    return len(flagged)
+
+
+# Break-the-glass: emergency access to a record outside one's caseload.
+
+
+@transaction.atomic
+def emergency_access_grant(*, by: AbstractUser, exoneree: Exoneree, reason: str) -> EmergencyAccess:
+    """Read access for BREAK_GLASS_HOURS, logged, and put before the directors for review."""
+    reason = reason.strip()
+    if len(reason) < EMERGENCY_REASON_MIN:
+        raise ValidationError({"reason": f"Explain the emergency in at least {EMERGENCY_REASON_MIN} characters."})
+    if exoneree.organization_id != organization_of(by).pk:
+        raise ValidationError("This record is not in your organization.")
+    now = timezone.now()
+    expires_at = now + timedelta(hours=settings.BREAK_GLASS_HOURS)
+    grant = EmergencyAccess(user=by, exoneree=exoneree, reason=reason, granted_at=now, expires_at=expires_at)
+    grant.full_clean()
+    grant.save()
+    who = by.get_full_name() or by.get_username()
+    directors = get_user_model().objects.filter(
+        is_active=True, staff__organization_id=exoneree.organization_id, staff__role=Role.DIRECTOR
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user=director,
+                text=f"{who} used emergency access to {exoneree.display_name}'s record. Review it.",
+                url=reverse("emergency_reviews"),
+            )
+            for director in directors
+        ]
+    )
+    audit.record(
+        AuditEvent.Action.EMERGENCY_ACCESS,
+        actor=by,
+        exoneree=exoneree,
+        target=audit.describe(exoneree),
+        changes={"expires_at": grant.expires_at.isoformat(), "reason": "given"},
+    )
+    return grant
+
+
+@transaction.atomic
+def emergency_access_review(*, by: AbstractUser, grant: EmergencyAccess, decision: str, note: str) -> EmergencyAccess:
+    if decision not in (EmergencyReview.ACKNOWLEDGED, EmergencyReview.FLAGGED):
+        raise ValidationError({"decision": "Acknowledge it or flag it."})
+    if decision == EmergencyReview.FLAGGED and not note.strip():
+        raise ValidationError({"note": "Say why you flag it."})
+    # Reviewed once: a second director's review (or a double submit) does not overwrite it.
+    if not EmergencyAccess.objects.filter(pk=grant.pk, review=EmergencyReview.PENDING).update(
+        review=decision, reviewed_by=by, reviewed_at=timezone.now(), review_note=note.strip()
+    ):
+        raise ValidationError("This emergency access was already reviewed.")
+    grant.refresh_from_db()
+    audit.record(
+        AuditEvent.Action.EMERGENCY_REVIEWED,
+        actor=by,
+        exoneree=grant.exoneree,
+        target=f"Emergency access {grant.pk} by {grant.user.get_username()}",
+        changes={"review": decision},
+    )
+    return grant
 
 
 # Follow-ups.

@@ -139,3 +139,42 @@ class ReminderStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Could not be sent"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class ConsentCategory(models.TextChoices):
+    """What a release of information lets us share. Substance use is 42 CFR Part 2: it is
+    shared only under a consent that names it, never under a broader one."""
+
+    CONTACT = "contact", "Contact details"
+    HOUSING = "housing", "Housing"
+    MEDICAL = "medical", "Medical"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_USE = "substance_use", "Substance use"
+    LEGAL = "legal", "Legal"
+
+
+# What a referral for a need of each domain carries besides contact details (always carried).
+CATEGORY_FOR_DOMAIN: dict[str, str] = {
+    NeedDomain.HOUSING: ConsentCategory.HOUSING,
+    NeedDomain.MEDICAL: ConsentCategory.MEDICAL,
+    NeedDomain.MENTAL_HEALTH: ConsentCategory.MENTAL_HEALTH,
+    NeedDomain.SUBSTANCE_USE: ConsentCategory.SUBSTANCE_USE,
+    NeedDomain.LEGAL: ConsentCategory.LEGAL,
+}
+
+
+class ConsentSignedHow(models.TextChoices):
+    PAPER = "paper", "On paper"
+    ELECTRONIC = "electronic", "Electronically"
+    VERBAL = "verbal", "Verbally, with a witness"
+
+
+class ConsentRevokedHow(models.TextChoices):
+    STAFF = "staff", "By staff, on the person's word"
+    SELF = "self", "By the person, on their plan"
+
+
+class EmergencyReview(models.TextChoices):
+    PENDING = "pending", "Waiting for review"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    FLAGGED = "flagged", "Flagged"

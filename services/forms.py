@@ -15,6 +15,8 @@ from django.db.models import Q, QuerySet
 from services.choices import (
     SCORE_LABELS,
     AssessmentDomain,
+    ConsentCategory,
+    EmergencyReview,
     NeedDomain,
     ReferralStatus,
     ResourceStatus,
@@ -28,6 +30,7 @@ from services.models import (
     Assessment,
     AuditEvent,
     CaseNote,
+    Consent,
     Exoneree,
     FollowUp,
     Need,
@@ -204,6 +207,13 @@ class ReferralForm(forms.Form):
     resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label="Refer to")
     note = forms.CharField(
         label="Note to the provider", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    categories = forms.MultipleChoiceField(
+        label="Information this referral shares",
+        choices=ConsentCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Contact details are always shared. Sending needs a current consent that names each one.",
     )
 
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
@@ -524,3 +534,74 @@ def _year_before(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:  # February 29
         return day.replace(year=day.year - 1, day=28)
+
+
+class ConsentForm(forms.ModelForm):
+    """A release of information, as the person signed it."""
+
+    categories = forms.MultipleChoiceField(
+        label="What may be shared",
+        choices=ConsentCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Substance use is shared only if it is ticked here, by name.",
+    )
+
+    class Meta:
+        model = Consent
+        fields = ["provider", "purpose", "starts_on", "ends_on", "signed_how", "signed_on", "witness"]
+        widgets = {
+            "purpose": forms.Textarea(attrs={"rows": 2}),
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
+            "signed_on": DateInput(),
+        }
+
+    def __init__(self, *args: Any, providers: QuerySet[Provider], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = providers
+        self.order_fields(["provider", "categories"])
+
+
+class EmergencyAccessForm(forms.Form):
+    """Find a record outside one's caseload by exact legal name and birth date, or SSN."""
+
+    legal_name = forms.CharField(label="Legal name (exactly as on file)", max_length=200, required=False)
+    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=DateInput())
+    # Never echoed back into the page: type it again at the confirmation step.
+    ssn = forms.CharField(
+        label="Social Security number",
+        max_length=11,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    reason = forms.CharField(
+        label="Why you need this record now",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        min_length=20,
+        max_length=2000,
+        help_text="At least 20 characters. Your director reads this.",
+    )
+    confirm = forms.BooleanField(
+        label="I confirm this is an emergency. Open the record; my director will review it.", required=False
+    )
+
+    def clean_ssn(self) -> str:
+        ssn = re.sub(r"[\s-]", "", self.cleaned_data["ssn"])
+        if ssn and not re.fullmatch(r"[0-9]{9}", ssn):
+            raise forms.ValidationError("Enter the 9 digits of the Social Security number.")
+        return ssn
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        by_name = data.get("legal_name", "").strip() and data.get("date_of_birth")
+        if not (by_name or data.get("ssn")):
+            raise forms.ValidationError("Give the legal name and date of birth, or the Social Security number.")
+        return data
+
+
+class EmergencyReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Your review",
+        choices=[(EmergencyReview.ACKNOWLEDGED, "Acknowledge: it was justified"), (EmergencyReview.FLAGGED, "Flag it")],
+    )
+    note = forms.CharField(label="Note", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -24,7 +24,11 @@ from services.choices import (
     AssessmentDomain,
     AssessmentKind,
     CompensationStatus,
+    ConsentCategory,
+    ConsentRevokedHow,
+    ConsentSignedHow,
     ContactPreference,
+    EmergencyReview,
     Language,
     NeedDomain,
     NeedStatus,
@@ -380,6 +384,9 @@ class Referral(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(default=timezone.now)
+    # Set when a consent it relied on was revoked while it was open: the provider must be
+    # told to stop using what they were given.
+    consent_revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-status_changed_at", "-pk"]
@@ -394,6 +401,20 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in REFERRAL_OPEN
+
+
+class ReferralCategory(models.Model):
+    """One category of information a referral hands to its provider (contact details are
+    always handed over, with or without a row)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="category_rows")
+    category = models.CharField(max_length=20, choices=ConsentCategory.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["referral", "category"], name="referral_category_unique")]
+
+    def __str__(self) -> str:
+        return self.get_category_display()
 
 
 class ReferralEvent(models.Model):
@@ -511,6 +532,103 @@ class AssessmentScore(models.Model):
         return f"{self.get_domain_display()}: {self.score}"
 
 
+class Consent(models.Model):
+    """A release of information (45 CFR 164.508(c)): what may be shared, with whom, why,
+    from when until when, signed how and when; revocable at any time."""
+
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="consents")
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="consents", verbose_name="shared with"
+    )
+    purpose = EncryptedTextField(help_text="Why the information is shared, in plain words.")
+    starts_on = models.DateField("from", validators=[validate_sensible_date])
+    ends_on = models.DateField("until", validators=[validate_sensible_date])
+    signed_how = models.CharField("signed", max_length=20, choices=ConsentSignedHow.choices)
+    signed_on = models.DateField("signed on", validators=[validate_sensible_date])
+    witness = models.CharField(max_length=200, blank=True, help_text="Needed when the consent was given verbally.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_how = models.CharField(max_length=10, choices=ConsentRevokedHow.choices, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        indexes = [models.Index(fields=["exoneree", "provider", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"Consent to share with {self.provider.name}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = "The end cannot be before the start."
+        if self.signed_how == ConsentSignedHow.VERBAL and not self.witness.strip():
+            errors["witness"] = "Name the witness of a verbal consent."
+        if errors:
+            raise ValidationError(errors)
+
+    def is_current(self, today: date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.revoked_at is None and self.starts_on <= today <= self.ends_on
+
+    @property
+    def categories(self) -> list[str]:
+        """The categories in their fixed order (uses prefetched rows when there are some)."""
+        named = {row.category for row in self.category_rows.all()}
+        return [value for value in ConsentCategory.values if value in named]
+
+    @property
+    def category_labels(self) -> list[str]:
+        return [ConsentCategory(value).label for value in self.categories]
+
+
+class ConsentCategoryRow(models.Model):
+    """One category a consent names; a row each keeps "does a consent cover X" in SQL."""
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="category_rows")
+    category = models.CharField(max_length=20, choices=ConsentCategory.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consent", "category"], name="consent_category_unique")]
+        indexes = [models.Index(fields=["category", "consent"])]
+
+    def __str__(self) -> str:
+        return self.get_category_display()
+
+
+class EmergencyAccess(models.Model):
+    """Break-the-glass: a caseworker read a record outside their caseload, for a stated
+    reason, for a limited time; a director reviews every one afterwards."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_grants")
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="emergency_grants")
+    reason = EncryptedTextField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    review = models.CharField(max_length=20, choices=EmergencyReview.choices, default=EmergencyReview.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-pk"]
+        indexes = [models.Index(fields=["user", "expires_at"]), models.Index(fields=["review", "granted_at"])]
+
+    def __str__(self) -> str:
+        return f"Emergency access by {self.user} at {self.granted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+
 class AuditLogIsAppendOnly(Exception):
     """An attempt to change or delete an audit entry."""
 
@@ -541,6 +659,9 @@ class AuditEvent(models.Model):
         SIGNED_IN = "signed_in", "Signed in"
         SIGN_IN_FAILED = "sign_in_failed", "Failed to sign in"
         SIGNED_OUT = "signed_out", "Signed out"
+        EMERGENCY_ACCESS = "emergency_access", "Opened a record with emergency access"
+        EMERGENCY_REVIEWED = "emergency_reviewed", "Reviewed an emergency access"
+        CONSENT_REVOKED = "consent_revoked", "Revoked a consent to share information"
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

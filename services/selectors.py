@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from services.access import exonerees_visible_to, organization_of, resources_visible_to, staff_of
 from services.choices import (
+    CATEGORY_FOR_DOMAIN,
+    ConsentCategory,
+    EmergencyReview,
     NeedDomain,
     NeedStatus,
     NoteVisibility,
@@ -27,6 +30,9 @@ from services.models import (
     Assessment,
     AuditEvent,
     CaseNote,
+    Consent,
+    ConsentCategoryRow,
+    EmergencyAccess,
     Exoneree,
     FollowUp,
     Need,
@@ -174,6 +180,7 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
     follow_ups = list(exoneree.follow_ups.select_related("assigned_to", "need", "referral__resource"))
     notes = list(exoneree.notes.select_related("author"))
     assessments = list(exoneree.assessments.select_related("taken_by").prefetch_related("scores"))
+    consents = consents_for(exoneree)
     events = ReferralEvent.objects.filter(referral__need__exoneree=exoneree).select_related("referral__resource", "by")
     return {
         "needs": needs,
@@ -182,6 +189,8 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
         "notes": notes,
         "assessments": assessments,
         "caseworkers": list(exoneree.caseworkers.order_by("first_name", "last_name")),
+        "consents": consents,
+        "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
         "timeline": timeline(needs, events, follow_ups, notes, assessments),
     }
 
@@ -391,6 +400,11 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:20],
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
         "openers": record_openers(exoneree),
+        # What they agreed to share and may still stop: not revoked, not yet ended.
+        "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())
+        .select_related("provider")
+        .prefetch_related("category_rows")
+        .order_by("ends_on", "pk"),
     }
 
 
@@ -413,3 +427,64 @@ def notifications_page(user: AbstractUser) -> dict[str, Any]:
 
 def unread_notification_count(user: AbstractUser) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+# Consent: what a referral hands over, and whether a current consent covers it.
+
+
+def categories_for_need(need: Need) -> list[str]:
+    """The default of a new referral: contact details, and what its need's domain is about."""
+    extra = CATEGORY_FOR_DOMAIN.get(need.domain, ConsentCategory.CONTACT)
+    return [value for value in ConsentCategory.values if value in {ConsentCategory.CONTACT, extra}]
+
+
+def referral_categories(referral: Referral) -> list[str]:
+    """What the referral carries, in the fixed order; contact details always."""
+    carried = {ConsentCategory.CONTACT, *referral.category_rows.values_list("category", flat=True)}
+    return [value for value in ConsentCategory.values if value in carried]
+
+
+def current_consents(exoneree: Exoneree, *, today: date | None = None) -> QuerySet[Consent]:
+    """Signed, started, not past their end, not revoked."""
+    today = today or timezone.localdate()
+    return Consent.objects.filter(exoneree=exoneree, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today)
+
+
+def consent_missing(referral: Referral, *, today: date | None = None, lock: bool = False) -> list[str]:
+    """The categories the referral carries that no current consent for its provider names.
+
+    A category is covered only by a consent that names it: there is no "everything" shortcut,
+    so substance use (42 CFR Part 2) is never shared under a consent that does not say so.
+
+    `lock` (a send, inside its transaction): the covering consents are locked, so a
+    revocation either commits first (and this sees the consent revoked) or waits until the
+    send has committed (and then flags the sent referral).
+    """
+    carried = referral_categories(referral)
+    consents = current_consents(referral.need.exoneree, today=today).filter(provider_id=referral.resource.provider_id)
+    if lock:
+        consents = Consent.objects.filter(pk__in=list(consents.select_for_update().values_list("pk", flat=True)))
+    covered = set(ConsentCategoryRow.objects.filter(consent__in=consents).values_list("category", flat=True))
+    return [category for category in carried if category not in covered]
+
+
+def consent_missing_message(referral: Referral, missing: list[str]) -> str:
+    labels = ", ".join(ConsentCategory(value).label.lower() for value in missing)
+    person = referral.need.exoneree
+    return (
+        f"No current consent for {referral.resource.provider.name} covering: {labels}. "
+        f"Record one on {person.first_name}'s page."
+    )
+
+
+def consents_for(exoneree: Exoneree) -> list[Consent]:
+    return list(
+        exoneree.consents.select_related("provider", "revoked_by", "recorded_by").prefetch_related("category_rows")
+    )
+
+
+def pending_emergency_reviews(grants: QuerySet[EmergencyAccess]) -> dict[str, Any]:
+    return {
+        "pending": list(grants.filter(review=EmergencyReview.PENDING).order_by("granted_at", "pk")),
+        "reviewed": list(grants.exclude(review=EmergencyReview.PENDING).order_by("-reviewed_at", "-pk")[:50]),
+    }

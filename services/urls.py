@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services.views import cases, director, directory, health, home, notifications, outcomes, plan
+from services.views import cases, consent, director, directory, health, home, notifications, outcomes, plan
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -22,6 +22,9 @@ urlpatterns = [
     path("people/<int:pk>/follow-ups/new/", cases.follow_up_create, name="follow_up_create"),
     path("people/<int:pk>/notes/new/", cases.note_create, name="note_create"),
     path("people/<int:pk>/assessments/new/", cases.assessment_create, name="assessment_create"),
+    path("people/<int:pk>/consents/new/", consent.consent_create, name="consent_create"),
+    path("consents/<int:pk>/revoke/", consent.consent_revoke, name="consent_revoke"),
+    path("emergency-access/", consent.emergency_access_request, name="emergency_access_request"),
     path("needs/<int:pk>/edit/", cases.need_edit, name="need_edit"),
     path("needs/<int:pk>/status/", cases.need_status, name="need_status"),
     path("needs/<int:pk>/refer/", cases.referral_create, name="referral_create"),
@@ -45,6 +48,8 @@ urlpatterns = [
     path("director/outcomes/records/", outcomes.outcome_records, name="outcome_records"),
     path("director/staff/", director.staff_list, name="staff_list"),
     path("director/audit/", director.audit_log, name="audit_log"),
+    path("director/emergency-access/", consent.emergency_reviews, name="emergency_reviews"),
+    path("director/emergency-access/<int:pk>/review/", consent.emergency_review, name="emergency_review"),
     path("director/staff/new/", director.staff_create, name="staff_create"),
     path("director/staff/<int:pk>/", director.staff_edit, name="staff_edit"),
     # Notifications (staff)
@@ -53,4 +58,5 @@ urlpatterns = [
     path("notifications/read-all/", notifications.notification_read_all, name="notification_read_all"),
     # Exonerees
     path("my-plan/", plan.my_plan, name="my_plan"),
+    path("my-plan/sharing/<int:pk>/stop/", consent.my_consent_stop, name="my_consent_stop"),
 ]

@@ -21,6 +21,8 @@ from factory.django import DjangoModelFactory
 from services import actions
 from services.choices import (
     AssessmentKind,
+    ConsentCategory,
+    ConsentSignedHow,
     NeedDomain,
     NoteVisibility,
     ReferralStatus,
@@ -31,6 +33,8 @@ from services.models import (
     Assessment,
     AssessmentScore,
     CaseNote,
+    Consent,
+    ConsentCategoryRow,
     Exoneree,
     FollowUp,
     Need,
@@ -192,3 +196,28 @@ class AssessmentFactory(DjangoModelFactory):
             AssessmentScore.objects.bulk_create(
                 [AssessmentScore(assessment=obj, domain=domain, score=score) for domain, score in scores.items()]
             )
+
+
+def consent_for(
+    exoneree: Exoneree,
+    provider: Any,
+    categories: Iterable[str] = (ConsentCategory.CONTACT, ConsentCategory.HOUSING),
+    *,
+    starts_on: Any = None,
+    ends_on: Any = None,
+    revoked: bool = False,
+) -> Consent:
+    """A signed consent (on paper, today until a year from now unless told) naming these categories."""
+    today = timezone.localdate()
+    consent = Consent.objects.create(
+        exoneree=exoneree,
+        provider=provider,
+        purpose="To find housing",
+        starts_on=starts_on or today,
+        ends_on=ends_on or today + timedelta(days=365),
+        signed_how=ConsentSignedHow.PAPER,
+        signed_on=starts_on or today,
+        revoked_at=timezone.now() if revoked else None,
+    )
+    ConsentCategoryRow.objects.bulk_create([ConsentCategoryRow(consent=consent, category=c) for c in categories])
+    return consent

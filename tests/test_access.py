@@ -33,8 +33,10 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from services.models import Exoneree, Notification, Referral, Resource
+from services import actions
+from services.models import Consent, EmergencyAccess, Exoneree, Notification, Referral, Resource
 from tests.conftest import World
+from tests.factories import consent_for
 
 LOGIN = "login"  # 302 to the sign-in page, coming back here afterwards
 DONE = "done"  # 302 to where the page's valid POST leads (Page.done)
@@ -126,6 +128,44 @@ def caseworker1_notification(w: World) -> list[int]:
     return [Notification.objects.get(user=w.caseworker1).pk]
 
 
+def consent_marcus(w: World) -> None:
+    consent_for(w.marcus.exoneree, w.marcus.resource.provider)
+
+
+def marcus_consent(w: World) -> list[int]:
+    return [Consent.objects.get(exoneree=w.marcus.exoneree).pk]
+
+
+def consent_data(w: World) -> dict[str, Any]:
+    return {
+        "provider": w.marcus.resource.provider.pk,
+        "categories": ["contact", "housing"],
+        "purpose": "Find him an apartment",
+        "starts_on": "2026-01-01",
+        "ends_on": "2030-01-01",
+        "signed_how": "paper",
+        "signed_on": "2026-01-01",
+    }
+
+
+def emergency_data(w: World) -> dict[str, Any]:
+    return {
+        "legal_name": "Thomas Okafor",
+        "date_of_birth": "1970-03-14",
+        "reason": "He called the hotline in crisis; his caseworker is away.",
+        "confirm": "on",
+    }
+
+
+def caseworker1_glass_on_thomas(w: World) -> None:
+    reason = "He called the hotline in crisis; his caseworker is away."
+    actions.emergency_access_grant(by=w.caseworker1, exoneree=w.thomas.exoneree, reason=reason)
+
+
+def glass_grant(w: World) -> list[int]:
+    return [EmergencyAccess.objects.get().pk]
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -213,6 +253,33 @@ PAGES = [
         ("POST",),
         lambda w: {"status": "sent"},
         lambda w: w.marcus.referral.get_absolute_url(),
+        setup=consent_marcus,
+    ),
+    # Consent: recorded and revoked by the caseworker; read on the person's page.
+    Page(
+        "consent_create",
+        CASE_WRITE,
+        marcus("exoneree"),
+        GET_POST,
+        consent_data,
+        lambda w: marcus_page(w, "#consents"),
+    ),
+    Page(
+        "consent_revoke",
+        CASE_WRITE,
+        marcus_consent,
+        GET_POST,
+        lambda w: {},
+        lambda w: marcus_page(w, "#consents"),
+        setup=consent_marcus,
+    ),
+    # Break-the-glass: any caseworker may ask; the owner's POST opens Thomas (not theirs).
+    Page(
+        "emergency_access_request",
+        CASEWORKER_PAGE,
+        methods=GET_POST,
+        data=emergency_data,
+        done=lambda w: w.thomas.exoneree.get_absolute_url(),
     ),
     Page("follow_up_edit", CASE_WRITE, marcus("follow_up"), GET_POST, follow_up_data, marcus_page),
     Page("follow_up_done", CASE_POST, marcus("follow_up"), ("POST",), lambda w: {"outcome": "Went well"}, marcus_page),
@@ -266,6 +333,17 @@ PAGES = [
     ),
     Page("staff_list", DIRECTOR_PAGE, owner="director1"),
     Page("audit_log", DIRECTOR_PAGE, owner="director1"),
+    Page("emergency_reviews", DIRECTOR_PAGE, owner="director1"),
+    Page(
+        "emergency_review",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        glass_grant,
+        ("POST",),
+        lambda w: {"decision": "acknowledged", "note": ""},
+        lambda w: "/director/emergency-access/",
+        owner="director1",
+        setup=caseworker1_glass_on_thomas,
+    ),
     # A director's view of one person's access log: their own organization's people only.
     Page("exoneree_access_log", row(403, 403, 200, 403, 404, 403, 403, 403), marcus("exoneree"), owner="director1"),
     Page(
@@ -312,6 +390,17 @@ PAGES = [
     ),
     # Exonerees
     Page("my_plan", OWN_PLAN, owner="exoneree1"),
+    # Marcus's own consent: Thomas (exoneree2) gets a 404, as for anything not his.
+    Page(
+        "my_consent_stop",
+        row(403, 403, 403, 403, 403, 200, 404, 403),
+        marcus_consent,
+        GET_POST,
+        lambda w: {},
+        lambda w: "/my-plan/",
+        owner="exoneree1",
+        setup=consent_marcus,
+    ),
 ]
 PAGES_BY_NAME = {page.name: page for page in PAGES}
 

@@ -44,6 +44,7 @@ from tests.factories import (
     ResourceFactory,
     StaffFactory,
     UserFactory,
+    consent_for,
 )
 
 User = get_user_model()
@@ -346,6 +347,7 @@ def test_allowed_referral_transition_records_who_and_when(login, world, time_mac
     referral = world.marcus.referral
     Referral.objects.filter(pk=referral.pk).update(status=current)
     time_machine.move_to(MOMENT, tick=False)
+    consent_for(world.marcus.exoneree, referral.resource.provider)  # sending needs one
 
     response = login("caseworker1").post(
         url("referral_transition", referral), {"status": target, "note": "Called them", **EXTRA.get(target, {})}

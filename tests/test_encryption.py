@@ -23,13 +23,14 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import connection, models
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from services.choices import ReferralStatus
 from services.fields import EncryptedMixin
 from services.lib import crypto
 from services.lib.crypto import DecryptionError
-from services.models import CaseNote, Exoneree, Need, ReferralEvent
-from tests.factories import ExonereeFactory
+from services.models import CaseNote, EmergencyAccess, Exoneree, Need, ReferralEvent
+from tests.factories import ExonereeFactory, consent_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = f"{crypto.TOKEN_VERSION}$"
@@ -89,14 +90,23 @@ def flip_one_character(token: str) -> str:
     return f"{prefix}${body[:middle]}{changed}{body[middle + 1 :]}"
 
 
+def add_consent_and_emergency_access(world) -> None:
+    consent_for(world.marcus.exoneree, world.marcus.resource.provider)
+    EmergencyAccess.objects.create(
+        user=world.caseworker2, exoneree=world.marcus.exoneree, reason="A crisis call", expires_at=timezone.now()
+    )
+
+
 # --- what the database holds ------------------------------------------------------------------
 
 
 def test_every_encrypted_column_holds_only_tokens_and_reads_back_as_typed(world):
     columns = encrypted_columns()
     assert len(columns) >= 15, [f"{m.__name__}.{f.name}" for m, f in columns]
-    # The world has no status change yet; one row of every model is needed below.
+    # The world has no status change, consent or emergency access yet; one row of every
+    # model is needed below.
     ReferralEvent.objects.create(referral=world.marcus.referral, to_status=ReferralStatus.SENT, note="x")
+    add_consent_and_emergency_access(world)
     written = {}
     n = 0
     for model in {model for model, _ in columns}:
@@ -200,6 +210,7 @@ def test_a_value_that_cannot_be_decrypted_is_an_error_naming_the_field(settings,
 
 def test_plaintext_in_any_encrypted_column_is_an_error_naming_that_column(world):
     ReferralEvent.objects.create(referral=world.marcus.referral, to_status=ReferralStatus.SENT)
+    add_consent_and_emergency_access(world)
     for model, field in encrypted_columns():
         pk = model.objects.values_list("pk", flat=True).order_by("pk").first()
         set_raw(model, field.name, pk, "written around the app")

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import actions
-from services.choices import NeedDomain, NeedStatus, NoteVisibility, ReferralStatus
+from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, ReferralStatus
 from tests.conftest import World
 from tests.factories import (
     AssessmentFactory,
@@ -29,13 +29,15 @@ from tests.factories import (
     ReferralFactory,
     ResourceFactory,
     StaffFactory,
+    consent_for,
 )
 
 N = 3
 # A page that opens a person's record also appends to the access log (lock, chain head,
 # insert: up to 4 statements with the savepoint), and the header counts unread
-# notifications: both are in these counts.
-MAX_QUERIES = 20
+# notifications: both are in these counts. The person's page also lists their consents
+# (the consents, then their categories).
+MAX_QUERIES = 22
 DOMAINS = list(NeedDomain.values)
 STATUSES = list(ReferralStatus.values)
 OUTCOME_DOMAINS = [NeedDomain.INCOME, NeedDomain.HOUSING, NeedDomain.HEALTH_COVERAGE]
@@ -88,6 +90,7 @@ def grow_outcomes(w: World, n: int) -> None:
         )
         need = NeedFactory(exoneree=person, domain=OUTCOME_DOMAINS[i % 3], opened_on=today - timedelta(days=60))
         referral = ReferralFactory(need=need, resource=w.marcus.resource)
+        consent_for(person, referral.resource.provider, ConsentCategory.values)  # sending needs one
         for status in (ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS):
             actions.referral_transition(by=caseworker, referral=referral, status=status)
         actions.referral_transition(by=caseworker, referral=referral, status=ReferralStatus.COMPLETED, got_service=True)
@@ -119,7 +122,10 @@ def grow_case(w: World, n: int) -> None:
         colleague = StaffFactory(organization=w.org1).user
         need = NeedFactory(exoneree=marcus, domain=DOMAINS[i % len(DOMAINS)], created_by=colleague)
         referral = ReferralFactory(need=need, resource=ResourceFactory(organization=w.org1), created_by=colleague)
+        consent = consent_for(marcus, referral.resource.provider, [ConsentCategory.CONTACT, ConsentCategory.MEDICAL])
         actions.referral_transition(by=colleague, referral=referral, status=ReferralStatus.SENT)
+        if i % 2:  # flags the sent referral: the page lists it in a banner
+            actions.consent_revoke(by=colleague, consent=consent, how="staff")
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, need=need, referral=referral)
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, done_at=timezone.now(), outcome="Done")
         CaseNoteFactory(exoneree=marcus, author=colleague)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access, actions, selectors
 from services.access import caseworker_required, staff_required
+from services.choices import ConsentCategory, ReferralStatus
 from services.forms import (
     AssessmentForm,
     CaseNoteForm,
@@ -29,7 +33,7 @@ from services.forms import (
     ReferralTransitionForm,
 )
 from services.lifecycle import TransitionNotAllowed
-from services.models import Assessment, CaseNote, Exoneree
+from services.models import Assessment, CaseNote, Exoneree, Referral
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted
 
 PAGE_SIZE = 50
@@ -77,10 +81,17 @@ def exoneree_create(request: HttpRequest) -> HttpResponse:
 @staff_required
 def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
+    can_change = access.can_change_exoneree(request.user, exoneree)
+    is_director = access.is_director(request.user)
     context = {
         "exoneree": exoneree,
-        "can_change": access.can_change_exoneree(request.user, exoneree),
-        "is_director": access.is_director(request.user),
+        "can_change": can_change,
+        "is_director": is_director,
+        "today": timezone.localdate(),
+        # A caseworker reading someone outside their caseload is here by an emergency grant.
+        "emergency_grant": None
+        if can_change or is_director
+        else access.active_emergency_grants(request.user).filter(exoneree=exoneree).first(),
         **selectors.exoneree_detail(exoneree),
     }
     response = render(request, "services/exoneree_detail.html", context)
@@ -207,7 +218,11 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
     need = access.get_need(request.user, pk, change=True)
-    form = ReferralForm(posted(request), resources=selectors.resources_for_need(request.user, need))
+    form = ReferralForm(
+        posted(request),
+        resources=selectors.resources_for_need(request.user, need),
+        initial={"categories": selectors.categories_for_need(need)},
+    )
     return form_page(
         request,
         form,
@@ -225,14 +240,22 @@ def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = access.get_referral(request.user, pk)
     can_change = access.can_change_exoneree(request.user, referral.need.exoneree)
-    context = {
+    form = ReferralTransitionForm(referral=referral) if can_change and referral.is_open else None
+    return render(request, "services/referral_detail.html", _referral_context(referral, can_change, form))
+
+
+def _referral_context(referral: Referral, can_change: bool, form: ReferralTransitionForm | None) -> dict[str, Any]:
+    """What the referral page shows, including what it shares and what consent is missing."""
+    missing = selectors.consent_missing(referral) if referral.status == ReferralStatus.DRAFT else []
+    return {
         "referral": referral,
         "exoneree": referral.need.exoneree,
         "events": referral.events.select_related("by"),
         "can_change": can_change,
-        "form": ReferralTransitionForm(referral=referral) if can_change and referral.is_open else None,
+        "form": form,
+        "categories": [ConsentCategory(value).label for value in selectors.referral_categories(referral)],
+        "consent_missing": selectors.consent_missing_message(referral, missing) if missing else "",
     }
-    return render(request, "services/referral_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -280,14 +303,7 @@ def referral_transition(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Referral is now {referral.get_status_display().lower()}.")
             return redirect(referral)
-    context = {
-        "referral": referral,
-        "exoneree": referral.need.exoneree,
-        "events": referral.events.select_related("by"),
-        "can_change": True,
-        "form": form,
-    }
-    return render(request, "services/referral_detail.html", context, status=status)
+    return render(request, "services/referral_detail.html", _referral_context(referral, True, form), status=status)
 
 
 # Follow-ups

@@ -35,11 +35,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from services import actions
+from services import actions, selectors
 from services.choices import (
     AssessmentDomain,
     AssessmentKind,
     CompensationStatus,
+    ConsentSignedHow,
     ContactPreference,
     Language,
     NeedDomain,
@@ -53,6 +54,8 @@ from services.choices import (
 from services.models import (
     Assessment,
     CaseNote,
+    Consent,
+    ConsentCategoryRow,
     Exoneree,
     FollowUp,
     Need,
@@ -1491,6 +1494,8 @@ class Command(BaseCommand):
         if resource is None:
             raise CommandError(f"No demo resource named {ref.service!r} in {org}.")
         referral = actions.referral_create(by=caseworker, need=need, resource=resource, note=ref.note)
+        if REFERRAL_PATHS[ref.status]:
+            self.consent(need.exoneree, resource, selectors.referral_categories(referral), ref.days_ago, caseworker)
         for status in REFERRAL_PATHS[ref.status]:
             final = status == ref.status
             actions.referral_transition(
@@ -1512,6 +1517,26 @@ class Command(BaseCommand):
         ReferralEvent.objects.bulk_update(events, ["at"])
         Referral.objects.filter(pk=referral.pk).update(created_at=start, status_changed_at=events[-1].at)
         self.count("referrals", True)
+
+    def consent(self, exoneree: Exoneree, resource: Resource, categories: list[str], days_ago: int, by: Any) -> None:
+        """The signed release a sent referral needs: one per provider, naming what it shares."""
+        signed = self.today - timedelta(days=days_ago + 1)
+        covered = set(
+            ConsentCategoryRow.objects.filter(
+                consent__exoneree=exoneree, consent__provider=resource.provider
+            ).values_list("category", flat=True)
+        )
+        if set(categories) <= covered:
+            return
+        consent = Consent(
+            provider=resource.provider,
+            purpose=f"So that {resource.provider.name} can help with what {exoneree.first_name} asked for.",
+            starts_on=signed,
+            ends_on=self.today + timedelta(days=365),
+            signed_how=ConsentSignedHow.PAPER,
+            signed_on=signed,
+        )
+        actions.consent_create(by=by, exoneree=exoneree, consent=consent, categories=categories)
 
     def follow_ups(self, case: CaseSpec, spec: OrgSpec, exoneree: Exoneree, caseworker: Any) -> None:
         tz = ZoneInfo(spec.timezone)

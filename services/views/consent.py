@@ -1,0 +1,166 @@
+"""Consent (release of information) and break-the-glass emergency access."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from services import access, actions, selectors
+from services.access import caseworker_required, director_required, exoneree_required
+from services.choices import ConsentRevokedHow
+from services.forms import ConsentForm, EmergencyAccessForm, EmergencyReviewForm
+from services.models import Exoneree
+from services.views.common import apply_errors, back_to, form_page, posted, render_form
+
+NO_MATCH = "No single record in your organization matches. Check the details, or ask your director."
+
+# Consent, staff side: recorded and revoked by the person's caseworker; a director reads.
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    form = ConsentForm(posted(request), providers=access.providers_visible_to(request.user))
+    return form_page(
+        request,
+        form,
+        lambda: actions.consent_create(
+            by=request.user, exoneree=exoneree, consent=form.instance, categories=form.cleaned_data["categories"]
+        ),
+        success="Consent recorded.",
+        then=f"{exoneree.get_absolute_url()}#consents",
+        title=f"Record a consent of {exoneree.display_name}",
+        **back_to(exoneree),
+        intro="Record what they signed: what may be shared, with whom, why and until when. "
+        "Their services never depend on signing.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke on the person's word; a GET asks to confirm, the POST does it."""
+    consent = access.get_consent(request.user, pk, change=True)
+    exoneree = consent.exoneree
+    if request.method == "POST":
+        flagged = actions.consent_revoke(by=request.user, consent=consent, how=ConsentRevokedHow.STAFF)
+        messages.success(
+            request,
+            f"Consent for {consent.provider.name} revoked. New referrals will not be sent there."
+            + (f" {flagged} open referral(s) are flagged: tell the provider." if flagged else ""),
+        )
+        return redirect(f"{exoneree.get_absolute_url()}#consents")
+    context = {
+        "title": f"Revoke the consent for {consent.provider.name}?",
+        "message": f"{exoneree.display_name} will no longer share anything with {consent.provider.name}. "
+        "Open referrals that relied on it are flagged and their caseworkers told.",
+        "button": "Revoke the consent",
+        "back": f"{exoneree.get_absolute_url()}#consents",
+        "back_label": exoneree.display_name,
+    }
+    return render(request, "services/confirm.html", context)
+
+
+# Consent, the person's side: in plain words, on their plan.
+
+
+@require_http_methods(["GET", "POST"])
+@exoneree_required
+def my_consent_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    consent = access.get_own_consent(request.user, pk)
+    if request.method == "POST":
+        actions.consent_revoke(by=request.user, consent=consent, how=ConsentRevokedHow.SELF)
+        messages.success(request, f"Done. We will not share anything more with {consent.provider.name}.")
+        return redirect("my_plan")
+    context = {
+        "title": f"Stop sharing with {consent.provider.name}?",
+        "message": f"If you say yes, we stop sharing your information with {consent.provider.name} today. "
+        "Your caseworker will be told. You can still get help from us.",
+        "button": "Yes, stop sharing",
+        "back": "my_plan",
+        "back_label": "My plan",
+    }
+    return render(request, "services/confirm.html", context)
+
+
+# Break-the-glass.
+
+
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("ssn", "date_of_birth", "legal_name")
+@caseworker_required
+def emergency_access_request(request: HttpRequest) -> HttpResponse:
+    """Find a record outside the caseload and, once the reason is given and confirmed, open it.
+
+    The search is the intake's blind-index duplicate check: it never names a record the
+    caseworker cannot see; it only says whether one matches.
+    """
+    form = EmergencyAccessForm(posted(request))
+    if form.is_valid():
+        data = form.cleaned_data
+        candidate = Exoneree(legal_name=data["legal_name"], date_of_birth=data["date_of_birth"], ssn=data["ssn"])
+        matches = selectors.possible_duplicates(request.user, candidate)
+        if matches.visible:
+            form.add_error(None, "This person is already on your caseload: open them from People.")
+        elif len(matches.hidden) != 1:
+            form.add_error(
+                None, "No single record in your organization matches. Check the details or ask your director."
+            )
+        elif not data["confirm"]:
+            actions.intake_duplicate_warned(by=request.user, hidden=matches.hidden)
+            form.add_error("confirm", "One record matches. Tick the box to open it; your director will be told.")
+        else:
+            exoneree = access.get_exoneree_for_emergency(request.user, matches.hidden[0])
+            try:
+                grant = actions.emergency_access_grant(by=request.user, exoneree=exoneree, reason=data["reason"])
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.warning(
+                    request, f"Emergency access, read-only, until {grant.expires_at:%H:%M} UTC. Your director was told."
+                )
+                return redirect(exoneree)
+    response = render_form(
+        request,
+        form,
+        title="Request emergency access",
+        back="dashboard",
+        back_label="My dashboard",
+        intro="Only for an emergency about someone who is not on your caseload. The record opens read-only "
+        "for a few hours; the access is logged and your director reviews it.",
+        submit="Find and open",
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+@director_required
+def emergency_reviews(request: HttpRequest) -> HttpResponse:
+    grants = access.emergency_grants_visible_to(request.user)
+    context = {**selectors.pending_emergency_reviews(grants), "form": EmergencyReviewForm()}
+    return render(request, "services/emergency_reviews.html", context)
+
+
+@require_POST
+@director_required
+def emergency_review(request: HttpRequest, pk: int) -> HttpResponse:
+    grant = access.get_emergency_grant(request.user, pk)
+    form = EmergencyReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.emergency_access_review(by=request.user, grant=grant, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Review saved.")
+            return redirect("emergency_reviews")
+    grants = access.emergency_grants_visible_to(request.user)
+    context = {**selectors.pending_emergency_reviews(grants), "form": form, "form_for": grant.pk}
+    return render(request, "services/emergency_reviews.html", context, status=400)

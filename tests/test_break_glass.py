@@ -1,0 +1,195 @@
+"""Break-the-glass: a caseworker opens a record outside their caseload for a stated reason,
+read-only, for BREAK_GLASS_HOURS; it is logged and a director reviews it afterwards."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from services import access, actions
+from services.choices import EmergencyReview
+from services.models import AuditEvent, EmergencyAccess, Notification
+
+REASON = "He called the hotline in crisis; his caseworker is away."
+
+
+def ask(client, world, **overrides):
+    data = {"legal_name": "Thomas Okafor", "date_of_birth": "1970-03-14", "reason": REASON, "confirm": "on"}
+    return client.post(reverse("emergency_access_request"), data | overrides)
+
+
+def test_the_grant_opens_the_record_read_only_and_is_logged(login, world):
+    client = login("caseworker1")
+    thomas = world.thomas.exoneree
+    assert client.get(thomas.get_absolute_url()).status_code == 404
+
+    response = ask(client, world)
+
+    assert response.status_code == 302 and response.url == thomas.get_absolute_url()
+    page = client.get(thomas.get_absolute_url())
+    assert page.status_code == 200
+    assert "Emergency access: read-only" in page.content.decode()
+    assert not access.can_change_exoneree(world.caseworker1, thomas)
+    assert client.get(reverse("need_create", args=[thomas.pk])).status_code == 403
+    grant = EmergencyAccess.objects.get()
+    assert (grant.user, grant.exoneree, grant.reason) == (world.caseworker1, thomas, REASON)
+    assert grant.expires_at - grant.granted_at == timedelta(hours=4)
+    entry = AuditEvent.objects.get(action=AuditEvent.Action.EMERGENCY_ACCESS)
+    assert (entry.actor, entry.exoneree) == (world.caseworker1, thomas)
+    assert REASON not in str(entry.changes)  # the reason stays in the encrypted grant
+
+
+def test_the_search_by_ssn_works_too(login, world):
+    response = ask(login("caseworker1"), world, legal_name="", date_of_birth="", ssn="900-23-4567")
+
+    assert response.status_code == 302
+    assert EmergencyAccess.objects.get().exoneree == world.thomas.exoneree
+
+
+def test_the_directors_are_notified(login, world):
+    ask(login("caseworker1"), world)
+
+    notice = Notification.objects.get(user=world.director1)
+    assert "Casey Onewell" in notice.text and "Thomas Okafor" in notice.text
+    assert notice.url == reverse("emergency_reviews")
+    assert not Notification.objects.filter(user=world.director2).exists()
+
+
+def test_nothing_is_opened_without_confirmation_and_nothing_is_named(login, world):
+    response = ask(login("caseworker1"), world, confirm="")
+
+    assert response.status_code == 400
+    assert "One record matches" in response.content.decode()
+    assert "Thomas" not in response.content.decode().replace('value="Thomas Okafor"', "")
+    assert not EmergencyAccess.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"reason": "urgent"},  # under 20 characters
+        {"legal_name": "Thomas Okafo"},  # not exact
+        {"legal_name": "Anita Ramirez"},  # another organization's
+        {"legal_name": "", "date_of_birth": ""},  # nothing to search by
+    ],
+    ids=["short-reason", "inexact-name", "other-organization", "no-search"],
+)
+def test_refused_requests_grant_nothing(login, world, overrides):
+    response = ask(login("caseworker1"), world, **overrides)
+
+    assert response.status_code == 400
+    assert not EmergencyAccess.objects.exists()
+    assert login("caseworker1").get(world.anita.exoneree.get_absolute_url()).status_code == 404
+
+
+def test_a_person_already_on_the_caseload_is_not_a_glass_access(login, world):
+    response = ask(login("caseworker1"), world, legal_name="Marcus Whitfield")
+
+    assert response.status_code == 400
+    assert not EmergencyAccess.objects.exists()
+
+
+def test_the_action_refuses_a_short_reason(world):
+    with pytest.raises(ValidationError):
+        actions.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason="too short")
+
+
+def test_access_expires(login, world, time_machine, settings):
+    settings.BREAK_GLASS_HOURS = 2
+    time_machine.move_to(timezone.now(), tick=False)
+    client = login("caseworker1")
+    ask(client, world)
+    url = world.thomas.exoneree.get_absolute_url()
+
+    time_machine.shift(timedelta(hours=2) - timedelta(seconds=1))
+    assert client.get(url).status_code == 200
+    time_machine.shift(timedelta(seconds=1))
+    assert client.get(url).status_code == 404
+    assert world.thomas.exoneree not in access.exonerees_visible_to(world.caseworker1)
+
+
+def test_the_visible_set_stays_one_query(world):
+    actions.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason=REASON)
+    world.caseworker1._staff_cache = access.staff_of(world.caseworker1)
+
+    with CaptureQueriesContext(connection) as queries:
+        names = sorted(p.legal_name for p in access.exonerees_visible_to(world.caseworker1))
+
+    assert names == ["Marcus Whitfield", "Thomas Okafor"]
+    assert len(queries) == 1
+
+
+def test_a_grant_gives_nothing_to_other_caseworkers(login, world):
+    actions.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason=REASON)
+
+    assert login("caseworker3").get(world.thomas.exoneree.get_absolute_url()).status_code == 404
+
+
+# --- the director's review ----------------------------------------------------------------------
+
+
+def grant(world) -> EmergencyAccess:
+    return actions.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason=REASON)
+
+
+def test_the_director_sees_pending_reviews_with_the_reason(login, world):
+    grant(world)
+
+    page = login("director1").get(reverse("emergency_reviews")).content.decode()
+
+    assert REASON in page and "Thomas Okafor" in page
+    assert REASON not in login("director2").get(reverse("emergency_reviews")).content.decode()
+
+
+@pytest.mark.parametrize("decision", [EmergencyReview.ACKNOWLEDGED, EmergencyReview.FLAGGED])
+def test_the_director_reviews_it_once(login, world, decision):
+    pending = grant(world)
+    client = login("director1")
+    url = reverse("emergency_review", args=[pending.pk])
+
+    response = client.post(url, {"decision": decision, "note": "Checked with the team"})
+    again = client.post(url, {"decision": EmergencyReview.ACKNOWLEDGED, "note": ""})
+
+    pending.refresh_from_db()
+    assert response.status_code == 302
+    assert again.status_code == 400
+    assert (pending.review, pending.reviewed_by, pending.review_note) == (
+        decision,
+        world.director1,
+        "Checked with the team",
+    )
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EMERGENCY_REVIEWED).count() == 1
+
+
+def test_flagging_needs_a_note(login, world):
+    pending = grant(world)
+
+    response = login("director1").post(reverse("emergency_review", args=[pending.pk]), {"decision": "flagged"})
+
+    pending.refresh_from_db()
+    assert response.status_code == 400
+    assert pending.review == EmergencyReview.PENDING
+
+
+@pytest.mark.parametrize(("persona", "status"), [("director2", 404), ("caseworker1", 403), ("exoneree1", 403)])
+def test_only_the_organizations_director_reviews(login, world, persona, status):
+    pending = grant(world)
+
+    response = login(persona).post(reverse("emergency_review", args=[pending.pk]), {"decision": "acknowledged"})
+
+    pending.refresh_from_db()
+    assert response.status_code == status
+    assert pending.review == EmergencyReview.PENDING
+
+
+def test_the_ssn_typed_is_never_echoed_into_the_page(login, world):
+    response = ask(login("caseworker1"), world, legal_name="", date_of_birth="", ssn="900234567", confirm="")
+
+    assert response.status_code == 400
+    assert "900234567" not in response.content.decode()

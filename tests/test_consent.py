@@ -1,0 +1,339 @@
+"""Consent (release of information): a referral is sent only under a current consent naming
+its provider and every category it carries; revoking stops sharing at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from services import actions, selectors
+from services.choices import ConsentCategory as C
+from services.choices import NeedDomain, ReferralStatus
+from services.models import AuditEvent, Consent, Notification, Referral, ReferralCategory
+from tests.factories import ProviderFactory, ResourceFactory, consent_for
+
+TODAY = timezone.localdate
+
+
+def send(world, referral: Referral) -> Referral:
+    return actions.referral_transition(by=world.caseworker1, referral=referral, status=ReferralStatus.SENT)
+
+
+def carries(referral: Referral, *categories: str) -> None:
+    ReferralCategory.objects.bulk_create([ReferralCategory(referral=referral, category=c) for c in categories])
+
+
+def provider_of(world):
+    return world.marcus.resource.provider
+
+
+# --- the gate ---------------------------------------------------------------------------------
+
+
+def test_a_covering_consent_lets_the_referral_be_sent(world):
+    consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING])
+    carries(world.marcus.referral, C.HOUSING)
+
+    assert send(world, world.marcus.referral).status == ReferralStatus.SENT
+
+
+def test_without_any_consent_the_send_is_refused_and_says_what_is_missing(world):
+    carries(world.marcus.referral, C.HOUSING)
+
+    with pytest.raises(ValidationError) as error:
+        send(world, world.marcus.referral)
+
+    name = provider_of(world).name
+    assert error.value.message_dict["status"] == [
+        f"No current consent for {name} covering: contact details, housing. Record one on Marcus's page."
+    ]
+    world.marcus.referral.refresh_from_db()
+    assert world.marcus.referral.status == ReferralStatus.DRAFT
+
+
+def test_a_missing_category_is_named(world):
+    consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING])
+    carries(world.marcus.referral, C.HOUSING, C.MENTAL_HEALTH)
+
+    assert selectors.consent_missing(world.marcus.referral) == [C.MENTAL_HEALTH]
+    with pytest.raises(ValidationError, match="covering: mental health"):
+        send(world, world.marcus.referral)
+
+
+def test_a_consent_for_another_provider_does_not_count(world):
+    consent_for(world.marcus.exoneree, ProviderFactory(organization=world.org1), [C.CONTACT, C.HOUSING])
+
+    with pytest.raises(ValidationError):
+        send(world, world.marcus.referral)
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "revoked"),
+    [(-400, -1, False), (1, 30, False), (-10, 30, True)],
+    ids=["expired", "not-yet-started", "revoked"],
+)
+def test_a_consent_that_is_not_current_does_not_count(world, starts, ends, revoked):
+    today = TODAY()
+    consent_for(
+        world.marcus.exoneree,
+        provider_of(world),
+        [C.CONTACT, C.HOUSING],
+        starts_on=today + timedelta(days=starts),
+        ends_on=today + timedelta(days=ends),
+        revoked=revoked,
+    )
+
+    with pytest.raises(ValidationError, match="No current consent"):
+        send(world, world.marcus.referral)
+
+
+def test_a_consent_ending_today_still_counts(world):
+    consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT], ends_on=TODAY())
+
+    assert send(world, world.marcus.referral).status == ReferralStatus.SENT
+
+
+def test_substance_use_needs_a_consent_that_names_it(world):
+    everything_else = [c for c in C.values if c != C.SUBSTANCE_USE]
+    consent_for(world.marcus.exoneree, provider_of(world), everything_else)
+    carries(world.marcus.referral, C.SUBSTANCE_USE)
+
+    with pytest.raises(ValidationError, match="covering: substance use"):
+        send(world, world.marcus.referral)
+
+    consent_for(world.marcus.exoneree, provider_of(world), [C.SUBSTANCE_USE])
+    assert send(world, world.marcus.referral).status == ReferralStatus.SENT
+
+
+def test_categories_of_a_new_referral_default_from_the_need(world):
+    world.marcus.need.domain = NeedDomain.SUBSTANCE_USE
+    referral = actions.referral_create(by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource)
+    other = actions.referral_create(
+        by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource, categories=[C.LEGAL]
+    )
+
+    assert selectors.referral_categories(referral) == [C.CONTACT, C.SUBSTANCE_USE]
+    assert selectors.referral_categories(other) == [C.CONTACT, C.LEGAL]
+
+
+def test_the_referral_page_says_what_consent_is_missing(login, world):
+    carries(world.marcus.referral, C.MENTAL_HEALTH)
+    consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT])
+
+    page = login("caseworker1").get(world.marcus.referral.get_absolute_url()).content.decode()
+    response = login("caseworker1").post(
+        reverse("referral_transition", args=[world.marcus.referral.pk]), {"status": "sent"}
+    )
+
+    message = f"No current consent for {provider_of(world).name} covering: mental health. Record one on Marcus"
+    assert message in page
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+# --- revocation ---------------------------------------------------------------------------------
+
+
+def sent_referral(world) -> Referral:
+    consent = consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING])
+    referral = send(world, world.marcus.referral)
+    return consent, referral
+
+
+def test_revoking_flags_open_referrals_notifies_caseworkers_and_refuses_new_sends(world):
+    consent, referral = sent_referral(world)
+    world.marcus.exoneree.caseworkers.add(world.caseworker2)
+    draft = actions.referral_create(by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource)
+
+    flagged = actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+
+    referral.refresh_from_db()
+    consent.refresh_from_db()
+    assert flagged == 1
+    assert referral.consent_revoked_at is not None
+    assert consent.revoked_at is not None and consent.revoked_by == world.caseworker1
+    notices = Notification.objects.filter(text__contains=provider_of(world).name)
+    assert {n.user for n in notices} == {world.caseworker1, world.caseworker2}
+    assert all("Marcus Whitfield" in n.text for n in notices)
+    with pytest.raises(ValidationError, match="No current consent"):
+        send(world, draft)
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.CONSENT_REVOKED).get()
+    assert entry.exoneree == world.marcus.exoneree
+    assert entry.changes["referrals_flagged"] == [referral.pk]
+
+
+def test_revoking_twice_changes_nothing_the_second_time(world):
+    consent, _ = sent_referral(world)
+    actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+
+    assert actions.consent_revoke(by=world.caseworker1, consent=consent, how="self") == 0
+    assert Notification.objects.count() == 1
+
+
+def test_a_referral_still_covered_by_another_consent_is_not_flagged(world):
+    consent, referral = sent_referral(world)
+    consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING])
+
+    assert actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff") == 0
+    referral.refresh_from_db()
+    assert referral.consent_revoked_at is None
+
+
+def test_the_flag_shows_on_the_referral_and_the_person_page(login, world):
+    consent, referral = sent_referral(world)
+    actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+    client = login("caseworker1")
+
+    assert "Consent was revoked" in client.get(referral.get_absolute_url()).content.decode()
+    assert "Consent revoked" in client.get(world.marcus.exoneree.get_absolute_url()).content.decode()
+
+
+# --- the exoneree's side ------------------------------------------------------------------------
+
+
+def test_the_exoneree_sees_their_consents_in_plain_words(login, world):
+    consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING], ends_on=TODAY() + timedelta(days=30))
+    consent_for(world.thomas.exoneree, world.thomas.resource.provider, [C.CONTACT])
+
+    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    end = (TODAY() + timedelta(days=30)).strftime("%B %-d, %Y")
+    name = provider_of(world).name
+    assert f"You said <strong>{name}</strong> may see: your contact details, your housing. Until {end}." in page
+    assert world.thomas.resource.provider.name not in page
+    assert "Stop sharing" in page
+
+
+def test_the_exoneree_stops_sharing_after_confirming(login, world):
+    consent, referral = sent_referral(world)
+    client = login("exoneree1")
+    url = reverse("my_consent_stop", args=[consent.pk])
+
+    confirm = client.get(url)
+    consent.refresh_from_db()
+    assert confirm.status_code == 200 and consent.revoked_at is None  # asking changes nothing
+
+    response = client.post(url)
+
+    consent.refresh_from_db()
+    referral.refresh_from_db()
+    assert response.status_code == 302 and response.url == reverse("my_plan")
+    assert consent.revoked_how == "self" and consent.revoked_by == world.exoneree1
+    assert referral.consent_revoked_at is not None
+    assert Notification.objects.filter(user=world.caseworker1).exists()
+
+
+def test_an_exoneree_cannot_stop_someone_elses_consent(login, world):
+    consent = consent_for(world.marcus.exoneree, provider_of(world))
+
+    response = login("exoneree2").post(reverse("my_consent_stop", args=[consent.pk]))
+
+    consent.refresh_from_db()
+    assert response.status_code == 404
+    assert consent.revoked_at is None
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+def consent_post(world, **overrides):
+    data = {
+        "provider": provider_of(world).pk,
+        "categories": ["contact", "housing"],
+        "purpose": "Find him an apartment",
+        "starts_on": "2026-01-01",
+        "ends_on": "2030-01-01",
+        "signed_how": "paper",
+        "signed_on": "2026-01-01",
+    }
+    return data | overrides
+
+
+def test_the_caseworker_records_a_consent_and_it_is_logged(login, world):
+    response = login("caseworker1").post(
+        reverse("consent_create", args=[world.marcus.exoneree.pk]), consent_post(world)
+    )
+
+    consent = Consent.objects.get()
+    assert response.status_code == 302
+    assert consent.categories == [C.CONTACT, C.HOUSING]
+    assert consent.purpose == "Find him an apartment"
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CREATED, target=f"Consent {consent.pk}").get()
+    assert entry.changes["purpose"] == "set"  # encrypted: never its value
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"ends_on": ""}, "ends_on"),
+        ({"ends_on": "2025-01-01"}, "ends_on"),
+        ({"signed_how": "verbal"}, "witness"),
+        ({"categories": []}, "categories"),
+    ],
+    ids=["no-end", "end-before-start", "verbal-without-witness", "no-category"],
+)
+def test_a_consent_needs_an_end_a_witness_for_verbal_and_a_category(login, world, overrides, field):
+    response = login("caseworker1").post(
+        reverse("consent_create", args=[world.marcus.exoneree.pk]), consent_post(world, **overrides)
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors[field]
+    assert not Consent.objects.exists()
+
+
+def test_a_provider_of_another_organization_cannot_be_named(login, world):
+    response = login("caseworker1").post(
+        reverse("consent_create", args=[world.marcus.exoneree.pk]),
+        consent_post(world, provider=world.anita.resource.provider.pk),
+    )
+
+    assert response.status_code == 400
+    assert not Consent.objects.exists()
+
+
+@pytest.mark.parametrize(("persona", "status"), [("caseworker2", 404), ("caseworker3", 404), ("director1", 403)])
+def test_only_the_persons_caseworker_records_or_revokes(login, world, persona, status):
+    consent = consent_for(world.marcus.exoneree, provider_of(world))
+    client = login(persona)
+
+    create = client.post(reverse("consent_create", args=[world.marcus.exoneree.pk]), consent_post(world))
+    revoke = client.post(reverse("consent_revoke", args=[consent.pk]))
+
+    consent.refresh_from_db()
+    assert (create.status_code, revoke.status_code) == (status, status)
+    assert Consent.objects.count() == 1 and consent.revoked_at is None
+
+
+def test_the_director_reads_consents_on_the_person_page(login, world):
+    consent_for(world.marcus.exoneree, provider_of(world))
+
+    page = login("director1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
+
+    assert provider_of(world).name in page and "Contact details, Housing" in page
+    assert reverse("consent_create", args=[world.marcus.exoneree.pk]) not in page
+
+
+def test_a_new_resource_of_another_provider_needs_its_own_consent(world):
+    consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING])
+    elsewhere = ResourceFactory(organization=world.org1)
+    referral = actions.referral_create(by=world.caseworker1, need=world.marcus.need, resource=elsewhere)
+
+    with pytest.raises(ValidationError):
+        send(world, referral)
+
+
+def test_a_send_locks_the_consents_it_relies_on(world):
+    """So a revocation waits for the send to commit (and then flags it), or wins first."""
+    consent_for(world.marcus.exoneree, provider_of(world))
+    with CaptureQueriesContext(connection) as queries:
+        send(world, world.marcus.referral)
+
+    locks = [q["sql"] for q in queries.captured_queries if "services_consent" in q["sql"] and "FOR UPDATE" in q["sql"]]
+    assert bool(locks) == connection.features.has_select_for_update
