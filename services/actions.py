@@ -504,3 +504,23 @@ def notification_mark_read(*, user: AbstractUser, notification: Notification) ->
 
 def notifications_mark_all_read(*, user: AbstractUser) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def staff_sign_in_unlock(*, by: AbstractUser, member: StaffMember) -> int:
+    """Lift a sign-in lockout (django-axes) on a staff member's username, from every address.
+
+    The director's page loads `member` through access.get_staff_member, so only their own
+    organization's staff can be unlocked. Returns how many lockout records were removed.
+    """
+    from axes.utils import reset
+
+    username = member.user.get_username()
+    removed = reset(username=username)
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=by,
+        target=f"Staff account {username}",
+        changes={"sign_in_lockout": ["locked", "unlocked"]},
+    )
+    return removed
