@@ -372,6 +372,21 @@ def test_absolute_session_lifetime(login):
     assert "signed in for a long time" in page.content.decode()
 
 
+def test_signing_in_again_restarts_the_lifetime(world: World):
+    with_password(world.exoneree1)
+    client = Client()
+    with time_machine.travel(T0, tick=False) as traveller:
+        sign_in(client, "exoneree1")
+        for _ in range(settings.SESSION_ABSOLUTE_HOURS * 2 - 2):  # active every half hour, for 11 hours
+            traveller.shift(timedelta(minutes=30))
+            assert client.get("/my-plan/").status_code == 200
+        assert sign_in(client, "exoneree1").status_code == 302  # the same person, signing in again
+        traveller.shift(timedelta(minutes=50))
+        assert client.get("/my-plan/").status_code == 200  # 11 h 50 after the first sign-in
+        traveller.shift(timedelta(minutes=30))
+        assert client.get("/my-plan/").status_code == 200  # and past 12 h
+
+
 def test_timeout_on_an_htmx_request_redirects_the_whole_page(login, world: World):
     with time_machine.travel(T0, tick=False) as traveller:
         client = login("caseworker1")
