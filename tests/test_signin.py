@@ -246,6 +246,8 @@ def test_first_staff_sign_in_enrols_an_authenticator(world: World):
     assert len(set(codes)) == 10
     assert all(code in done.content.decode() for code in codes)
     assert client.get("/dashboard/").status_code == 200
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.PERMISSION_CHANGED).latest("pk")
+    assert (entry.actor, entry.changes) == (world.caseworker1, {"two_step_sign_in": [False, True]})
 
 
 def test_enrolment_is_refused_once_a_device_exists(client, world: World):

@@ -14,7 +14,6 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,15 +21,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from services import access
+from services import access, actions
 from services.forms import OneTimeCodeForm
 
-BACKUP_CODES = 10
 AUTHENTICATOR = "Authenticator app"
-BACKUP = "Backup codes"
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -86,15 +83,6 @@ def _qr_svg(data: str) -> str:
     return image.to_string(encoding="unicode")
 
 
-def backup_codes_replace(user: object) -> list[str]:
-    """Replace the user's backup codes with BACKUP_CODES new ones, and return them (shown once)."""
-    device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP, defaults={"confirmed": True})
-    device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
-    return codes
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
@@ -104,11 +92,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     device = _pending_totp(request.user)
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
-            with transaction.atomic():
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                codes = backup_codes_replace(request.user)
+        codes = actions.two_factor_enrol_confirm(user=request.user, device=device, code=form.cleaned_data["code"])
+        if codes is not None:
             otp_login(request, device)
             return render(
                 request, "registration/backup_codes.html", {"codes": codes, "next": _next_url(request), "first": True}
@@ -131,7 +116,7 @@ def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
     """New backup codes (the old ones stop working), for a session that passed the second factor."""
     if not access.has_second_factor(request.user):
         return redirect("two_factor_setup")
-    codes = backup_codes_replace(request.user)
+    codes = actions.two_factor_backup_codes_renew(user=request.user)
     return render(request, "registration/backup_codes.html", {"codes": codes, "next": "/", "first": False})
 
 
