@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -115,6 +117,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "guardian",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "services",
 ]
 
@@ -125,11 +132,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified when the session passed the second factor (services.access
+    # refuses staff pages to a session that has not).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "services.middleware.SessionTimeoutMiddleware",
     "services.middleware.OrganizationTimezoneMiddleware",
     "services.audit.AuditMiddleware",
+    # Last, as django-axes asks: it turns a sign-in refused for a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reentry.urls"
@@ -171,6 +185,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -188,6 +204,32 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Lockout (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one username from one
+# address, that pair is refused until the cool-off ends, a director unlocks it (staff page)
+# or an operator does (`manage.py axes_reset_username`, or /admin/). Keyed on the pair so a
+# stranger cannot lock a colleague out from elsewhere, and one address cannot try many
+# passwords on one account.
+AXES_FAILURE_LIMIT = envint("LOCKOUT_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOCKOUT_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "services.views.account.locked_out"
+# The same client address as the access log (honours TRUSTED_PROXY_HOPS).
+AXES_CLIENT_IP_CALLABLE = "services.audit.client_ip"
+# Axes' own log of every sign-in would duplicate the access log (services.audit).
+AXES_DISABLE_ACCESS_LOG = True
+
+# Two-factor sign-in (django-otp): required for staff, offered to exonerees (services.access).
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Reentry")
+
+# Sessions end after this much inactivity (staff, exonerees) and, whatever the activity,
+# after SESSION_ABSOLUTE_HOURS (services.middleware.SessionTimeoutMiddleware).
+SESSION_IDLE_MINUTES_STAFF = envint("SESSION_IDLE_MINUTES_STAFF", 30)
+SESSION_IDLE_MINUTES_EXONEREE = envint("SESSION_IDLE_MINUTES_EXONEREE", 60)
+SESSION_ABSOLUTE_HOURS = envint("SESSION_ABSOLUTE_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+
 # Invitation and password-reset links stop working after this many seconds (default 3 days).
 PASSWORD_RESET_TIMEOUT = envint("INVITATION_LINK_SECONDS", 3 * 24 * 3600)
 
@@ -277,6 +319,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# No inline script or style anywhere (templates use services/static/services/site.css and
+# static scripts only), so the policy needs no 'unsafe-inline' and no nonces.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -19,14 +19,18 @@ from __future__ import annotations
 
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
+from django_otp import devices_for_user
 from guardian.shortcuts import get_objects_for_user
 
 from services import audit
@@ -102,23 +106,66 @@ def own_exoneree(user: AnyUser) -> Exoneree:
     return exoneree
 
 
-# Decorators: the role gate every view starts with. They answer 403 (the page exists but
-# is not for your role); the object loaders below answer 404 for records not yours.
+# Two-factor sign-in. A password alone opens nothing for staff: their session must also
+# have passed a one-time code (django-otp's OTPMiddleware sets `request.user.is_verified()`).
+# An exoneree who chose to enrol is held to it the same way; one who did not, is not.
+
+
+def has_second_factor(user: AnyUser) -> bool:
+    return user.is_authenticated and any(True for _ in devices_for_user(user, confirmed=True))
+
+
+def needs_second_factor(user: AnyUser) -> bool:
+    """Whether this signed-in user must pass a one-time code before seeing anything."""
+    return staff_of(user) is not None or has_second_factor(user)
+
+
+def second_factor_redirect(request: HttpRequest) -> HttpResponse | None:
+    """Where a signed-in session that still owes its second factor must go, or None.
+
+    To enrolment when the user has no device yet (first staff sign-in), else to the code page;
+    either way back to this page afterwards. An htmx request gets a full-page redirect, so a
+    partial never swaps the sign-in form into a page.
+    """
+    user = request.user
+    if getattr(user, "is_verified", lambda: False)() or not needs_second_factor(user):
+        return None
+    name = "two_factor_verify" if has_second_factor(user) else "two_factor_setup"
+    url = f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}"
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
+
+
+# Decorators: the gate every view starts with. They answer 403 (the page exists but is not
+# for your role); the object loaders below answer 404 for records not yours. Every gate
+# checks the second factor first, so no page behind one is reachable on a password alone.
+
+
+def _gate(view: Callable[..., HttpResponse], roles: tuple[str, ...] | None) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if (redirect := second_factor_redirect(request)) is not None:
+            return redirect
+        if roles is not None and role_of(request.user) not in roles:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if role_of(request.user) not in roles:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
+        return _gate(view, roles)
 
     return decorator
+
+
+def signed_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Any role, or none (home, account pages): signed in, with the second factor if owed."""
+    return _gate(view, None)
 
 
 staff_required = _role_required(Role.CASEWORKER, Role.DIRECTOR)

@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 
 from services import audit, selectors
@@ -664,3 +666,67 @@ def notification_mark_read(*, user: AbstractUser, notification: Notification) ->
 
 def notifications_mark_all_read(*, user: AbstractUser) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def staff_sign_in_unlock(*, by: AbstractUser, member: StaffMember) -> int:
+    """Lift a sign-in lockout (django-axes) on a staff member's username, from every address.
+
+    The director's page loads `member` through access.get_staff_member, so only their own
+    organization's staff can be unlocked. Returns how many lockout records were removed.
+    """
+    from axes.utils import reset  # axes' models need the app registry: imported on use
+
+    username = member.user.get_username()
+    removed = reset(username=username)
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=by,
+        target=f"Staff account {username}",
+        changes={"sign_in_lockout": ["locked", "unlocked"]},
+    )
+    return removed
+
+
+# Two-step sign-in (django-otp). Each change is in the access log, as a change of the account.
+
+BACKUP_CODES = 10
+BACKUP_DEVICE_NAME = "Backup codes"
+
+
+def backup_codes_replace(*, user: AbstractUser) -> list[str]:
+    """Replace the user's backup codes with BACKUP_CODES new ones and return them (shown once)."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@transaction.atomic
+def two_factor_backup_codes_renew(*, user: AbstractUser) -> list[str]:
+    codes = backup_codes_replace(user=user)
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=user,
+        target=f"Sign-in of {user.get_username()}",
+        changes={"backup_codes": "renewed"},
+    )
+    return codes
+
+
+@transaction.atomic
+def two_factor_enrol_confirm(*, user: AbstractUser, device: TOTPDevice, code: str) -> list[str] | None:
+    """Confirm an authenticator with a code it shows; then the backup codes. None: wrong code."""
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(code):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = backup_codes_replace(user=user)
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=user,
+        target=f"Sign-in of {user.get_username()}",
+        changes={"two_step_sign_in": [False, True]},
+    )
+    return codes

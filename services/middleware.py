@@ -1,17 +1,29 @@
-"""Show times in the organization's own timezone; everything is stored in UTC."""
+"""Request-wide concerns: the organization's timezone, and when a session ends."""
 
 from __future__ import annotations
 
+import time
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
 
 from services import access
 
 
 class OrganizationTimezoneMiddleware:
+    """Show times in the organization's own timezone; everything is stored in UTC."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -29,3 +41,61 @@ class OrganizationTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+# Session keys of SessionTimeoutMiddleware: when this session signed in, and when it last
+# made a request (seconds since the epoch; the session serializer is JSON).
+SIGNED_IN_AT = "signed_in_at"
+LAST_ACTIVITY = "last_activity"
+ACTIVITY_RESOLUTION_SECONDS = 60
+
+
+@receiver(user_logged_in)
+def _start_session_clock(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """A sign-in starts both clocks afresh (Django keeps session data when the same user signs in again)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT] = request.session[LAST_ACTIVITY] = time.time()
+
+
+class SessionTimeoutMiddleware:
+    """Sign a session out after a while idle, and after a fixed lifetime whatever happens.
+
+    Idle: SESSION_IDLE_MINUTES_STAFF for staff (they hold everyone's records),
+    SESSION_IDLE_MINUTES_EXONEREE for an exoneree. Lifetime: SESSION_ABSOLUTE_HOURS from the
+    first request of the session. An ended session is flushed (the audit log records the
+    sign-out) and the person lands on the sign-in page with a message saying why.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            signed_in_at = request.session.setdefault(SIGNED_IN_AT, now)
+            last_activity = request.session.get(LAST_ACTIVITY, now)
+            idle_minutes = (
+                settings.SESSION_IDLE_MINUTES_STAFF
+                if access.staff_of(request.user) is not None
+                else settings.SESSION_IDLE_MINUTES_EXONEREE
+            )
+            if now - signed_in_at > settings.SESSION_ABSOLUTE_HOURS * 3600:
+                return self.expired(request, "You have been signed in for a long time. Sign in again.")
+            if now - last_activity > idle_minutes * 60:
+                return self.expired(request, "You were signed out after some time without activity. Sign in again.")
+            # Written at most once a minute: a session save on every request would cost a
+            # database write per page for a precision nobody needs.
+            if now - last_activity >= ACTIVITY_RESOLUTION_SECONDS or LAST_ACTIVITY not in request.session:
+                request.session[LAST_ACTIVITY] = now
+        return self.get_response(request)
+
+    def expired(self, request: HttpRequest, message: str) -> HttpResponse:
+        next_url = request.get_full_path() if request.method == "GET" else ""
+        logout(request)
+        messages.info(request, message)
+        url = reverse(settings.LOGIN_URL)
+        if next_url:
+            url += "?" + urlencode({"next": next_url})
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(url)
+        return HttpResponseRedirect(url)

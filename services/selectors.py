@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Case, CharField, Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -488,3 +489,15 @@ def pending_emergency_reviews(grants: QuerySet[EmergencyAccess]) -> dict[str, An
         "pending": list(grants.filter(review=EmergencyReview.PENDING).order_by("granted_at", "pk")),
         "reviewed": list(grants.exclude(review=EmergencyReview.PENDING).order_by("-reviewed_at", "-pk")[:50]),
     }
+
+
+def locked_out_usernames(usernames: list[str]) -> set[str]:
+    """Which of these usernames django-axes currently refuses (from at least one address)."""
+    from axes.models import AccessAttempt
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return set(
+        AccessAttempt.objects.filter(
+            username__in=usernames, failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
+        ).values_list("username", flat=True)
+    )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from smtplib import SMTPException
+from urllib.parse import urlsplit
 
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
 
 from services import reminders
 from services.lib.email import send_templated_email
@@ -49,6 +51,26 @@ def send_invitation(user_id: int, invited_by_id: int) -> None:
             "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         },
     )
+
+
+@shared_task(
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=8,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def send_password_reset(email: str) -> None:
+    """The password-reset email, if the address belongs to an active account (else nothing).
+
+    Queued for every request, known address or not, so the page answers the same way and in
+    the same time either way: the lookup and the slow SMTP send happen here, unseen.
+    """
+    site = urlsplit(settings.SITE_URL)
+    form = PasswordResetForm(data={"email": email})
+    if form.is_valid():
+        form.save(domain_override=site.netloc, use_https=site.scheme == "https")
 
 
 # Reminders (services/reminders.py). Beat runs the sweep every minute; the sweep claims due

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services.views import cases, consent, director, directory, health, home, notifications, outcomes, plan
+from services.views import account, cases, consent, director, directory, health, home, notifications, outcomes, plan
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -8,6 +8,11 @@ urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     path("accounts/invite/<uidb64>/<token>/", home.InvitationAcceptView.as_view(), name="invitation_accept"),
     path("accounts/invite/done/", home.InvitationDoneView.as_view(), name="invitation_done"),
+    # Two-factor sign-in and the account page
+    path("account/", account.account, name="account"),
+    path("accounts/two-factor/", account.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/setup/", account.two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-factor/backup-codes/", account.two_factor_backup_codes, name="two_factor_backup_codes"),
     # Caseworkers
     path("dashboard/", cases.dashboard, name="dashboard"),
     path("people/", cases.exoneree_list, name="exoneree_list"),
@@ -52,6 +57,7 @@ urlpatterns = [
     path("director/emergency-access/<int:pk>/review/", consent.emergency_review, name="emergency_review"),
     path("director/staff/new/", director.staff_create, name="staff_create"),
     path("director/staff/<int:pk>/", director.staff_edit, name="staff_edit"),
+    path("director/staff/<int:pk>/unlock/", director.staff_unlock, name="staff_unlock"),
     # Notifications (staff)
     path("notifications/", notifications.notification_list, name="notification_list"),
     path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services.choices import NeedDomain, NoteVisibility, Role
 from services.models import (
@@ -159,14 +161,34 @@ def world(db: None) -> World:
     )
 
 
+def verify_second_factor(client: Client, user: Any) -> TOTPDevice:
+    """Mark the client's session as having passed the second factor, as the code page does.
+
+    django-otp's middleware reads the device's persistent id from the session; this is what
+    `django_otp.login` stores there after a good code.
+    """
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
 @pytest.fixture
 def login(client: Client, world: World):
-    """`login("caseworker1")` signs the test client in as that persona and returns it."""
+    """`login("caseworker1")` signs the test client in as that persona and returns it.
+
+    Staff sessions are fully signed in: password and second factor (see test_signin.py for
+    the sign-in itself).
+    """
 
     def _login(persona: str) -> Client:
         client.logout()
         if persona != "anonymous":
             client.force_login(world.user(persona))
+            if persona in STAFF:
+                verify_second_factor(client, world.user(persona))
         return client
 
     return _login

@@ -188,9 +188,17 @@ class Page:
 
 GET_POST = ("GET", "POST")
 
+SETUP = "/accounts/two-factor/setup/"
+
 PAGES = [
     Page("home", HOME),
     Page("no_role", NO_ROLE),
+    # Two-factor sign-in and the account page (their flows: test_signin.py). Staff sessions
+    # here have passed the second factor; exonerees and root have no device.
+    Page("account", row(200, 200, 200, 200, 200, 200, 200, 200)),
+    Page("two_factor_verify", row("/", "/", "/", "/", "/", SETUP, SETUP, SETUP), methods=GET_POST),
+    Page("two_factor_setup", row(*["/account/"] * 5, 200, 200, 200), methods=GET_POST),
+    Page("two_factor_backup_codes", row(200, 200, 200, 200, 200, SETUP, SETUP, SETUP), methods=("POST",)),
     # Caseworkers
     Page("dashboard", CASEWORKER_PAGE),
     Page("exoneree_list", STAFF_PAGE),
@@ -366,6 +374,16 @@ PAGES = [
         lambda w: [w.caseworker1.staff.pk],
         GET_POST,
         lambda w: {"role": "caseworker", "title": "Senior caseworker", "is_active": "on"},
+        lambda w: "/director/staff/",
+        owner="director1",
+    ),
+    # Lifting a sign-in lockout: the director of the staff member's own organization.
+    Page(
+        "staff_unlock",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        lambda w: [w.caseworker1.staff.pk],
+        ("POST",),
+        lambda w: {},
         lambda w: "/director/staff/",
         owner="director1",
     ),

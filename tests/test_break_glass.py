@@ -108,6 +108,7 @@ def test_access_expires(login, world, time_machine, settings):
     url = world.thomas.exoneree.get_absolute_url()
 
     time_machine.shift(timedelta(hours=2) - timedelta(seconds=1))
+    client = login("caseworker1")  # a fresh session: the old one timed out while idle
     assert client.get(url).status_code == 200
     time_machine.shift(timedelta(seconds=1))
     assert client.get(url).status_code == 404

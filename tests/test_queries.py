@@ -36,8 +36,9 @@ N = 3
 # A page that opens a person's record also appends to the access log (lock, chain head,
 # insert: up to 4 statements with the savepoint), and the header counts unread
 # notifications: both are in these counts. The person's page also lists their consents
-# (the consents, then their categories).
-MAX_QUERIES = 22
+# (the consents, then their categories). Every signed-in request also loads the session's
+# second-factor device (django-otp's middleware): one query, whatever the page.
+MAX_QUERIES = 23
 DOMAINS = list(NeedDomain.values)
 STATUSES = list(ReferralStatus.values)
 OUTCOME_DOMAINS = [NeedDomain.INCOME, NeedDomain.HOUSING, NeedDomain.HEALTH_COVERAGE]

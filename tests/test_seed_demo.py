@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from io import StringIO
 
@@ -9,7 +10,10 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client, RequestFactory
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import UserObjectPermission
 
 from services.access import exonerees_visible_to
@@ -47,6 +51,11 @@ def dev_settings(settings):
     # The test runner turns DEBUG off; seed_demo is a development tool and needs it on.
     settings.DEBUG = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def sign_in_request():
+    """The lockout backend (django-axes) checks every sign-in against the client's address."""
+    return RequestFactory().post("/accounts/login/")
 
 
 def seed(**options) -> str:
@@ -96,7 +105,7 @@ def test_every_demo_account_logs_in_with_the_password(seeded):
     for username in DEMO_USERNAMES:
         user = User.objects.get(username=username)
         assert user.email == f"{username}@example.org"
-        assert authenticate(username=username, password=PASSWORD) == user, username
+        assert authenticate(sign_in_request(), username=username, password=PASSWORD) == user, username
 
 
 def test_roles_and_organizations(seeded):
@@ -208,8 +217,8 @@ def test_the_only_people_named_are_the_six_exonerees(seeded):
 
 def test_a_new_password_replaces_the_old_one(seeded):
     seed(password="another-pass-456!")
-    assert authenticate(username="caseworker1", password="another-pass-456!") is not None
-    assert authenticate(username="caseworker1", password=PASSWORD) is None
+    assert authenticate(sign_in_request(), username="caseworker1", password="another-pass-456!") is not None
+    assert authenticate(sign_in_request(), username="caseworker1", password=PASSWORD) is None
 
 
 def test_given_password_is_not_echoed():
@@ -228,7 +237,7 @@ def test_without_password_prints_one_that_works(existing):
     password = match.group(1)
     assert password != PASSWORD
     for username in DEMO_USERNAMES:
-        assert authenticate(username=username, password=password) is not None, username
+        assert authenticate(sign_in_request(), username=username, password=password) is not None, username
         assert username in output
 
 
@@ -238,3 +247,33 @@ def test_refuses_without_debug(settings):
         seed(password=PASSWORD)
     assert not Organization.objects.exists()
     assert not User.objects.exists()
+
+
+def test_demo_staff_pass_two_step_sign_in_with_the_printed_secret():
+    """`make run`: a demo staff member signs in with the password and a code from the printed secret."""
+    out = seed(password=PASSWORD)
+    client = Client()
+
+    for username in STAFF_USERNAMES:
+        secret = re.search(rf"^\s+{username}\s+([A-Z2-7]+)$", out, re.MULTILINE).group(1)
+        code = f"{totp(base64.b32decode(secret)):06d}"
+        printed = StringIO()
+        call_command("demo_code", username, stdout=printed, stderr=StringIO())
+        assert printed.getvalue().strip() == code
+
+        client.post("/accounts/login/", {"username": username, "password": PASSWORD})
+        response = client.post("/accounts/two-factor/", {"code": code, "next": "/"})
+        assert response.status_code == 302, response.content[:500]
+        assert response.url == "/"
+        assert client.get("/", follow=True).status_code == 200
+        client.post("/accounts/logout/")
+
+
+def test_demo_secrets_stay_the_same_on_every_run():
+    seed(password=PASSWORD)
+    first = dict(TOTPDevice.objects.values_list("user__username", "key"))
+    seed(password=PASSWORD)
+    second = dict(TOTPDevice.objects.values_list("user__username", "key"))
+
+    assert first == second
+    assert set(second) == STAFF_USERNAMES

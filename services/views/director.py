@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access, actions, selectors
 from services.access import director_required
@@ -36,8 +37,21 @@ def director_dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 @director_required
 def staff_list(request: HttpRequest) -> HttpResponse:
-    members = access.staff_visible_to(request.user).order_by("role", "user__first_name", "user__last_name")
+    members = list(access.staff_visible_to(request.user).order_by("role", "user__first_name", "user__last_name"))
+    locked = selectors.locked_out_usernames([member.user.username for member in members])
+    for member in members:
+        member.locked_out = member.user.username in locked
     return render(request, "services/staff_list.html", {"members": members})
+
+
+@require_POST
+@director_required
+def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """Let a locked-out colleague sign in again now, instead of after the cool-off."""
+    member = access.get_staff_member(request.user, pk)
+    actions.staff_sign_in_unlock(by=request.user, member=member)
+    messages.success(request, f"{member.user.get_full_name() or member.user.username} can sign in again.")
+    return redirect("staff_list")
 
 
 @require_http_methods(["GET", "POST"])

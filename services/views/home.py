@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -16,7 +15,7 @@ HOMES = {Role.CASEWORKER: "dashboard", Role.DIRECTOR: "director_dashboard", "exo
 
 
 @require_GET
-@login_required
+@access.signed_in_required
 def home(request: HttpRequest) -> HttpResponse:
     role = access.role_of(request.user)
     if role in HOMES:
@@ -27,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@login_required
+@access.signed_in_required
 def no_role(request: HttpRequest) -> HttpResponse:
     if access.role_of(request.user) in HOMES:
         return redirect("home")

@@ -20,6 +20,8 @@ It refuses to run with DEBUG off: it creates accounts with a shared, printed pas
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -34,6 +36,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services import actions, selectors
 from services.choices import (
@@ -1274,6 +1277,19 @@ REFERRAL_PATHS = {
 }
 
 
+DEMO_DEVICE_NAME = "Demo authenticator"
+
+
+def demo_totp_key(username: str) -> str:
+    """The demo account's TOTP key (hex, as django-otp stores it): the same on every machine."""
+    return hashlib.sha256(f"reentry-demo-totp:{username}".encode()).hexdigest()[:40]
+
+
+def demo_totp_secret(username: str) -> str:
+    """The same key in base32, the form authenticator apps ask for."""
+    return base64.b32encode(bytes.fromhex(demo_totp_key(username))).decode()
+
+
 def demo_usernames() -> list[str]:
     return [row[0] for row in STAFF] + [case.username for case in CASES if case.username]
 
@@ -1357,7 +1373,19 @@ class Command(BaseCommand):
                 },
             )
             users[username] = user
+            self.demo_authenticator(user)
         return users
+
+    def demo_authenticator(self, user: Any) -> None:
+        """Staff must pass a second factor: give each demo staff account a fixed TOTP secret.
+
+        Fixed so a secret added to an authenticator app keeps working after every `make run`;
+        printed by `report`, and `manage.py demo_code <username>` prints the current code.
+        Safe only because this command refuses to run with DEBUG off.
+        """
+        TOTPDevice.objects.update_or_create(
+            user=user, name=DEMO_DEVICE_NAME, defaults={"key": demo_totp_key(user.username), "confirmed": True}
+        )
 
     # The resource directory.
 
@@ -1626,3 +1654,10 @@ class Command(BaseCommand):
             if existed:
                 write("The demo already existed; a new password was generated and set on every demo account.")
             write(self.style.SUCCESS(f"Password for every demo account: {password}"))
+        write("")
+        write("Staff accounts also need a code from an authenticator app (two-step sign-in). Add")
+        write("each secret below to one (Google Authenticator, FreeOTP, ...: 'enter a setup key',")
+        write("time-based), or print the current code with `python manage.py demo_code <username>`.")
+        write("The secrets are fixed: they stay the same on every run.")
+        for username, _, _, _, _ in STAFF:
+            write(f"  {username.ljust(12)} {demo_totp_secret(username)}")

@@ -1,0 +1,133 @@
+"""Two-factor sign-in: enrolment, the code page after the password, backup codes, the account page.
+
+These pages are reachable by a session that has passed the password but not yet the second
+factor (everything else is closed to it by the gates in services.access), so each one
+checks for itself what such a session may do here: enrol only while no device is confirmed
+(otherwise a stolen password could enrol a new authenticator), verify only with a device.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from services import access, actions
+from services.forms import OneTimeCodeForm
+
+AUTHENTICATOR = "Authenticator app"
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    hosts = {request.get_host()}
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts=hosts, require_https=request.is_secure()):
+        return candidate
+    return "/"
+
+
+def _verified(request: HttpRequest) -> bool:
+    return request.user.is_verified()
+
+
+def locked_out(request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in (AXES_LOCKOUT_CALLABLE): a page, not a bare 403.
+
+    429 like axes' default; it names neither the account nor whether the password was right.
+    """
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The page after the password: a code from the authenticator app, or a backup code."""
+    if _verified(request):
+        return redirect(_next_url(request))
+    if not access.has_second_factor(request.user):
+        return redirect("two_factor_setup")
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # match_token tries every confirmed device; a backup code is deleted as it is used,
+        # and TOTP devices refuse a code already used and throttle repeated failures.
+        device = match_token(request.user, form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        form.add_error("code", "That code did not work. Check the app and try again, or use a backup code.")
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+
+
+def _pending_totp(user: object) -> TOTPDevice:
+    """The unconfirmed authenticator being enrolled: the same secret until it is confirmed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR, confirmed=False)
+
+
+def _qr_svg(data: str) -> str:
+    """The QR code as inline SVG, drawn here: the secret never goes to another service."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return image.to_string(encoding="unicode")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: scan (or type) the secret, confirm with a code, get backup codes."""
+    if access.has_second_factor(request.user):
+        return redirect("account" if _verified(request) else "two_factor_verify")
+    device = _pending_totp(request.user)
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = actions.two_factor_enrol_confirm(user=request.user, device=device, code=form.cleaned_data["code"])
+        if codes is not None:
+            otp_login(request, device)
+            return render(
+                request, "registration/backup_codes.html", {"codes": codes, "next": _next_url(request), "first": True}
+            )
+        form.add_error("code", "That code did not work. Make sure the app shows Reentry, and type the newest code.")
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - SVG made here from our own URL
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "next": _next_url(request),
+        "required": access.staff_of(request.user) is not None,
+    }
+    return render(request, "registration/two_factor_setup.html", context)
+
+
+@require_POST
+@access.signed_in_required
+def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
+    """New backup codes (the old ones stop working), for a session that passed the second factor."""
+    if not access.has_second_factor(request.user):
+        return redirect("two_factor_setup")
+    codes = actions.two_factor_backup_codes_renew(user=request.user)
+    return render(request, "registration/backup_codes.html", {"codes": codes, "next": "/", "first": False})
+
+
+@require_http_methods(["GET"])
+@access.signed_in_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The account page: two-factor status, and the way to enrol for whoever has not."""
+    backups = StaticToken.objects.filter(device__user=request.user, device__confirmed=True).count()
+    context = {
+        "enrolled": access.has_second_factor(request.user),
+        "required": access.staff_of(request.user) is not None,
+        "backup_codes_left": backups,
+    }
+    return render(request, "registration/account.html", context)

@@ -1,0 +1,574 @@
+"""Signing in and staying signed in: lockout, two-step sign-in, timeouts, password changes,
+reset links, and the security headers every response carries."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client, override_settings
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from services.lib.links import invitation_link
+from services.models import AuditEvent
+from tests.conftest import World, verify_second_factor
+from tests.test_access import PAGES, Page
+
+PASSWORD = "correct-horse-battery-9"
+NEW_PASSWORD = "another-long-phrase-42"
+LOGIN_URL = "/accounts/login/"
+VERIFY_URL = "/accounts/two-factor/"
+SETUP_URL = "/accounts/two-factor/setup/"
+T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings: Any) -> None:
+    """Real sign-ins in these tests: a quick hasher, the slow one proves nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def with_password(user: Any) -> Any:
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def sign_in(client: Client, username: str, password: str = PASSWORD, address: str = "203.0.113.7") -> Any:
+    return client.post(LOGIN_URL, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def authenticator(user: Any) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def current_code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}"
+
+
+# --- lockout ----------------------------------------------------------------------------------
+
+
+def fail(client: Client, username: str, times: int, address: str = "203.0.113.7") -> None:
+    for attempt in range(1, times + 1):
+        status = sign_in(client, username, "wrong-password", address).status_code
+        assert status == (429 if attempt >= settings.AXES_FAILURE_LIMIT else 200)
+
+
+def test_lockout_after_repeated_failures_shows_a_page_and_is_logged(world: World):
+    with_password(world.caseworker1)
+    client = Client()
+
+    fail(client, "caseworker1", settings.AXES_FAILURE_LIMIT - 1)
+    response = sign_in(client, "caseworker1", "wrong-password")  # the last failure allowed
+    refused = sign_in(client, "caseworker1")  # now even the right password is refused
+
+    assert response.status_code == 429
+    assert refused.status_code == 429
+    assert "Sign-in paused" in refused.content.decode()
+    assert "Content-Security-Policy" in refused
+    assert "_auth_user_id" not in client.session
+    failed = AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_IN_FAILED, username="caseworker1")
+    assert failed.count() == settings.AXES_FAILURE_LIMIT + 1  # every refused try is in the access log
+
+
+def test_lockout_is_per_username_and_address(world: World):
+    with_password(world.caseworker1)
+    with_password(world.caseworker2)
+    client = Client()
+    fail(client, "caseworker1", settings.AXES_FAILURE_LIMIT)
+
+    assert sign_in(Client(), "caseworker1", address="198.51.100.9").status_code == 302  # from elsewhere
+    assert sign_in(Client(), "caseworker2").status_code == 302  # a colleague at the same address
+
+
+def test_lockout_ends_after_the_cool_off(world: World):
+    with_password(world.caseworker1)
+    with time_machine.travel(T0, tick=False) as traveller:
+        fail(Client(), "caseworker1", settings.AXES_FAILURE_LIMIT)
+        assert sign_in(Client(), "caseworker1").status_code == 429
+        traveller.shift(settings.AXES_COOLOFF_TIME + timedelta(seconds=1))
+        assert sign_in(Client(), "caseworker1").status_code == 302
+
+
+def test_director_unlocks_their_staff_member(world: World, login):
+    with_password(world.caseworker1)
+    fail(Client(), "caseworker1", settings.AXES_FAILURE_LIMIT)
+    director = login("director1")
+
+    page = director.get(reverse("staff_list")).content.decode()
+    response = director.post(reverse("staff_unlock", args=[world.caseworker1.staff.pk]))
+
+    assert "Unlock sign-in" in page
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.filter(username="caseworker1").exists()
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.PERMISSION_CHANGED).latest("pk")
+    assert entry.actor == world.director1
+    assert entry.target == "Staff account caseworker1"
+    assert entry.changes == {"sign_in_lockout": ["locked", "unlocked"]}
+    assert sign_in(Client(), "caseworker1").status_code == 302
+    assert "Unlock sign-in" not in director.get(reverse("staff_list")).content.decode()
+
+
+def test_director_of_another_organization_cannot_unlock(world: World, login):
+    fail(Client(), "caseworker1", settings.AXES_FAILURE_LIMIT)
+
+    response = login("director2").post(reverse("staff_unlock", args=[world.caseworker1.staff.pk]))
+
+    assert response.status_code == 404
+    assert AccessAttempt.objects.filter(username="caseworker1").exists()
+
+
+def test_operator_unlocks_with_the_management_command(world: World):
+    with_password(world.caseworker1)
+    fail(Client(), "caseworker1", settings.AXES_FAILURE_LIMIT)
+
+    call_command("axes_reset_username", "caseworker1", stdout=StringIO())
+
+    assert sign_in(Client(), "caseworker1").status_code == 302
+
+
+# --- two-step sign-in: enforced for staff ------------------------------------------------------
+
+# The pages a session that owes its second factor may still open: the two that collect it.
+SECOND_FACTOR_PAGES = {"two_factor_verify", "two_factor_setup"}
+GUARDED = [page for page in PAGES if page.name not in SECOND_FACTOR_PAGES]
+
+
+def password_only(client: Client, user: Any) -> Client:
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("page", GUARDED, ids=lambda p: p.name)
+def test_staff_without_second_factor_reach_only_the_code_page(client, world: World, page: Page):
+    if page.setup:
+        page.setup(world)
+    authenticator(world.caseworker1)
+    password_only(client, world.caseworker1)
+    url = page.url(world)
+
+    response = client.post(url, page.data(world) if page.data else {}) if page.post_only else client.get(url)
+
+    assert response.status_code == 302
+    assert response.url.startswith(VERIFY_URL + "?next=")
+
+
+@pytest.mark.parametrize("name", ["dashboard", "exoneree_list", "notification_list", "home", "account"])
+def test_staff_without_a_device_are_sent_to_enrol(client, world: World, name: str):
+    password_only(client, world.director1)
+
+    response = client.get(reverse(name))
+
+    assert response.status_code == 302
+    assert response.url == f"{SETUP_URL}?next=%2F{reverse(name)[1:].replace('/', '%2F')}"
+
+
+def test_htmx_partial_without_second_factor_gets_a_full_page_redirect(client, world: World):
+    authenticator(world.caseworker1)
+    password_only(client, world.caseworker1)
+
+    response = client.post(
+        reverse("follow_up_done", args=[world.marcus.follow_up.pk]), {"outcome": "x"}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(VERIFY_URL)
+    world.marcus.follow_up.refresh_from_db()
+    assert world.marcus.follow_up.done_at is None
+
+
+def test_password_change_needs_the_second_factor(client, world: World):
+    authenticator(world.caseworker1)
+    password_only(client, world.caseworker1)
+
+    response = client.get(reverse("password_change"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(VERIFY_URL)
+
+
+def test_exoneree_is_not_forced(client, world: World):
+    password_only(client, world.exoneree1)
+
+    assert client.get(reverse("my_plan")).status_code == 200
+
+
+def test_exoneree_who_enrolled_is_held_to_it(client, world: World):
+    device = authenticator(world.exoneree1)
+    password_only(client, world.exoneree1)
+
+    assert client.get(reverse("my_plan")).url.startswith(VERIFY_URL)
+    response = client.post(VERIFY_URL, {"code": current_code(device), "next": "/my-plan/"})
+    assert response.url == "/my-plan/"
+    assert client.get(reverse("my_plan")).status_code == 200
+
+
+# --- enrolment and verification ---------------------------------------------------------------
+
+
+def test_first_staff_sign_in_enrols_an_authenticator(world: World):
+    with_password(world.caseworker1)
+    client = Client()
+
+    assert sign_in(client, "caseworker1").url == "/"
+    assert client.get("/").url == f"{SETUP_URL}?next=%2F"
+    page = client.get(SETUP_URL + "?next=/dashboard/")
+    device = TOTPDevice.objects.get(user=world.caseworker1, confirmed=False)
+    secret = page.context["secret"].replace(" ", "")
+    html = page.content.decode()
+    assert "<svg" in html
+    assert secret in html.replace(" ", "")
+    assert client.get(SETUP_URL).context["secret"].replace(" ", "") == secret  # same secret until confirmed
+
+    wrong = client.post(SETUP_URL, {"code": "000000" if current_code(device) != "000000" else "111111"})
+    assert "did not work" in wrong.content.decode()
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=3)):  # a failure throttles the next try
+        done = client.post(SETUP_URL, {"code": current_code(device), "next": "/dashboard/"})
+
+    device.refresh_from_db()
+    assert device.confirmed
+    codes = done.context["codes"]
+    assert len(codes) == 10
+    assert len(set(codes)) == 10
+    assert all(code in done.content.decode() for code in codes)
+    assert client.get("/dashboard/").status_code == 200
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.PERMISSION_CHANGED).latest("pk")
+    assert (entry.actor, entry.changes) == (world.caseworker1, {"two_step_sign_in": [False, True]})
+
+
+def test_enrolment_is_refused_once_a_device_exists(client, world: World):
+    """Else a stolen password could enrol the thief's own phone."""
+    authenticator(world.caseworker1)
+    password_only(client, world.caseworker1)
+
+    response = client.post(SETUP_URL, {"code": "123456"})
+
+    assert response.url == VERIFY_URL
+    assert TOTPDevice.objects.filter(user=world.caseworker1).count() == 1
+
+
+def test_sign_in_with_password_then_code(world: World):
+    with_password(world.caseworker1)
+    device = authenticator(world.caseworker1)
+    client = Client()
+    sign_in(client, "caseworker1")
+
+    redirected = client.get("/dashboard/")
+    bad = client.post(VERIFY_URL, {"code": "12345x", "next": "/dashboard/"})
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=3)):  # a failure throttles the next try
+        good = client.post(VERIFY_URL, {"code": current_code(device), "next": "/dashboard/"})
+
+    assert redirected.url == f"{VERIFY_URL}?next=%2Fdashboard%2F"
+    assert bad.status_code == 200
+    assert "did not work" in bad.content.decode()
+    assert good.url == "/dashboard/"
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_code_page_never_redirects_off_site(client, world: World):
+    device = authenticator(world.caseworker1)
+    password_only(client, world.caseworker1)
+
+    response = client.post(VERIFY_URL, {"code": current_code(device), "next": "https://evil.example/"})
+
+    assert response.url == "/"
+
+
+def test_backup_code_works_once(world: World):
+    with_password(world.caseworker1)
+    authenticator(world.caseworker1)
+    backup = StaticDevice.objects.create(user=world.caseworker1, name="Backup codes", confirmed=True)
+    StaticToken.objects.create(device=backup, token="abcd2345")
+
+    first = Client()
+    sign_in(first, "caseworker1")
+    used = first.post(VERIFY_URL, {"code": "ABCD 2345", "next": "/dashboard/"})
+    second = Client()
+    sign_in(second, "caseworker1")
+    reused = second.post(VERIFY_URL, {"code": "abcd2345", "next": "/dashboard/"})
+
+    assert used.url == "/dashboard/"
+    assert reused.status_code == 200
+    assert second.get("/dashboard/").status_code == 302
+
+
+def test_new_backup_codes_replace_the_old_ones(login, world: World):
+    client = login("caseworker1")
+    old = client.post(reverse("two_factor_backup_codes")).context["codes"]
+
+    new = client.post(reverse("two_factor_backup_codes")).context["codes"]
+
+    tokens = set(StaticToken.objects.filter(device__user=world.caseworker1).values_list("token", flat=True))
+    assert tokens == set(new)
+    assert not tokens & set(old)
+
+
+def test_exoneree_may_enrol_from_the_account_page(client, world: World):
+    password_only(client, world.exoneree1)
+
+    page = client.get(reverse("account")).content.decode()
+    client.get(SETUP_URL)
+    device = TOTPDevice.objects.get(user=world.exoneree1)
+    client.post(SETUP_URL, {"code": current_code(device)})
+
+    assert "Set up a sign-in code" in page
+    device.refresh_from_db()
+    assert device.confirmed
+    assert "On." in client.get(reverse("account")).content.decode()
+
+
+# --- timeouts ---------------------------------------------------------------------------------
+
+
+def test_staff_idle_timeout(login):
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login("caseworker1")
+        assert client.get("/dashboard/").status_code == 200
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF - 1))
+        assert client.get("/dashboard/").status_code == 200  # activity restarts the clock
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF + 1))
+        response = client.get("/dashboard/")
+        page = client.get(response.url)
+
+    assert response.url == f"{LOGIN_URL}?next=%2Fdashboard%2F"
+    assert "without activity" in page.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SIGNED_OUT).exists()
+
+
+def test_exoneree_idle_timeout_is_longer(login):
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login("exoneree1")
+        assert client.get("/my-plan/").status_code == 200
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF + 5))
+        assert client.get("/my-plan/").status_code == 200
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_EXONEREE + 1))
+        assert client.get("/my-plan/").url.startswith(LOGIN_URL)
+
+
+def test_absolute_session_lifetime(login):
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login("caseworker1")
+        for _ in range(settings.SESSION_ABSOLUTE_HOURS * 3):  # busy all day, never idle
+            assert client.get("/dashboard/").status_code == 200
+            traveller.shift(timedelta(minutes=20))
+        traveller.shift(timedelta(minutes=1))
+        response = client.get("/dashboard/")
+        page = client.get(response.url)
+
+    assert response.url.startswith(LOGIN_URL)
+    assert "signed in for a long time" in page.content.decode()
+
+
+def test_signing_in_again_restarts_the_lifetime(world: World):
+    with_password(world.exoneree1)
+    client = Client()
+    with time_machine.travel(T0, tick=False) as traveller:
+        sign_in(client, "exoneree1")
+        for _ in range(settings.SESSION_ABSOLUTE_HOURS * 2 - 2):  # active every half hour, for 11 hours
+            traveller.shift(timedelta(minutes=30))
+            assert client.get("/my-plan/").status_code == 200
+        assert sign_in(client, "exoneree1").status_code == 302  # the same person, signing in again
+        traveller.shift(timedelta(minutes=50))
+        assert client.get("/my-plan/").status_code == 200  # 11 h 50 after the first sign-in
+        traveller.shift(timedelta(minutes=30))
+        assert client.get("/my-plan/").status_code == 200  # and past 12 h
+
+
+def test_timeout_on_an_htmx_request_redirects_the_whole_page(login, world: World):
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login("caseworker1")
+        client.get("/dashboard/")
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF + 1))
+        response = client.get("/people/", headers={"HX-Request": "true"})
+
+    assert response["HX-Redirect"].startswith(LOGIN_URL)
+
+
+# --- passwords: changed, reset, invitation links ----------------------------------------------
+
+
+def test_password_change_signs_out_every_other_session(world: World):
+    with_password(world.caseworker1)
+    here, elsewhere = Client(), Client()
+    for client in (here, elsewhere):
+        client.force_login(world.caseworker1)
+        verify_second_factor(client, world.caseworker1)
+
+    response = here.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert response.status_code == 302
+    assert here.get("/dashboard/").status_code == 200  # this session carries on
+    assert elsewhere.get("/dashboard/").url.startswith(LOGIN_URL)
+
+
+def reset_link(email: str, client: Client, capture: Any) -> str:
+    with capture(execute=True):
+        client.post(reverse("password_reset"), {"email": email})
+    return re.search(r"https?://\S+/reset/\S+/", mail.outbox[-1].body).group(0)
+
+
+def test_password_reset_signs_out_everywhere_and_the_link_works_once(world: World, django_capture_on_commit_callbacks):
+    user = with_password(world.caseworker1)
+    user.email = "casey@example.org"
+    user.save()
+    elsewhere = Client()
+    elsewhere.force_login(user)
+    verify_second_factor(elsewhere, user)
+    visitor = Client()
+
+    link = reset_link("casey@example.org", visitor, django_capture_on_commit_callbacks)
+    form = visitor.get(link, follow=True)
+    done = visitor.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    again = Client().get(link, follow=True)
+
+    assert done.url == reverse("password_reset_complete")
+    assert elsewhere.get("/dashboard/").url.startswith(LOGIN_URL)
+    assert again.context["validlink"] is False
+    assert "expired or was already used" in again.content.decode()
+
+
+def test_password_reset_link_expires(world: World, django_capture_on_commit_callbacks):
+    user = with_password(world.caseworker1)
+    user.email = "casey@example.org"
+    user.save()
+    with time_machine.travel(T0, tick=False) as traveller:
+        link = reset_link("casey@example.org", Client(), django_capture_on_commit_callbacks)
+        traveller.shift(timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1))
+        response = Client().get(link, follow=True)
+
+    assert response.context["validlink"] is False
+
+
+def test_invitation_link_works_once(world: World):
+    link = invitation_link(world.caseworker2).removeprefix(settings.SITE_URL)
+    client = Client()
+    form = client.get(link, follow=True)
+
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    again = Client().get(link, follow=True)
+
+    assert form.context["validlink"] is True
+    assert done.url == reverse("invitation_done")
+    assert again.context["validlink"] is False
+
+
+def test_invitation_link_expires(world: World):
+    with time_machine.travel(T0, tick=False) as traveller:
+        link = invitation_link(world.caseworker2).removeprefix(settings.SITE_URL)
+        traveller.shift(timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1))
+        response = Client().get(link, follow=True)
+
+    assert response.context["validlink"] is False
+
+
+def test_reset_page_does_not_reveal_whether_an_account_exists(world: World, django_capture_on_commit_callbacks):
+    with_password(world.caseworker1)
+    world.caseworker1.email = "casey@example.org"
+    world.caseworker1.save()
+    answers = []
+    queued = []
+    for email in ("casey@example.org", "nobody@example.org"):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response = Client().post(reverse("password_reset"), {"email": email})
+        answers.append((response.status_code, response.url))
+        queued.append(len(callbacks))
+    assert answers[0] == answers[1] == (302, reverse("password_reset_done"))
+    assert queued == [1, 1]  # the same work in the request either way: one queued task
+
+    for email in ("casey@example.org", "nobody@example.org"):
+        with django_capture_on_commit_callbacks(execute=True):
+            Client().post(reverse("password_reset"), {"email": email})
+    assert [message.to for message in mail.outbox] == [["casey@example.org"]]
+
+
+# --- headers and the content security policy --------------------------------------------------
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+
+def csp_directives(header: str) -> set[str]:
+    return {part.strip() for part in header.split(";") if part.strip()}
+
+
+@pytest.mark.parametrize(
+    ("persona", "path", "status"),
+    [
+        ("anonymous", LOGIN_URL, 200),
+        ("anonymous", "/no-such-page/", 404),
+        ("anonymous", "/dashboard/", 302),
+        ("anonymous", "/accounts/password_reset/", 200),
+        ("anonymous", "/healthz/", 200),
+        ("caseworker1", "/dashboard/", 200),
+        ("caseworker1", "/director/", 403),
+        ("caseworker1", "/people/999999/", 404),
+        ("exoneree1", "/my-plan/", 200),
+    ],
+)
+def test_security_headers_on_every_response(login, persona: str, path: str, status: int):
+    response = login(persona).get(path)
+
+    assert response.status_code == status
+    assert csp_directives(response["Content-Security-Policy"]) == csp_directives(CSP)
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", [LOGIN_URL, "/no-such-page/"])
+def test_hsts_in_production(db, path: str):
+    with override_settings(SECURE_HSTS_SECONDS=31_536_000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True):
+        response = Client().get(path, secure=True)
+
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+INLINE = [
+    (re.compile(r"\sstyle\s*=", re.I), "style attribute"),
+    (re.compile(r"<style", re.I), "<style> element"),
+    (re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.I), "inline <script>"),
+    (re.compile(r"\son[a-z]+\s*=", re.I), "event-handler attribute"),
+    (re.compile(r"hx-on", re.I), "hx-on attribute (evaluated as script)"),
+    (re.compile(r"javascript:", re.I), "javascript: URL"),
+]
+
+
+def test_templates_have_no_inline_script_or_style():
+    found = [
+        f"{path.relative_to(TEMPLATES)}: {what}"
+        for path in TEMPLATES.rglob("*.html")
+        if not path.is_relative_to(TEMPLATES / "emails")  # emails are not served under the policy
+        for pattern, what in INLINE
+        if pattern.search(path.read_text())
+    ]
+    assert found == []
+
+
+def test_enrolment_page_qr_code_needs_no_inline_style(login, world: World, client):
+    password_only(client, world.director1)
+
+    html = client.get(SETUP_URL).content.decode()
+
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert "style" not in svg
+    assert "<script" not in svg
