@@ -422,7 +422,9 @@ class ResourceSearchForm(forms.Form):
 class AuditLogFilterForm(forms.Form):
     """The director's search of the access log; every box optional."""
 
-    staff = forms.ModelChoiceField(label="Staff member", required=False, queryset=User.objects.none())
+    staff = forms.ModelChoiceField(
+        label="Staff member", required=False, queryset=User.objects.none(), empty_label="Anyone"
+    )
     person = forms.CharField(label="Person (name)", required=False, max_length=MAX_SEARCH)
     action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
     start = forms.DateField(label="From", required=False, widget=DateInput())

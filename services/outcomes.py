@@ -150,6 +150,9 @@ class Figure:
     summary: str = ""
     # Which cells the chart draws, and how: (column index, CSS class) per stacked segment.
     chart_cells: list[tuple[int, str]] = field(default_factory=list)
+    # Stacked only when the charted columns are parts of one whole. Columns that overlap
+    # (met needs are among the recorded ones; over 90 days is also over 30) get a bar each.
+    stacked: bool = True
 
     @property
     def chart(self) -> list[tuple[str, list[Segment], float]]:
@@ -161,7 +164,10 @@ class Figure:
             segments = [
                 Segment(float(row.cells[i].value or 0), css, self.columns[i + 1]) for i, css in self.chart_cells
             ]
-            bars.append((row.label, segments, sum(s.value for s in segments)))
+            if self.stacked:
+                bars.append((row.label, segments, sum(s.value for s in segments)))
+            else:
+                bars += [(f"{row.label}: {s.label.lower()}", [s], s.value) for s in segments]
         return bars
 
     @property
@@ -369,6 +375,7 @@ def need_figure(scope: Scope) -> Figure:
         columns=["Domain", *NEEDS.measures.values()],
         rows=_per_domain(scope, NEEDS, NEED_MEASURES),
         chart_cells=[(0, "c-total"), (1, "c-good")],
+        stacked=False,
     )
 
 
@@ -383,6 +390,7 @@ def open_need_figure(scope: Scope) -> Figure:
         columns=["Domain", *OPEN_NEEDS.measures.values()],
         rows=_per_domain(scope, OPEN_NEEDS, OPEN_MEASURES),
         chart_cells=[(1, "c-warn"), (2, "c-bad")],
+        stacked=False,
     )
 
 

@@ -471,3 +471,13 @@ def test_outcomes_are_linked_from_the_overview_and_the_menu(world, login):
     body = login("director1").get(reverse("director_dashboard")).content.decode()
 
     assert body.count(f'href="{reverse("outcome_dashboard")}"') == 2
+
+
+def test_columns_that_overlap_are_drawn_side_by_side_not_stacked(small, login):
+    figures = {
+        figure.name: figure for figure in login("director1").get(reverse("outcome_dashboard"), Q1).context["figures"]
+    }
+    for name in ("needs", "open_needs"):
+        bars = figures[name].chart
+        assert bars
+        assert all(len(segments) == 1 and total == segments[0].value for _, segments, total in bars)

@@ -118,8 +118,10 @@ def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     organization = access.organization_of(request.user)
     form = AuditLogFilterForm(request.GET or None, organization=organization)
-    filters = form.cleaned_data if form.is_valid() else {}
-    entries = selectors.audit_log(organization, **filters)
+    valid = form.is_valid() or not form.is_bound
+    filters = form.cleaned_data if form.is_bound and valid else {}
+    # A filter that could not be read shows nothing, rather than everything.
+    entries = selectors.audit_log(organization, **filters) if valid else AuditEvent.objects.none()
     if request.GET.get("format") == "csv" and form.is_valid():
         return audit_csv(request, entries, filters)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
