@@ -68,6 +68,14 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+def ssn_digits(raw: str) -> str:
+    """The 9 digits of a typed SSN, with or without dashes or spaces, or a message why not."""
+    digits = re.sub(r"[\s-]", "", raw)
+    if not re.fullmatch(r"[0-9]{9}", digits):
+        raise forms.ValidationError("Enter the 9 digits of the Social Security number, like 900-12-3456.")
+    return digits
+
+
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return obj.get_full_name() or obj.get_username()
@@ -127,10 +135,7 @@ class ExonereeForm(forms.ModelForm):
         raw = self.cleaned_data["ssn"].strip()
         if not raw:
             return self.stored_ssn
-        digits = re.sub(r"[\s-]", "", raw)
-        if not re.fullmatch(r"[0-9]{9}", digits):
-            raise forms.ValidationError("Enter the 9 digits of the Social Security number, like 900-12-3456.")
-        return digits
+        return ssn_digits(raw)
 
     def clean_conviction_state(self) -> str:
         state = self.cleaned_data["conviction_state"].strip().upper()
@@ -422,9 +427,7 @@ class ResourceSearchForm(forms.Form):
 class AuditLogFilterForm(forms.Form):
     """The director's search of the access log; every box optional."""
 
-    staff = forms.ModelChoiceField(
-        label="Staff member", required=False, queryset=User.objects.none(), empty_label="Anyone"
-    )
+    staff = StaffChoiceField(label="Staff member", required=False, queryset=User.objects.none(), empty_label="Anyone")
     person = forms.CharField(label="Person (name)", required=False, max_length=MAX_SEARCH)
     action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
     start = forms.DateField(label="From", required=False, widget=DateInput())
@@ -432,9 +435,9 @@ class AuditLogFilterForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["staff"]
-        field.queryset = User.objects.filter(staff__organization=organization).order_by("first_name", "last_name")
-        field.label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        self.fields["staff"].queryset = User.objects.filter(staff__organization=organization).order_by(
+            "first_name", "last_name"
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -590,10 +593,8 @@ class EmergencyAccessForm(forms.Form):
     )
 
     def clean_ssn(self) -> str:
-        ssn = re.sub(r"[\s-]", "", self.cleaned_data["ssn"])
-        if ssn and not re.fullmatch(r"[0-9]{9}", ssn):
-            raise forms.ValidationError("Enter the 9 digits of the Social Security number.")
-        return ssn
+        raw = self.cleaned_data["ssn"].strip()
+        return ssn_digits(raw) if raw else ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -17,15 +17,19 @@ from services.lib.links import invitation_link
 
 logger = logging.getLogger(__name__)
 
+# An account email (invitation, password reset): retried with backoff while the mail
+# server is unreachable, acknowledged only once sent.
+EMAIL_TASK = {
+    "autoretry_for": (SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "max_retries": 8,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
 
-@shared_task(
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+
+@shared_task(**EMAIL_TASK)
 def send_invitation(user_id: int, invited_by_id: int) -> None:
     """The set-password email for a new account. It names no case detail: an exoneree's
     invitation does not even name the organization, which would tell anyone reading the
@@ -53,14 +57,7 @@ def send_invitation(user_id: int, invited_by_id: int) -> None:
     )
 
 
-@shared_task(
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@shared_task(**EMAIL_TASK)
 def send_password_reset(email: str) -> None:
     """The password-reset email, if the address belongs to an active account (else nothing).
 

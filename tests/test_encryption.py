@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import secrets
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -31,6 +29,8 @@ from services.lib import crypto
 from services.lib.crypto import DecryptionError
 from services.models import CaseNote, EmergencyAccess, Exoneree, Need, ReferralEvent
 from tests.factories import ExonereeFactory, consent_for
+from tests.test_setup import manage as manage_with_timeout
+from tests.test_setup import production_env as production_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = f"{crypto.TOKEN_VERSION}$"
@@ -483,32 +483,16 @@ def test_the_migration_encrypts_existing_rows_and_reverses_without_loss():
 
 def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
     """Production mode with fresh keys of its own; `NAME=None` leaves NAME out."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SECURE_", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS"))
-        and name not in {"SECRET_KEY_FILE", "EMAIL_BACKEND", "DATABASE_URL", "REDIS_URL"}
+    own_keys = {
+        "REENTRY_VAR_DIR": str(tmp_path),
+        "FIELD_ENCRYPTION_KEYS": crypto.generate_key(),
+        "BLIND_INDEX_KEYS": crypto.generate_key(),
     }
-    env.update(
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="example.org",
-        REENTRY_VAR_DIR=str(tmp_path),
-        FIELD_ENCRYPTION_KEYS=crypto.generate_key(),
-        BLIND_INDEX_KEYS=crypto.generate_key(),
-    )
-    for name, value in overrides.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
+    return production_settings(**{**own_keys, **overrides})
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    return manage_with_timeout(*args, env=env, timeout=60)
 
 
 @pytest.mark.parametrize("missing", ["FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS"])

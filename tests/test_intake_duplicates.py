@@ -6,7 +6,6 @@ organization but cannot open his record; caseworker3 is in another organization.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from html import unescape
 
@@ -17,6 +16,7 @@ from services.choices import Role
 from services.lib import crypto
 from services.models import AuditEvent, Exoneree, StaffMember
 from tests.factories import ExonereeFactory
+from tests.test_cases import error_beside, url
 
 INTAKE = {
     "legal_name": "Nadia Newcomer",
@@ -30,18 +30,6 @@ WORLD_SSNS = (*MARCUS_SSN, "900234567", "900-23-4567", "900345678", "900-34-5678
 ON_FILE = "This may be someone already on file"
 CANNOT_SEE = "may already have a record for this person, on a caseload you cannot see"
 RETYPE = "please type it again"
-
-
-def error_beside(response, field: str) -> str:
-    """The text of the error list rendered beside a field (services/_field.html), or fail."""
-    html = response.content.decode()
-    match = re.search(rf'<(ul|div|p)\b[^>]*\bid="id_{field}_errors?"[^>]*>(.*?)</\1>', html, re.S)
-    assert match, f"no error shown beside {field!r}"
-    return unescape(match.group(2))
-
-
-def url(name: str, obj=None) -> str:
-    return reverse(name, args=[obj.pk] if obj is not None else [])
 
 
 def intake(client, **data):

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from services import access, actions, selectors
 from services.access import director_required
 from services.forms import AuditLogFilterForm, CaseloadForm, StaffCreateForm, StaffUpdateForm
+from services.lib.spreadsheet import safe_cell
 from services.models import AuditEvent
 from services.views.common import back_to, form_page, posted
 
@@ -161,21 +162,12 @@ def audit_csv(request: HttpRequest, entries: QuerySet[AuditEvent], filters: dict
                 json.dumps(entry.changes, sort_keys=True) if entry.changes else "",
                 entry.ip_address or "",
             )
-            yield writer.writerow([spreadsheet_safe(cell) for cell in cells])
+            yield writer.writerow([safe_cell(cell) for cell in cells])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="access-log-{timezone.localdate():%Y-%m-%d}.csv"'
     add_never_cache_headers(response)
     return response
-
-
-def spreadsheet_safe(value: object) -> str:
-    """A cell a spreadsheet will not run: text that starts like a formula gets a quote.
-
-    The log holds text typed by anyone, even the username typed at a failed sign-in.
-    """
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class Echo:

@@ -17,10 +17,9 @@ from services import access, actions, outcomes
 from services.access import director_required
 from services.choices import NeedDomain, Role
 from services.forms import OutcomeFilterForm
+from services.lib.spreadsheet import safe_cell
 
 PAGE_SIZE = 50
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filters(request: HttpRequest) -> tuple[OutcomeFilterForm, outcomes.OutcomeFilters | None]:
@@ -68,7 +67,7 @@ def _csv(figure: outcomes.Figure, filters: outcomes.OutcomeFilters) -> HttpRespo
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     for row in figure.csv_rows():
-        writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in row])
+        writer.writerow([safe_cell(value) for value in row])
     return response
 
 

@@ -27,22 +27,22 @@ from services.fields import BlindIndexField, EncryptedMixin
 from services.lib import crypto
 
 
-def encrypted_fields() -> list[tuple[type[models.Model], EncryptedMixin]]:
+def fields_of_kind(kind: type) -> list[tuple[type[models.Model], Any]]:
+    """Every (model, field) of the project whose field is a `kind`."""
     return [
         (model, field)
         for model in apps.get_models()
         for field in model._meta.concrete_fields
-        if isinstance(field, EncryptedMixin)
+        if isinstance(field, kind)
     ]
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], EncryptedMixin]]:
+    return fields_of_kind(EncryptedMixin)
 
 
 def blind_index_fields() -> list[tuple[type[models.Model], BlindIndexField]]:
-    return [
-        (model, field)
-        for model in apps.get_models()
-        for field in model._meta.concrete_fields
-        if isinstance(field, BlindIndexField)
-    ]
+    return fields_of_kind(BlindIndexField)
 
 
 class Progress:
