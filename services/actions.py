@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
@@ -108,7 +109,7 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
     Exoneree.objects.select_for_update().filter(pk=exoneree.pk).first()
     wanted = {user.pk: user for user in caseworkers}
     if not wanted:
-        raise ValidationError({"caseworkers": "Choose at least one caseworker."})
+        raise ValidationError({"caseworkers": _("Choose at least one caseworker.")})
     valid = set(
         StaffMember.objects.filter(
             user_id__in=wanted, organization_id=exoneree.organization_id, role=Role.CASEWORKER
@@ -188,7 +189,7 @@ def referral_create(
     """A draft referral. `categories`: what it will hand the provider (default: what its
     need is about); contact details always go with it."""
     if resource.organization_id != need.exoneree.organization_id:
-        raise ValidationError({"resource": "Choose a resource from your organization's directory."})
+        raise ValidationError({"resource": _("Choose a resource from your organization's directory.")})
     referral = Referral(need=need, resource=resource, note=note, created_by=by)
     referral.full_clean()
     referral.save()
@@ -208,9 +209,9 @@ def referral_create(
 def referral_update(*, by: AbstractUser, referral: Referral) -> Referral:
     stored = Referral.objects.select_for_update().get(pk=referral.pk)
     if referral.resource_id != stored.resource_id and stored.status != ReferralStatus.DRAFT:
-        raise ValidationError({"resource": "A sent referral keeps its provider; cancel it and refer again."})
+        raise ValidationError({"resource": _("A sent referral keeps its provider; cancel it and refer again.")})
     if referral.resource.organization_id != referral.need.exoneree.organization_id:
-        raise ValidationError({"resource": "Choose a resource from your organization's directory."})
+        raise ValidationError({"resource": _("Choose a resource from your organization's directory.")})
     referral.full_clean()
     before = audit.snapshot(stored)
     referral.save(update_fields=["resource", "note"])
@@ -239,9 +240,9 @@ def referral_transition(
     check_referral_transition(locked.status, status)
     before = audit.snapshot(locked)
     if status == ReferralStatus.DECLINED and not decline_reason.strip():
-        raise ValidationError({"decline_reason": "Say why the provider declined."})
+        raise ValidationError({"decline_reason": _("Say why the provider declined.")})
     if status == ReferralStatus.COMPLETED and got_service is None:
-        raise ValidationError({"got_service": "Say whether the person got the service."})
+        raise ValidationError({"got_service": _("Say whether the person got the service.")})
     # Sending hands the person's information to an outside provider: only under a current
     # consent that names every category it carries (those consents are locked until commit,
     # see consent_missing, so a revocation cannot slip in between the check and the send).
@@ -269,11 +270,11 @@ def referral_transition(
 def consent_create(*, by: AbstractUser, exoneree: Exoneree, consent: Consent, categories: Iterable[str]) -> Consent:
     categories = set(categories)
     if not categories:
-        raise ValidationError({"categories": "Choose at least one kind of information."})
+        raise ValidationError({"categories": _("Choose at least one kind of information.")})
     if invalid := categories - set(ConsentCategory.values):
         raise ValidationError({"categories": f"Unknown categories: {sorted(invalid)}"})
     if consent.provider.organization_id != exoneree.organization_id:
-        raise ValidationError({"provider": "Choose a provider from your organization's directory."})
+        raise ValidationError({"provider": _("Choose a provider from your organization's directory.")})
     consent.exoneree = exoneree
     consent.recorded_by = by
     consent.full_clean()
@@ -292,7 +293,7 @@ def consent_revoke(*, by: AbstractUser, consent: Consent, how: str) -> int:
     Returns how many referrals were flagged; revoking twice changes nothing the second time.
     """
     if how not in ConsentRevokedHow.values:
-        raise ValidationError("Say who revoked the consent.")
+        raise ValidationError(_("Say who revoked the consent."))
     now = timezone.now()
     if not Consent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(
         revoked_at=now, revoked_by=by, revoked_how=how
@@ -340,7 +341,7 @@ def emergency_access_grant(*, by: AbstractUser, exoneree: Exoneree, reason: str)
     if len(reason) < EMERGENCY_REASON_MIN:
         raise ValidationError({"reason": f"Explain the emergency in at least {EMERGENCY_REASON_MIN} characters."})
     if exoneree.organization_id != organization_of(by).pk:
-        raise ValidationError("This record is not in your organization.")
+        raise ValidationError(_("This record is not in your organization."))
     now = timezone.now()
     expires_at = now + timedelta(hours=settings.BREAK_GLASS_HOURS)
     grant = EmergencyAccess(user=by, exoneree=exoneree, reason=reason, granted_at=now, expires_at=expires_at)
@@ -373,14 +374,14 @@ def emergency_access_grant(*, by: AbstractUser, exoneree: Exoneree, reason: str)
 @transaction.atomic
 def emergency_access_review(*, by: AbstractUser, grant: EmergencyAccess, decision: str, note: str) -> EmergencyAccess:
     if decision not in (EmergencyReview.ACKNOWLEDGED, EmergencyReview.FLAGGED):
-        raise ValidationError({"decision": "Acknowledge it or flag it."})
+        raise ValidationError({"decision": _("Acknowledge it or flag it.")})
     if decision == EmergencyReview.FLAGGED and not note.strip():
-        raise ValidationError({"note": "Say why you flag it."})
+        raise ValidationError({"note": _("Say why you flag it.")})
     # Reviewed once: a second director's review (or a double submit) does not overwrite it.
     if not EmergencyAccess.objects.filter(pk=grant.pk, review=EmergencyReview.PENDING).update(
         review=decision, reviewed_by=by, reviewed_at=timezone.now(), review_note=note.strip()
     ):
-        raise ValidationError("This emergency access was already reviewed.")
+        raise ValidationError(_("This emergency access was already reviewed."))
     grant.refresh_from_db()
     audit.record(
         AuditEvent.Action.EMERGENCY_REVIEWED,
@@ -408,11 +409,11 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
         follow_up.created_by = by
     errors = {}
     if follow_up.need_id and follow_up.need.exoneree_id != exoneree.pk:
-        errors["need"] = "Choose one of this person's needs."
+        errors["need"] = _("Choose one of this person's needs.")
     if follow_up.referral_id and follow_up.referral.need.exoneree_id != exoneree.pk:
-        errors["referral"] = "Choose one of this person's referrals."
+        errors["referral"] = _("Choose one of this person's referrals.")
     if not exoneree.caseworkers.filter(pk=follow_up.assigned_to_id).exists():
-        errors["assigned_to"] = "Choose one of this person's caseworkers."
+        errors["assigned_to"] = _("Choose one of this person's caseworkers.")
     if errors:
         raise ValidationError(errors)
     follow_up.full_clean()
@@ -498,11 +499,13 @@ def resource_save(
     before = {} if resource._state.adding else audit.stored(resource)
     resource.organization = organization
     if new_provider_name.strip():
-        resource.provider, _ = Provider.objects.get_or_create(organization=organization, name=new_provider_name.strip())
+        resource.provider, _created = Provider.objects.get_or_create(
+            organization=organization, name=new_provider_name.strip()
+        )
     if resource.provider_id is None:
-        raise ValidationError({"provider": "Choose a provider or type the name of a new one."})
+        raise ValidationError({"provider": _("Choose a provider or type the name of a new one.")})
     if resource.provider.organization_id != organization.pk:
-        raise ValidationError({"provider": "Choose a provider from your organization's directory."})
+        raise ValidationError({"provider": _("Choose a provider from your organization's directory.")})
     resource.full_clean()
     resource.save()
     domains = set(domains)
@@ -593,14 +596,17 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
     # running at the same moment waits).
     stored = StaffMember.objects.select_for_update().select_related("user").get(pk=member.pk)
     if stored.user_id == by.pk and (role != Role.DIRECTOR or not is_active):
-        raise ValidationError("You cannot remove your own director role or deactivate yourself.")
+        raise ValidationError(_("You cannot remove your own director role or deactivate yourself."))
     if stored.role == Role.CASEWORKER and (role != Role.CASEWORKER or not is_active):
         held = stored.user.caseload.count()
         open_follow_ups = FollowUp.objects.filter(assigned_to=stored.user, done_at__isnull=True).count()
         if held or open_follow_ups:
             raise ValidationError(
-                f"This caseworker still has {held} people and {open_follow_ups} open follow-ups. "
-                "Reassign them first (on each person's page: Change caseworkers)."
+                _(
+                    "This caseworker still has %(held)s people and %(open)s open follow-ups. "
+                    "Reassign them first (on each person's page: Change caseworkers)."
+                )
+                % {"held": held, "open": open_follow_ups}
             )
     changes = {
         name: [old, new]
@@ -626,7 +632,7 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
 @transaction.atomic
 def exoneree_invite(*, by: AbstractUser, exoneree: Exoneree, username: str, email: str) -> AbstractUser:
     """Give the exoneree a login to see their own plan."""
-    first, _, last = exoneree.display_name.partition(" ")
+    first, _space, last = exoneree.display_name.partition(" ")
     user = User(username=username, email=email, first_name=first, last_name=last)
     user.set_unusable_password()
     user.full_clean()
@@ -634,7 +640,7 @@ def exoneree_invite(*, by: AbstractUser, exoneree: Exoneree, username: str, emai
     # Linked only if nobody linked a login meanwhile (a double submit); otherwise the new
     # account is rolled back with the transaction.
     if not Exoneree.objects.filter(pk=exoneree.pk, user__isnull=True).update(user=user):
-        raise ValidationError("This person already has a login.")
+        raise ValidationError(_("This person already has a login."))
     exoneree.user = user
     audit.record(
         AuditEvent.Action.PERMISSION_CHANGED,
@@ -649,9 +655,9 @@ def exoneree_invite(*, by: AbstractUser, exoneree: Exoneree, username: str, emai
 
 def exoneree_invite_resend(*, by: AbstractUser, exoneree: Exoneree) -> None:
     if exoneree.user is None:
-        raise ValidationError("This person has no login yet.")
+        raise ValidationError(_("This person has no login yet."))
     if not exoneree.user.email:
-        raise ValidationError("Their login has no email address to send the link to.")
+        raise ValidationError(_("Their login has no email address to send the link to."))
     invitation_queue(by=by, user=exoneree.user)
 
 
@@ -696,7 +702,9 @@ BACKUP_DEVICE_NAME = "Backup codes"
 
 def backup_codes_replace(*, user: AbstractUser) -> list[str]:
     """Replace the user's backup codes with BACKUP_CODES new ones and return them (shown once)."""
-    device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True})
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
+    )
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
     SCORE_LABELS,
@@ -72,7 +73,7 @@ def ssn_digits(raw: str) -> str:
     """The 9 digits of a typed SSN, with or without dashes or spaces, or a message why not."""
     digits = re.sub(r"[\s-]", "", raw)
     if not re.fullmatch(r"[0-9]{9}", digits):
-        raise forms.ValidationError("Enter the 9 digits of the Social Security number, like 900-12-3456.")
+        raise forms.ValidationError(_("Enter the 9 digits of the Social Security number, like 900-12-3456."))
     return digits
 
 
@@ -90,10 +91,10 @@ class ExonereeForm(forms.ModelForm):
     # The SSN is never put back into the page: editing shows the last four digits and an
     # empty box, and an empty box keeps the stored number.
     ssn = forms.CharField(
-        label="Social Security number",
+        label=_("Social Security number"),
         required=False,
         max_length=11,
-        help_text="9 digits, with or without dashes.",
+        help_text=_("9 digits, with or without dashes."),
         # A password box: the browser hides it, and a form shown again with errors never
         # writes the typed number back into the page.
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "inputmode": "numeric"}),
@@ -112,16 +113,19 @@ class ExonereeForm(forms.ModelForm):
             "quiet_hours_start": TimeInput(),
             "quiet_hours_end": TimeInput(),
         }
-        labels = {"conviction_state": "State of conviction (2 letters)", "conviction_county": "County of conviction"}
+        labels = {
+            "conviction_state": _("State of conviction (2 letters)"),
+            "conviction_county": _("County of conviction"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stored_ssn = self.instance.ssn if self.instance.pk else ""
         self.initial["ssn"] = ""
         if self.stored_ssn:
-            self.fields[
-                "ssn"
-            ].help_text = f"On file: {self.instance.ssn_masked}. Leave empty to keep it; type 9 digits to replace it."
+            self.fields["ssn"].help_text = _(
+                "On file: %(ssn_masked)s. Leave empty to keep it; type 9 digits to replace it."
+            ) % {"ssn_masked": self.instance.ssn_masked}
 
     def add_error(self, field: str | None, error: Any) -> None:
         super().add_error(field, error)
@@ -129,7 +133,7 @@ class ExonereeForm(forms.ModelForm):
         # for any mistake, even one an action found after validation, say so beside the box
         # rather than let it be saved empty.
         if field != "ssn" and "ssn" not in self._errors and self.data.get("ssn", "").strip():
-            super().add_error("ssn", "For safety the number is not shown again: please type it again.")
+            super().add_error("ssn", _("For safety the number is not shown again: please type it again."))
 
     def clean_ssn(self) -> str:
         raw = self.cleaned_data["ssn"].strip()
@@ -140,7 +144,7 @@ class ExonereeForm(forms.ModelForm):
     def clean_conviction_state(self) -> str:
         state = self.cleaned_data["conviction_state"].strip().upper()
         if state and not re.fullmatch(r"[A-Z]{2}", state):
-            raise forms.ValidationError("Use the two-letter state code, like TX.")
+            raise forms.ValidationError(_("Use the two-letter state code, like TX."))
         return state
 
 
@@ -152,7 +156,7 @@ class IntakeForm(ExonereeForm):
     """
 
     confirm_new = forms.BooleanField(
-        label="I checked: this is a different person. Create a new record.", required=False
+        label=_("I checked: this is a different person. Create a new record."), required=False
     )
     confirm_offered = forms.CharField(widget=forms.HiddenInput, required=False)
     # Set when the warning came back for a form with an SSN typed: the box must be filled
@@ -167,7 +171,9 @@ class IntakeForm(ExonereeForm):
     def clean_ssn(self) -> str:
         ssn = super().clean_ssn()
         if not ssn and self.data.get("ssn_typed"):
-            raise forms.ValidationError("Type the Social Security number again: for safety it is not kept on the page.")
+            raise forms.ValidationError(
+                _("Type the Social Security number again: for safety it is not kept on the page.")
+            )
         return ssn
 
     @property
@@ -186,15 +192,15 @@ class IntakeForm(ExonereeForm):
 
 
 class ExonereeSearchForm(forms.Form):
-    q = forms.CharField(label="Search by name", required=False, max_length=MAX_SEARCH)
+    q = forms.CharField(label=_("Search by name"), required=False, max_length=MAX_SEARCH)
 
 
 class NeedForm(forms.ModelForm):
     class Meta:
         model = Need
         fields = ["domain", "description", "own_words", "priority", "opened_on"]
-        labels = {"domain": "Kind of need", "opened_on": "Recorded on"}
-        help_texts = {"description": "This shows on the person's own plan: write it to them, in plain words."}
+        labels = {"domain": _("Kind of need"), "opened_on": _("Recorded on")}
+        help_texts = {"description": _("This shows on the person's own plan: write it to them, in plain words.")}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "own_words": forms.Textarea(attrs={"rows": 3}),
@@ -211,22 +217,22 @@ class NeedStatusForm(forms.Form):
 
 
 class ReferralForm(forms.Form):
-    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label="Refer to")
+    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=_("Refer to"))
     note = forms.CharField(
-        label="Note to the provider", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note to the provider"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
     categories = forms.MultipleChoiceField(
-        label="Information this referral shares",
+        label=_("Information this referral shares"),
         choices=ConsentCategory.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Contact details are always shared. Sending needs a current consent that names each one.",
+        help_text=_("Contact details are always shared. Sending needs a current consent that names each one."),
     )
 
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["resource"].queryset = resources.select_related("provider")
-        self.fields["resource"].empty_label = "Choose a resource (those for this kind of need come first)"
+        self.fields["resource"].empty_label = _("Choose a resource (those for this kind of need come first)")
 
 
 class ReferralEditForm(forms.ModelForm):
@@ -236,7 +242,7 @@ class ReferralEditForm(forms.ModelForm):
         model = Referral
         fields = ["resource", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}
-        labels = {"resource": "Refer to"}
+        labels = {"resource": _("Refer to")}
 
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -252,15 +258,18 @@ YES_NO = [("", "—"), ("yes", "Yes"), ("no", "No")]
 
 
 class ReferralTransitionForm(forms.Form):
-    status = forms.ChoiceField(choices=ReferralStatus.choices, label="New status")
+    status = forms.ChoiceField(choices=ReferralStatus.choices, label=_("New status"))
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     decline_reason = forms.CharField(
-        label="Why was it declined?", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why was it declined?"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    got_service = forms.ChoiceField(label="Did they get the service?", choices=YES_NO, required=False)
-    helped = forms.ChoiceField(label="Did it help?", choices=YES_NO, required=False)
+    got_service = forms.ChoiceField(label=_("Did they get the service?"), choices=YES_NO, required=False)
+    helped = forms.ChoiceField(label=_("Did it help?"), choices=YES_NO, required=False)
     feedback = forms.CharField(
-        label="What did they say about it?", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("What did they say about it?"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
@@ -281,9 +290,9 @@ class ReferralTransitionForm(forms.Form):
         data = super().clean()
         status = data.get("status")
         if status == ReferralStatus.DECLINED and not data.get("decline_reason", "").strip():
-            self.add_error("decline_reason", "Say why the provider declined.")
+            self.add_error("decline_reason", _("Say why the provider declined."))
         if status == ReferralStatus.COMPLETED and not data.get("got_service"):
-            self.add_error("got_service", "Say whether the person got the service.")
+            self.add_error("got_service", _("Say whether the person got the service."))
         return data
 
     @staticmethod
@@ -292,15 +301,17 @@ class ReferralTransitionForm(forms.Form):
 
 
 class FollowUpForm(forms.ModelForm):
-    assigned_to = StaffChoiceField(queryset=User.objects.none(), label="Assigned to")
+    assigned_to = StaffChoiceField(queryset=User.objects.none(), label=_("Assigned to"))
 
     class Meta:
         model = FollowUp
         fields = ["title", "due_at", "assigned_to", "need", "referral", "details", "shared_with_exoneree"]
         widgets = {"due_at": DateTimeInput(), "details": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
-            "title": "Short, like “Housing visit”: it shows in lists and reminders. Put anything private in Details.",
-            "details": "Kept encrypted; shown only on this person's pages.",
+            "title": _(
+                "Short, like “Housing visit”: it shows in lists and reminders. Put anything private in Details."
+            ),
+            "details": _("Kept encrypted; shown only on this person's pages."),
         }
 
     def __init__(self, *args: Any, exoneree: Exoneree, **kwargs: Any) -> None:
@@ -319,7 +330,7 @@ class FollowUpForm(forms.ModelForm):
 
 class FollowUpDoneForm(forms.Form):
     outcome = forms.CharField(
-        label="What happened?", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("What happened?"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -328,7 +339,7 @@ class CaseNoteForm(forms.ModelForm):
         model = CaseNote
         fields = ["text", "visibility"]
         widgets = {"text": forms.Textarea(attrs={"rows": 6})}
-        help_texts = {"visibility": "Shared notes appear on the person's own plan."}
+        help_texts = {"visibility": _("Shared notes appear on the person's own plan.")}
 
 
 class AssessmentForm(forms.ModelForm):
@@ -351,7 +362,7 @@ class AssessmentForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not self.scores():
-            raise forms.ValidationError("Score at least one domain.")
+            raise forms.ValidationError(_("Score at least one domain."))
         return data
 
     def scores(self) -> dict[str, int]:
@@ -367,10 +378,10 @@ class AssessmentForm(forms.ModelForm):
 
 class ResourceForm(forms.ModelForm):
     new_provider_name = forms.CharField(
-        label="…or a new provider", required=False, max_length=200, help_text="Type a name to add a new provider."
+        label=_("…or a new provider"), required=False, max_length=200, help_text=_("Type a name to add a new provider.")
     )
     domains = forms.MultipleChoiceField(
-        label="Needs it serves", choices=NeedDomain.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Needs it serves"), choices=NeedDomain.choices, widget=forms.CheckboxSelectMultiple
     )
 
     class Meta:
@@ -410,15 +421,15 @@ class ResourceForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not data.get("provider") and not data.get("new_provider_name", "").strip():
-            self.add_error("provider", "Choose a provider or type the name of a new one.")
+            self.add_error("provider", _("Choose a provider or type the name of a new one."))
         return data
 
 
 class ResourceSearchForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=MAX_SEARCH)
-    domain = forms.ChoiceField(label="Need", required=False, choices=[("", "All needs"), *NeedDomain.choices])
+    q = forms.CharField(label=_("Search"), required=False, max_length=MAX_SEARCH)
+    domain = forms.ChoiceField(label=_("Need"), required=False, choices=[("", "All needs"), *NeedDomain.choices])
     status = forms.ChoiceField(
-        label="Status",
+        label=_("Status"),
         required=False,
         choices=[("", "Active services"), ("all", "Any status"), *ResourceStatus.choices],
     )
@@ -427,11 +438,15 @@ class ResourceSearchForm(forms.Form):
 class AuditLogFilterForm(forms.Form):
     """The director's search of the access log; every box optional."""
 
-    staff = StaffChoiceField(label="Staff member", required=False, queryset=User.objects.none(), empty_label="Anyone")
-    person = forms.CharField(label="Person (name)", required=False, max_length=MAX_SEARCH)
-    action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
-    start = forms.DateField(label="From", required=False, widget=DateInput())
-    end = forms.DateField(label="To", required=False, widget=DateInput())
+    staff = StaffChoiceField(
+        label=_("Staff member"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
+    )
+    person = forms.CharField(label=_("Person (name)"), required=False, max_length=MAX_SEARCH)
+    action = forms.ChoiceField(
+        label=_("Action"), required=False, choices=[("", "Any action"), *AuditEvent.Action.choices]
+    )
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -448,18 +463,18 @@ class AuditLogFilterForm(forms.Form):
                 except forms.ValidationError as error:
                     self.add_error(name, error)
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "The end date is before the start date.")
+            self.add_error("end", _("The end date is before the start date."))
         return data
 
 
 class StaffCreateForm(forms.Form):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
-    email = forms.EmailField(help_text="The invitation to choose a password goes here.")
+    email = forms.EmailField(help_text=_("The invitation to choose a password goes here."))
     username = forms.RegexField(
         regex=r"^[a-z0-9_.-]{3,40}$",
         max_length=40,
-        error_messages={"invalid": "Use 3–40 lowercase letters, digits, dots, dashes or underscores."},
+        error_messages={"invalid": _("Use 3–40 lowercase letters, digits, dots, dashes or underscores.")},
     )
     role = forms.ChoiceField(choices=Role.choices)
     title = forms.CharField(max_length=100, required=False)
@@ -467,7 +482,7 @@ class StaffCreateForm(forms.Form):
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
         if User.objects.filter(username=username).exists():
-            raise forms.ValidationError("That username is taken; choose another.")
+            raise forms.ValidationError(_("That username is taken; choose another."))
         return username
 
 
@@ -475,12 +490,12 @@ class StaffUpdateForm(forms.Form):
     # A plain form: the action compares the new role with the stored one.
     role = forms.ChoiceField(choices=Role.choices)
     title = forms.CharField(max_length=100, required=False)
-    is_active = forms.BooleanField(label="Can sign in", required=False)
+    is_active = forms.BooleanField(label=_("Can sign in"), required=False)
 
 
 class CaseloadForm(forms.Form):
     caseworkers = StaffMultipleChoiceField(
-        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple, label="Caseworkers"
+        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("Caseworkers")
     )
 
     def __init__(self, *args: Any, caseworkers: QuerySet[Any], **kwargs: Any) -> None:
@@ -492,30 +507,32 @@ class InviteForm(forms.Form):
     username = forms.RegexField(
         regex=r"^[a-z0-9_.-]{3,40}$",
         max_length=40,
-        help_text="What they type to sign in.",
-        error_messages={"invalid": "Use 3–40 lowercase letters, digits, dots, dashes or underscores."},
+        help_text=_("What they type to sign in."),
+        error_messages={"invalid": _("Use 3–40 lowercase letters, digits, dots, dashes or underscores.")},
     )
-    email = forms.EmailField(help_text="The link to choose a password goes here.")
+    email = forms.EmailField(help_text=_("The link to choose a password goes here."))
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
         if User.objects.filter(username=username).exists():
-            raise forms.ValidationError("That username is taken; choose another.")
+            raise forms.ValidationError(_("That username is taken; choose another."))
         return username
 
 
 class OutcomeFilterForm(forms.Form):
     """The outcomes page's filters. Blank dates mean the last 12 months up to today."""
 
-    caseworker = StaffChoiceField(label="Caseworker", required=False, queryset=User.objects.none(), empty_label="All")
-    domain = forms.ChoiceField(label="Need", required=False, choices=[("", "All needs"), *NeedDomain.choices])
+    caseworker = StaffChoiceField(
+        label=_("Caseworker"), required=False, queryset=User.objects.none(), empty_label=_("All")
+    )
+    domain = forms.ChoiceField(label=_("Need"), required=False, choices=[("", "All needs"), *NeedDomain.choices])
 
     def __init__(self, *args: Any, caseworkers: QuerySet[Any], today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # "from" and "to" are the query-string names; "from" cannot be a class attribute.
         self.fields = {
-            "from": forms.DateField(label="From", required=False, widget=DateInput()),
-            "to": forms.DateField(label="To", required=False, widget=DateInput()),
+            "from": forms.DateField(label=_("From"), required=False, widget=DateInput()),
+            "to": forms.DateField(label=_("To"), required=False, widget=DateInput()),
             **self.fields,
         }
         self.fields["caseworker"].queryset = caseworkers
@@ -526,13 +543,17 @@ class OutcomeFilterForm(forms.Form):
         for name in ("from", "to"):
             value = data.get(name)
             if value and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-                self.add_error(name, f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+                self.add_error(
+                    name,
+                    _("Enter a date between %(EARLIEST_YEAR)s and %(LATEST_YEAR)s.")
+                    % {"EARLIEST_YEAR": EARLIEST_YEAR, "LATEST_YEAR": LATEST_YEAR},
+                )
         if self.errors:
             return data
         end = data["to"] = data.get("to") or self.today
         start = data["from"] = data.get("from") or _year_before(end) + timedelta(days=1)
         if start > end:
-            self.add_error("to", "The end of the period cannot be before its start.")
+            self.add_error("to", _("The end of the period cannot be before its start."))
         return data
 
 
@@ -547,10 +568,10 @@ class ConsentForm(forms.ModelForm):
     """A release of information, as the person signed it."""
 
     categories = forms.MultipleChoiceField(
-        label="What may be shared",
+        label=_("What may be shared"),
         choices=ConsentCategory.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Substance use is shared only if it is ticked here, by name.",
+        help_text=_("Substance use is shared only if it is ticked here, by name."),
     )
 
     class Meta:
@@ -572,24 +593,24 @@ class ConsentForm(forms.ModelForm):
 class EmergencyAccessForm(forms.Form):
     """Find a record outside one's caseload by exact legal name and birth date, or SSN."""
 
-    legal_name = forms.CharField(label="Legal name (exactly as on file)", max_length=200, required=False)
-    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=DateInput())
+    legal_name = forms.CharField(label=_("Legal name (exactly as on file)"), max_length=200, required=False)
+    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
     # Never echoed back into the page: type it again at the confirmation step.
     ssn = forms.CharField(
-        label="Social Security number",
+        label=_("Social Security number"),
         max_length=11,
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
     reason = forms.CharField(
-        label="Why you need this record now",
+        label=_("Why you need this record now"),
         widget=forms.Textarea(attrs={"rows": 3}),
         min_length=20,
         max_length=2000,
-        help_text="At least 20 characters. Your director reads this.",
+        help_text=_("At least 20 characters. Your director reads this."),
     )
     confirm = forms.BooleanField(
-        label="I confirm this is an emergency. Open the record; my director will review it.", required=False
+        label=_("I confirm this is an emergency. Open the record; my director will review it."), required=False
     )
 
     def clean_ssn(self) -> str:
@@ -600,25 +621,25 @@ class EmergencyAccessForm(forms.Form):
         data = super().clean()
         by_name = data.get("legal_name", "").strip() and data.get("date_of_birth")
         if not (by_name or data.get("ssn")):
-            raise forms.ValidationError("Give the legal name and date of birth, or the Social Security number.")
+            raise forms.ValidationError(_("Give the legal name and date of birth, or the Social Security number."))
         return data
 
 
 class EmergencyReviewForm(forms.Form):
     decision = forms.ChoiceField(
-        label="Your review",
+        label=_("Your review"),
         choices=[(EmergencyReview.ACKNOWLEDGED, "Acknowledge: it was justified"), (EmergencyReview.FLAGGED, "Flag it")],
     )
-    note = forms.CharField(label="Note", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class OneTimeCodeForm(forms.Form):
     """A six-digit code from the authenticator app, or one of the backup codes."""
 
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=16,
-        help_text="The 6-digit code your authenticator app shows now, or one of your backup codes.",
+        help_text=_("The 6-digit code your authenticator app shows now, or one of your backup codes."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from services.choices import NeedStatus, ReferralStatus
 
 S = ReferralStatus
@@ -33,7 +35,9 @@ NEED_CLOSED = frozenset({N.MET, N.NO_LONGER_WANTED})
 
 class TransitionNotAllowed(Exception):
     def __init__(self, current: str, target: str) -> None:
-        super().__init__(f"Cannot change status from “{current}” to “{target}”.")
+        super().__init__(
+            _("Cannot change status from “%(current)s” to “%(target)s”.") % {"current": current, "target": target}
+        )
         self.current = current
         self.target = target
 

@@ -16,6 +16,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from services import access
@@ -80,9 +81,9 @@ class SessionTimeoutMiddleware:
                 else settings.SESSION_IDLE_MINUTES_EXONEREE
             )
             if now - signed_in_at > settings.SESSION_ABSOLUTE_HOURS * 3600:
-                return self.expired(request, "You have been signed in for a long time. Sign in again.")
+                return self.expired(request, _("You have been signed in for a long time. Sign in again."))
             if now - last_activity > idle_minutes * 60:
-                return self.expired(request, "You were signed out after some time without activity. Sign in again.")
+                return self.expired(request, _("You were signed out after some time without activity. Sign in again."))
             # Written at most once a minute: a session save on every request would cost a
             # database write per page for a precision nobody needs.
             if now - last_activity >= ACTIVITY_RESOLUTION_SECONDS or LAST_ACTIVITY not in request.session:

@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from services.choices import (
@@ -60,7 +61,7 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known timezone, like America/Chicago.") from None
 
 
-ssn_validator = RegexValidator(r"^[0-9]{9}$", "Enter the 9 digits of the Social Security number.")
+ssn_validator = RegexValidator(r"^[0-9]{9}$", _("Enter the 9 digits of the Social Security number."))
 
 # Dates outside these years are typing mistakes, and near the ends of the calendar a
 # timezone conversion would overflow.
@@ -69,7 +70,10 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
 def validate_sensible_date(value: date) -> None:
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValidationError(f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+        raise ValidationError(
+            _("Enter a date between %(EARLIEST_YEAR)s and %(LATEST_YEAR)s.")
+            % {"EARLIEST_YEAR": EARLIEST_YEAR, "LATEST_YEAR": LATEST_YEAR}
+        )
 
 
 # The fields of an exonerees's profile that the intake/edit form changes; an edit saves only
@@ -109,13 +113,13 @@ class Organization(models.Model):
     escalation_days = models.PositiveSmallIntegerField(
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
-        help_text="Days a follow-up may stay overdue before the director is told.",
+        help_text=_("Days a follow-up may stay overdue before the director is told."),
     )
     digest_hour = models.PositiveSmallIntegerField(
-        "morning digest hour",
+        _("morning digest hour"),
         default=8,
         validators=[MaxValueValidator(23)],
-        help_text="Hour of the day (organization's time) when caseworkers get their digest.",
+        help_text=_("Hour of the day (organization's time) when caseworkers get their digest."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -163,11 +167,11 @@ class Exoneree(models.Model):
     contact_preference = models.CharField(
         max_length=20, choices=ContactPreference.choices, default=ContactPreference.PHONE
     )
-    ok_to_leave_message = models.BooleanField("OK to leave a message", default=False)
-    contact_notes = EncryptedCharField(max_length=300, blank=True, help_text="Best times, who else may answer.")
+    ok_to_leave_message = models.BooleanField(_("OK to leave a message"), default=False)
+    contact_notes = EncryptedCharField(max_length=300, blank=True, help_text=_("Best times, who else may answer."))
 
     date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_sensible_date])
-    ssn = EncryptedCharField("Social Security number", max_length=9, blank=True, validators=[ssn_validator])
+    ssn = EncryptedCharField(_("Social Security number"), max_length=9, blank=True, validators=[ssn_validator])
     # Exact-match lookup without decrypting: the duplicate check at intake.
     ssn_index = BlindIndexField(purpose="ssn", sources=["ssn"], normalize=index_ssn)
     name_dob_index = BlindIndexField(
@@ -184,21 +188,21 @@ class Exoneree(models.Model):
         max_length=20, choices=CompensationStatus.choices, default=CompensationStatus.NOT_YET_FILED
     )
     compensation_deadline = models.DateField(
-        "compensation filing deadline", null=True, blank=True, validators=[validate_sensible_date]
+        _("compensation filing deadline"), null=True, blank=True, validators=[validate_sensible_date]
     )
 
     # Reminders of their own appointments: off unless they asked; never when they chose
     # "do not contact"; never in their quiet hours (organization's time).
     appointment_reminders = models.BooleanField(
-        "remind them of their appointments", default=False, help_text="Only if they asked for reminders."
+        _("remind them of their appointments"), default=False, help_text=_("Only if they asked for reminders.")
     )
     reminder_channel = models.CharField(
-        "remind them by", max_length=10, choices=ReminderChannel.choices, default=ReminderChannel.EMAIL
+        _("remind them by"), max_length=10, choices=ReminderChannel.choices, default=ReminderChannel.EMAIL
     )
     quiet_hours_start = models.TimeField(
-        null=True, blank=True, help_text="No reminders from this time… (for example 21:00)"
+        null=True, blank=True, help_text=_("No reminders from this time… (for example 21:00)")
     )
-    quiet_hours_end = models.TimeField(null=True, blank=True, help_text="…until this time (for example 08:00).")
+    quiet_hours_end = models.TimeField(null=True, blank=True, help_text=_("…until this time (for example 08:00)."))
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -235,11 +239,11 @@ class Exoneree(models.Model):
     def clean(self) -> None:
         errors = {}
         if self.conviction_date and self.release_date and self.release_date < self.conviction_date:
-            errors["release_date"] = "Release cannot be before conviction."
+            errors["release_date"] = _("Release cannot be before conviction.")
         if self.conviction_date and self.exoneration_date and self.exoneration_date < self.conviction_date:
-            errors["exoneration_date"] = "Exoneration cannot be before conviction."
+            errors["exoneration_date"] = _("Exoneration cannot be before conviction.")
         if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
-            errors["quiet_hours_end"] = "Give both ends of the quiet hours, or neither."
+            errors["quiet_hours_end"] = _("Give both ends of the quiet hours, or neither.")
         if errors:
             raise ValidationError(errors)
 
@@ -283,9 +287,9 @@ class ExonereeGroupObjectPermission(GroupObjectPermissionBase):
 class Need(models.Model):
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="needs")
     domain = models.CharField(max_length=30, choices=NeedDomain.choices)
-    description = EncryptedTextField(help_text="What is needed, in plain words.")
+    description = EncryptedTextField(help_text=_("What is needed, in plain words."))
     own_words = EncryptedTextField(
-        "in their own words", blank=True, help_text="What the person said they want, as they said it."
+        _("in their own words"), blank=True, help_text=_("What the person said they want, as they said it.")
     )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     status = models.CharField(max_length=20, choices=NeedStatus.choices, default=NeedStatus.OPEN)
@@ -329,19 +333,19 @@ class Resource(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="resources")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="resources")
-    name = models.CharField("service name", max_length=200)
+    name = models.CharField(_("service name"), max_length=200)
     description = models.TextField(blank=True)
     eligibility = models.TextField(blank=True)
     fees = models.CharField(max_length=200, blank=True)
     application_process = models.TextField(blank=True)
-    languages = models.CharField(max_length=200, blank=True, help_text="For example: English, Spanish")
+    languages = models.CharField(max_length=200, blank=True, help_text=_("For example: English, Spanish"))
     address = models.CharField(max_length=300, blank=True)
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=2, blank=True)
     postal_code = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
-    hours = models.CharField(max_length=200, blank=True, help_text="For example: Mon–Fri 9am–5pm")
+    hours = models.CharField(max_length=200, blank=True, help_text=_("For example: Mon–Fri 9am–5pm"))
     status = models.CharField(max_length=30, choices=ResourceStatus.choices, default=ResourceStatus.ACTIVE)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -374,10 +378,10 @@ class Referral(models.Model):
     need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="referrals")
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="referrals")
     status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT)
-    note = EncryptedTextField("note to the provider", blank=True)
+    note = EncryptedTextField(_("note to the provider"), blank=True)
     decline_reason = EncryptedTextField(blank=True)
-    got_service = models.BooleanField("did they get the service?", null=True, blank=True)
-    helped = models.BooleanField("did it help?", null=True, blank=True)
+    got_service = models.BooleanField(_("did they get the service?"), null=True, blank=True)
+    helped = models.BooleanField(_("did it help?"), null=True, blank=True)
     feedback = EncryptedTextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -393,7 +397,10 @@ class Referral(models.Model):
         indexes = [models.Index(fields=["need", "status"]), models.Index(fields=["status", "status_changed_at"])]
 
     def __str__(self) -> str:
-        return f"Referral to {self.resource.name} ({self.get_status_display()})"
+        return _("Referral to %(name)s (%(status)s)") % {
+            "name": self.resource.name,
+            "status": self.get_status_display(),
+        }
 
     def get_absolute_url(self) -> str:
         return reverse("referral_detail", args=[self.pk])
@@ -450,7 +457,7 @@ class FollowUp(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups_assigned"
     )
     shared_with_exoneree = models.BooleanField(
-        "show on their plan", default=True, help_text="Appointments and check-ins the person should know about."
+        _("show on their plan"), default=True, help_text=_("Appointments and check-ins the person should know about.")
     )
     done_at = models.DateTimeField(null=True, blank=True)
     outcome = EncryptedTextField(blank=True)
@@ -538,14 +545,14 @@ class Consent(models.Model):
 
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="consents")
     provider = models.ForeignKey(
-        Provider, on_delete=models.PROTECT, related_name="consents", verbose_name="shared with"
+        Provider, on_delete=models.PROTECT, related_name="consents", verbose_name=_("shared with")
     )
-    purpose = EncryptedTextField(help_text="Why the information is shared, in plain words.")
+    purpose = EncryptedTextField(help_text=_("Why the information is shared, in plain words."))
     starts_on = models.DateField("from", validators=[validate_sensible_date])
     ends_on = models.DateField("until", validators=[validate_sensible_date])
     signed_how = models.CharField("signed", max_length=20, choices=ConsentSignedHow.choices)
-    signed_on = models.DateField("signed on", validators=[validate_sensible_date])
-    witness = models.CharField(max_length=200, blank=True, help_text="Needed when the consent was given verbally.")
+    signed_on = models.DateField(_("signed on"), validators=[validate_sensible_date])
+    witness = models.CharField(max_length=200, blank=True, help_text=_("Needed when the consent was given verbally."))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -561,14 +568,14 @@ class Consent(models.Model):
         indexes = [models.Index(fields=["exoneree", "provider", "revoked_at"])]
 
     def __str__(self) -> str:
-        return f"Consent to share with {self.provider.name}"
+        return _("Consent to share with %(name)s") % {"name": self.provider.name}
 
     def clean(self) -> None:
         errors = {}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            errors["ends_on"] = "The end cannot be before the start."
+            errors["ends_on"] = _("The end cannot be before the start.")
         if self.signed_how == ConsentSignedHow.VERBAL and not self.witness.strip():
-            errors["witness"] = "Name the witness of a verbal consent."
+            errors["witness"] = _("Name the witness of a verbal consent.")
         if errors:
             raise ValidationError(errors)
 
@@ -648,20 +655,20 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        RECORD_VIEWED = "record_viewed", "Opened a record"
-        SSN_REVEALED = "ssn_revealed", "Showed the full SSN"
-        DUPLICATE_WARNING = "duplicate_warning", "Was told at intake that this record may be the same person"
-        RECORD_CREATED = "record_created", "Created a record"
-        RECORD_CHANGED = "record_changed", "Changed a record"
-        CASELOAD_REASSIGNED = "caseload_reassigned", "Changed who carries a caseload"
-        PERMISSION_CHANGED = "permission_changed", "Changed a staff role or account"
-        EXPORTED = "exported", "Exported"
-        SIGNED_IN = "signed_in", "Signed in"
-        SIGN_IN_FAILED = "sign_in_failed", "Failed to sign in"
-        SIGNED_OUT = "signed_out", "Signed out"
-        EMERGENCY_ACCESS = "emergency_access", "Opened a record with emergency access"
-        EMERGENCY_REVIEWED = "emergency_reviewed", "Reviewed an emergency access"
-        CONSENT_REVOKED = "consent_revoked", "Revoked a consent to share information"
+        RECORD_VIEWED = "record_viewed", _("Opened a record")
+        SSN_REVEALED = "ssn_revealed", _("Showed the full SSN")
+        DUPLICATE_WARNING = "duplicate_warning", _("Was told at intake that this record may be the same person")
+        RECORD_CREATED = "record_created", _("Created a record")
+        RECORD_CHANGED = "record_changed", _("Changed a record")
+        CASELOAD_REASSIGNED = "caseload_reassigned", _("Changed who carries a caseload")
+        PERMISSION_CHANGED = "permission_changed", _("Changed a staff role or account")
+        EXPORTED = "exported", _("Exported")
+        SIGNED_IN = "signed_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Failed to sign in")
+        SIGNED_OUT = "signed_out", _("Signed out")
+        EMERGENCY_ACCESS = "emergency_access", _("Opened a record with emergency access")
+        EMERGENCY_REVIEWED = "emergency_reviewed", _("Reviewed an emergency access")
+        CONSENT_REVOKED = "consent_revoked", _("Revoked a consent to share information")
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

@@ -45,6 +45,8 @@ from django.db.models import (
 from django.db.models.functions import Lead, TruncDate
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from services.choices import AssessmentDomain, AssessmentKind, CompensationStatus, NeedDomain, NeedStatus
 from services.choices import ReferralStatus as RS
@@ -224,16 +226,16 @@ def _sent_events(scope: Scope) -> QuerySet[ReferralEvent]:
 
 
 REFERRAL_OUTCOMES = {
-    "sent": ("Sent", Q()),
-    "completed": ("Completed", Q(referral__status=RS.COMPLETED)),
-    "under_way": ("Still under way", Q(referral__status__in=[RS.SENT, RS.ACCEPTED, RS.IN_PROGRESS])),
-    "declined": ("Declined", Q(referral__status=RS.DECLINED)),
-    "unresolved": ("Unresolved", Q(referral__status=RS.UNRESOLVED)),
-    "cancelled": ("Cancelled after sending", Q(referral__status=RS.CANCELLED)),
+    "sent": (_("Sent"), Q()),
+    "completed": (_("Completed"), Q(referral__status=RS.COMPLETED)),
+    "under_way": (_("Still under way"), Q(referral__status__in=[RS.SENT, RS.ACCEPTED, RS.IN_PROGRESS])),
+    "declined": (_("Declined"), Q(referral__status=RS.DECLINED)),
+    "unresolved": (_("Unresolved"), Q(referral__status=RS.UNRESOLVED)),
+    "cancelled": (_("Cancelled after sending"), Q(referral__status=RS.CANCELLED)),
 }
 REFERRALS = Spec(
     name="referrals",
-    title="Referrals sent",
+    title=_("Referrals sent"),
     kind="referral",
     base=_sent_events,
     measures={"count": "Referrals"},
@@ -269,17 +271,19 @@ def referral_figure(scope: Scope) -> Figure:
     ]
     need_days, service_days = _days(to_referral), _days(counts["to_service"])
     rows += [
-        Row("Average days from need recorded to first referral sent", [Cell(need_days)], "days_to_referral", False),
-        Row("Average days from referral sent to completed", [Cell(service_days)], "days_to_service", False),
+        Row(_("Average days from need recorded to first referral sent"), [Cell(need_days)], "days_to_referral", False),
+        Row(_("Average days from referral sent to completed"), [Cell(service_days)], "days_to_service", False),
     ]
     summary = f"{rate}% of referrals sent were completed." if rate is not None else "No referral was sent."
     return Figure(
         name="referrals",
-        title="Referrals completed",
+        title=_("Referrals completed"),
         how=(
-            "Referrals sent in the period (drafts never sent are left out), by where each stands now. "
-            "Completion rate = completed ÷ sent. Times are averages (means) in days: from the day the need "
-            "was recorded to the day its first referral was sent, and from sending to completion."
+            _(
+                "Referrals sent in the period (drafts never sent are left out), by where each stands now. "
+                "Completion rate = completed ÷ sent. Times are averages (means) in days: from the day the need "
+                "was recorded to the day its first referral was sent, and from sending to completion."
+            )
         ),
         columns=["", "Referrals"],
         rows=rows,
@@ -304,13 +308,13 @@ def _open_on(day: date) -> Q:
 
 
 NEED_MEASURES: dict[str, tuple[str, Callable[[Scope], Q]]] = {
-    "opened": ("Recorded", lambda s: _between_dates("opened_on", s)),
-    "met": ("Met", lambda s: Q(status=NeedStatus.MET) & _between_dates("closed_on", s)),
+    "opened": (_("Recorded"), lambda s: _between_dates("opened_on", s)),
+    "met": (_("Met"), lambda s: Q(status=NeedStatus.MET) & _between_dates("closed_on", s)),
 }
 OPEN_MEASURES: dict[str, tuple[str, Callable[[Scope], Q]]] = {
-    "open": ("Open", lambda s: _open_on(s.as_of)),
-    "over_30": ("Open over 30 days", lambda s: _open_on(s.as_of) & Q(opened_on__lt=s.as_of - timedelta(days=30))),
-    "over_90": ("Open over 90 days", lambda s: _open_on(s.as_of) & Q(opened_on__lt=s.as_of - timedelta(days=90))),
+    "open": (_("Open"), lambda s: _open_on(s.as_of)),
+    "over_30": (_("Open over 30 days"), lambda s: _open_on(s.as_of) & Q(opened_on__lt=s.as_of - timedelta(days=30))),
+    "over_90": (_("Open over 90 days"), lambda s: _open_on(s.as_of) & Q(opened_on__lt=s.as_of - timedelta(days=90))),
 }
 
 
@@ -324,7 +328,7 @@ def _by_domain(measures: dict[str, tuple[str, Callable[[Scope], Q]]]) -> Callabl
 
 NEEDS = Spec(
     name="needs",
-    title="Needs",
+    title=_("Needs"),
     kind="need",
     base=_needs,
     measures={key: label for key, (label, _) in NEED_MEASURES.items()},
@@ -333,7 +337,7 @@ NEEDS = Spec(
 )
 OPEN_NEEDS = Spec(
     name="open_needs",
-    title="Needs still open",
+    title=_("Needs still open"),
     kind="need",
     base=_needs,
     measures={key: label for key, (label, _) in OPEN_MEASURES.items()},
@@ -370,8 +374,8 @@ def _per_domain(scope: Scope, spec: Spec, measures: dict[str, tuple[str, Callabl
 def need_figure(scope: Scope) -> Figure:
     return Figure(
         name="needs",
-        title="Needs recorded and met, by domain",
-        how="Recorded = needs recorded in the period. Met = needs marked met in the period (whenever recorded).",
+        title=_("Needs recorded and met, by domain"),
+        how=_("Recorded = needs recorded in the period. Met = needs marked met in the period (whenever recorded)."),
         columns=["Domain", *NEEDS.measures.values()],
         rows=_per_domain(scope, NEEDS, NEED_MEASURES),
         chart_cells=[(0, "c-total"), (1, "c-good")],
@@ -382,10 +386,13 @@ def need_figure(scope: Scope) -> Figure:
 def open_need_figure(scope: Scope) -> Figure:
     return Figure(
         name="open_needs",
-        title="Needs waiting a long time",
+        title=_("Needs waiting a long time"),
         how=(
-            f"Needs still open on {scope.as_of:%B %-d, %Y} (the end of the period, or today if sooner), "
-            "and of those, the ones recorded more than 30 and more than 90 days before."
+            _(
+                "Needs still open on %(date)s (the end of the period, or today if sooner), "
+                "and of those, the ones recorded more than 30 and more than 90 days before."
+            )
+            % {"date": date_format(scope.as_of, "F j, Y")}
         ),
         columns=["Domain", *OPEN_NEEDS.measures.values()],
         rows=_per_domain(scope, OPEN_NEEDS, OPEN_MEASURES),
@@ -408,15 +415,15 @@ def _follow_ups(scope: Scope) -> QuerySet[FollowUp]:
 
 
 FOLLOW_UP_MEASURES: dict[str, tuple[str, Callable[[Scope], Q]]] = {
-    "due": ("Due", lambda s: Q()),
-    "on_time": ("Done on time", lambda s: Q(done_at__lte=F("due_at"))),
-    "late": ("Done late", lambda s: Q(done_at__gt=F("due_at"))),
-    "overdue": ("Overdue, not done", lambda s: Q(done_at__isnull=True, due_at__lt=s.now)),
-    "upcoming": ("Not due yet", lambda s: Q(done_at__isnull=True, due_at__gte=s.now)),
+    "due": (_("Due"), lambda s: Q()),
+    "on_time": (_("Done on time"), lambda s: Q(done_at__lte=F("due_at"))),
+    "late": (_("Done late"), lambda s: Q(done_at__gt=F("due_at"))),
+    "overdue": (_("Overdue, not done"), lambda s: Q(done_at__isnull=True, due_at__lt=s.now)),
+    "upcoming": (_("Not due yet"), lambda s: Q(done_at__isnull=True, due_at__gte=s.now)),
 }
 FOLLOW_UPS = Spec(
     name="follow_ups",
-    title="Follow-ups",
+    title=_("Follow-ups"),
     kind="follow_up",
     base=_follow_ups,
     measures={key: label for key, (label, _) in FOLLOW_UP_MEASURES.items()},
@@ -444,10 +451,12 @@ def follow_up_figure(scope: Scope) -> Figure:
         rows.append(Row(name or user.username, cells, key=group))
     return Figure(
         name="follow_ups",
-        title="Follow-ups on time, per caseworker",
+        title=_("Follow-ups on time, per caseworker"),
         how=(
-            "Follow-ups due in the period, by the person they are assigned to. On time = marked done no later "
-            "than due; late = done after; overdue = not done and past due now."
+            _(
+                "Follow-ups due in the period, by the person they are assigned to. On time = marked done no later "
+                "than due; late = done after; overdue = not done and past due now."
+            )
         ),
         columns=["Caseworker", *FOLLOW_UPS.measures.values()],
         rows=rows,
@@ -509,17 +518,17 @@ def _housing_cell(scope: Scope, group: str, measure: str) -> Q:
 
 HOUSING = Spec(
     name="housing",
-    title="Housing after release",
+    title=_("Housing after release"),
     kind="person",
     base=_released_around,
     measures={
-        "housed": "Stably housed",
-        "not_housed": "Not stably housed",
-        "unknown": "Not assessed",
-        "not_yet": "Day not reached yet",
+        "housed": _("Stably housed"),
+        "not_housed": _("Not stably housed"),
+        "unknown": _("Not assessed"),
+        "not_yet": _("Day not reached yet"),
     },
     cell=_housing_cell,
-    groups=lambda scope: [(str(days), f"Day {days}") for days in CHECKPOINTS],
+    groups=lambda scope: [(str(days), _("Day %(days)s") % {"days": days}) for days in CHECKPOINTS],
 )
 
 
@@ -584,7 +593,7 @@ def housing_figure(scope: Scope) -> Figure:
     counts = _housing_counts(scope)
     rows = [
         Row(
-            f"Day {days} after release",
+            _("Day %(days)s after release") % {"days": days},
             [Cell(counts[f"{days}_{m}"], records_url(scope, HOUSING, str(days), m)) for m in HOUSING.measures],
             key=str(days),
         )
@@ -592,11 +601,13 @@ def housing_figure(scope: Scope) -> Figure:
     ]
     return Figure(
         name="housing",
-        title="Housing after release",
+        title=_("Housing after release"),
         how=(
-            "For each checkpoint, the people whose 30th, 90th, 180th or 365th day after release fell in the "
-            "period. Stably housed = the latest housing score of an assessment taken by that day is 3 (safe) "
-            "or better; not assessed = no housing score by that day."
+            _(
+                "For each checkpoint, the people whose 30th, 90th, 180th or 365th day after release fell in the "
+                "period. Stably housed = the latest housing score of an assessment taken by that day is 3 (safe) "
+                "or better; not assessed = no housing score by that day."
+            )
         ),
         columns=["Checkpoint", *HOUSING.measures.values()],
         rows=rows,
@@ -618,10 +629,10 @@ def _benefit_needs(scope: Scope) -> QuerySet[Need]:
 
 BENEFITS = Spec(
     name="benefits",
-    title="Benefits, coverage and IDs obtained",
+    title=_("Benefits, coverage and IDs obtained"),
     kind="need",
     base=_benefit_needs,
-    measures={"people": "People", "needs": "Needs met"},
+    measures={"people": _("People"), "needs": _("Needs met")},
     cell=lambda scope, group, measure: Q(domain=group),
     groups=lambda scope: [(d.value, d.label) for d in BENEFIT_DOMAINS],
 )
@@ -642,10 +653,12 @@ def benefit_figure(scope: Scope) -> Figure:
         rows.append(Row(domain.label, cells, key=domain))
     return Figure(
         name="benefits",
-        title="Benefits, health coverage and ID documents obtained",
+        title=_("Benefits, health coverage and ID documents obtained"),
         how=(
-            "Needs in these three domains marked met in the period, and how many people they were for. "
-            "The need-domain filter does not apply here."
+            _(
+                "Needs in these three domains marked met in the period, and how many people they were for. "
+                "The need-domain filter does not apply here."
+            )
         ),
         columns=["Domain", *BENEFITS.measures.values()],
         rows=rows,
@@ -665,19 +678,19 @@ def _with_deadline(scope: Scope) -> QuerySet[Exoneree]:
 
 
 COMPENSATION_MEASURES: dict[str, tuple[str, Callable[[Scope], Q]]] = {
-    "filed": ("Filed", lambda s: Q(compensation_status__in=FILED)),
+    "filed": (_("Filed"), lambda s: Q(compensation_status__in=FILED)),
     "missed": (
-        "Deadline passed, not filed",
+        _("Deadline passed, not filed"),
         lambda s: Q(compensation_status=CompensationStatus.NOT_YET_FILED, compensation_deadline__lt=s.today),
     ),
     "pending": (
-        "Not filed yet, still time",
+        _("Not filed yet, still time"),
         lambda s: Q(compensation_status=CompensationStatus.NOT_YET_FILED, compensation_deadline__gte=s.today),
     ),
 }
 COMPENSATION = Spec(
     name="compensation",
-    title="Compensation deadlines",
+    title=_("Compensation deadlines"),
     kind="person",
     base=_with_deadline,
     measures={"count": "People"},
@@ -697,14 +710,18 @@ def compensation_figure(scope: Scope) -> Figure:
         for key, (label, _) in COMPENSATION_MEASURES.items()
     ]
     nearest = counts["nearest"]
-    summary = f"The nearest open deadline is in {(nearest - scope.today).days} days." if nearest else ""
+    summary = (
+        _("The nearest open deadline is in %(days)s days.") % {"days": (nearest - scope.today).days} if nearest else ""
+    )
     return Figure(
         name="compensation",
-        title="Compensation claims and their deadlines",
+        title=_("Compensation claims and their deadlines"),
         how=(
-            "People whose compensation filing deadline falls in the period (those not eligible are left out). "
-            "Filed = filed, awarded or denied; the app records no filing date, so a filed claim counts as "
-            "filed before its deadline."
+            _(
+                "People whose compensation filing deadline falls in the period (those not eligible are left out). "
+                "Filed = filed, awarded or denied; the app records no filing date, so a filed claim counts as "
+                "filed before its deadline."
+            )
         ),
         columns=["", "People"],
         rows=rows,
@@ -763,14 +780,14 @@ def _reassessed_scores(scope: Scope) -> QuerySet[AssessmentScore]:
 
 
 SCORE_MEASURES = {
-    "people": ("People", Q()),
-    "better": ("Better", Q(score__gt=F("intake_score"))),
-    "same": ("Same", Q(score=F("intake_score"))),
-    "worse": ("Worse", Q(score__lt=F("intake_score"))),
+    "people": (_("People"), Q()),
+    "better": (_("Better"), Q(score__gt=F("intake_score"))),
+    "same": (_("Same"), Q(score=F("intake_score"))),
+    "worse": (_("Worse"), Q(score__lt=F("intake_score"))),
 }
 SCORES = Spec(
     name="scores",
-    title="Self-sufficiency since intake",
+    title=_("Self-sufficiency since intake"),
     kind="score",
     base=_reassessed_scores,
     measures={key: label for key, (label, _) in SCORE_MEASURES.items()},
@@ -797,11 +814,13 @@ def score_figure(scope: Scope) -> Figure:
             rows.append(Row(label, [*cells, Cell(change, display=f"{change:+.2f}")], key=domain))
     return Figure(
         name="scores",
-        title="Self-sufficiency: change since intake",
+        title=_("Self-sufficiency: change since intake"),
         how=(
-            "People whose latest assessment (up to the end of the period) was taken in the period and is not an "
-            "intake. Each domain compares that score (1 in crisis … 5 empowered) with the same domain at their "
-            "first intake; the last column is the average change. The need-domain filter does not apply here."
+            _(
+                "People whose latest assessment (up to the end of the period) was taken in the period and is not an "
+                "intake. Each domain compares that score (1 in crisis … 5 empowered) with the same domain at their "
+                "first intake; the last column is the average change. The need-domain filter does not apply here."
+            )
         ),
         columns=["Domain", *SCORES.measures.values(), "Average change"],
         rows=rows,
@@ -928,4 +947,4 @@ def cell_title(spec: Spec, group: str, measure: str, filters: OutcomeFilters) ->
     """What a drill-down list shows, in words: "Needs · Housing · Met"."""
     groups = dict(spec.groups(Scope(Exoneree.objects.none(), filters, timezone.now()))) if spec.groups else {}
     parts = [spec.title, groups.get(group, ""), spec.measures[measure] if len(spec.measures) > 1 else ""]
-    return " · ".join(part for part in parts if part)
+    return " · ".join(str(part) for part in parts if part)

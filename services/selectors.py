@@ -12,6 +12,7 @@ from django.db.models import Case, CharField, Count, F, Max, OuterRef, Prefetch,
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from services.access import exonerees_visible_to, organization_of, resources_visible_to, staff_of
 from services.choices import (
@@ -76,11 +77,11 @@ class PossibleDuplicates:
     def message(self) -> str:
         if self.visible:
             names = ", ".join(person.display_name for person in self.visible)
-            return (
-                f"This may be someone already on file: {names}. Open their record from People instead "
+            return _(
+                "This may be someone already on file: %(names)s. Open their record from People instead "
                 "of creating a second one, or tick the box if this is a different person."
-            )
-        return (
+            ) % {"names": names}
+        return _(
             "Your organization may already have a record for this person, on a caseload you cannot "
             "see. Ask your director before creating a second record, or tick the box if this is a "
             "different person."
@@ -212,14 +213,27 @@ def timeline(
             )
     for event in events:
         who = f" by {event.by.get_full_name() or event.by.get_username()}" if event.by else ""
-        text = f"Referral to {event.referral.resource.name}: {ReferralStatus(event.to_status).label}{who}"
+        text = _("Referral to %(name)s: %(label)s%(who)s") % {
+            "name": event.referral.resource.name,
+            "label": ReferralStatus(event.to_status).label,
+            "who": who,
+        }
         entries.append(TimelineEntry(event.at, "Referral", text, reverse("referral_detail", args=[event.referral_id])))
     for follow_up in follow_ups:
         if follow_up.done_at:
-            entries.append(TimelineEntry(follow_up.done_at, "Follow-up", f"Done: {follow_up.title}"))
+            entries.append(
+                TimelineEntry(follow_up.done_at, "Follow-up", _("Done: %(title)s") % {"title": follow_up.title})
+            )
     for note in notes:
         author = note.author.get_full_name() or note.author.get_username()
-        entries.append(TimelineEntry(note.created_at, "Note", f"Note by {author} ({note.get_visibility_display()})"))
+        entries.append(
+            TimelineEntry(
+                note.created_at,
+                "Note",
+                _("Note by %(author)s (%(visibility)s)")
+                % {"author": author, "visibility": note.get_visibility_display()},
+            )
+        )
     for assessment in assessments:
         entries.append(TimelineEntry(assessment.taken_on, "Assessment", f"{assessment.get_kind_display()} assessment"))
     return sorted(entries, key=lambda e: e.sort_key, reverse=True)
@@ -472,10 +486,11 @@ def consent_missing(referral: Referral, *, today: date | None = None, lock: bool
 def consent_missing_message(referral: Referral, missing: list[str]) -> str:
     labels = ", ".join(ConsentCategory(value).label.lower() for value in missing)
     person = referral.need.exoneree
-    return (
-        f"No current consent for {referral.resource.provider.name} covering: {labels}. "
-        f"Record one on {person.first_name}'s page."
-    )
+    return _("No current consent for %(name)s covering: %(labels)s. Record one on %(first_name)s's page.") % {
+        "name": referral.resource.provider.name,
+        "labels": labels,
+        "first_name": person.first_name,
+    }
 
 
 def consents_for(exoneree: Exoneree) -> list[Consent]:

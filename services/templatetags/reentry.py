@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from services.choices import SCORE_LABELS, NeedStatus
 from services.lifecycle import NEED_TRANSITIONS
@@ -30,18 +31,18 @@ def round_tens(percent: int) -> int:
 
 
 NEED_PLAIN = {
-    "open": "We are working on it",
-    "in_progress": "Under way",
-    "met": "Done",
-    "no_longer_wanted": "You said you don't need this now",
+    "open": _("We are working on it"),
+    "in_progress": _("Under way"),
+    "met": _("Done"),
+    "no_longer_wanted": _("You said you don't need this now"),
 }
 REFERRAL_PLAIN = {
-    "sent": "We asked them to help you",
-    "accepted": "They said yes",
-    "declined": "They could not help",
-    "in_progress": "They are helping you",
-    "completed": "Finished",
-    "unresolved": "It did not work out",
+    "sent": _("We asked them to help you"),
+    "accepted": _("They said yes"),
+    "declined": _("They could not help"),
+    "in_progress": _("They are helping you"),
+    "completed": _("Finished"),
+    "unresolved": _("It did not work out"),
 }
 
 

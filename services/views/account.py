@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -67,7 +68,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
-        form.add_error("code", "That code did not work. Check the app and try again, or use a backup code.")
+        form.add_error("code", _("That code did not work. Check the app and try again, or use a backup code."))
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
 
 
@@ -98,7 +99,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             return render(
                 request, "registration/backup_codes.html", {"codes": codes, "next": _next_url(request), "first": True}
             )
-        form.add_error("code", "That code did not work. Make sure the app shows Reentry, and type the newest code.")
+        form.add_error("code", _("That code did not work. Make sure the app shows Reentry, and type the newest code."))
     secret = base64.b32encode(device.bin_key).decode()
     context = {
         "form": form,

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -72,7 +73,7 @@ def exoneree_create(request: HttpRequest) -> HttpResponse:
         lambda: actions.exoneree_create(by=request.user, exoneree=form.instance),
         success=lambda exoneree: f"{exoneree.display_name} was added to your caseload.",
         then=lambda exoneree: exoneree,
-        title="New person (intake)",
+        title=_("New person (intake)"),
         back="exoneree_list",
     )
 
@@ -109,9 +110,9 @@ def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda: actions.exoneree_update(by=request.user, exoneree=form.instance),
-        success="Saved.",
+        success=_("Saved."),
         then=exoneree,
-        title=f"Edit {exoneree.display_name}",
+        title=_("Edit %(display_name)s") % {"display_name": exoneree.display_name},
         **back_to(exoneree),
     )
 
@@ -142,7 +143,11 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 error = exc.messages[0]
             else:
-                messages.success(request, f"A new link to choose a password is on its way to {exoneree.display_name}.")
+                messages.success(
+                    request,
+                    _("A new link to choose a password is on its way to %(display_name)s.")
+                    % {"display_name": exoneree.display_name},
+                )
                 return redirect(exoneree)
         context = {"exoneree": exoneree, "error": error}
         return render(request, "services/invite_resend.html", context, status=400 if error else 200)
@@ -154,10 +159,10 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: actions.exoneree_invite(by=request.user, exoneree=exoneree, **form.cleaned_data),
         success=f"{exoneree.display_name} was emailed a link to choose a password.",
         then=exoneree,
-        title=f"Give {exoneree.display_name} a login",
+        title=_("Give %(display_name)s a login") % {"display_name": exoneree.display_name},
         **back_to(exoneree),
-        intro="They will get an email with a link to choose a password. The link works once and expires.",
-        submit="Send the invitation",
+        intro=_("They will get an email with a link to choose a password. The link works once and expires."),
+        submit=_("Send the invitation"),
     )
 
 
@@ -173,9 +178,9 @@ def need_create(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda: actions.need_create(by=request.user, exoneree=exoneree, need=form.instance),
-        success="Need recorded.",
+        success=_("Need recorded."),
         then=exoneree,
-        title=f"New need for {exoneree.display_name}",
+        title=_("New need for %(display_name)s") % {"display_name": exoneree.display_name},
         **back_to(exoneree),
     )
 
@@ -189,9 +194,9 @@ def need_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda: actions.need_update(by=request.user, need=form.instance),
-        success="Need saved.",
+        success=_("Need saved."),
         then=need.exoneree,
-        title="Edit need",
+        title=_("Edit need"),
         **back_to(need.exoneree),
     )
 
@@ -202,12 +207,12 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
     need = access.get_need(request.user, pk, change=True)
     form = NeedStatusForm(request.POST)
     if not form.is_valid():
-        return action_refused(request, "Choose a new status for the need.", back=need.exoneree, status=400)
+        return action_refused(request, _("Choose a new status for the need."), back=need.exoneree, status=400)
     try:
         actions.need_set_status(by=request.user, need=need, status=form.cleaned_data["status"])
     except TransitionNotAllowed as error:
         return action_refused(request, str(error), back=need.exoneree, status=409)
-    messages.success(request, f"Need marked {need.get_status_display().lower()}.")
+    messages.success(request, _("Need marked %(status)s.") % {"status": need.get_status_display().lower()})
     return redirect(need.exoneree)
 
 
@@ -227,9 +232,9 @@ def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda: actions.referral_create(by=request.user, need=need, **form.cleaned_data),
-        success="Referral saved as a draft. Send it when it is ready.",
+        success=_("Referral saved as a draft. Send it when it is ready."),
         then=lambda referral: referral,
-        title=f"Refer: {need.get_domain_display()}",
+        title=_("Refer: %(domain)s") % {"domain": need.get_domain_display()},
         **back_to(need.exoneree),
         intro=need.description,
     )
@@ -268,11 +273,11 @@ def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda: actions.referral_update(by=request.user, referral=form.instance),
-        success="Referral saved.",
+        success=_("Referral saved."),
         then=referral,
-        title="Edit referral",
+        title=_("Edit referral"),
         back=referral.get_absolute_url(),
-        back_label="Referral",
+        back_label=_("Referral"),
     )
 
 
@@ -301,7 +306,9 @@ def referral_transition(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"Referral is now {referral.get_status_display().lower()}.")
+            messages.success(
+                request, _("Referral is now %(status)s.") % {"status": referral.get_status_display().lower()}
+            )
             return redirect(referral)
     return render(request, "services/referral_detail.html", _referral_context(referral, True, form), status=status)
 
@@ -315,7 +322,9 @@ def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
     initial = {"assigned_to": request.user.pk, "need": request.GET.get("need"), "referral": request.GET.get("referral")}
     form = FollowUpForm(posted(request), exoneree=exoneree, initial=initial)
-    return _save_follow_up(request, form, exoneree, title=f"New follow-up for {exoneree.display_name}")
+    return _save_follow_up(
+        request, form, exoneree, title=_("New follow-up for %(display_name)s") % {"display_name": exoneree.display_name}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -323,7 +332,7 @@ def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
 def follow_up_edit(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = access.get_follow_up(request.user, pk, change=True)
     form = FollowUpForm(posted(request), instance=follow_up, exoneree=follow_up.exoneree)
-    return _save_follow_up(request, form, follow_up.exoneree, title="Edit follow-up")
+    return _save_follow_up(request, form, follow_up.exoneree, title=_("Edit follow-up"))
 
 
 def _save_follow_up(request: HttpRequest, form: FollowUpForm, exoneree: Exoneree, *, title: str) -> HttpResponse:
@@ -331,7 +340,7 @@ def _save_follow_up(request: HttpRequest, form: FollowUpForm, exoneree: Exoneree
         request,
         form,
         lambda: actions.follow_up_save(by=request.user, exoneree=exoneree, follow_up=form.instance),
-        success="Follow-up saved.",
+        success=_("Follow-up saved."),
         then=exoneree,
         title=title,
         **back_to(exoneree),
@@ -352,7 +361,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     if was_done:
         messages.info(request, f"“{follow_up.title}” was already marked done.")
     else:
-        messages.success(request, f"Marked done: {follow_up.title}.")
+        messages.success(request, _("Marked done: %(title)s.") % {"title": follow_up.title})
     return redirect("dashboard" if request.POST.get("next") == "dashboard" else follow_up.exoneree)
 
 
@@ -361,7 +370,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
 def follow_up_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = access.get_follow_up(request.user, pk, change=True)
     actions.follow_up_reopen(by=request.user, follow_up=follow_up)
-    messages.success(request, f"Reopened: {follow_up.title}.")
+    messages.success(request, _("Reopened: %(title)s.") % {"title": follow_up.title})
     return redirect(follow_up.exoneree)
 
 
@@ -373,7 +382,9 @@ def follow_up_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 def note_create(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
     form = CaseNoteForm(posted(request))
-    return _save_note(request, form, exoneree, title=f"New note about {exoneree.display_name}")
+    return _save_note(
+        request, form, exoneree, title=_("New note about %(display_name)s") % {"display_name": exoneree.display_name}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -381,7 +392,7 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
 def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
     note: CaseNote = access.get_note(request.user, pk, change=True)
     form = CaseNoteForm(posted(request), instance=note)
-    return _save_note(request, form, note.exoneree, title="Edit note")
+    return _save_note(request, form, note.exoneree, title=_("Edit note"))
 
 
 def _save_note(request: HttpRequest, form: CaseNoteForm, exoneree: Exoneree, *, title: str) -> HttpResponse:
@@ -389,7 +400,7 @@ def _save_note(request: HttpRequest, form: CaseNoteForm, exoneree: Exoneree, *, 
         request,
         form,
         lambda: actions.note_save(by=request.user, exoneree=exoneree, note=form.instance),
-        success="Note saved.",
+        success=_("Note saved."),
         then=f"{exoneree.get_absolute_url()}#notes",
         title=title,
         **back_to(exoneree),
@@ -405,7 +416,9 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
     kind = "intake" if not exoneree.assessments.exists() else "interim"
     form = AssessmentForm(posted(request), initial={"kind": kind})
-    return _save_assessment(request, form, exoneree, title=f"Assessment of {exoneree.display_name}")
+    return _save_assessment(
+        request, form, exoneree, title=_("Assessment of %(display_name)s") % {"display_name": exoneree.display_name}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -413,7 +426,7 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
 def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     assessment: Assessment = access.get_assessment(request.user, pk, change=True)
     form = AssessmentForm(posted(request), instance=assessment)
-    return _save_assessment(request, form, assessment.exoneree, title="Edit assessment")
+    return _save_assessment(request, form, assessment.exoneree, title=_("Edit assessment"))
 
 
 def _save_assessment(request: HttpRequest, form: AssessmentForm, exoneree: Exoneree, *, title: str) -> HttpResponse:
@@ -423,11 +436,11 @@ def _save_assessment(request: HttpRequest, form: AssessmentForm, exoneree: Exone
         lambda: actions.assessment_save(
             by=request.user, exoneree=exoneree, assessment=form.instance, scores=form.scores()
         ),
-        success="Assessment saved.",
+        success=_("Assessment saved."),
         then=f"{exoneree.get_absolute_url()}#assessments",
         title=title,
         **back_to(exoneree),
-        intro="Score each domain from 1 (in crisis) to 5 (empowered). Leave a domain empty if it was not discussed.",
+        intro=_("Score each domain from 1 (in crisis) to 5 (empowered). Leave a domain empty if it was not discussed."),
     )
 
 

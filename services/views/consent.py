@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,7 +19,7 @@ from services.forms import ConsentForm, EmergencyAccessForm, EmergencyReviewForm
 from services.models import Exoneree
 from services.views.common import apply_errors, back_to, form_page, posted, render_form
 
-NO_MATCH = "No single record in your organization matches. Check the details, or ask your director."
+NO_MATCH = gettext_lazy("No single record in your organization matches. Check the details, or ask your director.")
 
 # Consent, staff side: recorded and revoked by the person's caseworker; a director reads.
 
@@ -33,12 +35,14 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: actions.consent_create(
             by=request.user, exoneree=exoneree, consent=form.instance, categories=form.cleaned_data["categories"]
         ),
-        success="Consent recorded.",
+        success=_("Consent recorded."),
         then=f"{exoneree.get_absolute_url()}#consents",
-        title=f"Record a consent of {exoneree.display_name}",
+        title=_("Record a consent of %(display_name)s") % {"display_name": exoneree.display_name},
         **back_to(exoneree),
-        intro="Record what they signed: what may be shared, with whom, why and until when. "
-        "Their services never depend on signing.",
+        intro=_(
+            "Record what they signed: what may be shared, with whom, why and until when. "
+            "Their services never depend on signing."
+        ),
     )
 
 
@@ -52,15 +56,18 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         flagged = actions.consent_revoke(by=request.user, consent=consent, how=ConsentRevokedHow.STAFF)
         messages.success(
             request,
-            f"Consent for {consent.provider.name} revoked. New referrals will not be sent there."
+            _("Consent for %(name)s revoked. New referrals will not be sent there.") % {"name": consent.provider.name}
             + (f" {flagged} open referral(s) are flagged: tell the provider." if flagged else ""),
         )
         return redirect(f"{exoneree.get_absolute_url()}#consents")
     context = {
-        "title": f"Revoke the consent for {consent.provider.name}?",
-        "message": f"{exoneree.display_name} will no longer share anything with {consent.provider.name}. "
-        "Open referrals that relied on it are flagged and their caseworkers told.",
-        "button": "Revoke the consent",
+        "title": _("Revoke the consent for %(name)s?") % {"name": consent.provider.name},
+        "message": _(
+            "%(person)s will no longer share anything with %(provider)s. "
+            "Open referrals that relied on it are flagged and their caseworkers told."
+        )
+        % {"person": exoneree.display_name, "provider": consent.provider.name},
+        "button": _("Revoke the consent"),
         "back": f"{exoneree.get_absolute_url()}#consents",
         "back_label": exoneree.display_name,
     }
@@ -76,15 +83,20 @@ def my_consent_stop(request: HttpRequest, pk: int) -> HttpResponse:
     consent = access.get_own_consent(request.user, pk)
     if request.method == "POST":
         actions.consent_revoke(by=request.user, consent=consent, how=ConsentRevokedHow.SELF)
-        messages.success(request, f"Done. We will not share anything more with {consent.provider.name}.")
+        messages.success(
+            request, _("Done. We will not share anything more with %(name)s.") % {"name": consent.provider.name}
+        )
         return redirect("my_plan")
     context = {
-        "title": f"Stop sharing with {consent.provider.name}?",
-        "message": f"If you say yes, we stop sharing your information with {consent.provider.name} today. "
-        "Your caseworker will be told. You can still get help from us.",
-        "button": "Yes, stop sharing",
+        "title": _("Stop sharing with %(name)s?") % {"name": consent.provider.name},
+        "message": _(
+            "If you say yes, we stop sharing your information with %(name)s today. "
+            "Your caseworker will be told. You can still get help from us."
+        )
+        % {"name": consent.provider.name},
+        "button": _("Yes, stop sharing"),
         "back": "my_plan",
-        "back_label": "My plan",
+        "back_label": _("My plan"),
     }
     return render(request, "services/confirm.html", context)
 
@@ -107,14 +119,14 @@ def emergency_access_request(request: HttpRequest) -> HttpResponse:
         candidate = Exoneree(legal_name=data["legal_name"], date_of_birth=data["date_of_birth"], ssn=data["ssn"])
         matches = selectors.possible_duplicates(request.user, candidate)
         if matches.visible:
-            form.add_error(None, "This person is already on your caseload: open them from People.")
+            form.add_error(None, _("This person is already on your caseload: open them from People."))
         elif len(matches.hidden) != 1:
             form.add_error(
-                None, "No single record in your organization matches. Check the details or ask your director."
+                None, _("No single record in your organization matches. Check the details or ask your director.")
             )
         elif not data["confirm"]:
             actions.intake_duplicate_warned(by=request.user, hidden=matches.hidden)
-            form.add_error("confirm", "One record matches. Tick the box to open it; your director will be told.")
+            form.add_error("confirm", _("One record matches. Tick the box to open it; your director will be told."))
         else:
             exoneree = access.get_exoneree_for_emergency(request.user, matches.hidden[0])
             try:
@@ -123,18 +135,22 @@ def emergency_access_request(request: HttpRequest) -> HttpResponse:
                 apply_errors(form, error)
             else:
                 messages.warning(
-                    request, f"Emergency access, read-only, until {grant.expires_at:%H:%M} UTC. Your director was told."
+                    request,
+                    _("Emergency access, read-only, until %(time)s UTC. Your director was told.")
+                    % {"time": format(grant.expires_at, "%H:%M")},
                 )
                 return redirect(exoneree)
     response = render_form(
         request,
         form,
-        title="Request emergency access",
+        title=_("Request emergency access"),
         back="dashboard",
-        back_label="My dashboard",
-        intro="Only for an emergency about someone who is not on your caseload. The record opens read-only "
-        "for a few hours; the access is logged and your director reviews it.",
-        submit="Find and open",
+        back_label=_("My dashboard"),
+        intro=_(
+            "Only for an emergency about someone who is not on your caseload. The record opens read-only "
+            "for a few hours; the access is logged and your director reviews it."
+        ),
+        submit=_("Find and open"),
     )
     add_never_cache_headers(response)
     return response
@@ -159,7 +175,7 @@ def emergency_review(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, "Review saved.")
+            messages.success(request, _("Review saved."))
             return redirect("emergency_reviews")
     grants = access.emergency_grants_visible_to(request.user)
     context = {**selectors.pending_emergency_reviews(grants), "form": form, "form_for": grant.pk}

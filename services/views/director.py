@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access, actions, selectors
@@ -65,9 +66,9 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         lambda: actions.staff_create(by=request.user, **form.cleaned_data),
         success=lambda member: f"{member.user.get_full_name()} was emailed an invitation to sign in.",
         then="staff_list",
-        title="Add a staff member",
+        title=_("Add a staff member"),
         back="staff_list",
-        submit="Add and send invitation",
+        submit=_("Add and send invitation"),
     )
 
 
@@ -81,9 +82,9 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda: actions.staff_update(by=request.user, member=member, **form.cleaned_data),
-        success="Saved.",
+        success=_("Saved."),
         then="staff_list",
-        title=f"Edit {member.user.get_full_name() or member.user.username}",
+        title=_("Edit %(username)s") % {"username": member.user.get_full_name() or member.user.username},
         back="staff_list",
     )
 
@@ -108,9 +109,9 @@ def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: actions.caseload_assign(by=request.user, exoneree=exoneree, **form.cleaned_data),
         success=updated,
         then=exoneree,
-        title=f"Who works with {exoneree.display_name}",
+        title=_("Who works with %(display_name)s") % {"display_name": exoneree.display_name},
         **back_to(exoneree),
-        intro="Caseworkers you uncheck lose access to this person's record at once.",
+        intro=_("Caseworkers you uncheck lose access to this person's record at once."),
     )
 
 

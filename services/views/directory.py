@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from services import access, actions, selectors
@@ -41,7 +42,7 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @director_required
 def resource_create(request: HttpRequest) -> HttpResponse:
     form = ResourceForm(posted(request), providers=access.providers_visible_to(request.user))
-    return _save_resource(request, form, title="New resource", back="resource_list")
+    return _save_resource(request, form, title=_("New resource"), back="resource_list")
 
 
 @require_http_methods(["GET", "POST"])
@@ -50,7 +51,11 @@ def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
     resource = access.get_resource(request.user, pk, change=True)
     form = ResourceForm(posted(request), instance=resource, providers=access.providers_visible_to(request.user))
     return _save_resource(
-        request, form, title=f"Edit {resource.name}", back=resource.get_absolute_url(), back_label=resource.name
+        request,
+        form,
+        title=_("Edit %(name)s") % {"name": resource.name},
+        back=resource.get_absolute_url(),
+        back_label=resource.name,
     )
 
 
@@ -64,7 +69,7 @@ def _save_resource(request: HttpRequest, form: ResourceForm, *, title: str, back
             domains=form.cleaned_data["domains"],
             new_provider_name=form.cleaned_data["new_provider_name"],
         ),
-        success="Resource saved.",
+        success=_("Resource saved."),
         then=lambda resource: resource,
         title=title,
         back=back,
