@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 export PORT
 
-.PHONY: venv run test lint fmt clean
+.PHONY: venv run test lint fmt clean axe
 
 venv: $(STAMP)
 
@@ -35,6 +35,10 @@ lint: venv
 fmt: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Refresh the vendored axe-core of the browser tests from the npm registry (needs npm).
+axe:
+	bin/vendor-axe
 
 clean:
 	rm -rf build *.egg-info staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,186 @@
+"""Playwright against pytest-django's live server, driving Debian's Chromium.
+
+No browser is downloaded: Chromium is /usr/bin/chromium (CHROMIUM overrides it). Without it
+these tests are skipped, unless CI or REQUIRE_BROWSER=1 is set: then a missing browser fails.
+
+Playwright's sync API runs an asyncio event loop in the test's thread, and Django refuses ORM
+calls from a thread with a running loop. The test's own database work (fixtures, checks)
+happens in that thread, so DJANGO_ALLOW_ASYNC_UNSAFE is set while a browser test module runs,
+and only then. The live server answers from its own thread, where there is no loop.
+
+Every page a journey visits goes through `visit`'s checks: axe-core (vendored, see
+vendor/README.md) reports no WCAG 2.1 A/AA violation, and the browser logged no error (a
+Content-Security-Policy violation is one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+VENDOR = Path(__file__).resolve().parent / "vendor"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "a browser-test passphrase"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _browser_required() -> bool:
+    return bool(os.environ.get("CI")) or os.environ.get("REQUIRE_BROWSER") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test in this folder is a browser test; skip them only where a browser is
+    optional and missing."""
+    here = Path(__file__).resolve().parent
+    missing = not os.access(CHROMIUM, os.X_OK)
+    for item in items:
+        if here in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+            if missing and not _browser_required():
+                item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (set REQUIRE_BROWSER=1 to fail)"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"no Chromium at {CHROMIUM}, and CI or REQUIRE_BROWSER=1 requires it")
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield browser
+            finally:
+                browser.close()
+
+
+def axe_source() -> str:
+    """The vendored axe.min.js, after checking it is the file vendor/README.md names."""
+    source = (VENDOR / "axe.min.js").read_bytes()
+    named = re.search(r"sha256 `([0-9a-f]{64})`", (VENDOR / "README.md").read_text())
+    assert named and hashlib.sha256(source).hexdigest() == named.group(1), "axe.min.js differs from vendor/README.md"
+    return source.decode()
+
+
+class Tab:
+    """One signed-out browser context and its page, with the checks every page gets."""
+
+    def __init__(self, browser: Any, base_url: str, viewport: dict[str, int], scale: float = 1) -> None:
+        self.context = browser.new_context(base_url=base_url, viewport=viewport, device_scale_factor=scale)
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+
+    def _console(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        # A 4xx for the page itself (a form sent back with errors, a 404) is what the test is
+        # looking at; it checks the status. A failed stylesheet or script is a problem.
+        document = message.location.get("url") == self.page.url
+        if document and message.text.startswith("Failed to load resource: the server responded with a status of 4"):
+            return
+        self.problems.append(f"console {message.type}: {message.text} ({message.location.get('url')})")
+
+    def check(self) -> None:
+        """No console or page errors so far, and no axe violation on the page as it is now."""
+        page = self.page
+        page.wait_for_load_state("networkidle")
+        assert not self.problems, f"{page.url}: " + "; ".join(self.problems)
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            # evaluate() runs outside the page's Content-Security-Policy; a <script> tag would not.
+            page.evaluate(axe_source())
+        result = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+            AXE_TAGS,
+        )
+        violations = [
+            {
+                "id": v["id"],
+                "help": v["help"],
+                "nodes": [{"target": n["target"], "summary": n.get("failureSummary", "")} for n in v["nodes"]][:5],
+            }
+            for v in result["violations"]
+        ]
+        assert not violations, f"axe on {page.url}:\n" + json.dumps(violations, indent=1)
+
+    def goto(self, path: str) -> Any:
+        response = self.page.goto(path)
+        self.check()
+        return response
+
+    def screenshot(self, name: str, *, full_page: bool = True) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page, animations="disabled")
+
+    def sign_in(self, username: str, password: str = PASSWORD, device: TOTPDevice | None = None) -> None:
+        """Through the real sign-in page, and the code page when the account has a device."""
+        page = self.page
+        self.goto("/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        self.check()
+        if device is not None:
+            assert "/accounts/two-factor/" in page.url, page.url
+            page.get_by_label("Code").fill(current_code(device))
+            page.get_by_role("button", name="Continue").click()
+            self.check()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def current_code(device: TOTPDevice) -> str:
+    device.refresh_from_db()
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}"
+
+
+def with_password(user: Any) -> Any:
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    return user
+
+
+def authenticator(user: Any) -> TOTPDevice:
+    """A confirmed TOTP device, as after enrolment; its key computes the sign-in code."""
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+@pytest.fixture
+def tabs(browser: Any, live_server: Any) -> Iterator[Any]:
+    """`tabs(viewport)` opens a fresh signed-out Tab on the live server; all close after."""
+    opened: list[Tab] = []
+
+    def _open(viewport: dict[str, int] = DESKTOP, scale: float = 1) -> Tab:
+        tab = Tab(browser, live_server.url, viewport, scale)
+        opened.append(tab)
+        return tab
+
+    yield _open
+    for tab in opened:
+        tab.close()
