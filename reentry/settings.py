@@ -146,6 +146,15 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# BENCH=1 (bench/pages.py only): every response carries X-Query-Count, the number of
+# database queries it took. Refused unless the site answers on loopback addresses only, so
+# it can never be on in production.
+BENCH = envbool("BENCH", False)
+if BENCH:
+    if not ALLOWED_HOSTS or set(ALLOWED_HOSTS) - {"localhost", "127.0.0.1", "[::1]", "testserver"}:
+        raise ImproperlyConfigured("BENCH is for bench/pages.py: set ALLOWED_HOSTS to 127.0.0.1 or localhost only.")
+    MIDDLEWARE.insert(0, "services.middleware.QueryCountHeaderMiddleware")
+
 ROOT_URLCONF = "reentry.urls"
 WSGI_APPLICATION = "reentry.wsgi.application"
 
@@ -187,7 +196,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username and address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, loading with the user what every page asks of them (services.auth).
+    "services.auth.UserBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Guardian's anonymous user would be one more account with permissions; anonymous people

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("no-role/", home.no_role, name="no_role"),
     path("healthz/", health.healthz, name="healthz"),
+    path("ping/", health.ping, name="ping"),
     path("accounts/invite/<uidb64>/<token>/", home.InvitationAcceptView.as_view(), name="invitation_accept"),
     path("accounts/invite/done/", home.InvitationDoneView.as_view(), name="invitation_done"),
     # Two-factor sign-in and the account page

@@ -196,6 +196,7 @@ PAGES = [
     # Two-factor sign-in and the account page (their flows: test_signin.py). Staff sessions
     # here have passed the second factor; exonerees and root have no device.
     Page("account", row(200, 200, 200, 200, 200, 200, 200, 200)),
+    Page("ping", row(200, 200, 200, 200, 200, 200, 200, 200)),
     Page("two_factor_verify", row("/", "/", "/", "/", "/", SETUP, SETUP, SETUP), methods=GET_POST),
     Page("two_factor_setup", row(*["/account/"] * 5, 200, 200, 200), methods=GET_POST),
     Page("two_factor_backup_codes", row(200, 200, 200, 200, 200, SETUP, SETUP, SETUP), methods=("POST",)),

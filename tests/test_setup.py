@@ -1,4 +1,4 @@
-"""Set-up and operations: the health probe, and the settings' production guards."""
+"""Set-up and operations: the health probe, the settings' production guards, the bench header."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from django.db import OperationalError, connections
+from django.db import OperationalError, connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parent.parent
 HEALTHZ = "/healthz/"
@@ -145,3 +147,31 @@ def test_production_mode_refuses_to_start_without(missing):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert missing in result.stderr
+
+
+# --- the bench's query-count header ---------------------------------------------------------
+
+
+def test_bench_is_refused_on_a_public_host():
+    result = manage("check", env=production_env(BENCH="1"))
+
+    assert result.returncode != 0
+    assert "BENCH" in result.stderr
+
+
+def test_no_query_count_header_without_bench(login):
+    response = login("caseworker1").get(reverse("ping"))
+
+    assert response.status_code == 200
+    assert "X-Query-Count" not in response.headers
+
+
+def test_bench_header_counts_the_queries_of_the_response(login, settings):
+    client = login("caseworker1")
+    settings.MIDDLEWARE = ["services.middleware.QueryCountHeaderMiddleware", *settings.MIDDLEWARE]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("dashboard"))
+
+    assert response.status_code == 200
+    assert int(response.headers["X-Query-Count"]) == len(queries.captured_queries) > 0

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from services.access import signed_in_required
 
 
 def _check_database() -> dict[str, object]:
@@ -67,3 +69,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "error", "database": database, "broker": broker},
         status=200 if healthy else 503,
     )
+
+
+@require_safe
+@signed_in_required
+def ping(request: HttpRequest) -> HttpResponse:
+    """The cheapest signed-in page: the sign-in gate and nothing else (the bench's floor)."""
+    return HttpResponse("pong", content_type="text/plain")
