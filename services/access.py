@@ -23,17 +23,18 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet, Value
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp import devices_for_user
-from guardian.shortcuts import get_objects_for_user
 
 from services import audit
+from services.auth import HAS_DEVICE, preloaded
 from services.choices import Role
 from services.models import (
     Assessment,
@@ -41,6 +42,7 @@ from services.models import (
     Consent,
     EmergencyAccess,
     Exoneree,
+    ExonereeUserObjectPermission,
     FollowUp,
     Need,
     Notification,
@@ -70,7 +72,10 @@ def staff_of(user: AnyUser) -> StaffMember | None:
     if not user.is_authenticated or not user.is_active:
         return None
     if not hasattr(user, "_staff_cache"):
-        user._staff_cache = StaffMember.objects.select_related("organization").filter(user=user).first()
+        loaded, staff = preloaded(user, "staff")
+        if not loaded:
+            staff = StaffMember.objects.select_related("organization").filter(user=user).first()
+        user._staff_cache = staff
     return user._staff_cache
 
 
@@ -94,7 +99,10 @@ def own_exoneree_or_none(user: AnyUser) -> Exoneree | None:
     if not user.is_authenticated or not user.is_active:
         return None
     if not hasattr(user, "_own_exoneree_cache"):
-        user._own_exoneree_cache = Exoneree.objects.select_related("organization").filter(user=user).first()
+        loaded, exoneree = preloaded(user, "exoneree")
+        if not loaded:
+            exoneree = Exoneree.objects.select_related("organization").filter(user=user).first()
+        user._own_exoneree_cache = exoneree
     return user._own_exoneree_cache
 
 
@@ -112,7 +120,10 @@ def own_exoneree(user: AnyUser) -> Exoneree:
 
 
 def has_second_factor(user: AnyUser) -> bool:
-    return user.is_authenticated and any(True for _ in devices_for_user(user, confirmed=True))
+    if not user.is_authenticated:
+        return False
+    loaded, answer = preloaded(user, HAS_DEVICE)
+    return answer if loaded else any(True for _ in devices_for_user(user, confirmed=True))
 
 
 def needs_second_factor(user: AnyUser) -> bool:
@@ -185,19 +196,18 @@ def exonerees_visible_to(user: AnyUser) -> QuerySet[Exoneree]:
     in_org = Exoneree.objects.filter(organization_id=staff.organization_id)
     if staff.role == Role.DIRECTOR:
         return in_org
-    # A subquery on the direct foreign-key permission table; global permissions and the
-    # superuser shortcut are off, so only an explicit grant on the row counts.
-    assigned = get_objects_for_user(
-        user,
-        f"services.{VIEW_EXONEREE}",
-        in_org,
-        use_groups=False,
-        with_superuser=False,
-        accept_global_perms=False,
-    )
-    # Or an emergency grant that has not expired (break-the-glass): read-only, since only
-    # the change permission, which a grant never gives, lets anyone write.
-    return in_org.filter(Q(pk__in=assigned.values("pk")) | Q(pk__in=active_emergency_grants(user).values("exoneree")))
+    # The grants on the direct foreign-key permission table (only an explicit grant on the
+    # row counts: no global permissions, no superuser shortcut), or an emergency grant that
+    # has not expired (break-the-glass: read-only, since only the change permission, which
+    # a grant never gives, lets anyone write). One IN over a UNION, so the database starts
+    # from the user's few grants rather than testing every row of the organization.
+    assigned = ExonereeUserObjectPermission.objects.filter(
+        user_id=user.pk,
+        permission__codename=VIEW_EXONEREE,
+        permission__content_type=ContentType.objects.get_for_model(Exoneree),
+    ).values("content_object_id")
+    emergency = active_emergency_grants(user).order_by().values("exoneree_id")
+    return in_org.filter(pk__in=assigned.union(emergency))
 
 
 def active_emergency_grants(user: AnyUser) -> QuerySet[EmergencyAccess]:
@@ -209,7 +219,17 @@ def can_change_exoneree(user: AnyUser, exoneree: Exoneree) -> bool:
     staff = staff_of(user)
     if staff is None or staff.role != Role.CASEWORKER or staff.organization_id != exoneree.organization_id:
         return False
+    if getattr(exoneree, "change_permission_of", None) == user.pk:  # asked with the record (get_exoneree)
+        return exoneree.has_change_permission
     return exoneree.user_permissions.filter(user=user, permission__codename=CHANGE_EXONEREE).exists()
+
+
+def _with_change_permission(queryset: QuerySet[Exoneree], user: AnyUser) -> QuerySet[Exoneree]:
+    """Whether `user` holds the change permission on each row, in the query that loads it."""
+    granted = ExonereeUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), user_id=user.pk, permission__codename=CHANGE_EXONEREE
+    )
+    return queryset.annotate(has_change_permission=Exists(granted), change_permission_of=Value(user.pk))
 
 
 def get_exoneree_for_emergency(user: AnyUser, pk: int) -> Exoneree:
@@ -224,7 +244,10 @@ def get_exoneree_for_emergency(user: AnyUser, pk: int) -> Exoneree:
 
 
 def get_exoneree(user: AnyUser, pk: int, *, change: bool = False) -> Exoneree:
-    exoneree = get_object_or_404(exonerees_visible_to(user).select_related("organization", "user"), pk=pk)
+    queryset = exonerees_visible_to(user).select_related("organization", "user")
+    if (staff := staff_of(user)) is not None and staff.role == Role.CASEWORKER:
+        queryset = _with_change_permission(queryset, user)
+    exoneree = get_object_or_404(queryset, pk=pk)
     if change and not can_change_exoneree(user, exoneree):
         raise PermissionDenied
     audit.record_view(user, exoneree)

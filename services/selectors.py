@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services.access import exonerees_visible_to, organization_of, resources_visible_to, staff_of
+from services.auth import UNREAD, preloaded
 from services.choices import (
     CATEGORY_FOR_DOMAIN,
     ConsentCategory,
@@ -178,7 +179,11 @@ class TimelineEntry:
 
 
 def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
-    needs = list(exoneree.needs.select_related("created_by").prefetch_related("referrals__resource"))
+    needs = list(
+        exoneree.needs.select_related("created_by").prefetch_related(
+            Prefetch("referrals", queryset=Referral.objects.select_related("resource"))
+        )
+    )
     follow_ups = list(exoneree.follow_ups.select_related("assigned_to", "need", "referral__resource"))
     notes = list(exoneree.notes.select_related("author"))
     assessments = list(exoneree.assessments.select_related("taken_by").prefetch_related("scores"))
@@ -441,7 +446,8 @@ def notifications_page(user: AbstractUser) -> dict[str, Any]:
 
 
 def unread_notification_count(user: AbstractUser) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    loaded, count = preloaded(user, UNREAD)  # counted when the request loaded the user
+    return (count or 0) if loaded else Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 # Consent: what a referral hands over, and whether a current consent covers it.
