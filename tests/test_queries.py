@@ -1,9 +1,17 @@
-"""No N+1 queries: each list page costs the same number of queries for N rows as for 5N.
+"""Query budgets: each main page costs an exact number of queries, the same for N rows as for 10N.
 
 Each page is requested once to warm per-process caches (content types, permissions), then
-measured with N extra rows of everything it lists, then again after 4N more. Counting the
-difference, not a hard-coded number, keeps the test honest across SQLite and PostgreSQL;
-the ceiling catches a page that is merely constant but wasteful.
+measured with N extra rows of everything it lists, then again after 9N more. The count is
+asserted exactly (on SQLite here; a test transaction adds the audit entry's SAVEPOINT and
+RELEASE, which PostgreSQL in production does not send), so a page that gains a query fails
+until its budget is raised on purpose. bench/pages.py reports the same counts from a real
+server on the seeded network (bench/README.md).
+
+What every signed-in request costs before the page's own queries: the session, the user
+(with their role, organization or own record, second-factor flag and unread count: one
+query, services.auth) and, for staff, the session's second-factor device (django-otp).
+A page that opens a person's record also appends to the access log (savepoint, chain head,
+insert, release: 4 statements in a test, 3 with the advisory lock on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -33,12 +41,6 @@ from tests.factories import (
 )
 
 N = 3
-# A page that opens a person's record also appends to the access log (lock, chain head,
-# insert: up to 4 statements with the savepoint), and the header counts unread
-# notifications: both are in these counts. The person's page also lists their consents
-# (the consents, then their categories). Every signed-in request also loads the session's
-# second-factor device (django-otp's middleware): one query, whatever the page.
-MAX_QUERIES = 23
 DOMAINS = list(NeedDomain.values)
 STATUSES = list(ReferralStatus.values)
 OUTCOME_DOMAINS = [NeedDomain.INCOME, NeedDomain.HOUSING, NeedDomain.HEALTH_COVERAGE]
@@ -136,23 +138,36 @@ def grow_case(w: World, n: int) -> None:
     actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
 
 
-PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]]] = [
-    ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people),
-    ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people),
-    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard),
-    ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources),
-    ("resources-domain", "caseworker1", lambda w: reverse("resource_list") + "?domain=housing", grow_resources),
-    ("director", "director1", lambda w: reverse("director_dashboard"), grow_organization),
-    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes),
+# (id, persona, path, grower, budget). The outcomes pages are being moved onto pre-aggregated
+# counts (services/outcomes.py): they keep only the "does not grow" check and a ceiling.
+OUTCOMES_CEILING = 16
+PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None], int | None]] = [
+    # session, user, device; the count, the page of people, their caseworkers
+    ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 6),
+    ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 6),
+    # + overdue, due soon, the caseload, their caseworkers, open needs, recent referrals
+    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 9),
+    # + the count, the page, their domains
+    ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources, 6),
+    ("resources-domain", "caseworker1", lambda w: reverse("resource_list") + "?domain=housing", grow_resources, 6),
+    # + overdue by caseworker, referrals by status, caseworkers, needs by domain, people, unassigned
+    ("director", "director1", lambda w: reverse("director_dashboard"), grow_organization, 9),
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, None),
     (
         "outcome-records",
         "director1",
         lambda w: reverse("outcome_records") + "?figure=referrals&group=completed&measure=count",
         grow_outcomes,
+        None,
     ),
-    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan),
-    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case),
-    ("exoneree-detail-director", "director1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case),
+    # session, user (with their record); needs, referrals, upcoming, missed, notes,
+    # caseworkers, who opened the record, consents, their categories
+    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 10),
+    # session, user, device; the record (with the change permission), the access-log entry
+    # (4); needs, their referrals, follow-ups, notes, assessments, their scores, consents,
+    # their categories, caseworkers, referral events: over the 12 target (bench/README.md)
+    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 18),
+    ("exoneree-detail-director", "director1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 18),
 ]
 
 
@@ -163,19 +178,24 @@ def measure(client, path: str) -> list[str]:
     return [query["sql"] for query in queries.captured_queries]
 
 
-@pytest.mark.parametrize(("persona", "path", "grow"), [page[1:] for page in PAGES], ids=[page[0] for page in PAGES])
-def test_query_count_does_not_grow_with_rows(login, world, persona, path, grow):
+@pytest.mark.parametrize(
+    ("persona", "path", "grow", "budget"), [page[1:] for page in PAGES], ids=[page[0] for page in PAGES]
+)
+def test_query_count_is_the_budget_and_does_not_grow_with_rows(login, world, persona, path, grow, budget):
     client = login(persona)
     measure(client, path(world))  # warm-up
 
     grow(world, N)
     small = measure(client, path(world))
-    grow(world, 4 * N)
+    grow(world, 9 * N)
     large = measure(client, path(world))
 
     extra = "\n".join(large[len(small) :]) if len(large) > len(small) else ""
-    assert len(large) == len(small), f"{len(small)} queries for N rows, {len(large)} for 5N; the extra ones:\n{extra}"
-    assert len(large) <= MAX_QUERIES, "\n".join(large)
+    assert len(large) == len(small), f"{len(small)} queries for N rows, {len(large)} for 10N; the extra ones:\n{extra}"
+    if budget is None:
+        assert len(large) <= OUTCOMES_CEILING, "\n".join(large)
+    else:
+        assert len(large) == budget, "\n".join(large)
 
 
 def test_the_growers_really_add_rows_to_the_pages(login, world):
