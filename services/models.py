@@ -471,6 +471,11 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["assigned_to", "done_at", "due_at"]),
             models.Index(fields=["exoneree", "due_at"]),
+            # A person's next open follow-up (the people list), their upcoming ones (My plan):
+            # done ones, most of the table, are not in it.
+            models.Index(
+                fields=["exoneree", "due_at"], condition=models.Q(done_at__isnull=True), name="followup_open_by_person"
+            ),
             # The outcomes page counts the follow-ups due in a period, per assignee, from the index
             # alone (key columns rather than INCLUDE, which SQLite lacks).
             models.Index(fields=["due_at", "exoneree", "assigned_to", "done_at"]),
@@ -696,6 +701,9 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["organization", "at"]),
             models.Index(fields=["exoneree", "at"]),
+            # The access log's pages list newest first by id (director's log, a person's log).
+            models.Index(fields=["organization", "id"], name="audit_org_newest"),
+            models.Index(fields=["exoneree", "id"], name="audit_person_newest"),
             models.Index(fields=["actor", "at"]),
             models.Index(fields=["action", "at"]),
         ]
@@ -774,7 +782,8 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "read_at"])]
+        # The unread count, and the list newest first.
+        indexes = [models.Index(fields=["user", "read_at"]), models.Index(fields=["user", "created_at"])]
 
     def __str__(self) -> str:
         return self.text
