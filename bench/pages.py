@@ -185,9 +185,8 @@ def server_env(database: str) -> dict[str, str]:
 def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
     env = server_env(args.database)
     python = sys.executable
-    subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
-        [python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):  # the schema of this checkout
+        subprocess.run([python, "manage.py", *command, "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
     port = free_port()
     gunicorn = Path(python).with_name("gunicorn")
     server = subprocess.Popen(  # noqa: S603 (the venv's gunicorn, fixed arguments)
@@ -307,7 +306,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    # Gunicorn's advice, 2 × cores + 1: enough sync workers that requests do not queue behind a slow page.
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
     parser.add_argument("--rounds", type=int, default=30, help="requests per page")
     args = parser.parse_args()
     info = json.loads((BENCH_DIR / "accounts.json").read_text())

@@ -15,7 +15,8 @@ Rows are written the way the app writes them, only in bulk:
   computed by their fields; nothing is reused, so decrypting a page costs what it would;
 - distributions: organization sizes are skewed (a few large ones), caseloads ~25 per
   caseworker, people's record counts lognormal (most have a few, some have many), referral
-  statuses follow their real paths, three quarters of past follow-ups are done.
+  statuses follow their real paths, past follow-ups are done but for a fifth of the
+  last two months' and a fiftieth of older ones.
 
 On PostgreSQL rows go in with COPY (ids assigned here, sequences moved past them after);
 on SQLite with executemany. Writes var/bench/accounts.json: the bench accounts
@@ -580,8 +581,11 @@ class Network:
         def follow_up_rows() -> Iterator[tuple]:
             for pk, person in zip(follow_up_ids, follow_up_owner, strict=True):
                 due = self.now - timedelta(days=rng.randint(-30, 3 * 365), hours=rng.randint(0, 23))
+                # Most past follow-ups get done; a few recent ones are overdue, and a few old
+                # ones were never closed.
                 done = None
-                if due < self.now and rng.random() < 0.75:
+                recent = due > self.now - timedelta(days=60)
+                if due < self.now and rng.random() < (0.8 if recent else 0.98):
                     done = min(due + timedelta(days=rng.randint(0, 6)), self.now)
                 roll = rng.random()
                 need = rng.choice(needs_of_person[person]) if roll < 0.3 and person in needs_of_person else None
@@ -828,7 +832,7 @@ def main() -> None:
         info = finish(network.w, picked)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")  # statistics, and a visibility map for index-only scans
     info["seeded_in_seconds"] = round(time.perf_counter() - start, 1)
     info["sizes"] = {
         name: network.n(name)
