@@ -20,6 +20,10 @@ def test_director_reassigns_a_person_and_the_old_caseworker_loses_access(world, 
     casey.sign_in("caseworker1", device=authenticator(with_password(world.caseworker1)))
     assert casey.goto(record).status == 200
     expect(casey.page.get_by_role("heading", level=1)).to_contain_text("Marcus Whitfield")
+    # She shows his full SSN (an htmx swap, checked by axe as swapped): the access log has it.
+    casey.page.get_by_role("button", name="Show full number").click()
+    expect(casey.page.locator("#ssn")).to_contain_text("900-12-3456")
+    casey.check()
 
     director = tabs(DESKTOP)
     page = director.page
@@ -37,6 +41,7 @@ def test_director_reassigns_a_person_and_the_old_caseworker_loses_access(world, 
     nav.get_by_role("link", name="Access log").click()
     director.check()
     expect(page.locator("main")).to_contain_text("Marcus Whitfield")
+    expect(page.locator("main")).to_contain_text("full SSN")
     director.screenshot("director-access-log.png", full_page=False)
 
     nav.get_by_role("link", name="People").click()

@@ -37,6 +37,11 @@ def test_exoneree_reads_their_plan_on_a_phone(world, marcus, tabs):
     expect(page.locator("main")).not_to_contain_text("wary of phones")
     tab.screenshot("exoneree-plan.png")
 
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
+    tab.check()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
 
 @pytest.mark.xfail(strict=False, reason="the language switch (POST /language/) lands with the i18n half of issue 8")
 def test_exoneree_switches_their_plan_to_spanish(world, marcus, tabs):
