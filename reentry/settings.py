@@ -129,12 +129,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Marks request.user verified when the session passed the second factor (services.access
     # refuses staff pages to a session that has not).
     "django_otp.middleware.OTPMiddleware",
+    # After authentication: the signed-in person's language replaces the browser's guess.
+    "services.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -166,6 +169,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "services.context_processors.role",
@@ -243,7 +247,12 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 # Invitation and password-reset links stop working after this many seconds (default 3 days).
 PASSWORD_RESET_TIMEOUT = envint("INVITATION_LINK_SECONDS", 3 * 24 * 3600)
 
-LANGUAGE_CODE = "en-us"
+# English and Spanish. An exoneree's pages and emails follow the language on their record
+# (services.middleware.PersonLanguageMiddleware); staff pages are in English (their strings
+# are marked, not yet translated); before sign-in, the browser's language or the last choice.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

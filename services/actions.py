@@ -25,7 +25,15 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from services import audit, selectors
 from services.access import CASEWORKER_PERMS, organization_of
-from services.choices import ConsentCategory, ConsentRevokedHow, EmergencyReview, NeedStatus, ReferralStatus, Role
+from services.choices import (
+    ConsentCategory,
+    ConsentRevokedHow,
+    EmergencyReview,
+    Language,
+    NeedStatus,
+    ReferralStatus,
+    Role,
+)
 from services.lifecycle import NEED_CLOSED, REFERRAL_OPEN, check_need_transition, check_referral_transition
 from services.models import (
     EXONEREE_PROFILE_FIELDS,
@@ -79,6 +87,19 @@ def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     exoneree.save(update_fields=EXONEREE_SAVED_FIELDS)
     reminders_plan_for_exoneree(exoneree)  # deadline and contact wishes decide reminders
     audit.record_change(by, exoneree, before, exoneree=exoneree, fields=EXONEREE_PROFILE_FIELDS)
+    return exoneree
+
+
+@transaction.atomic
+def exoneree_set_language(*, by: AbstractUser, exoneree: Exoneree, language: str) -> Exoneree:
+    """The language of the person's pages and emails (their own choice, or their caseworker's
+    on the profile). Choosing the one already set changes nothing and records nothing."""
+    if language not in Language.values:
+        raise ValidationError({"language": _("Choose English or Spanish.")})
+    before = audit.stored(exoneree)
+    exoneree.preferred_language = language
+    exoneree.save(update_fields=["preferred_language"])
+    audit.record_change(by, exoneree, before, exoneree=exoneree, fields=["preferred_language"])
     return exoneree
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
@@ -646,6 +647,18 @@ class OneTimeCodeForm(forms.Form):
     def clean_code(self) -> str:
         # People type codes with spaces ("123 456") and backup codes in capitals.
         return "".join(self.cleaned_data["code"].split()).lower()
+
+
+class PasswordResetSendForm(PasswordResetForm):
+    """Django's reset form as the worker runs it: each account's email in its own language."""
+
+    def send_mail(
+        self, subject_template_name: str, email_template_name: str, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> None:
+        from services.selectors import language_of
+
+        with translation.override(language_of(context["user"])):
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
 
 
 class PasswordResetRequestForm(PasswordResetForm):

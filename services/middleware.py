@@ -16,11 +16,31 @@ from django.db import connection
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from services import access
+from services import access, selectors
+
+
+class PersonLanguageMiddleware:
+    """Pages in the signed-in person's language: an exoneree's choice on their record, English
+    for staff (their pages are translation-ready, not translated). Anonymous pages keep what
+    LocaleMiddleware chose from the language cookie or the browser.
+
+    No extra query: the staff role and the exoneree record are cached on the user for the
+    request, and the other middleware here read them anyway.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            language = selectors.language_of(request.user)
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
 
 
 class OrganizationTimezoneMiddleware:

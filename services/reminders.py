@@ -40,7 +40,9 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from services import tasks
 from services.choices import CompensationStatus, ContactPreference, ReminderChannel, ReminderKind, ReminderStatus, Role
@@ -352,6 +354,7 @@ class Outgoing:
     sms_text: str = ""
     notification: str = ""
     url: str = ""
+    language: str = ""  # the recipient's, for an exoneree; empty: the site's
 
 
 @dataclass
@@ -448,14 +451,21 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
                 return Skip("Their quiet hours last until the appointment.")
             return Postpone(later, "Postponed until their quiet hours end.")
         link = site + reverse("my_plan")
-        when = _when(follow_up.due_at, zone)
+        language = person.preferred_language
         if person.reminder_channel == ReminderChannel.SMS:
             if not person.phone:
                 return Skip("No phone number for text messages.", failed=True)
-            return Outgoing(sms_to=person.phone, sms_text=f"Reminder: you have an appointment on {when}. See: {link}")
+            with translation.override(language):
+                local = follow_up.due_at.astimezone(zone)
+                # A format a translation may reorder ("Mar 4, 3:00 PM" in English, as _when writes it).
+                when = date_format(local, _("M j, g:i A"))
+                text = _("Reminder: you have an appointment on %(when)s. See: %(link)s") % {"when": when, "link": link}
+            return Outgoing(sms_to=person.phone, sms_text=text, language=language)
         if not person.email:
             return Skip("No email address to send the reminder to.", failed=True)
-        return Outgoing("reminder_appointment", {"due_at": follow_up.due_at, "link": link}, person.email)
+        return Outgoing(
+            "reminder_appointment", {"due_at": follow_up.due_at, "link": link}, person.email, language=language
+        )
     return Skip(f"Unknown kind {reminder.kind}.", failed=True)
 
 
@@ -513,7 +523,12 @@ def reminder_send(reminder_id: int) -> str:
     try:
         with timezone.override(_zone(reminder.organization)):  # times in the organization's zone
             if outgoing.email and outgoing.template:
-                send_templated_email(to=outgoing.email, template=outgoing.template, context=outgoing.context)
+                send_templated_email(
+                    to=outgoing.email,
+                    template=outgoing.template,
+                    context=outgoing.context,
+                    language=outgoing.language,
+                )
             if outgoing.sms_to:
                 send_sms(to=outgoing.sms_to, text=outgoing.sms_text)
     except SmsDisabled as exc:  # our own message, naming the setting: nothing about the person

@@ -14,7 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from services.access import exonerees_visible_to, organization_of, resources_visible_to, staff_of
+from services.access import (
+    exonerees_visible_to,
+    organization_of,
+    own_exoneree_or_none,
+    resources_visible_to,
+    staff_of,
+)
 from services.auth import UNREAD, preloaded
 from services.choices import (
     CATEGORY_FOR_DOMAIN,
@@ -522,3 +528,9 @@ def locked_out_usernames(usernames: list[str]) -> set[str]:
             username__in=usernames, failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
         ).values_list("username", flat=True)
     )
+
+
+def language_of(user: Any) -> str:
+    """The language to write to this person in: an exoneree's own choice, else the site's."""
+    exoneree = own_exoneree_or_none(user)
+    return exoneree.preferred_language if exoneree is not None else settings.LANGUAGE_CODE

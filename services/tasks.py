@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm
 
-from services import reminders
+from services import reminders, selectors
+from services.forms import PasswordResetSendForm
 from services.lib.email import send_templated_email
 from services.lib.links import invitation_link
 
@@ -54,6 +54,7 @@ def send_invitation(user_id: int, invited_by_id: int) -> None:
             "link": invitation_link(user),
             "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         },
+        language=selectors.language_of(user),
     )
 
 
@@ -65,7 +66,7 @@ def send_password_reset(email: str) -> None:
     the same time either way: the lookup and the slow SMTP send happen here, unseen.
     """
     site = urlsplit(settings.SITE_URL)
-    form = PasswordResetForm(data={"email": email})
+    form = PasswordResetSendForm(data={"email": email})
     if form.is_valid():
         form.save(domain_override=site.netloc, use_https=site.scheme == "https")
 

@@ -66,4 +66,5 @@ urlpatterns = [
     # Exonerees
     path("my-plan/", plan.my_plan, name="my_plan"),
     path("my-plan/sharing/<int:pk>/stop/", consent.my_consent_stop, name="my_consent_stop"),
+    path("language/", plan.set_language, name="set_language"),
 ]

@@ -409,6 +409,14 @@ PAGES = [
     ),
     # Exonerees
     Page("my_plan", OWN_PLAN, owner="exoneree1"),
+    Page(
+        "set_language",
+        row(403, 403, 403, 403, 403, DONE, DONE, 403),
+        methods=("POST",),
+        data=lambda w: {"language": "es", "next": "/my-plan/"},
+        done=lambda w: "/my-plan/",
+        owner="exoneree1",
+    ),
     # Marcus's own consent: Thomas (exoneree2) gets a 404, as for anything not his.
     Page(
         "my_consent_stop",
