@@ -10,6 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 reentry \
     && useradd --system --uid 10001 --gid reentry --home-dir /app --shell /usr/sbin/nologin reentry
 
+# Pango draws the printable plan (WeasyPrint); fonts for its text.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY . .
 RUN pip install .

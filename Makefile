@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 export PORT
 
-.PHONY: venv run test lint fmt clean axe
+.PHONY: venv run test lint fmt clean axe messages
 
 venv: $(STAMP)
 
@@ -27,6 +27,13 @@ run: venv
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Translations: collect every marked string into locale/es/LC_MESSAGES/django.po (keeping
+# what is translated), then compile django.mo. Commit both files.
+messages: venv
+	$(BIN)/python manage.py makemessages -l es --no-obsolete \
+		--ignore=.venv --ignore=var --ignore=staticfiles --ignore=bench --ignore=tests --ignore=docs
+	$(BIN)/python manage.py compilemessages -l es --ignore=.venv
 
 lint: venv
 	$(BIN)/ruff check .

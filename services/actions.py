@@ -552,6 +552,13 @@ def audit_export(*, by: AbstractUser, filters: dict[str, Any]) -> None:
     audit.record(AuditEvent.Action.EXPORTED, actor=by, target="Access log (CSV)", changes={"filters": described})
 
 
+def plan_export(*, by: AbstractUser, exoneree: Exoneree) -> None:
+    """A caseworker or director printed the person's plan (a PDF leaves the app)."""
+    audit.record(
+        AuditEvent.Action.EXPORTED, actor=by, exoneree=exoneree, target=f"Plan of {audit.describe(exoneree)} (PDF)"
+    )
+
+
 def outcomes_export(*, by: AbstractUser, figure: str, filters: dict[str, Any]) -> None:
     """A download of an outcome figure is an export like any other: logged."""
     audit.record(

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from services.views import account, cases, consent, director, directory, health, home, notifications, outcomes, plan
+from services.views import (
+    account,
+    cases,
+    consent,
+    director,
+    directory,
+    health,
+    home,
+    notifications,
+    outcomes,
+    plan,
+    printing,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -20,6 +32,7 @@ urlpatterns = [
     path("people/new/", cases.exoneree_create, name="exoneree_create"),
     path("people/<int:pk>/", cases.exoneree_detail, name="exoneree_detail"),
     path("people/<int:pk>/edit/", cases.exoneree_edit, name="exoneree_edit"),
+    path("people/<int:pk>/plan.pdf", printing.exoneree_plan_pdf, name="exoneree_plan_pdf"),
     path("people/<int:pk>/ssn/", cases.exoneree_ssn_reveal, name="exoneree_ssn_reveal"),
     path("people/<int:pk>/invite/", cases.exoneree_invite, name="exoneree_invite"),
     path("people/<int:pk>/access/", director.exoneree_access_log, name="exoneree_access_log"),
@@ -66,5 +79,7 @@ urlpatterns = [
     # Exonerees
     path("my-plan/", plan.my_plan, name="my_plan"),
     path("my-plan/sharing/<int:pk>/stop/", consent.my_consent_stop, name="my_consent_stop"),
+    path("my-plan/plan.pdf", printing.my_plan_pdf, name="my_plan_pdf"),
+    path("my-plan/appointments.ics", printing.my_plan_ics, name="my_plan_ics"),
     path("language/", plan.set_language, name="set_language"),
 ]

@@ -211,6 +211,7 @@ PAGES = [
         done=lambda w: Exoneree.objects.latest("pk").get_absolute_url(),
     ),
     Page("exoneree_detail", CASE_READ, marcus("exoneree")),
+    Page("exoneree_plan_pdf", CASE_READ, marcus("exoneree")),
     Page("exoneree_edit", CASE_WRITE, marcus("exoneree"), GET_POST, exoneree_data, marcus_page),
     # Marcus already has a login, so the page offers (and the POST sends) a fresh link.
     # Shows the full SSN (200) to whoever may read the record; nothing to redirect to.
@@ -409,6 +410,8 @@ PAGES = [
     ),
     # Exonerees
     Page("my_plan", OWN_PLAN, owner="exoneree1"),
+    Page("my_plan_pdf", OWN_PLAN, owner="exoneree1"),
+    Page("my_plan_ics", OWN_PLAN, owner="exoneree1"),
     Page(
         "set_language",
         row(403, 403, 403, 403, 403, DONE, DONE, 403),

@@ -1,0 +1,289 @@
+"""Languages: the Spanish catalog covers every exoneree-facing template, the compiled catalog
+is the committed one, the Spanish plan has no English left, switching works and stays, and
+staff templates have no text left unmarked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.template import engines
+from django.template.base import FilterExpression, Lexer, Node, TokenType, VariableNode
+from django.templatetags.i18n import BlockTranslateNode, TranslateNode
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+
+from services import audit
+from services.choices import ReferralStatus
+from services.lib.email import send_templated_email
+from services.models import AuditEvent, Exoneree, Referral
+from tests.conftest import World
+
+ROOT = Path(settings.BASE_DIR)
+TEMPLATES = ROOT / "templates"
+PO = ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po"
+MO = PO.with_suffix(".mo")
+
+# What an exoneree can see: their pages, the pages they pass through to sign in, the pages
+# every signed-in person shares, and the emails sent to them.
+EXONEREE_FACING = [
+    "base.html",
+    "403.html",
+    "404.html",
+    "500.html",
+    "services/my_plan.html",
+    "services/plan_pdf.html",
+    "services/confirm.html",
+    "services/_field.html",
+    "services/_form_errors.html",
+    "registration/account.html",
+    "registration/backup_codes.html",
+    "registration/invitation_accept.html",
+    "registration/invitation_done.html",
+    "registration/locked_out.html",
+    "registration/login.html",
+    "registration/password_change_done.html",
+    "registration/password_change_form.html",
+    "registration/password_reset_complete.html",
+    "registration/password_reset_confirm.html",
+    "registration/password_reset_done.html",
+    "registration/password_reset_email.html",
+    "registration/password_reset_form.html",
+    "registration/password_reset_subject.txt",
+    "registration/simple_form.html",
+    "registration/two_factor_setup.html",
+    "registration/two_factor_verify.html",
+    "emails/invitation.html",
+    "emails/invitation.txt",
+    "emails/invitation_subject.txt",
+    "emails/reminder_appointment.html",
+    "emails/reminder_appointment.txt",
+    "emails/reminder_appointment_subject.txt",
+]
+
+
+def _walk(nodelist: list[Node]):
+    for node in nodelist:
+        yield node
+        for attr in node.child_nodelists:
+            yield from _walk(getattr(node, attr, None) or [])
+        if hasattr(node, "conditions_nodelists"):  # {% if %}: every branch
+            for _condition, branch in node.conditions_nodelists:
+                yield from _walk(branch)
+
+
+def _filter_literals(expression: FilterExpression) -> list[str]:
+    """Strings marked with _("…") in a variable or its filters' arguments."""
+    found = []
+    values = [expression.var] + [arg for _func, args in expression.filters for _is_var, arg in args]
+    for value in values:
+        if getattr(value, "translate", False) and isinstance(getattr(value, "literal", None), str):
+            found.append(value.literal)  # {{ _("…") }}: kept as a Variable
+        elif isinstance(value, Promise):
+            found.append(value._args[0])  # a filter's _("…") argument: resolved to gettext_lazy
+    return found
+
+
+def translatable_strings(name: str) -> set[str]:
+    """Every msgid a template asks gettext for, read with Django's own template machinery
+    (the same strings makemessages extracts)."""
+    template = engines["django"].engine.get_template(name)
+    found: set[str] = set()
+    for node in _walk(template.nodelist):
+        if isinstance(node, TranslateNode):
+            found.add(node.filter_expression.var.literal)
+        elif isinstance(node, BlockTranslateNode):
+            found.add(node.render_token_list(node.singular)[0])
+            for expression in node.extra_context.values():
+                found.update(_filter_literals(expression))
+        elif isinstance(node, VariableNode):
+            found.update(_filter_literals(node.filter_expression))
+    return found
+
+
+def catalog() -> polib.POFile:
+    return polib.pofile(str(PO))
+
+
+@pytest.mark.parametrize("name", EXONEREE_FACING)
+def test_spanish_catalog_is_complete_for_exoneree_facing_templates(name: str) -> None:
+    entries = {entry.msgid: entry for entry in catalog() if not entry.obsolete}
+    strings = translatable_strings(name)
+    missing = sorted(s for s in strings if s not in entries or not entries[s].msgstr.strip())
+    fuzzy = sorted(s for s in strings if s in entries and entries[s].fuzzy)
+    assert not missing, f"{name}: no Spanish for {missing}"
+    assert not fuzzy, f"{name}: fuzzy Spanish for {fuzzy}"
+
+
+def test_every_exoneree_facing_template_is_checked() -> None:
+    assert (TEMPLATES / "services" / "my_plan.html").exists()
+    for name in EXONEREE_FACING:
+        assert (TEMPLATES / name).exists(), name
+    assert len(translatable_strings("services/my_plan.html")) > 20
+
+
+def test_compiled_catalog_matches_the_source() -> None:
+    compiled = polib.mofile(str(MO))
+    translated = {entry.msgid: entry.msgstr for entry in catalog().translated_entries()}
+    in_mo = {entry.msgid: entry.msgstr for entry in compiled if entry.msgid}
+    assert in_mo == translated, "run `make messages` and commit locale/es/LC_MESSAGES/django.mo"
+
+
+ENGLISH_WORDS = re.compile(
+    r"\b(the|you|your|with|what|who|call|help|coming|nothing|done|notes|phone|sign out|account|"
+    r"share|sharing|stop|looked|open|address|asked|sent)\b",
+    re.IGNORECASE,
+)
+
+
+def _visible_text(html: str) -> str:
+    """The words a reader sees: no tags, attributes, the person's own data is removed by the caller."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", html)
+    return re.sub(r"\s+", " ", text)
+
+
+def _spanish_marcus(world: World) -> Exoneree:
+    """Marcus reads Spanish; his plan has a sent referral, an appointment coming up, a shared
+    note and someone who opened his file."""
+    marcus = world.marcus.exoneree
+    Exoneree.objects.filter(pk=marcus.pk).update(preferred_language="es")
+    Referral.objects.filter(pk=world.marcus.referral.pk).update(status=ReferralStatus.SENT)
+    audit.record(AuditEvent.Action.RECORD_VIEWED, actor=world.caseworker1, exoneree=marcus, target="Exoneree")
+    return marcus
+
+
+def test_spanish_plan_has_no_english_left(login, world: World) -> None:
+    marcus = _spanish_marcus(world)
+    html = login("exoneree1").get(reverse("my_plan")).content.decode()
+    assert '<html lang="es">' in html
+    assert "Hola, Marcus" in html
+    text = _visible_text(html)
+    # What staff typed (names, descriptions, titles) stays as typed: take it out.
+    for value in _record_values(marcus):
+        text = text.replace(value, " ")
+    leftovers = sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)})
+    assert not leftovers, f"English on the Spanish plan: {leftovers} in {text!r}"
+    assert "Vivienda" in text  # a need's kind, from the choices
+    assert "Le pedimos que le ayuden" in text  # the referral's status, in everyday words
+
+
+def _record_values(marcus: Exoneree) -> list[str]:
+    values = [marcus.first_name, marcus.display_name, marcus.organization.name, "English", "Reentry"]
+    for need in marcus.needs.all():
+        values += [need.description, need.own_words]
+        for referral in need.referrals.all():
+            resource = referral.resource
+            values += [resource.name, resource.provider.name, resource.address, resource.city, resource.hours]
+            values += [resource.phone]
+    values += [follow_up.title for follow_up in marcus.follow_ups.all()]
+    values += [note.text for note in marcus.notes.all()]
+    for user in marcus.caseworkers.all():
+        values += [user.get_full_name(), user.email, user.username, user.staff.title, user.staff.phone]
+    values += ["Casey Onewell", "exoneree1"]
+    return sorted((value for value in values if value), key=len, reverse=True)
+
+
+def test_switching_language_persists_and_is_audited(login, world: World) -> None:
+    client = login("exoneree1")
+    marcus = world.marcus.exoneree
+    before = AuditEvent.objects.count()
+    response = client.post(reverse("set_language"), {"language": "es", "next": reverse("my_plan")})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("my_plan")
+    marcus.refresh_from_db()
+    assert marcus.preferred_language == "es"
+    assert AuditEvent.objects.count() == before + 1
+    entry = AuditEvent.objects.latest("pk")
+    assert entry.action == AuditEvent.Action.RECORD_CHANGED
+    assert entry.exoneree_id == marcus.pk
+    # Every later request is in Spanish, with no cookie asking for it, whatever the browser says.
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+    html = client.get(reverse("my_plan"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Hola, Marcus" in html
+    assert 'class="language-switch"' in html
+    # Back to English.
+    client.post(reverse("set_language"), {"language": "en"})
+    assert "Hello, Marcus" in client.get(reverse("my_plan")).content.decode()
+
+
+def test_switching_to_the_same_language_records_nothing(login, world: World) -> None:
+    client = login("exoneree1")
+    before = AuditEvent.objects.count()
+    assert client.post(reverse("set_language"), {"language": "en"}).status_code == 302
+    assert AuditEvent.objects.count() == before
+
+
+def test_unknown_language_is_refused_with_a_reason(login, world: World) -> None:
+    response = login("exoneree1").post(reverse("set_language"), {"language": "fr"})
+    assert response.status_code == 400
+    assert "English or Spanish" in response.content.decode()
+    world.marcus.exoneree.refresh_from_db()
+    assert world.marcus.exoneree.preferred_language == "en"
+
+
+def test_switching_never_leaves_the_site(login, world: World) -> None:
+    response = login("exoneree1").post(reverse("set_language"), {"language": "es", "next": "https://evil.example/"})
+    assert response["Location"] == reverse("my_plan")
+
+
+def test_staff_pages_stay_english_whatever_the_browser_says(login, world: World) -> None:
+    html = login("caseworker1").get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert '<html lang="en">' in html
+    assert "My dashboard" in html
+
+
+def test_sign_in_page_follows_the_browser(client) -> None:
+    html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert '<html lang="es">' in html
+    assert "Iniciar sesión" in html
+
+
+def test_emails_to_an_exoneree_are_in_their_language(world: World, mailoutbox) -> None:
+    send_templated_email(
+        to="marcus@example.org",
+        template="reminder_appointment",
+        context={"due_at": timezone.now(), "link": "https://example.org/my-plan/"},
+        language="es",
+    )
+    message = mailoutbox[-1]
+    assert "cita" in message.subject
+    assert "Hola" in message.body
+    assert "Hello" not in message.body
+
+
+# Staff templates: translation-ready. A simple check: no text node outside {% translate %}
+# still holds a word (Django's parser sees exactly what a reader would).
+WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _unmarked_text(name: str) -> list[str]:
+    """Lines of a template with words outside {% translate %} / {% blocktranslate %}."""
+    depth = 0
+    kept = []
+    for token in Lexer((TEMPLATES / name).read_text()).tokenize():
+        if token.token_type == TokenType.BLOCK:
+            tag = token.contents.split()[0]
+            depth += tag in ("blocktranslate", "comment") and 1 or -(tag in ("endblocktranslate", "endcomment"))
+            kept.append(" ")
+        elif token.token_type == TokenType.TEXT and not depth:
+            kept.append(token.contents)
+        elif token.token_type == TokenType.VAR:
+            kept.append("{}")
+    text = re.sub(r"<!--.*?-->|<[^>]*>|&\w+;", " ", "".join(kept), flags=re.S)
+    # Languages are named in themselves on purpose ("Español" stays "Español" in English).
+    own_names = {name for _code, name in settings.LANGUAGES}
+    return [line.strip() for line in text.splitlines() if WORD.search(line) and line.strip() not in own_names]
+
+
+def _all_templates() -> list[str]:
+    return sorted(str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*") if path.is_file())
+
+
+@pytest.mark.parametrize("name", _all_templates())
+def test_templates_have_no_unmarked_text(name: str) -> None:
+    assert not _unmarked_text(name), f"{name}: text not marked for translation: {_unmarked_text(name)}"
