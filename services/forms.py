@@ -83,9 +83,23 @@ class StaffChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
+# The largest id any of our databases stores (a 64-bit signed integer).
+MAX_ID = 2**63 - 1
+
+
 class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return obj.get_full_name() or obj.get_username()
+
+    def _check_values(self, value: Any) -> QuerySet[Any]:
+        # Django's `pk__in` passes a huge number to SQLite as is, which overflows (a 500); no
+        # id is that big, so it is simply not one of the choices.
+        for pk in value if isinstance(value, list | tuple) else ():
+            if isinstance(pk, str) and pk.strip().lstrip("-").isdigit() and not 0 < int(pk) <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+        return super()._check_values(value)
 
 
 class ExonereeForm(forms.ModelForm):

@@ -13,6 +13,7 @@ leak.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,6 +22,8 @@ import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from services.choices import NeedDomain, NoteVisibility, Role
 from services.models import (
@@ -45,6 +48,16 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
+
+# Property-based tests (tests/test_fuzz.py): by default a few examples, the same on every run,
+# so the suite stays quick and a failure repeats; HYPOTHESIS_PROFILE=explore looks much harder.
+# Examples share one `world` (each runs in a rolled-back savepoint), hence the fixture check off.
+_FIXTURES_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+hypothesis_settings.register_profile(
+    "ci", max_examples=10, derandomize=True, deadline=None, database=None, suppress_health_check=_FIXTURES_OK
+)
+hypothesis_settings.register_profile("explore", max_examples=500, deadline=None, suppress_health_check=_FIXTURES_OK)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 STAFF = ("director1", "caseworker1", "caseworker2", "director2", "caseworker3")
 EXONEREE_LOGINS = ("exoneree1", "exoneree2", "exoneree3")
