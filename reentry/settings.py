@@ -109,7 +109,7 @@ else:
         )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "services.apps.SecondFactorAdminConfig",  # django.contrib.admin behind the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

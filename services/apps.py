@@ -1,9 +1,18 @@
 from pathlib import Path
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class SecondFactorAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin, with a site that asks for the second factor (services.admin_site)."""
+
+    default = False  # named in INSTALLED_APPS in place of django.contrib.admin
+    default_site = "services.admin_site.SecondFactorAdminSite"
 
 
 class ServicesConfig(AppConfig):
+    default = True
     name = "services"
     verbose_name = "Reentry services"
 

@@ -279,6 +279,36 @@ def test_sign_in_with_password_then_code(world: World):
     assert client.get("/dashboard/").status_code == 200
 
 
+def test_admin_needs_the_second_factor(world: World):
+    """An operator's password alone never opens /admin/: they enrol, then type codes."""
+    with_password(world.root)
+    client = Client()
+
+    anonymous = client.get("/admin/", follow=True).redirect_chain[-1][0]
+    forged = client.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+    sign_in(client, "root")
+    first = client.get("/admin/", follow=True).redirect_chain[-1][0]
+    device = authenticator(world.root)
+    later = client.get("/admin/", follow=True).redirect_chain[-1][0]
+    coded = client.post(VERIFY_URL, {"code": current_code(device), "next": "/admin/"})
+
+    assert anonymous == "/accounts/login/?next=/admin/"
+    assert forged.url == "/accounts/login/?next=/admin/"  # the admin's own form is not used
+    assert first == f"{SETUP_URL}?next=%2Fadmin%2F"
+    assert later == f"{VERIFY_URL}?next=%2Fadmin%2F"
+    assert coded.url == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_admin_refuses_a_verified_user_who_is_not_an_operator(login):
+    client = login("director1")  # both steps passed, but no admin rights
+
+    response = client.get("/admin/login/?next=/admin/")
+
+    assert response.status_code == 200
+    assert "not authorized" in response.content.decode()
+
+
 def test_code_page_never_redirects_off_site(client, world: World):
     device = authenticator(world.caseworker1)
     password_only(client, world.caseworker1)
