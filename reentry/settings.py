@@ -233,6 +233,9 @@ AXES_LOCKOUT_CALLABLE = "services.views.account.locked_out"
 AXES_CLIENT_IP_CALLABLE = "services.audit.client_ip"
 # Axes' own log of every sign-in would duplicate the access log (services.audit).
 AXES_DISABLE_ACCESS_LOG = True
+# A wrong one-time code counts as a failed sign-in too (services.actions.sign_in_code_refused);
+# axes keeps the failed request's form data, so the code is masked like the password.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 
 # Two-factor sign-in (django-otp): required for staff, offered to exonerees (services.access).
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Reentry")

@@ -320,6 +320,17 @@ def get_emergency_grant(user: AnyUser, pk: int) -> EmergencyAccess:
     return get_object_or_404(emergency_grants_visible_to(user), pk=pk)
 
 
+def get_emergency_grant_to_end(user: AnyUser, pk: int) -> EmergencyAccess:
+    """A grant its holder may end early, or a director of the record's organization."""
+    staff = staff_of(user)
+    if staff is None:
+        raise PermissionDenied
+    grants = EmergencyAccess.objects.filter(exoneree__organization_id=staff.organization_id)
+    if staff.role != Role.DIRECTOR:
+        grants = grants.filter(user_id=user.pk)
+    return get_object_or_404(grants.select_related("user", "exoneree"), pk=pk)
+
+
 # The resource directory: shared by the staff of one organization, managed by directors.
 
 

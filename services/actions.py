@@ -14,8 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -227,16 +229,36 @@ def referral_create(
 
 
 @transaction.atomic
-def referral_update(*, by: AbstractUser, referral: Referral) -> Referral:
+def referral_update(*, by: AbstractUser, referral: Referral, categories: Iterable[str] | None = None) -> Referral:
+    """Save an edited referral. `categories` (None: unchanged): what it will hand the provider,
+    contact details always; only a draft's can change, as only a draft's provider can."""
     stored = Referral.objects.select_for_update().get(pk=referral.pk)
     if referral.resource_id != stored.resource_id and stored.status != ReferralStatus.DRAFT:
         raise ValidationError({"resource": _("A sent referral keeps its provider; cancel it and refer again.")})
     if referral.resource.organization_id != referral.need.exoneree.organization_id:
         raise ValidationError({"resource": _("Choose a resource from your organization's directory.")})
+    old = selectors.referral_categories(stored)
+    new = old
+    if categories is not None:
+        if invalid := set(categories) - set(ConsentCategory.values):
+            raise ValidationError({"categories": f"Unknown categories: {sorted(invalid)}"})
+        new = [value for value in ConsentCategory.values if value in {ConsentCategory.CONTACT, *categories}]
+    if new != old and stored.status != ReferralStatus.DRAFT:
+        raise ValidationError({"categories": _("A sent referral keeps what it shared; cancel it and refer again.")})
     referral.full_clean()
     before = audit.snapshot(stored)
     referral.save(update_fields=["resource", "note"])
-    audit.record_change(by, referral, before, exoneree=referral.need.exoneree, fields=["resource", "note"])
+    if new != old:
+        ReferralCategory.objects.filter(referral=referral).delete()
+        ReferralCategory.objects.bulk_create([ReferralCategory(referral=referral, category=c) for c in new])
+    audit.record_change(
+        by,
+        referral,
+        before,
+        exoneree=referral.need.exoneree,
+        fields=["resource", "note"],
+        extra={"categories": [old, new]} if new != old else None,
+    )
     return referral
 
 
@@ -306,6 +328,82 @@ def consent_create(*, by: AbstractUser, exoneree: Exoneree, consent: Consent, ca
     return consent
 
 
+def _flag_referrals_no_longer_covered(consent: Consent, now: Any) -> list[int]:
+    """Flag the person's open referrals to the consent's provider (already with the provider,
+    or being sent) that no current consent covers any more. A draft is not flagged: nothing
+    was shared, and its send will be refused."""
+    candidates = Referral.objects.filter(
+        need__exoneree=consent.exoneree,
+        resource__provider=consent.provider,
+        status__in=REFERRAL_OPEN - {ReferralStatus.DRAFT},
+        consent_revoked_at__isnull=True,
+    ).select_related("need__exoneree", "resource__provider")
+    flagged = [referral.pk for referral in candidates if selectors.consent_missing(referral)]
+    Referral.objects.filter(pk__in=flagged).update(consent_revoked_at=now)
+    return flagged
+
+
+def _tell_caseworkers(exoneree: Exoneree, what: str, flagged: list[int]) -> None:
+    """Notify the person's caseworkers that sharing was cut back, and how many referrals it flagged."""
+    text = (
+        what
+        + (_("; %(count)s open referral(s) flagged") % {"count": len(flagged)} if flagged else "")
+        + ". "
+        + _("Tell the provider to stop.")
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(user=caseworker, text=text[:300], url=exoneree.get_absolute_url() + "#consents")
+            for caseworker in exoneree.caseworkers.all()
+        ]
+    )
+
+
+@transaction.atomic
+def consent_narrow(*, by: AbstractUser, consent: Consent, categories: Iterable[str], ends_on: date) -> Consent:
+    """Narrow a consent on the person's word: fewer kinds of information, an earlier end.
+
+    Never wider: sharing more, or for longer, needs a new signed consent. Like a revocation,
+    the open referrals it no longer covers are flagged and the caseworkers told.
+    """
+    consent = Consent.objects.select_for_update().select_related("exoneree", "provider").get(pk=consent.pk)
+    if consent.revoked_at is not None:
+        raise ValidationError(_("This consent was revoked: it cannot be changed."), code="revoked")
+    old = consent.categories
+    wanted = set(categories)
+    categories = [value for value in ConsentCategory.values if value in wanted]  # the fixed order
+    errors = {}
+    if not wanted:
+        errors["categories"] = _("Choose at least one kind of information it still allows.")
+    elif not wanted <= set(old):
+        errors["categories"] = _("A consent can only be narrowed here: to share more, record a new signed consent.")
+    if ends_on > consent.ends_on:
+        errors["ends_on"] = _("A consent can only end earlier here: to share for longer, record a new signed consent.")
+    elif ends_on < consent.starts_on:
+        errors["ends_on"] = _("The end cannot be before the start.")
+    if errors:
+        raise ValidationError(errors)
+    before = audit.snapshot(consent)
+    consent.ends_on = ends_on
+    consent.save(update_fields=["ends_on"])
+    ConsentCategoryRow.objects.filter(consent=consent).exclude(category__in=categories).delete()
+    if categories == old and ends_on == before["ends_on"]:
+        return consent
+    flagged = _flag_referrals_no_longer_covered(consent, timezone.now())
+    exoneree = consent.exoneree
+    _tell_caseworkers(
+        exoneree,
+        _("%(name)s narrowed consent to share with %(provider)s")
+        % {"name": exoneree.display_name, "provider": consent.provider.name},
+        flagged,
+    )
+    extra = {"categories": [old, categories]} if categories != old else {}
+    audit.record_change(
+        by, consent, before, exoneree=exoneree, fields=["ends_on"], extra=extra | {"referrals_flagged": [None, flagged]}
+    )
+    return consent
+
+
 @transaction.atomic
 def consent_revoke(*, by: AbstractUser, consent: Consent, how: str) -> int:
     """Stop sharing at once: later sends are refused (they check for a current consent), the
@@ -322,25 +420,12 @@ def consent_revoke(*, by: AbstractUser, consent: Consent, how: str) -> int:
         return 0
     consent.refresh_from_db()
     exoneree = consent.exoneree
-    # A referral already with the provider (or being sent) that no other current consent
-    # still covers. A draft is not flagged: nothing was shared, and its send will be refused.
-    candidates = Referral.objects.filter(
-        need__exoneree=exoneree,
-        resource__provider=consent.provider,
-        status__in=REFERRAL_OPEN - {ReferralStatus.DRAFT},
-        consent_revoked_at__isnull=True,
-    ).select_related("need__exoneree", "resource__provider")
-    flagged = [referral.pk for referral in candidates if selectors.consent_missing(referral)]
-    Referral.objects.filter(pk__in=flagged).update(consent_revoked_at=now)
-    text = (
-        f"{exoneree.display_name} withdrew consent to share with {consent.provider.name}"
-        f"{f'; {len(flagged)} open referral(s) flagged' if flagged else ''}. Tell the provider to stop."
-    )
-    Notification.objects.bulk_create(
-        [
-            Notification(user=caseworker, text=text[:300], url=exoneree.get_absolute_url() + "#consents")
-            for caseworker in exoneree.caseworkers.all()
-        ]
+    flagged = _flag_referrals_no_longer_covered(consent, now)
+    _tell_caseworkers(
+        exoneree,
+        _("%(name)s withdrew consent to share with %(provider)s")
+        % {"name": exoneree.display_name, "provider": consent.provider.name},
+        flagged,
     )
     audit.record(
         AuditEvent.Action.CONSENT_REVOKED,
@@ -388,6 +473,23 @@ def emergency_access_grant(*, by: AbstractUser, exoneree: Exoneree, reason: str)
         exoneree=exoneree,
         target=audit.describe(exoneree),
         changes={"expires_at": grant.expires_at.isoformat(), "reason": "given"},
+    )
+    return grant
+
+
+@transaction.atomic
+def emergency_access_end(*, by: AbstractUser, grant: EmergencyAccess) -> EmergencyAccess:
+    """End an emergency access before it expires: the record closes to its holder at once.
+
+    The grant stays for the director's review; only its end moves to now.
+    """
+    now = timezone.now()
+    before = audit.snapshot(grant)
+    if not EmergencyAccess.objects.filter(pk=grant.pk, expires_at__gt=now).update(expires_at=now):
+        raise ValidationError(_("This emergency access has already ended."))
+    grant.refresh_from_db()
+    audit.record_change(
+        by, grant, before, exoneree=grant.exoneree, fields=["expires_at"], extra={"ended_early": [False, True]}
     )
     return grant
 
@@ -700,6 +802,18 @@ def notification_mark_read(*, user: AbstractUser, notification: Notification) ->
 
 def notifications_mark_all_read(*, user: AbstractUser) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def sign_in_code_refused(*, request: HttpRequest, user: AbstractUser) -> None:
+    """A wrong one-time code after a right password: a failed sign-in like a wrong password.
+
+    Sent as Django's failed-sign-in signal, so django-axes counts it toward the lockout of the
+    username from this address, and the access log records it (services.audit), with the step
+    but never the code.
+    """
+    user_login_failed.send(
+        sender=__name__, credentials={"username": user.get_username(), "step": "one-time code"}, request=request
+    )
 
 
 @transaction.atomic

@@ -273,9 +273,13 @@ def _sign_in_failed(
             StaffMember.objects.filter(user=user).values_list("organization_id", flat=True).first()
             or Exoneree.objects.filter(user=user).values_list("organization_id", flat=True).first()
         )
+    # A wrong one-time code after the right password names its step (services.actions).
+    step = credentials.get("step")
     record(
         AuditEvent.Action.SIGN_IN_FAILED,
         username=username,
         organization_id=organization_id,
+        target=f"Step: {step}" if step else "",
+        changes={"step": step} if step else None,
         ip_address=client_ip(request) if request else None,
     )

@@ -14,6 +14,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
@@ -251,7 +252,16 @@ class ReferralForm(forms.Form):
 
 
 class ReferralEditForm(forms.ModelForm):
-    """The provider can change only while the referral is a draft; the note any time."""
+    """The provider and what it shares can change only while the referral is a draft; the
+    note any time."""
+
+    categories = forms.MultipleChoiceField(
+        label=_("Information this referral shares"),
+        choices=ConsentCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Contact details are always shared. Sending needs a current consent that names each one."),
+    )
 
     class Meta:
         model = Referral
@@ -262,7 +272,10 @@ class ReferralEditForm(forms.ModelForm):
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["resource"].queryset = resources.select_related("provider")
+        self.fields["categories"].initial = [row.category for row in self.instance.category_rows.all()]
         if self.instance.status != ReferralStatus.DRAFT:
+            self.fields["categories"].disabled = True
+            self.fields["categories"].help_text = _("A referral that was sent keeps what it shared.")
             self.fields["resource"].disabled = True
             self.fields[
                 "resource"
@@ -603,6 +616,31 @@ class ConsentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["provider"].queryset = providers
         self.order_fields(["provider", "categories"])
+
+
+class ConsentNarrowForm(forms.Form):
+    """Narrow a consent on the person's word: fewer kinds of information, an earlier end.
+
+    Only the kinds it names are offered; sharing more, or for longer, needs a new signed
+    consent (services.actions.consent_narrow checks the same again).
+    """
+
+    categories = forms.MultipleChoiceField(
+        label=_("What may still be shared"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("This consent does not name that: to share more, record a new signed consent.")
+        },
+    )
+    ends_on = forms.DateField(label=_("Until"), widget=DateInput())
+
+    def __init__(self, *args: Any, consent: Consent, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["categories"].choices = [(value, ConsentCategory(value).label) for value in consent.categories]
+        self.fields["ends_on"].help_text = _("No later than %(ends_on)s, the end they signed.") % {
+            "ends_on": date_format(consent.ends_on, "M j, Y")
+        }
+        self.initial = {"categories": consent.categories, "ends_on": consent.ends_on}
 
 
 class EmergencyAccessForm(forms.Form):

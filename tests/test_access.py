@@ -274,6 +274,16 @@ PAGES = [
         consent_data,
         lambda w: marcus_page(w, "#consents"),
     ),
+    # Narrowing: fewer kinds, an earlier end (the consent names contact and housing).
+    Page(
+        "consent_edit",
+        CASE_WRITE,
+        marcus_consent,
+        GET_POST,
+        lambda w: {"categories": ["contact"], "ends_on": timezone.localdate().isoformat()},
+        lambda w: marcus_page(w, "#consents"),
+        setup=consent_marcus,
+    ),
     Page(
         "consent_revoke",
         CASE_WRITE,
@@ -290,6 +300,16 @@ PAGES = [
         methods=GET_POST,
         data=emergency_data,
         done=lambda w: w.thomas.exoneree.get_absolute_url(),
+    ),
+    # Ending it early: the grantee (caseworker1 here) or the organization's director.
+    Page(
+        "emergency_access_end",
+        row(DONE, 404, "/director/emergency-access/", 404, 404, 403, 403, 403),
+        glass_grant,
+        ("POST",),
+        lambda w: {},
+        lambda w: "/dashboard/",
+        setup=caseworker1_glass_on_thomas,
     ),
     Page("follow_up_edit", CASE_WRITE, marcus("follow_up"), GET_POST, follow_up_data, marcus_page),
     Page("follow_up_done", CASE_POST, marcus("follow_up"), ("POST",), lambda w: {"outcome": "Went well"}, marcus_page),

@@ -194,3 +194,44 @@ def test_the_ssn_typed_is_never_echoed_into_the_page(login, world):
 
     assert response.status_code == 400
     assert "900234567" not in response.content.decode()
+
+
+def test_the_grantee_ends_it_early_and_the_record_closes_at_once(login, world):
+    client = login("caseworker1")
+    ask(client, world)
+    grant = EmergencyAccess.objects.get()
+
+    response = client.post(reverse("emergency_access_end", args=[grant.pk]))
+
+    assert response.url == reverse("dashboard")
+    assert client.get(world.thomas.exoneree.get_absolute_url()).status_code == 404
+    grant.refresh_from_db()
+    assert not grant.is_active
+    assert grant.review == EmergencyReview.PENDING  # the director still reviews it
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED).get()
+    assert (entry.actor, entry.exoneree) == (world.caseworker1, world.thomas.exoneree)
+    assert entry.changes["ended_early"] == [False, True]
+
+
+def test_the_director_ends_it(login, world):
+    ask(login("caseworker1"), world)
+    grant = EmergencyAccess.objects.get()
+
+    response = login("director1").post(reverse("emergency_access_end", args=[grant.pk]))
+
+    assert response.url == reverse("emergency_reviews")
+    assert not access.exonerees_visible_to(world.caseworker1).filter(pk=world.thomas.exoneree.pk).exists()
+
+
+def test_ending_an_ended_grant_is_refused_with_a_reason(login, world):
+    client = login("caseworker1")
+    ask(client, world)
+    grant = EmergencyAccess.objects.get()
+    client.post(reverse("emergency_access_end", args=[grant.pk]))
+    entries = AuditEvent.objects.count()
+
+    again = client.post(reverse("emergency_access_end", args=[grant.pk]))
+
+    assert again.status_code == 409
+    assert "already ended" in again.content.decode()
+    assert AuditEvent.objects.count() == entries

@@ -17,6 +17,7 @@ from services.choices import ConsentCategory as C
 from services.choices import NeedDomain, ReferralStatus
 from services.models import AuditEvent, Consent, Notification, Referral, ReferralCategory
 from tests.factories import ProviderFactory, ResourceFactory, consent_for
+from tests.test_cases import error_beside
 
 TODAY = timezone.localdate
 
@@ -337,3 +338,120 @@ def test_a_send_locks_the_consents_it_relies_on(world):
 
     locks = [q["sql"] for q in queries.captured_queries if "services_consent" in q["sql"] and "FOR UPDATE" in q["sql"]]
     assert bool(locks) == connection.features.has_select_for_update
+
+
+# --- narrowing a consent on the person's word -------------------------------------------------
+
+
+def narrow(client, consent: Consent, categories: list[str], ends_on) -> object:
+    return client.post(reverse("consent_edit", args=[consent.pk]), {"categories": categories, "ends_on": str(ends_on)})
+
+
+def test_narrowing_flags_referrals_it_no_longer_covers_and_notifies(login, world):
+    carries(world.marcus.referral, C.HOUSING)
+    consent, referral = sent_referral(world)  # the referral carries contact and housing
+
+    response = narrow(login("caseworker1"), consent, [C.CONTACT], consent.ends_on - timedelta(days=30))
+
+    assert response.status_code == 302
+    consent.refresh_from_db()
+    referral.refresh_from_db()
+    assert consent.categories == [C.CONTACT]
+    assert referral.consent_revoked_at is not None
+    notice = Notification.objects.get(user=world.caseworker1)
+    assert "narrowed consent" in notice.text and "1 open referral(s) flagged" in notice.text
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED).latest("pk")
+    assert entry.changes["categories"] == [[C.CONTACT, C.HOUSING], [C.CONTACT]]
+    assert entry.changes["referrals_flagged"] == [None, [referral.pk]]
+    with pytest.raises(ValidationError, match="No current consent"):
+        send(
+            world, actions.referral_create(by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource)
+        )
+
+
+def test_an_earlier_end_that_still_covers_flags_nothing(login, world):
+    consent, referral = sent_referral(world)
+
+    narrow(login("caseworker1"), consent, [C.CONTACT, C.HOUSING], TODAY() + timedelta(days=10))
+
+    consent.refresh_from_db()
+    referral.refresh_from_db()
+    assert consent.ends_on == TODAY() + timedelta(days=10)
+    assert referral.consent_revoked_at is None
+
+
+@pytest.mark.parametrize(
+    ("categories", "later", "field"),
+    [
+        ([C.CONTACT, C.HOUSING, C.MEDICAL], 0, "categories"),  # more kinds
+        ([C.CONTACT], 1, "ends_on"),  # longer
+        ([], 0, "categories"),
+    ],
+)
+def test_a_consent_is_never_widened(login, world, categories, later, field):
+    consent = consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING])
+    client = login("caseworker1")
+    entries = AuditEvent.objects.latest("pk").pk
+
+    response = narrow(client, consent, categories, consent.ends_on + timedelta(days=later))
+
+    assert response.status_code == 400
+    assert error_beside(response, field)
+    fresh = Consent.objects.get(pk=consent.pk)
+    assert (fresh.categories, fresh.ends_on) == ([C.CONTACT, C.HOUSING], consent.ends_on)
+    assert not AuditEvent.objects.exclude(action=AuditEvent.Action.RECORD_VIEWED).filter(pk__gt=entries).exists()
+
+
+def test_a_wider_consent_is_refused_by_the_action_too(world):
+    consent = consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT])
+
+    with pytest.raises(ValidationError, match="new signed consent"):
+        actions.consent_narrow(
+            by=world.caseworker1, consent=consent, categories=[C.CONTACT, C.LEGAL], ends_on=consent.ends_on
+        )
+
+
+def test_a_revoked_consent_cannot_be_edited(login, world):
+    consent = consent_for(world.marcus.exoneree, provider_of(world), revoked=True)
+    client = login("caseworker1")
+
+    shown = client.get(reverse("consent_edit", args=[consent.pk]))
+    posted = narrow(client, consent, [C.CONTACT], consent.ends_on)
+
+    assert shown.status_code == posted.status_code == 409
+    assert "was revoked" in posted.content.decode()
+    assert Consent.objects.get(pk=consent.pk).categories == [C.CONTACT, C.HOUSING]
+
+
+# --- what a referral shares: chosen on the create and edit forms while it is a draft -----------
+
+
+def test_a_drafts_categories_are_edited_on_its_form(login, world):
+    referral = world.marcus.referral
+    client = login("caseworker1")
+
+    shown = client.get(reverse("referral_edit", args=[referral.pk]))
+    response = client.post(
+        reverse("referral_edit", args=[referral.pk]),
+        {"resource": referral.resource.pk, "note": "", "categories": [C.HOUSING, C.MENTAL_HEALTH]},
+    )
+
+    assert 'name="categories"' in shown.content.decode()
+    assert response.status_code == 302
+    assert selectors.referral_categories(referral) == [C.CONTACT, C.HOUSING, C.MENTAL_HEALTH]
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED).latest("pk")
+    assert entry.changes["categories"] == [[C.CONTACT], [C.CONTACT, C.HOUSING, C.MENTAL_HEALTH]]
+
+
+def test_a_sent_referral_keeps_what_it_shared(login, world):
+    _, referral = sent_referral(world)
+    before = selectors.referral_categories(referral)
+
+    login("caseworker1").post(
+        reverse("referral_edit", args=[referral.pk]),
+        {"resource": referral.resource.pk, "note": "x", "categories": [C.MEDICAL]},
+    )
+
+    assert selectors.referral_categories(referral) == before
+    with pytest.raises(ValidationError, match="keeps what it shared"):
+        actions.referral_update(by=world.caseworker1, referral=referral, categories=[C.MEDICAL])

@@ -25,6 +25,7 @@ from services.lib.links import invitation_link
 from services.models import AuditEvent
 from tests.conftest import World, verify_second_factor
 from tests.test_access import PAGES, Page
+from tests.test_cases import error_beside
 
 PASSWORD = "correct-horse-battery-9"
 NEW_PASSWORD = "another-long-phrase-42"
@@ -273,7 +274,7 @@ def test_sign_in_with_password_then_code(world: World):
         good = client.post(VERIFY_URL, {"code": current_code(device), "next": "/dashboard/"})
 
     assert redirected.url == f"{VERIFY_URL}?next=%2Fdashboard%2F"
-    assert bad.status_code == 200
+    assert bad.status_code == 400
     assert "did not work" in bad.content.decode()
     assert good.url == "/dashboard/"
     assert client.get("/dashboard/").status_code == 200
@@ -309,6 +310,44 @@ def test_admin_refuses_a_verified_user_who_is_not_an_operator(login):
     assert "not authorized" in response.content.decode()
 
 
+def test_wrong_code_is_a_failed_sign_in(world: World):
+    with_password(world.caseworker1)
+    authenticator(world.caseworker1)
+    client = Client()
+    sign_in(client, "caseworker1")
+
+    response = client.post(VERIFY_URL, {"code": "654321x"}, REMOTE_ADDR="203.0.113.7")
+
+    assert response.status_code == 400
+    assert "did not work" in error_beside(response, "code")
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_IN_FAILED).get()
+    assert (entry.username, entry.changes, entry.ip_address) == (
+        "caseworker1",
+        {"step": "one-time code"},
+        "203.0.113.7",
+    )
+    attempt = AccessAttempt.objects.get(username="caseworker1", ip_address="203.0.113.7")
+    assert attempt.failures_since_start == 1
+    assert "654321" not in attempt.post_data
+
+
+def test_wrong_codes_lock_the_account_out(world: World):
+    with_password(world.caseworker1)
+    device = authenticator(world.caseworker1)
+    client = Client()
+    sign_in(client, "caseworker1")
+
+    address = {"REMOTE_ADDR": "203.0.113.7"}
+    answers = [client.post(VERIFY_URL, {"code": "000000x"}, **address).status_code for _ in range(5)]
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5)):  # past the device's own throttle
+        again = client.post(VERIFY_URL, {"code": current_code(device)}, **address)
+
+    assert settings.AXES_FAILURE_LIMIT == 5
+    assert answers == [400, 400, 400, 400, 429]
+    assert again.url.startswith(LOGIN_URL)  # the half-signed-in session was ended
+    assert sign_in(Client(), "caseworker1").status_code == 429  # and the password is refused too
+
+
 def test_code_page_never_redirects_off_site(client, world: World):
     device = authenticator(world.caseworker1)
     password_only(client, world.caseworker1)
@@ -332,7 +371,7 @@ def test_backup_code_works_once(world: World):
     reused = second.post(VERIFY_URL, {"code": "abcd2345", "next": "/dashboard/"})
 
     assert used.url == "/dashboard/"
-    assert reused.status_code == 200
+    assert reused.status_code == 400
     assert second.get("/dashboard/").status_code == 302
 
 

@@ -12,7 +12,9 @@ import base64
 
 import qrcode
 import qrcode.image.svg
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -60,6 +62,11 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request))
     if not access.has_second_factor(request.user):
         return redirect("two_factor_setup")
+    if request.method == "POST" and not AxesProxyHandler.is_allowed(request, {"username": request.user.get_username()}):
+        # Locked out by wrong codes (or passwords): the half-open session ends here, so the
+        # codes cannot be tried on through it.
+        logout(request)
+        return locked_out(request, None, None)
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # match_token tries every confirmed device; a backup code is deleted as it is used,
@@ -68,8 +75,13 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
+        actions.sign_in_code_refused(request=request, user=request.user)
+        if getattr(request, "axes_locked_out", False):  # that was the last try: AxesMiddleware answers
+            logout(request)
+            return locked_out(request, None, None)
         form.add_error("code", _("That code did not work. Check the app and try again, or use a backup code."))
-    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+    context = {"form": form, "next": _next_url(request)}
+    return render(request, "registration/two_factor_verify.html", context, status=400 if form.errors else 200)
 
 
 def _pending_totp(user: object) -> TOTPDevice:
@@ -108,7 +120,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "next": _next_url(request),
         "required": access.staff_of(request.user) is not None,
     }
-    return render(request, "registration/two_factor_setup.html", context)
+    return render(request, "registration/two_factor_setup.html", context, status=400 if form.errors else 200)
 
 
 @require_POST

@@ -272,7 +272,9 @@ def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda: actions.referral_update(by=request.user, referral=form.instance),
+        lambda: actions.referral_update(
+            by=request.user, referral=form.instance, categories=form.cleaned_data["categories"]
+        ),
         success=_("Referral saved."),
         then=referral,
         title=_("Edit referral"),

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,11 +14,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access, actions, selectors
-from services.access import caseworker_required, director_required, exoneree_required
+from services.access import caseworker_required, director_required, exoneree_required, staff_required
 from services.choices import ConsentRevokedHow
-from services.forms import ConsentForm, EmergencyAccessForm, EmergencyReviewForm
+from services.forms import ConsentForm, ConsentNarrowForm, EmergencyAccessForm, EmergencyReviewForm
 from services.models import Exoneree
-from services.views.common import apply_errors, back_to, form_page, posted, render_form
+from services.views.common import action_refused, apply_errors, back_to, form_page, posted, render_form
 
 NO_MATCH = gettext_lazy("No single record in your organization matches. Check the details, or ask your director.")
 
@@ -43,6 +44,37 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
             "Record what they signed: what may be shared, with whom, why and until when. "
             "Their services never depend on signing."
         ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def consent_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Narrow a consent on the person's word (fewer kinds, an earlier end); never widen it."""
+    consent = access.get_consent(request.user, pk, change=True)
+    exoneree = consent.exoneree
+    if consent.revoked_at is not None:
+        return action_refused(
+            request, _("This consent was revoked: it cannot be changed. Record a new one."), back=exoneree, status=409
+        )
+    form = ConsentNarrowForm(posted(request), consent=consent)
+
+    def save() -> object:
+        return actions.consent_narrow(by=request.user, consent=consent, **form.cleaned_data)
+
+    return form_page(
+        request,
+        form,
+        save,
+        success=_("Consent narrowed. Open referrals it no longer covers are flagged."),
+        then=f"{exoneree.get_absolute_url()}#consents",
+        title=_("Narrow the consent for %(name)s") % {"name": consent.provider.name},
+        **back_to(exoneree),
+        intro=_(
+            "On %(name)s's word: share fewer kinds of information, or stop sooner. "
+            "To share more or for longer, record a new signed consent."
+        )
+        % {"name": exoneree.display_name},
     )
 
 
@@ -154,6 +186,25 @@ def emergency_access_request(request: HttpRequest) -> HttpResponse:
     )
     add_never_cache_headers(response)
     return response
+
+
+@require_POST
+@staff_required
+def emergency_access_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holder (or a director) closes an emergency access before it runs out."""
+    grant = access.get_emergency_grant_to_end(request.user, pk)
+    then = "emergency_reviews" if access.is_director(request.user) else "dashboard"
+    try:
+        actions.emergency_access_end(by=request.user, grant=grant)
+    except ValidationError as error:
+        context = {"message": " ".join(error.messages), "back_url": reverse(then)}
+        return render(request, "services/action_refused.html", context, status=409)
+    messages.success(
+        request,
+        _("Emergency access ended: the record is closed to %(name)s.")
+        % {"name": grant.user.get_full_name() or grant.user.get_username()},
+    )
+    return redirect(then)
 
 
 @require_GET
