@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -329,10 +330,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A worker takes one message at a time: with late acknowledgement, a message it has not
 # started is not held hostage by a worker that dies.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# The one schedule: every minute the sweep claims the reminders that are due and queues
-# them (reminders are rows, not ETA tasks; see services/reminders.py).
+# Every minute the sweep claims the reminders that are due and queues them (reminders are
+# rows, not ETA tasks; see services/reminders.py). Every night at 08:30 UTC (early morning
+# across the US) the outcome counts are recounted: a safety net for rows written outside tracked actions.
 CELERY_BEAT_SCHEDULE = {
     "sweep-reminders": {"task": "services.tasks.sweep_reminders", "schedule": 60.0, "options": {"expires": 55}},
+    "refresh-outcome-counts": {
+        "task": "services.tasks.refresh_outcome_counts",
+        "schedule": crontab(hour=8, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # Security headers. In production (DEBUG off) cookies are secure and HSTS is on; behind a

@@ -60,6 +60,7 @@ from services.models import (
     ResourceDomain,
     StaffMember,
 )
+from services.outcome_counts import outcome_counts_tracked_for
 from services.reminders import reminders_plan_for_exoneree, reminders_plan_for_follow_up
 from services.tasks import send_invitation
 
@@ -71,6 +72,7 @@ EMERGENCY_REASON_MIN = 20
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
 def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     """Intake: the record joins the creator's organization and caseload."""
     exoneree.organization = organization_of(by)
@@ -82,6 +84,7 @@ def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
 def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     exoneree.full_clean()
     before = audit.stored(exoneree)
@@ -121,6 +124,7 @@ def exoneree_reveal_ssn(*, by: AbstractUser, exoneree: Exoneree) -> str:
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
 def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterable[AbstractUser]) -> int:
     """Set who carries this exoneree; their object permissions move in the same transaction.
 
@@ -179,6 +183,7 @@ def need_create(*, by: AbstractUser, exoneree: Exoneree, need: Need) -> Need:
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [Exoneree(pk=kw["need"].exoneree_id)])
 def need_update(*, by: AbstractUser, need: Need) -> Need:
     need.full_clean()
     before = audit.stored(need)
@@ -263,6 +268,7 @@ def referral_update(*, by: AbstractUser, referral: Referral, categories: Iterabl
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [Exoneree(pk=kw["referral"].need.exoneree_id)])
 def referral_transition(
     *,
     by: AbstractUser,
@@ -520,6 +526,7 @@ def emergency_access_review(*, by: AbstractUser, grant: EmergencyAccess, decisio
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
 def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp) -> FollowUp:
     """Create or edit a follow-up; its need, referral and assignee must fit the exoneree.
 
@@ -552,6 +559,7 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [Exoneree(pk=kw["follow_up"].exoneree_id)])
 def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = "") -> FollowUp:
     # Only an open follow-up is completed, so a double submit keeps the first time and outcome.
     before = audit.stored(follow_up)
@@ -566,6 +574,7 @@ def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = 
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [Exoneree(pk=kw["follow_up"].exoneree_id)])
 def follow_up_reopen(*, by: AbstractUser, follow_up: FollowUp) -> FollowUp:
     before = audit.stored(follow_up)
     follow_up.done_at = None
@@ -591,6 +600,7 @@ def note_save(*, by: AbstractUser, exoneree: Exoneree, note: CaseNote) -> CaseNo
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
 def assessment_save(
     *, by: AbstractUser, exoneree: Exoneree, assessment: Assessment, scores: dict[str, int]
 ) -> Assessment:

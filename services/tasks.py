@@ -10,10 +10,11 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from services import reminders, selectors
+from services import outcome_counts, reminders, selectors
 from services.forms import PasswordResetSendForm
 from services.lib.email import send_templated_email
 from services.lib.links import invitation_link
+from services.models import Organization
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,16 @@ def send_password_reset(email: str) -> None:
 
 # Reminders (services/reminders.py). Beat runs the sweep every minute; the sweep claims due
 # rows and queues them; a send task delivers one row, at most once per claim.
+
+
+@shared_task(ignore_result=True)
+def refresh_outcome_counts() -> int:
+    """Nightly: recount every organization's outcome counts (a safety net for rows written
+    outside the tracked actions). Returns how many organizations were recounted."""
+    organizations = list(Organization.objects.order_by("pk"))
+    for organization in organizations:
+        outcome_counts.recount(organization)
+    return len(organizations)
 
 
 @shared_task(ignore_result=True)

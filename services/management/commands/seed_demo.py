@@ -38,7 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from services import actions, selectors
+from services import actions, outcome_counts, selectors
 from services.choices import (
     AssessmentDomain,
     AssessmentKind,
@@ -1343,6 +1343,9 @@ class Command(BaseCommand):
                 user.password = hashed
                 user.is_active = True
                 user.save(update_fields=["password", "is_active"])
+            # The demo writes rows directly, not through tracked actions: count them once.
+            for org in orgs.values():
+                outcome_counts.recount(org)
 
         self.report(orgs, users, password=password, given=bool(given), existed=existed)
 
