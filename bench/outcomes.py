@@ -3,12 +3,16 @@
 Seeds one organization with 200,000 referrals and 1,000,000 follow-ups at --scale 1 (with
 20,000 people, 160,000 needs, about 750,000 referral events and 36,000 assessments), spread
 over the last three years, then prints the median time of the outcomes figures for the
-default period (the last 12 months): through the selector, and as the full page through
-the test client, with the page's query count and each figure's own time.
-Target: ≤ 300 ms on PostgreSQL.
+default period (the last 12 months). The seed writes rows directly, so the outcome counts
+(services/outcome_counts.py) are then recounted, as `manage.py refresh_outcomes` does, and
+the recount is timed. The director then signs in as a person would (password, then a code
+from their authenticator) and the page is fetched through the test client: p50 and p95 over
+--rounds, with its query count, and each figure's own median time through the selector.
+Target: ≤ 300 ms on PostgreSQL. Each figure is printed with the machine's load average.
 
 Uses a test database named after DATABASE_URL's (test_<name>; SQLite without it). --keep
-keeps it afterwards and reuses a seeded one, so a second run skips the seeding.
+keeps it afterwards and reuses a seeded one, so a second run skips the seeding (and the
+recount, unless --recount).
 Encrypted text fields are left empty: the figures never read them, and encrypting a
 million notes would only measure AES.
 """
@@ -19,6 +23,7 @@ import argparse
 import base64
 import os
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -43,8 +48,10 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from django_otp.oath import totp  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
-from services import outcomes  # noqa: E402
+from services import outcome_counts, outcomes  # noqa: E402
 from services.choices import (  # noqa: E402
     AssessmentDomain,
     AssessmentKind,
@@ -61,6 +68,7 @@ from services.models import (  # noqa: E402
     FollowUp,
     Need,
     Organization,
+    OutcomeCount,
     Provider,
     Referral,
     ReferralEvent,
@@ -232,22 +240,55 @@ class Seeder:
         return org, director
 
 
-def median_ms(run, rounds: int) -> float:
+def times_ms(run, rounds: int) -> list[float]:
     run()  # warm-up
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def median_ms(run, rounds: int) -> float:
+    return statistics.median(times_ms(run, rounds))
+
+
+def p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20, method="inclusive")[-1] if len(times) > 1 else times[0]
+
+
+def load() -> str:
+    return "load " + " ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
+def signed_in(director) -> Client:
+    """A client signed in as the director: the sign-in form, then a code from their authenticator."""
+    password = secrets.token_urlsafe(16)
+    director.set_password(password)
+    director.save(update_fields=["password"])
+    # A new authenticator each run: a device refuses a code it has already accepted, and a
+    # second run within the same 30 seconds would get the same code.
+    TOTPDevice.objects.filter(user=director).delete()
+    device = TOTPDevice.objects.create(user=director, name="Authenticator app", confirmed=True)
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    response = client.post(reverse("login"), {"username": director.username, "password": password})
+    if response.status_code != 302:
+        raise SystemExit(f"sign-in answered {response.status_code}")
+    code = f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}"
+    response = client.post(reverse("two_factor_verify"), {"code": code})
+    if response.status_code != 302:
+        raise SystemExit(f"the code page answered {response.status_code}")
+    return client
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size (default 1: 200k/1M)")
-    parser.add_argument("--rounds", type=int, default=7, help="timed runs per measurement (default 7)")
+    parser.add_argument("--rounds", type=int, default=20, help="timed runs per measurement (default 20)")
     parser.add_argument("--batch", type=int, default=5000, help="rows per bulk insert (default 5000)")
     parser.add_argument("--keep", action="store_true", help="keep the database, and reuse it if already seeded")
+    parser.add_argument("--recount", action="store_true", help="recount a reused database's outcome counts")
     args = parser.parse_args()
 
     setup_test_environment()
@@ -270,6 +311,16 @@ def main() -> None:
                     cursor.execute("VACUUM ANALYZE")
         counts = {m.__name__: m.objects.count() for m in (Exoneree, Need, Referral, ReferralEvent, FollowUp)}
         print("Rows: " + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
+        if args.recount or not OutcomeCount.objects.filter(organization=org).exists():
+            start = time.perf_counter()
+            kept = outcome_counts.recount(org)
+            took = time.perf_counter() - start
+            print(f"Recount (refresh_outcomes) of the organization: {took:.1f} s, {kept:,} counts ({load()})")
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM ANALYZE services_outcomecount")
+        else:
+            print("Reusing the kept counts (--recount to count again).")
 
         timezone.activate(org.timezone)
         today = timezone.localdate()
@@ -277,11 +328,11 @@ def main() -> None:
         people = Exoneree.objects.filter(organization=org)
         print(f"Period {filters.start} – {filters.end}, median of {args.rounds} runs:")
         for name in outcomes.FIGURES:
-            ms = median_ms(lambda n=name: outcomes.outcomes(people, filters, only=n), args.rounds)
-            print(f"  {name:<14} {ms:8.1f} ms")
-        selector = median_ms(lambda: outcomes.outcomes(people, filters), args.rounds)
-        client = Client()
-        client.force_login(director)
+            ms = median_ms(lambda n=name: outcomes.outcomes(org, people, filters, only=n), args.rounds)
+            print(f"  {name:<14} {ms:8.1f} ms  ({load()})")
+        selector = median_ms(lambda: outcomes.outcomes(org, people, filters), args.rounds)
+        print(f"  all figures (selector)  {selector:8.1f} ms  ({load()})")
+        client = signed_in(director)
         url = reverse("outcome_dashboard")
 
         def get() -> None:
@@ -289,12 +340,13 @@ def main() -> None:
             if response.status_code != 200:
                 raise SystemExit(f"{url} answered {response.status_code}")
 
-        page = median_ms(get, args.rounds)
+        page = times_ms(get, args.rounds)
         with CaptureQueriesContext(connection) as queries:
             get()
-        print(f"  all figures (selector)  {selector:8.1f} ms")
-        print(f"  the page (test client)  {page:8.1f} ms, {len(queries)} queries")
-        print(f"Target ≤ 300 ms for the page: {'met' if page <= 300 else 'MISSED'}")
+        p50 = statistics.median(page)
+        print(f"  the page (signed in, test client)  p50 {p50:.1f} ms, p95 {p95(page):.1f} ms, {len(queries)} queries")
+        print(f"  ({load()})")
+        print(f"Target ≤ 300 ms for the page (p50): {'met' if p50 <= 300 else 'MISSED'}")
     finally:
         if not args.keep:
             connection.creation.destroy_test_db(test_db, verbosity=0)

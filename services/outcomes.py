@@ -4,9 +4,10 @@ Each figure is a small table of cells. A cell is defined once, as a condition (`
 rows the figure counts, and that one definition serves three purposes: the database counts
 it (`Count(filter=...)`), the CSV exports it, and the drill-down list shows the rows behind
 it. So a number on the page and the list behind it can never disagree.
-One exception, for speed: the housing figure counts "latest housing score by day N" with LEAD
-over the housing scores (`_housing_counts`), while its drill-down looks each person's score up
-(`_housing_on_day`); the tests follow every housing number to its list to keep the two equal.
+The exception, for speed: referrals, follow-ups, housing and self-sufficiency are summed from
+counts kept in advance (`OutcomeCount`, see services/outcome_counts.py, which files each
+record under the day and cell these definitions put it in), while their drill-downs still
+query the rows; the tests follow every such number to its list to keep the two equal.
 
 Only plain columns are used (statuses, domains, dates, foreign keys, scores): the free-text
 fields are encrypted and the database cannot read them.
@@ -23,13 +24,10 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from django.contrib.auth import get_user_model
 from django.db.models import (
-    Avg,
     Case,
     Count,
     DateField,
-    DurationField,
     Exists,
     ExpressionWrapper,
     F,
@@ -39,10 +37,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     When,
-    Window,
 )
-from django.db.models.functions import Lead, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -50,13 +47,21 @@ from django.utils.translation import gettext_lazy as _
 
 from services.choices import AssessmentDomain, AssessmentKind, CompensationStatus, NeedDomain, NeedStatus
 from services.choices import ReferralStatus as RS
-from services.models import Assessment, AssessmentScore, Exoneree, FollowUp, Need, ReferralEvent
+from services.models import (
+    Assessment,
+    AssessmentScore,
+    Exoneree,
+    FollowUp,
+    Need,
+    Organization,
+    OutcomeCount,
+    ReferralEvent,
+)
+from services.outcome_counts import CHECKPOINTS, REFERRAL_GROUPS, STABLY_HOUSED
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
 
-CHECKPOINTS = (30, 90, 180, 365)  # days after release at which housing is measured
-STABLY_HOUSED = 3  # Self-Sufficiency Matrix housing score 3 = "safe"
 BENEFIT_DOMAINS = (NeedDomain.INCOME, NeedDomain.HEALTH_COVERAGE, NeedDomain.IDENTIFICATION)
 FILED = (CompensationStatus.FILED, CompensationStatus.AWARDED, CompensationStatus.DENIED)
 
@@ -97,6 +102,32 @@ class Scope:
     now: datetime
     # Counts shared by two figures (needs, open needs), made once per page.
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    organization: Organization | None = None  # whose kept counts (OutcomeCount) are read
+
+    def kept(self) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """The kept counts of the figures about people (referrals, housing, self-sufficiency)
+        on the days of the period, for the chosen caseworker (or everyone): one query, shared.
+
+        (figure, domain, key) → n (how many), total (the summed measure), ahead (how many
+        filed under a day after today).
+        """
+        if "kept" not in self.cache:
+            f = self.filters
+            which = (
+                Q(figure="referrals", domain=f.domain)
+                | Q(figure="housing")
+                | Q(figure="scores") & (Q(until__isnull=True) | Q(until__gt=f.end))
+            )
+            rows = (
+                OutcomeCount.objects.filter(
+                    which, organization=self.organization, caseworker=f.caseworker, day__gte=f.start, day__lte=f.end
+                )
+                .order_by()
+                .values("figure", "domain", "key")
+                .annotate(n=Sum("count"), total=Sum("total"), ahead=Sum("count", filter=Q(day__gt=self.today)))
+            )
+            self.cache["kept"] = {(row["figure"], row["domain"], row["key"]): row for row in rows}
+        return self.cache["kept"]
 
     @property
     def today(self) -> date:
@@ -225,13 +256,16 @@ def _sent_events(scope: Scope) -> QuerySet[ReferralEvent]:
     return events
 
 
+REFERRAL_LABELS = {
+    "completed": _("Completed"),
+    "under_way": _("Still under way"),
+    "declined": _("Declined"),
+    "unresolved": _("Unresolved"),
+    "cancelled": _("Cancelled after sending"),
+}
 REFERRAL_OUTCOMES = {
     "sent": (_("Sent"), Q()),
-    "completed": (_("Completed"), Q(referral__status=RS.COMPLETED)),
-    "under_way": (_("Still under way"), Q(referral__status__in=[RS.SENT, RS.ACCEPTED, RS.IN_PROGRESS])),
-    "declined": (_("Declined"), Q(referral__status=RS.DECLINED)),
-    "unresolved": (_("Unresolved"), Q(referral__status=RS.UNRESOLVED)),
-    "cancelled": (_("Cancelled after sending"), Q(referral__status=RS.CANCELLED)),
+    **{key: (label, Q(referral__status__in=REFERRAL_GROUPS[key])) for key, label in REFERRAL_LABELS.items()},
 }
 REFERRALS = Spec(
     name="referrals",
@@ -244,32 +278,21 @@ REFERRALS = Spec(
 )
 
 
+def _mean_days(count: int, microseconds: int) -> float | None:
+    return _days(timedelta(microseconds=microseconds / count)) if count else None
+
+
 def referral_figure(scope: Scope) -> Figure:
-    events = _sent_events(scope)
-    counts = events.aggregate(
-        **{key: Count("at", filter=q) for key, (_, q) in REFERRAL_OUTCOMES.items()},
-        # COMPLETED is final, so the referral's status_changed_at is when it was completed.
-        to_service=Avg(
-            ExpressionWrapper(F("referral__status_changed_at") - F("at"), output_field=DurationField()),
-            filter=Q(referral__status=RS.COMPLETED),
-        ),
-    )
-    # A need's first referral: no referral of the same need was sent earlier.
-    earlier = ReferralEvent.objects.filter(
-        to_status=RS.SENT, referral__need=OuterRef("referral__need"), at__lt=OuterRef("at")
-    )
-    to_referral = events.filter(~Exists(earlier)).aggregate(
-        days=Avg(
-            ExpressionWrapper(TruncDate("at") - F("referral__need__opened_on"), output_field=DurationField()),
-        )
-    )["days"]
+    sums = {key: (row["n"], row["total"]) for (figure, _, key), row in scope.kept().items() if figure == "referrals"}
+    counts = {key: sums.get(key, (0, 0))[0] for key in REFERRAL_OUTCOMES}
     sent = counts["sent"]
     rate = round(100 * counts["completed"] / sent) if sent else None
     rows = [
         Row(label, [Cell(counts[key], records_url(scope, REFERRALS, key, "count"))], key=key)
         for key, (label, _) in REFERRAL_OUTCOMES.items()
     ]
-    need_days, service_days = _days(to_referral), _days(counts["to_service"])
+    need_days = _mean_days(*sums.get("to_referral", (0, 0)))  # each need's first referral sent
+    service_days = _mean_days(*sums.get("to_service", (0, 0)))  # completed ones
     rows += [
         Row(_("Average days from need recorded to first referral sent"), [Cell(need_days)], "days_to_referral", False),
         Row(_("Average days from referral sent to completed"), [Cell(service_days)], "days_to_service", False),
@@ -431,24 +454,85 @@ FOLLOW_UPS = Spec(
 )
 
 
-def follow_up_figure(scope: Scope) -> Figure:
-    conditions = {key: q(scope) for key, (_, q) in FOLLOW_UP_MEASURES.items()}
-    # Grouped by the assignee's id alone (hashing their names for every follow-up costs more
-    # than the count); the names are read afterwards, one query for the few assignees.
-    per_person = (
-        _follow_ups(scope)
-        .order_by()
-        .values("assigned_to")
-        .annotate(**{key: Count("due_at", filter=q) for key, q in conditions.items()})
+def _days_and_months(start: date, end: date, today: date) -> Q:
+    """The rows that add up to the days start…end, each day once: a month's total for every
+    whole month in between (except today's month, which is split at today), the days of the rest."""
+    months: list[date] = []
+    days: list[Q] = []
+    month = start.replace(day=1)
+    while month <= end:
+        following = (month + timedelta(days=32)).replace(day=1)
+        if start <= month and following - timedelta(days=1) <= end and not month <= today < following:
+            months.append(month)
+        else:
+            days.append(Q(day__gte=max(month, start), day__lt=min(following, end + timedelta(days=1))))
+        month = following
+    wanted = Q(month=True, day__in=months)
+    for span in days:
+        wanted |= Q(span, month=False)
+    return wanted
+
+
+def _follow_up_counts(scope: Scope) -> tuple[dict[int, dict[str, int]], dict[int, tuple[str, str, str]]]:
+    """Per assignee, the follow-ups due in the period (due, on time, late, overdue, not due
+    yet), and the assignees' names.
+
+    The kept counts know the day a follow-up is due, not the hour: an open one due before
+    today is overdue, one due after today is not due yet, and today's open ones that are
+    already overdue are looked up (a few rows, by the due-time index) in a second query.
+    """
+    today = scope.today
+    counts: dict[int, dict[str, int]] = {}
+    names: dict[int, tuple[str, str, str]] = {}
+    person = ("caseworker__first_name", "caseworker__last_name", "caseworker__username")
+    f = scope.filters
+    rows = OutcomeCount.objects.filter(
+        _days_and_months(f.start, f.end, today), organization=scope.organization, figure="follow_ups", domain=f.domain
     )
-    counts = {row["assigned_to"]: row for row in per_person}
-    assignees = get_user_model().objects.filter(pk__in=list(counts)).order_by("first_name", "last_name", "pk")
+    if f.caseworker is not None:
+        rows = rows.filter(caseworker=f.caseworker)  # the assignee
+    for row in (
+        rows.order_by()
+        .values("caseworker", *person, "key")
+        .annotate(
+            before=Sum("count", filter=Q(day__lt=today)),
+            on_the_day=Sum("count", filter=Q(day=today)),
+            after=Sum("count", filter=Q(day__gt=today)),
+        )
+    ):
+        names[row["caseworker"]] = tuple(row[field] for field in person)
+        cells = counts.setdefault(row["caseworker"], dict.fromkeys(FOLLOW_UP_MEASURES, 0))
+        before, on_the_day, after = (row[k] or 0 for k in ("before", "on_the_day", "after"))
+        cells["due"] += before + on_the_day + after
+        if row["key"] == "open":
+            cells["overdue"] += before
+            cells["upcoming"] += on_the_day + after
+        else:
+            cells[row["key"]] += before + on_the_day + after
+    if scope.filters.start <= today <= scope.filters.end:
+        starts = timezone.make_aware(datetime.combine(today, time.min))
+        overdue_today = (
+            _follow_ups(scope)
+            .filter(due_at__gte=starts, due_at__lt=scope.now, done_at__isnull=True)
+            .order_by()
+            .values("assigned_to")
+            .annotate(n=Count("due_at"))
+        )
+        for row in overdue_today:
+            if cells := counts.get(row["assigned_to"]):
+                cells["overdue"] += row["n"]
+                cells["upcoming"] -= row["n"]
+    return {assignee: cells for assignee, cells in counts.items() if cells["due"]}, names
+
+
+def follow_up_figure(scope: Scope) -> Figure:
+    counts, names = _follow_up_counts(scope)
     rows = []
-    for user in assignees.only("first_name", "last_name", "username"):
-        row, group = counts[user.pk], str(user.pk)
-        name = f"{user.first_name} {user.last_name}".strip()
+    for pk in sorted(counts, key=lambda pk: (*names[pk][:2], pk)):
+        row, group = counts[pk], str(pk)
+        first_name, last_name, username = names[pk]
         cells = [Cell(row[key], records_url(scope, FOLLOW_UPS, group, key)) for key in FOLLOW_UP_MEASURES]
-        rows.append(Row(name or user.username, cells, key=group))
+        rows.append(Row(f"{first_name} {last_name}".strip() or username, cells, key=group))
     return Figure(
         name="follow_ups",
         title=_("Follow-ups on time, per caseworker"),
@@ -532,60 +616,16 @@ HOUSING = Spec(
 )
 
 
-def _plus_days(name: str, days: int) -> ExpressionWrapper:
-    return ExpressionWrapper(F(name) + timedelta(days=days), output_field=DateField())
-
-
 def _housing_counts(scope: Scope) -> dict[str, int]:
-    """The housing cells in two aggregate queries, without a lookup per person.
-
-    The people and "day not reached yet" are counted on the people; the scores on the housing
-    scores of the people released in the window, each knowing the date of the person's next
-    housing score (LEAD over the person's scores in (taken_on, assessment) order): a score is the
-    latest by day N when it was taken by day N and the next one (if any) was taken after it.
-    That is the same score `_housing_on_day` looks up, ties on the same day included.
-    """
-    start, end = scope.filters.start, scope.filters.end
-    people = scope.caseload.filter(release_date__gte=start - timedelta(days=max(CHECKPOINTS)), release_date__lte=end)
-    counts = people.order_by().aggregate(
-        **{
-            f"{days}_{measure}": Count("pk", filter=_housing_cell(scope, str(days), measure))
-            for days in CHECKPOINTS
-            for measure in ("not_yet", "reached")
-        }
-    )
-    scores = AssessmentScore.objects.filter(
-        domain=AssessmentDomain.HOUSING,
-        assessment__exoneree__in=people,
-        assessment__taken_on__lte=_plus_days("assessment__exoneree__release_date", max(CHECKPOINTS)),
-    ).annotate(
-        release=F("assessment__exoneree__release_date"),
-        taken=F("assessment__taken_on"),
-        next_taken=Window(
-            Lead("assessment__taken_on"),
-            partition_by=[F("assessment__exoneree_id")],
-            order_by=[F("assessment__taken_on").asc(), F("assessment_id").asc()],
-        ),
-        housing=F("score"),
-    )
-    latest = {}
-    for days in CHECKPOINTS:
-        cohort = _cohort(scope, days, "release") & Q(release__lte=scope.today - timedelta(days=days))
-        by_then = Q(taken__lte=_plus_days("release", days))
-        not_replaced = Q(next_taken__isnull=True) | Q(next_taken__gt=_plus_days("release", days))
-        latest[days] = cohort & by_then & not_replaced
-    counts |= scores.order_by().aggregate(
-        **{
-            f"{days}_{measure}": Count("pk", filter=latest[days] & score)
-            for days in CHECKPOINTS
-            for measure, score in (
-                ("housed", Q(housing__gte=STABLY_HOUSED)),
-                ("not_housed", Q(housing__lt=STABLY_HOUSED)),
-            )
-        }
-    )
-    for days in CHECKPOINTS:
-        counts[f"{days}_unknown"] = counts[f"{days}_reached"] - counts[f"{days}_housed"] - counts[f"{days}_not_housed"]
+    """The housing cells from the kept counts: each person is filed under the day of each
+    checkpoint (release + N) with the latest housing score by then; a day after today is
+    "not reached yet", whatever the score."""
+    counts = {f"{days}_{measure}": 0 for days in CHECKPOINTS for measure in HOUSING.measures}
+    for (figure, _domain, key), row in scope.kept().items():
+        if figure == "housing":
+            ahead = row["ahead"] or 0
+            counts[key] += row["n"] - ahead
+            counts[f"{key.split('_', 1)[0]}_not_yet"] += ahead
     return counts
 
 
@@ -796,20 +836,30 @@ SCORES = Spec(
 )
 
 
+def _score_counts(scope: Scope) -> dict[str, dict[str, int]]:
+    """Per domain: people, better, same, worse, and the sum of the changes.
+
+    Each kept score counts from the day its assessment was taken until the person's next
+    assessment (`until`): it is the latest by the period's end when taken in the period and
+    not replaced by then.
+    """
+    per_domain: dict[str, dict[str, int]] = {}
+    for (figure, domain, key), row in scope.kept().items():
+        if figure != "scores":
+            continue
+        cells = per_domain.setdefault(domain, {**dict.fromkeys(SCORE_MEASURES, 0), "change": 0})
+        cells[key] += row["n"]
+        cells["people"] += row["n"]
+        cells["change"] += row["total"]
+    return {domain: cells for domain, cells in per_domain.items() if cells["people"]}
+
+
 def score_figure(scope: Scope) -> Figure:
-    per_domain = {
-        row["domain"]: row
-        for row in _reassessed_scores(scope)
-        .values("domain")
-        .annotate(
-            **{key: Count("pk", filter=q) for key, (_, q) in SCORE_MEASURES.items()},
-            change=Avg(F("score") - F("intake_score")),
-        )
-    }
+    per_domain = _score_counts(scope)
     rows = []
     for domain, label in AssessmentDomain.choices:
         if row := per_domain.get(domain):
-            change = round(float(row["change"]), 2)
+            change = round(row["change"] / row["people"], 2)
             cells = [Cell(row[key], records_url(scope, SCORES, domain, key)) for key in SCORE_MEASURES]
             rows.append(Row(label, [*cells, Cell(change, display=f"{change:+.2f}")], key=domain))
     return Figure(
@@ -849,10 +899,18 @@ def records_url(scope: Scope, spec: Spec, group: str, measure: str) -> str:
 
 
 def outcomes(
-    people: QuerySet[Exoneree], filters: OutcomeFilters, *, now: datetime | None = None, only: str = ""
+    organization: Organization,
+    people: QuerySet[Exoneree],
+    filters: OutcomeFilters,
+    *,
+    now: datetime | None = None,
+    only: str = "",
 ) -> list[Figure]:
-    """Every figure (or just `only`), each one aggregate query or two, however many rows there are."""
-    scope = Scope(people=people, filters=filters, now=now or timezone.now())
+    """Every figure (or just `only`), each one aggregate query or two, however many rows there are.
+
+    `people` are the organization's people the director may see (services.access).
+    """
+    scope = Scope(people=people, filters=filters, now=now or timezone.now(), organization=organization)
     names = [only] if only else list(FIGURES)
     return [FIGURES[name](scope) for name in names]
 

@@ -42,7 +42,8 @@ def _filters(request: HttpRequest) -> tuple[OutcomeFilterForm, outcomes.OutcomeF
 @director_required
 def outcome_dashboard(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    context: dict[str, Any] = {"form": form, "organization": access.organization_of(request.user)}
+    organization = access.organization_of(request.user)
+    context: dict[str, Any] = {"form": form, "organization": organization}
     if filters is None:
         return render(request, "services/outcomes.html", context, status=400)
     people = access.exonerees_visible_to(request.user)
@@ -51,10 +52,10 @@ def outcome_dashboard(request: HttpRequest) -> HttpResponse:
         if name not in outcomes.FIGURES:
             raise Http404
         actions.outcomes_export(by=request.user, figure=name, filters=filters.params())
-        return _csv(outcomes.outcomes(people, filters, only=name)[0], filters)
+        return _csv(outcomes.outcomes(organization, people, filters, only=name)[0], filters)
     context |= {
         "filters": filters,
-        "figures": outcomes.outcomes(people, filters),
+        "figures": outcomes.outcomes(organization, people, filters),
         "query": urlencode(filters.params()),
         "domain_label": NeedDomain(filters.domain).label if filters.domain else "",
     }
