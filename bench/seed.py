@@ -51,6 +51,7 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import Permission  # noqa: E402
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, models, transaction  # noqa: E402
@@ -792,7 +793,9 @@ def finish(writer: Writer, picked: dict[str, Any]) -> dict[str, Any]:
 
 
 def reset() -> None:
-    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    # Every table but the permissions and content types that migrate made (it would not make them again).
+    kept = {Permission._meta.db_table, ContentType._meta.db_table}
+    tables = [t for t in connection.introspection.django_table_names(only_existing=True) if t not in kept]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
