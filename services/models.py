@@ -471,10 +471,13 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["assigned_to", "done_at", "due_at"]),
             models.Index(fields=["exoneree", "due_at"]),
-            # A person's next open follow-up (the people list), their upcoming ones (My plan):
-            # done ones, most of the table, are not in it.
+            # A person's next open follow-up (the people list), their upcoming ones (My plan),
+            # the overdue ones per assignee (director's dashboard, from the index alone): done
+            # ones, most of the table, are not in it.
             models.Index(
-                fields=["exoneree", "due_at"], condition=models.Q(done_at__isnull=True), name="followup_open_by_person"
+                fields=["exoneree", "due_at", "assigned_to"],
+                condition=models.Q(done_at__isnull=True),
+                name="followup_open_by_person",
             ),
             # The outcomes page counts the follow-ups due in a period, per assignee, from the index
             # alone (key columns rather than INCLUDE, which SQLite lacks).
