@@ -68,6 +68,10 @@ def _unshown(prefix: str = "") -> list[str]:
 
 
 OPEN_NEED = Q(status__in=[NeedStatus.OPEN, NeedStatus.IN_PROGRESS])
+# Encrypted texts the person page and the dashboard never show: not loaded, not decrypted
+# (a person has dozens of follow-ups and referral events).
+REFERRAL_TEXTS = ["note", "decline_reason", "feedback"]
+FOLLOW_UP_TEXTS = ["details"]
 
 
 @dataclass
@@ -153,7 +157,7 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
     my_follow_ups = (
         FollowUp.objects.filter(assigned_to=user, done_at__isnull=True, exoneree__in=caseload)
         .select_related("exoneree")
-        .defer(*_unshown("exoneree__"))
+        .defer(*_unshown("exoneree__"), *FOLLOW_UP_TEXTS, "outcome")  # open ones: no outcome yet
     )
     return {
         "caseload": exoneree_list(user),
@@ -165,7 +169,7 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
         .order_by("opened_on", "pk")[:25],
         "recent_referrals": Referral.objects.filter(need__exoneree__in=caseload)
         .select_related("need__exoneree", "resource__provider")
-        .defer(*_unshown("need__exoneree__"))
+        .defer(*_unshown("need__exoneree__"), *REFERRAL_TEXTS, "need__description", "need__own_words")
         .order_by("-status_changed_at", "-pk")[:10],
     }
 
@@ -187,14 +191,25 @@ class TimelineEntry:
 def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
     needs = list(
         exoneree.needs.select_related("created_by").prefetch_related(
-            Prefetch("referrals", queryset=Referral.objects.select_related("resource"))
+            Prefetch("referrals", queryset=Referral.objects.select_related("resource").defer(*REFERRAL_TEXTS))
         )
     )
-    follow_ups = list(exoneree.follow_ups.select_related("assigned_to", "need", "referral__resource"))
+    follow_ups = list(
+        exoneree.follow_ups.select_related("assigned_to", "need", "referral__resource").defer(
+            *FOLLOW_UP_TEXTS,
+            "need__description",
+            "need__own_words",
+            *(f"referral__{name}" for name in REFERRAL_TEXTS),
+        )
+    )
     notes = list(exoneree.notes.select_related("author"))
     assessments = list(exoneree.assessments.select_related("taken_by").prefetch_related("scores"))
     consents = consents_for(exoneree)
-    events = ReferralEvent.objects.filter(referral__need__exoneree=exoneree).select_related("referral__resource", "by")
+    events = (
+        ReferralEvent.objects.filter(referral__need__exoneree=exoneree)
+        .select_related("referral__resource", "by")
+        .defer("note", *(f"referral__{name}" for name in REFERRAL_TEXTS))
+    )
     return {
         "needs": needs,
         "follow_ups_open": [f for f in follow_ups if not f.is_done],
