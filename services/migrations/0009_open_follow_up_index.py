@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("services", "0007_list_indexes"),
+        ("services", "0008_outcome_counts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
