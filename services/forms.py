@@ -232,18 +232,23 @@ class NeedStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Need._meta.get_field("status").choices)
 
 
-class ReferralForm(forms.Form):
-    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=_("Refer to"))
-    note = forms.CharField(
-        label=_("Note to the provider"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    categories = forms.MultipleChoiceField(
+def referral_categories_field() -> forms.MultipleChoiceField:
+    """What information a referral shares with its provider (the create and edit forms)."""
+    return forms.MultipleChoiceField(
         label=_("Information this referral shares"),
         choices=ConsentCategory.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Contact details are always shared. Sending needs a current consent that names each one."),
     )
+
+
+class ReferralForm(forms.Form):
+    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=_("Refer to"))
+    note = forms.CharField(
+        label=_("Note to the provider"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    categories = referral_categories_field()
 
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -255,13 +260,7 @@ class ReferralEditForm(forms.ModelForm):
     """The provider and what it shares can change only while the referral is a draft; the
     note any time."""
 
-    categories = forms.MultipleChoiceField(
-        label=_("Information this referral shares"),
-        choices=ConsentCategory.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Contact details are always shared. Sending needs a current consent that names each one."),
-    )
+    categories = referral_categories_field()
 
     class Meta:
         model = Referral
