@@ -9,7 +9,7 @@ PYTEST_ARGS ?= -n 2
 
 export PORT
 
-.PHONY: venv run test lint fmt clean axe messages
+.PHONY: venv run test lint fmt clean axe messages screenshots
 
 venv: $(STAMP)
 
@@ -42,6 +42,10 @@ lint: venv
 fmt: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The browser tests again, saving their screenshots where the README shows them.
+screenshots: venv
+	SCREENSHOTS_DIR=docs/screenshots REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m browser -n 2
 
 # Refresh the vendored axe-core of the browser tests from the npm registry (needs npm).
 axe:
