@@ -210,6 +210,14 @@ def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | 
 # Referrals.
 
 
+def _categories_shared(categories: Iterable[str]) -> list[str]:
+    """What a referral hands its provider: the chosen categories and contact details, always."""
+    chosen = {ConsentCategory.CONTACT, *categories}
+    if invalid := chosen - set(ConsentCategory.values):
+        raise ValidationError({"categories": f"Unknown categories: {sorted(invalid)}"})
+    return ConsentCategory.in_order(chosen)
+
+
 @transaction.atomic
 def referral_create(
     *, by: AbstractUser, need: Need, resource: Resource, note: str = "", categories: Iterable[str] | None = None
@@ -221,10 +229,8 @@ def referral_create(
     referral = Referral(need=need, resource=resource, note=note, created_by=by)
     referral.full_clean()
     referral.save()
-    chosen = selectors.categories_for_need(need) if categories is None else {ConsentCategory.CONTACT, *categories}
-    if invalid := set(chosen) - set(ConsentCategory.values):
-        raise ValidationError({"categories": f"Unknown categories: {sorted(invalid)}"})
-    ReferralCategory.objects.bulk_create([ReferralCategory(referral=referral, category=c) for c in sorted(chosen)])
+    chosen = selectors.categories_for_need(need) if categories is None else _categories_shared(categories)
+    ReferralCategory.objects.bulk_create([ReferralCategory(referral=referral, category=c) for c in chosen])
     ReferralEvent.objects.create(referral=referral, from_status="", to_status=ReferralStatus.DRAFT, by=by)
     # Work has started on an open need; a need someone closed meanwhile stays closed.
     if Need.objects.filter(pk=need.pk, status=NeedStatus.OPEN).update(status=NeedStatus.IN_PROGRESS):
@@ -245,9 +251,7 @@ def referral_update(*, by: AbstractUser, referral: Referral, categories: Iterabl
     old = selectors.referral_categories(stored)
     new = old
     if categories is not None:
-        if invalid := set(categories) - set(ConsentCategory.values):
-            raise ValidationError({"categories": f"Unknown categories: {sorted(invalid)}"})
-        new = [value for value in ConsentCategory.values if value in {ConsentCategory.CONTACT, *categories}]
+        new = _categories_shared(categories)
     if new != old and stored.status != ReferralStatus.DRAFT:
         raise ValidationError({"categories": _("A sent referral keeps what it shared; cancel it and refer again.")})
     referral.full_clean()
@@ -377,7 +381,7 @@ def consent_narrow(*, by: AbstractUser, consent: Consent, categories: Iterable[s
         raise ValidationError(_("This consent was revoked: it cannot be changed."), code="revoked")
     old = consent.categories
     wanted = set(categories)
-    categories = [value for value in ConsentCategory.values if value in wanted]  # the fixed order
+    categories = ConsentCategory.in_order(wanted)
     errors = {}
     if not wanted:
         errors["categories"] = _("Choose at least one kind of information it still allows.")

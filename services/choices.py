@@ -1,5 +1,7 @@
 """Fixed vocabularies of the domain (see shared DOMAIN.md)."""
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -158,6 +160,12 @@ class ConsentCategory(models.TextChoices):
     MENTAL_HEALTH = "mental_health", _("Mental health")
     SUBSTANCE_USE = "substance_use", _("Substance use")
     LEGAL = "legal", _("Legal")
+
+    @classmethod
+    def in_order(cls, values: Iterable[str]) -> list[str]:
+        """The given categories in the fixed order of this list (how pages and logs show them)."""
+        wanted = set(values)
+        return [value for value in cls.values if value in wanted]
 
 
 # What a referral for a need of each domain carries besides contact details (always carried).

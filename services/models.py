@@ -594,8 +594,7 @@ class Consent(models.Model):
     @property
     def categories(self) -> list[str]:
         """The categories in their fixed order (uses prefetched rows when there are some)."""
-        named = {row.category for row in self.category_rows.all()}
-        return [value for value in ConsentCategory.values if value in named]
+        return ConsentCategory.in_order(row.category for row in self.category_rows.all())
 
     @property
     def category_labels(self) -> list[str]:

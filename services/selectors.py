@@ -477,13 +477,13 @@ def unread_notification_count(user: AbstractUser) -> int:
 def categories_for_need(need: Need) -> list[str]:
     """The default of a new referral: contact details, and what its need's domain is about."""
     extra = CATEGORY_FOR_DOMAIN.get(need.domain, ConsentCategory.CONTACT)
-    return [value for value in ConsentCategory.values if value in {ConsentCategory.CONTACT, extra}]
+    return ConsentCategory.in_order({ConsentCategory.CONTACT, extra})
 
 
 def referral_categories(referral: Referral) -> list[str]:
     """What the referral carries, in the fixed order; contact details always."""
-    carried = {ConsentCategory.CONTACT, *referral.category_rows.values_list("category", flat=True)}
-    return [value for value in ConsentCategory.values if value in carried]
+    carried = referral.category_rows.values_list("category", flat=True)
+    return ConsentCategory.in_order({ConsentCategory.CONTACT, *carried})
 
 
 def current_consents(exoneree: Exoneree, *, today: date | None = None) -> QuerySet[Consent]:
