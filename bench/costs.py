@@ -1,0 +1,91 @@
+"""Where a bench page spends its time, in this process: `python bench/costs.py [PAGE ...]`.
+
+Run bench/seed.py first (same DATABASE_URL). Each page of bench/pages.py (by name, or all)
+is requested through Django's test client as its bench account, in production settings,
+`--rounds` times after a warm-up; prints the median time split into SQL and the rest, the
+query count, and with `--top N` the N functions with the most cumulative time (cProfile).
+One client and no gunicorn: this is for finding the cost, pages.py is the measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+sys.path.insert(0, str(ROOT))
+
+from pages import BENCH_DIR, DEFAULT_DATABASE, pages_for, server_env  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("pages", nargs="*", help="page names as pages.py prints them (default: all)")
+    parser.add_argument("--database", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE))
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--top", type=int, default=0, help="print the N costliest functions per page")
+    args = parser.parse_args()
+    info = json.loads((BENCH_DIR / "accounts.json").read_text())
+
+    os.environ.update({k: v for k, v in server_env(args.database).items() if k != "BENCH"})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reentry.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    clients = {}
+    for role, username in info["accounts"].items():
+        client = Client(HTTP_HOST="127.0.0.1", secure=True)
+        user = get_user_model().objects.get(username=username)
+        client.force_login(user)
+        if device := TOTPDevice.objects.filter(user=user, confirmed=True).first():
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+        clients[role] = client
+
+    chosen = [p for p in pages_for(info) if not args.pages or p.name in args.pages]
+    print(f"{'page':<30} {'median ms':>10} {'sql ms':>8} {'other ms':>9} {'queries':>8}")
+    for page in chosen:
+        client = clients[page.role]
+        for _ in range(3):
+            if (status := client.get(page.path).status_code) != 200:
+                raise SystemExit(f"GET {page.path}: {status}")
+        totals, sqls, counts = [], [], []
+        profile = cProfile.Profile() if args.top else None
+        for _ in range(args.rounds):
+            with CaptureQueriesContext(connection) as queries:
+                if profile:
+                    profile.enable()
+                start = time.perf_counter()
+                client.get(page.path)
+                totals.append(time.perf_counter() - start)
+                if profile:
+                    profile.disable()
+            sqls.append(sum(float(q["time"]) for q in queries.captured_queries))
+            counts.append(len(queries))
+        total, sql = statistics.median(totals) * 1000, statistics.median(sqls) * 1000
+        print(f"{page.name:<30} {total:10.1f} {sql:8.1f} {total - sql:9.1f} {max(counts):8}")
+        if profile:
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(args.top)
+            print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
