@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions per page")
+    parser.add_argument("--sql", action="store_true", help="print each query of a page's last request")
     args = parser.parse_args()
     info = json.loads((BENCH_DIR / "accounts.json").read_text())
 
@@ -42,12 +43,14 @@ def main() -> None:
 
     django.setup()
     from django.contrib.auth import get_user_model
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    call_command("collectstatic", "--noinput", verbosity=0)  # production settings serve the manifest's names
     clients = {}
     for role, username in info["accounts"].items():
         client = Client(HTTP_HOST="127.0.0.1", secure=True)
@@ -81,6 +84,9 @@ def main() -> None:
             counts.append(len(queries))
         total, sql = statistics.median(totals) * 1000, statistics.median(sqls) * 1000
         print(f"{page.name:<30} {total:10.1f} {sql:8.1f} {total - sql:9.1f} {max(counts):8}")
+        if args.sql:
+            for query in queries.captured_queries:
+                print(f"  {float(query['time']) * 1000:6.1f} ms  {query['sql'][:160]}")
         if profile:
             out = io.StringIO()
             pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(args.top)

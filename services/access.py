@@ -243,8 +243,11 @@ def get_exoneree_for_emergency(user: AnyUser, pk: int) -> Exoneree:
     return get_object_or_404(Exoneree, pk=pk, organization_id=staff.organization_id)
 
 
-def get_exoneree(user: AnyUser, pk: int, *, change: bool = False) -> Exoneree:
-    queryset = exonerees_visible_to(user).select_related("organization", "user")
+def get_exoneree(user: AnyUser, pk: int, *, change: bool = False, annotate: dict[str, Any] | None = None) -> Exoneree:
+    """The person `pk`, if the user may see them (and change them, with `change`); logged.
+
+    `annotate`: expressions the page wants loaded with the record (saves it a query)."""
+    queryset = exonerees_visible_to(user).select_related("organization", "user").annotate(**(annotate or {}))
     if (staff := staff_of(user)) is not None and staff.role == Role.CASEWORKER:
         queryset = _with_change_permission(queryset, user)
     exoneree = get_object_or_404(queryset, pk=pk)

@@ -81,9 +81,9 @@ def client_ip(request: HttpRequest) -> str | None:
         return None
 
 
-def entry_hash(entry: AuditEvent) -> str:
-    """SHA-256 over the previous hash and every field of the entry, in a fixed form."""
-    canonical = json.dumps(
+def canonical(entry: AuditEvent) -> str:
+    """Every field of the entry, the previous hash first, in a fixed form (ASCII JSON)."""
+    return json.dumps(
         [
             entry.prev_hash,
             entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -100,7 +100,48 @@ def entry_hash(entry: AuditEvent) -> str:
         separators=(",", ":"),
         default=str,
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def entry_hash(entry: AuditEvent) -> str:
+    """SHA-256 over the previous hash and every field of the entry."""
+    return hashlib.sha256(canonical(entry).encode()).hexdigest()
+
+
+# The fields an INSERT sets from the entry; the chain's two are computed by the database.
+_INSERTED = [f for f in AuditEvent._meta.concrete_fields if f.name not in {"id", "prev_hash", "hash"}]
+
+
+def _insert_chained_postgresql(entry: AuditEvent) -> None:
+    """Append `entry` in one statement that reads the chain's head and hashes over it.
+
+    The caller holds the chain's lock, taken in an earlier statement, so this statement's
+    snapshot (read committed: taken when it starts) holds the last entry committed by the
+    writer before. `canonical(entry)` is `["<prev_hash>",<the rest>`, so the database hashes
+    the same text `entry_hash` does (`sha256()` is built into PostgreSQL since 11), and
+    `verify_audit` checks it in Python like any other entry.
+    """
+    entry.prev_hash = GENESIS
+    head = json.dumps([GENESIS])[:-1] + ","
+    text = canonical(entry)
+    if not text.startswith(head):  # the previous hash must stay the first value
+        raise AssertionError("canonical() no longer starts with the previous hash")
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _INSERTED)
+    placeholders = ", ".join(f"%s::{f.db_type(connection)}" for f in _INSERTED)
+    values = [f.get_db_prep_save(f.pre_save(entry, add=True), connection) for f in _INSERTED]
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    sql = f"""
+        WITH head AS (SELECT COALESCE((SELECT hash FROM {table} ORDER BY id DESC LIMIT 1), %s) AS hash)
+        INSERT INTO {table} ({columns}, prev_hash, hash)
+        SELECT {placeholders}, head.hash,
+               encode(sha256(convert_to('["' || head.hash || '",' || %s, 'UTF8')), 'hex')
+        FROM head
+        RETURNING id, prev_hash, hash
+    """  # noqa: S608 (names from the model's own fields; every value is a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [GENESIS, *values, text[len(head) :]])
+        entry.pk, entry.prev_hash, entry.hash = cursor.fetchone()
+    entry._state.adding = False
+    entry._state.db = connection.alias
 
 
 def _lock_chain() -> None:
@@ -128,22 +169,24 @@ def record(
         username = actor.get_username()
     if organization_id is None:
         organization_id = exoneree.organization_id if exoneree is not None else _organization_of(actor)
+    entry = AuditEvent(
+        actor=actor,
+        username=username[:150],
+        organization_id=organization_id,
+        action=action,
+        exoneree=exoneree,
+        target=target[:200],
+        changes=changes or {},
+        ip_address=ip_address,
+    )
     with transaction.atomic():
         _lock_chain()
-        previous = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
-        entry = AuditEvent(
-            actor=actor,
-            username=username[:150],
-            organization_id=organization_id,
-            action=action,
-            exoneree=exoneree,
-            target=target[:200],
-            changes=changes or {},
-            ip_address=ip_address,
-            prev_hash=previous or GENESIS,
-        )
-        entry.hash = entry_hash(entry)
-        entry.save(force_insert=True)
+        if connection.vendor == "postgresql":
+            _insert_chained_postgresql(entry)
+        else:
+            entry.prev_hash = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first() or GENESIS
+            entry.hash = entry_hash(entry)
+            entry.save(force_insert=True)
     return entry
 
 

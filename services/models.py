@@ -51,6 +51,7 @@ from services.fields import (
     index_name_and_birth_date,
     index_ssn,
 )
+from services.lib.sql import split
 from services.lifecycle import REFERRAL_OPEN
 
 
@@ -547,6 +548,10 @@ class AssessmentScore(models.Model):
         return f"{self.get_domain_display()}: {self.score}"
 
 
+# The annotation `selectors.consents_for` adds: a consent's categories, joined by commas.
+JOINED_CATEGORIES = "joined_categories"
+
+
 class Consent(models.Model):
     """A release of information (45 CFR 164.508(c)): what may be shared, with whom, why,
     from when until when, signed how and when; revocable at any time."""
@@ -593,7 +598,10 @@ class Consent(models.Model):
 
     @property
     def categories(self) -> list[str]:
-        """The categories in their fixed order (uses prefetched rows when there are some)."""
+        """The categories in their fixed order: from the rows joined into the query that loaded
+        the consent when it did (`selectors.consents_for`), else from the (prefetched) rows."""
+        if (joined := getattr(self, JOINED_CATEGORIES, None)) is not None:
+            return ConsentCategory.in_order(split(joined, ","))
         return ConsentCategory.in_order(row.category for row in self.category_rows.all())
 
     @property

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Case, CharField, Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,8 +34,10 @@ from services.choices import (
     ResourceStatus,
     Role,
 )
+from services.lib.sql import joined_per_row, split
 from services.lifecycle import REFERRAL_OPEN
 from services.models import (
+    JOINED_CATEGORIES,
     Assessment,
     AuditEvent,
     CaseNote,
@@ -188,39 +190,85 @@ class TimelineEntry:
         return timezone.make_aware(datetime.combine(self.at, datetime.min.time()))
 
 
+# The person page shows the latest done follow-ups; the rest are on their own page.
+DONE_FOLLOW_UPS_SHOWN = 10
+NAME_SEPARATOR = "\x1f"  # ASCII unit separator: never typed into a name
+
+
+def staff_name(prefix: str = "") -> Coalesce:
+    """A user's full name, or their username when they have none (as `get_full_name() or username`)."""
+    full = Trim(Concat(f"{prefix}first_name", Value(" "), f"{prefix}last_name"))
+    return Coalesce(NullIf(full, Value("")), f"{prefix}username", output_field=CharField())
+
+
+def caseworker_names() -> Coalesce:
+    """For an annotation of people: their caseworkers' names, joined (see `split_names`)."""
+    carried = Exoneree.caseworkers.through.objects.all()
+    return joined_per_row(carried, "exoneree", staff_name("user__"), NAME_SEPARATOR)
+
+
+def split_names(joined: str) -> list[str]:
+    return sorted(split(joined, NAME_SEPARATOR), key=str.casefold)
+
+
 def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
+    """What the person page shows. `exoneree` was loaded with `caseworker_names()` annotated."""
     needs = list(
         exoneree.needs.select_related("created_by").prefetch_related(
             Prefetch("referrals", queryset=Referral.objects.select_related("resource").defer(*REFERRAL_TEXTS))
         )
     )
+    latest_done = exoneree.follow_ups.filter(done_at__isnull=False).order_by("-done_at", "-pk")
     follow_ups = list(
-        exoneree.follow_ups.select_related("assigned_to", "need", "referral__resource").defer(
+        exoneree.follow_ups.filter(Q(done_at__isnull=True) | Q(pk__in=latest_done.values("pk")[:DONE_FOLLOW_UPS_SHOWN]))
+        .select_related("assigned_to", "need", "referral__resource")
+        .defer(
             *FOLLOW_UP_TEXTS,
             "need__description",
             "need__own_words",
             *(f"referral__{name}" for name in REFERRAL_TEXTS),
         )
     )
-    notes = list(exoneree.notes.select_related("author"))
-    assessments = list(exoneree.assessments.select_related("taken_by").prefetch_related("scores"))
-    consents = consents_for(exoneree)
+    return {
+        "needs": needs,
+        "follow_ups_open": [f for f in follow_ups if not f.is_done],
+        "follow_ups_done": sorted((f for f in follow_ups if f.is_done), key=lambda f: (f.done_at, f.pk), reverse=True),
+        "done_shown": DONE_FOLLOW_UPS_SHOWN,
+        "notes": list(exoneree.notes.select_related("author")),
+        "assessments": list(exoneree.assessments.select_related("taken_by").annotate(score_count=Count("scores"))),
+        "caseworkers": split_names(exoneree.caseworker_names),
+        "consents": consents_for(exoneree),
+        "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
+    }
+
+
+def done_follow_ups(exoneree: Exoneree) -> QuerySet[FollowUp]:
+    """A person's done follow-ups, latest first (their own page, paginated)."""
+    return (
+        exoneree.follow_ups.filter(done_at__isnull=False)
+        .select_related("assigned_to", "need", "referral__resource")
+        .defer(
+            *FOLLOW_UP_TEXTS,
+            "need__description",
+            "need__own_words",
+            *(f"referral__{name}" for name in REFERRAL_TEXTS),
+        )
+        .order_by("-done_at", "-pk")
+    )
+
+
+def exoneree_history(exoneree: Exoneree) -> list[TimelineEntry]:
+    """Everything that happened on a person's case, newest first (the history page)."""
+    needs = list(exoneree.needs.defer("description", "own_words"))
+    follow_ups = list(exoneree.follow_ups.filter(done_at__isnull=False).only("exoneree", "title", "done_at"))
+    notes = list(exoneree.notes.select_related("author").defer("text"))
+    assessments = list(exoneree.assessments.only("exoneree", "kind", "taken_on"))
     events = (
         ReferralEvent.objects.filter(referral__need__exoneree=exoneree)
         .select_related("referral__resource", "by")
         .defer("note", *(f"referral__{name}" for name in REFERRAL_TEXTS))
     )
-    return {
-        "needs": needs,
-        "follow_ups_open": [f for f in follow_ups if not f.is_done],
-        "follow_ups_done": sorted((f for f in follow_ups if f.is_done), key=lambda f: f.done_at, reverse=True),
-        "notes": notes,
-        "assessments": assessments,
-        "caseworkers": list(exoneree.caseworkers.order_by("first_name", "last_name")),
-        "consents": consents,
-        "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
-        "timeline": timeline(needs, events, follow_ups, notes, assessments),
-    }
+    return timeline(needs, events, follow_ups, notes, assessments)
 
 
 def timeline(
@@ -444,7 +492,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         # What they agreed to share and may still stop: not revoked, not yet ended.
         "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())
         .select_related("provider")
-        .prefetch_related("category_rows")
+        .annotate(**{JOINED_CATEGORIES: joined_categories()})
         .order_by("ends_on", "pk"),
     }
 
@@ -520,9 +568,17 @@ def consent_missing_message(referral: Referral, missing: list[str]) -> str:
     }
 
 
+def joined_categories() -> Any:
+    """For an annotation of consents (named JOINED_CATEGORIES): their categories, which
+    `Consent.categories` then reads without a query of its own."""
+    return joined_per_row(ConsentCategoryRow.objects.all(), "consent", "category", ",")
+
+
 def consents_for(exoneree: Exoneree) -> list[Consent]:
     return list(
-        exoneree.consents.select_related("provider", "revoked_by", "recorded_by").prefetch_related("category_rows")
+        exoneree.consents.select_related("provider", "revoked_by", "recorded_by").annotate(
+            **{JOINED_CATEGORIES: joined_categories()}
+        )
     )
 
 

@@ -212,6 +212,8 @@ PAGES = [
     ),
     Page("exoneree_detail", CASE_READ, marcus("exoneree")),
     Page("exoneree_plan_pdf", CASE_READ, marcus("exoneree")),
+    Page("exoneree_history", CASE_READ, marcus("exoneree")),
+    Page("exoneree_done_follow_ups", CASE_READ, marcus("exoneree")),
     Page("exoneree_edit", CASE_WRITE, marcus("exoneree"), GET_POST, exoneree_data, marcus_page),
     # Marcus already has a login, so the page offers (and the POST sends) a fresh link.
     # Shows the full SSN (200) to whoever may read the record; nothing to redirect to.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from datetime import date
 
 import pytest
@@ -13,6 +14,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from services import audit
 from services.audit import GENESIS, entry_hash
 from services.models import AuditEvent, AuditLogIsAppendOnly
 from tests.test_cases import error_beside
@@ -232,6 +234,57 @@ def test_every_entry_is_chained_to_the_one_before(login, world):
     for before, after in zip(entries, entries[1:], strict=False):
         assert after.prev_hash == before.hash
     assert all(entry_hash(entry) == entry.hash for entry in entries)
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_an_entry_with_any_text_hashes_as_verify_audit_recomputes_it(world):
+    """On PostgreSQL the database hashes the entry; the text must be the one Python hashes."""
+    odd = 'Zoë "the" \\ back\nslash, 🙂 O\'Brien'
+    entry = audit.record(
+        Action.RECORD_CHANGED,
+        actor=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        target=odd,
+        changes={"zeta": [1, 2.5, None, True], "alpha": {"nested": odd}, "Ä": ""},
+        ip_address="2001:db8::1",
+    )
+
+    stored = AuditEvent.objects.get(pk=entry.pk)
+    assert stored.hash == entry.hash == entry_hash(stored)
+    assert stored.prev_hash == entry.prev_hash
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serializes writers at BEGIN")
+@pytest.mark.django_db(transaction=True)
+def test_writers_at_the_same_time_never_chain_to_the_same_entry(world):
+    from django.db import connections
+
+    start = last_pk()
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(10):
+                with transaction.atomic():
+                    audit.record(Action.SIGNED_IN, username=f"writer-{n}-{i}")
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    entries = entries_since(start)
+    assert len(entries) == 40
+    assert len({entry.prev_hash for entry in entries}) == 40
     call_command("verify_audit", stdout=io.StringIO())
 
 

@@ -38,6 +38,7 @@ from services.models import Assessment, CaseNote, Exoneree, Referral
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted
 
 PAGE_SIZE = 50
+HISTORY_PAGE_SIZE = 100
 
 
 @require_GET
@@ -81,7 +82,7 @@ def exoneree_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    exoneree = access.get_exoneree(request.user, pk)
+    exoneree = access.get_exoneree(request.user, pk, annotate={"caseworker_names": selectors.caseworker_names()})
     can_change = access.can_change_exoneree(request.user, exoneree)
     is_director = access.is_director(request.user)
     context = {
@@ -98,6 +99,25 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
     response = render(request, "services/exoneree_detail.html", context)
     add_never_cache_headers(response)  # birth date, address: not kept in the browser's cache
     return response
+
+
+@require_GET
+@staff_required
+def exoneree_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything that happened on the case, newest first, a page at a time."""
+    exoneree = access.get_exoneree(request.user, pk)
+    page = Paginator(selectors.exoneree_history(exoneree), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "services/exoneree_history.html", {"exoneree": exoneree, "page": page})
+
+
+@require_GET
+@staff_required
+def exoneree_done_follow_ups(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every done follow-up, latest first (the person page shows the latest few)."""
+    exoneree = access.get_exoneree(request.user, pk)
+    page = Paginator(selectors.done_follow_ups(exoneree), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"exoneree": exoneree, "page": page, "can_change": access.can_change_exoneree(request.user, exoneree)}
+    return render(request, "services/done_follow_ups.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,124 @@
+"""The person page stays one screen of what is current; the history and the done follow-ups
+have their own pages (issue 7: the page a caseworker opens most, in at most 12 queries)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from services import selectors
+from services.choices import ConsentCategory, ReferralStatus
+from services.models import AuditEvent, Consent, ReferralEvent
+from tests.factories import CaseNoteFactory, FollowUpFactory, StaffFactory, consent_for
+
+
+def done_follow_ups(world, n: int) -> list:
+    marcus = world.marcus.exoneree
+    now = timezone.now()
+    return [
+        FollowUpFactory(
+            exoneree=marcus,
+            assigned_to=world.caseworker1,
+            title=f"Done task {i:02}",
+            done_at=now - timedelta(days=i),
+            outcome=f"Outcome {i:02}",
+        )
+        for i in range(n)
+    ]
+
+
+def test_the_person_page_shows_the_latest_done_follow_ups_and_links_to_all(login, world):
+    done_follow_ups(world, selectors.DONE_FOLLOW_UPS_SHOWN + 3)
+    client = login("caseworker1")
+
+    response = client.get(world.marcus.exoneree.get_absolute_url())
+    page = response.content.decode()
+
+    shown = [f.title for f in response.context["follow_ups_done"]]
+    assert shown == [f"Done task {i:02}" for i in range(selectors.DONE_FOLLOW_UPS_SHOWN)]
+    assert "Done task 12" not in page
+    assert world.marcus.follow_up.title in page  # the open one is still there
+    all_done = reverse("exoneree_done_follow_ups", args=[world.marcus.exoneree.pk])
+    assert all_done in page
+
+    everything = client.get(all_done)
+    assert everything.status_code == 200
+    assert [f.title for f in everything.context["page"]] == [f"Done task {i:02}" for i in range(13)]
+    assert "Outcome 12" in everything.content.decode()
+    assert "13 follow-ups done" in everything.content.decode()
+
+
+def test_a_few_done_follow_ups_need_no_link(login, world):
+    done_follow_ups(world, 2)
+
+    page = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
+
+    assert "Done task 01" in page
+    assert reverse("exoneree_done_follow_ups", args=[world.marcus.exoneree.pk]) not in page
+
+
+def test_the_history_has_every_kind_of_entry_newest_first_a_page_at_a_time(login, world):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    referral = world.marcus.referral
+    ReferralEvent.objects.create(
+        referral=referral, from_status=referral.status, to_status=ReferralStatus.SENT, by=world.caseworker1
+    )
+    done_follow_ups(world, 120)
+    CaseNoteFactory(exoneree=marcus, author=world.caseworker1)
+    history = reverse("exoneree_history", args=[marcus.pk])
+
+    first = client.get(history)
+    second = client.get(history + "?page=2")
+
+    entries = list(first.context["page"]) + list(second.context["page"])
+    kinds = {entry.kind for entry in entries}
+    assert {"Need", "Referral", "Follow-up", "Note"} <= kinds
+    assert [e.sort_key for e in entries] == sorted((e.sort_key for e in entries), reverse=True)
+    assert len(first.context["page"]) == 100
+    assert "Page 1 of 2" in first.content.decode()
+    assert "Referral to" in first.content.decode()
+    assert reverse("exoneree_history", args=[marcus.pk]) in client.get(marcus.get_absolute_url()).content.decode()
+
+
+def test_the_history_and_the_done_follow_ups_are_logged_as_openings(login, world):
+    client = login("director1")
+    marcus = world.marcus.exoneree
+    start = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+    client.get(reverse("exoneree_history", args=[marcus.pk]))
+    client.get(reverse("exoneree_done_follow_ups", args=[marcus.pk]))
+
+    opened = AuditEvent.objects.filter(pk__gt=start, action=AuditEvent.Action.RECORD_VIEWED, exoneree=marcus)
+    assert opened.count() == 2
+
+
+def test_the_caseworkers_are_named_in_order_or_unassigned(login, world):
+    marcus = world.marcus.exoneree
+    nameless = StaffFactory(organization=world.org1, user__first_name="", user__last_name="").user
+    marcus.caseworkers.add(nameless)
+    client = login("director1")
+
+    names = client.get(marcus.get_absolute_url()).context["caseworkers"]
+
+    expected = [world.caseworker1.get_full_name(), nameless.username]
+    assert names == sorted(expected, key=str.casefold)
+    marcus.caseworkers.clear()
+    page = client.get(marcus.get_absolute_url())
+    assert page.context["caseworkers"] == []
+    assert "Unassigned" in page.content.decode()
+
+
+def test_consent_categories_read_with_the_consent_are_those_of_its_rows(world):
+    marcus = world.marcus.exoneree
+    chosen = [ConsentCategory.HOUSING, ConsentCategory.CONTACT, ConsentCategory.MEDICAL]
+    consent_for(marcus, world.marcus.resource.provider, chosen)
+    consent_for(marcus, world.marcus.resource.provider, [ConsentCategory.CONTACT])
+
+    joined = {consent.pk: consent.categories for consent in selectors.consents_for(marcus)}
+    from_rows = {consent.pk: consent.categories for consent in Consent.objects.filter(exoneree=marcus)}
+
+    assert joined == from_rows
+    assert ConsentCategory.in_order(chosen) in joined.values()
