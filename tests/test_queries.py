@@ -172,9 +172,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # caseworkers, who opened the record, consents (with their categories)
     ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 10),
     # session, user, device; the record (with the change permission and the caseworkers'
-    # names), the access-log entry (4 in a test: savepoint, the chain's head (the advisory
-    # lock on PostgreSQL, which then reads the head in the INSERT), insert, release); needs, their referrals, follow-ups (open, and the latest
-    # done), notes, assessments (with their score counts), consents (with their categories)
+    # names), the access-log entry (4, see above); needs, their referrals, follow-ups (open,
+    # and the latest done), notes, assessments (with their score counts), consents (with
+    # their categories). 12 in production on PostgreSQL (bench/pages.py).
     ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 14),
     (
         "exoneree-detail-director",
