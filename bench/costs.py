@@ -89,7 +89,7 @@ def main() -> None:
                 print(f"  {float(query['time']) * 1000:6.1f} ms  {query['sql'][:160]}")
         if profile:
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(args.top)
+            pstats.Stats(profile, stream=out).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(args.top)
             print(out.getvalue())
 
 
