@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -108,7 +109,29 @@ EXONEREE_PROFILE_FIELDS = [
 EXONEREE_SAVED_FIELDS = [*EXONEREE_PROFILE_FIELDS, "ssn_index", "name_dob_index", "updated_at"]
 
 
-class Organization(models.Model):
+class BaseModel(models.Model):
+    """The base of our models: `get_<field>_display()` translates one label, not all of them.
+
+    Django's own builds a dict of every choice on each call, and hashing a lazy label
+    translates it: a page showing 60 statuses translated 500 labels (bench/README.md).
+    """
+
+    class Meta:
+        abstract = True
+
+    def _get_FIELD_display(self, field: models.Field) -> Any:  # noqa: N802 (Django's name)
+        labels = field.__dict__.get("_labels_by_value")
+        if labels is None:
+            labels = field.__dict__["_labels_by_value"] = dict(field.flatchoices)
+        value = getattr(self, field.attname)
+        try:
+            label = labels.get(value, value)
+        except TypeError:  # an unhashable value: Django's way
+            return super()._get_FIELD_display(field)
+        return force_str(label, strings_only=True)
+
+
+class Organization(BaseModel):
     name = models.CharField(max_length=200, unique=True)
     timezone = models.CharField(max_length=64, default="America/New_York", validators=[validate_timezone])
     escalation_days = models.PositiveSmallIntegerField(
@@ -131,7 +154,7 @@ class Organization(models.Model):
         return self.name
 
 
-class StaffMember(models.Model):
+class StaffMember(BaseModel):
     """A user's job at one organization: caseworker or director."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
@@ -155,7 +178,7 @@ class StaffMember(models.Model):
         return self.role == Role.CASEWORKER
 
 
-class Exoneree(models.Model):
+class Exoneree(BaseModel):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="exonerees")
     legal_name = models.CharField(max_length=200)
     preferred_name = models.CharField(max_length=200, blank=True)
@@ -285,7 +308,7 @@ class ExonereeGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="group_permissions")
 
 
-class Need(models.Model):
+class Need(BaseModel):
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="needs")
     domain = models.CharField(max_length=30, choices=NeedDomain.choices)
     description = EncryptedTextField(help_text=_("What is needed, in plain words."))
@@ -312,7 +335,7 @@ class Need(models.Model):
         return self.status in (NeedStatus.OPEN, NeedStatus.IN_PROGRESS)
 
 
-class Provider(models.Model):
+class Provider(BaseModel):
     """An organization that offers services (HSDS `organization`)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="providers")
@@ -329,7 +352,7 @@ class Provider(models.Model):
         return self.name
 
 
-class Resource(models.Model):
+class Resource(BaseModel):
     """A service a provider offers at a location (HSDS `service` + `location` + `phone`)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="resources")
@@ -361,7 +384,7 @@ class Resource(models.Model):
         return reverse("resource_detail", args=[self.pk])
 
 
-class ResourceDomain(models.Model):
+class ResourceDomain(BaseModel):
     """One need domain a resource serves (a row per domain keeps filtering a plain join)."""
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="domain_rows")
@@ -375,7 +398,7 @@ class ResourceDomain(models.Model):
         return self.get_domain_display()
 
 
-class Referral(models.Model):
+class Referral(BaseModel):
     need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="referrals")
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="referrals")
     status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT)
@@ -411,7 +434,7 @@ class Referral(models.Model):
         return self.status in REFERRAL_OPEN
 
 
-class ReferralCategory(models.Model):
+class ReferralCategory(BaseModel):
     """One category of information a referral hands to its provider (contact details are
     always handed over, with or without a row)."""
 
@@ -425,7 +448,7 @@ class ReferralCategory(models.Model):
         return self.get_category_display()
 
 
-class ReferralEvent(models.Model):
+class ReferralEvent(BaseModel):
     """One status change of a referral: when, by whom, from what to what."""
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
@@ -447,7 +470,7 @@ class ReferralEvent(models.Model):
 FOLLOW_UP_EDITABLE_FIELDS = ["title", "details", "due_at", "assigned_to", "need", "referral", "shared_with_exoneree"]
 
 
-class FollowUp(models.Model):
+class FollowUp(BaseModel):
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="follow_ups")
     need = models.ForeignKey(Need, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
     referral = models.ForeignKey(Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
@@ -497,7 +520,7 @@ class FollowUp(models.Model):
         return self.done_at is None and self.due_at < timezone.now()
 
 
-class CaseNote(models.Model):
+class CaseNote(BaseModel):
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = EncryptedTextField()
@@ -513,7 +536,7 @@ class CaseNote(models.Model):
         return f"Note by {self.author} on {self.created_at:%Y-%m-%d}"
 
 
-class Assessment(models.Model):
+class Assessment(BaseModel):
     """A self-sufficiency assessment: each domain scored 1 (in crisis) to 5 (empowered)."""
 
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="assessments")
@@ -532,7 +555,7 @@ class Assessment(models.Model):
         return f"{self.get_kind_display()} assessment, {self.taken_on}"
 
 
-class AssessmentScore(models.Model):
+class AssessmentScore(BaseModel):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
     domain = models.CharField(max_length=30, choices=AssessmentDomain.choices)
     score = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
@@ -552,7 +575,7 @@ class AssessmentScore(models.Model):
 JOINED_CATEGORIES = "joined_categories"
 
 
-class Consent(models.Model):
+class Consent(BaseModel):
     """A release of information (45 CFR 164.508(c)): what may be shared, with whom, why,
     from when until when, signed how and when; revocable at any time."""
 
@@ -609,7 +632,7 @@ class Consent(models.Model):
         return [ConsentCategory(value).label for value in self.categories]
 
 
-class ConsentCategoryRow(models.Model):
+class ConsentCategoryRow(BaseModel):
     """One category a consent names; a row each keeps "does a consent cover X" in SQL."""
 
     consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="category_rows")
@@ -623,7 +646,7 @@ class ConsentCategoryRow(models.Model):
         return self.get_category_display()
 
 
-class EmergencyAccess(models.Model):
+class EmergencyAccess(BaseModel):
     """Break-the-glass: a caseworker read a record outside their caseload, for a stated
     reason, for a limited time; a director reviews every one afterwards."""
 
@@ -663,7 +686,7 @@ class AuditEventQuerySet(models.QuerySet):
         raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(BaseModel):
     """One entry of the access log: who did what to whose record, when, from where.
 
     Append-only and hash-chained: written by services.audit only (see there).
@@ -734,7 +757,7 @@ class AuditEvent(models.Model):
         raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
 
 
-class Reminder(models.Model):
+class Reminder(BaseModel):
     """One message to one person at one time, planned ahead as a row (services.reminders).
 
     The sweep claims due rows with a compare-and-set update and queues their sending; the
@@ -777,7 +800,7 @@ class Reminder(models.Model):
         return f"{self.get_kind_display()} at {self.send_at:%Y-%m-%d %H:%M} UTC ({self.get_status_display()})"
 
 
-class Notification(models.Model):
+class Notification(BaseModel):
     """An in-app message, behind the login: it may name the person and the follow-up."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
@@ -799,7 +822,7 @@ class Notification(models.Model):
         return self.text
 
 
-class OutcomeCount(models.Model):
+class OutcomeCount(BaseModel):
     """Pre-aggregated numbers behind the outcomes page, kept by services/outcome_counts.py.
 
     One row is how many records (and the sum of a measure, such as days to service) fall

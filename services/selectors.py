@@ -211,31 +211,50 @@ def split_names(joined: str) -> list[str]:
     return sorted(split(joined, NAME_SEPARATOR), key=str.casefold)
 
 
-def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
-    """What the person page shows. `exoneree` was loaded with `caseworker_names()` annotated."""
-    needs = list(
-        exoneree.needs.select_related("created_by").prefetch_related(
-            Prefetch("referrals", queryset=Referral.objects.select_related("resource").defer(*REFERRAL_TEXTS))
-        )
+def follow_up_rows(follow_ups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
+    """Follow-ups with what `_follow_up_row.html` shows loaded, and nothing else."""
+    return follow_ups.select_related("assigned_to", "need", "referral__resource").only(
+        "exoneree",
+        "title",
+        "due_at",
+        "done_at",
+        "outcome",
+        "shared_with_exoneree",
+        "assigned_to__first_name",
+        "assigned_to__last_name",
+        "assigned_to__username",
+        "need__domain",
+        "referral__resource__name",
     )
+
+
+def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
+    """What the person page shows, and no column more. `exoneree` was loaded with
+    `caseworker_names()` annotated."""
+    referrals = Referral.objects.select_related("resource").only(
+        "need", "status", "consent_revoked_at", "resource__name"
+    )
+    needs = list(exoneree.needs.prefetch_related(Prefetch("referrals", queryset=referrals)))
     latest_done = exoneree.follow_ups.filter(done_at__isnull=False).order_by("-done_at", "-pk")
     follow_ups = list(
-        exoneree.follow_ups.filter(Q(done_at__isnull=True) | Q(pk__in=latest_done.values("pk")[:DONE_FOLLOW_UPS_SHOWN]))
-        .select_related("assigned_to", "need", "referral__resource")
-        .defer(
-            *FOLLOW_UP_TEXTS,
-            "need__description",
-            "need__own_words",
-            *(f"referral__{name}" for name in REFERRAL_TEXTS),
+        follow_up_rows(
+            exoneree.follow_ups.filter(
+                Q(done_at__isnull=True) | Q(pk__in=latest_done.values("pk")[:DONE_FOLLOW_UPS_SHOWN])
+            )
         )
+    )
+    notes = exoneree.notes.select_related("author").only(
+        "exoneree", "text", "visibility", "created_at", "author__first_name", "author__last_name", "author__username"
     )
     return {
         "needs": needs,
         "follow_ups_open": [f for f in follow_ups if not f.is_done],
         "follow_ups_done": sorted((f for f in follow_ups if f.is_done), key=lambda f: (f.done_at, f.pk), reverse=True),
         "done_shown": DONE_FOLLOW_UPS_SHOWN,
-        "notes": list(exoneree.notes.select_related("author")),
-        "assessments": list(exoneree.assessments.select_related("taken_by").annotate(score_count=Count("scores"))),
+        "notes": list(notes),
+        "assessments": list(
+            exoneree.assessments.only("exoneree", "kind", "taken_on").annotate(score_count=Count("scores"))
+        ),
         "caseworkers": split_names(exoneree.caseworker_names),
         "consents": consents_for(exoneree),
         "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
@@ -244,17 +263,7 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
 
 def done_follow_ups(exoneree: Exoneree) -> QuerySet[FollowUp]:
     """A person's done follow-ups, latest first (their own page, paginated)."""
-    return (
-        exoneree.follow_ups.filter(done_at__isnull=False)
-        .select_related("assigned_to", "need", "referral__resource")
-        .defer(
-            *FOLLOW_UP_TEXTS,
-            "need__description",
-            "need__own_words",
-            *(f"referral__{name}" for name in REFERRAL_TEXTS),
-        )
-        .order_by("-done_at", "-pk")
-    )
+    return follow_up_rows(exoneree.follow_ups.filter(done_at__isnull=False)).order_by("-done_at", "-pk")
 
 
 def exoneree_history(exoneree: Exoneree) -> list[TimelineEntry]:
@@ -576,9 +585,7 @@ def joined_categories() -> Any:
 
 def consents_for(exoneree: Exoneree) -> list[Consent]:
     return list(
-        exoneree.consents.select_related("provider", "revoked_by", "recorded_by").annotate(
-            **{JOINED_CATEGORIES: joined_categories()}
-        )
+        exoneree.consents.select_related("provider", "revoked_by").annotate(**{JOINED_CATEGORIES: joined_categories()})
     )
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 
 from services import audit
-from services.choices import ReferralStatus
+from services.choices import NeedDomain, ReferralStatus
 from services.lib.email import send_templated_email
 from services.models import AuditEvent, Exoneree, Referral
 from tests.conftest import World
@@ -287,3 +287,19 @@ def _all_templates() -> list[str]:
 @pytest.mark.parametrize("name", _all_templates())
 def test_templates_have_no_unmarked_text(name: str) -> None:
     assert not _unmarked_text(name), f"{name}: text not marked for translation: {_unmarked_text(name)}"
+
+
+def test_a_choice_is_shown_by_its_label_in_the_active_language_and_an_unknown_one_as_it_is(world):
+    from django.utils import translation
+
+    need = world.marcus.need
+    need.domain = NeedDomain.HOUSING
+
+    with translation.override("es"):
+        spanish = need.get_domain_display()
+    with translation.override("en"):
+        english = need.get_domain_display()
+    need.domain = "not-a-domain"
+
+    assert (english, spanish) == ("Housing", "Vivienda")
+    assert need.get_domain_display() == "not-a-domain"
