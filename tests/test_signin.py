@@ -348,6 +348,28 @@ def test_wrong_codes_lock_the_account_out(world: World):
     assert sign_in(Client(), "caseworker1").status_code == 429  # and the password is refused too
 
 
+def test_a_good_code_forgives_the_wrong_ones_before_it(world: World):
+    """Four wrong codes, then the right one: the next sign-in starts again from five tries."""
+    with_password(world.caseworker1)
+    device = authenticator(world.caseworker1)
+    address = {"REMOTE_ADDR": "203.0.113.7"}
+    client = Client()
+    sign_in(client, "caseworker1")
+    wrong = [client.post(VERIFY_URL, {"code": "000000x"}, **address).status_code for _ in range(4)]
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5)):  # past the device's own throttle
+        good = client.post(VERIFY_URL, {"code": current_code(device)}, **address)
+        forgiven = AccessAttempt.objects.filter(username="caseworker1").count()
+        client.post("/accounts/logout/")
+        later = Client()
+        sign_in(later, "caseworker1")
+        one_more_wrong = later.post(VERIFY_URL, {"code": "000000x"}, **address).status_code
+
+    assert wrong == [400, 400, 400, 400]
+    assert good.status_code == 302
+    assert forgiven == 0
+    assert one_more_wrong == 400  # without the reset this fifth failure would lock the account (429)
+
+
 def test_code_page_never_redirects_off_site(client, world: World):
     device = authenticator(world.caseworker1)
     password_only(client, world.caseworker1)

@@ -13,6 +13,7 @@ import base64
 import qrcode
 import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -27,7 +28,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from services import access, actions
+from services import access, actions, audit
 from services.forms import OneTimeCodeForm
 
 AUTHENTICATOR = "Authenticator app"
@@ -74,6 +75,8 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         device = match_token(request.user, form.cleaned_data["code"])
         if device is not None:
             otp_login(request, device)
+            # As a good password does (AXES_RESET_ON_SUCCESS): earlier wrong codes are forgiven.
+            axes_reset(ip=audit.client_ip(request), username=request.user.get_username())
             return redirect(_next_url(request))
         actions.sign_in_code_refused(request=request, user=request.user)
         if getattr(request, "axes_locked_out", False):  # that was the last try: AxesMiddleware answers
