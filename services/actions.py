@@ -214,7 +214,9 @@ def _categories_shared(categories: Iterable[str]) -> list[str]:
     """What a referral hands its provider: the chosen categories and contact details, always."""
     chosen = {ConsentCategory.CONTACT, *categories}
     if invalid := chosen - set(ConsentCategory.values):
-        raise ValidationError({"categories": f"Unknown categories: {sorted(invalid)}"})
+        raise ValidationError(
+            {"categories": _("Unknown kinds of information: %(kinds)s") % {"kinds": ", ".join(sorted(invalid))}}
+        )
     return ConsentCategory.in_order(chosen)
 
 
@@ -325,7 +327,9 @@ def consent_create(*, by: AbstractUser, exoneree: Exoneree, consent: Consent, ca
     if not categories:
         raise ValidationError({"categories": _("Choose at least one kind of information.")})
     if invalid := categories - set(ConsentCategory.values):
-        raise ValidationError({"categories": f"Unknown categories: {sorted(invalid)}"})
+        raise ValidationError(
+            {"categories": _("Unknown kinds of information: %(kinds)s") % {"kinds": ", ".join(sorted(invalid))}}
+        )
     if consent.provider.organization_id != exoneree.organization_id:
         raise ValidationError({"provider": _("Choose a provider from your organization's directory.")})
     consent.exoneree = exoneree
@@ -455,7 +459,9 @@ def emergency_access_grant(*, by: AbstractUser, exoneree: Exoneree, reason: str)
     """Read access for BREAK_GLASS_HOURS, logged, and put before the directors for review."""
     reason = reason.strip()
     if len(reason) < EMERGENCY_REASON_MIN:
-        raise ValidationError({"reason": f"Explain the emergency in at least {EMERGENCY_REASON_MIN} characters."})
+        raise ValidationError(
+            {"reason": _("Explain the emergency in at least %(count)d characters.") % {"count": EMERGENCY_REASON_MIN}}
+        )
     if exoneree.organization_id != organization_of(by).pk:
         raise ValidationError(_("This record is not in your organization."))
     now = timezone.now()
