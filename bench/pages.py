@@ -238,15 +238,36 @@ def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
         server.wait(timeout=30)
 
 
+QUERY_TARGET = 12  # issue 7: every listed page
+RATIO_TARGET = 2.0  # p95 over the floor's p95 in the same run
+OUTCOMES_TARGET_MS = 300
+
+
 def report_pages(pages: list[Page]) -> None:
     floors = {page.role: percentile(page.times, 0.95) for page in pages if page.name.startswith("floor")}
     print(f"\n{'page':<30} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'p95/floor':>10}")
+    missed: dict[str, list[str]] = defaultdict(list)
     for page in pages:
         p50, p95 = statistics.median(page.times) * 1000, percentile(page.times, 0.95) * 1000
         queries = "/".join(str(q) for q in sorted(page.queries))
         ratio = p95 / 1000 / floors[page.role]
         errors = f"  {page.errors} errors" if page.errors else ""
         print(f"{page.name:<30} {p50:8.1f} {p95:8.1f} {queries:>8} {ratio:9.2f}×{errors}")
+        if page.name.startswith("floor"):
+            continue
+        if max(page.queries) > QUERY_TARGET:
+            missed["queries"].append(f"{page.name} ({max(page.queries)})")
+        if ratio > RATIO_TARGET:
+            missed["ratio"].append(f"{page.name} ({ratio:.2f}×)")
+        if page.name == "director outcomes" and p95 > OUTCOMES_TARGET_MS:
+            missed["outcomes"].append(f"p95 {p95:.0f} ms")
+    print("\nTargets:")
+    for key, label in (
+        ("queries", f"every page ≤ {QUERY_TARGET} queries"),
+        ("ratio", f"every page's p95 ≤ {RATIO_TARGET:g}× its floor's"),
+        ("outcomes", f"director outcomes ≤ {OUTCOMES_TARGET_MS} ms (p95)"),
+    ):
+        print(f"  {label}: " + ("met" if not missed[key] else "missed by " + ", ".join(missed[key])))
 
 
 def compare_permission_filter(args: argparse.Namespace, info: dict) -> None:
