@@ -34,6 +34,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions per page")
     parser.add_argument("--sql", action="store_true", help="print each query of a page's last request")
+    parser.add_argument(
+        "--cold", action="store_true", help="empty the cache before each request: what a cached page costs to compute"
+    )
     args = parser.parse_args()
     info = json.loads((BENCH_DIR / "accounts.json").read_text())
 
@@ -43,6 +46,7 @@ def main() -> None:
 
     django.setup()
     from django.contrib.auth import get_user_model
+    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -72,6 +76,8 @@ def main() -> None:
         totals, sqls, counts = [], [], []
         profile = cProfile.Profile() if args.top else None
         for _ in range(args.rounds):
+            if args.cold:
+                cache.clear()
             with CaptureQueriesContext(connection) as queries:
                 if profile:
                     profile.enable()

@@ -36,6 +36,7 @@ from services.choices import (
     ReferralStatus,
     Role,
 )
+from services.figures import figures_changed
 from services.lifecycle import NEED_CLOSED, REFERRAL_OPEN, check_need_transition, check_referral_transition
 from services.models import (
     EXONEREE_PROFILE_FIELDS,
@@ -178,6 +179,7 @@ def need_create(*, by: AbstractUser, exoneree: Exoneree, need: Need) -> Need:
     need.created_by = by
     need.full_clean()
     need.save()
+    figures_changed(exoneree.organization_id)
     audit.record_change(by, need, {}, exoneree=exoneree)
     return need
 
@@ -203,6 +205,7 @@ def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | 
     need.status = status
     need.closed_on = (today or timezone.localdate()) if status in NEED_CLOSED else None
     need.save(update_fields=["status", "closed_on"])
+    figures_changed(need.exoneree.organization_id)
     audit.record_change(by, need, before, exoneree=need.exoneree, fields=["status", "closed_on"])
     return need
 
@@ -237,6 +240,7 @@ def referral_create(
     # Work has started on an open need; a need someone closed meanwhile stays closed.
     if Need.objects.filter(pk=need.pk, status=NeedStatus.OPEN).update(status=NeedStatus.IN_PROGRESS):
         need.status = NeedStatus.IN_PROGRESS
+    figures_changed(need.exoneree.organization_id)
     audit.record_change(by, referral, {}, exoneree=need.exoneree)
     return referral
 
@@ -259,6 +263,7 @@ def referral_update(*, by: AbstractUser, referral: Referral, categories: Iterabl
     referral.full_clean()
     before = audit.snapshot(stored)
     referral.save(update_fields=["resource", "note"])
+    figures_changed(referral.need.exoneree.organization_id)
     if new != old:
         ReferralCategory.objects.filter(referral=referral).delete()
         ReferralCategory.objects.bulk_create([ReferralCategory(referral=referral, category=c) for c in new])
@@ -729,6 +734,7 @@ def staff_create(
     member = StaffMember(user=user, organization=organization, role=role, title=title)
     member.full_clean()
     member.save()
+    figures_changed(organization.pk)
     audit.record(
         AuditEvent.Action.PERMISSION_CHANGED,
         actor=by,
@@ -773,6 +779,7 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
     stored.save(update_fields=["role", "title"])
     stored.user.is_active = is_active
     stored.user.save(update_fields=["is_active"])
+    figures_changed(stored.organization_id)
     if changes:
         target = f"Staff account {stored.user.get_username()}"
         audit.record(AuditEvent.Action.PERMISSION_CHANGED, actor=by, target=target, changes=changes)

@@ -146,6 +146,9 @@ class Organization(BaseModel):
         help_text=_("Hour of the day (organization's time) when caseworkers get their digest."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped in the transaction of every write the director's figures read (services.figures),
+    # so a figure cached under an older value is never served again, in any process.
+    figures_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]

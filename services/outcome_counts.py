@@ -33,6 +33,7 @@ from django.db.models import F
 
 from services.choices import AssessmentDomain, AssessmentKind
 from services.choices import ReferralStatus as RS
+from services.figures import figures_changed
 from services.models import (
     Assessment,
     AssessmentScore,
@@ -296,8 +297,10 @@ def _sum(tallies: Iterable[Tally]) -> Tally:
 
 
 def _lock(organization_id: int) -> Organization:
-    # Every change to the counts of an organization holds this lock until commit.
-    return Organization.objects.select_for_update().get(pk=organization_id)
+    # Every change to the counts of an organization holds this lock until commit: the
+    # UPDATE that tells the cached figures they changed (services.figures) takes it.
+    figures_changed(organization_id)
+    return Organization.objects.get(pk=organization_id)
 
 
 # --- A full recount ---------------------------------------------------------------------------------

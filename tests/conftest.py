@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -141,6 +142,13 @@ def _case(organization: Organization, caseworker: Any, login: Any, *, legal_name
         ),
         assessment=AssessmentFactory(exoneree=exoneree, taken_by=caseworker, scores={"housing": 1, "income": 2}),
     )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # The database is rolled back after each test, the cache is not: a new organization can
+    # get an old one's id (SQLite), and its version starts at 0 again.
+    cache.clear()
 
 
 @pytest.fixture

@@ -32,11 +32,14 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from services import outcome_counts, outcomes
+from services import actions, outcome_counts, outcomes
 from services.choices import AssessmentKind, CompensationStatus, NeedDomain, NeedStatus, ReferralStatus
-from services.models import Organization, ReferralEvent
+from services.models import FollowUp, Need, Organization, ReferralEvent
 from tests.conftest import World
 from tests.factories import (
     AssessmentFactory,
@@ -489,3 +492,90 @@ def test_columns_that_overlap_are_drawn_side_by_side_not_stacked(small, login):
         bars = figures[name].chart
         assert bars
         assert all(len(segments) == 1 and total == segments[0].value for _, segments, total in bars)
+
+
+# --- the figures' cache (services.figures) ------------------------------------------------------
+
+
+def shown(client: Any, **params: str) -> tuple[str, int]:
+    """The page's body (filters and figures) without a recount, and the page's query count."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("outcome_dashboard"), params)
+    assert response.status_code == 200
+    return response.context["body"], len(queries)
+
+
+def fresh(client: Any, **params: str) -> str:
+    cache.clear()
+    return shown(client, **params)[0]
+
+
+def test_the_page_is_cached_and_says_as_of_when(small, login):
+    client = login("director1")
+    first, computed = shown(client, **Q1)
+    again, cached = shown(client, **Q1)
+
+    assert again == first
+    assert cached == 3  # session, user (with the organization and its version), device: nothing counted again
+    assert computed > cached
+    assert "Figures as of 10:00." in first
+
+
+def test_a_tracked_write_shows_at_once(small, login, world):
+    client = login("director1")
+    before, _ = shown(client, **Q1)
+    overdue = FollowUp.objects.get(exoneree=small["rae"])
+
+    actions.follow_up_complete(by=world.caseworker1, follow_up=overdue, outcome="Found a room")
+    after, _ = shown(client, **Q1)
+
+    assert after != before
+    assert after == fresh(client, **Q1)
+
+
+def test_a_new_need_shows_at_once(small, login, world):
+    client = login("director1")
+    before, _ = shown(client, **Q1)
+
+    need = Need(domain=NeedDomain.TRANSPORTATION, description="A bus pass", opened_on=date(2025, 3, 3))
+    actions.need_create(by=world.caseworker1, exoneree=small["pat"], need=need)
+    after, _ = shown(client, **Q1)
+
+    row = '<th scope="row">Transportation</th>'
+    assert row not in before and row in after
+    assert after == fresh(client, **Q1)
+
+
+def test_a_new_caseworker_can_be_chosen_at_once(small, login, world):
+    client = login("director1")
+    shown(client, **Q1)
+
+    actions.staff_create(
+        by=world.director1,
+        username="newcw",
+        first_name="Nova",
+        last_name="Newhire",
+        email="n@example.org",
+        role="caseworker",
+    )
+
+    assert "Nova Newhire" in shown(client, **Q1)[0]
+
+
+def test_figures_about_now_are_counted_again_the_next_minute(small, login, time_machine):
+    client = login("director1")
+    shown(client, **Q1)
+    time_machine.move_to(datetime(2025, 4, 15, 10, 1, tzinfo=NY), tick=False)
+
+    assert "Figures as of 10:01." in shown(client, **Q1)[0]
+
+
+def test_another_organizations_cached_page_is_never_served(small, login):
+    Organization.objects.update(figures_version=7)  # the same version: only the organization tells the keys apart
+    theirs, _ = shown(login("director1"), **Q1)
+
+    ours, _ = shown(login("director2"), **Q1)
+
+    assert ours != theirs
+    assert "Casey Onewell" in theirs and "Casey Onewell" not in ours
+    assert ours == fresh(login("director2"), **Q1)

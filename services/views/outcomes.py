@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from services import access, actions, outcomes
+from services import access, actions, figures, outcomes
 from services.access import director_required
 from services.choices import NeedDomain, Role
 from services.forms import OutcomeFilterForm
 from services.lib.spreadsheet import safe_cell
+from services.models import Organization
 
 PAGE_SIZE = 50
+FILTERS = ("from", "to", "caseworker", "domain")  # the query-string parameters of the filter form
 
 
 def _filters(request: HttpRequest) -> tuple[OutcomeFilterForm, outcomes.OutcomeFilters | None]:
@@ -30,7 +35,7 @@ def _filters(request: HttpRequest) -> tuple[OutcomeFilterForm, outcomes.OutcomeF
         .objects.filter(staff__organization=organization, staff__role=Role.CASEWORKER)
         .order_by("first_name", "last_name", "pk")
     )
-    data = {name: request.GET.get(name, "") for name in ("from", "to", "caseworker", "domain")}
+    data = {name: request.GET.get(name, "") for name in FILTERS}
     form = OutcomeFilterForm(data, caseworkers=caseworkers, today=timezone.localdate())
     if not form.is_valid():
         return form, None
@@ -41,25 +46,50 @@ def _filters(request: HttpRequest) -> tuple[OutcomeFilterForm, outcomes.OutcomeF
 @require_GET
 @director_required
 def outcome_dashboard(request: HttpRequest) -> HttpResponse:
-    form, filters = _filters(request)
     organization = access.organization_of(request.user)
-    context: dict[str, Any] = {"form": form, "organization": organization}
-    if filters is None:
-        return render(request, "services/outcomes.html", context, status=400)
-    people = access.exonerees_visible_to(request.user)
     if request.GET.get("format") == "csv":
-        name = request.GET.get("figure", "")
-        if name not in outcomes.FIGURES:
-            raise Http404
-        actions.outcomes_export(by=request.user, figure=name, filters=filters.params())
-        return _csv(outcomes.outcomes(organization, people, filters, only=name)[0], filters)
-    context |= {
-        "filters": filters,
-        "figures": outcomes.outcomes(organization, people, filters),
-        "query": urlencode(filters.params()),
-        "domain_label": NeedDomain(filters.domain).label if filters.domain else "",
-    }
-    return render(request, "services/outcomes.html", context)
+        return _csv_export(request, organization)
+    # The page for exactly these filters as typed, from the cache while nothing it counts
+    # has changed (services.figures). The people counted are the director's whole
+    # organization (access.exonerees_visible_to), so the organization in the key says whose
+    # they are; a hit reads no figure and builds no form.
+    now = timezone.now()
+    asked = urlencode([(name, request.GET.get(name, "")) for name in FILTERS])
+    key = figures.key("outcomes", organization, now, asked)
+    page = cache.get(key)
+    if page is None:
+        page = _page(request, organization, now)
+        cache.set(key, {"body": page["body"], "status": page["status"]}, figures.TTL_SECONDS)
+    return render(request, "services/outcomes.html", {"organization": organization, **page}, status=page["status"])
+
+
+def _page(request: HttpRequest, organization: Organization, now: datetime) -> dict[str, Any]:
+    """The filter form and, when the filters are valid, every figure, rendered as the page's body."""
+    form, filters = _filters(request)
+    context: dict[str, Any] = {"form": form, "status": 400 if filters is None else 200}
+    if filters is not None:
+        people = access.exonerees_visible_to(request.user)
+        context |= {
+            "filters": filters,
+            "figures": outcomes.outcomes(organization, people, filters, now=now),
+            "query": urlencode(filters.params()),
+            "domain_label": NeedDomain(filters.domain).label if filters.domain else "",
+            "as_of": now,
+        }
+    return {**context, "body": render_to_string("services/_outcomes_body.html", context)}
+
+
+def _csv_export(request: HttpRequest, organization: Organization) -> HttpResponse:
+    form, filters = _filters(request)
+    if filters is None:
+        body = render_to_string("services/_outcomes_body.html", {"form": form})
+        return render(request, "services/outcomes.html", {"form": form, "body": body}, status=400)
+    name = request.GET.get("figure", "")
+    if name not in outcomes.FIGURES:
+        raise Http404
+    actions.outcomes_export(by=request.user, figure=name, filters=filters.params())
+    people = access.exonerees_visible_to(request.user)
+    return _csv(outcomes.outcomes(organization, people, filters, only=name)[0], filters)
 
 
 def _csv(figure: outcomes.Figure, filters: outcomes.OutcomeFilters) -> HttpResponse:
@@ -77,7 +107,8 @@ def _csv(figure: outcomes.Figure, filters: outcomes.OutcomeFilters) -> HttpRespo
 def outcome_records(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     if filters is None:
-        return render(request, "services/outcomes.html", {"form": form}, status=400)
+        body = render_to_string("services/_outcomes_body.html", {"form": form})
+        return render(request, "services/outcomes.html", {"form": form, "body": body}, status=400)
     try:
         kind, records = outcomes.outcome_records(
             access.exonerees_visible_to(request.user),
