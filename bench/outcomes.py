@@ -164,9 +164,11 @@ class Seeder:
             roll = rng.random()
             status = NeedStatus.MET if roll < 0.45 else NeedStatus.NO_LONGER_WANTED if roll < 0.5 else NeedStatus.OPEN
             closed = min(opened + timedelta(days=rng.randint(1, 150)), self.today) if roll < 0.5 else None
+            person = rng.choice(people)
             needs.append(
                 Need(
-                    exoneree=rng.choice(people),
+                    exoneree=person,
+                    organization_id=person.organization_id,
                     domain=rng.choice(domains),
                     status=status,
                     opened_on=opened,
@@ -190,6 +192,7 @@ class Seeder:
             referrals.append(
                 Referral(
                     need=need,
+                    organization_id=need.organization_id,
                     resource=rng.choice(resources),
                     status=final[0],
                     created_at=made,

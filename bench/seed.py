@@ -231,8 +231,8 @@ class Network:
         zones = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
         w.write(
             Organization,
-            ["id", "name", "timezone", "escalation_days", "digest_hour", "created_at"],
-            ((pk, f"Bench network {i + 1:02d}", zones[i % 4], 3, 8, self.now) for i, pk in enumerate(org_ids)),
+            ["id", "name", "timezone", "escalation_days", "digest_hour", "created_at", "figures_version"],
+            ((pk, f"Bench network {i + 1:02d}", zones[i % 4], 3, 8, self.now, 0) for i, pk in enumerate(org_ids)),
             org_count,
         )
         org_weight = [1 / (i + 1) ** 0.8 for i in range(org_count)]
@@ -476,6 +476,7 @@ class Network:
                 yield (
                     pk,
                     person,
+                    org_of[person],
                     domain,
                     rng.choice(NEED_TEXTS),
                     "In my own words: I want to stand on my own." if rng.random() < 0.3 else "",
@@ -491,6 +492,7 @@ class Network:
             [
                 "id",
                 "exoneree",
+                "organization",
                 "domain",
                 "description",
                 "own_words",
@@ -532,6 +534,7 @@ class Network:
                 yield (
                     pk,
                     need,
+                    org_of[person],
                     rng.choice(resources_of_org[org_of[person]]),
                     previous,
                     "Please call before the visit." if rng.random() < 0.5 else "",
@@ -549,6 +552,7 @@ class Network:
             [
                 "id",
                 "need",
+                "organization",
                 "resource",
                 "status",
                 "note",

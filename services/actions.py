@@ -176,6 +176,7 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
 @transaction.atomic
 def need_create(*, by: AbstractUser, exoneree: Exoneree, need: Need) -> Need:
     need.exoneree = exoneree
+    need.organization_id = exoneree.organization_id
     need.created_by = by
     need.full_clean()
     need.save()
@@ -231,7 +232,7 @@ def referral_create(
     need is about); contact details always go with it."""
     if resource.organization_id != need.exoneree.organization_id:
         raise ValidationError({"resource": _("Choose a resource from your organization's directory.")})
-    referral = Referral(need=need, resource=resource, note=note, created_by=by)
+    referral = Referral(need=need, organization_id=need.organization_id, resource=resource, note=note, created_by=by)
     referral.full_clean()
     referral.save()
     chosen = selectors.categories_for_need(need) if categories is None else _categories_shared(categories)

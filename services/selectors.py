@@ -371,13 +371,13 @@ def director_dashboard(organization: Organization, *, now: datetime | None = Non
         .values_list("assigned_to", "n")
     )
     referral_counts = dict(
-        Referral.objects.filter(need__exoneree__organization=organization)
+        Referral.objects.filter(organization=organization)
         .values_list("status")
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
     needs_by_domain = (
-        Need.objects.filter(in_org)
+        Need.objects.filter(organization=organization)
         .values("domain")
         .annotate(
             total=Count("pk"),

@@ -110,6 +110,7 @@ class NeedFactory(DjangoModelFactory):
         model = Need
 
     exoneree = factory.SubFactory(ExonereeFactory)
+    organization = factory.LazyAttribute(lambda o: o.exoneree.organization)
     domain = NeedDomain.HOUSING
     description = factory.Sequence(lambda n: f"Need number {n}")
     created_by = factory.LazyAttribute(lambda o: _some_caseworker(o.exoneree))
@@ -152,6 +153,7 @@ class ReferralFactory(DjangoModelFactory):
         model = Referral
 
     need = factory.SubFactory(NeedFactory)
+    organization = factory.LazyAttribute(lambda o: o.need.organization)
     resource = factory.SubFactory(ResourceFactory, organization=factory.SelfAttribute("..need.exoneree.organization"))
     status = ReferralStatus.DRAFT
     created_by = factory.LazyAttribute(lambda o: _some_caseworker(o.need.exoneree))

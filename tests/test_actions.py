@@ -15,8 +15,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from services import actions
-from services.choices import ReferralStatus, Role
-from services.models import Exoneree, FollowUp, StaffMember
+from services.choices import NeedDomain, ReferralStatus, Role
+from services.models import Exoneree, FollowUp, Need, StaffMember
 from tests.factories import ExonereeFactory, FollowUpFactory, ReferralFactory
 
 User = get_user_model()
@@ -265,3 +265,16 @@ def test_a_closed_referral_offers_no_status_change(login, world):
 
     assert "This referral is closed." in body
     assert reverse("referral_transition", args=[referral.pk]) not in body
+
+
+def test_needs_and_referrals_carry_their_persons_organization(world):
+    """The director's counts read Need.organization and Referral.organization alone."""
+    person = world.marcus.exoneree
+    need = Need(domain=NeedDomain.BASIC, description="Groceries")
+
+    actions.need_create(by=world.caseworker1, exoneree=person, need=need)
+    referral = actions.referral_create(by=world.caseworker1, need=need, resource=world.marcus.resource)
+
+    need.refresh_from_db()
+    referral.refresh_from_db()
+    assert need.organization_id == referral.organization_id == person.organization_id == world.org1.pk
