@@ -873,8 +873,9 @@ class OutcomeCount(BaseModel):
         indexes = [
             # Everyone (caseworker empty) or one caseworker, over a period.
             models.Index(fields=["organization", "figure", "caseworker", "domain", "day"]),
-            # Follow-ups: every assignee over a period.
-            models.Index(fields=["organization", "figure", "domain", "day"]),
+            # Follow-ups: every assignee over a period, as whole months and the days around them
+            # (month before day, so each part of the period is a range of the index).
+            models.Index(fields=["organization", "figure", "domain", "month", "day"]),
         ]
 
     def __str__(self) -> str:
