@@ -28,6 +28,8 @@ urlpatterns = [
     path("accounts/two-factor/backup-codes/", account.two_factor_backup_codes, name="two_factor_backup_codes"),
     # Caseworkers
     path("dashboard/", cases.dashboard, name="dashboard"),
+    path("follow-ups/", cases.follow_up_list, name="follow_up_list"),
+    path("needs/", cases.need_list, name="need_list"),
     path("people/", cases.exoneree_list, name="exoneree_list"),
     path("people/new/", cases.exoneree_create, name="exoneree_create"),
     path("people/<int:pk>/", cases.exoneree_detail, name="exoneree_detail"),

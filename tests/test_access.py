@@ -202,6 +202,8 @@ PAGES = [
     Page("two_factor_backup_codes", row(200, 200, 200, 200, 200, SETUP, SETUP, SETUP), methods=("POST",)),
     # Caseworkers
     Page("dashboard", CASEWORKER_PAGE),
+    Page("follow_up_list", CASEWORKER_PAGE),
+    Page("need_list", CASEWORKER_PAGE),
     Page("exoneree_list", STAFF_PAGE),
     Page(
         "exoneree_create",

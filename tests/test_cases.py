@@ -526,6 +526,21 @@ def test_done_from_the_dashboard_goes_back_there(login, world):
     assert response.url == "/dashboard/"
 
 
+def test_done_from_the_follow_up_list_goes_back_to_it_and_nowhere_else(login, world):
+    client = login("caseworker1")
+    back = reverse("follow_up_list") + "?due=week&page=1"
+    follow_ups = [FollowUpFactory(exoneree=world.marcus.exoneree, assigned_to=world.caseworker1) for _ in range(4)]
+
+    listed = client.post(url("follow_up_done", follow_ups[0]), {"next": back})
+    elsewhere = client.post(url("follow_up_done", follow_ups[1]), {"next": "https://evil.example/follow-ups/"})
+    other_page = client.post(url("follow_up_done", follow_ups[2]), {"next": "/people/"})
+    unparsable = client.post(url("follow_up_done", follow_ups[3]), {"next": "http://[/follow-ups/"})
+
+    assert listed.url == back
+    person = world.marcus.exoneree.get_absolute_url()
+    assert elsewhere.url == other_page.url == unparsable.url == person
+
+
 def test_htmx_done_returns_the_row_partial(login, world):
     follow_up = world.marcus.follow_up
 
@@ -976,3 +991,82 @@ def test_my_plan_shows_only_my_own_record(login, world):
         assert other not in html
     for hidden in ("Draft Place", "Internal case review", world.marcus.staff_note.text):
         assert hidden not in html
+
+
+# --- the dashboard and its lists ---------------------------------------------------------------
+
+
+def _overdue(world, n: int, *, days: int = 1) -> list[FollowUp]:
+    due = timezone.now() - timedelta(days=days)
+    return [
+        FollowUpFactory(exoneree=world.marcus.exoneree, assigned_to=world.caseworker1, due_at=due - timedelta(hours=i))
+        for i in range(n)
+    ]
+
+
+def test_dashboard_shows_the_first_rows_of_each_section_and_counts_them_all(login, world):
+    oldest = _overdue(world, 12)[-1]
+    FollowUpFactory(exoneree=world.marcus.exoneree, assigned_to=world.caseworker1)  # due in 3 days
+    for _ in range(11):
+        NeedFactory(exoneree=world.marcus.exoneree, priority="low")
+    urgent = NeedFactory(exoneree=world.marcus.exoneree, priority="urgent", description="Needs insulin today")
+    for _ in range(11):
+        ExonereeFactory(organization=world.org1, caseworkers=[world.caseworker1])
+
+    response = login("caseworker1").get(url("dashboard"))
+
+    context, html = response.context, unescape(response.content.decode())
+    assert [len(context[name]) for name in ("overdue", "due_soon", "caseload", "open_needs")] == [10, 2, 10, 10]
+    assert (context["overdue_count"], context["due_soon_count"]) == (12, 2)
+    assert (context["caseload_count"], context["open_needs_count"]) == (12, 13)
+    assert context["overdue"][0] == oldest  # the longest overdue first
+    assert context["open_needs"][0] == urgent
+    assert context["caseload"][0] == world.marcus.exoneree  # the next follow-up comes first
+    assert "Overdue follow-ups (12)" in html
+    assert f'href="{reverse("follow_up_list")}?due=overdue">See all 12 overdue follow-ups' in html
+    assert f'href="{reverse("need_list")}">See all 13 open needs' in html
+    assert f'href="{reverse("exoneree_list")}">See all 12 people' in html
+    assert "See all 2 follow-ups" not in html  # everything due soon is on the page already
+
+
+def test_follow_up_list_shows_my_open_follow_ups_by_when_they_are_due(login, world):
+    overdue = _overdue(world, 2)
+    soon = world.marcus.follow_up  # due in 3 days
+    later = FollowUpFactory(
+        exoneree=world.marcus.exoneree, assigned_to=world.caseworker1, due_at=timezone.now() + timedelta(days=30)
+    )
+    FollowUpFactory(exoneree=world.marcus.exoneree, assigned_to=world.caseworker1, done_at=timezone.now())
+    FollowUpFactory(exoneree=world.thomas.exoneree, assigned_to=world.caseworker2, due_at=overdue[0].due_at)
+    client = login("caseworker1")
+
+    def listed(due: str) -> list[FollowUp]:
+        return list(client.get(reverse("follow_up_list"), {"due": due}).context["page"])
+
+    assert listed("overdue") == [overdue[1], overdue[0]]
+    assert listed("week") == [soon]
+    assert listed("") == listed("nonsense") == [overdue[1], overdue[0], soon, later]
+
+
+def test_follow_up_list_pages_through_them_all(login, world):
+    _overdue(world, 51)
+
+    client = login("caseworker1")
+    first = client.get(reverse("follow_up_list"), {"due": "overdue"})
+    second = client.get(reverse("follow_up_list"), {"due": "overdue", "page": 2})
+
+    assert (len(first.context["page"]), len(second.context["page"])) == (50, 1)
+    assert "Page 1 of 2" in first.content.decode()
+
+
+def test_need_list_shows_the_open_needs_of_my_people_most_urgent_first(login, world):
+    person = world.marcus.exoneree
+    old = world.marcus.need  # medium, opened today
+    high = NeedFactory(exoneree=person, priority="high")
+    urgent = NeedFactory(exoneree=person, priority="urgent")
+    NeedFactory(exoneree=person, status=NeedStatus.MET)
+    NeedFactory(exoneree=world.thomas.exoneree, priority="urgent")
+
+    response = login("caseworker1").get(reverse("need_list"))
+
+    assert list(response.context["page"]) == [urgent, high, old]
+    assert "Marcus needs an apartment" in response.content.decode()

@@ -150,8 +150,12 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user, device; the count, the page of people, their caseworkers
     ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 6),
     ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 6),
-    # + overdue, due soon, the caseload, their caseworkers, open needs, recent referrals
-    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 9),
+    # + the caseload (all of it, with its figures), the first overdue and due-soon follow-ups
+    # and the first open needs (each with their count), recent referrals
+    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 8),
+    # + the count, the page
+    ("follow-ups", "caseworker1", lambda w: reverse("follow_up_list") + "?due=overdue", grow_dashboard, 5),
+    ("needs", "caseworker1", lambda w: reverse("need_list"), grow_dashboard, 5),
     # + the count, the page, their domains
     ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources, 6),
     ("resources-domain", "caseworker1", lambda w: reverse("resource_list") + "?domain=housing", grow_resources, 6),

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -45,6 +48,26 @@ HISTORY_PAGE_SIZE = 100
 @caseworker_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "services/dashboard.html", selectors.caseworker_dashboard(request.user))
+
+
+@require_GET
+@caseworker_required
+def follow_up_list(request: HttpRequest) -> HttpResponse:
+    """All of the caseworker's open follow-ups (the dashboard shows the first few): overdue,
+    due this week, or every open one."""
+    due = request.GET.get("due", "")
+    if due and due not in selectors.FOLLOW_UP_FILTERS:
+        due = ""
+    page = Paginator(selectors.my_follow_ups(request.user, due=due), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "services/follow_up_list.html", {"page": page, "due": due})
+
+
+@require_GET
+@caseworker_required
+def need_list(request: HttpRequest) -> HttpResponse:
+    """All the open needs of the caseworker's people, the most urgent first."""
+    page = Paginator(selectors.open_needs(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "services/need_list.html", {"page": page})
 
 
 @require_GET
@@ -384,7 +407,18 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, f"“{follow_up.title}” was already marked done.")
     else:
         messages.success(request, _("Marked done: %(title)s.") % {"title": follow_up.title})
-    return redirect("dashboard" if request.POST.get("next") == "dashboard" else follow_up.exoneree)
+    return redirect(_back_to_list(request) or follow_up.exoneree)
+
+
+def _back_to_list(request: HttpRequest) -> str:
+    """The dashboard or the follow-up list (with its filter and page) the button was on, or ''."""
+    next_url = request.POST.get("next", "")
+    if next_url == "dashboard":
+        return reverse("dashboard")
+    # The host check first: it also refuses what urlsplit cannot parse ("http://[").
+    if url_has_allowed_host_and_scheme(next_url, None) and urlsplit(next_url).path == reverse("follow_up_list"):
+        return next_url
+    return ""
 
 
 @require_POST
