@@ -993,6 +993,25 @@ def test_my_plan_shows_only_my_own_record(login, world):
         assert hidden not in html
 
 
+def test_my_plan_shows_the_next_20_dates_and_the_latest_10_missed_ones(login, world):
+    person, now = world.marcus.exoneree, timezone.now()
+    world.marcus.follow_up.delete()
+
+    def dated(hours: int, **extra) -> FollowUp:
+        extra.setdefault("shared_with_exoneree", True)
+        return FollowUpFactory(exoneree=person, due_at=now + timedelta(hours=hours), **extra)
+
+    ahead = [dated(hours) for hours in range(25, 1, -1)]  # created latest first
+    behind = [dated(-hours) for hours in range(1, 15)]
+    dated(-1, done_at=now)
+    dated(1, shared_with_exoneree=False)
+
+    context = login("exoneree1").get(url("my_plan")).context
+
+    assert list(context["upcoming"]) == sorted(ahead, key=lambda f: f.due_at)[:20]
+    assert list(context["missed"]) == behind[:10]  # the latest first
+
+
 # --- the dashboard and its lists ---------------------------------------------------------------
 
 

@@ -172,9 +172,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_outcomes,
         None,
     ),
-    # session, user (with their record); needs, referrals, upcoming, missed, notes,
-    # caseworkers, who opened the record, consents (with their categories)
-    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 10),
+    # session, user (with their record); needs, referrals, the next and the missed dates (one
+    # query), notes, caseworkers, who opened the record, consents (with their categories)
+    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 9),
     # session, user, device; the record (with the change permission and the caseworkers'
     # names), the access-log entry (4, see above); needs, their referrals, follow-ups (open,
     # and the latest done), notes, assessments (with their score counts), consents (with
