@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     CharField,
@@ -141,7 +140,8 @@ def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDupl
 
 
 # What a row of the people list shows, and nothing else: a person's record has thirty-odd
-# columns, and the ones loaded are converted for every row.
+# columns, and the ones loaded are converted for every row. Their caseworkers' names come
+# in the same query (`caseworker_names`).
 PERSON_ROW = ["legal_name", "preferred_name", "phone"]
 
 
@@ -150,10 +150,7 @@ def exoneree_list(user: AbstractUser, *, q: str = "") -> QuerySet[Exoneree]:
     for word in q.split():
         queryset = queryset.filter(Q(legal_name__icontains=word) | Q(preferred_name__icontains=word))
     return (
-        queryset.annotate(**_person_figures())
-        .prefetch_related(
-            Prefetch("caseworkers", queryset=_users_by_name().only("first_name", "last_name", "username"))
-        )
+        queryset.annotate(**_person_figures(), caseworker_names=caseworker_names())
         .only(*PERSON_ROW)
         .order_by("legal_name", "pk")
     )
@@ -174,10 +171,6 @@ def _person_figures() -> dict[str, Any]:
         FollowUp.objects.filter(exoneree=OuterRef("pk"), done_at__isnull=True).order_by("due_at").values("due_at")[:1]
     )
     return {"open_needs": Coalesce(Subquery(open_needs), 0), "next_follow_up": Subquery(next_follow_up)}
-
-
-def _users_by_name() -> QuerySet[Any]:
-    return get_user_model().objects.order_by("first_name", "last_name")
 
 
 # Rows per dashboard section: what a caseworker takes in at a glance; each section says how

@@ -147,9 +147,9 @@ def grow_case(w: World, n: int) -> None:
 # records) keeps only the "does not grow" check and a ceiling.
 OUTCOMES_CEILING = 16
 PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None], int | None]] = [
-    # session, user, device; the count, the page of people, their caseworkers
-    ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 6),
-    ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 6),
+    # session, user, device; the count, the page of people (with their caseworkers' names)
+    ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 5),
+    ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 5),
     # + the caseload (all of it, with its figures), the first overdue and due-soon follow-ups
     # and the first open needs (each with their count), recent referrals
     ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 8),

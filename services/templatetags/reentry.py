@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from services.choices import SCORE_LABELS, NeedStatus
 from services.lifecycle import NEED_TRANSITIONS
 from services.models import Need, Referral
+from services.selectors import split_names
 
 register = template.Library()
 
@@ -51,6 +52,12 @@ def plain_status(obj: Need | Referral) -> str:
     """The status said in everyday words, for the person's own plan."""
     table = REFERRAL_PLAIN if isinstance(obj, Referral) else NEED_PLAIN
     return table.get(obj.status, obj.get_status_display())
+
+
+@register.filter
+def names(joined: str) -> list[str]:
+    """Names joined in one column by the query (selectors.caseworker_names), by name."""
+    return split_names(joined)
 
 
 @register.filter
