@@ -67,6 +67,7 @@ from services.models import (
     ReferralEvent,
     Reminder,
     Resource,
+    ResourceDomain,
     StaffMember,
 )
 
@@ -409,6 +410,10 @@ def timeline(
     return sorted(entries, key=lambda e: e.sort_key, reverse=True)
 
 
+# What a row of the directory shows; the domains it serves come joined in the same query.
+RESOURCE_ROW = ["provider", "provider__name", "name", "languages", "city", "state", "phone", "hours", "status"]
+
+
 def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status: str = "") -> QuerySet[Resource]:
     queryset = resources_visible_to(user)
     if status == "all":
@@ -427,7 +432,14 @@ def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status
             | Q(city__icontains=word)
             | Q(languages__icontains=word)
         )
-    return queryset.select_related("provider").prefetch_related("domain_rows").order_by("name", "pk").distinct()
+    return (
+        queryset.select_related("provider")
+        .annotate(domains=joined_per_row(ResourceDomain.objects.all(), "resource", "domain", ","))
+        .only(*RESOURCE_ROW)
+        .order_by("name", "pk")
+        .distinct()
+    )
+
 
 def resources_for_need(user: AbstractUser, need: Need, *, keep: int | None = None) -> QuerySet[Resource]:
     """Active resources (and `keep`, the one already chosen), those serving the need's domain first."""

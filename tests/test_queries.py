@@ -156,9 +156,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # + the count, the page
     ("follow-ups", "caseworker1", lambda w: reverse("follow_up_list") + "?due=overdue", grow_dashboard, 5),
     ("needs", "caseworker1", lambda w: reverse("need_list"), grow_dashboard, 5),
-    # + the count, the page, their domains
-    ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources, 6),
-    ("resources-domain", "caseworker1", lambda w: reverse("resource_list") + "?domain=housing", grow_resources, 6),
+    # + the count, the page (with the domains each serves)
+    ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources, 5),
+    ("resources-domain", "caseworker1", lambda w: reverse("resource_list") + "?domain=housing", grow_resources, 5),
     # + overdue by caseworker, referrals by status, caseworkers, needs by domain, people, unassigned
     ("director", "director1", lambda w: reverse("director_dashboard"), grow_organization, 9),
     # session, user, device; the kept counts of referrals, housing and self-sufficiency; needs;

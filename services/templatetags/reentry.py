@@ -5,7 +5,8 @@ import re
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from services.choices import SCORE_LABELS, NeedStatus
+from services.choices import SCORE_LABELS, NeedDomain, NeedStatus
+from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
 from services.models import Need, Referral
 from services.selectors import split_names
@@ -58,6 +59,13 @@ def plain_status(obj: Need | Referral) -> str:
 def names(joined: str) -> list[str]:
     """Names joined in one column by the query (selectors.caseworker_names), by name."""
     return split_names(joined)
+
+
+@register.filter
+def domain_labels(joined: str) -> list[str]:
+    """Need domains joined in one column by the query, as labels in the domains' own order."""
+    values = set(split(joined, ","))
+    return [label for value, label in NeedDomain.choices if value in values]
 
 
 @register.filter
