@@ -895,7 +895,9 @@ FIGURES: dict[str, Callable[[Scope], Figure]] = {
 
 def records_url(scope: Scope, spec: Spec, group: str, measure: str) -> str:
     params = {**scope.filters.params(), "figure": spec.name, "group": group, "measure": measure}
-    return f"{reverse('outcome_records')}?{urlencode(params)}"
+    if "records_path" not in scope.cache:  # hundreds of cells link to it: reversed once per page
+        scope.cache["records_path"] = reverse("outcome_records")
+    return f"{scope.cache['records_path']}?{urlencode(params)}"
 
 
 def outcomes(

@@ -48,6 +48,7 @@ from tests.factories import (
     NeedFactory,
     ReferralFactory,
     ResourceFactory,
+    StaffFactory,
 )
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -579,3 +580,14 @@ def test_another_organizations_cached_page_is_never_served(small, login):
     assert ours != theirs
     assert "Casey Onewell" in theirs and "Casey Onewell" not in ours
     assert ours == fresh(login("director2"), **Q1)
+
+
+def test_names_in_charts_and_tables_are_escaped(small, login, world):
+    marked = StaffFactory(organization=world.org1, user__first_name="<i>Ivy</i>", user__last_name="Mark").user
+    FollowUpFactory(exoneree=small["pat"], assigned_to=marked, due_at=at(3, 3))
+
+    page(login("director1"), **Q1)  # recounts
+    content = login("director1").get(reverse("outcome_dashboard"), Q1).content.decode()
+
+    assert "<i>Ivy" not in content
+    assert content.count("&lt;i&gt;Ivy&lt;/i&gt; Mark") >= 2  # the chart's label and the table's row
