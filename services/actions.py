@@ -175,12 +175,12 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
 
 @transaction.atomic
 def need_create(*, by: AbstractUser, exoneree: Exoneree, need: Need) -> Need:
+    figures_changed(exoneree.organization_id)  # first (the lock order of tracked actions)
     need.exoneree = exoneree
     need.organization_id = exoneree.organization_id
     need.created_by = by
     need.full_clean()
     need.save()
-    figures_changed(exoneree.organization_id)
     audit.record_change(by, need, {}, exoneree=exoneree)
     return need
 
@@ -198,6 +198,7 @@ def need_update(*, by: AbstractUser, need: Need) -> Need:
 
 @transaction.atomic
 def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | None = None) -> Need:
+    figures_changed(need.organization_id)  # first (the lock order of tracked actions)
     # Checked against the stored status under a lock, not a copy read before someone else
     # closed or reopened the need.
     need.status = Need.objects.select_for_update().values_list("status", flat=True).get(pk=need.pk)
@@ -206,7 +207,6 @@ def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | 
     need.status = status
     need.closed_on = (today or timezone.localdate()) if status in NEED_CLOSED else None
     need.save(update_fields=["status", "closed_on"])
-    figures_changed(need.exoneree.organization_id)
     audit.record_change(by, need, before, exoneree=need.exoneree, fields=["status", "closed_on"])
     return need
 
@@ -232,6 +232,7 @@ def referral_create(
     need is about); contact details always go with it."""
     if resource.organization_id != need.exoneree.organization_id:
         raise ValidationError({"resource": _("Choose a resource from your organization's directory.")})
+    figures_changed(need.organization_id)  # first (the lock order of tracked actions)
     referral = Referral(need=need, organization_id=need.organization_id, resource=resource, note=note, created_by=by)
     referral.full_clean()
     referral.save()
@@ -241,7 +242,6 @@ def referral_create(
     # Work has started on an open need; a need someone closed meanwhile stays closed.
     if Need.objects.filter(pk=need.pk, status=NeedStatus.OPEN).update(status=NeedStatus.IN_PROGRESS):
         need.status = NeedStatus.IN_PROGRESS
-    figures_changed(need.exoneree.organization_id)
     audit.record_change(by, referral, {}, exoneree=need.exoneree)
     return referral
 
@@ -250,6 +250,7 @@ def referral_create(
 def referral_update(*, by: AbstractUser, referral: Referral, categories: Iterable[str] | None = None) -> Referral:
     """Save an edited referral. `categories` (None: unchanged): what it will hand the provider,
     contact details always; only a draft's can change, as only a draft's provider can."""
+    figures_changed(referral.organization_id)  # first (the lock order of tracked actions)
     stored = Referral.objects.select_for_update().get(pk=referral.pk)
     if referral.resource_id != stored.resource_id and stored.status != ReferralStatus.DRAFT:
         raise ValidationError({"resource": _("A sent referral keeps its provider; cancel it and refer again.")})
@@ -264,7 +265,6 @@ def referral_update(*, by: AbstractUser, referral: Referral, categories: Iterabl
     referral.full_clean()
     before = audit.snapshot(stored)
     referral.save(update_fields=["resource", "note"])
-    figures_changed(referral.need.exoneree.organization_id)
     if new != old:
         ReferralCategory.objects.filter(referral=referral).delete()
         ReferralCategory.objects.bulk_create([ReferralCategory(referral=referral, category=c) for c in new])
@@ -751,6 +751,7 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
     # The rules are checked against the stored role, under a lock, so that a caseworker
     # who still carries people is never promoted or switched off (and a reassignment
     # running at the same moment waits).
+    figures_changed(member.organization_id)  # first (the lock order of tracked actions)
     stored = StaffMember.objects.select_for_update().select_related("user").get(pk=member.pk)
     if stored.user_id == by.pk and (role != Role.DIRECTOR or not is_active):
         raise ValidationError(_("You cannot remove your own director role or deactivate yourself."))
@@ -780,7 +781,6 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
     stored.save(update_fields=["role", "title"])
     stored.user.is_active = is_active
     stored.user.save(update_fields=["is_active"])
-    figures_changed(stored.organization_id)
     if changes:
         target = f"Staff account {stored.user.get_username()}"
         audit.record(AuditEvent.Action.PERMISSION_CHANGED, actor=by, target=target, changes=changes)

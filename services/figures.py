@@ -27,7 +27,11 @@ TTL_SECONDS = 120  # a key is dead after its minute anyway; this only frees the 
 
 
 def figures_changed(organization_id: int) -> None:
-    """Call inside the transaction of a write the figures read. Locks the organization row until commit."""
+    """Call inside the transaction of a write the figures read, before it locks any record.
+
+    It locks the organization row until commit, as tracked actions (services.outcome_counts)
+    do before they touch a record; taking it after a record's lock could deadlock with them.
+    """
     Organization.objects.filter(pk=organization_id).update(figures_version=F("figures_version") + 1)
 
 
