@@ -4,10 +4,10 @@ Every write a figure reads (people, their caseloads, needs, referrals, follow-up
 assessments, staff) calls `figures_changed` in its own transaction: it bumps the
 organization's `figures_version`, which comes with the signed-in user's organization at
 no extra query. A cached figure's key holds the version it was computed at, so after a
-write no process serves it again, whatever cache it lives in (CACHES: per process by
-default, Redis when REDIS_URL is set). A figure computed while a write commits may include
-it under the older version; never the other way round, since the version is read before
-the figures are.
+write no process serves it again, whatever cache it lives in (Django's default: local
+memory, one per server process, so each process computes a page once). A figure computed
+while a write commits may include it under the older version; never the other way round,
+since the version is read before the figures are.
 
 The key also holds the organization (nothing of one organization is ever served to
 another), the minute (figures that depend on "now", such as what is overdue, are at most
