@@ -120,7 +120,15 @@ class Scope:
             )
             rows = (
                 OutcomeCount.objects.filter(
-                    which, organization=self.organization, caseworker=f.caseworker, day__gte=f.start, day__lte=f.end
+                    which,
+                    # Implied by `which`, and said so the planner reads one range of the
+                    # (organization, figure, caseworker, domain, day) index per figure rather
+                    # than every kept count of the organization (39 → 6 ms at bench scale).
+                    figure__in=["referrals", "housing", "scores"],
+                    organization=self.organization,
+                    caseworker=f.caseworker,
+                    day__gte=f.start,
+                    day__lte=f.end,
                 )
                 .order_by()
                 .values("figure", "domain", "key")
@@ -318,8 +326,17 @@ def referral_figure(scope: Scope) -> Figure:
 # Needs, by domain.
 
 
+def _needs_in_view(scope: Scope) -> QuerySet[Need]:
+    """The needs of the people in view. With no caseworker chosen that is the whole
+    organization (a director sees all its people: services.access), read by the needs' own
+    organization column (one index, no join with 20,000 people at bench scale)."""
+    if scope.filters.caseworker is None and scope.organization is not None:
+        return Need.objects.filter(organization=scope.organization)
+    return Need.objects.filter(exoneree__in=scope.caseload)
+
+
 def _needs(scope: Scope) -> QuerySet[Need]:
-    needs = Need.objects.filter(exoneree__in=scope.caseload)
+    needs = _needs_in_view(scope)
     if scope.filters.domain:
         needs = needs.filter(domain=scope.filters.domain)
     return needs
@@ -659,9 +676,8 @@ def housing_figure(scope: Scope) -> Figure:
 
 
 def _benefit_needs(scope: Scope) -> QuerySet[Need]:
-    return Need.objects.filter(
+    return _needs_in_view(scope).filter(
         _between_dates("closed_on", scope),
-        exoneree__in=scope.caseload,
         domain__in=BENEFIT_DOMAINS,
         status=NeedStatus.MET,
     )
