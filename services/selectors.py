@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Case,
     CharField,
@@ -27,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from services import figures
 from services.access import (
     exonerees_visible_to,
     organization_of,
@@ -451,6 +453,32 @@ def resources_for_need(user: AbstractUser, need: Need, *, keep: int | None = Non
     )
 
 
+def _director_counts(organization: Organization, now: datetime) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Referrals by status and needs by domain: from the figures' cache (services.figures:
+    counted again after any write they read, and every minute) or counted."""
+    key = figures.key("director-dashboard", organization, now, "")
+    if (counts := cache.get(key)) is None:
+        referral_counts = dict(
+            Referral.objects.filter(organization=organization)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+        needs_by_domain = list(
+            Need.objects.filter(organization=organization)
+            .values("domain")
+            .annotate(
+                total=Count("pk"),
+                met=Count("pk", filter=Q(status=NeedStatus.MET)),
+                open=Count("pk", filter=OPEN_NEED),
+            )
+            .order_by("domain")
+        )
+        counts = (referral_counts, needs_by_domain)
+        cache.set(key, counts, figures.TTL_SECONDS)
+    return counts
+
+
 def director_dashboard(organization: Organization, *, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     in_org = Q(exoneree__organization=organization)
@@ -468,22 +496,7 @@ def director_dashboard(organization: Organization, *, now: datetime | None = Non
         .annotate(n=Count("*"))  # not Count("pk"): the open follow-ups' index answers it alone
         .values_list("assigned_to", "n")
     )
-    referral_counts = dict(
-        Referral.objects.filter(organization=organization)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
-    needs_by_domain = (
-        Need.objects.filter(organization=organization)
-        .values("domain")
-        .annotate(
-            total=Count("pk"),
-            met=Count("pk", filter=Q(status=NeedStatus.MET)),
-            open=Count("pk", filter=OPEN_NEED),
-        )
-        .order_by("domain")
-    )
+    referral_counts, needs_by_domain = _director_counts(organization, now)
     return {
         "caseworkers": [
             {"member": member, "caseload": member.caseload_size, "overdue": overdue.get(member.user_id, 0)}

@@ -591,3 +591,28 @@ def test_names_in_charts_and_tables_are_escaped(small, login, world):
 
     assert "<i>Ivy" not in content
     assert content.count("&lt;i&gt;Ivy&lt;/i&gt; Mark") >= 2  # the chart's label and the table's row
+
+
+def dashboard(client: Any) -> tuple[dict[str, Any], int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("director_dashboard"))
+    assert response.status_code == 200
+    context = response.context
+    return {"referrals": dict(context["referrals_by_status"]), "needs": list(context["needs_by_domain"])}, len(queries)
+
+
+def test_the_directors_dashboard_counts_come_from_the_cache_until_a_write_changes_them(login, world):
+    client = login("director1")
+    dashboard(client)  # warms the per-process caches (content types, ...)
+    cache.clear()
+    before, counted = dashboard(client)
+    again, cached = dashboard(client)
+
+    actions.need_set_status(by=world.caseworker1, need=world.marcus.need, status=NeedStatus.MET)
+    after, _ = dashboard(client)
+    cache.clear()
+    recounted, _ = dashboard(client)
+
+    assert again == before
+    assert cached == counted - 2  # referrals by status, needs by domain
+    assert after == recounted != before
