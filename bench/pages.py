@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import hmac
 import http.client
+import itertools
 import json
 import os
 import random
@@ -33,6 +34,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -139,11 +141,24 @@ def pages_for(info: dict) -> list[Page]:
         Page("floor: /ping/ (director)", "director", "/ping/"),
         Page("director dashboard", "director", "/director/"),
         Page("director outcomes", "director", "/director/outcomes/"),
+        # Each request a different 12 months, so none is answered from the figures' cache.
+        Page("director outcomes, computed", "director", "/director/outcomes/?{period}"),
         Page("exoneree list (director)", "director", "/people/"),
         Page("exoneree detail (director)", "director", f"/people/{person}/"),
         Page("floor: /ping/ (exoneree)", "exoneree", "/ping/"),
         Page("My plan", "exoneree", "/my-plan/"),
     ]
+
+
+_periods = itertools.count()
+
+
+def path_of(page: Page) -> str:
+    """The page's path; `{period}` becomes 12 months ending a day earlier each time."""
+    if "{period}" not in page.path:
+        return page.path
+    end = date.today() - timedelta(days=next(_periods))
+    return page.path.format(period=urlencode({"from": end - timedelta(days=364), "to": end}))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -209,7 +224,7 @@ def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
         pages = pages_for(info)
         for page in pages:  # warm every worker's caches
             for _ in range(2 * args.workers):
-                sessions[page.role].request("GET", page.path)
+                sessions[page.role].request("GET", path_of(page))
         work = [page for page in pages for _ in range(args.rounds)]
         random.Random(1).shuffle(work)  # noqa: S311 (an order, not a secret)
         lock = threading.Lock()
@@ -220,7 +235,7 @@ def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
                     if not work:
                         return
                     page = work.pop()
-                status, headers, _, elapsed = sessions[page.role].request("GET", page.path)
+                status, headers, _, elapsed = sessions[page.role].request("GET", path_of(page))
                 with lock:
                     if status != 200:
                         page.errors += 1
@@ -260,8 +275,8 @@ def report_pages(pages: list[Page]) -> None:
             missed["queries"].append(f"{page.name} ({max(page.queries)})")
         if ratio > RATIO_TARGET:
             missed["ratio"].append(f"{page.name} ({ratio:.2f}×)")
-        if page.name == "director outcomes" and p95 > OUTCOMES_TARGET_MS:
-            missed["outcomes"].append(f"p95 {p95:.0f} ms")
+        if page.name.startswith("director outcomes") and p95 > OUTCOMES_TARGET_MS:
+            missed["outcomes"].append(f"{page.name}: p95 {p95:.0f} ms")
     print("\nTargets:")
     for key, label in (
         ("queries", f"every page ≤ {QUERY_TARGET} queries"),
