@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT))
 
-from pages import BENCH_DIR, DEFAULT_DATABASE, pages_for, server_env  # noqa: E402
+from pages import BENCH_DIR, DEFAULT_DATABASE, pages_for, path_of, server_env  # noqa: E402
 
 
 def main() -> None:
@@ -71,8 +71,8 @@ def main() -> None:
     for page in chosen:
         client = clients[page.role]
         for _ in range(3):
-            if (status := client.get(page.path).status_code) != 200:
-                raise SystemExit(f"GET {page.path}: {status}")
+            if (status := client.get(path_of(page)).status_code) != 200:
+                raise SystemExit(f"GET {path_of(page)}: {status}")
         totals, sqls, counts = [], [], []
         profile = cProfile.Profile() if args.top else None
         for _ in range(args.rounds):
@@ -82,7 +82,7 @@ def main() -> None:
                 if profile:
                     profile.enable()
                 start = time.perf_counter()
-                client.get(page.path)
+                client.get(path_of(page))
                 totals.append(time.perf_counter() - start)
                 if profile:
                     profile.disable()
