@@ -32,6 +32,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import connection, models, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from services.fields import BlindIndexField, EncryptedMixin
 from services.models import AuditEvent, Exoneree, StaffMember
@@ -181,6 +182,7 @@ def record(
     )
     with transaction.atomic():
         _lock_chain()
+        entry.at = timezone.now()  # under the lock: entries' times follow their order in the chain
         if connection.vendor == "postgresql":
             _insert_chained_postgresql(entry)
         else:

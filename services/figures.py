@@ -1,7 +1,8 @@
 """The director's figures, cached until something they read changes.
 
-Every write a figure reads (people, their caseloads, needs, referrals, follow-ups,
-assessments, staff) calls `figures_changed` in its own transaction: it bumps the
+Every write through the actions that a figure reads (people, their caseloads, needs,
+referrals, follow-ups, assessments, staff) calls `figures_changed` in its own transaction
+(a write outside them, by SQL or the admin site, shows within the minute below): it bumps the
 organization's `figures_version`, which comes with the signed-in user's organization at
 no extra query. A cached figure's key holds the version it was computed at, so after a
 write no process serves it again, whatever cache it lives in (Django's default: local

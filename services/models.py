@@ -156,6 +156,16 @@ class Organization(BaseModel):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A full save of an existing organization (the admin's form, say) leaves its
+        `figures_version` alone: writing back the number it loaded could undo a bump made
+        since, and a figure cached before that write would be served again (services.figures)."""
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "figures_version"
+            ]
+        super().save(*args, **kwargs)
+
 
 class StaffMember(BaseModel):
     """A user's job at one organization: caseworker or director."""

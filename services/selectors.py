@@ -329,18 +329,20 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
     follow_ups = list(
         follow_up_rows(
             exoneree.follow_ups.filter(
-                Q(done_at__isnull=True) | Q(pk__in=latest_done.values("pk")[:DONE_FOLLOW_UPS_SHOWN])
+                # One more than shown: whether there are others to link to.
+                Q(done_at__isnull=True) | Q(pk__in=latest_done.values("pk")[: DONE_FOLLOW_UPS_SHOWN + 1])
             )
         )
     )
+    done = sorted((f for f in follow_ups if f.is_done), key=lambda f: (f.done_at, f.pk), reverse=True)
     notes = exoneree.notes.select_related("author").only(
         "exoneree", "text", "visibility", "created_at", "author__first_name", "author__last_name", "author__username"
     )
     return {
         "needs": needs,
         "follow_ups_open": [f for f in follow_ups if not f.is_done],
-        "follow_ups_done": sorted((f for f in follow_ups if f.is_done), key=lambda f: (f.done_at, f.pk), reverse=True),
-        "done_shown": DONE_FOLLOW_UPS_SHOWN,
+        "follow_ups_done": done[:DONE_FOLLOW_UPS_SHOWN],
+        "more_done": len(done) > DONE_FOLLOW_UPS_SHOWN,
         "notes": list(notes),
         "assessments": list(
             exoneree.assessments.only("exoneree", "kind", "taken_on").annotate(score_count=Count("scores"))

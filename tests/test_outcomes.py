@@ -616,3 +616,21 @@ def test_the_directors_dashboard_counts_come_from_the_cache_until_a_write_change
     assert again == before
     assert cached == counted - 2  # referrals by status, needs by domain
     assert after == recounted != before
+
+
+def test_saving_the_whole_organization_never_winds_its_figures_version_back(login, world):
+    """The admin's form saves every field of the row it loaded: not the version, which a write
+    may have bumped since, or a figure cached before that write would be served again."""
+    client = login("director1")
+    before, _ = dashboard(client)
+    loaded = Organization.objects.get(pk=world.org1.pk)  # as the admin's form loads it
+
+    actions.need_set_status(by=world.caseworker1, need=world.marcus.need, status=NeedStatus.MET)
+    loaded.name = "Renamed"
+    loaded.save()
+    after, _ = dashboard(client)
+
+    assert Organization.objects.get(pk=world.org1.pk).figures_version > loaded.figures_version
+    assert after != before
+    cache.clear()
+    assert after == dashboard(client)[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -50,8 +51,9 @@ def test_the_person_page_shows_the_latest_done_follow_ups_and_links_to_all(login
     assert "13 follow-ups done" in everything.content.decode()
 
 
-def test_a_few_done_follow_ups_need_no_link(login, world):
-    done_follow_ups(world, 2)
+@pytest.mark.parametrize("n", [2, selectors.DONE_FOLLOW_UPS_SHOWN])
+def test_a_few_done_follow_ups_need_no_link(login, world, n):
+    done_follow_ups(world, n)
 
     page = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
 

@@ -76,7 +76,8 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             # As a good password does (AXES_RESET_ON_SUCCESS): earlier wrong codes are forgiven.
-            axes_reset(ip=audit.client_ip(request), username=request.user.get_username())
+            if (address := audit.client_ip(request)) is not None:  # never every address's failures
+                axes_reset(ip=address, username=request.user.get_username())
             return redirect(_next_url(request))
         actions.sign_in_code_refused(request=request, user=request.user)
         if getattr(request, "axes_locked_out", False):  # that was the last try: AxesMiddleware answers
