@@ -214,13 +214,18 @@ def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | 
 # Referrals.
 
 
-def _categories_shared(categories: Iterable[str]) -> list[str]:
-    """What a referral hands its provider: the chosen categories and contact details, always."""
-    chosen = {ConsentCategory.CONTACT, *categories}
-    if invalid := chosen - set(ConsentCategory.values):
+def _refuse_unknown_categories(categories: set[str]) -> None:
+    """Only a forged form names a category the app does not know; refuse it, by name."""
+    if invalid := categories - set(ConsentCategory.values):
         raise ValidationError(
             {"categories": _("Unknown kinds of information: %(kinds)s") % {"kinds": ", ".join(sorted(invalid))}}
         )
+
+
+def _categories_shared(categories: Iterable[str]) -> list[str]:
+    """What a referral hands its provider: the chosen categories and contact details, always."""
+    chosen = {ConsentCategory.CONTACT, *categories}
+    _refuse_unknown_categories(chosen)
     return ConsentCategory.in_order(chosen)
 
 
@@ -332,10 +337,7 @@ def consent_create(*, by: AbstractUser, exoneree: Exoneree, consent: Consent, ca
     categories = set(categories)
     if not categories:
         raise ValidationError({"categories": _("Choose at least one kind of information.")})
-    if invalid := categories - set(ConsentCategory.values):
-        raise ValidationError(
-            {"categories": _("Unknown kinds of information: %(kinds)s") % {"kinds": ", ".join(sorted(invalid))}}
-        )
+    _refuse_unknown_categories(categories)
     if consent.provider.organization_id != exoneree.organization_id:
         raise ValidationError({"provider": _("Choose a provider from your organization's directory.")})
     consent.exoneree = exoneree
