@@ -89,10 +89,9 @@ def _unshown(prefix: str = "") -> list[str]:
 
 
 OPEN_NEED = Q(status__in=[NeedStatus.OPEN, NeedStatus.IN_PROGRESS])
-# Encrypted texts the person page and the dashboard never show: not loaded, not decrypted
-# (a person has dozens of follow-ups and referral events).
+# A referral's encrypted texts, which the history and My plan never show: not loaded, not
+# decrypted (a person has dozens of referral events).
 REFERRAL_TEXTS = ["note", "decline_reason", "feedback"]
-FOLLOW_UP_TEXTS = ["details"]
 
 
 @dataclass
