@@ -45,7 +45,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from services import selectors  # noqa: E402
+from services.actions import people  # noqa: E402
 from services.fields import EncryptedMixin  # noqa: E402
 from services.lib import crypto  # noqa: E402
 
@@ -62,7 +62,6 @@ def per_value(rounds: int) -> None:
 
 
 def seed() -> Client:
-    from services import actions
     from tests.factories import ExonereeFactory, OrganizationFactory, StaffFactory
 
     org = OrganizationFactory(name="Bench organization")
@@ -76,7 +75,7 @@ def seed() -> Client:
             address=f"{n} Main Street\nSpringfield",
             ssn=f"900{n:06d}",
         )
-        actions.caseload_assign(by=caseworker, exoneree=person, caseworkers=[caseworker])
+        people.caseload_assign(by=caseworker, exoneree=person, caseworkers=[caseworker])
     client = Client()
     client.force_login(caseworker)
     return client
@@ -85,7 +84,7 @@ def seed() -> Client:
 VARIANTS = {
     "as built": contextlib.nullcontext,
     "without decryption": lambda: mock.patch.object(EncryptedMixin, "from_db_value", lambda self, value, *a: value),
-    "every field decrypted": lambda: mock.patch.object(selectors, "NOT_IN_LISTS", []),
+    "every field decrypted": lambda: mock.patch.object(records, "NOT_IN_LISTS", []),  # noqa: F821
 }
 
 

@@ -51,7 +51,7 @@ from django.utils import timezone  # noqa: E402
 from django_otp.oath import totp  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
-from services import outcome_counts, outcomes  # noqa: E402
+from services import outcome_counts  # noqa: E402
 from services.choices import (  # noqa: E402
     AssessmentDomain,
     AssessmentKind,
@@ -61,20 +61,16 @@ from services.choices import (  # noqa: E402
     ReferralStatus,
     Role,
 )
-from services.models import (  # noqa: E402
-    Assessment,
-    AssessmentScore,
-    Exoneree,
-    FollowUp,
-    Need,
-    Organization,
-    OutcomeCount,
-    Provider,
-    Referral,
-    ReferralEvent,
-    Resource,
-    StaffMember,
-)
+from services.models.casework import Assessment, AssessmentScore  # noqa: E402
+from services.models.directory import Provider, Resource  # noqa: E402
+from services.models.follow_ups import FollowUp  # noqa: E402
+from services.models.needs import Need  # noqa: E402
+from services.models.organizations import Organization, StaffMember  # noqa: E402
+from services.models.outcomes import OutcomeCount  # noqa: E402
+from services.models.people import Exoneree  # noqa: E402
+from services.models.referrals import Referral, ReferralEvent  # noqa: E402
+from services.outcomes.report import FIGURES, outcomes  # noqa: E402
+from services.outcomes.scope import OutcomeFilters  # noqa: E402
 
 S = ReferralStatus
 # Where a sent referral ends up, and the moves that take it there.
@@ -327,13 +323,13 @@ def main() -> None:
 
         timezone.activate(org.timezone)
         today = timezone.localdate()
-        filters = outcomes.OutcomeFilters(start=today.replace(year=today.year - 1) + timedelta(days=1), end=today)
+        filters = OutcomeFilters(start=today.replace(year=today.year - 1) + timedelta(days=1), end=today)
         people = Exoneree.objects.filter(organization=org)
         print(f"Period {filters.start} – {filters.end}, median of {args.rounds} runs:")
-        for name in outcomes.FIGURES:
-            ms = median_ms(lambda n=name: outcomes.outcomes(org, people, filters, only=n), args.rounds)
+        for name in FIGURES:
+            ms = median_ms(lambda n=name: outcomes(org, people, filters, only=n), args.rounds)
             print(f"  {name:<14} {ms:8.1f} ms  ({load()})")
-        selector = median_ms(lambda: outcomes.outcomes(org, people, filters), args.rounds)
+        selector = median_ms(lambda: outcomes(org, people, filters), args.rounds)
         print(f"  all figures (selector)  {selector:8.1f} ms  ({load()})")
         client = signed_in(director)
         url = reverse("outcome_dashboard")

@@ -300,26 +300,26 @@ def compare_permission_filter(args: argparse.Namespace, info: dict) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from services import selectors
-    from services.models import Exoneree
+    from services.models.people import Exoneree
+    from services.selectors import records
     from services.views.cases import PAGE_SIZE
 
     user = get_user_model().objects.get(username=info["accounts"]["caseworker"])
-    by_permission = selectors.exonerees_visible_to
+    by_permission = records.exonerees_visible_to
 
     def by_caseload(user: object) -> object:
         return Exoneree.objects.filter(organization_id=info["organization"], caseworkers=user)
 
     def first_page(base: object, q: str) -> tuple[float, int, int]:
-        selectors.exonerees_visible_to = base
+        records.exonerees_visible_to = base
         try:
             start = time.perf_counter()
             with CaptureQueriesContext(connection) as queries:
-                page = Paginator(selectors.exoneree_list(user, q=q), PAGE_SIZE).get_page(1)
+                page = Paginator(records.exoneree_list(user, q=q), PAGE_SIZE).get_page(1)
                 rows = [(p.pk, p.open_needs, p.next_follow_up, p.caseworker_names) for p in page]
             return time.perf_counter() - start, len(queries), len(rows)
         finally:
-            selectors.exonerees_visible_to = by_permission
+            records.exonerees_visible_to = by_permission
 
     print(
         f"\nThe caseworker's exoneree list (first page), permission filter vs caseload foreign key, {args.rounds} runs:"

@@ -9,7 +9,7 @@ people unless `--reset` (which empties every table first).
 Rows are written the way the app writes them, only in bulk:
 - object permissions: a `view_exoneree` and a `change_exoneree` row in the direct
   foreign-key table (ExonereeUserObjectPermission) for every caseworker who carries a
-  person, as `actions.caseload_assign` grants them; the caseworkers relation alongside;
+  person, as `actions.people.caseload_assign` grants them; the caseworkers relation alongside;
 - encrypted fields: every value is encrypted on its own by the field itself
   (`get_db_prep_save`: AES-GCM, a fresh nonce, the field's context), and blind indexes are
   computed by their fields; nothing is reused, so decrypting a page costs what it would;
@@ -73,25 +73,15 @@ from services.choices import (  # noqa: E402
     ResourceStatus,
     Role,
 )
-from services.models import (  # noqa: E402
-    Assessment,
-    AssessmentScore,
-    CaseNote,
-    Consent,
-    ConsentCategoryRow,
-    Exoneree,
-    ExonereeUserObjectPermission,
-    FollowUp,
-    Need,
-    Notification,
-    Organization,
-    Provider,
-    Referral,
-    ReferralEvent,
-    Resource,
-    ResourceDomain,
-    StaffMember,
-)
+from services.models.casework import Assessment, AssessmentScore, CaseNote  # noqa: E402
+from services.models.consent import Consent, ConsentCategoryRow  # noqa: E402
+from services.models.directory import Provider, Resource, ResourceDomain  # noqa: E402
+from services.models.follow_ups import FollowUp  # noqa: E402
+from services.models.needs import Need  # noqa: E402
+from services.models.notifications import Notification  # noqa: E402
+from services.models.organizations import Organization, StaffMember  # noqa: E402
+from services.models.people import Exoneree, ExonereeUserObjectPermission  # noqa: E402
+from services.models.referrals import Referral, ReferralEvent  # noqa: E402
 
 User = get_user_model()
 S = ReferralStatus

@@ -40,9 +40,10 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from services import reminders, tasks  # noqa: E402
+from services import tasks  # noqa: E402
 from services.choices import ReminderKind  # noqa: E402
-from services.models import Organization, Reminder  # noqa: E402
+from services.models.notifications import Reminder  # noqa: E402
+from services.models.organizations import Organization  # noqa: E402
 
 
 def run(sizes: list[int]) -> None:
@@ -58,7 +59,7 @@ def run(sizes: list[int]) -> None:
         with mock.patch.object(tasks.send_reminders, "delay") as delay:
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
-                claimed = reminders.reminders_sweep()
+                claimed = tasks.reminders_sweep()
                 elapsed = time.perf_counter() - started
         print(f"{n:>8}  {elapsed:>13.2f}  {len(queries):>7}  {delay.call_count:>8}  {len(claimed):>8}")
 

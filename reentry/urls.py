@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from services.access import signed_in_required
-from services.forms import PasswordResetRequestForm
+from services.forms.accounts import PasswordResetRequestForm
 
 urlpatterns = [
     # Before Django's own: changing a password needs the second factor too (a password alone

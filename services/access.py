@@ -4,7 +4,7 @@ The rules:
 - caseworker: the exonerees they hold an object permission on (granted when assigned,
   removed when reassigned), and everything under those exonerees; plus, read-only and
   until it expires, a person of their organization they opened by emergency access
-  (break-the-glass, services.models.EmergencyAccess); nothing else.
+  (break-the-glass, services.models.consent.EmergencyAccess); nothing else.
 - director: every record of their own organization, read-only for case records; they
   manage caseloads, staff and the resource directory.
 - exoneree: their own plan only, through `own_exoneree`.
@@ -34,24 +34,17 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_otp import devices_for_user
 
 from services import audit
-from services.auth import HAS_DEVICE, preloaded
+from services.auth import HAS_DEVICE, own_exoneree_or_none, preloaded, staff_of
 from services.choices import Role
-from services.models import (
-    Assessment,
-    CaseNote,
-    Consent,
-    EmergencyAccess,
-    Exoneree,
-    ExonereeUserObjectPermission,
-    FollowUp,
-    Need,
-    Notification,
-    Organization,
-    Provider,
-    Referral,
-    Resource,
-    StaffMember,
-)
+from services.models.casework import Assessment, CaseNote
+from services.models.consent import Consent, EmergencyAccess
+from services.models.directory import Provider, Resource
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.notifications import Notification
+from services.models.organizations import Organization, StaffMember
+from services.models.people import Exoneree, ExonereeUserObjectPermission
+from services.models.referrals import Referral
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,18 +58,6 @@ M = TypeVar("M", bound=Model)
 VIEW_EXONEREE = "view_exoneree"
 CHANGE_EXONEREE = "change_exoneree"
 CASEWORKER_PERMS = (VIEW_EXONEREE, CHANGE_EXONEREE)
-
-
-def staff_of(user: AnyUser) -> StaffMember | None:
-    """The user's active staff role, cached on the user object for the request."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if not hasattr(user, "_staff_cache"):
-        loaded, staff = preloaded(user, "staff")
-        if not loaded:
-            staff = StaffMember.objects.select_related("organization").filter(user=user).first()
-        user._staff_cache = staff
-    return user._staff_cache
 
 
 def role_of(user: AnyUser) -> str | None:
@@ -93,17 +74,6 @@ def organization_of(user: AnyUser) -> Organization:
     if staff is None:
         raise PermissionDenied
     return staff.organization
-
-
-def own_exoneree_or_none(user: AnyUser) -> Exoneree | None:
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if not hasattr(user, "_own_exoneree_cache"):
-        loaded, exoneree = preloaded(user, "exoneree")
-        if not loaded:
-            exoneree = Exoneree.objects.select_related("organization").filter(user=user).first()
-        user._own_exoneree_cache = exoneree
-    return user._own_exoneree_cache
 
 
 def own_exoneree(user: AnyUser) -> Exoneree:

@@ -3,7 +3,7 @@ through the app's pages, which apply the access rules; they are not exposed here
 
 from django.contrib import admin
 
-from services.models import Organization, StaffMember
+from services.models.organizations import Organization, StaffMember
 
 
 @admin.register(Organization)

@@ -34,8 +34,11 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from services.auth import own_exoneree_or_none, staff_of
 from services.fields import BlindIndexField, EncryptedMixin
-from services.models import AuditEvent, Exoneree, StaffMember
+from services.models.audit import AuditEvent
+from services.models.organizations import StaffMember
+from services.models.people import Exoneree
 
 GENESIS = "0" * 64
 # An arbitrary constant: the PostgreSQL advisory lock that serializes writers of the chain.
@@ -195,8 +198,6 @@ def record(
 def _organization_of(user: Any) -> int | None:
     if user is None:
         return None
-    from services.access import own_exoneree_or_none, staff_of
-
     if staff := staff_of(user):
         return staff.organization_id
     if exoneree := own_exoneree_or_none(user):

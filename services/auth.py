@@ -11,14 +11,21 @@ other way).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Count, Exists, OuterRef, Q
 from django_otp import device_classes
 
-from services.models import Notification
+from services.models.notifications import Notification
+from services.models.organizations import StaffMember
+from services.models.people import Exoneree
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
 
 # Set on a user by get_user: whether they have a confirmed device, and their unread count.
 HAS_DEVICE = "preloaded_has_second_factor"
@@ -57,3 +64,26 @@ def preloaded(user: Any, name: str) -> tuple[bool, Any]:
     if descriptor is None or not hasattr(descriptor, "is_cached") or not descriptor.is_cached(user):
         return False, None
     return True, getattr(user, name, None)  # None: loaded, and there is none
+
+
+def staff_of(user: AnyUser) -> StaffMember | None:
+    """The user's active staff role, cached on the user object for the request."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if not hasattr(user, "_staff_cache"):
+        loaded, staff = preloaded(user, "staff")
+        if not loaded:
+            staff = StaffMember.objects.select_related("organization").filter(user=user).first()
+        user._staff_cache = staff
+    return user._staff_cache
+
+
+def own_exoneree_or_none(user: AnyUser) -> Exoneree | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if not hasattr(user, "_own_exoneree_cache"):
+        loaded, exoneree = preloaded(user, "exoneree")
+        if not loaded:
+            exoneree = Exoneree.objects.select_related("organization").filter(user=user).first()
+        user._own_exoneree_cache = exoneree
+    return user._own_exoneree_cache

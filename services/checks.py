@@ -9,6 +9,7 @@ from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 
 from services.lib import crypto
+from services.tasks import SEND_TIME_LIMIT
 
 
 @register(Tags.security)
@@ -35,7 +36,6 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[Error]
 
 @register()
 def check_reminder_timeouts(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    from services.tasks import SEND_TIME_LIMIT
 
     if settings.REMINDER_CLAIM_TIMEOUT_SECONDS <= 2 * SEND_TIME_LIMIT:
         return [

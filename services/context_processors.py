@@ -3,7 +3,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from services import access, selectors
+from services import access
+from services.selectors import inbox
 
 
 def role(request: HttpRequest) -> dict[str, Any]:
@@ -18,6 +19,6 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
 
     @cache
     def unread() -> int:
-        return selectors.unread_notification_count(user) if user is not None and user.is_authenticated else 0
+        return inbox.unread_notification_count(user) if user is not None and user.is_authenticated else 0
 
     return {"unread_notifications": unread}

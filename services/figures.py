@@ -22,7 +22,7 @@ from datetime import datetime
 from django.db.models import F
 from django.utils import timezone, translation
 
-from services.models import Organization
+from services.models.organizations import Organization
 
 TTL_SECONDS = 120  # a key is dead after its minute anyway; this only frees the memory
 

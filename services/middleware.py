@@ -20,7 +20,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from services import access, selectors
+from services import access
+from services.selectors import users
 
 
 class PersonLanguageMiddleware:
@@ -37,7 +38,7 @@ class PersonLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            language = selectors.language_of(request.user)
+            language = users.language_of(request.user)
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)

@@ -34,17 +34,13 @@ from django.db.models import F
 from services.choices import AssessmentDomain, AssessmentKind
 from services.choices import ReferralStatus as RS
 from services.figures import figures_changed
-from services.models import (
-    Assessment,
-    AssessmentScore,
-    Exoneree,
-    FollowUp,
-    Need,
-    Organization,
-    OutcomeCount,
-    Referral,
-    ReferralEvent,
-)
+from services.models.casework import Assessment, AssessmentScore
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.organizations import Organization
+from services.models.outcomes import OutcomeCount
+from services.models.people import Exoneree
+from services.models.referrals import Referral, ReferralEvent
 
 REFERRALS, FOLLOW_UPS, HOUSING, SCORES = "referrals", "follow_ups", "housing", "scores"
 CHECKPOINTS = (30, 90, 180, 365)  # days after release at which housing is measured

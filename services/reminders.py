@@ -44,11 +44,13 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from services import tasks
 from services.choices import CompensationStatus, ContactPreference, ReminderChannel, ReminderKind, ReminderStatus, Role
 from services.lib.email import send_templated_email
 from services.lib.sms import SmsDisabled, SmsError, send_sms
-from services.models import Exoneree, FollowUp, Notification, Organization, Reminder, StaffMember
+from services.models.follow_ups import FollowUp
+from services.models.notifications import Notification, Reminder
+from services.models.organizations import Organization, StaffMember
+from services.models.people import Exoneree
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +67,6 @@ FOLLOW_UP_KINDS = [Kind.BEFORE, Kind.DUE, Kind.OVERDUE]
 CANCELLABLE = [Status.PENDING, Status.CLAIMED]
 # Delivery errors worth retrying: the mail server or network, a text provider.
 RETRYABLE = (SMTPException, OSError, SmsError)
-# How many reminder ids travel in one queued message (see `_queue`).
-QUEUE_CHUNK = 200
 
 
 # --- planning: which rows should exist ----------------------------------------------------------
@@ -280,8 +280,9 @@ def reminders_plan_digests(*, now: datetime) -> None:
 # --- the sweep: claim what is due, queue it after commit ----------------------------------------
 
 
-def reminders_sweep(*, now: datetime | None = None) -> list[int]:
-    """Claim every due reminder (and every stale claim) and queue them; returns their ids.
+def reminders_claim_due(*, now: datetime | None = None) -> list[int]:
+    """Claim every due reminder (and every stale claim); returns their ids, for
+    `services.tasks.reminders_sweep` to queue once the claim is committed.
 
     One compare-and-set UPDATE claims them all under a fresh token, one SELECT reads back
     which rows carry it: the query count does not depend on how many are due. Two sweeps
@@ -313,24 +314,14 @@ def reminders_sweep(*, now: datetime | None = None) -> list[int]:
         if not claimed:
             return []
         ids = list(Reminder.objects.filter(claim_token=token).order_by("send_at", "pk").values_list("pk", flat=True))
-        transaction.on_commit(lambda: _queue(ids), robust=True)
     logger.info("reminder sweep claimed %d", len(ids))
     return ids
 
 
-def _queue(ids: list[int]) -> None:
-    # A message per chunk, fanned out by the worker into a task per reminder: queueing
-    # 100k messages here would take longer than the minute between sweeps.
-    for start in range(0, len(ids), QUEUE_CHUNK):
-        try:
-            tasks.send_reminders.delay(ids[start : start + QUEUE_CHUNK])
-        except Exception:
-            # The broker is down: give back what was not queued, so the next sweep (a
-            # minute from now) takes it again instead of waiting out the claim timeout.
-            Reminder.objects.filter(pk__in=ids[start:], status=Status.CLAIMED).update(
-                status=Status.PENDING, claim_token=None
-            )
-            raise
+def reminders_unclaim(ids: list[int]) -> None:
+    """Give back claimed rows that could not be queued, so the next sweep (a minute from now)
+    takes them again instead of waiting out the claim timeout."""
+    Reminder.objects.filter(pk__in=ids, status=Status.CLAIMED).update(status=Status.PENDING, claim_token=None)
 
 
 def retry_countdown(retries: int) -> int:

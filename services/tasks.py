@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from smtplib import SMTPException
+from typing import Any
 from urllib.parse import urlsplit
 
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
+from django.db import transaction
+from django.utils import translation
 
-from services import outcome_counts, reminders, selectors
-from services.forms import PasswordResetSendForm
+from services import outcome_counts, reminders
 from services.lib.email import send_templated_email
 from services.lib.links import invitation_link
-from services.models import Organization
+from services.models.organizations import Organization
+from services.selectors import users
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +60,18 @@ def send_invitation(user_id: int, invited_by_id: int) -> None:
             "link": invitation_link(user),
             "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         },
-        language=selectors.language_of(user),
+        language=users.language_of(user),
     )
+
+
+class PasswordResetSendForm(PasswordResetForm):
+    """Django's reset form as the worker runs it: each account's email in its own language."""
+
+    def send_mail(
+        self, subject_template_name: str, email_template_name: str, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> None:
+        with translation.override(users.language_of(context["user"])):
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
 
 
 @shared_task(**EMAIL_TASK)
@@ -86,9 +101,35 @@ def refresh_outcome_counts() -> int:
     return len(organizations)
 
 
+# How many reminder ids travel in one queued message (see `_queue`).
+QUEUE_CHUNK = 200
+
+
+def reminders_sweep(*, now: datetime | None = None) -> list[int]:
+    """Claim every due reminder (services.reminders.reminders_claim_due) and queue them once
+    the claim is committed; returns their ids."""
+    with transaction.atomic():
+        ids = reminders.reminders_claim_due(now=now)
+        if ids:
+            transaction.on_commit(lambda: _queue(ids), robust=True)
+    return ids
+
+
+def _queue(ids: list[int]) -> None:
+    # A message per chunk, fanned out by the worker into a task per reminder: queueing
+    # 100k messages here would take longer than the minute between sweeps.
+    for start in range(0, len(ids), QUEUE_CHUNK):
+        try:
+            send_reminders.delay(ids[start : start + QUEUE_CHUNK])
+        except Exception:
+            # The broker is down: give back what was not queued.
+            reminders.reminders_unclaim(ids[start:])
+            raise
+
+
 @shared_task(ignore_result=True)
 def sweep_reminders() -> int:
-    return len(reminders.reminders_sweep())
+    return len(reminders_sweep())
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

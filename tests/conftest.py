@@ -27,16 +27,13 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from services.choices import NeedDomain, NoteVisibility, Role
-from services.models import (
-    Assessment,
-    CaseNote,
-    Exoneree,
-    FollowUp,
-    Need,
-    Organization,
-    Referral,
-    Resource,
-)
+from services.models.casework import Assessment, CaseNote
+from services.models.directory import Resource
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.organizations import Organization
+from services.models.people import Exoneree
+from services.models.referrals import Referral
 from tests.factories import (
     AssessmentFactory,
     CaseNoteFactory,

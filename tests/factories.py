@@ -1,7 +1,7 @@
 """Small factory_boy factories for the domain.
 
 Defaults are deterministic (sequences, not Faker) so a failing test prints the same names
-every run. Caseworkers are assigned through `services.actions.caseload_assign`, never by
+every run. Caseworkers are assigned through `services.actions.people.caseload_assign`, never by
 touching the many-to-many directly: access is decided by the guardian object permissions
 that action grants, and a record without them would be invisible to its own caseworker.
 """
@@ -18,7 +18,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from services import actions
+from services.actions import people
 from services.choices import (
     AssessmentKind,
     ConsentCategory,
@@ -29,22 +29,14 @@ from services.choices import (
     ResourceStatus,
     Role,
 )
-from services.models import (
-    Assessment,
-    AssessmentScore,
-    CaseNote,
-    Consent,
-    ConsentCategoryRow,
-    Exoneree,
-    FollowUp,
-    Need,
-    Organization,
-    Provider,
-    Referral,
-    Resource,
-    ResourceDomain,
-    StaffMember,
-)
+from services.models.casework import Assessment, AssessmentScore, CaseNote
+from services.models.consent import Consent, ConsentCategoryRow
+from services.models.directory import Provider, Resource, ResourceDomain
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.organizations import Organization, StaffMember
+from services.models.people import Exoneree
+from services.models.referrals import Referral
 
 User = get_user_model()
 
@@ -102,7 +94,7 @@ class ExonereeFactory(DjangoModelFactory):
     def caseworkers(obj: Exoneree, create: bool, extracted: Iterable[Any] | None, **kwargs: Any) -> None:
         if create and extracted:
             extracted = list(extracted)
-            actions.caseload_assign(by=extracted[0], exoneree=obj, caseworkers=extracted)
+            people.caseload_assign(by=extracted[0], exoneree=obj, caseworkers=extracted)
 
 
 class NeedFactory(DjangoModelFactory):

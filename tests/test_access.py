@@ -33,8 +33,12 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from services import actions
-from services.models import Consent, EmergencyAccess, Exoneree, Notification, Referral, Resource
+from services.actions import emergency
+from services.models.consent import Consent, EmergencyAccess
+from services.models.directory import Resource
+from services.models.notifications import Notification
+from services.models.people import Exoneree
+from services.models.referrals import Referral
 from tests.conftest import World
 from tests.factories import consent_for
 
@@ -159,7 +163,7 @@ def emergency_data(w: World) -> dict[str, Any]:
 
 def caseworker1_glass_on_thomas(w: World) -> None:
     reason = "He called the hotline in crisis; his caseworker is away."
-    actions.emergency_access_grant(by=w.caseworker1, exoneree=w.thomas.exoneree, reason=reason)
+    emergency.emergency_access_grant(by=w.caseworker1, exoneree=w.thomas.exoneree, reason=reason)
 
 
 def glass_grant(w: World) -> list[int]:

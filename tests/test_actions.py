@@ -1,4 +1,4 @@
-"""Rules the write layer (services/actions.py) keeps, whatever a form or a forged POST says.
+"""Rules the write layer (services/actions/) keeps, whatever a form or a forged POST says.
 
 Personas come from tests/conftest.py: Marcus is caseworker1's, Thomas is caseworker2's.
 """
@@ -10,13 +10,17 @@ from smtplib import SMTPException
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from services import actions
+from services.actions import needs, people, referrals
 from services.choices import NeedDomain, ReferralStatus, Role
-from services.models import Exoneree, FollowUp, Need, StaffMember
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.organizations import StaffMember
+from services.models.people import Exoneree
 from tests.factories import ExonereeFactory, FollowUpFactory, ReferralFactory
 
 User = get_user_model()
@@ -48,7 +52,7 @@ def test_a_caseworker_who_still_carries_people_keeps_their_role(login, world, ch
 
 def test_a_caseworker_with_an_empty_caseload_can_be_promoted(login, world):
     member = world.caseworker1.staff
-    actions.caseload_assign(by=world.director1, exoneree=world.marcus.exoneree, caseworkers=[world.caseworker2])
+    people.caseload_assign(by=world.director1, exoneree=world.marcus.exoneree, caseworkers=[world.caseworker2])
 
     response = login("director1").post(
         url("staff_edit", member), {"role": Role.DIRECTOR, "title": "Deputy", "is_active": "on"}
@@ -159,7 +163,7 @@ def test_the_plan_never_names_the_provider_of_a_draft_or_cancelled_referral(logi
     draft = world.marcus.referral
     assert draft.status == ReferralStatus.DRAFT
     cancelled = ReferralFactory(need=world.marcus.need, resource__name="Quiet Cancelled Place")
-    actions.referral_transition(by=world.caseworker1, referral=cancelled, status=ReferralStatus.CANCELLED)
+    referrals.referral_transition(by=world.caseworker1, referral=cancelled, status=ReferralStatus.CANCELLED)
     for referral in (draft, cancelled):
         FollowUpFactory(exoneree=marcus, referral=referral, assigned_to=world.caseworker1, shared_with_exoneree=True)
 
@@ -204,10 +208,10 @@ def test_a_failing_mail_server_does_not_undo_or_break_the_save(
 def test_a_double_invitation_leaves_one_login(world):
     person = ExonereeFactory(organization=world.org1, legal_name="Nia Example", caseworkers=[world.caseworker1])
     stale = Exoneree.objects.get(pk=person.pk)  # a copy read before the first invitation
-    actions.exoneree_invite(by=world.caseworker1, exoneree=person, username="nia1", email="nia@example.org")
+    people.exoneree_invite(by=world.caseworker1, exoneree=person, username="nia1", email="nia@example.org")
 
-    with pytest.raises(actions.ValidationError):
-        actions.exoneree_invite(by=world.caseworker1, exoneree=stale, username="nia2", email="nia@example.org")
+    with pytest.raises(ValidationError):
+        people.exoneree_invite(by=world.caseworker1, exoneree=stale, username="nia2", email="nia@example.org")
 
     person.refresh_from_db()
     assert person.user.username == "nia1"
@@ -259,7 +263,7 @@ def test_a_refused_intake_asks_for_the_ssn_again_beside_its_box(login, world):
 
 def test_a_closed_referral_offers_no_status_change(login, world):
     referral = world.marcus.referral
-    actions.referral_transition(by=world.caseworker1, referral=referral, status=ReferralStatus.CANCELLED)
+    referrals.referral_transition(by=world.caseworker1, referral=referral, status=ReferralStatus.CANCELLED)
 
     body = login("caseworker1").get(url("referral_detail", referral)).content.decode()
 
@@ -272,8 +276,8 @@ def test_needs_and_referrals_carry_their_persons_organization(world):
     person = world.marcus.exoneree
     need = Need(domain=NeedDomain.BASIC, description="Groceries")
 
-    actions.need_create(by=world.caseworker1, exoneree=person, need=need)
-    referral = actions.referral_create(by=world.caseworker1, need=need, resource=world.marcus.resource)
+    needs.need_create(by=world.caseworker1, exoneree=person, need=need)
+    referral = referrals.referral_create(by=world.caseworker1, need=need, resource=world.marcus.resource)
 
     need.refresh_from_db()
     referral.refresh_from_db()

@@ -15,8 +15,9 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from services import audit
+from services.actions import people
 from services.audit import GENESIS, entry_hash
-from services.models import AuditEvent, AuditLogIsAppendOnly
+from services.models.audit import AuditEvent, AuditLogIsAppendOnly
 from tests.test_cases import error_beside
 
 Action = AuditEvent.Action
@@ -484,8 +485,7 @@ def test_a_duplicate_warning_about_a_record_one_cannot_see_is_logged_against_it(
 
 
 def test_an_edit_records_only_what_it_saved(world):
-    from services import actions
-    from services.models import Exoneree
+    from services.models.people import Exoneree
 
     marcus = Exoneree.objects.get(pk=world.marcus.exoneree.pk)  # loaded with the login linked
     Exoneree.objects.filter(pk=marcus.pk).update(user=None)  # meanwhile, elsewhere
@@ -493,7 +493,7 @@ def test_an_edit_records_only_what_it_saved(world):
     marcus.pronouns = "they/them"
     start = last_pk()
 
-    actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
+    people.exoneree_update(by=world.caseworker1, exoneree=marcus)
 
     entry = only_entry_since(start)
     assert entry.changes == {"pronouns": [old_pronouns, "they/them"]}

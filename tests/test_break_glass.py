@@ -12,9 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from services import access, actions
+from services import access
+from services.actions import emergency
 from services.choices import EmergencyReview
-from services.models import AuditEvent, EmergencyAccess, Notification
+from services.models.audit import AuditEvent
+from services.models.consent import EmergencyAccess
+from services.models.notifications import Notification
 
 REASON = "He called the hotline in crisis; his caseworker is away."
 
@@ -97,7 +100,7 @@ def test_a_person_already_on_the_caseload_is_not_a_glass_access(login, world):
 
 def test_the_action_refuses_a_short_reason(world):
     with pytest.raises(ValidationError):
-        actions.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason="too short")
+        emergency.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason="too short")
 
 
 def test_access_expires(login, world, time_machine, settings):
@@ -116,7 +119,7 @@ def test_access_expires(login, world, time_machine, settings):
 
 
 def test_the_visible_set_stays_one_query(world):
-    actions.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason=REASON)
+    emergency.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason=REASON)
     world.caseworker1._staff_cache = access.staff_of(world.caseworker1)
 
     with CaptureQueriesContext(connection) as queries:
@@ -127,7 +130,7 @@ def test_the_visible_set_stays_one_query(world):
 
 
 def test_a_grant_gives_nothing_to_other_caseworkers(login, world):
-    actions.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason=REASON)
+    emergency.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason=REASON)
 
     assert login("caseworker3").get(world.thomas.exoneree.get_absolute_url()).status_code == 404
 
@@ -136,7 +139,7 @@ def test_a_grant_gives_nothing_to_other_caseworkers(login, world):
 
 
 def grant(world) -> EmergencyAccess:
-    return actions.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason=REASON)
+    return emergency.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason=REASON)
 
 
 def test_the_director_sees_pending_reviews_with_the_reason(login, world):

@@ -20,21 +20,17 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import get_perms
 
-from services import access, actions
+from services import access
+from services.actions import people as people_actions
 from services.choices import NeedStatus, NoteVisibility, ReferralStatus, ResourceStatus, Role
 from services.lifecycle import NEED_TRANSITIONS, REFERRAL_TRANSITIONS
-from services.models import (
-    Assessment,
-    CaseNote,
-    Exoneree,
-    FollowUp,
-    Need,
-    Provider,
-    Referral,
-    ReferralEvent,
-    Resource,
-    StaffMember,
-)
+from services.models.casework import Assessment, CaseNote
+from services.models.directory import Provider, Resource
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.organizations import StaffMember
+from services.models.people import Exoneree
+from services.models.referrals import Referral, ReferralEvent
 from tests.factories import (
     ExonereeFactory,
     FollowUpFactory,
@@ -590,7 +586,9 @@ def test_only_shared_notes_appear_on_the_plan(login, world):
 
 def test_a_colleague_on_the_case_reads_but_cannot_rewrite_a_note(login, world):
     marcus, note = world.marcus.exoneree, world.marcus.staff_note
-    actions.caseload_assign(by=world.director1, exoneree=marcus, caseworkers=[world.caseworker1, world.caseworker2])
+    people_actions.caseload_assign(
+        by=world.director1, exoneree=marcus, caseworkers=[world.caseworker1, world.caseworker2]
+    )
     client = login("caseworker2")
 
     detail = client.get(marcus.get_absolute_url())

@@ -12,10 +12,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from services import actions, selectors
+from services.actions import consent as consent_actions
+from services.actions import referrals
 from services.choices import ConsentCategory as C
 from services.choices import NeedDomain, ReferralStatus
-from services.models import AuditEvent, Consent, Notification, Referral, ReferralCategory
+from services.models.audit import AuditEvent
+from services.models.consent import Consent
+from services.models.notifications import Notification
+from services.models.referrals import Referral, ReferralCategory
+from services.selectors import coverage
 from tests.factories import ProviderFactory, ResourceFactory, consent_for
 from tests.test_cases import error_beside
 
@@ -23,7 +28,7 @@ TODAY = timezone.localdate
 
 
 def send(world, referral: Referral) -> Referral:
-    return actions.referral_transition(by=world.caseworker1, referral=referral, status=ReferralStatus.SENT)
+    return referrals.referral_transition(by=world.caseworker1, referral=referral, status=ReferralStatus.SENT)
 
 
 def carries(referral: Referral, *categories: str) -> None:
@@ -62,7 +67,7 @@ def test_a_missing_category_is_named(world):
     consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING])
     carries(world.marcus.referral, C.HOUSING, C.MENTAL_HEALTH)
 
-    assert selectors.consent_missing(world.marcus.referral) == [C.MENTAL_HEALTH]
+    assert coverage.consent_missing(world.marcus.referral) == [C.MENTAL_HEALTH]
     with pytest.raises(ValidationError, match="covering: mental health"):
         send(world, world.marcus.referral)
 
@@ -114,13 +119,13 @@ def test_substance_use_needs_a_consent_that_names_it(world):
 
 def test_categories_of_a_new_referral_default_from_the_need(world):
     world.marcus.need.domain = NeedDomain.SUBSTANCE_USE
-    referral = actions.referral_create(by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource)
-    other = actions.referral_create(
+    referral = referrals.referral_create(by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource)
+    other = referrals.referral_create(
         by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource, categories=[C.LEGAL]
     )
 
-    assert selectors.referral_categories(referral) == [C.CONTACT, C.SUBSTANCE_USE]
-    assert selectors.referral_categories(other) == [C.CONTACT, C.LEGAL]
+    assert coverage.referral_categories(referral) == [C.CONTACT, C.SUBSTANCE_USE]
+    assert coverage.referral_categories(other) == [C.CONTACT, C.LEGAL]
 
 
 def test_the_referral_page_says_what_consent_is_missing(login, world):
@@ -150,9 +155,9 @@ def sent_referral(world) -> Referral:
 def test_revoking_flags_open_referrals_notifies_caseworkers_and_refuses_new_sends(world):
     consent, referral = sent_referral(world)
     world.marcus.exoneree.caseworkers.add(world.caseworker2)
-    draft = actions.referral_create(by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource)
+    draft = referrals.referral_create(by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource)
 
-    flagged = actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+    flagged = consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
 
     referral.refresh_from_db()
     consent.refresh_from_db()
@@ -171,9 +176,9 @@ def test_revoking_flags_open_referrals_notifies_caseworkers_and_refuses_new_send
 
 def test_revoking_twice_changes_nothing_the_second_time(world):
     consent, _ = sent_referral(world)
-    actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+    consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
 
-    assert actions.consent_revoke(by=world.caseworker1, consent=consent, how="self") == 0
+    assert consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="self") == 0
     assert Notification.objects.count() == 1
 
 
@@ -181,14 +186,14 @@ def test_a_referral_still_covered_by_another_consent_is_not_flagged(world):
     consent, referral = sent_referral(world)
     consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING])
 
-    assert actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff") == 0
+    assert consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff") == 0
     referral.refresh_from_db()
     assert referral.consent_revoked_at is None
 
 
 def test_the_flag_shows_on_the_referral_and_the_person_page(login, world):
     consent, referral = sent_referral(world)
-    actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+    consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
     client = login("caseworker1")
 
     assert "Consent was revoked" in client.get(referral.get_absolute_url()).content.decode()
@@ -324,7 +329,7 @@ def test_the_director_reads_consents_on_the_person_page(login, world):
 def test_a_new_resource_of_another_provider_needs_its_own_consent(world):
     consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING])
     elsewhere = ResourceFactory(organization=world.org1)
-    referral = actions.referral_create(by=world.caseworker1, need=world.marcus.need, resource=elsewhere)
+    referral = referrals.referral_create(by=world.caseworker1, need=world.marcus.need, resource=elsewhere)
 
     with pytest.raises(ValidationError):
         send(world, referral)
@@ -365,7 +370,8 @@ def test_narrowing_flags_referrals_it_no_longer_covers_and_notifies(login, world
     assert entry.changes["referrals_flagged"] == [None, [referral.pk]]
     with pytest.raises(ValidationError, match="No current consent"):
         send(
-            world, actions.referral_create(by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource)
+            world,
+            referrals.referral_create(by=world.caseworker1, need=world.marcus.need, resource=world.marcus.resource),
         )
 
 
@@ -406,7 +412,7 @@ def test_a_wider_consent_is_refused_by_the_action_too(world):
     consent = consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT])
 
     with pytest.raises(ValidationError, match="new signed consent"):
-        actions.consent_narrow(
+        consent_actions.consent_narrow(
             by=world.caseworker1, consent=consent, categories=[C.CONTACT, C.LEGAL], ends_on=consent.ends_on
         )
 
@@ -438,20 +444,20 @@ def test_a_drafts_categories_are_edited_on_its_form(login, world):
 
     assert 'name="categories"' in shown.content.decode()
     assert response.status_code == 302
-    assert selectors.referral_categories(referral) == [C.CONTACT, C.HOUSING, C.MENTAL_HEALTH]
+    assert coverage.referral_categories(referral) == [C.CONTACT, C.HOUSING, C.MENTAL_HEALTH]
     entry = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED).latest("pk")
     assert entry.changes["categories"] == [[C.CONTACT], [C.CONTACT, C.HOUSING, C.MENTAL_HEALTH]]
 
 
 def test_a_sent_referral_keeps_what_it_shared(login, world):
     _, referral = sent_referral(world)
-    before = selectors.referral_categories(referral)
+    before = coverage.referral_categories(referral)
 
     login("caseworker1").post(
         reverse("referral_edit", args=[referral.pk]),
         {"resource": referral.resource.pk, "note": "x", "categories": [C.MEDICAL]},
     )
 
-    assert selectors.referral_categories(referral) == before
+    assert coverage.referral_categories(referral) == before
     with pytest.raises(ValidationError, match="keeps what it shared"):
-        actions.referral_update(by=world.caseworker1, referral=referral, categories=[C.MEDICAL])
+        referrals.referral_update(by=world.caseworker1, referral=referral, categories=[C.MEDICAL])

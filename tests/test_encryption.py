@@ -27,7 +27,11 @@ from services.choices import ReferralStatus
 from services.fields import EncryptedMixin
 from services.lib import crypto
 from services.lib.crypto import DecryptionError
-from services.models import CaseNote, EmergencyAccess, Exoneree, Need, ReferralEvent
+from services.models.casework import CaseNote
+from services.models.consent import EmergencyAccess
+from services.models.needs import Need
+from services.models.people import Exoneree
+from services.models.referrals import ReferralEvent
 from tests.factories import ExonereeFactory, consent_for
 from tests.test_setup import manage as manage_with_timeout
 from tests.test_setup import production_env as production_settings

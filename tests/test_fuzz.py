@@ -33,7 +33,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.models import AuditEvent
+from services.models.audit import AuditEvent
 from tests.conftest import STAFF, World, verify_second_factor
 from tests.test_access import PAGES, Page
 

@@ -20,7 +20,9 @@ from django.utils.functional import Promise
 from services import audit
 from services.choices import NeedDomain, ReferralStatus
 from services.lib.email import send_templated_email
-from services.models import AuditEvent, Exoneree, Referral
+from services.models.audit import AuditEvent
+from services.models.people import Exoneree
+from services.models.referrals import Referral
 from tests.conftest import World
 
 ROOT = Path(settings.BASE_DIR)

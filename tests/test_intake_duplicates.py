@@ -14,7 +14,9 @@ from django.urls import reverse
 
 from services.choices import Role
 from services.lib import crypto
-from services.models import AuditEvent, Exoneree, StaffMember
+from services.models.audit import AuditEvent
+from services.models.organizations import StaffMember
+from services.models.people import Exoneree
 from tests.factories import ExonereeFactory
 from tests.test_cases import error_beside, url
 

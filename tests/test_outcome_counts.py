@@ -18,11 +18,18 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
-from services import actions, outcome_counts, tasks
+from services import outcome_counts, tasks
+from services.actions import casework, follow_ups, needs, referrals
+from services.actions import people as people_actions
 from services.choices import AssessmentKind, ConsentCategory, NeedDomain
 from services.choices import ReferralStatus as S
 from services.lifecycle import REFERRAL_TRANSITIONS
-from services.models import Assessment, Exoneree, FollowUp, Need, OutcomeCount, Referral
+from services.models.casework import Assessment
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.outcomes import OutcomeCount
+from services.models.people import Exoneree
+from services.models.referrals import Referral
 from tests.conftest import World
 from tests.factories import ResourceFactory, consent_for
 
@@ -69,29 +76,29 @@ class Actor:
         choice = rng.randrange(11)
         if choice == 0:
             released = self.now.date() - timedelta(days=rng.randint(0, 400))
-            actions.exoneree_create(
+            people_actions.exoneree_create(
                 by=rng.choice(self.caseworkers), exoneree=Exoneree(legal_name="New Person", release_date=released)
             )
         elif choice == 1:
             person.release_date = self.now.date() - timedelta(days=rng.randint(0, 400))
-            actions.exoneree_update(by=by, exoneree=person)
+            people_actions.exoneree_update(by=by, exoneree=person)
         elif choice == 2:
             chosen = rng.sample(self.caseworkers, rng.randint(1, 2))
-            actions.caseload_assign(by=self.w.director1, exoneree=person, caseworkers=chosen)
+            people_actions.caseload_assign(by=self.w.director1, exoneree=person, caseworkers=chosen)
         elif choice == 3:
             need = Need(
                 domain=rng.choice(DOMAINS),
                 description="Counted",
                 opened_on=self.now.date() - timedelta(days=rng.randint(0, 60)),
             )
-            actions.need_create(by=by, exoneree=person, need=need)
+            needs.need_create(by=by, exoneree=person, need=need)
         elif choice == 4 and (need := person.needs.order_by("?").first()):
             need.domain = rng.choice(DOMAINS)
             need.opened_on = self.now.date() - timedelta(days=rng.randint(0, 90))
-            actions.need_update(by=by, need=need)
+            needs.need_update(by=by, need=need)
         elif choice == 5 and (need := person.needs.order_by("?").first()):
             consent_for(person, self.resource.provider, ConsentCategory.values)
-            actions.referral_create(by=by, need=need, resource=self.resource)
+            referrals.referral_create(by=by, need=need, resource=self.resource)
         elif choice == 6 and (referral := Referral.objects.filter(need__exoneree=person).order_by("?").first()):
             moves = sorted(REFERRAL_TRANSITIONS[referral.status])
             if moves:
@@ -100,7 +107,7 @@ class Actor:
                     consent_for(person, referral.resource.provider, ConsentCategory.values)
                 extra = {"decline_reason": "Full"} if status == S.DECLINED else {}
                 extra |= {"got_service": True} if status == S.COMPLETED else {}
-                actions.referral_transition(by=by, referral=referral, status=status, **extra)
+                referrals.referral_transition(by=by, referral=referral, status=status, **extra)
         elif choice == 7:
             follow_up = FollowUp.objects.filter(exoneree=person).order_by("?").first()
             if follow_up is None or rng.random() < 0.5:
@@ -111,11 +118,11 @@ class Actor:
             follow_up.referral = (
                 Referral.objects.filter(need__exoneree=person).order_by("?").first() if rng.random() < 0.3 else None
             )
-            actions.follow_up_save(by=by, exoneree=person, follow_up=follow_up)
+            follow_ups.follow_up_save(by=by, exoneree=person, follow_up=follow_up)
         elif choice == 8 and (follow_up := FollowUp.objects.filter(exoneree=person, done_at__isnull=True).first()):
-            actions.follow_up_complete(by=by, follow_up=follow_up)
+            follow_ups.follow_up_complete(by=by, follow_up=follow_up)
         elif choice == 9 and (follow_up := FollowUp.objects.filter(exoneree=person, done_at__isnull=False).first()):
-            actions.follow_up_reopen(by=by, follow_up=follow_up)
+            follow_ups.follow_up_reopen(by=by, follow_up=follow_up)
         elif choice == 10:
             assessment = Assessment.objects.filter(exoneree=person).order_by("?").first()
             if assessment is None or rng.random() < 0.6:
@@ -125,7 +132,7 @@ class Actor:
                 domain: rng.randint(1, 5)
                 for domain in rng.sample(["housing", "income", "employment"], rng.randint(1, 3))
             }
-            actions.assessment_save(by=by, exoneree=person, assessment=assessment, scores=scores)
+            casework.assessment_save(by=by, exoneree=person, assessment=assessment, scores=scores)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -159,7 +166,7 @@ def test_a_new_person_is_counted_once_though_two_tracked_actions_save_them(world
     time_machine.move_to(START, tick=False)
     outcome_counts.recount(world.org1)
 
-    person = actions.exoneree_create(
+    person = people_actions.exoneree_create(
         by=world.caseworker1, exoneree=Exoneree(legal_name="Nora New", release_date=date(2025, 1, 1))
     )
 
@@ -177,11 +184,11 @@ def test_a_reassignment_moves_the_persons_counts_to_the_new_caseworker(world, ti
     time_machine.move_to(START, tick=False)
     marcus = world.marcus.exoneree
     marcus.release_date = date(2025, 1, 1)
-    actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
+    people_actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
     outcome_counts.recount(world.org1)
     housing = OutcomeCount.objects.filter(organization=world.org1, figure="housing", day=date(2025, 1, 31))
 
-    actions.caseload_assign(by=world.director1, exoneree=marcus, caseworkers=[world.caseworker2])
+    people_actions.caseload_assign(by=world.director1, exoneree=marcus, caseworkers=[world.caseworker2])
 
     assert set(housing.values_list("caseworker", flat=True)) == {None, world.caseworker2.pk}
     assert_counts_match(world.org1)
@@ -201,7 +208,7 @@ def test_the_page_follows_a_tracked_write_without_a_recount(world, login, time_m
         return [c.value for row in figure.rows if row.key == str(world.caseworker1.pk) for c in row.cells]
 
     due, on_time, late, overdue, upcoming = cells()
-    actions.follow_up_complete(by=world.caseworker1, follow_up=follow_up)
+    follow_ups.follow_up_complete(by=world.caseworker1, follow_up=follow_up)
 
     assert cells() == [due, on_time, late + 1, overdue - 1, upcoming]
 
@@ -211,7 +218,7 @@ def test_an_open_follow_up_due_today_is_overdue_once_its_hour_has_passed(world, 
     outcome_counts.recount(world.org1)
     for hour in (8, 15):
         follow_up = FollowUp(title=f"At {hour}", due_at=START.replace(hour=hour), assigned_to=world.caseworker2)
-        actions.follow_up_save(by=world.caseworker2, exoneree=world.thomas.exoneree, follow_up=follow_up)
+        follow_ups.follow_up_save(by=world.caseworker2, exoneree=world.thomas.exoneree, follow_up=follow_up)
     client = login("director1")
 
     figure = next(f for f in client.get(reverse("outcome_dashboard")).context["figures"] if f.name == "follow_ups")
@@ -268,9 +275,9 @@ def test_follow_ups_summed_by_days_and_months_equal_a_count_of_the_rows(world, l
     for _ in range(40):
         due = START + timedelta(days=rng.randint(-150, 50), hours=rng.randint(-12, 12))
         follow_up = FollowUp(title="Visit", due_at=due, assigned_to=world.caseworker1)
-        actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+        follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
         if rng.random() < 0.5:
-            actions.follow_up_complete(by=world.caseworker1, follow_up=follow_up)
+            follow_ups.follow_up_complete(by=world.caseworker1, follow_up=follow_up)
     client = login("director1")
 
     params = {"from": start.isoformat(), "to": end.isoformat()}

@@ -37,9 +37,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from services import actions, outcome_counts, outcomes
+from services import outcome_counts
+from services.actions import follow_ups, needs, staff
 from services.choices import AssessmentKind, CompensationStatus, NeedDomain, NeedStatus, ReferralStatus
-from services.models import FollowUp, Need, Organization, ReferralEvent
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.organizations import Organization
+from services.models.referrals import ReferralEvent
+from services.outcomes.report import FIGURES
+from services.outcomes.scope import Figure
 from tests.conftest import World
 from tests.factories import (
     AssessmentFactory,
@@ -159,14 +165,14 @@ def recount() -> None:
         outcome_counts.recount(organization)
 
 
-def page(client: Any, **params: str) -> dict[str, outcomes.Figure]:
+def page(client: Any, **params: str) -> dict[str, Figure]:
     recount()
     response = client.get(reverse("outcome_dashboard"), params)
     assert response.status_code == 200, response.content.decode()[:2000]
     return {figure.name: figure for figure in response.context["figures"]}
 
 
-def table(figure: outcomes.Figure) -> dict[str, list[Any]]:
+def table(figure: Figure) -> dict[str, list[Any]]:
     return {row.label: [cell.value for cell in row.cells] for row in figure.rows}
 
 
@@ -422,7 +428,7 @@ def test_director2_sees_nothing_of_organization_1(small, login, world):
 
 def test_csv_export_of_each_figure(small, login):
     client = login("director1")
-    for name in outcomes.FIGURES:
+    for name in FIGURES:
         response = client.get(reverse("outcome_dashboard"), {**Q1, "format": "csv", "figure": name})
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/csv")
@@ -444,7 +450,7 @@ def test_csv_export_of_each_figure(small, login):
 
 
 def test_each_csv_export_is_in_the_access_log(small, login, world):
-    from services.models import AuditEvent
+    from services.models.audit import AuditEvent
 
     client = login("director1")
     before = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).count()
@@ -527,7 +533,7 @@ def test_a_tracked_write_shows_at_once(small, login, world):
     before, _ = shown(client, **Q1)
     overdue = FollowUp.objects.get(exoneree=small["rae"])
 
-    actions.follow_up_complete(by=world.caseworker1, follow_up=overdue, outcome="Found a room")
+    follow_ups.follow_up_complete(by=world.caseworker1, follow_up=overdue, outcome="Found a room")
     after, _ = shown(client, **Q1)
 
     assert after != before
@@ -539,7 +545,7 @@ def test_a_new_need_shows_at_once(small, login, world):
     before, _ = shown(client, **Q1)
 
     need = Need(domain=NeedDomain.TRANSPORTATION, description="A bus pass", opened_on=date(2025, 3, 3))
-    actions.need_create(by=world.caseworker1, exoneree=small["pat"], need=need)
+    needs.need_create(by=world.caseworker1, exoneree=small["pat"], need=need)
     after, _ = shown(client, **Q1)
 
     row = '<th scope="row">Transportation</th>'
@@ -551,7 +557,7 @@ def test_a_new_caseworker_can_be_chosen_at_once(small, login, world):
     client = login("director1")
     shown(client, **Q1)
 
-    actions.staff_create(
+    staff.staff_create(
         by=world.director1,
         username="newcw",
         first_name="Nova",
@@ -608,7 +614,7 @@ def test_the_directors_dashboard_counts_come_from_the_cache_until_a_write_change
     before, counted = dashboard(client)
     again, cached = dashboard(client)
 
-    actions.need_set_status(by=world.caseworker1, need=world.marcus.need, status=NeedStatus.MET)
+    needs.need_set_status(by=world.caseworker1, need=world.marcus.need, status=NeedStatus.MET)
     after, _ = dashboard(client)
     cache.clear()
     recounted, _ = dashboard(client)
@@ -625,7 +631,7 @@ def test_saving_the_whole_organization_never_winds_its_figures_version_back(logi
     before, _ = dashboard(client)
     loaded = Organization.objects.get(pk=world.org1.pk)  # as the admin's form loads it
 
-    actions.need_set_status(by=world.caseworker1, need=world.marcus.need, status=NeedStatus.MET)
+    needs.need_set_status(by=world.caseworker1, need=world.marcus.need, status=NeedStatus.MET)
     loaded.name = "Renamed"
     loaded.save()
     after, _ = dashboard(client)

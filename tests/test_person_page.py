@@ -9,9 +9,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from services import selectors
 from services.choices import ConsentCategory, ReferralStatus
-from services.models import AuditEvent, Consent, ReferralEvent
+from services.models.audit import AuditEvent
+from services.models.consent import Consent
+from services.models.referrals import ReferralEvent
+from services.selectors import coverage, records
 from tests.factories import CaseNoteFactory, FollowUpFactory, StaffFactory, consent_for
 
 
@@ -31,14 +33,14 @@ def done_follow_ups(world, n: int) -> list:
 
 
 def test_the_person_page_shows_the_latest_done_follow_ups_and_links_to_all(login, world):
-    done_follow_ups(world, selectors.DONE_FOLLOW_UPS_SHOWN + 3)
+    done_follow_ups(world, records.DONE_FOLLOW_UPS_SHOWN + 3)
     client = login("caseworker1")
 
     response = client.get(world.marcus.exoneree.get_absolute_url())
     page = response.content.decode()
 
     shown = [f.title for f in response.context["follow_ups_done"]]
-    assert shown == [f"Done task {i:02}" for i in range(selectors.DONE_FOLLOW_UPS_SHOWN)]
+    assert shown == [f"Done task {i:02}" for i in range(records.DONE_FOLLOW_UPS_SHOWN)]
     assert "Done task 12" not in page
     assert world.marcus.follow_up.title in page  # the open one is still there
     all_done = reverse("exoneree_done_follow_ups", args=[world.marcus.exoneree.pk])
@@ -51,7 +53,7 @@ def test_the_person_page_shows_the_latest_done_follow_ups_and_links_to_all(login
     assert "13 follow-ups done" in everything.content.decode()
 
 
-@pytest.mark.parametrize("n", [2, selectors.DONE_FOLLOW_UPS_SHOWN])
+@pytest.mark.parametrize("n", [2, records.DONE_FOLLOW_UPS_SHOWN])
 def test_a_few_done_follow_ups_need_no_link(login, world, n):
     done_follow_ups(world, n)
 
@@ -119,7 +121,7 @@ def test_consent_categories_read_with_the_consent_are_those_of_its_rows(world):
     consent_for(marcus, world.marcus.resource.provider, chosen)
     consent_for(marcus, world.marcus.resource.provider, [ConsentCategory.CONTACT])
 
-    joined = {consent.pk: consent.categories for consent in selectors.consents_for(marcus)}
+    joined = {consent.pk: consent.categories for consent in coverage.consents_for(marcus)}
     from_rows = {consent.pk: consent.categories for consent in Consent.objects.filter(exoneree=marcus)}
 
     assert joined == from_rows

@@ -12,7 +12,10 @@ from icalendar import Calendar
 from pypdf import PdfReader
 
 from services.choices import ReferralStatus
-from services.models import AuditEvent, Exoneree, FollowUp, Referral
+from services.models.audit import AuditEvent
+from services.models.follow_ups import FollowUp
+from services.models.people import Exoneree
+from services.models.referrals import Referral
 from tests.conftest import World
 
 

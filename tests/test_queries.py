@@ -26,7 +26,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from services import actions, outcome_counts
+from services import outcome_counts
+from services.actions import consent as consent_actions
+from services.actions import needs, referrals
+from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, ReferralStatus
 from tests.conftest import World
 from tests.factories import (
@@ -96,9 +99,11 @@ def grow_outcomes(w: World, n: int) -> None:
         referral = ReferralFactory(need=need, resource=w.marcus.resource)
         consent_for(person, referral.resource.provider, ConsentCategory.values)  # sending needs one
         for status in (ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS):
-            actions.referral_transition(by=caseworker, referral=referral, status=status)
-        actions.referral_transition(by=caseworker, referral=referral, status=ReferralStatus.COMPLETED, got_service=True)
-        actions.need_set_status(by=caseworker, need=need, status=NeedStatus.MET)
+            referrals.referral_transition(by=caseworker, referral=referral, status=status)
+        referrals.referral_transition(
+            by=caseworker, referral=referral, status=ReferralStatus.COMPLETED, got_service=True
+        )
+        needs.need_set_status(by=caseworker, need=need, status=NeedStatus.MET)
         FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=timezone.now() - timedelta(days=2))
         AssessmentFactory(exoneree=person, taken_on=today - timedelta(days=90), scores={"housing": 2, "income": 1})
         AssessmentFactory(exoneree=person, kind="interim", taken_on=today, scores={"housing": 4, "income": 2})
@@ -121,7 +126,7 @@ def grow_plan(w: World, n: int) -> None:
         CaseNoteFactory(exoneree=marcus, author=author, visibility=NoteVisibility.SHARED)
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
     current = list(marcus.caseworkers.all())
-    actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
+    people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
 
 
 def grow_case(w: World, n: int) -> None:
@@ -131,16 +136,16 @@ def grow_case(w: World, n: int) -> None:
         need = NeedFactory(exoneree=marcus, domain=DOMAINS[i % len(DOMAINS)], created_by=colleague)
         referral = ReferralFactory(need=need, resource=ResourceFactory(organization=w.org1), created_by=colleague)
         consent = consent_for(marcus, referral.resource.provider, [ConsentCategory.CONTACT, ConsentCategory.MEDICAL])
-        actions.referral_transition(by=colleague, referral=referral, status=ReferralStatus.SENT)
+        referrals.referral_transition(by=colleague, referral=referral, status=ReferralStatus.SENT)
         if i % 2:  # flags the sent referral: the page lists it in a banner
-            actions.consent_revoke(by=colleague, consent=consent, how="staff")
+            consent_actions.consent_revoke(by=colleague, consent=consent, how="staff")
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, need=need, referral=referral)
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, done_at=timezone.now(), outcome="Done")
         CaseNoteFactory(exoneree=marcus, author=colleague)
         AssessmentFactory(exoneree=marcus, taken_by=colleague, scores={"housing": 2, "food": 3, "legal": 4})
     current = list(marcus.caseworkers.all())
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
-    actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
+    people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
 
 
 # (id, persona, path, grower, budget). The outcome records page (the drill-down lists, over the

@@ -17,9 +17,12 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from services import actions, reminders
+from services import reminders, tasks
+from services.actions import follow_ups, people
 from services.choices import CompensationStatus, ContactPreference, ReminderKind, ReminderStatus
-from services.models import Exoneree, FollowUp, Notification, Reminder
+from services.models.follow_ups import FollowUp
+from services.models.notifications import Notification, Reminder
+from services.models.people import Exoneree
 from tests.conftest import World
 
 Kind, Status = ReminderKind, ReminderStatus
@@ -40,7 +43,7 @@ def sweep(django_capture_on_commit_callbacks):
     def _sweep(clock, at: datetime) -> list[int]:
         clock.move_to(at, tick=False)
         with django_capture_on_commit_callbacks(execute=True):
-            return reminders.reminders_sweep()
+            return tasks.reminders_sweep()
 
     return _sweep
 
@@ -53,7 +56,7 @@ def new_follow_up(world: World, due_at: datetime = DUE, **fields) -> FollowUp:
         assigned_to=world.caseworker1,
         **fields,
     )
-    return actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+    return follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
 
 
 def emails() -> list:
@@ -97,12 +100,12 @@ def test_moving_the_due_date_moves_pending_reminders(world, clock):
     follow_up = new_follow_up(world)
 
     follow_up.due_at = DUE + timedelta(hours=3)  # same day, later: a new due time, new reminders
-    actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+    follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
     pending = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE, status=Status.PENDING)
     assert pending.send_at == DUE + timedelta(hours=3)
 
     follow_up.due_at = DUE + timedelta(days=7)  # another day: the old ones go, new ones come
-    actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+    follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
     due = rows(follow_up=follow_up, kind=Kind.DUE)
     assert due == [
         (Kind.DUE, "caseworker1", DUE, Status.CANCELLED),
@@ -114,28 +117,28 @@ def test_moving_the_due_date_moves_pending_reminders(world, clock):
 def test_completion_cancels_and_nothing_is_sent(world, clock, sweep):
     follow_up = new_follow_up(world)
 
-    actions.follow_up_complete(by=world.caseworker1, follow_up=follow_up, outcome="Done early")
+    follow_ups.follow_up_complete(by=world.caseworker1, follow_up=follow_up, outcome="Done early")
 
     assert {r[3] for r in rows(follow_up=follow_up)} == {Status.CANCELLED}
     assert sweep(clock, DUE + timedelta(days=10)) == []
     assert emails() == []
 
-    actions.follow_up_reopen(by=world.caseworker1, follow_up=follow_up)  # its future ones come back
+    follow_ups.follow_up_reopen(by=world.caseworker1, follow_up=follow_up)  # its future ones come back
     assert rows(follow_up=follow_up, status=Status.PENDING) == []  # all of them are in the past now
 
 
 def test_reopening_before_the_due_date_plans_again(world, clock):
     follow_up = new_follow_up(world)
-    actions.follow_up_complete(by=world.caseworker1, follow_up=follow_up)
+    follow_ups.follow_up_complete(by=world.caseworker1, follow_up=follow_up)
 
-    actions.follow_up_reopen(by=world.caseworker1, follow_up=follow_up)
+    follow_ups.follow_up_reopen(by=world.caseworker1, follow_up=follow_up)
 
     assert len(rows(follow_up=follow_up, status=Status.PENDING)) == 4
 
 
 def test_reassignment_moves_pending_reminders_to_the_new_caseworker(world, clock):
     follow_up = new_follow_up(world)
-    actions.caseload_assign(by=world.director1, exoneree=world.marcus.exoneree, caseworkers=[world.caseworker2])
+    people.caseload_assign(by=world.director1, exoneree=world.marcus.exoneree, caseworkers=[world.caseworker2])
 
     pending = rows(follow_up=follow_up, status=Status.PENDING)
     assert {(kind, who) for kind, who, *_ in pending} == {
@@ -203,7 +206,7 @@ def test_a_second_send_of_the_same_reminder_does_nothing(world, clock, django_ca
     follow_up = new_follow_up(world)
     clock.move_to(DUE, tick=False)
     with django_capture_on_commit_callbacks(execute=False):  # claimed, but the message is "lost"
-        [*_, due_id] = reminders.reminders_sweep()
+        [*_, due_id] = tasks.reminders_sweep()
 
     assert reminders.reminder_send(due_id) in {"sent"}
     assert reminders.reminder_send(due_id) == "not ours"  # a redelivered message
@@ -215,7 +218,7 @@ def test_a_claim_nobody_finished_is_claimed_again_after_the_timeout(world, clock
     follow_up = new_follow_up(world)
     before, due = (Reminder.objects.get(follow_up=follow_up, kind=kind) for kind in (Kind.BEFORE, Kind.DUE))
     clock.move_to(DUE, tick=False)
-    reminders.reminders_sweep()  # claimed; the queued message never runs (a broker that lost it)
+    tasks.reminders_sweep()  # claimed; the queued message never runs (a broker that lost it)
     due.refresh_from_db()
     assert due.status == Status.CLAIMED
 
@@ -232,8 +235,8 @@ def test_two_sweeps_claim_a_row_once(world, clock):
     new_follow_up(world)
     clock.move_to(DUE, tick=False)
 
-    first = reminders.reminders_sweep()
-    second = reminders.reminders_sweep()
+    first = tasks.reminders_sweep()
+    second = tasks.reminders_sweep()
 
     assert len(first) == 2  # the day-before and the due reminder
     assert second == []
@@ -264,7 +267,7 @@ def test_a_retry_succeeds_after_a_failure(world, clock, settings, django_capture
     follow_up = new_follow_up(world)
     clock.move_to(DUE, tick=False)
     with django_capture_on_commit_callbacks(execute=False):
-        reminders.reminders_sweep()
+        tasks.reminders_sweep()
     due = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
     settings.EMAIL_BACKEND = "tests.email_backends.FailingBackend"
     with pytest.raises(reminders.ReminderSendError) as error:
@@ -299,10 +302,10 @@ def test_the_sweep_costs_the_same_queries_for_n_and_10n_due_reminders(world, clo
 
     def measure() -> tuple[int, int]:
         with CaptureQueriesContext(connection) as queries:
-            claimed = reminders.reminders_sweep()
+            claimed = tasks.reminders_sweep()
         return len(claimed), len(queries)
 
-    reminders.reminders_sweep()  # warm-up: digests planned
+    tasks.reminders_sweep()  # warm-up: digests planned
     add(5, 0)
     small = measure()
     add(50, 100)
@@ -344,7 +347,7 @@ def test_morning_digest_at_the_organizations_hour_in_its_zone(world, clock, swee
 def test_compensation_deadline_warnings_to_caseworker_and_director(world, clock, sweep):
     marcus = world.marcus.exoneree
     marcus.compensation_deadline = date(2030, 7, 1)
-    actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
+    people.exoneree_update(by=world.caseworker1, exoneree=marcus)
 
     warnings = rows(exoneree=marcus, follow_up=None)
     eight_am = [datetime.combine(date(2030, 7, 1) - timedelta(days=d), time(12), tzinfo=UTC) for d in (90, 30, 7, 0)]
@@ -364,7 +367,7 @@ def test_compensation_deadline_warnings_to_caseworker_and_director(world, clock,
     assert "Marcus" not in emails()[0].body
 
     marcus.compensation_status = CompensationStatus.FILED
-    actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
+    people.exoneree_update(by=world.caseworker1, exoneree=marcus)
     assert not Reminder.objects.filter(exoneree=marcus, status=Status.PENDING).exists()
 
 
@@ -377,7 +380,7 @@ def opt_in(exoneree: Exoneree, world: World, **fields) -> None:
     exoneree.appointment_reminders = True
     for name, value in fields.items():
         setattr(exoneree, name, value)
-    actions.exoneree_update(by=world.caseworker1, exoneree=exoneree)
+    people.exoneree_update(by=world.caseworker1, exoneree=exoneree)
 
 
 def test_no_reminder_to_the_exoneree_unless_they_opted_in(world, clock):
@@ -407,7 +410,7 @@ def test_do_not_contact_blocks_everything_to_the_exoneree(world, clock, sweep):
     assert Reminder.objects.filter(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT, status=Status.PENDING)
 
     marcus.contact_preference = ContactPreference.DO_NOT_CONTACT
-    actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
+    people.exoneree_update(by=world.caseworker1, exoneree=marcus)
     sweep(clock, DUE + timedelta(minutes=1))
 
     assert not [m for m in emails() if m.to == ["marcus.private@example.net"]]
@@ -421,7 +424,7 @@ def test_do_not_contact_chosen_after_the_claim_still_holds(world, clock, django_
     follow_up = new_follow_up(world)
     clock.move_to(DUE - timedelta(days=1), tick=False)
     with django_capture_on_commit_callbacks(execute=False):
-        reminders.reminders_sweep()
+        tasks.reminders_sweep()
     Exoneree.objects.filter(pk=marcus.pk).update(contact_preference=ContactPreference.DO_NOT_CONTACT)
 
     reminder = Reminder.objects.get(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT)
@@ -551,12 +554,12 @@ def test_a_claimed_reminder_moved_later_the_same_day_is_not_sent_early(
     follow_up = new_follow_up(world)
     clock.move_to(DUE, tick=False)
     with django_capture_on_commit_callbacks(execute=False):  # claimed; its message still queued
-        reminders.reminders_sweep()
+        tasks.reminders_sweep()
     queued = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
     assert queued.status == Status.CLAIMED
 
     follow_up.due_at = DUE + timedelta(hours=6)
-    actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+    follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
 
     assert reminders.reminder_send(queued.pk) == "not ours"  # the queued message does nothing
     assert emails() == []
@@ -568,7 +571,7 @@ def test_a_follow_up_moved_later_the_same_day_after_its_reminder_gets_a_new_one(
     follow_up = new_follow_up(world)
     sweep(clock, DUE)
     follow_up.due_at = DUE + timedelta(hours=6)
-    actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+    follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
 
     sweep(clock, DUE + timedelta(hours=6, minutes=1))
 
@@ -583,7 +586,7 @@ def test_a_claim_taken_over_again_and_again_is_given_up_visibly(world, clock, se
     moment = DUE
     for _ in range(3):  # each time a worker takes it and dies before finishing
         clock.move_to(moment, tick=False)
-        reminders.reminders_sweep()
+        tasks.reminders_sweep()
         Reminder.objects.filter(pk=due.pk, status=Status.CLAIMED).update(
             status=Status.SENDING, attempts=F("attempts") + 1
         )

@@ -38,9 +38,11 @@ from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
-from services import actions, reminders
+from services import tasks
+from services.actions import follow_ups as follow_ups_actions
 from services.choices import ReminderKind, ReminderStatus
-from services.models import FollowUp, Notification, Reminder
+from services.models.follow_ups import FollowUp
+from services.models.notifications import Notification, Reminder
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,7 +137,7 @@ def follow_up_due_in_an_hour(world) -> tuple[FollowUp, Reminder]:
     follow_up = FollowUp(
         title="Visit the clinic", due_at=timezone.now() + timedelta(hours=1), assigned_to=world.caseworker1
     )
-    actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+    follow_ups_actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
     return follow_up, Reminder.objects.get(follow_up=follow_up, kind=ReminderKind.DUE)
 
 
@@ -150,9 +152,9 @@ def test_a_due_follow_up_produces_one_email_and_one_notification(world, worker):
     follow_up, due = follow_up_due_in_an_hour(world)
 
     with time_machine.travel(follow_up.due_at + timedelta(seconds=5)):
-        assert reminders.reminders_sweep() == [due.pk]
+        assert tasks.reminders_sweep() == [due.pk]
         wait_for(lambda: status(due) == ReminderStatus.SENT)
-        assert reminders.reminders_sweep() == []
+        assert tasks.reminders_sweep() == []
 
     assert [m.to for m in due_emails()] == [["caseworker1@example.org"]]
     assert Notification.objects.filter(user=world.caseworker1).count() == 1
@@ -167,7 +169,7 @@ def test_two_concurrent_sweeps_still_send_once(world, worker):
     def sweep() -> None:
         try:
             barrier.wait()
-            claimed.append(reminders.reminders_sweep())
+            claimed.append(tasks.reminders_sweep())
         finally:
             connection.close()
 
@@ -193,7 +195,7 @@ def test_smtp_failures_retry_and_then_show_as_failed(world, worker, settings, lo
     follow_up, due = follow_up_due_in_an_hour(world)
 
     with time_machine.travel(follow_up.due_at + timedelta(seconds=5)):
-        reminders.reminders_sweep()
+        tasks.reminders_sweep()
         wait_for(lambda: status(due) == ReminderStatus.FAILED)
 
     due.refresh_from_db()
@@ -205,11 +207,11 @@ def test_rescheduling_and_completion_cancel_pending_reminders(world, worker):
     moved, moved_due = follow_up_due_in_an_hour(world)
     done, done_due = follow_up_due_in_an_hour(world)
     moved.due_at += timedelta(days=2)
-    actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=moved)
-    actions.follow_up_complete(by=world.caseworker1, follow_up=done)
+    follow_ups_actions.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=moved)
+    follow_ups_actions.follow_up_complete(by=world.caseworker1, follow_up=done)
 
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
-        assert reminders.reminders_sweep() == []
+        assert tasks.reminders_sweep() == []
 
     assert (status(moved_due), status(done_due)) == (ReminderStatus.CANCELLED, ReminderStatus.CANCELLED)
     assert mail.outbox == []
@@ -239,7 +241,7 @@ def test_with_the_broker_down_pages_work_and_the_sweep_catches_up(world, login, 
     due = Reminder.objects.get(follow_up__title="Call the landlord", kind=ReminderKind.DUE)
 
     with time_machine.travel(due.send_at + timedelta(minutes=1)):
-        assert reminders.reminders_sweep() == [due.pk]  # claimed; queueing failed and was logged
+        assert tasks.reminders_sweep() == [due.pk]  # claimed; queueing failed and was logged
     # Given back at once, for the next sweep (not left to wait out the claim timeout).
     assert status(due) == ReminderStatus.PENDING
     assert "Error calling" in caplog.text and "_queue" in caplog.text
@@ -251,7 +253,7 @@ def test_with_the_broker_down_pages_work_and_the_sweep_catches_up(world, login, 
     later = due.send_at + timedelta(minutes=2)
     with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
         with time_machine.travel(later):
-            assert reminders.reminders_sweep() == [due.pk]
+            assert tasks.reminders_sweep() == [due.pk]
             wait_for(lambda: status(due) == ReminderStatus.SENT)
         connections.close_all()
     assert [m.to for m in due_emails()] == [["caseworker1@example.org"]]
@@ -307,7 +309,7 @@ def test_a_worker_killed_in_the_middle_of_a_send_delivers_exactly_once_after_res
     first = start()
     try:
         with time_machine.travel(follow_up.due_at + timedelta(seconds=5)):
-            assert reminders.reminders_sweep() == [due.pk]
+            assert tasks.reminders_sweep() == [due.pk]
         wait_for(started.exists, timeout=60)  # the worker is talking to the "mail server"
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
@@ -329,7 +331,7 @@ def test_a_worker_killed_in_the_middle_of_a_send_delivers_exactly_once_after_res
         # ...and the sweep takes the stale claim over once the claim timeout has passed.
         later = follow_up.due_at + timedelta(seconds=django_settings.REMINDER_CLAIM_TIMEOUT_SECONDS, minutes=1)
         with time_machine.travel(later):
-            assert reminders.reminders_sweep() == [due.pk]
+            assert tasks.reminders_sweep() == [due.pk]
         wait_for(lambda: status(due) == ReminderStatus.SENT, timeout=60)
         send_reminder.delay(due.pk)  # and once more, after it was sent
         wait_for(lambda: not _queued(broker, queue, transport_options), timeout=30)

@@ -18,8 +18,8 @@ from django.db import connection
 
 from services.lib import crypto
 from services.management.commands.rotate_encryption_keys import blind_index_fields, encrypted_fields
-from services.models import Exoneree
-from services.selectors import possible_duplicates
+from services.models.people import Exoneree
+from services.selectors.records import possible_duplicates
 
 ROOT = Path(__file__).resolve().parent.parent
 NEW_KEY = crypto.generate_key()

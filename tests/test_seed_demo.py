@@ -18,22 +18,13 @@ from guardian.models import UserObjectPermission
 
 from services.access import exonerees_visible_to
 from services.choices import AssessmentDomain, AssessmentKind, NeedDomain, NoteVisibility, ReferralStatus, Role
-from services.models import (
-    Assessment,
-    AssessmentScore,
-    CaseNote,
-    Exoneree,
-    ExonereeUserObjectPermission,
-    FollowUp,
-    Need,
-    Organization,
-    Provider,
-    Referral,
-    ReferralEvent,
-    Resource,
-    ResourceDomain,
-    StaffMember,
-)
+from services.models.casework import Assessment, AssessmentScore, CaseNote
+from services.models.directory import Provider, Resource, ResourceDomain
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.organizations import Organization, StaffMember
+from services.models.people import Exoneree, ExonereeUserObjectPermission
+from services.models.referrals import Referral, ReferralEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services.lib.links import invitation_link
-from services.models import AuditEvent
+from services.models.audit import AuditEvent
 from tests.conftest import World, verify_second_factor
 from tests.test_access import PAGES, Page
 from tests.test_cases import error_beside

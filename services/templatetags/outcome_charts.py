@@ -9,7 +9,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from services.outcomes import Cell, Figure
+from services.outcomes.scope import Cell, Figure
 
 register = template.Library()
 

@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus
 from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
-from services.models import Need, Referral
-from services.selectors import split_names
+from services.models.needs import Need
+from services.models.referrals import Referral
+from services.selectors.records import split_names
 
 register = template.Library()
 
@@ -57,7 +58,7 @@ def plain_status(obj: Need | Referral) -> str:
 
 @register.filter
 def names(joined: str) -> list[str]:
-    """Names joined in one column by the query (selectors.caseworker_names), by name."""
+    """Names joined in one column by the query (selectors.records.caseworker_names), by name."""
     return split_names(joined)
 
 

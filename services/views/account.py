@@ -28,8 +28,9 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from services import access, actions, audit
-from services.forms import OneTimeCodeForm
+from services import access, audit
+from services.actions import accounts
+from services.forms.accounts import OneTimeCodeForm
 
 AUTHENTICATOR = "Authenticator app"
 
@@ -79,7 +80,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             if (address := audit.client_ip(request)) is not None:  # never every address's failures
                 axes_reset(ip=address, username=request.user.get_username())
             return redirect(_next_url(request))
-        actions.sign_in_code_refused(request=request, user=request.user)
+        accounts.sign_in_code_refused(request=request, user=request.user)
         if getattr(request, "axes_locked_out", False):  # that was the last try: AxesMiddleware answers
             logout(request)
             return locked_out(request, None, None)
@@ -109,7 +110,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     device = _pending_totp(request.user)
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = actions.two_factor_enrol_confirm(user=request.user, device=device, code=form.cleaned_data["code"])
+        codes = accounts.two_factor_enrol_confirm(user=request.user, device=device, code=form.cleaned_data["code"])
         if codes is not None:
             otp_login(request, device)
             return render(
@@ -133,7 +134,7 @@ def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
     """New backup codes (the old ones stop working), for a session that passed the second factor."""
     if not access.has_second_factor(request.user):
         return redirect("two_factor_setup")
-    codes = actions.two_factor_backup_codes_renew(user=request.user)
+    codes = accounts.two_factor_backup_codes_renew(user=request.user)
     return render(request, "registration/backup_codes.html", {"codes": codes, "next": "/", "first": False})
 
 

@@ -18,26 +18,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from services import access, actions, selectors
+from services import access
 from services.access import caseworker_required, staff_required
+from services.actions import casework, follow_ups, needs, people, referrals, staff
 from services.choices import ConsentCategory, ReferralStatus
-from services.forms import (
-    AssessmentForm,
-    CaseNoteForm,
-    ExonereeForm,
-    ExonereeSearchForm,
-    FollowUpDoneForm,
-    FollowUpForm,
-    IntakeForm,
-    InviteForm,
-    NeedForm,
-    NeedStatusForm,
-    ReferralEditForm,
-    ReferralForm,
-    ReferralTransitionForm,
-)
+from services.forms.casework import AssessmentForm, CaseNoteForm, FollowUpDoneForm, FollowUpForm
+from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, InviteForm
+from services.forms.referrals import NeedForm, NeedStatusForm, ReferralEditForm, ReferralForm, ReferralTransitionForm
 from services.lifecycle import TransitionNotAllowed
-from services.models import Assessment, CaseNote, Exoneree, Referral
+from services.models.casework import Assessment, CaseNote
+from services.models.people import Exoneree
+from services.models.referrals import Referral
+from services.selectors import coverage, dashboards, records
+from services.selectors import resources as resources_selectors
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted
 
 PAGE_SIZE = 50
@@ -47,7 +40,7 @@ HISTORY_PAGE_SIZE = 100
 @require_GET
 @caseworker_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "services/dashboard.html", selectors.caseworker_dashboard(request.user))
+    return render(request, "services/dashboard.html", dashboards.caseworker_dashboard(request.user))
 
 
 @require_GET
@@ -56,9 +49,9 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     """All of the caseworker's open follow-ups (the dashboard shows the first few): overdue,
     due this week, or every open one."""
     due = request.GET.get("due", "")
-    if due and due not in selectors.FOLLOW_UP_FILTERS:
+    if due and due not in dashboards.FOLLOW_UP_FILTERS:
         due = ""
-    page = Paginator(selectors.my_follow_ups(request.user, due=due), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(dashboards.my_follow_ups(request.user, due=due), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "services/follow_up_list.html", {"page": page, "due": due})
 
 
@@ -66,7 +59,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
 @caseworker_required
 def need_list(request: HttpRequest) -> HttpResponse:
     """All the open needs of the caseworker's people, the most urgent first."""
-    page = Paginator(selectors.open_needs(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(dashboards.open_needs(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "services/need_list.html", {"page": page})
 
 
@@ -75,7 +68,7 @@ def need_list(request: HttpRequest) -> HttpResponse:
 def exoneree_list(request: HttpRequest) -> HttpResponse:
     form = ExonereeSearchForm(request.GET)
     q = form.cleaned_data["q"] if form.is_valid() else ""
-    page = Paginator(selectors.exoneree_list(request.user, q=q), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(records.exoneree_list(request.user, q=q), PAGE_SIZE).get_page(request.GET.get("page"))
     template = "services/_exoneree_rows.html" if request.htmx else "services/exoneree_list.html"
     response = render(request, template, {"form": form, "page": page, "q": q}, status=200 if form.is_valid() else 400)
     patch_vary_headers(response, ["HX-Request"])  # the partial and the page share a URL
@@ -88,13 +81,13 @@ def exoneree_list(request: HttpRequest) -> HttpResponse:
 def exoneree_create(request: HttpRequest) -> HttpResponse:
     form = IntakeForm(posted(request))
     if form.is_valid() and not form.confirmed_new:
-        if duplicates := selectors.possible_duplicates(request.user, form.instance):
-            actions.intake_duplicate_warned(by=request.user, hidden=duplicates.hidden)
+        if duplicates := records.possible_duplicates(request.user, form.instance):
+            people.intake_duplicate_warned(by=request.user, hidden=duplicates.hidden)
             form.warn_possible_duplicate(duplicates.message)
     return form_page(
         request,
         form,
-        lambda: actions.exoneree_create(by=request.user, exoneree=form.instance),
+        lambda: people.exoneree_create(by=request.user, exoneree=form.instance),
         success=lambda exoneree: f"{exoneree.display_name} was added to your caseload.",
         then=lambda exoneree: exoneree,
         title=_("New person (intake)"),
@@ -105,7 +98,7 @@ def exoneree_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    exoneree = access.get_exoneree(request.user, pk, annotate={"caseworker_names": selectors.caseworker_names()})
+    exoneree = access.get_exoneree(request.user, pk, annotate={"caseworker_names": records.caseworker_names()})
     can_change = access.can_change_exoneree(request.user, exoneree)
     is_director = access.is_director(request.user)
     context = {
@@ -117,7 +110,7 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "emergency_grant": None
         if can_change or is_director
         else access.active_emergency_grants(request.user).filter(exoneree=exoneree).first(),
-        **selectors.exoneree_detail(exoneree),
+        **records.exoneree_detail(exoneree),
     }
     response = render(request, "services/exoneree_detail.html", context)
     add_never_cache_headers(response)  # birth date, address: not kept in the browser's cache
@@ -129,7 +122,7 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def exoneree_history(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything that happened on the case, newest first, a page at a time."""
     exoneree = access.get_exoneree(request.user, pk)
-    page = Paginator(selectors.exoneree_history(exoneree), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(records.exoneree_history(exoneree), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "services/exoneree_history.html", {"exoneree": exoneree, "page": page})
 
 
@@ -138,7 +131,7 @@ def exoneree_history(request: HttpRequest, pk: int) -> HttpResponse:
 def exoneree_done_follow_ups(request: HttpRequest, pk: int) -> HttpResponse:
     """Every done follow-up, latest first (the person page shows the latest few)."""
     exoneree = access.get_exoneree(request.user, pk)
-    page = Paginator(selectors.done_follow_ups(exoneree), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(records.done_follow_ups(exoneree), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"exoneree": exoneree, "page": page, "can_change": access.can_change_exoneree(request.user, exoneree)}
     return render(request, "services/done_follow_ups.html", context)
 
@@ -152,7 +145,7 @@ def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda: actions.exoneree_update(by=request.user, exoneree=form.instance),
+        lambda: people.exoneree_update(by=request.user, exoneree=form.instance),
         success=_("Saved."),
         then=exoneree,
         title=_("Edit %(display_name)s") % {"display_name": exoneree.display_name},
@@ -167,7 +160,7 @@ def exoneree_ssn_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
     if not exoneree.ssn:
         raise Http404("No SSN on file.")
-    ssn = actions.exoneree_reveal_ssn(by=request.user, exoneree=exoneree)
+    ssn = people.exoneree_reveal_ssn(by=request.user, exoneree=exoneree)
     template = "services/_ssn_revealed.html" if request.htmx else "services/ssn_revealed.html"
     response = render(request, template, {"exoneree": exoneree, "ssn": ssn})
     add_never_cache_headers(response)
@@ -182,7 +175,7 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
         error = ""
         if request.method == "POST":
             try:
-                actions.exoneree_invite_resend(by=request.user, exoneree=exoneree)
+                people.exoneree_invite_resend(by=request.user, exoneree=exoneree)
             except ValidationError as exc:
                 error = exc.messages[0]
             else:
@@ -194,12 +187,12 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(exoneree)
         context = {"exoneree": exoneree, "error": error}
         return render(request, "services/invite_resend.html", context, status=400 if error else 200)
-    suggestion = actions.username_suggestion(*exoneree.display_name.partition(" ")[::2])
+    suggestion = staff.username_suggestion(*exoneree.display_name.partition(" ")[::2])
     form = InviteForm(posted(request), initial={"username": suggestion, "email": exoneree.email})
     return form_page(
         request,
         form,
-        lambda: actions.exoneree_invite(by=request.user, exoneree=exoneree, **form.cleaned_data),
+        lambda: people.exoneree_invite(by=request.user, exoneree=exoneree, **form.cleaned_data),
         success=f"{exoneree.display_name} was emailed a link to choose a password.",
         then=exoneree,
         title=_("Give %(display_name)s a login") % {"display_name": exoneree.display_name},
@@ -220,7 +213,7 @@ def need_create(request: HttpRequest, pk: int) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda: actions.need_create(by=request.user, exoneree=exoneree, need=form.instance),
+        lambda: needs.need_create(by=request.user, exoneree=exoneree, need=form.instance),
         success=_("Need recorded."),
         then=exoneree,
         title=_("New need for %(display_name)s") % {"display_name": exoneree.display_name},
@@ -236,7 +229,7 @@ def need_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda: actions.need_update(by=request.user, need=form.instance),
+        lambda: needs.need_update(by=request.user, need=form.instance),
         success=_("Need saved."),
         then=need.exoneree,
         title=_("Edit need"),
@@ -252,7 +245,7 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return action_refused(request, _("Choose a new status for the need."), back=need.exoneree, status=400)
     try:
-        actions.need_set_status(by=request.user, need=need, status=form.cleaned_data["status"])
+        needs.need_set_status(by=request.user, need=need, status=form.cleaned_data["status"])
     except TransitionNotAllowed as error:
         return action_refused(request, str(error), back=need.exoneree, status=409)
     messages.success(request, _("Need marked %(status)s.") % {"status": need.get_status_display().lower()})
@@ -268,13 +261,13 @@ def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
     need = access.get_need(request.user, pk, change=True)
     form = ReferralForm(
         posted(request),
-        resources=selectors.resources_for_need(request.user, need),
-        initial={"categories": selectors.categories_for_need(need)},
+        resources=resources_selectors.resources_for_need(request.user, need),
+        initial={"categories": coverage.categories_for_need(need)},
     )
     return form_page(
         request,
         form,
-        lambda: actions.referral_create(by=request.user, need=need, **form.cleaned_data),
+        lambda: referrals.referral_create(by=request.user, need=need, **form.cleaned_data),
         success=_("Referral saved as a draft. Send it when it is ready."),
         then=lambda referral: referral,
         title=_("Refer: %(domain)s") % {"domain": need.get_domain_display()},
@@ -294,15 +287,15 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _referral_context(referral: Referral, can_change: bool, form: ReferralTransitionForm | None) -> dict[str, Any]:
     """What the referral page shows, including what it shares and what consent is missing."""
-    missing = selectors.consent_missing(referral) if referral.status == ReferralStatus.DRAFT else []
+    missing = coverage.consent_missing(referral) if referral.status == ReferralStatus.DRAFT else []
     return {
         "referral": referral,
         "exoneree": referral.need.exoneree,
         "events": referral.events.select_related("by"),
         "can_change": can_change,
         "form": form,
-        "categories": [ConsentCategory(value).label for value in selectors.referral_categories(referral)],
-        "consent_missing": selectors.consent_missing_message(referral, missing) if missing else "",
+        "categories": [ConsentCategory(value).label for value in coverage.referral_categories(referral)],
+        "consent_missing": coverage.consent_missing_message(referral, missing) if missing else "",
     }
 
 
@@ -310,12 +303,12 @@ def _referral_context(referral: Referral, can_change: bool, form: ReferralTransi
 @caseworker_required
 def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
     referral = access.get_referral(request.user, pk, change=True)
-    resources = selectors.resources_for_need(request.user, referral.need, keep=referral.resource_id)
+    resources = resources_selectors.resources_for_need(request.user, referral.need, keep=referral.resource_id)
     form = ReferralEditForm(posted(request), instance=referral, resources=resources)
     return form_page(
         request,
         form,
-        lambda: actions.referral_update(
+        lambda: referrals.referral_update(
             by=request.user, referral=form.instance, categories=form.cleaned_data["categories"]
         ),
         success=_("Referral saved."),
@@ -335,7 +328,7 @@ def referral_transition(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            referral = actions.referral_transition(
+            referral = referrals.referral_transition(
                 by=request.user,
                 referral=referral,
                 status=data["status"],
@@ -384,7 +377,7 @@ def _save_follow_up(request: HttpRequest, form: FollowUpForm, exoneree: Exoneree
     return form_page(
         request,
         form,
-        lambda: actions.follow_up_save(by=request.user, exoneree=exoneree, follow_up=form.instance),
+        lambda: follow_ups.follow_up_save(by=request.user, exoneree=exoneree, follow_up=form.instance),
         success=_("Follow-up saved."),
         then=exoneree,
         title=title,
@@ -400,7 +393,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return action_refused(request, form.errors["outcome"][0], back=follow_up.exoneree, status=400)
     was_done = follow_up.is_done
-    actions.follow_up_complete(by=request.user, follow_up=follow_up, outcome=form.cleaned_data["outcome"])
+    follow_ups.follow_up_complete(by=request.user, follow_up=follow_up, outcome=form.cleaned_data["outcome"])
     if request.htmx:
         return render(request, "services/_follow_up_row.html", {"follow_up": follow_up, "can_change": True})
     if was_done:
@@ -425,7 +418,7 @@ def _back_to_list(request: HttpRequest) -> str:
 @caseworker_required
 def follow_up_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = access.get_follow_up(request.user, pk, change=True)
-    actions.follow_up_reopen(by=request.user, follow_up=follow_up)
+    follow_ups.follow_up_reopen(by=request.user, follow_up=follow_up)
     messages.success(request, _("Reopened: %(title)s.") % {"title": follow_up.title})
     return redirect(follow_up.exoneree)
 
@@ -455,7 +448,7 @@ def _save_note(request: HttpRequest, form: CaseNoteForm, exoneree: Exoneree, *, 
     return form_page(
         request,
         form,
-        lambda: actions.note_save(by=request.user, exoneree=exoneree, note=form.instance),
+        lambda: casework.note_save(by=request.user, exoneree=exoneree, note=form.instance),
         success=_("Note saved."),
         then=f"{exoneree.get_absolute_url()}#notes",
         title=title,
@@ -489,7 +482,7 @@ def _save_assessment(request: HttpRequest, form: AssessmentForm, exoneree: Exone
     return form_page(
         request,
         form,
-        lambda: actions.assessment_save(
+        lambda: casework.assessment_save(
             by=request.user, exoneree=exoneree, assessment=form.instance, scores=form.scores()
         ),
         success=_("Assessment saved."),

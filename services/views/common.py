@@ -11,7 +11,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 
-from services.models import Exoneree
+from services.models.people import Exoneree
 
 T = TypeVar("T")
 BACK_LABELS = {"exoneree_list": "People", "staff_list": "Staff", "resource_list": "Resources"}

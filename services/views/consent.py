@@ -13,11 +13,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from services import access, actions, selectors
+from services import access
 from services.access import caseworker_required, director_required, exoneree_required, staff_required
+from services.actions import consent as consent_actions
+from services.actions import emergency, people
 from services.choices import ConsentRevokedHow
-from services.forms import ConsentForm, ConsentNarrowForm, EmergencyAccessForm, EmergencyReviewForm
-from services.models import Exoneree
+from services.forms.consent import ConsentForm, ConsentNarrowForm, EmergencyAccessForm, EmergencyReviewForm
+from services.models.people import Exoneree
+from services.selectors import audit_trail, records
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted, render_form
 
 NO_MATCH = gettext_lazy("No single record in your organization matches. Check the details, or ask your director.")
@@ -33,7 +36,7 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda: actions.consent_create(
+        lambda: consent_actions.consent_create(
             by=request.user, exoneree=exoneree, consent=form.instance, categories=form.cleaned_data["categories"]
         ),
         success=_("Consent recorded."),
@@ -60,7 +63,7 @@ def consent_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConsentNarrowForm(posted(request), consent=consent)
 
     def save() -> object:
-        return actions.consent_narrow(by=request.user, consent=consent, **form.cleaned_data)
+        return consent_actions.consent_narrow(by=request.user, consent=consent, **form.cleaned_data)
 
     return form_page(
         request,
@@ -85,7 +88,7 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     consent = access.get_consent(request.user, pk, change=True)
     exoneree = consent.exoneree
     if request.method == "POST":
-        flagged = actions.consent_revoke(by=request.user, consent=consent, how=ConsentRevokedHow.STAFF)
+        flagged = consent_actions.consent_revoke(by=request.user, consent=consent, how=ConsentRevokedHow.STAFF)
         messages.success(
             request,
             _("Consent for %(name)s revoked. New referrals will not be sent there.") % {"name": consent.provider.name}
@@ -114,7 +117,7 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def my_consent_stop(request: HttpRequest, pk: int) -> HttpResponse:
     consent = access.get_own_consent(request.user, pk)
     if request.method == "POST":
-        actions.consent_revoke(by=request.user, consent=consent, how=ConsentRevokedHow.SELF)
+        consent_actions.consent_revoke(by=request.user, consent=consent, how=ConsentRevokedHow.SELF)
         messages.success(
             request, _("Done. We will not share anything more with %(name)s.") % {"name": consent.provider.name}
         )
@@ -149,7 +152,7 @@ def emergency_access_request(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         candidate = Exoneree(legal_name=data["legal_name"], date_of_birth=data["date_of_birth"], ssn=data["ssn"])
-        matches = selectors.possible_duplicates(request.user, candidate)
+        matches = records.possible_duplicates(request.user, candidate)
         if matches.visible:
             form.add_error(None, _("This person is already on your caseload: open them from People."))
         elif len(matches.hidden) != 1:
@@ -157,12 +160,12 @@ def emergency_access_request(request: HttpRequest) -> HttpResponse:
                 None, _("No single record in your organization matches. Check the details or ask your director.")
             )
         elif not data["confirm"]:
-            actions.intake_duplicate_warned(by=request.user, hidden=matches.hidden)
+            people.intake_duplicate_warned(by=request.user, hidden=matches.hidden)
             form.add_error("confirm", _("One record matches. Tick the box to open it; your director will be told."))
         else:
             exoneree = access.get_exoneree_for_emergency(request.user, matches.hidden[0])
             try:
-                grant = actions.emergency_access_grant(by=request.user, exoneree=exoneree, reason=data["reason"])
+                grant = emergency.emergency_access_grant(by=request.user, exoneree=exoneree, reason=data["reason"])
             except ValidationError as error:
                 apply_errors(form, error)
             else:
@@ -195,7 +198,7 @@ def emergency_access_end(request: HttpRequest, pk: int) -> HttpResponse:
     grant = access.get_emergency_grant_to_end(request.user, pk)
     then = "emergency_reviews" if access.is_director(request.user) else "dashboard"
     try:
-        actions.emergency_access_end(by=request.user, grant=grant)
+        emergency.emergency_access_end(by=request.user, grant=grant)
     except ValidationError as error:
         context = {"message": " ".join(error.messages), "back_url": reverse(then)}
         return render(request, "services/action_refused.html", context, status=409)
@@ -211,7 +214,7 @@ def emergency_access_end(request: HttpRequest, pk: int) -> HttpResponse:
 @director_required
 def emergency_reviews(request: HttpRequest) -> HttpResponse:
     grants = access.emergency_grants_visible_to(request.user)
-    context = {**selectors.pending_emergency_reviews(grants), "form": EmergencyReviewForm()}
+    context = {**audit_trail.pending_emergency_reviews(grants), "form": EmergencyReviewForm()}
     return render(request, "services/emergency_reviews.html", context)
 
 
@@ -222,12 +225,12 @@ def emergency_review(request: HttpRequest, pk: int) -> HttpResponse:
     form = EmergencyReviewForm(request.POST)
     if form.is_valid():
         try:
-            actions.emergency_access_review(by=request.user, grant=grant, **form.cleaned_data)
+            emergency.emergency_access_review(by=request.user, grant=grant, **form.cleaned_data)
         except ValidationError as error:
             apply_errors(form, error)
         else:
             messages.success(request, _("Review saved."))
             return redirect("emergency_reviews")
     grants = access.emergency_grants_visible_to(request.user)
-    context = {**selectors.pending_emergency_reviews(grants), "form": form, "form_for": grant.pk}
+    context = {**audit_trail.pending_emergency_reviews(grants), "form": form, "form_for": grant.pk}
     return render(request, "services/emergency_reviews.html", context, status=400)

@@ -18,11 +18,14 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from services import access, actions, selectors
+from services import access
 from services.access import director_required
-from services.forms import AuditLogFilterForm, CaseloadForm, StaffCreateForm, StaffUpdateForm
+from services.actions import exports, people, staff
+from services.forms.reports import AuditLogFilterForm
+from services.forms.staff import CaseloadForm, StaffCreateForm, StaffUpdateForm
 from services.lib.spreadsheet import safe_cell
-from services.models import AuditEvent
+from services.models.audit import AuditEvent
+from services.selectors import audit_trail, dashboards, users
 from services.views.common import back_to, form_page, posted
 
 AUDIT_PAGE_SIZE = 50
@@ -32,7 +35,7 @@ AUDIT_PAGE_SIZE = 50
 @director_required
 def director_dashboard(request: HttpRequest) -> HttpResponse:
     organization = access.organization_of(request.user)
-    context = {"organization": organization, **selectors.director_dashboard(organization)}
+    context = {"organization": organization, **dashboards.director_dashboard(organization)}
     return render(request, "services/director_dashboard.html", context)
 
 
@@ -40,7 +43,7 @@ def director_dashboard(request: HttpRequest) -> HttpResponse:
 @director_required
 def staff_list(request: HttpRequest) -> HttpResponse:
     members = list(access.staff_visible_to(request.user).order_by("role", "user__first_name", "user__last_name"))
-    locked = selectors.locked_out_usernames([member.user.username for member in members])
+    locked = users.locked_out_usernames([member.user.username for member in members])
     for member in members:
         member.locked_out = member.user.username in locked
     return render(request, "services/staff_list.html", {"members": members})
@@ -51,7 +54,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     """Let a locked-out colleague sign in again now, instead of after the cool-off."""
     member = access.get_staff_member(request.user, pk)
-    actions.staff_sign_in_unlock(by=request.user, member=member)
+    staff.staff_sign_in_unlock(by=request.user, member=member)
     messages.success(request, f"{member.user.get_full_name() or member.user.username} can sign in again.")
     return redirect("staff_list")
 
@@ -63,7 +66,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda: actions.staff_create(by=request.user, **form.cleaned_data),
+        lambda: staff.staff_create(by=request.user, **form.cleaned_data),
         success=lambda member: f"{member.user.get_full_name()} was emailed an invitation to sign in.",
         then="staff_list",
         title=_("Add a staff member"),
@@ -81,7 +84,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda: actions.staff_update(by=request.user, member=member, **form.cleaned_data),
+        lambda: staff.staff_update(by=request.user, member=member, **form.cleaned_data),
         success=_("Saved."),
         then="staff_list",
         title=_("Edit %(username)s") % {"username": member.user.get_full_name() or member.user.username},
@@ -106,7 +109,7 @@ def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda: actions.caseload_assign(by=request.user, exoneree=exoneree, **form.cleaned_data),
+        lambda: people.caseload_assign(by=request.user, exoneree=exoneree, **form.cleaned_data),
         success=updated,
         then=exoneree,
         title=_("Who works with %(display_name)s") % {"display_name": exoneree.display_name},
@@ -123,7 +126,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     valid = form.is_valid() or not form.is_bound
     filters = form.cleaned_data if form.is_bound and valid else {}
     # A filter that could not be read shows nothing, rather than everything.
-    entries = selectors.audit_log(organization, **filters) if valid else AuditEvent.objects.none()
+    entries = audit_trail.audit_log(organization, **filters) if valid else AuditEvent.objects.none()
     if request.GET.get("format") == "csv" and form.is_valid():
         return audit_csv(request, entries, filters)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -136,15 +139,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @director_required
 def exoneree_access_log(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
-    entries = selectors.audit_log(exoneree.organization, exoneree=exoneree)
+    entries = audit_trail.audit_log(exoneree.organization, exoneree=exoneree)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"exoneree": exoneree, "page": page, "openers": selectors.record_openers(exoneree)}
+    context = {"exoneree": exoneree, "page": page, "openers": audit_trail.record_openers(exoneree)}
     return render(request, "services/exoneree_access_log.html", context)
 
 
 def audit_csv(request: HttpRequest, entries: QuerySet[AuditEvent], filters: dict[str, Any]) -> StreamingHttpResponse:
     """The filtered log as CSV; the export itself is logged first, with the filters used."""
-    actions.audit_export(by=request.user, filters=filters)
+    exports.audit_export(by=request.user, filters=filters)
     writer = csv.writer(Echo())
     header = ["when (UTC)", "staff member", "username", "role", "action", "person", "record", "changes", "address"]
 

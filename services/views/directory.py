@@ -9,9 +9,11 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from services import access, actions, selectors
+from services import access
 from services.access import director_required, staff_required
-from services.forms import ResourceForm, ResourceSearchForm
+from services.actions import directory
+from services.forms.directory import ResourceForm, ResourceSearchForm
+from services.selectors import resources as resources_selectors
 from services.views.cases import PAGE_SIZE
 from services.views.common import form_page, posted
 
@@ -21,7 +23,7 @@ from services.views.common import form_page, posted
 def resource_list(request: HttpRequest) -> HttpResponse:
     form = ResourceSearchForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
-    resources = selectors.resource_search(request.user, **filters)
+    resources = resources_selectors.resource_search(request.user, **filters)
     page = Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "services/_resource_rows.html" if request.htmx else "services/resource_list.html"
     context = {"form": form, "page": page, "can_manage": access.is_director(request.user)}
@@ -63,7 +65,7 @@ def _save_resource(request: HttpRequest, form: ResourceForm, *, title: str, back
     return form_page(
         request,
         form,
-        lambda: actions.resource_save(
+        lambda: directory.resource_save(
             by=request.user,
             resource=form.instance,
             domains=form.cleaned_data["domains"],

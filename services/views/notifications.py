@@ -7,14 +7,16 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from services import access, actions, selectors
+from services import access
 from services.access import staff_required
+from services.actions import notifications
+from services.selectors import inbox
 
 
 @require_GET
 @staff_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "services/notifications.html", selectors.notifications_page(request.user))
+    return render(request, "services/notifications.html", inbox.notifications_page(request.user))
 
 
 @require_POST
@@ -22,7 +24,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark it read and go where it points (a page of this site only)."""
     notification = access.get_notification(request.user, pk)
-    actions.notification_mark_read(user=request.user, notification=notification)
+    notifications.notification_mark_read(user=request.user, notification=notification)
     if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts=None):
         return redirect(notification.url)
     return redirect("notification_list")
@@ -31,5 +33,5 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @staff_required
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    actions.notifications_mark_all_read(user=request.user)
+    notifications.notifications_mark_all_read(user=request.user)
     return redirect("notification_list")

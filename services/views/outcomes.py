@@ -16,18 +16,22 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from services import access, actions, figures, outcomes
+from services import access, figures
 from services.access import director_required
+from services.actions import exports
 from services.choices import NeedDomain, Role
-from services.forms import OutcomeFilterForm
+from services.forms.reports import OutcomeFilterForm
 from services.lib.spreadsheet import safe_cell
-from services.models import Organization
+from services.models.organizations import Organization
+from services.outcomes import report
+from services.outcomes.report import FIGURES, SPECS, UnknownCell, cell_title
+from services.outcomes.scope import Figure, OutcomeFilters
 
 PAGE_SIZE = 50
 FILTERS = ("from", "to", "caseworker", "domain")  # the query-string parameters of the filter form
 
 
-def _filters(request: HttpRequest) -> tuple[OutcomeFilterForm, outcomes.OutcomeFilters | None]:
+def _filters(request: HttpRequest) -> tuple[OutcomeFilterForm, OutcomeFilters | None]:
     """The filter form, bound to the query string; filters only when it is valid."""
     organization = access.organization_of(request.user)
     caseworkers = (
@@ -40,7 +44,7 @@ def _filters(request: HttpRequest) -> tuple[OutcomeFilterForm, outcomes.OutcomeF
     if not form.is_valid():
         return form, None
     d = form.cleaned_data
-    return form, outcomes.OutcomeFilters(start=d["from"], end=d["to"], caseworker=d["caseworker"], domain=d["domain"])
+    return form, OutcomeFilters(start=d["from"], end=d["to"], caseworker=d["caseworker"], domain=d["domain"])
 
 
 @require_GET
@@ -71,7 +75,7 @@ def _page(request: HttpRequest, organization: Organization, now: datetime) -> di
         people = access.exonerees_visible_to(request.user)
         context |= {
             "filters": filters,
-            "figures": outcomes.outcomes(organization, people, filters, now=now),
+            "figures": report.outcomes(organization, people, filters, now=now),
             "query": urlencode(filters.params()),
             "domain_label": NeedDomain(filters.domain).label if filters.domain else "",
             "as_of": now,
@@ -85,14 +89,14 @@ def _csv_export(request: HttpRequest, organization: Organization) -> HttpRespons
         body = render_to_string("services/_outcomes_body.html", {"form": form})
         return render(request, "services/outcomes.html", {"form": form, "body": body}, status=400)
     name = request.GET.get("figure", "")
-    if name not in outcomes.FIGURES:
+    if name not in FIGURES:
         raise Http404
-    actions.outcomes_export(by=request.user, figure=name, filters=filters.params())
+    exports.outcomes_export(by=request.user, figure=name, filters=filters.params())
     people = access.exonerees_visible_to(request.user)
-    return _csv(outcomes.outcomes(organization, people, filters, only=name)[0], filters)
+    return _csv(report.outcomes(organization, people, filters, only=name)[0], filters)
 
 
-def _csv(figure: outcomes.Figure, filters: outcomes.OutcomeFilters) -> HttpResponse:
+def _csv(figure: Figure, filters: OutcomeFilters) -> HttpResponse:
     filename = f"{figure.name}_{filters.start:%Y-%m-%d}_{filters.end:%Y-%m-%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -110,22 +114,22 @@ def outcome_records(request: HttpRequest) -> HttpResponse:
         body = render_to_string("services/_outcomes_body.html", {"form": form})
         return render(request, "services/outcomes.html", {"form": form, "body": body}, status=400)
     try:
-        kind, records = outcomes.outcome_records(
+        kind, records = report.outcome_records(
             access.exonerees_visible_to(request.user),
             filters,
             figure=request.GET.get("figure", ""),
             group=request.GET.get("group", ""),
             measure=request.GET.get("measure", ""),
         )
-    except outcomes.UnknownCell:
+    except UnknownCell:
         raise Http404 from None
-    figure = outcomes.SPECS[request.GET["figure"]]
+    figure = SPECS[request.GET["figure"]]
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "kind": kind,
         "page": page,
         "filters": filters,
         "query": urlencode(filters.params()),
-        "title": outcomes.cell_title(figure, request.GET["group"], request.GET["measure"], filters),
+        "title": cell_title(figure, request.GET["group"], request.GET["measure"], filters),
     }
     return render(request, "services/outcome_records.html", context)

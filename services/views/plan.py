@@ -12,15 +12,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from services import access, actions, selectors
+from services import access
 from services.access import exoneree_required
+from services.actions import people
+from services.selectors import plans
 
 
 @require_GET
 @exoneree_required
 def my_plan(request: HttpRequest) -> HttpResponse:
     exoneree = access.own_exoneree(request.user)
-    return render(request, "services/my_plan.html", {"exoneree": exoneree, **selectors.plan_for(exoneree)})
+    return render(request, "services/my_plan.html", {"exoneree": exoneree, **plans.plan_for(exoneree)})
 
 
 @require_POST
@@ -29,7 +31,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Switch the person's pages (and emails) to English or Spanish, and stay on the same page."""
     exoneree = access.own_exoneree(request.user)
     try:
-        actions.exoneree_set_language(by=request.user, exoneree=exoneree, language=request.POST.get("language", ""))
+        people.exoneree_set_language(by=request.user, exoneree=exoneree, language=request.POST.get("language", ""))
     except ValidationError:
         return HttpResponseBadRequest(_("Choose English or Spanish."), content_type="text/plain; charset=utf-8")
     next_url = request.POST.get("next", "")

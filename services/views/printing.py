@@ -11,9 +11,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from services import access, actions, selectors
+from services import access
 from services.access import exoneree_required, staff_required
-from services.models import Exoneree
+from services.actions import exports
+from services.models.people import Exoneree
+from services.selectors import plans
 
 # How long a calendar entry lasts: the plan records when an appointment starts, not its end.
 APPOINTMENT_LENGTH = timedelta(hours=1)
@@ -31,7 +33,7 @@ def exoneree_plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The person's own plan (what they see, in their language) for a caseworker to print and
     hand over; recorded as an export."""
     exoneree = access.get_exoneree(request.user, pk)
-    actions.plan_export(by=request.user, exoneree=exoneree)
+    exports.plan_export(by=request.user, exoneree=exoneree)
     with translation.override(exoneree.preferred_language):
         return _plan_pdf(request, exoneree)
 
@@ -49,7 +51,7 @@ def _plan_pdf(request: HttpRequest, exoneree: Exoneree) -> HttpResponse:
         )
     html = render_to_string(
         "services/plan_pdf.html",
-        {"exoneree": exoneree, "printed_at": timezone.now(), **selectors.plan_for(exoneree)},
+        {"exoneree": exoneree, "printed_at": timezone.now(), **plans.plan_for(exoneree)},
         request=request,
     )
     stylesheet = CSS(filename=finders.find("services/print.css"))
@@ -75,7 +77,7 @@ def my_plan_ics(request: HttpRequest) -> HttpResponse:
     calendar.add("x-wr-calname", _("My plan"))
     host = request.get_host().split(":")[0]
     stamp = timezone.now()
-    for item in selectors.plan_for(exoneree)["upcoming"]:
+    for item in plans.plan_for(exoneree)["upcoming"]:
         event = Event()
         event.add("uid", f"follow-up-{item.pk}@{host}")
         event.add("dtstamp", stamp)

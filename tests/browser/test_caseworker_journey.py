@@ -11,7 +11,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from services.choices import ReferralStatus
-from services.models import Exoneree, FollowUp, Referral
+from services.models.follow_ups import FollowUp
+from services.models.people import Exoneree
+from services.models.referrals import Referral
 from tests.browser.conftest import DESKTOP, authenticator, with_password
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from services.models import StaffMember
+from services.models.organizations import StaffMember
 from tests.browser.conftest import PHONE, with_password
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from services.models import Organization
+from services.models.organizations import Organization
 from services.outcome_counts import recount
 
 

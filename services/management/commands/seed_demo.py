@@ -38,7 +38,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from services import actions, outcome_counts, selectors
+from services import outcome_counts
+from services.actions import casework, people
+from services.actions import consent as consent_actions
+from services.actions import directory as directory_actions
+from services.actions import follow_ups as follow_ups_actions
+from services.actions import needs as needs_actions
+from services.actions import referrals as referrals_actions
 from services.choices import (
     AssessmentDomain,
     AssessmentKind,
@@ -54,22 +60,16 @@ from services.choices import (
     ResourceStatus,
     Role,
 )
-from services.models import (
-    Assessment,
-    CaseNote,
-    Consent,
-    ConsentCategoryRow,
-    Exoneree,
-    FollowUp,
-    Need,
-    Organization,
-    Provider,
-    Referral,
-    ReferralEvent,
-    Resource,
-    StaffMember,
-)
+from services.models.casework import Assessment, CaseNote
+from services.models.consent import Consent, ConsentCategoryRow
+from services.models.directory import Provider, Resource
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.organizations import Organization, StaffMember
+from services.models.people import Exoneree
+from services.models.referrals import Referral, ReferralEvent
 from services.reminders import reminders_plan_for_exoneree
+from services.selectors import coverage
 
 User = get_user_model()
 EMAIL_DOMAIN = "example.org"
@@ -1427,7 +1427,7 @@ class Command(BaseCommand):
                 hours=row.hours,
                 status=row.status,
             )
-            actions.resource_save(by=director, resource=resource, domains=row.domains.split())
+            directory_actions.resource_save(by=director, resource=resource, domains=row.domains.split())
             self.count("resources", True)
 
     # One exoneree and their case history.
@@ -1464,7 +1464,7 @@ class Command(BaseCommand):
             exoneree.save()
             self.count("exonerees", True)
         if not exoneree.caseworkers.exists():
-            actions.caseload_assign(by=director, exoneree=exoneree, caseworkers=[caseworker])
+            people.caseload_assign(by=director, exoneree=exoneree, caseworkers=[caseworker])
         reminders_plan_for_exoneree(exoneree)  # compensation-deadline warnings
 
         user = None
@@ -1486,7 +1486,7 @@ class Command(BaseCommand):
         if not exoneree.notes.exists():
             for visibility, text, days_ago in case.notes:
                 note = CaseNote(text=text, visibility=visibility, created_at=self.now - timedelta(days=days_ago))
-                actions.note_save(by=caseworker, exoneree=exoneree, note=note)
+                casework.note_save(by=caseworker, exoneree=exoneree, note=note)
                 self.count("notes", True)
         if not exoneree.assessments.exists():
             for kind, days_ago, digits in case.assessments:
@@ -1494,7 +1494,7 @@ class Command(BaseCommand):
                 if len(values) != len(AssessmentDomain.values):
                     raise CommandError(f"{case.legal_name}: an assessment needs {len(AssessmentDomain.values)} scores.")
                 assessment = Assessment(kind=kind, taken_on=self.today - timedelta(days=days_ago))
-                actions.assessment_save(
+                casework.assessment_save(
                     by=caseworker,
                     exoneree=exoneree,
                     assessment=assessment,
@@ -1512,24 +1512,24 @@ class Command(BaseCommand):
                 priority=spec.priority,
                 opened_on=self.today - timedelta(days=spec.opened_days_ago),
             )
-            actions.need_create(by=caseworker, exoneree=exoneree, need=need)
+            needs_actions.need_create(by=caseworker, exoneree=exoneree, need=need)
             self.count("needs", True)
             for ref in spec.referrals:
                 self.referral(ref, org, need, caseworker)
             if need.status != spec.status:
                 closed = self.today - timedelta(days=spec.closed_days_ago)
-                actions.need_set_status(by=caseworker, need=need, status=spec.status, today=closed)
+                needs_actions.need_set_status(by=caseworker, need=need, status=spec.status, today=closed)
 
     def referral(self, ref: Ref, org: Organization, need: Need, caseworker: Any) -> None:
         resource = Resource.objects.filter(organization=org, name=ref.service).first()
         if resource is None:
             raise CommandError(f"No demo resource named {ref.service!r} in {org}.")
-        referral = actions.referral_create(by=caseworker, need=need, resource=resource, note=ref.note)
+        referral = referrals_actions.referral_create(by=caseworker, need=need, resource=resource, note=ref.note)
         if REFERRAL_PATHS[ref.status]:
-            self.consent(need.exoneree, resource, selectors.referral_categories(referral), ref.days_ago, caseworker)
+            self.consent(need.exoneree, resource, coverage.referral_categories(referral), ref.days_ago, caseworker)
         for status in REFERRAL_PATHS[ref.status]:
             final = status == ref.status
-            actions.referral_transition(
+            referrals_actions.referral_transition(
                 by=caseworker,
                 referral=referral,
                 status=status,
@@ -1567,7 +1567,7 @@ class Command(BaseCommand):
             signed_how=ConsentSignedHow.PAPER,
             signed_on=signed,
         )
-        actions.consent_create(by=by, exoneree=exoneree, consent=consent, categories=categories)
+        consent_actions.consent_create(by=by, exoneree=exoneree, consent=consent, categories=categories)
 
     def follow_ups(self, case: CaseSpec, spec: OrgSpec, exoneree: Exoneree, caseworker: Any) -> None:
         tz = ZoneInfo(spec.timezone)
@@ -1585,7 +1585,7 @@ class Command(BaseCommand):
             if item.outcome is not None:
                 follow_up.done_at = due + timedelta(hours=1)
                 follow_up.outcome = item.outcome
-            actions.follow_up_save(by=caseworker, exoneree=exoneree, follow_up=follow_up)
+            follow_ups_actions.follow_up_save(by=caseworker, exoneree=exoneree, follow_up=follow_up)
             self.count("follow-ups", True)
 
     # A reminder to watch arrive.
@@ -1603,7 +1603,7 @@ class Command(BaseCommand):
             assigned_to=caseworker,
             shared_with_exoneree=False,
         )
-        actions.follow_up_save(by=caseworker, exoneree=exoneree, follow_up=follow_up)
+        follow_ups_actions.follow_up_save(by=caseworker, exoneree=exoneree, follow_up=follow_up)
 
     # Output.
 

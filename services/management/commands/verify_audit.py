@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from services.audit import GENESIS, entry_hash
-from services.models import AuditEvent
+from services.models.audit import AuditEvent
 
 
 def first_broken_link(batch_size: int = 2000) -> str | None:

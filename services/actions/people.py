@@ -1,0 +1,160 @@
+"""Exonerees' records and caseloads: intake, edits, the SSN reveal, invitations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from services import audit
+from services.access import CASEWORKER_PERMS, organization_of
+from services.actions.staff import invitation_queue
+from services.choices import (
+    Language,
+    Role,
+)
+from services.models.audit import AuditEvent
+from services.models.follow_ups import FollowUp
+from services.models.organizations import StaffMember
+from services.models.people import EXONEREE_PROFILE_FIELDS, EXONEREE_SAVED_FIELDS, Exoneree
+from services.outcome_counts import outcome_counts_tracked_for
+from services.reminders import reminders_plan_for_exoneree
+
+User = get_user_model()
+
+# Exonerees and caseloads.
+
+
+@transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
+def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
+    """Intake: the record joins the creator's organization and caseload."""
+    exoneree.organization = organization_of(by)
+    exoneree.full_clean()
+    exoneree.save()
+    caseload_assign(by=by, exoneree=exoneree, caseworkers=[by])
+    audit.record_change(by, exoneree, {}, exoneree=exoneree)
+    return exoneree
+
+
+@transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
+def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
+    exoneree.full_clean()
+    before = audit.stored(exoneree)
+    # Only the profile: a login linked meanwhile by an invitation is not undone.
+    exoneree.save(update_fields=EXONEREE_SAVED_FIELDS)
+    reminders_plan_for_exoneree(exoneree)  # deadline and contact wishes decide reminders
+    audit.record_change(by, exoneree, before, exoneree=exoneree, fields=EXONEREE_PROFILE_FIELDS)
+    return exoneree
+
+
+@transaction.atomic
+def exoneree_set_language(*, by: AbstractUser, exoneree: Exoneree, language: str) -> Exoneree:
+    """The language of the person's pages and emails (their own choice, or their caseworker's
+    on the profile). Choosing the one already set changes nothing and records nothing."""
+    if language not in Language.values:
+        raise ValidationError({"language": _("Choose English or Spanish.")})
+    before = audit.stored(exoneree)
+    exoneree.preferred_language = language
+    exoneree.save(update_fields=["preferred_language"])
+    audit.record_change(by, exoneree, before, exoneree=exoneree, fields=["preferred_language"])
+    return exoneree
+
+
+def intake_duplicate_warned(*, by: AbstractUser, hidden: list[int]) -> None:
+    """A warning that matched records the caseworker may not open told them those exist;
+    it is logged against each, so a director can see someone testing numbers."""
+    for exoneree in Exoneree.objects.filter(pk__in=hidden):
+        audit.record(AuditEvent.Action.DUPLICATE_WARNING, actor=by, exoneree=exoneree, target=audit.describe(exoneree))
+
+
+@transaction.atomic
+def exoneree_reveal_ssn(*, by: AbstractUser, exoneree: Exoneree) -> str:
+    """The full SSN for someone allowed to see the record; who asked, and when, is recorded
+    before the number is handed out."""
+    audit.record(AuditEvent.Action.SSN_REVEALED, actor=by, exoneree=exoneree, target=audit.describe(exoneree))
+    return exoneree.ssn
+
+
+@transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
+def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterable[AbstractUser]) -> int:
+    """Set who carries this exoneree; their object permissions move in the same transaction.
+
+    Open follow-ups of a caseworker who is taken off move to the first caseworker named (a
+    newcomer first), so no reminder is left with someone who can no longer see the person.
+    Returns how many follow-ups moved. The row lock serializes two directors reassigning the
+    same person at once, so the permission table always matches the assignment.
+    """
+    Exoneree.objects.select_for_update().filter(pk=exoneree.pk).first()
+    wanted = {user.pk: user for user in caseworkers}
+    if not wanted:
+        raise ValidationError({"caseworkers": _("Choose at least one caseworker.")})
+    valid = set(
+        StaffMember.objects.filter(
+            user_id__in=wanted, organization_id=exoneree.organization_id, role=Role.CASEWORKER
+        ).values_list("user_id", flat=True)
+    )
+    if invalid := set(wanted) - valid:
+        raise ValidationError(f"Not caseworkers of this organization: {sorted(invalid)}")
+    current = {user.pk: user for user in exoneree.caseworkers.all()}
+    removed, added = current.keys() - wanted.keys(), wanted.keys() - current.keys()
+    for pk in removed:
+        for perm in CASEWORKER_PERMS:
+            remove_perm(perm, current[pk], exoneree)
+    for pk in added:
+        for perm in CASEWORKER_PERMS:
+            assign_perm(perm, wanted[pk], exoneree)
+    exoneree.caseworkers.set(wanted.values())
+    heir = next((pk for pk in wanted if pk in added), next(iter(wanted)))
+    moved = FollowUp.objects.filter(exoneree=exoneree, assigned_to_id__in=removed, done_at__isnull=True).update(
+        assigned_to_id=heir
+    )
+    reminders_plan_for_exoneree(exoneree)  # pending reminders follow the follow-ups and caseworkers
+    if removed or added:
+        audit.record(
+            AuditEvent.Action.CASELOAD_REASSIGNED,
+            actor=by,
+            exoneree=exoneree,
+            target=audit.describe(exoneree),
+            changes={"caseworkers": [audit.staff_names(current.values()), audit.staff_names(wanted.values())]},
+        )
+    return moved
+
+
+@transaction.atomic
+def exoneree_invite(*, by: AbstractUser, exoneree: Exoneree, username: str, email: str) -> AbstractUser:
+    """Give the exoneree a login to see their own plan."""
+    first, _space, last = exoneree.display_name.partition(" ")
+    user = User(username=username, email=email, first_name=first, last_name=last)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    # Linked only if nobody linked a login meanwhile (a double submit); otherwise the new
+    # account is rolled back with the transaction.
+    if not Exoneree.objects.filter(pk=exoneree.pk, user__isnull=True).update(user=user):
+        raise ValidationError(_("This person already has a login."))
+    exoneree.user = user
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=by,
+        exoneree=exoneree,
+        target=audit.describe(exoneree),
+        changes={"login": [None, user.get_username()]},
+    )
+    invitation_queue(by=by, user=user)
+    return user
+
+
+def exoneree_invite_resend(*, by: AbstractUser, exoneree: Exoneree) -> None:
+    if exoneree.user is None:
+        raise ValidationError(_("This person has no login yet."))
+    if not exoneree.user.email:
+        raise ValidationError(_("Their login has no email address to send the link to."))
+    invitation_queue(by=by, user=exoneree.user)

@@ -1,0 +1,134 @@
+"""Staff accounts: created, changed, invited, unlocked."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from services import audit
+from services.access import organization_of
+from services.choices import (
+    Role,
+)
+from services.figures import figures_changed
+from services.models.audit import AuditEvent
+from services.models.follow_ups import FollowUp
+from services.models.organizations import StaffMember
+from services.tasks import send_invitation
+
+User = get_user_model()
+
+
+# Accounts: staff and exoneree logins, both started by an invitation email.
+
+
+def username_suggestion(first_name: str, last_name: str) -> str:
+    base = re.sub(r"[^a-z0-9]", "", f"{first_name[:1]}{last_name}".lower()) or "user"
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+def invitation_queue(*, by: AbstractUser, user: AbstractUser) -> None:
+    """Email the set-password link from the worker once the account is committed.
+
+    `robust`: a broker that is down is logged, not turned into an error page for a save
+    that already happened; the invitation can be sent again from the person's page.
+    """
+    user_id, invited_by_id = user.pk, by.pk
+
+    def queue() -> None:  # a named function: a robust on_commit logs the callback's name
+        send_invitation.delay(user_id, invited_by_id)
+
+    transaction.on_commit(queue, robust=True)
+
+
+@transaction.atomic
+def staff_create(
+    *, by: AbstractUser, username: str, first_name: str, last_name: str, email: str, role: str, title: str = ""
+) -> StaffMember:
+    organization = organization_of(by)
+    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    member = StaffMember(user=user, organization=organization, role=role, title=title)
+    member.full_clean()
+    member.save()
+    figures_changed(organization.pk)
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=by,
+        target=f"Staff account {user.get_username()}",
+        changes={"role": [None, role], "is_active": [None, True]},
+    )
+    invitation_queue(by=by, user=user)
+    return member
+
+
+@transaction.atomic
+def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str, is_active: bool) -> StaffMember:
+    # The rules are checked against the stored role, under a lock, so that a caseworker
+    # who still carries people is never promoted or switched off (and a reassignment
+    # running at the same moment waits).
+    figures_changed(member.organization_id)  # first (the lock order of tracked actions)
+    stored = StaffMember.objects.select_for_update().select_related("user").get(pk=member.pk)
+    if stored.user_id == by.pk and (role != Role.DIRECTOR or not is_active):
+        raise ValidationError(_("You cannot remove your own director role or deactivate yourself."))
+    if stored.role == Role.CASEWORKER and (role != Role.CASEWORKER or not is_active):
+        held = stored.user.caseload.count()
+        open_follow_ups = FollowUp.objects.filter(assigned_to=stored.user, done_at__isnull=True).count()
+        if held or open_follow_ups:
+            raise ValidationError(
+                _(
+                    "This caseworker still has %(held)s people and %(open)s open follow-ups. "
+                    "Reassign them first (on each person's page: Change caseworkers)."
+                )
+                % {"held": held, "open": open_follow_ups}
+            )
+    changes = {
+        name: [old, new]
+        for name, old, new in (
+            ("role", stored.role, role),
+            ("title", stored.title, title),
+            ("is_active", stored.user.is_active, is_active),
+        )
+        if old != new
+    }
+    stored.role = role
+    stored.title = title
+    stored.full_clean()
+    stored.save(update_fields=["role", "title"])
+    stored.user.is_active = is_active
+    stored.user.save(update_fields=["is_active"])
+    if changes:
+        target = f"Staff account {stored.user.get_username()}"
+        audit.record(AuditEvent.Action.PERMISSION_CHANGED, actor=by, target=target, changes=changes)
+    return stored
+
+
+@transaction.atomic
+def staff_sign_in_unlock(*, by: AbstractUser, member: StaffMember) -> int:
+    """Lift a sign-in lockout (django-axes) on a staff member's username, from every address.
+
+    The director's page loads `member` through access.get_staff_member, so only their own
+    organization's staff can be unlocked. Returns how many lockout records were removed.
+    """
+    from axes.utils import reset  # axes' models need the app registry: imported on use
+
+    username = member.user.get_username()
+    removed = reset(username=username)
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=by,
+        target=f"Staff account {username}",
+        changes={"sign_in_lockout": ["locked", "unlocked"]},
+    )
+    return removed

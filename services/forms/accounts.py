@@ -1,0 +1,44 @@
+"""Signing in: the one-time code and password resets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import PasswordResetForm
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from services.tasks import send_password_reset
+
+
+class OneTimeCodeForm(forms.Form):
+    """A six-digit code from the authenticator app, or one of the backup codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        help_text=_("The 6-digit code your authenticator app shows now, or one of your backup codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+    )
+
+    def clean_code(self) -> str:
+        # People type codes with spaces ("123 456") and backup codes in capitals.
+        return "".join(self.cleaned_data["code"].split()).lower()
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Asks for a reset link without revealing whether the address has an account.
+
+    Django's own form looks the address up and sends the email while the visitor waits, so a
+    known address answers measurably later than an unknown one. Here every request only
+    queues a task (services.tasks.send_password_reset) after the commit; the page is the same.
+    """
+
+    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        email = self.cleaned_data["email"]
+
+        def queue() -> None:  # named: a robust on_commit logs the callback's name
+            send_password_reset.delay(email)
+
+        transaction.on_commit(queue, robust=True)

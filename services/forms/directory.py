@@ -1,0 +1,75 @@
+"""The resource directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import (
+    NeedDomain,
+    ResourceStatus,
+)
+from services.forms.widgets import MAX_SEARCH
+from services.models.directory import Provider, Resource
+
+
+class ResourceForm(forms.ModelForm):
+    new_provider_name = forms.CharField(
+        label=_("…or a new provider"), required=False, max_length=200, help_text=_("Type a name to add a new provider.")
+    )
+    domains = forms.MultipleChoiceField(
+        label=_("Needs it serves"), choices=NeedDomain.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Resource
+        fields = [
+            "provider",
+            "name",
+            "description",
+            "eligibility",
+            "fees",
+            "application_process",
+            "languages",
+            "address",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "email",
+            "hours",
+            "status",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "eligibility": forms.Textarea(attrs={"rows": 2}),
+            "application_process": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    field_order = ["provider", "new_provider_name", "name", "domains"]
+
+    def __init__(self, *args: Any, providers: QuerySet[Provider], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = providers
+        self.fields["provider"].required = False
+        if self.instance.pk:
+            self.initial["domains"] = [row.domain for row in self.instance.domain_rows.all()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("provider") and not data.get("new_provider_name", "").strip():
+            self.add_error("provider", _("Choose a provider or type the name of a new one."))
+        return data
+
+
+class ResourceSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=MAX_SEARCH)
+    domain = forms.ChoiceField(label=_("Need"), required=False, choices=[("", "All needs"), *NeedDomain.choices])
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", "Active services"), ("all", "Any status"), *ResourceStatus.choices],
+    )

@@ -1,0 +1,148 @@
+"""A person's record: intake, edit, search, invitation."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from services.forms.widgets import MAX_SEARCH, DateInput, TimeInput
+from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
+
+User = get_user_model()
+
+
+def ssn_digits(raw: str) -> str:
+    """The 9 digits of a typed SSN, with or without dashes or spaces, or a message why not."""
+    digits = re.sub(r"[\s-]", "", raw)
+    if not re.fullmatch(r"[0-9]{9}", digits):
+        raise forms.ValidationError(_("Enter the 9 digits of the Social Security number, like 900-12-3456."))
+    return digits
+
+
+class ExonereeForm(forms.ModelForm):
+    # The SSN is never put back into the page: editing shows the last four digits and an
+    # empty box, and an empty box keeps the stored number.
+    ssn = forms.CharField(
+        label=_("Social Security number"),
+        required=False,
+        max_length=11,
+        help_text=_("9 digits, with or without dashes."),
+        # A password box: the browser hides it, and a form shown again with errors never
+        # writes the typed number back into the page.
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    class Meta:
+        model = Exoneree
+        fields = EXONEREE_PROFILE_FIELDS
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "date_of_birth": DateInput(),
+            "conviction_date": DateInput(),
+            "release_date": DateInput(),
+            "exoneration_date": DateInput(),
+            "compensation_deadline": DateInput(),
+            "quiet_hours_start": TimeInput(),
+            "quiet_hours_end": TimeInput(),
+        }
+        labels = {
+            "conviction_state": _("State of conviction (2 letters)"),
+            "conviction_county": _("County of conviction"),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stored_ssn = self.instance.ssn if self.instance.pk else ""
+        self.initial["ssn"] = ""
+        if self.stored_ssn:
+            self.fields["ssn"].help_text = _(
+                "On file: %(ssn_masked)s. Leave empty to keep it; type 9 digits to replace it."
+            ) % {"ssn_masked": self.instance.ssn_masked}
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        # The typed number is not shown back (see the widget), so when the form comes back
+        # for any mistake, even one an action found after validation, say so beside the box
+        # rather than let it be saved empty.
+        if field != "ssn" and "ssn" not in self._errors and self.data.get("ssn", "").strip():
+            super().add_error("ssn", _("For safety the number is not shown again: please type it again."))
+
+    def clean_ssn(self) -> str:
+        raw = self.cleaned_data["ssn"].strip()
+        if not raw:
+            return self.stored_ssn
+        return ssn_digits(raw)
+
+    def clean_conviction_state(self) -> str:
+        state = self.cleaned_data["conviction_state"].strip().upper()
+        if state and not re.fullmatch(r"[A-Z]{2}", state):
+            raise forms.ValidationError(_("Use the two-letter state code, like TX."))
+        return state
+
+
+class IntakeForm(ExonereeForm):
+    """The new-person form, with the duplicate check's "this is someone else" box.
+
+    The box appears only after a warning (`warn_possible_duplicate`), and stays while it is
+    being answered; ticking it is the caseworker's word that the match is another person.
+    """
+
+    confirm_new = forms.BooleanField(
+        label=_("I checked: this is a different person. Create a new record."), required=False
+    )
+    confirm_offered = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Set when the warning came back for a form with an SSN typed: the box must be filled
+    # again (it is never echoed), or the record would be saved without the number.
+    ssn_typed = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.data.get("confirm_offered"):
+            del self.fields["confirm_new"], self.fields["confirm_offered"], self.fields["ssn_typed"]
+
+    def clean_ssn(self) -> str:
+        ssn = super().clean_ssn()
+        if not ssn and self.data.get("ssn_typed"):
+            raise forms.ValidationError(
+                _("Type the Social Security number again: for safety it is not kept on the page.")
+            )
+        return ssn
+
+    @property
+    def confirmed_new(self) -> bool:
+        return bool(self.cleaned_data.get("confirm_new"))
+
+    def warn_possible_duplicate(self, message: str) -> None:
+        self.fields["confirm_new"] = copy.deepcopy(self.base_fields["confirm_new"])
+        self.fields["confirm_offered"] = copy.deepcopy(self.base_fields["confirm_offered"])
+        self.fields["ssn_typed"] = copy.deepcopy(self.base_fields["ssn_typed"])
+        self.data = self.data.copy()
+        self.data["confirm_offered"] = "1"  # the box stays on the page until answered
+        if self.data.get("ssn", "").strip() or self.data.get("ssn_typed"):
+            self.data["ssn_typed"] = "1"
+        self.add_error("confirm_new", message)
+
+
+class ExonereeSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search by name"), required=False, max_length=MAX_SEARCH)
+
+
+class InviteForm(forms.Form):
+    username = forms.RegexField(
+        regex=r"^[a-z0-9_.-]{3,40}$",
+        max_length=40,
+        help_text=_("What they type to sign in."),
+        error_messages={"invalid": _("Use 3–40 lowercase letters, digits, dots, dashes or underscores.")},
+    )
+    email = forms.EmailField(help_text=_("The link to choose a password goes here."))
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username=username).exists():
+            raise forms.ValidationError(_("That username is taken; choose another."))
+        return username

@@ -1,0 +1,133 @@
+"""Needs and referrals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import (
+    ConsentCategory,
+    NeedDomain,
+    ReferralStatus,
+)
+from services.forms.widgets import YES_NO, DateInput
+from services.lifecycle import REFERRAL_TRANSITIONS
+from services.models.directory import Resource
+from services.models.needs import Need
+from services.models.referrals import Referral
+
+
+class NeedForm(forms.ModelForm):
+    class Meta:
+        model = Need
+        fields = ["domain", "description", "own_words", "priority", "opened_on"]
+        labels = {"domain": _("Kind of need"), "opened_on": _("Recorded on")}
+        help_texts = {"description": _("This shows on the person's own plan: write it to them, in plain words.")}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "own_words": forms.Textarea(attrs={"rows": 3}),
+            "opened_on": DateInput(),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = [("", "Choose one"), *NeedDomain.choices]
+
+
+class NeedStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Need._meta.get_field("status").choices)
+
+
+def referral_categories_field() -> forms.MultipleChoiceField:
+    """What information a referral shares with its provider (the create and edit forms)."""
+    return forms.MultipleChoiceField(
+        label=_("Information this referral shares"),
+        choices=ConsentCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Contact details are always shared. Sending needs a current consent that names each one."),
+    )
+
+
+class ReferralForm(forms.Form):
+    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=_("Refer to"))
+    note = forms.CharField(
+        label=_("Note to the provider"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    categories = referral_categories_field()
+
+    def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources.select_related("provider")
+        self.fields["resource"].empty_label = _("Choose a resource (those for this kind of need come first)")
+
+
+class ReferralEditForm(forms.ModelForm):
+    """The provider and what it shares can change only while the referral is a draft; the
+    note any time."""
+
+    categories = referral_categories_field()
+
+    class Meta:
+        model = Referral
+        fields = ["resource", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
+        labels = {"resource": _("Refer to")}
+
+    def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources.select_related("provider")
+        self.fields["categories"].initial = [row.category for row in self.instance.category_rows.all()]
+        if self.instance.status != ReferralStatus.DRAFT:
+            self.fields["categories"].disabled = True
+            self.fields["categories"].help_text = _("A referral that was sent keeps what it shared.")
+            self.fields["resource"].disabled = True
+            self.fields[
+                "resource"
+            ].help_text = "A referral that was sent keeps its provider; cancel it and refer again."
+
+
+class ReferralTransitionForm(forms.Form):
+    status = forms.ChoiceField(choices=ReferralStatus.choices, label=_("New status"))
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    decline_reason = forms.CharField(
+        label=_("Why was it declined?"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    got_service = forms.ChoiceField(label=_("Did they get the service?"), choices=YES_NO, required=False)
+    helped = forms.ChoiceField(label=_("Did it help?"), choices=YES_NO, required=False)
+    feedback = forms.CharField(
+        label=_("What did they say about it?"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = REFERRAL_TRANSITIONS[referral.status]
+        self.fields["status"].choices = [("", "Choose…")] + [
+            (v, label) for v, label in ReferralStatus.choices if v in allowed
+        ]
+        # Only the questions that can apply from here are asked.
+        if ReferralStatus.DECLINED not in allowed:
+            del self.fields["decline_reason"]
+        if ReferralStatus.COMPLETED not in allowed:
+            del self.fields["got_service"], self.fields["helped"]
+        if not allowed & {ReferralStatus.COMPLETED, ReferralStatus.UNRESOLVED}:
+            del self.fields["feedback"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        status = data.get("status")
+        if status == ReferralStatus.DECLINED and not data.get("decline_reason", "").strip():
+            self.add_error("decline_reason", _("Say why the provider declined."))
+        if status == ReferralStatus.COMPLETED and not data.get("got_service"):
+            self.add_error("got_service", _("Say whether the person got the service."))
+        return data
+
+    @staticmethod
+    def as_bool(value: str) -> bool | None:
+        return {"yes": True, "no": False}.get(value)

@@ -1,0 +1,97 @@
+"""Directors' filters of the access log and the outcomes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import (
+    NeedDomain,
+)
+from services.forms.widgets import MAX_SEARCH, DateInput, StaffChoiceField
+from services.models.audit import AuditEvent
+from services.models.validators import EARLIEST_YEAR, LATEST_YEAR, validate_sensible_date
+
+User = get_user_model()
+
+
+class AuditLogFilterForm(forms.Form):
+    """The director's search of the access log; every box optional."""
+
+    staff = StaffChoiceField(
+        label=_("Staff member"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
+    )
+    person = forms.CharField(label=_("Person (name)"), required=False, max_length=MAX_SEARCH)
+    action = forms.ChoiceField(
+        label=_("Action"), required=False, choices=[("", "Any action"), *AuditEvent.Action.choices]
+    )
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = User.objects.filter(staff__organization=organization).order_by(
+            "first_name", "last_name"
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("start", "end"):
+            if data.get(name):
+                try:
+                    validate_sensible_date(data[name])
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("The end date is before the start date."))
+        return data
+
+
+class OutcomeFilterForm(forms.Form):
+    """The outcomes page's filters. Blank dates mean the last 12 months up to today."""
+
+    caseworker = StaffChoiceField(
+        label=_("Caseworker"), required=False, queryset=User.objects.none(), empty_label=_("All")
+    )
+    domain = forms.ChoiceField(label=_("Need"), required=False, choices=[("", "All needs"), *NeedDomain.choices])
+
+    def __init__(self, *args: Any, caseworkers: QuerySet[Any], today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "from" and "to" are the query-string names; "from" cannot be a class attribute.
+        self.fields = {
+            "from": forms.DateField(label=_("From"), required=False, widget=DateInput()),
+            "to": forms.DateField(label=_("To"), required=False, widget=DateInput()),
+            **self.fields,
+        }
+        self.fields["caseworker"].queryset = caseworkers
+        self.today = today
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("from", "to"):
+            value = data.get(name)
+            if value and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+                self.add_error(
+                    name,
+                    _("Enter a date between %(EARLIEST_YEAR)s and %(LATEST_YEAR)s.")
+                    % {"EARLIEST_YEAR": EARLIEST_YEAR, "LATEST_YEAR": LATEST_YEAR},
+                )
+        if self.errors:
+            return data
+        end = data["to"] = data.get("to") or self.today
+        start = data["from"] = data.get("from") or _year_before(end) + timedelta(days=1)
+        if start > end:
+            self.add_error("to", _("The end of the period cannot be before its start."))
+        return data
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # February 29
+        return day.replace(year=day.year - 1, day=28)

@@ -1,0 +1,53 @@
+"""Directors' forms for staff and caseloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import (
+    Role,
+)
+from services.forms.widgets import StaffMultipleChoiceField
+
+User = get_user_model()
+
+
+class StaffCreateForm(forms.Form):
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(help_text=_("The invitation to choose a password goes here."))
+    username = forms.RegexField(
+        regex=r"^[a-z0-9_.-]{3,40}$",
+        max_length=40,
+        error_messages={"invalid": _("Use 3–40 lowercase letters, digits, dots, dashes or underscores.")},
+    )
+    role = forms.ChoiceField(choices=Role.choices)
+    title = forms.CharField(max_length=100, required=False)
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username=username).exists():
+            raise forms.ValidationError(_("That username is taken; choose another."))
+        return username
+
+
+class StaffUpdateForm(forms.Form):
+    # A plain form: the action compares the new role with the stored one.
+    role = forms.ChoiceField(choices=Role.choices)
+    title = forms.CharField(max_length=100, required=False)
+    is_active = forms.BooleanField(label=_("Can sign in"), required=False)
+
+
+class CaseloadForm(forms.Form):
+    caseworkers = StaffMultipleChoiceField(
+        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("Caseworkers")
+    )
+
+    def __init__(self, *args: Any, caseworkers: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["caseworkers"].queryset = caseworkers

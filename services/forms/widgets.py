@@ -1,0 +1,58 @@
+"""Inputs and fields the forms share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+MAX_SEARCH = 100
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+# The largest id any of our databases stores (a 64-bit signed integer).
+MAX_ID = 2**63 - 1
+
+
+class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+    def _check_values(self, value: Any) -> QuerySet[Any]:
+        # Django's `pk__in` passes a huge number to SQLite as is, which overflows (a 500); no
+        # id is that big, so it is simply not one of the choices.
+        for pk in value if isinstance(value, list | tuple) else ():
+            if isinstance(pk, str) and pk.strip().lstrip("-").isdigit() and not 0 < int(pk) <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+        return super()._check_values(value)
+
+
+YES_NO = [("", "—"), ("yes", "Yes"), ("no", "No")]

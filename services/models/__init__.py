@@ -1,0 +1,21 @@
+"""The domain's models, one module per domain (see the README's map).
+
+Callers import a model from its own module (`from services.models.people import Exoneree`).
+This package only loads every module, so that Django registers all the models, and keeps the
+two validators at the path the migrations name them by.
+"""
+
+from services.models import (  # noqa: F401 (loaded so that Django registers their models)
+    audit,
+    casework,
+    consent,
+    directory,
+    follow_ups,
+    needs,
+    notifications,
+    organizations,
+    outcomes,
+    people,
+    referrals,
+)
+from services.models.validators import validate_sensible_date, validate_timezone  # noqa: F401 (migrations)

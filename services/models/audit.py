@@ -1,0 +1,97 @@
+"""The append-only access log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from services.models.base import BaseModel
+from services.models.organizations import Organization
+from services.models.people import Exoneree
+
+
+class AuditLogIsAppendOnly(Exception):
+    """An attempt to change or delete an audit entry."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
+
+
+class AuditEvent(BaseModel):
+    """One entry of the access log: who did what to whose record, when, from where.
+
+    Append-only and hash-chained: written by services.audit only (see there).
+    """
+
+    class Action(models.TextChoices):
+        RECORD_VIEWED = "record_viewed", _("Opened a record")
+        SSN_REVEALED = "ssn_revealed", _("Showed the full SSN")
+        DUPLICATE_WARNING = "duplicate_warning", _("Was told at intake that this record may be the same person")
+        RECORD_CREATED = "record_created", _("Created a record")
+        RECORD_CHANGED = "record_changed", _("Changed a record")
+        CASELOAD_REASSIGNED = "caseload_reassigned", _("Changed who carries a caseload")
+        PERMISSION_CHANGED = "permission_changed", _("Changed a staff role or account")
+        EXPORTED = "exported", _("Exported")
+        SIGNED_IN = "signed_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Failed to sign in")
+        SIGNED_OUT = "signed_out", _("Signed out")
+        EMERGENCY_ACCESS = "emergency_access", _("Opened a record with emergency access")
+        EMERGENCY_REVIEWED = "emergency_reviewed", _("Reviewed an emergency access")
+        CONSENT_REVOKED = "consent_revoked", _("Revoked a consent to share information")
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The actor's username then, or the one typed at a failed sign-in.
+    username = models.CharField(max_length=150, blank=True)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    target = models.CharField("record", max_length=200, blank=True)
+    # For a change: {field: [old, new]}, or {field: "changed"} for an encrypted field.
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+        # Related-object access and deletion collection use the base manager: make it the
+        # one that refuses updates and deletes too.
+        base_manager_name = "objects"
+        indexes = [
+            models.Index(fields=["organization", "at"]),
+            models.Index(fields=["exoneree", "at"]),
+            # The access log's pages list newest first by id (director's log, a person's log).
+            models.Index(fields=["organization", "id"], name="audit_org_newest"),
+            models.Index(fields=["exoneree", "id"], name="audit_person_newest"),
+            models.Index(fields=["actor", "at"]),
+            models.Index(fields=["action", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.username or 'unknown'} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding or self.pk is not None:
+            raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
+        kwargs["force_insert"] = True  # never an UPDATE, whatever the caller asked
+        super().save(*args, **kwargs)
+
+    def _do_update(self, *args: Any, **kwargs: Any) -> bool:
+        raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")

@@ -1,0 +1,69 @@
+"""Follow-ups: the dated tasks and appointments of a case."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from services.fields import (
+    EncryptedTextField,
+)
+from services.models.base import BaseModel
+from services.models.needs import Need
+from services.models.people import Exoneree
+from services.models.referrals import Referral
+from services.models.validators import validate_sensible_date
+
+FOLLOW_UP_EDITABLE_FIELDS = ["title", "details", "due_at", "assigned_to", "need", "referral", "shared_with_exoneree"]
+
+
+class FollowUp(BaseModel):
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="follow_ups")
+    need = models.ForeignKey(Need, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
+    referral = models.ForeignKey(Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
+    title = models.CharField("what", max_length=200)
+    details = EncryptedTextField(blank=True)
+    due_at = models.DateTimeField("when", validators=[validate_sensible_date])
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups_assigned"
+    )
+    shared_with_exoneree = models.BooleanField(
+        _("show on their plan"), default=True, help_text=_("Appointments and check-ins the person should know about.")
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = EncryptedTextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(fields=["assigned_to", "done_at", "due_at"]),
+            models.Index(fields=["exoneree", "due_at"]),
+            # A person's next open follow-up (the people list), their upcoming ones (My plan),
+            # the overdue ones per assignee (director's dashboard, from the index alone): done
+            # ones, most of the table, are not in it.
+            models.Index(
+                fields=["exoneree", "due_at", "assigned_to"],
+                condition=models.Q(done_at__isnull=True),
+                name="followup_open_by_person",
+            ),
+            # The outcomes page counts the follow-ups due in a period, per assignee, from the index
+            # alone (key columns rather than INCLUDE, which SQLite lacks).
+            models.Index(fields=["due_at", "exoneree", "assigned_to", "done_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.done_at is None and self.due_at < timezone.now()

@@ -1,0 +1,57 @@
+"""A person's needs, one per domain of life the person wants help with."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import (
+    NeedDomain,
+    NeedStatus,
+    Priority,
+)
+from services.fields import (
+    EncryptedTextField,
+)
+from services.models.base import BaseModel
+from services.models.organizations import Organization
+from services.models.people import Exoneree
+from services.models.validators import validate_sensible_date
+
+
+class Need(BaseModel):
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="needs")
+    # The person's organization, copied when the need is recorded (a person never changes
+    # organization), so the director's counts read one index instead of joining the people.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", editable=False, db_index=False
+    )
+    domain = models.CharField(max_length=30, choices=NeedDomain.choices)
+    description = EncryptedTextField(help_text=_("What is needed, in plain words."))
+    own_words = EncryptedTextField(
+        _("in their own words"), blank=True, help_text=_("What the person said they want, as they said it.")
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    status = models.CharField(max_length=20, choices=NeedStatus.choices, default=NeedStatus.OPEN)
+    opened_on = models.DateField(default=timezone.localdate, validators=[validate_sensible_date])
+    closed_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["status", "-opened_on", "pk"]
+        indexes = [
+            models.Index(fields=["exoneree", "status"]),
+            models.Index(fields=["domain", "status"]),
+            models.Index(fields=["organization", "domain", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_domain_display()}: {self.description[:60]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (NeedStatus.OPEN, NeedStatus.IN_PROGRESS)

@@ -1,0 +1,76 @@
+"""Organizations and their staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import (
+    Role,
+)
+from services.models.base import BaseModel
+from services.models.validators import validate_timezone
+
+
+class Organization(BaseModel):
+    name = models.CharField(max_length=200, unique=True)
+    timezone = models.CharField(max_length=64, default="America/New_York", validators=[validate_timezone])
+    escalation_days = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Days a follow-up may stay overdue before the director is told."),
+    )
+    digest_hour = models.PositiveSmallIntegerField(
+        _("morning digest hour"),
+        default=8,
+        validators=[MaxValueValidator(23)],
+        help_text=_("Hour of the day (organization's time) when caseworkers get their digest."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped in the transaction of every write the director's figures read (services.figures),
+    # so a figure cached under an older value is never served again, in any process.
+    figures_version = models.PositiveBigIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A full save of an existing organization (the admin's form, say) leaves its
+        `figures_version` alone: writing back the number it loaded could undo a bump made
+        since, and a figure cached before that write would be served again (services.figures)."""
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "figures_version"
+            ]
+        super().save(*args, **kwargs)
+
+
+class StaffMember(BaseModel):
+    """A user's job at one organization: caseworker or director."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    title = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name() or self.user.get_username()} ({self.get_role_display()})"
+
+    @property
+    def is_director(self) -> bool:
+        return self.role == Role.DIRECTOR
+
+    @property
+    def is_caseworker(self) -> bool:
+        return self.role == Role.CASEWORKER

@@ -1,0 +1,198 @@
+"""The exoneree's record, and the direct foreign-key object permissions on it.
+
+Object permissions on Exoneree live in the direct foreign-key tables here (never guardian's
+generic ones, which cannot be joined efficiently).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from services.choices import (
+    CompensationStatus,
+    ContactPreference,
+    Language,
+    ReminderChannel,
+)
+from services.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedEmailField,
+    EncryptedTextField,
+    index_name_and_birth_date,
+    index_ssn,
+)
+from services.models.base import BaseModel
+from services.models.organizations import Organization
+from services.models.validators import ssn_validator, validate_sensible_date
+
+# The fields of an exonerees's profile that the intake/edit form changes; an edit saves only
+# these, so it cannot undo a concurrent change to anything else (such as a new login).
+EXONEREE_PROFILE_FIELDS = [
+    "legal_name",
+    "preferred_name",
+    "pronouns",
+    "preferred_language",
+    "phone",
+    "email",
+    "address",
+    "contact_preference",
+    "ok_to_leave_message",
+    "contact_notes",
+    "date_of_birth",
+    "ssn",
+    "conviction_state",
+    "conviction_county",
+    "conviction_date",
+    "release_date",
+    "exoneration_date",
+    "compensation_status",
+    "compensation_deadline",
+    "appointment_reminders",
+    "reminder_channel",
+    "quiet_hours_start",
+    "quiet_hours_end",
+]
+
+# What an edit writes: the profile and the blind indexes derived from it.
+EXONEREE_SAVED_FIELDS = [*EXONEREE_PROFILE_FIELDS, "ssn_index", "name_dob_index", "updated_at"]
+
+
+class Exoneree(BaseModel):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="exonerees")
+    legal_name = models.CharField(max_length=200)
+    preferred_name = models.CharField(max_length=200, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    preferred_language = models.CharField(max_length=10, choices=Language.choices, default=Language.ENGLISH)
+
+    email = EncryptedEmailField(blank=True)
+    phone = EncryptedCharField(max_length=30, blank=True)
+    address = EncryptedTextField(blank=True)
+    contact_preference = models.CharField(
+        max_length=20, choices=ContactPreference.choices, default=ContactPreference.PHONE
+    )
+    ok_to_leave_message = models.BooleanField(_("OK to leave a message"), default=False)
+    contact_notes = EncryptedCharField(max_length=300, blank=True, help_text=_("Best times, who else may answer."))
+
+    date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_sensible_date])
+    ssn = EncryptedCharField(_("Social Security number"), max_length=9, blank=True, validators=[ssn_validator])
+    # Exact-match lookup without decrypting: the duplicate check at intake.
+    ssn_index = BlindIndexField(purpose="ssn", sources=["ssn"], normalize=index_ssn)
+    name_dob_index = BlindIndexField(
+        purpose="name_dob", sources=["legal_name", "date_of_birth"], normalize=index_name_and_birth_date
+    )
+
+    conviction_state = models.CharField(max_length=2, blank=True)
+    conviction_county = models.CharField(max_length=100, blank=True)
+    conviction_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    release_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    exoneration_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+
+    compensation_status = models.CharField(
+        max_length=20, choices=CompensationStatus.choices, default=CompensationStatus.NOT_YET_FILED
+    )
+    compensation_deadline = models.DateField(
+        _("compensation filing deadline"), null=True, blank=True, validators=[validate_sensible_date]
+    )
+
+    # Reminders of their own appointments: off unless they asked; never when they chose
+    # "do not contact"; never in their quiet hours (organization's time).
+    appointment_reminders = models.BooleanField(
+        _("remind them of their appointments"), default=False, help_text=_("Only if they asked for reminders.")
+    )
+    reminder_channel = models.CharField(
+        _("remind them by"), max_length=10, choices=ReminderChannel.choices, default=ReminderChannel.EMAIL
+    )
+    quiet_hours_start = models.TimeField(
+        null=True, blank=True, help_text=_("No reminders from this time… (for example 21:00)")
+    )
+    quiet_hours_end = models.TimeField(null=True, blank=True, help_text=_("…until this time (for example 08:00)."))
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="exoneree",
+    )
+    caseworkers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="caseload", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["legal_name", "pk"]
+        indexes = [models.Index(fields=["organization", "legal_name"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A save of only some fields still refreshes a blind index whose source it writes,
+        # or the duplicate check would look for the old value.
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            update_fields = set(update_fields)
+            for field in self._meta.concrete_fields:
+                if isinstance(field, BlindIndexField) and update_fields & set(field.sources):
+                    update_fields.add(field.name)
+            kwargs["update_fields"] = update_fields
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("exoneree_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        errors = {}
+        if self.conviction_date and self.release_date and self.release_date < self.conviction_date:
+            errors["release_date"] = _("Release cannot be before conviction.")
+        if self.conviction_date and self.exoneration_date and self.exoneration_date < self.conviction_date:
+            errors["exoneration_date"] = _("Exoneration cannot be before conviction.")
+        if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
+            errors["quiet_hours_end"] = _("Give both ends of the quiet hours, or neither.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def display_name(self) -> str:
+        return self.preferred_name or self.legal_name
+
+    @property
+    def first_name(self) -> str:
+        """What to call them: the preferred name, else the first word of the legal name."""
+        return self.preferred_name or self.legal_name.split(" ", 1)[0]
+
+    @property
+    def ssn_masked(self) -> str:
+        return f"•••-••-{self.ssn[-4:]}" if self.ssn else ""
+
+    @property
+    def years_wrongfully_incarcerated(self) -> float | None:
+        """From conviction to release; None until both dates are known."""
+        if not (self.conviction_date and self.release_date) or self.release_date < self.conviction_date:
+            return None
+        return round((self.release_date - self.conviction_date).days / 365.25, 1)
+
+    def days_to_compensation_deadline(self, today: date | None = None) -> int | None:
+        if not self.compensation_deadline:
+            return None
+        return (self.compensation_deadline - (today or timezone.localdate())).days
+
+
+class ExonereeUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="user_permissions")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "content_object"])]
+
+
+class ExonereeGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="group_permissions")

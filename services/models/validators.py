@@ -1,0 +1,33 @@
+"""Validators shared by the models; migrations name the two functions by `services.models.<name>`."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not a known timezone, like America/Chicago.") from None
+
+
+ssn_validator = RegexValidator(r"^[0-9]{9}$", _("Enter the 9 digits of the Social Security number."))
+
+
+# Dates outside these years are typing mistakes, and near the ends of the calendar a
+# timezone conversion would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+
+def validate_sensible_date(value: date) -> None:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            _("Enter a date between %(EARLIEST_YEAR)s and %(LATEST_YEAR)s.")
+            % {"EARLIEST_YEAR": EARLIEST_YEAR, "LATEST_YEAR": LATEST_YEAR}
+        )

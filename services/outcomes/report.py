@@ -1,0 +1,148 @@
+"""The outcomes page: every figure for a scope, and the records behind a cell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import (
+    QuerySet,
+)
+from django.utils import timezone
+
+from services.models.organizations import Organization
+from services.models.people import Exoneree
+
+if TYPE_CHECKING:
+    pass
+from services.outcomes.follow_ups import FOLLOW_UPS, follow_up_figure, follow_ups_in_scope
+from services.outcomes.needs import BENEFITS, NEEDS, OPEN_NEEDS, benefit_figure, need_figure, open_need_figure
+from services.outcomes.referrals import REFERRALS, referral_figure
+from services.outcomes.scope import Figure, OutcomeFilters, Scope, Spec
+from services.outcomes.wellbeing import COMPENSATION, HOUSING, SCORES, compensation_figure, housing_figure, score_figure
+
+SPECS = {
+    spec.name: spec for spec in (REFERRALS, NEEDS, OPEN_NEEDS, FOLLOW_UPS, HOUSING, BENEFITS, COMPENSATION, SCORES)
+}
+
+FIGURES: dict[str, Callable[[Scope], Figure]] = {
+    "referrals": referral_figure,
+    "needs": need_figure,
+    "open_needs": open_need_figure,
+    "follow_ups": follow_up_figure,
+    "housing": housing_figure,
+    "benefits": benefit_figure,
+    "compensation": compensation_figure,
+    "scores": score_figure,
+}
+
+
+def outcomes(
+    organization: Organization,
+    people: QuerySet[Exoneree],
+    filters: OutcomeFilters,
+    *,
+    now: datetime | None = None,
+    only: str = "",
+) -> list[Figure]:
+    """Every figure (or just `only`), each one aggregate query or two, however many rows there are.
+
+    `people` are the organization's people the director may see (services.access).
+    """
+    scope = Scope(people=people, filters=filters, now=now or timezone.now(), organization=organization)
+    names = [only] if only else list(FIGURES)
+    return [FIGURES[name](scope) for name in names]
+
+
+class UnknownCell(LookupError):
+    """The drill-down asked for a figure, row or column that does not exist."""
+
+
+def outcome_records(
+    people: QuerySet[Exoneree],
+    filters: OutcomeFilters,
+    *,
+    figure: str,
+    group: str,
+    measure: str,
+    now: datetime | None = None,
+) -> tuple[str, QuerySet[Any]]:
+    """The records behind one cell of a figure: (kind, queryset), ready to paginate."""
+    spec = SPECS.get(figure)
+    if spec is None or measure not in spec.measures:
+        raise UnknownCell(figure)
+    scope = Scope(people=people, filters=filters, now=now or timezone.now())
+    if spec.groups is not None:
+        valid = group in {key for key, _ in spec.groups(scope)}
+    else:
+        # A follow-up row is one assignee with follow-ups due in the period: asked of that one
+        # assignee (the model's default ordering made DISTINCT list every follow-up instead).
+        valid = group.isdigit() and group == str(int(group))
+        valid = valid and follow_ups_in_scope(scope).filter(assigned_to_id=int(group)).exists()
+    if not valid:
+        raise UnknownCell(group)
+    return spec.kind, _for_list(spec.kind, spec.records(scope, group, measure))
+
+
+# What each drill-down list shows; encrypted fields are left unloaded (never decrypted).
+_PERSON = ("legal_name", "preferred_name")
+
+
+def _for_list(kind: str, records: QuerySet[Any]) -> QuerySet[Any]:
+    if kind == "referral":
+        return (
+            records.select_related("referral__resource", "referral__need__exoneree")
+            .only(
+                "at",
+                "referral__status",
+                "referral__status_changed_at",
+                "referral__resource__name",
+                "referral__need__domain",
+                "referral__need__opened_on",
+                *(f"referral__need__exoneree__{f}" for f in _PERSON),
+            )
+            .order_by("at", "pk")
+        )
+    if kind == "need":
+        return (
+            records.select_related("exoneree")
+            .only("domain", "status", "opened_on", "closed_on", *(f"exoneree__{f}" for f in _PERSON))
+            .order_by("opened_on", "pk")
+        )
+    if kind == "follow_up":
+        return (
+            records.select_related("exoneree", "assigned_to")
+            .only(
+                "title",
+                "due_at",
+                "done_at",
+                "assigned_to__first_name",
+                "assigned_to__last_name",
+                "assigned_to__username",
+                *(f"exoneree__{f}" for f in _PERSON),
+            )
+            .order_by("due_at", "pk")
+        )
+    if kind == "score":
+        return (
+            records.select_related("assessment__exoneree")
+            .only(
+                "domain",
+                "score",
+                "assessment__taken_on",
+                "assessment__kind",
+                *(f"assessment__exoneree__{f}" for f in _PERSON),
+            )
+            .order_by("assessment__exoneree__legal_name", "pk")
+        )
+    return records.only(*_PERSON, "release_date", "compensation_status", "compensation_deadline").order_by(
+        "legal_name", "pk"
+    )
+
+
+def cell_title(spec: Spec, group: str, measure: str, filters: OutcomeFilters) -> str:
+    """What a drill-down list shows, in words: "Needs · Housing · Met"."""
+    groups = dict(spec.groups(Scope(Exoneree.objects.none(), filters, timezone.now()))) if spec.groups else {}
+    parts = [spec.title, groups.get(group, ""), spec.measures[measure] if len(spec.measures) > 1 else ""]
+    return " · ".join(str(part) for part in parts if part)

@@ -1,0 +1,86 @@
+"""What a person's consents cover, and what a referral would share beyond them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import (
+    QuerySet,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from services.choices import (
+    CATEGORY_FOR_DOMAIN,
+    ConsentCategory,
+)
+from services.lib.sql import joined_per_row
+from services.models.consent import JOINED_CATEGORIES, Consent, ConsentCategoryRow
+from services.models.needs import Need
+from services.models.people import Exoneree
+from services.models.referrals import Referral
+
+if TYPE_CHECKING:
+    pass
+
+
+# Consent: what a referral hands over, and whether a current consent covers it.
+
+
+def categories_for_need(need: Need) -> list[str]:
+    """The default of a new referral: contact details, and what its need's domain is about."""
+    extra = CATEGORY_FOR_DOMAIN.get(need.domain, ConsentCategory.CONTACT)
+    return ConsentCategory.in_order({ConsentCategory.CONTACT, extra})
+
+
+def referral_categories(referral: Referral) -> list[str]:
+    """What the referral carries, in the fixed order; contact details always."""
+    carried = referral.category_rows.values_list("category", flat=True)
+    return ConsentCategory.in_order({ConsentCategory.CONTACT, *carried})
+
+
+def current_consents(exoneree: Exoneree, *, today: date | None = None) -> QuerySet[Consent]:
+    """Signed, started, not past their end, not revoked."""
+    today = today or timezone.localdate()
+    return Consent.objects.filter(exoneree=exoneree, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today)
+
+
+def consent_missing(referral: Referral, *, today: date | None = None, lock: bool = False) -> list[str]:
+    """The categories the referral carries that no current consent for its provider names.
+
+    A category is covered only by a consent that names it: there is no "everything" shortcut,
+    so substance use (42 CFR Part 2) is never shared under a consent that does not say so.
+
+    `lock` (a send, inside its transaction): the covering consents are locked, so a
+    revocation either commits first (and this sees the consent revoked) or waits until the
+    send has committed (and then flags the sent referral).
+    """
+    carried = referral_categories(referral)
+    consents = current_consents(referral.need.exoneree, today=today).filter(provider_id=referral.resource.provider_id)
+    if lock:
+        consents = Consent.objects.filter(pk__in=list(consents.select_for_update().values_list("pk", flat=True)))
+    covered = set(ConsentCategoryRow.objects.filter(consent__in=consents).values_list("category", flat=True))
+    return [category for category in carried if category not in covered]
+
+
+def consent_missing_message(referral: Referral, missing: list[str]) -> str:
+    labels = ", ".join(ConsentCategory(value).label.lower() for value in missing)
+    person = referral.need.exoneree
+    return _("No current consent for %(name)s covering: %(labels)s. Record one on %(first_name)s's page.") % {
+        "name": referral.resource.provider.name,
+        "labels": labels,
+        "first_name": person.first_name,
+    }
+
+
+def joined_categories() -> Any:
+    """For an annotation of consents (named JOINED_CATEGORIES): their categories, which
+    `Consent.categories` then reads without a query of its own."""
+    return joined_per_row(ConsentCategoryRow.objects.all(), "consent", "category", ",")
+
+
+def consents_for(exoneree: Exoneree) -> list[Consent]:
+    return list(
+        exoneree.consents.select_related("provider", "revoked_by").annotate(**{JOINED_CATEGORIES: joined_categories()})
+    )

@@ -1,0 +1,197 @@
+"""The dashboards of caseworkers and directors, and their full lists."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.core.cache import cache
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.utils import timezone
+
+from services import figures
+from services.access import (
+    exonerees_visible_to,
+)
+from services.choices import (
+    NeedDomain,
+    NeedStatus,
+    Priority,
+    ReferralStatus,
+    Role,
+)
+from services.lifecycle import REFERRAL_OPEN
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.organizations import Organization, StaffMember
+from services.models.people import Exoneree
+from services.models.referrals import Referral
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+from services.selectors.records import OPEN_NEED, person_figures, unshown
+
+# Rows per dashboard section: what a caseworker takes in at a glance; each section says how
+# many there are in all and links to the full, paginated list.
+DASHBOARD_ROWS = 10
+
+DUE_SOON = timedelta(days=7)
+
+FOLLOW_UP_FILTERS = ("overdue", "week")
+
+# What a row of those lists shows: the person's names only, no follow-up details or outcome
+# (open ones have none yet), the need's description but not the person's own words.
+FOLLOW_UP_ROW = ["title", "due_at", "exoneree"]
+
+NEED_ROW = ["exoneree", "domain", "description", "priority", "opened_on"]
+
+# Most urgent first: the database orders by this rank, not by the label's alphabet.
+PRIORITY_RANK = Case(*(When(priority=value, then=Value(rank)) for rank, value in enumerate(Priority.values)))
+
+
+def my_follow_ups(
+    user: AbstractUser, *, due: str = "", now: datetime | None = None, people: list[int] | None = None
+) -> QuerySet[FollowUp]:
+    """The caseworker's own open follow-ups about people they may see, the earliest due first:
+    all of them, the overdue ones (`due="overdue"`) or those due in the next 7 days ("week").
+    `people`: the ids of the people they may see, when the caller has them already."""
+    now = now or timezone.now()
+    visible = exonerees_visible_to(user) if people is None else people
+    follow_ups = FollowUp.objects.filter(assigned_to=user, done_at__isnull=True, exoneree__in=visible)
+    if due == "overdue":
+        follow_ups = follow_ups.filter(due_at__lt=now)
+    elif due == "week":
+        follow_ups = follow_ups.filter(due_at__gte=now, due_at__lt=now + DUE_SOON)
+    return (
+        follow_ups.select_related("exoneree")
+        .only(*FOLLOW_UP_ROW, "exoneree__legal_name", "exoneree__preferred_name")
+        .order_by("due_at", "pk")
+    )
+
+
+def open_needs(user: AbstractUser, *, people: list[int] | None = None) -> QuerySet[Need]:
+    """The open needs of the people the user may see, the most urgent and oldest first."""
+    visible = exonerees_visible_to(user) if people is None else people
+    return (
+        Need.objects.filter(OPEN_NEED, exoneree__in=visible)
+        .select_related("exoneree")
+        .only(*NEED_ROW, "exoneree__legal_name", "exoneree__preferred_name")
+        .order_by(PRIORITY_RANK, "opened_on", "pk")
+    )
+
+
+def _first_rows(queryset: QuerySet[Any], rows: int) -> tuple[list[Any], int]:
+    """The first `rows` of a list and how many it has in all, in one query: the count is a
+    window over the whole list, which the database computes before the limit."""
+    first = list(queryset.annotate(total=Window(Count("*")))[:rows])
+    return first, first[0].total if first else 0
+
+
+def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> dict[str, Any]:
+    """The first rows of each section, most urgent first, and how many there are in all."""
+    now = now or timezone.now()
+    # The whole caseload, names and figures only (nothing encrypted): a caseworker carries
+    # dozens of people, and their ids spare every other query the permission filter.
+    caseload = list(
+        exonerees_visible_to(user)
+        .annotate(**person_figures())
+        .only("legal_name", "preferred_name", "compensation_deadline")
+        .order_by(F("next_follow_up").asc(nulls_last=True), "legal_name", "pk")  # who comes up first
+    )
+    people = [person.pk for person in caseload]
+    overdue, overdue_count = _first_rows(my_follow_ups(user, due="overdue", now=now, people=people), DASHBOARD_ROWS)
+    due_soon, due_soon_count = _first_rows(my_follow_ups(user, due="week", now=now, people=people), DASHBOARD_ROWS)
+    needs, needs_count = _first_rows(open_needs(user, people=people), DASHBOARD_ROWS)
+    return {
+        "overdue": overdue,
+        "overdue_count": overdue_count,
+        "due_soon": due_soon,
+        "due_soon_count": due_soon_count,
+        "caseload": caseload[:DASHBOARD_ROWS],
+        "caseload_count": len(caseload),
+        "open_needs": needs,
+        "open_needs_count": needs_count,
+        # Through the permission filter, not the ids: with a list of ids PostgreSQL scans every
+        # need (15 ms on the bench network); from the grants it walks the indexes (3 ms).
+        "recent_referrals": Referral.objects.filter(need__exoneree__in=exonerees_visible_to(user))
+        .select_related("need__exoneree", "resource")
+        .only(
+            "status",
+            "status_changed_at",
+            "need__exoneree__legal_name",
+            "need__exoneree__preferred_name",
+            "resource__name",
+        )
+        .order_by("-status_changed_at", "-pk")[:DASHBOARD_ROWS],
+    }
+
+
+def _director_counts(organization: Organization, now: datetime) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Referrals by status and needs by domain: from the figures' cache (services.figures:
+    counted again after any write they read, and every minute) or counted."""
+    key = figures.key("director-dashboard", organization, now, "")
+    if (counts := cache.get(key)) is None:
+        referral_counts = dict(
+            Referral.objects.filter(organization=organization)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+        needs_by_domain = list(
+            Need.objects.filter(organization=organization)
+            .values("domain")
+            .annotate(
+                total=Count("pk"),
+                met=Count("pk", filter=Q(status=NeedStatus.MET)),
+                open=Count("pk", filter=OPEN_NEED),
+            )
+            .order_by("domain")
+        )
+        counts = (referral_counts, needs_by_domain)
+        cache.set(key, counts, figures.TTL_SECONDS)
+    return counts
+
+
+def director_dashboard(organization: Organization, *, now: datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    in_org = Q(exoneree__organization=organization)
+    caseworkers = (
+        StaffMember.objects.filter(organization=organization, role=Role.CASEWORKER)
+        .select_related("user")
+        .annotate(
+            caseload_size=Count("user__caseload", filter=Q(user__caseload__organization=organization), distinct=True),
+        )
+        .order_by("user__first_name", "user__last_name")
+    )
+    overdue = dict(
+        FollowUp.objects.filter(in_org, done_at__isnull=True, due_at__lt=now)
+        .values_list("assigned_to")
+        .annotate(n=Count("*"))  # not Count("pk"): the open follow-ups' index answers it alone
+        .values_list("assigned_to", "n")
+    )
+    referral_counts, needs_by_domain = _director_counts(organization, now)
+    return {
+        "caseworkers": [
+            {"member": member, "caseload": member.caseload_size, "overdue": overdue.get(member.user_id, 0)}
+            for member in caseworkers
+        ],
+        "referrals_by_status": [(status.label, referral_counts.get(status.value, 0)) for status in ReferralStatus],
+        "open_referrals": sum(referral_counts.get(s, 0) for s in REFERRAL_OPEN),
+        "needs_by_domain": [
+            {**row, "label": NeedDomain(row["domain"]).label, "percent_met": round(100 * row["met"] / row["total"])}
+            for row in needs_by_domain
+        ],
+        "unassigned": Exoneree.objects.filter(organization=organization, caseworkers__isnull=True)
+        .defer(*unshown())
+        .order_by("legal_name"),
+        "people": Exoneree.objects.filter(organization=organization).count(),
+    }

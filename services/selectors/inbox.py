@@ -1,0 +1,45 @@
+"""Staff notifications."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import (
+    Q,
+)
+
+from services.access import (
+    exonerees_visible_to,
+    staff_of,
+)
+from services.auth import UNREAD, preloaded
+from services.choices import (
+    ReminderStatus,
+    Role,
+)
+from services.models.notifications import Notification, Reminder
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+
+
+def notifications_page(user: AbstractUser) -> dict[str, Any]:
+    """The user's latest notifications, and the reminders that could not be sent that they
+    should know about: a director sees the organization's, a caseworker their own and
+    those about the people they carry (e.g. a text to an exoneree with SMS switched off)."""
+    staff = staff_of(user)
+    failed = Reminder.objects.filter(organization_id=staff.organization_id, status=ReminderStatus.FAILED)
+    if staff.role != Role.DIRECTOR:
+        # Only about people they can still open: after a reassignment, the old caseworker's
+        # failures about that person are the new caseworker's to see.
+        visible = exonerees_visible_to(user)
+        failed = failed.filter(Q(follow_up__exoneree__in=visible) | Q(exoneree__in=visible))
+    return {
+        "notifications": Notification.objects.filter(user=user).order_by("-created_at", "-pk")[:50],
+        "failed": failed.select_related("follow_up__exoneree", "exoneree").order_by("-send_at", "-pk")[:50],
+    }
+
+
+def unread_notification_count(user: AbstractUser) -> int:
+    loaded, count = preloaded(user, UNREAD)  # counted when the request loaded the user
+    return (count or 0) if loaded else Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -1,0 +1,83 @@
+"""The exoneree's own plan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    Prefetch,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from services.choices import (
+    NoteVisibility,
+    ReferralStatus,
+)
+from services.models.consent import JOINED_CATEGORIES
+from services.models.organizations import StaffMember
+from services.models.people import Exoneree
+from services.models.referrals import Referral
+
+if TYPE_CHECKING:
+    pass
+from services.selectors.audit_trail import record_openers
+from services.selectors.coverage import joined_categories
+from services.selectors.records import REFERRAL_TEXTS
+
+PLAN_HIDDEN_REFERRALS = [ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
+
+PLAN_UPCOMING = 20  # the next dates on a person's plan
+
+PLAN_MISSED = 10  # the latest past dates still open
+
+
+def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, Any]:
+    """What the exoneree sees: never staff-only notes, drafts or internal follow-ups."""
+    now = now or timezone.now()
+    needs = list(
+        exoneree.needs.prefetch_related(
+            Prefetch(
+                "referrals",
+                queryset=Referral.objects.exclude(status__in=PLAN_HIDDEN_REFERRALS)
+                .select_related("resource__provider")
+                .defer(*REFERRAL_TEXTS)
+                .order_by("-status_changed_at"),
+            )
+        ).order_by("status", "-opened_on")
+    )
+    # A follow-up may point at a referral the person must not see (a draft, a cancelled one):
+    # the provider's name is shown only for referrals that reached them.
+    provider_name = Case(
+        When(referral__status__in=PLAN_HIDDEN_REFERRALS, then=Value("")),
+        default=F("referral__resource__name"),
+        output_field=CharField(),
+    )
+    # Every open date shared with them, in one query, split at `now` here: a person has a few
+    # (median 3, 99th percentile 20 on the bench network), so this is cheaper than asking the
+    # database for each side's first rows (two queries, or a window it must number).
+    dated = list(
+        exoneree.follow_ups.filter(shared_with_exoneree=True, done_at__isnull=True)
+        .annotate(provider_name=provider_name)
+        .only("exoneree", "title", "due_at")
+        .order_by("due_at", "pk")
+    )
+    return {
+        "open_needs": [n for n in needs if n.is_open],
+        "closed_needs": [n for n in needs if not n.is_open],
+        "upcoming": [item for item in dated if item.due_at >= now][:PLAN_UPCOMING],
+        "missed": [item for item in reversed(dated) if item.due_at < now][:PLAN_MISSED],
+        "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:20],
+        "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
+        "openers": record_openers(exoneree),
+        # What they agreed to share and may still stop: not revoked, not yet ended.
+        "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())
+        .select_related("provider")
+        .annotate(**{JOINED_CATEGORIES: joined_categories()})
+        .order_by("ends_on", "pk"),
+    }

@@ -1,0 +1,287 @@
+"""A person's record: the people list, the person page, history, possible duplicates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import (
+    CharField,
+    Count,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from services.access import (
+    exonerees_visible_to,
+    organization_of,
+)
+from services.choices import (
+    NeedStatus,
+    ReferralStatus,
+)
+from services.lib.sql import joined_per_row, split
+from services.models.casework import Assessment, CaseNote
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.people import Exoneree
+from services.models.referrals import Referral, ReferralEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+from services.selectors.coverage import consents_for
+
+# Encrypted profile fields no list shows: left out of list queries, so they are not decrypted.
+NOT_IN_LISTS = ["email", "address", "contact_notes", "date_of_birth", "ssn"]
+
+# A need still to be met.
+OPEN_NEED = Q(status__in=[NeedStatus.OPEN, NeedStatus.IN_PROGRESS])
+
+
+def unshown(prefix: str = "") -> list[str]:
+    """The encrypted profile fields, for a page that names people but shows none of those."""
+    return [prefix + name for name in (*NOT_IN_LISTS, "phone")]
+
+
+# A referral's encrypted texts, which the history and My plan never show: not loaded, not
+# decrypted (a person has dozens of referral events).
+REFERRAL_TEXTS = ["note", "decline_reason", "feedback"]
+
+
+@dataclass
+class PossibleDuplicates:
+    """Records of the same organization with the same SSN, or the same name and birth date."""
+
+    visible: list[Exoneree]
+    hidden: list[int]  # ids of matches the user may not open: never shown to them
+
+    def __bool__(self) -> bool:
+        return bool(self.visible or self.hidden)
+
+    @property
+    def message(self) -> str:
+        if self.visible:
+            names = ", ".join(person.display_name for person in self.visible)
+            return _(
+                "This may be someone already on file: %(names)s. Open their record from People instead "
+                "of creating a second one, or tick the box if this is a different person."
+            ) % {"names": names}
+        return _(
+            "Your organization may already have a record for this person, on a caseload you cannot "
+            "see. Ask your director before creating a second record, or tick the box if this is a "
+            "different person."
+        )
+
+
+def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDuplicates:
+    """Blind-index matches for an intake, without decrypting anything.
+
+    Only the user's own organization is searched (another organization's clients are not
+    ours to know about), and a match the user may not open is counted, never named.
+    """
+    fields = {field.name: field for field in Exoneree._meta.fields}
+    match = Q(pk__in=[])
+    if ssn := fields["ssn_index"].candidates(candidate.ssn):
+        match |= Q(ssn_index__in=ssn)
+    if name_dob := fields["name_dob_index"].candidates(candidate.legal_name, candidate.date_of_birth):
+        match |= Q(name_dob_index__in=name_dob)
+    if not (ssn or name_dob):
+        return PossibleDuplicates(visible=[], hidden=[])
+    matches = Exoneree.objects.filter(match, organization=organization_of(user)).exclude(pk=candidate.pk)
+    visible = list(exonerees_visible_to(user).filter(pk__in=matches.values("pk")).only("legal_name", "preferred_name"))
+    seen = {person.pk for person in visible}
+    return PossibleDuplicates(
+        visible=visible, hidden=[pk for pk in matches.values_list("pk", flat=True) if pk not in seen]
+    )
+
+
+# What a row of the people list shows, and nothing else: a person's record has thirty-odd
+# columns, and the ones loaded are converted for every row. Their caseworkers' names come
+# in the same query (`caseworker_names`).
+PERSON_ROW = ["legal_name", "preferred_name", "phone"]
+
+
+def exoneree_list(user: AbstractUser, *, q: str = "") -> QuerySet[Exoneree]:
+    queryset = exonerees_visible_to(user)
+    for word in q.split():
+        queryset = queryset.filter(Q(legal_name__icontains=word) | Q(preferred_name__icontains=word))
+    return (
+        queryset.annotate(**person_figures(), caseworker_names=caseworker_names())
+        .only(*PERSON_ROW)
+        .order_by("legal_name", "pk")
+    )
+
+
+def person_figures() -> dict[str, Any]:
+    """Each person's open needs and next open follow-up, for a list of people.
+
+    Subqueries, not joins: counting needs across a join with follow-ups would multiply rows."""
+    open_needs = (
+        Need.objects.filter(OPEN_NEED, exoneree=OuterRef("pk"))
+        .order_by()
+        .values("exoneree")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    next_follow_up = (
+        FollowUp.objects.filter(exoneree=OuterRef("pk"), done_at__isnull=True).order_by("due_at").values("due_at")[:1]
+    )
+    return {"open_needs": Coalesce(Subquery(open_needs), 0), "next_follow_up": Subquery(next_follow_up)}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime | date
+    kind: str
+    text: str
+    url: str = ""
+
+    @property
+    def sort_key(self) -> datetime:
+        if isinstance(self.at, datetime):
+            return self.at
+        return timezone.make_aware(datetime.combine(self.at, datetime.min.time()))
+
+
+# The person page shows the latest done follow-ups; the rest are on their own page.
+DONE_FOLLOW_UPS_SHOWN = 10
+
+NAME_SEPARATOR = "\x1f"  # ASCII unit separator: never typed into a name
+
+
+def staff_name(prefix: str = "") -> Coalesce:
+    """A user's full name, or their username when they have none (as `get_full_name() or username`)."""
+    full = Trim(Concat(f"{prefix}first_name", Value(" "), f"{prefix}last_name"))
+    return Coalesce(NullIf(full, Value("")), f"{prefix}username", output_field=CharField())
+
+
+def caseworker_names() -> Coalesce:
+    """For an annotation of people: their caseworkers' names, joined (see `split_names`)."""
+    carried = Exoneree.caseworkers.through.objects.all()
+    return joined_per_row(carried, "exoneree", staff_name("user__"), NAME_SEPARATOR)
+
+
+def split_names(joined: str) -> list[str]:
+    return sorted(split(joined, NAME_SEPARATOR), key=str.casefold)
+
+
+def follow_up_rows(follow_ups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
+    """Follow-ups with what `_follow_up_row.html` shows loaded, and nothing else."""
+    return follow_ups.select_related("assigned_to", "need", "referral__resource").only(
+        "exoneree",
+        "title",
+        "due_at",
+        "done_at",
+        "outcome",
+        "shared_with_exoneree",
+        "assigned_to__first_name",
+        "assigned_to__last_name",
+        "assigned_to__username",
+        "need__domain",
+        "referral__resource__name",
+    )
+
+
+def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
+    """What the person page shows, and no column more. `exoneree` was loaded with
+    `caseworker_names()` annotated."""
+    referrals = Referral.objects.select_related("resource").only(
+        "need", "status", "consent_revoked_at", "resource__name"
+    )
+    needs = list(exoneree.needs.prefetch_related(Prefetch("referrals", queryset=referrals)))
+    latest_done = exoneree.follow_ups.filter(done_at__isnull=False).order_by("-done_at", "-pk")
+    follow_ups = list(
+        follow_up_rows(
+            exoneree.follow_ups.filter(
+                # One more than shown: whether there are others to link to.
+                Q(done_at__isnull=True) | Q(pk__in=latest_done.values("pk")[: DONE_FOLLOW_UPS_SHOWN + 1])
+            )
+        )
+    )
+    done = sorted((f for f in follow_ups if f.is_done), key=lambda f: (f.done_at, f.pk), reverse=True)
+    notes = exoneree.notes.select_related("author").only(
+        "exoneree", "text", "visibility", "created_at", "author__first_name", "author__last_name", "author__username"
+    )
+    return {
+        "needs": needs,
+        "follow_ups_open": [f for f in follow_ups if not f.is_done],
+        "follow_ups_done": done[:DONE_FOLLOW_UPS_SHOWN],
+        "more_done": len(done) > DONE_FOLLOW_UPS_SHOWN,
+        "notes": list(notes),
+        "assessments": list(
+            exoneree.assessments.only("exoneree", "kind", "taken_on").annotate(score_count=Count("scores"))
+        ),
+        "caseworkers": split_names(exoneree.caseworker_names),
+        "consents": consents_for(exoneree),
+        "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
+    }
+
+
+def done_follow_ups(exoneree: Exoneree) -> QuerySet[FollowUp]:
+    """A person's done follow-ups, latest first (their own page, paginated)."""
+    return follow_up_rows(exoneree.follow_ups.filter(done_at__isnull=False)).order_by("-done_at", "-pk")
+
+
+def exoneree_history(exoneree: Exoneree) -> list[TimelineEntry]:
+    """Everything that happened on a person's case, newest first (the history page)."""
+    needs = list(exoneree.needs.defer("description", "own_words"))
+    follow_ups = list(exoneree.follow_ups.filter(done_at__isnull=False).only("exoneree", "title", "done_at"))
+    notes = list(exoneree.notes.select_related("author").defer("text"))
+    assessments = list(exoneree.assessments.only("exoneree", "kind", "taken_on"))
+    events = (
+        ReferralEvent.objects.filter(referral__need__exoneree=exoneree)
+        .select_related("referral__resource", "by")
+        .defer("note", *(f"referral__{name}" for name in REFERRAL_TEXTS))
+    )
+    return timeline(needs, events, follow_ups, notes, assessments)
+
+
+def timeline(
+    needs: list[Need],
+    events: QuerySet[ReferralEvent],
+    follow_ups: list[FollowUp],
+    notes: list[CaseNote],
+    assessments: list[Assessment],
+) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    for need in needs:
+        entries.append(TimelineEntry(need.opened_on, "Need", f"{need.get_domain_display()} need recorded"))
+        if need.closed_on:
+            entries.append(
+                TimelineEntry(need.closed_on, "Need", f"{need.get_domain_display()}: {need.get_status_display()}")
+            )
+    for event in events:
+        who = f" by {event.by.get_full_name() or event.by.get_username()}" if event.by else ""
+        text = _("Referral to %(name)s: %(label)s%(who)s") % {
+            "name": event.referral.resource.name,
+            "label": ReferralStatus(event.to_status).label,
+            "who": who,
+        }
+        entries.append(TimelineEntry(event.at, "Referral", text, reverse("referral_detail", args=[event.referral_id])))
+    for follow_up in follow_ups:
+        if follow_up.done_at:
+            entries.append(
+                TimelineEntry(follow_up.done_at, "Follow-up", _("Done: %(title)s") % {"title": follow_up.title})
+            )
+    for note in notes:
+        author = note.author.get_full_name() or note.author.get_username()
+        entries.append(
+            TimelineEntry(
+                note.created_at,
+                "Note",
+                _("Note by %(author)s (%(visibility)s)")
+                % {"author": author, "visibility": note.get_visibility_display()},
+            )
+        )
+    for assessment in assessments:
+        entries.append(TimelineEntry(assessment.taken_on, "Assessment", f"{assessment.get_kind_display()} assessment"))
+    return sorted(entries, key=lambda e: e.sort_key, reverse=True)
