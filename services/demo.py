@@ -211,8 +211,11 @@ def load(path: Path) -> Demo:
         raise DemoDataError(f"{path}: expected a mapping at the top.")
     # Most services share a status and an application process: the file says them once.
     defaults = raw.pop("service_defaults", {})
-    raw["services"] = [{**defaults, **row} for row in raw.get("services") or []]
-    demo = _build(Demo, raw, "")
+    raw["services"] = [{**defaults, **row} if isinstance(row, dict) else row for row in raw.get("services") or []]
+    try:
+        demo = _build(Demo, raw, "")
+    except DemoDataError as exc:
+        raise DemoDataError(f"{path}: {exc}") from None
     if found := problems(demo):
         raise DemoDataError(f"{path}:\n  " + "\n  ".join(found))
     return demo
@@ -247,7 +250,8 @@ def _convert(kind: Any, value: Any, where: str) -> Any:
         try:
             return kind(value)
         except ValueError:
-            raise DemoDataError(f"{where}: {value!r} is not one of {', '.join(kind.values)}.") from None
+            choices = ", ".join(choice.value for choice in kind)
+            raise DemoDataError(f"{where}: {value!r} is not one of {choices}.") from None
     # `type() is`, not isinstance: YAML's true is not an int, and 0150 unquoted is no phone suffix.
     if type(value) is not kind:
         raise DemoDataError(f"{where}: expected {kind.__name__}, got {value!r} (quote numbers meant as text).")
@@ -336,7 +340,7 @@ def _case_history_problems(person: ExonereeSpec, where: str, services: set[str])
     for j, item in enumerate(person.follow_ups):
         at = f"{where}.follow_ups[{j}]"
         if item.need is not None and item.need not in domains:
-            yield f"{at}.need: {item.need!r} is not one of this person's needs."
+            yield f"{at}.need: {str(item.need)!r} is not one of this person's needs."
         if not 0 <= item.hour <= 23:
             yield f"{at}.hour: {item.hour} is not an hour of the day."
         if item.outcome is not None and item.due_in_days >= 0:
@@ -353,7 +357,7 @@ def _duplicates(where: str, values: list[Any]) -> Iterator[str]:
     seen: set[Any] = set()
     for value in values:
         if value in seen:
-            yield f"{where}: {value!r} appears more than once."
+            yield f"{where}: {str(value)!r} appears more than once."  # str: a choice as its value
         seen.add(value)
 
 
