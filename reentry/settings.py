@@ -298,6 +298,8 @@ REMINDER_LEAD_HOURS = envint("REMINDER_LEAD_HOURS", 24)
 
 # Break-the-glass: how long an emergency access to a record outside the caseload lasts.
 BREAK_GLASS_HOURS = envint("BREAK_GLASS_HOURS", 4)
+# Emergency searches a staff member may make in an hour; the directors are told at the limit.
+BREAK_GLASS_SEARCHES_PER_HOUR = envint("BREAK_GLASS_SEARCHES_PER_HOUR", 5)
 REMINDER_OVERDUE_HOURS = envint("REMINDER_OVERDUE_HOURS", 24)
 REMINDER_CLAIM_TIMEOUT_SECONDS = envint("REMINDER_CLAIM_TIMEOUT_SECONDS", 15 * 60)
 REMINDER_RETRY_SECONDS = envint("REMINDER_RETRY_SECONDS", 60)

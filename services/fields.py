@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from django.core import validators
 from django.core.exceptions import FieldError
 from django.db import models
 
@@ -74,7 +75,35 @@ class EncryptedCharField(EncryptedMixin, models.CharField):
     """max_length limits the plaintext, as for a CharField; the column is unbounded text."""
 
 
-class EncryptedTextField(EncryptedMixin, models.TextField):
+# Free text is bounded: about four pages. Without a bound one 1 MB note made the person page
+# 1 MB and each render of the printable plan take seconds.
+TEXT_MAX_LENGTH = 10_000
+
+
+class BoundedTextMixin:
+    """A text field whose max_length the model enforces (`full_clean`), not only its form.
+
+    A TextField's max_length only reaches its form field; this adds the validator a CharField
+    has. The default bound is left out of migrations, so it can change without one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", TEXT_MAX_LENGTH)
+        super().__init__(*args, **kwargs)
+        self.validators.append(validators.MaxLengthValidator(self.max_length))
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("max_length") == TEXT_MAX_LENGTH:
+            del kwargs["max_length"]
+        return name, path, args, kwargs
+
+
+class EncryptedTextField(EncryptedMixin, BoundedTextMixin, models.TextField):
+    pass
+
+
+class BoundedTextField(BoundedTextMixin, models.TextField):
     pass
 
 

@@ -64,13 +64,99 @@ def test_the_directors_are_notified(login, world):
     assert not Notification.objects.filter(user=world.director2).exists()
 
 
-def test_nothing_is_opened_without_confirmation_and_nothing_is_named(login, world):
-    response = ask(login("caseworker1"), world, confirm="")
+def searches(user) -> list[dict]:
+    return [e.changes for e in AuditEvent.objects.filter(action=AuditEvent.Action.EMERGENCY_SEARCH, actor=user)]
+
+
+@pytest.mark.parametrize("who", ["Thomas Okafor", "Nobody Atall"], ids=["a match", "no match"])
+def test_without_the_confirmation_nothing_is_searched_and_the_answer_is_the_same(login, world, who):
+    # Before the reason and the confirmation the page must not say whether a record matches:
+    # else trying birth dates one by one would find anyone's.
+    response = ask(login("caseworker1"), world, legal_name=who, confirm="")
 
     assert response.status_code == 400
-    assert "One record matches" in response.content.decode()
-    assert "Thomas" not in response.content.decode().replace('value="Thomas Okafor"', "")
+    page = response.content.decode()
+    assert "Tick the box to confirm" in page
+    assert "One record matches" not in page and "No single record" not in page
+    assert searches(world.caseworker1) == []
     assert not EmergencyAccess.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, result",
+    [
+        ({"legal_name": "Nobody Atall"}, "no single match"),
+        ({"date_of_birth": "1970-03-15"}, "no single match"),  # a wrong guess at the birth date
+        ({"legal_name": "Marcus Whitfield"}, "already on the caseload"),
+        ({}, "opened"),
+    ],
+    ids=["unknown-name", "wrong-birth-date", "own-caseload", "match"],
+)
+def test_every_search_is_logged_misses_too(login, world, overrides, result):
+    ask(login("caseworker1"), world, **overrides)
+
+    [logged] = searches(world.caseworker1)
+    assert logged["result"] == result
+    assert logged["by"] == "name and birth date"
+    assert "Thomas" not in str(logged) and "1970" not in str(logged)  # what was typed is not kept
+
+
+def test_searches_are_capped_per_hour_and_the_directors_are_told(login, world, settings, time_machine):
+    settings.BREAK_GLASS_SEARCHES_PER_HOUR = 3
+    time_machine.move_to(timezone.now(), tick=False)
+    client = login("caseworker1")
+    for day in (1, 2, 3):
+        assert ask(client, world, date_of_birth=f"1970-01-0{day}").status_code == 400
+    told = Notification.objects.filter(user=world.director1, text__contains="limit of 3 emergency searches")
+    assert told.count() == 1
+    assert not Notification.objects.filter(user=world.director2).exists()
+
+    # The right birth date now: refused all the same, unsearched, and logged.
+    response = ask(client, world)
+    assert response.status_code == 400
+    assert "the most allowed" in response.content.decode()
+    assert not EmergencyAccess.objects.exists()
+    assert [s["result"] for s in searches(world.caseworker1)][0] == "refused: hourly limit reached"
+    assert told.count() == 1  # told once, when the limit was reached
+
+    time_machine.shift(timedelta(hours=1, seconds=1))
+    assert ask(login("caseworker1"), world).status_code == 302
+
+
+def test_a_refused_search_is_logged_even_though_the_request_fails(world):
+    from services.models.people import Exoneree
+
+    candidate = Exoneree(legal_name="Nobody Atall", date_of_birth=world.thomas.exoneree.date_of_birth)
+    with pytest.raises(ValidationError):
+        emergency.emergency_access_request(by=world.caseworker1, candidate=candidate, reason=REASON)
+
+    assert searches(world.caseworker1) == [{"result": "no single match", "by": "name and birth date"}]
+
+
+def test_a_reason_of_invisible_characters_is_refused(login, world):
+    invisible = "\u200b" * 25 + "\u00a0\u2060\ufeff \t\n"
+
+    response = ask(login("caseworker1"), world, reason=invisible)
+
+    assert response.status_code == 400
+    assert not EmergencyAccess.objects.exists()
+    with pytest.raises(ValidationError):
+        emergency.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason=invisible)
+    assert searches(world.caseworker1) == []
+
+
+def test_emergency_access_does_not_reveal_the_full_ssn(login, world):
+    client = login("caseworker1")
+    ask(client, world)
+    thomas = world.thomas.exoneree
+
+    assert "Show full number" not in client.get(thomas.get_absolute_url()).content.decode()
+    response = client.post(reverse("exoneree_ssn_reveal", args=[thomas.pk]))
+    assert response.status_code == 403
+    assert "900234567" not in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.SSN_REVEALED).exists()
+    # His own caseworker still can.
+    assert login("caseworker2").post(reverse("exoneree_ssn_reveal", args=[thomas.pk])).status_code == 200
 
 
 @pytest.mark.parametrize(

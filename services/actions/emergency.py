@@ -14,17 +14,84 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services import audit
-from services.access import organization_of
+from services.access import get_exoneree_for_emergency, organization_of
 from services.choices import (
     EmergencyReview,
     Role,
 )
+from services.lib.text import visible_length
 from services.models.audit import AuditEvent
 from services.models.consent import EmergencyAccess
 from services.models.notifications import Notification
 from services.models.people import Exoneree
+from services.selectors import records
 
 EMERGENCY_REASON_MIN = 20
+SEARCHED = AuditEvent.Action.EMERGENCY_SEARCH
+
+
+def emergency_access_request(*, by: AbstractUser, candidate: Exoneree, reason: str) -> EmergencyAccess:
+    """Find a record outside the caseload and open it: one act, with its reason given first.
+
+    The search says nothing until the reason is given and the opening confirmed, so it cannot
+    be used to learn, say, a birth date by trying dates: a match opens the record (and tells
+    the directors), anything else gets one answer. Every search is logged, misses too, and a
+    caseworker may search BREAK_GLASS_SEARCHES_PER_HOUR times an hour; the directors are told
+    when someone reaches that. The log entries of refused searches are committed even though
+    the request fails: they are the trace the directors read.
+    """
+    if visible_length(reason) < EMERGENCY_REASON_MIN:
+        raise ValidationError({"reason": _too_short()})
+    limit = settings.BREAK_GLASS_SEARCHES_PER_HOUR
+    refusal = None
+    with transaction.atomic():
+        since = timezone.now() - timedelta(hours=1)
+        searched = AuditEvent.objects.filter(action=SEARCHED, actor=by, at__gte=since).count()
+        if searched >= limit:
+            audit.record(SEARCHED, actor=by, changes={"result": "refused: hourly limit reached"})
+            refusal = ValidationError(
+                _("You have searched %(count)d times in the last hour, the most allowed. Ask your director.")
+                % {"count": limit}
+            )
+        else:
+            matches = records.possible_duplicates(by, candidate)
+            result = "opened" if len(matches.hidden) == 1 and not matches.visible else "no single match"
+            if matches.visible:
+                result = "already on the caseload"
+            audit.record(SEARCHED, actor=by, changes={"result": result, "by": _searched_by(candidate)})
+            if searched + 1 == limit:
+                _tell_directors(by, f"{_name(by)} reached the limit of {limit} emergency searches in an hour.")
+            if result == "already on the caseload":
+                refusal = ValidationError(_("This person is already on your caseload: open them from People."))
+            elif result != "opened":
+                refusal = ValidationError(
+                    _("No single record in your organization matches. Check the details or ask your director.")
+                )
+            else:
+                exoneree = get_exoneree_for_emergency(by, matches.hidden[0])
+                return emergency_access_grant(by=by, exoneree=exoneree, reason=reason)
+    raise refusal
+
+
+def _searched_by(candidate: Exoneree) -> str:
+    return "social security number" if candidate.ssn else "name and birth date"
+
+
+def _too_short() -> str:
+    return _("Explain the emergency in at least %(count)d characters.") % {"count": EMERGENCY_REASON_MIN}
+
+
+def _name(user: AbstractUser) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _tell_directors(by: AbstractUser, text: str, url: str = "") -> None:
+    directors = get_user_model().objects.filter(
+        is_active=True, staff__organization_id=organization_of(by).pk, staff__role=Role.DIRECTOR
+    )
+    Notification.objects.bulk_create(
+        [Notification(user=director, text=text, url=url or reverse("audit_log")) for director in directors]
+    )
 
 
 # Break-the-glass: emergency access to a record outside one's caseload.
@@ -34,10 +101,8 @@ EMERGENCY_REASON_MIN = 20
 def emergency_access_grant(*, by: AbstractUser, exoneree: Exoneree, reason: str) -> EmergencyAccess:
     """Read access for BREAK_GLASS_HOURS, logged, and put before the directors for review."""
     reason = reason.strip()
-    if len(reason) < EMERGENCY_REASON_MIN:
-        raise ValidationError(
-            {"reason": _("Explain the emergency in at least %(count)d characters.") % {"count": EMERGENCY_REASON_MIN}}
-        )
+    if visible_length(reason) < EMERGENCY_REASON_MIN:
+        raise ValidationError({"reason": _too_short()})
     if exoneree.organization_id != organization_of(by).pk:
         raise ValidationError(_("This record is not in your organization."))
     now = timezone.now()
@@ -45,19 +110,10 @@ def emergency_access_grant(*, by: AbstractUser, exoneree: Exoneree, reason: str)
     grant = EmergencyAccess(user=by, exoneree=exoneree, reason=reason, granted_at=now, expires_at=expires_at)
     grant.full_clean()
     grant.save()
-    who = by.get_full_name() or by.get_username()
-    directors = get_user_model().objects.filter(
-        is_active=True, staff__organization_id=exoneree.organization_id, staff__role=Role.DIRECTOR
-    )
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                user=director,
-                text=f"{who} used emergency access to {exoneree.display_name}'s record. Review it.",
-                url=reverse("emergency_reviews"),
-            )
-            for director in directors
-        ]
+    _tell_directors(
+        by,
+        f"{_name(by)} used emergency access to {exoneree.display_name}'s record. Review it.",
+        reverse("emergency_reviews"),
     )
     audit.record(
         AuditEvent.Action.EMERGENCY_ACCESS,
@@ -90,7 +146,7 @@ def emergency_access_end(*, by: AbstractUser, grant: EmergencyAccess) -> Emergen
 def emergency_access_review(*, by: AbstractUser, grant: EmergencyAccess, decision: str, note: str) -> EmergencyAccess:
     if decision not in (EmergencyReview.ACKNOWLEDGED, EmergencyReview.FLAGGED):
         raise ValidationError({"decision": _("Acknowledge it or flag it.")})
-    if decision == EmergencyReview.FLAGGED and not note.strip():
+    if decision == EmergencyReview.FLAGGED and not visible_length(note):
         raise ValidationError({"note": _("Say why you flag it.")})
     # Reviewed once: a second director's review (or a double submit) does not overwrite it.
     if not EmergencyAccess.objects.filter(pk=grant.pk, review=EmergencyReview.PENDING).update(

@@ -17,6 +17,7 @@ from services.choices import (
     ReferralStatus,
 )
 from services.figures import figures_changed
+from services.lib.text import visible_length
 from services.lifecycle import check_referral_transition
 from services.models.directory import Resource
 from services.models.needs import Need
@@ -119,7 +120,7 @@ def referral_transition(
     locked = Referral.objects.select_for_update().select_related("need__exoneree").get(pk=referral.pk)
     check_referral_transition(locked.status, status)
     before = audit.snapshot(locked)
-    if status == ReferralStatus.DECLINED and not decline_reason.strip():
+    if status == ReferralStatus.DECLINED and not visible_length(decline_reason):
         raise ValidationError({"decline_reason": _("Say why the provider declined.")})
     if status == ReferralStatus.COMPLETED and got_service is None:
         raise ValidationError({"got_service": _("Say whether the person got the service.")})

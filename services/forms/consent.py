@@ -9,12 +9,14 @@ from django.db.models import QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from services.actions.emergency import EMERGENCY_REASON_MIN
 from services.choices import (
     ConsentCategory,
     EmergencyReview,
 )
 from services.forms.people import ssn_digits
 from services.forms.widgets import DateInput
+from services.lib.text import MinVisibleLengthValidator
 from services.models.consent import Consent
 from services.models.directory import Provider
 
@@ -85,12 +87,15 @@ class EmergencyAccessForm(forms.Form):
     reason = forms.CharField(
         label=_("Why you need this record now"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        min_length=20,
         max_length=2000,
+        validators=[MinVisibleLengthValidator(EMERGENCY_REASON_MIN)],
         help_text=_("At least 20 characters. Your director reads this."),
     )
+    # Required before any search: the search and the opening are one act, so the page never
+    # says whether a record matches without opening it.
     confirm = forms.BooleanField(
-        label=_("I confirm this is an emergency. Open the record; my director will review it."), required=False
+        label=_("I confirm this is an emergency. Open the record; my director will review it."),
+        error_messages={"required": _("Tick the box to confirm: a matching record opens at once.")},
     )
 
     def clean_ssn(self) -> str:

@@ -14,6 +14,7 @@ from services.choices import (
     ReferralStatus,
 )
 from services.forms.widgets import YES_NO, DateInput
+from services.lib.text import visible_length
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models.directory import Resource
 from services.models.needs import Need
@@ -122,7 +123,7 @@ class ReferralTransitionForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         status = data.get("status")
-        if status == ReferralStatus.DECLINED and not data.get("decline_reason", "").strip():
+        if status == ReferralStatus.DECLINED and not visible_length(data.get("decline_reason", "")):
             self.add_error("decline_reason", _("Say why the provider declined."))
         if status == ReferralStatus.COMPLETED and not data.get("got_service"):
             self.add_error("got_service", _("Say whether the person got the service."))

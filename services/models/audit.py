@@ -45,6 +45,7 @@ class AuditEvent(BaseModel):
         SIGN_IN_FAILED = "sign_in_failed", _("Failed to sign in")
         SIGNED_OUT = "signed_out", _("Signed out")
         EMERGENCY_ACCESS = "emergency_access", _("Opened a record with emergency access")
+        EMERGENCY_SEARCH = "emergency_search", _("Searched for a record to open with emergency access")
         EMERGENCY_REVIEWED = "emergency_reviewed", _("Reviewed an emergency access")
         CONSENT_REVOKED = "consent_revoked", _("Revoked a consent to share information")
 

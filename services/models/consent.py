@@ -20,6 +20,7 @@ from services.fields import (
     EncryptedTextField,
 )
 from services.lib.sql import split
+from services.lib.text import visible_length
 from services.models.base import BaseModel
 from services.models.directory import Provider
 from services.models.people import Exoneree
@@ -64,7 +65,7 @@ class Consent(BaseModel):
         errors = {}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("The end cannot be before the start.")
-        if self.signed_how == ConsentSignedHow.VERBAL and not self.witness.strip():
+        if self.signed_how == ConsentSignedHow.VERBAL and not visible_length(self.witness):
             errors["witness"] = _("Name the witness of a verbal consent.")
         if errors:
             raise ValidationError(errors)

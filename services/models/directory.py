@@ -10,6 +10,7 @@ from services.choices import (
     NeedDomain,
     ResourceStatus,
 )
+from services.fields import BoundedTextField
 from services.models.base import BaseModel
 from services.models.organizations import Organization
 
@@ -19,7 +20,7 @@ class Provider(BaseModel):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="providers")
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = BoundedTextField(blank=True)
     website = models.URLField(blank=True)
     email = models.EmailField(blank=True)
 
@@ -37,10 +38,10 @@ class Resource(BaseModel):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="resources")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="resources")
     name = models.CharField(_("service name"), max_length=200)
-    description = models.TextField(blank=True)
-    eligibility = models.TextField(blank=True)
+    description = BoundedTextField(blank=True)
+    eligibility = BoundedTextField(blank=True)
     fees = models.CharField(max_length=200, blank=True)
-    application_process = models.TextField(blank=True)
+    application_process = BoundedTextField(blank=True)
     languages = models.CharField(max_length=200, blank=True, help_text=_("For example: English, Spanish"))
     address = models.CharField(max_length=300, blank=True)
     city = models.CharField(max_length=100, blank=True)

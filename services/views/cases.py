@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -158,6 +158,10 @@ def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def exoneree_ssn_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """The full SSN, only on this explicit request, recorded; never cached by the browser."""
     exoneree = access.get_exoneree(request.user, pk)
+    if not (access.can_change_exoneree(request.user, exoneree) or access.is_director(request.user)):
+        # Only an emergency grant lets a caseworker read a record they cannot change: it is
+        # there to help in a crisis, which never needs the full number.
+        raise PermissionDenied
     if not exoneree.ssn:
         raise Http404("No SSN on file.")
     ssn = people.exoneree_reveal_ssn(by=request.user, exoneree=exoneree)

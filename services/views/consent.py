@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from services import access
 from services.access import caseworker_required, director_required, exoneree_required, staff_required
 from services.actions import consent as consent_actions
-from services.actions import emergency, people
+from services.actions import emergency
 from services.choices import ConsentRevokedHow
 from services.forms.consent import ConsentForm, ConsentNarrowForm, EmergencyAccessForm, EmergencyReviewForm
 from services.models.people import Exoneree
-from services.selectors import audit_trail, records
+from services.selectors import audit_trail
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted, render_form
 
 NO_MATCH = gettext_lazy("No single record in your organization matches. Check the details, or ask your director.")
@@ -145,36 +145,25 @@ def my_consent_stop(request: HttpRequest, pk: int) -> HttpResponse:
 def emergency_access_request(request: HttpRequest) -> HttpResponse:
     """Find a record outside the caseload and, once the reason is given and confirmed, open it.
 
-    The search is the intake's blind-index duplicate check: it never names a record the
-    caseworker cannot see; it only says whether one matches.
+    The search is the intake's blind-index duplicate check, and it runs only with the reason
+    given and the opening confirmed (services.actions.emergency.emergency_access_request): it
+    never names a record the caseworker cannot see, and never says whether one matches.
     """
     form = EmergencyAccessForm(posted(request))
     if form.is_valid():
         data = form.cleaned_data
         candidate = Exoneree(legal_name=data["legal_name"], date_of_birth=data["date_of_birth"], ssn=data["ssn"])
-        matches = records.possible_duplicates(request.user, candidate)
-        if matches.visible:
-            form.add_error(None, _("This person is already on your caseload: open them from People."))
-        elif len(matches.hidden) != 1:
-            form.add_error(
-                None, _("No single record in your organization matches. Check the details or ask your director.")
-            )
-        elif not data["confirm"]:
-            people.intake_duplicate_warned(by=request.user, hidden=matches.hidden)
-            form.add_error("confirm", _("One record matches. Tick the box to open it; your director will be told."))
+        try:
+            grant = emergency.emergency_access_request(by=request.user, candidate=candidate, reason=data["reason"])
+        except ValidationError as error:
+            apply_errors(form, error)
         else:
-            exoneree = access.get_exoneree_for_emergency(request.user, matches.hidden[0])
-            try:
-                grant = emergency.emergency_access_grant(by=request.user, exoneree=exoneree, reason=data["reason"])
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.warning(
-                    request,
-                    _("Emergency access, read-only, until %(time)s UTC. Your director was told.")
-                    % {"time": format(grant.expires_at, "%H:%M")},
-                )
-                return redirect(exoneree)
+            messages.warning(
+                request,
+                _("Emergency access, read-only, until %(time)s UTC. Your director was told.")
+                % {"time": format(grant.expires_at, "%H:%M")},
+            )
+            return redirect(grant.exoneree)
     response = render_form(
         request,
         form,

@@ -1,0 +1,119 @@
+"""Free text has bounds a reader would accept: a maximum length the model and the form both
+enforce, a minimum that counts only visible characters, and a printable plan of bounded size."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from pypdf import PdfReader
+
+from services.actions import referrals
+from services.choices import NoteVisibility, ReferralStatus
+from services.fields import TEXT_MAX_LENGTH, BoundedTextMixin, EncryptedTextField
+from services.lib.text import MinVisibleLengthValidator, visible_length
+from services.models.casework import CaseNote
+from services.models.directory import Resource
+from services.models.needs import Need
+
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00a0\u2003\u2028 \t\n"
+
+
+@pytest.mark.parametrize(
+    "text, seen",
+    [("", 0), (INVISIBLE * 3, 0), ("a\u200bb", 2), ("  Él llamó  ", 7), ("👋🏽", 2)],
+)
+def test_visible_length_counts_what_a_reader_sees(text, seen):
+    assert visible_length(text) == seen
+
+
+def test_the_minimum_counts_visible_characters_only():
+    validator = MinVisibleLengthValidator(3)
+    validator("abc")
+    with pytest.raises(ValidationError, match="at least 3"):
+        validator("ab" + INVISIBLE * 10)
+
+
+def every_text_field() -> list[models.Field]:
+    from django.apps import apps
+
+    return [
+        field
+        for model in apps.get_app_config("services").get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.TextField)
+    ]
+
+
+def test_every_text_field_of_the_app_is_bounded_by_the_model():
+    unbounded = [f"{f.model.__name__}.{f.name}" for f in every_text_field() if not isinstance(f, BoundedTextMixin)]
+    assert unbounded == []
+    for field in every_text_field():
+        assert any(getattr(v, "limit_value", None) == field.max_length for v in field.validators), field
+
+
+@pytest.mark.django_db
+def test_an_overlong_note_is_refused_beside_the_field_and_nothing_is_saved(login, world):
+    marcus = world.marcus.exoneree
+    before = CaseNote.objects.count()
+
+    response = login("caseworker1").post(
+        reverse("note_create", args=[marcus.pk]),
+        {"text": "x" * (TEXT_MAX_LENGTH + 1), "visibility": NoteVisibility.STAFF},
+    )
+
+    assert response.status_code == 400
+    assert f"at most {TEXT_MAX_LENGTH:,}".replace(",", "") in response.content.decode().replace(",", "")
+    assert CaseNote.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_the_model_refuses_overlong_text_whatever_the_form(world):
+    need = world.marcus.need
+    need.description = "x" * (TEXT_MAX_LENGTH + 1)
+    with pytest.raises(ValidationError) as refused:
+        need.full_clean()
+    assert "description" in refused.value.message_dict
+    resource = world.marcus.resource
+    resource.eligibility = "x" * (TEXT_MAX_LENGTH + 1)
+    with pytest.raises(ValidationError):
+        resource.full_clean()
+
+
+def test_the_default_bound_stays_out_of_the_migrations():
+    _, _, _, kwargs = EncryptedTextField(blank=True).deconstruct()
+    assert "max_length" not in kwargs
+    _, _, _, kwargs = EncryptedTextField(max_length=50).deconstruct()
+    assert kwargs["max_length"] == 50
+    assert Resource._meta.get_field("description").max_length == TEXT_MAX_LENGTH
+
+
+@pytest.mark.django_db
+def test_a_decline_reason_of_invisible_characters_is_refused(world):
+    referral = world.marcus.referral
+    for status in (ReferralStatus.SENT,):
+        referral.status = status
+        referral.save(update_fields=["status"])
+    with pytest.raises(ValidationError):
+        referrals.referral_transition(
+            by=world.caseworker1, referral=referral, status=ReferralStatus.DECLINED, decline_reason=INVISIBLE * 4
+        )
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT
+
+
+@pytest.mark.django_db
+def test_the_printable_plan_bounds_what_it_renders(login, world):
+    Need.objects.filter(pk=world.marcus.need.pk).update(description="")  # written through the field below
+    need = Need.objects.get(pk=world.marcus.need.pk)
+    need.description = "word " * (TEXT_MAX_LENGTH // 5)
+    need.save(update_fields=["description"])
+
+    response = login("exoneree1").get(reverse("my_plan_pdf"))
+
+    assert response.status_code == 200
+    text = " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert text.count("word") < 250  # 1,000 characters of it, not 10,000
