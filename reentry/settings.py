@@ -137,6 +137,8 @@ MIDDLEWARE = [
     # Marks request.user verified when the session passed the second factor (services.access
     # refuses staff pages to a session that has not).
     "django_otp.middleware.OTPMiddleware",
+    # Right after authentication: no response to a signed-in request is kept by a browser.
+    "services.middleware.NoStoreWhenSignedInMiddleware",
     # After authentication: the signed-in person's language replaces the browser's guess.
     "services.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
