@@ -230,7 +230,9 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = envint("LOCKOUT_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOCKOUT_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Not on a right password: wrong one-time codes would be forgiven by typing the password
+# again. Failures are forgiven once the whole sign-in passes (services.signin).
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "services.views.account.locked_out"
 # The same client address as the access log (honours TRUSTED_PROXY_HOPS).
 AXES_CLIENT_IP_CALLABLE = "services.audit.client_ip"

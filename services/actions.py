@@ -63,6 +63,7 @@ from services.models import (
 )
 from services.outcome_counts import outcome_counts_tracked_for
 from services.reminders import reminders_plan_for_exoneree, reminders_plan_for_follow_up
+from services.signin import second_factor_throttle_reset
 from services.tasks import send_invitation
 
 User = get_user_model()
@@ -848,7 +849,8 @@ def sign_in_code_refused(*, request: HttpRequest, user: AbstractUser) -> None:
 
 @transaction.atomic
 def staff_sign_in_unlock(*, by: AbstractUser, member: StaffMember) -> int:
-    """Lift a sign-in lockout (django-axes) on a staff member's username, from every address.
+    """Lift a sign-in lockout (django-axes) on a staff member's username, from every address,
+    and django-otp's throttle on their devices.
 
     The director's page loads `member` through access.get_staff_member, so only their own
     organization's staff can be unlocked. Returns how many lockout records were removed.
@@ -857,6 +859,7 @@ def staff_sign_in_unlock(*, by: AbstractUser, member: StaffMember) -> int:
 
     username = member.user.get_username()
     removed = reset(username=username)
+    second_factor_throttle_reset(member.user)
     audit.record(
         AuditEvent.Action.PERMISSION_CHANGED,
         actor=by,

@@ -124,6 +124,18 @@ def test_director_unlocks_their_staff_member(world: World, login):
     assert "Unlock sign-in" not in director.get(reverse("staff_list")).content.decode()
 
 
+def test_director_unlock_also_lifts_the_devices_throttle(world: World, login):
+    device = authenticator(world.caseworker1)
+    for _ in range(6):  # six wrong codes: django-otp makes the next try wait 32 seconds
+        device.throttle_increment()
+
+    login("director1").post(reverse("staff_unlock", args=[world.caseworker1.staff.pk]))
+
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+    assert device.verify_is_allowed() == (True, None)
+
+
 def test_director_of_another_organization_cannot_unlock(world: World, login):
     fail(Client(), "caseworker1", settings.AXES_FAILURE_LIMIT)
 
@@ -368,6 +380,70 @@ def test_a_good_code_forgives_the_wrong_ones_before_it(world: World):
     assert good.status_code == 302
     assert forgiven == 0
     assert one_more_wrong == 400  # without the reset this fifth failure would lock the account (429)
+
+
+def test_typing_the_password_again_keeps_the_count_of_wrong_codes(world: World):
+    """Four wrong codes, the password again, one more wrong code: that is five, locked out."""
+    with_password(world.caseworker1)
+    authenticator(world.caseworker1)
+    address = {"REMOTE_ADDR": "203.0.113.7"}
+    first = Client()
+    sign_in(first, "caseworker1")
+    wrong = [first.post(VERIFY_URL, {"code": "000000x"}, **address).status_code for _ in range(4)]
+    second = Client()
+
+    password_again = sign_in(second, "caseworker1")
+    fifth = second.post(VERIFY_URL, {"code": "000000x"}, **address)
+
+    assert wrong == [400, 400, 400, 400]
+    assert password_again.status_code == 302
+    assert AccessAttempt.objects.get(username="caseworker1").failures_since_start == 5
+    assert fifth.status_code == 429
+    assert sign_in(Client(), "caseworker1").status_code == 429
+
+
+def test_a_right_password_alone_forgives_only_an_account_without_a_second_step(world: World):
+    with_password(world.caseworker1)  # staff: the code is still to come
+    with_password(world.exoneree1)  # no authenticator: the password is the whole sign-in
+    fail(Client(), "caseworker1", 2)
+    fail(Client(), "exoneree1", 2)
+
+    sign_in(Client(), "caseworker1")
+    sign_in(Client(), "exoneree1")
+
+    assert AccessAttempt.objects.filter(username="caseworker1").exists()
+    assert not AccessAttempt.objects.filter(username="exoneree1").exists()
+
+
+def test_session_key_and_csrf_token_change_when_the_code_passes(world: World):
+    with_password(world.caseworker1)
+    device = authenticator(world.caseworker1)
+    client = Client()
+    sign_in(client, "caseworker1")
+    half_signed_in = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.get(VERIFY_URL)
+    csrf_before = client.cookies[settings.CSRF_COOKIE_NAME].value
+
+    client.post(VERIFY_URL, {"code": current_code(device), "next": "/dashboard/"})
+
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != half_signed_in
+    assert client.cookies[settings.CSRF_COOKIE_NAME].value != csrf_before
+    assert client.get("/dashboard/").status_code == 200
+    stale = Client()
+    stale.cookies[settings.SESSION_COOKIE_NAME] = half_signed_in
+    assert stale.get("/dashboard/").url.startswith(LOGIN_URL)  # the old key opens nothing
+
+
+def test_session_key_changes_when_enrolment_confirms(client, world: World):
+    password_only(client, world.director1)
+    client.get(SETUP_URL)
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+    device = TOTPDevice.objects.get(user=world.director1)
+
+    client.post(SETUP_URL, {"code": current_code(device)})
+
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != before
+    assert client.get("/director/").status_code == 200
 
 
 def test_code_page_never_redirects_off_site(client, world: World):

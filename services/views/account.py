@@ -13,7 +13,6 @@ import base64
 import qrcode
 import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
-from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -23,12 +22,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from services import access, actions, audit
+from services import access, actions, signin
 from services.forms import OneTimeCodeForm
 
 AUTHENTICATOR = "Authenticator app"
@@ -74,10 +72,8 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         # and TOTP devices refuse a code already used and throttle repeated failures.
         device = match_token(request.user, form.cleaned_data["code"])
         if device is not None:
-            otp_login(request, device)
-            # As a good password does (AXES_RESET_ON_SUCCESS): earlier wrong codes are forgiven.
-            if (address := audit.client_ip(request)) is not None:  # never every address's failures
-                axes_reset(ip=address, username=request.user.get_username())
+            # A new session key; earlier wrong passwords and codes are forgiven only now.
+            signin.second_step_passed(request, device)
             return redirect(_next_url(request))
         actions.sign_in_code_refused(request=request, user=request.user)
         if getattr(request, "axes_locked_out", False):  # that was the last try: AxesMiddleware answers
@@ -111,7 +107,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         codes = actions.two_factor_enrol_confirm(user=request.user, device=device, code=form.cleaned_data["code"])
         if codes is not None:
-            otp_login(request, device)
+            signin.second_step_passed(request, device)
             return render(
                 request, "registration/backup_codes.html", {"codes": codes, "next": _next_url(request), "first": True}
             )
