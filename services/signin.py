@@ -11,9 +11,11 @@ second step, or the password of an account that has no second step.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -24,6 +26,10 @@ from django_otp.models import Device, ThrottlingMixin
 
 from services import access
 from services.audit import client_ip
+from services.lib.throttle import throttle_hit
+
+logger = logging.getLogger(__name__)
+HOUR = 3600
 
 
 def lockout_forgive(request: HttpRequest, user: Any) -> None:
@@ -58,3 +64,18 @@ def second_factor_throttle_reset(user: Any) -> None:
     for device in devices_for_user(user, confirmed=None):
         if isinstance(device, ThrottlingMixin):
             device.throttle_reset()
+
+
+def password_reset_allowed(request: HttpRequest, email: str) -> bool:
+    """Whether to send this reset request: a few an hour per client address, and per email
+    address (ten emails to one mailbox in half a second was possible). The client address is
+    counted first: a client past its own limit no longer uses up an address's allowance."""
+    client = client_ip(request) or "unknown"
+    if not throttle_hit("reset-client", client, limit=settings.PASSWORD_RESET_PER_HOUR_PER_CLIENT, period_seconds=HOUR):
+        logger.warning("password reset not sent: too many requests from one client address this hour")
+        return False
+    per_address = settings.PASSWORD_RESET_PER_HOUR_PER_ADDRESS
+    if not throttle_hit("reset-email", email.strip().lower(), limit=per_address, period_seconds=HOUR):
+        logger.warning("password reset not sent: too many requests for one email address this hour")
+        return False
+    return True

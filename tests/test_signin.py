@@ -666,6 +666,53 @@ def test_reset_page_does_not_reveal_whether_an_account_exists(world: World, djan
     assert [message.to for message in mail.outbox] == [["casey@example.org"]]
 
 
+def reset_requests(addresses: list[tuple[str, str]], capture: Any) -> list[tuple[int, str, int]]:
+    """Each (email, client address) posted once: the answer, and how many emails it queued."""
+    answers = []
+    for email, client_address in addresses:
+        with capture(execute=False) as queued:
+            response = Client().post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=client_address)
+        answers.append((response.status_code, response.url, len(queued)))
+    return answers
+
+
+def test_password_reset_is_throttled_per_address_silently(world: World, django_capture_on_commit_callbacks):
+    sent = (302, reverse("password_reset_done"), 1)
+    dropped = (302, reverse("password_reset_done"), 0)
+    clients = [f"198.51.100.{n}" for n in range(5)]
+
+    answers = reset_requests([("casey@example.org", client) for client in clients], django_capture_on_commit_callbacks)
+    other = reset_requests([("dana@example.org", clients[0])], django_capture_on_commit_callbacks)
+
+    assert settings.PASSWORD_RESET_PER_HOUR_PER_ADDRESS == 3
+    assert answers == [sent, sent, sent, dropped, dropped]  # the same answer, nothing queued
+    assert other == [sent]
+
+
+def test_password_reset_is_throttled_per_client_address(world: World, django_capture_on_commit_callbacks):
+    sent = (302, reverse("password_reset_done"), 1)
+    dropped = (302, reverse("password_reset_done"), 0)
+    emails = [f"person{n}@example.org" for n in range(6)]
+
+    answers = reset_requests([(email, "203.0.113.50") for email in emails], django_capture_on_commit_callbacks)
+    elsewhere = reset_requests([(emails[-1], "203.0.113.51")], django_capture_on_commit_callbacks)
+
+    assert settings.PASSWORD_RESET_PER_HOUR_PER_CLIENT == 5
+    assert answers == [sent] * 5 + [dropped]
+    assert elsewhere == [sent]
+
+
+def test_password_reset_throttle_ends_after_the_hour(world: World, django_capture_on_commit_callbacks):
+    with time_machine.travel(T0, tick=False) as traveller:
+        reset_requests([("casey@example.org", "198.51.100.1")] * 3, django_capture_on_commit_callbacks)
+        over = reset_requests([("casey@example.org", "198.51.100.2")], django_capture_on_commit_callbacks)
+        traveller.shift(timedelta(hours=1, seconds=1))
+        later = reset_requests([("casey@example.org", "198.51.100.2")], django_capture_on_commit_callbacks)
+
+    assert over[0][2] == 0
+    assert later[0][2] == 1
+
+
 # --- headers and the content security policy --------------------------------------------------
 
 CSP = (

@@ -16,7 +16,9 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import PasswordResetView
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -27,7 +29,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services import access, actions, signin
-from services.forms import OneTimeCodeForm
+from services.forms import OneTimeCodeForm, PasswordResetRequestForm
 
 AUTHENTICATOR = "Authenticator app"
 
@@ -144,3 +146,16 @@ def account(request: HttpRequest) -> HttpResponse:
         "backup_codes_left": backups,
     }
     return render(request, "registration/account.html", context)
+
+
+class PasswordResetRequestView(PasswordResetView):
+    """Django's reset page, throttled. A request over the limit gets the same answer as any
+    other ("check your email"), so the limit tells nobody whether the address has an account
+    or how often it was asked for; it is only not sent."""
+
+    form_class = PasswordResetRequestForm
+
+    def form_valid(self, form: Form) -> HttpResponse:
+        if signin.password_reset_allowed(self.request, form.cleaned_data["email"]):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())
