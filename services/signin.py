@@ -16,7 +16,7 @@ from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.middleware.csrf import rotate_token
@@ -49,6 +49,14 @@ def second_step_passed(request: HttpRequest, device: Device) -> None:
     request.session.cycle_key()
     rotate_token(request)
     lockout_forgive(request, request.user)
+
+
+def password_refused(request: HttpRequest, user: Any, *, step: str) -> None:
+    """A wrong password typed again inside a signed-in session (to confirm a change): a failed
+    sign-in like any other, so django-axes counts it toward the lockout and the access log
+    records it with its step. A stolen session cannot guess the password through it for ever."""
+    credentials = {"username": user.get_username(), "step": step}
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
 
 
 @receiver(user_logged_in)

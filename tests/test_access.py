@@ -200,7 +200,8 @@ PAGES = [
     Page("ping", row(200, 200, 200, 200, 200, 200, 200, 200)),
     Page("two_factor_verify", row("/", "/", "/", "/", "/", SETUP, SETUP, SETUP), methods=GET_POST),
     Page("two_factor_setup", row(*["/account/"] * 5, 200, 200, 200), methods=GET_POST),
-    Page("two_factor_backup_codes", row(200, 200, 200, 200, 200, SETUP, SETUP, SETUP), methods=("POST",)),
+    # Asks for the password again: without it, the account page again with the error (400).
+    Page("two_factor_backup_codes", row(400, 400, 400, 400, 400, SETUP, SETUP, SETUP), methods=("POST",)),
     # Caseworkers
     Page("dashboard", CASEWORKER_PAGE),
     Page("follow_up_list", CASEWORKER_PAGE),

@@ -474,14 +474,45 @@ def test_backup_code_works_once(world: World):
 
 
 def test_new_backup_codes_replace_the_old_ones(login, world: World):
+    with_password(world.caseworker1)
     client = login("caseworker1")
-    old = client.post(reverse("two_factor_backup_codes")).context["codes"]
+    old = client.post(reverse("two_factor_backup_codes"), {"password": PASSWORD}).context["codes"]
 
-    new = client.post(reverse("two_factor_backup_codes")).context["codes"]
+    new = client.post(reverse("two_factor_backup_codes"), {"password": PASSWORD}).context["codes"]
 
     tokens = set(StaticToken.objects.filter(device__user=world.caseworker1).values_list("token", flat=True))
     assert tokens == set(new)
     assert not tokens & set(old)
+
+
+def test_new_backup_codes_need_the_password_again(login, world: World):
+    with_password(world.caseworker1)
+    client = login("caseworker1")
+    page = client.get(reverse("account")).content.decode()
+    old = client.post(reverse("two_factor_backup_codes"), {"password": PASSWORD}).context["codes"]
+
+    missing = client.post(reverse("two_factor_backup_codes"), {}, REMOTE_ADDR="203.0.113.7")
+    wrong = client.post(reverse("two_factor_backup_codes"), {"password": "not-it-at-all"}, REMOTE_ADDR="203.0.113.7")
+
+    assert 'name="password"' in page
+    assert missing.status_code == wrong.status_code == 400
+    assert "not your password" in error_beside(wrong, "password")
+    tokens = set(StaticToken.objects.filter(device__user=world.caseworker1).values_list("token", flat=True))
+    assert tokens == set(old)  # unchanged
+    failed = AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_IN_FAILED, username="caseworker1")
+    assert failed.count() == 2  # each refusal is a failed sign-in, counted toward the lockout
+    assert AccessAttempt.objects.get(username="caseworker1").failures_since_start == 2
+
+
+def test_wrong_passwords_for_new_backup_codes_end_in_the_lockout(login, world: World):
+    with_password(world.caseworker1)
+    client = login("caseworker1")
+    url = reverse("two_factor_backup_codes")
+
+    answers = [client.post(url, {"password": "wrong"}, REMOTE_ADDR="203.0.113.7").status_code for _ in range(5)]
+
+    assert answers == [400, 400, 400, 400, 429]
+    assert client.get("/dashboard/").url.startswith(LOGIN_URL)  # the session was ended
 
 
 def test_exoneree_may_enrol_from_the_account_page(client, world: World):

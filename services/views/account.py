@@ -29,7 +29,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services import access, actions, signin
-from services.forms import OneTimeCodeForm, PasswordResetRequestForm
+from services.forms import OneTimeCodeForm, PasswordConfirmForm, PasswordResetRequestForm
 
 AUTHENTICATOR = "Authenticator app"
 
@@ -128,24 +128,40 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 @require_POST
 @access.signed_in_required
 def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
-    """New backup codes (the old ones stop working), for a session that passed the second factor."""
+    """New backup codes (the old ones stop working), for a session that passed the second
+    factor and types the password again: new codes are a way into the account for good, so a
+    session left open on a shared computer must not be enough to get them."""
     if not access.has_second_factor(request.user):
         return redirect("two_factor_setup")
+    if not AxesProxyHandler.is_allowed(request, {"username": request.user.get_username()}):
+        logout(request)  # locked out: the session ends, as on the code page
+        return locked_out(request, None, None)
+    form = PasswordConfirmForm(request.POST, user=request.user)
+    if not form.is_valid():
+        signin.password_refused(request, request.user, step="password for new backup codes")
+        if getattr(request, "axes_locked_out", False):
+            logout(request)
+            return locked_out(request, None, None)
+        return render(request, "registration/account.html", _account_context(request, form), status=400)
     codes = actions.two_factor_backup_codes_renew(user=request.user)
     return render(request, "registration/backup_codes.html", {"codes": codes, "next": "/", "first": False})
+
+
+def _account_context(request: HttpRequest, password_form: PasswordConfirmForm | None = None) -> dict[str, object]:
+    backups = StaticToken.objects.filter(device__user=request.user, device__confirmed=True).count()
+    return {
+        "enrolled": access.has_second_factor(request.user),
+        "required": access.staff_of(request.user) is not None,
+        "backup_codes_left": backups,
+        "password_form": password_form or PasswordConfirmForm(user=request.user),
+    }
 
 
 @require_http_methods(["GET"])
 @access.signed_in_required
 def account(request: HttpRequest) -> HttpResponse:
     """The account page: two-factor status, and the way to enrol for whoever has not."""
-    backups = StaticToken.objects.filter(device__user=request.user, device__confirmed=True).count()
-    context = {
-        "enrolled": access.has_second_factor(request.user),
-        "required": access.staff_of(request.user) is not None,
-        "backup_codes_left": backups,
-    }
-    return render(request, "registration/account.html", context)
+    return render(request, "registration/account.html", _account_context(request))
 
 
 class PasswordResetRequestView(PasswordResetView):
