@@ -137,6 +137,8 @@ MIDDLEWARE = [
     # Marks request.user verified when the session passed the second factor (services.access
     # refuses staff pages to a session that has not).
     "django_otp.middleware.OTPMiddleware",
+    # Right after authentication: no response to a signed-in request is kept by a browser.
+    "services.middleware.NoStoreWhenSignedInMiddleware",
     # After authentication: the signed-in person's language replaces the browser's guess.
     "services.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -228,7 +230,9 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = envint("LOCKOUT_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOCKOUT_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Not on a right password: wrong one-time codes would be forgiven by typing the password
+# again. Failures are forgiven once the whole sign-in passes (services.signin).
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "services.views.account.locked_out"
 # The same client address as the access log (honours TRUSTED_PROXY_HOPS).
 AXES_CLIENT_IP_CALLABLE = "services.audit.client_ip"
@@ -250,6 +254,10 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 
 # Invitation and password-reset links stop working after this many seconds (default 3 days).
 PASSWORD_RESET_TIMEOUT = envint("INVITATION_LINK_SECONDS", 3 * 24 * 3600)
+# Password-reset requests sent per hour, per email address and per client address; more
+# are answered the same way and dropped (services.signin.password_reset_allowed).
+PASSWORD_RESET_PER_HOUR_PER_ADDRESS = envint("PASSWORD_RESET_PER_HOUR_PER_ADDRESS", 3)
+PASSWORD_RESET_PER_HOUR_PER_CLIENT = envint("PASSWORD_RESET_PER_HOUR_PER_CLIENT", 5)
 
 # English and Spanish. An exoneree's pages and emails follow the language on their record
 # (services.middleware.PersonLanguageMiddleware); staff pages are in English (their strings
@@ -322,6 +330,20 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+
+# Caches. "default" is each process's own memory (the director's figures, versioned so any
+# process may keep its own copy). "shared" is one for every web and Celery process of the
+# deployment, for what must be counted or seen across them (the password-reset throttle,
+# the reminder sweep's heartbeat): Redis when REDIS_URL is set (keys prefixed, beside the
+# broker's), else files in var/ (the embedded default is one machine).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "reentry"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+    ),
+}
 # The queue tasks go to and the worker reads: a name of its own lets several deployments
 # (or parallel test runs) share one Redis without taking each other's messages.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE") or "celery"

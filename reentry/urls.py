@@ -3,12 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from services.access import signed_in_required
-from services.forms.accounts import PasswordResetRequestForm
+from services.views.account import PasswordResetRequestView
 
 urlpatterns = [
     # Before Django's own: changing a password needs the second factor too (a password alone
     # must not be enough to take an account over), and the reset page never tells whether an
-    # address has an account.
+    # address has an account, nor that it was asked too often.
     path(
         "accounts/password_change/",
         signed_in_required(auth_views.PasswordChangeView.as_view()),
@@ -21,7 +21,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(form_class=PasswordResetRequestForm),
+        PasswordResetRequestView.as_view(),
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),

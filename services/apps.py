@@ -19,7 +19,7 @@ class ServicesConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from services import audit, checks  # noqa: F401 (registers the sign-in receivers and system checks)
+        from services import audit, checks, signin  # noqa: F401 (registers the sign-in receivers and system checks)
         from services.lib import crypto
 
         if not settings.DEBUG:

@@ -1,4 +1,4 @@
-"""Request-wide concerns: the organization's timezone, and when a session ends."""
+"""Request-wide concerns: the organization's timezone, when a session ends, and what a browser may keep."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -42,6 +43,32 @@ class PersonLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+class NoStoreWhenSignedInMiddleware:
+    """Every response to a signed-in request is `Cache-Control: no-store, private`.
+
+    Nearly every signed-in page shows someone's personal data, and exonerees use library and
+    shared computers: nothing of theirs may stay in a browser's cache or a proxy's after they
+    sign out. One rule here instead of a decorator per view, so a new page cannot forget it.
+    Static files never get here (WhiteNoise answers them first) and stay cacheable.
+    Placed right after authentication, so it sees the answers of every middleware below it
+    (the lockout page, a session that timed out).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Asked before and after: a timed-out session is signed out on the way in, and the
+        # answer to a sign-in (or sign-out) may already carry the new session's page.
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if signed_in or request.user.is_authenticated:
+            # patch_cache_control drops a conflicting "public" and keeps what a view added
+            # (never_cache's no-cache, must-revalidate).
+            patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class OrganizationTimezoneMiddleware:

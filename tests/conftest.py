@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from django.core.cache import cache
@@ -142,10 +143,16 @@ def _case(organization: Organization, caseworker: Any, login: Any, *, legal_name
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> None:
+def _empty_cache(settings: Any) -> None:
     # The database is rolled back after each test, the cache is not: a new organization can
     # get an old one's id (SQLite), and its version starts at 0 again.
     cache.clear()
+    # The shared cache (Redis, or files in var/) outlives a test and is shared by parallel
+    # runs: each test gets its own, empty, in this process's memory.
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"shared-{uuid4()}"},
+    }
 
 
 @pytest.fixture

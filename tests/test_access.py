@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.http import QueryDict
@@ -203,7 +204,8 @@ PAGES = [
     Page("ping", row(200, 200, 200, 200, 200, 200, 200, 200)),
     Page("two_factor_verify", row("/", "/", "/", "/", "/", SETUP, SETUP, SETUP), methods=GET_POST),
     Page("two_factor_setup", row(*["/account/"] * 5, 200, 200, 200), methods=GET_POST),
-    Page("two_factor_backup_codes", row(200, 200, 200, 200, 200, SETUP, SETUP, SETUP), methods=("POST",)),
+    # Asks for the password again: without it, the account page again with the error (400).
+    Page("two_factor_backup_codes", row(400, 400, 400, 400, 400, SETUP, SETUP, SETUP), methods=("POST",)),
     # Caseworkers
     Page("dashboard", CASEWORKER_PAGE),
     Page("follow_up_list", CASEWORKER_PAGE),
@@ -512,6 +514,29 @@ def test_access(login, world, page, persona):
     response = request(client, page, world, "POST" if page.post_only else "GET")
 
     assert_outcome(response, page.expect[persona], page, world)
+    if persona != "anonymous":  # whatever the answer, a browser keeps nothing of a signed-in page
+        assert_not_stored(response)
+
+
+def assert_not_stored(response: Any) -> None:
+    directives = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+    assert {"no-store", "private"} <= directives, response.get("Cache-Control")
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if "POST" in p.methods and p.done], ids=lambda p: p.name)
+def test_valid_post_answer_is_not_stored(login, world, page):
+    if page.setup:
+        page.setup(world)
+
+    assert_not_stored(request(login(page.owner), page, world, "POST"))
+
+
+def test_static_files_are_answered_before_the_rule_and_stay_cacheable():
+    middleware = settings.MIDDLEWARE
+
+    assert middleware.index("whitenoise.middleware.WhiteNoiseMiddleware") < middleware.index(
+        "services.middleware.NoStoreWhenSignedInMiddleware"
+    )
 
 
 # --- POSTs: the page's owner succeeds; everybody refused changes nothing ------------------------

@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("plain helpers", ["services.choices", "services.lib", "services.lifecycle", "services.fields", "services.demo"]),
     ("models", ["services.models"]),
     ("who is signed in, the access log, the figures' cache", ["services.auth", "services.audit", "services.figures"]),
-    ("access rules, kept counts", ["services.access", "services.outcome_counts"]),
+    ("access rules, kept counts, sign-in", ["services.access", "services.outcome_counts", "services.signin"]),
     ("reads, reminders", ["services.selectors", "services.reminders"]),
     ("tasks", ["services.tasks"]),
     ("writes, outcome figures", ["services.actions", "services.outcomes"]),

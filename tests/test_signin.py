@@ -124,6 +124,18 @@ def test_director_unlocks_their_staff_member(world: World, login):
     assert "Unlock sign-in" not in director.get(reverse("staff_list")).content.decode()
 
 
+def test_director_unlock_also_lifts_the_devices_throttle(world: World, login):
+    device = authenticator(world.caseworker1)
+    for _ in range(6):  # six wrong codes: django-otp makes the next try wait 32 seconds
+        device.throttle_increment()
+
+    login("director1").post(reverse("staff_unlock", args=[world.caseworker1.staff.pk]))
+
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+    assert device.verify_is_allowed() == (True, None)
+
+
 def test_director_of_another_organization_cannot_unlock(world: World, login):
     fail(Client(), "caseworker1", settings.AXES_FAILURE_LIMIT)
 
@@ -370,6 +382,70 @@ def test_a_good_code_forgives_the_wrong_ones_before_it(world: World):
     assert one_more_wrong == 400  # without the reset this fifth failure would lock the account (429)
 
 
+def test_typing_the_password_again_keeps_the_count_of_wrong_codes(world: World):
+    """Four wrong codes, the password again, one more wrong code: that is five, locked out."""
+    with_password(world.caseworker1)
+    authenticator(world.caseworker1)
+    address = {"REMOTE_ADDR": "203.0.113.7"}
+    first = Client()
+    sign_in(first, "caseworker1")
+    wrong = [first.post(VERIFY_URL, {"code": "000000x"}, **address).status_code for _ in range(4)]
+    second = Client()
+
+    password_again = sign_in(second, "caseworker1")
+    fifth = second.post(VERIFY_URL, {"code": "000000x"}, **address)
+
+    assert wrong == [400, 400, 400, 400]
+    assert password_again.status_code == 302
+    assert AccessAttempt.objects.get(username="caseworker1").failures_since_start == 5
+    assert fifth.status_code == 429
+    assert sign_in(Client(), "caseworker1").status_code == 429
+
+
+def test_a_right_password_alone_forgives_only_an_account_without_a_second_step(world: World):
+    with_password(world.caseworker1)  # staff: the code is still to come
+    with_password(world.exoneree1)  # no authenticator: the password is the whole sign-in
+    fail(Client(), "caseworker1", 2)
+    fail(Client(), "exoneree1", 2)
+
+    sign_in(Client(), "caseworker1")
+    sign_in(Client(), "exoneree1")
+
+    assert AccessAttempt.objects.filter(username="caseworker1").exists()
+    assert not AccessAttempt.objects.filter(username="exoneree1").exists()
+
+
+def test_session_key_and_csrf_token_change_when_the_code_passes(world: World):
+    with_password(world.caseworker1)
+    device = authenticator(world.caseworker1)
+    client = Client()
+    sign_in(client, "caseworker1")
+    half_signed_in = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.get(VERIFY_URL)
+    csrf_before = client.cookies[settings.CSRF_COOKIE_NAME].value
+
+    client.post(VERIFY_URL, {"code": current_code(device), "next": "/dashboard/"})
+
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != half_signed_in
+    assert client.cookies[settings.CSRF_COOKIE_NAME].value != csrf_before
+    assert client.get("/dashboard/").status_code == 200
+    stale = Client()
+    stale.cookies[settings.SESSION_COOKIE_NAME] = half_signed_in
+    assert stale.get("/dashboard/").url.startswith(LOGIN_URL)  # the old key opens nothing
+
+
+def test_session_key_changes_when_enrolment_confirms(client, world: World):
+    password_only(client, world.director1)
+    client.get(SETUP_URL)
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+    device = TOTPDevice.objects.get(user=world.director1)
+
+    client.post(SETUP_URL, {"code": current_code(device)})
+
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != before
+    assert client.get("/director/").status_code == 200
+
+
 def test_code_page_never_redirects_off_site(client, world: World):
     device = authenticator(world.caseworker1)
     password_only(client, world.caseworker1)
@@ -398,14 +474,45 @@ def test_backup_code_works_once(world: World):
 
 
 def test_new_backup_codes_replace_the_old_ones(login, world: World):
+    with_password(world.caseworker1)
     client = login("caseworker1")
-    old = client.post(reverse("two_factor_backup_codes")).context["codes"]
+    old = client.post(reverse("two_factor_backup_codes"), {"password": PASSWORD}).context["codes"]
 
-    new = client.post(reverse("two_factor_backup_codes")).context["codes"]
+    new = client.post(reverse("two_factor_backup_codes"), {"password": PASSWORD}).context["codes"]
 
     tokens = set(StaticToken.objects.filter(device__user=world.caseworker1).values_list("token", flat=True))
     assert tokens == set(new)
     assert not tokens & set(old)
+
+
+def test_new_backup_codes_need_the_password_again(login, world: World):
+    with_password(world.caseworker1)
+    client = login("caseworker1")
+    page = client.get(reverse("account")).content.decode()
+    old = client.post(reverse("two_factor_backup_codes"), {"password": PASSWORD}).context["codes"]
+
+    missing = client.post(reverse("two_factor_backup_codes"), {}, REMOTE_ADDR="203.0.113.7")
+    wrong = client.post(reverse("two_factor_backup_codes"), {"password": "not-it-at-all"}, REMOTE_ADDR="203.0.113.7")
+
+    assert 'name="password"' in page
+    assert missing.status_code == wrong.status_code == 400
+    assert "not your password" in error_beside(wrong, "password")
+    tokens = set(StaticToken.objects.filter(device__user=world.caseworker1).values_list("token", flat=True))
+    assert tokens == set(old)  # unchanged
+    failed = AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_IN_FAILED, username="caseworker1")
+    assert failed.count() == 2  # each refusal is a failed sign-in, counted toward the lockout
+    assert AccessAttempt.objects.get(username="caseworker1").failures_since_start == 2
+
+
+def test_wrong_passwords_for_new_backup_codes_end_in_the_lockout(login, world: World):
+    with_password(world.caseworker1)
+    client = login("caseworker1")
+    url = reverse("two_factor_backup_codes")
+
+    answers = [client.post(url, {"password": "wrong"}, REMOTE_ADDR="203.0.113.7").status_code for _ in range(5)]
+
+    assert answers == [400, 400, 400, 400, 429]
+    assert client.get("/dashboard/").url.startswith(LOGIN_URL)  # the session was ended
 
 
 def test_exoneree_may_enrol_from_the_account_page(client, world: World):
@@ -588,6 +695,53 @@ def test_reset_page_does_not_reveal_whether_an_account_exists(world: World, djan
         with django_capture_on_commit_callbacks(execute=True):
             Client().post(reverse("password_reset"), {"email": email})
     assert [message.to for message in mail.outbox] == [["casey@example.org"]]
+
+
+def reset_requests(addresses: list[tuple[str, str]], capture: Any) -> list[tuple[int, str, int]]:
+    """Each (email, client address) posted once: the answer, and how many emails it queued."""
+    answers = []
+    for email, client_address in addresses:
+        with capture(execute=False) as queued:
+            response = Client().post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=client_address)
+        answers.append((response.status_code, response.url, len(queued)))
+    return answers
+
+
+def test_password_reset_is_throttled_per_address_silently(world: World, django_capture_on_commit_callbacks):
+    sent = (302, reverse("password_reset_done"), 1)
+    dropped = (302, reverse("password_reset_done"), 0)
+    clients = [f"198.51.100.{n}" for n in range(5)]
+
+    answers = reset_requests([("casey@example.org", client) for client in clients], django_capture_on_commit_callbacks)
+    other = reset_requests([("dana@example.org", clients[0])], django_capture_on_commit_callbacks)
+
+    assert settings.PASSWORD_RESET_PER_HOUR_PER_ADDRESS == 3
+    assert answers == [sent, sent, sent, dropped, dropped]  # the same answer, nothing queued
+    assert other == [sent]
+
+
+def test_password_reset_is_throttled_per_client_address(world: World, django_capture_on_commit_callbacks):
+    sent = (302, reverse("password_reset_done"), 1)
+    dropped = (302, reverse("password_reset_done"), 0)
+    emails = [f"person{n}@example.org" for n in range(6)]
+
+    answers = reset_requests([(email, "203.0.113.50") for email in emails], django_capture_on_commit_callbacks)
+    elsewhere = reset_requests([(emails[-1], "203.0.113.51")], django_capture_on_commit_callbacks)
+
+    assert settings.PASSWORD_RESET_PER_HOUR_PER_CLIENT == 5
+    assert answers == [sent] * 5 + [dropped]
+    assert elsewhere == [sent]
+
+
+def test_password_reset_throttle_ends_after_the_hour(world: World, django_capture_on_commit_callbacks):
+    with time_machine.travel(T0, tick=False) as traveller:
+        reset_requests([("casey@example.org", "198.51.100.1")] * 3, django_capture_on_commit_callbacks)
+        over = reset_requests([("casey@example.org", "198.51.100.2")], django_capture_on_commit_callbacks)
+        traveller.shift(timedelta(hours=1, seconds=1))
+        later = reset_requests([("casey@example.org", "198.51.100.2")], django_capture_on_commit_callbacks)
+
+    assert over[0][2] == 0
+    assert later[0][2] == 1
 
 
 # --- headers and the content security policy --------------------------------------------------

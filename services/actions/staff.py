@@ -19,6 +19,7 @@ from services.figures import figures_changed
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.organizations import StaffMember
+from services.signin import second_factor_throttle_reset
 from services.tasks import send_invitation
 
 User = get_user_model()
@@ -116,7 +117,8 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
 
 @transaction.atomic
 def staff_sign_in_unlock(*, by: AbstractUser, member: StaffMember) -> int:
-    """Lift a sign-in lockout (django-axes) on a staff member's username, from every address.
+    """Lift a sign-in lockout (django-axes) on a staff member's username, from every address,
+    and django-otp's throttle on their devices.
 
     The director's page loads `member` through access.get_staff_member, so only their own
     organization's staff can be unlocked. Returns how many lockout records were removed.
@@ -125,6 +127,7 @@ def staff_sign_in_unlock(*, by: AbstractUser, member: StaffMember) -> int:
 
     username = member.user.get_username()
     removed = reset(username=username)
+    second_factor_throttle_reset(member.user)
     audit.record(
         AuditEvent.Action.PERMISSION_CHANGED,
         actor=by,

@@ -27,6 +27,26 @@ class OneTimeCodeForm(forms.Form):
         return "".join(self.cleaned_data["code"].split()).lower()
 
 
+class PasswordConfirmForm(forms.Form):
+    """The account's password again, before a change a stolen session must not be able to make."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your password. Type it again."))
+        return password
+
+
 class PasswordResetRequestForm(PasswordResetForm):
     """Asks for a reset link without revealing whether the address has an account.
 

@@ -2,6 +2,9 @@
 
 Emails carry no sensitive detail: what the message is about and a link, never a record's
 contents (they travel and rest in mailboxes we do not control).
+
+The subject and the text part are plain text, rendered without HTML escaping (a name like
+O'Brien must not arrive as O&#x27;Brien); only the HTML part is escaped.
 """
 
 from __future__ import annotations
@@ -10,17 +13,27 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 
-def send_templated_email(*, to: str, template: str, context: dict[str, Any], language: str = "") -> None:
-    """`language`: the recipient's (an exoneree's preferred one); empty for the site's own."""
+def render_text(name: str, context: dict[str, Any]) -> str:
+    """A plain-text template, rendered without HTML escaping."""
+    return get_template(name).template.render(Context(context, autoescape=False))
+
+
+def send_templated_email(
+    *, to: str, template: str, context: dict[str, Any], language: str = "", message_id: str = ""
+) -> None:
+    """`language`: the recipient's (an exoneree's preferred one); empty for the site's own.
+    `message_id`: a fixed Message-ID, so a mailbox shows a message sent twice once."""
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-        text = render_to_string(f"emails/{template}.txt", context)
+        subject = " ".join(render_text(f"emails/{template}_subject.txt", context).split())
+        text = render_text(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    headers = {"Message-ID": message_id} if message_id else None
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
     message.send()

@@ -13,24 +13,24 @@ import base64
 import qrcode
 import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
-from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import PasswordResetView
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from services import access, audit
+from services import access, signin
 from services.actions import accounts
-from services.forms.accounts import OneTimeCodeForm
+from services.forms.accounts import OneTimeCodeForm, PasswordConfirmForm, PasswordResetRequestForm
 
 AUTHENTICATOR = "Authenticator app"
 
@@ -75,10 +75,8 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         # and TOTP devices refuse a code already used and throttle repeated failures.
         device = match_token(request.user, form.cleaned_data["code"])
         if device is not None:
-            otp_login(request, device)
-            # As a good password does (AXES_RESET_ON_SUCCESS): earlier wrong codes are forgiven.
-            if (address := audit.client_ip(request)) is not None:  # never every address's failures
-                axes_reset(ip=address, username=request.user.get_username())
+            # A new session key; earlier wrong passwords and codes are forgiven only now.
+            signin.second_step_passed(request, device)
             return redirect(_next_url(request))
         accounts.sign_in_code_refused(request=request, user=request.user)
         if getattr(request, "axes_locked_out", False):  # that was the last try: AxesMiddleware answers
@@ -112,7 +110,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         codes = accounts.two_factor_enrol_confirm(user=request.user, device=device, code=form.cleaned_data["code"])
         if codes is not None:
-            otp_login(request, device)
+            signin.second_step_passed(request, device)
             return render(
                 request, "registration/backup_codes.html", {"codes": codes, "next": _next_url(request), "first": True}
             )
@@ -131,21 +129,50 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 @require_POST
 @access.signed_in_required
 def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
-    """New backup codes (the old ones stop working), for a session that passed the second factor."""
+    """New backup codes (the old ones stop working), for a session that passed the second
+    factor and types the password again: new codes are a way into the account for good, so a
+    session left open on a shared computer must not be enough to get them."""
     if not access.has_second_factor(request.user):
         return redirect("two_factor_setup")
+    if not AxesProxyHandler.is_allowed(request, {"username": request.user.get_username()}):
+        logout(request)  # locked out: the session ends, as on the code page
+        return locked_out(request, None, None)
+    form = PasswordConfirmForm(request.POST, user=request.user)
+    if not form.is_valid():
+        signin.password_refused(request, request.user, step="password for new backup codes")
+        if getattr(request, "axes_locked_out", False):
+            logout(request)
+            return locked_out(request, None, None)
+        return render(request, "registration/account.html", _account_context(request, form), status=400)
     codes = accounts.two_factor_backup_codes_renew(user=request.user)
     return render(request, "registration/backup_codes.html", {"codes": codes, "next": "/", "first": False})
+
+
+def _account_context(request: HttpRequest, password_form: PasswordConfirmForm | None = None) -> dict[str, object]:
+    backups = StaticToken.objects.filter(device__user=request.user, device__confirmed=True).count()
+    return {
+        "enrolled": access.has_second_factor(request.user),
+        "required": access.staff_of(request.user) is not None,
+        "backup_codes_left": backups,
+        "password_form": password_form or PasswordConfirmForm(user=request.user),
+    }
 
 
 @require_http_methods(["GET"])
 @access.signed_in_required
 def account(request: HttpRequest) -> HttpResponse:
     """The account page: two-factor status, and the way to enrol for whoever has not."""
-    backups = StaticToken.objects.filter(device__user=request.user, device__confirmed=True).count()
-    context = {
-        "enrolled": access.has_second_factor(request.user),
-        "required": access.staff_of(request.user) is not None,
-        "backup_codes_left": backups,
-    }
-    return render(request, "registration/account.html", context)
+    return render(request, "registration/account.html", _account_context(request))
+
+
+class PasswordResetRequestView(PasswordResetView):
+    """Django's reset page, throttled. A request over the limit gets the same answer as any
+    other ("check your email"), so the limit tells nobody whether the address has an account
+    or how often it was asked for; it is only not sent."""
+
+    form_class = PasswordResetRequestForm
+
+    def form_valid(self, form: Form) -> HttpResponse:
+        if signin.password_reset_allowed(self.request, form.cleaned_data["email"]):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())

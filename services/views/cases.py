@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -112,9 +112,7 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else access.active_emergency_grants(request.user).filter(exoneree=exoneree).first(),
         **records.exoneree_detail(exoneree),
     }
-    response = render(request, "services/exoneree_detail.html", context)
-    add_never_cache_headers(response)  # birth date, address: not kept in the browser's cache
-    return response
+    return render(request, "services/exoneree_detail.html", context)
 
 
 @require_GET
@@ -166,9 +164,7 @@ def exoneree_ssn_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No SSN on file.")
     ssn = people.exoneree_reveal_ssn(by=request.user, exoneree=exoneree)
     template = "services/_ssn_revealed.html" if request.htmx else "services/ssn_revealed.html"
-    response = render(request, template, {"exoneree": exoneree, "ssn": ssn})
-    add_never_cache_headers(response)
-    return response
+    return render(request, template, {"exoneree": exoneree, "ssn": ssn})
 
 
 @require_http_methods(["GET", "POST"])

@@ -59,7 +59,6 @@ def _plan_pdf(request: HttpRequest, exoneree: Exoneree) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     # A fixed file name: the person's name would end up in download folders and logs.
     response["Content-Disposition"] = 'attachment; filename="plan.pdf"'
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -87,5 +86,4 @@ def my_plan_ics(request: HttpRequest) -> HttpResponse:
         calendar.add_component(event)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="my-plan.ics"'
-    response["Cache-Control"] = "no-store"
     return response

@@ -1,0 +1,89 @@
+"""The sign-in lockout around the two steps: when earlier failures are forgiven, and what a
+passed second step changes in the session.
+
+django-axes counts wrong passwords, and wrong one-time codes
+(services.actions.sign_in_code_refused), toward one lockout per username and address. Axes
+itself would forgive them whenever the password is right (AXES_RESET_ON_SUCCESS, off): then
+typing the password again wiped the count of wrong codes, and codes could be guessed for
+ever, five at a time. Here failures are forgiven only once the whole sign-in has passed: the
+second step, or the password of an account that has no second step.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.middleware.csrf import rotate_token
+from django_otp import devices_for_user
+from django_otp import login as otp_login
+from django_otp.models import Device, ThrottlingMixin
+
+from services import access
+from services.audit import client_ip
+from services.lib.throttle import throttle_hit
+
+logger = logging.getLogger(__name__)
+HOUR = 3600
+
+
+def lockout_forgive(request: HttpRequest, user: Any) -> None:
+    """Forget the failed sign-ins of this username from this address (never every address's)."""
+    if (address := client_ip(request)) is not None:
+        axes_reset(ip=address, username=user.get_username())
+
+
+def second_step_passed(request: HttpRequest, device: Device) -> None:
+    """The session has passed the one-time code (or confirmed a new authenticator).
+
+    The session key and the CSRF token change, as after the password (django.contrib.auth.login):
+    a key seen while the session was only half signed in (a shared computer, a fixation
+    attempt) must not open the fully signed-in session.
+    """
+    otp_login(request, device)
+    request.session.cycle_key()
+    rotate_token(request)
+    lockout_forgive(request, request.user)
+
+
+def password_refused(request: HttpRequest, user: Any, *, step: str) -> None:
+    """A wrong password typed again inside a signed-in session (to confirm a change): a failed
+    sign-in like any other, so django-axes counts it toward the lockout and the access log
+    records it with its step. A stolen session cannot guess the password through it for ever."""
+    credentials = {"username": user.get_username(), "step": step}
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+
+
+@receiver(user_logged_in)
+def _password_passed(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """An account without a second step has signed in completely with its password."""
+    if request is not None and not access.needs_second_factor(user):
+        lockout_forgive(request, user)
+
+
+def second_factor_throttle_reset(user: Any) -> None:
+    """Lift django-otp's own throttle (a doubling wait after each wrong code) on every device
+    of the user: a director's unlock must let them type a code now, not in an hour."""
+    for device in devices_for_user(user, confirmed=None):
+        if isinstance(device, ThrottlingMixin):
+            device.throttle_reset()
+
+
+def password_reset_allowed(request: HttpRequest, email: str) -> bool:
+    """Whether to send this reset request: a few an hour per client address, and per email
+    address (ten emails to one mailbox in half a second was possible). The client address is
+    counted first: a client past its own limit no longer uses up an address's allowance."""
+    client = client_ip(request) or "unknown"
+    if not throttle_hit("reset-client", client, limit=settings.PASSWORD_RESET_PER_HOUR_PER_CLIENT, period_seconds=HOUR):
+        logger.warning("password reset not sent: too many requests from one client address this hour")
+        return False
+    per_address = settings.PASSWORD_RESET_PER_HOUR_PER_ADDRESS
+    if not throttle_hit("reset-email", email.strip().lower(), limit=per_address, period_seconds=HOUR):
+        logger.warning("password reset not sent: too many requests for one email address this hour")
+        return False
+    return True
