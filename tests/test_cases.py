@@ -195,8 +195,9 @@ def test_need_create(login, world):
     response = login("caseworker1").post(url("need_create", marcus), NEED)
 
     assert response.status_code == 302
-    assert response.url == marcus.get_absolute_url()
     need = Need.objects.latest("pk")
+    assert response.url == f"{marcus.get_absolute_url()}#need-{need.pk}"  # the page shows the new need
+    assert f'id="need-{need.pk}"' in login("caseworker1").get(marcus.get_absolute_url()).content.decode()
     assert need.description == "Apply for SSI"
     assert need.exoneree == marcus
     assert need.created_by == world.caseworker1
@@ -223,6 +224,39 @@ def test_need_edit(login, world):
     need.refresh_from_db()
     assert need.description == "A one-bedroom"
     assert need.domain == "income"
+
+
+def test_needs_show_what_needs_doing_first_and_fold_the_closed_ones(login, world):
+    marcus = world.marcus.exoneree
+    Need.objects.filter(exoneree=marcus).delete()
+    today = timezone.localdate()
+
+    def need(words, priority, status=NeedStatus.OPEN, age=0):
+        closed = today if status in (NeedStatus.MET, NeedStatus.NO_LONGER_WANTED) else None
+        return NeedFactory(
+            exoneree=marcus,
+            description=words,
+            priority=priority,
+            status=status,
+            opened_on=today - timedelta(days=age),
+            closed_on=closed,
+        )
+
+    need("Met long ago", "urgent", NeedStatus.MET, age=90)
+    need("Low and old", "low", age=60)
+    need("Urgent and new", "urgent", age=1)
+    need("High, newer", "high", NeedStatus.IN_PROGRESS, age=2)
+    need("High, older", "high", age=30)
+    need("Withdrawn", "medium", NeedStatus.NO_LONGER_WANTED, age=5)
+
+    page = login("caseworker1").get(marcus.get_absolute_url()).content.decode()
+
+    section = page[page.index('id="needs"') :]
+    open_part, closed_part = section.split('<details class="closed-needs">', 1)
+    order = ["Urgent and new", "High, older", "High, newer", "Low and old"]
+    assert [open_part.index(words) for words in order] == sorted(open_part.index(words) for words in order)
+    assert "Met long ago" not in open_part and "Withdrawn" not in open_part
+    assert "Closed (2)" in closed_part and "Met long ago" in closed_part and "Withdrawn" in closed_part
 
 
 @pytest.mark.parametrize("record", ["need", "referral"])

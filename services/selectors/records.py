@@ -27,6 +27,7 @@ from services.access import (
 )
 from services.choices import (
     NeedStatus,
+    Priority,
     ReferralStatus,
 )
 from services.lib.sql import joined_per_row, split
@@ -198,6 +199,11 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
         "need", "status", "consent_revoked_at", "resource__name"
     )
     needs = list(exoneree.needs.prefetch_related(Prefetch("referrals", queryset=referrals)))
+    # What needs doing first: open and in-progress needs by priority, then the oldest; closed
+    # ones (met, no longer wanted) latest first, folded away on the page.
+    rank = {value: index for index, value in enumerate(Priority.values)}
+    needs_open = sorted((n for n in needs if n.is_open), key=lambda n: (rank.get(n.priority, 99), n.opened_on, n.pk))
+    needs_closed = sorted((n for n in needs if not n.is_open), key=lambda n: (n.closed_on or n.opened_on, n.pk))
     latest_done = exoneree.follow_ups.filter(done_at__isnull=False).order_by("-done_at", "-pk")
     follow_ups = list(
         follow_up_rows(
@@ -213,6 +219,8 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
     )
     return {
         "needs": needs,
+        "needs_open": needs_open,
+        "needs_closed": needs_closed[::-1],
         "follow_ups_open": [f for f in follow_ups if not f.is_done],
         "follow_ups_done": done[:DONE_FOLLOW_UPS_SHOWN],
         "more_done": len(done) > DONE_FOLLOW_UPS_SHOWN,

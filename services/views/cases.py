@@ -27,6 +27,7 @@ from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, 
 from services.forms.referrals import NeedForm, NeedStatusForm, ReferralEditForm, ReferralForm, ReferralTransitionForm
 from services.lifecycle import TransitionNotAllowed
 from services.models.casework import Assessment, CaseNote
+from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
 from services.selectors import coverage, dashboards, records
@@ -205,6 +206,11 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
 # Needs
 
 
+def _at_need(need: Need) -> str:
+    """The person page, scrolled to the need just saved (it may have moved in the order)."""
+    return f"{need.exoneree.get_absolute_url()}#need-{need.pk}"
+
+
 @require_http_methods(["GET", "POST"])
 @caseworker_required
 def need_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -215,7 +221,7 @@ def need_create(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda: needs.need_create(by=request.user, exoneree=exoneree, need=form.instance),
         success=_("Need recorded."),
-        then=exoneree,
+        then=_at_need,
         title=_("New need for %(display_name)s") % {"display_name": exoneree.display_name},
         **back_to(exoneree),
     )
@@ -231,7 +237,7 @@ def need_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda: needs.need_update(by=request.user, need=form.instance),
         success=_("Need saved."),
-        then=need.exoneree,
+        then=_at_need,
         title=_("Edit need"),
         **back_to(need.exoneree),
     )
@@ -249,7 +255,7 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
     except TransitionNotAllowed as error:
         return action_refused(request, str(error), back=need.exoneree, status=409)
     messages.success(request, _("Need marked %(status)s.") % {"status": need.get_status_display().lower()})
-    return redirect(need.exoneree)
+    return redirect(_at_need(need))
 
 
 # Referrals
