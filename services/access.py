@@ -358,6 +358,11 @@ def caseworker_users(organization: Organization) -> QuerySet[Any]:
     )
 
 
+def get_caseworker(user: AnyUser, pk: int) -> Any:
+    """An active caseworker's account in the director's own organization; 404 for anyone else."""
+    return get_object_or_404(caseworker_users(organization_of(user)), pk=pk)
+
+
 def get_notification(user: AnyUser, pk: int) -> Notification:
     """A notification is only ever its recipient's: anyone else gets a 404."""
     return get_object_or_404(Notification, pk=pk, user_id=user.pk)

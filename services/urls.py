@@ -78,6 +78,7 @@ urlpatterns = [
     path("director/staff/new/", director.staff_create, name="staff_create"),
     path("director/staff/<int:pk>/", director.staff_edit, name="staff_edit"),
     path("director/staff/<int:pk>/unlock/", director.staff_unlock, name="staff_unlock"),
+    path("director/caseworkers/<int:pk>/move/", director.caseload_move, name="caseload_move"),
     # Notifications (staff)
     path("notifications/", notifications.notification_list, name="notification_list"),
     path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),

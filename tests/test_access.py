@@ -37,6 +37,7 @@ from django.utils import timezone
 from services.actions import emergency
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Resource
+from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.models.referrals import Referral
@@ -78,6 +79,12 @@ def marcus(attr: str) -> Args:
 
 def marcus_page(w: World, anchor: str = "") -> str:
     return w.marcus.exoneree.get_absolute_url() + anchor
+
+
+def at_need(w: World, latest: bool = False) -> str:
+    """The person page at a need just saved (the newest one, for a new need)."""
+    need = Need.objects.latest("pk") if latest else w.marcus.need
+    return marcus_page(w, f"#need-{need.pk}")
 
 
 def exoneree_data(w: World) -> dict[str, Any]:
@@ -236,7 +243,7 @@ PAGES = [
         marcus_page,
         owner="director1",
     ),
-    Page("need_create", CASE_WRITE, marcus("exoneree"), GET_POST, need_data, marcus_page),
+    Page("need_create", CASE_WRITE, marcus("exoneree"), GET_POST, need_data, lambda w: at_need(w, latest=True)),
     Page("follow_up_create", CASE_WRITE, marcus("exoneree"), GET_POST, follow_up_data, marcus_page),
     Page("note_create", CASE_WRITE, marcus("exoneree"), GET_POST, note_data, lambda w: marcus_page(w, "#notes")),
     Page(
@@ -247,8 +254,8 @@ PAGES = [
         assessment_data,
         lambda w: marcus_page(w, "#assessments"),
     ),
-    Page("need_edit", CASE_WRITE, marcus("need"), GET_POST, need_data, marcus_page),
-    Page("need_status", CASE_POST, marcus("need"), ("POST",), lambda w: {"status": "met"}, marcus_page),
+    Page("need_edit", CASE_WRITE, marcus("need"), GET_POST, need_data, at_need),
+    Page("need_status", CASE_POST, marcus("need"), ("POST",), lambda w: {"status": "met"}, at_need),
     Page(
         "referral_create",
         CASE_WRITE,
@@ -406,6 +413,16 @@ PAGES = [
         lambda w: [w.caseworker1.staff.pk],
         GET_POST,
         lambda w: {"role": "caseworker", "title": "Senior caseworker", "is_active": "on"},
+        lambda w: "/director/staff/",
+        owner="director1",
+    ),
+    # Moving several people from one caseworker to another.
+    Page(
+        "caseload_move",
+        DIRECTOR_OBJECT,
+        lambda w: [w.caseworker1.pk],
+        GET_POST,
+        lambda w: {"everyone": "on", "to_caseworker": w.caseworker2.pk},
         lambda w: "/director/staff/",
         owner="director1",
     ),

@@ -177,6 +177,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_outcomes,
         None,
     ),
+    # session, user, device; the caseworker, their people, the other caseworkers with the
+    # size of their caseloads
+    ("caseload-move", "director1", lambda w: reverse("caseload_move", args=[w.caseworker1.pk]), grow_people, 7),
     # session, user (with their record); needs, referrals, the next and the missed dates (one
     # query), notes, caseworkers, who opened the record, consents (with their categories)
     ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 9),

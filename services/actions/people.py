@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -20,6 +21,7 @@ from services.choices import (
 )
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
+from services.models.notifications import Notification
 from services.models.organizations import StaffMember
 from services.models.people import EXONEREE_PROFILE_FIELDS, EXONEREE_SAVED_FIELDS, Exoneree
 from services.outcome_counts import outcome_counts_tracked_for
@@ -124,6 +126,35 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
             exoneree=exoneree,
             target=audit.describe(exoneree),
             changes={"caseworkers": [audit.staff_names(current.values()), audit.staff_names(wanted.values())]},
+        )
+    return moved
+
+
+@transaction.atomic
+def caseloads_move(
+    *, by: AbstractUser, people: Iterable[Exoneree], from_caseworker: AbstractUser, to_caseworker: AbstractUser
+) -> int:
+    """Move people from one caseworker to another in one step (someone leaving, a caseload
+    rebalanced): one transaction, each person reassigned by `caseload_assign` (permissions and
+    open follow-ups move, one log entry per person), and the receiving caseworker told once.
+    Other caseworkers on a person's case stay. Returns how many people moved."""
+    if from_caseworker.pk == to_caseworker.pk:
+        raise ValidationError({"to_caseworker": _("Choose another caseworker to move them to.")})
+    moved = 0
+    # By id: two directors moving overlapping groups lock the rows in the same order.
+    for person in sorted(people, key=lambda p: p.pk):
+        current = list(person.caseworkers.all())
+        if from_caseworker.pk not in {user.pk for user in current}:
+            continue  # moved by someone else meanwhile
+        others = [user for user in current if user.pk not in (from_caseworker.pk, to_caseworker.pk)]
+        caseload_assign(by=by, exoneree=person, caseworkers=[to_caseworker, *others])
+        moved += 1
+    if moved:
+        who = by.get_full_name() or by.get_username()
+        Notification.objects.create(
+            user=to_caseworker,
+            text=f"{who} moved {moved} {'person' if moved == 1 else 'people'} to your caseload.",
+            url=reverse("exoneree_list"),
         )
     return moved
 

@@ -12,9 +12,7 @@ from django.utils.translation import gettext as _
 
 from services import audit
 from services.access import organization_of
-from services.choices import (
-    Role,
-)
+from services.choices import Role
 from services.figures import figures_changed
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp

@@ -10,9 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from services.choices import (
-    NeedDomain,
-)
+from services.choices import NeedDomain
 from services.forms.widgets import MAX_SEARCH, DateInput, StaffChoiceField
 from services.models.audit import AuditEvent
 from services.models.validators import EARLIEST_YEAR, LATEST_YEAR, validate_sensible_date

@@ -9,10 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from services.choices import (
-    Role,
-)
-from services.forms.widgets import StaffMultipleChoiceField
+from services.choices import Role
+from services.forms.widgets import CaseworkerChoiceField, CaseworkerMultipleChoiceField, StaffMultipleChoiceField
+from services.models.people import Exoneree
 
 User = get_user_model()
 
@@ -44,10 +43,34 @@ class StaffUpdateForm(forms.Form):
 
 
 class CaseloadForm(forms.Form):
-    caseworkers = StaffMultipleChoiceField(
+    caseworkers = CaseworkerMultipleChoiceField(
         queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("Caseworkers")
     )
 
     def __init__(self, *args: Any, caseworkers: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["caseworkers"].queryset = caseworkers
+
+
+class CaseloadMoveForm(forms.Form):
+    """Move some or all of one caseworker's people to another caseworker."""
+
+    people = StaffMultipleChoiceField(  # its guard against ids no database holds, with people's names
+        queryset=Exoneree.objects.none(), widget=forms.CheckboxSelectMultiple, required=False, label=_("People")
+    )
+    everyone = forms.BooleanField(required=False)
+    to_caseworker = CaseworkerChoiceField(queryset=User.objects.none(), label=_("Move them to"))
+
+    def __init__(self, *args: Any, people: QuerySet[Any], receivers: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["people"].queryset = people
+        self.fields["people"].label_from_instance = lambda person: person.display_name
+        self.fields["to_caseworker"].queryset = receivers
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("everyone"):
+            data["people"] = list(self.fields["people"].queryset)
+        if not data.get("people") and "people" not in self.errors:
+            self.add_error("people", _("Tick the people to move, or all of them."))
+        return data

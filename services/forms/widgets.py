@@ -56,3 +56,22 @@ class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 YES_NO = [("", "—"), ("yes", "Yes"), ("no", "No")]
+
+
+def _with_caseload(user: Any) -> str:
+    """ "Casey Onewell (12 people)" when the queryset counted caseloads (caseload_size)."""
+    name = user.get_full_name() or user.get_username()
+    size = getattr(user, "caseload_size", None)
+    if size is None:
+        return name
+    return f"{name} ({size} {'person' if size == 1 else 'people'})"
+
+
+class CaseworkerChoiceField(StaffChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return _with_caseload(obj)
+
+
+class CaseworkerMultipleChoiceField(StaffMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return _with_caseload(obj)

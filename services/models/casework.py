@@ -12,9 +12,7 @@ from services.choices import (
     AssessmentKind,
     NoteVisibility,
 )
-from services.fields import (
-    EncryptedTextField,
-)
+from services.fields import EncryptedTextField
 from services.models.base import BaseModel
 from services.models.people import Exoneree
 from services.models.validators import validate_sensible_date

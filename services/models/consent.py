@@ -16,9 +16,7 @@ from services.choices import (
     ConsentSignedHow,
     EmergencyReview,
 )
-from services.fields import (
-    EncryptedTextField,
-)
+from services.fields import EncryptedTextField
 from services.lib.sql import split
 from services.lib.text import visible_length
 from services.models.base import BaseModel

@@ -7,9 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from services.fields import (
-    EncryptedTextField,
-)
+from services.fields import EncryptedTextField
 from services.models.base import BaseModel
 from services.models.needs import Need
 from services.models.people import Exoneree

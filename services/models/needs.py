@@ -12,9 +12,7 @@ from services.choices import (
     NeedStatus,
     Priority,
 )
-from services.fields import (
-    EncryptedTextField,
-)
+from services.fields import EncryptedTextField
 from services.models.base import BaseModel
 from services.models.organizations import Organization
 from services.models.people import Exoneree

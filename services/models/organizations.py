@@ -9,9 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from services.choices import (
-    Role,
-)
+from services.choices import Role
 from services.models.base import BaseModel
 from services.models.validators import validate_timezone
 

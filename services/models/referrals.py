@@ -12,9 +12,7 @@ from services.choices import (
     ConsentCategory,
     ReferralStatus,
 )
-from services.fields import (
-    EncryptedTextField,
-)
+from services.fields import EncryptedTextField
 from services.lifecycle import REFERRAL_OPEN
 from services.models.base import BaseModel
 from services.models.directory import Resource

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from django.db.models import (
     Count,
@@ -18,9 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from services.models.follow_ups import FollowUp
 from services.models.outcomes import OutcomeCount
-
-if TYPE_CHECKING:
-    pass
 from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_times, records_url
 
 # Follow-ups, per person they are assigned to.

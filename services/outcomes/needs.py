@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 from django.db.models import (
     Count,
@@ -16,9 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from services.choices import NeedDomain, NeedStatus
 from services.models.needs import Need
-
-if TYPE_CHECKING:
-    pass
 from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_dates, records_url
 
 BENEFIT_DOMAINS = (NeedDomain.INCOME, NeedDomain.HEALTH_COVERAGE, NeedDomain.IDENTIFICATION)

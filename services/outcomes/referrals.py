@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db.models import (
     Q,
     QuerySet,
@@ -13,9 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from services.choices import ReferralStatus as RS
 from services.models.referrals import ReferralEvent
 from services.outcome_counts import REFERRAL_GROUPS
-
-if TYPE_CHECKING:
-    pass
 from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_times, mean_days, records_url
 
 # Referrals: counted once each, by the day they were sent. A referral is sent exactly once

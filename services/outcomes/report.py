@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db.models import (
-    QuerySet,
-)
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from services.models.organizations import Organization
 from services.models.people import Exoneree
-
-if TYPE_CHECKING:
-    pass
 from services.outcomes.follow_ups import FOLLOW_UPS, follow_up_figure, follow_ups_in_scope
 from services.outcomes.needs import BENEFITS, NEEDS, OPEN_NEEDS, benefit_figure, need_figure, open_need_figure
 from services.outcomes.referrals import REFERRALS, referral_figure

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.db.models import (
     Case,
@@ -27,9 +26,6 @@ from services.choices import AssessmentDomain, AssessmentKind, CompensationStatu
 from services.models.casework import Assessment, AssessmentScore
 from services.models.people import Exoneree
 from services.outcome_counts import CHECKPOINTS, STABLY_HOUSED
-
-if TYPE_CHECKING:
-    pass
 from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_dates, records_url
 
 FILED = (CompensationStatus.FILED, CompensationStatus.AWARDED, CompensationStatus.DENIED)

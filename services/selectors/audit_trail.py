@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -21,9 +21,6 @@ from services.models.audit import AuditEvent
 from services.models.consent import EmergencyAccess
 from services.models.organizations import Organization
 from services.models.people import Exoneree
-
-if TYPE_CHECKING:
-    pass
 
 
 def audit_log(

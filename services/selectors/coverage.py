@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db.models import (
-    QuerySet,
-)
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,10 +18,6 @@ from services.models.consent import JOINED_CATEGORIES, Consent, ConsentCategoryR
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-
-if TYPE_CHECKING:
-    pass
-
 
 # Consent: what a referral hands over, and whether a current consent covers it.
 

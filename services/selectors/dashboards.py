@@ -19,9 +19,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from services import figures
-from services.access import (
-    exonerees_visible_to,
-)
+from services.access import exonerees_visible_to
 from services.choices import (
     NeedDomain,
     NeedStatus,

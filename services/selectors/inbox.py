@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import (
-    Q,
-)
+from django.db.models import Q
 
 from services.access import (
     exonerees_visible_to,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -23,9 +23,6 @@ from services.models.consent import JOINED_CATEGORIES
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-
-if TYPE_CHECKING:
-    pass
 from services.selectors.audit_trail import record_openers
 from services.selectors.coverage import joined_categories
 from services.selectors.records import REFERRAL_TEXTS

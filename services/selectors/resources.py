@@ -10,12 +10,8 @@ from django.db.models import (
     QuerySet,
 )
 
-from services.access import (
-    resources_visible_to,
-)
-from services.choices import (
-    ResourceStatus,
-)
+from services.access import resources_visible_to
+from services.choices import ResourceStatus
 from services.lib.sql import joined_per_row
 from services.models.directory import Resource, ResourceDomain
 from services.models.needs import Need

@@ -21,7 +21,7 @@ from services import access
 from services.access import director_required
 from services.actions import exports, people, staff
 from services.forms.reports import AuditLogFilterForm
-from services.forms.staff import CaseloadForm, StaffCreateForm, StaffUpdateForm
+from services.forms.staff import CaseloadForm, CaseloadMoveForm, StaffCreateForm, StaffUpdateForm
 from services.lib.spreadsheet import safe_cell
 from services.models.audit import AuditEvent
 from services.selectors import audit_trail, dashboards, users
@@ -97,7 +97,7 @@ def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
     form = CaseloadForm(
         posted(request),
-        caseworkers=access.caseworker_users(exoneree.organization),
+        caseworkers=users.caseworkers_with_caseloads(exoneree.organization),
         initial={"caseworkers": list(exoneree.caseworkers.values_list("pk", flat=True))},
     )
 
@@ -114,6 +114,41 @@ def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Who works with %(display_name)s") % {"display_name": exoneree.display_name},
         **back_to(exoneree),
         intro=_("Caseworkers you uncheck lose access to this person's record at once."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@director_required
+def caseload_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move some or all of one caseworker's people to another (someone leaving, a rebalance)."""
+    caseworker = access.get_caseworker(request.user, pk)
+    name = caseworker.get_full_name() or caseworker.get_username()
+    people_carried = users.caseload_of(request.user, caseworker)
+    form = CaseloadMoveForm(
+        posted(request),
+        people=people_carried,
+        receivers=users.caseworkers_with_caseloads(access.organization_of(request.user)).exclude(pk=caseworker.pk),
+    )
+    carried = len(form.fields["people"].choices)
+    form.fields["everyone"].label = _("All of %(name)s's people (%(count)d)") % {"name": name, "count": carried}
+    return form_page(
+        request,
+        form,
+        lambda: people.caseloads_move(
+            by=request.user,
+            people=form.cleaned_data["people"],
+            from_caseworker=caseworker,
+            to_caseworker=form.cleaned_data["to_caseworker"],
+        ),
+        success=lambda moved: (
+            f"{moved} {'person' if moved == 1 else 'people'} moved to "
+            f"{form.cleaned_data['to_caseworker'].get_full_name()}; they were told."
+        ),
+        then="staff_list",
+        title=_("Move people from %(name)s") % {"name": name},
+        back="staff_list",
+        intro=_("The caseworker you choose gets each person's record and open follow-ups at once."),
+        submit=_("Move"),
     )
 
 

@@ -1,0 +1,110 @@
+"""Directors move caseloads in bulk: several people, or everyone a caseworker carries, to
+another caseworker in one step, with the permissions, one log entry per person, and notice."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from services import access
+from services.actions import people as people_actions
+from services.models.audit import AuditEvent
+from services.models.notifications import Notification
+from tests.factories import ExonereeFactory, FollowUpFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def move(client, caseworker, **data):
+    return client.post(reverse("caseload_move", args=[caseworker.pk]), data)
+
+
+@pytest.fixture
+def carried(world):
+    """Marcus and two more people carried by caseworker1; one of them shared with caseworker2."""
+    alone = ExonereeFactory(organization=world.org1, legal_name="Alma Alone", caseworkers=[world.caseworker1])
+    shared = ExonereeFactory(
+        organization=world.org1, legal_name="Sam Shared", caseworkers=[world.caseworker1, world.caseworker2]
+    )
+    return [world.marcus.exoneree, alone, shared]
+
+
+def test_everyone_a_caseworker_carries_moves_in_one_step(login, world, carried):
+    FollowUpFactory(exoneree=carried[1], assigned_to=world.caseworker1)
+    before = AuditEvent.objects.filter(action=AuditEvent.Action.CASELOAD_REASSIGNED).count()
+
+    response = move(login("director1"), world.caseworker1, everyone="on", to_caseworker=world.caseworker2.pk)
+
+    assert response.status_code == 302 and response.url == reverse("staff_list")
+    assert not access.exonerees_visible_to(world.caseworker1).exists()
+    visible = set(access.exonerees_visible_to(world.caseworker2))
+    assert set(carried) <= visible
+    for person in carried:
+        assert access.can_change_exoneree(world.caseworker2, person)
+        assert set(person.caseworkers.all()) == {world.caseworker2}
+        assert not person.follow_ups.filter(assigned_to=world.caseworker1, done_at__isnull=True).exists()
+    logged = AuditEvent.objects.filter(action=AuditEvent.Action.CASELOAD_REASSIGNED).count() - before
+    assert logged == len(carried)  # one entry per person
+    [notice] = Notification.objects.filter(user=world.caseworker2)
+    assert "moved 3 people to your caseload" in notice.text
+
+
+def test_only_the_ticked_people_move_and_their_other_caseworkers_stay(login, world, carried):
+    marcus, alone, shared = carried
+    response = move(login("director1"), world.caseworker1, people=[shared.pk], to_caseworker=world.caseworker2.pk)
+
+    assert response.status_code == 302
+    assert set(shared.caseworkers.all()) == {world.caseworker2}
+    assert set(alone.caseworkers.all()) == {world.caseworker1}
+    assert access.can_change_exoneree(world.caseworker1, marcus)
+
+
+def test_nothing_ticked_is_refused_beside_the_field_and_nothing_moves(login, world, carried):
+    response = move(login("director1"), world.caseworker1, to_caseworker=world.caseworker2.pk)
+
+    assert response.status_code == 400
+    assert "Tick the people to move" in response.content.decode()
+    assert all(world.caseworker1 in person.caseworkers.all() for person in carried)
+    assert not Notification.objects.filter(user=world.caseworker2).exists()
+
+
+@pytest.mark.parametrize("target", ["caseworker1", "caseworker3", "director1"])
+def test_the_receiver_must_be_another_caseworker_of_the_organization(login, world, carried, target):
+    response = move(login("director1"), world.caseworker1, everyone="on", to_caseworker=getattr(world, target).pk)
+
+    assert response.status_code == 400
+    assert all(world.caseworker1 in person.caseworkers.all() for person in carried)
+
+
+def test_the_move_is_one_transaction(login, world, carried, monkeypatch):
+    real = people_actions.caseload_assign
+    calls = []
+
+    def fail_on_the_third(**kwargs):
+        calls.append(kwargs["exoneree"])
+        if len(calls) == 3:
+            raise RuntimeError("the database went away")
+        return real(**kwargs)
+
+    monkeypatch.setattr(people_actions, "caseload_assign", fail_on_the_third)
+    with pytest.raises(RuntimeError):
+        move(login("director1"), world.caseworker1, everyone="on", to_caseworker=world.caseworker2.pk)
+
+    assert all(set(p.caseworkers.all()) >= {world.caseworker1} for p in carried)
+    assert access.exonerees_visible_to(world.caseworker1).count() == 3
+
+
+def test_the_forms_show_each_caseworkers_caseload_size(login, world, carried):
+    client = login("director1")
+    page = client.get(reverse("caseload_move", args=[world.caseworker1.pk])).content.decode()
+    assert "Chris Twofold (2 people)" in page  # Thomas and Sam
+    assert "All of Casey Onewell&#x27;s people (3)" in page or "All of Casey Onewell's people (3)" in page
+
+    single = client.get(reverse("caseload_edit", args=[world.marcus.exoneree.pk])).content.decode()
+    assert "Casey Onewell (3 people)" in single
+
+
+def test_the_staff_list_links_each_caseworker_to_moving_their_people(login, world):
+    page = login("director1").get(reverse("staff_list")).content.decode()
+    assert reverse("caseload_move", args=[world.caseworker1.pk]) in page
+    assert reverse("caseload_move", args=[world.director1.pk]) not in page
