@@ -20,6 +20,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("REENTRY_VAR_DIR", BASE_DIR / "var"))
+# The demo's generated password, kept so that a restart of `make run` does not sign everyone out.
+DEMO_PASSWORD_FILE = VAR_DIR / "demo-password"
 
 
 def envbool(name: str, default: bool) -> bool:
@@ -177,6 +179,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "services.context_processors.role",
                 "services.context_processors.notifications",
+                "services.context_processors.demo",
             ],
         },
     },

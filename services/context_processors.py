@@ -1,6 +1,7 @@
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from services import access
@@ -22,3 +23,8 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
         return inbox.unread_notification_count(user) if user is not None and user.is_authenticated else 0
 
     return {"unread_notifications": unread}
+
+
+def demo(request: HttpRequest) -> dict[str, Any]:
+    """On a development machine (DEBUG) the sign-in pages say how to sign into the demo."""
+    return {"demo_hint": settings.DEBUG}

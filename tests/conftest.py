@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -140,6 +141,12 @@ def _case(organization: Organization, caseworker: Any, login: Any, *, legal_name
         ),
         assessment=AssessmentFactory(exoneree=exoneree, taken_by=caseworker, scores={"housing": 1, "income": 2}),
     )
+
+
+@pytest.fixture(autouse=True)
+def _demo_password_file(settings: Any, tmp_path: Path) -> None:
+    """seed_demo keeps a generated password in the data folder: in tests, a folder of their own."""
+    settings.DEMO_PASSWORD_FILE = tmp_path / "demo-password"
 
 
 @pytest.fixture(autouse=True)

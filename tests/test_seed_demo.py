@@ -232,6 +232,26 @@ def test_without_password_prints_one_that_works(existing):
         assert username in output
 
 
+def test_a_generated_password_is_kept_for_the_next_run(settings):
+    first = PASSWORD_LINE.search(seed()).group(1)
+    kept = settings.DEMO_PASSWORD_FILE
+    assert kept.read_text().strip() == first
+    assert kept.stat().st_mode & 0o777 == 0o600  # the password's file is the owner's alone
+
+    again = PASSWORD_LINE.search(seed()).group(1)
+    assert again == first  # a restart of `make run` signs nobody out
+    assert authenticate(sign_in_request(), username="caseworker1", password=first) is not None
+
+    kept.unlink()
+    assert PASSWORD_LINE.search(seed()).group(1) != first
+
+
+def test_the_sign_in_pages_say_how_to_sign_into_the_demo_in_debug_only(client, settings):
+    assert "Demo: sign in as caseworker1" in client.get("/accounts/login/").content.decode()
+    settings.DEBUG = False
+    assert "Demo:" not in client.get("/accounts/login/").content.decode()
+
+
 def test_refuses_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):

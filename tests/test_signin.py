@@ -343,6 +343,30 @@ def test_wrong_code_is_a_failed_sign_in(world: World):
     assert "654321" not in attempt.post_data
 
 
+def test_a_code_just_used_says_so_and_does_not_count_toward_the_lockout(world: World):
+    with_password(world.caseworker1)
+    device = authenticator(world.caseworker1)
+    address = {"REMOTE_ADDR": "203.0.113.7"}
+    with time_machine.travel(datetime.now(UTC), tick=False):
+        code = current_code(device)
+        first = Client()
+        sign_in(first, "caseworker1")
+        assert first.post(VERIFY_URL, {"code": code}, **address).status_code == 302
+        # A second browser, the same code (within the same 30 seconds).
+        second = Client()
+        sign_in(second, "caseworker1")
+        response = second.post(VERIFY_URL, {"code": code}, **address)
+
+    assert response.status_code == 400
+    message = error_beside(response, "code")
+    assert "just used" in message and "did not work" not in message
+    assert not AccessAttempt.objects.filter(username="caseworker1", failures_since_start__gt=0).exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_IN_FAILED).exists()
+    # A wrong code still counts.
+    assert "did not work" in error_beside(second.post(VERIFY_URL, {"code": "000000"}, **address), "code")
+    assert AccessAttempt.objects.get(username="caseworker1").failures_since_start == 1
+
+
 def test_wrong_codes_lock_the_account_out(world: World):
     with_password(world.caseworker1)
     device = authenticator(world.caseworker1)

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
+from django_otp.oath import hotp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -23,6 +24,19 @@ def sign_in_code_refused(*, request: HttpRequest, user: AbstractUser) -> None:
     user_login_failed.send(
         sender=__name__, credentials={"username": user.get_username(), "step": "one-time code"}, request=request
     )
+
+
+def sign_in_code_just_used(*, user: AbstractUser, code: str) -> bool:
+    """Whether a refused code is the one the user's authenticator gave for the last code
+    accepted: typed again (a double submit, or the second device of someone showing the app
+    to a colleague). It is not a guess, so it does not count toward the lockout; the page says
+    to wait for the next code instead of "did not work"."""
+    if not code.isdigit():
+        return False
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True, last_t__gte=0):
+        if hotp(device.bin_key, device.last_t, digits=device.digits) == int(code):
+            return True
+    return False
 
 
 # Two-step sign-in (django-otp). Each change is in the access log, as a change of the account.

@@ -78,11 +78,14 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             # A new session key; earlier wrong passwords and codes are forgiven only now.
             signin.second_step_passed(request, device)
             return redirect(_next_url(request))
-        accounts.sign_in_code_refused(request=request, user=request.user)
-        if getattr(request, "axes_locked_out", False):  # that was the last try: AxesMiddleware answers
-            logout(request)
-            return locked_out(request, None, None)
-        form.add_error("code", _("That code did not work. Check the app and try again, or use a backup code."))
+        if accounts.sign_in_code_just_used(user=request.user, code=form.cleaned_data["code"]):
+            form.add_error("code", _("This code was just used. Wait for the next one (a few seconds), then type it."))
+        else:
+            accounts.sign_in_code_refused(request=request, user=request.user)
+            if getattr(request, "axes_locked_out", False):  # that was the last try: AxesMiddleware answers
+                logout(request)
+                return locked_out(request, None, None)
+            form.add_error("code", _("That code did not work. Check the app and try again, or use a backup code."))
     context = {"form": form, "next": _next_url(request)}
     return render(request, "registration/two_factor_verify.html", context, status=400 if form.errors else 200)
 

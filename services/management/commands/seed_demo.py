@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -99,7 +100,7 @@ class Command(BaseCommand):
                 "password. Run it only on a development machine (DEBUG=1)."
             )
         given = options["password"] or ""
-        password = given or secrets.token_urlsafe(12)
+        password = given or self.kept_password()
         if given:
             try:
                 validate_password(given)
@@ -134,6 +135,18 @@ class Command(BaseCommand):
                 outcome_counts.recount(org)
 
         self.report(demo, orgs, users, password=password, given=bool(given), existed=existed)
+
+    def kept_password(self) -> str:
+        """The password generated on an earlier run (DEMO_PASSWORD_FILE), or a new one kept
+        there: a restart of `make run` must not change everyone's password."""
+        path = Path(settings.DEMO_PASSWORD_FILE)
+        if path.exists() and (kept := path.read_text().strip()):
+            return kept
+        path.parent.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(12)
+        path.write_text(password + "\n")
+        path.chmod(0o600)
+        return password
 
     # Organizations and staff.
 
@@ -445,9 +458,8 @@ class Command(BaseCommand):
         if given:
             write(self.style.SUCCESS("Password for every demo account: the one given with --password."))
         else:
-            if existed:
-                write("The demo already existed; a new password was generated and set on every demo account.")
             write(self.style.SUCCESS(f"Password for every demo account: {password}"))
+            write(f"(kept in {settings.DEMO_PASSWORD_FILE}: the next run uses it again; delete it for a new one)")
         write("")
         write("Staff accounts also need a code from an authenticator app (two-step sign-in). Add")
         write("each secret below to one (Google Authenticator, FreeOTP, ...: 'enter a setup key',")
