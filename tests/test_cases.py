@@ -600,6 +600,59 @@ def test_reopen(login, world):
     assert follow_up.done_at is None
 
 
+def test_mark_done_from_a_list_offers_undo_that_returns_to_the_list(login, world):
+    follow_up = world.marcus.follow_up
+    client = login("caseworker1")
+    back = reverse("follow_up_list") + "?due=week"
+
+    done = client.post(url("follow_up_done", follow_up), {"next": back, "outcome": "Signed the lease"}, follow=True)
+
+    page = done.content.decode()
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is not None and follow_up.outcome == "Signed the lease"
+    undo = url("follow_up_reopen", follow_up)
+    assert f'action="{undo}"' in page and "Undo" in page
+    response = client.post(undo, {"next": back})
+    assert response.status_code == 302 and response.url == back
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is None
+
+
+def test_htmx_done_offers_undo_in_the_row_and_undo_brings_the_row_back(login, world):
+    follow_up = world.marcus.follow_up
+    client = login("caseworker1")
+    htmx = {"HX-Request": "true"}
+
+    done = client.post(url("follow_up_done", follow_up), {}, headers=htmx).content.decode()
+    assert ">Undo</button>" in done
+
+    row = client.post(url("follow_up_reopen", follow_up), {}, headers=htmx)
+    assert [t.name for t in row.templates][0] == "services/_follow_up_row.html"
+    assert "Mark done" in row.content.decode()
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is None
+
+
+def test_the_dashboards_lists_take_an_outcome_and_tag_what_is_overdue(login, world):
+    follow_up = world.marcus.follow_up
+    FollowUp.objects.filter(pk=follow_up.pk).update(due_at=timezone.now() - timedelta(days=1))
+    client = login("caseworker1")
+
+    page = client.get(reverse("dashboard")).content.decode()
+    overdue = page[page.index(f'id="follow-up-{follow_up.pk}"') :][:1500]
+    assert 'name="outcome"' in overdue and "Overdue" in overdue
+
+    client.post(url("follow_up_done", follow_up), {"next": "dashboard", "outcome": "Called back"})
+    follow_up.refresh_from_db()
+    assert follow_up.outcome == "Called back"
+
+
+def test_my_follow_ups_and_open_needs_are_always_in_the_caseworkers_menu(login, world):
+    nav = login("caseworker1").get(reverse("exoneree_list")).content.decode()
+    nav = nav[nav.index("<nav") : nav.index("</nav>")]
+    assert reverse("follow_up_list") in nav and reverse("need_list") in nav
+
+
 # --- notes -------------------------------------------------------------------------------------
 
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus
@@ -79,3 +81,23 @@ def tel(phone: str) -> str:
 def is_pair(value: object) -> bool:
     """An audit change written as [old, new] (not "changed", not a dict of filters)."""
     return isinstance(value, list | tuple) and len(value) == 2
+
+
+UNDO_TAG = re.compile(r"\bfollow-up-(\d+)\b")
+
+
+@register.filter
+def undo_follow_up(message: object) -> int | None:
+    """The follow-up a "Marked done" message can undo (its tags say `undo follow-up-<pk>`)."""
+    tags = getattr(message, "extra_tags", "") or ""
+    if "undo" not in tags.split():
+        return None
+    match = UNDO_TAG.search(tags)
+    return int(match.group(1)) if match else None
+
+
+@register.filter
+def is_past(moment: datetime) -> bool:
+    """Whether a time has passed: an open follow-up's due time, in lists that load no more of
+    the row than they show (`FollowUp.is_overdue` would read `done_at`, one query a row)."""
+    return moment < timezone.now()

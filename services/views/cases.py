@@ -401,11 +401,15 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     was_done = follow_up.is_done
     follow_ups.follow_up_complete(by=request.user, follow_up=follow_up, outcome=form.cleaned_data["outcome"])
     if request.htmx:
-        return render(request, "services/_follow_up_row.html", {"follow_up": follow_up, "can_change": True})
+        context = {"follow_up": follow_up, "can_change": True, "just_done": not was_done}
+        return render(request, "services/_follow_up_row.html", context)
     if was_done:
         messages.info(request, f"“{follow_up.title}” was already marked done.")
     else:
-        messages.success(request, _("Marked done: %(title)s.") % {"title": follow_up.title})
+        # The message carries an Undo button (base.html reads the follow-up from its tags).
+        messages.success(
+            request, _("Marked done: %(title)s.") % {"title": follow_up.title}, extra_tags=f"undo follow-up-{pk}"
+        )
     return redirect(_back_to_list(request) or follow_up.exoneree)
 
 
@@ -423,10 +427,13 @@ def _back_to_list(request: HttpRequest) -> str:
 @require_POST
 @caseworker_required
 def follow_up_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a done follow-up again: "Reopen" on the person page, "Undo" just after "Mark done"."""
     follow_up = access.get_follow_up(request.user, pk, change=True)
     follow_ups.follow_up_reopen(by=request.user, follow_up=follow_up)
+    if request.htmx:
+        return render(request, "services/_follow_up_row.html", {"follow_up": follow_up, "can_change": True})
     messages.success(request, _("Reopened: %(title)s.") % {"title": follow_up.title})
-    return redirect(follow_up.exoneree)
+    return redirect(_back_to_list(request) or follow_up.exoneree)
 
 
 # Notes
