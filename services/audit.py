@@ -11,7 +11,7 @@ changed, or the place where entries were removed. Writers take a lock (an adviso
 PostgreSQL; SQLite's write lock, taken at BEGIN, already serializes) so two requests never
 chain to the same predecessor. Lock order, so that no two writers wait on each other in a
 circle: an action locks its rows (the organization first), writes, then records; the chain's
-lock comes last (`_lock_chain` first takes the row locks the entry's foreign keys will need
+lock comes last (`lock_chain` first takes the row locks the entry's foreign keys will need
 at commit), and what a transaction still locks after it (the outcome counts) is guarded by a
 lock it took before (the organization's). On PostgreSQL a trigger also refuses UPDATE and
 DELETE of the table; the model refuses them in Python on every database.
@@ -155,7 +155,7 @@ def _insert_chained_postgresql(entry: AuditEvent) -> None:
     entry._state.db = connection.alias
 
 
-def _lock_chain(entry: AuditEvent) -> None:
+def lock_chain(entry: AuditEvent | None = None) -> None:
     """Take the chain's lock, last: after key-share locks on the rows the entry refers to.
 
     The chain's lock is held until commit, and at commit the entry's deferred foreign-key
@@ -178,7 +178,8 @@ def _lock_chain(entry: AuditEvent) -> None:
         ))
     """  # noqa: S608 (the models' own table names; every value is a parameter)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [entry.exoneree_id, entry.organization_id, entry.actor_id, CHAIN_LOCK])
+        referenced = [entry.exoneree_id, entry.organization_id, entry.actor_id] if entry else [None, None, None]
+        cursor.execute(sql, [*referenced, CHAIN_LOCK])
 
 
 def record(
@@ -211,7 +212,7 @@ def record(
         ip_address=ip_address,
     )
     with transaction.atomic():
-        _lock_chain(entry)
+        lock_chain(entry)
         entry.at = timezone.now()  # under the lock: entries' times follow their order in the chain
         if connection.vendor == "postgresql":
             _insert_chained_postgresql(entry)

@@ -17,8 +17,8 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("plain helpers", ["services.choices", "services.lib", "services.lifecycle", "services.fields", "services.demo"]),
     ("models", ["services.models"]),
     (
-        "who is signed in, the access log, the figures' cache, the key canaries",
-        ["services.auth", "services.audit", "services.figures", "services.keyring"],
+        "who is signed in, the access log (and its anchor), the figures' cache, the key canaries",
+        ["services.auth", "services.audit", "services.audit_anchor", "services.figures", "services.keyring"],
     ),
     ("access rules, kept counts", ["services.access", "services.outcome_counts"]),
     ("reads, reminders", ["services.selectors", "services.reminders"]),
