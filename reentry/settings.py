@@ -111,6 +111,20 @@ else:
             "the duplicate check at intake cannot work without it."
         )
 
+# The access log's anchor (services.audit_anchor): the key of the keyed hash (HMAC) that seals
+# each checkpoint of the log's count and head. Its own key, never one of the above, so that
+# whoever can write the database cannot forge a checkpoint.
+AUDIT_ANCHOR_KEY = envsecret("AUDIT_ANCHOR_KEY")
+if DEBUG:
+    AUDIT_ANCHOR_KEY = AUDIT_ANCHOR_KEY or development_key_file(VAR_DIR / "keys" / "audit_anchor.key")
+elif len(AUDIT_ANCHOR_KEY) < 32:
+    raise ImproperlyConfigured(
+        "AUDIT_ANCHOR_KEY (or AUDIT_ANCHOR_KEY_FILE) must be set when DEBUG is off, at least 32 characters "
+        "(`python manage.py generate_encryption_key` makes one): the access log's checkpoints are sealed with it."
+    )
+# How often beat writes a checkpoint of the access log (count and head) outside the table.
+AUDIT_CHECKPOINT_MINUTES = envint("AUDIT_CHECKPOINT_MINUTES", 15)
+
 INSTALLED_APPS = [
     "services.apps.SecondFactorAdminConfig",  # django.contrib.admin behind the second factor
     "django.contrib.auth",
@@ -362,6 +376,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # across the US) the outcome counts are recounted: a safety net for rows written outside tracked actions.
 CELERY_BEAT_SCHEDULE = {
     "sweep-reminders": {"task": "services.tasks.sweep_reminders", "schedule": 60.0, "options": {"expires": 55}},
+    "audit-checkpoint": {
+        "task": "services.tasks.audit_checkpoint",
+        "schedule": 60.0 * AUDIT_CHECKPOINT_MINUTES,
+        "options": {"expires": 60.0 * AUDIT_CHECKPOINT_MINUTES},
+    },
     "refresh-outcome-counts": {
         "task": "services.tasks.refresh_outcome_counts",
         "schedule": crontab(hour=8, minute=30),

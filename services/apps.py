@@ -19,8 +19,10 @@ class ServicesConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from services import audit, checks, signin  # noqa: F401 (registers the sign-in receivers and system checks)
+        from services import audit, checks, keyring, signin  # noqa: F401 (registers the sign-in receivers and system checks)
         from services.lib import crypto
+
+        keyring.install()  # a key writes only once it proved it reads its canary
 
         if not settings.DEBUG:
             # A server does not run the system checks: refuse to start with unusable keys

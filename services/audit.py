@@ -9,8 +9,12 @@ Tamper evidence. Each entry stores the hash of the previous entry and its own ha
 both; `manage.py verify_audit` recomputes the chain and names the first entry that was
 changed, or the place where entries were removed. Writers take a lock (an advisory lock on
 PostgreSQL; SQLite's write lock, taken at BEGIN, already serializes) so two requests never
-chain to the same predecessor. On PostgreSQL a trigger also refuses UPDATE and DELETE of
-the table; the model refuses them in Python on every database.
+chain to the same predecessor. Lock order, so that no two writers wait on each other in a
+circle: an action locks its rows (the organization first), writes, then records; the chain's
+lock comes last (`lock_chain` first takes the row locks the entry's foreign keys will need
+at commit), and what a transaction still locks after it (the outcome counts) is guarded by a
+lock it took before (the organization's). On PostgreSQL a trigger also refuses UPDATE and
+DELETE of the table; the model refuses them in Python on every database.
 
 The request (its address, and which records it has already logged) reaches the access
 helpers through a context variable set by `AuditMiddleware`, so views stay as they are.
@@ -28,6 +32,7 @@ from datetime import UTC
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import connection, models, transaction
 from django.dispatch import receiver
@@ -37,8 +42,10 @@ from django.utils import timezone
 from services.auth import own_exoneree_or_none, staff_of
 from services.fields import BlindIndexField, EncryptedMixin
 from services.models.audit import AuditEvent
-from services.models.organizations import StaffMember
+from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
+
+User = get_user_model()
 
 GENESIS = "0" * 64
 # An arbitrary constant: the PostgreSQL advisory lock that serializes writers of the chain.
@@ -148,10 +155,31 @@ def _insert_chained_postgresql(entry: AuditEvent) -> None:
     entry._state.db = connection.alias
 
 
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+def lock_chain(entry: AuditEvent | None = None) -> None:
+    """Take the chain's lock, last: after key-share locks on the rows the entry refers to.
+
+    The chain's lock is held until commit, and at commit the entry's deferred foreign-key
+    checks want a key-share lock on the person, organization and user it names. Taken
+    then, they could wait for a transaction that holds one of those rows (a caseload change
+    locks the person) and is itself waiting for the chain: a deadlock. Taken here, first,
+    a writer waits for such a transaction before it holds the chain, never while. One
+    statement: the lock's argument depends on the locked rows' count, so the database
+    locks them before it calls the function, and the page pays no extra query.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite's write lock, taken at BEGIN, is the only lock there
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in (Exoneree, Organization, User)]
+    sql = f"""
+        WITH person AS (SELECT 1 FROM {tables[0]} WHERE id = %s FOR KEY SHARE),
+             organization AS (SELECT 1 FROM {tables[1]} WHERE id = %s FOR KEY SHARE),
+             actor AS (SELECT 1 FROM {tables[2]} WHERE id = %s FOR KEY SHARE)
+        SELECT pg_advisory_xact_lock(%s::bigint + 0 * (
+            (SELECT count(*) FROM person) + (SELECT count(*) FROM organization) + (SELECT count(*) FROM actor)
+        ))
+    """  # noqa: S608 (the models' own table names; every value is a parameter)
+    with connection.cursor() as cursor:
+        referenced = [entry.exoneree_id, entry.organization_id, entry.actor_id] if entry else [None, None, None]
+        cursor.execute(sql, [*referenced, CHAIN_LOCK])
 
 
 def record(
@@ -184,7 +212,7 @@ def record(
         ip_address=ip_address,
     )
     with transaction.atomic():
-        _lock_chain()
+        lock_chain(entry)
         entry.at = timezone.now()  # under the lock: entries' times follow their order in the chain
         if connection.vendor == "postgresql":
             _insert_chained_postgresql(entry)
@@ -305,14 +333,12 @@ def _signed_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> 
 def _sign_in_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    from django.contrib.auth import get_user_model
-
     # The username as typed (never the password; Django has already masked it). When it
     # names an account, the entry belongs to that account's organization.
     # A deactivated account counts too: a former employee trying to get back in is exactly
     # what a director must see.
     username = str(credentials.get("username", ""))[:150]
-    user = get_user_model().objects.filter(username=username).first() if username else None
+    user = User.objects.filter(username=username).first() if username else None
     organization_id = None
     if user is not None:
         organization_id = (

@@ -1,13 +1,15 @@
-"""System checks (`manage.py check`, and at every start): the encryption keys are usable."""
+"""System checks (`manage.py check`, and at every start): the encryption keys are usable, and
+they are the keys this database was written with (services.keyring)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
+from services import keyring
 from services.lib import crypto
 from services.tasks import SEND_TIME_LIMIT
 
@@ -32,6 +34,33 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[Error]
             )
         )
     return errors
+
+
+@register(Tags.security)
+def check_key_canaries(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if check_encryption_keys():
+        return []  # unusable keys: said above
+    try:
+        if not keyring.canaries_exist():
+            return []  # before `migrate`: the first start writes the canaries
+        problems = keyring.key_problems()
+    except Exception as exc:  # no database here (a build step): every write still checks first
+        return [
+            Warning(
+                f"The key canaries could not be read ({type(exc).__name__}), so the keys were not checked "
+                "against the database.",
+                hint="The keys are checked again before their first write.",
+                id="reentry.W010",
+            )
+        ]
+    return [
+        Error(
+            problem,
+            hint="Set the keys this database was written with (newest first); nothing is written with these.",
+            id="reentry.E010",
+        )
+        for problem in problems
+    ]
 
 
 @register()

@@ -15,7 +15,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.utils import translation
 
-from services import outcome_counts, reminders
+from services import audit_anchor, outcome_counts, reminders
 from services.lib.email import send_templated_email
 from services.lib.links import invitation_link
 from services.models.organizations import Organization
@@ -168,3 +168,11 @@ def send_reminder(self, reminder_id: int) -> str:
             countdown=reminders.retry_countdown(self.request.retries),
             max_retries=settings.REMINDER_MAX_RETRIES,
         ) from exc
+
+
+@shared_task(ignore_result=True)
+def audit_checkpoint() -> int | None:
+    """Beat: a sealed checkpoint of the access log's count and head, outside its table
+    (services.audit_anchor). Returns the count, or None when nothing was added since the last."""
+    checkpoint = audit_anchor.audit_checkpoint_write()
+    return checkpoint.count if checkpoint is not None else None

@@ -16,7 +16,10 @@ MAX_LINES = 600
 LAYERS: list[tuple[str, list[str]]] = [
     ("plain helpers", ["services.choices", "services.lib", "services.lifecycle", "services.fields", "services.demo"]),
     ("models", ["services.models"]),
-    ("who is signed in, the access log, the figures' cache", ["services.auth", "services.audit", "services.figures"]),
+    (
+        "who is signed in, the access log (and its anchor), the figures' cache, the key canaries",
+        ["services.auth", "services.audit", "services.audit_anchor", "services.figures", "services.keyring"],
+    ),
     ("access rules, kept counts, sign-in", ["services.access", "services.outcome_counts", "services.signin"]),
     ("reads, reminders", ["services.selectors", "services.reminders"]),
     ("tasks", ["services.tasks"]),

@@ -86,7 +86,7 @@ def consent_narrow(*, by: AbstractUser, consent: Consent, categories: Iterable[s
     Never wider: sharing more, or for longer, needs a new signed consent. Like a revocation,
     the open referrals it no longer covers are flagged and the caseworkers told.
     """
-    consent = Consent.objects.select_for_update().select_related("exoneree", "provider").get(pk=consent.pk)
+    consent = Consent.objects.select_for_update(no_key=True).select_related("exoneree", "provider").get(pk=consent.pk)
     if consent.revoked_at is not None:
         raise ValidationError(_("This consent was revoked: it cannot be changed."), code="revoked")
     old = consent.categories

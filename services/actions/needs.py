@@ -46,7 +46,7 @@ def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | 
     figures_changed(need.organization_id)  # first (the lock order of tracked actions)
     # Checked against the stored status under a lock, not a copy read before someone else
     # closed or reopened the need.
-    need.status = Need.objects.select_for_update().values_list("status", flat=True).get(pk=need.pk)
+    need.status = Need.objects.select_for_update(no_key=True).values_list("status", flat=True).get(pk=need.pk)
     check_need_transition(need.status, status)
     before = audit.stored(need)
     need.status = status

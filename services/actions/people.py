@@ -19,6 +19,7 @@ from services.choices import (
     Language,
     Role,
 )
+from services.figures import figures_changed
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.notifications import Notification
@@ -37,6 +38,7 @@ User = get_user_model()
 def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     """Intake: the record joins the creator's organization and caseload."""
     exoneree.organization = organization_of(by)
+    figures_changed(exoneree.organization_id)  # first (the lock order of tracked actions)
     exoneree.full_clean()
     exoneree.save()
     caseload_assign(by=by, exoneree=exoneree, caseworkers=[by])
@@ -92,9 +94,11 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
     Open follow-ups of a caseworker who is taken off move to the first caseworker named (a
     newcomer first), so no reminder is left with someone who can no longer see the person.
     Returns how many follow-ups moved. The row lock serializes two directors reassigning the
-    same person at once, so the permission table always matches the assignment.
+    same person at once, so the permission table always matches the assignment. It is a
+    no-key lock: it does not hold up the key-share lock a page's access-log entry takes on
+    the person (services.audit: lock order).
     """
-    Exoneree.objects.select_for_update().filter(pk=exoneree.pk).first()
+    Exoneree.objects.select_for_update(no_key=True).filter(pk=exoneree.pk).first()
     wanted = {user.pk: user for user in caseworkers}
     if not wanted:
         raise ValidationError({"caseworkers": _("Choose at least one caseworker.")})

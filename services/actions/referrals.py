@@ -71,7 +71,7 @@ def referral_update(*, by: AbstractUser, referral: Referral, categories: Iterabl
     """Save an edited referral. `categories` (None: unchanged): what it will hand the provider,
     contact details always; only a draft's can change, as only a draft's provider can."""
     figures_changed(referral.organization_id)  # first (the lock order of tracked actions)
-    stored = Referral.objects.select_for_update().get(pk=referral.pk)
+    stored = Referral.objects.select_for_update(no_key=True).get(pk=referral.pk)
     if referral.resource_id != stored.resource_id and stored.status != ReferralStatus.DRAFT:
         raise ValidationError({"resource": _("A sent referral keeps its provider; cancel it and refer again.")})
     if referral.resource.organization_id != referral.need.exoneree.organization_id:
@@ -117,7 +117,7 @@ def referral_transition(
     The row is locked and re-read so two people pressing buttons at once cannot both move
     it from the same state.
     """
-    locked = Referral.objects.select_for_update().select_related("need__exoneree").get(pk=referral.pk)
+    locked = Referral.objects.select_for_update(no_key=True).select_related("need__exoneree").get(pk=referral.pk)
     check_referral_transition(locked.status, status)
     before = audit.snapshot(locked)
     if status == ReferralStatus.DECLINED and not visible_length(decline_reason):

@@ -78,7 +78,7 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
     # who still carries people is never promoted or switched off (and a reassignment
     # running at the same moment waits).
     figures_changed(member.organization_id)  # first (the lock order of tracked actions)
-    stored = StaffMember.objects.select_for_update().select_related("user").get(pk=member.pk)
+    stored = StaffMember.objects.select_for_update(no_key=True).select_related("user").get(pk=member.pk)
     if stored.user_id == by.pk and (role != Role.DIRECTOR or not is_active):
         raise ValidationError(_("You cannot remove your own director role or deactivate yourself."))
     if stored.role == Role.CASEWORKER and (role != Role.CASEWORKER or not is_active):

@@ -25,6 +25,12 @@ inputs give equal indexes, so an exact match is a plain indexed lookup, without 
 anything; the HMAC key keeps anyone with only the database from testing guesses (an SSN has
 only 10^9 values). During a blind-index key rotation, lookups ask for the index under every
 configured key.
+
+Key canaries. A wrong key (a typo, another deployment's) would read nothing but write rows
+no right key can read. So a key writes only after it proved, once per process, that it is a
+key the database knows: `services.keyring` keeps a check value per key id and is installed
+here as the guard (`set_key_guard`); a key without a canary gets one only while another
+configured key reads its own (a rotation), or on the very first start.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import binascii
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -96,6 +103,25 @@ def index_keys() -> tuple[Key, ...]:
     return parse_keys("BLIND_INDEX_KEYS", tuple(settings.BLIND_INDEX_KEYS))
 
 
+# The guard that proves a key before it writes (services.keyring); the keys it proved.
+KeyGuard = Callable[[str, Key], bool]
+_guard: KeyGuard | None = None
+_proven: set[tuple[str, str]] = set()
+
+
+def set_key_guard(guard: KeyGuard | None) -> None:
+    """`guard(setting, key)` raises when `key` must not write; True: proven (not asked
+    again in this process), False: nothing to prove it against yet (asked again next time)."""
+    global _guard
+    _guard = guard
+    _proven.clear()
+
+
+def _require_proven(setting: str, key: Key) -> None:
+    if _guard is not None and (setting, key.id) not in _proven and _guard(setting, key):
+        _proven.add((setting, key.id))
+
+
 def token_prefix(key: Key | None = None) -> str:
     """The start of every token made with `key` (default: the newest key)."""
     return f"{TOKEN_VERSION}${(key or encryption_keys()[0]).id}$"
@@ -108,6 +134,13 @@ def is_token(value: str) -> bool:
 @sensitive_variables("plaintext", "key")
 def encrypt(plaintext: str, *, context: str) -> str:
     key = encryption_keys()[0]
+    _require_proven("FIELD_ENCRYPTION_KEYS", key)
+    return encrypt_with(key, plaintext, context=context)
+
+
+@sensitive_variables("plaintext", "key")
+def encrypt_with(key: Key, plaintext: str, *, context: str) -> str:
+    """`encrypt` under a given key, unguarded: for the key canaries themselves."""
     nonce = os.urandom(NONCE_BYTES)
     sealed = AESGCM(key.secret).encrypt(nonce, plaintext.encode(), context.encode())
     return f"{TOKEN_VERSION}${key.id}${base64.urlsafe_b64encode(nonce + sealed).decode()}"
@@ -137,6 +170,13 @@ def decrypt(token: str, *, context: str) -> str:
 
 def blind_index(purpose: str, normalized: str, key: Key | None = None) -> str:
     key = key or index_keys()[0]
+    # Lookups too: a wrong index key would make the duplicate check find nothing, silently.
+    _require_proven("BLIND_INDEX_KEYS", key)
+    return blind_index_with(key, purpose, normalized)
+
+
+def blind_index_with(key: Key, purpose: str, normalized: str) -> str:
+    """`blind_index` under a given key, unguarded: for the key canaries themselves."""
     digest = hmac.new(key.secret, f"{purpose}\0{normalized}".encode(), hashlib.sha256).hexdigest()
     return f"{INDEX_VERSION}${key.id}${digest}"
 

@@ -96,3 +96,26 @@ class AuditEvent(BaseModel):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
+
+
+class AuditCheckpoint(BaseModel):
+    """The access log's count and head at a moment, sealed with a keyed hash (services.audit_anchor).
+
+    Kept outside the log's table (and in the log output), so that removing the newest entries,
+    or all of them, shows: the chain itself cannot tell its end was cut. Append-only too.
+    """
+
+    at = models.DateTimeField()
+    count = models.BigIntegerField()  # entries up to and including `last_id`
+    last_id = models.BigIntegerField()  # 0: the log was empty
+    head = models.CharField(max_length=64)  # the hash of entry `last_id`
+    mac = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+        base_manager_name = "objects"
+
+    def __str__(self) -> str:
+        return f"{self.count} entries up to {self.last_id} at {self.at:%Y-%m-%d %H:%M}"

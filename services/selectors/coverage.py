@@ -53,7 +53,8 @@ def consent_missing(referral: Referral, *, today: date | None = None, lock: bool
     carried = referral_categories(referral)
     consents = current_consents(referral.need.exoneree, today=today).filter(provider_id=referral.resource.provider_id)
     if lock:
-        consents = Consent.objects.filter(pk__in=list(consents.select_for_update().values_list("pk", flat=True)))
+        locked = consents.select_for_update(no_key=True).values_list("pk", flat=True)
+        consents = Consent.objects.filter(pk__in=list(locked))
     covered = set(ConsentCategoryRow.objects.filter(consent__in=consents).values_list("category", flat=True))
     return [category for category in carried if category not in covered]
 

@@ -4,6 +4,7 @@ passwords — a failure is reported by exception class name only."""
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -14,7 +15,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from services import keyring
 from services.access import signed_in_required
+
+logger = logging.getLogger(__name__)
 
 
 def _check_database() -> dict[str, object]:
@@ -59,14 +63,28 @@ def _check_broker() -> dict[str, object]:
     return result
 
 
+def _check_keys() -> dict[str, object]:
+    """The configured keys read the key canaries (services.keyring); which one fails is for
+    the logs and `manage.py check`, not for an anonymous caller."""
+    try:
+        problems = keyring.key_problems() if keyring.canaries_exist() else []
+    except Exception as exc:  # any failure at all means "not healthy"
+        return {"ok": False, "error": type(exc).__name__}
+    if problems:
+        logger.error("Wrong keys: %s", " ".join(problems))
+        return {"ok": False, "error": "WrongKeys"}
+    return {"ok": True}
+
+
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     database = _check_database()
     broker = _check_broker()
-    healthy = bool(database["ok"] and broker["ok"])
+    keys = _check_keys() if database["ok"] else {"ok": False, "error": "NoDatabase"}
+    healthy = bool(database["ok"] and broker["ok"] and keys["ok"])
     return JsonResponse(
-        {"status": "ok" if healthy else "error", "database": database, "broker": broker},
+        {"status": "ok" if healthy else "error", "database": database, "broker": broker, "keys": keys},
         status=200 if healthy else 503,
     )
 

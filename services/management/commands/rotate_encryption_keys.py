@@ -2,7 +2,8 @@
 
 How to rotate:
  1. put a new key first in FIELD_ENCRYPTION_KEYS (keep the old ones after it) and restart;
-    from then on new writes use the new key and old values still read;
+    from then on new writes use the new key and old values still read (the new key gets its
+    own key canary, services.keyring, because an old key still reads its canary);
  2. run this command; it re-encrypts what is still under an older key, a batch per
     transaction, so it can be stopped at any moment (Ctrl-C, kill, a crash) and run again:
     it finds the remaining rows by their key id, without decrypting anything to look;
@@ -23,6 +24,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models, transaction
 
+from services import keyring
 from services.fields import BlindIndexField, EncryptedMixin
 from services.lib import crypto
 
@@ -83,6 +85,12 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         self.failures: list[str] = []
+        try:
+            # The new key gets its canary now (if the restart has not written it), and only
+            # while an old key still reads its own: keys that are not this database's move nothing.
+            keyring.keys_verify()
+        except keyring.WrongKeys as exc:
+            raise CommandError(str(exc)) from exc
         newest = crypto.encryption_keys()[0]
         fields = encrypted_fields()
         total = sum(self.remaining(model, field) for model, field in fields)
