@@ -310,6 +310,10 @@ REMINDER_OVERDUE_HOURS = envint("REMINDER_OVERDUE_HOURS", 24)
 REMINDER_CLAIM_TIMEOUT_SECONDS = envint("REMINDER_CLAIM_TIMEOUT_SECONDS", 15 * 60)
 REMINDER_RETRY_SECONDS = envint("REMINDER_RETRY_SECONDS", 60)
 REMINDER_MAX_RETRIES = envint("REMINDER_MAX_RETRIES", 5)
+# How long a worker keeps trying to record "sent" through a database outage before it hands
+# the record to a task retry (a lost record would mean a second email). Well inside the send
+# task's time limit (services.tasks.SEND_TIME_LIMIT).
+REMINDER_RECORD_RETRY_SECONDS = envint("REMINDER_RECORD_RETRY_SECONDS", 120)
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in var/,
 # which needs no server (the embedded default of `make run`).
