@@ -39,8 +39,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import DatabaseError, close_old_connections, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Min, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
@@ -341,6 +342,75 @@ def retry_countdown(retries: int) -> int:
     whose retry is merely waiting."""
     base = settings.REMINDER_RETRY_SECONDS
     return min(base * 2**retries, settings.REMINDER_CLAIM_TIMEOUT_SECONDS // 2)
+
+
+# --- liveness: is anyone sweeping and sending? ----------------------------------------------------
+
+# In the cache every process shares (settings.CACHES): the sweep runs in the worker, /healthz/
+# and the notifications page in the web process.
+SHARED = "shared"
+LAST_SWEEP = "reminders:last-sweep"
+UNSENT = [Status.PENDING, Status.CLAIMED, Status.SENDING]
+
+
+def reminders_sweep_done(*, now: datetime | None = None) -> None:
+    """Note that a sweep finished (services.tasks.sweep_reminders), for reminders_liveness."""
+    try:
+        caches[SHARED].set(LAST_SWEEP, (now or timezone.now()).timestamp(), timeout=None)
+    except Exception as exc:  # the note is for monitoring: never fail the sweep over it
+        logger.warning("could not note the sweep's time: %s", type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """When a sweep last finished, and since when the oldest due reminder has waited unsent.
+
+    A worker that died (a Redis restart can make it exit), or beat that stopped, shows here
+    before anyone misses an appointment: `ok` is False once the last sweep is older than
+    REMINDER_SWEEP_LATE_SECONDS or a due reminder has waited REMINDER_SEND_LATE_SECONDS.
+    No sweep noted at all (a new deployment; a cache that was emptied) is not late by
+    itself: the waiting reminders tell.
+    """
+
+    now: datetime
+    last_sweep: datetime | None
+    oldest_due: datetime | None
+
+    @property
+    def sweep_age(self) -> int | None:
+        return None if self.last_sweep is None else max(0, int((self.now - self.last_sweep).total_seconds()))
+
+    @property
+    def waiting(self) -> int | None:
+        return None if self.oldest_due is None else max(0, int((self.now - self.oldest_due).total_seconds()))
+
+    @property
+    def sweep_late(self) -> bool:
+        return self.sweep_age is not None and self.sweep_age > settings.REMINDER_SWEEP_LATE_SECONDS
+
+    @property
+    def sending_late(self) -> bool:
+        return self.waiting is not None and self.waiting > settings.REMINDER_SEND_LATE_SECONDS
+
+    @property
+    def ok(self) -> bool:
+        return not (self.sweep_late or self.sending_late)
+
+
+def reminders_liveness(*, organization_id: int | None = None, now: datetime | None = None) -> Liveness:
+    """One query (the oldest due, on the status and send_at index) and one cache read."""
+    now = now or timezone.now()
+    try:
+        noted = caches[SHARED].get(LAST_SWEEP)
+    except Exception as exc:  # reported as unknown; the waiting reminders still tell
+        logger.warning("could not read the sweep's time: %s", type(exc).__name__)
+        noted = None
+    due = Reminder.objects.filter(status__in=UNSENT, send_at__lte=now)
+    if organization_id is not None:
+        due = due.filter(organization_id=organization_id)
+    oldest = due.aggregate(oldest=Min("send_at"))["oldest"]
+    last_sweep = datetime.fromtimestamp(noted, tz=UTC) if noted is not None else None
+    return Liveness(now=now, last_sweep=last_sweep, oldest_due=oldest)
 
 
 # --- sending one reminder -----------------------------------------------------------------------

@@ -90,7 +90,9 @@ def refresh_outcome_counts() -> int:
 
 @shared_task(ignore_result=True)
 def sweep_reminders() -> int:
-    return len(reminders.reminders_sweep())
+    claimed = reminders.reminders_sweep()
+    reminders.reminders_sweep_done()  # for /healthz/ and the director's notifications page
+    return len(claimed)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

@@ -7,14 +7,17 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from services import access, actions, selectors
+from services import access, actions, reminders, selectors
 from services.access import staff_required
 
 
 @require_GET
 @staff_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "services/notifications.html", selectors.notifications_page(request.user))
+    context = selectors.notifications_page(request.user)
+    if access.is_director(request.user):  # whether reminders go out at all: the director's to check
+        context["liveness"] = reminders.reminders_liveness(organization_id=access.organization_of(request.user).pk)
+    return render(request, "services/notifications.html", context)
 
 
 @require_POST
