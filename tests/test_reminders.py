@@ -709,3 +709,25 @@ def test_every_reminder_email_has_a_message_id_of_its_own_that_a_resend_repeats(
     assert first.startswith("<reminder.") and first.endswith("@localhost>")
     assert due.key not in first  # opaque: says nothing about what it is about
     assert mail.outbox[-1].message()["Message-ID"] == another
+
+
+def test_the_count_of_reminders_that_could_not_be_sent_is_the_true_one(world, login):
+    Reminder.objects.bulk_create(
+        Reminder(
+            organization=world.org1,
+            kind=Kind.DUE,
+            key=f"due:failed:{n}",
+            recipient=world.caseworker1,
+            follow_up=world.marcus.follow_up,
+            send_at=START - timedelta(minutes=n),
+            status=Status.FAILED,
+            reason="Gave up: SMTPServerDisconnected",
+        )
+        for n in range(60)
+    )
+
+    page = login("director1").get(reverse("notification_list")).content.decode()
+
+    assert "Reminders that could not be sent (60)" in page
+    assert "The latest 50 are listed here." in page
+    assert page.count("Gave up: SMTPServerDisconnected") == 50
