@@ -329,6 +329,15 @@ REMINDER_OVERDUE_HOURS = envint("REMINDER_OVERDUE_HOURS", 24)
 REMINDER_CLAIM_TIMEOUT_SECONDS = envint("REMINDER_CLAIM_TIMEOUT_SECONDS", 15 * 60)
 REMINDER_RETRY_SECONDS = envint("REMINDER_RETRY_SECONDS", 60)
 REMINDER_MAX_RETRIES = envint("REMINDER_MAX_RETRIES", 5)
+# How long a worker keeps trying to record "sent" through a database outage before it hands
+# the record to a task retry (a lost record would mean a second email). Well inside the send
+# task's time limit (services.tasks.SEND_TIME_LIMIT).
+REMINDER_RECORD_RETRY_SECONDS = envint("REMINDER_RECORD_RETRY_SECONDS", 120)
+# Liveness (/healthz/ answers 503, the director's notifications page warns): the last sweep
+# is older than this (it runs every minute), or a due reminder has waited this long unsent
+# (longer than the email retries take, about 22 minutes with the defaults).
+REMINDER_SWEEP_LATE_SECONDS = envint("REMINDER_SWEEP_LATE_SECONDS", 10 * 60)
+REMINDER_SEND_LATE_SECONDS = envint("REMINDER_SEND_LATE_SECONDS", 30 * 60)
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in var/,
 # which needs no server (the embedded default of `make run`).

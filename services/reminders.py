@@ -27,6 +27,7 @@ reminder is never silently dropped.
 from __future__ import annotations
 
 import logging
+import time as clock
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -34,13 +35,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from smtplib import SMTPException
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import DatabaseError, close_old_connections, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Min, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -331,6 +335,75 @@ def retry_countdown(retries: int) -> int:
     return min(base * 2**retries, settings.REMINDER_CLAIM_TIMEOUT_SECONDS // 2)
 
 
+# --- liveness: is anyone sweeping and sending? ----------------------------------------------------
+
+# In the cache every process shares (settings.CACHES): the sweep runs in the worker, /healthz/
+# and the notifications page in the web process.
+SHARED = "shared"
+LAST_SWEEP = "reminders:last-sweep"
+UNSENT = [Status.PENDING, Status.CLAIMED, Status.SENDING]
+
+
+def reminders_sweep_done(*, now: datetime | None = None) -> None:
+    """Note that a sweep finished (services.tasks.sweep_reminders), for reminders_liveness."""
+    try:
+        caches[SHARED].set(LAST_SWEEP, (now or timezone.now()).timestamp(), timeout=None)
+    except Exception as exc:  # the note is for monitoring: never fail the sweep over it
+        logger.warning("could not note the sweep's time: %s", type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """When a sweep last finished, and since when the oldest due reminder has waited unsent.
+
+    A worker that died (a Redis restart can make it exit), or beat that stopped, shows here
+    before anyone misses an appointment: `ok` is False once the last sweep is older than
+    REMINDER_SWEEP_LATE_SECONDS or a due reminder has waited REMINDER_SEND_LATE_SECONDS.
+    No sweep noted at all (a new deployment; a cache that was emptied) is not late by
+    itself: the waiting reminders tell.
+    """
+
+    now: datetime
+    last_sweep: datetime | None
+    oldest_due: datetime | None
+
+    @property
+    def sweep_age(self) -> int | None:
+        return None if self.last_sweep is None else max(0, int((self.now - self.last_sweep).total_seconds()))
+
+    @property
+    def waiting(self) -> int | None:
+        return None if self.oldest_due is None else max(0, int((self.now - self.oldest_due).total_seconds()))
+
+    @property
+    def sweep_late(self) -> bool:
+        return self.sweep_age is not None and self.sweep_age > settings.REMINDER_SWEEP_LATE_SECONDS
+
+    @property
+    def sending_late(self) -> bool:
+        return self.waiting is not None and self.waiting > settings.REMINDER_SEND_LATE_SECONDS
+
+    @property
+    def ok(self) -> bool:
+        return not (self.sweep_late or self.sending_late)
+
+
+def reminders_liveness(*, organization_id: int | None = None, now: datetime | None = None) -> Liveness:
+    """One query (the oldest due, on the status and send_at index) and one cache read."""
+    now = now or timezone.now()
+    try:
+        noted = caches[SHARED].get(LAST_SWEEP)
+    except Exception as exc:  # reported as unknown; the waiting reminders still tell
+        logger.warning("could not read the sweep's time: %s", type(exc).__name__)
+        noted = None
+    due = Reminder.objects.filter(status__in=UNSENT, send_at__lte=now)
+    if organization_id is not None:
+        due = due.filter(organization_id=organization_id)
+    oldest = due.aggregate(oldest=Min("send_at"))["oldest"]
+    last_sweep = datetime.fromtimestamp(noted, tz=UTC) if noted is not None else None
+    return Liveness(now=now, last_sweep=last_sweep, oldest_due=oldest)
+
+
 # --- sending one reminder -----------------------------------------------------------------------
 
 
@@ -519,6 +592,7 @@ def reminder_send(reminder_id: int) -> str:
                     template=outgoing.template,
                     context=outgoing.context,
                     language=outgoing.language,
+                    message_id=reminder_message_id(reminder),
                 )
             if outgoing.sms_to:
                 send_sms(to=outgoing.sms_to, text=outgoing.sms_text)
@@ -537,27 +611,66 @@ def reminder_send(reminder_id: int) -> str:
         logger.error("reminder %s failed: %s (not retried)", reminder_id, name)
         _move(reminder_id, token, Status.FAILED, reason=f"Could not be sent: {name}")
         return "failed"
-    if not _finish(reminder_id, token):
+    try:
+        recorded = _finish(reminder_id, token)
+    except DatabaseError as exc:
+        # Delivered, and the database still away: the task retries the record alone, later.
+        raise ReminderRecordError(reminder_id, token) from exc
+    if not recorded:
         # Someone else holds the row now (a sweep took over a claim it thought abandoned):
-        # the reminder may go out twice. Say so, by id only.
+        # the reminder may go out twice (mailboxes show it once: the same Message-ID). Say
+        # so, by id only.
         logger.warning("reminder %s delivered after its claim was taken over: possible duplicate", reminder_id)
     return "sent"
 
 
+def reminder_message_id(reminder: Reminder) -> str:
+    """The same Message-ID every time this reminder is sent, so that if it ever goes out twice
+    (a worker lost between the mail server's acceptance and our record) a mailbox shows it
+    once. Keyed (SECRET_KEY): it says nothing about the reminder to whoever reads the header."""
+    digest = salted_hmac("services.reminders.message_id", f"{reminder.pk}:{reminder.key}").hexdigest()[:32]
+    return f"<reminder.{digest}@{urlsplit(settings.SITE_URL).hostname or 'localhost'}>"
+
+
+def reminder_record_sent(reminder_id: int, token: uuid.UUID) -> str:
+    """A retry after the delivery could not be recorded: record it; never send again."""
+    return "sent" if _finish(reminder_id, token) else "not ours"
+
+
 def _finish(reminder_id: int, token: uuid.UUID) -> int:
-    """Record the delivery; a database hiccup here would mean a second email, so try again."""
-    for attempt in range(3):
+    """Record the delivery: 1 when the row is marked sent by us, 0 when it is not ours any more.
+
+    A database blip here would cost a second email (a row left `sending` is sent again by a
+    later sweep), so the record is tried again, with backoff, for REMINDER_RECORD_RETRY_SECONDS
+    (a PostgreSQL restart takes seconds). After a failed try the row is read again first: the
+    UPDATE may have committed even though its answer was lost with the connection.
+    """
+    deadline = clock.monotonic() + settings.REMINDER_RECORD_RETRY_SECONDS
+    pause = 0.5
+    while True:
         try:
-            return _move(reminder_id, token, Status.SENT, sent_at=timezone.now(), reason="")
-        except DatabaseError:
-            if attempt == 2:
+            if _move(reminder_id, token, Status.SENT, sent_at=timezone.now(), reason=""):
+                return 1
+            return int(Reminder.objects.filter(pk=reminder_id, status=Status.SENT, claim_token=token).exists())
+        except DatabaseError as exc:
+            if clock.monotonic() + pause > deadline:
                 raise
-            close_old_connections()
-    return 0
+            logger.warning("reminder %s sent, not yet recorded (%s): trying again", reminder_id, type(exc).__name__)
+            close_old_connections()  # drops the broken connection; the next query opens a new one
+            clock.sleep(pause)
+            pause = min(pause * 2, 10)
 
 
 class ReminderSendError(Exception):
     """A delivery failed in a way worth retrying; carries only the error's type name."""
+
+
+class ReminderRecordError(Exception):
+    """Delivered, but the database could not record it; the token lets a retry record it."""
+
+    def __init__(self, reminder_id: int, token: uuid.UUID) -> None:
+        super().__init__(f"reminder {reminder_id} delivered, not recorded")
+        self.token = token
 
 
 def reminder_fail(reminder_id: int, *, reason: str) -> None:

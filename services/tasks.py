@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 from smtplib import SMTPException
 from typing import Any
@@ -12,7 +13,7 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import translation
 
 from services import audit_anchor, outcome_counts, reminders
@@ -129,7 +130,9 @@ def _queue(ids: list[int]) -> None:
 
 @shared_task(ignore_result=True)
 def sweep_reminders() -> int:
-    return len(reminders_sweep())
+    claimed = reminders_sweep()
+    reminders.reminders_sweep_done()  # for /healthz/ and the director's notifications page
+    return len(claimed)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -153,21 +156,28 @@ SEND_TIME_LIMIT = 300
     time_limit=SEND_TIME_LIMIT,
     soft_time_limit=SEND_TIME_LIMIT - 30,
 )
-def send_reminder(self, reminder_id: int) -> str:
+def send_reminder(self, reminder_id: int, record_token: str = "") -> str:
     """Idempotent: the row is taken with a compare-and-set, so a redelivered message (late
-    acknowledgement, a worker lost mid-task) does nothing to a row already sent or held."""
+    acknowledgement, a worker lost mid-task) does nothing to a row already sent or held.
+
+    A database error is retried with backoff: before the email went out, the retry takes the
+    row again (or finds it taken); after, with `record_token`, the retry only records it."""
+    countdown, limit = reminders.retry_countdown(self.request.retries), settings.REMINDER_MAX_RETRIES
     try:
+        if record_token:
+            return reminders.reminder_record_sent(reminder_id, uuid.UUID(record_token))
         return reminders.reminder_send(reminder_id)
+    except reminders.ReminderRecordError as exc:
+        kwargs = {"reminder_id": reminder_id, "record_token": str(exc.token)}
+        raise self.retry(exc=exc, kwargs=kwargs, countdown=countdown, max_retries=limit) from exc
+    except DatabaseError as exc:
+        raise self.retry(exc=exc, countdown=countdown, max_retries=limit) from exc
     except reminders.ReminderSendError as exc:
-        if self.request.retries >= settings.REMINDER_MAX_RETRIES:
+        if self.request.retries >= limit:
             reminders.reminder_fail(reminder_id, reason=str(exc))
             logger.error("reminder %s failed after %d retries: %s", reminder_id, self.request.retries, exc)
             return "failed"
-        raise self.retry(
-            exc=exc,
-            countdown=reminders.retry_countdown(self.request.retries),
-            max_retries=settings.REMINDER_MAX_RETRIES,
-        ) from exc
+        raise self.retry(exc=exc, countdown=countdown, max_retries=limit) from exc
 
 
 @shared_task(ignore_result=True)

@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -595,3 +596,141 @@ def test_a_claim_taken_over_again_and_again_is_given_up_visibly(world, clock, se
     due.refresh_from_db()
     assert due.status == Status.FAILED
     assert due.reason == "Gave up: no worker finished sending it."
+
+
+# --- a database blip while recording "sent" ------------------------------------------------------
+
+
+def claimed_due_reminder(world, clock, capture) -> Reminder:
+    follow_up = new_follow_up(world)
+    clock.move_to(DUE, tick=False)
+    with capture(execute=False):  # claimed; the test sends it itself
+        tasks.reminders_sweep()
+    return Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
+
+
+@pytest.fixture
+def blip(monkeypatch):
+    """Make the first `failures` records of "sent" fail as a restarting database would;
+    `commit_first`: the first one commits before its answer is lost. Returns the pauses taken."""
+    pauses: list[float] = []
+    monkeypatch.setattr(reminders.clock, "sleep", pauses.append)
+    # The simulated blip leaves the connection working; closing it would end the test's transaction.
+    monkeypatch.setattr(reminders, "close_old_connections", lambda: None)
+    real_move = reminders._move
+
+    def _blip(failures: int, *, commit_first: bool = False) -> list[float]:
+        calls = {"n": 0}
+
+        def move(reminder_id, token, status, **fields):
+            if status != Status.SENT or calls["n"] >= failures:
+                return real_move(reminder_id, token, status, **fields)
+            calls["n"] += 1
+            if commit_first and calls["n"] == 1:
+                real_move(reminder_id, token, status, **fields)
+            raise OperationalError("the database system is shutting down")
+
+        monkeypatch.setattr(reminders, "_move", move)
+        return pauses
+
+    return _blip
+
+
+def test_a_database_blip_while_recording_costs_no_duplicate(world, clock, blip, django_capture_on_commit_callbacks):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    pauses = blip(6)
+
+    assert reminders.reminder_send(due.pk) == "sent"
+
+    due.refresh_from_db()
+    assert due.status == Status.SENT
+    assert pauses == [0.5, 1, 2, 4, 8, 10]  # backing off, for a meaningful time
+    assert sum(pauses) < settings.REMINDER_RECORD_RETRY_SECONDS
+    assert reminders.reminder_send(due.pk) == "not ours"
+    assert len(emails()) == 1
+
+
+def test_a_record_whose_answer_was_lost_is_read_back(world, clock, blip, django_capture_on_commit_callbacks, caplog):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    blip(1, commit_first=True)
+
+    assert reminders.reminder_send(due.pk) == "sent"
+
+    due.refresh_from_db()
+    assert due.status == Status.SENT
+    assert "possible duplicate" not in caplog.text
+
+
+def test_a_record_that_outlasts_the_retries_is_retried_by_the_task_without_sending_again(
+    world, clock, blip, settings, django_capture_on_commit_callbacks
+):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    settings.REMINDER_RECORD_RETRY_SECONDS = 0  # every failure goes to the task's retry
+    blip(3)
+
+    tasks.send_reminder.delay(due.pk)
+
+    due.refresh_from_db()
+    assert due.status == Status.SENT
+    assert len(emails()) == 1
+
+
+def test_a_database_error_before_sending_is_retried_by_the_task(
+    world, clock, monkeypatch, django_capture_on_commit_callbacks
+):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    real_send, calls = reminders.reminder_send, []
+
+    def send(reminder_id):
+        calls.append(reminder_id)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_send(reminder_id)
+
+    monkeypatch.setattr(reminders, "reminder_send", send)
+
+    tasks.send_reminder.delay(due.pk)
+
+    due.refresh_from_db()
+    assert (due.status, len(calls), len(emails())) == (Status.SENT, 2, 1)
+
+
+def test_every_reminder_email_has_a_message_id_of_its_own_that_a_resend_repeats(world, clock):
+    one, two = new_follow_up(world), new_follow_up(world, due_at=DUE - timedelta(minutes=5))
+    clock.move_to(DUE, tick=False)
+    tasks.reminders_sweep()  # claimed; sent here, one by one
+    due, other = (Reminder.objects.get(follow_up=f, kind=Kind.DUE) for f in (one, two))
+
+    reminders.reminder_send(due.pk)
+    Reminder.objects.filter(pk=due.pk).update(status=Status.CLAIMED)  # as a sweep taking it over would
+    reminders.reminder_send(due.pk)
+    reminders.reminder_send(other.pk)
+
+    first, again, another = (m.extra_headers.get("Message-ID") for m in mail.outbox[-3:])
+    assert first == again
+    assert first != another
+    assert first.startswith("<reminder.") and first.endswith("@localhost>")
+    assert due.key not in first  # opaque: says nothing about what it is about
+    assert mail.outbox[-1].message()["Message-ID"] == another
+
+
+def test_the_count_of_reminders_that_could_not_be_sent_is_the_true_one(world, login):
+    Reminder.objects.bulk_create(
+        Reminder(
+            organization=world.org1,
+            kind=Kind.DUE,
+            key=f"due:failed:{n}",
+            recipient=world.caseworker1,
+            follow_up=world.marcus.follow_up,
+            send_at=START - timedelta(minutes=n),
+            status=Status.FAILED,
+            reason="Gave up: SMTPServerDisconnected",
+        )
+        for n in range(60)
+    )
+
+    page = login("director1").get(reverse("notification_list")).content.decode()
+
+    assert "Reminders that could not be sent (60)" in page
+    assert "The latest 50 are listed here." in page
+    assert page.count("Gave up: SMTPServerDisconnected") == 50

@@ -6,6 +6,7 @@ import os
 import secrets
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
@@ -13,6 +14,10 @@ import pytest
 from django.db import OperationalError, connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+
+from services import tasks
+from services.choices import ReminderKind, ReminderStatus
+from services.models.notifications import Reminder
 
 ROOT = Path(__file__).resolve().parent.parent
 HEALTHZ = "/healthz/"
@@ -82,6 +87,99 @@ def test_healthz_reports_database_down_without_leaking_details(client):
     assert body["database"]["error"] == "OperationalError"
     assert body["broker"]["ok"] is True
     assert "hunter2" not in response.content.decode()
+
+
+# --- /healthz/: reminder liveness ----------------------------------------------------------------
+
+NOW = datetime(2030, 3, 4, 14, 0, tzinfo=UTC)
+
+
+def due_reminder(world, send_at: datetime) -> Reminder:
+    return Reminder.objects.create(
+        organization=world.org1,
+        kind=ReminderKind.DUE,
+        key=f"due:test:{send_at.isoformat()}",
+        recipient=world.caseworker1,
+        send_at=send_at,
+    )
+
+
+def test_healthz_reports_the_last_sweep_and_the_oldest_unsent_reminder(client, world, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    tasks.sweep_reminders()
+    due_reminder(world, NOW + timedelta(minutes=1))  # claimed by no sweep yet
+    time_machine.move_to(NOW + timedelta(minutes=5), tick=False)
+
+    body = client.get(HEALTHZ).json()
+
+    assert body["status"] == "ok"
+    assert body["reminders"] == {
+        "ok": True,
+        "last_sweep": NOW.isoformat(),
+        "seconds_since_last_sweep": 300,
+        "oldest_due_unsent": (NOW + timedelta(minutes=1)).isoformat(),
+        "seconds_waiting": 240,
+    }
+
+
+def test_healthz_fails_when_no_sweep_has_run_for_a_while(client, world, time_machine, settings):
+    time_machine.move_to(NOW, tick=False)
+    tasks.sweep_reminders()
+    time_machine.move_to(NOW + timedelta(seconds=settings.REMINDER_SWEEP_LATE_SECONDS + 1), tick=False)
+
+    response = client.get(HEALTHZ)
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "error"
+    assert response.json()["reminders"]["ok"] is False
+    assert response.json()["database"]["ok"] is True
+
+
+def test_healthz_fails_when_a_due_reminder_waits_too_long(client, world, time_machine, settings):
+    time_machine.move_to(NOW, tick=False)
+    reminder = due_reminder(world, NOW - timedelta(seconds=settings.REMINDER_SEND_LATE_SECONDS + 60))
+    with mock.patch("services.reminders._queue"):  # the sweep claims it; no worker sends it
+        tasks.sweep_reminders()
+    reminder.refresh_from_db()
+
+    response = client.get(HEALTHZ)
+
+    assert reminder.status == ReminderStatus.CLAIMED
+    assert response.status_code == 503
+    assert response.json()["reminders"]["ok"] is False
+    assert response.json()["reminders"]["seconds_since_last_sweep"] == 0
+    # The web container's own check asks only what the web process needs: worker and beat
+    # start once it is healthy.
+    web_only = client.get(HEALTHZ + "?checks=database,broker")
+    assert web_only.status_code == 200
+    assert "reminders" not in web_only.json()
+
+
+def test_healthz_without_any_sweep_noted_is_not_failed_by_that_alone(client, db):
+    body = client.get(HEALTHZ).json()
+
+    assert body["reminders"] == {
+        "ok": True,
+        "last_sweep": None,
+        "seconds_since_last_sweep": None,
+        "oldest_due_unsent": None,
+        "seconds_waiting": None,
+    }
+
+
+def test_director_sees_whether_reminders_go_out(login, world, time_machine, settings):
+    time_machine.move_to(NOW, tick=False)
+    tasks.sweep_reminders()
+    director = login("director1")
+    working = director.get(reverse("notification_list")).content.decode()
+    time_machine.move_to(NOW + timedelta(seconds=settings.REMINDER_SWEEP_LATE_SECONDS + 60), tick=False)
+
+    stopped = director.get(reverse("notification_list")).content.decode()
+    caseworker = login("caseworker1").get(reverse("notification_list")).content.decode()
+
+    assert "Working: reminders are being sent." in working
+    assert "Reminders are not going out." in stopped
+    assert "Reminder sending" not in caseworker
 
 
 @pytest.mark.django_db

@@ -35,6 +35,7 @@ def notifications_page(user: AbstractUser) -> dict[str, Any]:
     return {
         "notifications": Notification.objects.filter(user=user).order_by("-created_at", "-pk")[:50],
         "failed": failed.select_related("follow_up__exoneree", "exoneree").order_by("-send_at", "-pk")[:50],
+        "failed_count": failed.count(),  # all of them: the list shows the latest 50
     }
 
 

@@ -1,6 +1,10 @@
-"""Liveness/readiness probe for load balancers and `docker compose`: is the database and the
-Celery broker reachable? Open to anonymous callers, so it never reveals URLs, hosts or
-passwords — a failure is reported by exception class name only."""
+"""Liveness/readiness probe for load balancers, monitors and `docker compose`: is the database
+and the Celery broker reachable, and are reminders being swept and sent? Open to anonymous
+callers, so it never reveals URLs, hosts, passwords or anything about a person: a failure is
+reported by exception class name only, reminders by two times.
+
+`?checks=database,broker` asks only those (the web container's own health check: worker and
+beat wait for it to be healthy, so it must not wait for them)."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from services import keyring
+from services import keyring, reminders
 from services.access import signed_in_required
 
 logger = logging.getLogger(__name__)
@@ -76,17 +80,35 @@ def _check_keys() -> dict[str, object]:
     return {"ok": True}
 
 
+def _check_reminders() -> dict[str, object]:
+    try:
+        liveness = reminders.reminders_liveness()
+    except Exception as exc:  # the database is down: _check_database says so too
+        return {"ok": False, "error": type(exc).__name__}
+    return {
+        "ok": liveness.ok,
+        "last_sweep": liveness.last_sweep.isoformat() if liveness.last_sweep else None,
+        "seconds_since_last_sweep": liveness.sweep_age,
+        "oldest_due_unsent": liveness.oldest_due.isoformat() if liveness.oldest_due else None,
+        "seconds_waiting": liveness.waiting,
+    }
+
+
+CHECKS = {"database": _check_database, "broker": _check_broker, "keys": _check_keys, "reminders": _check_reminders}
+
+
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    database = _check_database()
-    broker = _check_broker()
-    keys = _check_keys() if database["ok"] else {"ok": False, "error": "NoDatabase"}
-    healthy = bool(database["ok"] and broker["ok"] and keys["ok"])
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", "database": database, "broker": broker, "keys": keys},
-        status=200 if healthy else 503,
-    )
+    asked = [name for name in request.GET.get("checks", "").split(",") if name in CHECKS] or list(CHECKS)
+    results: dict[str, dict[str, object]] = {}
+    for name in asked:
+        if name == "keys" and not results.get("database", {"ok": True})["ok"]:
+            results[name] = {"ok": False, "error": "NoDatabase"}  # nothing to read the canaries from
+        else:
+            results[name] = CHECKS[name]()
+    healthy = all(result["ok"] for result in results.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **results}, status=200 if healthy else 503)
 
 
 @require_safe

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from services import access
+from services import access, reminders
 from services.access import staff_required
 from services.actions import notifications
 from services.selectors import inbox
@@ -16,7 +16,10 @@ from services.selectors import inbox
 @require_GET
 @staff_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "services/notifications.html", inbox.notifications_page(request.user))
+    context = inbox.notifications_page(request.user)
+    if access.is_director(request.user):  # whether reminders go out at all: the director's to check
+        context["liveness"] = reminders.reminders_liveness(organization_id=access.organization_of(request.user).pk)
+    return render(request, "services/notifications.html", context)
 
 
 @require_POST
