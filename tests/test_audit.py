@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, models, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from services import audit
@@ -624,3 +625,26 @@ def test_an_empty_log_is_intact(db):
     out = io.StringIO()
     call_command("verify_audit", stdout=out)
     assert out.getvalue().strip() == f"The access log is intact: 0 entries, last hash {GENESIS}."
+
+
+def test_a_forged_first_entry_does_not_follow_the_start_of_the_log(world):
+    entries = full_entries(world, 2)
+    first = AuditEvent.objects.order_by("pk").first()
+
+    raw("UPDATE services_auditevent SET prev_hash = %s WHERE id = %s", [entries[0].hash, first.pk])
+
+    with pytest.raises(CommandError, match=f"^Entry {first.pk} .* does not follow the start of the log: "):
+        call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_batch_size_from_the_command_line_reads_the_log_a_batch_at_a_time(world):
+    full_entries(world, 7)
+    count = AuditEvent.objects.count()
+    out = io.StringIO()
+
+    with CaptureQueriesContext(connection) as queries:
+        call_command("verify_audit", "--batch-size", "2", stdout=out)
+
+    reads = [q for q in queries.captured_queries if 'FROM "services_auditevent"' in q["sql"] and "LIMIT 2" in q["sql"]]
+    assert len(reads) == -(-count // 2) + 1  # every batch, and the empty one that ends the loop
+    assert out.getvalue().startswith(f"The access log is intact: {count} entries")
