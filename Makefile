@@ -9,7 +9,7 @@ PYTEST_ARGS ?= -n 2
 
 export PORT
 
-.PHONY: venv run test lint fmt clean axe messages screenshots
+.PHONY: venv run test lint fmt clean axe messages screenshots mutants
 
 venv: $(STAMP)
 
@@ -27,6 +27,14 @@ run: venv
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Mutation testing of the guard modules (slow, so not part of `make test`; see tests/MUTANTS.md).
+# Each mutant runs only the tests that call the function it changed. One module at a time:
+# `make mutants MUTANTS='services.access.*'`. Low priority and one child: the machine is shared.
+MUTANTS ?=
+mutants: venv
+	nice -n 19 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	$(BIN)/mutmut results
 
 # Translations: collect every marked string into locale/es/LC_MESSAGES/django.po (keeping
 # what is translated), then compile django.mo. Commit both files.
@@ -52,5 +60,5 @@ axe:
 	bin/vendor-axe
 
 clean:
-	rm -rf build *.egg-info staticfiles .pytest_cache .ruff_cache
+	rm -rf build *.egg-info staticfiles .pytest_cache .ruff_cache mutants
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import threading
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from services import audit
@@ -497,3 +500,151 @@ def test_an_edit_records_only_what_it_saved(world):
 
     entry = only_entry_since(start)
     assert entry.changes == {"pronouns": [old_pronouns, "they/them"]}
+
+
+# --- every hashed column, and a chain longer than one batch -------------------------------------
+# The columns are read from the model, so a column added later is tampered with here too, and
+# fails until the canonical form (the text the hash covers) includes it.
+
+HASHED = [f for f in AuditEvent._meta.concrete_fields if f.name not in {"id", "hash"}]
+
+
+def altered(field, value: object) -> object:
+    """Another value of the same column, one a forger might write."""
+    if field.is_relation:
+        return field.related_model.objects.exclude(pk=value).order_by("pk").values_list("pk", flat=True).first()
+    if field.choices:
+        return next(choice for choice, _ in field.choices if choice != value)
+    if isinstance(field, models.DateTimeField):
+        return value + timedelta(microseconds=1)
+    if isinstance(field, models.JSONField):
+        return value | {"tampered": True}
+    if isinstance(field, models.GenericIPAddressField):
+        return "192.0.2.1" if value != "192.0.2.1" else "192.0.2.2"
+    if isinstance(field, models.CharField):
+        return value[:-1] + ("0" if value[-1:] != "0" else "1")
+    pytest.fail(f"no forged value for AuditEvent.{field.name} ({type(field).__name__}): teach altered() one")
+
+
+def full_entries(world, n: int) -> list[AuditEvent]:
+    """Entries with every column filled in (none left null, so changing any one shows)."""
+    return [
+        audit.record(
+            Action.RECORD_CHANGED,
+            actor=world.caseworker1,
+            exoneree=world.marcus.exoneree,
+            target=f"Need {i}",
+            changes={"status": ["open", "met"], "notes": "changed"},
+            ip_address="198.51.100.7",
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("field", HASHED, ids=[f.name for f in HASHED])
+def test_changing_any_hashed_column_of_an_entry_is_found(world, field):
+    entries = full_entries(world, 3)
+    victim = AuditEvent.objects.get(pk=entries[1].pk)
+    value = getattr(victim, field.attname)
+    assert value not in (None, ""), f"{field.name} is empty in the test entry: nothing to tamper with"
+    forged = altered(field, value)
+    assert forged not in (None, value)
+
+    raw(
+        f"UPDATE services_auditevent SET {connection.ops.quote_name(field.column)} = %s WHERE id = %s",  # noqa: S608
+        [field.get_db_prep_save(forged, connection), victim.pk],
+    )
+
+    assert getattr(AuditEvent.objects.get(pk=victim.pk), field.attname) == forged
+    with pytest.raises(CommandError, match=rf"^Entry {victim.pk} \("):
+        call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_hashed_text_of_a_known_entry_never_changes():
+    """Every stored hash was computed over this exact text (and PostgreSQL builds it from the
+    same pieces, see _insert_chained_postgresql): a different text would make every entry
+    already written look tampered with. Keys of `changes` are sorted, because PostgreSQL's
+    jsonb hands them back in its own order."""
+    entry = AuditEvent(
+        prev_hash="a" * 64,
+        at=datetime(2030, 1, 2, 3, 4, 5, 6, tzinfo=ZoneInfo("America/New_York")),
+        actor_id=7,
+        username="casey",
+        organization_id=3,
+        action=Action.RECORD_CHANGED,
+        exoneree_id=11,
+        target="Need 5",
+        changes={"zeta": [1, None], "alpha": "changed"},
+        ip_address="2001:db8::1",
+    )
+
+    assert audit.canonical(entry) == (
+        '["' + "a" * 64 + '","2030-01-02T08:04:05.000006+00:00",7,"casey",3,"record_changed",11,"Need 5",'
+        '{"alpha":"changed","zeta":[1,null]},"2001:db8::1"]'
+    )
+    assert entry_hash(entry) == hashlib.sha256(audit.canonical(entry).encode()).hexdigest()
+    bare = AuditEvent(prev_hash=GENESIS, at=entry.at, action=Action.SIGNED_IN, changes=None, ip_address=None)
+    assert (
+        audit.canonical(bare)
+        == f'["{GENESIS}","2030-01-02T08:04:05.000006+00:00",null,"",null,"signed_in",null,"",{{}},""]'
+    )
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 7, 2000])
+def test_a_chain_longer_than_a_batch_verifies_across_batches(world, batch_size):
+    entries = full_entries(world, 7)
+    count = AuditEvent.objects.count()
+    out = io.StringIO()
+
+    call_command("verify_audit", batch_size=batch_size, stdout=out)
+
+    assert out.getvalue().strip() == f"The access log is intact: {count} entries, last hash {entries[-1].hash}."
+
+
+@pytest.mark.parametrize("victim", [2, 3, 6], ids=["first-of-second-batch", "second-of-a-batch", "first-of-last-batch"])
+def test_a_removal_at_or_after_a_batch_boundary_is_found(world, victim):
+    entries = full_entries(world, 8)
+
+    raw("DELETE FROM services_auditevent WHERE id = %s", [entries[victim].pk])
+
+    after, before = entries[victim + 1], entries[victim - 1]
+    with pytest.raises(CommandError, match=f"^Entry {after.pk} .* does not follow entry {before.pk}:"):
+        call_command("verify_audit", batch_size=2, stdout=io.StringIO())
+
+
+def test_a_change_in_a_later_batch_is_found(world):
+    entries = full_entries(world, 7)
+
+    raw("UPDATE services_auditevent SET target = %s WHERE id = %s", ["Need 99", entries[5].pk])
+
+    with pytest.raises(CommandError, match=f"^Entry {entries[5].pk} .* was changed after it was written.$"):
+        call_command("verify_audit", batch_size=2, stdout=io.StringIO())
+
+
+def test_an_empty_log_is_intact(db):
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    assert out.getvalue().strip() == f"The access log is intact: 0 entries, last hash {GENESIS}."
+
+
+def test_a_forged_first_entry_does_not_follow_the_start_of_the_log(world):
+    entries = full_entries(world, 2)
+    first = AuditEvent.objects.order_by("pk").first()
+
+    raw("UPDATE services_auditevent SET prev_hash = %s WHERE id = %s", [entries[0].hash, first.pk])
+
+    with pytest.raises(CommandError, match=f"^Entry {first.pk} .* does not follow the start of the log: "):
+        call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_batch_size_from_the_command_line_reads_the_log_a_batch_at_a_time(world):
+    full_entries(world, 7)
+    count = AuditEvent.objects.count()
+    out = io.StringIO()
+
+    with CaptureQueriesContext(connection) as queries:
+        call_command("verify_audit", "--batch-size", "2", stdout=out)
+
+    reads = [q for q in queries.captured_queries if 'FROM "services_auditevent"' in q["sql"] and "LIMIT 2" in q["sql"]]
+    assert len(reads) == -(-count // 2) + 1  # every batch, and the empty one that ends the loop
+    assert out.getvalue().startswith(f"The access log is intact: {count} entries")

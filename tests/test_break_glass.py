@@ -6,18 +6,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from services import access
 from services.actions import emergency
-from services.choices import EmergencyReview
+from services.choices import EmergencyReview, Role
 from services.models.audit import AuditEvent
 from services.models.consent import EmergencyAccess
 from services.models.notifications import Notification
+from tests.conftest import verify_second_factor
+from tests.factories import ExonereeFactory, StaffFactory, UserFactory
 
 REASON = "He called the hotline in crisis; his caseworker is away."
 
@@ -324,3 +327,141 @@ def test_ending_an_ended_grant_is_refused_with_a_reason(login, world):
     assert again.status_code == 409
     assert "already ended" in again.content.decode()
     assert AuditEvent.objects.count() == entries
+
+
+# --- a caseworker of the same organization who holds no grant -----------------------------------
+# The organization filter stops a caseworker of another organization before any grant rule is
+# asked, so only a colleague of the grantee shows that each rule looks at the grant's holder.
+
+
+@pytest.fixture
+def colleague(world, client):
+    """caseworker4: same organization as the grantee, no caseload, no grant; signed in."""
+    user = UserFactory(username="caseworker4", first_name="Quinn", last_name="Bystander")
+    StaffFactory(user=user, organization=world.org1, role=Role.CASEWORKER)
+    client.force_login(user)
+    verify_second_factor(client, user)
+    return user
+
+
+def pages_of(case) -> list[str]:
+    """Every page that shows a piece of this person's record."""
+    person = case.exoneree.pk
+    return [
+        reverse("exoneree_detail", args=[person]),
+        reverse("exoneree_history", args=[person]),
+        reverse("exoneree_done_follow_ups", args=[person]),
+        reverse("referral_detail", args=[case.referral.pk]),
+        reverse("need_edit", args=[case.need.pk]),
+        reverse("follow_up_edit", args=[case.follow_up.pk]),
+        reverse("note_edit", args=[case.staff_note.pk]),
+        reverse("assessment_detail", args=[case.assessment.pk]),
+    ]
+
+
+def test_a_grant_opens_nothing_to_a_colleague_of_the_grantee(world, client, colleague):
+    thomas = world.thomas
+    grant(world)
+
+    assert [client.get(url).status_code for url in pages_of(thomas)] == [404] * len(pages_of(thomas))
+    assert not access.exonerees_visible_to(colleague).exists()
+    for loader, record in [
+        (access.get_exoneree, thomas.exoneree),
+        (access.get_need, thomas.need),
+        (access.get_referral, thomas.referral),
+        (access.get_follow_up, thomas.follow_up),
+        (access.get_note, thomas.staff_note),
+        (access.get_assessment, thomas.assessment),
+    ]:
+        with pytest.raises(Http404):
+            loader(colleague, record.pk)
+
+
+def test_the_grantee_reads_everything_under_the_person_and_changes_nothing(world):
+    thomas = world.thomas
+    grant(world)
+    grantee = world.caseworker1
+
+    assert access.get_exoneree(grantee, thomas.exoneree.pk) == thomas.exoneree
+    for loader, record in [
+        (access.get_need, thomas.need),
+        (access.get_referral, thomas.referral),
+        (access.get_follow_up, thomas.follow_up),
+        (access.get_note, thomas.staff_note),
+        (access.get_assessment, thomas.assessment),
+    ]:
+        assert loader(grantee, record.pk) == record
+        with pytest.raises(PermissionDenied):
+            loader(grantee, record.pk, change=True)
+    with pytest.raises(PermissionDenied):
+        access.get_exoneree(grantee, thomas.exoneree.pk, change=True)
+
+
+def test_a_grant_opens_only_the_person_it_names(world):
+    grant(world)
+    ray = ExonereeFactory(organization=world.org1, legal_name="Ray Castillo", caseworkers=[world.caseworker2])
+
+    visible = set(access.exonerees_visible_to(world.caseworker1))
+
+    assert visible == {world.marcus.exoneree, world.thomas.exoneree}
+    assert ray not in visible
+
+
+def test_a_colleague_cannot_end_someone_elses_grant(world, client, colleague):
+    pending = grant(world)
+
+    response = client.post(reverse("emergency_access_end", args=[pending.pk]))
+
+    assert response.status_code == 404
+    pending.refresh_from_db()
+    assert pending.is_active
+    with pytest.raises(Http404):
+        access.get_emergency_grant_to_end(colleague, pending.pk)
+    assert access.get_emergency_grant_to_end(world.caseworker1, pending.pk) == pending
+    assert access.get_emergency_grant_to_end(world.director1, pending.pk) == pending
+    with pytest.raises(Http404):
+        access.get_emergency_grant_to_end(world.director2, pending.pk)
+    with pytest.raises(PermissionDenied):
+        access.get_emergency_grant_to_end(world.exoneree2, pending.pk)
+
+
+def test_a_colleague_neither_sees_nor_reviews_grants(world, client, colleague):
+    pending = grant(world)
+
+    assert client.get(reverse("emergency_reviews")).status_code == 403
+    response = client.post(reverse("emergency_review", args=[pending.pk]), {"decision": "acknowledged"})
+    assert response.status_code == 403
+    assert not access.emergency_grants_visible_to(colleague).exists()
+    assert not access.emergency_grants_visible_to(world.caseworker1).exists()  # the grantee neither
+    assert list(access.emergency_grants_visible_to(world.director1)) == [pending]
+    assert not access.emergency_grants_visible_to(world.director2).exists()
+    with pytest.raises(PermissionDenied):
+        access.get_emergency_grant(colleague, pending.pk)
+    assert access.get_emergency_grant(world.director1, pending.pk) == pending
+
+
+def test_a_colleagues_own_grant_opens_the_record_to_them_alone(world, client, colleague):
+    emergency.emergency_access_grant(by=colleague, exoneree=world.marcus.exoneree, reason=REASON)
+
+    assert client.get(world.marcus.exoneree.get_absolute_url()).status_code == 200
+    assert set(access.exonerees_visible_to(colleague)) == {world.marcus.exoneree}
+    assert set(access.exonerees_visible_to(world.caseworker2)) == {world.thomas.exoneree}
+
+
+def test_only_a_caseworker_asks_for_a_record_of_their_own_organization(world, colleague):
+    assert access.get_exoneree_for_emergency(colleague, world.thomas.exoneree.pk) == world.thomas.exoneree
+    with pytest.raises(Http404):
+        access.get_exoneree_for_emergency(colleague, world.anita.exoneree.pk)
+    for someone in (world.director1, world.exoneree1, world.root):
+        with pytest.raises(PermissionDenied):
+            access.get_exoneree_for_emergency(someone, world.thomas.exoneree.pk)
+
+
+def test_an_expired_grant_opens_nothing(world, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    pending = grant(world)
+
+    time_machine.move_to(pending.expires_at, tick=False)
+
+    assert not access.active_emergency_grants(world.caseworker1).exists()
+    assert world.thomas.exoneree not in access.exonerees_visible_to(world.caseworker1)

@@ -3,11 +3,12 @@ its provider and every category it carries; revoking stops sharing at once."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -461,3 +462,136 @@ def test_a_sent_referral_keeps_what_it_shared(login, world):
     assert coverage.referral_categories(referral) == before
     with pytest.raises(ValidationError, match="keeps what it shared"):
         referrals.referral_update(by=world.caseworker1, referral=referral, categories=[C.MEDICAL])
+
+
+# --- the cascade over every status, and the lock a send holds -----------------------------------
+
+# Whether a revocation (or a narrowing) flags a referral in each status: every status is listed,
+# so a new one fails here until someone decides whether it still shares information.
+FLAGGED_WHEN = {
+    ReferralStatus.DRAFT: False,  # nothing was shared; its send will be refused
+    ReferralStatus.SENT: True,
+    ReferralStatus.ACCEPTED: True,
+    ReferralStatus.IN_PROGRESS: True,
+    ReferralStatus.DECLINED: False,
+    ReferralStatus.COMPLETED: False,
+    ReferralStatus.UNRESOLVED: False,
+    ReferralStatus.CANCELLED: False,
+}
+
+
+def test_every_referral_status_is_decided_for_the_cascade():
+    assert set(FLAGGED_WHEN) == set(ReferralStatus.values)
+
+
+def referral_in(world, status: str) -> tuple[Consent, Referral]:
+    consent, referral = sent_referral(world)
+    Referral.objects.filter(pk=referral.pk).update(status=status)
+    return consent, referral
+
+
+@pytest.mark.parametrize("status", list(FLAGGED_WHEN))
+def test_revoking_flags_a_referral_exactly_while_it_is_open(world, status):
+    consent, referral = referral_in(world, status)
+
+    flagged = consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+
+    referral.refresh_from_db()
+    assert flagged == int(FLAGGED_WHEN[status])
+    assert (referral.consent_revoked_at is not None) == FLAGGED_WHEN[status]
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.CONSENT_REVOKED).get()
+    assert entry.changes["referrals_flagged"] == ([referral.pk] if FLAGGED_WHEN[status] else [])
+
+
+@pytest.mark.parametrize("status", list(FLAGGED_WHEN))
+def test_narrowing_flags_a_referral_exactly_while_it_is_open(world, status):
+    carries(world.marcus.referral, C.HOUSING)
+    consent, referral = referral_in(world, status)
+
+    consent_actions.consent_narrow(
+        by=world.caseworker1, consent=consent, categories=[C.CONTACT], ends_on=consent.ends_on
+    )
+
+    referral.refresh_from_db()
+    assert (referral.consent_revoked_at is not None) == FLAGGED_WHEN[status]
+
+
+def test_revoking_flags_only_that_persons_referrals_to_that_provider(world):
+    consent, referral = sent_referral(world)
+    other_provider = ResourceFactory(organization=world.org1, domains=[NeedDomain.HOUSING])
+    consent_for(world.marcus.exoneree, other_provider.provider)
+    elsewhere = send(
+        world, referrals.referral_create(by=world.caseworker1, need=world.marcus.need, resource=other_provider)
+    )
+    thomas = world.thomas
+    consent_for(thomas.exoneree, provider_of(world))
+    Referral.objects.filter(pk=thomas.referral.pk).update(resource=world.marcus.resource, status=ReferralStatus.SENT)
+
+    assert consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff") == 1
+
+    flagged = set(Referral.objects.filter(consent_revoked_at__isnull=False).values_list("pk", flat=True))
+    assert flagged == {referral.pk}
+    assert elsewhere.pk not in flagged
+
+
+def test_an_already_flagged_referral_keeps_its_first_flag(world, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    consent, referral = sent_referral(world)
+    first = timezone.now() - timedelta(days=3)
+    Referral.objects.filter(pk=referral.pk).update(consent_revoked_at=first)
+
+    assert consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff") == 0
+
+    referral.refresh_from_db()
+    assert referral.consent_revoked_at == first
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite has no row locks (a writer locks the whole file at BEGIN), so the consent lock "
+    "cannot be seen to work there: this runs on PostgreSQL (.ci/run's second pass)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_revocation_during_a_send_waits_for_it_and_then_flags_it(world):
+    """The send locks the consents it relies on; a revocation that starts meanwhile waits, then
+    flags the referral the send has just committed. Without the lock it would commit first,
+    find nothing sent, and the send would go out under a revoked consent, unflagged."""
+    consent = consent_for(world.marcus.exoneree, provider_of(world))
+    referral = world.marcus.referral
+    sent_and_holding, revoked, let_go = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            with transaction.atomic():
+                send(world, referral)
+                sent_and_holding.set()
+                let_go.wait(10)
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def revoker() -> None:
+        try:
+            sent_and_holding.wait(10)
+            consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+            revoked.set()
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sender), threading.Thread(target=revoker)]
+    for thread in threads:
+        thread.start()
+    waited = not revoked.wait(1.0)  # the revocation is blocked on the send's lock
+    let_go.set()
+    for thread in threads:
+        thread.join(20)
+
+    assert not errors
+    assert waited, "the revocation did not wait for the send holding the consent"
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT
+    assert referral.consent_revoked_at is not None

@@ -1,11 +1,19 @@
 """Hostile input to every form: never a 5xx, and a refused form saves nothing.
 
 Every page of tests/test_access.py that takes a POST is fuzzed here (so a new POST page is
-fuzzed as soon as it is in that table), plus sign-in, password reset and change, and the
-two-step code and enrolment pages. Each example starts from the valid POST of the table and
-replaces, drops or adds fields: huge and negative numbers, unicode, NUL bytes, 10,000-character
-strings, lists where one value is expected, impossible dates, unknown choices and the ids of
-the other organization's records.
+fuzzed as soon as it is in that table), plus the invitation of a person without a login,
+sign-in, password reset (asking, and choosing the new password from the link), password
+change, accepting an invitation, and the two-step code and enrolment pages. Each example
+starts from the valid POST of the table and replaces, drops or adds fields: huge and negative
+numbers, unicode, NUL bytes, 10,000-character strings, lists where one value is expected,
+impossible dates, unknown choices and the ids of the other organization's records.
+
+The fields fuzzed are those of the form that posts to the page, read from the HTML that shows
+it (the page itself, or for a POST-only page the page its form is on), so a field the sample
+POST leaves out is fuzzed too. A page that yields no field fails, unless it is listed as a
+button (a form with no field of its own) with the reason. The query parameters of the list
+and filter pages (their filter forms, the links they offer, and `page`) are fuzzed the same
+way; a GET changes nothing.
 
 Whatever comes back must not be a 5xx (the test client re-raises a view's exception, so a
 crash fails here too). Unless the answer is the page's success (a redirect, or the 200 of a
@@ -21,28 +29,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from html import unescape
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.lib.links import invitation_link
 from services.models.audit import AuditEvent
+from services.models.people import Exoneree
 from tests.conftest import STAFF, World, verify_second_factor
-from tests.test_access import PAGES, Page
+from tests.test_access import PAGES, Page, marcus_page
 
 # The records a refused attempt is allowed to leave: the trail of the attempt itself.
 NOT_COMPARED_APPS = {"axes", "sessions"}
 NOT_COMPARED_MODELS = {AuditEvent, Session}
 NOT_COMPARED_FIELDS = {"throttling_failure_timestamp", "throttling_failure_count"}
 
-FORM_FIELD = re.compile(r'<(?:input|select|textarea)\b[^>]*?\bname="([^"]+)"')
+FORM_FIELD = re.compile(r'<(?:input|select|textarea|button)\b[^>]*?\bname="([^"]+)"')
 # A field that takes a record's id: a box or an option with a number for its value.
 ID_FIELD = re.compile(
     r'<input\b[^>]*?\bname="([^"]+)"[^>]*?\bvalue="\d+"'
@@ -145,12 +162,44 @@ def hostile(draw: Any, world: World, valid: dict[str, Any], names: set[str]) -> 
     return data
 
 
-def form_fields(client: Client, url: str) -> tuple[set[str], set[str]]:
-    """The names of the fields the page's form offers (a GET, as its owner), and of those
-    that take a record's id."""
-    html = client.get(url).content.decode()
+FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.DOTALL)
+ACTION = re.compile(r'\baction="([^"]*)"')
+METHOD_GET = re.compile(r'\bmethod="get"', re.IGNORECASE)
+LINK_QUERY = re.compile(r'href="[^"?#]*\?([^"#]*)"')
+
+
+def forms_posting_to(html: str, url: str, shown_at: str) -> list[str]:
+    """The HTML inside each POST form of the page whose action is `url` (no action: the page)."""
+    path = urlsplit(url).path
+    found = []
+    for attributes, body in FORM.findall(html):
+        if METHOD_GET.search(attributes):
+            continue
+        action = ACTION.search(attributes)
+        target = unescape(action.group(1)) if action and action.group(1) else shown_at
+        if urlsplit(target).path == path:
+            found.append(body)
+    return found
+
+
+def field_names(html: str) -> tuple[set[str], set[str]]:
+    """The names of the fields in `html`, and of those that take a record's id."""
     ids = {a or b for a, b in ID_FIELD.findall(html)}
     return set(FORM_FIELD.findall(html)) - {"csrfmiddlewaretoken"}, ids
+
+
+def form_fields(client: Client, url: str, shown_at: str) -> tuple[set[str], set[str]]:
+    """The fields of the forms that post to `url`, as the page `shown_at` shows them to the
+    signed-in owner; fails when no such form is there (the page would be fuzzed blind)."""
+    response = client.get(shown_at)
+    assert response.status_code == 200, f"{shown_at} answers {response.status_code}: cannot read the form to fuzz"
+    bodies = forms_posting_to(response.content.decode(), url, shown_at)
+    assert bodies, f"no form on {shown_at} posts to {url}: teach FORM_ON where it is"
+    names, ids = set(), set()
+    for body in bodies:
+        more_names, more_ids = field_names(body)
+        names, ids = names | more_names, ids | more_ids
+    return names, ids
 
 
 def foreign_links(before: Any, after: Any, world: World) -> list[str]:
@@ -193,12 +242,69 @@ def sign_in_as(client: Client, world: World, persona: str) -> None:
         verify_second_factor(client, world.user(persona))
 
 
-def success_statuses(page: Page) -> set[int]:
-    # A POST-only page whose success is a page (the full SSN, new backup codes) answers 200.
-    return {302, 200} if page.post_only and page.expect[page.owner] == 200 else {302}
+# A POST-only page's form is on another page: which one (as its owner sees it, after the
+# page's setup).
+FORM_ON: dict[str, Callable[[World], str]] = {
+    "two_factor_backup_codes": lambda w: reverse("account"),
+    "exoneree_ssn_reveal": marcus_page,
+    "need_status": marcus_page,
+    "referral_transition": lambda w: w.marcus.referral.get_absolute_url(),
+    "emergency_access_end": lambda w: w.thomas.exoneree.get_absolute_url(),
+    "follow_up_done": marcus_page,
+    "follow_up_reopen": marcus_page,
+    "emergency_review": lambda w: reverse("emergency_reviews"),
+    "notification_read": lambda w: reverse("notification_list"),
+    "notification_read_all": lambda w: reverse("notification_list"),
+    "set_language": lambda w: reverse("my_plan"),
+}
+# Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
+FUZZED_ELSEWHERE = {
+    "two_factor_verify": "test_hostile_two_factor_code (the owner has passed the step: the page redirects)",
+    "two_factor_setup": "test_hostile_two_factor_enrolment (the owner has enrolled: the page redirects)",
+    "staff_unlock": "its button shows only beside a locked-out account; the table's POST is fuzzed as is",
+}
+# Forms that are a button and nothing else: the stray fields are all there is to fuzz.
+BUTTONS = {
+    "two_factor_backup_codes",
+    "exoneree_ssn_reveal",
+    "exoneree_invite",  # Marcus has a login: a button that sends a fresh link (see INVITE_NEW)
+    "consent_revoke",  # the confirmation page's button; the view records who revoked
+    "my_consent_stop",  # the same, for the person themselves
+    "emergency_access_end",
+    "follow_up_reopen",
+    "notification_read",
+    "notification_read_all",
+}
 
 
+@dataclass(frozen=True)
+class FuzzPage(Page):
+    """A page of the access table in another state, under its own test id."""
+
+    label: str = ""
+
+
+def without_a_login(world: World) -> None:
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(user=None)
+    world.marcus.exoneree.user = None
+
+
+INVITE_NEW = FuzzPage(
+    "exoneree_invite",
+    {},
+    lambda w: [w.marcus.exoneree.pk],
+    ("GET", "POST"),
+    lambda w: {"username": "marcus.w", "email": "marcus@example.org"},
+    lambda w: w.marcus.exoneree.get_absolute_url(),
+    setup=without_a_login,
+    label="exoneree_invite-without-a-login",
+)
+FUZZED_PAGES = [*POST_PAGES, INVITE_NEW]
 FIELDS: dict[str, tuple[set[str], set[str]]] = {}  # per page: the same for every world
+
+
+def page_id(page: Page) -> str:
+    return getattr(page, "label", "") or page.name
 
 
 def prepare(client: Client, world: World, page: Page) -> tuple[str, dict[str, Any], set[str], set[str]]:
@@ -209,13 +315,27 @@ def prepare(client: Client, world: World, page: Page) -> tuple[str, dict[str, An
     sign_in_as(client, world, page.owner)
     url = page.url(world)
     valid = page.data(world) if page.data else {}
-    if page.name not in FIELDS:
-        names, ids = form_fields(client, url) if "GET" in page.methods else (set(), set())
-        FIELDS[page.name] = (names | set(valid), ids | {k for k, v in valid.items() if isinstance(v, int)})
-    return url, valid, *FIELDS[page.name]
+    key = page_id(page)
+    if key not in FIELDS:
+        if page.name in FUZZED_ELSEWHERE:
+            names, ids = set(), set()
+        else:
+            shown_at = FORM_ON[page.name](world) if page.name in FORM_ON else url
+            names, ids = form_fields(client, url, shown_at)
+            if page.name in BUTTONS and key == page.name:
+                assert not names, f"{page.name} is listed as a button but its form has {sorted(names)}"
+            else:
+                assert names, f"{page.name}: its form yields no field to fuzz (a button? list it in BUTTONS)"
+        FIELDS[key] = (names | set(valid), ids | {k for k, v in valid.items() if isinstance(v, int)})
+    return url, valid, *FIELDS[key]
 
 
-@pytest.mark.parametrize("page", POST_PAGES, ids=lambda p: p.name)
+def success_statuses(page: Page) -> set[int]:
+    # A POST-only page whose success is a page (the full SSN, new backup codes) answers 200.
+    return {302, 200} if page.post_only and page.expect[page.owner] == 200 else {302}
+
+
+@pytest.mark.parametrize("page", FUZZED_PAGES, ids=page_id)
 @given(data=st.data())
 def test_hostile_post(client, world: World, page: Page, data: st.DataObject) -> None:
     def run() -> None:
@@ -228,7 +348,7 @@ def test_hostile_post(client, world: World, page: Page, data: st.DataObject) -> 
     in_savepoint(run)
 
 
-@pytest.mark.parametrize("page", POST_PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", FUZZED_PAGES, ids=page_id)
 def test_every_kind_of_bad_value_in_every_field(client, world: World, page: Page) -> None:
     """The sweep that does not depend on luck: each kind in all fields at once, a list where one
     value is expected, and each foreign id in the fields that take an id."""
@@ -333,6 +453,118 @@ def test_hostile_two_factor_enrolment(client, world: World, data: st.DataObject)
         client.get(reverse("two_factor_setup"))  # the pending device, kept until confirmed
         before = snapshot()
         response = client.post(reverse("two_factor_setup"), post_fields(data.draw, world, ["code", "next"]))
+        assert_safe(response, before, world, success=set())
+
+    in_savepoint(run)
+
+
+def set_password_form(client: Client, link: str) -> tuple[str, set[str]]:
+    """Follow a one-time link (it redirects to the form, the token kept in the session); the
+    form's URL and its fields."""
+    response = client.get(link, follow=True)
+    assert response.context["validlink"] is True
+    url = response.redirect_chain[-1][0]
+    names, _ = field_names("".join(forms_posting_to(response.content.decode(), url, url)))
+    assert names, f"the form at {url} yields no field to fuzz"
+    return url, names
+
+
+@pytest.mark.parametrize("which", ["password_reset_confirm", "invitation_accept"])
+@given(data=st.data())
+def test_hostile_new_password_from_a_link(client, world: World, which: str, data: st.DataObject) -> None:
+    """The page a reset or invitation link opens: a good pair of passwords sets it (302);
+    anything else changes nothing."""
+
+    def run() -> None:
+        user = world.caseworker1
+        if which == "invitation_accept":
+            link = invitation_link(user).removeprefix(settings.SITE_URL)
+        else:
+            uid = urlsafe_base64_encode(force_bytes(user.pk))
+            link = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
+        url, names = set_password_form(client, link)
+        posted = post_fields(data.draw, world, sorted(names))
+        if data.draw(st.booleans(), label="a good new password"):
+            posted |= dict.fromkeys(names, PASSWORD)
+        before = snapshot()
+        response = client.post(url, posted)
+        assert_safe(response, before, world, success={302})
+
+    in_savepoint(run)
+
+
+# --- the query parameters of list and filter pages ------------------------------------------------
+
+# Every page that lists or filters: its filter form, the query of its links, and `page` (the
+# paginator's, shown only past a page of rows) are fuzzed. FILTER_FORMS must show a filter.
+QUERY_PAGES = [
+    "dashboard",
+    "follow_up_list",
+    "need_list",
+    "exoneree_list",
+    "exoneree_history",
+    "exoneree_done_follow_ups",
+    "resource_list",
+    "outcome_dashboard",
+    "outcome_records",
+    "audit_log",
+    "exoneree_access_log",
+    "notification_list",
+    "follow_up_create",
+]
+FILTER_FORMS = {"exoneree_list", "resource_list", "outcome_dashboard", "audit_log"}
+GET_PAGES = {page.name: page for page in PAGES if "GET" in page.methods}
+PARAMS: dict[str, set[str]] = {}
+
+
+def query_names(html: str) -> set[str]:
+    """The fields of the page's GET forms and the keys of the queries its links carry."""
+    names = set()
+    for attributes, body in FORM.findall(html):
+        if METHOD_GET.search(attributes):
+            names |= field_names(body)[0]
+    for query in LINK_QUERY.findall(html):
+        names |= {key for key, _ in parse_qsl(unescape(query), keep_blank_values=True)}
+    return names
+
+
+def test_every_filter_form_is_fuzzed(client, world: World) -> None:
+    """A page with a filter form is in QUERY_PAGES: its parameters are fuzzed below."""
+
+    def has_a_filter(page: Page) -> bool:
+        if page.setup:
+            page.setup(world)
+        sign_in_as(client, world, page.owner)
+        response = client.get(page.url(world))
+        if response.status_code != 200 or "text/html" not in response["Content-Type"]:
+            return False
+        return any(METHOD_GET.search(attributes) for attributes, _ in FORM.findall(response.content.decode()))
+
+    with_a_filter = {name for name, page in GET_PAGES.items() if in_savepoint(lambda page=page: has_a_filter(page))}
+    assert FILTER_FORMS <= with_a_filter <= set(QUERY_PAGES)
+
+
+@pytest.mark.parametrize("name", QUERY_PAGES)
+@given(data=st.data())
+def test_hostile_query(client, world: World, name: str, data: st.DataObject) -> None:
+    page = GET_PAGES[name]
+
+    def run() -> None:
+        if page.setup:
+            page.setup(world)
+        sign_in_as(client, world, page.owner)
+        path = reverse(page.name, args=page.args(world))
+        valid = dict(parse_qsl(page.query.lstrip("?")))
+        if name not in PARAMS:
+            response = client.get(page.url(world))
+            assert response.status_code == 200
+            found = query_names(response.content.decode()) - {"csrfmiddlewaretoken"}
+            if name in FILTER_FORMS:
+                assert found, f"{name} yields no filter to fuzz"
+            PARAMS[name] = found | set(valid) | {"page"}
+        query = hostile(data.draw, world, valid, PARAMS[name])
+        before = snapshot()
+        response = client.get(path, query)
         assert_safe(response, before, world, success=set())
 
     in_savepoint(run)

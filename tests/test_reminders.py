@@ -6,8 +6,10 @@ time_machine. A real worker is in test_reminders_worker.py.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
+from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.conf import settings
@@ -734,3 +736,97 @@ def test_the_count_of_reminders_that_could_not_be_sent_is_the_true_one(world, lo
     assert "Reminders that could not be sent (60)" in page
     assert "The latest 50 are listed here." in page
     assert page.count("Gave up: SMTPServerDisconnected") == 50
+
+
+# --- a task that does not hold the row touches nothing ----------------------------------------------
+
+
+def test_a_redelivered_message_leaves_a_row_being_sent_alone(world, clock, django_capture_on_commit_callbacks):
+    """Another task holds the row (`sending`, its own token): a second delivery of the same
+    message must neither send nor take the row from it."""
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    holder = uuid.uuid4()
+    Reminder.objects.filter(pk=due.pk).update(status=Status.SENDING, claim_token=holder, attempts=1)
+
+    assert reminders.reminder_send(due.pk) == "not ours"
+
+    due.refresh_from_db()
+    assert (due.status, due.claim_token, due.attempts, due.sent_at) == (Status.SENDING, holder, 1, None)
+    assert emails() == []
+    assert not Notification.objects.filter(reminder=due).exists()
+
+
+@pytest.mark.parametrize("status", [Status.PENDING, Status.SENT, Status.CANCELLED, Status.FAILED])
+def test_a_row_not_claimed_is_never_sent(world, clock, django_capture_on_commit_callbacks, status):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    Reminder.objects.filter(pk=due.pk).update(status=status)
+
+    assert reminders.reminder_send(due.pk) == "not ours"
+
+    due.refresh_from_db()
+    assert (due.status, due.attempts) == (status, 0)
+    assert emails() == []
+
+
+def test_a_finish_without_the_rows_token_records_nothing(world, clock, django_capture_on_commit_callbacks):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    holder = uuid.uuid4()
+    Reminder.objects.filter(pk=due.pk).update(status=Status.SENDING, claim_token=holder)
+
+    assert reminders._finish(due.pk, uuid.uuid4()) == 0
+    due.refresh_from_db()
+    assert (due.status, due.sent_at) == (Status.SENDING, None)
+
+    assert reminders._finish(due.pk, holder) == 1
+    due.refresh_from_db()
+    assert (due.status, due.reason) == (Status.SENT, "") and due.sent_at is not None
+
+
+def test_a_late_finish_after_a_takeover_leaves_the_row_to_its_new_holder(
+    world, clock, settings, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    """Task A's mail server is so slow that its claim goes stale: a sweep takes the row over and
+    task B starts sending it. A's finish must not mark B's row sent (B may still fail); A says
+    the reminder may have gone out twice."""
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    taken_over_by: list[uuid.UUID] = []
+    real_send = reminders.send_templated_email
+
+    def slow_send(**kwargs):
+        if not taken_over_by:  # task A, still talking to the mail server
+            clock.shift(timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT_SECONDS + 60))
+            with django_capture_on_commit_callbacks(execute=False):
+                assert due.pk in tasks.reminders_sweep()
+            task_b = uuid.uuid4()  # task B took the row and is sending it now
+            Reminder.objects.filter(pk=due.pk, status=Status.CLAIMED).update(status=Status.SENDING, claim_token=task_b)
+            taken_over_by.append(task_b)
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(reminders, "send_templated_email", slow_send)
+
+    with caplog.at_level("WARNING", logger="services.reminders"):
+        assert reminders.reminder_send(due.pk) == "sent"
+
+    due.refresh_from_db()
+    assert (due.status, due.claim_token, due.sent_at) == (Status.SENDING, taken_over_by[0], None)
+    assert f"reminder {due.pk} delivered after its claim was taken over: possible duplicate" in caplog.text
+    assert reminders._finish(due.pk, taken_over_by[0]) == 1  # B's own finish still counts
+
+
+def test_an_email_failure_releases_only_the_tasks_own_claim(
+    world, clock, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    task_b = uuid.uuid4()
+
+    def fail_after_a_takeover(**kwargs):
+        Reminder.objects.filter(pk=due.pk).update(status=Status.SENDING, claim_token=task_b)
+        raise SMTPServerDisconnected("mail.example.org said no to someone@example.org")
+
+    monkeypatch.setattr(reminders, "send_templated_email", fail_after_a_takeover)
+
+    with pytest.raises(reminders.ReminderSendError):
+        reminders.reminder_send(due.pk)
+
+    due.refresh_from_db()
+    assert (due.status, due.claim_token, due.reason) == (Status.SENDING, task_b, "")
