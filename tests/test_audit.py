@@ -648,3 +648,10 @@ def test_the_batch_size_from_the_command_line_reads_the_log_a_batch_at_a_time(wo
     reads = [q for q in queries.captured_queries if 'FROM "services_auditevent"' in q["sql"] and "LIMIT 2" in q["sql"]]
     assert len(reads) == -(-count // 2) + 1  # every batch, and the empty one that ends the loop
     assert out.getvalue().startswith(f"The access log is intact: {count} entries")
+
+
+def test_forwarded_addresses_separated_by_comma_and_space_are_read(rf, settings):
+    settings.TRUSTED_PROXY_HOPS = 2
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9")
+
+    assert audit.client_ip(request) == "198.51.100.1"
