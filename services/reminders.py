@@ -44,6 +44,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from services import referral_reminders
 from services.choices import CompensationStatus, ContactPreference, ReminderChannel, ReminderKind, ReminderStatus, Role
 from services.lib.email import send_templated_email
 from services.lib.sms import SmsDisabled, SmsError, send_sms
@@ -378,6 +379,11 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
     recipient = reminder.recipient
     if recipient is not None and not recipient.is_active:
         return Skip("The recipient's account is switched off.")
+    if reminder.kind in referral_reminders.KINDS:  # the referral loop's rows say their own words
+        composed = referral_reminders.compose(reminder, now)
+        if isinstance(composed, referral_reminders.Stop):
+            return Skip(composed.reason, failed=composed.failed)
+        return Outgoing(**vars(composed))
     follow_up = reminder.follow_up
     if follow_up is not None and follow_up.done_at is not None:
         return Skip("The follow-up was done.")

@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("models", ["services.models"]),
     ("who is signed in, the access log, the figures' cache", ["services.auth", "services.audit", "services.figures"]),
     ("access rules, kept counts", ["services.access", "services.outcome_counts"]),
-    ("reads, reminders", ["services.selectors", "services.reminders"]),
+    ("reads, reminders", ["services.selectors", "services.reminders", "services.referral_reminders"]),
     ("tasks", ["services.tasks"]),
     ("writes, outcome figures", ["services.actions", "services.outcomes"]),
     ("forms", ["services.forms"]),

@@ -79,3 +79,9 @@ def tel(phone: str) -> str:
 def is_pair(value: object) -> bool:
     """An audit change written as [old, new] (not "changed", not a dict of filters)."""
     return isinstance(value, list | tuple) and len(value) == 2
+
+
+@register.filter
+def get_item(mapping: dict | None, key: object) -> object:
+    """`mapping[key]` in a template (None when absent), e.g. a form's errors per record."""
+    return (mapping or {}).get(key)
