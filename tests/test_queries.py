@@ -43,6 +43,7 @@ from tests.factories import (
     StaffFactory,
     consent_for,
 )
+from tests.test_access import provider_page, send_marcus_referral
 
 N = 3
 DOMAINS = list(NeedDomain.values)
@@ -148,6 +149,21 @@ def grow_case(w: World, n: int) -> None:
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
 
 
+def grow_provider_page(w: World, n: int) -> None:
+    """More needs in the category the referral shares, more consents and more links."""
+    if not w.marcus.referral.provider_links.exists():
+        send_marcus_referral(w)
+    for _ in range(n):
+        NeedFactory(exoneree=w.marcus.exoneree, domain="housing", description="Another room")
+        consent_for(w.marcus.exoneree, w.marcus.resource.provider)
+
+
+def provider_path(w: World) -> str:
+    if not w.marcus.referral.provider_links.exists():
+        send_marcus_referral(w)
+    return provider_page(w)
+
+
 # (id, persona, path, grower, budget). The outcome records page (the drill-down lists, over the
 # records) keeps only the "does not grow" check and a ceiling.
 OUTCOMES_CEILING = 16
@@ -180,6 +196,12 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user (with their record); needs, referrals, the next and the missed dates (one
     # query), notes, caseworkers, who opened the record, consents (with their categories)
     ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 9),
+    # no session: the rate-limit counters are in the cache; the link (with its referral,
+    # person, resource, provider, organization and caseworker), what the referral carries,
+    # the consents that cover it, the needs of those categories; the access-log entry
+    # (SQLite: the chain's head and the insert; PostgreSQL: the lock and the insert), in a
+    # savepoint here (two more; none in production, where no transaction is open around it)
+    ("provider-page", "anonymous", provider_path, grow_provider_page, 8),
     # session, user, device; the record (with the change permission and the caseworkers'
     # names), the access-log entry (4, see above); needs, their referrals, follow-ups (open,
     # and the latest done), notes, assessments (with their score counts), consents (with

@@ -41,7 +41,7 @@ def provider_link_for(token: str) -> ProviderLink:
     return link
 
 
-def link_gone(link: ProviderLink, *, now: datetime | None = None) -> bool:
+def link_gone(link: ProviderLink, *, now: datetime | None = None, carried: list[str] | None = None) -> bool:
     """The link stops working at once when it was revoked or replaced, expired, its referral
     is no longer with the provider (cancelled, declined, closed), or no current consent
     covers everything the referral shares (revoked, narrowed, ended)."""
@@ -51,19 +51,19 @@ def link_gone(link: ProviderLink, *, now: datetime | None = None) -> bool:
     referral = link.referral
     if referral.status not in WITH_PROVIDER:
         return True
-    return bool(coverage.consent_missing(referral))
+    return bool(coverage.consent_missing(referral, carried=carried))
 
 
 def _domains_of(category: str) -> list[str]:
     return [domain for domain, carried in CATEGORY_FOR_DOMAIN.items() if carried == category]
 
 
-def provider_view(referral: Referral) -> dict[str, Any]:
+def provider_view(referral: Referral, carried: list[str]) -> dict[str, Any]:
     """Exactly what the referral's categories cover, and nothing else: the person's contact
     details (always carried), and for each other category carried, the person's needs in
     the domains it covers (their description and own words). Never the SSN, the date of
-    birth, a case note or anything of a category not carried."""
-    carried = coverage.referral_categories(referral)
+    birth, a case note or anything of a category not carried. `carried`: the referral's
+    categories (coverage.referral_categories)."""
     person = referral.need.exoneree
     wanted = [domain for category in carried for domain in _domains_of(category)]
     needs = list(person.needs.filter(domain__in=wanted).order_by("domain", "-opened_on", "pk")) if wanted else []

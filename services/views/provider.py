@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from services import access, audit
@@ -19,7 +18,7 @@ from services.forms.provider import ProviderAnswerForm
 from services.lib.provider_tokens import token_hash
 from services.lib.ratelimit import over_limit
 from services.lifecycle import TransitionNotAllowed
-from services.selectors import provider_links
+from services.selectors import coverage, provider_links
 from services.views.common import action_refused, apply_errors, posted
 
 
@@ -41,7 +40,6 @@ def _limited(request: HttpRequest, hashed: str) -> bool:
     return by_token or by_address
 
 
-@csrf_protect
 @require_http_methods(["GET", "POST"])
 def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
     """What the person agreed to share with this provider, and the provider's answers.
@@ -52,7 +50,8 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
     if _limited(request, token_hash(token)):
         return _private(render(request, "services/provider_limited.html", status=429))
     link = provider_links.provider_link_for(token)
-    if provider_links.link_gone(link):
+    carried = coverage.referral_categories(link.referral)
+    if provider_links.link_gone(link, carried=carried):
         return _private(render(request, "services/provider_gone.html", status=410))
     form = ProviderAnswerForm(posted(request))
     status = 200
@@ -93,7 +92,7 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
         "moves": provider_answers.provider_moves_for(referral.status),
         "caseworker": referral.created_by,
         "organization": referral.organization,
-        **provider_links.provider_view(referral),
+        **provider_links.provider_view(referral, carried),
     }
     return _private(render(request, "services/provider_referral.html", context, status=status))
 
