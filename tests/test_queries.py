@@ -63,7 +63,14 @@ def grow_dashboard(w: World, n: int) -> None:
     for i in range(n):
         person = ExonereeFactory(organization=w.org1, caseworkers=[w.caseworker1])
         need = NeedFactory(exoneree=person, domain=DOMAINS[i % len(DOMAINS)])
-        referral = ReferralFactory(need=need, resource=ResourceFactory(organization=w.org1))
+        referral = ReferralFactory(
+            need=need,
+            resource=ResourceFactory(organization=w.org1),
+            status="sent",
+            person_answer="not_yet",
+            person_words="Nobody called me back",
+            person_answered_at=now,
+        )
         FollowUpFactory(exoneree=person, assigned_to=w.caseworker1, due_at=now - timedelta(days=1), need=need)
         FollowUpFactory(exoneree=person, assigned_to=w.caseworker1, due_at=now + timedelta(days=2), referral=referral)
 
@@ -172,8 +179,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 5),
     ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 5),
     # + the caseload (all of it, with its figures), the first overdue and due-soon follow-ups
-    # and the first open needs (each with their count), recent referrals
-    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 8),
+    # and the first open needs (each with their count), recent referrals, the people's answers
+    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 9),
     # + the count, the page
     ("follow-ups", "caseworker1", lambda w: reverse("follow_up_list") + "?due=overdue", grow_dashboard, 5),
     ("needs", "caseworker1", lambda w: reverse("need_list"), grow_dashboard, 5),

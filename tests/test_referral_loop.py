@@ -380,8 +380,10 @@ def test_the_person_answers_and_the_caseworker_sees_it(world: World, sent_link: 
     referral.refresh_from_db()
     assert referral.person_answer == "not_yet" and referral.person_words == "They never called back"
     assert Notification.objects.filter(user=world.caseworker1, text__contains="not yet").exists()
-    staff_html = login("caseworker1").get(referral.get_absolute_url()).content.decode()
-    assert "They never called back" in staff_html
+    staff = login("caseworker1")
+    assert "They never called back" in staff.get(referral.get_absolute_url()).content.decode()
+    dashboard = staff.get(reverse("dashboard")).content.decode()
+    assert "They never called back" in dashboard and "They say: Not yet" in dashboard
 
 
 def test_provider_updates_show_on_the_plan_in_spanish(world: World, sent_link: str, client: Client, login) -> None:
