@@ -191,8 +191,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("director", "director1", lambda w: reverse("director_dashboard"), grow_organization, 9),
     # session, user, device; the kept counts of referrals, housing and self-sufficiency; needs;
     # the kept counts of follow-ups (with the assignees), today's overdue ones; benefits;
-    # compensation; the caseworkers of the filter (issue 5: at most 12)
-    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 10),
+    # compensation; the caseworkers of the filter (issue 5: at most 12); closing the loop
+    # (issue 17): the referrals sent, the median's times, the stalled ones
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 13),
     (
         "outcome-records",
         "director1",

@@ -396,3 +396,45 @@ def test_provider_updates_show_on_the_plan_in_spanish(world: World, sent_link: s
     assert f"Su contacto en {provider}: Ms. Lee." in html
     assert f"¿Recibió ayuda de {provider}?" in html
     assert "Did you get help" not in html
+
+
+# --- outcomes -----------------------------------------------------------------------------------
+
+
+def test_the_loop_figure_counts_answers_speed_confirmations_and_stalls(world: World, login) -> None:
+    """Marcus's referral answered by its provider two days after sending, completed and
+    confirmed by him; Thomas's never answered (stalled after the 5 response days)."""
+    start = timezone.now() - timedelta(days=6)
+    thomas = world.thomas
+    ReferralCategory.objects.create(referral=thomas.referral, category=ConsentCategory.HOUSING)
+    with time_machine.travel(start, tick=False):
+        consent_for(thomas.exoneree, thomas.resource.provider)
+        marcus_referral = send(world)
+        referral_actions.referral_transition(by=world.caseworker2, referral=thomas.referral, status=ReferralStatus.SENT)
+    with time_machine.travel(start + timedelta(days=2), tick=False):
+        link = ProviderLink.objects.get(
+            pk=ProviderLink.objects.create(
+                referral=marcus_referral, token_hash="x" * 64, expires_at=timezone.now() + timedelta(days=30)
+            ).pk
+        )
+        for move in ("accept", "start", "complete"):
+            provider_answers.provider_answer(link=link, move=move, got_service=True)
+    provider_answers.referral_person_answer(by=world.exoneree1, referral=marcus_referral, answer="yes")
+
+    client = login("director1")
+    response = client.get(reverse("outcome_dashboard"))
+    (figure,) = [f for f in response.context["figures"] if f.name == "referral_loop"]
+    values = {row.key: [cell.value for cell in row.cells] for row in figure.rows}
+    assert values == {
+        "sent": [2, None],
+        "answered": [1, 50],
+        "completed": [1, None],
+        "confirmed": [1, 100],
+        "median": [2.0, None],
+        "unanswered": [1, None],
+        "not_completed": [0, None],
+    }
+    for row in figure.rows:
+        if row.cells[0].href:
+            listed = client.get(row.cells[0].href).context["page"].paginator.count
+            assert listed == row.cells[0].value, row.key
