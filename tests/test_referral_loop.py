@@ -412,11 +412,8 @@ def test_the_loop_figure_counts_answers_speed_confirmations_and_stalls(world: Wo
         marcus_referral = send(world)
         referral_actions.referral_transition(by=world.caseworker2, referral=thomas.referral, status=ReferralStatus.SENT)
     with time_machine.travel(start + timedelta(days=2), tick=False):
-        link = ProviderLink.objects.get(
-            pk=ProviderLink.objects.create(
-                referral=marcus_referral, token_hash="x" * 64, expires_at=timezone.now() + timedelta(days=30)
-            ).pk
-        )
+        expires_at = timezone.now() + timedelta(days=30)
+        link = ProviderLink.objects.create(referral=marcus_referral, token_hash="x" * 64, expires_at=expires_at)
         for move in ("accept", "start", "complete"):
             provider_answers.provider_answer(link=link, move=move, got_service=True)
     provider_answers.referral_person_answer(by=world.exoneree1, referral=marcus_referral, answer="yes")
