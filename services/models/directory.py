@@ -50,7 +50,11 @@ class Resource(BaseModel):
     email = models.EmailField(blank=True)
     # Where referrals are sent (services/referral_reminders.py); the provider's email when empty.
     intake_email = models.EmailField(
-        _("intake email"), blank=True, help_text=_("Where referrals go. Empty: the provider's email.")
+        _("intake email"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Where referrals go. Empty: the provider's email."),
     )
     hours = models.CharField(max_length=200, blank=True, help_text=_("For example: Mon–Fri 9am–5pm"))
     status = models.CharField(max_length=30, choices=ResourceStatus.choices, default=ResourceStatus.ACTIVE)

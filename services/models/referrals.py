@@ -47,12 +47,15 @@ class Referral(BaseModel):
     # told to stop using what they were given.
     consent_revoked_at = models.DateTimeField(null=True, blank=True)
     # The provider's answer through its link (services/actions/provider_answers.py).
-    provider_contact = models.CharField(_("contact person at the provider"), max_length=200, blank=True)
+    # (db_default: rows written outside the ORM, such as bench/seed.py's COPY, get them too.)
+    provider_contact = models.CharField(
+        _("contact person at the provider"), max_length=200, blank=True, default="", db_default=""
+    )
     expected_on = models.DateField(_("expected date"), null=True, blank=True)
-    decline_code = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
+    decline_code = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True, default="", db_default="")
     # The person's own word on their plan: did they get help? (their words are encrypted)
-    person_answer = models.CharField(max_length=10, choices=PersonAnswer.choices, blank=True)
-    person_words = EncryptedTextField(blank=True)
+    person_answer = models.CharField(max_length=10, choices=PersonAnswer.choices, blank=True, default="", db_default="")
+    person_words = EncryptedTextField(blank=True, default="", db_default="")
     person_answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

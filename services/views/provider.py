@@ -62,8 +62,9 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 if data["move"] == "question":
                     provider_answers.provider_ask(link=link, text=data["question"])
+                    moved = link.referral
                 else:
-                    provider_answers.provider_answer(
+                    moved = provider_answers.provider_answer(
                         link=link,
                         move=data["move"],
                         provider_contact=data["contact_person"],
@@ -80,6 +81,8 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
             except ValidationError as error:
                 apply_errors(form, error)
             else:
+                if moved.status not in provider_links.WITH_PROVIDER:  # declined or completed: done
+                    return _private(render(request, "services/provider_done.html"))
                 messages.success(request, _("Thank you. The caseworker has been told."))
                 return _private(redirect(request.path))
     else:
