@@ -147,8 +147,12 @@ def pages_for(info: dict) -> list[Page]:
         Page("exoneree detail (director)", "director", f"/people/{person}/"),
         Page("floor: /ping/ (exoneree)", "exoneree", "/ping/"),
         Page("My plan", "exoneree", "/my-plan/"),
+        # Signed out: the sign-in page is the floor of a page that needs no account.
         *(
-            [Page("provider page (no account)", "provider", f"/p/{info['provider_token']}/")]
+            [
+                Page("floor: sign-in page (no account)", "provider", "/accounts/login/"),
+                Page("provider page (no account)", "provider", f"/p/{info['provider_token']}/"),
+            ]
             if "provider_token" in info
             else []
         ),

@@ -436,3 +436,11 @@ def test_the_loop_figure_counts_answers_speed_confirmations_and_stalls(world: Wo
         if row.cells[0].href:
             listed = client.get(row.cells[0].href).context["page"].paginator.count
             assert listed == row.cells[0].value, row.key
+
+
+def test_the_forms_work_under_no_referrer_where_browsers_send_origin_null(world: World, sent_link: str) -> None:
+    """No CSRF cookie or token: the token in the address is the secret (see the view)."""
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post(page(sent_link), {"move": "accept", "contact_person": "Ana"}, HTTP_ORIGIN="null")
+    assert response.status_code == 302
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.ACCEPTED

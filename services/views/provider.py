@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from services import access, audit
@@ -40,6 +41,11 @@ def _limited(request: HttpRequest, hashed: str) -> bool:
     return by_token or by_address
 
 
+# No CSRF token: the page is sent with `Referrer-Policy: no-referrer`, under which browsers
+# send `Origin: null` with its forms, and Django's origin check refuses that. Nor is one
+# needed: the token in the address is the secret a forged cross-site POST would have to
+# know, and whoever knows it can open the page anyway (a capability URL, like the reset link).
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
     """What the person agreed to share with this provider, and the provider's answers.
