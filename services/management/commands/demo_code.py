@@ -13,14 +13,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.oath import totp
 
-from services.management.commands.seed_demo import STAFF, demo_totp_key
+from services.demo import demo_data, demo_totp_key
 
 
 class Command(BaseCommand):
     help = "Print the current sign-in code of a demo staff account (DEBUG only)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("username", choices=[row[0] for row in STAFF])
+        parser.add_argument("username", choices=[member.username for member in demo_data().staff])
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:

@@ -1,6 +1,7 @@
 """Demo data for trying Reentry locally: `python manage.py seed_demo [--password P]`.
 
-Two organizations, their directors and caseworkers, six exonerees with a case history each
+Writes what services/data/demo.yaml describes (read and checked by services.demo): two
+organizations, their directors and caseworkers, six exonerees with a case history each
 (needs, referrals with their events, follow-ups, notes, assessments) and a resource directory
 of 30+ services per organization. Every date is relative to today, so the demo always looks
 current.
@@ -20,10 +21,7 @@ It refuses to run with DEBUG off: it creates accounts with a shared, printed pas
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,28 +37,21 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services import outcome_counts
-from services.actions import casework, people, provider_answers
+from services.actions import casework, people, provider_answers, referrals
 from services.actions import consent as consent_actions
 from services.actions import directory as directory_actions
 from services.actions import follow_ups as follow_ups_actions
 from services.actions import needs as needs_actions
-from services.actions import referrals as referrals_actions
-from services.choices import (
-    AssessmentDomain,
-    AssessmentKind,
-    CompensationStatus,
-    ConsentSignedHow,
-    ContactPreference,
-    Language,
-    NeedDomain,
-    NeedStatus,
-    NoteVisibility,
-    Priority,
-    ReferralStatus,
-    ReminderKind,
-    ReminderStatus,
-    ResourceStatus,
-    Role,
+from services.choices import ConsentSignedHow, ReferralStatus, ReminderKind, ReminderStatus, Role
+from services.demo import (
+    DEMO_DEVICE_NAME,
+    Demo,
+    ExonereeSpec,
+    OrgSpec,
+    ReferralSpec,
+    demo_data,
+    demo_totp_key,
+    demo_totp_secret,
 )
 from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent, ConsentCategoryRow
@@ -78,1196 +69,8 @@ User = get_user_model()
 EMAIL_DOMAIN = "example.org"
 DEMO_REMINDER_TITLE = "Demo: call to confirm the housing appointment"
 
-# --- the data, as compact tables -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OrgSpec:
-    key: str
-    name: str
-    timezone: str
-    state: str
-    area_code: str
-    counties: tuple[str, ...]
-    cities: tuple[tuple[str, str], ...]  # (city, postal code)
-    provider_prefixes: tuple[str, ...]  # place words that make provider names local
-
-
-ORGANIZATIONS = (
-    OrgSpec(
-        key="midwest",
-        name="Midwest Exoneree Reentry Project",
-        timezone="America/Chicago",
-        state="IL",
-        area_code="312",
-        counties=("DuPage", "Lake", "Champaign"),
-        cities=(("Chicago", "60601"), ("Aurora", "60505"), ("Waukegan", "60085"), ("Rockford", "61101")),
-        provider_prefixes=("Lakeshore", "Prairie", "Riverside", "Northside", "Heartland"),
-    ),
-    OrgSpec(
-        key="gulf",
-        name="Gulf Coast Innocence Reentry",
-        timezone="America/New_York",
-        state="FL",
-        area_code="813",
-        counties=("Pinellas", "Orange", "Manatee"),
-        cities=(("Tampa", "33602"), ("Clearwater", "33755"), ("Sarasota", "34236"), ("Lakeland", "33801")),
-        provider_prefixes=("Gulf Coast", "Bayshore", "Harbor", "Palmetto", "Suncoast"),
-    ),
-)
-
-# (username, organization key, role, first name, last name): role words, never a person's name.
-STAFF = (
-    ("director1", "midwest", Role.DIRECTOR, "Director", "One"),
-    ("caseworker1", "midwest", Role.CASEWORKER, "Caseworker", "One"),
-    ("caseworker2", "midwest", Role.CASEWORKER, "Caseworker", "Two"),
-    ("director2", "gulf", Role.DIRECTOR, "Director", "Two"),
-    ("caseworker3", "gulf", Role.CASEWORKER, "Caseworker", "Three"),
-)
-STAFF_TITLES = {Role.DIRECTOR: "Program director", Role.CASEWORKER: "Reentry caseworker"}
-
-
-@dataclass(frozen=True)
-class ServiceRow:
-    provider: str  # provider name without its place word, e.g. "Housing Collaborative"
-    name: str
-    domains: str  # space-separated NeedDomain values
-    eligibility: str
-    fees: str
-    spanish: bool
-    hours: str
-    status: str = ResourceStatus.ACTIVE
-    description: str = ""
-    application: str = "Call to schedule an intake appointment; walk-ins welcome during open hours."
-
-
-# One directory per organization is generated from this table: the provider gets the
-# organization's place word, the location one of its cities.
-SERVICES = (
-    ServiceRow(
-        "Community Food Pantry",
-        "Weekly grocery pickup",
-        "basic",
-        "Anyone living in the area; no ID needed on the first visit.",
-        "Free",
-        True,
-        "Tue and Thu 10am–2pm",
-        description="A week of groceries, including fresh produce, once a week.",
-    ),
-    ServiceRow(
-        "Community Food Pantry",
-        "Hot meals and clothing closet",
-        "basic",
-        "Open to all.",
-        "Free",
-        True,
-        "Mon–Sat 11am–1pm",
-        description="A hot lunch every day and seasonal clothing, shoes and hygiene kits.",
-        application="Walk in; no appointment or paperwork.",
-    ),
-    ServiceRow(
-        "Digital Access Program",
-        "Free phone and phone basics class",
-        "basic education",
-        "Adults with low income; people recently released are welcome.",
-        "Free",
-        False,
-        "Mon–Fri 9am–5pm",
-        description="A smartphone with a year of service and a two-session class on using it.",
-    ),
-    ServiceRow(
-        "Housing Collaborative",
-        "Emergency shelter beds",
-        "housing basic",
-        "Adults 18 and over; call by 3pm for a same-night bed.",
-        "Free",
-        True,
-        "24 hours, 7 days",
-        description="Short-term beds, showers, lockers and meals.",
-        application="Call the intake line by 3pm; beds are assigned first come, first served.",
-    ),
-    ServiceRow(
-        "Housing Collaborative",
-        "Transitional housing (up to 24 months)",
-        "housing",
-        "Adults returning home after incarceration, including exonerees.",
-        "Rent is 30% of income, none without income",
-        False,
-        "Mon–Fri 9am–5pm",
-        description="A furnished room in shared housing with an on-site case manager.",
-        application="Referral from a caseworker, then an interview on site.",
-    ),
-    ServiceRow(
-        "Tenant Support Center",
-        "Security deposit and first month's rent",
-        "housing income",
-        "Household income below 80% of the area median and a lease offer in hand.",
-        "Free",
-        True,
-        "Mon–Thu 9am–4pm",
-        description="One-time grant paid directly to the landlord.",
-    ),
-    ServiceRow(
-        "Tenant Support Center",
-        "Landlord-tenant legal clinic",
-        "legal housing",
-        "Tenants facing eviction, lockout or unsafe conditions.",
-        "Free",
-        True,
-        "Wed 1pm–6pm",
-        description="Advice and representation in landlord-tenant disputes.",
-    ),
-    ServiceRow(
-        "Regional Housing Authority",
-        "Housing Choice Voucher applications",
-        "housing",
-        "Income below 50% of the area median.",
-        "Free",
-        True,
-        "Mon–Fri 8:30am–4:30pm",
-        status=ResourceStatus.TEMPORARILY_CLOSED,
-        description="Long-term rent subsidy. The waiting list is closed until further notice.",
-    ),
-    ServiceRow(
-        "Transit Access Program",
-        "Reduced-fare transit card",
-        "transportation",
-        "Income below 200% of the federal poverty level.",
-        "$5 card fee, waived on request",
-        True,
-        "Mon–Fri 8am–6pm",
-        description="Half-price bus and train fares for a year.",
-    ),
-    ServiceRow(
-        "Rides to Work Cooperative",
-        "Rides to interviews and medical appointments",
-        "transportation employment medical",
-        "Clients of a partner agency; book 48 hours ahead.",
-        "Free",
-        False,
-        "Mon–Sat 6am–8pm",
-        description="Door-to-door rides in the county.",
-    ),
-    ServiceRow(
-        "Driver Education Center",
-        "Driver's license test preparation",
-        "transportation identification",
-        "Adults with a valid state ID.",
-        "$25 sliding scale",
-        False,
-        "Sat 9am–1pm",
-        status=ResourceStatus.INACTIVE,
-        description="Classroom and road-test practice. The program has ended.",
-    ),
-    ServiceRow(
-        "ID Recovery Project",
-        "Birth certificate and state ID",
-        "identification",
-        "Anyone without a current ID; fees are paid by the project.",
-        "Free",
-        True,
-        "Mon, Wed, Fri 10am–3pm",
-        description="Orders the birth certificate and goes with you to get the state ID.",
-    ),
-    ServiceRow(
-        "ID Recovery Project",
-        "Social Security card replacement",
-        "identification income",
-        "Anyone who needs a replacement card.",
-        "Free",
-        True,
-        "Mon, Wed, Fri 10am–3pm",
-        description="Help with the application and the documents it requires.",
-    ),
-    ServiceRow(
-        "Benefits Access Center",
-        "SNAP and cash assistance enrollment",
-        "income basic",
-        "Households with low income.",
-        "Free",
-        True,
-        "Mon–Fri 9am–5pm",
-        description="Screens for and applies to food and cash assistance in one visit.",
-        application="Bring any ID you have and proof of address if you have it; we can help without them.",
-    ),
-    ServiceRow(
-        "Benefits Access Center",
-        "SSI and SSDI application help",
-        "income health_coverage",
-        "Adults with a disability or aged 65 and over.",
-        "Free",
-        True,
-        "Mon–Fri 9am–5pm",
-        description="Prepares and follows disability benefit applications and appeals.",
-    ),
-    ServiceRow(
-        "Community Credit Union",
-        "Second-chance checking account",
-        "income",
-        "Anyone, with no banking-history check.",
-        "No monthly fee",
-        True,
-        "Mon–Fri 9am–5pm, Sat 9am–noon",
-        description="A checking account with a debit card and free money orders.",
-    ),
-    ServiceRow(
-        "Financial Coaching Network",
-        "One-on-one financial coaching",
-        "income education",
-        "Adults in the county.",
-        "Free",
-        False,
-        "By appointment, evenings available",
-        description="Budgeting, credit repair and planning for a lump-sum payment.",
-    ),
-    ServiceRow(
-        "Health Coverage Navigators",
-        "Medicaid and Marketplace enrollment",
-        "health_coverage",
-        "Anyone without health coverage.",
-        "Free",
-        True,
-        "Mon–Fri 9am–6pm",
-        description="Enrollment help, followed up until the coverage card arrives.",
-    ),
-    ServiceRow(
-        "Community Health Center",
-        "Primary care",
-        "medical health_coverage",
-        "Everyone; insured or not.",
-        "Sliding scale from $20",
-        True,
-        "Mon–Fri 8am–7pm, Sat 9am–1pm",
-        description="Check-ups, chronic illness care and prescriptions.",
-    ),
-    ServiceRow(
-        "Community Health Center",
-        "Dental clinic",
-        "medical",
-        "Everyone; Medicaid accepted.",
-        "Sliding scale from $25",
-        True,
-        "Tue–Fri 8am–4pm",
-        description="Cleanings, fillings, extractions and dentures.",
-    ),
-    ServiceRow(
-        "Vision Access Clinic",
-        "Eye exams and glasses",
-        "medical",
-        "Adults with low income.",
-        "Free",
-        False,
-        "Thu 9am–3pm",
-        status=ResourceStatus.TEMPORARILY_CLOSED,
-        description="Exams and a free pair of glasses. Closed while the clinic moves.",
-    ),
-    ServiceRow(
-        "Trauma Recovery Center",
-        "Counseling for trauma and PTSD",
-        "mental_health",
-        "Adults who lived through violence or wrongful imprisonment.",
-        "Free",
-        True,
-        "Mon–Fri 9am–8pm",
-        description="Individual therapy with clinicians experienced in incarceration trauma.",
-    ),
-    ServiceRow(
-        "Trauma Recovery Center",
-        "Peer support group for the wrongly convicted",
-        "mental_health community",
-        "People who were wrongly convicted, and their families.",
-        "Free",
-        False,
-        "Every other Tuesday 6pm–8pm",
-        description="A group led by exonerees for exonerees.",
-    ),
-    ServiceRow(
-        "Crisis Line Services",
-        "24/7 crisis line",
-        "mental_health",
-        "Anyone.",
-        "Free",
-        True,
-        "24 hours, 7 days",
-        description="Call or text any time to talk with a counselor.",
-        application="Call or text; no intake needed.",
-    ),
-    ServiceRow(
-        "Recovery Services",
-        "Outpatient substance use treatment",
-        "substance_use mental_health",
-        "Adults; Medicaid and uninsured accepted.",
-        "Sliding scale",
-        True,
-        "Mon–Fri 7am–7pm",
-        description="Counseling and groups. Records are protected under 42 CFR Part 2.",
-    ),
-    ServiceRow(
-        "Recovery Services",
-        "Medication for opioid use disorder",
-        "substance_use medical",
-        "Adults with opioid use disorder.",
-        "Medicaid accepted; sliding scale",
-        False,
-        "Mon–Sat 6am–11am",
-        description="Buprenorphine and methadone with counseling.",
-    ),
-    ServiceRow(
-        "Legal Aid Society",
-        "Record expungement clinic",
-        "legal",
-        "Residents with an arrest or conviction record.",
-        "Free",
-        True,
-        "First Saturday of the month 9am–1pm",
-        description="Reviews your record and files the petitions.",
-    ),
-    ServiceRow(
-        "Legal Aid Society",
-        "Wrongful conviction compensation claims",
-        "legal income",
-        "People whose conviction was vacated or who were pardoned.",
-        "Free",
-        False,
-        "Mon–Fri 9am–5pm",
-        description="Prepares and files the state compensation claim before its deadline.",
-    ),
-    ServiceRow(
-        "Family Law Project",
-        "Custody and child support help",
-        "legal family",
-        "Parents with low income.",
-        "Free",
-        True,
-        "Tue and Thu 9am–5pm",
-        description="Advice and representation in custody, visitation and support cases.",
-    ),
-    ServiceRow(
-        "Workforce Center",
-        "Job readiness and placement",
-        "employment",
-        "Adults looking for work; records are not a barrier.",
-        "Free",
-        True,
-        "Mon–Fri 8:30am–5pm",
-        description="Résumés, interview practice and introductions to fair-chance employers.",
-    ),
-    ServiceRow(
-        "Building Trades Pathway",
-        "Construction pre-apprenticeship",
-        "employment education",
-        "Adults 18+ with a driver's license.",
-        "Free, with a weekly stipend",
-        False,
-        "Mon–Fri 7am–3:30pm",
-        description="Twelve weeks of paid training leading to union apprenticeships.",
-    ),
-    ServiceRow(
-        "Adult Learning Center",
-        "GED preparation",
-        "education",
-        "Adults 18+ without a high-school diploma.",
-        "Free",
-        True,
-        "Mon–Thu 6pm–9pm",
-        description="Classes and tutoring for all four GED subjects; test fees covered.",
-    ),
-    ServiceRow(
-        "Community College",
-        "Computer literacy for beginners",
-        "education employment",
-        "Adults; no experience needed.",
-        "Free for residents",
-        True,
-        "Sat 10am–1pm",
-        description="Email, the web, word processing and online job applications.",
-    ),
-    ServiceRow(
-        "Family Reunification Services",
-        "Family counseling and reunification",
-        "family mental_health",
-        "Families separated by incarceration.",
-        "Free",
-        True,
-        "Mon–Fri 10am–7pm",
-        description="Sessions for the whole family, at home or in the office.",
-    ),
-    ServiceRow(
-        "Parenting Circle",
-        "Parenting classes",
-        "family",
-        "Parents and grandparents raising children.",
-        "Free",
-        True,
-        "Wed 6pm–8pm",
-        description="Eight weekly sessions with a meal and child care.",
-    ),
-    ServiceRow(
-        "Exoneree Peer Network",
-        "Monthly exoneree gatherings",
-        "community",
-        "Exonerees and their families.",
-        "Free",
-        True,
-        "Last Sunday of the month 2pm–5pm",
-        description="A meal and an afternoon with others who have been through it.",
-    ),
-    ServiceRow(
-        "Interfaith Welcome Circle",
-        "Mentoring and welcome meals",
-        "community basic",
-        "Anyone returning home; no religious practice required.",
-        "Free",
-        False,
-        "Sun 1pm–3pm",
-        description="A volunteer mentor and a shared meal each week.",
-    ),
-    ServiceRow(
-        "Volunteer Connection Hub",
-        "Volunteering placements",
-        "community employment",
-        "Adults.",
-        "Free",
-        False,
-        "Mon–Fri 10am–4pm",
-        status=ResourceStatus.INACTIVE,
-        description="Matched volunteering with local nonprofits. The program has ended.",
-    ),
-)
-STREETS = ("Example St", "Sample Ave", "Demo Blvd", "Placeholder Rd", "Specimen Ln")
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A referral: to which service, where it ended, created and last changed how many days ago."""
-
-    service: str
-    status: str
-    days_ago: int
-    last_change_days_ago: int = 1
-    note: str = ""
-    decline_reason: str = ""
-    got_service: bool | None = None
-    helped: bool | None = None
-    feedback: str = ""
-
-
-@dataclass(frozen=True)
-class NeedSpec:
-    domain: str
-    priority: str
-    status: str
-    description: str
-    own_words: str
-    opened_days_ago: int
-    referrals: tuple[Ref, ...] = ()
-    closed_days_ago: int = 1
-
-
-@dataclass(frozen=True)
-class FollowSpec:
-    title: str
-    due_in_days: int  # negative: in the past
-    hour: int = 10
-    details: str = ""
-    outcome: str | None = None  # set: done, with this outcome
-    need: str = ""  # NeedDomain of a need of this person
-    shared: bool = True
-
-
-@dataclass(frozen=True)
-class CaseSpec:
-    org: str
-    caseworker: str
-    legal_name: str
-    username: str  # "" for no login
-    pronouns: str
-    language: str
-    phone_suffix: str
-    address: str
-    contact: str
-    contact_notes: str
-    ok_to_leave_message: bool
-    born: tuple[int, int, int]  # age in years, month, day
-    ssn: str
-    county: int  # index into the organization's counties
-    years_inside: int
-    released_days_ago: int
-    compensation: str
-    needs: tuple[NeedSpec, ...]
-    follow_ups: tuple[FollowSpec, ...]
-    notes: tuple[tuple[str, str, int], ...]  # (visibility, text, days ago)
-    # (kind, days ago, 17 scores in AssessmentDomain order; spaces are ignored)
-    assessments: tuple[tuple[str, int, str], ...] = field(default=())
-
-
-S = ReferralStatus
-P = Priority
-N = NeedStatus
-D = NeedDomain
-STAFF_NOTE, SHARED_NOTE = NoteVisibility.STAFF, NoteVisibility.SHARED
-
-CASES = (
-    CaseSpec(
-        org="midwest",
-        caseworker="caseworker1",
-        legal_name="Marcus Webb",
-        username="exoneree1",
-        pronouns="he/him",
-        language=Language.ENGLISH,
-        phone_suffix="0150",
-        address="100 Example St, Apt 2\nChicago, IL 60601",
-        contact=ContactPreference.TEXT,
-        contact_notes="Texts are best; his cousin may answer the landline.",
-        ok_to_leave_message=False,
-        born=(52, 3, 14),
-        ssn="900123456",
-        county=0,
-        years_inside=24,
-        released_days_ago=40,
-        compensation=CompensationStatus.NOT_YET_FILED,
-        needs=(
-            NeedSpec(
-                D.HOUSING,
-                P.URGENT,
-                N.IN_PROGRESS,
-                "A place of your own, so you don't have to sleep on a relative's couch.",
-                "I need my own place. I can't keep sleeping on my cousin's couch.",
-                38,
-                (
-                    Ref(
-                        "Emergency shelter beds",
-                        S.CANCELLED,
-                        37,
-                        36,
-                        note="Needs a bed tonight if the couch falls through.",
-                    ),
-                    Ref(
-                        "Transitional housing (up to 24 months)",
-                        S.IN_PROGRESS,
-                        30,
-                        4,
-                        note="Recently exonerated after 24 years; looking for a furnished room.",
-                    ),
-                ),
-            ),
-            NeedSpec(
-                D.IDENTIFICATION,
-                P.HIGH,
-                N.MET,
-                "Birth certificate and state ID.",
-                "I walked out with nothing, not even an ID. Without it I can't do anything else.",
-                38,
-                (
-                    Ref(
-                        "Birth certificate and state ID",
-                        S.COMPLETED,
-                        37,
-                        20,
-                        got_service=True,
-                        helped=True,
-                        feedback="Birth certificate arrived; state ID issued the same week.",
-                    ),
-                ),
-                closed_days_ago=20,
-            ),
-            NeedSpec(
-                D.HEALTH_COVERAGE,
-                P.HIGH,
-                N.IN_PROGRESS,
-                "Sign up for Medicaid before your blood-pressure medication runs out.",
-                "I need to see a doctor about my blood pressure before the pills run out.",
-                20,
-                (Ref("Medicaid and Marketplace enrollment", S.SENT, 12, 11),),
-            ),
-            NeedSpec(
-                D.MENTAL_HEALTH,
-                P.MEDIUM,
-                N.IN_PROGRESS,
-                "Counseling when you are ready, and help with sleep.",
-                "I don't sleep much. Maybe later I'd talk to somebody who understands what it was like.",
-                15,
-                (Ref("Counseling for trauma and PTSD", S.DRAFT, 2, 2),),
-            ),
-            NeedSpec(
-                D.TRANSPORTATION,
-                P.MEDIUM,
-                N.IN_PROGRESS,
-                "Getting to appointments across the city.",
-                "Everything is far. I want to get around without asking for rides.",
-                30,
-                (Ref("Reduced-fare transit card", S.ACCEPTED, 10, 6),),
-            ),
-        ),
-        follow_ups=(
-            FollowSpec(
-                "First-week contact after release",
-                -34,
-                outcome="Met at the office. Staying with family; wants ID and housing first.",
-            ),
-            FollowSpec("30-day check-in", -10, 14, outcome="ID done. Housing interview went well; sleeping badly."),
-            FollowSpec("Call about the Medicaid application", -2, 11, need=D.HEALTH_COVERAGE),
-            FollowSpec("Move-in walkthrough at the transitional house", 3, 13, need=D.HOUSING),
-            FollowSpec("90-day check-in", 50),
-            FollowSpec(
-                "Start the compensation claim (deadline in about two years)",
-                60,
-                details="Refer to the compensation claims clinic well before the filing deadline.",
-                shared=False,
-            ),
-        ),
-        notes=(
-            (
-                STAFF_NOTE,
-                "Reports sleeping three to four hours a night and startling at noise. Screened positive "
-                "for PTSD symptoms; declined counseling for now, open to it later. Revisit at 90 days.",
-                10,
-            ),
-            (
-                SHARED_NOTE,
-                "Your state ID is ready. Next: the Medicaid application, and the visit to the "
-                "transitional house on the date in your plan.",
-                20,
-            ),
-        ),
-        assessments=((AssessmentKind.INTAKE, 35, "11121 12112 25223 33"),),
-    ),
-    CaseSpec(
-        org="midwest",
-        caseworker="caseworker1",
-        legal_name="Delia Ruiz",
-        username="",
-        pronouns="she/her",
-        language=Language.SPANISH,
-        phone_suffix="0151",
-        address="214 Sample Ave, Apt 3B\nAurora, IL 60505",
-        contact=ContactPreference.PHONE,
-        contact_notes="Prefers calls in Spanish after 5pm; OK to leave a message.",
-        ok_to_leave_message=True,
-        born=(47, 8, 2),
-        ssn="901234567",
-        county=1,
-        years_inside=11,
-        released_days_ago=550,
-        compensation=CompensationStatus.AWARDED,
-        needs=(
-            NeedSpec(
-                D.EMPLOYMENT,
-                P.HIGH,
-                N.IN_PROGRESS,
-                "A job in a commercial kitchen, using the cooking you already know.",
-                "Quiero volver a trabajar en una cocina. Antes cocinaba y me gustaba.",
-                400,
-                (
-                    Ref(
-                        "Construction pre-apprenticeship",
-                        S.DECLINED,
-                        380,
-                        370,
-                        decline_reason="Requires a driver's license, which she does not have yet.",
-                    ),
-                    Ref(
-                        "Job readiness and placement",
-                        S.COMPLETED,
-                        360,
-                        200,
-                        got_service=True,
-                        helped=False,
-                        feedback="Finished the course and has a résumé; no kitchen job offer yet.",
-                    ),
-                    Ref("Computer literacy for beginners", S.UNRESOLVED, 150, 60),
-                ),
-            ),
-            NeedSpec(
-                D.FAMILY,
-                P.HIGH,
-                N.IN_PROGRESS,
-                "Rebuilding your relationship with your adult daughter.",
-                "Lo más importante para mí es recuperar la relación con mi hija.",
-                500,
-                (Ref("Family counseling and reunification", S.IN_PROGRESS, 300, 90),),
-            ),
-            NeedSpec(
-                D.LEGAL,
-                P.URGENT,
-                N.MET,
-                "File your state compensation claim.",
-                "Quiero que el estado reconozca lo que me hizo.",
-                545,
-                (
-                    Ref(
-                        "Wrongful conviction compensation claims",
-                        S.COMPLETED,
-                        540,
-                        120,
-                        got_service=True,
-                        helped=True,
-                        feedback="Claim filed in month two; award granted.",
-                    ),
-                ),
-                closed_days_ago=120,
-            ),
-            NeedSpec(
-                D.HOUSING,
-                P.HIGH,
-                N.MET,
-                "Deposit for an apartment.",
-                "Necesito un lugar propio, aunque sea pequeño.",
-                545,
-                (
-                    Ref(
-                        "Security deposit and first month's rent",
-                        S.COMPLETED,
-                        530,
-                        480,
-                        got_service=True,
-                        helped=True,
-                        feedback="Deposit paid; she signed a one-year lease and renewed it.",
-                    ),
-                ),
-                closed_days_ago=480,
-            ),
-        ),
-        follow_ups=(
-            FollowSpec("One-year check-in", -185, 17, outcome="Stable housing, award received, still job hunting."),
-            FollowSpec("Ask how family counseling is going", -5, 17, need=D.FAMILY),
-            FollowSpec("18-month check-in", 2, 17),
-            FollowSpec("Kitchen job fair with the workforce center", 9, 10, need=D.EMPLOYMENT),
-        ),
-        notes=(
-            (
-                STAFF_NOTE,
-                "Compensation award arrived; she asked for help planning for it. Suggested the "
-                "financial coaching service; she will think about it.",
-                110,
-            ),
-            (
-                SHARED_NOTE,
-                "La feria de empleo es el día que aparece en su plan. Lleve su currículum.",
-                6,
-            ),
-        ),
-        assessments=(
-            (AssessmentKind.INTAKE, 545, "11213 32212 25212 23"),
-            (AssessmentKind.INTERIM, 365, "32413 33432 35323 33"),
-            (AssessmentKind.INTERIM, 30, "52514 34543 45434 43"),
-        ),
-    ),
-    CaseSpec(
-        org="midwest",
-        caseworker="caseworker2",
-        legal_name="Thomas Okafor",
-        username="exoneree2",
-        pronouns="he/him",
-        language=Language.ENGLISH,
-        phone_suffix="0152",
-        address="38 Demo Blvd\nWaukegan, IL 60085",
-        contact=ContactPreference.EMAIL,
-        contact_notes="Works days; email or call after 6pm.",
-        ok_to_leave_message=True,
-        born=(41, 11, 23),
-        ssn="902345678",
-        county=2,
-        years_inside=16,
-        released_days_ago=300,
-        compensation=CompensationStatus.FILED,
-        needs=(
-            NeedSpec(
-                D.INCOME,
-                P.HIGH,
-                N.IN_PROGRESS,
-                "Disability benefits for your back injury, and a bank account.",
-                "I want my own bank account and to stop cashing checks at the corner store.",
-                290,
-                (
-                    Ref(
-                        "Second-chance checking account",
-                        S.COMPLETED,
-                        285,
-                        270,
-                        got_service=True,
-                        helped=True,
-                        feedback="Account open with a debit card.",
-                    ),
-                    Ref("SSI and SSDI application help", S.IN_PROGRESS, 200, 30),
-                ),
-            ),
-            NeedSpec(
-                D.MEDICAL,
-                P.MEDIUM,
-                N.IN_PROGRESS,
-                "Dental care for the teeth that hurt.",
-                "My teeth hurt every day. I'd like to smile in a job interview.",
-                120,
-                (Ref("Dental clinic", S.ACCEPTED, 25, 8),),
-            ),
-            NeedSpec(
-                D.EMPLOYMENT,
-                P.MEDIUM,
-                N.OPEN,
-                "Steady job with daytime hours.",
-                "I'm working day labor. I want something steady with the same hours every day.",
-                250,
-                (Ref("Job readiness and placement", S.UNRESOLVED, 240, 150),),
-            ),
-            NeedSpec(
-                D.COMMUNITY,
-                P.LOW,
-                N.MET,
-                "Meeting other exonerees.",
-                "I want to talk with people who went through the same thing.",
-                280,
-                (
-                    Ref(
-                        "Monthly exoneree gatherings",
-                        S.COMPLETED,
-                        270,
-                        200,
-                        got_service=True,
-                        helped=True,
-                        feedback="Goes every month; now helps set up.",
-                    ),
-                ),
-                closed_days_ago=200,
-            ),
-        ),
-        follow_ups=(
-            FollowSpec("180-day check-in", -120, 18, outcome="Working day labor; SSDI application started."),
-            FollowSpec("Check on the SSDI decision", -1, 18, need=D.INCOME),
-            FollowSpec("Dental appointment", 6, 9, need=D.MEDICAL),
-            FollowSpec("One-year check-in", 65, 18),
-        ),
-        notes=(
-            (
-                STAFF_NOTE,
-                "The claim with the Court of Claims was filed; the legal team expects a hearing date "
-                "within the year. Told him it could take months.",
-                150,
-            ),
-            (
-                SHARED_NOTE,
-                "The dental clinic accepted you. Bring your Medicaid card to the appointment in your plan.",
-                8,
-            ),
-        ),
-        assessments=(
-            (AssessmentKind.INTAKE, 295, "11222 33212 24233 33"),
-            (AssessmentKind.INTERIM, 120, "23322 33323 34333 33"),
-        ),
-    ),
-    CaseSpec(
-        org="midwest",
-        caseworker="caseworker2",
-        legal_name="Ray Castillo",
-        username="",
-        pronouns="he/him",
-        language=Language.SPANISH,
-        phone_suffix="0153",
-        address="7 Placeholder Rd, Unit 1\nRockford, IL 61101",
-        contact=ContactPreference.PHONE,
-        contact_notes="Call in Spanish; his brother may answer and will pass on a message.",
-        ok_to_leave_message=True,
-        born=(58, 5, 30),
-        ssn="903456789",
-        county=0,
-        years_inside=19,
-        released_days_ago=688,
-        compensation=CompensationStatus.NOT_YET_FILED,
-        needs=(
-            NeedSpec(
-                D.LEGAL,
-                P.URGENT,
-                N.IN_PROGRESS,
-                "File your state compensation claim before the deadline.",
-                "No quiero perder la compensación por no llenar un papel a tiempo.",
-                60,
-                (Ref("Wrongful conviction compensation claims", S.ACCEPTED, 55, 20),),
-            ),
-            NeedSpec(
-                D.SUBSTANCE_USE,
-                P.HIGH,
-                N.IN_PROGRESS,
-                "Continuing outpatient treatment.",
-                "Quiero seguir limpio. Las reuniones me ayudan.",
-                600,
-                (Ref("Outpatient substance use treatment", S.IN_PROGRESS, 590, 400),),
-            ),
-            NeedSpec(
-                D.TRANSPORTATION,
-                P.LOW,
-                N.NO_LONGER_WANTED,
-                "Bus fare to appointments.",
-                "Ya no necesito el pase de autobús; mi hermano me ayudó a comprar un carro.",
-                650,
-                (Ref("Reduced-fare transit card", S.CANCELLED, 640, 500),),
-                closed_days_ago=500,
-            ),
-            NeedSpec(
-                D.HOUSING,
-                P.MEDIUM,
-                N.MET,
-                "A small apartment of your own.",
-                "Necesito un lugar propio, aunque sea pequeño.",
-                680,
-                (
-                    Ref(
-                        "Security deposit and first month's rent",
-                        S.COMPLETED,
-                        670,
-                        600,
-                        got_service=True,
-                        helped=True,
-                        feedback="Deposit paid; moved in.",
-                    ),
-                ),
-                closed_days_ago=600,
-            ),
-        ),
-        follow_ups=(
-            FollowSpec("One-year check-in", -320, 17, outcome="Housed, in treatment, driving his own car."),
-            FollowSpec(
-                "Confirm the signed release of information for legal aid",
-                -3,
-                11,
-                need=D.LEGAL,
-                shared=False,
-            ),
-            FollowSpec("Appointment at legal aid for the compensation claim", 4, 10, need=D.LEGAL),
-            FollowSpec(
-                "Compensation claim must be filed: deadline in two weeks",
-                26,
-                9,
-                details="Filing deadline is two years from exoneration; escalate to the director if not filed.",
-                need=D.LEGAL,
-                shared=False,
-            ),
-        ),
-        notes=(
-            (
-                STAFF_NOTE,
-                "He had not known the compensation deadline existed. Legal aid accepted the case; "
-                "they need the signed release before they can request court records.",
-                20,
-            ),
-            (
-                SHARED_NOTE,
-                "Su cita con la oficina de ayuda legal es el día que aparece en su plan. Traiga su identificación.",
-                19,
-            ),
-        ),
-        assessments=((AssessmentKind.INTAKE, 680, "11123 32212 21323 33"),),
-    ),
-    CaseSpec(
-        org="gulf",
-        caseworker="caseworker3",
-        legal_name="Anita Brooks",
-        username="exoneree3",
-        pronouns="she/her",
-        language=Language.ENGLISH,
-        phone_suffix="0150",
-        address="100 Example St, Apt 2\nTampa, FL 33602",
-        contact=ContactPreference.TEXT,
-        contact_notes="Text first; OK to leave a message.",
-        ok_to_leave_message=True,
-        born=(44, 1, 9),
-        ssn="904412345",
-        county=0,
-        years_inside=13,
-        released_days_ago=200,
-        compensation=CompensationStatus.NOT_YET_FILED,
-        needs=(
-            NeedSpec(
-                D.HOUSING,
-                P.HIGH,
-                N.IN_PROGRESS,
-                "Long-term housing near your son's school.",
-                "I want a place where my son can stay with me on weekends.",
-                195,
-                (
-                    Ref(
-                        "Housing Choice Voucher applications",
-                        S.DECLINED,
-                        190,
-                        170,
-                        decline_reason="The voucher waiting list is closed; they will call when it reopens.",
-                    ),
-                    Ref("Transitional housing (up to 24 months)", S.ACCEPTED, 160, 12),
-                ),
-            ),
-            NeedSpec(
-                D.INCOME,
-                P.HIGH,
-                N.MET,
-                "Food assistance while you look for work.",
-                "I need groceries now, not in a month.",
-                195,
-                (
-                    Ref(
-                        "SNAP and cash assistance enrollment",
-                        S.COMPLETED,
-                        190,
-                        175,
-                        got_service=True,
-                        helped=True,
-                        feedback="SNAP approved in two weeks.",
-                    ),
-                ),
-                closed_days_ago=175,
-            ),
-            NeedSpec(
-                D.HEALTH_COVERAGE,
-                P.URGENT,
-                N.MET,
-                "Medicaid, so your diabetes medication is covered.",
-                "I have diabetes and I can't go without my insulin.",
-                198,
-                (
-                    Ref(
-                        "Medicaid and Marketplace enrollment",
-                        S.COMPLETED,
-                        197,
-                        185,
-                        got_service=True,
-                        helped=True,
-                        feedback="Coverage active; first primary-care visit done.",
-                    ),
-                ),
-                closed_days_ago=185,
-            ),
-            NeedSpec(
-                D.MENTAL_HEALTH,
-                P.MEDIUM,
-                N.IN_PROGRESS,
-                "Support with anxiety in crowds.",
-                "Crowds make my heart race. I want to feel normal at the grocery store.",
-                150,
-                (Ref("Peer support group for the wrongly convicted", S.IN_PROGRESS, 140, 100),),
-            ),
-            NeedSpec(
-                D.FAMILY,
-                P.MEDIUM,
-                N.OPEN,
-                "A visiting schedule with your son.",
-                "I want a real schedule with my son, written down, so nobody can change it.",
-                40,
-                (Ref("Custody and child support help", S.DRAFT, 3, 3),),
-            ),
-        ),
-        follow_ups=(
-            FollowSpec("30-day check-in", -170, 10, outcome="SNAP and Medicaid approved; housing is the worry."),
-            FollowSpec("180-day check-in", -20, 10, outcome="Transitional room accepted; moving next month."),
-            FollowSpec("Send the custody referral", -1, 15, need=D.FAMILY, shared=False),
-            FollowSpec("Peer group meeting", 5, 18, need=D.MENTAL_HEALTH),
-            FollowSpec("Move-in day at the transitional house", 12, 9, need=D.HOUSING),
-        ),
-        notes=(
-            (
-                STAFF_NOTE,
-                "Mentioned panic in crowded places; she finds the peer group helps more than "
-                "she expected. No safety concerns raised.",
-                60,
-            ),
-            (
-                SHARED_NOTE,
-                "Your room at the transitional house is confirmed. Bring your ID and Medicaid card on move-in day.",
-                12,
-            ),
-        ),
-        assessments=(
-            (AssessmentKind.INTAKE, 198, "11111 22212 23222 22"),
-            (AssessmentKind.INTERIM, 25, "23333 22423 34333 33"),
-        ),
-    ),
-    CaseSpec(
-        org="gulf",
-        caseworker="caseworker3",
-        legal_name="Samuel Price",
-        username="",
-        pronouns="he/him",
-        language=Language.ENGLISH,
-        phone_suffix="0151",
-        address="52 Specimen Ln\nClearwater, FL 33755",
-        contact=ContactPreference.PHONE,
-        contact_notes="Mornings only.",
-        ok_to_leave_message=False,
-        born=(63, 6, 17),
-        ssn="905321098",
-        county=1,
-        years_inside=27,
-        released_days_ago=900,
-        compensation=CompensationStatus.NOT_ELIGIBLE,
-        needs=(
-            NeedSpec(
-                D.EMPLOYMENT,
-                P.HIGH,
-                N.IN_PROGRESS,
-                "Part-time work that fits your age and health.",
-                "I'm not ready to just sit. I want a part-time job where I'm useful.",
-                90,
-                (
-                    Ref("Volunteering placements", S.CANCELLED, 85, 80, note="Program ended."),
-                    Ref("Job readiness and placement", S.SENT, 14, 13),
-                ),
-            ),
-            NeedSpec(
-                D.EDUCATION,
-                P.MEDIUM,
-                N.IN_PROGRESS,
-                "GED.",
-                "I promised my mother I'd finish school. I'm going to keep that promise.",
-                300,
-                (Ref("GED preparation", S.IN_PROGRESS, 290, 100),),
-            ),
-            NeedSpec(
-                D.LEGAL,
-                P.MEDIUM,
-                N.OPEN,
-                "Clear an old record that blocks your job applications.",
-                "That old charge keeps showing up on every background check.",
-                200,
-                (Ref("Record expungement clinic", S.UNRESOLVED, 190, 60),),
-            ),
-            NeedSpec(
-                D.COMMUNITY,
-                P.LOW,
-                N.MET,
-                "Company on Sundays.",
-                "Sundays are long when you live alone.",
-                800,
-                (
-                    Ref(
-                        "Mentoring and welcome meals",
-                        S.COMPLETED,
-                        790,
-                        700,
-                        got_service=True,
-                        helped=True,
-                        feedback="Goes every week; a volunteer drives him.",
-                    ),
-                ),
-                closed_days_ago=700,
-            ),
-        ),
-        follow_ups=(
-            FollowSpec("Two-year check-in", -165, 10, outcome="Doing well; GED classes going; wants part-time work."),
-            FollowSpec("Call the workforce center about the referral", -4, 10, need=D.EMPLOYMENT, shared=False),
-            FollowSpec("GED practice test", 8, 9, need=D.EDUCATION),
-            FollowSpec("Quarterly check-in", 30, 10),
-        ),
-        notes=(
-            (
-                STAFF_NOTE,
-                "Not eligible for state compensation under the statute's prior-record clause; legal "
-                "team confirmed. He took it calmly and wants to focus on work and school.",
-                700,
-            ),
-            (SHARED_NOTE, "Your GED practice test is on the date in your plan. Classes continue Mondays.", 7),
-        ),
-        assessments=((AssessmentKind.INTAKE, 890, "11213 32122 25213 33"),),
-    ),
-)
-
 # Which statuses a referral passes through to end in each one (services.lifecycle allows these).
+S = ReferralStatus
 REFERRAL_PATHS = {
     S.DRAFT: (),
     S.SENT: (S.SENT,),
@@ -1278,26 +81,6 @@ REFERRAL_PATHS = {
     S.UNRESOLVED: (S.SENT, S.ACCEPTED, S.IN_PROGRESS, S.UNRESOLVED),
     S.CANCELLED: (S.SENT, S.CANCELLED),
 }
-
-
-DEMO_DEVICE_NAME = "Demo authenticator"
-
-
-def demo_totp_key(username: str) -> str:
-    """The demo account's TOTP key (hex, as django-otp stores it): the same on every machine."""
-    return hashlib.sha256(f"reentry-demo-totp:{username}".encode()).hexdigest()[:40]
-
-
-def demo_totp_secret(username: str) -> str:
-    """The same key in base32, the form authenticator apps ask for."""
-    return base64.b32encode(bytes.fromhex(demo_totp_key(username))).decode()
-
-
-def demo_usernames() -> list[str]:
-    return [row[0] for row in STAFF] + [case.username for case in CASES if case.username]
-
-
-# --- the command ------------------------------------------------------------------------------
 
 
 class Command(BaseCommand):
@@ -1324,19 +107,20 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 self.stderr.write(self.style.WARNING("Warning: weak demo password: " + " ".join(exc.messages)))
 
+        demo = demo_data()
         self.today = timezone.localdate()
         self.now = timezone.now()
         self.created: dict[str, int] = {}
         with transaction.atomic():
-            existed = User.objects.filter(username__in=demo_usernames()).exists()
-            orgs = {spec.key: self.organization(spec) for spec in ORGANIZATIONS}
-            users = self.staff(orgs)
-            directors = {users[u].staff.organization_id: users[u] for u, _, role, *_ in STAFF if role == Role.DIRECTOR}
-            for spec in ORGANIZATIONS:
-                self.directory(spec, orgs[spec.key], directors[orgs[spec.key].pk])
-            for case in CASES:
-                org = orgs[case.org]
-                exoneree_user = self.case(case, org, directors[org.pk], users[case.caseworker])
+            existed = User.objects.filter(username__in=demo.usernames()).exists()
+            orgs = {spec.key: self.organization(spec) for spec in demo.organizations}
+            users = self.staff(demo, orgs)
+            directors = {s.organization: users[s.username] for s in demo.staff if s.role == Role.DIRECTOR}
+            for spec in demo.organizations:
+                self.directory(demo, spec, orgs[spec.key], directors[spec.key])
+            for case in demo.exonerees:
+                spec, org = demo.organization(case.organization), orgs[case.organization]
+                exoneree_user = self.case(case, spec, org, directors[spec.key], users[case.caseworker])
                 if exoneree_user is not None:
                     users[case.username] = exoneree_user
             self.demo_reminder(users["caseworker1"])
@@ -1351,7 +135,7 @@ class Command(BaseCommand):
             for org in orgs.values():
                 outcome_counts.recount(org)
 
-        self.report(orgs, users, password=password, given=bool(given), existed=existed)
+        self.report(demo, orgs, users, password=password, given=bool(given), existed=existed)
 
     # Organizations and staff.
 
@@ -1360,26 +144,28 @@ class Command(BaseCommand):
         self.count("organizations", created)
         return org
 
-    def staff(self, orgs: dict[str, Organization]) -> dict[str, Any]:
+    def staff(self, demo: Demo, orgs: dict[str, Organization]) -> dict[str, Any]:
         users = {}
-        for number, (username, org_key, role, first, last) in enumerate(STAFF):
+        for number, member in enumerate(demo.staff):
             user, created = User.objects.get_or_create(
-                username=username,
-                defaults={"email": f"{username}@{EMAIL_DOMAIN}", "first_name": first, "last_name": last},
+                username=member.username,
+                defaults={
+                    "email": f"{member.username}@{EMAIL_DOMAIN}",
+                    "first_name": member.first_name,
+                    "last_name": member.last_name,
+                },
             )
             self.count("staff accounts", created)
-            org = orgs[org_key]
-            spec = next(s for s in ORGANIZATIONS if s.key == org_key)
             StaffMember.objects.get_or_create(
                 user=user,
                 defaults={
-                    "organization": org,
-                    "role": role,
-                    "title": STAFF_TITLES[role],
-                    "phone": f"({spec.area_code}) 555-{160 + number:04d}",
+                    "organization": orgs[member.organization],
+                    "role": member.role,
+                    "title": member.title,
+                    "phone": f"({demo.organization(member.organization).area_code}) 555-{160 + number:04d}",
                 },
             )
-            users[username] = user
+            users[member.username] = user
             self.demo_authenticator(user)
         return users
 
@@ -1396,10 +182,12 @@ class Command(BaseCommand):
 
     # The resource directory.
 
-    def directory(self, spec: OrgSpec, org: Organization, director: Any) -> None:
+    def directory(self, demo: Demo, spec: OrgSpec, org: Organization, director: Any) -> None:
+        """The services of demo.yaml, made local: each provider gets one of the organization's
+        place words, each service one of its cities, a street address and a phone number."""
         existing = set(Resource.objects.filter(organization=org).values_list("provider__name", "name"))
         prefixes: dict[str, str] = {}
-        for i, row in enumerate(SERVICES):
+        for i, row in enumerate(demo.services):
             if row.provider not in prefixes:
                 prefixes[row.provider] = spec.provider_prefixes[len(prefixes) % len(spec.provider_prefixes)]
             provider_name = f"{prefixes[row.provider]} {row.provider}"
@@ -1419,7 +207,7 @@ class Command(BaseCommand):
                     "website": f"https://{slug}.{EMAIL_DOMAIN}/",
                 },
             )
-            city, postal_code = spec.cities[i % len(spec.cities)]
+            city = spec.cities[i % len(spec.cities)]
             resource = Resource(
                 provider=provider,
                 name=row.name,
@@ -1427,28 +215,26 @@ class Command(BaseCommand):
                 eligibility=row.eligibility,
                 fees=row.fees,
                 application_process=row.application,
-                languages="English, Spanish" if row.spanish else "English",
-                address=f"{100 + 12 * i} {STREETS[i % len(STREETS)]}",
-                city=city,
+                languages=row.languages,
+                address=f"{100 + 12 * i} {demo.streets[i % len(demo.streets)]}",
+                city=city.name,
                 state=spec.state,
-                postal_code=postal_code,
+                postal_code=city.postal_code,
                 phone=f"({spec.area_code}) 555-{100 + i:04d}",
                 intake_email=intake_email,
                 hours=row.hours,
                 status=row.status,
             )
-            directory_actions.resource_save(by=director, resource=resource, domains=row.domains.split())
+            directory_actions.resource_save(by=director, resource=resource, domains=list(row.domains))
             self.count("resources", True)
 
     # One exoneree and their case history.
 
-    def case(self, case: CaseSpec, org: Organization, director: Any, caseworker: Any) -> Any:
-        spec = next(s for s in ORGANIZATIONS if s.key == case.org)
+    def case(self, case: ExonereeSpec, spec: OrgSpec, org: Organization, director: Any, caseworker: Any) -> Any:
         exoneree = Exoneree.objects.filter(organization=org, legal_name=case.legal_name).first()
         if exoneree is None:
             released = self.today - timedelta(days=case.released_days_ago)
             exonerated = released - timedelta(days=2)
-            age, month, day = case.born
             exoneree = Exoneree(
                 organization=org,
                 legal_name=case.legal_name,
@@ -1460,10 +246,10 @@ class Command(BaseCommand):
                 contact_preference=case.contact,
                 ok_to_leave_message=case.ok_to_leave_message,
                 contact_notes=case.contact_notes,
-                date_of_birth=date(self.today.year - age, month, day),
+                date_of_birth=date(self.today.year - case.born.age, case.born.month, case.born.day),
                 ssn=case.ssn,
                 conviction_state=spec.state,
-                conviction_county=spec.counties[case.county],
+                conviction_county=case.county,
                 conviction_date=released - timedelta(days=round(case.years_inside * 365.25)),
                 release_date=released,
                 exoneration_date=exonerated,
@@ -1494,52 +280,48 @@ class Command(BaseCommand):
         if not exoneree.follow_ups.exists():
             self.follow_ups(case, spec, exoneree, caseworker)
         if not exoneree.notes.exists():
-            for visibility, text, days_ago in case.notes:
-                note = CaseNote(text=text, visibility=visibility, created_at=self.now - timedelta(days=days_ago))
+            for item in case.notes:
+                note = CaseNote(
+                    text=item.text, visibility=item.visibility, created_at=self.now - timedelta(days=item.days_ago)
+                )
                 casework.note_save(by=caseworker, exoneree=exoneree, note=note)
                 self.count("notes", True)
         if not exoneree.assessments.exists():
-            for kind, days_ago, digits in case.assessments:
-                values = [int(c) for c in digits if not c.isspace()]
-                if len(values) != len(AssessmentDomain.values):
-                    raise CommandError(f"{case.legal_name}: an assessment needs {len(AssessmentDomain.values)} scores.")
-                assessment = Assessment(kind=kind, taken_on=self.today - timedelta(days=days_ago))
+            for item in case.assessments:
+                assessment = Assessment(kind=item.kind, taken_on=self.today - timedelta(days=item.days_ago))
                 casework.assessment_save(
-                    by=caseworker,
-                    exoneree=exoneree,
-                    assessment=assessment,
-                    scores=dict(zip(AssessmentDomain.values, values, strict=True)),
+                    by=caseworker, exoneree=exoneree, assessment=assessment, scores=item.score_by_domain()
                 )
                 self.count("assessments", True)
         return user
 
-    def needs(self, case: CaseSpec, org: Organization, exoneree: Exoneree, caseworker: Any) -> None:
-        for spec in case.needs:
+    def needs(self, case: ExonereeSpec, org: Organization, exoneree: Exoneree, caseworker: Any) -> None:
+        for item in case.needs:
             need = Need(
-                domain=spec.domain,
-                description=spec.description,
-                own_words=spec.own_words,
-                priority=spec.priority,
-                opened_on=self.today - timedelta(days=spec.opened_days_ago),
+                domain=item.domain,
+                description=item.description,
+                own_words=item.own_words,
+                priority=item.priority,
+                opened_on=self.today - timedelta(days=item.opened_days_ago),
             )
             needs_actions.need_create(by=caseworker, exoneree=exoneree, need=need)
             self.count("needs", True)
-            for ref in spec.referrals:
+            for ref in item.referrals:
                 self.referral(ref, org, need, caseworker)
-            if need.status != spec.status:
-                closed = self.today - timedelta(days=spec.closed_days_ago)
-                needs_actions.need_set_status(by=caseworker, need=need, status=spec.status, today=closed)
+            if need.status != item.status:
+                closed = None if item.closed_days_ago is None else self.today - timedelta(days=item.closed_days_ago)
+                needs_actions.need_set_status(by=caseworker, need=need, status=item.status, today=closed)
 
-    def referral(self, ref: Ref, org: Organization, need: Need, caseworker: Any) -> None:
+    def referral(self, ref: ReferralSpec, org: Organization, need: Need, caseworker: Any) -> None:
         resource = Resource.objects.filter(organization=org, name=ref.service).first()
         if resource is None:
             raise CommandError(f"No demo resource named {ref.service!r} in {org}.")
-        referral = referrals_actions.referral_create(by=caseworker, need=need, resource=resource, note=ref.note)
+        referral = referrals.referral_create(by=caseworker, need=need, resource=resource, note=ref.note)
         if REFERRAL_PATHS[ref.status]:
             self.consent(need.exoneree, resource, coverage.referral_categories(referral), ref.days_ago, caseworker)
         for status in REFERRAL_PATHS[ref.status]:
             final = status == ref.status
-            referrals_actions.referral_transition(
+            referrals.referral_transition(
                 by=caseworker,
                 referral=referral,
                 status=status,
@@ -1583,7 +365,7 @@ class Command(BaseCommand):
         )
         consent_actions.consent_create(by=by, exoneree=exoneree, consent=consent, categories=categories)
 
-    def follow_ups(self, case: CaseSpec, spec: OrgSpec, exoneree: Exoneree, caseworker: Any) -> None:
+    def follow_ups(self, case: ExonereeSpec, spec: OrgSpec, exoneree: Exoneree, caseworker: Any) -> None:
         tz = ZoneInfo(spec.timezone)
         needs = {need.domain: need for need in exoneree.needs.all()}
         for item in case.follow_ups:
@@ -1642,7 +424,14 @@ class Command(BaseCommand):
             self.created[what] = self.created.get(what, 0) + 1
 
     def report(
-        self, orgs: dict[str, Organization], users: dict[str, Any], *, password: str, given: bool, existed: bool
+        self,
+        demo: Demo,
+        orgs: dict[str, Organization],
+        users: dict[str, Any],
+        *,
+        password: str,
+        given: bool,
+        existed: bool,
     ) -> None:
         write = self.stdout.write
         org_ids = [org.pk for org in orgs.values()]
@@ -1692,5 +481,5 @@ class Command(BaseCommand):
         write("each secret below to one (Google Authenticator, FreeOTP, ...: 'enter a setup key',")
         write("time-based), or print the current code with `python manage.py demo_code <username>`.")
         write("The secrets are fixed: they stay the same on every run.")
-        for username, _, _, _, _ in STAFF:
-            write(f"  {username.ljust(12)} {demo_totp_secret(username)}")
+        for member in demo.staff:
+            write(f"  {member.username.ljust(12)} {demo_totp_secret(member.username)}")
