@@ -17,6 +17,7 @@ still where it was (a belt to those braces: an answer racing the sweep is not nu
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,8 +63,7 @@ class Stop:
 # --- planning -----------------------------------------------------------------------------------
 
 
-def _row(referral: Referral, kind: str, send_at: datetime, recipient_id: int | None, stage: datetime) -> Reminder:
-    about = stage.isoformat(timespec="microseconds")
+def _row(referral: Referral, kind: str, send_at: datetime, recipient_id: int | None, about: str) -> Reminder:
     return Reminder(
         organization_id=referral.organization_id,
         kind=kind,
@@ -89,7 +89,8 @@ def _staff_ids(referral: Referral) -> tuple[list[int], list[int]]:
 def notice_plan(referral: Referral, *, now: datetime) -> Reminder:
     """Deliver the referral to its provider: a row due now (the sweep sends it within a
     minute). Its link is made by the worker when it sends, so the token is never stored."""
-    row = _row(referral, Kind.REFERRAL_NOTICE, now, None, now)
+    # Every notice is its own (a resend is a new one, even within the same instant).
+    row = _row(referral, Kind.REFERRAL_NOTICE, now, None, uuid.uuid4().hex)
     row.save()
     return row
 
@@ -103,20 +104,22 @@ def stall_plan(referral: Referral, *, now: datetime) -> None:
     Reminder.objects.filter(referral=referral, kind__in=STALL_KINDS, status__in=CANCELLABLE).update(
         status=Status.CANCELLED, reason="The referral moved on.", claim_token=None
     )
+    if referral.status not in (S.SENT, S.ACCEPTED):
+        return
     organization = referral.organization
-    caseworkers, directors = _staff_ids(referral) if referral.status in (S.SENT, S.ACCEPTED) else ([], [])
-    rows = []
+    caseworkers, directors = _staff_ids(referral)
+    # A stage's rows are one each, keyed by when the stage began: planning twice adds nothing.
+    stage = now.isoformat(timespec="microseconds")
     if referral.status == S.SENT:
         due = now + timedelta(days=organization.provider_response_days)
-        rows.append(_row(referral, Kind.PROVIDER_NUDGE, due, None, now))
-        rows += [_row(referral, Kind.REFERRAL_UNANSWERED, due, user_id, now) for user_id in caseworkers]
-    elif referral.status == S.ACCEPTED:
+        rows = [_row(referral, Kind.PROVIDER_NUDGE, due, None, stage)]
+        rows += [_row(referral, Kind.REFERRAL_UNANSWERED, due, user_id, stage) for user_id in caseworkers]
+    else:
         due = now + timedelta(days=organization.completion_days)
-        rows += [_row(referral, Kind.REFERRAL_NOT_COMPLETED, due, user_id, now) for user_id in caseworkers]
-    if rows:
-        escalate_at = due + timedelta(days=organization.escalation_days)
-        rows += [_row(referral, Kind.REFERRAL_ESCALATION, escalate_at, user_id, now) for user_id in directors]
-        Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+        rows = [_row(referral, Kind.REFERRAL_NOT_COMPLETED, due, user_id, stage) for user_id in caseworkers]
+    escalate_at = due + timedelta(days=organization.escalation_days)
+    rows += [_row(referral, Kind.REFERRAL_ESCALATION, escalate_at, user_id, stage) for user_id in directors]
+    Reminder.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 # --- the provider's link ------------------------------------------------------------------------
