@@ -147,6 +147,15 @@ def pages_for(info: dict) -> list[Page]:
         Page("exoneree detail (director)", "director", f"/people/{person}/"),
         Page("floor: /ping/ (exoneree)", "exoneree", "/ping/"),
         Page("My plan", "exoneree", "/my-plan/"),
+        # Signed out: the sign-in page is the floor of a page that needs no account.
+        *(
+            [
+                Page("floor: sign-in page (no account)", "provider", "/accounts/login/"),
+                Page("provider page (no account)", "provider", f"/p/{info['provider_token']}/"),
+            ]
+            if "provider_token" in info
+            else []
+        ),
     ]
 
 
@@ -193,6 +202,9 @@ def server_env(database: str) -> dict[str, str]:
         SECURE_SSL_REDIRECT="0",
         SECURE_HSTS_SECONDS="0",
         LOG_LEVEL="WARNING",
+        # The bench asks the provider's page hundreds of times with one token.
+        PROVIDER_RATE_PER_TOKEN="1000000",  # noqa: S106 (a count, not a secret)
+        PROVIDER_RATE_PER_ADDRESS="1000000",
     )
     return env
 
@@ -221,6 +233,7 @@ def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
             session = Session(port)
             session.sign_in(username, info["password"], info["totp_key"] if role != "exoneree" else None)
             sessions[role] = session
+        sessions["provider"] = Session(port)  # no account: the token in the address is the key
         pages = pages_for(info)
         for page in pages:  # warm every worker's caches
             for _ in range(2 * args.workers):
@@ -286,8 +299,8 @@ def report_pages(pages: list[Page]) -> None:
         print(f"  {label}: " + ("met" if not missed[key] else "missed by " + ", ".join(missed[key])))
 
 
-def compare_permission_filter(args: argparse.Namespace, info: dict) -> None:
-    """The caseworker's list through the permission table vs the caseload relation alone."""
+def setup_django(args: argparse.Namespace) -> None:
+    """Django in this process, on the bench's database and keys (not as the server: no BENCH)."""
     os.environ.update({k: v for k, v in server_env(args.database).items() if k not in {"BENCH", "DEBUG"}})
     os.environ["DEBUG"] = "0"
     sys.path.insert(0, str(ROOT))
@@ -295,6 +308,31 @@ def compare_permission_filter(args: argparse.Namespace, info: dict) -> None:
     import django
 
     django.setup()
+
+
+def provider_token(info: dict) -> str | None:
+    """A fresh link to a sent referral of the bench's organization that a current consent
+    covers (the page answers 410 otherwise): its token, for the provider's page."""
+    from django.utils import timezone
+
+    from services.choices import ReferralStatus
+    from services.lib.provider_tokens import new_token
+    from services.models.referrals import ProviderLink, Referral
+    from services.selectors import coverage
+
+    sent = Referral.objects.filter(organization_id=info["organization"], status=ReferralStatus.SENT)
+    for referral in sent.select_related("need__exoneree", "resource__provider").order_by("pk")[:200]:
+        if not coverage.consent_missing(referral):
+            token, hashed = new_token()
+            expires_at = timezone.now() + timedelta(days=1)
+            ProviderLink.objects.create(referral=referral, token_hash=hashed, expires_at=expires_at)
+            return token
+    return None
+
+
+def compare_permission_filter(args: argparse.Namespace, info: dict) -> None:
+    """The caseworker's list through the permission table vs the caseload relation alone."""
+    setup_django(args)
     from django.contrib.auth import get_user_model
     from django.core.paginator import Paginator
     from django.db import connection
@@ -355,6 +393,11 @@ def main() -> None:
         f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; seeded sizes {info['sizes']}"
     )
     print(f"gunicorn {args.workers} workers, {args.clients} clients, {args.rounds} requests per page")
+    setup_django(args)
+    if token := provider_token(info):
+        info["provider_token"] = token
+    else:
+        print("no sent referral under a current consent: the provider's page is not measured")
     pages = run_pages(args, info)
     report_pages(pages)
     compare_permission_filter(args, info)

@@ -339,6 +339,11 @@ REMINDER_RECORD_RETRY_SECONDS = envint("REMINDER_RECORD_RETRY_SECONDS", 120)
 REMINDER_SWEEP_LATE_SECONDS = envint("REMINDER_SWEEP_LATE_SECONDS", 10 * 60)
 REMINDER_SEND_LATE_SECONDS = envint("REMINDER_SEND_LATE_SECONDS", 30 * 60)
 
+# The provider's page (/p/<token>/): requests per token and per client address in a window.
+PROVIDER_RATE_WINDOW_SECONDS = envint("PROVIDER_RATE_WINDOW_SECONDS", 600)
+PROVIDER_RATE_PER_TOKEN = envint("PROVIDER_RATE_PER_TOKEN", 60)
+PROVIDER_RATE_PER_ADDRESS = envint("PROVIDER_RATE_PER_ADDRESS", 120)
+
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in var/,
 # which needs no server (the embedded default of `make run`).
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -432,6 +437,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A provider's link carries its key in the path: blanked in every line (4xx warnings,
+    # runserver's request lines, error reports).
+    "filters": {"provider_tokens": {"()": "services.lib.log_filters.RedactProviderTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["provider_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django's own handlers (its debug console, runserver's request lines, error emails)
+    # would print a line before the filter saw it: they hand everything to ours instead.
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+    },
 }

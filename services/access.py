@@ -35,7 +35,7 @@ from django_otp import devices_for_user
 
 from services import audit
 from services.auth import HAS_DEVICE, own_exoneree_or_none, preloaded, staff_of
-from services.choices import Role
+from services.choices import ReferralStatus, Role
 from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Provider, Resource
@@ -276,6 +276,16 @@ def get_own_consent(user: AnyUser, pk: int) -> Consent:
     """One of the signed-in exoneree's own consents; anybody else's is a 404."""
     exoneree = own_exoneree(user)
     return get_object_or_404(Consent.objects.select_related("exoneree", "provider"), pk=pk, exoneree=exoneree)
+
+
+def get_own_referral(user: AnyUser, pk: int) -> Referral:
+    """A referral on the signed-in exoneree's own plan (sent, never a draft or a cancelled
+    one: those are not on their plan); anybody else's is a 404."""
+    exoneree = own_exoneree(user)
+    queryset = Referral.objects.select_related("need__exoneree", "resource__provider").exclude(
+        status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
+    )
+    return get_object_or_404(queryset, pk=pk, need__exoneree=exoneree)
 
 
 def emergency_grants_visible_to(user: AnyUser) -> QuerySet[EmergencyAccess]:

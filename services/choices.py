@@ -139,6 +139,12 @@ class ReminderKind(models.TextChoices):
     COMPENSATION_7 = "compensation_7", _("Compensation deadline in 7 days")
     COMPENSATION_0 = "compensation_0", _("Compensation deadline today")
     EXONEREE_APPOINTMENT = "exoneree_appointment", _("Appointment reminder to the person")
+    # The referral loop (services/referral_reminders.py): rows with a referral.
+    REFERRAL_NOTICE = "referral_notice", _("Referral sent to the provider")
+    PROVIDER_NUDGE = "provider_nudge", _("Unanswered referral: nudge to the provider")
+    REFERRAL_UNANSWERED = "referral_unanswered", _("Referral not answered by the provider")
+    REFERRAL_NOT_COMPLETED = "referral_not_completed", _("Accepted referral not completed")
+    REFERRAL_ESCALATION = "referral_escalation", _("Stalled referral escalated")
 
 
 class ReminderStatus(models.TextChoices):
@@ -193,3 +199,28 @@ class EmergencyReview(models.TextChoices):
     PENDING = "pending", _("Waiting for review")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     FLAGGED = "flagged", _("Flagged")
+
+
+class ProviderLinkEnd(models.TextChoices):
+    """Why a provider's link stopped working before it expired."""
+
+    REPLACED = "replaced", _("A newer link replaced it")
+    STAFF = "staff", _("Revoked by staff")
+
+
+class DeclineReason(models.TextChoices):
+    """The provider's short list of reasons to decline a referral."""
+
+    NO_CAPACITY = "no_capacity", _("No space or capacity right now")
+    NOT_ELIGIBLE = "not_eligible", _("The person is not eligible")
+    NOT_OFFERED = "not_offered", _("We do not offer this service")
+    UNREACHABLE = "unreachable", _("We could not reach the person")
+    OTHER = "other", _("Another reason")
+
+
+class PersonAnswer(models.TextChoices):
+    """The exoneree's own word on a referral: did they get help?"""
+
+    YES = "yes", _("Yes")
+    NOT_YET = "not_yet", _("Not yet")
+    NO = "no", _("No")

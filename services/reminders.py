@@ -29,10 +29,8 @@ from __future__ import annotations
 import logging
 import time as clock
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from smtplib import SMTPException
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,244 +39,26 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, close_old_connections, transaction
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from services.choices import CompensationStatus, ContactPreference, ReminderChannel, ReminderKind, ReminderStatus, Role
+from services import referral_reminders
+from services.choices import CompensationStatus, ContactPreference, ReminderChannel, ReminderKind, ReminderStatus
 from services.lib.email import send_templated_email
 from services.lib.sms import SmsDisabled, SmsError, send_sms
 from services.models.follow_ups import FollowUp
 from services.models.notifications import Notification, Reminder
-from services.models.organizations import Organization, StaffMember
-from services.models.people import Exoneree
+from services.reminder_plans import COMPENSATION_KINDS, FOLLOW_UP_KINDS, quiet_until, reminders_plan_digests, zone_of
 
 logger = logging.getLogger(__name__)
-
 Kind, Status = ReminderKind, ReminderStatus
-COMPENSATION_WARNINGS = (
-    (90, Kind.COMPENSATION_90),
-    (30, Kind.COMPENSATION_30),
-    (7, Kind.COMPENSATION_7),
-    (0, Kind.COMPENSATION_0),
-)
-COMPENSATION_KINDS = [kind for _, kind in COMPENSATION_WARNINGS]
-FOLLOW_UP_KINDS = [Kind.BEFORE, Kind.DUE, Kind.OVERDUE]
-# Rows a planner may still cancel: nobody has started sending them.
-CANCELLABLE = [Status.PENDING, Status.CLAIMED]
+
 # Delivery errors worth retrying: the mail server or network, a text provider.
 RETRYABLE = (SMTPException, OSError, SmsError)
-
-
-# --- planning: which rows should exist ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Planned:
-    """A reminder that should exist; `key` is its identity (the unique column)."""
-
-    kind: str
-    organization_id: int
-    send_at: datetime
-    recipient_id: int | None
-    follow_up_id: int | None = None
-    exoneree_id: int | None = None
-    day: date | None = None  # the day it is about; the UTC day of send_at by default
-    # For a follow-up's reminders, the due time they are about: a follow-up moved to
-    # another time (even the same day) is a new reminder, not the one already sent.
-    due: datetime | None = None
-
-    @property
-    def key(self) -> str:
-        subject = f"f{self.follow_up_id}" if self.follow_up_id else f"e{self.exoneree_id}" if self.exoneree_id else "-"
-        if self.due is not None:
-            about = self.due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-        else:
-            about = (self.day or self.send_at.astimezone(UTC).date()).isoformat()
-        return f"{self.kind}:{subject}:{self.recipient_id or '-'}:{about}"
-
-    def row(self) -> Reminder:
-        return Reminder(
-            organization_id=self.organization_id,
-            kind=self.kind,
-            key=self.key,
-            recipient_id=self.recipient_id,
-            follow_up_id=self.follow_up_id,
-            exoneree_id=self.exoneree_id,
-            send_at=self.send_at,
-        )
-
-
-def _zone(organization: Organization) -> ZoneInfo:
-    return ZoneInfo(organization.timezone)
-
-
-def _local(day: date, hour: int, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=zone)
-
-
-def _quiet(moment: datetime, exoneree: Exoneree, zone: ZoneInfo) -> datetime | None:
-    """The end of the exoneree's quiet hours if `moment` falls in them, else None."""
-    start, end = exoneree.quiet_hours_start, exoneree.quiet_hours_end
-    if start is None or end is None or start == end:
-        return None
-    local = moment.astimezone(zone)
-    now = local.time()
-    inside = start <= now < end if start < end else (now >= start or now < end)
-    if not inside:
-        return None
-    day = local.date() if now < end else local.date() + timedelta(days=1)
-    return datetime.combine(day, end, tzinfo=zone)
-
-
-def _wants_appointment_reminders(exoneree: Exoneree) -> bool:
-    return exoneree.appointment_reminders and exoneree.contact_preference != ContactPreference.DO_NOT_CONTACT
-
-
-def _follow_up_plans(follow_up: FollowUp, directors: list[int]) -> list[Planned]:
-    if follow_up.done_at is not None:
-        return []
-    exoneree = follow_up.exoneree
-    organization = exoneree.organization
-    due = follow_up.due_at
-    lead = timedelta(hours=settings.REMINDER_LEAD_HOURS)
-    common = {"organization_id": organization.pk, "follow_up_id": follow_up.pk, "due": due}
-    assignee = follow_up.assigned_to_id
-    overdue_at = due + timedelta(hours=settings.REMINDER_OVERDUE_HOURS)
-    plans = [
-        Planned(Kind.DUE, send_at=due, recipient_id=assignee, **common),
-        Planned(Kind.OVERDUE, send_at=overdue_at, recipient_id=assignee, **common),
-    ]
-    if lead:
-        plans.append(Planned(Kind.BEFORE, send_at=due - lead, recipient_id=assignee, **common))
-    escalate_at = due + timedelta(days=organization.escalation_days)
-    plans += [Planned(Kind.ESCALATION, send_at=escalate_at, recipient_id=user_id, **common) for user_id in directors]
-    if follow_up.shared_with_exoneree and _wants_appointment_reminders(exoneree):
-        send_at = due - (lead or timedelta(hours=24))
-        send_at = _quiet(send_at, exoneree, _zone(organization)) or send_at
-        if send_at < due:
-            to_them = {"recipient_id": None, "exoneree_id": exoneree.pk}
-            plans.append(Planned(Kind.EXONEREE_APPOINTMENT, send_at=send_at, **to_them, **common))
-    return plans
-
-
-def _compensation_plans(exoneree: Exoneree, recipients: Iterable[int]) -> list[Planned]:
-    deadline = exoneree.compensation_deadline
-    if deadline is None or exoneree.compensation_status != CompensationStatus.NOT_YET_FILED:
-        return []
-    organization = exoneree.organization
-    zone = _zone(organization)
-    return [
-        Planned(
-            kind,
-            organization_id=organization.pk,
-            send_at=_local(deadline - timedelta(days=days), organization.digest_hour, zone),
-            recipient_id=user_id,
-            exoneree_id=exoneree.pk,
-        )
-        for days, kind in COMPENSATION_WARNINGS
-        for user_id in sorted(set(recipients))
-    ]
-
-
-def _directors(organization_ids: Iterable[int]) -> dict[int, list[int]]:
-    directors: dict[int, list[int]] = defaultdict(list)
-    rows = StaffMember.objects.filter(
-        organization_id__in=set(organization_ids), role=Role.DIRECTOR, user__is_active=True
-    ).values_list("organization_id", "user_id")
-    for organization_id, user_id in rows.order_by("user_id"):
-        directors[organization_id].append(user_id)
-    return directors
-
-
-def _reconcile(desired: list[Planned], existing: Iterable[Reminder], *, now: datetime) -> None:
-    """Make the rows match the plan: cancel what is no longer wanted, move or revive what
-    changed, add what is missing. Rows already sent (or being sent) are history: kept."""
-    wanted = {plan.key: plan for plan in desired}
-    have = {row.key: row for row in existing}
-    stale = [row.pk for key, row in have.items() if key not in wanted and row.status in CANCELLABLE]
-    if stale:
-        Reminder.objects.filter(pk__in=stale, status__in=CANCELLABLE).update(
-            status=Status.CANCELLED, reason="No longer needed (done, moved or reassigned).", claim_token=None
-        )
-    for key, plan in wanted.items():
-        row = have.get(key)
-        if row is None:
-            continue
-        # The same reminder at another time (quiet hours, a new lead time): move it, even if
-        # a sweep has claimed it; its queued task then finds the row no longer claimed.
-        if row.status in CANCELLABLE and row.send_at != plan.send_at:
-            Reminder.objects.filter(pk=row.pk, status__in=CANCELLABLE).update(
-                status=Status.PENDING, send_at=plan.send_at, claim_token=None
-            )
-        elif row.status == Status.CANCELLED and plan.send_at > now:
-            Reminder.objects.filter(pk=row.pk, status=Status.CANCELLED).update(
-                status=Status.PENDING, send_at=plan.send_at, reason="", attempts=0
-            )
-    # A reminder whose time has already passed when it is planned is not sent late; an
-    # existing one that came due (and the sweep has not reached yet) is kept above.
-    new = [plan.row() for key, plan in wanted.items() if key not in have and plan.send_at > now]
-    # ignore_conflicts: a concurrent planner that inserted the same key first wins.
-    Reminder.objects.bulk_create(new, ignore_conflicts=True)
-
-
-def reminders_plan_for_follow_ups(follow_ups: QuerySet[FollowUp], *, now: datetime | None = None) -> None:
-    """Plan (or cancel, or move) the reminders of these follow-ups, in a fixed number of queries.
-
-    Called by every action that creates, edits, completes, reopens or reassigns a
-    follow-up, inside its transaction. Rows are read back from the database, so a change
-    made with `update()` is seen.
-    """
-    now = now or timezone.now()
-    rows = list(follow_ups.select_related("exoneree__organization"))
-    if not rows:
-        return
-    directors = _directors(row.exoneree.organization_id for row in rows)
-    desired = [plan for row in rows for plan in _follow_up_plans(row, directors[row.exoneree.organization_id])]
-    existing = Reminder.objects.filter(follow_up_id__in=[row.pk for row in rows])
-    _reconcile(desired, existing, now=now)
-
-
-def reminders_plan_for_follow_up(follow_up: FollowUp, *, now: datetime | None = None) -> None:
-    reminders_plan_for_follow_ups(FollowUp.objects.filter(pk=follow_up.pk), now=now)
-
-
-def reminders_plan_for_exoneree(exoneree: Exoneree, *, now: datetime | None = None) -> None:
-    """The compensation-deadline warnings (to their caseworkers and the directors) and the
-    reminders of their open follow-ups: a change of caseworkers, deadline or contact
-    preferences changes them all."""
-    now = now or timezone.now()
-    exoneree = Exoneree.objects.select_related("organization").get(pk=exoneree.pk)
-    caseworkers = exoneree.caseworkers.filter(is_active=True).values_list("pk", flat=True)
-    directors = _directors([exoneree.organization_id])[exoneree.organization_id]
-    existing = Reminder.objects.filter(exoneree=exoneree, kind__in=COMPENSATION_KINDS)
-    _reconcile(_compensation_plans(exoneree, [*caseworkers, *directors]), existing, now=now)
-    reminders_plan_for_follow_ups(FollowUp.objects.filter(exoneree=exoneree, done_at__isnull=True), now=now)
-
-
-def reminders_plan_digests(*, now: datetime) -> None:
-    """One morning digest per caseworker per local day, at the organization's digest hour.
-
-    Today's (if its hour is still ahead) and tomorrow's are planned, so a digest exists well
-    before it is due and an outage at that hour only delays it. Three queries however many
-    caseworkers; the unique key makes planning the same day again a no-op.
-    """
-    organizations = {org.pk: org for org in Organization.objects.all()}
-    caseworkers = StaffMember.objects.filter(role=Role.CASEWORKER, user__is_active=True).values_list(
-        "organization_id", "user_id"
-    )
-    plans = []
-    for organization_id, user_id in caseworkers:
-        organization = organizations[organization_id]
-        zone = _zone(organization)
-        today = now.astimezone(zone).date()
-        for day in (today, today + timedelta(days=1)):
-            send_at = _local(day, organization.digest_hour, zone)
-            plans.append(Planned(Kind.DIGEST, organization_id, send_at, recipient_id=user_id, day=day))
-    Reminder.objects.bulk_create([plan.row() for plan in plans if plan.send_at > now], ignore_conflicts=True)
 
 
 # --- the sweep: claim what is due, queue it after commit ----------------------------------------
@@ -340,7 +120,9 @@ def retry_countdown(retries: int) -> int:
 # In the cache every process shares (settings.CACHES): the sweep runs in the worker, /healthz/
 # and the notifications page in the web process.
 SHARED = "shared"
+
 LAST_SWEEP = "reminders:last-sweep"
+
 UNSENT = [Status.PENDING, Status.CLAIMED, Status.SENDING]
 
 
@@ -447,10 +229,15 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
     notification is behind the login and may name the person and the follow-up.
     """
     organization = reminder.organization
-    zone = _zone(organization)
+    zone = zone_of(organization)
     recipient = reminder.recipient
     if recipient is not None and not recipient.is_active:
         return Skip("The recipient's account is switched off.")
+    if reminder.kind in referral_reminders.KINDS:  # the referral loop's rows say their own words
+        composed = referral_reminders.compose(reminder, now)
+        if isinstance(composed, referral_reminders.Stop):
+            return Skip(composed.reason, failed=composed.failed)
+        return Outgoing(**vars(composed))
     follow_up = reminder.follow_up
     if follow_up is not None and follow_up.done_at is not None:
         return Skip("The follow-up was done.")
@@ -510,7 +297,7 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
             return Skip("They no longer want appointment reminders.")
         if not follow_up.shared_with_exoneree:
             return Skip("The appointment is no longer on their plan.")
-        if later := _quiet(now, person, zone):
+        if later := quiet_until(now, person, zone):
             if later >= follow_up.due_at:
                 return Skip("Their quiet hours last until the appointment.")
             return Postpone(later, "Postponed until their quiet hours end.")
@@ -585,7 +372,7 @@ def reminder_send(reminder_id: int) -> str:
             )
     # Outside the transaction: no lock is held while a mail server takes its time.
     try:
-        with timezone.override(_zone(reminder.organization)):  # times in the organization's zone
+        with timezone.override(zone_of(reminder.organization)):  # times in the organization's zone
             if outgoing.email and outgoing.template:
                 send_templated_email(
                     to=outgoing.email,

@@ -12,6 +12,7 @@ from services.views import (
     outcomes,
     plan,
     printing,
+    provider,
 )
 
 urlpatterns = [
@@ -56,6 +57,8 @@ urlpatterns = [
     path("referrals/<int:pk>/", cases.referral_detail, name="referral_detail"),
     path("referrals/<int:pk>/edit/", cases.referral_edit, name="referral_edit"),
     path("referrals/<int:pk>/status/", cases.referral_transition, name="referral_transition"),
+    path("referrals/<int:pk>/resend/", provider.referral_resend, name="referral_resend"),
+    path("referrals/<int:pk>/link/revoke/", provider.referral_link_revoke, name="referral_link_revoke"),
     path("follow-ups/<int:pk>/edit/", cases.follow_up_edit, name="follow_up_edit"),
     path("follow-ups/<int:pk>/done/", cases.follow_up_done, name="follow_up_done"),
     path("follow-ups/<int:pk>/reopen/", cases.follow_up_reopen, name="follow_up_reopen"),
@@ -88,5 +91,8 @@ urlpatterns = [
     path("my-plan/sharing/<int:pk>/stop/", consent.my_consent_stop, name="my_consent_stop"),
     path("my-plan/plan.pdf", printing.my_plan_pdf, name="my_plan_pdf"),
     path("my-plan/appointments.ics", printing.my_plan_ics, name="my_plan_ics"),
+    path("my-plan/referrals/<int:pk>/answer/", plan.my_referral_answer, name="my_referral_answer"),
     path("language/", plan.set_language, name="set_language"),
+    # The provider's link (no account): the token is the key, so it never reaches a log line.
+    path("p/<str:token>/", provider.provider_referral, name="provider_referral"),
 ]

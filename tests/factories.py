@@ -126,6 +126,7 @@ class ResourceFactory(DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     provider = factory.SubFactory(ProviderFactory, organization=factory.SelfAttribute("..organization"))
     name = factory.Sequence(lambda n: f"Service {n}")
+    intake_email = factory.Sequence(lambda n: f"intake{n}@example.org")
     city = "Houston"
     status = ResourceStatus.ACTIVE
 

@@ -21,6 +21,7 @@ directory and staff, so every row of the table below reads the same way:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,13 +35,14 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from services.actions import emergency
+from services import reminders
+from services.actions import emergency, referrals
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Resource
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
-from services.models.referrals import Referral
+from services.models.referrals import Referral, ReferralCategory
 from tests.conftest import World
 from tests.factories import consent_for
 
@@ -158,6 +160,29 @@ def consent_data(w: World) -> dict[str, Any]:
         "signed_how": "paper",
         "signed_on": "2026-01-01",
     }
+
+
+def send_marcus_referral(w: World) -> None:
+    """Marcus's referral sent under a consent, and its notice delivered as the worker does
+    (the token it emailed is kept on the world)."""
+    referral = w.marcus.referral
+    consent_for(w.marcus.exoneree, referral.resource.provider)
+    ReferralCategory.objects.get_or_create(referral=referral, category="housing")
+    referrals.referral_transition(by=w.caseworker1, referral=referral, status="sent")
+    for reminder_id in reminders.reminders_claim_due():
+        reminders.reminder_send(reminder_id)
+    # Kept for the page's address; the outbox is emptied, as pages are judged by what they send.
+    w.provider_token = re.findall(r"/p/([A-Za-z0-9_-]+)/", mail.outbox[-1].body)[-1]
+    mail.outbox.clear()
+
+
+def provider_token(w: World) -> list[str]:
+    """The token of the latest link emailed to the provider."""
+    return [w.provider_token]
+
+
+def provider_page(w: World) -> str:
+    return reverse("provider_referral", args=provider_token(w))
 
 
 def emergency_data(w: World) -> dict[str, Any]:
@@ -281,6 +306,36 @@ PAGES = [
         lambda w: {"status": "sent"},
         lambda w: w.marcus.referral.get_absolute_url(),
         setup=consent_marcus,
+    ),
+    # The provider's link: sent again (a new link) or stopped by the caseworker.
+    Page(
+        "referral_resend",
+        CASE_POST,
+        marcus("referral"),
+        ("POST",),
+        lambda w: {},
+        lambda w: w.marcus.referral.get_absolute_url(),
+        setup=send_marcus_referral,
+    ),
+    Page(
+        "referral_link_revoke",
+        CASE_POST,
+        marcus("referral"),
+        ("POST",),
+        lambda w: {},
+        lambda w: w.marcus.referral.get_absolute_url(),
+        setup=send_marcus_referral,
+    ),
+    # The provider's page: no account; the token in its address is the key, whoever holds it.
+    Page(
+        "provider_referral",
+        {**dict.fromkeys(COLUMNS, 200), "anonymous": 200},
+        provider_token,
+        GET_POST,
+        lambda w: {"move": "accept", "contact_person": "Ms. Lee", "expected_on": ""},
+        provider_page,
+        owner="anonymous",
+        setup=send_marcus_referral,
     ),
     # Consent: recorded and revoked by the caseworker; read on the person's page.
     Page(
@@ -466,6 +521,17 @@ PAGES = [
         data=lambda w: {"language": "es", "next": "/my-plan/"},
         done=lambda w: "/my-plan/",
         owner="exoneree1",
+    ),
+    # Marcus's word on his own sent referral: did he get help? (Thomas: 404.)
+    Page(
+        "my_referral_answer",
+        row(403, 403, 403, 403, 403, DONE, 404, 403),
+        marcus("referral"),
+        ("POST",),
+        lambda w: {"answer": "yes", "words": "They found me a room"},
+        lambda w: "/my-plan/#referral-" + str(w.marcus.referral.pk),
+        owner="exoneree1",
+        setup=send_marcus_referral,
     ),
     # Marcus's own consent: Thomas (exoneree2) gets a 404, as for anything not his.
     Page(

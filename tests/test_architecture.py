@@ -21,7 +21,10 @@ LAYERS: list[tuple[str, list[str]]] = [
         ["services.auth", "services.audit", "services.audit_anchor", "services.figures", "services.keyring"],
     ),
     ("access rules, kept counts, sign-in", ["services.access", "services.outcome_counts", "services.signin"]),
-    ("reads, reminders", ["services.selectors", "services.reminders"]),
+    (
+        "reads, reminders",
+        ["services.selectors", "services.reminders", "services.reminder_plans", "services.referral_reminders"],
+    ),
     ("tasks", ["services.tasks"]),
     ("writes, outcome figures", ["services.actions", "services.outcomes"]),
     ("forms", ["services.forms"]),

@@ -31,7 +31,7 @@ from services.models.casework import CaseNote
 from services.models.consent import EmergencyAccess
 from services.models.needs import Need
 from services.models.people import Exoneree
-from services.models.referrals import ReferralEvent
+from services.models.referrals import ProviderQuestion, ReferralEvent
 from tests.factories import ExonereeFactory, consent_for
 from tests.test_setup import manage as manage_with_timeout
 from tests.test_setup import production_env as production_settings
@@ -95,9 +95,13 @@ def flip_one_character(token: str) -> str:
 
 
 def add_consent_and_emergency_access(world) -> None:
+    """And a provider's question: the encrypted models the world does not have."""
     consent_for(world.marcus.exoneree, world.marcus.resource.provider)
     EmergencyAccess.objects.create(
         user=world.caseworker2, exoneree=world.marcus.exoneree, reason="A crisis call", expires_at=timezone.now()
+    )
+    ProviderQuestion.objects.create(
+        referral=world.marcus.referral, provider=world.marcus.resource.provider, text="Does he have a pet?"
     )
 
 

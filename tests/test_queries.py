@@ -43,6 +43,7 @@ from tests.factories import (
     StaffFactory,
     consent_for,
 )
+from tests.test_access import provider_page, send_marcus_referral
 
 N = 3
 DOMAINS = list(NeedDomain.values)
@@ -62,7 +63,14 @@ def grow_dashboard(w: World, n: int) -> None:
     for i in range(n):
         person = ExonereeFactory(organization=w.org1, caseworkers=[w.caseworker1])
         need = NeedFactory(exoneree=person, domain=DOMAINS[i % len(DOMAINS)])
-        referral = ReferralFactory(need=need, resource=ResourceFactory(organization=w.org1))
+        referral = ReferralFactory(
+            need=need,
+            resource=ResourceFactory(organization=w.org1),
+            status="sent",
+            person_answer="not_yet",
+            person_words="Nobody called me back",
+            person_answered_at=now,
+        )
         FollowUpFactory(exoneree=person, assigned_to=w.caseworker1, due_at=now - timedelta(days=1), need=need)
         FollowUpFactory(exoneree=person, assigned_to=w.caseworker1, due_at=now + timedelta(days=2), referral=referral)
 
@@ -148,6 +156,21 @@ def grow_case(w: World, n: int) -> None:
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
 
 
+def grow_provider_page(w: World, n: int) -> None:
+    """More needs in the category the referral shares, more consents and more links."""
+    if not w.marcus.referral.provider_links.exists():
+        send_marcus_referral(w)
+    for _ in range(n):
+        NeedFactory(exoneree=w.marcus.exoneree, domain="housing", description="Another room")
+        consent_for(w.marcus.exoneree, w.marcus.resource.provider)
+
+
+def provider_path(w: World) -> str:
+    if not w.marcus.referral.provider_links.exists():
+        send_marcus_referral(w)
+    return provider_page(w)
+
+
 # (id, persona, path, grower, budget). The outcome records page (the drill-down lists, over the
 # records) keeps only the "does not grow" check and a ceiling.
 OUTCOMES_CEILING = 16
@@ -156,8 +179,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 5),
     ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 5),
     # + the caseload (all of it, with its figures), the first overdue and due-soon follow-ups
-    # and the first open needs (each with their count), recent referrals
-    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 8),
+    # and the first open needs (each with their count), recent referrals, the people's answers
+    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 9),
     # + the count, the page
     ("follow-ups", "caseworker1", lambda w: reverse("follow_up_list") + "?due=overdue", grow_dashboard, 5),
     ("needs", "caseworker1", lambda w: reverse("need_list"), grow_dashboard, 5),
@@ -168,8 +191,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("director", "director1", lambda w: reverse("director_dashboard"), grow_organization, 9),
     # session, user, device; the kept counts of referrals, housing and self-sufficiency; needs;
     # the kept counts of follow-ups (with the assignees), today's overdue ones; benefits;
-    # compensation; the caseworkers of the filter (issue 5: at most 12)
-    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 10),
+    # compensation; the caseworkers of the filter (issue 5: at most 12); closing the loop
+    # (issue 17): the referrals sent, the median's times, the stalled ones
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 13),
     (
         "outcome-records",
         "director1",
@@ -183,6 +207,12 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user (with their record); needs, referrals, the next and the missed dates (one
     # query), notes, caseworkers, who opened the record, consents (with their categories)
     ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 9),
+    # no session: the rate-limit counters are in the cache; the link (with its referral,
+    # person, resource, provider, organization and caseworker), what the referral carries,
+    # the consents that cover it, the needs of those categories; the access-log entry
+    # (SQLite: the chain's head and the insert; PostgreSQL: the lock and the insert), in a
+    # savepoint here (two more; none in production, where no transaction is open around it)
+    ("provider-page", "anonymous", provider_path, grow_provider_page, 8),
     # session, user, device; the record (with the change permission and the caseworkers'
     # names), the access-log entry (4, see above); needs, their referrals, follow-ups (open,
     # and the latest done), notes, assessments (with their score counts), consents (with

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from services import reminders, tasks
+from services import reminder_plans, reminders, tasks
 from services.actions import follow_ups, people
 from services.choices import CompensationStatus, ContactPreference, ReminderKind, ReminderStatus
 from services.models.follow_ups import FollowUp
@@ -356,7 +356,7 @@ def test_compensation_deadline_warnings_to_caseworker_and_director(world, clock,
     eight_am = [datetime.combine(date(2030, 7, 1) - timedelta(days=d), time(12), tzinfo=UTC) for d in (90, 30, 7, 0)]
     assert warnings == sorted(
         (kind, who, at, Status.PENDING)
-        for kind, at in zip(reminders.COMPENSATION_KINDS, eight_am, strict=True)
+        for kind, at in zip(reminder_plans.COMPENSATION_KINDS, eight_am, strict=True)
         for who in ("caseworker1", "director1")
     )
 

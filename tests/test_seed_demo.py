@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
+from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, RequestFactory
@@ -16,12 +17,23 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import UserObjectPermission
 
+from services import reminders
 from services.access import exonerees_visible_to
-from services.choices import AssessmentDomain, AssessmentKind, NeedDomain, NoteVisibility, ReferralStatus, Role
+from services.choices import (
+    AssessmentDomain,
+    AssessmentKind,
+    NeedDomain,
+    NoteVisibility,
+    ReferralStatus,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+)
 from services.models.casework import Assessment, AssessmentScore, CaseNote
 from services.models.directory import Provider, Resource, ResourceDomain
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
+from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree, ExonereeUserObjectPermission
 from services.models.referrals import Referral, ReferralEvent
@@ -288,3 +300,19 @@ def test_demo_secrets_stay_the_same_on_every_run():
 
     assert first == second
     assert set(second) == STAFF_USERNAMES
+
+
+def test_every_resource_has_an_intake_address_and_a_provider_email_waits_in_the_console(seeded):
+    """`make run` prints the provider's email with its link within a minute: the notice of
+    caseworker1's sent referral is queued (one, however many runs), the history's are not."""
+    assert not Resource.objects.filter(intake_email="").exists()
+    assert all(email.endswith(".example.org") for email in Resource.objects.values_list("intake_email", flat=True))
+    waiting = Reminder.objects.filter(kind=ReminderKind.REFERRAL_NOTICE, status=ReminderStatus.PENDING)
+    (notice,) = waiting
+    assert notice.referral.status == ReferralStatus.SENT
+    assert notice.referral.need.exoneree.caseworkers.filter(username="caseworker1").exists()
+    mail.outbox.clear()
+    for reminder_id in reminders.reminders_claim_due():
+        reminders.reminder_send(reminder_id)
+    (email,) = [m for m in mail.outbox if "/p/" in m.body]
+    assert email.to == [notice.referral.resource.intake_email]

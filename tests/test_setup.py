@@ -138,7 +138,7 @@ def test_healthz_fails_when_no_sweep_has_run_for_a_while(client, world, time_mac
 def test_healthz_fails_when_a_due_reminder_waits_too_long(client, world, time_machine, settings):
     time_machine.move_to(NOW, tick=False)
     reminder = due_reminder(world, NOW - timedelta(seconds=settings.REMINDER_SEND_LATE_SECONDS + 60))
-    with mock.patch("services.reminders._queue"):  # the sweep claims it; no worker sends it
+    with mock.patch("services.tasks._queue"):  # the sweep claims it; no worker sends it
         tasks.sweep_reminders()
     reminder.refresh_from_db()
 

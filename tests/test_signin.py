@@ -158,7 +158,9 @@ def test_operator_unlocks_with_the_management_command(world: World):
 
 # The pages a session that owes its second factor may still open: the two that collect it.
 SECOND_FACTOR_PAGES = {"two_factor_verify", "two_factor_setup"}
-GUARDED = [page for page in PAGES if page.name not in SECOND_FACTOR_PAGES]
+# The provider's page needs no account: its token is the key, whoever holds it, signed in or not.
+TOKEN_PAGES = {"provider_referral"}
+GUARDED = [page for page in PAGES if page.name not in SECOND_FACTOR_PAGES | TOKEN_PAGES]
 
 
 def password_only(client: Client, user: Any) -> Client:

@@ -12,7 +12,7 @@ from services import audit
 from services.models.follow_ups import FOLLOW_UP_EDITABLE_FIELDS, FollowUp
 from services.models.people import Exoneree
 from services.outcome_counts import outcome_counts_tracked_for
-from services.reminders import reminders_plan_for_follow_up
+from services.reminder_plans import reminders_plan_for_follow_up
 
 # Follow-ups.
 

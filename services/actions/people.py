@@ -26,7 +26,7 @@ from services.models.notifications import Notification
 from services.models.organizations import StaffMember
 from services.models.people import EXONEREE_PROFILE_FIELDS, EXONEREE_SAVED_FIELDS, Exoneree
 from services.outcome_counts import outcome_counts_tracked_for
-from services.reminders import reminders_plan_for_exoneree
+from services.reminder_plans import reminders_plan_for_exoneree
 
 User = get_user_model()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from services import audit
+from services import audit, referral_reminders
 from services.choices import (
     ConsentCategory,
     NeedStatus,
@@ -19,7 +20,8 @@ from services.choices import (
 from services.figures import figures_changed
 from services.lib.text import visible_length
 from services.lifecycle import check_referral_transition
-from services.models.directory import Resource
+from services.models.audit import AuditEvent
+from services.models.directory import Provider, Resource
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory, ReferralEvent
@@ -103,7 +105,7 @@ def referral_update(*, by: AbstractUser, referral: Referral, categories: Iterabl
 @outcome_counts_tracked_for(lambda kw: [Exoneree(pk=kw["referral"].need.exoneree_id)])
 def referral_transition(
     *,
-    by: AbstractUser,
+    by: AbstractUser | None,
     referral: Referral,
     status: str,
     note: str = "",
@@ -111,11 +113,20 @@ def referral_transition(
     got_service: bool | None = None,
     helped: bool | None = None,
     feedback: str = "",
+    provider: Provider | None = None,
+    decline_code: str = "",
+    provider_contact: str = "",
+    expected_on: date | None = None,
 ) -> Referral:
     """Move a referral along its lifecycle (services.lifecycle says which moves exist).
 
-    The row is locked and re-read so two people pressing buttons at once cannot both move
-    it from the same state.
+    The row is locked and re-read so two people pressing buttons at once (a caseworker on
+    the referral's page, the provider on its link) cannot both move it from the same state.
+    `provider`: the move comes from the provider's link (`by` is then None); it is recorded
+    as theirs, in the history and the access log.
+
+    Sending queues the notice to the provider; every move plans or cancels the referral's
+    stall reminders (services.referral_reminders), in this transaction.
     """
     locked = Referral.objects.select_for_update(no_key=True).select_related("need__exoneree").get(pk=referral.pk)
     check_referral_transition(locked.status, status)
@@ -130,15 +141,34 @@ def referral_transition(
     if status == ReferralStatus.SENT and (missing := coverage.consent_missing(locked, lock=True)):
         raise ValidationError({"status": coverage.consent_missing_message(locked, missing)})
     now = timezone.now()
-    ReferralEvent.objects.create(referral=locked, from_status=locked.status, to_status=status, by=by, at=now, note=note)
+    ReferralEvent.objects.create(
+        referral=locked, from_status=locked.status, to_status=status, by=by, by_provider=provider, at=now, note=note
+    )
     locked.status = status
     locked.status_changed_at = now
+    if status == ReferralStatus.ACCEPTED:
+        locked.provider_contact = provider_contact.strip()
+        locked.expected_on = expected_on
     if status == ReferralStatus.DECLINED:
         locked.decline_reason = decline_reason.strip()
+        locked.decline_code = decline_code
     if status == ReferralStatus.COMPLETED:
         locked.got_service = got_service
         locked.helped = helped
         locked.feedback = feedback.strip()
     locked.save()
-    audit.record_change(by, locked, before, exoneree=locked.need.exoneree)
+    if provider is None:
+        audit.record_change(by, locked, before, exoneree=locked.need.exoneree)
+    else:
+        changes = audit.changes_between(Referral, before, audit.snapshot(locked))
+        audit.record(
+            AuditEvent.Action.PROVIDER_UPDATED,
+            username=provider.name,
+            exoneree=locked.need.exoneree,
+            target=audit.describe(locked),
+            changes={"provider": provider.pk, **changes},
+        )
+    referral_reminders.stall_plan(locked, now=now)
+    if status == ReferralStatus.SENT:
+        referral_reminders.notice_plan(locked, now=now)
     return locked

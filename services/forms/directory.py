@@ -40,6 +40,7 @@ class ResourceForm(forms.ModelForm):
             "postal_code",
             "phone",
             "email",
+            "intake_email",
             "hours",
             "status",
         ]

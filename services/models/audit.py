@@ -48,6 +48,9 @@ class AuditEvent(BaseModel):
         EMERGENCY_SEARCH = "emergency_search", _("Searched for a record to open with emergency access")
         EMERGENCY_REVIEWED = "emergency_reviewed", _("Reviewed an emergency access")
         CONSENT_REVOKED = "consent_revoked", _("Revoked a consent to share information")
+        # A provider, through the link of a referral (no account: `username` is its name).
+        PROVIDER_OPENED = "provider_opened", _("A provider opened a referral")
+        PROVIDER_UPDATED = "provider_updated", _("A provider answered a referral")
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

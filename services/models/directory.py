@@ -49,6 +49,14 @@ class Resource(BaseModel):
     postal_code = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
+    # Where referrals are sent (services/referral_reminders.py); the provider's email when empty.
+    intake_email = models.EmailField(
+        _("intake email"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Where referrals go. Empty: the provider's email."),
+    )
     hours = models.CharField(max_length=200, blank=True, help_text=_("For example: Mon–Fri 9am–5pm"))
     status = models.CharField(max_length=30, choices=ResourceStatus.choices, default=ResourceStatus.ACTIVE)
     updated_at = models.DateTimeField(auto_now=True)
@@ -62,6 +70,10 @@ class Resource(BaseModel):
 
     def get_absolute_url(self) -> str:
         return reverse("resource_detail", args=[self.pk])
+
+    @property
+    def referral_email(self) -> str:
+        return self.intake_email or self.provider.email
 
 
 class ResourceDomain(BaseModel):

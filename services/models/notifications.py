@@ -14,6 +14,7 @@ from services.models.base import BaseModel
 from services.models.follow_ups import FollowUp
 from services.models.organizations import Organization
 from services.models.people import Exoneree
+from services.models.referrals import Referral
 
 
 class Reminder(BaseModel):
@@ -34,6 +35,9 @@ class Reminder(BaseModel):
     )
     follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    # The referral loop's rows (the notice to the provider, stall reminders); their
+    # `exoneree` is the referral's person, so a failed one is listed like the others.
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
     send_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
     # Who holds the row: the sweep's batch, then the one task sending it (a fencing token).

@@ -28,6 +28,26 @@ class Organization(BaseModel):
         validators=[MaxValueValidator(23)],
         help_text=_("Hour of the day (organization's time) when caseworkers get their digest."),
     )
+    # db_default on the referral loop's columns: rows written outside the ORM (bench/seed.py's
+    # COPY, an SQL fix) get the same values as a save.
+    provider_link_days = models.PositiveSmallIntegerField(
+        default=30,
+        db_default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Days the link in a referral's email keeps working for the provider."),
+    )
+    provider_response_days = models.PositiveSmallIntegerField(
+        default=5,
+        db_default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Days a provider has to answer a referral before they are nudged."),
+    )
+    completion_days = models.PositiveSmallIntegerField(
+        default=30,
+        db_default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Days an accepted referral may stay open before the caseworker is reminded."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped in the transaction of every write the director's figures read (services.figures),
     # so a figure cached under an older value is never served again, in any process.

@@ -10,12 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
     ConsentCategory,
+    DeclineReason,
+    PersonAnswer,
+    ProviderLinkEnd,
     ReferralStatus,
 )
 from services.fields import EncryptedTextField
 from services.lifecycle import REFERRAL_OPEN
 from services.models.base import BaseModel
-from services.models.directory import Resource
+from services.models.directory import Provider, Resource
 from services.models.needs import Need
 from services.models.organizations import Organization
 
@@ -41,6 +44,17 @@ class Referral(BaseModel):
     # Set when a consent it relied on was revoked while it was open: the provider must be
     # told to stop using what they were given.
     consent_revoked_at = models.DateTimeField(null=True, blank=True)
+    # The provider's answer through its link (services/actions/provider_answers.py).
+    # (db_default: rows written outside the ORM, such as bench/seed.py's COPY, get them too.)
+    provider_contact = models.CharField(
+        _("contact person at the provider"), max_length=200, blank=True, default="", db_default=""
+    )
+    expected_on = models.DateField(_("expected date"), null=True, blank=True)
+    decline_code = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True, default="", db_default="")
+    # The person's own word on their plan: did they get help? (their words are encrypted)
+    person_answer = models.CharField(max_length=10, choices=PersonAnswer.choices, blank=True, default="", db_default="")
+    person_words = EncryptedTextField(blank=True, default="", db_default="")
+    person_answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-status_changed_at", "-pk"]
@@ -86,6 +100,8 @@ class ReferralEvent(BaseModel):
     to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Set when the provider made the change through its link (then `by` is empty).
+    by_provider = models.ForeignKey(Provider, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     note = EncryptedTextField(blank=True)
 
     class Meta:
@@ -95,3 +111,46 @@ class ReferralEvent(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class ProviderLink(BaseModel):
+    """The link a referral's provider answers it from, without an account.
+
+    Only the SHA-256 of its token is stored: the token itself exists in the email and
+    nowhere else (the worker makes it at sending time), so a copy of the database opens
+    nothing. A token has 256 bits from `secrets`, so hashing without a salt is safe: there
+    is nothing to guess a dictionary from, and the lookup by hash is what makes a wrong
+    token cost the same as a right one (no string comparison against a stored secret).
+    """
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="provider_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=ProviderLinkEnd.choices, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["referral", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"Link for referral {self.referral_id} until {self.expires_at:%Y-%m-%d}"
+
+
+class ProviderQuestion(BaseModel):
+    """A question the provider sent back to the caseworker through its link."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="provider_questions")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    text = EncryptedTextField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Question from {self.provider_id} on referral {self.referral_id}"

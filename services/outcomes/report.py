@@ -13,16 +13,19 @@ from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.outcomes.follow_ups import FOLLOW_UPS, follow_up_figure, follow_ups_in_scope
 from services.outcomes.needs import BENEFITS, NEEDS, OPEN_NEEDS, benefit_figure, need_figure, open_need_figure
+from services.outcomes.referral_loop import LOOP, STALLED, referral_loop_figure
 from services.outcomes.referrals import REFERRALS, referral_figure
 from services.outcomes.scope import Figure, OutcomeFilters, Scope, Spec
 from services.outcomes.wellbeing import COMPENSATION, HOUSING, SCORES, compensation_figure, housing_figure, score_figure
 
 SPECS = {
-    spec.name: spec for spec in (REFERRALS, NEEDS, OPEN_NEEDS, FOLLOW_UPS, HOUSING, BENEFITS, COMPENSATION, SCORES)
+    spec.name: spec
+    for spec in (REFERRALS, LOOP, STALLED, NEEDS, OPEN_NEEDS, FOLLOW_UPS, HOUSING, BENEFITS, COMPENSATION, SCORES)
 }
 
 FIGURES: dict[str, Callable[[Scope], Figure]] = {
     "referrals": referral_figure,
+    "referral_loop": referral_loop_figure,
     "needs": need_figure,
     "open_needs": open_need_figure,
     "follow_ups": follow_up_figure,

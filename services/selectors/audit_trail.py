@@ -6,12 +6,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import (
+    Case,
+    CharField,
     Count,
+    F,
     Max,
     Q,
     QuerySet,
+    Value,
+    When,
 )
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
     EmergencyReview,
@@ -68,18 +74,28 @@ OPENED = [AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.SSN_REVEALED]
 
 
 def record_openers(exoneree: Exoneree) -> list[dict[str, Any]]:
-    """Who at the organization opened this person's record, and when they last did: for
-    the person themselves, so names and roles only."""
+    """Who opened this person's record, and when they last did: staff of the organization,
+    and the providers who saw what the person agreed to share with them (through a
+    referral's link; their entry names the provider). For the person themselves, so names
+    and roles only. One query: a provider's entries group under its name."""
+    provider = AuditEvent.Action.PROVIDER_OPENED
     rows = (
-        AuditEvent.objects.filter(exoneree=exoneree, action__in=OPENED, actor__staff__isnull=False)
-        .values("actor", "actor__first_name", "actor__last_name", "actor__username", "actor__staff__role")
+        AuditEvent.objects.filter(
+            Q(action__in=OPENED, actor__staff__isnull=False) | Q(action=provider, actor__isnull=True),
+            exoneree=exoneree,
+        )
+        .annotate(provider=Case(When(action=provider, then=F("username")), default=Value(""), output_field=CharField()))
+        .values("actor", "actor__first_name", "actor__last_name", "actor__username", "actor__staff__role", "provider")
         .annotate(last=Max("at"), times=Count("pk"))
         .order_by("-last")
     )
     return [
         {
-            "name": f"{row['actor__first_name']} {row['actor__last_name']}".strip() or row["actor__username"],
-            "role": Role(row["actor__staff__role"]).label,
+            "name": row["provider"]
+            or f"{row['actor__first_name']} {row['actor__last_name']}".strip()
+            or row["actor__username"],
+            "role": _("provider") if row["provider"] else Role(row["actor__staff__role"]).label,
+            "is_provider": bool(row["provider"]),
             "last": row["last"],
             "times": row["times"],
         }

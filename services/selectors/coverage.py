@@ -40,7 +40,9 @@ def current_consents(exoneree: Exoneree, *, today: date | None = None) -> QueryS
     return Consent.objects.filter(exoneree=exoneree, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today)
 
 
-def consent_missing(referral: Referral, *, today: date | None = None, lock: bool = False) -> list[str]:
+def consent_missing(
+    referral: Referral, *, today: date | None = None, lock: bool = False, carried: list[str] | None = None
+) -> list[str]:
     """The categories the referral carries that no current consent for its provider names.
 
     A category is covered only by a consent that names it: there is no "everything" shortcut,
@@ -48,9 +50,10 @@ def consent_missing(referral: Referral, *, today: date | None = None, lock: bool
 
     `lock` (a send, inside its transaction): the covering consents are locked, so a
     revocation either commits first (and this sees the consent revoked) or waits until the
-    send has committed (and then flags the sent referral).
+    send has committed (and then flags the sent referral). `carried`: the referral's
+    categories when the caller has already read them.
     """
-    carried = referral_categories(referral)
+    carried = referral_categories(referral) if carried is None else carried
     consents = current_consents(referral.need.exoneree, today=today).filter(provider_id=referral.resource.provider_id)
     if lock:
         locked = consents.select_for_update(no_key=True).values_list("pk", flat=True)

@@ -128,9 +128,27 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
             "need__exoneree__legal_name",
             "need__exoneree__preferred_name",
             "resource__name",
+            "person_answer",
         )
         .order_by("-status_changed_at", "-pk")[:DASHBOARD_ROWS],
+        # The people's own word on their referrals (issue 17), latest first: did they get help?
+        "person_answers": Referral.objects.filter(
+            need__exoneree__in=exonerees_visible_to(user), person_answered_at__isnull=False
+        )
+        .select_related("need__exoneree", "resource__provider")
+        .only(
+            "person_answer",
+            "person_words",
+            "person_answered_at",
+            "need__exoneree__legal_name",
+            "need__exoneree__preferred_name",
+            "resource__provider__name",
+        )
+        .order_by("-person_answered_at", "-pk")[:PERSON_ANSWERS],
     }
+
+
+PERSON_ANSWERS = 5
 
 
 def _director_counts(organization: Organization, now: datetime) -> tuple[dict[str, int], list[dict[str, Any]]]:

@@ -101,3 +101,9 @@ def is_past(moment: datetime) -> bool:
     """Whether a time has passed: an open follow-up's due time, in lists that load no more of
     the row than they show (`FollowUp.is_overdue` would read `done_at`, one query a row)."""
     return moment < timezone.now()
+
+
+@register.filter
+def get_item(mapping: dict | None, key: object) -> object:
+    """`mapping[key]` in a template (None when absent), e.g. a form's errors per record."""
+    return (mapping or {}).get(key)

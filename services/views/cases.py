@@ -30,7 +30,7 @@ from services.models.casework import Assessment, CaseNote
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors import coverage, dashboards, records
+from services.selectors import coverage, dashboards, provider_links, records
 from services.selectors import resources as resources_selectors
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted
 
@@ -297,7 +297,8 @@ def _referral_context(referral: Referral, can_change: bool, form: ReferralTransi
     return {
         "referral": referral,
         "exoneree": referral.need.exoneree,
-        "events": referral.events.select_related("by"),
+        "events": referral.events.select_related("by", "by_provider"),
+        **provider_links.delivery_for(referral),
         "can_change": can_change,
         "form": form,
         "categories": [ConsentCategory(value).label for value in coverage.referral_categories(referral)],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
@@ -14,7 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from services import access
 from services.access import exoneree_required
-from services.actions import people
+from services.actions import people, provider_answers
+from services.forms.provider import PersonAnswerForm
 from services.selectors import plans
 
 
@@ -23,6 +25,27 @@ from services.selectors import plans
 def my_plan(request: HttpRequest) -> HttpResponse:
     exoneree = access.own_exoneree(request.user)
     return render(request, "services/my_plan.html", {"exoneree": exoneree, **plans.plan_for(exoneree)})
+
+
+@require_POST
+@exoneree_required
+def my_referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person's own word on a referral of their plan: did they get help?"""
+    referral = access.get_own_referral(request.user, pk)
+    form = PersonAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            provider_answers.referral_person_answer(
+                by=request.user, referral=referral, answer=form.cleaned_data["answer"], words=form.cleaned_data["words"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Thank you. Your caseworker will see your answer."))
+            return HttpResponseRedirect(reverse("my_plan") + f"#referral-{referral.pk}")
+    exoneree = referral.need.exoneree
+    context = {"exoneree": exoneree, "answer_errors": {referral.pk: form.errors}, **plans.plan_for(exoneree)}
+    return render(request, "services/my_plan.html", context, status=400)
 
 
 @require_POST

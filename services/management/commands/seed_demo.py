@@ -38,12 +38,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services import outcome_counts
-from services.actions import casework, people, referrals
+from services.actions import casework, people, provider_answers, referrals
 from services.actions import consent as consent_actions
 from services.actions import directory as directory_actions
 from services.actions import follow_ups as follow_ups_actions
 from services.actions import needs as needs_actions
-from services.choices import ConsentSignedHow, ReferralStatus, Role
+from services.choices import ConsentSignedHow, ReferralStatus, ReminderKind, ReminderStatus, Role
 from services.demo import (
     DEMO_DEVICE_NAME,
     Demo,
@@ -59,10 +59,11 @@ from services.models.consent import Consent, ConsentCategoryRow
 from services.models.directory import Provider, Resource
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
+from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralEvent
-from services.reminders import reminders_plan_for_exoneree
+from services.reminder_plans import reminders_plan_for_exoneree
 from services.selectors import coverage
 
 User = get_user_model()
@@ -124,6 +125,7 @@ class Command(BaseCommand):
                 if exoneree_user is not None:
                     users[case.username] = exoneree_user
             self.demo_reminder(users["caseworker1"])
+            self.demo_provider_notice(users["caseworker1"])
             # One hash for all accounts: they share the password anyway, and hashing is slow.
             hashed = make_password(password)
             for user in users.values():
@@ -202,9 +204,14 @@ class Command(BaseCommand):
             if row.provider not in prefixes:
                 prefixes[row.provider] = spec.provider_prefixes[len(prefixes) % len(spec.provider_prefixes)]
             provider_name = f"{prefixes[row.provider]} {row.provider}"
-            if (provider_name, row.name) in existing:
-                continue
             slug = provider_name.lower().replace(" ", "-")
+            # Where referrals go: each provider's intake desk (a run on an older database fills it in).
+            intake_email = f"intake@{slug}.{EMAIL_DOMAIN}"
+            if (provider_name, row.name) in existing:
+                Resource.objects.filter(
+                    organization=org, provider__name=provider_name, name=row.name, intake_email=""
+                ).update(intake_email=intake_email)
+                continue
             provider, _ = Provider.objects.get_or_create(
                 organization=org,
                 name=provider_name,
@@ -227,6 +234,7 @@ class Command(BaseCommand):
                 state=spec.state,
                 postal_code=city.postal_code,
                 phone=f"({spec.area_code}) 555-{100 + i:04d}",
+                intake_email=intake_email,
                 hours=row.hours,
                 status=row.status,
             )
@@ -344,6 +352,10 @@ class Command(BaseCommand):
             event.at = start + step * i
         ReferralEvent.objects.bulk_update(events, ["at"])
         Referral.objects.filter(pk=referral.pk).update(created_at=start, status_changed_at=events[-1].at)
+        # History: its providers were told long ago, not by an email of this run.
+        Reminder.objects.filter(referral=referral, kind=ReminderKind.REFERRAL_NOTICE).update(
+            status=ReminderStatus.CANCELLED, reason="Demo history: not emailed."
+        )
         self.count("referrals", True)
 
     def consent(self, exoneree: Exoneree, resource: Resource, categories: list[str], days_ago: int, by: Any) -> None:
@@ -401,6 +413,22 @@ class Command(BaseCommand):
             shared_with_exoneree=False,
         )
         follow_ups_actions.follow_up_save(by=caseworker, exoneree=exoneree, follow_up=follow_up)
+
+    def demo_provider_notice(self, caseworker: Any) -> None:
+        """caseworker1's sent referral goes to its provider again on every run, with a new
+        link: within a minute of `make run` the console prints the provider's email, and
+        whoever opens its link plays the provider (no account needed)."""
+        referral = (
+            Referral.objects.filter(need__exoneree__in=caseworker.caseload.all(), status=ReferralStatus.SENT)
+            .order_by("pk")
+            .first()
+        )
+        if referral is not None:
+            # One email per run: a notice an earlier run queued and nobody sent is replaced.
+            Reminder.objects.filter(
+                referral=referral, kind=ReminderKind.REFERRAL_NOTICE, status=ReminderStatus.PENDING
+            ).update(status=ReminderStatus.CANCELLED, reason="Replaced by a later seed_demo run.")
+            provider_answers.referral_resend(by=caseworker, referral=referral)
 
     # Output.
 

@@ -1,0 +1,197 @@
+"""The referral loop's writes: the provider's answers through its link, the person's own
+word on their plan, and staff resending or revoking the link."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from services import audit, referral_reminders
+from services.actions.referrals import referral_transition
+from services.choices import DeclineReason, PersonAnswer, ProviderLinkEnd, ReferralStatus
+from services.figures import figures_changed
+from services.lifecycle import REFERRAL_TRANSITIONS
+from services.models.audit import AuditEvent
+from services.models.notifications import Notification
+from services.models.referrals import ProviderLink, ProviderQuestion, Referral
+from services.selectors.provider_links import WITH_PROVIDER, link_gone
+
+S = ReferralStatus
+
+
+class LinkGone(Exception):
+    """The link stopped working between the page and the answer (the view answers 410)."""
+
+
+def _notify_caseworkers(referral: Referral, text: str) -> None:
+    """An in-app notification (behind the login, so it may name the person) to each of the
+    person's active caseworkers."""
+    users = referral.need.exoneree.caseworkers.filter(is_active=True)
+    url = referral.get_absolute_url()
+    Notification.objects.bulk_create([Notification(user=user, text=text[:300], url=url) for user in users])
+
+
+def provider_link_opened(link: ProviderLink) -> None:
+    """The provider saw what the person agreed to share: one access-log entry, as them."""
+    referral = link.referral
+    provider = referral.resource.provider
+    audit.record(
+        AuditEvent.Action.PROVIDER_OPENED,
+        username=provider.name,
+        exoneree=referral.need.exoneree,
+        target=audit.describe(referral),
+        changes={"provider": provider.pk},
+    )
+
+
+def _locked_live(link: ProviderLink) -> Referral:
+    """The link's referral, locked like referral_transition locks it, and the link checked
+    again under that lock: a cancellation or a revocation that committed first wins."""
+    Referral.objects.select_for_update().filter(pk=link.referral_id).first()
+    link = ProviderLink.objects.select_related(
+        "referral__organization", "referral__resource__provider", "referral__need__exoneree"
+    ).get(pk=link.pk)
+    if link_gone(link):
+        raise LinkGone
+    return link.referral
+
+
+# What each button of the provider's page does: the status it moves the referral to.
+PROVIDER_MOVES = {"accept": S.ACCEPTED, "decline": S.DECLINED, "start": S.IN_PROGRESS, "complete": S.COMPLETED}
+
+
+@transaction.atomic
+def provider_answer(
+    *,
+    link: ProviderLink,
+    move: str,
+    provider_contact: str = "",
+    expected_on: date | None = None,
+    decline_code: str = "",
+    text: str = "",
+    got_service: bool | None = None,
+) -> Referral:
+    """The provider moves the referral, through the one lifecycle (its allowed moves, its
+    row lock): an event by them, one access-log entry as them, the caseworkers told."""
+    if move not in PROVIDER_MOVES:
+        raise ValidationError({"move": _("Choose what to do.")})
+    figures_changed(link.referral.organization_id)  # first (the lock order of tracked actions)
+    referral = _locked_live(link)
+    provider = referral.resource.provider
+    status = PROVIDER_MOVES[move]
+    if status == S.DECLINED and decline_code not in DeclineReason.values:
+        raise ValidationError({"decline_code": _("Choose a reason.")})
+    if status == S.COMPLETED and got_service is None:
+        raise ValidationError({"got_service": _("Say whether the person got the service.")})
+    reason = text.strip() or (DeclineReason(decline_code).label if status == S.DECLINED else "")
+    moved = referral_transition(
+        by=None,
+        provider=provider,
+        referral=referral,
+        status=status,
+        note=text.strip() if status != S.DECLINED else "",
+        decline_reason=reason if status == S.DECLINED else "",
+        decline_code=decline_code if status == S.DECLINED else "",
+        got_service=got_service,
+        feedback=text.strip() if status == S.COMPLETED else "",
+        provider_contact=provider_contact,
+        expected_on=expected_on,
+    )
+    person = referral.need.exoneree.display_name
+    _notify_caseworkers(
+        moved, f"{provider.name}: {moved.get_status_display().lower()} — the referral for {person} (by the provider)"
+    )
+    return moved
+
+
+@transaction.atomic
+def provider_ask(*, link: ProviderLink, text: str) -> ProviderQuestion:
+    """A question back to the caseworker: kept (encrypted) on the referral, the caseworkers
+    told in the app, one access-log entry as the provider."""
+    if not text.strip():
+        raise ValidationError({"question": _("Write your question.")})
+    referral = _locked_live(link)
+    provider = referral.resource.provider
+    question = ProviderQuestion.objects.create(referral=referral, provider=provider, text=text.strip())
+    audit.record(
+        AuditEvent.Action.PROVIDER_UPDATED,
+        username=provider.name,
+        exoneree=referral.need.exoneree,
+        target=audit.describe(referral),
+        changes={"provider": provider.pk, "question": "asked"},
+    )
+    _notify_caseworkers(
+        referral, f"{provider.name} asked a question about the referral for {referral.need.exoneree.display_name}"
+    )
+    return question
+
+
+@transaction.atomic
+def referral_resend(*, by: AbstractUser, referral: Referral) -> None:
+    """Send the referral to its provider again: a new notice with a new link, which kills
+    the old one when the worker makes it."""
+    locked = Referral.objects.select_for_update().select_related("need__exoneree").get(pk=referral.pk)
+    if locked.status not in WITH_PROVIDER:
+        raise ValidationError(_("Only a referral that is with the provider can be sent again."))
+    referral_reminders.notice_plan(locked, now=timezone.now())
+    audit.record(
+        AuditEvent.Action.RECORD_CHANGED,
+        actor=by,
+        exoneree=locked.need.exoneree,
+        target=audit.describe(locked),
+        changes={"sent to the provider": "again, with a new link"},
+    )
+
+
+@transaction.atomic
+def referral_link_revoke(*, by: AbstractUser, referral: Referral) -> int:
+    """Stop the provider's link now (it answers 410). Returns how many links were live."""
+    now = timezone.now()
+    ended = ProviderLink.objects.filter(referral=referral, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason=ProviderLinkEnd.STAFF, revoked_by=by
+    )
+    if ended:
+        audit.record(
+            AuditEvent.Action.RECORD_CHANGED,
+            actor=by,
+            exoneree=referral.need.exoneree,
+            target=audit.describe(referral),
+            changes={"provider link": "revoked"},
+        )
+    return ended
+
+
+@transaction.atomic
+def referral_person_answer(*, by: AbstractUser, referral: Referral, answer: str, words: str = "") -> Referral:
+    """The person's own word on a referral of their plan: did they get help? Their words
+    are encrypted; the caseworkers are told in the app."""
+    if answer not in PersonAnswer.values:
+        raise ValidationError({"answer": _("Choose yes, not yet or no.")})
+    figures_changed(referral.organization_id)
+    locked = (
+        Referral.objects.select_for_update().select_related("need__exoneree", "resource__provider").get(pk=referral.pk)
+    )
+    before = audit.snapshot(locked)
+    locked.person_answer = answer
+    locked.person_words = words.strip()
+    locked.person_answered_at = timezone.now()
+    locked.save(update_fields=["person_answer", "person_words", "person_answered_at"])
+    fields = ["person_answer", "person_words", "person_answered_at"]
+    audit.record_change(by, locked, before, exoneree=locked.need.exoneree, fields=fields)
+    said = PersonAnswer(answer).label.lower()
+    person = locked.need.exoneree.display_name
+    _notify_caseworkers(
+        locked, f"{person} answered “{said}” to: did you get help from {locked.resource.provider.name}?"
+    )
+    return locked
+
+
+def provider_moves_for(status: str) -> list[str]:
+    """The buttons the provider's page offers from this status (the lifecycle's moves)."""
+    allowed = REFERRAL_TRANSITIONS.get(status, frozenset())
+    return [move for move, target in PROVIDER_MOVES.items() if target in allowed]

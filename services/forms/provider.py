@@ -1,0 +1,89 @@
+"""The provider's answers through its link, and the person's own word on their plan."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import DeclineReason, PersonAnswer
+from services.forms.widgets import DateInput
+
+MOVES = [
+    ("accept", _("Accept")),
+    ("decline", _("Decline")),
+    ("start", _("Mark in progress")),
+    ("complete", _("Mark completed")),
+    ("question", _("Ask the caseworker a question")),
+]
+GOT_SERVICE = [("", _("Choose…")), ("yes", _("Yes")), ("no", _("No"))]
+
+
+class ProviderAnswerForm(forms.Form):
+    """Every button of the provider's page posts this form with its `move`; each move asks
+    only its own questions (field names differ per move, so one page holds them all)."""
+
+    move = forms.ChoiceField(choices=MOVES, widget=forms.HiddenInput)
+    contact_person = forms.CharField(
+        label=_("Who will be the person's contact with you?"), required=False, max_length=200
+    )
+    expected_on = forms.DateField(label=_("When do you expect to start?"), required=False, widget=DateInput())
+    decline_code = forms.ChoiceField(
+        label=_("Why can you not take this referral?"),
+        choices=[("", _("Choose…")), *DeclineReason.choices],
+        required=False,
+    )
+    decline_text = forms.CharField(
+        label=_("Anything to add"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    start_note = forms.CharField(
+        label=_("A note for the caseworker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    got_service = forms.ChoiceField(label=_("Did the person get the service?"), choices=GOT_SERVICE, required=False)
+    completion_note = forms.CharField(
+        label=_("A note for the caseworker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    question = forms.CharField(
+        label=_("Your question"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_expected_on(self) -> date | None:
+        value = self.cleaned_data.get("expected_on")
+        today = timezone.localdate()
+        if value is not None and not (today - timedelta(days=365) <= value <= today + timedelta(days=3 * 365)):
+            raise forms.ValidationError(_("Give a date within the next three years."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        move = data.get("move")
+        if move == "decline" and not data.get("decline_code"):
+            self.add_error("decline_code", _("Choose a reason."))
+        if move == "complete" and not data.get("got_service"):
+            self.add_error("got_service", _("Say whether the person got the service."))
+        if move == "question" and not data.get("question", "").strip():
+            self.add_error("question", _("Write your question."))
+        return data
+
+    def text(self) -> str:
+        """The free text that goes with the move."""
+        field = {"decline": "decline_text", "start": "start_note", "complete": "completion_note"}
+        return self.cleaned_data.get(field.get(self.cleaned_data["move"], ""), "") or ""
+
+    def got_service_value(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.cleaned_data.get("got_service", ""))
+
+
+class PersonAnswerForm(forms.Form):
+    """On the person's plan: did you get help from <provider>?"""
+
+    answer = forms.ChoiceField(label=_("Did you get help?"), choices=[("", _("Choose…")), *PersonAnswer.choices])
+    words = forms.CharField(
+        label=_("Tell us more, in your own words (you can leave this empty)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -1,0 +1,143 @@
+"""Closing the loop (issue 17): did providers answer, how fast, did the person confirm, and
+which referrals are stalled now."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from statistics import median
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import PersonAnswer
+from services.choices import ReferralStatus as RS
+from services.models.referrals import ReferralEvent
+from services.outcomes.referrals import _sent_events
+from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, records_url
+
+# A provider's answer: a status change made through its link (ReferralEvent.by_provider).
+_ANSWERED = Exists(ReferralEvent.objects.filter(referral=OuterRef("referral"), by_provider__isnull=False))
+_FIRST_ANSWER = Subquery(
+    ReferralEvent.objects.filter(referral=OuterRef("referral"), by_provider__isnull=False)
+    .order_by("at", "pk")
+    .values("at")[:1]
+)
+
+LOOP_GROUPS = {
+    "sent": (_("Sent"), lambda scope: Q()),
+    "answered": (_("Answered by the provider"), lambda scope: Q(_ANSWERED)),
+    "completed": (_("Completed"), lambda scope: Q(referral__status=RS.COMPLETED)),
+    "confirmed": (
+        _("Completed and confirmed by the person"),
+        lambda scope: Q(referral__status=RS.COMPLETED, referral__person_answer=PersonAnswer.YES),
+    ),
+}
+
+LOOP = Spec(
+    name="referral_loop",
+    title=_("Referrals sent"),
+    kind="referral",
+    base=_sent_events,
+    measures={"count": "Referrals"},
+    cell=lambda scope, group, measure: LOOP_GROUPS[group][1](scope),
+    groups=lambda scope: [(key, label) for key, (label, _) in LOOP_GROUPS.items()],
+)
+
+
+def _all_sent_events(scope: Scope) -> QuerySet[ReferralEvent]:
+    """Every sent referral of the people in view, whenever sent: "stalled" is about now."""
+    events = ReferralEvent.objects.filter(to_status=RS.SENT, referral__need__exoneree__in=scope.caseload)
+    if scope.filters.domain:
+        events = events.filter(referral__need__domain=scope.filters.domain)
+    return events
+
+
+def _stalled(scope: Scope, group: str) -> Q:
+    """Waiting on the provider longer than the organization allows, now."""
+    organization = scope.organization
+    response_days = organization.provider_response_days if organization else 5
+    completion_days = organization.completion_days if organization else 30
+    if group == "unanswered":
+        return Q(referral__status=RS.SENT, referral__status_changed_at__lt=scope.now - timedelta(days=response_days))
+    accepted_long_ago = ReferralEvent.objects.filter(
+        referral=OuterRef("referral"), to_status=RS.ACCEPTED, at__lt=scope.now - timedelta(days=completion_days)
+    )
+    return Q(referral__status__in=[RS.ACCEPTED, RS.IN_PROGRESS]) & Q(Exists(accepted_long_ago))
+
+
+STALLED_GROUPS = {
+    "unanswered": _("Sent and not answered in time"),
+    "not_completed": _("Accepted and not completed in time"),
+}
+
+STALLED = Spec(
+    name="referrals_stalled",
+    title=_("Referrals stalled now"),
+    kind="referral",
+    base=_all_sent_events,
+    measures={"count": "Referrals"},
+    cell=lambda scope, group, measure: _stalled(scope, group),
+    groups=lambda scope: list(STALLED_GROUPS.items()),
+)
+
+
+def _share(part: int, whole: int) -> Cell:
+    return Cell(round(100 * part / whole) if whole else None, display=f"{round(100 * part / whole)}%" if whole else "—")
+
+
+def _median_days(scope: Scope) -> float | None:
+    """The median time from sending to the provider's first answer, in days. A median is not
+    a sum: the answered referrals' two times are read (two columns a row) and sorted here."""
+    pairs = (
+        _sent_events(scope)
+        .filter(_ANSWERED)
+        .annotate(first_answer=_FIRST_ANSWER)
+        .order_by()
+        .values_list("at", "first_answer")
+    )
+    waits = [(answer - sent).total_seconds() / 86400 for sent, answer in pairs if answer is not None]
+    return round(median(waits), 1) if waits else None
+
+
+def referral_loop_figure(scope: Scope) -> Figure:
+    counts = (
+        _sent_events(scope)
+        .order_by()
+        .aggregate(**{key: Count("pk", filter=condition(scope)) for key, (_, condition) in LOOP_GROUPS.items()})
+    )
+    stalled = (
+        _all_sent_events(scope)
+        .order_by()
+        .aggregate(**{key: Count("pk", filter=_stalled(scope, key)) for key in STALLED_GROUPS})
+    )
+    share_of = {"answered": "sent", "confirmed": "completed"}
+    rows = []
+    for key, (label, _condition) in LOOP_GROUPS.items():
+        share = _share(counts[key], counts[share_of[key]]) if key in share_of else Cell(None)
+        rows.append(Row(label, [Cell(counts[key], records_url(scope, LOOP, key, "count")), share], key=key))
+    # Its records are those of the row above (the answered ones): no link of its own.
+    median_label = _("Median days from sending to the provider's first answer")
+    rows.append(Row(median_label, [Cell(_median_days(scope)), Cell(None)], "median", False))
+    for key, label in STALLED_GROUPS.items():
+        rows.append(Row(label, [Cell(stalled[key], records_url(scope, STALLED, key, "count")), Cell(None)], key=key))
+    answered = _share(counts["answered"], counts["sent"])
+    summary = (
+        f"Providers answered {answered} of the referrals sent; {sum(stalled.values())} are stalled now."
+        if counts["sent"]
+        else f"No referral was sent; {sum(stalled.values())} are stalled now."
+    )
+    return Figure(
+        name="referral_loop",
+        title=_("Closing the loop with providers"),
+        how=_(
+            "Referrals sent in the period: how many their provider answered through the link (accepted, declined, "
+            "in progress or completed), the median days to that first answer, and the completed ones the person "
+            "confirmed on their plan (“did you get help?”: yes). Stalled now, whenever sent: still unanswered "
+            "after the organization's provider response days, or accepted and not completed after its "
+            "completion days."
+        ),
+        columns=["", "Referrals", "Share"],
+        rows=rows,
+        summary=summary,
+        chart_cells=[(0, "c-total")],
+    )

@@ -1,0 +1,204 @@
+"""The referral loop's reminder rows: the notice to the provider, and nothing stalling unseen.
+
+They are rows of the one reminder machinery (services/reminders.py: planned ahead, claimed
+by the sweep, sent once by the task); this module says which rows a referral needs and what
+each one says at sending time. services.reminders hands the rows with a referral here.
+
+    sent ──────────▶ notice to the provider (now): a new link, the old one replaced
+      └ + provider response days ─▶ nudge to the provider (a new link), reminder to the caseworkers
+            └ + escalation days ───▶ the directors
+    accepted ──────▶ + completion days ─▶ reminder to the caseworkers
+            └ + escalation days ───▶ the directors
+
+An answer (accepted, declined, completed, cancelled…) cancels the rows of the stage it ends,
+in its own transaction; and every row checks again, when it is sent, that its referral is
+still where it was (a belt to those braces: an answer racing the sweep is not nudged).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from services.choices import ProviderLinkEnd, ReferralStatus, ReminderKind, ReminderStatus, Role
+from services.lib.provider_tokens import new_token, provider_link
+from services.models.notifications import Reminder
+from services.models.organizations import StaffMember
+from services.models.referrals import ProviderLink, Referral
+from services.selectors import coverage
+
+Kind, Status, S = ReminderKind, ReminderStatus, ReferralStatus
+KINDS = frozenset(
+    {Kind.REFERRAL_NOTICE, Kind.PROVIDER_NUDGE, Kind.REFERRAL_UNANSWERED, Kind.REFERRAL_NOT_COMPLETED}
+    | {Kind.REFERRAL_ESCALATION}
+)
+STALL_KINDS = KINDS - {Kind.REFERRAL_NOTICE}
+# Where a provider still has something to do, and its link works.
+WITH_PROVIDER = frozenset({S.SENT, S.ACCEPTED, S.IN_PROGRESS})
+CANCELLABLE = [Status.PENDING, Status.CLAIMED]
+
+
+@dataclass
+class Message:
+    """What one row sends (services.reminders turns it into its Outgoing)."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    email: str = ""
+    notification: str = ""
+    url: str = ""
+
+
+@dataclass
+class Stop:
+    reason: str
+    failed: bool = False
+
+
+# --- planning -----------------------------------------------------------------------------------
+
+
+def _row(referral: Referral, kind: str, send_at: datetime, recipient_id: int | None, about: str) -> Reminder:
+    return Reminder(
+        organization_id=referral.organization_id,
+        kind=kind,
+        key=f"{kind}:r{referral.pk}:{recipient_id or '-'}:{about}"[:120],
+        recipient_id=recipient_id,
+        exoneree_id=referral.need.exoneree_id,
+        referral=referral,
+        send_at=send_at,
+    )
+
+
+def _staff_ids(referral: Referral) -> tuple[list[int], list[int]]:
+    """(the person's active caseworkers, the organization's active directors)."""
+    caseworkers = sorted(referral.need.exoneree.caseworkers.filter(is_active=True).values_list("pk", flat=True))
+    directors = sorted(
+        StaffMember.objects.filter(
+            organization_id=referral.organization_id, role=Role.DIRECTOR, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    return caseworkers, directors
+
+
+def notice_plan(referral: Referral, *, now: datetime) -> Reminder:
+    """Deliver the referral to its provider: a row due now (the sweep sends it within a
+    minute). Its link is made by the worker when it sends, so the token is never stored."""
+    # Every notice is its own (a resend is a new one, even within the same instant).
+    row = _row(referral, Kind.REFERRAL_NOTICE, now, None, uuid.uuid4().hex)
+    row.save()
+    return row
+
+
+def stall_plan(referral: Referral, *, now: datetime) -> None:
+    """After a move of the referral to `referral.status` at `now`: cancel the rows of the
+    stage it left, plan the rows of the stage it entered. In progress is the same stage as
+    accepted (the completion clock keeps running)."""
+    if referral.status == S.IN_PROGRESS:
+        return
+    Reminder.objects.filter(referral=referral, kind__in=STALL_KINDS, status__in=CANCELLABLE).update(
+        status=Status.CANCELLED, reason="The referral moved on.", claim_token=None
+    )
+    if referral.status not in (S.SENT, S.ACCEPTED):
+        return
+    organization = referral.organization
+    caseworkers, directors = _staff_ids(referral)
+    # A stage's rows are one each, keyed by when the stage began: planning twice adds nothing.
+    stage = now.isoformat(timespec="microseconds")
+    if referral.status == S.SENT:
+        due = now + timedelta(days=organization.provider_response_days)
+        rows = [_row(referral, Kind.PROVIDER_NUDGE, due, None, stage)]
+        rows += [_row(referral, Kind.REFERRAL_UNANSWERED, due, user_id, stage) for user_id in caseworkers]
+    else:
+        due = now + timedelta(days=organization.completion_days)
+        rows = [_row(referral, Kind.REFERRAL_NOT_COMPLETED, due, user_id, stage) for user_id in caseworkers]
+    escalate_at = due + timedelta(days=organization.escalation_days)
+    rows += [_row(referral, Kind.REFERRAL_ESCALATION, escalate_at, user_id, stage) for user_id in directors]
+    Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+# --- the provider's link ------------------------------------------------------------------------
+
+
+def link_issue(referral: Referral, *, now: datetime) -> str:
+    """A new link for the provider; every older live one stops working (replaced). Returns
+    the token, which exists from here on only in the email about to be sent."""
+    ProviderLink.objects.filter(referral=referral, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason=ProviderLinkEnd.REPLACED
+    )
+    token, hashed = new_token()
+    expires_at = now + timedelta(days=referral.organization.provider_link_days)
+    ProviderLink.objects.create(referral=referral, token_hash=hashed, created_at=now, expires_at=expires_at)
+    return token
+
+
+# --- composing, at sending time -----------------------------------------------------------------
+
+
+def _name(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def _to_provider(reminder: Reminder, referral: Referral, now: datetime) -> Message | Stop:
+    """The notice (or the nudge): who refers, that a referral waits, the link. Never the
+    person's name or any detail of the case: the email rests in a mailbox we do not control."""
+    if referral.status not in WITH_PROVIDER:
+        return Stop("The referral is no longer with the provider.")
+    if reminder.kind == Kind.PROVIDER_NUDGE and referral.status != S.SENT:
+        return Stop("The provider answered.")
+    if coverage.consent_missing(referral):
+        return Stop("No current consent covers what the referral shares.", failed=True)
+    to = referral.resource.referral_email
+    if not to:
+        return Stop("No intake email for this resource or its provider.", failed=True)
+    token = link_issue(referral, now=now)
+    organization = referral.organization
+    context = {
+        "nudge": reminder.kind == Kind.PROVIDER_NUDGE,
+        "organization": organization.name,
+        "caseworker": _name(referral.created_by),
+        "resource": referral.resource.name,
+        "link": provider_link(token),
+        "valid_days": organization.provider_link_days,
+    }
+    return Message("referral_notice", context, to)
+
+
+def _to_staff(reminder: Reminder, referral: Referral, now: datetime) -> Message | Stop:
+    stalled = {
+        Kind.REFERRAL_UNANSWERED: referral.status == S.SENT,
+        Kind.REFERRAL_NOT_COMPLETED: referral.status in (S.ACCEPTED, S.IN_PROGRESS),
+        Kind.REFERRAL_ESCALATION: referral.status in WITH_PROVIDER,
+    }[reminder.kind]
+    if not stalled:
+        return Stop("The referral moved on.")
+    url = reverse("referral_detail", args=[referral.pk])
+    days = max(1, (now - referral.status_changed_at).days)
+    provider = referral.resource.provider.name
+    person = referral.need.exoneree.display_name
+    if reminder.kind == Kind.REFERRAL_UNANSWERED:
+        text = f"No answer from {provider} in {days} days: the referral for {person}"
+    elif reminder.kind == Kind.REFERRAL_NOT_COMPLETED:
+        text = f"Accepted by {provider} {days} days ago and not completed: the referral for {person}"
+    else:
+        text = f"Stalled {days} days ({referral.get_status_display().lower()}) at {provider}: the referral for {person}"
+    context = {"kind": reminder.kind, "days": days, "link": settings.SITE_URL + url}
+    return Message("referral_stalled", context, reminder.recipient.email, notification=text, url=url)
+
+
+def compose(reminder: Reminder, now: datetime) -> Message | Stop:
+    referral = (
+        Referral.objects.select_related("organization", "resource__provider", "created_by", "need__exoneree")
+        .filter(pk=reminder.referral_id)
+        .first()
+    )
+    if referral is None:
+        return Stop("The referral is gone.")
+    if reminder.kind in (Kind.REFERRAL_NOTICE, Kind.PROVIDER_NUDGE):
+        return _to_provider(reminder, referral, now)
+    return _to_staff(reminder, referral, now)

@@ -1,0 +1,112 @@
+"""The provider's side of a referral: its link, whether it still works, and what it shows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404
+from django.utils import timezone
+
+from services.choices import CATEGORY_FOR_DOMAIN, ConsentCategory, ReferralStatus, ReminderKind
+from services.lib.provider_tokens import token_hash
+from services.models.notifications import Reminder
+from services.models.referrals import ProviderLink, Referral
+from services.selectors import coverage
+
+# Where the provider still has something to do: its link works only then.
+WITH_PROVIDER = frozenset({ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS})
+
+
+def provider_link_for(token: str) -> ProviderLink:
+    """The link this token opens, with everything its page shows, in one query; 404 for a
+    wrong or tampered token.
+
+    The lookup is by the token's hash, never by comparing the token with a stored one: the
+    database compares 64-character digests of which an attacker controls nothing, so how
+    long a wrong token takes says nothing about a right one.
+    """
+    link = (
+        ProviderLink.objects.select_related(
+            "referral__organization",
+            "referral__resource__provider",
+            "referral__need__exoneree",
+            "referral__created_by__staff",
+        )
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if link is None:
+        raise Http404("No such link.")
+    return link
+
+
+def link_gone(link: ProviderLink, *, now: datetime | None = None, carried: list[str] | None = None) -> bool:
+    """The link stops working at once when it was revoked or replaced, expired, its referral
+    is no longer with the provider (cancelled, declined, closed), or no current consent
+    covers everything the referral shares (revoked, narrowed, ended)."""
+    now = now or timezone.now()
+    if link.revoked_at is not None or link.expires_at <= now:
+        return True
+    referral = link.referral
+    if referral.status not in WITH_PROVIDER:
+        return True
+    return bool(coverage.consent_missing(referral, carried=carried))
+
+
+def _domains_of(category: str) -> list[str]:
+    return [domain for domain, carried in CATEGORY_FOR_DOMAIN.items() if carried == category]
+
+
+def provider_view(referral: Referral, carried: list[str]) -> dict[str, Any]:
+    """Exactly what the referral's categories cover, and nothing else: the person's contact
+    details (always carried), and for each other category carried, the person's needs in
+    the domains it covers (their description and own words). Never the SSN, the date of
+    birth, a case note or anything of a category not carried. `carried`: the referral's
+    categories (coverage.referral_categories)."""
+    person = referral.need.exoneree
+    wanted = [domain for category in carried for domain in _domains_of(category)]
+    needs = list(person.needs.filter(domain__in=wanted).order_by("domain", "-opened_on", "pk")) if wanted else []
+    sections = []
+    for category in carried:
+        if category == ConsentCategory.CONTACT:
+            continue
+        domains = _domains_of(category)
+        sections.append(
+            {
+                "category": category,
+                "label": ConsentCategory(category).label,
+                "needs": [need for need in needs if need.domain in domains],
+            }
+        )
+    return {
+        "contact": {
+            "name": person.display_name,
+            "legal_name": person.legal_name,
+            "phone": person.phone,
+            "email": person.email,
+            "address": person.address,
+        },
+        "sections": sections,
+        "categories": [ConsentCategory(value).label for value in carried],
+    }
+
+
+def delivery_for(referral: Referral) -> dict[str, Any]:
+    """For the referral's page: its notices and nudges to the provider (queued, sent,
+    failed), its links (live, replaced, revoked, expired) and the provider's questions."""
+    now = timezone.now()
+    links = list(referral.provider_links.select_related("revoked_by").order_by("-created_at", "-pk")[:10])
+    for link in links:
+        link.expired = link.revoked_at is None and link.expires_at <= now
+    return {
+        "notices": list(
+            Reminder.objects.filter(
+                referral=referral, kind__in=[ReminderKind.REFERRAL_NOTICE, ReminderKind.PROVIDER_NUDGE]
+            ).order_by("-created_at", "-pk")[:10]
+        ),
+        "links": links,
+        "link_live": any(link.revoked_at is None and not link.expired for link in links),
+        "questions": list(referral.provider_questions.select_related("provider")),
+        "with_provider": referral.status in WITH_PROVIDER,
+    }

@@ -1,0 +1,129 @@
+"""The provider's page (the link in the referral's email; no account), and the staff's
+buttons that send the referral again or stop its link."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from services import access, audit
+from services.access import caseworker_required
+from services.actions import provider_answers
+from services.forms.provider import ProviderAnswerForm
+from services.lib.provider_tokens import token_hash
+from services.lib.ratelimit import over_limit
+from services.lifecycle import TransitionNotAllowed
+from services.selectors import coverage, provider_links
+from services.views.common import action_refused, apply_errors, posted
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """The page holds a person's details behind a key in its address: never kept by a
+    browser or a proxy, never sent on as a Referer, never indexed."""
+    response["Cache-Control"] = "no-store, private"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _limited(request: HttpRequest, hashed: str) -> bool:
+    """Per token and per client address: a link passed around, or someone trying tokens."""
+    window = settings.PROVIDER_RATE_WINDOW_SECONDS
+    by_token = over_limit(f"provider:t:{hashed}", limit=settings.PROVIDER_RATE_PER_TOKEN, window_seconds=window)
+    address = audit.client_ip(request) or "unknown"
+    by_address = over_limit(f"provider:a:{address}", limit=settings.PROVIDER_RATE_PER_ADDRESS, window_seconds=window)
+    return by_token or by_address
+
+
+# No CSRF token: the page is sent with `Referrer-Policy: no-referrer`, under which browsers
+# send `Origin: null` with its forms, and Django's origin check refuses that. Nor is one
+# needed: the token in the address is the secret a forged cross-site POST would have to
+# know, and whoever knows it can open the page anyway (a capability URL, like the reset link).
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
+    """What the person agreed to share with this provider, and the provider's answers.
+
+    A wrong or tampered token is a 404 (nothing exists there); a link that stopped working
+    is a 410 with a polite page showing nothing of the person.
+    """
+    if _limited(request, token_hash(token)):
+        return _private(render(request, "services/provider_limited.html", status=429))
+    link = provider_links.provider_link_for(token)
+    carried = coverage.referral_categories(link.referral)
+    if provider_links.link_gone(link, carried=carried):
+        return _private(render(request, "services/provider_gone.html", status=410))
+    form = ProviderAnswerForm(posted(request))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["move"] == "question":
+                    provider_answers.provider_ask(link=link, text=data["question"])
+                    moved = link.referral
+                else:
+                    moved = provider_answers.provider_answer(
+                        link=link,
+                        move=data["move"],
+                        provider_contact=data["contact_person"],
+                        expected_on=data["expected_on"],
+                        decline_code=data["decline_code"],
+                        text=form.text(),
+                        got_service=form.got_service_value(),
+                    )
+            except provider_answers.LinkGone:
+                return _private(render(request, "services/provider_gone.html", status=410))
+            except TransitionNotAllowed as error:
+                form.add_error(None, str(error))
+                status = 409
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                if moved.status not in provider_links.WITH_PROVIDER:  # declined or completed: done
+                    return _private(render(request, "services/provider_done.html"))
+                messages.success(request, _("Thank you. The caseworker has been told."))
+                return _private(redirect(request.path))
+    else:
+        provider_answers.provider_link_opened(link)
+    referral = link.referral
+    context = {
+        "referral": referral,
+        "link": link,
+        "form": form,
+        "moves": provider_answers.provider_moves_for(referral.status),
+        "caseworker": referral.created_by,
+        "organization": referral.organization,
+        **provider_links.provider_view(referral, carried),
+    }
+    return _private(render(request, "services/provider_referral.html", context, status=status))
+
+
+@require_POST
+@caseworker_required
+def referral_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = access.get_referral(request.user, pk, change=True)
+    try:
+        provider_answers.referral_resend(by=request.user, referral=referral)
+    except ValidationError as error:
+        return action_refused(request, " ".join(error.messages), back=referral.need.exoneree, status=409)
+    messages.success(request, _("The referral will be sent again within a minute, with a new link."))
+    return redirect(referral)
+
+
+@require_POST
+@caseworker_required
+def referral_link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = access.get_referral(request.user, pk, change=True)
+    if provider_answers.referral_link_revoke(by=request.user, referral=referral):
+        messages.success(request, _("The provider's link no longer works."))
+    else:
+        messages.info(request, _("There was no working link to stop."))
+    return redirect(referral)

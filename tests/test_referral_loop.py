@@ -1,0 +1,446 @@
+"""The referral loop (issue 17): the notice to the provider, the provider's page and its
+answers, the 410s, the access log, the person's own word.
+
+Marcus's draft referral (conftest) goes to "Marcus Housing Help"; `sent_link` sends it under
+a consent and delivers the notice the way the worker does, returning the emailed token.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services import reminders
+from services.actions import consent as consent_actions
+from services.actions import provider_answers
+from services.actions import referrals as referral_actions
+from services.choices import (
+    CATEGORY_FOR_DOMAIN,
+    ConsentCategory,
+    NeedDomain,
+    ReferralStatus,
+    ReminderKind,
+    ReminderStatus,
+)
+from services.lib.log_filters import RedactProviderTokens
+from services.lib.provider_tokens import redact, token_hash
+from services.models.audit import AuditEvent
+from services.models.notifications import Notification, Reminder
+from services.models.referrals import ProviderLink, ProviderQuestion, Referral, ReferralCategory
+from services.selectors.audit_trail import record_openers
+from tests.conftest import World
+from tests.factories import NeedFactory, consent_for
+
+LINK = re.compile(r"/p/([A-Za-z0-9_-]+)/")
+
+
+def deliver() -> list[str]:
+    """Claim what is due and send it as the worker does; the tokens emailed, in order."""
+    for reminder_id in reminders.reminders_claim_due():
+        reminders.reminder_send(reminder_id)
+    return [m for message in mail.outbox for m in LINK.findall(message.body)]
+
+
+def send(world: World, categories: tuple[str, ...] = ("contact", "housing")) -> Referral:
+    referral = world.marcus.referral
+    ReferralCategory.objects.get_or_create(referral=referral, category=ConsentCategory.HOUSING)
+    consent_for(world.marcus.exoneree, referral.resource.provider, categories)
+    return referral_actions.referral_transition(by=world.caseworker1, referral=referral, status=ReferralStatus.SENT)
+
+
+@pytest.fixture
+def sent_link(world: World) -> str:
+    send(world)
+    return deliver()[-1]
+
+
+def page(token: str) -> str:
+    return reverse("provider_referral", args=[token])
+
+
+def provider_entries(action: str = "") -> list[AuditEvent]:
+    actions = [action] if action else [AuditEvent.Action.PROVIDER_OPENED, AuditEvent.Action.PROVIDER_UPDATED]
+    return list(AuditEvent.objects.filter(action__in=actions))
+
+
+# --- delivery -----------------------------------------------------------------------------------
+
+
+def test_sending_queues_a_notice_that_names_nobody_and_carries_a_working_link(world: World) -> None:
+    referral = send(world)
+    notice = Reminder.objects.get(referral=referral, kind=ReminderKind.REFERRAL_NOTICE)
+    assert notice.status == ReminderStatus.PENDING
+
+    tokens = deliver()
+
+    notice.refresh_from_db()
+    assert notice.status == ReminderStatus.SENT
+    (message,) = mail.outbox
+    assert message.to == [referral.resource.intake_email]
+    body = message.subject + message.body + message.alternatives[0][0]
+    marcus = world.marcus.exoneree
+    for secret in (marcus.legal_name, "Whitfield", "apartment", marcus.ssn[-4:], "1970", "Street", "housing"):
+        assert secret not in body
+    assert world.caseworker1.get_full_name() in body and world.org1.name in body
+    (token,) = tokens
+    assert len(token) >= 22  # ≥ 128 bits of URL-safe base64
+    link = ProviderLink.objects.get(referral=referral)
+    assert link.token_hash == token_hash(token) and token not in link.token_hash
+
+
+def test_the_provider_email_is_used_when_the_resource_has_no_intake_address(world: World) -> None:
+    resource = world.marcus.resource
+    resource.intake_email = ""
+    resource.save()
+    resource.provider.email = "front-desk@example.org"
+    resource.provider.save()
+    send(world)
+    deliver()
+    assert mail.outbox[0].to == ["front-desk@example.org"]
+
+
+def test_no_address_at_all_fails_visibly(world: World, login) -> None:
+    resource = world.marcus.resource
+    resource.intake_email = ""
+    resource.save()
+    referral = send(world)
+    deliver()
+    notice = Reminder.objects.get(referral=referral, kind=ReminderKind.REFERRAL_NOTICE)
+    assert notice.status == ReminderStatus.FAILED and not mail.outbox
+    client = login("caseworker1")
+    assert "No intake email" in client.get(referral.get_absolute_url()).content.decode()
+    assert "No intake email" in client.get(reverse("notification_list")).content.decode()
+
+
+def test_resend_kills_the_old_link(world: World, sent_link: str, client: Client, login) -> None:
+    staff = login("caseworker1")
+    response = staff.post(reverse("referral_resend", args=[world.marcus.referral.pk]))
+    assert response.status_code == 302
+    new = deliver()[-1]
+    staff.logout()
+    assert new != sent_link
+    assert client.get(page(sent_link)).status_code == 410
+    assert client.get(page(new)).status_code == 200
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+def test_the_page_shows_what_is_shared_and_never_the_ssn_birth_date_or_staff_notes(
+    world: World, sent_link: str, client: Client
+) -> None:
+    response = client.get(page(sent_link))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert world.marcus.exoneree.legal_name in html and "needs an apartment" in html
+    ssn = world.marcus.exoneree.ssn
+    for hidden in (ssn, ssn[-4:], "1970", "March 14", "Staff only", "Shared:"):
+        assert hidden not in html
+    assert world.caseworker1.email in html
+    assert response["Cache-Control"] == "no-store, private"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "noindex" in response["X-Robots-Tag"] and 'name="robots" content="noindex' in html
+
+
+MARKERS = {
+    NeedDomain.HOUSING: "marker-housing",
+    NeedDomain.MEDICAL: "marker-medical",
+    NeedDomain.MENTAL_HEALTH: "marker-mental",
+    NeedDomain.SUBSTANCE_USE: "marker-substance",
+    NeedDomain.LEGAL: "marker-legal",
+}
+OPTIONAL = [c for c in ConsentCategory.values if c != ConsentCategory.CONTACT]
+
+
+@given(chosen=st.sets(st.sampled_from(OPTIONAL)))
+def test_exactly_the_consented_categories_for_every_subset(world: World, chosen: set[str]) -> None:
+    """Property: whatever categories the referral carries, the page shows those sections
+    and the content of no other."""
+
+    def run() -> None:
+        marcus = world.marcus.exoneree
+        for domain, marker in MARKERS.items():
+            NeedFactory(exoneree=marcus, domain=domain, description=f"{marker} text")
+        referral = world.marcus.referral
+        ReferralCategory.objects.filter(referral=referral).delete()
+        ReferralCategory.objects.bulk_create([ReferralCategory(referral=referral, category=c) for c in chosen])
+        consent_for(marcus, referral.resource.provider, ConsentCategory.values)
+        referral_actions.referral_transition(by=world.caseworker1, referral=referral, status=ReferralStatus.SENT)
+        mail.outbox.clear()
+        html = Client().get(page(deliver()[-1])).content.decode()
+        shown = set(re.findall(r'data-category="([a-z_]+)"', html))
+        assert shown == {ConsentCategory.CONTACT, *chosen}
+        for domain, marker in MARKERS.items():
+            assert (marker in html) == (CATEGORY_FOR_DOMAIN[domain] in chosen), (marker, chosen)
+
+    try:
+        with transaction.atomic():  # each example undone: they share one `world`
+            run()
+            raise _Undo
+    except _Undo:
+        pass
+
+
+class _Undo(Exception):
+    pass
+
+
+def test_a_wrong_or_tampered_token_is_a_404(world: World, sent_link: str, client: Client) -> None:
+    tampered = sent_link[:-1] + ("A" if sent_link[-1] != "A" else "B")
+    for token in ("x", "0" * 43, tampered, sent_link + "x"):
+        assert client.get(page(token)).status_code == 404
+    assert not provider_entries()
+
+
+def test_each_opening_is_one_access_log_entry_as_the_provider(world: World, sent_link: str, client: Client) -> None:
+    client.get(page(sent_link))
+    client.get(page(sent_link))
+    entries = provider_entries(AuditEvent.Action.PROVIDER_OPENED)
+    provider = world.marcus.resource.provider
+    assert len(entries) == 2
+    who = {(e.username, e.actor_id, e.exoneree_id) for e in entries}
+    assert who == {(provider.name, None, world.marcus.exoneree.pk)}
+    assert all(sent_link not in str(e.changes) + e.target for e in entries)
+    openers = record_openers(world.marcus.exoneree)
+    assert [(o["name"], o["times"]) for o in openers if o["is_provider"]] == [(provider.name, 2)]
+
+
+def test_the_person_sees_the_provider_among_who_looked(world: World, sent_link: str, client: Client, login) -> None:
+    client.get(page(sent_link))
+    html = login("exoneree1").get(reverse("my_plan")).content.decode()
+    assert f"<strong>{world.marcus.resource.provider.name}</strong> saw what you agreed to share" in html
+
+
+# --- 410 ----------------------------------------------------------------------------------------
+
+
+def revoke_consent(w: World) -> None:
+    consent = w.marcus.exoneree.consents.get()
+    consent_actions.consent_revoke(by=w.caseworker1, consent=consent, how="staff")
+
+
+def narrow_consent(w: World) -> None:
+    consent = w.marcus.exoneree.consents.get()
+    consent_actions.consent_narrow(by=w.caseworker1, consent=consent, categories=["contact"], ends_on=consent.ends_on)
+
+
+def cancel(w: World) -> None:
+    referral_actions.referral_transition(by=w.caseworker1, referral=w.marcus.referral, status=ReferralStatus.CANCELLED)
+
+
+def staff_revoke(w: World) -> None:
+    provider_answers.referral_link_revoke(by=w.caseworker1, referral=w.marcus.referral)
+
+
+@pytest.mark.parametrize("stop", [revoke_consent, narrow_consent, cancel, staff_revoke])
+def test_the_link_stops_at_once_and_shows_nothing(world: World, sent_link: str, client: Client, stop) -> None:
+    assert client.get(page(sent_link)).status_code == 200
+    stop(world)
+    for response in (client.get(page(sent_link)), client.post(page(sent_link), {"move": "accept"})):
+        html = response.content.decode()
+        assert response.status_code == 410
+        assert "no longer works" in html
+        assert world.marcus.exoneree.legal_name not in html and "apartment" not in html
+        assert response["Cache-Control"] == "no-store, private"
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status != ReferralStatus.ACCEPTED
+
+
+def test_the_link_expires(world: World, sent_link: str, client: Client) -> None:
+    with time_machine.travel(timezone.now() + timedelta(days=world.org1.provider_link_days, minutes=1)):
+        assert client.get(page(sent_link)).status_code == 410
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+def test_accept_then_start_then_complete(world: World, sent_link: str, client: Client, login) -> None:
+    url = page(sent_link)
+    response = client.post(url, {"move": "accept", "contact_person": "Ms. Lee", "expected_on": "2027-01-15"})
+    assert response.status_code == 302 and response["Location"] == url
+    referral = Referral.objects.get(pk=world.marcus.referral.pk)
+    assert (referral.status, referral.provider_contact) == (ReferralStatus.ACCEPTED, "Ms. Lee")
+    event = referral.events.last()
+    assert event.by is None and event.by_provider == world.marcus.resource.provider
+    assert Notification.objects.filter(user=world.caseworker1, url=referral.get_absolute_url()).count() == 1
+    assert len(provider_entries(AuditEvent.Action.PROVIDER_UPDATED)) == 1
+
+    assert client.post(url, {"move": "start", "start_note": "First visit booked"}).status_code == 302
+    done = client.post(url, {"move": "complete", "got_service": "yes", "completion_note": "Moved in"})
+    assert done.status_code == 200 and "Thank you" in done.content.decode()
+    assert world.marcus.exoneree.legal_name not in done.content.decode()
+    referral.refresh_from_db()
+    assert (referral.status, referral.got_service, referral.feedback) == (ReferralStatus.COMPLETED, True, "Moved in")
+    assert len(provider_entries(AuditEvent.Action.PROVIDER_UPDATED)) == 3
+    # Completed: the link is done too.
+    assert client.get(url).status_code == 410
+
+    staff_html = login("caseworker1").get(referral.get_absolute_url()).content.decode()
+    assert f"by {world.marcus.resource.provider.name}" in staff_html and "Ms. Lee" in staff_html
+
+
+def test_an_illegal_move_is_refused_and_changes_nothing(world: World, sent_link: str, client: Client) -> None:
+    response = client.post(page(sent_link), {"move": "complete", "got_service": "yes"})
+    assert response.status_code == 409
+    assert "Cannot change status" in response.content.decode()
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.SENT
+    assert not provider_entries(AuditEvent.Action.PROVIDER_UPDATED)
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"move": "decline"}, "decline_code"),
+        ({"move": "decline", "decline_code": "bogus"}, "decline_code"),
+        ({"move": "accept", "expected_on": "2026-02-31"}, "expected_on"),
+        ({"move": "question", "question": "   "}, "question"),
+        ({"move": "fly"}, "move"),
+    ],
+)
+def test_bad_input_is_a_message_beside_the_field(world: World, sent_link: str, client: Client, data, field) -> None:
+    response = client.post(page(sent_link), data)
+    assert response.status_code == 400
+    if field != "move":
+        assert f'id="id_{field}_error"' in response.content.decode()
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.SENT
+
+
+def test_decline_with_a_reason(world: World, sent_link: str, client: Client) -> None:
+    response = client.post(page(sent_link), {"move": "decline", "decline_code": "no_capacity", "decline_text": ""})
+    assert response.status_code == 200 and "Thank you" in response.content.decode()
+    referral = Referral.objects.get(pk=world.marcus.referral.pk)
+    assert referral.status == ReferralStatus.DECLINED and referral.decline_code == "no_capacity"
+    assert referral.decline_reason == "No space or capacity right now"
+
+
+def test_a_question_reaches_the_caseworker(world: World, sent_link: str, client: Client, login) -> None:
+    assert client.post(page(sent_link), {"move": "question", "question": "Does he have a pet?"}).status_code == 302
+    assert ProviderQuestion.objects.get().text == "Does he have a pet?"
+    assert Notification.objects.filter(user=world.caseworker1, text__contains="asked a question").exists()
+    assert "Does he have a pet?" in login("caseworker1").get(world.marcus.referral.get_absolute_url()).content.decode()
+
+
+def test_rate_limited_per_token(world: World, sent_link: str, client: Client, settings) -> None:
+    settings.PROVIDER_RATE_PER_TOKEN = 3
+    statuses = [client.get(page(sent_link)).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_rate_limited_per_address_whatever_the_token(world: World, client: Client, settings) -> None:
+    settings.PROVIDER_RATE_PER_ADDRESS = 3
+    statuses = [client.get(page(f"guess{i}")).status_code for i in range(5)]
+    assert statuses == [404, 404, 404, 429, 429]
+
+
+def test_the_token_stays_out_of_the_logs(world: World, sent_link: str, client: Client) -> None:
+    """Through the console handler settings.LOGGING configures (its stream swapped for a buffer)."""
+    handlers = logging.getLogger().handlers
+    (handler,) = [h for h in handlers if any(isinstance(f, RedactProviderTokens) for f in h.filters)]
+    buffer = io.StringIO()
+    stream = handler.setStream(buffer)
+    try:
+        exercise_logs(world, sent_link, client)
+    finally:
+        handler.setStream(stream)
+    assert sent_link not in buffer.getvalue()
+    assert "Not Found: /p/…/" in buffer.getvalue() and "Gone: /p/…/" in buffer.getvalue()
+    assert redact(f"GET /p/{sent_link}/ HTTP/1.1") == "GET /p/…/ HTTP/1.1"
+
+
+def exercise_logs(world: World, sent_link: str, client: Client) -> None:
+    client.get(page(sent_link + "x"))  # Django logs a warning for the 404, with the path
+    client.get(page(sent_link))
+    cancel(world)
+    client.get(page(sent_link))  # and for the 410
+    logging.getLogger("django.server").info('"GET %s HTTP/1.1" 200 1234', page(sent_link))
+
+
+# --- the person's own word ----------------------------------------------------------------------
+
+
+def test_the_person_answers_and_the_caseworker_sees_it(world: World, sent_link: str, login) -> None:
+    referral = world.marcus.referral
+    client = login("exoneree1")
+    html = client.get(reverse("my_plan")).content.decode()
+    assert f"Did you get help from {referral.resource.provider.name}?" in html
+    url = reverse("my_referral_answer", args=[referral.pk])
+    bad = client.post(url, {"answer": "maybe"})
+    assert bad.status_code == 400 and f'id="id_r{referral.pk}_answer_error"' in bad.content.decode()
+    assert client.post(url, {"answer": "not_yet", "words": "They never called back"}).status_code == 302
+    referral.refresh_from_db()
+    assert referral.person_answer == "not_yet" and referral.person_words == "They never called back"
+    assert Notification.objects.filter(user=world.caseworker1, text__contains="not yet").exists()
+    staff = login("caseworker1")
+    assert "They never called back" in staff.get(referral.get_absolute_url()).content.decode()
+    dashboard = staff.get(reverse("dashboard")).content.decode()
+    assert "They never called back" in dashboard and "They say: Not yet" in dashboard
+
+
+def test_provider_updates_show_on_the_plan_in_spanish(world: World, sent_link: str, client: Client, login) -> None:
+    client.post(page(sent_link), {"move": "accept", "contact_person": "Ms. Lee", "expected_on": "2027-01-15"})
+    marcus = world.marcus.exoneree
+    marcus.preferred_language = "es"
+    marcus.save()
+    html = login("exoneree1").get(reverse("my_plan")).content.decode()
+    provider = world.marcus.resource.provider.name
+    assert f"Su contacto en {provider}: Ms. Lee." in html
+    assert f"¿Recibió ayuda de {provider}?" in html
+    assert "Did you get help" not in html
+
+
+# --- outcomes -----------------------------------------------------------------------------------
+
+
+def test_the_loop_figure_counts_answers_speed_confirmations_and_stalls(world: World, login) -> None:
+    """Marcus's referral answered by its provider two days after sending, completed and
+    confirmed by him; Thomas's never answered (stalled after the 5 response days)."""
+    start = timezone.now() - timedelta(days=6)
+    thomas = world.thomas
+    ReferralCategory.objects.create(referral=thomas.referral, category=ConsentCategory.HOUSING)
+    with time_machine.travel(start, tick=False):
+        consent_for(thomas.exoneree, thomas.resource.provider)
+        marcus_referral = send(world)
+        referral_actions.referral_transition(by=world.caseworker2, referral=thomas.referral, status=ReferralStatus.SENT)
+    with time_machine.travel(start + timedelta(days=2), tick=False):
+        expires_at = timezone.now() + timedelta(days=30)
+        link = ProviderLink.objects.create(referral=marcus_referral, token_hash="x" * 64, expires_at=expires_at)
+        for move in ("accept", "start", "complete"):
+            provider_answers.provider_answer(link=link, move=move, got_service=True)
+    provider_answers.referral_person_answer(by=world.exoneree1, referral=marcus_referral, answer="yes")
+
+    client = login("director1")
+    response = client.get(reverse("outcome_dashboard"))
+    (figure,) = [f for f in response.context["figures"] if f.name == "referral_loop"]
+    values = {row.key: [cell.value for cell in row.cells] for row in figure.rows}
+    assert values == {
+        "sent": [2, None],
+        "answered": [1, 50],
+        "completed": [1, None],
+        "confirmed": [1, 100],
+        "median": [2.0, None],
+        "unanswered": [1, None],
+        "not_completed": [0, None],
+    }
+    for row in figure.rows:
+        if row.cells[0].href:
+            listed = client.get(row.cells[0].href).context["page"].paginator.count
+            assert listed == row.cells[0].value, row.key
+
+
+def test_the_forms_work_under_no_referrer_where_browsers_send_origin_null(world: World, sent_link: str) -> None:
+    """No CSRF cookie or token: the token in the address is the secret (see the view)."""
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post(page(sent_link), {"move": "accept", "contact_person": "Ana"}, HTTP_ORIGIN="null")
+    assert response.status_code == 302
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.ACCEPTED
