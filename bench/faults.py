@@ -46,6 +46,7 @@ import base64
 import contextlib
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -77,6 +78,7 @@ PG_DOWN = 3.0
 REDIS_DOWN = 2.0
 KILL_EVERY = 10.0
 SENDING_WAIT = 3.0  # how long a fault waits for a reminder to be in the middle of sending
+FRESH = 8  # seconds: an older claim has lost its worker or its message (see Run.states)
 
 
 def pg_bin() -> Path:
@@ -195,9 +197,11 @@ class Redis:
 class SmtpSink(socketserver.ThreadingTCPServer):
     """A mail server that keeps nothing but when each message arrived and its Message-ID.
 
-    A message counts as delivered when the sink answers 250 to its final dot, as a real
-    server takes responsibility for it then. Before the DATA command it waits `delay`, so
-    sends take a little time and faults find some in progress."""
+    A message counts as delivered when the sink has its final dot, as a real server takes
+    responsibility for it then. Before answering MAIL it waits `delay`, so sends take a
+    little time and faults find some in progress. Armed (`hold_one`), it keeps the next
+    message's 250 until `release` is set: a database or broker restart then comes exactly
+    between a delivery and the worker's record of it, the window issue 16 #10 was about."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -207,6 +211,7 @@ class SmtpSink(socketserver.ThreadingTCPServer):
         self.clock, self.delay = clock, delay
         self.lock = threading.Lock()
         self.deliveries: list[tuple[float, str]] = []
+        self.armed, self.caught, self.release = threading.Event(), threading.Event(), threading.Event()
 
     @property
     def port(self) -> int:
@@ -216,6 +221,20 @@ class SmtpSink(socketserver.ThreadingTCPServer):
         message_id = (BytesHeaderParser().parsebytes(message).get("Message-ID") or "").strip()
         with self.lock:
             self.deliveries.append((self.clock.now(), message_id))
+            held = self.armed.is_set()
+            self.armed.clear()
+        if held:
+            self.caught.set()
+            self.release.wait(15)
+
+    def hold_one(self, timeout: float) -> bool:
+        """Hold the next delivered message's answer; True when one came within `timeout`."""
+        self.release.clear()
+        self.caught.clear()
+        self.armed.set()
+        caught = self.caught.wait(timeout)
+        self.armed.clear()
+        return caught
 
     def count(self) -> int:
         with self.lock:
@@ -355,14 +374,21 @@ class Run:
     sweeps_refused: int = 0
 
     def states(self) -> Counter[str] | None:
-        """The bench reminders by status, or None while the database is away."""
+        """The bench reminders by status, or None while the database is away. A claim older
+        than FRESH seconds counts as "abandoned": its worker or its message is gone, and it
+        waits for the claim timeout."""
         from django.db import DatabaseError, connection
+        from django.utils import timezone
 
         from services.models.notifications import Reminder
 
+        fresh = timezone.now() - timedelta(seconds=FRESH)
         try:
-            rows = Reminder.objects.filter(pk__in=self.ids).values_list("status", flat=True)
-            return Counter(rows)
+            rows = Reminder.objects.filter(pk__in=self.ids).values_list("status", "claimed_at")
+            return Counter(
+                "abandoned" if status in ("claimed", "sending") and claimed_at < fresh else status
+                for status, claimed_at in rows
+            )
         except DatabaseError:
             connection.close()
             return None
@@ -377,7 +403,10 @@ class Run:
 
     def note(self, kind: str, note: str, states: Counter[str] | None = None, at: float | None = None) -> None:
         if states is not None:
-            note += f"; {states['sending']} sending, {states['claimed']} queued, {self.sink.count()} delivered"
+            note += (
+                f" [{states['sending']} sending, {states['claimed']} queued, {states['abandoned']} abandoned,"
+                f" {self.sink.count()} delivered]"
+            )
         self.faults.append(Fault(self.clock.now() if at is None else at, kind, note))
 
     def supervise(self) -> None:
@@ -390,37 +419,43 @@ class Run:
             self.worker.start()
 
     def inject(self, kind: str) -> None:
+        """A worker kill comes when a reminder is sending, wherever its send is; a restart
+        comes while a delivered message's answer is held (see SmtpSink)."""
         from django.db import connection
 
-        states = self.wait_for_sending()
-        at = self.clock.now()
         if kind == "kill":
+            states = self.wait_for_sending()
+            at = self.clock.now()
             pid = self.worker.kill()
             self.worker.start()
             self.note(kind, f"worker killed (SIGKILL to pid {pid} and its pool); restarted", states, at)
-        elif kind == "pg":
-            connection.close()
-            started = time.monotonic()
-            self.postgres.stop("fast")
-            time.sleep(PG_DOWN)
-            self.postgres.start()
-            down = time.monotonic() - started
-            self.note(kind, f"PostgreSQL restarted (stop -m fast, down {down:.1f} s)", states, at)
-        elif kind == "redis":
-            started = time.monotonic()
-            self.redis.stop()
-            time.sleep(REDIS_DOWN)
-            self.redis.start()
-            down = time.monotonic() - started
-            self.note(kind, f"Redis restarted (down {down:.1f} s, its queues lost)", states, at)
+            return
+        held = self.sink.hold_one(SENDING_WAIT)
+        states = self.states()
+        connection.close()
+        at, started = self.clock.now(), time.monotonic()
+        try:
+            (self.postgres if kind == "pg" else self.redis).stop()
+        finally:
+            self.sink.release.set()  # the held 250 goes out while the service is down
+        time.sleep(PG_DOWN if kind == "pg" else REDIS_DOWN)
+        (self.postgres if kind == "pg" else self.redis).start()
+        down = time.monotonic() - started
+        what = "PostgreSQL (stop -m fast)" if kind == "pg" else "Redis (its queues lost)"
+        window = "a delivery's 250 held until it was down" if held else "no delivery caught to hold"
+        self.note(kind, f"{what} restarted, down {down:.1f} s; {window}", states, at)
+
+
+def unsent(states: Counter[str]) -> int:
+    return sum(states[status] for status in ("pending", "claimed", "sending", "abandoned"))
 
 
 def schedule(seconds: float, smoke: bool, rng: random.Random) -> list[tuple[float, str]]:
     """When each fault comes: PostgreSQL and Redis while reminders are still coming due,
     worker kills every ~KILL_EVERY s in between."""
     if smoke:
-        return [(0.25 * seconds, "kill"), (0.5 * seconds, "pg"), (0.75 * seconds, "redis")]
-    plan = [(0.3 * seconds, "pg"), (0.45 * seconds, "redis"), (0.65 * seconds, "pg"), (0.8 * seconds, "redis")]
+        return [(0.2 * seconds, "kill"), (0.4 * seconds, "pg"), (0.6 * seconds, "redis")]
+    plan = [(0.25 * seconds, "pg"), (0.4 * seconds, "redis"), (0.55 * seconds, "pg"), (0.68 * seconds, "redis")]
     at = 3.0
     while at < seconds - 3:
         moment = at + rng.uniform(0, 4)
@@ -544,17 +579,19 @@ def report(run: Run, message_ids: dict[str, int], states: Counter[str], smoke: b
         for before, after in zip(times, times[1:], strict=False):
             causes[cause_of(before, after, run.faults)] += 1
     duplicates = sum(causes.values())
-    stuck = sum(states[s] for s in ("pending", "claimed", "sending"))
+    stuck = unsent(states)
     log = worker_log.read_text(errors="replace")
-    takeovers = log.count("delivered after its claim was taken over")
-    record_retries = log.count("sent, not yet recorded")
+    takeovers = len(set(re.findall(r"reminder (\d+) delivered after its claim was taken over", log)))
+    record_retries = len(set(re.findall(r"reminder (\d+) sent, not yet recorded", log)))
+    record_tasks = len(set(re.findall(r"reminder (\d+) delivered, not recorded", log)))
 
     print("\nTimeline (seconds after the first reminder came due):")
-    for fault in run.faults:
+    for fault in sorted(run.faults, key=lambda fault: fault.at):
         print(f"  {fault.at:7.1f}  {fault.note}")
     print(f"\nworker starts: {run.worker.starts}; sweeps queued: {run.sweeps_queued}, not queued: {run.sweeps_refused}")
-    print(f"'sent' records retried after a database error (worker log): {record_retries}")
-    print(f"deliveries after a claim was taken over (worker log): {takeovers}")
+    print(f"reminders whose 'sent' record was retried after a database error (worker log): {record_retries}")
+    print(f"  of which handed to a task retry (database away longer than the record retries): {record_tasks}")
+    print(f"reminders delivered after their claim was taken over (worker log): {takeovers}")
     print(f"final statuses: {dict(sorted(states.items()))}")
     print(f"\ndue:               {due}")
     print(f"delivered unique:  {len(deliveries)}")
@@ -668,7 +705,7 @@ def bench(args: argparse.Namespace, base: Path, claim_timeout: int, stack: conte
     while time.monotonic() < drain_until:
         run.supervise()
         states = run.states()
-        if states is not None and not (states["pending"] or states["claimed"] or states["sending"]):
+        if states is not None and not unsent(states):
             break
         time.sleep(1)
     time.sleep(2)  # a delivery still on its way to the sink
