@@ -599,6 +599,7 @@ def report(run: Run, message_ids: dict[str, int], states: Counter[str], smoke: b
             causes[cause_of(before, after, run.faults)] += 1
     duplicates = sum(causes.values())
     stuck = unsent(states)
+    twice = {pk: times for pk, times in deliveries.items() if len(times) > 1}
     log = worker_log.read_text(errors="replace")
     takeovers = len(set(re.findall(r"reminder (\d+) delivered after its claim was taken over", log)))
     record_retries = len(set(re.findall(r"reminder (\d+) sent, not yet recorded", log)))
@@ -618,6 +619,8 @@ def report(run: Run, message_ids: dict[str, int], states: Counter[str], smoke: b
     by_cause = ", ".join(f"{cause}: {n}" for cause, n in causes.most_common()) or "none"
     per_thousand = 1000 * duplicates / due if due else 0
     print(f"duplicated:        {duplicates} ({per_thousand:.1f} per 1,000; {by_cause})")
+    for pk, times in sorted(twice.items()):
+        print(f"  reminder {pk} delivered at {', '.join(f'{at:.2f}' for at in times)} s (the same Message-ID)")
     print(f"stuck:             {stuck}")
     if others:
         print(f"other messages:    {others} (not one of the bench's reminders)")
