@@ -268,7 +268,6 @@ FUZZED_ELSEWHERE = {
 }
 # Forms that are a button and nothing else: the stray fields are all there is to fuzz.
 BUTTONS = {
-    "two_factor_backup_codes",
     "exoneree_ssn_reveal",
     "exoneree_invite",  # Marcus has a login: a button that sends a fresh link (see INVITE_NEW)
     "consent_revoke",  # the confirmation page's button; the view records who revoked
