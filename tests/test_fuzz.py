@@ -259,6 +259,9 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "notification_read": lambda w: reverse("notification_list"),
     "notification_read_all": lambda w: reverse("notification_list"),
     "set_language": lambda w: reverse("my_plan"),
+    "referral_resend": lambda w: w.marcus.referral.get_absolute_url(),
+    "referral_link_revoke": lambda w: w.marcus.referral.get_absolute_url(),
+    "my_referral_answer": lambda w: reverse("my_plan"),
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {
@@ -268,6 +271,8 @@ FUZZED_ELSEWHERE = {
 }
 # Forms that are a button and nothing else: the stray fields are all there is to fuzz.
 BUTTONS = {
+    "referral_resend",  # "Send again with a new link"
+    "referral_link_revoke",  # "Stop the link"
     "exoneree_ssn_reveal",
     "exoneree_invite",  # Marcus has a login: a button that sends a fresh link (see INVITE_NEW)
     "consent_revoke",  # the confirmation page's button; the view records who revoked
