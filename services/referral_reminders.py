@@ -25,12 +25,12 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from services.choices import ProviderLinkEnd, ReferralStatus, ReminderKind, ReminderStatus, Role
+from services.choices import ProviderLinkEnd, ReferralStatus, ReminderKind, ReminderStatus
 from services.lib.provider_tokens import new_token, provider_link
 from services.models.notifications import Reminder
-from services.models.organizations import StaffMember
 from services.models.referrals import ProviderLink, Referral
 from services.selectors import coverage
+from services.selectors.users import directors_by_organization
 
 Kind, Status, S = ReminderKind, ReminderStatus, ReferralStatus
 KINDS = frozenset(
@@ -78,11 +78,7 @@ def _row(referral: Referral, kind: str, send_at: datetime, recipient_id: int | N
 def _staff_ids(referral: Referral) -> tuple[list[int], list[int]]:
     """(the person's active caseworkers, the organization's active directors)."""
     caseworkers = sorted(referral.need.exoneree.caseworkers.filter(is_active=True).values_list("pk", flat=True))
-    directors = sorted(
-        StaffMember.objects.filter(
-            organization_id=referral.organization_id, role=Role.DIRECTOR, user__is_active=True
-        ).values_list("user_id", flat=True)
-    )
+    directors = directors_by_organization([referral.organization_id])[referral.organization_id]
     return caseworkers, directors
 
 

@@ -3,7 +3,6 @@ morning digest (services.reminders claims and sends them)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +17,7 @@ from services.models.follow_ups import FollowUp
 from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
+from services.selectors.users import directors_by_organization
 
 Kind, Status = ReminderKind, ReminderStatus
 
@@ -148,16 +148,6 @@ def _compensation_plans(exoneree: Exoneree, recipients: Iterable[int]) -> list[P
     ]
 
 
-def _directors(organization_ids: Iterable[int]) -> dict[int, list[int]]:
-    directors: dict[int, list[int]] = defaultdict(list)
-    rows = StaffMember.objects.filter(
-        organization_id__in=set(organization_ids), role=Role.DIRECTOR, user__is_active=True
-    ).values_list("organization_id", "user_id")
-    for organization_id, user_id in rows.order_by("user_id"):
-        directors[organization_id].append(user_id)
-    return directors
-
-
 def _reconcile(desired: list[Planned], existing: Iterable[Reminder], *, now: datetime) -> None:
     """Make the rows match the plan: cancel what is no longer wanted, move or revive what
     changed, add what is missing. Rows already sent (or being sent) are history: kept."""
@@ -200,7 +190,7 @@ def reminders_plan_for_follow_ups(follow_ups: QuerySet[FollowUp], *, now: dateti
     rows = list(follow_ups.select_related("exoneree__organization"))
     if not rows:
         return
-    directors = _directors(row.exoneree.organization_id for row in rows)
+    directors = directors_by_organization(row.exoneree.organization_id for row in rows)
     desired = [plan for row in rows for plan in _follow_up_plans(row, directors[row.exoneree.organization_id])]
     existing = Reminder.objects.filter(follow_up_id__in=[row.pk for row in rows])
     _reconcile(desired, existing, now=now)
@@ -217,7 +207,7 @@ def reminders_plan_for_exoneree(exoneree: Exoneree, *, now: datetime | None = No
     now = now or timezone.now()
     exoneree = Exoneree.objects.select_related("organization").get(pk=exoneree.pk)
     caseworkers = exoneree.caseworkers.filter(is_active=True).values_list("pk", flat=True)
-    directors = _directors([exoneree.organization_id])[exoneree.organization_id]
+    directors = directors_by_organization([exoneree.organization_id])[exoneree.organization_id]
     existing = Reminder.objects.filter(exoneree=exoneree, kind__in=COMPENSATION_KINDS)
     _reconcile(_compensation_plans(exoneree, [*caseworkers, *directors]), existing, now=now)
     reminders_plan_for_follow_ups(FollowUp.objects.filter(exoneree=exoneree, done_at__isnull=True), now=now)

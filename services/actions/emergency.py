@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,7 +16,6 @@ from services import audit
 from services.access import get_exoneree_for_emergency, organization_of
 from services.choices import (
     EmergencyReview,
-    Role,
 )
 from services.lib.text import visible_length
 from services.models.audit import AuditEvent
@@ -25,6 +23,7 @@ from services.models.consent import EmergencyAccess
 from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.selectors import records
+from services.selectors.users import directors_by_organization
 
 EMERGENCY_REASON_MIN = 20
 SEARCHED = AuditEvent.Action.EMERGENCY_SEARCH
@@ -86,11 +85,10 @@ def _name(user: AbstractUser) -> str:
 
 
 def _tell_directors(by: AbstractUser, text: str, url: str = "") -> None:
-    directors = get_user_model().objects.filter(
-        is_active=True, staff__organization_id=organization_of(by).pk, staff__role=Role.DIRECTOR
-    )
+    organization_id = organization_of(by).pk
+    directors = directors_by_organization([organization_id])[organization_id]
     Notification.objects.bulk_create(
-        [Notification(user=director, text=text, url=url or reverse("audit_log")) for director in directors]
+        [Notification(user_id=director, text=text, url=url or reverse("audit_log")) for director in directors]
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -9,7 +11,8 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from services.access import caseworker_users, exonerees_visible_to, own_exoneree_or_none
-from services.models.organizations import Organization
+from services.choices import Role
+from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 
 if TYPE_CHECKING:
@@ -47,3 +50,15 @@ def caseload_of(director: AbstractUser, caseworker: AbstractUser) -> QuerySet[Ex
         .only("legal_name", "preferred_name")
         .order_by("legal_name", "pk")
     )
+
+
+def directors_by_organization(organization_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The active directors' user ids of each organization, in id order (who is told of
+    escalations, emergency access, stalled referrals)."""
+    directors: dict[int, list[int]] = defaultdict(list)
+    rows = StaffMember.objects.filter(
+        organization_id__in=set(organization_ids), role=Role.DIRECTOR, user__is_active=True
+    ).values_list("organization_id", "user_id")
+    for organization_id, user_id in rows.order_by("user_id"):
+        directors[organization_id].append(user_id)
+    return directors

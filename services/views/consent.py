@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -164,7 +163,7 @@ def emergency_access_request(request: HttpRequest) -> HttpResponse:
                 % {"time": format(grant.expires_at, "%H:%M")},
             )
             return redirect(grant.exoneree)
-    response = render_form(
+    return render_form(
         request,
         form,
         title=_("Request emergency access"),
@@ -176,8 +175,6 @@ def emergency_access_request(request: HttpRequest) -> HttpResponse:
         ),
         submit=_("Find and open"),
     )
-    add_never_cache_headers(response)
-    return response
 
 
 @require_POST
