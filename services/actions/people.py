@@ -14,7 +14,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from services import audit
 from services.access import CASEWORKER_PERMS, organization_of
-from services.actions.staff import invitation_queue
+from services.actions.staff import account_username_check, invitation_queue
 from services.choices import (
     Language,
     Role,
@@ -165,7 +165,8 @@ def caseloads_move(
 
 @transaction.atomic
 def exoneree_invite(*, by: AbstractUser, exoneree: Exoneree, username: str, email: str) -> AbstractUser:
-    """Give the exoneree a login to see their own plan."""
+    """Give the exoneree a login to see their own plan, named `username@<organization's code>`."""
+    username = account_username_check(exoneree.organization, username)
     first, _space, last = exoneree.display_name.partition(" ")
     user = User(username=username, email=email, first_name=first, last_name=last)
     user.set_unusable_password()

@@ -16,7 +16,7 @@ from services.choices import Role
 from services.figures import figures_changed
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
-from services.models.organizations import StaffMember
+from services.models.organizations import Organization, StaffMember
 from services.signin import second_factor_throttle_reset
 from services.tasks import send_invitation
 
@@ -26,10 +26,29 @@ User = get_user_model()
 # Accounts: staff and exoneree logins, both started by an invitation email.
 
 
-def username_suggestion(first_name: str, last_name: str) -> str:
+def account_username(organization: Organization, handle: str) -> str:
+    """The username an account made here signs in with: `handle@code`.
+
+    Usernames are unique across the site, so a bare handle would tell whoever chooses one
+    that somebody in another organization has it. Within the organization's own namespace
+    a clash can only be with its own accounts (services.models.organizations).
+    """
+    return f"{handle}@{organization.code}"
+
+
+def account_username_check(organization: Organization, handle: str) -> str:
+    """The full username for `handle`, or a message beside the field when it is in use here."""
+    username = account_username(organization, handle)
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": _("%(username)s is taken; choose another.") % {"username": username}})
+    return username
+
+
+def username_suggestion(organization: Organization, first_name: str, last_name: str) -> str:
+    """A free handle (without the ending) from the name, numbered within the organization."""
     base = re.sub(r"[^a-z0-9]", "", f"{first_name[:1]}{last_name}".lower()) or "user"
     candidate, n = base, 1
-    while User.objects.filter(username=candidate).exists():
+    while User.objects.filter(username=account_username(organization, candidate)).exists():
         n += 1
         candidate = f"{base}{n}"
     return candidate
@@ -53,7 +72,9 @@ def invitation_queue(*, by: AbstractUser, user: AbstractUser) -> None:
 def staff_create(
     *, by: AbstractUser, username: str, first_name: str, last_name: str, email: str, role: str, title: str = ""
 ) -> StaffMember:
+    """A staff account named `username@<the organization's code>`, invited by email."""
     organization = organization_of(by)
+    username = account_username_check(organization, username)
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     user.set_unusable_password()
     user.full_clean()

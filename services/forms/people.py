@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from services.forms.widgets import MAX_SEARCH, DateInput, TimeInput
+from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
 
 User = get_user_model()
@@ -141,8 +142,10 @@ class InviteForm(forms.Form):
     )
     email = forms.EmailField(help_text=_("The link to choose a password goes here."))
 
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if User.objects.filter(username=username).exists():
-            raise forms.ValidationError(_("That username is taken; choose another."))
-        return username
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Whether a username is free is the action's answer, inside this organization only
+        # (services.actions.staff.account_username_check).
+        self.fields["username"].help_text = _("They sign in as this, followed by @%(code)s.") % {
+            "code": organization.code
+        }

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.choices import Role
 from services.forms.widgets import CaseworkerChoiceField, CaseworkerMultipleChoiceField, StaffMultipleChoiceField
+from services.models.organizations import Organization
 from services.models.people import Exoneree
 
 User = get_user_model()
@@ -28,11 +29,13 @@ class StaffCreateForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     title = forms.CharField(max_length=100, required=False)
 
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if User.objects.filter(username=username).exists():
-            raise forms.ValidationError(_("That username is taken; choose another."))
-        return username
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Whether a username is free is the action's answer, inside this organization only
+        # (services.actions.staff.account_username_check).
+        self.fields["username"].help_text = _("They sign in as this, followed by @%(code)s.") % {
+            "code": organization.code
+        }
 
 
 class StaffUpdateForm(forms.Form):

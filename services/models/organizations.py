@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +17,16 @@ from services.models.validators import validate_timezone
 
 class Organization(BaseModel):
     name = models.CharField(max_length=200, unique=True)
+    # Every account made here is named `<handle>@<code>`: usernames are unique across the
+    # whole site (they sign in), and a namespace of its own means a director or caseworker
+    # choosing a username only ever learns what is taken in their own organization.
+    code = models.SlugField(
+        _("username ending"),
+        max_length=20,
+        unique=True,
+        blank=True,
+        help_text=_("New accounts here are named like maria@code. Left blank, it is made from the name."),
+    )
     timezone = models.CharField(max_length=64, default="America/New_York", validators=[validate_timezone])
     escalation_days = models.PositiveSmallIntegerField(
         default=3,
@@ -63,11 +74,30 @@ class Organization(BaseModel):
         """A full save of an existing organization (the admin's form, say) leaves its
         `figures_version` alone: writing back the number it loaded could undo a bump made
         since, and a figure cached before that write would be served again (services.figures)."""
+        if not self.code:
+            self.code = organization_code(self.name, taken=Organization.objects.exclude(pk=self.pk))
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
             kwargs["update_fields"] = [
                 f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "figures_version"
             ]
         super().save(*args, **kwargs)
+
+
+def organization_code(name: str, *, taken: models.QuerySet[Organization]) -> str:
+    """A short code from the name's initials ("Midwest Exoneree Reentry Project" -> "merp"),
+    numbered when another organization has it already."""
+    words = [w for w in re.findall(r"[a-z0-9]+", name.lower()) if w not in _SMALL_WORDS]
+    base = "".join(w[0] for w in words) if len(words) > 1 else "".join(words)[:12]
+    base = base or "org"
+    used = set(taken.filter(code__startswith=base).values_list("code", flat=True))
+    candidate, n = base, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+_SMALL_WORDS = frozenset({"a", "an", "and", "for", "of", "the", "in", "on", "at"})
 
 
 class StaffMember(BaseModel):

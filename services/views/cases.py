@@ -188,8 +188,10 @@ def exoneree_invite(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(exoneree)
         context = {"exoneree": exoneree, "error": error}
         return render(request, "services/invite_resend.html", context, status=400 if error else 200)
-    suggestion = staff.username_suggestion(*exoneree.display_name.partition(" ")[::2])
-    form = InviteForm(posted(request), initial={"username": suggestion, "email": exoneree.email})
+    suggestion = staff.username_suggestion(exoneree.organization, *exoneree.display_name.partition(" ")[::2])
+    form = InviteForm(
+        posted(request), organization=exoneree.organization, initial={"username": suggestion, "email": exoneree.email}
+    )
     return form_page(
         request,
         form,

@@ -61,7 +61,7 @@ def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @director_required
 def staff_create(request: HttpRequest) -> HttpResponse:
-    form = StaffCreateForm(posted(request))
+    form = StaffCreateForm(posted(request), organization=access.organization_of(request.user))
     return form_page(
         request,
         form,

@@ -1,0 +1,83 @@
+"""Usernames live in their organization's namespace (`handle@code`), so choosing one for a new
+staff member or an exoneree's login tells nobody what another organization's accounts are called."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from services.actions import staff
+from services.models.organizations import Organization
+from tests.factories import ExonereeFactory, OrganizationFactory
+
+User = get_user_model()
+
+NEW_STAFF = {"first_name": "Nia", "last_name": "Newhire", "email": "nia@example.org", "role": "caseworker"}
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Midwest Exoneree Reentry Project", "merp"),
+        ("The Office of the Public Defender", "opd"),
+        ("Harbor", "harbor"),
+        ("!!!", "org"),
+    ],
+)
+def test_an_organization_gets_a_code_from_its_initials(db, name, code):
+    assert Organization.objects.create(name=name).code == code
+
+
+def test_a_code_in_use_is_numbered(db):
+    OrganizationFactory(name="Gulf Coast Innocence Reentry")
+
+    assert OrganizationFactory(name="Great Coastal Initiative Reentry").code == "gcir2"
+    assert OrganizationFactory(name="Gulf Coast Immigrant Relief").code == "gcir3"
+
+
+def test_a_code_given_is_kept(db):
+    assert OrganizationFactory(name="Gulf Coast Innocence Reentry", code="gulf").code == "gulf"
+
+
+def test_a_username_held_in_another_organization_answers_like_a_free_one(login, world):
+    """The director of org1 asks for names that exist in org2, with and without org2's ending,
+    and a name nobody has: every answer is the same success, and the account is org1's."""
+    User.objects.create(username=f"sam@{world.org2.code}")
+    director = login("director1")
+
+    answers = [
+        director.post(reverse("staff_create"), {**NEW_STAFF, "username": handle})
+        for handle in ("sam", "caseworker3", "nobodyhasthis")
+    ]
+
+    assert [(a.status_code, a.url) for a in answers] == [(302, "/director/staff/")] * 3
+    for handle in ("sam", "caseworker3", "nobodyhasthis"):
+        assert User.objects.get(username=f"{handle}@{world.org1.code}").staff.organization == world.org1
+
+
+def test_a_username_taken_in_ones_own_organization_is_refused_beside_the_field(login, world):
+    director = login("director1")
+    assert director.post(reverse("staff_create"), {**NEW_STAFF, "username": "nia"}).status_code == 302
+
+    again = director.post(reverse("staff_create"), {**NEW_STAFF, "username": "nia", "email": "other@example.org"})
+
+    assert again.status_code == 400
+    assert f"nia@{world.org1.code} is taken" in again.context["form"].errors["username"][0]
+    assert User.objects.filter(username__startswith="nia@").count() == 1
+
+
+def test_the_form_says_what_the_username_will_end_with(login, world):
+    page = login("director1").get(reverse("staff_create"))
+
+    assert f"@{world.org1.code}" in page.content.decode()
+
+
+def test_a_login_suggestion_counts_only_this_organizations_names(db, world):
+    person = ExonereeFactory(organization=world.org1, legal_name="Nadia Moreno")
+    User.objects.create(username=f"nmoreno@{world.org2.code}")
+    User.objects.create(username="nmoreno")
+
+    assert staff.username_suggestion(world.org1, "Nadia", "Moreno") == "nmoreno"
+    User.objects.create(username=f"nmoreno@{world.org1.code}")
+    assert staff.username_suggestion(person.organization, "Nadia", "Moreno") == "nmoreno2"
