@@ -38,6 +38,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, close_old_connections, transaction
 from django.db.models import F, Min, Q
 from django.urls import reverse
@@ -370,16 +372,32 @@ def reminder_send(reminder_id: int) -> str:
                 reminder=reminder,
                 defaults={"user": reminder.recipient, "text": outgoing.notification[:300], "url": outgoing.url},
             )
-    # Outside the transaction: no lock is held while a mail server takes its time.
+    # Outside the transaction: no lock is held while a mail server takes its time. The
+    # connection stays open until "sent" is recorded: saying goodbye to the server (QUIT, a
+    # round trip) after the record rather than before keeps the instant in which a killed
+    # worker sends a reminder twice as short as it can be.
+    connection = get_connection()
+    try:
+        return _deliver(reminder_id, token, reminder, outgoing, connection)
+    finally:
+        _hang_up(reminder_id, connection)
+
+
+def _deliver(
+    reminder_id: int, token: uuid.UUID, reminder: Reminder, outgoing: Outgoing, connection: BaseEmailBackend
+) -> str:
+    """Send what `_compose` wrote, then record it: "sent" or "failed" (or raise to retry)."""
     try:
         with timezone.override(zone_of(reminder.organization)):  # times in the organization's zone
             if outgoing.email and outgoing.template:
+                connection.open()
                 send_templated_email(
                     to=outgoing.email,
                     template=outgoing.template,
                     context=outgoing.context,
                     language=outgoing.language,
                     message_id=reminder_message_id(reminder),
+                    connection=connection,
                 )
             if outgoing.sms_to:
                 send_sms(to=outgoing.sms_to, text=outgoing.sms_text)
@@ -409,6 +427,14 @@ def reminder_send(reminder_id: int) -> str:
         # so, by id only.
         logger.warning("reminder %s delivered after its claim was taken over: possible duplicate", reminder_id)
     return "sent"
+
+
+def _hang_up(reminder_id: int, connection: BaseEmailBackend) -> None:
+    """Close the mail connection; a server that fails the goodbye changes nothing any more."""
+    try:
+        connection.close()
+    except RETRYABLE as exc:
+        logger.info("reminder %s: the mail server's goodbye failed (%s)", reminder_id, type(exc).__name__)
 
 
 def reminder_message_id(reminder: Reminder) -> str:

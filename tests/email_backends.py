@@ -50,3 +50,31 @@ class RefusingBackend(BaseEmailBackend):
         from smtplib import SMTPRecipientsRefused
 
         raise SMTPRecipientsRefused({message.to[0]: (550, b"no such user") for message in email_messages})
+
+
+class GoodbyeBackend(BaseEmailBackend):
+    """A mail server whose connection notes, for each message accepted and for the goodbye,
+    the status the reminder row had at that moment (EVENTS), and whose goodbye can fail."""
+
+    events: list[tuple[str, str]] = []
+    fail_goodbye = False
+
+    def open(self) -> bool:
+        self.opened = True
+        return True
+
+    def send_messages(self, email_messages: Any) -> int:
+        assert getattr(self, "opened", False), "sent on a connection nobody opened"
+        type(self).events.append(("accepted", _status_of_the_only_reminder()))
+        return len(email_messages)
+
+    def close(self) -> None:
+        type(self).events.append(("goodbye", _status_of_the_only_reminder()))
+        if type(self).fail_goodbye:
+            raise SMTPServerDisconnected("the server hung up first")
+
+
+def _status_of_the_only_reminder() -> str:
+    from services.models.notifications import Reminder
+
+    return Reminder.objects.get(status__in=["sending", "sent"]).status

@@ -813,6 +813,27 @@ def test_a_late_finish_after_a_takeover_leaves_the_row_to_its_new_holder(
     assert reminders._finish(due.pk, taken_over_by[0]) == 1  # B's own finish still counts
 
 
+@pytest.mark.parametrize("goodbye_fails", [False, True])
+def test_the_mail_connection_closes_only_after_sent_is_recorded(
+    world, clock, settings, django_capture_on_commit_callbacks, monkeypatch, goodbye_fails
+):
+    """The instant in which a killed worker sends twice is from the server's acceptance to our
+    record: the goodbye to the server (a round trip) comes after the record, not inside it, and
+    a failed goodbye changes nothing."""
+    from tests.email_backends import GoodbyeBackend
+
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    settings.EMAIL_BACKEND = "tests.email_backends.GoodbyeBackend"
+    monkeypatch.setattr(GoodbyeBackend, "events", [])
+    monkeypatch.setattr(GoodbyeBackend, "fail_goodbye", goodbye_fails)
+
+    assert reminders.reminder_send(due.pk) == "sent"
+
+    assert GoodbyeBackend.events == [("accepted", Status.SENDING), ("goodbye", Status.SENT)]
+    due.refresh_from_db()
+    assert due.status == Status.SENT
+
+
 def test_an_email_failure_releases_only_the_tasks_own_claim(
     world, clock, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
