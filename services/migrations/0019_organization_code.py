@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             model_name="organization",
             name="code",
             field=models.SlugField(
-                blank=True, default="", help_text=HELP, max_length=20, verbose_name="username ending"
+                blank=True, db_index=False, default="", help_text=HELP, max_length=20, verbose_name="username ending"
             ),
             preserve_default=False,
         ),
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
             model_name="organization",
             name="code",
             field=models.SlugField(
-                blank=True, help_text=HELP, max_length=20, unique=True, verbose_name="username ending"
+                blank=True, db_index=False, help_text=HELP, max_length=20, unique=True, verbose_name="username ending"
             ),
         ),
     ]

@@ -24,6 +24,7 @@ class Organization(BaseModel):
         _("username ending"),
         max_length=20,
         unique=True,
+        db_index=False,  # the unique constraint is the index (a second one clashes on PostgreSQL)
         blank=True,
         help_text=_("New accounts here are named like maria@code. Left blank, it is made from the name."),
     )
