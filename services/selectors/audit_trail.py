@@ -27,6 +27,7 @@ from services.models.audit import AuditEvent
 from services.models.consent import EmergencyAccess
 from services.models.organizations import Organization
 from services.models.people import Exoneree
+from services.selectors.audit_display import group_runs
 
 
 def audit_log(
@@ -100,6 +101,49 @@ def record_openers(exoneree: Exoneree) -> list[dict[str, Any]]:
             "times": row["times"],
         }
         for row in rows
+    ]
+
+
+# The person's own list reads this many of the newest openings; older ones are not listed.
+VISITS_READ = 200
+
+
+def record_visits(exoneree: Exoneree) -> list[dict[str, Any]]:
+    """Who opened this person's record, newest first, a run of openings by one reader within
+    half an hour as one visit ("6 times, 11:50–11:57"). For the person themselves: names and
+    roles only, and which openings showed the full SSN. One query."""
+    provider = AuditEvent.Action.PROVIDER_OPENED
+    entries = (
+        AuditEvent.objects.filter(
+            Q(action__in=OPENED, actor__staff__isnull=False) | Q(action=provider, actor__isnull=True),
+            exoneree=exoneree,
+        )
+        .select_related("actor__staff")
+        .only(
+            "at",
+            "action",
+            "username",
+            "exoneree_id",
+            "actor__first_name",
+            "actor__last_name",
+            "actor__username",
+            "actor__staff__role",
+        )
+        .order_by("-pk")[:VISITS_READ]
+    )
+    return [
+        {
+            "name": (row.entry.actor.get_full_name() or row.entry.actor.get_username())
+            if row.entry.actor
+            else row.entry.username,
+            "role": Role(row.entry.actor.staff.role).label if row.entry.actor else _("provider"),
+            "is_provider": row.entry.actor is None,
+            "ssn": row.entry.action == AuditEvent.Action.SSN_REVEALED,
+            "times": row.times,
+            "start": row.first_at or row.entry.at,
+            "end": row.entry.at,
+        }
+        for row in group_runs(entries)
     ]
 
 

@@ -23,7 +23,7 @@ from services.models.consent import JOINED_CATEGORIES
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors.audit_trail import record_openers
+from services.selectors.audit_trail import record_visits
 from services.selectors.coverage import joined_categories
 from services.selectors.records import REFERRAL_TEXTS
 
@@ -71,7 +71,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         "missed": [item for item in reversed(dated) if item.due_at < now][:PLAN_MISSED],
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:20],
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
-        "openers": record_openers(exoneree),
+        "visits": record_visits(exoneree),
         # What they agreed to share and may still stop: not revoked, not yet ended.
         "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())
         .select_related("provider")

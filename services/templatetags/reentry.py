@@ -77,12 +77,6 @@ def tel(phone: str) -> str:
     return re.sub(r"[^0-9+]", "", phone)
 
 
-@register.filter
-def is_pair(value: object) -> bool:
-    """An audit change written as [old, new] (not "changed", not a dict of filters)."""
-    return isinstance(value, list | tuple) and len(value) == 2
-
-
 UNDO_TAG = re.compile(r"\bfollow-up-(\d+)\b")
 
 

@@ -24,7 +24,7 @@ from services.forms.reports import AuditLogFilterForm
 from services.forms.staff import CaseloadForm, CaseloadMoveForm, StaffCreateForm, StaffUpdateForm
 from services.lib.spreadsheet import safe_cell
 from services.models.audit import AuditEvent
-from services.selectors import audit_trail, dashboards, users
+from services.selectors import audit_display, audit_trail, dashboards, users
 from services.views.common import back_to, form_page, posted
 
 AUDIT_PAGE_SIZE = 50
@@ -165,7 +165,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         return audit_csv(request, entries, filters)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     status = 400 if form.is_bound and not form.is_valid() else 200
-    context = {"form": form, "page": page, "csv_query": request.GET.urlencode()}
+    context = {"form": form, "page": page, "rows": audit_display.log_rows(page), "csv_query": request.GET.urlencode()}
     return render(request, "services/audit_log.html", context, status=status)
 
 
@@ -175,7 +175,12 @@ def exoneree_access_log(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
     entries = audit_trail.audit_log(exoneree.organization, exoneree=exoneree)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"exoneree": exoneree, "page": page, "openers": audit_trail.record_openers(exoneree)}
+    context = {
+        "exoneree": exoneree,
+        "page": page,
+        "rows": audit_display.log_rows(page),
+        "openers": audit_trail.record_openers(exoneree),
+    }
     return render(request, "services/exoneree_access_log.html", context)
 
 

@@ -1,0 +1,231 @@
+"""The access log as a director reads it: labelled values in the organization's time, records
+named, and a run of openings by one person shown as one row.
+
+The log itself is never changed (it is a hash chain, services.audit): this is only how a page
+of it is shown. A change is stored as {field: [old, new]} with ids and ISO times; here each
+becomes "Assigned to: Caseworker One → Caseworker Two", "Due: 4 Dec, 10:30". A page costs at
+most one query per kind of record it names (and one for the people it names), whatever its
+length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from services.models.audit import AuditEvent
+
+User = get_user_model()
+
+# Openings of one record by one person, each within this of the one before, are one row.
+RUN_GAP = timedelta(minutes=30)
+GROUPED = frozenset({AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.PROVIDER_OPENED})
+TARGET = re.compile(r"^(?P<kind>.+) (?P<pk>\d+)$")  # services.audit.describe: "Follow-up 12"
+
+
+@dataclass
+class LogRow:
+    """One row of the log page: an entry, or a run of openings (`times` > 1, newest first)."""
+
+    entry: AuditEvent
+    times: int = 1
+    first_at: datetime | None = None  # the run's earliest opening
+    record: str = ""
+    details: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def is_run(self) -> bool:
+        return self.times > 1
+
+
+def log_rows(entries: Iterable[AuditEvent]) -> list[LogRow]:
+    """A page of entries (newest first) as rows: runs grouped, records named, details labelled.
+    Times are shown in the current time zone (the organization's, services.middleware)."""
+    rows = group_runs(entries)
+    names = _Names()
+    for row in rows:
+        model, pk = _target(row.entry.target)
+        if model is not None:
+            names.want(model, pk)
+        for name, change in (row.entry.changes or {}).items():
+            related = _related_model(model, name)
+            if related is not None and isinstance(change, list):
+                for value in change:
+                    if isinstance(value, int):
+                        names.want(related, value)
+    names.load()
+    for row in rows:
+        model, pk = _target(row.entry.target)
+        row.record = names.title(model, pk) if model is not None else ""
+        row.record = row.record or row.entry.target
+        row.details = [_detail(model, name, change, names) for name, change in (row.entry.changes or {}).items()]
+    return rows
+
+
+def group_runs(entries: Iterable[AuditEvent]) -> list[LogRow]:
+    """Consecutive openings (newest first) of one person's record by one reader, each within
+    RUN_GAP of the previous, become one row counting them."""
+    rows: list[LogRow] = []
+    for entry in entries:
+        last = rows[-1] if rows else None
+        if (
+            last is not None
+            and entry.action in GROUPED
+            and last.entry.action == entry.action
+            and _reader(last.entry) == _reader(entry)
+            and last.entry.exoneree_id == entry.exoneree_id
+            and (last.first_at or last.entry.at) - entry.at <= RUN_GAP
+        ):
+            last.times += 1
+            last.first_at = entry.at
+            continue
+        rows.append(LogRow(entry=entry))
+    return rows
+
+
+def _reader(entry: AuditEvent) -> tuple[int | None, str]:
+    return (entry.actor_id, "" if entry.actor_id else entry.username)
+
+
+# Records and the people named in a change ----------------------------------------------------
+
+
+def _models_by_kind() -> dict[str, type[models.Model]]:
+    # The same spelling as services.audit.describe writes.
+    return {str(m._meta.verbose_name).capitalize(): m for m in apps.get_app_config("services").get_models()}
+
+
+def _target(target: str) -> tuple[type[models.Model] | None, int | None]:
+    match = TARGET.match(target or "")
+    if not match:
+        return None, None
+    model = _models_by_kind().get(match["kind"])
+    return (model, int(match["pk"])) if model is not None else (None, None)
+
+
+def _related_model(model: type[models.Model] | None, name: str) -> type[models.Model] | None:
+    if model is None:
+        return None
+    try:
+        field_ = model._meta.get_field(name)
+    except Exception:  # a name the model no longer has (an old entry): shown as stored
+        return None
+    return field_.related_model if field_.is_relation and field_.many_to_one else None
+
+
+def _title_of(obj: models.Model) -> str:
+    """A record's name without its sensitive content (no need text, no note)."""
+    titles: dict[str, Callable[[Any], str]] = {
+        "followup": lambda o: _("Follow-up “%(title)s”") % {"title": o.title},
+        "need": lambda o: _("Need: %(domain)s") % {"domain": o.get_domain_display()},
+        "referral": lambda o: _("Referral to %(name)s") % {"name": o.resource.name},
+        "consent": lambda o: _("Consent to share with %(name)s") % {"name": o.provider.name},
+        "casenote": lambda o: _("Note of %(day)s") % {"day": date_format(timezone.localtime(o.created_at), "j M Y")},
+        "assessment": lambda o: (
+            _("%(kind)s assessment of %(day)s")
+            % {"kind": o.get_kind_display(), "day": date_format(o.taken_on, "j M Y")}
+        ),
+        "exoneree": lambda o: _("Profile of %(name)s") % {"name": o.display_name},
+    }
+    if isinstance(obj, User):
+        return obj.get_full_name() or obj.get_username()
+    title = titles.get(obj._meta.model_name)
+    return title(obj) if title else str(obj)
+
+
+_RELATED: dict[str, list[str]] = {"referral": ["resource"], "consent": ["provider"]}
+
+
+class _Names:
+    """Loads every record a page names, one query per kind."""
+
+    def __init__(self) -> None:
+        self.wanted: dict[type[models.Model], set[int]] = defaultdict(set)
+        self.loaded: dict[type[models.Model], dict[int, models.Model]] = {}
+
+    def want(self, model: type[models.Model], pk: int | None) -> None:
+        if pk is not None:
+            self.wanted[model].add(pk)
+
+    def load(self) -> None:
+        for model, pks in self.wanted.items():
+            queryset = model._default_manager.select_related(*_RELATED.get(model._meta.model_name, []))
+            self.loaded[model] = queryset.in_bulk(pks)
+
+    def title(self, model: type[models.Model] | None, pk: int | None) -> str:
+        obj = self.loaded.get(model, {}).get(pk) if model is not None else None
+        return _title_of(obj) if obj is not None else ""
+
+
+# Values ---------------------------------------------------------------------------------------
+
+
+def _detail(model: type[models.Model] | None, name: str, change: Any, names: _Names) -> tuple[str, str]:
+    field_ = _field(model, name)
+    label = capfirst(str(field_.verbose_name)) if field_ is not None else capfirst(name.replace("_", " "))
+    if change == "set":
+        return label, _("added")
+    if change == "changed":
+        return label, _("changed")
+    if isinstance(change, list) and len(change) == 2 and field_ is not None:
+        old, new = (_value(field_, value, names) for value in change)
+        return label, f"{old} → {new}" if old != "—" else new
+    if isinstance(change, list):
+        return label, ", ".join(str(value) for value in change) or "—"
+    if isinstance(change, dict):
+        return label, ", ".join(f"{key} {value}" for key, value in change.items())
+    return label, str(change)
+
+
+def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except Exception:  # a field since removed
+        return None
+
+
+def _value(field_: models.Field, value: Any, names: _Names) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):  # names, as a caseload change stores them
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if field_.is_relation and field_.many_to_one and isinstance(value, int):
+        return names.title(field_.related_model, value) or _("a record since deleted")
+    if field_.choices:
+        return str(dict(field_.flatchoices).get(value, value))
+    if isinstance(field_, models.DateTimeField) and isinstance(value, str):
+        return _moment(value)
+    if isinstance(field_, models.DateField) and isinstance(value, str):
+        try:
+            return date_format(date.fromisoformat(value), "j M Y")
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _moment(value: str) -> str:
+    """'2026-12-04 15:30:00.123456+00:00' -> '4 Dec, 10:30' (this year) in the current zone."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=UTC)
+    local = timezone.localtime(moment)
+    return date_format(local, "j M, H:i" if local.year == timezone.localdate().year else "j M Y, H:i")

@@ -1,0 +1,144 @@
+"""The access log reads as sentences a director can check: labelled values in the
+organization's time, records named, and a run of openings shown as one row (issue 21 #4).
+The log itself keeps every entry."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from services import audit
+from services.actions import follow_ups
+from services.models.audit import AuditEvent
+from services.selectors.audit_display import group_runs, log_rows
+from services.selectors.audit_trail import record_visits
+from tests.factories import FollowUpFactory
+
+MOMENT = datetime(2026, 12, 4, 16, 50, tzinfo=UTC)  # 11:50 in Chicago
+
+
+@pytest.fixture
+def opened(world, time_machine):
+    """An opening of a record at MOMENT + minutes (called in time order: the chain's order)."""
+
+    def open_at(reader, minutes_after: float, exoneree=None) -> AuditEvent:
+        exoneree = exoneree or world.marcus.exoneree
+        time_machine.move_to(MOMENT + timedelta(minutes=minutes_after), tick=False)
+        return audit.record(
+            AuditEvent.Action.RECORD_VIEWED, actor=reader, exoneree=exoneree, target=audit.describe(exoneree)
+        )
+
+    return open_at
+
+
+def newest_first(world, exoneree=None) -> list[AuditEvent]:
+    openings = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_VIEWED)
+    return list(openings.filter(exoneree=exoneree or world.marcus.exoneree).order_by("-pk"))
+
+
+def test_openings_by_one_reader_each_within_half_an_hour_are_one_row(world, opened):
+    for minutes in (0, 2, 3, 5, 6, 7):  # 11:50 to 11:57
+        opened(world.caseworker1, minutes)
+    opened(world.caseworker1, 7 + 31)  # a new visit: 31 minutes after the last
+
+    rows = group_runs(newest_first(world))
+
+    assert [(row.times, row.first_at, row.entry.at) for row in rows] == [
+        (1, None, MOMENT + timedelta(minutes=38)),
+        (6, MOMENT, MOMENT + timedelta(minutes=7)),
+    ]
+    assert len(newest_first(world)) == 7  # every entry kept
+
+
+def test_another_reader_or_person_between_openings_starts_a_new_row(world, opened):
+    opened(world.caseworker1, 0)
+    opened(world.director1, 1)
+    opened(world.caseworker1, 2)
+    opened(world.caseworker1, 3, exoneree=world.thomas.exoneree)
+
+    rows = group_runs(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_VIEWED).order_by("-pk"))
+
+    assert [row.times for row in rows] == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("gap", [30, 29.9])
+def test_the_half_hour_counts_from_the_previous_opening(world, opened, gap):
+    opened(world.caseworker1, 0)
+    opened(world.caseworker1, gap)
+
+    assert [row.times for row in group_runs(newest_first(world))] == [2]
+
+
+def test_a_changed_follow_up_reads_as_labelled_values_in_the_organizations_time(world, settings, time_machine):
+    time_machine.move_to(MOMENT - timedelta(days=1), tick=False)
+    world.org1.timezone = "America/Chicago"
+    world.org1.save()
+    world.marcus.exoneree.caseworkers.add(world.caseworker2)
+    item = FollowUpFactory(
+        exoneree=world.marcus.exoneree, title="SNAP interview", assigned_to=world.caseworker1, due_at=MOMENT
+    )
+    item.assigned_to = world.caseworker2
+    item.due_at = MOMENT + timedelta(minutes=40, microseconds=123456)
+    follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=item)
+
+    with timezone.override("America/Chicago"):
+        [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED))
+
+    assert row.record == "Follow-up “SNAP interview”"
+    assert row.details == [("When", "4 Dec, 10:50 → 4 Dec, 11:30"), ("Assigned to", "Casey Onewell → Chris Twofold")]
+
+
+def test_a_created_record_and_an_encrypted_field_say_what_happened_without_values(world):
+    item = FollowUpFactory.build(
+        exoneree=world.marcus.exoneree, title="Clinic", details="private words", assigned_to=world.caseworker1
+    )
+    follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=item)
+
+    [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CREATED))
+
+    details = dict(row.details)
+    assert details["Details"] == "added"
+    assert details["Assigned to"] == "Casey Onewell"
+    assert details["Show on their plan"] == "yes"
+    assert "private words" not in str(row.details)
+
+
+def test_the_directors_log_shows_no_ids_or_microseconds_and_one_row_per_run(world, opened, login):
+    for minutes in range(6):
+        opened(world.caseworker1, minutes)
+    item = FollowUpFactory(exoneree=world.marcus.exoneree, title="SNAP interview", assigned_to=world.caseworker1)
+    before = audit.stored(item)
+    item.due_at = item.due_at + timedelta(hours=1, microseconds=5)
+    item.save()
+    audit.record_change(world.caseworker1, item, before, exoneree=world.marcus.exoneree)
+
+    for name in ("audit_log", "exoneree_access_log"):
+        args = [world.marcus.exoneree.pk] if name == "exoneree_access_log" else []
+        page = login("director1").get(reverse(name, args=args)).content.decode()
+        table = re.sub(r"<[^>]+>", "", page[page.index("<tbody>") : page.index("</tbody>")])  # the words shown
+
+        assert "(6 times," in table
+        assert "Follow-up “SNAP interview”" in table
+        assert not re.search(r"\d:\d\d:\d\d", table), "a raw time with seconds"
+        assert "Caseworkers: Casey Onewell" in table and "[" not in table
+        assert f"Follow-up {item.pk}" not in table
+
+
+def test_the_person_sees_visits_not_every_opening(world, opened, login):
+    for minutes in (0, 3, 7):
+        opened(world.caseworker1, minutes)
+    opened(world.caseworker1, 100)
+
+    visits = record_visits(world.marcus.exoneree)
+
+    assert [(v["name"], v["times"], v["start"], v["end"]) for v in visits] == [
+        ("Casey Onewell", 1, MOMENT + timedelta(minutes=100), MOMENT + timedelta(minutes=100)),
+        ("Casey Onewell", 3, MOMENT, MOMENT + timedelta(minutes=7)),
+    ]
+    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+    assert "3 times on" in page
+    assert ".." not in re.sub(r"<[^>]+>", "", page[page.index("openers-h") :])  # no "p.m.."
