@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services.choices import (
     CATEGORY_FOR_DOMAIN,
     ConsentCategory,
+    ReferralStatus,
 )
 from services.lib.sql import joined_per_row
 from services.models.consent import JOINED_CATEGORIES, Consent, ConsentCategoryRow
 from services.models.needs import Need
 from services.models.people import Exoneree
-from services.models.referrals import Referral
+from services.models.referrals import Referral, ReferralCategory
 
 # Consent: what a referral hands over, and whether a current consent covers it.
 
@@ -36,8 +37,14 @@ def referral_categories(referral: Referral) -> list[str]:
 
 def current_consents(exoneree: Exoneree, *, today: date | None = None) -> QuerySet[Consent]:
     """Signed, started, not past their end, not revoked."""
+    return current_consents_of([exoneree.pk], today=today)
+
+
+def current_consents_of(people: list[int], *, today: date | None = None) -> QuerySet[Consent]:
     today = today or timezone.localdate()
-    return Consent.objects.filter(exoneree=exoneree, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today)
+    return Consent.objects.filter(
+        exoneree_id__in=people, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today
+    )
 
 
 def consent_missing(
@@ -60,6 +67,55 @@ def consent_missing(
         consents = Consent.objects.filter(pk__in=list(locked))
     covered = set(ConsentCategoryRow.objects.filter(consent__in=consents).values_list("category", flat=True))
     return [category for category in carried if category not in covered]
+
+
+def waiting_for_consent(*, today: date | None = None) -> Case:
+    """An annotation for referrals: a draft that no current consent covers yet (the rule of
+    `consent_missing`: contact details always, and every kind the referral carries, each named
+    by a current consent of the same person for the same provider). No query of its own, so a
+    list of referrals tags its drafts at no cost."""
+    today = today or timezone.localdate()
+    current_rows = ConsentCategoryRow.objects.filter(
+        consent__revoked_at__isnull=True, consent__starts_on__lte=today, consent__ends_on__gte=today
+    )
+    contact_covered = current_rows.filter(
+        category=ConsentCategory.CONTACT,
+        consent__exoneree_id=OuterRef("need__exoneree_id"),
+        consent__provider_id=OuterRef("resource__provider_id"),
+    )
+    uncovered = ReferralCategory.objects.filter(referral=OuterRef("pk")).exclude(
+        Exists(
+            current_rows.filter(
+                category=OuterRef("category"),
+                consent__exoneree_id=OuterRef(OuterRef("need__exoneree_id")),
+                consent__provider_id=OuterRef(OuterRef("resource__provider_id")),
+            )
+        )
+    )
+    return Case(
+        When(Q(status=ReferralStatus.DRAFT) & (~Exists(contact_covered) | Exists(uncovered)), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def consent_prefill(referral: Referral, *, today: date | None = None) -> dict[str, Any]:
+    """A new consent's form for a referral that cannot be sent: its provider, the kinds it
+    lacks, from today until a year ahead, signed today."""
+    today = today or timezone.localdate()
+    try:
+        a_year_on = today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        a_year_on = today.replace(year=today.year + 1, day=28)
+    return {
+        "provider": referral.resource.provider_id,
+        "categories": consent_missing(referral, today=today),
+        "purpose": _("So that %(name)s can help with %(domain)s.")
+        % {"name": referral.resource.provider.name, "domain": referral.need.get_domain_display().lower()},
+        "starts_on": today,
+        "ends_on": a_year_on,
+        "signed_on": today,
+    }
 
 
 def consent_missing_message(referral: Referral, missing: list[str]) -> str:

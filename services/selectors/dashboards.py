@@ -33,6 +33,7 @@ from services.models.needs import Need
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
+from services.selectors import coverage
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
@@ -109,18 +110,10 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
     overdue, overdue_count = _first_rows(my_follow_ups(user, due="overdue", now=now, people=people), DASHBOARD_ROWS)
     due_soon, due_soon_count = _first_rows(my_follow_ups(user, due="week", now=now, people=people), DASHBOARD_ROWS)
     needs, needs_count = _first_rows(open_needs(user, people=people), DASHBOARD_ROWS)
-    return {
-        "overdue": overdue,
-        "overdue_count": overdue_count,
-        "due_soon": due_soon,
-        "due_soon_count": due_soon_count,
-        "caseload": caseload[:DASHBOARD_ROWS],
-        "caseload_count": len(caseload),
-        "open_needs": needs,
-        "open_needs_count": needs_count,
-        # Through the permission filter, not the ids: with a list of ids PostgreSQL scans every
-        # need (15 ms on the bench network); from the grants it walks the indexes (3 ms).
-        "recent_referrals": Referral.objects.filter(need__exoneree__in=exonerees_visible_to(user))
+    # Through the permission filter, not the ids: with a list of ids PostgreSQL scans every
+    # need (15 ms on the bench network); from the grants it walks the indexes (3 ms).
+    recent_referrals = list(
+        Referral.objects.filter(need__exoneree__in=exonerees_visible_to(user))
         .select_related("need__exoneree", "resource")
         .only(
             "status",
@@ -130,7 +123,19 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
             "resource__name",
             "person_answer",
         )
-        .order_by("-status_changed_at", "-pk")[:DASHBOARD_ROWS],
+        .annotate(waiting_for_consent=coverage.waiting_for_consent())
+        .order_by("-status_changed_at", "-pk")[:DASHBOARD_ROWS]
+    )
+    return {
+        "overdue": overdue,
+        "overdue_count": overdue_count,
+        "due_soon": due_soon,
+        "due_soon_count": due_soon_count,
+        "caseload": caseload[:DASHBOARD_ROWS],
+        "caseload_count": len(caseload),
+        "open_needs": needs,
+        "open_needs_count": needs_count,
+        "recent_referrals": recent_referrals,
         # The people's own word on their referrals (issue 17), latest first: did they get help?
         "person_answers": Referral.objects.filter(
             need__exoneree__in=exonerees_visible_to(user), person_answered_at__isnull=False

@@ -39,6 +39,7 @@ from services.models.referrals import Referral, ReferralEvent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
+from services.selectors import coverage
 from services.selectors.coverage import consents_for
 
 # Encrypted profile fields no list shows: left out of list queries, so they are not decrypted.
@@ -195,8 +196,10 @@ def follow_up_rows(follow_ups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
 def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
     """What the person page shows, and no column more. `exoneree` was loaded with
     `caseworker_names()` annotated."""
-    referrals = Referral.objects.select_related("resource").only(
-        "need", "status", "consent_revoked_at", "resource__name"
+    referrals = (
+        Referral.objects.select_related("resource")
+        .only("need", "status", "consent_revoked_at", "resource__name")
+        .annotate(waiting_for_consent=coverage.waiting_for_consent())
     )
     needs = list(exoneree.needs.prefetch_related(Prefetch("referrals", queryset=referrals)))
     # What needs doing first: open and in-progress needs by priority, then the oldest; closed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,7 +19,8 @@ from services.actions import emergency
 from services.choices import ConsentRevokedHow
 from services.forms.consent import ConsentForm, ConsentNarrowForm, EmergencyAccessForm, EmergencyReviewForm
 from services.models.people import Exoneree
-from services.selectors import audit_trail
+from services.models.referrals import Referral
+from services.selectors import audit_trail, coverage
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted, render_form
 
 NO_MATCH = gettext_lazy("No single record in your organization matches. Check the details, or ask your director.")
@@ -30,23 +31,45 @@ NO_MATCH = gettext_lazy("No single record in your organization matches. Check th
 @require_http_methods(["GET", "POST"])
 @caseworker_required
 def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a signed consent. From a referral that cannot be sent (`?referral=<pk>`, one of
+    this person's), the form opens with its provider, the kinds it is missing ticked and the
+    usual dates, and saving goes back to the referral, which can then be marked as sent."""
     exoneree = access.get_exoneree(request.user, pk, change=True)
-    form = ConsentForm(posted(request), providers=access.providers_visible_to(request.user))
+    referral = _referral_of(request, exoneree)
+    initial = coverage.consent_prefill(referral) if referral is not None else {}
+    form = ConsentForm(posted(request), providers=access.providers_visible_to(request.user), initial=initial)
     return form_page(
         request,
         form,
         lambda: consent_actions.consent_create(
             by=request.user, exoneree=exoneree, consent=form.instance, categories=form.cleaned_data["categories"]
         ),
-        success=_("Consent recorded."),
-        then=f"{exoneree.get_absolute_url()}#consents",
+        success=_("Consent recorded.") + (" " + _("The referral can be sent now.") if referral else ""),
+        then=referral.get_absolute_url() if referral else f"{exoneree.get_absolute_url()}#consents",
         title=_("Record a consent of %(display_name)s") % {"display_name": exoneree.display_name},
-        **back_to(exoneree),
+        **(
+            {"back": referral.get_absolute_url(), "back_label": _("Referral")}
+            if referral is not None
+            else back_to(exoneree)
+        ),
         intro=_(
             "Record what they signed: what may be shared, with whom, why and until when. "
             "Their services never depend on signing."
         ),
     )
+
+
+def _referral_of(request: HttpRequest, exoneree: Exoneree) -> Referral | None:
+    """The referral named by `?referral=`, through the access gate; not this person's: 404."""
+    value = request.GET.get("referral", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise Http404
+    referral = access.get_referral(request.user, int(value))
+    if referral.need.exoneree_id != exoneree.pk:
+        raise Http404
+    return referral
 
 
 @require_http_methods(["GET", "POST"])

@@ -50,22 +50,9 @@ def test_caseworker_takes_a_person_from_intake_to_a_completed_referral(world, ta
         expect(page.locator("blockquote", has_text=words)).to_be_visible()
     assert jerome.needs.count() == 2
 
-    # A consent to share with the housing provider, then the referral
+    # The referral first: it cannot be sent until a consent covers it, and the consent is
+    # recorded from the referral in one pass (the form opens prefilled and comes back).
     resource = world.marcus.resource
-    page.get_by_role("link", name="+ Record a consent").click()
-    tab.check()
-    today = timezone.localdate()
-    page.get_by_label("Shared with").select_option(label=resource.provider.name)
-    page.get_by_label("Contact details").check()
-    page.get_by_label("Housing").check()
-    page.get_by_label("Purpose").fill("So the housing program can call him about an apartment.")
-    page.get_by_label("From").fill(today.isoformat())
-    page.get_by_label("Until").fill((today + timedelta(days=365)).isoformat())
-    page.get_by_label(re.compile(r"^Signed \(")).select_option(label="On paper")
-    page.get_by_label("Signed on").fill(today.isoformat())
-    page.get_by_role("button", name=re.compile("Save|Record")).click()
-    tab.check()
-
     housing = page.locator("article.need", has_text="Needs a place to live")
     housing.get_by_role("link", name="Refer to a resource").click()
     tab.check()
@@ -75,8 +62,24 @@ def test_caseworker_takes_a_person_from_intake_to_a_completed_referral(world, ta
     tab.check()
     referral = Referral.objects.get(need__exoneree=jerome)
     assert referral.status == ReferralStatus.DRAFT
+    expect(page.get_by_role("button", name="Mark as sent")).to_be_disabled()
+    expect(page.locator("#send-why")).to_contain_text("once a consent covers what it shares")
 
-    for status in ("Sent", "Accepted", "In progress"):
+    page.get_by_role("link", name="Record the consent").click()
+    tab.check()
+    expect(page.get_by_label("Shared with")).to_have_value(str(resource.provider_id))
+    expect(page.get_by_label("Contact details")).to_be_checked()
+    expect(page.get_by_label("Housing")).to_be_checked()
+    expect(page.get_by_label("From")).to_have_value(timezone.localdate().isoformat())
+    page.get_by_label(re.compile(r"^Signed \(")).select_option(label="On paper")
+    page.get_by_role("button", name=re.compile("Save|Record")).click()
+    tab.check()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Referral to {resource.name}")
+    page.get_by_role("button", name="Mark as sent").click()
+    tab.check()
+    expect(page.get_by_role("status")).to_contain_text("Referral is now sent")
+
+    for status in ("Accepted", "In progress"):
         page.get_by_label("New status").select_option(label=status)
         page.get_by_role("button", name="Save update").click()
         tab.check()
