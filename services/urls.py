@@ -70,6 +70,7 @@ urlpatterns = [
     path("resources/new/", directory.resource_create, name="resource_create"),
     path("resources/<int:pk>/", directory.resource_detail, name="resource_detail"),
     path("resources/<int:pk>/edit/", directory.resource_edit, name="resource_edit"),
+    path("resources/<int:pk>/refer/", directory.resource_refer, name="resource_refer"),
     # Directors
     path("director/", director.director_dashboard, name="director_dashboard"),
     path("director/outcomes/", outcomes.outcome_dashboard, name="outcome_dashboard"),

@@ -415,6 +415,7 @@ PAGES = [
         owner="director1",
     ),
     Page("resource_detail", RESOURCE_READ, marcus("resource")),
+    Page("resource_refer", row(200, 200, 403, 404, 403, 403, 403, 403), marcus("resource")),
     Page(
         "resource_edit",
         DIRECTOR_OBJECT,

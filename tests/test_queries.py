@@ -187,6 +187,14 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # + the count, the page (with the domains each serves)
     ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources, 5),
     ("resources-domain", "caseworker1", lambda w: reverse("resource_list") + "?domain=housing", grow_resources, 5),
+    # session, user, device; the resource (with its provider), the open needs of the caseload
+    (
+        "resource-refer",
+        "caseworker1",
+        lambda w: reverse("resource_refer", args=[w.marcus.resource.pk]),
+        grow_dashboard,
+        5,
+    ),
     # + overdue by caseworker, referrals by status, caseworkers, needs by domain, people, unassigned
     ("director", "director1", lambda w: reverse("director_dashboard"), grow_organization, 9),
     # session, user, device; the kept counts of referrals, housing and self-sufficiency; needs;

@@ -13,7 +13,7 @@ from services.choices import (
     SCORE_LABELS,
     AssessmentDomain,
 )
-from services.forms.widgets import DateInput, DateTimeInput, StaffChoiceField
+from services.forms.widgets import DateInput, DateTimeInput, StaffChoiceField, name_blanks
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.people import Exoneree
@@ -48,6 +48,7 @@ class FollowUpForm(forms.ModelForm):
         self.fields["referral"].queryset = Referral.objects.filter(need__exoneree=exoneree).select_related("resource")
         self.fields["need"].required = False
         self.fields["referral"].required = False
+        name_blanks(self, need=_("Not about one need"), referral=_("Not about a referral"))
 
 
 class FollowUpDoneForm(forms.Form):
@@ -80,6 +81,7 @@ class AssessmentForm(forms.ModelForm):
             )
             if domain.value in existing:
                 self.initial[f"score_{domain.value}"] = str(existing[domain.value])
+        name_blanks(self, kind=_("Choose the kind of assessment"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

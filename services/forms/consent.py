@@ -15,7 +15,7 @@ from services.choices import (
     EmergencyReview,
 )
 from services.forms.people import ssn_digits
-from services.forms.widgets import DateInput
+from services.forms.widgets import DateInput, name_blanks
 from services.lib.text import MinVisibleLengthValidator
 from services.models.consent import Consent
 from services.models.directory import Provider
@@ -45,6 +45,7 @@ class ConsentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["provider"].queryset = providers
         self.order_fields(["provider", "categories"])
+        name_blanks(self, provider=_("Choose the provider"), signed_how=_("Choose how they signed"))
 
 
 class ConsentNarrowForm(forms.Form):

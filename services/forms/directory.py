@@ -12,7 +12,7 @@ from services.choices import (
     NeedDomain,
     ResourceStatus,
 )
-from services.forms.widgets import MAX_SEARCH
+from services.forms.widgets import MAX_SEARCH, name_blanks
 from services.models.directory import Provider, Resource
 
 
@@ -56,6 +56,7 @@ class ResourceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["provider"].queryset = providers
         self.fields["provider"].required = False
+        name_blanks(self, provider=_("Choose a provider"))
         if self.instance.pk:
             self.initial["domains"] = [row.domain for row in self.instance.domain_rows.all()]
 

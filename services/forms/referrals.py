@@ -13,7 +13,7 @@ from services.choices import (
     NeedDomain,
     ReferralStatus,
 )
-from services.forms.widgets import YES_NO, DateInput
+from services.forms.widgets import YES_NO, DateInput, name_blanks
 from services.lib.text import visible_length
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models.directory import Resource
@@ -53,6 +53,22 @@ def referral_categories_field() -> forms.MultipleChoiceField:
     )
 
 
+def resource_label(resource: Resource) -> str:
+    """What the picker shows of a resource: where, when, and whether consent is on file."""
+    parts = [f"{resource.name} — {resource.provider.name}", resource.city, resource.hours]
+    if getattr(resource, "consented", False):
+        parts.append(str(_("consent on file")))
+    return " · ".join(part for part in parts if part)
+
+
+def picker(field: forms.ModelChoiceField, resources: QuerySet[Resource]) -> None:
+    """The resource list, searchable in the browser (services/static/services/picker.js)."""
+    field.queryset = resources.select_related("provider")
+    field.label_from_instance = resource_label
+    field.widget.attrs["data-searchable"] = _("Search by name, provider or city")
+    field.help_text = _("Marked “consent on file”: the person has agreed to share with that provider.")
+
+
 class ReferralForm(forms.Form):
     resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=_("Refer to"))
     note = forms.CharField(
@@ -62,7 +78,7 @@ class ReferralForm(forms.Form):
 
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["resource"].queryset = resources.select_related("provider")
+        picker(self.fields["resource"], resources)
         self.fields["resource"].empty_label = _("Choose a resource (those for this kind of need come first)")
 
 
@@ -80,7 +96,8 @@ class ReferralEditForm(forms.ModelForm):
 
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["resource"].queryset = resources.select_related("provider")
+        picker(self.fields["resource"], resources)
+        name_blanks(self, resource=_("Choose a resource"))
         self.fields["categories"].initial = [row.category for row in self.instance.category_rows.all()]
         if self.instance.status != ReferralStatus.DRAFT:
             self.fields["categories"].disabled = True

@@ -10,7 +10,12 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import Role
-from services.forms.widgets import CaseworkerChoiceField, CaseworkerMultipleChoiceField, StaffMultipleChoiceField
+from services.forms.widgets import (
+    CaseworkerChoiceField,
+    CaseworkerMultipleChoiceField,
+    StaffMultipleChoiceField,
+    name_blanks,
+)
 from services.models.organizations import Organization
 from services.models.people import Exoneree
 
@@ -69,6 +74,7 @@ class CaseloadMoveForm(forms.Form):
         self.fields["people"].queryset = people
         self.fields["people"].label_from_instance = lambda person: person.display_name
         self.fields["to_caseworker"].queryset = receivers
+        name_blanks(self, to_caseworker=_("Choose a caseworker"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

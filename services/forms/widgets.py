@@ -6,8 +6,24 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 MAX_SEARCH = 100
+DASHES = "---------"  # Django's label for an empty choice
+
+
+def name_blanks(form: forms.BaseForm, **labels: str) -> None:
+    """Words instead of Django's "---------" for every empty choice of the form: `labels` by
+    field name, else "Choose…" where a choice is needed and "None" where it is not."""
+    for name, field in form.fields.items():
+        label = labels.get(name) or (_("Choose…") if field.required else _("None"))
+        if isinstance(field, forms.ModelChoiceField):  # its choices are a query: only the label
+            if field.empty_label == DASHES:
+                field.empty_label = label
+        elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
+            field.choices = [
+                (value, label if value == "" and text == DASHES else text) for value, text in field.choices
+            ]
 
 
 class DateInput(forms.DateInput):

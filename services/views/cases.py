@@ -270,7 +270,9 @@ def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReferralForm(
         posted(request),
         resources=resources_selectors.resources_for_need(request.user, need),
-        initial={"categories": coverage.categories_for_need(need)},
+        # From a directory entry's "Refer someone here": that resource chosen (the form still
+        # accepts only resources this user may refer to).
+        initial={"categories": coverage.categories_for_need(need), "resource": request.GET.get("resource")},
     )
     return form_page(
         request,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from services import access
-from services.access import director_required, staff_required
+from services.access import caseworker_required, director_required, staff_required
 from services.actions import directory
 from services.forms.directory import ResourceForm, ResourceSearchForm
 from services.selectors import resources as resources_selectors
@@ -36,8 +36,22 @@ def resource_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
     resource = access.get_resource(request.user, pk)
-    context = {"resource": resource, "can_manage": access.is_director(request.user)}
+    context = {
+        "resource": resource,
+        "can_manage": access.is_director(request.user),
+        "can_refer": not access.is_director(request.user),
+    }
     return render(request, "services/resource_detail.html", context)
+
+
+@require_GET
+@caseworker_required
+def resource_refer(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Refer someone here": the open needs of the caseworker's people, each a step away from
+    a referral to this resource (the referral form opens with it chosen)."""
+    resource = access.get_resource(request.user, pk)
+    context = {"resource": resource, "needs": resources_selectors.needs_to_refer(request.user, resource)}
+    return render(request, "services/resource_refer.html", context)
 
 
 @require_http_methods(["GET", "POST"])

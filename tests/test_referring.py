@@ -1,0 +1,77 @@
+"""Referring is quick (issue 21 #9): the resource list says where, when and whether consent is
+on file, and can be searched; a directory entry offers "Refer someone here"."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from services.choices import ConsentCategory as C
+from services.choices import NeedDomain, NeedStatus
+from services.forms.referrals import resource_label
+from tests.factories import NeedFactory, ResourceFactory, consent_for
+
+
+def referral_form(login, need):
+    return login("caseworker1").get(reverse("referral_create", args=[need.pk])).context["form"]
+
+
+def test_the_resource_list_shows_city_hours_and_consent_on_file(login, world):
+    consented = ResourceFactory(organization=world.org1, name="Rapid rehousing", city="Joliet", hours="Mon–Fri 9–5")
+    other = ResourceFactory(organization=world.org1, name="Food pantry", city="", hours="")
+    consent_for(world.marcus.exoneree, consented.provider, [C.CONTACT])
+
+    labels = dict(referral_form(login, world.marcus.need).fields["resource"].choices)
+
+    assert labels[consented.pk] == (
+        f"Rapid rehousing — {consented.provider.name} · Joliet · Mon–Fri 9–5 · consent on file"
+    )
+    assert labels[other.pk] == f"Food pantry — {other.provider.name}"
+
+
+def test_the_resource_list_can_be_searched_in_the_browser(login, world):
+    page = login("caseworker1").get(reverse("referral_create", args=[world.marcus.need.pk])).content.decode()
+
+    assert 'data-searchable="Search by name, provider or city"' in page
+    assert "services/picker" in page  # the script that makes it searchable (static, CSP-safe)
+
+
+def test_a_directory_entry_offers_refer_someone_here_to_caseworkers_only(login, world):
+    url = reverse("resource_detail", args=[world.marcus.resource.pk])
+    refer = reverse("resource_refer", args=[world.marcus.resource.pk])
+
+    assert refer in login("caseworker1").get(url).content.decode()
+    assert refer not in login("director1").get(url).content.decode()
+
+
+def test_refer_someone_here_lists_open_needs_the_resource_serves_first(login, world):
+    resource = ResourceFactory(organization=world.org1, domains=[NeedDomain.TRANSPORTATION])
+    food = NeedFactory(exoneree=world.marcus.exoneree, domain=NeedDomain.TRANSPORTATION)
+    NeedFactory(exoneree=world.marcus.exoneree, domain=NeedDomain.TRANSPORTATION, status=NeedStatus.MET)
+
+    page = login("caseworker1").get(reverse("resource_refer", args=[resource.pk]))
+
+    needs = page.context["needs"]
+    assert needs[0] == food and needs[0].serves
+    assert [n.status for n in needs] == [NeedStatus.OPEN] * len(needs)
+    assert {n.exoneree for n in needs} == {world.marcus.exoneree}  # caseworker1's people only
+    link = reverse("referral_create", args=[food.pk]) + f"?resource={resource.pk}"
+    assert link in page.content.decode()
+    assert referral_form(login, food).fields["resource"].initial is None
+    form = login("caseworker1").get(link).context["form"]
+    assert str(form["resource"].value()) == str(resource.pk)
+
+
+def test_a_resource_of_another_organization_in_the_link_is_not_chosen_or_accepted(login, world):
+    foreign = ResourceFactory(organization=world.org2)
+    link = reverse("referral_create", args=[world.marcus.need.pk]) + f"?resource={foreign.pk}"
+
+    page = login("caseworker1").get(link).content.decode()
+    posted = login("caseworker1").post(link, {"resource": foreign.pk, "categories": [C.CONTACT]})
+
+    assert f'value="{foreign.pk}" selected' not in page
+    assert posted.status_code == 400
+    assert "resource" in posted.context["form"].errors
+
+
+def test_resource_label_without_consent_annotation(world):
+    assert resource_label(world.marcus.resource).startswith(world.marcus.resource.name)
