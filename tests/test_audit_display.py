@@ -89,7 +89,10 @@ def test_a_changed_follow_up_reads_as_labelled_values_in_the_organizations_time(
         [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED))
 
     assert row.record == "Follow-up “SNAP interview”"
-    assert row.details == [("When", "4 Dec, 10:50 → 4 Dec, 11:30"), ("Assigned to", "Casey Onewell → Chris Twofold")]
+    assert row.details == [
+        ("When", "Dec 4, 2026 10:50 a.m. → Dec 4, 2026 11:30 a.m."),
+        ("Assigned to", "Casey Onewell → Chris Twofold"),
+    ]
 
 
 def test_a_created_record_and_an_encrypted_field_say_what_happened_without_values(world):

@@ -175,7 +175,7 @@ def test_a_due_follow_up_sends_one_email_and_one_notification(world, clock, swee
     due_email = emails()[1]
     assert due_email.to == ["caseworker1@example.org"]
     body = due_email.body + due_email.alternatives[0][0]
-    assert "9:00 AM" in body  # in the organization's zone (14:00 UTC)
+    assert "9:00 a.m." in body  # in the organization's zone (14:00 UTC)
     assert f"http://localhost:8000/people/{marcus.pk}/" in body
     for secret in ("Marcus", "Whitfield", "Harbor Housing", "Secretdetail", "Hiddenplace", "900123456", "3456"):
         assert secret not in body + due_email.subject
@@ -400,7 +400,7 @@ def test_exoneree_reminder_by_email_says_only_when(world, clock, sweep):
 
     [email] = [m for m in emails() if m.to == ["marcus.private@example.net"]]
     assert email.subject == "Reminder: your appointment on Wednesday, Mar 6"
-    assert "9:00 AM" in email.body
+    assert "9:00 a.m." in email.body
     assert "http://localhost:8000/my-plan/" in email.body
     for secret in ("Harbor", "Secretdetail", "Marcus", "Light"):  # not even the organization
         assert secret not in email.body + email.subject

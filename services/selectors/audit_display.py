@@ -32,6 +32,7 @@ User = get_user_model()
 # Openings of one record by one person, each within this of the one before, are one row.
 RUN_GAP = timedelta(minutes=30)
 GROUPED = frozenset({AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.PROVIDER_OPENED})
+DATE, DATE_TIME = "M j, Y", "M j, Y g:i a"  # as every page shows them
 TARGET = re.compile(r"^(?P<kind>.+) (?P<pk>\d+)$")  # services.audit.describe: "Follow-up 12"
 
 
@@ -132,10 +133,9 @@ def _title_of(obj: models.Model) -> str:
         "need": lambda o: _("Need: %(domain)s") % {"domain": o.get_domain_display()},
         "referral": lambda o: _("Referral to %(name)s") % {"name": o.resource.name},
         "consent": lambda o: _("Consent to share with %(name)s") % {"name": o.provider.name},
-        "casenote": lambda o: _("Note of %(day)s") % {"day": date_format(timezone.localtime(o.created_at), "j M Y")},
+        "casenote": lambda o: _("Note of %(day)s") % {"day": date_format(timezone.localtime(o.created_at), DATE)},
         "assessment": lambda o: (
-            _("%(kind)s assessment of %(day)s")
-            % {"kind": o.get_kind_display(), "day": date_format(o.taken_on, "j M Y")}
+            _("%(kind)s assessment of %(day)s") % {"kind": o.get_kind_display(), "day": date_format(o.taken_on, DATE)}
         ),
         "exoneree": lambda o: _("Profile of %(name)s") % {"name": o.display_name},
     }
@@ -213,19 +213,19 @@ def _value(field_: models.Field, value: Any, names: _Names) -> str:
         return _moment(value)
     if isinstance(field_, models.DateField) and isinstance(value, str):
         try:
-            return date_format(date.fromisoformat(value), "j M Y")
+            return date_format(date.fromisoformat(value), DATE)
         except ValueError:
             return value
     return str(value)
 
 
 def _moment(value: str) -> str:
-    """'2026-12-04 15:30:00.123456+00:00' -> '4 Dec, 10:30' (this year) in the current zone."""
+    """'2026-12-04 15:30:00.123456+00:00' -> 'Dec 4, 2026 10:30 a.m.' in the current zone (the
+    app's one date-time format)."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
-    local = timezone.localtime(moment)
-    return date_format(local, "j M, H:i" if local.year == timezone.localdate().year else "j M Y, H:i")
+    return date_format(timezone.localtime(moment), DATE_TIME)
