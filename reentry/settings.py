@@ -194,6 +194,7 @@ TEMPLATES = [
                 "services.context_processors.role",
                 "services.context_processors.notifications",
                 "services.context_processors.demo",
+                "services.context_processors.idle",
             ],
         },
     },

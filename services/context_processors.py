@@ -28,3 +28,14 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
 def demo(request: HttpRequest) -> dict[str, Any]:
     """On a development machine (DEBUG) the sign-in pages say how to sign into the demo."""
     return {"demo_hint": settings.DEBUG}
+
+
+def idle(request: HttpRequest) -> dict[str, Any]:
+    """How long a signed-in page may stay idle before the sign-out, for the warning banner
+    (services.middleware.SessionTimeoutMiddleware keeps the same clock)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"idle_seconds": None}
+    staff = access.staff_of(user) is not None
+    minutes = settings.SESSION_IDLE_MINUTES_STAFF if staff else settings.SESSION_IDLE_MINUTES_EXONEREE
+    return {"idle_seconds": int(minutes * 60)}

@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/invite/done/", home.InvitationDoneView.as_view(), name="invitation_done"),
     # Two-factor sign-in and the account page
     path("account/", account.account, name="account"),
+    path("account/stay-signed-in/", account.session_keep_alive, name="session_keep_alive"),
     path("accounts/two-factor/", account.two_factor_verify, name="two_factor_verify"),
     path("accounts/two-factor/setup/", account.two_factor_setup, name="two_factor_setup"),
     path("accounts/two-factor/backup-codes/", account.two_factor_backup_codes, name="two_factor_backup_codes"),

@@ -262,6 +262,7 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "referral_resend": lambda w: w.marcus.referral.get_absolute_url(),
     "referral_link_revoke": lambda w: w.marcus.referral.get_absolute_url(),
     "my_referral_answer": lambda w: reverse("my_plan"),
+    "session_keep_alive": lambda w: reverse("dashboard"),  # the idle warning, on every signed-in page
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
+from services.lib import kept_forms
 from services.models.people import Exoneree
 
 T = TypeVar("T")
@@ -45,7 +48,14 @@ def form_page(
 
 
 def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **extra: Any) -> HttpResponse:
-    """The one form page: every field labelled, errors beside fields; 400 when invalid."""
+    """The one form page: every field labelled, errors beside fields; 400 when invalid.
+
+    Opened (GET) by someone whose session timed out while they typed into this very form, it
+    shows what they typed (services.lib.kept_forms), to check and save again.
+    """
+    if request.method == "GET" and not form.is_bound and (kept := kept_forms.form_take(request)):
+        restore(form, kept)
+        messages.info(request, _("Here is what you typed before you were signed out. Check it, then save."))
     status = 400 if form.is_bound and not form.is_valid() else 200
     context = {
         "form": form,
@@ -75,6 +85,16 @@ def apply_errors(form: Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def restore(form: Form, kept: dict[str, list[str]]) -> None:
+    """Show kept values as the form's starting values (nothing is saved until it is sent)."""
+    for name, values in kept.items():
+        field = form.fields.get(name)
+        if field is None:
+            continue
+        many = isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField)
+        form.initial[name] = values if many else values[-1]
 
 
 def posted(request: HttpRequest) -> QueryDict | None:

@@ -1,0 +1,110 @@
+"""No lost work at the idle timeout (issue 21 #7): a warning with "Stay signed in" before the
+sign-out, and a form posted after it comes back, once signed in again, with its text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from django.conf import settings
+from django.core.cache import caches
+from django.urls import reverse
+
+from services.middleware import LAST_ACTIVITY
+from services.models.needs import Need
+
+T0 = datetime(2030, 5, 6, 15, 0, tzinfo=UTC)
+WORDS = "He wants a place near his sister's, on the bus line to the clinic."
+
+
+def need_form(world) -> str:
+    return reverse("need_create", args=[world.marcus.exoneree.pk])
+
+
+def post_after_the_timeout(client, world, traveller, **data):
+    url = need_form(world)
+    client.get(url)
+    traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF + 1))
+    fields = {"domain": "housing", "description": WORDS, "priority": "high", "opened_on": "2030-05-06", **data}
+    return client.post(url, fields, HTTP_REFERER=f"http://testserver{url}")
+
+
+def test_a_form_posted_after_the_timeout_comes_back_with_its_text_once_signed_in_again(login, world):
+    needs = Need.objects.count()
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login("caseworker1")
+        response = post_after_the_timeout(client, world, traveller)
+        notice = client.get(response.url).content.decode()
+
+        assert response.url == f"{reverse(settings.LOGIN_URL)}?next={need_form(world).replace('/', '%2F')}"
+        assert "What you typed is kept for a few minutes" in notice
+        assert Need.objects.count() == needs  # nothing saved behind their back
+        kept = [caches["shared"].get(key) for key in caches["shared"]._cache]  # locmem: the raw values
+        assert kept and all(WORDS not in str(value) for value in kept)  # encrypted
+
+        client = login("caseworker1")
+        again = client.get(need_form(world))
+        page = again.content.decode()
+        assert WORDS.replace("'", "&#x27;") in page
+        assert "Here is what you typed before you were signed out" in page
+        assert again.context["form"].is_bound is False  # shown to check, not saved
+        assert WORDS.replace("'", "&#x27;") not in client.get(need_form(world)).content.decode()  # taken once
+
+
+def test_someone_else_on_the_same_page_does_not_get_it(login, world):
+    world.marcus.exoneree.caseworkers.add(world.caseworker2)
+    with time_machine.travel(T0, tick=False) as traveller:
+        post_after_the_timeout(login("caseworker1"), world, traveller)
+        page = login("caseworker2").get(need_form(world)).content.decode()
+
+    assert "sister" not in page
+
+
+def test_passwords_codes_and_tokens_are_never_kept(world, rf):
+    from services.lib import kept_forms
+
+    request = rf.post("/x/", {"password": "s3cret", "otp_token": "123456", "note": "kept words"})
+    request.user = world.caseworker1
+
+    assert kept_forms.form_keep(request)
+    take = rf.get("/x/")
+    take.user = world.caseworker1
+    assert kept_forms.form_take(take) == {"note": ["kept words"]}
+
+
+def test_a_post_from_another_page_keeps_nothing(login, world):
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login("caseworker1")
+        client.get("/dashboard/")
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF + 1))
+        response = client.post(need_form(world), {"description": WORDS})
+
+    assert response.url == reverse(settings.LOGIN_URL)
+    assert not caches["shared"]._cache
+
+
+def test_stay_signed_in_restarts_the_idle_clock(login, world):
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login("caseworker1")
+        client.get("/dashboard/")
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF - 1))
+        stay = client.post(reverse("session_keep_alive"), HTTP_X_REQUESTED_WITH="fetch")
+        assert client.session[LAST_ACTIVITY] == T0.timestamp() + (settings.SESSION_IDLE_MINUTES_STAFF - 1) * 60
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF - 1))
+        still = client.get("/dashboard/")
+        plain = client.post(reverse("session_keep_alive"), {"next": "/dashboard/"})
+
+    assert stay.status_code == 204
+    assert still.status_code == 200
+    assert (plain.status_code, plain.url) == (302, "/dashboard/")
+
+
+def test_every_signed_in_page_carries_the_warning_with_its_clock(login, world):
+    staff = login("caseworker1").get("/dashboard/").content.decode()
+    person = login("exoneree1").get(reverse("my_plan")).content.decode()
+    anonymous = login("anonymous").get(reverse(settings.LOGIN_URL)).content.decode()
+
+    assert f'data-idle-seconds="{settings.SESSION_IDLE_MINUTES_STAFF * 60}"' in staff
+    assert f'data-idle-seconds="{settings.SESSION_IDLE_MINUTES_EXONEREE * 60}"' in person
+    assert 'id="idle-warning"' not in anonymous
+    assert "services/idle" in staff  # the script (static: no inline script, CSP kept)
