@@ -25,14 +25,6 @@ class ContactPreference(models.TextChoices):
     DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
 
 
-class CompensationStatus(models.TextChoices):
-    NOT_YET_FILED = "not_filed", _("Not yet filed")
-    FILED = "filed", _("Filed")
-    AWARDED = "awarded", _("Awarded")
-    DENIED = "denied", _("Denied")
-    NOT_ELIGIBLE = "not_eligible", _("Not eligible (no statute or disqualified)")
-
-
 class NeedDomain(models.TextChoices):
     BASIC = "basic", _("Basic needs")
     HOUSING = "housing", _("Housing")
@@ -139,6 +131,7 @@ class ReminderKind(models.TextChoices):
     COMPENSATION_7 = "compensation_7", _("Compensation deadline in 7 days")
     COMPENSATION_0 = "compensation_0", _("Compensation deadline today")
     EXONEREE_APPOINTMENT = "exoneree_appointment", _("Appointment reminder to the person")
+    RECORD_RECHECK = "record_recheck", _("Check a cleared record again")
     # The referral loop (services/referral_reminders.py): rows with a referral.
     REFERRAL_NOTICE = "referral_notice", _("Referral sent to the provider")
     PROVIDER_NUDGE = "provider_nudge", _("Unanswered referral: nudge to the provider")

@@ -95,7 +95,6 @@ def exoneree_data(w: World) -> dict[str, Any]:
         "preferred_language": "en",
         "contact_preference": "phone",
         "reminder_channel": "email",
-        "compensation_status": "not_filed",
     }
 
 

@@ -29,9 +29,11 @@ from services.choices import (
     ReminderStatus,
     Role,
 )
+from services.lifecycle import CLAIM_NOT_FILED
 from services.models.casework import Assessment, AssessmentScore, CaseNote
 from services.models.directory import Provider, Resource, ResourceDomain
 from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim
 from services.models.needs import Need
 from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
@@ -145,12 +147,14 @@ def test_identifiers_are_fictional(seeded):
         assert re.search(r"555-01\d\d$", exoneree.phone), exoneree.phone
         assert exoneree.conviction_date < exoneree.release_date
         assert abs((exoneree.release_date - exoneree.exoneration_date).days) <= 30
-        assert exoneree.compensation_deadline > exoneree.exoneration_date
+        for claim in exoneree.compensation_claims.all():
+            assert claim.filing_deadline > exoneree.exoneration_date, exoneree.legal_name
     assert set(Exoneree.objects.filter(preferred_language="es").values_list("legal_name", flat=True)) == {
         "Delia Ruiz",
         "Ray Castillo",
     }
-    days_left = [e.days_to_compensation_deadline() for e in Exoneree.objects.all()]
+    today = timezone.localdate()
+    days_left = [c.days_to_deadline(today) for c in CompensationClaim.objects.filter(stage__in=CLAIM_NOT_FILED)]
     assert any(0 <= days <= 90 for days in days_left), days_left
     for resource in Resource.objects.all():
         assert re.search(r"555-01\d\d$", resource.phone), resource.phone
