@@ -13,9 +13,9 @@ from django.db import connection
 from django.urls import reverse
 
 from services import reminder_plans
-from services.lib import crypto
 from services.actions import legal
 from services.choices import ClaimStage, ClearanceStatus, RecordHolder, ReminderKind, ReminderStatus
+from services.lib import crypto
 from services.lifecycle import TransitionNotAllowed
 from services.models.audit import AuditEvent
 from services.models.legal import ClaimPayment, CompensationClaim, RecordClearance
@@ -231,7 +231,8 @@ def test_person_page_banner_names_the_claim_and_links_to_legal(world, login):
     [
         (
             "en",
-            "Your claim for compensation in Illinois: you have until 1 June 2028 to file. <strong>Next step:</strong> talk with",
+            "Your claim for compensation in Illinois: you have until 1 June 2028 to file. "
+            "<strong>Next step:</strong> talk with",
             "Your conviction may still show on background checks at: FBI (national criminal history).",
         ),
         (
