@@ -3,16 +3,19 @@ Legal page and its forms, the person's plan in both languages."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from services import reminder_plans
+from services import legal_rules, reminder_plans
 from services.actions import legal
 from services.choices import ClaimStage, ClearanceStatus, RecordHolder, ReminderKind, ReminderStatus
 from services.lib import crypto
@@ -259,3 +262,22 @@ def test_the_plan_says_the_claim_and_the_records_in_plain_words(world, login, la
     assert claim_words in page
     assert records_words in page
     assert "735 ILCS" not in page  # citations and notes are for the person and their lawyer together
+
+
+def test_a_corrected_rule_moves_deadlines_and_warnings_but_not_a_lawyers(world, monkeypatch):
+    computed = illinois_claim(world)
+    overridden = illinois_claim(world, deadline_override=date(2027, 9, 1), override_reason="The lawyer's")
+    rules = dict(legal_rules.rules())
+    rules["IL"] = dataclasses.replace(rules["IL"], window=legal_rules.Window.parse("3y"))
+    monkeypatch.setattr(legal_rules, "rules", lambda: rules)
+
+    out = StringIO()
+    call_command("recompute_claim_deadlines", stdout=out)
+    call_command("recompute_claim_deadlines", stdout=out)
+
+    assert out.getvalue() == "1 claim deadline changed.\n0 claim deadlines changed.\n"
+    computed.refresh_from_db()
+    overridden.refresh_from_db()
+    assert (computed.filing_deadline, overridden.filing_deadline) == (date(2029, 6, 1), date(2027, 9, 1))
+    assert eight_am(date(2029, 6, 1)) in {at for _, _, at in warnings(computed)}
+    assert eight_am(date(2028, 6, 1)) not in {at for _, _, at in warnings(computed)}
