@@ -33,7 +33,7 @@ from services.lifecycle import CLAIM_NOT_FILED
 from services.models.casework import Assessment, AssessmentScore, CaseNote
 from services.models.directory import Provider, Resource, ResourceDomain
 from services.models.follow_ups import FollowUp
-from services.models.legal import CompensationClaim
+from services.models.legal import CompensationClaim, RecordClearance
 from services.models.needs import Need
 from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
@@ -87,6 +87,8 @@ def snapshot() -> dict[str, int]:
         Provider,
         Resource,
         ResourceDomain,
+        CompensationClaim,
+        RecordClearance,
     )
     return {model.__name__: model.objects.count() for model in models}
 
@@ -158,6 +160,25 @@ def test_identifiers_are_fictional(seeded):
     assert any(0 <= days <= 90 for days in days_left), days_left
     for resource in Resource.objects.all():
         assert re.search(r"555-01\d\d$", resource.phone), resource.phone
+
+
+def test_every_demo_person_has_a_claim_with_its_story(seeded):
+    claims = {c.exoneree.legal_name: c for c in CompensationClaim.objects.select_related("exoneree")}
+    stages = {name: claim.stage for name, claim in claims.items()}
+    assert stages == {
+        "Marcus Webb": "assessing",
+        "Delia Ruiz": "awarded",
+        "Thomas Okafor": "filed",
+        "Ray Castillo": "attorney_engaged",
+        "Anita Brooks": "attorney_engaged",
+        "Samuel Price": "not_eligible",
+    }
+    assert claims["Anita Brooks"].deadline_basis == "override" and claims["Anita Brooks"].override_reason
+    assert claims["Marcus Webb"].deadline_basis == "statute" and "ILCS" in claims["Marcus Webb"].deadline_citation
+    ray = claims["Ray Castillo"]
+    assert Reminder.objects.filter(compensation_claim=ray, status=ReminderStatus.PENDING).exists()
+    delia = RecordClearance.objects.filter(exoneree__legal_name="Delia Ruiz", status="confirmed_clear")
+    assert Reminder.objects.filter(record_clearance__in=delia, kind=ReminderKind.RECORD_RECHECK).exists()
 
 
 def test_resource_directory(seeded):
