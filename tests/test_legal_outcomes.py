@@ -167,3 +167,19 @@ def test_each_number_links_to_its_records(legal_world, login):
     assert [c.exoneree.legal_name for c in late_page.context["page"]] == ["Bo Late"]
     assert [c.exoneree.legal_name for c in fbi_page.context["page"]] == ["Bo Late"]
     assert "Anita" not in late_page.content.decode() + fbi_page.content.decode()
+
+
+def test_a_claim_filed_shows_at_once_on_the_cached_page(legal_world, login):
+    """The page is cached per minute and figures version (services/figures.py): a claim's write
+    bumps the version, so the same minute's page already counts it."""
+    client = login("director1")
+    before = client.get(reverse("outcome_dashboard"), Q1).content.decode()
+    cal = CompensationClaim.objects.get(exoneree__legal_name="Cal Missed")
+    cal.stage, cal.filed_on = ClaimStage.FILED, date(2025, 3, 20)
+    legal.claim_update(by=legal_world.caseworker1, claim=cal)
+
+    after = {f.name: f for f in client.get(reverse("outcome_dashboard"), Q1).context["figures"]}
+
+    assert "Deadline passed, not filed" in before
+    assert table(after["claims"])["Deadline passed, not filed"] == [0]
+    assert table(after["claims"])["Filed after the deadline"] == [2]
