@@ -55,7 +55,7 @@ from services import outcome_counts  # noqa: E402
 from services.choices import (  # noqa: E402
     AssessmentDomain,
     AssessmentKind,
-    CompensationStatus,
+    ClaimStage,
     NeedDomain,
     NeedStatus,
     ReferralStatus,
@@ -64,6 +64,7 @@ from services.choices import (  # noqa: E402
 from services.models.casework import Assessment, AssessmentScore  # noqa: E402
 from services.models.directory import Provider, Resource  # noqa: E402
 from services.models.follow_ups import FollowUp  # noqa: E402
+from services.models.legal import CompensationClaim  # noqa: E402
 from services.models.needs import Need  # noqa: E402
 from services.models.organizations import Organization, StaffMember  # noqa: E402
 from services.models.outcomes import OutcomeCount  # noqa: E402
@@ -135,7 +136,9 @@ class Seeder:
         services = [Resource(organization=org, provider=provider, name=f"Service {n}") for n in range(50)]
         resources = self.save(Resource, services, "resources")
 
-        statuses = [s for s in CompensationStatus.values]
+        statuses = [ClaimStage.ASSESSING, ClaimStage.FILED, ClaimStage.AWARDED, ClaimStage.DENIED]
+        statuses.append(ClaimStage.NOT_ELIGIBLE)
+        deadlines = []
         people = []
         for n in range(self.size(20_000)):
             released = self.day(back=4 * 365)
@@ -144,11 +147,24 @@ class Seeder:
                     organization=org if n % 10 else other,  # a tenth belongs elsewhere: scoping is measured too
                     legal_name=f"Person {n:06d}",
                     release_date=released,
-                    compensation_deadline=released + timedelta(days=730),
-                    compensation_status=rng.choice(statuses),
                 )
             )
+            deadlines.append((released + timedelta(days=730), rng.choice(statuses)))
         people = self.save(Exoneree, people, "people")
+        claims = [
+            CompensationClaim(
+                exoneree=person,
+                organization_id=person.organization_id,
+                stage=stage,
+                deadline_override=deadline,
+                override_reason="bench",
+                filing_deadline=deadline,
+                deadline_basis="override",
+                filed_on=deadline - timedelta(days=30) if stage in (ClaimStage.FILED, ClaimStage.AWARDED) else None,
+            )
+            for person, (deadline, stage) in zip(people, deadlines, strict=True)
+        ]
+        self.save(CompensationClaim, claims, "claims")
         caseworker_of = {p.pk: rng.choice(caseworkers) for p in people}
         through = Exoneree.caseworkers.through
         self.save(through, [through(exoneree_id=pk, user_id=u.pk) for pk, u in caseworker_of.items()], "caseloads")

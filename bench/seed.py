@@ -61,7 +61,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from services.choices import (  # noqa: E402
     AssessmentDomain,
     AssessmentKind,
-    CompensationStatus,
+    ClaimStage,
     ConsentCategory,
     ConsentSignedHow,
     ContactPreference,
@@ -77,6 +77,7 @@ from services.models.casework import Assessment, AssessmentScore, CaseNote  # no
 from services.models.consent import Consent, ConsentCategoryRow  # noqa: E402
 from services.models.directory import Provider, Resource, ResourceDomain  # noqa: E402
 from services.models.follow_ups import FollowUp  # noqa: E402
+from services.models.legal import CompensationClaim  # noqa: E402
 from services.models.needs import Need  # noqa: E402
 from services.models.notifications import Notification  # noqa: E402
 from services.models.organizations import Organization, StaffMember  # noqa: E402
@@ -278,7 +279,10 @@ class Network:
         # People, each with one caseworker (a fifth with two), encrypted contact details.
         carriers: dict[int, list[int]] = {}
         org_of = dict(zip(people_ids, org_of_person, strict=True))
-        statuses = CompensationStatus.values
+        # Each person's compensation claim (the person's old status, five values: the same draws).
+        statuses = [ClaimStage.ASSESSING, ClaimStage.FILED, ClaimStage.AWARDED, ClaimStage.DENIED]
+        statuses.append(ClaimStage.NOT_ELIGIBLE)
+        claims: list[tuple] = []
         name_field = {f.name: f for f in Exoneree._meta.fields}
 
         def person_rows() -> Iterator[tuple]:
@@ -292,6 +296,13 @@ class Network:
                 released = self.day(back=8 * 365)
                 convicted = released - timedelta(days=rng.randint(365 * 5, 365 * 25))
                 row = Exoneree(legal_name=legal, date_of_birth=born, ssn=ssn)
+                state = rng.choice(["TX", "IL", "NY", "CA", "LA", "OH"])
+                county = f"{rng.choice(CITIES)} County"
+                exonerated = released + timedelta(days=rng.randint(0, 400))
+                stage = rng.choice(statuses)
+                deadline = released + timedelta(days=rng.choice([365, 730, 1095]))
+                filed = deadline - timedelta(days=30) if stage in (ClaimStage.FILED, ClaimStage.AWARDED) else None
+                claims.append((pk, org, state, stage, deadline, filed))
                 yield (
                     pk,
                     org,
@@ -309,13 +320,11 @@ class Network:
                     ssn,
                     name_field["ssn_index"].compute(row),
                     name_field["name_dob_index"].compute(row),
-                    rng.choice(["TX", "IL", "NY", "CA", "LA", "OH"]),
-                    f"{rng.choice(CITIES)} County",
+                    state,
+                    county,
                     convicted,
                     released,
-                    released + timedelta(days=rng.randint(0, 400)),
-                    rng.choice(statuses),
-                    released + timedelta(days=rng.choice([365, 730, 1095])),
+                    exonerated,
                     rng.random() < 0.3,
                     "email",
                     user_of_person.get(pk),
@@ -347,8 +356,6 @@ class Network:
                 "conviction_date",
                 "release_date",
                 "exoneration_date",
-                "compensation_status",
-                "compensation_deadline",
                 "appointment_reminders",
                 "reminder_channel",
                 "user",
@@ -357,6 +364,20 @@ class Network:
             ],
             person_rows(),
             people_total,
+        )
+        # The claims: the deadline as a lawyer's (the bench does not care which rule), filed a
+        # month before it when the stage says filed.
+        w.write(
+            CompensationClaim,
+            ["exoneree", "organization", "jurisdiction", "trigger_event", "stage", "deadline_override"]
+            + ["filing_deadline", "deadline_basis", "deadline_citation", "override_reason", "filed_on", "attorney"]
+            + ["denial_reason", "payment_schedule", "notes", "created_at", "updated_at"],
+            (
+                (pk, org, state, "", stage, deadline, deadline, "override", "", "bench", filed, "", "", "", "")
+                + (self.now, self.now)
+                for pk, org, state, stage, deadline, filed in claims
+            ),
+            len(claims),
         )
         pairs = [(person, user) for person, users in carriers.items() for user in users]
         through = Exoneree.caseworkers.through

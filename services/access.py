@@ -40,6 +40,7 @@ from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Provider, Resource
 from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim, InnocenceCertificate, LegalItem
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.organizations import Organization, StaffMember
@@ -270,6 +271,20 @@ def get_assessment(user: AnyUser, pk: int, *, change: bool = False) -> Assessmen
 def get_consent(user: AnyUser, pk: int, *, change: bool = False) -> Consent:
     queryset = Consent.objects.select_related("exoneree", "provider")
     return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
+
+
+def get_claim(user: AnyUser, pk: int, *, change: bool = False) -> CompensationClaim:
+    queryset = CompensationClaim.objects.select_related("exoneree__organization")
+    return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
+
+
+def get_certificate(user: AnyUser, pk: int, *, change: bool = False) -> InnocenceCertificate:
+    queryset = InnocenceCertificate.objects.select_related("exoneree")
+    return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
+
+
+def get_legal_item(user: AnyUser, pk: int, *, change: bool = False) -> LegalItem:
+    return _get_under_exoneree(user, LegalItem.objects.select_related("exoneree"), "exoneree", pk, change=change)
 
 
 def get_own_consent(user: AnyUser, pk: int) -> Consent:

@@ -25,14 +25,6 @@ class ContactPreference(models.TextChoices):
     DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
 
 
-class CompensationStatus(models.TextChoices):
-    NOT_YET_FILED = "not_filed", _("Not yet filed")
-    FILED = "filed", _("Filed")
-    AWARDED = "awarded", _("Awarded")
-    DENIED = "denied", _("Denied")
-    NOT_ELIGIBLE = "not_eligible", _("Not eligible (no statute or disqualified)")
-
-
 class NeedDomain(models.TextChoices):
     BASIC = "basic", _("Basic needs")
     HOUSING = "housing", _("Housing")
@@ -139,6 +131,7 @@ class ReminderKind(models.TextChoices):
     COMPENSATION_7 = "compensation_7", _("Compensation deadline in 7 days")
     COMPENSATION_0 = "compensation_0", _("Compensation deadline today")
     EXONEREE_APPOINTMENT = "exoneree_appointment", _("Appointment reminder to the person")
+    RECORD_RECHECK = "record_recheck", _("Check a cleared record again")
     # The referral loop (services/referral_reminders.py): rows with a referral.
     REFERRAL_NOTICE = "referral_notice", _("Referral sent to the provider")
     PROVIDER_NUDGE = "provider_nudge", _("Unanswered referral: nudge to the provider")
@@ -224,3 +217,66 @@ class PersonAnswer(models.TextChoices):
     YES = "yes", _("Yes")
     NOT_YET = "not_yet", _("Not yet")
     NO = "no", _("No")
+
+
+# --- legal remedies (services/models/legal.py) ------------------------------------------------
+
+
+class TriggerEvent(models.TextChoices):
+    """What starts a compensation statute's filing window (services/data/compensation_rules.yaml)."""
+
+    VACATUR_DISMISSAL = "vacatur_dismissal", _("Conviction vacated and charges dismissed")
+    ACQUITTAL_RETRIAL = "acquittal_retrial", _("Acquitted on retrial")
+    PARDON = "pardon", _("Pardon")
+    CERTIFICATE_OF_INNOCENCE = "certificate_of_innocence", _("Certificate or finding of innocence")
+    RELEASE = "release", _("Release from prison")
+
+
+class ClaimStage(models.TextChoices):
+    ASSESSING = "assessing", _("Assessing eligibility")
+    ATTORNEY_ENGAGED = "attorney_engaged", _("Attorney engaged")
+    FILED = "filed", _("Filed")
+    HEARING = "hearing", _("Hearing")
+    AWARDED = "awarded", _("Awarded")
+    DENIED = "denied", _("Denied")
+    APPEAL = "appeal", _("On appeal")
+    PAID = "paid", _("Paid")
+    NOT_ELIGIBLE = "not_eligible", _("Not eligible (no statute or disqualified)")
+    CLOSED = "closed", _("Closed without filing")
+
+
+class CertificateStatus(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    GRANTED = "granted", _("Granted")
+    DENIED = "denied", _("Denied")
+
+
+class RecordHolder(models.TextChoices):
+    """Who holds a copy of the conviction that a background check can find."""
+
+    COURT = "court", _("Court of conviction")
+    STATE_REPOSITORY = "state_repository", _("State criminal records repository")
+    FBI = "fbi", _("FBI (national criminal history)")
+    DMV = "dmv", _("Motor vehicles department (DMV)")
+    REGISTRY = "registry", _("Registry (such as the sex-offender registry)")
+    CORRECTIONS = "corrections", _("Department of corrections")
+
+
+class ClearanceStatus(models.TextChoices):
+    NOT_REQUESTED = "not_requested", _("Not requested yet")
+    REQUESTED = "requested", _("Requested")
+    CONFIRMED_CLEAR = "confirmed_clear", _("Confirmed clear")
+    STILL_SHOWING = "still_showing", _("Still showing")
+
+
+class LegalItemKind(models.TextChoices):
+    CIVIL_RIGHTS_SUIT = "civil_rights_suit", _("Civil-rights suit")
+    TAX_RELIEF = "tax_relief", _("Tax relief (IRC § 139F exclusion, refunds)")
+    ACKNOWLEDGMENT = "acknowledgment", _("Official acknowledgment or apology")
+
+
+class LegalItemStatus(models.TextChoices):
+    CONSIDERING = "considering", _("Being considered")
+    IN_PROGRESS = "in_progress", _("Under way")
+    DONE = "done", _("Done")
+    DROPPED = "dropped", _("Not pursued")

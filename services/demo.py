@@ -30,18 +30,21 @@ import yaml
 from services.choices import (
     AssessmentDomain,
     AssessmentKind,
-    CompensationStatus,
+    ClaimStage,
+    ClearanceStatus,
     ContactPreference,
     Language,
     NeedDomain,
     NeedStatus,
     NoteVisibility,
     Priority,
+    RecordHolder,
     ReferralStatus,
     ResourceStatus,
     Role,
+    TriggerEvent,
 )
-from services.lifecycle import NEED_CLOSED
+from services.lifecycle import CLAIM_FILED, NEED_CLOSED
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "demo.yaml"
 
@@ -157,6 +160,30 @@ class Born:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ClaimSpec:
+    """The person's compensation claim under their state's statute (the trigger is their exoneration)."""
+
+    stage: ClaimStage
+    trigger: TriggerEvent
+    attorney: str = ""
+    filed_days_ago: int | None = None
+    decided_days_ago: int | None = None
+    award_total: int | None = None
+    denial_reason: str = ""
+    # A lawyer's own deadline (days from today) and why: the table's is then overridden.
+    override_days_ahead: int | None = None
+    override_reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordSpec:
+    holder: RecordHolder
+    status: ClearanceStatus
+    requested_days_ago: int | None = None
+    confirmed_days_ago: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExonereeSpec:
     legal_name: str
     organization: str  # an OrgSpec key
@@ -174,7 +201,8 @@ class ExonereeSpec:
     county: str  # one of the organization's counties
     years_inside: int
     released_days_ago: int
-    compensation: CompensationStatus
+    claim: ClaimSpec
+    records: tuple[RecordSpec, ...] = ()
     needs: tuple[NeedSpec, ...]
     follow_ups: tuple[FollowUpSpec, ...]
     notes: tuple[NoteSpec, ...]
@@ -319,6 +347,20 @@ def _problems(demo: Demo) -> Iterator[str]:
         except ValueError:
             yield f"{where}.born: {person.born.month}/{person.born.day} is not a day of every year."
         yield from _case_history_problems(person, where, services)
+        yield from _legal_problems(person, where)
+
+
+def _legal_problems(person: ExonereeSpec, where: str) -> Iterator[str]:
+    """What the claim's and records' own checks would refuse at seeding, said with its place."""
+    claim = person.claim
+    if (claim.filed_days_ago is not None) != (claim.stage in CLAIM_FILED):
+        yield f"{where}.claim.filed_days_ago: give it exactly when the stage is one after filing."
+    if (claim.override_days_ahead is None) != (not claim.override_reason):
+        yield f"{where}.claim.override_reason: an override needs its reason, and a reason its override."
+    yield from _duplicates(f"{where}.records[].holder", [record.holder for record in person.records])
+    for j, record in enumerate(person.records):
+        if (record.confirmed_days_ago is not None) != (record.status == ClearanceStatus.CONFIRMED_CLEAR):
+            yield f"{where}.records[{j}].confirmed_days_ago: give it exactly when the status is confirmed_clear."
 
 
 def _case_history_problems(person: ExonereeSpec, where: str, services: set[str]) -> Iterator[str]:

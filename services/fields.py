@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core import validators
@@ -117,6 +118,20 @@ class EncryptedDateField(EncryptedMixin, models.DateField):
 
     def from_text(self, text: str) -> date:
         return date.fromisoformat(text)
+
+    def empty_value(self) -> None:
+        return None
+
+
+class EncryptedDecimalField(EncryptedMixin, models.DecimalField):
+    """A sum of money (an award, a payment): exact in Python, encrypted in the database, so
+    the database cannot add these up; a page that needs a total adds them in Python."""
+
+    def to_text(self, value: Decimal) -> str:
+        return str(value)
+
+    def from_text(self, text: str) -> Decimal:
+        return Decimal(text)
 
     def empty_value(self) -> None:
         return None

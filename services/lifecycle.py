@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from services.choices import NeedStatus, ReferralStatus
+from services.choices import ClaimStage, NeedStatus, ReferralStatus
 
 S = ReferralStatus
 
@@ -50,3 +50,30 @@ def check_referral_transition(current: str, target: str) -> None:
 def check_need_transition(current: str, target: str) -> None:
     if target not in NEED_TRANSITIONS.get(current, frozenset()):
         raise TransitionNotAllowed(N(current).label, N(target).label if target in N.values else target)
+
+
+C = ClaimStage
+# A claim is assessed, filed, heard, then awarded (and paid) or denied (and perhaps appealed).
+# "Not eligible" and "closed" end a claim that was never filed; either may be reopened.
+CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
+    C.ASSESSING: frozenset({C.ATTORNEY_ENGAGED, C.FILED, C.NOT_ELIGIBLE, C.CLOSED}),
+    C.ATTORNEY_ENGAGED: frozenset({C.ASSESSING, C.FILED, C.NOT_ELIGIBLE, C.CLOSED}),
+    C.FILED: frozenset({C.HEARING, C.AWARDED, C.DENIED}),
+    C.HEARING: frozenset({C.AWARDED, C.DENIED}),
+    C.DENIED: frozenset({C.APPEAL}),
+    C.APPEAL: frozenset({C.AWARDED, C.DENIED}),
+    C.AWARDED: frozenset({C.PAID}),
+    C.PAID: frozenset(),
+    C.NOT_ELIGIBLE: frozenset({C.ASSESSING}),
+    C.CLOSED: frozenset({C.ASSESSING}),
+}
+# Stages before filing: the only ones whose filing deadline still matters (and is warned of).
+CLAIM_NOT_FILED = frozenset({C.ASSESSING, C.ATTORNEY_ENGAGED})
+# Stages a claim reaches only once it was filed.
+CLAIM_FILED = frozenset({C.FILED, C.HEARING, C.AWARDED, C.DENIED, C.APPEAL, C.PAID})
+CLAIM_AWARDED = frozenset({C.AWARDED, C.PAID})
+
+
+def check_claim_transition(current: str, target: str) -> None:
+    if current != target and target not in CLAIM_TRANSITIONS.get(current, frozenset()):
+        raise TransitionNotAllowed(C(current).label, C(target).label if target in C.values else target)

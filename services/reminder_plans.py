@@ -1,5 +1,6 @@
-"""Reminders, planned: which rows should exist for each follow-up, compensation deadline and
-morning digest (services.reminders claims and sends them)."""
+"""Reminders, planned: which rows should exist for each follow-up, compensation claim's
+deadline, cleared record's re-check and morning digest (services.reminders claims and sends
+them)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from services.choices import CompensationStatus, ContactPreference, ReminderKind, ReminderStatus, Role
+from services.choices import ClearanceStatus, ContactPreference, ReminderKind, ReminderStatus, Role
+from services.legal_rules import Window, WindowKind
+from services.lifecycle import CLAIM_NOT_FILED
 from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim, RecordClearance
 from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
@@ -30,6 +34,9 @@ COMPENSATION_WARNINGS = (
 )
 
 COMPENSATION_KINDS = [kind for _, kind in COMPENSATION_WARNINGS]
+
+# A background check can bring a cleared record back: look again this long after "confirmed clear".
+RECHECK_AFTER_MONTHS = 6
 
 FOLLOW_UP_KINDS = [Kind.BEFORE, Kind.DUE, Kind.OVERDUE]
 
@@ -50,6 +57,8 @@ class Planned:
     recipient_id: int | None
     follow_up_id: int | None = None
     exoneree_id: int | None = None
+    claim_id: int | None = None
+    clearance_id: int | None = None
     day: date | None = None  # the day it is about; the UTC day of send_at by default
     # For a follow-up's reminders, the due time they are about: a follow-up moved to
     # another time (even the same day) is a new reminder, not the one already sent.
@@ -57,7 +66,17 @@ class Planned:
 
     @property
     def key(self) -> str:
-        subject = f"f{self.follow_up_id}" if self.follow_up_id else f"e{self.exoneree_id}" if self.exoneree_id else "-"
+        subject = (
+            f"f{self.follow_up_id}"
+            if self.follow_up_id
+            else f"c{self.claim_id}"
+            if self.claim_id
+            else f"r{self.clearance_id}"
+            if self.clearance_id
+            else f"e{self.exoneree_id}"
+            if self.exoneree_id
+            else "-"
+        )
         if self.due is not None:
             about = self.due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
         else:
@@ -72,6 +91,8 @@ class Planned:
             recipient_id=self.recipient_id,
             follow_up_id=self.follow_up_id,
             exoneree_id=self.exoneree_id,
+            compensation_claim_id=self.claim_id,
+            record_clearance_id=self.clearance_id,
             send_at=self.send_at,
         )
 
@@ -129,22 +150,52 @@ def _follow_up_plans(follow_up: FollowUp, directors: list[int]) -> list[Planned]
     return plans
 
 
-def _compensation_plans(exoneree: Exoneree, recipients: Iterable[int]) -> list[Planned]:
-    deadline = exoneree.compensation_deadline
-    if deadline is None or exoneree.compensation_status != CompensationStatus.NOT_YET_FILED:
-        return []
+def _compensation_plans(
+    exoneree: Exoneree, claims: Iterable[CompensationClaim], recipients: Iterable[int]
+) -> list[Planned]:
+    """The 90/30/7/0-day warnings of each claim not filed yet, from its computed (or the
+    lawyer's) deadline. A claim filed or closed has none: planning again cancels them."""
     organization = exoneree.organization
     zone = zone_of(organization)
     return [
         Planned(
             kind,
             organization_id=organization.pk,
-            send_at=_local(deadline - timedelta(days=days), organization.digest_hour, zone),
+            send_at=_local(claim.filing_deadline - timedelta(days=days), organization.digest_hour, zone),
             recipient_id=user_id,
             exoneree_id=exoneree.pk,
+            claim_id=claim.pk,
         )
+        for claim in claims
+        if claim.filing_deadline is not None and claim.stage in CLAIM_NOT_FILED and claim.filed_on is None
         for days, kind in COMPENSATION_WARNINGS
         for user_id in sorted(set(recipients))
+    ]
+
+
+def recheck_day(confirmed_on: date) -> date:
+    """RECHECK_AFTER_MONTHS after `confirmed_on` (the month's last day if it lacks that day)."""
+    return Window(WindowKind.LENGTH, RECHECK_AFTER_MONTHS, "m").after(confirmed_on)
+
+
+def _recheck_plans(
+    exoneree: Exoneree, clearances: Iterable[RecordClearance], caseworkers: Iterable[int]
+) -> list[Planned]:
+    """Six months after a record holder was confirmed clear, its caseworkers look again."""
+    organization = exoneree.organization
+    zone = zone_of(organization)
+    return [
+        Planned(
+            Kind.RECORD_RECHECK,
+            organization_id=organization.pk,
+            send_at=_local(recheck_day(clearance.confirmed_on), organization.digest_hour, zone),
+            recipient_id=user_id,
+            exoneree_id=exoneree.pk,
+            clearance_id=clearance.pk,
+        )
+        for clearance in clearances
+        if clearance.status == ClearanceStatus.CONFIRMED_CLEAR and clearance.confirmed_on is not None
+        for user_id in sorted(set(caseworkers))
     ]
 
 
@@ -201,15 +252,20 @@ def reminders_plan_for_follow_up(follow_up: FollowUp, *, now: datetime | None = 
 
 
 def reminders_plan_for_exoneree(exoneree: Exoneree, *, now: datetime | None = None) -> None:
-    """The compensation-deadline warnings (to their caseworkers and the directors) and the
-    reminders of their open follow-ups: a change of caseworkers, deadline or contact
+    """The compensation-deadline warnings of their claims (to their caseworkers and the
+    directors), the re-checks of their cleared records (to their caseworkers) and the
+    reminders of their open follow-ups: a change of caseworkers, claim, record or contact
     preferences changes them all."""
     now = now or timezone.now()
     exoneree = Exoneree.objects.select_related("organization").get(pk=exoneree.pk)
-    caseworkers = exoneree.caseworkers.filter(is_active=True).values_list("pk", flat=True)
+    caseworkers = list(exoneree.caseworkers.filter(is_active=True).values_list("pk", flat=True))
     directors = directors_by_organization([exoneree.organization_id])[exoneree.organization_id]
+    claims = CompensationClaim.objects.filter(exoneree=exoneree).only("stage", "filing_deadline", "filed_on")
     existing = Reminder.objects.filter(exoneree=exoneree, kind__in=COMPENSATION_KINDS)
-    _reconcile(_compensation_plans(exoneree, [*caseworkers, *directors]), existing, now=now)
+    _reconcile(_compensation_plans(exoneree, claims, [*caseworkers, *directors]), existing, now=now)
+    clearances = RecordClearance.objects.filter(exoneree=exoneree).only("status", "confirmed_on")
+    existing = Reminder.objects.filter(exoneree=exoneree, kind=Kind.RECORD_RECHECK)
+    _reconcile(_recheck_plans(exoneree, clearances, caseworkers), existing, now=now)
     reminders_plan_for_follow_ups(FollowUp.objects.filter(exoneree=exoneree, done_at__isnull=True), now=now)
 
 

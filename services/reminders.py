@@ -48,13 +48,13 @@ from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from services import referral_reminders
-from services.choices import CompensationStatus, ContactPreference, ReminderChannel, ReminderKind, ReminderStatus
+from services import legal_reminders, referral_reminders
+from services.choices import ContactPreference, ReminderChannel, ReminderKind, ReminderStatus
 from services.lib.email import send_templated_email
 from services.lib.sms import SmsDisabled, SmsError, send_sms
 from services.models.follow_ups import FollowUp
 from services.models.notifications import Notification, Reminder
-from services.reminder_plans import COMPENSATION_KINDS, FOLLOW_UP_KINDS, quiet_until, reminders_plan_digests, zone_of
+from services.reminder_plans import FOLLOW_UP_KINDS, quiet_until, reminders_plan_digests, zone_of
 
 logger = logging.getLogger(__name__)
 Kind, Status = ReminderKind, ReminderStatus
@@ -240,6 +240,11 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
         if isinstance(composed, referral_reminders.Stop):
             return Skip(composed.reason, failed=composed.failed)
         return Outgoing(**vars(composed))
+    if reminder.kind in legal_reminders.KINDS:  # a claim's deadline, a cleared record's re-check
+        composed = legal_reminders.compose(reminder, now)
+        if isinstance(composed, legal_reminders.Stop):
+            return Skip(composed.reason, failed=composed.failed)
+        return Outgoing(**vars(composed))
     follow_up = reminder.follow_up
     if follow_up is not None and follow_up.done_at is not None:
         return Skip("The follow-up was done.")
@@ -263,20 +268,6 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
         label = {Kind.BEFORE: f"Due {when}", Kind.DUE: f"Due now ({when})", Kind.OVERDUE: f"Overdue since {when}"}
         text = f"{label[reminder.kind]}: {follow_up.title} — {person.display_name}"
         return Outgoing("reminder_follow_up", context, recipient.email, notification=text, url=url)
-    if reminder.kind in COMPENSATION_KINDS:
-        person = reminder.exoneree
-        if person.compensation_deadline is None or person.compensation_status != CompensationStatus.NOT_YET_FILED:
-            return Skip("The claim was filed or the deadline removed.")
-        days = (person.compensation_deadline - now.astimezone(zone).date()).days
-        if days < 0:
-            return Skip("Too late: the deadline has passed.")
-        url = person.get_absolute_url()
-        on = person.compensation_deadline
-        deadline = f"{on:%b} {on.day}, {on.year}"
-        context = {"days": days, "deadline": person.compensation_deadline, "link": site + url}
-        when = "is today" if days <= 0 else f"is in {days} days"
-        text = f"Compensation claim filing deadline {when} ({deadline}): {person.display_name}"
-        return Outgoing("reminder_compensation", context, recipient.email, notification=text, url=url)
     if reminder.kind == Kind.DIGEST:
         local_today = now.astimezone(zone).date()
         if reminder.send_at.astimezone(zone).date() != local_today:
@@ -352,7 +343,13 @@ def reminder_send(reminder_id: int) -> str:
         if not took:
             return "not ours"
         reminder = Reminder.objects.select_related(
-            "organization", "recipient", "exoneree", "follow_up__exoneree", "follow_up__assigned_to"
+            "organization",
+            "recipient",
+            "exoneree",
+            "follow_up__exoneree",
+            "follow_up__assigned_to",
+            "compensation_claim",
+            "record_clearance",
         ).get(pk=reminder_id)
         try:
             outgoing = _compose(reminder, now)

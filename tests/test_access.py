@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -36,9 +37,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import reminders
-from services.actions import emergency, referrals
+from services.actions import emergency, legal, referrals
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Resource
+from services.models.legal import CompensationClaim, InnocenceCertificate, LegalItem
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
@@ -95,7 +97,6 @@ def exoneree_data(w: World) -> dict[str, Any]:
         "preferred_language": "en",
         "contact_preference": "phone",
         "reminder_channel": "email",
-        "compensation_status": "not_filed",
     }
 
 
@@ -203,6 +204,32 @@ def glass_grant(w: World) -> list[int]:
     return [EmergencyAccess.objects.get().pk]
 
 
+def marcus_claim(w: World) -> None:
+    claim = CompensationClaim(jurisdiction="IL", trigger_event="vacatur_dismissal", trigger_date=date(2026, 6, 1))
+    legal.claim_create(by=w.caseworker1, exoneree=w.marcus.exoneree, claim=claim)
+
+
+def marcus_certificate(w: World) -> None:
+    certificate = InnocenceCertificate(court="Cook County Circuit Court", applied_on=date(2026, 7, 1))
+    legal.certificate_save(by=w.caseworker1, exoneree=w.marcus.exoneree, certificate=certificate)
+
+
+def marcus_legal_item(w: World) -> None:
+    legal.legal_item_save(by=w.caseworker1, exoneree=w.marcus.exoneree, item=LegalItem(kind="tax_relief"))
+
+
+def only(model: type) -> Args:
+    return lambda w: [model.objects.get(exoneree=w.marcus.exoneree).pk]
+
+
+def legal_page(w: World) -> str:
+    return reverse("exoneree_legal", args=[w.marcus.exoneree.pk])
+
+
+def claim_data(w: World) -> dict[str, Any]:
+    return {"jurisdiction": "IL", "trigger_event": "pardon", "trigger_date": "2026-05-01", "stage": "assessing"}
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -285,6 +312,61 @@ PAGES = [
         GET_POST,
         assessment_data,
         lambda w: marcus_page(w, "#assessments"),
+    ),
+    # Legal remedies: the person's caseworkers write, the director reads.
+    Page("exoneree_legal", CASE_READ, marcus("exoneree")),
+    Page("claim_create", CASE_WRITE, marcus("exoneree"), GET_POST, claim_data, legal_page),
+    Page("claim_edit", CASE_WRITE, only(CompensationClaim), GET_POST, claim_data, legal_page, setup=marcus_claim),
+    Page(
+        "payment_create",
+        CASE_WRITE,
+        only(CompensationClaim),
+        GET_POST,
+        lambda w: {"received_on": "2026-11-30", "amount": "2500.00", "note": "First installment"},
+        legal_page,
+        setup=marcus_claim,
+    ),
+    Page(
+        "certificate_create",
+        CASE_WRITE,
+        marcus("exoneree"),
+        GET_POST,
+        lambda w: {"status": "applied", "court": "Cook County Circuit Court", "applied_on": "2026-07-01"},
+        legal_page,
+    ),
+    Page(
+        "certificate_edit",
+        CASE_WRITE,
+        only(InnocenceCertificate),
+        GET_POST,
+        lambda w: {"status": "granted", "court": "Cook County Circuit Court", "decided_on": "2026-08-01"},
+        legal_page,
+        setup=marcus_certificate,
+    ),
+    Page(
+        "clearance_edit",
+        CASE_WRITE,
+        lambda w: [w.marcus.exoneree.pk, "fbi"],
+        GET_POST,
+        lambda w: {"status": "requested", "requested_on": "2026-09-01"},
+        legal_page,
+    ),
+    Page(
+        "legal_item_create",
+        CASE_WRITE,
+        marcus("exoneree"),
+        GET_POST,
+        lambda w: {"kind": "civil_rights_suit", "status": "in_progress", "started_on": "2026-03-01"},
+        legal_page,
+    ),
+    Page(
+        "legal_item_edit",
+        CASE_WRITE,
+        only(LegalItem),
+        GET_POST,
+        lambda w: {"kind": "tax_relief", "status": "done", "done_on": "2026-04-15"},
+        legal_page,
+        setup=marcus_legal_item,
     ),
     Page("need_edit", CASE_WRITE, marcus("need"), GET_POST, need_data, at_need),
     Page("need_status", CASE_POST, marcus("need"), ("POST",), lambda w: {"status": "met"}, at_need),

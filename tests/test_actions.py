@@ -112,7 +112,6 @@ def test_a_typed_ssn_is_not_written_back_into_a_refused_form(login, world):
         "preferred_language": "en",
         "contact_preference": "phone",
         "reminder_channel": "email",
-        "compensation_status": "not_filed",
         "ssn": "900-44-5566",
         "conviction_state": "Texas",  # refused: not a two-letter code
     }
@@ -133,7 +132,6 @@ def test_an_ssn_takes_only_ascii_digits(login, world):
         "preferred_language": "en",
         "contact_preference": "phone",
         "reminder_channel": "email",
-        "compensation_status": "not_filed",
         "ssn": "９００１２３４５６",  # full-width digits
     }
 
@@ -246,7 +244,6 @@ def test_a_refused_intake_asks_for_the_ssn_again_beside_its_box(login, world):
         "preferred_language": "en",
         "contact_preference": "phone",
         "reminder_channel": "email",
-        "compensation_status": "not_filed",
         "ssn": "900-44-5566",
         "conviction_date": "2000-01-01",
         "release_date": "1999-01-01",  # refused: before conviction

@@ -14,7 +14,17 @@ MAX_LINES = 600
 
 # Lowest first. A module may import from its own layer or any layer below it, never above.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("plain helpers", ["services.choices", "services.lib", "services.lifecycle", "services.fields", "services.demo"]),
+    (
+        "plain helpers",
+        [
+            "services.choices",
+            "services.lib",
+            "services.lifecycle",
+            "services.fields",
+            "services.demo",
+            "services.legal_rules",
+        ],
+    ),
     ("models", ["services.models"]),
     (
         "who is signed in, the access log (and its anchor), the figures' cache, the key canaries",
@@ -23,7 +33,13 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("access rules, kept counts, sign-in", ["services.access", "services.outcome_counts", "services.signin"]),
     (
         "reads, reminders",
-        ["services.selectors", "services.reminders", "services.reminder_plans", "services.referral_reminders"],
+        [
+            "services.selectors",
+            "services.reminders",
+            "services.reminder_plans",
+            "services.referral_reminders",
+            "services.legal_reminders",
+        ],
     ),
     ("tasks", ["services.tasks"]),
     ("writes, outcome figures", ["services.actions", "services.outcomes"]),

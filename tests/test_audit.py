@@ -477,7 +477,6 @@ def test_a_duplicate_warning_about_a_record_one_cannot_see_is_logged_against_it(
             "legal_name": "Probe Person",
             "preferred_language": "en",
             "contact_preference": "phone",
-            "compensation_status": "not_filed",
             "reminder_channel": "email",
             "ssn": marcus.ssn,
         },

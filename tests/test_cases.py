@@ -50,7 +50,6 @@ INTAKE = {
     "preferred_language": "en",
     "contact_preference": "phone",
     "reminder_channel": "email",
-    "compensation_status": "not_filed",
 }
 MOMENT = datetime(2025, 3, 4, 15, 30, tzinfo=UTC)
 PASSWORD = "a long and unusual passphrase 7"

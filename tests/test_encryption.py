@@ -12,6 +12,7 @@ import hashlib
 import subprocess
 import sys
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from services.lib import crypto
 from services.lib.crypto import DecryptionError
 from services.models.casework import CaseNote
 from services.models.consent import EmergencyAccess
+from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import ProviderQuestion, ReferralEvent
@@ -75,6 +77,8 @@ def distinctive(field: models.Field, n: int):
     """A value for `field` found nowhere else in the database, so its absence proves something."""
     if isinstance(field, models.DateField):
         return date(1961, 7, 1) + timedelta(days=n)
+    if isinstance(field, models.DecimalField):  # an award or a payment
+        return Decimal(f"{7_123_450 + n}.25")
     if isinstance(field, models.EmailField):
         return f"hidden.person{n}@secret.example"
     if field.max_length and field.max_length <= 30:  # SSN, phone: digits
@@ -95,7 +99,13 @@ def flip_one_character(token: str) -> str:
 
 
 def add_consent_and_emergency_access(world) -> None:
-    """And a provider's question: the encrypted models the world does not have."""
+    """And a provider's question and the legal records: the encrypted models the world does not have."""
+    marcus = world.marcus.exoneree
+    claim = CompensationClaim.objects.create(exoneree=marcus, organization=world.org1)
+    ClaimPayment.objects.create(claim=claim, received_on=date(2026, 1, 2), amount=Decimal("10.00"))
+    InnocenceCertificate.objects.create(exoneree=marcus, court="Cook County")
+    RecordClearance.objects.create(exoneree=marcus, organization=world.org1, holder="fbi")
+    LegalItem.objects.create(exoneree=marcus, kind="tax_relief")
     consent_for(world.marcus.exoneree, world.marcus.resource.provider)
     EmergencyAccess.objects.create(
         user=world.caseworker2, exoneree=world.marcus.exoneree, reason="A crisis call", expires_at=timezone.now()

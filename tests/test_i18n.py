@@ -38,6 +38,7 @@ EXONEREE_FACING = [
     "404.html",
     "500.html",
     "services/my_plan.html",
+    "services/_plan_legal.html",
     "services/plan_pdf.html",
     "services/confirm.html",
     "services/_field.html",

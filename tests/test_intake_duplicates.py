@@ -24,7 +24,6 @@ INTAKE = {
     "legal_name": "Nadia Newcomer",
     "preferred_language": "en",
     "contact_preference": "phone",
-    "compensation_status": "not_filed",
     "reminder_channel": "email",
 }
 MARCUS_SSN = ("900123456", "900-12-3456", "900 12 3456")

@@ -5,21 +5,22 @@ period is the first quarter of 2025. The world's own records are all dated April
 they fall outside the period and every number below comes from `small` alone:
 
     Pat   (caseworker1) released 2024-12-15; intake 2024-12-20 (housing 2, income 1),
-          interim 2025-03-01 (housing 4, income 3); compensation filed, deadline 2025-02-01
+          interim 2025-03-01 (housing 4, income 3)
           N1 housing, recorded 2024-12-20, met 2025-01-20: R1 sent Jan 4, completed Jan 14
           N2 income, recorded 2025-01-10, met 2025-02-10: R2 sent Jan 15, declined;
                                                           R3 sent Jan 25, completed Feb 4
           F1 due Jan 10, done Jan 9 (on time); F2 due Feb 10, done Feb 12 (late)
-    Quinn (caseworker2) released 2025-02-20; never assessed; not filed, deadline 2025-03-15
+    Quinn (caseworker2) released 2025-02-20; never assessed
           N3 identification, recorded Feb 21, open: R4 a draft, cancelled (never sent)
           N6 employment, recorded Feb 25, open
           F4 due Mar 1, done exactly then (on time); F5 due Apr 5 (after the period)
     Rae   (caseworker1) released 2024-02-01; intake 2024-02-05 (housing 1, income 3),
-          interim 2024-06-01 (housing 3), exit 2025-02-10 (housing 5, income 2);
-          not filed, deadline 2025-06-01
+          interim 2024-06-01 (housing 3), exit 2025-02-10 (housing 5, income 2)
           N4 housing, recorded 2024-11-01, open
           F3 due Mar 20, not done (overdue)
-    Sam   (caseworker2) released 2024-08-01; never assessed; not eligible, deadline 2025-02-01
+    Sam   (caseworker2) released 2024-08-01; never assessed
+
+The legal figures (claims, awards, records) have their own fixture: tests/test_legal_outcomes.py.
           N5 health coverage, recorded Mar 10, met Mar 20: R5 sent Mar 12, still sent
 """
 
@@ -39,7 +40,7 @@ from django.urls import reverse
 
 from services import outcome_counts
 from services.actions import follow_ups, needs, staff
-from services.choices import AssessmentKind, CompensationStatus, NeedDomain, NeedStatus, ReferralStatus
+from services.choices import AssessmentKind, NeedDomain, NeedStatus, ReferralStatus
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.organizations import Organization
@@ -96,24 +97,10 @@ def small(now: datetime, world: World) -> dict[str, Any]:
     w = world
     cw1, cw2 = w.caseworker1, w.caseworker2
     resource = ResourceFactory(organization=w.org1, name="Small fixture services")
-    pat = person(
-        w,
-        "Pat Early",
-        cw1,
-        date(2024, 12, 15),
-        compensation_status=CompensationStatus.FILED,
-        compensation_deadline=date(2025, 2, 1),
-    )
-    quinn = person(w, "Quinn Later", cw2, date(2025, 2, 20), compensation_deadline=date(2025, 3, 15))
-    rae = person(w, "Rae Year", cw1, date(2024, 2, 1), compensation_deadline=date(2025, 6, 1))
-    sam = person(
-        w,
-        "Sam Mid",
-        cw2,
-        date(2024, 8, 1),
-        compensation_status=CompensationStatus.NOT_ELIGIBLE,
-        compensation_deadline=date(2025, 2, 1),
-    )
+    pat = person(w, "Pat Early", cw1, date(2024, 12, 15))
+    quinn = person(w, "Quinn Later", cw2, date(2025, 2, 20))
+    rae = person(w, "Rae Year", cw1, date(2024, 2, 1))
+    sam = person(w, "Sam Mid", cw2, date(2024, 8, 1))
 
     AssessmentFactory(exoneree=pat, taken_on=date(2024, 12, 20), scores={"housing": 2, "income": 1})
     AssessmentFactory(
@@ -245,15 +232,6 @@ def test_benefits_coverage_and_ids_obtained(small, login):
         "Health coverage": [1, 1],
         "Identification documents": [0, 0],
     }
-
-
-def test_compensation_claims_by_deadline(small, login):
-    compensation = page(login("director1"), **Q1)["compensation"]
-    year = page(login("director1"), **{"from": "2025-01-01", "to": "2025-12-31"})["compensation"]
-
-    assert table(compensation) == {"Filed": [1], "Deadline passed, not filed": [1], "Not filed yet, still time": [0]}
-    assert table(year) == {"Filed": [1], "Deadline passed, not filed": [1], "Not filed yet, still time": [1]}
-    assert year.summary == "The nearest open deadline is in 47 days."  # Rae's, June 1
 
 
 def test_self_sufficiency_change_since_intake(small, login):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -28,9 +29,10 @@ from django.utils import timezone
 
 from services import outcome_counts
 from services.actions import consent as consent_actions
-from services.actions import needs, referrals
+from services.actions import legal, needs, referrals
 from services.actions import people as people_actions
-from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, ReferralStatus
+from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
+from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 from tests.conftest import World
 from tests.factories import (
     AssessmentFactory,
@@ -101,8 +103,17 @@ def grow_outcomes(w: World, n: int) -> None:
             organization=w.org1,
             caseworkers=[caseworker],
             release_date=today - timedelta(days=100 + i),
-            compensation_deadline=today - timedelta(days=10 + i),
+            exoneration_date=today - timedelta(days=100 + i),
         )
+        # A claim filed in time and awarded in the period, another due within 90 days, and a
+        # record holder confirmed clear in the period.
+        deadline = today - timedelta(days=10 + i)
+        award = {"stage": "awarded", "filed_on": deadline - timedelta(days=5), "decided_on": today - timedelta(days=5)}
+        for fields in ({"deadline_override": deadline, **award}, {"deadline_override": today + timedelta(days=20)}):
+            claim = CompensationClaim(jurisdiction="IL", override_reason="The lawyer's", **fields)
+            legal.claim_create(by=caseworker, exoneree=person, claim=claim)
+        clearance = RecordClearance(holder="court", status="confirmed_clear", confirmed_on=today - timedelta(days=30))
+        legal.clearance_save(by=caseworker, exoneree=person, clearance=clearance)
         need = NeedFactory(exoneree=person, domain=OUTCOME_DOMAINS[i % 3], opened_on=today - timedelta(days=60))
         referral = ReferralFactory(need=need, resource=w.marcus.resource)
         consent_for(person, referral.resource.provider, ConsentCategory.values)  # sending needs one
@@ -132,6 +143,12 @@ def grow_plan(w: World, n: int) -> None:
         FollowUpFactory(exoneree=marcus, assigned_to=author, due_at=now + timedelta(days=i + 1))
         FollowUpFactory(exoneree=marcus, assigned_to=author, due_at=now - timedelta(days=i + 1))
         CaseNoteFactory(exoneree=marcus, author=author, visibility=NoteVisibility.SHARED)
+        claim = CompensationClaim(jurisdiction="TX", trigger_event="pardon", trigger_date=timezone.localdate())
+        legal.claim_create(by=w.caseworker1, exoneree=marcus, claim=claim)
+    for holder in RecordHolder.values[: min(n, len(RecordHolder.values))]:
+        if not marcus.record_clearances.filter(holder=holder).exists():
+            clearance = RecordClearance(holder=holder, status="requested", requested_on=timezone.localdate())
+            legal.clearance_save(by=w.caseworker1, exoneree=marcus, clearance=clearance)
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
     current = list(marcus.caseworkers.all())
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
@@ -151,9 +168,38 @@ def grow_case(w: World, n: int) -> None:
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, done_at=timezone.now(), outcome="Done")
         CaseNoteFactory(exoneree=marcus, author=colleague)
         AssessmentFactory(exoneree=marcus, taken_by=colleague, scores={"housing": 2, "food": 3, "legal": 4})
+        claim = CompensationClaim(jurisdiction="IL", deadline_override=timezone.localdate(), override_reason="Due")
+        legal.claim_create(by=w.caseworker1, exoneree=marcus, claim=claim)  # in the banner
     current = list(marcus.caseworkers.all())
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
+
+
+def grow_legal(w: World, n: int) -> None:
+    """More claims (with payments), certificates, record holders and other items for Marcus."""
+    marcus = w.marcus.exoneree
+    today = timezone.localdate()
+    holders = [h for h in RecordHolder.values if not marcus.record_clearances.filter(holder=h).exists()]
+    for i in range(n):
+        colleague = StaffFactory(organization=w.org1).user
+        claim = CompensationClaim(
+            jurisdiction="IL" if i % 2 else "US",
+            trigger_event="vacatur_dismissal",
+            trigger_date=today - timedelta(days=30 + i),
+            deadline_override=today + timedelta(days=40 + i) if i % 3 == 0 else None,
+            override_reason="The lawyer's" if i % 3 == 0 else "",
+        )
+        legal.claim_create(by=w.caseworker1, exoneree=marcus, claim=claim)
+        if i % 3 == 0:  # who set the override: loaded with the claim
+            CompensationClaim.objects.filter(pk=claim.pk).update(override_by=colleague)
+        payment = ClaimPayment(received_on=today, amount=Decimal("100.00") + i)
+        legal.payment_create(by=w.caseworker1, claim=claim, payment=payment)
+        certificate = InnocenceCertificate(court=f"Court {i}", status="applied")
+        legal.certificate_save(by=w.caseworker1, exoneree=marcus, certificate=certificate)
+        legal.legal_item_save(by=w.caseworker1, exoneree=marcus, item=LegalItem(kind="civil_rights_suit"))
+        if holders:  # one row per holder: there are six
+            clearance = RecordClearance(holder=holders.pop(), status="requested", requested_on=today)
+            legal.clearance_save(by=w.caseworker1, exoneree=marcus, clearance=clearance)
 
 
 def grow_provider_page(w: World, n: int) -> None:
@@ -199,9 +245,10 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("director", "director1", lambda w: reverse("director_dashboard"), grow_organization, 9),
     # session, user, device; the kept counts of referrals, housing and self-sufficiency; needs;
     # the kept counts of follow-ups (with the assignees), today's overdue ones; benefits;
-    # compensation; the caseworkers of the filter (issue 5: at most 12); closing the loop
-    # (issue 17): the referrals sent, the median's times, the stalled ones
-    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 13),
+    # the caseworkers of the filter (issue 5: at most 12); closing the loop (issue 17): the
+    # referrals sent, the median's times, the stalled ones; legal remedies (issue 18): claims by
+    # deadline, deadlines within 90 days, awards (with the median's dates), records per holder
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 16),
     (
         "outcome-records",
         "director1",
@@ -213,8 +260,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # size of their caseloads
     ("caseload-move", "director1", lambda w: reverse("caseload_move", args=[w.caseworker1.pk]), grow_people, 7),
     # session, user (with their record); needs, referrals, the next and the missed dates (one
-    # query), notes, caseworkers, who opened the record, consents (with their categories)
-    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 9),
+    # query), notes, caseworkers, who opened the record, consents (with their categories); their
+    # compensation claims, their record holders
+    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 11),
     # no session: the rate-limit counters are in the cache; the link (with its referral,
     # person, resource, provider, organization and caseworker), what the referral carries,
     # the consents that cover it, the needs of those categories; the access-log entry
@@ -224,17 +272,34 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user, device; the record (with the change permission and the caseworkers'
     # names), the access-log entry (4, see above); needs, their referrals, follow-ups (open,
     # and the latest done), notes, assessments (with their score counts), consents (with
-    # their categories). 12 in production on PostgreSQL (bench/pages.py).
-    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 14),
+    # their categories), the unfiled claims with a deadline (the banner). 13 in production on
+    # PostgreSQL (bench/pages.py: 12 before the claims).
+    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 15),
     (
         "exoneree-detail-director",
         "director1",
         lambda w: w.marcus.exoneree.get_absolute_url(),
         grow_case,
-        14,
+        15,
     ),
     # session, user, device; the record, the access-log entry; needs, done follow-ups, notes,
     # assessments, referral events
+    # session, user, device; the record, the access-log entry (4); claims (with who set an
+    # override), their payments, certificates, record holders, other legal items
+    (
+        "exoneree-legal",
+        "caseworker1",
+        lambda w: reverse("exoneree_legal", args=[w.marcus.exoneree.pk]),
+        grow_legal,
+        13,
+    ),
+    (
+        "exoneree-legal-director",
+        "director1",
+        lambda w: reverse("exoneree_legal", args=[w.marcus.exoneree.pk]),
+        grow_legal,
+        13,
+    ),
     (
         "exoneree-history",
         "caseworker1",
@@ -289,11 +354,18 @@ def test_the_growers_really_add_rows_to_the_pages(login, world):
     resources = client.get(reverse("resource_list")).context["page"].paginator.count
     grow_case(world, N)
     detail = client.get(world.marcus.exoneree.get_absolute_url()).context
+    grow_legal(world, N)
+    legal_page = client.get(reverse("exoneree_legal", args=[world.marcus.exoneree.pk])).context
 
     assert people == 1 + N
     assert resources == 2 + N
     assert len(detail["needs"]) == 1 + N
     assert len(detail["follow_ups_done"]) == N
+    assert len(detail["claims_due"]) == N
+    assert len(legal_page["claims"]) == 2 * N  # grow_case's and grow_legal's
+    assert sum(len(row.payments) for row in legal_page["claims"]) == N
+    assert len(legal_page["certificates"]) == len(legal_page["items"]) == N
+    assert sum(1 for _, _, clearance in legal_page["holders"] if clearance) == N
 
 
 def test_the_outcome_grower_adds_rows_to_every_figure(login, world):

@@ -21,9 +21,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from services import reminder_plans, reminders, tasks
-from services.actions import follow_ups, people
-from services.choices import CompensationStatus, ContactPreference, ReminderKind, ReminderStatus
+from services.actions import follow_ups, legal, people
+from services.choices import ClaimStage, ContactPreference, ReminderKind, ReminderStatus
 from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim
 from services.models.notifications import Notification, Reminder
 from services.models.people import Exoneree
 from tests.conftest import World
@@ -349,8 +350,8 @@ def test_morning_digest_at_the_organizations_hour_in_its_zone(world, clock, swee
 
 def test_compensation_deadline_warnings_to_caseworker_and_director(world, clock, sweep):
     marcus = world.marcus.exoneree
-    marcus.compensation_deadline = date(2030, 7, 1)
-    people.exoneree_update(by=world.caseworker1, exoneree=marcus)
+    claim = CompensationClaim(jurisdiction="IL", deadline_override=date(2030, 7, 1), override_reason="The lawyer's")
+    legal.claim_create(by=world.caseworker1, exoneree=marcus, claim=claim)
 
     warnings = rows(exoneree=marcus, follow_up=None)
     eight_am = [datetime.combine(date(2030, 7, 1) - timedelta(days=d), time(12), tzinfo=UTC) for d in (90, 30, 7, 0)]
@@ -369,8 +370,8 @@ def test_compensation_deadline_warnings_to_caseworker_and_director(world, clock,
     ]
     assert "Marcus" not in emails()[0].body
 
-    marcus.compensation_status = CompensationStatus.FILED
-    people.exoneree_update(by=world.caseworker1, exoneree=marcus)
+    claim.stage, claim.filed_on = ClaimStage.FILED, date(2030, 6, 2)
+    legal.claim_update(by=world.caseworker1, claim=claim)
     assert not Reminder.objects.filter(exoneree=marcus, status=Status.PENDING).exists()
 
 

@@ -29,9 +29,11 @@ from services.choices import (
     ReminderStatus,
     Role,
 )
+from services.lifecycle import CLAIM_NOT_FILED
 from services.models.casework import Assessment, AssessmentScore, CaseNote
 from services.models.directory import Provider, Resource, ResourceDomain
 from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim, RecordClearance
 from services.models.needs import Need
 from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
@@ -85,6 +87,8 @@ def snapshot() -> dict[str, int]:
         Provider,
         Resource,
         ResourceDomain,
+        CompensationClaim,
+        RecordClearance,
     )
     return {model.__name__: model.objects.count() for model in models}
 
@@ -145,15 +149,36 @@ def test_identifiers_are_fictional(seeded):
         assert re.search(r"555-01\d\d$", exoneree.phone), exoneree.phone
         assert exoneree.conviction_date < exoneree.release_date
         assert abs((exoneree.release_date - exoneree.exoneration_date).days) <= 30
-        assert exoneree.compensation_deadline > exoneree.exoneration_date
+        for claim in exoneree.compensation_claims.all():
+            assert claim.filing_deadline > exoneree.exoneration_date, exoneree.legal_name
     assert set(Exoneree.objects.filter(preferred_language="es").values_list("legal_name", flat=True)) == {
         "Delia Ruiz",
         "Ray Castillo",
     }
-    days_left = [e.days_to_compensation_deadline() for e in Exoneree.objects.all()]
+    today = timezone.localdate()
+    days_left = [c.days_to_deadline(today) for c in CompensationClaim.objects.filter(stage__in=CLAIM_NOT_FILED)]
     assert any(0 <= days <= 90 for days in days_left), days_left
     for resource in Resource.objects.all():
         assert re.search(r"555-01\d\d$", resource.phone), resource.phone
+
+
+def test_every_demo_person_has_a_claim_with_its_story(seeded):
+    claims = {c.exoneree.legal_name: c for c in CompensationClaim.objects.select_related("exoneree")}
+    stages = {name: claim.stage for name, claim in claims.items()}
+    assert stages == {
+        "Marcus Webb": "assessing",
+        "Delia Ruiz": "awarded",
+        "Thomas Okafor": "filed",
+        "Ray Castillo": "attorney_engaged",
+        "Anita Brooks": "attorney_engaged",
+        "Samuel Price": "not_eligible",
+    }
+    assert claims["Anita Brooks"].deadline_basis == "override" and claims["Anita Brooks"].override_reason
+    assert claims["Marcus Webb"].deadline_basis == "statute" and "ILCS" in claims["Marcus Webb"].deadline_citation
+    ray = claims["Ray Castillo"]
+    assert Reminder.objects.filter(compensation_claim=ray, status=ReminderStatus.PENDING).exists()
+    delia = RecordClearance.objects.filter(exoneree__legal_name="Delia Ruiz", status="confirmed_clear")
+    assert Reminder.objects.filter(record_clearance__in=delia, kind=ReminderKind.RECORD_RECHECK).exists()
 
 
 def test_resource_directory(seeded):

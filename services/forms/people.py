@@ -47,7 +47,6 @@ class ExonereeForm(forms.ModelForm):
             "conviction_date": DateInput(),
             "release_date": DateInput(),
             "exoneration_date": DateInput(),
-            "compensation_deadline": DateInput(),
             "quiet_hours_start": TimeInput(),
             "quiet_hours_end": TimeInput(),
         }

@@ -12,6 +12,7 @@ from services.choices import (
 )
 from services.models.base import BaseModel
 from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim, RecordClearance
 from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.models.referrals import Referral
@@ -38,6 +39,13 @@ class Reminder(BaseModel):
     # The referral loop's rows (the notice to the provider, stall reminders); their
     # `exoneree` is the referral's person, so a failed one is listed like the others.
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    # Legal remedies (services/legal_reminders.py): a claim's deadline warnings, a record's re-check.
+    compensation_claim = models.ForeignKey(
+        CompensationClaim, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    record_clearance = models.ForeignKey(
+        RecordClearance, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
     send_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
     # Who holds the row: the sweep's batch, then the one task sending it (a fencing token).

@@ -6,19 +6,16 @@ generic ones, which cannot be joined efficiently).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from services.choices import (
-    CompensationStatus,
     ContactPreference,
     Language,
     ReminderChannel,
@@ -56,8 +53,6 @@ EXONEREE_PROFILE_FIELDS = [
     "conviction_date",
     "release_date",
     "exoneration_date",
-    "compensation_status",
-    "compensation_deadline",
     "appointment_reminders",
     "reminder_channel",
     "quiet_hours_start",
@@ -98,12 +93,8 @@ class Exoneree(BaseModel):
     release_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
     exoneration_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
 
-    compensation_status = models.CharField(
-        max_length=20, choices=CompensationStatus.choices, default=CompensationStatus.NOT_YET_FILED
-    )
-    compensation_deadline = models.DateField(
-        _("compensation filing deadline"), null=True, blank=True, validators=[validate_sensible_date]
-    )
+    # The compensation claim, certificate of innocence and record clearance are in
+    # services/models/legal.py (the claim's filing deadline is computed from the rules table).
 
     # Reminders of their own appointments: off unless they asked; never when they chose
     # "do not contact"; never in their quiet hours (organization's time).
@@ -180,11 +171,6 @@ class Exoneree(BaseModel):
         if not (self.conviction_date and self.release_date) or self.release_date < self.conviction_date:
             return None
         return round((self.release_date - self.conviction_date).days / 365.25, 1)
-
-    def days_to_compensation_deadline(self, today: date | None = None) -> int | None:
-        if not self.compensation_deadline:
-            return None
-        return (self.compensation_deadline - (today or timezone.localdate())).days
 
 
 class ExonereeUserObjectPermission(UserObjectPermissionBase):

@@ -12,15 +12,17 @@ from django.utils import timezone
 from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.outcomes.follow_ups import FOLLOW_UPS, follow_up_figure, follow_ups_in_scope
+from services.outcomes.legal import AWARDS, CLAIMS, RECORDS, award_figure, claim_figure, due_soon_figure, records_figure
 from services.outcomes.needs import BENEFITS, NEEDS, OPEN_NEEDS, benefit_figure, need_figure, open_need_figure
 from services.outcomes.referral_loop import LOOP, STALLED, referral_loop_figure
 from services.outcomes.referrals import REFERRALS, referral_figure
 from services.outcomes.scope import Figure, OutcomeFilters, Scope, Spec
-from services.outcomes.wellbeing import COMPENSATION, HOUSING, SCORES, compensation_figure, housing_figure, score_figure
+from services.outcomes.wellbeing import HOUSING, SCORES, housing_figure, score_figure
 
 SPECS = {
     spec.name: spec
-    for spec in (REFERRALS, LOOP, STALLED, NEEDS, OPEN_NEEDS, FOLLOW_UPS, HOUSING, BENEFITS, COMPENSATION, SCORES)
+    for spec in (REFERRALS, LOOP, STALLED, NEEDS, OPEN_NEEDS, FOLLOW_UPS, HOUSING, BENEFITS, SCORES)
+    + (CLAIMS, AWARDS, RECORDS)
 }
 
 FIGURES: dict[str, Callable[[Scope], Figure]] = {
@@ -31,8 +33,11 @@ FIGURES: dict[str, Callable[[Scope], Figure]] = {
     "follow_ups": follow_up_figure,
     "housing": housing_figure,
     "benefits": benefit_figure,
-    "compensation": compensation_figure,
     "scores": score_figure,
+    "claims": claim_figure,
+    "due_soon": due_soon_figure,
+    "awards": award_figure,
+    "records": records_figure,
 }
 
 
@@ -134,9 +139,26 @@ def _for_list(kind: str, records: QuerySet[Any]) -> QuerySet[Any]:
             )
             .order_by("assessment__exoneree__legal_name", "pk")
         )
-    return records.only(*_PERSON, "release_date", "compensation_status", "compensation_deadline").order_by(
-        "legal_name", "pk"
-    )
+    if kind == "claim":
+        return (
+            records.select_related("exoneree")
+            .only(
+                "jurisdiction",
+                "stage",
+                "filing_deadline",
+                "filed_on",
+                "decided_on",
+                *(f"exoneree__{f}" for f in _PERSON),
+            )
+            .order_by("filing_deadline", "pk")
+        )
+    if kind == "clearance":
+        return (
+            records.select_related("exoneree")
+            .only("holder", "status", "requested_on", "confirmed_on", *(f"exoneree__{f}" for f in _PERSON))
+            .order_by("exoneree__legal_name", "pk")
+        )
+    return records.only(*_PERSON, "release_date").order_by("legal_name", "pk")
 
 
 def cell_title(spec: Spec, group: str, measure: str, filters: OutcomeFilters) -> str:

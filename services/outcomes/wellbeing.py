@@ -1,19 +1,16 @@
-"""How people fare: housing after release, compensation claims, assessment scores."""
+"""How people fare: housing after release, assessment scores (legal remedies: services.outcomes.legal)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.db.models import (
     Case,
-    Count,
     DateField,
     Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -22,14 +19,11 @@ from django.db.models import (
 )
 from django.utils.translation import gettext_lazy as _
 
-from services.choices import AssessmentDomain, AssessmentKind, CompensationStatus
+from services.choices import AssessmentDomain, AssessmentKind
 from services.models.casework import Assessment, AssessmentScore
 from services.models.people import Exoneree
 from services.outcome_counts import CHECKPOINTS, STABLY_HOUSED
 from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_dates, records_url
-
-FILED = (CompensationStatus.FILED, CompensationStatus.AWARDED, CompensationStatus.DENIED)
-
 
 # Housing at 30/90/180/365 days after release, from the assessments' housing score.
 
@@ -135,71 +129,6 @@ def housing_figure(scope: Scope) -> Figure:
         columns=["Checkpoint", *HOUSING.measures.values()],
         rows=rows,
         chart_cells=[(0, "c-good"), (1, "c-bad"), (2, "c-none")],
-    )
-
-
-# Compensation claims whose filing deadline falls in the period.
-
-
-def _with_deadline(scope: Scope) -> QuerySet[Exoneree]:
-    return (
-        scope.caseload.filter(between_dates("compensation_deadline", scope))
-        .exclude(compensation_status=CompensationStatus.NOT_ELIGIBLE)
-        .order_by()
-    )
-
-
-COMPENSATION_MEASURES: dict[str, tuple[str, Callable[[Scope], Q]]] = {
-    "filed": (_("Filed"), lambda s: Q(compensation_status__in=FILED)),
-    "missed": (
-        _("Deadline passed, not filed"),
-        lambda s: Q(compensation_status=CompensationStatus.NOT_YET_FILED, compensation_deadline__lt=s.today),
-    ),
-    "pending": (
-        _("Not filed yet, still time"),
-        lambda s: Q(compensation_status=CompensationStatus.NOT_YET_FILED, compensation_deadline__gte=s.today),
-    ),
-}
-
-COMPENSATION = Spec(
-    name="compensation",
-    title=_("Compensation deadlines"),
-    kind="person",
-    base=_with_deadline,
-    measures={"count": "People"},
-    cell=lambda scope, group, measure: COMPENSATION_MEASURES[group][1](scope),
-    groups=lambda scope: [(key, label) for key, (label, _) in COMPENSATION_MEASURES.items()],
-)
-
-
-def compensation_figure(scope: Scope) -> Figure:
-    pending = COMPENSATION_MEASURES["pending"][1](scope)
-    counts = _with_deadline(scope).aggregate(
-        **{key: Count("pk", filter=q(scope)) for key, (_, q) in COMPENSATION_MEASURES.items()},
-        nearest=Min("compensation_deadline", filter=pending),
-    )
-    rows = [
-        Row(label, [Cell(counts[key], records_url(scope, COMPENSATION, key, "count"))], key=key)
-        for key, (label, _) in COMPENSATION_MEASURES.items()
-    ]
-    nearest = counts["nearest"]
-    summary = (
-        _("The nearest open deadline is in %(days)s days.") % {"days": (nearest - scope.today).days} if nearest else ""
-    )
-    return Figure(
-        name="compensation",
-        title=_("Compensation claims and their deadlines"),
-        how=(
-            _(
-                "People whose compensation filing deadline falls in the period (those not eligible are left out). "
-                "Filed = filed, awarded or denied; the app records no filing date, so a filed claim counts as "
-                "filed before its deadline."
-            )
-        ),
-        columns=["", "People"],
-        rows=rows,
-        summary=summary,
-        chart_cells=[(0, "c-total")],
     )
 
 

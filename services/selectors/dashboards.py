@@ -10,8 +10,10 @@ from django.db.models import (
     Case,
     Count,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
@@ -27,8 +29,9 @@ from services.choices import (
     ReferralStatus,
     Role,
 )
-from services.lifecycle import REFERRAL_OPEN
+from services.lifecycle import CLAIM_NOT_FILED, REFERRAL_OPEN
 from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim
 from services.models.needs import Need
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
@@ -95,6 +98,14 @@ def _first_rows(queryset: QuerySet[Any], rows: int) -> tuple[list[Any], int]:
     return first, first[0].total if first else 0
 
 
+def nearest_claim_deadline() -> Subquery:
+    """The nearest filing deadline of the person's claims not filed yet (None if none)."""
+    claims = CompensationClaim.objects.filter(
+        exoneree=OuterRef("pk"), stage__in=CLAIM_NOT_FILED, filed_on__isnull=True, filing_deadline__isnull=False
+    )
+    return Subquery(claims.order_by("filing_deadline").values("filing_deadline")[:1])
+
+
 def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> dict[str, Any]:
     """The first rows of each section, most urgent first, and how many there are in all."""
     now = now or timezone.now()
@@ -102,8 +113,8 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
     # dozens of people, and their ids spare every other query the permission filter.
     caseload = list(
         exonerees_visible_to(user)
-        .annotate(**person_figures())
-        .only("legal_name", "preferred_name", "compensation_deadline")
+        .annotate(**person_figures(), compensation_deadline=nearest_claim_deadline())
+        .only("legal_name", "preferred_name")
         .order_by(F("next_follow_up").asc(nulls_last=True), "legal_name", "pk")  # who comes up first
     )
     people = [person.pk for person in caseload]

@@ -25,6 +25,7 @@ from services.models.people import Exoneree
 from services.models.referrals import Referral
 from services.selectors.audit_trail import record_visits
 from services.selectors.coverage import joined_categories
+from services.selectors.legal import legal_plan
 from services.selectors.records import REFERRAL_TEXTS
 
 PLAN_HIDDEN_REFERRALS = [ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
@@ -77,4 +78,6 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         .select_related("provider")
         .annotate(**{JOINED_CATEGORIES: joined_categories()})
         .order_by("ends_on", "pk"),
+        # Their compensation claims in plain words and the records that still show (2 queries).
+        **legal_plan(exoneree),
     }

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
 from services.selectors import coverage
 from services.selectors.coverage import consents_for
+from services.selectors.legal import claims_due
 
 # Encrypted profile fields no list shows: left out of list queries, so they are not decrypted.
 NOT_IN_LISTS = ["email", "address", "contact_notes", "date_of_birth", "ssn"]
@@ -233,6 +234,8 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
         ),
         "caseworkers": split_names(exoneree.caseworker_names),
         "consents": consents_for(exoneree),
+        # Unfiled claims with a deadline, nearest first (one query), for the banner.
+        "claims_due": claims_due(exoneree),
         "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
     }
 

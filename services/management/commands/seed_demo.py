@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,6 +43,7 @@ from services.actions import casework, people, provider_answers, referrals
 from services.actions import consent as consent_actions
 from services.actions import directory as directory_actions
 from services.actions import follow_ups as follow_ups_actions
+from services.actions import legal as legal_actions
 from services.actions import needs as needs_actions
 from services.choices import ConsentSignedHow, ReferralStatus, ReminderKind, ReminderStatus, Role
 from services.demo import (
@@ -58,6 +60,7 @@ from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent, ConsentCategoryRow
 from services.models.directory import Provider, Resource
 from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim, RecordClearance
 from services.models.needs import Need
 from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
@@ -243,6 +246,40 @@ class Command(BaseCommand):
 
     # One exoneree and their case history.
 
+    def legal(self, case: ExonereeSpec, spec: OrgSpec, exoneree: Exoneree, caseworker: Any) -> None:
+        """The claim under the organization's state statute (counted from the exoneration), and the
+        record holders asked to clear the conviction (each saved through the actions)."""
+
+        def ago(days: int | None) -> date | None:
+            return None if days is None else self.today - timedelta(days=days)
+
+        item = case.claim
+        override = None if item.override_days_ahead is None else self.today + timedelta(days=item.override_days_ahead)
+        claim = CompensationClaim(
+            jurisdiction=spec.state,
+            trigger_event=item.trigger,
+            trigger_date=exoneree.exoneration_date,
+            stage=item.stage,
+            attorney=item.attorney,
+            filed_on=ago(item.filed_days_ago),
+            decided_on=ago(item.decided_days_ago),
+            award_total=None if item.award_total is None else Decimal(item.award_total),
+            denial_reason=item.denial_reason,
+            deadline_override=override,
+            override_reason=item.override_reason,
+        )
+        legal_actions.claim_create(by=caseworker, exoneree=exoneree, claim=claim)
+        self.count("compensation claims", True)
+        for record in case.records:
+            clearance = RecordClearance(
+                holder=record.holder,
+                status=record.status,
+                requested_on=ago(record.requested_days_ago),
+                confirmed_on=ago(record.confirmed_days_ago),
+            )
+            legal_actions.clearance_save(by=caseworker, exoneree=exoneree, clearance=clearance)
+            self.count("record clearances", True)
+
     def case(self, case: ExonereeSpec, spec: OrgSpec, org: Organization, director: Any, caseworker: Any) -> Any:
         exoneree = Exoneree.objects.filter(organization=org, legal_name=case.legal_name).first()
         if exoneree is None:
@@ -266,15 +303,15 @@ class Command(BaseCommand):
                 conviction_date=released - timedelta(days=round(case.years_inside * 365.25)),
                 release_date=released,
                 exoneration_date=exonerated,
-                compensation_status=case.compensation,
-                compensation_deadline=exonerated + timedelta(days=730),
             )
             exoneree.full_clean()
             exoneree.save()
             self.count("exonerees", True)
         if not exoneree.caseworkers.exists():
             people.caseload_assign(by=director, exoneree=exoneree, caseworkers=[caseworker])
-        reminders_plan_for_exoneree(exoneree)  # compensation-deadline warnings
+        if not exoneree.compensation_claims.exists():
+            self.legal(case, spec, exoneree, caseworker)
+        reminders_plan_for_exoneree(exoneree)  # compensation-deadline warnings, record re-checks
 
         user = None
         if case.username:

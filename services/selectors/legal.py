@@ -1,0 +1,178 @@
+"""Reads for a person's legal remedies: the staff's Legal page, and the plain-words part of the
+exoneree's own plan. A fixed number of queries however many claims, payments or records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from services import legal_rules
+from services.choices import ClaimStage, ClearanceStatus, RecordHolder
+from services.legal_rules import DeadlineBasis
+from services.lifecycle import CLAIM_NOT_FILED
+from services.models.legal import ClaimPayment, CompensationClaim, RecordClearance
+from services.models.people import Exoneree
+
+# Within this many days of its deadline an unfiled claim is shown as urgent (and the first
+# warning goes out: services.reminder_plans.COMPENSATION_WARNINGS).
+URGENT_DAYS = 90
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    claim: CompensationClaim
+    rule: legal_rules.Rule | None
+    days_left: int | None  # to the filing deadline, while the claim is not filed
+    payments: list[ClaimPayment]
+    paid_total: Decimal | None  # added up here: the amounts are encrypted in the database
+
+    @property
+    def urgent(self) -> bool:
+        return self.days_left is not None and self.days_left <= URGENT_DAYS
+
+    @property
+    def needs_lawyer(self) -> bool:
+        """Not filed, no deadline, and the table could not give one: someone must set it."""
+        return (
+            self.claim.is_open_to_filing
+            and self.claim.filing_deadline is None
+            and self.claim.deadline_basis
+            in (
+                DeadlineBasis.UNKNOWN_WINDOW,
+                DeadlineBasis.NO_TRIGGER_DATE,
+                DeadlineBasis.TRIGGER_NOT_IN_RULE,
+                DeadlineBasis.NO_JURISDICTION,
+            )
+        )
+
+
+def _claim_rows(claims: list[CompensationClaim], today: date) -> list[ClaimRow]:
+    rows = []
+    for claim in claims:
+        payments = list(claim.payments.all())
+        rows.append(
+            ClaimRow(
+                claim=claim,
+                rule=claim.rule,
+                days_left=claim.days_to_deadline(today) if claim.is_open_to_filing else None,
+                payments=payments,
+                paid_total=sum((p.amount for p in payments), Decimal(0)) if payments else None,
+            )
+        )
+    return rows
+
+
+def legal_page(exoneree: Exoneree, *, today: date) -> dict[str, Any]:
+    """Five queries: claims, their payments, certificates, record holders, other items."""
+    claims = list(
+        exoneree.compensation_claims.select_related("override_by").prefetch_related(
+            Prefetch("payments", queryset=ClaimPayment.objects.order_by("received_on", "pk"))
+        )
+    )
+    clearances = {row.holder: row for row in exoneree.record_clearances.all()}
+    return {
+        "claims": _claim_rows(claims, today),
+        "certificates": list(exoneree.innocence_certificates.all()),
+        # Every holder, recorded or not: a holder never asked is a record that still shows.
+        "holders": [(value, label, clearances.get(value)) for value, label in RecordHolder.choices],
+        "items": list(exoneree.legal_items.all()),
+    }
+
+
+def clearance_for(exoneree: Exoneree, holder: str) -> RecordClearance:
+    """The person's row for this record holder, or a new one (saved by the form's action)."""
+    return RecordClearance.objects.filter(exoneree=exoneree, holder=holder).first() or RecordClearance(
+        exoneree=exoneree, organization_id=exoneree.organization_id, holder=holder
+    )
+
+
+def claims_due(exoneree: Exoneree, *, today: date | None = None) -> list[CompensationClaim]:
+    """For the banner on the person page: unfiled claims that have a deadline, nearest first,
+    each with `days_left`. One query."""
+    today = today or timezone.localdate()
+    claims = list(
+        exoneree.compensation_claims.filter(
+            stage__in=CLAIM_NOT_FILED, filed_on__isnull=True, filing_deadline__isnull=False
+        )
+        .only("exoneree", "jurisdiction", "stage", "filing_deadline", "filed_on")
+        .order_by("filing_deadline", "pk")
+    )
+    for claim in claims:
+        claim.days_left = claim.days_to_deadline(today)
+    return claims
+
+
+@dataclass(frozen=True)
+class PlanClaim:
+    """One claim on the person's plan, in plain words (the template words it by `step`)."""
+
+    where: str
+    stage: str
+    deadline: date | None
+    step: str  # what happens next: one of NEXT_STEPS' keys
+    attorney: str
+    filed_on: date | None
+    hearing_on: date | None
+
+
+NEXT_STEPS = (
+    "find_lawyer",
+    "lawyer_files",
+    "set_deadline",
+    "wait_decision",
+    "hearing",
+    "payments",
+    "paid",
+    "appeal",
+    "appealing",
+    "not_eligible",
+)
+
+
+def _next_step(claim: CompensationClaim) -> str:
+    stage = claim.stage
+    if stage in CLAIM_NOT_FILED:
+        if claim.filing_deadline is None and claim.deadline_basis != DeadlineBasis.NO_WINDOW:
+            return "set_deadline"
+        return "lawyer_files" if stage == ClaimStage.ATTORNEY_ENGAGED or claim.attorney else "find_lawyer"
+    return {
+        ClaimStage.FILED: "wait_decision",
+        ClaimStage.HEARING: "hearing",
+        ClaimStage.AWARDED: "payments",
+        ClaimStage.PAID: "paid",
+        ClaimStage.DENIED: "appeal",
+        ClaimStage.APPEAL: "appealing",
+    }.get(stage, "not_eligible")
+
+
+def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
+    """The exoneree's own view: their claims and the records that still show the conviction.
+    Two queries. No notes, amounts, reasons or citations: those are for them and their lawyer
+    to go through together."""
+    claims = exoneree.compensation_claims.exclude(stage=ClaimStage.CLOSED).only(
+        "exoneree", "jurisdiction", "stage", "filing_deadline", "deadline_basis", "attorney", "filed_on", "hearing_on"
+    )
+    statuses = dict(RecordClearance.objects.filter(exoneree=exoneree).values_list("holder", "status"))
+    cleared = {holder for holder, status in statuses.items() if status == ClearanceStatus.CONFIRMED_CLEAR}
+    return {
+        "legal_claims": [
+            PlanClaim(
+                where=claim.jurisdiction_name,
+                stage=claim.stage,
+                deadline=claim.filing_deadline if claim.is_open_to_filing else None,
+                step=_next_step(claim),
+                attorney=claim.attorney,
+                filed_on=claim.filed_on,
+                hearing_on=claim.hearing_on,
+            )
+            for claim in claims
+        ],
+        # The holders recorded for them and not confirmed clear: the conviction may still show there.
+        "records_showing": [label for value, label in RecordHolder.choices if value in statuses.keys() - cleared],
+        "records_cleared": [label for value, label in RecordHolder.choices if value in cleared],
+    }

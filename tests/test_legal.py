@@ -1,0 +1,283 @@
+"""Legal remedies: claims and their deadlines, warnings planned from the computed deadline, the
+Legal page and its forms, the person's plan in both languages."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from services import legal_rules, reminder_plans
+from services.actions import legal
+from services.choices import ClaimStage, ClearanceStatus, RecordHolder, ReminderKind, ReminderStatus
+from services.lib import crypto
+from services.lifecycle import TransitionNotAllowed
+from services.models.audit import AuditEvent
+from services.models.legal import ClaimPayment, CompensationClaim, RecordClearance
+from services.models.notifications import Reminder
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+COMP = reminder_plans.COMPENSATION_KINDS
+
+
+def illinois_claim(w: World, **fields) -> CompensationClaim:
+    fields = {"jurisdiction": "IL", "trigger_event": "vacatur_dismissal", "trigger_date": date(2026, 6, 1), **fields}
+    claim = CompensationClaim(**fields)
+    return legal.claim_create(by=w.caseworker1, exoneree=w.marcus.exoneree, claim=claim)
+
+
+def warnings(claim: CompensationClaim, status: str = ReminderStatus.PENDING) -> list[tuple[str, str, datetime]]:
+    rows = Reminder.objects.filter(compensation_claim=claim, status=status).select_related("recipient")
+    return sorted((row.kind, row.recipient.username, row.send_at) for row in rows)
+
+
+def eight_am(day: date) -> datetime:
+    """The organizations' digest hour (8:00) in their zone (America/New_York), as UTC."""
+    return datetime(day.year, day.month, day.day, 8, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+
+
+def test_deadline_computed_from_the_rule_and_warned_to_caseworker_and_director(world):
+    claim = illinois_claim(world)
+
+    assert (claim.filing_deadline, claim.deadline_basis) == (date(2028, 6, 1), "statute")
+    assert "735 ILCS 5/2-702" in claim.deadline_citation
+    sends = {
+        ReminderKind.COMPENSATION_90: eight_am(date(2028, 3, 3)),
+        ReminderKind.COMPENSATION_30: eight_am(date(2028, 5, 2)),
+        ReminderKind.COMPENSATION_7: eight_am(date(2028, 5, 25)),
+        ReminderKind.COMPENSATION_0: eight_am(date(2028, 6, 1)),
+    }
+    assert warnings(claim) == sorted((k, who, at) for k, at in sends.items() for who in ("caseworker1", "director1"))
+
+
+def test_warnings_follow_a_changed_trigger_date_and_an_override(world):
+    claim = illinois_claim(world)
+    claim.trigger_date = date(2026, 7, 1)
+    legal.claim_update(by=world.caseworker1, claim=claim)
+    assert {at for _, _, at in warnings(claim)} == {
+        eight_am(date(2028, 7, 1)),
+        eight_am(date(2028, 6, 1)),
+        eight_am(date(2028, 6, 24)),
+        eight_am(date(2028, 4, 2)),
+    }
+    assert len(warnings(claim, ReminderStatus.CANCELLED)) == 8  # the first deadline's
+
+    claim.deadline_override, claim.override_reason = date(2027, 1, 15), "The lawyer counts from the order."
+    legal.claim_update(by=world.caseworker1, claim=claim)
+    claim.refresh_from_db()
+    assert (claim.filing_deadline, claim.deadline_basis, claim.override_by) == (
+        date(2027, 1, 15),
+        "override",
+        world.caseworker1,
+    )
+    assert claim.override_at is not None
+    assert eight_am(date(2027, 1, 15)) in {at for _, _, at in warnings(claim)}
+
+
+@pytest.mark.parametrize(
+    ("stage", "extra"),
+    [(ClaimStage.FILED, {"filed_on": date(2026, 9, 1)}), (ClaimStage.CLOSED, {}), (ClaimStage.NOT_ELIGIBLE, {})],
+)
+def test_a_claim_filed_or_closed_cancels_its_warnings(world, stage, extra):
+    claim = illinois_claim(world)
+    claim.stage = stage
+    for name, value in extra.items():
+        setattr(claim, name, value)
+    legal.claim_update(by=world.caseworker1, claim=claim)
+
+    assert warnings(claim) == []
+    assert len(warnings(claim, ReminderStatus.CANCELLED)) == 8
+
+
+def test_no_deadline_no_warnings_and_the_page_asks_for_one(world, login):
+    claim = illinois_claim(world, trigger_date=None)
+    assert claim.filing_deadline is None and claim.deadline_basis == "no_trigger_date"
+    assert warnings(claim) == []
+    page = login("caseworker1").get(reverse("exoneree_legal", args=[world.marcus.exoneree.pk])).content.decode()
+    assert "give the date of the event that starts the window" in page
+    assert "not legal advice" in page
+
+
+def test_stage_moves_are_checked_and_a_denial_needs_its_reason(world):
+    claim = illinois_claim(world)
+    claim.stage = ClaimStage.PAID
+    with pytest.raises(TransitionNotAllowed):
+        legal.claim_update(by=world.caseworker1, claim=claim)
+    claim.stage, claim.filed_on = ClaimStage.FILED, date(2026, 9, 1)
+    legal.claim_update(by=world.caseworker1, claim=claim)
+    claim.stage = ClaimStage.DENIED
+    with pytest.raises(ValidationError) as refused:
+        legal.claim_update(by=world.caseworker1, claim=claim)
+    assert "denial_reason" in refused.value.error_dict
+
+
+def test_amounts_and_notes_are_encrypted_and_not_in_the_log(world):
+    claim = illinois_claim(world, notes="Prior record question", award_total=Decimal("199150.00"))
+    payment = legal.payment_create(
+        by=world.caseworker1,
+        claim=claim,
+        payment=ClaimPayment(received_on=date(2026, 12, 1), amount=Decimal("50000.00")),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT award_total, notes FROM services_compensationclaim WHERE id = %s", [claim.pk])
+        stored = cursor.fetchone()
+        cursor.execute("SELECT amount FROM services_claimpayment WHERE id = %s", [payment.pk])
+        stored += cursor.fetchone()
+    assert all(value.startswith(f"{crypto.TOKEN_VERSION}$") for value in stored), stored
+    assert not any("199150" in value or "50000" in value or "Prior" in value for value in stored)
+    assert CompensationClaim.objects.get(pk=claim.pk).award_total == Decimal("199150.00")
+    logged = str(list(AuditEvent.objects.values_list("changes", flat=True)))
+    assert "199150" not in logged and "Prior record" not in logged
+
+
+def test_record_confirmed_clear_plans_a_recheck_six_months_later_for_caseworkers(world):
+    clearance = legal.clearance_save(
+        by=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        clearance=RecordClearance(
+            holder=RecordHolder.FBI,
+            status=ClearanceStatus.CONFIRMED_CLEAR,
+            requested_on=date(2026, 8, 1),
+            confirmed_on=date(2026, 8, 31),
+        ),
+    )
+    rows = Reminder.objects.filter(record_clearance=clearance, status=ReminderStatus.PENDING)
+    assert [(r.kind, r.recipient.username, r.send_at) for r in rows] == [
+        (ReminderKind.RECORD_RECHECK, "caseworker1", eight_am(date(2027, 2, 28)))  # six months on; no 31 Feb
+    ]
+    clearance.status = ClearanceStatus.STILL_SHOWING
+    legal.clearance_save(by=world.caseworker1, exoneree=world.marcus.exoneree, clearance=clearance)
+    assert not Reminder.objects.filter(record_clearance=clearance, status=ReminderStatus.PENDING).exists()
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def test_forms_put_errors_beside_fields_and_save_nothing(world, login):
+    client = login("caseworker1")
+    url = reverse("claim_create", args=[world.marcus.exoneree.pk])
+    response = client.post(
+        url,
+        {
+            "jurisdiction": "ME",  # Maine counts only from a pardon
+            "trigger_event": "vacatur_dismissal",
+            "trigger_date": "2026-06-01",
+            "deadline_override": "2027-01-01",  # and no reason
+            "stage": "assessing",
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "Maine's statute counts from: pardon." in errors["trigger_event"]
+    assert "override_reason" in errors
+    assert not CompensationClaim.objects.exists()
+
+    response = client.post(
+        url,
+        {
+            "jurisdiction": "IL",
+            "trigger_event": "vacatur_dismissal",
+            "trigger_date": "2026-06-01",
+            "stage": "assessing",
+        },
+    )
+    assert response.status_code == 302
+    claim = CompensationClaim.objects.get()
+    assert claim.filing_deadline == date(2028, 6, 1)
+
+    # Only the stage's allowed moves are offered; another is refused beside the field.
+    edit = client.post(reverse("claim_edit", args=[claim.pk]), {"jurisdiction": "IL", "stage": "paid"})
+    assert edit.status_code == 400 and "stage" in edit.context["form"].errors
+
+    wrong_holder = client.get(reverse("clearance_edit", args=[world.marcus.exoneree.pk, "moon"]))
+    assert wrong_holder.status_code == 404
+
+
+def test_the_legal_page_shows_rule_citation_payments_and_record_holders(world, login):
+    claim = illinois_claim(world, attorney="Example Clinic")
+    legal.payment_create(
+        by=world.caseworker1,
+        claim=claim,
+        payment=ClaimPayment(received_on=date(2026, 12, 1), amount=Decimal("100.50")),
+    )
+    legal.payment_create(
+        by=world.caseworker1,
+        claim=claim,
+        payment=ClaimPayment(received_on=date(2026, 12, 2), amount=Decimal("200.25")),
+    )
+    page = login("director1").get(reverse("exoneree_legal", args=[world.marcus.exoneree.pk])).content.decode()
+    assert "Jun 1, 2028" in page and "2 years from the conviction vacated and charges dismissed" in page
+    assert "735 ILCS 5/2-702" in page and "$300.75 in all" in page
+    assert "FBI (national criminal history)" in page and "Not recorded" in page
+    assert reverse("claim_edit", args=[claim.pk]) not in page  # the director reads only
+
+
+def test_person_page_banner_names_the_claim_and_links_to_legal(world, login):
+    claim = illinois_claim(world, deadline_override=date(2026, 12, 20), override_reason="Lawyer's")
+    page = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
+    assert "Illinois compensation claim not yet filed — deadline Dec 20, 2026" in page
+    assert reverse("exoneree_legal", args=[claim.exoneree_id]) in page
+
+
+@pytest.mark.parametrize(
+    ("language", "claim_words", "records_words"),
+    [
+        (
+            "en",
+            "Your claim for compensation in Illinois: you have until 1 June 2028 to file. "
+            "<strong>Next step:</strong> talk with",
+            "Your conviction may still show on background checks at: FBI (national criminal history).",
+        ),
+        (
+            "es",
+            "Su reclamo de compensación en Illinois: tiene hasta el 1 de junio de 2028 para presentarlo. "
+            "<strong>Próximo paso:</strong> hable con",
+            "Su condena puede seguir apareciendo en las verificaciones de antecedentes en: "
+            "FBI (antecedentes penales nacionales).",
+        ),
+    ],
+)
+def test_the_plan_says_the_claim_and_the_records_in_plain_words(world, login, language, claim_words, records_words):
+    illinois_claim(world)
+    legal.clearance_save(
+        by=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        clearance=RecordClearance(
+            holder=RecordHolder.FBI, status=ClearanceStatus.REQUESTED, requested_on=date(2026, 9, 1)
+        ),
+    )
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": language})
+    page = " ".join(client.get(reverse("my_plan")).content.decode().split())
+    assert claim_words in page
+    assert records_words in page
+    assert "735 ILCS" not in page  # citations and notes are for the person and their lawyer together
+
+
+def test_a_corrected_rule_moves_deadlines_and_warnings_but_not_a_lawyers(world, monkeypatch):
+    computed = illinois_claim(world)
+    overridden = illinois_claim(world, deadline_override=date(2027, 9, 1), override_reason="The lawyer's")
+    rules = dict(legal_rules.rules())
+    rules["IL"] = dataclasses.replace(rules["IL"], window=legal_rules.Window.parse("3y"))
+    monkeypatch.setattr(legal_rules, "rules", lambda: rules)
+
+    out = StringIO()
+    call_command("recompute_claim_deadlines", stdout=out)
+    call_command("recompute_claim_deadlines", stdout=out)
+
+    assert out.getvalue() == "1 claim deadline changed.\n0 claim deadlines changed.\n"
+    computed.refresh_from_db()
+    overridden.refresh_from_db()
+    assert (computed.filing_deadline, overridden.filing_deadline) == (date(2029, 6, 1), date(2027, 9, 1))
+    assert eight_am(date(2029, 6, 1)) in {at for _, _, at in warnings(computed)}
+    assert eight_am(date(2028, 6, 1)) not in {at for _, _, at in warnings(computed)}
