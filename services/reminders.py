@@ -46,7 +46,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from services import referral_reminders
+from services import document_reminders, referral_reminders
 from services.choices import CompensationStatus, ContactPreference, ReminderChannel, ReminderKind, ReminderStatus
 from services.lib.email import send_templated_email
 from services.lib.sms import SmsDisabled, SmsError, send_sms
@@ -236,6 +236,11 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
     if reminder.kind in referral_reminders.KINDS:  # the referral loop's rows say their own words
         composed = referral_reminders.compose(reminder, now)
         if isinstance(composed, referral_reminders.Stop):
+            return Skip(composed.reason, failed=composed.failed)
+        return Outgoing(**vars(composed))
+    if reminder.kind in document_reminders.KINDS:  # an expiring ID's rows, likewise
+        composed = document_reminders.compose(reminder, now)
+        if isinstance(composed, document_reminders.Stop):
             return Skip(composed.reason, failed=composed.failed)
         return Outgoing(**vars(composed))
     follow_up = reminder.follow_up

@@ -23,7 +23,13 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("access rules, kept counts, sign-in", ["services.access", "services.outcome_counts", "services.signin"]),
     (
         "reads, reminders",
-        ["services.selectors", "services.reminders", "services.reminder_plans", "services.referral_reminders"],
+        [
+            "services.selectors",
+            "services.reminders",
+            "services.reminder_plans",
+            "services.referral_reminders",
+            "services.document_reminders",
+        ],
     ),
     ("tasks", ["services.tasks"]),
     ("writes, outcome figures", ["services.actions", "services.outcomes"]),

@@ -11,6 +11,7 @@ from services.choices import (
     ReminderStatus,
 )
 from services.models.base import BaseModel
+from services.models.documents import Document
 from services.models.follow_ups import FollowUp
 from services.models.organizations import Organization
 from services.models.people import Exoneree
@@ -38,6 +39,8 @@ class Reminder(BaseModel):
     # The referral loop's rows (the notice to the provider, stall reminders); their
     # `exoneree` is the referral's person, so a failed one is listed like the others.
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    # An expiring ID's rows (services.document_reminders); their `exoneree` is its owner.
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
     send_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
     # Who holds the row: the sweep's batch, then the one task sending it (a fencing token).

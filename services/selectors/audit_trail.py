@@ -70,7 +70,7 @@ def audit_log(
     )
 
 
-OPENED = [AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.SSN_REVEALED]
+OPENED = [AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.SSN_REVEALED, AuditEvent.Action.DOCUMENT_DOWNLOADED]
 
 
 def record_openers(exoneree: Exoneree) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from services.models.people import Exoneree
 from services.models.referrals import Referral
 from services.selectors.audit_trail import record_openers
 from services.selectors.coverage import joined_categories
+from services.selectors.documents import documents_page
 from services.selectors.records import REFERRAL_TEXTS
 
 PLAN_HIDDEN_REFERRALS = [ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
@@ -72,6 +73,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:20],
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
         "openers": record_openers(exoneree),
+        **documents_page(exoneree, on_plan=True),
         # What they agreed to share and may still stop: not revoked, not yet ended.
         "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())
         .select_related("provider")
