@@ -291,7 +291,7 @@ def get_own_referral(user: AnyUser, pk: int) -> Referral:
 
 # A person's papers. Not logged as an opening when read: each download is one entry of its
 # own (services.actions.documents.document_download), which the person sees.
-DOCUMENT_SECRETS = ("title", "data_key")  # decrypted only by the download or the page that shows them
+DOCUMENT_SECRETS = ("data_key",)  # decrypted only by the download
 
 
 def get_document(user: AnyUser, pk: int, *, change: bool = False) -> Document:

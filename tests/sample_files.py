@@ -6,9 +6,14 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
+
+from services.actions.documents import document_upload
+from services.lib.uploads import clean
+from services.models.documents import Document, DocumentKind
 
 GPS = (40.0, 26.0, 46.0)
 
@@ -72,6 +77,13 @@ def pdf_with_zip_appended() -> bytes:
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("run.html", "<script>alert(1)</script>")
     return pdf() + archive.getvalue()
+
+
+def document_for(exoneree: Any, by: Any, content: bytes | None = None, **fields: Any) -> Any:
+    """A document of `exoneree` (a PDF unless told), uploaded through the action, on their plan."""
+    fields.setdefault("kind", DocumentKind.BIRTH_CERTIFICATE)
+    fields.setdefault("shown_on_plan", True)
+    return document_upload(by=by, exoneree=exoneree, document=Document(**fields), content=clean(content or pdf()))
 
 
 def upload(content: bytes, name: str = "scan.jpg", content_type: str = "image/jpeg") -> SimpleUploadedFile:

@@ -31,6 +31,7 @@ from services.actions import consent as consent_actions
 from services.actions import needs, referrals
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, ReferralStatus
+from services.models.documents import Document, DocumentKind
 from tests.conftest import World
 from tests.factories import (
     AssessmentFactory,
@@ -43,11 +44,13 @@ from tests.factories import (
     StaffFactory,
     consent_for,
 )
+from tests.sample_files import document_for
 from tests.test_access import provider_page, send_marcus_referral
 
 N = 3
 DOMAINS = list(NeedDomain.values)
 STATUSES = list(ReferralStatus.values)
+DOCUMENT_KINDS = list(DocumentKind.values)
 OUTCOME_DOMAINS = [NeedDomain.INCOME, NeedDomain.HOUSING, NeedDomain.HEALTH_COVERAGE]
 
 
@@ -132,6 +135,7 @@ def grow_plan(w: World, n: int) -> None:
         FollowUpFactory(exoneree=marcus, assigned_to=author, due_at=now + timedelta(days=i + 1))
         FollowUpFactory(exoneree=marcus, assigned_to=author, due_at=now - timedelta(days=i + 1))
         CaseNoteFactory(exoneree=marcus, author=author, visibility=NoteVisibility.SHARED)
+        document_for(marcus, author, kind=DOCUMENT_KINDS[i % len(DOCUMENT_KINDS)])
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
     current = list(marcus.caseworkers.all())
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
@@ -151,6 +155,7 @@ def grow_case(w: World, n: int) -> None:
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, done_at=timezone.now(), outcome="Done")
         CaseNoteFactory(exoneree=marcus, author=colleague)
         AssessmentFactory(exoneree=marcus, taken_by=colleague, scores={"housing": 2, "food": 3, "legal": 4})
+        document_for(marcus, colleague, kind=DOCUMENT_KINDS[i % len(DOCUMENT_KINDS)], shown_on_plan=bool(i % 2))
     current = list(marcus.caseworkers.all())
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
@@ -206,7 +211,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("caseload-move", "director1", lambda w: reverse("caseload_move", args=[w.caseworker1.pk]), grow_people, 7),
     # session, user (with their record); needs, referrals, the next and the missed dates (one
     # query), notes, caseworkers, who opened the record, consents (with their categories)
-    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 9),
+    # + the documents on their plan, and their open needs for the papers' checklist
+    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 11),
     # no session: the rate-limit counters are in the cache; the link (with its referral,
     # person, resource, provider, organization and caseworker), what the referral carries,
     # the consents that cover it, the needs of those categories; the access-log entry
@@ -216,14 +222,16 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user, device; the record (with the change permission and the caseworkers'
     # names), the access-log entry (4, see above); needs, their referrals, follow-ups (open,
     # and the latest done), notes, assessments (with their score counts), consents (with
-    # their categories). 12 in production on PostgreSQL (bench/pages.py).
-    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 14),
+    # their categories); the documents (with who uploaded them) and the open needs of the
+    # papers' checklist. bench/pages.py measured 12 in production on PostgreSQL before the
+    # documents added their two.
+    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 16),
     (
         "exoneree-detail-director",
         "director1",
         lambda w: w.marcus.exoneree.get_absolute_url(),
         grow_case,
-        14,
+        16,
     ),
     # session, user, device; the record, the access-log entry; needs, done follow-ups, notes,
     # assessments, referral events
@@ -242,7 +250,45 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_case,
         10,
     ),
+    # session, user, device; the record (with the change permission), the access-log entry
+    # (4); the person's consents, for a signed release's
+    ("document-upload", "caseworker1", lambda w: reverse("document_upload", args=[w.marcus.exoneree.pk]), grow_case, 9),
+    # session, user, device; the document (with its person), the change permission, the
+    # access-log entry (4); the consents
+    (
+        "document-replace",
+        "caseworker1",
+        lambda w: reverse("document_replace", args=[marcus_document(w)]),
+        grow_case,
+        10,
+    ),
+    # session, user, device; the document through the gate, then with its data key; the
+    # download's access-log entry (4). The file is read from storage, not the database.
+    (
+        "document-download",
+        "caseworker1",
+        lambda w: reverse("document_download", args=[marcus_document(w)]),
+        grow_case,
+        9,
+    ),
+    # session, user (with their own record): the form
+    ("my-document-upload", "exoneree1", lambda w: reverse("my_document_upload"), grow_plan, 2),
+    # session, user; the document on their plan, then with its data key; the log entry (4)
+    (
+        "my-document-download",
+        "exoneree1",
+        lambda w: reverse("my_document_download", args=[marcus_document(w, on_plan=True)]),
+        grow_plan,
+        8,
+    ),
 ]
+
+
+def marcus_document(w: World, *, on_plan: bool = False) -> int:
+    """Marcus's first document (on his plan, with `on_plan`), added here when there is none yet."""
+    documents = Document.objects.filter(exoneree=w.marcus.exoneree)
+    first = (documents.filter(shown_on_plan=True) if on_plan else documents).order_by("pk").first()
+    return (first or document_for(w.marcus.exoneree, w.caseworker1)).pk
 
 
 def measure(client, path: str) -> list[str]:

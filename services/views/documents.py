@@ -71,7 +71,6 @@ def document_replace(request: HttpRequest, pk: int) -> HttpResponse:
     """A new version of a paper (a renewed ID, a clearer scan); the old one stays in its history."""
     old = access.get_document(request.user, pk, change=True)
     exoneree = old.exoneree
-    old = Document.objects.get(pk=old.pk)  # with its title, for the form's first values
     form = DocumentForm(posted(request), _files(request), exoneree=exoneree, replacing=old)
 
     def save() -> Document:
