@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from services import access
 from services.access import caseworker_required, exoneree_required, staff_required
@@ -39,7 +40,9 @@ def _upload_page(
             apply_errors(form, error)
         else:
             messages.success(request, _("The document is saved."))
-            return redirect(then)
+            # The upload script (services/static/services/documents.js) sends the form itself
+            # and follows this header, keeping the #place a redirect it follows would lose.
+            return HttpResponseClientRedirect(then) if request.htmx else redirect(then)
     status = 400 if form.is_bound else 200
     return render(request, "services/document_form.html", {"form": form, **context}, status=status)
 

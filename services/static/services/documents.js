@@ -57,12 +57,16 @@
       say("");
       var request = new XMLHttpRequest();
       request.open("POST", form.getAttribute("action") || window.location.href);
+      request.setRequestHeader("HX-Request", "true"); // answered with HX-Redirect (django-htmx)
       request.upload.addEventListener("progress", function (e) {
         if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
       });
       request.addEventListener("load", function () {
-        if (request.status < 300 && request.responseURL && request.responseURL !== window.location.href) {
-          window.location.assign(request.responseURL); // followed the redirect: the saved page
+        // Saved: the server names the page to go to (with its #place, which a followed
+        // redirect would lose).
+        var next = request.getResponseHeader("HX-Redirect");
+        if (next) {
+          window.location.assign(next);
           return;
         }
         // The form again with the server's messages beside the fields: shown as the page.
