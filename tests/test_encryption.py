@@ -33,6 +33,7 @@ from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import ProviderQuestion, ReferralEvent
 from tests.factories import ExonereeFactory, consent_for
+from tests.sample_files import document_for
 from tests.test_setup import manage as manage_with_timeout
 from tests.test_setup import production_env as production_settings
 
@@ -95,7 +96,7 @@ def flip_one_character(token: str) -> str:
 
 
 def add_consent_and_emergency_access(world) -> None:
-    """And a provider's question: the encrypted models the world does not have."""
+    """And a provider's question and a document: the encrypted models the world does not have."""
     consent_for(world.marcus.exoneree, world.marcus.resource.provider)
     EmergencyAccess.objects.create(
         user=world.caseworker2, exoneree=world.marcus.exoneree, reason="A crisis call", expires_at=timezone.now()
@@ -103,6 +104,7 @@ def add_consent_and_emergency_access(world) -> None:
     ProviderQuestion.objects.create(
         referral=world.marcus.referral, provider=world.marcus.resource.provider, text="Does he have a pet?"
     )
+    document_for(world.marcus.exoneree, world.caseworker1, title="Harris County order")
 
 
 # --- what the database holds ------------------------------------------------------------------
