@@ -115,6 +115,8 @@ def compose(reminder: Reminder, now: datetime) -> Message | Stop:
     days = max(0, (document.expires_on - now.astimezone(zone_of(person.organization)).date()).days)
     context: dict[str, Any] = {"expires_on": document.expires_on, "days": days}
     if reminder.kind == Kind.DOCUMENT_EXPIRY:
+        if not person.caseworkers.filter(pk=reminder.recipient_id).exists():
+            return Stop("The recipient no longer carries the person.")
         url = person.get_absolute_url() + "#documents"
         text = f"{document.get_kind_display()} expires in {days} days: {person.display_name}"
         context |= {"to_person": False, "link": settings.SITE_URL + url}

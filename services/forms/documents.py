@@ -56,7 +56,7 @@ class UploadField(forms.FileField):
     """A file input whose empty file gets our message (Django's says the same, less plainly)."""
 
     def __init__(self, *, capture: bool = False, **kwargs: Any) -> None:
-        attrs = {"accept": ACCEPT, "data-max-bytes": ""}
+        attrs = {"accept": ACCEPT}
         if capture:
             attrs["capture"] = "environment"  # a phone opens its back camera
         kwargs.setdefault("widget", forms.FileInput(attrs=attrs))

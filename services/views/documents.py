@@ -20,7 +20,7 @@ from services.access import caseworker_required, exoneree_required, staff_requir
 from services.actions import documents
 from services.forms.documents import DocumentForm, MyDocumentForm
 from services.models.documents import Document
-from services.views.common import apply_errors, posted
+from services.views.common import action_refused, apply_errors, posted
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +109,7 @@ def document_need(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         need = documents.document_need_create(by=request.user, exoneree=exoneree, kind=request.POST.get("kind", ""))
     except ValidationError:
-        messages.error(request, _("That paper is not on the checklist. Nothing was added."))
-        return redirect(exoneree.get_absolute_url() + "#documents")
+        return action_refused(request, _("That paper is not on this person's checklist."), back=exoneree, status=400)
     messages.success(request, _("A need for it is recorded."))
     return redirect(exoneree.get_absolute_url() + f"#need-{need.pk}")
 
