@@ -333,7 +333,10 @@ def test_replacing_keeps_the_old_version_and_deleting_is_recorded(login, world, 
     assert response.status_code == 302
     new = Document.objects.current().get()
     assert new.replaces_id == old.pk
-    assert selectors.document_history(new) == [old]
+    [shown] = selectors.documents_page(world.marcus.exoneree)["documents"]
+    assert shown == new and shown.earlier == [old]
+    page = client.get(world.marcus.exoneree.get_absolute_url())
+    assert reverse("document_download", args=[old.pk]).encode() in page.content
     assert plaintext_of(old) == sample_files.pdf()  # the old version still reads
 
     client.post(reverse("document_delete", args=[new.pk]))

@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from services.choices import NeedDomain, NeedStatus
@@ -82,21 +81,28 @@ def checklist_item(exoneree: Exoneree, kind: str) -> ChecklistItem | None:
     return next((item for item in checklist_items(exoneree) if item.kind == kind), None)
 
 
-def documents_of(exoneree: Exoneree, *, on_plan: bool = False) -> QuerySet[Document]:
-    """The current documents of a person (on their plan only, with `on_plan`)."""
-    documents = Document.objects.current().filter(exoneree=exoneree).only(*LISTED)
+def documents_of(exoneree: Exoneree, *, on_plan: bool = False) -> list[Document]:
+    """The current documents of a person (on their plan only, with `on_plan`), each with the
+    earlier versions it replaced (`earlier`, newest first). One query: every version of the
+    person's papers is loaded (a person has few) and the chains are followed here."""
+    versions = list(
+        Document.objects.filter(exoneree=exoneree)
+        .only(*LISTED, "deleted_at")
+        .select_related("uploaded_by")
+        .order_by("kind", "-uploaded_at", "-pk")
+    )
+    by_pk = {document.pk: document for document in versions}
+    replaced = {document.replaces_id for document in versions if document.replaces_id is not None}
+    current = [document for document in versions if document.pk not in replaced and document.deleted_at is None]
     if on_plan:
-        documents = documents.filter(shown_on_plan=True)
-    return documents.select_related("uploaded_by").order_by("kind", "-uploaded_at", "-pk")
-
-
-def document_history(document: Document) -> list[Document]:
-    """The earlier versions a document replaced, newest first (a short chain)."""
-    earlier, current = [], document
-    while current.replaces_id is not None:
-        current = Document.objects.only(*LISTED, "deleted_at").get(pk=current.replaces_id)
-        earlier.append(current)
-    return earlier
+        return [document for document in current if document.shown_on_plan]
+    for document in current:
+        document.earlier, previous = [], by_pk.get(document.replaces_id)
+        while previous is not None:
+            if previous.deleted_at is None:
+                document.earlier.append(previous)
+            previous = by_pk.get(previous.replaces_id)
+    return current
 
 
 def checklist(exoneree: Exoneree, documents: list[Document], *, today: date | None = None) -> list[dict[str, Any]]:
@@ -128,5 +134,5 @@ def checklist(exoneree: Exoneree, documents: list[Document], *, today: date | No
 
 def documents_page(exoneree: Exoneree, *, on_plan: bool = False) -> dict[str, Any]:
     """What the person page (or the plan) shows of the papers: the list and the checklist."""
-    documents = list(documents_of(exoneree, on_plan=on_plan))
+    documents = documents_of(exoneree, on_plan=on_plan)
     return {"documents": documents, "document_checklist": checklist(exoneree, documents)}
