@@ -319,6 +319,9 @@ else:
     }
 # The largest paper anyone may upload, in bytes (a scan of several pages, a phone photo).
 DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# An upload up to that size (and the form around it) stays in memory until it is sealed:
+# Django would otherwise write any file over 2.5 MB to a temporary file, in plaintext.
+FILE_UPLOAD_MAX_MEMORY_SIZE = DOCUMENT_MAX_BYTES + 1024 * 1024
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

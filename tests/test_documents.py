@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core import mail
+from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.http import StreamingHttpResponse
@@ -23,6 +24,7 @@ from PIL import ExifTags, Image
 from services import audit, reminders
 from services.actions import documents
 from services.choices import NeedDomain, ReminderKind, ReminderStatus
+from services.forms import documents as forms
 from services.lib import crypto, file_crypto, uploads, vault
 from services.models.audit import AuditEvent
 from services.models.documents import Document, DocumentKind
@@ -484,3 +486,20 @@ def test_deleting_the_id_cancels_its_reminder(world):
         ReminderStatus.CANCELLED
     }
     assert vault.storage().exists(document.storage_name)
+
+
+def test_an_upload_within_the_limit_never_touches_the_disk_in_plaintext(login, world, monkeypatch):
+    """Django writes an upload over FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default) to a
+    temporary file: a scan of a few MB must stay in memory until it is sealed."""
+    seen = []
+    real = forms.cleaned_upload
+    monkeypatch.setattr(forms, "cleaned_upload", lambda upload: seen.append(type(upload)) or real(upload))
+    scan = sample_files.pdf_with_stream(os.urandom(3 * 1024 * 1024))
+
+    response = login("caseworker1").post(
+        reverse("document_upload", args=[world.marcus.exoneree.pk]),
+        {"kind": "court_order", "file": sample_files.upload(scan, "order.pdf", "application/pdf")},
+    )
+
+    assert response.status_code == 302
+    assert seen == [InMemoryUploadedFile]
