@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from services.choices import ContactPreference, ReminderChannel, ReminderKind, ReminderStatus
 from services.models.documents import EXPIRING_KINDS, Document
 from services.models.notifications import Reminder
+from services.models.people import Exoneree
 from services.reminder_plans import zone_of
 
 Kind, Status = ReminderKind, ReminderStatus
@@ -98,6 +99,14 @@ def plan(document: Document, *, now: datetime | None = None) -> None:
     )
     # ignore_conflicts: the unique key makes planning the same document again a no-op.
     Reminder.objects.bulk_create(list(wanted.values()), ignore_conflicts=True)
+
+
+def plan_for_exoneree(exoneree: Exoneree, *, now: datetime | None = None) -> None:
+    """Their caseworkers or their wishes changed: so may who is reminded of their IDs (a
+    person has a few; each is planned as on upload)."""
+    expiring = Document.objects.current().filter(exoneree=exoneree, kind__in=EXPIRING_KINDS, expires_on__isnull=False)
+    for document in expiring.only("pk"):
+        plan(document, now=now)
 
 
 def compose(reminder: Reminder, now: datetime) -> Message | Stop:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from PIL import ExifTags, Image
 
 from services import audit, reminders
-from services.actions import documents
+from services.actions import documents, people
 from services.choices import NeedDomain, ReminderKind, ReminderStatus
 from services.forms import documents as forms
 from services.lib import crypto, file_crypto, uploads, vault
@@ -503,3 +503,16 @@ def test_an_upload_within_the_limit_never_touches_the_disk_in_plaintext(login, w
 
     assert response.status_code == 302
     assert seen == [InMemoryUploadedFile]
+
+
+def test_a_new_caseworker_gets_the_expiry_reminder_and_the_old_one_does_not(world):
+    expires = timezone.localdate() + timedelta(days=100)
+    document = add_document(world, sample_files.pdf(), DocumentKind.PASSPORT, expires_on=expires)
+
+    people.caseload_assign(by=world.director1, exoneree=world.marcus.exoneree, caseworkers=[world.caseworker2])
+
+    rows = Reminder.objects.filter(document=document, kind=ReminderKind.DOCUMENT_EXPIRY)
+    assert dict(rows.values_list("recipient_id", "status")) == {
+        world.caseworker1.pk: ReminderStatus.CANCELLED,
+        world.caseworker2.pk: ReminderStatus.PENDING,
+    }
