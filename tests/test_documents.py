@@ -29,7 +29,7 @@ from services.lib import crypto, file_crypto, uploads, vault
 from services.models.audit import AuditEvent
 from services.models.documents import Document, DocumentKind
 from services.models.needs import Need
-from services.models.notifications import Reminder
+from services.models.notifications import Notification, Reminder
 from services.selectors import documents as selectors
 from services.selectors.audit_trail import record_openers
 from tests import sample_files
@@ -235,6 +235,9 @@ def test_phone_upload_by_the_person_is_on_their_plan(login, world):
     page = client.get(reverse("my_plan"))
     assert reverse("my_document_download", args=[document.pk]).encode() in page.content
     assert b'capture="environment"' in client.get(reverse("my_document_upload")).content
+    told = Notification.objects.get(user=world.caseworker1)
+    assert told.text == "Marcus Whitfield sent a paper: State ID or driver's licence"
+    assert told.url.endswith("#documents")
 
 
 # --- downloads ----------------------------------------------------------------------------------

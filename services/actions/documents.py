@@ -21,6 +21,7 @@ from services.lib.uploads import Cleaned
 from services.models.audit import AuditEvent
 from services.models.documents import Document
 from services.models.needs import Need
+from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.selectors.documents import checklist_item
 
@@ -64,10 +65,21 @@ def document_upload(
             document_reminders.plan(document)
             if replaces is not None:
                 document_reminders.plan(replaces)
+            if by.pk == exoneree.user_id:
+                _tell_caseworkers(exoneree, document)
     except BaseException:
         vault.remove(sealed.storage_name)
         raise
     return document
+
+
+def _tell_caseworkers(exoneree: Exoneree, document: Document) -> None:
+    """The person sent a paper from their phone: their caseworkers see it in their notifications."""
+    text = f"{exoneree.display_name} sent a paper: {document.get_kind_display()}"
+    url = exoneree.get_absolute_url() + "#documents"
+    Notification.objects.bulk_create(
+        [Notification(user=user, text=text[:300], url=url) for user in exoneree.caseworkers.filter(is_active=True)]
+    )
 
 
 @transaction.atomic
