@@ -1,7 +1,10 @@
-"""What field encryption costs: `python bench/crypto.py [--rounds N]`.
+"""What encryption costs: `python bench/crypto.py [--rounds N] [--skip-pages]`.
 
-Prints the cost of encrypting and decrypting one value, and the time of the 50-row people
-list (one page) three ways, in one run on one database:
+Prints the cost of encrypting and decrypting one value; of sealing and opening a 5 MB file
+(a person's paper: AES-256-GCM in 64 KiB chunks, services/lib/file_crypto.py; target ≥ 200
+MB/s each way, so that the network, not the cipher, limits an upload or a download); the
+memory a document download holds for files of 5, 20 and 50 MB (streamed: flat whatever the
+size); and the time of the 50-row people list (one page) three ways, in one run on one database:
   - as built: each row decrypts the one encrypted field the list shows (phone);
   - without decryption: the same page with decryption switched off (values shown as tokens);
   - everything decrypted: the page if the list loaded every encrypted profile field.
@@ -17,6 +20,7 @@ import argparse
 import atexit
 import base64
 import contextlib
+import io
 import os
 import shutil
 import statistics
@@ -24,6 +28,7 @@ import sys
 import tempfile
 import time
 import timeit
+import tracemalloc
 from pathlib import Path
 from unittest import mock
 
@@ -47,7 +52,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 
 from services.actions import people  # noqa: E402
 from services.fields import EncryptedMixin  # noqa: E402
-from services.lib import crypto  # noqa: E402
+from services.lib import crypto, file_crypto  # noqa: E402
 
 ROWS = 50
 
@@ -61,7 +66,68 @@ def per_value(rounds: int) -> None:
         print(f"  {label:<26} encrypt {enc * 1e6:6.1f} µs   decrypt {dec * 1e6:6.1f} µs")
 
 
+FILE_MB = 5
+TARGET_MB_S = 200
+
+
+def per_file(rounds: int) -> None:
+    """Seal and open a 5 MB file in memory (no disk): the cipher's own cost, median of rounds."""
+    key = file_crypto.new_data_key()
+    plaintext = os.urandom(FILE_MB * 1024 * 1024)
+    sealed = io.BytesIO()
+    file_crypto.encrypt_stream(io.BytesIO(plaintext), sealed, key=key, context="bench.Document:1")
+    sealed_bytes = sealed.getvalue()
+
+    def seal() -> None:
+        file_crypto.encrypt_stream(io.BytesIO(plaintext), io.BytesIO(), key=key, context="bench.Document:1")
+
+    def unseal() -> None:
+        for _chunk in file_crypto.decrypt_stream(
+            io.BytesIO(sealed_bytes), key=key, context="bench.Document:1", name="bench"
+        ):
+            pass
+
+    for label, run in (("encrypt", seal), ("decrypt", unseal)):
+        times = [timeit.timeit(run, number=1) for _ in range(rounds)]
+        median = statistics.median(times)
+        rate = FILE_MB / median
+        verdict = "met" if rate >= TARGET_MB_S else "MISSED"
+        print(
+            f"  {label} {FILE_MB} MB   {median * 1000:7.1f} ms   {rate:7.0f} MB/s   (target ≥ {TARGET_MB_S}: {verdict})"
+        )
+
+
+def download_memory(client: Client, caseworker: object, person: object) -> None:
+    """Peak Python memory while one document download is streamed, for growing files."""
+    from services.actions.documents import document_upload
+    from services.lib.uploads import clean
+    from services.models.documents import Document
+
+    for megabytes in (1, 5, 20, 50):  # the first, unreported, warms the process up (URLs, templates)
+        data = os.urandom(megabytes * 1024 * 1024)
+        pdf = (
+            b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
+            + b"2 0 obj << /Length "
+            + str(len(data)).encode()
+            + b" >>\nstream\n"
+            + data
+            + b"\nendstream\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+        )
+        document = document_upload(
+            by=caseworker, exoneree=person, document=Document(kind="court_order"), content=clean(pdf)
+        )
+        del data, pdf
+        tracemalloc.start()
+        response = client.get(f"/documents/{document.pk}/download/")
+        received = sum(len(chunk) for chunk in response.streaming_content)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        if megabytes > 1:
+            print(f"  {megabytes:3d} MB file: {received / 2**20:5.1f} MB streamed, peak {peak / 2**20:5.2f} MB held")
+
+
 def seed() -> Client:
+    from tests.conftest import verify_second_factor
     from tests.factories import ExonereeFactory, OrganizationFactory, StaffFactory
 
     org = OrganizationFactory(name="Bench organization")
@@ -78,6 +144,8 @@ def seed() -> Client:
         people.caseload_assign(by=caseworker, exoneree=person, caseworkers=[caseworker])
     client = Client()
     client.force_login(caseworker)
+    verify_second_factor(client, caseworker)  # staff pages open only after the second factor
+    client.bench_caseworker, client.bench_person = caseworker, person  # for the download figures
     return client
 
 
@@ -107,6 +175,7 @@ def time_pages(client: Client, rounds: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=200, help="page loads per variant (default 200)")
+    parser.add_argument("--skip-pages", action="store_true", help="values and files only, not the people list")
     args = parser.parse_args()
 
     setup_test_environment()
@@ -115,7 +184,13 @@ def main() -> None:
         print(f"Database: {connection.vendor} ({test_db}); Python {sys.version.split()[0]}")
         print("Per value (AES-256-GCM):")
         per_value(20_000)
+        print(f"Per file (AES-256-GCM in 64 KiB chunks), median of 20, {FILE_MB} MB:")
+        per_file(20)
         client = seed()
+        print("Document download, streamed (peak Python memory while it runs, tracemalloc):")
+        download_memory(client, client.bench_caseworker, client.bench_person)
+        if args.skip_pages:
+            return
         times = time_pages(client, args.rounds)
         as_built, plain, everything = times["as built"], times["without decryption"], times["every field decrypted"]
         print(f"People list, {ROWS} rows, median of {args.rounds} loads:")

@@ -289,6 +289,41 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# People's papers (services/lib/vault.py): sealed files, never served from a URL of their own.
+# On the local disk under the data folder, or an S3-compatible bucket (MinIO, AWS…) when
+# DOCUMENTS_S3_BUCKET is set; the bucket needs no public access at all.
+DOCUMENTS_S3_BUCKET = os.environ.get("DOCUMENTS_S3_BUCKET", "")
+if DOCUMENTS_S3_BUCKET:
+    DOCUMENTS_STORAGE: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": DOCUMENTS_S3_BUCKET,
+            "endpoint_url": os.environ.get("DOCUMENTS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("DOCUMENTS_S3_REGION") or None,
+            "access_key": envsecret("DOCUMENTS_S3_ACCESS_KEY") or None,
+            "secret_key": envsecret("DOCUMENTS_S3_SECRET_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "addressing_style": os.environ.get("DOCUMENTS_S3_ADDRESSING_STYLE") or None,
+        },
+    }
+else:
+    DOCUMENTS_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("DOCUMENTS_DIR") or str(VAR_DIR / "documents"),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+# The largest paper anyone may upload, in bytes (a scan of several pages, a phone photo).
+DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# An upload up to that size (and the form around it) stays in memory until it is sealed:
+# Django would otherwise write any file over 2.5 MB to a temporary file, in plaintext.
+FILE_UPLOAD_MAX_MEMORY_SIZE = DOCUMENT_MAX_BYTES + 1024 * 1024
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -296,6 +331,7 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    "documents": DOCUMENTS_STORAGE,
 }
 
 # Email: printed to the console in development, SMTP in production.

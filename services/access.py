@@ -39,6 +39,7 @@ from services.choices import ReferralStatus, Role
 from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Provider, Resource
+from services.models.documents import Document
 from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim, InnocenceCertificate, LegalItem
 from services.models.needs import Need
@@ -301,6 +302,29 @@ def get_own_referral(user: AnyUser, pk: int) -> Referral:
         status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
     )
     return get_object_or_404(queryset, pk=pk, need__exoneree=exoneree)
+
+
+# A person's papers. Not logged as an opening when read: each download is one entry of its
+# own (services.actions.documents.document_download), which the person sees.
+DOCUMENT_SECRETS = ("data_key",)  # decrypted only by the download
+
+
+def get_document(user: AnyUser, pk: int, *, change: bool = False) -> Document:
+    """A document (not deleted; an earlier version too) of a person the user sees."""
+    queryset = Document.objects.filter(exoneree__in=exonerees_visible_to(user), deleted_at__isnull=True)
+    document = get_object_or_404(queryset.select_related("exoneree").defer(*DOCUMENT_SECRETS), pk=pk)
+    if change:
+        if not can_change_exoneree(user, document.exoneree):
+            raise PermissionDenied
+        audit.record_view(user, document.exoneree, document)  # the replace form shows the record
+    return document
+
+
+def get_own_document(user: AnyUser, pk: int) -> Document:
+    """A current document on the signed-in exoneree's own plan; anybody else's is a 404."""
+    exoneree = own_exoneree(user)
+    queryset = Document.objects.current().filter(exoneree=exoneree, shown_on_plan=True).defer(*DOCUMENT_SECRETS)
+    return get_object_or_404(queryset, pk=pk)
 
 
 def emergency_grants_visible_to(user: AnyUser) -> QuerySet[EmergencyAccess]:

@@ -138,6 +138,9 @@ class ReminderKind(models.TextChoices):
     REFERRAL_UNANSWERED = "referral_unanswered", _("Referral not answered by the provider")
     REFERRAL_NOT_COMPLETED = "referral_not_completed", _("Accepted referral not completed")
     REFERRAL_ESCALATION = "referral_escalation", _("Stalled referral escalated")
+    # An ID about to expire (services/document_reminders.py): rows with a document.
+    DOCUMENT_EXPIRY = "document_expiry", _("ID expires in 60 days")
+    DOCUMENT_EXPIRY_PERSON = "document_expiry_person", _("ID expiry reminder to the person")
 
 
 class ReminderStatus(models.TextChoices):

@@ -48,7 +48,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from services import legal_reminders, referral_reminders
+from services import document_reminders, legal_reminders, referral_reminders
 from services.choices import ContactPreference, ReminderChannel, ReminderKind, ReminderStatus
 from services.lib.email import send_templated_email
 from services.lib.sms import SmsDisabled, SmsError, send_sms
@@ -243,6 +243,11 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
     if reminder.kind in legal_reminders.KINDS:  # a claim's deadline, a cleared record's re-check
         composed = legal_reminders.compose(reminder, now)
         if isinstance(composed, legal_reminders.Stop):
+            return Skip(composed.reason, failed=composed.failed)
+        return Outgoing(**vars(composed))
+    if reminder.kind in document_reminders.KINDS:  # an expiring ID's rows, likewise
+        composed = document_reminders.compose(reminder, now)
+        if isinstance(composed, document_reminders.Stop):
             return Skip(composed.reason, failed=composed.failed)
         return Outgoing(**vars(composed))
     follow_up = reminder.follow_up

@@ -168,6 +168,17 @@ def _demo_password_file(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _documents_storage(settings: Any, tmp_path: Path) -> Path:
+    """People's papers (services/lib/vault.py): in tests, a folder of each test's own."""
+    location = tmp_path / "documents"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}},
+    }
+    return location
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache(settings: Any) -> None:
     # The database is rolled back after each test, the cache is not: a new organization can
     # get an old one's id (SQLite), and its version starts at 0 again.

@@ -40,6 +40,7 @@ from services import reminders
 from services.actions import emergency, legal, referrals
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Resource
+from services.models.documents import Document
 from services.models.legal import CompensationClaim, InnocenceCertificate, LegalItem
 from services.models.needs import Need
 from services.models.notifications import Notification
@@ -47,6 +48,7 @@ from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
 from tests.conftest import World
 from tests.factories import consent_for
+from tests.sample_files import document_for, photo, upload
 
 LOGIN = "login"  # 302 to the sign-in page, coming back here afterwards
 DONE = "done"  # 302 to where the page's valid POST leads (Page.done)
@@ -228,6 +230,19 @@ def legal_page(w: World) -> str:
 
 def claim_data(w: World) -> dict[str, Any]:
     return {"jurisdiction": "IL", "trigger_event": "pardon", "trigger_date": "2026-05-01", "stage": "assessing"}
+
+
+def add_marcus_document(w: World) -> None:
+    document_for(w.marcus.exoneree, w.caseworker1)
+
+
+def marcus_document(w: World) -> list[int]:
+    return [Document.objects.filter(exoneree=w.marcus.exoneree).latest("pk").pk]
+
+
+def document_data(w: World) -> dict[str, Any]:
+    """A scan's upload: a fresh file each time (a posted file is read once)."""
+    return {"kind": "state_id", "title": "Texas ID", "shown_on_plan": "on", "file": upload(photo())}
 
 
 @dataclass(frozen=True)
@@ -454,6 +469,43 @@ PAGES = [
         lambda w: marcus_page(w, "#consents"),
         setup=consent_marcus,
     ),
+    # Documents: uploaded, replaced and deleted by the caseworker; downloaded by whoever
+    # reads the record (each download is an entry in the access log).
+    Page(
+        "document_upload",
+        CASE_WRITE,
+        marcus("exoneree"),
+        GET_POST,
+        document_data,
+        lambda w: marcus_page(w, "#documents"),
+    ),
+    Page(
+        "document_need",
+        CASE_POST,
+        marcus("exoneree"),
+        ("POST",),
+        lambda w: {"kind": "social_security_card"},
+        lambda w: marcus_page(w, f"#need-{Need.objects.latest('pk').pk}"),
+    ),
+    Page("document_download", CASE_READ, marcus_document, setup=add_marcus_document),
+    Page(
+        "document_replace",
+        CASE_WRITE,
+        marcus_document,
+        GET_POST,
+        document_data,
+        lambda w: marcus_page(w, "#documents"),
+        setup=add_marcus_document,
+    ),
+    Page(
+        "document_delete",
+        CASE_POST,
+        marcus_document,
+        ("POST",),
+        lambda w: {},
+        lambda w: marcus_page(w, "#documents"),
+        setup=add_marcus_document,
+    ),
     # Break-the-glass: any caseworker may ask; the owner's POST opens Thomas (not theirs).
     Page(
         "emergency_access_request",
@@ -622,6 +674,22 @@ PAGES = [
         lambda w: "/my-plan/#referral-" + str(w.marcus.referral.pk),
         owner="exoneree1",
         setup=send_marcus_referral,
+    ),
+    # A paper sent from the person's phone; a paper on Marcus's plan (Thomas: 404).
+    Page(
+        "my_document_upload",
+        OWN_PLAN,
+        methods=GET_POST,
+        data=document_data,
+        done=lambda w: "/my-plan/#documents",
+        owner="exoneree1",
+    ),
+    Page(
+        "my_document_download",
+        row(403, 403, 403, 403, 403, 200, 404, 403),
+        marcus_document,
+        owner="exoneree1",
+        setup=add_marcus_document,
     ),
     # Marcus's own consent: Thomas (exoneree2) gets a 404, as for anything not his.
     Page(

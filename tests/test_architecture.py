@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "services.reminder_plans",
             "services.referral_reminders",
             "services.legal_reminders",
+            "services.document_reminders",
         ],
     ),
     ("tasks", ["services.tasks"]),

@@ -35,6 +35,7 @@ from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import ProviderQuestion, ReferralEvent
 from tests.factories import ExonereeFactory, consent_for
+from tests.sample_files import document_for
 from tests.test_setup import manage as manage_with_timeout
 from tests.test_setup import production_env as production_settings
 
@@ -99,7 +100,7 @@ def flip_one_character(token: str) -> str:
 
 
 def add_consent_and_emergency_access(world) -> None:
-    """And a provider's question and the legal records: the encrypted models the world does not have."""
+    """And a provider's question, the legal records and a document: the encrypted models the world does not have."""
     marcus = world.marcus.exoneree
     claim = CompensationClaim.objects.create(exoneree=marcus, organization=world.org1)
     ClaimPayment.objects.create(claim=claim, received_on=date(2026, 1, 2), amount=Decimal("10.00"))
@@ -113,6 +114,7 @@ def add_consent_and_emergency_access(world) -> None:
     ProviderQuestion.objects.create(
         referral=world.marcus.referral, provider=world.marcus.resource.provider, text="Does he have a pet?"
     )
+    document_for(world.marcus.exoneree, world.caseworker1, title="Harris County order")
 
 
 # --- what the database holds ------------------------------------------------------------------

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -51,6 +52,7 @@ from hypothesis import strategies as st
 from services.lib.links import invitation_link
 from services.models.audit import AuditEvent
 from services.models.people import Exoneree
+from tests import sample_files
 from tests.conftest import STAFF, World, verify_second_factor
 from tests.test_access import PAGES, Page, marcus_page
 
@@ -113,6 +115,27 @@ HOSTILE = {
 }
 
 
+# Files for the upload pages' file fields (a posted file is read once: each is made afresh).
+HOSTILE_FILES: list[Callable[[], UploadedFile]] = [
+    lambda: sample_files.upload(b""),
+    lambda: sample_files.upload(b"GIF89a" + b"\x00" * 64, "photo.gif", "image/gif"),
+    lambda: sample_files.upload(b"<html><script>alert(1)</script></html>", "scan.pdf", "application/pdf"),
+    lambda: sample_files.upload(sample_files.jpeg_with_pdf_inside()),
+    lambda: sample_files.upload(sample_files.pdf_with_hidden_script(), "court.pdf", "application/pdf"),
+    lambda: sample_files.upload(sample_files.pdf_with_zip_appended(), "court.pdf", "application/pdf"),
+    lambda: sample_files.upload(b"\xff\xd8\xff\xe0" + b"\x00" * 200),  # a JPEG's start, then nothing
+    lambda: sample_files.upload(sample_files.photo(), "../../" + "é" * 300 + "\u202e.jpg"),
+]
+
+
+def rewind(posted: dict[str, Any]) -> dict[str, Any]:
+    """A form posted again re-reads its files from the start."""
+    for value in posted.values():
+        if isinstance(value, UploadedFile):
+            value.seek(0)
+    return posted
+
+
 def other_org_records(world: World) -> list[Any]:
     """Records of org2 (every page's owner is in org1): never to be linked from org1's rows."""
     anita = world.anita
@@ -151,7 +174,10 @@ def hostile(draw: Any, world: World, valid: dict[str, Any], names: set[str]) -> 
     """The valid data, with each field kept, dropped or replaced; sometimes a stray field more."""
     data = {}
     for name in sorted(names | set(valid)):
-        value = draw(values(world), label=name)
+        if isinstance(valid.get(name), UploadedFile):  # a file field: hostile files too
+            value = draw(st.one_of(values(world), st.sampled_from(HOSTILE_FILES).map(lambda make: make())), label=name)
+        else:
+            value = draw(values(world), label=name)
         if value is KEEP:
             if name in valid:
                 data[name] = valid[name]
@@ -263,6 +289,8 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "referral_link_revoke": lambda w: w.marcus.referral.get_absolute_url(),
     "my_referral_answer": lambda w: reverse("my_plan"),
     "session_keep_alive": lambda w: reverse("dashboard"),  # the idle warning, on every signed-in page
+    "document_need": marcus_page,  # the checklist's "create a need" buttons
+    "document_delete": marcus_page,
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {
@@ -282,6 +310,7 @@ BUTTONS = {
     "follow_up_reopen",
     "notification_read",
     "notification_read_all",
+    "document_delete",  # the documents table's "Delete"
 }
 
 
@@ -365,12 +394,15 @@ def test_every_kind_of_bad_value_in_every_field(client, world: World, page: Page
     attempts.append({name: [valid.get(name, "1"), "99999999999999999999"] for name in names})
     # A foreign id in every field that takes one (the other fields valid).
     attempts += [{**valid, **dict.fromkeys(ids, str(record.pk))} for record in other_org_records(world) if ids]
+    # Each hostile file in each file field (the other fields valid).
+    files = [name for name, value in valid.items() if isinstance(value, UploadedFile)]
+    attempts += [{**valid, name: make()} for name in files for make in HOSTILE_FILES]
     for posted in attempts:
 
         def run(posted: dict[str, Any] = posted) -> None:
             url, *_ = prepare(client, world, page)
             before = snapshot()
-            response = client.post(url, posted)
+            response = client.post(url, rewind(posted))
             assert_safe(response, before, world, success=success_statuses(page))
 
         in_savepoint(run)

@@ -66,6 +66,14 @@ EXONEREE_FACING = [
     "emails/reminder_appointment.html",
     "emails/reminder_appointment.txt",
     "emails/reminder_appointment_subject.txt",
+    "emails/reminder_document.html",
+    "emails/reminder_document.txt",
+    "emails/reminder_document_subject.txt",
+    # The person's papers on their plan, and the upload from their phone.
+    "services/_my_documents.html",
+    "services/_document_checklist.html",
+    "services/document_form.html",
+    "services/document_unreadable.html",
 ]
 
 

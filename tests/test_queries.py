@@ -32,6 +32,7 @@ from services.actions import consent as consent_actions
 from services.actions import legal, needs, referrals
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
+from services.models.documents import Document, DocumentKind
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 from tests.conftest import World
 from tests.factories import (
@@ -45,11 +46,13 @@ from tests.factories import (
     StaffFactory,
     consent_for,
 )
+from tests.sample_files import document_for
 from tests.test_access import provider_page, send_marcus_referral
 
 N = 3
 DOMAINS = list(NeedDomain.values)
 STATUSES = list(ReferralStatus.values)
+DOCUMENT_KINDS = list(DocumentKind.values)
 OUTCOME_DOMAINS = [NeedDomain.INCOME, NeedDomain.HOUSING, NeedDomain.HEALTH_COVERAGE]
 
 
@@ -149,6 +152,7 @@ def grow_plan(w: World, n: int) -> None:
         if not marcus.record_clearances.filter(holder=holder).exists():
             clearance = RecordClearance(holder=holder, status="requested", requested_on=timezone.localdate())
             legal.clearance_save(by=w.caseworker1, exoneree=marcus, clearance=clearance)
+        document_for(marcus, author, kind=DOCUMENT_KINDS[i % len(DOCUMENT_KINDS)])
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
     current = list(marcus.caseworkers.all())
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
@@ -170,6 +174,7 @@ def grow_case(w: World, n: int) -> None:
         AssessmentFactory(exoneree=marcus, taken_by=colleague, scores={"housing": 2, "food": 3, "legal": 4})
         claim = CompensationClaim(jurisdiction="IL", deadline_override=timezone.localdate(), override_reason="Due")
         legal.claim_create(by=w.caseworker1, exoneree=marcus, claim=claim)  # in the banner
+        document_for(marcus, colleague, kind=DOCUMENT_KINDS[i % len(DOCUMENT_KINDS)], shown_on_plan=bool(i % 2))
     current = list(marcus.caseworkers.all())
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
@@ -261,7 +266,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("caseload-move", "director1", lambda w: reverse("caseload_move", args=[w.caseworker1.pk]), grow_people, 7),
     # session, user (with their record); needs, referrals, the next and the missed dates (one
     # query), notes, caseworkers, who opened the record, consents (with their categories); their
-    # compensation claims, their record holders
+    # compensation claims, their record holders;
+    # + the documents on their plan, and their open needs for the papers' checklist
     ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 11),
     # no session: the rate-limit counters are in the cache; the link (with its referral,
     # person, resource, provider, organization and caseworker), what the referral carries,
@@ -272,15 +278,16 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user, device; the record (with the change permission and the caseworkers'
     # names), the access-log entry (4, see above); needs, their referrals, follow-ups (open,
     # and the latest done), notes, assessments (with their score counts), consents (with
-    # their categories), the unfiled claims with a deadline (the banner). 13 in production on
-    # PostgreSQL (bench/pages.py: 12 before the claims).
-    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 15),
+    # their categories), the unfiled claims with a deadline (the banner); the documents (with
+    # who uploaded them) and the open needs of the papers' checklist. bench/pages.py measured
+    # 12 in production on PostgreSQL before the documents added their two and the claims one.
+    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 17),
     (
         "exoneree-detail-director",
         "director1",
         lambda w: w.marcus.exoneree.get_absolute_url(),
         grow_case,
-        15,
+        17,
     ),
     # session, user, device; the record, the access-log entry; needs, done follow-ups, notes,
     # assessments, referral events
@@ -315,7 +322,45 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_case,
         10,
     ),
+    # session, user, device; the record (with the change permission), the access-log entry
+    # (4); the person's consents, for a signed release's
+    ("document-upload", "caseworker1", lambda w: reverse("document_upload", args=[w.marcus.exoneree.pk]), grow_case, 9),
+    # session, user, device; the document (with its person), the change permission, the
+    # access-log entry (4); the consents
+    (
+        "document-replace",
+        "caseworker1",
+        lambda w: reverse("document_replace", args=[marcus_document(w)]),
+        grow_case,
+        10,
+    ),
+    # session, user, device; the document through the gate, then with its data key; the
+    # download's access-log entry (4). The file is read from storage, not the database.
+    (
+        "document-download",
+        "caseworker1",
+        lambda w: reverse("document_download", args=[marcus_document(w)]),
+        grow_case,
+        9,
+    ),
+    # session, user (with their own record): the form
+    ("my-document-upload", "exoneree1", lambda w: reverse("my_document_upload"), grow_plan, 2),
+    # session, user; the document on their plan, then with its data key; the log entry (4)
+    (
+        "my-document-download",
+        "exoneree1",
+        lambda w: reverse("my_document_download", args=[marcus_document(w, on_plan=True)]),
+        grow_plan,
+        8,
+    ),
 ]
+
+
+def marcus_document(w: World, *, on_plan: bool = False) -> int:
+    """Marcus's first document (on his plan, with `on_plan`), added here when there is none yet."""
+    documents = Document.objects.filter(exoneree=w.marcus.exoneree)
+    first = (documents.filter(shown_on_plan=True) if on_plan else documents).order_by("pk").first()
+    return (first or document_for(w.marcus.exoneree, w.caseworker1)).pk
 
 
 def measure(client, path: str) -> list[str]:

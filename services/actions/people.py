@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from services import audit
+from services import audit, document_reminders
 from services.access import CASEWORKER_PERMS, organization_of
 from services.actions.staff import account_username_check, invitation_queue
 from services.choices import (
@@ -54,6 +54,7 @@ def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     # Only the profile: a login linked meanwhile by an invitation is not undone.
     exoneree.save(update_fields=EXONEREE_SAVED_FIELDS)
     reminders_plan_for_exoneree(exoneree)  # deadline and contact wishes decide reminders
+    document_reminders.plan_for_exoneree(exoneree)  # and the reminders of their expiring IDs
     audit.record_change(by, exoneree, before, exoneree=exoneree, fields=EXONEREE_PROFILE_FIELDS)
     return exoneree
 
@@ -123,6 +124,7 @@ def caseload_assign(*, by: AbstractUser, exoneree: Exoneree, caseworkers: Iterab
         assigned_to_id=heir
     )
     reminders_plan_for_exoneree(exoneree)  # pending reminders follow the follow-ups and caseworkers
+    document_reminders.plan_for_exoneree(exoneree)  # and an expiring ID's go to the new caseworkers
     if removed or added:
         audit.record(
             AuditEvent.Action.CASELOAD_REASSIGNED,

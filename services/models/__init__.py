@@ -10,6 +10,7 @@ from services.models import (  # noqa: F401 (loaded so that Django registers the
     casework,
     consent,
     directory,
+    documents,
     follow_ups,
     legal,
     needs,

@@ -51,6 +51,7 @@ class AuditEvent(BaseModel):
         # A provider, through the link of a referral (no account: `username` is its name).
         PROVIDER_OPENED = "provider_opened", _("A provider opened a referral")
         PROVIDER_UPDATED = "provider_updated", _("A provider answered a referral")
+        DOCUMENT_DOWNLOADED = "document_downloaded", _("Downloaded a document")
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

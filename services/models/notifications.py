@@ -11,6 +11,7 @@ from services.choices import (
     ReminderStatus,
 )
 from services.models.base import BaseModel
+from services.models.documents import Document
 from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim, RecordClearance
 from services.models.organizations import Organization
@@ -46,6 +47,8 @@ class Reminder(BaseModel):
     record_clearance = models.ForeignKey(
         RecordClearance, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
     )
+    # An expiring ID's rows (services.document_reminders); their `exoneree` is its owner.
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
     send_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
     # Who holds the row: the sweep's batch, then the one task sending it (a fencing token).

@@ -71,7 +71,7 @@ def audit_log(
     )
 
 
-OPENED = [AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.SSN_REVEALED]
+OPENED = [AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.SSN_REVEALED, AuditEvent.Action.DOCUMENT_DOWNLOADED]
 
 
 def record_openers(exoneree: Exoneree) -> list[dict[str, Any]]:
@@ -139,6 +139,7 @@ def record_visits(exoneree: Exoneree) -> list[dict[str, Any]]:
             "role": Role(row.entry.actor.staff.role).label if row.entry.actor else _("provider"),
             "is_provider": row.entry.actor is None,
             "ssn": row.entry.action == AuditEvent.Action.SSN_REVEALED,
+            "download": row.entry.action == AuditEvent.Action.DOCUMENT_DOWNLOADED,
             "times": row.times,
             "start": row.first_at or row.entry.at,
             "end": row.entry.at,

@@ -26,6 +26,7 @@ from services.models.referrals import Referral
 from services.selectors.audit_trail import record_visits
 from services.selectors.coverage import joined_categories
 from services.selectors.legal import legal_plan
+from services.selectors.documents import documents_page
 from services.selectors.records import REFERRAL_TEXTS
 
 PLAN_HIDDEN_REFERRALS = [ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
@@ -73,6 +74,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:20],
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
         "visits": record_visits(exoneree),
+        **documents_page(exoneree, on_plan=True),
         # What they agreed to share and may still stop: not revoked, not yet ended.
         "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())
         .select_related("provider")

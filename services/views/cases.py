@@ -31,6 +31,7 @@ from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
 from services.selectors import coverage, dashboards, provider_links, records
+from services.selectors import documents as document_selectors
 from services.selectors import resources as resources_selectors
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted
 
@@ -112,6 +113,7 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if can_change or is_director
         else access.active_emergency_grants(request.user).filter(exoneree=exoneree).first(),
         **records.exoneree_detail(exoneree),
+        **document_selectors.documents_page(exoneree),
     }
     return render(request, "services/exoneree_detail.html", context)
 

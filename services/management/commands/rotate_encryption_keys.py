@@ -11,6 +11,10 @@ How to rotate:
 With --blind-index it also recomputes the blind indexes under the newest BLIND_INDEX_KEYS
 key (lookups try every configured index key meanwhile).
 
+People's papers are covered like any other value: each file is sealed with its own data key,
+and that key is an encrypted field of its Document row (services.models.documents), so this
+re-wraps the data keys and never reads or rewrites a file.
+
 Each row is written with a compare-and-set (`WHERE pk = ... AND column = <what was read>`),
 so a value changed by the app while the command runs is never overwritten with an older one.
 """

@@ -1,0 +1,130 @@
+"""Uploading a paper: the caseworker's form and the person's, from a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from services.forms.widgets import DateInput
+from services.lib.uploads import Cleaned, Refused, clean
+from services.models.documents import Document, DocumentKind
+from services.models.people import Exoneree
+
+# What the file picker offers; the bytes decide (services.lib.uploads), never this list.
+ACCEPT = "image/jpeg,image/png,image/heic,image/heif,.heic,.heif,application/pdf"
+
+# What a person may upload themselves: their papers, not medical or staff records.
+PERSON_KINDS = [
+    DocumentKind.BIRTH_CERTIFICATE,
+    DocumentKind.SOCIAL_SECURITY_CARD,
+    DocumentKind.STATE_ID,
+    DocumentKind.PASSPORT,
+    DocumentKind.COURT_ORDER,
+    DocumentKind.CERTIFICATE_OF_INNOCENCE,
+    DocumentKind.BENEFITS_LETTER,
+    DocumentKind.OTHER,
+]
+
+
+def cleaned_upload(upload: UploadedFile | None) -> Cleaned:
+    """The file checked and made safe, or a ValidationError in words for the person."""
+    if upload is None:
+        raise forms.ValidationError(_("Choose a file."), code="required")
+    limit = settings.DOCUMENT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise forms.ValidationError(
+            _("This file is too large. The limit is %(limit)s.") % {"limit": filesizeformat(limit)}, code="size"
+        )
+    upload.seek(0)
+    data = upload.read(limit + 1)  # the size the client declared is not trusted either
+    if len(data) > limit:
+        raise forms.ValidationError(
+            _("This file is too large. The limit is %(limit)s.") % {"limit": filesizeformat(limit)}, code="size"
+        )
+    try:
+        return clean(data)
+    except Refused as refused:
+        raise forms.ValidationError(refused.message, code="refused") from None
+
+
+class UploadField(forms.FileField):
+    """A file input whose empty file gets our message (Django's says the same, less plainly)."""
+
+    def __init__(self, *, capture: bool = False, **kwargs: Any) -> None:
+        attrs = {"accept": ACCEPT}
+        if capture:
+            attrs["capture"] = "environment"  # a phone opens its back camera
+        kwargs.setdefault("widget", forms.FileInput(attrs=attrs))
+        kwargs.setdefault(
+            "error_messages", {"empty": _("The file is empty. Choose the file again."), "required": _("Choose a file.")}
+        )
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs["data-max-bytes"] = str(settings.DOCUMENT_MAX_BYTES)  # the page's script warns early
+        return attrs
+
+
+class DocumentForm(forms.ModelForm):
+    """The caseworker's: any kind, the dates, on the plan or not, its consent."""
+
+    file = UploadField(
+        label=_("File"), help_text=_("A photo (JPEG, PNG or HEIC) or a PDF. Photos lose their location data.")
+    )
+
+    class Meta:
+        model = Document
+        fields = ["kind", "title", "issued_on", "expires_on", "shown_on_plan", "consent"]
+        widgets = {"issued_on": DateInput(), "expires_on": DateInput()}
+
+    def __init__(self, *args: Any, exoneree: Exoneree, replacing: Document | None = None, **kwargs: Any) -> None:
+        if replacing is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "kind": replacing.kind,
+                    "title": replacing.title,
+                    "shown_on_plan": replacing.shown_on_plan,
+                    "consent": replacing.consent_id,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["consent"].queryset = exoneree.consents.select_related("provider").order_by("-signed_on", "-pk")
+        self.fields["consent"].help_text = _("For a signed release: the consent it records.")
+        self.instance.exoneree = exoneree
+        self.order_fields(["file", "kind"])
+
+    def clean_file(self) -> Cleaned:
+        return cleaned_upload(self.cleaned_data.get("file"))
+
+
+class MyDocumentForm(forms.ModelForm):
+    """The person's own, from a phone: what the paper is, and the photo."""
+
+    file = UploadField(
+        label=_("Photo or file"),
+        capture=True,
+        help_text=_("Take a photo of the paper, or choose a PDF. Photos lose their location data."),
+    )
+
+    class Meta:
+        model = Document
+        fields = ["kind", "title"]
+        labels = {"kind": _("What paper is it?"), "title": _("A few words about it (you can leave this empty)")}
+
+    def __init__(self, *args: Any, exoneree: Exoneree, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("Choose…")), *[(kind.value, kind.label) for kind in PERSON_KINDS]]
+        self.fields["title"].help_text = ""
+        self.instance.exoneree = exoneree
+        self.instance.shown_on_plan = True  # their own upload is theirs to see
+        self.order_fields(["kind", "file"])
+
+    def clean_file(self) -> Cleaned:
+        return cleaned_upload(self.cleaned_data.get("file"))

@@ -1,0 +1,138 @@
+"""A person's papers: the list, the checklist of the key ones, and the checklist's data file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from services.choices import NeedDomain, NeedStatus
+from services.models.documents import Document, DocumentKind
+from services.models.needs import Need
+from services.models.people import Exoneree
+
+CHECKLIST_FILE = Path(__file__).resolve().parent.parent / "data" / "document_checklist.yaml"
+
+# What a list of documents loads: never the data key (read only by a download).
+LISTED = ["exoneree_id", "kind", "title", "issued_on", "expires_on", "shown_on_plan", "uploaded_at", "content_type"]
+LISTED += ["size", "uploaded_by", "consent_id", "file_id", "replaces_id"]
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    kind: str
+    domain: str
+    need: str  # the description of the need made in one click
+    note: str = ""  # the paper's name in the person's state, for the certificate
+
+
+@dataclass(frozen=True)
+class Checklist:
+    always: tuple[ChecklistItem, ...]
+    certificate: ChecklistItem
+    states: dict[str, str]
+
+
+def _item(raw: dict[str, Any], where: str) -> ChecklistItem:
+    kinds, domains = set(DocumentKind.values), set(NeedDomain.values)
+    if raw.get("kind") not in kinds or raw.get("domain") not in domains or not str(raw.get("need", "")).strip():
+        raise ImproperlyConfigured(f"{CHECKLIST_FILE.name}: {where} needs a known kind, a need domain and a need.")
+    return ChecklistItem(raw["kind"], raw["domain"], str(raw["need"]).strip())
+
+
+def parse_checklist(raw: Any) -> Checklist:
+    """The data file, checked: every kind and domain known, states as two capital letters."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("always"), list):
+        raise ImproperlyConfigured(f"{CHECKLIST_FILE.name}: needs `always` (a list) and `certificate_of_innocence`.")
+    always = tuple(_item(entry, f"always[{index}]") for index, entry in enumerate(raw["always"]))
+    certificate_raw = raw.get("certificate_of_innocence") or {}
+    certificate = _item(certificate_raw, "certificate_of_innocence")
+    states = certificate_raw.get("states") or {}
+    bad = [state for state in states if not (isinstance(state, str) and len(state) == 2 and state.isupper())]
+    if bad or not all(isinstance(name, str) and name for name in states.values()):
+        raise ImproperlyConfigured(f"{CHECKLIST_FILE.name}: states are two capital letters with a paper's name.")
+    if len({item.kind for item in always} | {certificate.kind}) != len(always) + 1:
+        raise ImproperlyConfigured(f"{CHECKLIST_FILE.name}: a kind is listed twice.")
+    return Checklist(always, certificate, dict(states))
+
+
+@lru_cache(maxsize=1)
+def checklist_data() -> Checklist:
+    return parse_checklist(yaml.safe_load(CHECKLIST_FILE.read_text(encoding="utf-8")))
+
+
+def checklist_items(exoneree: Exoneree) -> list[ChecklistItem]:
+    """The key papers this person needs: the certificate only where their state has one."""
+    data = checklist_data()
+    items = list(data.always)
+    if name := data.states.get(exoneree.conviction_state.upper()):
+        certificate = data.certificate
+        items.append(ChecklistItem(certificate.kind, certificate.domain, certificate.need, note=name))
+    return items
+
+
+def checklist_item(exoneree: Exoneree, kind: str) -> ChecklistItem | None:
+    return next((item for item in checklist_items(exoneree) if item.kind == kind), None)
+
+
+def documents_of(exoneree: Exoneree, *, on_plan: bool = False) -> list[Document]:
+    """The current documents of a person (on their plan only, with `on_plan`), each with the
+    earlier versions it replaced (`earlier`, newest first). One query: every version of the
+    person's papers is loaded (a person has few) and the chains are followed here."""
+    versions = list(
+        Document.objects.filter(exoneree=exoneree)
+        .only(*LISTED, "deleted_at")
+        .select_related("uploaded_by")
+        .order_by("kind", "-uploaded_at", "-pk")
+    )
+    by_pk = {document.pk: document for document in versions}
+    replaced = {document.replaces_id for document in versions if document.replaces_id is not None}
+    current = [document for document in versions if document.pk not in replaced and document.deleted_at is None]
+    if on_plan:
+        return [document for document in current if document.shown_on_plan]
+    for document in current:
+        document.earlier, previous = [], by_pk.get(document.replaces_id)
+        while previous is not None:
+            if previous.deleted_at is None:
+                document.earlier.append(previous)
+            previous = by_pk.get(previous.replaces_id)
+    return current
+
+
+def checklist(exoneree: Exoneree, documents: list[Document], *, today: date | None = None) -> list[dict[str, Any]]:
+    """Each key paper: present (and whether expired), or missing; and whether a need for it
+    is already open (its one-click need, by its description; a person has few open needs)."""
+    today = today or timezone.localdate()
+    items = checklist_items(exoneree)
+    domains = {item.domain for item in items}
+    open_needs = Need.objects.filter(exoneree=exoneree, domain__in=domains).exclude(
+        status__in=[NeedStatus.MET, NeedStatus.NO_LONGER_WANTED]
+    )
+    asked = {need.description for need in open_needs.only("description")}
+    rows = []
+    for item in items:
+        held = [document for document in documents if document.kind == item.kind]
+        expired = bool(held) and all(doc.expires_on is not None and doc.expires_on < today for doc in held)
+        rows.append(
+            {
+                "kind": item.kind,
+                "label": DocumentKind(item.kind).label,
+                "note": item.note,
+                "present": bool(held) and not expired,
+                "expired": expired,
+                "need_open": item.need in asked,
+            }
+        )
+    return rows
+
+
+def documents_page(exoneree: Exoneree, *, on_plan: bool = False) -> dict[str, Any]:
+    """What the person page (or the plan) shows of the papers: the list and the checklist."""
+    documents = documents_of(exoneree, on_plan=on_plan)
+    return {"documents": documents, "document_checklist": checklist(exoneree, documents)}

@@ -1,0 +1,166 @@
+"""A person's papers: uploaded by the caseworker or by the person, downloaded through the gate."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from services import access
+from services.access import caseworker_required, exoneree_required, staff_required
+from services.actions import documents
+from services.forms.documents import DocumentForm, MyDocumentForm
+from services.models.documents import Document
+from services.views.common import action_refused, apply_errors, posted
+
+logger = logging.getLogger(__name__)
+
+
+def _files(request: HttpRequest) -> Any:
+    return request.FILES if request.method == "POST" else None
+
+
+def _upload_page(
+    request: HttpRequest, form: DocumentForm | MyDocumentForm, *, save: Any, then: str, **context: Any
+) -> HttpResponse:
+    """Valid: seal and save (one action), then back; else the form again with its errors (400)."""
+    if form.is_valid():
+        try:
+            save()
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The document is saved."))
+            # The upload script (services/static/services/documents.js) sends the form itself
+            # and follows this header, keeping the #place a redirect it follows would lose.
+            return HttpResponseClientRedirect(then) if request.htmx else redirect(then)
+    status = 400 if form.is_bound else 200
+    return render(request, "services/document_form.html", {"form": form, **context}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    form = DocumentForm(posted(request), _files(request), exoneree=exoneree)
+
+    def save() -> Document:
+        content = form.cleaned_data["file"]
+        return documents.document_upload(by=request.user, exoneree=exoneree, document=form.instance, content=content)
+
+    return _upload_page(
+        request,
+        form,
+        save=save,
+        then=exoneree.get_absolute_url() + "#documents",
+        title=_("Add a document for %(name)s") % {"name": exoneree.display_name},
+        back=exoneree.get_absolute_url(),
+        back_label=exoneree.display_name,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def document_replace(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new version of a paper (a renewed ID, a clearer scan); the old one stays in its history."""
+    old = access.get_document(request.user, pk, change=True)
+    exoneree = old.exoneree
+    form = DocumentForm(posted(request), _files(request), exoneree=exoneree, replacing=old)
+
+    def save() -> Document:
+        return documents.document_upload(
+            by=request.user, exoneree=exoneree, document=form.instance, content=form.cleaned_data["file"], replaces=old
+        )
+
+    return _upload_page(
+        request,
+        form,
+        save=save,
+        then=exoneree.get_absolute_url() + "#documents",
+        title=_("Replace the %(kind)s of %(name)s") % {"kind": old.get_kind_display(), "name": exoneree.display_name},
+        back=exoneree.get_absolute_url(),
+        back_label=exoneree.display_name,
+    )
+
+
+@require_POST
+@caseworker_required
+def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    document = access.get_document(request.user, pk, change=True)
+    documents.document_delete(by=request.user, document=document)
+    messages.success(request, _("The document is deleted. Its history is kept."))
+    return redirect(document.exoneree.get_absolute_url() + "#documents")
+
+
+@require_POST
+@caseworker_required
+def document_need(request: HttpRequest, pk: int) -> HttpResponse:
+    """The checklist's one click: a need for a missing key paper."""
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    try:
+        need = documents.document_need_create(by=request.user, exoneree=exoneree, kind=request.POST.get("kind", ""))
+    except ValidationError:
+        return action_refused(request, _("That paper is not on this person's checklist."), back=exoneree, status=400)
+    messages.success(request, _("A need for it is recorded."))
+    return redirect(exoneree.get_absolute_url() + f"#need-{need.pk}")
+
+
+def _stream(request: HttpRequest, document: Document) -> HttpResponse:
+    """The file as an attachment, streamed, never cached, never sniffed; or an error page."""
+    try:
+        document, chunks = documents.document_download(by=request.user, document_id=document.pk)
+    except documents.DocumentUnreadable as exc:
+        logger.error("document download failed: %s", exc)  # ids and key ids only, never content
+        return render(request, "services/document_unreadable.html", status=500)
+    response = StreamingHttpResponse(chunks, content_type=document.content_type)
+    response["Content-Length"] = str(document.size)
+    response["Content-Disposition"] = content_disposition_header(True, document.download_name)
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@staff_required
+def document_download(request: HttpRequest, pk: int) -> HttpResponse:
+    return _stream(request, access.get_document(request.user, pk))
+
+
+# The person's own.
+
+
+@require_http_methods(["GET", "POST"])
+@exoneree_required
+def my_document_upload(request: HttpRequest) -> HttpResponse:
+    exoneree = access.own_exoneree(request.user)
+    form = MyDocumentForm(posted(request), _files(request), exoneree=exoneree)
+
+    def save() -> Document:
+        content = form.cleaned_data["file"]
+        return documents.document_upload(by=request.user, exoneree=exoneree, document=form.instance, content=content)
+
+    return _upload_page(
+        request,
+        form,
+        save=save,
+        then=reverse("my_plan") + "#documents",
+        title=_("Send us a paper"),
+        intro=_("Take a photo of the paper, flat and in good light. Your caseworker will see it."),
+        back=reverse("my_plan"),
+        back_label=_("My plan"),
+    )
+
+
+@require_GET
+@exoneree_required
+def my_document_download(request: HttpRequest, pk: int) -> HttpResponse:
+    return _stream(request, access.get_own_document(request.user, pk))

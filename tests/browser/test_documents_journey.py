@@ -1,0 +1,101 @@
+"""Papers, in the browser: a caseworker drops a scan on the upload form (desktop, with its
+progress bar) after a refused file is explained beside the field; the person sends a photo
+of their ID from a phone and downloads it back without its location. Every page passes axe."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import ExifTags, Image
+from playwright.sync_api import expect
+
+from services.models.documents import Document
+from tests import sample_files
+from tests.browser.conftest import DESKTOP, PHONE, authenticator, with_password
+
+
+def drop_file(page, selector: str, content: bytes, name: str, mime: str) -> None:
+    """Drag a file from the desktop onto `selector`, as a browser delivers it (a drop event)."""
+    transfer = page.evaluate_handle(
+        """([bytes, name, mime]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], name, {type: mime}));
+            return transfer;
+        }""",
+        [list(content), name, mime],
+    )
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
+def test_caseworker_drops_a_scan_on_the_upload_form(world, tabs):
+    device = authenticator(with_password(world.caseworker1))
+    tab = tabs(DESKTOP)
+    page = tab.page
+    tab.sign_in("caseworker1", device=device)
+    tab.goto(world.marcus.exoneree.get_absolute_url())
+    papers = page.get_by_role("region", name="Documents")
+    expect(papers).to_contain_text("Birth certificate")
+    expect(papers).to_contain_text("missing")
+
+    papers.get_by_role("link", name="+ Add a document").click()
+    tab.check()
+    page.get_by_label("Kind").select_option(label="Birth certificate")
+    # A file that is not a paper: refused, and said so beside the field.
+    page.locator("#id_file").set_input_files(
+        files=[{"name": "scan.pdf", "mimeType": "application/pdf", "buffer": b"GIF89a" + b"\0" * 64}]
+    )
+    page.get_by_role("button", name="Save the document").click()
+    expect(page.locator("#id_file_error")).to_contain_text("not accepted")
+    tab.check()
+    assert not Document.objects.exists()
+
+    # The scan, dropped from the desktop onto the field; the page goes up with a progress bar.
+    page.get_by_label("Kind").select_option(label="Birth certificate")
+    scan = sample_files.pdf_with_stream(bytes(range(256)) * 2000)
+    drop_file(page, "[data-drop-zone]", scan, "birth-certificate.pdf", "application/pdf")
+    page.get_by_role("button", name="Save the document").click()
+    page.wait_for_url(f"**{world.marcus.exoneree.get_absolute_url()}#documents")
+    tab.check()
+    document = Document.objects.get()
+    assert document.kind == "birth_certificate" and document.size == len(scan)
+    papers = page.get_by_role("region", name="Documents")
+    expect(papers.get_by_role("row", name="Birth certificate")).to_be_visible()
+    expect(papers.locator(".checklist-item", has_text="Birth certificate")).to_contain_text("on file")
+    tab.screenshot("documents-person-page.png")
+
+    # A missing key paper becomes a need in one click.
+    papers.get_by_role("button", name="Create a need: Social Security card").click()
+    tab.check()
+    expect(page.locator("main")).to_contain_text("Get a replacement Social Security card.")
+
+
+def test_exoneree_sends_a_photo_of_their_id_from_a_phone(world, tmp_path: Path, tabs):
+    with_password(world.exoneree1)
+    tab = tabs(PHONE, scale=1.25)
+    page = tab.page
+    tab.sign_in("exoneree1")
+    papers = page.get_by_role("region", name="Your papers")
+    expect(papers).to_contain_text("State ID or driver's licence")
+
+    papers.get_by_role("link", name="Send us a paper (take a photo)").click()
+    tab.check()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    camera = page.get_by_label("Photo or file")
+    expect(camera).to_have_attribute("capture", "environment")
+    page.get_by_label("What paper is it?").select_option(label="State ID or driver's licence")
+    camera.set_input_files(files=[{"name": "IMG_0042.JPG", "mimeType": "image/jpeg", "buffer": sample_files.photo()}])
+    tab.screenshot("documents-phone-upload.png")
+    page.get_by_role("button", name="Save the document").click()
+    page.wait_for_url("**/my-plan/#documents")
+    tab.check()
+
+    papers = page.get_by_role("region", name="Your papers")
+    link = papers.get_by_role("link", name="State ID or driver's licence")
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / "id.jpg"
+    download.value.save_as(saved)
+    kept = Image.open(io.BytesIO(saved.read_bytes()))
+    assert not kept.getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the phone's location is gone
+    assert Document.objects.get().uploaded_by == world.exoneree1

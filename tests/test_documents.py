@@ -1,0 +1,521 @@
+"""Documents: sealed at rest (envelope encryption), safe uploads, downloads through the gate and
+logged, history kept, key rotation without rewriting files, the checklist and the expiry
+reminder."""
+
+from __future__ import annotations
+
+import io
+import os
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.management import call_command
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from PIL import ExifTags, Image
+
+from services import audit, reminders
+from services.actions import documents, people
+from services.choices import NeedDomain, ReminderKind, ReminderStatus
+from services.forms import documents as forms
+from services.lib import crypto, file_crypto, uploads, vault
+from services.models.audit import AuditEvent
+from services.models.documents import Document, DocumentKind
+from services.models.needs import Need
+from services.models.notifications import Notification, Reminder
+from services.selectors import documents as selectors
+from services.selectors.audit_trail import record_openers
+from tests import sample_files
+
+NEW_KEY = crypto.generate_key()
+
+
+def add_document(world, content: bytes, kind: str = DocumentKind.BIRTH_CERTIFICATE, **fields) -> Document:
+    """A document of Marcus, uploaded by his caseworker through the action."""
+    document = Document(kind=kind, **fields)
+    return documents.document_upload(
+        by=world.caseworker1, exoneree=world.marcus.exoneree, document=document, content=uploads.clean(content)
+    )
+
+
+def plaintext_of(document: Document, *, by=None) -> bytes:
+    _, chunks = documents.document_download(by=by, document_id=document.pk)
+    return b"".join(chunks)
+
+
+def stored_files(location: Path) -> dict[str, bytes]:
+    return {str(path): path.read_bytes() for path in location.rglob("*") if path.is_file()}
+
+
+def assert_no_plaintext_in(stored: bytes, plaintext: bytes) -> None:
+    """No 32-byte run of the plaintext appears in the stored bytes (any 64-byte run would
+    contain one of these aligned windows)."""
+    for start in range(0, max(1, len(plaintext) - 31), 32):
+        assert plaintext[start : start + 32] not in stored
+
+
+# --- the cipher ---------------------------------------------------------------------------------
+
+
+def seal(plaintext: bytes, key: bytes, context: str = "ctx", chunk_size: int = 64) -> bytes:
+    sink = io.BytesIO()
+    file_crypto.encrypt_stream(io.BytesIO(plaintext), sink, key=key, context=context, chunk_size=chunk_size)
+    return sink.getvalue()
+
+
+def unseal(sealed: bytes, key: bytes, context: str = "ctx") -> bytes:
+    return b"".join(file_crypto.decrypt_stream(io.BytesIO(sealed), key=key, context=context, name="Document 7"))
+
+
+@pytest.mark.parametrize("size", [0, 1, 63, 64, 65, 640])
+def test_sealed_file_round_trips_over_chunk_boundaries(size):
+    key = file_crypto.new_data_key()
+    plaintext = os.urandom(size)
+
+    assert unseal(seal(plaintext, key), key) == plaintext
+
+
+def cut_last_chunk(sealed: bytes) -> bytes:
+    return sealed[: -(16 + 4)]  # 64-byte chunks: 200 bytes end in a 8-byte chunk (+16 tag)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda sealed: sealed[:40] + bytes([sealed[40] ^ 1]) + sealed[41:], id="flipped-bit"),
+        pytest.param(lambda sealed: sealed[: 10 + 80], id="cut-after-a-chunk"),
+        pytest.param(lambda sealed: sealed[:10] + sealed[90:170] + sealed[10:90] + sealed[170:], id="chunks-swapped"),
+        pytest.param(lambda sealed: b"XXXXX" + sealed[5:], id="header"),
+    ],
+)
+def test_altered_file_raises_naming_the_document_and_gives_nothing_unchecked(spoil):
+    key = file_crypto.new_data_key()
+    sealed = seal(os.urandom(200), key)
+
+    with pytest.raises(file_crypto.FileDecryptionError, match="Document 7"):
+        unseal(spoil(sealed), key)
+
+
+def test_wrong_data_key_or_other_document_does_not_decrypt():
+    key = file_crypto.new_data_key()
+    sealed = seal(b"birth certificate" * 10, key)
+
+    with pytest.raises(file_crypto.FileDecryptionError, match="Document 7"):
+        unseal(sealed, file_crypto.new_data_key())
+    with pytest.raises(file_crypto.FileDecryptionError):
+        unseal(sealed, key, context="another document")
+
+
+# --- uploads: what is stored --------------------------------------------------------------------
+
+
+def test_no_stored_byte_run_equals_the_plaintext(world, _documents_storage):
+    pdf = sample_files.pdf() * 50
+    add_document(world, pdf, DocumentKind.COURT_ORDER)
+    photo = uploads.clean(sample_files.photo((400, 300))).content
+    add_document(world, sample_files.photo((400, 300)))
+
+    files = stored_files(_documents_storage)
+
+    assert len(files) == 2
+    for stored in files.values():
+        assert_no_plaintext_in(stored, pdf)
+        assert_no_plaintext_in(stored, photo)
+
+
+def test_stored_photo_has_no_gps_or_exif_left(world):
+    original = sample_files.photo()
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    document = add_document(world, original, DocumentKind.STATE_ID)
+
+    kept = plaintext_of(document)
+
+    image = Image.open(io.BytesIO(kept))
+    assert image.format == "JPEG"
+    assert not image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    assert b"Exif" not in kept and b"PhoneMaker" not in kept
+
+
+def test_heic_from_a_phone_is_kept_as_jpeg(world):
+    document = add_document(world, sample_files.heic(), DocumentKind.STATE_ID)
+
+    assert document.content_type == "image/jpeg"
+    assert Image.open(io.BytesIO(plaintext_of(document))).format == "JPEG"
+
+
+def test_png_stays_png_without_its_text_chunks():
+    image = Image.new("RGB", (20, 20))
+    out = io.BytesIO()
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Location", "40.4,-74.0")
+    image.save(out, "PNG", pnginfo=info)
+
+    cleaned = uploads.clean(out.getvalue())
+
+    assert cleaned.content_type == "image/png" and b"Location" not in cleaned.content
+
+
+REFUSED = [
+    pytest.param(b"GIF89a" + b"\x00" * 40, "not accepted", id="wrong-type"),
+    pytest.param(b"<html><script>alert(1)</script></html>", "not accepted", id="html-named-jpg"),
+    pytest.param(b"", "empty", id="empty"),
+    pytest.param(sample_files.pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "script", id="pdf-js"),
+    pytest.param(sample_files.pdf(b"/OpenAction << /S /J#61vaScript /J#53 (x) >>"), "script", id="pdf-js-escaped"),
+    pytest.param(sample_files.pdf_with_hidden_script(), "script", id="pdf-js-compressed"),
+    pytest.param(sample_files.jpeg_with_pdf_inside(), "another kind of file", id="polyglot-jpeg-pdf"),
+    pytest.param(sample_files.pdf_with_zip_appended(), "another kind of file", id="polyglot-pdf-zip"),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), REFUSED)
+def test_refused_file_gets_a_message_beside_the_field_and_nothing_is_saved(
+    login, world, content, message, _documents_storage
+):
+    client = login("caseworker1")
+
+    response = client.post(
+        reverse("document_upload", args=[world.marcus.exoneree.pk]),
+        {"kind": "birth_certificate", "shown_on_plan": "on", "file": sample_files.upload(content)},
+    )
+
+    assert response.status_code == 400
+    assert message in response.context["form"].errors["file"][0]
+    assert b'id="id_file_error"' in response.content
+    assert not Document.objects.exists()
+    assert stored_files(_documents_storage) == {}
+
+
+def test_oversize_file_is_refused_before_it_is_read(login, world, settings):
+    settings.DOCUMENT_MAX_BYTES = 1000
+    client = login("caseworker1")
+
+    response = client.post(
+        reverse("document_upload", args=[world.marcus.exoneree.pk]),
+        {"kind": "birth_certificate", "file": sample_files.upload(sample_files.photo((300, 300)))},
+    )
+
+    assert response.status_code == 400
+    assert "too large" in response.context["form"].errors["file"][0]
+    assert not Document.objects.exists()
+
+
+def test_a_failure_after_sealing_leaves_no_file_behind(world, monkeypatch, _documents_storage):
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(audit, "record_change", fail)
+
+    with pytest.raises(RuntimeError):
+        add_document(world, sample_files.pdf())
+
+    assert not Document.objects.exists()
+    assert stored_files(_documents_storage) == {}
+
+
+def test_phone_upload_by_the_person_is_on_their_plan(login, world):
+    client = login("exoneree1")
+
+    response = client.post(
+        reverse("my_document_upload"),
+        {"kind": "state_id", "title": "", "file": sample_files.upload(sample_files.photo(), "IMG_0001.HEIC")},
+    )
+
+    assert response.status_code == 302 and response.url == "/my-plan/#documents"
+    document = Document.objects.get()
+    assert document.uploaded_by == world.exoneree1 and document.shown_on_plan
+    page = client.get(reverse("my_plan"))
+    assert reverse("my_document_download", args=[document.pk]).encode() in page.content
+    assert b'capture="environment"' in client.get(reverse("my_document_upload")).content
+    told = Notification.objects.get(user=world.caseworker1)
+    assert told.text == "Marcus Whitfield sent a paper: State ID or driver's licence"
+    assert told.url.endswith("#documents")
+
+
+# --- downloads ----------------------------------------------------------------------------------
+
+
+def test_download_is_streamed_attachment_no_store_nosniff_and_one_log_entry(login, world):
+    content = sample_files.pdf()
+    document = add_document(world, content, DocumentKind.COURT_ORDER)
+    client = login("caseworker1")
+    entries = AuditEvent.objects.filter(action=AuditEvent.Action.DOCUMENT_DOWNLOADED)
+
+    response = client.get(reverse("document_download", args=[document.pk]))
+
+    assert isinstance(response, StreamingHttpResponse)
+    assert b"".join(response.streaming_content) == content
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "no-store" in response["Cache-Control"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert entries.count() == 1
+    assert entries.get().exoneree_id == world.marcus.exoneree.pk
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_VIEWED).count() == 0
+
+    client.get(reverse("document_download", args=[document.pk]))
+    assert entries.count() == 2
+    caseworker = next(row for row in record_openers(world.marcus.exoneree) if row["name"] == "Casey Onewell")
+    assert caseworker["times"] == 2
+
+
+@pytest.mark.parametrize("persona", ["caseworker2", "caseworker3", "director2", "exoneree2"])
+def test_others_get_404_and_nothing_is_logged(login, world, persona):
+    document = add_document(world, sample_files.pdf(), shown_on_plan=True)
+    client = login(persona)
+    name = "my_document_download" if persona.startswith("exoneree") else "document_download"
+
+    response = client.get(reverse(name, args=[document.pk]))
+
+    assert response.status_code == 404
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.DOCUMENT_DOWNLOADED).exists()
+
+
+def test_person_cannot_download_a_paper_not_shown_on_their_plan(login, world):
+    document = add_document(world, sample_files.pdf(), shown_on_plan=False)
+
+    assert login("exoneree1").get(reverse("my_document_download", args=[document.pk])).status_code == 404
+
+
+def test_download_memory_stays_flat_whatever_the_size(world):
+    sizes = {}
+    for megabytes in (1, 8):
+        content = sample_files.pdf_with_stream(os.urandom(megabytes * 1024 * 1024))
+        document = add_document(world, content, DocumentKind.COURT_ORDER)
+        tracemalloc.start()
+        _, chunks = documents.document_download(by=world.caseworker1, document_id=document.pk)
+        total = sum(len(chunk) for chunk in chunks)
+        sizes[megabytes] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert total == len(content)
+    assert sizes[8] < 1024 * 1024  # well under the file: a few chunks
+    assert sizes[8] < 2 * sizes[1] + 256 * 1024
+
+
+def test_wrong_key_raises_naming_the_document_and_serves_nothing(login, world, settings):
+    document = add_document(world, sample_files.pdf())
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]  # not the key the data key was wrapped with
+
+    with pytest.raises(documents.DocumentUnreadable, match=f"Document {document.pk}"):
+        documents.document_download(by=world.caseworker1, document_id=document.pk)
+
+
+def test_tampered_file_raises_naming_the_document_and_the_page_says_so(login, world, _documents_storage):
+    document = add_document(world, sample_files.pdf())
+    path = next(iter(Path(p) for p in stored_files(_documents_storage)))
+    sealed = bytearray(path.read_bytes())
+    sealed[-5] ^= 0x01
+    path.write_bytes(bytes(sealed))
+
+    with pytest.raises(documents.DocumentUnreadable, match=f"Document {document.pk}"):
+        documents.document_download(by=world.caseworker1, document_id=document.pk)
+    response = login("caseworker1").get(reverse("document_download", args=[document.pk]))
+    assert response.status_code == 500
+    assert b"cannot be opened" in response.content
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.DOCUMENT_DOWNLOADED).exists()
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+def test_replacing_keeps_the_old_version_and_deleting_is_recorded(login, world, _documents_storage):
+    old = add_document(world, sample_files.pdf(), DocumentKind.STATE_ID)
+    client = login("caseworker1")
+
+    response = client.post(
+        reverse("document_replace", args=[old.pk]),
+        {"kind": "state_id", "shown_on_plan": "on", "file": sample_files.upload(sample_files.photo())},
+    )
+
+    assert response.status_code == 302
+    new = Document.objects.current().get()
+    assert new.replaces_id == old.pk
+    [shown] = selectors.documents_page(world.marcus.exoneree)["documents"]
+    assert shown == new and shown.earlier == [old]
+    page = client.get(world.marcus.exoneree.get_absolute_url())
+    assert reverse("document_download", args=[old.pk]).encode() in page.content
+    assert plaintext_of(old) == sample_files.pdf()  # the old version still reads
+
+    client.post(reverse("document_delete", args=[new.pk]))
+
+    new.refresh_from_db()
+    assert new.deleted_at is not None and new.deleted_by == world.caseworker1
+    assert not Document.objects.current().exists()
+    assert len(stored_files(_documents_storage)) == 2  # the files stay until a purge policy exists
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED, target=f"Document {new.pk}").exists()
+    assert client.get(reverse("document_download", args=[new.pk])).status_code == 404
+
+
+# --- key rotation -------------------------------------------------------------------------------
+
+
+def test_rotation_killed_half_way_then_rerun_reads_every_document_with_the_new_key_only(
+    world, settings, monkeypatch, _documents_storage
+):
+    contents = [sample_files.pdf(b"/Title (%d)" % number) for number in range(5)]
+    added = [add_document(world, content) for content in contents]
+    files_before = stored_files(_documents_storage)
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, *settings.FIELD_ENCRYPTION_KEYS]
+    real_encrypt = crypto.encrypt
+    new_prefix = crypto.token_prefix()
+    data_keys = 0
+
+    def encrypt_then_stop(plaintext: str, *, context: str) -> str:
+        nonlocal data_keys
+        if context == "services.Document.data_key":
+            data_keys += 1
+            if data_keys == 3:  # killed in the second batch of the documents' keys
+                raise KeyboardInterrupt
+        return real_encrypt(plaintext, context=context)
+
+    monkeypatch.setattr(crypto, "encrypt", encrypt_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("rotate_encryption_keys", batch_size=2, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    monkeypatch.setattr(crypto, "encrypt", real_encrypt)
+    wrapped = Document.objects.order_by("pk").values_list("pk", flat=True)
+    moved = [pk for pk in wrapped if raw_data_key(pk).startswith(new_prefix)]
+    assert len(moved) == 2  # the first batch committed, the interrupted one left nothing behind
+    assert [plaintext_of(document) for document in added] == contents  # mid-way, both keys read all
+    call_command("rotate_encryption_keys", batch_size=2, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]  # the old key retired
+    assert [plaintext_of(document) for document in added] == contents
+    assert stored_files(_documents_storage) == files_before  # no file was rewritten
+
+
+def raw_data_key(pk: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT data_key FROM services_document WHERE id = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+# --- the checklist ------------------------------------------------------------------------------
+
+
+def test_checklist_data_file_is_valid_and_bad_files_are_refused():
+    data = selectors.checklist_data()
+    assert {item.kind for item in data.always} >= {"birth_certificate", "social_security_card", "state_id"}
+    with pytest.raises(Exception, match="known kind"):
+        selectors.parse_checklist({"always": [{"kind": "library_card", "domain": "legal", "need": "x"}]})
+    with pytest.raises(Exception, match="two capital letters"):
+        selectors.parse_checklist(
+            {
+                "always": [],
+                "certificate_of_innocence": {
+                    "kind": "court_order",
+                    "domain": "legal",
+                    "need": "x",
+                    "states": {"il": "x"},
+                },
+            }
+        )
+
+
+def test_checklist_shows_present_and_missing_and_the_state_certificate(world):
+    marcus = world.marcus.exoneree
+    add_document(world, sample_files.pdf(), DocumentKind.BIRTH_CERTIFICATE)
+    add_document(world, sample_files.pdf(), DocumentKind.STATE_ID, expires_on=timezone.localdate() - timedelta(days=1))
+
+    rows = {row["kind"]: row for row in selectors.documents_page(marcus)["document_checklist"]}
+
+    assert "certificate_of_innocence" not in rows  # Texas has none on the list
+    assert rows["birth_certificate"]["present"]
+    assert rows["state_id"]["expired"] and not rows["state_id"]["present"]
+    assert not rows["social_security_card"]["present"]
+    marcus.conviction_state = "IL"
+    assert "certificate of innocence" in selectors.checklist_items(marcus)[-1].note.lower()
+
+
+def test_one_click_need_for_a_missing_paper_is_made_once(login, world):
+    client = login("caseworker1")
+    url = reverse("document_need", args=[world.marcus.exoneree.pk])
+
+    first = client.post(url, {"kind": "social_security_card"})
+    client.post(url, {"kind": "social_security_card"})
+
+    need = Need.objects.get(exoneree=world.marcus.exoneree, domain=NeedDomain.IDENTIFICATION)
+    assert first.url.endswith(f"#need-{need.pk}")
+    rows = {row["kind"]: row for row in selectors.documents_page(world.marcus.exoneree)["document_checklist"]}
+    assert rows["social_security_card"]["need_open"]
+    refused = client.post(url, {"kind": "library_card"})
+    assert refused.status_code == 400 and b"not on this person" in refused.content
+    assert Need.objects.filter(exoneree=world.marcus.exoneree, domain=NeedDomain.IDENTIFICATION).count() == 1
+
+
+# --- the expiry reminder ------------------------------------------------------------------------
+
+
+def sweep() -> list[str]:
+    return [reminders.reminder_send(reminder_id) for reminder_id in reminders.reminders_claim_due()]
+
+
+def test_expiring_id_reminds_caseworker_and_person_60_days_before_exactly_once(world):
+    marcus = world.marcus.exoneree
+    marcus.appointment_reminders, marcus.email = True, "marcus@example.org"
+    marcus.save()
+    expires = timezone.localdate() + timedelta(days=100)
+    document = add_document(world, sample_files.pdf(), DocumentKind.STATE_ID, expires_on=expires)
+    rows = Reminder.objects.filter(document=document)
+    assert {row.kind for row in rows} == {ReminderKind.DOCUMENT_EXPIRY, ReminderKind.DOCUMENT_EXPIRY_PERSON}
+
+    with time_machine.travel(timezone.now() + timedelta(days=39)):
+        sweep()
+        assert [m for m in mail.outbox if "expire" in m.subject.lower()] == []
+    with time_machine.travel(timezone.now() + timedelta(days=41)):
+        sweep()
+        sweep()  # a second sweep finds nothing left to send
+    sent = [m for m in mail.outbox if "expire" in m.subject.lower()]
+    assert sorted(m.to[0] for m in sent) == sorted(["marcus@example.org", world.caseworker1.email])
+    assert "Marcus" not in "".join(m.body for m in sent)  # mailboxes are not ours: no name
+    assert set(rows.values_list("status", flat=True)) == {ReminderStatus.SENT}
+
+
+def test_deleting_the_id_cancels_its_reminder(world):
+    document = add_document(
+        world, sample_files.pdf(), DocumentKind.STATE_ID, expires_on=timezone.localdate() + timedelta(days=100)
+    )
+
+    documents.document_delete(by=world.caseworker1, document=document)
+
+    assert set(Reminder.objects.filter(document=document).values_list("status", flat=True)) == {
+        ReminderStatus.CANCELLED
+    }
+    assert vault.storage().exists(document.storage_name)
+
+
+def test_an_upload_within_the_limit_never_touches_the_disk_in_plaintext(login, world, monkeypatch):
+    """Django writes an upload over FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default) to a
+    temporary file: a scan of a few MB must stay in memory until it is sealed."""
+    seen = []
+    real = forms.cleaned_upload
+    monkeypatch.setattr(forms, "cleaned_upload", lambda upload: seen.append(type(upload)) or real(upload))
+    scan = sample_files.pdf_with_stream(os.urandom(3 * 1024 * 1024))
+
+    response = login("caseworker1").post(
+        reverse("document_upload", args=[world.marcus.exoneree.pk]),
+        {"kind": "court_order", "file": sample_files.upload(scan, "order.pdf", "application/pdf")},
+    )
+
+    assert response.status_code == 302
+    assert seen == [InMemoryUploadedFile]
+
+
+def test_a_new_caseworker_gets_the_expiry_reminder_and_the_old_one_does_not(world):
+    expires = timezone.localdate() + timedelta(days=100)
+    document = add_document(world, sample_files.pdf(), DocumentKind.PASSPORT, expires_on=expires)
+
+    people.caseload_assign(by=world.director1, exoneree=world.marcus.exoneree, caseworkers=[world.caseworker2])
+
+    rows = Reminder.objects.filter(document=document, kind=ReminderKind.DOCUMENT_EXPIRY)
+    assert dict(rows.values_list("recipient_id", "status")) == {
+        world.caseworker1.pk: ReminderStatus.CANCELLED,
+        world.caseworker2.pk: ReminderStatus.PENDING,
+    }
