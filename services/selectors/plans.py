@@ -25,8 +25,8 @@ from services.models.people import Exoneree
 from services.models.referrals import Referral
 from services.selectors.audit_trail import record_visits
 from services.selectors.coverage import joined_categories
-from services.selectors.legal import legal_plan
 from services.selectors.documents import documents_page
+from services.selectors.legal import legal_plan
 from services.selectors.records import REFERRAL_TEXTS
 
 PLAN_HIDDEN_REFERRALS = [ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
