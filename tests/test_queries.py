@@ -266,9 +266,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("caseload-move", "director1", lambda w: reverse("caseload_move", args=[w.caseworker1.pk]), grow_people, 7),
     # session, user (with their record); needs, referrals, the next and the missed dates (one
     # query), notes, caseworkers, who opened the record, consents (with their categories); their
-    # compensation claims, their record holders;
-    # + the documents on their plan, and their open needs for the papers' checklist
-    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 11),
+    # compensation claims, their record holders; the documents on their plan, and their open
+    # needs for the papers' checklist
+    ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 13),
     # no session: the rate-limit counters are in the cache; the link (with its referral,
     # person, resource, provider, organization and caseworker), what the referral carries,
     # the consents that cover it, the needs of those categories; the access-log entry

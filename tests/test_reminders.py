@@ -401,7 +401,7 @@ def test_exoneree_reminder_by_email_says_only_when(world, clock, sweep):
 
     [email] = [m for m in emails() if m.to == ["marcus.private@example.net"]]
     assert email.subject == "Reminder: your appointment on Wednesday, Mar 6"
-    assert "9:00 a.m." in email.body
+    assert "9:00 AM" in email.body
     assert "http://localhost:8000/my-plan/" in email.body
     for secret in ("Harbor", "Secretdetail", "Marcus", "Light"):  # not even the organization
         assert secret not in email.body + email.subject

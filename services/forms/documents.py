@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from services.forms.widgets import DateInput
+from services.forms.widgets import DateInput, name_blanks
 from services.lib.uploads import Cleaned, Refused, clean
 from services.models.documents import Document, DocumentKind
 from services.models.people import Exoneree
@@ -99,6 +99,7 @@ class DocumentForm(forms.ModelForm):
         self.fields["consent"].help_text = _("For a signed release: the consent it records.")
         self.instance.exoneree = exoneree
         self.order_fields(["file", "kind"])
+        name_blanks(self, kind=_("Choose the kind of paper"), consent=_("Not a signed release"))
 
     def clean_file(self) -> Cleaned:
         return cleaned_upload(self.cleaned_data.get("file"))

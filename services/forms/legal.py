@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.actions.legal import CLAIM_FIELDS
 from services.choices import ClaimStage
-from services.forms.widgets import DateInput
+from services.forms.widgets import DateInput, name_blanks
 from services.legal_rules import jurisdiction_choices
 from services.lifecycle import CLAIM_TRANSITIONS, TransitionNotAllowed, check_claim_transition
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
@@ -53,6 +53,7 @@ class ClaimForm(forms.ModelForm):
             # Only the moves the claim may make from where it stands (and staying put).
             allowed = {self.stored_stage, *CLAIM_TRANSITIONS[self.stored_stage]}
             self.fields["stage"].choices = [(v, label) for v, label in ClaimStage.choices if v in allowed]
+        name_blanks(self, trigger_event=_("Not known yet"))
 
     def clean_stage(self) -> str:
         stage = self.cleaned_data["stage"]
@@ -96,3 +97,7 @@ class LegalItemForm(forms.ModelForm):
         model = LegalItem
         fields = ["kind", "status", "started_on", "done_on", "notes"]
         widgets = {"started_on": DateInput(), "done_on": DateInput(), "notes": NOTES}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        name_blanks(self, kind=_("Choose what it is"))
