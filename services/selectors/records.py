@@ -237,7 +237,22 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
         # Unfiled claims with a deadline, nearest first (one query), for the banner.
         "claims_due": claims_due(exoneree),
         "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
+        "to_do": to_do(needs_open, [f for f in follow_ups if not f.is_done]),
     }
+
+
+def to_do(needs_open: list[Need], follow_ups_open: list[FollowUp]) -> dict[str, list[Any]]:
+    """What needs doing first on the person page, from what the page has loaded (no query):
+    overdue follow-ups, drafts waiting for consent, open referrals whose consent was revoked,
+    urgent open needs with no referral yet."""
+    referrals = [r for need in needs_open for r in need.referrals.all()]
+    items = {
+        "overdue": [f for f in follow_ups_open if f.is_overdue],
+        "waiting": [r for r in referrals if r.waiting_for_consent],
+        "flagged": [r for r in referrals if r.consent_revoked_at and r.is_open],
+        "urgent": [n for n in needs_open if n.priority == Priority.URGENT and not n.referrals.all()],
+    }
+    return items if any(items.values()) else {}
 
 
 def done_follow_ups(exoneree: Exoneree) -> QuerySet[FollowUp]:
