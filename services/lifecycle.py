@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from services.choices import NeedStatus, ReferralStatus
+from services.choices import AskState, NeedStatus, ReferralStatus
 
 S = ReferralStatus
 
@@ -32,6 +32,13 @@ NEED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 NEED_CLOSED = frozenset({N.MET, N.NO_LONGER_WANTED})
 
+# A person's own ask is handled once: taken on as casework, or answered with a message.
+ASK_TRANSITIONS: dict[str, frozenset[str]] = {
+    AskState.WAITING: frozenset({AskState.TAKEN_ON, AskState.ANSWERED}),
+    AskState.TAKEN_ON: frozenset(),
+    AskState.ANSWERED: frozenset(),
+}
+
 
 class TransitionNotAllowed(Exception):
     def __init__(self, current: str, target: str) -> None:
@@ -50,3 +57,11 @@ def check_referral_transition(current: str, target: str) -> None:
 def check_need_transition(current: str, target: str) -> None:
     if target not in NEED_TRANSITIONS.get(current, frozenset()):
         raise TransitionNotAllowed(N(current).label, N(target).label if target in N.values else target)
+
+
+def check_ask_transition(current: str, target: str) -> None:
+    if target not in ASK_TRANSITIONS.get(current, frozenset()):
+        raise TransitionNotAllowed(
+            AskState(current).label if current in AskState.values else current,
+            AskState(target).label if target in AskState.values else target,
+        )

@@ -2,6 +2,7 @@ from django.urls import path
 
 from services.views import (
     account,
+    asks,
     cases,
     consent,
     director,
@@ -53,6 +54,8 @@ urlpatterns = [
     path("emergency-access/<int:pk>/end/", consent.emergency_access_end, name="emergency_access_end"),
     path("needs/<int:pk>/edit/", cases.need_edit, name="need_edit"),
     path("needs/<int:pk>/status/", cases.need_status, name="need_status"),
+    path("needs/<int:pk>/ask/take-on/", asks.need_ask_take_on, name="need_ask_take_on"),
+    path("needs/<int:pk>/ask/answer/", asks.need_ask_answer, name="need_ask_answer"),
     path("needs/<int:pk>/refer/", cases.referral_create, name="referral_create"),
     path("referrals/<int:pk>/", cases.referral_detail, name="referral_detail"),
     path("referrals/<int:pk>/edit/", cases.referral_edit, name="referral_edit"),
@@ -91,6 +94,8 @@ urlpatterns = [
     path("my-plan/sharing/<int:pk>/stop/", consent.my_consent_stop, name="my_consent_stop"),
     path("my-plan/plan.pdf", printing.my_plan_pdf, name="my_plan_pdf"),
     path("my-plan/appointments.ics", printing.my_plan_ics, name="my_plan_ics"),
+    path("my-plan/ask/", asks.my_ask, name="my_ask"),
+    path("my-plan/reach-me/", plan.my_contact_wishes, name="my_contact_wishes"),
     path("my-plan/referrals/<int:pk>/answer/", plan.my_referral_answer, name="my_referral_answer"),
     path("language/", plan.set_language, name="set_language"),
     # The provider's link (no account): the token is the key, so it never reaches a log line.

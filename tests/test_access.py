@@ -138,6 +138,11 @@ def notify_caseworker1(w: World) -> None:
     Notification.objects.create(user=w.caseworker1, text="Due now: a visit", url=marcus_page(w))
 
 
+def marcus_asks(w: World) -> None:
+    """Marcus's housing need, as if he had asked for it himself on his plan (issue 19)."""
+    Need.objects.filter(pk=w.marcus.need.pk).update(ask_state="waiting", own_words="I need a room")
+
+
 def caseworker1_notification(w: World) -> list[int]:
     return [Notification.objects.get(user=w.caseworker1).pk]
 
@@ -532,6 +537,40 @@ PAGES = [
         lambda w: "/my-plan/#referral-" + str(w.marcus.referral.pk),
         owner="exoneree1",
         setup=send_marcus_referral,
+    ),
+    # Issue 19: asking for help on one's own plan (staff: 403); the caseworker takes it on or
+    # answers it with a message.
+    Page(
+        "my_ask",
+        row(403, 403, 403, 403, 403, DONE, DONE, 403),
+        methods=("POST",),
+        data=lambda w: {"words": "I need a winter coat", "domain": "basic", "priority": "high"},
+        done=lambda w: "/my-plan/#asks",
+        owner="exoneree1",
+    ),
+    # How to reach me: each exoneree their own (the page has no id to guess).
+    Page(
+        "my_contact_wishes",
+        OWN_PLAN,
+        methods=GET_POST,
+        data=lambda w: {
+            "contact_preference": "text",
+            "reminder_channel": "email",
+            "quiet_hours_start": "21:00",
+            "quiet_hours_end": "08:00",
+        },
+        done=lambda w: "/my-plan/reach-me/",
+        owner="exoneree1",
+    ),
+    Page("need_ask_take_on", CASE_POST, marcus("need"), ("POST",), lambda w: {}, at_need, setup=marcus_asks),
+    Page(
+        "need_ask_answer",
+        CASE_WRITE,
+        marcus("need"),
+        GET_POST,
+        lambda w: {"answer": "The shelter on Main St. has coats. Go Tuesday."},
+        at_need,
+        setup=marcus_asks,
     ),
     # Marcus's own consent: Thomas (exoneree2) gets a 404, as for anything not his.
     Page(

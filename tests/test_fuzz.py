@@ -262,6 +262,8 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "referral_resend": lambda w: w.marcus.referral.get_absolute_url(),
     "referral_link_revoke": lambda w: w.marcus.referral.get_absolute_url(),
     "my_referral_answer": lambda w: reverse("my_plan"),
+    "my_ask": lambda w: reverse("my_plan"),
+    "need_ask_take_on": marcus_page,
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {
@@ -279,6 +281,7 @@ BUTTONS = {
     "my_consent_stop",  # the same, for the person themselves
     "emergency_access_end",
     "follow_up_reopen",
+    "need_ask_take_on",  # "Take it on"
     "notification_read",
     "notification_read_all",
 }

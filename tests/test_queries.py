@@ -73,6 +73,7 @@ def grow_dashboard(w: World, n: int) -> None:
         )
         FollowUpFactory(exoneree=person, assigned_to=w.caseworker1, due_at=now - timedelta(days=1), need=need)
         FollowUpFactory(exoneree=person, assigned_to=w.caseworker1, due_at=now + timedelta(days=2), referral=referral)
+        NeedFactory(exoneree=person, ask_state="waiting", own_words="Help me find a coat")  # issue 19
 
 
 def grow_resources(w: World, n: int) -> None:
@@ -129,6 +130,9 @@ def grow_plan(w: World, n: int) -> None:
         )
         consent_for(marcus, referral.resource.provider, [ConsentCategory.CONTACT, ConsentCategory.HOUSING])
         NeedFactory(exoneree=marcus, status=NeedStatus.MET)
+        # Issue 19: his own asks, waiting and answered (in the needs' query).
+        NeedFactory(exoneree=marcus, ask_state="waiting", own_words="I need a coat")
+        NeedFactory(exoneree=marcus, ask_state="answered", ask_answer="Try the shelter", status=NeedStatus.MET)
         FollowUpFactory(exoneree=marcus, assigned_to=author, due_at=now + timedelta(days=i + 1))
         FollowUpFactory(exoneree=marcus, assigned_to=author, due_at=now - timedelta(days=i + 1))
         CaseNoteFactory(exoneree=marcus, author=author, visibility=NoteVisibility.SHARED)
@@ -179,8 +183,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 5),
     ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 5),
     # + the caseload (all of it, with its figures), the first overdue and due-soon follow-ups
-    # and the first open needs (each with their count), recent referrals, the people's answers
-    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 9),
+    # and the first open needs (each with their count), recent referrals, the people's answers,
+    # the first asks waiting for an answer (with their count)
+    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 10),
     # + the count, the page
     ("follow-ups", "caseworker1", lambda w: reverse("follow_up_list") + "?due=overdue", grow_dashboard, 5),
     ("needs", "caseworker1", lambda w: reverse("need_list"), grow_dashboard, 5),
@@ -207,6 +212,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user (with their record); needs, referrals, the next and the missed dates (one
     # query), notes, caseworkers, who opened the record, consents (with their categories)
     ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 9),
+    # session, user (with their record): the form is their record's own fields
+    ("contact-wishes", "exoneree1", lambda w: reverse("my_contact_wishes"), grow_plan, 2),
     # no session: the rate-limit counters are in the cache; the link (with its referral,
     # person, resource, provider, organization and caseworker), what the referral carries,
     # the consents that cover it, the needs of those categories; the access-log entry

@@ -21,6 +21,7 @@ from django.utils import timezone
 from services import figures
 from services.access import exonerees_visible_to
 from services.choices import (
+    AskState,
     NeedDomain,
     NeedStatus,
     Priority,
@@ -87,6 +88,17 @@ def open_needs(user: AbstractUser, *, people: list[int] | None = None) -> QueryS
     )
 
 
+def waiting_asks(people: list[int]) -> QuerySet[Need]:
+    """What the people asked for on their plans and nobody has answered yet, oldest first
+    (the partial index need_ask_waiting). Their words stay on the person's page."""
+    return (
+        Need.objects.filter(ask_state=AskState.WAITING, exoneree__in=people)
+        .select_related("exoneree")
+        .only("exoneree", "domain", "priority", "opened_on", "exoneree__legal_name", "exoneree__preferred_name")
+        .order_by("opened_on", "pk")
+    )
+
+
 def _first_rows(queryset: QuerySet[Any], rows: int) -> tuple[list[Any], int]:
     """The first `rows` of a list and how many it has in all, in one query: the count is a
     window over the whole list, which the database computes before the limit."""
@@ -109,7 +121,10 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
     overdue, overdue_count = _first_rows(my_follow_ups(user, due="overdue", now=now, people=people), DASHBOARD_ROWS)
     due_soon, due_soon_count = _first_rows(my_follow_ups(user, due="week", now=now, people=people), DASHBOARD_ROWS)
     needs, needs_count = _first_rows(open_needs(user, people=people), DASHBOARD_ROWS)
+    asks, asks_count = _first_rows(waiting_asks(people), DASHBOARD_ROWS)
     return {
+        "asks": asks,
+        "asks_count": asks_count,
         "overdue": overdue,
         "overdue_count": overdue_count,
         "due_soon": due_soon,
