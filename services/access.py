@@ -40,6 +40,7 @@ from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Provider, Resource
 from services.models.follow_ups import FollowUp
+from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.organizations import Organization, StaffMember
@@ -267,6 +268,12 @@ def get_assessment(user: AnyUser, pk: int, *, change: bool = False) -> Assessmen
     return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
 
 
+def get_message(user: AnyUser, pk: int, *, change: bool = False) -> Message:
+    """A message of a person's conversation, for staff who may see (or, with `change`, act
+    for) that person; a person reaches only their own thread, through `own_exoneree`."""
+    return _get_under_exoneree(user, Message.objects.select_related("exoneree"), "exoneree", pk, change=change)
+
+
 def get_consent(user: AnyUser, pk: int, *, change: bool = False) -> Consent:
     queryset = Consent.objects.select_related("exoneree", "provider")
     return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
@@ -286,6 +293,14 @@ def get_own_referral(user: AnyUser, pk: int) -> Referral:
         status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
     )
     return get_object_or_404(queryset, pk=pk, need__exoneree=exoneree)
+
+
+def get_own_appointment(user: AnyUser, pk: int) -> FollowUp:
+    """An open appointment on the signed-in exoneree's own plan (shared with them, not done);
+    a staff task, a done one or anybody else's is a 404."""
+    exoneree = own_exoneree(user)
+    queryset = FollowUp.objects.select_related("exoneree__organization")
+    return get_object_or_404(queryset, pk=pk, exoneree=exoneree, shared_with_exoneree=True, done_at__isnull=True)
 
 
 def emergency_grants_visible_to(user: AnyUser) -> QuerySet[EmergencyAccess]:

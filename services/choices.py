@@ -236,3 +236,10 @@ class PersonAnswer(models.TextChoices):
     YES = "yes", _("Yes")
     NOT_YET = "not_yet", _("Not yet")
     NO = "no", _("No")
+
+
+class AppointmentAnswer(models.TextChoices):
+    """The person's word on an appointment of their plan (issue 19)."""
+
+    COMING = "coming", _("I'll be there")
+    ANOTHER_TIME = "another_time", _("I need another time")

@@ -8,6 +8,7 @@ from typing import ClassVar
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 
 from services import tasks
 from services.actions import follow_ups
@@ -190,3 +191,11 @@ def test_the_spanish_page_is_all_spanish(login, world):
     for value in _record_values(marcus):
         text = text.replace(value, " ")
     assert not sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)}), text
+
+
+def test_the_caseworker_sees_the_change_on_the_dashboard(login, world, reachable):
+    login("exoneree1").post(URL, WISHES)
+
+    page = login("caseworker1").get(reverse("dashboard")).content.decode()
+
+    assert "News from your people" in page and "changed how they want to be reached" in page

@@ -263,7 +263,9 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "referral_link_revoke": lambda w: w.marcus.referral.get_absolute_url(),
     "my_referral_answer": lambda w: reverse("my_plan"),
     "my_ask": lambda w: reverse("my_plan"),
+    "my_appointment_answer": lambda w: reverse("my_plan"),
     "need_ask_take_on": marcus_page,
+    "message_needs_action": lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]),
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {

@@ -41,6 +41,10 @@ EXONEREE_FACING = [
     "services/_my_asks.html",
     "services/_radio_field.html",
     "services/my_contact_wishes.html",
+    "services/my_messages.html",
+    "services/_my_appointment_answer.html",
+    "services/_my_voice_links.html",
+    "_nav_messages.html",
     "services/plan_pdf.html",
     "services/confirm.html",
     "services/_field.html",
@@ -68,6 +72,9 @@ EXONEREE_FACING = [
     "emails/reminder_appointment.html",
     "emails/reminder_appointment.txt",
     "emails/reminder_appointment_subject.txt",
+    "emails/new_message.html",
+    "emails/new_message.txt",
+    "emails/new_message_subject.txt",
 ]
 
 

@@ -11,6 +11,7 @@ from services.models import (  # noqa: F401 (loaded so that Django registers the
     consent,
     directory,
     follow_ups,
+    messages,
     needs,
     notifications,
     organizations,

@@ -31,12 +31,14 @@ from services.choices import (
 from services.lifecycle import REFERRAL_OPEN
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
+from services.models.notifications import Notification
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
+from services.selectors import conversations
 from services.selectors.records import OPEN_NEED, person_figures, unshown
 
 # Rows per dashboard section: what a caseworker takes in at a glance; each section says how
@@ -49,7 +51,7 @@ FOLLOW_UP_FILTERS = ("overdue", "week")
 
 # What a row of those lists shows: the person's names only, no follow-up details or outcome
 # (open ones have none yet), the need's description but not the person's own words.
-FOLLOW_UP_ROW = ["title", "due_at", "exoneree"]
+FOLLOW_UP_ROW = ["title", "due_at", "exoneree", "person_answer", "person_answered_at"]
 
 NEED_ROW = ["exoneree", "domain", "description", "priority", "opened_on"]
 
@@ -122,7 +124,16 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
     due_soon, due_soon_count = _first_rows(my_follow_ups(user, due="week", now=now, people=people), DASHBOARD_ROWS)
     needs, needs_count = _first_rows(open_needs(user, people=people), DASHBOARD_ROWS)
     asks, asks_count = _first_rows(waiting_asks(people), DASHBOARD_ROWS)
+    waiting, waiting_count = _first_rows(conversations.waiting_for_staff(people), DASHBOARD_ROWS)
     return {
+        # What happened that the caseworker has not seen yet, newest first (issue 19): asks,
+        # messages, answers about appointments, changed contact wishes; the reminders' own
+        # notices stay on the notifications page.
+        "news": Notification.objects.filter(user=user, read_at__isnull=True, reminder__isnull=True).order_by(
+            "-created_at", "-pk"
+        )[:DASHBOARD_ROWS],
+        "messages_waiting": waiting,
+        "messages_waiting_count": waiting_count,
         "asks": asks,
         "asks_count": asks_count,
         "overdue": overdue,

@@ -62,7 +62,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
     dated = list(
         exoneree.follow_ups.filter(shared_with_exoneree=True, done_at__isnull=True)
         .annotate(provider_name=provider_name)
-        .only("exoneree", "title", "due_at")
+        .only("exoneree", "title", "due_at", "person_answer", "person_words", "person_answered_at")
         .order_by("due_at", "pk")
     )
     # Their own asks (issue 19) have a section of their own saying what became of each; one

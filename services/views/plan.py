@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from services import access
 from services.access import exoneree_required
-from services.actions import people, provider_answers
+from services.actions import follow_ups, people, provider_answers
 from services.forms.asks import AskForm
-from services.forms.provider import PersonAnswerForm
+from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
 from services.forms.reach import ContactWishesForm
 from services.models.people import Exoneree
 from services.selectors import plans
@@ -55,6 +55,21 @@ def my_referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Thank you. Your caseworker will see your answer."))
             return HttpResponseRedirect(reverse("my_plan") + f"#referral-{referral.pk}")
     return plan_page(request, referral.need.exoneree, status=400, answer_errors={referral.pk: form.errors})
+
+
+@require_POST
+@exoneree_required
+def my_appointment_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person's word on an appointment of their plan: "I'll be there" or "I need another time"."""
+    follow_up = access.get_own_appointment(request.user, pk)
+    form = AppointmentAnswerForm(request.POST)
+    if form.is_valid():
+        follow_ups.follow_up_person_answer(
+            by=request.user, follow_up=follow_up, answer=form.cleaned_data["answer"], words=form.cleaned_data["words"]
+        )
+        messages.success(request, _("Thank you. Your caseworker will see your answer."))
+        return HttpResponseRedirect(reverse("my_plan") + f"#appointment-{follow_up.pk}")
+    return plan_page(request, follow_up.exoneree, status=400, appointment_errors={follow_up.pk: form.errors})
 
 
 @require_http_methods(["GET", "POST"])
