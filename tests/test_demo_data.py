@@ -30,7 +30,7 @@ def test_the_shipped_file_loads_with_no_problems():
         "director2": Role.DIRECTOR,
         "caseworker3": Role.CASEWORKER,
     }
-    assert len(demo.exonerees) == 6
+    assert len(demo.exonerees) == 7
     assert len(demo.services) >= 30
     # Every domain a service can serve; "something else" is only what a person asked for
     # without choosing an area (issue 19).
