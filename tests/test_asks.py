@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from services.choices import AskState, NeedDomain, NeedStatus, Priority
+from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from tests.test_encryption import raw
@@ -95,6 +96,9 @@ def test_the_person_sees_what_happened_to_each_ask(login, world):
     assert (coat.ask_state, coat.status, coat.own_words) == (AskState.TAKEN_ON, NeedStatus.OPEN, ASK["words"])
     assert (bus.ask_state, bus.status) == (AskState.ANSWERED, NeedStatus.MET)
     assert answer not in raw(Need, "ask_answer", bus.pk)
+    # The answer is in his conversation too, pointing to the ask.
+    [message] = Message.objects.all()
+    assert (message.text, message.need, message.from_person, message.author) == (answer, bus, False, world.caseworker1)
 
     plan = login("exoneree1").get(reverse("my_plan"))
     page = plan.content.decode()

@@ -32,6 +32,7 @@ from services.actions import needs, referrals
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, ReferralStatus
 from services.models.messages import Message
+from services.models.needs import Need
 from services.models.notifications import Notification
 from tests.conftest import World
 from tests.factories import (
@@ -160,6 +161,12 @@ def grow_messages(w: World, n: int) -> None:
         Message.objects.create(**common, author=w.caseworker1, text="See you", follow_up=follow_up)
 
 
+def an_ask(w: World) -> int:
+    """Marcus's need, as if he had asked for it on his plan (issue 19)."""
+    Need.objects.filter(pk=w.marcus.need.pk).update(ask_state="waiting", own_words="I need a room")
+    return w.marcus.need.pk
+
+
 def grow_case(w: World, n: int) -> None:
     marcus = w.marcus.exoneree
     for i in range(n):
@@ -253,6 +260,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_messages,
         12,
     ),
+    # session, user, device; the need (with the person), the access-log entry (4)
+    ("ask-answer", "caseworker1", lambda w: reverse("need_ask_answer", args=[an_ask(w)]), grow_case, 9),
     # session, user (with their record): the form is their record's own fields
     ("contact-wishes", "exoneree1", lambda w: reverse("my_contact_wishes"), grow_plan, 2),
     # no session: the rate-limit counters are in the cache; the link (with its referral,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services import audit
+from services.actions.messages import message_send
 from services.actions.needs import need_create, need_set_status
 from services.choices import AskState, NeedDomain, NeedStatus, Priority
 from services.lifecycle import check_ask_transition
@@ -73,10 +74,14 @@ def need_ask_take_on(*, by: AbstractUser, need: Need) -> Need:
 @transaction.atomic
 def need_ask_answer(*, by: AbstractUser, need: Need, answer: str) -> Need:
     """The caseworker answers the ask with a message instead of opening casework: the person
-    reads the answer on their plan, and the need is closed as met (the question was answered)."""
+    reads the answer on their plan and in their messages, and the need is closed as met (the
+    question was answered)."""
     if not answer.strip():
         raise ValidationError({"ask_answer": _("Write your answer to them.")})
     need = _handle(by=by, need=need, state=AskState.ANSWERED, answer=answer)
     if need.is_open:
         need_set_status(by=by, need=need, status=NeedStatus.MET)
+    # The answer is a message too: in their conversation, pointing to the ask, and announced
+    # to them like any message ("You have a new message", never its text).
+    message_send(by=by, exoneree=need.exoneree, text=answer, from_person=False, about={"need_id": need.pk})
     return need

@@ -73,5 +73,5 @@ class AskAnswerForm(forms.Form):
         label=_("Your answer to them"),
         max_length=ASK_WORDS_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("They read it on their plan, as you write it. Plain words."),
+        help_text=_("They read it on their plan and in their messages, as you write it. Plain words."),
     )
