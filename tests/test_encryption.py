@@ -29,6 +29,7 @@ from services.lib import crypto
 from services.lib.crypto import DecryptionError
 from services.models.casework import CaseNote
 from services.models.consent import EmergencyAccess
+from services.models.messages import Message
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import ProviderQuestion, ReferralEvent
@@ -95,13 +96,17 @@ def flip_one_character(token: str) -> str:
 
 
 def add_consent_and_emergency_access(world) -> None:
-    """And a provider's question: the encrypted models the world does not have."""
+    """And a provider's question and a message: the encrypted models the world does not have."""
     consent_for(world.marcus.exoneree, world.marcus.resource.provider)
     EmergencyAccess.objects.create(
         user=world.caseworker2, exoneree=world.marcus.exoneree, reason="A crisis call", expires_at=timezone.now()
     )
     ProviderQuestion.objects.create(
         referral=world.marcus.referral, provider=world.marcus.resource.provider, text="Does he have a pet?"
+    )
+    # Issue 19: a message of Marcus's conversation.
+    Message.objects.create(
+        exoneree=world.marcus.exoneree, organization=world.org1, author=world.exoneree1, text="Can we meet?"
     )
 
 
