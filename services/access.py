@@ -42,6 +42,7 @@ from services.models.directory import Provider, Resource
 from services.models.documents import Document
 from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim, InnocenceCertificate, LegalItem
+from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.organizations import Organization, StaffMember
@@ -269,6 +270,12 @@ def get_assessment(user: AnyUser, pk: int, *, change: bool = False) -> Assessmen
     return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
 
 
+def get_message(user: AnyUser, pk: int, *, change: bool = False) -> Message:
+    """A message of a person's conversation, for staff who may see (or, with `change`, act
+    for) that person; a person reaches only their own thread, through `own_exoneree`."""
+    return _get_under_exoneree(user, Message.objects.select_related("exoneree"), "exoneree", pk, change=change)
+
+
 def get_consent(user: AnyUser, pk: int, *, change: bool = False) -> Consent:
     queryset = Consent.objects.select_related("exoneree", "provider")
     return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
@@ -325,6 +332,14 @@ def get_own_document(user: AnyUser, pk: int) -> Document:
     exoneree = own_exoneree(user)
     queryset = Document.objects.current().filter(exoneree=exoneree, shown_on_plan=True).defer(*DOCUMENT_SECRETS)
     return get_object_or_404(queryset, pk=pk)
+
+
+def get_own_appointment(user: AnyUser, pk: int) -> FollowUp:
+    """An open appointment on the signed-in exoneree's own plan (shared with them, not done);
+    a staff task, a done one or anybody else's is a 404."""
+    exoneree = own_exoneree(user)
+    queryset = FollowUp.objects.select_related("exoneree__organization")
+    return get_object_or_404(queryset, pk=pk, exoneree=exoneree, shared_with_exoneree=True, done_at__isnull=True)
 
 
 def emergency_grants_visible_to(user: AnyUser) -> QuerySet[EmergencyAccess]:

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Value
 from django_otp import device_classes
 
+from services.models.messages import Message
 from services.models.notifications import Notification
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 # Set on a user by get_user: whether they have a confirmed device, and their unread count.
 HAS_DEVICE = "preloaded_has_second_factor"
 UNREAD = "preloaded_unread_notifications"
+UNREAD_MESSAGES = "preloaded_unread_messages"
 
 
 class UserBackend(ModelBackend):
@@ -45,10 +47,24 @@ class UserBackend(ModelBackend):
             .annotate(n=Count("pk"))
             .values("n")
         )
+        # Messages not yet read (issue 19): a person's from their caseworkers, a caseworker's
+        # from the people they carry; distinct, as the caseworkers' join repeats a message.
+        unread_messages = (
+            Message.objects.filter(
+                Q(from_person=False, exoneree__user=OuterRef("pk"))
+                | Q(from_person=True, exoneree__caseworkers=OuterRef("pk")),
+                read_at__isnull=True,
+            )
+            .order_by()
+            .annotate(one=Value(1))
+            .values("one")
+            .annotate(n=Count("pk", distinct=True))
+            .values("n")
+        )
         try:
             user = (
                 User._default_manager.select_related("staff__organization", "exoneree__organization")
-                .annotate(**{HAS_DEVICE: confirmed, UNREAD: unread})
+                .annotate(**{HAS_DEVICE: confirmed, UNREAD: unread, UNREAD_MESSAGES: unread_messages})
                 .get(pk=user_id)
             )
         except User.DoesNotExist:
@@ -58,7 +74,7 @@ class UserBackend(ModelBackend):
 
 def preloaded(user: Any, name: str) -> tuple[bool, Any]:
     """(True, value) when get_user loaded this one-to-one relation or annotation with the user."""
-    if name in (HAS_DEVICE, UNREAD):
+    if name in (HAS_DEVICE, UNREAD, UNREAD_MESSAGES):
         return (True, getattr(user, name)) if hasattr(user, name) else (False, None)
     descriptor = getattr(user.__class__, name, None)  # __class__: request.user may be a lazy proxy
     if descriptor is None or not hasattr(descriptor, "is_cached") or not descriptor.is_cached(user):

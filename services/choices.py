@@ -40,6 +40,9 @@ class NeedDomain(models.TextChoices):
     EDUCATION = "education", _("Education")
     FAMILY = "family", _("Family and relationships")
     COMMUNITY = "community", _("Community and peer support")
+    # What the person asked for without choosing an area (issue 19): the caseworker may
+    # move it to one when they take it on.
+    OTHER = "other", _("Something else")
 
 
 class Priority(models.TextChoices):
@@ -47,6 +50,15 @@ class Priority(models.TextChoices):
     HIGH = "high", _("High")
     MEDIUM = "medium", _("Medium")
     LOW = "low", _("Low")
+
+
+class AskState(models.TextChoices):
+    """What became of a need the person asked for themselves on their plan (blank: a need
+    staff recorded)."""
+
+    WAITING = "waiting", _("Waiting for the caseworker")
+    TAKEN_ON = "taken_on", _("Taken on")
+    ANSWERED = "answered", _("Answered")
 
 
 class NeedStatus(models.TextChoices):
@@ -283,3 +295,10 @@ class LegalItemStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("Under way")
     DONE = "done", _("Done")
     DROPPED = "dropped", _("Not pursued")
+
+
+class AppointmentAnswer(models.TextChoices):
+    """The person's word on an appointment of their plan (issue 19)."""
+
+    COMING = "coming", _("I'll be there")
+    ANOTHER_TIME = "another_time", _("I need another time")

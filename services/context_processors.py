@@ -22,7 +22,11 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
     def unread() -> int:
         return inbox.unread_notification_count(user) if user is not None and user.is_authenticated else 0
 
-    return {"unread_notifications": unread}
+    @cache
+    def unread_messages() -> int:
+        return inbox.unread_message_count(user) if user is not None and user.is_authenticated else 0
+
+    return {"unread_notifications": unread, "unread_messages": unread_messages}
 
 
 def demo(request: HttpRequest) -> dict[str, Any]:

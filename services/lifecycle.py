@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from services.choices import ClaimStage, NeedStatus, ReferralStatus
+from services.choices import AskState, ClaimStage, NeedStatus, ReferralStatus
 
 S = ReferralStatus
 
@@ -31,6 +31,13 @@ NEED_TRANSITIONS: dict[str, frozenset[str]] = {
     N.NO_LONGER_WANTED: frozenset({N.OPEN}),
 }
 NEED_CLOSED = frozenset({N.MET, N.NO_LONGER_WANTED})
+
+# A person's own ask is handled once: taken on as casework, or answered with a message.
+ASK_TRANSITIONS: dict[str, frozenset[str]] = {
+    AskState.WAITING: frozenset({AskState.TAKEN_ON, AskState.ANSWERED}),
+    AskState.TAKEN_ON: frozenset(),
+    AskState.ANSWERED: frozenset(),
+}
 
 
 class TransitionNotAllowed(Exception):
@@ -77,3 +84,11 @@ CLAIM_AWARDED = frozenset({C.AWARDED, C.PAID})
 def check_claim_transition(current: str, target: str) -> None:
     if current != target and target not in CLAIM_TRANSITIONS.get(current, frozenset()):
         raise TransitionNotAllowed(C(current).label, C(target).label if target in C.values else target)
+
+
+def check_ask_transition(current: str, target: str) -> None:
+    if target not in ASK_TRANSITIONS.get(current, frozenset()):
+        raise TransitionNotAllowed(
+            AskState(current).label if current in AskState.values else current,
+            AskState(target).label if target in AskState.values else target,
+        )

@@ -14,11 +14,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import DatabaseError, transaction
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from services import audit_anchor, outcome_counts, reminders
+from services.choices import ContactPreference
 from services.lib.email import send_templated_email
 from services.lib.links import invitation_link
+from services.lib.sms import SmsDisabled, send_sms
+from services.models.messages import Message
 from services.models.organizations import Organization
 from services.selectors import users
 
@@ -186,3 +191,33 @@ def audit_checkpoint() -> int | None:
     (services.audit_anchor). Returns the count, or None when nothing was added since the last."""
     checkpoint = audit_anchor.audit_checkpoint_write()
     return checkpoint.count if checkpoint is not None else None
+
+
+@shared_task(**EMAIL_TASK)
+def send_message_notice(message_id: int) -> None:
+    """Tell the person a caseworker wrote to them, the way they chose: "You have a new message"
+    and the link, nothing more (no text, no name: mailboxes and phones are not ours). Nothing
+    for someone who asked not to be contacted, or once they have read it in the app."""
+    message = Message.objects.select_related("exoneree").filter(pk=message_id, read_at__isnull=True).first()
+    if message is None:
+        return
+    person = message.exoneree
+    if person.contact_preference == ContactPreference.DO_NOT_CONTACT:
+        return
+    link = settings.SITE_URL + reverse("my_messages")
+    if person.contact_preference == ContactPreference.TEXT and person.phone:
+        with translation.override(person.preferred_language):
+            text = _("You have a new message: %(link)s") % {"link": link}
+        try:
+            send_sms(to=person.phone, text=text)
+        except SmsDisabled:
+            logger.warning("message notice %s not sent: text messages are switched off", message_id)
+        return
+    if person.email:
+        send_templated_email(
+            to=person.email,
+            template="new_message",
+            context={"link": link},
+            language=person.preferred_language,
+            message_id=f"<message-{message_id}@{urlsplit(settings.SITE_URL).hostname}>",
+        )

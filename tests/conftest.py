@@ -126,7 +126,14 @@ def _case(organization: Organization, caseworker: Any, login: Any, *, legal_name
         need=need,
         resource=resource,
         referral=ReferralFactory(need=need, resource=resource, created_by=caseworker),
-        follow_up=FollowUpFactory(exoneree=exoneree, need=need, title=f"Visit {word} at home", assigned_to=caseworker),
+        # A home visit: the person's appointment, on their plan.
+        follow_up=FollowUpFactory(
+            exoneree=exoneree,
+            need=need,
+            title=f"Visit {word} at home",
+            assigned_to=caseworker,
+            shared_with_exoneree=True,
+        ),
         staff_note=CaseNoteFactory(
             exoneree=exoneree,
             author=caseworker,

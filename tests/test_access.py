@@ -42,6 +42,7 @@ from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Resource
 from services.models.documents import Document
 from services.models.legal import CompensationClaim, InnocenceCertificate, LegalItem
+from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
@@ -139,6 +140,26 @@ def mark_follow_up_done(w: World) -> None:
 
 def notify_caseworker1(w: World) -> None:
     Notification.objects.create(user=w.caseworker1, text="Due now: a visit", url=marcus_page(w))
+
+
+def marcus_asks(w: World) -> None:
+    """Marcus's housing need, as if he had asked for it himself on his plan (issue 19)."""
+    Need.objects.filter(pk=w.marcus.need.pk).update(ask_state="waiting", own_words="I need a room")
+
+
+def marcus_writes(w: World) -> None:
+    """A message from Marcus to his caseworkers (issue 19)."""
+    Message.objects.create(
+        exoneree=w.marcus.exoneree,
+        organization=w.org1,
+        author=w.exoneree1,
+        from_person=True,
+        text="Can we meet on Friday?",
+    )
+
+
+def marcus_message(w: World) -> list[int]:
+    return [Message.objects.get(exoneree=w.marcus.exoneree).pk]
 
 
 def caseworker1_notification(w: World) -> list[int]:
@@ -690,6 +711,77 @@ PAGES = [
         marcus_document,
         owner="exoneree1",
         setup=add_marcus_document,
+    ),
+    # Issue 19: asking for help on one's own plan (staff: 403); the caseworker takes it on or
+    # answers it with a message.
+    Page(
+        "my_ask",
+        row(403, 403, 403, 403, 403, DONE, DONE, 403),
+        methods=("POST",),
+        data=lambda w: {"words": "I need a winter coat", "domain": "basic", "priority": "high"},
+        done=lambda w: "/my-plan/#asks",
+        owner="exoneree1",
+    ),
+    # Marcus's word on an appointment of his plan (Thomas: 404, as for anything not his).
+    Page(
+        "my_appointment_answer",
+        row(403, 403, 403, 403, 403, DONE, 404, 403),
+        marcus("follow_up"),
+        ("POST",),
+        lambda w: {"answer": "another_time", "words": "I work that morning"},
+        lambda w: f"/my-plan/#appointment-{w.marcus.follow_up.pk}",
+        owner="exoneree1",
+    ),
+    # Messages with my caseworker: the person's own thread; the same thread on the staff side
+    # (a director reads it; only the assigned caseworkers write or flag a message).
+    Page(
+        "my_messages",
+        OWN_PLAN,
+        methods=GET_POST,
+        data=lambda w: {"text": "Can we meet on Friday?", "about": ""},
+        done=lambda w: "/my-plan/messages/#latest",
+        owner="exoneree1",
+    ),
+    Page(
+        "exoneree_messages",
+        CASE_READ,
+        marcus("exoneree"),
+        GET_POST,
+        lambda w: {"text": "Friday at 10 works.", "about": f"need:{w.marcus.need.pk}"},
+        lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]) + "#latest",
+    ),
+    Page(
+        "message_needs_action",
+        CASE_POST,
+        marcus_message,
+        ("POST",),
+        lambda w: {"needs_action": "1"},
+        lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]) + f"#message-{marcus_message(w)[0]}",
+        setup=marcus_writes,
+    ),
+    # How to reach me: each exoneree their own (the page has no id to guess).
+    Page(
+        "my_contact_wishes",
+        OWN_PLAN,
+        methods=GET_POST,
+        data=lambda w: {
+            "contact_preference": "text",
+            "reminder_channel": "email",
+            "quiet_hours_start": "21:00",
+            "quiet_hours_end": "08:00",
+        },
+        done=lambda w: "/my-plan/reach-me/",
+        owner="exoneree1",
+    ),
+    Page("need_ask_take_on", CASE_POST, marcus("need"), ("POST",), lambda w: {}, at_need, setup=marcus_asks),
+    Page(
+        "need_ask_answer",
+        CASE_WRITE,
+        marcus("need"),
+        GET_POST,
+        lambda w: {"answer": "The shelter on Main St. has coats. Go Tuesday."},
+        at_need,
+        setup=marcus_asks,
     ),
     # Marcus's own consent: Thomas (exoneree2) gets a 404, as for anything not his.
     Page(

@@ -31,6 +31,7 @@ from services.lib.crypto import DecryptionError
 from services.models.casework import CaseNote
 from services.models.consent import EmergencyAccess
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
+from services.models.messages import Message
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import ProviderQuestion, ReferralEvent
@@ -100,7 +101,8 @@ def flip_one_character(token: str) -> str:
 
 
 def add_consent_and_emergency_access(world) -> None:
-    """And a provider's question, the legal records and a document: the encrypted models the world does not have."""
+    """And a provider's question, the legal records, a document and a message: the encrypted
+    models the world does not have."""
     marcus = world.marcus.exoneree
     claim = CompensationClaim.objects.create(exoneree=marcus, organization=world.org1)
     ClaimPayment.objects.create(claim=claim, received_on=date(2026, 1, 2), amount=Decimal("10.00"))
@@ -115,6 +117,10 @@ def add_consent_and_emergency_access(world) -> None:
         referral=world.marcus.referral, provider=world.marcus.resource.provider, text="Does he have a pet?"
     )
     document_for(world.marcus.exoneree, world.caseworker1, title="Harris County order")
+    # Issue 19: a message of Marcus's conversation.
+    Message.objects.create(
+        exoneree=world.marcus.exoneree, organization=world.org1, author=world.exoneree1, text="Can we meet?"
+    )
 
 
 # --- what the database holds ------------------------------------------------------------------

@@ -291,6 +291,10 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "session_keep_alive": lambda w: reverse("dashboard"),  # the idle warning, on every signed-in page
     "document_need": marcus_page,  # the checklist's "create a need" buttons
     "document_delete": marcus_page,
+    "my_ask": lambda w: reverse("my_plan"),
+    "my_appointment_answer": lambda w: reverse("my_plan"),
+    "need_ask_take_on": marcus_page,
+    "message_needs_action": lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]),
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {
@@ -308,6 +312,7 @@ BUTTONS = {
     "my_consent_stop",  # the same, for the person themselves
     "emergency_access_end",
     "follow_up_reopen",
+    "need_ask_take_on",  # "Take it on"
     "notification_read",
     "notification_read_all",
     "document_delete",  # the documents table's "Delete"

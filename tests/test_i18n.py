@@ -39,6 +39,13 @@ EXONEREE_FACING = [
     "500.html",
     "services/my_plan.html",
     "services/_plan_legal.html",
+    "services/_my_asks.html",
+    "services/_radio_field.html",
+    "services/my_contact_wishes.html",
+    "services/my_messages.html",
+    "services/_my_appointment_answer.html",
+    "services/_my_voice_links.html",
+    "_nav_messages.html",
     "services/plan_pdf.html",
     "services/confirm.html",
     "services/_field.html",
@@ -74,6 +81,9 @@ EXONEREE_FACING = [
     "services/_document_checklist.html",
     "services/document_form.html",
     "services/document_unreadable.html",
+    "emails/new_message.html",
+    "emails/new_message.txt",
+    "emails/new_message_subject.txt",
 ]
 
 

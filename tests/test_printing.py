@@ -85,7 +85,12 @@ def test_calendar_has_the_coming_appointments_only(login, sent: World) -> None:
     marcus = sent.marcus.exoneree
     soon = timezone.now() + timedelta(days=5)
     FollowUp.objects.create(
-        exoneree=marcus, title="Dentist", due_at=soon, assigned_to=sent.caseworker1, created_by=sent.caseworker1
+        exoneree=marcus,
+        title="Dentist",
+        due_at=soon,
+        assigned_to=sent.caseworker1,
+        created_by=sent.caseworker1,
+        shared_with_exoneree=True,
     )
     FollowUp.objects.create(
         exoneree=marcus,
@@ -101,6 +106,7 @@ def test_calendar_has_the_coming_appointments_only(login, sent: World) -> None:
         due_at=timezone.now() - timedelta(days=30),
         assigned_to=sent.caseworker1,
         created_by=sent.caseworker1,
+        shared_with_exoneree=True,
     )
     response = login("exoneree1").get(reverse("my_plan_ics"))
     assert response.status_code == 200

@@ -34,6 +34,9 @@ from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
 from services.models.documents import Document, DocumentKind
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
+from services.models.messages import Message
+from services.models.needs import Need
+from services.models.notifications import Notification
 from tests.conftest import World
 from tests.factories import (
     AssessmentFactory,
@@ -78,6 +81,9 @@ def grow_dashboard(w: World, n: int) -> None:
         )
         FollowUpFactory(exoneree=person, assigned_to=w.caseworker1, due_at=now - timedelta(days=1), need=need)
         FollowUpFactory(exoneree=person, assigned_to=w.caseworker1, due_at=now + timedelta(days=2), referral=referral)
+        NeedFactory(exoneree=person, ask_state="waiting", own_words="Help me find a coat")  # issue 19
+        Message.objects.create(exoneree=person, organization=w.org1, author=w.caseworker1, text="Hi", from_person=True)
+        Notification.objects.create(user=w.caseworker1, text="Someone asked for help.", url="/dashboard/")
 
 
 def grow_resources(w: World, n: int) -> None:
@@ -143,8 +149,12 @@ def grow_plan(w: World, n: int) -> None:
         )
         consent_for(marcus, referral.resource.provider, [ConsentCategory.CONTACT, ConsentCategory.HOUSING])
         NeedFactory(exoneree=marcus, status=NeedStatus.MET)
-        FollowUpFactory(exoneree=marcus, assigned_to=author, due_at=now + timedelta(days=i + 1))
-        FollowUpFactory(exoneree=marcus, assigned_to=author, due_at=now - timedelta(days=i + 1))
+        # Issue 19: his own asks, waiting and answered (in the needs' query).
+        NeedFactory(exoneree=marcus, ask_state="waiting", own_words="I need a coat")
+        NeedFactory(exoneree=marcus, ask_state="answered", ask_answer="Try the shelter", status=NeedStatus.MET)
+        on_plan = {"exoneree": marcus, "assigned_to": author, "shared_with_exoneree": True}
+        FollowUpFactory(**on_plan, due_at=now + timedelta(days=i + 1), person_answer="coming")
+        FollowUpFactory(**on_plan, due_at=now - timedelta(days=i + 1))
         CaseNoteFactory(exoneree=marcus, author=author, visibility=NoteVisibility.SHARED)
         claim = CompensationClaim(jurisdiction="TX", trigger_event="pardon", trigger_date=timezone.localdate())
         legal.claim_create(by=w.caseworker1, exoneree=marcus, claim=claim)
@@ -156,6 +166,26 @@ def grow_plan(w: World, n: int) -> None:
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
     current = list(marcus.caseworkers.all())
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
+
+
+def grow_messages(w: World, n: int) -> None:
+    """Marcus's conversation (issue 19): his messages and his caseworker's, each about one of
+    his needs, referrals or follow-ups; more of those to choose from."""
+    marcus = w.marcus.exoneree
+    for _ in range(n):
+        need = NeedFactory(exoneree=marcus)
+        referral = ReferralFactory(need=need, resource=ResourceFactory(organization=w.org1), status="sent")
+        follow_up = FollowUpFactory(exoneree=marcus, assigned_to=w.caseworker1, shared_with_exoneree=True)
+        common = {"exoneree": marcus, "organization": w.org1}
+        Message.objects.create(**common, author=w.exoneree1, from_person=True, text="Hi", need=need)
+        Message.objects.create(**common, author=w.caseworker1, text="Hello", referral=referral, needs_action=True)
+        Message.objects.create(**common, author=w.caseworker1, text="See you", follow_up=follow_up)
+
+
+def an_ask(w: World) -> int:
+    """Marcus's need, as if he had asked for it on his plan (issue 19)."""
+    Need.objects.filter(pk=w.marcus.need.pk).update(ask_state="waiting", own_words="I need a room")
+    return w.marcus.need.pk
 
 
 def grow_case(w: World, n: int) -> None:
@@ -230,8 +260,10 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 5),
     ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 5),
     # + the caseload (all of it, with its figures), the first overdue and due-soon follow-ups
-    # and the first open needs (each with their count), recent referrals, the people's answers
-    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 9),
+    # and the first open needs (each with their count), recent referrals, the people's answers,
+    # the first asks waiting for an answer and messages waiting for staff (each with their count),
+    # the latest unread news from their people
+    ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 12),
     # + the count, the page
     ("follow-ups", "caseworker1", lambda w: reverse("follow_up_list") + "?due=overdue", grow_dashboard, 5),
     ("needs", "caseworker1", lambda w: reverse("need_list"), grow_dashboard, 5),
@@ -269,6 +301,31 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # compensation claims, their record holders; the documents on their plan, and their open
     # needs for the papers' checklist
     ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 13),
+    # session, user (with their record and unread messages); marking what they read, the
+    # thread (with authors and what each message points to), the needs, referrals and
+    # follow-ups a message may point to
+    ("my-messages", "exoneree1", lambda w: reverse("my_messages"), grow_messages, 7),
+    # session, user, device; the record (with the change permission), the access-log entry (4);
+    # marking read, the thread, what a message may point to (3)
+    (
+        "exoneree-messages",
+        "caseworker1",
+        lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]),
+        grow_messages,
+        13,
+    ),
+    # the same without marking read (a director only looks on)
+    (
+        "exoneree-messages-director",
+        "director1",
+        lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]),
+        grow_messages,
+        12,
+    ),
+    # session, user, device; the need (with the person), the access-log entry (4)
+    ("ask-answer", "caseworker1", lambda w: reverse("need_ask_answer", args=[an_ask(w)]), grow_case, 9),
+    # session, user (with their record): the form is their record's own fields
+    ("contact-wishes", "exoneree1", lambda w: reverse("my_contact_wishes"), grow_plan, 2),
     # no session: the rate-limit counters are in the cache; the link (with its referral,
     # person, resource, provider, organization and caseworker), what the referral carries,
     # the consents that cover it, the needs of those categories; the access-log entry

@@ -58,7 +58,7 @@ def new_follow_up(world: World, due_at: datetime = DUE, **fields) -> FollowUp:
         details="Landlord is Mr. Secretdetail",
         due_at=due_at,
         assigned_to=world.caseworker1,
-        **fields,
+        **{"shared_with_exoneree": True, **fields},  # his appointment, on his plan
     )
     return follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
 

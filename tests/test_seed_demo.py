@@ -45,9 +45,17 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 PASSWORD = "demo-pass-123!"
 STAFF_USERNAMES = {"director1", "caseworker1", "caseworker2", "director2", "caseworker3"}
-EXONEREE_USERNAMES = {"exoneree1", "exoneree2", "exoneree3"}
+EXONEREE_USERNAMES = {"exoneree1", "exoneree2", "exoneree3", "exoneree4", "exoneree5"}
 DEMO_USERNAMES = STAFF_USERNAMES | EXONEREE_USERNAMES
-EXONEREE_NAMES = {"Marcus Webb", "Delia Ruiz", "Thomas Okafor", "Ray Castillo", "Anita Brooks", "Samuel Price"}
+EXONEREE_NAMES = {
+    "Marcus Webb",
+    "Delia Ruiz",
+    "Thomas Okafor",
+    "Ray Castillo",
+    "Anita Brooks",
+    "Samuel Price",
+    "Rosa Delgado",  # issue 19: a Spanish-speaking person in the second organization too
+}
 PASSWORD_LINE = re.compile(r"Password for every demo account: (\S+)")
 
 
@@ -105,7 +113,7 @@ def test_seed_twice_creates_the_same_data(seeded):
     assert snapshot() == seeded
     assert set(User.objects.values_list("username", flat=True)) == DEMO_USERNAMES
     assert Organization.objects.count() == 2
-    assert Exoneree.objects.count() == 6
+    assert Exoneree.objects.count() == 7
 
 
 def test_every_demo_account_logs_in_with_the_password(seeded):
@@ -125,7 +133,13 @@ def test_roles_and_organizations(seeded):
         "caseworker3": Role.CASEWORKER,
     }
     logins = dict(Exoneree.objects.filter(user__isnull=False).values_list("user__username", "legal_name"))
-    assert logins == {"exoneree1": "Marcus Webb", "exoneree2": "Thomas Okafor", "exoneree3": "Anita Brooks"}
+    assert logins == {
+        "exoneree1": "Marcus Webb",
+        "exoneree2": "Thomas Okafor",
+        "exoneree3": "Anita Brooks",
+        "exoneree4": "Delia Ruiz",
+        "exoneree5": "Rosa Delgado",
+    }
     midwest = Organization.objects.get(name="Midwest Exoneree Reentry Project")
     gulf = Organization.objects.get(name="Gulf Coast Innocence Reentry")
     assert (midwest.timezone, gulf.timezone) == ("America/Chicago", "America/New_York")
@@ -138,9 +152,9 @@ def visible_names(username: str) -> set[str]:
 def test_caseloads_are_assigned_with_permissions(seeded):
     assert visible_names("caseworker1") == {"Marcus Webb", "Delia Ruiz"}
     assert visible_names("caseworker2") == {"Thomas Okafor", "Ray Castillo"}
-    assert visible_names("caseworker3") == {"Anita Brooks", "Samuel Price"}
+    assert visible_names("caseworker3") == {"Anita Brooks", "Samuel Price", "Rosa Delgado"}
     assert visible_names("director1") == {"Marcus Webb", "Delia Ruiz", "Thomas Okafor", "Ray Castillo"}
-    assert visible_names("director2") == {"Anita Brooks", "Samuel Price"}
+    assert visible_names("director2") == {"Anita Brooks", "Samuel Price", "Rosa Delgado"}
 
 
 def test_identifiers_are_fictional(seeded):
@@ -154,6 +168,7 @@ def test_identifiers_are_fictional(seeded):
     assert set(Exoneree.objects.filter(preferred_language="es").values_list("legal_name", flat=True)) == {
         "Delia Ruiz",
         "Ray Castillo",
+        "Rosa Delgado",
     }
     today = timezone.localdate()
     days_left = [c.days_to_deadline(today) for c in CompensationClaim.objects.filter(stage__in=CLAIM_NOT_FILED)]
@@ -189,7 +204,7 @@ def test_resource_directory(seeded):
         covered = set(
             ResourceDomain.objects.filter(resource__organization=organization).values_list("domain", flat=True)
         )
-        assert covered == set(NeedDomain.values)
+        assert covered == set(NeedDomain.values) - {NeedDomain.OTHER}  # "something else": only asked for
         assert resources.filter(languages__contains="Spanish").exists()
         assert not resources.exclude(provider__organization=organization).exists()
         statuses |= set(resources.values_list("status", flat=True))
@@ -232,7 +247,7 @@ def test_every_exoneree_has_a_case_history(seeded):
     assert Assessment.objects.filter(kind=AssessmentKind.INTERIM).values("exoneree").distinct().count() >= 2
 
 
-def test_the_only_people_named_are_the_six_exonerees(seeded):
+def test_the_only_people_named_are_the_demo_exonerees(seeded):
     names = set(Exoneree.objects.values_list("legal_name", flat=True))
     names |= set(Exoneree.objects.exclude(preferred_name="").values_list("preferred_name", flat=True))
     assert names == EXONEREE_NAMES
@@ -341,3 +356,37 @@ def test_every_resource_has_an_intake_address_and_a_provider_email_waits_in_the_
         reminders.reminder_send(reminder_id)
     (email,) = [m for m in mail.outbox if "/p/" in m.body]
     assert email.to == [notice.referral.resource.intake_email]
+
+
+def test_the_spanish_speakers_plans_read_as_one_language(seeded):
+    for username in ("exoneree4", "exoneree5"):  # one in each organization; one seeding for both
+        spanish_plan_has_no_english(username)
+
+
+def spanish_plan_has_no_english(username: str) -> None:
+    """Issue 19: a Spanish-speaking person in each organization, whose needs, words,
+    appointments and shared notes are in Spanish: the plan has no English left but the
+    directory's names and addresses (what staff typed into the directory)."""
+    from tests.test_i18n import ENGLISH_WORDS, _visible_text
+
+    user = User.objects.get(username=username)
+    person = user.exoneree
+    assert person.preferred_language == "es"
+    client = Client()
+    client.force_login(user)
+
+    text = _visible_text(client.get("/my-plan/").content.decode())
+
+    assert "Hola" in text
+    typed_by_staff = [person.organization.name, person.first_name, person.display_name, "Reentry", "English", username]
+    for need in person.needs.all():
+        for referral in need.referrals.all():
+            resource = referral.resource
+            typed_by_staff += [resource.name, resource.provider.name, resource.address, resource.city, resource.hours]
+            typed_by_staff += [resource.phone, referral.provider_contact]
+    for caseworker in person.caseworkers.all():
+        typed_by_staff += [caseworker.get_full_name(), caseworker.email, caseworker.staff.title, caseworker.staff.phone]
+    for value in sorted(filter(None, typed_by_staff), key=len, reverse=True):
+        text = text.replace(value, " ")
+    leftovers = sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)})
+    assert not leftovers, f"English on {username}'s Spanish plan: {leftovers} in {text!r}"

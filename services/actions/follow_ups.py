@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from services import audit
 from services.models.follow_ups import FOLLOW_UP_EDITABLE_FIELDS, FollowUp
+from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.outcome_counts import outcome_counts_tracked_for
 from services.reminder_plans import reminders_plan_for_follow_up
 
 # Follow-ups.
+
+
+PERSON_ANSWER_FIELDS = ["person_answer", "person_words", "person_answered_at"]
+
+
+@transaction.atomic
+def follow_up_person_answer(*, by: AbstractUser, follow_up: FollowUp, answer: str, words: str = "") -> FollowUp:
+    """The person's word on an appointment of their plan: they will be there, or they need
+    another time (in their words). Its assignee is told in the app; they may change it."""
+    before = audit.stored(follow_up)
+    follow_up.person_answer = answer
+    follow_up.person_words = words
+    follow_up.person_answered_at = timezone.now()
+    follow_up.full_clean()
+    follow_up.save(update_fields=PERSON_ANSWER_FIELDS)
+    audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree, fields=PERSON_ANSWER_FIELDS)
+    person = follow_up.exoneree
+    with translation.override(settings.LANGUAGE_CODE):  # staff read it, in the staff pages' language
+        text = f"{person.display_name} answered “{follow_up.get_person_answer_display()}”: {follow_up.title}"
+    Notification.objects.create(
+        user_id=follow_up.assigned_to_id, text=text[:300], url=f"{person.get_absolute_url()}#follow-up-{follow_up.pk}"
+    )
+    return follow_up
 
 
 @transaction.atomic
@@ -40,13 +65,18 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
         raise ValidationError(errors)
     follow_up.full_clean()
     before = {} if adding else audit.stored(follow_up)
+    fields = FOLLOW_UP_EDITABLE_FIELDS
     if adding:
         follow_up.save()
     else:
+        if before["due_at"] != follow_up.due_at:
+            # The person answered for the old time: the new one asks them again.
+            follow_up.person_answer, follow_up.person_words, follow_up.person_answered_at = "", "", None
+            fields = [*fields, *PERSON_ANSWER_FIELDS]
         # Never the done time or outcome: a colleague may have just marked it done.
-        follow_up.save(update_fields=FOLLOW_UP_EDITABLE_FIELDS)
+        follow_up.save(update_fields=fields)
     reminders_plan_for_follow_up(follow_up)  # a new due date or assignee moves its reminders
-    audit.record_change(by, follow_up, before, exoneree=exoneree, fields=None if adding else FOLLOW_UP_EDITABLE_FIELDS)
+    audit.record_change(by, follow_up, before, exoneree=exoneree, fields=None if adding else fields)
     return follow_up
 
 

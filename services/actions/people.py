@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -24,7 +25,7 @@ from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.notifications import Notification
 from services.models.organizations import StaffMember
-from services.models.people import EXONEREE_PROFILE_FIELDS, EXONEREE_SAVED_FIELDS, Exoneree
+from services.models.people import CONTACT_WISH_FIELDS, EXONEREE_PROFILE_FIELDS, EXONEREE_SAVED_FIELDS, Exoneree
 from services.outcome_counts import outcome_counts_tracked_for
 from services.reminder_plans import reminders_plan_for_exoneree
 
@@ -69,6 +70,31 @@ def exoneree_set_language(*, by: AbstractUser, exoneree: Exoneree, language: str
     exoneree.preferred_language = language
     exoneree.save(update_fields=["preferred_language"])
     audit.record_change(by, exoneree, before, exoneree=exoneree, fields=["preferred_language"])
+    return exoneree
+
+
+@transaction.atomic
+def exoneree_set_contact_wishes(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
+    """The person's own choice of how to be reached and reminded (the form has set the fields).
+
+    The reminders are planned again in the same transaction, so the very next sweep obeys the
+    new wishes (do not contact, quiet hours, channel); the sender checks them again when it
+    sends. Their caseworkers are told in the app; nothing changes if nothing changed."""
+    exoneree.full_clean()
+    before = audit.stored(exoneree)
+    after = audit.snapshot(exoneree)
+    if all(before[name] == after[name] for name in CONTACT_WISH_FIELDS):
+        return exoneree
+    exoneree.contact_wishes_set_at = timezone.now()
+    fields = [*CONTACT_WISH_FIELDS, "contact_wishes_set_at"]
+    exoneree.save(update_fields=fields)
+    reminders_plan_for_exoneree(exoneree)
+    audit.record_change(by, exoneree, before, exoneree=exoneree, fields=fields)
+    url = reverse("exoneree_detail", args=[exoneree.pk]) + "#profile"
+    text = f"{exoneree.display_name} changed how they want to be reached."
+    Notification.objects.bulk_create(
+        [Notification(user=user, text=text, url=url) for user in exoneree.caseworkers.filter(is_active=True)]
+    )
     return exoneree
 
 

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from services.choices import DeclineReason, PersonAnswer
+from services.choices import AppointmentAnswer, DeclineReason, PersonAnswer
 from services.forms.widgets import DateInput
 
 MOVES = [
@@ -81,6 +81,22 @@ class PersonAnswerForm(forms.Form):
     """On the person's plan: did you get help from <provider>?"""
 
     answer = forms.ChoiceField(label=_("Did you get help?"), choices=[("", _("Choose…")), *PersonAnswer.choices])
+    words = forms.CharField(
+        label=_("Tell us more, in your own words (you can leave this empty)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AppointmentAnswerForm(forms.Form):
+    """On the person's plan: will you be there? (issue 19)"""
+
+    answer = forms.ChoiceField(
+        label=_("Will you be there?"),
+        choices=AppointmentAnswer.choices,
+        error_messages={"required": _("Choose one answer.")},
+    )
     words = forms.CharField(
         label=_("Tell us more, in your own words (you can leave this empty)"),
         required=False,

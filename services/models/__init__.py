@@ -13,6 +13,7 @@ from services.models import (  # noqa: F401 (loaded so that Django registers the
     documents,
     follow_ups,
     legal,
+    messages,
     needs,
     notifications,
     organizations,

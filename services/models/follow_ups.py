@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from services.choices import AppointmentAnswer
 from services.fields import EncryptedTextField
 from services.models.base import BaseModel
 from services.models.needs import Need
@@ -27,9 +28,17 @@ class FollowUp(BaseModel):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups_assigned"
     )
+    # Off unless staff say it is the person's appointment: a caseworker's own task (a call, a
+    # case review) never shows on the plan by accident (issue 19).
     shared_with_exoneree = models.BooleanField(
-        _("show on their plan"), default=True, help_text=_("Appointments and check-ins the person should know about.")
+        _("it is their appointment: show it on their plan"),
+        default=False,
+        help_text=_("Only for appointments the person goes to. Leave it off for staff tasks."),
     )
+    # The person's answer on their plan (issue 19): coming, or another time please, in their words.
+    person_answer = models.CharField(max_length=20, choices=AppointmentAnswer.choices, blank=True)
+    person_words = EncryptedTextField(blank=True, max_length=2000)
+    person_answered_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     outcome = EncryptedTextField(blank=True)
     created_by = models.ForeignKey(

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
+    AskState,
     NeedDomain,
     NeedStatus,
     Priority,
@@ -38,6 +39,12 @@ class Need(BaseModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Asked for by the person on their plan (issue 19): blank for a need staff recorded.
+    ask_state = models.CharField(_("asked by the person"), max_length=10, choices=AskState.choices, blank=True)
+    # The caseworker's answer when they answered the ask instead of taking it on: shown to the
+    # person as written.
+    ask_answer = EncryptedTextField(_("answer to the person"), blank=True)
+    ask_handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["status", "-opened_on", "pk"]
@@ -45,6 +52,12 @@ class Need(BaseModel):
             models.Index(fields=["exoneree", "status"]),
             models.Index(fields=["domain", "status"]),
             models.Index(fields=["organization", "domain", "status"]),
+            # The asks still waiting for a caseworker (first on the dashboard): a handful.
+            models.Index(
+                fields=["exoneree", "opened_on"],
+                condition=models.Q(ask_state=AskState.WAITING),
+                name="need_ask_waiting",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -53,3 +66,7 @@ class Need(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status in (NeedStatus.OPEN, NeedStatus.IN_PROGRESS)
+
+    @property
+    def asked_by_person(self) -> bool:
+        return bool(self.ask_state)

@@ -59,6 +59,16 @@ EXONEREE_PROFILE_FIELDS = [
     "quiet_hours_end",
 ]
 
+# What the person may set themselves, from their account (issue 19): how to reach them and
+# the reminders of their appointments. The reminder planner and sender read these same fields.
+CONTACT_WISH_FIELDS = [
+    "contact_preference",
+    "appointment_reminders",
+    "reminder_channel",
+    "quiet_hours_start",
+    "quiet_hours_end",
+]
+
 # What an edit writes: the profile and the blind indexes derived from it.
 EXONEREE_SAVED_FIELDS = [*EXONEREE_PROFILE_FIELDS, "ssn_index", "name_dob_index", "updated_at"]
 
@@ -108,6 +118,8 @@ class Exoneree(BaseModel):
         null=True, blank=True, help_text=_("No reminders from this time… (for example 21:00)")
     )
     quiet_hours_end = models.TimeField(null=True, blank=True, help_text=_("…until this time (for example 08:00)."))
+    # When the person last set these wishes themselves (issue 19), so staff know whose word they are.
+    contact_wishes_set_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

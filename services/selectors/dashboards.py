@@ -23,6 +23,7 @@ from django.utils import timezone
 from services import figures
 from services.access import exonerees_visible_to
 from services.choices import (
+    AskState,
     NeedDomain,
     NeedStatus,
     Priority,
@@ -33,6 +34,7 @@ from services.lifecycle import CLAIM_NOT_FILED, REFERRAL_OPEN
 from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim
 from services.models.needs import Need
+from services.models.notifications import Notification
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
@@ -40,6 +42,7 @@ from services.selectors import coverage
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
+from services.selectors import conversations
 from services.selectors.records import OPEN_NEED, person_figures, unshown
 
 # Rows per dashboard section: what a caseworker takes in at a glance; each section says how
@@ -52,7 +55,7 @@ FOLLOW_UP_FILTERS = ("overdue", "week")
 
 # What a row of those lists shows: the person's names only, no follow-up details or outcome
 # (open ones have none yet), the need's description but not the person's own words.
-FOLLOW_UP_ROW = ["title", "due_at", "exoneree"]
+FOLLOW_UP_ROW = ["title", "due_at", "exoneree", "person_answer", "person_answered_at"]
 
 NEED_ROW = ["exoneree", "domain", "description", "priority", "opened_on"]
 
@@ -91,6 +94,17 @@ def open_needs(user: AbstractUser, *, people: list[int] | None = None) -> QueryS
     )
 
 
+def waiting_asks(people: list[int]) -> QuerySet[Need]:
+    """What the people asked for on their plans and nobody has answered yet, oldest first
+    (the partial index need_ask_waiting). Their words stay on the person's page."""
+    return (
+        Need.objects.filter(ask_state=AskState.WAITING, exoneree__in=people)
+        .select_related("exoneree")
+        .only("exoneree", "domain", "priority", "opened_on", "exoneree__legal_name", "exoneree__preferred_name")
+        .order_by("opened_on", "pk")
+    )
+
+
 def _first_rows(queryset: QuerySet[Any], rows: int) -> tuple[list[Any], int]:
     """The first `rows` of a list and how many it has in all, in one query: the count is a
     window over the whole list, which the database computes before the limit."""
@@ -121,6 +135,8 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
     overdue, overdue_count = _first_rows(my_follow_ups(user, due="overdue", now=now, people=people), DASHBOARD_ROWS)
     due_soon, due_soon_count = _first_rows(my_follow_ups(user, due="week", now=now, people=people), DASHBOARD_ROWS)
     needs, needs_count = _first_rows(open_needs(user, people=people), DASHBOARD_ROWS)
+    asks, asks_count = _first_rows(waiting_asks(people), DASHBOARD_ROWS)
+    waiting, waiting_count = _first_rows(conversations.waiting_for_staff(people), DASHBOARD_ROWS)
     # Through the permission filter, not the ids: with a list of ids PostgreSQL scans every
     # need (15 ms on the bench network); from the grants it walks the indexes (3 ms).
     recent_referrals = list(
@@ -138,6 +154,16 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
         .order_by("-status_changed_at", "-pk")[:DASHBOARD_ROWS]
     )
     return {
+        # What happened that the caseworker has not seen yet, newest first (issue 19): asks,
+        # messages, answers about appointments, changed contact wishes; the reminders' own
+        # notices stay on the notifications page.
+        "news": Notification.objects.filter(user=user, read_at__isnull=True, reminder__isnull=True).order_by(
+            "-created_at", "-pk"
+        )[:DASHBOARD_ROWS],
+        "messages_waiting": waiting,
+        "messages_waiting_count": waiting_count,
+        "asks": asks,
+        "asks_count": asks_count,
         "overdue": overdue,
         "overdue_count": overdue_count,
         "due_soon": due_soon,

@@ -10,11 +10,12 @@ from services.access import (
     exonerees_visible_to,
     staff_of,
 )
-from services.auth import UNREAD, preloaded
+from services.auth import UNREAD, UNREAD_MESSAGES, preloaded
 from services.choices import (
     ReminderStatus,
     Role,
 )
+from services.models.messages import Message
 from services.models.notifications import Notification, Reminder
 
 if TYPE_CHECKING:
@@ -42,3 +43,13 @@ def notifications_page(user: AbstractUser) -> dict[str, Any]:
 def unread_notification_count(user: AbstractUser) -> int:
     loaded, count = preloaded(user, UNREAD)  # counted when the request loaded the user
     return (count or 0) if loaded else Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def unread_message_count(user: AbstractUser) -> int:
+    """Messages waiting for this user (the header): counted with the user when the request
+    loaded them (services.auth), else here."""
+    loaded, count = preloaded(user, UNREAD_MESSAGES)
+    if loaded:
+        return count or 0
+    from_them = Q(from_person=True, exoneree__caseworkers=user) | Q(from_person=False, exoneree__user=user)
+    return Message.objects.filter(from_them, read_at__isnull=True).distinct().count()

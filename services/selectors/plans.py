@@ -16,6 +16,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from services.choices import (
+    AskState,
     NoteVisibility,
     ReferralStatus,
 )
@@ -63,12 +64,16 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
     dated = list(
         exoneree.follow_ups.filter(shared_with_exoneree=True, done_at__isnull=True)
         .annotate(provider_name=provider_name)
-        .only("exoneree", "title", "due_at")
+        .only("exoneree", "title", "due_at", "person_answer", "person_words", "person_answered_at")
         .order_by("due_at", "pk")
     )
+    # Their own asks (issue 19) have a section of their own saying what became of each; one
+    # still waiting, or answered with a message, is not casework on the lists below.
+    casework = [n for n in needs if n.ask_state not in (AskState.WAITING, AskState.ANSWERED)]
     return {
-        "open_needs": [n for n in needs if n.is_open],
-        "closed_needs": [n for n in needs if not n.is_open],
+        "asks": sorted((n for n in needs if n.ask_state), key=lambda n: (n.opened_on, n.pk), reverse=True),
+        "open_needs": [n for n in casework if n.is_open],
+        "closed_needs": [n for n in casework if not n.is_open],
         "upcoming": [item for item in dated if item.due_at >= now][:PLAN_UPCOMING],
         "missed": [item for item in reversed(dated) if item.due_at < now][:PLAN_MISSED],
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:20],

@@ -26,6 +26,7 @@ from services.access import (
     organization_of,
 )
 from services.choices import (
+    AskState,
     NeedStatus,
     Priority,
     ReferralStatus,
@@ -186,6 +187,9 @@ def follow_up_rows(follow_ups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
         "done_at",
         "outcome",
         "shared_with_exoneree",
+        "person_answer",
+        "person_words",
+        "person_answered_at",
         "assigned_to__first_name",
         "assigned_to__last_name",
         "assigned_to__username",
@@ -206,7 +210,11 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
     # What needs doing first: open and in-progress needs by priority, then the oldest; closed
     # ones (met, no longer wanted) latest first, folded away on the page.
     rank = {value: index for index, value in enumerate(Priority.values)}
-    needs_open = sorted((n for n in needs if n.is_open), key=lambda n: (rank.get(n.priority, 99), n.opened_on, n.pk))
+    # The person's own asks still waiting for an answer come first (issue 19).
+    needs_open = sorted(
+        (n for n in needs if n.is_open),
+        key=lambda n: (n.ask_state != AskState.WAITING, rank.get(n.priority, 99), n.opened_on, n.pk),
+    )
     needs_closed = sorted((n for n in needs if not n.is_open), key=lambda n: (n.closed_on or n.opened_on, n.pk))
     latest_done = exoneree.follow_ups.filter(done_at__isnull=False).order_by("-done_at", "-pk")
     follow_ups = list(

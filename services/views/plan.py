@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,20 +13,29 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access
 from services.access import exoneree_required
-from services.actions import people, provider_answers
-from services.forms.provider import PersonAnswerForm
+from services.actions import follow_ups, people, provider_answers
+from services.forms.asks import AskForm
+from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
+from services.forms.reach import ContactWishesForm
+from services.models.people import Exoneree
 from services.selectors import plans
+from services.views.common import apply_errors
+
+
+def plan_page(request: HttpRequest, exoneree: Exoneree, *, status: int = 200, **extra: Any) -> HttpResponse:
+    """My plan, with its forms (blank unless a refused one is handed in with its errors)."""
+    context = {"exoneree": exoneree, "ask_form": AskForm(), **plans.plan_for(exoneree), **extra}
+    return render(request, "services/my_plan.html", context, status=status)
 
 
 @require_GET
 @exoneree_required
 def my_plan(request: HttpRequest) -> HttpResponse:
-    exoneree = access.own_exoneree(request.user)
-    return render(request, "services/my_plan.html", {"exoneree": exoneree, **plans.plan_for(exoneree)})
+    return plan_page(request, access.own_exoneree(request.user))
 
 
 @require_POST
@@ -43,9 +54,40 @@ def my_referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Thank you. Your caseworker will see your answer."))
             return HttpResponseRedirect(reverse("my_plan") + f"#referral-{referral.pk}")
-    exoneree = referral.need.exoneree
-    context = {"exoneree": exoneree, "answer_errors": {referral.pk: form.errors}, **plans.plan_for(exoneree)}
-    return render(request, "services/my_plan.html", context, status=400)
+    return plan_page(request, referral.need.exoneree, status=400, answer_errors={referral.pk: form.errors})
+
+
+@require_POST
+@exoneree_required
+def my_appointment_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person's word on an appointment of their plan: "I'll be there" or "I need another time"."""
+    follow_up = access.get_own_appointment(request.user, pk)
+    form = AppointmentAnswerForm(request.POST)
+    if form.is_valid():
+        follow_ups.follow_up_person_answer(
+            by=request.user, follow_up=follow_up, answer=form.cleaned_data["answer"], words=form.cleaned_data["words"]
+        )
+        messages.success(request, _("Thank you. Your caseworker will see your answer."))
+        return HttpResponseRedirect(reverse("my_plan") + f"#appointment-{follow_up.pk}")
+    return plan_page(request, follow_up.exoneree, status=400, appointment_errors={follow_up.pk: form.errors})
+
+
+@require_http_methods(["GET", "POST"])
+@exoneree_required
+def my_contact_wishes(request: HttpRequest) -> HttpResponse:
+    """How the person wants to be reached and reminded, set by them; obeyed by the next reminder."""
+    exoneree = access.own_exoneree(request.user)
+    form = ContactWishesForm(request.POST if request.method == "POST" else None, instance=exoneree)
+    if form.is_valid():
+        try:
+            people.exoneree_set_contact_wishes(by=request.user, exoneree=form.instance)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved. We will reach you the way you chose."))
+            return HttpResponseRedirect(reverse("my_contact_wishes"))
+    status = 400 if form.is_bound else 200
+    return render(request, "services/my_contact_wishes.html", {"exoneree": exoneree, "form": form}, status=status)
 
 
 @require_POST

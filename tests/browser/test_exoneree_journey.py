@@ -1,13 +1,20 @@
 """An exoneree on a phone (390×844), in the browser: their plan, what is coming up and whom to
-call, then the same plan in Spanish. Every page passes axe (see conftest)."""
+call, then the same plan in Spanish; then their own voice (issue 19): asking for help, answering
+an appointment, choosing how to be reminded, writing to the caseworker, who answers. Every page
+passes axe (see conftest)."""
 
 from __future__ import annotations
+
+import re
+from datetime import time
 
 import pytest
 from playwright.sync_api import expect
 
 from services.models.organizations import StaffMember
-from tests.browser.conftest import PHONE, with_password
+from services.models.people import Exoneree
+from tests.browser.conftest import DESKTOP, PHONE, authenticator, with_password
+from tests.test_i18n import ENGLISH_WORDS, _record_values, _visible_text
 
 
 @pytest.fixture
@@ -64,3 +71,112 @@ def test_exoneree_switches_their_plan_to_spanish(world, marcus, tabs):
     tab.check()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Marcus")
+
+
+def test_exoneree_speaks_up_and_the_caseworker_answers(world, marcus, tabs):
+    """Issue 19: on a phone he asks for help, answers an appointment, switches his reminders to
+    text with quiet hours and writes to his caseworker; she sees all four on her dashboard and
+    answers."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(phone="(713) 555-0177")
+    visit = world.marcus.follow_up
+    tab = tabs(PHONE, scale=1.25)
+    page = tab.page
+    tab.sign_in("exoneree1")
+
+    def fits() -> None:
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.url
+
+    # Ask for help
+    ask = page.get_by_role("region", name="Ask for help")
+    ask.get_by_label("I need help with…").fill("A winter coat before it gets cold")
+    ask.get_by_label("Food, clothes or a phone").check()
+    ask.get_by_label("This week").check()
+    ask.get_by_role("button", name="Send to my caseworker").click()
+    tab.check()
+    fits()
+    expect(page.get_by_role("region", name="What you asked for")).to_contain_text("A winter coat")
+
+    # Answer an appointment
+    appointment = page.locator(f"#appointment-{visit.pk}")
+    appointment.get_by_label("I need another time").check()
+    appointment.get_by_label("Tell us more, in your own words (you can leave this empty)").fill("I work mornings")
+    appointment.get_by_role("button", name="Send my answer").click()
+    tab.check()
+    expect(page.locator(f"#appointment-{visit.pk}")).to_contain_text("You said “I need another time”")
+
+    # Reminders by text, with quiet hours
+    page.get_by_role("link", name="How to reach me").click()
+    tab.check()
+    fits()
+    page.get_by_label("Send me a text message").check()
+    page.get_by_label("Remind me before my appointments").check()
+    page.get_by_label("Text message", exact=True).check()
+    page.get_by_label("Do not send reminders after…").fill("21:00")
+    page.get_by_label("…until").fill("08:00")
+    page.get_by_role("button", name="Save").click()
+    tab.check()
+    person = Exoneree.objects.get(pk=world.marcus.exoneree.pk)
+    assert (person.contact_preference, person.appointment_reminders, person.reminder_channel) == ("text", True, "sms")
+    assert (person.quiet_hours_start, person.quiet_hours_end) == (time(21), time(8))
+
+    # A message
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Messages").click()
+    tab.check()
+    fits()
+    page.get_by_label("Your message").fill("Can we move the visit to the afternoon?")
+    page.get_by_role("button", name="Send").click()
+    tab.check()
+    expect(page.locator(".thread")).to_contain_text("Can we move the visit to the afternoon?")
+    tab.screenshot("exoneree-messages.png")
+
+    # The caseworker sees all four on her dashboard, and answers.
+    staff = tabs(DESKTOP)
+    desk = staff.page
+    staff.sign_in("caseworker1", device=authenticator(with_password(world.caseworker1)))
+    news = desk.get_by_role("region", name="News from your people")
+    for said in ("asked for help", "answered “I need another time”", "changed how they want to be reached"):
+        expect(news).to_contain_text(said)
+    expect(news).to_contain_text("sent you a message")
+    expect(desk.get_by_role("region", name=re.compile("Asked by your people"))).to_contain_text("Marcus")
+    expect(desk.get_by_role("region", name=re.compile("Messages from your people"))).to_contain_text("Marcus")
+    expect(desk.get_by_role("region", name=re.compile("Due in the next 7 days"))).to_contain_text("I need another time")
+    staff.screenshot("caseworker-dashboard-voice.png")
+
+    desk.get_by_role("region", name=re.compile("Messages from your people")).get_by_role("link").first.click()
+    staff.check()
+    desk.get_by_label("Your message").fill("Yes, 2 pm on the same day works.")
+    desk.get_by_role("button", name="Send").click()
+    staff.check()
+    desk.get_by_role("link", name="Marcus", exact=False).first.click()
+    staff.check()
+    desk.get_by_role("link", name="Answer with a message").click()
+    staff.check()
+    desk.get_by_label("Your answer to them").fill("The church on 5th St gives out coats on Saturdays.")
+    desk.get_by_role("button", name="Send the answer").click()
+    staff.check()
+
+    page.reload()
+    tab.check()
+    expect(page.locator(".thread")).to_contain_text("Yes, 2 pm on the same day works.")
+    page.get_by_role("link", name="My plan").first.click()
+    tab.check()
+    expect(page.get_by_role("region", name="What you asked for")).to_contain_text("coats on Saturdays")
+
+
+def test_the_spanish_journey_has_no_english_but_what_staff_typed(world, marcus, tabs):
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    tab = tabs(PHONE, scale=1.25)
+    page = tab.page
+    tab.sign_in("exoneree1")
+    page.get_by_role("region", name="Pedir ayuda").get_by_label("Necesito ayuda con…").fill("Un abrigo")
+    page.get_by_role("button", name="Enviar a mi trabajador social").click()
+    tab.check()
+    for link in ("Mensajes con mi trabajador social", "Cómo contactarme"):
+        page.get_by_role("link", name=link).first.click()
+        tab.check()
+        text = _visible_text(page.content())
+        for value in _record_values(world.marcus.exoneree):
+            text = text.replace(value, " ")
+        leftovers = sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)})
+        assert not leftovers, f"English on {page.url}: {leftovers} in {text!r}"
+        page.go_back()

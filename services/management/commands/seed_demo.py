@@ -1,7 +1,7 @@
 """Demo data for trying Reentry locally: `python manage.py seed_demo [--password P]`.
 
 Writes what services/data/demo.yaml describes (read and checked by services.demo): two
-organizations, their directors and caseworkers, six exonerees with a case history each
+organizations, their directors and caseworkers, seven exonerees with a case history each
 (needs, referrals with their events, follow-ups, notes, assessments) and a resource directory
 of 30+ services per organization. Every date is relative to today, so the demo always looks
 current.
@@ -11,7 +11,7 @@ username, organization + legal name) and only what is missing is created; a case
 written only for an exoneree that has none yet. Every run sets one password on all demo
 accounts: the one given with --password, or a freshly generated one that is printed.
 
-The only people named anywhere are the six exonerees; staff accounts are named after their
+The only people named anywhere are the seven exonerees; staff accounts are named after their
 role ("Caseworker One"), and providers and services carry organization names. Phone numbers
 are in the fictional 555-01xx range, SSNs in the never-issued 900-999 area, emails at
 example.org.

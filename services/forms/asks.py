@@ -1,0 +1,77 @@
+"""The person's ask for help, in plain words, and the caseworker's answer to it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import NeedDomain, Priority
+
+ASK_WORDS_MAX = 2000
+
+# The areas a person may pick, in their words rather than staff's (with an icon each, drawn
+# by the template): the value is the need's domain.
+ASK_AREAS = [
+    (NeedDomain.BASIC, _("Food, clothes or a phone"), "🍞"),
+    (NeedDomain.HOUSING, _("A place to live"), "🏠"),
+    (NeedDomain.TRANSPORTATION, _("Getting around"), "🚌"),
+    (NeedDomain.IDENTIFICATION, _("ID papers"), "🪪"),
+    (NeedDomain.INCOME, _("Money and benefits"), "💵"),
+    (NeedDomain.HEALTH_COVERAGE, _("Health insurance"), "📋"),
+    (NeedDomain.MEDICAL, _("A doctor, dentist or eye doctor"), "🩺"),
+    (NeedDomain.MENTAL_HEALTH, _("Stress, sleep or feelings"), "💬"),
+    (NeedDomain.SUBSTANCE_USE, _("Drugs or alcohol"), "🤝"),
+    (NeedDomain.LEGAL, _("Legal papers or a lawyer"), "⚖️"),
+    (NeedDomain.EMPLOYMENT, _("A job"), "🧰"),
+    (NeedDomain.EDUCATION, _("School or learning"), "📚"),
+    (NeedDomain.FAMILY, _("Family"), "👪"),
+    (NeedDomain.COMMUNITY, _("Meeting people"), "🌱"),
+]
+ASK_AREA_ICONS = {value: icon for value, _label, icon in ASK_AREAS}
+
+# How urgent it feels, in the person's terms; the value is the need's priority.
+ASK_URGENCY = [
+    (Priority.URGENT, _("Right away")),
+    (Priority.HIGH, _("This week")),
+    (Priority.MEDIUM, _("This month")),
+    (Priority.LOW, _("No hurry")),
+]
+
+
+class AskForm(forms.Form):
+    icons = ASK_AREA_ICONS  # the template draws each area's icon beside its label
+
+    words = forms.CharField(
+        label=_("I need help with…"),
+        max_length=ASK_WORDS_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Tell us what you need help with.")},
+    )
+    domain = forms.ChoiceField(
+        label=_("What is it about? (you can skip this)"),
+        choices=[(value, label) for value, label, _icon in ASK_AREAS],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    priority = forms.ChoiceField(
+        label=_("How soon do you need help?"),
+        choices=ASK_URGENCY,
+        initial=Priority.MEDIUM,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how soon you need help.")},
+    )
+
+    def clean_words(self) -> str:
+        words = self.cleaned_data["words"].strip()
+        if not words:
+            raise forms.ValidationError(_("Tell us what you need help with."))
+        return words
+
+
+class AskAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Your answer to them"),
+        max_length=ASK_WORDS_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("They read it on their plan and in their messages, as you write it. Plain words."),
+    )

@@ -1,0 +1,70 @@
+"""How the person wants to be reached and reminded, set by the person (issue 19)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import ContactPreference, ReminderChannel
+from services.forms.widgets import TimeInput
+from services.models.people import CONTACT_WISH_FIELDS, Exoneree
+
+# The same choices staff see, said the way the person would say them.
+PLAIN_CONTACT = {
+    ContactPreference.PHONE: _("Call me on the phone"),
+    ContactPreference.TEXT: _("Send me a text message"),
+    ContactPreference.EMAIL: _("Send me an email"),
+    ContactPreference.MAIL: _("Send me a letter"),
+    ContactPreference.IN_PERSON: _("Only in person"),
+    ContactPreference.DO_NOT_CONTACT: _("Do not contact me"),
+}
+PLAIN_CHANNEL = {ReminderChannel.EMAIL: _("Email"), ReminderChannel.SMS: _("Text message")}
+
+NO_PHONE = _("We have no phone number for you. Ask your caseworker to add it.")
+NO_EMAIL = _("We have no email address for you. Ask your caseworker to add it.")
+
+
+class ContactWishesForm(forms.ModelForm):
+    class Meta:
+        model = Exoneree
+        fields = CONTACT_WISH_FIELDS
+        labels = {
+            "contact_preference": _("How should we reach you?"),
+            "appointment_reminders": _("Remind me before my appointments"),
+            "reminder_channel": _("Send my reminders by"),
+            "quiet_hours_start": _("Do not send reminders after…"),
+            "quiet_hours_end": _("…until"),
+        }
+        help_texts = {
+            "appointment_reminders": _("We send one reminder, the day before."),
+            "quiet_hours_start": _("For example 21:00. Leave both empty for no quiet time."),
+            "quiet_hours_end": _("For example 08:00."),
+        }
+        widgets = {
+            "contact_preference": forms.RadioSelect,
+            "reminder_channel": forms.RadioSelect,
+            "quiet_hours_start": TimeInput(),
+            "quiet_hours_end": TimeInput(),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contact_preference"].choices = [(value, PLAIN_CONTACT[value]) for value in ContactPreference]
+        self.fields["reminder_channel"].choices = [(value, PLAIN_CHANNEL[value]) for value in ReminderChannel]
+        for name in ("quiet_hours_start", "quiet_hours_end"):
+            self.fields[name].error_messages["invalid"] = _("Write a time like 21:00.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # A reminder needs somewhere to go: say so now, not by a reminder that never comes.
+        if data.get("appointment_reminders"):
+            channel = data.get("reminder_channel")
+            if channel == ReminderChannel.SMS and not self.instance.phone:
+                self.add_error("reminder_channel", _("We have no phone number for you. Ask your caseworker to add it."))
+            if channel == ReminderChannel.EMAIL and not self.instance.email:
+                self.add_error(
+                    "reminder_channel", _("We have no email address for you. Ask your caseworker to add it.")
+                )
+        return data

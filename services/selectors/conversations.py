@@ -1,0 +1,77 @@
+"""A person's conversation with their caseworkers (issue 19): the thread, what a message may
+point to, and the messages that wait for staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from services.choices import ReferralStatus
+from services.models.follow_ups import FollowUp
+from services.models.messages import Message
+from services.models.needs import Need
+from services.models.people import Exoneree
+from services.models.referrals import Referral
+from services.selectors.records import OPEN_NEED
+
+THREAD_SHOWN = 200  # the latest messages; a conversation longer than that is rare
+
+ABOUT_SHOWN = 30  # of each kind, the most recent
+
+
+def thread(exoneree: Exoneree) -> list[Message]:
+    """The latest messages, oldest first, with their authors and what they point to."""
+    latest = exoneree.messages.select_related("author", "read_by", "need", "referral__resource", "follow_up").order_by(
+        "-created_at", "-pk"
+    )[:THREAD_SHOWN]
+    return list(reversed(latest))
+
+
+def about_choices(exoneree: Exoneree, *, for_person: bool) -> list[tuple[str, str]]:
+    """What a new message may point to: the person's open needs, referrals and open
+    follow-ups; for the person, only what their plan shows them (no drafts, no internal tasks)."""
+    needs = Need.objects.filter(OPEN_NEED, exoneree=exoneree).order_by("-opened_on", "-pk")[:ABOUT_SHOWN]
+    referrals = Referral.objects.filter(need__exoneree=exoneree).select_related("resource")
+    follow_ups = FollowUp.objects.filter(exoneree=exoneree, done_at__isnull=True)
+    if for_person:
+        referrals = referrals.exclude(status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED])
+        follow_ups = follow_ups.filter(shared_with_exoneree=True)
+    choices = [(f"need:{n.pk}", n.get_domain_display()) for n in needs.only("domain")]
+    choices += [
+        (f"referral:{r.pk}", r.resource.name)
+        for r in referrals.only("resource__name").order_by("-status_changed_at", "-pk")[:ABOUT_SHOWN]
+    ]
+    choices += [
+        (f"follow_up:{f.pk}", f"{f.title} ({f.due_at:%b} {f.due_at.day})")
+        for f in follow_ups.only("title", "due_at").order_by("due_at", "pk")[:ABOUT_SHOWN]
+    ]
+    return choices
+
+
+def waiting_for_staff(people: list[int]) -> QuerySet[Message]:
+    """The people's messages nobody has read yet and those marked "needs action", the oldest
+    first (the partial indexes message_unread and message_needs_action). No text: the
+    dashboard names who wrote and when."""
+    return (
+        Message.objects.filter(Q(from_person=True, read_at__isnull=True) | Q(needs_action=True), exoneree__in=people)
+        .select_related("exoneree")
+        .only(
+            "exoneree",
+            "created_at",
+            "from_person",
+            "read_at",
+            "needs_action",
+            "exoneree__legal_name",
+            "exoneree__preferred_name",
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def about_fields(value: str) -> dict[str, Any]:
+    """The foreign key a chosen "kind:id" sets (the form has checked it is one of the choices)."""
+    if not value:
+        return {}
+    kind, _colon, pk = value.partition(":")
+    return {f"{kind}_id": int(pk)}

@@ -1,0 +1,175 @@
+"""Issue 19: the person asks for help on their own plan; the caseworker takes it on or answers."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from services.choices import AskState, NeedDomain, NeedStatus, Priority
+from services.models.messages import Message
+from services.models.needs import Need
+from services.models.notifications import Notification
+from tests.test_encryption import raw
+
+ASK = {"words": "I need a winter coat before it snows", "domain": "basic", "priority": "urgent"}
+
+
+def ask(client, data: dict | None = None):
+    return client.post(reverse("my_ask"), data or ASK)
+
+
+def test_an_ask_becomes_exactly_one_need_and_one_dashboard_item(login, world):
+    before = Need.objects.count()
+
+    response = ask(login("exoneree1"))
+
+    assert response.status_code == 302
+    assert Need.objects.count() == before + 1
+    need = Need.objects.latest("pk")
+    assert need.exoneree == world.marcus.exoneree
+    assert (need.ask_state, need.domain, need.priority, need.status) == (
+        AskState.WAITING,
+        NeedDomain.BASIC,
+        Priority.URGENT,
+        NeedStatus.OPEN,
+    )
+    assert need.own_words == ASK["words"]
+    assert need.created_by == world.exoneree1
+    # His words are ciphertext in the database, like every need's words.
+    assert ASK["words"] not in raw(Need, "own_words", need.pk)
+    assert ASK["words"] not in raw(Need, "description", need.pk)
+    # His caseworker is told in the app; the notice names who asked, not what.
+    notice = Notification.objects.get(user=world.caseworker1)
+    assert "coat" not in notice.text and f"#need-{need.pk}" in notice.url
+    assert not Notification.objects.filter(user=world.caseworker2).exists()
+
+    dashboard = login("caseworker1").get(reverse("dashboard"))
+    assert dashboard.context["asks_count"] == 1
+    assert [n.pk for n in dashboard.context["asks"]] == [need.pk]
+    page = dashboard.content.decode()
+    # First on the dashboard: before the overdue follow-ups.
+    assert page.index('id="asks-h"') < page.index('id="overdue-h"')
+
+
+def test_without_an_area_it_is_something_else(login, world):
+    ask(login("exoneree1"), {"words": "Not sure who to ask", "priority": "low"})
+
+    assert Need.objects.latest("pk").domain == NeedDomain.OTHER
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"words": "   ", "priority": "high"}, "words"),
+        ({"words": "x" * 2001, "priority": "high"}, "words"),
+        ({"words": "help", "priority": "whenever"}, "priority"),
+        ({"words": "help", "priority": "high", "domain": "spaceships"}, "domain"),
+    ],
+)
+def test_a_bad_ask_says_why_beside_the_field_and_saves_nothing(login, world, data, field):
+    before = Need.objects.count()
+
+    response = ask(login("exoneree1"), data)
+
+    assert response.status_code == 400
+    assert Need.objects.count() == before
+    assert field in response.context["ask_form"].errors
+    assert f'id="id_{field}_error"' in response.content.decode()
+
+
+def test_the_person_sees_what_happened_to_each_ask(login, world):
+    client = login("exoneree1")
+    ask(client)
+    ask(client, {"words": "Where can I get a bus pass?", "priority": "medium", "domain": "transportation"})
+    coat, bus = Need.objects.filter(ask_state=AskState.WAITING).order_by("pk")
+
+    page = client.get(reverse("my_plan")).content.decode()
+    assert page.count("Waiting. Your caseworker will look at it soon.") == 2
+
+    staff = login("caseworker1")
+    assert staff.post(reverse("need_ask_take_on", args=[coat.pk])).status_code == 302
+    answer = "The transit office on 3rd St. gives free passes. Bring your ID."
+    assert staff.post(reverse("need_ask_answer", args=[bus.pk]), {"answer": answer}).status_code == 302
+
+    coat.refresh_from_db()
+    bus.refresh_from_db()
+    assert (coat.ask_state, coat.status, coat.own_words) == (AskState.TAKEN_ON, NeedStatus.OPEN, ASK["words"])
+    assert (bus.ask_state, bus.status) == (AskState.ANSWERED, NeedStatus.MET)
+    assert answer not in raw(Need, "ask_answer", bus.pk)
+    # The answer is in his conversation too, pointing to the ask.
+    [message] = Message.objects.all()
+    assert (message.text, message.need, message.from_person, message.author) == (answer, bus, False, world.caseworker1)
+
+    plan = login("exoneree1").get(reverse("my_plan"))
+    page = plan.content.decode()
+    assert "Your caseworker is working on it." in page
+    assert "As written by your caseworker" in page and answer in page
+    assert [n.pk for n in plan.context["asks"]] == [bus.pk, coat.pk]
+    # Taken on: casework like any need; answered: only in the asks' section.
+    assert coat in plan.context["open_needs"]
+    assert bus not in plan.context["closed_needs"]
+
+
+def test_an_ask_is_handled_once(login, world):
+    ask(login("exoneree1"))
+    need = Need.objects.latest("pk")
+    client = login("caseworker1")
+    client.post(reverse("need_ask_take_on", args=[need.pk]))
+
+    assert client.post(reverse("need_ask_take_on", args=[need.pk])).status_code == 409
+    assert client.post(reverse("need_ask_answer", args=[need.pk]), {"answer": "Hi"}).status_code == 409
+    assert Need.objects.get(pk=need.pk).ask_state == AskState.TAKEN_ON
+
+
+def test_an_empty_answer_is_refused_beside_the_field(login, world):
+    ask(login("exoneree1"))
+    need = Need.objects.latest("pk")
+
+    response = login("caseworker1").post(reverse("need_ask_answer", args=[need.pk]), {"answer": ""})
+
+    assert response.status_code == 400
+    assert "answer" in response.context["form"].errors
+    assert Need.objects.get(pk=need.pk).ask_state == AskState.WAITING
+
+
+def test_a_need_staff_recorded_is_no_ask(login, world):
+    client = login("caseworker1")
+
+    assert client.post(reverse("need_ask_take_on", args=[world.marcus.need.pk])).status_code == 404
+    assert client.get(reverse("need_ask_answer", args=[world.marcus.need.pk])).status_code == 404
+
+
+def test_the_person_page_shows_the_ask_first_with_its_buttons(login, world):
+    ask(login("exoneree1"), {"words": "A coat", "priority": "low"})
+    need = Need.objects.latest("pk")
+
+    response = login("caseworker1").get(world.marcus.exoneree.get_absolute_url())
+
+    assert response.context["needs_open"][0] == need
+    page = response.content.decode()
+    assert "Asked by the person" in page
+    assert reverse("need_ask_take_on", args=[need.pk]) in page
+    # A director reads it, without the buttons.
+    page = login("director1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
+    assert "Asked by the person" in page and reverse("need_ask_take_on", args=[need.pk]) not in page
+
+
+def test_the_spanish_plan_says_what_happened_in_spanish(login, world):
+    from tests.test_i18n import ENGLISH_WORDS, _record_values, _spanish_marcus, _visible_text
+
+    marcus = _spanish_marcus(world)
+    client = login("exoneree1")
+    ask(client, {"words": "Necesito un abrigo", "priority": "high"})
+    ask(client, {"words": "¿Dónde está el banco de comida?", "priority": "low", "domain": "basic"})
+    first, second = Need.objects.filter(ask_state=AskState.WAITING).order_by("pk")
+    staff = login("caseworker1")
+    staff.post(reverse("need_ask_take_on", args=[first.pk]))
+    answer = "The food bank is on Main Street."
+    staff.post(reverse("need_ask_answer", args=[second.pk]), {"answer": answer})
+
+    text = _visible_text(login("exoneree1").get(reverse("my_plan")).content.decode())
+
+    assert "Tal como lo escribió su trabajador social" in text and answer in text
+    for value in [answer, *_record_values(marcus)]:
+        text = text.replace(value, " ")
+    assert not sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)})

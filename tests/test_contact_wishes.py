@@ -1,0 +1,205 @@
+"""Issue 19: the person sets how to be reached and reminded; the very next sweep obeys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import ClassVar
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+
+from services import tasks
+from services.actions import follow_ups
+from services.choices import ContactPreference, ReminderKind, ReminderStatus
+from services.models.audit import AuditEvent
+from services.models.follow_ups import FollowUp
+from services.models.notifications import Notification, Reminder
+from services.models.people import Exoneree
+from tests.test_reminders_worker import queue, use_app, wait_for, worker  # noqa: F401 (fixtures)
+
+URL = "/my-plan/reach-me/"
+START = datetime(2030, 3, 3, 14, 0, tzinfo=UTC)  # 9:00 AM in New York (org1's zone)
+DUE = START + timedelta(days=3)  # the appointment; its reminder is planned the day before, 9:00 AM
+WISHES = {
+    "contact_preference": "text",
+    "appointment_reminders": "on",
+    "reminder_channel": "sms",
+    "quiet_hours_start": "",
+    "quiet_hours_end": "",
+}
+
+
+class RecordingSms:
+    """A text provider that keeps what it was given (the worker thread calls it)."""
+
+    sent: ClassVar[list[tuple[str, str]]] = []
+
+    def send(self, to: str, text: str) -> None:
+        RecordingSms.sent.append((to, text))
+
+
+@pytest.fixture
+def reachable(world) -> Exoneree:
+    marcus = world.marcus.exoneree
+    Exoneree.objects.filter(pk=marcus.pk).update(email="marcus.private@example.net", phone="(312) 555-0199")
+    marcus.refresh_from_db()
+    return marcus
+
+
+def last_entry() -> int:
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def appointment(world) -> FollowUp:
+    follow_up = FollowUp(title="Clinic visit", due_at=DUE, assigned_to=world.caseworker1, shared_with_exoneree=True)
+    return follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+
+
+def to_marcus(follow_up: FollowUp) -> Reminder:
+    return Reminder.objects.get(follow_up=follow_up, kind=ReminderKind.EXONEREE_APPOINTMENT)
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def test_the_person_sets_their_wishes_audited_and_shown_to_the_caseworker(login, world, reachable):
+    client = login("exoneree1")
+    assert 'name="contact_preference"' in client.get(URL).content.decode()
+    before = last_entry()  # pks, not a count: PostgreSQL's sequence is not reset between tests
+
+    response = client.post(URL, {**WISHES, "quiet_hours_start": "21:00", "quiet_hours_end": "08:00"})
+
+    assert response.status_code == 302
+    reachable.refresh_from_db()
+    assert (reachable.contact_preference, reachable.appointment_reminders, reachable.reminder_channel) == (
+        "text",
+        True,
+        "sms",
+    )
+    assert (reachable.quiet_hours_start, reachable.quiet_hours_end) == (time(21), time(8))
+    assert reachable.contact_wishes_set_at is not None
+    [entry] = AuditEvent.objects.filter(pk__gt=before)
+    assert (entry.action, entry.actor, entry.exoneree_id) == (
+        AuditEvent.Action.RECORD_CHANGED,
+        world.exoneree1,
+        reachable.pk,
+    )
+    assert entry.changes["reminder_channel"] == ["email", "sms"]
+    assert (
+        Notification.objects.filter(user=world.caseworker1, text__contains="how they want to be reached").count() == 1
+    )
+
+    page = login("caseworker1").get(reachable.get_absolute_url()).content.decode()
+    assert "On, by Text message (SMS); none between 21:00 and 08:00" in page
+    assert "set by them on" in page
+
+
+def test_saving_the_same_wishes_again_records_nothing(login, world, reachable):
+    client = login("exoneree1")
+    client.post(URL, WISHES)
+    before = AuditEvent.objects.count()
+
+    assert client.post(URL, WISHES).status_code == 302
+    assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"quiet_hours_start": "21:00"}, "quiet_hours_end", "both ends"),
+        ({"quiet_hours_start": "25:99", "quiet_hours_end": "08:00"}, "quiet_hours_start", "like 21:00"),
+        ({"contact_preference": "carrier_pigeon"}, "contact_preference", ""),
+    ],
+)
+def test_bad_wishes_say_why_beside_the_field_and_change_nothing(login, world, reachable, change, field, message):
+    response = login("exoneree1").post(URL, {**WISHES, **change})
+
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert message in str(response.context["form"].errors[field])
+    assert f'id="id_{field}_error"' in response.content.decode()
+    assert Exoneree.objects.get(pk=reachable.pk).appointment_reminders is False
+
+
+def test_a_reminder_by_text_needs_a_phone_number(login, world):
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(phone="")
+
+    response = login("exoneree1").post(URL, WISHES)
+
+    assert response.status_code == 400
+    assert "no phone number" in str(response.context["form"].errors["reminder_channel"])
+
+
+# --- the very next sweep, with the real worker --------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker")
+def test_text_reminders_with_quiet_hours_are_obeyed_by_the_next_sweep(login, world, reachable, settings):
+    settings.SMS_BACKEND = "tests.test_contact_wishes.RecordingSms"
+    RecordingSms.sent.clear()
+    with time_machine.travel(START, tick=False):
+        follow_up = appointment(world)
+        assert not Reminder.objects.filter(follow_up=follow_up, kind=ReminderKind.EXONEREE_APPOINTMENT).exists()
+        # Quiet from 8 PM to 10 AM: the day-before reminder (9 AM) waits until 10 AM.
+        response = login("exoneree1").post(URL, {**WISHES, "quiet_hours_start": "20:00", "quiet_hours_end": "10:00"})
+        assert response.status_code == 302
+        ten_am = DUE - timedelta(days=1) + timedelta(hours=1)
+        assert (to_marcus(follow_up).status, to_marcus(follow_up).send_at) == (ReminderStatus.PENDING, ten_am)
+
+    with time_machine.travel(DUE - timedelta(days=1) + timedelta(seconds=5)):  # 9 AM: in his quiet hours
+        assert to_marcus(follow_up).pk not in tasks.reminders_sweep()
+    with time_machine.travel(ten_am + timedelta(seconds=5)):
+        assert to_marcus(follow_up).pk in tasks.reminders_sweep()
+        wait_for(lambda: to_marcus(follow_up).status == ReminderStatus.SENT)
+
+    [(to, text)] = RecordingSms.sent
+    assert to == "(312) 555-0199"
+    assert "Clinic" not in text and "appointment" in text
+    assert not [m for m in mail.outbox if m.to == ["marcus.private@example.net"]]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker")
+def test_do_not_contact_is_obeyed_by_the_next_sweep(login, world, reachable):
+    with time_machine.travel(START, tick=False):
+        follow_up = appointment(world)
+        client = login("exoneree1")  # signed in then: a session does not outlive the years the clock jumps
+        assert (
+            client.post(URL, {**WISHES, "contact_preference": "email", "reminder_channel": "email"}).status_code == 302
+        )
+        assert to_marcus(follow_up).status == ReminderStatus.PENDING
+        client.post(
+            URL, {**WISHES, "contact_preference": ContactPreference.DO_NOT_CONTACT, "reminder_channel": "email"}
+        )
+
+    with time_machine.travel(DUE - timedelta(days=1) + timedelta(seconds=5)):
+        claimed = tasks.reminders_sweep()
+        wait_for(lambda: not Reminder.objects.filter(pk__in=claimed, status__in=["claimed", "sending"]).exists())
+
+    assert to_marcus(follow_up).status == ReminderStatus.CANCELLED
+    assert not [m for m in mail.outbox if m.to == ["marcus.private@example.net"]]
+    assert [m for m in mail.outbox if m.to == ["caseworker1@example.org"]]  # staff reminders go on
+
+
+def test_the_spanish_page_is_all_spanish(login, world):
+    from tests.test_i18n import ENGLISH_WORDS, _record_values, _spanish_marcus, _visible_text
+
+    marcus = _spanish_marcus(world)
+    response = login("exoneree1").post(URL, {**WISHES, "quiet_hours_start": "21:00"})  # with an error shown
+    text = _visible_text(response.content.decode())
+
+    assert "¿Cómo quiere que lo contactemos?" in text
+    for value in _record_values(marcus):
+        text = text.replace(value, " ")
+    assert not sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)}), text
+
+
+def test_the_caseworker_sees_the_change_on_the_dashboard(login, world, reachable):
+    login("exoneree1").post(URL, WISHES)
+
+    page = login("caseworker1").get(reverse("dashboard")).content.decode()
+
+    assert "News from your people" in page and "changed how they want to be reached" in page

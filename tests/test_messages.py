@@ -1,0 +1,184 @@
+"""Issue 19: messages with my caseworker — one conversation per person, encrypted, read
+receipts, notices that say nothing, a director who only reads, "needs action" on the dashboard."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from services.models.audit import AuditEvent
+from services.models.messages import Message
+from services.models.notifications import Notification
+from services.models.people import Exoneree
+from tests.test_contact_wishes import RecordingSms, last_entry
+from tests.test_encryption import raw
+
+SECRET = "My landlord at 12 Elm St wants $900 by Friday"
+REPLY = "I called Mr. Secretdetail, he will wait until Monday"
+
+
+def thread_url(world) -> str:
+    return reverse("exoneree_messages", args=[world.marcus.exoneree.pk])
+
+
+@pytest.fixture
+def reachable(world) -> Exoneree:
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(
+        email="marcus.private@example.net", phone="(312) 555-0199", contact_preference="email"
+    )
+    return world.marcus.exoneree
+
+
+def test_the_person_writes_encrypted_and_the_caseworker_is_told_without_the_text(login, world):
+    response = login("exoneree1").post(
+        reverse("my_messages"), {"text": SECRET, "about": f"need:{world.marcus.need.pk}"}
+    )
+
+    assert response.status_code == 302
+    message = Message.objects.get()
+    assert (message.exoneree, message.author, message.from_person, message.need) == (
+        world.marcus.exoneree,
+        world.exoneree1,
+        True,
+        world.marcus.need,
+    )
+    assert SECRET not in raw(Message, "text", message.pk)
+    [notice] = Notification.objects.filter(user=world.caseworker1)
+    assert "landlord" not in notice.text and notice.url == thread_url(world)
+    assert not Notification.objects.filter(user=world.caseworker2).exists()
+
+    client = login("caseworker1")
+    dashboard = client.get(reverse("dashboard"))
+    assert [m.pk for m in dashboard.context["messages_waiting"]] == [message.pk]
+    assert dashboard.context["unread_messages"]() == 1
+    assert SECRET not in dashboard.content.decode()
+
+
+def test_reading_the_thread_is_logged_and_leaves_a_read_receipt(login, world):
+    login("exoneree1").post(reverse("my_messages"), {"text": SECRET})
+    before = last_entry()  # pks, not a count: PostgreSQL's sequence is not reset between tests
+
+    page = login("caseworker1").get(thread_url(world)).content.decode()
+
+    assert SECRET in page
+    [entry] = AuditEvent.objects.filter(pk__gt=before, exoneree__isnull=False)  # not the sign-in and out
+    assert (entry.action, entry.actor, entry.exoneree_id) == (
+        AuditEvent.Action.RECORD_VIEWED,
+        world.caseworker1,
+        world.marcus.exoneree.pk,
+    )
+    message = Message.objects.get()
+    assert (message.read_by, message.read_at is not None) == (world.caseworker1, True)
+    assert "Read on" in login("exoneree1").get(reverse("my_messages")).content.decode()
+
+
+def test_the_caseworkers_reply_is_announced_by_email_with_no_text(
+    login, world, reachable, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("caseworker1").post(thread_url(world), {"text": REPLY, "about": ""})
+
+    assert response.status_code == 302
+    [email] = [m for m in mail.outbox if m.to == ["marcus.private@example.net"]]
+    assert email.subject == "You have a new message"
+    assert "http://localhost:8000/my-plan/messages/" in email.body
+    html = email.alternatives[0][0]
+    for secret in ("Secretdetail", "Monday", "Marcus", "Harbor", "Casey"):
+        assert secret not in email.subject + email.body + html
+    # His header counts it until he opens the thread; opening it is his read receipt.
+    client = login("exoneree1")
+    assert client.get(reverse("my_plan")).context["unread_messages"]() == 1
+    assert REPLY in client.get(reverse("my_messages")).content.decode()
+    assert client.get(reverse("my_plan")).context["unread_messages"]() == 0
+    assert "Read by them" in login("caseworker1").get(thread_url(world)).content.decode()
+
+
+def test_the_notice_goes_by_text_when_they_chose_text_and_nowhere_when_not_to_be_contacted(
+    login, world, reachable, settings, django_capture_on_commit_callbacks
+):
+    settings.SMS_BACKEND = "tests.test_contact_wishes.RecordingSms"
+    RecordingSms.sent.clear()
+    client = login("caseworker1")
+    Exoneree.objects.filter(pk=reachable.pk).update(contact_preference="text")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(thread_url(world), {"text": REPLY})
+    [(to, text)] = RecordingSms.sent
+    assert to == "(312) 555-0199" and REPLY not in text and "/my-plan/messages/" in text
+
+    Exoneree.objects.filter(pk=reachable.pk).update(contact_preference="do_not_contact")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(thread_url(world), {"text": "Another one"})
+    assert len(RecordingSms.sent) == 1
+    assert not [m for m in mail.outbox if m.to == ["marcus.private@example.net"]]
+
+
+def test_a_director_reads_but_cannot_post_and_does_not_mark_read(login, world):
+    login("exoneree1").post(reverse("my_messages"), {"text": SECRET})
+    client = login("director1")
+
+    page = client.get(thread_url(world)).content.decode()
+    assert SECRET in page and 'name="text"' not in page and "Mark: needs action" not in page
+    assert Message.objects.get().read_at is None
+
+    assert client.post(thread_url(world), {"text": "Director here"}).status_code == 403
+    assert Message.objects.count() == 1
+
+
+def test_a_message_may_point_only_to_the_persons_own_things(login, world):
+    others = f"need:{world.thomas.need.pk}"
+
+    response = login("exoneree1").post(reverse("my_messages"), {"text": "Hello", "about": others})
+
+    assert response.status_code == 400
+    assert "about" in response.context["form"].errors
+    assert not Message.objects.exists()
+    # Nor to a follow-up not on his plan.
+    world.marcus.follow_up.shared_with_exoneree = False
+    world.marcus.follow_up.save()
+    response = login("exoneree1").post(
+        reverse("my_messages"), {"text": "Hello", "about": f"follow_up:{world.marcus.follow_up.pk}"}
+    )
+    assert response.status_code == 400
+
+
+def test_an_empty_message_is_refused_beside_the_field(login, world):
+    response = login("exoneree1").post(reverse("my_messages"), {"text": "   "})
+
+    assert response.status_code == 400
+    assert 'id="id_text_error"' in response.content.decode()
+
+
+def test_needs_action_shows_on_the_dashboard_until_done(login, world):
+    login("exoneree1").post(reverse("my_messages"), {"text": SECRET})
+    message = Message.objects.get()
+    client = login("caseworker1")
+    client.get(thread_url(world))  # read: no longer waiting as unread
+    assert client.get(reverse("dashboard")).context["messages_waiting_count"] == 0
+
+    client.post(reverse("message_needs_action", args=[message.pk]), {"needs_action": "1"})
+    dashboard = client.get(reverse("dashboard"))
+    assert [m.pk for m in dashboard.context["messages_waiting"]] == [message.pk]
+    assert "Needs action" in dashboard.content.decode()
+
+    client.post(reverse("message_needs_action", args=[message.pk]), {"needs_action": "0"})
+    assert client.get(reverse("dashboard")).context["messages_waiting_count"] == 0
+    # Only on what the person wrote.
+    client.post(thread_url(world), {"text": "Noted"})
+    mine = Message.objects.get(from_person=False)
+    assert client.post(reverse("message_needs_action", args=[mine.pk]), {"needs_action": "1"}).status_code == 403
+
+
+def test_the_spanish_thread_is_spanish_but_for_what_staff_typed(login, world):
+    from tests.test_i18n import ENGLISH_WORDS, _record_values, _spanish_marcus, _visible_text
+
+    marcus = _spanish_marcus(world)
+    login("exoneree1").post(reverse("my_messages"), {"text": "¿Nos vemos el viernes?"})
+    login("caseworker1").post(thread_url(world), {"text": REPLY, "about": f"need:{world.marcus.need.pk}"})
+
+    text = _visible_text(login("exoneree1").get(reverse("my_messages")).content.decode())
+
+    assert "Tal como lo escribió su trabajador social" in text and REPLY in text
+    for value in [REPLY, *_record_values(marcus)]:
+        text = text.replace(value, " ")
+    assert not sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)}), text
