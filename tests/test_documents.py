@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import ExifTags, Image
 
-from services import audit, reminders
+from services import audit, legal_rules, reminders
 from services.actions import documents, people
 from services.choices import NeedDomain, ReminderKind, ReminderStatus
 from services.forms import documents as forms
@@ -424,14 +424,32 @@ def test_checklist_shows_present_and_missing_and_the_state_certificate(world):
     add_document(world, sample_files.pdf(), DocumentKind.BIRTH_CERTIFICATE)
     add_document(world, sample_files.pdf(), DocumentKind.STATE_ID, expires_on=timezone.localdate() - timedelta(days=1))
 
+    marcus.conviction_state = next(
+        code for code, rule in legal_rules.rules().items() if len(code) == 2 and not rule.innocence_finding_required
+    )
     rows = {row["kind"]: row for row in selectors.documents_page(marcus)["document_checklist"]}
 
-    assert "certificate_of_innocence" not in rows  # Texas has none on the list
+    assert "certificate_of_innocence" not in rows  # a state whose law asks for no such paper
     assert rows["birth_certificate"]["present"]
     assert rows["state_id"]["expired"] and not rows["state_id"]["present"]
     assert not rows["social_security_card"]["present"]
     marcus.conviction_state = "IL"
     assert "certificate of innocence" in selectors.checklist_items(marcus)[-1].note.lower()
+
+
+def test_the_certificate_is_asked_for_where_the_compensation_statute_requires_one(world):
+    """Texas is not on the checklist's own list; its statute (the rules table) needs the finding."""
+    marcus = world.marcus.exoneree
+    marcus.conviction_state = "TX"
+    rule = legal_rules.rule_for("TX")
+
+    last = selectors.checklist_items(marcus)[-1]
+
+    assert rule.innocence_finding_required
+    assert (last.kind, last.note) == (
+        "certificate_of_innocence",
+        f"Certificate or finding of innocence ({rule.citation})",
+    )
 
 
 def test_one_click_need_for_a_missing_paper_is_made_once(login, world):

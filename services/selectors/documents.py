@@ -11,7 +11,9 @@ from typing import Any
 import yaml
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from services import legal_rules
 from services.choices import NeedDomain, NeedStatus
 from services.models.documents import Document, DocumentKind
 from services.models.needs import Need
@@ -68,10 +70,16 @@ def checklist_data() -> Checklist:
 
 
 def checklist_items(exoneree: Exoneree) -> list[ChecklistItem]:
-    """The key papers this person needs: the certificate only where their state has one."""
+    """The key papers this person needs: the certificate only where their state has one —
+    named in the checklist's own file, or required by the state's compensation statute (the
+    rules table, services/data/compensation_rules.yaml)."""
     data = checklist_data()
     items = list(data.always)
-    if name := data.states.get(exoneree.conviction_state.upper()):
+    state = exoneree.conviction_state.upper()
+    name = data.states.get(state)
+    if name is None and (rule := legal_rules.rule_for(state)) is not None and rule.innocence_finding_required:
+        name = _("Certificate or finding of innocence (%(citation)s)") % {"citation": rule.citation}
+    if name:
         certificate = data.certificate
         items.append(ChecklistItem(certificate.kind, certificate.domain, certificate.need, note=name))
     return items
