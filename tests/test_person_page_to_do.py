@@ -53,3 +53,14 @@ def test_a_director_sees_it_without_the_caseworkers_actions(login, world):
     todo = section(login("director1").get(marcus.get_absolute_url()).content.decode())
 
     assert "Call the landlord" in todo and "Mark it done" not in todo and "See it" in todo
+
+
+def test_the_profile_is_a_short_card_with_more_details_one_click_away(login, world):
+    page = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
+    profile = page[page.index('id="profile-h"') : page.index("</section>", page.index('id="profile-h"'))]
+    short, more = profile.split("<summary>More details</summary>")
+
+    for label in ("Phone", "How to reach them", "Language", "Caseworkers"):
+        assert f"<dt>{label}</dt>" in short
+    for label in ("Legal name", "Date of birth", "SSN", "Address", "Exonerated"):
+        assert f"<dt>{label}</dt>" in more and f"<dt>{label}</dt>" not in short

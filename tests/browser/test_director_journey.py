@@ -21,6 +21,7 @@ def test_director_reassigns_a_person_and_the_old_caseworker_loses_access(world, 
     assert casey.goto(record).status == 200
     expect(casey.page.get_by_role("heading", level=1)).to_contain_text("Marcus Whitfield")
     # She shows his full SSN (an htmx swap, checked by axe as swapped): the access log has it.
+    casey.page.get_by_text("More details").click()  # the profile's short card opens onto the rest
     casey.page.get_by_role("button", name="Show full number").click()
     expect(casey.page.locator("#ssn")).to_contain_text("900-12-3456")
     casey.check()
