@@ -346,24 +346,25 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_case,
         17,
     ),
-    # session, user, device; the record, the access-log entry; needs, done follow-ups, notes,
-    # assessments, referral events
     # session, user, device; the record, the access-log entry (4); claims (with who set an
-    # override), their payments, certificates, record holders, other legal items
+    # override), their payments, certificates, record holders, other legal items, the papers
+    # attached to the claims and certificates
     (
         "exoneree-legal",
         "caseworker1",
         lambda w: reverse("exoneree_legal", args=[w.marcus.exoneree.pk]),
         grow_legal,
-        13,
+        14,
     ),
     (
         "exoneree-legal-director",
         "director1",
         lambda w: reverse("exoneree_legal", args=[w.marcus.exoneree.pk]),
         grow_legal,
-        13,
+        14,
     ),
+    # session, user, device; the record, the access-log entry; needs, done follow-ups, notes,
+    # assessments, referral events
     (
         "exoneree-history",
         "caseworker1",

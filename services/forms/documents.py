@@ -80,7 +80,7 @@ class DocumentForm(forms.ModelForm):
 
     class Meta:
         model = Document
-        fields = ["kind", "title", "issued_on", "expires_on", "shown_on_plan", "consent"]
+        fields = ["kind", "title", "issued_on", "expires_on", "shown_on_plan", "consent", "claim", "certificate"]
         widgets = {"issued_on": DateInput(), "expires_on": DateInput()}
 
     def __init__(self, *args: Any, exoneree: Exoneree, replacing: Document | None = None, **kwargs: Any) -> None:
@@ -92,14 +92,33 @@ class DocumentForm(forms.ModelForm):
                     "title": replacing.title,
                     "shown_on_plan": replacing.shown_on_plan,
                     "consent": replacing.consent_id,
+                    "claim": replacing.claim_id,
+                    "certificate": replacing.certificate_id,
                 },
             )
         super().__init__(*args, **kwargs)
         self.fields["consent"].queryset = exoneree.consents.select_related("provider").order_by("-signed_on", "-pk")
         self.fields["consent"].help_text = _("For a signed release: the consent it records.")
+        # A court order or the certificate itself, with the legal record it proves (the Legal page).
+        self.fields["claim"].queryset = exoneree.compensation_claims.order_by("pk")
+        self.fields["claim"].label_from_instance = lambda claim: (
+            _("Compensation claim: %(where)s") % {"where": claim.jurisdiction_name or _("jurisdiction not known yet")}
+        )
+        self.fields["claim"].help_text = _("For a court order or a certificate of innocence: the claim it supports.")
+        self.fields["certificate"].queryset = exoneree.innocence_certificates.order_by("pk")
+        self.fields["certificate"].label_from_instance = lambda certificate: " · ".join(
+            part for part in (str(certificate.get_status_display()), certificate.court) if part
+        )
+        self.fields["certificate"].help_text = _("For the certificate itself: its record on the Legal page.")
         self.instance.exoneree = exoneree
         self.order_fields(["file", "kind"])
-        name_blanks(self, kind=_("Choose the kind of paper"), consent=_("Not a signed release"))
+        name_blanks(
+            self,
+            kind=_("Choose the kind of paper"),
+            consent=_("Not a signed release"),
+            claim=_("Not for a claim"),
+            certificate=_("Not a certificate"),
+        )
 
     def clean_file(self) -> Cleaned:
         return cleaned_upload(self.cleaned_data.get("file"))

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from services.fields import EncryptedCharField
 from services.models.base import BaseModel
 from services.models.consent import Consent
+from services.models.legal import CompensationClaim, InnocenceCertificate
 from services.models.people import Exoneree
 from services.models.validators import validate_sensible_date
 
@@ -45,6 +46,10 @@ class DocumentKind(models.TextChoices):
 EXPIRING_KINDS = (DocumentKind.STATE_ID, DocumentKind.PASSPORT)
 
 
+# The papers that prove a legal remedy: attached to a claim (and the certificate to its record).
+LEGAL_PAPERS = frozenset({DocumentKind.COURT_ORDER, DocumentKind.CERTIFICATE_OF_INNOCENCE})
+
+
 class DocumentQuerySet(models.QuerySet):
     def current(self) -> DocumentQuerySet:
         """Neither deleted nor replaced by a newer version."""
@@ -64,6 +69,23 @@ class Document(BaseModel):
     # A signed release belongs to the consent it records.
     consent = models.ForeignKey(
         Consent, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents", verbose_name=_("consent")
+    )
+    # A court order or a certificate of innocence belongs with the legal record it proves.
+    claim = models.ForeignKey(
+        CompensationClaim,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("compensation claim"),
+    )
+    certificate = models.ForeignKey(
+        InnocenceCertificate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("certificate of innocence"),
     )
     replaces = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by", editable=False
@@ -106,6 +128,14 @@ class Document(BaseModel):
             errors["consent"] = _("Choose one of this person's consents.")
         if self.consent_id is not None and self.kind != DocumentKind.SIGNED_RELEASE:
             errors["consent"] = _("Only a signed release is attached to a consent.")
+        if self.claim_id is not None and self.claim.exoneree_id != self.exoneree_id:
+            errors["claim"] = _("Choose one of this person's claims.")
+        elif self.claim_id is not None and self.kind not in LEGAL_PAPERS:
+            errors["claim"] = _("Only a court order or a certificate of innocence is attached to a claim.")
+        if self.certificate_id is not None and self.certificate.exoneree_id != self.exoneree_id:
+            errors["certificate"] = _("Choose one of this person's certificates.")
+        elif self.certificate_id is not None and self.kind != DocumentKind.CERTIFICATE_OF_INNOCENCE:
+            errors["certificate"] = _("Only the certificate itself is attached to the certificate's record.")
         if errors:
             raise ValidationError(errors)
 

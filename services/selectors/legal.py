@@ -3,18 +3,20 @@ exoneree's own plan. A fixed number of queries however many claims, payments or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from services import legal_rules
 from services.choices import ClaimStage, ClearanceStatus, RecordHolder
 from services.legal_rules import DeadlineBasis
 from services.lifecycle import CLAIM_NOT_FILED
+from services.models.documents import Document
 from services.models.legal import ClaimPayment, CompensationClaim, RecordClearance
 from services.models.people import Exoneree
 
@@ -30,6 +32,7 @@ class ClaimRow:
     days_left: int | None  # to the filing deadline, while the claim is not filed
     payments: list[ClaimPayment]
     paid_total: Decimal | None  # added up here: the amounts are encrypted in the database
+    papers: list[Document] = field(default_factory=list)  # court orders, certificates attached
 
     @property
     def urgent(self) -> bool:
@@ -68,20 +71,44 @@ def _claim_rows(claims: list[CompensationClaim], today: date) -> list[ClaimRow]:
 
 
 def legal_page(exoneree: Exoneree, *, today: date) -> dict[str, Any]:
-    """Five queries: claims, their payments, certificates, record holders, other items."""
+    """Six queries: claims, their payments, certificates, record holders, other items, and the
+    papers attached to the claims and certificates."""
     claims = list(
         exoneree.compensation_claims.select_related("override_by").prefetch_related(
             Prefetch("payments", queryset=ClaimPayment.objects.order_by("received_on", "pk"))
         )
     )
     clearances = {row.holder: row for row in exoneree.record_clearances.all()}
+    papers = _papers(exoneree)
+    rows = [replace(row, papers=papers["claim"].get(row.claim.pk, [])) for row in _claim_rows(claims, today)]
+    certificates = list(exoneree.innocence_certificates.all())
+    for certificate in certificates:
+        certificate.papers = papers["certificate"].get(certificate.pk, [])
     return {
-        "claims": _claim_rows(claims, today),
-        "certificates": list(exoneree.innocence_certificates.all()),
+        "claims": rows,
+        "certificates": certificates,
         # Every holder, recorded or not: a holder never asked is a record that still shows.
         "holders": [(value, label, clearances.get(value)) for value, label in RecordHolder.choices],
         "items": list(exoneree.legal_items.all()),
     }
+
+
+def _papers(exoneree: Exoneree) -> dict[str, dict[int, list[Document]]]:
+    """The current documents attached to the person's claims and certificates (one query)."""
+    found: dict[str, dict[int, list[Document]]] = {"claim": defaultdict(list), "certificate": defaultdict(list)}
+    documents = (
+        Document.objects.current()
+        .filter(exoneree=exoneree)
+        .filter(Q(claim__isnull=False) | Q(certificate__isnull=False))
+        .only("kind", "uploaded_at", "claim_id", "certificate_id", "exoneree_id")
+        .order_by("uploaded_at", "pk")
+    )
+    for document in documents:
+        if document.claim_id:
+            found["claim"][document.claim_id].append(document)
+        if document.certificate_id:
+            found["certificate"][document.certificate_id].append(document)
+    return found
 
 
 def clearance_for(exoneree: Exoneree, holder: str) -> RecordClearance:
