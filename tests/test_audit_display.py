@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from services import audit
 from services.actions import follow_ups
@@ -85,7 +85,7 @@ def test_a_changed_follow_up_reads_as_labelled_values_in_the_organizations_time(
     item.due_at = MOMENT + timedelta(minutes=40, microseconds=123456)
     follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=item)
 
-    with timezone.override("America/Chicago"):
+    with timezone.override("America/Chicago"), translation.override("en"):  # staff pages are English
         [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED))
 
     assert row.record == "Follow-up “SNAP interview”"
@@ -97,7 +97,11 @@ def test_a_changed_follow_up_reads_as_labelled_values_in_the_organizations_time(
 
 def test_a_created_record_and_an_encrypted_field_say_what_happened_without_values(world):
     item = FollowUpFactory.build(
-        exoneree=world.marcus.exoneree, title="Clinic", details="private words", assigned_to=world.caseworker1
+        exoneree=world.marcus.exoneree,
+        title="Clinic",
+        details="private words",
+        assigned_to=world.caseworker1,
+        shared_with_exoneree=True,
     )
     follow_ups.follow_up_save(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=item)
 
@@ -106,7 +110,7 @@ def test_a_created_record_and_an_encrypted_field_say_what_happened_without_value
     details = dict(row.details)
     assert details["Details"] == "added"
     assert details["Assigned to"] == "Casey Onewell"
-    assert details["Show on their plan"] == "yes"
+    assert details["It is their appointment: show it on their plan"] == "yes"
     assert "private words" not in str(row.details)
 
 

@@ -187,6 +187,7 @@ def test_every_demo_person_has_a_claim_with_its_story(seeded):
         "Ray Castillo": "attorney_engaged",
         "Anita Brooks": "attorney_engaged",
         "Samuel Price": "not_eligible",
+        "Rosa Delgado": "assessing",
     }
     assert claims["Anita Brooks"].deadline_basis == "override" and claims["Anita Brooks"].override_reason
     assert claims["Marcus Webb"].deadline_basis == "statute" and "ILCS" in claims["Marcus Webb"].deadline_citation

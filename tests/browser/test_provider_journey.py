@@ -28,8 +28,7 @@ def test_the_provider_answers_from_the_email_and_everyone_sees_it(world, tabs):
     staff = tabs(DESKTOP)
     staff.sign_in("caseworker1", device=authenticator(with_password(world.caseworker1)))
     staff.goto(referral.get_absolute_url())
-    staff.page.get_by_label("New status").select_option(label="Sent")
-    staff.page.get_by_role("button", name="Save update").click()
+    staff.page.get_by_role("button", name="Mark as sent").click()
     staff.check()
     assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.SENT
 
@@ -70,7 +69,8 @@ def test_the_provider_answers_from_the_email_and_everyone_sees_it(world, tabs):
     phone.sign_in("exoneree1")
     phone.goto("/my-plan/")
     expect(phone.page.get_by_text(f"Your contact at {provider}: Ms. Lee.")).to_be_visible()
-    phone.page.get_by_label("Your answer").select_option(label="Yes")
-    phone.page.get_by_role("button", name="Send my answer").click()
+    answer = phone.page.get_by_role("group", name=re.compile("Did you get help from"))
+    answer.get_by_label("Your answer").select_option(label="Yes")
+    answer.get_by_role("button", name="Send my answer").click()
     phone.check()
     assert Referral.objects.get(pk=referral.pk).person_answer == "yes"
