@@ -381,16 +381,23 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         10,
     ),
     # session, user, device; the record (with the change permission), the access-log entry
-    # (4); the person's consents, for a signed release's
-    ("document-upload", "caseworker1", lambda w: reverse("document_upload", args=[w.marcus.exoneree.pk]), grow_case, 9),
+    # (4); the person's consents, for a signed release's; their claims and certificates, for a
+    # court order's or a certificate's
+    (
+        "document-upload",
+        "caseworker1",
+        lambda w: reverse("document_upload", args=[w.marcus.exoneree.pk]),
+        grow_case,
+        11,
+    ),
     # session, user, device; the document (with its person), the change permission, the
-    # access-log entry (4); the consents
+    # access-log entry (4); the consents, the claims, the certificates
     (
         "document-replace",
         "caseworker1",
         lambda w: reverse("document_replace", args=[marcus_document(w)]),
         grow_case,
-        10,
+        12,
     ),
     # session, user, device; the document through the gate, then with its data key; the
     # download's access-log entry (4). The file is read from storage, not the database.

@@ -106,7 +106,7 @@ def test_caseworker_takes_a_person_from_intake_to_a_completed_referral(world, ta
     page.get_by_label("When").fill(due.strftime("%Y-%m-%dT10:00"))
     page.get_by_label("Assigned to").select_option(label="Casey Onewell")
     page.get_by_label("Need", exact=True).select_option(label="Housing: Needs a place to live near his sister")
-    page.get_by_label("Show on their plan").check()
+    page.get_by_label(re.compile("show it on their plan")).check()
     page.get_by_role("button", name=re.compile("Save|Schedule")).click()
     tab.check()
     follow_up = FollowUp.objects.get(exoneree=jerome)
