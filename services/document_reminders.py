@@ -10,7 +10,6 @@ the document is still current and still expires that day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,32 +22,13 @@ from services.choices import ContactPreference, ReminderChannel, ReminderKind, R
 from services.models.documents import EXPIRING_KINDS, Document
 from services.models.notifications import Reminder
 from services.models.people import Exoneree
+from services.reminder_messages import Outgoing, Skip
 from services.reminder_plans import zone_of
 
 Kind, Status = ReminderKind, ReminderStatus
 KINDS = frozenset({Kind.DOCUMENT_EXPIRY, Kind.DOCUMENT_EXPIRY_PERSON})
 DAYS_BEFORE = 60
 CANCELLABLE = [Status.PENDING, Status.CLAIMED]
-
-
-@dataclass
-class Message:
-    """What one row sends (services.reminders turns it into its Outgoing)."""
-
-    template: str = ""
-    context: dict[str, Any] = field(default_factory=dict)
-    email: str = ""
-    sms_to: str = ""
-    sms_text: str = ""
-    notification: str = ""
-    url: str = ""
-    language: str = ""
-
-
-@dataclass
-class Stop:
-    reason: str
-    failed: bool = False
 
 
 def _wants_reminders(document: Document) -> bool:
@@ -109,7 +89,7 @@ def plan_for_exoneree(exoneree: Exoneree, *, now: datetime | None = None) -> Non
         plan(document, now=now)
 
 
-def compose(reminder: Reminder, now: datetime) -> Message | Stop:
+def compose(reminder: Reminder, now: datetime) -> Outgoing | Skip:
     document = (
         Document.objects.select_related("exoneree__organization")
         .defer("title", "data_key")
@@ -117,31 +97,31 @@ def compose(reminder: Reminder, now: datetime) -> Message | Stop:
         .first()
     )
     if document is None or not document.is_current:
-        return Stop("The document was deleted or replaced.")
+        return Skip("The document was deleted or replaced.")
     if document.expires_on is None or not reminder.key.endswith(f":{document.expires_on.isoformat()}"):
-        return Stop("The document's expiry date changed.")
+        return Skip("The document's expiry date changed.")
     person = document.exoneree
     days = max(0, (document.expires_on - now.astimezone(zone_of(person.organization)).date()).days)
     context: dict[str, Any] = {"expires_on": document.expires_on, "days": days}
     if reminder.kind == Kind.DOCUMENT_EXPIRY:
         if not person.caseworkers.filter(pk=reminder.recipient_id).exists():
-            return Stop("The recipient no longer carries the person.")
+            return Skip("The recipient no longer carries the person.")
         url = person.get_absolute_url() + "#documents"
         text = f"{document.get_kind_display()} expires in {days} days: {person.display_name}"
         context |= {"to_person": False, "link": settings.SITE_URL + url}
-        return Message("reminder_document", context, reminder.recipient.email, notification=text, url=url)
+        return Outgoing("reminder_document", context, reminder.recipient.email, notification=text, url=url)
     # To the person: by their wishes, checked again now (they may have changed their mind).
     if not _wants_reminders(document):
-        return Stop("They no longer want reminders.")
+        return Skip("They no longer want reminders.")
     link = settings.SITE_URL + reverse("my_plan") + "#documents"
     language = person.preferred_language
     if person.reminder_channel == ReminderChannel.SMS:
         if not person.phone:
-            return Stop("No phone number for text messages.", failed=True)
+            return Skip("No phone number for text messages.", failed=True)
         with translation.override(language):
             text = _("Reminder: one of your ID papers expires soon. See: %(link)s") % {"link": link}
-        return Message(sms_to=person.phone, sms_text=text, language=language)
+        return Outgoing(sms_to=person.phone, sms_text=text, language=language)
     if not person.email:
-        return Stop("No email address to send the reminder to.", failed=True)
+        return Skip("No email address to send the reminder to.", failed=True)
     context |= {"to_person": True, "link": link}
-    return Message("reminder_document", context, person.email, language=language)
+    return Outgoing("reminder_document", context, person.email, language=language)

@@ -8,9 +8,7 @@ no jurisdiction, no case detail. The in-app notification may name the person.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -18,29 +16,13 @@ from django.urls import reverse
 from services.choices import ClearanceStatus, ReminderKind
 from services.lifecycle import CLAIM_NOT_FILED
 from services.models.notifications import Reminder
+from services.reminder_messages import Outgoing, Skip
 from services.reminder_plans import COMPENSATION_KINDS, recheck_day, zone_of
 
 KINDS = frozenset({*COMPENSATION_KINDS, ReminderKind.RECORD_RECHECK})
 
 
-@dataclass
-class Message:
-    """What one row sends (services.reminders turns it into its Outgoing)."""
-
-    template: str
-    context: dict[str, Any] = field(default_factory=dict)
-    email: str = ""
-    notification: str = ""
-    url: str = ""
-
-
-@dataclass
-class Stop:
-    reason: str
-    failed: bool = False
-
-
-def compose(reminder: Reminder, now: datetime) -> Message | Stop:
+def compose(reminder: Reminder, now: datetime) -> Outgoing | Skip:
     person = reminder.exoneree
     url = reverse("exoneree_legal", args=[person.pk])
     link = settings.SITE_URL + url
@@ -48,22 +30,22 @@ def compose(reminder: Reminder, now: datetime) -> Message | Stop:
     if reminder.kind == ReminderKind.RECORD_RECHECK:
         clearance = reminder.record_clearance
         if clearance is None or clearance.status != ClearanceStatus.CONFIRMED_CLEAR or clearance.confirmed_on is None:
-            return Stop("The record is no longer marked clear.")
+            return Skip("The record is no longer marked clear.")
         if recheck_day(clearance.confirmed_on) != reminder.send_at.astimezone(zone_of(reminder.organization)).date():
-            return Stop("The confirmation date changed.")
+            return Skip("The confirmation date changed.")
         text = f"Check again that the {clearance.get_holder_display()} record is still clear — {person.display_name}"
-        return Message("reminder_record_recheck", {"link": link}, reminder.recipient.email, text, url)
+        return Outgoing("reminder_record_recheck", {"link": link}, reminder.recipient.email, notification=text, url=url)
     claim = reminder.compensation_claim
     # Filed, closed, moved or deadline removed: the warning no longer stands. (Planning cancels
     # it too; this covers a row a sweep had already claimed.)
     if claim is None or claim.filing_deadline is None or claim.stage not in CLAIM_NOT_FILED or claim.filed_on:
-        return Stop("The claim was filed or closed, or the deadline removed.")
+        return Skip("The claim was filed or closed, or the deadline removed.")
     days = (claim.filing_deadline - today).days
     if days < 0:
-        return Stop("Too late: the deadline has passed.")
+        return Skip("Too late: the deadline has passed.")
     on = claim.filing_deadline
     when = "is today" if days <= 0 else f"is in {days} days"
     where = claim.jurisdiction_name or "compensation"
     text = f"{where} claim filing deadline {when} ({on:%b} {on.day}, {on.year}): {person.display_name}"
     context = {"days": days, "deadline": on, "link": link}
-    return Message("reminder_compensation", context, reminder.recipient.email, text, url)
+    return Outgoing("reminder_compensation", context, reminder.recipient.email, notification=text, url=url)

@@ -18,7 +18,6 @@ still where it was (a belt to those braces: an answer racing the sweep is not nu
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ from services.choices import ProviderLinkEnd, ReferralStatus, ReminderKind, Remi
 from services.lib.provider_tokens import new_token, provider_link
 from services.models.notifications import Reminder
 from services.models.referrals import ProviderLink, Referral
+from services.reminder_messages import Outgoing, Skip
 from services.selectors import coverage
 from services.selectors.users import directors_by_organization
 
@@ -41,23 +41,6 @@ STALL_KINDS = KINDS - {Kind.REFERRAL_NOTICE}
 # Where a provider still has something to do, and its link works.
 WITH_PROVIDER = frozenset({S.SENT, S.ACCEPTED, S.IN_PROGRESS})
 CANCELLABLE = [Status.PENDING, Status.CLAIMED]
-
-
-@dataclass
-class Message:
-    """What one row sends (services.reminders turns it into its Outgoing)."""
-
-    template: str
-    context: dict[str, Any] = field(default_factory=dict)
-    email: str = ""
-    notification: str = ""
-    url: str = ""
-
-
-@dataclass
-class Stop:
-    reason: str
-    failed: bool = False
 
 
 # --- planning -----------------------------------------------------------------------------------
@@ -140,18 +123,18 @@ def _name(user: Any) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
-def _to_provider(reminder: Reminder, referral: Referral, now: datetime) -> Message | Stop:
+def _to_provider(reminder: Reminder, referral: Referral, now: datetime) -> Outgoing | Skip:
     """The notice (or the nudge): who refers, that a referral waits, the link. Never the
     person's name or any detail of the case: the email rests in a mailbox we do not control."""
     if referral.status not in WITH_PROVIDER:
-        return Stop("The referral is no longer with the provider.")
+        return Skip("The referral is no longer with the provider.")
     if reminder.kind == Kind.PROVIDER_NUDGE and referral.status != S.SENT:
-        return Stop("The provider answered.")
+        return Skip("The provider answered.")
     if coverage.consent_missing(referral):
-        return Stop("No current consent covers what the referral shares.", failed=True)
+        return Skip("No current consent covers what the referral shares.", failed=True)
     to = referral.resource.referral_email
     if not to:
-        return Stop("No intake email for this resource or its provider.", failed=True)
+        return Skip("No intake email for this resource or its provider.", failed=True)
     token = link_issue(referral, now=now)
     organization = referral.organization
     context = {
@@ -162,17 +145,17 @@ def _to_provider(reminder: Reminder, referral: Referral, now: datetime) -> Messa
         "link": provider_link(token),
         "valid_days": organization.provider_link_days,
     }
-    return Message("referral_notice", context, to)
+    return Outgoing("referral_notice", context, to)
 
 
-def _to_staff(reminder: Reminder, referral: Referral, now: datetime) -> Message | Stop:
+def _to_staff(reminder: Reminder, referral: Referral, now: datetime) -> Outgoing | Skip:
     stalled = {
         Kind.REFERRAL_UNANSWERED: referral.status == S.SENT,
         Kind.REFERRAL_NOT_COMPLETED: referral.status in (S.ACCEPTED, S.IN_PROGRESS),
         Kind.REFERRAL_ESCALATION: referral.status in WITH_PROVIDER,
     }[reminder.kind]
     if not stalled:
-        return Stop("The referral moved on.")
+        return Skip("The referral moved on.")
     url = reverse("referral_detail", args=[referral.pk])
     days = max(1, (now - referral.status_changed_at).days)
     provider = referral.resource.provider.name
@@ -184,17 +167,17 @@ def _to_staff(reminder: Reminder, referral: Referral, now: datetime) -> Message 
     else:
         text = f"Stalled {days} days ({referral.get_status_display().lower()}) at {provider}: the referral for {person}"
     context = {"kind": reminder.kind, "days": days, "link": settings.SITE_URL + url}
-    return Message("referral_stalled", context, reminder.recipient.email, notification=text, url=url)
+    return Outgoing("referral_stalled", context, reminder.recipient.email, notification=text, url=url)
 
 
-def compose(reminder: Reminder, now: datetime) -> Message | Stop:
+def compose(reminder: Reminder, now: datetime) -> Outgoing | Skip:
     referral = (
         Referral.objects.select_related("organization", "resource__provider", "created_by", "need__exoneree")
         .filter(pk=reminder.referral_id)
         .first()
     )
     if referral is None:
-        return Stop("The referral is gone.")
+        return Skip("The referral is gone.")
     if reminder.kind in (Kind.REFERRAL_NOTICE, Kind.PROVIDER_NUDGE):
         return _to_provider(reminder, referral, now)
     return _to_staff(reminder, referral, now)

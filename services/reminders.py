@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import time as clock
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from smtplib import SMTPException
 from typing import Any
@@ -54,6 +54,7 @@ from services.lib.email import send_templated_email
 from services.lib.sms import SmsDisabled, SmsError, send_sms
 from services.models.follow_ups import FollowUp
 from services.models.notifications import Notification, Reminder
+from services.reminder_messages import Outgoing, Postpone, Skip
 from services.reminder_plans import FOLLOW_UP_KINDS, quiet_until, reminders_plan_digests, zone_of
 
 logger = logging.getLogger(__name__)
@@ -191,32 +192,6 @@ def reminders_liveness(*, organization_id: int | None = None, now: datetime | No
 # --- sending one reminder -----------------------------------------------------------------------
 
 
-@dataclass
-class Outgoing:
-    """What to send for one reminder: an email and/or a text, and the in-app notification."""
-
-    template: str = ""
-    context: dict[str, Any] = field(default_factory=dict)
-    email: str = ""
-    sms_to: str = ""
-    sms_text: str = ""
-    notification: str = ""
-    url: str = ""
-    language: str = ""  # the recipient's, for an exoneree; empty: the site's
-
-
-@dataclass
-class Skip:
-    reason: str
-    failed: bool = False  # shown as failed (someone should act), not merely cancelled
-
-
-@dataclass
-class Postpone:
-    until: datetime
-    reason: str
-
-
 def _when(moment: datetime, zone: ZoneInfo) -> str:
     """ "Mar 4, 3:00 PM" in the organization's zone."""
     local = moment.astimezone(zone)
@@ -235,21 +210,10 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
     recipient = reminder.recipient
     if recipient is not None and not recipient.is_active:
         return Skip("The recipient's account is switched off.")
-    if reminder.kind in referral_reminders.KINDS:  # the referral loop's rows say their own words
-        composed = referral_reminders.compose(reminder, now)
-        if isinstance(composed, referral_reminders.Stop):
-            return Skip(composed.reason, failed=composed.failed)
-        return Outgoing(**vars(composed))
-    if reminder.kind in legal_reminders.KINDS:  # a claim's deadline, a cleared record's re-check
-        composed = legal_reminders.compose(reminder, now)
-        if isinstance(composed, legal_reminders.Stop):
-            return Skip(composed.reason, failed=composed.failed)
-        return Outgoing(**vars(composed))
-    if reminder.kind in document_reminders.KINDS:  # an expiring ID's rows, likewise
-        composed = document_reminders.compose(reminder, now)
-        if isinstance(composed, document_reminders.Stop):
-            return Skip(composed.reason, failed=composed.failed)
-        return Outgoing(**vars(composed))
+    # The referral loop's, the legal remedies' and the documents' rows say their own words.
+    for composer in (referral_reminders, legal_reminders, document_reminders):
+        if reminder.kind in composer.KINDS:
+            return composer.compose(reminder, now)
     follow_up = reminder.follow_up
     if follow_up is not None and follow_up.done_at is not None:
         return Skip("The follow-up was done.")

@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "services.selectors",
             "services.reminders",
             "services.reminder_plans",
+            "services.reminder_messages",
             "services.referral_reminders",
             "services.legal_reminders",
             "services.document_reminders",
