@@ -55,9 +55,10 @@ def log_rows(entries: Iterable[AuditEvent]) -> list[LogRow]:
     """A page of entries (newest first) as rows: runs grouped, records named, details labelled.
     Times are shown in the current time zone (the organization's, services.middleware)."""
     rows = group_runs(entries)
+    kinds = _models_by_kind()
     names = _Names()
-    for row in rows:
-        model, pk = _target(row.entry.target)
+    targets = [_target(row.entry.target, kinds) for row in rows]
+    for row, (model, pk) in zip(rows, targets, strict=True):
         if model is not None:
             names.want(model, pk)
         for name, change in (row.entry.changes or {}).items():
@@ -67,8 +68,7 @@ def log_rows(entries: Iterable[AuditEvent]) -> list[LogRow]:
                     if isinstance(value, int):
                         names.want(related, value)
     names.load()
-    for row in rows:
-        model, pk = _target(row.entry.target)
+    for row, (model, pk) in zip(rows, targets, strict=True):
         row.record = names.title(model, pk) if model is not None else ""
         row.record = row.record or row.entry.target
         row.details = [_detail(model, name, change, names) for name, change in (row.entry.changes or {}).items()]
@@ -108,22 +108,17 @@ def _models_by_kind() -> dict[str, type[models.Model]]:
     return {str(m._meta.verbose_name).capitalize(): m for m in apps.get_app_config("services").get_models()}
 
 
-def _target(target: str) -> tuple[type[models.Model] | None, int | None]:
+def _target(target: str, kinds: dict[str, type[models.Model]]) -> tuple[type[models.Model] | None, int | None]:
     match = TARGET.match(target or "")
     if not match:
         return None, None
-    model = _models_by_kind().get(match["kind"])
+    model = kinds.get(match["kind"])
     return (model, int(match["pk"])) if model is not None else (None, None)
 
 
 def _related_model(model: type[models.Model] | None, name: str) -> type[models.Model] | None:
-    if model is None:
-        return None
-    try:
-        field_ = model._meta.get_field(name)
-    except Exception:  # a name the model no longer has (an old entry): shown as stored
-        return None
-    return field_.related_model if field_.is_relation and field_.many_to_one else None
+    field_ = _field(model, name)
+    return field_.related_model if field_ is not None and field_.is_relation and field_.many_to_one else None
 
 
 def _title_of(obj: models.Model) -> str:

@@ -37,14 +37,8 @@ def referral_categories(referral: Referral) -> list[str]:
 
 def current_consents(exoneree: Exoneree, *, today: date | None = None) -> QuerySet[Consent]:
     """Signed, started, not past their end, not revoked."""
-    return current_consents_of([exoneree.pk], today=today)
-
-
-def current_consents_of(people: list[int], *, today: date | None = None) -> QuerySet[Consent]:
     today = today or timezone.localdate()
-    return Consent.objects.filter(
-        exoneree_id__in=people, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today
-    )
+    return Consent.objects.filter(exoneree=exoneree, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today)
 
 
 def consent_missing(
