@@ -41,7 +41,7 @@ from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Provider, Resource
 from services.models.documents import Document
 from services.models.follow_ups import FollowUp
-from services.models.legal import CompensationClaim, InnocenceCertificate, LegalItem
+from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
@@ -284,6 +284,11 @@ def get_consent(user: AnyUser, pk: int, *, change: bool = False) -> Consent:
 def get_claim(user: AnyUser, pk: int, *, change: bool = False) -> CompensationClaim:
     queryset = CompensationClaim.objects.select_related("exoneree__organization")
     return _get_under_exoneree(user, queryset, "exoneree", pk, change=change)
+
+
+def get_payment(user: AnyUser, pk: int, *, change: bool = False) -> ClaimPayment:
+    queryset = ClaimPayment.objects.select_related("claim__exoneree")
+    return _get_under_exoneree(user, queryset, "claim__exoneree", pk, change=change)
 
 
 def get_certificate(user: AnyUser, pk: int, *, change: bool = False) -> InnocenceCertificate:

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ from services.actions import emergency, legal, referrals
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import Resource
 from services.models.documents import Document
-from services.models.legal import CompensationClaim, InnocenceCertificate, LegalItem
+from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
@@ -232,6 +233,17 @@ def marcus_claim(w: World) -> None:
     legal.claim_create(by=w.caseworker1, exoneree=w.marcus.exoneree, claim=claim)
 
 
+def marcus_payment(w: World) -> None:
+    marcus_claim(w)
+    claim = CompensationClaim.objects.get(exoneree=w.marcus.exoneree)
+    payment = ClaimPayment(received_on=date(2026, 11, 2), amount=Decimal("2500.00"))
+    legal.payment_create(by=w.caseworker1, claim=claim, payment=payment)
+
+
+def the_payment(w: World) -> list[int]:
+    return [ClaimPayment.objects.get(claim__exoneree=w.marcus.exoneree).pk]
+
+
 def marcus_certificate(w: World) -> None:
     certificate = InnocenceCertificate(court="Cook County Circuit Court", applied_on=date(2026, 7, 1))
     legal.certificate_save(by=w.caseworker1, exoneree=w.marcus.exoneree, certificate=certificate)
@@ -361,6 +373,24 @@ PAGES = [
         lambda w: {"received_on": "2026-11-30", "amount": "2500.00", "note": "First installment"},
         legal_page,
         setup=marcus_claim,
+    ),
+    Page(
+        "payment_edit",
+        CASE_WRITE,
+        the_payment,
+        GET_POST,
+        lambda w: {"received_on": "2026-11-03", "amount": "2600.00", "note": "Typed wrong"},
+        legal_page,
+        setup=marcus_payment,
+    ),
+    Page(
+        "payment_remove",
+        CASE_POST,
+        the_payment,
+        ("POST",),
+        lambda w: {},
+        lambda w: legal_page(w) + "#claims",
+        setup=marcus_payment,
     ),
     Page(
         "certificate_create",

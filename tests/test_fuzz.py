@@ -54,7 +54,7 @@ from services.models.audit import AuditEvent
 from services.models.people import Exoneree
 from tests import sample_files
 from tests.conftest import STAFF, World, verify_second_factor
-from tests.test_access import PAGES, Page, marcus_page
+from tests.test_access import PAGES, Page, marcus_page, the_payment
 
 # The records a refused attempt is allowed to leave: the trail of the attempt itself.
 NOT_COMPARED_APPS = {"axes", "sessions"}
@@ -291,6 +291,7 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "session_keep_alive": lambda w: reverse("dashboard"),  # the idle warning, on every signed-in page
     "document_need": marcus_page,  # the checklist's "create a need" buttons
     "document_delete": marcus_page,
+    "payment_remove": lambda w: reverse("payment_edit", args=the_payment(w)),  # below the correction form
     "my_ask": lambda w: reverse("my_plan"),
     "my_appointment_answer": lambda w: reverse("my_plan"),
     "need_ask_take_on": marcus_page,
@@ -316,6 +317,7 @@ BUTTONS = {
     "notification_read",
     "notification_read_all",
     "document_delete",  # the documents table's "Delete"
+    "payment_remove",  # "Remove this payment", below the correction form
 }
 
 

@@ -222,6 +222,41 @@ def test_the_legal_page_shows_rule_citation_payments_and_record_holders(world, l
     assert reverse("claim_edit", args=[claim.pk]) not in page  # the director reads only
 
 
+def test_a_payment_typed_wrong_is_corrected_and_one_recorded_twice_removed(world, login):
+    claim = illinois_claim(world)
+    first, twice = (
+        legal.payment_create(
+            by=world.caseworker1,
+            claim=claim,
+            payment=ClaimPayment(received_on=date(2026, 12, 1), amount=Decimal("5000.00")),
+        )
+        for _ in range(2)
+    )
+    client = login("caseworker1")
+    legal_url = reverse("exoneree_legal", args=[world.marcus.exoneree.pk])
+    assert reverse("payment_edit", args=[first.pk]) in client.get(legal_url).content.decode()
+
+    form = client.get(reverse("payment_edit", args=[first.pk])).content.decode()
+    assert "Remove this payment" in form and reverse("payment_remove", args=[first.pk]) in form
+    refused = client.post(reverse("payment_edit", args=[first.pk]), {"received_on": "2026-12-01", "amount": "-5"})
+    assert refused.status_code == 400 and "amount" in refused.context["form"].errors
+    assert ClaimPayment.objects.get(pk=first.pk).amount == Decimal("5000.00")  # nothing lost
+
+    client.post(reverse("payment_edit", args=[first.pk]), {"received_on": "2026-12-02", "amount": "5500.00"})
+    removed = client.post(reverse("payment_remove", args=[twice.pk]))
+
+    assert removed.url == legal_url + "#claims"
+    assert [(p.received_on, p.amount) for p in claim.payments.all()] == [(date(2026, 12, 2), Decimal("5500.00"))]
+    assert "$5500.00 in all" in client.get(legal_url).content.decode()
+    entries = AuditEvent.objects.filter(actor=world.caseworker1, action=AuditEvent.Action.RECORD_CHANGED)
+    changes = [entry.changes for entry in entries.order_by("pk") if entry.target.startswith("Claim payment")]
+    assert changes == [
+        {"received_on": ["2026-12-01", "2026-12-02"], "amount": "changed"},
+        {"removed": "the payment received on 2026-12-01"},
+    ]
+    assert "5500" not in str(changes) and "5000" not in str(changes)
+
+
 def test_person_page_banner_names_the_claim_and_links_to_legal(world, login):
     claim = illinois_claim(world, deadline_override=date(2026, 12, 20), override_reason="Lawyer's")
     page = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()

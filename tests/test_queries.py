@@ -363,6 +363,15 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_legal,
         14,
     ),
+    # session, user, device; the payment (with its claim and person), the change permission,
+    # the access-log entry (4): the correction form
+    (
+        "payment-edit",
+        "caseworker1",
+        lambda w: reverse("payment_edit", args=[first_payment(w)]),
+        grow_legal,
+        9,
+    ),
     # session, user, device; the record, the access-log entry; needs, done follow-ups, notes,
     # assessments, referral events
     (
@@ -419,6 +428,15 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         8,
     ),
 ]
+
+
+def first_payment(w: World) -> int:
+    """Marcus's first payment (grow_legal records one per claim), added here when there is none yet."""
+    payment = ClaimPayment.objects.filter(claim__exoneree=w.marcus.exoneree).order_by("pk").first()
+    if payment is None:
+        grow_legal(w, 1)
+        payment = ClaimPayment.objects.filter(claim__exoneree=w.marcus.exoneree).order_by("pk").first()
+    return payment.pk
 
 
 def marcus_document(w: World, *, on_plan: bool = False) -> int:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from services import audit
 from services.figures import figures_changed
 from services.lifecycle import check_claim_transition
+from services.models.audit import AuditEvent
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 from services.models.people import Exoneree
 from services.reminder_plans import reminders_plan_for_exoneree
@@ -119,6 +120,32 @@ def payment_create(*, by: AbstractUser, claim: CompensationClaim, payment: Claim
     payment.save()
     audit.record_change(by, payment, {}, exoneree=claim.exoneree)
     return payment
+
+
+@transaction.atomic
+def payment_update(*, by: AbstractUser, payment: ClaimPayment) -> ClaimPayment:
+    """A payment typed wrong is corrected; the log says which fields changed (never the amount)."""
+    payment.full_clean()
+    before = audit.stored(payment)
+    payment.save()
+    audit.record_change(by, payment, before, exoneree=payment.claim.exoneree)
+    return payment
+
+
+@transaction.atomic
+def payment_remove(*, by: AbstractUser, payment: ClaimPayment) -> None:
+    """A payment recorded by mistake (twice, or on the wrong claim) goes; the log keeps that it
+    was there, on which date, and who removed it, without its amount."""
+    exoneree = payment.claim.exoneree
+    target = audit.describe(payment)
+    if ClaimPayment.objects.filter(pk=payment.pk).delete()[0]:
+        audit.record(
+            AuditEvent.Action.RECORD_CHANGED,
+            actor=by,
+            exoneree=exoneree,
+            target=target,
+            changes={"removed": f"the payment received on {payment.received_on.isoformat()}"},
+        )
 
 
 @transaction.atomic

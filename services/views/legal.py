@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access
 from services.access import caseworker_required, staff_required
@@ -101,6 +102,35 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Payment received"),
         **_back(claim.exoneree),
     )
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def payment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A payment typed wrong is corrected here; one recorded by mistake is removed from here."""
+    payment = access.get_payment(request.user, pk, change=True)
+    form = PaymentForm(posted(request), instance=payment)
+    return form_page(
+        request,
+        form,
+        lambda: legal.payment_update(by=request.user, payment=form.instance),
+        success=_("Payment saved."),
+        then=_legal_url(payment.claim.exoneree),
+        title=_("Payment received"),
+        remove_url=reverse("payment_remove", args=[payment.pk]),
+        remove_label=_("Remove this payment"),
+        remove_note=_("Recorded by mistake (twice, or on the wrong claim)? Removing it leaves a line in the log."),
+        **_back(payment.claim.exoneree),
+    )
+
+
+@require_POST
+@caseworker_required
+def payment_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = access.get_payment(request.user, pk, change=True)
+    legal.payment_remove(by=request.user, payment=payment)
+    messages.success(request, _("The payment is removed."))
+    return redirect(_legal_url(payment.claim.exoneree) + "#claims")
 
 
 @require_http_methods(["GET", "POST"])
