@@ -238,7 +238,7 @@ def read_json(text: str) -> Tables:
     else:
         items = data.get("contents", data) if isinstance(data, dict) else data
         for item in items if isinstance(items, list) else [items]:
-            if not isinstance(item, dict):
+            if not isinstance(item, dict) or not ("id" in item or "name" in item):
                 raise HsdsError(_("The JSON holds something other than HSDS services or organizations."))
             # A service has a status (required by HSDS); an organization has none.
             flat.add("service" if "status" in item or "service_at_locations" in item else "organization", item)

@@ -1,0 +1,95 @@
+"""The organization's directory as HSDS 3.0 JSON, read-only, for its own staff: the
+specification's OpenAPI (services/data/hsds/openapi.json) paths for services and
+organizations, paginated as HSDS pages are (`page`, `per_page`; `total_items`, `contents`…).
+
+A record of another organization is a 404, as everywhere; the ids are HSDS ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from services import access
+from services.access import staff_required
+from services.forms.widgets import MAX_SEARCH
+from services.selectors.hsds import organization_json, providers_for_hsds, resources_for_hsds, service_json
+
+PER_PAGE, MAX_PER_PAGE = 50, 500
+
+
+class BadQuery(Exception):
+    pass
+
+
+@require_GET
+@staff_required
+def hsds_services(request: HttpRequest) -> HttpResponse:
+    resources = resources_for_hsds(request.user)
+    if search := request.GET.get("search", "")[:MAX_SEARCH].strip():
+        resources = resources.filter(name__icontains=search)
+    if organization_id := request.GET.get("organization_id", "").strip():
+        resources = resources.filter(provider__hsds_id=organization_id)
+    return _page(request, resources, lambda resource: service_json(resource, full=False))
+
+
+@require_GET
+@staff_required
+def hsds_service(request: HttpRequest, hsds_id: str) -> HttpResponse:
+    return JsonResponse(service_json(access.get_resource_by_hsds_id(request.user, hsds_id)))
+
+
+@require_GET
+@staff_required
+def hsds_organizations(request: HttpRequest) -> HttpResponse:
+    providers = providers_for_hsds(request.user)
+    if search := request.GET.get("search", "")[:MAX_SEARCH].strip():
+        providers = providers.filter(name__icontains=search)
+    return _page(request, providers, organization_json)
+
+
+@require_GET
+@staff_required
+def hsds_organization(request: HttpRequest, hsds_id: str) -> HttpResponse:
+    provider = access.get_provider_by_hsds_id(request.user, hsds_id)
+    services = list(resources_for_hsds(request.user).filter(provider=provider))
+    return JsonResponse(organization_json(provider, services))
+
+
+def _page(request: HttpRequest, queryset: QuerySet, as_json: Any) -> HttpResponse:
+    """An HSDS page: the count, then the rows of the page asked for (a page past the last is
+    empty, as HSDS has it, not an error)."""
+    try:
+        number = _positive(request, "page", 1)
+        per_page = min(_positive(request, "per_page", PER_PAGE), MAX_PER_PAGE)
+    except BadQuery as error:
+        return JsonResponse({"detail": str(error)}, status=400)
+    paginator = Paginator(queryset, per_page)
+    total = paginator.count
+    start = (number - 1) * per_page
+    contents = [as_json(row) for row in queryset[start : start + per_page]] if start < total else []
+    return JsonResponse(
+        {
+            "total_items": total,
+            "total_pages": paginator.num_pages if total else 0,
+            "page_number": number,
+            "size": len(contents),
+            "first_page": number == 1,
+            "last_page": start + per_page >= total,
+            "empty": not contents,
+            "contents": contents,
+        }
+    )
+
+
+def _positive(request: HttpRequest, name: str, default: int) -> int:
+    text = request.GET.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        raise BadQuery(f"{name} must be a whole number from 1 to 1000000.")
+    return int(text)
