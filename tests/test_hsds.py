@@ -477,6 +477,10 @@ def test_the_export_validates_against_the_hsds_schemas(login, world):
 def test_the_schema_check_would_catch_a_bad_row():
     """Guards the test above: the validator really checks formats and required fields."""
     assert list(schema_validator("service").iter_errors({"id": "not-a-uuid", "status": "open"}))
+    nested = {"id": EXAMPLE_SERVICE, "name": "A", "status": "active", "phones": [{"id": EXAMPLE_SERVICE}]}
+    assert [error.message for error in schema_validator("service").iter_errors(nested)] == [
+        "'number' is a required property"
+    ]
 
 
 def test_the_export_is_logged(login, world):
@@ -561,6 +565,20 @@ def test_the_service_page_is_fully_nested(login, world):
     address = service["service_at_locations"][0]["location"]["addresses"][0]
     assert (address["address_1"], address["city"], address["state_province"]) == ("12 Main St", "Houston", "TX")
     assert {a["taxonomy_term"]["code"] for a in service["attributes"]} == {"mental_health", "medical"}
+
+
+def test_the_apis_objects_validate_against_the_hsds_schemas(login, world):
+    full_directory(world)
+    resource = Resource.objects.get(name="Counseling for exonerees")
+    client = login("director1")
+
+    service = client.get(reverse("hsds_service", args=[resource.hsds_id])).json()
+    organization = client.get(reverse("hsds_organization", args=[resource.provider.hsds_id])).json()
+    listed = client.get(reverse("hsds_services")).json()["contents"]
+
+    assert list(schema_validator("service").iter_errors(service)) == []
+    assert list(schema_validator("organization").iter_errors(organization)) == []
+    assert all(not list(schema_validator("service").iter_errors(item)) for item in listed)
 
 
 def test_an_organization_lists_its_services(login, world):
