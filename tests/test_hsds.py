@@ -264,6 +264,16 @@ def test_the_command_names_a_missing_path_and_a_user_who_is_not_a_director(world
         import_file(CSV_EXAMPLE, world.caseworker1)
 
 
+def test_a_dry_run_reports_and_writes_nothing(world):
+    before = rows_everywhere()
+    out = io.StringIO()
+
+    call_command("import_hsds", str(CSV_EXAMPLE), user="director1", dry_run=True, stdout=out)
+
+    assert "2 to add" in out.getvalue() and "Dry run: nothing was imported." in out.getvalue()
+    assert rows_everywhere() == before
+
+
 def test_the_command_shows_its_progress(world):
     output = import_file(CSV_EXAMPLE, world.director1)
 
