@@ -577,6 +577,19 @@ def test_the_service_page_is_fully_nested(login, world):
     assert {a["taxonomy_term"]["code"] for a in service["attributes"]} == {"mental_health", "medical"}
 
 
+def test_the_preview_names_the_needs_each_resource_will_serve(login, world):
+    full_directory(world)
+    content = login("director1").get(reverse("hsds_export")).content
+    client = login("director2")
+
+    response = client.post(reverse("hsds_import"), {"file": upload(content, "harbor.zip", "application/zip")})
+    preview = client.get(response.url).content.decode()
+
+    assert "Counseling for exonerees" in preview
+    assert "(Medical, dental and vision care, Mental health)" in preview
+    assert "Taxonomy terms not mapped" not in preview  # our own domains map themselves
+
+
 def test_the_apis_objects_validate_against_the_hsds_schemas(login, world):
     full_directory(world)
     resource = Resource.objects.get(name="Counseling for exonerees")

@@ -78,6 +78,10 @@ class Planned:
     provider_hsds_id: str = ""  # a resource's provider
     domains: list[str] | None = None  # a resource's need domains; None: keep those it has
 
+    @property
+    def domain_labels(self) -> list[str]:
+        return [str(NeedDomain(domain).label) for domain in self.domains or []]
+
 
 @dataclass(frozen=True)
 class Term:

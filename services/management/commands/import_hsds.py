@@ -65,7 +65,7 @@ class Command(BaseCommand):
     def report(self, plan: ImportPlan) -> None:
         counts = plan.summary
         self.stdout.write(
-            f"{len(plan.providers)} providers and {len(plan.resources)} resources in the file: "
+            f"In the file: {len(plan.providers)} provider(s), {len(plan.resources)} resource(s). "
             f"{counts['create']} to add, {counts['update']} to update, {counts['unchanged']} already up to date."
         )
         for planned in [*plan.providers, *plan.resources]:
