@@ -297,6 +297,8 @@ def test_a_term_the_director_maps_gives_the_service_its_need(world, tmp_path):
 
     assert [row.domain for row in resource.domain_rows.all()] == ["mental_health"]
     assert "needs it serves" in output
+    change = AuditEvent.objects.filter(action="record_changed", target=f"Resource {resource.pk}").latest("pk")
+    assert change.changes["needs"] == {"before": "none", "now": "Mental health"}
 
 
 def test_the_terms_page_maps_a_term(login, world):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from services import audit
 from services.access import is_director, organization_of, providers_visible_to, taxonomy_terms_visible_to
+from services.choices import NeedDomain
 from services.lib.hsds import Row, Tables
 from services.models.audit import AuditEvent
 from services.models.directory import HsdsImport, Provider, Resource, ResourceDomain, TaxonomyTerm
@@ -106,11 +107,16 @@ def _save_resource(by: AbstractUser, organization: Organization, planned: Planne
     resource.provider = providers[planned.provider_hsds_id]
     old = set() if planned.existing is None else {row.domain for row in resource.domain_rows.all()}
     new = old if planned.domains is None else set(planned.domains)
-    extra = {"domains": [sorted(old), sorted(new)]} if old != new else None
+    # Named in words, as the access log's page shows it: "Needs: before Housing, now Housing; Legal".
+    extra = {"needs": {"before": _labels(old), "now": _labels(new)}} if old != new else None
     resource = _save(by, planned, resource, extra)
     if old != new:
         resource.domain_rows.exclude(domain__in=new).delete()
         ResourceDomain.objects.bulk_create([ResourceDomain(resource=resource, domain=d) for d in sorted(new - old)])
+
+
+def _labels(domains: set[str]) -> str:
+    return "; ".join(str(NeedDomain(domain).label) for domain in sorted(domains)) or "none"
 
 
 def _save_terms(organization: Organization, terms: Iterable[Term]) -> None:
