@@ -675,7 +675,11 @@ PAGES = [
         setup=hsds_term,
     ),
     Page("hsds_export", DIRECTOR_PAGE, owner="director1"),
-    Page("hsds_services", STAFF_PAGE, query="?page=1&per_page=50&search=&organization_id="),
+    Page(
+        "hsds_services",
+        STAFF_PAGE,
+        query="?page=1&per_page=50&search=&organization_id=&taxonomy_term_id=&modified_after=&full=",
+    ),
     Page("hsds_service", RESOURCE_READ, lambda w: [w.marcus.resource.hsds_id]),
     Page("hsds_organizations", STAFF_PAGE, query="?page=1&per_page=50&search="),
     Page("hsds_organization", RESOURCE_READ, lambda w: [w.marcus.resource.provider.hsds_id]),

@@ -616,6 +616,26 @@ def test_an_organization_lists_its_services(login, world):
     assert organizations["total_items"] == 2
 
 
+def test_the_service_list_takes_hsdss_filters(login, world):
+    full_directory(world)
+    client = login("caseworker1")
+    url = reverse("hsds_services")
+    mental_health = hsds.domain_term_id("mental_health")
+    clinic = Provider.objects.get(name="Second Chance Clinic").hsds_id
+
+    def names(**query: str) -> list[str]:
+        return [service["name"] for service in client.get(url, query).json()["contents"]]
+
+    assert names(search="counsel") == ["Counseling for exonerees"]
+    assert names(organization_id=clinic) == ["Counseling for exonerees"]
+    assert names(taxonomy_term_id=mental_health) == ["Counseling for exonerees"]
+    assert names(taxonomy_term_id="not-a-term") == []
+    assert len(names(modified_after="2000-01-01")) == 3
+    assert names(modified_after="2999-01-01T00:00:00Z") == []
+    assert "phones" in client.get(url, {"full": "true", "search": "counsel"}).json()["contents"][0]
+    assert client.get(url, {"modified_after": "2025-02-30"}).status_code == 400
+
+
 @pytest.mark.parametrize("name", ["hsds_service", "hsds_organization"])
 def test_another_organizations_record_is_a_404(login, world, name):
     anita = world.anita.resource

@@ -140,6 +140,11 @@ def reach_rows(resource: Resource) -> dict[str, list[dict[str, str]]]:
     return rows
 
 
+def domain_of_term(term_id: str) -> str:
+    """The need domain one of our taxonomy's terms stands for ("" for any other term)."""
+    return next((domain for domain in NeedDomain.values if domain_term_id(domain) == term_id), "")
+
+
 def domain_terms() -> list[dict[str, str]]:
     return [
         {

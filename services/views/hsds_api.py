@@ -7,17 +7,26 @@ A record of another organization is a 404, as everywhere; the ids are HSDS ids.
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_GET
 
 from services import access
 from services.access import staff_required
 from services.forms.widgets import MAX_SEARCH
-from services.selectors.hsds import organization_json, providers_for_hsds, resources_for_hsds, service_json
+from services.selectors.hsds import (
+    domain_of_term,
+    organization_json,
+    providers_for_hsds,
+    resources_for_hsds,
+    service_json,
+)
 
 PER_PAGE, MAX_PER_PAGE = 50, 500
 
@@ -29,12 +38,22 @@ class BadQuery(Exception):
 @require_GET
 @staff_required
 def hsds_services(request: HttpRequest) -> HttpResponse:
+    """HSDS's filters: `search` (in the name), `organization_id`, `taxonomy_term_id` (one of
+    our need domains' terms), `modified_after`; `full=true` for fully nested services."""
     resources = resources_for_hsds(request.user)
     if search := request.GET.get("search", "")[:MAX_SEARCH].strip():
         resources = resources.filter(name__icontains=search)
     if organization_id := request.GET.get("organization_id", "").strip():
         resources = resources.filter(provider__hsds_id=organization_id)
-    return _page(request, resources, lambda resource: service_json(resource, full=False))
+    if term := request.GET.get("taxonomy_term_id", "").strip():
+        resources = resources.filter(domain_rows__domain=domain_of_term(term))
+    if after := request.GET.get("modified_after", "").strip():
+        moment = _moment(after)
+        if moment is None:
+            return JsonResponse({"detail": "modified_after must be a date or a date and time (ISO 8601)."}, status=400)
+        resources = resources.filter(updated_at__gte=moment)
+    full = request.GET.get("full", "").strip().lower() in ("true", "1")
+    return _page(request, resources, lambda resource: service_json(resource, full=full))
 
 
 @require_GET
@@ -84,6 +103,18 @@ def _page(request: HttpRequest, queryset: QuerySet, as_json: Any) -> HttpRespons
             "contents": contents,
         }
     )
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = parse_datetime(text)
+        if moment is None and (day := parse_date(text)) is not None:
+            moment = datetime.combine(day, time.min)
+    except ValueError:  # well formed but impossible: 2025-02-30
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
 
 
 def _positive(request: HttpRequest, name: str, default: int) -> int:
