@@ -146,6 +146,28 @@ def test_a_provider_already_in_the_directory_by_name_is_updated_not_doubled(worl
     assert provider.hsds_id == EXAMPLE_ORGANIZATION
 
 
+def test_a_renamed_provider_and_a_new_one_under_its_old_name_stay_two(world, tmp_path):
+    """The file renames our provider (same id) and brings another under its old name: the
+    name does not pull the newcomer onto ours, and the rename is saved first."""
+    import_file(CSV_EXAMPLE, world.director1)
+    folder = copy_example(tmp_path)
+    rows = read_csv(folder / "organizations.csv")
+    other = rows[0] | {"id": "5b0e7c55-8a3f-4f51-9f7e-0c5f2b7e1a11"}
+    write_csv(folder / "organizations.csv", [other, rows[0] | {"name": "Example Organization (renamed)"}])
+
+    plan = import_plan(world.director1, hsds.read_path(folder))
+
+    assert [(p.name, p.action) for p in plan.providers] == [
+        ("Example Organization Inc.", "create"),
+        ("Example Organization (renamed)", "update"),
+    ]
+    import_file(folder, world.director1)
+
+    names = dict(Provider.objects.filter(organization=world.org1).values_list("hsds_id", "name"))
+    assert names[EXAMPLE_ORGANIZATION] == "Example Organization (renamed)"
+    assert names[other["id"]] == "Example Organization Inc."
+
+
 # --- problems: reported by place, and nothing written ---------------------------------------------
 
 

@@ -19,7 +19,7 @@ from services.lib.hsds import Row, Tables
 from services.models.audit import AuditEvent
 from services.models.directory import HsdsImport, Provider, Resource, ResourceDomain, TaxonomyTerm
 from services.models.organizations import Organization
-from services.selectors.hsds_import import CREATE, UNCHANGED, ImportPlan, Planned, Term, import_plan
+from services.selectors.hsds_import import CREATE, UNCHANGED, UPDATE, ImportPlan, Planned, Term, import_plan
 
 Progress = Callable[[int, int], None]
 
@@ -70,7 +70,9 @@ def hsds_import(
         return plan
     _save_terms(organization, plan.terms)
     providers = {p.hsds_id: p for p in providers_visible_to(by)}
-    steps = [p for p in [*plan.providers, *plan.resources] if p.action != UNCHANGED]
+    # Updates before creations: a provider renamed in the file frees its old name for a new one.
+    steps = [p for p in plan.providers if p.action == UPDATE] + [p for p in plan.providers if p.action == CREATE]
+    steps += [p for p in plan.resources if p.action != UNCHANGED]
     for done, planned in enumerate(steps, start=1):
         if planned.provider_hsds_id:  # a resource (providers come first, so its own is there)
             _save_resource(by, organization, planned, providers)
@@ -134,7 +136,8 @@ def _save_terms(organization: Organization, terms: Iterable[Term]) -> None:
             )
             for term in terms
             if not term.known
-        ]
+        ],
+        ignore_conflicts=True,  # another upload of the same terms, at the same moment
     )
 
 

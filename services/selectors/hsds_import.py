@@ -224,7 +224,9 @@ class _Planner:
     def _providers(self) -> set[str]:
         names: set[str] = set()
         in_file = set()
-        for row in self._unique_ids("organization"):
+        rows = self._unique_ids("organization")
+        ids = {row.get("id") for row in rows}
+        for row in rows:
             name = row.get("name")
             if not name:
                 self.error(row, _("an organization without a name"))
@@ -245,7 +247,10 @@ class _Planner:
                 "website": self.url(row, "website"),
                 "email": self.email(row, "email"),
             }
-            existing = self.providers.get(row.get("id")) or self.providers_by_name.get(name)
+            existing = self.providers.get(row.get("id"))
+            same_name = self.providers_by_name.get(name)
+            if existing is None and same_name is not None and same_name.hsds_id not in ids:
+                existing = same_name  # typed here before, or imported from elsewhere: taken over
             self.result.providers.append(self.compare(row, Provider, values, existing))
         return in_file
 
