@@ -76,7 +76,9 @@ def crawl(tab: Tab, origin: str, start: str) -> tuple[list[str], set[str]]:
         problems.extend(f"{where}: {problem}" for problem in tab.problems)
         for violation in tab.axe_violations():
             for node in violation["nodes"]:
-                problems.append(f"{where}: {violation['id']} ({violation['help']}) at {' '.join(node['target'])}")
+                # axe's own words for this element, e.g. "insufficient color contrast of 4.35 (...)"
+                why = node["summary"].strip().splitlines()[-1].strip() if node["summary"] else violation["help"]
+                problems.append(f"{where}: {violation['id']} at {' '.join(node['target'])}: {why}")
         for href in page.eval_on_selector_all("a[href]", LINKS):
             link = urlsplit(href)._replace(fragment="")
             if f"{link.scheme}://{link.netloc}" != origin or link.geturl() in queued:
