@@ -51,9 +51,9 @@ fmt: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# The browser tests again, saving their screenshots where the README shows them.
+# The README's pictures, taken again from the demo data, saved where the README shows them.
 screenshots: venv
-	SCREENSHOTS_DIR=docs/screenshots REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m browser -n 2
+	SCREENSHOTS_DIR=docs/screenshots REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests/browser/test_screenshots.py -p no:xdist
 
 # Refresh the vendored axe-core of the browser tests from the npm registry (needs npm).
 axe:

@@ -138,6 +138,8 @@ def pages_for(info: dict) -> list[Page]:
         Page("exoneree list, search", "caseworker", "/people/?" + urlencode({"q": info["search"]})),
         Page("exoneree detail", "caseworker", f"/people/{person}/"),
         Page("resource search", "caseworker", "/resources/?" + urlencode({"q": info["resource_search"]})),
+        Page("HSDS API: services, a page of 50", "caseworker", "/api/hsds/services"),
+        Page("HSDS API: organizations", "caseworker", "/api/hsds/organizations"),
         Page("floor: /ping/ (director)", "director", "/ping/"),
         Page("director dashboard", "director", "/director/"),
         Page("director outcomes", "director", "/director/outcomes/"),

@@ -73,6 +73,7 @@ from services.choices import (  # noqa: E402
     ResourceStatus,
     Role,
 )
+from services.lib.hsds import new_hsds_id  # noqa: E402
 from services.models.casework import Assessment, AssessmentScore, CaseNote  # noqa: E402
 from services.models.consent import Consent, ConsentCategoryRow  # noqa: E402
 from services.models.directory import Provider, Resource, ResourceDomain  # noqa: E402
@@ -407,7 +408,7 @@ class Network:
         provider_of_resource = {}
         for org in org_ids:
             providers = [next(provider_ids) for _ in range(max(1, per_org // 4))]
-            provider_rows += [(pk, org, f"Provider {pk}", "", "", "") for pk in providers]
+            provider_rows += [(pk, org, f"Provider {pk}", "", "", "", new_hsds_id()) for pk in providers]
             resources_of_org[org] = []
             for _ in range(per_org):
                 pk = next(resource_ids)
@@ -431,7 +432,7 @@ class Network:
                 domain_rows += [(pk, d) for d in domains]
         w.write(
             Provider,
-            ["id", "organization", "name", "description", "website", "email"],
+            ["id", "organization", "name", "description", "website", "email", "hsds_id"],
             provider_rows,
             len(provider_rows),
         )
@@ -450,8 +451,9 @@ class Network:
                 "email",
                 "hours",
                 "updated_at",
+                "hsds_id",
             ],
-            ((*row, *[""] * len(blank), "", "Mon–Fri 9am–5pm", self.now) for row in resource_rows),
+            ((*row, *[""] * len(blank), "", "Mon–Fri 9am–5pm", self.now, new_hsds_id()) for row in resource_rows),
             len(resource_rows),
         )
         w.write(

@@ -36,10 +36,11 @@ from django_otp import devices_for_user
 from services import audit
 from services.auth import HAS_DEVICE, own_exoneree_or_none, preloaded, staff_of
 from services.choices import ReferralStatus, Role
+from services.lib.sql import joined_per_row
 from services.models.api import ApiToken
 from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent, EmergencyAccess
-from services.models.directory import Provider, Resource
+from services.models.directory import HsdsImport, Provider, Resource, ResourceDomain, TaxonomyTerm
 from services.models.documents import Document
 from services.models.follow_ups import FollowUp
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem
@@ -396,6 +397,39 @@ def providers_visible_to(user: AnyUser) -> QuerySet[Provider]:
     if staff is None:
         return Provider.objects.none()
     return Provider.objects.filter(organization_id=staff.organization_id)
+
+
+# The directory in HSDS (services/views/hsds.py, hsds_api.py): read by the organization's staff
+# under its HSDS ids; imported, mapped and exported by its directors.
+
+
+def resources_with_domains(user: AnyUser) -> QuerySet[Resource]:
+    """The user's organization's resources, with their provider and the need domains each
+    serves (`domains`, joined by commas) in the same query."""
+    domains = joined_per_row(ResourceDomain.objects.all(), "resource", "domain", ",")
+    return resources_visible_to(user).select_related("provider").annotate(domains=domains)
+
+
+def get_resource_by_hsds_id(user: AnyUser, hsds_id: str) -> Resource:
+    return get_object_or_404(resources_with_domains(user), hsds_id=hsds_id)
+
+
+def get_provider_by_hsds_id(user: AnyUser, hsds_id: str) -> Provider:
+    return get_object_or_404(providers_visible_to(user), hsds_id=hsds_id)
+
+
+def taxonomy_terms_visible_to(user: AnyUser) -> QuerySet[TaxonomyTerm]:
+    if not is_director(user):
+        return TaxonomyTerm.objects.none()
+    return TaxonomyTerm.objects.filter(organization_id=organization_of(user).pk)
+
+
+def get_hsds_import(user: AnyUser, pk: int) -> HsdsImport:
+    """An upload waiting for its director's confirm: their organization's only."""
+    if not is_director(user):
+        raise PermissionDenied
+    queryset = HsdsImport.objects.filter(organization_id=organization_of(user).pk, applied_at__isnull=True)
+    return get_object_or_404(queryset, pk=pk)
 
 
 # Staff management: a director manages the staff of their own organization.

@@ -9,8 +9,13 @@ from services.selectors import inbox
 
 
 def role(request: HttpRequest) -> dict[str, Any]:
-    """The signed-in person's role, for the navigation."""
-    return {"role": access.role_of(request.user) if hasattr(request, "user") else None}
+    """The signed-in person's role, for the navigation; none while the session still owes its
+    second step (the code page shows no menu of pages that would only send back to it)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"role": None}
+    owes_code = not getattr(user, "is_verified", lambda: False)() and access.needs_second_factor(user)
+    return {"role": None if owes_code else access.role_of(user)}
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from services.views import (
     documents,
     health,
     home,
+    hsds,
+    hsds_api,
     legal,
     messages,
     notifications,
@@ -100,6 +102,16 @@ urlpatterns = [
     path("resources/<int:pk>/", directory.resource_detail, name="resource_detail"),
     path("resources/<int:pk>/edit/", directory.resource_edit, name="resource_edit"),
     path("resources/<int:pk>/refer/", directory.resource_refer, name="resource_refer"),
+    # The directory in HSDS 3.0 (services/views/hsds.py): import, term mapping, export
+    path("resources/hsds/import/", hsds.hsds_import, name="hsds_import"),
+    path("resources/hsds/import/<int:pk>/", hsds.hsds_import_preview, name="hsds_import_preview"),
+    path("resources/hsds/terms/", hsds.hsds_terms, name="hsds_terms"),
+    path("resources/hsds/export.zip", hsds.hsds_export, name="hsds_export"),
+    # …and read by the organization's staff as HSDS's API has it (services/views/hsds_api.py)
+    path("api/hsds/services", hsds_api.hsds_services, name="hsds_services"),
+    path("api/hsds/services/<str:hsds_id>", hsds_api.hsds_service, name="hsds_service"),
+    path("api/hsds/organizations", hsds_api.hsds_organizations, name="hsds_organizations"),
+    path("api/hsds/organizations/<str:hsds_id>", hsds_api.hsds_organization, name="hsds_organization"),
     # Directors
     path("director/", director.director_dashboard, name="director_dashboard"),
     path("director/api-tokens/", api_tokens.api_tokens_of_organization, name="api_tokens_of_organization"),

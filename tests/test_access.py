@@ -21,11 +21,14 @@ directory and staff, so every row of the table below reads the same way:
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,10 +41,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import reminders
-from services.actions import api_tokens, emergency, legal, referrals
+from services.actions import api_tokens, emergency, hsds, legal, referrals
+from services.lib.hsds import read_path
 from services.models.api import ApiToken
 from services.models.consent import Consent, EmergencyAccess
-from services.models.directory import Resource
+from services.models.directory import HsdsImport, Resource, TaxonomyTerm
 from services.models.documents import Document
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem
 from services.models.messages import Message
@@ -283,6 +287,30 @@ def marcus_document(w: World) -> list[int]:
 def document_data(w: World) -> dict[str, Any]:
     """A scan's upload: a fresh file each time (a posted file is read once)."""
     return {"kind": "state_id", "title": "Texas ID", "shown_on_plan": "on", "file": upload(photo())}
+
+
+HSDS_EXAMPLE = Path(__file__).resolve().parent / "hsds_examples" / "csv"
+
+
+def hsds_example_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in HSDS_EXAMPLE.iterdir():
+            archive.writestr(path.name, path.read_bytes())
+    return buffer.getvalue()
+
+
+def hsds_upload_data(w: World) -> dict[str, Any]:
+    """The official HSDS example as a zip: a fresh file each time (a posted file is read once)."""
+    return {"file": upload(hsds_example_zip(), "211.zip", "application/zip")}
+
+
+def hsds_upload_pending(w: World) -> None:
+    hsds.hsds_upload(by=w.director1, file_name="211.zip", tables=read_path(HSDS_EXAMPLE))
+
+
+def hsds_term(w: World) -> None:
+    TaxonomyTerm.objects.create(organization=w.org1, hsds_id="term-food", name="Food pantries", taxonomy="211")
 
 
 @dataclass(frozen=True)
@@ -641,6 +669,44 @@ PAGES = [
         lambda w: w.marcus.resource.get_absolute_url(),
         owner="director1",
     ),
+    # The directory in HSDS (issue 22): directors import (upload, preview, confirm), map terms
+    # and export; the organization's staff read it through the HSDS API.
+    Page(
+        "hsds_import",
+        DIRECTOR_PAGE,
+        methods=GET_POST,
+        data=hsds_upload_data,
+        done=lambda w: reverse("hsds_import_preview", args=[HsdsImport.objects.latest("pk").pk]),
+        owner="director1",
+    ),
+    Page(
+        "hsds_import_preview",
+        DIRECTOR_OBJECT,
+        lambda w: [HsdsImport.objects.get(applied_at__isnull=True).pk],
+        GET_POST,
+        lambda w: {},
+        lambda w: reverse("resource_list"),
+        owner="director1",
+        setup=hsds_upload_pending,
+    ),
+    Page(
+        "hsds_terms",
+        DIRECTOR_PAGE,
+        methods=GET_POST,
+        data=lambda w: {f"term_{TaxonomyTerm.objects.get(organization=w.org1).pk}": "basic", "page": "1"},
+        done=lambda w: reverse("hsds_terms") + "?page=1",
+        owner="director1",
+        setup=hsds_term,
+    ),
+    Page("hsds_export", DIRECTOR_PAGE, owner="director1"),
+    Page(
+        "hsds_services",
+        STAFF_PAGE,
+        query="?page=1&per_page=50&search=&organization_id=&taxonomy_term_id=&modified_after=&full=",
+    ),
+    Page("hsds_service", RESOURCE_READ, lambda w: [w.marcus.resource.hsds_id]),
+    Page("hsds_organizations", STAFF_PAGE, query="?page=1&per_page=50&search="),
+    Page("hsds_organization", RESOURCE_READ, lambda w: [w.marcus.resource.provider.hsds_id]),
     # Directors
     Page("director_dashboard", DIRECTOR_PAGE, owner="director1"),
     Page("outcome_dashboard", DIRECTOR_PAGE, owner="director1"),

@@ -149,3 +149,13 @@ def test_the_person_sees_visits_not_every_opening(world, opened, login):
     page = login("exoneree1").get(reverse("my_plan")).content.decode()
     assert "3 times on" in page
     assert ".." not in re.sub(r"<[^>]+>", "", page[page.index("openers-h") :])  # no "p.m.."
+
+
+def test_a_run_within_one_minute_reads_as_at_that_minute(world, opened, login):
+    for seconds in (0, 10, 20):
+        opened(world.caseworker1, seconds / 60)
+
+    page = login("director1").get(reverse("exoneree_access_log", args=[world.marcus.exoneree.pk])).content.decode()
+    table = re.sub(r"<[^>]+>", "", page[page.index("<tbody>") : page.index("</tbody>")])
+
+    assert "(3 times at 11:50 a.m.)" in table and "11:50 a.m.–11:50 a.m." not in table

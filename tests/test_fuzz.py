@@ -320,6 +320,7 @@ BUTTONS = {
     "document_delete",  # the documents table's "Delete"
     "api_token_revoke",  # "Revoke", beside each token
     "payment_remove",  # "Remove this payment", below the correction form
+    "hsds_import_preview",  # "Import", below the preview of what the file does
 }
 
 
@@ -566,6 +567,8 @@ QUERY_PAGES = [
     "exoneree_access_log",
     "notification_list",
     "follow_up_create",
+    "hsds_services",  # the HSDS API's pages: page, per_page, search
+    "hsds_organizations",
 ]
 FILTER_FORMS = {"exoneree_list", "resource_list", "outcome_dashboard", "audit_log"}
 GET_PAGES = {page.name: page for page in PAGES if "GET" in page.methods}

@@ -29,15 +29,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import outcome_counts
-from services.actions import api_tokens, legal, needs, referrals
+from services.actions import api_tokens, hsds, legal, needs, referrals
 from services.actions import consent as consent_actions
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
+from services.lib.hsds import read_bytes, write_zip
+from services.models.directory import TaxonomyTerm
 from services.models.documents import Document, DocumentKind
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
+from services.selectors.hsds import directory_tables
 from tests.conftest import World
 from tests.factories import (
     AssessmentFactory,
@@ -253,6 +256,25 @@ def provider_path(w: World) -> str:
     return provider_page(w)
 
 
+def grow_terms(w: World, n: int) -> None:
+    """Taxonomy terms of other directories, mapped and not."""
+    start = TaxonomyTerm.objects.count()
+    TaxonomyTerm.objects.bulk_create(
+        [
+            TaxonomyTerm(
+                organization=w.org1, hsds_id=f"term-{start + i}", name=f"Term {start + i}", domain=DOMAINS[i % 2]
+            )
+            for i in range(n)
+        ]
+    )
+
+
+def hsds_preview_of_the_directory(w: World) -> str:
+    """The preview of an upload of org1's own directory, exported (every row already there)."""
+    tables = read_bytes(write_zip(directory_tables(w.director1)))
+    return reverse("hsds_import_preview", args=[hsds.hsds_upload(by=w.director1, file_name="x.zip", tables=tables).pk])
+
+
 # (id, persona, path, grower, budget). The outcome records page (the drill-down lists, over the
 # records) keeps only the "does not grow" check and a ceiling.
 OUTCOMES_CEILING = 16
@@ -417,6 +439,33 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         lambda w: reverse("document_download", args=[marcus_document(w)]),
         grow_case,
         9,
+    ),
+    # session, user, device: the upload form
+    ("hsds-import", "director1", lambda w: reverse("hsds_import"), grow_resources, 3),
+    # session, user, device; the upload; the providers, the resources, their domains, the terms
+    ("hsds-preview", "director1", hsds_preview_of_the_directory, grow_resources, 8),
+    # session, user, device; the count, the page of terms
+    ("hsds-terms", "director1", lambda w: reverse("hsds_terms"), grow_terms, 5),
+    # session, user, device; providers, resources (with their domains); the access-log entry (4)
+    ("hsds-export", "director1", lambda w: reverse("hsds_export"), grow_resources, 9),
+    # session, user, device; the count, the page (with providers and domains)
+    ("hsds-services", "caseworker1", lambda w: reverse("hsds_services"), grow_resources, 5),
+    ("hsds-organizations", "caseworker1", lambda w: reverse("hsds_organizations"), grow_resources, 5),
+    # session, user, device; the service (with its provider and domains)
+    (
+        "hsds-service",
+        "caseworker1",
+        lambda w: reverse("hsds_service", args=[w.marcus.resource.hsds_id]),
+        grow_resources,
+        4,
+    ),
+    # session, user, device; the organization, its services
+    (
+        "hsds-organization",
+        "caseworker1",
+        lambda w: reverse("hsds_organization", args=[w.marcus.resource.provider.hsds_id]),
+        grow_resources,
+        5,
     ),
     # session, user (with their own record): the form
     ("my-document-upload", "exoneree1", lambda w: reverse("my_document_upload"), grow_plan, 2),

@@ -843,3 +843,13 @@ def test_enrolment_page_qr_code_needs_no_inline_style(login, world: World, clien
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert "style" not in svg
     assert "<script" not in svg
+
+
+def test_the_code_page_shows_no_menu_until_the_code_passes(client, world: World):
+    authenticator(world.caseworker1)
+    password_only(client, world.caseworker1)
+
+    page = client.get(VERIFY_URL).content.decode()
+
+    assert reverse("dashboard") not in page and reverse("exoneree_list") not in page
+    assert "Sign out" in page

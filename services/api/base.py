@@ -59,7 +59,7 @@ def form_data(data: Any) -> MultiValueDict:
     """A JSON body as the pages' forms read a posted form: each field text, or a list of texts
     (a field that takes one value reads the last, as from a browser's form)."""
     if not isinstance(data, dict):
-        raise Invalid({"detail": ["Send a JSON object: {\"field\": value, …}."]})
+        raise Invalid({"detail": ['Send a JSON object: {"field": value, …}.']})
     errors: dict[str, list[str]] = {}
     plain = MultiValueDict()
     for name, value in data.items():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
@@ -11,6 +13,7 @@ from services.choices import (
     ResourceStatus,
 )
 from services.fields import BoundedTextField
+from services.lib.hsds import new_hsds_id
 from services.models.base import BaseModel
 from services.models.organizations import Organization
 
@@ -23,10 +26,16 @@ class Provider(BaseModel):
     description = BoundedTextField(blank=True)
     website = models.URLField(blank=True)
     email = models.EmailField(blank=True)
+    # Its id in HSDS (services/lib/hsds.py): the organization's id in the file it was imported
+    # from, or a new one; an import finds it again by this id (a second import updates it).
+    hsds_id = models.CharField(_("HSDS id"), max_length=100, default=new_hsds_id, editable=False)
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="provider_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="provider_unique_name"),
+            models.UniqueConstraint(fields=["organization", "hsds_id"], name="provider_unique_hsds_id"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -60,10 +69,13 @@ class Resource(BaseModel):
     hours = models.CharField(max_length=200, blank=True, help_text=_("For example: Mon–Fri 9am–5pm"))
     status = models.CharField(max_length=30, choices=ResourceStatus.choices, default=ResourceStatus.ACTIVE)
     updated_at = models.DateTimeField(auto_now=True)
+    # Its HSDS service id (see Provider.hsds_id).
+    hsds_id = models.CharField(_("HSDS id"), max_length=100, default=new_hsds_id, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]
         indexes = [models.Index(fields=["organization", "status", "name"])]
+        constraints = [models.UniqueConstraint(fields=["organization", "hsds_id"], name="resource_unique_hsds_id")]
 
     def __str__(self) -> str:
         return f"{self.name} — {self.provider.name}"
@@ -88,3 +100,44 @@ class ResourceDomain(BaseModel):
 
     def __str__(self) -> str:
         return self.get_domain_display()
+
+
+class TaxonomyTerm(BaseModel):
+    """A term of another directory's taxonomy (HSDS `taxonomy_term`), met in an import, and
+    the need domain the director maps it to (blank: not mapped yet, listed until it is)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="taxonomy_terms")
+    hsds_id = models.CharField(_("HSDS id"), max_length=100)
+    code = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=200)
+    taxonomy = models.CharField(max_length=200, blank=True)
+    domain = models.CharField(_("need domain"), max_length=30, choices=NeedDomain.choices, blank=True)
+
+    class Meta:
+        ordering = ["taxonomy", "name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["organization", "hsds_id"], name="taxonomy_term_unique_hsds_id")]
+
+    def __str__(self) -> str:
+        return f"{self.taxonomy}: {self.name}" if self.taxonomy else self.name
+
+
+class HsdsImport(BaseModel):
+    """An HSDS file a director uploaded: kept, as read, between the preview and the confirm.
+
+    Once applied (or replaced by a newer upload) its rows are emptied: what stays is who
+    imported what file, when, and what it did."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="hsds_imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    file_name = models.CharField(max_length=200)
+    # {table: [[place, {column: value}], …]}: services.lib.hsds.Tables, as JSON.
+    rows = models.JSONField(default=dict)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)  # {"created": n, "updated": n, "unchanged": n}
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.file_name

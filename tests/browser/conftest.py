@@ -8,9 +8,12 @@ calls from a thread with a running loop. The test's own database work (fixtures,
 happens in that thread, so DJANGO_ALLOW_ASYNC_UNSAFE is set while a browser test module runs,
 and only then. The live server answers from its own thread, where there is no loop.
 
-Every page a journey visits goes through `visit`'s checks: axe-core (vendored, see
+Every page a journey visits goes through `Tab.check`: axe-core (vendored, see
 vendor/README.md) reports no WCAG 2.1 A/AA violation, and the browser logged no error (a
 Content-Security-Policy violation is one).
+
+Most tests use the personas of tests/conftest.py (`world`); the crawl of every page and the
+README's screenshots use the demo a newcomer sees (`demo`: seed_demo's people and accounts).
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from services.demo import DEMO_DEVICE_NAME, Demo, demo_data
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -114,6 +121,13 @@ class Tab:
         page = self.page
         page.wait_for_load_state("networkidle")
         assert not self.problems, f"{page.url}: " + "; ".join(self.problems)
+        violations = self.axe_violations()
+        assert not violations, f"axe on {page.url}:\n" + json.dumps(violations, indent=1)
+
+    def axe_violations(self) -> list[dict[str, Any]]:
+        """What axe finds against WCAG 2.1 A/AA on the page as it is now: each rule broken,
+        with (up to five of) the elements that break it."""
+        page = self.page
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             # evaluate() runs outside the page's Content-Security-Policy; a <script> tag would not.
             page.evaluate(axe_source())
@@ -121,7 +135,7 @@ class Tab:
             "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
             AXE_TAGS,
         )
-        violations = [
+        return [
             {
                 "id": v["id"],
                 "help": v["help"],
@@ -129,7 +143,6 @@ class Tab:
             }
             for v in result["violations"]
         ]
-        assert not violations, f"axe on {page.url}:\n" + json.dumps(violations, indent=1)
 
     def goto(self, path: str) -> Any:
         response = self.page.goto(path)
@@ -187,3 +200,18 @@ def tabs(browser: Any, live_server: Any) -> Iterator[Any]:
     yield _open
     for tab in opened:
         tab.close()
+
+
+@pytest.fixture
+def demo(settings: Any, live_server: Any) -> Demo:
+    """The demo, as `manage.py seed_demo` writes it for a newcomer's `make run`, with
+    PASSWORD for every account; staff sign in with `demo_device(username)`'s codes."""
+    settings.DEBUG = True  # seed_demo is a development tool: it refuses to run without
+    call_command("seed_demo", password=PASSWORD, stdout=StringIO(), stderr=StringIO())
+    settings.DEBUG = False
+    return demo_data()
+
+
+def demo_device(username: str) -> TOTPDevice:
+    """The fixed authenticator seed_demo gives a demo staff account (what demo_code reads)."""
+    return TOTPDevice.objects.get(user__username=username, name=DEMO_DEVICE_NAME)

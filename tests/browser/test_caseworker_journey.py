@@ -90,7 +90,6 @@ def test_caseworker_takes_a_person_from_intake_to_a_completed_referral(world, ta
     page.get_by_label("What did they say about it?").fill("They found him a one-bedroom; he moves in Monday.")
     page.get_by_role("button", name="Save update").click()
     tab.check()
-    tab.screenshot("caseworker-referral.png")
     expect(page.get_by_text("They found him a one-bedroom; he moves in Monday.")).to_be_visible()
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.COMPLETED
@@ -116,7 +115,6 @@ def test_caseworker_takes_a_person_from_intake_to_a_completed_referral(world, ta
     row = page.locator(f"#follow-up-{follow_up.pk}")
     expect(row).to_contain_text("Moving-day check-in")
     expect(row).to_contain_text("Jerome Castle")
-    tab.screenshot("caseworker-dashboard.png")
     row.get_by_role("button", name="Mark done").click()
     tab.check()
     expect(page).to_have_url(re.compile("/dashboard/$"))

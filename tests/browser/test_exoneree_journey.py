@@ -42,7 +42,6 @@ def test_exoneree_reads_their_plan_on_a_phone(world, marcus, tabs):
     expect(help_).to_contain_text("Marcus needs an apartment")
     # Staff-only notes never reach the plan.
     expect(page.locator("main")).not_to_contain_text("wary of phones")
-    tab.screenshot("exoneree-plan.png")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
     tab.check()
@@ -61,7 +60,6 @@ def test_exoneree_switches_their_plan_to_spanish(world, marcus, tabs):
     assert page.url.endswith("/my-plan/")
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hola, Marcus")
-    tab.screenshot("exoneree-plan-es.png")
 
     # The choice stays on the next page load, and can be switched back.
     page.reload()
