@@ -139,6 +139,10 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files (no CDN)
     "services",
 ]
 
@@ -447,6 +451,41 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # No inline script or style anywhere (templates use services/static/services/site.css and
 # static scripts only), so the policy needs no 'unsafe-inline' and no nonces.
+# The API (/api/v1/, services/api/): personal access tokens or the signed-in session (with its
+# CSRF token), staff only, cursor pages, errors as {"field": ["message"]}, a request budget per
+# token counted in the shared cache.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "services.api.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # CSRF enforced on writes
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["services.api.auth.StaffOnly"],
+    "DEFAULT_PAGINATION_CLASS": "services.api.policies.Cursor",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["services.api.policies.PerToken"],
+    "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("API_RATE") or "600/minute"},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "services.api.base.handle_error",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Reentry API",
+    "DESCRIPTION": (
+        "The records of an innocence organization's casework, under the same rules as the pages: "
+        "what is not yours is a 404, what you may read but not change a 403, every person's record "
+        "read is in the access log. Authenticate with a personal access token (Account → API tokens): "
+        "`Authorization: Bearer rnt_…`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["services.api.auth.StaffOnly"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

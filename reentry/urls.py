@@ -26,5 +26,6 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("services.api.urls")),
     path("", include("services.urls")),
 ]

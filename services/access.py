@@ -37,6 +37,7 @@ from services import audit
 from services.auth import HAS_DEVICE, own_exoneree_or_none, preloaded, staff_of
 from services.choices import ReferralStatus, Role
 from services.lib.sql import joined_per_row
+from services.models.api import ApiToken
 from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import HsdsImport, Provider, Resource, ResourceDomain, TaxonomyTerm
@@ -469,3 +470,19 @@ def get_caseworker(user: AnyUser, pk: int) -> Any:
 def get_notification(user: AnyUser, pk: int) -> Notification:
     """A notification is only ever its recipient's: anyone else gets a 404."""
     return get_object_or_404(Notification, pk=pk, user_id=user.pk)
+
+
+# API tokens: each staff member sees and revokes their own; a director, every token of their
+# organization.
+
+
+def api_tokens_visible_to(user: AnyUser) -> QuerySet[ApiToken]:
+    staff = staff_of(user)
+    if staff is None:
+        return ApiToken.objects.none()
+    tokens = ApiToken.objects.filter(organization_id=staff.organization_id).select_related("user", "revoked_by")
+    return tokens if staff.role == Role.DIRECTOR else tokens.filter(user_id=user.pk)
+
+
+def get_api_token(user: AnyUser, pk: int) -> ApiToken:
+    return get_object_or_404(api_tokens_visible_to(user), pk=pk)

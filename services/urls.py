@@ -2,6 +2,7 @@ from django.urls import path
 
 from services.views import (
     account,
+    api_tokens,
     asks,
     cases,
     consent,
@@ -31,6 +32,8 @@ urlpatterns = [
     # Two-factor sign-in and the account page
     path("account/", account.account, name="account"),
     path("account/stay-signed-in/", account.session_keep_alive, name="session_keep_alive"),
+    path("account/api-tokens/", api_tokens.api_token_list, name="api_token_list"),
+    path("account/api-tokens/<int:pk>/revoke/", api_tokens.api_token_revoke, name="api_token_revoke"),
     path("accounts/two-factor/", account.two_factor_verify, name="two_factor_verify"),
     path("accounts/two-factor/setup/", account.two_factor_setup, name="two_factor_setup"),
     path("accounts/two-factor/backup-codes/", account.two_factor_backup_codes, name="two_factor_backup_codes"),
@@ -111,6 +114,7 @@ urlpatterns = [
     path("api/hsds/organizations/<str:hsds_id>", hsds_api.hsds_organization, name="hsds_organization"),
     # Directors
     path("director/", director.director_dashboard, name="director_dashboard"),
+    path("director/api-tokens/", api_tokens.api_tokens_of_organization, name="api_tokens_of_organization"),
     path("director/outcomes/", outcomes.outcome_dashboard, name="outcome_dashboard"),
     path("director/outcomes/records/", outcomes.outcome_records, name="outcome_records"),
     path("director/staff/", director.staff_list, name="staff_list"),

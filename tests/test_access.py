@@ -41,8 +41,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import reminders
-from services.actions import emergency, hsds, legal, referrals
+from services.actions import api_tokens, emergency, hsds, legal, referrals
 from services.lib.hsds import read_path
+from services.models.api import ApiToken
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import HsdsImport, Resource, TaxonomyTerm
 from services.models.documents import Document
@@ -237,6 +238,12 @@ def marcus_claim(w: World) -> None:
     legal.claim_create(by=w.caseworker1, exoneree=w.marcus.exoneree, claim=claim)
 
 
+def caseworker1_token(w: World) -> int:
+    """caseworker1's API token (made here the first time)."""
+    token = ApiToken.objects.filter(user=w.caseworker1).first()
+    return token.pk if token else api_tokens.token_create(by=w.caseworker1, name="CRM sync", scope="read")[0].pk
+
+
 def marcus_payment(w: World) -> None:
     marcus_claim(w)
     claim = CompensationClaim.objects.get(exoneree=w.marcus.exoneree)
@@ -337,6 +344,23 @@ PAGES = [
     # here have passed the second factor; exonerees and root have no device.
     Page("account", row(200, 200, 200, 200, 200, 200, 200, 200)),
     Page("ping", row(200, 200, 200, 200, 200, 200, 200, 200)),
+    # API tokens: staff make and revoke their own; a director sees and revokes the organization's.
+    Page(
+        "api_token_list",
+        STAFF_PAGE,
+        methods=GET_POST,
+        data=lambda w: {"name": "CRM sync", "scope": "read", "days": "90"},
+    ),
+    Page(
+        "api_token_revoke",
+        row(DONE, 404, "/director/api-tokens/", 404, 404, 403, 403, 403),
+        lambda w: [caseworker1_token(w)],
+        ("POST",),
+        lambda w: {},
+        lambda w: reverse("api_token_list"),
+        setup=caseworker1_token,
+    ),
+    Page("api_tokens_of_organization", DIRECTOR_PAGE, owner="director1"),
     Page(
         "session_keep_alive",
         row(DONE, DONE, DONE, DONE, DONE, DONE, DONE, DONE),

@@ -50,6 +50,7 @@ LAYERS: list[tuple[str, list[str]]] = [
         "the web and the commands",
         [
             "services.views",
+            "services.api",
             "services.templatetags",
             "services.middleware",
             "services.context_processors",

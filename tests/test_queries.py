@@ -23,13 +23,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from services import outcome_counts
+from services.actions import api_tokens, hsds, legal, needs, referrals
 from services.actions import consent as consent_actions
-from services.actions import hsds, legal, needs, referrals
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
 from services.lib.hsds import read_bytes, write_zip
@@ -552,3 +553,78 @@ def test_the_outcome_grower_adds_rows_to_every_figure(login, world):
 
     for figure in figures:
         assert any(cell.value for row in figure.rows for cell in row.cells), figure.name
+
+
+# --- the API ----------------------------------------------------------------------------------------
+# A token request costs: the token (with its user, staff role and organization), its "last used"
+# (at most once a minute: not in these measures, which come after the warm-up), the throttle's
+# count (the cache, not the database). A page of a person's records: the person through access
+# and the access-log entry (4), then the page.
+
+
+def grow_tokens(w: World, n: int) -> None:
+    for i in range(n):
+        api_tokens.token_create(by=w.caseworker1, name=f"Sync {i}", scope="read")
+
+
+def api_path(name: str, *args: Callable[[World], int]) -> Callable[[World], str]:
+    return lambda w: reverse(f"api:{name}", args=[arg(w) for arg in args])
+
+
+def marcus_pk(w: World) -> int:
+    return w.marcus.exoneree.pk
+
+
+API_PAGES = [
+    # session, user, device; the tokens (with whose and who revoked)
+    ("api-tokens", "caseworker1", lambda w: reverse("api_token_list"), grow_tokens, 4),
+    ("api-tokens-director", "director1", lambda w: reverse("api_tokens_of_organization"), grow_tokens, 4),
+]
+API_ENDPOINTS = [
+    # the token (with its user, role, organization); the page
+    ("api-people", api_path("people"), grow_people, 2),
+    # the token; the person, the access-log entry (4); their caseworkers
+    ("api-person", api_path("person", marcus_pk), grow_case, 7),
+    # the token; the person, the log entry (4); the page
+    ("api-person-needs", api_path("person-needs", marcus_pk), grow_case, 7),
+    # the token; the person, the log entry (4); the page, what each shares
+    ("api-person-referrals", api_path("person-referrals", marcus_pk), grow_case, 8),
+    # the token; the person, the log entry (4); the page
+    ("api-person-follow-ups", api_path("person-follow-ups", marcus_pk), grow_case, 7),
+    # the token; the person, the log entry (4); the page
+    ("api-person-notes", api_path("person-notes", marcus_pk), grow_case, 7),
+    # the token; the person, the log entry (4); the page, the scores
+    ("api-person-assessments", api_path("person-assessments", marcus_pk), grow_case, 8),
+    # the token; the person, the log entry (4); the page, their categories
+    ("api-person-consents", api_path("person-consents", marcus_pk), grow_case, 8),
+    # the token; the need with its person, the log entry (4)
+    ("api-need", api_path("need", lambda w: w.marcus.need.pk), grow_case, 6),
+    # the token; the referral with its need and person, the log entry (4); what it shares
+    ("api-referral", api_path("referral", lambda w: w.marcus.referral.pk), grow_case, 7),
+    # the token; the page, each resource's domains
+    ("api-resources", api_path("resources"), grow_resources, 3),
+    # the token; the page
+    ("api-providers", api_path("providers"), grow_resources, 2),
+]
+
+
+@pytest.mark.parametrize(
+    ("persona", "path", "grow", "budget"), [p[1:] for p in API_PAGES], ids=[p[0] for p in API_PAGES]
+)
+def test_token_pages_budget(login, world, persona, path, grow, budget):
+    test_query_count_is_the_budget_and_does_not_grow_with_rows(login, world, persona, path, grow, budget)
+
+
+@pytest.mark.parametrize(("path", "grow", "budget"), [e[1:] for e in API_ENDPOINTS], ids=[e[0] for e in API_ENDPOINTS])
+def test_api_query_count_is_the_budget_and_does_not_grow_with_rows(world, path, grow, budget):
+    _, key = api_tokens.token_create(by=world.caseworker1, name="budget", scope="read")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    measure(client, path(world))  # warm-up (and "last used")
+
+    grow(world, N)
+    small = measure(client, path(world))
+    grow(world, 9 * N)
+    large = measure(client, path(world))
+
+    assert len(large) == len(small), "\n".join(large[len(small) :])
+    assert len(large) == budget, f"{len(large)}:\n" + "\n".join(large)

@@ -6,6 +6,7 @@ two validators at the path the migrations name them by.
 """
 
 from services.models import (  # noqa: F401 (loaded so that Django registers their models)
+    api,
     audit,
     casework,
     consent,

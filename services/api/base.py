@@ -1,0 +1,140 @@
+"""What every endpoint shares: error bodies, validation by the pages' forms, ETags and locks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.forms import Form
+from django.utils.crypto import salted_hmac
+from django.utils.datastructures import MultiValueDict
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from services.figures import figures_changed
+from services.lifecycle import TransitionNotAllowed
+
+M = TypeVar("M", bound=Model)
+
+
+# Errors: always {"field": ["message", …]}, "detail" for what belongs to no field ------------------
+
+
+def handle_error(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, TransitionNotAllowed):
+        return Response({"status": [str(exc)]}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ValidationError):
+        body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return Response({("detail" if k == "__all__" else k): v for k, v in body.items()}, status=400)
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"detail": [str(response.data["detail"])]}
+    return response
+
+
+def form_errors(form: Form) -> dict[str, list[str]]:
+    return {("detail" if k == "__all__" else k): [str(m) for m in v] for k, v in form.errors.items()}
+
+
+class Invalid(exceptions.APIException):
+    status_code = 400
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.detail = errors
+
+
+def valid(form: Form) -> Form:
+    """The form, validated; its errors, field by field, as a 400 otherwise."""
+    if not form.is_valid():
+        raise Invalid(form_errors(form))
+    return form
+
+
+def form_data(data: Any) -> MultiValueDict:
+    """A JSON body as the pages' forms read a posted form: each field text, or a list of texts
+    (a field that takes one value reads the last, as from a browser's form)."""
+    if not isinstance(data, dict):
+        raise Invalid({"detail": ['Send a JSON object: {"field": value, …}.']})
+    errors: dict[str, list[str]] = {}
+    plain = MultiValueDict()
+    for name, value in data.items():
+        if isinstance(value, list) and all(_is_scalar(item) for item in value):
+            plain.setlist(name, [_text(item) for item in value])
+        elif _is_scalar(value):
+            plain[name] = _text(value)
+        else:
+            errors[name] = ["Send a plain value or a list of them, not an object."]
+    if errors:
+        raise Invalid(errors)
+    return plain
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def filled(form: Form, data: Any) -> MultiValueDict:
+    """What the caller sent over what the page's form starts with (its initial values, or the
+    record's for an update): a field left out keeps the page's default, or the stored value."""
+    sent = form_data(data)
+    merged = MultiValueDict()
+    for name in form.fields:
+        value = form[name].value()
+        if name in sent or value in (None, "", []):
+            continue
+        if isinstance(value, list | tuple):
+            merged.setlist(name, list(value))
+        else:
+            merged[name] = value
+    for name in sent:
+        merged.setlist(name, sent.getlist(name))
+    return merged
+
+
+# ETags: two writers cannot silently overwrite each other -------------------------------------------
+
+
+def etag_of(data: Any) -> str:
+    """A keyed hash of the representation (a plain hash of sensitive values could be guessed)."""
+    digest = salted_hmac("services.api.etag", json.dumps(data, sort_keys=True, default=str)).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = "Send If-Match with the ETag of the version you changed (GET the record first)."
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = 412
+    default_detail = "The record changed since you read it: GET it again, then send your change."
+
+
+def matching(request: Request, current: str) -> None:
+    """Refuse an update without If-Match, or made to another version than the stored one."""
+    asked = request.headers.get("If-Match", "")
+    if not asked:
+        raise PreconditionRequired
+    if current not in {tag.strip().removeprefix("W/") for tag in asked.split(",")} and asked.strip() != "*":
+        raise PreconditionFailed
+
+
+def locked(model: type[M], pk: int, organization_id: int, load: Callable[[], M]) -> M:
+    """Inside a transaction: the organization row first, then the record's row (the lock order of
+    tracked actions), then the record as the caller loads it (through services.access)."""
+    figures_changed(organization_id)
+    list(model._default_manager.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True))
+    return load()

@@ -1,0 +1,32 @@
+"""Paging and throttling, named by the REST_FRAMEWORK setting (so nothing here imports DRF's
+views, which read that setting as they load)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import caches
+from rest_framework import pagination, throttling
+from rest_framework.request import Request
+
+
+class Cursor(pagination.CursorPagination):
+    ordering = "pk"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class PerToken(throttling.SimpleRateThrottle):
+    """Requests per token (or per signed-in user), counted in the cache every process shares."""
+
+    scope = "api"
+
+    @property
+    def cache(self) -> Any:  # read on each request: the settings name the shared cache
+        return caches["shared"]
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        auth = request.auth
+        ident = f"token-{auth.pk}" if hasattr(auth, "key_hash") else f"user-{request.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -1,0 +1,236 @@
+"""What the API shows of each record. Read-only shapes: input is validated by the pages' forms
+(services.forms) and written by services.actions, so no rule lives here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from services.models.casework import Assessment, CaseNote
+from services.models.consent import Consent
+from services.models.directory import Provider, Resource
+from services.models.follow_ups import FollowUp
+from services.models.needs import Need
+from services.models.people import Exoneree
+from services.models.referrals import Referral
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+    ssn = serializers.CharField(source="ssn_masked", read_only=True, help_text="Always masked: •••-••-1234.")
+    caseworkers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Exoneree
+        fields = [
+            "id",
+            "display_name",
+            "legal_name",
+            "preferred_name",
+            "pronouns",
+            "preferred_language",
+            "email",
+            "phone",
+            "address",
+            "contact_preference",
+            "ok_to_leave_message",
+            "contact_notes",
+            "date_of_birth",
+            "ssn",
+            "conviction_state",
+            "conviction_county",
+            "conviction_date",
+            "release_date",
+            "exoneration_date",
+            "caseworkers",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PersonRowSerializer(serializers.ModelSerializer):
+    """A person in a list: who, not their contact details (open one to read those; it is logged)."""
+
+    display_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Exoneree
+        fields = ["id", "display_name", "legal_name", "preferred_name", "preferred_language", "updated_at"]
+        read_only_fields = fields
+
+
+class NeedSerializer(serializers.ModelSerializer):
+    person = serializers.IntegerField(source="exoneree_id", read_only=True)
+
+    class Meta:
+        model = Need
+        fields = [
+            "id",
+            "person",
+            "domain",
+            "description",
+            "own_words",
+            "priority",
+            "status",
+            "opened_on",
+            "closed_on",
+            "created_by",
+        ]
+        read_only_fields = fields
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    person = serializers.IntegerField(source="need.exoneree_id", read_only=True)
+    categories = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "person",
+            "need",
+            "resource",
+            "status",
+            "categories",
+            "note",
+            "decline_reason",
+            "decline_code",
+            "got_service",
+            "helped",
+            "feedback",
+            "expected_on",
+            "created_by",
+            "created_at",
+            "status_changed_at",
+            "consent_revoked_at",
+        ]
+        read_only_fields = fields
+
+    def get_categories(self, referral: Referral) -> list[str]:
+        return sorted(row.category for row in referral.category_rows.all())
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    person = serializers.IntegerField(source="exoneree_id", read_only=True)
+    done = serializers.BooleanField(source="is_done", read_only=True)
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "person",
+            "title",
+            "details",
+            "due_at",
+            "assigned_to",
+            "need",
+            "referral",
+            "shared_with_exoneree",
+            "done",
+            "done_at",
+            "outcome",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    person = serializers.IntegerField(source="exoneree_id", read_only=True)
+
+    class Meta:
+        model = CaseNote
+        fields = ["id", "person", "author", "text", "visibility", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    person = serializers.IntegerField(source="exoneree_id", read_only=True)
+    scores = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = ["id", "person", "kind", "taken_on", "taken_by", "scores"]
+        read_only_fields = fields
+
+    def get_scores(self, assessment: Assessment) -> dict[str, int]:
+        return {row.domain: row.score for row in assessment.scores.all()}
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    person = serializers.IntegerField(source="exoneree_id", read_only=True)
+    categories = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "person",
+            "provider",
+            "purpose",
+            "categories",
+            "starts_on",
+            "ends_on",
+            "signed_how",
+            "signed_on",
+            "witness",
+            "recorded_by",
+            "created_at",
+            "revoked_at",
+            "revoked_how",
+        ]
+        read_only_fields = fields
+
+    def get_categories(self, consent: Consent) -> list[str]:
+        return sorted(row.category for row in consent.category_rows.all())
+
+
+class ProviderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Provider
+        fields = ["id", "name", "website", "email"]
+        read_only_fields = fields
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    domains = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Resource
+        fields = [
+            "id",
+            "provider",
+            "name",
+            "domains",
+            "fees",
+            "languages",
+            "address",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "email",
+            "hours",
+            "status",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_domains(self, resource: Resource) -> list[str]:
+        return sorted(row.domain for row in resource.domain_rows.all())
+
+
+def figure_data(figure: Any) -> dict[str, Any]:
+    """One outcome figure as the page shows it: its columns and rows of numbers."""
+    return {
+        "name": figure.name,
+        "title": str(figure.title),
+        "how": str(figure.how),
+        "summary": str(figure.summary),
+        "columns": [str(column) for column in figure.columns],
+        "rows": [
+            {"key": row.key, "label": str(row.label), "values": [cell.value for cell in row.cells]}
+            for row in figure.rows
+        ],
+    }

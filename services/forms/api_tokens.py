@@ -1,0 +1,27 @@
+"""A personal access token for the API."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from services.actions.api_tokens import DEFAULT_DAYS, MAX_DAYS
+from services.models.api import ApiToken
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("What is it for?"), max_length=100, help_text=_("For example: CRM sync."))
+    scope = forms.ChoiceField(
+        label=_("It may"),
+        choices=ApiToken.SCOPES,
+        initial=ApiToken.READ,
+        widget=forms.RadioSelect,
+        help_text=_("Read only is safer: choose write only for a tool that records casework."),
+    )
+    days = forms.IntegerField(
+        label=_("Days until it stops working"),
+        min_value=1,
+        max_value=MAX_DAYS,
+        initial=DEFAULT_DAYS,
+        help_text=_("At most a year. Make a new one before it ends."),
+    )
