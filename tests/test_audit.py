@@ -21,6 +21,8 @@ from services import audit
 from services.actions import people
 from services.audit import GENESIS, entry_hash
 from services.models.audit import AuditEvent, AuditLogIsAppendOnly
+from services.models.needs import Need
+from services.models.people import Exoneree
 from tests.test_cases import error_beside
 
 Action = AuditEvent.Action
@@ -499,6 +501,109 @@ def test_an_edit_records_only_what_it_saved(world):
 
     entry = only_entry_since(start)
     assert entry.changes == {"pronouns": [old_pronouns, "they/them"]}
+
+
+def test_a_snapshot_holds_every_value_but_the_key_the_blind_indexes_and_the_save_time(world):
+    marcus = Exoneree.objects.get(pk=world.marcus.exoneree.pk)
+
+    values = audit.snapshot(marcus)
+
+    left_out = {"id", "ssn_index", "name_dob_index", "updated_at"}
+    assert set(values) == {f.attname for f in Exoneree._meta.concrete_fields} - left_out
+    assert (values["ssn"], values["organization_id"], values["created_at"]) == (
+        "900123456",
+        world.org1.pk,
+        marcus.created_at,
+    )
+    assert audit.snapshot(None) == {}
+    marcus.pronouns = "they/them"
+    assert audit.stored(marcus)["pronouns"] != "they/them"  # the row as saved, not the object
+
+
+def test_a_creation_lists_the_values_given_and_a_change_the_values_changed(world):
+    need = Need.objects.get(pk=world.marcus.need.pk)
+    need.closed_on = None
+    values = audit.snapshot(need)
+    plain = {name: [None, value] for name, value in values.items() if value not in (None, "", False)}
+    plain = {name.removesuffix("_id"): [None, str(v) if isinstance(v, date) else v] for name, (_, v) in plain.items()}
+
+    assert audit.changes_between(Need, {}, values) == plain | {"description": "set"}
+    assert plain["opened_on"] == [None, need.opened_on.isoformat()] and "closed_on" not in plain
+    after = values | {"priority": "urgent", "description": "New words", "closed_on": date(2026, 1, 2)}
+    assert audit.changes_between(Need, values, after) == {
+        "priority": [need.priority, "urgent"],
+        "description": "changed",
+        "closed_on": [None, "2026-01-02"],
+    }
+    assert audit.changes_between(Need, after, values) == {
+        "priority": ["urgent", need.priority],
+        "description": "changed",
+        "closed_on": ["2026-01-02", None],  # emptied: a change like any other
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        (None, None),
+        (True, True),
+        (False, False),
+        (0, 0),
+        (2.5, 2.5),
+        ("text", "text"),
+        (date(2026, 1, 2), "2026-01-02"),
+    ],
+)
+def test_a_value_is_logged_as_json_keeps_it_or_as_its_text(value, kept):
+    assert audit._plain(value) == kept and type(audit._plain(value)) is type(kept)
+
+
+def test_a_recorded_change_names_what_the_save_wrote_and_whether_it_created_the_record(world):
+    marcus, thomas = world.marcus.exoneree, world.thomas.exoneree
+    need = Need.objects.get(pk=world.marcus.need.pk)
+    before = audit.snapshot(need)
+    start = last_pk()
+
+    audit.record_change(world.caseworker1, need, before, exoneree=marcus)
+    assert entries_since(start) == []  # nothing changed: no entry
+    audit.record_change(world.caseworker1, need, before, exoneree=marcus, extra={"file": "replaced"})
+    need.priority, need.status, need.exoneree = "urgent", "met", thomas
+    audit.record_change(world.caseworker1, need, before, exoneree=marcus, fields=["priority", "exoneree"])
+    audit.record_change(world.caseworker2, need, {}, exoneree=thomas, fields=["priority"], extra={"from": "x"})
+
+    assert [(e.action, e.actor, e.exoneree, e.target, e.changes) for e in entries_since(start)] == [
+        (Action.RECORD_CHANGED, world.caseworker1, marcus, f"Need {need.pk}", {"file": "replaced"}),
+        (
+            Action.RECORD_CHANGED,
+            world.caseworker1,
+            marcus,
+            f"Need {need.pk}",
+            {"priority": [before["priority"], "urgent"], "exoneree": [marcus.pk, thomas.pk]},  # not the status
+        ),
+        (
+            Action.RECORD_CREATED,
+            world.caseworker2,
+            thomas,
+            f"Need {need.pk}",
+            {"priority": [None, "urgent"], "from": "intake"},
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("method", "logged"), [("GET", True), ("HEAD", True), ("POST", False)])
+def test_an_opening_is_logged_for_a_page_read_once_per_request(world, method, logged):
+    marcus, referral = world.marcus.exoneree, world.marcus.referral
+    start = last_pk()
+    audit.record_view(world.caseworker1, marcus)  # outside a request: nothing to log
+    token = audit._request.set(audit.RequestContext(ip_address="198.51.100.7", method=method))
+    try:
+        audit.record_view(world.caseworker1, marcus, referral)
+        audit.record_view(world.caseworker1, marcus)
+    finally:
+        audit._request.reset(token)
+
+    expected = [(world.caseworker1, marcus, f"Referral {referral.pk}", "198.51.100.7")] if logged else []
+    assert [(e.actor, e.exoneree, e.target, e.ip_address) for e in entries_since(start)] == expected
 
 
 # --- every hashed column, and a chain longer than one batch -------------------------------------
