@@ -585,7 +585,7 @@ def test_a_recorded_change_names_what_the_save_wrote_and_whether_it_created_the_
             world.caseworker2,
             thomas,
             f"Need {need.pk}",
-            {"priority": [None, "urgent"], "from": "intake"},
+            {"priority": [None, "urgent"], "from": "x"},
         ),
     ]
 
