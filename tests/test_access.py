@@ -59,7 +59,7 @@ from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
 from tests.conftest import PERSONAS, World
-from tests.factories import StaffFactory, consent_for
+from tests.factories import FollowUpFactory, ReferralFactory, StaffFactory, consent_for
 from tests.sample_files import document_for, photo, upload
 
 LOGIN = "login"  # 302 to the sign-in page, coming back here afterwards
@@ -1331,13 +1331,86 @@ def test_the_directory_the_staff_and_notifications_stay_with_their_own(world):
 
 
 def test_the_caseworkers_of_an_organization_are_its_active_ones_by_name(world):
-    first = StaffFactory(organization=world.org1, user__first_name="Casey", user__last_name="Adams").user
+    first = StaffFactory(organization=world.org1, user__first_name="Abe", user__last_name="Zulu").user
+    second = StaffFactory(organization=world.org1, user__first_name="Casey", user__last_name="Adams").user
     gone = StaffFactory(organization=world.org1, user__first_name="Aaron", user__is_active=False).user
 
-    assert list(access.caseworker_users(world.org1)) == [first, world.caseworker1, world.caseworker2]
+    assert list(access.caseworker_users(world.org1)) == [first, second, world.caseworker1, world.caseworker2]
     assert access.get_caseworker(world.director1, first.pk) == first
     for stranger in (gone, world.director1, world.caseworker3):
         assert outcome(lambda u=stranger: access.get_caseworker(world.director1, u.pk)) == "404"
-    notification = Notification.objects.create(user=world.caseworker1, text="Due now", url="/")
+    notification, _ = (Notification.objects.create(user=world.caseworker1, text=text, url="/") for text in "ab")
     assert access.get_notification(world.caseworker1, notification.pk) == notification
     assert outcome(lambda: access.get_notification(world.caseworker2, notification.pk)) == "404"
+
+
+def traverse(obj: Any, path: str) -> Any:
+    for part in path.split("__"):
+        obj = getattr(obj, part)
+    return obj
+
+
+# What each loader loads with the record, because the pages that call it show it.
+LOADED_WITH = {
+    "get_exoneree": (lambda w: [w.marcus.exoneree.pk], ["organization", "user"]),
+    "get_need": (marcus("need"), ["exoneree"]),
+    "get_referral": (marcus("referral"), ["need__exoneree", "resource__provider", "created_by"]),
+    "get_follow_up": (marcus("follow_up"), ["exoneree", "assigned_to", "need", "referral"]),
+    "get_note": (marcus("staff_note"), ["exoneree"]),
+    "get_assessment": (marcus("assessment"), ["exoneree", "taken_by"]),
+    "get_message": (marcus_message, ["exoneree"]),
+    "get_consent": (marcus_consent, ["exoneree", "provider"]),
+    "get_claim": (only(CompensationClaim), ["exoneree__organization"]),
+    "get_certificate": (only(InnocenceCertificate), ["exoneree"]),
+    "get_legal_item": (only(LegalItem), ["exoneree"]),
+    "get_document": (marcus_document, ["exoneree"]),
+}
+OWN_LOADED_WITH = {
+    "get_own_consent": (marcus_consent, ["exoneree", "provider"]),
+    "get_own_referral": (marcus("referral"), ["need__exoneree", "resource__provider"]),
+    "get_own_appointment": (marcus("follow_up"), ["exoneree__organization"]),
+    "get_own_document": (marcus_document, []),
+}
+
+
+def test_each_loader_brings_what_its_page_shows_in_the_same_query(world, django_assert_num_queries):
+    marcus_extras(world)
+    FollowUp.objects.filter(pk=world.marcus.follow_up.pk).update(referral=world.marcus.referral)
+    Referral.objects.filter(pk=world.marcus.referral.pk).update(status="sent")
+    grant = emergency.emergency_access_grant(by=world.caseworker2, exoneree=world.marcus.exoneree, reason=GLASS_REASON)
+    EmergencyAccess.objects.filter(pk=grant.pk).update(reviewed_by=world.director1)
+    loaded: dict[str, tuple[Any, list[str]]] = {}
+    for name, (pks, paths) in LOADED_WITH.items():
+        loaded[name] = (getattr(access, name)(world.caseworker1, *pks(world)), paths)
+    for name, (pks, paths) in OWN_LOADED_WITH.items():
+        loaded[name] = (getattr(access, name)(world.exoneree1, *pks(world)), paths)
+    loaded["get_resource"] = (access.get_resource(world.caseworker1, world.marcus.resource.pk), ["provider"])
+    ended = access.get_emergency_grant_to_end(world.caseworker2, grant.pk)
+    loaded["get_emergency_grant"] = (
+        access.get_emergency_grant(world.director1, grant.pk),
+        ["user", "exoneree", "reviewed_by"],
+    )
+    loaded["get_emergency_grant_to_end"] = (ended, ["user", "exoneree"])
+
+    for name, (obj, paths) in loaded.items():
+        with django_assert_num_queries(0):
+            assert all(traverse(obj, path) is not None for path in paths), name
+    for name in ("get_document", "get_own_document"):  # the data key stays sealed until a download
+        assert "data_key" in loaded[name][0].get_deferred_fields()
+    with django_assert_num_queries(1):
+        assert world.caseworker1 in [member.user for member in access.staff_visible_to(world.director1)]
+
+
+def test_a_person_with_two_of_a_kind_gets_the_one_asked_for(world):
+    marcus = world.marcus.exoneree
+    two = {
+        "get_own_consent": [consent_for(marcus, case.resource.provider) for case in (world.marcus, world.thomas)],
+        "get_own_referral": [
+            ReferralFactory(need=world.marcus.need, resource=world.marcus.resource, status="sent") for _ in "ab"
+        ],
+        "get_own_appointment": [FollowUpFactory(exoneree=marcus, shared_with_exoneree=True) for _ in "ab"],
+        "get_own_document": [document_for(marcus, world.caseworker1) for _ in "ab"],
+    }
+
+    for name, records in two.items():
+        assert [getattr(access, name)(world.exoneree1, record.pk) for record in records] == records, name
