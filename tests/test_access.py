@@ -44,7 +44,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from guardian.shortcuts import assign_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from services import access, audit, reminders
 from services.actions import emergency, legal, referrals
@@ -1226,6 +1226,14 @@ def test_a_colleague_on_the_caseload_reads_a_note_and_only_its_author_rewrites_i
     assert access.get_note(world.caseworker1, note.pk, change=True) == note
     with pytest.raises(PermissionDenied):
         access.get_note(world.caseworker2, note.pk, change=True)
+    # Its author, off the caseload and back by an emergency grant, reads it and no more.
+    for perm in access.CASEWORKER_PERMS:
+        remove_perm(perm, world.caseworker1, world.marcus.exoneree)
+    emergency.emergency_access_grant(by=world.caseworker1, exoneree=world.marcus.exoneree, reason=GLASS_REASON)
+    author = fresh(world.caseworker1)
+    assert access.get_note(author, note.pk) == note
+    with pytest.raises(PermissionDenied):
+        access.get_note(author, note.pk, change=True)
 
 
 def test_a_person_reaches_only_their_own_consents_referrals_papers_and_appointments(world):
@@ -1412,7 +1420,7 @@ def test_each_loader_brings_what_its_page_shows_in_the_same_query(world, django_
         assert world.caseworker1 in [member.user for member in access.staff_visible_to(world.director1)]
 
 
-def test_a_person_with_two_of_a_kind_gets_the_one_asked_for(world):
+def test_of_two_records_of_a_kind_the_one_asked_for_is_found(world):
     marcus = world.marcus.exoneree
     two = {
         "get_own_consent": [consent_for(marcus, case.resource.provider) for case in (world.marcus, world.thomas)],
@@ -1425,3 +1433,9 @@ def test_a_person_with_two_of_a_kind_gets_the_one_asked_for(world):
 
     for name, records in two.items():
         assert [getattr(access, name)(world.exoneree1, record.pk) for record in records] == records, name
+    grants = [
+        emergency.emergency_access_grant(by=caseworker, exoneree=world.marcus.exoneree, reason=GLASS_REASON)
+        for caseworker in (world.caseworker2, StaffFactory(organization=world.org1).user)
+    ]
+    assert [access.get_emergency_grant(world.director1, grant.pk) for grant in grants] == grants
+    assert [access.get_emergency_grant_to_end(world.director1, grant.pk) for grant in grants] == grants
