@@ -1197,6 +1197,13 @@ def test_only_the_change_permission_on_the_row_in_ones_own_organization_changes_
     assert not access.can_change_exoneree(world.caseworker3, marcus)
     assert not access.can_change_exoneree(reader, marcus)
     assert not access.can_change_exoneree(world.director1, marcus)
+    assign_perm(access.CHANGE_EXONEREE, world.director1, marcus)  # a stray grant to a director
+    assert not access.can_change_exoneree(fresh(world.director1), marcus)
+    assert not access.can_change_exoneree(world.exoneree1, marcus)  # no staff role at all
+    # Only the view permission shows a record: the change permission alone (never granted so) does not.
+    writer = StaffFactory(organization=world.org1, role="caseworker").user
+    assign_perm(access.CHANGE_EXONEREE, writer, marcus)
+    assert not access.exonerees_visible_to(writer).exists()
     assert access.get_exoneree(reader, marcus.pk) == marcus
     with pytest.raises(PermissionDenied):
         access.get_exoneree(reader, marcus.pk, change=True)
