@@ -20,6 +20,7 @@ from django.urls import reverse
 from services import audit
 from services.actions import people
 from services.audit import GENESIS, entry_hash
+from services.management.commands import verify_audit
 from services.models.audit import AuditEvent, AuditLogIsAppendOnly
 from services.models.needs import Need
 from services.models.people import Exoneree
@@ -759,3 +760,19 @@ def test_forwarded_addresses_separated_by_comma_and_space_are_read(rf, settings)
     request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9")
 
     assert audit.client_ip(request) == "198.51.100.1"
+
+
+def test_the_commands_help_says_where_a_checkpoints_count_and_head_come_from():
+    parser = verify_audit.Command().create_parser("manage.py", "verify_audit")
+    text = " ".join(parser.format_help().split())
+
+    assert "--count COUNT a checkpoint's count, from the log output" in text
+    assert "--head HEAD that checkpoint's head (the hash of its last entry)" in text
+    # Without options the log is read 2,000 entries at a time: a long log never sits in memory whole.
+    assert parser.parse_args([]).batch_size == 2000
+
+
+@pytest.mark.parametrize("half", [["--count", "3"], ["--head", GENESIS]])
+def test_a_checkpoint_given_by_halves_is_refused(db, half):
+    with pytest.raises(CommandError, match=r"^Give --count and --head together \(both from one checkpoint line\)\.$"):
+        call_command("verify_audit", *half, stdout=io.StringIO())
