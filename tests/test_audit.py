@@ -591,6 +591,18 @@ def test_a_recorded_change_names_what_the_save_wrote_and_whether_it_created_the_
     ]
 
 
+def test_an_entry_takes_its_name_and_organization_from_what_it_is_given(world):
+    def entry(**kwargs: object) -> tuple[object, ...]:
+        saved = AuditEvent.objects.get(pk=audit.record(Action.SIGNED_IN, **kwargs).pk)
+        return (saved.username, saved.organization_id, saved.target)
+
+    assert entry() == ("", None, "")
+    assert entry(actor=world.caseworker3) == ("caseworker3", world.org2.pk, "")
+    assert entry(actor=world.caseworker3, username="typed") == ("typed", world.org2.pk, "")
+    assert entry(exoneree=world.marcus.exoneree) == ("", world.org1.pk, "")
+    assert entry(username="u" * 200, target="t" * 300) == ("u" * 150, None, "t" * 200)  # the columns' lengths
+
+
 @pytest.mark.parametrize(("method", "logged"), [("GET", True), ("HEAD", True), ("POST", False)])
 def test_an_opening_is_logged_for_a_page_read_once_per_request(world, method, logged):
     marcus, referral = world.marcus.exoneree, world.marcus.referral
