@@ -30,31 +30,44 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
-from django.http import QueryDict
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Value
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from guardian.shortcuts import assign_perm, remove_perm
 
-from services import reminders
+from services import access, audit, reminders
 from services.actions import api_tokens, emergency, hsds, legal, referrals
+from services.auth import HAS_DEVICE
 from services.lib.hsds import read_path
 from services.models.api import ApiToken
+from services.models.audit import AuditEvent
 from services.models.consent import Consent, EmergencyAccess
 from services.models.directory import HsdsImport, Resource, TaxonomyTerm
 from services.models.documents import Document
+from services.models.follow_ups import FollowUp
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
-from tests.conftest import World
-from tests.factories import consent_for
+from tests.conftest import PERSONAS, World
+from tests.factories import FollowUpFactory, ReferralFactory, StaffFactory, consent_for
 from tests.sample_files import document_for, photo, upload
 
 LOGIN = "login"  # 302 to the sign-in page, coming back here afterwards
@@ -1095,3 +1108,461 @@ def test_inactive_caseworker_is_treated_as_signed_out(login, world):
 
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
+
+
+# --- the loaders themselves (services/access.py), persona by persona -----------------------------
+# The table above reaches them through pages; these call them directly, so each rule is tried
+# for every persona in a few milliseconds (and mutation testing can afford to run them).
+
+
+def outcome(call: Callable[[], Any]) -> str:
+    try:
+        call()
+    except Http404:
+        return "404"
+    except PermissionDenied:
+        return "403"
+    return "ok"
+
+
+def marcus_extras(w: World) -> None:
+    """One record of each kind the world lacks, all Marcus's."""
+    marcus_writes(w)
+    consent_marcus(w)
+    marcus_claim(w)
+    marcus_certificate(w)
+    marcus_legal_item(w)
+    add_marcus_document(w)
+
+
+LOADERS: dict[str, Args] = {
+    "get_exoneree": lambda w: [w.marcus.exoneree.pk],
+    "get_need": marcus("need"),
+    "get_referral": marcus("referral"),
+    "get_follow_up": marcus("follow_up"),
+    "get_note": marcus("staff_note"),
+    "get_assessment": marcus("assessment"),
+    "get_message": marcus_message,
+    "get_consent": marcus_consent,
+    "get_claim": only(CompensationClaim),
+    "get_certificate": only(InnocenceCertificate),
+    "get_legal_item": only(LegalItem),
+    "get_document": marcus_document,
+}
+#             cw1   cw2    dir1   cw3    dir2   ex1    ex2    root   cw2 with an emergency grant
+GLASS_REASON = "He called the hotline in crisis; his caseworker is away."
+LOADER_READ = ("ok", "404", "ok", "404", "404", "404", "404", "404", "ok")
+LOADER_WRITE = ("ok", "404", "403", "404", "404", "404", "404", "404", "403")
+
+
+@pytest.mark.parametrize("name", LOADERS)
+def test_each_loader_opens_marcus_records_to_his_caseworker_and_reads_to_his_director(world, name):
+    marcus_extras(world)
+    load = getattr(access, name)
+    (pk,) = LOADERS[name](world)
+    users = [world.user(persona) for persona in COLUMNS]
+
+    read = [outcome(lambda u=u: load(u, pk)) for u in users]
+    write = [outcome(lambda u=u: load(u, pk, change=True)) for u in users]
+    # A colleague's emergency grant opens the records to them, read-only.
+    emergency.emergency_access_grant(by=world.caseworker2, exoneree=world.marcus.exoneree, reason=GLASS_REASON)
+    read.append(outcome(lambda: load(world.caseworker2, pk)))
+    write.append(outcome(lambda: load(world.caseworker2, pk, change=True)))
+
+    assert (tuple(read), tuple(write)) == (LOADER_READ, LOADER_WRITE)
+
+
+def fresh(user: Any) -> Any:
+    """The same account loaded again: no role or permission cached on it yet."""
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def get_request(user: Any, path: str = "/people/1/?tab=needs", *, verified: bool = False, htmx: bool = False) -> Any:
+    request = RequestFactory().get(path)
+    request.user = user
+    if verified:
+        user.is_verified = lambda: True  # as django-otp's middleware says after a good code
+    if htmx:
+        request.htmx = True
+    return request
+
+
+def test_each_persona_has_their_role_and_organization(world):
+    roles = {persona: access.role_of(world.user(persona) or AnonymousUser()) for persona in PERSONAS}
+
+    assert roles == {
+        "director1": "director",
+        "caseworker1": "caseworker",
+        "caseworker2": "caseworker",
+        "director2": "director",
+        "caseworker3": "caseworker",
+        "exoneree1": "exoneree",
+        "exoneree2": "exoneree",
+        "exoneree3": "exoneree",
+        "root": None,
+        "anonymous": None,
+    }
+    assert access.organization_of(world.caseworker3) == world.org2
+    assert access.own_exoneree(world.exoneree2) == world.thomas.exoneree
+    for stranger in (world.exoneree1, world.root):
+        with pytest.raises(PermissionDenied):
+            access.organization_of(stranger)
+    for stranger in (world.caseworker1, world.root):
+        with pytest.raises(PermissionDenied):
+            access.own_exoneree(stranger)
+
+
+def test_only_a_confirmed_device_is_a_second_factor(world):
+    marcus = world.exoneree1
+    assert not access.has_second_factor(AnonymousUser())
+    assert (access.has_second_factor(marcus), access.needs_second_factor(marcus)) == (False, False)
+    TOTPDevice.objects.create(user=marcus, name="Half set up", confirmed=False)
+    assert (access.has_second_factor(marcus), access.needs_second_factor(marcus)) == (False, False)
+    TOTPDevice.objects.create(user=marcus, name="Authenticator app", confirmed=True)
+    assert (access.has_second_factor(marcus), access.needs_second_factor(marcus)) == (True, True)
+    # Staff owe one before they have any device; the sign-in's preloaded answer is believed.
+    assert (access.has_second_factor(world.caseworker1), access.needs_second_factor(world.caseworker1)) == (False, True)
+    preloaded_user = fresh(world.exoneree2)
+    setattr(preloaded_user, HAS_DEVICE, True)
+    assert access.has_second_factor(preloaded_user)
+
+
+def test_a_session_owing_its_second_factor_goes_to_set_it_up_or_to_the_code_page(world):
+    path = "/people/1/?tab=needs"
+    back = urlencode({"next": path})
+
+    setup = access.second_factor_redirect(get_request(world.caseworker1, path))
+    TOTPDevice.objects.create(user=world.caseworker1, name="Authenticator app", confirmed=True)
+    verify = access.second_factor_redirect(get_request(world.caseworker1, path))
+    partial = access.second_factor_redirect(get_request(world.caseworker1, path, htmx=True))
+
+    assert (type(setup), setup.url) == (HttpResponseRedirect, f"{reverse('two_factor_setup')}?{back}")
+    assert (type(verify), verify.url) == (HttpResponseRedirect, f"{reverse('two_factor_verify')}?{back}")
+    assert (type(partial), partial.url) == (HttpResponseClientRedirect, verify.url)
+    assert access.second_factor_redirect(get_request(world.caseworker1, verified=True)) is None
+    assert access.second_factor_redirect(get_request(world.exoneree1)) is None  # owes none
+
+
+GATES = {
+    #                                cw     dir    ex     root
+    "staff_required": (True, True, False, False),
+    "caseworker_required": (True, False, False, False),
+    "director_required": (False, True, False, False),
+    "exoneree_required": (False, False, True, False),
+    "signed_in_required": (True, True, True, True),
+}
+
+
+@pytest.mark.parametrize("gate", GATES)
+def test_each_gate_lets_in_its_roles_only_signed_in_and_past_the_second_factor(world, gate):
+    def view(request: Any, pk: int) -> HttpResponse:
+        return HttpResponse(f"page {pk}")
+
+    guarded = getattr(access, gate)(view)
+
+    def answer(user: Any, **kwargs: Any) -> str:
+        try:
+            return guarded(get_request(user, **kwargs), pk=7).content.decode()
+        except PermissionDenied:
+            return "403"
+
+    users = (world.caseworker1, world.director1, world.exoneree1, world.root)
+    assert tuple(answer(user, verified=True) == "page 7" for user in users) == GATES[gate]
+    assert all(answer(user, verified=True) == "403" for user, ok in zip(users, GATES[gate], strict=True) if not ok)
+    anonymous = guarded(get_request(AnonymousUser()), pk=7)
+    assert anonymous.status_code == 302
+    assert anonymous.url == f"{reverse('login')}?next=/people/1/%3Ftab%3Dneeds"
+    owing = guarded(get_request(fresh(world.caseworker1)), pk=7)
+    assert owing.url.startswith(reverse("two_factor_setup"))
+
+
+def test_a_caseworker_sees_their_caseload_and_open_grants_a_director_their_organization(world):
+    marcus, thomas, anita = world.marcus.exoneree, world.thomas.exoneree, world.anita.exoneree
+
+    def visible(user: Any) -> set[Exoneree]:
+        return set(access.exonerees_visible_to(user))
+
+    assert {persona: visible(world.user(persona) or AnonymousUser()) for persona in PERSONAS} == {
+        "director1": {marcus, thomas},
+        "caseworker1": {marcus},
+        "caseworker2": {thomas},
+        "director2": {anita},
+        "caseworker3": {anita},
+        "exoneree1": set(),
+        "exoneree2": set(),
+        "exoneree3": set(),
+        "root": set(),
+        "anonymous": set(),
+    }
+    now = timezone.now()
+    EmergencyAccess.objects.create(user=world.caseworker1, exoneree=thomas, reason="r", expires_at=now)  # over
+    assert visible(world.caseworker1) == {marcus}
+    grant = EmergencyAccess.objects.create(
+        user=world.caseworker1, exoneree=thomas, reason="r", expires_at=now + timezone.timedelta(hours=1)
+    )
+    assert visible(world.caseworker1) == {marcus, thomas}
+    assert list(access.active_emergency_grants(world.caseworker1)) == [grant]
+    assert not access.active_emergency_grants(world.caseworker2).exists()
+
+
+def test_only_the_change_permission_on_the_row_in_ones_own_organization_changes_a_record(
+    world, django_assert_num_queries
+):
+    marcus = world.marcus.exoneree
+    reader = StaffFactory(organization=world.org1, role="caseworker").user
+    assign_perm(access.VIEW_EXONEREE, reader, marcus)
+    assign_perm(access.CHANGE_EXONEREE, world.caseworker3, marcus)  # a stray grant across organizations
+
+    assert access.can_change_exoneree(world.caseworker1, marcus)
+    assert not access.can_change_exoneree(world.caseworker3, marcus)
+    assert not access.can_change_exoneree(reader, marcus)
+    assert not access.can_change_exoneree(world.director1, marcus)
+    assign_perm(access.CHANGE_EXONEREE, world.director1, marcus)  # a stray grant to a director
+    assert not access.can_change_exoneree(fresh(world.director1), marcus)
+    assert not access.can_change_exoneree(world.exoneree1, marcus)  # no staff role at all
+    # Only the view permission shows a record: the change permission alone (never granted so) does not.
+    writer = StaffFactory(organization=world.org1, role="caseworker").user
+    assign_perm(access.CHANGE_EXONEREE, writer, marcus)
+    assert not access.exonerees_visible_to(writer).exists()
+    assert access.get_exoneree(reader, marcus.pk) == marcus
+    with pytest.raises(PermissionDenied):
+        access.get_exoneree(reader, marcus.pk, change=True)
+    # Loaded for one caseworker, the record carries the answer for that caseworker only.
+    loaded = access.get_exoneree(world.caseworker1, marcus.pk)
+    with django_assert_num_queries(0):
+        assert access.can_change_exoneree(world.caseworker1, loaded)
+    assert not access.can_change_exoneree(fresh(world.caseworker2), loaded)
+    assert access.get_exoneree(world.director1, marcus.pk, annotate={"answer": Value(42)}).answer == 42
+
+
+def test_an_emergency_request_finds_a_person_of_the_caseworkers_own_organization_only(world):
+    assert access.get_exoneree_for_emergency(world.caseworker1, world.thomas.exoneree.pk) == world.thomas.exoneree
+    with pytest.raises(Http404):
+        access.get_exoneree_for_emergency(world.caseworker1, world.anita.exoneree.pk)
+    for user in (world.director1, world.exoneree2, world.root):
+        with pytest.raises(PermissionDenied):
+            access.get_exoneree_for_emergency(user, world.thomas.exoneree.pk)
+
+
+def test_a_colleague_on_the_caseload_reads_a_note_and_only_its_author_rewrites_it(world):
+    note = world.marcus.staff_note
+    for perm in access.CASEWORKER_PERMS:
+        assign_perm(perm, world.caseworker2, world.marcus.exoneree)
+
+    assert access.get_note(world.caseworker2, note.pk) == note
+    assert access.get_note(world.caseworker1, note.pk, change=True) == note
+    with pytest.raises(PermissionDenied):
+        access.get_note(world.caseworker2, note.pk, change=True)
+    # Its author, off the caseload and back by an emergency grant, reads it and no more.
+    for perm in access.CASEWORKER_PERMS:
+        remove_perm(perm, world.caseworker1, world.marcus.exoneree)
+    emergency.emergency_access_grant(by=world.caseworker1, exoneree=world.marcus.exoneree, reason=GLASS_REASON)
+    author = fresh(world.caseworker1)
+    assert access.get_note(author, note.pk) == note
+    with pytest.raises(PermissionDenied):
+        access.get_note(author, note.pk, change=True)
+
+
+def test_a_person_reaches_only_their_own_consents_referrals_papers_and_appointments(world):
+    marcus_extras(world)
+    consent = Consent.objects.get(exoneree=world.marcus.exoneree)
+    referral, appointment = world.marcus.referral, world.marcus.follow_up
+    document = Document.objects.get(exoneree=world.marcus.exoneree)
+
+    def own(name: str, pk: int, user: Any = world.exoneree1) -> str:
+        return outcome(lambda: getattr(access, name)(user, pk))
+
+    assert [own(name, pk) for name, pk in [("get_own_consent", consent.pk), ("get_own_referral", referral.pk)]] == [
+        "ok",
+        "404",  # a draft is not on his plan
+    ]
+    for status, expected in [("sent", "ok"), ("in_progress", "ok"), ("cancelled", "404")]:
+        Referral.objects.filter(pk=referral.pk).update(status=status)
+        assert own("get_own_referral", referral.pk) == expected, status
+    Referral.objects.filter(pk=referral.pk).update(status="sent")
+    assert own("get_own_document", document.pk) == own("get_own_appointment", appointment.pk) == "ok"
+    for name, pk in [
+        ("get_own_consent", consent.pk),
+        ("get_own_referral", referral.pk),
+        ("get_own_document", document.pk),
+        ("get_own_appointment", appointment.pk),
+    ]:
+        assert (own(name, pk, world.exoneree2), own(name, pk, world.caseworker1)) == ("404", "403"), name
+    Document.objects.filter(pk=document.pk).update(shown_on_plan=False)
+    assert own("get_own_document", document.pk) == "404"
+    Document.objects.filter(pk=document.pk).update(shown_on_plan=True, deleted_at=timezone.now())
+    assert own("get_own_document", document.pk) == "404"
+    assert outcome(lambda: access.get_document(world.caseworker1, document.pk)) == "404"
+    FollowUp.objects.filter(pk=appointment.pk).update(shared_with_exoneree=False)
+    assert own("get_own_appointment", appointment.pk) == "404"
+    FollowUp.objects.filter(pk=appointment.pk).update(shared_with_exoneree=True, done_at=timezone.now())
+    assert own("get_own_appointment", appointment.pk) == "404"
+
+
+def test_a_replaced_document_is_no_longer_on_the_plan_but_its_staff_still_open_it(world):
+    older = document_for(world.marcus.exoneree, world.caseworker1)
+    newer = document_for(world.marcus.exoneree, world.caseworker1)
+    Document.objects.filter(pk=newer.pk).update(replaces=older)
+
+    assert access.get_own_document(world.exoneree1, newer.pk) == newer
+    assert outcome(lambda: access.get_own_document(world.exoneree1, older.pk)) == "404"
+    assert access.get_document(world.caseworker1, older.pk) == older
+
+
+def test_opening_a_record_logs_the_person_and_which_record_once(world):
+    marcus_extras(world)
+    referral = world.marcus.referral
+    document = Document.objects.get(exoneree=world.marcus.exoneree)
+
+    def opened(call: Callable[[], Any]) -> list[tuple[Any, Any, str]]:
+        token = audit._request.set(audit.RequestContext(ip_address=None, method="GET"))
+        try:
+            call()
+        finally:
+            audit._request.reset(token)
+        entries = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_VIEWED).order_by("-pk")[:1]
+        return [(e.actor, e.exoneree, e.target) for e in entries]
+
+    marcus = world.marcus.exoneree
+    assert opened(lambda: access.get_referral(world.caseworker1, referral.pk)) == [
+        (world.caseworker1, marcus, f"Referral {referral.pk}")
+    ]
+    assert opened(lambda: access.get_exoneree(world.director1, marcus.pk)) == [
+        (world.director1, marcus, audit.describe(marcus))
+    ]
+    count = AuditEvent.objects.count()
+    access.get_document(world.caseworker1, document.pk)  # a read is logged by its download, not here
+    assert opened(lambda: access.get_document(world.caseworker1, document.pk)) and AuditEvent.objects.count() == count
+    assert opened(lambda: access.get_document(world.caseworker1, document.pk, change=True)) == [
+        (world.caseworker1, marcus, f"Document {document.pk}")
+    ]
+
+
+def test_the_directory_the_staff_and_notifications_stay_with_their_own(world):
+    resource = world.marcus.resource
+    provider = resource.provider
+    assert set(access.resources_visible_to(world.caseworker2)) == {resource, world.thomas.resource}
+    assert set(access.providers_visible_to(world.caseworker2)) >= {provider}
+    assert provider not in access.providers_visible_to(world.caseworker3)
+    for nobody in (world.exoneree1, world.root):
+        assert not access.resources_visible_to(nobody).exists()
+        assert not access.providers_visible_to(nobody).exists()
+        assert not access.staff_visible_to(nobody).exists()
+    readers = (world.caseworker2, world.caseworker3)
+    assert [outcome(lambda u=u: access.get_resource(u, resource.pk)) for u in readers] == ["ok", "404"]
+    assert outcome(lambda: access.get_resource(world.caseworker1, resource.pk, change=True)) == "403"
+    assert access.get_resource(world.director1, resource.pk, change=True) == resource
+
+    assert [access.is_director(world.user(p)) for p in ("director1", "caseworker1", "exoneree1", "root")] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    staff = {member.user for member in access.staff_visible_to(world.director1)}
+    assert staff == {world.director1, world.caseworker1, world.caseworker2}
+    member = world.caseworker1.staff
+    assert access.get_staff_member(world.director1, member.pk) == member
+    assert outcome(lambda: access.get_staff_member(world.director2, member.pk)) == "404"
+    assert outcome(lambda: access.get_staff_member(world.caseworker2, member.pk)) == "403"
+
+
+def test_the_caseworkers_of_an_organization_are_its_active_ones_by_name(world):
+    first = StaffFactory(organization=world.org1, user__first_name="Abe", user__last_name="Zulu").user
+    second = StaffFactory(organization=world.org1, user__first_name="Casey", user__last_name="Adams").user
+    gone = StaffFactory(organization=world.org1, user__first_name="Aaron", user__is_active=False).user
+
+    assert list(access.caseworker_users(world.org1)) == [first, second, world.caseworker1, world.caseworker2]
+    assert access.get_caseworker(world.director1, first.pk) == first
+    for stranger in (gone, world.director1, world.caseworker3):
+        assert outcome(lambda u=stranger: access.get_caseworker(world.director1, u.pk)) == "404"
+    notification, _ = (Notification.objects.create(user=world.caseworker1, text=text, url="/") for text in "ab")
+    assert access.get_notification(world.caseworker1, notification.pk) == notification
+    assert outcome(lambda: access.get_notification(world.caseworker2, notification.pk)) == "404"
+
+
+def traverse(obj: Any, path: str) -> Any:
+    for part in path.split("__"):
+        obj = getattr(obj, part)
+    return obj
+
+
+# What each loader loads with the record, because the pages that call it show it.
+LOADED_WITH = {
+    "get_exoneree": (lambda w: [w.marcus.exoneree.pk], ["organization", "user"]),
+    "get_need": (marcus("need"), ["exoneree"]),
+    "get_referral": (marcus("referral"), ["need__exoneree", "resource__provider", "created_by"]),
+    "get_follow_up": (marcus("follow_up"), ["exoneree", "assigned_to", "need", "referral"]),
+    "get_note": (marcus("staff_note"), ["exoneree"]),
+    "get_assessment": (marcus("assessment"), ["exoneree", "taken_by"]),
+    "get_message": (marcus_message, ["exoneree"]),
+    "get_consent": (marcus_consent, ["exoneree", "provider"]),
+    "get_claim": (only(CompensationClaim), ["exoneree__organization"]),
+    "get_certificate": (only(InnocenceCertificate), ["exoneree"]),
+    "get_legal_item": (only(LegalItem), ["exoneree"]),
+    "get_document": (marcus_document, ["exoneree"]),
+}
+OWN_LOADED_WITH = {
+    "get_own_consent": (marcus_consent, ["exoneree", "provider"]),
+    "get_own_referral": (marcus("referral"), ["need__exoneree", "resource__provider"]),
+    "get_own_appointment": (marcus("follow_up"), ["exoneree__organization"]),
+    "get_own_document": (marcus_document, []),
+}
+
+
+def test_each_loader_brings_what_its_page_shows_in_the_same_query(world, django_assert_num_queries):
+    marcus_extras(world)
+    FollowUp.objects.filter(pk=world.marcus.follow_up.pk).update(referral=world.marcus.referral)
+    Referral.objects.filter(pk=world.marcus.referral.pk).update(status="sent")
+    grant = emergency.emergency_access_grant(by=world.caseworker2, exoneree=world.marcus.exoneree, reason=GLASS_REASON)
+    EmergencyAccess.objects.filter(pk=grant.pk).update(reviewed_by=world.director1)
+
+    def load(name: str, user: Any, *args: Any) -> Any:
+        """The loader's record, checked to come in queries on its own table only (joins
+        bring the rest), once the user's role is cached."""
+        getattr(access, name)(user, *args)
+        with CaptureQueriesContext(connection) as queries:
+            obj = getattr(access, name)(user, *args)
+        table = f'FROM "{obj._meta.db_table}"'
+        assert [q["sql"] for q in queries.captured_queries if table not in q["sql"]] == [], name
+        return obj
+
+    loaded: dict[str, tuple[Any, list[str]]] = {}
+    for name, (pks, paths) in LOADED_WITH.items():
+        loaded[name] = (load(name, world.caseworker1, *pks(world)), paths)
+    for name, (pks, paths) in OWN_LOADED_WITH.items():
+        loaded[name] = (load(name, world.exoneree1, *pks(world)), paths)
+    loaded["get_resource"] = (load("get_resource", world.caseworker1, world.marcus.resource.pk), ["provider"])
+    ended = load("get_emergency_grant_to_end", world.caseworker2, grant.pk)
+    reviewed = load("get_emergency_grant", world.director1, grant.pk)
+    loaded["get_emergency_grant"] = (reviewed, ["user", "exoneree", "reviewed_by"])
+    loaded["get_emergency_grant_to_end"] = (ended, ["user", "exoneree"])
+
+    for name, (obj, paths) in loaded.items():
+        with django_assert_num_queries(0):
+            assert all(traverse(obj, path) is not None for path in paths), name
+    for name in ("get_document", "get_own_document"):  # the data key stays sealed until a download
+        assert "data_key" in loaded[name][0].get_deferred_fields()
+    with django_assert_num_queries(1):
+        assert world.caseworker1 in [member.user for member in access.staff_visible_to(world.director1)]
+
+
+def test_of_two_records_of_a_kind_the_one_asked_for_is_found(world):
+    marcus = world.marcus.exoneree
+    two = {
+        "get_own_consent": [consent_for(marcus, case.resource.provider) for case in (world.marcus, world.thomas)],
+        "get_own_referral": [
+            ReferralFactory(need=world.marcus.need, resource=world.marcus.resource, status="sent") for _ in "ab"
+        ],
+        "get_own_appointment": [FollowUpFactory(exoneree=marcus, shared_with_exoneree=True) for _ in "ab"],
+        "get_own_document": [document_for(marcus, world.caseworker1) for _ in "ab"],
+    }
+
+    for name, records in two.items():
+        assert [getattr(access, name)(world.exoneree1, record.pk) for record in records] == records, name
+    grants = [
+        emergency.emergency_access_grant(by=caseworker, exoneree=world.marcus.exoneree, reason=GLASS_REASON)
+        for caseworker in (world.caseworker2, StaffFactory(organization=world.org1).user)
+    ]
+    assert [access.get_emergency_grant(world.director1, grant.pk) for grant in grants] == grants
+    assert [access.get_emergency_grant_to_end(world.director1, grant.pk) for grant in grants] == grants

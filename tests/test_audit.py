@@ -20,7 +20,10 @@ from django.urls import reverse
 from services import audit
 from services.actions import people
 from services.audit import GENESIS, entry_hash
+from services.management.commands import verify_audit
 from services.models.audit import AuditEvent, AuditLogIsAppendOnly
+from services.models.needs import Need
+from services.models.people import Exoneree
 from tests.test_cases import error_beside
 
 Action = AuditEvent.Action
@@ -501,6 +504,121 @@ def test_an_edit_records_only_what_it_saved(world):
     assert entry.changes == {"pronouns": [old_pronouns, "they/them"]}
 
 
+def test_a_snapshot_holds_every_value_but_the_key_the_blind_indexes_and_the_save_time(world):
+    marcus = Exoneree.objects.get(pk=world.marcus.exoneree.pk)
+
+    values = audit.snapshot(marcus)
+
+    left_out = {"id", "ssn_index", "name_dob_index", "updated_at"}
+    assert set(values) == {f.attname for f in Exoneree._meta.concrete_fields} - left_out
+    assert (values["ssn"], values["organization_id"], values["created_at"]) == (
+        "900123456",
+        world.org1.pk,
+        marcus.created_at,
+    )
+    assert audit.snapshot(None) == {}
+    marcus.pronouns = "they/them"
+    assert audit.stored(marcus)["pronouns"] != "they/them"  # the row as saved, not the object
+
+
+def test_a_creation_lists_the_values_given_and_a_change_the_values_changed(world):
+    need = Need.objects.get(pk=world.marcus.need.pk)
+    need.closed_on = None
+    values = audit.snapshot(need)
+    plain = {name: [None, value] for name, value in values.items() if value not in (None, "", False)}
+    plain = {name.removesuffix("_id"): [None, str(v) if isinstance(v, date) else v] for name, (_, v) in plain.items()}
+
+    assert audit.changes_between(Need, {}, values) == plain | {"description": "set"}
+    assert plain["opened_on"] == [None, need.opened_on.isoformat()] and "closed_on" not in plain
+    after = values | {"priority": "urgent", "description": "New words", "closed_on": date(2026, 1, 2)}
+    assert audit.changes_between(Need, values, after) == {
+        "priority": [need.priority, "urgent"],
+        "description": "changed",
+        "closed_on": [None, "2026-01-02"],
+    }
+    assert audit.changes_between(Need, after, values) == {
+        "priority": ["urgent", need.priority],
+        "description": "changed",
+        "closed_on": ["2026-01-02", None],  # emptied: a change like any other
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        (None, None),
+        (True, True),
+        (False, False),
+        (0, 0),
+        (2.5, 2.5),
+        ("text", "text"),
+        (date(2026, 1, 2), "2026-01-02"),
+    ],
+)
+def test_a_value_is_logged_as_json_keeps_it_or_as_its_text(value, kept):
+    assert audit._plain(value) == kept and type(audit._plain(value)) is type(kept)
+
+
+def test_a_recorded_change_names_what_the_save_wrote_and_whether_it_created_the_record(world):
+    marcus, thomas = world.marcus.exoneree, world.thomas.exoneree
+    need = Need.objects.get(pk=world.marcus.need.pk)
+    before = audit.snapshot(need)
+    start = last_pk()
+
+    audit.record_change(world.caseworker1, need, before, exoneree=marcus)
+    assert entries_since(start) == []  # nothing changed: no entry
+    audit.record_change(world.caseworker1, need, before, exoneree=marcus, extra={"file": "replaced"})
+    need.priority, need.status, need.exoneree = "urgent", "met", thomas
+    audit.record_change(world.caseworker1, need, before, exoneree=marcus, fields=["priority", "exoneree"])
+    audit.record_change(world.caseworker2, need, {}, exoneree=thomas, fields=["priority"], extra={"from": "x"})
+
+    assert [(e.action, e.actor, e.exoneree, e.target, e.changes) for e in entries_since(start)] == [
+        (Action.RECORD_CHANGED, world.caseworker1, marcus, f"Need {need.pk}", {"file": "replaced"}),
+        (
+            Action.RECORD_CHANGED,
+            world.caseworker1,
+            marcus,
+            f"Need {need.pk}",
+            {"priority": [before["priority"], "urgent"], "exoneree": [marcus.pk, thomas.pk]},  # not the status
+        ),
+        (
+            Action.RECORD_CREATED,
+            world.caseworker2,
+            thomas,
+            f"Need {need.pk}",
+            {"priority": [None, "urgent"], "from": "x"},
+        ),
+    ]
+
+
+def test_an_entry_takes_its_name_and_organization_from_what_it_is_given(world):
+    def entry(**kwargs: object) -> tuple[object, ...]:
+        saved = AuditEvent.objects.get(pk=audit.record(Action.SIGNED_IN, **kwargs).pk)
+        return (saved.username, saved.organization_id, saved.target)
+
+    assert entry() == ("", None, "")
+    assert entry(actor=world.caseworker3) == ("caseworker3", world.org2.pk, "")
+    assert entry(actor=world.caseworker3, username="typed") == ("typed", world.org2.pk, "")
+    assert entry(exoneree=world.marcus.exoneree) == ("", world.org1.pk, "")
+    assert entry(username="u" * 200, target="t" * 300) == ("u" * 150, None, "t" * 200)  # the columns' lengths
+
+
+@pytest.mark.parametrize(("method", "logged"), [("GET", True), ("HEAD", True), ("POST", False)])
+def test_an_opening_is_logged_for_a_page_read_once_per_request(world, method, logged):
+    marcus, referral = world.marcus.exoneree, world.marcus.referral
+    start = last_pk()
+    audit.record_view(world.caseworker1, marcus)  # outside a request: nothing to log
+    token = audit._request.set(audit.RequestContext(ip_address="198.51.100.7", method=method))
+    try:
+        audit.record_view(world.caseworker1, marcus, referral)
+        audit.record_view(world.caseworker1, marcus)
+    finally:
+        audit._request.reset(token)
+
+    expected = [(world.caseworker1, marcus, f"Referral {referral.pk}", "198.51.100.7")] if logged else []
+    assert [(e.actor, e.exoneree, e.target, e.ip_address) for e in entries_since(start)] == expected
+
+
 # --- every hashed column, and a chain longer than one batch -------------------------------------
 # The columns are read from the model, so a column added later is tampered with here too, and
 # fails until the canonical form (the text the hash covers) includes it.
@@ -654,3 +772,19 @@ def test_forwarded_addresses_separated_by_comma_and_space_are_read(rf, settings)
     request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9")
 
     assert audit.client_ip(request) == "198.51.100.1"
+
+
+def test_the_commands_help_says_where_a_checkpoints_count_and_head_come_from():
+    parser = verify_audit.Command().create_parser("manage.py", "verify_audit")
+    text = " ".join(parser.format_help().split())
+
+    assert "--count COUNT a checkpoint's count, from the log output" in text
+    assert "--head HEAD that checkpoint's head (the hash of its last entry)" in text
+    # Without options the log is read 2,000 entries at a time: a long log never sits in memory whole.
+    assert parser.parse_args([]).batch_size == 2000
+
+
+@pytest.mark.parametrize("half", [["--count", "3"], ["--head", GENESIS]])
+def test_a_checkpoint_given_by_halves_is_refused(db, half):
+    with pytest.raises(CommandError, match=r"^Give --count and --head together \(both from one checkpoint line\)\.$"):
+        call_command("verify_audit", *half, stdout=io.StringIO())

@@ -72,6 +72,14 @@ def test_with_the_checkpoints_gone_too_the_line_from_the_log_output_still_tells(
         verify("--count", str(count), "--head", head)
 
 
+def test_a_checkpoint_given_on_the_command_line_that_the_log_holds_passes(login, world):
+    entries = make_entries(login, world)
+
+    assert "intact" in verify("--count", str(len(entries)), "--head", entries[-1].hash)
+    with pytest.raises(CommandError, match=f"lost entries: the checkpoint given counted {len(entries) + 1} "):
+        verify("--count", str(len(entries) + 1), "--head", entries[-1].hash)
+
+
 def test_a_forged_checkpoint_is_reported(login, world):
     entries = make_entries(login, world)
     audit_checkpoint()
