@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from services.actions import api_tokens
 from services.api.policies import PerToken
@@ -432,3 +434,71 @@ def test_a_body_that_is_not_an_object_is_a_400(world, body):
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert response.status_code == 400 and "detail" in response.json() or "a" in response.json()
+
+
+# --- the schema: every answer is what it says ------------------------------------------------------
+
+RECORD_OF = {  # the record each path's {id} names, for a director who reads them all
+    "people": lambda w: w.marcus.exoneree.pk,
+    "needs": lambda w: w.marcus.need.pk,
+    "referrals": lambda w: w.marcus.referral.pk,
+    "follow-ups": lambda w: w.marcus.follow_up.pk,
+    "notes": lambda w: w.marcus.staff_note.pk,
+    "assessments": lambda w: w.marcus.assessment.pk,
+    "consents": lambda w: marcus_consent(w),
+    "resources": lambda w: w.marcus.resource.pk,
+    "providers": lambda w: w.marcus.resource.provider_id,
+}
+
+
+def the_schema(client: Client, key: str) -> dict[str, Any]:
+    return json.loads(api(client, key, "GET", reverse("api-schema") + "?format=json").content)
+
+
+def reads(schema: dict[str, Any]) -> list[str]:
+    return sorted(path for path, operations in schema["paths"].items() if "get" in operations)
+
+
+def conforms(body: Any, schema: dict[str, Any], operation: dict[str, Any]) -> None:
+    expected = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    Draft202012Validator({**expected, "components": schema["components"]}).validate(body)
+
+
+def test_the_schema_lists_every_read(world):
+    schema = the_schema(Client(), key_for(world, "director1"))
+    assert schema["openapi"].startswith("3.1")
+    assert len(reads(schema)) == len([e for e in ENDPOINTS if e.method == "GET" and e.name != "root"])
+
+
+@pytest.mark.parametrize("kind", ["people", "needs", "referrals", "follow-ups", "notes", "consents", "providers"])
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_read_answers_as_the_schema_says_whatever_its_query(world, kind, data):
+    """Each GET of the schema whose path starts with `kind`, with its query parameters drawn from
+    the schema (and hostile values): never a 5xx, and every 200 conforms to the schema."""
+    key = key_for(world, "director1")
+    client = Client()
+    schema = the_schema(client, key)
+    for path in [p for p in reads(schema) if p.startswith(f"/api/v1/{kind}/")]:
+        operation = schema["paths"][path]["get"]
+        query = {}
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] != "query" or not data.draw(st.booleans(), label=parameter["name"]):
+                continue
+            spec = parameter.get("schema", {})
+            choices = [str(v) for v in spec.get("enum", [])] + ["1", "0", "-1", "true", "x" * 300, "2026-02-30", "%00"]
+            query[parameter["name"]] = data.draw(st.sampled_from(choices), label=parameter["name"])
+        url = path.replace("{id}", str(RECORD_OF[kind](world)))
+        response = api(client, key, "GET", url + ("?" + urlencode(query) if query else ""))
+        assert response.status_code < 500, (url, query, response.content[:500])
+        if response.status_code == 200:
+            conforms(response.json(), schema, operation)
+        else:
+            assert response.status_code in (400, 404), (url, query, response.status_code)
+
+
+def test_the_outcomes_answer_conforms(world):
+    key = key_for(world, "director1")
+    schema = the_schema(Client(), key)
+    answer = api(Client(), key, "GET", v1("outcomes") + "?from=2026-01-01&to=2026-12-31")
+    conforms(answer.json(), schema, schema["paths"]["/api/v1/outcomes/"]["get"])

@@ -16,6 +16,15 @@ class Cursor(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """DRF's, in OpenAPI 3.1's words (no `nullable`: a JSON Schema type list)."""
+        link = {"type": ["string", "null"], "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {"next": link, "previous": link, "results": schema},
+        }
+
 
 class PerToken(throttling.SimpleRateThrottle):
     """Requests per token (or per signed-in user), counted in the cache every process shares."""

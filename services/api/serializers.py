@@ -1,5 +1,7 @@
-"""What the API shows of each record. Read-only shapes: input is validated by the pages' forms
-(services.forms) and written by services.actions, so no rule lives here."""
+"""What the API shows of each record. Output only: input is validated by the pages' forms
+(services.forms) and written by services.actions, so no rule lives here. (Their fields are not
+marked read-only: DRF would then drop what the schema needs to say, such as a choice that may be
+blank.)"""
 
 from __future__ import annotations
 
@@ -16,8 +18,14 @@ from services.models.people import Exoneree
 from services.models.referrals import Referral
 
 
+def text(help_text: str = "") -> serializers.CharField:
+    """A string that may be empty (an e-mail address or a web address, when there is one)."""
+    return serializers.CharField(allow_blank=True, help_text=help_text)
+
+
 class PersonSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(read_only=True)
+    email = text("An e-mail address, or empty.")
     ssn = serializers.CharField(source="ssn_masked", read_only=True, help_text="Always masked: •••-••-1234.")
     caseworkers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
@@ -47,7 +55,6 @@ class PersonSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
 
 
 class PersonRowSerializer(serializers.ModelSerializer):
@@ -58,7 +65,6 @@ class PersonRowSerializer(serializers.ModelSerializer):
     class Meta:
         model = Exoneree
         fields = ["id", "display_name", "legal_name", "preferred_name", "preferred_language", "updated_at"]
-        read_only_fields = fields
 
 
 class NeedSerializer(serializers.ModelSerializer):
@@ -78,7 +84,6 @@ class NeedSerializer(serializers.ModelSerializer):
             "closed_on",
             "created_by",
         ]
-        read_only_fields = fields
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -106,7 +111,6 @@ class ReferralSerializer(serializers.ModelSerializer):
             "status_changed_at",
             "consent_revoked_at",
         ]
-        read_only_fields = fields
 
     def get_categories(self, referral: Referral) -> list[str]:
         return sorted(row.category for row in referral.category_rows.all())
@@ -133,7 +137,6 @@ class FollowUpSerializer(serializers.ModelSerializer):
             "outcome",
             "created_at",
         ]
-        read_only_fields = fields
 
 
 class NoteSerializer(serializers.ModelSerializer):
@@ -142,7 +145,6 @@ class NoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = CaseNote
         fields = ["id", "person", "author", "text", "visibility", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -152,7 +154,6 @@ class AssessmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assessment
         fields = ["id", "person", "kind", "taken_on", "taken_by", "scores"]
-        read_only_fields = fields
 
     def get_scores(self, assessment: Assessment) -> dict[str, int]:
         return {row.domain: row.score for row in assessment.scores.all()}
@@ -180,21 +181,23 @@ class ConsentSerializer(serializers.ModelSerializer):
             "revoked_at",
             "revoked_how",
         ]
-        read_only_fields = fields
 
     def get_categories(self, consent: Consent) -> list[str]:
         return sorted(row.category for row in consent.category_rows.all())
 
 
 class ProviderSerializer(serializers.ModelSerializer):
+    website = text("A web address, or empty.")
+    email = text("An e-mail address, or empty.")
+
     class Meta:
         model = Provider
         fields = ["id", "name", "website", "email"]
-        read_only_fields = fields
 
 
 class ResourceSerializer(serializers.ModelSerializer):
     domains = serializers.SerializerMethodField()
+    email = text("An e-mail address, or empty.")
 
     class Meta:
         model = Resource
@@ -215,7 +218,6 @@ class ResourceSerializer(serializers.ModelSerializer):
             "status",
             "updated_at",
         ]
-        read_only_fields = fields
 
     def get_domains(self, resource: Resource) -> list[str]:
         return sorted(row.domain for row in resource.domain_rows.all())
