@@ -16,9 +16,10 @@ from django.utils import timezone
 from services.actions import consent as consent_actions
 from services.actions import referrals
 from services.choices import ConsentCategory as C
-from services.choices import NeedDomain, ReferralStatus
+from services.choices import ConsentSignedHow, NeedDomain, ReferralStatus
 from services.models.audit import AuditEvent
 from services.models.consent import Consent
+from services.models.directory import Provider
 from services.models.notifications import Notification
 from services.models.referrals import Referral, ReferralCategory
 from services.selectors import coverage
@@ -199,6 +200,44 @@ def test_the_flag_shows_on_the_referral_and_the_person_page(login, world):
 
     assert "Consent was revoked" in client.get(referral.get_absolute_url()).content.decode()
     assert "Consent revoked" in client.get(world.marcus.exoneree.get_absolute_url()).content.decode()
+
+
+def test_the_caseworkers_are_told_who_withdrew_what_it_flagged_and_what_to_do(world):
+    consent, _ = sent_referral(world)
+    spare = consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT])  # covers nothing sent
+    name = provider_of(world).name
+
+    consent_actions.consent_revoke(by=world.caseworker1, consent=spare, how="staff")
+    consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+
+    texts = list(Notification.objects.filter(user=world.caseworker1).order_by("pk").values_list("text", "url"))
+    page = world.marcus.exoneree.get_absolute_url() + "#consents"
+    withdrew = f"Marcus Whitfield withdrew consent to share with {name}"
+    assert texts == [
+        (f"{withdrew}. Tell the provider to stop.", page),
+        (f"{withdrew}; 1 open referral(s) flagged. Tell the provider to stop.", page),
+    ]
+
+
+def test_a_notice_naming_a_long_provider_name_is_cut_to_what_a_notification_holds(world):
+    Provider.objects.filter(pk=provider_of(world).pk).update(name="P" * 200)
+    consent, _ = sent_referral(world)
+
+    consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+
+    assert len(Notification.objects.get(user=world.caseworker1).text) == 300
+
+
+def test_a_revocation_that_does_not_say_who_revoked_changes_nothing(world):
+    consent, referral = sent_referral(world)
+
+    with pytest.raises(ValidationError, match="Say who revoked the consent."):
+        consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="someone")
+
+    consent.refresh_from_db()
+    referral.refresh_from_db()
+    assert (consent.revoked_at, referral.consent_revoked_at) == (None, None)
+    assert not Notification.objects.exists()
 
 
 # --- the exoneree's side ------------------------------------------------------------------------
@@ -429,6 +468,109 @@ def test_a_revoked_consent_cannot_be_edited(login, world):
     assert shown.status_code == posted.status_code == 409
     assert "was revoked" in posted.content.decode()
     assert Consent.objects.get(pk=consent.pk).categories == [C.CONTACT, C.HOUSING]
+
+
+def test_narrowing_to_what_it_already_allows_changes_nothing_and_tells_no_one(world):
+    consent, referral = sent_referral(world)
+    entries = AuditEvent.objects.latest("pk").pk
+
+    consent_actions.consent_narrow(
+        by=world.caseworker1, consent=consent, categories=[C.HOUSING, C.CONTACT], ends_on=consent.ends_on
+    )
+
+    referral.refresh_from_db()
+    assert referral.consent_revoked_at is None
+    assert not Notification.objects.exists()
+    assert not AuditEvent.objects.filter(pk__gt=entries).exists()
+
+
+def test_an_earlier_end_alone_is_logged_without_categories(world):
+    consent, _ = sent_referral(world)
+    ends_on = TODAY() + timedelta(days=10)
+
+    consent_actions.consent_narrow(
+        by=world.caseworker1, consent=consent, categories=[C.CONTACT, C.HOUSING], ends_on=ends_on
+    )
+
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED).latest("pk")
+    assert set(entry.changes) == {"ends_on", "referrals_flagged"}
+    assert entry.changes["referrals_flagged"] == [None, []]
+    assert "; " not in Notification.objects.get(user=world.caseworker1).text  # nothing flagged, no count
+
+
+def test_a_narrowed_end_may_be_the_start_but_not_before_it(world):
+    start = TODAY() - timedelta(days=10)
+    consent = consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT], starts_on=start)
+
+    with pytest.raises(ValidationError) as error:
+        consent_actions.consent_narrow(
+            by=world.caseworker1, consent=consent, categories=[C.CONTACT], ends_on=start - timedelta(days=1)
+        )
+    assert error.value.message_dict == {"ends_on": ["The end cannot be before the start."]}
+
+    consent_actions.consent_narrow(by=world.caseworker1, consent=consent, categories=[C.CONTACT], ends_on=start)
+    assert Consent.objects.get(pk=consent.pk).ends_on == start
+
+
+def test_the_narrow_action_refuses_a_revoked_consent(world):
+    consent = consent_for(world.marcus.exoneree, provider_of(world), revoked=True)
+
+    with pytest.raises(ValidationError) as error:
+        consent_actions.consent_narrow(
+            by=world.caseworker1, consent=consent, categories=[C.CONTACT], ends_on=consent.ends_on
+        )
+
+    assert error.value.code == "revoked"
+    assert Consent.objects.get(pk=consent.pk).categories == [C.CONTACT, C.HOUSING]
+
+
+def unsaved_consent(provider) -> Consent:
+    today = TODAY()
+    return Consent(
+        provider=provider,
+        purpose="To find housing",
+        starts_on=today,
+        ends_on=today + timedelta(days=365),
+        signed_how=ConsentSignedHow.PAPER,
+        signed_on=today,
+    )
+
+
+def test_the_create_action_refuses_no_category_and_another_organizations_provider(world):
+    def create(provider, categories):
+        with pytest.raises(ValidationError) as error:
+            consent_actions.consent_create(
+                by=world.caseworker1,
+                exoneree=world.marcus.exoneree,
+                consent=unsaved_consent(provider),
+                categories=categories,
+            )
+        return error.value.message_dict
+
+    assert create(provider_of(world), []) == {"categories": ["Choose at least one kind of information."]}
+    assert create(world.anita.resource.provider, [C.CONTACT]) == {
+        "provider": ["Choose a provider from your organization's directory."]
+    }
+    assert not Consent.objects.exists()
+
+
+def test_the_create_action_records_each_category_once_and_logs_them(world):
+    consent = consent_actions.consent_create(
+        by=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        consent=unsaved_consent(provider_of(world)),
+        categories=[C.HOUSING, C.CONTACT, C.HOUSING],
+    )
+
+    fresh = Consent.objects.get(pk=consent.pk)
+    assert (fresh.exoneree, fresh.recorded_by, fresh.categories) == (
+        world.marcus.exoneree,
+        world.caseworker1,
+        [C.CONTACT, C.HOUSING],
+    )
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CREATED).latest("pk")
+    assert entry.changes["categories"] == [None, [C.CONTACT, C.HOUSING]]
+    assert entry.exoneree == world.marcus.exoneree
 
 
 # --- what a referral shares: chosen on the create and edit forms while it is a draft -----------
