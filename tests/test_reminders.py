@@ -852,3 +852,59 @@ def test_an_email_failure_releases_only_the_tasks_own_claim(
 
     due.refresh_from_db()
     assert (due.status, due.claim_token, due.reason) == (Status.SENDING, task_b, "")
+
+
+# --- liveness: is anyone sweeping and sending? ------------------------------------------------------
+
+
+def liveness(*, swept: int | None = None, waiting: int | None = None) -> reminders.Liveness:
+    """Seconds since the last sweep and since the oldest due reminder came due (None: none)."""
+    return reminders.Liveness(
+        now=START,
+        last_sweep=None if swept is None else START - timedelta(seconds=swept),
+        oldest_due=None if waiting is None else START - timedelta(seconds=waiting),
+    )
+
+
+def test_late_means_past_the_limit_not_at_it(settings):
+    sweep_late, send_late = settings.REMINDER_SWEEP_LATE_SECONDS, settings.REMINDER_SEND_LATE_SECONDS
+
+    assert liveness(swept=sweep_late, waiting=send_late).ok
+    assert not liveness(swept=sweep_late + 1, waiting=0).ok
+    assert not liveness(swept=0, waiting=send_late + 1).ok
+    assert liveness().ok  # nothing noted, nothing waiting
+    assert (liveness(swept=sweep_late + 1).sweep_late, liveness(waiting=send_late + 1).sending_late) == (True, True)
+
+
+def test_a_clock_a_little_behind_counts_as_no_time_at_all():
+    # A sweep noted by a worker whose clock runs ahead, a reminder due "in the future".
+    ahead = liveness(swept=-5, waiting=-5)
+    assert (ahead.sweep_age, ahead.waiting) == (0, 0)
+    now = liveness(swept=0, waiting=0)
+    assert (now.sweep_age, now.waiting) == (0, 0)
+    assert (liveness().sweep_age, liveness().waiting) == (None, None)
+
+
+def test_only_due_unsent_reminders_of_the_organization_asked_about_are_waiting(world, clock):
+    def due(organization, status: str, minutes_ago: int) -> None:
+        Reminder.objects.create(
+            organization=organization,
+            kind=Kind.DUE,
+            key=f"due:liveness:{organization.pk}:{status}:{minutes_ago}",
+            recipient=world.caseworker1,
+            send_at=START - timedelta(minutes=minutes_ago),
+            status=status,
+        )
+
+    for status in (Status.SENT, Status.CANCELLED, Status.FAILED):
+        due(world.org1, status, 90)
+    due(world.org1, Status.PENDING, -10)  # not due yet
+    assert reminders.reminders_liveness(now=START).oldest_due is None
+
+    for minutes_ago, status in ((3, Status.PENDING), (4, Status.CLAIMED), (5, Status.SENDING)):
+        due(world.org1, status, minutes_ago)
+    due(world.org2, Status.PENDING, 60)
+
+    assert reminders.reminders_liveness(now=START).waiting == 3600
+    assert reminders.reminders_liveness(organization_id=world.org1.pk, now=START).waiting == 300
+    assert reminders.reminders_liveness(organization_id=world.org2.pk).waiting == 3600  # now: the clock's
