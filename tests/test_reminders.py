@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
 from smtplib import SMTPServerDisconnected
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -908,3 +909,16 @@ def test_only_due_unsent_reminders_of_the_organization_asked_about_are_waiting(w
     assert reminders.reminders_liveness(now=START).waiting == 3600
     assert reminders.reminders_liveness(organization_id=world.org1.pk, now=START).waiting == 300
     assert reminders.reminders_liveness(organization_id=world.org2.pk).waiting == 3600  # now: the clock's
+
+
+@pytest.mark.parametrize(
+    ("utc", "shown"),
+    [
+        ((14, 0), "Mar 4, 9:00 AM"),
+        ((20, 5), "Mar 4, 3:05 PM"),
+        ((17, 0), "Mar 4, 12:00 PM"),
+        ((5, 30), "Mar 4, 12:30 AM"),
+    ],
+)
+def test_a_time_in_a_notification_is_on_a_twelve_hour_clock_in_the_organizations_zone(utc, shown):
+    assert reminders._when(datetime(2030, 3, 4, *utc, tzinfo=UTC), ZoneInfo("America/New_York")) == shown
