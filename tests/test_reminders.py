@@ -20,6 +20,7 @@ from django.db import OperationalError, connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
 from services import reminder_plans, reminders, tasks
 from services.actions import follow_ups, legal, people
@@ -922,3 +923,39 @@ def test_only_due_unsent_reminders_of_the_organization_asked_about_are_waiting(w
 )
 def test_a_time_in_a_notification_is_on_a_twelve_hour_clock_in_the_organizations_zone(utc, shown):
     assert reminders._when(datetime(2030, 3, 4, *utc, tzinfo=UTC), ZoneInfo("America/New_York")) == shown
+
+
+def test_a_caseworker_without_an_email_address_gets_the_notification_alone(world, clock, sweep):
+    type(world.caseworker1).objects.filter(pk=world.caseworker1.pk).update(email="")
+    follow_up = new_follow_up(world)
+
+    sweep(clock, DUE)
+
+    due = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
+    assert due.status == Status.SENT
+    assert Notification.objects.filter(reminder=due, user=world.caseworker1).exists()
+    assert emails() == []
+
+
+@pytest.mark.parametrize(("site", "host"), [("https://reentry.example.org", "reentry.example.org"), ("", "localhost")])
+def test_a_message_id_is_the_keyed_hash_of_the_reminder_at_the_sites_host(world, settings, site, host):
+    """Fixed across releases: a resend after an upgrade must still carry the same Message-ID."""
+    settings.SITE_URL = site
+    reminder = Reminder(pk=41, key="due:follow_up:7:2030-03-06T14:00")
+    digest = salted_hmac("services.reminders.message_id", "41:due:follow_up:7:2030-03-06T14:00").hexdigest()
+
+    assert reminders.reminder_message_id(reminder) == f"<reminder.{digest[:32]}@{host}>"
+
+
+def test_giving_up_shows_a_claimed_reminder_as_failed_with_a_reason_that_fits(
+    world, clock, django_capture_on_commit_callbacks
+):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    other = Reminder.objects.exclude(pk=due.pk).exclude(status=Status.CLAIMED).first()
+
+    reminders.reminder_fail(due.pk, reason="x" * 300)
+    reminders.reminder_fail(other.pk, reason="late")
+
+    due.refresh_from_db()
+    assert (due.status, due.reason) == (Status.FAILED, ("Gave up: " + "x" * 300)[:200])
+    assert Reminder.objects.get(pk=other.pk).status == other.status  # only a claimed row
