@@ -266,6 +266,12 @@ def test_in_a_log_the_progress_is_a_line_per_tenth(monkeypatch):
     Progress(OutputWrapper(one), 1, "indexes").advance(1)
     assert one.getvalue() == f"indexes [{'#' * 30}] 1/1\n"
 
+    ten = io.StringIO()
+    progress = Progress(OutputWrapper(ten), 10, "values")
+    for _ in range(10):
+        progress.advance(1)
+    assert [line.split()[-1] for line in ten.getvalue().splitlines()] == [f"{n}/10" for n in range(1, 11)]
+
 
 def test_on_a_terminal_the_progress_is_one_line_redrawn_in_place(monkeypatch):
     monkeypatch.setattr(sys, "stdout", Terminal())
