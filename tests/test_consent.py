@@ -691,6 +691,25 @@ def test_an_already_flagged_referral_keeps_its_first_flag(world, time_machine):
 
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
+    reason="SQLite has no row locks: the narrowing's lock is seen on PostgreSQL only (.ci/run's second pass)",
+)
+def test_a_narrowing_locks_the_consent_it_changes_without_blocking_references_to_it(world):
+    """A send holding the consent makes the narrowing wait, and the other way round. NO KEY: a
+    row being written that points at the consent (a referral's event, an audit entry) only
+    needs KEY SHARE, which FOR UPDATE would block and FOR NO KEY UPDATE does not."""
+    consent = consent_for(world.marcus.exoneree, provider_of(world))
+
+    with CaptureQueriesContext(connection) as queries:
+        consent_actions.consent_narrow(
+            by=world.caseworker1, consent=consent, categories=[C.CONTACT], ends_on=consent.ends_on
+        )
+
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "services_consent"')]
+    assert selects[0].endswith("FOR NO KEY UPDATE"), selects[0][-40:]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
     reason="SQLite has no row locks (a writer locks the whole file at BEGIN), so the consent lock "
     "cannot be seen to work there: this runs on PostgreSQL (.ci/run's second pass)",
 )
