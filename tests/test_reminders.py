@@ -959,3 +959,138 @@ def test_giving_up_shows_a_claimed_reminder_as_failed_with_a_reason_that_fits(
     due.refresh_from_db()
     assert (due.status, due.reason) == (Status.FAILED, ("Gave up: " + "x" * 300)[:200])
     assert Reminder.objects.get(pk=other.pk).status == other.status  # only a claimed row
+
+
+# --- why nothing was sent: decided at sending time, and said on the notifications page ---------------
+
+DAY_BEFORE = DUE - timedelta(days=1)  # 9 AM in New York: the day-before and the appointment reminders
+
+
+def account_switched_off(world, follow_up, reminder) -> None:
+    type(world.caseworker1).objects.filter(pk=world.caseworker1.pk).update(is_active=False)
+
+
+def follow_up_done(world, follow_up, reminder) -> None:
+    FollowUp.objects.filter(pk=follow_up.pk).update(done_at=DUE)
+
+
+def follow_up_reassigned(world, follow_up, reminder) -> None:
+    FollowUp.objects.filter(pk=follow_up.pk).update(assigned_to=world.caseworker2)
+
+
+def sent_after_the_due_time(world, follow_up, reminder) -> None:
+    FollowUp.objects.filter(pk=follow_up.pk).update(due_at=DAY_BEFORE)
+
+
+def exoneree(**fields):
+    def arrange(world, follow_up, reminder) -> None:
+        Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(**fields)
+
+    return arrange
+
+
+def off_their_plan(world, follow_up, reminder) -> None:
+    FollowUp.objects.filter(pk=follow_up.pk).update(shared_with_exoneree=False)
+
+
+def quiet_past_a_close_appointment(world, follow_up, reminder) -> None:
+    exoneree(quiet_hours_start=time(8), quiet_hours_end=time(11))(world, follow_up, reminder)  # New York
+    FollowUp.objects.filter(pk=follow_up.pk).update(due_at=DAY_BEFORE + timedelta(hours=1))
+
+
+def unknown_kind(world, follow_up, reminder) -> None:
+    Reminder.objects.filter(pk=reminder.pk).update(kind="carrier_pigeon")
+
+
+def follow_up_gone(world, follow_up, reminder) -> None:
+    Reminder.objects.filter(pk=reminder.pk).update(follow_up=None)
+
+
+@pytest.mark.parametrize(
+    ("kind", "arrange", "outcome"),
+    [
+        (Kind.BEFORE, account_switched_off, ("skipped", Status.CANCELLED, "The recipient's account is switched off.")),
+        (Kind.BEFORE, follow_up_done, ("skipped", Status.CANCELLED, "The follow-up was done.")),
+        (Kind.BEFORE, follow_up_reassigned, ("skipped", Status.CANCELLED, "The follow-up was reassigned.")),
+        (
+            Kind.BEFORE,
+            sent_after_the_due_time,
+            ("skipped", Status.CANCELLED, "Too late: the follow-up's time has passed."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            exoneree(contact_preference=ContactPreference.DO_NOT_CONTACT),
+            ("skipped", Status.CANCELLED, "They asked not to be contacted."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            exoneree(appointment_reminders=False),
+            ("skipped", Status.CANCELLED, "They no longer want appointment reminders."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            off_their_plan,
+            ("skipped", Status.CANCELLED, "The appointment is no longer on their plan."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            quiet_past_a_close_appointment,
+            ("skipped", Status.CANCELLED, "Their quiet hours last until the appointment."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            exoneree(quiet_hours_start=time(8), quiet_hours_end=time(10)),
+            ("postponed", Status.PENDING, "Postponed until their quiet hours end."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            exoneree(reminder_channel="sms", phone=""),
+            ("failed", Status.FAILED, "No phone number for text messages."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            exoneree(email=""),
+            ("failed", Status.FAILED, "No email address to send the reminder to."),
+        ),
+        (Kind.BEFORE, unknown_kind, ("failed", Status.FAILED, "Unknown kind carrier_pigeon.")),
+        (Kind.BEFORE, follow_up_gone, ("failed", Status.FAILED, "Could not be written: AttributeError")),
+    ],
+    ids=lambda value: getattr(value, "__name__", None) if callable(value) else None,
+)
+def test_a_reminder_that_no_longer_stands_says_why(
+    world, clock, django_capture_on_commit_callbacks, kind, arrange, outcome
+):
+    opt_in(world.marcus.exoneree, world)
+    follow_up = new_follow_up(world)
+    clock.move_to(DAY_BEFORE, tick=False)
+    with django_capture_on_commit_callbacks(execute=False):
+        tasks.reminders_sweep()
+    reminder = Reminder.objects.get(follow_up=follow_up, kind=kind, status=Status.CLAIMED)
+    arrange(world, follow_up, reminder)
+
+    result = reminders.reminder_send(reminder.pk)
+
+    reminder.refresh_from_db()
+    assert (result, reminder.status, reminder.reason) == outcome
+    assert emails() == []
+    assert not Notification.objects.filter(reminder=reminder).exists()
+    if result == "postponed":
+        assert reminder.send_at == DAY_BEFORE + timedelta(hours=1)  # 10 AM in New York
+
+
+def test_a_digest_claimed_too_late_for_its_day_is_not_sent(world, clock):
+    clock.move_to(START, tick=False)
+    digest = Reminder.objects.create(
+        organization=world.org1,
+        kind=Kind.DIGEST,
+        key="digest:late",
+        recipient=world.caseworker1,
+        send_at=START - timedelta(days=1),
+        status=Status.CLAIMED,
+    )
+
+    assert reminders.reminder_send(digest.pk) == "skipped"
+
+    digest.refresh_from_db()
+    assert (digest.status, digest.reason) == (Status.CANCELLED, "Too late: that day's digest is out of date.")
+    assert mail.outbox == []
