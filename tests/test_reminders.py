@@ -206,6 +206,13 @@ def test_overdue_and_escalation_until_it_is_done(world, clock, sweep):
     assert escalation.subject == "A follow-up has been overdue for 3 days"
     assert "Casey Onewell" in escalation.body  # the staff member, not the person
     assert Notification.objects.get(user=world.director1).url == follow_up.exoneree.get_absolute_url()
+    texts = set(Notification.objects.filter(reminder__follow_up=follow_up).values_list("text", flat=True))
+    assert texts == {
+        "Due now (Mar 6, 9:00 AM): Bring the lease to Harbor Housing — Marcus Whitfield",
+        "Overdue since Mar 6, 9:00 AM: Bring the lease to Harbor Housing — Marcus Whitfield",
+        "Overdue 3 days (due Mar 6, 9:00 AM), assigned to Casey Onewell: Bring the lease to Harbor Housing"
+        " — Marcus Whitfield",
+    }
 
 
 def test_a_second_send_of_the_same_reminder_does_nothing(world, clock, django_capture_on_commit_callbacks):
@@ -340,6 +347,8 @@ def test_morning_digest_at_the_organizations_hour_in_its_zone(world, clock, swee
     digests = [m for m in mail.outbox if m.subject.startswith("Today")]
     assert [(m.to[0], m.subject) for m in digests] == [("caseworker1@example.org", "Today: 1 follow-up due, 1 overdue")]
     assert "http://localhost:8000/dashboard/" in digests[0].body
+    notice = Notification.objects.get(reminder__kind=Kind.DIGEST, user=world.caseworker1)
+    assert (notice.text, notice.url) == ("Today: 1 follow-up due, 1 overdue.", "/dashboard/")
     quiet = Reminder.objects.get(kind=Kind.DIGEST, recipient=world.caseworker2, status=Status.CANCELLED)
     assert quiet.reason == "Nothing due or overdue."
     assert quiet.send_at == eight_chicago
