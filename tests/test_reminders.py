@@ -650,7 +650,9 @@ def blip(monkeypatch):
     return _blip
 
 
-def test_a_database_blip_while_recording_costs_no_duplicate(world, clock, blip, django_capture_on_commit_callbacks):
+def test_a_database_blip_while_recording_costs_no_duplicate(
+    world, clock, blip, django_capture_on_commit_callbacks, caplog
+):
     due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
     pauses = blip(6)
 
@@ -660,6 +662,8 @@ def test_a_database_blip_while_recording_costs_no_duplicate(world, clock, blip, 
     assert due.status == Status.SENT
     assert pauses == [0.5, 1, 2, 4, 8, 10]  # backing off, for a meaningful time
     assert sum(pauses) < settings.REMINDER_RECORD_RETRY_SECONDS
+    said = f"reminder {due.pk} sent, not yet recorded (OperationalError): trying again"
+    assert caplog.text.count(said) == 6
     assert reminders.reminder_send(due.pk) == "not ours"
     assert len(emails()) == 1
 
@@ -827,13 +831,14 @@ def test_a_late_finish_after_a_takeover_leaves_the_row_to_its_new_holder(
 
 @pytest.mark.parametrize("goodbye_fails", [False, True])
 def test_the_mail_connection_closes_only_after_sent_is_recorded(
-    world, clock, settings, django_capture_on_commit_callbacks, monkeypatch, goodbye_fails
+    world, clock, settings, django_capture_on_commit_callbacks, monkeypatch, goodbye_fails, caplog
 ):
     """The instant in which a killed worker sends twice is from the server's acceptance to our
     record: the goodbye to the server (a round trip) comes after the record, not inside it, and
     a failed goodbye changes nothing."""
     from tests.email_backends import GoodbyeBackend
 
+    caplog.set_level("INFO", logger="services.reminders")
     due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
     settings.EMAIL_BACKEND = "tests.email_backends.GoodbyeBackend"
     monkeypatch.setattr(GoodbyeBackend, "events", [])
@@ -844,6 +849,8 @@ def test_the_mail_connection_closes_only_after_sent_is_recorded(
     assert GoodbyeBackend.events == [("accepted", Status.SENDING), ("goodbye", Status.SENT)]
     due.refresh_from_db()
     assert due.status == Status.SENT
+    said = f"reminder {due.pk}: the mail server's goodbye failed (SMTPServerDisconnected)"
+    assert (said in caplog.text) == goodbye_fails
 
 
 def test_an_email_failure_releases_only_the_tasks_own_claim(
@@ -1103,3 +1110,47 @@ def test_a_digest_claimed_too_late_for_its_day_is_not_sent(world, clock):
     digest.refresh_from_db()
     assert (digest.status, digest.reason) == (Status.CANCELLED, "Too late: that day's digest is out of date.")
     assert mail.outbox == []
+
+
+# --- what goes wrong around the sweep must not stop it -------------------------------------------------
+
+
+def test_the_digests_failing_to_plan_do_not_stop_the_due_reminders(world, clock, monkeypatch, caplog):
+    follow_up = new_follow_up(world)
+    clock.move_to(DUE, tick=False)
+
+    def bad_data(**kwargs):
+        raise ValueError("one organization's bad data")
+
+    monkeypatch.setattr(reminders, "reminders_plan_digests", bad_data)
+    caplog.set_level("INFO", logger="services.reminders")
+
+    ids = reminders.reminders_claim_due()
+
+    assert Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE).pk in ids
+    assert "planning the digests failed; claiming due reminders anyway" in caplog.text
+    assert f"reminder sweep claimed {len(ids)}" in caplog.text
+
+
+def test_a_cache_that_is_down_never_fails_the_sweep_and_shows_as_no_sweep_noted(world, monkeypatch, caplog):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is restarting")
+
+    shared = reminders.caches[reminders.SHARED]
+    monkeypatch.setattr(shared, "get", down)
+    monkeypatch.setattr(shared, "set", down)
+
+    reminders.reminders_sweep_done(now=START)
+    liveness = reminders.reminders_liveness(now=START)
+
+    assert liveness.last_sweep is None
+    assert "could not note the sweep's time: ConnectionError" in caplog.text
+    assert "could not read the sweep's time: ConnectionError" in caplog.text
+
+
+def test_the_last_sweep_is_noted_for_as_long_as_it_takes_to_notice(world, time_machine):
+    time_machine.move_to(START, tick=False)
+    reminders.reminders_sweep_done()
+    time_machine.move_to(START + timedelta(days=2), tick=False)
+
+    assert reminders.reminders_liveness().last_sweep == START
