@@ -26,7 +26,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from services.choices import ReferralStatus
-from services.fields import BlindIndexField, EncryptedMixin, index_name_and_birth_date, index_ssn
+from services.fields import BlindIndexField, EncryptedMixin, index_name_and_birth_date, index_ssn, normalize_name
 from services.lib import crypto
 from services.lib.crypto import DecryptionError
 from services.models.casework import CaseNote
@@ -359,6 +359,13 @@ def test_name_and_birth_date_match_across_case_accents_and_spaces(db):
     assert accented.name_dob_index == plain.name_dob_index
     assert other_day.name_dob_index != plain.name_dob_index
     assert other_name.name_dob_index != plain.name_dob_index
+
+
+def test_what_is_indexed_is_the_normalized_value_stored_indexes_were_made_from():
+    """Stored indexes were computed from exactly this form: another would match no row."""
+    assert index_ssn(" 900-12 3456 ") == "900123456"
+    assert normalize_name("  José  O'Neil-Smith ") == "jose oneilsmith"
+    assert index_name_and_birth_date("José  O'Neil", date(1968, 2, 29)) == "jose oneil|1968-02-29"
 
 
 def test_nothing_to_index_gives_an_empty_index_that_matches_nothing(db):

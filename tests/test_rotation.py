@@ -161,8 +161,9 @@ def test_a_rotation_one_row_at_a_time_says_what_it_does_and_a_second_run_finds_n
 def test_a_batch_size_below_one_is_refused(old_and_new_keys):
     before = raw_tokens()
 
-    with pytest.raises(CommandError, match="--batch-size must be at least 1."):
+    with pytest.raises(CommandError) as refused:
         rotate("--batch-size", "0")
+    assert str(refused.value) == "--batch-size must be at least 1."
     assert raw_tokens() == before
 
 
@@ -191,7 +192,8 @@ def test_every_value_that_cannot_be_read_is_named_once_on_a_line_of_its_own(sett
     for person in people:  # its encrypted SSN, then its index that needs the SSN
         assert sum(f"services.Exoneree.ssn row {person.pk}: " in line for line in lines) == 1
         assert sum(f"services.Exoneree.ssn_index row {person.pk}: " in line for line in lines) == 1
-    assert all(retired.id in line for line in lines[1:])
+    assert len(lines) == 5
+    assert all(line.startswith("services.Exoneree.ssn") and retired.id in line for line in lines[1:])
 
 
 def test_an_index_that_cannot_be_recomputed_does_not_stop_the_rest_of_its_batch(settings, world):
