@@ -677,6 +677,22 @@ def test_revoking_flags_only_that_persons_referrals_to_that_provider(world):
     assert elsewhere.pk not in flagged
 
 
+def test_a_revocation_leaves_uncovered_referrals_it_never_covered_alone(world):
+    """Referrals no consent covers, of another person or to another provider, are not this
+    consent's: the revocation flags none of them (the send gate or their own revocation did)."""
+    consent, referral = sent_referral(world)
+    other_provider = ResourceFactory(organization=world.org1, domains=[NeedDomain.HOUSING])
+    elsewhere = referrals.referral_create(by=world.caseworker1, need=world.marcus.need, resource=other_provider)
+    thomas = world.thomas.referral
+    Referral.objects.filter(pk=thomas.pk).update(resource=world.marcus.resource)
+    Referral.objects.filter(pk__in=[elsewhere.pk, thomas.pk]).update(status=ReferralStatus.SENT)  # no consent
+
+    assert consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff") == 1
+
+    flagged = set(Referral.objects.filter(consent_revoked_at__isnull=False).values_list("pk", flat=True))
+    assert flagged == {referral.pk}
+
+
 def test_an_already_flagged_referral_keeps_its_first_flag(world, time_machine):
     time_machine.move_to(timezone.now(), tick=False)
     consent, referral = sent_referral(world)
