@@ -258,6 +258,14 @@ def test_a_value_that_cannot_be_decrypted_is_an_error_naming_the_field(settings,
         assert "900123456" not in message
 
 
+@pytest.mark.parametrize("changed", ["enc2$", "$"], ids=["another version", "no version"])
+def test_a_token_of_another_format_version_is_refused_even_if_it_would_decrypt(changed):
+    token = crypto.encrypt_with(crypto.encryption_keys()[0], "900123456", context="c")
+
+    with pytest.raises(DecryptionError, match="^c: the stored value is not an encrypted token"):
+        crypto.decrypt(changed + token.removeprefix(TOKEN), context="c")
+
+
 def test_plaintext_in_any_encrypted_column_is_an_error_naming_that_column(world):
     ReferralEvent.objects.create(referral=world.marcus.referral, to_status=ReferralStatus.SENT)
     add_consent_and_emergency_access(world)
