@@ -512,6 +512,37 @@ def test_a_narrowed_end_may_be_the_start_but_not_before_it(world):
     assert Consent.objects.get(pk=consent.pk).ends_on == start
 
 
+@pytest.mark.parametrize(
+    ("categories", "days_later", "refusal"),
+    [
+        ([], 0, {"categories": ["Choose at least one kind of information it still allows."]}),
+        (
+            [C.CONTACT, C.LEGAL],
+            0,
+            {"categories": ["A consent can only be narrowed here: to share more, record a new signed consent."]},
+        ),
+        (
+            [C.CONTACT],
+            1,
+            {"ends_on": ["A consent can only end earlier here: to share for longer, record a new signed consent."]},
+        ),
+    ],
+    ids=["no kind left", "more kinds", "longer"],
+)
+def test_the_narrow_action_says_why_it_refuses(world, categories, days_later, refusal):
+    consent = consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING])
+
+    with pytest.raises(ValidationError) as error:
+        consent_actions.consent_narrow(
+            by=world.caseworker1,
+            consent=consent,
+            categories=categories,
+            ends_on=consent.ends_on + timedelta(days=days_later),
+        )
+
+    assert error.value.message_dict == refusal
+
+
 def test_the_narrow_action_refuses_a_revoked_consent(world):
     consent = consent_for(world.marcus.exoneree, provider_of(world), revoked=True)
 
@@ -520,7 +551,7 @@ def test_the_narrow_action_refuses_a_revoked_consent(world):
             by=world.caseworker1, consent=consent, categories=[C.CONTACT], ends_on=consent.ends_on
         )
 
-    assert error.value.code == "revoked"
+    assert (error.value.code, error.value.messages) == ("revoked", ["This consent was revoked: it cannot be changed."])
     assert Consent.objects.get(pk=consent.pk).categories == [C.CONTACT, C.HOUSING]
 
 
@@ -570,7 +601,7 @@ def test_the_create_action_records_each_category_once_and_logs_them(world):
     )
     entry = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CREATED).latest("pk")
     assert entry.changes["categories"] == [None, [C.CONTACT, C.HOUSING]]
-    assert entry.exoneree == world.marcus.exoneree
+    assert (entry.exoneree, entry.actor) == (world.marcus.exoneree, world.caseworker1)
 
 
 # --- what a referral shares: chosen on the create and edit forms while it is a draft -----------
