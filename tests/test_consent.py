@@ -172,7 +172,7 @@ def test_revoking_flags_open_referrals_notifies_caseworkers_and_refuses_new_send
     with pytest.raises(ValidationError, match="No current consent"):
         send(world, draft)
     entry = AuditEvent.objects.filter(action=AuditEvent.Action.CONSENT_REVOKED).get()
-    assert entry.exoneree == world.marcus.exoneree
+    assert (entry.exoneree, entry.actor) == (world.marcus.exoneree, world.caseworker1)
     assert entry.changes["referrals_flagged"] == [referral.pk]
 
 
@@ -231,8 +231,9 @@ def test_a_notice_naming_a_long_provider_name_is_cut_to_what_a_notification_hold
 def test_a_revocation_that_does_not_say_who_revoked_changes_nothing(world):
     consent, referral = sent_referral(world)
 
-    with pytest.raises(ValidationError, match="Say who revoked the consent."):
+    with pytest.raises(ValidationError) as refused:
         consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="someone")
+    assert refused.value.messages == ["Say who revoked the consent."]
 
     consent.refresh_from_db()
     referral.refresh_from_db()
@@ -495,7 +496,11 @@ def test_an_earlier_end_alone_is_logged_without_categories(world):
     entry = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED).latest("pk")
     assert set(entry.changes) == {"ends_on", "referrals_flagged"}
     assert entry.changes["referrals_flagged"] == [None, []]
-    assert "; " not in Notification.objects.get(user=world.caseworker1).text  # nothing flagged, no count
+    assert (entry.actor, entry.exoneree) == (world.caseworker1, world.marcus.exoneree)
+    name = provider_of(world).name
+    assert Notification.objects.get(user=world.caseworker1).text == (
+        f"Marcus Whitfield narrowed consent to share with {name}. Tell the provider to stop."  # nothing flagged
+    )
 
 
 def test_a_narrowed_end_may_be_the_start_but_not_before_it(world):
