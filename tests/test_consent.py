@@ -172,8 +172,12 @@ def test_revoking_flags_open_referrals_notifies_caseworkers_and_refuses_new_send
     with pytest.raises(ValidationError, match="No current consent"):
         send(world, draft)
     entry = AuditEvent.objects.filter(action=AuditEvent.Action.CONSENT_REVOKED).get()
-    assert (entry.exoneree, entry.actor) == (world.marcus.exoneree, world.caseworker1)
-    assert entry.changes["referrals_flagged"] == [referral.pk]
+    assert (entry.exoneree, entry.actor, entry.target) == (
+        world.marcus.exoneree,
+        world.caseworker1,
+        f"Consent {consent.pk}",
+    )
+    assert entry.changes == {"revoked_how": "staff", "referrals_flagged": [referral.pk]}
 
 
 def test_revoking_twice_changes_nothing_the_second_time(world):
