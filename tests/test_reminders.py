@@ -963,18 +963,31 @@ def test_a_message_id_is_the_keyed_hash_of_the_reminder_at_the_sites_host(world,
     assert reminders.reminder_message_id(reminder) == f"<reminder.{digest[:32]}@{host}>"
 
 
-def test_giving_up_shows_a_claimed_reminder_as_failed_with_a_reason_that_fits(
+def test_giving_up_shows_that_claimed_reminder_as_failed_with_a_reason_that_fits(
     world, clock, django_capture_on_commit_callbacks
 ):
     due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
-    other = Reminder.objects.exclude(pk=due.pk).exclude(status=Status.CLAIMED).first()
+    before = Reminder.objects.get(follow_up=due.follow_up, kind=Kind.BEFORE)  # claimed by the same sweep
+    pending = Reminder.objects.get(follow_up=due.follow_up, kind=Kind.OVERDUE)
+    assert (before.status, pending.status) == (Status.CLAIMED, Status.PENDING)
 
     reminders.reminder_fail(due.pk, reason="x" * 300)
-    reminders.reminder_fail(other.pk, reason="late")
+    reminders.reminder_fail(pending.pk, reason="late")
 
     due.refresh_from_db()
     assert (due.status, due.reason) == (Status.FAILED, ("Gave up: " + "x" * 300)[:200])
-    assert Reminder.objects.get(pk=other.pk).status == other.status  # only a claimed row
+    assert Reminder.objects.get(pk=before.pk).status == Status.CLAIMED  # another task's to finish
+    assert Reminder.objects.get(pk=pending.pk).status == Status.PENDING  # only a claimed row
+
+
+def test_a_retried_record_says_whether_the_row_was_ours(world, clock, django_capture_on_commit_callbacks):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    holder = uuid.uuid4()
+    Reminder.objects.filter(pk=due.pk).update(status=Status.SENDING, claim_token=holder)
+
+    assert reminders.reminder_record_sent(due.pk, uuid.uuid4()) == "not ours"
+    assert reminders.reminder_record_sent(due.pk, holder) == "sent"
+    assert Reminder.objects.get(pk=due.pk).status == Status.SENT
 
 
 # --- why nothing was sent: decided at sending time, and said on the notifications page ---------------
