@@ -164,20 +164,24 @@ class BlindIndexField(models.CharField):
     there is nothing to index (the column is then "" too, and matches nothing).
     """
 
+    # Not a plain CharField's defaults: an index is filled by the app, hidden from forms, searched.
+    DEFAULTS: dict[str, Any] = {"max_length": 80, "blank": True, "editable": False, "db_index": True}
+
     def __init__(self, *args: Any, purpose: str, sources: list[str], normalize: Callable[..., str], **kwargs: Any):
         self.purpose, self.sources, self.normalize = purpose, list(sources), normalize
-        kwargs.setdefault("max_length", 80)
-        kwargs.setdefault("blank", True)
-        kwargs.setdefault("editable", False)
-        kwargs.setdefault("db_index", True)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **self.DEFAULTS | kwargs)
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs.update(purpose=self.purpose, sources=self.sources, normalize=self.normalize)
-        for key, default in (("max_length", 80), ("blank", True), ("editable", False), ("db_index", True)):
-            if kwargs.get(key) == default:
-                kwargs.pop(key)
+        # Field.deconstruct leaves out what equals a plain Field's default (blank=False...),
+        # which here is not the default: compare with ours, and keep every value that differs.
+        for key, default in self.DEFAULTS.items():
+            value = getattr(self, key)
+            if value == default:
+                kwargs.pop(key, None)
+            else:
+                kwargs[key] = value
         return name, path, args, kwargs
 
     def compute(self, instance: models.Model) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -25,7 +26,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from services.choices import ReferralStatus
-from services.fields import EncryptedMixin
+from services.fields import BlindIndexField, EncryptedMixin, index_name_and_birth_date, index_ssn, normalize_name
 from services.lib import crypto
 from services.lib.crypto import DecryptionError
 from services.models.casework import CaseNote
@@ -177,6 +178,29 @@ def test_the_same_value_encrypts_differently_every_time(world):
     assert Exoneree.objects.get(pk=thomas.pk).ssn == Exoneree.objects.get(pk=marcus.pk).ssn == "900123456"
 
 
+def test_every_encrypted_column_is_unbounded_text_whatever_the_fields_max_length():
+    # A token is far longer than its plaintext: a varchar(11) SSN column would refuse it.
+    text = models.TextField().db_type(connection)
+    for model, field in encrypted_columns():
+        assert field.db_type(connection) == text, f"{model.__name__}.{field.name}"
+
+
+def test_a_date_handed_over_as_text_is_stored_as_that_date(db):
+    person = ExonereeFactory(date_of_birth=None)
+
+    Exoneree.objects.filter(pk=person.pk).update(date_of_birth="1970-05-06")  # as a fixture or a form may
+
+    assert raw(Exoneree, "date_of_birth", person.pk).startswith(TOKEN)
+    assert Exoneree.objects.get(pk=person.pk).date_of_birth == date(1970, 5, 6)
+
+
+def test_only_a_value_in_the_token_format_is_taken_for_a_token():
+    """The migration that encrypted the existing rows skips what already is a token."""
+    assert crypto.is_token(crypto.encrypt_with(crypto.encryption_keys()[0], "900123456", context="c"))
+    assert not crypto.is_token("900123456")
+    assert not crypto.is_token("enc1")
+
+
 # --- values that cannot be read ----------------------------------------------------------------
 
 
@@ -232,6 +256,14 @@ def test_a_value_that_cannot_be_decrypted_is_an_error_naming_the_field(settings,
         message = str(error.value)
         assert stored not in message  # the stored value is never put in a log or an error page
         assert "900123456" not in message
+
+
+@pytest.mark.parametrize("changed", ["enc2$", "$"], ids=["another version", "no version"])
+def test_a_token_of_another_format_version_is_refused_even_if_it_would_decrypt(changed):
+    token = crypto.encrypt_with(crypto.encryption_keys()[0], "900123456", context="c")
+
+    with pytest.raises(DecryptionError, match="^c: the stored value is not an encrypted token"):
+        crypto.decrypt(changed + token.removeprefix(TOKEN), context="c")
 
 
 def test_plaintext_in_any_encrypted_column_is_an_error_naming_that_column(world):
@@ -337,6 +369,13 @@ def test_name_and_birth_date_match_across_case_accents_and_spaces(db):
     assert other_name.name_dob_index != plain.name_dob_index
 
 
+def test_what_is_indexed_is_the_normalized_value_stored_indexes_were_made_from():
+    """Stored indexes were computed from exactly this form: another would match no row."""
+    assert index_ssn(" 900-12 3456 ") == "900123456"
+    assert normalize_name("  José  O'Neil-Smith ") == "jose oneilsmith"
+    assert index_name_and_birth_date("José  O'Neil", date(1968, 2, 29)) == "jose oneil|1968-02-29"
+
+
 def test_nothing_to_index_gives_an_empty_index_that_matches_nothing(db):
     no_ssn = ExonereeFactory(legal_name="Jose Alvarez", ssn="", date_of_birth=date(1968, 2, 29))
     no_birth_date = ExonereeFactory(legal_name="Jose Alvarez", ssn="900123456", date_of_birth=None)
@@ -364,6 +403,38 @@ def test_the_index_follows_the_ssn_and_depends_on_the_index_key(settings, db):
     assert changed != before
     assert rekeyed != changed
     assert rekeyed.startswith("bidx1$")
+
+
+def test_an_index_is_the_keyed_hash_of_its_purpose_and_value(settings, db):
+    """The stored indexes of every row depend on this exact form: changing it silently makes
+    every duplicate check find nothing until a blind-index rotation."""
+    key = base64.urlsafe_b64decode(settings.BLIND_INDEX_KEYS[0])
+    digest = hmac.new(key, b"ssn\x00900123456", hashlib.sha256).hexdigest()
+
+    assert crypto.blind_index("ssn", "900123456") == f"bidx1${crypto.key_id(key)}${digest}"
+    assert crypto.blind_index("name_dob", "900123456") != crypto.blind_index("ssn", "900123456")
+
+
+def test_a_blind_index_field_is_a_hidden_indexed_column_and_migrations_name_only_what_differs():
+    # Built here, not taken from a model: the models' fields were built at import.
+    field = BlindIndexField("SSN index", purpose="ssn", sources=["ssn"], normalize=index_ssn)
+
+    assert (field.verbose_name, field.max_length, field.blank, field.editable, field.db_index) == (
+        "SSN index",
+        80,
+        True,
+        False,
+        True,
+    )
+    name, path, args, kwargs = field.deconstruct()
+    assert (path, args) == ("services.fields.BlindIndexField", [])
+    assert kwargs == {"verbose_name": "SSN index", "purpose": "ssn", "sources": ["ssn"], "normalize": index_ssn}
+
+    other = {"max_length": 90, "blank": False, "editable": True, "db_index": False}
+    custom = BlindIndexField(purpose="p", sources=["a", "b"], normalize=index_name_and_birth_date, **other)
+    _, _, args, kwargs = custom.deconstruct()
+    assert kwargs == {"purpose": "p", "sources": ["a", "b"], "normalize": index_name_and_birth_date, **other}
+    assert BlindIndexField(*args, **kwargs).deconstruct()[3] == kwargs
 
 
 # --- the migration that encrypted the existing rows --------------------------------------------

@@ -103,3 +103,35 @@ def test_rotation_refuses_keys_that_are_not_this_databases(settings, canaries, w
     with pytest.raises(CommandError, match="FIELD_ENCRYPTION_KEYS: none of the configured keys"):
         call_command("rotate_encryption_keys", stdout=io.StringIO())
     assert KeyCanary.objects.filter(kind=KeyCanary.Kind.ENCRYPTION).count() == 1
+
+
+def test_a_key_is_asked_about_once_per_process_under_its_own_setting(db):
+    """The guard (keyring's at start-up) is asked before a key's first write; once it proved
+    the key, not again. "Nothing to prove it against yet" (False) asks again next time."""
+    asked: list[tuple[str, str]] = []
+    answer = {"FIELD_ENCRYPTION_KEYS": True, "BLIND_INDEX_KEYS": False}
+
+    def guard(setting: str, key: crypto.Key) -> bool:
+        asked.append((setting, key.id))
+        return answer[setting]
+
+    crypto.set_key_guard(guard)
+    try:
+        crypto.encrypt("900123456", context="c")
+        crypto.encrypt("900123457", context="c")
+        crypto.blind_index("ssn", "900123456")
+        crypto.blind_index("ssn", "900123457")
+    finally:
+        keyring.install()  # back to the app's own guard
+
+    encryption, index = crypto.encryption_keys()[0].id, crypto.index_keys()[0].id
+    assert asked == [("FIELD_ENCRYPTION_KEYS", encryption), ("BLIND_INDEX_KEYS", index), ("BLIND_INDEX_KEYS", index)]
+
+
+def test_the_start_installs_the_guard_that_refuses_a_wrong_keys_writes(settings, canaries):
+    crypto.set_key_guard(None)
+    keyring.install()  # as the app's ready() does
+    settings.FIELD_ENCRYPTION_KEYS = [crypto.generate_key()]
+
+    with pytest.raises(keyring.WrongKeys):
+        crypto.encrypt("900123456", context="c")

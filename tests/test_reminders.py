@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
 from smtplib import SMTPServerDisconnected
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.db import OperationalError, connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
 from services import reminder_plans, reminders, tasks
 from services.actions import follow_ups, legal, people
@@ -204,6 +206,13 @@ def test_overdue_and_escalation_until_it_is_done(world, clock, sweep):
     assert escalation.subject == "A follow-up has been overdue for 3 days"
     assert "Casey Onewell" in escalation.body  # the staff member, not the person
     assert Notification.objects.get(user=world.director1).url == follow_up.exoneree.get_absolute_url()
+    texts = set(Notification.objects.filter(reminder__follow_up=follow_up).values_list("text", flat=True))
+    assert texts == {
+        "Due now (Mar 6, 9:00 AM): Bring the lease to Harbor Housing — Marcus Whitfield",
+        "Overdue since Mar 6, 9:00 AM: Bring the lease to Harbor Housing — Marcus Whitfield",
+        "Overdue 3 days (due Mar 6, 9:00 AM), assigned to Casey Onewell: Bring the lease to Harbor Housing"
+        " — Marcus Whitfield",
+    }
 
 
 def test_a_second_send_of_the_same_reminder_does_nothing(world, clock, django_capture_on_commit_callbacks):
@@ -338,6 +347,8 @@ def test_morning_digest_at_the_organizations_hour_in_its_zone(world, clock, swee
     digests = [m for m in mail.outbox if m.subject.startswith("Today")]
     assert [(m.to[0], m.subject) for m in digests] == [("caseworker1@example.org", "Today: 1 follow-up due, 1 overdue")]
     assert "http://localhost:8000/dashboard/" in digests[0].body
+    notice = Notification.objects.get(reminder__kind=Kind.DIGEST, user=world.caseworker1)
+    assert (notice.text, notice.url) == ("Today: 1 follow-up due, 1 overdue.", "/dashboard/")
     quiet = Reminder.objects.get(kind=Kind.DIGEST, recipient=world.caseworker2, status=Status.CANCELLED)
     assert quiet.reason == "Nothing due or overdue."
     assert quiet.send_at == eight_chicago
@@ -639,7 +650,9 @@ def blip(monkeypatch):
     return _blip
 
 
-def test_a_database_blip_while_recording_costs_no_duplicate(world, clock, blip, django_capture_on_commit_callbacks):
+def test_a_database_blip_while_recording_costs_no_duplicate(
+    world, clock, blip, django_capture_on_commit_callbacks, caplog
+):
     due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
     pauses = blip(6)
 
@@ -649,6 +662,8 @@ def test_a_database_blip_while_recording_costs_no_duplicate(world, clock, blip, 
     assert due.status == Status.SENT
     assert pauses == [0.5, 1, 2, 4, 8, 10]  # backing off, for a meaningful time
     assert sum(pauses) < settings.REMINDER_RECORD_RETRY_SECONDS
+    said = f"reminder {due.pk} sent, not yet recorded (OperationalError): trying again"
+    assert caplog.text.count(said) == 6
     assert reminders.reminder_send(due.pk) == "not ours"
     assert len(emails()) == 1
 
@@ -816,13 +831,14 @@ def test_a_late_finish_after_a_takeover_leaves_the_row_to_its_new_holder(
 
 @pytest.mark.parametrize("goodbye_fails", [False, True])
 def test_the_mail_connection_closes_only_after_sent_is_recorded(
-    world, clock, settings, django_capture_on_commit_callbacks, monkeypatch, goodbye_fails
+    world, clock, settings, django_capture_on_commit_callbacks, monkeypatch, goodbye_fails, caplog
 ):
     """The instant in which a killed worker sends twice is from the server's acceptance to our
     record: the goodbye to the server (a round trip) comes after the record, not inside it, and
     a failed goodbye changes nothing."""
     from tests.email_backends import GoodbyeBackend
 
+    caplog.set_level("INFO", logger="services.reminders")
     due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
     settings.EMAIL_BACKEND = "tests.email_backends.GoodbyeBackend"
     monkeypatch.setattr(GoodbyeBackend, "events", [])
@@ -833,6 +849,8 @@ def test_the_mail_connection_closes_only_after_sent_is_recorded(
     assert GoodbyeBackend.events == [("accepted", Status.SENDING), ("goodbye", Status.SENT)]
     due.refresh_from_db()
     assert due.status == Status.SENT
+    said = f"reminder {due.pk}: the mail server's goodbye failed (SMTPServerDisconnected)"
+    assert (said in caplog.text) == goodbye_fails
 
 
 def test_an_email_failure_releases_only_the_tasks_own_claim(
@@ -852,3 +870,302 @@ def test_an_email_failure_releases_only_the_tasks_own_claim(
 
     due.refresh_from_db()
     assert (due.status, due.claim_token, due.reason) == (Status.SENDING, task_b, "")
+
+
+# --- liveness: is anyone sweeping and sending? ------------------------------------------------------
+
+
+def liveness(*, swept: int | None = None, waiting: int | None = None) -> reminders.Liveness:
+    """Seconds since the last sweep and since the oldest due reminder came due (None: none)."""
+    return reminders.Liveness(
+        now=START,
+        last_sweep=None if swept is None else START - timedelta(seconds=swept),
+        oldest_due=None if waiting is None else START - timedelta(seconds=waiting),
+    )
+
+
+def test_late_means_past_the_limit_not_at_it(settings):
+    sweep_late, send_late = settings.REMINDER_SWEEP_LATE_SECONDS, settings.REMINDER_SEND_LATE_SECONDS
+
+    assert liveness(swept=sweep_late, waiting=send_late).ok
+    assert not liveness(swept=sweep_late + 1, waiting=0).ok
+    assert not liveness(swept=0, waiting=send_late + 1).ok
+    assert liveness().ok  # nothing noted, nothing waiting
+    assert (liveness(swept=sweep_late + 1).sweep_late, liveness(waiting=send_late + 1).sending_late) == (True, True)
+
+
+def test_a_clock_a_little_behind_counts_as_no_time_at_all():
+    # A sweep noted by a worker whose clock runs ahead, a reminder due "in the future".
+    ahead = liveness(swept=-5, waiting=-5)
+    assert (ahead.sweep_age, ahead.waiting) == (0, 0)
+    now = liveness(swept=0, waiting=0)
+    assert (now.sweep_age, now.waiting) == (0, 0)
+    assert (liveness().sweep_age, liveness().waiting) == (None, None)
+
+
+def test_only_due_unsent_reminders_of_the_organization_asked_about_are_waiting(world, clock):
+    def due(organization, status: str, minutes_ago: int) -> None:
+        Reminder.objects.create(
+            organization=organization,
+            kind=Kind.DUE,
+            key=f"due:liveness:{organization.pk}:{status}:{minutes_ago}",
+            recipient=world.caseworker1,
+            send_at=START - timedelta(minutes=minutes_ago),
+            status=status,
+        )
+
+    for status in (Status.SENT, Status.CANCELLED, Status.FAILED):
+        due(world.org1, status, 90)
+    due(world.org1, Status.PENDING, -10)  # not due yet
+    assert reminders.reminders_liveness(now=START).oldest_due is None
+
+    for minutes_ago, status in ((3, Status.PENDING), (4, Status.CLAIMED), (5, Status.SENDING)):
+        due(world.org1, status, minutes_ago)
+    due(world.org2, Status.PENDING, 60)
+
+    assert reminders.reminders_liveness(now=START).waiting == 3600
+    assert reminders.reminders_liveness(organization_id=world.org1.pk, now=START).waiting == 300
+    assert reminders.reminders_liveness(organization_id=world.org2.pk).waiting == 3600  # now: the clock's
+
+
+@pytest.mark.parametrize(
+    ("utc", "shown"),
+    [
+        ((14, 0), "Mar 4, 9:00 AM"),
+        ((20, 5), "Mar 4, 3:05 PM"),
+        ((17, 0), "Mar 4, 12:00 PM"),
+        ((5, 30), "Mar 4, 12:30 AM"),
+    ],
+)
+def test_a_time_in_a_notification_is_on_a_twelve_hour_clock_in_the_organizations_zone(utc, shown):
+    assert reminders._when(datetime(2030, 3, 4, *utc, tzinfo=UTC), ZoneInfo("America/New_York")) == shown
+
+
+def test_a_caseworker_without_an_email_address_gets_the_notification_alone(world, clock, sweep):
+    type(world.caseworker1).objects.filter(pk=world.caseworker1.pk).update(email="")
+    follow_up = new_follow_up(world)
+
+    sweep(clock, DUE)
+
+    due = Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE)
+    assert due.status == Status.SENT
+    assert Notification.objects.filter(reminder=due, user=world.caseworker1).exists()
+    assert emails() == []
+
+
+@pytest.mark.parametrize(("site", "host"), [("https://reentry.example.org", "reentry.example.org"), ("", "localhost")])
+def test_a_message_id_is_the_keyed_hash_of_the_reminder_at_the_sites_host(world, settings, site, host):
+    """Fixed across releases: a resend after an upgrade must still carry the same Message-ID."""
+    settings.SITE_URL = site
+    reminder = Reminder(pk=41, key="due:follow_up:7:2030-03-06T14:00")
+    digest = salted_hmac("services.reminders.message_id", "41:due:follow_up:7:2030-03-06T14:00").hexdigest()
+
+    assert reminders.reminder_message_id(reminder) == f"<reminder.{digest[:32]}@{host}>"
+
+
+def test_giving_up_shows_that_claimed_reminder_as_failed_with_a_reason_that_fits(
+    world, clock, django_capture_on_commit_callbacks
+):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    before = Reminder.objects.get(follow_up=due.follow_up, kind=Kind.BEFORE)  # claimed by the same sweep
+    pending = Reminder.objects.get(follow_up=due.follow_up, kind=Kind.OVERDUE)
+    assert (before.status, pending.status) == (Status.CLAIMED, Status.PENDING)
+
+    reminders.reminder_fail(due.pk, reason="x" * 300)
+    reminders.reminder_fail(pending.pk, reason="late")
+
+    due.refresh_from_db()
+    assert (due.status, due.reason) == (Status.FAILED, ("Gave up: " + "x" * 300)[:200])
+    assert Reminder.objects.get(pk=before.pk).status == Status.CLAIMED  # another task's to finish
+    assert Reminder.objects.get(pk=pending.pk).status == Status.PENDING  # only a claimed row
+
+
+def test_a_retried_record_says_whether_the_row_was_ours(world, clock, django_capture_on_commit_callbacks):
+    due = claimed_due_reminder(world, clock, django_capture_on_commit_callbacks)
+    holder = uuid.uuid4()
+    Reminder.objects.filter(pk=due.pk).update(status=Status.SENDING, claim_token=holder)
+
+    assert reminders.reminder_record_sent(due.pk, uuid.uuid4()) == "not ours"
+    assert reminders.reminder_record_sent(due.pk, holder) == "sent"
+    assert Reminder.objects.get(pk=due.pk).status == Status.SENT
+
+
+# --- why nothing was sent: decided at sending time, and said on the notifications page ---------------
+
+DAY_BEFORE = DUE - timedelta(days=1)  # 9 AM in New York: the day-before and the appointment reminders
+
+
+def account_switched_off(world, follow_up, reminder) -> None:
+    type(world.caseworker1).objects.filter(pk=world.caseworker1.pk).update(is_active=False)
+
+
+def follow_up_done(world, follow_up, reminder) -> None:
+    FollowUp.objects.filter(pk=follow_up.pk).update(done_at=DUE)
+
+
+def follow_up_reassigned(world, follow_up, reminder) -> None:
+    FollowUp.objects.filter(pk=follow_up.pk).update(assigned_to=world.caseworker2)
+
+
+def sent_after_the_due_time(world, follow_up, reminder) -> None:
+    FollowUp.objects.filter(pk=follow_up.pk).update(due_at=DAY_BEFORE)
+
+
+def exoneree(**fields):
+    def arrange(world, follow_up, reminder) -> None:
+        Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(**fields)
+
+    return arrange
+
+
+def off_their_plan(world, follow_up, reminder) -> None:
+    FollowUp.objects.filter(pk=follow_up.pk).update(shared_with_exoneree=False)
+
+
+def quiet_past_a_close_appointment(world, follow_up, reminder) -> None:
+    exoneree(quiet_hours_start=time(8), quiet_hours_end=time(11))(world, follow_up, reminder)  # New York
+    FollowUp.objects.filter(pk=follow_up.pk).update(due_at=DAY_BEFORE + timedelta(hours=1))
+
+
+def unknown_kind(world, follow_up, reminder) -> None:
+    Reminder.objects.filter(pk=reminder.pk).update(kind="carrier_pigeon")
+
+
+def follow_up_gone(world, follow_up, reminder) -> None:
+    Reminder.objects.filter(pk=reminder.pk).update(follow_up=None)
+
+
+@pytest.mark.parametrize(
+    ("kind", "arrange", "outcome"),
+    [
+        (Kind.BEFORE, account_switched_off, ("skipped", Status.CANCELLED, "The recipient's account is switched off.")),
+        (Kind.BEFORE, follow_up_done, ("skipped", Status.CANCELLED, "The follow-up was done.")),
+        (Kind.BEFORE, follow_up_reassigned, ("skipped", Status.CANCELLED, "The follow-up was reassigned.")),
+        (
+            Kind.BEFORE,
+            sent_after_the_due_time,
+            ("skipped", Status.CANCELLED, "Too late: the follow-up's time has passed."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            exoneree(contact_preference=ContactPreference.DO_NOT_CONTACT),
+            ("skipped", Status.CANCELLED, "They asked not to be contacted."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            exoneree(appointment_reminders=False),
+            ("skipped", Status.CANCELLED, "They no longer want appointment reminders."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            off_their_plan,
+            ("skipped", Status.CANCELLED, "The appointment is no longer on their plan."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            quiet_past_a_close_appointment,
+            ("skipped", Status.CANCELLED, "Their quiet hours last until the appointment."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            exoneree(quiet_hours_start=time(8), quiet_hours_end=time(10)),
+            ("postponed", Status.PENDING, "Postponed until their quiet hours end."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            exoneree(reminder_channel="sms", phone=""),
+            ("failed", Status.FAILED, "No phone number for text messages."),
+        ),
+        (
+            Kind.EXONEREE_APPOINTMENT,
+            exoneree(email=""),
+            ("failed", Status.FAILED, "No email address to send the reminder to."),
+        ),
+        (Kind.BEFORE, unknown_kind, ("failed", Status.FAILED, "Unknown kind carrier_pigeon.")),
+        (Kind.BEFORE, follow_up_gone, ("failed", Status.FAILED, "Could not be written: AttributeError")),
+    ],
+    ids=lambda value: getattr(value, "__name__", None) if callable(value) else None,
+)
+def test_a_reminder_that_no_longer_stands_says_why(
+    world, clock, django_capture_on_commit_callbacks, kind, arrange, outcome
+):
+    opt_in(world.marcus.exoneree, world)
+    follow_up = new_follow_up(world)
+    clock.move_to(DAY_BEFORE, tick=False)
+    with django_capture_on_commit_callbacks(execute=False):
+        tasks.reminders_sweep()
+    reminder = Reminder.objects.get(follow_up=follow_up, kind=kind, status=Status.CLAIMED)
+    arrange(world, follow_up, reminder)
+
+    result = reminders.reminder_send(reminder.pk)
+
+    reminder.refresh_from_db()
+    assert (result, reminder.status, reminder.reason) == outcome
+    assert emails() == []
+    assert not Notification.objects.filter(reminder=reminder).exists()
+    if result == "postponed":
+        assert reminder.send_at == DAY_BEFORE + timedelta(hours=1)  # 10 AM in New York
+
+
+def test_a_digest_claimed_too_late_for_its_day_is_not_sent(world, clock):
+    clock.move_to(START, tick=False)
+    digest = Reminder.objects.create(
+        organization=world.org1,
+        kind=Kind.DIGEST,
+        key="digest:late",
+        recipient=world.caseworker1,
+        send_at=START - timedelta(days=1),
+        status=Status.CLAIMED,
+    )
+
+    assert reminders.reminder_send(digest.pk) == "skipped"
+
+    digest.refresh_from_db()
+    assert (digest.status, digest.reason) == (Status.CANCELLED, "Too late: that day's digest is out of date.")
+    assert mail.outbox == []
+
+
+# --- what goes wrong around the sweep must not stop it -------------------------------------------------
+
+
+def test_the_digests_failing_to_plan_do_not_stop_the_due_reminders(world, clock, monkeypatch, caplog):
+    follow_up = new_follow_up(world)
+    clock.move_to(DUE, tick=False)
+
+    def bad_data(**kwargs):
+        raise ValueError("one organization's bad data")
+
+    monkeypatch.setattr(reminders, "reminders_plan_digests", bad_data)
+    caplog.set_level("INFO", logger="services.reminders")
+
+    ids = reminders.reminders_claim_due()
+
+    assert Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE).pk in ids
+    assert "planning the digests failed; claiming due reminders anyway" in caplog.text
+    assert f"reminder sweep claimed {len(ids)}" in caplog.text
+
+
+def test_a_cache_that_is_down_never_fails_the_sweep_and_shows_as_no_sweep_noted(world, monkeypatch, caplog):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is restarting")
+
+    shared = reminders.caches[reminders.SHARED]
+    monkeypatch.setattr(shared, "get", down)
+    monkeypatch.setattr(shared, "set", down)
+
+    reminders.reminders_sweep_done(now=START)
+    liveness = reminders.reminders_liveness(now=START)
+
+    assert liveness.last_sweep is None
+    assert caplog.messages == [
+        "could not note the sweep's time: ConnectionError",
+        "could not read the sweep's time: ConnectionError",
+    ]
+
+
+def test_the_last_sweep_is_noted_for_as_long_as_it_takes_to_notice(world, time_machine):
+    time_machine.move_to(START, tick=False)
+    reminders.reminders_sweep_done()
+    time_machine.move_to(START + timedelta(days=2), tick=False)
+
+    assert reminders.reminders_liveness().last_sweep == START

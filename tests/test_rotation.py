@@ -3,6 +3,7 @@ stopped at any point, and afterwards the old key can go."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -13,13 +14,20 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, OutputWrapper
 from django.db import connection
 
+from services.fields import BlindIndexField
 from services.lib import crypto
-from services.management.commands.rotate_encryption_keys import blind_index_fields, encrypted_fields
+from services.management.commands.rotate_encryption_keys import (
+    Command,
+    Progress,
+    blind_index_fields,
+    encrypted_fields,
+)
 from services.models.people import Exoneree
 from services.selectors.records import possible_duplicates
+from tests.factories import ExonereeFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 NEW_KEY = crypto.generate_key()
@@ -116,6 +124,167 @@ def test_blind_index_rotation_keeps_the_duplicate_check_working(settings, world)
         values = model._default_manager.exclude(**{field.attname: ""}).values_list(field.attname, flat=True)
         assert values and all(value.startswith(crypto.index_prefix()) for value in values)
     assert possible_duplicates(world.caseworker1, candidate).visible == [marcus]
+
+
+def rotate(*args: str, **options) -> list[str]:
+    out = io.StringIO()
+    call_command("rotate_encryption_keys", *args, stdout=out, **options)
+    return out.getvalue().splitlines()
+
+
+def test_a_rotation_one_row_at_a_time_says_what_it_does_and_a_second_run_finds_nothing(
+    settings, old_and_new_keys, world
+):
+    """The lines an operator reads in the log; the arguments as typed on the command line."""
+    settings.BLIND_INDEX_KEYS = [crypto.generate_key(), *settings.BLIND_INDEX_KEYS]
+    ExonereeFactory(organization=world.org1, legal_name="Nothing To Index", ssn="", date_of_birth=None)
+    count = len(raw_tokens())
+    newest = crypto.encryption_keys()[0].id
+
+    lines = rotate("--batch-size", "1", "--blind-index")
+
+    assert lines[0] == f"{count} encrypted values to move to key {newest}, in batches of 1."
+    values = [line for line in lines if line.startswith("values [")]
+    assert len(values) == 11  # a line per tenth
+    assert values[-1] == f"values [{'#' * 30}] {count}/{count}"
+    for field in ("ssn_index", "name_dob_index"):
+        at = lines.index(f"3 blind indexes in services.Exoneree.{field} to recompute.")  # the world's three people
+        assert lines[at + 1 : at + 4] == [f"indexes [{'#' * n}{'.' * (30 - n)}] {n // 10}/3" for n in (10, 20, 30)]
+    assert lines[-1] == "Done: every encrypted value is under the newest key."
+    moved = raw_tokens()
+    assert all(token.startswith(crypto.token_prefix()) for token in moved)
+
+    assert rotate()[0] == f"0 encrypted values to move to key {newest}, in batches of 500."
+    assert raw_tokens() == moved  # nothing written twice
+
+
+def test_a_batch_size_below_one_is_refused(old_and_new_keys):
+    before = raw_tokens()
+
+    with pytest.raises(CommandError) as refused:
+        rotate("--batch-size", "0")
+    assert str(refused.value) == "--batch-size must be at least 1."
+    assert raw_tokens() == before
+
+
+def test_the_help_tells_the_real_default_and_every_option():
+    parser = Command().create_parser("manage.py", "rotate_encryption_keys")
+    default = parser.get_default("batch_size")
+    text = " ".join(parser.format_help().split())
+
+    assert default == 500
+    assert f"--batch-size BATCH_SIZE rows per transaction (default {default})" in text
+    assert "--blind-index also recompute blind indexes under the newest index key" in text
+
+
+def test_every_value_that_cannot_be_read_is_named_once_on_a_line_of_its_own(settings, old_and_new_keys, world):
+    settings.BLIND_INDEX_KEYS = [crypto.generate_key(), *settings.BLIND_INDEX_KEYS]
+    people = (world.marcus.exoneree, world.thomas.exoneree)
+    retired = crypto.Key(crypto.key_id(b"r" * 32), b"r" * 32)
+    for person in people:  # under a key that is gone
+        set_raw_ssn(person.pk, crypto.encrypt_with(retired, "900111222", context="services.Exoneree.ssn"))
+
+    with pytest.raises(CommandError) as failure:
+        rotate("--batch-size", "1", "--blind-index")
+
+    lines = str(failure.value).splitlines()
+    assert lines[0] == "4 value(s) could not be read and were left as they are:"
+    for person in people:  # its encrypted SSN, then its index that needs the SSN
+        assert sum(f"services.Exoneree.ssn row {person.pk}: " in line for line in lines) == 1
+        assert sum(f"services.Exoneree.ssn_index row {person.pk}: " in line for line in lines) == 1
+    assert len(lines) == 5
+    assert all(line.startswith("services.Exoneree.ssn") and retired.id in line for line in lines[1:])
+
+
+def test_an_index_that_cannot_be_recomputed_does_not_stop_the_rest_of_its_batch(settings, world):
+    settings.BLIND_INDEX_KEYS = [crypto.generate_key(), *settings.BLIND_INDEX_KEYS]
+    first = min((world.marcus.exoneree, world.thomas.exoneree, world.anita.exoneree), key=lambda p: p.pk)
+    set_raw_ssn(first.pk, "enc1$0badc0de$AAAA")
+
+    with pytest.raises(CommandError, match=f"services.Exoneree.ssn_index row {first.pk}: "):
+        rotate("--blind-index")
+
+    others = Exoneree.objects.exclude(pk=first.pk).values_list("ssn_index", flat=True)
+    assert len(others) == 2 and all(index.startswith(crypto.index_prefix()) for index in others)
+
+
+def test_an_index_recomputed_while_the_app_changes_the_person_keeps_the_apps_value(settings, world, monkeypatch):
+    """Each index is written with a compare-and-set: an SSN corrected in the app between the
+    command's read and its write keeps the index of the corrected SSN."""
+    settings.BLIND_INDEX_KEYS = [crypto.generate_key(), *settings.BLIND_INDEX_KEYS]
+    marcus = world.marcus.exoneree
+    real_compute = BlindIndexField.compute
+    edited = []
+
+    def compute_while_the_app_edits(field, instance):
+        if field.name == "ssn_index" and instance.pk == marcus.pk and not edited:
+            edited.append(True)
+            person = Exoneree.objects.get(pk=marcus.pk)
+            person.ssn = "900765432"
+            person.save()
+        return real_compute(field, instance)
+
+    monkeypatch.setattr(BlindIndexField, "compute", compute_while_the_app_edits)
+
+    rotate("--blind-index")
+
+    assert edited
+    stored = Exoneree.objects.values_list("ssn_index", flat=True).get(pk=marcus.pk)
+    assert stored == crypto.blind_index("ssn", "900765432")
+
+
+def set_raw_ssn(pk: int, value: str) -> None:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Exoneree._meta.db_table)} SET {quote('ssn')} = %s WHERE id = %s",  # noqa: S608
+            [value, pk],
+        )
+
+
+# --- the progress an operator watches --------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_in_a_log_the_progress_is_a_line_per_tenth(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    out = io.StringIO()
+    progress = Progress(OutputWrapper(out), 20, "values")
+    for _ in range(20):
+        progress.advance(1)
+    progress.finish()
+
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 11
+    assert lines[0] == f"values [#{'.' * 29}] 1/20"
+    assert lines[5] == f"values [{'#' * 15}{'.' * 15}] 10/20"
+    assert lines[-1] == f"values [{'#' * 30}] 20/20"
+
+    one = io.StringIO()
+    Progress(OutputWrapper(one), 1, "indexes").advance(1)
+    assert one.getvalue() == f"indexes [{'#' * 30}] 1/1\n"
+
+    ten = io.StringIO()
+    progress = Progress(OutputWrapper(ten), 10, "values")
+    for _ in range(10):
+        progress.advance(1)
+    assert [line.split()[-1] for line in ten.getvalue().splitlines()] == [f"{n}/10" for n in range(1, 11)]
+
+
+def test_on_a_terminal_the_progress_is_one_line_redrawn_in_place(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    out = io.StringIO()
+    progress = Progress(OutputWrapper(out), 3, "values")
+    for _ in range(3):
+        progress.advance(1)
+    progress.finish()
+
+    bars = [f"\rvalues [{'#' * n}{'.' * (30 - n)}] {n // 10}/3" for n in (10, 20, 30)]
+    assert out.getvalue() == "".join(bars) + "\n"
 
 
 # --- a real kill -9, on a database file that two processes share ---------------------------------

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from services.actions import referrals
 from services.choices import NoteVisibility, ReferralStatus
-from services.fields import TEXT_MAX_LENGTH, BoundedTextMixin, EncryptedTextField
+from services.fields import TEXT_MAX_LENGTH, BoundedTextField, BoundedTextMixin, EncryptedTextField
 from services.lib.text import MinVisibleLengthValidator, visible_length
 from services.models.casework import CaseNote
 from services.models.directory import Resource
@@ -94,6 +94,22 @@ def test_the_default_bound_stays_out_of_the_migrations():
     _, _, _, kwargs = EncryptedTextField(max_length=50).deconstruct()
     assert kwargs["max_length"] == 50
     assert Resource._meta.get_field("description").max_length == TEXT_MAX_LENGTH
+
+
+@pytest.mark.parametrize("kind", [BoundedTextField, EncryptedTextField])
+def test_a_new_bounded_field_keeps_its_arguments_and_refuses_text_past_its_bound(kind):
+    # Built here, not taken from a model: the models' fields were built at import.
+    field = kind("Notes", blank=True)
+    assert (field.verbose_name, field.blank, field.max_length) == ("Notes", True, TEXT_MAX_LENGTH)
+    field.clean("x" * TEXT_MAX_LENGTH, None)
+    with pytest.raises(ValidationError, match=f"at most {TEXT_MAX_LENGTH}"):
+        field.clean("x" * (TEXT_MAX_LENGTH + 1), None)
+
+    short = kind(max_length=5)
+    short.clean("x" * 5, None)
+    with pytest.raises(ValidationError, match="at most 5"):
+        short.clean("x" * 6, None)
+    assert short.deconstruct()[3] == {"max_length": 5}
 
 
 @pytest.mark.django_db
