@@ -22,6 +22,7 @@ from services.actions import people
 from services.audit import GENESIS, entry_hash
 from services.management.commands import verify_audit
 from services.models.audit import AuditEvent, AuditLogIsAppendOnly
+from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
 from tests.test_cases import error_beside
@@ -519,6 +520,17 @@ def test_a_snapshot_holds_every_value_but_the_key_the_blind_indexes_and_the_save
     assert audit.snapshot(None) == {}
     marcus.pronouns = "they/them"
     assert audit.stored(marcus)["pronouns"] != "they/them"  # the row as saved, not the object
+
+
+def test_a_creation_lists_a_box_ticked_and_leaves_out_one_left_empty(world):
+    ticked = {"shared_with_exoneree": True, "title": "Visit"}
+    left = {"shared_with_exoneree": False, "title": "Visit"}
+
+    assert audit.changes_between(FollowUp, {}, ticked) == {
+        "shared_with_exoneree": [None, True],
+        "title": [None, "Visit"],
+    }
+    assert audit.changes_between(FollowUp, {}, left) == {"title": [None, "Visit"]}
 
 
 def test_a_creation_lists_the_values_given_and_a_change_the_values_changed(world):
