@@ -140,6 +140,10 @@ def pages_for(info: dict) -> list[Page]:
         Page("resource search", "caseworker", "/resources/?" + urlencode({"q": info["resource_search"]})),
         Page("HSDS API: services, a page of 50", "caseworker", "/api/hsds/services"),
         Page("HSDS API: organizations", "caseworker", "/api/hsds/organizations"),
+        Page("API: people, a page of 50", "caseworker", "/api/v1/people/"),
+        Page("API: a person", "caseworker", f"/api/v1/people/{person}/"),
+        Page("API: a person's needs", "caseworker", f"/api/v1/people/{person}/needs/"),
+        Page("API: resources, a page of 50", "caseworker", "/api/v1/resources/"),
         Page("floor: /ping/ (director)", "director", "/ping/"),
         Page("director dashboard", "director", "/director/"),
         Page("director outcomes", "director", "/director/outcomes/"),
@@ -201,6 +205,7 @@ def server_env(database: str) -> dict[str, str]:
         # The keys seed.py encrypted with (the development keys in var/keys/ unless set).
         FIELD_ENCRYPTION_KEYS=key("FIELD_ENCRYPTION_KEYS", "field_encryption.key"),
         BLIND_INDEX_KEYS=key("BLIND_INDEX_KEYS", "blind_index.key"),
+        AUDIT_ANCHOR_KEY=key("AUDIT_ANCHOR_KEY", "audit_anchor.key"),
         SECURE_SSL_REDIRECT="0",
         SECURE_HSTS_SECONDS="0",
         LOG_LEVEL="WARNING",

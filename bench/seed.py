@@ -27,6 +27,7 @@ and the records bench/pages.py opens.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -134,6 +135,18 @@ class Writer:
         """Rows of values for `fields` (plain values; encrypted fields get their plaintext)."""
         meta = model._meta
         field_objs = [meta.get_field(name) for name in fields]
+        # A NOT NULL column the bench does not set (one added since it was written) gets its
+        # field's default, so a new column does not stop the seed.
+        given = {f.attname for f in field_objs}
+        filled = [
+            f
+            for f in meta.concrete_fields
+            if f.attname not in given and not f.primary_key and not f.null and f.db_default is models.NOT_PROVIDED
+        ]
+        defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in filled)
+        if filled:
+            rows = (tuple(row) + defaults for row in rows)
+            field_objs += filled
         columns = [f.column for f in field_objs]
         # Only fields whose Python value is not what the database stores go through the field.
         prepared = [
@@ -150,12 +163,16 @@ class Writer:
                 values[i] = field_objs[i].get_db_prep_save(values[i], connection)
             return tuple(values)
 
+        # The first row is prepared before COPY holds the connection: its first encryption asks
+        # the key canaries (services.keyring), a query that would wait on the COPY for ever.
+        rows = iter(rows)
+        ready = itertools.chain([prep(row) for row in itertools.islice(rows, 1)], map(prep, rows))
         with connection.cursor() as cursor:
             if self.postgres:
                 sql = f'COPY "{meta.db_table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) FROM STDIN'
                 with cursor.cursor.copy(sql) as copy:
-                    for row in rows:
-                        copy.write_row(prep(row))
+                    for row in ready:
+                        copy.write_row(row)
                         done += 1
                         if done % self.batch == 0:
                             progress(label, done, total, start)
@@ -164,8 +181,8 @@ class Writer:
                 # Table and column names from the models.
                 sql = f'INSERT INTO "{meta.db_table}" ({", ".join(columns)}) VALUES ({marks})'  # noqa: S608
                 chunk: list[tuple] = []
-                for row in rows:
-                    chunk.append(prep(row))
+                for row in ready:
+                    chunk.append(row)
                     if len(chunk) == self.batch:
                         cursor.executemany(sql, chunk)
                         done += len(chunk)
@@ -223,8 +240,11 @@ class Network:
         zones = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
         w.write(
             Organization,
-            ["id", "name", "timezone", "escalation_days", "digest_hour", "created_at", "figures_version"],
-            ((pk, f"Bench network {i + 1:02d}", zones[i % 4], 3, 8, self.now, 0) for i, pk in enumerate(org_ids)),
+            ["id", "name", "code", "timezone", "escalation_days", "digest_hour", "created_at", "figures_version"],
+            (
+                (pk, f"Bench network {i + 1:02d}", f"bench{i + 1:02d}", zones[i % 4], 3, 8, self.now, 0)
+                for i, pk in enumerate(org_ids)
+            ),
             org_count,
         )
         org_weight = [1 / (i + 1) ** 0.8 for i in range(org_count)]
