@@ -96,6 +96,8 @@ OWN_PLAN = row(403, 403, 403, 403, 403, 200, 200, 403)
 OWN_NOTIFICATION = row(DONE, 404, 404, 404, 404, 403, 403, 403)
 STAFF_POST = row(DONE, DONE, DONE, DONE, DONE, 403, 403, 403)
 NO_ROLE = row("/", "/", "/", "/", "/", "/", "/", 403)  # a role goes home; no role: explained, 403
+STAFF_API = {**STAFF_PAGE, "anonymous": 401}
+RESOURCE_API = {**RESOURCE_READ, "anonymous": 401}
 HOME = row("/dashboard/", "/dashboard/", "/director/", "/dashboard/", "/director/", "/my-plan/", "/my-plan/", "/admin/")
 
 
@@ -712,14 +714,15 @@ PAGES = [
         setup=hsds_term,
     ),
     Page("hsds_export", DIRECTOR_PAGE, owner="director1"),
+    # The HSDS API answers as the REST API does: 401 without a token or a session.
     Page(
         "hsds_services",
-        STAFF_PAGE,
+        STAFF_API,
         query="?page=1&per_page=50&search=&organization_id=&taxonomy_term_id=&modified_after=&full=",
     ),
-    Page("hsds_service", RESOURCE_READ, lambda w: [w.marcus.resource.hsds_id]),
-    Page("hsds_organizations", STAFF_PAGE, query="?page=1&per_page=50&search="),
-    Page("hsds_organization", RESOURCE_READ, lambda w: [w.marcus.resource.provider.hsds_id]),
+    Page("hsds_service", RESOURCE_API, lambda w: [w.marcus.resource.hsds_id]),
+    Page("hsds_organizations", STAFF_API, query="?page=1&per_page=50&search="),
+    Page("hsds_organization", RESOURCE_API, lambda w: [w.marcus.resource.provider.hsds_id]),
     # Directors
     Page("director_dashboard", DIRECTOR_PAGE, owner="director1"),
     Page("outcome_dashboard", DIRECTOR_PAGE, owner="director1"),

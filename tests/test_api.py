@@ -502,3 +502,18 @@ def test_the_outcomes_answer_conforms(world):
     schema = the_schema(Client(), key)
     answer = api(Client(), key, "GET", v1("outcomes") + "?from=2026-01-01&to=2026-12-31")
     conforms(answer.json(), schema, schema["paths"]["/api/v1/outcomes/"]["get"])
+
+
+def test_the_hsds_api_takes_the_same_tokens(world):
+    key = key_for(world, "caseworker1", scope=ApiToken.READ)
+    client = Client()
+
+    listed = api(client, key, "GET", reverse("hsds_services"))
+    other = api(client, key, "GET", reverse("hsds_service", args=[world.anita.resource.hsds_id]))
+
+    assert listed.status_code == 200 and "no-store" in listed["Cache-Control"]
+    assert world.marcus.resource.name in {service["name"] for service in listed.json()["contents"]}
+    assert other.status_code == 404  # another organization's
+    assert api(client, None, "GET", reverse("hsds_services")).status_code == 401
+    assert api(client, key, "POST", reverse("hsds_services"), {}).status_code == 403  # a read token
+    assert api(client, key_for(world, "caseworker1"), "POST", reverse("hsds_services"), {}).status_code == 405

@@ -160,7 +160,9 @@ def test_operator_unlocks_with_the_management_command(world: World):
 SECOND_FACTOR_PAGES = {"two_factor_verify", "two_factor_setup"}
 # The provider's page needs no account: its token is the key, whoever holds it, signed in or not.
 TOKEN_PAGES = {"provider_referral"}
-GUARDED = [page for page in PAGES if page.name not in SECOND_FACTOR_PAGES | TOKEN_PAGES]
+# The HSDS API answers as the REST API: a 403 to a session that owes its second step (below).
+API_PAGES = {"hsds_services", "hsds_service", "hsds_organizations", "hsds_organization"}
+GUARDED = [page for page in PAGES if page.name not in SECOND_FACTOR_PAGES | TOKEN_PAGES | API_PAGES]
 
 
 def password_only(client: Client, user: Any) -> Client:
@@ -180,6 +182,16 @@ def test_staff_without_second_factor_reach_only_the_code_page(client, world: Wor
 
     assert response.status_code == 302
     assert response.url.startswith(VERIFY_URL + "?next=")
+
+
+@pytest.mark.parametrize("page", [page for page in PAGES if page.name in API_PAGES], ids=lambda p: p.name)
+def test_the_hsds_api_refuses_a_session_that_owes_its_second_step(client, world: World, page: Page):
+    authenticator(world.caseworker1)
+    password_only(client, world.caseworker1)
+
+    response = client.get(page.url(world))
+
+    assert response.status_code == 403 and response.json() == {"detail": ["Sign in with your second step first."]}
 
 
 @pytest.mark.parametrize("name", ["dashboard", "exoneree_list", "notification_list", "home", "account"])

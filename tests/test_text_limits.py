@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import translation
 from pypdf import PdfReader
 
 from services.actions import referrals
@@ -97,6 +98,7 @@ def test_the_default_bound_stays_out_of_the_migrations():
 
 
 @pytest.mark.parametrize("kind", [BoundedTextField, EncryptedTextField])
+@translation.override("en")  # the message is read in English, whatever an earlier test left active
 def test_a_new_bounded_field_keeps_its_arguments_and_refuses_text_past_its_bound(kind):
     # Built here, not taken from a model: the models' fields were built at import.
     field = kind("Notes", blank=True)

@@ -2,7 +2,9 @@
 specification's OpenAPI (services/data/hsds/openapi.json) paths for services and
 organizations, paginated as HSDS pages are (`page`, `per_page`; `total_items`, `contents`…).
 
-A record of another organization is a 404, as everywhere; the ids are HSDS ids.
+A record of another organization is a 404, as everywhere; the ids are HSDS ids. Called as the
+REST API is (services/api): with a personal access token, or the browser's session past the
+second step; without either, a 401.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view
 
 from services import access
-from services.access import staff_required
 from services.forms.widgets import MAX_SEARCH
 from services.selectors.hsds import (
     domain_of_term,
@@ -31,12 +34,17 @@ from services.selectors.hsds import (
 PER_PAGE, MAX_PER_PAGE = 50, 500
 
 
+def hsds_endpoint(view: Any) -> Any:
+    """GET only; staff of the organization, by token or session (the API's rule, services.api.auth);
+    never kept by a cache; described by HSDS's own OpenAPI, not in ours."""
+    return never_cache(extend_schema(exclude=True)(api_view(["GET"])(view)))
+
+
 class BadQuery(Exception):
     pass
 
 
-@require_GET
-@staff_required
+@hsds_endpoint
 def hsds_services(request: HttpRequest) -> HttpResponse:
     """HSDS's filters: `search` (in the name), `organization_id`, `taxonomy_term_id` (one of
     our need domains' terms), `modified_after`; `full=true` for fully nested services."""
@@ -56,14 +64,12 @@ def hsds_services(request: HttpRequest) -> HttpResponse:
     return _page(request, resources, lambda resource: service_json(resource, full=full))
 
 
-@require_GET
-@staff_required
+@hsds_endpoint
 def hsds_service(request: HttpRequest, hsds_id: str) -> HttpResponse:
     return JsonResponse(service_json(access.get_resource_by_hsds_id(request.user, hsds_id)))
 
 
-@require_GET
-@staff_required
+@hsds_endpoint
 def hsds_organizations(request: HttpRequest) -> HttpResponse:
     providers = providers_for_hsds(request.user)
     if search := request.GET.get("search", "")[:MAX_SEARCH].strip():
@@ -71,8 +77,7 @@ def hsds_organizations(request: HttpRequest) -> HttpResponse:
     return _page(request, providers, organization_json)
 
 
-@require_GET
-@staff_required
+@hsds_endpoint
 def hsds_organization(request: HttpRequest, hsds_id: str) -> HttpResponse:
     provider = access.get_provider_by_hsds_id(request.user, hsds_id)
     services = list(resources_for_hsds(request.user).filter(provider=provider))

@@ -28,6 +28,9 @@ PER_KIND = 2
 # Pages a link may lead to that are not pages: files to download. (Signing out is a form.)
 DOWNLOADS = {"exoneree_plan_pdf", "my_plan_pdf", "my_plan_ics", "document_download", "my_document_download"}
 DOWNLOAD_FORMATS = {"csv", "pdf", "ics"}
+# The API's reference is Swagger UI, a third-party developer tool with its own colours and
+# nested controls (axe finds both), and the schema a download: not the app's pages, not crawled.
+NOT_OURS = {"api-docs", "api-schema"}
 LINKS = "els => els.filter(a => !a.hasAttribute('download')).map(a => a.href)"
 
 
@@ -43,7 +46,7 @@ def kind(path: str, query: str) -> tuple[str, ...] | None:
     download."""
     name = url_name(path)
     params = parse_qsl(query, keep_blank_values=True)
-    if name in DOWNLOADS or any(key == "format" and value in DOWNLOAD_FORMATS for key, value in params):
+    if name in DOWNLOADS | NOT_OURS or any(key == "format" and value in DOWNLOAD_FORMATS for key, value in params):
         return None
     return (name, *sorted({key for key, _ in params}))
 
