@@ -29,8 +29,7 @@ def handle_error(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, TransitionNotAllowed):
         return Response({"status": [str(exc)]}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ValidationError):
-        body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        return Response({("detail" if k == "__all__" else k): v for k, v in body.items()}, status=400)
+        return Response(_by_field(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}), 400)
     response = exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": [str(response.data["detail"])]}
@@ -38,7 +37,12 @@ def handle_error(exc: Exception, context: dict[str, Any]) -> Response | None:
 
 
 def form_errors(form: Form) -> dict[str, list[str]]:
-    return {("detail" if k == "__all__" else k): [str(m) for m in v] for k, v in form.errors.items()}
+    return _by_field(form.errors)
+
+
+def _by_field(errors: Any) -> dict[str, list[str]]:
+    """Django's errors by field, with what belongs to no field ("__all__") under "detail"."""
+    return {("detail" if k == "__all__" else k): [str(m) for m in v] for k, v in errors.items()}
 
 
 class Invalid(exceptions.APIException):

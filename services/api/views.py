@@ -62,8 +62,7 @@ class Detail(generics.RetrieveAPIView):
         return type(self).loader(self.request.user, self.kwargs["pk"])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.get_serializer(self.get_object()).data
-        return Response(data, headers={"ETag": etag_of(data)})
+        return _written(self.serializer_class, self.get_object())
 
 
 class UnderPerson(generics.ListAPIView):
@@ -113,14 +112,7 @@ class PersonList(generics.ListAPIView):
 
 class PersonDetail(Detail):
     serializer_class = out.PersonSerializer
-
-    def get_object(self) -> Exoneree:
-        return access.get_exoneree(self.request.user, self.kwargs["pk"])
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        person = self.get_object()
-        data = out.PersonSerializer(person).data
-        return Response(data, headers={"ETag": etag_of(data)})
+    loader = staticmethod(access.get_exoneree)
 
 
 # Needs --------------------------------------------------------------------------------------------
