@@ -143,7 +143,7 @@ class Writer:
             for f in meta.concrete_fields
             if f.attname not in given and not f.primary_key and not f.null and f.db_default is models.NOT_PROVIDED
         ]
-        defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in filled)
+        defaults = tuple(f.get_default() for f in filled)  # plain values: prep() encrypts, as for the rest
         if filled:
             rows = (tuple(row) + defaults for row in rows)
             field_objs += filled
