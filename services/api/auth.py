@@ -49,8 +49,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
 
 class StaffOnly(permissions.BasePermission):
-    """Caseworkers and directors; a session must have passed the second step; a read-only
-    token may only read."""
+    """Caseworkers and directors read; only caseworkers write, as on the pages (whose gate
+    answers a director's change with 403 before looking for the record); a session must have
+    passed the second step; a read-only token may only read."""
 
     message = "The API is for caseworkers and directors."
 
@@ -58,7 +59,11 @@ class StaffOnly(permissions.BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False
-        if role_of(user) not in STAFF_ROLES:
+        role = role_of(user)
+        if role not in STAFF_ROLES:
+            return False
+        if request.method not in permissions.SAFE_METHODS and role != Role.CASEWORKER:
+            self.message = "Changes to a case are made by a caseworker; a director reads."
             return False
         if isinstance(request.auth, ApiToken):
             if request.method not in permissions.SAFE_METHODS and not request.auth.can_write:

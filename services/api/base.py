@@ -142,3 +142,47 @@ def locked(model: type[M], pk: int, organization_id: int, load: Callable[[], M])
     figures_changed(organization_id)
     list(model._default_manager.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True))
     return load()
+
+
+# The schema says which errors each operation can answer, and how they look -------------------------
+
+ERROR_BODY = {
+    "type": "object",
+    "description": 'Messages by field; what belongs to no field is under "detail".',
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+ERRORS = {
+    400: "The input is not valid: messages by field.",
+    401: "No token, or one that is wrong, expired or revoked.",
+    403: "Not for your role or your token's scope, or the browser session lacks its second step or CSRF token.",
+    404: "No such record among yours.",
+    409: "That change is not allowed from the record's current state.",
+    412: "The record changed since you read it (If-Match is not its ETag).",
+    428: "Send If-Match with the record's ETag.",
+    429: "Too many requests for this token: wait, then try again.",
+}
+
+
+def document_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """A drf-spectacular postprocessing hook: every operation lists the errors it can answer."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_BODY
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            codes = [400, 401, 403, 429]
+            if "{" in path or any(p.get("name") == "cursor" for p in operation.get("parameters", [])):
+                codes.append(404)  # a record not among yours, or a cursor that names no page
+            if path.endswith("/transition/"):
+                codes.append(409)
+            if method in ("put", "patch"):
+                codes += [412, 428]
+            elif method == "post" and "{" in path:
+                codes.append(412)  # an action may send If-Match too
+            for code in codes:
+                operation["responses"].setdefault(
+                    str(code),
+                    {
+                        "description": ERRORS[code],
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                )
+    return result

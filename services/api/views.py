@@ -199,7 +199,7 @@ class PersonReferrals(UnderPerson):
             "categories": serializers.ListField(),
         },
     ),
-    responses=out.ReferralSerializer,
+    responses={201: out.ReferralSerializer},
 )
 @api_view(["POST"])
 def need_refer(request: Request, pk: int) -> Response:
