@@ -302,3 +302,44 @@ class AppointmentAnswer(models.TextChoices):
 
     COMING = "coming", _("I'll be there")
     ANOTHER_TIME = "another_time", _("I need another time")
+
+
+class ExitReason(models.TextChoices):
+    """Why a case closed (the reason beside HUD HMIS's exit fields)."""
+
+    GOALS_MET = "goals_met", _("Their goals are met")
+    DECLINED = "declined", _("They no longer want our help")
+    MOVED_AWAY = "moved_away", _("Moved away")
+    TRANSFERRED = "transferred", _("Transferred to another organization")
+    LOST_CONTACT = "lost_contact", _("We lost contact")
+    DIED = "died", _("Died")
+    OTHER = "other", _("Other")
+
+
+class ExitDestination(models.TextChoices):
+    """Where the person went on exit, grouped as HUD HMIS's destination field (3.12) groups them."""
+
+    PERMANENT_OWN = "permanent_own", _("Permanent: own home or rental")
+    PERMANENT_FAMILY = "permanent_family", _("Permanent: with family or friends")
+    TEMPORARY = "temporary", _("Temporary: family, friends, hotel or transitional housing")
+    INSTITUTIONAL = "institutional", _("Institution: hospital, treatment, jail or prison")
+    HOMELESS = "homeless", _("Homeless: shelter or a place not meant for living")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("They don't know or would not say")
+    NOT_COLLECTED = "not_collected", _("Not asked")
+
+
+class HousingAtExit(models.TextChoices):
+    """Their housing on the day the case closed."""
+
+    STABLE = "stable", _("Stably housed")
+    AT_RISK = "at_risk", _("Housed, at risk of losing it")
+    HOMELESS = "homeless", _("Homeless")
+    UNKNOWN = "unknown", _("Not known")
+
+
+class RetentionMode(models.TextChoices):
+    """What happens to a closed case once the organization's retention period is over."""
+
+    PURGE = "purge", _("Delete the record")
+    DEIDENTIFY = "deidentify", _("Keep the counts, remove who they are")

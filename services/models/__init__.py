@@ -12,6 +12,7 @@ from services.models import (  # noqa: F401 (loaded so that Django registers the
     consent,
     directory,
     documents,
+    enrolments,
     follow_ups,
     legal,
     messages,
@@ -21,5 +22,6 @@ from services.models import (  # noqa: F401 (loaded so that Django registers the
     outcomes,
     people,
     referrals,
+    retention,
 )
 from services.models.validators import validate_sensible_date, validate_timezone  # noqa: F401 (migrations)

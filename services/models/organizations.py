@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from services.choices import Role
+from services.choices import RetentionMode, Role
 from services.models.base import BaseModel
 from services.models.validators import validate_timezone
 
@@ -59,6 +59,17 @@ class Organization(BaseModel):
         db_default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text=_("Days an accepted referral may stay open before the caseworker is reminded."),
+    )
+    # Retention (issue 23): closed cases are kept this many years after their exit, then
+    # purged or de-identified, unless a legal hold stops it.
+    retention_years = models.PositiveSmallIntegerField(
+        _("keep closed cases for (years)"),
+        default=7,
+        db_default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+    )
+    retention_mode = models.CharField(
+        _("after that"), max_length=12, choices=RetentionMode.choices, default=RetentionMode.PURGE, db_default="purge"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped in the transaction of every write the director's figures read (services.figures),

@@ -129,6 +129,16 @@ class Exoneree(BaseModel):
         related_name="exoneree",
     )
     caseworkers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="caseload", blank=True)
+    # The case's state, kept beside its enrolments (services/models/enrolments.py) so lists
+    # filter on one column: null while the case is open, the exit date once it is closed.
+    case_closed_on = models.DateField(_("case closed on"), null=True, blank=True, editable=False, db_index=True)
+    # A restricted record (issue 23): only its assigned caseworkers and the directors see it.
+    restricted = models.BooleanField(_("restricted"), default=False, editable=False)
+    restricted_reason = models.CharField(_("why it is restricted"), max_length=300, blank=True, editable=False)
+    restricted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    restricted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -163,6 +173,10 @@ class Exoneree(BaseModel):
             errors["quiet_hours_end"] = _("Give both ends of the quiet hours, or neither.")
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def case_is_open(self) -> bool:
+        return self.case_closed_on is None
 
     @property
     def display_name(self) -> str:

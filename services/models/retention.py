@@ -1,0 +1,38 @@
+"""Legal holds: a reason that stops a closed case from being purged or de-identified."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from services.models.base import BaseModel
+from services.models.people import Exoneree
+
+
+class LegalHold(BaseModel):
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="legal_holds")
+    reason = models.CharField(_("reason"), max_length=300)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    placed_at = models.DateTimeField(default=timezone.now)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exoneree"], condition=Q(lifted_at__isnull=True), name="one_hold_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"hold on {self.exoneree_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
