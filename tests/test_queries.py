@@ -307,8 +307,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # the kept counts of follow-ups (with the assignees), today's overdue ones; benefits;
     # the caseworkers of the filter (issue 5: at most 12); closing the loop (issue 17): the
     # referrals sent, the median's times, the stalled ones; legal remedies (issue 18): claims by
-    # deadline, deadlines within 90 days, awards (with the median's dates), records per holder
-    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 16),
+    # deadline, deadlines within 90 days, awards (with the median's dates), records per holder;
+    # a record's life (issue 23): the people served, the exits by reason and destination
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 18),
     (
         "outcome-records",
         "director1",
@@ -360,15 +361,19 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # and the latest done), notes, assessments (with their score counts), consents (with
     # their categories), the unfiled claims with a deadline (the banner); the documents (with
     # who uploaded them) and the open needs of the papers' checklist. bench/pages.py measured
-    # 12 in production on PostgreSQL before the documents added their two and the claims one.
-    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 17),
+    # 12 in production on PostgreSQL before the documents added their two and the claims one;
+    # the case's latest enrolment (issue 23: open since, or closed with its exit).
+    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 18),
     (
         "exoneree-detail-director",
         "director1",
         lambda w: w.marcus.exoneree.get_absolute_url(),
         grow_case,
-        17,
+        18,
     ),
+    # A record's life (issue 23): session, user, device; the record (with the change
+    # permission), the access-log entry (4): the form to close the case
+    ("case-close", "caseworker1", lambda w: reverse("case_close", args=[w.marcus.exoneree.pk]), grow_case, 8),
     # session, user, device; the record, the access-log entry (4); claims (with who set an
     # override), their payments, certificates, record holders, other legal items, the papers
     # attached to the claims and certificates
