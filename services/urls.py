@@ -57,6 +57,7 @@ urlpatterns = [
     # A record's life (issue 23): the case closed with its exit, reopened.
     path("people/<int:pk>/close/", enrolments.case_close, name="case_close"),
     path("people/<int:pk>/reopen/", enrolments.case_reopen, name="case_reopen"),
+    path("people/<int:pk>/restriction/", enrolments.restriction, name="restriction"),
     path("people/<int:pk>/caseworkers/", director.caseload_edit, name="caseload_edit"),
     path("people/<int:pk>/legal/", legal.exoneree_legal, name="exoneree_legal"),
     path("people/<int:pk>/legal/claims/new/", legal.claim_create, name="claim_create"),

@@ -431,6 +431,16 @@ PAGES = [
         marcus_page,
         setup=close_marcus,
     ),
+    # Restricting who sees Marcus: his organization's director (tests/test_restricted.py).
+    Page(
+        "restriction",
+        row(403, 403, 200, 403, 404, 403, 403, 403),
+        marcus("exoneree"),
+        GET_POST,
+        lambda w: {"reason": "A victim-safety concern."},
+        marcus_page,
+        owner="director1",
+    ),
     Page(
         "caseload_edit",
         DIRECTOR_OBJECT,

@@ -374,6 +374,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # A record's life (issue 23): session, user, device; the record (with the change
     # permission), the access-log entry (4): the form to close the case
     ("case-close", "caseworker1", lambda w: reverse("case_close", args=[w.marcus.exoneree.pk]), grow_case, 8),
+    # the same for the director's form to restrict who sees the record
+    ("restriction", "director1", lambda w: reverse("restriction", args=[w.marcus.exoneree.pk]), grow_case, 8),
     # session, user, device; the record, the access-log entry (4); claims (with who set an
     # override), their payments, certificates, record holders, other legal items, the papers
     # attached to the claims and certificates

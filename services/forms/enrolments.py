@@ -47,3 +47,12 @@ class ReopenCaseForm(forms.Form):
 
     def clean_opened_on(self) -> Any:
         return self.cleaned_data["opened_on"] or timezone.localdate()
+
+
+class RestrictionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For the access log: a safety concern, press attention… Not the details of the case."),
+    )

@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services.access import (
+    exonerees_findable_by,
     exonerees_visible_to,
-    organization_of,
 )
 from services.choices import (
     AskState,
@@ -100,7 +100,8 @@ def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDupl
         match |= Q(name_dob_index__in=name_dob)
     if not (ssn or name_dob):
         return PossibleDuplicates(visible=[], hidden=[])
-    matches = Exoneree.objects.filter(match, organization=organization_of(user)).exclude(pk=candidate.pk)
+    # A restricted person the user does not see is not even counted (services.access).
+    matches = exonerees_findable_by(user).filter(match).exclude(pk=candidate.pk)
     visible = list(exonerees_visible_to(user).filter(pk__in=matches.values("pk")).only("legal_name", "preferred_name"))
     seen = {person.pk for person in visible}
     return PossibleDuplicates(

@@ -1,4 +1,5 @@
-"""A person's case: closing it with its exit and reopening it (the person's caseworkers)."""
+"""A person's case: closing it with its exit and reopening it (the person's caseworkers);
+restricting who sees it (the directors)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from services import access
-from services.access import caseworker_required
+from services.access import caseworker_required, director_required
 from services.actions import enrolment
-from services.forms.enrolments import CloseCaseForm, ReopenCaseForm
+from services.actions import restriction as restriction_actions
+from services.forms.enrolments import CloseCaseForm, ReopenCaseForm, RestrictionForm
 from services.views.common import action_refused, back_to, form_page, posted
 
 
@@ -60,3 +62,37 @@ def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         return action_refused(request, " ".join(error.messages), back=exoneree, status=400)
     messages.success(request, _("The case is open again."))
     return redirect(exoneree)
+
+
+@require_http_methods(["GET", "POST"])
+@director_required
+def restriction(request: HttpRequest, pk: int) -> HttpResponse:
+    """Restrict who sees the person's record, or lift the restriction (the record's state says which)."""
+    exoneree = access.get_exoneree(request.user, pk)
+    restricting = not exoneree.restricted
+    form = RestrictionForm(posted(request))
+    if restricting:
+        title = _("Restrict who sees %(display_name)s") % {"display_name": exoneree.display_name}
+        intro = _(
+            "Only their assigned caseworkers and the directors will see this record. It disappears from "
+            "everyone else's lists and searches, emergency access included, and the directors are told "
+            "each time someone opens it."
+        )
+        done, submit = _("The record is restricted."), _("Restrict the record")
+    else:
+        title = _("Lift the restriction on %(display_name)s") % {"display_name": exoneree.display_name}
+        intro = _("Restricted because: %(reason)s") % {"reason": exoneree.restricted_reason}
+        done, submit = _("The restriction is lifted."), _("Lift the restriction")
+    return form_page(
+        request,
+        form,
+        lambda: restriction_actions.restriction_set(
+            by=request.user, exoneree=exoneree, restricted=restricting, reason=form.cleaned_data["reason"]
+        ),
+        success=done,
+        then=exoneree,
+        title=title,
+        **back_to(exoneree),
+        intro=intro,
+        submit=submit,
+    )
