@@ -298,3 +298,17 @@ def test_outcomes_count_people_served_and_exits_by_reason_and_destination(login,
     query = "?figure=exit_reasons&group=goals_met&measure=exits"
     records = director.get(reverse("outcome_records") + query).content.decode()
     assert "Marcus Whitfield" in records and gone.legal_name not in records
+
+
+def test_the_api_lists_open_cases_unless_asked_and_gives_the_new_figures(login, world):
+    close_marcus(world)
+    caseworker = login("caseworker1")
+
+    def names(query: str = "") -> list[str]:
+        return [row["display_name"] for row in caseworker.get(reverse("api:people") + query).json()["results"]]
+
+    assert names() == []
+    assert names("?case=closed") == names("?case=all") == ["Marcus Whitfield"]
+    assert caseworker.get(reverse("api:people") + "?case=nonsense").status_code == 400
+    figures = login("director1").get(reverse("api:outcomes")).json()
+    assert {"served", "exit_reasons", "exit_destinations"} <= {f["name"] for f in figures["figures"]}
