@@ -29,13 +29,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import outcome_counts
-from services.actions import api_tokens, hsds, legal, needs, referrals
+from services.actions import api_tokens, enrolment, hsds, legal, needs, referrals
 from services.actions import consent as consent_actions
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
 from services.lib.hsds import read_bytes, write_zip
 from services.models.directory import TaxonomyTerm
 from services.models.documents import Document, DocumentKind
+from services.models.enrolments import Enrolment
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 from services.models.messages import Message
 from services.models.needs import Need
@@ -139,6 +140,10 @@ def grow_outcomes(w: World, n: int) -> None:
         FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=timezone.now() - timedelta(days=2))
         AssessmentFactory(exoneree=person, taken_on=today - timedelta(days=90), scores={"housing": 2, "income": 1})
         AssessmentFactory(exoneree=person, kind="interim", taken_on=today, scores={"housing": 4, "income": 2})
+        if i % 2 == 0:  # a case opened before the period and closed in it, with its exit (issue 23)
+            Enrolment.objects.filter(exoneree=person).update(opened_on=today - timedelta(days=400))
+            exit = {"reason": "goals_met", "destination": "permanent_own", "housing_at_exit": "stable"}
+            enrolment.close_case(caseworker, person, closed_on=today - timedelta(days=5), **exit)
     outcome_counts.recount(w.org1)  # the factories' rows are counted by a recount, as the nightly task does
 
 
