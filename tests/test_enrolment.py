@@ -33,7 +33,7 @@ from services.models.people import Exoneree
 from services.models.referrals import ReferralEvent
 from services.outcomes import report
 from services.outcomes.scope import OutcomeFilters
-from services.reminders import reminders_claim_due
+from services.reminders import reminder_send, reminders_claim_due
 from tests.conftest import World
 from tests.factories import ExonereeFactory, NeedFactory
 from tests.test_reminders_worker import queue, use_app, wait_for, worker  # noqa: F401 (the real worker's fixtures)
@@ -237,6 +237,31 @@ def test_reopening_plans_the_open_follow_ups_reminders_again(world, worker):  # 
         assert due.pk in tasks.reminders_sweep()
         wait_for(lambda: status(due) == ReminderStatus.SENT)
     assert [m.subject for m in mail.outbox] == ["A follow-up is due now"]
+
+
+def test_the_sender_skips_a_reminder_of_a_closed_case_that_a_planner_left_pending(world):
+    follow_up, due = due_in_an_hour(world)
+    # As if the case closed while a planner was moving this row back to pending.
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(case_closed_on=timezone.localdate())
+
+    with time_machine.travel(follow_up.due_at + timedelta(seconds=5)):
+        assert due.pk in reminders_claim_due()
+        assert reminder_send(due.pk) == "skipped"
+
+    due.refresh_from_db()
+    assert (due.status, due.reason) == (ReminderStatus.CANCELLED, "The case is closed.")
+    assert mail.outbox == []
+
+
+def test_planning_again_plans_nothing_for_a_closed_case(world):
+    follow_up, due = due_in_an_hour(world)
+    close_marcus(world)
+
+    follow_ups_actions.follow_up_save(by=world.caseworker1, exoneree=marcus(), follow_up=follow_up)
+
+    assert set(Reminder.objects.filter(follow_up=follow_up).values_list("status", flat=True)) == {
+        ReminderStatus.CANCELLED
+    }
 
 
 # --- lists and dashboards: open cases unless asked ----------------------------------------------------
