@@ -78,6 +78,7 @@ from services.lib.hsds import new_hsds_id  # noqa: E402
 from services.models.casework import Assessment, AssessmentScore, CaseNote  # noqa: E402
 from services.models.consent import Consent, ConsentCategoryRow  # noqa: E402
 from services.models.directory import Provider, Resource, ResourceDomain  # noqa: E402
+from services.models.enrolments import Enrolment  # noqa: E402
 from services.models.follow_ups import FollowUp  # noqa: E402
 from services.models.legal import CompensationClaim  # noqa: E402
 from services.models.needs import Need  # noqa: E402
@@ -304,6 +305,7 @@ class Network:
         statuses = [ClaimStage.ASSESSING, ClaimStage.FILED, ClaimStage.AWARDED, ClaimStage.DENIED]
         statuses.append(ClaimStage.NOT_ELIGIBLE)
         claims: list[tuple] = []
+        enrolled: dict[int, date] = {}  # each person's case, open since their release (issue 23)
         name_field = {f.name: f for f in Exoneree._meta.fields}
 
         def person_rows() -> Iterator[tuple]:
@@ -324,6 +326,7 @@ class Network:
                 deadline = released + timedelta(days=rng.choice([365, 730, 1095]))
                 filed = deadline - timedelta(days=30) if stage in (ClaimStage.FILED, ClaimStage.AWARDED) else None
                 claims.append((pk, org, state, stage, deadline, filed))
+                enrolled[pk] = released
                 yield (
                     pk,
                     org,
@@ -384,6 +387,12 @@ class Network:
                 "updated_at",
             ],
             person_rows(),
+            people_total,
+        )
+        w.write(
+            Enrolment,
+            ["exoneree", "opened_on", "created_at"],
+            ((pk, opened_on, self.now) for pk, opened_on in enrolled.items()),
             people_total,
         )
         # The claims: the deadline as a lawyer's (the bench does not care which rule), filed a

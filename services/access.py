@@ -7,6 +7,10 @@ The rules:
   (break-the-glass, services.models.consent.EmergencyAccess); nothing else.
 - director: every record of their own organization, read-only for case records; they
   manage caseloads, staff and the resource directory.
+- a restricted person (issue 23: a victim-safety concern, a press-followed case): only their
+  assigned caseworkers and the directors see them. No emergency grant opens them, no search
+  (the intake's duplicate check, the emergency search) reveals them, and every opening of
+  their record is told to the directors.
 - exoneree: their own plan only, through `own_exoneree`.
 - anyone else (including a superuser without a staff role): nothing here; operators use
   the admin site.
@@ -25,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Model, OuterRef, QuerySet, Value
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Value
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -181,8 +185,20 @@ def exonerees_visible_to(user: AnyUser) -> QuerySet[Exoneree]:
         permission__codename=VIEW_EXONEREE,
         permission__content_type=ContentType.objects.get_for_model(Exoneree),
     ).values("content_object_id")
-    emergency = active_emergency_grants(user).order_by().values("exoneree_id")
+    # A restricted person is seen by their assigned caseworkers only: no grant opens them.
+    emergency = active_emergency_grants(user).filter(exoneree__restricted=False).order_by().values("exoneree_id")
     return in_org.filter(pk__in=assigned.union(emergency))
+
+
+def exonerees_findable_by(user: AnyUser) -> QuerySet[Exoneree]:
+    """The people of the user's organization whose existence a search may reveal to them (the
+    intake's duplicate check, the emergency search): everyone but a restricted person they do
+    not see, for whom such a search finds nothing at all."""
+    staff = staff_of(user)
+    if staff is None:
+        return Exoneree.objects.none()
+    in_org = Exoneree.objects.filter(organization_id=staff.organization_id)
+    return in_org.filter(Q(restricted=False) | Q(pk__in=exonerees_visible_to(user).values("pk")))
 
 
 def active_emergency_grants(user: AnyUser) -> QuerySet[EmergencyAccess]:
@@ -215,7 +231,7 @@ def get_exoneree_for_emergency(user: AnyUser, pk: int) -> Exoneree:
     staff = staff_of(user)
     if staff is None or staff.role != Role.CASEWORKER:
         raise PermissionDenied
-    return get_object_or_404(Exoneree, pk=pk, organization_id=staff.organization_id)
+    return get_object_or_404(Exoneree, pk=pk, organization_id=staff.organization_id, restricted=False)
 
 
 def get_exoneree(user: AnyUser, pk: int, *, change: bool = False, annotate: dict[str, Any] | None = None) -> Exoneree:
@@ -228,8 +244,26 @@ def get_exoneree(user: AnyUser, pk: int, *, change: bool = False, annotate: dict
     exoneree = get_object_or_404(queryset, pk=pk)
     if change and not can_change_exoneree(user, exoneree):
         raise PermissionDenied
-    audit.record_view(user, exoneree)
+    _opened(user, exoneree)
     return exoneree
+
+
+def _opened(user: AnyUser, exoneree: Exoneree, target: Model | None = None) -> None:
+    """Log the opening (once per request); a restricted record's opening is also told to the
+    organization's directors (but the one opening it): who, never what is in the record."""
+    if not audit.record_view(user, exoneree, target) or not exoneree.restricted:
+        return
+    who = user.get_full_name() or user.get_username()
+    directors = StaffMember.objects.filter(
+        organization_id=exoneree.organization_id, role=Role.DIRECTOR, user__is_active=True
+    ).exclude(user_id=user.pk)
+    url = reverse("exoneree_access_log", args=[exoneree.pk])
+    Notification.objects.bulk_create(
+        [
+            Notification(user_id=director, text=f"{who} opened a restricted record.", url=url)
+            for director in directors.values_list("user_id", flat=True)
+        ]
+    )
 
 
 def _get_under_exoneree(user: AnyUser, queryset: QuerySet[M], path: str, pk: int, *, change: bool) -> M:
@@ -241,7 +275,7 @@ def _get_under_exoneree(user: AnyUser, queryset: QuerySet[M], path: str, pk: int
         exoneree = getattr(exoneree, part)
     if change and not can_change_exoneree(user, exoneree):
         raise PermissionDenied
-    audit.record_view(user, exoneree, obj)
+    _opened(user, exoneree, obj)
     return obj
 
 
@@ -330,7 +364,7 @@ def get_document(user: AnyUser, pk: int, *, change: bool = False) -> Document:
     if change:
         if not can_change_exoneree(user, document.exoneree):
             raise PermissionDenied
-        audit.record_view(user, document.exoneree, document)  # the replace form shows the record
+        _opened(user, document.exoneree, document)  # the replace form shows the record
     return document
 
 

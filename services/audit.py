@@ -233,13 +233,15 @@ def _organization_of(user: Any) -> int | None:
     return None
 
 
-def record_view(user: Any, exoneree: Exoneree, target: models.Model | None = None) -> None:
-    """A staff member opened (GET) a page of this person's record: once per request."""
+def record_view(user: Any, exoneree: Exoneree, target: models.Model | None = None) -> bool:
+    """A staff member opened (GET) a page of this person's record: once per request. Whether
+    this call was the one that logged it."""
     context = _request.get()
     if context is None or context.method not in ("GET", "HEAD") or exoneree.pk in context.logged:
-        return
+        return False
     context.logged.add(exoneree.pk)
     record(AuditEvent.Action.RECORD_VIEWED, actor=user, exoneree=exoneree, target=describe(target or exoneree))
+    return True
 
 
 def describe(obj: models.Model) -> str:

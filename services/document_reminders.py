@@ -41,8 +41,11 @@ def _key(kind: str, document: Document, recipient_id: int | None) -> str:
 
 
 def desired(document: Document, *, now: datetime) -> list[Reminder]:
-    """The rows this document should have: none unless it is a current ID with an expiry."""
+    """The rows this document should have: none unless it is a current ID with an expiry, of
+    someone whose case is open."""
     if not (document.is_current and document.kind in EXPIRING_KINDS and document.expires_on):
+        return []
+    if not document.exoneree.case_is_open:
         return []
     organization = document.exoneree.organization
     zone = zone_of(organization)

@@ -124,8 +124,8 @@ def _wants_appointment_reminders(exoneree: Exoneree) -> bool:
 
 
 def _follow_up_plans(follow_up: FollowUp, directors: list[int]) -> list[Planned]:
-    if follow_up.done_at is not None:
-        return []
+    if follow_up.done_at is not None or not follow_up.exoneree.case_is_open:
+        return []  # a closed case reminds nobody (planning again cancels what was planned)
     exoneree = follow_up.exoneree
     organization = exoneree.organization
     due = follow_up.due_at
@@ -154,7 +154,10 @@ def _compensation_plans(
     exoneree: Exoneree, claims: Iterable[CompensationClaim], recipients: Iterable[int]
 ) -> list[Planned]:
     """The 90/30/7/0-day warnings of each claim not filed yet, from its computed (or the
-    lawyer's) deadline. A claim filed or closed has none: planning again cancels them."""
+    lawyer's) deadline. A claim filed or closed has none, nor a closed case: planning again
+    cancels them."""
+    if not exoneree.case_is_open:
+        return []
     organization = exoneree.organization
     zone = zone_of(organization)
     return [
@@ -181,7 +184,10 @@ def recheck_day(confirmed_on: date) -> date:
 def _recheck_plans(
     exoneree: Exoneree, clearances: Iterable[RecordClearance], caseworkers: Iterable[int]
 ) -> list[Planned]:
-    """Six months after a record holder was confirmed clear, its caseworkers look again."""
+    """Six months after a record holder was confirmed clear, its caseworkers look again
+    (while the case is open)."""
+    if not exoneree.case_is_open:
+        return []
     organization = exoneree.organization
     zone = zone_of(organization)
     return [

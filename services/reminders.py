@@ -210,6 +210,11 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
     recipient = reminder.recipient
     if recipient is not None and not recipient.is_active:
         return Skip("The recipient's account is switched off.")
+    # Closing a case cancels its reminders in the same transaction; this is the belt to those
+    # braces (a row moved back to pending by a planner racing the close is still not sent).
+    whose = reminder.exoneree or (reminder.follow_up.exoneree if reminder.follow_up_id else None)
+    if whose is not None and not whose.case_is_open:
+        return Skip("The case is closed.")
     # The referral loop's, the legal remedies' and the documents' rows say their own words.
     for composer in (referral_reminders, legal_reminders, document_reminders):
         if reminder.kind in composer.KINDS:
@@ -242,7 +247,9 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
         if reminder.send_at.astimezone(zone).date() != local_today:
             return Skip("Too late: that day's digest is out of date.")
         end_of_day = datetime.combine(local_today + timedelta(days=1), time(0), tzinfo=zone)
-        open_follow_ups = FollowUp.objects.filter(assigned_to=recipient, done_at__isnull=True)
+        open_follow_ups = FollowUp.objects.filter(
+            assigned_to=recipient, done_at__isnull=True, exoneree__case_closed_on__isnull=True
+        )
         overdue = open_follow_ups.filter(due_at__lt=now).count()
         due_today = open_follow_ups.filter(due_at__gte=now, due_at__lt=end_of_day).count()
         if not overdue and not due_today:

@@ -9,6 +9,7 @@ from services.views import (
     director,
     directory,
     documents,
+    enrolments,
     health,
     home,
     hsds,
@@ -53,6 +54,10 @@ urlpatterns = [
     path("people/<int:pk>/ssn/", cases.exoneree_ssn_reveal, name="exoneree_ssn_reveal"),
     path("people/<int:pk>/invite/", cases.exoneree_invite, name="exoneree_invite"),
     path("people/<int:pk>/access/", director.exoneree_access_log, name="exoneree_access_log"),
+    # A record's life (issue 23): the case closed with its exit, reopened.
+    path("people/<int:pk>/close/", enrolments.case_close, name="case_close"),
+    path("people/<int:pk>/reopen/", enrolments.case_reopen, name="case_reopen"),
+    path("people/<int:pk>/restriction/", enrolments.restriction, name="restriction"),
     path("people/<int:pk>/caseworkers/", director.caseload_edit, name="caseload_edit"),
     path("people/<int:pk>/legal/", legal.exoneree_legal, name="exoneree_legal"),
     path("people/<int:pk>/legal/claims/new/", legal.claim_create, name="claim_create"),

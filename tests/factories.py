@@ -32,6 +32,7 @@ from services.choices import (
 from services.models.casework import Assessment, AssessmentScore, CaseNote
 from services.models.consent import Consent, ConsentCategoryRow
 from services.models.directory import Provider, Resource, ResourceDomain
+from services.models.enrolments import Enrolment
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.organizations import Organization, StaffMember
@@ -95,6 +96,12 @@ class ExonereeFactory(DjangoModelFactory):
         if create and extracted:
             extracted = list(extracted)
             people.caseload_assign(by=extracted[0], exoneree=obj, caseworkers=extracted)
+
+    @factory.post_generation
+    def enrolment(obj: Exoneree, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Their case, open from the day they were recorded, as intake opens it (issue 23)."""
+        if create:
+            Enrolment.objects.create(exoneree=obj, opened_on=timezone.localdate(obj.created_at))
 
 
 class NeedFactory(DjangoModelFactory):

@@ -51,7 +51,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 
 from services import access, audit, reminders
-from services.actions import api_tokens, emergency, hsds, legal, referrals
+from services.actions import api_tokens, emergency, enrolment, hsds, legal, referrals
 from services.auth import HAS_DEVICE
 from services.lib.hsds import read_path
 from services.models.api import ApiToken
@@ -122,6 +122,17 @@ def exoneree_data(w: World) -> dict[str, Any]:
         "contact_preference": "phone",
         "reminder_channel": "email",
     }
+
+
+def case_close_data(w: World) -> dict[str, Any]:
+    exit = {"exit_reason": "goals_met", "destination": "permanent_own", "housing_at_exit": "stable"}
+    return {"closed_on": timezone.localdate().isoformat(), **exit, "note": "He found a job and a flat."}
+
+
+def close_marcus(w: World) -> None:
+    closed_on = timezone.localdate()
+    exit = {"reason": "goals_met", "destination": "permanent_own", "housing_at_exit": "stable"}
+    enrolment.close_case(w.caseworker1, w.marcus.exoneree, closed_on=closed_on, **exit)
 
 
 def need_data(w: World) -> dict[str, Any]:
@@ -408,6 +419,28 @@ PAGES = [
     # Shows the full SSN (200) to whoever may read the record; nothing to redirect to.
     Page("exoneree_ssn_reveal", row(200, 404, 200, 404, 404, 403, 403, 403), marcus("exoneree"), ("POST",)),
     Page("exoneree_invite", CASE_WRITE, marcus("exoneree"), GET_POST, lambda w: {}, marcus_page),
+    # A record's life (issue 23): Marcus's caseworker closes his case with its exit, and
+    # reopens it; his director reads the state on his page.
+    Page("case_close", CASE_WRITE, marcus("exoneree"), GET_POST, case_close_data, marcus_page),
+    Page(
+        "case_reopen",
+        CASE_POST,
+        marcus("exoneree"),
+        ("POST",),
+        lambda w: {"opened_on": ""},
+        marcus_page,
+        setup=close_marcus,
+    ),
+    # Restricting who sees Marcus: his organization's director (tests/test_restricted.py).
+    Page(
+        "restriction",
+        row(403, 403, 200, 403, 404, 403, 403, 403),
+        marcus("exoneree"),
+        GET_POST,
+        lambda w: {"reason": "A victim-safety concern."},
+        marcus_page,
+        owner="director1",
+    ),
     Page(
         "caseload_edit",
         DIRECTOR_OBJECT,

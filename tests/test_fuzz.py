@@ -297,6 +297,8 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "my_appointment_answer": lambda w: reverse("my_plan"),
     "need_ask_take_on": marcus_page,
     "message_needs_action": lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]),
+    # A record's life (issue 23): "Reopen the case", on the closed case's page.
+    "case_reopen": marcus_page,
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {

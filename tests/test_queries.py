@@ -29,13 +29,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import outcome_counts
-from services.actions import api_tokens, hsds, legal, needs, referrals
+from services.actions import api_tokens, enrolment, hsds, legal, needs, referrals
 from services.actions import consent as consent_actions
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
 from services.lib.hsds import read_bytes, write_zip
 from services.models.directory import TaxonomyTerm
 from services.models.documents import Document, DocumentKind
+from services.models.enrolments import Enrolment
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 from services.models.messages import Message
 from services.models.needs import Need
@@ -139,6 +140,10 @@ def grow_outcomes(w: World, n: int) -> None:
         FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=timezone.now() - timedelta(days=2))
         AssessmentFactory(exoneree=person, taken_on=today - timedelta(days=90), scores={"housing": 2, "income": 1})
         AssessmentFactory(exoneree=person, kind="interim", taken_on=today, scores={"housing": 4, "income": 2})
+        if i % 2 == 0:  # a case opened before the period and closed in it, with its exit (issue 23)
+            Enrolment.objects.filter(exoneree=person).update(opened_on=today - timedelta(days=400))
+            exit = {"reason": "goals_met", "destination": "permanent_own", "housing_at_exit": "stable"}
+            enrolment.close_case(caseworker, person, closed_on=today - timedelta(days=5), **exit)
     outcome_counts.recount(w.org1)  # the factories' rows are counted by a recount, as the nightly task does
 
 
@@ -307,8 +312,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # the kept counts of follow-ups (with the assignees), today's overdue ones; benefits;
     # the caseworkers of the filter (issue 5: at most 12); closing the loop (issue 17): the
     # referrals sent, the median's times, the stalled ones; legal remedies (issue 18): claims by
-    # deadline, deadlines within 90 days, awards (with the median's dates), records per holder
-    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 16),
+    # deadline, deadlines within 90 days, awards (with the median's dates), records per holder;
+    # a record's life (issue 23): the people served, the exits by reason and destination
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 18),
     (
         "outcome-records",
         "director1",
@@ -360,15 +366,21 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # and the latest done), notes, assessments (with their score counts), consents (with
     # their categories), the unfiled claims with a deadline (the banner); the documents (with
     # who uploaded them) and the open needs of the papers' checklist. bench/pages.py measured
-    # 12 in production on PostgreSQL before the documents added their two and the claims one.
-    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 17),
+    # 12 in production on PostgreSQL before the documents added their two and the claims one;
+    # the case's latest enrolment (issue 23: open since, or closed with its exit).
+    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 18),
     (
         "exoneree-detail-director",
         "director1",
         lambda w: w.marcus.exoneree.get_absolute_url(),
         grow_case,
-        17,
+        18,
     ),
+    # A record's life (issue 23): session, user, device; the record (with the change
+    # permission), the access-log entry (4): the form to close the case
+    ("case-close", "caseworker1", lambda w: reverse("case_close", args=[w.marcus.exoneree.pk]), grow_case, 8),
+    # the same for the director's form to restrict who sees the record
+    ("restriction", "director1", lambda w: reverse("restriction", args=[w.marcus.exoneree.pk]), grow_case, 8),
     # session, user, device; the record, the access-log entry (4); claims (with who set an
     # override), their payments, certificates, record holders, other legal items, the papers
     # attached to the claims and certificates

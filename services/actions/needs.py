@@ -42,7 +42,8 @@ def need_update(*, by: AbstractUser, need: Need) -> Need:
 
 
 @transaction.atomic
-def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | None = None) -> Need:
+def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | None = None, reason: str = "") -> Need:
+    """`reason`: why, when the move is not the caseworker's own choice (a case closed), in the log."""
     figures_changed(need.organization_id)  # first (the lock order of tracked actions)
     # Checked against the stored status under a lock, not a copy read before someone else
     # closed or reopened the need.
@@ -52,5 +53,6 @@ def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | 
     need.status = status
     need.closed_on = (today or timezone.localdate()) if status in NEED_CLOSED else None
     need.save(update_fields=["status", "closed_on"])
-    audit.record_change(by, need, before, exoneree=need.exoneree, fields=["status", "closed_on"])
+    extra = {"reason": reason} if reason else None
+    audit.record_change(by, need, before, exoneree=need.exoneree, fields=["status", "closed_on"], extra=extra)
     return need

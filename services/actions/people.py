@@ -15,6 +15,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from services import audit, document_reminders
 from services.access import CASEWORKER_PERMS, organization_of
+from services.actions.enrolment import enrolment_open
 from services.actions.staff import account_username_check, invitation_queue
 from services.choices import (
     Language,
@@ -37,13 +38,14 @@ User = get_user_model()
 @transaction.atomic
 @outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
 def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
-    """Intake: the record joins the creator's organization and caseload."""
+    """Intake: the record joins the creator's organization and caseload, its case open from today."""
     exoneree.organization = organization_of(by)
     figures_changed(exoneree.organization_id)  # first (the lock order of tracked actions)
     exoneree.full_clean()
     exoneree.save()
     caseload_assign(by=by, exoneree=exoneree, caseworkers=[by])
     audit.record_change(by, exoneree, {}, exoneree=exoneree)
+    enrolment_open(by=by, exoneree=exoneree)
     return exoneree
 
 

@@ -26,6 +26,7 @@ from services.api import serializers as out
 from services.api.base import etag_of, filled, form_data, locked, matching, valid
 from services.choices import ConsentRevokedHow
 from services.forms.casework import CaseNoteForm, FollowUpDoneForm, FollowUpForm
+from services.forms.people import CASE_STATE_CHOICES
 from services.forms.referrals import NeedForm, NeedStatusForm, ReferralForm, ReferralTransitionForm
 from services.forms.reports import OutcomeFilterForm
 from services.models.casework import Assessment, CaseNote
@@ -38,7 +39,7 @@ from services.models.referrals import Referral
 from services.outcomes import report
 from services.outcomes.scope import OutcomeFilters
 from services.selectors import api as lists
-from services.selectors.records import exoneree_list
+from services.selectors.records import CASE_STATES, exoneree_list
 from services.selectors.resources import resources_for_need
 
 
@@ -88,13 +89,26 @@ class UnderPerson(generics.ListAPIView):
 class PersonFilter(filters.FilterSet):
     q = filters.CharFilter(method="search", help_text="Words of the legal or preferred name.")
     mine = filters.BooleanFilter(method="carried", help_text="Only the people you carry.")
+    case = filters.ChoiceFilter(
+        choices=CASE_STATE_CHOICES,
+        method="in_state",
+        help_text="Whose case is open (the default, as on the People page), closed, or all.",
+    )
 
     class Meta:
         model = Exoneree
         fields = ["preferred_language"]
 
+    def filter_queryset(self, queryset: QuerySet[Exoneree]) -> QuerySet[Exoneree]:
+        # Open cases unless asked: a filter's method is not called when its parameter is absent.
+        queryset = super().filter_queryset(queryset)
+        return queryset.filter(CASE_STATES[self.form.cleaned_data.get("case") or "open"])
+
+    def in_state(self, queryset: QuerySet[Exoneree], name: str, value: str) -> QuerySet[Exoneree]:
+        return queryset  # applied by filter_queryset, which also sees the parameter left out
+
     def search(self, queryset: QuerySet[Exoneree], name: str, value: str) -> QuerySet[Exoneree]:
-        return queryset.filter(pk__in=exoneree_list(self.request.user, q=value).values("pk"))
+        return queryset.filter(pk__in=exoneree_list(self.request.user, q=value, case="all").values("pk"))
 
     def carried(self, queryset: QuerySet[Exoneree], name: str, value: bool) -> QuerySet[Exoneree]:
         return queryset.filter(caseworkers=self.request.user) if value else queryset

@@ -128,8 +128,15 @@ class IntakeForm(ExonereeForm):
         self.add_error("confirm_new", message)
 
 
+CASE_STATE_CHOICES = [("open", _("Open cases")), ("closed", _("Closed cases")), ("all", _("All"))]
+
+
 class ExonereeSearchForm(forms.Form):
     q = forms.CharField(label=_("Search by name"), required=False, max_length=MAX_SEARCH)
+    case = forms.ChoiceField(label=_("Show"), choices=CASE_STATE_CHOICES, required=False)
+
+    def clean_case(self) -> str:
+        return self.cleaned_data["case"] or "open"  # open cases unless asked
 
 
 class InviteForm(forms.Form):

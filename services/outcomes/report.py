@@ -11,6 +11,14 @@ from django.utils import timezone
 
 from services.models.organizations import Organization
 from services.models.people import Exoneree
+from services.outcomes.enrolments import (
+    EXIT_DESTINATIONS,
+    EXIT_REASONS,
+    SERVED,
+    exit_destination_figure,
+    exit_reason_figure,
+    served_figure,
+)
 from services.outcomes.follow_ups import FOLLOW_UPS, follow_up_figure, follow_ups_in_scope
 from services.outcomes.legal import AWARDS, CLAIMS, RECORDS, award_figure, claim_figure, due_soon_figure, records_figure
 from services.outcomes.needs import BENEFITS, NEEDS, OPEN_NEEDS, benefit_figure, need_figure, open_need_figure
@@ -23,9 +31,13 @@ SPECS = {
     spec.name: spec
     for spec in (REFERRALS, LOOP, STALLED, NEEDS, OPEN_NEEDS, FOLLOW_UPS, HOUSING, BENEFITS, SCORES)
     + (CLAIMS, AWARDS, RECORDS)
+    + (SERVED, EXIT_REASONS, EXIT_DESTINATIONS)
 }
 
 FIGURES: dict[str, Callable[[Scope], Figure]] = {
+    "served": served_figure,
+    "exit_reasons": exit_reason_figure,
+    "exit_destinations": exit_destination_figure,
     "referrals": referral_figure,
     "referral_loop": referral_loop_figure,
     "needs": need_figure,

@@ -71,7 +71,10 @@ def my_follow_ups(
     `people`: the ids of the people they may see, when the caller has them already."""
     now = now or timezone.now()
     visible = exonerees_visible_to(user) if people is None else people
-    follow_ups = FollowUp.objects.filter(assigned_to=user, done_at__isnull=True, exoneree__in=visible)
+    # Open cases only: a closed case's follow-ups wait for it to be reopened.
+    follow_ups = FollowUp.objects.filter(
+        assigned_to=user, done_at__isnull=True, exoneree__in=visible, exoneree__case_closed_on__isnull=True
+    )
     if due == "overdue":
         follow_ups = follow_ups.filter(due_at__lt=now)
     elif due == "week":
@@ -123,11 +126,12 @@ def nearest_claim_deadline() -> Subquery:
 def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> dict[str, Any]:
     """The first rows of each section, most urgent first, and how many there are in all."""
     now = now or timezone.now()
-    # The whole caseload, names and figures only (nothing encrypted): a caseworker carries
-    # dozens of people, and their ids spare every other query the permission filter.
+    # The whole caseload of open cases (closed ones are on People, "Closed cases"), names and
+    # figures only (nothing encrypted): a caseworker carries dozens of people, and their ids
+    # spare every other query the permission filter.
+    open_cases = exonerees_visible_to(user).filter(case_closed_on__isnull=True)
     caseload = list(
-        exonerees_visible_to(user)
-        .annotate(**person_figures(), compensation_deadline=nearest_claim_deadline())
+        open_cases.annotate(**person_figures(), compensation_deadline=nearest_claim_deadline())
         .only("legal_name", "preferred_name")
         .order_by(F("next_follow_up").asc(nulls_last=True), "legal_name", "pk")  # who comes up first
     )
@@ -140,7 +144,7 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
     # Through the permission filter, not the ids: with a list of ids PostgreSQL scans every
     # need (15 ms on the bench network); from the grants it walks the indexes (3 ms).
     recent_referrals = list(
-        Referral.objects.filter(need__exoneree__in=exonerees_visible_to(user))
+        Referral.objects.filter(need__exoneree__in=open_cases)
         .select_related("need__exoneree", "resource")
         .only(
             "status",
@@ -174,9 +178,7 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
         "open_needs_count": needs_count,
         "recent_referrals": recent_referrals,
         # The people's own word on their referrals (issue 17), latest first: did they get help?
-        "person_answers": Referral.objects.filter(
-            need__exoneree__in=exonerees_visible_to(user), person_answered_at__isnull=False
-        )
+        "person_answers": Referral.objects.filter(need__exoneree__in=open_cases, person_answered_at__isnull=False)
         .select_related("need__exoneree", "resource__provider")
         .only(
             "person_answer",
@@ -221,12 +223,16 @@ def _director_counts(organization: Organization, now: datetime) -> tuple[dict[st
 
 def director_dashboard(organization: Organization, *, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
-    in_org = Q(exoneree__organization=organization)
+    in_org = Q(exoneree__organization=organization, exoneree__case_closed_on__isnull=True)
     caseworkers = (
         StaffMember.objects.filter(organization=organization, role=Role.CASEWORKER)
         .select_related("user")
         .annotate(
-            caseload_size=Count("user__caseload", filter=Q(user__caseload__organization=organization), distinct=True),
+            caseload_size=Count(
+                "user__caseload",
+                filter=Q(user__caseload__organization=organization, user__caseload__case_closed_on__isnull=True),
+                distinct=True,
+            ),
         )
         .order_by("user__first_name", "user__last_name")
     )
@@ -248,8 +254,14 @@ def director_dashboard(organization: Organization, *, now: datetime | None = Non
             {**row, "label": NeedDomain(row["domain"]).label, "percent_met": round(100 * row["met"] / row["total"])}
             for row in needs_by_domain
         ],
-        "unassigned": Exoneree.objects.filter(organization=organization, caseworkers__isnull=True)
+        "unassigned": Exoneree.objects.filter(
+            organization=organization, caseworkers__isnull=True, case_closed_on__isnull=True
+        )
         .defer(*unshown())
         .order_by("legal_name"),
-        "people": Exoneree.objects.filter(organization=organization).count(),
+        # Open and closed cases, in one query.
+        **Exoneree.objects.filter(organization=organization).aggregate(
+            people=Count("pk", filter=Q(case_closed_on__isnull=True)),
+            people_closed=Count("pk", filter=Q(case_closed_on__isnull=False)),
+        ),
     }

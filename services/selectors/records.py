@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services.access import (
+    exonerees_findable_by,
     exonerees_visible_to,
-    organization_of,
 )
 from services.choices import (
     AskState,
@@ -100,7 +100,8 @@ def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDupl
         match |= Q(name_dob_index__in=name_dob)
     if not (ssn or name_dob):
         return PossibleDuplicates(visible=[], hidden=[])
-    matches = Exoneree.objects.filter(match, organization=organization_of(user)).exclude(pk=candidate.pk)
+    # A restricted person the user does not see is not even counted (services.access).
+    matches = exonerees_findable_by(user).filter(match).exclude(pk=candidate.pk)
     visible = list(exonerees_visible_to(user).filter(pk__in=matches.values("pk")).only("legal_name", "preferred_name"))
     seen = {person.pk for person in visible}
     return PossibleDuplicates(
@@ -111,11 +112,15 @@ def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDupl
 # What a row of the people list shows, and nothing else: a person's record has thirty-odd
 # columns, and the ones loaded are converted for every row. Their caseworkers' names come
 # in the same query (`caseworker_names`).
-PERSON_ROW = ["legal_name", "preferred_name", "phone"]
+PERSON_ROW = ["legal_name", "preferred_name", "phone", "case_closed_on"]
 
 
-def exoneree_list(user: AbstractUser, *, q: str = "") -> QuerySet[Exoneree]:
-    queryset = exonerees_visible_to(user)
+# Whose case is open, closed, or either (lists show open cases unless asked).
+CASE_STATES = {"open": Q(case_closed_on__isnull=True), "closed": Q(case_closed_on__isnull=False), "all": Q()}
+
+
+def exoneree_list(user: AbstractUser, *, q: str = "", case: str = "open") -> QuerySet[Exoneree]:
+    queryset = exonerees_visible_to(user).filter(CASE_STATES[case])
     for word in q.split():
         queryset = queryset.filter(Q(legal_name__icontains=word) | Q(preferred_name__icontains=word))
     return (
@@ -244,6 +249,8 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
         "consents": consents_for(exoneree),
         # Unfiled claims with a deadline, nearest first (one query), for the banner.
         "claims_due": claims_due(exoneree),
+        # The case's state: the latest enrolment, open or closed with its exit.
+        "enrolment": exoneree.enrolments.order_by("-opened_on", "-pk").first(),
         "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
         "to_do": to_do(needs_open, [f for f in follow_ups if not f.is_done]),
     }

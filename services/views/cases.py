@@ -69,10 +69,12 @@ def need_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 def exoneree_list(request: HttpRequest) -> HttpResponse:
     form = ExonereeSearchForm(request.GET)
-    q = form.cleaned_data["q"] if form.is_valid() else ""
-    page = Paginator(records.exoneree_list(request.user, q=q), PAGE_SIZE).get_page(request.GET.get("page"))
+    q, case = (form.cleaned_data["q"], form.cleaned_data["case"]) if form.is_valid() else ("", "open")
+    people = records.exoneree_list(request.user, q=q, case=case)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "services/_exoneree_rows.html" if request.htmx else "services/exoneree_list.html"
-    response = render(request, template, {"form": form, "page": page, "q": q}, status=200 if form.is_valid() else 400)
+    context = {"form": form, "page": page, "q": q, "case": case}
+    response = render(request, template, context, status=200 if form.is_valid() else 400)
     patch_vary_headers(response, ["HX-Request"])  # the partial and the page share a URL
     return response
 

@@ -39,7 +39,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services import outcome_counts
-from services.actions import casework, people, provider_answers, referrals
+from services.actions import casework, enrolment, people, provider_answers, referrals
 from services.actions import consent as consent_actions
 from services.actions import directory as directory_actions
 from services.actions import follow_ups as follow_ups_actions
@@ -309,6 +309,10 @@ class Command(BaseCommand):
             self.count("exonerees", True)
         if not exoneree.caseworkers.exists():
             people.caseload_assign(by=director, exoneree=exoneree, caseworkers=[caseworker])
+        if not exoneree.enrolments.exists():  # their case, open since their release
+            released = self.today - timedelta(days=case.released_days_ago)
+            enrolment.enrolment_open(by=caseworker, exoneree=exoneree, opened_on=released)
+            self.count("enrolments", True)
         if not exoneree.compensation_claims.exists():
             self.legal(case, spec, exoneree, caseworker)
         reminders_plan_for_exoneree(exoneree)  # compensation-deadline warnings, record re-checks

@@ -1,0 +1,58 @@
+"""A person's case: closing it with its exit, reopening it, restricting who sees it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from services.choices import ExitDestination, ExitReason, HousingAtExit
+from services.forms.widgets import DateInput
+
+D = ExitDestination
+CHOOSE = ("", _("Choose…"))
+# Grouped as the HUD HMIS data standards group their destination field (3.12).
+DESTINATION_GROUPS = [
+    CHOOSE,
+    (_("Permanent housing"), [(d, d.label) for d in (D.PERMANENT_OWN, D.PERMANENT_FAMILY)]),
+    (_("Temporary housing"), [(D.TEMPORARY, D.TEMPORARY.label)]),
+    (_("Institutional"), [(D.INSTITUTIONAL, D.INSTITUTIONAL.label)]),
+    (_("Homeless"), [(D.HOMELESS, D.HOMELESS.label)]),
+    (_("Other"), [(d, d.label) for d in (D.OTHER, D.UNKNOWN, D.NOT_COLLECTED)]),
+]
+
+
+class CloseCaseForm(forms.Form):
+    closed_on = forms.DateField(label=_("Exit date"), widget=DateInput(), help_text=_("The day the case ended."))
+    exit_reason = forms.ChoiceField(label=_("Why the case is closing"), choices=[CHOOSE, *ExitReason.choices])
+    destination = forms.ChoiceField(label=_("Where they are going to live"), choices=DESTINATION_GROUPS)
+    housing_at_exit = forms.ChoiceField(label=_("Their housing today"), choices=[CHOOSE, *HousingAtExit.choices])
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept as a staff note on the record."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["closed_on"].initial = timezone.localdate()
+
+
+class ReopenCaseForm(forms.Form):
+    opened_on = forms.DateField(label=_("Reopened on"), widget=DateInput(), required=False)
+
+    def clean_opened_on(self) -> Any:
+        return self.cleaned_data["opened_on"] or timezone.localdate()
+
+
+class RestrictionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For the access log: a safety concern, press attention… Not the details of the case."),
+    )

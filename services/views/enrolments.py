@@ -1,0 +1,98 @@
+"""A person's case: closing it with its exit and reopening it (the person's caseworkers);
+restricting who sees it (the directors)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from services import access
+from services.access import caseworker_required, director_required
+from services.actions import enrolment
+from services.actions import restriction as restriction_actions
+from services.forms.enrolments import CloseCaseForm, ReopenCaseForm, RestrictionForm
+from services.views.common import action_refused, back_to, form_page, posted
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def case_close(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    if not exoneree.case_is_open:
+        return action_refused(request, _("This case is already closed."), back=exoneree, status=409)
+    form = CloseCaseForm(posted(request))
+    return form_page(
+        request,
+        form,
+        lambda: enrolment.close_case(
+            request.user,
+            exoneree,
+            closed_on=form.cleaned_data["closed_on"],
+            reason=form.cleaned_data["exit_reason"],
+            destination=form.cleaned_data["destination"],
+            housing_at_exit=form.cleaned_data["housing_at_exit"],
+            note=form.cleaned_data["note"],
+        ),
+        success=_("The case is closed. Its open needs and referrals were closed and its reminders stopped."),
+        then=exoneree,
+        title=_("Close the case of %(display_name)s") % {"display_name": exoneree.display_name},
+        **back_to(exoneree),
+        intro=_(
+            "Closing the case stops every reminder about this person and closes their open needs "
+            "and referrals. The record stays, and the case can be reopened."
+        ),
+        submit=_("Close the case"),
+    )
+
+
+@require_POST
+@caseworker_required
+def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    form = ReopenCaseForm(request.POST)
+    if not form.is_valid():
+        return action_refused(request, _("Give the day the case is reopened."), back=exoneree, status=400)
+    try:
+        enrolment.reopen_case(request.user, exoneree, opened_on=form.cleaned_data["opened_on"])
+    except ValidationError as error:
+        return action_refused(request, " ".join(error.messages), back=exoneree, status=400)
+    messages.success(request, _("The case is open again."))
+    return redirect(exoneree)
+
+
+@require_http_methods(["GET", "POST"])
+@director_required
+def restriction(request: HttpRequest, pk: int) -> HttpResponse:
+    """Restrict who sees the person's record, or lift the restriction (the record's state says which)."""
+    exoneree = access.get_exoneree(request.user, pk)
+    restricting = not exoneree.restricted
+    form = RestrictionForm(posted(request))
+    if restricting:
+        title = _("Restrict who sees %(display_name)s") % {"display_name": exoneree.display_name}
+        intro = _(
+            "Only their assigned caseworkers and the directors will see this record. It disappears from "
+            "everyone else's lists and searches, emergency access included, and the directors are told "
+            "each time someone opens it."
+        )
+        done, submit = _("The record is restricted."), _("Restrict the record")
+    else:
+        title = _("Lift the restriction on %(display_name)s") % {"display_name": exoneree.display_name}
+        intro = _("Restricted because: %(reason)s") % {"reason": exoneree.restricted_reason}
+        done, submit = _("The restriction is lifted."), _("Lift the restriction")
+    return form_page(
+        request,
+        form,
+        lambda: restriction_actions.restriction_set(
+            by=request.user, exoneree=exoneree, restricted=restricting, reason=form.cleaned_data["reason"]
+        ),
+        success=done,
+        then=exoneree,
+        title=title,
+        **back_to(exoneree),
+        intro=intro,
+        submit=submit,
+    )
