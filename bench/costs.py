@@ -5,6 +5,7 @@ is requested through Django's test client as its bench account, in production se
 `--rounds` times after a warm-up; prints the median time split into SQL and the rest, the
 query count, and with `--top N` the N functions with the most cumulative time (cProfile).
 One client and no gunicorn: this is for finding the cost, pages.py is the measurement.
+`--smoke`: one round, static files as pages.py's --smoke has them (tests/test_bench_smoke.py).
 """
 
 from __future__ import annotations
@@ -37,10 +38,13 @@ def main() -> None:
     parser.add_argument(
         "--cold", action="store_true", help="empty the cache before each request: what a cached page costs to compute"
     )
+    parser.add_argument("--smoke", action="store_true", help="one round (seconds)")
     args = parser.parse_args()
+    if args.smoke:
+        args.rounds = 1
     info = json.loads((BENCH_DIR / "accounts.json").read_text())
 
-    os.environ.update({k: v for k, v in server_env(args.database).items() if k != "BENCH"})
+    os.environ.update({k: v for k, v in server_env(args.database, args.smoke).items() if k != "BENCH"})
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reentry.settings")
     import django
 
@@ -70,7 +74,7 @@ def main() -> None:
     print(f"{'page':<30} {'median ms':>10} {'sql ms':>8} {'other ms':>9} {'queries':>8}")
     for page in chosen:
         client = clients[page.role]
-        for _ in range(3):
+        for _ in range(1 if args.smoke else 3):
             if (status := client.get(path_of(page)).status_code) != 200:
                 raise SystemExit(f"GET {path_of(page)}: {status}")
         totals, sqls, counts = [], [], []

@@ -11,6 +11,10 @@ the query count per page, and each page's p95 over its role's floor p95 (target 
 Then, in this process, the caseworker's exoneree list (first page, with its count) built on
 the permission filter is timed against the same list filtered by the caseworker relation
 alone (a plain foreign key on the caseload table): target ≤ 1.5×.
+
+`--smoke`: one worker, one client, one request per page, hashed static files without their
+compressed copies (in the data folder): a few seconds to show the script still runs and
+every page answers 200 (tests/test_bench_smoke.py runs it on a tiny seeded SQLite).
 """
 
 from __future__ import annotations
@@ -194,8 +198,11 @@ def key(env_name: str, file_name: str) -> str:
     return path.read_text().strip()
 
 
-def server_env(database: str) -> dict[str, str]:
+def server_env(database: str, smoke: bool = False) -> dict[str, str]:
     env = dict(os.environ)
+    if smoke:  # collectstatic's gzip and Brotli copies take ~25 s of CPU
+        var = Path(os.environ.get("REENTRY_VAR_DIR", ROOT / "var"))
+        env.update(STATIC_ROOT=str(var / "static-smoke"), STATIC_COMPRESSED="0")
     env.update(
         DATABASE_URL=database,
         DEBUG="0",
@@ -217,7 +224,7 @@ def server_env(database: str) -> dict[str, str]:
 
 
 def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
-    env = server_env(args.database)
+    env = server_env(args.database, args.smoke)
     python = sys.executable
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):  # the schema of this checkout
         subprocess.run([python, "manage.py", *command, "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
@@ -243,7 +250,7 @@ def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
         sessions["provider"] = Session(port)  # no account: the token in the address is the key
         pages = pages_for(info)
         for page in pages:  # warm every worker's caches
-            for _ in range(2 * args.workers):
+            for _ in range(1 if args.smoke else 2 * args.workers):
                 sessions[page.role].request("GET", path_of(page))
         work = [page for page in pages for _ in range(args.rounds)]
         random.Random(1).shuffle(work)  # noqa: S311 (an order, not a secret)
@@ -308,7 +315,7 @@ def report_pages(pages: list[Page]) -> None:
 
 def setup_django(args: argparse.Namespace) -> None:
     """Django in this process, on the bench's database and keys (not as the server: no BENCH)."""
-    os.environ.update({k: v for k, v in server_env(args.database).items() if k not in {"BENCH", "DEBUG"}})
+    os.environ.update({k: v for k, v in server_env(args.database, args.smoke).items() if k not in {"BENCH", "DEBUG"}})
     os.environ["DEBUG"] = "0"
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reentry.settings")
@@ -392,7 +399,10 @@ def main() -> None:
     # Gunicorn's advice, 2 × cores + 1: enough sync workers that requests do not queue behind a slow page.
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
     parser.add_argument("--rounds", type=int, default=30, help="requests per page")
+    parser.add_argument("--smoke", action="store_true", help="1 worker, 1 client, 1 request per page (seconds)")
     args = parser.parse_args()
+    if args.smoke:
+        args.clients, args.workers, args.rounds = 1, 1, 1
     info = json.loads((BENCH_DIR / "accounts.json").read_text())
 
     load = os.getloadavg()
@@ -410,6 +420,8 @@ def main() -> None:
     compare_permission_filter(args, info)
     load = os.getloadavg()
     print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    if failed := [page.name for page in pages if page.errors]:
+        raise SystemExit(f"pages that did not answer 200: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -292,7 +292,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # People's papers (services/lib/vault.py): sealed files, never served from a URL of their own.
 # On the local disk under the data folder, or an S3-compatible bucket (MinIO, AWS…) when
 # DOCUMENTS_S3_BUCKET is set; the bucket needs no public access at all.
@@ -333,7 +333,11 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
+        # STATIC_COMPRESSED=0: hashed names without the gzip and Brotli copies, which take
+        # collectstatic ~25 s of CPU (the bench scripts' --smoke runs; a proxy that compresses).
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if envbool("STATIC_COMPRESSED", True)
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
     "documents": DOCUMENTS_STORAGE,
 }
