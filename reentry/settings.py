@@ -407,11 +407,15 @@ else:
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 
-# Caches. "default" is each process's own memory (the director's figures, versioned so any
-# process may keep its own copy). "shared" is one for every web and Celery process of the
-# deployment, for what must be counted or seen across them (the password-reset throttle,
-# the reminder sweep's heartbeat): Redis when REDIS_URL is set (keys prefixed, beside the
-# broker's), else files in var/ (the embedded default is one machine).
+# Caches. "default" is each process's own memory. "shared" is one for every web and Celery
+# process of the deployment, for what must be counted or seen across them (the password-reset
+# throttle, the reminder sweep's heartbeat): Redis when REDIS_URL is set (keys prefixed,
+# beside the broker's), else files in var/ (the embedded default is one machine). "figures"
+# holds the director's figures (services/figures.py), also one for the whole deployment:
+# Redis under a key prefix of its own when REDIS_URL is set, else a table of the database
+# (made by migration 0028, so nothing is to run by hand). Nothing here flushes Redis: the
+# broker only pushes and pops its queues, and tests use a cache in memory of their own.
+FIGURES_CACHE_TABLE = "services_figures_cache"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "shared": (
@@ -419,7 +423,25 @@ CACHES = {
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
     ),
+    "figures": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "reentry-figures",
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": FIGURES_CACHE_TABLE,
+            # An entry lives a minute: a few thousand is every organization's pages and more.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    ),
 }
+# After a write the figures read, compute the organization's default outcomes page again in
+# the background (services.figures.recompute_soon). Off where tasks run inline (the tests),
+# where it would make every write compute the page.
+FIGURES_RECOMPUTE = envbool("FIGURES_RECOMPUTE", not CELERY_TASK_ALWAYS_EAGER)
 # The queue tasks go to and the worker reads: a name of its own lets several deployments
 # (or parallel test runs) share one Redis without taking each other's messages.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE") or "celery"

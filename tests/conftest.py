@@ -192,9 +192,12 @@ def _empty_cache(settings: Any) -> None:
     cache.clear()
     # The shared cache (Redis, or files in var/) outlives a test and is shared by parallel
     # runs: each test gets its own, empty, in this process's memory.
+    # So is the figures' cache (Redis under its prefix, or a table that a rolled-back test
+    # does not empty): never the deployment's, never another test's.
     settings.CACHES = {
         **settings.CACHES,
         "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"shared-{uuid4()}"},
+        "figures": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"figures-{uuid4()}"},
     }
 
 
