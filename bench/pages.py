@@ -20,6 +20,7 @@ every page answers 200 (tests/test_bench_smoke.py runs it on a tiny seeded SQLit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -37,6 +38,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.cookies import SimpleCookie
@@ -74,7 +76,7 @@ class Session:
         headers = {"Host": "127.0.0.1", "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         data = None
         if body is not None:
-            data = urlencode(body)
+            data = urlencode(body, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
         for attempt in range(2):
@@ -223,7 +225,10 @@ def server_env(database: str, smoke: bool = False) -> dict[str, str]:
     return env
 
 
-def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
+@contextlib.contextmanager
+def served(args: argparse.Namespace) -> Iterator[int]:
+    """gunicorn on the bench's database (migrated, static files collected), in production
+    mode with BENCH=1, for the time of the block; yields its port."""
     env = server_env(args.database, args.smoke)
     python = sys.executable
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):  # the schema of this checkout
@@ -242,6 +247,14 @@ def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
                 break
             except OSError:
                 time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
+    with served(args) as port:
         sessions = {}
         for role, username in info["accounts"].items():
             session = Session(port)
@@ -275,9 +288,6 @@ def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
         for thread in threads:
             thread.join()
         return pages
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 QUERY_TARGET = 12  # issue 7: every listed page
@@ -392,12 +402,17 @@ def compare_permission_filter(args: argparse.Namespace, info: dict) -> None:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def server_options(parser: argparse.ArgumentParser, *, clients: int) -> None:
+    """The options of a bench that runs gunicorn (pages.py, writes.py)."""
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE))
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=clients)
     # Gunicorn's advice, 2 × cores + 1: enough sync workers that requests do not queue behind a slow page.
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    server_options(parser, clients=4)
     parser.add_argument("--rounds", type=int, default=30, help="requests per page")
     parser.add_argument("--smoke", action="store_true", help="1 worker, 1 client, 1 request per page (seconds)")
     args = parser.parse_args()

@@ -80,6 +80,7 @@ def test_every_bench_script_runs_with_smoke(bench_env: dict[str, str], tmp_path:
         assert "bench accounts in" in run("seed.py", fresh="db.sqlite3")
         assert "Targets:" in run("pages.py")
         assert "My plan" in run("costs.py")
+        assert "the audit chain verifies: met" in run("writes.py")
         assert "the page (signed in, test client)" in run("outcomes.py", fresh="test.sqlite3")
         assert "claim+queue" in run("sweep.py", fresh="test.sqlite3")
         assert "People list" in run("crypto.py", fresh="test.sqlite3")
