@@ -334,6 +334,14 @@ def setup_django(args: argparse.Namespace) -> None:
     django.setup()
 
 
+def authenticators_ready(usernames: list[str]) -> None:
+    """The bench accounts' authenticators take this half-minute's code again: a device refuses
+    a code it has accepted (replay), and another bench run may have signed in with it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user__username__in=usernames, name="Bench authenticator").update(last_t=-1)
+
+
 def provider_token(info: dict) -> str | None:
     """A fresh link to a sent referral of the bench's organization that a current consent
     covers (the page answers 410 otherwise): its token, for the provider's page."""
@@ -426,6 +434,7 @@ def main() -> None:
     )
     print(f"gunicorn {args.workers} workers, {args.clients} clients, {args.rounds} requests per page")
     setup_django(args)
+    authenticators_ready(list(info["accounts"].values()))
     if token := provider_token(info):
         info["provider_token"] = token
     else:

@@ -51,6 +51,7 @@ from pages import (  # noqa: E402
     BENCH_DIR,
     ROOT,
     Session,
+    authenticators_ready,
     percentile,
     served,
     server_env,
@@ -186,9 +187,7 @@ def prepare(info: dict, clients: int) -> list[Writer]:
     writers = []
     for user in users:
         TOTPDevice.objects.update_or_create(
-            user=user,
-            name="Bench authenticator",
-            defaults={"key": info["totp_key"], "confirmed": True, "last_t": -1},
+            user=user, name="Bench authenticator", defaults={"key": info["totp_key"], "confirmed": True}
         )
         people = list(Exoneree.objects.filter(caseworkers=user).order_by("pk").values_list("pk", flat=True)[:200])
         follow_ups = list(
@@ -396,6 +395,7 @@ def main() -> None:
     from django.db import connection
 
     writers = prepare(info, args.clients)
+    authenticators_ready([writer.username for writer in writers])
     connection.close()
     with served(args) as port:
         for writer in writers:
