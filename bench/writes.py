@@ -184,17 +184,23 @@ def prepare(info: dict, clients: int) -> list[Writer]:
     if not users:
         raise SystemExit("no caseworker with a caseload in the bench organization: run bench/seed.py first")
     today = timezone.localdate()
-    writers = []
+    writers: list[Writer] = []
+    taken: set[int] = set()
     for user in users:
         TOTPDevice.objects.update_or_create(
             user=user, name="Bench authenticator", defaults={"key": info["totp_key"], "confirmed": True}
         )
         people = list(Exoneree.objects.filter(caseworkers=user).order_by("pk").values_list("pk", flat=True)[:200])
-        follow_ups = list(
-            FollowUp.objects.filter(exoneree__in=people, done_at__isnull=True)
+        # A person two of the writers carry: each of their follow-ups goes to one writer only
+        # (marked done twice, it would be saved once and counted as a lost write).
+        follow_ups = [
+            pk
+            for pk in FollowUp.objects.filter(exoneree__in=people, done_at__isnull=True)
             .order_by("due_at")
             .values_list("pk", flat=True)[:2000]
-        )
+            if pk not in taken
+        ]
+        taken.update(follow_ups)
         consented = ConsentCategoryRow.objects.filter(
             category="contact",
             consent__exoneree__in=people,
