@@ -44,7 +44,8 @@ CACHE = "figures"
 
 
 def cache() -> BaseCache:
-    """The deployment's figures cache (settings.CACHES["figures"])."""
+    """The deployment's figures cache (settings.CACHES["figures"]). Never `clear()` it outside
+    tests: on Redis that is FLUSHDB, which would empty the task queue's database too."""
     return caches[CACHE]
 
 
