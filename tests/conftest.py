@@ -13,7 +13,10 @@ leak.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -148,6 +151,22 @@ def _case(organization: Organization, caseworker: Any, login: Any, *, legal_name
         ),
         assessment=AssessmentFactory(exoneree=exoneree, taken_by=caseworker, scores={"housing": 1, "income": 2}),
     )
+
+
+def settings_in_a_fresh_process(expression: str, environment: dict[str, str]) -> Any:
+    """`settings.<expression>` as settings.py makes it from this environment, read in a
+    fresh process (settings are read once per process), through JSON."""
+    setup = "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'reentry.settings'"
+    code = f"from django.conf import settings; print(json.dumps(settings.{expression}, default=repr))"
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", f"{setup}; {code}"],
+        env=environment,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _flush_past_the_append_only_triggers() -> None:

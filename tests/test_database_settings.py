@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import settings_in_a_fresh_process
 
 
 def database_settings(**environment: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DB_JIT"}} | environment
-    code = (
-        "from django.conf import settings; import json; print(json.dumps(settings.DATABASES['default'], default=str))"
-    )
-    setup = "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'reentry.settings'"
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", f"{setup}; {code}"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    kept = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DB_JIT"}}
+    return settings_in_a_fresh_process("DATABASES['default']", kept | environment)
 
 
 def test_postgresql_connections_run_without_jit_unless_asked():
