@@ -5,6 +5,7 @@ is requested through Django's test client as its bench account, in production se
 `--rounds` times after a warm-up; prints the median time split into SQL and the rest, the
 query count, and with `--top N` the N functions with the most cumulative time (cProfile).
 One client and no gunicorn: this is for finding the cost, pages.py is the measurement.
+`--smoke`: one round, static files as pages.py's --smoke has them (tests/test_bench_smoke.py).
 """
 
 from __future__ import annotations
@@ -34,25 +35,28 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions per page")
     parser.add_argument("--sql", action="store_true", help="print each query of a page's last request")
-    parser.add_argument(
-        "--cold", action="store_true", help="empty the cache before each request: what a cached page costs to compute"
-    )
+    parser.add_argument("--cold", action="store_true", help="no figures' cache: what a cached page costs to compute")
+    parser.add_argument("--smoke", action="store_true", help="one round (seconds)")
     args = parser.parse_args()
+    if args.smoke:
+        args.rounds = 1
     info = json.loads((BENCH_DIR / "accounts.json").read_text())
 
-    os.environ.update({k: v for k, v in server_env(args.database).items() if k != "BENCH"})
+    os.environ.update({k: v for k, v in server_env(args.database, args.smoke).items() if k != "BENCH"})
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reentry.settings")
     import django
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.core.cache import cache
+    from django.core.cache.backends.dummy import DummyCache
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from services import figures
 
     call_command("collectstatic", "--noinput", verbosity=0)  # production settings serve the manifest's names
     clients = {}
@@ -66,18 +70,19 @@ def main() -> None:
             session.save()
         clients[role] = client
 
+    if args.cold:  # a cache that keeps nothing (clearing a Redis cache would flush its whole database)
+        nothing = DummyCache("cold", {})
+        figures.cache = lambda: nothing
     chosen = [p for p in pages_for(info) if not args.pages or p.name in args.pages]
     print(f"{'page':<30} {'median ms':>10} {'sql ms':>8} {'other ms':>9} {'queries':>8}")
     for page in chosen:
         client = clients[page.role]
-        for _ in range(3):
+        for _ in range(1 if args.smoke else 3):
             if (status := client.get(path_of(page)).status_code) != 200:
                 raise SystemExit(f"GET {path_of(page)}: {status}")
         totals, sqls, counts = [], [], []
         profile = cProfile.Profile() if args.top else None
         for _ in range(args.rounds):
-            if args.cold:
-                cache.clear()
             with CaptureQueriesContext(connection) as queries:
                 if profile:
                     profile.enable()

@@ -11,7 +11,9 @@ size); and the time of the 50-row people list (one page) three ways, in one run 
 Target: as built ≤ 1.2 × without decryption.
 
 Uses a throwaway SQLite database (or DATABASE_URL's, whose tables it creates in a test
-database named after it and drops afterwards).
+database named after it and drops afterwards). `--smoke`: a few rows, small files and a few
+rounds, to show the script still runs (tests/test_bench_smoke.py); it reuses a migrated test
+database if there is one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reentry.settings")
 os.environ.setdefault("DEBUG", "1")
 if "REENTRY_VAR_DIR" not in os.environ:  # a throwaway folder, removed at exit
@@ -49,10 +52,12 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+from signin import signed_in  # noqa: E402
 
 from services.actions import people  # noqa: E402
 from services.fields import EncryptedMixin  # noqa: E402
 from services.lib import crypto, file_crypto  # noqa: E402
+from services.selectors import records  # noqa: E402
 
 ROWS = 50
 
@@ -97,13 +102,13 @@ def per_file(rounds: int) -> None:
         )
 
 
-def download_memory(client: Client, caseworker: object, person: object) -> None:
-    """Peak Python memory while one document download is streamed, for growing files."""
+def download_memory(client: Client, caseworker: object, person: object, sizes: tuple[int, ...]) -> None:
+    """Peak Python memory while one document download is streamed, for growing files (MB)."""
     from services.actions.documents import document_upload
     from services.lib.uploads import clean
     from services.models.documents import Document
 
-    for megabytes in (1, 5, 20, 50):  # the first, unreported, warms the process up (URLs, templates)
+    for megabytes in (1, *sizes):  # the first, unreported, warms the process up (URLs, templates)
         data = os.urandom(megabytes * 1024 * 1024)
         pdf = (
             b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
@@ -126,13 +131,12 @@ def download_memory(client: Client, caseworker: object, person: object) -> None:
             print(f"  {megabytes:3d} MB file: {received / 2**20:5.1f} MB streamed, peak {peak / 2**20:5.2f} MB held")
 
 
-def seed() -> Client:
-    from tests.conftest import verify_second_factor
+def seed(rows: int) -> Client:
     from tests.factories import ExonereeFactory, OrganizationFactory, StaffFactory
 
     org = OrganizationFactory(name="Bench organization")
     caseworker = StaffFactory(organization=org, role="caseworker").user
-    for n in range(ROWS):
+    for n in range(rows):
         person = ExonereeFactory(
             organization=org,
             legal_name=f"Person {n:03d}",
@@ -142,9 +146,7 @@ def seed() -> Client:
             ssn=f"900{n:06d}",
         )
         people.caseload_assign(by=caseworker, exoneree=person, caseworkers=[caseworker])
-    client = Client()
-    client.force_login(caseworker)
-    verify_second_factor(client, caseworker)  # staff pages open only after the second factor
+    client = signed_in(caseworker)  # password, then a code: staff pages open only after both
     client.bench_caseworker, client.bench_person = caseworker, person  # for the download figures
     return client
 
@@ -152,7 +154,11 @@ def seed() -> Client:
 VARIANTS = {
     "as built": contextlib.nullcontext,
     "without decryption": lambda: mock.patch.object(EncryptedMixin, "from_db_value", lambda self, value, *a: value),
-    "every field decrypted": lambda: mock.patch.object(records, "NOT_IN_LISTS", []),  # noqa: F821
+    # The list's rows load only the columns they show (records.PERSON_ROW): here, every
+    # encrypted profile field too, as a list built without that care would.
+    "every field decrypted": lambda: mock.patch.object(
+        records, "PERSON_ROW", [*records.PERSON_ROW, *records.NOT_IN_LISTS]
+    ),
 }
 
 
@@ -176,24 +182,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=200, help="page loads per variant (default 200)")
     parser.add_argument("--skip-pages", action="store_true", help="values and files only, not the people list")
+    parser.add_argument("--smoke", action="store_true", help="a few rows, small files, a few rounds (seconds)")
     args = parser.parse_args()
+    rounds, value_rounds, file_rounds, rows, sizes = args.rounds, 20_000, 20, ROWS, (5, 20, 50)
+    if args.smoke:
+        rounds, value_rounds, file_rounds, rows, sizes = min(rounds, 2), 200, 2, 3, (2,)
 
     setup_test_environment()
-    test_db = connection.creation.create_test_db(verbosity=0)
+    test_db = connection.creation.create_test_db(verbosity=0, keepdb=args.smoke)
     try:
         print(f"Database: {connection.vendor} ({test_db}); Python {sys.version.split()[0]}")
         print("Per value (AES-256-GCM):")
-        per_value(20_000)
-        print(f"Per file (AES-256-GCM in 64 KiB chunks), median of 20, {FILE_MB} MB:")
-        per_file(20)
-        client = seed()
+        per_value(value_rounds)
+        print(f"Per file (AES-256-GCM in 64 KiB chunks), median of {file_rounds}, {FILE_MB} MB:")
+        per_file(file_rounds)
+        client = seed(rows)
         print("Document download, streamed (peak Python memory while it runs, tracemalloc):")
-        download_memory(client, client.bench_caseworker, client.bench_person)
+        download_memory(client, client.bench_caseworker, client.bench_person, sizes)
         if args.skip_pages:
             return
-        times = time_pages(client, args.rounds)
+        times = time_pages(client, rounds)
         as_built, plain, everything = times["as built"], times["without decryption"], times["every field decrypted"]
-        print(f"People list, {ROWS} rows, median of {args.rounds} loads:")
+        print(f"People list, {rows} rows, median of {rounds} loads:")
         print(f"  as built (phone decrypted)       {as_built * 1000:7.2f} ms   {as_built / plain:5.2f}×")
         print(f"  without decryption               {plain * 1000:7.2f} ms   1.00×")
         print(f"  every profile field decrypted    {everything * 1000:7.2f} ms   {everything / plain:5.2f}×")

@@ -11,11 +11,16 @@ the query count per page, and each page's p95 over its role's floor p95 (target 
 Then, in this process, the caseworker's exoneree list (first page, with its count) built on
 the permission filter is timed against the same list filtered by the caseworker relation
 alone (a plain foreign key on the caseload table): target ≤ 1.5×.
+
+`--smoke`: one worker, one client, one request per page, hashed static files without their
+compressed copies (in the data folder): a few seconds to show the script still runs and
+every page answers 200 (tests/test_bench_smoke.py runs it on a tiny seeded SQLite).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -33,6 +38,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.cookies import SimpleCookie
@@ -70,7 +76,7 @@ class Session:
         headers = {"Host": "127.0.0.1", "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         data = None
         if body is not None:
-            data = urlencode(body)
+            data = urlencode(body, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
         for attempt in range(2):
@@ -194,8 +200,11 @@ def key(env_name: str, file_name: str) -> str:
     return path.read_text().strip()
 
 
-def server_env(database: str) -> dict[str, str]:
+def server_env(database: str, smoke: bool = False) -> dict[str, str]:
     env = dict(os.environ)
+    if smoke:  # collectstatic's gzip and Brotli copies take ~25 s of CPU
+        var = Path(os.environ.get("REENTRY_VAR_DIR", ROOT / "var"))
+        env.update(STATIC_ROOT=str(var / "static-smoke"), STATIC_COMPRESSED="0")
     env.update(
         DATABASE_URL=database,
         DEBUG="0",
@@ -216,8 +225,11 @@ def server_env(database: str) -> dict[str, str]:
     return env
 
 
-def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
-    env = server_env(args.database)
+@contextlib.contextmanager
+def served(args: argparse.Namespace) -> Iterator[int]:
+    """gunicorn on the bench's database (migrated, static files collected), in production
+    mode with BENCH=1, for the time of the block; yields its port."""
+    env = server_env(args.database, args.smoke)
     python = sys.executable
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):  # the schema of this checkout
         subprocess.run([python, "manage.py", *command, "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
@@ -235,6 +247,14 @@ def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
                 break
             except OSError:
                 time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
+    with served(args) as port:
         sessions = {}
         for role, username in info["accounts"].items():
             session = Session(port)
@@ -243,7 +263,7 @@ def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
         sessions["provider"] = Session(port)  # no account: the token in the address is the key
         pages = pages_for(info)
         for page in pages:  # warm every worker's caches
-            for _ in range(2 * args.workers):
+            for _ in range(1 if args.smoke else 2 * args.workers):
                 sessions[page.role].request("GET", path_of(page))
         work = [page for page in pages for _ in range(args.rounds)]
         random.Random(1).shuffle(work)  # noqa: S311 (an order, not a secret)
@@ -268,9 +288,6 @@ def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
         for thread in threads:
             thread.join()
         return pages
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 QUERY_TARGET = 12  # issue 7: every listed page
@@ -308,13 +325,21 @@ def report_pages(pages: list[Page]) -> None:
 
 def setup_django(args: argparse.Namespace) -> None:
     """Django in this process, on the bench's database and keys (not as the server: no BENCH)."""
-    os.environ.update({k: v for k, v in server_env(args.database).items() if k not in {"BENCH", "DEBUG"}})
+    os.environ.update({k: v for k, v in server_env(args.database, args.smoke).items() if k not in {"BENCH", "DEBUG"}})
     os.environ["DEBUG"] = "0"
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reentry.settings")
     import django
 
     django.setup()
+
+
+def authenticators_ready(usernames: list[str]) -> None:
+    """The bench accounts' authenticators take this half-minute's code again: a device refuses
+    a code it has accepted (replay), and another bench run may have signed in with it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user__username__in=usernames, name="Bench authenticator").update(last_t=-1)
 
 
 def provider_token(info: dict) -> str | None:
@@ -385,14 +410,22 @@ def compare_permission_filter(args: argparse.Namespace, info: dict) -> None:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def server_options(parser: argparse.ArgumentParser, *, clients: int) -> None:
+    """The options of a bench that runs gunicorn (pages.py, writes.py)."""
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE))
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=clients)
     # Gunicorn's advice, 2 × cores + 1: enough sync workers that requests do not queue behind a slow page.
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    server_options(parser, clients=4)
     parser.add_argument("--rounds", type=int, default=30, help="requests per page")
+    parser.add_argument("--smoke", action="store_true", help="1 worker, 1 client, 1 request per page (seconds)")
     args = parser.parse_args()
+    if args.smoke:
+        args.clients, args.workers, args.rounds = 1, 1, 1
     info = json.loads((BENCH_DIR / "accounts.json").read_text())
 
     load = os.getloadavg()
@@ -401,6 +434,7 @@ def main() -> None:
     )
     print(f"gunicorn {args.workers} workers, {args.clients} clients, {args.rounds} requests per page")
     setup_django(args)
+    authenticators_ready(list(info["accounts"].values()))
     if token := provider_token(info):
         info["provider_token"] = token
     else:
@@ -410,6 +444,8 @@ def main() -> None:
     compare_permission_filter(args, info)
     load = os.getloadavg()
     print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    if failed := [page.name for page in pages if page.errors]:
+        raise SystemExit(f"pages that did not answer 200: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ Rows are written the way the app writes them, only in bulk:
 On PostgreSQL rows go in with COPY (ids assigned here, sequences moved past them after);
 on SQLite with executemany. Writes var/bench/accounts.json: the bench accounts
 (bench-caseworker, bench-director with a known TOTP key, bench-exoneree), their password,
-and the records bench/pages.py opens.
+and the records bench/pages.py opens. `--smoke`: a network of 2 organizations and 40
+people, in a second (tests/test_bench_smoke.py seeds it for the other scripts' --smoke).
 """
 
 from __future__ import annotations
@@ -866,7 +867,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000, help="rows between progress updates")
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--reset", action="store_true", help="empty every table first")
+    parser.add_argument("--smoke", action="store_true", help="2 organizations, 40 people (a second)")
     args = parser.parse_args()
+    if args.smoke:
+        smoke = {"orgs": 2, "exonerees": 40, "needs": 120, "referrals": 120, "follow_ups": 400, "resources": 30}
+        vars(args).update(smoke, notes=40, scale=1.0)
 
     print(f"Database: {connection.vendor} {connection.settings_dict['NAME']}")
     call_command("migrate", verbosity=0)

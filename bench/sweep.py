@@ -8,7 +8,9 @@ test_<name> on DATABASE_URL's server), bulk-inserts N reminders that are all due
 `reminders_sweep()`: the claim (one UPDATE, one SELECT) and the queueing after commit.
 Queueing goes to a broker that does nothing (the task's `delay` is replaced by a counter),
 so the figure is the sweep's own cost. It prints figures; it asserts nothing. Target:
-100k in 10 s or less, with the same number of queries for every N.
+100k in 10 s or less, with the same number of queries for every N. `--smoke`: N = 10 and
+100, to show the script still runs (tests/test_bench_smoke.py); it reuses a migrated test
+database if there is one.
 """
 
 from __future__ import annotations
@@ -67,8 +69,11 @@ def run(sizes: list[int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--smoke", action="store_true", help="N = 10 and 100 (seconds)")
     args = parser.parse_args()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    if args.smoke:
+        args.sizes = [10, 100]
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.smoke)
     try:
         run(args.sizes)
     finally:

@@ -208,6 +208,14 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+    # PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost: the
+    # outcomes page's EXISTS subqueries inflate estimates past it, and EXPLAIN ANALYZE showed
+    # ~60 ms of compiling in each of two queries (the page's figures: 408 → 354 ms at bench
+    # scale, jit on and off in turn in one process). Off for the app's connections; DB_JIT=1
+    # keeps the server's setting (behind a pooler that refuses startup options, turn it off
+    # with ALTER DATABASE … SET jit = off).
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and not envbool("DB_JIT", False):
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 else:
     DATABASES = {
         "default": {
@@ -292,7 +300,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # People's papers (services/lib/vault.py): sealed files, never served from a URL of their own.
 # On the local disk under the data folder, or an S3-compatible bucket (MinIO, AWS…) when
 # DOCUMENTS_S3_BUCKET is set; the bucket needs no public access at all.
@@ -333,7 +341,11 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
+        # STATIC_COMPRESSED=0: hashed names without the gzip and Brotli copies, which take
+        # collectstatic ~25 s of CPU (the bench scripts' --smoke runs; a proxy that compresses).
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if envbool("STATIC_COMPRESSED", True)
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
     "documents": DOCUMENTS_STORAGE,
 }
@@ -403,11 +415,15 @@ else:
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 
-# Caches. "default" is each process's own memory (the director's figures, versioned so any
-# process may keep its own copy). "shared" is one for every web and Celery process of the
-# deployment, for what must be counted or seen across them (the password-reset throttle,
-# the reminder sweep's heartbeat): Redis when REDIS_URL is set (keys prefixed, beside the
-# broker's), else files in var/ (the embedded default is one machine).
+# Caches. "default" is each process's own memory. "shared" is one for every web and Celery
+# process of the deployment, for what must be counted or seen across them (the password-reset
+# throttle, the reminder sweep's heartbeat): Redis when REDIS_URL is set (keys prefixed,
+# beside the broker's), else files in var/ (the embedded default is one machine). "figures"
+# holds the director's figures (services/figures.py), also one for the whole deployment:
+# Redis under a key prefix of its own when REDIS_URL is set, else a table of the database
+# (made by migration 0028, so nothing is to run by hand). Nothing here flushes Redis: the
+# broker only pushes and pops its queues, and tests use a cache in memory of their own.
+FIGURES_CACHE_TABLE = "services_figures_cache"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "shared": (
@@ -415,7 +431,25 @@ CACHES = {
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
     ),
+    "figures": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "reentry-figures",
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": FIGURES_CACHE_TABLE,
+            # An entry lives a minute: a few thousand is every organization's pages and more.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    ),
 }
+# After a write the figures read, compute the organization's default outcomes page again in
+# the background (services.figures.recompute_soon). Off where tasks run inline (the tests),
+# where it would make every write compute the page.
+FIGURES_RECOMPUTE = envbool("FIGURES_RECOMPUTE", not CELERY_TASK_ALWAYS_EAGER)
 # The queue tasks go to and the worker reads: a name of its own lets several deployments
 # (or parallel test runs) share one Redis without taking each other's messages.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE") or "celery"

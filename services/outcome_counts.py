@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from services.choices import AssessmentDomain, AssessmentKind
@@ -318,6 +318,17 @@ def recount(organization: Organization) -> int:
     ]
     OutcomeCount.objects.bulk_create(rows, batch_size=5000)
     return len(rows)
+
+
+def refresh_statistics() -> None:
+    """Bring the query planner's statistics of the counts table up to date: call after
+    recounts, once they have committed. A recount replaces an organization's rows wholesale
+    (~1.25M at bench scale) and nothing else tells the planner; autovacuum's ANALYZE comes
+    minutes later, and until then the outcomes page plans on the old table (at bench scale
+    ~140 ms to compute it instead of ~70)."""
+    table = connection.ops.quote_name(OutcomeCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")  # PostgreSQL and SQLite alike
 
 
 def stored(organization: Organization) -> Tally:

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from services import audit_anchor, outcome_counts, reminders
+from services import audit_anchor, figures, outcome_counts, reminders
 from services.choices import ContactPreference
 from services.lib.email import send_templated_email
 from services.lib.links import invitation_link
@@ -104,7 +104,15 @@ def refresh_outcome_counts() -> int:
     organizations = list(Organization.objects.order_by("pk"))
     for organization in organizations:
         outcome_counts.recount(organization)
+    outcome_counts.refresh_statistics()  # the planner learns the new rows now, not at autovacuum's pace
     return len(organizations)
+
+
+@shared_task(ignore_result=True)
+def recompute_figures(organization_id: int) -> bool:
+    """After a write: the organization's default outcomes page and dashboard counts, computed
+    into the figures' cache before a director asks (services.figures.recompute_soon)."""
+    return figures.recompute(organization_id)
 
 
 # How many reminder ids travel in one queued message (see `_queue`).

@@ -13,7 +13,10 @@ leak.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -150,6 +153,22 @@ def _case(organization: Organization, caseworker: Any, login: Any, *, legal_name
     )
 
 
+def settings_in_a_fresh_process(expression: str, environment: dict[str, str]) -> Any:
+    """`settings.<expression>` as settings.py makes it from this environment, read in a
+    fresh process (settings are read once per process), through JSON."""
+    setup = "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'reentry.settings'"
+    code = f"from django.conf import settings; print(json.dumps(settings.{expression}, default=repr))"
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", f"{setup}; {code}"],
+        env=environment,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def _flush_past_the_append_only_triggers() -> None:
     """Transactional tests empty the tables with TRUNCATE, which PostgreSQL refuses on the
     access log, its checkpoints and the key canaries (migration 0016). A superuser's session
@@ -192,9 +211,12 @@ def _empty_cache(settings: Any) -> None:
     cache.clear()
     # The shared cache (Redis, or files in var/) outlives a test and is shared by parallel
     # runs: each test gets its own, empty, in this process's memory.
+    # So is the figures' cache (Redis under its prefix, or a table that a rolled-back test
+    # does not empty): never the deployment's, never another test's.
     settings.CACHES = {
         **settings.CACHES,
         "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"shared-{uuid4()}"},
+        "figures": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"figures-{uuid4()}"},
     }
 
 

@@ -4,7 +4,6 @@ MinIO is the compose file's store; both speak the same protocol to django-storag
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -18,6 +17,7 @@ from django.urls import reverse
 from services.lib import uploads, vault
 from services.models.documents import DocumentKind
 from tests import sample_files
+from tests.conftest import settings_in_a_fresh_process
 from tests.test_documents import add_document, assert_no_plaintext_in, plaintext_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,16 +133,7 @@ def test_settings_choose_s3_when_a_bucket_is_named():
         "DOCUMENTS_S3_ACCESS_KEY": "reentry",
         "DOCUMENTS_S3_SECRET_KEY": "secret-key",
     }
-    code = "from django.conf import settings; import json; print(json.dumps(settings.STORAGES['documents']))"
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='reentry.settings'; {code}"],
-        env=environment,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    storage = json.loads(result.stdout.strip().splitlines()[-1])
+    storage = settings_in_a_fresh_process("STORAGES['documents']", environment)
 
     assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
     assert storage["OPTIONS"]["bucket_name"] == BUCKET

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from services import outcome_counts, tasks
@@ -243,6 +244,22 @@ def test_refresh_outcomes_repairs_counts_changed_behind_its_back_and_is_idempote
     assert "Harbor Light:" in out.getvalue() and "New Dawn:" in out.getvalue()
 
 
+def analyzed_after_the_counts(queries: CaptureQueriesContext) -> bool:
+    """The counts table's ANALYZE was issued, after the last count was written."""
+    table = OutcomeCount._meta.db_table
+    statements = [q["sql"] for q in queries.captured_queries]
+    analyze = [i for i, sql in enumerate(statements) if sql.startswith("ANALYZE") and table in sql]
+    writes = [i for i, sql in enumerate(statements) if sql.startswith("INSERT") and table in sql]
+    return bool(analyze and writes) and analyze[-1] > writes[-1]
+
+
+def test_refresh_outcomes_leaves_the_planners_statistics_current(world):
+    with CaptureQueriesContext(connection) as queries:
+        call_command("refresh_outcomes", stdout=StringIO())
+
+    assert analyzed_after_the_counts(queries)
+
+
 def test_refresh_outcomes_names_an_unknown_organization(world):
     with pytest.raises(CommandError, match="No organization has the id 999"):
         call_command("refresh_outcomes", "--organization", "999")
@@ -251,8 +268,10 @@ def test_refresh_outcomes_names_an_unknown_organization(world):
 def test_the_nightly_task_recounts_every_organization(world):
     OutcomeCount.objects.all().delete()
 
-    assert tasks.refresh_outcome_counts() == 2
+    with CaptureQueriesContext(connection) as queries:
+        assert tasks.refresh_outcome_counts() == 2
 
+    assert analyzed_after_the_counts(queries)
     assert outcome_counts.stored(world.org1) == outcome_counts.counted(world.org1)
     assert outcome_counts.stored(world.org1)
     schedule = settings.CELERY_BEAT_SCHEDULE["refresh-outcome-counts"]

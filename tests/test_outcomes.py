@@ -33,12 +33,11 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from services import outcome_counts
+from services import figures, outcome_counts
 from services.actions import follow_ups, needs, staff
 from services.choices import AssessmentKind, NeedDomain, NeedStatus, ReferralStatus
 from services.models.follow_ups import FollowUp
@@ -491,7 +490,7 @@ def shown(client: Any, **params: str) -> tuple[str, int]:
 
 
 def fresh(client: Any, **params: str) -> str:
-    cache.clear()
+    figures.cache().clear()
     return shown(client, **params)[0]
 
 
@@ -588,13 +587,13 @@ def dashboard(client: Any) -> tuple[dict[str, Any], int]:
 def test_the_directors_dashboard_counts_come_from_the_cache_until_a_write_changes_them(login, world):
     client = login("director1")
     dashboard(client)  # warms the per-process caches (content types, ...)
-    cache.clear()
+    figures.cache().clear()
     before, counted = dashboard(client)
     again, cached = dashboard(client)
 
     needs.need_set_status(by=world.caseworker1, need=world.marcus.need, status=NeedStatus.MET)
     after, _ = dashboard(client)
-    cache.clear()
+    figures.cache().clear()
     recounted, _ = dashboard(client)
 
     assert again == before
@@ -616,5 +615,5 @@ def test_saving_the_whole_organization_never_winds_its_figures_version_back(logi
 
     assert Organization.objects.get(pk=world.org1.pk).figures_version > loaded.figures_version
     assert after != before
-    cache.clear()
+    figures.cache().clear()
     assert after == dashboard(client)[0]

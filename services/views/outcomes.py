@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -33,13 +33,17 @@ FILTERS = ("from", "to", "caseworker", "domain")  # the query-string parameters 
 
 def _filters(request: HttpRequest) -> tuple[OutcomeFilterForm, OutcomeFilters | None]:
     """The filter form, bound to the query string; filters only when it is valid."""
-    organization = access.organization_of(request.user)
+    return _filters_of(request.user, request.GET)
+
+
+def _filters_of(user: Any, params: Mapping[str, str]) -> tuple[OutcomeFilterForm, OutcomeFilters | None]:
+    organization = access.organization_of(user)
     caseworkers = (
         get_user_model()
         .objects.filter(staff__organization=organization, staff__role=Role.CASEWORKER)
         .order_by("first_name", "last_name", "pk")
     )
-    data = {name: request.GET.get(name, "") for name in FILTERS}
+    data = {name: params.get(name, "") for name in FILTERS}
     form = OutcomeFilterForm(data, caseworkers=caseworkers, today=timezone.localdate())
     if not form.is_valid():
         return form, None
@@ -53,26 +57,35 @@ def outcome_dashboard(request: HttpRequest) -> HttpResponse:
     organization = access.organization_of(request.user)
     if request.GET.get("format") == "csv":
         return _csv_export(request, organization)
-    # The page for exactly these filters as typed, from the cache while nothing it counts
-    # has changed (services.figures). The people counted are the director's whole
-    # organization (access.exonerees_visible_to), so the organization in the key says whose
-    # they are; a hit reads no figure and builds no form.
-    now = timezone.now()
-    asked = urlencode([(name, request.GET.get(name, "")) for name in FILTERS])
-    key = figures.key("outcomes", organization, now, asked)
-    page = cache.get(key)
-    if page is None:
-        page = _page(request, organization, now)
-        cache.set(key, {"body": page["body"], "status": page["status"]}, figures.TTL_SECONDS)
+    page = outcomes_page(request.user, organization, request.GET, now=timezone.now())
     return render(request, "services/outcomes.html", {"organization": organization, **page}, status=page["status"])
 
 
-def _page(request: HttpRequest, organization: Organization, now: datetime) -> dict[str, Any]:
+def outcomes_page(
+    user: Any, organization: Organization, params: Mapping[str, str], *, now: datetime, refresh: bool = False
+) -> dict[str, Any]:
+    """The page's body and status for exactly these filters as typed, from the figures' cache
+    while nothing it counts has changed (services.figures), else computed and cached
+    (`refresh`: computed whatever the cache holds, as the background recompute does). The
+    people counted are the director's whole organization (access.exonerees_visible_to), so
+    the organization in the key says whose they are; a hit reads no figure and builds no form."""
+    asked = urlencode([(name, params.get(name, "")) for name in FILTERS])
+    key = figures.key("outcomes", organization, asked)
+    store = figures.cache()
+    page = None if refresh else store.get(key)
+    if page is None:
+        page = _page(user, organization, params, now)
+        page = {"body": page["body"], "status": page["status"]}
+        store.set(key, page, figures.TTL_SECONDS)
+    return page
+
+
+def _page(user: Any, organization: Organization, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
     """The filter form and, when the filters are valid, every figure, rendered as the page's body."""
-    form, filters = _filters(request)
+    form, filters = _filters_of(user, params)
     context: dict[str, Any] = {"form": form, "status": 400 if filters is None else 200}
     if filters is not None:
-        people = access.exonerees_visible_to(request.user)
+        people = access.exonerees_visible_to(user)
         context |= {
             "filters": filters,
             "figures": report.outcomes(organization, people, filters, now=now),

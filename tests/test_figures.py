@@ -1,0 +1,177 @@
+"""The figures' cache is one for the whole deployment (services/figures.py).
+
+Each test here stands for two server processes: two cache clients built from the
+deployment's own settings.CACHES["figures"] (the database cache here, Redis where REDIS_URL
+is set: under a key prefix of this test's, and never cleared, which on Redis would flush
+the whole database), each serving the director's requests in turn. A page computed by one
+is served by the other; never to another organization; never after a write it counts.
+After a write the organization's default page is computed again in the background, at most
+once a minute per organization, so the director finds it ready.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+from typing import Any
+from unittest import mock
+from uuid import uuid4
+
+import pytest
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+import reentry.settings as deployment
+from services import figures
+from services.actions import needs
+from services.choices import NeedDomain
+from services.models.needs import Need
+from services.models.organizations import Organization
+
+NY = zoneinfo.ZoneInfo("America/New_York")
+CACHED_QUERIES = 3  # session, user (with the organization and its version), device: nothing counted
+TRANSPORTATION = '<th scope="row">Transportation</th>'
+
+
+class Processes:
+    """`use(n)`: the next requests are served by process n's cache client (0 or 1)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.clients = [caches.create_connection(figures.CACHE) for _ in range(2)]
+        assert self.clients[0] is not self.clients[1]
+        self.monkeypatch = monkeypatch
+        # A page found in the cache: the sign-in's queries, and the database cache's SELECT.
+        self.hit = CACHED_QUERIES + (1 if isinstance(self.clients[0], DatabaseCache) else 0)
+
+    def use(self, n: int) -> None:
+        self.monkeypatch.setattr(figures, "cache", lambda: self.clients[n])
+
+
+@pytest.fixture
+def processes(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Processes:
+    settings.CACHES = {
+        **settings.CACHES,
+        "figures": {**deployment.CACHES["figures"], "KEY_PREFIX": f"test-figures-{uuid4()}"},
+    }
+    return Processes(monkeypatch)
+
+
+def outcomes(client: Any) -> tuple[str, int]:
+    """The default outcomes page's body (the last 12 months, no filter) and its query count."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("outcome_dashboard"))
+    assert response.status_code == 200
+    return response.context["body"], len(queries)
+
+
+def new_need(world: Any) -> None:
+    need = Need(domain=NeedDomain.TRANSPORTATION, description="A bus pass", opened_on=timezone.localdate())
+    needs.need_create(by=world.caseworker1, exoneree=world.marcus.exoneree, need=need)
+
+
+def test_a_page_one_process_computed_is_served_by_the_other(world, login, processes):
+    client = login("director1")
+    processes.use(0)
+    first, computed = outcomes(client)
+
+    processes.use(1)
+    again, cached = outcomes(client)
+
+    assert again == first
+    assert cached == processes.hit < computed
+
+
+def test_another_organizations_page_is_never_served_from_the_shared_cache(world, login, processes):
+    Organization.objects.update(figures_version=7)  # the same version: only the organization tells the keys apart
+    processes.use(0)
+    theirs, _ = outcomes(login("director1"))
+
+    processes.use(1)
+    ours, counted = outcomes(login("director2"))
+
+    assert "Casey Onewell" in theirs and "Casey Onewell" not in ours
+    assert "Cam Thrice" in ours
+    assert counted > processes.hit  # computed for this organization, not found
+
+
+def test_a_write_through_one_process_is_seen_at_once_by_the_other(world, login, processes):
+    client = login("director1")
+    processes.use(0)
+    outcomes(client)
+    processes.use(1)
+    before, _ = outcomes(client)  # now cached in both processes' view
+
+    processes.use(0)
+    new_need(world)
+    processes.use(1)
+    after, counted = outcomes(client)
+
+    assert TRANSPORTATION not in before and TRANSPORTATION in after
+    assert counted > processes.hit
+    processes.use(0)
+    assert outcomes(client) == (after, processes.hit)
+
+
+@pytest.fixture
+def recompute(settings: Any) -> mock.MagicMock:
+    """The background recompute switched on (off where tasks run inline, as in tests) and watched."""
+    settings.FIGURES_RECOMPUTE = True
+    with mock.patch.object(figures, "recompute", wraps=figures.recompute) as watched:
+        yield watched
+
+
+def test_after_a_write_the_default_page_is_ready_before_the_director_asks(
+    world, login, recompute, django_capture_on_commit_callbacks
+):
+    client = login("director1")
+    with django_capture_on_commit_callbacks(execute=True):
+        new_need(world)
+
+    body, counted = outcomes(client)
+
+    recompute.assert_called_once_with(world.org1.pk)
+    assert counted == CACHED_QUERIES  # computed in the background, not while the director waited
+    assert TRANSPORTATION in body
+    figures.cache().clear()
+    assert outcomes(client)[0] == body  # what computing it now gives
+
+
+def test_the_background_recompute_runs_at_most_once_a_minute_per_organization(
+    world, recompute, django_capture_on_commit_callbacks, time_machine
+):
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=NY)
+    time_machine.move_to(start, tick=False)
+
+    def write(organization: Any, seconds: float) -> None:
+        time_machine.move_to(start + timedelta(seconds=seconds), tick=False)
+        with django_capture_on_commit_callbacks(execute=True):
+            figures.figures_changed(organization.pk)
+
+    write(world.org1, 0)
+    write(world.org1, 20)
+    write(world.org1, 59)
+    write(world.org2, 30)  # another organization has a minute of its own
+    assert [c.args for c in recompute.call_args_list] == [(world.org1.pk,), (world.org2.pk,)]
+
+    write(world.org1, 61)
+    write(world.org1, 100)
+    assert [c.args for c in recompute.call_args_list] == [(world.org1.pk,), (world.org2.pk,), (world.org1.pk,)]
+
+
+def test_no_recompute_is_queued_where_tasks_run_inline(world, settings, django_capture_on_commit_callbacks):
+    assert settings.CELERY_TASK_ALWAYS_EAGER and not deployment.FIGURES_RECOMPUTE  # the suite's settings
+    with mock.patch.object(figures, "recompute_soon") as queued, django_capture_on_commit_callbacks(execute=True):
+        new_need(world)
+    queued.assert_not_called()
+
+
+def test_an_organization_without_a_director_is_not_computed(world, settings):
+    world.director1.is_active = False
+    world.director1.save(update_fields=["is_active"])
+
+    assert figures.recompute(world.org1.pk) is False
+    assert figures.recompute(world.org2.pk) is True
