@@ -44,6 +44,7 @@ from services.models.directory import HsdsImport, Provider, Resource, ResourceDo
 from services.models.documents import Document
 from services.models.follow_ups import FollowUp
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem
+from services.models.merges import Merge
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
@@ -168,7 +169,8 @@ def exonerees_visible_to(user: AnyUser) -> QuerySet[Exoneree]:
     staff = staff_of(user)
     if staff is None:
         return Exoneree.objects.none()
-    in_org = Exoneree.objects.filter(organization_id=staff.organization_id)
+    # A duplicate merged into another record is nobody's to open (services/actions/merges.py).
+    in_org = Exoneree.objects.current().filter(organization_id=staff.organization_id)
     if staff.role == Role.DIRECTOR:
         return in_org
     # The grants on the direct foreign-key permission table (only an explicit grant on the
@@ -215,7 +217,7 @@ def get_exoneree_for_emergency(user: AnyUser, pk: int) -> Exoneree:
     staff = staff_of(user)
     if staff is None or staff.role != Role.CASEWORKER:
         raise PermissionDenied
-    return get_object_or_404(Exoneree, pk=pk, organization_id=staff.organization_id)
+    return get_object_or_404(Exoneree.objects.current(), pk=pk, organization_id=staff.organization_id)
 
 
 def get_exoneree(user: AnyUser, pk: int, *, change: bool = False, annotate: dict[str, Any] | None = None) -> Exoneree:
@@ -316,6 +318,14 @@ def get_own_referral(user: AnyUser, pk: int) -> Referral:
         status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
     )
     return get_object_or_404(queryset, pk=pk, need__exoneree=exoneree)
+
+
+def get_merge(user: AnyUser, pk: int) -> Merge:
+    """A merge of two records of the director's own organization (to undo it)."""
+    if not is_director(user):
+        raise PermissionDenied
+    queryset = Merge.objects.filter(organization_id=organization_of(user).pk).select_related("kept", "duplicate")
+    return get_object_or_404(queryset, pk=pk)
 
 
 # A person's papers. Not logged as an opening when read: each download is one entry of its

@@ -297,6 +297,7 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "my_appointment_answer": lambda w: reverse("my_plan"),
     "need_ask_take_on": marcus_page,
     "message_needs_action": lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]),
+    "merge_undo": lambda w: reverse("merge_candidates", args=[w.marcus.exoneree.pk]),
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {
@@ -321,6 +322,7 @@ BUTTONS = {
     "api_token_revoke",  # "Revoke", beside each token
     "payment_remove",  # "Remove this payment", below the correction form
     "hsds_import_preview",  # "Import", below the preview of what the file does
+    "merge_undo",  # "Undo this merge", beside each merge into the person
 }
 
 

@@ -248,8 +248,9 @@ def director_dashboard(organization: Organization, *, now: datetime | None = Non
             {**row, "label": NeedDomain(row["domain"]).label, "percent_met": round(100 * row["met"] / row["total"])}
             for row in needs_by_domain
         ],
-        "unassigned": Exoneree.objects.filter(organization=organization, caseworkers__isnull=True)
+        "unassigned": Exoneree.objects.current()
+        .filter(organization=organization, caseworkers__isnull=True)
         .defer(*unshown())
         .order_by("legal_name"),
-        "people": Exoneree.objects.filter(organization=organization).count(),
+        "people": Exoneree.objects.current().filter(organization=organization).count(),
     }

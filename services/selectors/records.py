@@ -34,6 +34,7 @@ from services.choices import (
 from services.lib.sql import joined_per_row, split
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
+from services.models.merges import Merge
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralEvent
@@ -100,11 +101,20 @@ def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDupl
         match |= Q(name_dob_index__in=name_dob)
     if not (ssn or name_dob):
         return PossibleDuplicates(visible=[], hidden=[])
-    matches = Exoneree.objects.filter(match, organization=organization_of(user)).exclude(pk=candidate.pk)
+    matches = Exoneree.objects.current().filter(match, organization=organization_of(user)).exclude(pk=candidate.pk)
     visible = list(exonerees_visible_to(user).filter(pk__in=matches.values("pk")).only("legal_name", "preferred_name"))
     seen = {person.pk for person in visible}
     return PossibleDuplicates(
         visible=visible, hidden=[pk for pk in matches.values_list("pk", flat=True) if pk not in seen]
+    )
+
+
+def merges_into(exoneree: Exoneree) -> QuerySet[Merge]:
+    """The merges into this person that are not undone, newest first, with the duplicate's name."""
+    return (
+        Merge.objects.filter(kept=exoneree, undone_at__isnull=True)
+        .select_related("duplicate", "merged_by")
+        .defer(*unshown("duplicate__"))
     )
 
 
