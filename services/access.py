@@ -35,7 +35,7 @@ from django_otp import devices_for_user
 
 from services import audit
 from services.auth import HAS_DEVICE, own_exoneree_or_none, preloaded, staff_of
-from services.choices import ReferralStatus, Role
+from services.choices import ReferralStatus, Role, TransferStatus
 from services.lib.sql import joined_per_row
 from services.models.api import ApiToken
 from services.models.casework import Assessment, CaseNote
@@ -51,6 +51,7 @@ from services.models.notifications import Notification
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree, ExonereeUserObjectPermission
 from services.models.referrals import Referral
+from services.models.transfers import Transfer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -326,6 +327,45 @@ def get_merge(user: AnyUser, pk: int) -> Merge:
         raise PermissionDenied
     queryset = Merge.objects.filter(organization_id=organization_of(user).pk).select_related("kept", "duplicate")
     return get_object_or_404(queryset, pk=pk)
+
+
+# Transfers to another organization (issue 23): proposed by whoever may change the person (or
+# their director); answered by the receiving organization's director only.
+
+
+def get_exoneree_to_transfer(user: AnyUser, pk: int) -> Exoneree:
+    exoneree = get_exoneree(user, pk)
+    if not is_director(user) and not can_change_exoneree(user, exoneree):
+        raise PermissionDenied
+    return exoneree
+
+
+def transfers_to_answer(user: AnyUser) -> QuerySet[Transfer]:
+    """The pending transfers addressed to the director's organization (the person's name only)."""
+    if not is_director(user):
+        return Transfer.objects.none()
+    return (
+        Transfer.objects.filter(to_organization_id=organization_of(user).pk, status=TransferStatus.PENDING)
+        .select_related("exoneree", "from_organization", "proposed_by")
+        .only(
+            "parts",
+            "proposed_at",
+            "to_organization_id",
+            "exoneree__organization_id",
+            "exoneree__legal_name",
+            "exoneree__preferred_name",
+            "from_organization__name",
+            "proposed_by__first_name",
+            "proposed_by__last_name",
+            "proposed_by__username",
+        )
+    )
+
+
+def get_transfer_to_answer(user: AnyUser, pk: int) -> Transfer:
+    if not is_director(user):
+        raise PermissionDenied
+    return get_object_or_404(transfers_to_answer(user), pk=pk)
 
 
 # A person's papers. Not logged as an opening when read: each download is one entry of its

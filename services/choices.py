@@ -186,6 +186,14 @@ class ConsentCategory(models.TextChoices):
         return [value for value in cls.values if value in wanted]
 
 
+# What a referral can carry to a provider: not the record's transfer nor staff notes (those
+# are a transfer's to another organization, services/actions/transfers.py).
+REFERRAL_CATEGORIES = [
+    (value, label)
+    for value, label in ConsentCategory.choices
+    if value not in (ConsentCategory.TRANSFER, ConsentCategory.STAFF_NOTES)
+]
+
 # What a referral for a need of each domain carries besides contact details (always carried).
 CATEGORY_FOR_DOMAIN: dict[str, str] = {
     NeedDomain.HOUSING: ConsentCategory.HOUSING,

@@ -21,6 +21,7 @@ from services.views import (
     plan,
     printing,
     provider,
+    transfers,
 )
 
 urlpatterns = [
@@ -58,6 +59,9 @@ urlpatterns = [
     path("people/<int:pk>/merge/", merges.merge_candidates, name="merge_candidates"),
     path("people/<int:pk>/merge/<int:other>/", merges.merge_people, name="merge_people"),
     path("merges/<int:pk>/undo/", merges.merge_undo, name="merge_undo"),
+    path("people/<int:pk>/transfer/", transfers.transfer_propose, name="transfer_propose"),
+    path("director/transfers/", transfers.transfer_list, name="transfer_list"),
+    path("director/transfers/<int:pk>/", transfers.transfer_answer, name="transfer_answer"),
     path("people/<int:pk>/legal/", legal.exoneree_legal, name="exoneree_legal"),
     path("people/<int:pk>/legal/claims/new/", legal.claim_create, name="claim_create"),
     path("people/<int:pk>/legal/certificates/new/", legal.certificate_create, name="certificate_create"),

@@ -51,8 +51,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 
 from services import access, audit, reminders
-from services.actions import api_tokens, emergency, hsds, legal, merges, referrals
+from services.actions import api_tokens, emergency, hsds, legal, merges, referrals, transfers
 from services.auth import HAS_DEVICE
+from services.choices import ConsentCategory
 from services.lib.hsds import read_path
 from services.models.api import ApiToken
 from services.models.audit import AuditEvent
@@ -67,8 +68,16 @@ from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
+from services.models.transfers import Transfer
 from tests.conftest import PERSONAS, World
-from tests.factories import ExonereeFactory, FollowUpFactory, ReferralFactory, StaffFactory, consent_for
+from tests.factories import (
+    ExonereeFactory,
+    FollowUpFactory,
+    ProviderFactory,
+    ReferralFactory,
+    StaffFactory,
+    consent_for,
+)
 from tests.sample_files import document_for, photo, upload
 
 LOGIN = "login"  # 302 to the sign-in page, coming back here afterwards
@@ -343,6 +352,19 @@ def twin_merged(w: World) -> None:
     marcus_twin(w)
     kept, duplicate = Exoneree.objects.filter(pk__in=marcus_and_twin(w)).order_by("pk")
     merges.merge_people(by=w.director1, kept=kept, duplicate=duplicate)
+
+
+# Transfers (issue 23): Marcus to org2, with his consent to it (org1's directory has org2).
+
+
+def consent_to_transfer_marcus(w: World) -> None:
+    provider = ProviderFactory(organization=w.org1, name=w.org2.name, member_organization=w.org2)
+    consent_for(w.marcus.exoneree, provider, [ConsentCategory.TRANSFER])
+
+
+def marcus_transfer_pending(w: World) -> None:
+    consent_to_transfer_marcus(w)
+    transfers.transfer_propose(by=w.caseworker1, exoneree=w.marcus.exoneree, to_organization=w.org2, parts=["needs"])
 
 
 def hsds_term(w: World) -> None:
@@ -790,6 +812,28 @@ PAGES = [
         lambda w: reverse("merge_candidates", args=[w.marcus.exoneree.pk]),
         owner="director1",
         setup=twin_merged,
+    ),
+    # Transfers (issue 23): proposed by the person's caseworker or director; answered by the
+    # receiving organization's director only (the sending director cannot see it: 404).
+    Page(
+        "transfer_propose",
+        row(200, 404, 200, 404, 404, 403, 403, 403),
+        marcus("exoneree"),
+        GET_POST,
+        lambda w: {"to_organization": w.org2.pk, "parts": ["needs"]},
+        marcus_page,
+        setup=consent_to_transfer_marcus,
+    ),
+    Page("transfer_list", DIRECTOR_PAGE, owner="director1"),
+    Page(
+        "transfer_answer",
+        row(403, 403, 404, 403, 200, 403, 403, 403),
+        lambda w: [Transfer.objects.get().pk],
+        GET_POST,
+        lambda w: {"decision": "accept"},
+        lambda w: Exoneree.objects.latest("pk").get_absolute_url(),
+        owner="director2",
+        setup=marcus_transfer_pending,
     ),
     Page(
         "staff_create",

@@ -42,6 +42,7 @@ from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
+from services.models.transfers import Transfer
 from services.selectors.hsds import directory_tables
 from tests.conftest import World
 from tests.factories import (
@@ -50,6 +51,7 @@ from tests.factories import (
     ExonereeFactory,
     FollowUpFactory,
     NeedFactory,
+    OrganizationFactory,
     ReferralFactory,
     ResourceFactory,
     StaffFactory,
@@ -304,6 +306,31 @@ def first_twin(w: World) -> Any:
     return twins.order_by("pk").first() or marcus_twin(w)
 
 
+# Transfers (issue 23).
+
+
+def grow_transfers(w: World, n: int) -> None:
+    """n more people of org1 waiting to be transferred to org2, and n more organizations."""
+    for _ in range(n):
+        person = ExonereeFactory(organization=w.org1)
+        Transfer.objects.create(
+            exoneree=person,
+            from_organization=w.org1,
+            to_organization=w.org2,
+            parts=["needs"],
+            proposed_by=w.caseworker1,
+        )
+        OrganizationFactory()
+
+
+def first_transfer(w: World) -> int:
+    transfer = Transfer.objects.order_by("pk").first()
+    if transfer is None:
+        grow_transfers(w, 1)
+        transfer = Transfer.objects.order_by("pk").first()
+    return transfer.pk
+
+
 # (id, persona, path, grower, budget). The outcome records page (the drill-down lists, over the
 # records) keeps only the "does not grow" check and a ceiling.
 OUTCOMES_CEILING = 16
@@ -311,6 +338,19 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user, device; the count, the page of people (with their caseworkers' names)
     ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 5),
     ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 5),
+    # Transfers (issue 23). Session, user, device; the record (with the change permission), its
+    # access-log entry (4); the organizations to choose from
+    (
+        "transfer-propose",
+        "caseworker1",
+        lambda w: reverse("transfer_propose", args=[w.marcus.exoneree.pk]),
+        grow_transfers,
+        9,
+    ),
+    # session, user, device; the transfers waiting (with the person's name and the sender)
+    ("transfer-list", "director2", lambda w: reverse("transfer_list"), grow_transfers, 4),
+    # session, user, device; the transfer (with its person and sender); the access-log entry (4)
+    ("transfer-answer", "director2", lambda w: reverse("transfer_answer", args=[first_transfer(w)]), grow_transfers, 8),
     # Merging duplicates (issue 23). Session, user, device; the record, its access-log entry (4);
     # the duplicate check's matches, those the director sees; the merges into the person
     (
