@@ -39,7 +39,7 @@ from django_otp import devices_for_user
 
 from services import audit
 from services.auth import HAS_DEVICE, own_exoneree_or_none, preloaded, staff_of
-from services.choices import ReferralStatus, Role
+from services.choices import ReferralStatus, Role, TransferStatus
 from services.lib.sql import joined_per_row
 from services.models.api import ApiToken
 from services.models.casework import Assessment, CaseNote
@@ -48,12 +48,14 @@ from services.models.directory import HsdsImport, Provider, Resource, ResourceDo
 from services.models.documents import Document
 from services.models.follow_ups import FollowUp
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem
+from services.models.merges import Merge
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree, ExonereeUserObjectPermission
 from services.models.referrals import Referral
+from services.models.transfers import Transfer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -172,7 +174,8 @@ def exonerees_visible_to(user: AnyUser) -> QuerySet[Exoneree]:
     staff = staff_of(user)
     if staff is None:
         return Exoneree.objects.none()
-    in_org = Exoneree.objects.filter(organization_id=staff.organization_id)
+    # A duplicate merged into another record is nobody's to open (services/actions/merges.py).
+    in_org = Exoneree.objects.current().filter(organization_id=staff.organization_id)
     if staff.role == Role.DIRECTOR:
         return in_org
     # The grants on the direct foreign-key permission table (only an explicit grant on the
@@ -197,7 +200,7 @@ def exonerees_findable_by(user: AnyUser) -> QuerySet[Exoneree]:
     staff = staff_of(user)
     if staff is None:
         return Exoneree.objects.none()
-    in_org = Exoneree.objects.filter(organization_id=staff.organization_id)
+    in_org = Exoneree.objects.current().filter(organization_id=staff.organization_id)
     return in_org.filter(Q(restricted=False) | Q(pk__in=exonerees_visible_to(user).values("pk")))
 
 
@@ -231,7 +234,7 @@ def get_exoneree_for_emergency(user: AnyUser, pk: int) -> Exoneree:
     staff = staff_of(user)
     if staff is None or staff.role != Role.CASEWORKER:
         raise PermissionDenied
-    return get_object_or_404(Exoneree, pk=pk, organization_id=staff.organization_id, restricted=False)
+    return get_object_or_404(Exoneree.objects.current(), pk=pk, organization_id=staff.organization_id, restricted=False)
 
 
 def get_exoneree(user: AnyUser, pk: int, *, change: bool = False, annotate: dict[str, Any] | None = None) -> Exoneree:
@@ -350,6 +353,53 @@ def get_own_referral(user: AnyUser, pk: int) -> Referral:
         status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
     )
     return get_object_or_404(queryset, pk=pk, need__exoneree=exoneree)
+
+
+def get_merge(user: AnyUser, pk: int) -> Merge:
+    """A merge of two records of the director's own organization (to undo it)."""
+    if not is_director(user):
+        raise PermissionDenied
+    queryset = Merge.objects.filter(organization_id=organization_of(user).pk).select_related("kept", "duplicate")
+    return get_object_or_404(queryset, pk=pk)
+
+
+# Transfers to another organization (issue 23): proposed by whoever may change the person (or
+# their director); answered by the receiving organization's director only.
+
+
+def get_exoneree_to_transfer(user: AnyUser, pk: int) -> Exoneree:
+    exoneree = get_exoneree(user, pk)
+    if not is_director(user) and not can_change_exoneree(user, exoneree):
+        raise PermissionDenied
+    return exoneree
+
+
+def transfers_to_answer(user: AnyUser) -> QuerySet[Transfer]:
+    """The pending transfers addressed to the director's organization (the person's name only)."""
+    if not is_director(user):
+        return Transfer.objects.none()
+    return (
+        Transfer.objects.filter(to_organization_id=organization_of(user).pk, status=TransferStatus.PENDING)
+        .select_related("exoneree", "from_organization", "proposed_by")
+        .only(
+            "parts",
+            "proposed_at",
+            "to_organization_id",
+            "exoneree__organization_id",
+            "exoneree__legal_name",
+            "exoneree__preferred_name",
+            "from_organization__name",
+            "proposed_by__first_name",
+            "proposed_by__last_name",
+            "proposed_by__username",
+        )
+    )
+
+
+def get_transfer_to_answer(user: AnyUser, pk: int) -> Transfer:
+    if not is_director(user):
+        raise PermissionDenied
+    return get_object_or_404(transfers_to_answer(user), pk=pk)
 
 
 # A person's papers. Not logged as an opening when read: each download is one entry of its

@@ -1,4 +1,6 @@
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
@@ -9,6 +11,31 @@ class SecondFactorAdminConfig(admin_apps.AdminConfig):
 
     default = False  # named in INSTALLED_APPS in place of django.contrib.admin
     default_site = "services.admin_site.SecondFactorAdminSite"
+
+
+def _connect_figures() -> None:
+    """The figures' cache (services.figures, a low layer) queues its background recompute as a
+    task and computes the director's default pages through the layers above it."""
+    from services import figures
+
+    def queue(organization_id: int) -> None:
+        from services import tasks
+
+        tasks.recompute_figures.delay(organization_id)
+
+    def compute(director: Any, organization: Any, now: datetime) -> None:
+        from django.utils import translation
+
+        from services.selectors import users
+        from services.selectors.dashboards import director_counts
+        from services.views.outcomes import outcomes_page
+
+        with translation.override(users.language_of(director)):
+            outcomes_page(director, organization, {}, now=now, refresh=True)
+            director_counts(organization, refresh=True)
+
+    figures.hooks.queue = queue  # type: ignore[method-assign]
+    figures.hooks.compute = compute  # type: ignore[method-assign]
 
 
 class ServicesConfig(AppConfig):
@@ -22,6 +49,7 @@ class ServicesConfig(AppConfig):
         from services import audit, checks, keyring, signin  # noqa: F401 (registers the sign-in receivers and system checks)
         from services.lib import crypto
 
+        _connect_figures()
         keyring.install()  # a key writes only once it proved it reads its canary
 
         if not settings.DEBUG:

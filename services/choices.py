@@ -174,6 +174,10 @@ class ConsentCategory(models.TextChoices):
     MENTAL_HEALTH = "mental_health", _("Mental health")
     SUBSTANCE_USE = "substance_use", _("Substance use")
     LEGAL = "legal", _("Legal")
+    # A transfer of the record to another member organization (issue 23): the consent names
+    # it, and names staff case notes too if those may go with it.
+    TRANSFER = "transfer", _("Transfer of the record")
+    STAFF_NOTES = "staff_notes", _("Staff case notes")
 
     @classmethod
     def in_order(cls, values: Iterable[str]) -> list[str]:
@@ -181,6 +185,14 @@ class ConsentCategory(models.TextChoices):
         wanted = set(values)
         return [value for value in cls.values if value in wanted]
 
+
+# What a referral can carry to a provider: not the record's transfer nor staff notes (those
+# are a transfer's to another organization, services/actions/transfers.py).
+REFERRAL_CATEGORIES = [
+    (value, label)
+    for value, label in ConsentCategory.choices
+    if value not in (ConsentCategory.TRANSFER, ConsentCategory.STAFF_NOTES)
+]
 
 # What a referral for a need of each domain carries besides contact details (always carried).
 CATEGORY_FOR_DOMAIN: dict[str, str] = {
@@ -313,6 +325,9 @@ class ExitReason(models.TextChoices):
     TRANSFERRED = "transferred", _("Transferred to another organization")
     LOST_CONTACT = "lost_contact", _("We lost contact")
     DIED = "died", _("Died")
+    # The duplicate's open enrolment when two records of one person are merged (the kept
+    # record's enrolment goes on): the only reason a director never chooses.
+    MERGED = "merged", _("Merged into another record of the same person")
     OTHER = "other", _("Other")
 
 
@@ -343,3 +358,19 @@ class RetentionMode(models.TextChoices):
 
     PURGE = "purge", _("Delete the record")
     DEIDENTIFY = "deidentify", _("Keep the counts, remove who they are")
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the receiving director")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class TransferPart(models.TextChoices):
+    """What of a record a transfer copies to the receiving organization (the profile always goes)."""
+
+    NEEDS = "needs", _("Needs")
+    REFERRALS = "referrals", _("Referral history")
+    LEGAL = "legal", _("Legal remedies")
+    DOCUMENTS = "documents", _("Documents")
+    STAFF_NOTES = "staff_notes", _("Staff case notes")

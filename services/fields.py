@@ -12,6 +12,7 @@ ask; it reveals only that a value is missing.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import Any
 
 from django.core import validators
 from django.core.exceptions import FieldError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from services.lib import crypto
@@ -110,6 +112,22 @@ class BoundedTextField(BoundedTextMixin, models.TextField):
 
 class EncryptedEmailField(EncryptedMixin, models.EmailField):
     pass
+
+
+class EncryptedJSONField(EncryptedMixin, models.TextField):
+    """A JSON value (dates as ISO strings), encrypted whole: a snapshot of sensitive fields."""
+
+    def get_prep_value(self, value: Any) -> Any:
+        return value  # not TextField's str(): the whole value is encoded by to_text
+
+    def to_text(self, value: Any) -> str:
+        return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)
+
+    def from_text(self, text: str) -> Any:
+        return json.loads(text)
+
+    def empty_value(self) -> Any:
+        return {}
 
 
 class EncryptedDateField(EncryptedMixin, models.DateField):

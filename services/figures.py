@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 
 from services.choices import Role
 from services.models.organizations import Organization, StaffMember
-from services.selectors import users
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +67,27 @@ def figures_changed(organization_id: int) -> None:
         transaction.on_commit(queue_recompute, robust=True)
 
 
+class Hooks:
+    """What queues the background recompute (a task) and what computes the pages (the outcomes
+    page, the director's counts): both live in higher layers, which connect them here when the
+    app is ready (services.apps), so this low module imports none of them."""
+
+    def queue(self, organization_id: int) -> None:
+        raise ImproperlyConfigured("services.figures.hooks are connected in services.apps.ready")
+
+    def compute(self, director: Any, organization: Organization, now: datetime) -> None:
+        raise ImproperlyConfigured("services.figures.hooks are connected in services.apps.ready")
+
+
+hooks = Hooks()
+
+
 def recompute_soon(organization_id: int) -> bool:
     """Queue `recompute` for the organization unless one was queued in the last minute (a
     lock in the shared cache, taken with `add`, which only one process wins); True if queued."""
-    from services import tasks  # tasks import this module
-
     if not caches["shared"].add(f"figures-recompute:{organization_id}", 1, RECOMPUTE_EVERY_SECONDS):
         return False
-    tasks.recompute_figures.delay(organization_id)
+    hooks.queue(organization_id)
     return True
 
 
@@ -80,9 +95,6 @@ def recompute(organization_id: int) -> bool:
     """Compute the organization's default outcomes page (no filters) and its director
     dashboard's counts into the cache, as a director of it would see them now (their
     language, the organization's time zone). False if it has no active director."""
-    from services.selectors.dashboards import director_counts
-    from services.views.outcomes import outcomes_page
-
     staff = (
         StaffMember.objects.select_related("organization", "user")
         .filter(organization_id=organization_id, role=Role.DIRECTOR, user__is_active=True)
@@ -96,10 +108,9 @@ def recompute(organization_id: int) -> bool:
         zone = zoneinfo.ZoneInfo(organization.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         zone = timezone.get_default_timezone()
-    with timezone.override(zone), translation.override(users.language_of(director)):
+    with timezone.override(zone):  # the director's language: the hook's
         now = timezone.now()
-        outcomes_page(director, organization, {}, now=now, refresh=True)
-        director_counts(organization, refresh=True)
+        hooks.compute(director, organization, now)
     logger.info("figures of organization %s computed again (version %s)", organization.pk, organization.figures_version)
     return True
 

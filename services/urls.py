@@ -15,12 +15,14 @@ from services.views import (
     hsds,
     hsds_api,
     legal,
+    merges,
     messages,
     notifications,
     outcomes,
     plan,
     printing,
     provider,
+    transfers,
 )
 
 urlpatterns = [
@@ -59,6 +61,12 @@ urlpatterns = [
     path("people/<int:pk>/reopen/", enrolments.case_reopen, name="case_reopen"),
     path("people/<int:pk>/restriction/", enrolments.restriction, name="restriction"),
     path("people/<int:pk>/caseworkers/", director.caseload_edit, name="caseload_edit"),
+    path("people/<int:pk>/merge/", merges.merge_candidates, name="merge_candidates"),
+    path("people/<int:pk>/merge/<int:other>/", merges.merge_people, name="merge_people"),
+    path("merges/<int:pk>/undo/", merges.merge_undo, name="merge_undo"),
+    path("people/<int:pk>/transfer/", transfers.transfer_propose, name="transfer_propose"),
+    path("director/transfers/", transfers.transfer_list, name="transfer_list"),
+    path("director/transfers/<int:pk>/", transfers.transfer_answer, name="transfer_answer"),
     path("people/<int:pk>/legal/", legal.exoneree_legal, name="exoneree_legal"),
     path("people/<int:pk>/legal/claims/new/", legal.claim_create, name="claim_create"),
     path("people/<int:pk>/legal/certificates/new/", legal.certificate_create, name="certificate_create"),

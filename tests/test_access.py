@@ -51,8 +51,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 
 from services import access, audit, reminders
-from services.actions import api_tokens, emergency, enrolment, hsds, legal, referrals
+from services.actions import api_tokens, emergency, enrolment, hsds, legal, merges, referrals, transfers
 from services.auth import HAS_DEVICE
+from services.choices import ConsentCategory
 from services.lib.hsds import read_path
 from services.models.api import ApiToken
 from services.models.audit import AuditEvent
@@ -61,13 +62,22 @@ from services.models.directory import HsdsImport, Resource, TaxonomyTerm
 from services.models.documents import Document
 from services.models.follow_ups import FollowUp
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem
+from services.models.merges import Merge
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
+from services.models.transfers import Transfer
 from tests.conftest import PERSONAS, World
-from tests.factories import FollowUpFactory, ReferralFactory, StaffFactory, consent_for
+from tests.factories import (
+    ExonereeFactory,
+    FollowUpFactory,
+    ProviderFactory,
+    ReferralFactory,
+    StaffFactory,
+    consent_for,
+)
 from tests.sample_files import document_for, photo, upload
 
 LOGIN = "login"  # 302 to the sign-in page, coming back here afterwards
@@ -333,6 +343,39 @@ def hsds_upload_data(w: World) -> dict[str, Any]:
 
 def hsds_upload_pending(w: World) -> None:
     hsds.hsds_upload(by=w.director1, file_name="211.zip", tables=read_path(HSDS_EXAMPLE))
+
+
+# Merging duplicates (issue 23): a second record of Marcus, merged into his by director1.
+
+
+def marcus_twin(w: World) -> None:
+    ExonereeFactory(
+        organization=w.org1, legal_name="Marcus Whitfield", ssn="900123456", date_of_birth=date(1970, 3, 14)
+    )
+
+
+def marcus_and_twin(w: World) -> list[int]:
+    twin = Exoneree.objects.filter(legal_name="Marcus Whitfield").exclude(pk=w.marcus.exoneree.pk).get()
+    return [w.marcus.exoneree.pk, twin.pk]
+
+
+def twin_merged(w: World) -> None:
+    marcus_twin(w)
+    kept, duplicate = Exoneree.objects.filter(pk__in=marcus_and_twin(w)).order_by("pk")
+    merges.merge_people(by=w.director1, kept=kept, duplicate=duplicate)
+
+
+# Transfers (issue 23): Marcus to org2, with his consent to it (org1's directory has org2).
+
+
+def consent_to_transfer_marcus(w: World) -> None:
+    provider = ProviderFactory(organization=w.org1, name=w.org2.name, member_organization=w.org2)
+    consent_for(w.marcus.exoneree, provider, [ConsentCategory.TRANSFER])
+
+
+def marcus_transfer_pending(w: World) -> None:
+    consent_to_transfer_marcus(w)
+    transfers.transfer_propose(by=w.caseworker1, exoneree=w.marcus.exoneree, to_organization=w.org2, parts=["needs"])
 
 
 def hsds_term(w: World) -> None:
@@ -780,6 +823,51 @@ PAGES = [
     ),
     # A director's view of one person's access log: their own organization's people only.
     Page("exoneree_access_log", row(403, 403, 200, 403, 404, 403, 403, 403), marcus("exoneree"), owner="director1"),
+    # Merging duplicates (issue 23): a director of the person's organization proposes, chooses
+    # side by side, merges and undoes; nobody else learns the records exist.
+    Page("merge_candidates", DIRECTOR_OBJECT, marcus("exoneree"), owner="director1", setup=marcus_twin),
+    Page(
+        "merge_people",
+        DIRECTOR_OBJECT,
+        marcus_and_twin,
+        GET_POST,
+        lambda w: dict.fromkeys(merges.MERGE_FIELDS, "kept"),
+        marcus_page,
+        owner="director1",
+        setup=marcus_twin,
+    ),
+    Page(
+        "merge_undo",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        lambda w: [Merge.objects.get().pk],
+        ("POST",),
+        lambda w: {},
+        lambda w: reverse("merge_candidates", args=[w.marcus.exoneree.pk]),
+        owner="director1",
+        setup=twin_merged,
+    ),
+    # Transfers (issue 23): proposed by the person's caseworker or director; answered by the
+    # receiving organization's director only (the sending director cannot see it: 404).
+    Page(
+        "transfer_propose",
+        row(200, 404, 200, 404, 404, 403, 403, 403),
+        marcus("exoneree"),
+        GET_POST,
+        lambda w: {"to_organization": w.org2.pk, "parts": ["needs"]},
+        marcus_page,
+        setup=consent_to_transfer_marcus,
+    ),
+    Page("transfer_list", DIRECTOR_PAGE, owner="director1"),
+    Page(
+        "transfer_answer",
+        row(403, 403, 404, 403, 200, 403, 403, 403),
+        lambda w: [Transfer.objects.get().pk],
+        GET_POST,
+        lambda w: {"decision": "accept"},
+        lambda w: Exoneree.objects.latest("pk").get_absolute_url(),
+        owner="director2",
+        setup=marcus_transfer_pending,
+    ),
     Page(
         "staff_create",
         DIRECTOR_PAGE,

@@ -32,6 +32,7 @@ from services.lib.crypto import DecryptionError
 from services.models.casework import CaseNote
 from services.models.consent import EmergencyAccess
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
+from services.models.merges import Merge
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.people import Exoneree
@@ -118,6 +119,8 @@ def add_consent_and_emergency_access(world) -> None:
         referral=world.marcus.referral, provider=world.marcus.resource.provider, text="Does he have a pet?"
     )
     document_for(world.marcus.exoneree, world.caseworker1, title="Harris County order")
+    # A merge keeps the kept record's profile from before it, for an undo (issue 23).
+    Merge.objects.create(organization=world.org1, kept=marcus, duplicate=world.thomas.exoneree, kept_before={})
     # Issue 19: a message of Marcus's conversation.
     Message.objects.create(
         exoneree=world.marcus.exoneree, organization=world.org1, author=world.exoneree1, text="Can we meet?"

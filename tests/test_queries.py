@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -29,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import outcome_counts
-from services.actions import api_tokens, enrolment, hsds, legal, needs, referrals
+from services.actions import api_tokens, enrolment, hsds, legal, merges, needs, referrals
 from services.actions import consent as consent_actions
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
@@ -41,6 +42,8 @@ from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCert
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
+from services.models.people import Exoneree
+from services.models.transfers import Transfer
 from services.selectors.hsds import directory_tables
 from tests.conftest import World
 from tests.factories import (
@@ -49,6 +52,7 @@ from tests.factories import (
     ExonereeFactory,
     FollowUpFactory,
     NeedFactory,
+    OrganizationFactory,
     ReferralFactory,
     ResourceFactory,
     StaffFactory,
@@ -56,6 +60,7 @@ from tests.factories import (
 )
 from tests.sample_files import document_for
 from tests.test_access import provider_page, send_marcus_referral
+from tests.test_merge import marcus_twin
 
 N = 3
 DOMAINS = list(NeedDomain.values)
@@ -280,6 +285,57 @@ def hsds_preview_of_the_directory(w: World) -> str:
     return reverse("hsds_import_preview", args=[hsds.hsds_upload(by=w.director1, file_name="x.zip", tables=tables).pk])
 
 
+# Merging duplicates (issue 23).
+
+
+def grow_twins(w: World, n: int) -> None:
+    """n more records of Marcus (found by the duplicate check), half of them merged into his."""
+    for i in range(n):
+        twin = marcus_twin(w)
+        if i % 2:
+            merges.merge_people(by=w.director1, kept=w.marcus.exoneree, duplicate=twin)
+
+
+def grow_twin_rows(w: World, n: int) -> None:
+    """More rows on Marcus's twin: the merge page counts them, it does not load them."""
+    twin = first_twin(w)
+    for _ in range(n):
+        need = NeedFactory(exoneree=twin)
+        FollowUpFactory(exoneree=twin, need=need, assigned_to=w.caseworker1)
+        CaseNoteFactory(exoneree=twin, author=w.caseworker1)
+        AssessmentFactory(exoneree=twin, taken_by=w.caseworker1)
+
+
+def first_twin(w: World) -> Any:
+    twins = Exoneree.objects.current().filter(legal_name="Marcus Whitfield").exclude(pk=w.marcus.exoneree.pk)
+    return twins.order_by("pk").first() or marcus_twin(w)
+
+
+# Transfers (issue 23).
+
+
+def grow_transfers(w: World, n: int) -> None:
+    """n more people of org1 waiting to be transferred to org2, and n more organizations."""
+    for _ in range(n):
+        person = ExonereeFactory(organization=w.org1)
+        Transfer.objects.create(
+            exoneree=person,
+            from_organization=w.org1,
+            to_organization=w.org2,
+            parts=["needs"],
+            proposed_by=w.caseworker1,
+        )
+        OrganizationFactory()
+
+
+def first_transfer(w: World) -> int:
+    transfer = Transfer.objects.order_by("pk").first()
+    if transfer is None:
+        grow_transfers(w, 1)
+        transfer = Transfer.objects.order_by("pk").first()
+    return transfer.pk
+
+
 # (id, persona, path, grower, budget). The outcome records page (the drill-down lists, over the
 # records) keeps only the "does not grow" check and a ceiling.
 OUTCOMES_CEILING = 16
@@ -287,6 +343,38 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user, device; the count, the page of people (with their caseworkers' names)
     ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 5),
     ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 5),
+    # Transfers (issue 23). Session, user, device; the record (with the change permission), its
+    # access-log entry (4); the organizations to choose from
+    (
+        "transfer-propose",
+        "caseworker1",
+        lambda w: reverse("transfer_propose", args=[w.marcus.exoneree.pk]),
+        grow_transfers,
+        9,
+    ),
+    # session, user, device; the transfers waiting (with the person's name and the sender)
+    ("transfer-list", "director2", lambda w: reverse("transfer_list"), grow_transfers, 4),
+    # session, user, device; the transfer (with its person and sender); the access-log entry (4)
+    ("transfer-answer", "director2", lambda w: reverse("transfer_answer", args=[first_transfer(w)]), grow_transfers, 8),
+    # Merging duplicates (issue 23). Session, user, device; the record, its access-log entry (4);
+    # the duplicate check's matches, those the director sees; the merges into the person
+    (
+        "merge-candidates",
+        "director1",
+        lambda w: reverse("merge_candidates", args=[w.marcus.exoneree.pk]),
+        grow_twins,
+        11,
+    ),
+    # session, user, device; both records and their access-log entries; for every relation to
+    # a person, its rows counted, and for the few with a unique key, the clash check: a fixed
+    # number, whatever the rows (the merge itself moves them in batches)
+    (
+        "merge-people",
+        "director1",
+        lambda w: reverse("merge_people", args=[w.marcus.exoneree.pk, first_twin(w).pk]),
+        grow_twin_rows,
+        41,
+    ),
     # + the caseload (all of it, with its figures), the first overdue and due-soon follow-ups
     # and the first open needs (each with their count), recent referrals, the people's answers,
     # the first asks waiting for an answer and messages waiting for staff (each with their count),

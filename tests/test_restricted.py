@@ -65,7 +65,11 @@ def answer_in_savepoint(client: Any, page: Page, world: World) -> tuple[int, str
 # The provider's page is no staff page: whoever holds the link of a referral the person agreed
 # to share with that provider reads what the referral carries (tests/test_referral_loop.py).
 NOT_STAFF_PAGES = {"provider_referral"}
-GET_PAGES = [page for page in PAGES if "GET" in page.methods and page.name not in NOT_STAFF_PAGES]
+# A transfer the person consented to is addressed to the receiving organization's director, who
+# must see whom they accept (its setup proposes one to org2); it is that director's page, not a
+# colleague's (tests/test_transfer.py).
+ADDRESSED_TO_THEM = {"transfer_answer"}
+GET_PAGES = [page for page in PAGES if "GET" in page.methods and page.name not in NOT_STAFF_PAGES | ADDRESSED_TO_THEM]
 
 
 @pytest.mark.parametrize("persona", OUTSIDERS)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from services import audit, referral_reminders
 from services.choices import (
+    REFERRAL_CATEGORIES,
     ConsentCategory,
     NeedStatus,
     ReferralStatus,
@@ -33,7 +34,7 @@ from services.selectors import coverage
 
 def refuse_unknown_categories(categories: set[str]) -> None:
     """Only a forged form names a category the app does not know; refuse it, by name."""
-    if invalid := categories - set(ConsentCategory.values):
+    if invalid := categories - {value for value, _label in REFERRAL_CATEGORIES}:
         raise ValidationError(
             {"categories": _("Unknown kinds of information: %(kinds)s") % {"kinds": ", ".join(sorted(invalid))}}
         )

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
-    ConsentCategory,
+    REFERRAL_CATEGORIES,
     NeedDomain,
     ReferralStatus,
 )
@@ -46,7 +46,7 @@ def referral_categories_field() -> forms.MultipleChoiceField:
     """What information a referral shares with its provider (the create and edit forms)."""
     return forms.MultipleChoiceField(
         label=_("Information this referral shares"),
-        choices=ConsentCategory.choices,
+        choices=REFERRAL_CATEGORIES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Contact details are always shared. Sending needs a current consent that names each one."),

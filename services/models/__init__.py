@@ -15,6 +15,7 @@ from services.models import (  # noqa: F401 (loaded so that Django registers the
     enrolments,
     follow_ups,
     legal,
+    merges,
     messages,
     needs,
     notifications,
@@ -23,5 +24,6 @@ from services.models import (  # noqa: F401 (loaded so that Django registers the
     people,
     referrals,
     retention,
+    transfers,
 )
 from services.models.validators import validate_sensible_date, validate_timezone  # noqa: F401 (migrations)

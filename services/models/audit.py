@@ -52,6 +52,13 @@ class AuditEvent(BaseModel):
         PROVIDER_OPENED = "provider_opened", _("A provider opened a referral")
         PROVIDER_UPDATED = "provider_updated", _("A provider answered a referral")
         DOCUMENT_DOWNLOADED = "document_downloaded", _("Downloaded a document")
+        # Two records of one person (issue 23): the entry names both ids, on each record.
+        RECORDS_MERGED = "records_merged", _("Merged two records of the same person")
+        MERGE_UNDONE = "merge_undone", _("Undid a merge of two records")
+        # A record handed to another organization (issue 23): in both organizations' logs.
+        TRANSFER_PROPOSED = "transfer_proposed", _("Proposed a transfer to another organization")
+        TRANSFER_ACCEPTED = "transfer_accepted", _("Accepted a transfer from another organization")
+        TRANSFER_DECLINED = "transfer_declined", _("Declined a transfer from another organization")
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

@@ -29,6 +29,16 @@ class Provider(BaseModel):
     # Its id in HSDS (services/lib/hsds.py): the organization's id in the file it was imported
     # from, or a new one; an import finds it again by this id (a second import updates it).
     hsds_id = models.CharField(_("HSDS id"), max_length=100, default=new_hsds_id, editable=False)
+    # When the provider is itself a member organization of the network here: a consent to
+    # share with it can let a person's record be transferred there (issue 23).
+    member_organization = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("member organization on Reentry"),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -73,6 +73,12 @@ CONTACT_WISH_FIELDS = [
 EXONEREE_SAVED_FIELDS = [*EXONEREE_PROFILE_FIELDS, "ssn_index", "name_dob_index", "updated_at"]
 
 
+class ExonereeQuerySet(models.QuerySet):
+    def current(self) -> ExonereeQuerySet:
+        """The records in use: not a duplicate merged into another (services/actions/merges.py)."""
+        return self.filter(merged_into__isnull=True)
+
+
 class Exoneree(BaseModel):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="exonerees")
     legal_name = models.CharField(max_length=200)
@@ -139,8 +145,16 @@ class Exoneree(BaseModel):
     restricted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
+    # A duplicate merged into another record (services/actions/merges.py) stays, hidden from
+    # every page and list, so that an undo within 30 days can split the two exactly again.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_duplicates", editable=False
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ExonereeQuerySet.as_manager()
 
     class Meta:
         ordering = ["legal_name", "pk"]

@@ -54,7 +54,10 @@ def audit_log(
     if end:
         entries = entries.filter(at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone))
     if exoneree is not None:
-        entries = entries.filter(exoneree=exoneree)
+        # The log keeps the ids of merged records: a person's log includes the entries of
+        # the duplicates merged into them (services/actions/merges.py).
+        merged = Exoneree.objects.filter(merged_into=exoneree).values("pk")
+        entries = entries.filter(Q(exoneree=exoneree) | Q(exoneree__in=merged))
     return (
         entries.select_related("actor__staff", "exoneree")
         .only(

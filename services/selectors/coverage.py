@@ -17,6 +17,7 @@ from services.choices import (
 from services.lib.sql import joined_per_row
 from services.models.consent import JOINED_CATEGORIES, Consent, ConsentCategoryRow
 from services.models.needs import Need
+from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
 
@@ -56,6 +57,20 @@ def consent_missing(
     """
     carried = referral_categories(referral) if carried is None else carried
     consents = current_consents(referral.need.exoneree, today=today).filter(provider_id=referral.resource.provider_id)
+    return _not_covered(consents, carried, lock=lock)
+
+
+def transfer_consent_missing(
+    exoneree: Exoneree, organization: Organization, carried: list[str], *, lock: bool = False
+) -> list[str]:
+    """The categories a transfer to `organization` carries (the record; staff notes when they
+    go too) that no current consent of the person's, with the provider that is that member
+    organization, names. The same gate as a referral's (`consent_missing`)."""
+    consents = current_consents(exoneree).filter(provider__member_organization=organization)
+    return _not_covered(consents, carried, lock=lock)
+
+
+def _not_covered(consents: QuerySet[Consent], carried: list[str], *, lock: bool) -> list[str]:
     if lock:
         locked = consents.select_for_update(no_key=True).values_list("pk", flat=True)
         consents = Consent.objects.filter(pk__in=list(locked))
@@ -113,10 +128,17 @@ def consent_prefill(referral: Referral, *, today: date | None = None) -> dict[st
 
 
 def consent_missing_message(referral: Referral, missing: list[str]) -> str:
+    return _missing_message(referral.resource.provider.name, referral.need.exoneree, missing)
+
+
+def transfer_consent_missing_message(exoneree: Exoneree, organization: Organization, missing: list[str]) -> str:
+    return _missing_message(organization.name, exoneree, missing)
+
+
+def _missing_message(name: str, person: Exoneree, missing: list[str]) -> str:
     labels = ", ".join(ConsentCategory(value).label.lower() for value in missing)
-    person = referral.need.exoneree
     return _("No current consent for %(name)s covering: %(labels)s. Record one on %(first_name)s's page.") % {
-        "name": referral.resource.provider.name,
+        "name": name,
         "labels": labels,
         "first_name": person.first_name,
     }

@@ -257,13 +257,14 @@ def director_dashboard(organization: Organization, *, now: datetime | None = Non
             {**row, "label": NeedDomain(row["domain"]).label, "percent_met": round(100 * row["met"] / row["total"])}
             for row in needs_by_domain
         ],
-        "unassigned": Exoneree.objects.filter(
-            organization=organization, caseworkers__isnull=True, case_closed_on__isnull=True
-        )
+        "unassigned": Exoneree.objects.current()
+        .filter(organization=organization, caseworkers__isnull=True, case_closed_on__isnull=True)
         .defer(*unshown())
         .order_by("legal_name"),
         # Open and closed cases, in one query.
-        **Exoneree.objects.filter(organization=organization).aggregate(
+        **Exoneree.objects.current()
+        .filter(organization=organization)
+        .aggregate(
             people=Count("pk", filter=Q(case_closed_on__isnull=True)),
             people_closed=Count("pk", filter=Q(case_closed_on__isnull=False)),
         ),

@@ -34,6 +34,7 @@ from services.choices import (
 from services.lib.sql import joined_per_row, split
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
+from services.models.merges import Merge
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralEvent
@@ -106,6 +107,15 @@ def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDupl
     seen = {person.pk for person in visible}
     return PossibleDuplicates(
         visible=visible, hidden=[pk for pk in matches.values_list("pk", flat=True) if pk not in seen]
+    )
+
+
+def merges_into(exoneree: Exoneree) -> QuerySet[Merge]:
+    """The merges into this person that are not undone, newest first, with the duplicate's name."""
+    return (
+        Merge.objects.filter(kept=exoneree, undone_at__isnull=True)
+        .select_related("duplicate", "merged_by")
+        .defer(*unshown("duplicate__"))
     )
 
 
