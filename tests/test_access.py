@@ -813,6 +813,11 @@ PAGES = [
     Page("my_plan", OWN_PLAN, owner="exoneree1"),
     Page("my_plan_pdf", OWN_PLAN, owner="exoneree1"),
     Page("my_plan_ics", OWN_PLAN, owner="exoneree1"),
+    # The person's own copy (issue 23): theirs from their plan; staff who may see them, for them.
+    Page("my_copy_pdf", OWN_PLAN, owner="exoneree1"),
+    Page("my_copy_json", OWN_PLAN, owner="exoneree1"),
+    Page("exoneree_copy_pdf", CASE_READ, marcus("exoneree")),
+    Page("exoneree_copy_json", CASE_READ, marcus("exoneree")),
     Page(
         "set_language",
         row(403, 403, 403, 403, 403, DONE, DONE, 403),

@@ -186,6 +186,12 @@ def grow_messages(w: World, n: int) -> None:
         Message.objects.create(**common, author=w.caseworker1, text="See you", follow_up=follow_up)
 
 
+def grow_copy(w: World, n: int) -> None:
+    """The person's own copy (issue 23): all of their plan and all of their conversation."""
+    grow_plan(w, n)
+    grow_messages(w, n)
+
+
 def an_ask(w: World) -> int:
     """Marcus's need, as if he had asked for it on his plan (issue 19)."""
     Need.objects.filter(pk=w.marcus.need.pk).update(ask_state="waiting", own_words="I need a room")
@@ -349,6 +355,19 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("ask-answer", "caseworker1", lambda w: reverse("need_ask_answer", args=[an_ask(w)]), grow_case, 9),
     # session, user (with their record): the form is their record's own fields
     ("contact-wishes", "exoneree1", lambda w: reverse("my_contact_wishes"), grow_plan, 2),
+    # The person's own copy (issue 23). Theirs: session, user (with their record); the plan's
+    # queries (as on my-plan, but every date and note), the whole thread (with what each message
+    # points to), the export's access-log entry (4)
+    ("own-copy", "exoneree1", lambda w: reverse("my_copy_json"), grow_copy, 18),
+    # On their behalf: session, user, device; the record, the opening's access-log entry (4);
+    # the same as theirs
+    (
+        "own-copy-staff",
+        "caseworker1",
+        lambda w: reverse("exoneree_copy_json", args=[w.marcus.exoneree.pk]),
+        grow_copy,
+        24,
+    ),
     # no session: the rate-limit counters are in the cache; the link (with its referral,
     # person, resource, provider, organization and caseworker), what the referral carries,
     # the consents that cover it, the needs of those categories; the access-log entry
