@@ -21,6 +21,7 @@ from services.views import (
     plan,
     printing,
     provider,
+    retention,
 )
 
 urlpatterns = [
@@ -124,6 +125,11 @@ urlpatterns = [
     path("director/audit/", director.audit_log, name="audit_log"),
     path("director/emergency-access/", consent.emergency_reviews, name="emergency_reviews"),
     path("director/emergency-access/<int:pk>/review/", consent.emergency_review, name="emergency_review"),
+    # Retention (issue 23): closed cases reaching their end, confirmed or held by the director
+    path("director/retention/", retention.retention_review, name="retention_review"),
+    path("director/retention/<int:pk>/confirm/", retention.retention_confirm, name="retention_confirm"),
+    path("director/retention/<int:pk>/hold/", retention.legal_hold_place, name="legal_hold_place"),
+    path("director/retention/<int:pk>/lift/", retention.legal_hold_lift, name="legal_hold_lift"),
     path("director/staff/new/", director.staff_create, name="staff_create"),
     path("director/staff/<int:pk>/", director.staff_edit, name="staff_edit"),
     path("director/staff/<int:pk>/unlock/", director.staff_unlock, name="staff_unlock"),

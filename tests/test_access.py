@@ -26,7 +26,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -66,8 +66,9 @@ from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
+from services.models.retention import LegalHold
 from tests.conftest import PERSONAS, World
-from tests.factories import FollowUpFactory, ReferralFactory, StaffFactory, consent_for
+from tests.factories import FollowUpFactory, ReferralFactory, StaffFactory, close_case, consent_for
 from tests.sample_files import document_for, photo, upload
 
 LOGIN = "login"  # 302 to the sign-in page, coming back here afterwards
@@ -279,6 +280,20 @@ def marcus_legal_item(w: World) -> None:
     legal.legal_item_save(by=w.caseworker1, exoneree=w.marcus.exoneree, item=LegalItem(kind="tax_relief"))
 
 
+def marcus_closed_long_ago(w: World) -> None:
+    """Marcus's case closed eight years ago: past org1's seven years of retention (issue 23)."""
+    close_case(w.marcus.exoneree, timezone.localdate() - timedelta(days=8 * 366))
+
+
+def marcus_closed_and_held(w: World) -> None:
+    marcus_closed_long_ago(w)
+    LegalHold.objects.create(exoneree=w.marcus.exoneree, reason="Civil suit pending", placed_by=w.director1)
+
+
+def at_retention(w: World) -> str:
+    return reverse("retention_review") + f"#person-{w.marcus.exoneree.pk}"
+
+
 def only(model: type) -> Args:
     return lambda w: [model.objects.get(exoneree=w.marcus.exoneree).pk]
 
@@ -376,6 +391,39 @@ PAGES = [
         setup=caseworker1_token,
     ),
     Page("api_tokens_of_organization", DIRECTOR_PAGE, owner="director1"),
+    # Retention (issue 23): the director's review of closed cases reaching their end; a case
+    # of another organization (dir2) is a 404, as is an open one.
+    Page("retention_review", DIRECTOR_PAGE, owner="director1", setup=marcus_closed_long_ago),
+    Page(
+        "retention_confirm",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        marcus("exoneree"),
+        ("POST",),
+        lambda w: {"confirm": "on"},
+        at_retention,
+        owner="director1",
+        setup=marcus_closed_long_ago,
+    ),
+    Page(
+        "legal_hold_place",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        marcus("exoneree"),
+        ("POST",),
+        lambda w: {"reason": "Civil suit pending in Harris County"},
+        at_retention,
+        owner="director1",
+        setup=marcus_closed_long_ago,
+    ),
+    Page(
+        "legal_hold_lift",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        marcus("exoneree"),
+        ("POST",),
+        lambda w: {},
+        at_retention,
+        owner="director1",
+        setup=marcus_closed_and_held,
+    ),
     Page(
         "session_keep_alive",
         row(DONE, DONE, DONE, DONE, DONE, DONE, DONE, DONE),

@@ -297,6 +297,10 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "my_appointment_answer": lambda w: reverse("my_plan"),
     "need_ask_take_on": marcus_page,
     "message_needs_action": lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]),
+    # Retention (issue 23): the review page holds each case's forms.
+    "retention_confirm": lambda w: reverse("retention_review"),
+    "legal_hold_place": lambda w: reverse("retention_review"),
+    "legal_hold_lift": lambda w: reverse("retention_review"),
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {
@@ -321,6 +325,7 @@ BUTTONS = {
     "api_token_revoke",  # "Revoke", beside each token
     "payment_remove",  # "Remove this payment", below the correction form
     "hsds_import_preview",  # "Import", below the preview of what the file does
+    "legal_hold_lift",  # "Lift the hold", beside a case's hold (issue 23)
 }
 
 

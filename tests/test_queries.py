@@ -40,6 +40,7 @@ from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCert
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
+from services.models.retention import LegalHold, RetentionReview
 from services.selectors.hsds import directory_tables
 from tests.conftest import World
 from tests.factories import (
@@ -51,6 +52,7 @@ from tests.factories import (
     ReferralFactory,
     ResourceFactory,
     StaffFactory,
+    close_case,
     consent_for,
 )
 from tests.sample_files import document_for
@@ -192,6 +194,20 @@ def grow_copy(w: World, n: int) -> None:
     grow_messages(w, n)
 
 
+def grow_retention(w: World, n: int) -> None:
+    """Closed cases past their retention (issue 23): held, confirmed, or waiting for review."""
+    long_ago = timezone.localdate() - timedelta(days=8 * 366)
+    for i in range(n):
+        person = ExonereeFactory(organization=w.org1, caseworkers=[w.caseworker1])
+        close_case(person, long_ago - timedelta(days=i))
+        if i % 3 == 1:
+            LegalHold.objects.create(exoneree=person, reason="Civil suit", placed_by=w.director1)
+        elif i % 3 == 2:
+            RetentionReview.objects.create(
+                exoneree=person, case_closed_on=person.case_closed_on, confirmed_by=w.director1
+            )
+
+
 def an_ask(w: World) -> int:
     """Marcus's need, as if he had asked for it on his plan (issue 19)."""
     Need.objects.filter(pk=w.marcus.need.pk).update(ask_state="waiting", own_words="I need a room")
@@ -322,6 +338,10 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_outcomes,
         None,
     ),
+    # Retention (issue 23): session, user, device; the closed cases due within 30 days (with
+    # whether each is held or confirmed), their active holds (with who placed them), their
+    # confirmations (with who gave them)
+    ("retention-review", "director1", lambda w: reverse("retention_review"), grow_retention, 6),
     # session, user, device; the caseworker, their people, the other caseworkers with the
     # size of their caseloads
     ("caseload-move", "director1", lambda w: reverse("caseload_move", args=[w.caseworker1.pk]), grow_people, 7),

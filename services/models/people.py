@@ -139,6 +139,8 @@ class Exoneree(BaseModel):
     restricted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
+    # De-identified under retention (issue 23): who they were is gone, their counts stay.
+    deidentified_at = models.DateTimeField(_("de-identified at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
