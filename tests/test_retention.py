@@ -368,3 +368,20 @@ def test_the_director_confirms_and_holds_from_the_page(login, due: World, time_m
 def test_an_open_case_has_no_retention_page_actions(login, world: World) -> None:
     response = login("director1").post(reverse("retention_confirm", args=[world.marcus.exoneree.pk]), {"confirm": "on"})
     assert response.status_code == 404
+
+
+def test_the_access_log_reads_after_a_purge(login, due: World) -> None:
+    """The log's entries keep a purged person's number, with no record behind it: the log's
+    page and its CSV show them without a name."""
+    marcus = due.marcus.exoneree
+    confirm(due, marcus)
+    run()
+    client = login("director1")
+
+    page = client.get(reverse("audit_log"))
+    csv = b"".join(client.get(reverse("audit_log") + "?format=csv").streaming_content).decode()
+
+    assert page.status_code == 200
+    assert f"Person {marcus.pk} purged under retention" in page.content.decode()
+    assert f"Person {marcus.pk} purged under retention" in csv
+    assert "Marcus Whitfield" not in page.content.decode() + csv
