@@ -53,8 +53,9 @@ BATCH = 100  # people whose ids a purge run holds at once
 
 # De-identification: the free text of each kind of row the person's record holds, emptied.
 # Codes, dates and numbers stay (the counts read them); the papers, messages and notes go
-# whole (their text is all they are). tests/test_retention.py fails when a model holding a
-# person's text is in neither list.
+# whole (their text is all they are). tests/test_retention.py reads every text column of
+# every row hanging off a de-identified person (found through the models' relations) for
+# their name.
 FREE_TEXT: dict[type, tuple[tuple[str, ...], str]] = {
     Need: (("description", "own_words", "ask_answer"), "exoneree"),
     Referral: (("note", "decline_reason", "feedback", "provider_contact", "person_words"), "need__exoneree"),
