@@ -475,6 +475,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    # Retention (issue 23): the directors are told of the closed cases due in 30 days, to
+    # confirm or hold; `manage.py purge_due` (scheduled by the operator) removes the confirmed.
+    "retention-notice": {
+        "task": "services.tasks.retention_notice",
+        "schedule": crontab(hour=9, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # Security headers. In production (DEBUG off) cookies are secure and HSTS is on; behind a

@@ -516,6 +516,19 @@ def get_hsds_import(user: AnyUser, pk: int) -> HsdsImport:
     return get_object_or_404(queryset, pk=pk)
 
 
+# Retention (issue 23): a director reviews the closed cases of their own organization.
+
+
+def get_closed_case(user: AnyUser, pk: int) -> Exoneree:
+    """A closed, not yet de-identified case of the director's organization; 404 otherwise."""
+    if not is_director(user):
+        raise PermissionDenied
+    closed = Exoneree.objects.filter(
+        organization_id=organization_of(user).pk, case_closed_on__isnull=False, deidentified_at__isnull=True
+    )
+    return get_object_or_404(closed.select_related("organization"), pk=pk)
+
+
 # Staff management: a director manages the staff of their own organization.
 
 

@@ -26,10 +26,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import chain
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from services.choices import AssessmentDomain, AssessmentKind
 from services.choices import ReferralStatus as RS
@@ -38,7 +39,7 @@ from services.models.casework import Assessment, AssessmentScore
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.organizations import Organization
-from services.models.outcomes import OutcomeCount
+from services.models.outcomes import CountCell, OutcomeCount, RetiredCount
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralEvent
 
@@ -310,14 +311,18 @@ def recount(organization: Organization) -> int:
     Idempotent; tracked writes wait for it (the organization lock) and follow it.
     """
     organization = _lock(organization.pk)
-    tally = _sum(contributions(person) for person in load_people(organization))
+    tally = _everyones(organization)
     OutcomeCount.objects.filter(organization=organization).delete()
+    return _store(OutcomeCount, organization, tally)
+
+
+def _store(model: type[CountCell], organization: Organization, tally: Tally) -> int:
     rows = [
-        OutcomeCount(organization=organization, **key._asdict(), count=count, total=total)
+        model(organization=organization, **key._asdict(), count=count, total=total)
         for key, (count, total) in tally.items()
         if count or total
     ]
-    OutcomeCount.objects.bulk_create(rows, batch_size=5000)
+    model.objects.bulk_create(rows, batch_size=5000)
     return len(rows)
 
 
@@ -334,19 +339,36 @@ def refresh_statistics() -> None:
 
 def stored(organization: Organization) -> Tally:
     """The organization's counts as stored (for comparing with a recount)."""
-    tally: Tally = {}
-    for row in OutcomeCount.objects.filter(organization=organization).order_by():
-        key = Key(row.figure, row.key, row.caseworker_id, row.domain, row.day, row.until, row.month)
-        cell = tally.setdefault(key, [0, 0])
-        cell[0] += row.count
-        cell[1] += row.total
+    tally = _rows(OutcomeCount.objects.filter(organization=organization))
     return {key: cell for key, cell in tally.items() if cell != [0, 0]}
 
 
 def counted(organization: Organization) -> Tally:
     """What a recount would store, without storing it."""
-    tally = _sum(contributions(person) for person in load_people(organization))
-    return {key: cell for key, cell in tally.items() if cell != [0, 0]}
+    return {key: cell for key, cell in _everyones(organization).items() if cell != [0, 0]}
+
+
+def _everyones(organization: Organization) -> Tally:
+    """The contributions of everyone on record, and of those purged under retention."""
+    people = (contributions(person) for person in load_people(organization))
+    return _sum(chain(people, [_rows(RetiredCount.objects.filter(organization=organization))]))
+
+
+def _rows(rows: QuerySet[Any]) -> Tally:
+    tally: Tally = {}
+    for row in rows.order_by().iterator(chunk_size=5000):
+        key = Key(row.figure, row.key, row.caseworker_id, row.domain, row.day, row.until, row.month)
+        cell = tally.setdefault(key, [0, 0])
+        cell[0] += row.count
+        cell[1] += row.total
+    return tally
+
+
+def retire(organization: Organization, ids: Iterable[int]) -> int:
+    """Keep what these people add to the counts, before they are purged (issue 23): their
+    rows go, what they counted for stays, in the counts as stored and in every recount.
+    Returns how many cells it kept."""
+    return _store(RetiredCount, organization, _sum(contributions(person) for person in load_people(organization, ids)))
 
 
 # --- Tracked writes ----------------------------------------------------------------------------------

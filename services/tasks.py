@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from services import audit_anchor, figures, outcome_counts, reminders
+from services import audit_anchor, figures, outcome_counts, reminders, retention
 from services.choices import ContactPreference
 from services.lib.email import send_templated_email
 from services.lib.links import invitation_link
@@ -229,3 +229,9 @@ def send_message_notice(message_id: int) -> None:
             language=person.preferred_language,
             message_id=f"<message-{message_id}@{urlsplit(settings.SITE_URL).hostname}>",
         )
+
+
+@shared_task(ignore_result=True)
+def retention_notice() -> int:
+    """Nightly: tell the directors which closed cases reach their end of retention in 30 days."""
+    return retention.notify_upcoming()

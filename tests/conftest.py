@@ -204,6 +204,21 @@ def _documents_storage(settings: Any, tmp_path: Path) -> Path:
     return location
 
 
+@pytest.fixture
+def no_pdf_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server without the PDF library's system parts: importing WeasyPrint fails."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_weasyprint(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache(settings: Any) -> None:
     # The database is rolled back after each test, the cache is not: a new organization can

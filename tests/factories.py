@@ -9,7 +9,7 @@ that action grants, and a record without them would be invisible to its own case
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import factory
@@ -23,6 +23,7 @@ from services.choices import (
     AssessmentKind,
     ConsentCategory,
     ConsentSignedHow,
+    ExitReason,
     NeedDomain,
     NoteVisibility,
     ReferralStatus,
@@ -223,3 +224,14 @@ def consent_for(
     )
     ConsentCategoryRow.objects.bulk_create([ConsentCategoryRow(consent=consent, category=c) for c in categories])
     return consent
+
+
+def close_case(person: Exoneree, on: date) -> None:
+    """The person's case closed on `on`, as closing it leaves it: the person's closing date
+    and their enrolment (opened a year before) closed with an exit reason."""
+    Enrolment.objects.filter(exoneree=person).delete()
+    Enrolment.objects.create(
+        exoneree=person, opened_on=on - timedelta(days=400), closed_on=on, exit_reason=ExitReason.GOALS_MET
+    )
+    Exoneree.objects.filter(pk=person.pk).update(case_closed_on=on)
+    person.case_closed_on = on

@@ -26,7 +26,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,7 @@ from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
+from services.models.retention import LegalHold
 from services.models.transfers import Transfer
 from tests.conftest import PERSONAS, World
 from tests.factories import (
@@ -76,6 +77,7 @@ from tests.factories import (
     ProviderFactory,
     ReferralFactory,
     StaffFactory,
+    close_case,
     consent_for,
 )
 from tests.sample_files import document_for, photo, upload
@@ -300,6 +302,20 @@ def marcus_legal_item(w: World) -> None:
     legal.legal_item_save(by=w.caseworker1, exoneree=w.marcus.exoneree, item=LegalItem(kind="tax_relief"))
 
 
+def marcus_closed_long_ago(w: World) -> None:
+    """Marcus's case closed eight years ago: past org1's seven years of retention (issue 23)."""
+    close_case(w.marcus.exoneree, timezone.localdate() - timedelta(days=8 * 366))
+
+
+def marcus_closed_and_held(w: World) -> None:
+    marcus_closed_long_ago(w)
+    LegalHold.objects.create(exoneree=w.marcus.exoneree, reason="Civil suit pending", placed_by=w.director1)
+
+
+def at_retention(w: World) -> str:
+    return reverse("retention_review") + f"#person-{w.marcus.exoneree.pk}"
+
+
 def only(model: type) -> Args:
     return lambda w: [model.objects.get(exoneree=w.marcus.exoneree).pk]
 
@@ -430,6 +446,39 @@ PAGES = [
         setup=caseworker1_token,
     ),
     Page("api_tokens_of_organization", DIRECTOR_PAGE, owner="director1"),
+    # Retention (issue 23): the director's review of closed cases reaching their end; a case
+    # of another organization (dir2) is a 404, as is an open one.
+    Page("retention_review", DIRECTOR_PAGE, owner="director1", setup=marcus_closed_long_ago),
+    Page(
+        "retention_confirm",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        marcus("exoneree"),
+        ("POST",),
+        lambda w: {"confirm": "on"},
+        at_retention,
+        owner="director1",
+        setup=marcus_closed_long_ago,
+    ),
+    Page(
+        "legal_hold_place",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        marcus("exoneree"),
+        ("POST",),
+        lambda w: {"reason": "Civil suit pending in Harris County"},
+        at_retention,
+        owner="director1",
+        setup=marcus_closed_long_ago,
+    ),
+    Page(
+        "legal_hold_lift",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        marcus("exoneree"),
+        ("POST",),
+        lambda w: {},
+        at_retention,
+        owner="director1",
+        setup=marcus_closed_and_held,
+    ),
     Page(
         "session_keep_alive",
         row(DONE, DONE, DONE, DONE, DONE, DONE, DONE, DONE),
@@ -934,6 +983,11 @@ PAGES = [
     Page("my_plan", OWN_PLAN, owner="exoneree1"),
     Page("my_plan_pdf", OWN_PLAN, owner="exoneree1"),
     Page("my_plan_ics", OWN_PLAN, owner="exoneree1"),
+    # The person's own copy (issue 23): theirs from their plan; staff who may see them, for them.
+    Page("my_copy_pdf", OWN_PLAN, owner="exoneree1"),
+    Page("my_copy_json", OWN_PLAN, owner="exoneree1"),
+    Page("exoneree_copy_pdf", CASE_READ, marcus("exoneree")),
+    Page("exoneree_copy_json", CASE_READ, marcus("exoneree")),
     Page(
         "set_language",
         row(403, 403, 403, 403, 403, DONE, DONE, 403),

@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "services.referral_reminders",
             "services.legal_reminders",
             "services.document_reminders",
+            "services.retention",
         ],
     ),
     ("tasks", ["services.tasks"]),

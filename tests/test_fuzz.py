@@ -314,6 +314,10 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     # A record's life (issue 23): "Reopen the case", on the closed case's page.
     "case_reopen": marcus_page,
     "merge_undo": lambda w: reverse("merge_candidates", args=[w.marcus.exoneree.pk]),
+    # Retention (issue 23): the review page holds each case's forms.
+    "retention_confirm": lambda w: reverse("retention_review"),
+    "legal_hold_place": lambda w: reverse("retention_review"),
+    "legal_hold_lift": lambda w: reverse("retention_review"),
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {
@@ -339,6 +343,7 @@ BUTTONS = {
     "payment_remove",  # "Remove this payment", below the correction form
     "hsds_import_preview",  # "Import", below the preview of what the file does
     "merge_undo",  # "Undo this merge", beside each merge into the person
+    "legal_hold_lift",  # "Lift the hold", beside a case's hold (issue 23)
 }
 
 

@@ -47,6 +47,7 @@ EXONEREE_FACING = [
     "services/_my_voice_links.html",
     "_nav_messages.html",
     "services/plan_pdf.html",
+    "services/own_copy_pdf.html",
     "services/confirm.html",
     "services/_field.html",
     "services/_form_errors.html",

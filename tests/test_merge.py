@@ -31,7 +31,7 @@ from services.models.merges import Merge
 from services.models.messages import Message
 from services.models.notifications import Reminder
 from services.models.people import Exoneree
-from services.models.retention import LegalHold
+from services.models.retention import LegalHold, RetentionReview
 from services.models.transfers import Transfer
 from tests.conftest import World
 from tests.factories import (
@@ -145,6 +145,10 @@ ROW_MAKERS: dict[str, Maker] = {
     ],
     "services.Reminder.exoneree": _reminders,
     "services.LegalHold.exoneree": _holds,
+    "services.RetentionReview.exoneree": lambda w, p, n: [
+        RetentionReview.objects.create(exoneree=p, case_closed_on=date(2015, 1, 1) + timedelta(days=i))
+        for i in range(n)
+    ],
     "services.Exoneree.merged_into": lambda w, p, n: ExonereeFactory.create_batch(
         n, organization=p.organization, merged_into=p, merged_at=timezone.now()
     ),

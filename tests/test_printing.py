@@ -65,17 +65,8 @@ def test_caseworker_cannot_print_someone_elses_plan(login, sent: World) -> None:
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).exists()
 
 
-def test_without_the_pdf_library_the_answer_says_why(login, sent: World, monkeypatch) -> None:
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_weasyprint(name, *args, **kwargs):
-        if name == "weasyprint":
-            raise OSError("cannot load library 'libpango-1.0-0'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+@pytest.mark.usefixtures("no_pdf_library")
+def test_without_the_pdf_library_the_answer_says_why(login, sent: World) -> None:
     response = login("exoneree1").get(reverse("my_plan_pdf"))
     assert response.status_code == 503
     assert "PDF library" in response.content.decode()

@@ -43,6 +43,7 @@ from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
+from services.models.retention import LegalHold, RetentionReview
 from services.models.transfers import Transfer
 from services.selectors.hsds import directory_tables
 from tests.conftest import World
@@ -56,6 +57,7 @@ from tests.factories import (
     ReferralFactory,
     ResourceFactory,
     StaffFactory,
+    close_case,
     consent_for,
 )
 from tests.sample_files import document_for
@@ -194,6 +196,26 @@ def grow_messages(w: World, n: int) -> None:
         Message.objects.create(**common, author=w.exoneree1, from_person=True, text="Hi", need=need)
         Message.objects.create(**common, author=w.caseworker1, text="Hello", referral=referral, needs_action=True)
         Message.objects.create(**common, author=w.caseworker1, text="See you", follow_up=follow_up)
+
+
+def grow_copy(w: World, n: int) -> None:
+    """The person's own copy (issue 23): all of their plan and all of their conversation."""
+    grow_plan(w, n)
+    grow_messages(w, n)
+
+
+def grow_retention(w: World, n: int) -> None:
+    """Closed cases past their retention (issue 23): held, confirmed, or waiting for review."""
+    long_ago = timezone.localdate() - timedelta(days=8 * 366)
+    for i in range(n):
+        person = ExonereeFactory(organization=w.org1, caseworkers=[w.caseworker1])
+        close_case(person, long_ago - timedelta(days=i))
+        if i % 3 == 1:
+            LegalHold.objects.create(exoneree=person, reason="Civil suit", placed_by=w.director1)
+        elif i % 3 == 2:
+            RetentionReview.objects.create(
+                exoneree=person, case_closed_on=person.case_closed_on, confirmed_by=w.director1
+            )
 
 
 def an_ask(w: World) -> int:
@@ -410,6 +432,10 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_outcomes,
         None,
     ),
+    # Retention (issue 23): session, user, device; the closed cases due within 30 days (with
+    # whether each is held or confirmed), their active holds (with who placed them), their
+    # confirmations (with who gave them)
+    ("retention-review", "director1", lambda w: reverse("retention_review"), grow_retention, 6),
     # session, user, device; the caseworker, their people, the other caseworkers with the
     # size of their caseloads
     ("caseload-move", "director1", lambda w: reverse("caseload_move", args=[w.caseworker1.pk]), grow_people, 7),
@@ -443,6 +469,19 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("ask-answer", "caseworker1", lambda w: reverse("need_ask_answer", args=[an_ask(w)]), grow_case, 9),
     # session, user (with their record): the form is their record's own fields
     ("contact-wishes", "exoneree1", lambda w: reverse("my_contact_wishes"), grow_plan, 2),
+    # The person's own copy (issue 23). Theirs: session, user (with their record); the plan's
+    # queries (as on my-plan, but every date and note), the whole thread (with what each message
+    # points to), the export's access-log entry (4)
+    ("own-copy", "exoneree1", lambda w: reverse("my_copy_json"), grow_copy, 18),
+    # On their behalf: session, user, device; the record, the opening's access-log entry (4);
+    # the same as theirs
+    (
+        "own-copy-staff",
+        "caseworker1",
+        lambda w: reverse("exoneree_copy_json", args=[w.marcus.exoneree.pk]),
+        grow_copy,
+        24,
+    ),
     # no session: the rate-limit counters are in the cache; the link (with its referral,
     # person, resource, provider, organization and caseworker), what the referral carries,
     # the consents that cover it, the needs of those categories; the access-log entry

@@ -30,6 +30,17 @@ def plan_export(*, by: AbstractUser, exoneree: Exoneree) -> None:
     )
 
 
+def own_copy_export(*, by: AbstractUser, exoneree: Exoneree, form: str) -> None:
+    """The person's own copy (PDF or JSON) left the app: downloaded by them, or by staff on
+    their behalf. The entry names the record by number only, like the plan's."""
+    audit.record(
+        AuditEvent.Action.EXPORTED,
+        actor=by,
+        exoneree=exoneree,
+        target=f"Own copy of {audit.describe(exoneree)} ({form})",
+    )
+
+
 def outcomes_export(*, by: AbstractUser, figure: str, filters: dict[str, Any]) -> None:
     """A download of an outcome figure is an export like any other: logged."""
     audit.record(

@@ -59,6 +59,10 @@ class AuditEvent(BaseModel):
         TRANSFER_PROPOSED = "transfer_proposed", _("Proposed a transfer to another organization")
         TRANSFER_ACCEPTED = "transfer_accepted", _("Accepted a transfer from another organization")
         TRANSFER_DECLINED = "transfer_declined", _("Declined a transfer from another organization")
+        # Retention (issue 23): the director's review, and what a purge or de-identification did.
+        RETENTION_REVIEWED = "retention_reviewed", _("Confirmed or held a record's end of retention")
+        RECORD_PURGED = "record_purged", _("Purged a record under retention")
+        RECORD_DEIDENTIFIED = "record_deidentified", _("De-identified a record under retention")
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
@@ -68,7 +72,12 @@ class AuditEvent(BaseModel):
     username = models.CharField(max_length=150, blank=True)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=30, choices=Action.choices)
-    exoneree = models.ForeignKey(Exoneree, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The person by number, not by a constraint: a person purged under retention (issue 23)
+    # leaves their entries as they were (the chain hashes this number), so the log neither
+    # blocks the purge nor loses an entry. A purged person's entries name no one any more.
+    exoneree = models.ForeignKey(
+        Exoneree, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
     target = models.CharField("record", max_length=200, blank=True)
     # For a change: {field: [old, new]}, or {field: "changed"} for an encrypted field.
     changes = models.JSONField(default=dict, blank=True)

@@ -9,17 +9,13 @@ from services.models.base import BaseModel
 from services.models.organizations import Organization
 
 
-class OutcomeCount(BaseModel):
-    """Pre-aggregated numbers behind the outcomes page, kept by services/outcome_counts.py.
-
-    One row is how many records (and the sum of a measure, such as days to service) fall
-    in one cell of one figure on one day. `caseworker` is empty for "everyone" and
-    otherwise a caseworker whose caseload the records belong to (the assignee, for
-    follow-ups); `domain` is empty for "every domain". `until` is set only when a record
-    stops counting after that day (a self-sufficiency score replaced by a later assessment).
-    `month`: the row is a month's total, filed under the month's first day.
-    The page sums rows over the period; nothing here is ever shown row by row.
-    """
+class CountCell(BaseModel):
+    """One cell of one figure on one day: how many records fall in it (and the sum of a
+    measure, such as days to service). `caseworker` is empty for "everyone" and otherwise a
+    caseworker whose caseload the records belong to (the assignee, for follow-ups); `domain`
+    is empty for "every domain". `until` is set only when a record stops counting after that
+    day (a self-sufficiency score replaced by a later assessment). `month`: the row is a
+    month's total, filed under the month's first day."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     caseworker = models.ForeignKey(
@@ -37,6 +33,17 @@ class OutcomeCount(BaseModel):
     total = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.figure} {self.key} on {self.day}: {self.count}"
+
+
+class OutcomeCount(CountCell):
+    """Pre-aggregated numbers behind the outcomes page, kept by services/outcome_counts.py.
+    The page sums rows over the period; nothing here is ever shown row by row."""
+
+    class Meta:
         indexes = [
             # Everyone (caseworker empty) or one caseworker, over a period.
             models.Index(fields=["organization", "figure", "caseworker", "domain", "day"]),
@@ -45,5 +52,10 @@ class OutcomeCount(BaseModel):
             models.Index(fields=["organization", "figure", "domain", "month", "day"]),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.figure} {self.key} on {self.day}: {self.count}"
+
+class RetiredCount(CountCell):
+    """What people purged under retention (issue 23) had added to the kept counts.
+
+    Their rows are gone, so a recount (services/outcome_counts.py) could no longer find what
+    they contributed: it adds these back, and the counts of past periods stay as they were.
+    One row per purged person's cell, never shown."""

@@ -151,6 +151,8 @@ class Exoneree(BaseModel):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_duplicates", editable=False
     )
     merged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # De-identified under retention (issue 23): who they were is gone, their counts stay.
+    deidentified_at = models.DateTimeField(_("de-identified at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,4 +1,5 @@
-"""Legal holds: a reason that stops a closed case from being purged or de-identified."""
+"""Retention (issue 23): legal holds, which stop a closed case from being purged or
+de-identified, and the director's confirmation that a case may be."""
 
 from __future__ import annotations
 
@@ -36,3 +37,22 @@ class LegalHold(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
+
+
+class RetentionReview(BaseModel):
+    """A director confirmed that this closed case may be purged (or de-identified) once due.
+
+    For one closing: a case reopened and closed again needs a new confirmation, since the
+    confirmation names the closing date it was given for."""
+
+    exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="retention_reviews")
+    case_closed_on = models.DateField(_("case closed on"))
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-confirmed_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["exoneree", "case_closed_on"], name="one_review_per_closing")]
+
+    def __str__(self) -> str:
+        return f"retention confirmed for {self.exoneree_id} closed on {self.case_closed_on}"

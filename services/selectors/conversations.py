@@ -20,11 +20,12 @@ THREAD_SHOWN = 200  # the latest messages; a conversation longer than that is ra
 ABOUT_SHOWN = 30  # of each kind, the most recent
 
 
-def thread(exoneree: Exoneree) -> list[Message]:
-    """The latest messages, oldest first, with their authors and what they point to."""
+def thread(exoneree: Exoneree, *, limit: int | None = THREAD_SHOWN) -> list[Message]:
+    """The latest messages (all of them with `limit=None`), oldest first, with their authors
+    and what they point to."""
     latest = exoneree.messages.select_related("author", "read_by", "need", "referral__resource", "follow_up").order_by(
         "-created_at", "-pk"
-    )[:THREAD_SHOWN]
+    )[:limit]
     return list(reversed(latest))
 
 

@@ -14,6 +14,7 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
     AskState,
@@ -21,6 +22,7 @@ from services.choices import (
     ReferralStatus,
 )
 from services.models.consent import JOINED_CATEGORIES
+from services.models.needs import Need
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
@@ -36,10 +38,37 @@ PLAN_UPCOMING = 20  # the next dates on a person's plan
 
 PLAN_MISSED = 10  # the latest past dates still open
 
+PLAN_NOTES = 20  # the latest notes shared with them
 
-def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, Any]:
-    """What the exoneree sees: never staff-only notes, drafts or internal follow-ups."""
+# A status in everyday words, as the person's own plan (and their copy) says it.
+NEED_PLAIN = {
+    "open": _("We are working on it"),
+    "in_progress": _("Under way"),
+    "met": _("Done"),
+    "no_longer_wanted": _("You said you don't need this now"),
+}
+REFERRAL_PLAIN = {
+    "sent": _("We asked them to help you"),
+    "accepted": _("They said yes"),
+    "declined": _("They could not help"),
+    "in_progress": _("They are helping you"),
+    "completed": _("Finished"),
+    "unresolved": _("It did not work out"),
+}
+
+
+def plain_status(obj: Need | Referral) -> str:
+    table = REFERRAL_PLAIN if isinstance(obj, Referral) else NEED_PLAIN
+    return str(table.get(obj.status, obj.get_status_display()))
+
+
+def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = False) -> dict[str, Any]:
+    """What the exoneree sees: never staff-only notes, drafts or internal follow-ups.
+
+    `whole`: every date and note shared with them, not only the latest the page has room for
+    (their own copy, services/selectors/own_copy.py)."""
     now = now or timezone.now()
+    upcoming, missed, notes = (None, None, None) if whole else (PLAN_UPCOMING, PLAN_MISSED, PLAN_NOTES)
     needs = list(
         exoneree.needs.prefetch_related(
             Prefetch(
@@ -74,9 +103,9 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         "asks": sorted((n for n in needs if n.ask_state), key=lambda n: (n.opened_on, n.pk), reverse=True),
         "open_needs": [n for n in casework if n.is_open],
         "closed_needs": [n for n in casework if not n.is_open],
-        "upcoming": [item for item in dated if item.due_at >= now][:PLAN_UPCOMING],
-        "missed": [item for item in reversed(dated) if item.due_at < now][:PLAN_MISSED],
-        "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:20],
+        "upcoming": [item for item in dated if item.due_at >= now][:upcoming],
+        "missed": [item for item in reversed(dated) if item.due_at < now][:missed],
+        "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:notes],
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
         "visits": record_visits(exoneree),
         **documents_page(exoneree, on_plan=True),

@@ -5,13 +5,13 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus
 from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
 from services.models.needs import Need
 from services.models.referrals import Referral
+from services.selectors import plans
 from services.selectors.records import split_names
 
 register = template.Library()
@@ -35,27 +35,10 @@ def round_tens(percent: int) -> int:
     return int(round(percent / 10) * 10)
 
 
-NEED_PLAIN = {
-    "open": _("We are working on it"),
-    "in_progress": _("Under way"),
-    "met": _("Done"),
-    "no_longer_wanted": _("You said you don't need this now"),
-}
-REFERRAL_PLAIN = {
-    "sent": _("We asked them to help you"),
-    "accepted": _("They said yes"),
-    "declined": _("They could not help"),
-    "in_progress": _("They are helping you"),
-    "completed": _("Finished"),
-    "unresolved": _("It did not work out"),
-}
-
-
 @register.filter
 def plain_status(obj: Need | Referral) -> str:
     """The status said in everyday words, for the person's own plan."""
-    table = REFERRAL_PLAIN if isinstance(obj, Referral) else NEED_PLAIN
-    return table.get(obj.status, obj.get_status_display())
+    return plans.plain_status(obj)
 
 
 @register.filter

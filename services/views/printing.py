@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse
@@ -39,6 +40,13 @@ def exoneree_plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _plan_pdf(request: HttpRequest, exoneree: Exoneree) -> HttpResponse:
+    context = {"exoneree": exoneree, "printed_at": timezone.now(), **plans.plan_for(exoneree)}
+    # A fixed file name: the person's name would end up in download folders and logs.
+    return pdf_response(request, "services/plan_pdf.html", context, "plan.pdf")
+
+
+def pdf_response(request: HttpRequest, template: str, context: dict[str, Any], filename: str) -> HttpResponse:
+    """A template printed to PDF with the plan's stylesheet, as a download named `filename`."""
     try:
         # Imported here: WeasyPrint loads the system's Pango when imported, and a machine
         # without it should still serve every other page.
@@ -49,16 +57,11 @@ def _plan_pdf(request: HttpRequest, exoneree: Exoneree) -> HttpResponse:
             status=503,
             content_type="text/plain; charset=utf-8",
         )
-    html = render_to_string(
-        "services/plan_pdf.html",
-        {"exoneree": exoneree, "printed_at": timezone.now(), **plans.plan_for(exoneree)},
-        request=request,
-    )
+    html = render_to_string(template, context, request=request)
     stylesheet = CSS(filename=finders.find("services/print.css"))
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(stylesheets=[stylesheet])
     response = HttpResponse(pdf, content_type="application/pdf")
-    # A fixed file name: the person's name would end up in download folders and logs.
-    response["Content-Disposition"] = 'attachment; filename="plan.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

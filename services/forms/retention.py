@@ -1,0 +1,23 @@
+"""The director's retention review (issue 23)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from services.models.retention import LegalHold
+
+
+class RetentionConfirmForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I confirm this record may be removed as the organization's retention says, once it is due."),
+        error_messages={"required": _("Tick the box to confirm.")},
+    )
+
+
+class LegalHoldForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why it must be kept (a lawsuit, a claim, a request from a court…)"),
+        max_length=LegalHold._meta.get_field("reason").max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

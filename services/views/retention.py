@@ -1,0 +1,88 @@
+"""The director's retention page (issue 23): closed cases due now or within 30 days, each
+with its date; confirm one may be removed, or place or lift a legal hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from services import access, retention
+from services.access import director_required
+from services.actions import retention as actions
+from services.forms.retention import LegalHoldForm, RetentionConfirmForm
+from services.views.common import apply_errors
+
+
+def _page(request: HttpRequest, *, status: int = 200, **forms: Any) -> HttpResponse:
+    organization = access.organization_of(request.user)
+    context = {
+        "organization": organization,
+        "people": retention.review_list(organization),
+        "notice_days": retention.NOTICE_DAYS,
+        "confirm_form": RetentionConfirmForm(),
+        "hold_form": LegalHoldForm(),
+        **forms,
+    }
+    return render(request, "services/retention_review.html", context, status=status)
+
+
+def _back(pk: int) -> HttpResponse:
+    return redirect(reverse("retention_review") + f"#person-{pk}")
+
+
+@require_GET
+@director_required
+def retention_review(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_POST
+@director_required
+def retention_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_closed_case(request.user, pk)
+    form = RetentionConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.retention_confirm(by=request.user, exoneree=exoneree)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Confirmed. The record will be removed once it is due."))
+            return _back(pk)
+    return _page(request, status=400, confirm_form=form, form_for=pk)
+
+
+@require_POST
+@director_required
+def legal_hold_place(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_closed_case(request.user, pk)
+    form = LegalHoldForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.legal_hold_place(by=request.user, exoneree=exoneree, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Legal hold placed. The record is kept until the hold is lifted."))
+            return _back(pk)
+    return _page(request, status=400, hold_form=form, form_for=pk)
+
+
+@require_POST
+@director_required
+def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_closed_case(request.user, pk)
+    try:
+        actions.legal_hold_lift(by=request.user, exoneree=exoneree)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _page(request, status=400)
+    messages.success(request, _("Legal hold lifted."))
+    return _back(pk)
