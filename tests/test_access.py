@@ -390,6 +390,7 @@ def consent_to_transfer_marcus(w: World) -> None:
 
 
 def marcus_transfer_pending(w: World) -> None:
+    w.marcus.exoneree.refresh_from_db()  # another page's setup (rolled back) may have closed him in memory
     consent_to_transfer_marcus(w)
     transfers.transfer_propose(by=w.caseworker1, exoneree=w.marcus.exoneree, to_organization=w.org2, parts=["needs"])
 

@@ -395,7 +395,7 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         "director1",
         lambda w: reverse("merge_people", args=[w.marcus.exoneree.pk, first_twin(w).pk]),
         grow_twin_rows,
-        41,
+        44,
     ),
     # + the caseload (all of it, with its figures), the first overdue and due-soon follow-ups
     # and the first open needs (each with their count), recent referrals, the people's answers,
