@@ -7,6 +7,7 @@ model is merged (and undone) by these tests as soon as it exists.
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
@@ -416,3 +418,30 @@ def test_the_duplicates_sign_in_moves_to_the_kept_record_and_back(world):
     kept.refresh_from_db()
     marcus.refresh_from_db()
     assert (kept.user, marcus.user) == (None, world.exoneree1)
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_the_command_merges_with_progress_and_undoes(world):
+    kept, duplicate = pair(world)
+    FollowUpFactory.create_batch(3, exoneree=duplicate, assigned_to=world.caseworker1)
+    out = io.StringIO()
+
+    call_command("merge_people", kept.pk, duplicate.pk, user="director1", from_duplicate=["pronouns"], stdout=out)
+
+    assert "services.FollowUp.exoneree: 3 moved" in out.getvalue()
+    merge = Merge.objects.get()
+    assert kept.follow_ups.count() == 3
+    call_command("merge_people", user="director1", undo=merge.pk, stdout=out)
+    assert duplicate.follow_ups.count() == 3 and Merge.objects.get().undone_at is not None
+
+
+def test_the_command_is_for_directors_of_the_organization(world):
+    kept, duplicate = pair(world)
+
+    with pytest.raises(CommandError, match="not an active director"):
+        call_command("merge_people", kept.pk, duplicate.pk, user="caseworker1")
+    with pytest.raises(CommandError, match="Name two records"):
+        call_command("merge_people", kept.pk, duplicate.pk, user="director2")
+    assert not Merge.objects.exists()

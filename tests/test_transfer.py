@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from services.actions import transfers
 from services.actions.documents import document_download
 from services.choices import ConsentCategory, ExitReason, NoteVisibility, TransferStatus
+from services.lib import vault
 from services.models.audit import AuditEvent
 from services.models.casework import CaseNote
 from services.models.consent import Consent
@@ -193,3 +195,15 @@ def test_a_second_pending_transfer_is_refused(world):
 
     with pytest.raises(Exception, match="already waiting"):
         propose(world, ["needs"])
+
+
+def test_an_unreadable_document_refuses_the_acceptance_and_copies_nothing(world):
+    document = document_for(world.marcus.exoneree, world.caseworker1)
+    vault.storage().delete(document.storage_name)
+    consent_to_transfer(world)
+    transfer = propose(world, ["needs", "documents"])
+    people, files = Exoneree.objects.count(), Document.objects.count()
+
+    with pytest.raises(ValidationError, match="cannot be read"):
+        transfers.transfer_accept(by=world.director2, transfer=transfer)
+    assert (Exoneree.objects.count(), Document.objects.count()) == (people, files)

@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from services import audit
 from services.access import can_change_exoneree, is_director, organization_of
@@ -37,7 +38,7 @@ from services.choices import (
     TransferStatus,
 )
 from services.figures import figures_changed
-from services.lib import vault
+from services.lib import file_crypto, vault
 from services.lib.uploads import Cleaned
 from services.models.audit import AuditEvent
 from services.models.casework import CaseNote
@@ -215,19 +216,38 @@ def _receive(*, by: AbstractUser, transfer: Transfer, exoneree: Exoneree) -> Exo
             text = f"{heading}\n{note.text}"[: CaseNote._meta.get_field("text").max_length]
             note_save(by=by, exoneree=exoneree, note=CaseNote(text=text, visibility=NoteVisibility.STAFF))
     if TransferPart.DOCUMENTS in parts:
-        for document in Document.objects.current().filter(exoneree=person).order_by("pk"):
-            content = b"".join(
-                vault.read(
-                    document.storage_name,
-                    data_key=document.data_key,
-                    context=document.encryption_context,
-                    name=f"Document {document.pk}",
-                )
-            )
+        documents = list(Document.objects.current().filter(exoneree=person).order_by("pk"))
+        for document in documents:  # every file checked before the first copy is sealed
+            _plaintext(document, check_only=True)
+        for document in documents:
+            content = _plaintext(document)
             # Its links point at the sender's rows: the copy stands alone.
             copy = _copy(document, consent_id=None, claim_id=None, certificate_id=None, replaces_id=None)
             document_upload(by=by, exoneree=exoneree, document=copy, content=Cleaned(content, document.content_type))
     return exoneree
+
+
+@sensitive_variables("arguments")
+def _plaintext(document: Document, *, check_only: bool = False) -> bytes:
+    """A document's file, whole (one at a time: the upload re-seals it whole anyway)."""
+    arguments = {
+        "data_key": document.data_key,
+        "context": document.encryption_context,
+        "name": f"Document {document.pk}",
+    }
+    try:
+        if check_only:
+            vault.verify(document.storage_name, **arguments)
+            return b""
+        return b"".join(vault.read(document.storage_name, **arguments))
+    except (file_crypto.FileDecryptionError, OSError):
+        raise ValidationError(
+            _(
+                "A document of this record cannot be read (%(title)s): ask the sender to replace it, "
+                "or to send the record without documents."
+            )
+            % {"title": document.get_kind_display()}
+        ) from None
 
 
 def _copy_referral_history(by: AbstractUser, person: Exoneree, exoneree: Exoneree) -> None:
