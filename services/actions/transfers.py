@@ -25,12 +25,14 @@ from services import audit
 from services.access import can_change_exoneree, is_director, organization_of
 from services.actions.casework import note_save
 from services.actions.documents import document_upload
+from services.actions.enrolment import close_case, enrolment_open
 from services.actions.legal import certificate_save, claim_create, clearance_save, legal_item_save, payment_create
 from services.actions.needs import need_create
 from services.choices import (
     ConsentCategory,
     ExitDestination,
     ExitReason,
+    HousingAtExit,
     NoteVisibility,
     ReferralStatus,
     Role,
@@ -43,7 +45,6 @@ from services.lib.uploads import Cleaned
 from services.models.audit import AuditEvent
 from services.models.casework import CaseNote
 from services.models.documents import Document
-from services.models.enrolments import Enrolment
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 from services.models.needs import Need
 from services.models.notifications import Notification
@@ -195,7 +196,7 @@ def _receive(*, by: AbstractUser, transfer: Transfer, exoneree: Exoneree) -> Exo
     person = transfer.exoneree
     exoneree.full_clean()
     exoneree.save()
-    Enrolment.objects.create(exoneree=exoneree, opened_by=by)
+    enrolment_open(by=by, exoneree=exoneree)
     audit.record_change(by, exoneree, {}, exoneree=exoneree, extra={"transferred from": person.organization.name})
     parts = set(transfer.parts)
     if TransferPart.NEEDS in parts:
@@ -284,10 +285,13 @@ def _copy_legal(by: AbstractUser, person: Exoneree, exoneree: Exoneree) -> None:
 
 
 def _close_as_transferred(by: AbstractUser, person: Exoneree) -> None:
-    """The sending case closes today, as transferred. (To become enrolment.close_case when it lands.)"""
-    today = timezone.localdate()
-    Enrolment.objects.filter(exoneree=person, closed_on__isnull=True).update(
-        closed_on=today, closed_by=by, exit_reason=ExitReason.TRANSFERRED, destination=ExitDestination.NOT_COLLECTED
+    """The sending case closes today, as transferred, as any case closes (its reminders
+    cancelled, its open needs and referrals closed with the reason)."""
+    close_case(
+        by,
+        person,
+        closed_on=timezone.localdate(),
+        reason=ExitReason.TRANSFERRED,
+        destination=ExitDestination.NOT_COLLECTED,
+        housing_at_exit=HousingAtExit.UNKNOWN,
     )
-    Exoneree.objects.filter(pk=person.pk).update(case_closed_on=today)
-    person.case_closed_on = today
