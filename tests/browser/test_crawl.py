@@ -3,7 +3,7 @@
 The demo is seeded as `make run` seeds it (seed_demo). Each role signs in through the real
 pages (staff with the code of their demo authenticator) and follows, breadth first, every
 link of this site that a page shows it: by GET only, never submitting a form, never signing
-out, never downloading (a PDF, a calendar, a CSV). Pages of one kind (the same URL name and
+out, never downloading (a PDF, a calendar, a CSV, a JSON copy). Pages of one kind (the same URL name and
 the same query-parameter names) are visited at most PER_KIND times: every kind of page, two
 people's worth, in two or three minutes.
 
@@ -26,7 +26,18 @@ from tests.browser.conftest import DESKTOP, PHONE, Tab, demo_device
 
 PER_KIND = 2
 # Pages a link may lead to that are not pages: files to download. (Signing out is a form.)
-DOWNLOADS = {"exoneree_plan_pdf", "my_plan_pdf", "my_plan_ics", "document_download", "my_document_download"}
+DOWNLOADS = {
+    "exoneree_plan_pdf",
+    "my_plan_pdf",
+    "my_plan_ics",
+    "document_download",
+    "my_document_download",
+    "exoneree_copy_pdf",
+    "exoneree_copy_json",
+    "my_copy_pdf",
+    "my_copy_json",
+    "hsds_export",
+}
 DOWNLOAD_FORMATS = {"csv", "pdf", "ics"}
 # The API's reference is Swagger UI, a third-party developer tool with its own colours and
 # nested controls (axe finds both), and the schema a download: not the app's pages, not crawled.
