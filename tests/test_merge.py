@@ -243,6 +243,28 @@ def test_unique_rows_follow_their_rule(world):
     assert RecordClearance.objects.get(pk=moved.pk).exoneree_id == kept.pk
 
 
+def test_every_relation_with_a_unique_key_has_a_rule():
+    """A clash without a rule stops a merge with an error a director cannot settle: every
+    relation that can clash (read from the models, so a new one is caught here) has a rule."""
+    unruled = [r.label for r in RELATIONS if r.unique_keys() and r.label not in merges.ON_CONFLICT]
+    assert unruled == []
+
+
+def test_a_review_of_the_same_closing_stays_with_the_duplicate(world):
+    kept, duplicate = pair(world)
+    closing = date(2016, 3, 1)
+    RetentionReview.objects.create(exoneree=kept, case_closed_on=closing)
+    theirs = RetentionReview.objects.create(exoneree=duplicate, case_closed_on=closing)
+    other = RetentionReview.objects.create(exoneree=duplicate, case_closed_on=closing + timedelta(days=1))
+
+    merge = merges.merge_people(by=world.director1, kept=kept, duplicate=duplicate)
+
+    assert RetentionReview.objects.get(pk=theirs.pk).exoneree_id == duplicate.pk
+    assert RetentionReview.objects.get(pk=other.pk).exoneree_id == kept.pk
+    merges.merge_undo(by=world.director1, merge=merge)
+    assert RetentionReview.objects.get(pk=other.pk).exoneree_id == duplicate.pk
+
+
 def test_a_clash_without_a_rule_stops_the_merge(world, monkeypatch):
     kept, duplicate = pair(world)
     _enrolments(world, kept, 1)

@@ -72,6 +72,8 @@ ON_CONFLICT = {
     "services.RecordClearance.exoneree": STAYS,
     # The kept record is on hold already.
     "services.LegalHold.exoneree": STAYS,
+    # The kept record's review of that same closing goes on (one review per closing).
+    "services.RetentionReview.exoneree": STAYS,
     # One open enrolment per person: the kept record's goes on.
     "services.Enrolment.exoneree": CLOSE_AS_MERGED,
     # One pending transfer per person: which one goes on is the director's choice.
