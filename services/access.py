@@ -254,8 +254,11 @@ def get_exoneree(user: AnyUser, pk: int, *, change: bool = False, annotate: dict
 def _opened(user: AnyUser, exoneree: Exoneree, target: Model | None = None) -> None:
     """Log the opening (once per request); a restricted record's opening is also told to the
     organization's directors (but the one opening it): who, never what is in the record."""
-    if not audit.record_view(user, exoneree, target) or not exoneree.restricted:
-        return
+    if audit.record_view(user, exoneree, target) and exoneree.restricted:
+        _tell_directors_restricted_opened(user, exoneree)
+
+
+def _tell_directors_restricted_opened(user: AnyUser, exoneree: Exoneree) -> None:
     who = user.get_full_name() or user.get_username()
     directors = StaffMember.objects.filter(
         organization_id=exoneree.organization_id, role=Role.DIRECTOR, user__is_active=True
@@ -415,6 +418,8 @@ def get_document(user: AnyUser, pk: int, *, change: bool = False) -> Document:
         if not can_change_exoneree(user, document.exoneree):
             raise PermissionDenied
         _opened(user, document.exoneree, document)  # the replace form shows the record
+    elif document.exoneree.restricted:  # a download (logged as one): a restricted record's opening
+        _tell_directors_restricted_opened(user, document.exoneree)
     return document
 
 

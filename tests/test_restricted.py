@@ -26,6 +26,7 @@ from services.models.people import Exoneree
 from services.outcomes import report
 from services.outcomes.scope import OutcomeFilters
 from tests.conftest import World
+from tests.sample_files import document_for
 from tests.test_access import PAGES, Page
 
 REASON = "He called the hotline in crisis; his caseworker is away."
@@ -160,11 +161,13 @@ def test_every_opening_tells_the_directors_who_opened_it(login, world):
     caseworker.get(marcus.get_absolute_url())
     caseworker.get(reverse("exoneree_legal", args=[marcus.pk]))
     caseworker.get(reverse("api:person", args=[marcus.pk]))
+    document = document_for(marcus, world.caseworker1)
+    assert caseworker.get(reverse("document_download", args=[document.pk])).status_code == 200
     caseworker.post(reverse("exoneree_ssn_reveal", args=[marcus.pk]))  # not an opening of a page
     login("director1").get(marcus.get_absolute_url())  # a director is not told of their own
 
     told = list(Notification.objects.filter(user=world.director1).order_by("pk"))
-    assert [n.text for n in told] == ["Casey Onewell opened a restricted record."] * 3
+    assert [n.text for n in told] == ["Casey Onewell opened a restricted record."] * 4
     assert {n.url for n in told} == {reverse("exoneree_access_log", args=[marcus.pk])}
     assert not Notification.objects.exclude(user=world.director1).exists()
 
