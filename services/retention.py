@@ -231,6 +231,8 @@ def _forget_notifications(person: Exoneree) -> None:
     urls = Q(url__startswith=reverse("exoneree_detail", args=[person.pk]))
     for referral in Referral.objects.filter(need__exoneree=person).values_list("pk", flat=True):
         urls |= Q(url__startswith=reverse("referral_detail", args=[referral]))
+    for grant in EmergencyAccess.objects.filter(exoneree=person):  # "… used emergency access to <name>"
+        urls |= Q(url=grant.get_review_url())
     Notification.objects.filter(urls | Q(reminder__in=_their_reminders(person))).delete()
 
 

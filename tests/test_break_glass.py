@@ -63,7 +63,8 @@ def test_the_directors_are_notified(login, world):
 
     notice = Notification.objects.get(user=world.director1)
     assert "Casey Onewell" in notice.text and "Thomas Okafor" in notice.text
-    assert notice.url == reverse("emergency_reviews")
+    grant = EmergencyAccess.objects.get()
+    assert notice.url == reverse("emergency_reviews") + f"#grant-{grant.pk}"  # the card of that grant
     assert not Notification.objects.filter(user=world.director2).exists()
 
 

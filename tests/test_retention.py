@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import outcome_counts, retention
+from services.actions import emergency
 from services.actions import messages as message_actions
 from services.actions import retention as actions
 from services.choices import RetentionMode
@@ -125,6 +126,9 @@ def test_a_purge_leaves_no_row_file_or_blind_index_and_the_log_verifies(
     assert files and all(vault.storage().exists(name) for name in files)
     assert all(indexes.values())
     assert Notification.objects.filter(url__startswith=f"/people/{marcus.pk}/").exists()  # "Marcus wrote…"
+    reason = "He called the crisis line tonight and we need his medication list"
+    emergency.emergency_access_grant(by=due.caseworker2, exoneree=marcus, reason=reason)
+    assert Notification.objects.filter(text__contains=marcus.display_name).exists()  # "… to Marcus's record"
     counts = outcome_counts.stored(due.org1)
     assert counts
 
@@ -140,6 +144,7 @@ def test_a_purge_leaves_no_row_file_or_blind_index_and_the_log_verifies(
     for (model, name), value in indexes.items():
         assert not model.objects.filter(**{name: value}).exists()
     assert not Notification.objects.filter(url__startswith=f"/people/{marcus.pk}/").exists()
+    assert not Notification.objects.filter(text__contains=marcus.display_name).exists()
     # Their login is emptied and closed; staff's accounts are untouched.
     login = get_user_model().objects.get(pk=due.exoneree1.pk)
     assert (login.username, login.email, login.is_active, login.has_usable_password()) == (

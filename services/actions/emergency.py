@@ -111,7 +111,7 @@ def emergency_access_grant(*, by: AbstractUser, exoneree: Exoneree, reason: str)
     _tell_directors(
         by,
         f"{_name(by)} used emergency access to {exoneree.display_name}'s record. Review it.",
-        reverse("emergency_reviews"),
+        grant.get_review_url(),
     )
     audit.record(
         AuditEvent.Action.EMERGENCY_ACCESS,

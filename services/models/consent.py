@@ -7,6 +7,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -118,6 +119,10 @@ class EmergencyAccess(BaseModel):
     class Meta:
         ordering = ["-granted_at", "-pk"]
         indexes = [models.Index(fields=["user", "expires_at"]), models.Index(fields=["review", "granted_at"])]
+
+    def get_review_url(self) -> str:
+        """Where the directors review this grant (a purge finds its notifications by it)."""
+        return reverse("emergency_reviews") + f"#grant-{self.pk}"
 
     def __str__(self) -> str:
         return f"Emergency access by {self.user} at {self.granted_at:%Y-%m-%d %H:%M}"
