@@ -57,6 +57,7 @@ from services.choices import (  # noqa: E402
     ClaimStage,
     NeedDomain,
     NeedStatus,
+    PersonAnswer,
     ReferralStatus,
     Role,
 )
@@ -84,6 +85,8 @@ PATHS = [
     (0.05, []),  # still a draft
     (0.03, [S.CANCELLED]),  # cancelled before it was sent
 ]
+# The statuses a provider moves a referral to through its link (the rest are the caseworker's).
+PROVIDER_MOVES_TO = {S.ACCEPTED, S.DECLINED, S.IN_PROGRESS, S.COMPLETED}
 SCORED = [
     AssessmentDomain.HOUSING,
     AssessmentDomain.INCOME,
@@ -200,6 +203,10 @@ class Seeder:
                 when = when + timedelta(days=rng.randint(1, 15), hours=rng.randint(0, 5))
                 steps.append((status, when))
             final = steps[-1] if steps else (S.DRAFT, made)
+            # Most providers answer through their link (the moves after sending are theirs).
+            by_link = rng.random() < 0.6
+            answers = [when for status, when in steps if status in PROVIDER_MOVES_TO] if by_link else []
+            done = final[0] == S.COMPLETED
             referrals.append(
                 Referral(
                     need=need,
@@ -208,15 +215,22 @@ class Seeder:
                     status=final[0],
                     created_at=made,
                     status_changed_at=final[1],
+                    provider_answered_at=answers[0] if answers else None,
+                    person_answer=PersonAnswer.YES if done and rng.random() < 0.5 else "",
                 )
             )
-            moves.append([(S.DRAFT, made), *steps])
+            moves.append(([(S.DRAFT, made), *steps], by_link))
         referrals = self.save(Referral, referrals, "referrals")
         events = []
-        for referral, steps in zip(referrals, moves, strict=True):
+        for referral, (steps, by_link) in zip(referrals, moves, strict=True):
             previous = ""
             for status, when in steps:
-                events.append(ReferralEvent(referral=referral, from_status=previous, to_status=status, at=when))
+                answer = provider if by_link and status in PROVIDER_MOVES_TO else None
+                events.append(
+                    ReferralEvent(
+                        referral=referral, from_status=previous, to_status=status, at=when, by_provider=answer
+                    )
+                )
                 previous = status
         self.save(ReferralEvent, events, "referral events")
 

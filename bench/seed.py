@@ -70,6 +70,7 @@ from services.choices import (  # noqa: E402
     NeedDomain,
     NeedStatus,
     NoteVisibility,
+    PersonAnswer,
     Priority,
     ReferralStatus,
     ResourceStatus,
@@ -101,6 +102,8 @@ PATHS = [
     (0.05, []),
     (0.03, [S.CANCELLED]),
 ]
+# The statuses a provider moves a referral to through its link (the rest are the caseworker's).
+PROVIDER_MOVES_TO = {S.ACCEPTED, S.DECLINED, S.IN_PROGRESS, S.COMPLETED}
 FIRST = "James Maria Robert Linda Michael Aisha DeShawn Rosa Luis Tyrone Kenji Fatima Marcus Anita Thomas Grace".split()
 LAST = (
     "Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Washington Lee Walker".split()
@@ -565,12 +568,18 @@ class Network:
                 made = self.moment(need_opened[need]) + timedelta(days=rng.randint(0, 20))
                 made = min(made, self.now)
                 by = rng.choice(carriers[person])
-                when, previous = made, ""
-                events.append((pk, "", S.DRAFT, made, by))
+                resource = rng.choice(resources_of_org[org_of[person]])
+                # Most providers answer through their link; the rest by phone, to the caseworker.
+                provider = provider_of_resource[resource] if rng.random() < 0.6 else None
+                when, previous, answered_at = made, "", None
+                events.append((pk, "", S.DRAFT, made, by, None))
                 previous = S.DRAFT
                 for status in rng.choices(paths, weights)[0]:
                     when = min(when + timedelta(days=rng.randint(1, 15), hours=rng.randint(0, 5)), self.now)
-                    events.append((pk, previous, status, when, by))
+                    answer = provider if previous != S.DRAFT and status in PROVIDER_MOVES_TO else None
+                    events.append((pk, previous, status, when, None if answer else by, answer))
+                    if answer and answered_at is None:
+                        answered_at = when
                     previous = status
                 referral_of_person.setdefault(person, []).append(pk)
                 done = previous == S.COMPLETED
@@ -578,7 +587,7 @@ class Network:
                     pk,
                     need,
                     org_of[person],
-                    rng.choice(resources_of_org[org_of[person]]),
+                    resource,
                     previous,
                     "Please call before the visit." if rng.random() < 0.5 else "",
                     "No openings this month." if previous == S.DECLINED else "",
@@ -588,6 +597,8 @@ class Network:
                     by,
                     made,
                     when,
+                    answered_at,
+                    (PersonAnswer.YES if rng.random() < 0.5 else "") if done else "",
                 )
 
         w.write(
@@ -606,13 +617,15 @@ class Network:
                 "created_by",
                 "created_at",
                 "status_changed_at",
+                "provider_answered_at",
+                "person_answer",
             ],
             referral_rows(),
             referral_total,
         )
         w.write(
             ReferralEvent,
-            ["id", "referral", "from_status", "to_status", "at", "by", "note"],
+            ["id", "referral", "from_status", "to_status", "at", "by", "by_provider", "note"],
             ((pk, *event, "") for pk, event in zip(w.ids(ReferralEvent, len(events)), events, strict=True)),
             len(events),
         )

@@ -9,9 +9,10 @@ contributions of the people it touches before and after, and adds the difference
 its own transaction, under a lock on the organization row (two writes at once would
 otherwise both read a count and one increment would be lost).
 
-Counted ahead: referrals sent, follow-ups due, housing at each checkpoint, and
-self-sufficiency since intake (the figures that join the big tables). Needs, benefits and
-compensation stay plain aggregates over indexed columns: they are cheap already.
+Counted ahead: referrals sent (and answered by their provider, and confirmed by the person),
+follow-ups due, housing at each checkpoint, and self-sufficiency since intake (the figures
+that join the big tables). Needs, benefits and compensation stay plain aggregates over
+indexed columns: they are cheap already.
 
 Nothing here depends on "now": the page decides what is overdue, or a checkpoint not
 reached yet, from the day a count is filed under. Every day is the organization's.
@@ -32,7 +33,7 @@ from typing import Any, NamedTuple
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
-from services.choices import AssessmentDomain, AssessmentKind
+from services.choices import AssessmentDomain, AssessmentKind, PersonAnswer
 from services.choices import ReferralStatus as RS
 from services.figures import figures_changed
 from services.models.casework import Assessment, AssessmentScore
@@ -83,6 +84,8 @@ class SentReferral:
     status: str
     status_changed_at: datetime
     sent_at: datetime
+    answered: bool = False  # its provider answered through the link
+    confirmed: bool = False  # the person said on their plan they got help ("yes")
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,10 @@ def contributions(person: Person) -> Tally:
         add(REFERRALS, "sent", everyone, domains, day)
         if group := GROUP_OF_STATUS.get(r.status):
             add(REFERRALS, group, everyone, domains, day)
+        if r.answered:  # closing the loop (services/outcomes/referral_loop.py)
+            add(REFERRALS, "answered", everyone, domains, day)
+        if r.status == RS.COMPLETED and r.confirmed:
+            add(REFERRALS, "confirmed", everyone, domains, day)
         if r.status == RS.COMPLETED:  # final, so status_changed_at is when it was completed
             add(REFERRALS, "to_service", everyone, domains, day, total=_micro(r.status_changed_at - r.sent_at))
         if r.sent_at == first_sent[r.need_id]:  # the need's first referral sent
@@ -244,14 +251,17 @@ def _load_chunk(organization_id: int, tz: zoneinfo.ZoneInfo, released: dict[int,
         pk: row
         for pk, *row in Referral.objects.filter(need__exoneree_id__in=ids)
         .order_by()
-        .values_list("pk", "need_id", "need__exoneree_id", "status", "status_changed_at")
+        .values_list(
+            "pk", "need_id", "need__exoneree_id", "status", "status_changed_at", "provider_answered_at", "person_answer"
+        )
     }
     sent: dict[int, list[SentReferral]] = defaultdict(list)
     events = ReferralEvent.objects.filter(referral__need__exoneree_id__in=ids, to_status=RS.SENT).order_by()
     for referral_id, at in events.values_list("referral_id", "at"):
-        need_id, person_id, status, changed = referrals[referral_id]
+        need_id, person_id, status, changed, answered_at, person_answer = referrals[referral_id]
         domain, opened_on = needs[need_id]
-        sent[person_id].append(SentReferral(domain, opened_on, need_id, status, changed, at))
+        answered, confirmed = answered_at is not None, person_answer == PersonAnswer.YES
+        sent[person_id].append(SentReferral(domain, opened_on, need_id, status, changed, at, answered, confirmed))
     follow_ups: dict[int, list[FollowUpRow]] = defaultdict(list)
     for person_id, assignee, due_at, done_at, *domains in (
         FollowUp.objects.filter(exoneree_id__in=ids)

@@ -424,7 +424,7 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # referrals sent, the median's times, the stalled ones; legal remedies (issue 18): claims by
     # deadline, deadlines within 90 days, awards (with the median's dates), records per holder;
     # a record's life (issue 23): the people served, the exits by reason and destination
-    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 18),
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 17),
     (
         "outcome-records",
         "director1",

@@ -11,11 +11,12 @@ import io
 import logging
 import re
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -444,3 +445,29 @@ def test_the_forms_work_under_no_referrer_where_browsers_send_origin_null(world:
     response = browser.post(page(sent_link), {"move": "accept", "contact_person": "Ana"}, HTTP_ORIGIN="null")
     assert response.status_code == 302
     assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.ACCEPTED
+
+
+def test_a_referral_keeps_when_its_provider_first_answered_and_the_migration_fills_it(world: World) -> None:
+    """The loop's counts read Referral.provider_answered_at: set by the first answer through the
+    link (not a caseworker's move, not a later answer), and filled for old referrals by
+    migration 0033 from their history (its SQL, run here on this suite's database)."""
+    referral = send(world)
+    assert Referral.objects.get(pk=referral.pk).provider_answered_at is None
+    link = ProviderLink.objects.create(
+        referral=referral, token_hash="y" * 64, expires_at=timezone.now() + timedelta(days=30)
+    )
+    first = timezone.now() + timedelta(hours=3)
+    with time_machine.travel(first, tick=False):
+        provider_answers.provider_answer(link=link, move="accept")
+    with time_machine.travel(first + timedelta(days=1), tick=False):
+        provider_answers.provider_answer(link=link, move="start")
+    assert Referral.objects.get(pk=referral.pk).provider_answered_at == first
+
+    Referral.objects.filter(pk=referral.pk).update(provider_answered_at=None)
+    untouched = world.thomas.referral  # never answered by its provider
+    migration = import_module("services.migrations.0033_provider_answered_at").Migration
+    (backfill,) = [op for op in migration.operations if op.__class__.__name__ == "RunSQL"]
+    with connection.cursor() as cursor:
+        cursor.execute(backfill.sql)
+    assert Referral.objects.get(pk=referral.pk).provider_answered_at == first
+    assert Referral.objects.get(pk=untouched.pk).provider_answered_at is None

@@ -18,7 +18,9 @@ from services.figures import figures_changed
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models.audit import AuditEvent
 from services.models.notifications import Notification
+from services.models.people import Exoneree
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral
+from services.outcome_counts import outcome_counts_tracked_for
 from services.selectors.provider_links import WITH_PROVIDER, link_gone
 
 S = ReferralStatus
@@ -167,6 +169,7 @@ def referral_link_revoke(*, by: AbstractUser, referral: Referral) -> int:
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [Exoneree(pk=kw["referral"].need.exoneree_id)])  # "confirmed"
 def referral_person_answer(*, by: AbstractUser, referral: Referral, answer: str, words: str = "") -> Referral:
     """The person's own word on a referral of their plan: did they get help? Their words
     are encrypted; the caseworkers are told in the app."""

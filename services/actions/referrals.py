@@ -147,6 +147,8 @@ def referral_transition(
     )
     locked.status = status
     locked.status_changed_at = now
+    if provider is not None and locked.provider_answered_at is None:
+        locked.provider_answered_at = now
     if status == ReferralStatus.ACCEPTED:
         locked.provider_contact = provider_contact.strip()
         locked.expected_on = expected_on

@@ -51,6 +51,9 @@ class Referral(BaseModel):
     )
     expected_on = models.DateField(_("expected date"), null=True, blank=True)
     decline_code = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True, default="", db_default="")
+    # When its provider first answered through the link (the first ReferralEvent with
+    # by_provider), kept here so the outcomes page counts answers without reading the events.
+    provider_answered_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The person's own word on their plan: did they get help? (their words are encrypted)
     person_answer = models.CharField(max_length=10, choices=PersonAnswer.choices, blank=True, default="", db_default="")
     person_words = EncryptedTextField(blank=True, default="", db_default="")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from statistics import median
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import PersonAnswer
@@ -15,17 +15,13 @@ from services.models.referrals import ReferralEvent
 from services.outcomes.referrals import _sent_events
 from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, records_url
 
-# A provider's answer: a status change made through its link (ReferralEvent.by_provider).
-_ANSWERED = Exists(ReferralEvent.objects.filter(referral=OuterRef("referral"), by_provider__isnull=False))
-_FIRST_ANSWER = Subquery(
-    ReferralEvent.objects.filter(referral=OuterRef("referral"), by_provider__isnull=False)
-    .order_by("at", "pk")
-    .values("at")[:1]
-)
+# A provider's answer: a status change made through its link (ReferralEvent.by_provider); the
+# referral keeps when the first came (Referral.provider_answered_at).
+_ANSWERED = Q(referral__provider_answered_at__isnull=False)
 
 LOOP_GROUPS = {
     "sent": (_("Sent"), lambda scope: Q()),
-    "answered": (_("Answered by the provider"), lambda scope: Q(_ANSWERED)),
+    "answered": (_("Answered by the provider"), lambda scope: _ANSWERED),
     "completed": (_("Completed"), lambda scope: Q(referral__status=RS.COMPLETED)),
     "confirmed": (
         _("Completed and confirmed by the person"),
@@ -65,6 +61,7 @@ def _stalled(scope: Scope, group: str) -> Q:
     return Q(referral__status__in=[RS.ACCEPTED, RS.IN_PROGRESS]) & Q(Exists(accepted_long_ago))
 
 
+STALLED_STATUSES = [RS.SENT, RS.ACCEPTED, RS.IN_PROGRESS]  # what either group can hold
 STALLED_GROUPS = {
     "unanswered": _("Sent and not answered in time"),
     "not_completed": _("Accepted and not completed in time"),
@@ -88,28 +85,21 @@ def _share(part: int, whole: int) -> Cell:
 def _median_days(scope: Scope) -> float | None:
     """The median time from sending to the provider's first answer, in days. A median is not
     a sum: the answered referrals' two times are read (two columns a row) and sorted here."""
-    pairs = (
-        _sent_events(scope)
-        .filter(_ANSWERED)
-        .annotate(first_answer=_FIRST_ANSWER)
-        .order_by()
-        .values_list("at", "first_answer")
-    )
-    waits = [(answer - sent).total_seconds() / 86400 for sent, answer in pairs if answer is not None]
+    pairs = _sent_events(scope).filter(_ANSWERED).order_by().values_list("at", "referral__provider_answered_at")
+    waits = [(answer - sent).total_seconds() / 86400 for sent, answer in pairs]
     return round(median(waits), 1) if waits else None
 
 
 def referral_loop_figure(scope: Scope) -> Figure:
-    counts = (
-        _sent_events(scope)
-        .order_by()
-        .aggregate(**{key: Count("pk", filter=condition(scope)) for key, (_, condition) in LOOP_GROUPS.items()})
-    )
-    stalled = (
-        _all_sent_events(scope)
-        .order_by()
-        .aggregate(**{key: Count("pk", filter=_stalled(scope, key)) for key in STALLED_GROUPS})
-    )
+    # Sent, answered, completed and confirmed are kept counts (services/outcome_counts.py), as
+    # the referrals figure's; only "stalled now" depends on the hour and is counted here, over
+    # the referrals still waiting (the (organization, status) index).
+    kept = {key: row["n"] for (figure, _, key), row in scope.kept().items() if figure == "referrals"}
+    counts = {key: kept.get(key, 0) or 0 for key in LOOP_GROUPS}
+    waiting = _all_sent_events(scope).filter(referral__status__in=STALLED_STATUSES)
+    if scope.organization is not None:
+        waiting = waiting.filter(referral__organization=scope.organization)
+    stalled = waiting.order_by().aggregate(**{key: Count("pk", filter=_stalled(scope, key)) for key in STALLED_GROUPS})
     share_of = {"answered": "sent", "confirmed": "completed"}
     rows = []
     for key, (label, _condition) in LOOP_GROUPS.items():
