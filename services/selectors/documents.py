@@ -113,16 +113,24 @@ def documents_of(exoneree: Exoneree, *, on_plan: bool = False) -> list[Document]
     return current
 
 
-def checklist(exoneree: Exoneree, documents: list[Document], *, today: date | None = None) -> list[dict[str, Any]]:
+def checklist(
+    exoneree: Exoneree, documents: list[Document], *, today: date | None = None, needs: list[Need] | None = None
+) -> list[dict[str, Any]]:
     """Each key paper: present (and whether expired), or missing; and whether a need for it
-    is already open (its one-click need, by its description; a person has few open needs)."""
+    is already open (its one-click need, by its description; a person has few open needs).
+
+    `needs`: every need of the person, when the page has them loaded already (saves a query)."""
     today = today or timezone.localdate()
     items = checklist_items(exoneree)
     domains = {item.domain for item in items}
-    open_needs = Need.objects.filter(exoneree=exoneree, domain__in=domains).exclude(
-        status__in=[NeedStatus.MET, NeedStatus.NO_LONGER_WANTED]
-    )
-    asked = {need.description for need in open_needs.only("description")}
+    closed = {NeedStatus.MET, NeedStatus.NO_LONGER_WANTED}
+    if needs is None:
+        needs = list(
+            Need.objects.filter(exoneree=exoneree, domain__in=domains)
+            .exclude(status__in=closed)
+            .only("description", "domain", "status")
+        )
+    asked = {need.description for need in needs if need.domain in domains and need.status not in closed}
     rows = []
     for item in items:
         held = [document for document in documents if document.kind == item.kind]
@@ -140,7 +148,9 @@ def checklist(exoneree: Exoneree, documents: list[Document], *, today: date | No
     return rows
 
 
-def documents_page(exoneree: Exoneree, *, on_plan: bool = False) -> dict[str, Any]:
-    """What the person page (or the plan) shows of the papers: the list and the checklist."""
+def documents_page(exoneree: Exoneree, *, on_plan: bool = False, needs: list[Need] | None = None) -> dict[str, Any]:
+    """What the person page (or the plan) shows of the papers: the list and the checklist.
+
+    `needs`: every need of the person, if the page loaded them (the checklist reads them)."""
     documents = documents_of(exoneree, on_plan=on_plan)
-    return {"documents": documents, "document_checklist": checklist(exoneree, documents)}
+    return {"documents": documents, "document_checklist": checklist(exoneree, documents, needs=needs)}

@@ -108,7 +108,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:notes],
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
         "visits": record_visits(exoneree),
-        **documents_page(exoneree, on_plan=True),
+        **documents_page(exoneree, on_plan=True, needs=needs),
         # What they agreed to share and may still stop: not revoked, not yet ended.
         "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())
         .select_related("provider")

@@ -105,6 +105,7 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, annotate={"caseworker_names": records.caseworker_names()})
     can_change = access.can_change_exoneree(request.user, exoneree)
     is_director = access.is_director(request.user)
+    detail = records.exoneree_detail(exoneree)
     context = {
         "exoneree": exoneree,
         "can_change": can_change,
@@ -114,8 +115,8 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "emergency_grant": None
         if can_change or is_director
         else access.active_emergency_grants(request.user).filter(exoneree=exoneree).first(),
-        **records.exoneree_detail(exoneree),
-        **document_selectors.documents_page(exoneree),
+        **detail,
+        **document_selectors.documents_page(exoneree, needs=detail["needs"]),
     }
     return render(request, "services/exoneree_detail.html", context)
 
