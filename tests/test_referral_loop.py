@@ -39,10 +39,13 @@ from services.lib.log_filters import RedactProviderTokens
 from services.lib.provider_tokens import redact, token_hash
 from services.models.audit import AuditEvent
 from services.models.notifications import Notification, Reminder
+from services.models.people import Exoneree
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral, ReferralCategory
+from services.outcomes.referral_loop import _median_days
+from services.outcomes.scope import OutcomeFilters, Scope
 from services.selectors.audit_trail import record_openers
 from tests.conftest import World
-from tests.factories import NeedFactory, consent_for
+from tests.factories import NeedFactory, ReferralFactory, consent_for
 
 LINK = re.compile(r"/p/([A-Za-z0-9_-]+)/")
 
@@ -471,3 +474,22 @@ def test_a_referral_keeps_when_its_provider_first_answered_and_the_migration_fil
         cursor.execute(backfill.sql)
     assert Referral.objects.get(pk=referral.pk).provider_answered_at == first
     assert Referral.objects.get(pk=untouched.pk).provider_answered_at is None
+
+
+@pytest.mark.parametrize("waits, expected", [([1, 2, 4, 10], 3.0), ([0.25, 5, 9], 5.0), ([], None)])
+def test_the_median_wait_is_the_same_on_every_database(world: World, waits, expected) -> None:
+    """PostgreSQL computes the median (PERCENTILE_CONT), SQLite reads the times: both halve an
+    even count between its two middle waits, as statistics.median does."""
+    marcus = world.marcus.exoneree
+    sent = timezone.now() - timedelta(days=30)
+    for days in waits:
+        referral = ReferralFactory(need=NeedFactory(exoneree=marcus), status=ReferralStatus.ACCEPTED)
+        referral.events.create(from_status=ReferralStatus.DRAFT, to_status=ReferralStatus.SENT, at=sent)
+        Referral.objects.filter(pk=referral.pk).update(provider_answered_at=sent + timedelta(days=days))
+    today = timezone.localdate()
+    people = Exoneree.objects.filter(organization=world.org1)
+    scope = Scope(
+        people, OutcomeFilters(start=today - timedelta(days=90), end=today), timezone.now(), organization=world.org1
+    )
+
+    assert _median_days(scope) == expected

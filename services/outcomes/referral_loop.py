@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from statistics import median
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Aggregate, Count, Exists, F, FloatField, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import PersonAnswer
@@ -82,10 +83,24 @@ def _share(part: int, whole: int) -> Cell:
     return Cell(round(100 * part / whole) if whole else None, display=f"{round(100 * part / whole)}%" if whole else "—")
 
 
+class _MedianSeconds(Aggregate):
+    """PostgreSQL's median of a duration, in seconds (interpolated between the two middle
+    values, as statistics.median does)."""
+
+    template = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
+    output_field = FloatField()
+
+
 def _median_days(scope: Scope) -> float | None:
     """The median time from sending to the provider's first answer, in days. A median is not
-    a sum: the answered referrals' two times are read (two columns a row) and sorted here."""
-    pairs = _sent_events(scope).filter(_ANSWERED).order_by().values_list("at", "referral__provider_answered_at")
+    a sum: PostgreSQL computes it; elsewhere (SQLite) the answered referrals' two times are
+    read and sorted here."""
+    answered = _sent_events(scope).filter(_ANSWERED).order_by()
+    wait = F("referral__provider_answered_at") - F("at")
+    if connection.vendor == "postgresql":
+        seconds = answered.aggregate(median=_MedianSeconds(wait))["median"]
+        return round(seconds / 86400, 1) if seconds is not None else None
+    pairs = answered.values_list("at", "referral__provider_answered_at")
     waits = [(answer - sent).total_seconds() / 86400 for sent, answer in pairs]
     return round(median(waits), 1) if waits else None
 
