@@ -233,6 +233,8 @@ def _forget_notifications(person: Exoneree) -> None:
         urls |= Q(url__startswith=reverse("referral_detail", args=[referral]))
     for grant in EmergencyAccess.objects.filter(exoneree=person):  # "… used emergency access to <name>"
         urls |= Q(url=grant.get_review_url())
+    # Such notices from before they linked to their grant: by the words that name the person.
+    urls |= Q(url=reverse("emergency_reviews"), text__contains=f"emergency access to {person.display_name}'s record")
     Notification.objects.filter(urls | Q(reminder__in=_their_reminders(person))).delete()
 
 

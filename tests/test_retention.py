@@ -129,6 +129,12 @@ def test_a_purge_leaves_no_row_file_or_blind_index_and_the_log_verifies(
     reason = "He called the crisis line tonight and we need his medication list"
     emergency.emergency_access_grant(by=due.caseworker2, exoneree=marcus, reason=reason)
     assert Notification.objects.filter(text__contains=marcus.display_name).exists()  # "… to Marcus's record"
+    # One written before such notices linked to their grant.
+    Notification.objects.create(
+        user=due.director1,
+        text=f"Chris Twofold used emergency access to {marcus.display_name}'s record. Review it.",
+        url=reverse("emergency_reviews"),
+    )
     counts = outcome_counts.stored(due.org1)
     assert counts
 
