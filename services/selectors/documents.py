@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services import legal_rules
-from services.choices import NeedDomain, NeedStatus
+from services.choices import NeedDomain
 from services.models.documents import Document, DocumentKind
 from services.models.needs import Need
 from services.models.people import Exoneree
@@ -114,7 +115,7 @@ def documents_of(exoneree: Exoneree, *, on_plan: bool = False) -> list[Document]
 
 
 def checklist(
-    exoneree: Exoneree, documents: list[Document], *, today: date | None = None, needs: list[Need] | None = None
+    exoneree: Exoneree, documents: list[Document], *, today: date | None = None, needs: Iterable[Need] | None = None
 ) -> list[dict[str, Any]]:
     """Each key paper: present (and whether expired), or missing; and whether a need for it
     is already open (its one-click need, by its description; a person has few open needs).
@@ -123,14 +124,9 @@ def checklist(
     today = today or timezone.localdate()
     items = checklist_items(exoneree)
     domains = {item.domain for item in items}
-    closed = {NeedStatus.MET, NeedStatus.NO_LONGER_WANTED}
     if needs is None:
-        needs = list(
-            Need.objects.filter(exoneree=exoneree, domain__in=domains)
-            .exclude(status__in=closed)
-            .only("description", "domain", "status")
-        )
-    asked = {need.description for need in needs if need.domain in domains and need.status not in closed}
+        needs = Need.objects.filter(exoneree=exoneree, domain__in=domains).only("description", "domain", "status")
+    asked = {need.description for need in needs if need.domain in domains and need.is_open}
     rows = []
     for item in items:
         held = [document for document in documents if document.kind == item.kind]
