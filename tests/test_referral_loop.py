@@ -442,6 +442,24 @@ def test_the_loop_figure_counts_answers_speed_confirmations_and_stalls(world: Wo
             assert listed == row.cells[0].value, row.key
 
 
+def test_the_stalled_list_behind_the_figure_uses_the_organizations_own_limit(world: World, login) -> None:
+    """An organization that gives providers 10 days: a referral sent 6 days ago is not
+    stalled, on the figure or in the list behind it (which once used the default 5 days)."""
+    world.org1.provider_response_days = 10
+    world.org1.save(update_fields=["provider_response_days"])
+    thomas = world.thomas
+    ReferralCategory.objects.create(referral=thomas.referral, category=ConsentCategory.HOUSING)
+    with time_machine.travel(timezone.now() - timedelta(days=6), tick=False):
+        consent_for(thomas.exoneree, thomas.resource.provider)
+        referral_actions.referral_transition(by=world.caseworker2, referral=thomas.referral, status=ReferralStatus.SENT)
+
+    client = login("director1")
+    (figure,) = [f for f in client.get(reverse("outcome_dashboard")).context["figures"] if f.name == "referral_loop"]
+    (unanswered,) = [row for row in figure.rows if row.key == "unanswered"]
+    assert unanswered.cells[0].value == 0
+    assert client.get(unanswered.cells[0].href).context["page"].paginator.count == 0
+
+
 def test_the_forms_work_under_no_referrer_where_browsers_send_origin_null(world: World, sent_link: str) -> None:
     """No CSRF cookie or token: the token in the address is the secret (see the view)."""
     browser = Client(enforce_csrf_checks=True)

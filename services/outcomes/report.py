@@ -82,12 +82,16 @@ def outcome_records(
     group: str,
     measure: str,
     now: datetime | None = None,
+    organization: Organization | None = None,
 ) -> tuple[str, QuerySet[Any]]:
-    """The records behind one cell of a figure: (kind, queryset), ready to paginate."""
+    """The records behind one cell of a figure: (kind, queryset), ready to paginate.
+
+    `organization`: the director's, whose own limits say which referrals are stalled (as on
+    the page the cell was on)."""
     spec = SPECS.get(figure)
     if spec is None or measure not in spec.measures:
         raise UnknownCell(figure)
-    scope = Scope(people=people, filters=filters, now=now or timezone.now())
+    scope = Scope(people=people, filters=filters, now=now or timezone.now(), organization=organization)
     if spec.groups is not None:
         valid = group in {key for key, _ in spec.groups(scope)}
     else:

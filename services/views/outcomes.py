@@ -133,6 +133,7 @@ def outcome_records(request: HttpRequest) -> HttpResponse:
             figure=request.GET.get("figure", ""),
             group=request.GET.get("group", ""),
             measure=request.GET.get("measure", ""),
+            organization=access.organization_of(request.user),
         )
     except UnknownCell:
         raise Http404 from None
