@@ -2,7 +2,8 @@
 
 Run bench/seed.py first (same DATABASE_URL). Each page of bench/pages.py (by name, or all)
 is requested through Django's test client as its bench account, in production settings,
-`--rounds` times after a warm-up; prints the median time split into SQL and the rest, the
+`--rounds` times after a warm-up; prints the median time split into SQL and the rest, the time
+in its template (render ms, with the queries the template itself makes), the
 query count, and with `--top N` the N functions with the most cumulative time (cProfile).
 One client and no gunicorn: this is for finding the cost, pages.py is the measurement.
 `--smoke`: one round, static files as pages.py's --smoke has them (tests/test_bench_smoke.py).
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions per page")
+    parser.add_argument("--profile-out", help="with --top: also write the last page's profile here (pstats)")
     parser.add_argument("--sql", action="store_true", help="print each query of a page's last request")
     parser.add_argument("--cold", action="store_true", help="no figures' cache: what a cached page costs to compute")
     parser.add_argument("--smoke", action="store_true", help="one round (seconds)")
@@ -51,6 +53,7 @@ def main() -> None:
     from django.core.cache.backends.dummy import DummyCache
     from django.core.management import call_command
     from django.db import connection
+    from django.template.backends.django import Template as DjangoTemplate
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django_otp import DEVICE_ID_SESSION_KEY
@@ -70,22 +73,41 @@ def main() -> None:
             session.save()
         clients[role] = client
 
+    # Seconds inside the page's templates, with the queries they make themselves (a lazy
+    # queryset read by the template). Includes render inside their parent; a template a view
+    # renders into another's context (render_to_string) is counted once, not twice.
+    rendering = {"seconds": 0.0, "depth": 0}
+    render = DjangoTemplate.render
+
+    def timed_render(self: DjangoTemplate, *a: object, **kw: object) -> str:
+        rendering["depth"] += 1
+        start = time.perf_counter()
+        try:
+            return render(self, *a, **kw)
+        finally:
+            rendering["depth"] -= 1
+            if not rendering["depth"]:
+                rendering["seconds"] += time.perf_counter() - start
+
+    DjangoTemplate.render = timed_render
+
     if args.cold:  # a cache that keeps nothing (clearing a Redis cache would flush its whole database)
         nothing = DummyCache("cold", {})
         figures.cache = lambda: nothing
     chosen = [p for p in pages_for(info) if not args.pages or p.name in args.pages]
-    print(f"{'page':<30} {'median ms':>10} {'sql ms':>8} {'other ms':>9} {'queries':>8}")
+    print(f"{'page':<30} {'median ms':>10} {'sql ms':>8} {'other ms':>9} {'render ms':>10} {'queries':>8}")
     for page in chosen:
         client = clients[page.role]
         for _ in range(1 if args.smoke else 3):
             if (status := client.get(path_of(page)).status_code) != 200:
                 raise SystemExit(f"GET {path_of(page)}: {status}")
-        totals, sqls, counts = [], [], []
+        totals, sqls, counts, renders = [], [], [], []
         profile = cProfile.Profile() if args.top else None
         for _ in range(args.rounds):
             with CaptureQueriesContext(connection) as queries:
                 if profile:
                     profile.enable()
+                rendering["seconds"] = 0.0
                 start = time.perf_counter()
                 client.get(path_of(page))
                 totals.append(time.perf_counter() - start)
@@ -93,8 +115,10 @@ def main() -> None:
                     profile.disable()
             sqls.append(sum(float(q["time"]) for q in queries.captured_queries))
             counts.append(len(queries))
+            renders.append(rendering["seconds"])
         total, sql = statistics.median(totals) * 1000, statistics.median(sqls) * 1000
-        print(f"{page.name:<30} {total:10.1f} {sql:8.1f} {total - sql:9.1f} {max(counts):8}")
+        rendered = statistics.median(renders) * 1000
+        print(f"{page.name:<30} {total:10.1f} {sql:8.1f} {total - sql:9.1f} {rendered:10.1f} {max(counts):8}")
         if args.sql:
             for query in queries.captured_queries:
                 print(f"  {float(query['time']) * 1000:6.1f} ms  {query['sql'][:160]}")
@@ -102,6 +126,8 @@ def main() -> None:
             out = io.StringIO()
             pstats.Stats(profile, stream=out).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(args.top)
             print(out.getvalue())
+            if args.profile_out:
+                profile.dump_stats(args.profile_out)
 
 
 if __name__ == "__main__":
