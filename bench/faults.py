@@ -296,8 +296,8 @@ class SmtpSession(socketserver.StreamRequestHandler):
 class Worker:
     """`celery worker` in its own process group, so a SIGKILL takes its pool with it."""
 
-    def __init__(self, env: dict[str, str], log: Path, concurrency: int) -> None:
-        self.env, self.log_path, self.concurrency = env, log, concurrency
+    def __init__(self, env: dict[str, str], log: Path, concurrency: int, name: str = "faults") -> None:
+        self.env, self.log_path, self.concurrency, self.name = env, log, concurrency, name
         self.process: subprocess.Popen[bytes] | None = None
         self.log: IO[bytes] = log.open("ab")
         self.starts = 0
@@ -308,7 +308,7 @@ class Worker:
         self.log.flush()
         command = [PYTHON, "-m", "celery", "-A", "reentry", "worker", "--loglevel", "INFO", "--pool", "prefork"]
         command += ["--concurrency", str(self.concurrency), "--without-gossip", "--without-mingle"]
-        command += ["--hostname", f"faults{self.starts}@%h"]
+        command += ["--hostname", f"{self.name}{self.starts}@%h"]
         self.process = subprocess.Popen(  # noqa: S603 (the venv's celery, fixed arguments)
             command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -370,6 +370,27 @@ class Sweeper(threading.Thread):
 # --- the run --------------------------------------------------------------------------------------
 
 
+def reminder_states(ids: list[int]) -> Counter[str] | None:
+    """These reminders by status, or None while the database is away. A claim older than
+    FRESH seconds counts as "abandoned": its worker or its message is gone, and it waits for
+    the claim timeout."""
+    from django.db import DatabaseError, connection
+    from django.utils import timezone
+
+    from services.models.notifications import Reminder
+
+    fresh = timezone.now() - timedelta(seconds=FRESH)
+    try:
+        rows = Reminder.objects.filter(pk__in=ids).values_list("status", "claimed_at")
+        return Counter(
+            "abandoned" if status in ("claimed", "sending") and claimed_at < fresh else status
+            for status, claimed_at in rows
+        )
+    except DatabaseError:
+        connection.close()
+        return None
+
+
 @dataclass
 class Fault:
     at: float
@@ -390,24 +411,7 @@ class Run:
     sweeps_refused: int = 0
 
     def states(self) -> Counter[str] | None:
-        """The bench reminders by status, or None while the database is away. A claim older
-        than FRESH seconds counts as "abandoned": its worker or its message is gone, and it
-        waits for the claim timeout."""
-        from django.db import DatabaseError, connection
-        from django.utils import timezone
-
-        from services.models.notifications import Reminder
-
-        fresh = timezone.now() - timedelta(seconds=FRESH)
-        try:
-            rows = Reminder.objects.filter(pk__in=self.ids).values_list("status", "claimed_at")
-            return Counter(
-                "abandoned" if status in ("claimed", "sending") and claimed_at < fresh else status
-                for status, claimed_at in rows
-            )
-        except DatabaseError:
-            connection.close()
-            return None
+        return reminder_states(self.ids)
 
     def wait_for_sending(self) -> Counter[str] | None:
         deadline = time.monotonic() + SENDING_WAIT
@@ -522,16 +526,11 @@ def seed(count: int) -> tuple[list[int], dict[str, int]]:
     """An organization and `count` follow-ups made by the app's actions; returns the ids of
     their "due" reminders and each one's Message-ID."""
     from django.contrib.auth import get_user_model
-    from django.utils import timezone
 
-    from services.actions.follow_ups import follow_up_save
     from services.actions.people import exoneree_create
-    from services.choices import ReminderKind, Role
-    from services.models.follow_ups import FollowUp
-    from services.models.notifications import Reminder
+    from services.choices import Role
     from services.models.organizations import Organization, StaffMember
     from services.models.people import Exoneree
-    from services.reminders import reminder_message_id
 
     User = get_user_model()
     organization = Organization.objects.create(name="Faults bench")
@@ -543,12 +542,28 @@ def seed(count: int) -> tuple[list[int], dict[str, int]]:
         StaffMember.objects.create(user=user, organization=organization, role=Role.CASEWORKER)
         person = exoneree_create(by=user, exoneree=Exoneree(legal_name=f"Person Number{number}"))
         people.append((user, person))
+    return plan_follow_ups(people, count)
+
+
+def plan_follow_ups(people: list[tuple[Any, Any]], count: int) -> tuple[list[int], dict[str, int]]:
+    """`count` follow-ups made by the app's action (follow_up_save plans their reminders),
+    spread over these (caseworker, person) pairs; returns the ids of their "due" reminders
+    and each one's Message-ID."""
+    from django.utils import timezone
+
+    from services.actions.follow_ups import follow_up_save
+    from services.choices import ReminderKind
+    from services.models.follow_ups import FollowUp
+    from services.models.notifications import Reminder
+    from services.reminders import reminder_message_id
+
     later = timezone.now() + timedelta(days=1)  # planned ahead, as a real follow-up is
+    made = []
     for number in range(count):
         user, person = people[number % len(people)]
         follow_up = FollowUp(title=f"Follow-up {number}", due_at=later + timedelta(minutes=number), assigned_to=user)
-        follow_up_save(by=user, exoneree=person, follow_up=follow_up)
-    due = Reminder.objects.filter(organization=organization, kind=ReminderKind.DUE).order_by("send_at", "pk")
+        made.append(follow_up_save(by=user, exoneree=person, follow_up=follow_up).pk)
+    due = Reminder.objects.filter(follow_up__in=made, kind=ReminderKind.DUE).order_by("send_at", "pk")
     reminders = list(due)
     return [r.pk for r in reminders], {reminder_message_id(r): r.pk for r in reminders}
 
@@ -583,14 +598,21 @@ def cause_of(start: float, end: float, faults: list[Fault]) -> str:
     return "no fault in between"
 
 
-def report(run: Run, message_ids: dict[str, int], states: Counter[str], smoke: bool, worker_log: Path) -> bool:
+def deliveries_by_reminder(sink: SmtpSink, message_ids: dict[str, int]) -> tuple[dict[int, list[float]], int]:
+    """When the sink received each reminder (by its Message-ID), and how many other messages."""
     deliveries: dict[int, list[float]] = defaultdict(list)
     others = 0
-    for at, message_id in run.sink.deliveries:
-        if message_id in message_ids:
-            deliveries[message_ids[message_id]].append(at)
-        else:
-            others += 1
+    with sink.lock:
+        for at, message_id in sink.deliveries:
+            if message_id in message_ids:
+                deliveries[message_ids[message_id]].append(at)
+            else:
+                others += 1
+    return deliveries, others
+
+
+def report(run: Run, message_ids: dict[str, int], states: Counter[str], smoke: bool, worker_log: Path) -> bool:
+    deliveries, others = deliveries_by_reminder(run.sink, message_ids)
     due = len(run.ids)
     lost = [pk for pk in run.ids if pk not in deliveries]
     causes: Counter[str] = Counter()

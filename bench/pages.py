@@ -12,27 +12,30 @@ Then, in this process, the caseworker's exoneree list (first page, with its coun
 the permission filter is timed against the same list filtered by the caseworker relation
 alone (a plain foreign key on the caseload table): target ≤ 1.5×.
 
+Scale-out (issue 24): `--servers 2` starts two gunicorn servers on the same database and
+REDIS_URL, each on its own port, and every session asks them in turn, one request each;
+`--celery-workers 2` starts two Celery workers beside them (they take the servers' tasks).
+After the pages it checks (bench/scaleout.py) that a tracked write through one server shows
+on the director's dashboard read through the other ("cache coherent across servers"), and,
+with workers, that `--reminders` reminders due at once are each delivered exactly once.
+
 `--smoke`: one worker, one client, one request per page, hashed static files without their
 compressed copies (in the data folder): a few seconds to show the script still runs and
-every page answers 200 (tests/test_bench_smoke.py runs it on a tiny seeded SQLite).
+every page answers 200 (tests/test_bench_smoke.py runs it on a tiny seeded SQLite, and again
+with `--servers 2`).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
-import hmac
-import http.client
 import itertools
 import json
 import os
 import random
-import re
 import secrets
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import threading
@@ -41,88 +44,19 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
+
+import scaleout
+from browser import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", ROOT / "var" / "bench"))
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/perf_bench"
-
-
-def totp(key_hex: str, at: float | None = None, step: int = 30, digits: int = 6) -> str:
-    """RFC 6238, as django-otp's TOTPDevice checks it (SHA-1, 30 s, 6 digits)."""
-    counter = int((at or time.time()) // step)
-    mac = hmac.new(bytes.fromhex(key_hex), struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    code = (struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
-    return f"{code:0{digits}d}"
-
-
-class Session:
-    """One signed-in browser: cookies by hand (the production cookies are marked Secure)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-        self.local = threading.local()
-
-    def connection(self) -> http.client.HTTPConnection:
-        if getattr(self.local, "conn", None) is None:
-            self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        return self.local.conn
-
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict[str, str], str, float]:
-        headers = {"Host": "127.0.0.1", "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        data = None
-        if body is not None:
-            data = urlencode(body, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
-        for attempt in range(2):
-            conn = self.connection()
-            start = time.perf_counter()
-            try:
-                conn.request(method, path, body=data, headers=headers)
-                response = conn.getresponse()
-                text = response.read().decode()
-                elapsed = time.perf_counter() - start
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                conn.close()
-                self.local.conn = None
-                if attempt:
-                    raise
-        for value in response.headers.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(value).items():
-                self.cookies[name] = morsel.value
-        if response.headers.get("Connection", "").lower() == "close":
-            conn.close()
-            self.local.conn = None
-        return response.status, dict(response.headers), text, elapsed
-
-    def form_token(self, path: str) -> tuple[str, str]:
-        status, headers, text, _ = self.request("GET", path)
-        if status != 200:
-            raise SystemExit(f"GET {path}: {status}")
-        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text)
-        return (match.group(1) if match else ""), text
-
-    def sign_in(self, username: str, password: str, totp_key: str | None) -> None:
-        token, _ = self.form_token("/accounts/login/")
-        status, headers, text, _ = self.request(
-            "POST", "/accounts/login/", {"csrfmiddlewaretoken": token, "username": username, "password": password}
-        )
-        if status != 302:
-            raise SystemExit(f"Signing in as {username} failed ({status}): run bench/seed.py first?")
-        if totp_key:
-            verify = "/accounts/two-factor/"
-            token, _ = self.form_token(verify)
-            status, headers, _, _ = self.request(
-                "POST", verify, {"csrfmiddlewaretoken": token, "code": totp(totp_key), "next": "/"}
-            )
-            if status != 302 or urlsplit(headers.get("Location", "")).path.startswith("/accounts/"):
-                raise SystemExit(f"The second factor of {username} was refused ({status}).")
+# One for the run, as in a deployment: every server, every worker and this process sign with
+# it (a session signed in through one server is valid on another; a reminder's Message-ID,
+# keyed with it, is the same whoever computes it).
+SECRET_KEY = secrets.token_urlsafe(50)
 
 
 @dataclass
@@ -209,7 +143,7 @@ def server_env(database: str, smoke: bool = False) -> dict[str, str]:
         DATABASE_URL=database,
         DEBUG="0",
         BENCH="1",
-        SECRET_KEY=secrets.token_urlsafe(50),
+        SECRET_KEY=SECRET_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         # The keys seed.py encrypted with (the development keys in var/keys/ unless set).
         FIELD_ENCRYPTION_KEYS=key("FIELD_ENCRYPTION_KEYS", "field_encryption.key"),
@@ -226,68 +160,89 @@ def server_env(database: str, smoke: bool = False) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def served(args: argparse.Namespace) -> Iterator[int]:
-    """gunicorn on the bench's database (migrated, static files collected), in production
-    mode with BENCH=1, for the time of the block; yields its port."""
+def serving(args: argparse.Namespace, count: int = 1) -> Iterator[list[int]]:
+    """`count` gunicorn servers on the bench's database (migrated, static files collected), in
+    production mode with BENCH=1, each on a port of its own, for the time of the block; yields
+    their ports. They share one environment: the run's SECRET_KEY, one database, one REDIS_URL,
+    as servers behind a load balancer do."""
     env = server_env(args.database, args.smoke)
     python = sys.executable
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):  # the schema of this checkout
         subprocess.run([python, "manage.py", *command, "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-    port = free_port()
     gunicorn = Path(python).with_name("gunicorn")
-    server = subprocess.Popen(  # noqa: S603 (the venv's gunicorn, fixed arguments)
-        [str(gunicorn), "reentry.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers), "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
+    servers: dict[int, subprocess.Popen[bytes]] = {}
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield port
+        while len(servers) < count:
+            if (port := free_port()) in servers:  # not bound yet by the server given it
+                continue
+            servers[port] = subprocess.Popen(  # noqa: S603 (the venv's gunicorn, fixed arguments)
+                [str(gunicorn), "reentry.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers)]
+                + ["--log-level", "warning"],
+                cwd=ROOT,
+                env=env,
+            )
+        for port in servers:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+        yield list(servers)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers.values():
+            server.terminate()
+        for server in servers.values():
+            server.wait(timeout=30)
 
 
-def run_pages(args: argparse.Namespace, info: dict) -> list[Page]:
-    with served(args) as port:
-        sessions = {}
-        for role, username in info["accounts"].items():
-            session = Session(port)
-            session.sign_in(username, info["password"], info["totp_key"] if role != "exoneree" else None)
-            sessions[role] = session
-        sessions["provider"] = Session(port)  # no account: the token in the address is the key
-        pages = pages_for(info)
-        for page in pages:  # warm every worker's caches
-            for _ in range(1 if args.smoke else 2 * args.workers):
-                sessions[page.role].request("GET", path_of(page))
-        work = [page for page in pages for _ in range(args.rounds)]
-        random.Random(1).shuffle(work)  # noqa: S311 (an order, not a secret)
-        lock = threading.Lock()
+@contextlib.contextmanager
+def served(args: argparse.Namespace) -> Iterator[int]:
+    """One server (`serving`) for the time of the block; yields its port."""
+    with serving(args) as (port,):
+        yield port
 
-        def client() -> None:
-            while True:
-                with lock:
-                    if not work:
-                        return
-                    page = work.pop()
-                status, headers, _, elapsed = sessions[page.role].request("GET", path_of(page))
-                with lock:
-                    if status != 200:
-                        page.errors += 1
-                    page.times.append(elapsed)
-                    page.queries.add(int(headers.get("X-Query-Count", "-1")))
 
-        threads = [threading.Thread(target=client) for _ in range(args.clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return pages
+def signed_in(info: dict, ports: list[int]) -> dict[str, Session]:
+    """Each bench account's session (its requests in turn to every server), and the
+    provider's, who has no account: the token in the address is the key."""
+    sessions = {}
+    for role, username in info["accounts"].items():
+        session = Session(*ports)
+        session.sign_in(username, info["password"], info["totp_key"] if role != "exoneree" else None)
+        sessions[role] = session
+    sessions["provider"] = Session(*ports)
+    return sessions
+
+
+def run_pages(args: argparse.Namespace, info: dict, sessions: dict[str, Session]) -> list[Page]:
+    pages = pages_for(info)
+    for page in pages:  # warm every worker's caches, on every server
+        for _ in range(1 if args.smoke else 2 * args.workers * args.servers):
+            sessions[page.role].request("GET", path_of(page))
+    work = [page for page in pages for _ in range(args.rounds)]
+    random.Random(1).shuffle(work)  # noqa: S311 (an order, not a secret)
+    lock = threading.Lock()
+
+    def client() -> None:
+        while True:
+            with lock:
+                if not work:
+                    return
+                page = work.pop()
+            status, headers, _, elapsed = sessions[page.role].request("GET", path_of(page))
+            with lock:
+                if status != 200:
+                    page.errors += 1
+                page.times.append(elapsed)
+                page.queries.add(int(headers.get("X-Query-Count", "-1")))
+
+    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return pages
 
 
 QUERY_TARGET = 12  # issue 7: every listed page
@@ -423,9 +378,16 @@ def main() -> None:
     server_options(parser, clients=4)
     parser.add_argument("--rounds", type=int, default=30, help="requests per page")
     parser.add_argument("--smoke", action="store_true", help="1 worker, 1 client, 1 request per page (seconds)")
+    parser.add_argument(
+        "--servers", type=int, default=1, help="gunicorn servers, each on its own port; requests go to them in turn"
+    )
+    parser.add_argument(
+        "--celery-workers", type=int, default=0, help="Celery workers beside the servers; then reminders are checked"
+    )
+    parser.add_argument("--reminders", type=int, default=40, help="reminders due at once (with --celery-workers)")
     args = parser.parse_args()
     if args.smoke:
-        args.clients, args.workers, args.rounds = 1, 1, 1
+        args.clients, args.workers, args.rounds, args.reminders = 1, 1, 1, min(args.reminders, 6)
     info = json.loads((BENCH_DIR / "accounts.json").read_text())
 
     load = os.getloadavg()
@@ -433,19 +395,41 @@ def main() -> None:
         f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; seeded sizes {info['sizes']}"
     )
     print(f"gunicorn {args.workers} workers, {args.clients} clients, {args.rounds} requests per page")
+    if args.servers > 1 or args.celery_workers:
+        redis = "REDIS_URL" if os.environ.get("REDIS_URL") else "the database (no REDIS_URL)"
+        print(f"{args.servers} servers, {args.celery_workers} Celery workers; the figures' cache in {redis}")
+    if args.celery_workers:
+        # A queue of this run's own, which its workers alone read: the servers' tasks and the
+        # sweeps queued here go to it. In the environment before Django starts, since the
+        # servers', the workers' and this process's settings all come from it.
+        os.environ["CELERY_QUEUE"] = f"bench-pages-{secrets.token_hex(4)}"
     setup_django(args)
     authenticators_ready(list(info["accounts"].values()))
     if token := provider_token(info):
         info["provider_token"] = token
     else:
         print("no sent referral under a current consent: the provider's page is not measured")
-    pages = run_pages(args, info)
+    coherence = deliveries = None
+    with contextlib.ExitStack() as running:
+        ports = running.enter_context(serving(args, args.servers))
+        if args.celery_workers:
+            env = server_env(args.database, args.smoke)
+            crew = running.enter_context(scaleout.celery_workers(env, args.celery_workers))
+        sessions = signed_in(info, ports)
+        pages = run_pages(args, info, sessions)
+        if args.servers > 1:
+            coherence = scaleout.check_coherence(info, sessions)
+        if args.celery_workers:
+            deliveries = scaleout.check_reminders(info, crew, args.reminders)
     report_pages(pages)
+    scaled_out = scaleout.report(coherence, deliveries) if args.servers > 1 or args.celery_workers else True
     compare_permission_filter(args, info)
     load = os.getloadavg()
     print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     if failed := [page.name for page in pages if page.errors]:
         raise SystemExit(f"pages that did not answer 200: {', '.join(failed)}")
+    if not scaled_out:
+        raise SystemExit("a scale-out check failed (above)")
 
 
 if __name__ == "__main__":

@@ -41,16 +41,15 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from browser import Session, form_of  # noqa: E402
 from pages import (  # noqa: E402
     BENCH_DIR,
     ROOT,
-    Session,
     authenticators_ready,
     percentile,
     served,
@@ -63,72 +62,6 @@ KINDS = ("intake", "need", "referral draft", "referral send", "referral transiti
 # How often each kind is chosen (a send and a transition need a draft or a sent referral first).
 WEIGHTS = {"intake": 1, "need": 3, "referral draft": 3, "referral send": 3, "referral transition": 3}
 WEIGHTS |= {"follow-up done": 5, "note": 4}
-
-
-class FormReader(HTMLParser):
-    """The fields of the first form posting to `action` and their values as the page shows
-    them (what a browser would post if the person changed nothing)."""
-
-    def __init__(self, action: str) -> None:
-        super().__init__()
-        self.action, self.inside, self.done = action, False, False
-        self.values: dict[str, list[str]] = defaultdict(list)
-        self.select: str | None = None
-        self.first_option: str | None = None
-        self.selected = False
-        self.textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and not self.done and a.get("action", self.action) in (self.action, ""):
-            self.inside = True
-        if not self.inside:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = a.get("type", "text")
-            if kind in {"checkbox", "radio"}:
-                if "checked" in a:
-                    self.values[name].append(a.get("value", "on"))
-            elif kind not in {"submit", "button", "file"}:
-                self.values[name].append(a.get("value", ""))
-        elif tag == "select" and name:
-            self.select, self.first_option, self.selected = name, None, False
-        elif tag == "option" and self.select:
-            value = a.get("value", "")
-            if self.first_option is None:
-                self.first_option = value
-            if "selected" in a:
-                self.values[self.select].append(value)
-                self.selected = True
-        elif tag == "textarea" and name:
-            self.textarea = name
-            self.values[name].append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select" and self.select:
-            if not self.selected and self.first_option is not None:
-                self.values[self.select].append(self.first_option)
-            self.select = None
-        elif tag == "textarea":
-            self.textarea = None
-        elif tag == "form" and self.inside:
-            self.inside, self.done = False, True
-
-    def handle_data(self, data: str) -> None:
-        if self.textarea:
-            self.values[self.textarea][-1] += data
-
-
-def form_of(session: Session, page: str, action: str | None = None) -> dict[str, list[str]]:
-    status, _, text, _ = session.request("GET", page)
-    if status != 200:
-        raise SystemExit(f"GET {page}: {status}")
-    reader = FormReader(action or page)
-    reader.feed(text)
-    if not reader.values:
-        raise SystemExit(f"no form posting to {action or page} on {page}")
-    return dict(reader.values)
 
 
 @dataclass

@@ -28,8 +28,8 @@ def _failure(script: str, stdout: str, stderr: str) -> str:
     return f"bench/{script} --smoke failed:\n--- stdout\n{stdout[-4000:]}\n--- stderr\n{stderr[-4000:]}"
 
 
-def _command(script: str) -> list[str]:
-    return [sys.executable, str(BENCH / script), "--smoke"]
+def _command(script: str, *options: str) -> list[str]:
+    return [sys.executable, str(BENCH / script), "--smoke", *options]
 
 
 @pytest.fixture
@@ -65,12 +65,12 @@ def test_every_bench_script_runs_with_smoke(bench_env: dict[str, str], tmp_path:
         template = tmp_path / "migrated.sqlite3"
         shutil.copy(var / "db.sqlite3", template)
 
-        def run(script: str, fresh: str | None = None) -> str:
+        def run(script: str, *options: str, fresh: str | None = None) -> str:
             """Run a script's --smoke; `fresh`: the database file to start again from the migrated copy."""
             if fresh:
                 shutil.copy(template, var / fresh)
             result = subprocess.run(  # noqa: S603
-                _command(script), cwd=ROOT, env=bench_env, capture_output=True, text=True, timeout=TIMEOUT
+                _command(script, *options), cwd=ROOT, env=bench_env, capture_output=True, text=True, timeout=TIMEOUT
             )
             assert result.returncode == 0, _failure(script, result.stdout, result.stderr)
             return result.stdout
@@ -79,6 +79,8 @@ def test_every_bench_script_runs_with_smoke(bench_env: dict[str, str], tmp_path:
         # (db.sqlite3); the others build their own in Django's test database (test.sqlite3).
         assert "bench accounts in" in run("seed.py", fresh="db.sqlite3")
         assert "Targets:" in run("pages.py")
+        # Two servers on one database (its cache table is the figures' cache without REDIS_URL).
+        assert "cache coherent across servers: yes" in run("pages.py", "--servers", "2")
         assert "My plan" in run("costs.py")
         assert "the audit chain verifies: met" in run("writes.py")
         assert "the page (signed in, test client)" in run("outcomes.py", fresh="test.sqlite3")
