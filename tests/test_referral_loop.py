@@ -460,6 +460,35 @@ def test_the_stalled_list_behind_the_figure_uses_the_organizations_own_limit(wor
     assert client.get(unanswered.cells[0].href).context["page"].paginator.count == 0
 
 
+def test_stalled_counts_are_those_of_their_lists_whatever_the_domain(world: World, login) -> None:
+    """Marcus's referral accepted 35 days ago and in progress since (not completed in the 30
+    days), Thomas's sent 6 days ago (unanswered after 5): each counted once, under its need's
+    domain only, and the list behind each cell holds what the cell counts."""
+    now = timezone.now()
+    thomas = world.thomas
+    thomas.referral.need.domain = NeedDomain.EMPLOYMENT
+    thomas.referral.need.save(update_fields=["domain"])
+    ReferralCategory.objects.create(referral=thomas.referral, category=ConsentCategory.HOUSING)
+    with time_machine.travel(now - timedelta(days=40), tick=False):
+        marcus_referral = send(world)
+    for days_ago, status in ((35, ReferralStatus.ACCEPTED), (10, ReferralStatus.IN_PROGRESS)):
+        with time_machine.travel(now - timedelta(days=days_ago), tick=False):
+            referral_actions.referral_transition(by=world.caseworker1, referral=marcus_referral, status=status)
+    with time_machine.travel(now - timedelta(days=6), tick=False):
+        consent_for(thomas.exoneree, thomas.resource.provider)
+        referral_actions.referral_transition(by=world.caseworker2, referral=thomas.referral, status=ReferralStatus.SENT)
+
+    client = login("director1")
+    domains = {NeedDomain.HOUSING: (0, 1), NeedDomain.EMPLOYMENT: (1, 0), NeedDomain.LEGAL: (0, 0)}
+    for domain, expected in [("", (1, 1)), *domains.items()]:
+        response = client.get(reverse("outcome_dashboard"), {"domain": domain} if domain else {})
+        (figure,) = [f for f in response.context["figures"] if f.name == "referral_loop"]
+        cells = {row.key: row.cells[0] for row in figure.rows if row.key in ("unanswered", "not_completed")}
+        assert (cells["unanswered"].value, cells["not_completed"].value) == expected, domain
+        for cell in cells.values():
+            assert client.get(cell.href).context["page"].paginator.count == cell.value, domain
+
+
 def test_the_forms_work_under_no_referrer_where_browsers_send_origin_null(world: World, sent_link: str) -> None:
     """No CSRF cookie or token: the token in the address is the secret (see the view)."""
     browser = Client(enforce_csrf_checks=True)
