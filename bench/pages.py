@@ -19,6 +19,11 @@ After the pages it checks (bench/scaleout.py) that a tracked write through one s
 on the director's dashboard read through the other ("cache coherent across servers"), and,
 with workers, that `--reminders` reminders due at once are each delivered exactly once.
 
+Growth (issue 24): `--save FILE` keeps this run's figures (p50, p95, queries per page, the
+seeded sizes); `--against FILE`, on a network seeded at another `--scale`, prints each page's
+p95 beside the saved run's, their ratio, and whether the query counts are the same (targets:
+the same counts, p95 growth ≤ 1.3× for a network five times larger).
+
 `--smoke`: one worker, one client, one request per page, hashed static files without their
 compressed copies (in the data folder): a few seconds to show the script still runs and
 every page answers 200 (tests/test_bench_smoke.py runs it on a tiny seeded SQLite, and again
@@ -248,6 +253,7 @@ def run_pages(args: argparse.Namespace, info: dict, sessions: dict[str, Session]
 QUERY_TARGET = 12  # issue 7: every listed page
 RATIO_TARGET = 2.0  # p95 over the floor's p95 in the same run
 OUTCOMES_TARGET_MS = 300
+GROWTH_TARGET = 1.3  # p95 on a network five times larger over p95 on the default one
 FILTER_TARGET = 1.5  # the permission-filtered list over the same list by a plain foreign key
 
 
@@ -275,6 +281,44 @@ def report_pages(pages: list[Page]) -> None:
         ("ratio", f"every page's p95 ≤ {RATIO_TARGET:g}× its floor's"),
         ("outcomes", f"director outcomes ≤ {OUTCOMES_TARGET_MS} ms (p95)"),
     ):
+        print(f"  {label}: " + ("met" if not missed[key] else "missed by " + ", ".join(missed[key])))
+
+
+def figures_of(pages: list[Page], info: dict) -> dict:
+    return {
+        "sizes": info["sizes"],
+        "load": os.getloadavg()[0],
+        "pages": {
+            page.name: {
+                "p50": statistics.median(page.times) * 1000,
+                "p95": percentile(page.times, 0.95) * 1000,
+                "queries": sorted(page.queries),
+            }
+            for page in pages
+        },
+    }
+
+
+def report_growth(now: dict, before: dict) -> None:
+    """Each page's p95 on this network beside the saved run's, and whether the queries held."""
+    grown = now["sizes"]["exonerees"] / before["sizes"]["exonerees"]
+    print(f"\nGrowth: {before['sizes']['exonerees']:,} → {now['sizes']['exonerees']:,} people ({grown:.1f}×)")
+    print(f"{'page':<30} {'p95 before':>11} {'p95 now':>8} {'growth':>7} {'queries':>12}")
+    missed: dict[str, list[str]] = defaultdict(list)
+    for name, page in now["pages"].items():
+        if (then := before["pages"].get(name)) is None:
+            continue
+        growth = page["p95"] / then["p95"]
+        queries = "same" if page["queries"] == then["queries"] else f"{then['queries']} → {page['queries']}"
+        print(f"{name:<30} {then['p95']:11.1f} {page['p95']:8.1f} {growth:6.2f}× {queries:>12}")
+        if name.startswith("floor"):
+            continue
+        if page["queries"] != then["queries"]:
+            missed["queries"].append(name)
+        if growth > GROWTH_TARGET:
+            missed["growth"].append(f"{name} ({growth:.2f}×)")
+    print("Targets:")
+    for key, label in (("queries", "the same queries per page"), ("growth", f"p95 growth ≤ {GROWTH_TARGET:g}×")):
         print(f"  {label}: " + ("met" if not missed[key] else "missed by " + ", ".join(missed[key])))
 
 
@@ -385,6 +429,8 @@ def main() -> None:
         "--celery-workers", type=int, default=0, help="Celery workers beside the servers; then reminders are checked"
     )
     parser.add_argument("--reminders", type=int, default=40, help="reminders due at once (with --celery-workers)")
+    parser.add_argument("--save", type=Path, help="write this run's figures to this file (JSON)")
+    parser.add_argument("--against", type=Path, help="print each page's p95 beside this saved run's (--save)")
     args = parser.parse_args()
     if args.smoke:
         args.clients, args.workers, args.rounds, args.reminders = 1, 1, 1, min(args.reminders, 6)
@@ -422,6 +468,11 @@ def main() -> None:
         if args.celery_workers:
             deliveries = scaleout.check_reminders(info, crew, args.reminders)
     report_pages(pages)
+    figures = figures_of(pages, info)
+    if args.save:
+        args.save.write_text(json.dumps(figures, indent=1) + "\n")
+    if args.against:
+        report_growth(figures, json.loads(args.against.read_text()))
     scaled_out = scaleout.report(coherence, deliveries) if args.servers > 1 or args.celery_workers else True
     compare_permission_filter(args, info)
     load = os.getloadavg()

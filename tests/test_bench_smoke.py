@@ -78,9 +78,13 @@ def test_every_bench_script_runs_with_smoke(bench_env: dict[str, str], tmp_path:
         # seed.py fills the database that the scripts measuring its network then read
         # (db.sqlite3); the others build their own in Django's test database (test.sqlite3).
         assert "bench accounts in" in run("seed.py", fresh="db.sqlite3")
-        assert "Targets:" in run("pages.py")
-        # Two servers on one database (its cache table is the figures' cache without REDIS_URL).
-        assert "cache coherent across servers: yes" in run("pages.py", "--servers", "2")
+        saved = tmp_path / "pages.json"
+        assert "Targets:" in run("pages.py", "--save", str(saved))
+        # Two servers on one database (its cache table is the figures' cache without REDIS_URL),
+        # printed beside the first run as a run on a larger network is (--against).
+        second = run("pages.py", "--servers", "2", "--against", str(saved))
+        assert "cache coherent across servers: yes" in second
+        assert "p95 growth ≤ 1.3×" in second
         assert "My plan" in run("costs.py")
         assert "the audit chain verifies: met" in run("writes.py")
         assert "the page (signed in, test client)" in run("outcomes.py", fresh="test.sqlite3")
