@@ -302,7 +302,10 @@ def figures_of(pages: list[Page], info: dict) -> dict:
 def report_growth(now: dict, before: dict) -> None:
     """Each page's p95 on this network beside the saved run's, and whether the queries held."""
     grown = now["sizes"]["exonerees"] / before["sizes"]["exonerees"]
-    print(f"\nGrowth: {before['sizes']['exonerees']:,} → {now['sizes']['exonerees']:,} people ({grown:.1f}×)")
+    print(
+        f"\nGrowth: {before['sizes']['exonerees']:,} → {now['sizes']['exonerees']:,} people ({grown:.1f}×); "
+        f"load average {before['load']:.2f} then, {now['load']:.2f} now (the targets are for 5×)"
+    )
     print(f"{'page':<30} {'p95 before':>11} {'p95 now':>8} {'growth':>7} {'queries':>12}")
     missed: dict[str, list[str]] = defaultdict(list)
     for name, page in now["pages"].items():

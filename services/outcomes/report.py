@@ -81,8 +81,8 @@ def outcome_records(
     figure: str,
     group: str,
     measure: str,
+    organization: Organization,
     now: datetime | None = None,
-    organization: Organization | None = None,
 ) -> tuple[str, QuerySet[Any]]:
     """The records behind one cell of a figure: (kind, queryset), ready to paginate.
 
