@@ -571,7 +571,7 @@ class Network:
                 resource = rng.choice(resources_of_org[org_of[person]])
                 # Most providers answer through their link; the rest by phone, to the caseworker.
                 provider = provider_of_resource[resource] if rng.random() < 0.6 else None
-                when, previous, answered_at = made, "", None
+                when, previous, answered_at, sent_at = made, "", None, None
                 events.append((pk, "", S.DRAFT, made, by, None))
                 previous = S.DRAFT
                 for status in rng.choices(paths, weights)[0]:
@@ -580,6 +580,8 @@ class Network:
                     events.append((pk, previous, status, when, None if answer else by, answer))
                     if answer and answered_at is None:
                         answered_at = when
+                    if status == S.SENT:
+                        sent_at = when
                     previous = status
                 referral_of_person.setdefault(person, []).append(pk)
                 done = previous == S.COMPLETED
@@ -598,6 +600,7 @@ class Network:
                     made,
                     when,
                     answered_at,
+                    sent_at,
                     (PersonAnswer.YES if rng.random() < 0.5 else "") if done else "",
                 )
 
@@ -618,6 +621,7 @@ class Network:
                 "created_at",
                 "status_changed_at",
                 "provider_answered_at",
+                "sent_at",
                 "person_answer",
             ],
             referral_rows(),

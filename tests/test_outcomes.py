@@ -81,6 +81,7 @@ def referral(need: Any, resource: Any, moves: list[tuple[str, datetime]]) -> Any
         ReferralEvent.objects.create(referral=made, from_status=previous, to_status=status, at=when)
         previous = status
     made.status, made.status_changed_at = previous, moves[-1][1]
+    made.sent_at = next((when for status, when in moves if status == S.SENT), None)
     made.save()
     return made
 

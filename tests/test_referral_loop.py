@@ -523,6 +523,25 @@ def test_a_referral_keeps_when_its_provider_first_answered_and_the_migration_fil
     assert Referral.objects.get(pk=untouched.pk).provider_answered_at is None
 
 
+def test_a_referral_keeps_when_it_was_sent_and_the_migration_fills_it(world: World) -> None:
+    """The loop's median reads Referral.sent_at: set by sending (the time of its sent event),
+    and filled for old referrals by migration 0034 from their history (its SQL, run here)."""
+    sent = timezone.now() - timedelta(days=3)
+    with time_machine.travel(sent, tick=False):
+        referral = send(world)
+    assert referral.events.get(to_status=ReferralStatus.SENT).at == sent
+    assert Referral.objects.get(pk=referral.pk).sent_at == sent
+
+    Referral.objects.filter(pk=referral.pk).update(sent_at=None)
+    draft = world.thomas.referral  # never sent
+    migration = import_module("services.migrations.0034_referral_sent_at").Migration
+    (backfill,) = [op for op in migration.operations if op.__class__.__name__ == "RunSQL"]
+    with connection.cursor() as cursor:
+        cursor.execute(backfill.sql)
+    assert Referral.objects.get(pk=referral.pk).sent_at == sent
+    assert Referral.objects.get(pk=draft.pk).sent_at is None
+
+
 @pytest.mark.parametrize("waits, expected", [([1, 2, 4, 10], 3.0), ([0.25, 5, 9], 5.0), ([], None)])
 def test_the_median_wait_is_the_same_on_every_database(world: World, waits, expected) -> None:
     """PostgreSQL computes the median (PERCENTILE_CONT), SQLite reads the times: both halve an
@@ -532,7 +551,7 @@ def test_the_median_wait_is_the_same_on_every_database(world: World, waits, expe
     for days in waits:
         referral = ReferralFactory(need=NeedFactory(exoneree=marcus), status=ReferralStatus.ACCEPTED)
         referral.events.create(from_status=ReferralStatus.DRAFT, to_status=ReferralStatus.SENT, at=sent)
-        Referral.objects.filter(pk=referral.pk).update(provider_answered_at=sent + timedelta(days=days))
+        Referral.objects.filter(pk=referral.pk).update(sent_at=sent, provider_answered_at=sent + timedelta(days=days))
     today = timezone.localdate()
     people = Exoneree.objects.filter(organization=world.org1)
     scope = Scope(

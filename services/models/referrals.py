@@ -54,6 +54,9 @@ class Referral(BaseModel):
     # When its provider first answered through the link (the first ReferralEvent with
     # by_provider), kept here so the outcomes page counts answers without reading the events.
     provider_answered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When it was sent (its ReferralEvent to "sent": services.lifecycle sends a referral once),
+    # kept here so the outcomes page reads a period's sent referrals without the events.
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The person's own word on their plan: did they get help? (their words are encrypted)
     person_answer = models.CharField(max_length=10, choices=PersonAnswer.choices, blank=True, default="", db_default="")
     person_words = EncryptedTextField(blank=True, default="", db_default="")
@@ -65,6 +68,7 @@ class Referral(BaseModel):
             models.Index(fields=["need", "status"]),
             models.Index(fields=["status", "status_changed_at"]),
             models.Index(fields=["organization", "status"]),
+            models.Index(fields=["organization", "sent_at"]),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from services.choices import PersonAnswer
 from services.choices import ReferralStatus as RS
 from services.models.referrals import Referral, ReferralEvent
 from services.outcomes.referrals import _sent_events
-from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, records_url
+from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_times, records_url
 
 # A provider's answer: a status change made through its link (ReferralEvent.by_provider); the
 # referral keeps when the first came (Referral.provider_answered_at).
@@ -96,17 +96,24 @@ class _MedianSeconds(Aggregate):
 
 
 def _median_days(scope: Scope) -> float | None:
-    """The median time from sending to the provider's first answer, in days. A median is not
-    a sum: PostgreSQL computes it; elsewhere (SQLite) the answered referrals' two times are
-    read and sorted here."""
-    answered = _sent_events(scope).filter(_ANSWERED).order_by()
-    if scope.organization is not None:  # implied by the people; said so the planner reads fewer referrals
-        answered = answered.filter(referral__organization=scope.organization)
-    wait = F("referral__provider_answered_at") - F("at")
+    """The median time from sending to the provider's first answer, in days, over the
+    referrals sent in the period (the sent events the rows above count: one per referral),
+    read from the two times each referral keeps, through the (organization, sent_at) index.
+    A median is not a sum: PostgreSQL computes it; elsewhere (SQLite) the times are read and
+    sorted here."""
+    answered = Referral.objects.filter(
+        between_times("sent_at", scope), provider_answered_at__isnull=False, need__exoneree__in=scope.caseload
+    )
+    if scope.filters.domain:
+        answered = answered.filter(need__domain=scope.filters.domain)
+    if scope.organization is not None:  # implied by the people; said so the index is read
+        answered = answered.filter(organization=scope.organization)
+    answered = answered.order_by()
+    wait = F("provider_answered_at") - F("sent_at")
     if connection.vendor == "postgresql":
         seconds = answered.aggregate(median=_MedianSeconds(wait))["median"]
         return round(seconds / 86400, 1) if seconds is not None else None
-    pairs = answered.values_list("at", "referral__provider_answered_at")
+    pairs = answered.values_list("sent_at", "provider_answered_at")
     waits = [(answer - sent).total_seconds() / 86400 for sent, answer in pairs]
     return round(median(waits), 1) if waits else None
 

@@ -392,7 +392,10 @@ class Command(BaseCommand):
         for i, event in enumerate(events):
             event.at = start + step * i
         ReferralEvent.objects.bulk_update(events, ["at"])
-        Referral.objects.filter(pk=referral.pk).update(created_at=start, status_changed_at=events[-1].at)
+        sent_at = next((event.at for event in events if event.to_status == ReferralStatus.SENT), None)
+        Referral.objects.filter(pk=referral.pk).update(
+            created_at=start, status_changed_at=events[-1].at, sent_at=sent_at
+        )
         # History: its providers were told long ago, not by an email of this run.
         Reminder.objects.filter(referral=referral, kind=ReminderKind.REFERRAL_NOTICE).update(
             status=ReminderStatus.CANCELLED, reason="Demo history: not emailed."
