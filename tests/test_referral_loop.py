@@ -497,6 +497,14 @@ def test_the_forms_work_under_no_referrer_where_browsers_send_origin_null(world:
     assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.ACCEPTED
 
 
+def run_backfill(migration: str) -> None:
+    """Run a migration's one RunSQL (its filling of a new column from the history) here."""
+    operations = import_module(f"services.migrations.{migration}").Migration.operations
+    (backfill,) = [op for op in operations if op.__class__.__name__ == "RunSQL"]
+    with connection.cursor() as cursor:
+        cursor.execute(backfill.sql)
+
+
 def test_a_referral_keeps_when_its_provider_first_answered_and_the_migration_fills_it(world: World) -> None:
     """The loop's counts read Referral.provider_answered_at: set by the first answer through the
     link (not a caseworker's move, not a later answer), and filled for old referrals by
@@ -515,10 +523,7 @@ def test_a_referral_keeps_when_its_provider_first_answered_and_the_migration_fil
 
     Referral.objects.filter(pk=referral.pk).update(provider_answered_at=None)
     untouched = world.thomas.referral  # never answered by its provider
-    migration = import_module("services.migrations.0033_provider_answered_at").Migration
-    (backfill,) = [op for op in migration.operations if op.__class__.__name__ == "RunSQL"]
-    with connection.cursor() as cursor:
-        cursor.execute(backfill.sql)
+    run_backfill("0033_provider_answered_at")
     assert Referral.objects.get(pk=referral.pk).provider_answered_at == first
     assert Referral.objects.get(pk=untouched.pk).provider_answered_at is None
 
@@ -534,10 +539,7 @@ def test_a_referral_keeps_when_it_was_sent_and_the_migration_fills_it(world: Wor
 
     Referral.objects.filter(pk=referral.pk).update(sent_at=None)
     draft = world.thomas.referral  # never sent
-    migration = import_module("services.migrations.0034_referral_sent_at").Migration
-    (backfill,) = [op for op in migration.operations if op.__class__.__name__ == "RunSQL"]
-    with connection.cursor() as cursor:
-        cursor.execute(backfill.sql)
+    run_backfill("0034_referral_sent_at")
     assert Referral.objects.get(pk=referral.pk).sent_at == sent
     assert Referral.objects.get(pk=draft.pk).sent_at is None
 
