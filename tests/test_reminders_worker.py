@@ -43,6 +43,8 @@ from services.actions import follow_ups as follow_ups_actions
 from services.choices import ReminderKind, ReminderStatus
 from services.models.follow_ups import FollowUp
 from services.models.notifications import Notification, Reminder
+from services.models.organizations import Organization
+from services.reminder_plans import zone_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,6 +99,19 @@ def use_app() -> Iterator[Callable[[Celery], None]]:
     yield _use
     for context in reversed(apps):
         context.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def digests_out_of_the_way(world) -> None:
+    """Each organization's morning digest twelve hours from now, local time.
+
+    These tests sweep at times up to a few hours ahead and expect only the follow-up's
+    reminders; with the default 8:00 digest, a run starting shortly before eight (the
+    organization's time) also claimed the caseworkers' digests. Digests have tests of their own.
+    """
+    for organization in Organization.objects.all():
+        organization.digest_hour = (timezone.now() + timedelta(hours=12)).astimezone(zone_of(organization)).hour
+        organization.save(update_fields=["digest_hour"])
 
 
 @pytest.fixture
