@@ -11,22 +11,30 @@ figures are.
 
 The cache is one for every web and Celery process (settings.CACHES["figures"]: Redis under
 its own key prefix when REDIS_URL is set, else a table of the database), so a page computed
-by one server process is served by all the others. An entry lives a minute (figures that
-depend on "now", such as what is overdue, are at most that old, and the page says as of
+by one server process is served by all the others. An entry is fresh for a minute (figures
+that depend on "now", such as what is overdue, are at most that old, and the page says as of
 when). After a write, the organization's default outcomes page and the director dashboard's
 counts are computed again in the background (`recompute`, a Celery task, at most once a
 minute per organization), so a director finds them ready instead of waiting for them.
 
+Past its minute, a default page (one `recompute` computes) of the same version and the same
+day is still served, marked `refreshing`, while one background recompute for the whole
+deployment counts it again: in a large organization that takes seconds, and no director
+should wait for it because nobody wrote anything for a while (`cached`). A page with
+filters, or one when recomputing runs inline, is computed again on the spot, as before.
+
 The key also holds the organization (nothing of one organization is ever served to
-another), the time zone, the language, and the filters.
+another), the time zone and that day's date in it, the language, and the filters.
 """
 
 from __future__ import annotations
 
 import logging
 import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -40,7 +48,8 @@ from services.models.organizations import Organization, StaffMember
 
 logger = logging.getLogger(__name__)
 
-TTL_SECONDS = 60  # how old a figure about "now" may be when it is served
+TTL_SECONDS = 60  # how old a figure about "now" may be when it is served as current
+STALE_SECONDS = 12 * 60 * 60  # how long after that a default page is served while it is computed again
 RECOMPUTE_EVERY_SECONDS = 60  # at most one background recompute per organization in this time
 CACHE = "figures"
 
@@ -84,10 +93,16 @@ hooks = Hooks()
 
 def recompute_soon(organization_id: int) -> bool:
     """Queue `recompute` for the organization unless one was queued in the last minute (a
-    lock in the shared cache, taken with `add`, which only one process wins); True if queued."""
-    if not caches["shared"].add(f"figures-recompute:{organization_id}", 1, RECOMPUTE_EVERY_SECONDS):
+    lock in the shared cache, taken with `add`, which only one process wins); True if queued.
+    If queueing fails (the broker is down) the lock is given back and the error raised."""
+    lock = f"figures-recompute:{organization_id}"
+    if not caches["shared"].add(lock, 1, RECOMPUTE_EVERY_SECONDS):
         return False
-    hooks.queue(organization_id)
+    try:
+        hooks.queue(organization_id)
+    except BaseException:
+        caches["shared"].delete(lock)
+        raise
     return True
 
 
@@ -124,7 +139,65 @@ def key(name: str, organization: Organization, parts: str) -> str:
             str(organization.pk),
             str(organization.figures_version),
             timezone.get_current_timezone_name(),
+            timezone.localdate().isoformat(),  # "the last 12 months" and "today" end with the day
             translation.get_language() or "",
             parts,
         ]
     )
+
+
+class Entry(NamedTuple):
+    """What the cache holds under a key: the value and when it was computed (a timestamp)."""
+
+    value: Any
+    computed_at: float
+
+
+@dataclass(frozen=True)
+class Served:
+    value: Any
+    refreshing: bool = False  # past its minute: a background recompute is counting it again
+
+
+def cached(
+    name: str,
+    organization: Organization,
+    parts: str,
+    compute: Callable[[], Any],
+    *,
+    refresh: bool = False,
+    background: bool = False,
+) -> Served:
+    """The value of `compute()` under `key(name, organization, parts)`: from the cache while it
+    is fresh (computed in the last TTL_SECONDS), else computed now and kept (`refresh`:
+    computed whatever the cache holds, as `recompute` does).
+
+    `background`: `recompute` computes this very key (a default page). Then a value past its
+    minute (of this version and day, as the key says) is served as it is, `refreshing`, and
+    `recompute_soon` counts it again for the next request: one computation however many
+    directors ask, since only one process takes its lock. Where recomputing runs inline
+    (settings.FIGURES_RECOMPUTE off), or the task cannot be queued, it is computed now.
+    """
+    cache_key = key(name, organization, parts)
+    store = cache()
+    entry = None if refresh else store.get(cache_key)
+    now = timezone.now().timestamp()
+    if isinstance(entry, Entry):  # anything else (a value kept by an older release) is a miss
+        if now - entry.computed_at < TTL_SECONDS:
+            return Served(entry.value)
+        if background and settings.FIGURES_RECOMPUTE and _recompute_queued(organization.pk):
+            return Served(entry.value, refreshing=True)
+    value = compute()
+    store.set(cache_key, Entry(value, now), TTL_SECONDS + (STALE_SECONDS if background else 0))
+    return Served(value)
+
+
+def _recompute_queued(organization_id: int) -> bool:
+    """True if a recompute of the organization is queued: now, or by another request or write
+    in the last minute (its lock is held). False if it cannot be queued."""
+    try:
+        recompute_soon(organization_id)
+    except Exception:
+        logger.exception("queueing the figures of organization %s failed; computing them now", organization_id)
+        return False
+    return True

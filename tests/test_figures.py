@@ -175,3 +175,145 @@ def test_an_organization_without_a_director_is_not_computed(world, settings):
 
     assert figures.recompute(world.org1.pk) is False
     assert figures.recompute(world.org2.pk) is True
+
+
+# --- past its minute: served while it is counted again ---------------------------------------------
+
+
+@pytest.fixture
+def queued(settings: Any) -> mock.MagicMock:
+    """The background recompute switched on, with its queue watched and nothing run: what the
+    director gets while the worker has not yet counted again. `run()` is the worker."""
+    settings.FIGURES_RECOMPUTE = True
+    with mock.patch.object(figures.hooks, "queue") as queue:
+        queue.run = lambda: [figures.recompute(*c.args) for c in queue.call_args_list]
+        yield queue
+
+
+def at(time_machine: Any, moment: datetime) -> None:
+    time_machine.move_to(moment, tick=False)
+
+
+MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=NY)
+
+
+def test_past_its_minute_the_default_page_is_served_at_once_and_counted_again_behind(
+    world, login, processes, queued, time_machine
+):
+    client = login("director1")
+    processes.use(0)
+    at(time_machine, MORNING)
+    first, _ = outcomes(client)
+
+    at(time_machine, MORNING + timedelta(minutes=10))
+    processes.use(1)
+    response = client.get(reverse("outcome_dashboard"))
+    again, counted = outcomes(client)  # a second director, or the same one reloading at once
+
+    assert response.context["body"] == again == first and "Figures as of 09:00" in first
+    assert response.context["refreshing"] and "Newer figures are being counted" in response.content.decode()
+    assert counted == processes.hit  # nobody waited for the count
+    queued.assert_called_once_with(world.org1.pk)  # one recompute for every process and request
+
+    queued.run()
+    processes.use(0)
+    response = client.get(reverse("outcome_dashboard"))
+    assert "Figures as of 09:10" in response.context["body"] and not response.context["refreshing"]
+    assert "Newer figures" not in response.content.decode()
+
+
+def test_a_stale_page_is_never_served_after_a_write(world, login, processes, queued, time_machine):
+    client = login("director1")
+    processes.use(0)
+    at(time_machine, MORNING)
+    before, _ = outcomes(client)
+
+    new_need(world)  # its recompute is queued, and has not run
+    at(time_machine, MORNING + timedelta(minutes=10))
+    processes.use(1)
+    after, counted = outcomes(client)
+
+    assert TRANSPORTATION not in before and TRANSPORTATION in after
+    assert counted > processes.hit
+
+
+def test_a_filtered_page_past_its_minute_is_counted_again_on_the_spot(world, login, processes, queued, time_machine):
+    client = login("director1")
+    processes.use(0)
+    asked = {"domain": NeedDomain.HOUSING}
+    at(time_machine, MORNING)
+    client.get(reverse("outcome_dashboard"), asked)
+
+    at(time_machine, MORNING + timedelta(minutes=10))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("outcome_dashboard"), asked)
+
+    assert "Figures as of 09:10" in response.context["body"] and not response.context["refreshing"]
+    assert len(queries) > processes.hit
+    queued.assert_not_called()  # the background recompute keeps only the default page
+
+
+def test_the_next_day_the_default_page_is_counted_again_on_the_spot(world, login, processes, queued, time_machine):
+    client = login("director1")
+    processes.use(0)
+    at(time_machine, datetime(2026, 3, 2, 23, 50, tzinfo=NY))
+    outcomes(client)
+
+    at(time_machine, datetime(2026, 3, 3, 0, 5, tzinfo=NY))
+    response = client.get(reverse("outcome_dashboard"))
+
+    assert "March 3, 2026" in response.context["body"] and not response.context["refreshing"]
+    queued.assert_not_called()
+
+
+def test_where_recomputing_runs_inline_a_page_past_its_minute_is_counted_on_the_spot(
+    world, login, processes, time_machine
+):
+    assert not figures.settings.FIGURES_RECOMPUTE
+    client = login("director1")
+    processes.use(0)
+    at(time_machine, MORNING)
+    outcomes(client)
+
+    at(time_machine, MORNING + timedelta(minutes=2))
+    response = client.get(reverse("outcome_dashboard"))
+
+    assert "Figures as of 09:02" in response.context["body"] and not response.context["refreshing"]
+
+
+def test_when_the_recompute_cannot_be_queued_the_page_is_counted_on_the_spot_and_queued_next_time(
+    world, login, processes, queued, time_machine, caplog
+):
+    client = login("director1")
+    processes.use(0)
+    at(time_machine, MORNING)
+    outcomes(client)
+
+    queued.side_effect = OSError("the broker is down")
+    at(time_machine, MORNING + timedelta(minutes=2))
+    response = client.get(reverse("outcome_dashboard"))
+    assert "Figures as of 09:02" in response.context["body"] and not response.context["refreshing"]
+    assert "computing them now" in caplog.text
+
+    queued.side_effect = None  # the broker is back; the failed attempt did not keep the lock
+    at(time_machine, MORNING + timedelta(minutes=4))
+    assert client.get(reverse("outcome_dashboard")).context["refreshing"]
+    assert queued.call_count == 2
+
+
+def test_the_directors_counts_past_their_minute_are_served_and_counted_again_behind(world, queued, time_machine):
+    from services.selectors.dashboards import director_counts
+
+    def counts() -> Any:  # as a request reads them: the organization as it is now
+        return director_counts(Organization.objects.get(pk=world.org1.pk))
+
+    at(time_machine, MORNING)
+    first = counts()
+    Need.objects.filter(exoneree__organization=world.org1).delete()  # by SQL: no version bump
+
+    at(time_machine, MORNING + timedelta(minutes=10))
+    assert counts() == first and first[1] != []
+    queued.assert_called_once_with(world.org1.pk)
+
+    queued.run()
+    assert counts()[1] == []

@@ -198,11 +198,10 @@ def director_counts(
     organization: Organization, *, refresh: bool = False
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Referrals by status and needs by domain: from the figures' cache (services.figures:
-    counted again after any write they read, and every minute) or counted (`refresh`: counted
-    whatever the cache holds, as the background recompute does)."""
-    key = figures.key("director-dashboard", organization, "")
-    store = figures.cache()
-    if refresh or (counts := store.get(key)) is None:
+    counted again after any write they read, and in the background once a minute old) or
+    counted (`refresh`: counted whatever the cache holds, as the background recompute does)."""
+
+    def count() -> tuple[dict[str, int], list[dict[str, Any]]]:
         referral_counts = dict(
             Referral.objects.filter(organization=organization)
             .values_list("status")
@@ -219,9 +218,9 @@ def director_counts(
             )
             .order_by("domain")
         )
-        counts = (referral_counts, needs_by_domain)
-        store.set(key, counts, figures.TTL_SECONDS)
-    return counts
+        return referral_counts, needs_by_domain
+
+    return figures.cached("director-dashboard", organization, "", count, refresh=refresh, background=True).value
 
 
 def director_dashboard(organization: Organization, *, now: datetime | None = None) -> dict[str, Any]:

@@ -65,19 +65,21 @@ def outcomes_page(
     user: Any, organization: Organization, params: Mapping[str, str], *, now: datetime, refresh: bool = False
 ) -> dict[str, Any]:
     """The page's body and status for exactly these filters as typed, from the figures' cache
-    while nothing it counts has changed (services.figures), else computed and cached
+    while nothing it counts has changed (services.figures.cached), else computed and cached
     (`refresh`: computed whatever the cache holds, as the background recompute does). The
     people counted are the director's whole organization (access.exonerees_visible_to), so
-    the organization in the key says whose they are; a hit reads no figure and builds no form."""
-    asked = urlencode([(name, params.get(name, "")) for name in FILTERS])
-    key = figures.key("outcomes", organization, asked)
-    store = figures.cache()
-    page = None if refresh else store.get(key)
-    if page is None:
+    the organization in the key says whose they are; a hit reads no figure and builds no form.
+    The default page (no filter) is the one the background recompute keeps: past its minute it
+    is served `refreshing` while that counts it again."""
+    asked = [(name, params.get(name, "")) for name in FILTERS]
+
+    def compute() -> dict[str, Any]:
         page = _page(user, organization, params, now)
-        page = {"body": page["body"], "status": page["status"]}
-        store.set(key, page, figures.TTL_SECONDS)
-    return page
+        return {"body": page["body"], "status": page["status"]}
+
+    default = not any(value for _, value in asked)
+    served = figures.cached("outcomes", organization, urlencode(asked), compute, refresh=refresh, background=default)
+    return {**served.value, "refreshing": served.refreshing}
 
 
 def _page(user: Any, organization: Organization, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
