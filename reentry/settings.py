@@ -441,14 +441,16 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": FIGURES_CACHE_TABLE,
-            # An entry lives a minute: a few thousand is every organization's pages and more.
+            # A filtered page lives a minute, a default one (two per organization) half a day:
+            # a few thousand is every organization's pages and more.
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     ),
 }
-# After a write the figures read, compute the organization's default outcomes page again in
-# the background (services.figures.recompute_soon). Off where tasks run inline (the tests),
-# where it would make every write compute the page.
+# After a write the figures read, or when a director is served them past their minute,
+# compute the organization's default outcomes page again in the background
+# (services.figures.recompute_soon). Off where tasks run inline (the tests), where it would
+# make every write compute the page; then a page past its minute is computed on the spot.
 FIGURES_RECOMPUTE = envbool("FIGURES_RECOMPUTE", not CELERY_TASK_ALWAYS_EAGER)
 # The queue tasks go to and the worker reads: a name of its own lets several deployments
 # (or parallel test runs) share one Redis without taking each other's messages.

@@ -2,7 +2,8 @@
 
 Every write through the actions that a figure reads (people, their caseloads, needs,
 referrals, follow-ups, assessments, staff) calls `figures_changed` in its own transaction
-(a write outside them, by SQL or the admin site, shows within the minute below): it bumps the
+(a write outside them, by SQL or the admin site, shows once the entry is past its minute
+and counted again, below): it bumps the
 organization's `figures_version`, which comes with the signed-in user's organization at
 no extra query. A cached figure's key holds the version it was computed at, so after a
 write no process serves it again. A figure computed while a write commits may include it
@@ -12,15 +13,17 @@ figures are.
 The cache is one for every web and Celery process (settings.CACHES["figures"]: Redis under
 its own key prefix when REDIS_URL is set, else a table of the database), so a page computed
 by one server process is served by all the others. An entry is fresh for a minute (figures
-that depend on "now", such as what is overdue, are at most that old, and the page says as of
-when). After a write, the organization's default outcomes page and the director dashboard's
+that depend on "now", such as what is overdue, are served as current for that long, and the
+page says as of when). After a write, the organization's default outcomes page and the director dashboard's
 counts are computed again in the background (`recompute`, a Celery task, at most once a
 minute per organization), so a director finds them ready instead of waiting for them.
 
 Past its minute, a default page (one `recompute` computes) of the same version and the same
-day is still served, marked `refreshing`, while one background recompute for the whole
-deployment counts it again: in a large organization that takes seconds, and no director
-should wait for it because nobody wrote anything for a while (`cached`). A page with
+day is still served, marked `refreshing`, while a background recompute counts it again: in
+a large organization that takes seconds, and no director should wait for it because nobody
+wrote anything for a while (`cached`). If that recompute has not landed within
+GIVE_UP_SECONDS (no worker, a backed-up queue, a failure), the page is counted on the spot,
+so a page marked `refreshing` is at most that much older than its minute's worth. A page with
 filters, or one when recomputing runs inline, is computed again on the spot, as before.
 
 The key also holds the organization (nothing of one organization is ever served to
@@ -49,7 +52,8 @@ from services.models.organizations import Organization, StaffMember
 logger = logging.getLogger(__name__)
 
 TTL_SECONDS = 60  # how old a figure about "now" may be when it is served as current
-STALE_SECONDS = 12 * 60 * 60  # how long after that a default page is served while it is computed again
+STALE_SECONDS = 12 * 60 * 60  # how long a default page is kept, to be served while it is counted again
+GIVE_UP_SECONDS = 2 * 60  # how long a page asked to be counted again waits for the background
 RECOMPUTE_EVERY_SECONDS = 60  # at most one background recompute per organization in this time
 CACHE = "figures"
 
@@ -93,7 +97,8 @@ hooks = Hooks()
 
 def recompute_soon(organization_id: int) -> bool:
     """Queue `recompute` for the organization unless one was queued in the last minute (a
-    lock in the shared cache, taken with `add`, which only one process wins); True if queued.
+    lock in the shared cache taken with `add`: on Redis only one process wins it; the files of
+    the embedded default may let two through at once); True if queued.
     If queueing fails (the broker is down) the lock is given back and the error raised."""
     lock = f"figures-recompute:{organization_id}"
     if not caches["shared"].add(lock, 1, RECOMPUTE_EVERY_SECONDS):
@@ -147,16 +152,21 @@ def key(name: str, organization: Organization, parts: str) -> str:
 
 
 class Entry(NamedTuple):
-    """What the cache holds under a key: the value and when it was computed (a timestamp)."""
+    """What the cache holds under a key: the value, when it was computed and, once past its
+    minute, when a request asked the background to count it again (timestamps)."""
 
     value: Any
     computed_at: float
+    refresh_asked_at: float | None = None
 
 
 @dataclass(frozen=True)
 class Served:
+    """A figure as `cached` gives it: `refreshing` if it is past its minute and being counted
+    again in the background (the page says so)."""
+
     value: Any
-    refreshing: bool = False  # past its minute: a background recompute is counting it again
+    refreshing: bool = False
 
 
 def cached(
@@ -173,10 +183,12 @@ def cached(
     computed whatever the cache holds, as `recompute` does).
 
     `background`: `recompute` computes this very key (a default page). Then a value past its
-    minute (of this version and day, as the key says) is served as it is, `refreshing`, and
-    `recompute_soon` counts it again for the next request: one computation however many
-    directors ask, since only one process takes its lock. Where recomputing runs inline
-    (settings.FIGURES_RECOMPUTE off), or the task cannot be queued, it is computed now.
+    minute (of this version and day, as the key says) is served as it is, `refreshing`, while
+    `recompute_soon` counts it again for the next request: the first request past the minute
+    queues it and marks the entry, the others find the mark and wait for nothing. If the
+    recompute has not replaced the entry GIVE_UP_SECONDS after the mark, it is computed now.
+    Where recomputing runs inline (settings.FIGURES_RECOMPUTE off), or the task cannot be
+    queued, it is computed now too.
     """
     cache_key = key(name, organization, parts)
     store = cache()
@@ -185,8 +197,14 @@ def cached(
     if isinstance(entry, Entry):  # anything else (a value kept by an older release) is a miss
         if now - entry.computed_at < TTL_SECONDS:
             return Served(entry.value)
-        if background and settings.FIGURES_RECOMPUTE and _recompute_queued(organization.pk):
-            return Served(entry.value, refreshing=True)
+        if background and settings.FIGURES_RECOMPUTE:
+            if entry.refresh_asked_at is None:
+                # Marked before queueing, so a recompute that lands at once is not overwritten.
+                store.set(cache_key, entry._replace(refresh_asked_at=now), GIVE_UP_SECONDS)
+                if _recompute_queued(organization.pk):
+                    return Served(entry.value, refreshing=True)
+            elif now - entry.refresh_asked_at < GIVE_UP_SECONDS:
+                return Served(entry.value, refreshing=True)
     value = compute()
     store.set(cache_key, Entry(value, now), TTL_SECONDS + (STALE_SECONDS if background else 0))
     return Served(value)

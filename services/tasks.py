@@ -110,8 +110,9 @@ def refresh_outcome_counts() -> int:
 
 @shared_task(ignore_result=True)
 def recompute_figures(organization_id: int) -> bool:
-    """After a write: the organization's default outcomes page and dashboard counts, computed
-    into the figures' cache before a director asks (services.figures.recompute_soon)."""
+    """After a write, or when a director is served them past their minute: the organization's
+    default outcomes page and dashboard counts, computed into the figures' cache before a
+    director asks again (services.figures.recompute_soon)."""
     return figures.recompute(organization_id)
 
 
