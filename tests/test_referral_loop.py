@@ -463,7 +463,9 @@ def test_the_stalled_list_behind_the_figure_uses_the_organizations_own_limit(wor
 def test_stalled_counts_are_those_of_their_lists_whatever_the_domain(world: World, login) -> None:
     """Marcus's referral accepted 35 days ago and in progress since (not completed in the 30
     days), Thomas's sent 6 days ago (unanswered after 5): each counted once, under its need's
-    domain only, and the list behind each cell holds what the cell counts."""
+    domain only, and on its caseworker's caseload only (the whole organization is counted by
+    the referrals' organization, a caseload through its people's needs), and the list behind
+    each cell holds what the cell counts."""
     now = timezone.now()
     thomas = world.thomas
     thomas.referral.need.domain = NeedDomain.EMPLOYMENT
@@ -480,13 +482,17 @@ def test_stalled_counts_are_those_of_their_lists_whatever_the_domain(world: Worl
 
     client = login("director1")
     domains = {NeedDomain.HOUSING: (0, 1), NeedDomain.EMPLOYMENT: (1, 0), NeedDomain.LEGAL: (0, 0)}
-    for domain, expected in [("", (1, 1)), *domains.items()]:
-        response = client.get(reverse("outcome_dashboard"), {"domain": domain} if domain else {})
+    caseloads = {world.caseworker1.pk: (0, 1), world.caseworker2.pk: (1, 0)}
+    asked = [({}, (1, 1)), *(({"domain": d}, expected) for d, expected in domains.items())]
+    asked += [({"caseworker": str(pk)}, expected) for pk, expected in caseloads.items()]
+    asked += [({"caseworker": str(world.caseworker1.pk), "domain": NeedDomain.HOUSING}, (0, 1))]
+    for params, expected in asked:
+        response = client.get(reverse("outcome_dashboard"), params)
         (figure,) = [f for f in response.context["figures"] if f.name == "referral_loop"]
         cells = {row.key: row.cells[0] for row in figure.rows if row.key in ("unanswered", "not_completed")}
-        assert (cells["unanswered"].value, cells["not_completed"].value) == expected, domain
+        assert (cells["unanswered"].value, cells["not_completed"].value) == expected, params
         for cell in cells.values():
-            assert client.get(cell.href).context["page"].paginator.count == cell.value, domain
+            assert client.get(cell.href).context["page"].paginator.count == cell.value, params
 
 
 def test_the_forms_work_under_no_referrer_where_browsers_send_origin_null(world: World, sent_link: str) -> None:
