@@ -3,7 +3,7 @@ machinery of tests/test_reminders_worker.py): each sent exactly once, and filing
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -17,6 +17,18 @@ from services.models.notifications import Notification, Reminder
 from tests.test_reminders_worker import queue, status, use_app, wait_for, worker  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The dates below are fixed (a trigger in June 2026, a record cleared in November 2026): the
+# tests run on a fixed day after them, before the reminders they expect. At the real date the
+# re-check (15 May 2027) and then the 90-day warning (3 March 2028) would be in the past, and a
+# reminder whose time has passed when it is planned is not planned at all.
+TODAY = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 AM in New York (org1's zone)
+
+
+@pytest.fixture(autouse=True)
+def on_a_fixed_day(time_machine) -> None:
+    """Before `world` (autouse fixtures come first), so every record is made on that day too."""
+    time_machine.move_to(TODAY)
 
 
 def subjects(text: str) -> list[str]:
