@@ -269,9 +269,15 @@ def test_the_link_expires(world: World, sent_link: str, client: Client) -> None:
 # --- answers ------------------------------------------------------------------------------------
 
 
+def in_six_weeks() -> str:
+    """A start date the provider may give: the form takes one within a year back and three
+    years ahead of today (a fixed date, 2027-01-15, was refused from 2028-01-16 on)."""
+    return (timezone.localdate() + timedelta(days=42)).isoformat()
+
+
 def test_accept_then_start_then_complete(world: World, sent_link: str, client: Client, login) -> None:
     url = page(sent_link)
-    response = client.post(url, {"move": "accept", "contact_person": "Ms. Lee", "expected_on": "2027-01-15"})
+    response = client.post(url, {"move": "accept", "contact_person": "Ms. Lee", "expected_on": in_six_weeks()})
     assert response.status_code == 302 and response["Location"] == url
     referral = Referral.objects.get(pk=world.marcus.referral.pk)
     assert (referral.status, referral.provider_contact) == (ReferralStatus.ACCEPTED, "Ms. Lee")
@@ -392,7 +398,8 @@ def test_the_person_answers_and_the_caseworker_sees_it(world: World, sent_link: 
 
 
 def test_provider_updates_show_on_the_plan_in_spanish(world: World, sent_link: str, client: Client, login) -> None:
-    client.post(page(sent_link), {"move": "accept", "contact_person": "Ms. Lee", "expected_on": "2027-01-15"})
+    accept = {"move": "accept", "contact_person": "Ms. Lee", "expected_on": in_six_weeks()}
+    assert client.post(page(sent_link), accept).status_code == 302
     marcus = world.marcus.exoneree
     marcus.preferred_language = "es"
     marcus.save()
