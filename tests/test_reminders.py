@@ -34,6 +34,16 @@ from tests.conftest import World
 Kind, Status = ReminderKind, ReminderStatus
 START = datetime(2030, 3, 4, 14, 0, tzinfo=UTC)  # 9:00 AM in New York (org1's zone)
 DUE = START + timedelta(days=2)
+# The day `world` is made (and whatever a test makes before `clock` moves): fixed, well before
+# START, so the world's own follow-ups are long overdue in 2030 whatever day the suite runs. Made
+# on the real day, from 2 March 2030 on Marcus's home visit got an appointment reminder of its own.
+MADE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def world_made_long_before(time_machine):
+    """Before `world` (autouse fixtures come first)."""
+    time_machine.move_to(MADE)
 
 
 @pytest.fixture
