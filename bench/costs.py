@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions per page")
     parser.add_argument("--profile-out", help="with --top: also write the last page's profile here (pstats)")
     parser.add_argument("--sql", action="store_true", help="print each query of a page's last request")
+    parser.add_argument("--whole-sql", action="store_true", help="with --sql: each query whole, not its start")
     parser.add_argument("--cold", action="store_true", help="no figures' cache: what a cached page costs to compute")
     parser.add_argument("--smoke", action="store_true", help="one round (seconds)")
     args = parser.parse_args()
@@ -121,7 +122,9 @@ def main() -> None:
         print(f"{page.name:<30} {total:10.1f} {sql:8.1f} {total - sql:9.1f} {rendered:10.1f} {max(counts):8}")
         if args.sql:
             for query in queries.captured_queries:
-                print(f"  {float(query['time']) * 1000:6.1f} ms  {query['sql'][:160]}")
+                print(
+                    f"  {float(query['time']) * 1000:6.1f} ms  {query['sql'] if args.whole_sql else query['sql'][:160]}"
+                )
         if profile:
             out = io.StringIO()
             pstats.Stats(profile, stream=out).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(args.top)

@@ -217,6 +217,7 @@ class Seeder:
                     status_changed_at=final[1],
                     provider_answered_at=answers[0] if answers else None,
                     sent_at=next((when for status, when in steps if status == S.SENT), None),
+                    accepted_at=next((when for status, when in steps if status == S.ACCEPTED), None),
                     person_answer=PersonAnswer.YES if done and rng.random() < 0.5 else "",
                 )
             )

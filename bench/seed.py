@@ -571,7 +571,7 @@ class Network:
                 resource = rng.choice(resources_of_org[org_of[person]])
                 # Most providers answer through their link; the rest by phone, to the caseworker.
                 provider = provider_of_resource[resource] if rng.random() < 0.6 else None
-                when, previous, answered_at, sent_at = made, "", None, None
+                when, previous, answered_at, sent_at, accepted_at = made, "", None, None, None
                 events.append((pk, "", S.DRAFT, made, by, None))
                 previous = S.DRAFT
                 for status in rng.choices(paths, weights)[0]:
@@ -582,6 +582,8 @@ class Network:
                         answered_at = when
                     if status == S.SENT:
                         sent_at = when
+                    if status == S.ACCEPTED and accepted_at is None:
+                        accepted_at = when
                     previous = status
                 referral_of_person.setdefault(person, []).append(pk)
                 done = previous == S.COMPLETED
@@ -601,6 +603,7 @@ class Network:
                     when,
                     answered_at,
                     sent_at,
+                    accepted_at,
                     (PersonAnswer.YES if rng.random() < 0.5 else "") if done else "",
                 )
 
@@ -622,6 +625,7 @@ class Network:
                 "status_changed_at",
                 "provider_answered_at",
                 "sent_at",
+                "accepted_at",
                 "person_answer",
             ],
             referral_rows(),

@@ -82,6 +82,7 @@ def referral(need: Any, resource: Any, moves: list[tuple[str, datetime]]) -> Any
         previous = status
     made.status, made.status_changed_at = previous, moves[-1][1]
     made.sent_at = next((when for status, when in moves if status == S.SENT), None)
+    made.accepted_at = next((when for status, when in moves if status == S.ACCEPTED), None)
     made.save()
     return made
 

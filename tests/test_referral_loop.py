@@ -557,6 +557,25 @@ def test_a_referral_keeps_when_it_was_sent_and_the_migration_fills_it(world: Wor
     assert Referral.objects.get(pk=draft.pk).sent_at is None
 
 
+def test_a_referral_keeps_when_it_was_accepted_and_the_migration_fills_it(world: World) -> None:
+    """ "Stalled now" reads Referral.accepted_at: set by the acceptance (the time of its event,
+    whoever accepts), kept when the work starts, and filled for old referrals by migration 0035
+    from their history (its SQL, run here)."""
+    referral = send(world)
+    accepted = timezone.now() - timedelta(days=2)
+    with time_machine.travel(accepted, tick=False):
+        referral_actions.referral_transition(by=world.caseworker1, referral=referral, status=ReferralStatus.ACCEPTED)
+    referral_actions.referral_transition(by=world.caseworker1, referral=referral, status=ReferralStatus.IN_PROGRESS)
+    assert referral.events.get(to_status=ReferralStatus.ACCEPTED).at == accepted
+    assert Referral.objects.get(pk=referral.pk).accepted_at == accepted
+
+    Referral.objects.filter(pk=referral.pk).update(accepted_at=None)
+    never = world.thomas.referral  # never accepted
+    run_backfill("0035_referral_accepted_at")
+    assert Referral.objects.get(pk=referral.pk).accepted_at == accepted
+    assert Referral.objects.get(pk=never.pk).accepted_at is None
+
+
 @pytest.mark.parametrize("waits, expected", [([1, 2, 4, 10], 3.0), ([0.25, 5, 9], 5.0), ([], None)])
 def test_the_median_wait_is_the_same_on_every_database(world: World, waits, expected) -> None:
     """PostgreSQL computes the median (PERCENTILE_CONT), SQLite reads the times: both halve an

@@ -149,6 +149,8 @@ def referral_transition(
     locked.status_changed_at = now
     if status == ReferralStatus.SENT:
         locked.sent_at = now
+    if status == ReferralStatus.ACCEPTED:
+        locked.accepted_at = now
     if provider is not None and locked.provider_answered_at is None:
         locked.provider_answered_at = now
     if status == ReferralStatus.ACCEPTED:

@@ -57,6 +57,9 @@ class Referral(BaseModel):
     # When it was sent (its ReferralEvent to "sent": services.lifecycle sends a referral once),
     # kept here so the outcomes page reads a period's sent referrals without the events.
     sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When it was accepted (its ReferralEvent to "accepted": the lifecycle accepts once), kept
+    # here so "stalled now" (accepted and not completed in time) reads no event.
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The person's own word on their plan: did they get help? (their words are encrypted)
     person_answer = models.CharField(max_length=10, choices=PersonAnswer.choices, blank=True, default="", db_default="")
     person_words = EncryptedTextField(blank=True, default="", db_default="")

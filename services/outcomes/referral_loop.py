@@ -7,7 +7,7 @@ from datetime import timedelta
 from statistics import median
 
 from django.db import connection
-from django.db.models import Aggregate, Count, Exists, F, FloatField, OuterRef, Q, QuerySet
+from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import PersonAnswer
@@ -59,12 +59,8 @@ def _stalled(scope: Scope, group: str, referral: str = "referral__") -> Q:
     if group == "unanswered":
         sent_before = scope.now - timedelta(days=response_days)
         return Q(**{f"{referral}status": RS.SENT, f"{referral}status_changed_at__lt": sent_before})
-    accepted_long_ago = ReferralEvent.objects.filter(
-        referral=OuterRef(referral.removesuffix("__") or "pk"),
-        to_status=RS.ACCEPTED,
-        at__lt=scope.now - timedelta(days=completion_days),
-    )
-    return Q(**{f"{referral}status__in": [RS.ACCEPTED, RS.IN_PROGRESS]}) & Q(Exists(accepted_long_ago))
+    accepted_before = scope.now - timedelta(days=completion_days)  # Referral.accepted_at: no event read
+    return Q(**{f"{referral}status__in": [RS.ACCEPTED, RS.IN_PROGRESS], f"{referral}accepted_at__lt": accepted_before})
 
 
 STALLED_STATUSES = [RS.SENT, RS.ACCEPTED, RS.IN_PROGRESS]  # what either group can hold

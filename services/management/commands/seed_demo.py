@@ -392,9 +392,12 @@ class Command(BaseCommand):
         for i, event in enumerate(events):
             event.at = start + step * i
         ReferralEvent.objects.bulk_update(events, ["at"])
-        sent_at = next((event.at for event in events if event.to_status == ReferralStatus.SENT), None)
+        sent, accepted = (
+            next((event.at for event in events if event.to_status == status), None)
+            for status in (ReferralStatus.SENT, ReferralStatus.ACCEPTED)
+        )
         Referral.objects.filter(pk=referral.pk).update(
-            created_at=start, status_changed_at=events[-1].at, sent_at=sent_at
+            created_at=start, status_changed_at=events[-1].at, sent_at=sent, accepted_at=accepted
         )
         # History: its providers were told long ago, not by an email of this run.
         Reminder.objects.filter(referral=referral, kind=ReminderKind.REFERRAL_NOTICE).update(
