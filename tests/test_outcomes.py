@@ -46,6 +46,7 @@ from services.models.organizations import Organization
 from services.models.referrals import ReferralEvent
 from services.outcomes.report import FIGURES
 from services.outcomes.scope import Figure
+from services.templatetags import outcome_charts
 from tests.conftest import World
 from tests.factories import (
     AssessmentFactory,
@@ -619,3 +620,17 @@ def test_saving_the_whole_organization_never_winds_its_figures_version_back(logi
     assert after != before
     figures.cache().clear()
     assert after == dashboard(client)[0]
+
+
+@pytest.mark.parametrize(
+    "label, shown",
+    [
+        ("Casey Onewell", "Casey Onewell"),
+        ("A" * 34, "A" * 34),
+        ("Bartholomew Alexander Montgomery-Smythe", "Bartholomew Alexander Montgomery-…"),
+        ("<b>Tom & Jerry</b>", "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;"),
+    ],
+)
+def test_a_bar_label_is_escaped_and_cut_at_34_characters(label: str, shown: str) -> None:
+    bar = {"y": 0, "text_y": 10, "parts": [], "label": label, "end": 120.0, "total": 3}
+    assert f'text-anchor="end">{shown}</text>' in outcome_charts._bar(bar)

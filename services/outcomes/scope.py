@@ -213,7 +213,8 @@ def mean_days(count: int, microseconds: int) -> float | None:
 
 
 def records_url(scope: Scope, spec: Spec, group: str, measure: str) -> str:
-    params = {**scope.filters.params(), "figure": spec.name, "group": group, "measure": measure}
-    if "records_path" not in scope.cache:  # hundreds of cells link to it: reversed once per page
-        scope.cache["records_path"] = reverse("outcome_records")
-    return f"{scope.cache['records_path']}?{urlencode(params)}"
+    # Hundreds of cells link to the records under the same filters: the path and the filters'
+    # part of the query string are made once per page; each cell adds its own three.
+    if "records_link" not in scope.cache:
+        scope.cache["records_link"] = f"{reverse('outcome_records')}?{urlencode(scope.filters.params())}"
+    return f"{scope.cache['records_link']}&{urlencode({'figure': spec.name, 'group': group, 'measure': measure})}"

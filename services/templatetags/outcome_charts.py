@@ -54,7 +54,8 @@ def _bar(bar: dict[str, Any]) -> str:
         for p in bar["parts"]
         if p["width"]
     )
-    label = escape(Truncator(bar["label"]).chars(34))
+    label = str(bar["label"])
+    label = escape(label if len(label) <= 34 else Truncator(label).chars(34))  # most are short: no Truncator
     return (
         f'<text x="{LABEL_WIDTH}" y="{text_y}" class="chart-label" text-anchor="end">{label}</text>{parts}'
         f'<text x="{round(bar["end"], 1)}" y="{text_y}" class="chart-value">{number(bar["total"])}</text>'
