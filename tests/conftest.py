@@ -1,4 +1,5 @@
-"""Named personas, built once per test in the `world` fixture.
+"""Named personas, built once per test in the `world` fixture (or once per module, see
+`world_built_once`).
 
     org1 "Harbor Light": director1, caseworker1 → Marcus (login exoneree1),
                          caseworker2 → Thomas (login exoneree2)
@@ -13,10 +14,13 @@ leak.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,12 +28,15 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.test import Client
+from django.db import connections, transaction
+from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from pytest_django.fixtures import validate_django_db
 
 from services.choices import NeedDomain, NoteVisibility, Role
 from services.models.casework import Assessment, CaseNote
@@ -228,15 +235,20 @@ def _empty_cache(settings: Any) -> None:
     # runs: each test gets its own, empty, in this process's memory.
     # So is the figures' cache (Redis under its prefix, or a table that a rolled-back test
     # does not empty): never the deployment's, never another test's.
-    settings.CACHES = {
-        **settings.CACHES,
+    settings.CACHES = caches_of_ones_own()
+
+
+def caches_of_ones_own() -> dict[str, Any]:
+    """The settings' caches, with the shared and figures caches new and empty, in this process."""
+    return {
+        **django_settings.CACHES,
         "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"shared-{uuid4()}"},
         "figures": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"figures-{uuid4()}"},
     }
 
 
-@pytest.fixture
-def world(db: None) -> World:
+def build_world() -> World:
+    """Write the personas and their records (the module's docstring) to the database."""
     org1 = OrganizationFactory(name="Harbor Light")
     org2 = OrganizationFactory(name="New Dawn")
     director1 = _staff(org1, "director1", "Dana", "Director", Role.DIRECTOR)
@@ -264,6 +276,65 @@ def world(db: None) -> World:
         thomas=_case(org1, caseworker2, exoneree2, legal_name="Thomas Okafor", ssn="900234567", word="Thomas"),
         anita=_case(org2, caseworker3, exoneree3, legal_name="Anita Ramirez", ssn="900345678", word="Anita"),
     )
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
+
+
+@pytest.fixture(scope="module")
+def world_of_the_module(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
+) -> Iterator[World]:
+    """`build_world()` once for a module, in a transaction on each database that is rolled
+    back after the module's last test, as Django's TestCase.setUpTestData does for a class.
+
+    Each test's own transaction (`db`) is then a savepoint inside it, rolled back after the
+    test. The database is blocked again between the build and the teardown, so a test that
+    did not ask for it still cannot reach it.
+    """
+    if transactional := [item.name for item in request.session.items if _transactional_in(item, request.node)]:
+        # Such a test would run inside this transaction: nothing it does would commit (no
+        # on-commit callback, nothing seen by another connection), and its flush would close it.
+        pytest.fail(f"Transactional tests in a module whose world is built once: {', '.join(transactional)}")
+    with django_db_blocker.unblock(), ExitStack() as stack:
+        for alias in connections:
+            stack.enter_context(transaction.atomic(using=alias))
+            stack.callback(transaction.set_rollback, True, using=alias)
+        # Whatever the build caches goes to caches of its own, as a test's does
+        # (_empty_cache), never to the deployment's shared cache.
+        with override_settings(CACHES=caches_of_ones_own()):
+            built = build_world()
+        outer = stack.pop_all()
+    yield built
+    with django_db_blocker.unblock(), outer:
+        pass
+
+
+def _transactional_in(item: pytest.Item, module: pytest.Module) -> bool:
+    """Whether a test of this module runs in a transactional test case (as pytest-django decides)."""
+    if item.getparent(pytest.Module) is not module:
+        return False
+    marker = item.get_closest_marker("django_db")
+    transaction_or_reset = marker is not None and any(validate_django_db(marker)[:2])
+    return transaction_or_reset or bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.fixture
+def world_built_once(world_of_the_module: World, db: None) -> World:
+    """The module's world, for a module that builds it once: it says so with
+
+        @pytest.fixture
+        def world(world_built_once: World) -> World:
+            return world_built_once
+
+    Only for a module that does not move the clock before it builds its world (the world is
+    built before its first test starts) and has no transactional test. A test gets a copy of
+    the objects, so what it changes in them without saving does not reach the next test; what
+    it saves is rolled back with its savepoint.
+    """
+    return copy.deepcopy(world_of_the_module)
 
 
 def verify_second_factor(client: Client, user: Any) -> TOTPDevice:
