@@ -72,6 +72,12 @@ PASSWORD = "correct-horse-battery-9"
 T = TypeVar("T")
 
 
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's examples share its copy."""
+    return world_built_once
+
+
 def snapshot() -> dict[str, list[dict[str, Any]]]:
     """Every compared row of every table, as plain values (encrypted fields decrypted)."""
     rows = {}

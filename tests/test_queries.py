@@ -71,6 +71,12 @@ DOCUMENT_KINDS = list(DocumentKind.values)
 OUTCOME_DOMAINS = [NeedDomain.INCOME, NeedDomain.HOUSING, NeedDomain.HEALTH_COVERAGE]
 
 
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test grows its own rows on it."""
+    return world_built_once
+
+
 def grow_people(w: World, n: int) -> None:
     for _ in range(n):
         person = ExonereeFactory(organization=w.org1, caseworkers=[w.caseworker1, w.caseworker2])
