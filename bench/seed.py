@@ -582,7 +582,7 @@ class Network:
                         answered_at = when
                     if status == S.SENT:
                         sent_at = when
-                    if status == S.ACCEPTED and accepted_at is None:
+                    if status == S.ACCEPTED:
                         accepted_at = when
                     previous = status
                 referral_of_person.setdefault(person, []).append(pk)

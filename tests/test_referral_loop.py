@@ -558,9 +558,9 @@ def test_a_referral_keeps_when_it_was_sent_and_the_migration_fills_it(world: Wor
 
 
 def test_a_referral_keeps_when_it_was_accepted_and_the_migration_fills_it(world: World) -> None:
-    """ "Stalled now" reads Referral.accepted_at: set by the acceptance (the time of its event,
-    whoever accepts), kept when the work starts, and filled for old referrals by migration 0035
-    from their history (its SQL, run here)."""
+    """The stalled-now count reads Referral.accepted_at: set by the acceptance (the time of its
+    event, whoever accepts), kept when the work starts, and filled for old referrals by
+    migration 0035 from their history (its SQL, run here)."""
     referral = send(world)
     accepted = timezone.now() - timedelta(days=2)
     with time_machine.travel(accepted, tick=False):

@@ -149,11 +149,10 @@ def referral_transition(
     locked.status_changed_at = now
     if status == ReferralStatus.SENT:
         locked.sent_at = now
-    if status == ReferralStatus.ACCEPTED:
-        locked.accepted_at = now
     if provider is not None and locked.provider_answered_at is None:
         locked.provider_answered_at = now
     if status == ReferralStatus.ACCEPTED:
+        locked.accepted_at = now
         locked.provider_contact = provider_contact.strip()
         locked.expected_on = expected_on
     if status == ReferralStatus.DECLINED:
