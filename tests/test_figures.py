@@ -312,11 +312,11 @@ def test_the_directors_counts_past_their_minute_are_served_and_counted_again_beh
     Need.objects.filter(exoneree__organization=world.org1).delete()  # by SQL: no version bump
 
     at(time_machine, MORNING + timedelta(minutes=10))
-    assert counts() == first and first[1] != []
+    assert counts() == first and first["needs"] != []
     queued.assert_called_once_with(world.org1.pk)
 
     queued.run()
-    assert counts()[1] == []
+    assert counts()["needs"] == []
 
 
 def test_a_recompute_that_does_not_land_is_waited_for_two_minutes_at_most(
@@ -343,9 +343,9 @@ def test_a_value_of_another_shape_under_the_key_is_counted_again(world, processe
 
     organization = Organization.objects.get(pk=world.org1.pk)
     planted = ({"sent": 999}, [])  # the counts as an older release kept them: a bare tuple
-    figures.cache().set(figures.key("director-dashboard", organization, ""), planted, 600)
+    figures.cache().set(figures.key("director-overview", organization, ""), planted, 600)
 
     counts = director_counts(organization)
 
-    assert counts != planted and counts[1] != []
+    assert counts != planted and counts["needs"] != []
     assert director_counts(organization) == counts  # and kept in the new shape

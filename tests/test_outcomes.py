@@ -29,16 +29,17 @@ from __future__ import annotations
 import csv
 import io
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from services import figures, outcome_counts
-from services.actions import follow_ups, needs, staff
+from services.actions import follow_ups, needs, people, staff
 from services.choices import AssessmentKind, NeedDomain, NeedStatus, ReferralStatus
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
@@ -584,7 +585,12 @@ def dashboard(client: Any) -> tuple[dict[str, Any], int]:
         response = client.get(reverse("director_dashboard"))
     assert response.status_code == 200
     context = response.context
-    return {"referrals": dict(context["referrals_by_status"]), "needs": list(context["needs_by_domain"])}, len(queries)
+    return {
+        "referrals": dict(context["referrals_by_status"]),
+        "needs": list(context["needs_by_domain"]),
+        "caseloads": {row["member"].user_id: (row["caseload"], row["overdue"]) for row in context["caseworkers"]},
+        "people": (context["people"], context["people_closed"]),
+    }, len(queries)
 
 
 def test_the_directors_dashboard_counts_come_from_the_cache_until_a_write_changes_them(login, world):
@@ -600,8 +606,28 @@ def test_the_directors_dashboard_counts_come_from_the_cache_until_a_write_change
     recounted, _ = dashboard(client)
 
     assert again == before
-    assert cached == counted - 2  # referrals by status, needs by domain
+    assert cached == counted - 5  # referrals by status, needs by domain, caseloads, overdue, people
     assert after == recounted != before
+
+
+def test_the_overviews_caseloads_and_overdue_follow_ups_follow_a_write_at_once(login, world):
+    marcus, first, second = world.marcus.exoneree, world.caseworker1.pk, world.caseworker2.pk
+    late = FollowUpFactory(exoneree=marcus, assigned_to=world.caseworker1, due_at=timezone.now() - timedelta(days=2))
+    client = login("director1")
+    figures.cache().clear()
+    before, _ = dashboard(client)
+
+    follow_ups.follow_up_complete(by=world.caseworker1, follow_up=late)
+    done, _ = dashboard(client)
+    people.caseload_assign(by=world.director1, exoneree=marcus, caseworkers=[world.caseworker2])
+    moved, _ = dashboard(client)
+    figures.cache().clear()
+
+    assert before["caseloads"][first][1] >= 1
+    assert done["caseloads"][first] == (before["caseloads"][first][0], before["caseloads"][first][1] - 1)
+    assert moved["caseloads"][first][0] == before["caseloads"][first][0] - 1
+    assert moved["caseloads"][second][0] == before["caseloads"][second][0] + 1
+    assert moved == dashboard(client)[0]  # as counted afresh
 
 
 def test_saving_the_whole_organization_never_winds_its_figures_version_back(login, world):

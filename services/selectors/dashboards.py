@@ -194,77 +194,82 @@ def caseworker_dashboard(user: AbstractUser, *, now: datetime | None = None) -> 
 PERSON_ANSWERS = 5
 
 
-def director_counts(
-    organization: Organization, *, refresh: bool = False
-) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """Referrals by status and needs by domain: from the figures' cache (services.figures:
-    counted again after any write they read, and in the background once a minute old) or
-    counted (`refresh`: counted whatever the cache holds, as the background recompute does)."""
+def director_counts(organization: Organization, *, refresh: bool = False) -> dict[str, Any]:
+    """What the director's overview counts: referrals by status, needs by domain, each
+    caseworker's open cases and overdue follow-ups (by user id), and the open and closed cases.
+    From the figures' cache (services.figures: counted again after any write they read, and in
+    the background once a minute old; what is overdue is as of then) or counted (`refresh`:
+    whatever the cache holds, as the background recompute does). Each of these grows with the
+    organization; read on every request they were most of the overview's time in a large one."""
 
-    def count() -> tuple[dict[str, int], list[dict[str, Any]]]:
-        referral_counts = dict(
-            Referral.objects.filter(organization=organization)
-            .values_list("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
-        )
-        needs_by_domain = list(
-            Need.objects.filter(organization=organization)
-            .values("domain")
-            .annotate(
-                total=Count("pk"),
-                met=Count("pk", filter=Q(status=NeedStatus.MET)),
-                open=Count("pk", filter=OPEN_NEED),
-            )
-            .order_by("domain")
-        )
-        return referral_counts, needs_by_domain
+    def count() -> dict[str, Any]:
+        open_case = Q(exoneree__organization=organization, exoneree__case_closed_on__isnull=True)
+        return {
+            "referrals": dict(
+                Referral.objects.filter(organization=organization)
+                .values_list("status")
+                .annotate(n=Count("pk"))
+                .values_list("status", "n")
+            ),
+            "needs": list(
+                Need.objects.filter(organization=organization)
+                .values("domain")
+                .annotate(
+                    total=Count("pk"),
+                    met=Count("pk", filter=Q(status=NeedStatus.MET)),
+                    open=Count("pk", filter=OPEN_NEED),
+                )
+                .order_by("domain")
+            ),
+            "caseloads": dict(
+                Exoneree.caseworkers.through.objects.filter(open_case)
+                .values_list("user")
+                .annotate(n=Count("exoneree", distinct=True))
+                .values_list("user", "n")
+            ),
+            "overdue": dict(
+                FollowUp.objects.filter(open_case, done_at__isnull=True, due_at__lt=timezone.now())
+                .values_list("assigned_to")
+                .annotate(n=Count("*"))  # not Count("pk"): the open follow-ups' index answers it alone
+                .values_list("assigned_to", "n")
+            ),
+            **Exoneree.objects.current()
+            .filter(organization=organization)
+            .aggregate(
+                people=Count("pk", filter=Q(case_closed_on__isnull=True)),
+                people_closed=Count("pk", filter=Q(case_closed_on__isnull=False)),
+            ),
+        }
 
-    return figures.cached("director-dashboard", organization, "", count, refresh=refresh, background=True).value
+    return figures.cached("director-overview", organization, "", count, refresh=refresh, background=True).value
 
 
-def director_dashboard(organization: Organization, *, now: datetime | None = None) -> dict[str, Any]:
-    now = now or timezone.now()
-    in_org = Q(exoneree__organization=organization, exoneree__case_closed_on__isnull=True)
+def director_dashboard(organization: Organization) -> dict[str, Any]:
+    counts = director_counts(organization)
     caseworkers = (
         StaffMember.objects.filter(organization=organization, role=Role.CASEWORKER)
         .select_related("user")
-        .annotate(
-            caseload_size=Count(
-                "user__caseload",
-                filter=Q(user__caseload__organization=organization, user__caseload__case_closed_on__isnull=True),
-                distinct=True,
-            ),
-        )
         .order_by("user__first_name", "user__last_name")
     )
-    overdue = dict(
-        FollowUp.objects.filter(in_org, done_at__isnull=True, due_at__lt=now)
-        .values_list("assigned_to")
-        .annotate(n=Count("*"))  # not Count("pk"): the open follow-ups' index answers it alone
-        .values_list("assigned_to", "n")
-    )
-    referral_counts, needs_by_domain = director_counts(organization)
     return {
         "caseworkers": [
-            {"member": member, "caseload": member.caseload_size, "overdue": overdue.get(member.user_id, 0)}
+            {
+                "member": member,
+                "caseload": counts["caseloads"].get(member.user_id, 0),
+                "overdue": counts["overdue"].get(member.user_id, 0),
+            }
             for member in caseworkers
         ],
-        "referrals_by_status": [(status.label, referral_counts.get(status.value, 0)) for status in ReferralStatus],
-        "open_referrals": sum(referral_counts.get(s, 0) for s in REFERRAL_OPEN),
+        "referrals_by_status": [(status.label, counts["referrals"].get(status.value, 0)) for status in ReferralStatus],
+        "open_referrals": sum(counts["referrals"].get(s, 0) for s in REFERRAL_OPEN),
         "needs_by_domain": [
             {**row, "label": NeedDomain(row["domain"]).label, "percent_met": round(100 * row["met"] / row["total"])}
-            for row in needs_by_domain
+            for row in counts["needs"]
         ],
         "unassigned": Exoneree.objects.current()
         .filter(organization=organization, caseworkers__isnull=True, case_closed_on__isnull=True)
         .defer(*unshown())
         .order_by("legal_name"),
-        # Open and closed cases, in one query.
-        **Exoneree.objects.current()
-        .filter(organization=organization)
-        .aggregate(
-            people=Count("pk", filter=Q(case_closed_on__isnull=True)),
-            people_closed=Count("pk", filter=Q(case_closed_on__isnull=False)),
-        ),
+        "people": counts["people"],
+        "people_closed": counts["people_closed"],
     }
