@@ -37,6 +37,7 @@ from django.core import mail
 from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
+from kombu.transport import virtual
 
 from services import tasks
 from services.actions import follow_ups as follow_ups_actions
@@ -70,7 +71,11 @@ def make_app(broker_url: str, queue: str, **options: Any) -> Celery:
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.conf.update(
         broker_url=broker_url,
-        broker_transport_options=options.pop("transport_options", {"socket_connect_timeout": 2}),
+        # polling_interval: how long the in-memory broker sleeps between looks for a message (1 s
+        # by default, so each task waited up to a second to start).
+        broker_transport_options=options.pop(
+            "transport_options", {"socket_connect_timeout": 2, "polling_interval": 0.05}
+        ),
         task_always_eager=False,
         task_default_queue=queue,
         worker_hijack_root_logger=False,
@@ -114,10 +119,22 @@ def digests_out_of_the_way(world) -> None:
         organization.save(update_fields=["digest_hour"])
 
 
+# How long the worker thread waits on the in-memory broker before it looks again whether it
+# should stop. Celery's loop waits 2 s at a time, and looks once more after it is told to stop:
+# 4 s at the end of every test with a worker.
+BROKER_WAIT = 0.1
+
+
 @pytest.fixture
-def worker(queue, use_app) -> Iterator[Celery]:
+def worker(queue, use_app, monkeypatch) -> Iterator[Celery]:
     """A worker thread on the in-memory broker (or REDIS_URL's Redis)."""
     redis_or_skip()
+    waits = virtual.Transport.drain_events
+
+    def wait_briefly(self: virtual.Transport, connection: Any, timeout: float | None = None) -> Any:
+        return waits(self, connection, timeout=BROKER_WAIT if timeout is None else min(timeout, BROKER_WAIT))
+
+    monkeypatch.setattr(virtual.Transport, "drain_events", wait_briefly)
     app = make_app(REDIS_URL or "memory://", queue)
     use_app(app)
 
