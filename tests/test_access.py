@@ -21,7 +21,6 @@ directory and staff, so every row of the table below reads the same way:
 
 from __future__ import annotations
 
-import functools
 import io
 import re
 import zipfile
@@ -71,7 +70,7 @@ from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
 from services.models.retention import LegalHold
 from services.models.transfers import Transfer
-from tests.conftest import PERSONAS, World
+from tests.conftest import PERSONAS, World, rows_as_stored
 from tests.factories import (
     ExonereeFactory,
     FollowUpFactory,
@@ -1117,28 +1116,9 @@ PAGES = [
 PAGES_BY_NAME = {page.name: page for page in PAGES}
 
 
-def snapshot() -> dict[str, list[tuple[Any, ...]]]:
-    """Every row the app keeps (and the users and their permissions), to prove nothing changed:
-    each table as stored, encrypted fields as their tokens (so an unchanged value written again
-    shows too), read by one plain SELECT each; through the ORM the two snapshots were most of
-    each such test's time."""
-    rows = {}
-    with connection.cursor() as cursor:
-        for label, sql in _every_table():
-            cursor.execute(sql)
-            rows[label] = cursor.fetchall()
-    return rows
-
-
-@functools.cache
-def _every_table() -> list[tuple[str, str]]:
-    models = [*apps.get_app_config("services").get_models(include_auto_created=True), get_user_model()]
-    quote = connection.ops.quote_name
-    tables = []
-    for model in models:
-        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-        tables.append((model._meta.label, f"SELECT * FROM {table} ORDER BY {pk}"))  # noqa: S608 (quoted names)
-    return tables
+def snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Every row the app keeps (and the users and their permissions), to prove nothing changed."""
+    return rows_as_stored([*apps.get_app_config("services").get_models(include_auto_created=True), get_user_model()])
 
 
 def request(client: Any, page: Page, world: World, method: str) -> Any:

@@ -53,13 +53,13 @@ from services.lib.links import invitation_link
 from services.models.audit import AuditEvent
 from services.models.people import Exoneree
 from tests import sample_files
-from tests.conftest import STAFF, World, verify_second_factor
+from tests.conftest import STAFF, World, rows_as_stored, verify_second_factor
 from tests.test_access import PAGES, Page, marcus_page, the_payment
 
 # The records a refused attempt is allowed to leave: the trail of the attempt itself.
 NOT_COMPARED_APPS = {"axes", "sessions"}
 NOT_COMPARED_MODELS = {AuditEvent, Session}
-NOT_COMPARED_FIELDS = {"throttling_failure_timestamp", "throttling_failure_count"}
+NOT_COMPARED_FIELDS = frozenset({"throttling_failure_timestamp", "throttling_failure_count"})
 
 FORM_FIELD = re.compile(r'<(?:input|select|textarea|button)\b[^>]*?\bname="([^"]+)"')
 # A field that takes a record's id: a box or an option with a number for its value.
@@ -79,14 +79,12 @@ def world(world_built_once: World) -> World:
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:
-    """Every compared row of every table, as plain values (encrypted fields decrypted)."""
-    rows = {}
-    for model in apps.get_models(include_auto_created=True):
-        if model in NOT_COMPARED_MODELS or model._meta.app_label in NOT_COMPARED_APPS:
-            continue
-        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in NOT_COMPARED_FIELDS]
-        rows[model._meta.label] = list(model.objects.order_by("pk").values(*fields))
-    return rows
+    """Every compared row of every table, as stored (see rows_as_stored)."""
+    models = apps.get_models(include_auto_created=True)
+    return rows_as_stored(
+        [m for m in models if m not in NOT_COMPARED_MODELS and m._meta.app_label not in NOT_COMPARED_APPS],
+        leave_out=NOT_COMPARED_FIELDS,
+    )
 
 
 class _RollBack(Exception):
