@@ -20,12 +20,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 import pytest
@@ -74,6 +74,8 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 STAFF = ("director1", "caseworker1", "caseworker2", "director2", "caseworker3")
 EXONEREE_LOGINS = ("exoneree1", "exoneree2", "exoneree3")
 PERSONAS = (*STAFF, *EXONEREE_LOGINS, "root", "anonymous")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -285,16 +287,15 @@ def world(db: None) -> World:
     return build_world()
 
 
-@pytest.fixture(scope="module")
-def world_of_the_module(
-    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
-) -> Iterator[World]:
-    """`build_world()` once for a module, in a transaction on each database that is rolled
-    back after the module's last test, as Django's TestCase.setUpTestData does for a class.
+@contextmanager
+def built_for_the_module(request: pytest.FixtureRequest, django_db_blocker: Any, build: Callable[[], T]) -> Iterator[T]:
+    """`build()` once for a module, in a transaction on each database that is rolled back
+    after the module's last test, as Django's TestCase.setUpTestData does for a class.
 
     Each test's own transaction (`db`) is then a savepoint inside it, rolled back after the
     test. The database is blocked again between the build and the teardown, so a test that
-    did not ask for it still cannot reach it.
+    did not ask for it still cannot reach it. Every test of the module runs with what was
+    built, whether it asks for it or not.
     """
     if transactional := [item.name for item in request.session.items if _transactional_in(item, request.node)]:
         # Such a test would run inside this transaction: nothing it does would commit (no
@@ -307,11 +308,20 @@ def world_of_the_module(
         # Whatever the build caches goes to caches of its own, as a test's does
         # (_empty_cache), never to the deployment's shared cache.
         with override_settings(CACHES=caches_of_ones_own()):
-            built = build_world()
+            built = build()
         outer = stack.pop_all()
     yield built
     with django_db_blocker.unblock(), outer:
         pass
+
+
+@pytest.fixture(scope="module")
+def world_of_the_module(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
+) -> Iterator[World]:
+    """`build_world()` once for a module (built_for_the_module)."""
+    with built_for_the_module(request, django_db_blocker, build_world) as built:
+        yield built
 
 
 def _transactional_in(item: pytest.Item, module: pytest.Module) -> bool:

@@ -1,4 +1,5 @@
-"""The demo seed: idempotent, complete enough to show every feature, DEBUG only, no extra people."""
+"""The demo seed: idempotent, DEBUG only, its password and second factors (what it holds:
+test_seed_demo_contents.py)."""
 
 from __future__ import annotations
 
@@ -8,34 +9,18 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
-from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, RequestFactory
-from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import UserObjectPermission
 
-from services import reminders
-from services.access import exonerees_visible_to
-from services.choices import (
-    AssessmentDomain,
-    AssessmentKind,
-    NeedDomain,
-    NoteVisibility,
-    ReferralStatus,
-    ReminderKind,
-    ReminderStatus,
-    Role,
-)
-from services.lifecycle import CLAIM_NOT_FILED
 from services.models.casework import Assessment, AssessmentScore, CaseNote
 from services.models.directory import Provider, Resource, ResourceDomain
 from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim, RecordClearance
 from services.models.needs import Need
-from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree, ExonereeUserObjectPermission
 from services.models.referrals import Referral, ReferralEvent
@@ -56,6 +41,7 @@ EXONEREE_NAMES = {
     "Samuel Price",
     "Rosa Delgado",  # issue 19: a Spanish-speaking person in the second organization too
 }
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PASSWORD_LINE = re.compile(r"Password for every demo account: (\S+)")
 
 
@@ -63,7 +49,7 @@ PASSWORD_LINE = re.compile(r"Password for every demo account: (\S+)")
 def dev_settings(settings):
     # The test runner turns DEBUG off; seed_demo is a development tool and needs it on.
     settings.DEBUG = True
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def sign_in_request():
@@ -99,170 +85,6 @@ def snapshot() -> dict[str, int]:
         RecordClearance,
     )
     return {model.__name__: model.objects.count() for model in models}
-
-
-@pytest.fixture
-def seeded():
-    """The demo, seeded once (each seed takes seconds; the second run is its own test)."""
-    seed(password=PASSWORD)
-    return snapshot()
-
-
-def test_seed_twice_creates_the_same_data(seeded):
-    seed(password=PASSWORD)
-    assert snapshot() == seeded
-    assert set(User.objects.values_list("username", flat=True)) == DEMO_USERNAMES
-    assert Organization.objects.count() == 2
-    assert Exoneree.objects.count() == 7
-
-
-def test_every_demo_account_logs_in_with_the_password(seeded):
-    for username in DEMO_USERNAMES:
-        user = User.objects.get(username=username)
-        assert user.email == f"{username}@example.org"
-        assert authenticate(sign_in_request(), username=username, password=PASSWORD) == user, username
-
-
-def test_roles_and_organizations(seeded):
-    roles = dict(StaffMember.objects.values_list("user__username", "role"))
-    assert roles == {
-        "director1": Role.DIRECTOR,
-        "caseworker1": Role.CASEWORKER,
-        "caseworker2": Role.CASEWORKER,
-        "director2": Role.DIRECTOR,
-        "caseworker3": Role.CASEWORKER,
-    }
-    logins = dict(Exoneree.objects.filter(user__isnull=False).values_list("user__username", "legal_name"))
-    assert logins == {
-        "exoneree1": "Marcus Webb",
-        "exoneree2": "Thomas Okafor",
-        "exoneree3": "Anita Brooks",
-        "exoneree4": "Delia Ruiz",
-        "exoneree5": "Rosa Delgado",
-    }
-    midwest = Organization.objects.get(name="Midwest Exoneree Reentry Project")
-    gulf = Organization.objects.get(name="Gulf Coast Innocence Reentry")
-    assert (midwest.timezone, gulf.timezone) == ("America/Chicago", "America/New_York")
-
-
-def visible_names(username: str) -> set[str]:
-    return set(exonerees_visible_to(User.objects.get(username=username)).values_list("legal_name", flat=True))
-
-
-def test_caseloads_are_assigned_with_permissions(seeded):
-    assert visible_names("caseworker1") == {"Marcus Webb", "Delia Ruiz"}
-    assert visible_names("caseworker2") == {"Thomas Okafor", "Ray Castillo"}
-    assert visible_names("caseworker3") == {"Anita Brooks", "Samuel Price", "Rosa Delgado"}
-    assert visible_names("director1") == {"Marcus Webb", "Delia Ruiz", "Thomas Okafor", "Ray Castillo"}
-    assert visible_names("director2") == {"Anita Brooks", "Samuel Price", "Rosa Delgado"}
-
-
-def test_identifiers_are_fictional(seeded):
-    for exoneree in Exoneree.objects.all():
-        assert re.fullmatch(r"9\d{8}", exoneree.ssn), exoneree.legal_name
-        assert re.search(r"555-01\d\d$", exoneree.phone), exoneree.phone
-        assert exoneree.conviction_date < exoneree.release_date
-        assert abs((exoneree.release_date - exoneree.exoneration_date).days) <= 30
-        for claim in exoneree.compensation_claims.all():
-            assert claim.filing_deadline > exoneree.exoneration_date, exoneree.legal_name
-    assert set(Exoneree.objects.filter(preferred_language="es").values_list("legal_name", flat=True)) == {
-        "Delia Ruiz",
-        "Ray Castillo",
-        "Rosa Delgado",
-    }
-    today = timezone.localdate()
-    days_left = [c.days_to_deadline(today) for c in CompensationClaim.objects.filter(stage__in=CLAIM_NOT_FILED)]
-    assert any(0 <= days <= 90 for days in days_left), days_left
-    for resource in Resource.objects.all():
-        assert re.search(r"555-01\d\d$", resource.phone), resource.phone
-
-
-def test_every_demo_person_has_a_claim_with_its_story(seeded):
-    claims = {c.exoneree.legal_name: c for c in CompensationClaim.objects.select_related("exoneree")}
-    stages = {name: claim.stage for name, claim in claims.items()}
-    assert stages == {
-        "Marcus Webb": "assessing",
-        "Delia Ruiz": "awarded",
-        "Thomas Okafor": "filed",
-        "Ray Castillo": "attorney_engaged",
-        "Anita Brooks": "attorney_engaged",
-        "Samuel Price": "not_eligible",
-        "Rosa Delgado": "assessing",
-    }
-    assert claims["Anita Brooks"].deadline_basis == "override" and claims["Anita Brooks"].override_reason
-    assert claims["Marcus Webb"].deadline_basis == "statute" and "ILCS" in claims["Marcus Webb"].deadline_citation
-    ray = claims["Ray Castillo"]
-    assert Reminder.objects.filter(compensation_claim=ray, status=ReminderStatus.PENDING).exists()
-    delia = RecordClearance.objects.filter(exoneree__legal_name="Delia Ruiz", status="confirmed_clear")
-    assert Reminder.objects.filter(record_clearance__in=delia, kind=ReminderKind.RECORD_RECHECK).exists()
-
-
-def test_resource_directory(seeded):
-    statuses = set()
-    for organization in Organization.objects.all():
-        resources = Resource.objects.filter(organization=organization)
-        assert resources.count() >= 30
-        covered = set(
-            ResourceDomain.objects.filter(resource__organization=organization).values_list("domain", flat=True)
-        )
-        assert covered == set(NeedDomain.values) - {NeedDomain.OTHER}  # "something else": only asked for
-        assert resources.filter(languages__contains="Spanish").exists()
-        assert not resources.exclude(provider__organization=organization).exists()
-        statuses |= set(resources.values_list("status", flat=True))
-    assert {"active", "temporarily_closed", "inactive"} <= statuses
-    cities = [
-        set(Resource.objects.filter(organization=o).values_list("city", flat=True)) for o in Organization.objects.all()
-    ]
-    assert not cities[0] & cities[1]
-
-
-def test_every_referral_status_appears(seeded):
-    assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
-    for referral in Referral.objects.all():
-        events = list(referral.events.order_by("at", "pk"))
-        assert events[0].to_status == ReferralStatus.DRAFT
-        assert events[-1].to_status == referral.status
-        assert all(event.by_id == referral.created_by_id for event in events)
-    assert any(r.decline_reason for r in Referral.objects.filter(status=ReferralStatus.DECLINED))
-    assert any(r.feedback for r in Referral.objects.filter(status=ReferralStatus.COMPLETED, got_service__isnull=False))
-
-
-def test_every_exoneree_has_a_case_history(seeded):
-    now = timezone.now()
-    for exoneree in Exoneree.objects.all():
-        name = exoneree.legal_name
-        assert 3 <= exoneree.needs.count() <= 5, name
-        assert all(need.own_words for need in exoneree.needs.all()), name
-        assert Referral.objects.filter(need__exoneree=exoneree).exists(), name
-        assert exoneree.follow_ups.filter(due_at__lt=now).exists(), name
-        assert exoneree.follow_ups.filter(due_at__gt=now).exists(), name
-        assert exoneree.notes.filter(visibility=NoteVisibility.STAFF).exists(), name
-        assert exoneree.notes.filter(visibility=NoteVisibility.SHARED).exists(), name
-        intake = exoneree.assessments.get(kind=AssessmentKind.INTAKE)
-        assert set(intake.scores.values_list("domain", flat=True)) == set(AssessmentDomain.values), name
-        assert exoneree.caseworkers.count() == 1, name
-    assert Need.objects.filter(status="met").exists()
-    assert Need.objects.filter(status="in_progress").exists()
-    assert any(f.outcome for f in FollowUp.objects.filter(done_at__isnull=False))
-    assert FollowUp.objects.filter(done_at__isnull=True, due_at__lt=now).exists()  # overdue
-    assert Assessment.objects.filter(kind=AssessmentKind.INTERIM).values("exoneree").distinct().count() >= 2
-
-
-def test_the_only_people_named_are_the_demo_exonerees(seeded):
-    names = set(Exoneree.objects.values_list("legal_name", flat=True))
-    names |= set(Exoneree.objects.exclude(preferred_name="").values_list("preferred_name", flat=True))
-    assert names == EXONEREE_NAMES
-    for user in User.objects.filter(username__in=STAFF_USERNAMES):
-        assert user.first_name in {"Caseworker", "Director"}, user.first_name
-        assert user.last_name in {"One", "Two", "Three"}, user.last_name
-    for user in User.objects.filter(username__in=EXONEREE_USERNAMES):
-        assert user.get_full_name() == user.exoneree.legal_name
-
-
-def test_a_new_password_replaces_the_old_one(seeded):
-    seed(password="another-pass-456!")
-    assert authenticate(sign_in_request(), username="caseworker1", password="another-pass-456!") is not None
-    assert authenticate(sign_in_request(), username="caseworker1", password=PASSWORD) is None
 
 
 def test_given_password_is_not_echoed():
@@ -341,54 +163,3 @@ def test_demo_secrets_stay_the_same_on_every_run():
 
     assert first == second
     assert set(second) == STAFF_USERNAMES
-
-
-def test_every_resource_has_an_intake_address_and_a_provider_email_waits_in_the_console(seeded):
-    """`make run` prints the provider's email with its link within a minute: the notice of
-    caseworker1's sent referral is queued (one, however many runs), the history's are not."""
-    seed(password=PASSWORD)  # a second run
-    assert not Resource.objects.filter(intake_email="").exists()
-    assert all(email.endswith(".example.org") for email in Resource.objects.values_list("intake_email", flat=True))
-    waiting = Reminder.objects.filter(kind=ReminderKind.REFERRAL_NOTICE, status=ReminderStatus.PENDING)
-    (notice,) = waiting
-    assert notice.referral.status == ReferralStatus.SENT
-    assert notice.referral.need.exoneree.caseworkers.filter(username="caseworker1").exists()
-    mail.outbox.clear()
-    for reminder_id in reminders.reminders_claim_due():
-        reminders.reminder_send(reminder_id)
-    (email,) = [m for m in mail.outbox if "/p/" in m.body]
-    assert email.to == [notice.referral.resource.intake_email]
-
-
-def test_the_spanish_speakers_plans_read_as_one_language(seeded):
-    for username in ("exoneree4", "exoneree5"):  # one in each organization; one seeding for both
-        spanish_plan_has_no_english(username)
-
-
-def spanish_plan_has_no_english(username: str) -> None:
-    """Issue 19: a Spanish-speaking person in each organization, whose needs, words,
-    appointments and shared notes are in Spanish: the plan has no English left but the
-    directory's names and addresses (what staff typed into the directory)."""
-    from tests.test_i18n import ENGLISH_WORDS, _visible_text
-
-    user = User.objects.get(username=username)
-    person = user.exoneree
-    assert person.preferred_language == "es"
-    client = Client()
-    client.force_login(user)
-
-    text = _visible_text(client.get("/my-plan/").content.decode())
-
-    assert "Hola" in text
-    typed_by_staff = [person.organization.name, person.first_name, person.display_name, "Reentry", "English", username]
-    for need in person.needs.all():
-        for referral in need.referrals.all():
-            resource = referral.resource
-            typed_by_staff += [resource.name, resource.provider.name, resource.address, resource.city, resource.hours]
-            typed_by_staff += [resource.phone, referral.provider_contact]
-    for caseworker in person.caseworkers.all():
-        typed_by_staff += [caseworker.get_full_name(), caseworker.email, caseworker.staff.title, caseworker.staff.phone]
-    for value in sorted(filter(None, typed_by_staff), key=len, reverse=True):
-        text = text.replace(value, " ")
-    leftovers = sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)})
-    assert not leftovers, f"English on {username}'s Spanish plan: {leftovers} in {text!r}"
