@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -326,11 +327,17 @@ def run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 MANAGE = [sys.executable, "manage.py"]
 
 
-@pytest.fixture
-def demo_database(tmp_path) -> dict[str, str]:
-    """`make run`'s first steps (migrate, seed_demo) on a SQLite file; the environment to use it."""
+def demo_env(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(DEBUG="1", REENTRY_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="reentry.settings")
+    env.update(DEBUG="1", REENTRY_VAR_DIR=str(folder), DJANGO_SETTINGS_MODULE="reentry.settings")
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo_database_made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make run`'s first steps (migrate, seed_demo) on a SQLite file, once for the module."""
+    folder = tmp_path_factory.mktemp("demo")
+    env = demo_env(folder)
     subprocess.run([*MANAGE, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)  # noqa: S603
     subprocess.run(  # noqa: S603
         [*MANAGE, "seed_demo", "--password", "rotation-test-pw"],
@@ -340,7 +347,14 @@ def demo_database(tmp_path) -> dict[str, str]:
         timeout=120,
         capture_output=True,
     )
-    return env
+    return folder
+
+
+@pytest.fixture
+def demo_database(demo_database_made: Path, tmp_path: Path) -> dict[str, str]:
+    """A copy of that data folder of the test's own (tmp_path); the environment to use it."""
+    shutil.copytree(demo_database_made, tmp_path, dirs_exist_ok=True)
+    return demo_env(tmp_path)
 
 
 def test_no_demo_ssn_or_birth_date_is_readable_in_the_database_files(demo_database, tmp_path):
