@@ -31,6 +31,7 @@ from services.actions import needs
 from services.choices import NeedDomain
 from services.models.needs import Need
 from services.models.organizations import Organization
+from tests.factories import FollowUpFactory
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 CACHED_QUERIES = 3  # session, user (with the organization and its version), device: nothing counted
@@ -317,6 +318,29 @@ def test_the_directors_counts_past_their_minute_are_served_and_counted_again_beh
 
     queued.run()
     assert counts()["needs"] == []
+
+
+def test_the_overview_counts_as_overdue_what_fell_due_since_its_counts(world, login, queued, time_machine):
+    """Time passing writes nothing: a follow-up that falls due after the overview was counted
+    is overdue on it at once, while the counts are served past their minute."""
+    from services.selectors.dashboards import director_dashboard
+
+    def overdue() -> dict[int, int]:  # as a request reads them: the organization as it is now
+        rows = director_dashboard(Organization.objects.get(pk=world.org1.pk))["caseworkers"]
+        return {row["member"].user_id: row["overdue"] for row in rows}
+
+    at(time_machine, MORNING)
+    due = MORNING + timedelta(minutes=5)
+    FollowUpFactory(exoneree=world.marcus.exoneree, assigned_to=world.caseworker1, due_at=due)
+    before = overdue()
+
+    at(time_machine, MORNING + timedelta(minutes=10))
+    after = overdue()
+
+    queued.assert_called_once_with(world.org1.pk)  # served as counted at 09:00, and counted again behind
+    assert after == {**before, world.caseworker1.pk: before[world.caseworker1.pk] + 1}
+    queued.run()
+    assert overdue() == after
 
 
 def test_a_recompute_that_does_not_land_is_waited_for_two_minutes_at_most(

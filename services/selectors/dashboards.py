@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -196,15 +197,17 @@ PERSON_ANSWERS = 5
 
 def director_counts(organization: Organization, *, refresh: bool = False) -> dict[str, Any]:
     """What the director's overview counts: referrals by status, needs by domain, each
-    caseworker's open cases and overdue follow-ups (by user id), and the open and closed cases.
-    From the figures' cache (services.figures: counted again after any write they read, and in
-    the background once a minute old; what is overdue is as of then) or counted (`refresh`:
-    whatever the cache holds, as the background recompute does). Each of these grows with the
-    organization; read on every request they were most of the overview's time in a large one."""
+    caseworker's open cases and overdue follow-ups (by user id, as of `as_of`), and the open
+    and closed cases. From the figures' cache (services.figures: counted again after any write
+    they read, and in the background once a minute old) or counted (`refresh`: whatever the
+    cache holds, as the background recompute does). Each of these grows with the organization;
+    read on every request they were most of the overview's time in a large one."""
 
     def count() -> dict[str, Any]:
         open_case = Q(exoneree__organization=organization, exoneree__case_closed_on__isnull=True)
+        as_of = timezone.now()
         return {
+            "as_of": as_of,
             "referrals": dict(
                 Referral.objects.filter(organization=organization)
                 .values_list("status")
@@ -227,12 +230,7 @@ def director_counts(organization: Organization, *, refresh: bool = False) -> dic
                 .annotate(n=Count("exoneree", distinct=True))
                 .values_list("user", "n")
             ),
-            "overdue": dict(
-                FollowUp.objects.filter(open_case, done_at__isnull=True, due_at__lt=timezone.now())
-                .values_list("assigned_to")
-                .annotate(n=Count("*"))  # not Count("pk"): the open follow-ups' index answers it alone
-                .values_list("assigned_to", "n")
-            ),
+            "overdue": overdue_by_assignee(organization, due_before=as_of),
             **Exoneree.objects.current()
             .filter(organization=organization)
             .aggregate(
@@ -244,8 +242,32 @@ def director_counts(organization: Organization, *, refresh: bool = False) -> dic
     return figures.cached("director-overview", organization, "", count, refresh=refresh, background=True).value
 
 
+def overdue_by_assignee(
+    organization: Organization, *, due_before: datetime, due_from: datetime | None = None
+) -> Counter[int]:
+    """The open follow-ups of the organization's open cases due before `due_before` (and from
+    `due_from`), counted by the user they are assigned to."""
+    due = Q(due_at__lt=due_before) if due_from is None else Q(due_at__gte=due_from, due_at__lt=due_before)
+    return Counter(
+        dict(
+            FollowUp.objects.filter(
+                due,
+                exoneree__organization=organization,
+                exoneree__case_closed_on__isnull=True,
+                done_at__isnull=True,
+            )
+            .values_list("assigned_to")
+            .annotate(n=Count("*"))  # not Count("pk"): the open follow-ups' index answers it alone
+            .values_list("assigned_to", "n")
+        )
+    )
+
+
 def director_dashboard(organization: Organization) -> dict[str, Any]:
     counts = director_counts(organization)
+    # Overdue as of now: the counted ones and those fallen due since they were counted (time
+    # passing writes nothing, so it never counts them again; a short span of the due dates' index).
+    overdue = counts["overdue"] + overdue_by_assignee(organization, due_from=counts["as_of"], due_before=timezone.now())
     caseworkers = (
         StaffMember.objects.filter(organization=organization, role=Role.CASEWORKER)
         .select_related("user")
@@ -256,7 +278,7 @@ def director_dashboard(organization: Organization) -> dict[str, Any]:
             {
                 "member": member,
                 "caseload": counts["caseloads"].get(member.user_id, 0),
-                "overdue": counts["overdue"].get(member.user_id, 0),
+                "overdue": overdue[member.user_id],
             }
             for member in caseworkers
         ],
