@@ -37,7 +37,7 @@ from django.core import mail
 from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
-from kombu.transport import virtual
+from kombu.transport import memory
 
 from services import tasks
 from services.actions import follow_ups as follow_ups_actions
@@ -65,17 +65,21 @@ def redis_or_skip() -> None:
         pytest.skip("Redis at REDIS_URL does not answer")
 
 
+def default_transport_options(broker_url: str) -> dict[str, Any]:
+    if broker_url == "memory://":
+        # How long the in-memory broker sleeps between looks for a message: 1 s by default, so
+        # each task waited up to a second to start.
+        return {"polling_interval": 0.05}
+    return {"socket_connect_timeout": 2}
+
+
 def make_app(broker_url: str, queue: str, **options: Any) -> Celery:
     """Our Celery settings, on the given broker and a queue of the test's own."""
     app = Celery("reentry-test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.conf.update(
         broker_url=broker_url,
-        # polling_interval: how long the in-memory broker sleeps between looks for a message (1 s
-        # by default, so each task waited up to a second to start).
-        broker_transport_options=options.pop(
-            "transport_options", {"socket_connect_timeout": 2, "polling_interval": 0.05}
-        ),
+        broker_transport_options=options.pop("transport_options", default_transport_options(broker_url)),
         task_always_eager=False,
         task_default_queue=queue,
         worker_hijack_root_logger=False,
@@ -129,12 +133,12 @@ BROKER_WAIT = 0.1
 def worker(queue, use_app, monkeypatch) -> Iterator[Celery]:
     """A worker thread on the in-memory broker (or REDIS_URL's Redis)."""
     redis_or_skip()
-    waits = virtual.Transport.drain_events
+    waits = memory.Transport.drain_events
 
-    def wait_briefly(self: virtual.Transport, connection: Any, timeout: float | None = None) -> Any:
+    def wait_briefly(self: memory.Transport, connection: Any, timeout: float | None = None) -> Any:
         return waits(self, connection, timeout=BROKER_WAIT if timeout is None else min(timeout, BROKER_WAIT))
 
-    monkeypatch.setattr(virtual.Transport, "drain_events", wait_briefly)
+    monkeypatch.setattr(memory.Transport, "drain_events", wait_briefly)
     app = make_app(REDIS_URL or "memory://", queue)
     use_app(app)
 
