@@ -204,7 +204,6 @@ def director_counts(organization: Organization, *, refresh: bool = False) -> dic
     read on every request they were most of the overview's time in a large one."""
 
     def count() -> dict[str, Any]:
-        open_case = Q(exoneree__organization=organization, exoneree__case_closed_on__isnull=True)
         as_of = timezone.now()
         return {
             "as_of": as_of,
@@ -225,7 +224,7 @@ def director_counts(organization: Organization, *, refresh: bool = False) -> dic
                 .order_by("domain")
             ),
             "caseloads": dict(
-                Exoneree.caseworkers.through.objects.filter(open_case)
+                Exoneree.caseworkers.through.objects.filter(_of_open_cases(organization))
                 .values_list("user")
                 .annotate(n=Count("exoneree", distinct=True))
                 .values_list("user", "n")
@@ -242,6 +241,11 @@ def director_counts(organization: Organization, *, refresh: bool = False) -> dic
     return figures.cached("director-overview", organization, "", count, refresh=refresh, background=True).value
 
 
+def _of_open_cases(organization: Organization) -> Q:
+    """Rows of a person (`exoneree`) whose case in the organization is open."""
+    return Q(exoneree__organization=organization, exoneree__case_closed_on__isnull=True)
+
+
 def overdue_by_assignee(
     organization: Organization, *, due_before: datetime, due_from: datetime | None = None
 ) -> Counter[int]:
@@ -250,12 +254,7 @@ def overdue_by_assignee(
     due = Q(due_at__lt=due_before) if due_from is None else Q(due_at__gte=due_from, due_at__lt=due_before)
     return Counter(
         dict(
-            FollowUp.objects.filter(
-                due,
-                exoneree__organization=organization,
-                exoneree__case_closed_on__isnull=True,
-                done_at__isnull=True,
-            )
+            FollowUp.objects.filter(due, _of_open_cases(organization), done_at__isnull=True)
             .values_list("assigned_to")
             .annotate(n=Count("*"))  # not Count("pk"): the open follow-ups' index answers it alone
             .values_list("assigned_to", "n")
