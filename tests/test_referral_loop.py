@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import import_module
 
 import pytest
@@ -518,6 +518,17 @@ def run_backfill(migration: str) -> None:
         cursor.execute(backfill.sql)
 
 
+def assert_the_migration_fills(
+    migration: str, field: str, referral: Referral, value: datetime, untouched: Referral
+) -> None:
+    """Emptied, the referral's `field` is filled again with `value` by the migration's SQL from
+    its history; a referral without that event in its history keeps none."""
+    Referral.objects.filter(pk=referral.pk).update(**{field: None})
+    run_backfill(migration)
+    assert getattr(Referral.objects.get(pk=referral.pk), field) == value
+    assert getattr(Referral.objects.get(pk=untouched.pk), field) is None
+
+
 def test_a_referral_keeps_when_its_provider_first_answered_and_the_migration_fills_it(world: World) -> None:
     """The loop's counts read Referral.provider_answered_at: set by the first answer through the
     link (not a caseworker's move, not a later answer), and filled for old referrals by
@@ -534,11 +545,8 @@ def test_a_referral_keeps_when_its_provider_first_answered_and_the_migration_fil
         provider_answers.provider_answer(link=link, move="start")
     assert Referral.objects.get(pk=referral.pk).provider_answered_at == first
 
-    Referral.objects.filter(pk=referral.pk).update(provider_answered_at=None)
     untouched = world.thomas.referral  # never answered by its provider
-    run_backfill("0033_provider_answered_at")
-    assert Referral.objects.get(pk=referral.pk).provider_answered_at == first
-    assert Referral.objects.get(pk=untouched.pk).provider_answered_at is None
+    assert_the_migration_fills("0033_provider_answered_at", "provider_answered_at", referral, first, untouched)
 
 
 def test_a_referral_keeps_when_it_was_sent_and_the_migration_fills_it(world: World) -> None:
@@ -550,11 +558,8 @@ def test_a_referral_keeps_when_it_was_sent_and_the_migration_fills_it(world: Wor
     assert referral.events.get(to_status=ReferralStatus.SENT).at == sent
     assert Referral.objects.get(pk=referral.pk).sent_at == sent
 
-    Referral.objects.filter(pk=referral.pk).update(sent_at=None)
     draft = world.thomas.referral  # never sent
-    run_backfill("0034_referral_sent_at")
-    assert Referral.objects.get(pk=referral.pk).sent_at == sent
-    assert Referral.objects.get(pk=draft.pk).sent_at is None
+    assert_the_migration_fills("0034_referral_sent_at", "sent_at", referral, sent, draft)
 
 
 def test_a_referral_keeps_when_it_was_accepted_and_the_migration_fills_it(world: World) -> None:
@@ -569,11 +574,8 @@ def test_a_referral_keeps_when_it_was_accepted_and_the_migration_fills_it(world:
     assert referral.events.get(to_status=ReferralStatus.ACCEPTED).at == accepted
     assert Referral.objects.get(pk=referral.pk).accepted_at == accepted
 
-    Referral.objects.filter(pk=referral.pk).update(accepted_at=None)
     never = world.thomas.referral  # never accepted
-    run_backfill("0035_referral_accepted_at")
-    assert Referral.objects.get(pk=referral.pk).accepted_at == accepted
-    assert Referral.objects.get(pk=never.pk).accepted_at is None
+    assert_the_migration_fills("0035_referral_accepted_at", "accepted_at", referral, accepted, never)
 
 
 @pytest.mark.parametrize("waits, expected", [([1, 2, 4, 10], 3.0), ([0.25, 5, 9], 5.0), ([], None)])
