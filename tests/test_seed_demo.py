@@ -41,15 +41,15 @@ EXONEREE_NAMES = {
     "Samuel Price",
     "Rosa Delgado",  # issue 19: a Spanish-speaking person in the second organization too
 }
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The test runner turns DEBUG off; seed_demo is a development tool and needs it on.
+DEV_SETTINGS = {"DEBUG": True, "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"]}
 PASSWORD_LINE = re.compile(r"Password for every demo account: (\S+)")
 
 
 @pytest.fixture(autouse=True)
 def dev_settings(settings):
-    # The test runner turns DEBUG off; seed_demo is a development tool and needs it on.
-    settings.DEBUG = True
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+    for name, value in DEV_SETTINGS.items():
+        setattr(settings, name, value)
 
 
 def sign_in_request():

@@ -40,9 +40,9 @@ from services.models.referrals import Referral
 from tests.conftest import built_for_the_module
 from tests.test_seed_demo import (  # noqa: F401 (dev_settings: a fixture)
     DEMO_USERNAMES,
+    DEV_SETTINGS,
     EXONEREE_NAMES,
     EXONEREE_USERNAMES,
-    FAST_HASHERS,
     PASSWORD,
     STAFF_USERNAMES,
     dev_settings,
@@ -59,7 +59,7 @@ User = get_user_model()
 @pytest.fixture(scope="module")
 def seeded_for_the_module(request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any) -> Any:
     def seed_and_count() -> dict[str, int]:
-        with override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHERS):  # as dev_settings has them
+        with override_settings(**DEV_SETTINGS):  # as dev_settings sets them for each test
             seed(password=PASSWORD)
             return snapshot()
 
