@@ -300,7 +300,7 @@ def built_for_the_module(request: pytest.FixtureRequest, django_db_blocker: Any,
     if transactional := [item.name for item in request.session.items if _transactional_in(item, request.node)]:
         # Such a test would run inside this transaction: nothing it does would commit (no
         # on-commit callback, nothing seen by another connection), and its flush would close it.
-        pytest.fail(f"Transactional tests in a module whose world is built once: {', '.join(transactional)}")
+        pytest.fail(f"Transactional tests in a module whose data is built once: {', '.join(transactional)}")
     with django_db_blocker.unblock(), ExitStack() as stack:
         for alias in connections:
             stack.enter_context(transaction.atomic(using=alias))
