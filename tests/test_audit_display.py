@@ -151,6 +151,21 @@ def test_the_person_sees_visits_not_every_opening(world, opened, login):
     assert ".." not in re.sub(r"<[^>]+>", "", page[page.index("openers-h") :])  # no "p.m.."
 
 
+def test_a_visit_names_a_reader_without_a_full_name_by_username_and_says_what_it_showed(world, opened, time_machine):
+    world.caseworker1.first_name = world.caseworker1.last_name = ""
+    world.caseworker1.save()
+    opened(world.caseworker1, 0)
+    time_machine.move_to(MOMENT + timedelta(minutes=1), tick=False)
+    audit.record(AuditEvent.Action.SSN_REVEALED, actor=world.director1, exoneree=world.marcus.exoneree, target="SSN")
+
+    visits = record_visits(world.marcus.exoneree)
+
+    assert [(v["name"], str(v["role"]), v["ssn"], v["times"]) for v in visits] == [
+        (world.director1.get_full_name(), "Director", True, 1),
+        (world.caseworker1.username, "Caseworker", False, 1),
+    ]
+
+
 def test_a_run_within_one_minute_reads_as_at_that_minute(world, opened, login):
     for seconds in (0, 10, 20):
         opened(world.caseworker1, seconds / 60)

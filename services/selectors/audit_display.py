@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -36,11 +36,21 @@ DATE, DATE_TIME = "M j, Y", "M j, Y g:i a"  # as every page shows them
 TARGET = re.compile(r"^(?P<kind>.+) (?P<pk>\d+)$")  # services.audit.describe: "Follow-up 12"
 
 
+class Entry(Protocol):
+    """What grouping reads of an entry: an AuditEvent, or a plain row of these fields."""
+
+    at: datetime
+    action: str
+    username: str
+    actor_id: int | None
+    exoneree_id: int | None
+
+
 @dataclass
 class LogRow:
     """One row of the log page: an entry, or a run of openings (`times` > 1, newest first)."""
 
-    entry: AuditEvent
+    entry: Any  # an AuditEvent on the log page, an Entry of plain fields in record_visits
     times: int = 1
     first_at: datetime | None = None  # the run's earliest opening
     record: str = ""
@@ -75,7 +85,7 @@ def log_rows(entries: Iterable[AuditEvent]) -> list[LogRow]:
     return rows
 
 
-def group_runs(entries: Iterable[AuditEvent]) -> list[LogRow]:
+def group_runs(entries: Iterable[Entry]) -> list[LogRow]:
     """Consecutive openings (newest first) of one person's record by one reader, each within
     RUN_GAP of the previous, become one row counting them."""
     rows: list[LogRow] = []
@@ -96,7 +106,7 @@ def group_runs(entries: Iterable[AuditEvent]) -> list[LogRow]:
     return rows
 
 
-def _reader(entry: AuditEvent) -> tuple[int | None, str]:
+def _reader(entry: Entry) -> tuple[int | None, str]:
     return (entry.actor_id, "" if entry.actor_id else entry.username)
 
 
