@@ -16,6 +16,7 @@ import time_machine
 from celery.signals import task_postrun
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,8 +35,10 @@ from services.models.referrals import ReferralEvent
 from services.outcomes import report
 from services.outcomes.scope import OutcomeFilters
 from services.reminders import reminder_send, reminders_claim_due
+from services.selectors.dashboards import DASHBOARD_ROWS
 from tests.conftest import World
 from tests.factories import ExonereeFactory, NeedFactory
+from tests.test_api import api, key_for, v1
 from tests.test_reminders_worker import queue, use_app, wait_for, worker  # noqa: F401 (the real worker's fixtures)
 
 EXIT = {"reason": "goals_met", "destination": "permanent_own", "housing_at_exit": "stable"}
@@ -281,6 +284,32 @@ def test_lists_and_dashboards_show_open_cases_unless_asked(login, world):
     assert "?case=closed" in dashboard
     director = login("director1").get(reverse("director_dashboard")).content.decode()
     assert "1 person with an open case" in director and "1 closed case" in director
+
+
+def test_the_overview_lists_the_first_people_nobody_is_assigned_to_and_links_to_them_all(login, world):
+    before = Exoneree.objects.filter(organization=world.org1, caseworkers__isnull=True, case_closed_on__isnull=True)
+    for i in range(DASHBOARD_ROWS + 2):
+        ExonereeFactory(organization=world.org1, legal_name=f"Nobody {i:02}")
+    close_marcus(world)
+    world.marcus.exoneree.caseworkers.clear()  # closed: not waiting for a caseworker
+    everyone = before.count()
+    director = login("director1")
+
+    response = director.get(reverse("director_dashboard"))
+
+    page = response.content.decode()
+    first = before.order_by("legal_name", "pk").values_list("legal_name", flat=True)[:DASHBOARD_ROWS]
+    assert [p.legal_name for p in response.context["unassigned"]] == list(first)
+    assert len(first) == DASHBOARD_ROWS
+    assert f"Nobody assigned ({everyone})" in page
+    assert f"See all {everyone} people nobody is assigned to" in page and "?case=unassigned" in page
+    listed = director.get(reverse("exoneree_list") + "?case=unassigned").context["page"]
+    assert listed.paginator.count == everyone
+    assert "Marcus Whitfield" not in {p.legal_name for p in listed}
+    assert all(not p.caseworker_names for p in listed)
+    key = key_for(world, "director1")
+    api_rows = api(Client(), key, "GET", v1("people") + "?case=unassigned&limit=100").json()["results"]
+    assert {r["legal_name"] for r in api_rows} == set(before.values_list("legal_name", flat=True))
 
 
 # --- outcomes -----------------------------------------------------------------------------------------

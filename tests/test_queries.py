@@ -371,6 +371,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user, device; the count, the page of people (with their caseworkers' names)
     ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 5),
     ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 5),
+    # the open cases nobody is assigned to (grow_organization leaves one of each pair so)
+    ("people-unassigned", "director1", lambda w: reverse("exoneree_list") + "?case=unassigned", grow_organization, 5),
     # Transfers (issue 23). Session, user, device; the record (with the change permission), its
     # access-log entry (4); the organizations to choose from
     (

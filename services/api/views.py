@@ -92,7 +92,7 @@ class PersonFilter(filters.FilterSet):
     case = filters.ChoiceFilter(
         choices=CASE_STATE_CHOICES,
         method="in_state",
-        help_text="Whose case is open (the default, as on the People page), closed, or all.",
+        help_text="Whose case is open (the default, as on the People page), open with nobody assigned, closed, or all.",
     )
 
     class Meta:

@@ -128,7 +128,12 @@ class IntakeForm(ExonereeForm):
         self.add_error("confirm_new", message)
 
 
-CASE_STATE_CHOICES = [("open", _("Open cases")), ("closed", _("Closed cases")), ("all", _("All"))]
+CASE_STATE_CHOICES = [
+    ("open", _("Open cases")),
+    ("unassigned", _("Open cases nobody is assigned to")),
+    ("closed", _("Closed cases")),
+    ("all", _("All")),
+]
 
 
 class ExonereeSearchForm(forms.Form):

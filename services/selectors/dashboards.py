@@ -43,7 +43,7 @@ from services.selectors import coverage
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
 from services.selectors import conversations
-from services.selectors.records import OPEN_NEED, person_figures, unshown
+from services.selectors.records import CASE_STATES, OPEN_NEED, person_figures
 
 # Rows per dashboard section: what a caseworker takes in at a glance; each section says how
 # many there are in all and links to the full, paginated list.
@@ -267,6 +267,12 @@ def director_dashboard(organization: Organization) -> dict[str, Any]:
     # Overdue as of now: the counted ones and those fallen due since they were counted (time
     # passing writes nothing, so it never counts them again; a short span of the due dates' index).
     overdue = counts["overdue"] + overdue_by_assignee(organization, due_from=counts["as_of"], due_before=timezone.now())
+    unassigned = (
+        Exoneree.objects.current()
+        .filter(CASE_STATES["unassigned"], organization=organization)
+        .only("legal_name", "preferred_name")
+        .order_by("legal_name", "pk")
+    )
     caseworkers = (
         StaffMember.objects.filter(organization=organization, role=Role.CASEWORKER)
         .select_related("user")
@@ -287,10 +293,9 @@ def director_dashboard(organization: Organization) -> dict[str, Any]:
             {**row, "label": NeedDomain(row["domain"]).label, "percent_met": round(100 * row["met"] / row["total"])}
             for row in counts["needs"]
         ],
-        "unassigned": Exoneree.objects.current()
-        .filter(organization=organization, caseworkers__isnull=True, case_closed_on__isnull=True)
-        .defer(*unshown())
-        .order_by("legal_name"),
+        # The first of the open cases nobody is assigned to and how many there are; the rest are
+        # on People, "Open cases nobody is assigned to" (a large intake can leave hundreds).
+        **dict(zip(("unassigned", "unassigned_count"), _first_rows(unassigned, DASHBOARD_ROWS), strict=True)),
         "people": counts["people"],
         "people_closed": counts["people_closed"],
     }

@@ -126,7 +126,12 @@ PERSON_ROW = ["legal_name", "preferred_name", "phone", "case_closed_on"]
 
 
 # Whose case is open, closed, or either (lists show open cases unless asked).
-CASE_STATES = {"open": Q(case_closed_on__isnull=True), "closed": Q(case_closed_on__isnull=False), "all": Q()}
+CASE_STATES = {
+    "open": Q(case_closed_on__isnull=True),
+    "unassigned": Q(case_closed_on__isnull=True, caseworkers__isnull=True),
+    "closed": Q(case_closed_on__isnull=False),
+    "all": Q(),
+}
 
 
 def exoneree_list(user: AbstractUser, *, q: str = "", case: str = "open") -> QuerySet[Exoneree]:
