@@ -46,7 +46,10 @@ class ServicesConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from services import audit, checks, keyring, signin  # noqa: F401 (registers the sign-in receivers and system checks)
+        # Imported for what they register: the sign-in receivers (the session clocks of
+        # services.middleware too: a sign-in before the first request must start them) and the
+        # system checks.
+        from services import audit, checks, keyring, middleware, signin  # noqa: F401
         from services.lib import crypto
 
         _connect_figures()

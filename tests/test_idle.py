@@ -3,7 +3,10 @@ sign-out, and a form posted after it comes back, once signed in again, with its 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import time_machine
 from django.conf import settings
@@ -108,3 +111,18 @@ def test_every_signed_in_page_carries_the_warning_with_its_clock(login, world):
     assert f'data-idle-seconds="{settings.SESSION_IDLE_MINUTES_EXONEREE * 60}"' in person
     assert 'id="idle-warning"' not in anonymous
     assert "services/idle" in staff  # the script (static: no inline script, CSP kept)
+
+
+def test_the_session_clocks_start_at_a_sign_in_before_any_request():
+    """Their receiver lives with the middleware, which a server loads with its first request;
+    the app connects it when it starts, so a sign-in before then (a test client's, a shell's)
+    starts the clocks too. Before, such a session's first page wrote the session again."""
+    code = (
+        "import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'reentry.settings'; django.setup(); "
+        "print('services.middleware' in sys.modules)"
+    )
+    result = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True
+    )
+
+    assert result.stdout.strip().splitlines()[-1] == "True", result.stderr[-2000:]
