@@ -353,6 +353,17 @@ def test_rate_limited_per_address_whatever_the_token(world: World, client: Clien
     assert statuses == [404, 404, 404, 429, 429]
 
 
+def test_the_limit_is_counted_for_every_process_not_in_one_processs_memory(
+    world: World, sent_link: str, client: Client, settings
+) -> None:
+    """Each server process has its own "default" cache: counted there, five workers would allow
+    five times the limit. Here that cache keeps nothing, as another process's would not."""
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    settings.PROVIDER_RATE_PER_TOKEN = 3
+    statuses = [client.get(page(sent_link)).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
 def test_the_token_stays_out_of_the_logs(world: World, sent_link: str, client: Client) -> None:
     """Through the console handler settings.LOGGING configures (its stream swapped for a buffer)."""
     handlers = logging.getLogger().handlers

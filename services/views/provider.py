@@ -17,7 +17,7 @@ from services.access import caseworker_required
 from services.actions import provider_answers
 from services.forms.provider import ProviderAnswerForm
 from services.lib.provider_tokens import token_hash
-from services.lib.ratelimit import over_limit
+from services.lib.throttle import throttle_hit
 from services.lifecycle import TransitionNotAllowed
 from services.selectors import coverage, provider_links
 from services.views.common import action_refused, apply_errors, posted
@@ -33,12 +33,17 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _limited(request: HttpRequest, hashed: str) -> bool:
-    """Per token and per client address: a link passed around, or someone trying tokens."""
+    """Per token and per client address: a link passed around, or someone trying tokens.
+    Counted in the cache every process shares (each is counted, whatever the other says)."""
     window = settings.PROVIDER_RATE_WINDOW_SECONDS
-    by_token = over_limit(f"provider:t:{hashed}", limit=settings.PROVIDER_RATE_PER_TOKEN, window_seconds=window)
+    token_allowed = throttle_hit(
+        "provider-token", hashed, limit=settings.PROVIDER_RATE_PER_TOKEN, period_seconds=window
+    )
     address = audit.client_ip(request) or "unknown"
-    by_address = over_limit(f"provider:a:{address}", limit=settings.PROVIDER_RATE_PER_ADDRESS, window_seconds=window)
-    return by_token or by_address
+    address_allowed = throttle_hit(
+        "provider-address", address, limit=settings.PROVIDER_RATE_PER_ADDRESS, period_seconds=window
+    )
+    return not (token_allowed and address_allowed)
 
 
 # No CSRF token: the page is sent with `Referrer-Policy: no-referrer`, under which browsers
