@@ -26,6 +26,10 @@ GIVE_UP_SECONDS (no worker, a backed-up queue, a failure), the page is counted o
 so a page marked `refreshing` is at most that much older than its minute's worth. A page with
 filters, or one when recomputing runs inline, is computed again on the spot, as before.
 
+A figure is counted by one process at a time: a request that finds another counting the
+same key (a cold cache meets several first requests at once) waits for its result instead of
+counting beside it (`_one_computation`).
+
 The key also holds the organization (nothing of one organization is ever served to
 another), the time zone and that day's date in it, the language, and the filters.
 """
@@ -33,11 +37,14 @@ another), the time zone and that day's date in it, the language, and the filters
 from __future__ import annotations
 
 import logging
+import time
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -56,6 +63,8 @@ STALE_SECONDS = 12 * 60 * 60  # how long a default page is kept, to be served wh
 GIVE_UP_SECONDS = 2 * 60  # how long a page asked to be counted again waits for the background
 RECOMPUTE_EVERY_SECONDS = 60  # at most one background recompute per organization in this time
 CACHE = "figures"
+COMPUTING_WAIT_SECONDS = 20  # how long a request waits for another's computation of the same figures
+COMPUTING_POLL_SECONDS = 0.05  # how often it looks whether that computation has landed
 
 
 def cache() -> BaseCache:
@@ -205,9 +214,45 @@ def cached(
                     return Served(entry.value, refreshing=True)
             elif now - entry.refresh_asked_at < GIVE_UP_SECONDS:
                 return Served(entry.value, refreshing=True)
-    value = compute()
-    store.set(cache_key, Entry(value, now), TTL_SECONDS + (STALE_SECONDS if background else 0))
+    with _one_computation(store, cache_key, wait=not refresh) as elsewhere:
+        if elsewhere is not _NONE:
+            return Served(elsewhere)
+        value = compute()
+        store.set(cache_key, Entry(value, now), TTL_SECONDS + (STALE_SECONDS if background else 0))
     return Served(value)
+
+
+_NONE = object()  # no value computed elsewhere: this process computes it
+
+
+@contextmanager
+def _one_computation(store: BaseCache, cache_key: str, *, wait: bool) -> Iterator[Any]:
+    """One computation of a key at a time across the deployment: a cold cache meets several
+    directors' first requests at once, and each would count the same figures beside the
+    others, each slower for it. Yields the value another process computed while this one
+    waited for it, or `_NONE`: then this process computes it, holding a lock in the shared
+    cache meanwhile. A process that finds the lock held waits (`wait`; the background
+    recompute never does) for a fresh entry, until the lock is gone without one (that
+    computation failed) or COMPUTING_WAIT_SECONDS have passed, and then computes it itself."""
+    lock = f"figures-computing:{cache_key}"
+    shared = caches["shared"]
+    mine = uuid4().hex
+    if not shared.add(lock, mine, COMPUTING_WAIT_SECONDS) and wait:
+        deadline = time.monotonic() + COMPUTING_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(COMPUTING_POLL_SECONDS)
+            entry = store.get(cache_key)
+            if isinstance(entry, Entry) and timezone.now().timestamp() - entry.computed_at < TTL_SECONDS:
+                yield entry.value
+                return
+            if shared.get(lock) is None:
+                break
+        shared.add(lock, mine, COMPUTING_WAIT_SECONDS)
+    try:
+        yield _NONE
+    finally:
+        if shared.get(lock) == mine:
+            shared.delete(lock)
 
 
 def _recompute_queued(organization_id: int) -> bool:

@@ -11,8 +11,10 @@ once a minute per organization, so the director finds it ready.
 
 from __future__ import annotations
 
+import time
 import zoneinfo
 from datetime import datetime, timedelta
+from threading import Event, Thread
 from typing import Any
 from unittest import mock
 from uuid import uuid4
@@ -373,3 +375,62 @@ def test_a_value_of_another_shape_under_the_key_is_counted_again(world, processe
 
     assert counts != planted and counts["needs"] != []
     assert director_counts(organization) == counts  # and kept in the new shape
+
+
+def in_another_process(results: dict[str, Any], name: str, organization: Organization, compute: Any) -> Thread:
+    """A request of another server process asking for the same figures (a thread here: the
+    shared cache and the figures' cache are the same for both, as in a deployment)."""
+
+    def ask() -> None:
+        try:
+            results[name] = figures.cached("page", organization, "", compute).value
+        except RuntimeError as error:
+            results[name] = str(error)
+
+    thread = Thread(target=ask)
+    thread.start()
+    return thread
+
+
+def test_figures_being_counted_by_one_process_are_waited_for_by_another_not_counted_again(world):
+    organization = Organization.objects.get(pk=world.org1.pk)
+    started, go, counted, results = Event(), Event(), [], {}
+
+    def slowly() -> str:
+        counted.append("first")
+        started.set()
+        go.wait(5)
+        return "counted once"
+
+    first = in_another_process(results, "first", organization, slowly)
+    assert started.wait(5)
+    second = in_another_process(results, "second", organization, lambda: counted.append("second") or "twice")
+    time.sleep(0.3)  # the second finds the first counting
+    go.set()
+    first.join(5)
+    second.join(5)
+
+    assert results == {"first": "counted once", "second": "counted once"}
+    assert counted == ["first"]
+
+
+def test_figures_whose_count_failed_are_counted_by_the_process_that_waited(world):
+    organization = Organization.objects.get(pk=world.org1.pk)
+    started, go, results = Event(), Event(), {}
+
+    def failing() -> str:
+        started.set()
+        go.wait(5)
+        raise RuntimeError("the database went away")
+
+    first = in_another_process(results, "first", organization, failing)
+    assert started.wait(5)
+    began = time.monotonic()
+    second = in_another_process(results, "second", organization, lambda: "counted by the second")
+    time.sleep(0.3)
+    go.set()
+    first.join(5)
+    second.join(5)
+
+    assert results == {"first": "the database went away", "second": "counted by the second"}
+    assert time.monotonic() - began < figures.COMPUTING_WAIT_SECONDS / 2  # not waited out
