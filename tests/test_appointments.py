@@ -70,6 +70,22 @@ def test_a_bad_answer_says_why_and_saves_nothing(login, world):
     assert FollowUp.objects.get(pk=world.marcus.follow_up.pk).person_answer == ""
 
 
+def test_words_sent_without_an_answer_come_back_with_the_reason_and_are_not_lost(login, world):
+    visit = world.marcus.follow_up
+    FollowUp.objects.filter(pk=visit.pk).update(person_answer="coming", person_words="Earlier words")
+
+    response = login("exoneree1").post(answer_url(visit), {"words": WORDS})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f">{WORDS}</textarea>" in html and "Earlier words" not in html
+    assert "Choose one answer." in html
+    assert f'id="id_a{visit.pk}_coming">' in html  # as sent: no answer chosen, not the stored one
+    assert f'<a href="#appointment-{visit.pk}">See what to change</a>' in html
+    visit.refresh_from_db()
+    assert (visit.person_answer, visit.person_words) == ("coming", "Earlier words")
+
+
 def test_staff_tasks_and_done_ones_cannot_be_answered(login, world):
     internal = FollowUpFactory(exoneree=world.marcus.exoneree, assigned_to=world.caseworker1, title="Case review")
     done = FollowUpFactory(

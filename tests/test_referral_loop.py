@@ -408,6 +408,24 @@ def test_the_person_answers_and_the_caseworker_sees_it(world: World, sent_link: 
     assert "They never called back" in dashboard and "They say: Not yet" in dashboard
 
 
+def test_words_sent_without_an_answer_come_back_in_spanish_and_are_not_lost(
+    world: World, sent_link: str, login
+) -> None:
+    referral = world.marcus.referral
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    client = login("exoneree1")
+
+    response = client.post(reverse("my_referral_answer", args=[referral.pk]), {"answer": "", "words": "Nadie me llamó"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert ">Nadie me llamó</textarea>" in html
+    assert "Elija una respuesta." in html and "Su respuesta no se envió." in html
+    assert f'<a href="#referral-{referral.pk}">' in html
+    referral.refresh_from_db()
+    assert referral.person_words == ""
+
+
 def test_provider_updates_show_on_the_plan_in_spanish(world: World, sent_link: str, client: Client, login) -> None:
     accept = {"move": "accept", "contact_person": "Ms. Lee", "expected_on": in_six_weeks()}
     assert client.post(page(sent_link), accept).status_code == 302

@@ -80,7 +80,11 @@ class ProviderAnswerForm(forms.Form):
 class PersonAnswerForm(forms.Form):
     """On the person's plan: did you get help from <provider>?"""
 
-    answer = forms.ChoiceField(label=_("Did you get help?"), choices=[("", _("Choose…")), *PersonAnswer.choices])
+    answer = forms.ChoiceField(
+        label=_("Did you get help?"),
+        choices=[("", _("Choose…")), *PersonAnswer.choices],
+        error_messages={"required": _("Choose one answer.")},
+    )
     words = forms.CharField(
         label=_("Tell us more, in your own words (you can leave this empty)"),
         required=False,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -84,3 +85,10 @@ def is_past(moment: datetime) -> bool:
 def get_item(mapping: dict | None, key: object) -> object:
     """`mapping[key]` in a template (None when absent), e.g. a form's errors per record."""
     return (mapping or {}).get(key)
+
+
+@register.filter
+def typed(form: Any, field: str) -> object:
+    """What was typed into a field of a refused form, to show it again ("" if nothing), or
+    None when there is no refused form (then the page shows what is stored)."""
+    return None if form is None else form.data.get(field, "")

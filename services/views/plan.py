@@ -54,7 +54,9 @@ def my_referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Thank you. Your caseworker will see your answer."))
             return HttpResponseRedirect(reverse("my_plan") + f"#referral-{referral.pk}")
-    return plan_page(request, referral.need.exoneree, status=400, answer_errors={referral.pk: form.errors})
+    return plan_page(
+        request, referral.need.exoneree, status=400, refused_answers={referral.pk: form}, refused_at=f"referral-{pk}"
+    )
 
 
 @require_POST
@@ -69,7 +71,13 @@ def my_appointment_answer(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("Thank you. Your caseworker will see your answer."))
         return HttpResponseRedirect(reverse("my_plan") + f"#appointment-{follow_up.pk}")
-    return plan_page(request, follow_up.exoneree, status=400, appointment_errors={follow_up.pk: form.errors})
+    return plan_page(
+        request,
+        follow_up.exoneree,
+        status=400,
+        refused_appointments={follow_up.pk: form},
+        refused_at=f"appointment-{pk}",
+    )
 
 
 @require_http_methods(["GET", "POST"])
