@@ -3,13 +3,17 @@ receipts, notices that say nothing, a director who only reads, "needs action" on
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core import mail
 from django.urls import reverse
 
 from services.models.audit import AuditEvent
+from services.models.follow_ups import FollowUp
 from services.models.messages import Message
 from services.models.notifications import Notification
+from services.models.organizations import Organization
 from services.models.people import Exoneree
 from tests.test_contact_wishes import RecordingSms, last_entry
 from tests.test_encryption import raw
@@ -182,3 +186,18 @@ def test_the_spanish_thread_is_spanish_but_for_what_staff_typed(login, world):
     for value in [REPLY, *_record_values(marcus)]:
         text = text.replace(value, " ")
     assert not sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)}), text
+
+
+def test_a_follow_up_to_write_about_is_named_with_its_day_where_the_organization_is(login, world):
+    """03:00 UTC on 5 March is the evening of 4 March in Chicago; the page's language names it."""
+    Organization.objects.filter(pk=world.org1.pk).update(timezone="America/Chicago")
+    FollowUp.objects.filter(pk=world.marcus.follow_up.pk).update(
+        title="Dentist", shared_with_exoneree=True, due_at=datetime(2030, 3, 5, 3, 0, tzinfo=UTC)
+    )
+    client = login("exoneree1")
+
+    assert "Dentist (March 4)" in client.get(reverse("my_messages")).content.decode()
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    assert "Dentist (4 de marzo)" in client.get(reverse("my_messages")).content.decode()
+    staff = login("caseworker1").get(thread_url(world)).content.decode()
+    assert "Dentist (March 4)" in staff

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from services.choices import ReferralStatus
 from services.models.follow_ups import FollowUp
@@ -43,8 +46,10 @@ def about_choices(exoneree: Exoneree, *, for_person: bool) -> list[tuple[str, st
         (f"referral:{r.pk}", r.resource.name)
         for r in referrals.only("resource__name").order_by("-status_changed_at", "-pk")[:ABOUT_SHOWN]
     ]
+    # The day as the plan shows it: in the organization's time zone and the page's language.
+    day = gettext("F j")
     choices += [
-        (f"follow_up:{f.pk}", f"{f.title} ({f.due_at:%b} {f.due_at.day})")
+        (f"follow_up:{f.pk}", f"{f.title} ({date_format(timezone.localtime(f.due_at), day)})")
         for f in follow_ups.only("title", "due_at").order_by("due_at", "pk")[:ABOUT_SHOWN]
     ]
     return choices
