@@ -307,9 +307,10 @@ def test_the_overview_lists_the_first_people_nobody_is_assigned_to_and_links_to_
     assert listed.paginator.count == everyone
     assert "Marcus Whitfield" not in {p.legal_name for p in listed}
     assert all(not p.caseworker_names for p in listed)
-    # A caseworker sees only their own people, each assigned to them: nobody here.
-    caseworkers_list = login("caseworker1").get(reverse("exoneree_list") + "?case=unassigned")
-    assert caseworkers_list.status_code == 200 and caseworkers_list.context["page"].paginator.count == 0
+    # A caseworker's people are assigned to them: the choice is the director's.
+    caseworker = login("caseworker1")
+    assert "Open cases nobody is assigned to" not in caseworker.get(reverse("exoneree_list")).content.decode()
+    assert caseworker.get(reverse("exoneree_list") + "?case=unassigned").status_code == 400
     key = key_for(world, "director1")
     api_rows = api(Client(), key, "GET", v1("people") + "?case=unassigned&limit=100").json()["results"]
     assert {r["legal_name"] for r in api_rows} == set(before.values_list("legal_name", flat=True))

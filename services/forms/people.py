@@ -140,6 +140,11 @@ class ExonereeSearchForm(forms.Form):
     q = forms.CharField(label=_("Search by name"), required=False, max_length=MAX_SEARCH)
     case = forms.ChoiceField(label=_("Show"), choices=CASE_STATE_CHOICES, required=False)
 
+    def __init__(self, *args: Any, director: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not director:  # a caseworker's people are assigned to them: offered to directors only
+            self.fields["case"].choices = [c for c in CASE_STATE_CHOICES if c[0] != "unassigned"]
+
     def clean_case(self) -> str:
         return self.cleaned_data["case"] or "open"  # open cases unless asked
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from services import access
 from services.access import caseworker_required, staff_required
 from services.actions import casework, follow_ups, needs, people, referrals, staff
-from services.choices import ConsentCategory, ReferralStatus
+from services.choices import ConsentCategory, ReferralStatus, Role
 from services.forms.casework import AssessmentForm, CaseNoteForm, FollowUpDoneForm, FollowUpForm
 from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, InviteForm
 from services.forms.referrals import NeedForm, NeedStatusForm, ReferralEditForm, ReferralForm, ReferralTransitionForm
@@ -68,7 +68,8 @@ def need_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def exoneree_list(request: HttpRequest) -> HttpResponse:
-    form = ExonereeSearchForm(request.GET)
+    staff = access.staff_of(request.user)
+    form = ExonereeSearchForm(request.GET, director=staff is not None and staff.role == Role.DIRECTOR)
     q, case = (form.cleaned_data["q"], form.cleaned_data["case"]) if form.is_valid() else ("", "open")
     people = records.exoneree_list(request.user, q=q, case=case)
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
