@@ -26,9 +26,10 @@ from services.models.people import Exoneree
 from services.selectors import legal as legal_selectors
 from services.views.common import form_page, posted
 
+# The table is services/data/compensation_rules.yaml; staff are told where it comes from, not its file.
 DISCLAIMER = gettext_lazy(
     "This is information to check with the person's lawyer, not legal advice. Deadlines come from a table "
-    "compiled from public sources (services/data/compensation_rules.yaml); the lawyer's word wins."
+    "compiled from the published statutes; the lawyer's word wins."
 )
 
 
