@@ -109,7 +109,8 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
             raise ValidationError(
                 _(
                     "This caseworker still has %(held)s people and %(open)s open follow-ups. "
-                    "Reassign them first (on each person's page: Change caseworkers)."
+                    "Reassign them first: on Staff, “Move their people” beside them moves their people and "
+                    "open follow-ups to another caseworker."
                 )
                 % {"held": held, "open": open_follow_ups}
             )
