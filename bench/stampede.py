@@ -9,9 +9,7 @@ how long each waited, for `--rounds` rounds. Before services.figures counted a k
 a time, each first request counted it (4 directors: 4 counts); now one counts and the others
 wait for its result. Threads of one process stand for a deployment's server processes (the
 caches are the same for both; the Python lock between threads makes each count slower than
-in processes of their own on two cores). Without REDIS_URL the shared cache is files in
-var/, whose `add` is not atomic: two may count at once there. `--smoke`: 2 directors, one
-round (the test suite).
+in processes of their own on two cores). `--smoke`: 2 directors, one round (the test suite).
 """
 
 from __future__ import annotations

@@ -429,7 +429,8 @@ CACHES = {
     "shared": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "reentry"}
         if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+        # Django's file cache, with an `add` and `incr` that hold across processes (locked files)
+        else {"BACKEND": "services.lib.file_cache.FileCache", "LOCATION": str(VAR_DIR / "cache")}
     ),
     "figures": (
         {

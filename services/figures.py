@@ -106,8 +106,8 @@ hooks = Hooks()
 
 def recompute_soon(organization_id: int) -> bool:
     """Queue `recompute` for the organization unless one was queued in the last minute (a
-    lock in the shared cache taken with `add`: on Redis only one process wins it; the files of
-    the embedded default may let two through at once); True if queued.
+    lock in the shared cache taken with `add`: only one process wins it, on Redis as in the
+    embedded default's files, services.lib.file_cache); True if queued.
     If queueing fails (the broker is down) the lock is given back and the error raised."""
     lock = f"figures-recompute:{organization_id}"
     if not caches["shared"].add(lock, 1, RECOMPUTE_EVERY_SECONDS):

@@ -1,0 +1,59 @@
+"""The shared cache's files (services/lib/file_cache.py): `add` and `incr` hold when several
+processes use one key at once (threads here, each with a cache client of its own)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from threading import Barrier, Thread
+
+import pytest
+from django.core.cache.backends.filebased import FileBasedCache
+
+from services.lib.file_cache import FileCache
+
+CLIENTS = 8
+
+
+def at_once(work, clients: list) -> list:
+    """`work(client)` in a thread per client, all started together; their results."""
+    together, results = Barrier(len(clients)), []
+
+    def run(client) -> None:
+        together.wait()
+        results.append(work(client))
+
+    threads = [Thread(target=run, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_one_add_of_a_key_wins_when_several_add_it_at_once(tmp_path: Path, attempt: int):
+    clients = [FileCache(str(tmp_path), {}) for _ in range(CLIENTS)]
+
+    won = at_once(lambda client: client.add("figures-computing", 1, 60), clients)
+
+    assert won.count(True) == 1
+
+
+def test_no_increment_is_lost_when_several_count_at_once(tmp_path: Path):
+    clients = [FileCache(str(tmp_path), {}) for _ in range(CLIENTS)]
+    clients[0].set("throttle", 0, 60)
+
+    at_once(lambda client: [client.incr("throttle") for _ in range(25)], clients)
+
+    assert clients[0].get("throttle") == CLIENTS * 25
+
+
+def test_the_lock_files_are_not_cache_files(tmp_path: Path):
+    cache = FileCache(str(tmp_path), {})
+    for n in range(50):
+        cache.add(f"key-{n}", n, 60)
+
+    assert len(list(tmp_path.glob("*.lock"))) <= 16
+    cache.clear()
+    assert list(tmp_path.glob(f"*{FileBasedCache.cache_suffix}")) == []
+    assert cache.add("key-1", "again", 60)
