@@ -35,8 +35,11 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
 
 
 def demo(request: HttpRequest) -> dict[str, Any]:
-    """On a development machine (DEBUG) the sign-in pages say how to sign into the demo."""
-    return {"demo_hint": settings.DEBUG}
+    """On a development machine (DEBUG) the sign-in pages say how to sign into the demo, and
+    where its generated password is kept (seed_demo; a password given to it is not kept)."""
+    if not settings.DEBUG:
+        return {"demo_hint": False}
+    return {"demo_hint": True, "demo_password_file": settings.DEMO_PASSWORD_FILE}
 
 
 def idle(request: HttpRequest) -> dict[str, Any]:

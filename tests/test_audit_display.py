@@ -16,6 +16,7 @@ from services.actions import follow_ups
 from services.models.audit import AuditEvent
 from services.selectors.audit_display import group_runs, log_rows
 from services.selectors.audit_trail import record_visits
+from services.selectors.plans import VISITS_SHOWN
 from tests.factories import FollowUpFactory
 
 MOMENT = datetime(2026, 12, 4, 16, 50, tzinfo=UTC)  # 11:50 in Chicago
@@ -149,6 +150,28 @@ def test_the_person_sees_visits_not_every_opening(world, opened, login):
     page = login("exoneree1").get(reverse("my_plan")).content.decode()
     assert "3 times on" in page
     assert ".." not in re.sub(r"<[^>]+>", "", page[page.index("openers-h") :])  # no "p.m.."
+
+
+def test_on_the_plan_the_newest_visits_show_and_the_earlier_ones_fold_away(world, opened, login):
+    for visit in range(VISITS_SHOWN + 2):  # each an hour apart: one visit each
+        opened(world.caseworker1, visit * 60)
+
+    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+    section = page[page.index("openers-h") : page.index("print-h")]
+
+    shown, folded = section.split("<details", 1)
+    assert shown.count("<li>") == VISITS_SHOWN
+    assert "2 earlier visits</summary>" in folded and folded.count("<li>") == 2
+    oldest = "on December 4, 2026 at 11:50 a.m."
+    assert oldest in folded and oldest not in shown
+
+
+def test_a_plan_with_few_visits_folds_nothing_away(world, opened, login):
+    opened(world.caseworker1, 0)
+
+    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    assert "earlier visit" not in page
 
 
 def test_a_visit_names_a_reader_without_a_full_name_by_username_and_says_what_it_showed(world, opened, time_machine):

@@ -865,3 +865,14 @@ def test_the_code_page_shows_no_menu_until_the_code_passes(client, world: World)
 
     assert reverse("dashboard") not in page and reverse("exoneree_list") not in page
     assert "Sign out" in page
+
+
+def test_on_a_development_machine_the_sign_in_page_says_where_the_demo_password_is_kept(
+    client: Client, settings: Any, tmp_path: Path
+) -> None:
+    settings.DEMO_PASSWORD_FILE = tmp_path / "demo-password"
+    settings.DEBUG = True
+    assert f"kept in {tmp_path / 'demo-password'}." in client.get(LOGIN_URL).content.decode()
+
+    settings.DEBUG = False
+    assert "demo-password" not in client.get(LOGIN_URL).content.decode()

@@ -40,6 +40,8 @@ PLAN_MISSED = 10  # the latest past dates still open
 
 PLAN_NOTES = 20  # the latest notes shared with them
 
+VISITS_SHOWN = 10  # "Who has looked at your file": the newest visits; the rest fold away
+
 # A status in everyday words, as the person's own plan (and their copy) says it.
 NEED_PLAIN = {
     "open": _("We are working on it"),
@@ -99,6 +101,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
     # Their own asks (issue 19) have a section of their own saying what became of each; one
     # still waiting, or answered with a message, is not casework on the lists below.
     casework = [n for n in needs if n.ask_state not in (AskState.WAITING, AskState.ANSWERED)]
+    visits = record_visits(exoneree)
     return {
         "asks": sorted((n for n in needs if n.ask_state), key=lambda n: (n.opened_on, n.pk), reverse=True),
         "open_needs": [n for n in casework if n.is_open],
@@ -107,7 +110,10 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         "missed": [item for item in reversed(dated) if item.due_at < now][:missed],
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:notes],
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
-        "visits": record_visits(exoneree),
+        "visits": visits,
+        # On a phone: the newest visits, the earlier ones folded away.
+        "visits_shown": VISITS_SHOWN,
+        "earlier_visits": len(visits) - VISITS_SHOWN,
         **documents_page(exoneree, on_plan=True, needs=needs),
         # What they agreed to share and may still stop: not revoked, not yet ended.
         "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())
