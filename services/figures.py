@@ -36,6 +36,7 @@ another), the time zone and that day's date in it, the language, and the filters
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import zoneinfo
@@ -144,8 +145,16 @@ def recompute(organization_id: int) -> bool:
     return True
 
 
+# Filters as typed longer than this are in the key as their digest: the database cache keeps
+# keys of at most 255 characters (a longer one was never kept, so counted on every request),
+# and a key should not carry whatever a client typed.
+PARTS_IN_CLEAR = 100
+
+
 def key(name: str, organization: Organization, parts: str) -> str:
     """The cache key of `name` (a page, or a part of one) for these `parts` (its filters)."""
+    if len(parts) > PARTS_IN_CLEAR:
+        parts = "sha256=" + hashlib.sha256(parts.encode()).hexdigest()
     return ":".join(
         [
             "figures",

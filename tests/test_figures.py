@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from threading import Event, Thread
 from typing import Any
 from unittest import mock
+from urllib.parse import urlencode
 from uuid import uuid4
 
 import pytest
@@ -125,6 +126,23 @@ def recompute(settings: Any) -> mock.MagicMock:
     settings.FIGURES_RECOMPUTE = True
     with mock.patch.object(figures, "recompute", wraps=figures.recompute) as watched:
         yield watched
+
+
+def test_a_page_filtered_by_a_long_typed_value_is_kept_too(world, login, processes):
+    client = login("director1")
+    url = reverse("outcome_dashboard") + "?" + urlencode({"from": "2026-01-01", "domain": "x" * 300})
+
+    processes.use(0)
+    with CaptureQueriesContext(connection) as first:
+        typed = client.get(url)
+    processes.use(1)
+    with CaptureQueriesContext(connection) as again:
+        kept = client.get(url)
+
+    assert typed.status_code == kept.status_code and typed.context["body"] == kept.context["body"]
+    assert len(again) == processes.hit < len(first)
+    key = figures.key("outcomes", world.org1, urlencode({"domain": "x" * 300}))
+    assert len(key) < 200 and "xxx" not in key
 
 
 def test_after_a_write_the_default_page_is_ready_before_the_director_asks(
