@@ -34,6 +34,7 @@ from django.core.cache import cache
 from django.db import connections, transaction
 from django.db.models import Model
 from django.test import Client, override_settings
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck
@@ -228,6 +229,14 @@ def no_pdf_library(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+
+
+@pytest.fixture(autouse=True)
+def _english_again() -> Iterator[None]:
+    """A request leaves its language active in the thread (LocaleMiddleware activates it and
+    nothing deactivates it): after a Spanish speaker's page, the next test would read Spanish."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

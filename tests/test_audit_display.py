@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from services import audit
 from services.actions import follow_ups
 from services.models.audit import AuditEvent
+from services.models.people import Exoneree
 from services.selectors.audit_display import group_runs, log_rows
 from services.selectors.audit_trail import record_visits
 from services.selectors.plans import VISITS_SHOWN
@@ -152,26 +153,41 @@ def test_the_person_sees_visits_not_every_opening(world, opened, login):
     assert ".." not in re.sub(r"<[^>]+>", "", page[page.index("openers-h") :])  # no "p.m.."
 
 
-def test_on_the_plan_the_newest_visits_show_and_the_earlier_ones_fold_away(world, opened, login):
+def test_the_plan_shows_the_newest_visits_and_links_to_every_one(world, opened, login):
     for visit in range(VISITS_SHOWN + 2):  # each an hour apart: one visit each
         opened(world.caseworker1, visit * 60)
-
-    page = login("exoneree1").get(reverse("my_plan")).content.decode()
-    section = page[page.index("openers-h") : page.index("print-h")]
-
-    shown, folded = section.split("<details", 1)
-    assert shown.count("<li>") == VISITS_SHOWN
-    assert "2 earlier visits</summary>" in folded and folded.count("<li>") == 2
+    client = login("exoneree1")
     oldest = "on December 4, 2026 at 11:50 a.m."
-    assert oldest in folded and oldest not in shown
+
+    plan = client.get(reverse("my_plan")).content.decode()
+    section = plan[plan.index("openers-h") : plan.index("print-h")]
+    every = client.get(reverse("my_visits")).content.decode()
+
+    every = every[every.index("<h1>") : every.index("Should someone")]
+    assert section.count("<li>") == VISITS_SHOWN and oldest not in section
+    assert f'<a href="{reverse("my_visits")}">See 2 earlier visits</a>' in section
+    assert every.count("<li>") == VISITS_SHOWN + 2 and oldest in every
 
 
-def test_a_plan_with_few_visits_folds_nothing_away(world, opened, login):
+def test_a_plan_with_few_visits_links_to_no_other_page(world, opened, login):
     opened(world.caseworker1, 0)
 
-    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+    plan = login("exoneree1").get(reverse("my_plan")).content.decode()
 
-    assert "earlier visit" not in page
+    assert "on December 4, 2026 at 11:50 a.m." in plan and reverse("my_visits") not in plan
+
+
+def test_every_visit_reads_in_spanish_for_a_spanish_speaker(world, opened, login):
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    for visit in range(VISITS_SHOWN + 1):
+        opened(world.caseworker1, visit * 60)
+    client = login("exoneree1")
+
+    plan = client.get(reverse("my_plan")).content.decode()
+    every = client.get(reverse("my_visits")).content.decode()
+
+    assert "Ver 1 visita anterior" in plan
+    assert "Quién ha visto su expediente" in every and "Who has looked" not in every
 
 
 def test_a_visit_names_a_reader_without_a_full_name_by_username_and_says_what_it_showed(world, opened, time_machine):

@@ -43,6 +43,8 @@ EXONEREE_FACING = [
     "services/_radio_field.html",
     "services/my_contact_wishes.html",
     "services/my_messages.html",
+    "services/my_visits.html",
+    "services/_visit.html",
     "services/_my_appointment_answer.html",
     "services/_my_voice_links.html",
     "_nav_messages.html",

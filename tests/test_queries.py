@@ -29,12 +29,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from services import outcome_counts
+from services import audit, outcome_counts
 from services.actions import api_tokens, enrolment, hsds, legal, merges, needs, referrals
 from services.actions import consent as consent_actions
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
 from services.lib.hsds import read_bytes, write_zip
+from services.models.audit import AuditEvent
 from services.models.directory import TaxonomyTerm
 from services.models.documents import Document, DocumentKind
 from services.models.enrolments import Enrolment
@@ -188,6 +189,14 @@ def grow_plan(w: World, n: int) -> None:
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
     current = list(marcus.caseworkers.all())
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
+
+
+def grow_visits(w: World, n: int) -> None:
+    """Openings of Marcus's file by n more staff, one of them showing his SSN."""
+    marcus = w.marcus.exoneree
+    for i in range(n):
+        action = AuditEvent.Action.SSN_REVEALED if i == 0 else AuditEvent.Action.RECORD_VIEWED
+        audit.record(action, actor=StaffFactory(organization=w.org1).user, exoneree=marcus, target="Exoneree")
 
 
 def grow_messages(w: World, n: int) -> None:
@@ -458,6 +467,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # thread (with authors and what each message points to), the needs, referrals and
     # follow-ups a message may point to
     ("my-messages", "exoneree1", lambda w: reverse("my_messages"), grow_messages, 7),
+    # session, user (with their record); the openings of their file (with who opened it)
+    ("my-visits", "exoneree1", lambda w: reverse("my_visits"), grow_visits, 3),
     # session, user, device; the record (with the change permission), the access-log entry (4);
     # marking read, the thread, what a message may point to (3)
     (

@@ -40,7 +40,7 @@ PLAN_MISSED = 10  # the latest past dates still open
 
 PLAN_NOTES = 20  # the latest notes shared with them
 
-VISITS_SHOWN = 10  # "Who has looked at your file": the newest visits; the rest fold away
+VISITS_SHOWN = 10  # "Who has looked at your file" on the plan: the newest visits
 
 # A status in everyday words, as the person's own plan (and their copy) says it.
 NEED_PLAIN = {
@@ -110,10 +110,9 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         "missed": [item for item in reversed(dated) if item.due_at < now][:missed],
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:notes],
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
-        "visits": visits,
-        # On a phone: the newest visits, the earlier ones folded away.
-        "visits_shown": VISITS_SHOWN,
-        "earlier_visits": len(visits) - VISITS_SHOWN,
+        # The newest visits; the others are on a page of their own (visits_page) and in their copy.
+        "visits": visits if whole else visits[:VISITS_SHOWN],
+        "earlier_visits": 0 if whole else max(0, len(visits) - VISITS_SHOWN),
         **documents_page(exoneree, on_plan=True, needs=needs),
         # What they agreed to share and may still stop: not revoked, not yet ended.
         "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())

@@ -23,6 +23,7 @@ from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
 from services.forms.reach import ContactWishesForm
 from services.models.people import Exoneree
 from services.selectors import plans
+from services.selectors.audit_trail import record_visits
 from services.views.common import apply_errors
 
 
@@ -36,6 +37,14 @@ def plan_page(request: HttpRequest, exoneree: Exoneree, *, status: int = 200, **
 @exoneree_required
 def my_plan(request: HttpRequest) -> HttpResponse:
     return plan_page(request, access.own_exoneree(request.user))
+
+
+@require_GET
+@exoneree_required
+def my_visits(request: HttpRequest) -> HttpResponse:
+    """Every visit to their file the plan has no room for (its newest, selectors.audit_trail)."""
+    visits = record_visits(access.own_exoneree(request.user))
+    return render(request, "services/my_visits.html", {"visits": visits})
 
 
 @require_POST
