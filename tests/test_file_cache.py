@@ -48,6 +48,30 @@ def test_no_increment_is_lost_when_several_count_at_once(tmp_path: Path):
     assert clients[0].get("throttle") == CLIENTS * 25
 
 
+def test_a_count_keeps_the_expiry_it_was_added_with(tmp_path: Path, time_machine):
+    time_machine.move_to("2026-12-05 09:00", tick=False)
+    cache = FileCache(str(tmp_path), {"TIMEOUT": 300})
+    cache.add("throttle", 0, 60)  # a period of one minute
+
+    time_machine.move_to("2026-12-05 09:00:50", tick=False)
+    assert cache.incr("throttle") == 1
+    time_machine.move_to("2026-12-05 09:01:01", tick=False)
+
+    assert cache.get("throttle") is None  # the period ended a minute after the add
+    with pytest.raises(ValueError):
+        cache.incr("throttle")
+
+
+def test_a_count_without_expiry_keeps_none(tmp_path: Path, time_machine):
+    time_machine.move_to("2026-12-05 09:00", tick=False)
+    cache = FileCache(str(tmp_path), {})
+    cache.set("total", 5, None)
+
+    assert cache.incr("total", 2) == 7
+    time_machine.move_to("2027-12-05 09:00", tick=False)
+    assert cache.get("total") == 7
+
+
 def test_the_lock_files_are_not_cache_files(tmp_path: Path):
     cache = FileCache(str(tmp_path), {})
     for n in range(50):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import pickle
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,5 +39,27 @@ class FileCache(FileBasedCache):
             return super().add(key, value, timeout, version)
 
     def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
+        """As on Redis, the count keeps its expiry: Django's `incr` writes it again with the
+        default timeout, so a throttle's period ran from its last use, not its first."""
         with self._exclusive(key, version):
-            return super().incr(key, delta, version)
+            expiry, value = self._read(key, version)
+            if value is None:
+                raise ValueError(f"Key '{key}' not found")
+            value += delta
+            self.set(key, value, None if expiry is None else expiry - time.time(), version)
+            return value
+
+    def _read(self, key: str, version: int | None) -> tuple[float | None, Any]:
+        """The entry's expiry (None: never) and value; (0, None) if it is missing or expired.
+        Read as Django's file cache reads its own files (pickles it wrote, in the data folder)."""
+        try:
+            with open(self._key_to_file(key, version), "rb") as f:
+                try:
+                    expiry = pickle.load(f)  # noqa: S301 - the cache's own file
+                except EOFError:  # an empty file, as Django's own reading has it: expired
+                    return 0, None
+                if expiry is not None and expiry < time.time():
+                    return 0, None
+                return expiry, pickle.loads(zlib.decompress(f.read()))  # noqa: S301 - as above
+        except FileNotFoundError:
+            return 0, None
