@@ -1077,8 +1077,9 @@ PAGES = [
         lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]) + f"#message-{marcus_message(w)[0]}",
         setup=marcus_writes,
     ),
-    # Who has looked at my file: each exoneree their own visits (no id to guess).
-    Page("my_visits", OWN_PLAN, owner="exoneree1"),
+    # Who has looked at my file: each exoneree their own visits (no id to guess), a page of
+    # those before an opening's id at a time.
+    Page("my_visits", OWN_PLAN, owner="exoneree1", query="?before=1000000"),
     # How to reach me: each exoneree their own (the page has no id to guess).
     Page(
         "my_contact_wishes",

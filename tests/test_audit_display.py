@@ -15,6 +15,7 @@ from services import audit
 from services.actions import follow_ups
 from services.models.audit import AuditEvent
 from services.models.people import Exoneree
+from services.selectors import audit_trail
 from services.selectors.audit_display import group_runs, log_rows
 from services.selectors.audit_trail import record_visits
 from services.selectors.plans import VISITS_SHOWN
@@ -188,6 +189,56 @@ def test_every_visit_reads_in_spanish_for_a_spanish_speaker(world, opened, login
 
     assert "Ver 1 visita anterior" in plan
     assert "Quién ha visto su expediente" in every and "Who has looked" not in every
+
+
+def test_every_visit_is_on_a_page_of_visits_none_twice_and_none_cut(world, opened, login, monkeypatch):
+    monkeypatch.setattr(audit_trail, "VISITS_READ", 5)
+    for visit in range(4):  # four visits of two openings each, an hour apart: 8 openings
+        opened(world.caseworker1, visit * 60)
+        opened(world.caseworker1, visit * 60 + 1)
+    client = login("exoneree1")
+
+    pages, url = [], reverse("my_visits")
+    while url:
+        response = client.get(url)
+        pages.append([(v["start"], v["times"]) for v in response.context["visits"]])
+        earlier = response.context["earlier"]
+        url = f"{reverse('my_visits')}?before={earlier}" if earlier else ""
+
+    # 5 openings read: two whole visits and the first opening of a third, left to the next page
+    assert [len(page) for page in pages] == [2, 2]
+    assert [visit for page in pages for visit in page] == [
+        (MOMENT + timedelta(minutes=minutes), 2) for minutes in (180, 120, 60, 0)
+    ]
+    assert "Earlier visits" in client.get(reverse("my_visits")).content.decode()
+
+
+def test_one_readers_run_longer_than_a_page_goes_on_on_the_next(world, opened, login, monkeypatch):
+    monkeypatch.setattr(audit_trail, "VISITS_READ", 3)
+    for minute in range(5):
+        opened(world.caseworker1, minute)
+
+    first = audit_trail.visits_page(world.marcus.exoneree)
+    second = audit_trail.visits_page(world.marcus.exoneree, before=first["earlier"])
+
+    assert [v["times"] for v in first["visits"]] == [3] and [v["times"] for v in second["visits"]] == [2]
+    assert second["earlier"] is None
+
+
+@pytest.mark.parametrize("before", ["abc", "-1", "1e3", "9" * 40, "١٢"])
+def test_a_page_of_visits_that_cannot_exist_is_refused_with_a_reason(world, login, before):
+    response = login("exoneree1").get(reverse("my_visits"), {"before": before})
+
+    assert response.status_code == 400
+    assert "That page of visits does not exist." in response.content.decode()
+
+
+def test_a_page_of_visits_before_every_opening_is_empty_and_leads_back(world, opened, login):
+    opened(world.caseworker1, 0)
+
+    page = login("exoneree1").get(reverse("my_visits"), {"before": "1"}).content.decode()
+
+    assert "Casey Onewell" not in page and "Newest visits" in page and "Earlier visits" not in page
 
 
 def test_a_visit_names_a_reader_without_a_full_name_by_username_and_says_what_it_showed(world, opened, time_machine):

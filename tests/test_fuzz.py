@@ -596,6 +596,7 @@ QUERY_PAGES = [
     "exoneree_access_log",
     "notification_list",
     "follow_up_create",
+    "my_visits",  # before: where a page of older visits begins
     "hsds_services",  # the HSDS API's pages: page, per_page, search
     "hsds_organizations",
 ]

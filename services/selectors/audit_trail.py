@@ -107,23 +107,47 @@ def record_openers(exoneree: Exoneree) -> list[dict[str, Any]]:
     ]
 
 
-# The person's own list reads this many of the newest openings; older ones are not listed.
+# The person's own list reads this many openings at a time: the plan the newest, their page of
+# visits each page (visits_page).
 VISITS_READ = 200
 
 
-def record_visits(exoneree: Exoneree) -> list[dict[str, Any]]:
+def record_visits(exoneree: Exoneree, *, before: int | None = None) -> list[dict[str, Any]]:
     """Who opened this person's record, newest first, a run of openings by one reader within
     half an hour as one visit ("6 times, 11:50–11:57"). For the person themselves: names and
     roles only, and which openings showed the full SSN. One query, read as plain rows: a
-    file opened daily has its VISITS_READ openings, three model instances each otherwise."""
+    file opened daily has its VISITS_READ openings, three model instances each otherwise.
+    `before`: the openings older than this entry (the id of one: see `visits_page`)."""
+    return _visits(_openings(exoneree, before))
+
+
+def visits_page(exoneree: Exoneree, *, before: int | None = None) -> dict[str, Any]:
+    """A page of `record_visits` and `earlier`: where the next page of older ones begins (the
+    `before` that shows it), or None when this page reaches the first opening. A visit that
+    may go on past the openings read is left to the next page, which then shows it whole."""
+    openings = _openings(exoneree, before)
+    visits = _visits(openings)
+    earlier = None
+    if len(openings) == VISITS_READ:
+        if len(visits) > 1:
+            earlier = visits.pop()["newest"] + 1
+        else:  # one reader's run fills the page: the next one goes on with it
+            earlier = openings[-1].pk
+    return {"visits": visits, "earlier": earlier}
+
+
+def _openings(exoneree: Exoneree, before: int | None) -> list[Any]:
+    """The person's VISITS_READ newest openings (older than `before`), as named rows."""
     provider = AuditEvent.Action.PROVIDER_OPENED
-    openings = (
-        AuditEvent.objects.filter(
-            Q(action__in=OPENED, actor__staff__isnull=False) | Q(action=provider, actor__isnull=True),
-            exoneree=exoneree,
-        )
-        .order_by("-pk")
-        .values_list(
+    openings = AuditEvent.objects.filter(
+        Q(action__in=OPENED, actor__staff__isnull=False) | Q(action=provider, actor__isnull=True),
+        exoneree=exoneree,
+    )
+    if before is not None:
+        openings = openings.filter(pk__lt=before)
+    return list(
+        openings.order_by("-pk").values_list(
+            "pk",
             "at",
             "action",
             "username",
@@ -136,6 +160,9 @@ def record_visits(exoneree: Exoneree) -> list[dict[str, Any]]:
             named=True,
         )[:VISITS_READ]
     )
+
+
+def _visits(openings: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             # As User.get_full_name() or get_username() reads them; a provider's entry names it.
@@ -149,6 +176,7 @@ def record_visits(exoneree: Exoneree) -> list[dict[str, Any]]:
             "times": row.times,
             "start": row.first_at or row.entry.at,
             "end": row.entry.at,
+            "newest": row.entry.pk,  # the id of its newest opening
         }
         for row in group_runs(openings)
     ]

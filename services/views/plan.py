@@ -23,8 +23,10 @@ from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
 from services.forms.reach import ContactWishesForm
 from services.models.people import Exoneree
 from services.selectors import plans
-from services.selectors.audit_trail import record_visits
+from services.selectors.audit_trail import visits_page
 from services.views.common import apply_errors
+
+PLAIN_TEXT = "text/plain; charset=utf-8"  # a refusal that is a sentence, not a page
 
 
 def plan_page(request: HttpRequest, exoneree: Exoneree, *, status: int = 200, **extra: Any) -> HttpResponse:
@@ -42,9 +44,13 @@ def my_plan(request: HttpRequest) -> HttpResponse:
 @require_GET
 @exoneree_required
 def my_visits(request: HttpRequest) -> HttpResponse:
-    """Every visit to their file the plan has no room for (its newest, selectors.audit_trail)."""
-    visits = record_visits(access.own_exoneree(request.user))
-    return render(request, "services/my_visits.html", {"visits": visits})
+    """Every visit to their file, newest first, a page at a time (the plan has the newest):
+    `?before=` an opening's id, as the page's own "Earlier visits" link gives it."""
+    before = request.GET.get("before", "")
+    if before and not (before.isascii() and before.isdigit() and len(before) <= 18):
+        return HttpResponseBadRequest(_("That page of visits does not exist."), content_type=PLAIN_TEXT)
+    page = visits_page(access.own_exoneree(request.user), before=int(before) if before else None)
+    return render(request, "services/my_visits.html", {**page, "first_page": not before})
 
 
 @require_POST
@@ -115,7 +121,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     try:
         people.exoneree_set_language(by=request.user, exoneree=exoneree, language=request.POST.get("language", ""))
     except ValidationError:
-        return HttpResponseBadRequest(_("Choose English or Spanish."), content_type="text/plain; charset=utf-8")
+        return HttpResponseBadRequest(_("Choose English or Spanish."), content_type=PLAIN_TEXT)
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
         next_url = reverse("my_plan")
