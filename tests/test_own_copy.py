@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from pypdf import PdfReader
 
+from services import audit
 from services.choices import NoteVisibility, ReferralStatus
 from services.models.audit import AuditEvent
 from services.models.messages import Message
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors import plans
+from services.selectors import audit_trail, plans
 from services.selectors.own_copy import own_copy
 from tests.conftest import World
 from tests.factories import CaseNoteFactory, FollowUpFactory, ReferralFactory, ResourceFactory, consent_for
@@ -128,6 +129,23 @@ def test_the_copy_has_every_shared_date_and_note_not_only_the_pages_latest(login
 
     assert len(plans.plan_for(marcus)["upcoming"]) == plans.PLAN_UPCOMING
     assert len(data["appointments"]["upcoming"]) == plans.PLAN_UPCOMING + 3  # and the home visit
+
+
+def test_the_copy_has_every_visit_to_the_file_not_only_the_newest_openings(
+    login, shared: World, monkeypatch, time_machine
+) -> None:
+    marcus = shared.marcus.exoneree
+    earlier = len(audit_trail.every_visit(marcus))
+    monkeypatch.setattr(audit_trail, "VISITS_READ", 3)
+    start = timezone.now() + timedelta(days=1)  # apart from the fixture's openings
+    for hour in range(7):  # seven visits, an hour apart
+        time_machine.move_to(start + timedelta(hours=hour), tick=False)
+        audit.record(AuditEvent.Action.RECORD_VIEWED, actor=shared.caseworker1, exoneree=marcus, target="Exoneree")
+
+    data = copy_json(login("exoneree1").get(reverse("my_copy_json")))
+
+    assert len(data["file_openings"]) == earlier + 7
+    assert len(plans.plan_for(marcus)["visits"]) == 3  # the plan: its newest
 
 
 @pytest.mark.parametrize("persona", ["exoneree1", "caseworker1", "director1"])

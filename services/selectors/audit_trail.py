@@ -136,6 +136,18 @@ def visits_page(exoneree: Exoneree, *, before: int | None = None) -> dict[str, A
     return {"visits": visits, "earlier": earlier}
 
 
+def every_visit(exoneree: Exoneree) -> list[dict[str, Any]]:
+    """Every visit to the person's file, newest first, page after page (their own copy)."""
+    visits: list[dict[str, Any]] = []
+    before = None
+    while True:
+        page = visits_page(exoneree, before=before)
+        visits += page["visits"]
+        if page["earlier"] is None:
+            return visits
+        before = page["earlier"]
+
+
 def _openings(exoneree: Exoneree, before: int | None) -> list[Any]:
     """The person's VISITS_READ newest openings (older than `before`), as named rows."""
     provider = AuditEvent.Action.PROVIDER_OPENED

@@ -26,7 +26,7 @@ from services.models.needs import Need
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors.audit_trail import record_visits
+from services.selectors.audit_trail import every_visit, record_visits
 from services.selectors.coverage import joined_categories
 from services.selectors.documents import documents_page
 from services.selectors.legal import legal_plan
@@ -101,7 +101,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
     # Their own asks (issue 19) have a section of their own saying what became of each; one
     # still waiting, or answered with a message, is not casework on the lists below.
     casework = [n for n in needs if n.ask_state not in (AskState.WAITING, AskState.ANSWERED)]
-    visits = record_visits(exoneree)
+    visits = every_visit(exoneree) if whole else record_visits(exoneree)
     return {
         "asks": sorted((n for n in needs if n.ask_state), key=lambda n: (n.opened_on, n.pk), reverse=True),
         "open_needs": [n for n in casework if n.is_open],
