@@ -112,13 +112,13 @@ def record_openers(exoneree: Exoneree) -> list[dict[str, Any]]:
 VISITS_READ = 200
 
 
-def record_visits(exoneree: Exoneree, *, before: int | None = None) -> list[dict[str, Any]]:
+def record_visits(exoneree: Exoneree) -> list[dict[str, Any]]:
     """Who opened this person's record, newest first, a run of openings by one reader within
     half an hour as one visit ("6 times, 11:50–11:57"). For the person themselves: names and
     roles only, and which openings showed the full SSN. One query, read as plain rows: a
     file opened daily has its VISITS_READ openings, three model instances each otherwise.
-    `before`: the openings older than this entry (the id of one: see `visits_page`)."""
-    return _visits(_openings(exoneree, before))
+    The newest; `visits_page` reads the older ones."""
+    return _visits(_openings(exoneree, None))
 
 
 def visits_page(exoneree: Exoneree, *, before: int | None = None) -> dict[str, Any]:
