@@ -15,7 +15,7 @@ from services import audit
 from services.actions import follow_ups
 from services.models.audit import AuditEvent
 from services.models.people import Exoneree
-from services.selectors import audit_trail
+from services.selectors import audit_trail, plans
 from services.selectors.audit_display import group_runs, log_rows
 from services.selectors.audit_trail import record_visits
 from services.selectors.plans import VISITS_SHOWN
@@ -168,6 +168,22 @@ def test_the_plan_shows_the_newest_visits_and_links_to_every_one(world, opened, 
     assert section.count("<li>") == VISITS_SHOWN and oldest not in section
     assert f'<a href="{reverse("my_visits")}">See 2 earlier visits</a>' in section
     assert every.count("<li>") == VISITS_SHOWN + 2 and oldest in every
+
+
+def test_a_plan_with_more_openings_than_it_reads_says_there_are_more_than_it_counted(world, opened, login, monkeypatch):
+    monkeypatch.setattr(audit_trail, "VISITS_READ", 5)
+    monkeypatch.setattr(plans, "VISITS_SHOWN", 2)
+    for visit in range(12):  # 12 visits, an hour apart: the plan reads the newest 5 openings
+        opened(world.caseworker1, visit * 60)
+    client = login("exoneree1")
+
+    plan = client.get(reverse("my_plan")).content.decode()
+    monkeypatch.setattr(plans, "VISITS_SHOWN", 4)
+    fewer_counted = client.get(reverse("my_plan")).content.decode()
+
+    # 4 whole visits read (the fifth opening's may go on past them), 2 shown: 10 are earlier
+    assert "See more than 2 earlier visits</a>" in plan
+    assert "See earlier visits</a>" in fewer_counted and "See more than" not in fewer_counted
 
 
 def test_a_plan_with_few_visits_links_to_no_other_page(world, opened, login):

@@ -26,7 +26,7 @@ from services.models.needs import Need
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors.audit_trail import every_visit, record_visits
+from services.selectors.audit_trail import every_visit, visits_page
 from services.selectors.coverage import joined_categories
 from services.selectors.documents import documents_page
 from services.selectors.legal import legal_plan
@@ -101,7 +101,9 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
     # Their own asks (issue 19) have a section of their own saying what became of each; one
     # still waiting, or answered with a message, is not casework on the lists below.
     casework = [n for n in needs if n.ask_state not in (AskState.WAITING, AskState.ANSWERED)]
-    visits = every_visit(exoneree) if whole else record_visits(exoneree)
+    # The plan reads one page of openings; with older ones past it, what it counts is a floor.
+    page = {"visits": every_visit(exoneree), "earlier": None} if whole else visits_page(exoneree)
+    visits = page["visits"]
     return {
         "asks": sorted((n for n in needs if n.ask_state), key=lambda n: (n.opened_on, n.pk), reverse=True),
         "open_needs": [n for n in casework if n.is_open],
@@ -113,6 +115,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         # The newest visits; the others are on a page of their own (visits_page) and in their copy.
         "visits": visits if whole else visits[:VISITS_SHOWN],
         "earlier_visits": 0 if whole else max(0, len(visits) - VISITS_SHOWN),
+        "more_visits": page["earlier"] is not None,  # "See more than N earlier visits"
         **documents_page(exoneree, on_plan=True, needs=needs),
         # What they agreed to share and may still stop: not revoked, not yet ended.
         "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())
