@@ -31,7 +31,7 @@ from itertools import chain
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Q, QuerySet
 
 from services.choices import AssessmentDomain, AssessmentKind, PersonAnswer
 from services.choices import ReferralStatus as RS
@@ -436,12 +436,44 @@ def _difference(after: Tally, before: Tally) -> Tally:
 
 
 def _add(organization: Organization, change: Tally) -> None:
+    """Add a tracked action's change to the stored counts in at most four queries, whatever
+    the number of cells it changes (a person's send or intake changes dozens): read the cells,
+    then update, create and delete them in bulk. Reading then writing is safe because every
+    writer of the organization's counts holds its lock (`_lock`) until commit."""
+    if not change:
+        return
+    kept: dict[Key, list[OutcomeCount]] = defaultdict(list)
+    for row in _cells(organization, change):
+        kept[Key(row.figure, row.key, row.caseworker_id, row.domain, row.day, row.until, row.month)].append(row)
+    updated, created, emptied = [], [], []
     for key, (count, total) in change.items():
-        rows = OutcomeCount.objects.filter(organization=organization, **key._asdict())
-        if not rows.update(count=F("count") + count, total=F("total") + total):
-            OutcomeCount.objects.create(organization=organization, **key._asdict(), count=count, total=total)
-        elif count < 0:
-            rows.filter(count=0, total=0).delete()
+        if key not in kept:
+            created.append(OutcomeCount(organization=organization, **key._asdict(), count=count, total=total))
+        for row in kept.get(key, ()):
+            row.count += count
+            row.total += total
+            (emptied if count < 0 and not row.count and not row.total else updated).append(row)
+    OutcomeCount.objects.bulk_update(updated, ["count", "total"], batch_size=500)
+    OutcomeCount.objects.bulk_create(created, batch_size=500)
+    if emptied:
+        OutcomeCount.objects.filter(pk__in=[row.pk for row in emptied]).delete()
+
+
+def _cells(organization: Organization, change: Tally) -> QuerySet[OutcomeCount]:
+    """The stored cells of the organization that may hold the change's keys (and a few more
+    that share each part of one, which `_add` leaves alone): one query, on the counts' index."""
+    caseworkers = {key.caseworker_id for key in change}
+    anyone = Q(caseworker_id__in=caseworkers - {None})
+    if None in caseworkers:
+        anyone |= Q(caseworker__isnull=True)
+    return OutcomeCount.objects.filter(
+        anyone,
+        organization=organization,
+        figure__in={key.figure for key in change},
+        key__in={key.key for key in change},
+        domain__in={key.domain for key in change},
+        day__in={key.day for key in change},
+    ).order_by()
 
 
 _tracker: contextvars.ContextVar[_Tracker | None] = contextvars.ContextVar("outcome_counts_tracker", default=None)

@@ -195,6 +195,37 @@ def test_a_reassignment_moves_the_persons_counts_to_the_new_caseworker(world, ti
     assert_counts_match(world.org1)
 
 
+def test_a_tracked_write_stores_its_change_in_a_few_queries_however_many_cells_it_changes(
+    world, time_machine, monkeypatch
+):
+    time_machine.move_to(START, tick=False)
+    released = date(2025, 1, 1)
+    nora = people_actions.exoneree_create(
+        by=world.caseworker1, exoneree=Exoneree(legal_name="Nora New", release_date=released)
+    )
+    marcus = world.marcus.exoneree
+    marcus.release_date = released
+    people_actions.exoneree_update(by=world.caseworker1, exoneree=marcus)
+    outcome_counts.recount(world.org1)
+    stored, add = [], outcome_counts._add
+
+    def counted_add(organization: Any, change: Any) -> None:
+        with CaptureQueriesContext(connection) as queries:
+            add(organization, change)
+        stored.append((len(change), len(queries)))
+
+    monkeypatch.setattr(outcome_counts, "_add", counted_add)
+    # Caseworker 1's cells go from 2 to 1, then to none; caseworker 2's are made, then grow.
+    people_actions.caseload_assign(by=world.director1, exoneree=marcus, caseworkers=[world.caseworker2])
+    people_actions.caseload_assign(by=world.director1, exoneree=nora, caseworkers=[world.caseworker2])
+
+    assert len(stored) == 2 and min(cells for cells, _ in stored) > 4  # more cells than queries
+    assert all(queries <= 4 for _, queries in stored), stored
+    housing = OutcomeCount.objects.filter(organization=world.org1, figure="housing", day=date(2025, 1, 31))
+    assert set(housing.values_list("caseworker", "count")) == {(None, 2), (world.caseworker2.pk, 2)}
+    assert_counts_match(world.org1)
+
+
 def test_the_page_follows_a_tracked_write_without_a_recount(world, login, time_machine):
     time_machine.move_to(START, tick=False)
     outcome_counts.recount(world.org1)
