@@ -391,6 +391,7 @@ class _Tracker:
     def __init__(self) -> None:
         self.before: dict[int, Tally] = {}
         self.organizations: dict[int, Organization] = {}
+        self.organization_of: dict[int, Organization] = {}  # person id → their organization
         self.new: list[Exoneree] = []  # people not saved yet when the action began
 
     def track(self, people: Iterable[Exoneree]) -> None:
@@ -410,10 +411,12 @@ class _Tracker:
             self.before.setdefault(person.pk, {})
 
     def _organization(self, person: Exoneree) -> Organization:
-        organization_id = Exoneree.objects.filter(pk=person.pk).values_list("organization_id", flat=True).get()
-        if organization_id not in self.organizations:
-            self.organizations[organization_id] = _lock(organization_id)
-        return self.organizations[organization_id]
+        if person.pk not in self.organization_of:
+            organization_id = Exoneree.objects.filter(pk=person.pk).values_list("organization_id", flat=True).get()
+            if organization_id not in self.organizations:
+                self.organizations[organization_id] = _lock(organization_id)
+            self.organization_of[person.pk] = self.organizations[organization_id]
+        return self.organization_of[person.pk]
 
     def apply(self) -> None:
         self._settle_new()
