@@ -239,6 +239,7 @@ def test_one_readers_run_longer_than_a_page_goes_on_on_the_next(world, opened, l
 
     assert [v["times"] for v in first["visits"]] == [3] and [v["times"] for v in second["visits"]] == [2]
     assert second["earlier"] is None
+    assert [v["times"] for v in audit_trail.every_visit(world.marcus.exoneree)] == [5]  # the copy: one visit
 
 
 @pytest.mark.parametrize("before", ["abc", "-1", "1e3", "9" * 40, "١٢"])

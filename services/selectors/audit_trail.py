@@ -137,15 +137,17 @@ def visits_page(exoneree: Exoneree, *, before: int | None = None) -> dict[str, A
 
 
 def every_visit(exoneree: Exoneree) -> list[dict[str, Any]]:
-    """Every visit to the person's file, newest first, page after page (their own copy)."""
-    visits: list[dict[str, Any]] = []
+    """Every visit to the person's file, newest first (their own copy): every opening, read
+    VISITS_READ at a time, grouped at once, so one reader's run longer than a page of
+    openings is one visit here."""
+    openings: list[Any] = []
     before = None
     while True:
-        page = visits_page(exoneree, before=before)
-        visits += page["visits"]
-        if page["earlier"] is None:
-            return visits
-        before = page["earlier"]
+        read = _openings(exoneree, before)
+        openings += read
+        if len(read) < VISITS_READ:
+            return _visits(openings)
+        before = read[-1].pk
 
 
 def _openings(exoneree: Exoneree, before: int | None) -> list[Any]:
