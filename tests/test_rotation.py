@@ -357,6 +357,7 @@ def demo_database(demo_database_made: Path, tmp_path: Path) -> dict[str, str]:
     return demo_env(tmp_path)
 
 
+@pytest.mark.embedded  # the demo's SQLite file, whatever DATABASE_URL says
 def test_no_demo_ssn_or_birth_date_is_readable_in_the_database_files(demo_database, tmp_path):
     values = json.loads(run(READ_ALL, demo_database).stdout)
     ssns = [v for k, v in values.items() if k.startswith("services.Exoneree.ssn:") and v]
@@ -369,6 +370,7 @@ def test_no_demo_ssn_or_birth_date_is_readable_in_the_database_files(demo_databa
         assert secret.encode() not in files
 
 
+@pytest.mark.embedded
 def test_rotation_killed_with_sigkill_then_run_again(demo_database):
     old_key = os.environ["FIELD_ENCRYPTION_KEYS"]
     env = dict(demo_database)
