@@ -4,7 +4,10 @@ another caseworker in one step, with the permissions, one log entry per person, 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from guardian.shortcuts import get_perms
 
 from services import access
 from services.actions import people as people_actions
@@ -92,6 +95,19 @@ def test_the_move_is_one_transaction(login, world, carried, monkeypatch):
 
     assert all(set(p.caseworkers.all()) >= {world.caseworker1} for p in carried)
     assert access.exonerees_visible_to(world.caseworker1).count() == 3
+
+
+def test_a_reassignment_moves_the_permissions_in_three_queries(world, carried):
+    alone = carried[1]
+
+    with CaptureQueriesContext(connection) as queries:
+        people_actions.caseload_assign(by=world.director1, exoneree=alone, caseworkers=[world.caseworker2])
+
+    grants = [q["sql"] for q in queries if "objectpermission" in q["sql"] or "auth_permission" in q["sql"]]
+    assert len(grants) <= 3, grants  # guardian's remove_perm and assign_perm, one call a permission: 8
+    assert sorted(get_perms(world.caseworker2, alone)) == sorted(access.CASEWORKER_PERMS)
+    assert get_perms(world.caseworker1, alone) == []
+    assert list(access.exonerees_visible_to(world.caseworker1).filter(pk=alone.pk)) == []
 
 
 def test_the_forms_show_each_caseworkers_caseload_size(login, world, carried):
