@@ -430,7 +430,12 @@ CACHES = {
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "reentry"}
         if REDIS_URL
         # Django's file cache, with an `add` and `incr` that hold across processes (locked files)
-        else {"BACKEND": "services.lib.file_cache.FileCache", "LOCATION": str(VAR_DIR / "cache")}
+        # and room made from the expired and least recently written entries, never a count in use
+        else {
+            "BACKEND": "services.lib.file_cache.FileCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
     ),
     "figures": (
         {

@@ -81,3 +81,27 @@ def test_the_lock_files_are_not_cache_files(tmp_path: Path):
     cache.clear()
     assert list(tmp_path.glob(f"*{FileBasedCache.cache_suffix}")) == []
     assert cache.add("key-1", "again", 60)
+
+
+def test_a_count_in_use_outlives_a_flood_of_other_keys(tmp_path: Path):
+    cache = FileCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 10}})
+    cache.add("throttle", 0, 600)
+    for n in range(100):  # the address's count, then a new token's, as tokens tried are counted
+        cache.incr("throttle")
+        cache.add(f"token-{n}", 0, 600)
+        cache.incr(f"token-{n}")
+
+    assert cache.get("throttle") == 100  # Django's culling deleted a random third each time
+    assert len([f for f in tmp_path.iterdir() if f.suffix != ".lock"]) <= 10
+
+
+def test_expired_entries_make_room_first(tmp_path: Path, time_machine):
+    time_machine.move_to("2026-12-05 09:00", tick=False)
+    cache = FileCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 10}})
+    for n in range(5):
+        cache.add(f"old-{n}", n, 10)
+    time_machine.move_to("2026-12-05 09:01", tick=False)
+    for n in range(6):  # the sixth fills the cache: the five expired go, no live one
+        cache.add(f"live-{n}", n, 600)
+
+    assert [cache.get(f"live-{n}") for n in range(6)] == list(range(6))

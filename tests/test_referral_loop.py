@@ -364,6 +364,24 @@ def test_the_limit_is_counted_for_every_process_not_in_one_processs_memory(
     assert statuses == [200, 200, 200, 429, 429]
 
 
+def test_someone_trying_tokens_cannot_cull_their_own_count_from_the_shared_files(
+    world: World, client: Client, settings, tmp_path
+) -> None:
+    """Without Redis the shared cache is files, kept to MAX_ENTRIES: Django's own culling
+    deleted a random third of them, the address's count among them, so guessing went on."""
+    folder = tmp_path / "cache"
+    options = {"MAX_ENTRIES": 20}
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {"BACKEND": "services.lib.file_cache.FileCache", "LOCATION": str(folder), "OPTIONS": options},
+    }
+    settings.PROVIDER_RATE_PER_ADDRESS = 5
+    statuses = [client.get(page(f"guess{i}")).status_code for i in range(150)]
+
+    assert statuses == [404] * 5 + [429] * 145
+    assert len([f for f in folder.iterdir() if f.suffix != ".lock"]) <= 20
+
+
 def test_the_token_stays_out_of_the_logs(world: World, sent_link: str, client: Client) -> None:
     """Through the console handler settings.LOGGING configures (its stream swapped for a buffer)."""
     handlers = logging.getLogger().handlers

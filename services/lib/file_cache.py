@@ -49,6 +49,28 @@ class FileCache(FileBasedCache):
             self.set(key, value, None if expiry is None else expiry - time.time(), version)
             return value
 
+    def _cull(self) -> None:
+        """Make room as Redis would, not as Django's file cache does: Django deletes a random
+        third of the entries once there are MAX_ENTRIES, so someone trying tokens on the
+        provider page deleted the count that throttles them (and any lock in use). Here the
+        expired entries go first, then the least recently written: a count in use stays."""
+        files = self._list_cache_files()
+        if len(files) < self._max_entries:
+            return
+        if self._cull_frequency == 0:
+            return self.clear()
+        live = []
+        for name in files:
+            try:
+                with open(name, "rb") as f:
+                    if not self._is_expired(f):  # deletes the file when it is
+                        live.append((os.path.getmtime(name), name))
+            except FileNotFoundError:  # another process took it meanwhile
+                continue
+        keep = self._max_entries - self._max_entries // self._cull_frequency
+        for _, name in sorted(live)[: max(0, len(live) - keep)]:
+            self._delete(name)
+
     def _read(self, key: str, version: int | None) -> tuple[float | None, Any]:
         """The entry's expiry (None: never) and value; (0, None) if it is missing or expired.
         Read as Django's file cache reads its own files (pickles it wrote, in the data folder)."""

@@ -33,17 +33,14 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _limited(request: HttpRequest, hashed: str) -> bool:
-    """Per token and per client address: a link passed around, or someone trying tokens.
-    Counted in the cache every process shares (each is counted, whatever the other says)."""
+    """Per client address and per token: someone trying tokens, or a link passed around.
+    Counted in the cache every process shares. An address already refused is not counted
+    against the token it tried: trying tokens adds no count to the cache once refused."""
     window = settings.PROVIDER_RATE_WINDOW_SECONDS
-    token_allowed = throttle_hit(
-        "provider-token", hashed, limit=settings.PROVIDER_RATE_PER_TOKEN, period_seconds=window
-    )
     address = audit.client_ip(request) or "unknown"
-    address_allowed = throttle_hit(
-        "provider-address", address, limit=settings.PROVIDER_RATE_PER_ADDRESS, period_seconds=window
-    )
-    return not (token_allowed and address_allowed)
+    if not throttle_hit("provider-address", address, limit=settings.PROVIDER_RATE_PER_ADDRESS, period_seconds=window):
+        return True
+    return not throttle_hit("provider-token", hashed, limit=settings.PROVIDER_RATE_PER_TOKEN, period_seconds=window)
 
 
 # No CSRF token: the page is sent with `Referrer-Policy: no-referrer`, under which browsers
