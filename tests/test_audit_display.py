@@ -17,7 +17,6 @@ from services.models.audit import AuditEvent
 from services.models.people import Exoneree
 from services.selectors import audit_trail, plans
 from services.selectors.audit_display import group_runs, log_rows
-from services.selectors.audit_trail import record_visits
 from services.selectors.plans import VISITS_SHOWN
 from tests.factories import FollowUpFactory
 
@@ -143,7 +142,7 @@ def test_the_person_sees_visits_not_every_opening(world, opened, login):
         opened(world.caseworker1, minutes)
     opened(world.caseworker1, 100)
 
-    visits = record_visits(world.marcus.exoneree)
+    visits = audit_trail.visits_page(world.marcus.exoneree)["visits"]
 
     assert [(v["name"], v["times"], v["start"], v["end"]) for v in visits] == [
         ("Casey Onewell", 1, MOMENT + timedelta(minutes=100), MOMENT + timedelta(minutes=100)),
@@ -265,7 +264,7 @@ def test_a_visit_names_a_reader_without_a_full_name_by_username_and_says_what_it
     time_machine.move_to(MOMENT + timedelta(minutes=1), tick=False)
     audit.record(AuditEvent.Action.SSN_REVEALED, actor=world.director1, exoneree=world.marcus.exoneree, target="SSN")
 
-    visits = record_visits(world.marcus.exoneree)
+    visits = audit_trail.visits_page(world.marcus.exoneree)["visits"]
 
     assert [(v["name"], str(v["role"]), v["ssn"], v["times"]) for v in visits] == [
         (world.director1.get_full_name(), "Director", True, 1),

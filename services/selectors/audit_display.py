@@ -50,7 +50,7 @@ class Entry(Protocol):
 class LogRow:
     """One row of the log page: an entry, or a run of openings (`times` > 1, newest first)."""
 
-    entry: Any  # an AuditEvent on the log page, an Entry of plain fields in record_visits
+    entry: Any  # an AuditEvent on the log page, an Entry of plain fields in visits_page
     times: int = 1
     first_at: datetime | None = None  # the run's earliest opening
     record: str = ""

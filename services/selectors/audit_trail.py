@@ -112,19 +112,16 @@ def record_openers(exoneree: Exoneree) -> list[dict[str, Any]]:
 VISITS_READ = 200
 
 
-def record_visits(exoneree: Exoneree) -> list[dict[str, Any]]:
+def visits_page(exoneree: Exoneree, *, before: int | None = None) -> dict[str, Any]:
     """Who opened this person's record, newest first, a run of openings by one reader within
     half an hour as one visit ("6 times, 11:50–11:57"). For the person themselves: names and
     roles only, and which openings showed the full SSN. One query, read as plain rows: a
     file opened daily has its VISITS_READ openings, three model instances each otherwise.
-    The newest; `visits_page` reads the older ones."""
-    return _visits(_openings(exoneree, None))
 
-
-def visits_page(exoneree: Exoneree, *, before: int | None = None) -> dict[str, Any]:
-    """A page of `record_visits` and `earlier`: where the next page of older ones begins (the
-    `before` that shows it), or None when this page reaches the first opening. A visit that
-    may go on past the openings read is left to the next page, which then shows it whole."""
+    A page of them (`visits`; the newest, or those older than `before`) and `earlier`: where
+    the next page of older ones begins (the `before` that shows it), or None when this page
+    reaches the first opening. A visit that may go on past the openings read is left to the
+    next page, which then shows it whole."""
     openings = _openings(exoneree, before)
     visits = _visits(openings)
     earlier = None
