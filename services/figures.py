@@ -241,8 +241,10 @@ def _one_computation(store: BaseCache, cache_key: str, *, wait: bool) -> Iterato
     others, each slower for it. Yields the value another process computed while this one
     waited for it, or `_NONE`: then this process computes it, holding a lock in the shared
     cache meanwhile. A process that finds the lock held waits (`wait`; the background
-    recompute never does) for a fresh entry, until the lock is gone without one (that
-    computation failed) or COMPUTING_WAIT_SECONDS have passed, and then computes it itself."""
+    recompute never does) for a fresh entry. When the lock is gone it reads the entry once
+    more (the computation may have landed between its two looks) and, finding none (that
+    computation failed), takes the lock itself, or goes on waiting for whoever took it first.
+    After COMPUTING_WAIT_SECONDS it computes whatever holds the lock."""
     lock = f"figures-computing:{cache_key}"
     shared = caches["shared"]
     mine = uuid4().hex
@@ -250,18 +252,27 @@ def _one_computation(store: BaseCache, cache_key: str, *, wait: bool) -> Iterato
         deadline = time.monotonic() + COMPUTING_WAIT_SECONDS
         while time.monotonic() < deadline:
             time.sleep(COMPUTING_POLL_SECONDS)
-            entry = store.get(cache_key)
-            if isinstance(entry, Entry) and timezone.now().timestamp() - entry.computed_at < TTL_SECONDS:
-                yield entry.value
+            if (value := _fresh(store.get(cache_key))) is not _NONE:
+                yield value
                 return
             if shared.get(lock) is None:
-                break
-        shared.add(lock, mine, COMPUTING_WAIT_SECONDS)
+                if (value := _fresh(store.get(cache_key))) is not _NONE:
+                    yield value
+                    return
+                if shared.add(lock, mine, COMPUTING_WAIT_SECONDS):
+                    break
     try:
         yield _NONE
     finally:
         if shared.get(lock) == mine:
             shared.delete(lock)
+
+
+def _fresh(entry: Any) -> Any:
+    """The value of a cache entry computed in the last TTL_SECONDS, else `_NONE`."""
+    if isinstance(entry, Entry) and timezone.now().timestamp() - entry.computed_at < TTL_SECONDS:
+        return entry.value
+    return _NONE
 
 
 def _recompute_queued(organization_id: int) -> bool:

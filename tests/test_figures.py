@@ -452,3 +452,64 @@ def test_figures_whose_count_failed_are_counted_by_the_process_that_waited(world
 
     assert results == {"first": "the database went away", "second": "counted by the second"}
     assert time.monotonic() - began < figures.COMPUTING_WAIT_SECONDS / 2  # not waited out
+
+
+class LandsBetweenLooks:
+    """The figures' cache of a process waiting for another's computation, whose first look
+    finds nothing and the other's entry lands right after it, the other's lock let go with it:
+    so when the waiter looks at the lock it is gone, and the entry is there."""
+
+    def __init__(self, store: Any, lock: str) -> None:
+        self.store, self.lock, self.landed = store, lock, False
+
+    def get(self, key: str) -> Any:
+        value = self.store.get(key)
+        if not self.landed:
+            self.landed = True
+            self.store.set(key, figures.Entry("counted elsewhere", timezone.now().timestamp()), 60)
+            caches["shared"].delete(self.lock)
+        return value
+
+
+def test_a_computation_that_lands_between_two_looks_is_taken_not_counted_again(world, processes):
+    cache_key = f"figures:test:{uuid4()}"
+    lock = f"figures-computing:{cache_key}"
+    caches["shared"].add(lock, "another process", 60)
+    store = LandsBetweenLooks(processes.clients[0], lock)
+
+    with figures._one_computation(store, cache_key, wait=True) as elsewhere:
+        assert elsewhere == "counted elsewhere"  # not _NONE, which would count it again
+    assert caches["shared"].get(lock) is None
+
+
+class TakenFirstByAnother:
+    """The shared cache as a waiting process sees it when the count it waited for failed
+    (its lock let go, no entry) and another waiting process takes the lock first: this one's
+    `add` fails, and the other's count lands a moment later."""
+
+    def __init__(self, store: Any, cache_key: str) -> None:
+        self.store, self.cache_key, self.adds = store, cache_key, 0
+
+    def add(self, key: str, value: Any, timeout: float) -> bool:
+        self.adds += 1
+        if self.adds == 2:
+            self.store.set(self.cache_key, figures.Entry("counted by the other", timezone.now().timestamp()), 60)
+        return False
+
+    def get(self, key: str) -> Any:
+        return None
+
+    def delete(self, key: str) -> None:
+        raise AssertionError("a lock this process never held was let go")
+
+
+def test_of_two_processes_waiting_for_a_failed_count_one_counts_and_the_other_waits_for_it(
+    world, processes, monkeypatch
+):
+    cache_key, store = f"figures:test:{uuid4()}", processes.clients[0]
+    shared = TakenFirstByAnother(store, cache_key)
+    monkeypatch.setattr(figures, "caches", {"shared": shared})
+
+    with figures._one_computation(store, cache_key, wait=True) as elsewhere:
+        assert elsewhere == "counted by the other"  # not _NONE, which would count it beside the other
+    assert shared.adds == 2
