@@ -203,6 +203,9 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer with selects built in Python (a long list of names cost a page
+# two template includes per name).
+FORM_RENDERER = "services.forms.renderer.FormRenderer"
 
 # Database: SQLite in var/ unless DATABASE_URL names another (PostgreSQL in production).
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
