@@ -31,6 +31,7 @@ import io
 import zoneinfo
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -44,9 +45,10 @@ from services.choices import AssessmentKind, NeedDomain, NeedStatus, ReferralSta
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.organizations import Organization
+from services.models.people import Exoneree
 from services.models.referrals import ReferralEvent
-from services.outcomes.report import FIGURES
-from services.outcomes.scope import Figure
+from services.outcomes.report import FIGURES, SPECS
+from services.outcomes.scope import Figure, OutcomeFilters, Scope, records_url
 from services.templatetags import outcome_charts
 from tests.conftest import World
 from tests.factories import (
@@ -660,3 +662,18 @@ def test_saving_the_whole_organization_never_winds_its_figures_version_back(logi
 def test_a_bar_label_is_escaped_and_cut_at_34_characters(label: str, shown: str) -> None:
     bar = {"y": 0, "text_y": 10, "parts": [], "label": label, "end": 120.0, "total": 3}
     assert f'text-anchor="end">{shown}</text>' in outcome_charts._bar(bar)
+
+
+def test_a_cells_link_to_its_records_is_the_query_string_urlencode_makes(world):
+    today = date(2026, 6, 30)
+    filters = OutcomeFilters(start=date(2026, 1, 1), end=today, caseworker=world.caseworker1, domain="housing")
+    scope = Scope(Exoneree.objects.none(), filters, timezone.now(), organization=world.org1)
+    base = f"{reverse('outcome_records')}?{urlencode(filters.params())}"
+    for spec, group, measure in [
+        (SPECS["needs"], "housing", "met"),
+        (SPECS["follow_ups"], world.caseworker1.pk, "late"),  # a caseworker's row: their id
+        (SPECS["records"], "a & b=c/ d+é", "count"),  # whatever a row's key holds, quoted
+        (SPECS["needs"], "housing", "met"),  # again: from what the page quoted before
+    ]:
+        expected = f"{base}&{urlencode({'figure': spec.name, 'group': group, 'measure': measure})}"
+        assert records_url(scope, spec, group, measure) == expected

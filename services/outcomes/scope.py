@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.db.models import (
     Q,
@@ -153,6 +153,14 @@ class Figure:
     # (met needs are among the recorded ones; over 90 days is also over 30) get a bar each.
     stacked: bool = True
 
+    def __post_init__(self) -> None:
+        # Its words in the language of the moment, once: a label is drawn in the chart and
+        # the table, a column's in every bar, and a lazy text is translated again each time.
+        self.title, self.how, self.summary = str(self.title), str(self.how), str(self.summary)
+        self.columns = [str(column) for column in self.columns]
+        for row in self.rows:
+            row.label = str(row.label)
+
     @property
     def chart(self) -> list[tuple[str, list[Segment], float]]:
         """Bars for the chart: (label, segments, total), widths proportional to the largest total."""
@@ -214,7 +222,13 @@ def mean_days(count: int, microseconds: int) -> float | None:
 
 def records_url(scope: Scope, spec: Spec, group: str, measure: str) -> str:
     # Hundreds of cells link to the records under the same filters: the path and the filters'
-    # part of the query string are made once per page; each cell adds its own three.
+    # part of the query string are made once per page; each cell adds its own three, each
+    # quoted once per page too (the same figures, rows and columns recur), as urlencode would.
     if "records_link" not in scope.cache:
         scope.cache["records_link"] = f"{reverse('outcome_records')}?{urlencode(scope.filters.params())}"
-    return f"{scope.cache['records_link']}&{urlencode({'figure': spec.name, 'group': group, 'measure': measure})}"
+        scope.cache["quoted"] = {}
+    quoted = scope.cache["quoted"]
+    for value in (spec.name, group, measure):
+        if value not in quoted:
+            quoted[value] = quote_plus(str(value))
+    return f"{scope.cache['records_link']}&figure={quoted[spec.name]}&group={quoted[group]}&measure={quoted[measure]}"
