@@ -1,0 +1,85 @@
+"""Three indexes carry the columns the outcomes page counts, so PostgreSQL counts from them.
+
+On PostgreSQL each is built and its predecessor dropped CONCURRENTLY: the needs and referrals
+tables stay open to writes while it runs (a plain CREATE INDEX would hold them for the whole
+build, as 0034/0035 held the referral table). The new index is built before the old one goes,
+so no query is left without one. Elsewhere (SQLite) they are the same indexes without their
+included columns, built the plain way.
+"""
+
+from django.db import migrations, models
+from django.db.migrations.operations import AddIndex, RemoveIndex
+
+
+class AddIndexOnline(AddIndex):
+    """AddIndex, CONCURRENTLY on PostgreSQL."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, self.index, concurrently=True)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, concurrently=True)
+
+
+class RemoveIndexOnline(RemoveIndex):
+    """RemoveIndex, CONCURRENTLY on PostgreSQL."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            index = from_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+            schema_editor.remove_index(model, index, concurrently=True)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+            schema_editor.add_index(model, index, concurrently=True)
+
+
+class Migration(migrations.Migration):
+    atomic = False  # CREATE / DROP INDEX CONCURRENTLY cannot run in a transaction
+
+    dependencies = [
+        ("services", "0035_referral_accepted_at"),
+    ]
+
+    operations = [
+        AddIndexOnline(
+            model_name="need",
+            index=models.Index(
+                fields=["organization", "domain", "status"],
+                include=("opened_on", "closed_on"),
+                name="need_org_domain_status_cover",
+            ),
+        ),
+        RemoveIndexOnline(model_name="need", name="services_ne_organiz_d9877f_idx"),
+        AddIndexOnline(
+            model_name="referral",
+            index=models.Index(
+                fields=["organization", "status"],
+                include=("status_changed_at", "accepted_at", "id"),
+                name="referral_org_status_cover",
+            ),
+        ),
+        RemoveIndexOnline(model_name="referral", name="services_re_organiz_fec53d_idx"),
+        AddIndexOnline(
+            model_name="referral",
+            index=models.Index(
+                fields=["organization", "sent_at"], include=("provider_answered_at",), name="referral_org_sent_cover"
+            ),
+        ),
+        RemoveIndexOnline(model_name="referral", name="services_re_organiz_bf1f0e_idx"),
+    ]
