@@ -227,8 +227,11 @@ def records_url(scope: Scope, spec: Spec, group: str, measure: str) -> str:
     if "records_link" not in scope.cache:
         scope.cache["records_link"] = f"{reverse('outcome_records')}?{urlencode(scope.filters.params())}"
         scope.cache["quoted"] = {}
-    quoted = scope.cache["quoted"]
-    for value in (spec.name, group, measure):
-        if value not in quoted:
-            quoted[value] = quote_plus(str(value))
-    return f"{scope.cache['records_link']}&figure={quoted[spec.name]}&group={quoted[group]}&measure={quoted[measure]}"
+    figure, row, column = (_quoted(scope.cache["quoted"], str(value)) for value in (spec.name, group, measure))
+    return f"{scope.cache['records_link']}&figure={figure}&group={row}&measure={column}"
+
+
+def _quoted(quoted: dict[str, str], text: str) -> str:
+    if text not in quoted:
+        quoted[text] = quote_plus(text)
+    return quoted[text]
