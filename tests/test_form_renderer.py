@@ -93,3 +93,16 @@ def test_the_deployment_renders_its_forms_with_it(world):
         assert str(ours[name]) == str(djangos[name])
     assert f'<option value="{caseworkers[0].pk}" selected>' in str(ours["caseworker"])
     assert 'aria-describedby="id_domain_error"' in str(ours["domain"])
+
+
+def test_a_select_holding_something_a_template_would_call_is_left_to_django():
+    class Called:
+        def __call__(self) -> str:
+            return "called"
+
+        def __str__(self) -> str:
+            return "not called"
+
+    widget = forms.Select(choices=[("a", "A")], attrs={"data-x": Called()})
+    assert 'data-x="called"' in widget.render("field", "a", renderer=OURS)
+    assert widget.render("field", "a", renderer=OURS) == widget.render("field", "a", renderer=DJANGO)

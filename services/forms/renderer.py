@@ -6,7 +6,7 @@ large organization (a hundred names) cost it some 20 ms a request, and every pag
 long list of staff or resources paid the same. `FormRenderer` builds the same markup, text
 for text, escaped as the templates escape it (tests/test_form_renderer.py compares the two
 on every kind of select the forms use); any other template, or a select whose options use a
-template of their own, is rendered by Django as before.
+template of their own or hold a callable, is rendered by Django as before.
 """
 
 from __future__ import annotations
@@ -33,7 +33,16 @@ class FormRenderer(DjangoTemplates):
 
 
 def _plain_options(widget: dict[str, Any]) -> bool:
-    return all(option["template_name"] == OPTION for _, options, _ in widget["optgroups"] for option in options)
+    """Options of Django's own template, and nothing a template would call (a callable value
+    is called by a template: left to Django, which no select of ours needs)."""
+    return not any(map(callable, widget["attrs"].values())) and all(
+        option["template_name"] == OPTION
+        and not callable(option["label"])
+        and not callable(option["value"])
+        and not any(map(callable, option["attrs"].values()))
+        for _, options, _ in widget["optgroups"]
+        for option in options
+    )
 
 
 def select_html(widget: dict[str, Any]) -> str:
