@@ -299,6 +299,23 @@ def test_the_plan_says_the_claim_and_the_records_in_plain_words(world, login, la
     assert "735 ILCS" not in page  # citations and notes are for the person and their lawyer together
 
 
+@pytest.mark.parametrize(
+    ("language", "passed", "until"),
+    [
+        ("en", "the deadline to file was 1 June 2022. Talk with your caseworker and a lawyer soon", "you have until"),
+        ("es", "el plazo para presentarlo venció el 1 de junio de 2022. Hable pronto con su", "tiene hasta"),
+    ],
+)
+def test_the_plan_says_a_filing_deadline_has_passed_not_that_there_is_time(world, login, language, passed, until):
+    claim = illinois_claim(world, trigger_date=date(2020, 6, 1))
+    assert claim.filing_deadline == date(2022, 6, 1) < date.today()
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": language})
+    page = " ".join(client.get(reverse("my_plan")).content.decode().split())
+    assert passed in page
+    assert until not in page
+
+
 def test_a_corrected_rule_moves_deadlines_and_warnings_but_not_a_lawyers(world, monkeypatch):
     computed = illinois_claim(world)
     overridden = illinois_claim(world, deadline_override=date(2027, 9, 1), override_reason="The lawyer's")

@@ -145,6 +145,7 @@ class PlanClaim:
     attorney: str
     filed_on: date | None
     hearing_on: date | None
+    deadline_passed: bool = False  # the deadline to file is behind them: said so, not "you have until"
 
 
 NEXT_STEPS = (
@@ -186,6 +187,7 @@ def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
     )
     statuses = dict(RecordClearance.objects.filter(exoneree=exoneree).values_list("holder", "status"))
     cleared = {holder for holder, status in statuses.items() if status == ClearanceStatus.CONFIRMED_CLEAR}
+    today = timezone.localdate()
     return {
         "legal_claims": [
             PlanClaim(
@@ -196,6 +198,9 @@ def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
                 attorney=claim.attorney,
                 filed_on=claim.filed_on,
                 hearing_on=claim.hearing_on,
+                deadline_passed=claim.is_open_to_filing
+                and claim.filing_deadline is not None
+                and claim.filing_deadline < today,
             )
             for claim in claims
         ],
