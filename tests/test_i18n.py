@@ -242,6 +242,19 @@ def test_switching_language_persists_and_is_audited(login, world: World) -> None
     assert "Hello, Marcus" in client.get(reverse("my_plan")).content.decode()
 
 
+def test_the_language_switch_on_a_refused_forms_page_leads_back_to_the_plan(login, world: World) -> None:
+    client = login("exoneree1")
+    refused = client.post(reverse("my_ask"), {"words": "", "domain": "", "priority": ""})  # an empty ask
+    assert refused.status_code == 400
+    switch = re.search(r'class="language-switch">.*?name="next" value="([^"]*)"', refused.content.decode(), re.S)
+    assert switch is not None and switch.group(1) == reverse("home")  # not /my-plan/ask/, which takes only forms
+    answer = client.post(reverse("set_language"), {"language": "es", "next": switch.group(1)}, follow=True)
+    assert answer.status_code == 200 and "Hola, Marcus" in answer.content.decode()
+    # On a page of its own, the switch comes back to it.
+    page = client.get(reverse("my_contact_wishes")).content.decode()
+    assert f'name="next" value="{reverse("my_contact_wishes")}"' in page
+
+
 def test_switching_to_the_same_language_records_nothing(login, world: World) -> None:
     client = login("exoneree1")
     before = AuditEvent.objects.count()
