@@ -178,3 +178,15 @@ def test_the_spanish_journey_has_no_english_but_what_staff_typed(world, marcus, 
         leftovers = sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)})
         assert not leftovers, f"English on {page.url}: {leftovers} in {text!r}"
         page.go_back()
+
+
+def test_a_long_link_in_a_message_or_an_ask_does_not_widen_the_phone_page(world, marcus, tabs):
+    link = "https://maps.example.com/place/" + "Harbor+Light+Reentry+Center+" * 12 + "@29.7604,-95.3698,17z"
+    tab = tabs(PHONE, scale=1.25)
+    page = tab.page
+    tab.sign_in("exoneree1")
+    tab.goto("/my-plan/messages/")
+    page.locator("#id_text").fill(f"The clinic is here: {link}")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".thread")).to_contain_text("The clinic is here")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
