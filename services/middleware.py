@@ -39,11 +39,30 @@ class PersonLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        exoneree = None
         if request.user.is_authenticated:
             language = users.language_of(request.user)
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
-        return self.get_response(request)
+            exoneree = access.own_exoneree_or_none(request.user)
+        response = self.get_response(request)
+        if exoneree is not None and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != exoneree.preferred_language:
+            # Their record's language, not only a switch they pressed, keeps the sign-in page
+            # in it after they sign out (a record made in Spanish by their caseworker).
+            remember_language(response, exoneree.preferred_language)
+        return response
+
+
+def remember_language(response: HttpResponse, language: str) -> None:
+    """The language cookie, for the pages of someone signed out (the sign-in page)."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 class NoStoreWhenSignedInMiddleware:

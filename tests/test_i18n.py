@@ -255,6 +255,24 @@ def test_the_language_switch_on_a_refused_forms_page_leads_back_to_the_plan(logi
     assert f'name="next" value="{reverse("my_contact_wishes")}"' in page
 
 
+def test_a_person_whose_record_says_spanish_gets_the_sign_in_page_in_spanish_after_signing_out(
+    login, world: World
+) -> None:
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")  # chosen at intake
+    client = login("exoneree1")
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)  # never pressed the switch
+    plan = client.get(reverse("my_plan"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Hola, Marcus" in plan.content.decode()
+    assert plan.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
+    assert "Hola, Marcus" in client.get(reverse("my_plan")).content.decode()
+    client.post(reverse("logout"))
+    sign_in = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en")
+    assert 'lang="es"' in sign_in.content.decode()
+    # Once the cookie says it, pages do not set it again.
+    client.force_login(world.exoneree1)
+    assert settings.LANGUAGE_COOKIE_NAME not in client.get(reverse("my_plan")).cookies
+
+
 def test_switching_to_the_same_language_records_nothing(login, world: World) -> None:
     client = login("exoneree1")
     before = AuditEvent.objects.count()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -21,6 +20,7 @@ from services.actions import follow_ups, people, provider_answers
 from services.forms.asks import AskForm
 from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
 from services.forms.reach import ContactWishesForm
+from services.middleware import remember_language
 from services.models.people import Exoneree
 from services.selectors import plans
 from services.selectors.audit_trail import visits_page
@@ -127,13 +127,5 @@ def set_language(request: HttpRequest) -> HttpResponse:
         next_url = reverse("my_plan")
     translation.activate(exoneree.preferred_language)
     response = HttpResponseRedirect(next_url)
-    # The sign-in page after signing out stays in the same language.
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        exoneree.preferred_language,
-        max_age=365 * 24 * 3600,
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
+    remember_language(response, exoneree.preferred_language)  # the sign-in page after signing out too
     return response
