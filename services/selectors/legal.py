@@ -178,6 +178,20 @@ def _next_step(claim: CompensationClaim) -> str:
     }.get(stage, "not_eligible")
 
 
+def _plan_claim(claim: CompensationClaim, today: date) -> PlanClaim:
+    deadline = claim.filing_deadline if claim.is_open_to_filing else None
+    return PlanClaim(
+        where=claim.jurisdiction_name,
+        stage=claim.stage,
+        deadline=deadline,
+        step=_next_step(claim),
+        attorney=claim.attorney,
+        filed_on=claim.filed_on,
+        hearing_on=claim.hearing_on,
+        deadline_passed=deadline is not None and deadline < today,
+    )
+
+
 def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
     """The exoneree's own view: their claims and the records that still show the conviction.
     Two queries. No notes, amounts, reasons or citations: those are for them and their lawyer
@@ -189,21 +203,7 @@ def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
     cleared = {holder for holder, status in statuses.items() if status == ClearanceStatus.CONFIRMED_CLEAR}
     today = timezone.localdate()
     return {
-        "legal_claims": [
-            PlanClaim(
-                where=claim.jurisdiction_name,
-                stage=claim.stage,
-                deadline=claim.filing_deadline if claim.is_open_to_filing else None,
-                step=_next_step(claim),
-                attorney=claim.attorney,
-                filed_on=claim.filed_on,
-                hearing_on=claim.hearing_on,
-                deadline_passed=claim.is_open_to_filing
-                and claim.filing_deadline is not None
-                and claim.filing_deadline < today,
-            )
-            for claim in claims
-        ],
+        "legal_claims": [_plan_claim(claim, today) for claim in claims],
         # The holders recorded for them and not confirmed clear: the conviction may still show there.
         "records_showing": [label for value, label in RecordHolder.choices if value in statuses.keys() - cleared],
         "records_cleared": [label for value, label in RecordHolder.choices if value in cleared],
