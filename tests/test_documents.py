@@ -437,6 +437,22 @@ def test_checklist_shows_present_and_missing_and_the_state_certificate(world):
     assert "certificate of innocence" in selectors.checklist_items(marcus)[-1].note.lower()
 
 
+def test_the_plan_checklist_counts_papers_kept_off_the_plan_and_says_what_we_lack(login, world):
+    """A card kept off the phone is on file, not one to replace; the person reads "we have no
+    copy yet" (they may hold the paper), staff read "missing"."""
+    hidden = add_document(world, sample_files.pdf(), DocumentKind.SOCIAL_SECURITY_CARD, shown_on_plan=False)
+
+    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    card = page.split("Social Security card")[1].split("</li>")[0]
+    birth = page.split("Birth certificate")[1].split("</li>")[0]
+    assert "on file" in card and "we have no copy yet" not in card
+    assert "we have no copy yet" in birth and "missing" not in birth
+    assert reverse("my_document_download", args=[hidden.pk]) not in page  # still not listed
+    staff = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
+    assert "missing" in staff.split("Birth certificate")[1].split("</li>")[0]
+
+
 def test_the_certificate_is_asked_for_where_the_compensation_statute_requires_one(world):
     """Texas is not on the checklist's own list; its statute (the rules table) needs the finding."""
     marcus = world.marcus.exoneree

@@ -90,10 +90,10 @@ def checklist_item(exoneree: Exoneree, kind: str) -> ChecklistItem | None:
     return next((item for item in checklist_items(exoneree) if item.kind == kind), None)
 
 
-def documents_of(exoneree: Exoneree, *, on_plan: bool = False) -> list[Document]:
-    """The current documents of a person (on their plan only, with `on_plan`), each with the
-    earlier versions it replaced (`earlier`, newest first). One query: every version of the
-    person's papers is loaded (a person has few) and the chains are followed here."""
+def documents_of(exoneree: Exoneree) -> list[Document]:
+    """The current documents of a person, each with the earlier versions it replaced
+    (`earlier`, newest first). One query: every version of the person's papers is loaded (a
+    person has few) and the chains are followed here."""
     versions = list(
         Document.objects.filter(exoneree=exoneree)
         .only(*LISTED, "deleted_at")
@@ -103,8 +103,6 @@ def documents_of(exoneree: Exoneree, *, on_plan: bool = False) -> list[Document]
     by_pk = {document.pk: document for document in versions}
     replaced = {document.replaces_id for document in versions if document.replaces_id is not None}
     current = [document for document in versions if document.pk not in replaced and document.deleted_at is None]
-    if on_plan:
-        return [document for document in current if document.shown_on_plan]
     for document in current:
         document.earlier, previous = [], by_pk.get(document.replaces_id)
         while previous is not None:
@@ -147,6 +145,12 @@ def checklist(
 def documents_page(exoneree: Exoneree, *, on_plan: bool = False, needs: list[Need] | None = None) -> dict[str, Any]:
     """What the person page (or the plan) shows of the papers: the list and the checklist.
 
+    The plan lists only the papers shown on it, but its checklist says "on file" for every
+    paper kept: a Social Security card kept off the phone is still not one to replace.
+
     `needs`: every need of the person, if the page loaded them (the checklist reads them)."""
-    documents = documents_of(exoneree, on_plan=on_plan)
-    return {"documents": documents, "document_checklist": checklist(exoneree, documents, needs=needs)}
+    documents = documents_of(exoneree)
+    document_checklist = checklist(exoneree, documents, needs=needs)
+    if on_plan:
+        documents = [document for document in documents if document.shown_on_plan]
+    return {"documents": documents, "document_checklist": document_checklist}
