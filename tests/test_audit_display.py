@@ -241,6 +241,21 @@ def test_one_readers_run_longer_than_a_page_goes_on_on_the_next(world, opened, l
     assert [v["times"] for v in audit_trail.every_visit(world.marcus.exoneree)] == [5]  # the copy: one visit
 
 
+def test_a_page_that_reads_the_very_first_opening_links_to_no_earlier_page(world, opened, login, monkeypatch):
+    monkeypatch.setattr(audit_trail, "VISITS_READ", 4)
+    for visit in range(4):  # exactly as many openings as a page reads, an hour apart
+        opened(world.caseworker1, visit * 60)
+
+    page = audit_trail.visits_page(world.marcus.exoneree)
+    listed = login("exoneree1").get(reverse("my_visits")).content.decode()
+    opened(world.caseworker1, 4 * 60)  # one more: now the first opening is on an earlier page
+    with_more = audit_trail.visits_page(world.marcus.exoneree)
+
+    assert len(page["visits"]) == 4 and page["earlier"] is None
+    assert "Earlier visits" not in listed and listed.count("Casey Onewell") == 4
+    assert len(with_more["visits"]) == 3 and with_more["earlier"] is not None
+
+
 @pytest.mark.parametrize("before", ["abc", "-1", "1e3", "9" * 40, "١٢"])
 def test_a_page_of_visits_that_cannot_exist_is_refused_with_a_reason(world, login, before):
     response = login("exoneree1").get(reverse("my_visits"), {"before": before})

@@ -122,10 +122,12 @@ def visits_page(exoneree: Exoneree, *, before: int | None = None) -> dict[str, A
     the next page of older ones begins (the `before` that shows it), or None when this page
     reaches the first opening. A visit that may go on past the openings read is left to the
     next page, which then shows it whole."""
-    openings = _openings(exoneree, before)
+    openings = _openings(exoneree, before, one_more=True)  # the one more says whether there are older
+    more = len(openings) > VISITS_READ
+    openings = openings[:VISITS_READ]
     visits = _visits(openings)
     earlier = None
-    if len(openings) == VISITS_READ:
+    if more:
         if len(visits) > 1:
             earlier = visits.pop()["newest"] + 1
         else:  # one reader's run fills the page: the next one goes on with it
@@ -147,8 +149,9 @@ def every_visit(exoneree: Exoneree) -> list[dict[str, Any]]:
         before = read[-1].pk
 
 
-def _openings(exoneree: Exoneree, before: int | None) -> list[Any]:
-    """The person's VISITS_READ newest openings (older than `before`), as named rows."""
+def _openings(exoneree: Exoneree, before: int | None, *, one_more: bool = False) -> list[Any]:
+    """The person's VISITS_READ newest openings (older than `before`), as named rows; with
+    `one_more`, one more if there is one."""
     provider = AuditEvent.Action.PROVIDER_OPENED
     openings = AuditEvent.objects.filter(
         Q(action__in=OPENED, actor__staff__isnull=False) | Q(action=provider, actor__isnull=True),
@@ -169,7 +172,7 @@ def _openings(exoneree: Exoneree, before: int | None) -> list[Any]:
             "actor__username",
             "actor__staff__role",
             named=True,
-        )[:VISITS_READ]
+        )[: VISITS_READ + one_more]
     )
 
 
