@@ -1,28 +1,42 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from services.access import signed_in_required
+from services.forms.accounts import PlainPasswordChangeForm, PlainSetPasswordForm
 from services.views.account import PasswordResetRequestView
 
 urlpatterns = [
     # Before Django's own: changing a password needs the second factor too (a password alone
-    # must not be enough to take an account over), and the reset page never tells whether an
-    # address has an account, nor that it was asked too often.
+    # must not be enough to take an account over), the reset page never tells whether an
+    # address has an account, nor that it was asked too often, and every password form speaks
+    # plainly (services/forms/accounts.py).
     path(
         "accounts/password_change/",
-        signed_in_required(auth_views.PasswordChangeView.as_view()),
+        signed_in_required(
+            auth_views.PasswordChangeView.as_view(
+                form_class=PlainPasswordChangeForm, extra_context={"title": _("Change your password")}
+            )
+        ),
         name="password_change",
     ),
     path(
         "accounts/password_change/done/",
-        signed_in_required(auth_views.PasswordChangeDoneView.as_view()),
+        signed_in_required(
+            auth_views.PasswordChangeDoneView.as_view(extra_context={"title": _("Your password is changed")})
+        ),
         name="password_change_done",
     ),
     path(
         "accounts/password_reset/",
         PasswordResetRequestView.as_view(),
         name="password_reset",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=PlainSetPasswordForm),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -655,6 +655,61 @@ def test_password_change_signs_out_every_other_session(world: World):
     assert elsewhere.get("/dashboard/").url.startswith(LOGIN_URL)
 
 
+def test_the_password_change_speaks_plainly_and_leads_back(world: World):
+    """Django's page said "Password change", "Old password", "New password confirmation", put
+    its rules in a list inside a paragraph, and had no way back."""
+    user = with_password(world.exoneree1)
+    client = Client()
+    client.force_login(user)
+
+    page = client.get(reverse("password_change")).content.decode()
+    wrong = client.post(
+        reverse("password_change"),
+        {"old_password": "not-it-at-all", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD + "x"},
+    )
+    done = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
+    ).content.decode()
+
+    assert "<h1>Change your password</h1>" in page and "Your current password" in page
+    assert "New password again" in page and "confirmation" not in page
+    assert "<ul>" not in page.split("id_new_password1_helptext")[1].split("</p>")[0]
+    assert "at least 10 characters" in page and f'href="{reverse("account")}"' in page
+    assert "That is not your current password. Type it again." in error_beside(wrong, "old_password")
+    assert "The two new passwords are not the same." in error_beside(wrong, "new_password2")
+    assert "<h1>Your password is changed</h1>" in done and f'href="{reverse("account")}"' in done
+
+
+def test_the_password_change_reads_in_spanish(world: World):
+    world.marcus.exoneree.preferred_language = "es"
+    world.marcus.exoneree.save(update_fields=["preferred_language"])
+    client = Client()
+    client.force_login(with_password(world.exoneree1))
+
+    page = client.get(reverse("password_change")).content.decode()
+
+    assert "<h1>Cambiar su contraseña</h1>" in page and "Su contraseña actual" in page
+    assert "La contraseña nueva otra vez" in page and "Volver a su cuenta" in page
+
+
+def test_the_invitation_and_the_reset_link_ask_for_the_new_password_in_plain_words(
+    world: World, django_capture_on_commit_callbacks
+):
+    user = with_password(world.caseworker1)
+    user.email = "casey@example.org"
+    user.save()
+    invited = invitation_link(world.caseworker2).removeprefix(settings.SITE_URL)
+    reset = reset_link("casey@example.org", Client(), django_capture_on_commit_callbacks)
+
+    for link in (invited, reset):
+        page = Client().get(link, follow=True).content.decode()
+
+        assert "New password again" in page and "confirmation" not in page
+        assert "<ul>" not in page.split("id_new_password1_helptext")[1].split("</p>")[0]
+
+
 def reset_link(email: str, client: Client, capture: Any) -> str:
     with capture(execute=True):
         client.post(reverse("password_reset"), {"email": email})

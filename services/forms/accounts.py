@@ -1,11 +1,12 @@
-"""Signing in: the one-time code and password resets."""
+"""Signing in: the one-time code, password resets, and the words of every password form."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -62,3 +63,36 @@ class PasswordResetRequestForm(PasswordResetForm):
             send_password_reset.delay(email)
 
         transaction.on_commit(queue, robust=True)
+
+
+class PlainPasswordWords:
+    """The new password's two boxes in plain words: the rules as one short paragraph (Django's
+    are a list inside the help's paragraph), "again" for the second box, and what to do when
+    the two differ. For the invitation, the reset link and the change."""
+
+    error_messages = {
+        "password_mismatch": _("The two new passwords are not the same. Type the new password twice again."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        first, second = self.fields["new_password1"], self.fields["new_password2"]  # type: ignore[attr-defined]
+        first.label = _("New password")
+        first.help_text = " ".join(str(rule) for rule in password_validation.password_validators_help_texts())
+        second.label = _("New password again")
+        second.help_text = _("Type it once more, to be sure it is the one you meant.")
+
+
+class PlainSetPasswordForm(PlainPasswordWords, SetPasswordForm):
+    error_messages = PlainPasswordWords.error_messages
+
+
+class PlainPasswordChangeForm(PlainPasswordWords, PasswordChangeForm):
+    error_messages = {
+        **PlainPasswordWords.error_messages,
+        "password_incorrect": _("That is not your current password. Type it again."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = _("Your current password")

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from services import access
 from services.choices import Role
+from services.forms.accounts import PlainSetPasswordForm
 
 HOMES = {Role.CASEWORKER: "dashboard", Role.DIRECTOR: "director_dashboard", "exoneree": "my_plan"}
 
@@ -37,6 +38,7 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
     """Choose a password from an invitation link; Django's reset token makes it single-use."""
 
     template_name = "registration/invitation_accept.html"
+    form_class = PlainSetPasswordForm
     success_url = reverse_lazy("invitation_done")
     reset_url_token = "choose-password"  # noqa: S105 - a URL segment, not a secret
 
