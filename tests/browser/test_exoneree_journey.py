@@ -190,3 +190,34 @@ def test_a_long_link_in_a_message_or_an_ask_does_not_widen_the_phone_page(world,
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".thread")).to_contain_text("The clinic is here")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_box_says_how_much_room_is_left_and_that_a_long_paste_was_cut(world, marcus, tabs):
+    """The ask takes 2,000 characters; the browser cuts a longer paste silently."""
+    tab = tabs(PHONE, scale=1.25)
+    page = tab.page
+    tab.sign_in("exoneree1")
+    box = page.get_by_role("region", name="Ask for help").get_by_label("I need help with…")
+    left = page.locator("#id_words_left")
+
+    box.fill("A coat. ")
+    expect(left).to_be_hidden()  # plenty of room: nothing said
+    box.fill("x" * 1950)
+    expect(left).to_have_text("Characters left: 50 of 2,000.")
+    box.fill("")
+    box.focus()
+    page.evaluate(
+        """text => {
+            const data = new DataTransfer();
+            data.setData("text/plain", text);
+            const box = document.activeElement;
+            box.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
+            box.value = text.slice(0, 2000);  // what the browser keeps of a real paste
+            box.dispatchEvent(new Event("input", {bubbles: true}));
+        }""",
+        "y" * 2500,
+    )
+    expect(left).to_contain_text("What you pasted was too long: this box takes 2,000 characters")
+    box.press("Backspace")
+    expect(left).to_have_text("Characters left: 1 of 2,000.")
+    tab.check()
