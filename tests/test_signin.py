@@ -931,3 +931,11 @@ def test_on_a_development_machine_the_sign_in_page_says_where_the_demo_password_
 
     settings.DEBUG = False
     assert "demo-password" not in client.get(LOGIN_URL).content.decode()
+
+
+def test_the_spanish_invitation_welcomes_without_assuming_a_gender(world: World):
+    link = invitation_link(world.caseworker2).removeprefix(settings.SITE_URL)
+
+    page = Client(headers={"accept-language": "es"}).get(link, follow=True).content.decode()
+
+    assert "Le damos la bienvenida." in page and "Bienvenido" not in page
