@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import ExifTags, Image
 
 from services import audit, legal_rules, reminders
@@ -451,6 +451,17 @@ def test_the_plan_checklist_counts_papers_kept_off_the_plan_and_says_what_we_lac
     assert reverse("my_document_download", args=[hidden.pk]) not in page  # still not listed
     staff = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
     assert "missing" in staff.split("Birth certificate")[1].split("</li>")[0]
+
+
+def test_every_states_name_of_the_certificate_reads_in_spanish(world):
+    marcus = world.marcus.exoneree
+    for state, name in selectors.checklist_data().states.items():
+        marcus.conviction_state = state
+        with translation.override("es"):
+            spanish = selectors.checklist_items(marcus)[-1].note
+
+        assert spanish != name, f"{state}: {name!r} has no Spanish in locale/es"
+        assert name.rsplit("(", 1)[1].split()[0] in spanish  # the law's citation is kept
 
 
 def test_the_certificate_is_asked_for_where_the_compensation_statute_requires_one(world):

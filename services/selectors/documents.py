@@ -78,7 +78,9 @@ def checklist_items(exoneree: Exoneree) -> list[ChecklistItem]:
     items = list(data.always)
     state = exoneree.conviction_state.upper()
     name = data.states.get(state)
-    if name is None and (rule := legal_rules.rule_for(state)) is not None and rule.innocence_finding_required:
+    if name is not None:
+        name = _(name)  # the data file's names are in the Spanish catalog too (a test holds each)
+    elif (rule := legal_rules.rule_for(state)) is not None and rule.innocence_finding_required:
         name = _("Certificate or finding of innocence (%(citation)s)") % {"citation": rule.citation}
     if name:
         certificate = data.certificate
