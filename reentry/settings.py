@@ -165,6 +165,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Inside CSP and the session's: a page for an address that only takes a form (not blank).
+    "services.middleware.FormOnlyAddressMiddleware",
     "services.middleware.SessionTimeoutMiddleware",
     "services.middleware.OrganizationTimezoneMiddleware",
     "services.audit.AuditMiddleware",

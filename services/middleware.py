@@ -1,4 +1,5 @@
-"""Request-wide concerns: the organization's timezone, when a session ends, and what a browser may keep."""
+"""Request-wide concerns: the organization's timezone, when a session ends, what a browser may
+keep, and a page (not a blank one) for an address opened that only takes a form."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db import connection
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
@@ -89,6 +91,27 @@ class NoStoreWhenSignedInMiddleware:
             # (never_cache's no-cache, must-revalidate).
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class FormOnlyAddressMiddleware:
+    """A page that says what happened when a browser opens an address that only takes a form
+    (Django answers 405 with an empty body: a blank page). It happens: the page shown again
+    with an error keeps the form's address in the address bar, and a person opens it later
+    from their history or a new tab. Still 405, with the Allow header, and nothing done; the
+    API's answers carry their own reason and are left alone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or request.method != "GET" or response.content:
+            return response
+        if request.path.startswith("/api/"):
+            return response
+        page = render(request, "405.html", status=405)
+        page["Allow"] = response.get("Allow", "")
+        return page
 
 
 class OrganizationTimezoneMiddleware:

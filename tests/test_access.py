@@ -1260,6 +1260,29 @@ def test_wrong_method_is_405_and_changes_nothing(login, world, page, method):
     assert snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("persona", "name", "words"),
+    [
+        ("exoneree1", "my_ask", "Esta página no se puede abrir sola"),  # Marcus reads Spanish
+        ("caseworker1", "document_need", "This page cannot be opened by itself"),
+    ],
+)
+def test_a_form_only_address_opened_in_a_browser_says_so_and_leads_home(login, world, persona, name, words):
+    """Django's 405 is a blank page; a person opens the address a form posted to from their
+    history, or a new tab."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    client = login(persona)
+    url = reverse(name, args=[] if name == "my_ask" else [world.marcus.exoneree.pk])
+    before = snapshot()
+
+    response = client.get(url)
+
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    page = response.content.decode()
+    assert f"<h1>{words}</h1>" in page and f'href="{reverse("home")}"' in page
+    assert snapshot() == before
+
+
 # --- the rules behind the table, on records of the other people ---------------------------------
 
 

@@ -36,6 +36,7 @@ EXONEREE_FACING = [
     "base.html",
     "403.html",
     "404.html",
+    "405.html",
     "500.html",
     "services/my_plan.html",
     "services/_plan_legal.html",
