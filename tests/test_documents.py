@@ -8,6 +8,7 @@ import io
 import os
 import tracemalloc
 from datetime import timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -437,20 +438,26 @@ def test_checklist_shows_present_and_missing_and_the_state_certificate(world):
     assert "certificate of innocence" in selectors.checklist_items(marcus)[-1].note.lower()
 
 
-def test_the_plan_checklist_counts_papers_kept_off_the_plan_and_says_what_we_lack(login, world):
-    """A card kept off the phone is on file, not one to replace; the person reads "we have no
-    copy yet" (they may hold the paper), staff read "missing"."""
+def test_the_plan_checklist_tells_nothing_of_papers_kept_off_the_plan(login, world):
+    """Staff keep a paper off the plan to withhold it: the person's checklist neither says it
+    is on file nor that it expired. They read "no copy here yet", true either way, and not
+    "missing" (they may hold the paper); staff read "missing" and "expired"."""
+    yesterday = timezone.localdate() - timedelta(days=1)
     hidden = add_document(world, sample_files.pdf(), DocumentKind.SOCIAL_SECURITY_CARD, shown_on_plan=False)
+    add_document(world, sample_files.pdf(), DocumentKind.STATE_ID, shown_on_plan=False, expires_on=yesterday)
 
-    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+    page = unescape(login("exoneree1").get(reverse("my_plan")).content.decode())
+    staff = unescape(login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode())
 
-    card = page.split("Social Security card")[1].split("</li>")[0]
-    birth = page.split("Birth certificate")[1].split("</li>")[0]
-    assert "on file" in card and "we have no copy yet" not in card
-    assert "we have no copy yet" in birth and "missing" not in birth
-    assert reverse("my_document_download", args=[hidden.pk]) not in page  # still not listed
-    staff = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
-    assert "missing" in staff.split("Birth certificate")[1].split("</li>")[0]
+    def said(html: str, label: str) -> str:
+        return html.split(f"<strong>{label}</strong>")[1].split("</li>")[0]
+
+    for label in ("Social Security card", "State ID or driver's licence", "Birth certificate"):
+        assert "no copy here yet" in said(page, label), label
+        assert not {"on file", "expired", "missing"} & set(said(page, label).split(": ")[-1].split()), label
+    assert reverse("my_document_download", args=[hidden.pk]) not in page
+    assert "on file" in said(staff, "Social Security card") and "expired" in said(staff, "State ID or driver's licence")
+    assert "missing" in said(staff, "Birth certificate")
 
 
 def test_every_states_name_of_the_certificate_reads_in_spanish(world):

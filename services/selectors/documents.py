@@ -147,12 +147,11 @@ def checklist(
 def documents_page(exoneree: Exoneree, *, on_plan: bool = False, needs: list[Need] | None = None) -> dict[str, Any]:
     """What the person page (or the plan) shows of the papers: the list and the checklist.
 
-    The plan lists only the papers shown on it, but its checklist says "on file" for every
-    paper kept: a Social Security card kept off the phone is still not one to replace.
+    The plan's checklist reads only the papers shown on the plan: staff keep a paper off it
+    to withhold it, and "on file" or "expired" would tell the person it exists.
 
     `needs`: every need of the person, if the page loaded them (the checklist reads them)."""
     documents = documents_of(exoneree)
-    document_checklist = checklist(exoneree, documents, needs=needs)
     if on_plan:
         documents = [document for document in documents if document.shown_on_plan]
-    return {"documents": documents, "document_checklist": document_checklist}
+    return {"documents": documents, "document_checklist": checklist(exoneree, documents, needs=needs)}
