@@ -414,7 +414,7 @@ def test_checklist_data_file_is_valid_and_bad_files_are_refused():
                     "kind": "court_order",
                     "domain": "legal",
                     "need": "x",
-                    "states": {"il": "x"},
+                    "states": {"il": {"name": "x"}},
                 },
             }
         )
@@ -460,15 +460,30 @@ def test_the_plan_checklist_tells_nothing_of_papers_kept_off_the_plan(login, wor
     assert "missing" in said(staff, "Birth certificate")
 
 
-def test_every_states_name_of_the_certificate_reads_in_spanish(world):
+def test_every_states_name_of_the_certificate_reads_in_spanish_with_its_english_name_and_law(world):
     marcus = world.marcus.exoneree
-    for state, name in selectors.checklist_data().states.items():
+    for state, names in selectors.checklist_data().states.items():
         marcus.conviction_state = state
         with translation.override("es"):
             spanish = selectors.checklist_items(marcus)[-1].note
+        with translation.override("en"):
+            english = selectors.checklist_items(marcus)[-1].note
 
-        assert spanish != name, f"{state}: {name!r} has no Spanish in locale/es"
-        assert name.rsplit("(", 1)[1].split()[0] in spanish  # the law's citation is kept
+        paper, law = names["name"].removesuffix(")").rsplit(" (", 1)
+        assert english == names["name"] and spanish != english, f"{state} has no Spanish name"
+        assert f"en inglés, {paper}; {law})" in spanish, state  # what to ask a clerk for, and the law
+
+
+@pytest.mark.parametrize(
+    "names",
+    [{"es": "Certificado"}, {"name": "Certificate", "fr": "Certificat"}, {"name": " "}, "Certificate"],
+)
+def test_a_states_certificate_without_its_name_or_in_an_unknown_language_is_refused(names):
+    raw = {"always": [], "certificate_of_innocence": {"kind": "court_order", "domain": "legal", "need": "x"}}
+    raw["certificate_of_innocence"]["states"] = {"IL": names}
+
+    with pytest.raises(Exception, match="each with the paper's `name`"):
+        selectors.parse_checklist(raw)
 
 
 def test_the_certificate_is_asked_for_where_the_compensation_statute_requires_one(world):

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from services import legal_rules
@@ -39,7 +41,15 @@ class ChecklistItem:
 class Checklist:
     always: tuple[ChecklistItem, ...]
     certificate: ChecklistItem
-    states: dict[str, str]
+    states: dict[str, dict[str, str]]  # state → the certificate's name by language ("name": English)
+
+    def certificate_name(self, state: str) -> str | None:
+        """The certificate's name in this state, in the language of the request (English where
+        the file has no other)."""
+        names = self.states.get(state)
+        if names is None:
+            return None
+        return names.get(get_language().split("-")[0], names["name"])
 
 
 def _item(raw: dict[str, Any], where: str) -> ChecklistItem:
@@ -58,11 +68,21 @@ def parse_checklist(raw: Any) -> Checklist:
     certificate = _item(certificate_raw, "certificate_of_innocence")
     states = certificate_raw.get("states") or {}
     bad = [state for state in states if not (isinstance(state, str) and len(state) == 2 and state.isupper())]
-    if bad or not all(isinstance(name, str) and name for name in states.values()):
-        raise ImproperlyConfigured(f"{CHECKLIST_FILE.name}: states are two capital letters with a paper's name.")
+    languages = {code for code, _name in settings.LANGUAGES}
+    if bad or not all(_names_ok(names, languages) for names in states.values()):
+        raise ImproperlyConfigured(
+            f"{CHECKLIST_FILE.name}: states are two capital letters, each with the paper's `name` "
+            f"and its name in other languages ({', '.join(sorted(languages - {'en'}))})."
+        )
     if len({item.kind for item in always} | {certificate.kind}) != len(always) + 1:
         raise ImproperlyConfigured(f"{CHECKLIST_FILE.name}: a kind is listed twice.")
     return Checklist(always, certificate, dict(states))
+
+
+def _names_ok(names: Any, languages: set[str]) -> bool:
+    if not isinstance(names, dict) or not set(names) <= {"name"} | languages - {"en"}:
+        return False
+    return all(isinstance(name, str) and name.strip() for name in names.values()) and "name" in names
 
 
 @lru_cache(maxsize=1)
@@ -77,10 +97,8 @@ def checklist_items(exoneree: Exoneree) -> list[ChecklistItem]:
     data = checklist_data()
     items = list(data.always)
     state = exoneree.conviction_state.upper()
-    name = data.states.get(state)
-    if name is not None:
-        name = _(name)  # the data file's names are in the Spanish catalog too (a test holds each)
-    elif (rule := legal_rules.rule_for(state)) is not None and rule.innocence_finding_required:
+    name = data.certificate_name(state)
+    if name is None and (rule := legal_rules.rule_for(state)) is not None and rule.innocence_finding_required:
         name = _("Certificate or finding of innocence (%(citation)s)") % {"citation": rule.citation}
     if name:
         certificate = data.certificate
