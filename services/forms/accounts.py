@@ -71,7 +71,7 @@ class PlainPasswordWords:
     the two differ. For the invitation, the reset link and the change."""
 
     error_messages = {
-        "password_mismatch": _("The two new passwords are not the same. Type the new password twice again."),
+        "password_mismatch": _("The two new passwords are not the same. Type the new password in both boxes again."),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -84,7 +84,7 @@ class PlainPasswordWords:
 
 
 class PlainSetPasswordForm(PlainPasswordWords, SetPasswordForm):
-    error_messages = PlainPasswordWords.error_messages
+    pass
 
 
 class PlainPasswordChangeForm(PlainPasswordWords, PasswordChangeForm):
