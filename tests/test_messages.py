@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from services.actions import messages
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.messages import Message
@@ -144,6 +145,28 @@ def test_a_message_may_point_only_to_the_persons_own_things(login, world):
         reverse("my_messages"), {"text": "Hello", "about": f"follow_up:{world.marcus.follow_up.pk}"}
     )
     assert response.status_code == 400
+
+
+def test_staff_write_only_about_what_the_persons_plan_shows_and_an_old_message_tells_nothing_more(login, world):
+    """A staff-only task's title reached the person as "About: …" (found by a walk)."""
+    hidden = {"title": "Check the sealed file", "shared_with_exoneree": False}
+    FollowUp.objects.filter(pk=world.marcus.follow_up.pk).update(**hidden)
+    client = login("caseworker1")
+
+    offered = client.get(thread_url(world)).content.decode()
+    refused = client.post(thread_url(world), {"text": REPLY, "about": f"follow_up:{world.marcus.follow_up.pk}"})
+    messages.message_send(  # written before the choices were narrowed
+        by=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        text="Older",
+        from_person=False,
+        about={"follow_up_id": world.marcus.follow_up.pk},
+    )
+    seen = login("exoneree1").get(reverse("my_messages")).content.decode()
+
+    assert "Check the sealed file" not in offered and '<optgroup label="Needs">' in offered
+    assert refused.status_code == 400 and Message.objects.count() == 1
+    assert "Older" in seen and "Check the sealed file" not in seen
 
 
 def test_an_empty_message_is_refused_beside_the_field(login, world):

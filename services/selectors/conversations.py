@@ -23,36 +23,64 @@ THREAD_SHOWN = 200  # the latest messages; a conversation longer than that is ra
 ABOUT_SHOWN = 30  # of each kind, the most recent
 
 
-def thread(exoneree: Exoneree, *, limit: int | None = THREAD_SHOWN) -> list[Message]:
+def thread(exoneree: Exoneree, *, limit: int | None = THREAD_SHOWN, for_person: bool = False) -> list[Message]:
     """The latest messages (all of them with `limit=None`), oldest first, with their authors
-    and what they point to."""
+    and what they point to; `for_person`: each with `about_for_person`, what the person reads of that."""
     latest = exoneree.messages.select_related("author", "read_by", "need", "referral__resource", "follow_up").order_by(
         "-created_at", "-pk"
     )[:limit]
-    return list(reversed(latest))
-
-
-def about_choices(exoneree: Exoneree, *, for_person: bool) -> list[tuple[str, str]]:
-    """What a new message may point to: the person's open needs, referrals and open
-    follow-ups; for the person, only what their plan shows them (no drafts, no internal tasks)."""
-    needs = Need.objects.filter(OPEN_NEED, exoneree=exoneree).order_by("-opened_on", "-pk")[:ABOUT_SHOWN]
-    referrals = Referral.objects.filter(need__exoneree=exoneree).select_related("resource")
-    follow_ups = FollowUp.objects.filter(exoneree=exoneree, done_at__isnull=True)
+    messages = list(reversed(latest))
     if for_person:
-        referrals = referrals.exclude(status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED])
-        follow_ups = follow_ups.filter(shared_with_exoneree=True)
-    choices = [(f"need:{n.pk}", n.get_domain_display()) for n in needs.only("domain")]
-    choices += [
-        (f"referral:{r.pk}", r.resource.name)
-        for r in referrals.only("resource__name").order_by("-status_changed_at", "-pk")[:ABOUT_SHOWN]
-    ]
+        for message in messages:
+            message.about_for_person = about_for_person(message)
+    return messages
+
+
+def about_choices(exoneree: Exoneree) -> list[tuple[str, list[tuple[str, str]]]]:
+    """What a new message may point to, grouped: the person's open needs, referrals and open
+    follow-ups that their plan shows them (no drafts, no cancelled referrals, no staff-only
+    tasks). Staff get the same: the person reads the message, and what it is about with it."""
+    needs = Need.objects.filter(OPEN_NEED, exoneree=exoneree).order_by("-opened_on", "-pk")[:ABOUT_SHOWN]
+    referrals = (
+        Referral.objects.filter(need__exoneree=exoneree)
+        .exclude(status__in=HIDDEN_REFERRALS)
+        .select_related("resource", "need")
+        .only("resource__name", "need__domain")
+        .order_by("-status_changed_at", "-pk")[:ABOUT_SHOWN]
+    )
+    follow_ups = FollowUp.objects.filter(exoneree=exoneree, done_at__isnull=True, shared_with_exoneree=True)
     # The day as the plan shows it: in the organization's time zone and the page's language.
     day = gettext("F j")
-    choices += [
-        (f"follow_up:{f.pk}", f"{f.title} ({date_format(timezone.localtime(f.due_at), day)})")
-        for f in follow_ups.only("title", "due_at").order_by("due_at", "pk")[:ABOUT_SHOWN]
+    groups = [
+        (gettext("Needs"), [(f"need:{n.pk}", n.get_domain_display()) for n in needs.only("domain")]),
+        (
+            gettext("Referrals"),
+            [(f"referral:{r.pk}", f"{r.resource.name} ({r.need.get_domain_display()})") for r in referrals],
+        ),
+        (
+            gettext("Appointments and tasks"),
+            [
+                (f"follow_up:{f.pk}", f"{f.title} ({date_format(timezone.localtime(f.due_at), day)})")
+                for f in follow_ups.only("title", "due_at").order_by("due_at", "pk")[:ABOUT_SHOWN]
+            ],
+        ),
     ]
-    return choices
+    return [(label, choices) for label, choices in groups if choices]
+
+
+HIDDEN_REFERRALS = [ReferralStatus.DRAFT, ReferralStatus.CANCELLED]  # not on the person's plan
+
+
+def about_for_person(message: Message) -> str:
+    """What the person reads of what a message is about: nothing of a topic their plan does not
+    show (a message written before staff could only choose those may point to one)."""
+    if message.need_id:
+        return str(message.need.get_domain_display())
+    if message.referral_id and message.referral.status not in HIDDEN_REFERRALS:
+        return message.referral.resource.name
+    if message.follow_up_id and message.follow_up.shared_with_exoneree:
+        return message.follow_up.title
+    return ""
 
 
 def waiting_for_staff(people: list[int]) -> QuerySet[Message]:

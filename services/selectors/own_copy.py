@@ -141,13 +141,7 @@ def _appointment(item: Any) -> dict[str, Any]:
 
 
 def _message(message: Any) -> dict[str, Any]:
-    about = ""
-    if message.need_id:
-        about = str(message.need.get_domain_display())
-    elif message.referral_id:
-        about = message.referral.resource.name
-    elif message.follow_up_id:
-        about = message.follow_up.title
+    about = conversations.about_for_person(message)
     author = message.author
     return {
         "from_you": message.from_person,

@@ -23,7 +23,7 @@ from services.views.common import action_refused, posted
 @exoneree_required
 def my_messages(request: HttpRequest) -> HttpResponse:
     exoneree = access.own_exoneree(request.user)
-    form = MessageForm(posted(request), about=conversations.about_choices(exoneree, for_person=True))
+    form = MessageForm(posted(request), about=conversations.about_choices(exoneree))
     if form.is_valid():
         about = conversations.about_fields(form.cleaned_data["about"])
         messages.message_send(
@@ -34,7 +34,7 @@ def my_messages(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         # Read receipts: opening the thread reads what the caseworkers wrote.
         messages.messages_mark_read(by=request.user, exoneree=exoneree, from_person=False)
-    context = {"exoneree": exoneree, "form": form, "thread": conversations.thread(exoneree)}
+    context = {"exoneree": exoneree, "form": form, "thread": conversations.thread(exoneree, for_person=True)}
     return render(request, "services/my_messages.html", context, status=400 if form.is_bound else 200)
 
 
@@ -45,7 +45,7 @@ def exoneree_messages(request: HttpRequest, pk: int) -> HttpResponse:
     their assigned caseworkers write (a director, or a caseworker under emergency access, reads)."""
     exoneree = access.get_exoneree(request.user, pk, change=request.method == "POST")
     can_write = access.can_change_exoneree(request.user, exoneree)
-    form = MessageForm(posted(request), about=conversations.about_choices(exoneree, for_person=False))
+    form = MessageForm(posted(request), about=conversations.about_choices(exoneree))
     if form.is_valid():
         about = conversations.about_fields(form.cleaned_data["about"])
         messages.message_send(
