@@ -107,10 +107,13 @@ class FormOnlyAddressMiddleware:
         response = self.get_response(request)
         if response.status_code != 405 or request.method != "GET" or response.content:
             return response
-        if request.path.startswith("/api/"):
+        if request.path_info.startswith("/api/"):
             return response
-        page = render(request, "405.html", status=405)
-        page["Allow"] = response.get("Allow", "")
+        # Its own links (the language switch, "Stay signed in") lead home, not back here.
+        page = render(request, "405.html", {"form_only_address": True}, status=405)
+        if "Allow" in response:
+            page["Allow"] = response["Allow"]
+        page._has_been_logged = getattr(response, "_has_been_logged", False)  # Django logged the 405
         return page
 
 

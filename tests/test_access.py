@@ -1267,7 +1267,7 @@ def test_wrong_method_is_405_and_changes_nothing(login, world, page, method):
         ("caseworker1", "document_need", "This page cannot be opened by itself"),
     ],
 )
-def test_a_form_only_address_opened_in_a_browser_says_so_and_leads_home(login, world, persona, name, words):
+def test_a_form_only_address_opened_in_a_browser_says_so_and_leads_home(login, world, persona, name, words, caplog):
     """Django's 405 is a blank page; a person opens the address a form posted to from their
     history, or a new tab."""
     Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
@@ -1280,6 +1280,9 @@ def test_a_form_only_address_opened_in_a_browser_says_so_and_leads_home(login, w
     assert response.status_code == 405 and response["Allow"] == "POST"
     page = response.content.decode()
     assert f"<h1>{words}</h1>" in page and f'href="{reverse("home")}"' in page
+    assert f'name="next" value="{url}"' not in page  # "Stay signed in" and the language lead home
+    assert f'name="next" value="{reverse("home")}"' in page
+    assert len([r for r in caplog.records if r.getMessage().startswith("Method Not Allowed")]) == 1
     assert snapshot() == before
 
 
