@@ -204,6 +204,10 @@ def test_a_box_says_how_much_room_is_left_and_that_a_long_paste_was_cut(world, m
     expect(left).to_be_hidden()  # plenty of room: nothing said
     box.fill("x" * 1950)
     expect(left).to_have_text("Characters left: 50 of 2,000.")
+    expect(box).to_have_attribute("aria-describedby", re.compile(r"\bid_words_left\b"))
+    expect(page.locator("#limits-live")).to_have_text("Characters left: 50 of 2,000.")  # the step of 50
+    box.fill("x" * 1940 + "\n" * 5)  # a line break is sent as two characters
+    expect(left).to_have_text("Characters left: 50 of 2,000.")
     box.fill("")
     box.focus()
     page.evaluate(

@@ -3,6 +3,10 @@
 // that the browser cut its end (it does so silently). The words come translated on this
 // script's tag (templates/base.html); the server checks the same most and says so beside the
 // field in any case.
+//
+// Counted as the server counts: a browser sends each line break as two characters (\r\n), so
+// a line break takes two here. A screen reader hears the count at a few steps only (not at
+// every key), through one polite live region; the cut, at once.
 (function () {
   "use strict";
 
@@ -11,27 +15,10 @@
     left: script.dataset.left, // "Characters left: {left} of {most}."
     cut: script.dataset.cut, // "What you pasted was too long: ... {most} ..."
   };
+  var STEPS = [100, 50, 10, 0]; // what a screen reader hears, as the room left passes each
 
   function number(value) {
     return value.toLocaleString(document.documentElement.lang || undefined);
-  }
-
-  function say(box, text, urgent) {
-    var id = box.id + "_left";
-    var line = document.getElementById(id);
-    if (!line && !text) {
-      return;
-    }
-    if (!line) {
-      line = document.createElement("p");
-      line.id = id;
-      line.className = "help limit";
-      line.setAttribute("aria-live", "polite");
-      box.insertAdjacentElement("afterend", line);
-    }
-    line.textContent = text;
-    line.classList.toggle("limit-reached", Boolean(urgent));
-    line.hidden = !text;
   }
 
   function most(box) {
@@ -39,19 +26,72 @@
     return value > 0 ? value : 0;
   }
 
+  function used(box) {
+    return box.value.length + (box.value.match(/\n/g) || []).length;
+  }
+
+  function voice() {
+    var region = document.getElementById("limits-live");
+    if (!region) {
+      region = document.createElement("p");
+      region.id = "limits-live";
+      region.className = "visually-hidden";
+      region.setAttribute("aria-live", "polite");
+      document.body.appendChild(region);
+    }
+    return region;
+  }
+
+  function line(box, create) {
+    var id = box.id + "_left";
+    var found = document.getElementById(id);
+    if (!found && create) {
+      found = document.createElement("p");
+      found.id = id;
+      found.className = "help limit";
+      box.insertAdjacentElement("afterend", found);
+      var described = (box.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      box.setAttribute("aria-describedby", described.concat(id).join(" "));
+    }
+    return found;
+  }
+
+  function show(box, text, urgent) {
+    var shown = line(box, Boolean(text));
+    if (!shown) {
+      return;
+    }
+    shown.textContent = text;
+    shown.classList.toggle("limit-reached", Boolean(urgent));
+    shown.hidden = !text;
+  }
+
   function counted(box) {
     var limit = most(box);
-    var left = limit - box.value.length;
-    if (box.dataset.cut && left <= 0) {
+    var left = Math.max(limit - used(box), 0);
+    if (box.dataset.cut && left === 0) {
       return; // what was pasted was cut: that is what to say until the box is shortened
     }
     delete box.dataset.cut;
-    // Said once a tenth of the room is left (at least 100 characters' worth), not before.
-    if (left > Math.max(100, limit / 10)) {
-      say(box, "", false);
+    var shown = line(box, false);
+    if (shown) {
+      shown.removeAttribute("role"); // the cut was said; counts are not alerts
+    }
+    // Shown once a tenth of the room is left (at least 100 characters, at most a quarter).
+    if (left > Math.min(Math.max(100, limit / 10), limit / 4)) {
+      show(box, "", false);
+      delete box.dataset.step;
       return;
     }
-    say(box, words.left.replace("{left}", number(Math.max(left, 0))).replace("{most}", number(limit)), left <= 0);
+    var text = words.left.replace("{left}", number(left)).replace("{most}", number(limit));
+    show(box, text, left === 0);
+    var step = STEPS.filter(function (value) {
+      return left <= value;
+    }).pop();
+    if (step !== undefined && String(step) !== box.dataset.step) {
+      box.dataset.step = String(step);
+      voice().textContent = text;
+    }
   }
 
   document.addEventListener("input", function (event) {
@@ -66,11 +106,13 @@
     if (!(box instanceof HTMLTextAreaElement) || !most(box) || !box.id || !event.clipboardData) {
       return;
     }
-    var pasted = event.clipboardData.getData("text/plain").replace(/\r\n/g, "\n").length;
-    var room = most(box) - box.value.length + (box.selectionEnd - box.selectionStart);
-    if (pasted > room) {
+    var pasted = event.clipboardData.getData("text/plain").replace(/\r\n/g, "\n");
+    var room = most(box) - used(box) + (box.selectionEnd - box.selectionStart);
+    if (pasted.length + (pasted.match(/\n/g) || []).length > room) {
       box.dataset.cut = "1";
-      say(box, words.cut.replace("{most}", number(most(box))), true);
+      var text = words.cut.replace("{most}", number(most(box)));
+      show(box, text, true);
+      line(box, false).setAttribute("role", "alert");
     }
   });
 })();
