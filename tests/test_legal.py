@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils.html import escape
 
 from services import legal_rules, reminder_plans
 from services.actions import legal
@@ -106,6 +107,18 @@ def test_no_deadline_no_warnings_and_the_page_asks_for_one(world, login):
     page = login("caseworker1").get(reverse("exoneree_legal", args=[world.marcus.exoneree.pk])).content.decode()
     assert "give the date of the event that starts the window" in page
     assert "not legal advice" in page
+
+
+def test_how_a_rule_was_checked_is_folded_away_and_the_lawyer_is_named(world, login):
+    """The compiler's research note ("IA, older, said …") sat in the rule's line (found by a walk)."""
+    illinois_claim(world)
+    rule = legal_rules.rule_for("IL")
+
+    page = login("caseworker1").get(reverse("exoneree_legal", args=[world.marcus.exoneree.pk])).content.decode()
+
+    rule_line = page.split("<dt>Rule</dt>")[1].split("<details")[0]
+    assert "confirm with the lawyer" in rule_line and escape(rule.verification) not in rule_line
+    assert f"<summary>How this rule was checked</summary><p>{escape(rule.verification)}</p>" in page
 
 
 def test_stage_moves_are_checked_and_a_denial_needs_its_reason(world):
