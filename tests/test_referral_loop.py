@@ -11,6 +11,7 @@ import io
 import logging
 import re
 from datetime import datetime, timedelta
+from html import unescape
 from importlib import import_module
 
 import pytest
@@ -20,6 +21,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -126,6 +128,23 @@ def test_no_address_at_all_fails_visibly(world: World, login) -> None:
     client = login("caseworker1")
     assert "No intake email" in client.get(referral.get_absolute_url()).content.decode()
     assert "No intake email" in client.get(reverse("notification_list")).content.decode()
+
+
+def test_the_referral_page_says_when_each_notice_went_or_is_to_go(world: World, login) -> None:
+    """The nudge planned at the send showed the time it was planned, read as its time (walk)."""
+    referral = send(world)
+    deliver()
+    nudge = Reminder.objects.get(referral=referral, kind=ReminderKind.PROVIDER_NUDGE)
+    notice = Reminder.objects.get(referral=referral, kind=ReminderKind.REFERRAL_NOTICE)
+
+    page = unescape(login("caseworker1").get(referral.get_absolute_url()).content.decode())
+
+    def at(moment) -> str:
+        return date_format(timezone.localtime(moment), "M j, Y g:i a")
+
+    assert f"A reminder that it is unanswered:\n        goes out {at(nudge.send_at)}" in page
+    assert f"The referral itself:\n        sent {at(notice.sent_at)}" in page
+    assert nudge.send_at > notice.sent_at + timedelta(days=1)
 
 
 def test_resend_kills_the_old_link(world: World, sent_link: str, client: Client, login) -> None:
