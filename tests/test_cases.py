@@ -214,6 +214,28 @@ def test_need_create_with_bad_input_saves_nothing(login, world):
     assert "Apply for SSI" not in [need.description for need in Need.objects.all()]
 
 
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("need_create", "opened_on"),  # a need recorded in 2030 made the figures' waits negative
+        ("exoneree_edit", "date_of_birth"),
+        ("exoneree_edit", "exoneration_date"),
+    ],
+)
+def test_a_day_that_has_not_come_is_refused_beside_its_field(login, world, name, field):
+    marcus = world.marcus.exoneree
+    tomorrow_but_one = timezone.localdate() + timedelta(days=2)
+    client = login("caseworker1")
+    form = client.get(url(name, marcus)).context["form"]
+    posted = {**{key: value for key, value in form.initial.items() if value is not None}, **NEED}
+    posted = {key: value for key, value in posted.items() if key in form.fields}
+
+    response = client.post(url(name, marcus), {**posted, field: tomorrow_but_one.isoformat()})
+
+    assert response.status_code == 400
+    assert "This date is in the future. Enter the day it happened." in error_beside(response, field)
+
+
 def test_need_edit(login, world):
     need = world.marcus.need
 

@@ -4,7 +4,7 @@ Legal page and its forms, the person's plan in both languages."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from services import legal_rules, reminder_plans
@@ -233,6 +234,19 @@ def test_the_legal_page_shows_rule_citation_payments_and_record_holders(world, l
     assert "735 ILCS 5/2-702" in page and "$300.75 in all" in page
     assert "FBI (national criminal history)" in page and "Not recorded" in page
     assert reverse("claim_edit", args=[claim.pk]) not in page  # the director reads only
+
+
+def test_a_payment_received_on_a_day_that_has_not_come_is_refused(world):
+    claim = illinois_claim(world)
+    later = timezone.localdate() + timedelta(days=30)
+
+    with pytest.raises(ValidationError) as refused:
+        legal.payment_create(
+            by=world.caseworker1, claim=claim, payment=ClaimPayment(received_on=later, amount=Decimal("1500.00"))
+        )
+
+    assert "This date is in the future." in str(refused.value.message_dict["received_on"])
+    assert not ClaimPayment.objects.exists()
 
 
 def test_a_payment_typed_wrong_is_corrected_and_one_recorded_twice_removed(world, login):

@@ -60,7 +60,8 @@ def test_warnings_follow_the_computed_deadline_once_and_filing_cancels_the_rest(
     assert "Marcus" not in mail.outbox[0].body and "Illinois" not in mail.outbox[0].body
 
     claim.stage, claim.filed_on = ClaimStage.FILED, date(2028, 3, 20)
-    legal.claim_update(by=world.caseworker1, claim=claim)
+    with time_machine.travel(datetime(2028, 3, 20, 17, tzinfo=UTC)):  # recorded the day it was filed
+        legal.claim_update(by=world.caseworker1, claim=claim)
 
     with time_machine.travel(thirty[0].send_at + timedelta(seconds=5)):
         assert not {r.pk for r in thirty} & set(tasks.reminders_sweep())

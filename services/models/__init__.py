@@ -26,4 +26,8 @@ from services.models import (  # noqa: F401 (loaded so that Django registers the
     retention,
     transfers,
 )
-from services.models.validators import validate_sensible_date, validate_timezone  # noqa: F401 (migrations)
+from services.models.validators import (  # noqa: F401 (migrations)
+    validate_past_date,
+    validate_sensible_date,
+    validate_timezone,
+)

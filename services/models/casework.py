@@ -15,7 +15,7 @@ from services.choices import (
 from services.fields import EncryptedTextField
 from services.models.base import BaseModel
 from services.models.people import Exoneree
-from services.models.validators import validate_sensible_date
+from services.models.validators import validate_past_date, validate_sensible_date
 
 
 class CaseNote(BaseModel):
@@ -39,7 +39,7 @@ class Assessment(BaseModel):
 
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="assessments")
     kind = models.CharField(max_length=10, choices=AssessmentKind.choices)
-    taken_on = models.DateField(default=timezone.localdate, validators=[validate_sensible_date])
+    taken_on = models.DateField(default=timezone.localdate, validators=[validate_sensible_date, validate_past_date])
     taken_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

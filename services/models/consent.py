@@ -23,7 +23,7 @@ from services.lib.text import visible_length
 from services.models.base import BaseModel
 from services.models.directory import Provider
 from services.models.people import Exoneree
-from services.models.validators import validate_sensible_date
+from services.models.validators import validate_past_date, validate_sensible_date
 
 # The annotation `selectors.coverage.consents_for` adds: a consent's categories, joined by commas.
 JOINED_CATEGORIES = "joined_categories"
@@ -41,7 +41,7 @@ class Consent(BaseModel):
     starts_on = models.DateField("from", validators=[validate_sensible_date])
     ends_on = models.DateField("until", validators=[validate_sensible_date])
     signed_how = models.CharField("signed", max_length=20, choices=ConsentSignedHow.choices)
-    signed_on = models.DateField(_("signed on"), validators=[validate_sensible_date])
+    signed_on = models.DateField(_("signed on"), validators=[validate_sensible_date, validate_past_date])
     witness = models.CharField(max_length=200, blank=True, help_text=_("Needed when the consent was given verbally."))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

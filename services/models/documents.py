@@ -26,7 +26,7 @@ from services.models.base import BaseModel
 from services.models.consent import Consent
 from services.models.legal import CompensationClaim, InnocenceCertificate
 from services.models.people import Exoneree
-from services.models.validators import validate_sensible_date
+from services.models.validators import validate_past_date, validate_sensible_date
 
 
 class DocumentKind(models.TextChoices):
@@ -61,7 +61,9 @@ class Document(BaseModel):
     kind = models.CharField(max_length=30, choices=DocumentKind.choices)
     # A title may name a court or a case: encrypted like other free text.
     title = EncryptedCharField(max_length=200, blank=True, help_text=_("For example: Cook County order of 2019."))
-    issued_on = models.DateField(_("issued on"), null=True, blank=True, validators=[validate_sensible_date])
+    issued_on = models.DateField(
+        _("issued on"), null=True, blank=True, validators=[validate_sensible_date, validate_past_date]
+    )
     expires_on = models.DateField(_("expires on"), null=True, blank=True, validators=[validate_sensible_date])
     shown_on_plan = models.BooleanField(
         _("show it on their plan"), default=True, help_text=_("They can then see and download it.")

@@ -32,7 +32,7 @@ from services.lifecycle import CLAIM_FILED, CLAIM_NOT_FILED
 from services.models.base import BaseModel
 from services.models.organizations import Organization
 from services.models.people import Exoneree
-from services.models.validators import validate_sensible_date
+from services.models.validators import validate_past_date, validate_sensible_date
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "null": True, "blank": True}
 
@@ -67,11 +67,13 @@ class CompensationClaim(BaseModel):
 
     stage = models.CharField(max_length=20, choices=ClaimStage.choices, default=ClaimStage.ASSESSING)
     attorney = models.CharField(_("attorney"), max_length=200, blank=True, help_text=_("Name and firm or clinic."))
-    filed_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    filed_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
     hearing_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
-    decided_on = models.DateField(_("awarded or denied on"), null=True, blank=True, validators=[validate_sensible_date])
+    decided_on = models.DateField(
+        _("awarded or denied on"), null=True, blank=True, validators=[validate_sensible_date, validate_past_date]
+    )
     denial_reason = EncryptedTextField(_("reason for the denial"), blank=True, max_length=2000)
-    appeal_filed_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    appeal_filed_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
     award_per_year = EncryptedDecimalField(_("award per year (US$)"), **MONEY)
     award_total = EncryptedDecimalField(_("award in total (US$)"), **MONEY)
     payment_schedule = EncryptedTextField(
@@ -150,7 +152,7 @@ class CompensationClaim(BaseModel):
 
 class ClaimPayment(BaseModel):
     claim = models.ForeignKey(CompensationClaim, on_delete=models.CASCADE, related_name="payments")
-    received_on = models.DateField(validators=[validate_sensible_date])
+    received_on = models.DateField(validators=[validate_sensible_date, validate_past_date])
     amount = EncryptedDecimalField(_("amount (US$)"), max_digits=12, decimal_places=2)
     note = EncryptedTextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -172,8 +174,10 @@ class InnocenceCertificate(BaseModel):
     exoneree = models.ForeignKey(Exoneree, on_delete=models.CASCADE, related_name="innocence_certificates")
     status = models.CharField(max_length=20, choices=CertificateStatus.choices, default=CertificateStatus.APPLIED)
     court = models.CharField(max_length=200)
-    applied_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
-    decided_on = models.DateField(_("granted or denied on"), null=True, blank=True, validators=[validate_sensible_date])
+    applied_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
+    decided_on = models.DateField(
+        _("granted or denied on"), null=True, blank=True, validators=[validate_sensible_date, validate_past_date]
+    )
     notes = EncryptedTextField(blank=True, max_length=4000)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -199,9 +203,11 @@ class RecordClearance(BaseModel):
     )
     holder = models.CharField(max_length=20, choices=RecordHolder.choices)
     status = models.CharField(max_length=20, choices=ClearanceStatus.choices, default=ClearanceStatus.NOT_REQUESTED)
-    requested_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
-    confirmed_on = models.DateField(_("confirmed clear on"), null=True, blank=True, validators=[validate_sensible_date])
-    last_checked_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    requested_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
+    confirmed_on = models.DateField(
+        _("confirmed clear on"), null=True, blank=True, validators=[validate_sensible_date, validate_past_date]
+    )
+    last_checked_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
     notes = EncryptedTextField(blank=True, max_length=4000)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -17,7 +17,7 @@ from services.fields import EncryptedTextField
 from services.models.base import BaseModel
 from services.models.organizations import Organization
 from services.models.people import Exoneree
-from services.models.validators import validate_sensible_date
+from services.models.validators import validate_past_date, validate_sensible_date
 
 
 class Need(BaseModel):
@@ -34,8 +34,8 @@ class Need(BaseModel):
     )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     status = models.CharField(max_length=20, choices=NeedStatus.choices, default=NeedStatus.OPEN)
-    opened_on = models.DateField(default=timezone.localdate, validators=[validate_sensible_date])
-    closed_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    opened_on = models.DateField(default=timezone.localdate, validators=[validate_sensible_date, validate_past_date])
+    closed_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

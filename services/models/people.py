@@ -31,7 +31,7 @@ from services.fields import (
 )
 from services.models.base import BaseModel
 from services.models.organizations import Organization
-from services.models.validators import ssn_validator, validate_sensible_date
+from services.models.validators import ssn_validator, validate_past_date, validate_sensible_date
 
 # The fields of an exonerees's profile that the intake/edit form changes; an edit saves only
 # these, so it cannot undo a concurrent change to anything else (such as a new login).
@@ -95,7 +95,7 @@ class Exoneree(BaseModel):
     ok_to_leave_message = models.BooleanField(_("OK to leave a message"), default=False)
     contact_notes = EncryptedCharField(max_length=300, blank=True, help_text=_("Best times, who else may answer."))
 
-    date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_sensible_date])
+    date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
     ssn = EncryptedCharField(_("Social Security number"), max_length=9, blank=True, validators=[ssn_validator])
     # Exact-match lookup without decrypting: the duplicate check at intake.
     ssn_index = BlindIndexField(purpose="ssn", sources=["ssn"], normalize=index_ssn)
@@ -105,9 +105,9 @@ class Exoneree(BaseModel):
 
     conviction_state = models.CharField(max_length=2, blank=True)
     conviction_county = models.CharField(max_length=100, blank=True)
-    conviction_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
-    release_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
-    exoneration_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date])
+    conviction_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
+    release_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
+    exoneration_date = models.DateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
 
     # The compensation claim, certificate of innocence and record clearance are in
     # services/models/legal.py (the claim's filing deadline is computed from the rules table).

@@ -1,12 +1,13 @@
-"""Validators shared by the models; migrations name the two functions by `services.models.<name>`."""
+"""Validators shared by the models; migrations name the functions by `services.models.<name>`."""
 
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,3 +32,10 @@ def validate_sensible_date(value: date) -> None:
             _("Enter a date between %(EARLIEST_YEAR)s and %(LATEST_YEAR)s.")
             % {"EARLIEST_YEAR": EARLIEST_YEAR, "LATEST_YEAR": LATEST_YEAR}
         )
+
+
+def validate_past_date(value: date) -> None:
+    """A day something happened (a birth, a payment received, a need recorded) is not after
+    today; a day of slack for a reader whose today is already tomorrow somewhere else."""
+    if value > timezone.localdate() + timedelta(days=1):
+        raise ValidationError(_("This date is in the future. Enter the day it happened."))
