@@ -639,6 +639,19 @@ def test_mark_done_from_a_list_offers_undo_that_returns_to_the_list(login, world
     assert follow_up.done_at is None
 
 
+def test_undo_in_the_dashboards_banner_returns_to_the_dashboard(login, world):
+    """The banner's form sends the page's path; only the word "dashboard" was taken (walk)."""
+    follow_up = world.marcus.follow_up
+    client = login("caseworker1")
+    done = client.post(url("follow_up_done", follow_up), {"next": "dashboard", "outcome": "Called"}, follow=True)
+
+    banner = done.content.decode().split(f'action="{url("follow_up_reopen", follow_up)}"')[1].split("</form>")[0]
+    response = client.post(url("follow_up_reopen", follow_up), {"next": reverse("dashboard")})
+
+    assert f'name="next" value="{reverse("dashboard")}"' in banner
+    assert response.status_code == 302 and response.url == reverse("dashboard")
+
+
 def test_htmx_done_offers_undo_in_the_row_and_undo_brings_the_row_back(login, world):
     follow_up = world.marcus.follow_up
     client = login("caseworker1")

@@ -427,7 +427,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
 def _back_to_list(request: HttpRequest) -> str:
     """The dashboard or the follow-up list (with its filter and page) the button was on, or ''."""
     next_url = request.POST.get("next", "")
-    if next_url == "dashboard":
+    if next_url in {"dashboard", reverse("dashboard")}:  # "Undo" in the banner sends the page's path
         return reverse("dashboard")
     # The host check first: it also refuses what urlsplit cannot parse ("http://[").
     if url_has_allowed_host_and_scheme(next_url, None) and urlsplit(next_url).path == reverse("follow_up_list"):
