@@ -21,6 +21,7 @@ from django.utils import timezone
 from guardian.shortcuts import get_perms
 
 from services import access
+from services.actions import needs as needs_actions
 from services.actions import people as people_actions
 from services.choices import NeedStatus, NoteVisibility, ReferralStatus, ResourceStatus, Role
 from services.lifecycle import NEED_TRANSITIONS, REFERRAL_TRANSITIONS
@@ -542,6 +543,22 @@ def test_follow_up_with_bad_input_saves_nothing(login, world, field, change):
 
     assert response.status_code == 400
     assert error_beside(response, field)
+    assert not FollowUp.objects.filter(title="Call the landlord back").exists()
+
+
+def test_a_follow_up_about_a_referral_of_another_need_is_refused_beside_the_referral(login, world):
+    """Mental health need, shelter referral: it saved and read as one thing (found by a walk)."""
+    marcus = world.marcus.exoneree
+    other = needs_actions.need_create(
+        by=world.caseworker1, exoneree=marcus, need=Need(domain="mental_health", description="Someone to talk to")
+    )
+    assert world.marcus.referral.need_id != other.pk
+    data = follow_up_data(world, need=other.pk, referral=world.marcus.referral.pk)
+
+    response = login("caseworker1").post(url("follow_up_create", marcus), data)
+
+    assert response.status_code == 400
+    assert "This referral is for another need." in error_beside(response, "referral")
     assert not FollowUp.objects.filter(title="Call the landlord back").exists()
 
 

@@ -59,6 +59,8 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
         errors["need"] = _("Choose one of this person's needs.")
     if follow_up.referral_id and follow_up.referral.need.exoneree_id != exoneree.pk:
         errors["referral"] = _("Choose one of this person's referrals.")
+    elif follow_up.referral_id and follow_up.need_id and follow_up.referral.need_id != follow_up.need_id:
+        errors["referral"] = _("This referral is for another need. Choose that need, or no need.")
     if not exoneree.caseworkers.filter(pk=follow_up.assigned_to_id).exists():
         errors["assigned_to"] = _("Choose one of this person's caseworkers.")
     if errors:
