@@ -106,6 +106,7 @@ def test_intake_saves_the_person_in_my_caseload_with_permissions(login, world):
         ),
         ("conviction_state", {"conviction_state": "TEX"}, "at most 2 characters"),
         ("conviction_state", {"conviction_state": "T1"}, "Use the two-letter state code"),
+        ("conviction_state", {"conviction_state": "XX"}, "like TX (US for a federal conviction)"),  # no such state
         ("legal_name", {"legal_name": ""}, "This field is required."),
         ("date_of_birth", {"date_of_birth": "1970-13-45"}, "Enter a valid date."),
         ("email", {"email": "not-an-address"}, "Enter a valid email address."),

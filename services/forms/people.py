@@ -10,9 +10,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from services import legal_rules
 from services.forms.widgets import MAX_SEARCH, DateInput, TimeInput
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
+
+# Not in the compensation rules table (services/data/compensation_rules.yaml), yet places of conviction.
+TERRITORIES = {"PR", "GU", "VI", "AS", "MP"}
 
 User = get_user_model()
 
@@ -79,9 +83,10 @@ class ExonereeForm(forms.ModelForm):
         return ssn_digits(raw)
 
     def clean_conviction_state(self) -> str:
+        """A state, DC or US (a federal conviction) as the rules table names them, or a territory."""
         state = self.cleaned_data["conviction_state"].strip().upper()
-        if state and not re.fullmatch(r"[A-Z]{2}", state):
-            raise forms.ValidationError(_("Use the two-letter state code, like TX."))
+        if state and not (re.fullmatch(r"[A-Z]{2}", state) and (state in legal_rules.rules() or state in TERRITORIES)):
+            raise forms.ValidationError(_("Use the two-letter state code, like TX (US for a federal conviction)."))
         return state
 
 
