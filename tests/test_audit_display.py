@@ -295,3 +295,23 @@ def test_a_run_within_one_minute_reads_as_at_that_minute(world, opened, login):
     table = re.sub(r"<[^>]+>", "", page[page.index("<tbody>") : page.index("</tbody>")])
 
     assert "(3 times at 11:50 a.m.)" in table and "11:50 a.m.–11:50 a.m." not in table
+
+
+def test_a_consents_kinds_read_as_words_and_a_papers_storage_is_left_out(world):
+    """The log showed "['contact', 'housing'], ['contact']" and a paper's storage name and key (walk)."""
+    audit.record(
+        AuditEvent.Action.RECORD_CHANGED,
+        actor=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        target="Consent 1",
+        changes={
+            "categories": [["contact", "housing"], ["contact"]],
+            "storage_name": "documents/92/x.sealed",
+            "data_key": "set",
+            "file_id": [None, "92b2"],
+        },
+    )
+
+    [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED))
+
+    assert row.details == [("Categories", "Contact details, Housing → Contact details")]

@@ -25,6 +25,7 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from services.choices import ConsentCategory
 from services.models.audit import AuditEvent
 
 User = get_user_model()
@@ -81,8 +82,17 @@ def log_rows(entries: Iterable[AuditEvent]) -> list[LogRow]:
     for row, (model, pk) in zip(rows, targets, strict=True):
         row.record = names.title(model, pk) if model is not None else ""
         row.record = row.record or row.entry.target
-        row.details = [_detail(model, name, change, names) for name, change in (row.entry.changes or {}).items()]
+        row.details = [
+            _detail(model, name, change, names)
+            for name, change in (row.entry.changes or {}).items()
+            if name not in STORAGE_FIELDS
+        ]
     return rows
+
+
+# How a document's file is kept (its storage name, its sealed data key, its file id): the log
+# keeps them, for an operator; a director reading who did what learns nothing from them.
+STORAGE_FIELDS = {"storage_name", "data_key", "file_id"}
 
 
 def group_runs(entries: Iterable[Entry]) -> list[LogRow]:
@@ -187,11 +197,22 @@ def _detail(model: type[models.Model] | None, name: str, change: Any, names: _Na
     if isinstance(change, list) and len(change) == 2 and field_ is not None:
         old, new = (_value(field_, value, names) for value in change)
         return label, f"{old} → {new}" if old != "—" else new
+    if isinstance(change, list) and len(change) == 2 and all(isinstance(value, list) for value in change):
+        # A set of words before and after (a consent's kinds of information): named, not listed as Python.
+        old, new = (", ".join(_word(name, item) for item in value) or "—" for value in change)
+        return label, f"{old} → {new}" if old != "—" else new
     if isinstance(change, list):
-        return label, ", ".join(str(value) for value in change) or "—"
+        return label, ", ".join(_word(name, value) for value in change) or "—"
     if isinstance(change, dict):
         return label, ", ".join(f"{key} {value}" for key, value in change.items())
     return label, str(change)
+
+
+def _word(name: str, value: Any) -> str:
+    """A value of a list the log keeps, in words where it is one of a known vocabulary."""
+    if name == "categories":
+        return str(dict(ConsentCategory.choices).get(value, value))
+    return str(value)
 
 
 def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
