@@ -1071,6 +1071,21 @@ def test_staff_create_sends_an_invitation(login, world, django_capture_on_commit
     assert link_path(mail.outbox[0])
 
 
+def test_a_colleagues_email_address_is_refused_beside_the_field_whatever_its_case(login, world):
+    User.objects.filter(pk=world.caseworker2.pk).update(email="casey.two@example.org")
+    User.objects.filter(pk=world.caseworker3.pk).update(email="elsewhere@example.org")  # another organization's
+    data = {"first_name": "Ana", "last_name": "Lopez", "username": "alopez", "role": Role.CASEWORKER}
+    client = login("director1")
+    same_staff = {**data, "email": "Casey.Two@example.org"}
+
+    refused = client.post(url("staff_create"), same_staff)
+    other_org = client.post(url("staff_create"), {**data, "email": "elsewhere@example.org"})
+
+    assert refused.status_code == 400
+    assert "Someone on your staff already has this email address." in error_beside(refused, "email")
+    assert other_org.status_code == 302  # that another organization knows it is not told
+
+
 def test_deactivating_a_caseworker_who_still_has_people_is_refused(login, world):
     response = login("director1").post(url("staff_edit", world.caseworker1.staff), {"role": "caseworker", "title": ""})
 

@@ -75,6 +75,10 @@ def staff_create(
     """A staff account named `username@<the organization's code>`, invited by email."""
     organization = organization_of(by)
     username = account_username_check(organization, username)
+    # One address, one colleague: an invitation or a reset link must reach the one person. Only
+    # among this organization's staff: whether another organization knows the address is not ours to tell.
+    if StaffMember.objects.filter(organization=organization, user__email__iexact=email.strip()).exists():
+        raise ValidationError({"email": _("Someone on your staff already has this email address.")})
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     user.set_unusable_password()
     user.full_clean()
