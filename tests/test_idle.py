@@ -126,3 +126,20 @@ def test_the_session_clocks_start_at_a_sign_in_before_any_request():
     )
 
     assert result.stdout.strip().splitlines()[-1] == "True", result.stderr[-2000:]
+
+
+def test_a_message_typed_before_the_timeout_comes_back_on_the_messages_page(login, world):
+    """The page promised to keep the text, and the messages page showed an empty box (walk)."""
+    url = reverse("exoneree_messages", args=[world.marcus.exoneree.pk])
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login("caseworker1")
+        client.get(url)
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF + 1))
+        response = client.post(url, {"text": WORDS, "about": ""}, HTTP_REFERER=f"http://testserver{url}")
+
+        again = login("caseworker1").get(url)
+
+    assert response.url.endswith("?next=" + url.replace("/", "%2F"))
+    assert WORDS.replace("'", "&#x27;") in again.content.decode()
+    assert "Here is what you typed before you were signed out" in again.content.decode()
+    assert not world.marcus.exoneree.messages.exists()

@@ -53,9 +53,7 @@ def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **ex
     Opened (GET) by someone whose session timed out while they typed into this very form, it
     shows what they typed (services.lib.kept_forms), to check and save again.
     """
-    if request.method == "GET" and not form.is_bound and (kept := kept_forms.form_take(request)):
-        restore(form, kept)
-        messages.info(request, _("Here is what you typed before you were signed out. Check it, then save."))
+    restore_kept(request, form)
     status = 400 if form.is_bound and not form.is_valid() else 200
     context = {
         "form": form,
@@ -66,6 +64,14 @@ def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **ex
         **extra,
     }
     return render(request, "services/form.html", context, status=status)
+
+
+def restore_kept(request: HttpRequest, form: Form) -> None:
+    """A form page that posts to itself, opened (GET) by someone whose session timed out while
+    they typed into it: the form shows what they typed (services.lib.kept_forms)."""
+    if request.method == "GET" and not form.is_bound and (kept := kept_forms.form_take(request)):
+        restore(form, kept)
+        messages.info(request, _("Here is what you typed before you were signed out. Check it, then save."))
 
 
 def back_to(exoneree: Exoneree) -> dict[str, str]:

@@ -16,7 +16,7 @@ from services.access import caseworker_required, exoneree_required, staff_requir
 from services.actions import messages
 from services.forms.messages import MessageForm, NeedsActionForm
 from services.selectors import conversations
-from services.views.common import action_refused, posted
+from services.views.common import action_refused, posted, restore_kept
 
 
 @require_http_methods(["GET", "POST"])
@@ -24,6 +24,7 @@ from services.views.common import action_refused, posted
 def my_messages(request: HttpRequest) -> HttpResponse:
     exoneree = access.own_exoneree(request.user)
     form = MessageForm(posted(request), about=conversations.about_choices(exoneree))
+    restore_kept(request, form)  # typed before an idle sign-out
     if form.is_valid():
         about = conversations.about_fields(form.cleaned_data["about"])
         messages.message_send(
@@ -46,6 +47,7 @@ def exoneree_messages(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=request.method == "POST")
     can_write = access.can_change_exoneree(request.user, exoneree)
     form = MessageForm(posted(request), about=conversations.about_choices(exoneree))
+    restore_kept(request, form)  # typed before an idle sign-out
     if form.is_valid():
         about = conversations.about_fields(form.cleaned_data["about"])
         messages.message_send(
