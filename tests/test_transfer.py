@@ -6,6 +6,7 @@ director2. org1's directory has a provider that is org2, for the consent.
 
 from __future__ import annotations
 
+from html import unescape
 from typing import Any
 
 import pytest
@@ -61,6 +62,18 @@ def test_without_consent_the_proposal_is_refused_like_a_referral(login, world):
 
     assert response.status_code == 400
     assert "No current consent for New Dawn covering: transfer of the record." in response.content.decode()
+    assert not Transfer.objects.exists()
+
+
+def test_without_a_provider_for_the_organization_the_refusal_says_who_can_add_it(login, world):
+    """ "Record one on Marcus's page" was a dead end: no consent could name the organization (walk)."""
+    url = reverse("transfer_propose", args=[world.marcus.exoneree.pk])
+
+    response = login("caseworker1").post(url, {"to_organization": world.org2.pk, "parts": ["needs"]})
+
+    assert response.status_code == 400
+    said = unescape(response.content.decode())
+    assert "your directory has no provider for it yet. Ask your administrator to add New Dawn" in said
     assert not Transfer.objects.exists()
 
 

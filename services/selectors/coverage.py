@@ -16,6 +16,7 @@ from services.choices import (
 )
 from services.lib.sql import joined_per_row
 from services.models.consent import JOINED_CATEGORIES, Consent, ConsentCategoryRow
+from services.models.directory import Provider
 from services.models.needs import Need
 from services.models.organizations import Organization
 from services.models.people import Exoneree
@@ -132,6 +133,15 @@ def consent_missing_message(referral: Referral, missing: list[str]) -> str:
 
 
 def transfer_consent_missing_message(exoneree: Exoneree, organization: Organization, missing: list[str]) -> str:
+    """Why the transfer waits; when no provider of the directory stands for that organization,
+    no consent can name it yet, and the way out is an administrator's, not the caseworker's."""
+    linked = Provider.objects.filter(organization_id=exoneree.organization_id, member_organization=organization)
+    if not linked.exists():
+        return _(
+            "A consent must name %(name)s, and your directory has no provider for it yet. Ask your "
+            "administrator to add %(name)s as a provider linked to that member organization; then record "
+            "%(first_name)s's consent on their page."
+        ) % {"name": organization.name, "first_name": exoneree.first_name}
     return _missing_message(organization.name, exoneree, missing)
 
 
