@@ -312,6 +312,16 @@ def test_a_consents_kinds_read_as_words_and_a_papers_storage_is_left_out(world):
         },
     )
 
+    audit.record(  # a consent made: no kinds before (as the demo's history keeps it)
+        AuditEvent.Action.RECORD_CREATED,
+        actor=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        target="Consent 2",
+        changes={"categories": [None, ["medical"]], "kinds": [["a", ["b"]], "c", None]},
+    )
+
     [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED))
+    [made] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CREATED))
 
     assert row.details == [("Categories", "Contact details, Housing → Contact details")]
+    assert made.details == [("Categories", "Medical"), ("Kinds", "a, b, c, —")]

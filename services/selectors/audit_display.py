@@ -197,9 +197,14 @@ def _detail(model: type[models.Model] | None, name: str, change: Any, names: _Na
     if isinstance(change, list) and len(change) == 2 and field_ is not None:
         old, new = (_value(field_, value, names) for value in change)
         return label, f"{old} → {new}" if old != "—" else new
-    if isinstance(change, list) and len(change) == 2 and all(isinstance(value, list) for value in change):
+    if (
+        isinstance(change, list)
+        and len(change) == 2
+        and all(value is None or isinstance(value, list) for value in change)
+        and any(isinstance(value, list) for value in change)
+    ):
         # A set of words before and after (a consent's kinds of information): named, not listed as Python.
-        old, new = (", ".join(_word(name, item) for item in value) or "—" for value in change)
+        old, new = (_word(name, value) for value in change)
         return label, f"{old} → {new}" if old != "—" else new
     if isinstance(change, list):
         return label, ", ".join(_word(name, value) for value in change) or "—"
@@ -210,7 +215,11 @@ def _detail(model: type[models.Model] | None, name: str, change: Any, names: _Na
 
 def _word(name: str, value: Any) -> str:
     """A value of a list the log keeps, in words where it is one of a known vocabulary."""
-    if name == "categories":
+    if isinstance(value, list):  # a set of words kept whole (a consent's kinds, before or after)
+        return ", ".join(_word(name, item) for item in value) or "—"
+    if value is None:
+        return "—"
+    if name == "categories" and isinstance(value, str):
         return str(dict(ConsentCategory.choices).get(value, value))
     return str(value)
 
