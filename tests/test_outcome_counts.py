@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -47,6 +48,10 @@ def assert_counts_match(org: Any) -> None:
         if stored.get(key) != counted.get(key)
     }
     assert not wrong, f"{len(wrong)} cells differ (stored, recounted): {sorted(wrong.items())[:10]}"
+
+
+def person_referrals(person: Exoneree) -> QuerySet[Referral]:
+    return Referral.objects.filter(need__exoneree=person)
 
 
 class Actor:
@@ -116,9 +121,9 @@ class Actor:
             follow_up.due_at = self.now + timedelta(hours=rng.randint(-72, 72))
             follow_up.assigned_to = by
             follow_up.need = person.needs.order_by("?").first() if rng.random() < 0.5 else None
-            follow_up.referral = (
-                Referral.objects.filter(need__exoneree=person).order_by("?").first() if rng.random() < 0.3 else None
-            )
+            # A referral of its need, when it is about one (the action refuses another need's).
+            referrals_of = Referral.objects.filter(need=follow_up.need) if follow_up.need else person_referrals(person)
+            follow_up.referral = referrals_of.order_by("?").first() if rng.random() < 0.3 else None
             follow_ups.follow_up_save(by=by, exoneree=person, follow_up=follow_up)
         elif choice == 8 and (follow_up := FollowUp.objects.filter(exoneree=person, done_at__isnull=True).first()):
             follow_ups.follow_up_complete(by=by, follow_up=follow_up)

@@ -47,7 +47,7 @@ def test_a_username_held_in_another_organization_answers_like_a_free_one(login, 
     director = login("director1")
 
     answers = [
-        director.post(reverse("staff_create"), {**NEW_STAFF, "username": handle})
+        director.post(reverse("staff_create"), {**NEW_STAFF, "username": handle, "email": f"{handle}@example.org"})
         for handle in ("sam", "caseworker3", "nobodyhasthis")
     ]
 
