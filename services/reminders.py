@@ -53,7 +53,7 @@ from services.choices import ContactPreference, ReminderChannel, ReminderKind, R
 from services.lib.email import send_templated_email
 from services.lib.sms import SmsDisabled, SmsError, send_sms
 from services.models.follow_ups import FollowUp
-from services.models.notifications import Notification, Reminder
+from services.models.notifications import UNSENT, Notification, Reminder
 from services.reminder_messages import Outgoing, Postpone, Skip
 from services.reminder_plans import FOLLOW_UP_KINDS, quiet_until, reminders_plan_digests, zone_of
 
@@ -125,8 +125,6 @@ def retry_countdown(retries: int) -> int:
 SHARED = "shared"
 
 LAST_SWEEP = "reminders:last-sweep"
-
-UNSENT = [Status.PENDING, Status.CLAIMED, Status.SENDING]
 
 
 def reminders_sweep_done(*, now: datetime | None = None) -> None:

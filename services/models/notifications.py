@@ -18,6 +18,9 @@ from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.models.referrals import Referral
 
+# Still to go out: waiting for its time, claimed by a worker, or being sent.
+UNSENT = [ReminderStatus.PENDING, ReminderStatus.CLAIMED, ReminderStatus.SENDING]
+
 
 class Reminder(BaseModel):
     """One message to one person at one time, planned ahead as a row (services.reminders).
@@ -72,6 +75,10 @@ class Reminder(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.send_at:%Y-%m-%d %H:%M} UTC ({self.get_status_display()})"
+
+    @property
+    def unsent(self) -> bool:
+        return self.status in UNSENT
 
 
 class Notification(BaseModel):
