@@ -26,8 +26,12 @@
     return value > 0 ? value : 0;
   }
 
+  function sent(text) {
+    return text.length + (text.match(/\n/g) || []).length; // each line break goes as \r\n
+  }
+
   function used(box) {
-    return box.value.length + (box.value.match(/\n/g) || []).length;
+    return sent(box.value);
   }
 
   function voice() {
@@ -108,7 +112,7 @@
     }
     var pasted = event.clipboardData.getData("text/plain").replace(/\r\n/g, "\n");
     var room = most(box) - used(box) + (box.selectionEnd - box.selectionStart);
-    if (pasted.length + (pasted.match(/\n/g) || []).length > room) {
+    if (sent(pasted) > room) {
       box.dataset.cut = "1";
       var text = words.cut.replace("{most}", number(most(box)));
       show(box, text, true);
