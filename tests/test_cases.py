@@ -335,6 +335,36 @@ def test_need_reopened_clears_closed_on(login, world):
     assert (need.status, need.closed_on) == (NeedStatus.OPEN, None)
 
 
+@pytest.mark.parametrize("target", [NeedStatus.MET, NeedStatus.NO_LONGER_WANTED])
+def test_a_need_closed_with_referrals_still_open_says_which_they_are(login, world, target):
+    need = NeedFactory(exoneree=world.marcus.exoneree)
+    accepted = ReferralFactory(need=need, resource__name="Harbor House", status=ReferralStatus.ACCEPTED)
+    ReferralFactory(need=need, resource__name="Second Step", status=ReferralStatus.DRAFT)
+    ReferralFactory(need=need, resource__name="Long Done", status=ReferralStatus.COMPLETED)
+
+    response = login("caseworker1").post(url("need_status", need), {"status": target}, follow=True)
+
+    page = unescape(response.content.decode())
+    assert "Its 2 referrals are still open: Harbor House (accepted), Second Step (draft)." in page
+    assert "Long Done (" not in page
+    accepted.refresh_from_db()
+    assert accepted.status == ReferralStatus.ACCEPTED  # named, never ended for the caseworker
+
+
+def test_a_need_closed_with_one_referral_open_names_it_and_none_when_all_ended(login, world):
+    need = NeedFactory(exoneree=world.marcus.exoneree)
+    referral = ReferralFactory(need=need, resource__name="Harbor House", status=ReferralStatus.IN_PROGRESS)
+    client = login("caseworker1")
+
+    page = unescape(client.post(url("need_status", need), {"status": "met"}, follow=True).content.decode())
+    assert "Its referral to Harbor House (in progress) is still open: record how it ended, or cancel it." in page
+
+    client.post(url("need_status", need), {"status": "open"})
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.COMPLETED)
+    page = unescape(client.post(url("need_status", need), {"status": "met"}, follow=True).content.decode())
+    assert "Need marked met." in page and "still open" not in page
+
+
 def test_need_status_unknown_value_is_400(login, world):
     response = login("caseworker1").post(url("need_status", world.marcus.need), {"status": "solved"})
 

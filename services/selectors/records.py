@@ -32,6 +32,7 @@ from services.choices import (
     ReferralStatus,
 )
 from services.lib.sql import joined_per_row, split
+from services.lifecycle import REFERRAL_OPEN
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.merges import Merge
@@ -283,6 +284,13 @@ def to_do(needs_open: list[Need], follow_ups_open: list[FollowUp]) -> dict[str, 
         "urgent": [n for n in needs_open if n.priority == Priority.URGENT and not n.referrals.all()],
     }
     return items if any(items.values()) else {}
+
+
+def open_referrals_of(need: Need) -> list[Referral]:
+    """A need's referrals that have not ended (drafts too), oldest first: named when the need
+    is closed, so that each is ended as it really ended rather than left open under it."""
+    referrals = need.referrals.filter(status__in=REFERRAL_OPEN).select_related("resource")
+    return list(referrals.only("status", "need_id", "resource__name").order_by("pk"))
 
 
 def done_follow_ups(exoneree: Exoneree) -> QuerySet[FollowUp]:

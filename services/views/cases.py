@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,7 +26,7 @@ from services.choices import ConsentCategory, ReferralStatus, Role
 from services.forms.casework import AssessmentForm, CaseNoteForm, FollowUpDoneForm, FollowUpForm
 from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, InviteForm
 from services.forms.referrals import NeedForm, NeedStatusForm, ReferralEditForm, ReferralForm, ReferralTransitionForm
-from services.lifecycle import TransitionNotAllowed
+from services.lifecycle import NEED_CLOSED, TransitionNotAllowed
 from services.models.casework import Assessment, CaseNote
 from services.models.needs import Need
 from services.models.people import Exoneree
@@ -263,7 +264,22 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
     except TransitionNotAllowed as error:
         return action_refused(request, str(error), back=need.exoneree, status=409)
     messages.success(request, _("Need marked %(status)s.") % {"status": need.get_status_display().lower()})
+    if need.status in NEED_CLOSED and (still_open := records.open_referrals_of(need)):
+        messages.warning(request, _still_open_words(still_open))
     return redirect(_at_need(need))
+
+
+def _still_open_words(still_open: list[Referral]) -> str:
+    """A closed need's referrals that are still open, by name and status, and what to do."""
+    names = ", ".join(
+        _("%(name)s (%(status)s)") % {"name": r.resource.name, "status": r.get_status_display().lower()}
+        for r in still_open
+    )
+    return ngettext(
+        "Its referral to %(names)s is still open: record how it ended, or cancel it.",
+        "Its %(count)d referrals are still open: %(names)s. Record how each ended, or cancel it.",
+        len(still_open),
+    ) % {"names": names, "count": len(still_open)}
 
 
 # Referrals
