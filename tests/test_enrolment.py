@@ -37,7 +37,7 @@ from services.outcomes.scope import OutcomeFilters
 from services.reminders import reminder_send, reminders_claim_due
 from services.selectors.dashboards import DASHBOARD_ROWS
 from tests.conftest import World
-from tests.factories import ExonereeFactory, NeedFactory
+from tests.factories import ExonereeFactory, FollowUpFactory, NeedFactory
 from tests.test_api import api, key_for, v1
 from tests.test_reminders_worker import queue, use_app, wait_for, worker  # noqa: F401 (the real worker's fixtures)
 
@@ -150,6 +150,24 @@ def test_the_form_closes_the_case_and_the_person_page_says_so(login, world):
     assert "Case closed on" in page and "Moved away" in page and "Reopen the case" in page
     director_page = login("director1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
     assert "Case closed on" in director_page and "Reopen the case" not in director_page
+
+
+def test_a_closed_case_has_nothing_to_do_and_says_its_follow_ups_wait(login, world):
+    person = world.marcus.exoneree
+    FollowUp.objects.filter(exoneree=person).delete()
+    FollowUpFactory(exoneree=person, title="Call about the lease", due_at=timezone.now() - timedelta(days=2))
+    client = login("caseworker1")
+    page = client.get(person.get_absolute_url()).content.decode()
+    assert "What needs doing" in page and "Call about the lease" in page  # open: overdue, to do
+
+    close_marcus(world)
+    page = client.get(person.get_absolute_url()).content.decode()
+
+    assert "What needs doing" not in page
+    assert "1 follow-up is still open</a>: no reminder goes out for them while the case is closed" in page
+    assert "Call about the lease" in page  # still listed with the follow-ups
+    FollowUpFactory(exoneree=person, title="Second call")
+    assert "2 follow-ups are still open</a>" in client.get(person.get_absolute_url()).content.decode()
 
 
 def test_reopen_before_the_exit_or_of_an_open_case_is_refused(login, world):

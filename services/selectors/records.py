@@ -268,7 +268,9 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
         # The case's state: the latest enrolment, open or closed with its exit.
         "enrolment": exoneree.enrolments.order_by("-opened_on", "-pk").first(),
         "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
-        "to_do": to_do(needs_open, [f for f in follow_ups if not f.is_done]),
+        # A closed case has nothing to do: its open follow-ups wait, without reminders, for
+        # the case to be reopened (the case's banner says how many).
+        "to_do": {} if exoneree.case_closed_on else to_do(needs_open, [f for f in follow_ups if not f.is_done]),
     }
 
 
