@@ -146,6 +146,7 @@ urlpatterns = [
     path("director/staff/new/", director.staff_create, name="staff_create"),
     path("director/staff/<int:pk>/", director.staff_edit, name="staff_edit"),
     path("director/staff/<int:pk>/unlock/", director.staff_unlock, name="staff_unlock"),
+    path("director/staff/<int:pk>/invite/", director.staff_invite, name="staff_invite"),
     path("director/caseworkers/<int:pk>/move/", director.caseload_move, name="caseload_move"),
     # Notifications (staff)
     path("notifications/", notifications.notification_list, name="notification_list"),

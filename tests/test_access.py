@@ -66,6 +66,7 @@ from services.models.merges import Merge
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
+from services.models.organizations import StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
 from services.models.retention import LegalHold
@@ -190,6 +191,12 @@ def mark_follow_up_done(w: World) -> None:
 
 def notify_caseworker1(w: World) -> None:
     Notification.objects.create(user=w.caseworker1, text="Due now: a visit", url=marcus_page(w))
+
+
+def invited_colleague(w: World) -> StaffMember:
+    """A caseworker of the first organization invited and not yet signed in (no password)."""
+    member = StaffMember.objects.filter(user__username="invited@org1").first()
+    return member or StaffFactory(user__username="invited@org1", organization=w.org1)  # no usable password
 
 
 def marcus_asks(w: World) -> None:
@@ -943,7 +950,7 @@ PAGES = [
         DIRECTOR_OBJECT,
         lambda w: [w.caseworker1.staff.pk],
         GET_POST,
-        lambda w: {"role": "caseworker", "title": "Senior caseworker", "is_active": "on"},
+        lambda w: {"email": w.caseworker1.email, "role": "caseworker", "title": "Senior caseworker", "is_active": "on"},
         lambda w: "/director/staff/",
         owner="director1",
     ),
@@ -966,6 +973,17 @@ PAGES = [
         lambda w: {},
         lambda w: "/director/staff/",
         owner="director1",
+    ),
+    # The invitation again, for a colleague who has not chosen a password yet.
+    Page(
+        "staff_invite",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        lambda w: [invited_colleague(w).pk],
+        ("POST",),
+        lambda w: {},
+        lambda w: "/director/staff/",
+        owner="director1",
+        setup=invited_colleague,
     ),
     # Notifications
     Page("notification_list", STAFF_PAGE),

@@ -41,7 +41,7 @@ def url(name: str, obj) -> str:
 def test_a_caseworker_who_still_carries_people_keeps_their_role(login, world, change):
     member = world.caseworker1.staff
 
-    response = login("director1").post(url("staff_edit", member), {"title": "", **change})
+    response = login("director1").post(url("staff_edit", member), {"email": member.user.email, "title": "", **change})
 
     assert response.status_code == 400
     assert "Reassign them first" in response.content.decode()
@@ -55,7 +55,8 @@ def test_a_caseworker_with_an_empty_caseload_can_be_promoted(login, world):
     people.caseload_assign(by=world.director1, exoneree=world.marcus.exoneree, caseworkers=[world.caseworker2])
 
     response = login("director1").post(
-        url("staff_edit", member), {"role": Role.DIRECTOR, "title": "Deputy", "is_active": "on"}
+        url("staff_edit", member),
+        {"email": member.user.email, "role": Role.DIRECTOR, "title": "Deputy", "is_active": "on"},
     )
 
     assert response.status_code == 302

@@ -159,7 +159,8 @@ def test_changing_a_staff_role_is_one_entry(login, world):
     start = last_pk()
 
     response = client.post(
-        reverse("staff_edit", args=[member.pk]), {"role": "director", "title": "Deputy", "is_active": "on"}
+        reverse("staff_edit", args=[member.pk]),
+        {"email": member.user.email, "role": "director", "title": "Deputy", "is_active": "on"},
     )
 
     assert response.status_code == 302, response.content.decode()[:1000]

@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,8 +24,10 @@ from guardian.shortcuts import get_perms
 from services import access
 from services.actions import needs as needs_actions
 from services.actions import people as people_actions
+from services.actions import staff as staff_actions
 from services.choices import NeedStatus, NoteVisibility, ReferralStatus, ResourceStatus, Role
 from services.lifecycle import NEED_TRANSITIONS, REFERRAL_TRANSITIONS
+from services.models.audit import AuditEvent
 from services.models.casework import Assessment, CaseNote
 from services.models.directory import Provider, Resource
 from services.models.follow_ups import FollowUp
@@ -1116,8 +1119,106 @@ def test_a_colleagues_email_address_is_refused_beside_the_field_whatever_its_cas
     assert other_org.status_code == 302  # that another organization knows it is not told
 
 
+def invited(world) -> StaffMember:
+    """A caseworker invited and not yet signed in: no usable password (as every test account)."""
+    return StaffFactory(user__username="nia@org1", user__email="nia@example.org", organization=world.org1)
+
+
+def with_a_password(member: StaffMember) -> StaffMember:
+    member.user.set_password("chosen long ago, by them")
+    member.user.save(update_fields=["password"])
+    return member
+
+
+def test_staff_list_tells_who_has_not_taken_up_their_invitation_and_sends_it_again(
+    login, world, django_capture_on_commit_callbacks
+):
+    member = invited(world)
+    with_a_password(world.caseworker2.staff)
+    client = login("director1")
+    rows = {row.split("</td>")[0]: row for row in client.get(url("staff_list")).content.decode().split("<tr><td>")}
+    assert "Invited; has not chosen a password yet" in rows[member.user.get_full_name()]
+    assert "Invited" not in rows[world.caseworker2.get_full_name()]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("staff_invite", member), follow=True)
+
+    assert "The invitation went again, to nia@example.org." in unescape(response.content.decode())
+    assert [message.to for message in mail.outbox] == [["nia@example.org"]]
+    assert link_path(mail.outbox[0])
+    event = AuditEvent.objects.filter(target=f"Staff account {member.user.username}").latest("pk")
+    assert event.changes == {"invitation": "sent again"}
+
+
+def test_the_invitation_is_not_sent_again_to_someone_who_chose_a_password(
+    login, world, django_capture_on_commit_callbacks
+):
+    member = with_a_password(world.caseworker2.staff)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("director1").post(url("staff_invite", member))
+
+    assert response.status_code == 409
+    assert "“Forgot your password?”" in unescape(response.content.decode())
+    assert mail.outbox == []
+
+
+def test_an_invitations_address_is_corrected_and_the_invitation_goes_to_the_new_one(
+    login, world, django_capture_on_commit_callbacks
+):
+    member = invited(world)
+    data = {"email": " nia.newhire@example.org ", "role": Role.CASEWORKER, "title": "", "is_active": "on"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("director1").post(url("staff_edit", member), data, follow=True)
+
+    assert "Saved. The invitation went again, to nia.newhire@example.org." in unescape(response.content.decode())
+    member.user.refresh_from_db()
+    assert member.user.email == "nia.newhire@example.org"
+    assert [message.to for message in mail.outbox] == [["nia.newhire@example.org"]]
+    event = AuditEvent.objects.filter(target=f"Staff account {member.user.username}").latest("pk")
+    assert event.changes == {"email": ["nia@example.org", "nia.newhire@example.org"]}
+
+
+def test_an_invitations_address_cannot_become_a_colleagues(login, world):
+    member = invited(world)
+    data = {"email": world.caseworker2.email.upper(), "role": Role.CASEWORKER, "title": "", "is_active": "on"}
+
+    response = login("director1").post(url("staff_edit", member), data)
+
+    assert response.status_code == 400
+    assert "Someone on your staff already has this email address." in error_beside(response, "email")
+    member.user.refresh_from_db()
+    assert member.user.email == "nia@example.org"
+
+
+def test_the_address_of_someone_who_chose_a_password_is_theirs(login, world, django_capture_on_commit_callbacks):
+    member = with_a_password(world.caseworker2.staff)
+    before = member.user.email
+    client = login("director1")
+    form = client.get(url("staff_edit", member)).content.decode()
+    assert re.search(r'<input type="email" name="email"[^>]* disabled', form)
+    assert "only they can change their address" in form
+    data = {"email": "director.owns.it@example.org", "role": Role.CASEWORKER, "title": "", "is_active": "on"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("staff_edit", member), data)
+
+    assert response.status_code == 302
+    member.user.refresh_from_db()
+    assert member.user.email == before
+    assert mail.outbox == []
+    with pytest.raises(ValidationError, match="only they can change"):
+        staff_actions.staff_update(
+            by=world.director1, member=member, role=Role.CASEWORKER, title="", is_active=True, email="x@example.org"
+        )
+
+
 def test_deactivating_a_caseworker_who_still_has_people_is_refused(login, world):
-    response = login("director1").post(url("staff_edit", world.caseworker1.staff), {"role": "caseworker", "title": ""})
+    response = login("director1").post(
+        url("staff_edit", world.caseworker1.staff),
+        {"email": world.caseworker1.email, "role": "caseworker", "title": ""},
+    )
 
     assert response.status_code == 400
     assert "reassign" in unescape(response.content.decode()).lower()

@@ -292,6 +292,7 @@ def sign_in_as(client: Client, world: World, persona: str) -> None:
 # A POST-only page's form is on another page: which one (as its owner sees it, after the
 # page's setup).
 FORM_ON: dict[str, Callable[[World], str]] = {
+    "staff_invite": lambda w: reverse("staff_list"),
     "two_factor_backup_codes": lambda w: reverse("account"),
     "exoneree_ssn_reveal": marcus_page,
     "need_status": marcus_page,
@@ -331,6 +332,7 @@ FUZZED_ELSEWHERE = {
 }
 # Forms that are a button and nothing else: the stray fields are all there is to fuzz.
 BUTTONS = {
+    "staff_invite",  # "Send the invitation again", beside a colleague who has not signed in yet
     "referral_resend",  # "Send again with a new link"
     "referral_link_revoke",  # "Stop the link"
     "exoneree_ssn_reveal",

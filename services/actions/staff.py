@@ -75,10 +75,7 @@ def staff_create(
     """A staff account named `username@<the organization's code>`, invited by email."""
     organization = organization_of(by)
     username = account_username_check(organization, username)
-    # One address, one colleague: an invitation or a reset link must reach the one person. Only
-    # among this organization's staff: whether another organization knows the address is not ours to tell.
-    if StaffMember.objects.filter(organization=organization, user__email__iexact=email.strip()).exists():
-        raise ValidationError({"email": _("Someone on your staff already has this email address.")})
+    _email_unused(organization.pk, email)
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     user.set_unusable_password()
     user.full_clean()
@@ -97,8 +94,27 @@ def staff_create(
     return member
 
 
+def has_chosen_a_password(user: AbstractUser) -> bool:
+    """Whether the account was taken up: an invited account has no usable password until its
+    holder chooses one through the invitation."""
+    return user.has_usable_password()
+
+
+def _email_unused(organization_id: int, email: str, *, but: int | None = None) -> None:
+    """One address, one colleague: an invitation or a reset link must reach the one person. Only
+    among this organization's staff: whether another organization knows the address is not ours to tell."""
+    same = StaffMember.objects.filter(organization_id=organization_id, user__email__iexact=email.strip())
+    if same.exclude(pk=but).exists():
+        raise ValidationError({"email": _("Someone on your staff already has this email address.")})
+
+
 @transaction.atomic
-def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str, is_active: bool) -> StaffMember:
+def staff_update(
+    *, by: AbstractUser, member: StaffMember, role: str, title: str, is_active: bool, email: str | None = None
+) -> StaffMember:
+    """`email`: a new address for an invitation not yet taken up (a typo, a changed address),
+    where the invitation goes again. Once they have chosen a password it is theirs: a director
+    who could change it could have a set-password link sent to an address of their own."""
     # The rules are checked against the stored role, under a lock, so that a caseworker
     # who still carries people is never promoted or switched off (and a reassignment
     # running at the same moment waits).
@@ -118,12 +134,18 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
                 )
                 % {"held": held, "open": open_follow_ups}
             )
+    email = stored.user.email if email is None else email.strip()
+    if email.lower() != stored.user.email.lower():
+        if has_chosen_a_password(stored.user):
+            raise ValidationError({"email": _("They have chosen a password, so only they can change their address.")})
+        _email_unused(stored.organization_id, email, but=stored.pk)
     changes = {
         name: [old, new]
         for name, old, new in (
             ("role", stored.role, role),
             ("title", stored.title, title),
             ("is_active", stored.user.is_active, is_active),
+            ("email", stored.user.email, email),
         )
         if old != new
     }
@@ -132,11 +154,36 @@ def staff_update(*, by: AbstractUser, member: StaffMember, role: str, title: str
     stored.full_clean()
     stored.save(update_fields=["role", "title"])
     stored.user.is_active = is_active
-    stored.user.save(update_fields=["is_active"])
+    stored.user.email = email
+    stored.user.save(update_fields=["is_active", "email"])
     if changes:
         target = f"Staff account {stored.user.get_username()}"
         audit.record(AuditEvent.Action.PERMISSION_CHANGED, actor=by, target=target, changes=changes)
+    if "email" in changes and is_active:
+        invitation_queue(by=by, user=stored.user)
     return stored
+
+
+@transaction.atomic
+def staff_invitation_resend(*, by: AbstractUser, member: StaffMember) -> None:
+    """The invitation again, for a colleague who has not taken it up (it expired, or went astray)."""
+    user = StaffMember.objects.select_related("user").get(pk=member.pk).user
+    if not user.is_active:
+        raise ValidationError(_("This account cannot sign in: allow it to sign in first."))
+    if has_chosen_a_password(user):
+        raise ValidationError(
+            _(
+                "They have already chosen a password. If they forgot it, “Forgot your password?” "
+                "on the sign-in page sends them a link."
+            )
+        )
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=by,
+        target=f"Staff account {user.get_username()}",
+        changes={"invitation": "sent again"},
+    )
+    invitation_queue(by=by, user=user)
 
 
 @transaction.atomic

@@ -45,9 +45,16 @@ class StaffCreateForm(forms.Form):
 
 class StaffUpdateForm(forms.Form):
     # A plain form: the action compares the new role with the stored one.
+    email = forms.EmailField(max_length=254, help_text=_("Changed, the invitation goes again to the new address."))
     role = forms.ChoiceField(choices=Role.choices)
     title = forms.CharField(max_length=100, required=False)
     is_active = forms.BooleanField(label=_("Can sign in"), required=False)
+
+    def __init__(self, *args: Any, invitation_taken_up: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if invitation_taken_up:  # theirs from then on (services.actions.staff.staff_update)
+            self.fields["email"].disabled = True
+            self.fields["email"].help_text = _("They have chosen a password, so only they can change their address.")
 
 
 class CaseloadForm(forms.Form):

@@ -9,10 +9,12 @@ from datetime import UTC
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,6 +26,7 @@ from services.forms.reports import AuditLogFilterForm
 from services.forms.staff import CaseloadForm, CaseloadMoveForm, StaffCreateForm, StaffUpdateForm
 from services.lib.spreadsheet import safe_cell
 from services.models.audit import AuditEvent
+from services.models.organizations import StaffMember
 from services.selectors import audit_display, audit_trail, dashboards, users
 from services.views.common import back_to, form_page, posted
 
@@ -58,6 +61,20 @@ def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("staff_list")
 
 
+@require_POST
+@director_required
+def staff_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invitation again, for a colleague who has not taken it up."""
+    member = access.get_staff_member(request.user, pk)
+    try:
+        staff.staff_invitation_resend(by=request.user, member=member)
+    except ValidationError as error:
+        context = {"message": " ".join(error.messages), "back_url": reverse("staff_list")}
+        return render(request, "services/action_refused.html", context, status=409)
+    messages.success(request, _("The invitation went again, to %(email)s.") % {"email": member.user.email})
+    return redirect("staff_list")
+
+
 @require_http_methods(["GET", "POST"])
 @director_required
 def staff_create(request: HttpRequest) -> HttpResponse:
@@ -78,13 +95,20 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 @director_required
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = access.get_staff_member(request.user, pk)
-    initial = {"role": member.role, "title": member.title, "is_active": member.user.is_active}
-    form = StaffUpdateForm(posted(request), initial=initial)
+    user = member.user
+    initial = {"email": user.email, "role": member.role, "title": member.title, "is_active": user.is_active}
+    form = StaffUpdateForm(posted(request), initial=initial, invitation_taken_up=staff.has_chosen_a_password(user))
+
+    def saved(member: StaffMember) -> str:
+        if member.user.email.lower() != initial["email"].lower() and member.user.is_active:
+            return _("Saved. The invitation went again, to %(email)s.") % {"email": member.user.email}
+        return _("Saved.")
+
     return form_page(
         request,
         form,
         lambda: staff.staff_update(by=request.user, member=member, **form.cleaned_data),
-        success=_("Saved."),
+        success=saved,
         then="staff_list",
         title=_("Edit %(username)s") % {"username": member.user.get_full_name() or member.user.username},
         back="staff_list",
