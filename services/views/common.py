@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from services.lib import kept_forms
@@ -79,9 +80,11 @@ def back_to(exoneree: Exoneree) -> dict[str, str]:
     return {"back": exoneree.get_absolute_url(), "back_label": exoneree.display_name}
 
 
-def action_refused(request: HttpRequest, message: str, *, back: Exoneree, status: int) -> HttpResponse:
-    """A button's action could not be done: say why, with a way back, and change nothing."""
-    return render(request, "services/action_refused.html", {"message": message, "back": back}, status=status)
+def action_refused(request: HttpRequest, message: str, *, back: Exoneree | str, status: int) -> HttpResponse:
+    """A button's action could not be done: say why, with a way back (the person's page, or a
+    page named by its URL name), and change nothing."""
+    context = {"message": message, **({"back_url": reverse(back)} if isinstance(back, str) else {"back": back})}
+    return render(request, "services/action_refused.html", context, status=status)
 
 
 def apply_errors(form: Form, error: ValidationError) -> None:

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -209,8 +208,7 @@ def emergency_access_end(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         emergency.emergency_access_end(by=request.user, grant=grant)
     except ValidationError as error:
-        context = {"message": " ".join(error.messages), "back_url": reverse(then)}
-        return render(request, "services/action_refused.html", context, status=409)
+        return action_refused(request, " ".join(error.messages), back=then, status=409)
     messages.success(
         request,
         _("Emergency access ended: the record is closed to %(name)s.")

@@ -14,7 +14,6 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,7 +27,7 @@ from services.lib.spreadsheet import safe_cell
 from services.models.audit import AuditEvent
 from services.models.organizations import StaffMember
 from services.selectors import audit_display, audit_trail, dashboards, users
-from services.views.common import back_to, form_page, posted
+from services.views.common import action_refused, back_to, form_page, posted
 
 AUDIT_PAGE_SIZE = 50
 
@@ -69,8 +68,7 @@ def staff_invite(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         staff.staff_invitation_resend(by=request.user, member=member)
     except ValidationError as error:
-        context = {"message": " ".join(error.messages), "back_url": reverse("staff_list")}
-        return render(request, "services/action_refused.html", context, status=409)
+        return action_refused(request, " ".join(error.messages), back="staff_list", status=409)
     messages.success(request, _("The invitation went again, to %(email)s.") % {"email": member.user.email})
     return redirect("staff_list")
 
