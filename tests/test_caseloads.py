@@ -13,7 +13,7 @@ from services import access
 from services.actions import people as people_actions
 from services.models.audit import AuditEvent
 from services.models.notifications import Notification
-from tests.factories import ExonereeFactory, FollowUpFactory
+from tests.factories import ExonereeFactory, FollowUpFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,27 @@ def test_the_forms_show_each_caseworkers_caseload_size(login, world, carried):
 
     single = client.get(reverse("caseload_edit", args=[world.marcus.exoneree.pk])).content.decode()
     assert "Casey Onewell (3 people)" in single
+
+
+def test_colleagues_who_share_a_name_are_told_apart_by_their_username_in_every_picker(login, world, carried):
+    twin = StaffFactory(
+        organization=world.org1, user__username="conewell2@org1", user__first_name="Casey", user__last_name="Onewell"
+    ).user
+    world.marcus.exoneree.caseworkers.add(twin)  # on his follow-up form's list too
+    client = login("director1")
+
+    single = client.get(reverse("caseload_edit", args=[world.marcus.exoneree.pk])).content.decode()
+    move = client.get(reverse("caseload_move", args=[world.caseworker2.pk])).content.decode()
+    log = client.get(reverse("audit_log")).content.decode()
+    follow_up = login("caseworker1").get(reverse("follow_up_create", args=[world.marcus.exoneree.pk])).content.decode()
+
+    one, two = f"Casey Onewell ({world.caseworker1.username})", "Casey Onewell (conewell2@org1)"
+    assert f"{one} (3 people)" in single and f"{two} (1 person)" in single
+    assert f"{one} (3 people)" in move and f"{two} (1 person)" in move
+    assert one in log and two in log
+    assert one in follow_up and two in follow_up
+    assert "Chris Twofold (2 people)" in single  # a name nobody shares stays as it is
+    assert f"Chris Twofold ({world.caseworker2.username})" not in log
 
 
 def test_the_staff_list_links_each_caseworker_to_moving_their_people(login, world):

@@ -13,7 +13,7 @@ from services.choices import Role
 from services.forms.widgets import (
     CaseworkerChoiceField,
     CaseworkerMultipleChoiceField,
-    StaffMultipleChoiceField,
+    ModelsChoiceField,
     name_blanks,
 )
 from services.models.organizations import Organization
@@ -70,7 +70,7 @@ class CaseloadForm(forms.Form):
 class CaseloadMoveForm(forms.Form):
     """Move some or all of one caseworker's people to another caseworker."""
 
-    people = StaffMultipleChoiceField(  # its guard against ids no database holds, with people's names
+    people = ModelsChoiceField(
         queryset=Exoneree.objects.none(), widget=forms.CheckboxSelectMultiple, required=False, label=_("People")
     )
     everyone = forms.BooleanField(required=False)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 MAX_SEARCH = 100
@@ -47,18 +50,45 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class StaffChoiceField(forms.ModelChoiceField):
+def _name(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class _NamesApart(ModelChoiceIterator):
+    """The choices as Django gives them, but read once first: colleagues who share a name are
+    told apart by their username ("Maria Garcia (mgarcia2@hl)")."""
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        users = list(self.queryset)
+        counted = Counter(_name(user) for user in users)
+        self.field.names_shared = {name for name, n in counted.items() if n > 1}
+        for user in users:
+            yield self.choice(user)
+
+
+class _StaffLabels:
+    """A staff picker's label: the name, and the username beside a name two colleagues share."""
+
+    iterator = _NamesApart
+    names_shared: frozenset[str] | set[str] = frozenset()
+
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+        name = _name(obj)
+        return f"{name} ({obj.get_username()})" if name in self.names_shared else name
+
+
+class StaffChoiceField(_StaffLabels, forms.ModelChoiceField):
+    pass
 
 
 # The largest id any of our databases stores (a 64-bit signed integer).
 MAX_ID = 2**63 - 1
 
 
-class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+class ModelsChoiceField(forms.ModelMultipleChoiceField):
+    """Django's multiple choice of records, safe with an id no database holds."""
 
     def _check_values(self, value: Any) -> QuerySet[Any]:
         # Django's `pk__in` passes a huge number to SQLite as is, which overflows (a 500); no
@@ -71,12 +101,15 @@ class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+class StaffMultipleChoiceField(_StaffLabels, ModelsChoiceField):
+    pass
+
+
 YES_NO = [("", "—"), ("yes", "Yes"), ("no", "No")]
 
 
-def _with_caseload(user: Any) -> str:
+def _with_caseload(name: str, user: Any) -> str:
     """ "Casey Onewell (12 people)" when the queryset counted caseloads (caseload_size)."""
-    name = user.get_full_name() or user.get_username()
     size = getattr(user, "caseload_size", None)
     if size is None:
         return name
@@ -85,9 +118,9 @@ def _with_caseload(user: Any) -> str:
 
 class CaseworkerChoiceField(StaffChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return _with_caseload(obj)
+        return _with_caseload(super().label_from_instance(obj), obj)
 
 
 class CaseworkerMultipleChoiceField(StaffMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return _with_caseload(obj)
+        return _with_caseload(super().label_from_instance(obj), obj)
