@@ -3,6 +3,9 @@ on file, and can be searched; a directory entry offers "Refer someone here"."""
 
 from __future__ import annotations
 
+from datetime import date
+from html import unescape
+
 from django.urls import reverse
 
 from services.choices import ConsentCategory as C
@@ -75,3 +78,14 @@ def test_a_resource_of_another_organization_in_the_link_is_not_chosen_or_accepte
 
 def test_resource_label_without_consent_annotation(world):
     assert resource_label(world.marcus.resource).startswith(world.marcus.resource.name)
+
+
+def test_two_needs_of_one_domain_are_told_apart_by_the_day_each_was_recorded(login, world):
+    resource = ResourceFactory(organization=world.org1, domains=[NeedDomain.TRANSPORTATION])
+    for day in (date(2026, 3, 2), date(2026, 9, 14)):
+        NeedFactory(exoneree=world.marcus.exoneree, domain=NeedDomain.TRANSPORTATION, opened_on=day)
+
+    page = unescape(login("caseworker1").get(reverse("resource_refer", args=[resource.pk])).content.decode())
+
+    assert "recorded Mar 2, 2026" in page and "recorded Sep 14, 2026" in page
+    assert "(the need recorded Mar 2, 2026)</span></a>" in page  # in the link's name too
