@@ -5,6 +5,8 @@ Personas come from tests/conftest.py: Marcus is caseworker1's, Thomas is casewor
 
 from __future__ import annotations
 
+from datetime import timedelta
+from html import unescape
 from smtplib import SMTPException
 
 import pytest
@@ -152,6 +154,27 @@ def test_a_follow_up_date_at_the_ends_of_the_calendar_is_a_field_error(login, wo
     assert response.status_code == 400
     assert "Enter a date between 1900 and 2200" in response.content.decode()
     assert not FollowUp.objects.filter(title="Far away").exists()
+
+
+def test_a_follow_up_set_long_past_is_refused_beside_its_day_but_an_old_one_stays_editable(login, world):
+    client = login("caseworker1")
+    typo = (timezone.localtime() - timedelta(days=365)).strftime("%Y-%m-%dT%H:%M")
+    late = (timezone.localtime() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    data = {"title": "Housing visit", "assigned_to": world.caseworker1.pk}
+
+    refused = client.post(url("follow_up_create", world.marcus.exoneree), {**data, "due_at": typo})
+    accepted = client.post(url("follow_up_create", world.marcus.exoneree), {**data, "due_at": late})
+
+    assert refused.status_code == 400
+    assert "more than 30 days ago: check the year" in unescape(str(refused.context["form"].errors["due_at"]))
+    assert accepted.status_code == 302  # entered a few days late: still one to do
+    old = FollowUp.objects.get(title="Housing visit")
+    FollowUp.objects.filter(pk=old.pk).update(due_at=timezone.now() - timedelta(days=400))  # long overdue
+    old.refresh_from_db()
+    kept_day = timezone.localtime(old.due_at).strftime("%Y-%m-%dT%H:%M")
+    edited = client.post(url("follow_up_edit", old), {**data, "title": "Housing visit, late", "due_at": kept_day})
+    assert edited.status_code == 302
+    assert FollowUp.objects.filter(title="Housing visit, late").exists()
 
 
 # --- the plan ----------------------------------------------------------------------------------

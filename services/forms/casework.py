@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
@@ -18,6 +20,7 @@ from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.people import Exoneree
 from services.models.referrals import Referral
+from services.models.validators import EARLIEST_YEAR
 
 User = get_user_model()
 
@@ -49,6 +52,28 @@ class FollowUpForm(forms.ModelForm):
         self.fields["need"].required = False
         self.fields["referral"].required = False
         name_blanks(self, need=_("Not about one need"), referral=_("Not about a referral"))
+
+    def clean_due_at(self) -> datetime:
+        """A day set long past is a slip of the year: a follow-up is still to do. Only when the
+        day is set or changed, so an old overdue follow-up can still be edited."""
+        due_at = self.cleaned_data["due_at"]
+        if due_at.year < EARLIEST_YEAR:  # the calendar's bounds have their own words (the model's)
+            return due_at
+        # Unchanged: the stored day to the minute (the form shows no seconds).
+        kept = self.instance.pk and abs(due_at - self.instance.due_at) < timedelta(minutes=1)
+        if not kept and due_at < timezone.now() - FOLLOW_UP_LATE_ENTRY:
+            raise forms.ValidationError(
+                _(
+                    "This is more than %(days)s days ago: check the year. A contact that already happened "
+                    "is a note, or a follow-up marked done."
+                )
+                % {"days": FOLLOW_UP_LATE_ENTRY.days}
+            )
+        return due_at
+
+
+# How far back a follow-up's day may be set: one entered a little late is still one to do.
+FOLLOW_UP_LATE_ENTRY = timedelta(days=30)
 
 
 class FollowUpDoneForm(forms.Form):
