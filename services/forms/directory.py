@@ -12,6 +12,7 @@ from services.choices import (
     NeedDomain,
     ResourceStatus,
 )
+from services.forms.contact import phone_or_error, postal_code_or_error, state_or_error
 from services.forms.widgets import MAX_SEARCH, name_blanks
 from services.models.directory import Provider, Resource
 
@@ -59,6 +60,15 @@ class ResourceForm(forms.ModelForm):
         name_blanks(self, provider=_("Choose a provider"))
         if self.instance.pk:
             self.initial["domains"] = [row.domain for row in self.instance.domain_rows.all()]
+
+    def clean_phone(self) -> str:
+        return phone_or_error(self.cleaned_data["phone"])
+
+    def clean_state(self) -> str:
+        return state_or_error(self.cleaned_data["state"])
+
+    def clean_postal_code(self) -> str:
+        return postal_code_or_error(self.cleaned_data["postal_code"], state=self.cleaned_data.get("state", ""))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

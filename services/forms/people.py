@@ -10,13 +10,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from services import legal_rules
+from services.forms.contact import is_state, phone_or_error
 from services.forms.widgets import MAX_SEARCH, DateInput, TimeInput
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
-
-# Not in the compensation rules table (services/data/compensation_rules.yaml), yet places of conviction.
-TERRITORIES = {"PR", "GU", "VI", "AS", "MP"}
 
 User = get_user_model()
 
@@ -82,10 +79,13 @@ class ExonereeForm(forms.ModelForm):
             return self.stored_ssn
         return ssn_digits(raw)
 
+    def clean_phone(self) -> str:
+        return phone_or_error(self.cleaned_data["phone"])
+
     def clean_conviction_state(self) -> str:
         """A state, DC or US (a federal conviction) as the rules table names them, or a territory."""
         state = self.cleaned_data["conviction_state"].strip().upper()
-        if state and not (re.fullmatch(r"[A-Z]{2}", state) and (state in legal_rules.rules() or state in TERRITORIES)):
+        if state and not is_state(state, federal=True):
             raise forms.ValidationError(_("Use the two-letter state code, like TX (US for a federal conviction)."))
         return state
 

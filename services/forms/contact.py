@@ -1,0 +1,67 @@
+"""How a phone number, a state and a postal code are checked wherever a form takes one: a
+slip is a message beside the field, not a number nobody can call or a letter that never arrives."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from services import legal_rules
+
+# Not in the compensation rules table (services/data/compensation_rules.yaml), yet places of conviction.
+TERRITORIES = {"PR", "GU", "VI", "AS", "MP"}
+
+# Digits (letters too, as in 1-800-273-TALK) and what people write between them, and an
+# extension after "ext" or "x".
+_PHONE = re.compile(r"(?P<number>[0-9A-Z+()\-. ]+?)\s*(?:(?:ext\.?|x)\s*(?P<extension>[0-9]{1,6}))?", re.IGNORECASE)
+# The three-digit lines a resource may give: 211 (community services), 988 (the crisis line) …
+_SHORT_LINES = re.compile(r"[2-9]11|988")
+_ZIP = re.compile(r"[0-9]{5}(?:-[0-9]{4})?")
+_POSTAL_CODE = re.compile(r"(?=.*[0-9])[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]")
+
+
+def is_state(code: str, *, federal: bool = False) -> bool:
+    """A state or DC as the rules table names them, or a territory (`federal`: "US" too)."""
+    if code == "US":
+        return federal
+    return bool(re.fullmatch(r"[A-Z]{2}", code)) and (code in legal_rules.rules() or code in TERRITORIES)
+
+
+def state_or_error(raw: str) -> str:
+    """An address's state: its two-letter code, upper case, or a message why not."""
+    state = raw.strip().upper()
+    if state and not is_state(state):
+        raise forms.ValidationError(_("Use the two-letter state code, like IL."))
+    return state
+
+
+def phone_or_error(raw: str) -> str:
+    """A phone number of 7 to 15 keys (an extension after "ext" or "x"), or a three-digit line
+    such as 988, its spaces tidied."""
+    phone = " ".join(raw.split())
+    if not phone:
+        return ""
+    if _SHORT_LINES.fullmatch(phone):
+        return phone
+    match = _PHONE.fullmatch(phone)
+    keys = re.sub(r"[^0-9A-Z]", "", match["number"].upper()) if match else ""
+    if not 7 <= len(keys) <= 15 or sum(key.isdigit() for key in keys) < 4:
+        raise forms.ValidationError(
+            _("Enter a phone number of 7 to 15 digits, like (312) 555-0199; an extension after “ext”.")
+        )
+    return phone
+
+
+def postal_code_or_error(raw: str, *, state: str = "") -> str:
+    """A ZIP code (ZIP+4 too) where the state is a US one; elsewhere letters and digits."""
+    code = " ".join(raw.split()).upper()
+    if not code:
+        return ""
+    if state and is_state(state):
+        if not _ZIP.fullmatch(code):
+            raise forms.ValidationError(_("Enter the 5-digit ZIP code, like 60601 (or ZIP+4, like 60601-1234)."))
+    elif not _POSTAL_CODE.fullmatch(code):
+        raise forms.ValidationError(_("Enter the postal code as the post office writes it, like 60601."))
+    return code
