@@ -1026,6 +1026,12 @@ def directory(world):
         ("?q=job", ["Job Corps"]),
         ("?q=workforce", ["Job Corps"]),
         ("?q=housing+thomas", ["Thomas Housing Help"]),
+        ("?q=food", ["Food Pantry"]),
+        # A need's name finds what serves it, whatever the resource is called.
+        ("?q=basic", ["Food Pantry"]),
+        ("?q=Employment", ["Job Corps"]),
+        ("?q=job+training", ["Job Corps"]),  # "Employment and job training"
+        ("?q=mental", []),
         ("?domain=employment", ["Job Corps"]),
         ("?domain=housing", ["Marcus Housing Help", "Thomas Housing Help"]),
         ("?domain=housing&status=all", ["Marcus Housing Help", "Old Shelter", "Thomas Housing Help"]),

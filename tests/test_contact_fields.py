@@ -44,7 +44,10 @@ def test_a_postal_code_is_kept(typed, state, kept):
     assert postal_code_or_error(typed, state=state) == kept
 
 
-@pytest.mark.parametrize(("typed", "state"), [("6060", "IL"), ("606011", "IL"), ("ABCDE", "IL"), ("ABC", ""), ("#1", "")])
+WRONG_POSTAL_CODES = [("6060", "IL"), ("606011", "IL"), ("ABCDE", "IL"), ("ABC", ""), ("#1", "")]
+
+
+@pytest.mark.parametrize(("typed", "state"), WRONG_POSTAL_CODES)
 def test_a_postal_code_that_cannot_be_is_refused(typed, state):
     with pytest.raises(forms.ValidationError):
         postal_code_or_error(typed, state=state)

@@ -13,7 +13,7 @@ from django.db.models import (
 )
 
 from services.access import exonerees_visible_to, resources_visible_to
-from services.choices import NeedStatus, ResourceStatus
+from services.choices import NeedDomain, NeedStatus, ResourceStatus
 from services.lib.sql import joined_per_row
 from services.models.directory import Resource, ResourceDomain
 from services.models.needs import Need
@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 
 # What a row of the directory shows; the domains it serves come joined in the same query.
 RESOURCE_ROW = ["provider", "provider__name", "name", "languages", "city", "state", "phone", "hours", "status"]
+
+
+def domains_named(word: str) -> list[str]:
+    """The need domains whose name holds `word` ("health": medical, mental health, coverage)."""
+    word = word.casefold()
+    return [value for value, label in NeedDomain.choices if word in str(label).casefold()]
 
 
 def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status: str = "") -> QuerySet[Resource]:
@@ -44,6 +50,8 @@ def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status
             | Q(description__icontains=word)
             | Q(city__icontains=word)
             | Q(languages__icontains=word)
+            # "housing" finds what serves housing needs, whatever its name says.
+            | Exists(ResourceDomain.objects.filter(resource=OuterRef("pk"), domain__in=domains_named(word)))
         )
     return (
         queryset.select_related("provider")
