@@ -39,8 +39,9 @@ from django_otp import devices_for_user
 
 from services import audit
 from services.auth import HAS_DEVICE, own_exoneree_or_none, preloaded, staff_of
-from services.choices import ReferralStatus, Role, TransferStatus
+from services.choices import Role, TransferStatus
 from services.lib.sql import joined_per_row
+from services.lifecycle import REFERRAL_NOT_ON_PLAN
 from services.models.api import ApiToken
 from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent, EmergencyAccess
@@ -353,7 +354,7 @@ def get_own_referral(user: AnyUser, pk: int) -> Referral:
     one: those are not on their plan); anybody else's is a 404."""
     exoneree = own_exoneree(user)
     queryset = Referral.objects.select_related("need__exoneree", "resource__provider").exclude(
-        status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
+        status__in=REFERRAL_NOT_ON_PLAN
     )
     return get_object_or_404(queryset, pk=pk, need__exoneree=exoneree)
 

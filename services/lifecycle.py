@@ -21,6 +21,9 @@ REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
     S.CANCELLED: frozenset(),
 }
 REFERRAL_OPEN = frozenset({S.DRAFT, S.SENT, S.ACCEPTED, S.IN_PROGRESS})
+# Referrals the person's plan never shows (nor their messages' topics, nor a transfer's history):
+# a draft not yet sent, and one called off.
+REFERRAL_NOT_ON_PLAN = frozenset({S.DRAFT, S.CANCELLED})
 
 N = NeedStatus
 NEED_TRANSITIONS: dict[str, frozenset[str]] = {

@@ -34,7 +34,6 @@ from services.choices import (
     ExitReason,
     HousingAtExit,
     NoteVisibility,
-    ReferralStatus,
     Role,
     TransferPart,
     TransferStatus,
@@ -42,6 +41,7 @@ from services.choices import (
 from services.figures import figures_changed
 from services.lib import file_crypto, vault
 from services.lib.uploads import Cleaned
+from services.lifecycle import REFERRAL_NOT_ON_PLAN
 from services.models.audit import AuditEvent
 from services.models.casework import CaseNote
 from services.models.documents import Document
@@ -256,7 +256,7 @@ def _copy_referral_history(by: AbstractUser, person: Exoneree, exoneree: Exonere
     was referred and what came of it (no staff note texts, no provider's answers)."""
     referrals = (
         Referral.objects.filter(need__exoneree=person)
-        .exclude(status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED])
+        .exclude(status__in=REFERRAL_NOT_ON_PLAN)
         .select_related("resource__provider", "need")
         .order_by("created_at", "pk")
     )

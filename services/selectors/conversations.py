@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from services.lifecycle import REFERRAL_NOT_ON_PLAN
 from services.models.follow_ups import FollowUp
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors.plans import PLAN_HIDDEN_REFERRALS
 from services.selectors.records import OPEN_NEED
 
 THREAD_SHOWN = 200  # the latest messages; a conversation longer than that is rare
@@ -43,7 +43,7 @@ def about_choices(exoneree: Exoneree) -> list[tuple[str, list[tuple[str, str]]]]
     needs = Need.objects.filter(OPEN_NEED, exoneree=exoneree).order_by("-opened_on", "-pk")[:ABOUT_SHOWN]
     referrals = (
         Referral.objects.filter(need__exoneree=exoneree)
-        .exclude(status__in=PLAN_HIDDEN_REFERRALS)
+        .exclude(status__in=REFERRAL_NOT_ON_PLAN)
         .select_related("resource", "need")
         .only("resource__name", "need__domain")
         .order_by("-status_changed_at", "-pk")[:ABOUT_SHOWN]
@@ -73,7 +73,7 @@ def about_for_person(message: Message) -> str:
     show (a message written before staff could only choose those may point to one)."""
     if message.need_id:
         return str(message.need.get_domain_display())
-    if message.referral_id and message.referral.status not in PLAN_HIDDEN_REFERRALS:
+    if message.referral_id and message.referral.status not in REFERRAL_NOT_ON_PLAN:
         return message.referral.resource.name
     if message.follow_up_id and message.follow_up.shared_with_exoneree:
         return message.follow_up.title

@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from services.choices import (
     AskState,
     NoteVisibility,
-    ReferralStatus,
 )
+from services.lifecycle import REFERRAL_NOT_ON_PLAN
 from services.models.consent import JOINED_CATEGORIES
 from services.models.needs import Need
 from services.models.organizations import StaffMember
@@ -31,8 +31,6 @@ from services.selectors.coverage import joined_categories
 from services.selectors.documents import documents_page
 from services.selectors.legal import legal_plan
 from services.selectors.records import REFERRAL_TEXTS
-
-PLAN_HIDDEN_REFERRALS = [ReferralStatus.DRAFT, ReferralStatus.CANCELLED]
 
 PLAN_UPCOMING = 20  # the next dates on a person's plan
 
@@ -75,7 +73,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         exoneree.needs.prefetch_related(
             Prefetch(
                 "referrals",
-                queryset=Referral.objects.exclude(status__in=PLAN_HIDDEN_REFERRALS)
+                queryset=Referral.objects.exclude(status__in=REFERRAL_NOT_ON_PLAN)
                 .select_related("resource__provider")
                 .defer(*REFERRAL_TEXTS)
                 .order_by("-status_changed_at"),
@@ -85,7 +83,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
     # A follow-up may point at a referral the person must not see (a draft, a cancelled one):
     # the provider's name is shown only for referrals that reached them.
     provider_name = Case(
-        When(referral__status__in=PLAN_HIDDEN_REFERRALS, then=Value("")),
+        When(referral__status__in=REFERRAL_NOT_ON_PLAN, then=Value("")),
         default=F("referral__resource__name"),
         output_field=CharField(),
     )
