@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus
@@ -92,3 +93,14 @@ def typed(form: Any, field: str) -> object:
     """What was typed into a field of a refused form, to show it again ("" if nothing), or
     None when there is no refused form (then the page shows what is stored)."""
     return None if form is None else form.data.get(field, "")
+
+
+@register.simple_tag(takes_context=True)
+def back_here(context: template.Context) -> str:
+    """Where a form in the page's frame (the language switch, "Stay signed in") comes back to:
+    this page; home from the answer to a form (a refused ask) or from an address that takes
+    only forms (services.middleware.FormOnlyAddressMiddleware), which cannot be opened again."""
+    request = context["request"]
+    if request.method == "GET" and not context.get("form_only_address"):
+        return request.get_full_path()
+    return reverse("home")
