@@ -34,12 +34,18 @@ UNREAD = "preloaded_unread_notifications"
 UNREAD_MESSAGES = "preloaded_unread_messages"
 
 
+def has_device(user: str = "pk") -> Q:
+    """Whether the user (`user`: the path to them from the rows read) has a confirmed device."""
+    confirmed = Q()
+    for model in device_classes():
+        confirmed |= Exists(model.objects.filter(user=OuterRef(user), confirmed=True))
+    return confirmed
+
+
 class UserBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
         User = get_user_model()
-        confirmed = Q()
-        for model in device_classes():
-            confirmed |= Exists(model.objects.filter(user=OuterRef("pk"), confirmed=True))
+        confirmed = has_device()
         unread = (
             Notification.objects.filter(user=OuterRef("pk"), read_at__isnull=True)
             .order_by()

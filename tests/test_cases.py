@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import get_perms
 
 from services import access
@@ -1218,6 +1219,53 @@ def test_the_address_of_someone_who_chose_a_password_is_theirs(login, world, dja
         staff_actions.staff_update(
             by=world.director1, member=member, role=Role.CASEWORKER, title="", is_active=True, email="x@example.org"
         )
+
+
+def test_a_colleague_with_a_password_and_no_address_can_still_be_edited(login, world):
+    member = with_a_password(world.caseworker2.staff)
+    User.objects.filter(pk=member.user_id).update(email="")  # made in the admin, which asks for none
+    data = {"role": Role.CASEWORKER, "title": "Peer mentor", "is_active": "on"}
+
+    response = login("director1").post(url("staff_edit", member), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    member.refresh_from_db()
+    assert member.title == "Peer mentor"
+
+
+@pytest.mark.parametrize("taken_up", ["signed in", "second factor", "password"])
+def test_an_account_taken_up_in_any_way_keeps_its_address_even_its_letters_case(
+    world, taken_up, django_capture_on_commit_callbacks
+):
+    member = world.caseworker2.staff
+    user = member.user
+    if taken_up == "signed in":
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())  # password since switched off
+    elif taken_up == "second factor":
+        User.objects.filter(pk=user.pk).update(last_login=None)
+        TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    else:
+        with_a_password(member)
+    member = StaffMember.objects.select_related("user").get(pk=member.pk)
+
+    with pytest.raises(ValidationError, match="only they can change"), django_capture_on_commit_callbacks(execute=True):
+        staff_actions.staff_update(
+            by=world.director1, member=member, role=Role.CASEWORKER, title="", is_active=True, email=user.email.upper()
+        )
+    with pytest.raises(ValidationError, match="already chosen a password"):
+        staff_actions.staff_invitation_resend(by=world.director1, member=member)
+    assert mail.outbox == []
+
+
+def test_the_invitation_goes_again_a_few_times_an_hour_and_no_more(login, world, django_capture_on_commit_callbacks):
+    member = invited(world)
+    client = login("director1")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [client.post(url("staff_invite", member)).status_code for _ in range(4)]
+
+    assert answers == [302, 302, 302, 409]
+    assert len(mail.outbox) == staff_actions.INVITATIONS_AGAIN_PER_HOUR == 3
 
 
 def test_deactivating_a_caseworker_who_still_has_people_is_refused(login, world):

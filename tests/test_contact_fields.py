@@ -94,3 +94,38 @@ def test_the_persons_phone_is_checked_too(login, world):
     assert response.status_code == 400
     assert "7 to 15 digits" in str(response.context["form"].errors["phone"])
     assert Exoneree.objects.get(pk=marcus.pk).phone == marcus.phone
+
+
+def test_what_an_import_stored_does_not_stop_an_edit_of_another_field(login, world):
+    resource = world.marcus.resource
+    Resource.objects.filter(pk=resource.pk).update(state="ON", postal_code="M5V 2T6", phone="Text HOME to 741741")
+    data = {
+        "provider": resource.provider_id,
+        "name": resource.name,
+        "domains": ["housing"],
+        "state": "ON",
+        "postal_code": "M5V 2T6",
+        "phone": "Text HOME to 741741",
+        "status": "inactive",
+    }
+
+    response = login("director1").post(reverse("resource_edit", args=[resource.pk]), data)
+
+    assert response.status_code == 302, response.context["form"].errors
+    assert Resource.objects.get(pk=resource.pk).status == "inactive"
+    retyped = login("director1").post(reverse("resource_edit", args=[resource.pk]), {**data, "phone": "Text HOME"})
+    assert "phone" in retyped.context["form"].errors  # once typed again, it is checked
+
+
+def test_a_persons_phone_stored_in_words_does_not_stop_an_edit_of_another_field(login, world):
+    marcus = world.marcus.exoneree
+    Exoneree.objects.filter(pk=marcus.pk).update(phone="sister's: 555-0123")
+    client = login("caseworker1")
+    form = client.get(reverse("exoneree_edit", args=[marcus.pk])).context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "ssn"}
+    data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
+
+    response = client.post(reverse("exoneree_edit", args=[marcus.pk]), {**data, "pronouns": "he/him"})
+
+    assert response.status_code == 302, response.context["form"].errors
+    assert Exoneree.objects.get(pk=marcus.pk).pronouns == "he/him"

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from services import audit
-from services.access import organization_of
+from services.access import has_second_factor, organization_of
 from services.choices import Role
 from services.figures import figures_changed
+from services.lib.throttle import throttle_hit
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.organizations import Organization, StaffMember
@@ -21,6 +22,10 @@ from services.signin import second_factor_throttle_reset
 from services.tasks import send_invitation
 
 User = get_user_model()
+
+# How often a director may send one colleague's invitation again in an hour (a mailbox is not
+# to be flooded, by a slip or by a stolen session).
+INVITATIONS_AGAIN_PER_HOUR = 3
 
 
 # Accounts: staff and exoneree logins, both started by an invitation email.
@@ -96,8 +101,9 @@ def staff_create(
 
 def has_chosen_a_password(user: AbstractUser) -> bool:
     """Whether the account was taken up: an invited account has no usable password until its
-    holder chooses one through the invitation."""
-    return user.has_usable_password()
+    holder chooses one through the invitation, has never signed in and has no second factor.
+    (Any of those, even with the password since switched off, makes the account theirs.)"""
+    return user.has_usable_password() or user.last_login is not None or has_second_factor(user)
 
 
 def _email_unused(organization_id: int, email: str, *, but: int | None = None) -> None:
@@ -135,10 +141,11 @@ def staff_update(
                 % {"held": held, "open": open_follow_ups}
             )
     email = stored.user.email if email is None else email.strip()
-    if email.lower() != stored.user.email.lower():
+    if email != stored.user.email:  # even in its letters' case: a new address gets the invitation
         if has_chosen_a_password(stored.user):
             raise ValidationError({"email": _("They have chosen a password, so only they can change their address.")})
-        _email_unused(stored.organization_id, email, but=stored.pk)
+        if email.lower() != stored.user.email.lower():
+            _email_unused(stored.organization_id, email, but=stored.pk)
     changes = {
         name: [old, new]
         for name, old, new in (
@@ -177,6 +184,8 @@ def staff_invitation_resend(*, by: AbstractUser, member: StaffMember) -> None:
                 "on the sign-in page sends them a link."
             )
         )
+    if not throttle_hit("invitation-again", str(user.pk), limit=INVITATIONS_AGAIN_PER_HOUR, period_seconds=3600):
+        raise ValidationError(_("The invitation went out several times this hour already. Try again later."))
     audit.record(
         AuditEvent.Action.PERMISSION_CHANGED,
         actor=by,

@@ -278,7 +278,8 @@ class FollowUpFilter(filters.FilterSet):
 @extend_schema(request=inline_serializer("FollowUpInput", {"title": serializers.CharField()}))
 class PersonFollowUps(UnderPerson, generics.CreateAPIView):
     """GET: the person's follow-ups. POST: a new one (title, due_at, assigned_to, need,
-    referral, details, shared_with_exoneree)."""
+    referral, details, shared_with_exoneree); a `due_at` more than 30 days past is a 400, as
+    on the page (a follow-up is still to do; a contact that happened is a note)."""
 
     serializer_class = out.FollowUpSerializer
     filterset_class = FollowUpFilter

@@ -61,14 +61,21 @@ class ResourceForm(forms.ModelForm):
         if self.instance.pk:
             self.initial["domains"] = [row.domain for row in self.instance.domain_rows.all()]
 
+    # Checked when typed: what an import stored (a phone in words, a province) does not stop
+    # an edit of another field, such as marking the resource inactive.
     def clean_phone(self) -> str:
-        return phone_or_error(self.cleaned_data["phone"])
+        phone = self.cleaned_data["phone"]
+        return phone_or_error(phone) if "phone" in self.changed_data else phone
 
     def clean_state(self) -> str:
-        return state_or_error(self.cleaned_data["state"])
+        state = self.cleaned_data["state"]
+        return state_or_error(state) if "state" in self.changed_data else state
 
     def clean_postal_code(self) -> str:
-        return postal_code_or_error(self.cleaned_data["postal_code"], state=self.cleaned_data.get("state", ""))
+        code = self.cleaned_data["postal_code"]
+        if {"postal_code", "state"}.isdisjoint(self.changed_data):
+            return code
+        return postal_code_or_error(code, state=self.cleaned_data.get("state", ""))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -80,7 +80,10 @@ class ExonereeForm(forms.ModelForm):
         return ssn_digits(raw)
 
     def clean_phone(self) -> str:
-        return phone_or_error(self.cleaned_data["phone"])
+        """Checked when typed: a number stored before ("sister's: 555-0123") does not stop an
+        edit of another field."""
+        phone = self.cleaned_data["phone"]
+        return phone_or_error(phone) if "phone" in self.changed_data else phone
 
     def clean_conviction_state(self) -> str:
         """A state, DC or US (a federal conviction) as the rules table names them, or a territory."""

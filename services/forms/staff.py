@@ -54,6 +54,7 @@ class StaffUpdateForm(forms.Form):
         super().__init__(*args, **kwargs)
         if invitation_taken_up:  # theirs from then on (services.actions.staff.staff_update)
             self.fields["email"].disabled = True
+            self.fields["email"].required = False  # an address kept blank since an admin made the account
             self.fields["email"].help_text = _("They have chosen a password, so only they can change their address.")
 
 

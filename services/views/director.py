@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from services import access
 from services.access import director_required
 from services.actions import exports, people, staff
+from services.auth import HAS_DEVICE, has_device
 from services.forms.reports import AuditLogFilterForm
 from services.forms.staff import CaseloadForm, CaseloadMoveForm, StaffCreateForm, StaffUpdateForm
 from services.lib.spreadsheet import safe_cell
@@ -43,10 +44,16 @@ def director_dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 @director_required
 def staff_list(request: HttpRequest) -> HttpResponse:
-    members = list(access.staff_visible_to(request.user).order_by("role", "user__first_name", "user__last_name"))
+    members = list(
+        access.staff_visible_to(request.user)
+        .annotate(has_device=has_device("user"))
+        .order_by("role", "user__first_name", "user__last_name")
+    )
     locked = users.locked_out_usernames([member.user.username for member in members])
     for member in members:
         member.locked_out = member.user.username in locked
+        setattr(member.user, HAS_DEVICE, member.has_device)
+        member.invitation_waiting = member.user.is_active and not staff.has_chosen_a_password(member.user)
     return render(request, "services/staff_list.html", {"members": members})
 
 
