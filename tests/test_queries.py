@@ -455,6 +455,12 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # whether each is held or confirmed), their active holds (with who placed them), their
     # confirmations (with who gave them)
     ("retention-review", "director1", lambda w: reverse("retention_review"), grow_retention, 6),
+    # session, user, device; the staff (with their accounts and whether each has a second
+    # factor), the sign-in lockouts among them
+    ("staff-list", "director1", lambda w: reverse("staff_list"), grow_organization, 5),
+    # session, user, device; the staff member (with their account); whether they have a second
+    # factor, one query per kind of device (when the account was not otherwise taken up)
+    ("staff-edit", "director1", lambda w: reverse("staff_edit", args=[w.caseworker2.staff.pk]), grow_organization, 6),
     # session, user, device; the caseworker, their people, the other caseworkers with the
     # size of their caseloads
     ("caseload-move", "director1", lambda w: reverse("caseload_move", args=[w.caseworker1.pk]), grow_people, 7),
