@@ -9,6 +9,7 @@ count the people served in a period and the exits by reason and destination.
 from __future__ import annotations
 
 from datetime import timedelta
+from html import unescape
 from typing import Any
 
 import pytest
@@ -23,11 +24,13 @@ from django.utils import timezone
 from services import tasks
 from services.actions import enrolment
 from services.actions import follow_ups as follow_ups_actions
+from services.actions import legal as legal_actions
 from services.choices import NeedStatus, ReferralStatus, ReminderKind, ReminderStatus
 from services.models.audit import AuditEvent
 from services.models.casework import CaseNote
 from services.models.enrolments import Enrolment
 from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim
 from services.models.needs import Need
 from services.models.notifications import Notification, Reminder
 from services.models.people import Exoneree
@@ -168,6 +171,23 @@ def test_a_closed_case_has_nothing_to_do_and_says_its_follow_ups_wait(login, wor
     assert "Call about the lease" in page  # still listed with the follow-ups
     FollowUpFactory(exoneree=person, title="Second call")
     assert "2 follow-ups are still open</a>" in client.get(person.get_absolute_url()).content.decode()
+
+
+def test_the_close_form_warns_of_a_compensation_deadline_still_ahead(login, world):
+    claim = CompensationClaim(jurisdiction="IL", trigger_event="vacatur_dismissal", trigger_date=timezone.localdate())
+    legal_actions.claim_create(by=world.caseworker1, exoneree=world.marcus.exoneree, claim=claim)
+    claim.refresh_from_db()
+    client = login("caseworker1")
+    close = reverse("case_close", args=[world.marcus.exoneree.pk])
+
+    page = unescape(client.get(close).content.decode())
+
+    assert claim.filing_deadline is not None
+    day = f"{claim.filing_deadline:%b} {claim.filing_deadline.day}, {claim.filing_deadline.year}"
+    assert f"Their Illinois compensation claim is not filed, and its deadline is {day}" in page
+    assert "Closing the case stops its reminders: make sure someone will file it in time." in page
+    CompensationClaim.objects.filter(pk=claim.pk).update(filed_on=timezone.localdate(), stage="filed")
+    assert "compensation claim is not filed" not in client.get(close).content.decode()
 
 
 def test_reopen_before_the_exit_or_of_an_open_case_is_refused(login, world):

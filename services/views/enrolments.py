@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,6 +16,8 @@ from services.access import caseworker_required, director_required
 from services.actions import enrolment
 from services.actions import restriction as restriction_actions
 from services.forms.enrolments import CloseCaseForm, ReopenCaseForm, RestrictionForm
+from services.models.people import Exoneree
+from services.selectors.legal import claims_due
 from services.views.common import action_refused, back_to, form_page, posted
 
 
@@ -45,8 +48,27 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
             "Closing the case stops every reminder about this person and closes their open needs "
             "and referrals. The record stays, and the case can be reopened."
         ),
+        warnings=_deadlines_left_alone(exoneree),
         submit=_("Close the case"),
     )
+
+
+def _deadlines_left_alone(exoneree: Exoneree) -> list[str]:
+    """The statutory deadlines still ahead whose reminders closing the case stops: a
+    compensation claim not filed yet can be lost for good."""
+    return [
+        _(
+            "Their %(where)s compensation claim is not filed, and its deadline is %(day)s (%(days)s days "
+            "left). Closing the case stops its reminders: make sure someone will file it in time."
+        )
+        % {
+            "where": claim.jurisdiction_name or _("compensation"),
+            "day": date_format(claim.filing_deadline, "M j, Y"),
+            "days": claim.days_left,
+        }
+        for claim in claims_due(exoneree)
+        if claim.days_left >= 0
+    ]
 
 
 @require_POST
