@@ -566,8 +566,12 @@ def caseworker_users(organization: Organization) -> QuerySet[Any]:
 
 
 def get_caseworker(user: AnyUser, pk: int) -> Any:
-    """An active caseworker's account in the director's own organization; 404 for anyone else."""
-    return get_object_or_404(caseworker_users(organization_of(user)), pk=pk)
+    """A caseworker's account in the director's own organization, switched off too (their
+    people are moved after); 404 for anyone else."""
+    caseworkers = get_user_model().objects.filter(
+        staff__organization=organization_of(user), staff__role=Role.CASEWORKER
+    )
+    return get_object_or_404(caseworkers, pk=pk)
 
 
 def get_notification(user: AnyUser, pk: int) -> Notification:

@@ -37,8 +37,8 @@ def url(name: str, obj) -> str:
 
 @pytest.mark.parametrize(
     "change",
-    [{"role": Role.DIRECTOR, "is_active": "on"}, {"role": Role.CASEWORKER}],  # promote; switch off
-    ids=["promote", "deactivate"],
+    [{"role": Role.DIRECTOR, "is_active": "on"}, {"role": Role.DIRECTOR}],  # promote; promote and switch off
+    ids=["promote", "promote-and-deactivate"],
 )
 def test_a_caseworker_who_still_carries_people_keeps_their_role(login, world, change):
     member = world.caseworker1.staff

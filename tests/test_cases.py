@@ -1268,16 +1268,31 @@ def test_the_invitation_goes_again_a_few_times_an_hour_and_no_more(login, world,
     assert len(mail.outbox) == staff_actions.INVITATIONS_AGAIN_PER_HOUR == 3
 
 
-def test_deactivating_a_caseworker_who_still_has_people_is_refused(login, world):
-    response = login("director1").post(
+def test_a_caseworker_who_still_has_people_is_switched_off_at_once_and_their_people_moved_next(login, world):
+    client = login("director1")
+    marcus = world.marcus.exoneree
+
+    response = client.post(
         url("staff_edit", world.caseworker1.staff),
         {"email": world.caseworker1.email, "role": "caseworker", "title": ""},
+        follow=True,
     )
 
-    assert response.status_code == 400
-    assert "reassign" in unescape(response.content.decode()).lower()
     world.caseworker1.refresh_from_db()
-    assert world.caseworker1.is_active
+    assert not world.caseworker1.is_active  # access ends now
+    assert response.redirect_chain[-1][0] == reverse("caseload_move", args=[world.caseworker1.pk])
+    page = unescape(response.content.decode())
+    assert "can no longer sign in. Their reminders have stopped: move the people" in page
+    assert marcus.display_name in page  # the people they carry, to move
+    unassigned = client.get(reverse("exoneree_list") + "?case=unassigned").context["page"]
+    assert marcus in list(unassigned)  # nobody who can sign in carries him
+    moved = client.post(
+        reverse("caseload_move", args=[world.caseworker1.pk]), {"everyone": "on", "to_caseworker": world.caseworker2.pk}
+    )
+    assert moved.status_code == 302
+    assert list(marcus.caseworkers.all()) == [world.caseworker2]
+    assert marcus not in list(client.get(reverse("exoneree_list") + "?case=unassigned").context["page"])
+    assert login("caseworker1").get(reverse("dashboard")).status_code == 302  # signed out: to the sign-in page
 
 
 # --- homes and the plan ------------------------------------------------------------------------

@@ -128,7 +128,10 @@ def staff_update(
     stored = StaffMember.objects.select_for_update(no_key=True).select_related("user").get(pk=member.pk)
     if stored.user_id == by.pk and (role != Role.DIRECTOR or not is_active):
         raise ValidationError(_("You cannot remove your own director role or deactivate yourself."))
-    if stored.role == Role.CASEWORKER and (role != Role.CASEWORKER or not is_active):
+    # Switching someone off is never held up: access ends now (someone leaving in a hurry, an
+    # account taken over), and their people are moved next (the page goes to "Move their
+    # people"). A new role would leave the people with someone who no longer carries cases.
+    if stored.role == Role.CASEWORKER and role != Role.CASEWORKER:
         held = stored.user.caseload.count()
         open_follow_ups = FollowUp.objects.filter(assigned_to=stored.user, done_at__isnull=True).count()
         if held or open_follow_ups:

@@ -129,7 +129,8 @@ PERSON_ROW = ["legal_name", "preferred_name", "phone", "case_closed_on"]
 # Whose case is open, closed, or either (lists show open cases unless asked).
 CASE_STATES = {
     "open": Q(case_closed_on__isnull=True),
-    "unassigned": Q(case_closed_on__isnull=True, caseworkers__isnull=True),
+    # No caseworker who can sign in: nobody at all, or only colleagues since switched off.
+    "unassigned": Q(case_closed_on__isnull=True) & ~Q(caseworkers__is_active=True),
     "closed": Q(case_closed_on__isnull=False),
     "all": Q(),
 }

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from services.access import caseworker_users, exonerees_visible_to, own_exoneree_or_none
 from services.choices import Role
+from services.models.follow_ups import FollowUp
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 
@@ -40,6 +41,12 @@ def language_of(user: Any) -> str:
 def caseworkers_with_caseloads(organization: Organization) -> QuerySet[Any]:
     """The organization's active caseworkers, each with how many people they carry."""
     return caseworker_users(organization).annotate(caseload_size=Count("caseload", distinct=True))
+
+
+def carries_anything(caseworker: AbstractUser) -> bool:
+    """Whether a caseworker still carries people or open follow-ups (to move when they leave)."""
+    open_follow_ups = FollowUp.objects.filter(assigned_to=caseworker, done_at__isnull=True)
+    return caseworker.caseload.exists() or open_follow_ups.exists()
 
 
 def caseload_of(director: AbstractUser, caseworker: AbstractUser) -> QuerySet[Exoneree]:

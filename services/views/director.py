@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -107,14 +108,22 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     def saved(member: StaffMember) -> str:
         if member.user.email.lower() != initial["email"].lower() and member.user.is_active:
             return _("Saved. The invitation went again, to %(email)s.") % {"email": member.user.email}
+        if still_carried(member):
+            return _(
+                "Saved: %(name)s can no longer sign in. Their reminders have stopped: move the people "
+                "and open follow-ups they carry now."
+            ) % {"name": member.user.get_full_name() or member.user.get_username()}
         return _("Saved.")
+
+    def still_carried(member: StaffMember) -> bool:
+        return not member.user.is_active and users.carries_anything(member.user)
 
     return form_page(
         request,
         form,
         lambda: staff.staff_update(by=request.user, member=member, **form.cleaned_data),
         success=saved,
-        then="staff_list",
+        then=lambda member: reverse("caseload_move", args=[member.user_id]) if still_carried(member) else "staff_list",
         title=_("Edit %(username)s") % {"username": member.user.get_full_name() or member.user.username},
         back="staff_list",
     )
