@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from html import unescape
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,9 @@ from services.lifecycle import TransitionNotAllowed
 from services.models.audit import AuditEvent
 from services.models.legal import ClaimPayment, CompensationClaim, RecordClearance
 from services.models.notifications import Reminder
+from services.models.people import Exoneree
 from tests.conftest import World
+from tests.factories import ExonereeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -360,3 +363,26 @@ def test_a_corrected_rule_moves_deadlines_and_warnings_but_not_a_lawyers(world, 
     assert (computed.filing_deadline, overridden.filing_deadline) == (date(2029, 6, 1), date(2027, 9, 1))
     assert eight_am(date(2029, 6, 1)) in {at for _, _, at in warnings(computed)}
     assert eight_am(date(2028, 6, 1)) not in {at for _, _, at in warnings(computed)}
+
+
+def test_the_person_page_says_no_claim_is_recorded_where_the_state_compensates(login, world):
+    person = ExonereeFactory(
+        organization=world.org1,
+        caseworkers=[world.caseworker1],
+        conviction_state="IL",
+        exoneration_date=date(2026, 11, 18),
+    )
+    client = login("caseworker1")
+
+    page = unescape(client.get(person.get_absolute_url()).content.decode())
+
+    assert "No compensation claim is recorded. Illinois compensates the wrongfully convicted" in page
+    assert "A claim must be filed within 2 years of the event that opens the window." in page
+    assert "Counted from the exoneration date on file, that is by Nov 18, 2028." in page
+    assert reverse("claim_create", args=[person.pk]) in page
+    Exoneree.objects.filter(pk=person.pk).update(conviction_state="AK")  # no statute
+    assert "No compensation claim is recorded" not in client.get(person.get_absolute_url()).content.decode()
+    Exoneree.objects.filter(pk=person.pk).update(conviction_state="IL")
+    claim = CompensationClaim(jurisdiction="IL", trigger_event="vacatur_dismissal", trigger_date=date(2026, 11, 18))
+    legal.claim_create(by=world.caseworker1, exoneree=person, claim=claim)
+    assert "No compensation claim is recorded" not in client.get(person.get_absolute_url()).content.decode()

@@ -121,17 +121,33 @@ def clearance_for(exoneree: Exoneree, holder: str) -> RecordClearance:
 def claims_due(exoneree: Exoneree, *, today: date | None = None) -> list[CompensationClaim]:
     """For the banner on the person page: unfiled claims that have a deadline, nearest first,
     each with `days_left`. One query."""
+    return claims_banner(exoneree, today=today)["claims_due"]
+
+
+def claims_banner(exoneree: Exoneree, *, today: date | None = None) -> dict[str, Any]:
+    """The person page's banners on compensation, from their claims (one query):
+    `claims_due`, as above; `claim_unrecorded`, the statute of the state of conviction when no
+    claim is recorded at all for an open case, with `deadline_from_exoneration` when its window
+    is a length (counted from the exoneration date on file, if there is one)."""
     today = today or timezone.localdate()
-    claims = list(
-        exoneree.compensation_claims.filter(
-            stage__in=CLAIM_NOT_FILED, filed_on__isnull=True, filing_deadline__isnull=False
-        )
-        .only("exoneree", "jurisdiction", "stage", "filing_deadline", "filed_on")
-        .order_by("filing_deadline", "pk")
+    claims = list(exoneree.compensation_claims.only("exoneree", "jurisdiction", "stage", "filing_deadline", "filed_on"))
+    due = sorted(
+        (c for c in claims if c.stage in CLAIM_NOT_FILED and c.filed_on is None and c.filing_deadline is not None),
+        key=lambda c: (c.filing_deadline, c.pk),
     )
-    for claim in claims:
+    for claim in due:
         claim.days_left = claim.days_to_deadline(today)
-    return claims
+    rule = legal_rules.rule_for(exoneree.conviction_state) if exoneree.conviction_state else None
+    unrecorded = not claims and exoneree.case_is_open and rule is not None and rule.statute
+    has_length = unrecorded and rule.window.kind == legal_rules.WindowKind.LENGTH
+    return {
+        "claims_due": due,
+        "claim_unrecorded": rule if unrecorded else None,
+        "claim_window": rule.window.describe() if has_length else "",
+        "deadline_from_exoneration": (
+            rule.window.after(exoneree.exoneration_date) if has_length and exoneree.exoneration_date else None
+        ),
+    }
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
 from services.selectors import coverage
 from services.selectors.coverage import consents_for
-from services.selectors.legal import claims_due
+from services.selectors.legal import claims_banner
 
 # Encrypted profile fields no list shows: left out of list queries, so they are not decrypted.
 NOT_IN_LISTS = ["email", "address", "contact_notes", "date_of_birth", "ssn"]
@@ -265,7 +265,7 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
         "caseworkers": split_names(exoneree.caseworker_names),
         "consents": consents_for(exoneree),
         # Unfiled claims with a deadline, nearest first (one query), for the banner.
-        "claims_due": claims_due(exoneree),
+        **claims_banner(exoneree),
         # The case's state: the latest enrolment, open or closed with its exit.
         "enrolment": exoneree.enrolments.order_by("-opened_on", "-pk").first(),
         "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
