@@ -170,6 +170,11 @@ class Liveness:
     def ok(self) -> bool:
         return not (self.sweep_late or self.sending_late)
 
+    @property
+    def late_minutes(self) -> int:
+        """How long a due reminder may wait before this says it is not going out."""
+        return max(1, settings.REMINDER_SEND_LATE_SECONDS // 60)
+
 
 def reminders_liveness(*, organization_id: int | None = None, now: datetime | None = None) -> Liveness:
     """One query (the oldest due, on the status and send_at index) and one cache read."""

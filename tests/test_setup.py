@@ -169,8 +169,9 @@ def test_healthz_without_any_sweep_noted_is_not_failed_by_that_alone(client, db)
 
 def test_director_sees_whether_reminders_go_out(login, world, time_machine, settings):
     time_machine.move_to(NOW, tick=False)
-    tasks.sweep_reminders()
     director = login("director1")
+    unknown = director.get(reverse("notification_list")).content.decode()
+    tasks.sweep_reminders()
     working = director.get(reverse("notification_list")).content.decode()
     time_machine.move_to(NOW + timedelta(seconds=settings.REMINDER_SWEEP_LATE_SECONDS + 60), tick=False)
 
@@ -178,6 +179,8 @@ def test_director_sees_whether_reminders_go_out(login, world, time_machine, sett
     caseworker = login("caseworker1").get(reverse("notification_list")).content.decode()
 
     assert "Working: reminders are being sent." in working
+    assert "Not confirmed yet: no check for due reminders is recorded" in unknown  # never claimed unseen
+    assert "Working" not in unknown
     assert "Reminders are not going out." in stopped
     assert "Reminder sending" not in caseworker
 
