@@ -87,6 +87,36 @@ def test_the_history_has_every_kind_of_entry_newest_first_a_page_at_a_time(login
     assert reverse("exoneree_history", args=[marcus.pk]) in client.get(marcus.get_absolute_url()).content.decode()
 
 
+def test_the_history_keeps_a_days_steps_in_the_order_they_happened(login, world, time_machine):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    morning = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
+    time_machine.move_to(morning, tick=False)
+    client.post(
+        reverse("need_create", args=[marcus.pk]),
+        {
+            "domain": "transportation",
+            "description": "Bus pass",
+            "priority": "medium",
+            "opened_on": f"{morning:%Y-%m-%d}",
+        },
+    )
+    need = marcus.needs.latest("pk")
+    time_machine.move_to(morning + timedelta(hours=2), tick=False)
+    client.post(reverse("referral_create", args=[need.pk]), {"resource": world.marcus.resource.pk})
+    time_machine.move_to(morning + timedelta(hours=6), tick=False)
+    client.post(reverse("need_status", args=[need.pk]), {"status": "met"})
+
+    page = client.get(reverse("exoneree_history", args=[marcus.pk])).content.decode()
+
+    met, referred, recorded = (
+        page.index(words) for words in ("Transportation: Met", "Referral to", "Transportation need recorded")
+    )
+    assert met < referred < recorded  # newest first, within the one day
+    assert f"{morning:%b} {morning.day}, {morning.year} 3:00 p.m." in page  # with its time
+    assert f"{morning:%b} {morning.day}, {morning.year} 9:00 a.m." in page
+
+
 def test_the_history_and_the_done_follow_ups_are_logged_as_openings(login, world):
     client = login("director1")
     marcus = world.marcus.exoneree

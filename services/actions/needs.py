@@ -24,6 +24,7 @@ def need_create(*, by: AbstractUser, exoneree: Exoneree, need: Need) -> Need:
     need.exoneree = exoneree
     need.organization_id = exoneree.organization_id
     need.created_by = by
+    need.recorded_at = timezone.now() if need.opened_on == timezone.localdate() else None
     need.full_clean()
     need.save()
     audit.record_change(by, need, {}, exoneree=exoneree)
@@ -52,7 +53,8 @@ def need_set_status(*, by: AbstractUser, need: Need, status: str, today: date | 
     before = audit.stored(need)
     need.status = status
     need.closed_on = (today or timezone.localdate()) if status in NEED_CLOSED else None
-    need.save(update_fields=["status", "closed_on"])
+    need.closed_at = timezone.now() if need.closed_on == timezone.localdate() else None
+    need.save(update_fields=["status", "closed_on", "closed_at"])
     extra = {"reason": reason} if reason else None
     audit.record_change(by, need, before, exoneree=need.exoneree, fields=["status", "closed_on"], extra=extra)
     return need

@@ -36,6 +36,10 @@ class Need(BaseModel):
     status = models.CharField(max_length=20, choices=NeedStatus.choices, default=NeedStatus.OPEN)
     opened_on = models.DateField(default=timezone.localdate, validators=[validate_sensible_date, validate_past_date])
     closed_on = models.DateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
+    # The moments behind those days, for the case's history in the order things happened: set
+    # when the day is today (a day entered for the past has no moment; nor has older data).
+    recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

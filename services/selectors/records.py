@@ -172,6 +172,10 @@ class TimelineEntry:
     url: str = ""
 
     @property
+    def has_time(self) -> bool:
+        return isinstance(self.at, datetime)
+
+    @property
     def sort_key(self) -> datetime:
         if isinstance(self.at, datetime):
             return self.at
@@ -315,6 +319,11 @@ def exoneree_history(exoneree: Exoneree) -> list[TimelineEntry]:
     return timeline(needs, events, follow_ups, notes, assessments)
 
 
+def _on(moment: datetime | None, day: date) -> bool:
+    """Whether a kept moment is of this day (a day edited since is shown as the day)."""
+    return moment is not None and timezone.localdate(moment) == day
+
+
 def timeline(
     needs: list[Need],
     events: QuerySet[ReferralEvent],
@@ -324,11 +333,11 @@ def timeline(
 ) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     for need in needs:
-        entries.append(TimelineEntry(need.opened_on, "Need", f"{need.get_domain_display()} need recorded"))
+        recorded = need.recorded_at if _on(need.recorded_at, need.opened_on) else need.opened_on
+        entries.append(TimelineEntry(recorded, "Need", f"{need.get_domain_display()} need recorded"))
         if need.closed_on:
-            entries.append(
-                TimelineEntry(need.closed_on, "Need", f"{need.get_domain_display()}: {need.get_status_display()}")
-            )
+            closed = need.closed_at if _on(need.closed_at, need.closed_on) else need.closed_on
+            entries.append(TimelineEntry(closed, "Need", f"{need.get_domain_display()}: {need.get_status_display()}"))
     for event in events:
         who = f" by {event.by.get_full_name() or event.by.get_username()}" if event.by else ""
         text = _("Referral to %(name)s: %(label)s%(who)s") % {
