@@ -51,6 +51,20 @@ def test_the_grant_opens_the_record_read_only_and_is_logged(login, world):
     assert REASON not in str(entry.changes)  # the reason stays in the encrypted grant
 
 
+def test_the_message_and_the_banner_give_the_same_end_in_the_organizations_time(login, world):
+    client = login("caseworker1")
+
+    ask(client, world)
+
+    grant = EmergencyAccess.objects.get()
+    page = client.get(world.thomas.exoneree.get_absolute_url()).content.decode()
+    end = timezone.localtime(grant.expires_at)
+    shown = f"{end:%b} {end.day}, {end.year} {end.hour % 12 or 12}:{end:%M} {'a.m.' if end.hour < 12 else 'p.m.'}"
+    assert f"Emergency access, read-only, until {shown}; your director was told." in page
+    assert f"read-only until {shown}; it is logged" in page
+    assert "UTC" not in page and "..</p>" not in page
+
+
 def test_the_search_by_ssn_works_too(login, world):
     response = ask(login("caseworker1"), world, legal_name="", date_of_birth="", ssn="900-23-4567")
 

@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -181,8 +183,8 @@ def emergency_access_request(request: HttpRequest) -> HttpResponse:
         else:
             messages.warning(
                 request,
-                _("Emergency access, read-only, until %(time)s UTC. Your director was told.")
-                % {"time": format(grant.expires_at, "%H:%M")},
+                _("Emergency access, read-only, until %(time)s; your director was told.")
+                % {"time": date_format(timezone.localtime(grant.expires_at), "M j, Y g:i a")},
             )
             return redirect(grant.exoneree)
     return render_form(
