@@ -14,7 +14,7 @@ from services.models.audit import AuditEvent
 from services.models.consent import Consent
 from services.models.referrals import ReferralEvent
 from services.selectors import coverage, records
-from tests.factories import CaseNoteFactory, FollowUpFactory, StaffFactory, consent_for
+from tests.factories import CaseNoteFactory, FollowUpFactory, NeedFactory, StaffFactory, consent_for
 
 
 def done_follow_ups(world, n: int) -> list:
@@ -156,3 +156,14 @@ def test_consent_categories_read_with_the_consent_are_those_of_its_rows(world):
 
     assert joined == from_rows
     assert ConsentCategory.in_order(chosen) in joined.values()
+
+
+def test_the_dashboard_gives_the_year_of_a_day_in_another_year(login, world):
+    today = timezone.localdate()
+    old = NeedFactory(exoneree=world.marcus.exoneree, opened_on=today.replace(year=today.year - 1, day=1))
+    recent = NeedFactory(exoneree=world.marcus.exoneree, opened_on=today.replace(day=1))
+
+    page = login("caseworker1").get(reverse("dashboard")).content.decode()
+
+    assert f"since {old.opened_on:%b} 1, {old.opened_on.year}" in page
+    assert f"since {recent.opened_on:%b} 1<" in page  # this year's, without it

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus
 from services.lib.sql import split
@@ -104,3 +105,13 @@ def back_here(context: template.Context) -> str:
     if request.method == "GET" and not context.get("form_only_address"):
         return request.get_full_path()
     return reverse("home")
+
+
+@register.filter
+def short_day(value: date | datetime | None) -> str:
+    """ "Mar 4" this year, "Mar 4, 2025" any other: an old date never passes for a recent one."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+    return date_format(value, "M j" if value.year == timezone.localdate().year else "M j, Y")
