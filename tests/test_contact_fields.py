@@ -129,3 +129,16 @@ def test_a_persons_phone_stored_in_words_does_not_stop_an_edit_of_another_field(
 
     assert response.status_code == 302, response.context["form"].errors
     assert Exoneree.objects.get(pk=marcus.pk).pronouns == "he/him"
+
+
+def test_a_county_typed_with_its_word_county_is_kept_without_it(login, world):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    form = client.get(reverse("exoneree_edit", args=[marcus.pk])).context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "ssn"}
+    data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
+
+    client.post(reverse("exoneree_edit", args=[marcus.pk]), {**data, "conviction_county": " Will  County "})
+
+    assert Exoneree.objects.get(pk=marcus.pk).conviction_county == "Will"
+    assert "Will County County" not in client.get(marcus.get_absolute_url()).content.decode()

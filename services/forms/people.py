@@ -85,6 +85,11 @@ class ExonereeForm(forms.ModelForm):
         phone = self.cleaned_data["phone"]
         return phone_or_error(phone) if "phone" in self.changed_data else phone
 
+    def clean_conviction_county(self) -> str:
+        """The county's name, as the pages add "County" to it ("Will", not "Will County")."""
+        county = " ".join(self.cleaned_data["conviction_county"].split())
+        return re.sub(r"\s+county$", "", county, flags=re.IGNORECASE) or county
+
     def clean_conviction_state(self) -> str:
         """A state, DC or US (a federal conviction) as the rules table names them, or a territory."""
         state = self.cleaned_data["conviction_state"].strip().upper()
