@@ -935,6 +935,9 @@ def test_invitation_link_sets_a_password_once(login, world, nadia, fast_hasher, 
     second = Client().get(path, follow=True)
     assert second.status_code == 200
     assert second.context["validlink"] is False
+    assert "<h1>This invitation link no longer works</h1>" in second.content.decode()  # not a reset's words
+    done = browser.get(reverse("invitation_done")).content.decode()
+    assert "<h1>Your password is saved</h1>" in done and "reset" not in done.lower()
     User.objects.filter(pk=user.pk).update(password="!unusable")
     _, reused = choose_password(path)
     user.refresh_from_db()

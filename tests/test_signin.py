@@ -708,6 +708,8 @@ def test_the_invitation_and_the_reset_link_ask_for_the_new_password_in_plain_wor
         page = Client().get(link, follow=True).content.decode()
 
         assert "New password again" in page and "confirmation" not in page
+        if link == invited:  # a new account's page, in its own words
+            assert "<h1>Choose your password</h1>" in page
         help_text = page.split('id="id_new_password1_helptext">')[1].split("</div>")[0]
         assert "<ul>" not in help_text and "at least 10 characters" in help_text
 

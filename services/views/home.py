@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from services import access
@@ -41,7 +44,15 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
     form_class = PlainSetPasswordForm
     success_url = reverse_lazy("invitation_done")
     reset_url_token = "choose-password"  # noqa: S105 - a URL segment, not a secret
+    title = _("Choose your password")  # a new account's, not a reset's (Django's words)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if not context.get("validlink"):
+            context["title"] = _("This invitation link no longer works")
+        return context
 
 
 class InvitationDoneView(auth_views.PasswordResetCompleteView):
     template_name = "registration/invitation_done.html"
+    title = _("Your password is saved")
