@@ -950,7 +950,14 @@ PAGES = [
         DIRECTOR_OBJECT,
         lambda w: [w.caseworker1.staff.pk],
         GET_POST,
-        lambda w: {"email": w.caseworker1.email, "role": "caseworker", "title": "Senior caseworker", "is_active": "on"},
+        lambda w: {
+            "first_name": "Casey",
+            "last_name": "Onewell",
+            "email": w.caseworker1.email,
+            "role": "caseworker",
+            "title": "Senior caseworker",
+            "is_active": "on",
+        },
         lambda w: "/director/staff/",
         owner="director1",
     ),
@@ -1705,7 +1712,8 @@ def test_the_caseworkers_of_an_organization_are_its_active_ones_by_name(world):
 
     assert list(access.caseworker_users(world.org1)) == [first, second, world.caseworker1, world.caseworker2]
     assert access.get_caseworker(world.director1, first.pk) == first
-    for stranger in (gone, world.director1, world.caseworker3):
+    assert access.get_caseworker(world.director1, gone.pk) == gone  # switched off: their people to move
+    for stranger in (world.director1, world.caseworker3):
         assert outcome(lambda u=stranger: access.get_caseworker(world.director1, u.pk)) == "404"
     notification, _ = (Notification.objects.create(user=world.caseworker1, text=text, url="/") for text in "ab")
     assert access.get_notification(world.caseworker1, notification.pk) == notification

@@ -43,7 +43,10 @@ def url(name: str, obj) -> str:
 def test_a_caseworker_who_still_carries_people_keeps_their_role(login, world, change):
     member = world.caseworker1.staff
 
-    response = login("director1").post(url("staff_edit", member), {"email": member.user.email, "title": "", **change})
+    response = login("director1").post(
+        url("staff_edit", member),
+        {"first_name": "Test", "last_name": "Colleague", "email": member.user.email, "title": "", **change},
+    )
 
     assert response.status_code == 400
     assert "Reassign them first" in response.content.decode()
@@ -58,7 +61,14 @@ def test_a_caseworker_with_an_empty_caseload_can_be_promoted(login, world):
 
     response = login("director1").post(
         url("staff_edit", member),
-        {"email": member.user.email, "role": Role.DIRECTOR, "title": "Deputy", "is_active": "on"},
+        {
+            "first_name": "Test",
+            "last_name": "Colleague",
+            "email": member.user.email,
+            "role": Role.DIRECTOR,
+            "title": "Deputy",
+            "is_active": "on",
+        },
     )
 
     assert response.status_code == 302

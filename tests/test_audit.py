@@ -160,7 +160,14 @@ def test_changing_a_staff_role_is_one_entry(login, world):
 
     response = client.post(
         reverse("staff_edit", args=[member.pk]),
-        {"email": member.user.email, "role": "director", "title": "Deputy", "is_active": "on"},
+        {
+            "first_name": "Test",
+            "last_name": "Colleague",
+            "email": member.user.email,
+            "role": "director",
+            "title": "Deputy",
+            "is_active": "on",
+        },
     )
 
     assert response.status_code == 302, response.content.decode()[:1000]

@@ -1177,7 +1177,14 @@ def test_an_invitations_address_is_corrected_and_the_invitation_goes_to_the_new_
     login, world, django_capture_on_commit_callbacks
 ):
     member = invited(world)
-    data = {"email": " nia.newhire@example.org ", "role": Role.CASEWORKER, "title": "", "is_active": "on"}
+    data = {
+        "first_name": member.user.first_name,
+        "last_name": member.user.last_name,
+        "email": " nia.newhire@example.org ",
+        "role": Role.CASEWORKER,
+        "title": "",
+        "is_active": "on",
+    }
 
     with django_capture_on_commit_callbacks(execute=True):
         response = login("director1").post(url("staff_edit", member), data, follow=True)
@@ -1192,7 +1199,14 @@ def test_an_invitations_address_is_corrected_and_the_invitation_goes_to_the_new_
 
 def test_an_invitations_address_cannot_become_a_colleagues(login, world):
     member = invited(world)
-    data = {"email": world.caseworker2.email.upper(), "role": Role.CASEWORKER, "title": "", "is_active": "on"}
+    data = {
+        "first_name": "Test",
+        "last_name": "Colleague",
+        "email": world.caseworker2.email.upper(),
+        "role": Role.CASEWORKER,
+        "title": "",
+        "is_active": "on",
+    }
 
     response = login("director1").post(url("staff_edit", member), data)
 
@@ -1209,7 +1223,14 @@ def test_the_address_of_someone_who_chose_a_password_is_theirs(login, world, dja
     form = client.get(url("staff_edit", member)).content.decode()
     assert re.search(r'<input type="email" name="email"[^>]* disabled', form)
     assert "only they can change their address" in form
-    data = {"email": "director.owns.it@example.org", "role": Role.CASEWORKER, "title": "", "is_active": "on"}
+    data = {
+        "first_name": "Test",
+        "last_name": "Colleague",
+        "email": "director.owns.it@example.org",
+        "role": Role.CASEWORKER,
+        "title": "",
+        "is_active": "on",
+    }
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url("staff_edit", member), data)
@@ -1227,7 +1248,13 @@ def test_the_address_of_someone_who_chose_a_password_is_theirs(login, world, dja
 def test_a_colleague_with_a_password_and_no_address_can_still_be_edited(login, world):
     member = with_a_password(world.caseworker2.staff)
     User.objects.filter(pk=member.user_id).update(email="")  # made in the admin, which asks for none
-    data = {"role": Role.CASEWORKER, "title": "Peer mentor", "is_active": "on"}
+    data = {
+        "first_name": "Test",
+        "last_name": "Colleague",
+        "role": Role.CASEWORKER,
+        "title": "Peer mentor",
+        "is_active": "on",
+    }
 
     response = login("director1").post(url("staff_edit", member), data)
 
@@ -1277,7 +1304,13 @@ def test_a_caseworker_who_still_has_people_is_switched_off_at_once_and_their_peo
 
     response = client.post(
         url("staff_edit", world.caseworker1.staff),
-        {"email": world.caseworker1.email, "role": "caseworker", "title": ""},
+        {
+            "first_name": "Test",
+            "last_name": "Colleague",
+            "email": world.caseworker1.email,
+            "role": "caseworker",
+            "title": "",
+        },
         follow=True,
     )
 
@@ -1444,3 +1477,26 @@ def test_need_list_shows_the_open_needs_of_my_people_most_urgent_first(login, wo
 
     assert list(response.context["page"]) == [urgent, high, old]
     assert "Marcus needs an apartment" in response.content.decode()
+
+
+def test_a_colleagues_misspelled_name_is_corrected_and_logged(login, world):
+    member = world.caseworker2.staff
+    data = {"first_name": "Christopher", "last_name": "Twofold", "email": member.user.email, "role": Role.CASEWORKER}
+
+    response = login("director1").post(url("staff_edit", member), {**data, "title": "", "is_active": "on"})
+
+    assert response.status_code == 302
+    member.user.refresh_from_db()
+    assert member.user.get_full_name() == "Christopher Twofold"
+    event = AuditEvent.objects.filter(target=f"Staff account {member.user.username}").latest("pk")
+    assert event.changes["first_name"] == ["Chris", "Christopher"]
+
+
+def test_a_username_typed_in_capitals_is_taken_in_small_letters(login, world, django_capture_on_commit_callbacks):
+    data = {"first_name": "Maria", "last_name": "Lopez", "email": "mlopez@example.org", "role": Role.CASEWORKER}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("director1").post(url("staff_create"), {**data, "username": "MLopez", "title": ""})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert StaffMember.objects.filter(user__username=f"mlopez@{world.org1.code}").exists()

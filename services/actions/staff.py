@@ -116,7 +116,15 @@ def _email_unused(organization_id: int, email: str, *, but: int | None = None) -
 
 @transaction.atomic
 def staff_update(
-    *, by: AbstractUser, member: StaffMember, role: str, title: str, is_active: bool, email: str | None = None
+    *,
+    by: AbstractUser,
+    member: StaffMember,
+    role: str,
+    title: str,
+    is_active: bool,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
 ) -> StaffMember:
     """`email`: a new address for an invitation not yet taken up (a typo, a changed address),
     where the invitation goes again. Once they have chosen a password it is theirs: a director
@@ -156,6 +164,8 @@ def staff_update(
             ("title", stored.title, title),
             ("is_active", stored.user.is_active, is_active),
             ("email", stored.user.email, email),
+            ("first_name", stored.user.first_name, stored.user.first_name if first_name is None else first_name),
+            ("last_name", stored.user.last_name, stored.user.last_name if last_name is None else last_name),
         )
         if old != new
     }
@@ -165,7 +175,9 @@ def staff_update(
     stored.save(update_fields=["role", "title"])
     stored.user.is_active = is_active
     stored.user.email = email
-    stored.user.save(update_fields=["is_active", "email"])
+    stored.user.first_name = stored.user.first_name if first_name is None else first_name
+    stored.user.last_name = stored.user.last_name if last_name is None else last_name
+    stored.user.save(update_fields=["is_active", "email", "first_name", "last_name"])
     if changes:
         target = f"Staff account {stored.user.get_username()}"
         audit.record(AuditEvent.Action.PERMISSION_CHANGED, actor=by, target=target, changes=changes)

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from services.forms.contact import is_state, phone_or_error
-from services.forms.widgets import MAX_SEARCH, DateInput, TimeInput
+from services.forms.widgets import MAX_SEARCH, DateInput, HandleField, TimeInput
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
 
@@ -163,12 +163,7 @@ class ExonereeSearchForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    username = forms.RegexField(
-        regex=r"^[a-z0-9_.-]{3,40}$",
-        max_length=40,
-        help_text=_("What they type to sign in."),
-        error_messages={"invalid": _("Use 3–40 lowercase letters, digits, dots, dashes or underscores.")},
-    )
+    username = HandleField(help_text=_("What they type to sign in."))
     email = forms.EmailField(help_text=_("The link to choose a password goes here."))
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:

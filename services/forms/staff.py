@@ -13,6 +13,7 @@ from services.choices import Role
 from services.forms.widgets import (
     CaseworkerChoiceField,
     CaseworkerMultipleChoiceField,
+    HandleField,
     ModelsChoiceField,
     name_blanks,
 )
@@ -26,11 +27,7 @@ class StaffCreateForm(forms.Form):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(help_text=_("The invitation to choose a password goes here."))
-    username = forms.RegexField(
-        regex=r"^[a-z0-9_.-]{3,40}$",
-        max_length=40,
-        error_messages={"invalid": _("Use 3–40 lowercase letters, digits, dots, dashes or underscores.")},
-    )
+    username = HandleField()
     role = forms.ChoiceField(choices=Role.choices)
     title = forms.CharField(max_length=100, required=False)
 
@@ -45,6 +42,8 @@ class StaffCreateForm(forms.Form):
 
 class StaffUpdateForm(forms.Form):
     # A plain form: the action compares the new role with the stored one.
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
     email = forms.EmailField(max_length=254, help_text=_("Changed, the invitation goes again to the new address."))
     role = forms.ChoiceField(choices=Role.choices)
     title = forms.CharField(max_length=100, required=False)

@@ -29,6 +29,22 @@ def name_blanks(form: forms.BaseForm, **labels: str) -> None:
             ]
 
 
+class HandleField(forms.RegexField):
+    """The part of a username before "@<organization's code>": "MLopez" is taken as "mlopez"
+    (a username is case-blind to whoever types it), then held to 3–40 plain characters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            regex=r"^[a-z0-9_.-]{3,40}$",
+            max_length=40,
+            error_messages={"invalid": _("Use 3–40 letters, digits, dots, dashes or underscores.")},
+            **kwargs,
+        )
+
+    def to_python(self, value: Any) -> str:
+        return super().to_python(value).lower()
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 

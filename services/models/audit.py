@@ -39,7 +39,7 @@ class AuditEvent(BaseModel):
         RECORD_CREATED = "record_created", _("Created a record")
         RECORD_CHANGED = "record_changed", _("Changed a record")
         CASELOAD_REASSIGNED = "caseload_reassigned", _("Changed who carries a caseload")
-        PERMISSION_CHANGED = "permission_changed", _("Changed a staff role or account")
+        PERMISSION_CHANGED = "permission_changed", _("Changed an account or an access right")
         EXPORTED = "exported", _("Exported")
         SIGNED_IN = "signed_in", _("Signed in")
         SIGN_IN_FAILED = "sign_in_failed", _("Failed to sign in")

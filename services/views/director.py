@@ -102,7 +102,14 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = access.get_staff_member(request.user, pk)
     user = member.user
-    initial = {"email": user.email, "role": member.role, "title": member.title, "is_active": user.is_active}
+    initial = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "role": member.role,
+        "title": member.title,
+        "is_active": user.is_active,
+    }
     form = StaffUpdateForm(posted(request), initial=initial, invitation_taken_up=staff.has_chosen_a_password(user))
 
     def saved(member: StaffMember) -> str:
