@@ -325,3 +325,33 @@ def test_a_consents_kinds_read_as_words_and_a_papers_storage_is_left_out(world):
 
     assert row.details == [("Categories", "Contact details, Housing → Contact details")]
     assert sorted(made.details) == [("Categories", "Medical"), ("Kinds", "a, b, c, —")]  # PostgreSQL orders keys
+
+
+def test_records_within_words_are_named_and_account_changes_read_before_and_after(world, login):
+    marcus = world.marcus.exoneree
+    audit.record(
+        AuditEvent.Action.EXPORTED,
+        actor=world.caseworker1,
+        exoneree=marcus,
+        target=f"Plan of {audit.describe(marcus)} (PDF)",
+    )
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGED,
+        actor=world.director1,
+        target="Staff account nia@org1",
+        changes={"role": [None, "caseworker"], "is_active": [True, False], "title": ["", "Peer mentor"]},
+    )
+    moment = "2026-12-04 16:50:00+00:00"
+    audit.record(
+        AuditEvent.Action.RECORD_CHANGED,
+        actor=world.caseworker1,
+        exoneree=marcus,
+        target=audit.describe(world.marcus.referral),
+        changes={"status_changed_at": [moment, "2026-12-04 16:50:09+00:00"], "status": ["draft", "sent"]},
+    )
+
+    exported, account, changed = log_rows(AuditEvent.objects.order_by("-pk")[:3])[::-1]
+
+    assert exported.record == f"Plan of {marcus.display_name} (PDF)"
+    assert dict(account.details) == {"Role": "Caseworker", "Is active": "yes → no", "Title": "Peer mentor"}
+    assert dict(changed.details) == {"Status": "Draft → Sent"}  # a time moved by seconds says nothing

@@ -25,7 +25,7 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from services.choices import ConsentCategory
+from services.choices import ConsentCategory, Role
 from services.models.audit import AuditEvent
 
 User = get_user_model()
@@ -34,7 +34,8 @@ User = get_user_model()
 RUN_GAP = timedelta(minutes=30)
 GROUPED = frozenset({AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.PROVIDER_OPENED})
 DATE, DATE_TIME = "M j, Y", "M j, Y g:i a"  # as every page shows them
-TARGET = re.compile(r"^(?P<kind>.+) (?P<pk>\d+)$")  # services.audit.describe: "Follow-up 12"
+# services.audit.describe: "Follow-up 12", also within words: "Plan of Exoneree 8 (PDF)".
+TARGET = re.compile(r"^(?:(?P<before>.+ of) )?(?P<kind>[^()]+?) (?P<pk>\d+)(?P<after> \([^()]*\))?$")
 
 
 class Entry(Protocol):
@@ -80,14 +81,35 @@ def log_rows(entries: Iterable[AuditEvent]) -> list[LogRow]:
                         names.want(related, value)
     names.load()
     for row, (model, pk) in zip(rows, targets, strict=True):
-        row.record = names.title(model, pk) if model is not None else ""
+        row.record = _record(row.entry.target, model, pk, names) if model is not None else ""
         row.record = row.record or row.entry.target
-        row.details = [
+        details = (
             _detail(model, name, change, names)
             for name, change in (row.entry.changes or {}).items()
             if name not in STORAGE_FIELDS
-        ]
+        )
+        row.details = [(label, value) for label, value in details if not _says_nothing(value)]
     return rows
+
+
+def _record(target: str, model: type[models.Model], pk: int, names: _Names) -> str:
+    """The record by name: "Plan of Exoneree 8 (PDF)" is "Plan of Marcus Webb (PDF)"."""
+    match = TARGET.match(target)
+    if not match["before"]:
+        return names.title(model, pk)
+    obj = names.loaded.get(model, {}).get(pk)
+    name = getattr(obj, "display_name", "") or names.title(model, pk)
+    return f"{match['before']} {name}{match['after'] or ''}" if name else ""
+
+
+def _says_nothing(value: str) -> bool:
+    """A change whose two sides read the same (a time that moved by seconds): noise."""
+    old, arrow, new = value.partition(" → ")
+    return bool(arrow) and old == new
+
+
+# A staff account's changes (no model field to read them by): each a value before and after.
+ACCOUNT_PAIRS = {"role", "title", "is_active", "email", "first_name", "last_name", "login", "sign_in_lockout"}
 
 
 # How a document's file is kept (its storage name, its sealed data key, its file id): the log
@@ -196,6 +218,11 @@ def _detail(model: type[models.Model] | None, name: str, change: Any, names: _Na
         return label, _("changed")
     if isinstance(change, list) and len(change) == 2 and field_ is not None:
         old, new = (_value(field_, value, names) for value in change)
+        if new.startswith(f"{label}: "):  # "Need: Need: Housing" reads "Need: Housing"
+            old, new = old.removeprefix(f"{label}: "), new.removeprefix(f"{label}: ")
+        return label, f"{old} → {new}" if old != "—" else new
+    if isinstance(change, list) and len(change) == 2 and name in ACCOUNT_PAIRS:
+        old, new = (_word(name, value) for value in change)
         return label, f"{old} → {new}" if old != "—" else new
     if (
         isinstance(change, list)
@@ -217,8 +244,12 @@ def _word(name: str, value: Any) -> str:
     """A value of a list the log keeps, in words where it is one of a known vocabulary."""
     if isinstance(value, list):  # a set of words kept whole (a consent's kinds, before or after)
         return ", ".join(_word(name, item) for item in value) or "—"
-    if value is None:
+    if value is None or value == "":
         return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if name == "role" and isinstance(value, str):
+        return str(dict(Role.choices).get(value, value))
     if name == "categories" and isinstance(value, str):
         return str(dict(ConsentCategory.choices).get(value, value))
     return str(value)
