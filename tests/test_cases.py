@@ -1036,6 +1036,12 @@ def directory(world):
         ("?q=Employment", ["Job Corps"]),
         ("?q=job+training", ["Job Corps"]),  # "Employment and job training"
         ("?q=mental", []),
+        ("?q=lawyer", []),
+        ("?q=pantry", ["Food Pantry"]),
+        ("?q=meal", ["Food Pantry"]),  # a word for a need's name: basic needs
+        ("?q=work", ["Job Corps"]),  # employment, and in "Workforce Solutions"
+        ("?q=od", []),  # a short word only where a word starts ("Food" is no match)
+        ("?q=fo", ["Food Pantry"]),
         ("?domain=employment", ["Job Corps"]),
         ("?domain=housing", ["Marcus Housing Help", "Thomas Housing Help"]),
         ("?domain=housing&status=all", ["Marcus Housing Help", "Old Shelter", "Thomas Housing Help"]),

@@ -89,3 +89,13 @@ def test_two_needs_of_one_domain_are_told_apart_by_the_day_each_was_recorded(log
 
     assert "recorded Mar 2, 2026" in page and "recorded Sep 14, 2026" in page
     assert "(the need recorded Mar 2, 2026)</span></a>" in page  # in the link's name too
+
+
+def test_the_words_people_search_with_name_the_needs_they_mean():
+    from services.selectors.resources import domains_named
+
+    assert domains_named("dentist") == [NeedDomain.MEDICAL]
+    assert domains_named("Lawyer") == [NeedDomain.LEGAL]
+    assert domains_named("therap") == [NeedDomain.MENTAL_HEALTH]
+    assert NeedDomain.HEALTH_COVERAGE in domains_named("health") and NeedDomain.MEDICAL not in domains_named("career")
+    assert domains_named("xyz") == []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -27,10 +29,52 @@ if TYPE_CHECKING:
 RESOURCE_ROW = ["provider", "provider__name", "name", "languages", "city", "state", "phone", "hours", "status"]
 
 
+# Words people search the directory with for what a need's name does not say.
+D = NeedDomain
+DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
+    D.BASIC: ("food", "meal", "pantry", "clothes", "clothing", "phone"),
+    D.HOUSING: ("rent", "shelter", "apartment", "home"),
+    D.TRANSPORTATION: ("bus", "transit", "ride", "driving"),
+    D.IDENTIFICATION: ("id", "ss", "license", "birth", "social security", "passport"),
+    D.INCOME: ("ssi", "ssdi", "snap", "benefit", "cash", "money"),
+    D.HEALTH_COVERAGE: ("medicaid", "medicare", "insurance"),
+    D.MEDICAL: ("doctor", "dentist", "dental", "clinic", "eye", "glasses", "hospital"),
+    D.MENTAL_HEALTH: ("therapy", "therapist", "counsel", "ptsd", "trauma", "psychiatr"),
+    D.SUBSTANCE_USE: ("addiction", "rehab", "recovery", "drug", "alcohol"),
+    D.LEGAL: ("lawyer", "attorney", "court", "expunge", "compensation"),
+    D.EMPLOYMENT: ("job", "work", "career", "resume"),
+    D.EDUCATION: ("school", "ged", "college", "class"),
+    D.FAMILY: ("child", "parent", "custody", "reunification"),
+    D.COMMUNITY: ("peer", "church", "faith", "group"),
+}
+
+
 def domains_named(word: str) -> list[str]:
-    """The need domains whose name holds `word` ("health": medical, mental health, coverage)."""
+    """The need domains whose name holds `word` ("health": medical, mental health, coverage), or
+    that it names in other words ("dentist": medical; "lawyer": legal)."""
     word = word.casefold()
-    return [value for value, label in NeedDomain.choices if word in str(label).casefold()]
+    return [
+        value
+        for value, label in NeedDomain.choices
+        if word in str(label).casefold()
+        or any(word.startswith(key) or (len(word) >= 3 and key.startswith(word)) for key in DOMAIN_WORDS.get(value, ()))
+    ]
+
+
+def _at_a_words_start(word: str) -> Q:
+    """A short word ("ID", "SS") found only where a word starts ("SS card" is no "Access")."""
+    pattern = (r"\m" if connection.vendor == "postgresql" else r"\b") + re.escape(word)
+    return (
+        Q(name__iregex=pattern)
+        | Q(provider__name__iregex=pattern)
+        | Q(description__iregex=pattern)
+        | Q(city__iregex=pattern)
+        | Q(languages__iregex=pattern)
+    )
+
+
+# Shorter words are found only where a word starts.
+SHORT_WORD = 3
 
 
 def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status: str = "") -> QuerySet[Resource]:
@@ -44,14 +88,19 @@ def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status
     if domain:
         queryset = queryset.filter(domain_rows__domain=domain)
     for word in q.split():
+        if len(word) < SHORT_WORD:
+            found = _at_a_words_start(word)
+        else:
+            found = (
+                Q(name__icontains=word)
+                | Q(provider__name__icontains=word)
+                | Q(description__icontains=word)
+                | Q(city__icontains=word)
+                | Q(languages__icontains=word)
+            )
+        # "housing" finds what serves housing needs, whatever its name says.
         queryset = queryset.filter(
-            Q(name__icontains=word)
-            | Q(provider__name__icontains=word)
-            | Q(description__icontains=word)
-            | Q(city__icontains=word)
-            | Q(languages__icontains=word)
-            # "housing" finds what serves housing needs, whatever its name says.
-            | Exists(ResourceDomain.objects.filter(resource=OuterRef("pk"), domain__in=domains_named(word)))
+            found | Exists(ResourceDomain.objects.filter(resource=OuterRef("pk"), domain__in=domains_named(word)))
         )
     return (
         queryset.select_related("provider")
