@@ -425,13 +425,14 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # + the count, the page (with the domains each serves)
     ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources, 5),
     ("resources-domain", "caseworker1", lambda w: reverse("resource_list") + "?domain=housing", grow_resources, 5),
-    # session, user, device; the resource (with its provider), the open needs of the caseload
+    # session, user, device; the resource (with its provider), the open needs of the caseload;
+    # their people with an open case and the resource's first need domain (to record a need first)
     (
         "resource-refer",
         "caseworker1",
         lambda w: reverse("resource_refer", args=[w.marcus.resource.pk]),
         grow_dashboard,
-        5,
+        7,
     ),
     # + counted after each write (grow's): referrals by status, needs by domain, open cases and
     # overdue follow-ups by caseworker, people; then those fallen due since, the caseworkers,

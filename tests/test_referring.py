@@ -99,3 +99,25 @@ def test_the_words_people_search_with_name_the_needs_they_mean():
     assert domains_named("therap") == [NeedDomain.MENTAL_HEALTH]
     assert NeedDomain.HEALTH_COVERAGE in domains_named("health") and NeedDomain.MEDICAL not in domains_named("career")
     assert domains_named("xyz") == []
+
+
+def test_someone_with_no_need_of_the_kind_is_referred_by_recording_it_first(login, world):
+    resource = ResourceFactory(organization=world.org1, name="Metro bus passes", domains=[NeedDomain.TRANSPORTATION])
+    client = login("caseworker1")
+    page = client.get(reverse("resource_refer", args=[resource.pk])).content.decode()
+    link = reverse("need_create", args=[world.marcus.exoneree.pk]) + f"?domain=transportation&resource={resource.pk}"
+    assert link.replace("&", "&amp;") in page
+    assert world.thomas.exoneree.display_name not in page  # caseworker1's own people only
+
+    form = client.get(link).context["form"]
+    assert form["domain"].value() == "transportation"
+    saved = client.post(
+        link,
+        {"domain": "transportation", "description": "Bus pass", "priority": "medium", "opened_on": str(date.today())},
+    )
+
+    need = world.marcus.exoneree.needs.latest("pk")
+    assert need.domain == NeedDomain.TRANSPORTATION
+    assert saved.url == reverse("referral_create", args=[need.pk]) + f"?resource={resource.pk}"
+    referral_form = client.get(saved.url).context["form"]
+    assert str(referral_form["resource"].value()) == str(resource.pk)

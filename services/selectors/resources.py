@@ -19,6 +19,7 @@ from services.choices import NeedDomain, NeedStatus, ResourceStatus
 from services.lib.sql import joined_per_row
 from services.models.directory import Resource, ResourceDomain
 from services.models.needs import Need
+from services.models.people import Exoneree
 from services.selectors.coverage import current_consents
 
 if TYPE_CHECKING:
@@ -121,6 +122,13 @@ def resources_for_need(user: AbstractUser, need: Need, *, keep: int | None = Non
         .annotate(serves=Count("domain_rows", filter=Q(domain_rows__domain=need.domain)), consented=Exists(consents))
         .order_by("-serves", "name")
     )
+
+
+def people_to_refer(user: AbstractUser) -> list[Exoneree]:
+    """The caseworker's own people with an open case, by name: for "Refer someone here" when the
+    person has no need of the resource's kind yet (one query)."""
+    people = exonerees_visible_to(user).filter(caseworkers=user, case_closed_on__isnull=True)
+    return sorted(people.only("legal_name", "preferred_name"), key=lambda person: person.display_name.casefold())
 
 
 def needs_to_refer(user: AbstractUser, resource: Resource) -> list[Need]:

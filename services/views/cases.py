@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from services import access
 from services.access import caseworker_required, staff_required
 from services.actions import casework, follow_ups, needs, people, referrals, staff
-from services.choices import ConsentCategory, ReferralStatus, Role
+from services.choices import ConsentCategory, NeedDomain, ReferralStatus, Role
 from services.forms.casework import AssessmentForm, CaseNoteForm, FollowUpDoneForm, FollowUpForm
 from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, InviteForm
 from services.forms.referrals import NeedForm, NeedStatusForm, ReferralEditForm, ReferralForm, ReferralTransitionForm
@@ -224,13 +224,23 @@ def _at_need(need: Need) -> str:
 @caseworker_required
 def need_create(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
-    form = NeedForm(posted(request))
+    # From a directory entry's "Refer someone here" for someone with no need of its kind yet:
+    # the kind chosen, and the referral form next, with the resource chosen.
+    domain = request.GET.get("domain", "")
+    form = NeedForm(posted(request), initial={"domain": domain} if domain in NeedDomain.values else {})
+    resource = request.GET.get("resource", "")
+
+    def then(need: Need) -> str:
+        if resource.isdigit():
+            return f"{reverse('referral_create', args=[need.pk])}?{urlencode({'resource': resource})}"
+        return _at_need(need)
+
     return form_page(
         request,
         form,
         lambda: needs.need_create(by=request.user, exoneree=exoneree, need=form.instance),
-        success=_("Need recorded."),
-        then=_at_need,
+        success=_("Need recorded.") if not resource.isdigit() else _("Need recorded. Now the referral:"),
+        then=then,
         title=_("New need for %(display_name)s") % {"display_name": exoneree.display_name},
         **back_to(exoneree),
     )
