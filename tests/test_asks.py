@@ -173,3 +173,13 @@ def test_the_spanish_plan_says_what_happened_in_spanish(login, world):
     for value in [answer, *_record_values(marcus)]:
         text = text.replace(value, " ")
     assert not sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)})
+
+
+def test_the_plan_names_a_need_in_the_words_the_person_asks_with(login, world):
+    Need.objects.filter(pk=world.marcus.need.pk).update(domain=NeedDomain.BASIC)
+
+    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+    staff_page = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
+
+    assert "<h3>Food, clothes or a phone</h3>" in page and "Basic needs" not in page
+    assert "Basic needs" in staff_page  # staff keep the directory's words

@@ -200,7 +200,7 @@ def test_spanish_plan_has_no_english_left(login, world: World) -> None:
         text = text.replace(value, " ")
     leftovers = sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)})
     assert not leftovers, f"English on the Spanish plan: {leftovers} in {text!r}"
-    assert "Vivienda" in text  # a need's kind, from the choices
+    assert "Un lugar para vivir" in text  # a need's kind, in the words the person asks with
     assert "Le pedimos que le ayuden" in text  # the referral's status, in everyday words
 
 

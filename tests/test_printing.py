@@ -46,7 +46,7 @@ def test_plan_is_printed_in_the_persons_language(login, sent: World) -> None:
     Exoneree.objects.filter(pk=sent.marcus.exoneree.pk).update(preferred_language="es")
     text = _pdf_text(login("exoneree1").get(reverse("my_plan_pdf")))
     assert "Plan de Marcus Whitfield" in text
-    assert "Vivienda" in text
+    assert "Un lugar para vivir" in text  # a need's kind, in the words the person asks with
 
 
 def test_caseworker_prints_the_plan_and_it_is_logged_as_an_export(login, sent: World) -> None:
