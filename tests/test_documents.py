@@ -501,6 +501,17 @@ def test_the_certificate_is_asked_for_where_the_compensation_statute_requires_on
     )
 
 
+def test_the_checklist_says_the_certificates_name_once(world):
+    marcus = world.marcus.exoneree
+    marcus.conviction_state = "IL"
+
+    rows = selectors.checklist(marcus, [], needs=[])
+    [certificate] = [row for row in rows if row["kind"] == "certificate_of_innocence"]
+
+    assert certificate["label"].startswith("Certificate of innocence (")
+    assert certificate["note"] == ""  # not "Certificate of innocence — Certificate of innocence (…)"
+
+
 def test_one_click_need_for_a_missing_paper_is_made_once(login, world):
     client = login("caseworker1")
     url = reverse("document_need", args=[world.marcus.exoneree.pk])

@@ -149,11 +149,15 @@ def checklist(
     for item in items:
         held = [document for document in documents if document.kind == item.kind]
         expired = bool(held) and all(doc.expires_on is not None and doc.expires_on < today for doc in held)
+        label = str(DocumentKind(item.kind).label)
+        # The state's name for the paper, when it is more than the label again ("Certificate of
+        # innocence (735 ILCS 5/2-702)" is the label, said once, with its law).
+        named = item.note if item.note.casefold().startswith(label.casefold()) else ""
         rows.append(
             {
                 "kind": item.kind,
-                "label": DocumentKind(item.kind).label,
-                "note": item.note,
+                "label": named or label,
+                "note": "" if named else item.note,
                 "present": bool(held) and not expired,
                 "expired": expired,
                 "need_open": item.need in asked,
