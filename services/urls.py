@@ -52,6 +52,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", cases.exoneree_edit, name="exoneree_edit"),
     path("people/<int:pk>/history/", cases.exoneree_history, name="exoneree_history"),
     path("people/<int:pk>/follow-ups/done/", cases.exoneree_done_follow_ups, name="exoneree_done_follow_ups"),
+    path("messages/", messages.conversation_list, name="conversation_list"),
     path("people/<int:pk>/messages/", messages.exoneree_messages, name="exoneree_messages"),
     path("messages/<int:pk>/needs-action/", messages.message_needs_action, name="message_needs_action"),
     path("people/<int:pk>/plan.pdf", printing.exoneree_plan_pdf, name="exoneree_plan_pdf"),

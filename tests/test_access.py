@@ -508,6 +508,7 @@ PAGES = [
     Page("dashboard", CASEWORKER_PAGE),
     Page("follow_up_list", CASEWORKER_PAGE),
     Page("need_list", CASEWORKER_PAGE),
+    Page("conversation_list", CASEWORKER_PAGE),
     Page("exoneree_list", STAFF_PAGE),
     Page(
         "exoneree_create",

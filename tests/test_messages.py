@@ -3,11 +3,12 @@ receipts, notices that say nothing, a director who only reads, "needs action" on
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from services.actions import messages
 from services.models.audit import AuditEvent
@@ -224,3 +225,21 @@ def test_a_follow_up_to_write_about_is_named_with_its_day_where_the_organization
     assert "Dentist (4 de marzo)" in client.get(reverse("my_messages")).content.decode()
     staff = login("caseworker1").get(thread_url(world)).content.decode()
     assert "Dentist (March 4)" in staff
+
+
+def test_the_caseworker_finds_every_conversation_the_latest_first(login, world):
+    marcus, thomas = world.marcus.exoneree, world.thomas.exoneree
+    old = Message.objects.create(exoneree=marcus, organization=world.org1, author=world.caseworker1, text="Hello")
+    Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40), read_at=timezone.now())
+    Message.objects.create(
+        exoneree=marcus, organization=world.org1, author=world.exoneree1, text="Hi", from_person=True
+    )
+    Message.objects.create(exoneree=thomas, organization=world.org1, author=world.caseworker2, text="Not yours")
+
+    response = login("caseworker1").get(reverse("conversation_list"))
+
+    assert [person.pk for person in response.context["page"]] == [marcus.pk]  # their own people only
+    page = response.content.decode()
+    assert "1 not read yet" in page and reverse("exoneree_messages", args=[marcus.pk]) in page
+    nav = login("caseworker1").get(reverse("dashboard")).content.decode()
+    assert f'href="{reverse("conversation_list")}"' in nav  # the menu's "Messages"

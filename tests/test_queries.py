@@ -213,6 +213,15 @@ def grow_messages(w: World, n: int) -> None:
         Message.objects.create(**common, author=w.caseworker1, text="See you", follow_up=follow_up)
 
 
+def grow_conversations(w: World, n: int) -> None:
+    """More of caseworker1's people who wrote, each read or not, some flagged."""
+    for i in range(n):
+        person = ExonereeFactory(organization=w.org1, caseworkers=[w.caseworker1])
+        common = {"exoneree": person, "organization": w.org1}
+        Message.objects.create(**common, author=w.caseworker1, text="Hello", needs_action=bool(i % 2))
+        Message.objects.create(**common, author=w.caseworker1, text="Hi", from_person=True)
+
+
 def grow_copy(w: World, n: int) -> None:
     """The person's own copy (issue 23): all of their plan and all of their conversation."""
     grow_plan(w, n)
@@ -474,6 +483,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # thread (with authors and what each message points to), the needs, referrals and
     # follow-ups a message may point to
     ("my-messages", "exoneree1", lambda w: reverse("my_messages"), grow_messages, 7),
+    # session, user, device; the count, the page of conversations (with their latest moment,
+    # what is unread and what needs action)
+    ("conversations", "caseworker1", lambda w: reverse("conversation_list"), grow_conversations, 5),
     # session, user (with their record); the openings of their file (with who opened it)
     ("my-visits", "exoneree1", lambda w: reverse("my_visits"), grow_visits, 3),
     # session, user, device; the record (with the change permission), the access-log entry (4);

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from services.access import exonerees_visible_to
 from services.lifecycle import REFERRAL_NOT_ON_PLAN
 from services.models.follow_ups import FollowUp
 from services.models.messages import Message
@@ -106,3 +107,21 @@ def about_fields(value: str) -> dict[str, Any]:
         return {}
     kind, _colon, pk = value.partition(":")
     return {f"{kind}_id": int(pk)}
+
+
+def conversations_of(user: Any) -> QuerySet[Exoneree]:
+    """The caseworker's people who have written or been written to, the latest conversation
+    first: each with when it last moved, what of theirs is unread and what needs action."""
+    from_them_unread = Q(messages__from_person=True, messages__read_at__isnull=True)
+    return (
+        exonerees_visible_to(user)
+        .filter(caseworkers=user)
+        .annotate(
+            last_message_at=Max("messages__created_at"),
+            unread=Count("messages", filter=from_them_unread),
+            needs_action=Count("messages", filter=Q(messages__needs_action=True)),
+        )
+        .filter(last_message_at__isnull=False)
+        .only("legal_name", "preferred_name")
+        .order_by("-last_message_at", "pk")
+    )

@@ -5,18 +5,29 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access
 from services.access import caseworker_required, exoneree_required, staff_required
 from services.actions import messages
 from services.forms.messages import MessageForm, NeedsActionForm
 from services.selectors import conversations
+from services.views.cases import PAGE_SIZE
 from services.views.common import action_refused, posted, restore_kept
+
+
+@require_GET
+@caseworker_required
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    """Every conversation with the caseworker's people, the latest first (the dashboard shows
+    only what waits for an answer)."""
+    people = Paginator(conversations.conversations_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "services/conversation_list.html", {"page": people})
 
 
 @require_http_methods(["GET", "POST"])
