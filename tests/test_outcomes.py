@@ -372,6 +372,17 @@ def test_every_number_links_to_exactly_the_records_behind_it(small, login):
                         assert response.context["page"].paginator.count == cell.value, (figure.name, row.label)
 
 
+def test_records_page_says_which_caseworker_and_need_it_is_filtered_to(small, login, world):
+    params = {**Q1, "figure": "referrals", "group": "completed", "measure": "count"}
+
+    body = records(
+        login("director1"), **params, caseworker=str(world.caseworker1.pk), domain="housing"
+    ).content.decode()
+
+    assert "Caseworker: Casey Onewell" in body and "Need: Housing" in body
+    assert "Caseworker:" not in records(login("director1"), **params).content.decode()
+
+
 def test_records_page_names_the_people_and_links_their_records(small, login):
     response = records(login("director1"), **Q1, figure="referrals", group="completed", measure="count")
 

@@ -16,6 +16,7 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 
+from services.choices import NeedDomain
 from services.models.organizations import Organization
 from services.models.outcomes import OutcomeCount
 from services.models.people import Exoneree
@@ -40,6 +41,10 @@ class OutcomeFilters:
     @property
     def ends_before(self) -> datetime:
         return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+    @property
+    def domain_label(self) -> str:
+        return str(NeedDomain(self.domain).label) if self.domain in NeedDomain.values else self.domain
 
     def params(self) -> dict[str, str]:
         """The filters as query-string parameters, for links to the records and to the CSV."""
