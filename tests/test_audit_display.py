@@ -18,7 +18,7 @@ from services.models.people import Exoneree
 from services.selectors import audit_trail, plans
 from services.selectors.audit_display import group_runs, log_rows
 from services.selectors.plans import VISITS_SHOWN
-from tests.factories import FollowUpFactory
+from tests.factories import FollowUpFactory, StaffFactory
 
 MOMENT = datetime(2026, 12, 4, 16, 50, tzinfo=UTC)  # 11:50 in Chicago
 
@@ -355,3 +355,16 @@ def test_records_within_words_are_named_and_account_changes_read_before_and_afte
     assert exported.record == f"Plan of {marcus.display_name} (PDF)"
     assert dict(account.details) == {"Role": "Caseworker", "Is active": "yes → no", "Title": "Peer mentor"}
     assert dict(changed.details) == {"Status": "Draft → Sent"}  # a time moved by seconds says nothing
+
+
+def test_a_change_between_two_names_that_read_alike_stays_in_the_log(world):
+    twin = StaffFactory(organization=world.org1, user__first_name="Casey", user__last_name="Onewell").user
+    item = FollowUpFactory(exoneree=world.marcus.exoneree, assigned_to=world.caseworker1)
+    before = audit.stored(item)
+    item.assigned_to = twin
+    item.save()
+    audit.record_change(world.caseworker1, item, before, exoneree=world.marcus.exoneree)
+
+    [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED).order_by("-pk")[:1])
+
+    assert dict(row.details)["Assigned to"] == "Casey Onewell → Casey Onewell"  # two people: kept

@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import get_perms
 
 from services import access
+from services.actions import messages as needs_actions_messages
 from services.actions import needs as needs_actions
 from services.actions import people as people_actions
 from services.actions import staff as staff_actions
@@ -33,6 +34,7 @@ from services.models.casework import Assessment, CaseNote
 from services.models.directory import Provider, Resource
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
+from services.models.notifications import Notification
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralEvent
@@ -1337,6 +1339,25 @@ def test_a_caseworker_who_still_has_people_is_switched_off_at_once_and_their_peo
     assert login("caseworker1").get(reverse("dashboard")).status_code == 302  # signed out: to the sign-in page
 
 
+def test_a_switched_off_caseworker_is_nobodys_contact_assignee_or_listener(login, world, client):
+    marcus = world.marcus.exoneree
+    both = [world.caseworker1, world.caseworker2]
+    people_actions.caseload_assign(by=world.director1, exoneree=marcus, caseworkers=both)
+    User.objects.filter(pk=world.caseworker1.pk).update(is_active=False)
+
+    plan = login("exoneree1").get(reverse("my_plan")).content.decode()
+    form = login("caseworker2").get(reverse("follow_up_create", args=[marcus.pk])).context["form"]
+    needs_actions_messages.message_send(by=world.exoneree1, exoneree=marcus, text="Anyone there?", from_person=True)
+    marcus.caseworkers.remove(world.caseworker2)  # only the switched-off one left
+    needs_actions_messages.message_send(by=world.exoneree1, exoneree=marcus, text="Hello?", from_person=True)
+
+    contacts = plan[plan.index('id="call-h"') : plan.index("</section>", plan.index('id="call-h"'))]
+    assert world.caseworker1.get_full_name() not in contacts and world.caseworker2.get_full_name() in contacts
+    assert list(form.fields["assigned_to"].queryset) == [world.caseworker2]
+    told = [n.user for n in Notification.objects.filter(text__endswith="sent you a message.").order_by("pk")]
+    assert told == [world.caseworker2, world.director1]  # nobody who can sign in carries him: the director
+
+
 # --- homes and the plan ------------------------------------------------------------------------
 
 
@@ -1501,8 +1522,11 @@ def test_a_colleagues_misspelled_name_is_corrected_and_logged(login, world):
 def test_a_username_typed_in_capitals_is_taken_in_small_letters(login, world, django_capture_on_commit_callbacks):
     data = {"first_name": "Maria", "last_name": "Lopez", "email": "mlopez@example.org", "role": Role.CASEWORKER}
 
+    client = login("director1")
     with django_capture_on_commit_callbacks(execute=True):
-        response = login("director1").post(url("staff_create"), {**data, "username": "MLopez", "title": ""})
+        response = client.post(url("staff_create"), {**data, "username": "MLopez", "title": ""})
 
     assert response.status_code == 302, response.content.decode()[:2000]
     assert StaffMember.objects.filter(user__username=f"mlopez@{world.org1.code}").exists()
+    page = client.get(response.url).content.decode()
+    assert f"was emailed an invitation to sign in as mlopez@{world.org1.code}." in page  # as saved

@@ -386,3 +386,21 @@ def test_the_person_page_says_no_claim_is_recorded_where_the_state_compensates(l
     claim = CompensationClaim(jurisdiction="IL", trigger_event="vacatur_dismissal", trigger_date=date(2026, 11, 18))
     legal.claim_create(by=world.caseworker1, exoneree=person, claim=claim)
     assert "No compensation claim is recorded" not in client.get(person.get_absolute_url()).content.decode()
+
+
+def test_the_unrecorded_claims_day_is_counted_from_the_exoneration_only_where_it_opens_the_window(login, world):
+    person = ExonereeFactory(
+        organization=world.org1,
+        caseworkers=[world.caseworker1],
+        conviction_state="OH",
+        exoneration_date=date(2026, 11, 18),
+    )
+    client = login("caseworker1")
+
+    page = unescape(client.get(person.get_absolute_url()).content.decode())
+
+    assert "No compensation claim is recorded. Ohio compensates" in page
+    assert "Counted from the exoneration date" not in page  # Ohio's window opens with the certificate
+    Exoneree.objects.filter(pk=person.pk).update(conviction_state="IL", exoneration_date=date(2020, 1, 6))
+    page = unescape(client.get(person.get_absolute_url()).content.decode())
+    assert "that was Jan 6, 2022, which has passed: ask a lawyer now" in page

@@ -99,6 +99,11 @@ def test_the_words_people_search_with_name_the_needs_they_mean():
     assert domains_named("therap") == [NeedDomain.MENTAL_HEALTH]
     assert NeedDomain.HEALTH_COVERAGE in domains_named("health") and NeedDomain.MEDICAL not in domains_named("career")
     assert domains_named("xyz") == []
+    for not_a_need in ("IL", "business", "idaho", "the", "an"):  # a state, or a key inside a longer word
+        assert domains_named(not_a_need) == [], not_a_need
+    assert domains_named("id") == [NeedDomain.IDENTIFICATION] and domains_named("counseling") == [
+        NeedDomain.MENTAL_HEALTH
+    ]
 
 
 def test_someone_with_no_need_of_the_kind_is_referred_by_recording_it_first(login, world):

@@ -22,6 +22,7 @@ from services.lifecycle import check_ask_transition
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
+from services.selectors import users
 
 ASK_FIELDS = ["ask_state", "ask_answer", "ask_handled_at"]
 
@@ -44,9 +45,7 @@ def need_ask(*, by: AbstractUser, exoneree: Exoneree, words: str, domain: str = 
     need = need_create(by=by, exoneree=exoneree, need=need)
     url = reverse("exoneree_detail", args=[exoneree.pk]) + f"#need-{need.pk}"
     text = f"{exoneree.display_name} asked for help on their plan."
-    Notification.objects.bulk_create(
-        [Notification(user=user, text=text, url=url) for user in exoneree.caseworkers.filter(is_active=True)]
-    )
+    Notification.objects.bulk_create([Notification(user=user, text=text, url=url) for user in users.told_of(exoneree)])
     return need
 
 

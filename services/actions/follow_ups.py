@@ -61,8 +61,11 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
         errors["referral"] = _("Choose one of this person's referrals.")
     elif follow_up.referral_id and follow_up.need_id and follow_up.referral.need_id != follow_up.need_id:
         errors["referral"] = _("This referral is for another need. Choose that need, or no need.")
-    if not exoneree.caseworkers.filter(pk=follow_up.assigned_to_id).exists():
+    can_sign_in = exoneree.caseworkers.filter(pk=follow_up.assigned_to_id).values_list("is_active", flat=True).first()
+    if can_sign_in is None:
         errors["assigned_to"] = _("Choose one of this person's caseworkers.")
+    elif not can_sign_in and adding:  # nobody would be reminded of it
+        errors["assigned_to"] = _("This caseworker can no longer sign in: choose another.")
     if errors:
         raise ValidationError(errors)
     follow_up.full_clean()

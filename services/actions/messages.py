@@ -17,6 +17,7 @@ from services import audit
 from services.models.messages import Message
 from services.models.notifications import Notification
 from services.models.people import Exoneree
+from services.selectors import users
 from services.tasks import send_message_notice
 
 
@@ -52,7 +53,7 @@ def message_send(
         url = reverse("exoneree_messages", args=[exoneree.pk])
         text = f"{exoneree.display_name} sent you a message."
         Notification.objects.bulk_create(
-            [Notification(user=user, text=text, url=url) for user in exoneree.caseworkers.filter(is_active=True)]
+            [Notification(user=user, text=text, url=url) for user in users.told_of(exoneree)]
         )
     else:
         message_notice_queue(message)

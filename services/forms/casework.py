@@ -43,7 +43,9 @@ class FollowUpForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The person's caseworkers (and whoever holds it now, so an edit need not reassign).
         self.fields["assigned_to"].queryset = (
-            User.objects.filter(Q(caseload=exoneree) | Q(pk=self.instance.assigned_to_id if self.instance.pk else None))
+            User.objects.filter(
+                Q(caseload=exoneree, is_active=True) | Q(pk=self.instance.assigned_to_id if self.instance.pk else None)
+            )
             .distinct()
             .order_by("first_name", "last_name")
         )

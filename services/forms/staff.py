@@ -35,7 +35,7 @@ class StaffCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Whether a username is free is the action's answer, inside this organization only
         # (services.actions.staff.account_username_check).
-        self.fields["username"].help_text = _("They sign in as this, followed by @%(code)s.") % {
+        self.fields["username"].help_text = _("They sign in as this, in small letters, followed by @%(code)s.") % {
             "code": organization.code
         }
 

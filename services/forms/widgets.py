@@ -30,8 +30,9 @@ def name_blanks(form: forms.BaseForm, **labels: str) -> None:
 
 
 class HandleField(forms.RegexField):
-    """The part of a username before "@<organization's code>": "MLopez" is taken as "mlopez"
-    (a username is case-blind to whoever types it), then held to 3–40 plain characters."""
+    """The part of a username before "@<organization's code>": "MLopez" is saved as "mlopez"
+    (the forms say so: sign-in takes the username exactly as saved), then held to 3–40 plain
+    characters."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(

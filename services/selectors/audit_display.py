@@ -83,12 +83,11 @@ def log_rows(entries: Iterable[AuditEvent]) -> list[LogRow]:
     for row, (model, pk) in zip(rows, targets, strict=True):
         row.record = _record(row.entry.target, model, pk, names) if model is not None else ""
         row.record = row.record or row.entry.target
-        details = (
+        row.details = [
             _detail(model, name, change, names)
             for name, change in (row.entry.changes or {}).items()
-            if name not in STORAGE_FIELDS
-        )
-        row.details = [(label, value) for label, value in details if not _says_nothing(value)]
+            if name not in STORAGE_FIELDS and not _seconds_only(change)
+        ]
     return rows
 
 
@@ -102,10 +101,21 @@ def _record(target: str, model: type[models.Model], pk: int, names: _Names) -> s
     return f"{match['before']} {name}{match['after'] or ''}" if name else ""
 
 
-def _says_nothing(value: str) -> bool:
-    """A change whose two sides read the same (a time that moved by seconds): noise."""
-    old, arrow, new = value.partition(" → ")
-    return bool(arrow) and old == new
+def _seconds_only(change: Any) -> bool:
+    """A moment that moved by less than a minute (a status's time stamped again): shown to the
+    minute, its two sides would read the same. Judged on the stored values, not the words."""
+    if not (isinstance(change, list) and len(change) == 2 and all(isinstance(v, str) for v in change)):
+        return False
+    try:
+        old, new = (datetime.fromisoformat(value) for value in change)
+    except ValueError:
+        return False
+    if not (isinstance(old, datetime) and ":" in change[0] and ":" in change[1]):
+        return False
+    try:
+        return abs((new - old).total_seconds()) < 60
+    except TypeError:  # one aware, one naive: not the same kind of value
+        return False
 
 
 # A staff account's changes (no model field to read them by): each a value before and after.

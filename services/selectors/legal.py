@@ -13,7 +13,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from services import legal_rules
-from services.choices import ClaimStage, ClearanceStatus, RecordHolder
+from services.choices import ClaimStage, ClearanceStatus, RecordHolder, TriggerEvent
 from services.legal_rules import DeadlineBasis
 from services.lifecycle import CLAIM_NOT_FILED
 from services.models.documents import Document
@@ -140,14 +140,21 @@ def claims_banner(exoneree: Exoneree, *, today: date | None = None) -> dict[str,
     rule = legal_rules.rule_for(exoneree.conviction_state) if exoneree.conviction_state else None
     unrecorded = not claims and exoneree.case_is_open and rule is not None and rule.statute
     has_length = unrecorded and rule.window.kind == legal_rules.WindowKind.LENGTH
+    # Counted from the exoneration only where the statute's window opens with it (a conviction
+    # vacated, an acquittal, a pardon), not where it opens with a certificate yet to come.
+    from_exoneration = has_length and exoneree.exoneration_date and EXONERATION_TRIGGERS & set(rule.triggers)
+    estimate = rule.window.after(exoneree.exoneration_date) if from_exoneration else None
     return {
         "claims_due": due,
         "claim_unrecorded": rule if unrecorded else None,
         "claim_window": rule.window.describe() if has_length else "",
-        "deadline_from_exoneration": (
-            rule.window.after(exoneree.exoneration_date) if has_length and exoneree.exoneration_date else None
-        ),
+        "deadline_from_exoneration": estimate,
+        "deadline_from_exoneration_passed": estimate is not None and estimate < today,
     }
+
+
+# The events an exoneration date stands for, of those that open a compensation statute's window.
+EXONERATION_TRIGGERS = {TriggerEvent.VACATUR_DISMISSAL, TriggerEvent.ACQUITTAL_RETRIAL, TriggerEvent.PARDON}
 
 
 @dataclass(frozen=True)

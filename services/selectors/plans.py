@@ -109,7 +109,8 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         "upcoming": [item for item in dated if item.due_at >= now][:upcoming],
         "missed": [item for item in reversed(dated) if item.due_at < now][:missed],
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:notes],
-        "caseworkers": StaffMember.objects.filter(user__caseload=exoneree).select_related("user"),
+        # Who to call: those who can still answer (a colleague switched off is not).
+        "caseworkers": StaffMember.objects.filter(user__caseload=exoneree, user__is_active=True).select_related("user"),
         # The newest visits; the others are on a page of their own (visits_page) and in their copy.
         "visits": visits if whole else visits[:VISITS_SHOWN],
         "earlier_visits": 0 if whole else max(0, len(visits) - VISITS_SHOWN),

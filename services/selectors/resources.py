@@ -54,12 +54,21 @@ def domains_named(word: str) -> list[str]:
     """The need domains whose name holds `word` ("health": medical, mental health, coverage), or
     that it names in other words ("dentist": medical; "lawyer": legal)."""
     word = word.casefold()
-    return [
-        value
-        for value, label in NeedDomain.choices
-        if word in str(label).casefold()
-        or any(word.startswith(key) or (len(word) >= 3 and key.startswith(word)) for key in DOMAIN_WORDS.get(value, ()))
-    ]
+    return [value for value, label in NeedDomain.choices if _names(word, str(label), DOMAIN_WORDS.get(value, ()))]
+
+
+def _names(word: str, label: str, keys: tuple[str, ...]) -> bool:
+    """A short word only where a word of the label starts, or as a whole key ("IL" is no
+    "family", "id" is ID); a longer one anywhere in the label, or a key's start, or a key of
+    four letters or more with an ending ("counseling"; "business" is no "bus")."""
+    if len(word) < SHORT_WORD:
+        parts = set(re.split(r"[^\w]+", label.casefold())) - {"and", "or", "of"}
+        return any(part.startswith(word) for part in parts) or word in keys
+    in_label = word in label.casefold()
+    return in_label or any(
+        word == key or (len(key) >= 4 and word.startswith(key)) or (len(word) >= 4 and key.startswith(word))
+        for key in keys
+    )
 
 
 def _at_a_words_start(word: str) -> Q:

@@ -89,7 +89,10 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         request,
         form,
         lambda: staff.staff_create(by=request.user, **form.cleaned_data),
-        success=lambda member: f"{member.user.get_full_name()} was emailed an invitation to sign in.",
+        success=lambda member: (
+            _("%(name)s was emailed an invitation to sign in as %(username)s.")
+            % {"name": member.user.get_full_name(), "username": member.user.get_username()}
+        ),
         then="staff_list",
         title=_("Add a staff member"),
         back="staff_list",
