@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html import unescape
 from io import StringIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -365,16 +366,21 @@ def test_a_corrected_rule_moves_deadlines_and_warnings_but_not_a_lawyers(world, 
     assert eight_am(date(2028, 6, 1)) not in {at for _, _, at in warnings(computed)}
 
 
-def test_the_person_page_says_no_claim_is_recorded_where_the_state_compensates(login, world):
+def person_page_of(login, world, state: str) -> tuple[Any, Any, str]:
+    """A person of caseworker1's convicted in `state`, exonerated on Nov 18, 2026, no claim
+    recorded: them, the caseworker's client and their page's words."""
     person = ExonereeFactory(
         organization=world.org1,
         caseworkers=[world.caseworker1],
-        conviction_state="IL",
+        conviction_state=state,
         exoneration_date=date(2026, 11, 18),
     )
     client = login("caseworker1")
+    return person, client, unescape(client.get(person.get_absolute_url()).content.decode())
 
-    page = unescape(client.get(person.get_absolute_url()).content.decode())
+
+def test_the_person_page_says_no_claim_is_recorded_where_the_state_compensates(login, world):
+    person, client, page = person_page_of(login, world, "IL")
 
     assert "No compensation claim is recorded. Illinois compensates the wrongfully convicted" in page
     assert "A claim must be filed within 2 years of the event that opens the window." in page
@@ -389,15 +395,7 @@ def test_the_person_page_says_no_claim_is_recorded_where_the_state_compensates(l
 
 
 def test_the_unrecorded_claims_day_is_counted_from_the_exoneration_only_where_it_opens_the_window(login, world):
-    person = ExonereeFactory(
-        organization=world.org1,
-        caseworkers=[world.caseworker1],
-        conviction_state="OH",
-        exoneration_date=date(2026, 11, 18),
-    )
-    client = login("caseworker1")
-
-    page = unescape(client.get(person.get_absolute_url()).content.decode())
+    person, client, page = person_page_of(login, world, "OH")
 
     assert "No compensation claim is recorded. Ohio compensates" in page
     assert "Counted from the exoneration date" not in page  # Ohio's window opens with the certificate
