@@ -45,7 +45,9 @@ def need_ask(*, by: AbstractUser, exoneree: Exoneree, words: str, domain: str = 
     need = need_create(by=by, exoneree=exoneree, need=need)
     url = reverse("exoneree_detail", args=[exoneree.pk]) + f"#need-{need.pk}"
     text = f"{exoneree.display_name} asked for help on their plan."
-    Notification.objects.bulk_create([Notification(user=user, text=text, url=url) for user in users.told_of(exoneree)])
+    Notification.objects.bulk_create(
+        [Notification(user_id=user_id, text=text, url=url) for user_id in users.told_of(exoneree)]
+    )
     return need
 
 

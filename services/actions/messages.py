@@ -53,7 +53,7 @@ def message_send(
         url = reverse("exoneree_messages", args=[exoneree.pk])
         text = f"{exoneree.display_name} sent you a message."
         Notification.objects.bulk_create(
-            [Notification(user=user, text=text, url=url) for user in users.told_of(exoneree)]
+            [Notification(user_id=user_id, text=text, url=url) for user_id in users.told_of(exoneree)]
         )
     else:
         message_notice_queue(message)

@@ -152,6 +152,8 @@ def staff_update(
                 % {"held": held, "open": open_follow_ups}
             )
     email = stored.user.email if email is None else email.strip()
+    first_name = stored.user.first_name if first_name is None else first_name
+    last_name = stored.user.last_name if last_name is None else last_name
     if email != stored.user.email:  # even in its letters' case: a new address gets the invitation
         if has_chosen_a_password(stored.user):
             raise ValidationError({"email": _("They have chosen a password, so only they can change their address.")})
@@ -164,8 +166,8 @@ def staff_update(
             ("title", stored.title, title),
             ("is_active", stored.user.is_active, is_active),
             ("email", stored.user.email, email),
-            ("first_name", stored.user.first_name, stored.user.first_name if first_name is None else first_name),
-            ("last_name", stored.user.last_name, stored.user.last_name if last_name is None else last_name),
+            ("first_name", stored.user.first_name, first_name),
+            ("last_name", stored.user.last_name, last_name),
         )
         if old != new
     }
@@ -174,9 +176,7 @@ def staff_update(
     stored.full_clean()
     stored.save(update_fields=["role", "title"])
     stored.user.is_active = is_active
-    stored.user.email = email
-    stored.user.first_name = stored.user.first_name if first_name is None else first_name
-    stored.user.last_name = stored.user.last_name if last_name is None else last_name
+    stored.user.email, stored.user.first_name, stored.user.last_name = email, first_name, last_name
     stored.user.save(update_fields=["is_active", "email", "first_name", "last_name"])
     if changes:
         target = f"Staff account {stored.user.get_username()}"

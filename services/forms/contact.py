@@ -4,6 +4,7 @@ slip is a message beside the field, not a number nobody can call or a letter tha
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,14 @@ _PHONE = re.compile(r"(?P<number>[0-9A-Z+()\-. ]+?)\s*(?:(?:ext\.?|x)\s*(?P<exte
 _SHORT_LINES = re.compile(r"[2-9]11|988")
 _ZIP = re.compile(r"[0-9]{5}(?:-[0-9]{4})?")
 _POSTAL_CODE = re.compile(r"(?=.*[0-9])[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]")
+
+
+def when_typed(form: forms.BaseForm, name: str, check: Callable[[str], str], *, also: tuple[str, ...] = ()) -> str:
+    """A field's value, checked by `check` when it (or a field in `also`) was typed, and as it
+    is stored otherwise: what an import stored (a phone in words, a province) does not stop an
+    edit of another field."""
+    value = form.cleaned_data[name]
+    return check(value) if {name, *also} & set(form.changed_data) else value
 
 
 def is_state(code: str, *, federal: bool = False) -> bool:

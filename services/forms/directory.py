@@ -12,7 +12,7 @@ from services.choices import (
     NeedDomain,
     ResourceStatus,
 )
-from services.forms.contact import phone_or_error, postal_code_or_error, state_or_error
+from services.forms.contact import phone_or_error, postal_code_or_error, state_or_error, when_typed
 from services.forms.widgets import MAX_SEARCH, name_blanks
 from services.models.directory import Provider, Resource
 
@@ -61,21 +61,16 @@ class ResourceForm(forms.ModelForm):
         if self.instance.pk:
             self.initial["domains"] = [row.domain for row in self.instance.domain_rows.all()]
 
-    # Checked when typed: what an import stored (a phone in words, a province) does not stop
-    # an edit of another field, such as marking the resource inactive.
+    # Checked when typed, so marking an imported resource inactive is never held up.
     def clean_phone(self) -> str:
-        phone = self.cleaned_data["phone"]
-        return phone_or_error(phone) if "phone" in self.changed_data else phone
+        return when_typed(self, "phone", phone_or_error)
 
     def clean_state(self) -> str:
-        state = self.cleaned_data["state"]
-        return state_or_error(state) if "state" in self.changed_data else state
+        return when_typed(self, "state", state_or_error)
 
     def clean_postal_code(self) -> str:
-        code = self.cleaned_data["postal_code"]
-        if {"postal_code", "state"}.isdisjoint(self.changed_data):
-            return code
-        return postal_code_or_error(code, state=self.cleaned_data.get("state", ""))
+        state = self.cleaned_data.get("state", "")
+        return when_typed(self, "postal_code", lambda code: postal_code_or_error(code, state=state), also=("state",))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

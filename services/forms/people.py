@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from services.forms.contact import is_state, phone_or_error
+from services.forms.contact import is_state, phone_or_error, when_typed
 from services.forms.widgets import MAX_SEARCH, DateInput, HandleField, TimeInput
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
@@ -80,10 +80,7 @@ class ExonereeForm(forms.ModelForm):
         return ssn_digits(raw)
 
     def clean_phone(self) -> str:
-        """Checked when typed: a number stored before ("sister's: 555-0123") does not stop an
-        edit of another field."""
-        phone = self.cleaned_data["phone"]
-        return phone_or_error(phone) if "phone" in self.changed_data else phone
+        return when_typed(self, "phone", phone_or_error)  # a stored "sister's: 555-0123" stays
 
     def clean_conviction_county(self) -> str:
         """The county's name, as the pages add "County" to it ("Will", not "Will County")."""

@@ -106,15 +106,12 @@ def _seconds_only(change: Any) -> bool:
     minute, its two sides would read the same. Judged on the stored values, not the words."""
     if not (isinstance(change, list) and len(change) == 2 and all(isinstance(v, str) for v in change)):
         return False
+    if not all(":" in value for value in change):  # a day, not a moment
+        return False
     try:
         old, new = (datetime.fromisoformat(value) for value in change)
-    except ValueError:
-        return False
-    if not (isinstance(old, datetime) and ":" in change[0] and ":" in change[1]):
-        return False
-    try:
         return abs((new - old).total_seconds()) < 60
-    except TypeError:  # one aware, one naive: not the same kind of value
+    except (ValueError, TypeError):  # not a moment; or one aware, one naive
         return False
 
 
@@ -231,16 +228,18 @@ def _detail(model: type[models.Model] | None, name: str, change: Any, names: _Na
         if new.startswith(f"{label}: "):  # "Need: Need: Housing" reads "Need: Housing"
             old, new = old.removeprefix(f"{label}: "), new.removeprefix(f"{label}: ")
         return label, f"{old} → {new}" if old != "—" else new
-    if isinstance(change, list) and len(change) == 2 and name in ACCOUNT_PAIRS:
-        old, new = (_word(name, value) for value in change)
-        return label, f"{old} → {new}" if old != "—" else new
     if (
         isinstance(change, list)
         and len(change) == 2
-        and all(value is None or isinstance(value, list) for value in change)
-        and any(isinstance(value, list) for value in change)
+        and (
+            name in ACCOUNT_PAIRS
+            # A set of words before and after (a consent's kinds of information): named, not listed as Python.
+            or (
+                all(value is None or isinstance(value, list) for value in change)
+                and any(isinstance(value, list) for value in change)
+            )
+        )
     ):
-        # A set of words before and after (a consent's kinds of information): named, not listed as Python.
         old, new = (_word(name, value) for value in change)
         return label, f"{old} → {new}" if old != "—" else new
     if isinstance(change, list):

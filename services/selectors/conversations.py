@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from services.access import exonerees_visible_to
 from services.lifecycle import REFERRAL_NOT_ON_PLAN
 from services.models.follow_ups import FollowUp
 from services.models.messages import Message
@@ -18,6 +17,7 @@ from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
 from services.selectors.records import OPEN_NEED
+from services.selectors.users import caseload_of
 
 THREAD_SHOWN = 200  # the latest messages; a conversation longer than that is rare
 
@@ -114,14 +114,12 @@ def conversations_of(user: Any) -> QuerySet[Exoneree]:
     first: each with when it last moved, what of theirs is unread and what needs action."""
     from_them_unread = Q(messages__from_person=True, messages__read_at__isnull=True)
     return (
-        exonerees_visible_to(user)
-        .filter(caseworkers=user)
+        caseload_of(user, user)
         .annotate(
             last_message_at=Max("messages__created_at"),
             unread=Count("messages", filter=from_them_unread),
             needs_action=Count("messages", filter=Q(messages__needs_action=True)),
         )
         .filter(last_message_at__isnull=False)
-        .only("legal_name", "preferred_name")
         .order_by("-last_message_at", "pk")
     )

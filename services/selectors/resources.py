@@ -21,6 +21,7 @@ from services.models.directory import Resource, ResourceDomain
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.selectors.coverage import current_consents
+from services.selectors.users import caseload_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
@@ -136,8 +137,8 @@ def resources_for_need(user: AbstractUser, need: Need, *, keep: int | None = Non
 def people_to_refer(user: AbstractUser) -> list[Exoneree]:
     """The caseworker's own people with an open case, by name: for "Refer someone here" when the
     person has no need of the resource's kind yet (one query)."""
-    people = exonerees_visible_to(user).filter(caseworkers=user, case_closed_on__isnull=True)
-    return sorted(people.only("legal_name", "preferred_name"), key=lambda person: person.display_name.casefold())
+    people = caseload_of(user, user).filter(case_closed_on__isnull=True)
+    return sorted(people, key=lambda person: person.display_name.casefold())
 
 
 def needs_to_refer(user: AbstractUser, resource: Resource) -> list[Need]:

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -44,15 +43,11 @@ def caseworkers_with_caseloads(organization: Organization) -> QuerySet[Any]:
     return caseworker_users(organization).annotate(caseload_size=Count("caseload", distinct=True))
 
 
-def told_of(exoneree: Exoneree) -> list[Any]:
-    """Who hears of what a person writes or asks: their caseworkers who can sign in; when none
-    can (all switched off, their people not yet moved), the organization's directors."""
-    caseworkers = list(exoneree.caseworkers.filter(is_active=True))
-    if caseworkers:
-        return caseworkers
-    User = get_user_model()
-    directors = User.objects.filter(staff__organization_id=exoneree.organization_id, staff__role=Role.DIRECTOR)
-    return list(directors.filter(is_active=True))
+def told_of(exoneree: Exoneree) -> list[int]:
+    """Who hears of what a person writes or asks (user ids): their caseworkers who can sign in;
+    when none can (all switched off, their people not yet moved), the organization's directors."""
+    caseworkers = list(exoneree.caseworkers.filter(is_active=True).values_list("pk", flat=True))
+    return caseworkers or directors_by_organization([exoneree.organization_id])[exoneree.organization_id]
 
 
 def carries_anything(caseworker: AbstractUser) -> bool:

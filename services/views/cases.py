@@ -229,9 +229,10 @@ def need_create(request: HttpRequest, pk: int) -> HttpResponse:
     domain = request.GET.get("domain", "")
     form = NeedForm(posted(request), initial={"domain": domain} if domain in NeedDomain.values else {})
     resource = request.GET.get("resource", "")
+    resource = resource if resource.isdigit() else ""
 
     def then(need: Need) -> str:
-        if resource.isdigit():
+        if resource:
             return f"{reverse('referral_create', args=[need.pk])}?{urlencode({'resource': resource})}"
         return _at_need(need)
 
@@ -239,7 +240,7 @@ def need_create(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda: needs.need_create(by=request.user, exoneree=exoneree, need=form.instance),
-        success=_("Need recorded.") if not resource.isdigit() else _("Need recorded. Now the referral:"),
+        success=_("Need recorded. Now the referral:") if resource else _("Need recorded."),
         then=then,
         title=_("New need for %(display_name)s") % {"display_name": exoneree.display_name},
         **back_to(exoneree),

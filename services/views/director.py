@@ -115,25 +115,28 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     }
     form = StaffUpdateForm(posted(request), initial=initial, invitation_taken_up=staff.has_chosen_a_password(user))
 
+    def save() -> StaffMember:
+        updated = staff.staff_update(by=request.user, member=member, **form.cleaned_data)
+        # Switched off with people or follow-ups still theirs: to be moved next.
+        updated.still_carries = not updated.user.is_active and users.carries_anything(updated.user)
+        return updated
+
     def saved(member: StaffMember) -> str:
         if member.user.email.lower() != initial["email"].lower() and member.user.is_active:
             return _("Saved. The invitation went again, to %(email)s.") % {"email": member.user.email}
-        if still_carried(member):
+        if member.still_carries:
             return _(
                 "Saved: %(name)s can no longer sign in. Their reminders have stopped: move the people "
                 "and open follow-ups they carry now."
             ) % {"name": member.user.get_full_name() or member.user.get_username()}
         return _("Saved.")
 
-    def still_carried(member: StaffMember) -> bool:
-        return not member.user.is_active and users.carries_anything(member.user)
-
     return form_page(
         request,
         form,
-        lambda: staff.staff_update(by=request.user, member=member, **form.cleaned_data),
+        save,
         success=saved,
-        then=lambda member: reverse("caseload_move", args=[member.user_id]) if still_carried(member) else "staff_list",
+        then=lambda member: reverse("caseload_move", args=[member.user_id]) if member.still_carries else "staff_list",
         title=_("Edit %(username)s") % {"username": member.user.get_full_name() or member.user.username},
         back="staff_list",
     )
