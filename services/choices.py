@@ -45,6 +45,31 @@ class NeedDomain(models.TextChoices):
     OTHER = "other", _("Something else")
 
 
+# Each area in the person's own words (in the order they pick from when they ask): what their
+# plan, their requests, their messages and their copy say, where staff read NeedDomain's words.
+PLAIN_DOMAINS = {
+    NeedDomain.BASIC: _("Food, clothes or a phone"),
+    NeedDomain.HOUSING: _("A place to live"),
+    NeedDomain.TRANSPORTATION: _("Getting around"),
+    NeedDomain.IDENTIFICATION: _("ID papers"),
+    NeedDomain.INCOME: _("Money and benefits"),
+    NeedDomain.HEALTH_COVERAGE: _("Health insurance"),
+    NeedDomain.MEDICAL: _("A doctor, dentist or eye doctor"),
+    NeedDomain.MENTAL_HEALTH: _("Stress, sleep or feelings"),
+    NeedDomain.SUBSTANCE_USE: _("Drugs or alcohol"),
+    NeedDomain.LEGAL: _("Legal papers or a lawyer"),
+    NeedDomain.EMPLOYMENT: _("A job"),
+    NeedDomain.EDUCATION: _("School or learning"),
+    NeedDomain.FAMILY: _("Family"),
+    NeedDomain.COMMUNITY: _("Meeting people"),
+}
+
+
+def plain_domain(domain: str) -> str:
+    """A need's area as the person reads it ("Food, clothes or a phone", not "Basic needs")."""
+    return str(PLAIN_DOMAINS.get(domain) or NeedDomain(domain).label)
+
+
 class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
     HIGH = "high", _("High")

@@ -243,3 +243,17 @@ def test_the_caseworker_finds_every_conversation_the_latest_first(login, world):
     assert "1 not read yet" in page and reverse("exoneree_messages", args=[marcus.pk]) in page
     nav = login("caseworker1").get(reverse("dashboard")).content.decode()
     assert f'href="{reverse("conversation_list")}"' in nav  # the menu's "Messages"
+
+
+def test_the_person_reads_a_messages_topic_in_their_own_words_and_staff_in_theirs(login, world):
+    """The plan says "A place to live"; the message beside it said "About: Housing"."""
+    need = f"need:{world.marcus.need.pk}"
+    person = login("exoneree1")
+    person.post(reverse("my_messages"), {"text": "About the flat", "about": need})
+
+    own = person.get(reverse("my_messages")).content.decode()
+    staff = login("caseworker1").get(thread_url(world)).content.decode()
+
+    assert f'<option value="{need}">A place to live</option>' in own
+    assert "About: A place to live" in own and "Housing" not in own
+    assert f'<option value="{need}">Housing</option>' in staff

@@ -5,29 +5,28 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from services.choices import NeedDomain, Priority
+from services.choices import PLAIN_DOMAINS, NeedDomain, Priority
 
 ASK_WORDS_MAX = 2000
 
-# The areas a person may pick, in their words rather than staff's (with an icon each, drawn
-# by the template): the value is the need's domain.
-ASK_AREAS = [
-    (NeedDomain.BASIC, _("Food, clothes or a phone"), "🍞"),
-    (NeedDomain.HOUSING, _("A place to live"), "🏠"),
-    (NeedDomain.TRANSPORTATION, _("Getting around"), "🚌"),
-    (NeedDomain.IDENTIFICATION, _("ID papers"), "🪪"),
-    (NeedDomain.INCOME, _("Money and benefits"), "💵"),
-    (NeedDomain.HEALTH_COVERAGE, _("Health insurance"), "📋"),
-    (NeedDomain.MEDICAL, _("A doctor, dentist or eye doctor"), "🩺"),
-    (NeedDomain.MENTAL_HEALTH, _("Stress, sleep or feelings"), "💬"),
-    (NeedDomain.SUBSTANCE_USE, _("Drugs or alcohol"), "🤝"),
-    (NeedDomain.LEGAL, _("Legal papers or a lawyer"), "⚖️"),
-    (NeedDomain.EMPLOYMENT, _("A job"), "🧰"),
-    (NeedDomain.EDUCATION, _("School or learning"), "📚"),
-    (NeedDomain.FAMILY, _("Family"), "👪"),
-    (NeedDomain.COMMUNITY, _("Meeting people"), "🌱"),
-]
-ASK_AREA_ICONS = {value: icon for value, _label, icon in ASK_AREAS}
+# The areas a person may pick, in their words rather than staff's (services.choices.PLAIN_DOMAINS),
+# with an icon each, drawn by the template: the value is the need's domain.
+ASK_AREA_ICONS = {
+    NeedDomain.BASIC: "🍞",
+    NeedDomain.HOUSING: "🏠",
+    NeedDomain.TRANSPORTATION: "🚌",
+    NeedDomain.IDENTIFICATION: "🪪",
+    NeedDomain.INCOME: "💵",
+    NeedDomain.HEALTH_COVERAGE: "📋",
+    NeedDomain.MEDICAL: "🩺",
+    NeedDomain.MENTAL_HEALTH: "💬",
+    NeedDomain.SUBSTANCE_USE: "🤝",
+    NeedDomain.LEGAL: "⚖️",
+    NeedDomain.EMPLOYMENT: "🧰",
+    NeedDomain.EDUCATION: "📚",
+    NeedDomain.FAMILY: "👪",
+    NeedDomain.COMMUNITY: "🌱",
+}
 
 # How urgent it feels, in the person's terms; the value is the need's priority.
 ASK_URGENCY = [
@@ -49,7 +48,7 @@ class AskForm(forms.Form):
     )
     domain = forms.ChoiceField(
         label=_("What is it about? (you can skip this)"),
-        choices=[(value, label) for value, label, _icon in ASK_AREAS],
+        choices=list(PLAIN_DOMAINS.items()),
         required=False,
         widget=forms.RadioSelect,
     )

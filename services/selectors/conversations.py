@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from services.choices import NeedDomain, plain_domain
 from services.lifecycle import REFERRAL_NOT_ON_PLAN
 from services.models.follow_ups import FollowUp
 from services.models.messages import Message
@@ -37,10 +38,12 @@ def thread(exoneree: Exoneree, *, limit: int | None = THREAD_SHOWN, for_person: 
     return messages
 
 
-def about_choices(exoneree: Exoneree) -> list[tuple[str, list[tuple[str, str]]]]:
+def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple[str, list[tuple[str, str]]]]:
     """What a new message may point to, grouped: the person's open needs, referrals and open
     follow-ups that their plan shows them (no drafts, no cancelled referrals, no staff-only
-    tasks). Staff get the same: the person reads the message, and what it is about with it."""
+    tasks). Staff get the same: the person reads the message, and what it is about with it.
+    `for_person`: each need's area in their words, as their plan names it."""
+    area = plain_domain if for_person else (lambda domain: str(NeedDomain(domain).label))
     needs = Need.objects.filter(OPEN_NEED, exoneree=exoneree).order_by("-opened_on", "-pk")[:ABOUT_SHOWN]
     referrals = (
         Referral.objects.filter(need__exoneree=exoneree)
@@ -53,10 +56,10 @@ def about_choices(exoneree: Exoneree) -> list[tuple[str, list[tuple[str, str]]]]
     # The day as the plan shows it: in the organization's time zone and the page's language.
     day = gettext("F j")
     groups = [
-        (gettext("Needs"), [(f"need:{n.pk}", n.get_domain_display()) for n in needs.only("domain")]),
+        (gettext("Needs"), [(f"need:{n.pk}", area(n.domain)) for n in needs.only("domain")]),
         (
             gettext("Referrals"),
-            [(f"referral:{r.pk}", f"{r.resource.name} ({r.need.get_domain_display()})") for r in referrals],
+            [(f"referral:{r.pk}", f"{r.resource.name} ({area(r.need.domain)})") for r in referrals],
         ),
         (
             gettext("Appointments and tasks"),
@@ -73,7 +76,7 @@ def about_for_person(message: Message) -> str:
     """What the person reads of what a message is about: nothing of a topic their plan does not
     show (a message written before staff could only choose those may point to one)."""
     if message.need_id:
-        return str(message.need.get_domain_display())
+        return plain_domain(message.need.domain)
     if message.referral_id and message.referral.status not in REFERRAL_NOT_ON_PLAN:
         return message.referral.resource.name
     if message.follow_up_id and message.follow_up.shared_with_exoneree:

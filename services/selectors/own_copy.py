@@ -35,7 +35,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from services.choices import AskState, ClaimStage, ContactPreference, PersonAnswer, ReminderChannel
+from services.choices import AskState, ClaimStage, ContactPreference, PersonAnswer, ReminderChannel, plain_domain
 from services.models.documents import DocumentKind
 from services.models.people import Exoneree
 from services.selectors import conversations, plans
@@ -105,7 +105,7 @@ def _referral(referral: Any) -> dict[str, Any]:
 def _need(need: Any) -> dict[str, Any]:
     return {
         "domain": need.domain,
-        "domain_label": str(need.get_domain_display()),
+        "domain_label": plain_domain(need.domain),
         "status": need.status,
         "status_label": plans.plain_status(need),
         "is_open": need.is_open,
@@ -121,7 +121,7 @@ def _ask(need: Any) -> dict[str, Any]:
     return {
         "asked_on": need.opened_on,
         "domain": need.domain,
-        "domain_label": str(need.get_domain_display()),
+        "domain_label": plain_domain(need.domain),
         "your_words": need.own_words,
         "state": need.ask_state,
         "state_label": _label(AskState, need.ask_state),

@@ -9,8 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from services.choices import SCORE_LABELS, NeedDomain, NeedStatus
-from services.forms.asks import ASK_AREAS
+from services.choices import SCORE_LABELS, NeedDomain, NeedStatus, plain_domain
 from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
 from services.models.needs import Need
@@ -19,8 +18,6 @@ from services.selectors import plans
 from services.selectors.records import split_names
 
 register = template.Library()
-
-PLAIN_DOMAINS = {value: label for value, label, _icon in ASK_AREAS}
 
 
 @register.simple_tag
@@ -120,8 +117,8 @@ def short_day(value: date | datetime | None) -> str:
     return date_format(value, "M j" if value.year == timezone.localdate().year else "M j, Y")
 
 
-@register.filter
-def plain_domain(need: Need) -> str:
+@register.filter(name="plain_domain")
+def plain_domain_of(need: Need) -> str:
     """A need's kind in the person's words, as they pick it when they ask ("Food, clothes or a
     phone", not "Basic needs")."""
-    return str(PLAIN_DOMAINS.get(need.domain) or need.get_domain_display())
+    return plain_domain(need.domain)

@@ -34,7 +34,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 @exoneree_required
 def my_messages(request: HttpRequest) -> HttpResponse:
     exoneree = access.own_exoneree(request.user)
-    form = MessageForm(posted(request), about=conversations.about_choices(exoneree))
+    form = MessageForm(posted(request), about=conversations.about_choices(exoneree, for_person=True))
     restore_kept(request, form)  # typed before an idle sign-out
     if form.is_valid():
         about = conversations.about_fields(form.cleaned_data["about"])
