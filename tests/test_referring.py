@@ -126,3 +126,16 @@ def test_someone_with_no_need_of_the_kind_is_referred_by_recording_it_first(logi
     assert saved.url == reverse("referral_create", args=[need.pk]) + f"?resource={resource.pk}"
     referral_form = client.get(saved.url).context["form"]
     assert str(referral_form["resource"].value()) == str(resource.pk)
+
+
+def test_someone_whose_need_this_resource_serves_is_not_offered_again_below(login, world):
+    """Marcus's housing need is listed with its own "Refer" link; "record a need for Marcus"
+    below it offered the same person a second, duplicate need."""
+    served = login("caseworker1").get(reverse("resource_refer", args=[world.marcus.resource.pk]))
+    bus = ResourceFactory(organization=world.org1, name="Metro bus passes", domains=[NeedDomain.TRANSPORTATION])
+    not_served = login("caseworker1").get(reverse("resource_refer", args=[bus.pk]))
+
+    assert [need.exoneree for need in served.context["needs"]] == [world.marcus.exoneree]
+    assert world.marcus.exoneree not in served.context["people"]
+    assert "Record a need for" not in served.content.decode()
+    assert world.marcus.exoneree in not_served.context["people"]  # housing is not what buses serve

@@ -134,10 +134,12 @@ def resources_for_need(user: AbstractUser, need: Need, *, keep: int | None = Non
     )
 
 
-def people_to_refer(user: AbstractUser) -> list[Exoneree]:
+def people_to_refer(user: AbstractUser, needs: list[Need]) -> list[Exoneree]:
     """The caseworker's own people with an open case, by name: for "Refer someone here" when the
-    person has no need of the resource's kind yet (one query)."""
-    people = caseload_of(user, user).filter(case_closed_on__isnull=True)
+    person has no open need of a kind the resource serves yet. `needs`: what `needs_to_refer`
+    lists above, so nobody is offered twice (one query)."""
+    served = {need.exoneree_id for need in needs if need.serves}
+    people = caseload_of(user, user).filter(case_closed_on__isnull=True).exclude(pk__in=served)
     return sorted(people, key=lambda person: person.display_name.casefold())
 
 

@@ -50,10 +50,11 @@ def resource_refer(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Refer someone here": the open needs of the caseworker's people, each a step away from
     a referral to this resource (the referral form opens with it chosen)."""
     resource = access.get_resource(request.user, pk)
+    needs = resources_selectors.needs_to_refer(request.user, resource)
     context = {
         "resource": resource,
-        "needs": resources_selectors.needs_to_refer(request.user, resource),
-        "people": resources_selectors.people_to_refer(request.user),
+        "needs": needs,
+        "people": resources_selectors.people_to_refer(request.user, needs),
         "domain": resource.domain_rows.values_list("domain", flat=True).order_by("pk").first() or "",
     }
     return render(request, "services/resource_refer.html", context)
