@@ -289,6 +289,8 @@ def test_a_refused_intake_asks_for_the_ssn_again_beside_its_box(login, world):
     body = response.content.decode()
     assert "please type it again" in body
     assert "Release cannot be before conviction" in body
+    # One mistake: the number is marked to be typed again, but not counted as a second one.
+    assert "Please correct the 1 field marked below." in body
     assert not Exoneree.objects.filter(legal_name="Nia Example").exists()
 
 

@@ -72,6 +72,7 @@ class ExonereeForm(forms.ModelForm):
         # rather than let it be saved empty.
         if field != "ssn" and "ssn" not in self._errors and self.data.get("ssn", "").strip():
             super().add_error("ssn", _("For safety the number is not shown again: please type it again."))
+            self.retype_only = {"ssn"}  # marked, but not a mistake to count (templates/services/_form_errors.html)
 
     def clean_ssn(self) -> str:
         raw = self.cleaned_data["ssn"].strip()

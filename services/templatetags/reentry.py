@@ -117,6 +117,13 @@ def short_day(value: date | datetime | None) -> str:
     return date_format(value, "M j" if value.year == timezone.localdate().year else "M j, Y")
 
 
+@register.filter
+def fields_to_correct(form: Any) -> int:
+    """The fields with a mistake to correct: not a box marked only to be typed again (a form's
+    `retype_only`, such as the Social Security number, never shown back)."""
+    return len(form.errors) - len(getattr(form, "retype_only", ()))
+
+
 @register.filter(name="plain_domain")
 def plain_domain_of(need: Need) -> str:
     """A need's kind in the person's words, as they pick it when they ask ("Food, clothes or a
