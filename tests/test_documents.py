@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import os
 import tracemalloc
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 from pathlib import Path
 
@@ -526,6 +526,25 @@ def test_one_click_need_for_a_missing_paper_is_made_once(login, world):
     refused = client.post(url, {"kind": "library_card"})
     assert refused.status_code == 400 and b"not on this person" in refused.content
     assert Need.objects.filter(exoneree=world.marcus.exoneree, domain=NeedDomain.IDENTIFICATION).count() == 1
+
+
+def test_a_paper_whose_need_was_met_says_so_and_asks_for_the_copy(login, world):
+    """The need for a Social Security card was met, yet the checklist said only "missing" and
+    offered to create the same need again, as if nothing had happened."""
+    client = login("caseworker1")
+    client.post(reverse("document_need", args=[world.marcus.exoneree.pk]), {"kind": "social_security_card"})
+    Need.objects.filter(exoneree=world.marcus.exoneree, domain=NeedDomain.IDENTIFICATION).update(
+        status="met", closed_on=date(2026, 3, 4)
+    )
+
+    rows = {row["kind"]: row for row in selectors.documents_page(world.marcus.exoneree)["document_checklist"]}
+    staff = unescape(client.get(reverse("exoneree_detail", args=[world.marcus.exoneree.pk])).content.decode())
+    plan = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    assert rows["social_security_card"]["need_met"] and not rows["social_security_card"]["need_open"]
+    assert not rows["state_id"]["need_met"]
+    assert "need met Mar 4" in staff and "need met" not in plan
+    assert "Create a need: Social Security card" in staff  # lost again since: one click still makes a new one
 
 
 # --- the expiry reminder ------------------------------------------------------------------------

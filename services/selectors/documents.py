@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from services import legal_rules
-from services.choices import NeedDomain
+from services.choices import NeedDomain, NeedStatus
 from services.models.documents import Document, DocumentKind
 from services.models.needs import Need
 from services.models.people import Exoneree
@@ -136,15 +136,20 @@ def checklist(
     exoneree: Exoneree, documents: list[Document], *, today: date | None = None, needs: Iterable[Need] | None = None
 ) -> list[dict[str, Any]]:
     """Each key paper: present (and whether expired), or missing; and whether a need for it
-    is already open (its one-click need, by its description; a person has few open needs).
+    is already open, or was met (its one-click need, by its description; a person has few).
 
     `needs`: every need of the person, when the page has them loaded already (saves a query)."""
     today = today or timezone.localdate()
     items = checklist_items(exoneree)
     domains = {item.domain for item in items}
     if needs is None:
-        needs = Need.objects.filter(exoneree=exoneree, domain__in=domains).only("description", "domain", "status")
-    asked = {need.description for need in needs if need.domain in domains and need.is_open}
+        needs = Need.objects.filter(exoneree=exoneree, domain__in=domains).only(
+            "description", "domain", "status", "closed_on"
+        )
+    needs = [need for need in needs if need.domain in domains]
+    asked = {need.description for need in needs if need.is_open}
+    # The day a need for the paper was met: staff are told it was obtained, and asked for a copy.
+    met = {need.description: need.closed_on for need in needs if need.status == NeedStatus.MET}
     rows = []
     for item in items:
         held = [document for document in documents if document.kind == item.kind]
@@ -161,6 +166,8 @@ def checklist(
                 "present": bool(held) and not expired,
                 "expired": expired,
                 "need_open": item.need in asked,
+                "need_met": item.need in met and item.need not in asked,
+                "met_on": met.get(item.need),
             }
         )
     return rows
