@@ -35,6 +35,13 @@ from tests.test_fuzz import hostile, snapshot
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
 STAFF_COLUMNS = ("caseworker1", "caseworker2", "director1", "caseworker3", "director2")
 
 

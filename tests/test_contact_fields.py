@@ -10,6 +10,13 @@ from django.urls import reverse
 from services.forms.contact import phone_or_error, postal_code_or_error, state_or_error
 from services.models.directory import Resource
 from services.models.people import Exoneree
+from tests.conftest import World
+
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
 
 
 @pytest.mark.parametrize(

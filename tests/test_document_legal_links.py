@@ -6,12 +6,20 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from django.urls import reverse
 
 from services.models.documents import Document, DocumentKind
 from services.models.legal import CompensationClaim, InnocenceCertificate
 from tests import sample_files
+from tests.conftest import World
 from tests.test_documents import add_document
+
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
 
 
 def claim_of(person, world) -> CompensationClaim:

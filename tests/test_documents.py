@@ -34,8 +34,15 @@ from services.models.notifications import Notification, Reminder
 from services.selectors import documents as selectors
 from services.selectors.audit_trail import record_openers
 from tests import sample_files
+from tests.conftest import World
 
 NEW_KEY = crypto.generate_key()
+
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
 
 
 def add_document(world, content: bytes, kind: str = DocumentKind.BIRTH_CERTIFICATE, **fields) -> Document:

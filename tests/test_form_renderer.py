@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, override
 
 from services.forms.renderer import FormRenderer
 from services.forms.reports import OutcomeFilterForm
+from tests.conftest import World
 
 DJANGO = DjangoTemplates()
 OURS = FormRenderer()
@@ -50,6 +51,12 @@ SELECTS: list[tuple[str, forms.Widget, Any, dict[str, Any]]] = [
     ("yes, no or unknown", forms.NullBooleanSelect(), True, {}),
     ("no options at all", forms.Select(choices=[]), None, {}),
 ]
+
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
 
 
 @pytest.mark.parametrize(("name", "widget", "value", "attrs"), SELECTS, ids=[s[0] for s in SELECTS])

@@ -91,6 +91,12 @@ EXONEREE_FACING = [
 ]
 
 
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
 def _walk(nodelist: list[Node]):
     for node in nodelist:
         yield node

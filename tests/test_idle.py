@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import time_machine
 from django.conf import settings
 from django.core.cache import caches
@@ -15,9 +16,16 @@ from django.urls import reverse
 
 from services.middleware import LAST_ACTIVITY
 from services.models.needs import Need
+from tests.conftest import World
 
 T0 = datetime(2030, 5, 6, 15, 0, tzinfo=UTC)
 WORDS = "He wants a place near his sister's, on the bus line to the clinic."
+
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
 
 
 def need_form(world) -> str:

@@ -17,6 +17,7 @@ from services.lib import crypto
 from services.models.audit import AuditEvent
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
+from tests.conftest import World
 from tests.factories import ExonereeFactory
 from tests.test_cases import error_beside, url
 
@@ -31,6 +32,12 @@ WORLD_SSNS = (*MARCUS_SSN, "900234567", "900-23-4567", "900345678", "900-34-5678
 ON_FILE = "This may be someone already on file"
 CANNOT_SEE = "may already have a record for this person, on a caseload you cannot see"
 RETYPE = "please type it again"
+
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
 
 
 def intake(client, **data):

@@ -36,6 +36,12 @@ pytestmark = pytest.mark.django_db
 COMP = reminder_plans.COMPENSATION_KINDS
 
 
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
 def illinois_claim(w: World, **fields) -> CompensationClaim:
     fields = {"jurisdiction": "IL", "trigger_event": "vacatur_dismissal", "trigger_date": date(2026, 6, 1), **fields}
     claim = CompensationClaim(**fields)

@@ -43,6 +43,12 @@ YEAR = {"from": "2025-01-01", "to": "2025-12-31"}
 
 
 @pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
+@pytest.fixture
 def now(time_machine: Any) -> datetime:
     moment = datetime(2025, 4, 15, 10, 0, tzinfo=NY)
     time_machine.move_to(moment, tick=False)

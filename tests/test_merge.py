@@ -50,6 +50,12 @@ from tests.sample_files import document_for
 serial = itertools.count()
 
 
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
 def _users(n: int) -> list[Any]:
     return [UserFactory(username=f"merge-user-{next(serial)}") for _ in range(n)]
 

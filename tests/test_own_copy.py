@@ -38,6 +38,12 @@ STAFF_ONLY = {
 
 
 @pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
+@pytest.fixture
 def shared(world: World) -> World:
     """Marcus's file with something of every kind shared with him, and every kind of staff-only
     text beside it (each with its marker)."""

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import World
 from tests.test_access import PAGES, Page
+
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if "GET" in p.methods], ids=lambda p: p.name)

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from services.choices import ConsentCategory as C
 from services.choices import Priority
 from services.models.referrals import ReferralCategory
+from tests.conftest import World
 from tests.factories import FollowUpFactory, NeedFactory, consent_for
+
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
 
 
 def section(page: str) -> str:

@@ -19,6 +19,12 @@ from services.models.referrals import Referral
 from tests.conftest import World
 
 
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
 def _pdf_text(response) -> str:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

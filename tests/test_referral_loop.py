@@ -52,6 +52,12 @@ from tests.factories import NeedFactory, ReferralFactory, consent_for
 LINK = re.compile(r"/p/([A-Za-z0-9_-]+)/")
 
 
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
 def deliver() -> list[str]:
     """Claim what is due and send it as the worker does; the tokens emailed, in order."""
     for reminder_id in reminders.reminders_claim_due():

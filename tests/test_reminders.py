@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from io import StringIO
 from smtplib import SMTPServerDisconnected
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.core.management import call_command
 from django.db import OperationalError, connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
@@ -38,6 +36,12 @@ DUE = START + timedelta(days=2)
 # START, so the world's own follow-ups are long overdue in 2030 whatever day the suite runs. Made
 # on the real day, from 2 March 2030 on Marcus's home visit got an appointment reminder of its own.
 MADE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
 
 
 @pytest.fixture(autouse=True)
@@ -525,23 +529,6 @@ def test_unread_count_in_the_header_and_marking_read(world, clock, sweep, login)
     client.post(reverse("notification_read_all"))
     assert 'class="badge"' not in client.get(reverse("dashboard")).content.decode()
     assert "Bring the lease" in client.get(reverse("notification_list")).content.decode()
-
-
-# --- the demo -------------------------------------------------------------------------------------
-
-
-def test_the_demo_has_a_follow_up_due_two_minutes_after_seeding(db, settings, clock):
-    settings.DEBUG = True
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", password="demo-pass-123!", stdout=StringIO())
-    clock.move_to(START + timedelta(hours=1), tick=False)
-    call_command("seed_demo", password="demo-pass-123!", stdout=StringIO())
-
-    [demo] = FollowUp.objects.filter(title__startswith="Demo:")
-    assert demo.assigned_to.username == "caseworker1"
-    assert demo.due_at == START + timedelta(hours=1, minutes=2)
-    due = Reminder.objects.get(follow_up=demo, kind=Kind.DUE)
-    assert (due.status, due.send_at, due.recipient.username) == (Status.PENDING, demo.due_at, "caseworker1")
 
 
 # --- what the review found ----------------------------------------------------------------------

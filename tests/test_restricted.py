@@ -33,6 +33,12 @@ REASON = "He called the hotline in crisis; his caseworker is away."
 OUTSIDERS = ("caseworker2", "caseworker3", "director2")
 
 
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
 def restrict_marcus(w: World) -> None:
     restriction.restriction_set(by=w.director1, exoneree=w.marcus.exoneree, restricted=True, reason="Victim safety")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -16,11 +17,13 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import UserObjectPermission
 
+from services.choices import ReminderKind, ReminderStatus
 from services.models.casework import Assessment, AssessmentScore, CaseNote
 from services.models.directory import Provider, Resource, ResourceDomain
 from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim, RecordClearance
 from services.models.needs import Need
+from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree, ExonereeUserObjectPermission
 from services.models.referrals import Referral, ReferralEvent
@@ -163,3 +166,17 @@ def test_demo_secrets_stay_the_same_on_every_run():
 
     assert first == second
     assert set(second) == STAFF_USERNAMES
+
+
+def test_the_demo_has_a_follow_up_due_two_minutes_after_seeding(time_machine):
+    start = datetime(2030, 3, 4, 14, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    seed(password=PASSWORD)
+    time_machine.move_to(start + timedelta(hours=1), tick=False)
+    seed(password=PASSWORD)
+
+    [demo] = FollowUp.objects.filter(title__startswith="Demo:")
+    assert demo.assigned_to.username == "caseworker1"
+    assert demo.due_at == start + timedelta(hours=1, minutes=2)
+    due = Reminder.objects.get(follow_up=demo, kind=ReminderKind.DUE)
+    assert (due.status, due.send_at, due.recipient.username) == (ReminderStatus.PENDING, demo.due_at, "caseworker1")

@@ -36,6 +36,12 @@ T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
 @pytest.fixture(autouse=True)
 def fast_hasher(settings: Any) -> None:
     """Real sign-ins in these tests: a quick hasher, the slow one proves nothing here."""

@@ -36,6 +36,12 @@ TRANSFER = [ConsentCategory.TRANSFER]
 WITH_NOTES = [ConsentCategory.TRANSFER, ConsentCategory.STAFF_NOTES]
 
 
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
+
+
 def org2_as_provider(w: World) -> Provider:
     """org1's directory entry for org2, linked to it as a member organization."""
     return ProviderFactory(organization=w.org1, name=w.org2.name, member_organization=w.org2)
