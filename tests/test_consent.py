@@ -3,12 +3,11 @@ its provider and every category it carries; revoking stops sharing at once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -23,10 +22,17 @@ from services.models.directory import Provider
 from services.models.notifications import Notification
 from services.models.referrals import Referral, ReferralCategory
 from services.selectors import coverage
+from tests.conftest import World
 from tests.factories import ProviderFactory, ResourceFactory, consent_for
 from tests.test_cases import error_beside
 
 TODAY = timezone.localdate
+
+
+@pytest.fixture
+def world(world_built_once: World) -> World:
+    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
+    return world_built_once
 
 
 def send(world, referral: Referral) -> Referral:
@@ -762,54 +768,3 @@ def test_a_narrowing_locks_the_consent_it_changes_without_blocking_references_to
 
     selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "services_consent"')]
     assert selects[0].endswith("FOR NO KEY UPDATE"), selects[0][-40:]
-
-
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="SQLite has no row locks (a writer locks the whole file at BEGIN), so the consent lock "
-    "cannot be seen to work there: this runs on PostgreSQL (.ci/run's second pass)",
-)
-@pytest.mark.django_db(transaction=True)
-def test_a_revocation_during_a_send_waits_for_it_and_then_flags_it(world):
-    """The send locks the consents it relies on; a revocation that starts meanwhile waits, then
-    flags the referral the send has just committed. Without the lock it would commit first,
-    find nothing sent, and the send would go out under a revoked consent, unflagged."""
-    consent = consent_for(world.marcus.exoneree, provider_of(world))
-    referral = world.marcus.referral
-    sent_and_holding, revoked, let_go = threading.Event(), threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def sender() -> None:
-        try:
-            with transaction.atomic():
-                send(world, referral)
-                sent_and_holding.set()
-                let_go.wait(10)
-        except BaseException as exc:  # noqa: BLE001 (reported below)
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    def revoker() -> None:
-        try:
-            sent_and_holding.wait(10)
-            consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
-            revoked.set()
-        except BaseException as exc:  # noqa: BLE001 (reported below)
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sender), threading.Thread(target=revoker)]
-    for thread in threads:
-        thread.start()
-    waited = not revoked.wait(1.0)  # the revocation is blocked on the send's lock
-    let_go.set()
-    for thread in threads:
-        thread.join(20)
-
-    assert not errors
-    assert waited, "the revocation did not wait for the send holding the consent"
-    referral.refresh_from_db()
-    assert referral.status == ReferralStatus.SENT
-    assert referral.consent_revoked_at is not None

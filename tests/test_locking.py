@@ -1,4 +1,5 @@
-"""Lock order under load: a director moving a caseload while staff open that person's page.
+"""Lock order under load: a director moving a caseload while staff open that person's page; a
+consent revoked while a send holds it.
 
 Every writer of the access log takes the row locks it needs first and the chain's lock last
 (services.audit.record), so no two requests can wait on each other in a circle. Only
@@ -12,12 +13,16 @@ import os
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
+from services.actions import consent as consent_actions
+from services.choices import ReferralStatus
 from services.models.audit import AuditEvent
 from tests.conftest import verify_second_factor
+from tests.factories import consent_for
+from tests.test_consent import provider_of, send
 
 VIEWERS = 8
 ROUNDS = 12
@@ -85,3 +90,58 @@ def test_reassigning_a_caseload_while_eight_people_open_the_page_never_deadlocks
     entries = AuditEvent.objects.filter(pk__gt=start)
     assert entries.filter(action=AuditEvent.Action.CASELOAD_REASSIGNED).count() == ROUNDS
     assert entries.filter(action=AuditEvent.Action.RECORD_VIEWED).count() == VIEWERS * ROUNDS
+
+
+# --- moved here from test_consent.py: a transactional test cannot share a
+# module whose world is built once (tests/conftest.py, world_built_once) -------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite has no row locks (a writer locks the whole file at BEGIN), so the consent lock "
+    "cannot be seen to work there: this runs on PostgreSQL (.ci/run's second pass)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_revocation_during_a_send_waits_for_it_and_then_flags_it(world):
+    """The send locks the consents it relies on; a revocation that starts meanwhile waits, then
+    flags the referral the send has just committed. Without the lock it would commit first,
+    find nothing sent, and the send would go out under a revoked consent, unflagged."""
+    consent = consent_for(world.marcus.exoneree, provider_of(world))
+    referral = world.marcus.referral
+    sent_and_holding, revoked, let_go = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            with transaction.atomic():
+                send(world, referral)
+                sent_and_holding.set()
+                let_go.wait(10)
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def revoker() -> None:
+        try:
+            sent_and_holding.wait(10)
+            consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+            revoked.set()
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sender), threading.Thread(target=revoker)]
+    for thread in threads:
+        thread.start()
+    waited = not revoked.wait(1.0)  # the revocation is blocked on the send's lock
+    let_go.set()
+    for thread in threads:
+        thread.join(20)
+
+    assert not errors
+    assert waited, "the revocation did not wait for the send holding the consent"
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT
+    assert referral.consent_revoked_at is not None
