@@ -122,6 +122,7 @@ class NeedSpec:
     opened_days_ago: int
     closed_days_ago: int | None = None  # exactly when the status is a closed one
     referrals: tuple[ReferralSpec, ...] = ()
+    papers: tuple[str, ...] = ()  # the key papers (document kinds) this need is for: Need.papers
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ from services.choices import NeedDomain, ReferralStatus, Role
 from services.demo import DATA_FILE, DemoDataError, load, problems
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.management.commands.seed_demo import REFERRAL_PATHS
+from services.selectors.documents import checklist_data
 
 RAW = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
 
@@ -37,6 +38,15 @@ def test_the_shipped_file_loads_with_no_problems():
     assert {domain for s in demo.services for domain in s.domains} == set(NeedDomain) - {NeedDomain.OTHER}
     used = {ref.status for person in demo.exonerees for need in person.needs for ref in need.referrals}
     assert used == set(ReferralStatus)
+
+
+def test_the_demo_needs_name_only_papers_of_the_key_papers_checklist():
+    data = checklist_data()
+    kinds = {item.kind for item in data.always} | {data.certificate.kind}
+    named = [paper for person in load(DATA_FILE).exonerees for need in person.needs for paper in need.papers]
+
+    assert named  # Marcus's "Birth certificate and state ID." is met: his checklist says so
+    assert set(named) <= kinds
 
 
 def test_service_defaults_fill_in_what_a_service_leaves_out():

@@ -35,6 +35,7 @@ from services.selectors import documents as selectors
 from services.selectors.audit_trail import record_openers
 from tests import sample_files
 from tests.conftest import World
+from tests.factories import NeedFactory
 
 NEW_KEY = crypto.generate_key()
 
@@ -552,6 +553,60 @@ def test_a_paper_whose_need_was_met_says_so_and_asks_for_the_copy(login, world):
     assert not rows["state_id"]["need_met"]
     assert "need met Mar 4" in staff and "need met" not in plan
     assert "Create a need: Social Security card" in staff  # lost again since: one click still makes a new one
+
+
+def checklist_rows(exoneree) -> dict[str, dict]:
+    return {row["kind"]: row for row in selectors.documents_page(exoneree)["document_checklist"]}
+
+
+def test_the_one_click_need_is_still_found_after_staff_reword_it_for_the_person(login, world):
+    """The need form asks staff to write a need to the person in plain words; the checklist knew
+    its one-click need by those words, so a reworded one was "missing" again, and one click made
+    a second need for the same card."""
+    client = login("caseworker1")
+    marcus = world.marcus.exoneree
+    url = reverse("document_need", args=[marcus.pk])
+    client.post(url, {"kind": "social_security_card"})
+    need = Need.objects.get(exoneree=marcus, domain=NeedDomain.IDENTIFICATION)
+    reworded = {"domain": "identification", "description": "Your new Social Security card", "priority": "high"}
+    edited = client.post(reverse("need_edit", args=[need.pk]), {**reworded, "opened_on": need.opened_on.isoformat()})
+    assert edited.status_code == 302, edited.content[:500]
+
+    assert checklist_rows(marcus)["social_security_card"]["need_open"]
+    client.post(url, {"kind": "social_security_card"})
+    assert Need.objects.filter(exoneree=marcus, domain=NeedDomain.IDENTIFICATION).count() == 1
+
+    Need.objects.filter(pk=need.pk).update(status="met", closed_on=date(2026, 3, 4))
+    rows = checklist_rows(marcus)
+    assert rows["social_security_card"]["need_met"] and rows["social_security_card"]["met_on"] == date(2026, 3, 4)
+    assert not rows["birth_certificate"]["need_met"]
+
+
+def test_a_need_for_two_papers_counts_for_both_whatever_its_words(world):
+    marcus = world.marcus.exoneree
+    NeedFactory(
+        exoneree=marcus,
+        domain=NeedDomain.IDENTIFICATION,
+        description="Birth certificate and state ID.",
+        papers=["birth_certificate", "state_id"],
+        status="met",
+        closed_on=date(2026, 2, 1),
+    )
+
+    rows = checklist_rows(marcus)
+
+    assert [kind for kind, row in rows.items() if row["need_met"]] == ["birth_certificate", "state_id"]
+    assert {rows["birth_certificate"]["met_on"], rows["state_id"]["met_on"]} == {date(2026, 2, 1)}
+
+
+def test_a_one_click_need_made_before_needs_named_their_papers_is_known_by_its_words(login, world):
+    marcus = world.marcus.exoneree
+    words = selectors.checklist_item(marcus, "state_id").need
+    NeedFactory(exoneree=marcus, domain=NeedDomain.IDENTIFICATION, description=words, papers=[])
+
+    assert checklist_rows(marcus)["state_id"]["need_open"]
+    login("caseworker1").post(reverse("document_need", args=[marcus.pk]), {"kind": "state_id"})
+    assert Need.objects.filter(exoneree=marcus, domain=NeedDomain.IDENTIFICATION).count() == 1
 
 
 # --- the expiry reminder ------------------------------------------------------------------------

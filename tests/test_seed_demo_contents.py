@@ -37,6 +37,7 @@ from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
+from services.selectors.documents import documents_page
 from tests.conftest import built_for_the_module
 from tests.test_seed_demo import (  # noqa: F401 (dev_settings: a fixture)
     DEMO_USERNAMES,
@@ -280,3 +281,13 @@ def spanish_plan_has_no_english(username: str) -> None:
         text = text.replace(value, " ")
     leftovers = sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)})
     assert not leftovers, f"English on {username}'s Spanish plan: {leftovers} in {text!r}"
+
+
+def test_marcus_key_papers_say_his_id_need_was_met(seeded):
+    """His need "Birth certificate and state ID." was met with a completed referral: his key
+    papers checklist tells staff so, and asks for copies, instead of only "missing"."""
+    [marcus] = [person for person in Exoneree.objects.all() if person.legal_name == "Marcus Webb"]
+
+    rows = {row["kind"]: row for row in documents_page(marcus)["document_checklist"]}
+
+    assert {kind for kind, row in rows.items() if row["need_met"]} == {"birth_certificate", "state_id"}

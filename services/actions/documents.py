@@ -134,9 +134,8 @@ def document_need_create(*, by: Any, exoneree: Exoneree, kind: str) -> Need:
     already = Need.objects.filter(
         exoneree=exoneree, domain=item.domain, status__in=[NeedStatus.OPEN, NeedStatus.IN_PROGRESS]
     )
-    for need in already.only("description"):
-        if need.description == item.need:
+    for need in already.only("description", "papers"):
+        if need.is_for_paper(kind, item.need):
             return need
-    return need_create(
-        by=by, exoneree=exoneree, need=Need(domain=item.domain, description=item.need, priority=Priority.HIGH)
-    )
+    need = Need(domain=item.domain, description=item.need, priority=Priority.HIGH, papers=[item.kind])
+    return need_create(by=by, exoneree=exoneree, need=need)

@@ -49,6 +49,16 @@ class Need(BaseModel):
     # person as written.
     ask_answer = EncryptedTextField(_("answer to the person"), blank=True)
     ask_handled_at = models.DateTimeField(null=True, blank=True)
+    # The key papers this need is for (document kinds), set when the checklist makes it in one
+    # click: the checklist finds it by them whatever its words become, since staff are asked
+    # to reword a need for the person. Empty for any other need (and for older ones, which the
+    # checklist still knows by the one-click words).
+    papers = models.JSONField(default=list, blank=True, editable=False)
+
+    def is_for_paper(self, kind: str, one_click_words: str) -> bool:
+        """Whether this is the need for that key paper: it names it, or (made before needs
+        named their papers) it still has the one-click need's words."""
+        return kind in self.papers if self.papers else self.description == one_click_words
 
     class Meta:
         ordering = ["status", "-opened_on", "pk"]

@@ -136,7 +136,7 @@ def checklist(
     exoneree: Exoneree, documents: list[Document], *, today: date | None = None, needs: Iterable[Need] | None = None
 ) -> list[dict[str, Any]]:
     """Each key paper: present (and whether expired), or missing; and whether a need for it
-    is already open, or was met (its one-click need, by its description; a person has few).
+    is already open, or was met (the need made for it in one click, which names it: Need.papers).
 
     `needs`: every need of the person, when the page has them loaded already (saves a query)."""
     today = today or timezone.localdate()
@@ -144,14 +144,16 @@ def checklist(
     domains = {item.domain for item in items}
     if needs is None:
         needs = Need.objects.filter(exoneree=exoneree, domain__in=domains).only(
-            "description", "domain", "status", "closed_on"
+            "description", "domain", "status", "closed_on", "papers"
         )
     needs = [need for need in needs if need.domain in domains]
-    asked = {need.description for need in needs if need.is_open}
-    # The day a need for the paper was met: staff are told it was obtained, and asked for a copy.
-    met = {need.description: need.closed_on for need in needs if need.status == NeedStatus.MET}
     rows = []
     for item in items:
+        for_it = [need for need in needs if need.is_for_paper(item.kind, item.need)]
+        asked = any(need.is_open for need in for_it)
+        # A need for the paper was met: staff are told it was obtained (and when), and asked for a copy.
+        met = [need for need in for_it if need.status == NeedStatus.MET]
+        met_on = max((need.closed_on for need in met if need.closed_on), default=None)
         held = [document for document in documents if document.kind == item.kind]
         expired = bool(held) and all(doc.expires_on is not None and doc.expires_on < today for doc in held)
         label = str(DocumentKind(item.kind).label)
@@ -165,9 +167,9 @@ def checklist(
                 "note": "" if named else item.note,
                 "present": bool(held) and not expired,
                 "expired": expired,
-                "need_open": item.need in asked,
-                "need_met": item.need in met and item.need not in asked,
-                "met_on": met.get(item.need),
+                "need_open": asked,
+                "need_met": bool(met) and not asked,
+                "met_on": met_on,
             }
         )
     return rows

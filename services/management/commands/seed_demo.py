@@ -357,6 +357,7 @@ class Command(BaseCommand):
                 own_words=item.own_words,
                 priority=item.priority,
                 opened_on=self.today - timedelta(days=item.opened_days_ago),
+                papers=list(item.papers),
             )
             needs_actions.need_create(by=caseworker, exoneree=exoneree, need=need)
             self.count("needs", True)
