@@ -270,7 +270,7 @@ def changes_between(model: type[models.Model], before: dict[str, Any], after: di
     fields = {f.attname: f for f in model._meta.concrete_fields}
     for name, new in after.items():
         old = before.get(name)
-        if old == new or (not before and new in (None, "", False)):
+        if old == new or (not before and new in (None, "", False, [])):
             continue
         field_ = fields[name]
         if isinstance(field_, EncryptedMixin):
@@ -281,6 +281,8 @@ def changes_between(model: type[models.Model], before: dict[str, Any], after: di
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, list):  # a JSON list (the key papers a need is for): kept a list
+        return [_plain(item) for item in value]
     return value if value is None or isinstance(value, bool | int | float | str) else str(value)
 
 

@@ -549,7 +549,7 @@ def test_a_creation_lists_the_values_given_and_a_change_the_values_changed(world
     need = Need.objects.get(pk=world.marcus.need.pk)
     need.closed_on = None
     values = audit.snapshot(need)
-    plain = {name: [None, value] for name, value in values.items() if value not in (None, "", False)}
+    plain = {name: [None, value] for name, value in values.items() if value not in (None, "", False, [])}
     plain = {name.removesuffix("_id"): [None, str(v) if isinstance(v, date) else v] for name, (_, v) in plain.items()}
 
     assert audit.changes_between(Need, {}, values) == plain | {"description": "set"}
