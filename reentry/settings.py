@@ -269,6 +269,8 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = envint("LOCKOUT_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOCKOUT_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Counted under the username as sign-in reads it: trimmed, in small letters (services.auth).
+AXES_USERNAME_CALLABLE = "services.signin.lockout_username"
 # Not on a right password: wrong one-time codes would be forgiven by typing the password
 # again. Failures are forgiven once the whole sign-in passes (services.signin).
 AXES_RESET_ON_SUCCESS = False

@@ -42,7 +42,25 @@ def has_device(user: str = "pk") -> Q:
     return confirmed
 
 
+def typed_username(username: Any) -> str:
+    """A username as the sign-in form counts it: without the spaces around it, in small letters.
+    Every username the app makes is in small letters (services.actions.staff.account_username);
+    a phone or a caps lock that capitalizes the first letter is not a wrong username."""
+    return str(username or "").strip().lower()
+
+
 class UserBackend(ModelBackend):
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
+        """The account with exactly this username, or else the one with it in small letters
+        (an account an administrator named with capitals still signs in as typed)."""
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        typed = typed_username(username)
+        if user is None and username is not None and typed != username:
+            user = super().authenticate(request, username=typed, password=password, **kwargs)
+        return user
+
     def get_user(self, user_id: Any) -> Any:
         User = get_user_model()
         confirmed = has_device()

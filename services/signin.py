@@ -26,16 +26,26 @@ from django_otp.models import Device, ThrottlingMixin
 
 from services import access
 from services.audit import client_ip
+from services.auth import typed_username
 from services.lib.throttle import throttle_hit
 
 logger = logging.getLogger(__name__)
 HOUR = 3600
 
 
+def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | None = None) -> str:
+    """The username django-axes counts failed sign-ins under (AXES_USERNAME_CALLABLE): as the
+    backend reads it (services.auth.typed_username), so "Caseworker1" and "caseworker1" are one
+    account with one count, not two counts of five tries each."""
+    if credentials is not None:
+        return typed_username(credentials.get("username"))
+    return typed_username(getattr(request, "POST", {}).get("username"))
+
+
 def lockout_forgive(request: HttpRequest, user: Any) -> None:
     """Forget the failed sign-ins of this username from this address (never every address's)."""
     if (address := client_ip(request)) is not None:
-        axes_reset(ip=address, username=user.get_username())
+        axes_reset(ip=address, username=typed_username(user.get_username()))
 
 
 def second_step_passed(request: HttpRequest, device: Device) -> None:

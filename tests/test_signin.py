@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client, override_settings
@@ -34,6 +35,7 @@ VERIFY_URL = "/accounts/two-factor/"
 SETUP_URL = "/accounts/two-factor/setup/"
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+User = get_user_model()
 
 
 @pytest.fixture
@@ -109,6 +111,47 @@ def test_lockout_ends_after_the_cool_off(world: World):
         assert sign_in(Client(), "caseworker1").status_code == 429
         traveller.shift(settings.AXES_COOLOFF_TIME + timedelta(seconds=1))
         assert sign_in(Client(), "caseworker1").status_code == 302
+
+
+def test_a_capital_letter_or_a_space_typed_around_the_username_still_signs_in(world: World):
+    """A phone or caps lock that capitalizes the first letter, a space pasted with the name:
+    every username the app makes is in small letters, so that is not a wrong username."""
+    with_password(world.caseworker1)
+    with_password(world.exoneree1)
+
+    staff, person = Client(), Client()
+
+    assert sign_in(staff, " Caseworker1 ").status_code == 302
+    assert sign_in(person, "EXONEREE1").status_code == 302
+    assert staff.session["_auth_user_id"] == str(world.caseworker1.pk)
+    assert person.session["_auth_user_id"] == str(world.exoneree1.pk)
+    assert sign_in(Client(), "caseworker 1").status_code == 200  # another name is still refused
+
+
+def test_an_account_named_with_capitals_signs_in_as_named(world: World):
+    """An operator's account made with `createsuperuser` may have capitals: typed exactly, it
+    signs in; no other account is guessed from it."""
+    admin = with_password(User.objects.create(username="OpsAdmin", is_staff=True, is_superuser=True))
+
+    response = sign_in(Client(), "OpsAdmin")
+
+    assert response.status_code == 302
+    assert Client().post(LOGIN_URL, {"username": "opsadmin", "password": PASSWORD}).status_code == 200
+    assert admin.username == "OpsAdmin"
+
+
+def test_the_lockout_counts_every_way_of_typing_one_username_together(world: World):
+    """Counted per spelling, "caseworker1", "Caseworker1", "CASEWORKER1"… would each get their
+    own five tries: one account, one count."""
+    with_password(world.caseworker1)
+    client = Client()
+    spellings = ["caseworker1", "Caseworker1", "CASEWORKER1", " caseworker1", "CaseWorker1"]
+
+    statuses = [sign_in(client, spelling, "wrong-password").status_code for spelling in spellings]
+
+    assert statuses == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
+    assert sign_in(Client(), "caseworker1").status_code == 429
+    assert sign_in(Client(), "Caseworker1").status_code == 429
 
 
 def test_director_unlocks_their_staff_member(world: World, login):
