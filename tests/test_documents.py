@@ -32,6 +32,7 @@ from services.models.documents import Document, DocumentKind
 from services.models.needs import Need
 from services.models.notifications import Notification, Reminder
 from services.selectors import documents as selectors
+from services.selectors.audit_display import log_rows
 from services.selectors.audit_trail import record_openers
 from tests import sample_files
 from tests.conftest import World
@@ -580,6 +581,15 @@ def test_the_one_click_need_is_still_found_after_staff_reword_it_for_the_person(
     rows = checklist_rows(marcus)
     assert rows["social_security_card"]["need_met"] and rows["social_security_card"]["met_on"] == date(2026, 3, 4)
     assert not rows["birth_certificate"]["need_met"]
+
+
+def test_the_access_log_names_the_paper_a_one_click_need_is_for(login, world):
+    login("caseworker1").post(reverse("document_need", args=[world.marcus.exoneree.pk]), {"kind": "state_id"})
+    created = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CREATED, target__startswith="Need ").last()
+
+    [row] = log_rows([created])
+
+    assert ("Key papers", "State ID or driver's licence") in row.details
 
 
 def test_a_need_for_two_papers_counts_for_both_whatever_its_words(world):

@@ -53,7 +53,7 @@ class Need(BaseModel):
     # click: the checklist finds it by them whatever its words become, since staff are asked
     # to reword a need for the person. Empty for any other need (and for older ones, which the
     # checklist still knows by the one-click words).
-    papers = models.JSONField(default=list, blank=True, editable=False)
+    papers = models.JSONField(_("key papers"), default=list, blank=True, editable=False)
 
     def is_for_paper(self, kind: str, one_click_words: str) -> bool:
         """Whether this is the need for that key paper: it names it, or (made before needs

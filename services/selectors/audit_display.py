@@ -27,6 +27,8 @@ from django.utils.translation import gettext as _
 
 from services.choices import ConsentCategory, Role
 from services.models.audit import AuditEvent
+from services.models.documents import DocumentKind
+from services.models.needs import Need
 
 User = get_user_model()
 
@@ -276,8 +278,9 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
 def _value(field_: models.Field, value: Any, names: _Names) -> str:
     if value is None or value == "" or value == []:
         return "—"
-    if isinstance(value, list):  # names, as a caseload change stores them
-        return ", ".join(str(item) for item in value)
+    if isinstance(value, list):  # names, as a caseload change stores them; a need's papers
+        labels = dict(DocumentKind.choices) if field_ is Need._meta.get_field("papers") else {}
+        return ", ".join(str(labels.get(item, item)) for item in value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if field_.is_relation and field_.many_to_one and isinstance(value, int):
