@@ -28,6 +28,7 @@ from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.models.transfers import Transfer
+from services.selectors.documents import documents_page
 from tests.conftest import World
 from tests.factories import ProviderFactory, consent_for
 from tests.sample_files import document_for
@@ -124,6 +125,23 @@ def test_accept_copies_exactly_the_chosen_parts_and_never_staff_notes(login, wor
     assert Enrolment.objects.get(exoneree=new).is_open
     # copied, not moved
     assert Need.objects.filter(exoneree=marcus).count() == 1 and LegalItem.objects.filter(exoneree=marcus).exists()
+
+
+def test_a_need_for_key_papers_still_names_them_in_the_new_organization(login, world):
+    """The receiving checklist finds the need for a paper however staff worded it, as the
+    sending one did: the copy keeps the papers it is for."""
+    marcus = world.marcus.exoneree
+    Need.objects.filter(pk=world.marcus.need.pk).update(domain="identification", papers=["state_id"])
+    consent_to_transfer(world)
+    transfer = propose(world, ["needs"])
+
+    login("director2").post(reverse("transfer_answer", args=[transfer.pk]), {"decision": "accept"})
+
+    new = received(transfer)
+    assert Need.objects.get(exoneree=new).papers == ["state_id"]
+    rows = {row["kind"]: row for row in documents_page(new)["document_checklist"]}
+    assert rows["state_id"]["need_open"] and not rows["birth_certificate"]["need_open"]
+    assert Need.objects.get(exoneree=marcus).papers == ["state_id"]
 
 
 def test_the_sending_record_closes_as_transferred_and_both_logs_say_so(world):

@@ -201,7 +201,9 @@ def _receive(*, by: AbstractUser, transfer: Transfer, exoneree: Exoneree) -> Exo
     parts = set(transfer.parts)
     if TransferPart.NEEDS in parts:
         for need in Need.objects.filter(exoneree=person).order_by("pk"):
-            need_create(by=by, exoneree=exoneree, need=_copy(need, ask_state="", ask_handled_at=None))
+            need_create(
+                by=by, exoneree=exoneree, need=_copy(need, ask_state="", ask_handled_at=None, papers=need.papers)
+            )
     if TransferPart.REFERRALS in parts:
         _copy_referral_history(by, person, exoneree)
     if TransferPart.LEGAL in parts:
