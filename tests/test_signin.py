@@ -173,6 +173,22 @@ def test_director_unlocks_their_staff_member(world: World, login):
     assert "Unlock sign-in" not in director.get(reverse("staff_list")).content.decode()
 
 
+def test_a_username_with_capitals_shows_locked_out_and_is_unlocked(world: World, login):
+    """An organization code typed with capitals in the admin makes usernames with capitals;
+    their lockout is counted in small letters, and the staff page reads it so."""
+    world.caseworker1.username = "casey@HL"
+    with_password(world.caseworker1)
+    fail(Client(), "casey@HL", settings.AXES_FAILURE_LIMIT)
+    director = login("director1")
+
+    assert "Unlock sign-in" in director.get(reverse("staff_list")).content.decode()
+    director.post(reverse("staff_unlock", args=[world.caseworker1.staff.pk]))
+
+    assert not AccessAttempt.objects.exists()
+    assert "Unlock sign-in" not in director.get(reverse("staff_list")).content.decode()
+    assert sign_in(Client(), "casey@HL").status_code == 302
+
+
 def test_director_unlock_also_lifts_the_devices_throttle(world: World, login):
     device = authenticator(world.caseworker1)
     for _ in range(6):  # six wrong codes: django-otp makes the next try wait 32 seconds

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from services import audit
 from services.access import has_second_factor, organization_of
+from services.auth import typed_username
 from services.choices import Role
 from services.figures import figures_changed
 from services.lib.throttle import throttle_hit
@@ -221,7 +222,7 @@ def staff_sign_in_unlock(*, by: AbstractUser, member: StaffMember) -> int:
     from axes.utils import reset  # axes' models need the app registry: imported on use
 
     username = member.user.get_username()
-    removed = reset(username=username)
+    removed = reset(username=typed_username(username))  # as the lockout counts it (services.signin)
     second_factor_throttle_reset(member.user)
     audit.record(
         AuditEvent.Action.PERMISSION_CHANGED,

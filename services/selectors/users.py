@@ -11,6 +11,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from services.access import caseworker_users, exonerees_visible_to, own_exoneree_or_none
+from services.auth import typed_username
 from services.choices import Role
 from services.models.follow_ups import FollowUp
 from services.models.organizations import Organization, StaffMember
@@ -21,15 +22,19 @@ if TYPE_CHECKING:
 
 
 def locked_out_usernames(usernames: list[str]) -> set[str]:
-    """Which of these usernames django-axes currently refuses (from at least one address)."""
+    """Which of these usernames django-axes currently refuses (from at least one address).
+    Axes counts a username as sign-in reads it (services.auth.typed_username)."""
     from axes.models import AccessAttempt
 
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return set(
+    counted = set(
         AccessAttempt.objects.filter(
-            username__in=usernames, failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
+            username__in={typed_username(name) for name in usernames},
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+            attempt_time__gte=since,
         ).values_list("username", flat=True)
     )
+    return {name for name in usernames if typed_username(name) in counted}
 
 
 def language_of(user: Any) -> str:
