@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection, connections, transaction
@@ -43,6 +45,21 @@ def signed_in(user: object) -> Client:
     return client
 
 
+def reporting(errors: list[BaseException], work: Callable[..., None]) -> Callable[..., None]:
+    """`work` for a thread of its own: what it raises is kept in `errors` (reported by the test),
+    and its database connection is closed when it ends."""
+
+    def run(*args: Any) -> None:
+        try:
+            work(*args)
+        except BaseException as exc:  # noqa: BLE001 (reported by the test)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    return run
+
+
 @pytest.mark.django_db(transaction=True)
 def test_reassigning_a_caseload_while_eight_people_open_the_page_never_deadlocks(postgresql_only, world):
     marcus = world.marcus.exoneree
@@ -56,29 +73,19 @@ def test_reassigning_a_caseload_while_eight_people_open_the_page_never_deadlocks
     errors: list[BaseException] = []
 
     def view(client: Client) -> None:
-        try:
-            barrier.wait()
-            for _ in range(ROUNDS):
-                statuses.append(client.get(page).status_code)
-        except BaseException as exc:  # noqa: BLE001 (reported below)
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        barrier.wait()
+        for _ in range(ROUNDS):
+            statuses.append(client.get(page).status_code)
 
     def reassign() -> None:
         # caseworker1 always keeps Marcus (so their page stays theirs); caseworker2 comes and goes.
-        try:
-            barrier.wait()
-            for n in range(ROUNDS):
-                caseworkers = [world.caseworker1.pk] + ([world.caseworker2.pk] if n % 2 == 0 else [])
-                statuses.append(director.post(edit, {"caseworkers": caseworkers}).status_code)
-        except BaseException as exc:  # noqa: BLE001 (reported below)
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        barrier.wait()
+        for n in range(ROUNDS):
+            caseworkers = [world.caseworker1.pk] + ([world.caseworker2.pk] if n % 2 == 0 else [])
+            statuses.append(director.post(edit, {"caseworkers": caseworkers}).status_code)
 
-    threads = [threading.Thread(target=view, args=(client,)) for client in viewers]
-    threads.append(threading.Thread(target=reassign))
+    threads = [threading.Thread(target=reporting(errors, view), args=(client,)) for client in viewers]
+    threads.append(threading.Thread(target=reporting(errors, reassign)))
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -92,8 +99,8 @@ def test_reassigning_a_caseload_while_eight_people_open_the_page_never_deadlocks
     assert entries.filter(action=AuditEvent.Action.RECORD_VIEWED).count() == VIEWERS * ROUNDS
 
 
-# --- moved here from test_consent.py: a transactional test cannot share a
-# module whose world is built once (tests/conftest.py, world_built_once) -------------------------
+# --- moved here from test_consent.py: a transactional test cannot share a module whose world
+# is built once (tests/conftest.py, world_built_once) -------------------------------------------
 
 
 @pytest.mark.skipif(
@@ -112,27 +119,17 @@ def test_a_revocation_during_a_send_waits_for_it_and_then_flags_it(world):
     errors: list[BaseException] = []
 
     def sender() -> None:
-        try:
-            with transaction.atomic():
-                send(world, referral)
-                sent_and_holding.set()
-                let_go.wait(10)
-        except BaseException as exc:  # noqa: BLE001 (reported below)
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        with transaction.atomic():
+            send(world, referral)
+            sent_and_holding.set()
+            let_go.wait(10)
 
     def revoker() -> None:
-        try:
-            sent_and_holding.wait(10)
-            consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
-            revoked.set()
-        except BaseException as exc:  # noqa: BLE001 (reported below)
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        sent_and_holding.wait(10)
+        consent_actions.consent_revoke(by=world.caseworker1, consent=consent, how="staff")
+        revoked.set()
 
-    threads = [threading.Thread(target=sender), threading.Thread(target=revoker)]
+    threads = [threading.Thread(target=reporting(errors, work)) for work in (sender, revoker)]
     for thread in threads:
         thread.start()
     waited = not revoked.wait(1.0)  # the revocation is blocked on the send's lock
