@@ -3,8 +3,12 @@ staff member or an exoneree's login tells nobody what another organization's acc
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from services.actions import staff
@@ -88,3 +92,49 @@ def test_a_login_suggestion_counts_only_this_organizations_names(db, world):
     assert staff.username_suggestion(world.org1, "Nadia", "Moreno") == "nmoreno"
     User.objects.create(username=f"nmoreno@{world.org1.code}")
     assert staff.username_suggestion(person.organization, "Nadia", "Moreno") == "nmoreno2"
+
+
+def test_a_code_given_in_capitals_is_kept_in_small_letters(db):
+    """Every username is typed in small letters (services.auth), so its ending is too."""
+    organization = OrganizationFactory(name="Quarry Zeal Legal", code="QZL")
+
+    organization.refresh_from_db()
+    assert organization.code == "qzl"
+
+
+def test_a_code_that_differs_only_by_capitals_is_taken(db):
+    OrganizationFactory(name="Quarry Zeal Legal", code="qzl")
+    other = Organization(name="Quiet Zone Law", code="QZL")
+
+    with pytest.raises(ValidationError) as refused:
+        other.full_clean()
+
+    assert "code" in refused.value.message_dict
+
+
+def test_a_username_in_capitals_takes_its_small_letters_too(login, world):
+    """An account named with capitals before codes were kept small (an admin's code, say)
+    holds its name in every spelling: its small letters are not given to another account."""
+    User.objects.create(username=f"NIA@{world.org1.code.upper()}")
+    director = login("director1")
+
+    again = director.post(reverse("staff_create"), {**NEW_STAFF, "username": "nia"})
+
+    assert again.status_code == 400
+    assert "is taken" in again.context["form"].errors["username"][0]
+    assert staff.username_suggestion(world.org1, "N", "ia") == "nia2"  # nor offered
+
+
+def test_the_migration_puts_codes_in_small_letters_and_numbers_a_clash(db):
+    """Saved by SQL as an older admin left them: "QZL" beside "qzl", and "QZGCIR" alone."""
+    taken = OrganizationFactory(name="Quarry Zeal Legal", code="qzl")
+    clash = OrganizationFactory(name="Quiet Zone Law", code="x")
+    alone = OrganizationFactory(name="Gulf Coast Innocence Reentry", code="y")
+    Organization.objects.filter(pk=clash.pk).update(code="QZL")
+    Organization.objects.filter(pk=alone.pk).update(code="QZGCIR")
+
+    migration = importlib.import_module("services.migrations.0041_organization_code_small_letters")
+    migration.lower_codes(apps, None)
+
+    codes = dict(Organization.objects.filter(pk__in=[taken.pk, clash.pk, alone.pk]).values_list("pk", "code"))
+    assert codes == {taken.pk: "qzl", clash.pk: "qzl2", alone.pk: "qzgcir"}

@@ -45,7 +45,7 @@ def account_username(organization: Organization, handle: str) -> str:
 def account_username_check(organization: Organization, handle: str) -> str:
     """The full username for `handle`, or a message beside the field when it is in use here."""
     username = account_username(organization, handle)
-    if User.objects.filter(username=username).exists():
+    if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("%(username)s is taken; choose another.") % {"username": username}})
     return username
 
@@ -54,7 +54,7 @@ def username_suggestion(organization: Organization, first_name: str, last_name: 
     """A free handle (without the ending) from the name, numbered within the organization."""
     base = re.sub(r"[^a-z0-9]", "", f"{first_name[:1]}{last_name}".lower()) or "user"
     candidate, n = base, 1
-    while User.objects.filter(username=account_username(organization, candidate)).exists():
+    while User.objects.filter(username__iexact=account_username(organization, candidate)).exists():
         n += 1
         candidate = f"{base}{n}"
     return candidate

@@ -82,10 +82,16 @@ class Organization(BaseModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # Before the unique check: "HL" is taken when "hl" is.
+        self.code = self.code.lower()
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         """A full save of an existing organization (the admin's form, say) leaves its
         `figures_version` alone: writing back the number it loaded could undo a bump made
-        since, and a figure cached before that write would be served again (services.figures)."""
+        since, and a figure cached before that write would be served again (services.figures).
+        The code is kept in small letters, as every username is typed (services.auth)."""
+        self.code = self.code.lower()
         if not self.code:
             self.code = organization_code(self.name, taken=Organization.objects.exclude(pk=self.pk))
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
