@@ -1,4 +1,4 @@
-"""Named personas, built once per test in the `world` fixture (or once per module, see
+"""Named personas, built once per test in the `world` fixture (or once per module marked
 `world_built_once`).
 
     org1 "Harbor Light": director1, caseworker1 → Marcus (login exoneree1),
@@ -292,8 +292,26 @@ def build_world() -> World:
 
 
 @pytest.fixture
-def world(db: None) -> World:
+def world(request: pytest.FixtureRequest, db: None) -> World:
+    """The personas: built for this test, or once for a module marked
+
+        pytestmark = pytest.mark.world_built_once
+
+    Only for a module that does not move the clock before it builds its world (the world is
+    built before its first test starts) and has no transactional test. A test of such a module
+    gets a copy of the objects, so what it changes in them without saving does not reach the
+    next test; what it saves is rolled back with its savepoint.
+    """
+    if _builds_world_once(request.node):
+        return copy.deepcopy(request.getfixturevalue("world_of_the_module"))
     return build_world()
+
+
+def _builds_world_once(node: pytest.Item | pytest.Module) -> bool:
+    """Whether the node's module is marked `world_built_once` (a mark on one test is not enough:
+    the module's world is built before its first test, or not at all)."""
+    module = node if isinstance(node, pytest.Module) else node.getparent(pytest.Module)
+    return module is not None and module.get_closest_marker("world_built_once") is not None
 
 
 @contextmanager
@@ -342,20 +360,13 @@ def _transactional_in(item: pytest.Item, module: pytest.Module) -> bool:
     return transaction_or_reset or bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
 
 
-@pytest.fixture
-def world_built_once(world_of_the_module: World, db: None) -> World:
-    """The module's world, for a module that builds it once: it says so with
-
-        @pytest.fixture
-        def world(world_built_once: World) -> World:
-            return world_built_once
-
-    Only for a module that does not move the clock before it builds its world (the world is
-    built before its first test starts) and has no transactional test. A test gets a copy of
-    the objects, so what it changes in them without saving does not reach the next test; what
-    it saves is rolled back with its savepoint.
-    """
-    return copy.deepcopy(world_of_the_module)
+@pytest.fixture(scope="module", autouse=True)
+def _world_of_a_marked_module(request: pytest.FixtureRequest) -> None:
+    """A module marked `world_built_once` builds its world before its first test's own
+    transaction starts (a module-scoped fixture is set up before the function-scoped `db`),
+    whether its tests ask for `world` or not."""
+    if _builds_world_once(request.node):
+        request.getfixturevalue("world_of_the_module")
 
 
 def rows_as_stored(models: Iterable[type[Model]], *, leave_out: frozenset[str] = frozenset()) -> dict[str, list]:

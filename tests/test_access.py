@@ -91,10 +91,8 @@ Expect = int | str
 Args = Callable[[World], list[Any]]
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py): some 2,400 tests read the same world."""
-    return world_built_once
+# The personas built once (tests/conftest.py): some 2,400 tests read the same world.
+pytestmark = pytest.mark.world_built_once
 
 
 def row(*expected: Expect) -> dict[str, Expect]:

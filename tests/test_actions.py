@@ -23,16 +23,12 @@ from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
-from tests.conftest import World
 from tests.factories import ExonereeFactory, FollowUpFactory, ReferralFactory
 
 User = get_user_model()
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def url(name: str, obj) -> str:

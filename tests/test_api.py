@@ -33,13 +33,7 @@ from tests.conftest import World, verify_second_factor
 from tests.factories import consent_for
 from tests.test_fuzz import hostile, snapshot
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = [pytest.mark.django_db, pytest.mark.world_built_once]
 
 
 STAFF_COLUMNS = ("caseworker1", "caseworker2", "director1", "caseworker3", "director2")

@@ -13,7 +13,6 @@ from services.choices import AppointmentAnswer
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.notifications import Notification
-from tests.conftest import World
 from tests.factories import FollowUpFactory
 from tests.test_contact_wishes import last_entry
 from tests.test_encryption import raw
@@ -21,10 +20,7 @@ from tests.test_encryption import raw
 WORDS = "I work that morning at the warehouse"
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def answer_url(follow_up: FollowUp) -> str:

@@ -9,16 +9,12 @@ from services.choices import AskState, NeedDomain, NeedStatus, Priority
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
-from tests.conftest import World
 from tests.test_encryption import raw
 
 ASK = {"words": "I need a winter coat before it snows", "domain": "basic", "priority": "urgent"}
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def ask(client, data: dict | None = None):

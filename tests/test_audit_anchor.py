@@ -15,16 +15,12 @@ from django.db import DatabaseError, ProgrammingError, connection, transaction
 from services import audit
 from services.models.audit import AuditCheckpoint, AuditEvent
 from services.tasks import audit_checkpoint
-from tests.conftest import World
 from tests.test_audit import make_entries, raw
 
 Action = AuditEvent.Action
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def verify(*args: str) -> str:

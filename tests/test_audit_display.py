@@ -18,16 +18,12 @@ from services.models.people import Exoneree
 from services.selectors import audit_trail, plans
 from services.selectors.audit_display import group_runs, log_rows
 from services.selectors.plans import VISITS_SHOWN
-from tests.conftest import World
 from tests.factories import FollowUpFactory, StaffFactory
 
 MOMENT = datetime(2026, 12, 4, 16, 50, tzinfo=UTC)  # 11:50 in Chicago
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 @pytest.fixture

@@ -19,16 +19,13 @@ from services.choices import EmergencyReview, Role
 from services.models.audit import AuditEvent
 from services.models.consent import EmergencyAccess
 from services.models.notifications import Notification
-from tests.conftest import World, verify_second_factor
+from tests.conftest import verify_second_factor
 from tests.factories import ExonereeFactory, StaffFactory, UserFactory
 
 REASON = "He called the hotline in crisis; his caseworker is away."
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def ask(client, world, **overrides):

@@ -13,16 +13,9 @@ from services import access
 from services.actions import people as people_actions
 from services.models.audit import AuditEvent
 from services.models.notifications import Notification
-from tests.conftest import World
 from tests.factories import ExonereeFactory, FollowUpFactory, StaffFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = [pytest.mark.django_db, pytest.mark.world_built_once]
 
 
 def move(client, caseworker, **data):

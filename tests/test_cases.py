@@ -38,7 +38,6 @@ from services.models.notifications import Notification
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralEvent
-from tests.conftest import World
 from tests.factories import (
     ExonereeFactory,
     FollowUpFactory,
@@ -63,10 +62,7 @@ MOMENT = datetime(2025, 3, 4, 15, 30, tzinfo=UTC)
 PASSWORD = "a long and unusual passphrase 7"
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def error_beside(response, field: str) -> str:

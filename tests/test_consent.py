@@ -22,17 +22,13 @@ from services.models.directory import Provider
 from services.models.notifications import Notification
 from services.models.referrals import Referral, ReferralCategory
 from services.selectors import coverage
-from tests.conftest import World
 from tests.factories import ProviderFactory, ResourceFactory, consent_for
 from tests.test_cases import error_beside
 
 TODAY = timezone.localdate
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def send(world, referral: Referral) -> Referral:

@@ -14,16 +14,12 @@ from services.choices import ReferralStatus
 from services.models.consent import Consent
 from services.models.referrals import Referral, ReferralCategory
 from services.selectors import coverage
-from tests.conftest import World
 from tests.factories import ReferralFactory, consent_for
 
 TODAY = date(2026, 12, 2)
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 @pytest.fixture

@@ -10,13 +10,8 @@ from django.urls import reverse
 from services.forms.contact import phone_or_error, postal_code_or_error, state_or_error
 from services.models.directory import Resource
 from services.models.people import Exoneree
-from tests.conftest import World
 
-
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,9 @@ from django.urls import reverse
 from services.models.documents import Document, DocumentKind
 from services.models.legal import CompensationClaim, InnocenceCertificate
 from tests import sample_files
-from tests.conftest import World
 from tests.test_documents import add_document
 
-
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def claim_of(person, world) -> CompensationClaim:

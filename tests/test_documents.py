@@ -35,16 +35,12 @@ from services.selectors import documents as selectors
 from services.selectors.audit_display import log_rows
 from services.selectors.audit_trail import record_openers
 from tests import sample_files
-from tests.conftest import World
 from tests.factories import NeedFactory
 
 NEW_KEY = crypto.generate_key()
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def add_document(world, content: bytes, kind: str = DocumentKind.BIRTH_CERTIFICATE, **fields) -> Document:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from services.lib import uploads, vault
 from services.models.documents import DocumentKind
 from tests import sample_files
-from tests.conftest import World, settings_in_a_fresh_process
+from tests.conftest import settings_in_a_fresh_process
 from tests.test_documents import add_document, assert_no_plaintext_in, plaintext_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,11 +27,7 @@ if os.environ.get("REQUIRE_SERVICES") != "1":
     pytest.importorskip("moto.server", reason="moto[server] is a dev dependency (pip install -e .[dev])")
 import boto3  # noqa: E402 (after the skip: without moto there is no server to talk to)
 
-
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def free_port() -> int:

@@ -34,7 +34,6 @@ from services.actions import needs
 from services.choices import NeedDomain
 from services.models.needs import Need
 from services.models.organizations import Organization
-from tests.conftest import World
 from tests.factories import FollowUpFactory
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -42,10 +41,7 @@ CACHED_QUERIES = 3  # session, user (with the organization and its version), dev
 TRANSPORTATION = '<th scope="row">Transportation</th>'
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 class Processes:

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy, override
 
 from services.forms.renderer import FormRenderer
 from services.forms.reports import OutcomeFilterForm
-from tests.conftest import World
 
 DJANGO = DjangoTemplates()
 OURS = FormRenderer()
@@ -53,10 +52,7 @@ SELECTS: list[tuple[str, forms.Widget, Any, dict[str, Any]]] = [
 ]
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 @pytest.mark.parametrize(("name", "widget", "value", "attrs"), SELECTS, ids=[s[0] for s in SELECTS])

@@ -72,10 +72,8 @@ PASSWORD = "correct-horse-battery-9"
 T = TypeVar("T")
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's examples share its copy."""
-    return world_built_once
+# The personas built once (tests/conftest.py): each test's examples share its copy.
+pytestmark = pytest.mark.world_built_once
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:

@@ -30,7 +30,6 @@ from services.lib.hsds import DATA, HsdsError
 from services.models.audit import AuditEvent
 from services.models.directory import HsdsImport, Provider, Resource, TaxonomyTerm
 from services.selectors.hsds_import import import_plan
-from tests.conftest import World
 from tests.factories import OrganizationFactory, ProviderFactory, ResourceFactory, StaffFactory, UserFactory
 from tests.sample_files import upload
 
@@ -40,10 +39,7 @@ EXAMPLE_ORGANIZATION = "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
 EXAMPLE_SERVICE = "ac148810-d857-441c-9679-408f346de14b"
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def directory(organization: Any) -> dict[str, Any]:

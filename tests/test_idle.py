@@ -16,16 +16,12 @@ from django.urls import reverse
 
 from services.middleware import LAST_ACTIVITY
 from services.models.needs import Need
-from tests.conftest import World
 
 T0 = datetime(2030, 5, 6, 15, 0, tzinfo=UTC)
 WORDS = "He wants a place near his sister's, on the bus line to the clinic."
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def need_form(world) -> str:

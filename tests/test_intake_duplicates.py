@@ -17,7 +17,6 @@ from services.lib import crypto
 from services.models.audit import AuditEvent
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
-from tests.conftest import World
 from tests.factories import ExonereeFactory
 from tests.test_cases import error_beside, url
 
@@ -34,10 +33,7 @@ CANNOT_SEE = "may already have a record for this person, on a caseload you canno
 RETYPE = "please type it again"
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def intake(client, **data):

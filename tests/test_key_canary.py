@@ -20,16 +20,12 @@ from services.lib import crypto
 from services.models.keys import KeyCanary
 from services.models.people import Exoneree
 from services.selectors.records import possible_duplicates
-from tests.conftest import World
 from tests.test_audit import raw
 
 HEALTHZ = "/healthz/"
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 @pytest.fixture

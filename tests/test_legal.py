@@ -31,15 +31,9 @@ from services.models.people import Exoneree
 from tests.conftest import World
 from tests.factories import ExonereeFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.world_built_once]
 
 COMP = reminder_plans.COMPENSATION_KINDS
-
-
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
 
 
 def illinois_claim(w: World, **fields) -> CompensationClaim:

@@ -42,10 +42,7 @@ Q1 = {"from": "2025-01-01", "to": "2025-03-31"}
 YEAR = {"from": "2025-01-01", "to": "2025-12-31"}
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ def test_reassigning_a_caseload_while_eight_people_open_the_page_never_deadlocks
 
 
 # --- moved here from test_consent.py: a transactional test cannot share a module whose world
-# is built once (tests/conftest.py, world_built_once) -------------------------------------------
+# is built once (marked world_built_once, tests/conftest.py) ------------------------------------
 
 
 @pytest.mark.skipif(

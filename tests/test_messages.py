@@ -17,7 +17,6 @@ from services.models.messages import Message
 from services.models.notifications import Notification
 from services.models.organizations import Organization
 from services.models.people import Exoneree
-from tests.conftest import World
 from tests.test_contact_wishes import RecordingSms, last_entry
 from tests.test_encryption import raw
 
@@ -25,10 +24,7 @@ SECRET = "My landlord at 12 Elm St wants $900 by Friday"
 REPLY = "I called Mr. Secretdetail, he will wait until Monday"
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def thread_url(world) -> str:

@@ -40,10 +40,7 @@ START = datetime(2025, 3, 1, 9, 0, tzinfo=NY)
 DOMAINS = [NeedDomain.HOUSING, NeedDomain.INCOME, NeedDomain.IDENTIFICATION, NeedDomain.HEALTH_COVERAGE]
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def assert_counts_match(org: Any) -> None:

@@ -67,10 +67,7 @@ Q1 = {"from": "2025-01-01", "to": "2025-03-31"}
 S = ReferralStatus
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def at(month: int, day: int, year: int = 2025) -> datetime:

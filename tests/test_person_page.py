@@ -14,14 +14,9 @@ from services.models.audit import AuditEvent
 from services.models.consent import Consent
 from services.models.referrals import ReferralEvent
 from services.selectors import coverage, records
-from tests.conftest import World
 from tests.factories import CaseNoteFactory, FollowUpFactory, NeedFactory, StaffFactory, consent_for
 
-
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def done_follow_ups(world, n: int) -> list:

@@ -12,14 +12,9 @@ from django.utils import timezone
 from services.choices import ConsentCategory as C
 from services.choices import Priority
 from services.models.referrals import ReferralCategory
-from tests.conftest import World
 from tests.factories import FollowUpFactory, NeedFactory, consent_for
 
-
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def section(page: str) -> str:

@@ -18,11 +18,7 @@ from services.models.people import Exoneree
 from services.models.referrals import Referral
 from tests.conftest import World
 
-
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def _pdf_text(response) -> str:

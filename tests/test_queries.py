@@ -72,10 +72,8 @@ DOCUMENT_KINDS = list(DocumentKind.values)
 OUTCOME_DOMAINS = [NeedDomain.INCOME, NeedDomain.HOUSING, NeedDomain.HEALTH_COVERAGE]
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test grows its own rows on it."""
-    return world_built_once
+# The personas built once (tests/conftest.py): each test grows its own rows on it.
+pytestmark = pytest.mark.world_built_once
 
 
 def grow_people(w: World, n: int) -> None:

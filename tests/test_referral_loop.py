@@ -52,10 +52,7 @@ from tests.factories import NeedFactory, ReferralFactory, consent_for
 LINK = re.compile(r"/p/([A-Za-z0-9_-]+)/")
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def deliver() -> list[str]:

@@ -12,14 +12,9 @@ from django.urls import reverse
 from services.choices import ConsentCategory as C
 from services.choices import NeedDomain, NeedStatus
 from services.forms.referrals import resource_label
-from tests.conftest import World
 from tests.factories import NeedFactory, ResourceFactory, consent_for
 
-
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def referral_form(login, need):

@@ -38,10 +38,7 @@ DUE = START + timedelta(days=2)
 MADE = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 @pytest.fixture(autouse=True)

@@ -33,10 +33,7 @@ REASON = "He called the hotline in crisis; his caseworker is away."
 OUTSIDERS = ("caseworker2", "caseworker3", "director2")
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def restrict_marcus(w: World) -> None:

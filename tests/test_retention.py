@@ -41,10 +41,7 @@ from tests.sample_files import document_for
 TODAY = date(2026, 6, 1)
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 def years_ago(years: int, days: int = 0) -> date:

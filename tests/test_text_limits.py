@@ -19,15 +19,11 @@ from services.lib.text import MinVisibleLengthValidator, visible_length
 from services.models.casework import CaseNote
 from services.models.directory import Resource
 from services.models.needs import Need
-from tests.conftest import World
 
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00a0\u2003\u2028 \t\n"
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 @pytest.mark.parametrize(

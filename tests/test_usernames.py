@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from services.actions import staff
 from services.models.organizations import Organization
-from tests.conftest import World
 from tests.factories import ExonereeFactory, OrganizationFactory
 
 User = get_user_model()
@@ -21,10 +20,7 @@ User = get_user_model()
 NEW_STAFF = {"first_name": "Nia", "last_name": "Newhire", "email": "nia@example.org", "role": "caseworker"}
 
 
-@pytest.fixture
-def world(world_built_once: World) -> World:
-    """Built once for this module (tests/conftest.py); each test's writes are rolled back."""
-    return world_built_once
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 
 @pytest.mark.parametrize(
