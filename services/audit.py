@@ -39,7 +39,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from services.auth import own_exoneree_or_none, staff_of
+from services.auth import account_named, own_exoneree_or_none, staff_of
 from services.fields import BlindIndexField, EncryptedMixin
 from services.models.audit import AuditEvent
 from services.models.organizations import Organization, StaffMember
@@ -342,7 +342,7 @@ def _sign_in_failed(
     # A deactivated account counts too: a former employee trying to get back in is exactly
     # what a director must see.
     username = str(credentials.get("username", ""))[:150]
-    user = User.objects.filter(username=username).first() if username else None
+    user = account_named(username)  # "Caseworker1 " is caseworker1's failure too
     organization_id = None
     if user is not None:
         organization_id = (

@@ -49,6 +49,19 @@ def typed_username(username: Any) -> str:
     return str(username or "").strip().lower()
 
 
+def account_named(username: str) -> Any:
+    """The account a sign-in typed with this username is for, as UserBackend finds it: the
+    exact username, or else the one in small letters (None when neither exists)."""
+    User = get_user_model()
+    if not username:
+        return None
+    return User._default_manager.filter(username=username).first() or (
+        User._default_manager.filter(username=typed_username(username)).first()
+        if typed_username(username) != username
+        else None
+    )
+
+
 class UserBackend(ModelBackend):
     def authenticate(
         self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any

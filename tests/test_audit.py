@@ -126,6 +126,16 @@ def test_signing_in_and_out_and_failing_are_entries(client, world):
     assert only_entry_since(start).action == Action.SIGNED_OUT
 
 
+def test_a_failed_sign_in_typed_with_capitals_belongs_to_the_accounts_organization(client, world):
+    """A phone capitalizing the first letter signs in as the account (services.auth), so its
+    failures are that account's too, where the director reads them."""
+    start = last_pk()
+    client.post(reverse("login"), {"username": " Caseworker1 ", "password": "wrong password"})
+
+    entry = only_entry_since(start)
+    assert (entry.action, entry.username, entry.organization) == (Action.SIGN_IN_FAILED, "Caseworker1", world.org1)
+
+
 def test_a_failed_sign_in_with_an_unknown_name_belongs_to_no_organization(client, world):
     start = last_pk()
     client.post(reverse("login"), {"username": "nobody-here", "password": "whatever"})
