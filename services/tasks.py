@@ -206,13 +206,14 @@ def audit_checkpoint() -> int | None:
 def send_message_notice(message_id: int) -> None:
     """Tell the person a caseworker wrote to them, the way they chose: "You have a new message"
     and the link, nothing more (no text, no name: mailboxes and phones are not ours). Nothing
-    for someone who asked not to be contacted, or once they have read it in the app."""
+    for someone who asked not to be contacted, who has no login yet, or once they have read it
+    in the app."""
     message = Message.objects.select_related("exoneree").filter(pk=message_id, read_at__isnull=True).first()
     if message is None:
         return
     person = message.exoneree
-    if person.contact_preference == ContactPreference.DO_NOT_CONTACT:
-        return
+    if person.contact_preference == ContactPreference.DO_NOT_CONTACT or person.user_id is None:
+        return  # nobody to tell, or no login to read it with ("Sign in to read it" would lead nowhere)
     link = settings.SITE_URL + reverse("my_messages")
     if person.contact_preference == ContactPreference.TEXT and person.phone:
         with translation.override(person.preferred_language):

@@ -260,3 +260,32 @@ def test_the_person_reads_a_messages_topic_in_their_own_words_and_staff_in_their
     assert f'<option value="{need}">A place to live</option>' in own
     assert "About: A place to live" in own and "Housing" not in own
     assert f'<option value="{need}">Housing</option>' in staff
+
+
+def test_a_person_with_no_login_is_not_emailed_a_link_to_sign_in_and_staff_are_told_so(
+    login, world, reachable, django_capture_on_commit_callbacks
+):
+    Exoneree.objects.filter(pk=reachable.pk).update(user=None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("caseworker1").post(thread_url(world), {"text": REPLY}, follow=True)
+
+    assert not [m for m in mail.outbox if m.to == ["marcus.private@example.net"]]
+    assert "They have no login yet, so they cannot read it" in response.content.decode()
+    assert Message.objects.get().text == REPLY  # kept on the record all the same
+
+
+def test_the_page_that_reads_a_message_no_longer_counts_it_as_waiting(login, world):
+    """The header's counts were loaded with the user before the page marked the thread read."""
+    login("caseworker1").post(thread_url(world), {"text": REPLY})
+    person = login("exoneree1")
+    assert person.get(reverse("my_plan")).context["unread_messages"]() == 1
+
+    assert person.get(reverse("my_messages")).context["unread_messages"]() == 0
+
+    person.post(reverse("my_messages"), {"text": SECRET})
+    caseworker = login("caseworker1")
+    assert caseworker.get(reverse("dashboard")).context["unread_notifications"]() == 1
+    page = caseworker.get(thread_url(world))
+    assert (page.context["unread_messages"](), page.context["unread_notifications"]()) == (0, 0)
+    assert Notification.objects.get(user=world.caseworker1).read_at is not None

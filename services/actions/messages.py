@@ -17,7 +17,7 @@ from services import audit
 from services.models.messages import Message
 from services.models.notifications import Notification
 from services.models.people import Exoneree
-from services.selectors import users
+from services.selectors import inbox, users
 from services.tasks import send_message_notice
 
 
@@ -62,10 +62,19 @@ def message_send(
 
 def messages_mark_read(*, by: AbstractUser, exoneree: Exoneree, from_person: bool) -> int:
     """The read receipts: the other side's unread messages, read now by `by` (the first
-    reading counts; a later one changes nothing)."""
-    return Message.objects.filter(exoneree=exoneree, from_person=from_person, read_at__isnull=True).update(
-        read_at=timezone.now(), read_by=by
+    reading counts; a later one changes nothing). Staff reading the person's messages have
+    read the notices that announced them too. The header's counts follow (services.selectors.inbox)."""
+    now = timezone.now()
+    read = Message.objects.filter(exoneree=exoneree, from_person=from_person, read_at__isnull=True).update(
+        read_at=now, read_by=by
     )
+    notices = 0
+    if from_person and read:  # once the messages are read, their notices are too
+        notices = Notification.objects.filter(
+            user=by, read_at__isnull=True, reminder__isnull=True, url=reverse("exoneree_messages", args=[exoneree.pk])
+        ).update(read_at=now)
+    inbox.counted_as_read(by, messages=read, notifications=notices)
+    return read
 
 
 @transaction.atomic

@@ -53,3 +53,12 @@ def unread_message_count(user: AbstractUser) -> int:
         return count or 0
     from_them = Q(from_person=True, exoneree__caseworkers=user) | Q(from_person=False, exoneree__user=user)
     return Message.objects.filter(from_them, read_at__isnull=True).distinct().count()
+
+
+def counted_as_read(user: AbstractUser, *, messages: int = 0, notifications: int = 0) -> None:
+    """Take what was just read from the counts loaded with the user at the start of the
+    request, so the page that reads them does not say they are still waiting."""
+    for name, read in ((UNREAD_MESSAGES, messages), (UNREAD, notifications)):
+        loaded, count = preloaded(user, name)
+        if loaded and read:
+            setattr(user, name, max(0, (count or 0) - read))

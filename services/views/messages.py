@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from services import access
 from services.access import caseworker_required, exoneree_required, staff_required
 from services.actions import messages
+from services.choices import ContactPreference
 from services.forms.messages import MessageForm, NeedsActionForm
+from services.models.people import Exoneree
 from services.selectors import conversations
 from services.views.cases import PAGE_SIZE
 from services.views.common import action_refused, posted, restore_kept
@@ -64,7 +66,7 @@ def exoneree_messages(request: HttpRequest, pk: int) -> HttpResponse:
         messages.message_send(
             by=request.user, exoneree=exoneree, text=form.cleaned_data["text"], from_person=False, about=about
         )
-        flash.success(request, _("Sent. They will be told they have a new message."))
+        flash.success(request, sent_to_person(exoneree))
         return redirect(reverse("exoneree_messages", args=[pk]) + "#latest")
     if request.method == "GET" and can_write:
         messages.messages_mark_read(by=request.user, exoneree=exoneree, from_person=True)
@@ -75,6 +77,16 @@ def exoneree_messages(request: HttpRequest, pk: int) -> HttpResponse:
         "can_write": can_write,
     }
     return render(request, "services/exoneree_messages.html", context, status=400 if form.is_bound else 200)
+
+
+def sent_to_person(exoneree: Exoneree) -> str:
+    """What staff are told once their message is sent: whether the person hears of it
+    (services.tasks.send_message_notice)."""
+    if exoneree.user_id is None:
+        return _("Sent. They have no login yet, so they cannot read it: tell them another way, or invite them.")
+    if exoneree.contact_preference == ContactPreference.DO_NOT_CONTACT:
+        return _("Sent. They asked not to be contacted, so they are not told: they will see it when they sign in.")
+    return _("Sent. They will be told they have a new message.")
 
 
 @require_POST
