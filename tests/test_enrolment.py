@@ -396,6 +396,26 @@ def test_outcomes_count_people_served_and_exits_by_reason_and_destination(login,
     assert "Marcus Whitfield" in records and gone.legal_name not in records
 
 
+def test_a_case_closed_twice_in_the_period_is_one_person_in_each_figure_as_in_its_list(login, world):
+    """Closed, reopened and closed again for the same reason: one person in "closed in the
+    period" and in the reason's row, as each row's list of records names them once."""
+    today = timezone.localdate()
+    period = OutcomeFilters(start=today - timedelta(days=30), end=today)
+    Enrolment.objects.filter(exoneree__organization=world.org1).update(opened_on=today - timedelta(days=400))
+    close_marcus(world, closed_on=today - timedelta(days=20))
+    enrolment.reopen_case(world.caseworker1, marcus(), opened_on=today - timedelta(days=10))
+    close_marcus(world, closed_on=today - timedelta(days=5))
+
+    assert figure(world, "served", period)["exited"] == 1
+    assert figure(world, "exit_reasons", period) == {"goals_met": 1}
+    assert figure(world, "exit_destinations", period) == {"permanent_own": 1}
+    director = login("director1")
+    for query in ("?figure=served&group=exited&measure=people", "?figure=exit_reasons&group=goals_met&measure=exits"):
+        listed = director.get(reverse("outcome_records") + query + f"&from={period.start}&to={period.end}")
+        assert listed.status_code == 200
+        assert listed.context["page"].paginator.count == 1
+
+
 def test_the_api_lists_open_cases_unless_asked_and_gives_the_new_figures(login, world):
     close_marcus(world)
     caseworker = login("caseworker1")

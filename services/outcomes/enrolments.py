@@ -25,8 +25,8 @@ def _overlapping(scope: Scope) -> Q:
 
 SERVED_GROUPS: dict[str, tuple[str, Callable[[Scope], Q]]] = {
     "served": (_("People served in the period"), _overlapping),
-    "enrolled": (_("Cases opened in the period"), lambda s: between_dates("opened_on", s)),
-    "exited": (_("Cases closed in the period"), lambda s: between_dates("closed_on", s)),
+    "enrolled": (_("People whose case opened in the period"), lambda s: between_dates("opened_on", s)),
+    "exited": (_("People whose case closed in the period"), lambda s: between_dates("closed_on", s)),
 }
 
 
@@ -58,11 +58,11 @@ def served_figure(scope: Scope) -> Figure:
         name="served",
         title=_("People served, cases opened and closed"),
         how=_(
-            "People served = people whose case was open on at least one day of the period (a case closed and "
-            "reopened counts them once). Opened and closed = cases that began or ended in the period. The "
-            "need-domain filter does not apply here."
+            "People served = people whose case was open on at least one day of the period. Opened and closed = "
+            "people whose case began or ended in the period. Each row counts a person once, however often their "
+            "case was closed and reopened, as its list names them. The need-domain filter does not apply here."
         ),
-        columns=["Cases", *SERVED.measures.values()],
+        columns=["Who", *SERVED.measures.values()],
         rows=rows,
         chart_cells=[(0, "c-total")],
     )
@@ -72,20 +72,18 @@ def served_figure(scope: Scope) -> Figure:
 
 
 def _exit_counts(scope: Scope) -> tuple[Counter[str], Counter[str]]:
-    """Exits in the period by reason and by destination: one query for both figures."""
+    """The people whose case closed in the period, by reason and by destination: one query for
+    both figures. A person counts once in a row, as the row's list names them (a case closed
+    twice for the same reason is one person there; for two reasons, one in each)."""
     if "exits" not in scope.cache:
-        reasons: Counter[str] = Counter()
-        destinations: Counter[str] = Counter()
-        rows = (
+        exits = set(
             _enrolments(scope)
             .filter(between_dates("closed_on", scope))
             .order_by()
-            .values_list("exit_reason", "destination")
-            .annotate(n=Count("pk"))
+            .values_list("exoneree", "exit_reason", "destination")
         )
-        for reason, destination, n in rows:
-            reasons[reason] += n
-            destinations[destination] += n
+        reasons = Counter(reason for _person, reason in {(person, reason) for person, reason, _d in exits})
+        destinations = Counter(place for _person, place in {(person, place) for person, _r, place in exits})
         scope.cache["exits"] = (reasons, destinations)
     return scope.cache["exits"]
 
@@ -100,7 +98,7 @@ def _exit_spec(name: str, title: str, field: str, choices: type[ExitReason] | ty
         title=title,
         kind="person",
         base=lambda scope: scope.caseload,
-        measures={"exits": _("Cases closed")},
+        measures={"exits": _("People")},
         cell=cell,
         groups=lambda scope: list(choices.choices),
     )
@@ -130,14 +128,17 @@ def _exit_figure(
 
 def exit_reason_figure(scope: Scope) -> Figure:
     reasons, _destinations = _exit_counts(scope)
-    how = _("Cases closed in the period, by the reason given when closing. The need-domain filter does not apply.")
+    how = _(
+        "People whose case closed in the period, by the reason given when closing (someone whose case closed twice "
+        "for two reasons is in both rows). The need-domain filter does not apply."
+    )
     return _exit_figure(scope, EXIT_REASONS, "Reason", reasons, ExitReason.choices, how)
 
 
 def exit_destination_figure(scope: Scope) -> Figure:
     _reasons, destinations = _exit_counts(scope)
     how = _(
-        "Cases closed in the period, by where the person went to live, grouped as the HUD HMIS data standards "
+        "People whose case closed in the period, by where they went to live, grouped as the HUD HMIS data standards "
         "group destinations. The need-domain filter does not apply."
     )
     return _exit_figure(scope, EXIT_DESTINATIONS, "Destination", destinations, ExitDestination.choices, how)
