@@ -34,7 +34,7 @@ from services.models.legal import CompensationClaim
 from services.models.needs import Need
 from services.models.notifications import Notification, Reminder
 from services.models.people import Exoneree
-from services.models.referrals import ReferralEvent
+from services.models.referrals import Referral, ReferralEvent
 from services.outcomes import report
 from services.outcomes.scope import OutcomeFilters
 from services.reminders import reminder_send, reminders_claim_due
@@ -135,6 +135,37 @@ def test_an_exit_date_in_the_future_or_before_the_enrolment_is_refused_beside_th
     assert message in str(response.context["form"].errors["closed_on"])
     assert marcus().case_is_open
     assert Need.objects.get(pk=world.marcus.need.pk).status == NeedStatus.OPEN
+
+
+def test_closing_asks_which_needs_were_met_ticking_those_a_provider_served(login, world):
+    """A need a provider's completed referral served is ticked as met to start with; the
+    caseworker's ticks decide, and the others close as no longer wanted."""
+    served, other = world.marcus.need, NeedFactory(exoneree=world.marcus.exoneree, domain="employment")
+    Referral.objects.filter(pk=world.marcus.referral.pk).update(status=ReferralStatus.COMPLETED, got_service=True)
+    client = login("caseworker1")
+    url = reverse("case_close", args=[world.marcus.exoneree.pk])
+
+    form = client.get(url).context["form"]
+    assert [pk for pk, _label in form.fields["needs_met"].choices] == [served.pk, other.pk]
+    assert form.fields["needs_met"].initial == [served.pk]
+
+    exit = {"closed_on": timezone.localdate().isoformat(), "exit_reason": "goals_met"}
+    exit |= {"destination": "permanent_own", "housing_at_exit": "stable"}
+    assert client.post(url, exit | {"needs_met": [other.pk]}).status_code == 302
+    statuses = dict(Need.objects.filter(exoneree=world.marcus.exoneree).values_list("pk", "status"))
+    assert statuses == {served.pk: NeedStatus.NO_LONGER_WANTED, other.pk: NeedStatus.MET}
+
+
+def test_a_need_not_the_persons_cannot_be_ticked_as_met(login, world):
+    url = reverse("case_close", args=[world.marcus.exoneree.pk])
+    exit = {"closed_on": timezone.localdate().isoformat(), "exit_reason": "goals_met"}
+    exit |= {"destination": "permanent_own", "housing_at_exit": "stable"}
+
+    response = login("caseworker1").post(url, exit | {"needs_met": [world.thomas.need.pk]})
+
+    assert response.status_code == 400 and "needs_met" in response.context["form"].errors
+    assert marcus().case_is_open
+    assert Need.objects.get(pk=world.thomas.need.pk).status == NeedStatus.OPEN
 
 
 def test_the_form_closes_the_case_and_the_person_page_says_so(login, world):

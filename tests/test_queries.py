@@ -544,8 +544,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ),
     # A record's life (issue 23): session, user, device; the record (with the change
     # permission), the access-log entry (4): the form to close the case, and their claims (for
-    # a filing deadline still ahead, whose reminders closing stops)
-    ("case-close", "caseworker1", lambda w: reverse("case_close", args=[w.marcus.exoneree.pk]), grow_case, 9),
+    # a filing deadline still ahead, whose reminders closing stops), their open needs (whether a
+    # provider served each)
+    ("case-close", "caseworker1", lambda w: reverse("case_close", args=[w.marcus.exoneree.pk]), grow_case, 10),
     # the same for the director's form to restrict who sees the record
     ("restriction", "director1", lambda w: reverse("restriction", args=[w.marcus.exoneree.pk]), grow_case, 8),
     # session, user, device; the record, the access-log entry (4); claims (with who set an

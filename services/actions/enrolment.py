@@ -10,6 +10,7 @@ reminder_plans, services.reminders), so nothing about a closed case is planned a
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from django.contrib.auth.models import AbstractUser
@@ -80,9 +81,11 @@ def close_case(
     destination: str,
     housing_at_exit: str,
     note: str = "",
+    needs_met: Collection[int] = (),
 ) -> Enrolment:
     """Close the person's case on `closed_on` with its exit (reason, destination, housing).
 
+    Its open needs close: those in `needs_met` (ids) as met, the others as no longer wanted.
     `note`: a few words on why, kept as a staff case note. Refused (ValidationError, by field)
     for a date before the enrolment opened or after today, an unknown choice, or a case
     already closed.
@@ -123,9 +126,8 @@ def close_case(
     for referral in Referral.objects.filter(need__exoneree=locked, status__in=REFERRAL_OPEN).order_by("pk"):
         referral_transition(by=actor, referral=referral, status=ReferralStatus.CANCELLED, note=why)
     for need in Need.objects.filter(exoneree=locked, status__in=OPEN_NEED_STATUSES).order_by("pk"):
-        need_set_status(
-            by=actor, need=need, status=NeedStatus.NO_LONGER_WANTED, today=max(closed_on, need.opened_on), reason=why
-        )
+        status = NeedStatus.MET if need.pk in needs_met else NeedStatus.NO_LONGER_WANTED
+        need_set_status(by=actor, need=need, status=status, today=max(closed_on, need.opened_on), reason=why)
     if note.strip():
         words = CaseNote(text=f"{why}. {note.strip()}", visibility=NoteVisibility.STAFF)
         note_save(by=actor, exoneree=locked, note=words)

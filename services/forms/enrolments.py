@@ -6,10 +6,12 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import ExitDestination, ExitReason, HousingAtExit
 from services.forms.widgets import DateInput
+from services.models.needs import Need
 
 D = ExitDestination
 CHOOSE = ("", _("Choose…"))
@@ -37,9 +39,32 @@ class CloseCaseForm(forms.Form):
         help_text=_("Kept as a staff note on the record."),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    needs_met = forms.TypedMultipleChoiceField(
+        label=_("Needs met"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Ticked needs close as met, the others as no longer wanted. Those whose referral a provider "
+            "completed with the service given are ticked to start with."
+        ),
+    )
+
+    def __init__(self, *args: Any, open_needs: list[Need], met_by_referral: set[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["closed_on"].initial = timezone.localdate()
+        if open_needs:
+            self.fields["needs_met"].choices = [(need.pk, need_label(need)) for need in open_needs]
+            self.fields["needs_met"].initial = [need.pk for need in open_needs if need.pk in met_by_referral]
+        else:
+            del self.fields["needs_met"]
+
+    def clean_needs_met(self) -> set[int]:
+        return set(self.cleaned_data["needs_met"])
+
+
+def need_label(need: Need) -> str:
+    return f"{need.get_domain_display()}: {Truncator(need.description).chars(80)}"
 
 
 class ReopenCaseForm(forms.Form):

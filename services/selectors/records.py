@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import (
     CharField,
     Count,
+    Exists,
     OuterRef,
     Prefetch,
     Q,
@@ -364,3 +365,13 @@ def timeline(
     for assessment in assessments:
         entries.append(TimelineEntry(assessment.taken_on, "Assessment", f"{assessment.get_kind_display()} assessment"))
     return sorted(entries, key=lambda e: e.sort_key, reverse=True)
+
+
+def needs_to_close(exoneree: Exoneree) -> tuple[list[Need], set[int]]:
+    """The person's open needs, oldest first, and which of them a provider's completed referral
+    says were served: what closing the case asks about (met, or no longer wanted)."""
+    served = Referral.objects.filter(need=OuterRef("pk"), status=ReferralStatus.COMPLETED, got_service=True)
+    needs = list(
+        Need.objects.filter(OPEN_NEED, exoneree=exoneree).annotate(served=Exists(served)).order_by("opened_on", "pk")
+    )
+    return needs, {need.pk for need in needs if need.served}

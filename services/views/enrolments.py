@@ -17,6 +17,7 @@ from services.actions import enrolment
 from services.actions import restriction as restriction_actions
 from services.forms.enrolments import CloseCaseForm, ReopenCaseForm, RestrictionForm
 from services.models.people import Exoneree
+from services.selectors import records
 from services.selectors.legal import claims_due
 from services.views.common import action_refused, back_to, form_page, posted
 
@@ -27,7 +28,8 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=True)
     if not exoneree.case_is_open:
         return action_refused(request, _("This case is already closed."), back=exoneree, status=409)
-    form = CloseCaseForm(posted(request))
+    open_needs, met_by_referral = records.needs_to_close(exoneree)
+    form = CloseCaseForm(posted(request), open_needs=open_needs, met_by_referral=met_by_referral)
     return form_page(
         request,
         form,
@@ -39,6 +41,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
             destination=form.cleaned_data["destination"],
             housing_at_exit=form.cleaned_data["housing_at_exit"],
             note=form.cleaned_data["note"],
+            needs_met=form.cleaned_data.get("needs_met", set()),
         ),
         success=_("The case is closed. Its open needs and referrals were closed and its reminders stopped."),
         then=exoneree,
@@ -46,7 +49,8 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
         **back_to(exoneree),
         intro=_(
             "Closing the case stops every reminder about this person and closes their open needs "
-            "and referrals. The record stays, and the case can be reopened."
+            "(met, or no longer wanted: tick those that were met) and referrals. The record stays, and the case "
+            "can be reopened."
         ),
         warnings=_deadlines_left_alone(exoneree),
         submit=_("Close the case"),
