@@ -379,6 +379,22 @@ def test_the_director_confirms_and_holds_from_the_page(login, due: World, time_m
     ]
 
 
+def test_a_hold_or_confirmation_refused_for_the_cases_state_says_why_at_the_top(login, due: World) -> None:
+    """A second director, or an old tab: the case is already on hold, so its forms are no
+    longer on the page; the reason is said where the director can read it."""
+    pk = due.marcus.exoneree.pk
+    client = login("director1")
+    client.post(reverse("legal_hold_place", args=[pk]), {"reason": "Records requested by a court"})
+
+    again = client.post(reverse("legal_hold_place", args=[pk]), {"reason": "Again"})
+    confirmed = client.post(reverse("retention_confirm", args=[pk]), {"confirm": "on"})
+
+    assert (again.status_code, confirmed.status_code) == (409, 409)
+    assert "already on legal hold" in again.content.decode()
+    assert "Lift the hold first" in confirmed.content.decode()
+    assert LegalHold.objects.count() == 1 and not RetentionReview.objects.exists()
+
+
 def test_an_open_case_has_no_retention_page_actions(login, world: World) -> None:
     response = login("director1").post(reverse("retention_confirm", args=[world.marcus.exoneree.pk]), {"confirm": "on"})
     assert response.status_code == 404

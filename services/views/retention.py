@@ -33,6 +33,14 @@ def _page(request: HttpRequest, *, status: int = 200, **forms: Any) -> HttpRespo
     return render(request, "services/retention_review.html", context, status=status)
 
 
+def _refused(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    """Refused for the case's state, not for what was typed (already on hold, a hold to lift
+    first: a second director's or an old tab's doing): said at the top of the page, since the
+    case's forms may no longer be shown."""
+    messages.error(request, " ".join(error.messages))
+    return _page(request, status=409)
+
+
 def _back(pk: int) -> HttpResponse:
     return redirect(reverse("retention_review") + f"#person-{pk}")
 
@@ -52,6 +60,8 @@ def retention_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             actions.retention_confirm(by=request.user, exoneree=exoneree)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, error)
             apply_errors(form, error)
         else:
             messages.success(request, _("Confirmed. The record will be removed once it is due."))
@@ -68,6 +78,8 @@ def legal_hold_place(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             actions.legal_hold_place(by=request.user, exoneree=exoneree, reason=form.cleaned_data["reason"])
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, error)
             apply_errors(form, error)
         else:
             messages.success(request, _("Legal hold placed. The record is kept until the hold is lifted."))
@@ -82,7 +94,6 @@ def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         actions.legal_hold_lift(by=request.user, exoneree=exoneree)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return _page(request, status=400)
+        return _refused(request, error)
     messages.success(request, _("Legal hold lifted."))
     return _back(pk)
