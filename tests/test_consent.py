@@ -20,6 +20,7 @@ from services.models.audit import AuditEvent
 from services.models.consent import Consent
 from services.models.directory import Provider
 from services.models.notifications import Notification
+from services.models.people import Exoneree
 from services.models.referrals import Referral, ReferralCategory
 from services.selectors import coverage
 from tests.factories import ProviderFactory, ResourceFactory, consent_for
@@ -251,16 +252,21 @@ def test_a_revocation_that_does_not_say_who_revoked_changes_nothing(world):
 
 
 def test_the_exoneree_sees_their_consents_in_plain_words(login, world):
-    consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.HOUSING], ends_on=TODAY() + timedelta(days=30))
+    consent_for(world.marcus.exoneree, provider_of(world), [C.CONTACT, C.MEDICAL], ends_on=TODAY() + timedelta(days=30))
     consent_for(world.thomas.exoneree, world.thomas.resource.provider, [C.CONTACT])
 
     page = login("exoneree1").get(reverse("my_plan")).content.decode()
 
     end = (TODAY() + timedelta(days=30)).strftime("%B %-d, %Y")
     name = provider_of(world).name
-    assert f"You said <strong>{name}</strong> may see: your contact details, your housing. Until {end}." in page
+    # The kinds as listed, not "your medical": a label is not a thing one owns.
+    assert f"You said <strong>{name}</strong> may see: contact details, medical. Until {end}." in page
     assert world.thomas.resource.provider.name not in page
     assert "Stop sharing" in page
+
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+    assert f"Usted dijo que <strong>{name}</strong> puede ver: datos de contacto, salud. Hasta el" in page
 
 
 def test_the_exoneree_stops_sharing_after_confirming(login, world):
