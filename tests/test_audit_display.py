@@ -300,6 +300,32 @@ def test_a_run_within_one_minute_reads_as_at_that_minute(world, opened, login):
     assert "(3 times at 11:50 a.m.)" in table and "11:50 a.m.–11:50 a.m." not in table
 
 
+def test_the_person_reads_a_run_within_one_minute_as_at_that_minute(world, opened, login):
+    """It read "3 times on December 4, 2026, 11:50 a.m. to 11:50 a.m." (walk)."""
+    for seconds in (0, 10, 20):
+        opened(world.caseworker1, seconds / 60)
+    client = login("exoneree1")
+
+    english = client.get(reverse("my_visits")).content.decode()
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    spanish = client.get(reverse("my_visits")).content.decode()
+
+    assert "(caseworker): 3 times on December 4, 2026 at 11:50 a.m.</li>" in english
+    assert "3 veces el 4 de diciembre de 2026 a las 11:50</li>" in spanish and "de 11:50 a 11:50" not in spanish
+
+
+def test_what_a_reader_did_runs_on_into_when_without_a_colon(world, opened, login, time_machine):
+    """It read "…downloaded one of your papers: on December 4…" (walk)."""
+    time_machine.move_to(MOMENT, tick=False)
+    audit.record(
+        AuditEvent.Action.DOCUMENT_DOWNLOADED, actor=world.caseworker1, exoneree=world.marcus.exoneree, target="Paper"
+    )
+
+    page = login("exoneree1").get(reverse("my_visits")).content.decode()
+
+    assert "(caseworker) downloaded one of your papers on December 4, 2026 at 11:50 a.m.</li>" in page
+
+
 def test_a_consents_kinds_read_as_words_and_a_papers_storage_is_left_out(world):
     """The log showed "['contact', 'housing'], ['contact']" and a paper's storage name and key (walk)."""
     audit.record(
