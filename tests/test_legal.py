@@ -300,7 +300,7 @@ def test_person_page_banner_names_the_claim_and_links_to_legal(world, login):
     [
         (
             "en",
-            "Your claim for compensation in Illinois: you have until 1 June 2028 to file. "
+            "Your claim for compensation in Illinois: you have until June 1, 2028 to file. "
             "<strong>Next step:</strong> talk with",
             "Your conviction may still show on background checks at: FBI (national criminal history).",
         ),
@@ -333,7 +333,7 @@ def test_the_plan_says_the_claim_and_the_records_in_plain_words(world, login, la
 @pytest.mark.parametrize(
     ("language", "passed", "until"),
     [
-        ("en", "the deadline to file was 1 June 2022. Talk with your caseworker and a lawyer soon", "you have until"),
+        ("en", "the deadline to file was June 1, 2022. Talk with your caseworker and a lawyer soon", "you have until"),
         ("es", "el plazo para presentarlo venció el 1 de junio de 2022. Hable pronto con su", "tiene hasta"),
     ],
 )
