@@ -178,6 +178,28 @@ def test_the_spanish_plan_says_what_happened_in_spanish(login, world):
     assert not sorted({m.group(0).lower() for m in ENGLISH_WORDS.finditer(text)})
 
 
+@pytest.mark.parametrize(
+    ("language", "working"),
+    [("en", "Your caseworker is working on it."), ("es", "Su trabajador social está trabajando en esto.")],
+)
+def test_an_ask_taken_on_says_once_that_it_is_worked_on(login, world, language, working):
+    """It read "Su trabajador social está trabajando en esto. Estamos trabajando en esto." (walk)."""
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": language})
+    ask(client)
+    need = Need.objects.latest("pk")
+    login("caseworker1").post(reverse("need_ask_take_on", args=[need.pk]))
+
+    def said() -> str:
+        page = login("exoneree1").get(reverse("my_plan")).content.decode()
+        state = page[page.index('class="ask-state', page.index(f'id="ask-{need.pk}"')) :]
+        return state[state.index(">") + 1 : state.index("</p>")]
+
+    assert said() == working
+    Need.objects.filter(pk=need.pk).update(status=NeedStatus.MET)
+    assert said() == {"en": "Done.", "es": "Listo."}[language]  # not "working on it" and done
+
+
 def test_the_plan_names_a_need_in_the_words_the_person_asks_with(login, world):
     Need.objects.filter(pk=world.marcus.need.pk).update(domain=NeedDomain.BASIC)
 
