@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -132,6 +133,21 @@ def test_the_copy_has_every_shared_date_and_note_not_only_the_pages_latest(login
 
     assert len(plans.plan_for(marcus)["upcoming"]) == plans.PLAN_UPCOMING
     assert len(data["appointments"]["upcoming"]) == plans.PLAN_UPCOMING + 3  # and the home visit
+
+
+def test_the_copys_visits_within_one_minute_read_at_one_time(login, shared: World, time_machine) -> None:
+    """As the plan says them (services/_visit.html): "2 times on <day> at 10:15 a.m.", not
+    "10:15 a.m. to 10:15 a.m."."""
+    marcus = shared.marcus.exoneree
+    start = (timezone.now() + timedelta(days=2)).replace(second=5)  # apart from the fixture's openings
+    for seconds in (0, 30):
+        time_machine.move_to(start + timedelta(seconds=seconds), tick=False)
+        audit.record(AuditEvent.Action.RECORD_VIEWED, actor=shared.caseworker1, exoneree=marcus, target="Exoneree")
+
+    pdf = copy_pdf_text(login("exoneree1").get(reverse("my_copy_pdf")))
+
+    assert re.search(r"2 times on \w+ \d+, \d{4} at \d+:\d+ [ap]\.m\.", pdf)
+    assert not re.search(r"(\d+:\d+ [ap]\.m\.) to \1", pdf)
 
 
 def test_the_copy_has_every_visit_to_the_file_not_only_the_newest_openings(
