@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from services.access import signed_in_required
-from services.forms.accounts import PlainPasswordChangeForm, PlainSetPasswordForm
+from services.forms.accounts import PlainAuthenticationForm, PlainPasswordChangeForm, PlainSetPasswordForm
 from services.views.account import PasswordResetRequestView
 
 urlpatterns = [
@@ -38,6 +38,7 @@ urlpatterns = [
         auth_views.PasswordResetConfirmView.as_view(form_class=PlainSetPasswordForm),
         name="password_reset_confirm",
     ),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=PlainAuthenticationForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("services.api.urls")),

@@ -5,6 +5,7 @@ staff templates have no text left unmarked."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 
 import polib
@@ -307,6 +308,24 @@ def test_sign_in_page_follows_the_browser(client) -> None:
     html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert '<html lang="es">' in html
     assert "Iniciar sesión" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "capital letters count in the password, not in the username"),
+        ("es", "las mayúsculas cuentan en la contraseña, no en el nombre de usuario"),
+    ],
+)
+def test_a_wrong_password_is_said_in_the_apps_words_not_djangos(client, world: World, language, words) -> None:
+    """Django's "both fields may be case-sensitive" is not true of the username here."""
+    response = client.post(
+        reverse("login"), {"username": "caseworker1", "password": "not it"}, HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    html = unescape(response.content.decode())
+    assert words in html
+    assert "case-sensitive" not in html and "Por favor, introduzca" not in html
 
 
 def test_emails_to_an_exoneree_are_in_their_language(world: World, mailoutbox) -> None:

@@ -6,11 +6,24 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from services.tasks import send_password_reset
+
+
+class PlainAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form in the app's words: its "both fields may be case-sensitive" is not
+    true of the username here (services.auth.typed_username)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "The username or the password is not right. Check both and try again: capital letters count in "
+            "the password, not in the username."
+        ),
+    }
 
 
 class OneTimeCodeForm(forms.Form):
