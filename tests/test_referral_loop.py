@@ -322,6 +322,33 @@ def test_accept_then_start_then_complete(world: World, sent_link: str, client: C
     assert f"by {world.marcus.resource.provider.name}" in staff_html and "Ms. Lee" in staff_html
 
 
+def test_an_answer_pressed_twice_is_taken_once_and_said_so(world: World, sent_link: str, client: Client, login) -> None:
+    """A second tab, the back button: the first answer stands and the second is thanked, not
+    refused with "Cannot change status from Accepted to Accepted"."""
+    url = page(sent_link)
+    client.post(url, {"move": "accept", "contact_person": "Ms. Lee"})
+
+    again = client.post(url, {"move": "accept", "contact_person": "Ms. Lee"}, follow=True)
+
+    assert again.redirect_chain == [(url, 302)]
+    assert "We have this answer already" in again.content.decode()
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.ACCEPTED
+    assert len(provider_entries(AuditEvent.Action.PROVIDER_UPDATED)) == 1
+
+
+def test_staff_marking_a_move_twice_are_told_it_is_done_already(world: World, login) -> None:
+    referral = world.marcus.referral
+    client = login("caseworker1")
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.SENT)
+    events = referral.events.count()
+
+    again = client.post(reverse("referral_transition", args=[referral.pk]), {"status": "sent"}, follow=True)
+
+    assert again.redirect_chain == [(referral.get_absolute_url(), 302)]
+    assert "It is sent already." in again.content.decode()
+    assert referral.events.count() == events
+
+
 def test_an_illegal_move_is_refused_and_changes_nothing(world: World, sent_link: str, client: Client) -> None:
     response = client.post(page(sent_link), {"move": "complete", "got_service": "yes"})
     assert response.status_code == 409

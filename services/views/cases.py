@@ -367,6 +367,10 @@ def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def referral_transition(request: HttpRequest, pk: int) -> HttpResponse:
     referral = access.get_referral(request.user, pk, change=True)
+    if request.POST.get("status") == referral.status:
+        # Pressed twice (a second tab, the back button): what the first press did stands.
+        messages.info(request, _("It is %(status)s already.") % {"status": referral.get_status_display().lower()})
+        return redirect(referral)
     form = ReferralTransitionForm(request.POST, referral=referral)
     status = 400
     if form.is_valid():

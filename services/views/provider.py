@@ -84,6 +84,10 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
             except provider_answers.LinkGone:
                 return _private(render(request, "services/provider_gone.html", status=410))
             except TransitionNotAllowed as error:
+                if provider_answers.PROVIDER_MOVES.get(data["move"]) == link.referral.status:
+                    # Pressed twice (a second tab, the back button): the first answer stands.
+                    messages.info(request, _("We have this answer already. Thank you."))
+                    return _private(redirect(request.path))
                 form.add_error(None, str(error))
                 status = 409
             except ValidationError as error:
