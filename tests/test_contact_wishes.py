@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 
 from services import tasks
-from services.actions import follow_ups
+from services.actions import follow_ups, people
 from services.choices import ContactPreference, ReminderKind, ReminderStatus
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
@@ -111,6 +111,8 @@ def test_saving_the_same_wishes_again_records_nothing(login, world, reachable):
         ({"quiet_hours_start": "21:00"}, "quiet_hours_end", "both ends"),
         ({"quiet_hours_start": "25:99", "quiet_hours_end": "08:00"}, "quiet_hours_start", "like 21:00"),
         ({"contact_preference": "carrier_pigeon"}, "contact_preference", ""),
+        # Nobody reminds a person who asked not to be contacted: not "saved", but why not.
+        ({"contact_preference": "do_not_contact"}, "appointment_reminders", "cannot send you reminders"),
     ],
 )
 def test_bad_wishes_say_why_beside_the_field_and_change_nothing(login, world, reachable, change, field, message):
@@ -171,9 +173,11 @@ def test_do_not_contact_is_obeyed_by_the_next_sweep(login, world, reachable):
             client.post(URL, {**WISHES, "contact_preference": "email", "reminder_channel": "email"}).status_code == 302
         )
         assert to_marcus(follow_up).status == ReminderStatus.PENDING
-        client.post(
-            URL, {**WISHES, "contact_preference": ContactPreference.DO_NOT_CONTACT, "reminder_channel": "email"}
-        )
+        # Staff may record "do not contact" with the reminders still on (the person's own
+        # form refuses the pair): the planner obeys "do not contact" whatever the box says.
+        reachable.refresh_from_db()
+        reachable.contact_preference = ContactPreference.DO_NOT_CONTACT
+        people.exoneree_update(by=world.caseworker1, exoneree=reachable)
 
     with time_machine.travel(DUE - timedelta(days=1) + timedelta(seconds=5)):
         claimed = tasks.reminders_sweep()
@@ -203,3 +207,13 @@ def test_the_caseworker_sees_the_change_on_the_dashboard(login, world, reachable
     page = login("caseworker1").get(reverse("dashboard")).content.decode()
 
     assert "News from your people" in page and "changed how they want to be reached" in page
+
+
+def test_a_spanish_reader_is_told_in_spanish_why_reminders_cannot_go(login, world):
+    from tests.test_i18n import _spanish_marcus
+
+    _spanish_marcus(world)
+    response = login("exoneree1").post(URL, {**WISHES, "contact_preference": "do_not_contact"})
+
+    assert response.status_code == 400
+    assert "no podemos mandarle recordatorios" in response.content.decode()

@@ -24,6 +24,10 @@ PLAIN_CHANNEL = {ReminderChannel.EMAIL: _("Email"), ReminderChannel.SMS: _("Text
 
 NO_PHONE = _("We have no phone number for you. Ask your caseworker to add it.")
 NO_EMAIL = _("We have no email address for you. Ask your caseworker to add it.")
+NO_CONTACT_NO_REMINDERS = _(
+    "You chose “Do not contact me”, so we cannot send you reminders. "
+    "Choose another way to reach you, or leave this box empty."
+)
 
 
 class ContactWishesForm(forms.ModelForm):
@@ -58,8 +62,11 @@ class ContactWishesForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        # The planner never reminds someone who chose "do not contact": say so, not "saved".
+        if data.get("appointment_reminders") and data.get("contact_preference") == ContactPreference.DO_NOT_CONTACT:
+            self.add_error("appointment_reminders", NO_CONTACT_NO_REMINDERS)
         # A reminder needs somewhere to go: say so now, not by a reminder that never comes.
-        if data.get("appointment_reminders"):
+        elif data.get("appointment_reminders"):
             channel = data.get("reminder_channel")
             if channel == ReminderChannel.SMS and not self.instance.phone:
                 self.add_error("reminder_channel", _("We have no phone number for you. Ask your caseworker to add it."))
