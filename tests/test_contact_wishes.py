@@ -109,6 +109,8 @@ def test_saving_the_same_wishes_again_records_nothing(login, world, reachable):
     ("change", "field", "message"),
     [
         ({"quiet_hours_start": "21:00"}, "quiet_hours_end", "both ends"),
+        # The same time at both ends would be no quiet time at all, not the quiet the person asked for.
+        ({"quiet_hours_start": "08:00", "quiet_hours_end": "08:00"}, "quiet_hours_end", "the same time"),
         ({"quiet_hours_start": "25:99", "quiet_hours_end": "08:00"}, "quiet_hours_start", "like 21:00"),
         ({"contact_preference": "carrier_pigeon"}, "contact_preference", ""),
         # Nobody reminds a person who asked not to be contacted: not "saved", but why not.

@@ -187,6 +187,11 @@ class Exoneree(BaseModel):
             errors["exoneration_date"] = _("Exoneration cannot be before conviction.")
         if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
             errors["quiet_hours_end"] = _("Give both ends of the quiet hours, or neither.")
+        elif self.quiet_hours_start is not None and self.quiet_hours_start == self.quiet_hours_end:
+            # Read as no quiet time at all (reminder_plans.quiet_until), never as a whole day of it.
+            errors["quiet_hours_end"] = _(
+                "Quiet time cannot start and end at the same time. Leave both empty for no quiet time."
+            )
         if errors:
             raise ValidationError(errors)
 
