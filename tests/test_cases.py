@@ -119,6 +119,9 @@ def test_intake_saves_the_person_in_my_caseload_with_permissions(login, world):
         ("legal_name", {"legal_name": ""}, "This field is required."),
         ("date_of_birth", {"date_of_birth": "1970-13-45"}, "Enter a valid date."),
         ("email", {"email": "not-an-address"}, "Enter a valid email address."),
+        # Reminders with nothing to send them to: said now, not by a reminder that never comes.
+        ("reminder_channel", {"appointment_reminders": "on", "reminder_channel": "sms"}, "need a phone number"),
+        ("reminder_channel", {"appointment_reminders": "on", "phone": "(312) 555-0199"}, "need an email address"),
     ],
 )
 def test_intake_with_bad_input_is_400_with_the_error_beside_the_field(login, world, field, data, message):
@@ -129,6 +132,21 @@ def test_intake_with_bad_input_is_400_with_the_error_beside_the_field(login, wor
     assert response.status_code == 400
     assert message in error_beside(response, field)
     assert Exoneree.objects.count() == people
+
+
+def test_reminders_by_text_are_saved_with_a_phone_and_a_mistyped_one_says_only_what_is_wrong(login, world):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    data = {**INTAKE, "legal_name": marcus.legal_name, "appointment_reminders": "on", "reminder_channel": "sms"}
+
+    mistyped = client.post(url("exoneree_edit", marcus), {**data, "phone": "555"})
+    saved = client.post(url("exoneree_edit", marcus), {**data, "phone": "(312) 555-0199"})
+
+    assert mistyped.status_code == 400
+    assert set(mistyped.context["form"].errors) == {"phone"}
+    assert saved.status_code == 302
+    marcus.refresh_from_db()
+    assert (marcus.appointment_reminders, marcus.reminder_channel, marcus.phone) == (True, "sms", "(312) 555-0199")
 
 
 def test_editing_with_an_empty_ssn_keeps_it_and_no_page_shows_it(login, world):

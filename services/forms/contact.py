@@ -1,15 +1,18 @@
-"""How a phone number, a state and a postal code are checked wherever a form takes one: a
-slip is a message beside the field, not a number nobody can call or a letter that never arrives."""
+"""How a phone number, a state and a postal code are checked wherever a form takes one, and
+where reminders may go: a slip is a message beside the field, not a number nobody can call, a
+letter that never arrives or a reminder that never comes."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services import legal_rules
+from services.choices import ReminderChannel
 
 # Not in the compensation rules table (services/data/compensation_rules.yaml), yet places of conviction.
 TERRITORIES = {"PR", "GU", "VI", "AS", "MP"}
@@ -74,3 +77,15 @@ def postal_code_or_error(raw: str, *, state: str = "") -> str:
     elif not _POSTAL_CODE.fullmatch(code):
         raise forms.ValidationError(_("Enter the postal code as the post office writes it, like 60601."))
     return code
+
+
+def reminders_with_nowhere_to_go(data: dict[str, Any], *, has_phone: bool, has_email: bool) -> str | None:
+    """The channel of the appointment reminders a form asks for when it has nothing to send them
+    to (text with no phone, email with no address), else None. Each form words its own message:
+    the person is told to ask their caseworker, staff to fill in the record."""
+    channel = data.get("reminder_channel")
+    if data.get("appointment_reminders") and (
+        (channel == ReminderChannel.SMS and not has_phone) or (channel == ReminderChannel.EMAIL and not has_email)
+    ):
+        return channel
+    return None

@@ -10,7 +10,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from services.forms.contact import is_state, phone_or_error, when_typed
+from services.choices import ReminderChannel
+from services.forms.contact import is_state, phone_or_error, reminders_with_nowhere_to_go, when_typed
 from services.forms.widgets import MAX_SEARCH, DateInput, HandleField, TimeInput
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
@@ -24,6 +25,13 @@ def ssn_digits(raw: str) -> str:
     if not re.fullmatch(r"[0-9]{9}", digits):
         raise forms.ValidationError(_("Enter the 9 digits of the Social Security number, like 900-12-3456."))
     return digits
+
+
+# Reminders staff turn on with nothing to send them to (as the person's own form refuses them).
+NOWHERE_TO_REMIND = {
+    ReminderChannel.SMS: _("Text reminders need a phone number: add it, or send the reminders by email."),
+    ReminderChannel.EMAIL: _("Email reminders need an email address: add it, or send the reminders by text."),
+}
 
 
 class ExonereeForm(forms.ModelForm):
@@ -73,6 +81,15 @@ class ExonereeForm(forms.ModelForm):
         if field != "ssn" and "ssn" not in self._errors and self.data.get("ssn", "").strip():
             super().add_error("ssn", _("For safety the number is not shown again: please type it again."))
             self.retype_only = {"ssn"}  # marked, but not a mistake to count (templates/services/_form_errors.html)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # A number or address typed wrong has its own message beside it: not this one too.
+        has_phone = bool(data.get("phone")) or "phone" in self.errors
+        has_email = bool(data.get("email")) or "email" in self.errors
+        if missing := reminders_with_nowhere_to_go(data, has_phone=has_phone, has_email=has_email):
+            self.add_error("reminder_channel", NOWHERE_TO_REMIND[missing])
+        return data
 
     def clean_ssn(self) -> str:
         raw = self.cleaned_data["ssn"].strip()

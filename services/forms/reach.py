@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import ContactPreference, ReminderChannel
+from services.forms.contact import reminders_with_nowhere_to_go
 from services.forms.widgets import TimeInput
 from services.models.people import CONTACT_WISH_FIELDS, Exoneree
 
@@ -66,12 +67,8 @@ class ContactWishesForm(forms.ModelForm):
         if data.get("appointment_reminders") and data.get("contact_preference") == ContactPreference.DO_NOT_CONTACT:
             self.add_error("appointment_reminders", NO_CONTACT_NO_REMINDERS)
         # A reminder needs somewhere to go: say so now, not by a reminder that never comes.
-        elif data.get("appointment_reminders"):
-            channel = data.get("reminder_channel")
-            if channel == ReminderChannel.SMS and not self.instance.phone:
-                self.add_error("reminder_channel", _("We have no phone number for you. Ask your caseworker to add it."))
-            if channel == ReminderChannel.EMAIL and not self.instance.email:
-                self.add_error(
-                    "reminder_channel", _("We have no email address for you. Ask your caseworker to add it.")
-                )
+        elif missing := reminders_with_nowhere_to_go(
+            data, has_phone=bool(self.instance.phone), has_email=bool(self.instance.email)
+        ):
+            self.add_error("reminder_channel", NO_PHONE if missing == ReminderChannel.SMS else NO_EMAIL)
         return data
