@@ -190,6 +190,20 @@ def test_a_follow_up_set_long_past_is_refused_beside_its_day_but_an_old_one_stay
     assert FollowUp.objects.filter(title="Housing visit, late").exists()
 
 
+def test_a_follow_up_set_far_ahead_is_refused_beside_its_day_but_a_claims_deadline_is_not(login, world):
+    client = login("caseworker1")
+    data = {"title": "Claim deadline", "assigned_to": world.caseworker1.pk}
+    deadline = (timezone.localtime() + timedelta(days=6 * 366)).strftime("%Y-%m-%dT%H:%M")  # a six-year window
+
+    refused = client.post(url("follow_up_create", world.marcus.exoneree), {**data, "due_at": "2199-01-01T10:00"})
+    accepted = client.post(url("follow_up_create", world.marcus.exoneree), {**data, "due_at": deadline})
+
+    assert refused.status_code == 400
+    assert "more than 10 years ahead: check the year" in str(refused.context["form"].errors["due_at"])
+    assert accepted.status_code == 302
+    assert FollowUp.objects.filter(title="Claim deadline").count() == 1
+
+
 # --- the plan ----------------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.models.validators import EARLIEST_YEAR
+from services.models.validators import EARLIEST_YEAR, LATEST_YEAR
 
 User = get_user_model()
 
@@ -56,10 +56,11 @@ class FollowUpForm(forms.ModelForm):
         name_blanks(self, need=_("Not about one need"), referral=_("Not about a referral"))
 
     def clean_due_at(self) -> datetime:
-        """A day set long past is a slip of the year: a follow-up is still to do. Only when the
-        day is set or changed, so an old overdue follow-up can still be edited."""
+        """A day set long past or far ahead is a slip of the year: a follow-up is still to do,
+        and not in another lifetime. Only when the day is set or changed, so an old overdue
+        follow-up can still be edited."""
         due_at = self.cleaned_data["due_at"]
-        if due_at.year < EARLIEST_YEAR:  # the calendar's bounds have their own words (the model's)
+        if not EARLIEST_YEAR <= due_at.year <= LATEST_YEAR:  # the calendar's bounds have their own words (the model's)
             return due_at
         # Unchanged: the stored day to the minute (the form shows no seconds).
         kept = self.instance.pk and abs(due_at - self.instance.due_at) < timedelta(minutes=1)
@@ -71,11 +72,18 @@ class FollowUpForm(forms.ModelForm):
                 )
                 % {"days": FOLLOW_UP_LATE_ENTRY.days}
             )
+        if not kept and due_at > timezone.now() + timedelta(days=366 * FOLLOW_UP_YEARS_AHEAD):
+            raise forms.ValidationError(
+                _("This is more than %(years)s years ahead: check the year.") % {"years": FOLLOW_UP_YEARS_AHEAD}
+            )
         return due_at
 
 
 # How far back a follow-up's day may be set: one entered a little late is still one to do.
 FOLLOW_UP_LATE_ENTRY = timedelta(days=30)
+# How far ahead: past the end of the longest filing window a follow-up may track (six years,
+# services/data/compensation_rules.yaml), yet short of a slip of the year such as 2199.
+FOLLOW_UP_YEARS_AHEAD = 10
 
 
 class FollowUpDoneForm(forms.Form):
