@@ -4,6 +4,8 @@ enforce, a minimum that counts only visible characters, and a printable plan of 
 from __future__ import annotations
 
 import io
+import re
+from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,6 +20,8 @@ from services.fields import TEXT_MAX_LENGTH, BoundedTextField, BoundedTextMixin,
 from services.lib.text import MinVisibleLengthValidator, visible_length
 from services.models.casework import CaseNote
 from services.models.directory import Resource
+from services.models.follow_ups import FollowUp
+from services.models.messages import Message
 from services.models.needs import Need
 
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00a0\u2003\u2028 \t\n"
@@ -130,6 +134,55 @@ def test_a_decline_reason_of_invisible_characters_is_refused(world):
         )
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.SENT
+
+
+BLANK = "\u200b\u200b"  # two zero-width spaces: a row that looks empty
+
+
+@pytest.mark.parametrize(
+    ("persona", "page", "data", "field", "model", "message"),
+    [
+        (
+            "caseworker1",
+            "need_create",
+            lambda w: {"domain": "income", "description": BLANK, "priority": "high"},
+            "description",
+            Need,
+            "This field is required.",
+        ),
+        (
+            "caseworker1",
+            "follow_up_create",
+            lambda w: {"title": BLANK, "due_at": "2030-01-02T10:00", "assigned_to": w.caseworker1.pk},
+            "title",
+            FollowUp,
+            "This field is required.",
+        ),
+        (
+            "caseworker1",
+            "note_create",
+            lambda w: {"text": BLANK, "visibility": NoteVisibility.STAFF},
+            "text",
+            CaseNote,
+            "This field is required.",
+        ),
+        ("exoneree1", "my_messages", lambda w: {"text": BLANK}, "text", Message, "Write your message."),
+        ("exoneree1", "my_ask", lambda w: {"words": BLANK, "priority": "medium"}, "words", Need, "Tell us what you"),
+    ],
+)
+@translation.override("en")
+def test_required_text_of_invisible_characters_only_is_refused_beside_the_field(
+    login, world, persona, page, data, field, model, message
+):
+    before = model.objects.count()
+    address = reverse(page) if persona == "exoneree1" else reverse(page, args=[world.marcus.exoneree.pk])
+
+    response = login(persona).post(address, data(world))
+
+    assert response.status_code == 400
+    beside = re.search(rf'id="id_{field}_errors?"[^>]*>(.*?)</', response.content.decode(), re.S)
+    assert beside and message in unescape(beside.group(1))
+    assert model.objects.count() == before
 
 
 @pytest.mark.django_db

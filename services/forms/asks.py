@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import PLAIN_DOMAINS, NeedDomain, Priority
+from services.forms.widgets import VisibleTextField
 
 ASK_WORDS_MAX = 2000
 
@@ -40,7 +41,7 @@ ASK_URGENCY = [
 class AskForm(forms.Form):
     icons = ASK_AREA_ICONS  # the template draws each area's icon beside its label
 
-    words = forms.CharField(
+    words = VisibleTextField(
         label=_("I need help with…"),
         max_length=ASK_WORDS_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -59,12 +60,6 @@ class AskForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose how soon you need help.")},
     )
-
-    def clean_words(self) -> str:
-        words = self.cleaned_data["words"].strip()
-        if not words:
-            raise forms.ValidationError(_("Tell us what you need help with."))
-        return words
 
 
 class AskAnswerForm(forms.Form):

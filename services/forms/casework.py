@@ -15,7 +15,7 @@ from services.choices import (
     SCORE_LABELS,
     AssessmentDomain,
 )
-from services.forms.widgets import DateInput, DateTimeInput, StaffChoiceField, name_blanks
+from services.forms.widgets import DateInput, DateTimeInput, StaffChoiceField, VisibleTextField, name_blanks
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.people import Exoneree
@@ -31,6 +31,7 @@ class FollowUpForm(forms.ModelForm):
     class Meta:
         model = FollowUp
         fields = ["title", "due_at", "assigned_to", "need", "referral", "details", "shared_with_exoneree"]
+        field_classes = {"title": VisibleTextField}
         widgets = {"due_at": DateTimeInput(), "details": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             "title": _(
@@ -96,6 +97,7 @@ class CaseNoteForm(forms.ModelForm):
     class Meta:
         model = CaseNote
         fields = ["text", "visibility"]
+        field_classes = {"text": VisibleTextField}
         widgets = {"text": forms.Textarea(attrs={"rows": 6})}
         help_texts = {"visibility": _("Shared notes appear on the person's own plan.")}
 

@@ -7,11 +7,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from services.forms.widgets import VisibleTextField
 from services.models.messages import MESSAGE_MAX_LENGTH
 
 
 class MessageForm(forms.Form):
-    text = forms.CharField(
+    text = VisibleTextField(
         label=_("Your message"),
         max_length=MESSAGE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -23,12 +24,6 @@ class MessageForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Only the person's own needs, referrals and follow-ups: anything else is refused.
         self.fields["about"].choices = [("", _("Nothing in particular")), *about]
-
-    def clean_text(self) -> str:
-        text = self.cleaned_data["text"].strip()
-        if not text:
-            raise forms.ValidationError(_("Write your message."))
-        return text
 
 
 class NeedsActionForm(forms.Form):

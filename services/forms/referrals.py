@@ -13,7 +13,7 @@ from services.choices import (
     NeedDomain,
     ReferralStatus,
 )
-from services.forms.widgets import YES_NO, DateInput, name_blanks
+from services.forms.widgets import YES_NO, DateInput, VisibleTextField, name_blanks
 from services.lib.text import visible_length
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models.directory import Resource
@@ -25,6 +25,7 @@ class NeedForm(forms.ModelForm):
     class Meta:
         model = Need
         fields = ["domain", "description", "own_words", "priority", "opened_on"]
+        field_classes = {"description": VisibleTextField}
         labels = {"domain": _("Kind of need"), "opened_on": _("Recorded on")}
         help_texts = {"description": _("This shows on the person's own plan: write it to them, in plain words.")}
         widgets = {

@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
+from services.lib.text import visible_length
+
 MAX_SEARCH = 100
 DASHES = "---------"  # Django's label for an empty choice
 
@@ -44,6 +46,16 @@ class HandleField(forms.RegexField):
 
     def to_python(self, value: Any) -> str:
         return super().to_python(value).lower()
+
+
+class VisibleTextField(forms.CharField):
+    """Text that must show something: made only of invisible characters (zero-width spaces,
+    joiners, direction marks) it counts as empty, so a required field says so beside itself
+    rather than save a row that looks blank (the README: only visible characters count)."""
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        return text if text and visible_length(text) else self.empty_value
 
 
 class DateInput(forms.DateInput):
