@@ -49,6 +49,20 @@ def test_the_demo_needs_name_only_papers_of_the_key_papers_checklist():
     assert set(named) <= kinds
 
 
+def test_the_demos_open_follow_ups_past_their_day_are_the_caseworkers_own():
+    """A person's plan lists their open dates gone by ("Did you miss one of these?"). In the
+    demo those are all the caseworker's calls (a Medicaid application, an SSDI decision), which
+    are not the person's to miss: none is shared with them."""
+    past = [
+        (person.legal_name, f.title)
+        for person in load(DATA_FILE).exonerees
+        for f in person.follow_ups
+        if f.due_in_days < 0 and f.outcome is None and f.shared
+    ]
+
+    assert past == []
+
+
 def test_service_defaults_fill_in_what_a_service_leaves_out():
     demo = load(DATA_FILE)
     by_name = {s.name: s for s in demo.services}
