@@ -158,6 +158,14 @@ def test_amounts_and_notes_are_encrypted_and_not_in_the_log(world):
     assert "199150" not in logged and "Prior record" not in logged
 
 
+def test_money_reads_as_people_write_it(login, world):
+    illinois_claim(world, award_total=Decimal("199150.00"), award_per_year=Decimal("1234.50"))
+
+    page = login("caseworker1").get(reverse("exoneree_legal", args=[world.marcus.exoneree.pk])).content.decode()
+
+    assert "$199,150" in page and "$1,234.50" in page
+
+
 def test_record_confirmed_clear_plans_a_recheck_six_months_later_for_caseworkers(world):
     clearance = legal.clearance_save(
         by=world.caseworker1,
@@ -278,7 +286,7 @@ def test_a_payment_typed_wrong_is_corrected_and_one_recorded_twice_removed(world
 
     assert removed.url == legal_url + "#claims"
     assert [(p.received_on, p.amount) for p in claim.payments.all()] == [(date(2026, 12, 2), Decimal("5500.00"))]
-    assert "$5500.00 in all" in client.get(legal_url).content.decode()
+    assert "$5,500 in all" in client.get(legal_url).content.decode()  # as people write money
     entries = AuditEvent.objects.filter(actor=world.caseworker1, action=AuditEvent.Action.RECORD_CHANGED)
     changes = [entry.changes for entry in entries.order_by("pk") if entry.target.startswith("Claim payment")]
     assert changes == [

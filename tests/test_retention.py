@@ -415,3 +415,11 @@ def test_the_access_log_reads_after_a_purge(login, due: World) -> None:
     assert f"Person {marcus.pk} purged under retention" in page.content.decode()
     assert f"Person {marcus.pk} purged under retention" in csv
     assert "Marcus Whitfield" not in page.content.decode() + csv
+
+
+def test_the_page_says_one_year_in_the_singular_and_what_happens_then_in_small_letters(login, world: World) -> None:
+    Organization.objects.filter(pk=world.org1.pk).update(retention_years=1)
+
+    page = login("director1").get(reverse("retention_review")).content.decode()
+
+    assert "Closed cases are kept 1 year after they close. Then: delete the record." in page

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -30,6 +31,15 @@ def next_need_statuses(need: Need) -> list[tuple[str, str]]:
 @register.filter
 def score_label(score: int) -> str:
     return SCORE_LABELS.get(score, "")
+
+
+@register.filter
+def dollars(amount: Decimal | int | None) -> str:
+    """An amount of money as people write it: "$170,000", "$1,234.50"."""
+    if amount is None:
+        return ""
+    cents = Decimal(amount).quantize(Decimal("0.01"))
+    return f"${cents:,.0f}" if cents == cents.to_integral_value() else f"${cents:,.2f}"
 
 
 @register.filter
