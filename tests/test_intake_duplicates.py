@@ -11,6 +11,7 @@ from html import unescape
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from services.choices import Role
 from services.lib import crypto
@@ -84,7 +85,18 @@ def test_the_warning_uses_the_preferred_name(login, world):
     response = intake(login("caseworker1"), ssn="900123456")
 
     assert response.status_code == 400
-    assert "Marc." in error_beside(response, "confirm_new")
+    assert "Marc (Marcus Whitfield)" in error_beside(response, "confirm_new")
+
+
+def test_the_warning_links_to_the_match_and_says_when_its_case_is_closed(login, world):
+    """People opens on open cases: a closed match named but not linked could not be found."""
+    marcus = world.marcus.exoneree
+    Exoneree.objects.filter(pk=marcus.pk).update(case_closed_on=timezone.localdate())
+
+    response = intake(login("caseworker1"), ssn="900123456")
+
+    page = response.content.decode()
+    assert f'<a href="{marcus.get_absolute_url()}">Marcus Whitfield</a> (case closed)' in page
 
 
 def test_a_colleague_who_cannot_see_the_match_is_warned_without_any_of_its_details(login, world):

@@ -20,6 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from services.access import (
@@ -77,16 +78,35 @@ class PossibleDuplicates:
     @property
     def message(self) -> str:
         if self.visible:
-            names = ", ".join(person.display_name for person in self.visible)
-            return _(
-                "This may be someone already on file: %(names)s. Open their record from People instead "
-                "of creating a second one, or tick the box if this is a different person."
-            ) % {"names": names}
+            # Each a link, by both names, and said to be closed: a closed case is not on the
+            # People list as it opens (open cases), where a caseworker would look for it.
+            names = format_html_join(
+                ", ",
+                '<a href="{}">{}</a>{}',
+                ((p.get_absolute_url(), _both_names(p), _closed(p)) for p in self.visible),
+            )
+            return format_html(
+                _(
+                    "This may be someone already on file: {names}. Open their record instead of creating a "
+                    "second one, or tick the box if this is a different person."
+                ),
+                names=names,
+            )
         return _(
             "Your organization may already have a record for this person, on a caseload you cannot "
             "see. Ask your director before creating a second record, or tick the box if this is a "
             "different person."
         )
+
+
+def _both_names(person: Exoneree) -> str:
+    if person.preferred_name and person.preferred_name != person.legal_name:
+        return f"{person.preferred_name} ({person.legal_name})"
+    return person.legal_name
+
+
+def _closed(person: Exoneree) -> str:
+    return _(" (case closed)") if person.case_closed_on else ""
 
 
 def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDuplicates:
@@ -105,7 +125,12 @@ def possible_duplicates(user: AbstractUser, candidate: Exoneree) -> PossibleDupl
         return PossibleDuplicates(visible=[], hidden=[])
     # A restricted person the user does not see is not even counted (services.access).
     matches = exonerees_findable_by(user).filter(match).exclude(pk=candidate.pk)
-    visible = list(exonerees_visible_to(user).filter(pk__in=matches.values("pk")).only("legal_name", "preferred_name"))
+    visible = list(
+        exonerees_visible_to(user)
+        .filter(pk__in=matches.values("pk"))
+        .only("legal_name", "preferred_name", "case_closed_on")
+        .order_by("legal_name", "pk")
+    )
     seen = {person.pk for person in visible}
     return PossibleDuplicates(
         visible=visible, hidden=[pk for pk in matches.values_list("pk", flat=True) if pk not in seen]
