@@ -237,6 +237,21 @@ def test_reopen_before_the_exit_or_of_an_open_case_is_refused(login, world):
     assert marcus().case_is_open
 
 
+def test_merged_is_not_a_reason_a_caseworker_chooses(login, world):
+    """Only a merge of two records of one person closes a case as "merged"."""
+    url = reverse("case_close", args=[world.marcus.exoneree.pk])
+    client = login("caseworker1")
+    assert 'value="merged"' not in client.get(url).content.decode()
+
+    exit = {"closed_on": timezone.localdate().isoformat(), "exit_reason": "merged"}
+    response = client.post(url, exit | {"destination": "permanent_own", "housing_at_exit": "stable"})
+
+    assert response.status_code == 400 and "exit_reason" in response.context["form"].errors
+    with pytest.raises(ValidationError, match="Choose one of the answers given"):
+        close_marcus(world, reason="merged")
+    assert marcus().case_is_open
+
+
 def test_closing_twice_is_refused(world):
     close_marcus(world)
     with pytest.raises(ValidationError, match="already closed"):

@@ -58,6 +58,11 @@ def _locked(person: Exoneree) -> Exoneree:
     return Exoneree.objects.select_for_update(no_key=True).get(pk=person.pk)
 
 
+# Every reason but "merged", which only a merge of two records of one person gives
+# (services.actions.merges).
+CHOSEN_EXIT_REASONS = frozenset(ExitReason.values) - {ExitReason.MERGED}
+
+
 def enrolment_open(*, by: AbstractUser | None, exoneree: Exoneree, opened_on: date | None = None) -> Enrolment:
     """Open the person's case (intake, the demo); call inside the transaction that made them."""
     enrolment = Enrolment(exoneree=exoneree, opened_on=opened_on or timezone.localdate(), opened_by=by)
@@ -102,12 +107,12 @@ def close_case(
         errors["closed_on"] = _("The exit date cannot be before the case was opened (%(day)s).") % {
             "day": _day(enrolment.opened_on)
         }
-    for name, value, choices in (
-        ("exit_reason", reason, ExitReason),
-        ("destination", destination, ExitDestination),
-        ("housing_at_exit", housing_at_exit, HousingAtExit),
+    for name, value, allowed in (
+        ("exit_reason", reason, CHOSEN_EXIT_REASONS),
+        ("destination", destination, ExitDestination.values),
+        ("housing_at_exit", housing_at_exit, HousingAtExit.values),
     ):
-        if value not in choices.values:
+        if value not in allowed:
             errors[name] = _("Choose one of the answers given.")
     if errors:
         raise ValidationError(errors)

@@ -9,11 +9,14 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from services.actions import enrolment
 from services.choices import ExitDestination, ExitReason, HousingAtExit
 from services.forms.widgets import DateInput
 from services.models.needs import Need
 
 D = ExitDestination
+# "Merged" is what a merge of two records of one person says, never a caseworker's choice.
+CHOSEN_EXIT_REASONS = [(value, label) for value, label in ExitReason.choices if value in enrolment.CHOSEN_EXIT_REASONS]
 CHOOSE = ("", _("Choose…"))
 # Grouped as the HUD HMIS data standards group their destination field (3.12).
 DESTINATION_GROUPS = [
@@ -28,7 +31,7 @@ DESTINATION_GROUPS = [
 
 class CloseCaseForm(forms.Form):
     closed_on = forms.DateField(label=_("Exit date"), widget=DateInput(), help_text=_("The day the case ended."))
-    exit_reason = forms.ChoiceField(label=_("Why the case is closing"), choices=[CHOOSE, *ExitReason.choices])
+    exit_reason = forms.ChoiceField(label=_("Why the case is closing"), choices=[CHOOSE, *CHOSEN_EXIT_REASONS])
     destination = forms.ChoiceField(label=_("Where they are going to live"), choices=DESTINATION_GROUPS)
     housing_at_exit = forms.ChoiceField(label=_("Their housing today"), choices=[CHOOSE, *HousingAtExit.choices])
     note = forms.CharField(
