@@ -4,8 +4,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from services.access import signed_in_required
-from services.forms.accounts import PlainAuthenticationForm, PlainPasswordChangeForm, PlainSetPasswordForm
-from services.views.account import PasswordResetRequestView
+from services.forms.accounts import PlainAuthenticationForm, PlainPasswordChangeForm
+from services.views.account import PasswordResetConfirmInTheirLanguage, PasswordResetRequestView
 
 urlpatterns = [
     # Before Django's own: changing a password needs the second factor too (a password alone
@@ -35,7 +35,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(form_class=PlainSetPasswordForm),
+        PasswordResetConfirmInTheirLanguage.as_view(),
         name="password_reset_confirm",
     ),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=PlainAuthenticationForm), name="login"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services.lib.links import invitation_link
 from services.models.audit import AuditEvent
+from services.models.people import Exoneree
 from tests.conftest import World, verify_second_factor
 from tests.test_access import PAGES, Page
 from tests.test_cases import error_beside
@@ -780,6 +782,25 @@ def reset_link(email: str, client: Client, capture: Any) -> str:
     with capture(execute=True):
         client.post(reverse("password_reset"), {"email": email})
     return re.search(r"https?://\S+/reset/\S+/", mail.outbox[-1].body).group(0)
+
+
+def test_the_reset_link_opens_in_the_persons_language_whatever_the_browser_says(
+    world: World, django_capture_on_commit_callbacks
+):
+    """The email went in Spanish; a phone browser set to English opens its link in Spanish too."""
+    user = with_password(world.exoneree1)
+    user.email = "marcus.reset@example.org"
+    user.save()
+    Exoneree.objects.filter(user=user).update(preferred_language="es")
+    link = reset_link("marcus.reset@example.org", Client(), django_capture_on_commit_callbacks)
+
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    page = browser.get(link, follow=True)
+    refused = browser.post(page.redirect_chain[-1][0], {"new_password1": "x", "new_password2": "y"})
+
+    assert '<html lang="es">' in page.content.decode()
+    assert '<html lang="es">' in refused.content.decode() and refused.status_code == 200
+    assert "Guardar mi contraseña" in unescape(page.content.decode())
 
 
 def test_password_reset_signs_out_everywhere_and_the_link_works_once(world: World, django_capture_on_commit_callbacks):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import time
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -17,10 +18,11 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import PasswordResetView
+from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetView
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -31,8 +33,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services import access, signin
 from services.actions import accounts
-from services.forms.accounts import OneTimeCodeForm, PasswordConfirmForm, PasswordResetRequestForm
+from services.forms.accounts import OneTimeCodeForm, PasswordConfirmForm, PasswordResetRequestForm, PlainSetPasswordForm
 from services.middleware import LAST_ACTIVITY
+from services.selectors import users
 
 AUTHENTICATOR = "Authenticator app"
 
@@ -181,6 +184,24 @@ class PasswordResetRequestView(PasswordResetView):
         if signin.password_reset_allowed(self.request, form.cleaned_data["email"]):
             return super().form_valid(form)
         return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetConfirmInTheirLanguage(PasswordResetConfirmView):
+    """The page a reset link opens, in the language the email was written in (an exoneree's
+    own, services.tasks.send_password_reset), not the browser's: a phone set to English
+    opened a Spanish email's link in English."""
+
+    form_class = PlainSetPasswordForm
+
+    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = self.get_user(kwargs["uidb64"])
+        if user is None:
+            return super().dispatch(*args, **kwargs)
+        with translation.override(users.language_of(user)):
+            response = super().dispatch(*args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()  # inside the language: a template response renders later
+            return response
 
 
 @require_POST
