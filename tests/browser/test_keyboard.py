@@ -62,7 +62,7 @@ def test_sign_in_and_a_form_by_keyboard_alone(world, tabs):
     tab_to(page, lambda f: f["name"] == "password")
     page.keyboard.type("not the password")
     enter_and_load(tab)
-    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+    expect(page.get_by_role("alert")).to_contain_text("The username or the password is not right")
 
     tab_to(page, lambda f: f["name"] == "password")
     page.keyboard.type("a browser-test passphrase")
