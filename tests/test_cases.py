@@ -103,6 +103,9 @@ def test_intake_saves_the_person_in_my_caseload_with_permissions(login, world):
     [
         ("ssn", {"ssn": "12345"}, "Enter the 9 digits of the Social Security number"),
         ("ssn", {"ssn": "900-12-345X"}, "Enter the 9 digits of the Social Security number"),
+        ("ssn", {"ssn": "000-00-0000"}, "No Social Security number is written like this"),
+        ("ssn", {"ssn": "666-12-3456"}, "No Social Security number is written like this"),
+        ("ssn", {"ssn": "912-00-3456"}, "No Social Security number is written like this"),
         (
             "release_date",
             {"conviction_date": "2010-05-01", "release_date": "2009-01-01"},

@@ -21,6 +21,16 @@ def validate_timezone(value: str) -> None:
 ssn_validator = RegexValidator(r"^[0-9]{9}$", _("Enter the 9 digits of the Social Security number."))
 
 
+def validate_ssn_issued(value: str) -> None:
+    """Never issued: 000 or 666 first, 00 in the middle, 0000 last (a placeholder such as
+    000-00-0000 typed for "unknown" would make every such record a duplicate of the others).
+    The 900s are allowed: they are the demo's made-up numbers."""
+    if len(value) == 9 and (value[:3] in ("000", "666") or value[3:5] == "00" or value[5:] == "0000"):
+        raise ValidationError(
+            _("No Social Security number is written like this: check it, or leave it empty if it is not known.")
+        )
+
+
 # Dates outside these years are typing mistakes, and near the ends of the calendar a
 # timezone conversion would overflow.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
