@@ -145,3 +145,12 @@ def test_the_staff_list_links_each_caseworker_to_moving_their_people(login, worl
     page = login("director1").get(reverse("staff_list")).content.decode()
     assert reverse("caseload_move", args=[world.caseworker1.pk]) in page
     assert reverse("caseload_move", args=[world.director1.pk]) not in page
+
+
+def test_a_caseworker_who_carries_nobody_is_not_offered_a_move_that_can_only_fail(login, world):
+    world.marcus.exoneree.caseworkers.remove(world.caseworker1)
+
+    page = login("director1").get(reverse("staff_list")).content.decode()
+
+    assert reverse("caseload_move", args=[world.caseworker1.pk]) not in page and "carries nobody" in page
+    assert reverse("caseload_move", args=[world.caseworker2.pk]) in page
