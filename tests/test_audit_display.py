@@ -356,6 +356,21 @@ def test_a_consents_kinds_read_as_words_and_a_papers_storage_is_left_out(world):
     assert sorted(made.details) == [("Categories", "Medical"), ("Kinds", "a, b, c, —")]  # PostgreSQL orders keys
 
 
+def test_an_assessments_scores_read_by_area_before_and_after(world):
+    """The log showed "Score income: —, 1" and "Score childrens education: 2, 3"."""
+    audit.record(
+        AuditEvent.Action.RECORD_CHANGED,
+        actor=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        target="Assessment 1",
+        changes={"score income": [None, 1], "score childrens_education": [2, 3]},
+    )
+
+    [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED))
+
+    assert sorted(row.details) == [("Score: Children's education", "2 → 3"), ("Score: Income", "1")]
+
+
 def test_records_within_words_are_named_and_account_changes_read_before_and_after(world, login):
     marcus = world.marcus.exoneree
     audit.record(

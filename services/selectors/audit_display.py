@@ -25,7 +25,7 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from services.choices import ConsentCategory, Role
+from services.choices import AssessmentDomain, ConsentCategory, Role
 from services.models.audit import AuditEvent
 from services.models.documents import DocumentKind
 from services.models.needs import Need
@@ -221,6 +221,12 @@ class _Names:
 def _detail(model: type[models.Model] | None, name: str, change: Any, names: _Names) -> tuple[str, str]:
     field_ = _field(model, name)
     label = capfirst(str(field_.verbose_name)) if field_ is not None else capfirst(name.replace("_", " "))
+    if name.startswith("score ") and isinstance(change, list) and len(change) == 2:
+        # An assessment's score in one area, before and after (services.actions.casework).
+        domain = name.removeprefix("score ")
+        area = dict(AssessmentDomain.choices).get(domain, domain.replace("_", " "))
+        old, new = ("—" if value is None else str(value) for value in change)
+        return _("Score: %(area)s") % {"area": area}, f"{old} → {new}" if old != "—" else new
     if change == "set":
         return label, _("added")
     if change == "changed":
