@@ -452,11 +452,16 @@ def test_each_csv_export_is_in_the_access_log(small, login, world):
     client = login("director1")
     before = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).count()
 
-    client.get(reverse("outcome_dashboard"), {**Q1, "format": "csv", "figure": "follow_ups"})
+    client.get(
+        reverse("outcome_dashboard"),
+        {**Q1, "format": "csv", "figure": "follow_ups", "caseworker": world.caseworker1.pk},
+    )
 
     entry = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).latest("pk")
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).count() == before + 1
-    assert (entry.actor, entry.target) == (world.director1, "Outcomes: follow_ups (CSV)")
+    # The figure by its title and the caseworker by username, as a director reads them.
+    assert (entry.actor, entry.target) == (world.director1, "Outcomes: Follow-ups on time, per caseworker (CSV)")
+    assert entry.changes["filters"]["caseworker"] == world.caseworker1.username
 
 
 def test_csv_of_an_unknown_figure_is_404(small, login):

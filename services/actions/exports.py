@@ -13,14 +13,20 @@ from services.models.people import Exoneree
 # The access log.
 
 
-def audit_export(*, by: AbstractUser, filters: dict[str, Any]) -> None:
-    """An export of the log is itself an entry, naming the filters it used."""
-    described = {
+def described(filters: dict[str, Any]) -> dict[str, str]:
+    """The filters an export used, as the log shows them: a person by username, not by id."""
+    return {
         name: (value.get_username() if hasattr(value, "get_username") else str(value))
         for name, value in filters.items()
         if value
     }
-    audit.record(AuditEvent.Action.EXPORTED, actor=by, target="Access log (CSV)", changes={"filters": described})
+
+
+def audit_export(*, by: AbstractUser, filters: dict[str, Any]) -> None:
+    """An export of the log is itself an entry, naming the filters it used."""
+    audit.record(
+        AuditEvent.Action.EXPORTED, actor=by, target="Access log (CSV)", changes={"filters": described(filters)}
+    )
 
 
 def plan_export(*, by: AbstractUser, exoneree: Exoneree) -> None:
@@ -42,10 +48,10 @@ def own_copy_export(*, by: AbstractUser, exoneree: Exoneree, form: str) -> None:
 
 
 def outcomes_export(*, by: AbstractUser, figure: str, filters: dict[str, Any]) -> None:
-    """A download of an outcome figure is an export like any other: logged."""
+    """A download of an outcome figure (by its title) is an export like any other: logged."""
     audit.record(
         AuditEvent.Action.EXPORTED,
         actor=by,
         target=f"Outcomes: {figure} (CSV)",
-        changes={"filters": {name: str(value) for name, value in filters.items() if value}},
+        changes={"filters": described(filters)},
     )

@@ -106,9 +106,11 @@ def _csv_export(request: HttpRequest, organization: Organization) -> HttpRespons
     name = request.GET.get("figure", "")
     if name not in FIGURES:
         raise Http404
-    exports.outcomes_export(by=request.user, figure=name, filters=filters.params())
     people = access.exonerees_visible_to(request.user)
-    return _csv(report.outcomes(organization, people, filters, only=name)[0], filters)
+    figure = report.outcomes(organization, people, filters, only=name)[0]
+    described = {"from": filters.start, "to": filters.end, "caseworker": filters.caseworker, "domain": filters.domain}
+    exports.outcomes_export(by=request.user, figure=str(figure.title), filters=described)
+    return _csv(figure, filters)
 
 
 def _csv(figure: Figure, filters: OutcomeFilters) -> HttpResponse:
