@@ -200,6 +200,25 @@ def test_refused_file_gets_a_message_beside_the_field_and_nothing_is_saved(
     assert stored_files(_documents_storage) == {}
 
 
+def test_a_page_sent_back_for_another_mistake_asks_for_the_file_again(login, world):
+    """Browsers never fill a file input again: without a word beside it, the next Save
+    answered "Choose a file." for a file the person had chosen."""
+    response = login("caseworker1").post(
+        reverse("document_upload", args=[world.marcus.exoneree.pk]),
+        {
+            "kind": "court_order",
+            "issued_on": "2026-11-18",
+            "expires_on": "2026-01-01",  # before it was issued
+            "file": sample_files.upload(sample_files.pdf()),
+        },
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "choose it again" in errors["file"][0] and "expires_on" in errors
+    assert not Document.objects.exists()
+
+
 def test_oversize_file_is_refused_before_it_is_read(login, world, settings):
     settings.DOCUMENT_MAX_BYTES = 1000
     client = login("caseworker1")

@@ -71,7 +71,19 @@ class UploadField(forms.FileField):
         return attrs
 
 
-class DocumentForm(forms.ModelForm):
+class FileChosenAgain:
+    """A page sent back for any mistake cannot keep the file that was chosen (browsers never
+    fill a file input), so say so beside it, as the Social Security number does, rather than
+    let the next press of Save answer "Choose a file"."""
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)  # type: ignore[misc]
+        if field != "file" and "file" not in self._errors and self.files.get("file"):  # type: ignore[attr-defined]
+            super().add_error("file", _("A page sent back cannot keep the file: choose it again."))  # type: ignore[misc]
+            self.retype_only = {"file"}  # marked, but not a mistake to count (templates/services/_form_errors.html)
+
+
+class DocumentForm(FileChosenAgain, forms.ModelForm):
     """The caseworker's: any kind, the dates, on the plan or not, its consent."""
 
     file = UploadField(
@@ -124,7 +136,7 @@ class DocumentForm(forms.ModelForm):
         return cleaned_upload(self.cleaned_data.get("file"))
 
 
-class MyDocumentForm(forms.ModelForm):
+class MyDocumentForm(FileChosenAgain, forms.ModelForm):
     """The person's own, from a phone: what the paper is, and the photo."""
 
     file = UploadField(
