@@ -324,6 +324,7 @@ def test_first_staff_sign_in_enrols_an_authenticator(world: World):
     assert "<svg" in html
     assert secret in html.replace(" ", "")
     assert client.get(SETUP_URL).context["secret"].replace(" ", "") == secret  # same secret until confirmed
+    assert "backup codes" not in page.context["form"].fields["code"].help_text  # none yet: they come after
 
     wrong = client.post(SETUP_URL, {"code": "000000" if current_code(device) != "000000" else "111111"})
     assert "did not work" in wrong.content.decode()

@@ -115,6 +115,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         return redirect("account" if _verified(request) else "two_factor_verify")
     device = _pending_totp(request.user)
     form = OneTimeCodeForm(request.POST or None)
+    # No backup codes yet: they come once this code is confirmed.
+    form.fields["code"].help_text = _("The 6-digit code your authenticator app shows now.")
     if request.method == "POST" and form.is_valid():
         codes = accounts.two_factor_enrol_confirm(user=request.user, device=device, code=form.cleaned_data["code"])
         if codes is not None:
