@@ -124,11 +124,12 @@ def test_an_ask_is_handled_once(login, world):
     assert Need.objects.get(pk=need.pk).ask_state == AskState.TAKEN_ON
 
 
-def test_an_empty_answer_is_refused_beside_the_field(login, world):
+@pytest.mark.parametrize("answer", ["", "\u200b\u200b \u2060"])  # empty, or only invisible characters
+def test_an_empty_answer_is_refused_beside_the_field(login, world, answer):
     ask(login("exoneree1"))
     need = Need.objects.latest("pk")
 
-    response = login("caseworker1").post(reverse("need_ask_answer", args=[need.pk]), {"answer": ""})
+    response = login("caseworker1").post(reverse("need_ask_answer", args=[need.pk]), {"answer": answer})
 
     assert response.status_code == 400
     assert "answer" in response.context["form"].errors

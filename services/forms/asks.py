@@ -63,7 +63,7 @@ class AskForm(forms.Form):
 
 
 class AskAnswerForm(forms.Form):
-    answer = forms.CharField(
+    answer = VisibleTextField(
         label=_("Your answer to them"),
         max_length=ASK_WORDS_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
