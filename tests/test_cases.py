@@ -98,6 +98,23 @@ def test_intake_saves_the_person_in_my_caseload_with_permissions(login, world):
     assert login("caseworker2").get(nadia.get_absolute_url()).status_code == 404
 
 
+def test_a_record_that_already_holds_a_never_issued_number_is_still_saved_by_staff_and_the_person(login, world):
+    """The rule is for a number typed now: a placeholder stored before it keeps the record
+    savable (its contact wishes, staff's other edits), until someone types a real number."""
+    marcus = world.marcus.exoneree
+    marcus.ssn = "000000000"
+    marcus.save(update_fields=["ssn", "ssn_index"])
+    wishes = {
+        "contact_preference": "email",
+        "reminder_channel": "email",
+        "quiet_hours_start": "",
+        "quiet_hours_end": "",
+    }
+
+    assert login("exoneree1").post(reverse("my_contact_wishes"), wishes).status_code == 302
+    assert Exoneree.objects.get(pk=marcus.pk).contact_preference == "email"
+
+
 @pytest.mark.parametrize(
     ("field", "data", "message"),
     [

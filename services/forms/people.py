@@ -15,6 +15,7 @@ from services.forms.contact import is_state, phone_or_error, reminders_with_nowh
 from services.forms.widgets import MAX_SEARCH, DateInput, HandleField, TimeInput
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
+from services.models.validators import validate_ssn_issued
 
 User = get_user_model()
 
@@ -95,7 +96,9 @@ class ExonereeForm(forms.ModelForm):
         raw = self.cleaned_data["ssn"].strip()
         if not raw:
             return self.stored_ssn
-        return ssn_digits(raw)
+        digits = ssn_digits(raw)
+        validate_ssn_issued(digits)  # a number typed now; one already stored is kept as it is
+        return digits
 
     def clean_phone(self) -> str:
         return when_typed(self, "phone", phone_or_error)  # a stored "sister's: 555-0123" stays

@@ -31,7 +31,7 @@ from services.fields import (
 )
 from services.models.base import BaseModel
 from services.models.organizations import Organization
-from services.models.validators import ssn_validator, validate_past_date, validate_sensible_date, validate_ssn_issued
+from services.models.validators import ssn_validator, validate_past_date, validate_sensible_date
 
 # The fields of an exonerees's profile that the intake/edit form changes; an edit saves only
 # these, so it cannot undo a concurrent change to anything else (such as a new login).
@@ -96,9 +96,7 @@ class Exoneree(BaseModel):
     contact_notes = EncryptedCharField(max_length=300, blank=True, help_text=_("Best times, who else may answer."))
 
     date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_sensible_date, validate_past_date])
-    ssn = EncryptedCharField(
-        _("Social Security number"), max_length=9, blank=True, validators=[ssn_validator, validate_ssn_issued]
-    )
+    ssn = EncryptedCharField(_("Social Security number"), max_length=9, blank=True, validators=[ssn_validator])
     # Exact-match lookup without decrypting: the duplicate check at intake.
     ssn_index = BlindIndexField(purpose="ssn", sources=["ssn"], normalize=index_ssn)
     name_dob_index = BlindIndexField(

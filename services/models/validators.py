@@ -24,7 +24,8 @@ ssn_validator = RegexValidator(r"^[0-9]{9}$", _("Enter the 9 digits of the Socia
 def validate_ssn_issued(value: str) -> None:
     """Never issued: 000 or 666 first, 00 in the middle, 0000 last (a placeholder such as
     000-00-0000 typed for "unknown" would make every such record a duplicate of the others).
-    The 900s are allowed: they are the demo's made-up numbers."""
+    The 900s are allowed: they are the demo's made-up numbers. For a number typed now (the
+    forms), not a model validator: a record that already holds one must stay savable."""
     if len(value) == 9 and (value[:3] in ("000", "666") or value[3:5] == "00" or value[5:] == "0000"):
         raise ValidationError(
             _("No Social Security number is written like this: check it, or leave it empty if it is not known.")
