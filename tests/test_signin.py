@@ -802,6 +802,9 @@ def test_the_reset_link_opens_in_the_persons_language_whatever_the_browser_says(
     assert '<html lang="es">' in page.content.decode()
     assert '<html lang="es">' in refused.content.decode() and refused.status_code == 200
     assert "Guardar mi contraseña" in unescape(page.content.decode())
+    # A link that does not work (a guessed or tampered token) tells nothing of the account.
+    guessed = Client(HTTP_ACCEPT_LANGUAGE="en").get(link.rstrip("/").rsplit("/", 1)[0] + "/x-guessed/", follow=True)
+    assert guessed.context["validlink"] is False and '<html lang="en">' in guessed.content.decode()
 
 
 def test_password_reset_signs_out_everywhere_and_the_link_works_once(world: World, django_capture_on_commit_callbacks):

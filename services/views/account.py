@@ -18,7 +18,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetView
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView, PasswordResetView
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -197,7 +197,12 @@ class PasswordResetConfirmInTheirLanguage(PasswordResetConfirmView):
 
     def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponse:
         user = self.get_user(kwargs["uidb64"])
-        if user is None:
+        token = kwargs["token"]
+        if token == self.reset_url_token:  # the link's token, kept in the session after its first opening
+            token = self.request.session.get(INTERNAL_RESET_SESSION_TOKEN, "")
+        if user is None or not self.token_generator.check_token(user, token):
+            # Only a working link speaks the person's language: a guessed address would
+            # otherwise tell whether an account exists and which language its person reads.
             return super().dispatch(*args, **kwargs)
         with translation.override(users.language_of(user)):
             response = super().dispatch(*args, **kwargs)
