@@ -10,7 +10,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from services.actions import messages
+from services.actions import messages, people
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.messages import Message
@@ -289,3 +289,18 @@ def test_the_page_that_reads_a_message_no_longer_counts_it_as_waiting(login, wor
     page = caseworker.get(thread_url(world))
     assert (page.context["unread_messages"](), page.context["unread_notifications"]()) == (0, 0)
     assert Notification.objects.get(user=world.caseworker1).read_at is not None
+
+
+def test_each_caseworker_reading_the_thread_clears_their_own_notice_whoever_read_it_first(login, world):
+    """Both caseworkers are told; the first to open the thread reads the messages, and the
+    second's notice is cleared when they open it too."""
+    both = [world.caseworker1, world.caseworker2]
+    people.caseload_assign(by=world.director1, exoneree=world.marcus.exoneree, caseworkers=both)
+    login("exoneree1").post(reverse("my_messages"), {"text": SECRET})
+    assert Notification.objects.filter(read_at__isnull=True, url=thread_url(world)).count() == 2
+
+    login("caseworker1").get(thread_url(world))
+    page = login("caseworker2").get(thread_url(world))
+
+    assert not Notification.objects.filter(read_at__isnull=True, url=thread_url(world)).exists()
+    assert page.context["unread_notifications"]() == 0

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import audit
+from services.auth import UNREAD, preloaded
 from services.models.messages import Message
 from services.models.notifications import Notification
 from services.models.people import Exoneree
@@ -69,7 +70,10 @@ def messages_mark_read(*, by: AbstractUser, exoneree: Exoneree, from_person: boo
         read_at=now, read_by=by
     )
     notices = 0
-    if from_person and read:  # once the messages are read, their notices are too
+    loaded, unread_notices = preloaded(by, UNREAD)
+    # Staff reading the thread have read its notices, whoever of its caseworkers read the
+    # messages first (each was told); no query when the header counted none.
+    if from_person and (unread_notices or not loaded):
         notices = Notification.objects.filter(
             user=by, read_at__isnull=True, reminder__isnull=True, url=reverse("exoneree_messages", args=[exoneree.pk])
         ).update(read_at=now)

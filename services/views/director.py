@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,7 +47,10 @@ def director_dashboard(request: HttpRequest) -> HttpResponse:
 def staff_list(request: HttpRequest) -> HttpResponse:
     members = list(
         access.staff_visible_to(request.user)
-        .annotate(has_device=has_device("user"), carries=Count("user__caseload", distinct=True))
+        .annotate(
+            has_device=has_device("user"),
+            carries=Count("user__caseload", filter=Q(user__caseload__merged_into__isnull=True), distinct=True),
+        )
         .order_by("role", "user__first_name", "user__last_name")
     )
     locked = users.locked_out_usernames([member.user.username for member in members])
