@@ -287,6 +287,13 @@ def test_the_exoneree_stops_sharing_after_confirming(login, world):
     assert referral.consent_revoked_at is not None
     assert Notification.objects.filter(user=world.caseworker1).exists()
 
+    # Back, or an old tab: not asked again, and told when it stopped (nothing new recorded).
+    notices = Notification.objects.count()
+    again = client.get(url, follow=True)
+    assert again.redirect_chain == [(reverse("my_plan"), 302)]
+    assert "You stopped sharing with" in again.content.decode()
+    assert client.post(url).url == reverse("my_plan") and Notification.objects.count() == notices
+
 
 def test_an_exoneree_cannot_stop_someone_elses_consent(login, world):
     consent = consent_for(world.marcus.exoneree, provider_of(world))

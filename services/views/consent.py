@@ -139,6 +139,14 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @exoneree_required
 def my_consent_stop(request: HttpRequest, pk: int) -> HttpResponse:
     consent = access.get_own_consent(request.user, pk)
+    if consent.revoked_at is not None:  # stopped already (the back button, an old tab): not asked again
+        day = date_format(timezone.localtime(consent.revoked_at).date(), _("F j, Y"))
+        messages.info(
+            request,
+            _("You stopped sharing with %(name)s on %(day)s. Nothing more is shared with them.")
+            % {"name": consent.provider.name, "day": day},
+        )
+        return redirect("my_plan")
     if request.method == "POST":
         consent_actions.consent_revoke(by=request.user, consent=consent, how=ConsentRevokedHow.SELF)
         messages.success(
