@@ -204,8 +204,9 @@ def audit_checkpoint() -> int | None:
 
 @shared_task(**EMAIL_TASK)
 def send_message_notice(message_id: int) -> None:
-    """Tell the person a caseworker wrote to them, the way they chose: "You have a new message"
-    and the link, nothing more (no text, no name: mailboxes and phones are not ours). Nothing
+    """Tell the person a caseworker wrote to them, the way they chose (by email when they chose
+    texts and none can be sent): "You have a new message" and the link, nothing more (no text,
+    no name: mailboxes and phones are not ours). Nothing
     for someone who asked not to be contacted, who has no login yet, or once they have read it
     in the app."""
     message = Message.objects.select_related("exoneree").filter(pk=message_id, read_at__isnull=True).first()
@@ -220,10 +221,10 @@ def send_message_notice(message_id: int) -> None:
             text = _("You have a new message: %(link)s") % {"link": link}
         try:
             send_sms(to=person.phone, text=text)
+            return
         except SmsDisabled:
-            logger.warning("message notice %s not sent: text messages are switched off", message_id)
-        return
-    if person.email:
+            logger.warning("message notice %s not texted: text messages are switched off", message_id)
+    if person.email:  # their choice, or their address when no text can go
         send_templated_email(
             to=person.email,
             template="new_message",

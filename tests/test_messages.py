@@ -304,3 +304,20 @@ def test_each_caseworker_reading_the_thread_clears_their_own_notice_whoever_read
 
     assert not Notification.objects.filter(read_at__isnull=True, url=thread_url(world)).exists()
     assert page.context["unread_notifications"]() == 0
+
+
+def test_with_texts_switched_off_a_person_who_chose_texts_is_told_by_email_or_staff_know_they_are_not(
+    login, world, reachable, settings, django_capture_on_commit_callbacks
+):
+    settings.SMS_BACKEND = "services.lib.sms.DisabledBackend"
+    Exoneree.objects.filter(pk=reachable.pk).update(contact_preference="text")
+    client = login("caseworker1")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        told = client.post(thread_url(world), {"text": REPLY}, follow=True)
+    assert [m.subject for m in mail.outbox if m.to == ["marcus.private@example.net"]] == ["You have a new message"]
+    assert "They will be told they have a new message." in told.content.decode()
+
+    Exoneree.objects.filter(pk=reachable.pk).update(email="")
+    untold = client.post(thread_url(world), {"text": "Another one"}, follow=True)
+    assert "No text or email can reach them from here" in untold.content.decode()

@@ -39,6 +39,11 @@ class ConsoleBackend:
         logger.info("SMS to …%s: %s", to[-2:], text)
 
 
+def sms_enabled() -> bool:
+    """Whether a text can be sent at all (a backend is named)."""
+    return import_string(settings.SMS_BACKEND) is not DisabledBackend
+
+
 def send_sms(*, to: str, text: str) -> None:
     backend: SmsBackend = import_string(settings.SMS_BACKEND)()
     backend.send(to, text)

@@ -17,6 +17,7 @@ from services.access import caseworker_required, exoneree_required, staff_requir
 from services.actions import messages
 from services.choices import ContactPreference
 from services.forms.messages import MessageForm, NeedsActionForm
+from services.lib.sms import sms_enabled
 from services.models.people import Exoneree
 from services.selectors import conversations
 from services.views.cases import PAGE_SIZE
@@ -86,6 +87,9 @@ def sent_to_person(exoneree: Exoneree) -> str:
         return _("Sent. They have no login yet, so they cannot read it: tell them another way, or invite them.")
     if exoneree.contact_preference == ContactPreference.DO_NOT_CONTACT:
         return _("Sent. They asked not to be contacted, so they are not told: they will see it when they sign in.")
+    texted = exoneree.contact_preference == ContactPreference.TEXT and exoneree.phone and sms_enabled()
+    if not (texted or exoneree.email):
+        return _("Sent. No text or email can reach them from here, so they are not told: tell them another way.")
     return _("Sent. They will be told they have a new message.")
 
 
