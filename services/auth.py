@@ -52,13 +52,12 @@ def typed_username(username: Any) -> str:
 def account_named(username: str) -> Any:
     """The account a sign-in typed with this username is for, as UserBackend finds it: the
     exact username, or else the one in small letters (None when neither exists)."""
-    User = get_user_model()
     if not username:
         return None
-    return User._default_manager.filter(username=username).first() or (
-        User._default_manager.filter(username=typed_username(username)).first()
-        if typed_username(username) != username
-        else None
+    accounts = get_user_model()._default_manager
+    typed = typed_username(username)
+    return accounts.filter(username=username).first() or (
+        accounts.filter(username=typed).first() if typed != username else None
     )
 
 

@@ -206,9 +206,8 @@ def audit_checkpoint() -> int | None:
 def send_message_notice(message_id: int) -> None:
     """Tell the person a caseworker wrote to them, the way they chose (by email when they chose
     texts and none can be sent): "You have a new message" and the link, nothing more (no text,
-    no name: mailboxes and phones are not ours). Nothing
-    for someone who asked not to be contacted, who has no login yet, or once they have read it
-    in the app."""
+    no name: mailboxes and phones are not ours). Nothing for someone who asked not to be
+    contacted, who has no login yet, or once they have read it in the app."""
     message = Message.objects.select_related("exoneree").filter(pk=message_id, read_at__isnull=True).first()
     if message is None:
         return

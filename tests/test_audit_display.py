@@ -326,14 +326,18 @@ def test_what_a_reader_did_runs_on_into_when_without_a_colon(world, opened, logi
     assert "(caseworker) downloaded one of your papers on December 4, 2026 at 11:50 a.m.</li>" in page
 
 
+def caseworker_wrote(world, action: str, target: str, changes: dict) -> None:
+    """An entry of Marcus's caseworker's about his record, with what it changed."""
+    audit.record(action, actor=world.caseworker1, exoneree=world.marcus.exoneree, target=target, changes=changes)
+
+
 def test_a_consents_kinds_read_as_words_and_a_papers_storage_is_left_out(world):
     """The log showed "['contact', 'housing'], ['contact']" and a paper's storage name and key (walk)."""
-    audit.record(
+    caseworker_wrote(
+        world,
         AuditEvent.Action.RECORD_CHANGED,
-        actor=world.caseworker1,
-        exoneree=world.marcus.exoneree,
-        target="Consent 1",
-        changes={
+        "Consent 1",
+        {
             "categories": [["contact", "housing"], ["contact"]],
             "storage_name": "documents/92/x.sealed",
             "data_key": "set",
@@ -341,12 +345,11 @@ def test_a_consents_kinds_read_as_words_and_a_papers_storage_is_left_out(world):
         },
     )
 
-    audit.record(  # a consent made: no kinds before (as the demo's history keeps it)
+    caseworker_wrote(  # a consent made: no kinds before (as the demo's history keeps it)
+        world,
         AuditEvent.Action.RECORD_CREATED,
-        actor=world.caseworker1,
-        exoneree=world.marcus.exoneree,
-        target="Consent 2",
-        changes={"categories": [None, ["medical"]], "kinds": [["a", ["b"]], "c", None]},
+        "Consent 2",
+        {"categories": [None, ["medical"]], "kinds": [["a", ["b"]], "c", None]},
     )
 
     [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED))
@@ -358,12 +361,11 @@ def test_a_consents_kinds_read_as_words_and_a_papers_storage_is_left_out(world):
 
 def test_an_assessments_scores_read_by_area_before_and_after(world):
     """The log showed "Score income: —, 1" and "Score childrens education: 2, 3"."""
-    audit.record(
+    caseworker_wrote(
+        world,
         AuditEvent.Action.RECORD_CHANGED,
-        actor=world.caseworker1,
-        exoneree=world.marcus.exoneree,
-        target="Assessment 1",
-        changes={"score income": [None, 1], "score childrens_education": [2, 3]},
+        "Assessment 1",
+        {"score income": [None, 1], "score childrens_education": [2, 3]},
     )
 
     [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED))
