@@ -507,7 +507,8 @@ PAGES = [
     Page("follow_up_list", CASEWORKER_PAGE),
     Page("need_list", CASEWORKER_PAGE),
     Page("conversation_list", CASEWORKER_PAGE),
-    Page("exoneree_list", STAFF_PAGE),
+    # A director's: theirs has every filter (the caseworker, nobody assigned) to fuzz.
+    Page("exoneree_list", STAFF_PAGE, owner="director1"),
     Page(
         "exoneree_create",
         CASEWORKER_PAGE,

@@ -380,15 +380,26 @@ def first_transfer(w: World) -> int:
     return transfer.pk
 
 
+def people_of_caseworker1(w: World) -> str:
+    return reverse("exoneree_list") + f"?caseworker={w.caseworker1.pk}"
+
+
 # (id, persona, path, grower, budget). The outcome records page (the drill-down lists, over the
 # records) keeps only the "does not grow" check and a ceiling.
 OUTCOMES_CEILING = 16
 PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None], int | None]] = [
     # session, user, device; the count, the page of people (with their caseworkers' names)
     ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 5),
-    ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 5),
+    # and for a director, the caseworkers to filter by
+    ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 6),
     # the open cases nobody is assigned to (grow_organization leaves one of each pair so)
-    ("people-unassigned", "director1", lambda w: reverse("exoneree_list") + "?case=unassigned", grow_organization, 5),
+    ("people-unassigned", "director1", lambda w: reverse("exoneree_list") + "?case=unassigned", grow_organization, 6),
+    # one caseworker's people: and the chosen caseworker, read once; whether their people
+    # grow (grow_people) or the organization's caseworkers do (grow_organization)
+    *(
+        (f"people-of-a-caseworker-{grow.__name__}", "director1", people_of_caseworker1, grow, 7)
+        for grow in (grow_people, grow_organization)
+    ),
     # Transfers (issue 23). Session, user, device; the record (with the change permission), its
     # access-log entry (4); the organizations to choose from
     (

@@ -8,11 +8,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import ReminderChannel
 from services.forms.contact import is_state, phone_or_error, reminders_with_nowhere_to_go, when_typed
-from services.forms.widgets import MAX_SEARCH, DateInput, HandleField, TimeInput
+from services.forms.widgets import MAX_SEARCH, DateInput, HandleField, StaffChoiceField, TimeInput
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
 from services.models.validators import validate_ssn_issued
@@ -167,14 +168,31 @@ CASE_STATE_CHOICES = [
 ]
 
 
+class CaseworkerChoiceField(StaffChoiceField):
+    """A caseworker of the organization; one switched off still carries people until they are
+    moved (the overview lists them), so they are offered too, and said to be so."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        label = super().label_from_instance(obj)
+        return label if obj.is_active else f"{label} {_('(inactive)')}"
+
+
 class ExonereeSearchForm(forms.Form):
     q = forms.CharField(label=_("Search by name"), required=False, max_length=MAX_SEARCH)
     case = forms.ChoiceField(label=_("Show"), choices=CASE_STATE_CHOICES, required=False)
+    caseworker = CaseworkerChoiceField(
+        label=_("Caseworker"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
+    )
 
-    def __init__(self, *args: Any, director: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, caseworkers: QuerySet[Any] | None = None, **kwargs: Any) -> None:
+        """`caseworkers`: the organization's, for a director; None for a caseworker, whose
+        people are assigned to them: who carries whom is the director's question."""
         super().__init__(*args, **kwargs)
-        if not director:  # a caseworker's people are assigned to them: offered to directors only
+        if caseworkers is None:
             self.fields["case"].choices = [c for c in CASE_STATE_CHOICES if c[0] != "unassigned"]
+            del self.fields["caseworker"]
+        else:
+            self.fields["caseworker"].queryset = caseworkers
 
     def clean_case(self) -> str:
         return self.cleaned_data["case"] or "open"  # open cases unless asked

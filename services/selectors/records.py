@@ -162,8 +162,14 @@ CASE_STATES = {
 }
 
 
-def exoneree_list(user: AbstractUser, *, q: str = "", case: str = "open") -> QuerySet[Exoneree]:
+def exoneree_list(
+    user: AbstractUser, *, q: str = "", case: str = "open", caseworker: AbstractUser | None = None
+) -> QuerySet[Exoneree]:
+    """The people the user may see, in that case state, matching every word of `q`; with a
+    caseworker, only those on their caseload (a narrowing of what the user sees, never more)."""
     queryset = exonerees_visible_to(user).filter(CASE_STATES[case])
+    if caseworker is not None:
+        queryset = queryset.filter(caseworkers=caseworker)
     for word in q.split():
         queryset = queryset.filter(Q(legal_name__icontains=word) | Q(preferred_name__icontains=word))
     return (

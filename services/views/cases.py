@@ -31,7 +31,7 @@ from services.models.casework import Assessment, CaseNote
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors import coverage, dashboards, provider_links, records
+from services.selectors import coverage, dashboards, provider_links, records, users
 from services.selectors import documents as document_selectors
 from services.selectors import resources as resources_selectors
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted
@@ -70,13 +70,18 @@ def need_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 def exoneree_list(request: HttpRequest) -> HttpResponse:
     staff = access.staff_of(request.user)
-    form = ExonereeSearchForm(request.GET, director=staff is not None and staff.role == Role.DIRECTOR)
-    q, case = (form.cleaned_data["q"], form.cleaned_data["case"]) if form.is_valid() else ("", "open")
-    people = records.exoneree_list(request.user, q=q, case=case)
+    director = staff is not None and staff.role == Role.DIRECTOR
+    caseworkers = users.caseworkers_of(staff.organization_id) if director else None
+    form = ExonereeSearchForm(request.GET, caseworkers=caseworkers)
+    # A bad value is said beside its field and left out; the other filters still apply.
+    valid = form.is_valid()
+    q, case = form.cleaned_data.get("q", ""), form.cleaned_data.get("case", "open")
+    caseworker = form.cleaned_data.get("caseworker")
+    people = records.exoneree_list(request.user, q=q, case=case, caseworker=caseworker)
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "services/_exoneree_rows.html" if request.htmx else "services/exoneree_list.html"
     context = {"form": form, "page": page, "q": q, "case": case}
-    response = render(request, template, context, status=200 if form.is_valid() else 400)
+    response = render(request, template, context, status=200 if valid else 400)
     patch_vary_headers(response, ["HX-Request"])  # the partial and the page share a URL
     return response
 

@@ -1,0 +1,118 @@
+"""The People list (staff): a director narrows it to one caseworker's people, with the
+search and the case state; the filter never shows anyone more than the access rules do."""
+
+from __future__ import annotations
+
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from services import access
+from services.choices import Role
+from services.models.people import Exoneree
+from services.views.cases import PAGE_SIZE
+from tests.conftest import World
+from tests.factories import ExonereeFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
+
+PEOPLE = reverse("exoneree_list")
+
+
+def listed(response) -> set[str]:
+    return {person.legal_name for person in response.context["page"]}
+
+
+def caseload(world: World, caseworker, **case) -> set[str]:
+    """Whom the caseworker carries, as the director sees them (open cases unless said)."""
+    people = access.exonerees_visible_to(world.director1).filter(caseworkers=caseworker)
+    return set(people.filter(**(case or {"case_closed_on__isnull": True})).values_list("legal_name", flat=True))
+
+
+def test_a_director_sees_one_caseworkers_people_only(login, world):
+    shared = ExonereeFactory(
+        organization=world.org1, legal_name="Sam Shared", caseworkers=[world.caseworker1, world.caseworker2]
+    )
+    director = login("director1")
+
+    first = director.get(PEOPLE, {"caseworker": world.caseworker1.pk})
+    second = director.get(PEOPLE, {"caseworker": world.caseworker2.pk})
+
+    assert first.status_code == second.status_code == 200
+    assert listed(first) == caseload(world, world.caseworker1)
+    assert listed(second) == caseload(world, world.caseworker2)
+    assert {world.marcus.exoneree.legal_name, shared.legal_name} <= listed(first)
+    assert world.thomas.exoneree.legal_name not in listed(first)
+    assert shared.legal_name in listed(second)
+    # The choice stays chosen on the page it answers.
+    assert f'<option value="{world.caseworker1.pk}" selected>' in first.content.decode()
+
+
+def test_the_caseworker_filter_goes_with_the_search_and_the_case_state(login, world):
+    ExonereeFactory(organization=world.org1, legal_name="Marcus Other", caseworkers=[world.caseworker2])
+    closed = ExonereeFactory(organization=world.org1, legal_name="Marcus Closed", caseworkers=[world.caseworker1])
+    Exoneree.objects.filter(pk=closed.pk).update(case_closed_on=world.marcus.exoneree.created_at.date())
+    director = login("director1")
+
+    searched = director.get(PEOPLE, {"q": "marcus", "caseworker": world.caseworker1.pk})
+    closed_ones = director.get(PEOPLE, {"case": "closed", "caseworker": world.caseworker1.pk})
+
+    assert "Marcus Other" not in listed(searched) and "Marcus Closed" not in listed(searched)
+    assert world.marcus.exoneree.legal_name in listed(searched)
+    assert listed(closed_ones) == caseload(world, world.caseworker1, case_closed_on__isnull=False)
+    assert "Marcus Closed" in listed(closed_ones)
+
+
+def test_the_pages_of_one_caseworkers_people_keep_the_filter(login, world):
+    for i in range(PAGE_SIZE + 1):
+        ExonereeFactory(organization=world.org1, legal_name=f"Carried {i:03}", caseworkers=[world.caseworker2])
+    director = login("director1")
+
+    response = director.get(PEOPLE, {"caseworker": world.caseworker2.pk, "case": "all"})
+
+    page = unescape(response.content.decode())
+    assert response.context["page"].paginator.count == len(caseload(world, world.caseworker2, pk__isnull=False))
+    assert f"caseworker={world.caseworker2.pk}&case=all&page=2" in page
+    second = director.get(PEOPLE, {"caseworker": world.caseworker2.pk, "case": "all", "page": 2})
+    assert listed(second) <= caseload(world, world.caseworker2, pk__isnull=False)
+
+
+def test_the_choices_are_the_organizations_caseworkers_switched_off_ones_said_so(login, world):
+    gone = UserFactory(username="gone@merp", first_name="Gale", last_name="Gone", is_active=False)
+    StaffFactory(user=gone, organization=world.org1, role=Role.CASEWORKER)
+
+    form = login("director1").get(PEOPLE).context["form"]
+
+    choices = {label for _, label in form.fields["caseworker"].choices}
+    assert {"Anyone", "Gale Gone (inactive)"} <= choices
+    offered = set(form.fields["caseworker"].queryset)
+    assert {world.caseworker1, world.caseworker2, gone} <= offered
+    assert world.caseworker3 not in offered and world.director1 not in offered
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "1.5", str(2**63), str(2**70), "caseworker3", "director1"])
+def test_a_caseworker_not_of_the_organization_or_not_a_number_is_said_beside_the_field(login, world, value):
+    """Never a 500: the message is beside the field, and the other filters still apply."""
+    named = {"caseworker3": world.caseworker3.pk, "director1": world.director1.pk}
+    chosen = named.get(value, value)
+
+    response = login("director1").get(PEOPLE, {"caseworker": chosen, "q": "marcus"})
+
+    assert response.status_code == 400
+    assert 'id="id_caseworker_error"' in response.content.decode()
+    assert "Select a valid choice" in response.content.decode()
+    assert world.marcus.exoneree.legal_name in listed(response)
+    assert world.thomas.exoneree.legal_name not in listed(response)
+
+
+def test_a_caseworkers_list_is_never_widened_by_naming_a_colleague(login, world):
+    caseworker = login("caseworker1")
+    own = listed(caseworker.get(PEOPLE))
+
+    response = caseworker.get(PEOPLE, {"caseworker": world.caseworker2.pk})
+
+    assert response.status_code == 200
+    assert listed(response) == own
+    assert world.thomas.exoneree.legal_name not in listed(response)
+    assert 'name="caseworker"' not in response.content.decode()  # the question is the director's
