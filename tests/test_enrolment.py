@@ -385,7 +385,7 @@ def test_the_overview_lists_the_first_people_nobody_is_assigned_to_and_links_to_
     first = before.order_by("legal_name", "pk").values_list("legal_name", flat=True)[:DASHBOARD_ROWS]
     assert [p.legal_name for p in response.context["unassigned"]] == list(first)
     assert len(first) == DASHBOARD_ROWS
-    assert f"Nobody assigned ({everyone})" in page
+    assert f'Nobody assigned (<a href="{reverse("exoneree_list")}?case=unassigned">{everyone}</a>)' in page
     assert f"See all {everyone} people nobody is assigned to" in page and "?case=unassigned" in page
     listed = director.get(reverse("exoneree_list") + "?case=unassigned").context["page"]
     assert listed.paginator.count == everyone

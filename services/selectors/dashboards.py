@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.db.models import (
     Case,
@@ -18,6 +19,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.urls import reverse
 from django.utils import timezone
 
 from services import figures
@@ -38,6 +40,7 @@ from services.models.notifications import Notification
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
+from services.models.validators import EARLIEST_YEAR
 from services.selectors import coverage
 
 if TYPE_CHECKING:
@@ -241,9 +244,28 @@ def director_counts(organization: Organization, *, refresh: bool = False) -> dic
     return figures.cached("director-overview", organization, "", count, refresh=refresh, background=True).value
 
 
+# The overview's needs by domain count every need of the organization, whenever recorded: the
+# outcomes' lists of needs (their cells' records) show the same ones over a period from the
+# first day any date may have (EARLIEST_YEAR) to today. Column → (figure, measure).
+NEED_RECORDS = {"total": ("needs", "opened"), "open": ("open_needs", "open"), "met": ("needs", "met")}
+
+
+def need_records_url(domain: str, column: str) -> str:
+    """The outcomes' list of the needs one cell of the overview's needs by domain counts."""
+    figure, measure = NEED_RECORDS[column]
+    since = date(EARLIEST_YEAR, 1, 1).isoformat()
+    query = {"from": since, "figure": figure, "group": domain, "measure": measure}
+    return f"{reverse('outcome_records')}?{urlencode(query)}"
+
+
 def _of_open_cases(organization: Organization) -> Q:
-    """Rows of a person (`exoneree`) whose case in the organization is open."""
-    return Q(exoneree__organization=organization, exoneree__case_closed_on__isnull=True)
+    """Rows of a person (`exoneree`) whose case in the organization is open, on a record in use
+    (a duplicate merged away keeps its rows, hidden: services/actions/merges.py)."""
+    return Q(
+        exoneree__organization=organization,
+        exoneree__case_closed_on__isnull=True,
+        exoneree__merged_into__isnull=True,
+    )
 
 
 def overdue_by_assignee(
@@ -290,7 +312,12 @@ def director_dashboard(organization: Organization) -> dict[str, Any]:
         "referrals_by_status": [(status.label, counts["referrals"].get(status.value, 0)) for status in ReferralStatus],
         "open_referrals": sum(counts["referrals"].get(s, 0) for s in REFERRAL_OPEN),
         "needs_by_domain": [
-            {**row, "label": NeedDomain(row["domain"]).label, "percent_met": round(100 * row["met"] / row["total"])}
+            {
+                **row,
+                "label": NeedDomain(row["domain"]).label,
+                "percent_met": round(100 * row["met"] / row["total"]),
+                "records": {column: need_records_url(row["domain"], column) for column in NEED_RECORDS},
+            }
             for row in counts["needs"]
         ],
         # The first of the open cases nobody is assigned to and how many there are; the rest are

@@ -1,0 +1,106 @@
+"""The director's overview: each count that has a list behind it links to that list, and the
+list shows exactly the things counted."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from html import unescape
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from services import figures
+from services.actions import merges, needs
+from services.choices import NeedDomain, NeedStatus
+from services.models.people import Exoneree
+from tests.conftest import World
+from tests.factories import ExonereeFactory, NeedFactory
+
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
+
+# A number that is a link, as the overview draws them: <a href="…">12</a>.
+NUMBER_LINK = re.compile(r'<a href="([^"]+)">(\d+)</a>')
+PEOPLE_LINK = re.compile(r'<a href="([^"]+)">(\d+) (?:person|people) with an open case</a>')
+
+
+def overview(client) -> str:
+    figures.cache().clear()  # counted now, not a minute ago
+    response = client.get(reverse("director_dashboard"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def listed(client, href: str) -> int:
+    response = client.get(unescape(href))
+    assert response.status_code == 200, href
+    return response.context["page"].paginator.count
+
+
+@pytest.fixture
+def busy(world: World) -> None:
+    """More of everything the overview counts: people shared and moved, a duplicate merged
+    away (its rows stay, hidden), a closed case, nobody assigned, needs in several states."""
+    org = world.org1
+    ExonereeFactory(organization=org, legal_name="Sam Shared", caseworkers=[world.caseworker1, world.caseworker2])
+    closed = ExonereeFactory(organization=org, legal_name="Cleo Closed", caseworkers=[world.caseworker1])
+    Exoneree.objects.filter(pk=closed.pk).update(case_closed_on=timezone.localdate() - timedelta(days=3))
+    ExonereeFactory(organization=org, legal_name="Nadia Nobody")
+    twin = ExonereeFactory(
+        organization=org,
+        legal_name="Marcus Whitfield",
+        ssn="900123456",
+        date_of_birth=date(1970, 3, 14),
+        caseworkers=[world.caseworker1],
+    )
+    merges.merge_people(by=world.director1, kept=world.marcus.exoneree, duplicate=twin)
+    NeedFactory(exoneree=world.thomas.exoneree, domain=NeedDomain.BASIC)
+    NeedFactory(exoneree=world.thomas.exoneree, domain=NeedDomain.BASIC, status=NeedStatus.IN_PROGRESS)
+    for person, caseworker in ((world.thomas.exoneree, world.caseworker2), (closed, world.caseworker1)):
+        met = NeedFactory(exoneree=person, domain=NeedDomain.BASIC)
+        needs.need_set_status(by=caseworker, need=met, status=NeedStatus.MET)
+
+
+def test_every_number_that_links_lists_exactly_what_it_counts(login, world, busy):
+    client = login("director1")
+    page = overview(client)
+
+    links = NUMBER_LINK.findall(page) + PEOPLE_LINK.findall(page)
+    for href, number in links:
+        assert listed(client, href) == int(number), (href, number)
+    hrefs = {unescape(href) for href, _ in links}
+    # The main ones: the open cases, each caseworker's, nobody assigned, the needs by domain.
+    people = reverse("exoneree_list")
+    assert people in hrefs
+    assert f"{people}?caseworker={world.caseworker1.pk}" in hrefs
+    assert f"{people}?caseworker={world.caseworker2.pk}" in hrefs
+    assert f"{people}?case=unassigned" in hrefs
+    needs_links = [href for href in hrefs if href.startswith(reverse("outcome_records"))]
+    for figure, measure in (("needs", "opened"), ("open_needs", "open"), ("needs", "met")):
+        assert any(f"figure={figure}&group=basic&measure={measure}" in href for href in needs_links), figure
+
+
+def test_a_caseworkers_open_cases_leave_out_a_duplicate_merged_away(login, world, busy):
+    """The merged-away record keeps its caseworkers (hidden, for an undo): not one more person."""
+    client = login("director1")
+    overview(client)
+
+    rows = {
+        row["member"].user_id: row["caseload"]
+        for row in client.get(reverse("director_dashboard")).context["caseworkers"]
+    }
+
+    carried = listed(client, f"{reverse('exoneree_list')}?caseworker={world.caseworker1.pk}")
+    assert rows[world.caseworker1.pk] == carried
+    assert "Marcus Whitfield" in {
+        p.legal_name for p in client.get(reverse("exoneree_list"), {"caseworker": world.caseworker1.pk}).context["page"]
+    }
+
+
+def test_the_counts_without_a_list_stay_plain(login, world, busy):
+    """Overdue follow-ups and referrals by status have no list that shows exactly them."""
+    page = overview(login("director1"))
+
+    hrefs = {unescape(href) for href, _ in NUMBER_LINK.findall(page)}
+    assert not any("follow" in href or "figure=referrals" in href for href in hrefs)
