@@ -538,3 +538,27 @@ def test_the_hsds_api_takes_the_same_tokens(world):
     assert api(client, None, "GET", reverse("hsds_services")).status_code == 401
     assert api(client, key, "POST", reverse("hsds_services"), {}).status_code == 403  # a read token
     assert api(client, key_for(world, "caseworker1"), "POST", reverse("hsds_services"), {}).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "persona, linked",
+    [
+        ("caseworker1", {"api_token_list"}),
+        ("director1", {"api_token_list", "api_tokens_of_organization"}),
+        ("exoneree1", set()),
+    ],
+)
+def test_the_token_pages_are_linked_for_whoever_may_open_them(login, world, persona, linked):
+    """Their own from Account; the organization's also from the director's overview, where that
+    page's "← Overview" leads back. Nobody is shown a link to a page they may not open."""
+    client = login(persona)
+    pages = [reverse("account")] + ([reverse("director_dashboard")] if persona == "director1" else [])
+    shown = "".join(client.get(page).content.decode() for page in pages)
+
+    for name in ("api_token_list", "api_tokens_of_organization"):
+        assert (f'href="{reverse(name)}"' in shown) == (name in linked), name
+        if name in linked:
+            assert client.get(reverse(name)).status_code == 200
+    if persona == "director1":
+        overview = client.get(reverse("director_dashboard")).content.decode()
+        assert f'href="{reverse("api_tokens_of_organization")}"' in overview
