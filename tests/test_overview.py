@@ -104,3 +104,13 @@ def test_the_counts_without_a_list_stay_plain(login, world, busy):
 
     hrefs = {unescape(href) for href, _ in NUMBER_LINK.findall(page)}
     assert not any("follow" in href or "figure=referrals" in href for href in hrefs)
+
+
+def test_a_list_of_needs_from_the_overview_says_every_one_not_a_year_nobody_chose(login, world, busy):
+    client = login("director1")
+    href = next(unescape(h) for h, _ in NUMBER_LINK.findall(overview(client)) if "figure=needs" in h)
+
+    page = client.get(href).content.decode()
+
+    assert "Every one up to" in page
+    assert "January 1, 1900" not in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +23,7 @@ from services.choices import NeedDomain, Role
 from services.forms.reports import OutcomeFilterForm
 from services.lib.spreadsheet import safe_cell
 from services.models.organizations import Organization
+from services.models.validators import EARLIEST_YEAR
 from services.outcomes import report
 from services.outcomes.report import FIGURES, SPECS, UnknownCell, cell_title
 from services.outcomes.scope import Figure, OutcomeFilters
@@ -147,6 +148,8 @@ def outcome_records(request: HttpRequest) -> HttpResponse:
         "kind": kind,
         "page": page,
         "filters": filters,
+        # The overview's needs by domain link here over every date (services.selectors.dashboards).
+        "from_the_first_day": filters.start == date(EARLIEST_YEAR, 1, 1),
         "query": urlencode(filters.params()),
         "title": cell_title(figure, request.GET["group"], request.GET["measure"], filters),
     }
