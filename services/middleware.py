@@ -7,7 +7,7 @@ import time
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -187,7 +187,7 @@ class SessionTimeoutMiddleware:
 
     def expired(self, request: HttpRequest, message: str) -> HttpResponse:
         next_url = request.get_full_path() if request.method == "GET" else ""
-        if request.method == "POST" and _posted_from_itself(request) and kept_forms.form_keep(request):
+        if request.method == "POST" and kept_forms.posted_from_itself(request) and kept_forms.form_keep(request):
             # A form sent back to its own page (services.views.common.form_page): what was typed
             # waits for the same person on that page once they have signed in again.
             next_url = request.path
@@ -200,12 +200,6 @@ class SessionTimeoutMiddleware:
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(url)
         return HttpResponseRedirect(url)
-
-
-def _posted_from_itself(request: HttpRequest) -> bool:
-    """The form was on the page it was posted to (the Referer, same origin, says so)."""
-    referer = urlsplit(request.headers.get("Referer", ""))
-    return referer.netloc == request.get_host() and referer.path == request.path
 
 
 class QueryCountHeaderMiddleware:

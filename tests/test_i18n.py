@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import polib
 import pytest
@@ -251,13 +252,31 @@ def test_the_language_switch_on_a_refused_forms_page_leads_back_to_the_plan(logi
     client = login("exoneree1")
     refused = client.post(reverse("my_ask"), {"words": "", "domain": "", "priority": ""})  # an empty ask
     assert refused.status_code == 400
-    switch = re.search(r'class="language-switch">.*?name="next" value="([^"]*)"', refused.content.decode(), re.S)
-    assert switch is not None and switch.group(1) == reverse("home")  # not /my-plan/ask/, which takes only forms
-    answer = client.post(reverse("set_language"), {"language": "es", "next": switch.group(1)}, follow=True)
+    # Not /my-plan/ask/, which takes only forms, nor home: the plan the ask form was on.
+    assert _switch_next(refused) == reverse("my_plan")
+    answer = client.post(reverse("set_language"), {"language": "es", "next": _switch_next(refused)}, follow=True)
     assert answer.status_code == 200 and "Hola, Marcus" in answer.content.decode()
+    assert answer.redirect_chain == [(reverse("my_plan"), 302)]
     # On a page of its own, the switch comes back to it.
     page = client.get(reverse("my_contact_wishes")).content.decode()
     assert f'name="next" value="{reverse("my_contact_wishes")}"' in page
+
+
+def test_the_language_switch_on_a_form_sent_back_to_its_own_page_comes_back_to_it(login, world: World) -> None:
+    client = login("exoneree1")
+    messages_url = reverse("my_messages")
+    refused = client.post(messages_url, {"text": "", "about": ""}, HTTP_REFERER="http://testserver" + messages_url)
+    assert refused.status_code == 400
+    assert _switch_next(refused) == messages_url
+    # Posted from somewhere else (or with no Referer): not known to be a page, so home.
+    elsewhere = client.post(messages_url, {"text": "", "about": ""}, HTTP_REFERER="http://evil.example" + messages_url)
+    assert _switch_next(elsewhere) == reverse("home")
+
+
+def _switch_next(response: Any) -> str:
+    switch = re.search(r'class="language-switch">.*?name="next" value="([^"]*)"', response.content.decode(), re.S)
+    assert switch is not None
+    return switch.group(1)
 
 
 def test_a_person_whose_record_says_spanish_gets_the_sign_in_page_in_spanish_after_signing_out(

@@ -3,6 +3,9 @@ minutes, encrypted, for the same person to find in the same form once signed in 
 
 Kept server-side only (the shared cache, under a hash of the person and the page), never in a
 URL or a cookie, and taken once. Passwords, codes and the CSRF token are never kept.
+
+(The language switch keeps what was typed in the browser instead: services/static/services/
+language_switch.js, with the same fields never kept.)
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from urllib.parse import urlsplit
 
 from django.core.cache import caches
 from django.http import HttpRequest
@@ -26,6 +30,13 @@ def _key(user_id: int, path: str) -> str:
 
 def _context(user_id: int, path: str) -> str:
     return f"kept form of user {user_id} on {path}"
+
+
+def posted_from_itself(request: HttpRequest) -> bool:
+    """The form was on the page it was posted to (the Referer, same origin, says so): that
+    address is a page a browser opens, not one that only takes forms."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    return referer.netloc == request.get_host() and referer.path == request.path
 
 
 def form_keep(request: HttpRequest) -> bool:

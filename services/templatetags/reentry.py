@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus, plain_domain
+from services.lib import kept_forms
 from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
 from services.models.needs import Need
@@ -109,10 +110,18 @@ def typed(form: Any, field: str) -> object:
 @register.simple_tag(takes_context=True)
 def back_here(context: template.Context) -> str:
     """Where a form in the page's frame (the language switch, "Stay signed in") comes back to:
-    this page; home from the answer to a form (a refused ask) or from an address that takes
-    only forms (services.middleware.FormOnlyAddressMiddleware), which cannot be opened again."""
+    this page, opened again. A form sent back with its errors comes back to the page it was on:
+    the view names it (`page_url`, when the form was posted to an address that takes only
+    forms), or it is the address posted to, when the form was on that very page. Home when
+    neither is known (a button's action refused: services.views.common.action_refused) and
+    from an address that takes only forms (services.middleware.FormOnlyAddressMiddleware):
+    those cannot be opened again."""
     request = context["request"]
-    if request.method == "GET" and not context.get("form_only_address"):
+    if context.get("form_only_address"):
+        return reverse("home")
+    if page_url := context.get("page_url"):
+        return page_url
+    if request.method == "GET" or kept_forms.posted_from_itself(request):
         return request.get_full_path()
     return reverse("home")
 

@@ -30,8 +30,18 @@ PLAIN_TEXT = "text/plain; charset=utf-8"  # a refusal that is a sentence, not a 
 
 
 def plan_page(request: HttpRequest, exoneree: Exoneree, *, status: int = 200, **extra: Any) -> HttpResponse:
-    """My plan, with its forms (blank unless a refused one is handed in with its errors)."""
-    context = {"exoneree": exoneree, "ask_form": AskForm(), **plans.plan_for(exoneree), **extra}
+    """My plan, with its forms (blank unless a refused one is handed in with its errors).
+
+    Also the answer to a refused form posted to an address that takes only forms (an ask, an
+    answer): `page_url` names My plan as the page shown, for the frame's own forms (the
+    language switch) to come back to."""
+    context = {
+        "exoneree": exoneree,
+        "ask_form": AskForm(),
+        "page_url": reverse("my_plan"),
+        **plans.plan_for(exoneree),
+        **extra,
+    }
     return render(request, "services/my_plan.html", context, status=status)
 
 

@@ -225,3 +225,49 @@ def test_a_box_says_how_much_room_is_left_and_that_a_long_paste_was_cut(world, m
     box.press("Backspace")
     expect(left).to_have_text("Characters left: 1 of 2,000.")
     tab.check()
+
+
+def test_switching_language_keeps_the_page_and_what_was_typed(world, marcus, tabs):
+    """The switch loads the same page again in the other language, with the words typed and not
+    sent back in their boxes; from a form sent back with an error, the form's own page."""
+    tab = tabs(PHONE, scale=1.25)
+    page = tab.page
+    tab.sign_in("exoneree1")
+
+    # Typing a message, then switching: the same page, the same words, the same choice.
+    page.goto("/my-plan/messages/")
+    tab.check()
+    page.get_by_label("Your message").fill("Can we meet on Tuesday instead?")
+    about = page.get_by_label("It is about (you can skip this)")
+    chosen = about.locator("option").nth(1).get_attribute("value")
+    about.select_option(chosen)
+    page.locator("form.language-switch").get_by_role("button", name="Español").click()
+    tab.check()
+    assert page.url.endswith("/my-plan/messages/")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("#id_text")).to_have_value("Can we meet on Tuesday instead?")
+    expect(page.locator("#id_about")).to_have_value(chosen)
+    # Taken once: opening the page again shows it empty.
+    assert page.evaluate("Object.keys(window.sessionStorage).filter(key => key.startsWith('reentry'))") == []
+    page.reload()
+    tab.check()
+    expect(page.locator("#id_text")).to_have_value("")
+
+    # An ask sent back for its missing words (at /my-plan/ask/, which takes only forms): the
+    # switch comes back to the plan, with the choices made.
+    page.goto("/my-plan/")
+    tab.check()
+    ask = page.locator("#ask")
+    area = ask.locator("input[name=domain]").nth(1)
+    area.check()
+    ask.locator("input[name=priority]").first.check()
+    soon = ask.locator("input[name=priority]").first.get_attribute("value")
+    ask.get_by_role("button").click()
+    tab.check()
+    assert page.url.endswith("/my-plan/ask/")
+    page.locator("form.language-switch").get_by_role("button", name="English").click()
+    tab.check()
+    assert page.url.endswith("/my-plan/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#ask input[name=domain]").nth(1)).to_be_checked()
+    expect(page.locator(f"#ask input[name=priority][value='{soon}']")).to_be_checked()
