@@ -45,7 +45,7 @@ from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from services import document_reminders, legal_reminders, referral_reminders
@@ -196,9 +196,8 @@ def reminders_liveness(*, organization_id: int | None = None, now: datetime | No
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:
-    """ "Mar 4, 3:00 PM" in the organization's zone."""
-    local = moment.astimezone(zone)
-    return f"{local:%b} {local.day}, {local.hour % 12 or 12}:{local:%M %p}"
+    """ "Mar 4, 3:00 p.m." in the organization's zone, as the staff pages write a day and time."""
+    return date_format(moment.astimezone(zone), "M j, g:i a")
 
 
 def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
@@ -280,9 +279,14 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
                 return Skip("No phone number for text messages.", failed=True)
             with translation.override(language):
                 local = follow_up.due_at.astimezone(zone)
-                # A format a translation may reorder ("Mar 4, 3:00 PM" in English, as _when writes it).
-                when = date_format(local, _("M j, g:i A"))
-                text = _("Reminder: you have an appointment on %(when)s. See: %(link)s") % {"when": when, "link": link}
+                # The day and time as the email and the plan page write them ("3:00 p.m.";
+                # "15:00" in Spanish). The time comes first in English: "… on Mar 4 at
+                # 3:00 p.m.. See" would end the sentence with two periods.
+                text = _("Reminder: you have an appointment at %(time)s on %(day)s. See: %(link)s") % {
+                    "time": time_format(local, _("g:i a")),
+                    "day": date_format(local, _("l, M j")),
+                    "link": link,
+                }
             return Outgoing(sms_to=person.phone, sms_text=text, language=language)
         if not person.email:
             return Skip("No email address to send the reminder to.", failed=True)

@@ -6,6 +6,7 @@ time_machine. A real worker is in test_reminders_worker.py.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from smtplib import SMTPServerDisconnected
@@ -195,8 +196,8 @@ def test_a_due_follow_up_sends_one_email_and_one_notification(world, clock, swee
         assert secret not in body + due_email.subject
     notifications = Notification.objects.filter(reminder__follow_up=follow_up).order_by("pk")
     assert [n.text for n in notifications] == [
-        "Due Mar 6, 9:00 AM: Bring the lease to Harbor Housing — Marcus Whitfield",
-        "Due now (Mar 6, 9:00 AM): Bring the lease to Harbor Housing — Marcus Whitfield",
+        "Due Mar 6, 9:00 a.m.: Bring the lease to Harbor Housing — Marcus Whitfield",
+        "Due now (Mar 6, 9:00 a.m.): Bring the lease to Harbor Housing — Marcus Whitfield",
     ]
     assert Reminder.objects.get(follow_up=follow_up, kind=Kind.DUE).status == Status.SENT
 
@@ -219,9 +220,9 @@ def test_overdue_and_escalation_until_it_is_done(world, clock, sweep):
     assert Notification.objects.get(user=world.director1).url == follow_up.exoneree.get_absolute_url()
     texts = set(Notification.objects.filter(reminder__follow_up=follow_up).values_list("text", flat=True))
     assert texts == {
-        "Due now (Mar 6, 9:00 AM): Bring the lease to Harbor Housing — Marcus Whitfield",
-        "Overdue since Mar 6, 9:00 AM: Bring the lease to Harbor Housing — Marcus Whitfield",
-        "Overdue 3 days (due Mar 6, 9:00 AM), assigned to Casey Onewell: Bring the lease to Harbor Housing"
+        "Due now (Mar 6, 9:00 a.m.): Bring the lease to Harbor Housing — Marcus Whitfield",
+        "Overdue since Mar 6, 9:00 a.m.: Bring the lease to Harbor Housing — Marcus Whitfield",
+        "Overdue 3 days (due Mar 6, 9:00 a.m.), assigned to Casey Onewell: Bring the lease to Harbor Housing"
         " — Marcus Whitfield",
     }
 
@@ -423,7 +424,7 @@ def test_exoneree_reminder_by_email_says_only_when(world, clock, sweep):
 
     [email] = [m for m in emails() if m.to == ["marcus.private@example.net"]]
     assert email.subject == "Reminder: your appointment on Wednesday, Mar 6"
-    assert "9:00 AM" in email.body
+    assert "9:00 a.m." in email.body
     assert "http://localhost:8000/my-plan/" in email.body
     for secret in ("Harbor", "Secretdetail", "Marcus", "Light"):  # not even the organization
         assert secret not in email.body + email.subject
@@ -500,7 +501,31 @@ def test_sms_goes_through_the_configured_backend(world, clock, sweep, settings, 
     sweep(clock, DUE - timedelta(days=1))
 
     assert Reminder.objects.get(follow_up=follow_up, kind=Kind.EXONEREE_APPOINTMENT).status == Status.SENT
-    assert "SMS to …99: Reminder: you have an appointment on Mar 6, 9:00 AM." in caplog.text
+    assert "SMS to …99: Reminder: you have an appointment at 9:00 a.m. on Wednesday, Mar 6. See: " in caplog.text
+
+
+@pytest.mark.parametrize(("language", "shown"), [("en", "3:00 p.m."), ("es", "15:00")])
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_the_appointment_reminder_says_the_time_as_the_plan_page_does(
+    world, clock, sweep, settings, caplog, login, language, shown, channel
+):
+    """It wrote "3:00 PM" where the plan says "3:00 p.m." (and "15:00" in Spanish)."""
+    settings.SMS_BACKEND = "services.lib.sms.ConsoleBackend"
+    opt_in(world.marcus.exoneree, world, preferred_language=language, reminder_channel=channel)
+    follow_up = new_follow_up(world, due_at=DUE + timedelta(hours=6))  # 3:00 p.m. in New York
+    plan = login("exoneree1").get(reverse("my_plan")).content.decode()
+    on_the_plan = re.search(rf'id="appointment-{follow_up.pk}"><strong><time[^>]*>([^<]*)</time>', plan)
+    assert on_the_plan is not None and on_the_plan.group(1).endswith(shown)
+
+    sweep(clock, DUE + timedelta(hours=6) - timedelta(days=1))
+
+    if channel == "sms":
+        [said] = [record.getMessage() for record in caplog.records if record.getMessage().startswith("SMS to")]
+    else:
+        [email] = [m for m in emails() if m.to == ["marcus.private@example.net"]]
+        said = email.body + email.alternatives[0][0]
+    assert shown in said
+    assert "PM" not in said and ".." not in said
 
 
 # --- in the app -----------------------------------------------------------------------------------
@@ -925,10 +950,10 @@ def test_only_due_unsent_reminders_of_the_organization_asked_about_are_waiting(w
 @pytest.mark.parametrize(
     ("utc", "shown"),
     [
-        ((14, 0), "Mar 4, 9:00 AM"),
-        ((20, 5), "Mar 4, 3:05 PM"),
-        ((17, 0), "Mar 4, 12:00 PM"),
-        ((5, 30), "Mar 4, 12:30 AM"),
+        ((14, 0), "Mar 4, 9:00 a.m."),
+        ((20, 5), "Mar 4, 3:05 p.m."),
+        ((17, 0), "Mar 4, 12:00 p.m."),
+        ((5, 30), "Mar 4, 12:30 a.m."),
     ],
 )
 def test_a_time_in_a_notification_is_on_a_twelve_hour_clock_in_the_organizations_zone(utc, shown):
