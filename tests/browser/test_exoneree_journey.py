@@ -271,3 +271,34 @@ def test_switching_language_keeps_the_page_and_what_was_typed(world, marcus, tab
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#ask input[name=domain]").nth(1)).to_be_checked()
     expect(page.locator(f"#ask input[name=priority][value='{soon}']")).to_be_checked()
+
+
+HEADER_TARGETS = """() => Array.from(document.querySelectorAll("header.site-header a, header.site-header button"))
+    .map(target => {
+        const box = target.getBoundingClientRect();
+        return {name: target.textContent.trim(), top: box.top, width: box.width, height: box.height};
+    })"""
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_header_is_easy_to_tap_on_a_phone_and_unchanged_on_a_desktop(world, marcus, tabs, language):
+    """WCAG 2.2's target size: on a 390 px phone each link and button of the header is at
+    least 44×44 px (the links were 21 px tall), in either language; on a desktop at least 24×24,
+    and the header keeps its one line."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language=language)
+    phone = tabs(PHONE, scale=1.25)
+    phone.sign_in("exoneree1")
+    targets = phone.page.evaluate(HEADER_TARGETS)
+    assert len(targets) == 7  # the name, three links, signing out, two languages
+    small = [(t["name"], t["width"], t["height"]) for t in targets if t["width"] < 44 or t["height"] < 44]
+    assert not small, small
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    desktop = tabs(DESKTOP)
+    desktop.sign_in("exoneree1")
+    targets = desktop.page.evaluate(HEADER_TARGETS)
+    small = [(t["name"], t["width"], t["height"]) for t in targets if t["width"] < 24 or t["height"] < 24]
+    assert not small, small
+    assert desktop.page.evaluate("document.querySelector('header').getBoundingClientRect().height") < 80
+    middles = {round(t["top"] + t["height"] / 2) for t in targets}
+    assert max(middles) - min(middles) <= 2, targets  # one row, each centred on it
