@@ -187,6 +187,9 @@ def test_a_due_follow_up_sends_one_email_and_one_notification(world, clock, swee
         "Reminder: a follow-up is due Wednesday, Mar 6",
         "A follow-up is due now",
     ]
+    day_before = emails()[0]
+    assert "is due at 9:00 a.m. on Wednesday, March 6." in day_before.body  # not "a.m.."
+    assert ".." not in day_before.body + day_before.alternatives[0][0]
     due_email = emails()[1]
     assert due_email.to == ["caseworker1@example.org"]
     body = due_email.body + due_email.alternatives[0][0]
