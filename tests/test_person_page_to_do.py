@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from services.choices import ConsentCategory as C
 from services.choices import Priority
 from services.models.referrals import ReferralCategory
-from tests.factories import FollowUpFactory, NeedFactory, consent_for
+from tests.factories import FollowUpFactory, NeedFactory, ReferralFactory, consent_for
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -67,3 +69,90 @@ def test_the_profile_is_a_short_card_with_more_details_one_click_away(login, wor
         assert f"<dt>{label}</dt>" in short
     for label in ("Legal name", "Date of birth", "SSN", "Address", "Exonerated"):
         assert f"<dt>{label}</dt>" in more and f"<dt>{label}</dt>" not in short
+
+
+# --- "Mark done" in place (htmx) brings "What needs doing" and the count along ------------------
+
+
+def element(html: str, element_id: str) -> str:
+    """The element of this id (neither the to-do's wrapper nor the tab nests its own tag), without
+    the out-of-band marker: what the page shows, or what a swap puts in its place."""
+    start = html.rindex("<", 0, html.index(f'id="{element_id}"'))
+    tag = html[start + 1 : html.index(" ", start)]
+    end = html.index(f"</{tag}>", start) + len(f"</{tag}>")
+    return html[start:end].replace(' hx-swap-oob="true"', "")
+
+
+def in_place(client, action: str, follow_up, page: str):
+    """The row's button pressed with JavaScript on, on that page (htmx says which)."""
+    headers = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}#follow-ups"}
+    return client.post(reverse(action, args=[follow_up.pk]), {}, headers=headers)
+
+
+def test_mark_done_in_place_updates_what_needs_doing_and_the_count_as_a_reload_would(login, world):
+    marcus = world.marcus.exoneree
+    late = FollowUpFactory(exoneree=marcus, title="Call the landlord", due_at=timezone.now() - timedelta(days=2))
+    client = login("caseworker1")
+    before = client.get(marcus.get_absolute_url()).content.decode()
+    assert "Call the landlord" in section(before)
+
+    swapped = in_place(client, "follow_up_done", late, marcus.get_absolute_url()).content.decode()
+
+    reloaded = client.get(marcus.get_absolute_url()).content.decode()
+    assert f'id="follow-up-{late.pk}"' in swapped and ">Undo</button>" in swapped
+    assert '<div id="to-do" hx-swap-oob="true">' in swapped and 'id="follow-ups-tab" hx-swap-oob="true"' in swapped
+    for element_id in ("to-do", "follow-ups-tab"):
+        assert element(swapped, element_id) == element(reloaded, element_id) != element(before, element_id)
+    assert "Call the landlord" not in element(swapped, "to-do")
+
+
+def test_undo_in_place_brings_it_back_to_what_needs_doing(login, world):
+    marcus = world.marcus.exoneree
+    late = FollowUpFactory(exoneree=marcus, title="Call the landlord", due_at=timezone.now() - timedelta(days=2))
+    client = login("caseworker1")
+    before = client.get(marcus.get_absolute_url()).content.decode()
+    in_place(client, "follow_up_done", late, marcus.get_absolute_url())
+
+    swapped = in_place(client, "follow_up_reopen", late, marcus.get_absolute_url()).content.decode()
+
+    assert "Mark done" in swapped
+    for element_id in ("to-do", "follow-ups-tab"):
+        assert element(swapped, element_id) == element(before, element_id)
+
+
+def test_in_place_elsewhere_swaps_the_row_alone_and_without_javascript_the_page_reloads(login, world):
+    marcus = world.marcus.exoneree
+    follow_up = world.marcus.follow_up
+    client = login("caseworker1")
+    client.post(reverse("follow_up_done", args=[follow_up.pk]))
+
+    elsewhere = in_place(client, "follow_up_reopen", follow_up, reverse("exoneree_done_follow_ups", args=[marcus.pk]))
+    plain = client.post(reverse("follow_up_done", args=[follow_up.pk]))
+
+    assert [t.name for t in elsewhere.templates][0] == "services/_follow_up_row.html"
+    assert "hx-swap-oob" not in elsewhere.content.decode()
+    assert plain.status_code == 302 and plain.url == marcus.get_absolute_url()
+
+
+def test_mark_done_in_place_costs_three_queries_more_however_much_the_person_has(login, world):
+    """What the swap adds to the row alone: the open follow-ups, the open needs, their referrals;
+    the same for 3 rows of each as for 30."""
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+
+    def cost(n: int, page: str) -> int:
+        for _ in range(n):
+            need = NeedFactory(exoneree=marcus, priority=Priority.URGENT)
+            ReferralFactory(need=need, resource=world.marcus.resource)
+            FollowUpFactory(exoneree=marcus, due_at=timezone.now() - timedelta(days=1))
+        follow_up = FollowUpFactory(exoneree=marcus)
+        with CaptureQueriesContext(connection) as queries:
+            in_place(client, "follow_up_done", follow_up, page)
+        return len(queries)
+
+    elsewhere = reverse("exoneree_done_follow_ups", args=[marcus.pk])
+    cost(0, elsewhere)  # warm-up
+    row_alone = cost(0, elsewhere)
+    small, large = cost(3, marcus.get_absolute_url()), cost(27, marcus.get_absolute_url())
+
+    assert small == large == row_alone + 3

@@ -259,20 +259,9 @@ def follow_up_rows(follow_ups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
 def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
     """What the person page shows, and no column more. `exoneree` was loaded with
     `caseworker_names()` annotated."""
-    referrals = (
-        Referral.objects.select_related("resource")
-        .only("need", "status", "consent_revoked_at", "resource__name")
-        .annotate(waiting_for_consent=coverage.waiting_for_consent())
-    )
-    needs = list(exoneree.needs.prefetch_related(Prefetch("referrals", queryset=referrals)))
-    # What needs doing first: open and in-progress needs by priority, then the oldest; closed
-    # ones (met, no longer wanted) latest first, folded away on the page.
-    rank = {value: index for index, value in enumerate(Priority.values)}
-    # The person's own asks still waiting for an answer come first (issue 19).
-    needs_open = sorted(
-        (n for n in needs if n.is_open),
-        key=lambda n: (n.ask_state != AskState.WAITING, rank.get(n.priority, 99), n.opened_on, n.pk),
-    )
+    needs = list(exoneree.needs.prefetch_related(Prefetch("referrals", queryset=_need_card_referrals())))
+    needs_open = _open_first([n for n in needs if n.is_open])
+    # Closed needs (met, no longer wanted) latest first, folded away on the page.
     needs_closed = sorted((n for n in needs if not n.is_open), key=lambda n: (n.closed_on or n.opened_on, n.pk))
     latest_done = exoneree.follow_ups.filter(done_at__isnull=False).order_by("-done_at", "-pk")
     follow_ups = list(
@@ -308,6 +297,38 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
         # A closed case has nothing to do: its open follow-ups wait, without reminders, for
         # the case to be reopened (the case's banner says how many).
         "to_do": {} if exoneree.case_closed_on else to_do(needs_open, [f for f in follow_ups if not f.is_done]),
+    }
+
+
+def _need_card_referrals() -> QuerySet[Referral]:
+    """A need's referrals as the person page shows them, with whether each waits for consent."""
+    return (
+        Referral.objects.select_related("resource")
+        .only("need", "status", "consent_revoked_at", "resource__name")
+        .annotate(waiting_for_consent=coverage.waiting_for_consent())
+    )
+
+
+def _open_first(needs_open: list[Need]) -> list[Need]:
+    """What needs doing first: the person's own asks still waiting for an answer (issue 19),
+    then by priority, then the oldest."""
+    rank = {value: index for index, value in enumerate(Priority.values)}
+    return sorted(
+        needs_open, key=lambda n: (n.ask_state != AskState.WAITING, rank.get(n.priority, 99), n.opened_on, n.pk)
+    )
+
+
+def person_page_to_do(exoneree: Exoneree) -> dict[str, Any]:
+    """The person page's "What needs doing" and its count of open follow-ups, read again after
+    a follow-up was marked done or reopened in place (htmx), so that they do not go stale
+    until a reload: the open needs, their referrals, the open follow-ups (three queries)."""
+    needs = exoneree.needs.filter(OPEN_NEED).prefetch_related(Prefetch("referrals", queryset=_need_card_referrals()))
+    follow_ups_open = list(
+        exoneree.follow_ups.filter(done_at__isnull=True).only("exoneree", "title", "due_at", "done_at")
+    )
+    return {
+        "to_do": {} if exoneree.case_closed_on else to_do(_open_first(list(needs)), follow_ups_open),
+        "follow_ups_open_count": len(follow_ups_open),
     }
 
 

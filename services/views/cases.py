@@ -28,6 +28,7 @@ from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, 
 from services.forms.referrals import NeedForm, NeedStatusForm, ReferralEditForm, ReferralForm, ReferralTransitionForm
 from services.lifecycle import NEED_CLOSED, TransitionNotAllowed
 from services.models.casework import Assessment, CaseNote
+from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
@@ -448,8 +449,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     was_done = follow_up.is_done
     follow_ups.follow_up_complete(by=request.user, follow_up=follow_up, outcome=form.cleaned_data["outcome"])
     if request.htmx:
-        context = {"follow_up": follow_up, "can_change": True, "just_done": not was_done}
-        return render(request, "services/_follow_up_row.html", context)
+        return _follow_up_row(request, follow_up, just_done=not was_done)
     if was_done:
         messages.info(request, f"“{follow_up.title}” was already marked done.")
     else:
@@ -458,6 +458,18 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("Marked done: %(title)s.") % {"title": follow_up.title}, extra_tags=f"undo follow-up-{pk}"
         )
     return redirect(_back_to_list(request) or follow_up.exoneree)
+
+
+def _follow_up_row(request: HttpRequest, follow_up: FollowUp, *, just_done: bool = False) -> HttpResponse:
+    """The row, swapped in place. On the person page, what it shows elsewhere about open
+    follow-ups ("What needs doing", the count beside "Follow-ups") comes with it, out of band,
+    so that neither is stale until a reload; other pages (all done follow-ups) have neither."""
+    context = {"follow_up": follow_up, "can_change": True, "just_done": just_done}
+    exoneree = follow_up.exoneree
+    if urlsplit(request.htmx.current_url or "").path != exoneree.get_absolute_url():
+        return render(request, "services/_follow_up_row.html", context)
+    context |= {"exoneree": exoneree, **records.person_page_to_do(exoneree)}
+    return render(request, "services/_follow_up_row_swap.html", context)
 
 
 def _back_to_list(request: HttpRequest) -> str:
@@ -478,7 +490,7 @@ def follow_up_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = access.get_follow_up(request.user, pk, change=True)
     follow_ups.follow_up_reopen(by=request.user, follow_up=follow_up)
     if request.htmx:
-        return render(request, "services/_follow_up_row.html", {"follow_up": follow_up, "can_change": True})
+        return _follow_up_row(request, follow_up)
     messages.success(request, _("Reopened: %(title)s.") % {"title": follow_up.title})
     return redirect(_back_to_list(request) or follow_up.exoneree)
 

@@ -121,3 +121,38 @@ def test_caseworker_takes_a_person_from_intake_to_a_completed_referral(world, ta
     expect(page.locator(f"#follow-up-{follow_up.pk}")).to_have_count(0)
     follow_up.refresh_from_db()
     assert follow_up.done_at is not None
+
+
+def test_mark_done_on_the_person_page_updates_what_needs_doing_without_a_reload(world, tabs):
+    marcus = world.marcus.exoneree
+    late = FollowUp.objects.create(
+        exoneree=marcus,
+        assigned_to=world.caseworker1,
+        title="Call the landlord",
+        due_at=timezone.now() - timedelta(days=2),
+    )
+    open_count = FollowUp.objects.filter(exoneree=marcus, done_at__isnull=True).count()
+    device = authenticator(with_password(world.caseworker1))
+    tab = tabs(DESKTOP)
+    page = tab.page
+    tab.sign_in("caseworker1", device=device)
+    tab.goto(marcus.get_absolute_url())
+    tab.check()
+    to_do = page.locator("#to-do")
+    count = page.locator("#follow-ups-tab")
+    expect(to_do).to_contain_text("Call the landlord")
+    expect(count).to_have_text(f"Follow-ups ({open_count})")
+    page.evaluate("window.notReloaded = true")
+
+    page.locator(f"#follow-up-{late.pk}").get_by_role("button", name="Mark done").click()
+    expect(page.locator(f"#follow-up-{late.pk}").get_by_role("button", name="Undo")).to_be_visible()
+    tab.check()
+    expect(to_do).not_to_contain_text("Call the landlord")
+    expect(count).to_have_text(f"Follow-ups ({open_count - 1})")
+
+    page.locator(f"#follow-up-{late.pk}").get_by_role("button", name="Undo").click()
+    expect(page.locator(f"#follow-up-{late.pk}").get_by_role("button", name="Mark done")).to_be_visible()
+    tab.check()
+    expect(to_do).to_contain_text("Call the landlord")
+    expect(count).to_have_text(f"Follow-ups ({open_count})")
+    assert page.evaluate("window.notReloaded === true")
