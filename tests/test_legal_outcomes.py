@@ -23,6 +23,8 @@ requested; Cal's court requested; Anita's court still showing (organization 2).
 
 from __future__ import annotations
 
+import csv
+import io
 import zoneinfo
 from datetime import date, datetime
 from typing import Any
@@ -133,8 +135,31 @@ def test_claims_filed_before_their_deadline(legal_world, login):
 def test_deadlines_within_90_days_not_filed_are_listed(legal_world, login):
     due = page(login("director1"), **Q1)["due_soon"]
 
-    assert table(due) == {"Eve Soon — Illinois": [16]}
+    assert due.columns == ["", "Days left", "Deadline"]
+    assert table(due) == {"Eve Soon — Illinois": [16, date(2025, 5, 1)]}
     assert due.rows[0].cells[0].href == reverse("exoneree_legal", args=[due_person(legal_world, "Eve Soon")])
+
+
+def test_the_due_soon_csv_has_the_deadline_as_the_page_shows_it(legal_world, login):
+    """Walkthrough: the download had the days left but not the day itself."""
+    client = login("director1")
+    params = {**Q1, "format": "csv", "figure": "due_soon"}
+
+    page_html = client.get(reverse("outcome_dashboard"), Q1).content.decode()
+    rows = list(csv.reader(io.StringIO(client.get(reverse("outcome_dashboard"), params).content.decode())))
+
+    assert rows == [["", "Days left", "Deadline"], ["Eve Soon — Illinois", "16", "2025-05-01"]]
+    figure = page_html[page_html.index('id="due_soon"') :]
+    assert '<td class="num">2025-05-01</td>' in figure[: figure.index("</section>")]
+
+
+def test_the_due_soon_csv_does_not_run_a_name_as_a_formula(legal_world, login):
+    who = person(legal_world, "=HYPERLINK(1)", date(2023, 5, 1))
+    claim(legal_world, who, date(2023, 5, 1))
+
+    response = login("director1").get(reverse("outcome_dashboard"), {**Q1, "format": "csv", "figure": "due_soon"})
+
+    assert "'=HYPERLINK(1) — Illinois,16,2025-05-01" in response.content.decode()
 
 
 def due_person(w: World, name: str) -> int:

@@ -224,7 +224,7 @@ class ResourceSerializer(serializers.ModelSerializer):
 
 
 def figure_data(figure: Any) -> dict[str, Any]:
-    """One outcome figure as the page shows it: its columns and rows of numbers."""
+    """One outcome figure as the page shows it: its columns and rows of numbers (a deadline as a date)."""
     return {
         "name": figure.name,
         "title": str(figure.title),

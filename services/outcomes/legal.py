@@ -101,14 +101,18 @@ def due_soon_figure(scope: Scope) -> Figure:
         days = (claim.filing_deadline - scope.today).days
         label = f"{claim.exoneree.display_name} — {claim.jurisdiction_name or _('jurisdiction not known')}"
         url = reverse("exoneree_legal", args=[claim.exoneree_id])
-        rows.append(Row(label, [Cell(days, url, display=f"{days} ({claim.filing_deadline:%Y-%m-%d})")]))
+        # The deadline in a column of its own, as the page shows it: the CSV and the API take
+        # each cell's value, and a day as a number of days left means nothing once downloaded.
+        rows.append(
+            Row(label, [Cell(days, url), Cell(claim.filing_deadline, display=f"{claim.filing_deadline:%Y-%m-%d}")])
+        )
     return Figure(
         name="due_soon",
         title=_("Filing deadlines within 90 days, not filed"),
         how=_(
             "Claims not filed yet whose deadline is today or within the next 90 days (as of now, whatever the period)."
         ),
-        columns=["", "Days left (deadline)"],
+        columns=["", "Days left", "Deadline"],
         rows=rows,
         summary="" if rows else _("None."),
         chart_cells=[(0, "c-bad")],

@@ -119,7 +119,7 @@ class Scope:
 
 @dataclass
 class Cell:
-    value: int | float | None
+    value: int | float | date | None  # a date in a list (a deadline), written in the CSV as YYYY-MM-DD
     href: str = ""
     display: str = ""
 
