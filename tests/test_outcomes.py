@@ -337,6 +337,9 @@ def test_default_period_is_the_last_12_months(small, login):
         ({"from": "2025-02-30"}, "from", "Enter a valid date."),
         ({"to": "yesterday"}, "to", "Enter a valid date."),
         ({"from": "2025-03-01", "to": "2025-01-01"}, "to", "The end of the period cannot be before its start."),
+        # "To" left empty is today: the start after it is what to fix (it said so under "To").
+        ({"from": "2025-06-01"}, "from", "This is after today, and with “To” left empty the period ends today."),
+        ({"from": "2025-06-01", "to": ""}, "from", "Choose a start on or before today, or fill in “To”."),
         ({"from": "0001-01-01"}, "from", "Enter a date between 1900 and 2200."),
         ({"domain": "astrology"}, "domain", "Select a valid choice."),
         ({"caseworker": "not-a-number"}, "caseworker", "Select a valid choice."),
@@ -348,6 +351,15 @@ def test_bad_filters_answer_400_with_the_message_beside_the_field(small, login, 
     assert response.status_code == 400
     assert message in response.context["form"].errors[field][0]
     assert f'id="id_{field}_error"' in response.content.decode()
+    assert list(response.context["form"].errors) == [field]
+
+
+def test_from_today_with_to_left_empty_is_the_one_day(small, login):
+    response = login("director1").get(reverse("outcome_dashboard"), {"from": "2025-04-15", "to": ""})
+
+    assert response.status_code == 200
+    filters = response.context["filters"]
+    assert (filters.start, filters.end) == (date(2025, 4, 15), date(2025, 4, 15))
 
 
 def test_caseworker_of_another_organization_is_not_a_valid_filter(small, login, world):

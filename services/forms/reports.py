@@ -81,6 +81,17 @@ class OutcomeFilterForm(forms.Form):
                 )
         if self.errors:
             return data
+        if data.get("from") and not data.get("to") and data["from"] > self.today:
+            # "To" left empty means today: the start is what to change (or "To" to fill in), so
+            # the message goes beside "From", saying why, not beside a box the user never touched.
+            self.add_error(
+                "from",
+                _(
+                    "This is after today, and with “To” left empty the period ends today. "
+                    "Choose a start on or before today, or fill in “To”."
+                ),
+            )
+            return data
         end = data["to"] = data.get("to") or self.today
         start = data["from"] = data.get("from") or _year_before(end) + timedelta(days=1)
         if start > end:
