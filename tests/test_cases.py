@@ -627,6 +627,43 @@ def test_follow_up_with_bad_input_saves_nothing(login, world, field, change):
     assert not FollowUp.objects.filter(title="Call the landlord back").exists()
 
 
+@pytest.mark.parametrize(
+    ("due_at", "message"),
+    [
+        # New York's clocks go from 2:00 to 3:00 on March 10, 2030, and from 2:00 back to 1:00 on November 3.
+        (
+            "2030-03-10T02:30",
+            "That time does not exist on that day: clocks go forward an hour, so 2:30 a.m. is skipped "
+            "(the clocks say 3:30 a.m. at that moment). Choose another time.",
+        ),
+        (
+            "2030-11-03T01:30",
+            "That time happens twice on that day: clocks go back an hour, so 1:30 a.m. comes round again. "
+            "Choose an earlier or a later time.",
+        ),
+    ],
+)
+def test_a_time_the_clocks_skip_or_repeat_is_refused_in_plain_words_beside_the_field(login, world, due_at, message):
+    """Walkthrough: 02:30 on the spring-forward day got Django's message, naming the zone's key."""
+    response = login("caseworker1").post(
+        url("follow_up_create", world.marcus.exoneree), follow_up_data(world, due_at=due_at)
+    )
+
+    assert response.status_code == 400
+    assert f"<li>{message}</li>" in error_beside(response, "due_at")
+    assert "America/New_York" not in response.content.decode()
+    assert not FollowUp.objects.filter(title="Call the landlord back").exists()
+
+
+def test_the_hour_after_the_clocks_go_forward_is_taken(login, world):
+    response = login("caseworker1").post(
+        url("follow_up_create", world.marcus.exoneree), follow_up_data(world, due_at="2030-03-10T03:30")
+    )
+
+    assert response.status_code == 302
+    assert FollowUp.objects.get(title="Call the landlord back").due_at == datetime(2030, 3, 10, 7, 30, tzinfo=UTC)
+
+
 def test_a_follow_up_about_a_referral_of_another_need_is_refused_beside_the_referral(login, world):
     """Mental health need, shelter referral: it saved and read as one thing (found by a walk)."""
     marcus = world.marcus.exoneree

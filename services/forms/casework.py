@@ -15,7 +15,14 @@ from services.choices import (
     SCORE_LABELS,
     AssessmentDomain,
 )
-from services.forms.widgets import DateInput, DateTimeInput, StaffChoiceField, VisibleTextField, name_blanks
+from services.forms.widgets import (
+    DateInput,
+    DateTimeInput,
+    LocalDateTimeField,
+    StaffChoiceField,
+    VisibleTextField,
+    name_blanks,
+)
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.people import Exoneree
@@ -31,7 +38,7 @@ class FollowUpForm(forms.ModelForm):
     class Meta:
         model = FollowUp
         fields = ["title", "due_at", "assigned_to", "need", "referral", "details", "shared_with_exoneree"]
-        field_classes = {"title": VisibleTextField}
+        field_classes = {"title": VisibleTextField, "due_at": LocalDateTimeField}
         widgets = {"due_at": DateTimeInput(), "details": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             "title": _(

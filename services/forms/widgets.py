@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from services.lib.clock_changes import clock_change_message
 from services.lib.text import visible_length
 
 MAX_SEARCH = 100
@@ -153,3 +156,19 @@ class CaseworkerChoiceField(StaffChoiceField):
 class CaseworkerMultipleChoiceField(StaffMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return _with_caseload(super().label_from_instance(obj), obj)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A day and time on the organization's clock. A time its clocks skip (02:30 on the
+    spring-forward day) or show twice (01:30 on the fall-back day) is refused beside the field
+    in plain words, not with Django's message naming the zone's key and the raw value."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "ambiguous_timezone":
+                raise
+            naive = error.params["datetime"]
+            message = clock_change_message(naive, timezone.get_current_timezone())
+            raise ValidationError(message, code="clock_change") from error
