@@ -142,6 +142,12 @@ def test_a_record_that_already_holds_a_never_issued_number_is_still_saved_by_sta
         # Reminders with nothing to send them to: said now, not by a reminder that never comes.
         ("reminder_channel", {"appointment_reminders": "on", "reminder_channel": "sms"}, "need a phone number"),
         ("reminder_channel", {"appointment_reminders": "on", "phone": "(312) 555-0199"}, "need an email address"),
+        # Nobody reminds a person who asked not to be contacted (as their own form says).
+        (
+            "appointment_reminders",
+            {"appointment_reminders": "on", "contact_preference": "do_not_contact", "email": "n@example.org"},
+            "They chose “Do not contact”, so no reminders can be sent to them.",
+        ),
     ],
 )
 def test_intake_with_bad_input_is_400_with_the_error_beside_the_field(login, world, field, data, message):
@@ -167,6 +173,24 @@ def test_reminders_by_text_are_saved_with_a_phone_and_a_mistyped_one_says_only_w
     assert saved.status_code == 302
     marcus.refresh_from_db()
     assert (marcus.appointment_reminders, marcus.reminder_channel, marcus.phone) == (True, "sms", "(312) 555-0199")
+
+
+def test_staff_cannot_turn_reminders_on_for_someone_who_chose_do_not_contact(login, world):
+    """Walkthrough: the person's own form refused it, staff's saved it (and no reminder ever came)."""
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    data = {**INTAKE, "legal_name": marcus.legal_name, "email": "marcus.private@example.net"}
+    data |= {"contact_preference": "do_not_contact", "reminder_channel": "email"}
+
+    refused = client.post(url("exoneree_edit", marcus), {**data, "appointment_reminders": "on"})
+    saved = client.post(url("exoneree_edit", marcus), data)
+
+    assert refused.status_code == 400
+    assert set(refused.context["form"].errors) == {"appointment_reminders"}
+    assert "untick “Remind them of their appointments”" in error_beside(refused, "appointment_reminders")
+    assert saved.status_code == 302
+    marcus.refresh_from_db()
+    assert (marcus.contact_preference, marcus.appointment_reminders) == ("do_not_contact", False)
 
 
 def test_editing_with_an_empty_ssn_keeps_it_and_no_page_shows_it(login, world):

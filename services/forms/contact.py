@@ -12,7 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services import legal_rules
-from services.choices import ReminderChannel
+from services.choices import ContactPreference, ReminderChannel
 
 # Not in the compensation rules table (services/data/compensation_rules.yaml), yet places of conviction.
 TERRITORIES = {"PR", "GU", "VI", "AS", "MP"}
@@ -77,6 +77,15 @@ def postal_code_or_error(raw: str, *, state: str = "") -> str:
     elif not _POSTAL_CODE.fullmatch(code):
         raise forms.ValidationError(_("Enter the postal code as the post office writes it, like 60601."))
     return code
+
+
+def reminders_not_to_be_sent(data: dict[str, Any]) -> bool:
+    """Whether a form asks for appointment reminders for someone who chose "do not contact": the
+    planner never reminds them (services.reminder_plans), so saving it would promise reminders
+    that never come. Each form words its own message, beside the reminders' box."""
+    return (
+        bool(data.get("appointment_reminders")) and data.get("contact_preference") == ContactPreference.DO_NOT_CONTACT
+    )
 
 
 def reminders_with_nowhere_to_go(data: dict[str, Any], *, has_phone: bool, has_email: bool) -> str | None:

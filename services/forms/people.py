@@ -12,7 +12,13 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import ReminderChannel
-from services.forms.contact import is_state, phone_or_error, reminders_with_nowhere_to_go, when_typed
+from services.forms.contact import (
+    is_state,
+    phone_or_error,
+    reminders_not_to_be_sent,
+    reminders_with_nowhere_to_go,
+    when_typed,
+)
 from services.forms.widgets import MAX_SEARCH, DateInput, HandleField, StaffChoiceField, TimeInput
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
@@ -34,6 +40,11 @@ NOWHERE_TO_REMIND = {
     ReminderChannel.SMS: _("Text reminders need a phone number: add it, or send the reminders by email."),
     ReminderChannel.EMAIL: _("Email reminders need an email address: add it, or send the reminders by text."),
 }
+# As the person's own form refuses it (services/forms/reach.py), in staff's words.
+NO_CONTACT_NO_REMINDERS = _(
+    "They chose “Do not contact”, so no reminders can be sent to them. "
+    "Choose another way to reach them, or untick “Remind them of their appointments”."
+)
 
 
 class ExonereeForm(forms.ModelForm):
@@ -89,7 +100,10 @@ class ExonereeForm(forms.ModelForm):
         # A number or address typed wrong has its own message beside it: not this one too.
         has_phone = bool(data.get("phone")) or "phone" in self.errors
         has_email = bool(data.get("email")) or "email" in self.errors
-        if missing := reminders_with_nowhere_to_go(data, has_phone=has_phone, has_email=has_email):
+        # The planner never reminds someone who chose "do not contact": say so, not "saved".
+        if reminders_not_to_be_sent(data):
+            self.add_error("appointment_reminders", NO_CONTACT_NO_REMINDERS)
+        elif missing := reminders_with_nowhere_to_go(data, has_phone=has_phone, has_email=has_email):
             self.add_error("reminder_channel", NOWHERE_TO_REMIND[missing])
         return data
 

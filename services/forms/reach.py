@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import ContactPreference, ReminderChannel
-from services.forms.contact import reminders_with_nowhere_to_go
+from services.forms.contact import reminders_not_to_be_sent, reminders_with_nowhere_to_go
 from services.forms.widgets import TimeInput
 from services.models.people import CONTACT_WISH_FIELDS, Exoneree
 
@@ -64,7 +64,7 @@ class ContactWishesForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         # The planner never reminds someone who chose "do not contact": say so, not "saved".
-        if data.get("appointment_reminders") and data.get("contact_preference") == ContactPreference.DO_NOT_CONTACT:
+        if reminders_not_to_be_sent(data):
             self.add_error("appointment_reminders", NO_CONTACT_NO_REMINDERS)
         # A reminder needs somewhere to go: say so now, not by a reminder that never comes.
         elif missing := reminders_with_nowhere_to_go(
