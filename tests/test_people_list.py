@@ -116,3 +116,18 @@ def test_a_caseworkers_list_is_never_widened_by_naming_a_colleague(login, world)
     assert listed(response) == own
     assert world.thomas.exoneree.legal_name not in listed(response)
     assert 'name="caseworker"' not in response.content.decode()  # the question is the director's
+
+
+def test_a_person_who_goes_by_another_name_is_listed_by_it_with_the_legal_name_after(login, world):
+    ExonereeFactory(
+        organization=world.org1, legal_name="Anthony Reyes", preferred_name="Tony", caseworkers=[world.caseworker1]
+    )
+    ExonereeFactory(
+        organization=world.org1, legal_name="Rosa Vega", preferred_name="Rosa Vega", caseworkers=[world.caseworker1]
+    )
+    client = login("caseworker1")
+
+    for page in (client.get(PEOPLE), client.get(reverse("dashboard"))):
+        text = unescape(page.content.decode())
+        assert 'Tony</a> <span class="muted">(Anthony Reyes)</span>' in text
+        assert "(Rosa Vega)" not in text  # the same name twice says nothing

@@ -204,6 +204,12 @@ class Exoneree(BaseModel):
         return self.preferred_name or self.legal_name
 
     @property
+    def other_legal_name(self) -> str:
+        """The legal name when they go by another one (staff lists write it after the name they
+        use, "Tony (Anthony Reyes)"), else "": the same name twice says nothing."""
+        return self.legal_name if self.preferred_name and self.preferred_name != self.legal_name else ""
+
+    @property
     def first_name(self) -> str:
         """What to call them: the preferred name, else the first word of the legal name."""
         return self.preferred_name or self.legal_name.split(" ", 1)[0]

@@ -100,9 +100,7 @@ class PossibleDuplicates:
 
 
 def _both_names(person: Exoneree) -> str:
-    if person.preferred_name and person.preferred_name != person.legal_name:
-        return f"{person.preferred_name} ({person.legal_name})"
-    return person.legal_name
+    return f"{person.display_name} ({person.other_legal_name})" if person.other_legal_name else person.legal_name
 
 
 def _closed(person: Exoneree) -> str:
