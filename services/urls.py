@@ -133,6 +133,7 @@ urlpatterns = [
     # Directors
     path("director/", director.director_dashboard, name="director_dashboard"),
     path("director/api-tokens/", api_tokens.api_tokens_of_organization, name="api_tokens_of_organization"),
+    path("director/settings/", director.organization_settings, name="organization_settings"),
     path("director/outcomes/", outcomes.outcome_dashboard, name="outcome_dashboard"),
     path("director/outcomes/records/", outcomes.outcome_records, name="outcome_records"),
     path("director/staff/", director.staff_list, name="staff_list"),

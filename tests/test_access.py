@@ -946,6 +946,21 @@ PAGES = [
         owner="director1",
     ),
     Page(
+        "organization_settings",
+        DIRECTOR_PAGE,
+        methods=GET_POST,
+        data=lambda w: {
+            "escalation_days": "5",
+            "provider_response_days": "7",
+            "completion_days": "45",
+            "provider_link_days": "30",
+            "retention_years": "10",
+            "retention_mode": "deidentify",
+        },
+        done=lambda w: "/director/settings/",
+        owner="director1",
+    ),
+    Page(
         "staff_edit",
         DIRECTOR_OBJECT,
         lambda w: [w.caseworker1.staff.pk],

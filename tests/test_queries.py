@@ -474,6 +474,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # whether each is held or confirmed), their active holds (with who placed them), their
     # confirmations (with who gave them)
     ("retention-review", "director1", lambda w: reverse("retention_review"), grow_retention, 6),
+    # session, user, device; nothing else (the organization comes with the user's staff role)
+    ("organization-settings", "director1", lambda w: reverse("organization_settings"), grow_organization, 3),
     # session, user, device; the staff (with their accounts and whether each has a second
     # factor), the sign-in lockouts among them
     ("staff-list", "director1", lambda w: reverse("staff_list"), grow_organization, 5),

@@ -14,6 +14,17 @@ from services.choices import RetentionMode, Role
 from services.models.base import BaseModel
 from services.models.validators import validate_timezone
 
+# What a director sets on their organization's settings page (services/forms/organization.py);
+# the name, the code, the time zone and the digest hour stay with the operator.
+DIRECTOR_SETTINGS = [
+    "escalation_days",
+    "provider_response_days",
+    "completion_days",
+    "provider_link_days",
+    "retention_years",
+    "retention_mode",
+]
+
 
 class Organization(BaseModel):
     name = models.CharField(max_length=200, unique=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 from collections.abc import Iterator
@@ -21,8 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from services import access
 from services.access import director_required
-from services.actions import exports, people, staff
+from services.actions import exports, organizations, people, staff
 from services.auth import HAS_DEVICE, has_device
+from services.forms.organization import OrganizationSettingsForm
 from services.forms.reports import AuditLogFilterForm
 from services.forms.staff import CaseloadForm, CaseloadMoveForm, StaffCreateForm, StaffUpdateForm
 from services.lib.spreadsheet import safe_cell
@@ -40,6 +42,26 @@ def director_dashboard(request: HttpRequest) -> HttpResponse:
     organization = access.organization_of(request.user)
     context = {"organization": organization, **dashboards.director_dashboard(organization)}
     return render(request, "services/director_dashboard.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@director_required
+def organization_settings(request: HttpRequest) -> HttpResponse:
+    organization = access.organization_of(request.user)
+    # A copy: a form's checks write what was typed into its instance, valid or not.
+    form = OrganizationSettingsForm(posted(request), instance=copy.copy(organization))
+    return form_page(
+        request,
+        form,
+        lambda: organizations.organization_settings_update(
+            by=request.user, organization=organization, **form.cleaned_data
+        ),
+        success=_("The settings are saved."),
+        then="organization_settings",
+        title=_("Settings of %(organization)s") % {"organization": organization.name},
+        back="director_dashboard",
+        back_label=_("Overview"),
+    )
 
 
 @require_GET

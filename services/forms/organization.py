@@ -1,0 +1,38 @@
+"""The organization's settings a director keeps: how long things may wait before someone is
+told, and how long closed cases are kept. The time zone and the digest hour stay with the
+operator (services/admin.py): the kept outcome counts are counted by local day, and the
+planned digests and deadline warnings are at that hour."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from services.models.organizations import DIRECTOR_SETTINGS, Organization
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = DIRECTOR_SETTINGS
+        labels = {
+            "escalation_days": _("Tell me when a follow-up is overdue by (days)"),
+            "provider_response_days": _("Nudge a provider who has not answered a referral after (days)"),
+            "completion_days": _("Remind the caseworker of an accepted referral still open after (days)"),
+            "provider_link_days": _("A provider's link keeps working for (days)"),
+            "retention_years": _("Keep closed cases for (years)"),
+            "retention_mode": _("After that"),
+        }
+        help_texts = {
+            "escalation_days": _("1 to 60. Follow-ups already overdue are planned again with the new number."),
+            "provider_response_days": _(
+                "1 to 60. From a referral's next move on; the outcomes' “stalled now” counts with it at once."
+            ),
+            "completion_days": _(
+                "1 to 365. From a referral's next move on; the outcomes' “stalled now” counts with it at once."
+            ),
+            "provider_link_days": _("1 to 365. For links sent from now on; links already sent keep their date."),
+            "retention_years": _(
+                "1 to 50. No case is purged or de-identified before a director confirms it on the retention page."
+            ),
+        }

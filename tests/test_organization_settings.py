@@ -1,0 +1,111 @@
+"""The organization's settings page: a director sets how long things may wait before someone
+is told and how long closed cases are kept; what changed is in the access log, the figures
+count with it at once, and overdue follow-ups are planned again with a new escalation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from services.choices import ReminderKind
+from services.models.audit import AuditEvent
+from services.models.notifications import Reminder
+from services.models.organizations import Organization
+from services.reminder_plans import reminders_plan_for_follow_up
+from tests.factories import FollowUpFactory
+
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
+
+SETTINGS = reverse("organization_settings")
+VALID = {
+    "escalation_days": "5",
+    "provider_response_days": "7",
+    "completion_days": "45",
+    "provider_link_days": "20",
+    "retention_years": "10",
+    "retention_mode": "deidentify",
+}
+
+
+def stored(world) -> Organization:
+    return Organization.objects.get(pk=world.org1.pk)
+
+
+def test_a_director_sees_the_settings_and_saves_them_with_each_change_in_the_access_log(login, world):
+    client = login("director1")
+    version = stored(world).figures_version
+
+    page = client.get(SETTINGS).content.decode()
+    assert "Tell me when a follow-up is overdue by (days)" in page
+    response = client.post(SETTINGS, VALID, follow=True)
+
+    assert response.redirect_chain == [(SETTINGS, 302)]
+    assert "The settings are saved." in response.content.decode()
+    org = stored(world)
+    assert (org.escalation_days, org.provider_response_days, org.completion_days) == (5, 7, 45)
+    assert (org.provider_link_days, org.retention_years, org.retention_mode) == (20, 10, "deidentify")
+    assert org.figures_version > version  # "stalled now" counts with the new days at once
+    entry = AuditEvent.objects.filter(actor=world.director1).latest("pk")
+    assert entry.action == AuditEvent.Action.RECORD_CHANGED
+    assert entry.changes["escalation_days"] == [3, 5]
+    assert entry.changes["retention_mode"] == ["purge", "deidentify"]
+    assert entry.organization_id == world.org1.pk
+
+
+def test_saving_what_is_there_already_writes_nothing_to_the_log(login, world):
+    client = login("director1")
+    client.post(SETTINGS, VALID)
+    entries = AuditEvent.objects.count()
+
+    client.post(SETTINGS, VALID)
+
+    assert AuditEvent.objects.count() == entries
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("escalation_days", "0", "greater than or equal to 1"),
+        ("escalation_days", "61", "less than or equal to 60"),
+        ("completion_days", "a month", "Enter a whole number"),
+        ("retention_years", "", "This field is required"),
+        ("retention_mode", "shred", "Select a valid choice"),
+    ],
+)
+def test_a_bad_value_is_said_beside_its_field_and_nothing_is_saved(login, world, field, value, says):
+    client = login("director1")
+    before = stored(world)
+
+    response = client.post(SETTINGS, {**VALID, field: value})
+
+    assert response.status_code == 400
+    assert says in str(response.context["form"].errors[field])
+    after = stored(world)
+    assert [getattr(after, name) for name in VALID] == [getattr(before, name) for name in VALID]
+    assert after.figures_version == before.figures_version
+
+
+def test_a_director_changes_their_own_organization_only(login, world):
+    other = Organization.objects.get(pk=world.org2.pk)
+
+    login("director2").post(SETTINGS, {**VALID, "retention_years": "20"})
+
+    assert stored(world).retention_years != 20
+    assert Organization.objects.get(pk=other.pk).retention_years == 20
+
+
+def test_a_new_escalation_plans_the_open_follow_ups_again(login, world):
+    due = timezone.now() - timedelta(days=1)
+    follow_up = FollowUpFactory(exoneree=world.marcus.exoneree, assigned_to=world.caseworker1, due_at=due)
+
+    reminders_plan_for_follow_up(follow_up)
+    escalation = Reminder.objects.get(follow_up=follow_up, kind=ReminderKind.ESCALATION, recipient=world.director1)
+    assert escalation.send_at == due + timedelta(days=3)
+
+    login("director1").post(SETTINGS, {**VALID, "escalation_days": "10"})
+
+    escalation = Reminder.objects.get(follow_up=follow_up, kind=ReminderKind.ESCALATION, recipient=world.director1)
+    assert escalation.send_at == due + timedelta(days=10)
