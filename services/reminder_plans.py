@@ -275,6 +275,22 @@ def reminders_plan_for_exoneree(exoneree: Exoneree, *, now: datetime | None = No
     reminders_plan_for_follow_ups(FollowUp.objects.filter(exoneree=exoneree, done_at__isnull=True), now=now)
 
 
+def reminders_move_digests(organization: Organization) -> int:
+    """After the organization's digest hour changed: each planned digest not yet taken by the
+    sweep moves to the new hour of its day (one whose new hour has passed goes at the next
+    sweep). The other reminders at the digest hour (deadline warnings, re-checks, IDs) keep
+    their time: they are about their day, not its hour. How many moved."""
+    zone = zone_of(organization)
+    moved = 0
+    for pk, send_at in Reminder.objects.filter(
+        organization=organization, kind=Kind.DIGEST, status=Status.PENDING
+    ).values_list("pk", "send_at"):
+        new = _local(send_at.astimezone(zone).date(), organization.digest_hour, zone)
+        # Pending still: a row the sweep claimed meanwhile goes as planned.
+        moved += Reminder.objects.filter(pk=pk, status=Status.PENDING).update(send_at=new)
+    return moved
+
+
 def reminders_plan_digests(*, now: datetime) -> None:
     """One morning digest per caseworker per local day, at the organization's digest hour.
 

@@ -951,6 +951,7 @@ PAGES = [
         methods=GET_POST,
         data=lambda w: {
             "escalation_days": "5",
+            "digest_hour": "7",
             "provider_response_days": "7",
             "completion_days": "45",
             "provider_link_days": "30",

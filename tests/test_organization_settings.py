@@ -4,17 +4,18 @@ count with it at once, and overdue follow-ups are planned again with a new escal
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from services.choices import ReminderKind
+from services.choices import ReminderKind, ReminderStatus
 from services.models.audit import AuditEvent
 from services.models.notifications import Reminder
 from services.models.organizations import Organization
-from services.reminder_plans import reminders_plan_for_follow_up
+from services.reminder_plans import reminders_plan_digests, reminders_plan_for_follow_up
 from tests.factories import FollowUpFactory
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conf
 SETTINGS = reverse("organization_settings")
 VALID = {
     "escalation_days": "5",
+    "digest_hour": "8",
     "provider_response_days": "7",
     "completion_days": "45",
     "provider_link_days": "20",
@@ -70,6 +72,7 @@ def test_saving_what_is_there_already_writes_nothing_to_the_log(login, world):
     [
         ("escalation_days", "0", "greater than or equal to 1"),
         ("escalation_days", "61", "less than or equal to 60"),
+        ("digest_hour", "24", "less than or equal to 23"),
         ("completion_days", "a month", "Enter a whole number"),
         ("retention_years", "", "This field is required"),
         ("retention_mode", "shred", "Select a valid choice"),
@@ -109,3 +112,20 @@ def test_a_new_escalation_plans_the_open_follow_ups_again(login, world):
 
     escalation = Reminder.objects.get(follow_up=follow_up, kind=ReminderKind.ESCALATION, recipient=world.director1)
     assert escalation.send_at == due + timedelta(days=10)
+
+
+def test_a_new_digest_hour_moves_the_digests_planned_and_leaves_a_claimed_one(login, world):
+    """Planned for today and tomorrow at 8 (the organization's time); the sweep has taken one."""
+    now = timezone.now()
+    reminders_plan_digests(now=now)
+    planned = Reminder.objects.filter(organization=world.org1, kind=ReminderKind.DIGEST)
+    assert planned.exists()
+    taken = planned.order_by("pk").first()
+    Reminder.objects.filter(pk=taken.pk).update(status=ReminderStatus.CLAIMED)
+
+    login("director1").post(SETTINGS, {**VALID, "digest_hour": "6"})
+
+    zone = zoneinfo.ZoneInfo(world.org1.timezone)
+    for reminder in planned.exclude(pk=taken.pk):
+        assert reminder.send_at.astimezone(zone).hour == 6
+    assert Reminder.objects.get(pk=taken.pk).send_at.astimezone(zone).hour == 8

@@ -11,7 +11,7 @@ from services import audit
 from services.figures import figures_changed
 from services.models.follow_ups import FollowUp
 from services.models.organizations import DIRECTOR_SETTINGS, Organization
-from services.reminder_plans import reminders_plan_for_follow_ups
+from services.reminder_plans import reminders_move_digests, reminders_plan_for_follow_ups
 
 
 def organization_settings_update(*, by: AbstractUser, organization: Organization, **values: Any) -> Organization:
@@ -20,8 +20,9 @@ def organization_settings_update(*, by: AbstractUser, organization: Organization
     The figures read two of them ("stalled now" counts with the provider's and the
     completion's days), so the write bumps the figures' version like any tracked write. A new
     number of days before a director is told of an overdue follow-up plans the open
-    follow-ups' escalations again; the other settings apply from the next move of a referral or
-    link on, or (retention) on the retention page at once."""
+    follow-ups' escalations again, and a new digest hour moves the digests planned; the other
+    settings apply from the next move of a referral or link on, or (retention) on the
+    retention page at once."""
     unknown = set(values) - set(DIRECTOR_SETTINGS)
     if unknown:
         raise TypeError(f"not an organization setting: {', '.join(sorted(unknown))}")
@@ -39,4 +40,6 @@ def organization_settings_update(*, by: AbstractUser, organization: Organization
         audit.record_change(by, stored, before, exoneree=None, fields=changed)
         if "escalation_days" in changed:
             reminders_plan_for_follow_ups(FollowUp.objects.filter(exoneree__organization=stored, done_at__isnull=True))
+        if "digest_hour" in changed:
+            reminders_move_digests(stored)
     return stored

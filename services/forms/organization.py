@@ -1,7 +1,6 @@
 """The organization's settings a director keeps: how long things may wait before someone is
-told, and how long closed cases are kept. The time zone and the digest hour stay with the
-operator (services/admin.py): the kept outcome counts are counted by local day, and the
-planned digests and deadline warnings are at that hour."""
+told, when caseworkers get their morning digest, and how long closed cases are kept. The time
+zone stays with the operator (/admin/): the kept outcome counts are counted by local day."""
 
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ class OrganizationSettingsForm(forms.ModelForm):
         fields = DIRECTOR_SETTINGS
         labels = {
             "escalation_days": _("Tell me when a follow-up is overdue by (days)"),
+            "digest_hour": _("Caseworkers' morning digest at (hour, 0 to 23)"),
             "provider_response_days": _("Nudge a provider who has not answered a referral after (days)"),
             "completion_days": _("Remind the caseworker of an accepted referral still open after (days)"),
             "provider_link_days": _("A provider's link keeps working for (days)"),
@@ -25,6 +25,7 @@ class OrganizationSettingsForm(forms.ModelForm):
         }
         help_texts = {
             "escalation_days": _("1 to 60. Follow-ups already overdue are planned again with the new number."),
+            "digest_hour": _("In the organization's time. The digests already planned move to the new hour."),
             "provider_response_days": _(
                 "1 to 60. From a referral's next move on; the outcomes' “stalled now” counts with it at once."
             ),

@@ -15,9 +15,10 @@ from services.models.base import BaseModel
 from services.models.validators import validate_timezone
 
 # What a director sets on their organization's settings page (services/forms/organization.py);
-# the name, the code, the time zone and the digest hour stay with the operator.
+# the name, the code and the time zone stay with the operator.
 DIRECTOR_SETTINGS = [
     "escalation_days",
+    "digest_hour",
     "provider_response_days",
     "completion_days",
     "provider_link_days",
