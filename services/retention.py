@@ -320,6 +320,12 @@ def notify_upcoming(*, today: date | None = None) -> int:
     return len(notices)
 
 
+def active_hold(exoneree: Exoneree) -> LegalHold | None:
+    """The person's standing legal hold (with who placed it), open case or closed; None if
+    there is none. One query."""
+    return LegalHold.objects.filter(exoneree=exoneree, lifted_at__isnull=True).select_related("placed_by").first()
+
+
 def review_list(organization: Organization, *, today: date | None = None) -> list[Exoneree]:
     """The director's page: cases due now or within NOTICE_DAYS, soonest first, each with its
     date (`purge_on`, `is_due`), its active legal hold (`hold`) and its confirmation for this

@@ -65,6 +65,9 @@ urlpatterns = [
     path("people/<int:pk>/close/", enrolments.case_close, name="case_close"),
     path("people/<int:pk>/reopen/", enrolments.case_reopen, name="case_reopen"),
     path("people/<int:pk>/restriction/", enrolments.restriction, name="restriction"),
+    # A legal hold, open case or closed (issue 23): the director's, from the person's page.
+    path("people/<int:pk>/legal-hold/", retention.exoneree_legal_hold, name="exoneree_legal_hold"),
+    path("people/<int:pk>/legal-hold/lift/", retention.exoneree_legal_hold_lift, name="exoneree_legal_hold_lift"),
     path("people/<int:pk>/caseworkers/", director.caseload_edit, name="caseload_edit"),
     path("people/<int:pk>/merge/", merges.merge_candidates, name="merge_candidates"),
     path("people/<int:pk>/merge/<int:other>/", merges.merge_people, name="merge_people"),

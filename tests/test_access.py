@@ -323,6 +323,11 @@ def marcus_closed_and_held(w: World) -> None:
     LegalHold.objects.create(exoneree=w.marcus.exoneree, reason="Civil suit pending", placed_by=w.director1)
 
 
+def marcus_held(w: World) -> None:
+    """A legal hold on Marcus's open case (a lawsuit started while he is served)."""
+    LegalHold.objects.create(exoneree=w.marcus.exoneree, reason="Civil suit pending", placed_by=w.director1)
+
+
 def at_retention(w: World) -> str:
     return reverse("retention_review") + f"#person-{w.marcus.exoneree.pk}"
 
@@ -490,6 +495,26 @@ PAGES = [
         at_retention,
         owner="director1",
         setup=marcus_closed_and_held,
+    ),
+    # A legal hold from the person's page, open case or closed (issue 23).
+    Page(
+        "exoneree_legal_hold",
+        row(403, 403, 200, 403, 404, 403, 403, 403),
+        marcus("exoneree"),
+        GET_POST,
+        lambda w: {"reason": "Civil suit filed in Harris County"},
+        marcus_page,
+        owner="director1",
+    ),
+    Page(
+        "exoneree_legal_hold_lift",
+        row(403, 403, DONE, 403, 404, 403, 403, 403),
+        marcus("exoneree"),
+        ("POST",),
+        lambda w: {},
+        marcus_page,
+        owner="director1",
+        setup=marcus_held,
     ),
     Page(
         "session_keep_alive",

@@ -321,6 +321,7 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "retention_confirm": lambda w: reverse("retention_review"),
     "legal_hold_place": lambda w: reverse("retention_review"),
     "legal_hold_lift": lambda w: reverse("retention_review"),
+    "exoneree_legal_hold_lift": lambda w: reverse("exoneree_legal_hold", args=[w.marcus.exoneree.pk]),
 }
 # Pages whose form is fuzzed by a test of its own below (a signed-in owner never sees it here).
 FUZZED_ELSEWHERE = {
@@ -348,6 +349,7 @@ BUTTONS = {
     "hsds_import_preview",  # "Import", below the preview of what the file does
     "merge_undo",  # "Undo this merge", beside each merge into the person
     "legal_hold_lift",  # "Lift the hold", beside a case's hold (issue 23)
+    "exoneree_legal_hold_lift",  # "Lift the hold", below the person's standing hold (issue 23)
 }
 
 

@@ -547,14 +547,15 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # who uploaded them) and the open needs of the papers' checklist. bench/pages.py measured
     # 12 in production on PostgreSQL before the documents added their two and the claims one;
     # the case's latest enrolment (issue 23: open since, or closed with its exit). The papers'
-    # checklist reads the needs the page loaded (one query fewer, issue 24).
-    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 17),
+    # checklist reads the needs the page loaded (one query fewer, issue 24). The legal hold
+    # standing, if any, with who placed it (issue 23).
+    ("exoneree-detail", "caseworker1", lambda w: w.marcus.exoneree.get_absolute_url(), grow_case, 18),
     (
         "exoneree-detail-director",
         "director1",
         lambda w: w.marcus.exoneree.get_absolute_url(),
         grow_case,
-        17,
+        18,
     ),
     # A record's life (issue 23): session, user, device; the record (with the change
     # permission), the access-log entry (4): the form to close the case, and their claims (for
@@ -563,6 +564,14 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("case-close", "caseworker1", lambda w: reverse("case_close", args=[w.marcus.exoneree.pk]), grow_case, 10),
     # the same for the director's form to restrict who sees the record
     ("restriction", "director1", lambda w: reverse("restriction", args=[w.marcus.exoneree.pk]), grow_case, 8),
+    # and the person's legal hold (with who placed it), or the form to place one
+    (
+        "exoneree-legal-hold",
+        "director1",
+        lambda w: reverse("exoneree_legal_hold", args=[w.marcus.exoneree.pk]),
+        grow_case,
+        9,
+    ),
     # session, user, device; the record, the access-log entry (4); claims (with who set an
     # override), their payments, certificates, record holders, other legal items, the papers
     # attached to the claims and certificates

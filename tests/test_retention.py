@@ -190,6 +190,27 @@ def test_a_legal_hold_stops_it_until_lifted(due: World) -> None:
     assert not Exoneree.objects.filter(pk=marcus.pk).exists()
 
 
+def test_a_hold_placed_while_the_case_was_open_stops_it_after_the_case_closes(login, world: World) -> None:
+    """A lawsuit starts while the person is still served: the director holds the record from
+    the person's page; years after the case closes, the purge still passes it by."""
+    marcus = world.marcus.exoneree
+    placed = login("director1").post(
+        reverse("exoneree_legal_hold", args=[marcus.pk]), {"reason": "Civil suit pending in Harris County"}
+    )
+    assert placed.status_code == 302
+    close_case(marcus, years_ago(8))
+    # Confirmed for this closing (as a director could have before the hold: it is refused after).
+    RetentionReview.objects.create(exoneree=marcus, case_closed_on=marcus.case_closed_on, confirmed_by=world.director1)
+
+    assert marcus.pk not in {p.pk for p in retention.ready(world.org1, TODAY)}
+    assert run().done == 0
+    assert Exoneree.objects.filter(pk=marcus.pk).exists()
+
+    actions.legal_hold_lift(by=world.director1, exoneree=marcus)
+    assert run().done == 1
+    assert not Exoneree.objects.filter(pk=marcus.pk).exists()
+
+
 def test_a_case_on_hold_cannot_be_confirmed(due: World) -> None:
     marcus = due.marcus.exoneree
     actions.legal_hold_place(by=due.director1, exoneree=marcus, reason="Civil suit pending")

@@ -44,6 +44,7 @@ from services.models.referrals import Referral, ReferralEvent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
+from services.retention import active_hold
 from services.selectors import coverage
 from services.selectors.coverage import consents_for
 from services.selectors.legal import claims_banner
@@ -291,6 +292,8 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
         **claims_banner(exoneree),
         # The case's state: the latest enrolment, open or closed with its exit.
         "enrolment": exoneree.enrolments.order_by("-opened_on", "-pk").first(),
+        # A legal hold keeps the record past its retention, open case or closed (staff only).
+        "legal_hold": active_hold(exoneree),
         "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
         # A closed case has nothing to do: its open follow-ups wait, without reminders, for
         # the case to be reopened (the case's banner says how many).

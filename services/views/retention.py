@@ -1,5 +1,7 @@
 """The director's retention page (issue 23): closed cases due now or within 30 days, each
-with its date; confirm one may be removed, or place or lift a legal hold."""
+with its date; confirm one may be removed, or place or lift a legal hold. And legal holds
+wherever the record is: placed or lifted from the person's page, open case or closed (a lawsuit
+or a compensation claim starts while the case is open)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access, retention
 from services.access import director_required
 from services.actions import retention as actions
 from services.forms.retention import LegalHoldForm, RetentionConfirmForm
-from services.views.common import apply_errors
+from services.models.people import Exoneree
+from services.views.common import apply_errors, posted, restore_kept
 
 
 def _page(request: HttpRequest, *, status: int = 200, **forms: Any) -> HttpResponse:
@@ -97,3 +100,52 @@ def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, error)
     messages.success(request, _("Legal hold lifted."))
     return _back(pk)
+
+
+# --- a person's legal hold, open case or closed ---------------------------------------------------
+
+
+def _hold_page(request: HttpRequest, exoneree: Exoneree, form: LegalHoldForm, *, status: int = 200) -> HttpResponse:
+    """The person's hold as it stands now: who placed it, when and why, with the button to lift
+    it; or, with none, the form to place one."""
+    context = {"exoneree": exoneree, "hold": retention.active_hold(exoneree), "form": form}
+    return render(request, "services/legal_hold.html", context, status=status)
+
+
+def _hold_refused(request: HttpRequest, exoneree: Exoneree, error: ValidationError) -> HttpResponse:
+    """Refused for the hold's state (placed or lifted a moment ago: a second director's or an
+    old tab's doing): said at the top of the page, which shows the hold as it now is."""
+    messages.error(request, " ".join(error.messages))
+    return _hold_page(request, exoneree, LegalHoldForm(), status=409)
+
+
+@require_http_methods(["GET", "POST"])
+@director_required
+def exoneree_legal_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    """Place a legal hold on the person's record, with its reason (a POST), or see the one standing."""
+    exoneree = access.get_exoneree(request.user, pk)
+    form = LegalHoldForm(posted(request))
+    restore_kept(request, form)  # typed before an idle sign-out
+    if form.is_valid():
+        try:
+            actions.legal_hold_place(by=request.user, exoneree=exoneree, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _hold_refused(request, exoneree, error)
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Legal hold placed. The record is kept until the hold is lifted."))
+            return redirect(exoneree)
+    return _hold_page(request, exoneree, form, status=400 if form.is_bound else 200)
+
+
+@require_POST
+@director_required
+def exoneree_legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    exoneree = access.get_exoneree(request.user, pk)
+    try:
+        actions.legal_hold_lift(by=request.user, exoneree=exoneree)
+    except ValidationError as error:
+        return _hold_refused(request, exoneree, error)
+    messages.success(request, _("Legal hold lifted."))
+    return redirect(exoneree)

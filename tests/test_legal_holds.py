@@ -1,0 +1,142 @@
+"""Legal holds wherever the record is (issue 23): a director places one from the person's page,
+open case or closed, and lifts it there; the person's page shows it to the staff who see the
+record, never to the person.
+
+That a hold stops the end of retention, placed while the case was open too, is in
+tests/test_retention.py."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from services.actions import retention as actions
+from services.models.audit import AuditEvent
+from services.models.retention import LegalHold
+from tests.conftest import World
+from tests.factories import close_case
+
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
+
+REASON = "Civil suit filed in Harris County"
+
+
+def hold_page(world: World) -> str:
+    return reverse("exoneree_legal_hold", args=[world.marcus.exoneree.pk])
+
+
+def lift_url(world: World) -> str:
+    return reverse("exoneree_legal_hold_lift", args=[world.marcus.exoneree.pk])
+
+
+def holds_of(world: World) -> list[LegalHold]:
+    return list(LegalHold.objects.filter(exoneree=world.marcus.exoneree).order_by("pk"))
+
+
+def test_the_director_places_a_hold_on_an_open_case_from_the_persons_page(login, world: World) -> None:
+    client = login("director1")
+    marcus = world.marcus.exoneree
+    assert marcus.case_is_open
+    person_page = client.get(marcus.get_absolute_url()).content.decode()
+    assert hold_page(world) in person_page  # "Place a legal hold"
+
+    response = client.post(hold_page(world), {"reason": f"  {REASON}  "})
+
+    assert response.status_code == 302 and response.url == marcus.get_absolute_url()
+    (hold,) = holds_of(world)
+    assert (hold.reason, hold.placed_by, hold.is_active) == (REASON, world.director1, True)
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.RETENTION_REVIEWED, exoneree_id=marcus.pk).latest("pk")
+    assert entry.changes == {"legal_hold": "placed"}
+
+
+@pytest.mark.parametrize("persona", ["director1", "caseworker1"])
+def test_the_person_page_says_since_when_by_whom_and_why(login, world: World, persona: str) -> None:
+    actions.legal_hold_place(by=world.director1, exoneree=world.marcus.exoneree, reason=REASON)
+    hold = holds_of(world)[0]
+
+    page = login(persona).get(world.marcus.exoneree.get_absolute_url()).content.decode()
+
+    assert "On legal hold" in page
+    assert REASON in page
+    assert world.director1.get_full_name() in page
+    assert f"since {date_format(timezone.localtime(hold.placed_at), 'M j, Y')}, placed by" in page
+    # Only a director has the way to lift it.
+    assert (lift_url(world) in page or hold_page(world) in page) is (persona == "director1")
+
+
+def test_the_person_never_sees_the_hold(login, world: World) -> None:
+    actions.legal_hold_place(by=world.director1, exoneree=world.marcus.exoneree, reason=REASON)
+    client = login("exoneree1")
+
+    for url in (reverse("my_plan"), reverse("my_copy_json")):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert REASON not in response.content.decode()
+        assert "legal hold" not in response.content.decode().lower()
+
+
+def test_a_hold_without_a_reason_is_refused_beside_the_field(login, world: World) -> None:
+    response = login("director1").post(hold_page(world), {"reason": "   "})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_reason_error"' in html and 'aria-invalid="true"' in html
+    assert holds_of(world) == []
+
+
+def test_a_second_hold_is_a_message_not_an_error(login, world: World) -> None:
+    """A second director, or an old tab: the page says so and shows the hold that stands."""
+    client = login("director1")
+    client.post(hold_page(world), {"reason": REASON})
+
+    again = client.post(hold_page(world), {"reason": "Compensation claim pending"})
+
+    assert again.status_code == 409
+    html = again.content.decode()
+    assert "already on legal hold" in html
+    assert REASON in html and lift_url(world) in html
+    assert [h.reason for h in holds_of(world)] == [REASON]
+
+
+def test_the_director_lifts_the_hold_from_the_persons_page(login, world: World) -> None:
+    client = login("director1")
+    client.post(hold_page(world), {"reason": REASON})
+    assert lift_url(world) in client.get(hold_page(world)).content.decode()
+
+    response = client.post(lift_url(world))
+
+    assert response.status_code == 302 and response.url == world.marcus.exoneree.get_absolute_url()
+    (hold,) = holds_of(world)
+    assert (hold.is_active, hold.lifted_by) == (False, world.director1)
+    assert "On legal hold" not in client.get(world.marcus.exoneree.get_absolute_url()).content.decode()
+    # Lifted: a new one may be placed.
+    assert client.post(hold_page(world), {"reason": "Compensation claim pending"}).status_code == 302
+    assert [h.is_active for h in holds_of(world)] == [False, True]
+
+
+def test_lifting_a_lifted_hold_is_a_message_not_an_error(login, world: World) -> None:
+    client = login("director1")
+    client.post(hold_page(world), {"reason": REASON})
+    client.post(lift_url(world))
+
+    again = client.post(lift_url(world))
+
+    assert again.status_code == 409
+    html = again.content.decode()
+    assert "not on legal hold" in html
+    assert 'name="reason"' in html  # the form to place one, as the record now stands
+    assert [h.is_active for h in holds_of(world)] == [False]
+
+
+def test_a_closed_case_is_held_and_lifted_the_same_way(login, world: World) -> None:
+    close_case(world.thomas.exoneree, timezone.localdate())
+    client = login("director1")
+    pk = world.thomas.exoneree.pk
+
+    placed = client.post(reverse("exoneree_legal_hold", args=[pk]), {"reason": REASON})
+    lifted = client.post(reverse("exoneree_legal_hold_lift", args=[pk]))
+
+    assert (placed.status_code, lifted.status_code) == (302, 302)
+    assert [h.is_active for h in LegalHold.objects.filter(exoneree_id=pk)] == [False]
