@@ -326,6 +326,29 @@ def active_hold(exoneree: Exoneree) -> LegalHold | None:
     return LegalHold.objects.filter(exoneree=exoneree, lifted_at__isnull=True).select_related("placed_by").first()
 
 
+def active_holds(people: QuerySet[Exoneree]) -> QuerySet[LegalHold]:
+    """The standing legal holds of `people` (those the director may see: services.access),
+    the longest-standing first, each with its person and who placed it."""
+    return (
+        LegalHold.objects.filter(lifted_at__isnull=True, exoneree__in=people)
+        .select_related("exoneree", "placed_by")
+        .only(
+            "reason",
+            "placed_at",
+            "exoneree",
+            "placed_by",
+            "exoneree__legal_name",
+            "exoneree__preferred_name",
+            "exoneree__case_closed_on",
+            "exoneree__restricted",
+            "placed_by__first_name",
+            "placed_by__last_name",
+            "placed_by__username",
+        )
+        .order_by("placed_at", "pk")
+    )
+
+
 def review_list(organization: Organization, *, today: date | None = None) -> list[Exoneree]:
     """The director's page: cases due now or within NOTICE_DAYS, soonest first, each with its
     date (`purge_on`, `is_due`), its active legal hold (`hold`) and its confirmation for this

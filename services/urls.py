@@ -148,6 +148,7 @@ urlpatterns = [
     path("director/retention/<int:pk>/confirm/", retention.retention_confirm, name="retention_confirm"),
     path("director/retention/<int:pk>/hold/", retention.legal_hold_place, name="legal_hold_place"),
     path("director/retention/<int:pk>/lift/", retention.legal_hold_lift, name="legal_hold_lift"),
+    path("director/retention/holds/", retention.legal_hold_list, name="legal_hold_list"),
     path("director/staff/new/", director.staff_create, name="staff_create"),
     path("director/staff/<int:pk>/", director.staff_edit, name="staff_edit"),
     path("director/staff/<int:pk>/unlock/", director.staff_unlock, name="staff_unlock"),

@@ -496,7 +496,8 @@ PAGES = [
         owner="director1",
         setup=marcus_closed_and_held,
     ),
-    # A legal hold from the person's page, open case or closed (issue 23).
+    # A legal hold from the person's page, open case or closed; every hold standing (issue 23).
+    Page("legal_hold_list", DIRECTOR_PAGE, owner="director1", setup=marcus_held),
     Page(
         "exoneree_legal_hold",
         row(403, 403, 200, 403, 404, 403, 403, 403),

@@ -599,6 +599,7 @@ QUERY_PAGES = [
     "notification_list",
     "follow_up_create",
     "my_visits",  # before: where a page of older visits begins
+    "legal_hold_list",
     "hsds_services",  # the HSDS API's pages: page, per_page, search
     "hsds_organizations",
 ]

@@ -1,6 +1,6 @@
 """Legal holds wherever the record is (issue 23): a director places one from the person's page,
 open case or closed, and lifts it there; the person's page shows it to the staff who see the
-record, never to the person.
+record, never to the person; one page lists every hold standing in the organization.
 
 That a hold stops the end of retention, placed while the case was open too, is in
 tests/test_retention.py."""
@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from services.actions import restriction
 from services.actions import retention as actions
 from services.models.audit import AuditEvent
 from services.models.retention import LegalHold
+from services.views import retention as views
 from tests.conftest import World
-from tests.factories import close_case
+from tests.factories import ExonereeFactory, close_case
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -140,3 +142,66 @@ def test_a_closed_case_is_held_and_lifted_the_same_way(login, world: World) -> N
 
     assert (placed.status_code, lifted.status_code) == (302, 302)
     assert [h.is_active for h in LegalHold.objects.filter(exoneree_id=pk)] == [False]
+
+
+# --- every hold standing --------------------------------------------------------------------------
+
+
+def test_the_list_shows_every_hold_standing_of_the_organization(login, world: World) -> None:
+    marcus, thomas = world.marcus.exoneree, world.thomas.exoneree
+    close_case(thomas, timezone.localdate())
+    actions.legal_hold_place(by=world.director1, exoneree=marcus, reason=REASON)
+    actions.legal_hold_place(by=world.director1, exoneree=thomas, reason="Records requested by a court")
+    actions.legal_hold_lift(by=world.director1, exoneree=thomas)  # lifted: not listed
+    anita = world.anita.exoneree  # another organization's
+    actions.legal_hold_place(by=world.director2, exoneree=anita, reason="Compensation claim pending")
+
+    response = login("director1").get(reverse("legal_hold_list"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    listed = {h.exoneree_id for h in response.context["page"]}
+    assert marcus.pk in listed and not listed & {thomas.pk, anita.pk}
+    assert marcus.display_name in html and REASON in html and world.director1.get_full_name() in html
+    assert "<td>Open</td>" in html  # his case, still open
+    assert reverse("exoneree_legal_hold", args=[marcus.pk]) in html  # the way to lift it
+    assert "Records requested by a court" not in html and "Compensation claim pending" not in html
+
+
+def test_a_restricted_person_on_hold_is_listed_to_the_directors(login, world: World) -> None:
+    """A director sees every record of their organization, restricted ones included: the list
+    names them (and says they are restricted); nobody else opens the list."""
+    marcus = world.marcus.exoneree
+    restriction.restriction_set(by=world.director1, exoneree=marcus, restricted=True, reason="Victim safety")
+    actions.legal_hold_place(by=world.director1, exoneree=marcus, reason=REASON)
+
+    html = login("director1").get(reverse("legal_hold_list")).content.decode()
+
+    assert marcus.display_name in html and "Restricted" in html
+    assert login("caseworker1").get(reverse("legal_hold_list")).status_code == 403
+    assert marcus.display_name not in login("director2").get(reverse("legal_hold_list")).content.decode()
+
+
+def test_a_long_list_comes_in_pages(login, world: World, monkeypatch) -> None:
+    monkeypatch.setattr(views, "HOLDS_PAGE_SIZE", 2)
+    client = login("director1")
+    before = client.get(reverse("legal_hold_list")).context["page"].paginator.count
+    people = [ExonereeFactory(organization=world.org1) for _ in range(3)]
+    for person in people:
+        actions.legal_hold_place(by=world.director1, exoneree=person, reason=REASON)
+
+    first = client.get(reverse("legal_hold_list"))
+    numbers = first.context["page"].paginator.page_range
+    pages = [client.get(reverse("legal_hold_list") + f"?page={n}") for n in numbers]
+
+    assert first.context["page"].paginator.count == before + 3
+    assert "?page=2" in first.content.decode()
+    listed = [h.exoneree_id for page in pages for h in page.context["page"]]
+    assert [pk for pk in listed if pk in {p.pk for p in people}] == [p.pk for p in people]  # the oldest first
+
+
+def test_the_list_is_linked_from_retention_and_the_overview(login, world: World) -> None:
+    client = login("director1")
+
+    for page in ("retention_review", "director_dashboard"):
+        assert reverse("legal_hold_list") in client.get(reverse(page)).content.decode()

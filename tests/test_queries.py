@@ -240,6 +240,22 @@ def grow_retention(w: World, n: int) -> None:
             )
 
 
+def grow_holds(w: World, n: int) -> None:
+    """Legal holds standing (issue 23), on open and closed cases, placed by different directors;
+    and as many that are lifted or of the other organization (not listed)."""
+    long_ago = timezone.localdate() - timedelta(days=8 * 366)
+    for i in range(n):
+        person = ExonereeFactory(organization=w.org1, caseworkers=[w.caseworker1])
+        if i % 2:
+            close_case(person, long_ago - timedelta(days=i))
+        director = StaffFactory(organization=w.org1, director=True).user
+        LegalHold.objects.create(exoneree=person, reason=f"Civil suit {i}", placed_by=director)
+        LegalHold.objects.create(
+            exoneree=person, reason="Settled", placed_by=director, lifted_at=timezone.now(), lifted_by=director
+        )
+        LegalHold.objects.create(exoneree=ExonereeFactory(organization=w.org2), reason="Claim", placed_by=w.director2)
+
+
 def an_ask(w: World) -> int:
     """Marcus's need, as if he had asked for it on his plan (issue 19)."""
     Need.objects.filter(pk=w.marcus.need.pk).update(ask_state="waiting", own_words="I need a room")
@@ -476,6 +492,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("retention-review", "director1", lambda w: reverse("retention_review"), grow_retention, 6),
     # session, user, device; nothing else (the organization comes with the user's staff role)
     ("organization-settings", "director1", lambda w: reverse("organization_settings"), grow_organization, 3),
+    # session, user, device; the count, the page of standing holds (with the person and who
+    # placed each)
+    ("legal-holds", "director1", lambda w: reverse("legal_hold_list"), grow_holds, 5),
     # session, user, device; the staff (with their accounts and whether each has a second
     # factor), the sign-in lockouts among them
     ("staff-list", "director1", lambda w: reverse("staff_list"), grow_organization, 5),

@@ -1,7 +1,7 @@
 """The director's retention page (issue 23): closed cases due now or within 30 days, each
 with its date; confirm one may be removed, or place or lift a legal hold. And legal holds
 wherever the record is: placed or lifted from the person's page, open case or closed (a lawsuit
-or a compensation claim starts while the case is open)."""
+or a compensation claim starts while the case is open), and every hold standing, listed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +22,8 @@ from services.actions import retention as actions
 from services.forms.retention import LegalHoldForm, RetentionConfirmForm
 from services.models.people import Exoneree
 from services.views.common import apply_errors, posted, restore_kept
+
+HOLDS_PAGE_SIZE = 50
 
 
 def _page(request: HttpRequest, *, status: int = 200, **forms: Any) -> HttpResponse:
@@ -102,7 +105,16 @@ def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(pk)
 
 
-# --- a person's legal hold, open case or closed ---------------------------------------------------
+# --- a person's legal hold, open case or closed, and every hold standing ---------------------------
+
+
+@require_GET
+@director_required
+def legal_hold_list(request: HttpRequest) -> HttpResponse:
+    """Every legal hold standing in the organization, on the people the director may see."""
+    holds = retention.active_holds(access.exonerees_visible_to(request.user))
+    page = Paginator(holds, HOLDS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "services/legal_hold_list.html", {"page": page})
 
 
 def _hold_page(request: HttpRequest, exoneree: Exoneree, form: LegalHoldForm, *, status: int = 200) -> HttpResponse:
