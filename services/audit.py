@@ -118,6 +118,50 @@ def entry_hash(entry: AuditEvent) -> str:
     return hashlib.sha256(canonical(entry).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first entry where the chain does not hold."""
+
+    entry: AuditEvent
+    follows: int | None  # the entry before it in the log; None: it is the first
+    removed: bool  # it does not follow that entry (entries removed in between); else it was changed
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """What one pass over the chain found: how far it read, and the first break, if any."""
+
+    checked: int
+    last_pk: int | None
+    broken: ChainBreak | None
+
+
+def check_chain(*, after: int = 0, batch_size: int = 2000) -> ChainCheck:
+    """Recompute the chain from the entry after entry `after` (0: the start of the log) to its end.
+
+    `manage.py verify_audit` checks from the start; the directors' page checks the newest part
+    (services.selectors.audit_trail). From the middle, the entry at `after` is taken as it is
+    stored: its hash is what the next entry must name. Read in batches, by id, so memory stays
+    flat whatever the log's length.
+    """
+    previous_pk, previous_hash = None, GENESIS
+    if after:
+        previous_pk, previous_hash = AuditEvent.objects.filter(pk__lte=after).order_by("-pk").values_list(
+            "pk", "hash"
+        ).first() or (None, GENESIS)
+    checked, last = 0, after
+    while batch := list(AuditEvent.objects.filter(pk__gt=last).order_by("pk")[:batch_size]):
+        for entry in batch:
+            if entry.prev_hash != previous_hash:
+                return ChainCheck(checked, previous_pk, ChainBreak(entry, previous_pk, removed=True))
+            if entry_hash(entry) != entry.hash:
+                return ChainCheck(checked, previous_pk, ChainBreak(entry, previous_pk, removed=False))
+            previous_hash, previous_pk = entry.hash, entry.pk
+            checked += 1
+        last = batch[-1].pk
+    return ChainCheck(checked, previous_pk, None)
+
+
 # The fields an INSERT sets from the entry; the chain's two are computed by the database.
 _INSERTED = [f for f in AuditEvent._meta.concrete_fields if f.name not in {"id", "prev_hash", "hash"}]
 

@@ -141,6 +141,7 @@ urlpatterns = [
     path("director/outcomes/records/", outcomes.outcome_records, name="outcome_records"),
     path("director/staff/", director.staff_list, name="staff_list"),
     path("director/audit/", director.audit_log, name="audit_log"),
+    path("director/audit/check/", director.audit_check, name="audit_check"),
     path("director/emergency-access/", consent.emergency_reviews, name="emergency_reviews"),
     path("director/emergency-access/<int:pk>/review/", consent.emergency_review, name="emergency_review"),
     # Retention (issue 23): closed cases reaching their end, confirmed or held by the director

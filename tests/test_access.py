@@ -899,6 +899,7 @@ PAGES = [
     ),
     Page("staff_list", DIRECTOR_PAGE, owner="director1"),
     Page("audit_log", DIRECTOR_PAGE, owner="director1"),
+    Page("audit_check", DIRECTOR_PAGE, owner="director1"),
     Page("emergency_reviews", DIRECTOR_PAGE, owner="director1"),
     Page(
         "emergency_review",

@@ -8,6 +8,7 @@ import io
 import json
 import threading
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from services import audit
+from services import audit, audit_anchor
 from services.actions import people
 from services.audit import GENESIS, entry_hash
 from services.management.commands import verify_audit
@@ -26,6 +27,7 @@ from services.models.audit import AuditEvent, AuditLogIsAppendOnly
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
+from services.selectors import audit_chain
 from tests.test_cases import error_beside
 
 Action = AuditEvent.Action
@@ -822,3 +824,91 @@ def test_the_commands_help_says_where_a_checkpoints_count_and_head_come_from():
 def test_a_checkpoint_given_by_halves_is_refused(db, half):
     with pytest.raises(CommandError, match=r"^Give --count and --head together \(both from one checkpoint line\)\.$"):
         call_command("verify_audit", *half, stdout=io.StringIO())
+
+
+# --- the directors' chain check (the audit page's "Check that the log is whole") ------------------
+
+
+def checked(login, persona: str = "director1") -> tuple[str, Any]:
+    response = login(persona).get(reverse("audit_check"))
+    assert response.status_code == 200
+    return " ".join(response.content.decode().split()), response.context["report"]
+
+
+def test_a_director_reads_that_the_log_is_whole_with_their_organizations_entries(login, world):
+    full_entries(world, 3)
+    ours = AuditEvent.objects.filter(organization=world.org1)
+
+    page, report = checked(login)
+
+    assert report.whole and report.from_start
+    assert report.ours == ours.count() and report.checked == AuditEvent.objects.count()
+    assert f"The access log is whole: {ours.count()} entries of your organization, from " in page
+    assert "check out" in page
+    assert "the whole log" in page
+
+
+def test_a_changed_entry_of_the_organization_is_named_with_its_time(login, world):
+    entries = full_entries(world, 3)
+    raw("UPDATE services_auditevent SET target = %s WHERE id = %s", ["Need 99", entries[1].pk])
+
+    page, report = checked(login)
+
+    assert not report.whole
+    assert "The access log is not whole." in page
+    assert f"Entry {entries[1].pk} (“Changed a record”, written " in page
+    assert "was changed after it was written" in page
+    # what came before the break still checks out, and says so
+    assert report.ours == AuditEvent.objects.filter(organization=world.org1, pk__lt=entries[1].pk).count()
+
+
+def test_removed_entries_are_placed_before_the_next_one(login, world):
+    entries = full_entries(world, 3)
+    raw("DELETE FROM services_auditevent WHERE id = %s", [entries[1].pk])
+
+    page, _ = checked(login)
+
+    assert f"Entries were removed just before entry {entries[2].pk}, written " in page
+
+
+def test_another_organizations_broken_entry_is_told_by_its_time_only(login, world):
+    theirs = audit.record(Action.RECORD_VIEWED, actor=world.caseworker3, exoneree=world.anita.exoneree, target="X 1")
+    raw("UPDATE services_auditevent SET target = %s WHERE id = %s", ["X 2", theirs.pk])
+
+    page, report = checked(login)
+
+    assert not report.whole and report.broken_pk is None
+    assert "An entry of another organization on this site, written " in page
+    assert f"Entry {theirs.pk}" not in page and "Opened a record" not in page
+
+
+def test_the_check_reads_the_newest_part_only_and_says_so(login, world, monkeypatch):
+    entries = full_entries(world, 4)
+    # older than the part checked: not found, and the page says what it did not check
+    raw("UPDATE services_auditevent SET target = %s WHERE id = %s", ["Need 99", entries[0].pk])
+    monkeypatch.setattr(audit_chain, "CHAIN_CHECK_WINDOW", 3)
+
+    page, report = checked(login)
+
+    assert report.whole and not report.from_start and report.checked == 3
+    assert "The newest part of the access log is whole: " in page
+    assert "What was checked: the newest 3 entries of the log (written since " in page
+    assert "Older entries were not checked here" in page
+    with pytest.raises(CommandError, match=f"^Entry {entries[0].pk} "):  # the command still sees it
+        call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_an_end_cut_off_after_a_checkpoint_is_told(login, world):
+    entries = full_entries(world, 3)
+    audit_anchor.audit_checkpoint_write()
+    raw("DELETE FROM services_auditevent WHERE id = %s", [entries[-1].pk])
+
+    page, report = checked(login)
+
+    assert report.end_missing and not report.whole
+    assert "Its newest entries were removed" in page
+
+
+def test_the_check_is_for_directors(login, world):
+    assert login("caseworker1").get(reverse("audit_check")).status_code == 403
+    assert login("director1").post(reverse("audit_check")).status_code == 405

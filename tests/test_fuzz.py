@@ -595,6 +595,7 @@ QUERY_PAGES = [
     "outcome_dashboard",
     "outcome_records",
     "audit_log",
+    "audit_check",  # reads no parameter: stray ones change nothing and break nothing
     "exoneree_access_log",
     "notification_list",
     "follow_up_create",

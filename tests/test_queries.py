@@ -495,6 +495,10 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # session, user, device; the count, the page of standing holds (with the person and who
     # placed each)
     ("legal-holds", "director1", lambda w: reverse("legal_hold_list"), grow_holds, 5),
+    # The chain check: session, user, device; where the part checked begins, its entries (one
+    # batch, and the empty one that ends it), the organization's span of them, the latest
+    # sealed checkpoint (none here). It grows by a batch per 2,000 entries, up to the window.
+    ("audit-check", "director1", lambda w: reverse("audit_check"), grow_visits, 8),
     # session, user, device; the staff (with their accounts and whether each has a second
     # factor), the sign-in lockouts among them
     ("staff-list", "director1", lambda w: reverse("staff_list"), grow_organization, 5),

@@ -30,7 +30,7 @@ from services.forms.staff import CaseloadForm, CaseloadMoveForm, StaffCreateForm
 from services.lib.spreadsheet import safe_cell
 from services.models.audit import AuditEvent
 from services.models.organizations import StaffMember
-from services.selectors import audit_display, audit_trail, dashboards, users
+from services.selectors import audit_chain, audit_display, audit_trail, dashboards, users
 from services.views.common import action_refused, back_to, form_page, posted
 
 AUDIT_PAGE_SIZE = 50
@@ -243,6 +243,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     status = 400 if form.is_bound and not form.is_valid() else 200
     context = {"form": form, "page": page, "rows": audit_display.log_rows(page), "csv_query": request.GET.urlencode()}
     return render(request, "services/audit_log.html", context, status=status)
+
+
+@require_GET
+@director_required
+def audit_check(request: HttpRequest) -> HttpResponse:
+    """The chain check, run afresh at each opening. Not itself an entry: like reading and
+    searching the log, it shows nothing the log does not (only exports are logged)."""
+    organization = access.organization_of(request.user)
+    return render(request, "services/audit_check.html", {"report": audit_chain.chain_report(organization)})
 
 
 @require_GET

@@ -14,27 +14,23 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from services.audit import GENESIS, entry_hash
+from services.audit import GENESIS, check_chain
 from services.audit_anchor import checkpoint_problem, truncation
 from services.models.audit import AuditCheckpoint, AuditEvent
 
 
 def first_broken_link(batch_size: int = 2000) -> str | None:
     """A sentence naming the first entry where the chain breaks, or None when it holds."""
-    previous_hash, previous_pk, last = GENESIS, None, 0
-    while batch := list(AuditEvent.objects.filter(pk__gt=last).order_by("pk")[:batch_size]):
-        for entry in batch:
-            if entry.prev_hash != previous_hash:
-                after = f"entry {previous_pk}" if previous_pk else "the start of the log"
-                return f"Entry {entry.pk} ({entry.at:%Y-%m-%d %H:%M:%S}) does not follow {after}: entries were removed."
-            if entry_hash(entry) != entry.hash:
-                return (
-                    f"Entry {entry.pk} ({entry.at:%Y-%m-%d %H:%M:%S}, {entry.get_action_display()}) was changed "
-                    "after it was written."
-                )
-            previous_hash, previous_pk = entry.hash, entry.pk
-        last = batch[-1].pk
-    return None
+    if (broken := check_chain(batch_size=batch_size).broken) is None:
+        return None
+    entry = broken.entry
+    if broken.removed:
+        after = f"entry {broken.follows}" if broken.follows else "the start of the log"
+        return f"Entry {entry.pk} ({entry.at:%Y-%m-%d %H:%M:%S}) does not follow {after}: entries were removed."
+    return (
+        f"Entry {entry.pk} ({entry.at:%Y-%m-%d %H:%M:%S}, {entry.get_action_display()}) was changed "
+        "after it was written."
+    )
 
 
 class Command(BaseCommand):
