@@ -477,8 +477,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # the caseworkers of the filter (issue 5: at most 12); closing the loop (issue 17): the
     # referrals sent, the median's times, the stalled ones; legal remedies (issue 18): claims by
     # deadline, deadlines within 90 days, awards (with the median's dates), records per holder;
-    # a record's life (issue 23): the people served, the exits by reason and destination
-    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 17),
+    # a record's life (issue 23): the people served, the exits by reason and destination; the
+    # purges under retention since the period began (their note)
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 18),
     (
         "outcome-records",
         "director1",

@@ -444,3 +444,26 @@ def test_the_page_says_one_year_in_the_singular_and_what_happens_then_in_small_l
     page = login("director1").get(reverse("retention_review")).content.decode()
 
     assert "Closed cases are kept 1 year after they close. Then: delete the record." in page
+
+
+def test_after_a_purge_the_outcomes_and_their_lists_say_the_counts_keep_what_was_removed(login, due: World) -> None:
+    """The kept counts keep what a purged person added; their records are gone from the lists:
+    the page and the list behind a cell say so, for a period that began before the purge."""
+    marcus = due.marcus.exoneree
+    client = login("director1")
+    period = {"from": (timezone.localdate() - timedelta(days=30)).isoformat(), "to": timezone.localdate().isoformat()}
+    cell = period | {"figure": "referrals", "group": "sent", "measure": "count"}
+    before = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_PURGED, organization=due.org1).count()
+    note = "removed under retention since"
+    assert note not in client.get(reverse("outcome_dashboard"), period).content.decode()
+
+    confirm(due, marcus)
+    run()
+
+    for response in (client.get(reverse("outcome_dashboard"), period), client.get(reverse("outcome_records"), cell)):
+        page = " ".join(response.content.decode().split()).replace("&#x27;", "'")
+        assert response.status_code == 200
+        said = "person's record was" if before == 0 else "people's records were"
+        assert f"{before + 1} {said} removed under retention since" in page
+        assert "the counts still include what they added in this period, the lists behind them do not." in page
+        assert "Marcus" not in page

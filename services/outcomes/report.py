@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from services.models.audit import AuditEvent
 from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.outcomes.enrolments import (
@@ -68,6 +69,19 @@ def outcomes(
     scope = Scope(people=people, filters=filters, now=now or timezone.now(), organization=organization)
     names = [only] if only else list(FIGURES)
     return [FIGURES[name](scope) for name in names]
+
+
+def purged_since(organization: Organization, filters: OutcomeFilters) -> int:
+    """How many of the organization's people were purged under retention since the period began.
+
+    A purge keeps what the person added to the kept counts (services.retention, RetiredCount)
+    and deletes their records, so a cell of a period they had records in counts more than the
+    list behind it shows. Read from the access log's one entry per purge (it names no one),
+    never from what was removed. A purge before the period began cannot have taken records
+    dated in it."""
+    return AuditEvent.objects.filter(
+        action=AuditEvent.Action.RECORD_PURGED, organization=organization, at__gte=filters.starts_at
+    ).count()
 
 
 class UnknownCell(LookupError):

@@ -92,6 +92,7 @@ def _page(user: Any, organization: Organization, params: Mapping[str, str], now:
         context |= {
             "filters": filters,
             "figures": report.outcomes(organization, people, filters, now=now),
+            "purged": report.purged_since(organization, filters),
             "query": urlencode(filters.params()),
             "domain_label": NeedDomain(filters.domain).label if filters.domain else "",
             "as_of": now,
@@ -131,6 +132,7 @@ def outcome_records(request: HttpRequest) -> HttpResponse:
     if filters is None:
         body = render_to_string("services/_outcomes_body.html", {"form": form})
         return render(request, "services/outcomes.html", {"form": form, "body": body}, status=400)
+    organization = access.organization_of(request.user)
     try:
         kind, records = report.outcome_records(
             access.exonerees_visible_to(request.user),
@@ -138,7 +140,7 @@ def outcome_records(request: HttpRequest) -> HttpResponse:
             figure=request.GET.get("figure", ""),
             group=request.GET.get("group", ""),
             measure=request.GET.get("measure", ""),
-            organization=access.organization_of(request.user),
+            organization=organization,
         )
     except UnknownCell:
         raise Http404 from None
@@ -152,5 +154,6 @@ def outcome_records(request: HttpRequest) -> HttpResponse:
         "from_the_first_day": filters.start == date(EARLIEST_YEAR, 1, 1),
         "query": urlencode(filters.params()),
         "title": cell_title(figure, request.GET["group"], request.GET["measure"], filters),
+        "purged": report.purged_since(organization, filters),
     }
     return render(request, "services/outcome_records.html", context)
