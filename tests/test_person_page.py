@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
-from services.choices import ConsentCategory, ReferralStatus
+from services.actions import casework, follow_ups
+from services.choices import ConsentCategory, NoteVisibility, ReferralStatus
 from services.models.audit import AuditEvent
 from services.models.consent import Consent
 from services.models.referrals import ReferralEvent
@@ -172,3 +174,35 @@ def test_the_dashboard_gives_the_year_of_a_day_in_another_year(login, world):
 
     assert f"since {old.opened_on:%b} 1, {old.opened_on.year}" in page
     assert f"since {recent.opened_on:%b} 1<" in page  # this year's, without it
+
+
+def test_the_history_says_who_stopped_sharing_a_follow_up_or_note_and_the_plan_says_nothing(login, world):
+    """Stopping sharing takes the item off the person's plan without a trace there; the staff's
+    history names the item, who stopped sharing it and when (and who shared it again)."""
+    marcus = world.marcus.exoneree
+    appointment = FollowUpFactory(
+        exoneree=marcus, assigned_to=world.caseworker1, title="Housing office visit", shared_with_exoneree=True
+    )
+    note = CaseNoteFactory(exoneree=marcus, author=world.caseworker1, visibility=NoteVisibility.SHARED)
+    assert "Housing office visit" in login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    appointment.shared_with_exoneree = False
+    follow_ups.follow_up_save(by=world.caseworker1, exoneree=marcus, follow_up=appointment)
+    note.visibility = NoteVisibility.STAFF
+    casework.note_save(by=world.caseworker2, exoneree=marcus, note=note)
+    note.visibility = NoteVisibility.SHARED
+    casework.note_save(by=world.caseworker1, exoneree=marcus, note=note)
+
+    response = login("caseworker1").get(reverse("exoneree_history", args=[marcus.pk]))
+    sharing = [entry.text for entry in response.context["page"] if entry.kind == "Sharing"]
+    name1 = world.caseworker1.get_full_name()
+    day = date_format(timezone.localtime(note.created_at), "M j, Y")
+    assert sharing == [
+        f"Shared with the person: Note of {day}, by {name1}",
+        f"Stopped sharing with the person: Note of {day}, by {world.caseworker2.get_full_name()}",
+        f"Stopped sharing with the person: Follow-up “Housing office visit”, by {name1}",
+    ]
+    assert "Stopped sharing with the person: Follow-up “Housing office visit”" in response.content.decode()
+    plan = login("exoneree1").get(reverse("my_plan")).content.decode()
+    assert "Housing office visit" not in plan
+    assert "Stopped sharing" not in plan

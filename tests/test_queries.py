@@ -32,6 +32,7 @@ from django.utils import timezone
 from services import audit, outcome_counts
 from services.actions import api_tokens, enrolment, hsds, legal, merges, needs, referrals
 from services.actions import consent as consent_actions
+from services.actions import follow_ups as follow_up_actions
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
 from services.lib.hsds import read_bytes, write_zip
@@ -275,6 +276,10 @@ def grow_case(w: World, n: int) -> None:
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, need=need, referral=referral)
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, done_at=timezone.now(), outcome="Done")
         CaseNoteFactory(exoneree=marcus, author=colleague)
+        # an appointment no longer shared with him: a line of the history, read from the log
+        unshared = FollowUpFactory(exoneree=marcus, assigned_to=w.caseworker1, shared_with_exoneree=True)
+        unshared.shared_with_exoneree = False
+        follow_up_actions.follow_up_save(by=w.caseworker1, exoneree=marcus, follow_up=unshared)
         AssessmentFactory(exoneree=marcus, taken_by=colleague, scores={"housing": 2, "food": 3, "legal": 4})
         claim = CompensationClaim(jurisdiction="IL", deadline_override=timezone.localdate(), override_reason="Due")
         legal.claim_create(by=w.caseworker1, exoneree=marcus, claim=claim)  # in the banner
@@ -623,13 +628,14 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         9,
     ),
     # session, user, device; the record, the access-log entry; needs, done follow-ups, notes,
-    # assessments, referral events
+    # assessments, referral events; the log's changes of what is shared with the person, and the
+    # records they name (one query per kind: follow-ups here)
     (
         "exoneree-history",
         "caseworker1",
         lambda w: reverse("exoneree_history", args=[w.marcus.exoneree.pk]),
         grow_case,
-        13,
+        15,
     ),
     # session, user, device; the record, the access-log entry; the count, the page
     (

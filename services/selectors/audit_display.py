@@ -93,6 +93,19 @@ def log_rows(entries: Iterable[AuditEvent]) -> list[LogRow]:
     return rows
 
 
+def records_named(targets: Iterable[str]) -> dict[str, str]:
+    """Each entry's record ("Follow-up 12") by its name, as the log shows it ("Follow-up “SNAP
+    interview”"), or as written when the record is gone: one query per kind of record."""
+    kinds = _models_by_kind()
+    names = _Names()
+    found = {target: _target(target, kinds) for target in set(targets)}
+    for model, pk in found.values():
+        if model is not None:
+            names.want(model, pk)
+    names.load()
+    return {target: (names.title(model, pk) if model else "") or target for target, (model, pk) in found.items()}
+
+
 def _record(target: str, model: type[models.Model], pk: int, names: _Names) -> str:
     """The record by name: "Plan of Exoneree 8 (PDF)" is "Plan of Marcus Webb (PDF)"."""
     match = TARGET.match(target)

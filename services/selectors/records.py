@@ -30,11 +30,13 @@ from services.access import (
 from services.choices import (
     AskState,
     NeedStatus,
+    NoteVisibility,
     Priority,
     ReferralStatus,
 )
 from services.lib.sql import joined_per_row, split
 from services.lifecycle import REFERRAL_OPEN
+from services.models.audit import AuditEvent
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.merges import Merge
@@ -45,7 +47,7 @@ from services.models.referrals import Referral, ReferralEvent
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
 from services.retention import active_hold
-from services.selectors import coverage
+from services.selectors import audit_display, coverage
 from services.selectors.coverage import consents_for
 from services.selectors.legal import claims_banner
 
@@ -370,7 +372,47 @@ def exoneree_history(exoneree: Exoneree) -> list[TimelineEntry]:
         .select_related("referral__resource", "by")
         .defer("note", *(f"referral__{name}" for name in REFERRAL_TEXTS))
     )
-    return timeline(needs, events, follow_ups, notes, assessments)
+    return sorted(
+        timeline(needs, events, follow_ups, notes, assessments) + sharing(exoneree), key=_newest, reverse=True
+    )
+
+
+def _newest(entry: TimelineEntry) -> datetime:
+    return entry.sort_key
+
+
+# The fields that put a record on the person's own plan, and the value that does: a change
+# between it and any other takes the record off their plan, or puts it on.
+ON_THEIR_PLAN = {"shared_with_exoneree": True, "visibility": NoteVisibility.SHARED}
+
+
+def sharing(exoneree: Exoneree) -> list[TimelineEntry]:
+    """Who stopped sharing a follow-up or a note with the person (or shared it), and when.
+
+    The person's plan simply loses what is no longer shared (nothing there says it was); the
+    staff's history says it, read from the access log's change entries, which keep who and when
+    (services.audit.record_change), with the record named as the log names it."""
+    entries = list(
+        AuditEvent.objects.filter(
+            exoneree=exoneree, action=AuditEvent.Action.RECORD_CHANGED, changes__has_any_keys=list(ON_THEIR_PLAN)
+        )
+        .select_related("actor")
+        .only("at", "target", "changes", "username", "actor__first_name", "actor__last_name", "actor__username")
+        .order_by()
+    )
+    names = audit_display.records_named(entry.target for entry in entries) if entries else {}
+    found = []
+    for entry in entries:
+        for field_name, shared in ON_THEIR_PLAN.items():
+            change = entry.changes.get(field_name)
+            if not isinstance(change, list) or len(change) != 2 or (change[0] == shared) == (change[1] == shared):
+                continue
+            text = _("Stopped sharing with the person: %(record)s") if change[0] == shared else None
+            text = text or _("Shared with the person: %(record)s")
+            who = (entry.actor.get_full_name() or entry.actor.get_username()) if entry.actor else entry.username
+            words = text % {"record": names[entry.target]}
+            found.append(TimelineEntry(entry.at, "Sharing", _("%(what)s, by %(who)s") % {"what": words, "who": who}))
+    return found
 
 
 def _on(moment: datetime | None, day: date) -> bool:
