@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from services.actions import restriction
 from services.actions import retention as actions
 from services.models.audit import AuditEvent
+from services.models.people import Exoneree
 from services.models.retention import LegalHold
 from services.views import retention as views
 from tests.conftest import World
@@ -205,3 +206,14 @@ def test_the_list_is_linked_from_retention_and_the_overview(login, world: World)
 
     for page in ("retention_review", "director_dashboard"):
         assert reverse("legal_hold_list") in client.get(reverse(page)).content.decode()
+
+
+def test_a_deidentified_record_takes_no_hold(login, world: World) -> None:
+    """Who they were is gone already: there is nothing a hold could keep."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(deidentified_at=timezone.now())
+
+    response = login("director1").post(hold_page(world), {"reason": REASON})
+
+    assert response.status_code == 409
+    assert "nothing left to hold" in response.content.decode()
+    assert holds_of(world) == []

@@ -43,6 +43,9 @@ def retention_confirm(*, by: AbstractUser, exoneree: Exoneree) -> RetentionRevie
 
 def legal_hold_place(*, by: AbstractUser, exoneree: Exoneree, reason: str) -> LegalHold:
     """Stop the case's end of retention until the hold is lifted; the reason is required."""
+    if exoneree.deidentified_at is not None:
+        # Who they were is gone already: a hold would keep nothing the counts do not keep.
+        raise ValidationError(_("This record was de-identified under retention: there is nothing left to hold."))
     reason = reason.strip()
     if not visible_length(reason):
         raise ValidationError({"reason": _("Say why the record must be kept.")})
