@@ -219,3 +219,13 @@ def test_a_spanish_reader_is_told_in_spanish_why_reminders_cannot_go(login, worl
 
     assert response.status_code == 400
     assert "no podemos mandarle recordatorios" in response.content.decode()
+    assert "comunicarnos con usted" in response.content.decode()  # not "contactarlo", a man
+
+
+def test_a_spanish_reader_is_told_in_spanish_that_their_wishes_are_saved(login, world, reachable):
+    from tests.test_i18n import _spanish_marcus
+
+    _spanish_marcus(world)
+    response = login("exoneree1").post(URL, WISHES, follow=True)
+
+    assert "Guardado. Nos comunicaremos con usted como eligió." in response.content.decode()

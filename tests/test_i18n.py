@@ -271,6 +271,10 @@ def test_the_language_switch_on_a_form_sent_back_to_its_own_page_comes_back_to_i
     # Posted from somewhere else (or with no Referer): not known to be a page, so home.
     elsewhere = client.post(messages_url, {"text": "", "about": ""}, HTTP_REFERER="http://evil.example" + messages_url)
     assert _switch_next(elsewhere) == reverse("home")
+    # A Referer no browser sends (urlsplit refuses it) is not known to be a page either.
+    malformed = client.post(messages_url, {"text": "", "about": ""}, HTTP_REFERER="http://[oops" + messages_url)
+    assert malformed.status_code == 400
+    assert _switch_next(malformed) == reverse("home")
 
 
 def _switch_next(response: Any) -> str:

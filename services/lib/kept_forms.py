@@ -35,7 +35,10 @@ def _context(user_id: int, path: str) -> str:
 def posted_from_itself(request: HttpRequest) -> bool:
     """The form was on the page it was posted to (the Referer, same origin, says so): that
     address is a page a browser opens, not one that only takes forms."""
-    referer = urlsplit(request.headers.get("Referer", ""))
+    try:
+        referer = urlsplit(request.headers.get("Referer", ""))
+    except ValueError:  # "http://[oops/": no browser sends it, and it is no page of ours
+        return False
     return referer.netloc == request.get_host() and referer.path == request.path
 
 
