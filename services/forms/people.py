@@ -182,8 +182,8 @@ CASE_STATE_CHOICES = [
 ]
 
 
-class CaseworkerChoiceField(StaffChoiceField):
-    """A caseworker of the organization; one switched off still carries people until they are
+class CaseworkerFilterField(StaffChoiceField):
+    """A caseworker of the organization, to narrow People to; one switched off still carries people until they are
     moved (the overview lists them), so they are offered too, and said to be so."""
 
     def label_from_instance(self, obj: Any) -> str:
@@ -194,7 +194,7 @@ class CaseworkerChoiceField(StaffChoiceField):
 class ExonereeSearchForm(forms.Form):
     q = forms.CharField(label=_("Search by name"), required=False, max_length=MAX_SEARCH)
     case = forms.ChoiceField(label=_("Show"), choices=CASE_STATE_CHOICES, required=False)
-    caseworker = CaseworkerChoiceField(
+    caseworker = CaseworkerFilterField(
         label=_("Caseworker"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
     )
 
