@@ -129,3 +129,9 @@ def test_a_new_digest_hour_moves_the_digests_planned_and_leaves_a_claimed_one(lo
     for reminder in planned.exclude(pk=taken.pk):
         assert reminder.send_at.astimezone(zone).hour == 6
     assert Reminder.objects.get(pk=taken.pk).send_at.astimezone(zone).hour == 8
+
+
+def test_the_overview_links_to_the_settings(login, world):
+    page = login("director1").get(reverse("director_dashboard")).content.decode()
+
+    assert f'<a href="{SETTINGS}">Settings</a>' in page
