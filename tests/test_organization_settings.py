@@ -61,10 +61,12 @@ def test_saving_what_is_there_already_writes_nothing_to_the_log(login, world):
     client = login("director1")
     client.post(SETTINGS, VALID)
     entries = AuditEvent.objects.count()
+    version = stored(world).figures_version
 
     client.post(SETTINGS, VALID)
 
     assert AuditEvent.objects.count() == entries
+    assert stored(world).figures_version == version  # nor are the figures counted again
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ def organization_settings_update(*, by: AbstractUser, organization: Organization
         before = audit.snapshot(stored)
         changed = [name for name, value in values.items() if getattr(stored, name) != value]
         if not changed:
+            transaction.set_rollback(True)  # nothing to count again: the version stays
             return stored
         for name in changed:
             setattr(stored, name, values[name])
