@@ -71,6 +71,11 @@ def outcomes(
     return [FIGURES[name](scope) for name in names]
 
 
+# The figures read from the kept counts (services/outcome_counts.py, Scope.kept): a purge
+# leaves what the person added there. The others count the records themselves, which go.
+KEPT_FIGURES = frozenset({"referrals", "referral_loop", "follow_ups", "housing", "scores"})
+
+
 def purged_since(organization: Organization, filters: OutcomeFilters) -> int:
     """How many of the organization's people were purged under retention since the period began.
 
