@@ -4,6 +4,7 @@ count with it at once, and overdue follow-ups are planned again with a new escal
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import timedelta
 
@@ -72,10 +73,11 @@ def test_saving_what_is_there_already_writes_nothing_to_the_log(login, world):
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [
-        ("escalation_days", "0", "greater than or equal to 1"),
-        ("escalation_days", "61", "less than or equal to 60"),
-        ("digest_hour", "24", "less than or equal to 23"),
-        ("completion_days", "a month", "Enter a whole number"),
+        ("escalation_days", "-3", "Enter a whole number from 1 to 60."),  # not "greater than or equal to 0"
+        ("escalation_days", "0", "Enter a whole number from 1 to 60."),
+        ("escalation_days", "61", "Enter a whole number from 1 to 60."),
+        ("digest_hour", "24", "Enter a whole number from 0 to 23."),
+        ("completion_days", "a month", "Enter a whole number from 1 to 365."),
         ("retention_years", "", "This field is required"),
         ("retention_mode", "shred", "Select a valid choice"),
     ],
@@ -137,3 +139,12 @@ def test_the_overview_links_to_the_settings(login, world):
     page = login("director1").get(reverse("director_dashboard")).content.decode()
 
     assert f'<a href="{SETTINGS}">Settings</a>' in page
+
+
+def test_the_boxes_say_the_range_the_help_text_says(login, world):
+    page = login("director1").get(SETTINGS).content.decode()
+
+    assert re.search(r'name="escalation_days"[^>]*min="1"', page) or re.search(
+        r'min="1"[^>]*name="escalation_days"', page
+    )
+    assert 'max="60"' in page and 'max="23"' in page

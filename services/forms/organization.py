@@ -4,7 +4,10 @@ zone stays with the operator (/admin/): the kept outcome counts are counted by l
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from services.models.organizations import DIRECTOR_SETTINGS, Organization
@@ -37,3 +40,20 @@ class OrganizationSettingsForm(forms.ModelForm):
                 "1 to 50. No case is purged or de-identified before a director confirms it on the retention page."
             ),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The model's range (its validators), not a positive field's 0, on the field and the
+        # box, so the browser, the message and the help text all say the same numbers.
+        for name, field in self.fields.items():
+            if not isinstance(field, forms.IntegerField):
+                continue
+            validators = Organization._meta.get_field(name).validators
+            low = next((v.limit_value for v in validators if isinstance(v, MinValueValidator)), 0)
+            high = next(v.limit_value for v in validators if isinstance(v, MaxValueValidator))
+            field.widget.attrs["min"] = low
+            words = _("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+            field.error_messages |= {"invalid": words}
+            others = [v for v in field.validators if not isinstance(v, MinValueValidator | MaxValueValidator)]
+            field.validators = [*others, MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
+            field.widget.attrs["max"] = high
