@@ -217,3 +217,10 @@ def test_a_deidentified_record_takes_no_hold(login, world: World) -> None:
     assert response.status_code == 409
     assert "nothing left to hold" in response.content.decode()
     assert holds_of(world) == []
+
+
+def test_an_empty_list_says_so_once_and_names_the_button(login, world: World) -> None:
+    page = login("director1").get(reverse("legal_hold_list")).content.decode()
+
+    assert "0 records are on legal hold" not in page
+    assert "No record is on legal hold" in page and "“Place a legal hold”" in page
