@@ -856,8 +856,9 @@ def test_a_changed_entry_of_the_organization_is_named_with_its_time(login, world
 
     assert not report.whole
     assert "The access log is not whole." in page
-    assert f"Entry {entries[1].pk} (“Changed a record”, written " in page
-    assert "was changed after it was written" in page
+    assert "The entry “Changed a record” written " in page  # found on the log by its time and action
+    assert f"was changed after it was written (entry number {entries[1].pk}, for whoever runs Reentry)" in page
+    assert "up to where the chain breaks" in page and "the whole log" not in page
     # what came before the break still checks out, and says so
     assert report.ours == AuditEvent.objects.filter(organization=world.org1, pk__lt=entries[1].pk).count()
 
@@ -868,7 +869,8 @@ def test_removed_entries_are_placed_before_the_next_one(login, world):
 
     page, _ = checked(login)
 
-    assert f"Entries were removed just before entry {entries[2].pk}, written " in page
+    assert "Entries were removed just before the entry “" in page
+    assert f"(entry number {entries[2].pk}, for whoever runs Reentry)" in page
 
 
 def test_another_organizations_broken_entry_is_told_by_its_time_only(login, world):
