@@ -146,12 +146,15 @@ def test_mark_done_on_the_person_page_updates_what_needs_doing_without_a_reload(
 
     page.locator(f"#follow-up-{late.pk}").get_by_role("button", name="Mark done").click()
     expect(page.locator(f"#follow-up-{late.pk}").get_by_role("button", name="Undo")).to_be_visible()
+    # The row was replaced: focus stays on its button, not back at the top of the page.
+    expect(page.locator(f"#follow-up-{late.pk}").get_by_role("button", name="Undo")).to_be_focused()
     tab.check()
     expect(to_do).not_to_contain_text("Call the landlord")
     expect(count).to_have_text(f"Follow-ups ({open_count - 1})")
 
     page.locator(f"#follow-up-{late.pk}").get_by_role("button", name="Undo").click()
     expect(page.locator(f"#follow-up-{late.pk}").get_by_role("button", name="Mark done")).to_be_visible()
+    expect(page.locator(f"#follow-up-{late.pk}").get_by_role("button", name="Mark done")).to_be_focused()
     tab.check()
     expect(to_do).to_contain_text("Call the landlord")
     expect(count).to_have_text(f"Follow-ups ({open_count})")
