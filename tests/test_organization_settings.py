@@ -16,6 +16,7 @@ from services.choices import ReminderKind, ReminderStatus
 from services.models.audit import AuditEvent
 from services.models.notifications import Reminder
 from services.models.organizations import Organization
+from services.models.people import Exoneree
 from services.reminder_plans import reminders_plan_digests, reminders_plan_for_follow_up
 from tests.factories import FollowUpFactory
 
@@ -148,3 +149,14 @@ def test_the_boxes_say_the_range_the_help_text_says(login, world):
         r'min="1"[^>]*name="escalation_days"', page
     )
     assert 'max="60"' in page and 'max="23"' in page
+
+
+def test_fewer_years_says_how_many_closed_cases_are_due_now(login, world):
+    """Seven years down to one: a case closed two years ago is due at once, to confirm or hold."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(
+        case_closed_on=timezone.localdate() - timedelta(days=730)
+    )
+
+    response = login("director1").post(SETTINGS, {**VALID, "retention_years": "1"}, follow=True)
+
+    assert "1 closed case has reached the end of its retention" in response.content.decode()

@@ -18,9 +18,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from services import access
+from services import access, retention
 from services.access import director_required
 from services.actions import exports, organizations, people, staff
 from services.auth import HAS_DEVICE, has_device
@@ -29,7 +30,7 @@ from services.forms.reports import AuditLogFilterForm
 from services.forms.staff import CaseloadForm, CaseloadMoveForm, StaffCreateForm, StaffUpdateForm
 from services.lib.spreadsheet import safe_cell
 from services.models.audit import AuditEvent
-from services.models.organizations import StaffMember
+from services.models.organizations import Organization, StaffMember
 from services.selectors import audit_chain, audit_display, audit_trail, dashboards, users
 from services.views.common import action_refused, back_to, form_page, posted
 
@@ -56,12 +57,26 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
         lambda: organizations.organization_settings_update(
             by=request.user, organization=organization, **form.cleaned_data
         ),
-        success=_("The settings are saved."),
+        success=_settings_saved,
         then="organization_settings",
         title=_("Settings of %(organization)s") % {"organization": organization.name},
         back="director_dashboard",
         back_label=_("Overview"),
     )
+
+
+def _settings_saved(organization: Organization) -> str:
+    """Saved; and, as fewer years may have made closed cases due at once, how many are due."""
+    due = retention.due_by(organization, timezone.localdate()).count()
+    if not due:
+        return _("The settings are saved.")
+    return ngettext(
+        "The settings are saved. %(count)s closed case has reached the end of its retention: "
+        "confirm or hold it on the retention page.",
+        "The settings are saved. %(count)s closed cases have reached the end of their retention: "
+        "confirm or hold each on the retention page.",
+        due,
+    ) % {"count": due}
 
 
 @require_GET
