@@ -21,7 +21,7 @@ from tests.factories import ExonereeFactory, NeedFactory
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 # A number that is a link, as the overview draws them: <a href="…">12</a>.
-NUMBER_LINK = re.compile(r'<a href="([^"]+)">(\d+)</a>')
+NUMBER_LINK = re.compile(r'<a href="([^"]+)"(?: class="count")?>(\d+)</a>')
 PEOPLE_LINK = re.compile(r'<a href="([^"]+)">(\d+) (?:person|people) with an open case</a>')
 
 
