@@ -372,8 +372,12 @@ def test_the_director_confirms_and_holds_from_the_page(login, due: World, time_m
     assert "Tick the box to confirm." in refused.content.decode()
     assert not RetentionReview.objects.exists()
 
-    done = client.post(reverse("retention_confirm", args=[pk]), {"confirm": "on"})
-    assert done.status_code == 302
+    done = client.post(reverse("retention_confirm", args=[pk]), {"confirm": "on"}, follow=True)
+    assert done.redirect_chain[0][1] == 302
+    # Due already: it goes at the purge's next run, not "once it is due".
+    assert "Confirmed. The record is due: it is removed at the next run of the retention purge." in (
+        done.content.decode()
+    )
     (review,) = RetentionReview.objects.all()
     assert (review.exoneree_id, review.case_closed_on, review.confirmed_by) == (
         pk,
@@ -470,3 +474,17 @@ def test_after_a_purge_the_outcomes_and_their_lists_say_the_counts_keep_what_was
     # A need's list lost the person with their records, as its count did: no note there.
     needs = period | {"figure": "needs", "group": "housing", "measure": "opened"}
     assert note not in client.get(reverse("outcome_records"), needs).content.decode()
+
+
+def test_a_case_confirmed_before_its_day_is_told_that_day(login, due: World, time_machine) -> None:
+    time_machine.move_to(TODAY)
+    marcus = due.marcus.exoneree
+    Exoneree.objects.filter(pk=marcus.pk).update(case_closed_on=years_ago(7, days=-10))  # due in ten days
+    Organization.objects.filter(pk=due.org1.pk).update(retention_mode=RetentionMode.DEIDENTIFY)
+
+    done = login("director1").post(reverse("retention_confirm", args=[marcus.pk]), {"confirm": "on"}, follow=True)
+
+    day = retention.add_years(years_ago(7, days=-10), 7)
+    assert f"Confirmed. The record will be de-identified when it is due, on {day:%B} {day.day}, {day.year}." in (
+        done.content.decode()
+    )

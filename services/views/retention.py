@@ -13,13 +13,17 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access, retention
 from services.access import director_required
 from services.actions import retention as actions
+from services.choices import RetentionMode
 from services.forms.retention import LegalHoldForm, RetentionConfirmForm
+from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.views.common import apply_errors, posted, restore_kept
 
@@ -57,6 +61,21 @@ def retention_review(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
+def _confirmed(exoneree: Exoneree, organization: Organization) -> str:
+    """What happens now: a case due already goes at the next run of the purge (`manage.py
+    purge_due`, scheduled by the operator); one not due yet, on its day."""
+    due = retention.purge_date(exoneree, organization)
+    removed = organization.retention_mode == RetentionMode.PURGE
+    if due is None or due <= timezone.localdate():
+        if removed:
+            return _("Confirmed. The record is due: it is removed at the next run of the retention purge.")
+        return _("Confirmed. The record is due: it is de-identified at the next run of the retention purge.")
+    day = date_format(due, "F j, Y")
+    if removed:
+        return _("Confirmed. The record will be removed when it is due, on %(day)s.") % {"day": day}
+    return _("Confirmed. The record will be de-identified when it is due, on %(day)s.") % {"day": day}
+
+
 @require_POST
 @director_required
 def retention_confirm(request: HttpRequest, pk: int) -> HttpResponse:
@@ -70,7 +89,7 @@ def retention_confirm(request: HttpRequest, pk: int) -> HttpResponse:
                 return _refused(request, error)
             apply_errors(form, error)
         else:
-            messages.success(request, _("Confirmed. The record will be removed once it is due."))
+            messages.success(request, _confirmed(exoneree, access.organization_of(request.user)))
             return _back(pk)
     return _page(request, status=400, confirm_form=form, form_for=pk)
 
