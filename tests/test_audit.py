@@ -18,6 +18,7 @@ from django.db import DatabaseError, connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from services import audit, audit_anchor
 from services.actions import people
@@ -846,6 +847,9 @@ def test_a_director_reads_that_the_log_is_whole_with_their_organizations_entries
     assert f"The access log is whole: {ours.count()} entries of your organization, from " in page
     assert "check out" in page
     assert "the whole log" in page
+    # Its times written as the log writes them, so an entry can be found there.
+    first = timezone.localtime(ours.order_by("at").first().at)
+    assert date_format(first, "M j, Y g:i a") in page
 
 
 def test_a_changed_entry_of_the_organization_is_named_with_its_time(login, world):
