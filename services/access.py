@@ -556,22 +556,25 @@ def get_staff_member(user: AnyUser, pk: int) -> StaffMember:
     return get_object_or_404(staff_visible_to(user), pk=pk)
 
 
-def caseworker_users(organization: Organization) -> QuerySet[Any]:
-    """The active caseworkers' user accounts of an organization, by name."""
+def caseworker_accounts(organization: Organization | int | None) -> QuerySet[Any]:
+    """Every caseworker's user account of an organization (or its id), switched off too (they
+    may still carry people, to be moved), by name."""
     return (
         get_user_model()
-        .objects.filter(is_active=True, staff__organization=organization, staff__role=Role.CASEWORKER)
-        .order_by("first_name", "last_name")
+        .objects.filter(staff__organization=organization, staff__role=Role.CASEWORKER)
+        .order_by("first_name", "last_name", "pk")
     )
+
+
+def caseworker_users(organization: Organization) -> QuerySet[Any]:
+    """The active caseworkers' user accounts of an organization, by name."""
+    return caseworker_accounts(organization).filter(is_active=True)
 
 
 def get_caseworker(user: AnyUser, pk: int) -> Any:
     """A caseworker's account in the director's own organization, switched off too (their
     people are moved after); 404 for anyone else."""
-    caseworkers = get_user_model().objects.filter(
-        staff__organization=organization_of(user), staff__role=Role.CASEWORKER
-    )
-    return get_object_or_404(caseworkers, pk=pk)
+    return get_object_or_404(caseworker_accounts(organization_of(user)), pk=pk)
 
 
 def get_notification(user: AnyUser, pk: int) -> Notification:

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -47,16 +46,6 @@ def language_of(user: Any) -> str:
 def caseworkers_with_caseloads(organization: Organization) -> QuerySet[Any]:
     """The organization's active caseworkers, each with how many people they carry."""
     return caseworker_users(organization).annotate(caseload_size=Count("caseload", distinct=True))
-
-
-def caseworkers_of(organization_id: int) -> QuerySet[Any]:
-    """Every caseworker's account of an organization, switched off too (they may still carry
-    people, to be moved), by name: whom the People list can be filtered by."""
-    return (
-        get_user_model()
-        .objects.filter(staff__organization_id=organization_id, staff__role=Role.CASEWORKER)
-        .order_by("first_name", "last_name", "pk")
-    )
 
 
 def told_of(exoneree: Exoneree) -> list[int]:

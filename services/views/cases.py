@@ -32,7 +32,7 @@ from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors import coverage, dashboards, provider_links, records, users
+from services.selectors import coverage, dashboards, provider_links, records
 from services.selectors import documents as document_selectors
 from services.selectors import resources as resources_selectors
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted
@@ -72,7 +72,7 @@ def need_list(request: HttpRequest) -> HttpResponse:
 def exoneree_list(request: HttpRequest) -> HttpResponse:
     staff = access.staff_of(request.user)
     director = staff is not None and staff.role == Role.DIRECTOR
-    caseworkers = users.caseworkers_of(staff.organization_id) if director else None
+    caseworkers = access.caseworker_accounts(staff.organization_id) if director else None
     form = ExonereeSearchForm(request.GET, caseworkers=caseworkers)
     # A bad value is said beside its field and left out; the other filters still apply.
     valid = form.is_valid()
