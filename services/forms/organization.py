@@ -19,7 +19,7 @@ class OrganizationSettingsForm(forms.ModelForm):
         fields = DIRECTOR_SETTINGS
         labels = {
             "escalation_days": _("Tell me when a follow-up is overdue by (days)"),
-            "digest_hour": _("Caseworkers' morning digest at (hour, 0 to 23)"),
+            "digest_hour": _("Caseworkers' morning digest at (hour of the day)"),
             "provider_response_days": _("Nudge a provider who has not answered a referral after (days)"),
             "completion_days": _("Remind the caseworker of an accepted referral still open after (days)"),
             "provider_link_days": _("A provider's link keeps working for (days)"),
@@ -27,33 +27,31 @@ class OrganizationSettingsForm(forms.ModelForm):
             "retention_mode": _("After that"),
         }
         help_texts = {
-            "escalation_days": _("1 to 60. Follow-ups already overdue are planned again with the new number."),
+            "escalation_days": _("Follow-ups already overdue are planned again with the new number."),
             "digest_hour": _("In the organization's time. The digests already planned move to the new hour."),
             "provider_response_days": _(
-                "1 to 60. From a referral's next move on; the outcomes' “stalled now” counts with it at once."
+                "From a referral's next move on; the outcomes' “stalled now” counts with it at once."
             ),
-            "completion_days": _(
-                "1 to 365. From a referral's next move on; the outcomes' “stalled now” counts with it at once."
-            ),
-            "provider_link_days": _("1 to 365. For links sent from now on; links already sent keep their date."),
+            "completion_days": _("From a referral's next move on; the outcomes' “stalled now” counts with it at once."),
+            "provider_link_days": _("For links sent from now on; links already sent keep their date."),
             "retention_years": _(
-                "1 to 50. No case is purged or de-identified before a director confirms it on the retention page."
+                "No case is purged or de-identified before a director confirms it on the retention page."
             ),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The model's range (its validators), not a positive field's 0, on the field and the
-        # box, so the browser, the message and the help text all say the same numbers.
+        # The model's range (its validators), not a positive field's 0, on the field, the box,
+        # the message and the help text, so that they all say the same numbers.
         for name, field in self.fields.items():
             if not isinstance(field, forms.IntegerField):
                 continue
             validators = Organization._meta.get_field(name).validators
             low = next((v.limit_value for v in validators if isinstance(v, MinValueValidator)), 0)
             high = next(v.limit_value for v in validators if isinstance(v, MaxValueValidator))
-            field.widget.attrs["min"] = low
+            field.widget.attrs |= {"min": low, "max": high}
             words = _("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
             field.error_messages |= {"invalid": words}
             others = [v for v in field.validators if not isinstance(v, MinValueValidator | MaxValueValidator)]
             field.validators = [*others, MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
-            field.widget.attrs["max"] = high
+            field.help_text = f"{_('%(low)s to %(high)s.') % {'low': low, 'high': high}} {field.help_text}"
