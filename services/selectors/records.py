@@ -407,8 +407,10 @@ def sharing(exoneree: Exoneree) -> list[TimelineEntry]:
             change = entry.changes.get(field_name)
             if not isinstance(change, list) or len(change) != 2 or (change[0] == shared) == (change[1] == shared):
                 continue
-            text = _("Stopped sharing with the person: %(record)s") if change[0] == shared else None
-            text = text or _("Shared with the person: %(record)s")
+            stopped = change[0] == shared  # it was on their plan, and is no longer
+            text = (
+                _("Stopped sharing with the person: %(record)s") if stopped else _("Shared with the person: %(record)s")
+            )
             who = (entry.actor.get_full_name() or entry.actor.get_username()) if entry.actor else entry.username
             words = text % {"record": names[entry.target]}
             found.append(TimelineEntry(entry.at, "Sharing", _("%(what)s, by %(who)s") % {"what": words, "who": who}))
