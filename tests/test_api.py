@@ -348,10 +348,12 @@ def test_follow_up_done_and_reopen(world):
     client = Client()
     done = api(client, key, "POST", v1("follow-up-done", world.marcus.follow_up.pk), {"outcome": "Signed the lease"})
     assert done.json()["done"] is True and done.json()["outcome"] == "Signed the lease"
+    assert FollowUp.objects.get(pk=world.marcus.follow_up.pk).done_by == world.caseworker1
     stale = api(client, key, "POST", v1("follow-up-reopen", world.marcus.follow_up.pk), HTTP_IF_MATCH='"old"')
     assert stale.status_code == 412
     reopened = api(client, key, "POST", v1("follow-up-reopen", world.marcus.follow_up.pk), HTTP_IF_MATCH=done["ETag"])
     assert reopened.json()["done"] is False
+    assert FollowUp.objects.get(pk=world.marcus.follow_up.pk).done_by is None
 
 
 def test_the_browser_session_needs_the_second_step_and_csrf(world):

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import get_perms
 
-from services import access
+from services import access, audit
+from services.actions import follow_ups as follow_up_actions
 from services.actions import messages as needs_actions_messages
 from services.actions import needs as needs_actions
 from services.actions import people as people_actions
@@ -778,6 +779,24 @@ def test_reopen(login, world):
     assert response.status_code == 302
     follow_up.refresh_from_db()
     assert follow_up.done_at is None
+
+
+def test_mark_done_records_who_and_undo_empties_it(login, world):
+    """Who marked it done is kept with the time (the history names them); a second "Mark done"
+    keeps the first, and Undo empties both, as the access log says."""
+    follow_up = world.marcus.follow_up
+    client = login("caseworker1")
+
+    client.post(url("follow_up_done", follow_up), {"outcome": "Called"})
+    follow_up_actions.follow_up_complete(by=world.caseworker2, follow_up=follow_up)  # already done
+
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is not None and follow_up.done_by == world.caseworker1
+    client.post(url("follow_up_reopen", follow_up))
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is None and follow_up.done_by is None
+    undone = AuditEvent.objects.filter(target=audit.describe(follow_up)).latest("pk")
+    assert undone.actor == world.caseworker1 and undone.changes["done_by"] == [world.caseworker1.pk, None]
 
 
 def test_mark_done_from_a_list_offers_undo_that_returns_to_the_list(login, world):

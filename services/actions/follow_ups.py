@@ -20,6 +20,8 @@ from services.reminder_plans import reminders_plan_for_follow_up
 
 
 PERSON_ANSWER_FIELDS = ["person_answer", "person_words", "person_answered_at"]
+# When it was done and who marked it: set together, and emptied together when it is reopened.
+DONE_FIELDS = ["done_at", "done_by"]
 
 
 @transaction.atomic
@@ -91,7 +93,7 @@ def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = 
     # Only an open follow-up is completed, so a double submit keeps the first time and outcome.
     before = audit.stored(follow_up)
     updated = FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(
-        done_at=timezone.now(), outcome=outcome.strip()
+        done_at=timezone.now(), done_by=by, outcome=outcome.strip()
     )
     if updated:
         follow_up.refresh_from_db()
@@ -104,8 +106,8 @@ def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = 
 @outcome_counts_tracked_for(lambda kw: [Exoneree(pk=kw["follow_up"].exoneree_id)])
 def follow_up_reopen(*, by: AbstractUser, follow_up: FollowUp) -> FollowUp:
     before = audit.stored(follow_up)
-    follow_up.done_at = None
-    follow_up.save(update_fields=["done_at"])
+    follow_up.done_at = follow_up.done_by = None
+    follow_up.save(update_fields=DONE_FIELDS)
     reminders_plan_for_follow_up(follow_up)
-    audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree, fields=["done_at"])
+    audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree, fields=DONE_FIELDS)
     return follow_up

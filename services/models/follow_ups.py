@@ -40,6 +40,12 @@ class FollowUp(BaseModel):
     person_words = EncryptedTextField(blank=True, max_length=2000)
     person_answered_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    # Who marked it done, for the staff's history; emptied with `done_at` when it is reopened.
+    # Empty on follow-ups done before it was kept (and, SET_NULL, if the account is ever deleted:
+    # the access log's entries protect the account of anyone who marked one done in the app).
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
     outcome = EncryptedTextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

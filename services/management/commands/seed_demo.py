@@ -440,7 +440,7 @@ class Command(BaseCommand):
                 need=needs.get(item.need) if item.need else None,
             )
             if item.outcome is not None:
-                follow_up.done_at = due + timedelta(hours=1)
+                follow_up.done_at, follow_up.done_by = due + timedelta(hours=1), caseworker
                 follow_up.outcome = item.outcome
             follow_ups_actions.follow_up_save(by=caseworker, exoneree=exoneree, follow_up=follow_up)
             self.count("follow-ups", True)
