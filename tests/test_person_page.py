@@ -16,7 +16,7 @@ from services.models.audit import AuditEvent
 from services.models.consent import Consent
 from services.models.referrals import ReferralEvent
 from services.selectors import coverage, records
-from tests.factories import CaseNoteFactory, FollowUpFactory, NeedFactory, StaffFactory, consent_for
+from tests.factories import CaseNoteFactory, FollowUpFactory, NeedFactory, StaffFactory, UserFactory, consent_for
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -89,6 +89,31 @@ def test_the_history_has_every_kind_of_entry_newest_first_a_page_at_a_time(login
     assert "Page 1 of 2" in first.content.decode()
     assert "Referral to" in first.content.decode()
     assert reverse("exoneree_history", args=[marcus.pk]) in client.get(marcus.get_absolute_url()).content.decode()
+
+
+def test_the_history_names_who_marked_a_follow_up_done(login, world):
+    """As its other lines name people: full name, else username. Nobody is named where nobody is
+    known: done before who did it was kept, or by an account since deleted."""
+    marcus = world.marcus.exoneree
+    nameless = StaffFactory(organization=world.org1, user__first_name="", user__last_name="").user
+    gone = UserFactory()
+    for title, by in (("Call the housing office", world.caseworker1), ("Book the van", nameless)):
+        follow_up = FollowUpFactory(exoneree=marcus, assigned_to=world.caseworker1, title=title)
+        follow_ups.follow_up_complete(by=by, follow_up=follow_up)
+    earlier = timezone.now() - timedelta(days=1)
+    FollowUpFactory(exoneree=marcus, assigned_to=world.caseworker1, title="Older task", done_at=earlier)
+    FollowUpFactory(exoneree=marcus, assigned_to=world.caseworker1, title="Bus pass", done_at=earlier, done_by=gone)
+    gone.delete()
+
+    response = login("caseworker1").get(reverse("exoneree_history", args=[marcus.pk]))
+
+    done = {entry.text for entry in response.context["page"] if entry.kind == "Follow-up"}
+    assert done == {
+        f"Done: Call the housing office, by {world.caseworker1.get_full_name()}",
+        f"Done: Book the van, by {nameless.username}",
+        "Done: Older task",
+        "Done: Bus pass",
+    }
 
 
 def test_the_history_keeps_a_days_steps_in_the_order_they_happened(login, world, time_machine, settings):

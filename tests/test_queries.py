@@ -274,7 +274,10 @@ def grow_case(w: World, n: int) -> None:
         if i % 2:  # flags the sent referral: the page lists it in a banner
             consent_actions.consent_revoke(by=colleague, consent=consent, how="staff")
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, need=need, referral=referral)
-        FollowUpFactory(exoneree=marcus, assigned_to=colleague, done_at=timezone.now(), outcome="Done")
+        # each done by another colleague: the history names them, in the same query
+        FollowUpFactory(
+            exoneree=marcus, assigned_to=colleague, done_at=timezone.now(), done_by=colleague, outcome="Done"
+        )
         CaseNoteFactory(exoneree=marcus, author=colleague)
         # an appointment no longer shared with him: a line of the history, read from the log
         unshared = FollowUpFactory(exoneree=marcus, assigned_to=w.caseworker1, shared_with_exoneree=True)

@@ -364,7 +364,11 @@ def done_follow_ups(exoneree: Exoneree) -> QuerySet[FollowUp]:
 def exoneree_history(exoneree: Exoneree) -> list[TimelineEntry]:
     """Everything that happened on a person's case, newest first (the history page)."""
     needs = list(exoneree.needs.defer("description", "own_words"))
-    follow_ups = list(exoneree.follow_ups.filter(done_at__isnull=False).only("exoneree", "title", "done_at"))
+    follow_ups = list(
+        exoneree.follow_ups.filter(done_at__isnull=False)
+        .select_related("done_by")
+        .only("exoneree", "title", "done_at", "done_by__first_name", "done_by__last_name", "done_by__username")
+    )
     notes = list(exoneree.notes.select_related("author").defer("text"))
     assessments = list(exoneree.assessments.only("exoneree", "kind", "taken_on"))
     events = (
@@ -446,9 +450,13 @@ def timeline(
         entries.append(TimelineEntry(event.at, "Referral", text, reverse("referral_detail", args=[event.referral_id])))
     for follow_up in follow_ups:
         if follow_up.done_at:
-            entries.append(
-                TimelineEntry(follow_up.done_at, "Follow-up", _("Done: %(title)s") % {"title": follow_up.title})
-            )
+            # Nobody named where nobody is known: done before who did it was kept, or the account
+            # has since been deleted (as a referral step's).
+            done = _("Done: %(title)s") % {"title": follow_up.title}
+            if follow_up.done_by:
+                who = follow_up.done_by.get_full_name() or follow_up.done_by.get_username()
+                done = _("%(what)s, by %(who)s") % {"what": done, "who": who}
+            entries.append(TimelineEntry(follow_up.done_at, "Follow-up", done))
     for note in notes:
         author = note.author.get_full_name() or note.author.get_username()
         entries.append(
