@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime, time, timedelta
 from typing import ClassVar
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.core import mail
 from django.urls import reverse
 
@@ -17,6 +19,7 @@ from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.notifications import Notification, Reminder
 from services.models.people import Exoneree
+from tests.factories import ExonereeFactory
 from tests.test_reminders_worker import queue, use_app, wait_for, worker  # noqa: F401 (fixtures)
 
 URL = "/my-plan/reach-me/"
@@ -125,6 +128,26 @@ def test_bad_wishes_say_why_beside_the_field_and_change_nothing(login, world, re
     assert message in str(response.context["form"].errors[field])
     assert f'id="id_{field}_error"' in response.content.decode()
     assert Exoneree.objects.get(pk=reachable.pk).appointment_reminders is False
+
+
+def test_the_migration_turns_reminders_off_where_they_chose_not_to_be_contacted(login, world, reachable):
+    """A record saved before the forms' check, holding both: once migrated, the person's next
+    change of their wishes saves, where it was refused for a box they had not touched."""
+    Exoneree.objects.filter(pk=reachable.pk).update(
+        contact_preference=ContactPreference.DO_NOT_CONTACT, appointment_reminders=True
+    )
+    untouched = ExonereeFactory(organization=world.org1, appointment_reminders=True)
+
+    migration = importlib.import_module("services.migrations.0043_no_reminders_for_do_not_contact")
+    migration.reminders_off_where_not_to_be_contacted(apps, None)
+
+    assert Exoneree.objects.get(pk=reachable.pk).appointment_reminders is False
+    assert Exoneree.objects.get(pk=untouched.pk).appointment_reminders is True
+    client = login("exoneree1")
+    form = client.get(URL).context["form"]
+    wishes = {**WISHES, "contact_preference": "do_not_contact", "appointment_reminders": ""}
+    assert form.initial["appointment_reminders"] is False
+    assert client.post(URL, wishes).status_code == 302
 
 
 def test_a_reminder_by_text_needs_a_phone_number(login, world):
