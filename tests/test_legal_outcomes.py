@@ -150,7 +150,7 @@ def test_the_due_soon_csv_has_the_deadline_as_the_page_shows_it(legal_world, log
 
     assert rows == [["", "Days left", "Deadline"], ["Eve Soon — Illinois", "16", "2025-05-01"]]
     figure = page_html[page_html.index('id="due_soon"') :]
-    assert '<td class="num">2025-05-01</td>' in figure[: figure.index("</section>")]
+    assert '<td class="num" data-label="Deadline">2025-05-01</td>' in figure[: figure.index("</section>")]
 
 
 def test_the_due_soon_csv_does_not_run_a_name_as_a_formula(legal_world, login):

@@ -64,17 +64,22 @@ def _bar(bar: dict[str, Any]) -> str:
 
 @register.simple_tag
 def outcome_table_rows(figure: Figure) -> SafeString:
-    """The rows of a figure's table: a label, then each cell, linked to its records when it has any."""
-    rows = (f'<tr><th scope="row">{escape(row.label)}</th>{"".join(map(_cell, row.cells))}</tr>' for row in figure.rows)
+    """The rows of a figure's table: a label, then each cell, linked to its records when it has
+    any, and naming its column (data-label: on a phone each row is a block of labelled lines)."""
+    labels = [escape(column) for column in figure.columns[1:]]
+    rows = (
+        f'<tr><th scope="row">{escape(row.label)}</th>{"".join(map(_cell, row.cells, labels))}</tr>'
+        for row in figure.rows
+    )
     return mark_safe("\n".join(rows))  # noqa: S308 (every text is escaped)
 
 
-def _cell(cell: Cell) -> str:
+def _cell(cell: Cell, label: str) -> str:
     text = escape(str(cell))
     return (
-        f'<td class="num"><a href="{escape(cell.href)}">{text}</a></td>'
+        f'<td class="num" data-label="{label}"><a href="{escape(cell.href)}">{text}</a></td>'
         if cell.href
-        else f'<td class="num">{text}</td>'
+        else f'<td class="num" data-label="{label}">{text}</td>'
     )
 
 

@@ -1,0 +1,54 @@
+"""The director's overview and outcomes on a small phone (375 px): nothing to scroll sideways,
+neither the page nor a table in it; each table row is a block of labelled lines there, its
+numbers still links a finger can take, and on a desktop the tables are tables as before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import DESKTOP, Tab, demo_device
+
+SMALL_PHONE = {"width": 375, "height": 800}
+# The page, and every box in it that scrolls sideways (a table's wrapper does, when too wide).
+SIDEWAYS = """() => [document.documentElement, ...document.querySelectorAll('main *')]
+    .filter(e => e === document.documentElement || ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
+    .filter(e => e.scrollWidth > e.clientWidth)
+    .map(e => `${e.tagName.toLowerCase()}.${e.className}: ${e.scrollWidth} > ${e.clientWidth} px`)"""
+# A number that links to its list: [text, width, height].
+COUNTS = "els => els.map(a => [a.textContent, a.getBoundingClientRect().width, a.getBoundingClientRect().height])"
+LABELS = "els => els.map(td => getComputedStyle(td, '::before').content)"
+ROW_DISPLAY = "els => [...new Set(els.map(tr => getComputedStyle(tr).display))]"
+
+
+def director_on_a_phone(tabs: Any) -> Tab:
+    tab = tabs(SMALL_PHONE)
+    tab.sign_in("director1", device=demo_device("director1"))
+    return tab
+
+
+def test_the_overview_fits_a_phone_with_its_numbers_still_links(demo, tabs):
+    tab = director_on_a_phone(tabs)
+    page = tab.page
+    tab.goto("/director/")
+
+    assert page.evaluate(SIDEWAYS) == []
+    counts = page.eval_on_selector_all("main table a.count", COUNTS)
+    assert counts  # the caseloads and the needs by domain
+    for text, width, height in counts:
+        assert text.isdigit() and width >= 28 and height >= 28, (text, width, height)
+    # Each number says what it counts, by its column's name.
+    labels = page.eval_on_selector_all("main table td:has(> a.count)", LABELS)
+    assert set(labels) == {'"Open cases"', '"Recorded"', '"Still open"', '"Met"'}
+
+    page.set_viewport_size(DESKTOP)  # the desktop's tables are unchanged: rows, not blocks
+    assert page.eval_on_selector_all("main table tbody tr", ROW_DISPLAY) == ["table-row"]
+    assert page.eval_on_selector_all("main table thead", "els => els.map(e => e.getBoundingClientRect().height > 1)")[0]
+
+
+def test_the_outcomes_fit_a_phone(demo, tabs):
+    tab = director_on_a_phone(tabs)
+    page = tab.page
+    tab.goto("/director/outcomes/")
+
+    assert page.evaluate(SIDEWAYS) == []
+    assert page.locator("main table td.num a").count()  # numbers linked to their records, still
