@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
@@ -35,7 +34,7 @@ from services.models.referrals import Referral
 from services.selectors import coverage, dashboards, provider_links, records
 from services.selectors import documents as document_selectors
 from services.selectors import resources as resources_selectors
-from services.views.common import action_refused, apply_errors, back_to, form_page, posted
+from services.views.common import action_refused, apply_errors, back_to, came_from, form_page, posted
 
 PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 100
@@ -474,13 +473,10 @@ def _follow_up_row(request: HttpRequest, follow_up: FollowUp, *, just_done: bool
 
 def _back_to_list(request: HttpRequest) -> str:
     """The dashboard or the follow-up list (with its filter and page) the button was on, or ''."""
-    next_url = request.POST.get("next", "")
-    if next_url in {"dashboard", reverse("dashboard")}:  # "Undo" in the banner sends the page's path
+    # "Undo" in the banner sends the page's path; the dashboard's own buttons, its name.
+    if request.POST.get("next", "") in {"dashboard", reverse("dashboard")}:
         return reverse("dashboard")
-    # The host check first: it also refuses what urlsplit cannot parse ("http://[").
-    if url_has_allowed_host_and_scheme(next_url, None) and urlsplit(next_url).path == reverse("follow_up_list"):
-        return next_url
-    return ""
+    return came_from(request, reverse("follow_up_list"))
 
 
 @require_POST

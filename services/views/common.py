@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from services.lib import kept_forms
@@ -78,6 +80,18 @@ def restore_kept(request: HttpRequest, form: Form) -> None:
 def back_to(exoneree: Exoneree) -> dict[str, str]:
     """The form page's way back: the person's page, by name."""
     return {"back": exoneree.get_absolute_url(), "back_label": exoneree.display_name}
+
+
+def came_from(request: HttpRequest, *paths: str) -> str:
+    """Where the director or caseworker came from, to go back to: the `next` a link or a form
+    carried (a form's hidden field first), when it is an address of this site whose path is
+    one of `paths`, with its query (the list's page, filter and own way back); else ''.
+    Never another site's address: a `next` is typed by whoever made the link."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    # The host check first: it also refuses what urlsplit cannot parse ("http://[").
+    if url_has_allowed_host_and_scheme(next_url, None) and urlsplit(next_url).path in paths:
+        return next_url
+    return ""
 
 
 def action_refused(request: HttpRequest, message: str, *, back: Exoneree | str, status: int) -> HttpResponse:
