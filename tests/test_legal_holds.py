@@ -7,6 +7,9 @@ tests/test_retention.py."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -206,6 +209,101 @@ def test_the_list_is_linked_from_retention_and_the_overview(login, world: World)
 
     for page in ("retention_review", "director_dashboard"):
         assert reverse("legal_hold_list") in client.get(reverse(page)).content.decode()
+
+
+def href_of(html: str, words: str) -> str:
+    """The address of the link whose text starts with `words`."""
+    match = re.search(rf'<a href="([^"]+)">{re.escape(words)}', html)
+    assert match, words
+    return unescape(match.group(1))
+
+
+def back_link(html: str) -> tuple[str, str]:
+    """The page's way back: its address and its words."""
+    href, words = re.search(r'<p class="back"><a href="([^"]+)">← ([^<]+)</a>', html).groups()
+    return unescape(href), words
+
+
+@pytest.mark.parametrize(("page", "words"), [("director_dashboard", "Overview"), ("retention_review", "Retention")])
+def test_the_list_leads_back_to_the_page_it_was_opened_from(login, world: World, page: str, words: str) -> None:
+    """Opened from the overview, its way back was "← Retention" all the same."""
+    client = login("director1")
+    opened_from = client.get(reverse(page)).content.decode()
+    list_url = href_of(opened_from, "Legal holds" if page == "director_dashboard" else "Every legal hold standing")
+
+    html = client.get(list_url).content.decode()
+
+    assert back_link(html) == (reverse(page), words)
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "",
+        "https://evil.example/director/",
+        "//evil.example/director/",
+        "/\\evil.example/director/",
+        "http://[",
+        reverse("exoneree_list"),  # of this site, but not a way back the list knows
+    ],
+)
+def test_the_lists_way_back_is_retention_unless_a_known_page_of_this_site(login, world: World, next_url: str) -> None:
+    response = login("director1").get(reverse("legal_hold_list"), {"next": next_url})
+
+    assert response.status_code == 200
+    assert back_link(response.content.decode()) == (reverse("retention_review"), "Retention")
+
+
+def test_lifted_from_the_list_the_director_is_back_on_the_list(login, world: World, monkeypatch) -> None:
+    """The list's "Lift…" opens the person's hold page; lifting there led to the person's page,
+    away from the list. Now back to the list, on the same page of it, with its own way back."""
+    monkeypatch.setattr(views, "HOLDS_PAGE_SIZE", 1)
+    marcus = world.marcus.exoneree
+    actions.legal_hold_place(by=world.director1, exoneree=marcus, reason=REASON)
+    actions.legal_hold_place(by=world.director1, exoneree=ExonereeFactory(organization=world.org1), reason=REASON)
+    client = login("director1")
+    list_url = f"{reverse('legal_hold_list')}?next={reverse('director_dashboard')}&page=1"  # Marcus's, the oldest
+
+    hold_page_url = href_of(client.get(list_url).content.decode(), "Lift…")
+    assert hold_page_url.startswith(hold_page(world))
+    hold_html = client.get(hold_page_url).content.decode()
+    assert back_link(hold_html) == (list_url, "Legal holds")
+    lift_form = hold_html[hold_html.index(f'action="{lift_url(world)}"') :]
+    kept = unescape(re.search(r'<input type="hidden" name="next" value="([^"]+)">', lift_form).group(1))
+
+    response = client.post(lift_url(world), {"next": kept})
+
+    assert response.status_code == 302 and response.url == list_url
+    assert [h.is_active for h in holds_of(world)] == [False]
+    back_on_the_list = client.get(response.url).content.decode()
+    assert "Legal hold lifted." in back_on_the_list and marcus.display_name not in back_on_the_list
+    assert back_link(back_on_the_list) == (reverse("director_dashboard"), "Overview")
+
+
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/director/retention/holds/", "//evil.example/director/retention/holds/", "/"]
+)
+def test_a_lift_goes_back_only_to_the_list_of_this_site(login, world: World, next_url: str) -> None:
+    client = login("director1")
+    actions.legal_hold_place(by=world.director1, exoneree=world.marcus.exoneree, reason=REASON)
+
+    response = client.post(lift_url(world), {"next": next_url})
+
+    assert response.status_code == 302 and response.url == world.marcus.exoneree.get_absolute_url()
+
+
+def test_placed_from_a_hold_page_opened_from_the_list_is_back_on_the_list(login, world: World) -> None:
+    """A hold lifted meanwhile (by another director): the page the list opened offers to place one."""
+    client = login("director1")
+    list_url = reverse("legal_hold_list")
+
+    page = client.get(hold_page(world), {"next": list_url}).content.decode()
+    place_form = page[page.index(f'action="{hold_page(world)}"') :]
+    assert f'<input type="hidden" name="next" value="{list_url}">' in place_form
+    response = client.post(hold_page(world), {"reason": REASON, "next": list_url})
+
+    assert response.status_code == 302 and response.url == list_url
+    assert [h.is_active for h in holds_of(world)] == [True]
 
 
 def test_a_deidentified_record_takes_no_hold(login, world: World) -> None:

@@ -6,6 +6,7 @@ or a compensation claim starts while the case is open), and every hold standing,
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -25,7 +26,7 @@ from services.choices import RetentionMode
 from services.forms.retention import LegalHoldForm, RetentionConfirmForm
 from services.models.organizations import Organization
 from services.models.people import Exoneree
-from services.views.common import apply_errors, posted, restore_kept
+from services.views.common import apply_errors, came_from, posted, restore_kept
 
 HOLDS_PAGE_SIZE = 50
 
@@ -133,13 +134,28 @@ def legal_hold_list(request: HttpRequest) -> HttpResponse:
     """Every legal hold standing in the organization, on the people the director may see."""
     holds = retention.active_holds(access.exonerees_visible_to(request.user))
     page = Paginator(holds, HOLDS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "services/legal_hold_list.html", {"page": page})
+    # The way back: to the overview or the retention page, whichever linked here (Retention when
+    # neither did, as from the person's hold page).
+    ways_back = {reverse("director_dashboard"): _("Overview"), reverse("retention_review"): _("Retention")}
+    back = came_from(request, *ways_back) or reverse("retention_review")
+    context = {"page": page, "back": back, "back_label": ways_back[urlsplit(back).path]}
+    return render(request, "services/legal_hold_list.html", context)
+
+
+def _back_to_holds(request: HttpRequest) -> str:
+    """The list of holds (its page, its own way back) when the hold page was opened from it, or ''."""
+    return came_from(request, reverse("legal_hold_list"))
 
 
 def _hold_page(request: HttpRequest, exoneree: Exoneree, form: LegalHoldForm, *, status: int = 200) -> HttpResponse:
     """The person's hold as it stands now: who placed it, when and why, with the button to lift
     it; or, with none, the form to place one."""
-    context = {"exoneree": exoneree, "hold": retention.active_hold(exoneree), "form": form}
+    context = {
+        "exoneree": exoneree,
+        "hold": retention.active_hold(exoneree),
+        "form": form,
+        "holds_list": _back_to_holds(request),  # opened from the list: back there, and lifted, too
+    }
     return render(request, "services/legal_hold.html", context, status=status)
 
 
@@ -166,7 +182,7 @@ def exoneree_legal_hold(request: HttpRequest, pk: int) -> HttpResponse:
             apply_errors(form, error)
         else:
             messages.success(request, _("Legal hold placed. The record is kept until the hold is lifted."))
-            return redirect(exoneree)
+            return redirect(_back_to_holds(request) or exoneree)
     return _hold_page(request, exoneree, form, status=400 if form.is_bound else 200)
 
 
@@ -179,4 +195,4 @@ def exoneree_legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         return _hold_refused(request, exoneree, error)
     messages.success(request, _("Legal hold lifted."))
-    return redirect(exoneree)
+    return redirect(_back_to_holds(request) or exoneree)
