@@ -685,14 +685,20 @@ def test_saving_the_whole_organization_never_winds_its_figures_version_back(logi
     "label, shown",
     [
         ("Casey Onewell", "Casey Onewell"),
-        ("A" * 34, "A" * 34),
-        ("Bartholomew Alexander Montgomery-Smythe", "Bartholomew Alexander Montgomery-…"),
+        ("A" * 44, "A" * 44),
+        (
+            "People whose case opened in the period: by referral from a court",
+            "<title>People whose case opened in the period: by referral from a court</title>"
+            "People whose case opened in the period: by …",
+        ),
         ("<b>Tom & Jerry</b>", "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;"),
     ],
 )
-def test_a_bar_label_is_escaped_and_cut_at_34_characters(label: str, shown: str) -> None:
-    bar = {"y": 0, "text_y": 10, "parts": [], "label": label, "end": 120.0, "total": 3}
-    assert f'text-anchor="end">{shown}</text>' in outcome_charts._bar(bar)
+def test_a_bar_label_is_on_its_own_line_escaped_and_whole_in_its_tooltip_when_cut(label: str, shown: str) -> None:
+    """On the line above its bar, from the chart's left edge: never cut at that edge (it was,
+    right-aligned in a fixed column); past what a phone's line holds, cut, whole in its title."""
+    bar = {"y": 40, "text_y": 53, "parts": [], "label": label, "end": 120.0, "total": 3}
+    assert f'<text x="0" y="34" class="chart-label">{shown}</text>' in outcome_charts._bar(bar)
 
 
 def test_a_cells_link_to_its_records_is_the_query_string_urlencode_makes(world):

@@ -13,7 +13,15 @@ from services.outcomes.scope import Cell, Figure
 
 register = template.Library()
 
-LABEL_WIDTH, BAR_LEFT, BAR_WIDTH, BAR_HEIGHT, GAP = 230, 240, 330, 22, 10
+# Each bar has its label on the line above it, the full width of the chart, so no label is cut
+# at the chart's left edge however long it is ("People whose case opened in the period:
+# ..."), and the bars keep the whole width. The chart is 480 units wide, drawn at most 36rem:
+# its words are 12-13px on a desktop and a phone alike (a media query in site.css).
+WIDTH, BAR_WIDTH, LABEL_HEIGHT, BAR_HEIGHT, GAP = 480, 410, 22, 16, 10
+ROW_HEIGHT = LABEL_HEIGHT + BAR_HEIGHT + GAP
+# What fits on a label's line at a phone's font size; the whole label is in its tooltip and
+# in the table below the chart.
+LABEL_CHARACTERS = 44
 
 
 @register.inclusion_tag("services/_outcome_chart.html")
@@ -23,17 +31,17 @@ def outcome_chart(figure: Figure) -> dict[str, Any]:
     longest = max((total for _, _, total in bars), default=0) or 1
     drawn = []
     for index, (label, segments, total) in enumerate(bars):
-        y = GAP + index * (BAR_HEIGHT + GAP)
-        x = float(BAR_LEFT)
+        y = GAP + index * ROW_HEIGHT + LABEL_HEIGHT
+        x = 0.0
         parts = []
         for segment in segments:
             width = BAR_WIDTH * segment.value / longest
             parts.append({"x": round(x, 1), "width": round(width, 1), "css": segment.css, "segment": segment})
             x += width
         drawn.append(
-            {"label": label, "y": y, "text_y": y + BAR_HEIGHT - 6, "parts": parts, "total": total, "end": x + 6}
+            {"label": label, "y": y, "text_y": y + BAR_HEIGHT - 3, "parts": parts, "total": total, "end": x + 6}
         )
-    return {"figure": figure, "bars": _svg_bars(drawn), "height": GAP + len(bars) * (BAR_HEIGHT + GAP)}
+    return {"figure": figure, "bars": _svg_bars(drawn), "width": WIDTH, "height": GAP + len(bars) * ROW_HEIGHT}
 
 
 # The bars and the table rows are built here rather than by template loops: the follow-ups
@@ -55,9 +63,12 @@ def _bar(bar: dict[str, Any]) -> str:
         if p["width"]
     )
     label = str(bar["label"])
-    label = escape(label if len(label) <= 34 else Truncator(label).chars(34))  # most are short: no Truncator
+    if len(label) <= LABEL_CHARACTERS:  # most are short: no Truncator
+        label = escape(label)
+    else:
+        label = f"<title>{escape(label)}</title>{escape(Truncator(label).chars(LABEL_CHARACTERS))}"
     return (
-        f'<text x="{LABEL_WIDTH}" y="{text_y}" class="chart-label" text-anchor="end">{label}</text>{parts}'
+        f'<text x="0" y="{y - 6}" class="chart-label">{label}</text>{parts}'
         f'<text x="{round(bar["end"], 1)}" y="{text_y}" class="chart-value">{number(bar["total"])}</text>'
     )
 

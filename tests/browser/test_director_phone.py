@@ -52,3 +52,27 @@ def test_the_outcomes_fit_a_phone(demo, tabs):
 
     assert page.evaluate(SIDEWAYS) == []
     assert page.locator("main table td.num a").count()  # numbers linked to their records, still
+
+
+# Each chart label as drawn: [its text, how far it starts left of its chart, how far it ends
+# right of it, its font's size on the screen in px].
+CHART_LABELS = """els => els.map(e => {
+    const svg = e.ownerSVGElement, label = e.getBoundingClientRect(), chart = svg.getBoundingClientRect();
+    const size = parseFloat(getComputedStyle(e).fontSize) * chart.width / svg.viewBox.baseVal.width;
+    return [e.textContent, chart.left - label.left, label.right - chart.right, size];
+})"""
+
+
+def test_the_charts_labels_are_whole_and_readable_on_a_desktop_and_a_phone(demo, tabs):
+    """Each label on its own line above its bar: none starts before its chart's left edge (long
+    ones did, right-aligned in a fixed column), none runs past its right edge, and a phone
+    draws them no smaller than a desktop does (they were 7px there)."""
+    tab = tabs(DESKTOP)
+    tab.sign_in("director1", device=demo_device("director1"))  # once: a code is good once
+    tab.goto("/director/outcomes/")
+    for viewport in (DESKTOP, SMALL_PHONE):
+        tab.page.set_viewport_size(viewport)
+        labels = tab.page.eval_on_selector_all("svg.chart-svg text.chart-label", CHART_LABELS)
+        assert any(len(text) > 34 for text, *_ in labels), labels  # the long ones that were cut
+        for text, before, after, size in labels:
+            assert before <= 2 and after <= 2 and size >= 11.5, (viewport, text, before, after, size)
