@@ -265,6 +265,19 @@ def test_phone_upload_by_the_person_is_on_their_plan(login, world):
     assert told.url.endswith("#documents")
 
 
+def test_a_paper_sent_from_the_spanish_pages_is_told_to_staff_in_their_language(login, world):
+    """The notice was written in the sender's language: "sent a paper: Acta de nacimiento"."""
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": "es"})
+
+    client.post(
+        reverse("my_document_upload"),
+        {"kind": "birth_certificate", "title": "", "file": sample_files.upload(sample_files.photo(), "IMG_0002.HEIC")},
+    )
+
+    assert Notification.objects.get(user=world.caseworker1).text == "Marcus Whitfield sent a paper: Birth certificate"
+
+
 # --- downloads ----------------------------------------------------------------------------------
 
 

@@ -475,6 +475,19 @@ def test_the_person_answers_and_the_caseworker_sees_it(world: World, sent_link: 
     assert "They never called back" in dashboard and "They say: Not yet" in dashboard
 
 
+def test_an_answer_from_the_spanish_pages_is_told_to_the_caseworker_in_english(
+    world: World, sent_link: str, login
+) -> None:
+    """The notice named the answer in the person's language: answered “todavía no”."""
+    referral = world.marcus.referral
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+
+    login("exoneree1").post(reverse("my_referral_answer", args=[referral.pk]), {"answer": "not_yet", "words": ""})
+
+    told = Notification.objects.get(user=world.caseworker1, url=referral.get_absolute_url())
+    assert "answered “not yet” to: did you get help from" in told.text
+
+
 def test_words_sent_without_an_answer_come_back_in_spanish_and_are_not_lost(
     world: World, sent_link: str, login
 ) -> None:

@@ -7,9 +7,10 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from services import audit, document_reminders
@@ -75,7 +76,8 @@ def document_upload(
 
 def _tell_caseworkers(exoneree: Exoneree, document: Document) -> None:
     """The person sent a paper from their phone: their caseworkers see it in their notifications."""
-    text = f"{exoneree.display_name} sent a paper: {document.get_kind_display()}"
+    with translation.override(settings.LANGUAGE_CODE):  # staff read it, not in the sender's language
+        text = f"{exoneree.display_name} sent a paper: {document.get_kind_display()}"
     url = exoneree.get_absolute_url() + "#documents"
     Notification.objects.bulk_create(
         [Notification(user=user, text=text[:300], url=url) for user in exoneree.caseworkers.filter(is_active=True)]

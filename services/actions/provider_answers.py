@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from services import audit, referral_reminders
@@ -105,9 +106,9 @@ def provider_answer(
         expected_on=expected_on,
     )
     person = referral.need.exoneree.display_name
-    _notify_caseworkers(
-        moved, f"{provider.name}: {moved.get_status_display().lower()} — the referral for {person} (by the provider)"
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # staff read it, not in the provider's language
+        status = moved.get_status_display().lower()
+    _notify_caseworkers(moved, f"{provider.name}: {status} — the referral for {person} (by the provider)")
     return moved
 
 
@@ -186,7 +187,8 @@ def referral_person_answer(*, by: AbstractUser, referral: Referral, answer: str,
     locked.save(update_fields=["person_answer", "person_words", "person_answered_at"])
     fields = ["person_answer", "person_words", "person_answered_at"]
     audit.record_change(by, locked, before, exoneree=locked.need.exoneree, fields=fields)
-    said = PersonAnswer(answer).label.lower()
+    with translation.override(settings.LANGUAGE_CODE):  # staff read it, not in the person's language
+        said = PersonAnswer(answer).label.lower()
     person = locked.need.exoneree.display_name
     _notify_caseworkers(
         locked, f"{person} answered “{said}” to: did you get help from {locked.resource.provider.name}?"
