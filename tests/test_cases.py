@@ -310,6 +310,33 @@ def test_a_day_that_has_not_come_is_refused_beside_its_field(login, world, name,
     assert "This date is in the future. Enter the day it happened." in error_beside(response, field)
 
 
+@pytest.mark.parametrize("recorded_on", ["1900-01-01", "2006-03-01"])
+def test_a_need_recorded_more_than_ten_years_ago_is_a_slip_of_the_year(login, world, recorded_on):
+    """1900 was saved, and the dashboard said "Housing … since Jan 1, 1900"."""
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+
+    nine_years_ago = timezone.localdate() - timedelta(days=365 * 9)
+
+    response = client.post(url("need_create", marcus), {**NEED, "opened_on": recorded_on})
+    later = client.post(url("need_create", marcus), {**NEED, "opened_on": nine_years_ago.isoformat()})
+
+    assert response.status_code == 400
+    assert "This is more than 10 years ago: check the year." in error_beside(response, "opened_on")
+    assert later.status_code == 302  # late from the paper file, within ten years
+
+
+def test_an_old_need_keeps_its_day_when_edited(login, world):
+    need = world.marcus.need
+    Need.objects.filter(pk=need.pk).update(opened_on=date(2001, 5, 1))
+
+    response = login("caseworker1").post(url("need_edit", need), {**NEED, "opened_on": "2001-05-01"})
+
+    assert response.status_code == 302
+    need.refresh_from_db()
+    assert need.opened_on == date(2001, 5, 1) and need.description == NEED["description"]
+
+
 def test_need_edit(login, world):
     need = world.marcus.need
 
