@@ -172,7 +172,7 @@ def test_png_stays_png_without_its_text_chunks():
 
 REFUSED = [
     pytest.param(b"GIF89a" + b"\x00" * 40, "not accepted", id="wrong-type"),
-    pytest.param(b"<html><script>alert(1)</script></html>", "not accepted", id="html-named-jpg"),
+    pytest.param(b"<html><script>alert(1)</script></html>", "ends in .jpg but is not a photo", id="html-named-jpg"),
     pytest.param(b"", "empty", id="empty"),
     pytest.param(sample_files.pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "script", id="pdf-js"),
     pytest.param(sample_files.pdf(b"/OpenAction << /S /J#61vaScript /J#53 (x) >>"), "script", id="pdf-js-escaped"),
@@ -180,6 +180,27 @@ REFUSED = [
     pytest.param(sample_files.jpeg_with_pdf_inside(), "another kind of file", id="polyglot-jpeg-pdf"),
     pytest.param(sample_files.pdf_with_zip_appended(), "another kind of file", id="polyglot-pdf-zip"),
 ]
+
+
+TEXT = b"Just some text, saved with another name."
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (TEXT, "Birth certificate.PDF", "This file ends in .pdf but is not a PDF inside. It may be damaged"),
+        (TEXT, "IMG_0001.heic", "This file ends in .heic but is not a photo inside. It may be damaged"),
+        (TEXT, "notes.txt", "This kind of file is not accepted."),
+        (TEXT, "no ending", "This kind of file is not accepted."),
+        (b"GIF89a" + b"\x00" * 40, "old.jpg", "This kind of file is not accepted."),  # a kind, renamed
+    ],
+)
+def test_a_file_that_is_not_what_its_name_says_is_called_damaged_not_a_kind_refused(content, name, message):
+    """A PDF that is not one inside was told "This kind of file is not accepted … or a PDF"."""
+    with pytest.raises(uploads.Refused) as refused:
+        uploads.clean(content, name=name)
+
+    assert refused.value.message.startswith(message)
 
 
 @pytest.mark.parametrize(("content", "message"), REFUSED)

@@ -375,6 +375,23 @@ def test_bad_input_is_a_message_beside_the_field(world: World, sent_link: str, c
     assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.SENT
 
 
+@pytest.mark.parametrize(
+    ("years", "message"),
+    [
+        (-2, "This is more than a year ago: check the year."),
+        (4, "This is more than three years ahead: check the year."),
+    ],
+)
+def test_a_start_date_far_off_says_which_way(world: World, sent_link: str, client: Client, years, message) -> None:
+    """A start in 2019 was told "Give a date within the next three years"."""
+    far_off = timezone.localdate() + timedelta(days=365 * years)
+
+    response = client.post(page(sent_link), {"move": "accept", "contact_person": "Ms. Lee", "expected_on": far_off})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["expected_on"] == [message]
+
+
 def test_decline_with_a_reason(world: World, sent_link: str, client: Client) -> None:
     response = client.post(page(sent_link), {"move": "decline", "decline_code": "no_capacity", "decline_text": ""})
     assert response.status_code == 200 and "Thank you" in response.content.decode()

@@ -47,7 +47,7 @@ def cleaned_upload(upload: UploadedFile | None) -> Cleaned:
             _("This file is too large. The limit is %(limit)s.") % {"limit": filesizeformat(limit)}, code="size"
         )
     try:
-        return clean(data)
+        return clean(data, name=upload.name or "")
     except Refused as refused:
         raise forms.ValidationError(refused.message, code="refused") from None
 

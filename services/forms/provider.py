@@ -53,8 +53,10 @@ class ProviderAnswerForm(forms.Form):
     def clean_expected_on(self) -> date | None:
         value = self.cleaned_data.get("expected_on")
         today = timezone.localdate()
-        if value is not None and not (today - timedelta(days=365) <= value <= today + timedelta(days=3 * 365)):
-            raise forms.ValidationError(_("Give a date within the next three years."))
+        if value is not None and value < today - timedelta(days=365):
+            raise forms.ValidationError(_("This is more than a year ago: check the year."))
+        if value is not None and value > today + timedelta(days=3 * 365):
+            raise forms.ValidationError(_("This is more than three years ahead: check the year."))
         return value
 
     def clean(self) -> dict[str, Any]:

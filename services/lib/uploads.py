@@ -71,12 +71,35 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def clean(data: bytes) -> Cleaned:
-    """The file to store, or Refused with the reason."""
+# The endings of the files accepted, by what their name promises: a file that ends so and is
+# not that inside is damaged (or renamed), not a kind refused.
+NAMED_PDF = (".pdf",)
+NAMED_PHOTO = (".jpg", ".jpeg", ".png", ".heic", ".heif")
+# Kinds of file not accepted, whatever their name: GIF, TIFF, BMP, WebP, and ZIP (Word's and
+# other office files are ZIP inside).
+OTHER_KINDS = (b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF", b"PK\x03\x04")
+
+
+def clean(data: bytes, name: str = "") -> Cleaned:
+    """The file to store, or Refused with the reason. `name`: the file's name on the sender's
+    device, for the reason only (what the file is, is read from its bytes)."""
     if not data:
         raise Refused(_("The file is empty. Choose the file again."))
     kind = sniff(data[:32])
     if kind is None:
+        ending = name.lower()[name.rfind(".") :] if "." in name and not data.startswith(OTHER_KINDS) else ""
+        if ending in NAMED_PDF:
+            raise Refused(
+                _(
+                    "This file ends in .pdf but is not a PDF inside. It may be damaged: save or scan it "
+                    "again, or send a photo of the paper."
+                )
+            )
+        if ending in NAMED_PHOTO:
+            raise Refused(
+                _("This file ends in %(ending)s but is not a photo inside. It may be damaged: take the photo again.")
+                % {"ending": ending}
+            )
         raise Refused(_("This kind of file is not accepted. Send a photo (JPEG, PNG or HEIC) or a PDF."))
     if kind == "pdf":
         return _clean_pdf(data)
