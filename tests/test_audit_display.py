@@ -21,6 +21,7 @@ from services.selectors.plans import VISITS_SHOWN
 from tests.factories import FollowUpFactory, StaffFactory
 
 MOMENT = datetime(2026, 12, 4, 16, 50, tzinfo=UTC)  # 11:50 in Chicago
+DAY = 24 * 60  # minutes
 
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
@@ -140,25 +141,52 @@ def test_the_directors_log_shows_no_ids_or_microseconds_and_one_row_per_run(worl
         assert f"Follow-up {item.pk}" not in table
 
 
-def test_the_person_sees_visits_not_every_opening(world, opened, login):
-    for minutes in (0, 3, 7):
-        opened(world.caseworker1, minutes)
-    opened(world.caseworker1, 100)
+def provider_opened(world, minutes_after: float, time_machine) -> None:
+    """A provider saw what Marcus agreed to share (through a referral's link: no account)."""
+    time_machine.move_to(MOMENT + timedelta(minutes=minutes_after), tick=False)
+    marcus = world.marcus.exoneree
+    audit.record(AuditEvent.Action.PROVIDER_OPENED, username="Workforce Center", exoneree=marcus, target="Referral")
+
+
+def test_the_person_sees_one_line_per_reader_per_day_not_every_opening(world, opened, login, time_machine):
+    """It read "Casey: 48 times, 11:50 to 11:53", "Workforce Center 3 times at 11:50", Casey once
+    at 11:50, Workforce Center "6 times at 11:50": split, interleaved, and alarming (walk)."""
+    for second in range(0, 180, 4):  # 45 openings in 3 minutes, a provider's in between
+        opened(world.caseworker1, second / 60)
+        if second % 40 == 0:
+            provider_opened(world, second / 60 + 0.01, time_machine)
+    opened(world.caseworker1, DAY + 10)  # the next day
 
     visits = audit_trail.visits_page(world.marcus.exoneree)["visits"]
+    page = login("exoneree1").get(reverse("my_visits")).content.decode()
+    words = re.sub(r"<[^>]+>", "", page[page.index("<h1>") : page.index("Should someone")])
 
-    assert [(v["name"], v["times"], v["start"], v["end"]) for v in visits] == [
-        ("Casey Onewell", 1, MOMENT + timedelta(minutes=100), MOMENT + timedelta(minutes=100)),
-        ("Casey Onewell", 3, MOMENT, MOMENT + timedelta(minutes=7)),
+    assert [(v["name"], v["start"], v["end"]) for v in visits] == [
+        ("Casey Onewell", MOMENT + timedelta(minutes=DAY + 10), MOMENT + timedelta(minutes=DAY + 10)),
+        ("Casey Onewell", MOMENT, MOMENT + timedelta(seconds=176)),
+        ("Workforce Center", MOMENT + timedelta(seconds=0.6), MOMENT + timedelta(seconds=160.6)),
     ]
+    assert "Casey Onewell (caseworker) looked at your file on December 5, 2026 at 12:00 p.m." in words
+    assert "(caseworker) looked at your file on December 4, 2026, between 11:50 a.m. and 11:52 a.m." in words
+    assert "Workforce Center saw what you agreed to share with them on December 4, 2026, between" in words
+    assert words.count("Casey Onewell") == 2 and words.count("Workforce Center") == 1
+    assert "times" not in words and ".." not in words  # no count of pages loaded; no "p.m.."
+
+
+def test_the_plan_reads_the_visits_as_their_page_does(world, opened, login):
+    for minutes in (0, 3, 7, 100):
+        opened(world.caseworker1, minutes)
+
     page = login("exoneree1").get(reverse("my_plan")).content.decode()
-    assert "3 times on" in page
-    assert ".." not in re.sub(r"<[^>]+>", "", page[page.index("openers-h") :])  # no "p.m.."
+    section = re.sub(r"<[^>]+>", "", page[page.index("openers-h") : page.index("print-h")])
+
+    assert "(caseworker) looked at your file on December 4, 2026, between 11:50 a.m. and 1:30 p.m." in section
+    assert section.count("Casey Onewell") == 1 and ".." not in section
 
 
 def test_the_plan_shows_the_newest_visits_and_links_to_every_one(world, opened, login):
-    for visit in range(VISITS_SHOWN + 2):  # each an hour apart: one visit each
-        opened(world.caseworker1, visit * 60)
+    for visit in range(VISITS_SHOWN + 2):  # each a day apart: one visit each
+        opened(world.caseworker1, visit * DAY)
     client = login("exoneree1")
     oldest = "on December 4, 2026 at 11:50 a.m."
 
@@ -175,15 +203,15 @@ def test_the_plan_shows_the_newest_visits_and_links_to_every_one(world, opened, 
 def test_a_plan_with_more_openings_than_it_reads_says_there_are_more_than_it_counted(world, opened, login, monkeypatch):
     monkeypatch.setattr(audit_trail, "VISITS_READ", 5)
     monkeypatch.setattr(plans, "VISITS_SHOWN", 2)
-    for visit in range(12):  # 12 visits, an hour apart: the plan reads the newest 5 openings
-        opened(world.caseworker1, visit * 60)
+    for visit in range(12):  # 12 visits, a day apart: the plan reads the newest 5 openings
+        opened(world.caseworker1, visit * DAY)
     client = login("exoneree1")
 
     plan = client.get(reverse("my_plan")).content.decode()
     monkeypatch.setattr(plans, "VISITS_SHOWN", 4)
     fewer_counted = client.get(reverse("my_plan")).content.decode()
 
-    # 4 whole visits read (the fifth opening's may go on past them), 2 shown: 10 are earlier
+    # 4 whole days read (the fifth opening's may go on past them), 2 shown: 10 are earlier
     assert "See more than 2 earlier visits</a>" in plan
     assert "See earlier visits</a>" in fewer_counted and "See more than" not in fewer_counted
 
@@ -199,7 +227,7 @@ def test_a_plan_with_few_visits_links_to_no_other_page(world, opened, login):
 def test_every_visit_reads_in_spanish_for_a_spanish_speaker(world, opened, login):
     Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
     for visit in range(VISITS_SHOWN + 1):
-        opened(world.caseworker1, visit * 60)
+        opened(world.caseworker1, visit * DAY)
     client = login("exoneree1")
 
     plan = client.get(reverse("my_plan")).content.decode()
@@ -211,9 +239,9 @@ def test_every_visit_reads_in_spanish_for_a_spanish_speaker(world, opened, login
 
 def test_every_visit_is_on_a_page_of_visits_none_twice_and_none_cut(world, opened, login, monkeypatch):
     monkeypatch.setattr(audit_trail, "VISITS_READ", 5)
-    for visit in range(4):  # four visits of two openings each, an hour apart: 8 openings
-        opened(world.caseworker1, visit * 60)
-        opened(world.caseworker1, visit * 60 + 1)
+    for visit in range(4):  # four days of two openings each: 8 openings
+        opened(world.caseworker1, visit * DAY)
+        opened(world.caseworker1, visit * DAY + 1)
     client = login("exoneree1")
 
     pages, url = [], reverse("my_visits")
@@ -223,35 +251,43 @@ def test_every_visit_is_on_a_page_of_visits_none_twice_and_none_cut(world, opene
         earlier = response.context["earlier"]
         url = f"{reverse('my_visits')}?before={earlier}" if earlier else ""
 
-    # 5 openings read: two whole visits and the first opening of a third, left to the next page
+    # 5 openings read: two whole days and the first opening of a third, left whole to the next page
     assert [len(page) for page in pages] == [2, 2]
     assert [visit for page in pages for visit in page] == [
-        (MOMENT + timedelta(minutes=minutes), 2) for minutes in (180, 120, 60, 0)
+        (MOMENT + timedelta(minutes=days * DAY), 2) for days in (3, 2, 1, 0)
     ]
     assert "Earlier visits" in client.get(reverse("my_visits")).content.decode()
 
 
-def test_one_readers_run_longer_than_a_page_goes_on_on_the_next(world, opened, login, monkeypatch):
+def test_a_day_longer_than_a_page_goes_on_on_the_next_and_says_so(world, opened, login, monkeypatch):
     monkeypatch.setattr(audit_trail, "VISITS_READ", 3)
+    opened(world.caseworker1, -DAY)  # the day before
     for minute in range(5):
         opened(world.caseworker1, minute)
+    client = login("exoneree1")
 
     first = audit_trail.visits_page(world.marcus.exoneree)
     second = audit_trail.visits_page(world.marcus.exoneree, before=first["earlier"])
+    first_page = client.get(reverse("my_visits")).content.decode()
+    second_page = client.get(reverse("my_visits"), {"before": first["earlier"]}).content.decode()
 
-    assert [v["times"] for v in first["visits"]] == [3] and [v["times"] for v in second["visits"]] == [2]
-    assert second["earlier"] is None
-    assert [v["times"] for v in audit_trail.every_visit(world.marcus.exoneree)] == [5]  # the copy: one visit
+    assert [v["times"] for v in first["visits"]] == [3] and [v["times"] for v in second["visits"]] == [2, 1]
+    assert (first["continued_day"], first["continues_day"]) == (None, MOMENT.date())
+    assert (second["continued_day"], second["continues_day"], second["earlier"]) == (MOMENT.date(), None, None)
+    assert "More visits on December 4, 2026 are on the page of earlier visits." in first_page
+    assert "December 4, 2026, continued from the page of newer visits:" in second_page
+    assert "continued" not in first_page and "More visits on" not in second_page
+    assert [v["times"] for v in audit_trail.every_visit(world.marcus.exoneree)] == [5, 1]  # the copy: whole days
 
 
 def test_a_page_that_reads_the_very_first_opening_links_to_no_earlier_page(world, opened, login, monkeypatch):
     monkeypatch.setattr(audit_trail, "VISITS_READ", 4)
-    for visit in range(4):  # exactly as many openings as a page reads, an hour apart
-        opened(world.caseworker1, visit * 60)
+    for visit in range(4):  # exactly as many openings as a page reads, a day apart
+        opened(world.caseworker1, visit * DAY)
 
     page = audit_trail.visits_page(world.marcus.exoneree)
     listed = login("exoneree1").get(reverse("my_visits")).content.decode()
-    opened(world.caseworker1, 4 * 60)  # one more: now the first opening is on an earlier page
+    opened(world.caseworker1, 4 * DAY)  # one more: now the first opening is on an earlier page
     with_more = audit_trail.visits_page(world.marcus.exoneree)
 
     assert len(page["visits"]) == 4 and page["earlier"] is None
@@ -310,12 +346,13 @@ def test_the_person_reads_a_run_within_one_minute_as_at_that_minute(world, opene
     Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
     spanish = client.get(reverse("my_visits")).content.decode()
 
-    assert "(caseworker): 3 times on December 4, 2026 at 11:50 a.m.</li>" in english
-    assert "3 veces el 4 de diciembre de 2026 a las 11:50</li>" in spanish and "de 11:50 a 11:50" not in spanish
+    assert "(caseworker) looked at your file on December 4, 2026 at 11:50 a.m.</li>" in english
+    assert "vio su expediente el 4 de diciembre de 2026 a las 11:50.</li>" in spanish
+    assert "11:50 y las 11:50" not in spanish
 
 
 def test_what_a_reader_did_runs_on_into_when_without_a_colon(world, opened, login, time_machine):
-    """It read "…downloaded one of your papers: on December 4…" (walk)."""
+    """It read "…downloaded one of your papers: on December 4…" (walk); now what they did follows when."""
     time_machine.move_to(MOMENT, tick=False)
     audit.record(
         AuditEvent.Action.DOCUMENT_DOWNLOADED, actor=world.caseworker1, exoneree=world.marcus.exoneree, target="Paper"
@@ -323,7 +360,8 @@ def test_what_a_reader_did_runs_on_into_when_without_a_colon(world, opened, logi
 
     page = login("exoneree1").get(reverse("my_visits")).content.decode()
 
-    assert "(caseworker) downloaded one of your papers on December 4, 2026 at 11:50 a.m.</li>" in page
+    when = "on December 4, 2026 at 11:50 a.m."
+    assert f"(caseworker) looked at your file {when} They downloaded papers from your file.</li>" in page
 
 
 def caseworker_wrote(world, action: str, target: str, changes: dict) -> None:

@@ -136,8 +136,8 @@ def test_the_copy_has_every_shared_date_and_note_not_only_the_pages_latest(login
 
 
 def test_the_copys_visits_within_one_minute_read_at_one_time(login, shared: World, time_machine) -> None:
-    """As the plan says them (services/_visit.html): "2 times on <day> at 10:15 a.m.", not
-    "10:15 a.m. to 10:15 a.m."."""
+    """As the plan says them (services/_visit.html): "looked at your file on <day> at 10:15 a.m.",
+    not "10:15 a.m. to 10:15 a.m.", and no count of pages loaded."""
     marcus = shared.marcus.exoneree
     start = (timezone.now() + timedelta(days=2)).replace(second=5)  # apart from the fixture's openings
     for seconds in (0, 30):
@@ -146,7 +146,8 @@ def test_the_copys_visits_within_one_minute_read_at_one_time(login, shared: Worl
 
     pdf = copy_pdf_text(login("exoneree1").get(reverse("my_copy_pdf")))
 
-    assert re.search(r"2 times on \w+ \d+, \d{4} at \d+:\d+ [ap]\.m\.", pdf)
+    assert re.search(r"looked at your file on \w+ \d+, \d{4} at \d+:\d+ [ap]\.m\.", pdf)
+    assert "2 times" not in pdf
     assert not re.search(r"(\d+:\d+ [ap]\.m\.) to \1", pdf)
 
 
@@ -157,14 +158,14 @@ def test_the_copy_has_every_visit_to_the_file_not_only_the_newest_openings(
     earlier = len(audit_trail.every_visit(marcus))
     monkeypatch.setattr(audit_trail, "VISITS_READ", 3)
     start = timezone.now() + timedelta(days=1)  # apart from the fixture's openings
-    for hour in range(7):  # seven visits, an hour apart
-        time_machine.move_to(start + timedelta(hours=hour), tick=False)
+    for day in range(7):  # seven visits, a day apart
+        time_machine.move_to(start + timedelta(days=day), tick=False)
         audit.record(AuditEvent.Action.RECORD_VIEWED, actor=shared.caseworker1, exoneree=marcus, target="Exoneree")
 
     data = copy_json(login("exoneree1").get(reverse("my_copy_json")))
 
     assert len(data["file_openings"]) == earlier + 7
-    plan = plans.plan_for(marcus)  # the plan: its newest whole visits (the third may go on), and more
+    plan = plans.plan_for(marcus)  # the plan: its newest whole days (the third may go on), and more
     assert len(plan["visits"]) == 2 and plan["more_visits"]
 
 

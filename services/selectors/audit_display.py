@@ -41,7 +41,7 @@ TARGET = re.compile(r"^(?:(?P<before>.+ of) )?(?P<kind>[^()]+?) (?P<pk>\d+)(?P<a
 
 
 class Entry(Protocol):
-    """What grouping reads of an entry: an AuditEvent, or a plain row of these fields."""
+    """What grouping reads of an entry."""
 
     at: datetime
     action: str
@@ -54,7 +54,7 @@ class Entry(Protocol):
 class LogRow:
     """One row of the log page: an entry, or a run of openings (`times` > 1, newest first)."""
 
-    entry: Any  # an AuditEvent on the log page, an Entry of plain fields in visits_page
+    entry: Any  # an AuditEvent
     times: int = 1
     first_at: datetime | None = None  # the run's earliest opening
     record: str = ""

@@ -27,7 +27,6 @@ from services.models.audit import AuditEvent
 from services.models.consent import EmergencyAccess
 from services.models.organizations import Organization
 from services.models.people import Exoneree
-from services.selectors.audit_display import group_runs
 
 
 def audit_log(
@@ -113,32 +112,45 @@ VISITS_READ = 200
 
 
 def visits_page(exoneree: Exoneree, *, before: int | None = None) -> dict[str, Any]:
-    """Who opened this person's record, newest first, a run of openings by one reader within
-    half an hour as one visit ("6 times, 11:50–11:57"). For the person themselves: names and
-    roles only, and which openings showed the full SSN. One query, read as plain rows: a
-    file opened daily has its VISITS_READ openings, three model instances each otherwise.
+    """Who opened this person's record: one visit per reader per day (a day in the
+    organization's time), the newest day first and, within a day, the latest visit first. For
+    the person themselves: names and roles only, and whether they saw the full SSN or
+    downloaded a paper. One query, read as plain rows (a file opened daily has its VISITS_READ
+    openings, three model instances each otherwise).
 
-    A page of them (`visits`; the newest, or those older than `before`) and `earlier`: where
-    the next page of older ones begins (the `before` that shows it), or None when this page
-    reaches the first opening. A visit that may go on past the openings read is left to the
-    next page, which then shows it whole."""
-    openings = _openings(exoneree, before, one_more=True)  # the one more says whether there are older
+    A page of them (`visits`; the newest, or those of the openings older than `before`, the
+    oldest opening the newer page showed) and `earlier`: the `before` of the next page, or None
+    when this page reaches the first opening. A page holds whole days: the oldest day read may
+    go on past the openings read, so it is left whole to the next page. Only a day with more
+    openings than a page reads is split: `continues_day` names it on the page it begins on,
+    `continued_day` on the page it goes on to."""
+    # With `before`, that opening itself is read first: not shown again, it says whether the
+    # newer page's last day goes on here.
+    openings = _openings(exoneree, before, one_more=True)
+    shown_before = openings.pop(0) if openings and openings[0].pk == before else None
     more = len(openings) > VISITS_READ
     openings = openings[:VISITS_READ]
-    visits = _visits(openings)
-    earlier = None
+    earlier = continues_day = None
     if more:
-        if len(visits) > 1:
-            earlier = visits.pop()["newest"] + 1
-        else:  # one reader's run fills the page: the next one goes on with it
-            earlier = openings[-1].pk
-    return {"visits": visits, "earlier": earlier}
+        oldest_day = _day(openings[-1].at)
+        whole = [row for row in openings if _day(row.at) != oldest_day]
+        if whole:
+            openings = whole
+        else:  # one day fills the page: it goes on on the next
+            continues_day = oldest_day
+        earlier = openings[-1].pk
+    newest_day = _day(openings[0].at) if openings else None
+    return {
+        "visits": _visits(openings),
+        "earlier": earlier,
+        "continued_day": newest_day if shown_before and _day(shown_before.at) == newest_day else None,
+        "continues_day": continues_day,
+    }
 
 
 def every_visit(exoneree: Exoneree) -> list[dict[str, Any]]:
-    """Every visit to the person's file, newest first (their own copy): every opening, read
-    VISITS_READ at a time, grouped at once, so one reader's run longer than a page of
-    openings is one visit here."""
+    """Every visit to the person's file, as visits_page groups them (their own copy): every
+    opening, read VISITS_READ at a time, grouped at once, so no day is split here."""
     openings: list[Any] = []
     before = None
     while True:
@@ -150,50 +162,65 @@ def every_visit(exoneree: Exoneree) -> list[dict[str, Any]]:
 
 
 def _openings(exoneree: Exoneree, before: int | None, *, one_more: bool = False) -> list[Any]:
-    """The person's VISITS_READ newest openings (older than `before`), as named rows; with
-    `one_more`, one more if there is one."""
+    """The person's VISITS_READ newest openings older than `before`, as named rows; with
+    `one_more`, one more if there is one, and the opening `before` itself first (if it is one
+    of theirs)."""
     provider = AuditEvent.Action.PROVIDER_OPENED
     openings = AuditEvent.objects.filter(
         Q(action__in=OPENED, actor__staff__isnull=False) | Q(action=provider, actor__isnull=True),
         exoneree=exoneree,
     )
     if before is not None:
-        openings = openings.filter(pk__lt=before)
+        openings = openings.filter(pk__lte=before) if one_more else openings.filter(pk__lt=before)
     return list(
         openings.order_by("-pk").values_list(
             "pk",
             "at",
             "action",
             "username",
-            "exoneree_id",
             "actor_id",
             "actor__first_name",
             "actor__last_name",
             "actor__username",
             "actor__staff__role",
             named=True,
-        )[: VISITS_READ + one_more]
+        )[: VISITS_READ + (2 if one_more and before is not None else one_more)]
     )
 
 
+def _day(moment: datetime) -> date:
+    """The day of an opening as the person reads it: in the current (the organization's) time."""
+    return timezone.localtime(moment).date()
+
+
 def _visits(openings: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            # As User.get_full_name() or get_username() reads them; a provider's entry names it.
-            "name": (f"{row.entry.actor__first_name} {row.entry.actor__last_name}".strip() or row.entry.actor__username)
-            if row.entry.actor_id
-            else row.entry.username,
-            "role": Role(row.entry.actor__staff__role).label if row.entry.actor_id else _("provider"),
-            "is_provider": row.entry.actor_id is None,
-            "ssn": row.entry.action == AuditEvent.Action.SSN_REVEALED,
-            "download": row.entry.action == AuditEvent.Action.DOCUMENT_DOWNLOADED,
-            "times": row.times,
-            "start": row.first_at or row.entry.at,
-            "end": row.entry.at,
-            "newest": row.entry.pk,  # the id of its newest opening
-        }
-        for row in group_runs(openings)
-    ]
+    """Openings (newest first) as one visit per reader per day, the newest day first, within a
+    day the latest visit first. "48 times in 3 minutes" alarmed: the person reads when, not how
+    many pages were loaded (`times` stays for their copy)."""
+    visits: dict[tuple[date, int | None, str], dict[str, Any]] = {}
+    for row in openings:
+        key = (_day(row.at), row.actor_id, "" if row.actor_id else row.username)
+        visit = visits.get(key)
+        if visit is None:
+            visit = visits[key] = {
+                # As User.get_full_name() or get_username() reads them; a provider's entry names it.
+                "name": (f"{row.actor__first_name} {row.actor__last_name}".strip() or row.actor__username)
+                if row.actor_id
+                else row.username,
+                "role": Role(row.actor__staff__role).label if row.actor_id else _("provider"),
+                "is_provider": row.actor_id is None,
+                "ssn": False,
+                "download": False,
+                "times": 0,
+                "start": row.at,
+                "end": row.at,
+            }
+        visit["ssn"] = visit["ssn"] or row.action == AuditEvent.Action.SSN_REVEALED
+        visit["download"] = visit["download"] or row.action == AuditEvent.Action.DOCUMENT_DOWNLOADED
+        visit["times"] += 1
+        visit["start"] = min(visit["start"], row.at)
+        visit["end"] = max(visit["end"], row.at)
+    return sorted(visits.values(), key=lambda visit: (_day(visit["end"]), visit["end"]), reverse=True)
 
 
 def pending_emergency_reviews(grants: QuerySet[EmergencyAccess]) -> dict[str, Any]:
