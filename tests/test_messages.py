@@ -3,7 +3,7 @@ receipts, notices that say nothing, a director who only reads, "needs action" on
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -17,6 +17,7 @@ from services.models.messages import Message
 from services.models.notifications import Notification
 from services.models.organizations import Organization
 from services.models.people import Exoneree
+from tests.factories import NeedFactory
 from tests.test_contact_wishes import RecordingSms, last_entry
 from tests.test_encryption import raw
 
@@ -321,3 +322,22 @@ def test_with_texts_switched_off_a_person_who_chose_texts_is_told_by_email_or_st
     Exoneree.objects.filter(pk=reachable.pk).update(email="")
     untold = client.post(thread_url(world), {"text": "Another one"}, follow=True)
     assert "No text or email can reach them from here" in untold.content.decode()
+
+
+def test_two_needs_in_one_area_are_told_apart_where_a_message_is_about_one(login, world):
+    """It offered "A job" twice, and "A place to live" twice (walk)."""
+    marcus = world.marcus.exoneree
+    first = NeedFactory(exoneree=marcus, domain="employment", description="Warehouse work near home, days only please")
+    second = NeedFactory(exoneree=marcus, domain="employment", description="A forklift license course")
+    third = NeedFactory(
+        exoneree=marcus, domain="employment", description="A forklift license course", opened_on=date(2026, 10, 27)
+    )
+
+    own = login("exoneree1").get(reverse("my_messages")).content.decode()
+    staff = login("caseworker1").get(thread_url(world)).content.decode()
+
+    assert f'<option value="need:{first.pk}">A job: Warehouse work near home, days only ple…</option>' in own
+    assert f'<option value="need:{third.pk}">A job: A forklift license course (since October 27, 2026)</option>' in own
+    assert f'value="need:{second.pk}">A job: A forklift license course (since ' in own
+    assert f'<option value="need:{world.marcus.need.pk}">A place to live</option>' in own  # alone in its area
+    assert f'<option value="need:{first.pk}">Employment and job training: Warehouse' in staff

@@ -3,11 +3,14 @@ point to, and the messages that wait for staff."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import Truncator
 from django.utils.translation import gettext
 
 from services.choices import NeedDomain, plain_domain
@@ -44,7 +47,8 @@ def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple
     tasks). Staff get the same: the person reads the message, and what it is about with it.
     `for_person`: each need's area in their words, as their plan names it."""
     area = plain_domain if for_person else (lambda domain: str(NeedDomain(domain).label))
-    needs = Need.objects.filter(OPEN_NEED, exoneree=exoneree).order_by("-opened_on", "-pk")[:ABOUT_SHOWN]
+    needs = Need.objects.filter(OPEN_NEED, exoneree=exoneree).only("domain", "description", "opened_on")
+    needs = needs.order_by("-opened_on", "-pk")[:ABOUT_SHOWN]
     referrals = (
         Referral.objects.filter(need__exoneree=exoneree)
         .exclude(status__in=REFERRAL_NOT_ON_PLAN)
@@ -56,7 +60,7 @@ def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple
     # The day as the plan shows it: in the organization's time zone and the page's language.
     day = gettext("F j")
     groups = [
-        (gettext("Needs"), [(f"need:{n.pk}", area(n.domain)) for n in needs.only("domain")]),
+        (gettext("Needs"), _need_choices(list(needs), area)),
         (
             gettext("Referrals"),
             [(f"referral:{r.pk}", f"{r.resource.name} ({area(r.need.domain)})") for r in referrals],
@@ -70,6 +74,33 @@ def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple
         ),
     ]
     return [(label, choices) for label, choices in groups if choices]
+
+
+ABOUT_WORDS = 40  # of a need's description, where two needs share an area
+
+
+def _need_choices(needs: list[Need], area: Callable[[str], str]) -> list[tuple[str, str]]:
+    """Each need by its area; two in one area ("A job" twice) also by the start of their
+    description, which the person's plan shows them too, and by the day each was opened
+    should that still read the same."""
+    areas = Counter(need.domain for need in needs)
+    labels = [
+        (need, f"{area(need.domain)}: {Truncator(need.description).chars(ABOUT_WORDS)}")
+        if areas[need.domain] > 1
+        else (need, area(need.domain))
+        for need in needs
+    ]
+    same = Counter(label for _need, label in labels)
+    since = gettext("F j, Y")
+    return [
+        (
+            f"need:{need.pk}",
+            gettext("%(need)s (since %(day)s)") % {"need": label, "day": date_format(need.opened_on, since)}
+            if same[label] > 1
+            else label,
+        )
+        for need, label in labels
+    ]
 
 
 def about_for_person(message: Message) -> str:
