@@ -99,6 +99,43 @@ def test_the_person_sets_their_wishes_audited_and_shown_to_the_caseworker(login,
     assert "set by them on" in page
 
 
+def test_the_person_says_whether_a_voice_message_may_be_left_audited_and_told_to_the_caseworker(
+    login, world, reachable
+):
+    """Staff recorded "OK to leave a message"; the person, whose phone may be shared, could not say it."""
+    Exoneree.objects.filter(pk=reachable.pk).update(ok_to_leave_message=True)
+    client = login("exoneree1")
+    shown = client.get(URL)
+    page = shown.content.decode()
+    before = last_entry()
+
+    response = client.post(URL, WISHES)  # the box left empty: no voice messages
+
+    assert shown.context["form"]["ok_to_leave_message"].value() is True  # as staff recorded it
+    assert "You may leave me a voice message" in page
+    assert response.status_code == 302
+    assert Exoneree.objects.get(pk=reachable.pk).ok_to_leave_message is False
+    [entry] = AuditEvent.objects.filter(pk__gt=before)
+    assert (entry.actor, entry.changes["ok_to_leave_message"]) == (world.exoneree1, [True, False])
+    assert Notification.objects.filter(user=world.caseworker1, text__contains="how they want to be reached").exists()
+    staff = login("caseworker1").get(reachable.get_absolute_url()).content.decode()
+    assert "don't leave messages" in staff
+
+
+def test_the_quiet_hours_example_reads_as_the_phones_time_box_shows_it(login, world):
+    """The help said "For example 21:00"; a phone set to US English shows "--:-- --" (walk)."""
+    from tests.test_i18n import _spanish_marcus
+
+    english = login("exoneree1").get(URL).content.decode()
+    staff = login("caseworker1").get(reverse("exoneree_edit", args=[world.marcus.exoneree.pk])).content.decode()
+    _spanish_marcus(world)
+    spanish = login("exoneree1").get(URL).content.decode()
+
+    assert "For example 9:00 p.m. (21:00)." in english and "For example 8:00 a.m. (08:00)." in english
+    assert "for example 9:00 p.m., or 21:00" in staff
+    assert "Por ejemplo, 9:00 p. m. (21:00)." in spanish and "Pueden dejarme un mensaje de voz" in spanish
+
+
 def test_saving_the_same_wishes_again_records_nothing(login, world, reachable):
     client = login("exoneree1")
     client.post(URL, WISHES)

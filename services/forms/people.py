@@ -72,6 +72,11 @@ class ExonereeForm(forms.ModelForm):
             "quiet_hours_start": TimeInput(),
             "quiet_hours_end": TimeInput(),
         }
+        # The quiet hours as the time box shows them (services/forms/reach.py).
+        help_texts = {
+            "quiet_hours_start": _("No reminders from this time… (for example 9:00 p.m., or 21:00)"),
+            "quiet_hours_end": _("…until this time (for example 8:00 a.m., or 08:00)."),
+        }
         labels = {
             "conviction_state": _("State of conviction (2 letters)"),
             "conviction_county": _("County of conviction"),

@@ -37,15 +37,19 @@ class ContactWishesForm(forms.ModelForm):
         fields = CONTACT_WISH_FIELDS
         labels = {
             "contact_preference": _("How should we reach you?"),
+            "ok_to_leave_message": _("You may leave me a voice message"),
             "appointment_reminders": _("Remind me before my appointments"),
             "reminder_channel": _("Send my reminders by"),
             "quiet_hours_start": _("Do not send reminders after…"),
             "quiet_hours_end": _("…until"),
         }
         help_texts = {
+            "ok_to_leave_message": _("Leave this empty if someone else may hear your messages."),
             "appointment_reminders": _("We send one reminder, the day before."),
-            "quiet_hours_start": _("For example 21:00. Leave both empty for no quiet time."),
-            "quiet_hours_end": _("For example 08:00."),
+            # As a phone's time box shows it (12 hours, "--:-- --", on a phone set to US English),
+            # and as 24 hours, which it shows elsewhere.
+            "quiet_hours_start": _("For example 9:00 p.m. (21:00). Leave both empty for no quiet time."),
+            "quiet_hours_end": _("For example 8:00 a.m. (08:00)."),
         }
         widgets = {
             "contact_preference": forms.RadioSelect,

@@ -63,6 +63,7 @@ EXONEREE_PROFILE_FIELDS = [
 # the reminders of their appointments. The reminder planner and sender read these same fields.
 CONTACT_WISH_FIELDS = [
     "contact_preference",
+    "ok_to_leave_message",
     "appointment_reminders",
     "reminder_channel",
     "quiet_hours_start",
