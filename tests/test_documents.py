@@ -31,6 +31,7 @@ from services.models.audit import AuditEvent
 from services.models.documents import Document, DocumentKind
 from services.models.needs import Need
 from services.models.notifications import Notification, Reminder
+from services.models.people import Exoneree
 from services.selectors import documents as selectors
 from services.selectors.audit_display import log_rows
 from services.selectors.audit_trail import record_openers
@@ -518,18 +519,44 @@ def test_the_plan_checklist_tells_nothing_of_papers_kept_off_the_plan(login, wor
     assert "missing" in said(staff, "Birth certificate")
 
 
-def test_every_states_name_of_the_certificate_reads_in_spanish_with_its_english_name_and_law(world):
+def test_every_states_name_of_the_certificate_reads_in_spanish_with_its_english_name(world):
+    """Staff read the name with its law; the person the name alone, in Spanish with the English
+    name a court clerk knows."""
     marcus = world.marcus.exoneree
     for state, names in selectors.checklist_data().states.items():
         marcus.conviction_state = state
         with translation.override("es"):
-            spanish = selectors.checklist_items(marcus)[-1].note
+            spanish = selectors.checklist_items(marcus, law=False)[-1].note
         with translation.override("en"):
-            english = selectors.checklist_items(marcus)[-1].note
+            english = selectors.checklist_items(marcus, law=False)[-1].note
+            staff = selectors.checklist_items(marcus)[-1].note
 
-        paper, law = names["name"].removesuffix(")").rsplit(" (", 1)
+        assert names["law"] and staff == f"{names['name']} ({names['law']})", state
         assert english == names["name"] and spanish != english, f"{state} has no Spanish name"
-        assert f"en inglés, {paper}; {law})" in spanish, state  # what to ask a clerk for, and the law
+        assert f"en inglés, {names['name']})" in spanish, state  # what to ask a clerk for
+        assert names["law"] not in spanish + english, state
+
+
+def test_the_person_reads_the_certificate_without_its_law_and_not_in_red(login, world):
+    """The plan said "Certificate of innocence (735 ILCS 5/2-702): no copy here yet" in red (walk)."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(conviction_state="IL")
+
+    page = unescape(login("exoneree1").get(reverse("my_plan")).content.decode())
+    staff = unescape(login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode())
+
+    assert "<strong>Certificate of innocence</strong>:" in page and "ILCS" not in page
+    assert 'class="checklist-item missing"' not in page and 'class="checklist-item not-yet"' in page
+    assert "<strong>Certificate of innocence (735 ILCS 5/2-702)</strong>" in staff
+    assert 'class="checklist-item missing"' in staff
+
+
+def test_where_the_rules_ask_for_the_certificate_the_person_reads_it_without_the_statute(world):
+    marcus = world.marcus.exoneree
+    marcus.conviction_state = "TX"
+
+    [row] = [r for r in selectors.checklist(marcus, [], needs=[], law=False) if r["kind"] == "certificate_of_innocence"]
+
+    assert (row["label"], row["note"]) == ("Certificate of innocence", "")  # its name, said once
 
 
 @pytest.mark.parametrize(

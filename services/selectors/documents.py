@@ -41,15 +41,17 @@ class ChecklistItem:
 class Checklist:
     always: tuple[ChecklistItem, ...]
     certificate: ChecklistItem
-    states: dict[str, dict[str, str]]  # state → the certificate's name by language ("name": English)
+    # state → the certificate's name by language ("name": English) and its "law"
+    states: dict[str, dict[str, str]]
 
-    def certificate_name(self, state: str) -> str | None:
+    def certificate_name(self, state: str, *, law: bool = True) -> str | None:
         """The certificate's name in this state, in the language of the request (English where
-        the file has no other)."""
+        the file has no other); with `law`, its law beside it, as staff read it."""
         names = self.states.get(state)
         if names is None:
             return None
-        return names.get(get_language().split("-")[0], names["name"])
+        name = names.get(get_language().split("-")[0], names["name"])
+        return f"{name} ({names['law']})" if law and names.get("law") else name
 
 
 def _item(raw: dict[str, Any], where: str) -> ChecklistItem:
@@ -71,8 +73,8 @@ def parse_checklist(raw: Any) -> Checklist:
     languages = {code for code, _name in settings.LANGUAGES}
     if bad or not all(_names_ok(names, languages) for names in states.values()):
         raise ImproperlyConfigured(
-            f"{CHECKLIST_FILE.name}: states are two capital letters, each with the paper's `name` "
-            f"and its name in other languages ({', '.join(sorted(languages - {'en'}))})."
+            f"{CHECKLIST_FILE.name}: states are two capital letters, each with the paper's `name`, "
+            f"its `law` and its name in other languages ({', '.join(sorted(languages - {'en'}))})."
         )
     if len({item.kind for item in always} | {certificate.kind}) != len(always) + 1:
         raise ImproperlyConfigured(f"{CHECKLIST_FILE.name}: a kind is listed twice.")
@@ -80,7 +82,7 @@ def parse_checklist(raw: Any) -> Checklist:
 
 
 def _names_ok(names: Any, languages: set[str]) -> bool:
-    if not isinstance(names, dict) or not set(names) <= {"name"} | languages - {"en"}:
+    if not isinstance(names, dict) or not set(names) <= {"name", "law"} | languages - {"en"}:
         return False
     return all(isinstance(name, str) and name.strip() for name in names.values()) and "name" in names
 
@@ -90,16 +92,21 @@ def checklist_data() -> Checklist:
     return parse_checklist(yaml.safe_load(CHECKLIST_FILE.read_text(encoding="utf-8")))
 
 
-def checklist_items(exoneree: Exoneree) -> list[ChecklistItem]:
+def checklist_items(exoneree: Exoneree, *, law: bool = True) -> list[ChecklistItem]:
     """The key papers this person needs: the certificate only where their state has one —
     named in the checklist's own file, or required by the state's compensation statute (the
-    rules table, services/data/compensation_rules.yaml)."""
+    rules table, services/data/compensation_rules.yaml). `law`: the certificate named with its
+    law, as staff read it; the person reads its name in plain words."""
     data = checklist_data()
     items = list(data.always)
     state = exoneree.conviction_state.upper()
-    name = data.certificate_name(state)
+    name = data.certificate_name(state, law=law)
     if name is None and (rule := legal_rules.rule_for(state)) is not None and rule.innocence_finding_required:
-        name = _("Certificate or finding of innocence (%(citation)s)") % {"citation": rule.citation}
+        name = (
+            _("Certificate or finding of innocence (%(citation)s)") % {"citation": rule.citation}
+            if law
+            else str(DocumentKind.CERTIFICATE_OF_INNOCENCE.label)
+        )
     if name:
         certificate = data.certificate
         items.append(ChecklistItem(certificate.kind, certificate.domain, certificate.need, note=name))
@@ -133,14 +140,20 @@ def documents_of(exoneree: Exoneree) -> list[Document]:
 
 
 def checklist(
-    exoneree: Exoneree, documents: list[Document], *, today: date | None = None, needs: Iterable[Need] | None = None
+    exoneree: Exoneree,
+    documents: list[Document],
+    *,
+    today: date | None = None,
+    needs: Iterable[Need] | None = None,
+    law: bool = True,
 ) -> list[dict[str, Any]]:
     """Each key paper: present (and whether expired), or missing; and whether a need for it
     is already open, or was met (the need made for it in one click, which names it: Need.papers).
 
-    `needs`: every need of the person, when the page has them loaded already (saves a query)."""
+    `needs`: every need of the person, when the page has them loaded already (saves a query).
+    `law`: the certificate named with its law (staff); without, in plain words (the person)."""
     today = today or timezone.localdate()
-    items = checklist_items(exoneree)
+    items = checklist_items(exoneree, law=law)
     domains = {item.domain for item in items}
     if needs is None:
         needs = Need.objects.filter(exoneree=exoneree, domain__in=domains).only(
@@ -158,7 +171,7 @@ def checklist(
         expired = bool(held) and all(doc.expires_on is not None and doc.expires_on < today for doc in held)
         label = str(DocumentKind(item.kind).label)
         # The state's name for the paper, when it is more than the label again ("Certificate of
-        # innocence (735 ILCS 5/2-702)" is the label, said once, with its law).
+        # innocence (735 ILCS 5/2-702)" is the label, said once, with its law for staff).
         named = item.note if item.note.casefold().startswith(label.casefold()) else ""
         rows.append(
             {
@@ -179,10 +192,12 @@ def documents_page(exoneree: Exoneree, *, on_plan: bool = False, needs: list[Nee
     """What the person page (or the plan) shows of the papers: the list and the checklist.
 
     The plan's checklist reads only the papers shown on the plan: staff keep a paper off it
-    to withhold it, and "on file" or "expired" would tell the person it exists.
+    to withhold it, and "on file" or "expired" would tell the person it exists. It names the
+    certificate without its law: a statute number tells the person nothing they can use.
 
     `needs`: every need of the person, if the page loaded them (the checklist reads them)."""
     documents = documents_of(exoneree)
     if on_plan:
         documents = [document for document in documents if document.shown_on_plan]
-    return {"documents": documents, "document_checklist": checklist(exoneree, documents, needs=needs)}
+    checklist_rows = checklist(exoneree, documents, needs=needs, law=not on_plan)
+    return {"documents": documents, "document_checklist": checklist_rows}
