@@ -4,6 +4,7 @@ reminder."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import tracemalloc
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.core import mail
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.management import call_command
@@ -283,7 +285,7 @@ def test_phone_upload_by_the_person_is_on_their_plan(login, world):
     assert reverse("my_document_download", args=[document.pk]).encode() in page.content
     assert b'capture="environment"' in client.get(reverse("my_document_upload")).content
     told = Notification.objects.get(user=world.caseworker1)
-    assert told.text == "Marcus Whitfield sent a paper: State ID or driver's licence"
+    assert told.text == "Marcus Whitfield sent a paper: State ID or driver's license"
     assert told.url.endswith("#documents")
 
 
@@ -511,11 +513,11 @@ def test_the_plan_checklist_tells_nothing_of_papers_kept_off_the_plan(login, wor
     def said(html: str, label: str) -> str:
         return html.split(f"<strong>{label}</strong>")[1].split("</li>")[0]
 
-    for label in ("Social Security card", "State ID or driver's licence", "Birth certificate"):
+    for label in ("Social Security card", "State ID or driver's license", "Birth certificate"):
         assert "no copy here yet" in said(page, label), label
         assert not {"on file", "expired", "missing"} & set(said(page, label).split(": ")[-1].split()), label
     assert reverse("my_document_download", args=[hidden.pk]) not in page
-    assert "on file" in said(staff, "Social Security card") and "expired" in said(staff, "State ID or driver's licence")
+    assert "on file" in said(staff, "Social Security card") and "expired" in said(staff, "State ID or driver's license")
     assert "missing" in said(staff, "Birth certificate")
 
 
@@ -665,7 +667,7 @@ def test_the_access_log_names_the_paper_a_one_click_need_is_for(login, world):
 
     [row] = log_rows([created])
 
-    assert ("Key papers", "State ID or driver's licence") in row.details
+    assert ("Key papers", "State ID or driver's license") in row.details
 
 
 def test_a_need_for_two_papers_counts_for_both_whatever_its_words(world):
@@ -764,3 +766,20 @@ def test_a_new_caseworker_gets_the_expiry_reminder_and_the_old_one_does_not(worl
         world.caseworker1.pk: ReminderStatus.CANCELLED,
         world.caseworker2.pk: ReminderStatus.PENDING,
     }
+
+
+def test_a_one_click_need_for_a_license_made_before_needs_named_papers_is_still_found(world):
+    """ "licence" became "license" (US spelling): a need made in one click before 0040 is known
+    by its words, so the migration gives it its paper and the new words."""
+    words = "Get a state ID or driver's licence."
+    old = NeedFactory(exoneree=world.marcus.exoneree, domain=NeedDomain.IDENTIFICATION, description=words, papers=[])
+    other = NeedFactory(exoneree=world.marcus.exoneree, domain=NeedDomain.IDENTIFICATION, description="A bus pass")
+
+    migration = importlib.import_module("services.migrations.0044_license_us_spelling")
+    migration.one_click_needs_in_us_spelling(apps, None)
+
+    old.refresh_from_db()
+    other.refresh_from_db()
+    assert (old.description, old.papers) == ("Get a state ID or driver's license.", ["state_id"])
+    assert (other.description, other.papers) == ("A bus pass", [])
+    assert checklist_rows(world.marcus.exoneree)["state_id"]["need_open"]

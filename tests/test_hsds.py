@@ -2,7 +2,7 @@
 terms to needs, the export (valid against the specification's schemas, and round-tripping),
 and the read-only HSDS API.
 
-The official examples are in tests/hsds_examples/ (with their licence); the schemas the
+The official examples are in tests/hsds_examples/ (with their license); the schemas the
 export is validated against are the app's own copy (services/data/hsds/).
 """
 

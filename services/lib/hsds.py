@@ -9,7 +9,7 @@ a list of them, or the tabular form (`{"services.csv": [...], ...}`). Nested JSO
 flattened into the same tables as the CSV, so one importer reads both.
 
 The table names, their files and their columns come from the specification's own
-`datapackage.json` (services/data/hsds/, with its licence).
+`datapackage.json` (services/data/hsds/, with its license).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from services.models.validators import validate_past_date, validate_sensible_dat
 class DocumentKind(models.TextChoices):
     BIRTH_CERTIFICATE = "birth_certificate", _("Birth certificate")
     SOCIAL_SECURITY_CARD = "social_security_card", _("Social Security card")
-    STATE_ID = "state_id", _("State ID or driver's licence")
+    STATE_ID = "state_id", _("State ID or driver's license")
     PASSPORT = "passport", _("Passport")
     COURT_ORDER = "court_order", _("Court order")
     CERTIFICATE_OF_INNOCENCE = "certificate_of_innocence", _("Certificate of innocence")

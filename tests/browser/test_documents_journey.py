@@ -76,14 +76,14 @@ def test_exoneree_sends_a_photo_of_their_id_from_a_phone(world, tmp_path: Path, 
     page = tab.page
     tab.sign_in("exoneree1")
     papers = page.get_by_role("region", name="Your papers")
-    expect(papers).to_contain_text("State ID or driver's licence")
+    expect(papers).to_contain_text("State ID or driver's license")
 
     papers.get_by_role("link", name="Send us a paper (take a photo)").click()
     tab.check()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     camera = page.get_by_label("Photo or file")
     expect(camera).to_have_attribute("capture", "environment")
-    page.get_by_label("What paper is it?").select_option(label="State ID or driver's licence")
+    page.get_by_label("What paper is it?").select_option(label="State ID or driver's license")
     camera.set_input_files(files=[{"name": "IMG_0042.JPG", "mimeType": "image/jpeg", "buffer": sample_files.photo()}])
     tab.screenshot("documents-phone-upload.png")
     page.get_by_role("button", name="Save the document").click()
@@ -91,7 +91,7 @@ def test_exoneree_sends_a_photo_of_their_id_from_a_phone(world, tmp_path: Path, 
     tab.check()
 
     papers = page.get_by_role("region", name="Your papers")
-    link = papers.get_by_role("link", name="State ID or driver's licence")
+    link = papers.get_by_role("link", name="State ID or driver's license")
     with page.expect_download() as download:
         link.click()
     saved = tmp_path / "id.jpg"
