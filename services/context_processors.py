@@ -19,7 +19,7 @@ def role(request: HttpRequest) -> dict[str, Any]:
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:
-    """The unread count for the header: a callable, so the one COUNT query runs only on a
+    """The unread counts for the header: callables, so the one COUNT query runs only on a
     page that shows it (staff pages), and at most once per page."""
     user = getattr(request, "user", None)
 
@@ -31,7 +31,15 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
     def unread_messages() -> int:
         return inbox.unread_message_count(user) if user is not None and user.is_authenticated else 0
 
-    return {"unread_notifications": unread, "unread_messages": unread_messages}
+    @cache
+    def unread_in_menu() -> int:
+        # A phone folds the header's links behind "Menu", which shows the sum of their badges:
+        # Messages (a person's, a caseworker's) and Notifications (staff's), as base.html links.
+        shown = role(request)["role"]
+        messages = unread_messages() if shown in ("exoneree", "caseworker") else 0
+        return messages + (unread() if shown in ("caseworker", "director") else 0)
+
+    return {"unread_notifications": unread, "unread_messages": unread_messages, "unread_in_menu": unread_in_menu}
 
 
 def demo(request: HttpRequest) -> dict[str, Any]:

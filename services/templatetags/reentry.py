@@ -9,6 +9,8 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus, plain_domain
 from services.lib import kept_forms
@@ -124,6 +126,45 @@ def back_here(context: template.Context) -> str:
     if request.method == "GET" or kept_forms.posted_from_itself(request):
         return request.get_full_path()
     return reverse("home")
+
+
+# The header's links for each role, in their order (URL name, label); Messages, Notifications and
+# Account follow them in templates/base.html, which adds their badges.
+HEADER_LINKS: dict[str, list[tuple[str, str]]] = {
+    "caseworker": [
+        ("dashboard", gettext_lazy("My dashboard")),
+        ("follow_up_list", gettext_lazy("My follow-ups")),
+        ("need_list", gettext_lazy("Open needs")),
+        ("exoneree_list", gettext_lazy("People")),
+        ("resource_list", gettext_lazy("Resources")),
+        ("emergency_access_request", gettext_lazy("Emergency access")),
+    ],
+    "director": [
+        ("director_dashboard", gettext_lazy("Overview")),
+        ("outcome_dashboard", gettext_lazy("Outcomes")),
+        ("exoneree_list", gettext_lazy("People")),
+        ("staff_list", gettext_lazy("Staff")),
+        ("audit_log", gettext_lazy("Access log")),
+        ("emergency_reviews", gettext_lazy("Emergency reviews")),
+        ("resource_list", gettext_lazy("Resources")),
+    ],
+    "exoneree": [("my_plan", gettext_lazy("My plan"))],
+}
+
+
+@register.simple_tag
+def header_links(role: str | None) -> list[tuple[str, str]]:
+    """The header's links for a role (none for no role: a session that still owes its code)."""
+    return HEADER_LINKS.get(role or "", [])
+
+
+@register.simple_tag(takes_context=True)
+def current_page(context: template.Context, url_name: str) -> str:
+    """` aria-current="page"` on the header's link to the page being shown (by its URL name),
+    so a screen reader says which one it is and the stylesheet can mark it; else nothing."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    return mark_safe(' aria-current="page"') if match is not None and match.url_name == url_name else ""
 
 
 @register.filter

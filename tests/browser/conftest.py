@@ -98,10 +98,15 @@ def axe_source() -> str:
 class Tab:
     """One signed-out browser context and its page, with the checks every page gets."""
 
-    def __init__(self, browser: Any, base_url: str, viewport: dict[str, int], scale: float = 1) -> None:
-        self.context = browser.new_context(base_url=base_url, viewport=viewport, device_scale_factor=scale)
+    def __init__(
+        self, browser: Any, base_url: str, viewport: dict[str, int], scale: float = 1, *, javascript: bool = True
+    ) -> None:
+        self.context = browser.new_context(
+            base_url=base_url, viewport=viewport, device_scale_factor=scale, java_script_enabled=javascript
+        )
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
+        self.javascript = javascript
         self.problems: list[str] = []
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
@@ -117,10 +122,13 @@ class Tab:
         self.problems.append(f"console {message.type}: {message.text} ({message.location.get('url')})")
 
     def check(self) -> None:
-        """No console or page errors so far, and no axe violation on the page as it is now."""
+        """No console or page errors so far, and no axe violation on the page as it is now (with
+        scripts on: axe waits on timers that a page with scripts off never runs)."""
         page = self.page
         page.wait_for_load_state("networkidle")
         assert not self.problems, f"{page.url}: " + "; ".join(self.problems)
+        if not self.javascript:
+            return
         violations = self.axe_violations()
         assert not violations, f"axe on {page.url}:\n" + json.dumps(violations, indent=1)
 
@@ -148,6 +156,13 @@ class Tab:
         response = self.page.goto(path)
         self.check()
         return response
+
+    def nav(self) -> Any:
+        """The header's main navigation, its "Menu" opened first where a phone folds it."""
+        menu = self.page.locator("details.site-menu")
+        if menu.locator("summary").is_visible() and menu.get_attribute("open") is None:
+            menu.locator("summary").click()
+        return self.page.get_by_role("navigation", name="Main")
 
     def screenshot(self, name: str, *, full_page: bool = True) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -189,11 +204,12 @@ def authenticator(user: Any) -> TOTPDevice:
 
 @pytest.fixture
 def tabs(browser: Any, live_server: Any) -> Iterator[Any]:
-    """`tabs(viewport)` opens a fresh signed-out Tab on the live server; all close after."""
+    """`tabs(viewport)` opens a fresh signed-out Tab on the live server (`javascript=False`: a
+    browser with scripts off); all close after."""
     opened: list[Tab] = []
 
-    def _open(viewport: dict[str, int] = DESKTOP, scale: float = 1) -> Tab:
-        tab = Tab(browser, live_server.url, viewport, scale)
+    def _open(viewport: dict[str, int] = DESKTOP, scale: float = 1, *, javascript: bool = True) -> Tab:
+        tab = Tab(browser, live_server.url, viewport, scale, javascript=javascript)
         opened.append(tab)
         return tab
 
