@@ -167,6 +167,24 @@ def normalize_name(name: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", "", letters).split())
 
 
+def _against_defaults(field: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A deconstructed field's kwargs, for a field with DEFAULTS of its own. Field.deconstruct
+    leaves out what equals a plain Field's default (blank=False...), which here is not the
+    default: compare with ours, and keep every value that differs."""
+    for key, default in field.DEFAULTS.items():
+        value = getattr(field, key)
+        if value == default:
+            kwargs.pop(key, None)
+        else:
+            kwargs[key] = value
+    return kwargs
+
+
+def fold_words(text: str) -> list[str]:
+    """What a name search looks for: the words of `text` folded as stored names are."""
+    return normalize_name(text).split()
+
+
 def index_ssn(ssn: str) -> str:
     return normalize_ssn(ssn)
 
@@ -192,15 +210,7 @@ class BlindIndexField(models.CharField):
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs.update(purpose=self.purpose, sources=self.sources, normalize=self.normalize)
-        # Field.deconstruct leaves out what equals a plain Field's default (blank=False...),
-        # which here is not the default: compare with ours, and keep every value that differs.
-        for key, default in self.DEFAULTS.items():
-            value = getattr(self, key)
-            if value == default:
-                kwargs.pop(key, None)
-            else:
-                kwargs[key] = value
-        return name, path, args, kwargs
+        return name, path, args, _against_defaults(self, kwargs)
 
     def compute(self, instance: models.Model) -> str:
         normalized = self.normalize(*(getattr(instance, source) for source in self.sources))
@@ -215,3 +225,40 @@ class BlindIndexField(models.CharField):
         value = self.compute(model_instance)
         setattr(model_instance, self.attname, value)
         return value
+
+
+class FoldedNameField(models.TextField):
+    """Another field's name folded by `normalize_name` (case, accents, punctuation gone),
+    recomputed on every save that writes its source: what name searches compare, so that
+    "Délia" finds Delia and "Munoz" finds Muñoz.
+
+    Folded by the app rather than the database: SQLite folds no accents, PostgreSQL only with
+    the unaccent extension (and not as this does), and the blind index of name and birth date
+    already folds names this way. Text, not a bounded CharField: folding can lengthen a name
+    ("ß" becomes "ss").
+    """
+
+    DEFAULTS: dict[str, Any] = {"blank": True, "editable": False}
+
+    def __init__(self, *args: Any, source: str, **kwargs: Any):
+        self.source = source
+        self.sources = [source]  # as BlindIndexField's, read by a save of only some fields
+        super().__init__(*args, **self.DEFAULTS | kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        return name, path, args, _against_defaults(self, kwargs)
+
+    def compute(self, instance: models.Model) -> str:
+        return normalize_name(getattr(instance, self.source) or "")
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = self.compute(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+# Columns computed from others on every save: a save of a source writes them too, and a change
+# log leaves them out (they only repeat, or index, what their sources say).
+DERIVED_FIELDS = (BlindIndexField, FoldedNameField)

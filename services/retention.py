@@ -32,6 +32,7 @@ from django_otp import devices_for_user
 
 from services import audit, outcome_counts
 from services.choices import RetentionMode, Role
+from services.fields import normalize_name
 from services.figures import figures_changed
 from services.lib import vault
 from services.models.audit import AuditEvent
@@ -81,6 +82,7 @@ REMOVED_WHOLE: dict[type, str] = {
 # and dates the counts read (conviction, release, exoneration, the state), their caseworkers.
 IDENTITY_CLEARED = {
     "preferred_name": "",
+    "preferred_name_folded": "",
     "pronouns": "",
     "email": "",
     "phone": "",
@@ -278,8 +280,13 @@ def deidentify(person: Exoneree) -> RunResult:
     for model, (fields, path) in FREE_TEXT.items():
         model.objects.filter(**{path: person.pk}).update(**dict.fromkeys(fields, ""))
     user_id = person.user_id
+    # An update, not a save: the folded name a search compares is the placeholder's too.
+    placeholder = f"Person {person.pk}"
     Exoneree.objects.filter(pk=person.pk).update(
-        **IDENTITY_CLEARED, legal_name=f"Person {person.pk}", deidentified_at=timezone.now()
+        **IDENTITY_CLEARED,
+        legal_name=placeholder,
+        legal_name_folded=normalize_name(placeholder),
+        deidentified_at=timezone.now(),
     )
     _forget_login(user_id)
     audit.record(

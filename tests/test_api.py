@@ -286,6 +286,19 @@ def test_lists_page_with_a_cursor_and_filter(world):
     assert bad.status_code == 400 and "status" in bad.json()
 
 
+def test_the_people_search_ignores_accents_and_case_as_people_does(world):
+    key = key_for(world, "director1")
+
+    def found(q: str) -> set[str]:
+        return {
+            row["legal_name"]
+            for row in api(Client(), key, "GET", v1("people") + "?" + urlencode({"q": q})).json()["results"]
+        }
+
+    assert found("OKÁFOR") == found("okafor") == {"Thomas Okafor"}
+    assert found("márcus whitfield") == {"Marcus Whitfield"}
+
+
 # --- writes: the pages' forms and actions ------------------------------------------------------------
 
 

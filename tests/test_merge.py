@@ -35,6 +35,7 @@ from services.models.notifications import Reminder
 from services.models.people import Exoneree
 from services.models.retention import LegalHold, RetentionReview
 from services.models.transfers import Transfer
+from services.selectors import records
 from tests.conftest import World
 from tests.factories import (
     AssessmentFactory,
@@ -367,6 +368,19 @@ def test_a_merged_away_record_is_404_and_absent_from_lists_and_search(login, wor
     assert f'href="{twin.get_absolute_url()}"' not in listed
     page = client.get(reverse("merge_candidates", args=[world.marcus.exoneree.pk])).content.decode()
     assert reverse("merge_people", args=[world.marcus.exoneree.pk, twin.pk]) not in page
+
+
+def test_a_name_taken_from_the_duplicate_is_what_search_finds_and_undo_puts_the_old_one_back(world):
+    marcus = world.marcus.exoneree
+    twin = marcus_twin(world)
+    twin.legal_name = "Marcus Whitfield Núñez"
+    twin.save()
+
+    merge = merges.merge_people(by=world.director1, kept=marcus, duplicate=twin, from_duplicate=["legal_name"])
+
+    assert list(records.exoneree_list(world.director1, q="nunez")) == [marcus]
+    merges.merge_undo(by=world.director1, merge=merge)
+    assert list(records.exoneree_list(world.director1, q="nunez")) == [twin]
 
 
 def test_the_kept_persons_access_log_shows_the_duplicates_entries(login, world):

@@ -153,3 +153,58 @@ def test_a_caseworkers_list_answers_bad_filters_without_an_error(login, world, q
 
     assert response.status_code in (200, 400)
     assert world.thomas.exoneree.legal_name not in listed(response)
+
+
+# --- the search by name ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("on_file", "typed"),
+    [
+        ("Delia Ruiz", "Délia"),
+        ("Délia Ruiz", "delia"),
+        ("José Ortega", "Jose"),
+        ("Jose Ortega", "JOSÉ ortega"),
+        ("Ana Muñoz", "Munoz"),
+        ("Ana Munoz", "muñoz"),
+        ("Seán O'Neil-Barry", "sean oneil"),
+        ("Seán O'Neil-Barry", "O'Neil"),
+    ],
+)
+def test_the_search_ignores_accents_case_and_punctuation_both_ways(login, world, on_file, typed):
+    ExonereeFactory(organization=world.org1, legal_name=on_file, caseworkers=[world.caseworker1])
+
+    response = login("caseworker1").get(PEOPLE, {"q": typed})
+
+    assert response.status_code == 200
+    assert listed(response) == {on_file}
+
+
+def test_the_search_finds_the_preferred_name_and_every_word_must_match(login, world):
+    ExonereeFactory(
+        organization=world.org1, legal_name="Jesús Ramírez", preferred_name="Chúy", caseworkers=[world.caseworker1]
+    )
+    client = login("caseworker1")
+
+    assert listed(client.get(PEOPLE, {"q": "chuy ramirez"})) == {"Jesús Ramírez"}
+    assert listed(client.get(PEOPLE, {"q": "chuy whitfield"})) == set()
+
+
+def test_a_renamed_person_is_found_by_the_new_name_only(login, world):
+    """A save of only the name (as a merge saves) refreshes what the search compares."""
+    person = ExonereeFactory(organization=world.org1, legal_name="Zoe Before", caseworkers=[world.caseworker1])
+    person.legal_name, person.preferred_name = "Zoë Après", "Zozo"
+    person.save(update_fields=["legal_name", "preferred_name"])
+    client = login("caseworker1")
+
+    assert listed(client.get(PEOPLE, {"q": "apres"})) == {"Zoë Après"}
+    assert listed(client.get(PEOPLE, {"q": "zozo"})) == {"Zoë Après"}
+    assert listed(client.get(PEOPLE, {"q": "before"})) == set()
+
+
+def test_the_search_still_shows_only_whom_the_user_may_see(login, world):
+    ExonereeFactory(organization=world.org1, legal_name="Tomás Elsewhere", caseworkers=[world.caseworker2])
+
+    response = login("caseworker1").get(PEOPLE, {"q": "tomas"})
+
+    assert listed(response) == set()

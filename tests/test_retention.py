@@ -34,6 +34,7 @@ from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.models.retention import LegalHold, RetentionReview
 from services.reminder_plans import reminders_plan_for_follow_ups
+from services.selectors import records
 from tests.conftest import World
 from tests.factories import FollowUpFactory, close_case, consent_for
 from tests.sample_files import document_for
@@ -297,6 +298,9 @@ def test_deidentify_drops_who_they_were_and_keeps_the_counts(due: World, django_
     assert kept.deidentified_at is not None
     assert kept.legal_name == f"Person {marcus.pk}"
     assert (kept.ssn, kept.ssn_index, kept.name_dob_index, kept.email, kept.phone, kept.address) == ("",) * 6
+    # Nor can a search find them by their name: the folded copies hold none of it.
+    assert (kept.legal_name_folded, kept.preferred_name_folded) == (f"person {marcus.pk}", "")
+    assert not records.exoneree_list(due.director1, q="whitfield", case="all").exists()
     assert kept.date_of_birth is None and kept.user_id is None
     assert kept.release_date == marcus.release_date  # the counts read it
     # Free text: none left, on any row of theirs.

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -21,11 +22,14 @@ from services.choices import (
     ReminderChannel,
 )
 from services.fields import (
+    DERIVED_FIELDS,
     BlindIndexField,
     EncryptedCharField,
     EncryptedDateField,
     EncryptedEmailField,
     EncryptedTextField,
+    FoldedNameField,
+    fold_words,
     index_name_and_birth_date,
     index_ssn,
 )
@@ -70,8 +74,27 @@ CONTACT_WISH_FIELDS = [
     "quiet_hours_end",
 ]
 
-# What an edit writes: the profile and the blind indexes derived from it.
-EXONEREE_SAVED_FIELDS = [*EXONEREE_PROFILE_FIELDS, "ssn_index", "name_dob_index", "updated_at"]
+# What an edit writes: the profile, and the blind indexes and folded names derived from it.
+EXONEREE_SAVED_FIELDS = [
+    *EXONEREE_PROFILE_FIELDS,
+    "ssn_index",
+    "name_dob_index",
+    "legal_name_folded",
+    "preferred_name_folded",
+    "updated_at",
+]
+
+
+def name_search(q: str, path: str = "") -> Q:
+    """Every word of `q` in the person's legal or preferred name, case, accents and punctuation
+    ignored on both sides ("Délia" finds Delia, "Munoz" Muñoz, "oneil" O'Neil). `path` leads to
+    the person from another model ("exoneree__")."""
+    match = Q()
+    for word in fold_words(q):
+        match &= Q(**{f"{path}legal_name_folded__contains": word}) | Q(
+            **{f"{path}preferred_name_folded__contains": word}
+        )
+    return match
 
 
 class ExonereeQuerySet(models.QuerySet):
@@ -84,6 +107,9 @@ class Exoneree(BaseModel):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="exonerees")
     legal_name = models.CharField(max_length=200)
     preferred_name = models.CharField(max_length=200, blank=True)
+    # The names as searches compare them (services.fields.FoldedNameField).
+    legal_name_folded = FoldedNameField(source="legal_name")
+    preferred_name_folded = FoldedNameField(source="preferred_name")
     pronouns = models.CharField(max_length=40, blank=True)
     preferred_language = models.CharField(max_length=10, choices=Language.choices, default=Language.ENGLISH)
 
@@ -161,18 +187,24 @@ class Exoneree(BaseModel):
 
     class Meta:
         ordering = ["legal_name", "pk"]
-        indexes = [models.Index(fields=["organization", "legal_name"])]
+        indexes = [
+            models.Index(fields=["organization", "legal_name"]),
+            # The intake's same-name check compares whole folded names (a search's words are
+            # found anywhere in a name, which no such index serves).
+            models.Index(fields=["organization", "legal_name_folded"], name="exoneree_org_legal_folded"),
+            models.Index(fields=["organization", "preferred_name_folded"], name="exoneree_org_preferred_folded"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # A save of only some fields still refreshes a blind index whose source it writes,
-        # or the duplicate check would look for the old value.
+        # A save of only some fields still refreshes a blind index or folded name whose source
+        # it writes, or the duplicate check and name search would look for the old value.
         if (update_fields := kwargs.get("update_fields")) is not None:
             update_fields = set(update_fields)
             for field in self._meta.concrete_fields:
-                if isinstance(field, BlindIndexField) and update_fields & set(field.sources):
+                if isinstance(field, DERIVED_FIELDS) and update_fields & set(field.sources):
                     update_fields.add(field.name)
             kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)

@@ -26,7 +26,7 @@ from services.choices import (
 from services.models.audit import AuditEvent
 from services.models.consent import EmergencyAccess
 from services.models.organizations import Organization
-from services.models.people import Exoneree
+from services.models.people import Exoneree, name_search
 
 
 def audit_log(
@@ -43,8 +43,8 @@ def audit_log(
     entries = AuditEvent.objects.filter(organization=organization)
     if staff is not None:
         entries = entries.filter(actor=staff)
-    for word in person.split():
-        entries = entries.filter(Q(exoneree__legal_name__icontains=word) | Q(exoneree__preferred_name__icontains=word))
+    if person:
+        entries = entries.filter(name_search(person, "exoneree__"))
     if action:
         entries = entries.filter(action=action)
     zone = timezone.get_current_timezone()

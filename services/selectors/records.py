@@ -41,7 +41,7 @@ from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.merges import Merge
 from services.models.needs import Need
-from services.models.people import Exoneree
+from services.models.people import Exoneree, name_search
 from services.models.referrals import Referral, ReferralEvent
 
 if TYPE_CHECKING:
@@ -171,10 +171,9 @@ def exoneree_list(
     queryset = exonerees_visible_to(user).filter(CASE_STATES[case])
     if caseworker is not None:
         queryset = queryset.filter(caseworkers=caseworker)
-    for word in q.split():
-        queryset = queryset.filter(Q(legal_name__icontains=word) | Q(preferred_name__icontains=word))
     return (
-        queryset.annotate(**person_figures(), caseworker_names=caseworker_names())
+        queryset.filter(name_search(q))
+        .annotate(**person_figures(), caseworker_names=caseworker_names())
         .only(*PERSON_ROW)
         .order_by("legal_name", "pk")
     )
