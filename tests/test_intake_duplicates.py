@@ -12,7 +12,9 @@ from html import unescape
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
+from services.actions import restriction
 from services.choices import Role
 from services.lib import crypto
 from services.models.audit import AuditEvent
@@ -150,11 +152,11 @@ def test_accented_name_on_file_matches_the_plain_spelling(login, world):
     "data",
     [
         {"legal_name": "Marcus Whitfield", "date_of_birth": "1970-03-15"},
-        {"legal_name": "Marcus Whitfield"},
         {"legal_name": "Marcus Whitfield", "ssn": "900-12-3457"},
         {"legal_name": "Marcia Whitfield", "date_of_birth": "1970-03-14"},
+        {"legal_name": "Marcia Whitfield"},
     ],
-    ids=["other birth date", "no birth date", "other ssn", "other name"],
+    ids=["other birth date", "other ssn", "other name", "other name alone"],
 )
 def test_a_near_miss_is_not_a_duplicate(login, world, data):
     people = Exoneree.objects.count()
@@ -188,6 +190,118 @@ def test_the_warning_still_finds_records_indexed_under_the_previous_index_key(se
 
     assert response.status_code == 400
     assert "Marcus Whitfield" in error_beside(response, "confirm_new")
+
+
+# --- the same name alone ----------------------------------------------------------------------
+# Neither SSN nor birth date found anyone: a record under the same name (folded as the People
+# search folds it) is still worth a question, unless what both hold tells them apart.
+
+SAME_NAME = "There is already someone named"
+CANNOT_SEE_NAME = "already has someone by this name, on a caseload you cannot see"
+
+
+def test_the_same_name_alone_warns_with_a_link_and_when_the_record_was_opened(login, world):
+    marcus = world.marcus.exoneree
+    people = Exoneree.objects.count()
+
+    response = intake(login("caseworker1"), legal_name="  marcus   WHITFIELD ", pronouns="he/him")
+
+    assert response.status_code == 400
+    assert Exoneree.objects.count() == people
+    assert has_box(response)
+    opened = date_format(timezone.localdate(marcus.created_at), "F j, Y")
+    warning = error_beside(response, "confirm_new")
+    assert SAME_NAME in warning and "Is this the same person?" in warning
+    assert f'<a href="{marcus.get_absolute_url()}">Marcus Whitfield</a> (opened {opened})' in response.content.decode()
+    assert 'value="he/him"' in response.content.decode()  # what was typed stays
+
+
+@pytest.mark.parametrize(
+    ("on_file", "preferred", "typed", "named"),
+    [
+        ("Délia Ruiz", "", "Delia Ruiz", "Délia Ruiz"),
+        ("Ana Munoz", "", "Ana Muñoz", "Ana Munoz"),
+        ("Anthony Reyes Cruz", "Tony Reyes", "Tony Reyes", "Tony Reyes (Anthony Reyes Cruz)"),
+    ],
+    ids=["accent typed away", "accent typed", "the name they go by"],
+)
+def test_the_same_name_is_found_however_it_is_accented_and_by_the_name_they_go_by(
+    login, world, on_file, preferred, typed, named
+):
+    ExonereeFactory(
+        organization=world.org1, legal_name=on_file, preferred_name=preferred, caseworkers=[world.caseworker1]
+    )
+
+    response = intake(login("caseworker1"), legal_name=typed)
+
+    assert response.status_code == 400
+    assert SAME_NAME in error_beside(response, "confirm_new")
+    assert named in unescape(error_beside(response, "confirm_new"))
+
+
+def test_a_same_name_with_no_birth_date_on_file_warns_even_when_one_is_typed(login, world):
+    """Nothing to compare the typed date with: the name alone is the question."""
+    ExonereeFactory(organization=world.org1, legal_name="Ruth Nodate", caseworkers=[world.caseworker1])
+
+    response = intake(login("caseworker1"), legal_name="Ruth Nodate", date_of_birth="1960-01-01")
+
+    assert response.status_code == 400
+    assert SAME_NAME in error_beside(response, "confirm_new")
+
+
+def test_ticking_the_box_after_a_same_name_warning_creates_the_second_record(login, world):
+    client = login("caseworker1")
+    warned = intake(client, legal_name="Marcus Whitfield")
+    assert warned.status_code == 400 and has_box(warned)
+
+    response = intake(client, legal_name="Marcus Whitfield", confirm_new="on", confirm_offered="1")
+
+    assert response.status_code == 302
+    created = Exoneree.objects.exclude(pk=world.marcus.exoneree.pk).get(legal_name="Marcus Whitfield")
+    assert response.url == created.get_absolute_url()
+    assert list(created.caseworkers.all()) == [world.caseworker1]
+
+
+def test_a_same_name_warning_with_an_ssn_typed_asks_for_it_again(login, world):
+    """The number is never echoed, as after any duplicate warning."""
+    ExonereeFactory(organization=world.org1, legal_name="Omar Nossn", caseworkers=[world.caseworker1])
+
+    response = intake(login("caseworker1"), legal_name="Omar Nossn", ssn="900-55-1234")
+
+    assert response.status_code == 400
+    assert SAME_NAME in error_beside(response, "confirm_new")
+    assert RETYPE in error_beside(response, "ssn")
+    assert "1234" not in response.content.decode()
+
+
+def test_a_colleague_who_cannot_see_the_namesake_is_told_only_that_one_exists(login, world):
+    marcus = world.marcus.exoneree
+
+    response = intake(login("caseworker2"), legal_name="Marcus Whitfield")
+
+    assert response.status_code == 400
+    assert CANNOT_SEE_NAME in error_beside(response, "confirm_new")
+    page = unescape(response.content.decode())
+    assert f"/people/{marcus.pk}/" not in page and "opened" not in page
+    warned = AuditEvent.objects.filter(action=AuditEvent.Action.DUPLICATE_WARNING, actor=world.caseworker2)
+    assert [entry.exoneree_id for entry in warned] == [marcus.pk]
+
+
+def test_a_restricted_namesake_the_user_does_not_see_is_not_revealed(login, world):
+    restriction.restriction_set(by=world.director1, exoneree=world.marcus.exoneree, restricted=True, reason="Safety")
+
+    response = intake(login("caseworker2"), legal_name="Marcus Whitfield")
+
+    assert response.status_code == 302
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.DUPLICATE_WARNING).exists()
+    # Their own caseworker, who sees them, is still asked.
+    assert intake(login("caseworker1"), legal_name="Marcus Whitfield").status_code == 400
+
+
+def test_a_namesake_in_another_organization_is_not_a_question(login, world):
+    response = intake(login("caseworker3"), legal_name="Marcus Whitfield")
+
+    assert response.status_code == 302
 
 
 # --- answering it ------------------------------------------------------------------------------

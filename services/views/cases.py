@@ -92,7 +92,7 @@ def exoneree_list(request: HttpRequest) -> HttpResponse:
 def exoneree_create(request: HttpRequest) -> HttpResponse:
     form = IntakeForm(posted(request))
     if form.is_valid() and not form.confirmed_new:
-        if duplicates := records.possible_duplicates(request.user, form.instance):
+        if duplicates := records.possible_duplicates(request.user, form.instance, same_name=True):
             people.intake_duplicate_warned(by=request.user, hidden=duplicates.hidden)
             form.warn_possible_duplicate(duplicates.message)
     return form_page(
