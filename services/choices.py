@@ -172,6 +172,7 @@ class ReminderKind(models.TextChoices):
     # The referral loop (services/referral_reminders.py): rows with a referral.
     REFERRAL_NOTICE = "referral_notice", _("Referral sent to the provider")
     PROVIDER_NUDGE = "provider_nudge", _("Unanswered referral: nudge to the provider")
+    PROVIDER_REPLY = "provider_reply", _("The provider's question answered: word to the provider")
     REFERRAL_UNANSWERED = "referral_unanswered", _("Referral not answered by the provider")
     REFERRAL_NOT_COMPLETED = "referral_not_completed", _("Accepted referral not completed")
     REFERRAL_ESCALATION = "referral_escalation", _("Stalled referral escalated")

@@ -5,6 +5,7 @@ by the sweep, sent once by the task); this module says which rows a referral nee
 each one says at sending time. services.reminders hands the rows with a referral here.
 
     sent ──────────▶ notice to the provider (now): a new link, the old one replaced
+    a question of the provider's answered ─▶ word to the provider (now): the same, a new link
       └ + provider response days ─▶ nudge to the provider (a new link), reminder to the caseworkers
             └ + escalation days ───▶ the directors
     accepted ──────▶ + completion days ─▶ reminder to the caseworkers
@@ -27,17 +28,15 @@ from django.urls import reverse
 from services.choices import ProviderLinkEnd, ReferralStatus, ReminderKind, ReminderStatus
 from services.lib.provider_tokens import new_token, provider_link
 from services.models.notifications import Reminder
-from services.models.referrals import ProviderLink, Referral
+from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from services.reminder_messages import Outgoing, Skip
 from services.selectors import coverage
 from services.selectors.users import directors_by_organization
 
 Kind, Status, S = ReminderKind, ReminderStatus, ReferralStatus
-KINDS = frozenset(
-    {Kind.REFERRAL_NOTICE, Kind.PROVIDER_NUDGE, Kind.REFERRAL_UNANSWERED, Kind.REFERRAL_NOT_COMPLETED}
-    | {Kind.REFERRAL_ESCALATION}
-)
-STALL_KINDS = KINDS - {Kind.REFERRAL_NOTICE}
+TO_PROVIDER = frozenset({Kind.REFERRAL_NOTICE, Kind.PROVIDER_NUDGE, Kind.PROVIDER_REPLY})
+KINDS = TO_PROVIDER | {Kind.REFERRAL_UNANSWERED, Kind.REFERRAL_NOT_COMPLETED, Kind.REFERRAL_ESCALATION}
+STALL_KINDS = KINDS - {Kind.REFERRAL_NOTICE, Kind.PROVIDER_REPLY}
 # Where a provider still has something to do, and its link works.
 WITH_PROVIDER = frozenset({S.SENT, S.ACCEPTED, S.IN_PROGRESS})
 CANCELLABLE = [Status.PENDING, Status.CLAIMED]
@@ -70,6 +69,18 @@ def notice_plan(referral: Referral, *, now: datetime) -> Reminder:
     minute). Its link is made by the worker when it sends, so the token is never stored."""
     # Every notice is its own (a resend is a new one, even within the same instant).
     row = _row(referral, Kind.REFERRAL_NOTICE, now, None, uuid.uuid4().hex)
+    row.save()
+    return row
+
+
+def reply_plan(referral: Referral, *, question: ProviderQuestion, now: datetime) -> Reminder | None:
+    """Tell the provider that a question of theirs has an answer: a row due now, whose email
+    carries a new link (the token is never stored, so a link cannot be sent twice). A word
+    not yet sent already says it for answers given since: one email, one new link."""
+    waiting = Reminder.objects.filter(referral=referral, kind=Kind.PROVIDER_REPLY, status__in=CANCELLABLE)
+    if waiting.exists():
+        return None
+    row = _row(referral, Kind.PROVIDER_REPLY, now, None, f"q{question.pk}")
     row.save()
     return row
 
@@ -124,8 +135,9 @@ def _name(user: Any) -> str:
 
 
 def _to_provider(reminder: Reminder, referral: Referral, now: datetime) -> Outgoing | Skip:
-    """The notice (or the nudge): who refers, that a referral waits, the link. Never the
-    person's name or any detail of the case: the email rests in a mailbox we do not control."""
+    """The notice (or the nudge, or the word that a question is answered): who refers, that a
+    referral waits, the link. Never the person's name, the answer or any detail of the case:
+    the email rests in a mailbox we do not control."""
     if referral.status not in WITH_PROVIDER:
         return Skip("The referral is no longer with the provider.")
     if reminder.kind == Kind.PROVIDER_NUDGE and referral.status != S.SENT:
@@ -145,7 +157,7 @@ def _to_provider(reminder: Reminder, referral: Referral, now: datetime) -> Outgo
         "link": provider_link(token),
         "valid_days": organization.provider_link_days,
     }
-    return Outgoing("referral_notice", context, to)
+    return Outgoing("provider_reply" if reminder.kind == Kind.PROVIDER_REPLY else "referral_notice", context, to)
 
 
 def _to_staff(reminder: Reminder, referral: Referral, now: datetime) -> Outgoing | Skip:
@@ -178,6 +190,6 @@ def compose(reminder: Reminder, now: datetime) -> Outgoing | Skip:
     )
     if referral is None:
         return Skip("The referral is gone.")
-    if reminder.kind in (Kind.REFERRAL_NOTICE, Kind.PROVIDER_NUDGE):
+    if reminder.kind in TO_PROVIDER:
         return _to_provider(reminder, referral, now)
     return _to_staff(reminder, referral, now)

@@ -68,7 +68,7 @@ from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
-from services.models.referrals import Referral, ReferralCategory
+from services.models.referrals import ProviderQuestion, Referral, ReferralCategory
 from services.models.retention import LegalHold
 from services.models.transfers import Transfer
 from tests.conftest import PERSONAS, World, rows_as_stored
@@ -253,6 +253,18 @@ def send_marcus_referral(w: World) -> None:
     # Kept for the page's address; the outbox is emptied, as pages are judged by what they send.
     w.provider_token = re.findall(r"/p/([A-Za-z0-9_-]+)/", mail.outbox[-1].body)[-1]
     mail.outbox.clear()
+
+
+def provider_asks(w: World) -> None:
+    """Marcus's referral sent, and a question from its provider through the link."""
+    send_marcus_referral(w)
+    ProviderQuestion.objects.create(
+        referral=w.marcus.referral, provider=w.marcus.resource.provider, text="Does he have a license?"
+    )
+
+
+def the_question(w: World) -> list[int]:
+    return [w.marcus.referral.pk, ProviderQuestion.objects.get(referral=w.marcus.referral).pk]
 
 
 def provider_token(w: World) -> list[str]:
@@ -712,6 +724,16 @@ PAGES = [
         lambda w: {},
         lambda w: w.marcus.referral.get_absolute_url(),
         setup=send_marcus_referral,
+    ),
+    # The provider's question, answered by the person's caseworker on the referral's page.
+    Page(
+        "provider_question_answer",
+        CASE_POST,
+        the_question,
+        ("POST",),
+        lambda w: {"answer": "Yes, a class C license."},
+        lambda w: f"{w.marcus.referral.get_absolute_url()}#question-{the_question(w)[1]}",
+        setup=provider_asks,
     ),
     # The provider's page: no account; the token in its address is the key, whoever holds it.
     Page(

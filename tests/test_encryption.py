@@ -116,7 +116,10 @@ def add_consent_and_emergency_access(world) -> None:
         user=world.caseworker2, exoneree=world.marcus.exoneree, reason="A crisis call", expires_at=timezone.now()
     )
     ProviderQuestion.objects.create(
-        referral=world.marcus.referral, provider=world.marcus.resource.provider, text="Does he have a pet?"
+        referral=world.marcus.referral,
+        provider=world.marcus.resource.provider,
+        text="Does he have a pet?",
+        answer="A cat, called Pepper.",
     )
     document_for(world.marcus.exoneree, world.caseworker1, title="Harris County order")
     # A merge keeps the kept record's profile from before it, for an undo (issue 23).

@@ -304,6 +304,7 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "set_language": lambda w: reverse("my_plan"),
     "referral_resend": lambda w: w.marcus.referral.get_absolute_url(),
     "referral_link_revoke": lambda w: w.marcus.referral.get_absolute_url(),
+    "provider_question_answer": lambda w: w.marcus.referral.get_absolute_url(),
     "my_referral_answer": lambda w: reverse("my_plan"),
     "session_keep_alive": lambda w: reverse("dashboard"),  # the idle warning, on every signed-in page
     "document_need": marcus_page,  # the checklist's "create a need" buttons

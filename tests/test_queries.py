@@ -45,6 +45,7 @@ from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
+from services.models.referrals import ProviderQuestion, Referral
 from services.models.retention import LegalHold, RetentionReview
 from services.models.transfers import Transfer
 from services.selectors.hsds import directory_tables
@@ -271,6 +272,8 @@ def grow_case(w: World, n: int) -> None:
         referral = ReferralFactory(need=need, resource=ResourceFactory(organization=w.org1), created_by=colleague)
         consent = consent_for(marcus, referral.resource.provider, [ConsentCategory.CONTACT, ConsentCategory.MEDICAL])
         referrals.referral_transition(by=colleague, referral=referral, status=ReferralStatus.SENT)
+        # a question from its provider, every other one answered: lines of the history
+        ask_and_answer(referral, answered_by=colleague if i % 2 else None)
         if i % 2:  # flags the sent referral: the page lists it in a banner
             consent_actions.consent_revoke(by=colleague, consent=consent, how="staff")
         FollowUpFactory(exoneree=marcus, assigned_to=colleague, need=need, referral=referral)
@@ -320,18 +323,34 @@ def grow_legal(w: World, n: int) -> None:
 
 
 def grow_provider_page(w: World, n: int) -> None:
-    """More needs in the category the referral shares, more consents and more links."""
+    """More needs in the category the referral shares, more consents, and more questions from
+    the provider (every other one answered, each by another colleague)."""
     if not w.marcus.referral.provider_links.exists():
         send_marcus_referral(w)
-    for _ in range(n):
+    for i in range(n):
         NeedFactory(exoneree=w.marcus.exoneree, domain="housing", description="Another room")
         consent_for(w.marcus.exoneree, w.marcus.resource.provider)
+        ask_and_answer(w.marcus.referral, answered_by=StaffFactory(organization=w.org1).user if i % 2 else None)
+
+
+def ask_and_answer(referral: Referral, *, answered_by: Any) -> None:
+    """A question from the referral's provider, answered by `answered_by` (None: not yet)."""
+    answered = {"answer": "Yes", "answered_at": timezone.now(), "answered_by": answered_by} if answered_by else {}
+    ProviderQuestion.objects.create(
+        referral=referral, provider=referral.resource.provider, text="Can he start on Monday?", **answered
+    )
 
 
 def provider_path(w: World) -> str:
     if not w.marcus.referral.provider_links.exists():
         send_marcus_referral(w)
     return provider_page(w)
+
+
+def referral_path(w: World) -> str:
+    if not w.marcus.referral.provider_links.exists():
+        send_marcus_referral(w)
+    return w.marcus.referral.get_absolute_url()
 
 
 def grow_terms(w: World, n: int) -> None:
@@ -568,10 +587,18 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ),
     # no session: the rate-limit counters are in the cache; the link (with its referral,
     # person, resource, provider, organization and caseworker), what the referral carries,
-    # the consents that cover it, the needs of those categories; the access-log entry
+    # the consents that cover it, the needs of those categories, its provider's questions (with
+    # the answers); the access-log entry
     # (SQLite: the chain's head and the insert; PostgreSQL: the lock and the insert), in a
     # savepoint here (two more; none in production, where no transaction is open around it)
-    ("provider-page", "anonymous", provider_path, grow_provider_page, 8),
+    ("provider-page", "anonymous", provider_path, grow_provider_page, 9),
+    # session, user, device; the referral (with its person, resource, provider and creator),
+    # the access-log entry (4); whether the user may change it; its links (with who revoked
+    # them), notices, the provider's questions (with who answered them), its categories, its
+    # status changes (with who made them)
+    ("referral-detail", "caseworker1", referral_path, grow_provider_page, 14),
+    # the same for a director, who reads and changes nothing (their role says so: no query)
+    ("referral-detail-director", "director1", referral_path, grow_provider_page, 13),
     # session, user, device; the record (with the change permission and the caseworkers'
     # names), the access-log entry (4, see above); needs, their referrals, follow-ups (open,
     # and the latest done), notes, assessments (with their score counts), consents (with
@@ -632,13 +659,14 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ),
     # session, user, device; the record, the access-log entry; needs, done follow-ups, notes,
     # assessments, referral events; the log's changes of what is shared with the person, and the
-    # records they name (one query per kind: follow-ups here)
+    # records they name (one query per kind: follow-ups here); the provider's questions (with
+    # who answered them)
     (
         "exoneree-history",
         "caseworker1",
         lambda w: reverse("exoneree_history", args=[w.marcus.exoneree.pk]),
         grow_case,
-        15,
+        16,
     ),
     # session, user, device; the record, the access-log entry; the count, the page
     (

@@ -134,6 +134,46 @@ def provider_ask(*, link: ProviderLink, text: str) -> ProviderQuestion:
     return question
 
 
+# The longest answer a caseworker may give (as long as the provider's question may be).
+ANSWER_MAX_LENGTH = 2000
+
+
+@transaction.atomic
+def provider_question_answer(*, by: AbstractUser, question: ProviderQuestion, text: str) -> ProviderQuestion:
+    """The caseworker's answer to the provider's question: kept (encrypted) on the question,
+    shown on the provider's page; the provider is emailed that there is an answer (the
+    answer itself never goes in the email); one access-log entry.
+
+    Answered once: the row is locked and checked again, so two caseworkers answering at once
+    do not both write (the second is told it was answered)."""
+    text = text.strip()
+    if not text:
+        raise ValidationError({"answer": _("Write your answer.")})
+    if len(text) > ANSWER_MAX_LENGTH:
+        raise ValidationError({"answer": _("Keep it to %(limit)d characters or fewer.") % {"limit": ANSWER_MAX_LENGTH}})
+    locked = (
+        ProviderQuestion.objects.select_for_update()
+        .select_related("referral__need__exoneree", "referral__organization")
+        .get(pk=question.pk)
+    )
+    if locked.answered_at is not None:
+        raise ValidationError({"answer": _("This question has been answered already.")})
+    referral = locked.referral
+    if referral.status not in WITH_PROVIDER:
+        raise ValidationError(
+            {"answer": _("The referral is no longer with the provider: its page no longer works. Call them instead.")}
+        )
+    before = audit.snapshot(locked)
+    locked.answer = text
+    locked.answered_at = timezone.now()
+    locked.answered_by = by
+    fields = ["answer", "answered_at", "answered_by"]
+    locked.save(update_fields=fields)
+    audit.record_change(by, locked, before, exoneree=referral.need.exoneree, fields=fields)
+    referral_reminders.reply_plan(referral, question=locked, now=locked.answered_at)
+    return locked
+
+
 @transaction.atomic
 def referral_resend(*, by: AbstractUser, referral: Referral) -> None:
     """Send the referral to its provider again: a new notice with a new link, which kills

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from services.actions.provider_answers import ANSWER_MAX_LENGTH
 from services.choices import AppointmentAnswer, DeclineReason, PersonAnswer
 from services.forms.widgets import DateInput
 
@@ -77,6 +78,22 @@ class ProviderAnswerForm(forms.Form):
 
     def got_service_value(self) -> bool | None:
         return {"yes": True, "no": False}.get(self.cleaned_data.get("got_service", ""))
+
+
+class ProviderQuestionAnswerForm(forms.Form):
+    """On the referral's page, under each of the provider's questions not yet answered: the
+    caseworker's answer, which the provider reads on their page."""
+
+    answer = forms.CharField(
+        label=_("Your answer to the provider"),
+        max_length=ANSWER_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write your answer.")},
+    )
+
+    def __init__(self, *args: Any, question_pk: int, **kwargs: Any) -> None:
+        # Each question's form has its own ids: the page holds one form per question.
+        super().__init__(*args, auto_id=f"id_q{question_pk}_%s", **kwargs)
 
 
 class PersonAnswerForm(forms.Form):

@@ -161,12 +161,18 @@ class ProviderLink(BaseModel):
 
 
 class ProviderQuestion(BaseModel):
-    """A question the provider sent back to the caseworker through its link."""
+    """A question the provider sent back to the caseworker through its link, and the
+    caseworker's answer, which the provider reads on the same page (never in an email)."""
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="provider_questions")
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
     text = EncryptedTextField()
     at = models.DateTimeField(default=timezone.now)
+    answer = EncryptedTextField(blank=True, default="", db_default="")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["at", "pk"]

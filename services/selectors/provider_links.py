@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from services.choices import CATEGORY_FOR_DOMAIN, ConsentCategory, ReferralStatus, ReminderKind
 from services.lib.provider_tokens import token_hash
 from services.models.notifications import Reminder
-from services.models.referrals import ProviderLink, Referral
+from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from services.selectors import coverage
 
 # Where the provider still has something to do: its link works only then.
@@ -92,9 +93,22 @@ def provider_view(referral: Referral, carried: list[str]) -> dict[str, Any]:
     }
 
 
+def question_of(referral: Referral, pk: int) -> ProviderQuestion:
+    """One of the provider's questions on this referral (the referral reached through its
+    access helper first: a question of another referral is a 404 here)."""
+    return get_object_or_404(referral.provider_questions, pk=pk)
+
+
+def provider_questions(referral: Referral) -> list[ProviderQuestion]:
+    """For the provider's page: the questions its provider sent on this referral, oldest
+    first, each with the caseworker's answer when there is one."""
+    return list(referral.provider_questions.filter(provider_id=referral.resource.provider_id))
+
+
 def delivery_for(referral: Referral) -> dict[str, Any]:
-    """For the referral's page: its notices and nudges to the provider (queued, sent,
-    failed), its links (live, replaced, revoked, expired) and the provider's questions."""
+    """For the referral's page: its notices, nudges and words of an answer to the provider
+    (queued, sent, failed), its links (live, replaced, revoked, expired) and the provider's
+    questions (with who answered them)."""
     now = timezone.now()
     links = list(referral.provider_links.select_related("revoked_by").order_by("-created_at", "-pk")[:10])
     for link in links:
@@ -102,11 +116,12 @@ def delivery_for(referral: Referral) -> dict[str, Any]:
     return {
         "notices": list(
             Reminder.objects.filter(
-                referral=referral, kind__in=[ReminderKind.REFERRAL_NOTICE, ReminderKind.PROVIDER_NUDGE]
+                referral=referral,
+                kind__in=[ReminderKind.REFERRAL_NOTICE, ReminderKind.PROVIDER_NUDGE, ReminderKind.PROVIDER_REPLY],
             ).order_by("-created_at", "-pk")[:10]
         ),
         "links": links,
         "link_live": any(link.revoked_at is None and not link.expired for link in links),
-        "questions": list(referral.provider_questions.select_related("provider")),
+        "questions": list(referral.provider_questions.select_related("provider", "answered_by")),
         "with_provider": referral.status in WITH_PROVIDER,
     }

@@ -44,7 +44,7 @@ from services.models.follow_ups import FollowUp
 from services.models.merges import Merge
 from services.models.needs import Need
 from services.models.people import Exoneree, name_search
-from services.models.referrals import Referral, ReferralEvent
+from services.models.referrals import ProviderQuestion, Referral, ReferralEvent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
@@ -423,7 +423,9 @@ def exoneree_history(exoneree: Exoneree) -> list[TimelineEntry]:
         .defer("note", *(f"referral__{name}" for name in REFERRAL_TEXTS))
     )
     return sorted(
-        timeline(needs, events, follow_ups, notes, assessments) + sharing(exoneree), key=_newest, reverse=True
+        timeline(needs, events, follow_ups, notes, assessments) + sharing(exoneree) + provider_questions(exoneree),
+        key=_newest,
+        reverse=True,
     )
 
 
@@ -464,6 +466,30 @@ def sharing(exoneree: Exoneree) -> list[TimelineEntry]:
             who = (entry.actor.get_full_name() or entry.actor.get_username()) if entry.actor else entry.username
             words = text % {"record": names[entry.target]}
             found.append(TimelineEntry(entry.at, "Sharing", _("%(what)s, by %(who)s") % {"what": words, "who": who}))
+    return found
+
+
+def provider_questions(exoneree: Exoneree) -> list[TimelineEntry]:
+    """A provider's questions on the person's referrals, and the caseworkers' answers: who and
+    when, each leading to its referral's page, where the words are (not read here)."""
+    questions = (
+        ProviderQuestion.objects.filter(referral__need__exoneree=exoneree)
+        .select_related("provider", "referral__resource", "answered_by")
+        .defer("text", "answer", *(f"referral__{name}" for name in REFERRAL_TEXTS))
+        .order_by()
+    )
+    found = []
+    for question in questions:
+        url = reverse("referral_detail", args=[question.referral_id])
+        names = {"provider": question.provider.name, "resource": question.referral.resource.name}
+        asked = _("Question from %(provider)s about the referral to %(resource)s") % names
+        found.append(TimelineEntry(question.at, "Referral", asked, url))
+        if question.answered_at is not None:
+            answered = _("Answered the question from %(provider)s about the referral to %(resource)s") % names
+            if question.answered_by:
+                who = question.answered_by.get_full_name() or question.answered_by.get_username()
+                answered = _("%(what)s, by %(who)s") % {"what": answered, "who": who}
+            found.append(TimelineEntry(question.answered_at, "Referral", answered, url))
     return found
 
 

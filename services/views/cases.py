@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
@@ -20,21 +19,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from services import access
 from services.access import caseworker_required, staff_required
-from services.actions import casework, follow_ups, needs, people, referrals, staff
-from services.choices import ConsentCategory, NeedDomain, ReferralStatus, Role
+from services.actions import casework, follow_ups, needs, people, staff
+from services.choices import NeedDomain, Role
 from services.forms.casework import AssessmentForm, CaseNoteForm, FollowUpDoneForm, FollowUpForm
 from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, InviteForm
-from services.forms.referrals import NeedForm, NeedStatusForm, ReferralEditForm, ReferralForm, ReferralTransitionForm
+from services.forms.referrals import NeedForm, NeedStatusForm
 from services.lifecycle import NEED_CLOSED, TransitionNotAllowed
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors import coverage, dashboards, provider_links, records
+from services.selectors import dashboards, records
 from services.selectors import documents as document_selectors
-from services.selectors import resources as resources_selectors
-from services.views.common import action_refused, apply_errors, back_to, came_from, form_page, posted
+from services.views.common import action_refused, back_to, came_from, form_page, posted
 
 PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 100
@@ -296,112 +294,6 @@ def _still_open_words(still_open: list[Referral]) -> str:
         "Its %(count)d referrals are still open: %(names)s. Record how each ended, or cancel it.",
         len(still_open),
     ) % {"names": names, "count": len(still_open)}
-
-
-# Referrals
-
-
-@require_http_methods(["GET", "POST"])
-@caseworker_required
-def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
-    need = access.get_need(request.user, pk, change=True)
-    form = ReferralForm(
-        posted(request),
-        resources=resources_selectors.resources_for_need(request.user, need),
-        # From a directory entry's "Refer someone here": that resource chosen (the form still
-        # accepts only resources this user may refer to).
-        initial={"categories": coverage.categories_for_need(need), "resource": request.GET.get("resource")},
-    )
-    return form_page(
-        request,
-        form,
-        lambda: referrals.referral_create(by=request.user, need=need, **form.cleaned_data),
-        success=_("Referral saved as a draft. Send it when it is ready."),
-        then=lambda referral: referral,
-        title=_("Refer: %(domain)s") % {"domain": need.get_domain_display()},
-        **back_to(need.exoneree),
-        intro=need.description,
-    )
-
-
-@require_GET
-@staff_required
-def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = access.get_referral(request.user, pk)
-    can_change = access.can_change_exoneree(request.user, referral.need.exoneree)
-    form = ReferralTransitionForm(referral=referral) if can_change and referral.is_open else None
-    return render(request, "services/referral_detail.html", _referral_context(referral, can_change, form))
-
-
-def _referral_context(referral: Referral, can_change: bool, form: ReferralTransitionForm | None) -> dict[str, Any]:
-    """What the referral page shows, including what it shares and what consent is missing."""
-    missing = coverage.consent_missing(referral) if referral.status == ReferralStatus.DRAFT else []
-    return {
-        "referral": referral,
-        "exoneree": referral.need.exoneree,
-        "events": referral.events.select_related("by", "by_provider"),
-        **provider_links.delivery_for(referral),
-        "can_change": can_change,
-        "form": form,
-        "categories": [ConsentCategory(value).label for value in coverage.referral_categories(referral)],
-        "consent_missing": coverage.consent_missing_message(referral, missing) if missing else "",
-    }
-
-
-@require_http_methods(["GET", "POST"])
-@caseworker_required
-def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = access.get_referral(request.user, pk, change=True)
-    resources = resources_selectors.resources_for_need(request.user, referral.need, keep=referral.resource_id)
-    form = ReferralEditForm(posted(request), instance=referral, resources=resources)
-    return form_page(
-        request,
-        form,
-        lambda: referrals.referral_update(
-            by=request.user, referral=form.instance, categories=form.cleaned_data["categories"]
-        ),
-        success=_("Referral saved."),
-        then=referral,
-        title=_("Edit referral"),
-        back=referral.get_absolute_url(),
-        back_label=_("Referral"),
-    )
-
-
-@require_POST
-@caseworker_required
-def referral_transition(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = access.get_referral(request.user, pk, change=True)
-    if request.POST.get("status") == referral.status:
-        # Pressed twice (a second tab, the back button): what the first press did stands.
-        messages.info(request, _("It is %(status)s already.") % {"status": referral.get_status_display().lower()})
-        return redirect(referral)
-    form = ReferralTransitionForm(request.POST, referral=referral)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            referral = referrals.referral_transition(
-                by=request.user,
-                referral=referral,
-                status=data["status"],
-                note=data["note"],
-                decline_reason=data.get("decline_reason", ""),
-                got_service=form.as_bool(data.get("got_service", "")),
-                helped=form.as_bool(data.get("helped", "")),
-                feedback=data.get("feedback", ""),
-            )
-        except TransitionNotAllowed as error:
-            form.add_error("status", str(error))
-            status = 409
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(
-                request, _("Referral is now %(status)s.") % {"status": referral.get_status_display().lower()}
-            )
-            return redirect(referral)
-    return render(request, "services/referral_detail.html", _referral_context(referral, True, form), status=status)
 
 
 # Follow-ups

@@ -1,5 +1,6 @@
 """The provider's page (the link in the referral's email; no account), and the staff's
-buttons that send the referral again or stop its link."""
+side of it: the buttons that send the referral again or stop its link, and the answers to
+the provider's questions."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from services import access, audit
 from services.access import caseworker_required
 from services.actions import provider_answers
-from services.forms.provider import ProviderAnswerForm
+from services.forms.provider import ProviderAnswerForm, ProviderQuestionAnswerForm
 from services.lib.provider_tokens import token_hash
 from services.lib.throttle import throttle_hit
 from services.lifecycle import TransitionNotAllowed
 from services.selectors import coverage, provider_links
 from services.views.common import action_refused, apply_errors, posted
+from services.views.referrals import referral_page
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -108,6 +110,7 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
         "caseworker": referral.created_by,
         "organization": referral.organization,
         **provider_links.provider_view(referral, carried),
+        "questions": provider_links.provider_questions(referral),
     }
     return _private(render(request, "services/provider_referral.html", context, status=status))
 
@@ -133,3 +136,25 @@ def referral_link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.info(request, _("There was no working link to stop."))
     return redirect(referral)
+
+
+@require_POST
+@caseworker_required
+def provider_question_answer(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+    """The caseworker answers one of the provider's questions, on the referral's page."""
+    referral = access.get_referral(request.user, pk, change=True)
+    question = provider_links.question_of(referral, question_pk)
+    form = ProviderQuestionAnswerForm(request.POST, question_pk=question.pk)
+    status = 400
+    if form.is_valid():
+        try:
+            provider_answers.provider_question_answer(
+                by=request.user, question=question, text=form.cleaned_data["answer"]
+            )
+        except ValidationError as error:  # answered meanwhile, or the referral left the provider
+            apply_errors(form, error)
+            status = 409
+        else:
+            messages.success(request, _("Answer saved. The provider is emailed that there is an answer on their page."))
+            return redirect(f"{referral.get_absolute_url()}#question-{question.pk}")
+    return referral_page(request, referral, can_change=True, answers={question.pk: form}, status=status)

@@ -1,0 +1,210 @@
+"""The provider's questions answered (the referral loop, after a walkthrough): the provider asks
+through its link, the person's caseworker answers on the referral's page, the provider reads
+the answer on its own page and is emailed only that there is one.
+
+Marcus's referral is sent and its notice delivered as in tests/test_referral_loop.py.
+"""
+
+from __future__ import annotations
+
+from html import unescape
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from services.actions import referrals as referral_actions
+from services.choices import ReferralStatus, ReminderKind, ReminderStatus
+from services.models.audit import AuditEvent
+from services.models.notifications import Reminder
+from services.models.referrals import ProviderQuestion
+from tests.conftest import World
+from tests.test_referral_loop import deliver, page, send
+
+pytestmark = pytest.mark.world_built_once
+
+QUESTION = "Does Marcus have a driver's license?"
+ANSWER = "Yes: a class C license, valid until 2029."
+
+
+@pytest.fixture
+def asked(world: World) -> tuple[str, ProviderQuestion]:
+    """The referral sent, and the provider's question sent through its link: (token, question)."""
+    send(world)
+    token = deliver()[-1]
+    mail.outbox.clear()
+    response = Client().post(page(token), {"move": "question", "question": QUESTION})
+    assert response.status_code == 302
+    return token, ProviderQuestion.objects.get()
+
+
+def answer_url(question: ProviderQuestion) -> str:
+    return reverse("provider_question_answer", args=[question.referral_id, question.pk])
+
+
+def answer_it(question: ProviderQuestion, login) -> Client:
+    """The person's caseworker answers the question on the referral's page; their client."""
+    staff = login("caseworker1")
+    assert staff.post(answer_url(question), {"answer": ANSWER}).status_code == 302
+    return staff
+
+
+def referral_html(client: Client, world: World) -> str:
+    return unescape(client.get(world.marcus.referral.get_absolute_url()).content.decode())
+
+
+# --- the caseworker answers ---------------------------------------------------------------------
+
+
+def test_the_caseworker_answers_on_the_referral_page_and_the_provider_reads_it(
+    world: World, asked: tuple[str, ProviderQuestion], login
+) -> None:
+    token, question = asked
+    staff = login("caseworker1")
+    html = referral_html(staff, world)
+    assert QUESTION in html and "Not answered yet." in html
+    assert f'action="{answer_url(question)}"' in html
+
+    response = staff.post(answer_url(question), {"answer": f"  {ANSWER}  "})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{world.marcus.referral.get_absolute_url()}#question-{question.pk}"
+    question.refresh_from_db()
+    assert (question.answer, question.answered_by) == (ANSWER, world.caseworker1)
+    assert question.answered_at is not None
+    html = referral_html(staff, world)
+    assert ANSWER in html and "Answered by Casey Onewell" in html
+    assert f'action="{answer_url(question)}"' not in html  # answered once
+    # The provider's page, still open on the old link until the word goes out, shows it.
+    provider_html = unescape(Client().get(page(token)).content.decode())
+    assert QUESTION in provider_html and ANSWER in provider_html and "Not answered yet." not in provider_html
+
+
+def test_the_provider_is_emailed_that_there_is_an_answer_and_never_the_answer(
+    world: World, asked: tuple[str, ProviderQuestion], login
+) -> None:
+    old_token, question = asked
+    answer_it(question, login)
+    word = Reminder.objects.get(referral=world.marcus.referral, kind=ReminderKind.PROVIDER_REPLY)
+    assert word.status == ReminderStatus.PENDING
+
+    (token,) = deliver()
+
+    word.refresh_from_db()
+    assert word.status == ReminderStatus.SENT
+    (message,) = mail.outbox
+    assert message.to == [world.marcus.resource.intake_email]
+    body = message.subject + message.body + message.alternatives[0][0]
+    assert "has answered a question you asked" in body and page(token) in body
+    marcus = world.marcus.exoneree
+    for secret in ("class C", "license", "driver", marcus.legal_name, "Whitfield", "apartment"):
+        assert secret not in body
+    # A new link (its token was never stored): the old one is replaced, the new one shows the answer.
+    assert Client().get(page(old_token)).status_code == 410
+    assert ANSWER in unescape(Client().get(page(token)).content.decode())
+
+
+def test_answers_given_before_the_word_goes_out_share_one_email(
+    world: World, asked: tuple[str, ProviderQuestion], login
+) -> None:
+    token, first = asked
+    Client().post(page(token), {"move": "question", "question": "Can he come on Monday?"})
+    second = ProviderQuestion.objects.exclude(pk=first.pk).get()
+    staff = answer_it(first, login)
+    staff.post(answer_url(second), {"answer": "Yes, in the morning."})
+
+    assert len(deliver()) == 1
+    assert Reminder.objects.filter(kind=ReminderKind.PROVIDER_REPLY).count() == 1
+
+
+def test_the_answer_is_in_the_access_log_without_its_words(
+    world: World, asked: tuple[str, ProviderQuestion], login
+) -> None:
+    answer_it(asked[1], login)
+    target = f"Provider question {asked[1].pk}"
+    entry = AuditEvent.objects.get(action=AuditEvent.Action.RECORD_CHANGED, target=target)
+    assert (entry.actor, entry.exoneree_id) == (world.caseworker1, world.marcus.exoneree.pk)
+    assert set(entry.changes) == {"answer", "answered_at", "answered_by"}
+    assert "class C" not in str(entry.changes)
+
+
+def test_the_question_and_its_answer_are_in_the_persons_history(
+    world: World, asked: tuple[str, ProviderQuestion], login
+) -> None:
+    staff = answer_it(asked[1], login)
+    html = unescape(staff.get(reverse("exoneree_history", args=[world.marcus.exoneree.pk])).content.decode())
+    provider, resource = world.marcus.resource.provider.name, world.marcus.resource.name
+    assert f"Question from {provider} about the referral to {resource}" in html
+    assert f"Answered the question from {provider} about the referral to {resource}, by Casey Onewell" in html
+    assert QUESTION not in html and ANSWER not in html  # the words stay on the referral's page
+
+
+# --- refused answers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("answer", "words"), [("   ", "Write your answer."), ("x" * 2001, "at most 2000 characters")])
+def test_an_empty_or_too_long_answer_is_a_message_beside_the_field(
+    world: World, asked: tuple[str, ProviderQuestion], login, answer: str, words: str
+) -> None:
+    _, question = asked
+    response = login("caseworker1").post(answer_url(question), {"answer": answer})
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert f'id="id_q{question.pk}_answer_error"' in html and words in html
+    question.refresh_from_db()
+    assert question.answered_at is None and not Reminder.objects.filter(kind=ReminderKind.PROVIDER_REPLY).exists()
+
+
+def test_answering_an_answered_question_is_a_message_beside_the_field(
+    world: World, asked: tuple[str, ProviderQuestion], login
+) -> None:
+    """Two caseworkers, or two tabs: the first answer stands, the second is told, kept in its box."""
+    _, question = asked
+    staff = answer_it(question, login)
+
+    again = staff.post(answer_url(question), {"answer": "No license."})
+
+    assert again.status_code == 409
+    html = unescape(again.content.decode())
+    assert f'id="id_q{question.pk}_answer_error"' in html and "answered already" in html
+    assert "No license.</textarea>" in html
+    question.refresh_from_db()
+    assert question.answer == ANSWER
+
+
+def test_no_answer_once_the_referral_left_the_provider(
+    world: World, asked: tuple[str, ProviderQuestion], login
+) -> None:
+    """Its page no longer works, so an answer could reach nobody: no form, and a POST is told."""
+    _, question = asked
+    referral_actions.referral_transition(
+        by=world.caseworker1, referral=world.marcus.referral, status=ReferralStatus.CANCELLED
+    )
+    staff = login("caseworker1")
+    assert f'action="{answer_url(question)}"' not in referral_html(staff, world)
+
+    response = staff.post(answer_url(question), {"answer": ANSWER})
+
+    assert response.status_code == 409 and "no longer with the provider" in response.content.decode()
+    question.refresh_from_db()
+    assert question.answered_at is None
+
+
+def test_a_director_reads_the_questions_and_answers_none(
+    world: World, asked: tuple[str, ProviderQuestion], login
+) -> None:
+    answer_it(asked[1], login)
+    Client().post(page(asked[0]), {"move": "question", "question": "And a car?"})
+    director = login("director1")
+    html = referral_html(director, world)
+    assert ANSWER in html and "And a car?" in html and "Not answered yet." in html
+    assert "/answer/" not in html
+    unanswered = ProviderQuestion.objects.get(answered_at__isnull=True)
+    assert director.post(answer_url(unanswered), {"answer": "No."}).status_code == 403
+
+
+def test_the_provider_sees_its_question_after_sending_it(world: World, asked: tuple[str, ProviderQuestion]) -> None:
+    token, _ = asked
+    html = unescape(Client().get(page(token)).content.decode())
+    assert QUESTION in html and "Not answered yet." in html
