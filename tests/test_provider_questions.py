@@ -1,6 +1,7 @@
 """The provider's questions answered (the referral loop, after a walkthrough): the provider asks
 through its link, the person's caseworker answers on the referral's page, the provider reads
-the answer on its own page and is emailed only that there is one.
+the answer on its own page and is emailed only that there is one. And the provider's page says
+how the person wants to be reached.
 
 Marcus's referral is sent and its notice delivered as in tests/test_referral_loop.py.
 """
@@ -15,10 +16,11 @@ from django.test import Client
 from django.urls import reverse
 
 from services.actions import referrals as referral_actions
-from services.choices import ReferralStatus, ReminderKind, ReminderStatus
+from services.choices import ContactPreference, ReferralStatus, ReminderKind, ReminderStatus
 from services.models.audit import AuditEvent
 from services.models.notifications import Reminder
-from services.models.referrals import ProviderQuestion
+from services.models.people import Exoneree
+from services.models.referrals import ProviderQuestion, Referral
 from tests.conftest import World
 from tests.test_referral_loop import deliver, page, send
 
@@ -208,3 +210,39 @@ def test_the_provider_sees_its_question_after_sending_it(world: World, asked: tu
     token, _ = asked
     html = unescape(Client().get(page(token)).content.decode())
     assert QUESTION in html and "Not answered yet." in html
+
+
+# --- how the person wants to be reached ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("preference", "ok_to_leave_message", "said"),
+    [
+        (ContactPreference.TEXT, False, "Prefers: Text message. Please do not leave a voicemail or a message."),
+        (ContactPreference.PHONE, True, "Prefers: Phone call. You may leave a message."),
+        (ContactPreference.DO_NOT_CONTACT, True, "They asked not to be contacted directly."),
+    ],
+)
+def test_the_provider_page_says_how_the_person_wants_to_be_reached_and_not_their_notes(
+    world: World, preference: str, ok_to_leave_message: bool, said: str
+) -> None:
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(
+        contact_preference=preference, ok_to_leave_message=ok_to_leave_message
+    )
+    marcus = Exoneree.objects.get(pk=world.marcus.exoneree.pk)
+    marcus.contact_notes = "Call after 6pm; his sister Dana answers"
+    marcus.save(update_fields=["contact_notes"])
+    send(world)
+    html = " ".join(unescape(Client().get(page(deliver()[-1])).content.decode()).split())
+    assert said in html
+    assert "after 6pm" not in html and "Dana" not in html
+
+
+def test_the_page_of_a_link_that_stopped_says_nothing_of_how_to_reach_the_person(world: World) -> None:
+    send(world)
+    token = deliver()[-1]
+    referral_actions.referral_transition(
+        by=world.caseworker1, referral=Referral.objects.get(pk=world.marcus.referral.pk), status="cancelled"
+    )
+    response = Client().get(page(token))
+    assert response.status_code == 410 and "Prefers" not in response.content.decode()

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from services.choices import CATEGORY_FOR_DOMAIN, ConsentCategory, ReferralStatus, ReminderKind
+from services.choices import CATEGORY_FOR_DOMAIN, ConsentCategory, ContactPreference, ReferralStatus, ReminderKind
 from services.lib.provider_tokens import token_hash
 from services.models.notifications import Reminder
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral
@@ -61,10 +61,10 @@ def _domains_of(category: str) -> list[str]:
 
 def provider_view(referral: Referral, carried: list[str]) -> dict[str, Any]:
     """Exactly what the referral's categories cover, and nothing else: the person's contact
-    details (always carried), and for each other category carried, the person's needs in
-    the domains it covers (their description and own words). Never the SSN, the date of
-    birth, a case note or anything of a category not carried. `carried`: the referral's
-    categories (coverage.referral_categories)."""
+    details (always carried) with how they want to be reached, and for each other category
+    carried, the person's needs in the domains it covers (their description and own words).
+    Never the SSN, the date of birth, contact notes, a case note or anything of a category not
+    carried. `carried`: the referral's categories (coverage.referral_categories)."""
     person = referral.need.exoneree
     wanted = [domain for category in carried for domain in _domains_of(category)]
     needs = list(person.needs.filter(domain__in=wanted).order_by("domain", "-opened_on", "pk")) if wanted else []
@@ -87,6 +87,11 @@ def provider_view(referral: Referral, carried: list[str]) -> dict[str, Any]:
             "phone": person.phone,
             "email": person.email,
             "address": person.address,
+            # How they want to be reached, beside the numbers: a provider may otherwise leave a
+            # voicemail on a shared line. Never their contact notes (free text, maybe sensitive).
+            "preference": person.get_contact_preference_display(),
+            "do_not_contact": person.contact_preference == ContactPreference.DO_NOT_CONTACT,
+            "ok_to_leave_message": person.ok_to_leave_message,
         },
         "sections": sections,
         "categories": [ConsentCategory(value).label for value in carried],
