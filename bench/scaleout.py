@@ -45,7 +45,7 @@ class Coherence:
 def needs_on_dashboard(text: str, label: str) -> int | None:
     """How many needs of the domain the director's dashboard says are recorded."""
     # The count is a link to its list (the needs recorded), or plain where there is no list.
-    row = re.search(rf"<tr><td>{re.escape(label)}</td><td>(?:<a [^>]*>)?([\d,]+)(?:</a>)?</td>", text)
+    row = re.search(rf"<tr><td>{re.escape(label)}</td><td[^>]*>(?:<a [^>]*>)?([\d,]+)(?:</a>)?</td>", text)
     return int(row.group(1).replace(",", "")) if row else None
 
 
