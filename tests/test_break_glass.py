@@ -205,6 +205,20 @@ def test_a_person_already_on_the_caseload_is_not_a_glass_access(login, world):
     assert not EmergencyAccess.objects.exists()
 
 
+def test_asking_again_while_the_access_is_open_goes_to_the_record(login, world):
+    """It was refused with "This person is already on your caseload: open them from People",
+    though they are on no caseload of the caseworker's and People does not list them."""
+    client = login("caseworker1")
+    ask(client, world)
+
+    again = ask(client, world)
+
+    assert again.status_code == 302 and again.url == world.thomas.exoneree.get_absolute_url()
+    assert EmergencyAccess.objects.count() == 1  # the open access, not a second one
+    searched = AuditEvent.objects.filter(action=AuditEvent.Action.EMERGENCY_SEARCH).order_by("pk")
+    assert searched.last().changes["result"] == "already open by emergency access"
+
+
 def test_the_action_refuses_a_short_reason(world):
     with pytest.raises(ValidationError):
         emergency.emergency_access_grant(by=world.caseworker1, exoneree=world.thomas.exoneree, reason="too short")
@@ -278,7 +292,9 @@ def test_the_director_reviews_it_once(login, world, decision):
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EMERGENCY_REVIEWED).count() == 1
 
 
-def test_flagging_needs_a_note(login, world):
+def test_flagging_needs_a_note_and_the_flag_stays_chosen(login, world):
+    """The page came back with "Acknowledge" chosen again: the note typed next and saved
+    recorded the access as acknowledged, not flagged."""
     pending = grant(world)
 
     response = login("director1").post(reverse("emergency_review", args=[pending.pk]), {"decision": "flagged"})
@@ -286,6 +302,24 @@ def test_flagging_needs_a_note(login, world):
     pending.refresh_from_db()
     assert response.status_code == 400
     assert pending.review == EmergencyReview.PENDING
+    html = response.content.decode()
+    assert '<option value="flagged" selected>' in html
+    assert '<option value="acknowledged" selected>' not in html
+
+
+def test_a_review_is_a_choice_made_not_a_default(login, world):
+    pending = grant(world)
+    client = login("director1")
+
+    page = client.get(reverse("emergency_reviews")).content.decode()
+    response = client.post(reverse("emergency_review", args=[pending.pk]), {"decision": "", "note": "Seen"})
+
+    assert '<option value="">Choose one</option>' in page.split(f'id="decision-{pending.pk}"')[1].split("</select>")[0]
+    pending.refresh_from_db()
+    assert response.status_code == 400 and pending.review == EmergencyReview.PENDING
+    html = response.content.decode()
+    assert "Choose whether to acknowledge it or flag it." in html
+    assert f'id="note-{pending.pk}" rows="2">Seen</textarea>' in html
 
 
 @pytest.mark.parametrize(("persona", "status"), [("director2", 404), ("caseworker1", 403), ("exoneree1", 403)])

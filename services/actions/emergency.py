@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services import audit
-from services.access import get_exoneree_for_emergency, organization_of
+from services.access import active_emergency_grants, get_exoneree_for_emergency, organization_of
 from services.choices import (
     EmergencyReview,
 )
@@ -55,11 +55,20 @@ def emergency_access_request(*, by: AbstractUser, candidate: Exoneree, reason: s
         else:
             matches = records.possible_duplicates(by, candidate)
             result = "opened" if len(matches.hidden) == 1 and not matches.visible else "no single match"
+            # Seen already: on the caseload, or by an emergency access still open (which was
+            # told "already on your caseload", though the person is on no caseload of theirs).
+            open_grant = None
             if matches.visible:
                 result = "already on the caseload"
+                if len(matches.visible) == 1:
+                    grants = active_emergency_grants(by).filter(exoneree=matches.visible[0])
+                    open_grant = grants.order_by("-expires_at").first()
+                    result = "already open by emergency access" if open_grant else result
             audit.record(SEARCHED, actor=by, changes={"result": result, "by": _searched_by(candidate)})
             if searched + 1 == limit:
                 _tell_directors(by, f"{_name(by)} reached the limit of {limit} emergency searches in an hour.")
+            if open_grant is not None:
+                return open_grant
             if result == "already on the caseload":
                 refusal = ValidationError(_("This person is already on your caseload: open them from People."))
             elif result != "opened":

@@ -112,8 +112,14 @@ class EmergencyAccessForm(forms.Form):
 
 
 class EmergencyReviewForm(forms.Form):
+    # No choice made for the director: one click on "Save review" approved the access.
     decision = forms.ChoiceField(
         label=_("Your review"),
-        choices=[(EmergencyReview.ACKNOWLEDGED, "Acknowledge: it was justified"), (EmergencyReview.FLAGGED, "Flag it")],
+        choices=[
+            ("", _("Choose one")),
+            (EmergencyReview.ACKNOWLEDGED, _("Acknowledge: it was justified")),
+            (EmergencyReview.FLAGGED, _("Flag it")),
+        ],
+        error_messages={"required": _("Choose whether to acknowledge it or flag it.")},
     )
     note = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
