@@ -5,7 +5,7 @@ The log itself keeps every entry."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -14,9 +14,10 @@ from django.utils import timezone, translation
 from services import audit
 from services.actions import follow_ups
 from services.models.audit import AuditEvent
+from services.models.enrolments import Enrolment
 from services.models.people import Exoneree
 from services.selectors import audit_trail, plans
-from services.selectors.audit_display import group_runs, log_rows
+from services.selectors.audit_display import group_runs, log_rows, records_named
 from services.selectors.plans import VISITS_SHOWN
 from tests.factories import FollowUpFactory, StaffFactory
 
@@ -77,6 +78,16 @@ def test_the_half_hour_counts_from_the_previous_opening(world, opened, gap):
     opened(world.caseworker1, gap)
 
     assert [row.times for row in group_runs(newest_first(world))] == [2]
+
+
+def test_a_case_is_named_by_the_day_it_opened(world):
+    """The log's Record column read "4: 2025-01-17–" for a case."""
+    case = Enrolment.objects.create(
+        exoneree=world.marcus.exoneree, opened_on=date(2025, 1, 17), closed_on=date(2025, 3, 1)
+    )
+
+    with translation.override("en"):
+        assert records_named([audit.describe(case)]) == {audit.describe(case): "Case opened Jan 17, 2025"}
 
 
 def test_a_changed_follow_up_reads_as_labelled_values_in_the_organizations_time(world, settings, time_machine):

@@ -197,6 +197,8 @@ def _title_of(obj: models.Model) -> str:
             _("%(kind)s assessment of %(day)s") % {"kind": o.get_kind_display(), "day": date_format(o.taken_on, DATE)}
         ),
         "exoneree": lambda o: _("Profile of %(name)s") % {"name": o.display_name},
+        # A case, by the day it opened: its own words were "4: 2025-01-17–" (the person's id).
+        "enrolment": lambda o: _("Case opened %(day)s") % {"day": date_format(o.opened_on, DATE)},
     }
     if isinstance(obj, User):
         return obj.get_full_name() or obj.get_username()
