@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.actions.api_tokens import DEFAULT_DAYS, MAX_DAYS
+from services.forms.widgets import whole_number_from
 from services.models.api import ApiToken
 
 
@@ -20,8 +23,10 @@ class ApiTokenForm(forms.Form):
     )
     days = forms.IntegerField(
         label=_("Days until it stops working"),
-        min_value=1,
-        max_value=MAX_DAYS,
         initial=DEFAULT_DAYS,
         help_text=_("At most a year. Make a new one before it ends."),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        whole_number_from(self.fields["days"], 1, MAX_DAYS)

@@ -10,6 +10,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from services.forms.widgets import whole_number_from
 from services.models.organizations import DIRECTOR_SETTINGS, Organization
 
 
@@ -49,9 +50,5 @@ class OrganizationSettingsForm(forms.ModelForm):
             validators = Organization._meta.get_field(name).validators
             low = next((v.limit_value for v in validators if isinstance(v, MinValueValidator)), 0)
             high = next(v.limit_value for v in validators if isinstance(v, MaxValueValidator))
-            field.widget.attrs |= {"min": low, "max": high}
-            words = _("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
-            field.error_messages |= {"invalid": words}
-            others = [v for v in field.validators if not isinstance(v, MinValueValidator | MaxValueValidator)]
-            field.validators = [*others, MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
+            whole_number_from(field, low, high)
             field.help_text = f"{_('%(low)s to %(high)s.') % {'low': low, 'high': high}} {field.help_text}"

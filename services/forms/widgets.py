@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
@@ -32,6 +33,17 @@ def name_blanks(form: forms.BaseForm, **labels: str) -> None:
             field.choices = [
                 (value, label if value == "" and text == DASHES else text) for value, text in field.choices
             ]
+
+
+def whole_number_from(field: forms.IntegerField, low: int, high: int) -> None:
+    """One range on the field, its box and every message ("Enter a whole number from 1 to
+    60."), rather than Django's "Ensure this value is less than or equal to 60." beside a help
+    text in other words."""
+    field.widget.attrs |= {"min": low, "max": high}
+    words = _("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+    field.error_messages |= {"invalid": words}
+    others = [v for v in field.validators if not isinstance(v, MinValueValidator | MaxValueValidator)]
+    field.validators = [*others, MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
 
 
 class HandleField(forms.RegexField):
