@@ -250,17 +250,7 @@ def referral_transition(request: Request, pk: int) -> Response:
     referral = access.get_referral(request.user, pk, change=True)
     _if_match_sent(request, out.ReferralSerializer, referral)
     form = valid(ReferralTransitionForm(form_data(request.data), referral=referral))
-    data = form.cleaned_data
-    referral = referrals.referral_transition(
-        by=request.user,
-        referral=referral,
-        status=data["status"],
-        note=data["note"],
-        decline_reason=data.get("decline_reason", ""),
-        got_service=form.as_bool(data.get("got_service", "")),
-        helped=form.as_bool(data.get("helped", "")),
-        feedback=data.get("feedback", ""),
-    )
+    referral = referrals.referral_transition(by=request.user, referral=referral, **form.move())
     return _written(out.ReferralSerializer, access.get_referral(request.user, referral.pk))
 
 

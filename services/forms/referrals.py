@@ -174,6 +174,19 @@ class ReferralTransitionForm(forms.Form):
             self.add_error("got_service", _("Say whether the person got the service."))
         return data
 
+    def move(self) -> dict[str, Any]:
+        """The valid form as the arguments of services.actions.referrals.referral_transition
+        (the referral page and the API both ask it this way)."""
+        data = self.cleaned_data
+        return {
+            "status": data["status"],
+            "note": data["note"],
+            "decline_reason": data.get("decline_reason", ""),
+            "got_service": self.as_bool(data.get("got_service", "")),
+            "helped": self.as_bool(data.get("helped", "")),
+            "feedback": data.get("feedback", ""),
+        }
+
     @staticmethod
     def as_bool(value: str) -> bool | None:
         return {"yes": True, "no": False}.get(value)

@@ -136,18 +136,8 @@ def referral_transition(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReferralTransitionForm(request.POST, referral=referral)
     status = 400
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            referral = referrals.referral_transition(
-                by=request.user,
-                referral=referral,
-                status=data["status"],
-                note=data["note"],
-                decline_reason=data.get("decline_reason", ""),
-                got_service=form.as_bool(data.get("got_service", "")),
-                helped=form.as_bool(data.get("helped", "")),
-                feedback=data.get("feedback", ""),
-            )
+            referral = referrals.referral_transition(by=request.user, referral=referral, **form.move())
         except TransitionNotAllowed as error:
             form.add_error("status", str(error))
             status = 409
