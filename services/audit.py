@@ -40,7 +40,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from services.auth import account_named, own_exoneree_or_none, staff_of
-from services.fields import DERIVED_FIELDS, EncryptedMixin
+from services.fields import DerivedMixin, EncryptedMixin
 from services.models.audit import AuditEvent
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
@@ -304,7 +304,7 @@ def snapshot(instance: models.Model | None) -> dict[str, Any]:
     return {
         f.attname: getattr(instance, f.attname)
         for f in instance._meta.concrete_fields
-        if not f.primary_key and not isinstance(f, DERIVED_FIELDS) and not getattr(f, "auto_now", False)
+        if not f.primary_key and not isinstance(f, DerivedMixin) and not getattr(f, "auto_now", False)
     }
 
 

@@ -193,7 +193,35 @@ def index_name_and_birth_date(name: str, born: date | None) -> str:
     return f"{normalize_name(name)}|{born.isoformat()}" if name and born else ""
 
 
-class BlindIndexField(models.CharField):
+class DerivedMixin:
+    """A column computed from other fields of the row (`sources`) on every save, filled by the
+    app and hidden from forms: a save of only some fields writes it when it writes a source
+    (Exoneree.save), and a change log leaves it out (it only repeats, or indexes, what its
+    sources say). Each kind has its own DEFAULTS, `compute` and construction arguments."""
+
+    DEFAULTS: dict[str, Any]
+    sources: list[str]
+    attname: str
+
+    def compute(self, instance: models.Model) -> str:
+        raise NotImplementedError
+
+    def construction(self) -> dict[str, Any]:
+        """The arguments of its own that the field is made with (for migrations)."""
+        raise NotImplementedError
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.update(self.construction())
+        return name, path, args, _against_defaults(self, kwargs)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = self.compute(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class BlindIndexField(DerivedMixin, models.CharField):
     """An HMAC of other fields' values, recomputed on every save that includes it.
 
     `normalize` takes the source fields' values and returns the text to index, or "" when
@@ -207,10 +235,8 @@ class BlindIndexField(models.CharField):
         self.purpose, self.sources, self.normalize = purpose, list(sources), normalize
         super().__init__(*args, **self.DEFAULTS | kwargs)
 
-    def deconstruct(self) -> Any:
-        name, path, args, kwargs = super().deconstruct()
-        kwargs.update(purpose=self.purpose, sources=self.sources, normalize=self.normalize)
-        return name, path, args, _against_defaults(self, kwargs)
+    def construction(self) -> dict[str, Any]:
+        return {"purpose": self.purpose, "sources": self.sources, "normalize": self.normalize}
 
     def compute(self, instance: models.Model) -> str:
         normalized = self.normalize(*(getattr(instance, source) for source in self.sources))
@@ -221,13 +247,8 @@ class BlindIndexField(models.CharField):
         normalized = self.normalize(*values)
         return crypto.blind_index_candidates(self.purpose, normalized) if normalized else []
 
-    def pre_save(self, model_instance: models.Model, add: bool) -> str:
-        value = self.compute(model_instance)
-        setattr(model_instance, self.attname, value)
-        return value
 
-
-class FoldedNameField(models.TextField):
+class FoldedNameField(DerivedMixin, models.TextField):
     """Another field's name folded by `normalize_name` (case, accents, punctuation gone),
     recomputed on every save that writes its source: what name searches compare, so that
     "Délia" finds Delia and "Munoz" finds Muñoz.
@@ -245,20 +266,8 @@ class FoldedNameField(models.TextField):
         self.sources = [source]  # as BlindIndexField's, read by a save of only some fields
         super().__init__(*args, **self.DEFAULTS | kwargs)
 
-    def deconstruct(self) -> Any:
-        name, path, args, kwargs = super().deconstruct()
-        kwargs["source"] = self.source
-        return name, path, args, _against_defaults(self, kwargs)
+    def construction(self) -> dict[str, Any]:
+        return {"source": self.source}
 
     def compute(self, instance: models.Model) -> str:
         return normalize_name(getattr(instance, self.source) or "")
-
-    def pre_save(self, model_instance: models.Model, add: bool) -> str:
-        value = self.compute(model_instance)
-        setattr(model_instance, self.attname, value)
-        return value
-
-
-# Columns computed from others on every save: a save of a source writes them too, and a change
-# log leaves them out (they only repeat, or index, what their sources say).
-DERIVED_FIELDS = (BlindIndexField, FoldedNameField)

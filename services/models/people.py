@@ -22,8 +22,8 @@ from services.choices import (
     ReminderChannel,
 )
 from services.fields import (
-    DERIVED_FIELDS,
     BlindIndexField,
+    DerivedMixin,
     EncryptedCharField,
     EncryptedDateField,
     EncryptedEmailField,
@@ -204,7 +204,7 @@ class Exoneree(BaseModel):
         if (update_fields := kwargs.get("update_fields")) is not None:
             update_fields = set(update_fields)
             for field in self._meta.concrete_fields:
-                if isinstance(field, DERIVED_FIELDS) and update_fields & set(field.sources):
+                if isinstance(field, DerivedMixin) and update_fields & set(field.sources):
                     update_fields.add(field.name)
             kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)
