@@ -463,10 +463,18 @@ def sharing(exoneree: Exoneree) -> list[TimelineEntry]:
             text = (
                 _("Stopped sharing with the person: %(record)s") if stopped else _("Shared with the person: %(record)s")
             )
-            who = (entry.actor.get_full_name() or entry.actor.get_username()) if entry.actor else entry.username
-            words = text % {"record": names[entry.target]}
-            found.append(TimelineEntry(entry.at, "Sharing", _("%(what)s, by %(who)s") % {"what": words, "who": who}))
+            who = _name(entry.actor) if entry.actor else entry.username
+            found.append(TimelineEntry(entry.at, "Sharing", _by(text % {"record": names[entry.target]}, who)))
     return found
+
+
+def _name(user: AbstractUser) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _by(what: str, who: str) -> str:
+    """A history line with who did it, when that is known ("" when it is not)."""
+    return _("%(what)s, by %(who)s") % {"what": what, "who": who} if who else what
 
 
 def provider_questions(exoneree: Exoneree) -> list[TimelineEntry]:
@@ -486,10 +494,8 @@ def provider_questions(exoneree: Exoneree) -> list[TimelineEntry]:
         found.append(TimelineEntry(question.at, "Referral", asked, url))
         if question.answered_at is not None:
             answered = _("Answered the question from %(provider)s about the referral to %(resource)s") % names
-            if question.answered_by:
-                who = question.answered_by.get_full_name() or question.answered_by.get_username()
-                answered = _("%(what)s, by %(who)s") % {"what": answered, "who": who}
-            found.append(TimelineEntry(question.answered_at, "Referral", answered, url))
+            who = _name(question.answered_by) if question.answered_by else ""
+            found.append(TimelineEntry(question.answered_at, "Referral", _by(answered, who), url))
     return found
 
 
@@ -513,7 +519,7 @@ def timeline(
             closed = need.closed_at if _on(need.closed_at, need.closed_on) else need.closed_on
             entries.append(TimelineEntry(closed, "Need", f"{need.get_domain_display()}: {need.get_status_display()}"))
     for event in events:
-        who = f" by {event.by.get_full_name() or event.by.get_username()}" if event.by else ""
+        who = f" by {_name(event.by)}" if event.by else ""
         text = _("Referral to %(name)s: %(label)s%(who)s") % {
             "name": event.referral.resource.name,
             "label": ReferralStatus(event.to_status).label,
@@ -525,12 +531,10 @@ def timeline(
             # Nobody named where nobody is known: done before who did it was kept, or the account
             # has since been deleted (as a referral step's).
             done = _("Done: %(title)s") % {"title": follow_up.title}
-            if follow_up.done_by:
-                who = follow_up.done_by.get_full_name() or follow_up.done_by.get_username()
-                done = _("%(what)s, by %(who)s") % {"what": done, "who": who}
-            entries.append(TimelineEntry(follow_up.done_at, "Follow-up", done))
+            who = _name(follow_up.done_by) if follow_up.done_by else ""
+            entries.append(TimelineEntry(follow_up.done_at, "Follow-up", _by(done, who)))
     for note in notes:
-        author = note.author.get_full_name() or note.author.get_username()
+        author = _name(note.author)
         entries.append(
             TimelineEntry(
                 note.created_at,
