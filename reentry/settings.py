@@ -211,6 +211,13 @@ FORM_RENDERER = "services.forms.renderer.FormRenderer"
 
 # Database: SQLite in var/ unless DATABASE_URL names another (PostgreSQL in production).
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Tests only (pyproject.toml sets it): a commit returns before the database has flushed it to
+# disk (PostgreSQL's synchronous_commit=off, SQLite's synchronous=OFF). What a commit does and
+# what other connections see are unchanged; only a crash of the machine (or of PostgreSQL
+# itself) could lose the last moments. The suite commits thousands of times and each flush
+# cost ~7 ms on PostgreSQL here. Never in production: without DEBUG it is ignored (so the
+# production-mode processes the tests start, and the bench's, flush every commit as production does).
+DB_COMMIT_WITHOUT_FLUSH = DEBUG and envbool("DB_COMMIT_WITHOUT_FLUSH", False)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
     # PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost: the
@@ -219,15 +226,23 @@ if DATABASE_URL:
     # scale, jit on and off in turn in one process). Off for the app's connections; DB_JIT=1
     # keeps the server's setting (behind a pooler that refuses startup options, turn it off
     # with ALTER DATABASE … SET jit = off).
-    if DATABASES["default"]["ENGINE"].endswith("postgresql") and not envbool("DB_JIT", False):
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        startup = [] if envbool("DB_JIT", False) else ["-c jit=off"]
+        if DB_COMMIT_WITHOUT_FLUSH:
+            startup.append("-c synchronous_commit=off")
+        if startup:
+            DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(startup)
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             # The worker and the web process share the file: wait for a lock instead of failing.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                **({"init_command": "PRAGMA synchronous=OFF"} if DB_COMMIT_WITHOUT_FLUSH else {}),
+            },
             # Tests use a file too (not memory), so a Celery worker in another thread or
             # process sees the same database.
             "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
