@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from html import unescape
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
@@ -115,3 +116,30 @@ def test_a_list_of_needs_from_the_overview_says_every_one_not_a_year_nobody_chos
 
     assert "Every one up to" in page
     assert "January 1, 1900" not in page
+
+
+def test_a_switched_off_caseworkers_people_are_counted_once(login, world, busy):
+    """Switched off, Chris carried Thomas (alone) and Sam (with Casey): Thomas was counted under
+    Chris and again under "Nobody assigned" (walk). Now under nobody assigned only, Sam under Casey."""
+    get_user_model().objects.filter(pk=world.caseworker2.pk).update(is_active=False)
+    client = login("director1")
+    page = overview(client)
+    context = client.get(reverse("director_dashboard")).context
+
+    people = reverse("exoneree_list")
+    counted = {
+        row["member"].user_id: names(client, f"{people}?caseworker={row['member'].user_id}")
+        for row in context["caseworkers"]
+    }
+    unassigned = names(client, f"{people}?case=unassigned")
+    assert set(counted) == {world.caseworker1.pk}
+    assert "Thomas Okafor" in unassigned and "Sam Shared" in counted[world.caseworker1.pk]
+    assert not unassigned & counted[world.caseworker1.pk]
+    assert unassigned | counted[world.caseworker1.pk] == names(client, people)
+    assert [row["member"].user_id for row in context["switched_off"]] == [world.caseworker2.pk]
+    assert reverse("caseload_move", args=[world.caseworker2.pk]) in page
+    assert f"{people}?caseworker={world.caseworker2.pk}" not in unescape(page)
+
+
+def names(client, href: str) -> set[str]:
+    return {person.legal_name for person in client.get(unescape(href)).context["page"]}

@@ -300,14 +300,18 @@ def director_dashboard(organization: Organization) -> dict[str, Any]:
         .select_related("user")
         .order_by("user__first_name", "user__last_name")
     )
+    rows = [
+        {"member": member, "caseload": counts["caseloads"].get(member.user_id, 0), "overdue": overdue[member.user_id]}
+        for member in caseworkers
+    ]
     return {
-        "caseworkers": [
-            {
-                "member": member,
-                "caseload": counts["caseloads"].get(member.user_id, 0),
-                "overdue": overdue[member.user_id],
-            }
-            for member in caseworkers
+        # A person is counted once: under each caseworker who can sign in, or under "Nobody
+        # assigned" when none can (CASE_STATES["unassigned"]), as People lists them. A caseworker
+        # switched off carries nobody here; one still named on open cases, or with overdue
+        # follow-ups (nobody else counts those), is listed apart, to have their people moved.
+        "caseworkers": [row for row in rows if row["member"].user.is_active],
+        "switched_off": [
+            row for row in rows if not row["member"].user.is_active and (row["caseload"] or row["overdue"])
         ],
         "referrals_by_status": [(status.label, counts["referrals"].get(status.value, 0)) for status in ReferralStatus],
         "open_referrals": sum(counts["referrals"].get(s, 0) for s in REFERRAL_OPEN),
