@@ -3,9 +3,11 @@ search and the case state; the filter never shows anyone more than the access ru
 
 from __future__ import annotations
 
+import re
 from html import unescape
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from services import access
@@ -85,7 +87,7 @@ def test_the_choices_are_the_organizations_caseworkers_switched_off_ones_said_so
     form = login("director1").get(PEOPLE).context["form"]
 
     choices = {label for _, label in form.fields["caseworker"].choices}
-    assert {"Anyone", "Gale Gone (inactive)"} <= choices
+    assert {"Anyone", "Gale Gone (switched off)"} <= choices
     offered = set(form.fields["caseworker"].queryset)
     assert {world.caseworker1, world.caseworker2, gone} <= offered
     assert world.caseworker3 not in offered and world.director1 not in offered
@@ -208,3 +210,34 @@ def test_the_search_still_shows_only_whom_the_user_may_see(login, world):
     response = login("caseworker1").get(PEOPLE, {"q": "tomas"})
 
     assert listed(response) == set()
+
+
+def test_a_caseworker_switched_off_is_said_so_and_whom_nobody_else_carries_is_unassigned(login, world):
+    """Chris, switched off, was still named as Thomas's caseworker with nothing said (walk); the
+    list now says so, and says "Unassigned" exactly where "nobody is assigned to" finds them."""
+    ExonereeFactory(
+        organization=world.org1, legal_name="Sam Shared", caseworkers=[world.caseworker1, world.caseworker2]
+    )
+    get_user_model().objects.filter(pk=world.caseworker2.pk).update(is_active=False)
+    director = login("director1")
+
+    rows = person_rows(director.get(PEOPLE))
+
+    assert "Chris Twofold switched off · Unassigned" in rows["Thomas Okafor"]
+    assert "Casey Onewell, Chris Twofold switched off" in rows["Sam Shared"]
+    assert "Unassigned" not in rows["Sam Shared"] and "switched off" not in rows["Marcus Whitfield"]
+    said_unassigned = {name for name, row in rows.items() if "Unassigned" in row}
+    assert listed(director.get(PEOPLE, {"case": "unassigned"})) == said_unassigned
+    page = unescape(director.get(world.thomas.exoneree.get_absolute_url()).content.decode())
+    assert "Chris Twofold switched off · Unassigned" in " ".join(re.sub(r"<[^>]+>", "", page).split())
+
+
+def person_rows(response) -> dict[str, str]:
+    """Each row of the list as its text, by the person's name."""
+    rows = re.findall(r"<tr>(.*?)</tr>", response.content.decode(), re.S)
+    texts = [" ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
+    texts = [text.replace(" ,", ",") for text in texts]
+    return {
+        person.legal_name: next(t for t in texts if t.startswith(person.display_name))
+        for person in response.context["page"]
+    }

@@ -167,7 +167,7 @@ def test_the_caseworkers_are_named_in_order_or_unassigned(login, world):
     marcus.caseworkers.add(nameless)
     client = login("director1")
 
-    names = client.get(marcus.get_absolute_url()).context["caseworkers"]
+    names = [caseworker.name for caseworker in client.get(marcus.get_absolute_url()).context["caseworkers"]]
 
     expected = [world.caseworker1.get_full_name(), nameless.username]
     assert names == sorted(expected, key=str.casefold)

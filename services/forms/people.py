@@ -193,7 +193,7 @@ class CaseworkerFilterField(StaffChoiceField):
 
     def label_from_instance(self, obj: Any) -> str:
         label = super().label_from_instance(obj)
-        return label if obj.is_active else f"{label} {_('(inactive)')}"
+        return label if obj.is_active else f"{label} {_('(switched off)')}"
 
 
 class ExonereeSearchForm(forms.Form):

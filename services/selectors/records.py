@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
@@ -16,6 +17,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
@@ -265,6 +267,7 @@ class TimelineEntry:
 DONE_FOLLOW_UPS_SHOWN = 10
 
 NAME_SEPARATOR = "\x1f"  # ASCII unit separator: never typed into a name
+SWITCHED_OFF_MARK = "\x1e"  # ASCII record separator, after the name of a caseworker switched off
 
 
 def staff_name(prefix: str = "") -> Coalesce:
@@ -274,13 +277,37 @@ def staff_name(prefix: str = "") -> Coalesce:
 
 
 def caseworker_names() -> Coalesce:
-    """For an annotation of people: their caseworkers' names, joined (see `split_names`)."""
+    """For an annotation of people: their caseworkers' names, joined, each marked when the
+    caseworker is switched off (see `split_names`)."""
     carried = Exoneree.caseworkers.through.objects.all()
-    return joined_per_row(carried, "exoneree", staff_name("user__"), NAME_SEPARATOR)
+    mark = Case(When(user__is_active=False, then=Value(SWITCHED_OFF_MARK)), default=Value(""))
+    named = Concat(staff_name("user__"), mark, output_field=CharField())
+    return joined_per_row(carried, "exoneree", named, NAME_SEPARATOR)
 
 
-def split_names(joined: str) -> list[str]:
-    return sorted(split(joined, NAME_SEPARATOR), key=str.casefold)
+@dataclass(frozen=True)
+class CaseworkerName:
+    """A caseworker as a person's list and page name them: one switched off still carries the
+    person until a director moves them, and is said to be so."""
+
+    name: str
+    switched_off: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def split_names(joined: str) -> list[CaseworkerName]:
+    names = [
+        CaseworkerName(name.removesuffix(SWITCHED_OFF_MARK), switched_off=name.endswith(SWITCHED_OFF_MARK))
+        for name in split(joined, NAME_SEPARATOR)
+    ]
+    return sorted(names, key=lambda caseworker: caseworker.name.casefold())
+
+
+def nobody_assigned(caseworkers: list[CaseworkerName]) -> bool:
+    """Whether no caseworker of the person can sign in, as CASE_STATES["unassigned"] counts."""
+    return all(caseworker.switched_off for caseworker in caseworkers)
 
 
 def follow_up_rows(follow_ups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:

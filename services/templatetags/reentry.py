@@ -18,8 +18,8 @@ from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
 from services.models.needs import Need
 from services.models.referrals import Referral
-from services.selectors import plans
-from services.selectors.records import split_names
+from services.selectors import plans, records
+from services.selectors.records import CaseworkerName, split_names
 
 register = template.Library()
 
@@ -58,9 +58,14 @@ def plain_status(obj: Need | Referral) -> str:
 
 
 @register.filter
-def names(joined: str) -> list[str]:
+def names(joined: str) -> list[CaseworkerName]:
     """Names joined in one column by the query (selectors.records.caseworker_names), by name."""
     return split_names(joined)
+
+
+@register.filter
+def nobody_assigned(caseworkers: list[CaseworkerName]) -> bool:
+    return records.nobody_assigned(caseworkers)
 
 
 @register.filter
