@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Count, Exists, OuterRef, Q, Value
 from django_otp import device_classes
 
@@ -40,6 +41,12 @@ def has_device(user: str = "pk") -> Q:
     for model in device_classes():
         confirmed |= Exists(model.objects.filter(user=OuterRef(user), confirmed=True))
     return confirmed
+
+
+def invitation_taken_up() -> Q:
+    """For users read: whether their account was taken up, as services.actions.staff's
+    `has_chosen_a_password` asks of one (a usable password, a sign-in, or a second factor)."""
+    return ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX) | Q(last_login__isnull=False) | has_device()
 
 
 def typed_username(username: Any) -> str:

@@ -4,9 +4,11 @@ another caseworker in one step, with the permissions, one log entry per person, 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from guardian.shortcuts import get_perms
 
 from services import access
@@ -25,7 +27,11 @@ def move(client, caseworker, **data):
 
 @pytest.fixture
 def carried(world):
-    """Marcus and two more people carried by caseworker1; one of them shared with caseworker2."""
+    """Marcus and two more people carried by caseworker1; one of them shared with caseworker2.
+    Both have signed in (an invitation not taken up is said in the pickers)."""
+    get_user_model().objects.filter(pk__in=[world.caseworker1.pk, world.caseworker2.pk]).update(
+        last_login=timezone.now()
+    )
     alone = ExonereeFactory(organization=world.org1, legal_name="Alma Alone", caseworkers=[world.caseworker1])
     shared = ExonereeFactory(
         organization=world.org1, legal_name="Sam Shared", caseworkers=[world.caseworker1, world.caseworker2]
@@ -123,7 +129,11 @@ def test_the_forms_show_each_caseworkers_caseload_size(login, world, carried):
 
 def test_colleagues_who_share_a_name_are_told_apart_by_their_username_in_every_picker(login, world, carried):
     twin = StaffFactory(
-        organization=world.org1, user__username="conewell2@org1", user__first_name="Casey", user__last_name="Onewell"
+        organization=world.org1,
+        user__username="conewell2@org1",
+        user__first_name="Casey",
+        user__last_name="Onewell",
+        user__last_login=timezone.now(),
     ).user
     world.marcus.exoneree.caseworkers.add(twin)  # on his follow-up form's list too
     client = login("director1")
@@ -156,3 +166,44 @@ def test_a_caseworker_who_carries_nobody_is_not_offered_a_move_that_can_only_fai
 
     assert reverse("caseload_move", args=[world.caseworker1.pk]) not in page and "carries nobody" in page
     assert reverse("caseload_move", args=[world.caseworker2.pk]) in page
+
+
+def test_the_message_says_who_was_told_what(login, world, carried):
+    """It said "they were told": the receiver has a notice; the people and the giver were not told."""
+    response = move(login("director1"), world.caseworker1, people=[carried[1].pk], to_caseworker=world.caseworker2.pk)
+
+    said = [str(message) for message in response.wsgi_request._messages]
+    assert said == [
+        "1 person moved to Chris Twofold. Chris Twofold has a notice in the app saying you moved them; "
+        "the person and the caseworker they came from were not told."
+    ]
+
+
+def test_people_moved_to_a_caseworker_who_has_not_signed_in_yet_are_moved_with_a_warning(login, world, carried):
+    """An invitation not taken up (walk): the newcomer may take over from their first day, so the
+    move goes ahead; the picker and the message say they have not signed in yet, and what to do."""
+    newcomer = StaffFactory(organization=world.org1, user__first_name="Bo", user__last_name="Chen").user
+    client = login("director1")
+    untouched = client.post(
+        reverse("caseload_edit", args=[world.marcus.exoneree.pk]), {"caseworkers": [world.caseworker1.pk]}
+    )
+
+    picker = client.get(reverse("caseload_move", args=[world.caseworker1.pk])).content.decode()
+    response = move(client, world.caseworker1, people=[carried[1].pk], to_caseworker=newcomer.pk)
+    single = client.get(reverse("caseload_edit", args=[world.thomas.exoneree.pk])).content.decode()
+    edited = client.post(
+        reverse("caseload_edit", args=[world.thomas.exoneree.pk]), {"caseworkers": [world.caseworker2.pk, newcomer.pk]}
+    )
+
+    assert "Bo Chen (0 people; invited, has not signed in yet)" in picker
+    assert "Chris Twofold (2 people)" in picker
+    assert "Bo Chen (1 person; invited, has not signed in yet)" in single
+    assert response.status_code == 302 and list(carried[1].caseworkers.all()) == [newcomer]
+    for answer in (response, edited):
+        warnings = [str(m) for m in answer.wsgi_request._messages if m.level_tag == "warning"]
+        assert warnings == [
+            "Bo Chen has not signed in yet: they see these people only once they choose a password "
+            "from their invitation. If it was lost, send it again from Staff."
+        ]
+    assert set(world.thomas.exoneree.caseworkers.all()) == {world.caseworker2, newcomer}
+    assert not [m for m in untouched.wsgi_request._messages if m.level_tag == "warning"]  # nobody new to warn of

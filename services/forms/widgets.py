@@ -153,11 +153,13 @@ YES_NO = [("", "—"), ("yes", "Yes"), ("no", "No")]
 
 
 def _with_caseload(name: str, user: Any) -> str:
-    """ "Casey Onewell (12 people)" when the queryset counted caseloads (caseload_size)."""
+    """ "Casey Onewell (12 people)" when the queryset counted caseloads (caseload_size); "Bo Chen
+    (0 people; invited, has not signed in yet)" for one who has not taken up the invitation."""
     size = getattr(user, "caseload_size", None)
     if size is None:
         return name
-    return f"{name} ({size} {'person' if size == 1 else 'people'})"
+    waiting = "; invited, has not signed in yet" if not getattr(user, "signed_in", True) else ""
+    return f"{name} ({size} {'person' if size == 1 else 'people'}{waiting})"
 
 
 class CaseworkerChoiceField(StaffChoiceField):

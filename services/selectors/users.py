@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from services.access import caseworker_users, exonerees_visible_to, own_exoneree_or_none
-from services.auth import typed_username
+from services.auth import invitation_taken_up, typed_username
 from services.choices import Role
 from services.models.follow_ups import FollowUp
 from services.models.organizations import Organization, StaffMember
@@ -44,8 +44,17 @@ def language_of(user: Any) -> str:
 
 
 def caseworkers_with_caseloads(organization: Organization) -> QuerySet[Any]:
-    """The organization's active caseworkers, each with how many people they carry."""
-    return caseworker_users(organization).annotate(caseload_size=Count("caseload", distinct=True))
+    """The organization's active caseworkers, each with how many people they carry and whether
+    they have taken up their invitation (`signed_in`): one who has not sees nobody yet."""
+    return caseworker_users(organization).annotate(
+        caseload_size=Count("caseload", distinct=True), signed_in=invitation_taken_up()
+    )
+
+
+def not_signed_in_yet(caseworkers: Iterable[Any]) -> list[Any]:
+    """Those of `caseworkers` (read by `caseworkers_with_caseloads`) invited who have not
+    chosen a password yet: people moved to them wait until they do."""
+    return [caseworker for caseworker in caseworkers if not caseworker.signed_in]
 
 
 def told_of(exoneree: Exoneree) -> list[int]:

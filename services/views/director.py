@@ -193,6 +193,7 @@ def caseload_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
     def updated(moved: int) -> str:
+        _warn_not_signed_in(request, form.cleaned_data["caseworkers"])
         note = f" {moved} open follow-up{'s' if moved != 1 else ''} moved with them." if moved else ""
         return f"{exoneree.display_name}'s caseworkers were updated.{note}"
 
@@ -231,16 +232,41 @@ def caseload_move(request: HttpRequest, pk: int) -> HttpResponse:
             from_caseworker=caseworker,
             to_caseworker=form.cleaned_data["to_caseworker"],
         ),
-        success=lambda moved: (
-            f"{moved} {'person' if moved == 1 else 'people'} moved to "
-            f"{form.cleaned_data['to_caseworker'].get_full_name()}; they were told."
-        ),
+        success=lambda moved: _moved(request, moved, form.cleaned_data["to_caseworker"]),
         then="staff_list",
         title=_("Move people from %(name)s") % {"name": name},
         back="staff_list",
         intro=_("The caseworker you choose gets each person's record and open follow-ups at once."),
         submit=_("Move"),
     )
+
+
+def _moved(request: HttpRequest, moved: int, receiver: Any) -> str:
+    """Who was told what: the receiving caseworker, by a notice in the app; nobody else."""
+    _warn_not_signed_in(request, [receiver])
+    name = receiver.get_full_name() or receiver.get_username()
+    return ngettext(
+        "%(count)d person moved to %(name)s. %(name)s has a notice in the app saying you moved them; "
+        "the person and the caseworker they came from were not told.",
+        "%(count)d people moved to %(name)s. %(name)s has a notice in the app saying you moved them; "
+        "the people and the caseworker they came from were not told.",
+        moved,
+    ) % {"count": moved, "name": name}
+
+
+def _warn_not_signed_in(request: HttpRequest, caseworkers: list[Any]) -> None:
+    """People given to a caseworker invited who has not chosen a password yet wait for them:
+    said at once, with what to do, rather than refused (a newcomer takes over from the first day)."""
+    for caseworker in users.not_signed_in_yet(caseworkers):
+        name = caseworker.get_full_name() or caseworker.get_username()
+        messages.warning(
+            request,
+            _(
+                "%(name)s has not signed in yet: they see these people only once they choose a password "
+                "from their invitation. If it was lost, send it again from Staff."
+            )
+            % {"name": name},
+        )
 
 
 @require_GET
