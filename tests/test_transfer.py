@@ -77,7 +77,25 @@ def test_without_a_provider_for_the_organization_the_refusal_says_who_can_add_it
 
     assert response.status_code == 400
     said = unescape(response.content.decode())
-    assert "your directory has no provider for it yet. Ask your administrator to add New Dawn" in said
+    assert "no provider in your directory is marked as that organization yet. Ask your director" in said
+    assert "administrator" not in said
+    assert not Transfer.objects.exists()
+
+
+def test_a_director_without_a_provider_for_the_organization_is_told_what_to_do_not_to_ask_themselves(login, world):
+    """It said "Ask your administrator" to the director, who is that in many organizations (walk):
+    marking a provider as a member organization is the site's operators' (/admin/), said so, with
+    the director's own steps."""
+    url = reverse("transfer_propose", args=[world.marcus.exoneree.pk])
+
+    response = login("director1").post(url, {"to_organization": world.org2.pk, "parts": ["needs"]})
+
+    assert response.status_code == 400
+    said = " ".join(unescape(response.content.decode()).split())
+    assert "Only the people who run this Reentry site can mark one" in said
+    assert "ask them to mark your provider “New Dawn” as the member organization New Dawn" in said
+    assert "Resources, “Add a resource”, with a new provider named New Dawn" in said
+    assert "administrator" not in said and "Ask your director" not in said
     assert not Transfer.objects.exists()
 
 

@@ -65,9 +65,12 @@ def consent_needed(parts: Iterable[str]) -> list[str]:
     return [ConsentCategory.TRANSFER, *([ConsentCategory.STAFF_NOTES] if staff_notes else [])]
 
 
-def _check_consent(exoneree: Exoneree, organization: Organization, parts: list[str], *, lock: bool) -> None:
+def _check_consent(
+    exoneree: Exoneree, organization: Organization, parts: list[str], *, lock: bool, by: AbstractUser
+) -> None:
     if missing := coverage.transfer_consent_missing(exoneree, organization, consent_needed(parts), lock=lock):
-        message = coverage.transfer_consent_missing_message(exoneree, organization, missing)
+        director = is_director(by) and organization_of(by).pk == exoneree.organization_id
+        message = coverage.transfer_consent_missing_message(exoneree, organization, missing, to_director=director)
         raise ValidationError({"to_organization": message})
 
 
@@ -88,7 +91,7 @@ def transfer_propose(
     locked = Exoneree.objects.select_for_update().get(pk=exoneree.pk)  # one pending transfer at a time
     if Transfer.objects.filter(exoneree=locked, status=TransferStatus.PENDING).exists():
         raise ValidationError(_("A transfer of this person is already waiting for an answer."))
-    _check_consent(exoneree, to_organization, parts, lock=False)
+    _check_consent(exoneree, to_organization, parts, lock=False, by=by)
     transfer = Transfer.objects.create(
         exoneree=exoneree,
         from_organization_id=exoneree.organization_id,
@@ -133,7 +136,7 @@ def transfer_accept(*, by: AbstractUser, transfer: Transfer) -> Exoneree:
     transfer = _check_answerable(by, transfer)
     person = transfer.exoneree
     # Checked again, locked: a consent revoked since the proposal stops the transfer here.
-    _check_consent(person, transfer.to_organization, transfer.parts, lock=True)
+    _check_consent(person, transfer.to_organization, transfer.parts, lock=True, by=by)
     received = _receive(by=by, transfer=transfer, exoneree=_profile_copy(person, transfer.to_organization))
     _close_as_transferred(by, person)
     transfer.status, transfer.answered_by, transfer.answered_at = TransferStatus.ACCEPTED, by, timezone.now()

@@ -132,17 +132,36 @@ def consent_missing_message(referral: Referral, missing: list[str]) -> str:
     return _missing_message(referral.resource.provider.name, referral.need.exoneree, missing)
 
 
-def transfer_consent_missing_message(exoneree: Exoneree, organization: Organization, missing: list[str]) -> str:
+def transfer_consent_missing_message(
+    exoneree: Exoneree, organization: Organization, missing: list[str], *, to_director: bool = False
+) -> str:
     """Why the transfer waits; when no provider of the directory stands for that organization,
-    no consent can name it yet, and the way out is an administrator's, not the caseworker's."""
+    no consent can name it yet. Marking one is for the people who run the site (/admin/), not
+    the director, who may be the one reading: each is told their own next step."""
     linked = Provider.objects.filter(organization_id=exoneree.organization_id, member_organization=organization)
-    if not linked.exists():
-        return _(
-            "A consent must name %(name)s, and your directory has no provider for it yet. Ask your "
-            "administrator to add %(name)s as a provider linked to that member organization; then record "
-            "%(first_name)s's consent on their page."
-        ) % {"name": organization.name, "first_name": exoneree.first_name}
-    return _missing_message(organization.name, exoneree, missing)
+    if linked.exists():
+        return _missing_message(organization.name, exoneree, missing)
+    names = {"name": organization.name, "first_name": exoneree.first_name}
+    if to_director:
+        return (
+            _(
+                "A consent must name %(name)s, and no provider in your directory is marked as that "
+                "organization yet. Only the people who run this Reentry site can mark one (whoever set up "
+                "your organization here): write to them and ask them to mark your provider “%(name)s” as "
+                "the member organization %(name)s. If your directory has no such provider, add it first: "
+                "Resources, “Add a resource”, with a new provider named %(name)s. Then record "
+                "%(first_name)s's consent with %(name)s on their page."
+            )
+            % names
+        )
+    return (
+        _(
+            "A consent must name %(name)s, and no provider in your directory is marked as that "
+            "organization yet. Ask your director to have %(name)s marked (the people who run this "
+            "Reentry site do it); then record %(first_name)s's consent with %(name)s on their page."
+        )
+        % names
+    )
 
 
 def _missing_message(name: str, person: Exoneree, missing: list[str]) -> str:
