@@ -12,15 +12,18 @@ from typing import Any
 import polib
 import pytest
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.template import engines
 from django.template.base import FilterExpression, Lexer, Node, TokenType, VariableNode
+from django.template.loader import render_to_string
 from django.templatetags.i18n import BlockTranslateNode, TranslateNode
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from services import audit
 from services.choices import NeedDomain, ReferralStatus
+from services.forms.reports import AuditLogFilterForm
 from services.lib.email import send_templated_email
 from services.models.audit import AuditEvent
 from services.models.people import Exoneree
@@ -411,3 +414,42 @@ def test_a_choice_is_shown_by_its_label_in_the_active_language_and_an_unknown_on
 
     assert (english, spanish) == ("Housing", "Vivienda")
     assert need.get_domain_display() == "not-a-domain"
+
+
+# Counts: English's "1 person / 3 people" is not every language's rule (Spanish has its own
+# plural forms), so a count is said with {% blocktranslate count %}, never with `pluralize`'s
+# English endings spelled in the template.
+ENGLISH_PLURAL = re.compile(r"""\|pluralize:["'][^"']*,""")
+
+
+@pytest.mark.parametrize("name", _all_templates())
+def test_no_template_spells_an_english_plural(name: str) -> None:
+    assert not ENGLISH_PLURAL.search((TEMPLATES / name).read_text()), f"{name}: use {{% blocktranslate count %}}"
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "q", "words"),
+    [
+        ("en", 1, "", "1 person"),
+        ("en", 3, "", "3 people"),
+        ("es", 1, "", "1 persona"),
+        ("es", 3, "", "3 personas"),
+        ("en", 1, "Ana", "1 match for “Ana”"),
+        ("en", 2, "Ana", "2 matches for “Ana”"),
+        ("es", 2, "Ana", "2 resultados para “Ana”"),
+    ],
+)
+def test_the_people_list_counts_in_the_readers_language(language: str, count: int, q: str, words: str) -> None:
+    page = Paginator(range(count), 25).page(1)
+    page.object_list = []  # the count only, no rows to draw
+    with translation.override(language):
+        html = render_to_string("services/_exoneree_rows.html", {"page": page, "q": q})
+    assert words in unescape(html)
+
+
+def test_the_access_log_filters_any_action_in_the_readers_language() -> None:
+    empty = AuditLogFilterForm.base_fields["action"].choices[0]
+    with translation.override("es"):
+        assert (empty[0], str(empty[1])) == ("", "Cualquier acción")
+    with translation.override("en"):
+        assert str(empty[1]) == "Any action"

@@ -26,7 +26,7 @@ class AuditLogFilterForm(forms.Form):
     )
     person = forms.CharField(label=_("Person (name)"), required=False, max_length=MAX_SEARCH)
     action = forms.ChoiceField(
-        label=_("Action"), required=False, choices=[("", "Any action"), *AuditEvent.Action.choices]
+        label=_("Action"), required=False, choices=[("", _("Any action")), *AuditEvent.Action.choices]
     )
     start = forms.DateField(label=_("From"), required=False, widget=DateInput())
     end = forms.DateField(label=_("To"), required=False, widget=DateInput())
