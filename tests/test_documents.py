@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import re
 import tracemalloc
 from datetime import date, timedelta
 from html import unescape
@@ -224,23 +225,39 @@ def test_refused_file_gets_a_message_beside_the_field_and_nothing_is_saved(
     assert stored_files(_documents_storage) == {}
 
 
-def test_a_page_sent_back_for_another_mistake_asks_for_the_file_again(login, world):
+@pytest.mark.parametrize(
+    ("dates", "mistake"),
+    [
+        ({"issued_on": "2026-11-18", "expires_on": "2026-01-01"}, "expires_on"),  # before it was issued
+        ({"issued_on": "2026-02-30"}, "issued_on"),  # no such day
+        ({"expires_on": "1066-10-14"}, "expires_on"),  # no paper's year
+    ],
+)
+def test_a_page_sent_back_only_for_a_date_asks_for_the_file_again_beside_it(login, world, dates, mistake):
     """Browsers never fill a file input again: without a word beside it, the next Save
-    answered "Choose a file." for a file the person had chosen."""
+    answered "Choose a file." for a file the person had chosen. Nothing of it is kept."""
     response = login("caseworker1").post(
         reverse("document_upload", args=[world.marcus.exoneree.pk]),
-        {
-            "kind": "court_order",
-            "issued_on": "2026-11-18",
-            "expires_on": "2026-01-01",  # before it was issued
-            "file": sample_files.upload(sample_files.pdf()),
-        },
+        {"kind": "court_order", **dates, "file": sample_files.upload(sample_files.pdf())},
     )
 
     assert response.status_code == 400
     errors = response.context["form"].errors
-    assert "choose it again" in errors["file"][0] and "expires_on" in errors
+    assert set(errors) == {"file", mistake}
+    assert errors["file"] == ["Please choose the file again. It was not kept while you fix the other mistake."]
+    beside = re.search(r'<div id="id_file_error"[^>]*>(.*?)</div>', response.content.decode(), re.S)
+    assert beside and "Please choose the file again." in beside.group(1)
     assert not Document.objects.exists()
+
+
+def test_a_file_refused_for_itself_is_not_also_asked_for_again(login, world):
+    response = login("caseworker1").post(
+        reverse("document_upload", args=[world.marcus.exoneree.pk]),
+        {"kind": "court_order", "issued_on": "2026-02-30", "file": sample_files.upload(b"")},
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == ["The file is empty. Choose the file again."]
 
 
 def test_oversize_file_is_refused_before_it_is_read(login, world, settings):

@@ -71,6 +71,9 @@ class UploadField(forms.FileField):
         return attrs
 
 
+CHOOSE_AGAIN = _("Please choose the file again. It was not kept while you fix the other mistake.")
+
+
 class FileChosenAgain:
     """A page sent back for any mistake cannot keep the file that was chosen (browsers never
     fill a file input), so say so beside it, as the Social Security number does, rather than
@@ -79,7 +82,9 @@ class FileChosenAgain:
     def add_error(self, field: str | None, error: Any) -> None:
         super().add_error(field, error)  # type: ignore[misc]
         if field != "file" and "file" not in self._errors and self.files.get("file"):  # type: ignore[attr-defined]
-            super().add_error("file", _("A page sent back cannot keep the file: choose it again."))  # type: ignore[misc]
+            super().add_error(
+                "file", _("Please choose the file again. It was not kept while you fix the other mistake.")
+            )  # type: ignore[misc]
             self.retype_only = {"file"}  # marked, but not a mistake to count (templates/services/_form_errors.html)
 
 
