@@ -15,13 +15,17 @@ from django.utils import translation
 from pypdf import PdfReader
 
 from services.actions import referrals
-from services.choices import NoteVisibility, ReferralStatus
+from services.choices import AppointmentAnswer, NoteVisibility, PersonAnswer, ReferralStatus
 from services.fields import TEXT_MAX_LENGTH, BoundedTextField, BoundedTextMixin, EncryptedTextField
+from services.forms.asks import AskForm
+from services.forms.documents import MyDocumentForm
+from services.forms.messages import MessageForm
+from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
 from services.lib.text import MinVisibleLengthValidator, visible_length
 from services.models.casework import CaseNote
 from services.models.directory import Resource
 from services.models.follow_ups import FollowUp
-from services.models.messages import Message
+from services.models.messages import MESSAGE_MAX_LENGTH, Message
 from services.models.needs import Need
 
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00a0\u2003\u2028 \t\n"
@@ -203,3 +207,45 @@ def test_the_printable_plan_bounds_what_it_renders(login, world):
     assert response.status_code == 200
     text = " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(response.content)).pages)
     assert text.count("word") < 250  # 1,000 characters of it, not 10,000
+
+
+# The person's own forms: a text past its bound is told in plain words, not in Django's
+# "Ensure this value has at most 2000 characters (it has 2001)." (services.forms.widgets.PlainLengths).
+PERSONS_FORMS = [
+    (AskForm, {}, {"priority": "high"}, "words", 2000),
+    (MessageForm, {"about": []}, {}, "text", MESSAGE_MAX_LENGTH),
+    (PersonAnswerForm, {}, {"answer": PersonAnswer.choices[0][0]}, "words", 2000),
+    (AppointmentAnswerForm, {}, {"answer": AppointmentAnswer.choices[0][0]}, "words", 2000),
+    (MyDocumentForm, {"exoneree": None}, {"kind": "state_id"}, "title", 200),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("form_class", "kwargs", "data", "field", "limit"), PERSONS_FORMS)
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "Please keep this to {limit} characters or fewer. You wrote {wrote}."),
+        ("es", "Por favor, escriba {limit} caracteres o menos. Usted escribió {wrote}."),
+    ],
+)
+def test_the_persons_own_forms_say_too_long_in_plain_words(
+    world, form_class, kwargs, data, field, limit, language, words
+):
+    if "exoneree" in kwargs:
+        kwargs = {**kwargs, "exoneree": world.marcus.exoneree}
+    with translation.override(language):
+        form = form_class({**data, field: "x" * (limit + 3)}, **kwargs)
+        assert not form.is_valid()
+        assert form.errors[field] == [words.format(limit=limit, wrote=limit + 3)]
+
+
+@pytest.mark.django_db
+def test_an_overlong_ask_is_told_in_plain_words_beside_the_field(login, world):
+    response = login("exoneree1").post(reverse("my_ask"), {"words": "x" * 2001, "priority": "high"})
+
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    beside = re.search(r'<div id="id_words_error"[^>]*>(.*?)</div>', html, re.S)
+    assert beside and "Please keep this to 2000 characters or fewer. You wrote 2001." in beside.group(1)
+    assert "Ensure this value" not in html

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import PLAIN_DOMAINS, NeedDomain, Priority
-from services.forms.widgets import VisibleTextField
+from services.forms.widgets import PlainLengths, VisibleTextField
 
 ASK_WORDS_MAX = 2000
 
@@ -38,7 +38,7 @@ ASK_URGENCY = [
 ]
 
 
-class AskForm(forms.Form):
+class AskForm(PlainLengths, forms.Form):
     icons = ASK_AREA_ICONS  # the template draws each area's icon beside its label
 
     words = VisibleTextField(

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from services.forms.widgets import DateInput, name_blanks
+from services.forms.widgets import DateInput, PlainLengths, name_blanks
 from services.lib.uploads import Cleaned, Refused, clean
 from services.models.documents import Document, DocumentKind
 from services.models.people import Exoneree
@@ -141,7 +141,7 @@ class DocumentForm(FileChosenAgain, forms.ModelForm):
         return cleaned_upload(self.cleaned_data.get("file"))
 
 
-class MyDocumentForm(FileChosenAgain, forms.ModelForm):
+class MyDocumentForm(FileChosenAgain, PlainLengths, forms.ModelForm):
     """The person's own, from a phone: what the paper is, and the photo."""
 
     file = UploadField(

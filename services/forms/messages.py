@@ -7,11 +7,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from services.forms.widgets import VisibleTextField
+from services.forms.widgets import PlainLengths, VisibleTextField
 from services.models.messages import MESSAGE_MAX_LENGTH
 
 
-class MessageForm(forms.Form):
+class MessageForm(PlainLengths, forms.Form):
     text = VisibleTextField(
         label=_("Your message"),
         max_length=MESSAGE_MAX_LENGTH,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.actions.provider_answers import ANSWER_MAX_LENGTH
 from services.choices import AppointmentAnswer, DeclineReason, PersonAnswer
-from services.forms.widgets import DateInput
+from services.forms.widgets import DateInput, PlainLengths
 
 MOVES = [
     ("accept", _("Accept")),
@@ -96,7 +96,7 @@ class ProviderQuestionAnswerForm(forms.Form):
         super().__init__(*args, auto_id=f"id_q{question_pk}_%s", **kwargs)
 
 
-class PersonAnswerForm(forms.Form):
+class PersonAnswerForm(PlainLengths, forms.Form):
     """On the person's plan: did you get help from <provider>?"""
 
     answer = forms.ChoiceField(
@@ -112,7 +112,7 @@ class PersonAnswerForm(forms.Form):
     )
 
 
-class AppointmentAnswerForm(forms.Form):
+class AppointmentAnswerForm(PlainLengths, forms.Form):
     """On the person's plan: will you be there? (issue 19)"""
 
     answer = forms.ChoiceField(

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from services.lib.clock_changes import clock_change_message
 from services.lib.text import visible_length
@@ -44,6 +45,26 @@ def whole_number_from(field: forms.IntegerField, low: int, high: int) -> None:
     field.error_messages |= {"invalid": words}
     others = [v for v in field.validators if not isinstance(v, MinValueValidator | MaxValueValidator)]
     field.validators = [*others, MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
+
+
+# Django's "Ensure this value has at most 2000 characters (it has 2113)." in the person's words.
+TOO_LONG = ngettext_lazy(
+    "Please keep this to %(limit_value)d character or fewer. You wrote %(show_value)d.",
+    "Please keep this to %(limit_value)d characters or fewer. You wrote %(show_value)d.",
+    "limit_value",
+)
+
+
+class PlainLengths:
+    """A form the person fills in themselves: a text too long is told in plain words (TOO_LONG)
+    beside it, for every field with a length limit, whatever the field (Django's field runs
+    its MaxLengthValidator and puts the field's own "max_length" message in its place)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            if getattr(field, "max_length", None) is not None:
+                field.error_messages = {**field.error_messages, "max_length": TOO_LONG}
 
 
 class HandleField(forms.RegexField):
