@@ -11,13 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services.actions import messages, people
+from services.choices import ReferralStatus
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.messages import Message
 from services.models.notifications import Notification
 from services.models.organizations import Organization
 from services.models.people import Exoneree
-from tests.factories import NeedFactory
+from services.models.referrals import Referral
+from tests.factories import NeedFactory, ReferralFactory
 from tests.test_contact_wishes import RecordingSms, last_entry
 from tests.test_encryption import raw
 
@@ -229,6 +231,40 @@ def test_a_follow_up_to_write_about_is_named_with_its_day_where_the_organization
     assert "Dentist (4 de marzo)" in client.get(reverse("my_messages")).content.decode()
     staff = login("caseworker1").get(thread_url(world)).content.decode()
     assert "Dentist (March 4)" in staff
+
+
+def test_two_referrals_to_one_provider_for_one_need_are_told_apart_by_the_day_sent(login, world):
+    """ "It is about" offered "Hope House (A place to live)" twice, sent again after the first
+    went nowhere (walk): each says the day it was sent, where the organization is, and the
+    time too where two were sent the same day."""
+    Organization.objects.filter(pk=world.org1.pk).update(timezone="America/Chicago")
+    first = world.marcus.referral
+    resource = first.resource
+    Referral.objects.filter(pk=first.pk).update(
+        status=ReferralStatus.SENT,
+        sent_at=datetime(2030, 3, 4, 3, 0, tzinfo=UTC),  # evening of March 3 in Chicago
+    )
+    again = [
+        ReferralFactory(need=first.need, resource=resource, status=ReferralStatus.SENT, sent_at=sent)
+        for sent in (datetime(2030, 3, 10, 15, 0, tzinfo=UTC), datetime(2030, 3, 10, 20, 30, tzinfo=UTC))
+    ]
+    other = ReferralFactory(need=first.need, status=ReferralStatus.SENT, sent_at=datetime(2030, 3, 10, tzinfo=UTC))
+    client = login("exoneree1")
+
+    own = client.get(reverse("my_messages")).content.decode()
+    name = f"{resource.name} (A place to live)"
+    assert f'<option value="referral:{first.pk}">{name}, sent March 3</option>' in own
+    assert f'<option value="referral:{again[0].pk}">{name}, sent March 10 at 10:00 a.m.</option>' in own
+    assert f'<option value="referral:{again[1].pk}">{name}, sent March 10 at 3:30 p.m.</option>' in own
+    assert f'<option value="referral:{other.pk}">{other.resource.name} (A place to live)</option>' in own  # alone
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    spanish = client.get(reverse("my_messages")).content.decode()
+    assert (
+        f'<option value="referral:{first.pk}">{resource.name} (Un lugar para vivir), enviado el 3 de marzo</option>'
+        in spanish
+    )
+    staff = login("caseworker1").get(thread_url(world)).content.decode()
+    assert f'<option value="referral:{first.pk}">{resource.name} (Housing), sent March 3</option>' in staff
 
 
 def test_the_caseworker_finds_every_conversation_the_latest_first(login, world):

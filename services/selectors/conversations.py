@@ -53,7 +53,7 @@ def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple
         Referral.objects.filter(need__exoneree=exoneree)
         .exclude(status__in=REFERRAL_NOT_ON_PLAN)
         .select_related("resource", "need")
-        .only("resource__name", "need__domain")
+        .only("resource__name", "need__domain", "sent_at", "created_at")
         .order_by("-status_changed_at", "-pk")[:ABOUT_SHOWN]
     )
     follow_ups = FollowUp.objects.filter(exoneree=exoneree, done_at__isnull=True, shared_with_exoneree=True)
@@ -63,7 +63,7 @@ def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple
         (gettext("Needs"), _need_choices(list(needs), area)),
         (
             gettext("Referrals"),
-            [(f"referral:{r.pk}", f"{r.resource.name} ({area(r.need.domain)})") for r in referrals],
+            _referral_choices(list(referrals), area),
         ),
         (
             gettext("Appointments and tasks"),
@@ -101,6 +101,28 @@ def _need_choices(needs: list[Need], area: Callable[[str], str]) -> list[tuple[s
         )
         for need, label in labels
     ]
+
+
+def _referral_choices(referrals: list[Referral], area: Callable[[str], str]) -> list[tuple[str, str]]:
+    """Each referral by its provider and the need's area; two to one provider for one area
+    (sent again after the first went nowhere) also by the day each was sent, and by the time
+    too should they share the day."""
+    named = [(referral, f"{referral.resource.name} ({area(referral.need.domain)})") for referral in referrals]
+    same = Counter(name for _referral, name in named)
+    # A referral on the plan was sent; one sent before the day of sending was recorded is
+    # told by the day it was written.
+    sent = {referral.pk: timezone.localtime(referral.sent_at or referral.created_at) for referral in referrals}
+    same_day = Counter((name, sent[referral.pk].date()) for referral, name in named)
+    choices = []
+    for referral, name in named:
+        if same[name] > 1:
+            when = sent[referral.pk]
+            day = date_format(when, gettext("F j"))
+            if same_day[name, when.date()] > 1:
+                day = gettext("%(day)s at %(time)s") % {"day": day, "time": date_format(when, gettext("g:i a"))}
+            name = gettext("%(referral)s, sent %(day)s") % {"referral": name, "day": day}
+        choices.append((f"referral:{referral.pk}", name))
+    return choices
 
 
 def about_for_person(message: Message) -> str:
