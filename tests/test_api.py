@@ -27,10 +27,11 @@ from services.models.audit import AuditEvent
 from services.models.consent import Consent
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
-from services.models.referrals import Referral
+from services.models.referrals import ProviderQuestion, Referral
 from tests import test_access as pages
 from tests.conftest import World, verify_second_factor
 from tests.factories import consent_for
+from tests.test_encryption import raw
 from tests.test_fuzz import hostile, snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.world_built_once]
@@ -265,6 +266,50 @@ def test_reading_a_person_is_logged_and_the_ssn_is_always_masked(world):
     rows = api(Client(), key, "GET", v1("people")).json()["results"]
     assert {r["legal_name"] for r in rows} == {"Marcus Whitfield", "Thomas Okafor"}
     assert all("address" not in r and "ssn" not in r for r in rows)  # a list opens nobody's record
+
+
+def test_a_referral_shows_the_providers_questions_and_answers_only_to_who_may_open_it(world):
+    """Read-only, as on the referral's page: the answer is encrypted at rest, read through the
+    referral's access helper, and the read is an opening of the person's record."""
+    referral = world.marcus.referral
+    provider = referral.resource.provider
+    asked = ProviderQuestion.objects.create(referral=referral, provider=provider, text="Can he start on Monday?")
+    answered = ProviderQuestion.objects.create(
+        referral=referral,
+        provider=provider,
+        text="Does he drive?",
+        answer="Yes, a class C license.",
+        answered_at=timezone.now(),
+        answered_by=world.caseworker1,
+    )
+    assert "class C" not in str(raw(ProviderQuestion, "answer", answered.pk))
+    key = key_for(world, "director1", scope=ApiToken.READ)
+    before = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_VIEWED, actor=world.director1).count()
+
+    detail = api(Client(), key, "GET", v1("referral", referral.pk))
+    listed = api(Client(), key, "GET", v1("person-referrals", world.marcus.exoneree.pk)).json()["results"]
+
+    questions = detail.json()["provider_questions"]
+    assert [(q["id"], q["provider"], q["text"], q["answer"], q["answered_by"]) for q in questions] == [
+        (asked.pk, provider.pk, "Can he start on Monday?", "", None),
+        (answered.pk, provider.pk, "Does he drive?", "Yes, a class C license.", world.caseworker1.pk),
+    ]
+    assert questions[0]["answered_at"] is None and questions[1]["answered_at"]
+    assert next(r for r in listed if r["id"] == referral.pk)["provider_questions"] == questions
+    viewed = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_VIEWED, actor=world.director1)
+    assert viewed.count() - before == 2 and f"Referral {referral.pk}" in {e.target for e in viewed}
+    schema = the_cached_schema(world)
+    conforms(detail, schema, schema["paths"]["/api/v1/referrals/{id}/"]["get"])
+    # A colleague not on his case, and another organization: not theirs, not a word of it.
+    for persona in ("caseworker2", "director2"):
+        outsider = key_for(world, persona, scope=ApiToken.READ)
+        for url in (v1("referral", referral.pk), v1("person-referrals", world.marcus.exoneree.pk)):
+            refused = api(Client(), outsider, "GET", url)
+            assert refused.status_code == 404 and b"class C" not in refused.content and b"Monday" not in refused.content
+    edited = api(
+        Client(), key_for(world, "caseworker1"), "PATCH", v1("referral", referral.pk), {"provider_questions": []}
+    )
+    assert edited.status_code == 405 and ProviderQuestion.objects.filter(referral=referral).count() == 2
 
 
 def test_lists_page_with_a_cursor_and_filter(world):

@@ -851,8 +851,8 @@ API_ENDPOINTS = [
     ("api-person", api_path("person", marcus_pk), grow_case, 7),
     # the token; the person, the log entry (4); the page
     ("api-person-needs", api_path("person-needs", marcus_pk), grow_case, 7),
-    # the token; the person, the log entry (4); the page, what each shares
-    ("api-person-referrals", api_path("person-referrals", marcus_pk), grow_case, 8),
+    # the token; the person, the log entry (4); the page, what each shares, the provider's questions
+    ("api-person-referrals", api_path("person-referrals", marcus_pk), grow_case, 9),
     # the token; the person, the log entry (4); the page
     ("api-person-follow-ups", api_path("person-follow-ups", marcus_pk), grow_case, 7),
     # the token; the person, the log entry (4); the page
@@ -863,8 +863,9 @@ API_ENDPOINTS = [
     ("api-person-consents", api_path("person-consents", marcus_pk), grow_case, 8),
     # the token; the need with its person, the log entry (4)
     ("api-need", api_path("need", lambda w: w.marcus.need.pk), grow_case, 6),
-    # the token; the referral with its need and person, the log entry (4); what it shares
-    ("api-referral", api_path("referral", lambda w: w.marcus.referral.pk), grow_case, 7),
+    # the token; the referral with its need and person, the log entry (4); what it shares, the
+    # provider's questions
+    ("api-referral", api_path("referral", lambda w: w.marcus.referral.pk), grow_case, 8),
     # the token; the page, each resource's domains
     ("api-resources", api_path("resources"), grow_resources, 3),
     # the token; the page

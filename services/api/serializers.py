@@ -15,7 +15,7 @@ from services.models.directory import Provider, Resource
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
-from services.models.referrals import Referral
+from services.models.referrals import ProviderQuestion, Referral
 
 
 def text(help_text: str = "") -> serializers.CharField:
@@ -86,9 +86,23 @@ class NeedSerializer(serializers.ModelSerializer):
         ]
 
 
+class ProviderQuestionSerializer(serializers.ModelSerializer):
+    """A question the provider sent back through its link, and the caseworker's answer: read
+    here as on the referral's page, by whoever may open the referral (its access helper)."""
+
+    answer = text("The caseworker's answer, or empty while it is not answered.")
+
+    class Meta:
+        model = ProviderQuestion
+        fields = ["id", "provider", "text", "at", "answer", "answered_at", "answered_by"]
+
+
 class ReferralSerializer(serializers.ModelSerializer):
     person = serializers.IntegerField(source="need.exoneree_id", read_only=True)
     categories = serializers.SerializerMethodField()
+    provider_questions = ProviderQuestionSerializer(
+        many=True, read_only=True, help_text="The provider's questions, oldest first, each with its answer."
+    )
 
     class Meta:
         model = Referral
@@ -110,6 +124,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "created_at",
             "status_changed_at",
             "consent_revoked_at",
+            "provider_questions",
         ]
 
     def get_categories(self, referral: Referral) -> list[str]:

@@ -29,7 +29,7 @@ def referrals(user: Any) -> QuerySet[Referral]:
     return (
         Referral.objects.filter(need__exoneree__in=exonerees_visible_to(user))
         .select_related("need")
-        .prefetch_related("category_rows")
+        .prefetch_related("category_rows", "provider_questions")
     )
 
 
