@@ -11,6 +11,7 @@ from typing import Any
 
 import polib
 import pytest
+from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.template import engines
@@ -417,9 +418,9 @@ def test_a_choice_is_shown_by_its_label_in_the_active_language_and_an_unknown_on
 
 
 # Counts: English's "1 person / 3 people" is not every language's rule (Spanish has its own
-# plural forms), so a count is said with {% blocktranslate count %}, never with `pluralize`'s
-# English endings spelled in the template.
-ENGLISH_PLURAL = re.compile(r"""\|pluralize:["'][^"']*,""")
+# plural forms), so a count is said with {% blocktranslate count %}, never with `pluralize`,
+# whose English endings ("s", "y,ies", "person,people") a translation cannot change.
+ENGLISH_PLURAL = re.compile(r"\|\s*pluralize\b")
 
 
 @pytest.mark.parametrize("name", _all_templates())
@@ -453,3 +454,22 @@ def test_the_access_log_filters_any_action_in_the_readers_language() -> None:
         assert (empty[0], str(empty[1])) == ("", "Cualquier acción")
     with translation.override("en"):
         assert str(empty[1]) == "Any action"
+
+
+@pytest.mark.parametrize(
+    ("language", "data", "words"),
+    [
+        ("en", {"answer": "ok"}, "Please correct the 1 field marked below."),
+        ("en", {}, "Please correct the 2 fields marked below."),
+        ("es", {"answer": "ok"}, "Corrija 1 campo marcado abajo."),
+        ("es", {}, "Corrija los 2 campos marcados abajo."),
+    ],
+)
+def test_the_count_of_fields_to_correct_is_said_in_the_readers_language(language, data, words) -> None:
+    class TwoFields(forms.Form):
+        answer = forms.ChoiceField(choices=[("ok", "OK")])
+        words = forms.CharField()
+
+    with translation.override(language):
+        html = render_to_string("services/_form_errors.html", {"form": TwoFields(data)})
+    assert words in unescape(html)
