@@ -53,6 +53,12 @@ PASSWORD = "a browser-test passphrase"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+# What scrolls sideways: the page, and every box in it that does (a table's wrapper, when the
+# table is too wide), each as "tag.class: scroll width > client width px".
+SIDEWAYS = """() => [document.documentElement, ...document.querySelectorAll('main *')]
+    .filter(e => e === document.documentElement || ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
+    .filter(e => e.scrollWidth > e.clientWidth)
+    .map(e => `${e.tagName.toLowerCase()}.${e.className}: ${e.scrollWidth} > ${e.clientWidth} px`)"""
 
 
 def _browser_required() -> bool:

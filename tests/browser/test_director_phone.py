@@ -6,14 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import DESKTOP, Tab, demo_device
+from tests.browser.conftest import DESKTOP, SIDEWAYS, Tab, demo_device
 
 SMALL_PHONE = {"width": 375, "height": 800}
-# The page, and every box in it that scrolls sideways (a table's wrapper does, when too wide).
-SIDEWAYS = """() => [document.documentElement, ...document.querySelectorAll('main *')]
-    .filter(e => e === document.documentElement || ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
-    .filter(e => e.scrollWidth > e.clientWidth)
-    .map(e => `${e.tagName.toLowerCase()}.${e.className}: ${e.scrollWidth} > ${e.clientWidth} px`)"""
 # A number that links to its list: [text, width, height].
 COUNTS = "els => els.map(a => [a.textContent, a.getBoundingClientRect().width, a.getBoundingClientRect().height])"
 LABELS = "els => els.map(td => getComputedStyle(td, '::before').content)"

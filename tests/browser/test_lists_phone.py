@@ -1,0 +1,47 @@
+"""The lists a caseworker and a director read on a phone (390 px): People, Staff, the access log
+and the legal holds. None scrolls sideways, neither the page nor a table's wrapper: each row is
+a block of lines there, each line named by its column, as on the overview."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from services.actions.retention import legal_hold_place
+from services.models.people import Exoneree
+from tests.browser.conftest import DESKTOP, PHONE, SIDEWAYS, demo_device
+
+LABELS = "els => els.map(td => getComputedStyle(td, '::before').content)"
+
+
+def test_the_people_staff_access_log_and_legal_holds_fit_a_phone(demo, tabs):
+    director = get_user_model().objects.get(username="director1")
+    person = Exoneree.objects.filter(organization=director.staff.organization).order_by("pk").first()
+    legal_hold_place(
+        by=director,
+        exoneree=person,
+        reason="Civil-rights suit against the county, case 2:24-cv-01234-ABC-DEF, discovery still open",
+    )
+    tab = tabs(PHONE)
+    tab.sign_in("director1", device=demo_device("director1"))
+    page = tab.page
+    pages = [
+        "/people/",
+        "/director/staff/",
+        "/director/audit/",
+        f"/people/{person.pk}/access/",
+        "/director/retention/holds/",
+    ]
+    for path in pages:
+        tab.goto(path)
+        assert page.locator("main table tbody tr").count(), path
+        assert page.evaluate(SIDEWAYS) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), path
+        # Each line of a row says which column it is.
+        labels = page.eval_on_selector_all("main table tbody td[data-label]", LABELS)
+        assert labels and "none" not in labels, path
+
+    page.set_viewport_size(DESKTOP)  # on a desktop a row is a table row still
+    rows = page.eval_on_selector_all(
+        "main table tbody tr", "els => [...new Set(els.map(tr => getComputedStyle(tr).display))]"
+    )
+    assert rows == ["table-row"]
