@@ -4,18 +4,20 @@ search and the case state; the filter never shows anyone more than the access ru
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from services import access
 from services.choices import Role
 from services.models.people import Exoneree
 from services.views.cases import PAGE_SIZE
 from tests.conftest import World
-from tests.factories import ExonereeFactory, StaffFactory, UserFactory
+from tests.factories import ExonereeFactory, FollowUpFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -241,3 +243,21 @@ def person_rows(response) -> dict[str, str]:
         person.legal_name: next(t for t in texts if t.startswith(person.display_name))
         for person in response.context["page"]
     }
+
+
+def test_a_next_follow_up_already_past_is_marked_overdue_in_words(login, world):
+    late = ExonereeFactory(organization=world.org1, legal_name="Lena Late", caseworkers=[world.caseworker1])
+    soon = ExonereeFactory(organization=world.org1, legal_name="Sol Soon", caseworkers=[world.caseworker1])
+    FollowUpFactory(exoneree=late, assigned_to=world.caseworker1, due_at=timezone.now() - timedelta(hours=2))
+    FollowUpFactory(exoneree=soon, assigned_to=world.caseworker1, due_at=timezone.now() + timedelta(days=2))
+
+    html = login("caseworker1").get(PEOPLE).content.decode()
+
+    rows = {name: row_of(html, name) for name in ("Lena Late", "Sol Soon")}
+    assert '<span class="tag overdue">Overdue</span>' in rows["Lena Late"]
+    assert "Overdue" not in rows["Sol Soon"]
+
+
+def row_of(html: str, name: str) -> str:
+    start = html.index(name)
+    return html[html.rindex("<tr>", 0, start) : html.index("</tr>", start)]
