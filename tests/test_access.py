@@ -542,7 +542,7 @@ PAGES = [
     Page("two_factor_backup_codes", row(400, 400, 400, 400, 400, SETUP, SETUP, SETUP), methods=("POST",)),
     # Caseworkers
     Page("dashboard", CASEWORKER_PAGE),
-    Page("follow_up_list", CASEWORKER_PAGE),
+    Page("follow_up_list", STAFF_PAGE, owner="director1"),  # a director reads one caseworker's or everyone's
     Page("need_list", CASEWORKER_PAGE),
     Page("conversation_list", CASEWORKER_PAGE),
     # A director's: theirs has every filter (the caseworker, nobody assigned) to fuzz.

@@ -1643,6 +1643,52 @@ def test_follow_up_list_pages_through_them_all(login, world):
     assert "Page 1 of 2" in first.content.decode()
 
 
+def test_a_director_reads_one_caseworkers_open_follow_ups_or_everyones_without_marking_them_done(login, world):
+    overdue = _overdue(world, 2)  # caseworker1's
+    theirs = FollowUpFactory(
+        exoneree=world.thomas.exoneree, assigned_to=world.caseworker2, due_at=timezone.now() - timedelta(days=1)
+    )
+    FollowUpFactory(exoneree=world.anita.exoneree, assigned_to=world.caseworker3, due_at=theirs.due_at)  # org2
+    client = login("director1")
+
+    def listed(**query: object) -> list[FollowUp]:
+        response = client.get(reverse("follow_up_list"), {"due": "overdue", **query})
+        assert response.status_code == 200
+        return list(response.context["page"])
+
+    assert listed(caseworker=world.caseworker1.pk) == [overdue[1], overdue[0]]
+    assert listed(caseworker=world.caseworker2.pk) == [theirs]
+    assert set(listed()) == {*overdue, theirs}  # everyone's, in their organization only
+    html = client.get(reverse("follow_up_list"), {"caseworker": world.caseworker1.pk, "due": "overdue"}).content
+    assert b"Mark done" not in html  # done is the caseworker's to say
+    assert f'href="?caseworker={world.caseworker1.pk}&amp;due=week"'.encode() in html  # the filter kept
+
+
+@pytest.mark.parametrize("caseworker", ["x", "999999", "director1", "caseworker3"])
+def test_a_director_naming_no_caseworker_of_theirs_is_told_beside_the_field(login, world, caseworker):
+    _overdue(world, 1)
+    theirs = FollowUpFactory(exoneree=world.anita.exoneree, assigned_to=world.caseworker3)
+    value = str(getattr(world, caseworker).pk) if hasattr(world, caseworker) else caseworker
+
+    response = login("director1").get(reverse("follow_up_list"), {"caseworker": value})
+
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert theirs not in response.context["page"]
+
+
+def test_a_caseworker_naming_a_colleague_still_sees_only_their_own_follow_ups(login, world):
+    mine = _overdue(world, 1)
+    FollowUpFactory(exoneree=world.thomas.exoneree, assigned_to=world.caseworker2, due_at=mine[0].due_at)
+
+    response = login("caseworker1").get(
+        reverse("follow_up_list"), {"caseworker": world.caseworker2.pk, "due": "overdue"}
+    )
+
+    assert list(response.context["page"]) == mine
+    assert b"Mark done" in response.content
+
+
 def test_need_list_shows_the_open_needs_of_my_people_most_urgent_first(login, world):
     person = world.marcus.exoneree
     old = world.marcus.need  # medium, opened today

@@ -605,7 +605,7 @@ QUERY_PAGES = [
     "hsds_services",  # the HSDS API's pages: page, per_page, search
     "hsds_organizations",
 ]
-FILTER_FORMS = {"exoneree_list", "resource_list", "outcome_dashboard", "audit_log"}
+FILTER_FORMS = {"exoneree_list", "follow_up_list", "resource_list", "outcome_dashboard", "audit_log"}
 GET_PAGES = {page.name: page for page in PAGES if "GET" in page.methods}
 PARAMS: dict[str, set[str]] = {}
 

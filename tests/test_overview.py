@@ -17,12 +17,12 @@ from services.actions import merges, needs
 from services.choices import NeedDomain, NeedStatus
 from services.models.people import Exoneree
 from tests.conftest import World
-from tests.factories import ExonereeFactory, NeedFactory
+from tests.factories import ExonereeFactory, FollowUpFactory, NeedFactory
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 # A number that is a link, as the overview draws them: <a href="…">12</a>.
-NUMBER_LINK = re.compile(r'<a href="([^"]+)"(?: class="count")?>(\d+)</a>')
+NUMBER_LINK = re.compile(r'<a href="([^"]+)"(?: class="count")?>(?:<span class="tag overdue">)?(\d+)(?:</span>)?</a>')
 PEOPLE_LINK = re.compile(r'<a href="([^"]+)">(\d+) (?:person|people) with an open case</a>')
 
 
@@ -61,6 +61,17 @@ def busy(world: World) -> None:
     for person, caseworker in ((world.thomas.exoneree, world.caseworker2), (closed, world.caseworker1)):
         met = NeedFactory(exoneree=person, domain=NeedDomain.BASIC)
         needs.need_set_status(by=caseworker, need=met, status=NeedStatus.MET)
+    # Follow-ups overdue, and some that are not counted so: done, not due yet, a closed case's.
+    past, ahead = timezone.now() - timedelta(days=2), timezone.now() + timedelta(days=2)
+    for person, caseworker, due, done in (
+        (world.marcus.exoneree, world.caseworker1, past, None),
+        (world.marcus.exoneree, world.caseworker1, past - timedelta(hours=5), None),
+        (world.marcus.exoneree, world.caseworker1, past, past),
+        (world.marcus.exoneree, world.caseworker1, ahead, None),
+        (closed, world.caseworker1, past, None),
+        (world.thomas.exoneree, world.caseworker2, past, None),
+    ):
+        FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=due, done_at=done)
 
 
 def test_every_number_that_links_lists_exactly_what_it_counts(login, world, busy):
@@ -77,6 +88,11 @@ def test_every_number_that_links_lists_exactly_what_it_counts(login, world, busy
     assert f"{people}?caseworker={world.caseworker1.pk}" in hrefs
     assert f"{people}?caseworker={world.caseworker2.pk}" in hrefs
     assert f"{people}?case=unassigned" in hrefs
+    # Each caseworker's overdue follow-ups (busy's, besides the world's): the list of exactly those.
+    overdue = {unescape(href): int(number) for href, number in links if "due=overdue" in href}
+    follow_ups = reverse("follow_up_list")
+    assert overdue[f"{follow_ups}?caseworker={world.caseworker1.pk}&due=overdue"] >= 2
+    assert overdue[f"{follow_ups}?caseworker={world.caseworker2.pk}&due=overdue"] >= 1
     needs_links = [href for href in hrefs if href.startswith(reverse("outcome_records"))]
     for figure, measure in (("needs", "opened"), ("open_needs", "open"), ("needs", "met")):
         assert any(f"figure={figure}&group=basic&measure={measure}" in href for href in needs_links), figure
@@ -98,14 +114,6 @@ def test_a_caseworkers_open_cases_leave_out_a_duplicate_merged_away(login, world
         p.legal_name for p in client.get(reverse("exoneree_list"), {"caseworker": world.caseworker1.pk}).context["page"]
     ]
     assert listed_names.count("Marcus Whitfield") == 1  # the record kept, not the twin merged into it
-
-
-def test_the_counts_without_a_list_stay_plain(login, world, busy):
-    """Overdue follow-ups and referrals by status have no list that shows exactly them."""
-    page = overview(login("director1"))
-
-    hrefs = {unescape(href) for href, _ in NUMBER_LINK.findall(page)}
-    assert not any("follow" in href or "figure=referrals" in href for href in hrefs)
 
 
 def test_a_list_of_needs_from_the_overview_says_every_one_not_a_year_nobody_chose(login, world, busy):

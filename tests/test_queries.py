@@ -423,6 +423,10 @@ def first_transfer(w: World) -> int:
     return transfer.pk
 
 
+def caseworker1s_overdue(w: World) -> str:
+    return reverse("follow_up_list") + f"?caseworker={w.caseworker1.pk}&due=overdue"
+
+
 def people_of_caseworker1(w: World) -> str:
     return reverse("exoneree_list") + f"?caseworker={w.caseworker1.pk}"
 
@@ -482,6 +486,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("dashboard", "caseworker1", lambda w: reverse("dashboard"), grow_dashboard, 12),
     # + the count, the page
     ("follow-ups", "caseworker1", lambda w: reverse("follow_up_list") + "?due=overdue", grow_dashboard, 5),
+    # + the caseworker chosen, the choices, the count, the page (the overview's overdue links)
+    ("follow-ups-director", "director1", caseworker1s_overdue, grow_dashboard, 7),
     ("needs", "caseworker1", lambda w: reverse("need_list"), grow_dashboard, 5),
     # + the count, the page (with the domains each serves)
     ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources, 5),

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +15,7 @@ from services.choices import (
     SCORE_LABELS,
     AssessmentDomain,
 )
+from services.forms.people import CaseworkerFilterField
 from services.forms.widgets import (
     DateInput,
     DateTimeInput,
@@ -92,6 +93,19 @@ FOLLOW_UP_LATE_ENTRY = timedelta(days=30)
 # How far ahead: past the end of the longest filing window a follow-up may track (six years,
 # services/data/compensation_rules.yaml), yet short of a slip of the year such as 2199.
 FOLLOW_UP_YEARS_AHEAD = 10
+
+
+class FollowUpFilterForm(forms.Form):
+    """A director's open follow-ups: one caseworker's (the overview's overdue counts link
+    here), or everyone's."""
+
+    caseworker = CaseworkerFilterField(
+        label=_("Caseworker"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
+    )
+
+    def __init__(self, *args: Any, caseworkers: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["caseworker"].queryset = caseworkers
 
 
 class FollowUpDoneForm(forms.Form):

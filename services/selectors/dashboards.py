@@ -72,12 +72,29 @@ def my_follow_ups(
     """The caseworker's own open follow-ups about people they may see, the earliest due first:
     all of them, the overdue ones (`due="overdue"`) or those due in the next 7 days ("week").
     `people`: the ids of the people they may see, when the caller has them already."""
+    return open_follow_ups(user, assigned_to=user, due=due, now=now, people=people)
+
+
+def open_follow_ups(
+    user: AbstractUser,
+    *,
+    assigned_to: AbstractUser | None,
+    due: str = "",
+    now: datetime | None = None,
+    people: list[int] | None = None,
+) -> QuerySet[FollowUp]:
+    """The open follow-ups about people the user may see, assigned to `assigned_to` (None:
+    to anyone; a director's choice), as my_follow_ups. A director's overdue ones of one
+    caseworker are the rows the overview counts (overdue_by_assignee): the same open cases of
+    records in use, not done, due before now."""
     now = now or timezone.now()
     visible = exonerees_visible_to(user) if people is None else people
     # Open cases only: a closed case's follow-ups wait for it to be reopened.
     follow_ups = FollowUp.objects.filter(
-        assigned_to=user, done_at__isnull=True, exoneree__in=visible, exoneree__case_closed_on__isnull=True
+        done_at__isnull=True, exoneree__in=visible, exoneree__case_closed_on__isnull=True
     )
+    if assigned_to is not None:
+        follow_ups = follow_ups.filter(assigned_to=assigned_to)
     if due == "overdue":
         follow_ups = follow_ups.filter(due_at__lt=now)
     elif due == "week":

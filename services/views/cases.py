@@ -21,7 +21,7 @@ from services import access
 from services.access import caseworker_required, staff_required
 from services.actions import casework, follow_ups, needs, people, staff
 from services.choices import NeedDomain, Role
-from services.forms.casework import AssessmentForm, CaseNoteForm, FollowUpDoneForm, FollowUpForm
+from services.forms.casework import AssessmentForm, CaseNoteForm, FollowUpDoneForm, FollowUpFilterForm, FollowUpForm
 from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, InviteForm
 from services.forms.referrals import NeedForm, NeedStatusForm
 from services.lifecycle import NEED_CLOSED, TransitionNotAllowed
@@ -45,15 +45,32 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@caseworker_required
+@staff_required
 def follow_up_list(request: HttpRequest) -> HttpResponse:
-    """All of the caseworker's open follow-ups (the dashboard shows the first few): overdue,
-    due this week, or every open one."""
+    """Open follow-ups, overdue, due this week, or every open one: a caseworker's own (the
+    dashboard shows the first few); a director's, of one caseworker (the overview's overdue
+    counts link here) or of everyone, to read: marking one done is its caseworker's."""
     due = request.GET.get("due", "")
     if due and due not in dashboards.FOLLOW_UP_FILTERS:
         due = ""
-    page = Paginator(dashboards.my_follow_ups(request.user, due=due), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "services/follow_up_list.html", {"page": page, "due": due})
+    staff = access.staff_of(request.user)
+    form, assigned_to, valid = None, request.user, True
+    if staff is not None and staff.role == Role.DIRECTOR:
+        form = FollowUpFilterForm(request.GET, caseworkers=access.caseworker_accounts(staff.organization_id))
+        # A bad caseworker is said beside its field and left out: everyone's are listed.
+        valid = form.is_valid()
+        assigned_to = form.cleaned_data.get("caseworker")
+    follow_ups = dashboards.open_follow_ups(request.user, assigned_to=assigned_to, due=due)
+    page = Paginator(follow_ups, PAGE_SIZE).get_page(request.GET.get("page"))
+    caseworker = assigned_to if form is not None else None  # the director's choice
+    context = {
+        "page": page,
+        "due": due,
+        "form": form,
+        "caseworker": caseworker,
+        "chosen": f"caseworker={caseworker.pk}&" if caseworker else "",  # the due links keep it
+    }
+    return render(request, "services/follow_up_list.html", context, status=200 if valid else 400)
 
 
 @require_GET
