@@ -619,7 +619,7 @@ def dashboard(client: Any) -> tuple[dict[str, Any], int]:
     assert response.status_code == 200
     context = response.context
     return {
-        "referrals": dict(context["referrals_by_status"]),
+        "referrals": {label: count for label, count, _records in context["referrals_by_status"]},
         "needs": list(context["needs_by_domain"]),
         "caseloads": {row["member"].user_id: (row["caseload"], row["overdue"]) for row in context["caseworkers"]},
         "people": (context["people"], context["people_closed"]),

@@ -14,16 +14,19 @@ from django.utils import timezone
 
 from services import figures
 from services.actions import merges, needs
-from services.choices import NeedDomain, NeedStatus
+from services.choices import NeedDomain, NeedStatus, ReferralStatus
+from services.lifecycle import REFERRAL_OPEN
 from services.models.people import Exoneree
+from services.models.referrals import Referral
 from tests.conftest import World
-from tests.factories import ExonereeFactory, FollowUpFactory, NeedFactory
+from tests.factories import ExonereeFactory, FollowUpFactory, NeedFactory, ReferralFactory
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 # A number that is a link, as the overview draws them: <a href="…">12</a>.
 NUMBER_LINK = re.compile(r'<a href="([^"]+)"(?: class="count")?>(?:<span class="tag overdue">)?(\d+)(?:</span>)?</a>')
 PEOPLE_LINK = re.compile(r'<a href="([^"]+)">(\d+) (?:person|people) with an open case</a>')
+OPEN_REFERRALS_LINK = re.compile(r'<a href="([^"]+)">(\d+) open referrals?</a>')
 
 
 def overview(client) -> str:
@@ -72,13 +75,21 @@ def busy(world: World) -> None:
         (world.thomas.exoneree, world.caseworker2, past, None),
     ):
         FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=due, done_at=done)
+    # Referrals in several states, a closed case's among them (the overview counts them all).
+    for person, status in (
+        (world.marcus.exoneree, ReferralStatus.SENT),
+        (world.marcus.exoneree, ReferralStatus.COMPLETED),
+        (world.thomas.exoneree, ReferralStatus.IN_PROGRESS),
+        (closed, ReferralStatus.SENT),
+    ):
+        ReferralFactory(need=NeedFactory(exoneree=person), status=status)
 
 
 def test_every_number_that_links_lists_exactly_what_it_counts(login, world, busy):
     client = login("director1")
     page = overview(client)
 
-    links = NUMBER_LINK.findall(page) + PEOPLE_LINK.findall(page)
+    links = NUMBER_LINK.findall(page) + PEOPLE_LINK.findall(page) + OPEN_REFERRALS_LINK.findall(page)
     for href, number in links:
         assert listed(client, href) == int(number), (href, number)
     hrefs = {unescape(href) for href, _ in links}
@@ -93,6 +104,12 @@ def test_every_number_that_links_lists_exactly_what_it_counts(login, world, busy
     follow_ups = reverse("follow_up_list")
     assert overdue[f"{follow_ups}?caseworker={world.caseworker1.pk}&due=overdue"] >= 2
     assert overdue[f"{follow_ups}?caseworker={world.caseworker2.pk}&due=overdue"] >= 1
+    # The referrals by status, each one, and the open ones (drafts too): every one ever made.
+    referral_links = {href.split("&group=")[1]: href for href in hrefs if "figure=referral_status" in href}
+    assert set(referral_links) == {"open&measure=count", *(f"{s}&measure=count" for s in ReferralStatus.values)}
+    assert [int(n) for href, n in OPEN_REFERRALS_LINK.findall(page)] == [
+        Referral.objects.filter(organization=world.org1, status__in=REFERRAL_OPEN).count()
+    ]
     needs_links = [href for href in hrefs if href.startswith(reverse("outcome_records"))]
     for figure, measure in (("needs", "opened"), ("open_needs", "open"), ("needs", "met")):
         assert any(f"figure={figure}&group=basic&measure={measure}" in href for href in needs_links), figure

@@ -520,6 +520,13 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_outcomes,
         None,
     ),
+    (  # the overview's open referrals, every one ever made
+        "outcome-records-referral-status",
+        "director1",
+        lambda w: reverse("outcome_records") + "?from=1900-01-01&figure=referral_status&group=open&measure=count",
+        grow_outcomes,
+        None,
+    ),
     # Retention (issue 23): session, user, device; the closed cases due within 30 days (with
     # whether each is held or confirmed), their active holds (with who placed them), their
     # confirmations (with who gave them)

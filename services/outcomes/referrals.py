@@ -9,7 +9,8 @@ from django.db.models import (
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import ReferralStatus as RS
-from services.models.referrals import ReferralEvent
+from services.lifecycle import REFERRAL_OPEN
+from services.models.referrals import Referral, ReferralEvent
 from services.outcome_counts import REFERRAL_GROUPS
 from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_times, mean_days, records_url
 
@@ -48,6 +49,29 @@ REFERRALS = Spec(
     measures={"count": "Referrals"},
     cell=lambda scope, group, measure: REFERRAL_OUTCOMES[group][1],
     groups=lambda scope: [(key, label) for key, (label, _) in REFERRAL_OUTCOMES.items()],
+)
+
+
+# Referrals by where they stand now, made in the period, drafts too: the overview's referrals
+# by status (every referral of the organization, whenever made) link here over every date, as
+# its needs by domain do (services.selectors.dashboards). One row per referral.
+
+
+def _referrals_made(scope: Scope) -> QuerySet[Referral]:
+    referrals = Referral.objects.filter(between_times("created_at", scope), need__exoneree__in=scope.caseload)
+    if scope.filters.domain:
+        referrals = referrals.filter(need__domain=scope.filters.domain)
+    return referrals
+
+
+REFERRAL_STATUSES = Spec(
+    name="referral_status",
+    title=_("Referrals by status"),
+    kind="referral_made",
+    base=_referrals_made,
+    measures={"count": "Referrals"},
+    cell=lambda scope, group, measure: Q(status__in=REFERRAL_OPEN) if group == "open" else Q(status=group),
+    groups=lambda scope: [("open", _("Open")), *RS.choices],
 )
 
 

@@ -24,13 +24,13 @@ from services.outcomes.follow_ups import FOLLOW_UPS, follow_up_figure, follow_up
 from services.outcomes.legal import AWARDS, CLAIMS, RECORDS, award_figure, claim_figure, due_soon_figure, records_figure
 from services.outcomes.needs import BENEFITS, NEEDS, OPEN_NEEDS, benefit_figure, need_figure, open_need_figure
 from services.outcomes.referral_loop import LOOP, STALLED, referral_loop_figure
-from services.outcomes.referrals import REFERRALS, referral_figure
+from services.outcomes.referrals import REFERRAL_STATUSES, REFERRALS, referral_figure
 from services.outcomes.scope import Figure, OutcomeFilters, Scope, Spec
 from services.outcomes.wellbeing import HOUSING, SCORES, housing_figure, score_figure
 
 SPECS = {
     spec.name: spec
-    for spec in (REFERRALS, LOOP, STALLED, NEEDS, OPEN_NEEDS, FOLLOW_UPS, HOUSING, BENEFITS, SCORES)
+    for spec in (REFERRALS, REFERRAL_STATUSES, LOOP, STALLED, NEEDS, OPEN_NEEDS, FOLLOW_UPS, HOUSING, BENEFITS, SCORES)
     + (CLAIMS, AWARDS, RECORDS)
     + (SERVED, EXIT_REASONS, EXIT_DESTINATIONS)
 }
@@ -141,6 +141,20 @@ def _for_list(kind: str, records: QuerySet[Any]) -> QuerySet[Any]:
                 *(f"referral__need__exoneree__{f}" for f in _PERSON),
             )
             .order_by("at", "pk")
+        )
+    if kind == "referral_made":
+        return (
+            records.select_related("resource", "need__exoneree")
+            .only(
+                "created_at",
+                "status",
+                "status_changed_at",
+                "resource__name",
+                "need__domain",
+                "need__opened_on",
+                *(f"need__exoneree__{f}" for f in _PERSON),
+            )
+            .order_by("created_at", "pk")
         )
     if kind == "need":
         return (

@@ -270,8 +270,19 @@ NEED_RECORDS = {"total": ("needs", "opened"), "open": ("open_needs", "open"), "m
 def need_records_url(domain: str, column: str) -> str:
     """The outcomes' list of the needs one cell of the overview's needs by domain counts."""
     figure, measure = NEED_RECORDS[column]
+    return _records_url(figure, domain, measure)
+
+
+def referral_records_url(status: str) -> str:
+    """The outcomes' list of the referrals the overview counts with a status ("open": the open
+    ones), every one the organization made (services.outcomes.referrals.REFERRAL_STATUSES)."""
+    return _records_url("referral_status", status, "count")
+
+
+def _records_url(figure: str, group: str, measure: str) -> str:
+    """An outcomes' list over every date: from the first day any date may have to today."""
     since = date(EARLIEST_YEAR, 1, 1).isoformat()
-    query = {"from": since, "figure": figure, "group": domain, "measure": measure}
+    query = {"from": since, "figure": figure, "group": group, "measure": measure}
     return f"{reverse('outcome_records')}?{urlencode(query)}"
 
 
@@ -330,8 +341,12 @@ def director_dashboard(organization: Organization) -> dict[str, Any]:
         "switched_off": [
             row for row in rows if not row["member"].user.is_active and (row["caseload"] or row["overdue"])
         ],
-        "referrals_by_status": [(status.label, counts["referrals"].get(status.value, 0)) for status in ReferralStatus],
+        "referrals_by_status": [
+            (status.label, counts["referrals"].get(status.value, 0), referral_records_url(status.value))
+            for status in ReferralStatus
+        ],
         "open_referrals": sum(counts["referrals"].get(s, 0) for s in REFERRAL_OPEN),
+        "open_referrals_url": referral_records_url("open"),
         "needs_by_domain": [
             {
                 **row,

@@ -32,7 +32,7 @@ def test_the_overview_fits_a_phone_with_its_numbers_still_links(demo, tabs):
     for text, width, height in counts:
         assert text.isdigit() and width >= 28 and height >= 28, (text, width, height)
     # Each number says what it counts, by its column's name.
-    labels = page.eval_on_selector_all("main table td:has(> a.count)", LABELS)
+    labels = page.eval_on_selector_all("main table.stack td:has(> a.count)", LABELS)
     assert {'"Open cases"', '"Recorded"', '"Still open"', '"Met"'} <= set(labels)
     assert set(labels) <= {'"Open cases"', '"Overdue follow-ups"', '"Recorded"', '"Still open"', '"Met"'}
 
