@@ -150,6 +150,25 @@ def test_the_referral_page_says_when_each_notice_went_or_is_to_go(world: World, 
     assert nudge.send_at > notice.sent_at + timedelta(days=1)
 
 
+def test_the_referral_page_lists_its_own_links_not_the_menu(world: World, login) -> None:
+    """The header's menu was built `as links`, which took the page's name: a draft showed "Sent
+    to the provider" with six rows "Made : works until", and a sent one never its real link (walk)."""
+    staff = login("caseworker1")
+    referral = world.marcus.referral
+
+    draft = unescape(staff.get(referral.get_absolute_url()).content.decode())
+    assert "Sent to the provider" not in draft and "works until" not in draft
+
+    send(world)
+    deliver()
+    sent = unescape(staff.get(referral.get_absolute_url()).content.decode())
+    link = ProviderLink.objects.get(referral=referral)
+    made = date_format(timezone.localtime(link.created_at), "M j, Y g:i a")
+    until = date_format(timezone.localtime(link.expires_at), "M j, Y")
+    assert sent.count("works until") == 1
+    assert f"Made {made}:" in sent and f"works until {until}" in sent
+
+
 def test_resend_kills_the_old_link(world: World, sent_link: str, client: Client, login) -> None:
     staff = login("caseworker1")
     response = staff.post(reverse("referral_resend", args=[world.marcus.referral.pk]))
