@@ -267,6 +267,44 @@ def test_two_referrals_to_one_provider_for_one_need_are_told_apart_by_the_day_se
     assert f'<option value="referral:{first.pk}">{resource.name} (Housing), sent March 3</option>' in staff
 
 
+def test_a_message_about_one_of_two_referrals_to_one_provider_says_which_beside_it(login, world):
+    """The thread said "About: Hope House" beside a message about either of two referrals to
+    it for one need: it says what "It is about" offered ("…, sent March 3"), to the person,
+    in Spanish, in their own copy, and to staff."""
+    Organization.objects.filter(pk=world.org1.pk).update(timezone="America/Chicago")
+    first = world.marcus.referral
+    resource = first.resource
+    Referral.objects.filter(pk=first.pk).update(
+        status=ReferralStatus.SENT, sent_at=datetime(2030, 3, 4, 3, 0, tzinfo=UTC)
+    )  # evening of March 3 in Chicago
+    again = ReferralFactory(
+        need=first.need, resource=resource, status=ReferralStatus.SENT, sent_at=datetime(2030, 3, 10, 15, tzinfo=UTC)
+    )
+    other = ReferralFactory(need=first.need, status=ReferralStatus.SENT, sent_at=datetime(2030, 3, 10, tzinfo=UTC))
+    person = login("exoneree1")
+    for referral in (first, again, other):
+        person.post(reverse("my_messages"), {"text": "Any news?", "about": f"referral:{referral.pk}"})
+    assert Message.objects.filter(referral__isnull=False).count() == 3
+
+    own = person.get(reverse("my_messages")).content.decode()
+    name = f"{resource.name} (A place to live)"
+    assert f"About: {name}, sent March 3</p>" in own
+    assert f"About: {name}, sent March 10</p>" in own
+    assert f"About: {other.resource.name} (A place to live)</p>" in own  # alone: no day
+    copy = person.get(reverse("my_copy_json")).json()
+    assert [message["about"] for message in copy["messages"]] == [
+        f"{name}, sent March 3",
+        f"{name}, sent March 10",
+        f"{other.resource.name} (A place to live)",
+    ]
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    spanish = person.get(reverse("my_messages")).content.decode()
+    assert f"Sobre: {resource.name} (Un lugar para vivir), enviado el 3 de marzo</p>" in spanish
+    staff = login("caseworker1").get(thread_url(world)).content.decode()
+    assert f'<a href="{first.get_absolute_url()}">{resource.name} (Housing), sent March 3</a>' in staff
+    assert f'<a href="{again.get_absolute_url()}">{resource.name} (Housing), sent March 10</a>' in staff
+
+
 def test_the_caseworker_finds_every_conversation_the_latest_first(login, world):
     marcus, thomas = world.marcus.exoneree, world.thomas.exoneree
     old = Message.objects.create(exoneree=marcus, organization=world.org1, author=world.caseworker1, text="Hello")

@@ -555,9 +555,10 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # checklist reads the needs loaded above)
     ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 12),
     # session, user (with their record and unread messages); marking what they read, the
-    # thread (with authors and what each message points to), the needs, referrals and
-    # follow-ups a message may point to
-    ("my-messages", "exoneree1", lambda w: reverse("my_messages"), grow_messages, 7),
+    # thread (with authors and what each message points to), the referrals it points to and
+    # those that read the same (told apart by their day), the needs, referrals and follow-ups a
+    # message may point to
+    ("my-messages", "exoneree1", lambda w: reverse("my_messages"), grow_messages, 8),
     # session, user, device; the count, the page of conversations (with their latest moment,
     # what is unread and what needs action)
     ("conversations", "caseworker1", lambda w: reverse("conversation_list"), grow_conversations, 5),
@@ -565,13 +566,14 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("my-visits", "exoneree1", lambda w: reverse("my_visits"), grow_visits, 3),
     # session, user, device; the record (with the change permission), the access-log entry (4);
     # marking read (and the notices of what was read, when the header counted any unread: none
-    # here), the thread, what a message may point to (3)
+    # here), the thread, the referrals it points to and those that read the same, what a message
+    # may point to (3)
     (
         "exoneree-messages",
         "caseworker1",
         lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]),
         grow_messages,
-        13,
+        14,
     ),
     # the same without marking read (a director only looks on)
     (
@@ -579,7 +581,7 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         "director1",
         lambda w: reverse("exoneree_messages", args=[w.marcus.exoneree.pk]),
         grow_messages,
-        12,
+        13,
     ),
     # session, user, device; the need (with the person), the access-log entry (4)
     ("ask-answer", "caseworker1", lambda w: reverse("need_ask_answer", args=[an_ask(w)]), grow_case, 9),
@@ -587,8 +589,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("contact-wishes", "exoneree1", lambda w: reverse("my_contact_wishes"), grow_plan, 2),
     # The person's own copy (issue 23). Theirs: session, user (with their record); the plan's
     # queries (as on my-plan, but every date and note), the whole thread (with what each message
-    # points to), the export's access-log entry (4)
-    ("own-copy", "exoneree1", lambda w: reverse("my_copy_json"), grow_copy, 17),
+    # points to, and the referrals that read the same), the export's access-log entry (4)
+    ("own-copy", "exoneree1", lambda w: reverse("my_copy_json"), grow_copy, 18),
     # On their behalf: session, user, device; the record, the opening's access-log entry (4);
     # the same as theirs
     (
@@ -596,7 +598,7 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         "caseworker1",
         lambda w: reverse("exoneree_copy_json", args=[w.marcus.exoneree.pk]),
         grow_copy,
-        23,
+        24,
     ),
     # no session: the rate-limit counters are in the cache; the link (with its referral,
     # person, resource, provider, organization and caseworker), what the referral carries,

@@ -30,15 +30,41 @@ ABOUT_SHOWN = 30  # of each kind, the most recent
 
 def thread(exoneree: Exoneree, *, limit: int | None = THREAD_SHOWN, for_person: bool = False) -> list[Message]:
     """The latest messages (all of them with `limit=None`), oldest first, with their authors
-    and what they point to; `for_person`: each with `about_for_person`, what the person reads of that."""
+    and what they point to: a referral named as "It is about" names it (`referral_name`);
+    `for_person`: each with `about_for_person`, what the person reads of that."""
     latest = exoneree.messages.select_related("author", "read_by", "need", "referral__resource", "follow_up").order_by(
         "-created_at", "-pk"
     )[:limit]
     messages = list(reversed(latest))
-    if for_person:
-        for message in messages:
-            message.about_for_person = about_for_person(message)
+    names = _thread_referral_names(exoneree, messages, for_person=for_person)
+    for message in messages:
+        message.referral_name = names.get(message.referral_id, "")
+        if for_person:
+            message.about_for_person = _about_for_person(message)
     return messages
+
+
+def _thread_referral_names(exoneree: Exoneree, messages: list[Message], *, for_person: bool) -> dict[int, str]:
+    """The referrals the messages point to, each named as "It is about" names it, told apart
+    from the person's other referrals that read the same (the ones on their plan; for staff,
+    also those the thread points to that left it)."""
+    pointed = {message.referral_id for message in messages if message.referral_id}
+    if not pointed:
+        return {}
+    providers = {message.referral.resource.name for message in messages if message.referral_id}
+    on_plan = ~Q(status__in=REFERRAL_NOT_ON_PLAN)
+    referrals = (
+        Referral.objects.filter(on_plan if for_person else on_plan | Q(pk__in=pointed))
+        .filter(need__exoneree=exoneree, resource__name__in=providers)
+        .select_related("resource", "need")
+        .only("resource__name", "need__domain", "sent_at", "created_at")
+    )
+    return _referral_names(list(referrals), _area(for_person=for_person))
+
+
+def _area(*, for_person: bool) -> Callable[[str], str]:
+    """A need's area as the reader names it: the person as their plan does, staff by its label."""
+    return plain_domain if for_person else (lambda domain: str(NeedDomain(domain).label))
 
 
 def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -46,7 +72,7 @@ def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple
     follow-ups that their plan shows them (no drafts, no cancelled referrals, no staff-only
     tasks). Staff get the same: the person reads the message, and what it is about with it.
     `for_person`: each need's area in their words, as their plan names it."""
-    area = plain_domain if for_person else (lambda domain: str(NeedDomain(domain).label))
+    area = _area(for_person=for_person)
     needs = Need.objects.filter(OPEN_NEED, exoneree=exoneree).only("domain", "description", "opened_on")
     needs = needs.order_by("-opened_on", "-pk")[:ABOUT_SHOWN]
     referrals = (
@@ -63,7 +89,7 @@ def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple
         (gettext("Needs"), _need_choices(list(needs), area)),
         (
             gettext("Referrals"),
-            _referral_choices(list(referrals), area),
+            [(f"referral:{pk}", name) for pk, name in _referral_names(list(referrals), area).items()],
         ),
         (
             gettext("Appointments and tasks"),
@@ -103,17 +129,18 @@ def _need_choices(needs: list[Need], area: Callable[[str], str]) -> list[tuple[s
     ]
 
 
-def _referral_choices(referrals: list[Referral], area: Callable[[str], str]) -> list[tuple[str, str]]:
-    """Each referral by its provider and the need's area; two to one provider for one area
-    (sent again after the first went nowhere) also by the day each was sent, and by the time
-    too should they share the day."""
+def _referral_names(referrals: list[Referral], area: Callable[[str], str]) -> dict[int, str]:
+    """Each referral (by id, in the order given) by its provider and the need's area; two to
+    one provider for one area (sent again after the first went nowhere) also by the day each
+    was sent, and by the time too should they share the day. "It is about" offers these
+    names, and the thread says them beside each message ("About: …")."""
     named = [(referral, f"{referral.resource.name} ({area(referral.need.domain)})") for referral in referrals]
     same = Counter(name for _referral, name in named)
     # A referral on the plan was sent; one sent before the day of sending was recorded is
     # told by the day it was written.
     sent = {referral.pk: timezone.localtime(referral.sent_at or referral.created_at) for referral in referrals}
     same_day = Counter((name, sent[referral.pk].date()) for referral, name in named)
-    choices = []
+    names = {}
     for referral, name in named:
         if same[name] > 1:
             when = sent[referral.pk]
@@ -121,17 +148,17 @@ def _referral_choices(referrals: list[Referral], area: Callable[[str], str]) -> 
             if same_day[name, when.date()] > 1:
                 day = gettext("%(day)s at %(time)s") % {"day": day, "time": date_format(when, gettext("g:i a"))}
             name = gettext("%(referral)s, sent %(day)s") % {"referral": name, "day": day}
-        choices.append((f"referral:{referral.pk}", name))
-    return choices
+        names[referral.pk] = name
+    return names
 
 
-def about_for_person(message: Message) -> str:
+def _about_for_person(message: Message) -> str:
     """What the person reads of what a message is about: nothing of a topic their plan does not
     show (a message written before staff could only choose those may point to one)."""
     if message.need_id:
         return plain_domain(message.need.domain)
     if message.referral_id and message.referral.status not in REFERRAL_NOT_ON_PLAN:
-        return message.referral.resource.name
+        return message.referral_name
     if message.follow_up_id and message.follow_up.shared_with_exoneree:
         return message.follow_up.title
     return ""

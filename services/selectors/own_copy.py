@@ -141,14 +141,13 @@ def _appointment(item: Any) -> dict[str, Any]:
 
 
 def _message(message: Any) -> dict[str, Any]:
-    about = conversations.about_for_person(message)
     author = message.author
     return {
         "from_you": message.from_person,
         "author": "" if message.from_person else (author.get_full_name() or author.get_username()),
         "sent_at": message.created_at,
         "text": message.text,
-        "about": about,
+        "about": message.about_for_person,
         # The read receipt their page shows: when a caseworker read what they wrote.
         "read_at": message.read_at if message.from_person else None,
     }
@@ -189,7 +188,7 @@ def own_copy(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
             }
             for note in plan["notes"]
         ],
-        "messages": [_message(message) for message in conversations.thread(exoneree, limit=None)],
+        "messages": [_message(message) for message in conversations.thread(exoneree, limit=None, for_person=True)],
         "documents": [
             {
                 "kind": document.kind,
