@@ -3,11 +3,15 @@ enforce, a minimum that counts only visible characters, and a printable plan of 
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import io
+import pkgutil
 import re
 from html import unescape
 
 import pytest
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -21,6 +25,7 @@ from services.forms.asks import AskForm
 from services.forms.documents import MyDocumentForm
 from services.forms.messages import MessageForm
 from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
+from services.forms.widgets import LineBreaksAsOne
 from services.lib.text import MinVisibleLengthValidator, visible_length
 from services.models.casework import CaseNote
 from services.models.directory import Resource
@@ -249,3 +254,66 @@ def test_an_overlong_ask_is_told_in_plain_words_beside_the_field(login, world):
     beside = re.search(r'<div id="id_words_error"[^>]*>(.*?)</div>', html, re.S)
     assert beside and "Please keep this to 2000 characters or fewer. You wrote 2001." in beside.group(1)
     assert "Ensure this value" not in html
+
+
+# A browser sends each line break of a box as "\r\n"; the box's maxlength and its counter
+# count it as one (services.forms.widgets.LineBreaksAsOne).
+LINES = "\r\n".join(["Called the housing office.", "", "They want the ID first."])  # 50 characters sent
+
+
+def text_of(length: int) -> str:
+    """A text of exactly `length` characters as the person typed it, line breaks counted as one,
+    sent as a browser sends it."""
+    typed = LINES.replace("\r\n", "\n")
+    return (typed + "x" * (length - len(typed))).replace("\n", "\r\n")
+
+
+@pytest.mark.django_db
+def test_a_persons_message_typed_up_to_the_limit_with_line_breaks_is_taken_and_kept_with_one_per_line(login, world):
+    text = text_of(MESSAGE_MAX_LENGTH)
+    assert len(text) == MESSAGE_MAX_LENGTH + 2
+
+    response = login("exoneree1").post(reverse("my_messages"), {"text": text})
+
+    assert response.status_code == 302
+    kept = Message.objects.get().text
+    assert len(kept) == MESSAGE_MAX_LENGTH and kept.startswith("Called the housing office.\n\nThey want")
+    assert "\r" not in kept
+
+
+@pytest.mark.django_db
+def test_a_staff_note_typed_up_to_the_limit_with_line_breaks_is_taken_and_kept_with_one_per_line(login, world):
+    before = CaseNote.objects.count()
+
+    response = login("caseworker1").post(
+        reverse("note_create", args=[world.marcus.exoneree.pk]),
+        {"text": text_of(TEXT_MAX_LENGTH), "visibility": NoteVisibility.STAFF},
+    )
+
+    assert response.status_code == 302
+    assert CaseNote.objects.count() == before + 1
+    kept = CaseNote.objects.latest("pk").text
+    assert len(kept) == TEXT_MAX_LENGTH and "\r" not in kept
+
+
+@pytest.mark.django_db
+def test_one_character_past_the_limit_is_still_too_long_and_a_lone_carriage_return_is_a_line_break(world):
+    form = AskForm({"words": text_of(2000) + "x", "priority": "high"})
+    assert not form.is_valid()
+    assert "You wrote 2001." in form.errors["words"][0]
+    form = AskForm({"words": "One\rTwo", "priority": "high"})
+    assert form.is_valid() and form.cleaned_data["words"] == "One\nTwo"
+
+
+def test_every_form_with_a_box_of_several_lines_counts_a_line_break_as_one():
+    import services.forms
+
+    found = [
+        form
+        for module in pkgutil.iter_modules(services.forms.__path__)
+        for _name, form in inspect.getmembers(importlib.import_module(f"services.forms.{module.name}"), inspect.isclass)
+        if issubclass(form, forms.BaseForm)
+        and any(isinstance(field.widget, forms.Textarea) for field in form.base_fields.values())
+    ]
+    assert len(found) > 20  # the staff's forms and the person's
+    assert [form.__name__ for form in found if not issubclass(form, LineBreaksAsOne)] == []

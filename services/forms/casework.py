@@ -19,6 +19,7 @@ from services.forms.people import CaseworkerFilterField
 from services.forms.widgets import (
     DateInput,
     DateTimeInput,
+    LineBreaksAsOne,
     LocalDateTimeField,
     StaffChoiceField,
     VisibleTextField,
@@ -33,7 +34,7 @@ from services.models.validators import EARLIEST_YEAR, LATEST_YEAR
 User = get_user_model()
 
 
-class FollowUpForm(forms.ModelForm):
+class FollowUpForm(LineBreaksAsOne, forms.ModelForm):
     assigned_to = StaffChoiceField(queryset=User.objects.none(), label=_("Assigned to"))
 
     class Meta:
@@ -108,13 +109,13 @@ class FollowUpFilterForm(forms.Form):
         self.fields["caseworker"].queryset = caseworkers
 
 
-class FollowUpDoneForm(forms.Form):
+class FollowUpDoneForm(LineBreaksAsOne, forms.Form):
     outcome = forms.CharField(
         label=_("What happened?"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class CaseNoteForm(forms.ModelForm):
+class CaseNoteForm(LineBreaksAsOne, forms.ModelForm):
     class Meta:
         model = CaseNote
         fields = ["text", "visibility"]

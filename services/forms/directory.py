@@ -13,11 +13,11 @@ from services.choices import (
     ResourceStatus,
 )
 from services.forms.contact import phone_or_error, postal_code_or_error, state_or_error, when_typed
-from services.forms.widgets import MAX_SEARCH, name_blanks
+from services.forms.widgets import MAX_SEARCH, LineBreaksAsOne, name_blanks
 from services.models.directory import Provider, Resource
 
 
-class ResourceForm(forms.ModelForm):
+class ResourceForm(LineBreaksAsOne, forms.ModelForm):
     new_provider_name = forms.CharField(
         label=_("…or a new provider"), required=False, max_length=200, help_text=_("Type a name to add a new provider.")
     )

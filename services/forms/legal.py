@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.actions.legal import CLAIM_FIELDS
 from services.choices import ClaimStage
-from services.forms.widgets import DateInput, name_blanks
+from services.forms.widgets import DateInput, LineBreaksAsOne, name_blanks
 from services.legal_rules import jurisdiction_choices
 from services.lifecycle import CLAIM_TRANSITIONS, TransitionNotAllowed, check_claim_transition
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
@@ -19,7 +19,7 @@ from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCert
 NOTES = forms.Textarea(attrs={"rows": 3})
 
 
-class ClaimForm(forms.ModelForm):
+class ClaimForm(LineBreaksAsOne, forms.ModelForm):
     jurisdiction = forms.ChoiceField(
         label=_("Jurisdiction"),
         required=False,
@@ -65,21 +65,21 @@ class ClaimForm(forms.ModelForm):
         return stage
 
 
-class PaymentForm(forms.ModelForm):
+class PaymentForm(LineBreaksAsOne, forms.ModelForm):
     class Meta:
         model = ClaimPayment
         fields = ["received_on", "amount", "note"]
         widgets = {"received_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2})}
 
 
-class CertificateForm(forms.ModelForm):
+class CertificateForm(LineBreaksAsOne, forms.ModelForm):
     class Meta:
         model = InnocenceCertificate
         fields = ["status", "court", "applied_on", "decided_on", "notes"]
         widgets = {"applied_on": DateInput(), "decided_on": DateInput(), "notes": NOTES}
 
 
-class ClearanceForm(forms.ModelForm):
+class ClearanceForm(LineBreaksAsOne, forms.ModelForm):
     class Meta:
         model = RecordClearance
         fields = ["status", "requested_on", "confirmed_on", "last_checked_on", "notes"]
@@ -92,7 +92,7 @@ class ClearanceForm(forms.ModelForm):
         help_texts = {"confirmed_on": _("Six months later, the caseworkers are reminded to check again.")}
 
 
-class LegalItemForm(forms.ModelForm):
+class LegalItemForm(LineBreaksAsOne, forms.ModelForm):
     class Meta:
         model = LegalItem
         fields = ["kind", "status", "started_on", "done_on", "notes"]

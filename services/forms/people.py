@@ -19,7 +19,7 @@ from services.forms.contact import (
     reminders_with_nowhere_to_go,
     when_typed,
 )
-from services.forms.widgets import MAX_SEARCH, DateInput, HandleField, StaffChoiceField, TimeInput
+from services.forms.widgets import MAX_SEARCH, DateInput, HandleField, LineBreaksAsOne, StaffChoiceField, TimeInput
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
 from services.models.validators import validate_ssn_issued
@@ -47,7 +47,7 @@ NO_CONTACT_NO_REMINDERS = _(
 )
 
 
-class ExonereeForm(forms.ModelForm):
+class ExonereeForm(LineBreaksAsOne, forms.ModelForm):
     # The SSN is never put back into the page: editing shows the last four digits and an
     # empty box, and an empty box keeps the stored number.
     ssn = forms.CharField(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.actions.provider_answers import ANSWER_MAX_LENGTH
 from services.choices import AppointmentAnswer, DeclineReason, PersonAnswer
-from services.forms.widgets import DateInput, PlainLengths
+from services.forms.widgets import DateInput, LineBreaksAsOne, PlainLengths
 
 MOVES = [
     ("accept", _("Accept")),
@@ -23,7 +23,7 @@ MOVES = [
 GOT_SERVICE = [("", _("Choose…")), ("yes", _("Yes")), ("no", _("No"))]
 
 
-class ProviderAnswerForm(forms.Form):
+class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
     """Every button of the provider's page posts this form with its `move`; each move asks
     only its own questions (field names differ per move, so one page holds them all)."""
 
@@ -80,7 +80,7 @@ class ProviderAnswerForm(forms.Form):
         return {"yes": True, "no": False}.get(self.cleaned_data.get("got_service", ""))
 
 
-class ProviderQuestionAnswerForm(forms.Form):
+class ProviderQuestionAnswerForm(LineBreaksAsOne, forms.Form):
     """On the referral's page, under each of the provider's questions not yet answered: the
     caseworker's answer, which the provider reads on their page."""
 

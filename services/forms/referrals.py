@@ -15,7 +15,7 @@ from services.choices import (
     NeedDomain,
     ReferralStatus,
 )
-from services.forms.widgets import YES_NO, DateInput, VisibleTextField, name_blanks
+from services.forms.widgets import YES_NO, DateInput, LineBreaksAsOne, VisibleTextField, name_blanks
 from services.lib.text import visible_length
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models.directory import Resource
@@ -24,7 +24,7 @@ from services.models.referrals import Referral
 from services.models.validators import EARLIEST_YEAR, LATEST_YEAR
 
 
-class NeedForm(forms.ModelForm):
+class NeedForm(LineBreaksAsOne, forms.ModelForm):
     class Meta:
         model = Need
         fields = ["domain", "description", "own_words", "priority", "opened_on"]
@@ -93,7 +93,7 @@ def picker(field: forms.ModelChoiceField, resources: QuerySet[Resource]) -> None
     field.help_text = _("Marked “consent on file”: the person has agreed to share with that provider.")
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(LineBreaksAsOne, forms.Form):
     resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=_("Refer to"))
     note = forms.CharField(
         label=_("Note to the provider"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
@@ -106,7 +106,7 @@ class ReferralForm(forms.Form):
         self.fields["resource"].empty_label = _("Choose a resource (those for this kind of need come first)")
 
 
-class ReferralEditForm(forms.ModelForm):
+class ReferralEditForm(LineBreaksAsOne, forms.ModelForm):
     """The provider and what it shares can change only while the referral is a draft; the
     note any time."""
 
@@ -132,7 +132,7 @@ class ReferralEditForm(forms.ModelForm):
             ].help_text = "A referral that was sent keeps its provider; cancel it and refer again."
 
 
-class ReferralTransitionForm(forms.Form):
+class ReferralTransitionForm(LineBreaksAsOne, forms.Form):
     status = forms.ChoiceField(choices=ReferralStatus.choices, label=_("New status"))
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     decline_reason = forms.CharField(

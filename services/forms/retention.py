@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from services.forms.widgets import LineBreaksAsOne
 from services.models.retention import LegalHold
 
 
@@ -15,7 +16,7 @@ class RetentionConfirmForm(forms.Form):
     )
 
 
-class LegalHoldForm(forms.Form):
+class LegalHoldForm(LineBreaksAsOne, forms.Form):
     reason = forms.CharField(
         label=_("Why it must be kept (a lawsuit, a claim, a request from a court…)"),
         max_length=LegalHold._meta.get_field("reason").max_length,

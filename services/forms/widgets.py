@@ -55,7 +55,48 @@ TOO_LONG = ngettext_lazy(
 )
 
 
-class PlainLengths:
+def one_line_break(text: str) -> str:
+    """Every line break as one character, "\n": as a browser sends them ("\r\n") or a lone "\r"."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class LineBreaksAsOne:
+    """A form with a box of several lines (a textarea): each line break in it is one character
+    before anything checks its length, and is saved so. The box's maxlength and its counter
+    (limits.js) count a line break as one, but a browser sends it as "\r\n": a text typed up
+    to the limit with line breaks in it was refused as too long. Every form with a textarea
+    has this (tests/test_text_limits.py checks that none is left out)."""
+
+    def full_clean(self) -> None:
+        # Here rather than in __init__: a form may add or swap its fields after Django's
+        # __init__, and the data is read only once it is cleaned.
+        if self.is_bound:
+            fields = self.fields.items()
+            boxes = [self.add_prefix(name) for name, field in fields if isinstance(field.widget, forms.Textarea)]
+            self.data = _line_breaks_as_one(self.data, boxes)
+        super().full_clean()
+
+
+def _line_breaks_as_one(data: Any, names: list[str]) -> Any:
+    """A copy of the posted data (a QueryDict, which cannot be changed, or a plain dict) with
+    one kind of line break in the named fields."""
+    if not any("\r" in value for name in names for value in _values(data, name)):
+        return data
+    data = data.copy()
+    for name in names:
+        if hasattr(data, "setlist"):
+            data.setlist(name, [one_line_break(value) for value in _values(data, name)])
+        elif isinstance(data.get(name), str):
+            data[name] = one_line_break(data[name])
+    return data
+
+
+def _values(data: Any, name: str) -> list[str]:
+    values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+    return [value for value in values if isinstance(value, str)]
+
+
+class PlainLengths(LineBreaksAsOne):
     """A form the person fills in themselves: a text too long is told in plain words (TOO_LONG)
     beside it, for every field with a length limit, whatever the field (Django's field runs
     its MaxLengthValidator and puts the field's own "max_length" message in its place)."""

@@ -11,6 +11,7 @@ from datetime import time
 import pytest
 from playwright.sync_api import expect
 
+from services.models.messages import MESSAGE_MAX_LENGTH, Message
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
 from tests.browser.conftest import DESKTOP, PHONE, authenticator, with_password
@@ -206,7 +207,7 @@ def test_a_box_says_how_much_room_is_left_and_that_a_long_paste_was_cut(world, m
     expect(left).to_have_text("Characters left: 50 of 2,000.")
     expect(box).to_have_attribute("aria-describedby", re.compile(r"\bid_words_left\b"))
     expect(page.locator("#limits-live")).to_have_text("Characters left: 50 of 2,000.")  # the step of 50
-    box.fill("x" * 1940 + "\n" * 5)  # a line break is sent as two characters
+    box.fill("x" * 1945 + "\n" * 5)  # a line break is one character, for the box and the server
     expect(left).to_have_text("Characters left: 50 of 2,000.")
     box.fill("")
     box.focus()
@@ -225,6 +226,21 @@ def test_a_box_says_how_much_room_is_left_and_that_a_long_paste_was_cut(world, m
     box.press("Backspace")
     expect(left).to_have_text("Characters left: 1 of 2,000.")
     tab.check()
+
+
+def test_a_message_typed_up_to_the_limit_with_line_breaks_is_sent(world, marcus, tabs):
+    """The box took 4,000 characters with its line breaks counted as one; the browser sent each
+    as two and the server refused the message as too long."""
+    tab = tabs(PHONE, scale=1.25)
+    page = tab.page
+    tab.sign_in("exoneree1")
+    tab.goto("/my-plan/messages/")
+    lines = "Dear Casey,\n\nThe clinic called.\n"
+    page.locator("#id_text").fill(lines + "x" * (MESSAGE_MAX_LENGTH - len(lines)))
+    expect(page.locator("#id_text_left")).to_have_text("Characters left: 0 of 4,000.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".thread")).to_contain_text("The clinic called.")
+    assert Message.objects.get().text.startswith("Dear Casey,\n\nThe clinic called.\nxxx")
 
 
 def test_switching_language_keeps_the_page_and_what_was_typed(world, marcus, tabs):

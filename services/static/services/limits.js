@@ -4,9 +4,10 @@
 // script's tag (templates/base.html); the server checks the same most and says so beside the
 // field in any case.
 //
-// Counted as the server counts: a browser sends each line break as two characters (\r\n), so
-// a line break takes two here. A screen reader hears the count at a few steps only (not at
-// every key), through one polite live region; the cut, at once.
+// Counted as the server counts: a browser sends each line break as two characters (\r\n), and
+// the server reads them as one (services.forms.widgets.LineBreaksAsOne), as the box's own
+// maxlength does. A screen reader hears the count at a few steps only (not at every key),
+// through one polite live region; the cut, at once.
 (function () {
   "use strict";
 
@@ -27,7 +28,7 @@
   }
 
   function sent(text) {
-    return text.length + (text.match(/\n/g) || []).length; // each line break goes as \r\n
+    return text.length; // a line break is one character here, and one for the server
   }
 
   function used(box) {
