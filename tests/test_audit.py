@@ -405,20 +405,53 @@ def test_the_log_filters_by_staff_member_person_action_and_dates(login, world):
     assert {e.exoneree for e in shown(person="Thomas", action=Action.RECORD_VIEWED)} == {world.thomas.exoneree}
     # The person is found as on People: accents and case ignored.
     assert {e.exoneree for e in shown(person="THÓMAS", action=Action.RECORD_VIEWED)} == {world.thomas.exoneree}
-    assert shown(start="2000-01-01", end="2000-01-31") == []
+    assert shown(**{"from": "2000-01-01", "to": "2000-01-31"}) == []
     # Today in the organization's zone, as the log reads its dates (not the machine's: in the
     # evening in New York, UTC is already on the next day).
     today = timezone.localdate(timezone=ZoneInfo(world.org1.timezone))
-    assert len(shown(start=today.isoformat())) >= 2
+    assert len(shown(**{"from": today.isoformat()})) >= 2
 
 
 def test_bad_dates_in_the_filter_are_a_400_beside_the_field(login, world):
-    response = login("director1").get(reverse("audit_log"), {"start": "2026-02-30", "end": "1700-01-01"})
+    response = login("director1").get(reverse("audit_log"), {"from": "2026-02-30", "to": "1700-01-01"})
 
     assert response.status_code == 400
-    assert error_beside(response, "start")
-    assert error_beside(response, "end")
+    assert error_beside(response, "from")
+    assert error_beside(response, "to")
     assert list(response.context["page"]) == []  # an unreadable filter shows nothing, not everything
+
+
+def test_the_dates_read_as_on_the_outcomes_page_and_a_link_saved_with_their_old_names_still_works(login, world):
+    """The log's dates were "start" and "end" in the address, the outcomes page's "from" and
+    "to": both read "From" and "To" now, and a saved link still filters the same."""
+    login("caseworker1").get(world.marcus.exoneree.get_absolute_url())
+    client = login("director1")
+    today = timezone.localdate(timezone=ZoneInfo(world.org1.timezone))
+    yesterday = (today - timedelta(days=1)).isoformat()
+
+    page = client.get(reverse("audit_log")).content.decode()
+    old = client.get(reverse("audit_log"), {"start": "2000-01-01", "end": "2000-01-31"})
+    old_today = client.get(reverse("audit_log"), {"start": today.isoformat()})
+    both = client.get(reverse("audit_log"), {"from": today.isoformat(), "start": "2000-01-01", "end": "2000-01-31"})
+    refused = client.get(reverse("audit_log"), {"start": today.isoformat(), "end": yesterday})
+
+    assert '<label for="id_from">From</label>' in page and '<label for="id_to">To</label>' in page
+    assert 'name="start"' not in page and 'name="end"' not in page
+    assert old.status_code == 200 and list(old.context["page"]) == []
+    assert old.context["form"]["from"].value() == "2000-01-01"  # shown in the new boxes
+    assert len(old_today.context["page"]) >= 1
+    assert list(both.context["page"]) == []  # "from" given: "start" is not read for it
+    assert refused.status_code == 400 and "cannot be before its start" in error_beside(refused, "to")
+
+
+def test_an_export_names_its_dates_as_the_address_does(login, world):
+    client = login("director1")
+    start = last_pk()
+
+    client.get(reverse("audit_log"), {"start": "2030-01-01", "to": "2030-01-31", "format": "csv"})
+
+    entry = only_entry_since(start)
+    assert entry.changes == {"filters": {"from": "2030-01-01", "to": "2030-01-31"}}
 
 
 def test_the_exoneree_sees_who_opened_their_file(login, world):

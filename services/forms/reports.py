@@ -19,7 +19,8 @@ User = get_user_model()
 
 
 class AuditLogFilterForm(forms.Form):
-    """The director's search of the access log; every box optional."""
+    """The director's search of the access log; every box optional. Its dates are "from" and
+    "to" in the address, as on the outcomes page."""
 
     staff = StaffChoiceField(
         label=_("Staff member"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
@@ -28,26 +29,58 @@ class AuditLogFilterForm(forms.Form):
     action = forms.ChoiceField(
         label=_("Action"), required=False, choices=[("", _("Any action")), *AuditEvent.Action.choices]
     )
-    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, *args: Any, organization: Any, **kwargs: Any) -> None:
+        super().__init__(_dates_by_their_old_names(data), *args, **kwargs)
+        # "from" cannot be a class attribute.
+        self.fields |= {
+            "from": forms.DateField(label=_("From"), required=False, widget=DateInput()),
+            "to": forms.DateField(label=_("To"), required=False, widget=DateInput()),
+        }
         self.fields["staff"].queryset = User.objects.filter(staff__organization=organization).order_by(
             "first_name", "last_name"
         )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        for name in ("start", "end"):
+        for name in ("from", "to"):
             if data.get(name):
                 try:
                     validate_sensible_date(data[name])
                 except forms.ValidationError as error:
                     self.add_error(name, error)
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", _("The end date is before the start date."))
+        if data.get("from") and data.get("to") and data["to"] < data["from"]:
+            self.add_error("to", _("The end of the period cannot be before its start."))
         return data
+
+    def log_filters(self) -> dict[str, Any]:
+        """The valid filters as `audit_trail.audit_log` takes them (its `start` and `end`)."""
+        data = self.cleaned_data
+        return {
+            "staff": data.get("staff"),
+            "person": data.get("person", ""),
+            "action": data.get("action", ""),
+            "start": data.get("from"),
+            "end": data.get("to"),
+        }
+
+
+# The dates' names in the address before they were "from" and "to": links saved then still work.
+OLD_DATE_NAMES = {"start": "from", "end": "to"}
+
+
+def _dates_by_their_old_names(data: Any) -> Any:
+    """The query with "start" and "end" read as "from" and "to" (when those are not given too)."""
+    if not data or not any(old in data and new not in data for old, new in OLD_DATE_NAMES.items()):
+        return data
+    data = data.copy()
+    for old, new in OLD_DATE_NAMES.items():
+        if old in data and new not in data:
+            if hasattr(data, "setlist"):  # a QueryDict: every value given
+                data.setlist(new, data.pop(old))
+            else:
+                data[new] = data.pop(old)
+    return data
 
 
 class OutcomeFilterForm(forms.Form):

@@ -275,11 +275,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     organization = access.organization_of(request.user)
     form = AuditLogFilterForm(request.GET or None, organization=organization)
     valid = form.is_valid() or not form.is_bound
-    filters = form.cleaned_data if form.is_bound and valid else {}
+    filters = form.log_filters() if form.is_bound and valid else {}
     # A filter that could not be read shows nothing, rather than everything.
     entries = audit_trail.audit_log(organization, **filters) if valid else AuditEvent.objects.none()
     if request.GET.get("format") == "csv" and form.is_valid():
-        return audit_csv(request, entries, filters)
+        # The export's entry names the filters as the address does ("from", "to").
+        return audit_csv(request, entries, form.cleaned_data)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     status = 400 if form.is_bound and not form.is_valid() else 200
     context = {"form": form, "page": page, "rows": audit_display.log_rows(page), "csv_query": request.GET.urlencode()}
