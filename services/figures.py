@@ -39,7 +39,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import zoneinfo
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -134,11 +133,7 @@ def recompute(organization_id: int) -> bool:
     if staff is None:
         return False
     organization, director = staff.organization, staff.user
-    try:
-        zone = zoneinfo.ZoneInfo(organization.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = timezone.get_default_timezone()
-    with timezone.override(zone):  # the director's language: the hook's
+    with timezone.override(organization.zone()):  # the director's language: the hook's
         now = timezone.now()
         hooks.compute(director, organization, now)
     logger.info("figures of organization %s computed again (version %s)", organization.pk, organization.figures_version)

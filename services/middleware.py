@@ -4,7 +4,6 @@ keep, and a page (not a blank one) for an address opened that only takes a form.
 from __future__ import annotations
 
 import time
-import zoneinfo
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -118,7 +117,8 @@ class FormOnlyAddressMiddleware:
 
 
 class OrganizationTimezoneMiddleware:
-    """Show times in the organization's own timezone; everything is stored in UTC."""
+    """Show times in the organization's own timezone; everything is stored in UTC. The provider
+    page, which has no signed-in user, switches to its referral's organization itself."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -130,10 +130,7 @@ class OrganizationTimezoneMiddleware:
         elif exoneree := access.own_exoneree_or_none(request.user):
             organization = exoneree.organization
         if organization is not None:
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(organization.timezone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
+            timezone.activate(organization.zone())
         else:
             timezone.deactivate()
         return self.get_response(request)

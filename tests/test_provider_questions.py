@@ -8,19 +8,24 @@ Marcus's referral is sent and its notice delivered as in tests/test_referral_loo
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from services.actions import referrals as referral_actions
 from services.choices import ContactPreference, ReferralStatus, ReminderKind, ReminderStatus
 from services.models.audit import AuditEvent
 from services.models.notifications import Reminder
+from services.models.organizations import Organization
 from services.models.people import Exoneree
-from services.models.referrals import ProviderQuestion, Referral
+from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from tests.conftest import World
 from tests.test_referral_loop import deliver, page, send
 
@@ -210,6 +215,39 @@ def test_the_provider_sees_its_question_after_sending_it(world: World, asked: tu
     token, _ = asked
     html = unescape(Client().get(page(token)).content.decode())
     assert QUESTION in html and "Not answered yet." in html
+
+
+def test_the_provider_page_shows_times_in_the_organizations_zone(
+    world: World, asked: tuple[str, ProviderQuestion], login
+) -> None:
+    """Nobody is signed in on the provider's page: its times are still the organization's
+    (Chicago here), not the server's (New York)."""
+    token, question = asked
+    answer_it(question, login)
+    Organization.objects.filter(pk=world.org1.pk).update(timezone="America/Chicago")
+    chicago, new_york = ZoneInfo("America/Chicago"), ZoneInfo("America/New_York")
+    asked_at = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
+    answered_at = datetime(2026, 3, 5, 4, 30, tzinfo=UTC)  # March 4 in Chicago, March 5 in New York
+    ProviderQuestion.objects.filter(pk=question.pk).update(at=asked_at, answered_at=answered_at)
+    # The link's last moment: an hour at which the two cities are on different days.
+    day = (timezone.now() + timedelta(days=20)).replace(minute=30, second=0, microsecond=0)
+    until = next(
+        moment
+        for moment in (day + timedelta(hours=h) for h in range(24))
+        if moment.astimezone(chicago).date() != moment.astimezone(new_york).date()
+    )
+    ProviderLink.objects.filter(referral=world.marcus.referral, revoked_at__isnull=True).update(expires_at=until)
+
+    html = " ".join(unescape(Client().get(page(token)).content.decode()).split())
+
+    def shown(moment: datetime, zone: ZoneInfo, form: str = "M j, Y g:i a") -> str:
+        return date_format(moment.astimezone(zone), form)
+
+    assert f"You asked on {shown(asked_at, chicago)}:" in html
+    assert f"The caseworker's answer ({shown(answered_at, chicago)}):" in html
+    assert f"This link works until {shown(until, chicago, 'M j, Y')}." in html
+    for moment, form in ((asked_at, "M j, Y g:i a"), (answered_at, "M j, Y g:i a"), (until, "M j, Y")):
+        assert shown(moment, new_york, form) not in html
 
 
 # --- how the person wants to be reached ---------------------------------------------------------

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,6 +21,7 @@ from services.forms.provider import ProviderAnswerForm, ProviderQuestionAnswerFo
 from services.lib.provider_tokens import token_hash
 from services.lib.throttle import throttle_hit
 from services.lifecycle import TransitionNotAllowed
+from services.models.referrals import ProviderLink
 from services.selectors import coverage, provider_links
 from services.views.common import action_refused, apply_errors, posted
 from services.views.referrals import referral_page
@@ -60,6 +62,13 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
     if _limited(request, token_hash(token)):
         return _private(render(request, "services/provider_limited.html", status=429))
     link = provider_links.provider_link_for(token)
+    # Nobody is signed in here, so the middleware left the site's zone: the times on the page
+    # (a question asked, its answer, the link's last day) are the referring organization's.
+    with timezone.override(link.referral.organization.zone()):
+        return _provider_page(request, link)
+
+
+def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
     carried = coverage.referral_categories(link.referral)
     if provider_links.link_gone(link, carried=carried):
         return _private(render(request, "services/provider_gone.html", status=410))
