@@ -45,3 +45,17 @@ def test_the_people_staff_access_log_and_legal_holds_fit_a_phone(demo, tabs):
         "main table tbody tr", "els => [...new Set(els.map(tr => getComputedStyle(tr).display))]"
     )
     assert rows == ["table-row"]
+
+
+def test_a_caseworkers_forms_fit_a_phone(demo, tabs):
+    """The assessment form's score rows are a question over its answer on a phone, not two
+    columns of 10rem each that pushed the page sideways."""
+    caseworker = get_user_model().objects.get(username="caseworker1")
+    person = Exoneree.objects.filter(caseworkers=caseworker).order_by("pk").first()
+    tab = tabs(PHONE)
+    tab.sign_in("caseworker1", device=demo_device("caseworker1"))
+    page = tab.page
+    tab.goto(f"/people/{person.pk}/assessments/new/")
+    assert page.locator("main .scores .field").count()
+    assert page.evaluate(SIDEWAYS) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
