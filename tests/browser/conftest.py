@@ -59,6 +59,11 @@ SIDEWAYS = """() => [document.documentElement, ...document.querySelectorAll('mai
     .filter(e => e === document.documentElement || ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
     .filter(e => e.scrollWidth > e.clientWidth)
     .map(e => `${e.tagName.toLowerCase()}.${e.className}: ${e.scrollWidth} > ${e.clientWidth} px`)"""
+# A file input's height and its "Choose File" button's, in whole px (44 at least: a tap target).
+FILE_BUTTON_HEIGHTS = """els => els.map(e => [
+    Math.min(44, Math.floor(e.getBoundingClientRect().height)),
+    Math.min(44, Math.floor(parseFloat(getComputedStyle(e, '::file-selector-button').height))),
+])"""
 
 
 def _browser_required() -> bool:

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from services.models.documents import Document
 from tests import sample_files
-from tests.browser.conftest import DESKTOP, PHONE, authenticator, with_password
+from tests.browser.conftest import DESKTOP, FILE_BUTTON_HEIGHTS, PHONE, authenticator, with_password
 
 
 def drop_file(page, selector: str, content: bytes, name: str, mime: str) -> None:
@@ -81,6 +81,8 @@ def test_exoneree_sends_a_photo_of_their_id_from_a_phone(world, tmp_path: Path, 
     papers.get_by_role("link", name="Send us a paper (take a photo)").click()
     tab.check()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # "Choose File" is a target a thumb can take: 44 px tall, not the browser's 21 px.
+    assert page.eval_on_selector_all("main input[type=file]", FILE_BUTTON_HEIGHTS) == [[44, 44]]
     camera = page.get_by_label("Photo or file")
     expect(camera).to_have_attribute("capture", "environment")
     page.get_by_label("What paper is it?").select_option(label="State ID or driver's license")

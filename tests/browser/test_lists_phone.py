@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from services.actions.retention import legal_hold_place
 from services.models.people import Exoneree
-from tests.browser.conftest import DESKTOP, PHONE, SIDEWAYS, demo_device
+from tests.browser.conftest import DESKTOP, FILE_BUTTON_HEIGHTS, PHONE, SIDEWAYS, demo_device
 
 LABELS = "els => els.map(td => getComputedStyle(td, '::before').content)"
 
@@ -49,7 +49,8 @@ def test_the_people_staff_access_log_and_legal_holds_fit_a_phone(demo, tabs):
 
 def test_a_caseworkers_forms_fit_a_phone(demo, tabs):
     """The assessment form's score rows are a question over its answer on a phone, not two
-    columns of 10rem each that pushed the page sideways."""
+    columns of 10rem each that pushed the page sideways; the upload's "Choose File" is a
+    target a thumb can take (44 px tall), not the browser's 21 px."""
     caseworker = get_user_model().objects.get(username="caseworker1")
     person = Exoneree.objects.filter(caseworkers=caseworker).order_by("pk").first()
     tab = tabs(PHONE)
@@ -59,3 +60,7 @@ def test_a_caseworkers_forms_fit_a_phone(demo, tabs):
     assert page.locator("main .scores .field").count()
     assert page.evaluate(SIDEWAYS) == []
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+    tab.goto(f"/people/{person.pk}/documents/new/")
+    assert page.evaluate(SIDEWAYS) == []
+    assert page.eval_on_selector_all("main input[type=file]", FILE_BUTTON_HEIGHTS) == [[44, 44]]
