@@ -6,6 +6,7 @@ organization but cannot open his record; caseworker3 is in another organization.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import unescape
 
@@ -77,6 +78,27 @@ def test_same_ssn_typed_with_dashes_warns_with_the_name_and_saves_nothing(login,
     page = response.content.decode()
     for number in MARCUS_SSN:
         assert number not in page
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        ({"ssn": "900-12-3456"}, "(same Social Security number)"),
+        ({"legal_name": "marcus whitfield", "date_of_birth": "1970-03-14"}, "(same date of birth and name)"),
+        (
+            {"legal_name": "Marcus Whitfield", "date_of_birth": "1970-03-14", "ssn": "900123456"},
+            "(same Social Security number, date of birth and name)",
+        ),
+    ],
+    ids=["ssn", "name and birth date", "both"],
+)
+def test_the_warning_says_why_it_matched_and_never_the_number_or_the_date(login, world, data, why):
+    response = intake(login("caseworker1"), **data)
+
+    warning = " ".join(re.sub(r"<[^>]+>", "", error_beside(response, "confirm_new")).split())
+    assert f"Marcus Whitfield {why}." in warning
+    for detail in (*MARCUS_SSN, "3456", "1970", "March 14"):
+        assert detail not in warning, detail
 
 
 def test_the_warning_uses_the_preferred_name(login, world):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,9 @@ class PossibleDuplicates:
     visible: list[Exoneree]
     hidden: list[int]  # ids of matches the user may not open: never shown to them
     by_name_only: bool = False
+    # Why each visible match was found, by its id: " (same Social Security number)" and the
+    # like. The rule that matched, never the number or the date itself.
+    why: dict[int, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.visible or self.hidden)
@@ -106,8 +110,8 @@ class PossibleDuplicates:
                 )
             names = format_html_join(
                 ", ",
-                '<a href="{}">{}</a>{}',
-                ((p.get_absolute_url(), _both_names(p), _closed(p)) for p in self.visible),
+                '<a href="{}">{}</a>{}{}',
+                ((p.get_absolute_url(), _both_names(p), _closed(p), self.why.get(p.pk, "")) for p in self.visible),
             )
             return format_html(
                 _(
@@ -150,13 +154,17 @@ def possible_duplicates(user: AbstractUser, candidate: Exoneree, *, same_name: b
     name alone), when these find nobody: the records under the same name, folded as name
     searches fold it, that nothing typed tells apart from the candidate.
     """
-    fields = {field.name: field for field in Exoneree._meta.fields}
+    fields = {column.name: column for column in Exoneree._meta.fields}
     match = Q(pk__in=[])
     if ssn := fields["ssn_index"].candidates(candidate.ssn):
         match |= Q(ssn_index__in=ssn)
     if name_dob := fields["name_dob_index"].candidates(candidate.legal_name, candidate.date_of_birth):
         match |= Q(name_dob_index__in=name_dob)
-    found = _matches(user, candidate, match) if ssn or name_dob else PossibleDuplicates(visible=[], hidden=[])
+    found = (
+        _matches(user, candidate, match, why=lambda person: _why(person, ssn=ssn, name_dob=name_dob))
+        if ssn or name_dob
+        else PossibleDuplicates(visible=[], hidden=[])
+    )
     if found or not same_name or not (name := normalize_name(candidate.legal_name)):
         return found
     same = Q(legal_name_folded=name) | Q(preferred_name_folded=name)
@@ -170,13 +178,20 @@ def possible_duplicates(user: AbstractUser, candidate: Exoneree, *, same_name: b
     return _matches(user, candidate, same & ~apart, by_name_only=True)
 
 
-def _matches(user: AbstractUser, candidate: Exoneree, match: Q, *, by_name_only: bool = False) -> PossibleDuplicates:
+def _matches(
+    user: AbstractUser,
+    candidate: Exoneree,
+    match: Q,
+    *,
+    by_name_only: bool = False,
+    why: Callable[[Exoneree], str] | None = None,
+) -> PossibleDuplicates:
     # A restricted person the user does not see is not even counted (services.access).
     matches = exonerees_findable_by(user).filter(match).exclude(pk=candidate.pk)
     visible = list(
         exonerees_visible_to(user)
         .filter(pk__in=matches.values("pk"))
-        .only("legal_name", "preferred_name", "case_closed_on", "created_at")
+        .only("legal_name", "preferred_name", "case_closed_on", "created_at", "ssn_index", "name_dob_index")
         .order_by("legal_name", "pk")
     )
     seen = {person.pk for person in visible}
@@ -184,7 +199,18 @@ def _matches(user: AbstractUser, candidate: Exoneree, match: Q, *, by_name_only:
         visible=visible,
         hidden=[pk for pk in matches.values_list("pk", flat=True) if pk not in seen],
         by_name_only=by_name_only,
+        why={person.pk: why(person) for person in visible} if why else {},
     )
+
+
+def _why(person: Exoneree, *, ssn: list[str], name_dob: list[str]) -> str:
+    """Which rule found `person`, from the blind indexes alone (nothing is decrypted)."""
+    same_ssn, same_name_dob = person.ssn_index in ssn, person.name_dob_index in name_dob
+    if same_ssn and same_name_dob:
+        return _(" (same Social Security number, date of birth and name)")
+    if same_ssn:
+        return _(" (same Social Security number)")
+    return _(" (same date of birth and name)")
 
 
 def merges_into(exoneree: Exoneree) -> QuerySet[Merge]:
