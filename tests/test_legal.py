@@ -355,6 +355,26 @@ def test_the_plan_says_a_filing_deadline_has_passed_not_that_there_is_time(world
     assert until not in page
 
 
+@pytest.mark.parametrize(
+    ("language", "stage", "said", "not_said"),
+    [
+        ("en", ClaimStage.AWARDED, "<strong>Latest:</strong> you were awarded compensation.", "Next step:"),
+        ("es", ClaimStage.AWARDED, "<strong>Lo más reciente:</strong> le otorgaron la compensación.", "Próximo paso:"),
+        ("en", ClaimStage.PAID, "<strong>Latest:</strong> your compensation has been paid.", "Next step:"),
+        ("es", ClaimStage.PAID, "<strong>Lo más reciente:</strong> su compensación ya se pagó.", "Próximo paso:"),
+        ("en", ClaimStage.FILED, "<strong>Next step:</strong> wait for the decision", "Latest:"),
+    ],
+)
+def test_the_plan_says_a_decision_made_is_the_latest_not_a_next_step(world, login, language, stage, said, not_said):
+    claim = illinois_claim(world)
+    CompensationClaim.objects.filter(pk=claim.pk).update(stage=stage, filed_on=date(2026, 9, 1))
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": language})
+    page = " ".join(client.get(reverse("my_plan")).content.decode().split())
+    assert said in page
+    assert not_said not in page
+
+
 def test_a_corrected_rule_moves_deadlines_and_warnings_but_not_a_lawyers(world, monkeypatch):
     computed = illinois_claim(world)
     overridden = illinois_claim(world, deadline_override=date(2027, 9, 1), override_reason="The lawyer's")

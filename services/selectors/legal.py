@@ -170,6 +170,12 @@ class PlanClaim:
     hearing_on: date | None
     deadline_passed: bool = False  # the deadline to file is behind them: said so, not "you have until"
 
+    @property
+    def happened(self) -> bool:
+        """The step says what has happened (an award, a payment, a denial), not what comes
+        next: labelled "Latest:", never "Next step:"."""
+        return self.step in HAPPENED_STEPS
+
 
 NEXT_STEPS = (
     "find_lawyer",
@@ -183,6 +189,8 @@ NEXT_STEPS = (
     "appealing",
     "not_eligible",
 )
+# The steps that tell of a decision already made; what to do about it follows in their words.
+HAPPENED_STEPS = frozenset({"payments", "paid", "appeal", "not_eligible"})
 
 
 def _next_step(claim: CompensationClaim) -> str:
