@@ -213,6 +213,18 @@ def test_spanish_plan_has_no_english_left(login, world: World) -> None:
     assert "Le pedimos que le ayuden" in text  # the referral's status, in everyday words
 
 
+# The person as the object of our verbs: "le", which is everyone's; "lo" (him) was not.
+HIM = re.compile(r"\b[Ll]o (enviamos|invitó|llamamos|ayudamos|esperamos|atendemos|referimos)\b")
+
+
+def test_spanish_says_where_we_sent_the_person_without_calling_them_him(login, world: World) -> None:
+    _spanish_marcus(world)
+    text = _visible_text(login("exoneree1").get(reverse("my_plan")).content.decode())
+    assert "Muestra a dónde le enviamos" in text
+    assert "Le enviamos a" in text
+    assert not [entry.msgid for entry in catalog() if HIM.search(entry.msgstr)]
+
+
 def _record_values(marcus: Exoneree) -> list[str]:
     values = [marcus.first_name, marcus.display_name, marcus.organization.name, "English", "Reentry"]
     for need in marcus.needs.all():
