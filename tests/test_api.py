@@ -403,6 +403,22 @@ def test_sending_a_referral_passes_the_consent_gate(world):
     assert not_allowed.status_code == 400 and "status" in not_allowed.json()
 
 
+def test_a_sent_referrals_note_to_the_provider_is_not_written_through_the_api(world):
+    key = key_for(world, "caseworker1")
+    client = Client()
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status="sent", note="Call him after noon")
+    url = v1("referral", referral.pk)
+    etag = api(client, key, "GET", url)["ETag"]
+
+    for method in ("PATCH", "PUT"):
+        assert api(client, key, method, url, {"note": "Changed"}, HTTP_IF_MATCH=etag).status_code == 405
+    # A move's note is the history's, never the one the provider got.
+    moved = api(client, key, "POST", v1("referral-transition", referral.pk), {"status": "accepted", "note": "Changed"})
+    assert moved.status_code == 200 and moved.json()["note"] == "Call him after noon"
+    assert Referral.objects.get(pk=referral.pk).note == "Call him after noon"
+
+
 def test_follow_up_done_and_reopen(world):
     key = key_for(world, "caseworker1")
     client = Client()

@@ -3,6 +3,7 @@ its provider and every category it carries; revoking stops sharing at once."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -660,6 +661,42 @@ def test_a_sent_referral_keeps_what_it_shared(login, world):
     assert coverage.referral_categories(referral) == before
     with pytest.raises(ValidationError, match="keeps what it shared"):
         referrals.referral_update(by=world.caseworker1, referral=referral, categories=[C.MEDICAL])
+
+
+@pytest.mark.parametrize("status", [ReferralStatus.SENT, ReferralStatus.COMPLETED, ReferralStatus.CANCELLED])
+def test_a_referral_that_left_draft_keeps_its_note_to_the_provider(login, world, status):
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=status, note="Call him\nafter noon")
+    edit = reverse("referral_edit", args=[referral.pk])
+    client = login("caseworker1")
+    logged = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED).count()
+
+    shown = client.get(edit).content.decode()
+    changed = client.post(edit, {"resource": referral.resource.pk, "note": "Call him in the morning"})
+
+    box = re.search(r"<textarea[^>]*name=\"note\"[^>]*>", shown).group(0)
+    assert "readonly" in box
+    assert "keeps the note the provider got; add a case note instead" in shown
+    assert changed.status_code == 400
+    assert "add a case note instead" in error_beside(changed, "note")
+    referral.refresh_from_db()
+    assert referral.note == "Call him\nafter noon"
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED).count() == logged
+    # The read-only box posted back as it stands (a browser's "\r\n") is no change at all.
+    kept = client.post(edit, {"resource": referral.resource.pk, "note": "Call him\r\nafter noon "})
+    assert kept.status_code == 302
+    referral.refresh_from_db()
+    assert referral.note == "Call him\nafter noon"
+
+
+def test_a_sent_referrals_note_is_refused_by_the_action_too(world):
+    _, referral = sent_referral(world)
+    referral.note = "Something the provider never saw"
+
+    with pytest.raises(ValidationError, match="keeps the note the provider got"):
+        referrals.referral_update(by=world.caseworker1, referral=referral)
+
+    assert Referral.objects.get(pk=referral.pk).note != referral.note
 
 
 # --- the cascade over every status, and the lock a send holds -----------------------------------

@@ -72,11 +72,14 @@ def referral_create(
 @transaction.atomic
 def referral_update(*, by: AbstractUser, referral: Referral, categories: Iterable[str] | None = None) -> Referral:
     """Save an edited referral. `categories` (None: unchanged): what it will hand the provider,
-    contact details always; only a draft's can change, as only a draft's provider can."""
+    contact details always; only a draft's can change, as only a draft's provider and note to
+    the provider can (once sent, they are what the provider got)."""
     figures_changed(referral.organization_id)  # first (the lock order of tracked actions)
     stored = Referral.objects.select_for_update(no_key=True).get(pk=referral.pk)
     if referral.resource_id != stored.resource_id and stored.status != ReferralStatus.DRAFT:
         raise ValidationError({"resource": _("A sent referral keeps its provider; cancel it and refer again.")})
+    if referral.note != stored.note and stored.status != ReferralStatus.DRAFT:
+        raise ValidationError({"note": _("A sent referral keeps the note the provider got; add a case note instead.")})
     if referral.resource.organization_id != referral.need.exoneree.organization_id:
         raise ValidationError({"resource": _("Choose a resource from your organization's directory.")})
     old = coverage.referral_categories(stored)

@@ -15,7 +15,14 @@ from services.choices import (
     NeedDomain,
     ReferralStatus,
 )
-from services.forms.widgets import YES_NO, DateInput, LineBreaksAsOne, VisibleTextField, name_blanks
+from services.forms.widgets import (
+    YES_NO,
+    DateInput,
+    LineBreaksAsOne,
+    VisibleTextField,
+    name_blanks,
+    one_line_break,
+)
 from services.lib.text import visible_length
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models.directory import Resource
@@ -107,8 +114,8 @@ class ReferralForm(LineBreaksAsOne, forms.Form):
 
 
 class ReferralEditForm(LineBreaksAsOne, forms.ModelForm):
-    """The provider and what it shares can change only while the referral is a draft; the
-    note any time."""
+    """The provider, what it shares and the note to the provider can change only while the
+    referral is a draft: once sent, they are what the provider got."""
 
     categories = referral_categories_field()
 
@@ -130,6 +137,22 @@ class ReferralEditForm(LineBreaksAsOne, forms.ModelForm):
             self.fields[
                 "resource"
             ].help_text = "A referral that was sent keeps its provider; cancel it and refer again."
+            # Read-only, not disabled: a disabled field drops what is posted without a word, and
+            # a changed note must be refused beside the field (services.actions.referrals).
+            self.fields["note"].widget.attrs["readonly"] = True
+            self.fields["note"].help_text = _(
+                "A referral that was sent keeps the note the provider got; add a case note instead."
+            )
+
+    def clean_note(self) -> str:
+        """A sent referral's note posted back unchanged (the read-only box) is kept as stored,
+        whatever the browser did to its line breaks and edges; a changed one is left for
+        referral_update to refuse."""
+        note = self.cleaned_data["note"]
+        stored = self.instance.note
+        if self.instance.status != ReferralStatus.DRAFT and note == one_line_break(stored).strip():
+            return stored
+        return note
 
 
 class ReferralTransitionForm(LineBreaksAsOne, forms.Form):
