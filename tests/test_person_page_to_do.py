@@ -4,15 +4,17 @@ what the page loads anyway (its query budget is in tests/test_queries.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
+from services.actions import follow_ups
+from services.choices import AppointmentAnswer, Priority
 from services.choices import ConsentCategory as C
-from services.choices import Priority
 from services.models.referrals import ReferralCategory
 from tests.factories import FollowUpFactory, NeedFactory, ReferralFactory, consent_for
 
@@ -156,3 +158,60 @@ def test_mark_done_in_place_costs_three_queries_more_however_much_the_person_has
     small, large = cost(3, marcus.get_absolute_url()), cost(27, marcus.get_absolute_url())
 
     assert small == large == row_alone + 3
+
+
+# --- the person asked for another time (issue 19's answer on their plan) ------------------------
+
+
+def asked_another_time(world, **fields):
+    return FollowUpFactory(
+        exoneree=world.marcus.exoneree,
+        title="Walkthrough",
+        shared_with_exoneree=True,
+        person_answer=AppointmentAnswer.ANOTHER_TIME,
+        person_answered_at=timezone.now(),
+        **fields,
+    )
+
+
+def test_a_request_for_another_time_is_to_do_until_it_is_moved(login, world):
+    marcus = world.marcus.exoneree
+    due = timezone.now() + timedelta(days=3)
+    asked = asked_another_time(world, due_at=due)
+    FollowUpFactory(exoneree=marcus, title="Coming along", person_answer=AppointmentAnswer.COMING)
+    client = login("caseworker1")
+
+    todo = section(client.get(marcus.get_absolute_url()).content.decode())
+
+    day = formats.date_format(timezone.localtime(due), "M j")
+    assert f"{marcus.display_name} asked for another time for “Walkthrough” ({day})" in unescape(todo)
+    assert f'href="#follow-up-{asked.pk}">Give it a new time' in todo
+    assert "Coming along" not in todo
+    director = section(login("director1").get(marcus.get_absolute_url()).content.decode())
+    assert f'href="#follow-up-{asked.pk}">See it' in director
+    # Given a new time (which asks the person again): nothing left to do about it.
+    asked.due_at = due + timedelta(days=2)
+    follow_ups.follow_up_save(by=world.caseworker1, exoneree=marcus, follow_up=asked)
+    assert "Walkthrough" not in element(client.get(marcus.get_absolute_url()).content.decode(), "to-do")
+
+
+def test_a_request_for_another_time_marked_done_in_place_leaves_what_needs_doing(login, world):
+    marcus = world.marcus.exoneree
+    asked = asked_another_time(world, due_at=timezone.now() + timedelta(days=3))
+    client = login("caseworker1")
+    before = client.get(marcus.get_absolute_url()).content.decode()
+    assert "Walkthrough" in section(before)
+
+    swapped = in_place(client, "follow_up_done", asked, marcus.get_absolute_url()).content.decode()
+
+    reloaded = client.get(marcus.get_absolute_url()).content.decode()
+    assert element(swapped, "to-do") == element(reloaded, "to-do")
+    assert "Walkthrough" not in element(swapped, "to-do")
+
+
+def test_an_overdue_appointment_they_asked_to_move_is_one_line(login, world):
+    asked_another_time(world, due_at=timezone.now() - timedelta(days=1))
+
+    todo = section(login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode())
+
+    assert todo.count("Walkthrough") == 1 and "asked for another time" in todo

@@ -32,6 +32,7 @@ from services.access import (
     exonerees_visible_to,
 )
 from services.choices import (
+    AppointmentAnswer,
     AskState,
     NeedStatus,
     NoteVisibility,
@@ -426,7 +427,7 @@ def person_page_to_do(exoneree: Exoneree) -> dict[str, Any]:
     until a reload: the open needs, their referrals, the open follow-ups (three queries)."""
     needs = exoneree.needs.filter(OPEN_NEED).prefetch_related(Prefetch("referrals", queryset=_need_card_referrals()))
     follow_ups_open = list(
-        exoneree.follow_ups.filter(done_at__isnull=True).only("exoneree", "title", "due_at", "done_at")
+        exoneree.follow_ups.filter(done_at__isnull=True).only("exoneree", "title", "due_at", "done_at", "person_answer")
     )
     return {
         "to_do": {} if exoneree.case_closed_on else to_do(_open_first(list(needs)), follow_ups_open),
@@ -436,11 +437,15 @@ def person_page_to_do(exoneree: Exoneree) -> dict[str, Any]:
 
 def to_do(needs_open: list[Need], follow_ups_open: list[FollowUp]) -> dict[str, list[Any]]:
     """What needs doing first on the person page, from what the page has loaded (no query):
-    overdue follow-ups, drafts waiting for consent, open referrals whose consent was revoked,
-    urgent open needs with no referral yet."""
+    appointments the person asked to move (until one is given a new time, which clears the
+    answer, or is marked done), other overdue follow-ups, drafts waiting for consent, open
+    referrals whose consent was revoked, urgent open needs with no referral yet."""
     referrals = [r for need in needs_open for r in need.referrals.all()]
+    another_time = [f for f in follow_ups_open if f.person_answer == AppointmentAnswer.ANOTHER_TIME]
     items = {
-        "overdue": [f for f in follow_ups_open if f.is_overdue],
+        "another_time": another_time,
+        # One line for one follow-up: the person's ask says more than "overdue" does.
+        "overdue": [f for f in follow_ups_open if f.is_overdue and f.person_answer != AppointmentAnswer.ANOTHER_TIME],
         "waiting": [r for r in referrals if r.waiting_for_consent],
         "flagged": [r for r in referrals if r.consent_revoked_at and r.is_open],
         "urgent": [n for n in needs_open if n.priority == Priority.URGENT and not n.referrals.all()],
