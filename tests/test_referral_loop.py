@@ -42,7 +42,7 @@ from services.lib.provider_tokens import redact, token_hash
 from services.models.audit import AuditEvent
 from services.models.notifications import Notification, Reminder
 from services.models.people import Exoneree
-from services.models.referrals import ProviderLink, ProviderQuestion, Referral, ReferralCategory
+from services.models.referrals import ProviderLink, ProviderQuestion, Referral, ReferralCategory, ReferralEvent
 from services.outcomes.referral_loop import _median_days
 from services.outcomes.scope import OutcomeFilters, Scope
 from services.selectors.audit_trail import record_openers
@@ -339,6 +339,25 @@ def test_accept_then_start_then_complete(world: World, sent_link: str, client: C
 
     staff_html = login("caseworker1").get(referral.get_absolute_url()).content.decode()
     assert f"by {world.marcus.resource.provider.name}" in staff_html and "Ms. Lee" in staff_html
+    # The provider's own words, not "Feedback", the word for what the person said about it.
+    assert "<dt>The provider's note when completing</dt><dd>Moved in</dd>" in unescape(staff_html)
+    assert "<dt>Feedback</dt>" not in staff_html
+
+
+def test_what_the_person_said_recorded_by_the_caseworker_reads_as_feedback(world: World, login) -> None:
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.COMPLETED, feedback="It helped a lot")
+    ReferralEvent.objects.create(
+        referral=referral,
+        from_status=ReferralStatus.IN_PROGRESS,
+        to_status=ReferralStatus.COMPLETED,
+        by=world.caseworker1,
+    )
+
+    staff_html = login("caseworker1").get(referral.get_absolute_url()).content.decode()
+
+    assert "<dt>Feedback</dt><dd>It helped a lot</dd>" in staff_html
+    assert "The provider's note when completing" not in unescape(staff_html)
 
 
 def test_an_answer_pressed_twice_is_taken_once_and_said_so(world: World, sent_link: str, client: Client, login) -> None:

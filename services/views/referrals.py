@@ -93,10 +93,14 @@ def _referral_context(
             question.answer_form = ProviderQuestionAnswerForm(question_pk=question.pk)
         else:
             question.answer_form = None
+    events = list(referral.events.select_related("by", "by_provider"))
     return {
         "referral": referral,
         "exoneree": referral.need.exoneree,
-        "events": referral.events.select_related("by", "by_provider"),
+        "events": events,
+        # Completed on the provider's page, its feedback is the provider's own note, not what
+        # the person said about the service (the caseworker's "What did they say about it?").
+        "feedback_by_provider": any(e.to_status == ReferralStatus.COMPLETED and e.by_provider_id for e in events),
         **delivery,
         "can_change": can_change,
         "form": form,
