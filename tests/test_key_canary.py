@@ -19,7 +19,7 @@ from services import keyring
 from services.lib import crypto
 from services.models.keys import KeyCanary
 from services.models.people import Exoneree
-from services.selectors.records import possible_duplicates
+from services.selectors.duplicates import possible_duplicates
 from tests.test_audit import raw
 
 HEALTHZ = "/healthz/"

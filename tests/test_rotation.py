@@ -27,7 +27,7 @@ from services.management.commands.rotate_encryption_keys import (
     encrypted_fields,
 )
 from services.models.people import Exoneree
-from services.selectors.records import possible_duplicates
+from services.selectors.duplicates import possible_duplicates
 from tests.factories import ExonereeFactory
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from services.models.audit import AuditEvent
 from services.models.consent import EmergencyAccess
 from services.models.notifications import Notification
 from services.models.people import Exoneree
-from services.selectors import records
+from services.selectors import duplicates
 from services.selectors.users import directors_by_organization
 
 EMERGENCY_REASON_MIN = 20
@@ -53,7 +53,7 @@ def emergency_access_request(*, by: AbstractUser, candidate: Exoneree, reason: s
                 % {"count": limit}
             )
         else:
-            matches = records.possible_duplicates(by, candidate)
+            matches = duplicates.possible_duplicates(by, candidate)
             result = "opened" if len(matches.hidden) == 1 and not matches.visible else "no single match"
             # Seen already: on the caseload, or by an emergency access still open (which was
             # told "already on your caseload", though the person is on no caseload of theirs).

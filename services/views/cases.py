@@ -30,7 +30,7 @@ from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors import dashboards, records
+from services.selectors import dashboards, duplicates, records
 from services.selectors import documents as document_selectors
 from services.views.common import action_refused, back_to, came_from, form_page, posted
 
@@ -107,9 +107,9 @@ def exoneree_list(request: HttpRequest) -> HttpResponse:
 def exoneree_create(request: HttpRequest) -> HttpResponse:
     form = IntakeForm(posted(request))
     if form.is_valid() and not form.confirmed_new:
-        if duplicates := records.possible_duplicates(request.user, form.instance, same_name=True):
-            people.intake_duplicate_warned(by=request.user, hidden=duplicates.hidden)
-            form.warn_possible_duplicate(duplicates.message)
+        if found := duplicates.possible_duplicates(request.user, form.instance, same_name=True):
+            people.intake_duplicate_warned(by=request.user, hidden=found.hidden)
+            form.warn_possible_duplicate(found.message)
     return form_page(
         request,
         form,

@@ -13,7 +13,7 @@ from services import access
 from services.access import director_required
 from services.actions import merges
 from services.forms.merges import MergeForm
-from services.selectors import records
+from services.selectors import duplicates, records
 from services.views.common import action_refused, apply_errors, posted
 
 
@@ -25,7 +25,7 @@ def merge_candidates(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
     context = {
         "exoneree": exoneree,
-        "candidates": records.possible_duplicates(request.user, exoneree).visible,
+        "candidates": duplicates.possible_duplicates(request.user, exoneree).visible,
         "merges": records.merges_into(exoneree),
     }
     return render(request, "services/merge_candidates.html", context)
