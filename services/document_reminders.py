@@ -23,7 +23,6 @@ from services.models.documents import EXPIRING_KINDS, Document
 from services.models.notifications import Reminder
 from services.models.people import Exoneree
 from services.reminder_messages import Outgoing, Skip
-from services.reminder_plans import zone_of
 
 Kind, Status = ReminderKind, ReminderStatus
 KINDS = frozenset({Kind.DOCUMENT_EXPIRY, Kind.DOCUMENT_EXPIRY_PERSON})
@@ -48,7 +47,7 @@ def desired(document: Document, *, now: datetime) -> list[Reminder]:
     if not document.exoneree.case_is_open:
         return []
     organization = document.exoneree.organization
-    zone = zone_of(organization)
+    zone = organization.zone()
     if document.expires_on < now.astimezone(zone).date():
         return []
     day = document.expires_on - timedelta(days=DAYS_BEFORE)
@@ -104,7 +103,7 @@ def compose(reminder: Reminder, now: datetime) -> Outgoing | Skip:
     if document.expires_on is None or not reminder.key.endswith(f":{document.expires_on.isoformat()}"):
         return Skip("The document's expiry date changed.")
     person = document.exoneree
-    days = max(0, (document.expires_on - now.astimezone(zone_of(person.organization)).date()).days)
+    days = max(0, (document.expires_on - now.astimezone(person.organization.zone()).date()).days)
     context: dict[str, Any] = {"expires_on": document.expires_on, "days": days}
     if reminder.kind == Kind.DOCUMENT_EXPIRY:
         if not person.caseworkers.filter(pk=reminder.recipient_id).exists():

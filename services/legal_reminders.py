@@ -17,7 +17,7 @@ from services.choices import ClearanceStatus, ReminderKind
 from services.lifecycle import CLAIM_NOT_FILED
 from services.models.notifications import Reminder
 from services.reminder_messages import Outgoing, Skip
-from services.reminder_plans import COMPENSATION_KINDS, recheck_day, zone_of
+from services.reminder_plans import COMPENSATION_KINDS, recheck_day
 
 KINDS = frozenset({*COMPENSATION_KINDS, ReminderKind.RECORD_RECHECK})
 
@@ -26,12 +26,12 @@ def compose(reminder: Reminder, now: datetime) -> Outgoing | Skip:
     person = reminder.exoneree
     url = reverse("exoneree_legal", args=[person.pk])
     link = settings.SITE_URL + url
-    today = now.astimezone(zone_of(reminder.organization)).date()
+    today = now.astimezone(reminder.organization.zone()).date()
     if reminder.kind == ReminderKind.RECORD_RECHECK:
         clearance = reminder.record_clearance
         if clearance is None or clearance.status != ClearanceStatus.CONFIRMED_CLEAR or clearance.confirmed_on is None:
             return Skip("The record is no longer marked clear.")
-        if recheck_day(clearance.confirmed_on) != reminder.send_at.astimezone(zone_of(reminder.organization)).date():
+        if recheck_day(clearance.confirmed_on) != reminder.send_at.astimezone(reminder.organization.zone()).date():
             return Skip("The confirmation date changed.")
         text = f"Check again that the {clearance.get_holder_display()} record is still clear — {person.display_name}"
         return Outgoing("reminder_record_recheck", {"link": link}, reminder.recipient.email, notification=text, url=url)

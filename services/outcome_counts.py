@@ -224,7 +224,7 @@ def load_people(organization: Organization, ids: Iterable[int] | None = None) ->
 
     Seven queries per CHUNK people, whatever the number of records.
     """
-    tz = zoneinfo.ZoneInfo(organization.timezone)
+    tz = organization.zone()
     # A duplicate merged into another record counts no more: its rows count on the kept one.
     people = Exoneree.objects.current().filter(organization=organization).order_by("pk")
     if ids is not None:

@@ -97,10 +97,6 @@ class Planned:
         )
 
 
-def zone_of(organization: Organization) -> ZoneInfo:
-    return ZoneInfo(organization.timezone)
-
-
 def _local(day: date, hour: int, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=zone)
 
@@ -143,7 +139,7 @@ def _follow_up_plans(follow_up: FollowUp, directors: list[int]) -> list[Planned]
     plans += [Planned(Kind.ESCALATION, send_at=escalate_at, recipient_id=user_id, **common) for user_id in directors]
     if follow_up.shared_with_exoneree and _wants_appointment_reminders(exoneree):
         send_at = due - (lead or timedelta(hours=24))
-        send_at = quiet_until(send_at, exoneree, zone_of(organization)) or send_at
+        send_at = quiet_until(send_at, exoneree, organization.zone()) or send_at
         if send_at < due:
             to_them = {"recipient_id": None, "exoneree_id": exoneree.pk}
             plans.append(Planned(Kind.EXONEREE_APPOINTMENT, send_at=send_at, **to_them, **common))
@@ -159,7 +155,7 @@ def _compensation_plans(
     if not exoneree.case_is_open:
         return []
     organization = exoneree.organization
-    zone = zone_of(organization)
+    zone = organization.zone()
     return [
         Planned(
             kind,
@@ -189,7 +185,7 @@ def _recheck_plans(
     if not exoneree.case_is_open:
         return []
     organization = exoneree.organization
-    zone = zone_of(organization)
+    zone = organization.zone()
     return [
         Planned(
             Kind.RECORD_RECHECK,
@@ -280,7 +276,7 @@ def reminders_move_digests(organization: Organization) -> int:
     sweep moves to the new hour of its day (one whose new hour has passed goes at the next
     sweep). The other reminders at the digest hour (deadline warnings, re-checks, IDs) keep
     their time: they are about their day, not its hour. How many moved."""
-    zone = zone_of(organization)
+    zone = organization.zone()
     moved = 0
     for pk, send_at in Reminder.objects.filter(
         organization=organization, kind=Kind.DIGEST, status=Status.PENDING
@@ -305,7 +301,7 @@ def reminders_plan_digests(*, now: datetime) -> None:
     plans = []
     for organization_id, user_id in caseworkers:
         organization = organizations[organization_id]
-        zone = zone_of(organization)
+        zone = organization.zone()
         today = now.astimezone(zone).date()
         for day in (today, today + timedelta(days=1)):
             send_at = _local(day, organization.digest_hour, zone)

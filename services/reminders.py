@@ -42,6 +42,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, close_old_connections, transaction
 from django.db.models import F, Min, Q
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
@@ -55,7 +56,7 @@ from services.lib.sms import SmsDisabled, SmsError, send_sms
 from services.models.follow_ups import FollowUp
 from services.models.notifications import UNSENT, Notification, Reminder
 from services.reminder_messages import Outgoing, Postpone, Skip
-from services.reminder_plans import FOLLOW_UP_KINDS, quiet_until, reminders_plan_digests, zone_of
+from services.reminder_plans import FOLLOW_UP_KINDS, quiet_until, reminders_plan_digests
 
 logger = logging.getLogger(__name__)
 Kind, Status = ReminderKind, ReminderStatus
@@ -208,7 +209,7 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
     notification is behind the login and may name the person and the follow-up.
     """
     organization = reminder.organization
-    zone = zone_of(organization)
+    zone = organization.zone()
     recipient = reminder.recipient
     if recipient is not None and not recipient.is_active:
         return Skip("The recipient's account is switched off.")
@@ -258,7 +259,7 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
             return Skip("Nothing due or overdue.")
         url = reverse("dashboard")
         context = {"due_today": due_today, "overdue": overdue, "link": site + url}
-        text = f"Today: {due_today} follow-up{'s' if due_today != 1 else ''} due, {overdue} overdue."
+        text = render_to_string("emails/reminder_digest_subject.txt", context).strip() + "."
         return Outgoing("reminder_digest", context, recipient.email, notification=text, url=url)
     if reminder.kind == Kind.EXONEREE_APPOINTMENT:
         person = reminder.exoneree
@@ -368,7 +369,7 @@ def _deliver(
 ) -> str:
     """Send what `_compose` wrote, then record it: "sent" or "failed" (or raise to retry)."""
     try:
-        with timezone.override(zone_of(reminder.organization)):  # times in the organization's zone
+        with timezone.override(reminder.organization.zone()):  # times in the organization's zone
             if outgoing.email and outgoing.template:
                 connection.open()
                 send_templated_email(

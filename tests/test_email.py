@@ -29,7 +29,7 @@ class Nasty(str):
 
 
 # Variables a template counts with (`blocktranslate count`): numbers, not text.
-COUNTS = {"days", "valid_days", "due_today"}
+COUNTS = {"days", "valid_days", "due_today", "overdue"}
 
 
 class Anything(dict):

@@ -283,6 +283,18 @@ def test_refresh_outcomes_repairs_counts_changed_behind_its_back_and_is_idempote
     assert "Harbor Light:" in out.getvalue() and "New Dawn:" in out.getvalue()
 
 
+def test_a_zone_this_machine_does_not_know_counts_the_days_of_the_sites_zone_as_the_page_does(world):
+    """The page falls back to the site's zone for a stored name it cannot load
+    (`Organization.zone`); the recount must count the same days, not fail the night's task."""
+    type(world.org1).objects.filter(pk=world.org1.pk).update(timezone="Mars/Olympus_Mons")
+    world.org1.refresh_from_db()
+    assert world.org1.zone() == zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+    call_command("refresh_outcomes", "--organization", str(world.org1.pk), stdout=StringIO())
+
+    assert_counts_match(world.org1)
+
+
 def analyzed_after_the_counts(queries: CaptureQueriesContext) -> bool:
     """The counts table's ANALYZE was issued, after the last count was written."""
     table = OutcomeCount._meta.db_table

@@ -371,6 +371,22 @@ def test_morning_digest_at_the_organizations_hour_in_its_zone(world, clock, swee
     assert new_york.send_at == datetime(2030, 3, 6, 13, 0, tzinfo=UTC)  # 8:00 AM EST: the 5th's had passed
 
 
+def test_a_zone_this_machine_does_not_know_plans_at_the_sites_hour_rather_than_failing(world, clock, sweep):
+    """A stored name the validator would refuse today (a row older than it, a machine without
+    that zone): the digest still goes out, at 8 AM in the site's zone, as every page shows."""
+    FollowUp.objects.update(done_at=START)
+    type(world.org1).objects.filter(pk=world.org1.pk).update(timezone="Mars/Olympus_Mons")
+    new_follow_up(world, due_at=START - timedelta(days=2))
+    eight_new_york = datetime(2030, 3, 5, 13, 0, tzinfo=UTC)  # settings.TIME_ZONE
+
+    sweep(clock, eight_new_york - timedelta(minutes=1))
+    mail.outbox.clear()
+    sweep(clock, eight_new_york)
+
+    digests = [m for m in mail.outbox if m.subject.startswith("Today")]
+    assert [(m.to[0], m.subject) for m in digests] == [("caseworker1@example.org", "Today: 1 overdue follow-up")]
+
+
 # --- statutory deadlines --------------------------------------------------------------------------
 
 

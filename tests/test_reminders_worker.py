@@ -45,7 +45,6 @@ from services.choices import ReminderKind, ReminderStatus
 from services.models.follow_ups import FollowUp
 from services.models.notifications import Notification, Reminder
 from services.models.organizations import Organization
-from services.reminder_plans import zone_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,7 +118,7 @@ def digests_out_of_the_way(world) -> None:
     organization's time) also claimed the caseworkers' digests. Digests have tests of their own.
     """
     for organization in Organization.objects.all():
-        organization.digest_hour = (timezone.now() + timedelta(hours=12)).astimezone(zone_of(organization)).hour
+        organization.digest_hour = (timezone.now() + timedelta(hours=12)).astimezone(organization.zone()).hour
         organization.save(update_fields=["digest_hour"])
 
 

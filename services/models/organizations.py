@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import tzinfo
 from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import RetentionMode, Role
@@ -115,13 +113,13 @@ class Organization(BaseModel):
             ]
         super().save(*args, **kwargs)
 
-    def zone(self) -> tzinfo:
+    def zone(self) -> zoneinfo.ZoneInfo:
         """The time zone its pages and emails show times in; the site's when the stored name
         is not one this machine knows (a validator checks it, but a row may predate that)."""
         try:
             return zoneinfo.ZoneInfo(self.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return timezone.get_default_timezone()
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def organization_code(name: str, *, taken: models.QuerySet[Organization]) -> str:
