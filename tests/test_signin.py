@@ -19,10 +19,13 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from services.actions.staff import has_chosen_a_password
+from services.auth import invitation_taken_up
 from services.lib.links import invitation_link
 from services.models.audit import AuditEvent
 from services.models.people import Exoneree
@@ -926,6 +929,27 @@ def test_password_reset_throttle_ends_after_the_hour(world: World, django_captur
 
     assert over[0][2] == 0
     assert later[0][2] == 1
+
+
+def test_an_invitation_is_taken_up_by_the_same_rule_in_a_query_and_for_one_account(world):
+    """`auth.invitation_taken_up()` (the overview, the caseworker picker) and
+    `staff.has_chosen_a_password` (the staff list, sending it again) must agree on every kind of account."""
+    accounts = get_user_model().objects
+    fresh = accounts.create_user("invited-only", password=None)
+    chose = accounts.create_user("chose-a-password", password=PASSWORD)
+    signed_in = accounts.create_user("signed-in-then-switched-off", password=None, last_login=timezone.now())
+    enrolled = accounts.create_user("second-factor-only", password=None)
+    authenticator(enrolled)
+    unconfirmed = accounts.create_user("unconfirmed-device", password=None)
+    TOTPDevice.objects.create(user=unconfirmed, name="Half set up", confirmed=False)
+    ours = [fresh, chose, signed_in, enrolled, unconfirmed]
+
+    by_query = set(
+        accounts.filter(invitation_taken_up(), pk__in=[u.pk for u in ours]).values_list("username", flat=True)
+    )
+    one_by_one = {u.username for u in ours if has_chosen_a_password(u)}
+
+    assert by_query == one_by_one == {"chose-a-password", "signed-in-then-switched-off", "second-factor-only"}
 
 
 # --- headers and the content security policy --------------------------------------------------
