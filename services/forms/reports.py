@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import NeedDomain
-from services.forms.widgets import MAX_SEARCH, DateInput, StaffChoiceField
+from services.forms.widgets import MAX_SEARCH, DateInput, StaffChoiceField, with_values
 from services.models.audit import AuditEvent
 from services.models.validators import EARLIEST_YEAR, LATEST_YEAR, validate_sensible_date
 
@@ -71,16 +71,11 @@ OLD_DATE_NAMES = {"start": "from", "end": "to"}
 
 def _dates_by_their_old_names(data: Any) -> Any:
     """The query with "start" and "end" read as "from" and "to" (when those are not given too)."""
-    if not data or not any(old in data and new not in data for old, new in OLD_DATE_NAMES.items()):
+    renamed = {old: new for old, new in OLD_DATE_NAMES.items() if data and old in data and new not in data}
+    if not renamed:
         return data
-    data = data.copy()
-    for old, new in OLD_DATE_NAMES.items():
-        if old in data and new not in data:
-            if hasattr(data, "setlist"):  # a QueryDict: every value given
-                data.setlist(new, data.pop(old))
-            else:
-                data[new] = data.pop(old)
-    return data
+    given = {new: data.getlist(old) if hasattr(data, "getlist") else [data[old]] for old, new in renamed.items()}
+    return with_values(data, given, without=tuple(renamed))
 
 
 class OutcomeFilterForm(forms.Form):

@@ -78,22 +78,30 @@ class LineBreaksAsOne:
 
 
 def _line_breaks_as_one(data: Any, names: list[str]) -> Any:
-    """A copy of the posted data (a QueryDict, which cannot be changed, or a plain dict) with
-    one kind of line break in the named fields."""
-    if not any("\r" in value for name in names for value in _values(data, name)):
-        return data
-    data = data.copy()
-    for name in names:
-        if hasattr(data, "setlist"):
-            data.setlist(name, [one_line_break(value) for value in _values(data, name)])
-        elif isinstance(data.get(name), str):
-            data[name] = one_line_break(data[name])
-    return data
+    """The posted data with one kind of line break in the named fields."""
+    changed = {name: [one_line_break(v) for v in values_of(data, name)] for name in names}
+    changed = {name: values for name, values in changed.items() if values != values_of(data, name)}
+    return with_values(data, changed) if changed else data
 
 
-def _values(data: Any, name: str) -> list[str]:
+def values_of(data: Any, name: str) -> list[str]:
+    """The texts given for a name in form data: a QueryDict's every value, a plain dict's one."""
     values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
     return [value for value in values if isinstance(value, str)]
+
+
+def with_values(data: Any, values: dict[str, list[str]], *, without: tuple[str, ...] = ()) -> Any:
+    """A copy of form data (a QueryDict, which cannot be changed, or a plain dict) with these
+    names given these values, and the names `without` left out."""
+    data = data.copy()
+    for name in without:
+        data.pop(name, None)
+    for name, given in values.items():
+        if hasattr(data, "setlist"):  # a QueryDict: every value given
+            data.setlist(name, given)
+        else:
+            data[name] = given[-1]  # a QueryDict's one value is its last
+    return data
 
 
 class PlainLengths(LineBreaksAsOne):
