@@ -4,9 +4,10 @@ They are rows of the one reminder machinery (services/reminders.py: planned ahea
 by the sweep, sent once by the task); this module says which rows a referral needs and what
 each one says at sending time. services.reminders hands the rows with a referral here.
 
-    sent ──────────▶ notice to the provider (now): a new link, the old one replaced
-    a question of the provider's answered ─▶ word to the provider (now): the same, a new link
-      └ + provider response days ─▶ nudge to the provider (a new link), reminder to the caseworkers
+    sent ──────────▶ notice to the provider (now): a new link (sent again by staff: the old ones replaced)
+    a question of the provider's answered ─▶ word to the provider (now): a new link, the old ones kept
+      └ + provider response days ─▶ nudge to the provider (a new link, the old ones kept), reminder to
+                                    the caseworkers
             └ + escalation days ───▶ the directors
     accepted ──────▶ + completion days ─▶ reminder to the caseworkers
             └ + escalation days ───▶ the directors
@@ -35,6 +36,12 @@ from services.selectors.users import directors_by_organization
 
 Kind, Status, S = ReminderKind, ReminderStatus, ReferralStatus
 TO_PROVIDER = frozenset({Kind.REFERRAL_NOTICE, Kind.PROVIDER_NUDGE, Kind.PROVIDER_REPLY})
+# The emails whose new link stops the older ones. Only the notice: the first one has nothing to
+# replace, and a second one is staff's "Send again with a new link", pressed when the first email
+# may have gone astray (a wrong or old intake address), so its link must not keep working. The
+# nudge and the word that a question is answered come on their own while the provider may have
+# the page open on the last link: stopping it would answer their very next step with a 410.
+REPLACES_LINKS = frozenset({Kind.REFERRAL_NOTICE})
 KINDS = TO_PROVIDER | {Kind.REFERRAL_UNANSWERED, Kind.REFERRAL_NOT_COMPLETED, Kind.REFERRAL_ESCALATION}
 STALL_KINDS = KINDS - {Kind.REFERRAL_NOTICE, Kind.PROVIDER_REPLY}
 # Where a provider still has something to do, and its link works.
@@ -75,8 +82,9 @@ def notice_plan(referral: Referral, *, now: datetime) -> Reminder:
 
 def reply_plan(referral: Referral, *, question: ProviderQuestion, now: datetime) -> Reminder | None:
     """Tell the provider that a question of theirs has an answer: a row due now, whose email
-    carries a new link (the token is never stored, so a link cannot be sent twice). A word
-    not yet sent already says it for answers given since: one email, one new link."""
+    carries a new link (the token is never stored, so a link cannot be sent twice) and leaves
+    the ones sent before working. A word not yet sent already says it for answers given
+    since: one email, one new link."""
     waiting = Reminder.objects.filter(referral=referral, kind=Kind.PROVIDER_REPLY, status__in=CANCELLABLE)
     if waiting.exists():
         return None
@@ -115,16 +123,22 @@ def stall_plan(referral: Referral, *, now: datetime) -> None:
 # --- the provider's link ------------------------------------------------------------------------
 
 
-def link_issue(referral: Referral, *, now: datetime) -> str:
-    """A new link for the provider; every older live one stops working (replaced). Returns
-    the token, which exists from here on only in the email about to be sent."""
-    ProviderLink.objects.filter(referral=referral, revoked_at__isnull=True).update(
-        revoked_at=now, revoked_reason=ProviderLinkEnd.REPLACED
-    )
+def link_issue(referral: Referral, *, now: datetime, replace: bool) -> tuple[str, bool]:
+    """A new link for the provider, and with `replace` every older live one stops working
+    (replaced). Kept, an older link keeps its own last day (never lengthened) and stops like
+    any other when the referral leaves the provider or staff stop its links.
+
+    Returns (the token, which exists from here on only in the email about to be sent;
+    whether an older link was replaced, for the email to say so only when it is true)."""
+    replaced = 0
+    if replace:
+        replaced = ProviderLink.objects.filter(referral=referral, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_reason=ProviderLinkEnd.REPLACED
+        )
     token, hashed = new_token()
     expires_at = now + timedelta(days=referral.organization.provider_link_days)
     ProviderLink.objects.create(referral=referral, token_hash=hashed, created_at=now, expires_at=expires_at)
-    return token
+    return token, bool(replaced)
 
 
 # --- composing, at sending time -----------------------------------------------------------------
@@ -147,10 +161,11 @@ def _to_provider(reminder: Reminder, referral: Referral, now: datetime) -> Outgo
     to = referral.resource.referral_email
     if not to:
         return Skip("No intake email for this resource or its provider.", failed=True)
-    token = link_issue(referral, now=now)
+    token, replaced = link_issue(referral, now=now, replace=reminder.kind in REPLACES_LINKS)
     organization = referral.organization
     context = {
         "nudge": reminder.kind == Kind.PROVIDER_NUDGE,
+        "replaced": replaced,
         "organization": organization.name,
         "caseworker": _name(referral.created_by),
         "resource": referral.resource.name,

@@ -73,7 +73,7 @@ def test_an_unanswered_referral_is_nudged_once_then_escalated_once(world) -> Non
         assert "still waiting for your answer" in nudge.body
         (token,) = LINK.findall(nudge.body)
         client = Client()
-        assert client.get(reverse("provider_referral", args=[first_token])).status_code == 410  # replaced
+        assert client.get(reverse("provider_referral", args=[first_token])).status_code == 200  # kept
         assert client.get(reverse("provider_referral", args=[token])).status_code == 200
         assert [m.subject for m in to(world.caseworker1.email)] == ["A referral has no answer from the provider"]
         assert "Marcus" not in to(world.caseworker1.email)[0].body

@@ -132,7 +132,10 @@ def referral_resend(request: HttpRequest, pk: int) -> HttpResponse:
         provider_answers.referral_resend(by=request.user, referral=referral)
     except ValidationError as error:
         return action_refused(request, " ".join(error.messages), back=referral.need.exoneree, status=409)
-    messages.success(request, _("The referral will be sent again within a minute, with a new link."))
+    messages.success(
+        request,
+        _("The referral will be sent again within a minute, with a new link: the links sent before stop working then."),
+    )
     return redirect(referral)
 
 

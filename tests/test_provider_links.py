@@ -1,0 +1,146 @@
+"""How long a provider's links work (after a walkthrough): the word that a question is answered
+and the nudge each bring a new link without stopping the one the provider may have open; staff's
+"Send again with a new link" and "Stop the provider's link" still stop every one; each link keeps
+its own last day, and none works once the referral left the provider.
+
+Marcus's referral is sent and its notice delivered as in tests/test_referral_loop.py.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from services.actions import provider_answers
+from services.choices import ProviderLinkEnd, ReferralStatus
+from services.models.referrals import ProviderLink, ProviderQuestion, Referral
+from tests.conftest import World
+from tests.test_referral_loop import LINK, deliver, page, send
+
+pytestmark = pytest.mark.world_built_once
+
+REPLACED = "Any link sent before this one no longer works."
+
+
+def first_link(world: World) -> str:
+    """The referral sent and its notice delivered: the token of the notice's link."""
+    send(world)
+    (token,) = deliver()
+    return token
+
+
+def answered(world: World, token: str, *, by_staff: Client | None = None) -> str:
+    """The provider asks through `token`'s page, the caseworker answers, the word goes out:
+    the token of the word's link."""
+    assert Client().post(page(token), {"move": "question", "question": "Does he drive?"}).status_code == 302
+    question = ProviderQuestion.objects.get(answered_at__isnull=True)
+    if by_staff is None:
+        provider_answers.provider_question_answer(by=world.caseworker1, question=question, text="Yes.")
+    else:
+        url = reverse("provider_question_answer", args=[question.referral_id, question.pk])
+        assert by_staff.post(url, {"answer": "Yes."}).status_code == 302
+    mail.outbox.clear()
+    deliver()  # with whatever else is due (the nudge, when time travelled past it)
+    (word,) = [m for m in mail.outbox if "has answered a question you asked" in m.body]
+    (new,) = LINK.findall(word.body)
+    return new
+
+
+def body(message: mail.EmailMessage) -> str:
+    return message.body + message.alternatives[0][0]
+
+
+def test_the_provider_answers_from_the_page_they_had_open_after_the_caseworker_replied(world: World, login) -> None:
+    """The word that a question is answered stopped the link in use: the provider's next press
+    on the page they had open was "This link no longer works" (walk)."""
+    old = first_link(world)
+    provider = Client()
+    assert provider.get(page(old)).status_code == 200
+
+    new = answered(world, old, by_staff=login("caseworker1"))
+
+    accepted = provider.post(page(old), {"move": "accept", "contact_person": "Ana"})
+    assert accepted.status_code == 302
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.ACCEPTED
+    assert provider.get(page(new)).status_code == 200  # the emailed one works as well
+    assert not ProviderLink.objects.filter(revoked_at__isnull=False).exists()
+    (word,) = mail.outbox
+    assert page(new) in word.body and "no longer works" not in body(word)
+
+
+def test_the_nudge_leaves_the_link_in_use_working(world: World) -> None:
+    old = first_link(world)
+    with time_machine.travel(timezone.now() + timedelta(days=world.org1.provider_response_days, minutes=1)):
+        mail.outbox.clear()
+        (new,) = deliver()
+        (nudge,) = [m for m in mail.outbox if page(new) in m.body]
+        assert "still waiting for your answer" in nudge.body and REPLACED not in body(nudge)
+        assert Client().get(page(old)).status_code == 200
+        assert Client().get(page(new)).status_code == 200
+
+
+def test_stopping_the_link_stops_every_link_the_provider_was_sent(world: World, login) -> None:
+    old = first_link(world)
+    new = answered(world, old)
+    staff = login("caseworker1")
+
+    response = staff.post(reverse("referral_link_revoke", args=[world.marcus.referral.pk]))
+
+    assert response.status_code == 302
+    links = ProviderLink.objects.filter(referral=world.marcus.referral)
+    assert set(links.values_list("revoked_reason", flat=True)) == {ProviderLinkEnd.STAFF}
+    assert links.count() == 2
+    provider = Client()
+    for token in (old, new):
+        assert provider.get(page(token)).status_code == 410
+        assert provider.post(page(token), {"move": "accept", "contact_person": "Ana"}).status_code == 410
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.SENT
+
+
+def test_sending_again_replaces_every_link_and_says_so(world: World, login) -> None:
+    """Staff's "Send again with a new link" is pressed when the first email may have gone astray:
+    its link is the only one that works, and only its email says the others stopped."""
+    old = first_link(world)
+    assert REPLACED not in body(mail.outbox[0])  # the first notice: nothing to replace
+    kept = answered(world, old)
+    staff = login("caseworker1")
+
+    response = staff.post(reverse("referral_resend", args=[world.marcus.referral.pk]), follow=True)
+
+    assert "the links sent before stop working" in response.content.decode()
+    mail.outbox.clear()
+    (new,) = deliver()
+    assert REPLACED in body(mail.outbox[0])
+    provider = Client()
+    assert [provider.get(page(token)).status_code for token in (old, kept, new)] == [410, 410, 200]
+
+
+def test_each_link_keeps_its_own_last_day(world: World) -> None:
+    """A link kept by a later email is not lengthened by it: it stops on its own last day."""
+    start = timezone.now()
+    old = first_link(world)
+    with time_machine.travel(start + timedelta(days=10)):
+        new = answered(world, old)
+    with time_machine.travel(start + timedelta(days=world.org1.provider_link_days, minutes=1)):
+        assert Client().get(page(old)).status_code == 410
+        assert Client().get(page(new)).status_code == 200
+    with time_machine.travel(start + timedelta(days=10 + world.org1.provider_link_days, minutes=1)):
+        assert Client().get(page(new)).status_code == 410
+
+
+def test_no_link_works_once_the_referral_left_the_provider(world: World) -> None:
+    old = first_link(world)
+    new = answered(world, old)
+
+    declined = Client().post(page(new), {"move": "decline", "decline_code": "no_capacity"})
+
+    assert declined.status_code == 200  # the thank-you page
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.DECLINED
+    for token in (old, new):
+        assert Client().get(page(token)).status_code == 410
