@@ -119,6 +119,7 @@ def test_sending_again_replaces_every_link_and_says_so(world: World, login) -> N
     assert REPLACED in body(mail.outbox[0])
     provider = Client()
     assert [provider.get(page(token)).status_code for token in (old, kept, new)] == [410, 410, 200]
+    assert "sent a newer one in its place" in provider.get(page(old)).content.decode()
 
 
 def test_each_link_keeps_its_own_last_day(world: World) -> None:
