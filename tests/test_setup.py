@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -233,6 +234,30 @@ def manage(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.Co
         timeout=timeout,
         check=False,
     )
+
+
+def test_gunicorn_workers_keep_the_collector_off_what_the_app_loaded():
+    """gunicorn reads gunicorn.conf.py where it starts (the checkout, /app in the image) and
+    runs its hook in each worker once the app is loaded: every view imported, all of it frozen
+    out of the collector's walks, and a larger first threshold (issue 24)."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    printed = subprocess.run(  # noqa: S603 (the venv's gunicorn, fixed arguments)
+        [str(gunicorn), "--print-config", "reentry.wsgi"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "config                             = ./gunicorn.conf.py" in printed
+    assert "post_worker_init                   = <post_worker_init()>" in printed
+
+    hook = (
+        "import gc, json, os, runpy, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'reentry.settings'; "
+        "django.setup(); runpy.run_path('gunicorn.conf.py')['post_worker_init'](None); "
+        "print(json.dumps([gc.get_freeze_count(), gc.get_threshold()[0], 'services.views.outcomes' in sys.modules]))"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", hook], cwd=ROOT, env=os.environ, capture_output=True, text=True, check=True
+    )
+    frozen, young, views_loaded = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert frozen > 50_000 and young == 10_000 and views_loaded
 
 
 def test_deploy_check_passes_in_production_mode():
