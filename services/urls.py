@@ -89,6 +89,7 @@ urlpatterns = [
     path("legal/items/<int:pk>/edit/", legal.legal_item_edit, name="legal_item_edit"),
     path("people/<int:pk>/needs/new/", cases.need_create, name="need_create"),
     path("people/<int:pk>/follow-ups/new/", cases.follow_up_create, name="follow_up_create"),
+    path("people/<int:pk>/follow-ups/already-done/", cases.follow_up_record_done, name="follow_up_record_done"),
     path("people/<int:pk>/notes/new/", cases.note_create, name="note_create"),
     path("people/<int:pk>/assessments/new/", cases.assessment_create, name="assessment_create"),
     path("people/<int:pk>/consents/new/", consent.consent_create, name="consent_create"),

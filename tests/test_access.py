@@ -165,6 +165,12 @@ def follow_up_data(w: World) -> dict[str, Any]:
     }
 
 
+def done_already_data(w: World) -> dict[str, Any]:
+    """Something done for Marcus two days ago (a time still to come is refused)."""
+    done_at = timezone.localtime() - timedelta(days=2)
+    return {"title": "Drove him to the SSA office", "due_at": done_at.strftime("%Y-%m-%dT%H:%M"), "outcome": "Card"}
+
+
 def note_data(w: World) -> dict[str, Any]:
     return {"text": "Met at the office today.", "visibility": "staff"}
 
@@ -596,6 +602,7 @@ PAGES = [
     ),
     Page("need_create", CASE_WRITE, marcus("exoneree"), GET_POST, need_data, lambda w: at_need(w, latest=True)),
     Page("follow_up_create", CASE_WRITE, marcus("exoneree"), GET_POST, follow_up_data, marcus_page),
+    Page("follow_up_record_done", CASE_WRITE, marcus("exoneree"), GET_POST, done_already_data, marcus_page),
     Page("note_create", CASE_WRITE, marcus("exoneree"), GET_POST, note_data, lambda w: marcus_page(w, "#notes")),
     Page(
         "assessment_create",

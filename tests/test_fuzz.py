@@ -600,6 +600,7 @@ QUERY_PAGES = [
     "exoneree_access_log",
     "notification_list",
     "follow_up_create",
+    "follow_up_record_done",  # need, referral: what it is about, from a referral's link
     "my_visits",  # before: where a page of older visits begins
     "legal_hold_list",
     "hsds_services",  # the HSDS API's pages: page, per_page, search

@@ -82,7 +82,7 @@ class Actor:
         rng, people = self.rng, self.people()
         person = rng.choice(people)
         by = self.caseworker_of(person)
-        choice = rng.randrange(11)
+        choice = rng.randrange(12)
         if choice == 0:
             released = self.now.date() - timedelta(days=rng.randint(0, 400))
             people_actions.exoneree_create(
@@ -142,6 +142,13 @@ class Actor:
                 for domain in rng.sample(["housing", "income", "employment"], rng.randint(1, 3))
             }
             casework.assessment_save(by=by, exoneree=person, assessment=assessment, scores=scores)
+        elif choice == 11 and by in person.caseworkers.all():
+            # Something already done for them, recorded later: done on time, when it happened.
+            done = FollowUp(
+                title="Drove them to the SSA office", due_at=self.now - timedelta(hours=rng.randint(0, 200))
+            )
+            done.need = person.needs.order_by("?").first() if rng.random() < 0.5 else None
+            follow_ups.follow_up_record_done(by=by, exoneree=person, follow_up=done)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -251,6 +258,25 @@ def test_the_page_follows_a_tracked_write_without_a_recount(world, login, time_m
     follow_ups.follow_up_complete(by=world.caseworker1, follow_up=follow_up)
 
     assert cells() == [due, on_time, late + 1, overdue - 1, upcoming]
+
+
+def test_something_already_done_counts_done_on_time_on_the_day_it_happened(world, login, time_machine):
+    time_machine.move_to(START, tick=False)
+    outcome_counts.recount(world.org1)
+    client = login("director1")
+
+    def cells() -> list[Any]:
+        figure = next(f for f in client.get(reverse("outcome_dashboard")).context["figures"] if f.name == "follow_ups")
+        values = [c.value for row in figure.rows if row.key == str(world.caseworker1.pk) for c in row.cells]
+        return values or [0] * 5  # no row while none is due in the period
+
+    due, on_time, late, overdue, upcoming = cells()
+    done = FollowUp(title="Helped fill in the housing form", due_at=START - timedelta(days=3), need=world.marcus.need)
+    follow_ups.follow_up_record_done(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=done)
+
+    # Due (on its day), done on time; never overdue, not done late for being written down later.
+    assert cells() == [due + 1, on_time + 1, late, overdue, upcoming]
+    assert_counts_match(world.org1)
 
 
 def test_an_open_follow_up_due_today_is_overdue_once_its_hour_has_passed(world, login, time_machine):

@@ -692,6 +692,15 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         10,
     ),
     # session, user, device; the record (with the change permission), the access-log entry
+    # (4); the person's needs, their referrals (with the resource): the choices of "about"
+    (
+        "follow-up-record-done",
+        "caseworker1",
+        lambda w: reverse("follow_up_record_done", args=[w.marcus.exoneree.pk]),
+        grow_case,
+        10,
+    ),
+    # session, user, device; the record (with the change permission), the access-log entry
     # (4); the person's consents, for a signed release's; their claims and certificates, for a
     # court order's or a certificate's
     (

@@ -88,6 +88,27 @@ def follow_up_save(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp)
 
 
 @transaction.atomic
+@outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
+def follow_up_record_done(*, by: AbstractUser, exoneree: Exoneree, follow_up: FollowUp) -> FollowUp:
+    """Something already done for the person (drove them to the SSA office, filled in a housing
+    form with them), kept as a follow-up of theirs created done: never overdue, never reminded.
+
+    It is done when it happened (`due_at`), not when it is typed in: the outcome figures then
+    count it done on time, as it was, where "done now" would count a service given last week
+    as a follow-up done late. The audit entry keeps when it was recorded, and by whom.
+    """
+    if follow_up.due_at is not None and follow_up.due_at > timezone.now():
+        # A later time would be a follow-up still to do, shown done before it happened.
+        raise ValidationError({"due_at": _("This time has not come yet: schedule a follow-up for it instead.")})
+    follow_up.assigned_to = by
+    follow_up.done_at = follow_up.due_at
+    follow_up.done_by = by
+    follow_up.outcome = follow_up.outcome.strip()
+    # The same checks, audit entry and reminder planning (none, as it is done) as any new follow-up.
+    return follow_up_save(by=by, exoneree=exoneree, follow_up=follow_up)
+
+
+@transaction.atomic
 @outcome_counts_tracked_for(lambda kw: [Exoneree(pk=kw["follow_up"].exoneree_id)])
 def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = "") -> FollowUp:
     # Only an open follow-up is completed, so a double submit keeps the first time and outcome.

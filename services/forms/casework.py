@@ -59,11 +59,7 @@ class FollowUpForm(LineBreaksAsOne, forms.ModelForm):
             .distinct()
             .order_by("first_name", "last_name")
         )
-        self.fields["need"].queryset = exoneree.needs.all()
-        self.fields["referral"].queryset = Referral.objects.filter(need__exoneree=exoneree).select_related("resource")
-        self.fields["need"].required = False
-        self.fields["referral"].required = False
-        name_blanks(self, need=_("Not about one need"), referral=_("Not about a referral"))
+        _about_their_needs(self, exoneree)
 
     def clean_due_at(self) -> datetime:
         """A day set long past or far ahead is a slip of the year: a follow-up is still to do,
@@ -77,8 +73,8 @@ class FollowUpForm(LineBreaksAsOne, forms.ModelForm):
         if not kept and due_at < timezone.now() - FOLLOW_UP_LATE_ENTRY:
             raise forms.ValidationError(
                 _(
-                    "This is more than %(days)s days ago: check the year. A contact that already happened "
-                    "is a note, or a follow-up marked done."
+                    "This is more than %(days)s days ago: check the year. Something already done is recorded "
+                    "with “Record something already done” on their page."
                 )
                 % {"days": FOLLOW_UP_LATE_ENTRY.days}
             )
@@ -87,6 +83,48 @@ class FollowUpForm(LineBreaksAsOne, forms.ModelForm):
                 _("This is more than %(years)s years ahead: check the year.") % {"years": FOLLOW_UP_YEARS_AHEAD}
             )
         return due_at
+
+
+def _about_their_needs(form: forms.ModelForm, exoneree: Exoneree) -> None:
+    """The need and referral a follow-up may be about: the person's own, or none."""
+    form.fields["need"].queryset = exoneree.needs.all()
+    form.fields["referral"].queryset = Referral.objects.filter(need__exoneree=exoneree).select_related("resource")
+    form.fields["need"].required = False
+    form.fields["referral"].required = False
+    name_blanks(form, need=_("Not about one need"), referral=_("Not about a referral"))
+
+
+class FollowUpDoneAlreadyForm(LineBreaksAsOne, forms.ModelForm):
+    """Something already done for the person, recorded as a follow-up done when it happened
+    (services.actions.follow_ups.follow_up_record_done refuses a time still to come)."""
+
+    outcome = forms.CharField(
+        label=_("What came of it"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept encrypted; shown only on this person's pages."),
+    )
+
+    class Meta:
+        model = FollowUp
+        fields = ["title", "due_at", "need", "referral", "outcome", "shared_with_exoneree"]
+        field_classes = {"title": VisibleTextField, "due_at": LocalDateTimeField}
+        widgets = {"due_at": DateTimeInput()}
+        labels = {
+            "title": _("What was done"),
+            "due_at": _("When it was done"),
+            "shared_with_exoneree": _("they were there: show it on their plan"),
+        }
+        help_texts = {
+            "title": _("Short, like “Drove him to the SSA office”: it shows in lists. Put the rest below."),
+            "due_at": _("Now, or earlier: something still to come is a follow-up to schedule."),
+            "shared_with_exoneree": _("Leave it off for work done for them without them, such as a call."),
+        }
+
+    def __init__(self, *args: Any, exoneree: Exoneree, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _about_their_needs(self, exoneree)
 
 
 # How far back a follow-up's day may be set: one entered a little late is still one to do.

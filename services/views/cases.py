@@ -21,7 +21,14 @@ from services import access
 from services.access import caseworker_required, staff_required
 from services.actions import casework, follow_ups, needs, people, staff
 from services.choices import NeedDomain, Role
-from services.forms.casework import AssessmentForm, CaseNoteForm, FollowUpDoneForm, FollowUpFilterForm, FollowUpForm
+from services.forms.casework import (
+    AssessmentForm,
+    CaseNoteForm,
+    FollowUpDoneAlreadyForm,
+    FollowUpDoneForm,
+    FollowUpFilterForm,
+    FollowUpForm,
+)
 from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, InviteForm
 from services.forms.referrals import NeedForm, NeedStatusForm
 from services.lifecycle import NEED_CLOSED, TransitionNotAllowed
@@ -324,6 +331,29 @@ def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = FollowUpForm(posted(request), exoneree=exoneree, initial=initial)
     return _save_follow_up(
         request, form, exoneree, title=_("New follow-up for %(display_name)s") % {"display_name": exoneree.display_name}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def follow_up_record_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record something already done for the person (a drive to an office, a form filled in):
+    a follow-up of theirs, done when it happened, so it never reads overdue."""
+    exoneree = access.get_exoneree(request.user, pk, change=True)
+    initial = {
+        "due_at": timezone.localtime().replace(second=0, microsecond=0),  # now, the form's latest time
+        "need": request.GET.get("need"),
+        "referral": request.GET.get("referral"),
+    }
+    form = FollowUpDoneAlreadyForm(posted(request), exoneree=exoneree, initial=initial)
+    return form_page(
+        request,
+        form,
+        lambda: follow_ups.follow_up_record_done(by=request.user, exoneree=exoneree, follow_up=form.instance),
+        success=lambda follow_up: _("Recorded as done: %(title)s.") % {"title": follow_up.title},
+        then=exoneree,
+        title=_("Something already done for %(display_name)s") % {"display_name": exoneree.display_name},
+        **back_to(exoneree),
     )
 
 

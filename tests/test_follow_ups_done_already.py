@@ -1,0 +1,193 @@
+"""Recording something already done for a person (drove him to the SSA office, helped fill in
+a housing form): a follow-up of theirs created done when it happened, never overdue, never
+reminded, through the same action as a follow-up (services/actions/follow_ups.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from services.actions import follow_ups
+from services.models.audit import AuditEvent
+from services.models.follow_ups import FollowUp
+from services.models.notifications import Reminder
+from services.models.people import Exoneree
+from services.selectors import dashboards
+from tests.conftest import World
+
+# 9:00 in New York (org1's zone), on a Monday.
+NOW = datetime(2030, 3, 4, 14, 0, tzinfo=UTC)
+TITLE = "Drove him to the SSA office"
+
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
+
+
+@pytest.fixture
+def clock(time_machine):
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
+
+
+def url(name: str, person: Exoneree) -> str:
+    return reverse(name, args=[person.pk])
+
+
+def service_data(world: World, **changes) -> dict:
+    return {
+        "title": TITLE,
+        "due_at": "2030-03-01T10:30",  # Friday morning, New York
+        "need": world.marcus.need.pk,
+        "referral": world.marcus.referral.pk,
+        "outcome": "  Card ordered; it comes in two weeks.  ",
+        **changes,
+    }
+
+
+def error_beside(response, field: str) -> str:
+    html = response.content.decode()
+    match = re.search(rf'<(ul|div|p)\b[^>]*\bid="id_{field}_errors?"[^>]*>(.*?)</\1>', html, re.S)
+    assert match, f"no error shown beside {field!r}"
+    return unescape(match.group(2))
+
+
+def test_recording_a_past_service_keeps_a_follow_up_done_when_it_happened(login, world, clock):
+    marcus = world.marcus.exoneree
+
+    response = login("caseworker1").post(url("follow_up_record_done", marcus), service_data(world))
+
+    assert response.status_code == 302
+    assert response.url == marcus.get_absolute_url()
+    service = FollowUp.objects.get(title=TITLE)
+    when = datetime(2030, 3, 1, 15, 30, tzinfo=UTC)  # 10:30 in New York
+    assert (service.exoneree, service.due_at, service.done_at) == (marcus, when, when)
+    assert (service.assigned_to, service.done_by, service.created_by) == (world.caseworker1,) * 3
+    assert (service.need, service.referral) == (world.marcus.need, world.marcus.referral)
+    assert service.outcome == "Card ordered; it comes in two weeks."
+    assert service.shared_with_exoneree is False  # a staff record unless said otherwise
+    assert not service.is_overdue
+    created = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CREATED, exoneree=marcus).latest("pk")
+    assert (created.actor, created.target) == (world.caseworker1, f"Follow up {service.pk}")
+    assert {"due_at", "done_at", "outcome"} <= set(created.changes)
+
+
+def test_the_person_page_offers_it_and_lists_it_done_with_its_date(login, world, clock):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    page = client.get(marcus.get_absolute_url()).content.decode()
+    assert f'href="{url("follow_up_record_done", marcus)}"' in page
+
+    client.post(url("follow_up_record_done", marcus), service_data(world))
+
+    response = client.get(marcus.get_absolute_url())
+    service = FollowUp.objects.get(title=TITLE)
+    assert [f.pk for f in response.context["follow_ups_done"]] == [service.pk]
+    assert service.pk not in [f.pk for f in response.context["follow_ups_open"]]
+    row = re.search(rf'<li id="follow-up-{service.pk}" class="done">(.*?)</li>', response.content.decode(), re.S)
+    assert row and "Done Mar 1, 2030 10:30 a.m." in row.group(1) and "Overdue" not in row.group(1)
+
+
+def test_a_recorded_service_is_overdue_nowhere(login, world, clock):
+    """The caseworker's dashboard and overdue list, the people list's tag, the director's counts."""
+    marcus = world.marcus.exoneree
+    FollowUp.objects.filter(exoneree=marcus).update(done_at=NOW)  # the world's home visit is long overdue
+    client = login("caseworker1")
+
+    client.post(url("follow_up_record_done", marcus), service_data(world))
+
+    assert FollowUp.objects.filter(title=TITLE).exists()
+    assert client.get(reverse("dashboard")).context["overdue_count"] == 0
+    assert not client.get(reverse("follow_up_list") + "?due=overdue").context["page"].object_list
+    assert not dashboards.overdue_by_assignee(world.org1, due_before=timezone.now()).get(world.caseworker1.pk)
+    people = client.get(reverse("exoneree_list")).content.decode()
+    assert "Overdue" not in people
+
+
+def test_no_reminder_is_planned_for_it_even_on_their_plan(login, world, clock):
+    marcus = world.marcus.exoneree
+    Exoneree.objects.filter(pk=marcus.pk).update(appointment_reminders=True)
+    # An hour ago: a follow-up due then would still have its overdue notice and escalation ahead.
+    data = service_data(world, due_at="2030-03-04T08:00", shared_with_exoneree="on")
+
+    login("caseworker1").post(url("follow_up_record_done", marcus), data)
+
+    service = FollowUp.objects.get(title=TITLE)
+    assert service.due_at == NOW - timedelta(hours=1)
+    assert not Reminder.objects.filter(follow_up=service).exists()
+
+
+def test_a_time_still_to_come_is_refused_beside_the_field(login, world, clock):
+    response = login("caseworker1").post(
+        url("follow_up_record_done", world.marcus.exoneree), service_data(world, due_at="2030-03-04T09:30")
+    )
+
+    assert response.status_code == 400
+    assert "This time has not come yet: schedule a follow-up for it instead." in error_beside(response, "due_at")
+    assert not FollowUp.objects.filter(title=TITLE).exists()
+
+
+def test_the_action_refuses_a_time_still_to_come_too(world, clock):
+    follow_up = FollowUp(title=TITLE, due_at=NOW + timedelta(minutes=5))
+
+    with pytest.raises(Exception, match="has not come yet"):
+        follow_ups.follow_up_record_done(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=follow_up)
+
+    assert not FollowUp.objects.filter(title=TITLE).exists()
+
+
+def test_the_form_starts_at_now_which_is_taken(login, world, clock):
+    client = login("caseworker1")
+    form = client.get(url("follow_up_record_done", world.marcus.exoneree)).context["form"]
+    assert 'value="2030-03-04T09:00"' in str(form["due_at"])
+
+    response = client.post(
+        url("follow_up_record_done", world.marcus.exoneree), service_data(world, due_at="2030-03-04T09:00")
+    )
+
+    assert response.status_code == 302
+    assert FollowUp.objects.get(title=TITLE).done_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("need", lambda w: {"need": w.thomas.need.pk}),  # someone else's need
+        ("referral", lambda w: {"referral": w.thomas.referral.pk}),
+        ("due_at", lambda w: {"due_at": "last Friday"}),
+        ("title", lambda w: {"title": ""}),
+    ],
+)
+def test_bad_input_is_said_beside_its_field_and_saves_nothing(login, world, clock, field, change):
+    response = login("caseworker1").post(
+        url("follow_up_record_done", world.marcus.exoneree), service_data(world, **change(world))
+    )
+
+    assert response.status_code == 400
+    assert error_beside(response, field)
+    assert not FollowUp.objects.filter(exoneree=world.marcus.exoneree, done_by__isnull=False).exists()
+
+
+@pytest.mark.parametrize(("persona", "status"), [("caseworker2", 404), ("caseworker3", 404), ("director1", 403)])
+def test_who_may_not_add_a_follow_up_may_not_record_one_done(login, world, clock, persona, status):
+    """A colleague who does not carry Marcus, another organization's caseworker: 404, as for
+    scheduling a follow-up; his director reads his record but changes none: 403."""
+    client = login(persona)
+    marcus = world.marcus.exoneree
+    before = FollowUp.objects.count()
+
+    for method in ("get", "post"):
+        scheduled = getattr(client, method)(url("follow_up_create", marcus), service_data(world))
+        recorded = getattr(client, method)(url("follow_up_record_done", marcus), service_data(world))
+        assert recorded.status_code == scheduled.status_code == status
+
+    assert FollowUp.objects.count() == before
+
+
+def test_a_staff_only_record_stays_off_their_plan(login, world, clock):
+    login("caseworker1").post(url("follow_up_record_done", world.marcus.exoneree), service_data(world))
+
+    assert TITLE not in login("exoneree1").get(reverse("my_plan")).content.decode()
