@@ -187,7 +187,36 @@ def test_who_may_not_add_a_follow_up_may_not_record_one_done(login, world, clock
     assert FollowUp.objects.count() == before
 
 
+def test_shown_on_their_plan_as_done_lately_in_their_language(login, world, clock):
+    marcus = world.marcus.exoneree
+    login("caseworker1").post(
+        url("follow_up_record_done", marcus), service_data(world, shared_with_exoneree="on", outcome="Staff words")
+    )
+    plan = login("exoneree1")
+
+    response = plan.get(reverse("my_plan"))
+    english = response.content.decode()
+    Exoneree.objects.filter(pk=marcus.pk).update(preferred_language="es")
+    spanish = plan.get(reverse("my_plan")).content.decode()
+
+    assert "<h3>Done lately</h3>" in english and f"<li>March 1: {TITLE}</li>" in english
+    assert "<h3>Hecho hace poco</h3>" in spanish and f"<li>1 de marzo: {TITLE}</li>" in spanish
+    assert "Staff words" not in english  # the outcome is the staff's
+    assert TITLE not in [item.title for item in response.context["missed"]]  # done: not a missed date
+
+
 def test_a_staff_only_record_stays_off_their_plan(login, world, clock):
     login("caseworker1").post(url("follow_up_record_done", world.marcus.exoneree), service_data(world))
 
     assert TITLE not in login("exoneree1").get(reverse("my_plan")).content.decode()
+
+
+def test_done_lately_reaches_back_three_months(login, world, clock):
+    marcus = world.marcus.exoneree
+    for days, title in ((89, "Went to the DMV with him"), (91, "Helped him open a bank account")):
+        done = FollowUp(title=title, due_at=NOW - timedelta(days=days), shared_with_exoneree=True)
+        follow_ups.follow_up_record_done(by=world.caseworker1, exoneree=marcus, follow_up=done)
+
+    done_lately = login("exoneree1").get(reverse("my_plan")).context["done_lately"]
+
+    assert [item.title for item in done_lately] == ["Went to the DMV with him"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -10,6 +10,7 @@ from django.db.models import (
     CharField,
     F,
     Prefetch,
+    Q,
     Value,
     When,
 )
@@ -35,6 +36,10 @@ from services.selectors.records import REFERRAL_TEXTS
 PLAN_UPCOMING = 20  # the next dates on a person's plan
 
 PLAN_MISSED = 10  # the latest past dates still open
+
+PLAN_DONE = 10  # the latest things done with them ("Done lately")
+
+PLAN_DONE_DAYS = 90  # how far back "Done lately" reaches
 
 PLAN_NOTES = 20  # the latest notes shared with them
 
@@ -68,7 +73,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
     `whole`: every date and note shared with them, not only the latest the page has room for
     (their own copy, services/selectors/own_copy.py)."""
     now = now or timezone.now()
-    upcoming, missed, notes = (None, None, None) if whole else (PLAN_UPCOMING, PLAN_MISSED, PLAN_NOTES)
+    upcoming, missed, notes, done = (None,) * 4 if whole else (PLAN_UPCOMING, PLAN_MISSED, PLAN_NOTES, PLAN_DONE)
     needs = list(
         exoneree.needs.prefetch_related(
             Prefetch(
@@ -87,15 +92,19 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         default=F("referral__resource__name"),
         output_field=CharField(),
     )
-    # Every open date shared with them, in one query, split at `now` here: a person has a few
-    # (median 3, 99th percentile 20 on the bench network), so this is cheaper than asking the
-    # database for each side's first rows (two queries, or a window it must number).
+    # Every open date shared with them, and those done lately (a service recorded as already
+    # done, an appointment marked done), in one query, split here: a person has a few (median 3,
+    # 99th percentile 20 on the bench network), so this is cheaper than asking the database for
+    # each list's first rows (three queries, or a window it must number).
+    recent = Q(done_at__isnull=True) | Q(done_at__gte=now - timedelta(days=PLAN_DONE_DAYS))
     dated = list(
-        exoneree.follow_ups.filter(shared_with_exoneree=True, done_at__isnull=True)
+        exoneree.follow_ups.filter(recent, shared_with_exoneree=True)
         .annotate(provider_name=provider_name)
-        .only("exoneree", "title", "due_at", "person_answer", "person_words", "person_answered_at")
+        .only("exoneree", "title", "due_at", "done_at", "person_answer", "person_words", "person_answered_at")
         .order_by("due_at", "pk")
     )
+    done_lately = sorted((i for i in dated if i.done_at is not None), key=lambda i: (i.done_at, i.pk), reverse=True)
+    dated = [item for item in dated if item.done_at is None]
     # Their own asks (issue 19) have a section of their own saying what became of each; one
     # still waiting, or answered with a message, is not casework on the lists below.
     casework = [n for n in needs if n.ask_state not in (AskState.WAITING, AskState.ANSWERED)]
@@ -108,6 +117,7 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         "closed_needs": [n for n in casework if not n.is_open],
         "upcoming": [item for item in dated if item.due_at >= now][:upcoming],
         "missed": [item for item in reversed(dated) if item.due_at < now][:missed],
+        "done_lately": done_lately[:done],
         "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:notes],
         # Who to call: those who can still answer (a colleague switched off is not).
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree, user__is_active=True).select_related("user"),
