@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import os
 import pstats
+import runpy
 import statistics
 import sys
 import time
@@ -40,6 +42,12 @@ def main() -> None:
     parser.add_argument("--whole-sql", action="store_true", help="with --sql: each query whole, not its start")
     parser.add_argument("--cold", action="store_true", help="no figures' cache: what a cached page costs to compute")
     parser.add_argument("--smoke", action="store_true", help="one round (seconds)")
+    parser.add_argument(
+        "--gc", action="store_true", help="also print the garbage collector's collections per page and their time"
+    )
+    parser.add_argument(
+        "--as-worker", action="store_true", help="first settle memory as gunicorn.conf.py does in each worker"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.rounds = 1
@@ -92,6 +100,21 @@ def main() -> None:
 
     DjangoTemplate.render = timed_render
 
+    # The garbage collector's collections by generation, and the seconds they took (--gc).
+    collections = {"count": [0, 0, 0], "seconds": [0.0, 0.0, 0.0], "start": 0.0}
+
+    def collecting(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections["start"] = time.perf_counter()
+        else:
+            collections["count"][info["generation"]] += 1
+            collections["seconds"][info["generation"]] += time.perf_counter() - collections["start"]
+
+    if args.gc:
+        gc.callbacks.append(collecting)
+    if args.as_worker:
+        runpy.run_path(str(ROOT.parent / "gunicorn.conf.py"))["post_worker_init"](None)
+
     if args.cold:  # a cache that keeps nothing (clearing a Redis cache would flush its whole database)
         nothing = DummyCache("cold", {})
         figures.cache = lambda: nothing
@@ -103,6 +126,7 @@ def main() -> None:
             if (status := client.get(path_of(page)).status_code) != 200:
                 raise SystemExit(f"GET {path_of(page)}: {status}")
         totals, sqls, counts, renders = [], [], [], []
+        collections.update(count=[0, 0, 0], seconds=[0.0, 0.0, 0.0])
         profile = cProfile.Profile() if args.top else None
         for _ in range(args.rounds):
             with CaptureQueriesContext(connection) as queries:
@@ -120,6 +144,12 @@ def main() -> None:
         total, sql = statistics.median(totals) * 1000, statistics.median(sqls) * 1000
         rendered = statistics.median(renders) * 1000
         print(f"{page.name:<30} {total:10.1f} {sql:8.1f} {total - sql:9.1f} {rendered:10.1f} {max(counts):8}")
+        if args.gc:
+            count, seconds = collections["count"], collections["seconds"]
+            print(
+                f"  garbage collector over {args.rounds} requests: {' / '.join(map(str, count))} collections "
+                f"(generations 0 / 1 / 2), taking {' / '.join(f'{s * 1000:.1f}' for s in seconds)} ms"
+            )
         if args.sql:
             for query in queries.captured_queries:
                 print(
