@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.auth.signals import user_logged_out, user_login_failed
 from django.db import connection, models, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -366,9 +366,8 @@ def staff_names(users: Iterable[Any]) -> list[str]:
 # Sign-in and sign-out -------------------------------------------------------------------------
 
 
-@receiver(user_logged_in)
-def _signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    record(AuditEvent.Action.SIGNED_IN, actor=user, ip_address=client_ip(request) if request else None)
+# A sign-in's entry ("Signed in", or the password of one still owing its one-time code) is
+# written by services.signin, which knows when the whole sign-in has passed.
 
 
 @receiver(user_logged_out)

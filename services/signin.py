@@ -1,5 +1,6 @@
-"""The sign-in lockout around the two steps: when earlier failures are forgiven, and what a
-passed second step changes in the session.
+"""The sign-in lockout around the two steps: when earlier failures are forgiven, what a
+passed second step changes in the session, and when the access log says "Signed in" (once
+the whole sign-in has passed, never at a password that still owes its one-time code).
 
 django-axes counts wrong passwords, and wrong one-time codes
 (services.actions.sign_in_code_refused), toward one lockout per username and address. Axes
@@ -20,14 +21,15 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.middleware.csrf import rotate_token
-from django_otp import devices_for_user
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp import login as otp_login
 from django_otp.models import Device, ThrottlingMixin
 
-from services import access
+from services import access, audit
 from services.audit import client_ip
 from services.auth import typed_username
 from services.lib.throttle import throttle_hit
+from services.models.audit import AuditEvent
 
 logger = logging.getLogger(__name__)
 HOUR = 3600
@@ -49,7 +51,8 @@ def lockout_forgive(request: HttpRequest, user: Any) -> None:
 
 
 def second_step_passed(request: HttpRequest, device: Device) -> None:
-    """The session has passed the one-time code (or confirmed a new authenticator).
+    """The session has passed the one-time code (or confirmed a new authenticator): the sign-in
+    is complete, and the access log says so now, not at the password.
 
     The session key and the CSRF token change, as after the password (django.contrib.auth.login):
     a key seen while the session was only half signed in (a shared computer, a fixation
@@ -59,6 +62,7 @@ def second_step_passed(request: HttpRequest, device: Device) -> None:
     request.session.cycle_key()
     rotate_token(request)
     lockout_forgive(request, request.user)
+    audit.record(AuditEvent.Action.SIGNED_IN, actor=request.user, ip_address=client_ip(request))
 
 
 def password_refused(request: HttpRequest, user: Any, *, step: str) -> None:
@@ -71,9 +75,18 @@ def password_refused(request: HttpRequest, user: Any, *, step: str) -> None:
 
 @receiver(user_logged_in)
 def _password_passed(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    """An account without a second step has signed in completely with its password."""
-    if request is not None and not access.needs_second_factor(user):
+    """The password was right. An account without a second step has signed in completely with
+    it; one that owes a one-time code has not yet (second_step_passed completes it), and the
+    access log says only that its password passed: a director must tell a stolen password
+    stopped at the code from a sign-in. The same user signing in again on a session that has
+    already passed its code keeps it (django.contrib.auth.login keeps the session's data):
+    that sign-in is complete at the password too."""
+    owes_code = access.needs_second_factor(user)
+    if request is not None and not owes_code:
         lockout_forgive(request, user)
+    code_kept = request is not None and DEVICE_ID_SESSION_KEY in request.session
+    action = AuditEvent.Action.PASSWORD_ACCEPTED if owes_code and not code_kept else AuditEvent.Action.SIGNED_IN
+    audit.record(action, actor=user, ip_address=client_ip(request) if request is not None else None)
 
 
 def second_factor_throttle_reset(user: Any) -> None:

@@ -19,6 +19,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services import audit, audit_anchor
 from services.actions import people
@@ -120,7 +122,13 @@ def test_signing_in_and_out_and_failing_are_entries(client, world):
     start = last_pk()
     world.caseworker1.set_password("the right password 1")
     world.caseworker1.save()
+    device = TOTPDevice.objects.create(user=world.caseworker1, name="Authenticator app", confirmed=True)
     client.post(reverse("login"), {"username": "caseworker1", "password": "the right password 1"})
+    password = only_entry_since(start)
+    assert (password.action, password.actor) == (Action.PASSWORD_ACCEPTED, world.caseworker1)
+
+    start = last_pk()
+    client.post(reverse("two_factor_verify"), {"code": f"{totp(device.bin_key):06d}"})
     signed_in = only_entry_since(start)
     assert (signed_in.action, signed_in.actor) == (Action.SIGNED_IN, world.caseworker1)
 

@@ -425,6 +425,108 @@ def test_wrong_code_is_a_failed_sign_in(world: World):
     assert "654321" not in attempt.post_data
 
 
+# --- what the access log says of a sign-in ---------------------------------------------------
+
+SIGN_IN_ENTRIES = [
+    AuditEvent.Action.PASSWORD_ACCEPTED,
+    AuditEvent.Action.SIGNED_IN,
+    AuditEvent.Action.SIGN_IN_FAILED,
+]
+
+
+def sign_in_log() -> list[tuple[str, Any, str, str | None]]:
+    """The access log's sign-in entries, oldest first: what, by whom, the username, from where."""
+    entries = AuditEvent.objects.filter(action__in=SIGN_IN_ENTRIES).order_by("pk")
+    return [(entry.action, entry.actor, entry.username, entry.ip_address) for entry in entries]
+
+
+def test_a_right_password_then_a_wrong_code_is_no_sign_in_in_the_access_log(world: World):
+    """The walkthrough: a stolen password stopped at the code must not read "Signed in"."""
+    with_password(world.caseworker2)
+    authenticator(world.caseworker2)
+    client = Client()
+    sign_in(client, "caseworker2")
+
+    client.post(VERIFY_URL, {"code": "654321x"}, REMOTE_ADDR="203.0.113.7")
+
+    assert sign_in_log() == [
+        (AuditEvent.Action.PASSWORD_ACCEPTED, world.caseworker2, "caseworker2", "203.0.113.7"),
+        (AuditEvent.Action.SIGN_IN_FAILED, None, "caseworker2", "203.0.113.7"),
+    ]
+
+
+def test_signed_in_is_written_once_when_the_code_passes(world: World):
+    with_password(world.caseworker1)
+    device = authenticator(world.caseworker1)
+    client = Client()
+    sign_in(client, "caseworker1")
+
+    client.post(VERIFY_URL, {"code": current_code(device), "next": "/dashboard/"}, REMOTE_ADDR="203.0.113.8")
+    client.get("/dashboard/")
+    client.get(VERIFY_URL)  # already through: the page sends them on, and logs nothing more
+
+    assert sign_in_log() == [
+        (AuditEvent.Action.PASSWORD_ACCEPTED, world.caseworker1, "caseworker1", "203.0.113.7"),
+        (AuditEvent.Action.SIGNED_IN, world.caseworker1, "caseworker1", "203.0.113.8"),
+    ]
+
+
+def test_a_first_sign_in_is_signed_in_once_the_new_authenticator_is_confirmed(client, world: World):
+    password_only(client, world.director1)
+    client.get(SETUP_URL)
+    device = TOTPDevice.objects.get(user=world.director1, confirmed=False)
+
+    client.post(SETUP_URL, {"code": current_code(device)})
+
+    assert [action for action, *_ in sign_in_log()] == [
+        AuditEvent.Action.PASSWORD_ACCEPTED,
+        AuditEvent.Action.SIGNED_IN,
+    ]
+
+
+def test_a_password_is_the_whole_sign_in_of_an_account_without_a_second_step(world: World):
+    with_password(world.exoneree1)
+
+    sign_in(Client(), "exoneree1")
+
+    assert sign_in_log() == [(AuditEvent.Action.SIGNED_IN, world.exoneree1, "exoneree1", "203.0.113.7")]
+
+
+def test_an_exoneree_who_enrolled_is_signed_in_at_the_code(world: World):
+    with_password(world.exoneree1)
+    device = authenticator(world.exoneree1)
+    client = Client()
+    sign_in(client, "exoneree1")
+    password_step = [action for action, *_ in sign_in_log()]
+
+    client.post(VERIFY_URL, {"code": current_code(device)})
+
+    assert password_step == [AuditEvent.Action.PASSWORD_ACCEPTED]
+    assert [action for action, *_ in sign_in_log()] == [
+        AuditEvent.Action.PASSWORD_ACCEPTED,
+        AuditEvent.Action.SIGNED_IN,
+    ]
+
+
+def test_the_password_again_on_a_session_past_its_code_is_a_sign_in(world: World):
+    """django.contrib.auth.login keeps the session of the same user, code passed and all: no
+    code is asked, so the sign-in is complete at the password."""
+    with_password(world.caseworker1)
+    device = authenticator(world.caseworker1)
+    client = Client()
+    sign_in(client, "caseworker1")
+    client.post(VERIFY_URL, {"code": current_code(device)})
+
+    sign_in(client, "caseworker1")
+
+    assert client.get("/dashboard/").status_code == 200  # no code asked again
+    assert [action for action, *_ in sign_in_log()] == [
+        AuditEvent.Action.PASSWORD_ACCEPTED,
+        AuditEvent.Action.SIGNED_IN,
+        AuditEvent.Action.SIGNED_IN,
+    ]
+
+
 def test_a_code_just_used_says_so_and_does_not_count_toward_the_lockout(world: World):
     with_password(world.caseworker1)
     device = authenticator(world.caseworker1)

@@ -41,6 +41,10 @@ class AuditEvent(BaseModel):
         CASELOAD_REASSIGNED = "caseload_reassigned", _("Changed who carries a caseload")
         PERMISSION_CHANGED = "permission_changed", _("Changed an account or an access right")
         EXPORTED = "exported", _("Exported")
+        # The password of an account that owes a one-time code: not yet a sign-in. "Signed in"
+        # follows once the code has passed (services.signin), so a stolen password stopped at
+        # the code never reads as one.
+        PASSWORD_ACCEPTED = "password_accepted", _("Password accepted, one-time code still to come")
         SIGNED_IN = "signed_in", _("Signed in")
         SIGN_IN_FAILED = "sign_in_failed", _("Failed to sign in")
         SIGNED_OUT = "signed_out", _("Signed out")
