@@ -15,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, models, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +32,7 @@ from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.selectors import audit_chain
+from tests.factories import StaffFactory
 from tests.test_cases import error_beside
 
 Action = AuditEvent.Action
@@ -153,6 +155,53 @@ def test_a_failed_sign_in_with_an_unknown_name_belongs_to_no_organization(client
 
     entry = only_entry_since(start)
     assert (entry.action, entry.username, entry.organization) == (Action.SIGN_IN_FAILED, "nobody-here", None)
+
+
+def failed_sign_ins_shown(director: Any, staff: Any) -> list[str]:
+    """The usernames of the failed sign-ins the director's log lists for this staff member."""
+    response = director.get(reverse("audit_log"), {"staff": staff.pk, "action": Action.SIGN_IN_FAILED})
+    assert response.status_code == 200
+    return [row.entry.username for row in response.context["rows"]]
+
+
+def test_filtering_by_a_staff_member_finds_their_failed_sign_ins(client, login, world):
+    """The walkthrough: a failed sign-in keeps the username typed, not the account, and the
+    filter by staff member hid caseworker2's wrong password and wrong code from the director."""
+    world.caseworker2.set_password("the right password 2")
+    world.caseworker2.save()
+    TOTPDevice.objects.create(user=world.caseworker2, name="Authenticator app", confirmed=True)
+    start = last_pk()
+    stranger = Client()
+    stranger.post(reverse("login"), {"username": "Caseworker2", "password": "wrong"})  # a phone's capital
+    stranger.post(reverse("login"), {"username": "caseworker1", "password": "wrong"})  # a colleague
+    stranger.post(reverse("login"), {"username": "nobody-here", "password": "wrong"})
+    stranger.post(reverse("login"), {"username": "caseworker2", "password": "the right password 2"})
+    stranger.post(reverse("two_factor_verify"), {"code": "654321x"})  # never a code
+
+    director = login("director1")
+
+    assert failed_sign_ins_shown(director, world.caseworker2) == ["caseworker2", "Caseworker2"]
+    assert failed_sign_ins_shown(director, world.caseworker1) == ["caseworker1"]
+    # Unfiltered by action, her entries since: the failures and the password that passed.
+    rows = director.get(reverse("audit_log"), {"staff": world.caseworker2.pk}).context["rows"]
+    assert [row.entry.action for row in rows if row.entry.pk > start] == [
+        Action.SIGN_IN_FAILED,
+        Action.PASSWORD_ACCEPTED,
+        Action.SIGN_IN_FAILED,
+    ]
+
+
+def test_a_username_typed_as_another_account_is_named_is_that_accounts_failure(client, login, world):
+    """As the sign-in reads it (services.auth.account_named): an account named exactly as typed
+    comes first, so its failures are not those of the account in small letters."""
+    capitals = StaffFactory(user__username="CaseWorker2", organization=world.org1).user
+    Client().post(reverse("login"), {"username": "CaseWorker2", "password": "wrong"})
+    Client().post(reverse("login"), {"username": "caseworker2", "password": "wrong"})
+
+    director = login("director1")
+
+    assert failed_sign_ins_shown(director, world.caseworker2) == ["caseworker2"]
+    assert failed_sign_ins_shown(director, capitals) == ["CaseWorker2"]
 
 
 def test_reassigning_a_caseload_is_one_entry_naming_before_and_after(login, world):

@@ -5,20 +5,26 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     Max,
+    OuterRef,
     Q,
     QuerySet,
     Value,
     When,
 )
+from django.db.models.functions import Lower, Trim
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from services.auth import typed_username
 from services.choices import (
     EmergencyReview,
     Role,
@@ -42,7 +48,7 @@ def audit_log(
     """The organization's entries of the access log, newest first, filtered."""
     entries = AuditEvent.objects.filter(organization=organization)
     if staff is not None:
-        entries = entries.filter(actor=staff)
+        entries = entries.filter(Q(actor=staff) | failed_sign_ins_of(staff))
     if person:
         entries = entries.filter(name_search(person, "exoneree__"))
     if action:
@@ -71,6 +77,22 @@ def audit_log(
         )
         .order_by("-pk")
     )
+
+
+def failed_sign_ins_of(account: Any) -> Q:
+    """The failed sign-ins typed with this account's username, as services.auth.account_named
+    reads a username typed: the exact username, or else (no account has it exactly) the one
+    in small letters without spaces around it. Such an entry keeps only what was typed, not
+    the account (nobody signed in), so a director filtering by a staff member finds it by its
+    username: "Caseworker2" typed with a wrong password, or a wrong code after caseworker2's
+    password, are hers."""
+    failed = Q(action=AuditEvent.Action.SIGN_IN_FAILED)
+    exact = Q(username=account.username)
+    typed = typed_username(account.username)
+    if typed != account.username:  # an account named with capitals is found only as named
+        return failed & exact
+    named_so = get_user_model()._default_manager.filter(username=OuterRef("username"))
+    return failed & (exact | (Q(Exact(Lower(Trim("username")), typed)) & ~Q(Exists(named_so))))
 
 
 OPENED = [AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.SSN_REVEALED, AuditEvent.Action.DOCUMENT_DOWNLOADED]
