@@ -463,3 +463,20 @@ def test_a_change_between_two_names_that_read_alike_stays_in_the_log(world):
     [row] = log_rows(AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED).order_by("-pk")[:1])
 
     assert dict(row.details)["Assigned to"] == "Casey Onewell → Casey Onewell"  # two people: kept
+
+
+def test_a_wrong_codes_step_reads_once_in_its_row(world, login):
+    """It was both the record and the detail: "Step: one-time code" twice on one row."""
+    audit.record(
+        AuditEvent.Action.SIGN_IN_FAILED,
+        username="caseworker2",
+        organization_id=world.org1.pk,
+        target="Step: one-time code",
+        changes={"step": "one-time code"},
+    )
+
+    response = login("director1").get(reverse("audit_log"), {"action": AuditEvent.Action.SIGN_IN_FAILED})
+
+    row = response.context["rows"][0]
+    assert (row.record, row.details) == ("Step: one-time code", [])
+    assert response.content.decode().count("Step: one-time code") == 1

@@ -85,11 +85,13 @@ def log_rows(entries: Iterable[AuditEvent]) -> list[LogRow]:
     for row, (model, pk) in zip(rows, targets, strict=True):
         row.record = _record(row.entry.target, model, pk, names) if model is not None else ""
         row.record = row.record or row.entry.target
-        row.details = [
+        details = [
             _detail(model, name, change, names)
             for name, change in (row.entry.changes or {}).items()
             if name not in STORAGE_FIELDS and not _seconds_only(change)
         ]
+        # A failed sign-in's step is both its record and its detail ("Step: one-time code"): once.
+        row.details = [(label, value) for label, value in details if f"{label}: {value}" != row.record]
     return rows
 
 
