@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from services.actions import provider_answers
 from services.actions import referrals as referral_actions
 from services.choices import ContactPreference, ReferralStatus, ReminderKind, ReminderStatus
 from services.models.audit import AuditEvent
@@ -150,7 +152,15 @@ def test_the_question_and_its_answer_are_in_the_persons_history(
 # --- refused answers ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("answer", "words"), [("   ", "Write your answer."), ("x" * 2001, "at most 2000 characters")])
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        ("   ", "Write your answer."),
+        # Zero-width spaces were taken as an answer, and the question locked with it unseen.
+        ("\u200b \u200b", "Write your answer."),
+        ("x" * 2001, "at most 2000 characters"),
+    ],
+)
 def test_an_empty_or_too_long_answer_is_a_message_beside_the_field(
     world: World, asked: tuple[str, ProviderQuestion], login, answer: str, words: str
 ) -> None:
@@ -161,6 +171,14 @@ def test_an_empty_or_too_long_answer_is_a_message_beside_the_field(
     assert f'id="id_q{question.pk}_answer_error"' in html and words in html
     question.refresh_from_db()
     assert question.answered_at is None and not Reminder.objects.filter(kind=ReminderKind.PROVIDER_REPLY).exists()
+
+
+def test_an_invisible_answer_is_refused_by_the_action_too(world: World, asked: tuple[str, ProviderQuestion]) -> None:
+    _, question = asked
+    with pytest.raises(ValidationError, match="Write your answer."):
+        provider_answers.provider_question_answer(by=world.caseworker1, question=question, text="\u200b\u2060 ")
+    question.refresh_from_db()
+    assert question.answered_at is None
 
 
 def test_answering_an_answered_question_is_a_message_beside_the_field(

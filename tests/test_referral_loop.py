@@ -17,6 +17,7 @@ from importlib import import_module
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -402,6 +403,8 @@ def test_an_illegal_move_is_refused_and_changes_nothing(world: World, sent_link:
         ({"move": "decline", "decline_code": "bogus"}, "decline_code"),
         ({"move": "accept", "expected_on": "2026-02-31"}, "expected_on"),
         ({"move": "question", "question": "   "}, "question"),
+        ({"move": "question", "question": "\u200b"}, "question"),
+        ({"move": "question", "question": " \u200b \u200b "}, "question"),
         ({"move": "fly"}, "move"),
     ],
 )
@@ -435,6 +438,34 @@ def test_decline_with_a_reason(world: World, sent_link: str, client: Client) -> 
     assert response.status_code == 200 and "Thank you" in response.content.decode()
     referral = Referral.objects.get(pk=world.marcus.referral.pk)
     assert referral.status == ReferralStatus.DECLINED and referral.decline_code == "no_capacity"
+    assert referral.decline_reason == "No space or capacity right now"
+
+
+def test_an_invisible_question_is_refused_like_an_empty_box(world: World, sent_link: str, client: Client) -> None:
+    """Zero-width spaces alone were thanked for ("The caseworker has been told") and kept."""
+    response = client.post(page(sent_link), {"move": "question", "question": "\u200b \u200b"})
+    assert response.status_code == 400 and "Write your question." in response.content.decode()
+    assert not ProviderQuestion.objects.exists()
+    with pytest.raises(ValidationError):
+        provider_answers.provider_ask(link=ProviderLink.objects.get(), text="\u200b\u200b")
+
+
+def test_invisible_notes_from_the_provider_count_as_none(world: World, sent_link: str, client: Client) -> None:
+    """A decline "reason" or a completion note of zero-width spaces is no note: the reason is
+    the one chosen, and no blank note shows on the referral."""
+    url = page(sent_link)
+    assert client.post(url, {"move": "accept", "contact_person": "\u200b"}).status_code == 302
+    assert client.post(url, {"move": "start", "start_note": "\u200b \u200b"}).status_code == 302
+    referral = Referral.objects.get(pk=world.marcus.referral.pk)
+    assert referral.provider_contact == "" and referral.events.last().note == ""
+    client.post(url, {"move": "complete", "got_service": "yes", "completion_note": " \u200b\u200b "})
+    referral.refresh_from_db()
+    assert (referral.status, referral.feedback) == (ReferralStatus.COMPLETED, "")
+
+
+def test_an_invisible_decline_text_leaves_the_reason_chosen(world: World, sent_link: str, client: Client) -> None:
+    client.post(page(sent_link), {"move": "decline", "decline_code": "no_capacity", "decline_text": "\u200b"})
+    referral = Referral.objects.get(pk=world.marcus.referral.pk)
     assert referral.decline_reason == "No space or capacity right now"
 
 

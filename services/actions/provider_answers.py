@@ -16,6 +16,7 @@ from services import audit, referral_reminders
 from services.actions.referrals import referral_transition
 from services.choices import DeclineReason, PersonAnswer, ProviderLinkEnd, ReferralStatus
 from services.figures import figures_changed
+from services.lib.text import visible_length
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models.audit import AuditEvent
 from services.models.notifications import Notification
@@ -91,17 +92,18 @@ def provider_answer(
         raise ValidationError({"decline_code": _("Choose a reason.")})
     if status == S.COMPLETED and got_service is None:
         raise ValidationError({"got_service": _("Say whether the person got the service.")})
-    reason = text.strip() or (DeclineReason(decline_code).label if status == S.DECLINED else "")
+    text = text.strip() if visible_length(text) else ""  # zero-width spaces alone say nothing
+    reason = text or (DeclineReason(decline_code).label if status == S.DECLINED else "")
     moved = referral_transition(
         by=None,
         provider=provider,
         referral=referral,
         status=status,
-        note=text.strip() if status != S.DECLINED else "",
+        note=text if status != S.DECLINED else "",
         decline_reason=reason if status == S.DECLINED else "",
         decline_code=decline_code if status == S.DECLINED else "",
         got_service=got_service,
-        feedback=text.strip() if status == S.COMPLETED else "",
+        feedback=text if status == S.COMPLETED else "",
         provider_contact=provider_contact,
         expected_on=expected_on,
     )
@@ -116,7 +118,7 @@ def provider_answer(
 def provider_ask(*, link: ProviderLink, text: str) -> ProviderQuestion:
     """A question back to the caseworker: kept (encrypted) on the referral, the caseworkers
     told in the app, one access-log entry as the provider."""
-    if not text.strip():
+    if not visible_length(text):  # zero-width spaces alone are no question
         raise ValidationError({"question": _("Write your question.")})
     referral = _locked_live(link)
     provider = referral.resource.provider
@@ -147,7 +149,7 @@ def provider_question_answer(*, by: AbstractUser, question: ProviderQuestion, te
     Answered once: the row is locked and checked again, so two caseworkers answering at once
     do not both write (the second is told it was answered)."""
     text = text.strip()
-    if not text:
+    if not visible_length(text):  # an invisible answer would lock the question unanswered
         raise ValidationError({"answer": _("Write your answer.")})
     if len(text) > ANSWER_MAX_LENGTH:
         raise ValidationError({"answer": _("Keep it to %(limit)d characters or fewer.") % {"limit": ANSWER_MAX_LENGTH}})

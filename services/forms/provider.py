@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.actions.provider_answers import ANSWER_MAX_LENGTH
 from services.choices import AppointmentAnswer, DeclineReason, PersonAnswer
-from services.forms.widgets import DateInput, LineBreaksAsOne, PlainLengths
+from services.forms.widgets import DateInput, LineBreaksAsOne, PlainLengths, VisibleTextField
 
 MOVES = [
     ("accept", _("Accept")),
@@ -28,7 +28,9 @@ class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
     only its own questions (field names differ per move, so one page holds them all)."""
 
     move = forms.ChoiceField(choices=MOVES, widget=forms.HiddenInput)
-    contact_person = forms.CharField(
+    # Every free text is a VisibleTextField: one made only of zero-width spaces counts as
+    # empty, so an invisible question is refused like an empty box, not sent.
+    contact_person = VisibleTextField(
         label=_("Who will be the person's contact with you?"), required=False, max_length=200
     )
     expected_on = forms.DateField(label=_("When do you expect to start?"), required=False, widget=DateInput())
@@ -37,17 +39,17 @@ class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
         choices=[("", _("Choose…")), *DeclineReason.choices],
         required=False,
     )
-    decline_text = forms.CharField(
+    decline_text = VisibleTextField(
         label=_("Anything to add"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    start_note = forms.CharField(
+    start_note = VisibleTextField(
         label=_("A note for the caseworker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
     got_service = forms.ChoiceField(label=_("Did the person get the service?"), choices=GOT_SERVICE, required=False)
-    completion_note = forms.CharField(
+    completion_note = VisibleTextField(
         label=_("A note for the caseworker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    question = forms.CharField(
+    question = VisibleTextField(
         label=_("Your question"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
@@ -67,7 +69,7 @@ class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
             self.add_error("decline_code", _("Choose a reason."))
         if move == "complete" and not data.get("got_service"):
             self.add_error("got_service", _("Say whether the person got the service."))
-        if move == "question" and not data.get("question", "").strip():
+        if move == "question" and not data.get("question"):
             self.add_error("question", _("Write your question."))
         return data
 
@@ -84,7 +86,7 @@ class ProviderQuestionAnswerForm(LineBreaksAsOne, forms.Form):
     """On the referral's page, under each of the provider's questions not yet answered: the
     caseworker's answer, which the provider reads on their page."""
 
-    answer = forms.CharField(
+    answer = VisibleTextField(
         label=_("Your answer to the provider"),
         max_length=ANSWER_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
