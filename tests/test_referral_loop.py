@@ -401,6 +401,8 @@ def test_an_illegal_move_is_refused_and_changes_nothing(world: World, sent_link:
     [
         ({"move": "decline"}, "decline_code"),
         ({"move": "decline", "decline_code": "bogus"}, "decline_code"),
+        ({"move": "decline", "decline_code": "other"}, "decline_text"),
+        ({"move": "decline", "decline_code": "other", "decline_text": " \u200b "}, "decline_text"),
         ({"move": "accept", "expected_on": "2026-02-31"}, "expected_on"),
         ({"move": "question", "question": "   "}, "question"),
         ({"move": "question", "question": "\u200b"}, "question"),
@@ -467,6 +469,19 @@ def test_an_invisible_decline_text_leaves_the_reason_chosen(world: World, sent_l
     client.post(page(sent_link), {"move": "decline", "decline_code": "no_capacity", "decline_text": "\u200b"})
     referral = Referral.objects.get(pk=world.marcus.referral.pk)
     assert referral.decline_reason == "No space or capacity right now"
+
+
+def test_another_reason_needs_its_words(world: World, sent_link: str, client: Client, login) -> None:
+    """Declined for "Another reason" and no words, the referral read "Why declined: Another
+    reason / Reason given: Another reason"."""
+    refused = client.post(page(sent_link), {"move": "decline", "decline_code": "other"})
+    assert "You chose “Another reason”: write the reason here." in refused.content.decode()
+    with pytest.raises(ValidationError):
+        provider_answers.provider_answer(link=ProviderLink.objects.get(), move="decline", decline_code="other")
+
+    client.post(page(sent_link), {"move": "decline", "decline_code": "other", "decline_text": "We are moving offices"})
+    referral = Referral.objects.get(pk=world.marcus.referral.pk)
+    assert (referral.status, referral.decline_reason) == (ReferralStatus.DECLINED, "We are moving offices")
 
 
 def test_a_question_reaches_the_caseworker(world: World, sent_link: str, client: Client, login) -> None:

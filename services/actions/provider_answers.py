@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from services import audit, referral_reminders
 from services.actions.referrals import referral_transition
@@ -65,6 +66,9 @@ def _locked_live(link: ProviderLink) -> Referral:
     return link.referral
 
 
+# A decline for "Another reason" needs the reason in words (the form asks it beside the box).
+OTHER_NEEDS_WORDS = gettext_lazy("You chose “Another reason”: write the reason here.")
+
 # What each button of the provider's page does: the status it moves the referral to.
 PROVIDER_MOVES = {"accept": S.ACCEPTED, "decline": S.DECLINED, "start": S.IN_PROGRESS, "complete": S.COMPLETED}
 
@@ -93,6 +97,10 @@ def provider_answer(
     if status == S.COMPLETED and got_service is None:
         raise ValidationError({"got_service": _("Say whether the person got the service.")})
     text = text.strip() if visible_length(text) else ""  # zero-width spaces alone say nothing
+    if status == S.DECLINED and decline_code == DeclineReason.OTHER and not text:
+        # "Another reason" alone tells the caseworker nothing: the page read "Why declined:
+        # Another reason / Reason given: Another reason".
+        raise ValidationError({"decline_text": OTHER_NEEDS_WORDS})
     reason = text or (DeclineReason(decline_code).label if status == S.DECLINED else "")
     moved = referral_transition(
         by=None,

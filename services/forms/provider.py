@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from services.actions.provider_answers import ANSWER_MAX_LENGTH
+from services.actions.provider_answers import ANSWER_MAX_LENGTH, OTHER_NEEDS_WORDS
 from services.choices import AppointmentAnswer, DeclineReason, PersonAnswer
 from services.forms.widgets import DateInput, LineBreaksAsOne, PlainLengths, VisibleTextField
 
@@ -40,7 +40,11 @@ class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
         required=False,
     )
     decline_text = VisibleTextField(
-        label=_("Anything to add"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Anything to add"),
+        help_text=_("Needed if you chose “Another reason”: say what it is."),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     start_note = VisibleTextField(
         label=_("A note for the caseworker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
@@ -67,6 +71,8 @@ class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
         move = data.get("move")
         if move == "decline" and not data.get("decline_code"):
             self.add_error("decline_code", _("Choose a reason."))
+        if move == "decline" and data.get("decline_code") == DeclineReason.OTHER and not data.get("decline_text"):
+            self.add_error("decline_text", OTHER_NEEDS_WORDS)
         if move == "complete" and not data.get("got_service"):
             self.add_error("got_service", _("Say whether the person got the service."))
         if move == "question" and not data.get("question"):
