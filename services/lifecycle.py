@@ -24,6 +24,9 @@ REFERRAL_OPEN = frozenset({S.DRAFT, S.SENT, S.ACCEPTED, S.IN_PROGRESS})
 # Referrals the person's plan never shows (nor their messages' topics, nor a transfer's history):
 # a draft not yet sent, and one called off.
 REFERRAL_NOT_ON_PLAN = frozenset({S.DRAFT, S.CANCELLED})
+# Referrals whose person is never asked "Did you get help from <provider>?": the provider said
+# it could not help, or the referral was called off (or never sent).
+REFERRAL_NO_HELP_TO_CONFIRM = frozenset({S.DRAFT, S.DECLINED, S.CANCELLED})
 
 N = NeedStatus
 NEED_TRANSITIONS: dict[str, frozenset[str]] = {

@@ -576,6 +576,41 @@ def test_the_person_answers_and_the_caseworker_sees_it(world: World, sent_link: 
     assert "They never called back" in dashboard and "They say: Not yet" in dashboard
 
 
+def test_the_plan_shows_the_saved_answer_chosen(world: World, sent_link: str, login) -> None:
+    """The plan said "You said “yes”… You can change it" above a choice back on "Choose…": the saved
+    answer is the one chosen, and the browser may not put back one picked before."""
+    referral = world.marcus.referral
+    client = login("exoneree1")
+    client.post(reverse("my_referral_answer", args=[referral.pk]), {"answer": "yes", "words": ""})
+    html = client.get(reverse("my_plan")).content.decode()
+    assert "You said “yes”" in html and '<option value="yes" selected>' in html
+    assert f'<select name="answer" id="id_r{referral.pk}_answer" autocomplete="off">' in html
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "They could not help, so there is nothing to answer."), ("es", "No pudieron ayudarle")],
+)
+def test_the_person_is_not_asked_if_they_got_help_the_provider_declined(
+    world: World, sent_link: str, client: Client, login, language: str, words: str
+) -> None:
+    """The plan said "They could not help." above "Did you get help from …?"."""
+    referral = world.marcus.referral
+    url = reverse("my_referral_answer", args=[referral.pk])
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language=language)
+    person = login("exoneree1")
+    person_page = person.get(reverse("my_plan"))  # opened before the provider declines
+    assert f'action="{url}"' in person_page.content.decode()
+    client.post(page(sent_link), {"move": "decline", "decline_code": "no_capacity"})
+
+    html = person.get(reverse("my_plan")).content.decode()
+    assert f'id="referral-{referral.pk}"' in html and f'action="{url}"' not in html
+    sent = person.post(url, {"answer": "yes", "words": ""}, follow=True)
+    assert words in sent.content.decode()
+    referral.refresh_from_db()
+    assert referral.person_answer == "" and not Notification.objects.filter(text__contains="answered").exists()
+
+
 def test_an_answer_from_the_spanish_pages_is_told_to_the_caseworker_in_english(
     world: World, sent_link: str, login
 ) -> None:

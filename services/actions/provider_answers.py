@@ -230,6 +230,8 @@ def referral_person_answer(*, by: AbstractUser, referral: Referral, answer: str,
     locked = (
         Referral.objects.select_for_update().select_related("need__exoneree", "resource__provider").get(pk=referral.pk)
     )
+    if not locked.asks_person_if_helped:  # declined by the provider: no help to confirm
+        raise ValidationError(_("They could not help, so there is nothing to answer."), code="no_help_to_confirm")
     before = audit.snapshot(locked)
     locked.person_answer = answer
     locked.person_words = words.strip()

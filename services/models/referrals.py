@@ -16,7 +16,7 @@ from services.choices import (
     ReferralStatus,
 )
 from services.fields import EncryptedTextField
-from services.lifecycle import REFERRAL_OPEN
+from services.lifecycle import REFERRAL_NO_HELP_TO_CONFIRM, REFERRAL_OPEN
 from services.models.base import BaseModel
 from services.models.directory import Provider, Resource
 from services.models.needs import Need
@@ -95,6 +95,11 @@ class Referral(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status in REFERRAL_OPEN
+
+    @property
+    def asks_person_if_helped(self) -> bool:
+        """Whether the person's plan asks "Did you get help from <provider>?"."""
+        return self.status not in REFERRAL_NO_HELP_TO_CONFIRM
 
 
 class ReferralCategory(BaseModel):

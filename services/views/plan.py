@@ -75,6 +75,9 @@ def my_referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user, referral=referral, answer=form.cleaned_data["answer"], words=form.cleaned_data["words"]
             )
         except ValidationError as error:
+            if error.code == "no_help_to_confirm":  # declined since the page was opened: the form is gone
+                messages.info(request, " ".join(error.messages))
+                return HttpResponseRedirect(reverse("my_plan") + f"#referral-{referral.pk}")
             form.add_error(None, error)
         else:
             messages.success(request, _("Thank you. Your caseworker will see your answer."))
