@@ -170,6 +170,19 @@ def test_the_referral_page_lists_its_own_links_not_the_menu(world: World, login)
     assert f"Made {made}:" in sent and f"works until {until}" in sent
 
 
+def test_a_closed_referrals_link_is_listed_as_stopped(world: World, sent_link: str, client: Client, login) -> None:
+    """Completed, its link answered 410 and was still listed as "works until Jan 5, 2027"."""
+    url = page(sent_link)
+    client.post(url, {"move": "accept", "contact_person": "Ms. Lee"})
+    client.post(url, {"move": "start"})
+    client.post(url, {"move": "complete", "got_service": "yes"})
+    assert client.get(url).status_code == 410
+
+    html = unescape(login("caseworker1").get(world.marcus.referral.get_absolute_url()).content.decode())
+    assert "works until" not in html and "stopped: the referral is closed (completed)" in html
+    assert "Stop the provider's link" not in html
+
+
 def test_resend_kills_the_old_link(world: World, sent_link: str, client: Client, login) -> None:
     staff = login("caseworker1")
     response = staff.post(reverse("referral_resend", args=[world.marcus.referral.pk]))

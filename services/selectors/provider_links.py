@@ -116,8 +116,12 @@ def delivery_for(referral: Referral) -> dict[str, Any]:
     questions (with who answered them)."""
     now = timezone.now()
     links = list(referral.provider_links.select_related("revoked_by").order_by("-created_at", "-pk")[:10])
+    with_provider = referral.status in WITH_PROVIDER
     for link in links:
         link.expired = link.revoked_at is None and link.expires_at <= now
+        # Unexpired and never revoked, its page still answers 410 once the referral is closed
+        # (link_gone): "works until" a date would be wrong.
+        link.closed = link.revoked_at is None and not link.expired and not with_provider
     return {
         "notices": list(
             Reminder.objects.filter(
@@ -126,7 +130,7 @@ def delivery_for(referral: Referral) -> dict[str, Any]:
             ).order_by("-created_at", "-pk")[:10]
         ),
         "links": links,
-        "link_live": any(link.revoked_at is None and not link.expired for link in links),
+        "link_live": any(link.revoked_at is None and not link.expired and not link.closed for link in links),
         "questions": list(referral.provider_questions.select_related("provider", "answered_by")),
-        "with_provider": referral.status in WITH_PROVIDER,
+        "with_provider": with_provider,
     }
