@@ -40,7 +40,8 @@ def consent_url(world, referral) -> str:
 def test_the_send_button_is_disabled_with_its_reason_while_consent_is_missing(login, world, draft):
     page = login("caseworker1").get(draft.get_absolute_url()).content.decode()
 
-    assert '<button type="button" class="primary" disabled aria-describedby="send-why">Mark as sent</button>' in page
+    button = '<button type="button" class="primary" disabled aria-describedby="send-why">Send to the provider</button>'
+    assert button in page
     assert "It can be sent once a consent covers what it shares." in page
     assert f'href="{consent_url(world, draft)}"' in page
     assert '<option value="sent"' not in page  # not a status to pick from the list

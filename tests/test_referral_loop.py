@@ -194,6 +194,28 @@ def test_resend_kills_the_old_link(world: World, sent_link: str, client: Client,
     assert client.get(page(new)).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("intake", "button", "help_text"),
+    [
+        ("intake@example.org", "Send to the provider", "The provider is emailed a link to the referral."),
+        ("", "Mark as sent", "The provider has no email address: nothing is emailed."),
+    ],
+)
+def test_the_send_button_says_whether_it_emails_the_provider(
+    world: World, login, intake: str, button: str, help_text: str
+) -> None:
+    """A draft's "Send it" had one button, "Mark as sent", though it emails the provider."""
+    referral = world.marcus.referral
+    referral.resource.intake_email = intake
+    referral.resource.save()
+    referral.resource.provider.email = ""
+    referral.resource.provider.save()
+    ReferralCategory.objects.get_or_create(referral=referral, category=ConsentCategory.HOUSING)
+    consent_for(world.marcus.exoneree, referral.resource.provider, ("contact", "housing"))
+    html = login("caseworker1").get(referral.get_absolute_url()).content.decode()
+    assert f'<button type="submit" class="primary">{button}</button>' in html and help_text in html
+
+
 # --- the page -----------------------------------------------------------------------------------
 
 

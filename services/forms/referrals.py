@@ -177,7 +177,7 @@ class ReferralTransitionForm(LineBreaksAsOne, forms.Form):
             (v, label) for v, label in ReferralStatus.choices if v in allowed
         ]
         if referral.status == ReferralStatus.DRAFT:
-            # A draft is sent with its own button ("Mark as sent", shown disabled with the reason
+            # A draft is sent with its own button ("Send to the provider", shown disabled with the reason
             # while consent is missing), not picked from this list; the form still accepts it.
             self.fields["status"].widget.choices = [c for c in self.fields["status"].choices if c[0] != "sent"]
         # Only the questions that can apply from here are asked.

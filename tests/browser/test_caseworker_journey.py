@@ -62,7 +62,7 @@ def test_caseworker_takes_a_person_from_intake_to_a_completed_referral(world, ta
     tab.check()
     referral = Referral.objects.get(need__exoneree=jerome)
     assert referral.status == ReferralStatus.DRAFT
-    expect(page.get_by_role("button", name="Mark as sent")).to_be_disabled()
+    expect(page.get_by_role("button", name="Send to the provider")).to_be_disabled()
     expect(page.locator("#send-why")).to_contain_text("once a consent covers what it shares")
 
     page.get_by_role("link", name="Record the consent").click()
@@ -75,7 +75,7 @@ def test_caseworker_takes_a_person_from_intake_to_a_completed_referral(world, ta
     page.get_by_role("button", name=re.compile("Save|Record")).click()
     tab.check()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Referral to {resource.name}")
-    page.get_by_role("button", name="Mark as sent").click()
+    page.get_by_role("button", name="Send to the provider").click()
     tab.check()
     expect(page.get_by_role("status")).to_contain_text("Referral is now sent")
 

@@ -28,7 +28,7 @@ def test_the_provider_answers_from_the_email_and_everyone_sees_it(world, tabs):
     staff = tabs(DESKTOP)
     staff.sign_in("caseworker1", device=authenticator(with_password(world.caseworker1)))
     staff.goto(referral.get_absolute_url())
-    staff.page.get_by_role("button", name="Mark as sent").click()
+    staff.page.get_by_role("button", name="Send to the provider").click()
     staff.check()
     assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.SENT
 

@@ -46,7 +46,7 @@ def test_the_readme_pictures_show_the_demo(demo, tabs, settings: Any):
 
     # A referral that cannot be sent until a consent covers it: the button says why.
     caseworker.goto(draft.get_absolute_url())
-    expect(page.get_by_role("button", name="Mark as sent")).to_be_disabled()
+    expect(page.get_by_role("button", name="Send to the provider")).to_be_disabled()
     expect(page.locator("#send-why")).to_contain_text("once a consent covers what it shares")
     caseworker.screenshot("consent-gate.png", full_page=False)
 
