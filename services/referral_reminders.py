@@ -165,6 +165,8 @@ def _to_provider(reminder: Reminder, referral: Referral, now: datetime) -> Outgo
     organization = referral.organization
     context = {
         "nudge": reminder.kind == Kind.PROVIDER_NUDGE,
+        # Sent again once accepted: the provider has it in hand, so no "accept it or decline it".
+        "accepted": referral.status in (S.ACCEPTED, S.IN_PROGRESS),
         "replaced": replaced,
         "organization": organization.name,
         "caseworker": _name(referral.created_by),

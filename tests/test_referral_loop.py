@@ -194,6 +194,23 @@ def test_resend_kills_the_old_link(world: World, sent_link: str, client: Client,
     assert client.get(page(new)).status_code == 200
 
 
+def test_sent_again_once_accepted_the_email_does_not_ask_to_accept_it(
+    world: World, sent_link: str, client: Client, login
+) -> None:
+    """The notice sent again ("Send again with a new link") on an accepted referral said "accept
+    it, decline it or ask a question"."""
+    assert "accept it, decline it" in mail.outbox[-1].body
+    client.post(page(sent_link), {"move": "accept", "contact_person": "Ms. Lee"})
+    mail.outbox.clear()
+    login("caseworker1").post(reverse("referral_resend", args=[world.marcus.referral.pk]))
+    deliver()
+    notice = mail.outbox[-1]
+    html = notice.alternatives[0][0]
+    assert "accept it, decline it" not in notice.body and "accept it, decline it" not in html
+    assert "the referral you accepted for" in notice.body and "the referral you accepted for" in html
+    assert notice.subject.startswith("The referral you accepted from ")
+
+
 @pytest.mark.parametrize(
     ("intake", "button", "help_text"),
     [
