@@ -69,7 +69,7 @@ FREE_TEXT: dict[type, tuple[tuple[str, ...], str]] = {
     InnocenceCertificate: (("court", "notes"), "exoneree"),
     RecordClearance: (("notes",), "exoneree"),
     LegalItem: (("notes",), "exoneree"),
-    LegalHold: (("reason",), "exoneree"),
+    LegalHold: (("reason", "lift_reason"), "exoneree"),
 }
 REMOVED_WHOLE: dict[type, str] = {
     CaseNote: "exoneree",
@@ -331,6 +331,16 @@ def active_hold(exoneree: Exoneree) -> LegalHold | None:
     """The person's standing legal hold (with who placed it), open case or closed; None if
     there is none. One query."""
     return LegalHold.objects.filter(exoneree=exoneree, lifted_at__isnull=True).select_related("placed_by").first()
+
+
+def lifted_holds(exoneree: Exoneree) -> QuerySet[LegalHold]:
+    """The person's holds lifted already, the latest first: why each was placed and why it was
+    lifted, by whom and when. One query."""
+    return (
+        LegalHold.objects.filter(exoneree=exoneree, lifted_at__isnull=False)
+        .select_related("placed_by", "lifted_by")
+        .order_by("-lifted_at", "-pk")
+    )
 
 
 def active_holds(people: QuerySet[Exoneree]) -> QuerySet[LegalHold]:

@@ -349,8 +349,6 @@ BUTTONS = {
     "payment_remove",  # "Remove this payment", below the correction form
     "hsds_import_preview",  # "Import", below the preview of what the file does
     "merge_undo",  # "Undo this merge", beside each merge into the person
-    "legal_hold_lift",  # "Lift the hold", beside a case's hold (issue 23)
-    "exoneree_legal_hold_lift",  # "Lift the hold", below the person's standing hold (issue 23)
 }
 
 

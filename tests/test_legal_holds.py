@@ -11,6 +11,7 @@ import re
 from html import unescape
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -27,6 +28,7 @@ from tests.factories import ExonereeFactory, close_case
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 REASON = "Civil suit filed in Harris County"
+LIFTED = {"reason": "The suit settled"}
 
 
 def hold_page(world: World) -> str:
@@ -111,7 +113,7 @@ def test_the_director_lifts_the_hold_from_the_persons_page(login, world: World) 
     client.post(hold_page(world), {"reason": REASON})
     assert lift_url(world) in client.get(hold_page(world)).content.decode()
 
-    response = client.post(lift_url(world))
+    response = client.post(lift_url(world), LIFTED)
 
     assert response.status_code == 302 and response.url == world.marcus.exoneree.get_absolute_url()
     (hold,) = holds_of(world)
@@ -122,12 +124,52 @@ def test_the_director_lifts_the_hold_from_the_persons_page(login, world: World) 
     assert [h.is_active for h in holds_of(world)] == [False, True]
 
 
+@pytest.mark.parametrize("blank", ["", "   ", "\u200b\ufeff", "\u200b \u200b"])
+def test_a_lift_without_a_reason_is_refused_beside_the_field(login, world: World, blank: str) -> None:
+    """Lifting lets the record be purged: it needs its reason, refused blank as placing's is."""
+    client = login("director1")
+    client.post(hold_page(world), {"reason": REASON})
+
+    response = client.post(lift_url(world), {"reason": blank})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_reason_error"' in html and 'aria-invalid="true"' in html
+    assert REASON in html  # the hold, still standing
+    assert [h.is_active for h in holds_of(world)] == [True]
+
+
+def test_the_lift_reason_is_kept_and_shown_with_the_holds_lifted(login, world: World) -> None:
+    client = login("director1")
+    client.post(hold_page(world), {"reason": REASON})
+
+    client.post(lift_url(world), {"reason": "  The suit settled  "})
+
+    (hold,) = holds_of(world)
+    assert (hold.is_active, hold.lift_reason) == (False, "The suit settled")
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.RETENTION_REVIEWED, exoneree_id=hold.exoneree_id)
+    assert entry.latest("pk").changes == {"legal_hold": "lifted"}
+    page = client.get(hold_page(world)).content.decode()
+    history = page[page.index('id="holds-lifted"') :]
+    assert REASON in history and "The suit settled" in history and world.director1.get_full_name() in history
+
+
+def test_a_lift_reason_is_required_by_the_action_too(world: World) -> None:
+    actions.legal_hold_place(by=world.director1, exoneree=world.marcus.exoneree, reason=REASON)
+
+    with pytest.raises(ValidationError) as refused:
+        actions.legal_hold_lift(by=world.director1, exoneree=world.marcus.exoneree, reason="\u200b")
+
+    assert "reason" in refused.value.error_dict
+    assert [h.is_active for h in holds_of(world)] == [True]
+
+
 def test_lifting_a_lifted_hold_is_a_message_not_an_error(login, world: World) -> None:
     client = login("director1")
     client.post(hold_page(world), {"reason": REASON})
-    client.post(lift_url(world))
+    client.post(lift_url(world), LIFTED)
 
-    again = client.post(lift_url(world))
+    again = client.post(lift_url(world), LIFTED)
 
     assert again.status_code == 409
     html = again.content.decode()
@@ -142,7 +184,7 @@ def test_a_closed_case_is_held_and_lifted_the_same_way(login, world: World) -> N
     pk = world.thomas.exoneree.pk
 
     placed = client.post(reverse("exoneree_legal_hold", args=[pk]), {"reason": REASON})
-    lifted = client.post(reverse("exoneree_legal_hold_lift", args=[pk]))
+    lifted = client.post(reverse("exoneree_legal_hold_lift", args=[pk]), LIFTED)
 
     assert (placed.status_code, lifted.status_code) == (302, 302)
     assert [h.is_active for h in LegalHold.objects.filter(exoneree_id=pk)] == [False]
@@ -156,7 +198,9 @@ def test_the_list_shows_every_hold_standing_of_the_organization(login, world: Wo
     close_case(thomas, timezone.localdate())
     actions.legal_hold_place(by=world.director1, exoneree=marcus, reason=REASON)
     actions.legal_hold_place(by=world.director1, exoneree=thomas, reason="Records requested by a court")
-    actions.legal_hold_lift(by=world.director1, exoneree=thomas)  # lifted: not listed
+    actions.legal_hold_lift(
+        by=world.director1, exoneree=thomas, reason="The court released the records"
+    )  # lifted: not listed
     anita = world.anita.exoneree  # another organization's
     actions.legal_hold_place(by=world.director2, exoneree=anita, reason="Compensation claim pending")
 
@@ -271,7 +315,7 @@ def test_lifted_from_the_list_the_director_is_back_on_the_list(login, world: Wor
     lift_form = hold_html[hold_html.index(f'action="{lift_url(world)}"') :]
     kept = unescape(re.search(r'<input type="hidden" name="next" value="([^"]+)">', lift_form).group(1))
 
-    response = client.post(lift_url(world), {"next": kept})
+    response = client.post(lift_url(world), {"next": kept, **LIFTED})
 
     assert response.status_code == 302 and response.url == list_url
     assert [h.is_active for h in holds_of(world)] == [False]
@@ -287,7 +331,7 @@ def test_a_lift_goes_back_only_to_the_list_of_this_site(login, world: World, nex
     client = login("director1")
     actions.legal_hold_place(by=world.director1, exoneree=world.marcus.exoneree, reason=REASON)
 
-    response = client.post(lift_url(world), {"next": next_url})
+    response = client.post(lift_url(world), {"next": next_url, **LIFTED})
 
     assert response.status_code == 302 and response.url == world.marcus.exoneree.get_absolute_url()
 

@@ -638,13 +638,14 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("case-close", "caseworker1", lambda w: reverse("case_close", args=[w.marcus.exoneree.pk]), grow_case, 10),
     # the same for the director's form to restrict who sees the record
     ("restriction", "director1", lambda w: reverse("restriction", args=[w.marcus.exoneree.pk]), grow_case, 8),
-    # and the person's legal hold (with who placed it), or the form to place one
+    # and the person's legal hold (with who placed it), or the form to place one; the holds
+    # lifted already (with who placed and who lifted each, and why)
     (
         "exoneree-legal-hold",
         "director1",
         lambda w: reverse("exoneree_legal_hold", args=[w.marcus.exoneree.pk]),
         grow_case,
-        9,
+        10,
     ),
     # session, user, device; the record, the access-log entry (4); claims (with who set an
     # override), their payments, certificates, record holders, other legal items, the papers

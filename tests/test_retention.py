@@ -186,7 +186,7 @@ def test_a_legal_hold_stops_it_until_lifted(due: World) -> None:
     assert run().done == 0
     assert Exoneree.objects.filter(pk=marcus.pk).exists()
 
-    actions.legal_hold_lift(by=due.director1, exoneree=marcus)
+    actions.legal_hold_lift(by=due.director1, exoneree=marcus, reason="The suit settled")
     assert run().done == 1
     assert not Exoneree.objects.filter(pk=marcus.pk).exists()
 
@@ -207,7 +207,7 @@ def test_a_hold_placed_while_the_case_was_open_stops_it_after_the_case_closes(lo
     assert run().done == 0
     assert Exoneree.objects.filter(pk=marcus.pk).exists()
 
-    actions.legal_hold_lift(by=world.director1, exoneree=marcus)
+    actions.legal_hold_lift(by=world.director1, exoneree=marcus, reason="The suit settled")
     assert run().done == 1
     assert not Exoneree.objects.filter(pk=marcus.pk).exists()
 
@@ -397,9 +397,20 @@ def test_the_director_confirms_and_holds_from_the_page(login, due: World, time_m
     assert (hold.reason, hold.placed_by, hold.is_active) == ("Records requested by a court", due.director1, True)
     assert "Records requested by a court" in client.get(reverse("retention_review")).content.decode()
 
-    client.post(reverse("legal_hold_lift", args=[pk]))
+    # Lifting lets the record go: like placing, it needs its reason, beside the field.
+    for blank in ("", "   ", "\u200b\u200b"):
+        refused = client.post(reverse("legal_hold_lift", args=[pk]), {"reason": blank})
+        assert refused.status_code == 400
+        assert f'id="lift-reason-{pk}-error"' in refused.content.decode()
+        hold.refresh_from_db()
+        assert hold.is_active
+    client.post(reverse("legal_hold_lift", args=[pk]), {"reason": "The court released the records"})
     hold.refresh_from_db()
-    assert (hold.is_active, hold.lifted_by) == (False, due.director1)
+    assert (hold.is_active, hold.lifted_by, hold.lift_reason) == (
+        False,
+        due.director1,
+        "The court released the records",
+    )
     entries = AuditEvent.objects.filter(action=AuditEvent.Action.RETENTION_REVIEWED, exoneree_id=pk)
     assert [e.changes for e in entries.order_by("pk")] == [
         {"confirmed": "purge"},

@@ -41,14 +41,20 @@ def retention_confirm(*, by: AbstractUser, exoneree: Exoneree) -> RetentionRevie
     return review
 
 
+def _required_reason(reason: str, missing: str) -> str:
+    """A hold's reason, placed or lifted: required, and blanks or zero-width characters alone are none."""
+    reason = reason.strip()
+    if not visible_length(reason):
+        raise ValidationError({"reason": missing})
+    return reason
+
+
 def legal_hold_place(*, by: AbstractUser, exoneree: Exoneree, reason: str) -> LegalHold:
     """Stop the case's end of retention until the hold is lifted; the reason is required."""
     if exoneree.deidentified_at is not None:
         # Who they were is gone already: a hold would keep nothing the counts do not keep.
         raise ValidationError(_("This record was de-identified under retention: there is nothing left to hold."))
-    reason = reason.strip()
-    if not visible_length(reason):
-        raise ValidationError({"reason": _("Say why the record must be kept.")})
+    reason = _required_reason(reason, _("Say why the record must be kept."))
     hold = LegalHold(exoneree=exoneree, reason=reason, placed_by=by)
     hold.full_clean(exclude=["exoneree", "placed_by"])
     try:
@@ -62,11 +68,17 @@ def legal_hold_place(*, by: AbstractUser, exoneree: Exoneree, reason: str) -> Le
     return hold
 
 
-def legal_hold_lift(*, by: AbstractUser, exoneree: Exoneree) -> None:
-    """End the case's active hold (kept, with who lifted it and when)."""
+def legal_hold_lift(*, by: AbstractUser, exoneree: Exoneree, reason: str) -> None:
+    """End the case's active hold (kept, with who lifted it, when and why). Lifting lets the
+    record be purged, so it needs its reason as much as placing does."""
+    reason = _required_reason(reason, _("Say why the record no longer needs to be kept."))
+    try:
+        LegalHold._meta.get_field("lift_reason").clean(reason, None)  # its length
+    except ValidationError as error:
+        raise ValidationError({"reason": error.messages}) from None
     with transaction.atomic():
         lifted = LegalHold.objects.filter(exoneree=exoneree, lifted_at__isnull=True).update(
-            lifted_at=timezone.now(), lifted_by=by
+            lifted_at=timezone.now(), lifted_by=by, lift_reason=reason
         )
         if not lifted:
             raise ValidationError(_("This case is not on legal hold."))

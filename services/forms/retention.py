@@ -22,3 +22,14 @@ class LegalHoldForm(LineBreaksAsOne, forms.Form):
         max_length=LegalHold._meta.get_field("reason").max_length,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class LegalHoldLiftForm(LineBreaksAsOne, forms.Form):
+    """Lifting lets the record be purged: its reason is required, as placing's is (the action
+    refuses blanks and zero-width characters alone, for both)."""
+
+    reason = forms.CharField(
+        label=_("Why it no longer needs to be kept (the suit settled, the claim paid…)"),
+        max_length=LegalHold._meta.get_field("lift_reason").max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -22,6 +22,8 @@ class LegalHold(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     lifted_at = models.DateTimeField(null=True, blank=True)
+    # Lifting lets the record be purged: why it was, kept beside why it was placed.
+    lift_reason = models.CharField(_("why it was lifted"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-placed_at", "pk"]

@@ -5,12 +5,14 @@ or a compensation claim starts while the case is open), and every hold standing,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +25,7 @@ from services import access, retention
 from services.access import director_required
 from services.actions import retention as actions
 from services.choices import RetentionMode
-from services.forms.retention import LegalHoldForm, RetentionConfirmForm
+from services.forms.retention import LegalHoldForm, LegalHoldLiftForm, RetentionConfirmForm
 from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.views.common import apply_errors, came_from, posted, restore_kept
@@ -39,6 +41,7 @@ def _page(request: HttpRequest, *, status: int = 200, **forms: Any) -> HttpRespo
         "notice_days": retention.NOTICE_DAYS,
         "confirm_form": RetentionConfirmForm(),
         "hold_form": LegalHoldForm(),
+        "lift_form": LegalHoldLiftForm(),
         **forms,
     }
     return render(request, "services/retention_review.html", context, status=status)
@@ -50,6 +53,21 @@ def _refused(request: HttpRequest, error: ValidationError) -> HttpResponse:
     case's forms may no longer be shown."""
     messages.error(request, " ".join(error.messages))
     return _page(request, status=409)
+
+
+def _changed(form: Form, change: Callable[..., object], *, by: Any, exoneree: Exoneree) -> bool:
+    """Place or lift a hold with the form's reason: True once done; False with the errors beside
+    the field. A refusal for the hold's state (no field to blame) is raised for the page to say."""
+    if not form.is_valid():
+        return False
+    try:
+        change(by=by, exoneree=exoneree, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            raise
+        apply_errors(form, error)
+        return False
+    return True
 
 
 def _back(pk: int) -> HttpResponse:
@@ -100,16 +118,12 @@ def retention_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def legal_hold_place(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_closed_case(request.user, pk)
     form = LegalHoldForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.legal_hold_place(by=request.user, exoneree=exoneree, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            if not hasattr(error, "error_dict"):
-                return _refused(request, error)
-            apply_errors(form, error)
-        else:
+    try:
+        if _changed(form, actions.legal_hold_place, by=request.user, exoneree=exoneree):
             messages.success(request, _("Legal hold placed. The record is kept until the hold is lifted."))
             return _back(pk)
+    except ValidationError as error:
+        return _refused(request, error)
     return _page(request, status=400, hold_form=form, form_for=pk)
 
 
@@ -117,12 +131,14 @@ def legal_hold_place(request: HttpRequest, pk: int) -> HttpResponse:
 @director_required
 def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_closed_case(request.user, pk)
+    form = LegalHoldLiftForm(request.POST)
     try:
-        actions.legal_hold_lift(by=request.user, exoneree=exoneree)
+        if _changed(form, actions.legal_hold_lift, by=request.user, exoneree=exoneree):
+            messages.success(request, _("Legal hold lifted."))
+            return _back(pk)
     except ValidationError as error:
         return _refused(request, error)
-    messages.success(request, _("Legal hold lifted."))
-    return _back(pk)
+    return _page(request, status=400, lift_form=form, form_for=pk)
 
 
 # --- a person's legal hold, open case or closed, and every hold standing ---------------------------
@@ -147,13 +163,22 @@ def _back_to_holds(request: HttpRequest) -> str:
     return came_from(request, reverse("legal_hold_list"))
 
 
-def _hold_page(request: HttpRequest, exoneree: Exoneree, form: LegalHoldForm, *, status: int = 200) -> HttpResponse:
-    """The person's hold as it stands now: who placed it, when and why, with the button to lift
-    it; or, with none, the form to place one."""
+def _hold_page(
+    request: HttpRequest,
+    exoneree: Exoneree,
+    form: LegalHoldForm | None = None,
+    *,
+    lift_form: LegalHoldLiftForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The person's hold as it stands now: who placed it, when and why, with the form to lift
+    it (and say why); or, with none, the form to place one."""
     context = {
         "exoneree": exoneree,
         "hold": retention.active_hold(exoneree),
-        "form": form,
+        "lifted": retention.lifted_holds(exoneree),
+        "form": form or LegalHoldForm(),
+        "lift_form": lift_form or LegalHoldLiftForm(),
         "holds_list": _back_to_holds(request),  # opened from the list: back there, and lifted, too
     }
     return render(request, "services/legal_hold.html", context, status=status)
@@ -163,7 +188,7 @@ def _hold_refused(request: HttpRequest, exoneree: Exoneree, error: ValidationErr
     """Refused for the hold's state (placed or lifted a moment ago: a second director's or an
     old tab's doing): said at the top of the page, which shows the hold as it now is."""
     messages.error(request, " ".join(error.messages))
-    return _hold_page(request, exoneree, LegalHoldForm(), status=409)
+    return _hold_page(request, exoneree, status=409)
 
 
 @require_http_methods(["GET", "POST"])
@@ -173,16 +198,12 @@ def exoneree_legal_hold(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
     form = LegalHoldForm(posted(request))
     restore_kept(request, form)  # typed before an idle sign-out
-    if form.is_valid():
-        try:
-            actions.legal_hold_place(by=request.user, exoneree=exoneree, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            if not hasattr(error, "error_dict"):
-                return _hold_refused(request, exoneree, error)
-            apply_errors(form, error)
-        else:
+    try:
+        if _changed(form, actions.legal_hold_place, by=request.user, exoneree=exoneree):
             messages.success(request, _("Legal hold placed. The record is kept until the hold is lifted."))
             return redirect(_back_to_holds(request) or exoneree)
+    except ValidationError as error:
+        return _hold_refused(request, exoneree, error)
     return _hold_page(request, exoneree, form, status=400 if form.is_bound else 200)
 
 
@@ -190,9 +211,11 @@ def exoneree_legal_hold(request: HttpRequest, pk: int) -> HttpResponse:
 @director_required
 def exoneree_legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
+    form = LegalHoldLiftForm(request.POST)
     try:
-        actions.legal_hold_lift(by=request.user, exoneree=exoneree)
+        if _changed(form, actions.legal_hold_lift, by=request.user, exoneree=exoneree):
+            messages.success(request, _("Legal hold lifted."))
+            return redirect(_back_to_holds(request) or exoneree)
     except ValidationError as error:
         return _hold_refused(request, exoneree, error)
-    messages.success(request, _("Legal hold lifted."))
-    return redirect(_back_to_holds(request) or exoneree)
+    return _hold_page(request, exoneree, lift_form=form, status=400)
