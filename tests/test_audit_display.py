@@ -17,8 +17,9 @@ from services.models.audit import AuditEvent
 from services.models.enrolments import Enrolment
 from services.models.people import Exoneree
 from services.selectors import audit_trail, plans
-from services.selectors.audit_display import group_runs, log_rows, records_named
+from services.selectors.audit_display import group_runs, log_rows, records_named, rows_from, run_heads
 from services.selectors.plans import VISITS_SHOWN
+from services.views import director
 from tests.factories import FollowUpFactory, StaffFactory
 
 MOMENT = datetime(2026, 12, 4, 16, 50, tzinfo=UTC)  # 11:50 in Chicago
@@ -150,6 +151,45 @@ def test_the_directors_log_shows_no_ids_or_microseconds_and_one_row_per_run(worl
         assert not re.search(r"\d:\d\d:\d\d", table), "a raw time with seconds"
         assert "Caseworkers: Casey Onewell" in table and "[" not in table
         assert f"Follow-up {item.pk}" not in table
+
+
+def test_pages_of_the_log_are_counted_in_rows_and_never_cut_a_run(world, opened, login, monkeypatch):
+    """A run longer than a page was shown as one row on page 1 ("Page 1 of 6") and again atop
+    page 2 with the rest of its openings. Pages now count rows: the run is whole on its page."""
+    monkeypatch.setattr(director, "AUDIT_PAGE_SIZE", 3)
+    opened(world.caseworker2, 0)  # the oldest row
+    for minutes in range(1, 8):  # 7 openings, one run: longer than a page of 3
+        opened(world.caseworker1, minutes)
+    opened(world.director1, 9)  # the newest two rows
+    opened(world.caseworker1, 10)
+    client = login("director1")
+
+    def rows_of(page: int) -> tuple[list[str], str]:
+        # Openings only: the director's own sign-in is an entry too. (The person's access log
+        # pages the same way, services.views.director._log_page, but opening it is an opening.)
+        html = client.get(reverse("audit_log"), {"page": page, "action": "record_viewed"}).content.decode()
+        body = html[html.index("<tbody>") : html.index("</tbody>")]
+        return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)) for row in body.split("<tr")[1:]], html
+
+    (first, html), (second, _) = rows_of(1), rows_of(2)
+
+    assert len(first) == 3 and "(7 times," in first[2]
+    assert len(second) == 1 and "times" not in second[0] and world.caseworker2.get_full_name() in second[0]
+    assert "Page 1 of 2" in html and "3 lines" not in html and "4 lines" in html
+
+
+def test_the_rows_in_sql_are_the_rows_in_python(world, opened):
+    """run_heads (what pages count) and group_runs (what a page shows) agree, gap by gap."""
+    readers = [world.caseworker1, world.caseworker1, world.caseworker2, world.caseworker1]
+    for i, minutes in enumerate((0, 30, 60, 61, 62, 93, 94, 95)):
+        opened(readers[i % len(readers)] if i > 3 else world.caseworker1, minutes)
+    entries = audit_trail.audit_log(world.org1, action=AuditEvent.Action.RECORD_VIEWED)
+
+    heads = list(run_heads(entries))
+
+    assert [h.pk for h in heads] == [row.entry.pk for row in group_runs(entries)]
+    assert len(heads) < entries.count()
+    assert rows_from(entries, heads[1:2]) == list(entries.filter(pk__lte=heads[1].pk, pk__gt=heads[2].pk))
 
 
 def provider_opened(world, minutes_after: float, time_machine) -> None:

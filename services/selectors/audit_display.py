@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -20,6 +20,8 @@ from typing import Any, Protocol
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import Case, F, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Cast, Coalesce, Concat, Lag
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
@@ -34,6 +36,7 @@ User = get_user_model()
 
 # Openings of one record by one person, each within this of the one before, are one row.
 RUN_GAP = timedelta(minutes=30)
+RUN_CHUNK = 2000  # entries read at a time for a page's rows (a long run is read to its end)
 GROUPED = frozenset({AuditEvent.Action.RECORD_VIEWED, AuditEvent.Action.PROVIDER_OPENED})
 DATE, DATE_TIME = "M j, Y", "M j, Y g:i a"  # as every page shows them
 # services.audit.describe: "Follow-up 12", also within words: "Plan of Exoneree 8 (PDF)".
@@ -145,25 +148,73 @@ def group_runs(entries: Iterable[Entry]) -> list[LogRow]:
     """Consecutive openings (newest first) of one person's record by one reader, each within
     RUN_GAP of the previous, become one row counting them."""
     rows: list[LogRow] = []
+    newer: Entry | None = None
     for entry in entries:
-        last = rows[-1] if rows else None
-        if (
-            last is not None
-            and entry.action in GROUPED
-            and last.entry.action == entry.action
-            and _reader(last.entry) == _reader(entry)
-            and last.entry.exoneree_id == entry.exoneree_id
-            and (last.first_at or last.entry.at) - entry.at <= RUN_GAP
-        ):
-            last.times += 1
-            last.first_at = entry.at
-            continue
-        rows.append(LogRow(entry=entry))
+        if newer is not None and _continues(newer, entry):
+            rows[-1].times += 1
+            rows[-1].first_at = entry.at
+        else:
+            rows.append(LogRow(entry=entry))
+        newer = entry
     return rows
+
+
+def _continues(newer: Entry, entry: Entry) -> bool:
+    """The entry goes on the run of the one just newer (run_heads says the same in SQL)."""
+    return (
+        entry.action in GROUPED
+        and newer.action == entry.action
+        and _reader(newer) == _reader(entry)
+        and newer.exoneree_id == entry.exoneree_id
+        and newer.at - entry.at <= RUN_GAP
+    )
 
 
 def _reader(entry: Entry) -> tuple[int | None, str]:
     return (entry.actor_id, "" if entry.actor_id else entry.username)
+
+
+def run_heads(entries: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+    """The entries (newest first) that begin a row of the log, as group_runs reads them: pages
+    are counted in rows, so a run is never cut in two and no page starts with the rest of one.
+
+    In SQL, from the entry before each (the next newer one): an opening continues a run when
+    that one is the same opening, by the same reader, of the same person, RUN_GAP earlier at
+    most. One expression, so that counting the heads (a filter on a window) is allowed."""
+    newer = {"order_by": F("pk").desc()}
+    reader = Case(
+        When(actor__isnull=False, then=Concat(Value("#"), Cast("actor_id", models.CharField()))),
+        default=Concat(Value("~"), "username"),
+        output_field=models.CharField(),
+    )
+    continues = (
+        Q(action__in=GROUPED)
+        & Q(action=Window(Lag("action"), **newer))
+        & Q(**{"reader": Window(Lag(reader), **newer)})
+        & Q(person=Window(Lag("person"), **newer))
+        & Q(at__gte=Window(Lag("at"), **newer) - Value(RUN_GAP))
+    )
+    return (
+        entries.alias(reader=reader, person=Coalesce("exoneree_id", 0))
+        .alias(head=Case(When(continues, then=Value(False)), default=Value(True)))
+        .filter(head=True)
+    )
+
+
+def rows_from(entries: QuerySet[AuditEvent], heads: Sequence[AuditEvent]) -> list[AuditEvent]:
+    """Every entry of the rows a page of heads begins: from its first head on, up to the head
+    that begins the next page (read as they come, so a long run costs no more than itself)."""
+    taken: list[AuditEvent] = []
+    if not heads:
+        return taken
+    rows = 0
+    for entry in entries.filter(pk__lte=heads[0].pk).iterator(chunk_size=RUN_CHUNK):
+        if not taken or not _continues(taken[-1], entry):
+            if rows == len(heads):
+                break
+            rows += 1
+        taken.append(entry)
+    return taken
 
 
 # Records and the people named in a change ----------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -281,10 +281,17 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv" and form.is_valid():
         # The export's entry names the filters as the address does ("from", "to").
         return audit_csv(request, entries, form.cleaned_data)
-    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page, rows = _log_page(request, entries)
     status = 400 if form.is_bound and not form.is_valid() else 200
-    context = {"form": form, "page": page, "rows": audit_display.log_rows(page), "csv_query": request.GET.urlencode()}
+    context = {"form": form, "page": page, "rows": rows, "csv_query": request.GET.urlencode()}
     return render(request, "services/audit_log.html", context, status=status)
+
+
+def _log_page(request: HttpRequest, entries: QuerySet[AuditEvent]) -> tuple[Page, list[audit_display.LogRow]]:
+    """A page of the log counted in rows, as it is shown: a run of openings is one row, on one
+    page, whole (never its first part on one page and the rest atop the next)."""
+    page = Paginator(audit_display.run_heads(entries), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return page, audit_display.log_rows(audit_display.rows_from(entries, page.object_list))
 
 
 @require_GET
@@ -301,11 +308,11 @@ def audit_check(request: HttpRequest) -> HttpResponse:
 def exoneree_access_log(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk)
     entries = audit_trail.audit_log(exoneree.organization, exoneree=exoneree)
-    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page, rows = _log_page(request, entries)
     context = {
         "exoneree": exoneree,
         "page": page,
-        "rows": audit_display.log_rows(page),
+        "rows": rows,
         "openers": audit_trail.record_openers(exoneree),
     }
     return render(request, "services/exoneree_access_log.html", context)
