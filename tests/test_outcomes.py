@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zoneinfo
 from datetime import date, datetime, timedelta
+from html import unescape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -360,6 +362,22 @@ def test_from_today_with_to_left_empty_is_the_one_day(small, login):
     assert response.status_code == 200
     filters = response.context["filters"]
     assert (filters.start, filters.end) == (date(2025, 4, 15), date(2025, 4, 15))
+
+
+def test_to_on_the_first_allowed_day_starts_the_period_there_and_every_figure_link_works(small, login):
+    """ "From" left empty is 12 months before "To": before 1900 it was a date the page refuses
+    ("From January 2, 1899…"), carried by every figure's link, each of which answered 400."""
+    client = login("director1")
+    response = client.get(reverse("outcome_dashboard"), {"to": "1900-01-01"})
+
+    assert response.status_code == 200
+    filters = response.context["filters"]
+    assert (filters.start, filters.end) == (date(1900, 1, 1), date(1900, 1, 1))
+    html = response.content.decode()
+    assert "1899" not in html
+    links = sorted(set(re.findall(r'href="(/director/outcomes/records/\?[^"]+)"', html)))
+    assert links
+    assert client.get(unescape(links[0])).status_code == 200
 
 
 def test_caseworker_of_another_organization_is_not_a_valid_filter(small, login, world):

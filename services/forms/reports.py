@@ -121,7 +121,10 @@ class OutcomeFilterForm(forms.Form):
             )
             return data
         end = data["to"] = data.get("to") or self.today
-        start = data["from"] = data.get("from") or _year_before(end) + timedelta(days=1)
+        # Left empty, "from" is 12 months before "to", but never before the first day a date
+        # may have: each figure's link carries it, and a date before then is refused.
+        earliest = date(EARLIEST_YEAR, 1, 1)
+        start = data["from"] = data.get("from") or max(_year_before(end) + timedelta(days=1), earliest)
         if start > end:
             self.add_error("to", _("The end of the period cannot be before its start."))
         return data
