@@ -416,6 +416,38 @@ def test_records_page_says_which_caseworker_and_need_it_is_filtered_to(small, lo
     assert "Caseworker:" not in records(login("director1"), **params).content.decode()
 
 
+def test_records_page_names_no_need_filter_its_list_does_not_apply(small, login, world):
+    """People served: the outcomes page says the need filter does not apply; its list was headed
+    "Need: …" all the same, listing everyone served."""
+    client = login("director1")
+    params = {"figure": "served", "group": "served", "measure": "people", "domain": "community"}
+
+    filtered, unfiltered = records(client, **params), records(client, **{**params, "domain": ""})
+
+    body = filtered.content.decode()
+    assert "Need: Community" not in body and "The need filter does not apply to this list." in body
+    assert filtered.context["page"].paginator.count == unfiltered.context["page"].paginator.count > 0
+
+
+def test_every_figure_says_truly_whether_the_need_filter_narrows_it(small, world):
+    """A figure whose list is named "Need: …" narrows to that need; every other one lists the same
+    records whichever need is chosen."""
+    people = Exoneree.objects.filter(organization=world.org1)
+    start, end = date.fromisoformat(Q1["from"]), date.fromisoformat(Q1["to"])
+    for spec in SPECS.values():
+        for domain in (NeedDomain.HOUSING, NeedDomain.COMMUNITY):
+            scopes = [
+                Scope(people, OutcomeFilters(start=start, end=end, domain=d), timezone.now(), organization=world.org1)
+                for d in ("", domain)
+            ]
+            every, narrowed = (set(spec.base(scope).values_list("pk", flat=True)) for scope in scopes)
+            if spec.by_domain:
+                assert narrowed <= every, spec.name
+            else:
+                assert narrowed == every, spec.name
+    assert any(s.by_domain for s in SPECS.values()) and not all(s.by_domain for s in SPECS.values())
+
+
 def test_records_page_names_the_people_and_links_their_records(small, login):
     response = records(login("director1"), **Q1, figure="referrals", group="completed", measure="count")
 

@@ -45,6 +45,7 @@ FOLLOW_UPS = Spec(
     title=_("Follow-ups"),
     kind="follow_up",
     base=follow_ups_in_scope,
+    by_domain=True,
     measures={key: label for key, (label, _) in FOLLOW_UP_MEASURES.items()},
     cell=lambda scope, group, measure: Q(assigned_to_id=int(group)) & FOLLOW_UP_MEASURES[measure][1](scope),
 )

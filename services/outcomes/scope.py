@@ -204,6 +204,9 @@ class Spec:
     measures: dict[str, str]  # measure key → column label, in column order
     cell: Callable[[Scope, str, str], Q]
     groups: Callable[[Scope], list[tuple[str, str]]] | None = None  # (key, label), for drill-down validation
+    # Whether the need-domain filter narrows its rows (its base reads it): a list of records
+    # names the filter only then, never claiming one it does not apply.
+    by_domain: bool = False
 
     def records(self, scope: Scope, group: str, measure: str) -> QuerySet[Any]:
         return self.base(scope).filter(self.cell(scope, group, measure))

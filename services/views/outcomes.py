@@ -154,6 +154,7 @@ def outcome_records(request: HttpRequest) -> HttpResponse:
         "from_the_first_day": filters.start == date(EARLIEST_YEAR, 1, 1),
         "query": urlencode(filters.params()),
         "title": cell_title(figure, request.GET["group"], request.GET["measure"], filters),
+        "by_domain": figure.by_domain,  # the need chosen is named only where it narrows the list
         # Only a kept count outlives a purge; any other cell lost the person with their records.
         "purged": report.purged_since(organization, filters) if figure.name in report.KEPT_FIGURES else 0,
     }
