@@ -511,6 +511,25 @@ def test_an_export_names_its_dates_as_the_address_does(login, world):
     assert entry.changes == {"filters": {"from": "2030-01-01", "to": "2030-01-31"}}
 
 
+def test_an_export_is_named_for_its_period_and_filters_never_a_name(login, world):
+    """It was access-log-<today>.csv whatever the filters: two different downloads, one name."""
+    client = login("director1")
+    today = timezone.localdate()
+
+    def name(**params: Any) -> str:
+        response = client.get(reverse("audit_log"), {**params, "format": "csv"})
+        return response["Content-Disposition"].removeprefix('attachment; filename="').removesuffix('"')
+
+    assert name(**{"from": "2030-01-01", "to": "2030-01-31"}) == "access-log_2030-01-01_2030-01-31.csv"
+    assert name(**{"from": "2030-01-01"}) == f"access-log_2030-01-01_{today:%Y-%m-%d}.csv"
+    assert name() == f"access-log_start_{today:%Y-%m-%d}.csv"
+    staff_named = name(staff=world.caseworker1.pk, action="record_viewed", person="Marcus")
+    assert (
+        staff_named == f"access-log_start_{today:%Y-%m-%d}_record_viewed_staff-{world.caseworker1.pk}_person-search.csv"
+    )
+    assert "Marcus" not in staff_named
+
+
 def test_the_exoneree_sees_who_opened_their_file(login, world):
     login("caseworker1").get(world.marcus.exoneree.get_absolute_url())
     login("director1").get(world.marcus.exoneree.get_absolute_url())

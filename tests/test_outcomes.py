@@ -485,6 +485,24 @@ def test_director2_sees_nothing_of_organization_1(small, login, world):
     assert "Pat Early" not in listed.content.decode()
 
 
+def test_csv_file_names_carry_the_caseworker_and_need_by_id_and_code(small, login, world):
+    """Two downloads under different filters had one name: now each filter is in it (by id and
+    code, never a name), the need only where the figure is narrowed by it."""
+    client = login("director1")
+    cw1 = world.caseworker1.pk
+
+    def name(figure: str, **params: str) -> str:
+        response = client.get(reverse("outcome_dashboard"), {**Q1, "format": "csv", "figure": figure, **params})
+        return response["Content-Disposition"].removeprefix('attachment; filename="').removesuffix('"')
+
+    assert name("referrals", domain="housing", caseworker=str(cw1)) == (
+        f"referrals_2025-01-01_2025-03-31_housing_caseworker-{cw1}.csv"
+    )
+    assert name("referrals", domain="housing") == "referrals_2025-01-01_2025-03-31_housing.csv"
+    assert name("served", domain="housing") == "served_2025-01-01_2025-03-31.csv"  # the need does not apply
+    assert world.caseworker1.last_name not in name("served", caseworker=str(cw1))
+
+
 def test_csv_export_of_each_figure(small, login):
     client = login("director1")
     for name in FIGURES:

@@ -342,8 +342,22 @@ def audit_csv(request: HttpRequest, entries: QuerySet[AuditEvent], filters: dict
             yield writer.writerow([safe_cell(cell) for cell in cells])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="access-log-{timezone.localdate():%Y-%m-%d}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{_audit_csv_name(filters)}.csv"'
     return response
+
+
+def _audit_csv_name(filters: dict[str, Any]) -> str:
+    """The period the download covers (its first day or "start", its last or today) and the
+    other filters by code and id, never a name: two different downloads never share a name."""
+    start, end = filters.get("from"), filters.get("to") or timezone.localdate()
+    parts = ["access-log", f"{start:%Y-%m-%d}" if start else "start", f"{end:%Y-%m-%d}"]
+    if filters.get("action"):
+        parts.append(filters["action"])
+    if filters.get("staff") is not None:
+        parts.append(f"staff-{filters['staff'].pk}")
+    if filters.get("person"):
+        parts.append("person-search")  # the name typed stays out of the file's name
+    return "_".join(parts)
 
 
 class Echo:

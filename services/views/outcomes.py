@@ -116,13 +116,25 @@ def _csv_export(request: HttpRequest, organization: Organization) -> HttpRespons
 
 
 def _csv(figure: Figure, filters: OutcomeFilters) -> HttpResponse:
-    filename = f"{figure.name}_{filters.start:%Y-%m-%d}_{filters.end:%Y-%m-%d}.csv"
+    filename = f"{_csv_name(figure.name, filters)}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     for row in figure.csv_rows():
         writer.writerow([safe_cell(value) for value in row])
     return response
+
+
+def _csv_name(name: str, filters: OutcomeFilters) -> str:
+    """The figure, its period and the filters that narrow it, by code and id (never a person's
+    name): two different downloads never share a name. The need only where the figure reads it."""
+    parts = [name, f"{filters.start:%Y-%m-%d}", f"{filters.end:%Y-%m-%d}"]
+    spec = SPECS.get(name)
+    if filters.domain and spec is not None and spec.by_domain:
+        parts.append(filters.domain)
+    if filters.caseworker is not None:
+        parts.append(f"caseworker-{filters.caseworker.pk}")
+    return "_".join(parts)
 
 
 @require_GET
