@@ -503,3 +503,11 @@ def test_a_case_confirmed_before_its_day_is_told_that_day(login, due: World, tim
     assert f"Confirmed. The record will be de-identified when it is due, on {day:%B} {day.day}, {day.year}." in (
         done.content.decode()
     )
+
+
+@pytest.mark.parametrize("page", ["retention_review", "transfer_list"])
+def test_the_directors_page_leads_back_to_the_overview(login, world: World, page: str) -> None:
+    """As Settings, API tokens and Outcomes do: retention and transfers had no way back."""
+    html = login("director1").get(reverse(page)).content.decode()
+
+    assert f'<p class="back"><a href="{reverse("director_dashboard")}">← Overview</a></p>' in html
