@@ -166,5 +166,24 @@ def test_a_switched_off_caseworkers_people_are_counted_once(login, world, busy):
     assert f"{people}?caseworker={world.caseworker2.pk}" not in unescape(page)
 
 
+def test_a_switched_off_caseworkers_overdue_follow_ups_are_a_link_like_every_count(login, world):
+    """Every other count on the overview opens its list; "1 overdue follow-up" of a switched-off
+    caseworker was plain words."""
+    thomas = world.thomas.exoneree
+    FollowUpFactory(
+        exoneree=thomas, title="Call the SSA", assigned_to=world.caseworker2, due_at=timezone.now() - timedelta(days=2)
+    )
+    get_user_model().objects.filter(pk=world.caseworker2.pk).update(is_active=False)
+    client = login("director1")
+
+    page = overview(client)
+
+    switched_off = page[page.index("switched off</span>") :]
+    href = re.search(r'<a href="([^"]+)">1 overdue follow-up</a>', switched_off).group(1)
+    assert unescape(href) == f"{reverse('follow_up_list')}?caseworker={world.caseworker2.pk}&due=overdue"
+    response = client.get(unescape(href))
+    assert response.status_code == 200 and "Call the SSA" in response.content.decode()
+
+
 def names(client, href: str) -> set[str]:
     return {person.legal_name for person in client.get(unescape(href)).context["page"]}
