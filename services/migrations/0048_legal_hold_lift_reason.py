@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("services", "0046_provider_question_answer"),
+        ("services", "0047_audit_password_accepted"),
     ]
 
     operations = [
