@@ -1727,3 +1727,20 @@ def test_a_username_typed_in_capitals_is_taken_in_small_letters(login, world, dj
     assert StaffMember.objects.filter(user__username=f"mlopez@{world.org1.code}").exists()
     page = client.get(response.url).content.decode()
     assert f"was emailed an invitation to sign in as mlopez@{world.org1.code}." in page  # as saved
+
+
+
+@pytest.mark.parametrize("typed", ["😀", "%", "-", " * "])
+def test_a_name_search_without_letters_or_numbers_is_refused_beside_its_box(login, world, typed):
+    """It matched everyone ("4 matches for “😀”"): People, and the access log's person filter."""
+    people = login("caseworker1").get(reverse("exoneree_list"), {"q": typed})
+    assert people.status_code == 400
+    assert "Type part of a name: letters or numbers." in error_beside(people, "q")
+    assert "matches for" not in people.content.decode()
+
+    log = login("director1").get(reverse("audit_log"), {"person": typed})
+    assert log.status_code == 400
+    assert "Type part of a name: letters or numbers." in error_beside(log, "person")
+
+    found = login("caseworker1").get(reverse("exoneree_list"), {"q": "Marcus"})
+    assert found.status_code == 200 and "1 match for “Marcus”" in found.content.decode()

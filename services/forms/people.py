@@ -19,7 +19,14 @@ from services.forms.contact import (
     reminders_with_nowhere_to_go,
     when_typed,
 )
-from services.forms.widgets import MAX_SEARCH, DateInput, HandleField, LineBreaksAsOne, StaffChoiceField, TimeInput
+from services.forms.widgets import (
+    DateInput,
+    HandleField,
+    LineBreaksAsOne,
+    NameSearchField,
+    StaffChoiceField,
+    TimeInput,
+)
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
 from services.models.validators import validate_ssn_issued
@@ -197,7 +204,7 @@ class CaseworkerFilterField(StaffChoiceField):
 
 
 class ExonereeSearchForm(forms.Form):
-    q = forms.CharField(label=_("Search by name"), required=False, max_length=MAX_SEARCH)
+    q = NameSearchField(label=_("Search by name"))
     case = forms.ChoiceField(label=_("Show"), choices=CASE_STATE_CHOICES, required=False)
     caseworker = CaseworkerFilterField(
         label=_("Caseworker"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import NeedDomain
-from services.forms.widgets import MAX_SEARCH, DateInput, StaffChoiceField, with_values
+from services.forms.widgets import DateInput, NameSearchField, StaffChoiceField, with_values
 from services.models.audit import AuditEvent
 from services.models.validators import EARLIEST_YEAR, LATEST_YEAR, validate_sensible_date
 
@@ -25,7 +25,7 @@ class AuditLogFilterForm(forms.Form):
     staff = StaffChoiceField(
         label=_("Staff member"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
     )
-    person = forms.CharField(label=_("Person (name)"), required=False, max_length=MAX_SEARCH)
+    person = NameSearchField(label=_("Person (name)"))
     action = forms.ChoiceField(
         label=_("Action"), required=False, choices=[("", _("Any action")), *AuditEvent.Action.choices]
     )

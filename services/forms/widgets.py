@@ -143,6 +143,22 @@ class VisibleTextField(forms.CharField):
         return text if text and visible_length(text) else self.empty_value
 
 
+class NameSearchField(forms.CharField):
+    """Part of a name to search for. Searches match letters and numbers, so one typed with
+    neither (an emoji, "%", "-") would match everyone: it is refused beside the box instead."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", MAX_SEARCH)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if value and not any(character.isalnum() for character in value):
+            raise ValidationError(_("Type part of a name: letters or numbers."), code="no_letters")
+        return value
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
