@@ -1729,7 +1729,6 @@ def test_a_username_typed_in_capitals_is_taken_in_small_letters(login, world, dj
     assert f"was emailed an invitation to sign in as mlopez@{world.org1.code}." in page  # as saved
 
 
-
 @pytest.mark.parametrize("typed", ["😀", "%", "-", " * "])
 def test_a_name_search_without_letters_or_numbers_is_refused_beside_its_box(login, world, typed):
     """It matched everyone ("4 matches for “😀”"): People, and the access log's person filter."""
