@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 
 from services import audit
 from services.actions import follow_ups
+from services.lib import paging
 from services.models.audit import AuditEvent
 from services.models.enrolments import Enrolment
 from services.models.people import Exoneree
@@ -520,3 +521,34 @@ def test_a_wrong_codes_step_reads_once_in_its_row(world, login):
     row = response.context["rows"][0]
     assert (row.record, row.details) == ("Step: one-time code", [])
     assert response.content.decode().count("Step: one-time code") == 1
+
+
+def test_a_long_log_is_counted_only_a_few_pages_past_the_one_asked_for(world, opened, login, monkeypatch):
+    """Counting every row meant reading the whole filtered log (where each row begins is a
+    window over it): about a second a page for a large organization. It is counted only as far
+    as AHEAD_PAGES past the page asked for, and the page says there is more."""
+    monkeypatch.setattr(director, "AUDIT_PAGE_SIZE", 1)
+    monkeypatch.setattr(paging, "AHEAD_PAGES", 2)
+    readers = [world.caseworker1, world.caseworker2]
+    for minutes in range(6):  # six rows: each opening by another reader than the one before
+        opened(readers[minutes % 2], minutes)
+    client = login("director1")
+
+    def page(number: int | str) -> str:
+        return client.get(reverse("audit_log"), {"page": number, "action": "record_viewed"}).content.decode()
+
+    first, fourth, last, past = page(1), page(4), page(6), page(99)
+
+    assert "Page 1 of more than 3" in first and "More than 3 lines" in first and "Next →" in first
+    assert "Page 4 of 6" in fourth and "6 lines" in fourth  # counted to the end: exact again
+    assert "Page 6 of 6" in last and "Next →" not in last
+    assert "Page 6 of 6" in past  # past the end: the last page, as before
+    assert "Page 1 of more than 3" in page("x") and "Page 6 of 6" in page(10**30)
+
+
+def test_look_ahead_paginator_counts_no_further_than_it_must(db, monkeypatch):
+    monkeypatch.setattr(paging, "AHEAD_PAGES", 2)
+    counted = paging.LookAheadPaginator(list(range(100)), 10, asked="2")
+    assert (counted.count, counted.counted_all, counted.num_pages) == (40, False, 4)
+    assert paging.LookAheadPaginator(list(range(25)), 10, asked=None).counted_all
+    assert paging.asked_page("-3") == 1 and paging.asked_page(10**30) == paging.LAST_PAGE_ASKED

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -28,6 +28,7 @@ from services.auth import HAS_DEVICE, has_device
 from services.forms.organization import OrganizationSettingsForm
 from services.forms.reports import AuditLogFilterForm
 from services.forms.staff import CaseloadForm, CaseloadMoveForm, StaffCreateForm, StaffUpdateForm
+from services.lib.paging import LookAheadPaginator
 from services.lib.spreadsheet import safe_cell
 from services.models.audit import AuditEvent
 from services.models.organizations import Organization, StaffMember
@@ -290,7 +291,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 def _log_page(request: HttpRequest, entries: QuerySet[AuditEvent]) -> tuple[Page, list[audit_display.LogRow]]:
     """A page of the log counted in rows, as it is shown: a run of openings is one row, on one
     page, whole (never its first part on one page and the rest atop the next)."""
-    page = Paginator(audit_display.run_heads(entries), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    asked = request.GET.get("page")
+    page = LookAheadPaginator(audit_display.run_heads(entries), AUDIT_PAGE_SIZE, asked=asked).get_page(asked)
     return page, audit_display.log_rows(audit_display.rows_from(entries, page.object_list))
 
 
