@@ -111,14 +111,18 @@ def pages_for(info: dict) -> list[Page]:
 
 
 _periods = itertools.count()
+# The figures' cache is shared and outlives a run: a run started within a minute of the last
+# would find the same periods there (served, not computed). Each run's periods are as many
+# days longer as this run's own number says, so no two runs ask for the same ones.
+_run_days = random.SystemRandom().randrange(60)
 
 
 def path_of(page: Page) -> str:
-    """The page's path; `{period}` becomes 12 months ending a day earlier each time."""
+    """The page's path; `{period}` becomes about 12 months ending a day earlier each time."""
     if "{period}" not in page.path:
         return page.path
     end = date.today() - timedelta(days=next(_periods))
-    return page.path.format(period=urlencode({"from": end - timedelta(days=364), "to": end}))
+    return page.path.format(period=urlencode({"from": end - timedelta(days=364 + _run_days), "to": end}))
 
 
 def percentile(values: list[float], q: float) -> float:
