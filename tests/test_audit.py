@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, models, transaction
@@ -26,12 +27,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from services import audit, audit_anchor
 from services.actions import people
 from services.audit import GENESIS, entry_hash
+from services.auth import account_named
 from services.management.commands import verify_audit
 from services.models.audit import AuditEvent, AuditLogIsAppendOnly
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.selectors import audit_chain
+from services.selectors.audit_trail import failed_sign_ins_of
 from tests.factories import StaffFactory
 from tests.test_cases import error_beside
 
@@ -1030,3 +1033,18 @@ def test_an_end_cut_off_after_a_checkpoint_is_told(login, world):
 def test_the_check_is_for_directors(login, world):
     assert login("caseworker1").get(reverse("audit_check")).status_code == 403
     assert login("director1").post(reverse("audit_check")).status_code == 405
+
+
+def test_the_failed_sign_ins_a_staff_filter_finds_are_those_sign_in_reads_as_theirs(db):
+    """audit_trail.failed_sign_ins_of restates, as a query, the rule auth.account_named reads a
+    typed username by. Tied here: for every account, the failures the filter finds are exactly
+    those whose typed username sign-in would have taken for that account."""
+    accounts = [get_user_model().objects.create(username=name) for name in ("casey", "CASEY", "Mixed", "dana")]
+    typed = ["casey", "Casey", " casey ", "CASEY", "Mixed", "mixed", "MIXED", " Mixed", "dana ", "DANA", "nobody"]
+    failures = [audit.record(Action.SIGN_IN_FAILED, username=name) for name in typed]
+
+    for account in accounts:
+        found = set(AuditEvent.objects.filter(failed_sign_ins_of(account)).values_list("username", flat=True))
+        theirs = {entry.username for entry in failures if account_named(entry.username) == account}
+        assert found == theirs, account.username
+    assert account_named("Casey") == accounts[0] and account_named("CASEY") == accounts[1]  # the rule's two sides
