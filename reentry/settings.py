@@ -540,7 +540,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["services.api.policies.PerToken"],
     "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("API_RATE") or "600/minute"},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["services.api.base.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "services.api.base.handle_error",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -11,7 +11,7 @@ from django.db.models import Model
 from django.forms import Form
 from django.utils.crypto import salted_hmac
 from django.utils.datastructures import MultiValueDict
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -20,6 +20,18 @@ from services.figures import figures_changed
 from services.lifecycle import TransitionNotAllowed
 
 M = TypeVar("M", bound=Model)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with a body nested too deep for Python's parser a 400 like any other
+    malformed JSON: the standard library raises RecursionError there (`{"a":` a thousand
+    times), which DRF's parser, catching only ValueError, let through as a 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
 
 
 # Errors: always {"field": ["message", …]}, "detail" for what belongs to no field ------------------
