@@ -7,12 +7,14 @@ from datetime import date
 from html import unescape
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from services.choices import ConsentCategory as C
 from services.choices import NeedDomain, NeedStatus
 from services.forms.referrals import resource_label
 from tests.factories import NeedFactory, ResourceFactory, consent_for
+from tests.test_referral_loop import deliver, send
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -142,3 +144,51 @@ def test_someone_whose_need_this_resource_serves_is_not_offered_again_below(logi
     assert world.marcus.exoneree not in served.context["people"]
     assert "Record a need for" not in served.content.decode()
     assert world.marcus.exoneree in not_served.context["people"]  # housing is not what buses serve
+
+
+@pytest.mark.parametrize(
+    ("intake", "provider_email", "told", "emailed_to"),
+    [
+        (
+            "intake@housing.example.org",
+            "front-desk@example.org",
+            "Referrals are emailed to the intake address intake@housing.example.org.",
+            [["intake@housing.example.org"]],
+        ),
+        (
+            "",
+            "front-desk@example.org",
+            "No intake email: referrals are emailed to the provider's address front-desk@example.org.",
+            [["front-desk@example.org"]],
+        ),
+        ("", "", "No intake email: referrals are not emailed; call or send it yourself.", []),
+    ],
+)
+def test_a_directory_entry_tells_a_caseworker_where_a_referral_is_emailed_as_the_send_does(
+    login, world, intake, provider_email, told, emailed_to
+):
+    resource = world.marcus.resource
+    resource.intake_email = intake
+    resource.save()
+    resource.provider.email = provider_email
+    resource.provider.save()
+
+    page = unescape(login("caseworker1").get(resource.get_absolute_url()).content.decode())
+    send(world)
+    deliver()
+
+    assert told in page
+    assert [message.to for message in mail.outbox] == emailed_to
+
+
+def test_the_intake_address_is_shown_only_to_those_who_refer(login, world):
+    resource = world.marcus.resource
+    send(world)  # on Marcus's plan now, named there
+
+    director_page = login("director1").get(resource.get_absolute_url()).content.decode()
+    plan = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    assert resource.intake_email not in director_page and "How referrals reach it" not in director_page
+    assert resource.name in plan and resource.intake_email not in plan
+    assert login("exoneree1").get(resource.get_absolute_url()).status_code == 403
+    assert login("caseworker3").get(resource.get_absolute_url()).status_code == 404
