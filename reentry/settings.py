@@ -598,10 +598,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # A provider's link carries its key in the path: blanked in every line (4xx warnings,
-    # runserver's request lines, error reports).
-    "filters": {"provider_tokens": {"()": "services.lib.log_filters.RedactProviderTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["provider_tokens"]}},
+    # A provider's link carries its key in the path, a People search the name typed in its
+    # address: both blanked in every line (4xx warnings, runserver's request lines, error reports).
+    "filters": {"url_secrets": {"()": "services.lib.log_filters.RedactUrlSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["url_secrets"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Django's own handlers (its debug console, runserver's request lines, error emails)
     # would print a line before the filter saw it: they hand everything to ours instead.

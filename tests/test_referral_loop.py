@@ -38,7 +38,7 @@ from services.choices import (
     ReminderKind,
     ReminderStatus,
 )
-from services.lib.log_filters import RedactProviderTokens
+from services.lib.log_filters import RedactUrlSecrets
 from services.lib.provider_tokens import redact, token_hash
 from services.models.audit import AuditEvent
 from services.models.notifications import Notification, Reminder
@@ -587,7 +587,7 @@ def test_someone_trying_tokens_cannot_cull_their_own_count_from_the_shared_files
 def test_the_token_stays_out_of_the_logs(world: World, sent_link: str, client: Client) -> None:
     """Through the console handler settings.LOGGING configures (its stream swapped for a buffer)."""
     handlers = logging.getLogger().handlers
-    (handler,) = [h for h in handlers if any(isinstance(f, RedactProviderTokens) for f in h.filters)]
+    (handler,) = [h for h in handlers if any(isinstance(f, RedactUrlSecrets) for f in h.filters)]
     buffer = io.StringIO()
     stream = handler.setStream(buffer)
     try:
@@ -597,6 +597,24 @@ def test_the_token_stays_out_of_the_logs(world: World, sent_link: str, client: C
     assert sent_link not in buffer.getvalue()
     assert "Not Found: /p/…/" in buffer.getvalue() and "Gone: /p/…/" in buffer.getvalue()
     assert redact(f"GET /p/{sent_link}/ HTTP/1.1") == "GET /p/…/ HTTP/1.1"
+
+
+def test_a_name_searched_for_stays_out_of_the_logs() -> None:
+    """The walkthrough: the People search is a GET, so runserver's request lines (and any
+    proxy's) carried "GET /people/?q=Delia+Ruiz". The name typed is blanked, the rest kept."""
+    handlers = logging.getLogger().handlers
+    (handler,) = [h for h in handlers if any(isinstance(f, RedactUrlSecrets) for f in h.filters)]
+    buffer = io.StringIO()
+    stream = handler.setStream(buffer)
+    try:
+        server = logging.getLogger("django.server")
+        server.info('"GET %s HTTP/1.1" 200 1234', "/people/?q=Delia+Ruiz&case=open&page=2")
+        server.info('"GET %s HTTP/1.1" 200 99', "/director/audit/?action=record_viewed&person=Ruiz")
+    finally:
+        handler.setStream(stream)
+    lines = buffer.getvalue()
+    assert "Delia" not in lines and "Ruiz" not in lines
+    assert "/people/?q=…&case=open&page=2" in lines and "&person=…" in lines
 
 
 def exercise_logs(world: World, sent_link: str, client: Client) -> None:
