@@ -16,8 +16,10 @@ from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from services import audit
+from services.actions import follow_ups
 from services.choices import NoteVisibility, ReferralStatus
 from services.models.audit import AuditEvent
+from services.models.follow_ups import FollowUp
 from services.models.messages import Message
 from services.models.people import Exoneree
 from services.models.referrals import Referral
@@ -267,3 +269,37 @@ def test_my_plan_and_the_person_page_link_to_the_copy(login, world: World) -> No
     page = login("director1").get(reverse("exoneree_detail", args=[pk])).content.decode()
     assert reverse("exoneree_copy_pdf", args=[pk]) in page
     assert reverse("exoneree_copy_json", args=[pk]) in page
+
+
+def record_done(world: World, title: str, days_ago: int, *, shared: bool = True) -> None:
+    done = FollowUp(title=title, due_at=timezone.now() - timedelta(days=days_ago), shared_with_exoneree=shared)
+    follow_ups.follow_up_record_done(by=world.caseworker1, exoneree=world.marcus.exoneree, follow_up=done)
+
+
+def test_the_copy_says_what_was_done_lately_as_the_plan_does(login, shared: World) -> None:
+    record_done(shared, "Went to the DMV with him", 2)
+    record_done(shared, "Helped him open a bank account", 10)
+    record_done(shared, "Long ago: signed the lease", plans.PLAN_DONE_DAYS + 1)
+    record_done(shared, "QZXstaffonlydone", 1, shared=False)
+    client = login("exoneree1")
+
+    data = copy_json(client.get(reverse("my_copy_json")))
+    pdf = copy_pdf_text(client.get(reverse("my_copy_pdf")))
+
+    plan = plans.plan_for(shared.marcus.exoneree)
+    done = data["appointments"]["done_lately"]
+    assert [item["what"] for item in done] == [item.title for item in plan["done_lately"]]
+    assert [item["what"] for item in done] == ["Went to the DMV with him", "Helped him open a bank account"]
+    assert set(done[0]) == {"done_at", "what"}  # the day and the title: nothing staff wrote
+    assert "Done lately" in pdf and "Went to the DMV with him" in pdf
+    assert "Long ago" not in pdf and "QZXstaffonlydone" not in pdf + json.dumps(data)
+
+
+def test_done_lately_in_spanish_in_the_copy(login, shared: World) -> None:
+    record_done(shared, "Went to the DMV with him", 2)
+    Exoneree.objects.filter(pk=shared.marcus.exoneree.pk).update(preferred_language="es")
+
+    pdf = copy_pdf_text(login("exoneree1").get(reverse("my_copy_pdf")))
+
+    assert "Hecho hace poco" in pdf and "Done lately" not in pdf
+    assert "Went to the DMV with him" in pdf

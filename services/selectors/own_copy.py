@@ -17,7 +17,8 @@ Format "reentry-person-copy", version 1 (a new version for any change a reader w
     asks           what they asked for in their own words, and what became of it
     needs          what they asked us to help with (open first), each with the referrals
                    they were told about, in plain words
-    appointments   upcoming and missed: dates shared with them that are still open
+    appointments   upcoming and missed: dates shared with them that are still open; and
+                   done_lately: those done in the last PLAN_DONE_DAYS (plans.py), newest first
     notes          notes their caseworkers shared with them
     messages       their conversation with their caseworkers
     documents      the names of the papers shown on their plan (never the files) and the
@@ -140,6 +141,11 @@ def _appointment(item: Any) -> dict[str, Any]:
     }
 
 
+def _done(item: Any) -> dict[str, Any]:
+    # What "Done lately" on their plan says of it: the day and the title, nothing staff wrote.
+    return {"done_at": item.done_at, "what": item.title}
+
+
 def _message(message: Any) -> dict[str, Any]:
     author = message.author
     return {
@@ -179,6 +185,7 @@ def own_copy(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
         "appointments": {
             "upcoming": [_appointment(item) for item in plan["upcoming"]],
             "missed": [_appointment(item) for item in plan["missed"]],
+            "done_lately": [_done(item) for item in plan["done_lately"]],
         },
         "notes": [
             {
