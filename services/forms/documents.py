@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from services.forms.widgets import DateInput, PlainLengths, name_blanks
+from services.forms.widgets import DateInput, OwnWordsField, PlainLengths, name_blanks
 from services.lib.uploads import Cleaned, Refused, clean
 from services.models.documents import Document, DocumentKind
 from services.models.people import Exoneree
@@ -154,6 +154,7 @@ class MyDocumentForm(FileChosenAgain, PlainLengths, forms.ModelForm):
         model = Document
         fields = ["kind", "title"]
         labels = {"kind": _("What paper is it?"), "title": _("A few words about it (you can leave this empty)")}
+        field_classes = {"title": OwnWordsField}
 
     def __init__(self, *args: Any, exoneree: Exoneree, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.actions.provider_answers import ANSWER_MAX_LENGTH, OTHER_NEEDS_WORDS
 from services.choices import AppointmentAnswer, DeclineReason, PersonAnswer
-from services.forms.widgets import DateInput, LineBreaksAsOne, PlainLengths, VisibleTextField
+from services.forms.widgets import DateInput, LineBreaksAsOne, OwnWordsField, PlainLengths, VisibleTextField
 
 MOVES = [
     ("accept", _("Accept")),
@@ -112,7 +112,7 @@ class PersonAnswerForm(PlainLengths, forms.Form):
         choices=[("", _("Choose…")), *PersonAnswer.choices],
         error_messages={"required": _("Choose one answer.")},
     )
-    words = forms.CharField(
+    words = OwnWordsField(
         label=_("Tell us more, in your own words (you can leave this empty)"),
         required=False,
         max_length=2000,
@@ -128,7 +128,7 @@ class AppointmentAnswerForm(PlainLengths, forms.Form):
         choices=AppointmentAnswer.choices,
         error_messages={"required": _("Choose one answer.")},
     )
-    words = forms.CharField(
+    words = OwnWordsField(
         label=_("Tell us more, in your own words (you can leave this empty)"),
         required=False,
         max_length=2000,

@@ -143,6 +143,25 @@ class VisibleTextField(forms.CharField):
         return text if text and visible_length(text) else self.empty_value
 
 
+# Said beside a box the person may leave empty but filled only with characters nobody sees.
+INVISIBLE_ONLY = _("We cannot see any letters in what you wrote. Write it again, or leave this box empty.")
+
+
+class OwnWordsField(VisibleTextField):
+    """The person's own words in a box they may leave empty ("Tell us more…"). Made only of
+    invisible characters, it is refused beside the box rather than quietly saved as nothing:
+    they meant to say something, and an answer saved without it would also replace the words
+    they gave before."""
+
+    default_error_messages = {"invisible": INVISIBLE_ONLY}
+
+    def to_python(self, value: Any) -> Any:
+        text = forms.CharField.to_python(self, value)
+        if text and not visible_length(text):
+            raise ValidationError(self.error_messages["invisible"], code="invisible")
+        return text
+
+
 class NameSearchField(forms.CharField):
     """Part of a name to search for. Searches match letters and numbers, so one typed with
     neither (an emoji, "%", "-") would match everyone: it is refused beside the box instead."""
