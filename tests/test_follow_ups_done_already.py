@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services.actions import follow_ups
+from services.choices import ReminderKind, ReminderStatus
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.notifications import Reminder
@@ -220,3 +221,65 @@ def test_done_lately_reaches_back_three_months(login, world, clock):
     done_lately = login("exoneree1").get(reverse("my_plan")).context["done_lately"]
 
     assert [item.title for item in done_lately] == ["Went to the DMV with him"]
+
+
+# --- reopened -----------------------------------------------------------------------------------
+
+# The last minute of Monday March 4 in New York, org1's zone.
+END_OF_TODAY = datetime(2030, 3, 5, 4, 59, tzinfo=UTC)
+
+
+def test_a_recorded_service_reopened_is_due_again_today_not_overdue(login, world, clock):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    client.post(url("follow_up_record_done", marcus), service_data(world))
+    service = FollowUp.objects.get(title=TITLE)
+    overdue_before = client.get(reverse("dashboard")).context["overdue_count"]
+
+    response = client.post(reverse("follow_up_reopen", args=[service.pk]), follow=True)
+
+    service.refresh_from_db()
+    assert (service.done_at, service.done_by, service.due_at) == (None, None, END_OF_TODAY)
+    assert not service.is_overdue
+    said = [str(message) for message in response.context["messages"]]
+    assert said[-1] == f"Reopened: {TITLE}. It is due again today; edit it to set another time."
+    row = re.search(rf'<li id="follow-up-{service.pk}" class="">(.*?)</li>', response.content.decode(), re.S)
+    assert (
+        row
+        and 'datetime="2030-03-04T23:59:00-05:00">Mon Mar 4, 2030 11:59 p.m.<' in row.group(1)
+        and "Overdue" not in row.group(1)
+    )
+    assert client.get(reverse("dashboard")).context["overdue_count"] == overdue_before
+    # Reminded as a follow-up due tonight, never escalated as one late since Friday.
+    planned = Reminder.objects.filter(follow_up=service, status=ReminderStatus.PENDING)
+    assert planned.filter(kind=ReminderKind.DUE, send_at=END_OF_TODAY).exists()
+    assert all(reminder.send_at >= END_OF_TODAY for reminder in planned)
+    changed = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED, exoneree=marcus).latest("pk")
+    assert {"done_at", "due_at"} <= set(changed.changes)
+
+
+def test_a_recorded_service_reopened_by_htmx_reads_due_today(login, world, clock):
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    client.post(url("follow_up_record_done", marcus), service_data(world))
+    service = FollowUp.objects.get(title=TITLE)
+
+    row = client.post(reverse("follow_up_reopen", args=[service.pk]), HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'datetime="2030-03-04T23:59:00-05:00">Mon Mar 4, 2030 11:59 p.m.<' in row and "Overdue" not in row
+
+
+def test_a_follow_up_marked_done_late_and_reopened_is_as_late_as_it_was(world, clock):
+    """Undo keeps its due time: reopening is no way to turn a late follow-up into one on time."""
+    visit = world.marcus.follow_up
+    due = NOW - timedelta(days=3)
+    FollowUp.objects.filter(pk=visit.pk).update(due_at=due)
+    visit.refresh_from_db()
+    follow_ups.follow_up_complete(by=world.caseworker1, follow_up=visit)
+    assert not visit.is_recorded_service
+
+    follow_ups.follow_up_reopen(by=world.caseworker1, follow_up=visit)
+
+    visit.refresh_from_db()
+    assert (visit.done_at, visit.due_at) == (None, due)
+    assert visit.is_overdue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -126,9 +128,25 @@ def follow_up_complete(*, by: AbstractUser, follow_up: FollowUp, outcome: str = 
 @transaction.atomic
 @outcome_counts_tracked_for(lambda kw: [Exoneree(pk=kw["follow_up"].exoneree_id)])
 def follow_up_reopen(*, by: AbstractUser, follow_up: FollowUp) -> FollowUp:
+    """Open a done follow-up again. One marked done keeps its due time: undone, it is as late
+    as it was, and the on-time figures stay honest. A service recorded as already done was
+    never due at the time it happened: reopened, it is something to do again, due by the end
+    of today (the organization's day), not "Overdue" since the day it was given."""
     before = audit.stored(follow_up)
+    fields = DONE_FIELDS
+    if follow_up.is_recorded_service:
+        follow_up.due_at = _end_of_today(follow_up)
+        fields = [*DONE_FIELDS, "due_at"]
     follow_up.done_at = follow_up.done_by = None
-    follow_up.save(update_fields=DONE_FIELDS)
+    follow_up.save(update_fields=fields)
     reminders_plan_for_follow_up(follow_up)
-    audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree, fields=DONE_FIELDS)
+    audit.record_change(by, follow_up, before, exoneree=follow_up.exoneree, fields=fields)
     return follow_up
+
+
+def _end_of_today(follow_up: FollowUp) -> datetime:
+    """The last minute of today where the person's organization is: due today, as the morning
+    digest counts it (services.reminders), until that day is over."""
+    zone = follow_up.exoneree.organization.zone()
+    tomorrow = timezone.now().astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0), tzinfo=zone) - timedelta(minutes=1)

@@ -80,3 +80,10 @@ class FollowUp(BaseModel):
     @property
     def is_overdue(self) -> bool:
         return self.done_at is None and self.due_at < timezone.now()
+
+    @property
+    def is_recorded_service(self) -> bool:
+        """Recorded with "Record something already done": done when it happened, that is at its
+        due time exactly (services.actions.follow_ups.follow_up_record_done). One marked done
+        is done at the moment it was marked, to the microsecond, not at its due minute."""
+        return self.done_at is not None and self.done_at == self.due_at

@@ -423,10 +423,16 @@ def _back_to_list(request: HttpRequest) -> str:
 def follow_up_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     """Open a done follow-up again: "Reopen" on the person page, "Undo" just after "Mark done"."""
     follow_up = access.get_follow_up(request.user, pk, change=True)
+    recorded = follow_up.is_recorded_service
     follow_ups.follow_up_reopen(by=request.user, follow_up=follow_up)
     if request.htmx:
         return _follow_up_row(request, follow_up)
-    messages.success(request, _("Reopened: %(title)s.") % {"title": follow_up.title})
+    # A service recorded as done is due again today (follow_ups.follow_up_reopen): say so.
+    if recorded:
+        said = _("Reopened: %(title)s. It is due again today; edit it to set another time.")
+    else:
+        said = _("Reopened: %(title)s.")
+    messages.success(request, said % {"title": follow_up.title})
     return redirect(_back_to_list(request) or follow_up.exoneree)
 
 
