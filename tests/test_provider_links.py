@@ -9,6 +9,7 @@ Marcus's referral is sent and its notice delivered as in tests/test_referral_loo
 from __future__ import annotations
 
 from datetime import timedelta
+from html import unescape
 
 import pytest
 import time_machine
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from services.actions import provider_answers
 from services.choices import ProviderLinkEnd, ReferralStatus
+from services.lib.provider_tokens import token_hash
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from tests.conftest import World
 from tests.test_referral_loop import LINK, deliver, page, send
@@ -145,3 +147,38 @@ def test_no_link_works_once_the_referral_left_the_provider(world: World) -> None
     assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.DECLINED
     for token in (old, new):
         assert Client().get(page(token)).status_code == 410
+
+
+def test_stopping_the_link_leaves_an_expired_one_reading_expired(world: World, login) -> None:
+    """ "Stop the provider's link" marked a link already past its last day "Revoked by staff":
+    only the live ones stop; the expired one still reads "expired" on the referral's page."""
+    start = timezone.now()
+    old = first_link(world)
+    with time_machine.travel(start + timedelta(days=10)):
+        new = answered(world, old)
+    with time_machine.travel(start + timedelta(days=world.org1.provider_link_days, minutes=1)):
+        staff = login("caseworker1")
+        url = world.marcus.referral.get_absolute_url()
+
+        response = staff.post(reverse("referral_link_revoke", args=[world.marcus.referral.pk]), follow=True)
+
+        html = unescape(response.content.decode())
+        assert "The provider's link no longer works." in html
+        expired = ProviderLink.objects.get(token_hash=token_hash(old))
+        assert (expired.revoked_at, expired.revoked_reason) == (None, "")
+        stopped = ProviderLink.objects.exclude(pk=expired.pk)  # the answer's link (and the nudge's)
+        assert token_hash(new) in stopped.values_list("token_hash", flat=True)
+        assert set(stopped.values_list("revoked_reason", flat=True)) == {ProviderLinkEnd.STAFF}
+        assert html.count("Revoked by staff") == stopped.count() and html.count("expired") == 1
+        assert staff.get(url).status_code == 200
+
+
+def test_stopping_only_expired_links_says_there_was_none_working(world: World, login) -> None:
+    first_link(world)
+    with time_machine.travel(timezone.now() + timedelta(days=world.org1.provider_link_days, minutes=1)):
+        response = login("caseworker1").post(
+            reverse("referral_link_revoke", args=[world.marcus.referral.pk]), follow=True
+        )
+
+        assert "There was no working link to stop." in unescape(response.content.decode())
+        assert not ProviderLink.objects.filter(revoked_at__isnull=False).exists()

@@ -203,10 +203,15 @@ def referral_resend(*, by: AbstractUser, referral: Referral) -> None:
 
 @transaction.atomic
 def referral_link_revoke(*, by: AbstractUser, referral: Referral) -> int:
-    """Stop the provider's link now (it answers 410). Returns how many links were live."""
+    """Stop the provider's link now (it answers 410). Returns how many links were live.
+
+    Only live links: one past its last day had already stopped on its own, and the referral's
+    page keeps saying so ("expired") rather than "Revoked by staff"."""
     now = timezone.now()
-    ended = ProviderLink.objects.filter(referral=referral, revoked_at__isnull=True).update(
-        revoked_at=now, revoked_reason=ProviderLinkEnd.STAFF, revoked_by=by
+    ended = (
+        ProviderLink.objects.filter(referral=referral)
+        .live(now)
+        .update(revoked_at=now, revoked_reason=ProviderLinkEnd.STAFF, revoked_by=by)
     )
     if ended:
         audit.record(

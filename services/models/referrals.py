@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -137,6 +139,14 @@ class ReferralEvent(BaseModel):
         return f"{self.from_status or '—'} → {self.to_status}"
 
 
+class ProviderLinkQuerySet(models.QuerySet):
+    def live(self, now: datetime) -> ProviderLinkQuerySet:
+        """Neither stopped (by staff, or replaced by a newer link) nor past their last day at
+        `now`: the links that open the provider's page while its referral is with the provider
+        and consent covers what it shares (selectors.provider_links.link_gone)."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+
 class ProviderLink(BaseModel):
     """The link a referral's provider answers it from, without an account.
 
@@ -156,6 +166,8 @@ class ProviderLink(BaseModel):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = ProviderLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
