@@ -5,9 +5,9 @@ by the sweep, sent once by the task); this module says which rows a referral nee
 each one says at sending time. services.reminders hands the rows with a referral here.
 
     sent ──────────▶ notice to the provider (now): a new link (sent again by staff: the old ones replaced)
-    a question of the provider's answered ─▶ word to the provider (now): a new link, the old ones kept
-      └ + provider response days ─▶ nudge to the provider (a new link, the old ones kept), reminder to
-                                    the caseworkers
+    a question of the provider's answered ─▶ word to the provider (now): a new link, the newest old ones kept
+      └ + provider response days ─▶ nudge to the provider (a new link, the newest old ones kept), reminder
+                                    to the caseworkers
             └ + escalation days ───▶ the directors
     accepted ──────▶ + completion days ─▶ reminder to the caseworkers
             └ + escalation days ───▶ the directors
@@ -42,6 +42,10 @@ TO_PROVIDER = frozenset({Kind.REFERRAL_NOTICE, Kind.PROVIDER_NUDGE, Kind.PROVIDE
 # nudge and the word that a question is answered come on their own while the provider may have
 # the page open on the last link: stopping it would answer their very next step with a 410.
 REPLACES_LINKS = frozenset({Kind.REFERRAL_NOTICE})
+# But a provider who asks many questions, or never answers, is not to collect a link per email,
+# each a way into the person's information for a month: a new link stops the oldest live ones
+# beyond this many. The page the provider has open is on one of the newest, which keep working.
+MOST_LIVE_LINKS = 3
 KINDS = TO_PROVIDER | {Kind.REFERRAL_UNANSWERED, Kind.REFERRAL_NOT_COMPLETED, Kind.REFERRAL_ESCALATION}
 STALL_KINDS = KINDS - {Kind.REFERRAL_NOTICE, Kind.PROVIDER_REPLY}
 # Where a provider still has something to do, and its link works.
@@ -126,19 +130,30 @@ def stall_plan(referral: Referral, *, now: datetime) -> None:
 def link_issue(referral: Referral, *, now: datetime, replace: bool) -> tuple[str, bool]:
     """A new link for the provider, and with `replace` every older live one stops working
     (replaced). Kept, an older link keeps its own last day (never lengthened) and stops like
-    any other when the referral leaves the provider or staff stop its links.
+    any other when the referral leaves the provider or staff stop its links; but only the
+    newest MOST_LIVE_LINKS work at once, the older ones are replaced.
 
     Returns (the token, which exists from here on only in the email about to be sent;
-    whether an older link was replaced, for the email to say so only when it is true)."""
-    replaced = 0
-    if replace:
-        replaced = ProviderLink.objects.filter(referral=referral, revoked_at__isnull=True).update(
-            revoked_at=now, revoked_reason=ProviderLinkEnd.REPLACED
-        )
+    whether `replace` stopped an older link, for the email to say so only when it is true:
+    a link trimmed by the cap is an old one, and the provider's newest ones still work)."""
+    older = _links_to_replace(referral, now=now, keep=0 if replace else MOST_LIVE_LINKS - 1)
+    replaced = ProviderLink.objects.filter(pk__in=older).update(revoked_at=now, revoked_reason=ProviderLinkEnd.REPLACED)
     token, hashed = new_token()
     expires_at = now + timedelta(days=referral.organization.provider_link_days)
     ProviderLink.objects.create(referral=referral, token_hash=hashed, created_at=now, expires_at=expires_at)
-    return token, bool(replaced)
+    return token, replace and bool(replaced)
+
+
+def _links_to_replace(referral: Referral, *, now: datetime, keep: int) -> list[int]:
+    """The referral's live links but its newest `keep`.
+
+    The live links are locked first, so two emails issuing links for one referral at once take
+    turns; the second then reads them again (a new statement sees the first one's new link).
+    Not the referral's row: this runs while the worker holds its reminder row, and a move of
+    the referral locks the referral before its reminders (a deadlock the other way round)."""
+    live = ProviderLink.objects.filter(referral=referral).live(now)
+    list(live.select_for_update().order_by("pk").values_list("pk", flat=True))
+    return list(live.order_by("-created_at", "-pk").values_list("pk", flat=True)[keep:])
 
 
 # --- composing, at sending time -----------------------------------------------------------------

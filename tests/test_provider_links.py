@@ -182,3 +182,35 @@ def test_stopping_only_expired_links_says_there_was_none_working(world: World, l
 
         assert "There was no working link to stop." in unescape(response.content.decode())
         assert not ProviderLink.objects.filter(revoked_at__isnull=False).exists()
+
+
+def test_at_most_three_links_work_and_the_newest_keep_working(world: World) -> None:
+    """Every answered question brought one more live link and none stopped: a provider who asked
+    ten questions held ten ways in. A fourth stops the oldest (replaced); the page the provider
+    has open, on one of the newest, keeps working, and the email does not say the others stopped."""
+    tokens = [first_link(world)]
+    for _ in range(4):
+        tokens.append(answered(world, tokens[-1]))
+        (word,) = mail.outbox
+        assert REPLACED not in body(word)
+
+    links = ProviderLink.objects.filter(referral=world.marcus.referral)
+    assert links.live(timezone.now()).count() == 3
+    assert [Client().get(page(token)).status_code for token in tokens] == [410, 410, 200, 200, 200]
+    oldest = links.filter(token_hash__in=[token_hash(token) for token in tokens[:2]])
+    assert set(oldest.values_list("revoked_reason", flat=True)) == {ProviderLinkEnd.REPLACED}
+    accepted = Client().post(page(tokens[2]), {"move": "accept", "contact_person": "Ana"})
+    assert accepted.status_code == 302
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.ACCEPTED
+
+
+def test_sending_again_leaves_an_expired_link_reading_expired(world: World, login) -> None:
+    old = first_link(world)
+    with time_machine.travel(timezone.now() + timedelta(days=world.org1.provider_link_days, minutes=1)):
+        login("caseworker1").post(reverse("referral_resend", args=[world.marcus.referral.pk]))
+        mail.outbox.clear()
+        new = deliver()[-1]  # the notice's link (after the nudge's, due by now too)
+
+        expired = ProviderLink.objects.get(token_hash=token_hash(old))
+        assert (expired.revoked_at, expired.revoked_reason) == (None, "")
+        assert Client().get(page(new)).status_code == 200
