@@ -23,7 +23,7 @@ from services.choices import ProviderLinkEnd, ReferralStatus
 from services.lib.provider_tokens import token_hash
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from tests.conftest import World
-from tests.test_referral_loop import LINK, deliver, page, send
+from tests.test_referral_loop import LINK, deliver, narrow_consent, page, revoke_consent, send
 
 pytestmark = pytest.mark.world_built_once
 
@@ -214,3 +214,33 @@ def test_sending_again_leaves_an_expired_link_reading_expired(world: World, logi
         expired = ProviderLink.objects.get(token_hash=token_hash(old))
         assert (expired.revoked_at, expired.revoked_reason) == (None, "")
         assert Client().get(page(new)).status_code == 200
+
+
+def consent_ends(w: World) -> None:
+    """Marcus's consent ends on its last day: the test looks the day after it."""
+    w.marcus.exoneree.consents.update(ends_on=timezone.localdate() - timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("stop", "kinds"),
+    [
+        (revoke_consent, "contact details, housing"),
+        (narrow_consent, "housing"),
+        (consent_ends, "contact details, housing"),
+    ],
+)
+def test_a_link_that_consent_no_longer_covers_is_listed_as_stopped_and_why(world: World, login, stop, kinds) -> None:
+    """Its page answered 410 (link_gone checks consent) while the referral's page still read
+    "works until Jan 5, 2027" and the caseworker took the provider to have what they need."""
+    token = first_link(world)
+    stop(world)
+    assert Client().get(page(token)).status_code == 410
+
+    html = unescape(login("caseworker1").get(world.marcus.referral.get_absolute_url()).content.decode())
+
+    assert "works until" not in html
+    assert (
+        f"stopped: {world.marcus.exoneree.first_name}'s consent no longer covers what this referral shares ({kinds})"
+        in html
+    )
+    assert "Stop the provider's link" in html  # a new consent would start it again: it can be stopped for good

@@ -36,6 +36,7 @@ from services.actions import follow_ups as follow_up_actions
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
 from services.lib.hsds import read_bytes, write_zip
+from services.lib.provider_tokens import new_token
 from services.models.audit import AuditEvent
 from services.models.directory import TaxonomyTerm
 from services.models.documents import Document, DocumentKind
@@ -45,7 +46,7 @@ from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.people import Exoneree
-from services.models.referrals import ProviderQuestion, Referral
+from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from services.models.retention import LegalHold, RetentionReview
 from services.models.transfers import Transfer
 from services.selectors.hsds import directory_tables
@@ -333,6 +334,17 @@ def grow_provider_page(w: World, n: int) -> None:
         ask_and_answer(w.marcus.referral, answered_by=StaffFactory(organization=w.org1).user if i % 2 else None)
 
 
+def grow_referral_page(w: World, n: int) -> None:
+    """The provider page's rows, and more links that work (rows, beside the cap of
+    referral_reminders.link_issue): whether consent covers them is asked once, not per link."""
+    grow_provider_page(w, n)
+    referral = w.marcus.referral
+    until = timezone.now() + timedelta(days=w.org1.provider_link_days)
+    ProviderLink.objects.bulk_create(
+        [ProviderLink(referral=referral, token_hash=new_token()[1], expires_at=until) for _ in range(n)]
+    )
+
+
 def ask_and_answer(referral: Referral, *, answered_by: Any) -> None:
     """A question from the referral's provider, answered by `answered_by` (None: not yet)."""
     answered = {"answer": "Yes", "answered_at": timezone.now(), "answered_by": answered_by} if answered_by else {}
@@ -609,11 +621,12 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("provider-page", "anonymous", provider_path, grow_provider_page, 9),
     # session, user, device; the referral (with its person, resource, provider and creator),
     # the access-log entry (4); whether the user may change it; its links (with who revoked
-    # them), notices, the provider's questions (with who answered them), its categories, its
-    # status changes (with who made them)
-    ("referral-detail", "caseworker1", referral_path, grow_provider_page, 14),
+    # them), whether consent still covers what it shares (once, for all its links: what the
+    # provider's page obeys), notices, the provider's questions (with who answered them), its
+    # categories, its status changes (with who made them)
+    ("referral-detail", "caseworker1", referral_path, grow_referral_page, 15),
     # the same for a director, who reads and changes nothing (their role says so: no query)
-    ("referral-detail-director", "director1", referral_path, grow_provider_page, 13),
+    ("referral-detail-director", "director1", referral_path, grow_referral_page, 14),
     # session, user, device; the record (with the change permission and the caseworkers'
     # names), the access-log entry (4, see above); needs, their referrals, follow-ups (open,
     # and the latest done), notes, assessments (with their score counts), consents (with

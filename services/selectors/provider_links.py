@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from django.http import Http404
@@ -42,17 +45,45 @@ def provider_link_for(token: str) -> ProviderLink:
     return link
 
 
+class LinkState(StrEnum):
+    """Whether a provider's link opens its page, and if not, why (the first reason that holds)."""
+
+    STOPPED = "stopped"  # by staff, or replaced by a newer link (its revoked_reason says which)
+    EXPIRED = "expired"
+    CLOSED = "closed"  # the referral is no longer with the provider
+    NO_CONSENT = "no_consent"  # no current consent covers everything the referral shares
+    WORKS = "works"
+
+
+def link_state(
+    link: ProviderLink, *, now: datetime, with_provider: bool, consent_missing: Callable[[], list[str]]
+) -> LinkState:
+    """The one rule of whether a link works: what its page obeys (link_gone) and what the
+    referral's page says of it (delivery_for). `consent_missing` is asked last, only of a link
+    that nothing else stopped: it costs a query, which a page of links pays once."""
+    if link.revoked_at is not None:
+        return LinkState.STOPPED
+    if link.expires_at <= now:
+        return LinkState.EXPIRED
+    if not with_provider:
+        return LinkState.CLOSED
+    if consent_missing():
+        return LinkState.NO_CONSENT
+    return LinkState.WORKS
+
+
 def link_gone(link: ProviderLink, *, now: datetime | None = None, carried: list[str] | None = None) -> bool:
     """The link stops working at once when it was revoked or replaced, expired, its referral
     is no longer with the provider (cancelled, declined, closed), or no current consent
     covers everything the referral shares (revoked, narrowed, ended)."""
-    now = now or timezone.now()
-    if link.revoked_at is not None or link.expires_at <= now:
-        return True
     referral = link.referral
-    if referral.status not in WITH_PROVIDER:
-        return True
-    return bool(coverage.consent_missing(referral, carried=carried))
+    state = link_state(
+        link,
+        now=now or timezone.now(),
+        with_provider=referral.status in WITH_PROVIDER,
+        consent_missing=lambda: coverage.consent_missing(referral, carried=carried),
+    )
+    return state != LinkState.WORKS
 
 
 def _domains_of(category: str) -> list[str]:
@@ -110,18 +141,20 @@ def provider_questions(referral: Referral) -> list[ProviderQuestion]:
     return list(referral.provider_questions.filter(provider_id=referral.resource.provider_id))
 
 
-def delivery_for(referral: Referral) -> dict[str, Any]:
+def delivery_for(referral: Referral, *, carried: list[str]) -> dict[str, Any]:
     """For the referral's page: its notices, nudges and words of an answer to the provider
-    (queued, sent, failed), its links (live, replaced, revoked, expired) and the provider's
-    questions (with who answered them)."""
+    (queued, sent, failed), its links (each with its `state`, by the rule of the provider's
+    page) and the provider's questions (with who answered them). `carried`: the referral's
+    categories (coverage.referral_categories)."""
     now = timezone.now()
     links = list(referral.provider_links.select_related("revoked_by").order_by("-created_at", "-pk")[:10])
     with_provider = referral.status in WITH_PROVIDER
+    # Consent is the same for every link of the referral: checked once, and only when a link
+    # is otherwise working.
+    missing = cache(lambda: coverage.consent_missing(referral, carried=carried))
     for link in links:
-        link.expired = link.revoked_at is None and link.expires_at <= now
-        # Unexpired and never revoked, its page still answers 410 once the referral is closed
-        # (link_gone): "works until" a date would be wrong.
-        link.closed = link.revoked_at is None and not link.expired and not with_provider
+        link.state = link_state(link, now=now, with_provider=with_provider, consent_missing=missing)
+    states = {link.state for link in links}
     return {
         "notices": list(
             Reminder.objects.filter(
@@ -130,7 +163,14 @@ def delivery_for(referral: Referral) -> dict[str, Any]:
             ).order_by("-created_at", "-pk")[:10]
         ),
         "links": links,
-        "link_live": any(link.revoked_at is None and not link.expired and not link.closed for link in links),
+        # A link stopped for want of consent works again under a new consent: staff may still
+        # stop it for good.
+        "links_to_stop": bool(states & {LinkState.WORKS, LinkState.NO_CONSENT}),
+        "consent_not_covering": _labels(missing()) if LinkState.NO_CONSENT in states else "",
         "questions": list(referral.provider_questions.select_related("provider", "answered_by")),
         "with_provider": with_provider,
     }
+
+
+def _labels(categories: list[str]) -> str:
+    return ", ".join(ConsentCategory(value).label.lower() for value in categories)

@@ -81,8 +81,9 @@ def _referral_context(
     answers: dict[int, ProviderQuestionAnswerForm],
 ) -> dict[str, Any]:
     """What the referral page shows, including what it shares and what consent is missing."""
-    missing = coverage.consent_missing(referral) if referral.status == ReferralStatus.DRAFT else []
-    delivery = provider_links.delivery_for(referral)
+    carried = coverage.referral_categories(referral)
+    missing = coverage.consent_missing(referral, carried=carried) if referral.status == ReferralStatus.DRAFT else []
+    delivery = provider_links.delivery_for(referral, carried=carried)
     # A question is answered where the provider reads it: on their page, which works only while
     # the referral is with them. A director reads the questions and answers, and answers none.
     answering = can_change and delivery["with_provider"]
@@ -104,7 +105,7 @@ def _referral_context(
         **delivery,
         "can_change": can_change,
         "form": form,
-        "categories": [ConsentCategory(value).label for value in coverage.referral_categories(referral)],
+        "categories": [ConsentCategory(value).label for value in carried],
         "consent_missing": coverage.consent_missing_message(referral, missing) if missing else "",
     }
 
