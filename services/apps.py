@@ -52,6 +52,7 @@ class ServicesConfig(AppConfig):
         from services import audit, checks, keyring, middleware, signin  # noqa: F401
         from services.lib import crypto
 
+        signin.last_login_at_the_whole_sign_in()
         _connect_figures()
         keyring.install()  # a key writes only once it proved it reads its canary
 

@@ -1,6 +1,7 @@
 """The sign-in lockout around the two steps: when earlier failures are forgiven, what a
-passed second step changes in the session, and when the access log says "Signed in" (once
-the whole sign-in has passed, never at a password that still owes its one-time code).
+passed second step changes in the session, and when the access log says "Signed in" and the
+account's `last_login` is set (once the whole sign-in has passed, never at a password that
+still owes its one-time code).
 
 django-axes counts wrong passwords, and wrong one-time codes
 (services.actions.sign_in_code_refused), toward one lockout per username and address. Axes
@@ -17,6 +18,7 @@ from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -62,7 +64,22 @@ def second_step_passed(request: HttpRequest, device: Device) -> None:
     request.session.cycle_key()
     rotate_token(request)
     lockout_forgive(request, request.user)
-    audit.record(AuditEvent.Action.SIGNED_IN, actor=request.user, ip_address=client_ip(request))
+    _signed_in(request.user, client_ip(request))
+
+
+def last_login_at_the_whole_sign_in() -> None:
+    """Stop django.contrib.auth setting `last_login` at the password (its update_last_login
+    receiver of user_logged_in): here it is set by _signed_in, once the whole sign-in has passed.
+    Otherwise a stolen password stopped at the code would read as a sign-in to whatever reads
+    `last_login` (services.actions.staff.has_chosen_a_password, the admin's user list).
+    Called from ServicesConfig.ready, after django.contrib.auth's ready connected it."""
+    user_logged_in.disconnect(dispatch_uid="update_last_login")
+
+
+def _signed_in(user: Any, address: str | None) -> None:
+    """The whole sign-in has passed: the account's last sign-in, and the access log's entry."""
+    update_last_login(sender=__name__, user=user)
+    audit.record(AuditEvent.Action.SIGNED_IN, actor=user, ip_address=address)
 
 
 def password_refused(request: HttpRequest, user: Any, *, step: str) -> None:
@@ -85,8 +102,11 @@ def _password_passed(sender: Any, request: HttpRequest | None, user: Any, **kwar
     if request is not None and not owes_code:
         lockout_forgive(request, user)
     code_kept = request is not None and DEVICE_ID_SESSION_KEY in request.session
-    action = AuditEvent.Action.PASSWORD_ACCEPTED if owes_code and not code_kept else AuditEvent.Action.SIGNED_IN
-    audit.record(action, actor=user, ip_address=client_ip(request) if request is not None else None)
+    address = client_ip(request) if request is not None else None
+    if owes_code and not code_kept:
+        audit.record(AuditEvent.Action.PASSWORD_ACCEPTED, actor=user, ip_address=address)
+    else:
+        _signed_in(user, address)
 
 
 def second_factor_throttle_reset(user: Any) -> None:
