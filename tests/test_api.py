@@ -187,6 +187,13 @@ ENDPOINTS = [
         "POST",
         lambda w: {"title": "Call the landlord", "due_at": "2026-12-10T10:00", "assigned_to": w.caseworker1.pk},
     ),
+    Endpoint(
+        "person-follow-ups-already-done",
+        CASE_CREATE,
+        m("exoneree"),
+        "POST",
+        lambda w: {"title": "Drove him to the SSA office", "due_at": "2026-11-30T10:00", "outcome": "Card ordered"},
+    ),
     Endpoint("person-notes", CASE_READ, m("exoneree")),
     Endpoint(
         "person-notes",

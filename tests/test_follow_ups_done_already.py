@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from typing import Any
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +22,7 @@ from services.models.notifications import Reminder
 from services.models.people import Exoneree
 from services.selectors import dashboards
 from tests.conftest import World
+from tests.test_api import api, conforms, key_for, the_cached_schema, v1
 
 # 9:00 in New York (org1's zone), on a Monday.
 NOW = datetime(2030, 3, 4, 14, 0, tzinfo=UTC)
@@ -283,3 +286,47 @@ def test_a_follow_up_marked_done_late_and_reopened_is_as_late_as_it_was(world, c
     visit.refresh_from_db()
     assert (visit.done_at, visit.due_at) == (None, due)
     assert visit.is_overdue
+
+
+# --- through the API: POST /api/v1/people/<pk>/follow-ups/already-done/ ----------------------------
+
+
+def api_record_done(world: World, body: dict) -> Any:
+    key = key_for(world, "caseworker1")
+    return api(Client(), key, "POST", v1("person-follow-ups-already-done", world.marcus.exoneree.pk), body)
+
+
+def test_the_api_records_it_as_the_page_does(world, clock):
+    response = api_record_done(world, service_data(world, due_at="2030-03-01T10:30:00-05:00"))
+
+    assert response.status_code == 201, response.content
+    service = FollowUp.objects.get(title=TITLE)
+    when = datetime(2030, 3, 1, 15, 30, tzinfo=UTC)
+    assert (service.exoneree, service.due_at, service.done_at) == (world.marcus.exoneree, when, when)
+    assert (service.assigned_to, service.done_by, service.created_by) == (world.caseworker1,) * 3
+    assert (service.need, service.referral) == (world.marcus.need, world.marcus.referral)
+    assert service.outcome == "Card ordered; it comes in two weeks."
+    assert not service.is_overdue and not Reminder.objects.filter(follow_up=service).exists()
+    assert (response.json()["id"], response.json()["done"]) == (service.pk, True)
+    created = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CREATED, target=f"Follow up {service.pk}")
+    assert [event.actor for event in created] == [world.caseworker1]
+
+
+def test_the_api_takes_now_when_no_time_is_sent_as_the_page_starts_at_now(world, clock):
+    body = service_data(world)
+    del body["due_at"]
+
+    response = api_record_done(world, body)
+
+    assert response.status_code == 201, response.content
+    assert FollowUp.objects.get(title=TITLE).done_at == NOW
+
+
+def test_the_api_refuses_a_time_to_come_with_its_reason_and_saves_nothing(world, clock):
+    response = api_record_done(world, service_data(world, due_at="2030-03-04T09:30:00-05:00"))
+
+    assert response.status_code == 400
+    assert response.json() == {"due_at": ["This time has not come yet: schedule a follow-up for it instead."]}
+    assert not FollowUp.objects.filter(title=TITLE).exists()
+    schema = the_cached_schema(world)
+    conforms(response, schema, schema["paths"]["/api/v1/people/{id}/follow-ups/already-done/"]["post"])

@@ -16,6 +16,11 @@ v1 = [
     path("people/<int:pk>/needs/", never_cache(views.PersonNeeds.as_view()), name="person-needs"),
     path("people/<int:pk>/referrals/", never_cache(views.PersonReferrals.as_view()), name="person-referrals"),
     path("people/<int:pk>/follow-ups/", never_cache(views.PersonFollowUps.as_view()), name="person-follow-ups"),
+    path(
+        "people/<int:pk>/follow-ups/already-done/",
+        never_cache(views.person_follow_up_done_already),
+        name="person-follow-ups-already-done",
+    ),
     path("people/<int:pk>/notes/", never_cache(views.PersonNotes.as_view()), name="person-notes"),
     path("people/<int:pk>/assessments/", never_cache(views.PersonAssessments.as_view()), name="person-assessments"),
     path("people/<int:pk>/consents/", never_cache(views.PersonConsents.as_view()), name="person-consents"),

@@ -25,7 +25,7 @@ from services.actions import casework, consent, follow_ups, needs, referrals
 from services.api import serializers as out
 from services.api.base import etag_of, filled, form_data, locked, matching, valid
 from services.choices import ConsentRevokedHow
-from services.forms.casework import CaseNoteForm, FollowUpDoneForm, FollowUpForm
+from services.forms.casework import CaseNoteForm, FollowUpDoneAlreadyForm, FollowUpDoneForm, FollowUpForm
 from services.forms.people import CASE_STATE_CHOICES
 from services.forms.referrals import NeedForm, NeedStatusForm, ReferralForm, ReferralTransitionForm
 from services.forms.reports import OutcomeFilterForm
@@ -282,6 +282,37 @@ class PersonFollowUps(UnderPerson, generics.CreateAPIView):
         form = valid(FollowUpForm(filled(FollowUpForm(exoneree=person), request.data), exoneree=person))
         follow_up = follow_ups.follow_up_save(by=request.user, exoneree=person, follow_up=form.instance)
         return _written(out.FollowUpSerializer, follow_up, status=201)
+
+
+@extend_schema(
+    request=inline_serializer(
+        "FollowUpDoneAlreadyInput",
+        {
+            "title": serializers.CharField(help_text="What was done, e.g. “Drove him to the SSA office”."),
+            "due_at": serializers.DateTimeField(
+                required=False, help_text="When it was done: now if left out; a time still to come is a 400."
+            ),
+            "need": serializers.IntegerField(required=False, help_text="One of the person's needs."),
+            "referral": serializers.IntegerField(required=False, help_text="One of the person's referrals."),
+            "outcome": serializers.CharField(required=False, help_text="What came of it."),
+            "shared_with_exoneree": serializers.BooleanField(
+                required=False, help_text="They were there: show it on their plan (off if left out)."
+            ),
+        },
+    ),
+    responses={201: out.FollowUpSerializer},
+)
+@api_view(["POST"])
+def person_follow_up_done_already(request: Request, pk: int) -> Response:
+    """Record something already done for the person, as "+ Record something already done" on
+    their page: a follow-up of theirs, yours, done when it happened, so never overdue and never
+    reminded. A `due_at` still to come is a 400: that is a follow-up to schedule (POST follow-ups/)."""
+    person = access.get_exoneree(request.user, pk, change=True)
+    form = valid(
+        FollowUpDoneAlreadyForm(filled(FollowUpDoneAlreadyForm(exoneree=person), request.data), exoneree=person)
+    )
+    follow_up = follow_ups.follow_up_record_done(by=request.user, exoneree=person, follow_up=form.instance)
+    return _written(out.FollowUpSerializer, follow_up, status=201)
 
 
 class FollowUpDetail(Detail):

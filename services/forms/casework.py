@@ -124,7 +124,13 @@ class FollowUpDoneAlreadyForm(LineBreaksAsOne, forms.ModelForm):
 
     def __init__(self, *args: Any, exoneree: Exoneree, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Now, the latest time it takes: the page starts there, and the API takes it when left out.
+        self.fields["due_at"].initial = _this_minute
         _about_their_needs(self, exoneree)
+
+
+def _this_minute() -> datetime:
+    return timezone.localtime().replace(second=0, microsecond=0)
 
 
 # How far back a follow-up's day may be set: one entered a little late is still one to do.

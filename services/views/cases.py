@@ -340,11 +340,7 @@ def follow_up_record_done(request: HttpRequest, pk: int) -> HttpResponse:
     """Record something already done for the person (a drive to an office, a form filled in):
     a follow-up of theirs, done when it happened, so it never reads overdue."""
     exoneree = access.get_exoneree(request.user, pk, change=True)
-    initial = {
-        "due_at": timezone.localtime().replace(second=0, microsecond=0),  # now, the form's latest time
-        "need": request.GET.get("need"),
-        "referral": request.GET.get("referral"),
-    }
+    initial = {"need": request.GET.get("need"), "referral": request.GET.get("referral")}
     form = FollowUpDoneAlreadyForm(posted(request), exoneree=exoneree, initial=initial)
     return form_page(
         request,
