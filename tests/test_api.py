@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -166,6 +167,12 @@ def m(attr: str) -> Callable[[World], list[Any]]:
     return lambda w: [getattr(w.marcus, attr).pk]
 
 
+def days_from_now(days: int) -> str:
+    """A time of day this many days from today, as a client types it: the table's writes stay
+    within the forms' bounds (a follow-up's "check the year" windows) whatever the date."""
+    return (timezone.localtime() + timedelta(days=days)).strftime("%Y-%m-%dT10:00")
+
+
 ENDPOINTS = [
     Endpoint("root", ORG_LIST),
     Endpoint("people", ORG_LIST),
@@ -185,14 +192,14 @@ ENDPOINTS = [
         CASE_CREATE,
         m("exoneree"),
         "POST",
-        lambda w: {"title": "Call the landlord", "due_at": "2026-12-10T10:00", "assigned_to": w.caseworker1.pk},
+        lambda w: {"title": "Call the landlord", "due_at": days_from_now(4), "assigned_to": w.caseworker1.pk},
     ),
     Endpoint(
         "person-follow-ups-already-done",
         CASE_CREATE,
         m("exoneree"),
         "POST",
-        lambda w: {"title": "Drove him to the SSA office", "due_at": "2026-11-30T10:00", "outcome": "Card ordered"},
+        lambda w: {"title": "Drove him to the SSA office", "due_at": days_from_now(-2), "outcome": "Card ordered"},
     ),
     Endpoint("person-notes", CASE_READ, m("exoneree")),
     Endpoint(
@@ -424,6 +431,24 @@ def test_a_sent_referrals_note_to_the_provider_is_not_written_through_the_api(wo
     moved = api(client, key, "POST", v1("referral-transition", referral.pk), {"status": "accepted", "note": "Changed"})
     assert moved.status_code == 200 and moved.json()["note"] == "Call him after noon"
     assert Referral.objects.get(pk=referral.pk).note == "Call him after noon"
+
+
+def test_a_time_without_an_offset_is_read_in_the_organizations_zone(world):
+    """With a token, the organization's zone was not active yet when the body was read (the
+    middleware runs before DRF knows the token's owner): "10:00" meant 10:00 in New York for
+    an organization in Los Angeles, three hours off, where the page and a session read it right."""
+    world.org1.timezone = "America/Los_Angeles"
+    world.org1.save(update_fields=["timezone"])
+    key = key_for(world, "caseworker1")
+    day = days_from_now(3)
+    body = {"title": "Call the landlord", "due_at": day, "assigned_to": world.caseworker1.pk}
+
+    made = api(Client(), key, "POST", v1("person-follow-ups", world.marcus.exoneree.pk), body)
+
+    assert made.status_code == 201, made.content
+    local = FollowUp.objects.get(pk=made.json()["id"]).due_at.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert local.strftime("%Y-%m-%dT%H:%M") == day
+    assert made.json()["due_at"].endswith(("-08:00", "-07:00"))  # shown in its zone too
 
 
 def test_follow_up_done_and_reopen(world):

@@ -42,6 +42,10 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.user.is_active or staff is None or staff.organization_id != token.organization_id:
             raise exceptions.AuthenticationFailed("The token is not valid, has expired or was revoked.")
         token_used(token)
+        # OrganizationTimezoneMiddleware ran before DRF knew who this is (a token is read only
+        # here): without this, a time sent without an offset was read in the site's zone, not
+        # the organization's, as the pages and a signed-in session read it.
+        timezone.activate(staff.organization.zone())
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
