@@ -274,6 +274,36 @@ def test_oversize_file_is_refused_before_it_is_read(login, world, settings):
     assert not Document.objects.exists()
 
 
+def test_the_limit_is_said_as_people_say_it(login, world, settings):
+    """The message read "The limit is 20.0 MB"."""
+    settings.DOCUMENT_MAX_BYTES = 2 * 1024 * 1024
+    client = login("caseworker1")
+
+    response = client.post(
+        reverse("document_upload", args=[world.marcus.exoneree.pk]),
+        {"kind": "birth_certificate", "file": sample_files.upload(b"%PDF-1.4" + b"0" * 2 * 1024 * 1024)},
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == ["This file is too large. The limit is 2\xa0MB."]
+
+
+@pytest.mark.parametrize(
+    ("language", "size", "said"),
+    [
+        ("en", 20 * 1024 * 1024, "20\xa0MB"),
+        ("en", 20 * 1024 * 1024 + 512 * 1024, "20.5\xa0MB"),
+        ("en", 1024 * 1024 * 1024, "1\xa0GB"),
+        ("en", 1000, "1000\xa0bytes"),
+        ("es", 20 * 1024 * 1024, "20\xa0MB"),
+        ("es", 20 * 1024 * 1024 + 512 * 1024, "20,5\xa0MB"),
+    ],
+)
+def test_a_whole_size_is_said_without_its_decimal(language, size, said):
+    with translation.override(language):
+        assert forms.whole_file_size(size) == said
+
+
 def test_a_failure_after_sealing_leaves_no_file_behind(world, monkeypatch, _documents_storage):
     def fail(*args, **kwargs):
         raise RuntimeError("the database went away")

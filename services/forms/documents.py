@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -37,19 +38,32 @@ def cleaned_upload(upload: UploadedFile | None) -> Cleaned:
         raise forms.ValidationError(_("Choose a file."), code="required")
     limit = settings.DOCUMENT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
-        raise forms.ValidationError(
-            _("This file is too large. The limit is %(limit)s.") % {"limit": filesizeformat(limit)}, code="size"
-        )
+        raise _too_large(limit)
     upload.seek(0)
     data = upload.read(limit + 1)  # the size the client declared is not trusted either
     if len(data) > limit:
-        raise forms.ValidationError(
-            _("This file is too large. The limit is %(limit)s.") % {"limit": filesizeformat(limit)}, code="size"
-        )
+        raise _too_large(limit)
     try:
         return clean(data, name=upload.name or "")
     except Refused as refused:
         raise forms.ValidationError(refused.message, code="refused") from None
+
+
+def _too_large(limit: int) -> forms.ValidationError:
+    return forms.ValidationError(
+        _("This file is too large. The limit is %(limit)s.") % {"limit": whole_file_size(limit)}, code="size"
+    )
+
+
+def whole_file_size(size: int) -> str:
+    """A size as Django's filesizeformat says it, without the decimal that says nothing:
+    "20 MB" for a whole 20 MB, as people say it ("20.5 MB" stays as it is). The separator is
+    the language's own (a comma in Spanish), and a non-breaking space stands before the unit."""
+    return WHOLE_DECIMAL.sub("", filesizeformat(size))
+
+
+# ".0" or ",0" just before the unit's space.
+WHOLE_DECIMAL = re.compile(r"[.,]0(?=\s)")
 
 
 class UploadField(forms.FileField):
