@@ -3,16 +3,20 @@ on file, and can be searched; a directory entry offers "Refer someone here"."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import unescape
 
 import pytest
 from django.core import mail
+from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
 
 from services.choices import ConsentCategory as C
 from services.choices import NeedDomain, NeedStatus
 from services.forms.referrals import resource_label
+from services.models.needs import Need
 from tests.factories import NeedFactory, ResourceFactory, consent_for
 from tests.test_referral_loop import deliver, send
 
@@ -192,3 +196,29 @@ def test_the_intake_address_is_shown_only_to_those_who_refer(login, world):
     assert resource.name in plan and resource.intake_email not in plan
     assert login("exoneree1").get(resource.get_absolute_url()).status_code == 403
     assert login("caseworker3").get(resource.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("domain", NeedDomain)
+def test_the_referral_page_names_its_need_once_for_every_domain(login, world, domain: NeedDomain) -> None:
+    """It said "for the basic needs need of Marcus Webb": the label was put before a second "need"."""
+    referral = world.marcus.referral
+    Need.objects.filter(pk=referral.need_id).update(domain=domain)
+    person = world.marcus.exoneree
+
+    html = unescape(login("caseworker1").get(referral.get_absolute_url()).content.decode())
+
+    link = f'<a href="{person.get_absolute_url()}">{person.display_name}</a>'
+    assert f"for a need of {link}: {domain.label}</p>" in html
+    assert not re.search(r"\bneeds? need\b", html, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("domain", NeedDomain)
+def test_the_referral_pages_words_for_its_need_read_well_in_spanish(domain: NeedDomain) -> None:
+    template = Template(
+        "{% load i18n %}{% blocktranslate with domain=domain url=url name=name %}"
+        'for a need of <a href="{{ url }}">{{ name }}</a>: {{ domain }}{% endblocktranslate %}'
+    )
+    with translation.override("es"):
+        said = template.render(Context({"domain": domain.label, "url": "/people/1/", "name": "Marcus Webb"}))
+        label = str(domain.label)
+    assert said == f'para una necesidad de <a href="/people/1/">Marcus Webb</a>: {label}'
