@@ -25,8 +25,11 @@ REFERRAL_OPEN = frozenset({S.DRAFT, S.SENT, S.ACCEPTED, S.IN_PROGRESS})
 # a draft not yet sent, and one called off.
 REFERRAL_NOT_ON_PLAN = frozenset({S.DRAFT, S.CANCELLED})
 # Referrals whose person is never asked "Did you get help from <provider>?": the provider said
-# it could not help, or the referral was called off (or never sent).
-REFERRAL_NO_HELP_TO_CONFIRM = frozenset({S.DRAFT, S.DECLINED, S.CANCELLED})
+# it could not help, the referral ended without the service ("It did not work out": the loop is
+# closed, and the plan has just said no), or it was called off (or never sent). A completed one
+# is still asked: the person's "yes" is what confirms the service reached them (the outcomes'
+# "completed and confirmed by the person").
+REFERRAL_NO_HELP_TO_CONFIRM = frozenset({S.DRAFT, S.DECLINED, S.UNRESOLVED, S.CANCELLED})
 
 N = NeedStatus
 NEED_TRANSITIONS: dict[str, frozenset[str]] = {

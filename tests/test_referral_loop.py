@@ -34,6 +34,7 @@ from services.choices import (
     CATEGORY_FOR_DOMAIN,
     ConsentCategory,
     NeedDomain,
+    NeedStatus,
     ReferralStatus,
     ReminderKind,
     ReminderStatus,
@@ -41,6 +42,7 @@ from services.choices import (
 from services.lib.log_filters import RedactUrlSecrets
 from services.lib.provider_tokens import redact, token_hash
 from services.models.audit import AuditEvent
+from services.models.needs import Need
 from services.models.notifications import Notification, Reminder
 from services.models.people import Exoneree
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral, ReferralCategory, ReferralEvent
@@ -679,6 +681,37 @@ def test_the_person_is_not_asked_if_they_got_help_the_provider_declined(
     assert words in sent.content.decode()
     referral.refresh_from_db()
     assert referral.person_answer == "" and not Notification.objects.filter(text__contains="answered").exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "need_status", "asked"),
+    [
+        (ReferralStatus.IN_PROGRESS, NeedStatus.IN_PROGRESS, True),
+        (ReferralStatus.COMPLETED, NeedStatus.IN_PROGRESS, True),  # "Finished": the person's yes confirms it
+        (ReferralStatus.UNRESOLVED, NeedStatus.IN_PROGRESS, False),  # "It did not work out" above "Did you get help?"
+        (ReferralStatus.COMPLETED, NeedStatus.MET, False),  # a met need is one line under "Done", with no form
+    ],
+)
+def test_the_person_is_asked_if_they_got_help_only_where_the_plan_asks(
+    world: World, login, status: str, need_status: str, asked: bool
+) -> None:
+    """An answer was taken (and the caseworker told) for a completed referral of a met need,
+    which the plan shows no form for."""
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=status)
+    Need.objects.filter(pk=referral.need_id).update(status=need_status)
+    url = reverse("my_referral_answer", args=[referral.pk])
+    person = login("exoneree1")
+
+    offered = f'action="{url}"' in person.get(reverse("my_plan")).content.decode()
+    sent = person.post(url, {"answer": "yes", "words": "All good"}, follow=True)
+
+    referral.refresh_from_db()
+    told = Notification.objects.filter(text__contains="did you get help from").exists()
+    assert offered is asked and (referral.person_answer == "yes") is asked and told is asked
+    if not asked:
+        assert "Your plan does not ask about this one now, so your answer was not sent." in sent.content.decode()
+        assert referral.person_words == "" and referral.person_answered_at is None
 
 
 def test_an_answer_from_the_spanish_pages_is_told_to_the_caseworker_in_english(

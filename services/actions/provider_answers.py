@@ -235,8 +235,8 @@ def referral_person_answer(*, by: AbstractUser, referral: Referral, answer: str,
     locked = (
         Referral.objects.select_for_update().select_related("need__exoneree", "resource__provider").get(pk=referral.pk)
     )
-    if not locked.asks_person_if_helped:  # declined by the provider: no help to confirm
-        raise ValidationError(_("They could not help, so there is nothing to answer."), code="no_help_to_confirm")
+    if not locked.asks_person_if_helped:  # the plan shows no question (or no longer): nothing saved, nobody told
+        raise ValidationError(_not_asked_why(locked), code="no_help_to_confirm")
     before = audit.snapshot(locked)
     locked.person_answer = answer
     locked.person_words = words.strip()
@@ -251,6 +251,12 @@ def referral_person_answer(*, by: AbstractUser, referral: Referral, answer: str,
         locked, f"{person} answered “{said}” to: did you get help from {locked.resource.provider.name}?"
     )
     return locked
+
+
+def _not_asked_why(referral: Referral) -> str:
+    if referral.status == S.DECLINED:
+        return _("They could not help, so there is nothing to answer.")
+    return _("Your plan does not ask about this one now, so your answer was not sent.")
 
 
 def provider_moves_for(status: str) -> list[str]:

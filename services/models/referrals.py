@@ -100,8 +100,11 @@ class Referral(BaseModel):
 
     @property
     def asks_person_if_helped(self) -> bool:
-        """Whether the person's plan asks "Did you get help from <provider>?"."""
-        return self.status not in REFERRAL_NO_HELP_TO_CONFIRM
+        """Whether the person's plan asks "Did you get help from <provider>?": the one rule for
+        the plan's form and for the answer it sends. The plan lists referrals under the needs
+        still open only (a closed need is one line under "Done"), so a referral of a closed need
+        is not asked about either."""
+        return self.status not in REFERRAL_NO_HELP_TO_CONFIRM and self.need.is_open
 
 
 class ReferralCategory(BaseModel):
