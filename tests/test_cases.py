@@ -310,7 +310,7 @@ def test_a_day_that_has_not_come_is_refused_beside_its_field(login, world, name,
     assert "This date is in the future. Enter the day it happened." in error_beside(response, field)
 
 
-@pytest.mark.parametrize("recorded_on", ["1900-01-01", "2006-03-01"])
+@pytest.mark.parametrize("recorded_on", ["0001-01-01", "1850-05-05", "1900-01-01", "2006-03-01"])
 def test_a_need_recorded_more_than_ten_years_ago_is_a_slip_of_the_year(login, world, recorded_on):
     """1900 was saved, and the dashboard said "Housing … since Jan 1, 1900"."""
     marcus = world.marcus.exoneree

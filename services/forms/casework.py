@@ -15,6 +15,7 @@ from services.choices import (
     SCORE_LABELS,
     AssessmentDomain,
 )
+from services.forms.dates import refuse_years_ahead
 from services.forms.people import CaseworkerFilterField
 from services.forms.widgets import (
     DateInput,
@@ -29,7 +30,6 @@ from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.models.validators import EARLIEST_YEAR, LATEST_YEAR
 
 User = get_user_model()
 
@@ -63,14 +63,13 @@ class FollowUpForm(LineBreaksAsOne, forms.ModelForm):
 
     def clean_due_at(self) -> datetime:
         """A day set long past or far ahead is a slip of the year: a follow-up is still to do,
-        and not in another lifetime. Only when the day is set or changed, so an old overdue
-        follow-up can still be edited."""
+        and not in another lifetime. Over the whole calendar, so 9999 reads as 2099 does. Only
+        when the day is set or changed, so an old overdue follow-up can still be edited."""
         due_at = self.cleaned_data["due_at"]
-        if not EARLIEST_YEAR <= due_at.year <= LATEST_YEAR:  # the calendar's bounds have their own words (the model's)
-            return due_at
         # Unchanged: the stored day to the minute (the form shows no seconds).
-        kept = self.instance.pk and abs(due_at - self.instance.due_at) < timedelta(minutes=1)
-        if not kept and due_at < timezone.now() - FOLLOW_UP_LATE_ENTRY:
+        if self.instance.pk and abs(due_at - self.instance.due_at) < timedelta(minutes=1):
+            return due_at
+        if due_at < timezone.now() - FOLLOW_UP_LATE_ENTRY:
             raise forms.ValidationError(
                 _(
                     "This is more than %(days)s days ago: check the year. Something already done is recorded "
@@ -78,10 +77,7 @@ class FollowUpForm(LineBreaksAsOne, forms.ModelForm):
                 )
                 % {"days": FOLLOW_UP_LATE_ENTRY.days}
             )
-        if not kept and due_at > timezone.now() + timedelta(days=366 * FOLLOW_UP_YEARS_AHEAD):
-            raise forms.ValidationError(
-                _("This is more than %(years)s years ahead: check the year.") % {"years": FOLLOW_UP_YEARS_AHEAD}
-            )
+        refuse_years_ahead(due_at, FOLLOW_UP_YEARS_AHEAD)
         return due_at
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
@@ -15,6 +14,7 @@ from services.choices import (
     NeedDomain,
     ReferralStatus,
 )
+from services.forms.dates import refuse_years_ago
 from services.forms.widgets import (
     YES_NO,
     DateInput,
@@ -28,7 +28,6 @@ from services.lifecycle import REFERRAL_TRANSITIONS
 from services.models.directory import Resource
 from services.models.needs import Need
 from services.models.referrals import Referral
-from services.models.validators import EARLIEST_YEAR, LATEST_YEAR
 
 
 class NeedForm(LineBreaksAsOne, forms.ModelForm):
@@ -49,24 +48,11 @@ class NeedForm(LineBreaksAsOne, forms.ModelForm):
         self.fields["domain"].choices = [("", "Choose one"), *NeedDomain.choices]
 
     def clean_opened_on(self) -> date:
-        """A day recorded long ago is a slip of the year (1900, 2006 for 2026): a need entered
-        late from the paper file is within a few years. Only when the day is set or changed, so
-        an old need can still be edited."""
+        """Only when the day is set or changed, so an old need can still be edited."""
         opened_on = self.cleaned_data["opened_on"]
-        if not EARLIEST_YEAR <= opened_on.year <= LATEST_YEAR:  # the calendar's bounds have their own words
-            return opened_on
-        kept = self.instance.pk and opened_on == self.instance.opened_on
-        earliest = timezone.localdate() - timedelta(days=365 * NEED_YEARS_BACK)
-        if not kept and opened_on < earliest:
-            raise forms.ValidationError(
-                _("This is more than %(years)s years ago: check the year.") % {"years": NEED_YEARS_BACK}
-            )
+        if not (self.instance.pk and opened_on == self.instance.opened_on):
+            refuse_years_ago(opened_on)
         return opened_on
-
-
-# How far back a need's "Recorded on" may be set: a need entered late from the paper file is
-# within a few years of today; further back is a slip of the year.
-NEED_YEARS_BACK = 10
 
 
 class NeedStatusForm(forms.Form):
