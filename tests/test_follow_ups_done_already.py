@@ -134,6 +134,28 @@ def test_a_time_still_to_come_is_refused_beside_the_field(login, world, clock):
     assert not FollowUp.objects.filter(title=TITLE).exists()
 
 
+@pytest.mark.parametrize("when", ["1900-01-01T00:00", "1850-05-05T10:00", "2020-02-01T10:30"])
+def test_a_time_more_than_ten_years_ago_is_a_slip_of_the_year(login, world, clock, when):
+    """1900-01-01 was saved and listed "Done Jan 1, 1900"."""
+    response = login("caseworker1").post(
+        url("follow_up_record_done", world.marcus.exoneree), service_data(world, due_at=when)
+    )
+
+    assert response.status_code == 400
+    assert "This is more than 10 years ago: check the year." in error_beside(response, "due_at")
+    assert "Card ordered; it comes in two weeks." in response.content.decode()  # what was typed stays
+    assert not FollowUp.objects.filter(title=TITLE).exists()
+
+
+def test_a_time_recorded_late_from_the_paper_file_is_taken(login, world, clock):
+    response = login("caseworker1").post(
+        url("follow_up_record_done", world.marcus.exoneree), service_data(world, due_at="2021-06-01T10:30")
+    )
+
+    assert response.status_code == 302
+    assert FollowUp.objects.filter(title=TITLE).exists()
+
+
 def test_the_action_refuses_a_time_still_to_come_too(world, clock):
     follow_up = FollowUp(title=TITLE, due_at=NOW + timedelta(minutes=5))
 

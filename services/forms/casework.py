@@ -15,7 +15,7 @@ from services.choices import (
     SCORE_LABELS,
     AssessmentDomain,
 )
-from services.forms.dates import refuse_years_ahead
+from services.forms.dates import refuse_years_ago, refuse_years_ahead
 from services.forms.people import CaseworkerFilterField
 from services.forms.widgets import (
     DateInput,
@@ -123,6 +123,14 @@ class FollowUpDoneAlreadyForm(LineBreaksAsOne, forms.ModelForm):
         # Now, the latest time it takes: the page starts there, and the API takes it when left out.
         self.fields["due_at"].initial = _this_minute
         _about_their_needs(self, exoneree)
+
+    def clean_due_at(self) -> datetime:
+        """Recorded late from the paper file, as a need is: within a few years, and 1900 is a
+        slip of the year (it was listed "Done Jan 1, 1900"). A time still to come is refused
+        by the action."""
+        due_at = self.cleaned_data["due_at"]
+        refuse_years_ago(due_at)
+        return due_at
 
 
 def _this_minute() -> datetime:
