@@ -180,6 +180,7 @@ urlpatterns = [
     path("my-plan/messages/", messages.my_messages, name="my_messages"),
     path("my-plan/reach-me/", plan.my_contact_wishes, name="my_contact_wishes"),
     path("my-plan/visits/", plan.my_visits, name="my_visits"),
+    path("my-plan/asks/", plan.my_asks, name="my_asks"),
     path("my-plan/referrals/<int:pk>/answer/", plan.my_referral_answer, name="my_referral_answer"),
     path("language/", plan.set_language, name="set_language"),
     # The provider's link (no account): the token is the key, so it never reaches a log line.

@@ -1177,6 +1177,7 @@ PAGES = [
     # Who has looked at my file: each exoneree their own visits (no id to guess), a page of
     # those before an opening's id at a time.
     Page("my_visits", OWN_PLAN, owner="exoneree1", query="?before=1000000"),
+    Page("my_asks", OWN_PLAN, owner="exoneree1"),
     # How to reach me: each exoneree their own (the page has no id to guess).
     Page(
         "my_contact_wishes",

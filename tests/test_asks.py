@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from services.choices import AskState, NeedDomain, NeedStatus, Priority
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
+from services.selectors.plans import ASKS_SHOWN
+from tests.factories import NeedFactory
 from tests.test_encryption import raw
 
 ASK = {"words": "I need a winter coat before it snows", "domain": "basic", "priority": "urgent"}
@@ -209,3 +214,63 @@ def test_the_plan_names_a_need_in_the_words_the_person_asks_with(login, world):
 
     assert "<h3>Food, clothes or a phone</h3>" in page and "Basic needs" not in page
     assert "Basic needs" in staff_page  # staff keep the directory's words
+
+
+def test_the_plan_leads_with_what_comes_next_and_asking_is_one_button(login, world):
+    """A phone showed the whole ask form first and the plan 3-4 screens down (walkthrough)."""
+    ask(login("exoneree1"))
+
+    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    order = ['id="ask-h"', 'id="next-h"', 'id="help-h"', 'id="asks-h"', 'id="call-h"']
+    assert [page.index(mark) for mark in order] == sorted(page.index(mark) for mark in order)
+    # Folded: one button, the form behind it (a <details>, so it opens without a script).
+    assert '<details class="ask-form">' in page
+    assert page.index('<details class="ask-form">') < page.index('action="/my-plan/ask/"')
+
+
+@pytest.mark.parametrize("data", [{"words": "   ", "priority": "high"}, {"words": "help", "priority": "whenever"}])
+def test_an_ask_sent_back_with_errors_is_shown_open(login, world, data):
+    page = ask(login("exoneree1"), data).content.decode()
+
+    assert '<details class="ask-form" open>' in page
+    assert 'role="alert"' in page[page.index('<details class="ask-form" open>') :]
+
+
+def test_the_plan_shows_the_newest_asks_and_a_page_has_them_all(login, world):
+    marcus = world.marcus.exoneree
+    today = timezone.localdate()
+    asked = [
+        NeedFactory(exoneree=marcus, ask_state=AskState.WAITING, own_words=f"Ask {i}", opened_on=today - timedelta(i))
+        for i in range(ASKS_SHOWN + 2)
+    ]
+    client = login("exoneree1")
+
+    plan = client.get(reverse("my_plan"))
+
+    assert [n.pk for n in plan.context["asks"]] == [n.pk for n in asked[:ASKS_SHOWN]]
+    page = plan.content.decode()
+    assert "See 2 more things you asked for" in page and f'href="{reverse("my_asks")}"' in page
+    assert f"Ask {ASKS_SHOWN}" not in page
+    every = client.get(reverse("my_asks"))
+    assert [n.pk for n in every.context["asks"]] == [n.pk for n in asked]
+    assert all(f"You said: “Ask {i}”" in every.content.decode() for i in range(ASKS_SHOWN + 2))
+
+
+def test_with_only_a_few_asks_the_plan_links_to_no_other_page(login, world):
+    ask(login("exoneree1"))
+
+    page = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    assert "more thing" not in page and reverse("my_asks") not in page
+
+
+def test_the_page_of_asks_is_the_persons_own_and_in_spanish(login, world):
+    ask(login("exoneree2"), {"words": "Thomas needs boots", "priority": "low"})
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": "es"})
+
+    page = client.get(reverse("my_asks")).content.decode()
+
+    assert "Thomas needs boots" not in page
+    assert "Todo lo que usted pidió" in page and "Todavía no ha pedido nada." in page

@@ -600,6 +600,7 @@ QUERY_PAGES = [
     "follow_up_create",
     "follow_up_record_done",  # need, referral: what it is about, from a referral's link
     "my_visits",  # before: where a page of older visits begins
+    "my_asks",  # reads no parameter: stray ones change nothing and break nothing
     "legal_hold_list",
     "hsds_services",  # the HSDS API's pages: page, per_page, search
     "hsds_organizations",

@@ -577,6 +577,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("conversations", "caseworker1", lambda w: reverse("conversation_list"), grow_conversations, 5),
     # session, user (with their record); the openings of their file (with who opened it)
     ("my-visits", "exoneree1", lambda w: reverse("my_visits"), grow_visits, 3),
+    # session, user (with their record); their asks (grow_plan adds two a round)
+    ("my-asks", "exoneree1", lambda w: reverse("my_asks"), grow_plan, 3),
     # session, user, device; the record (with the change permission), the access-log entry (4);
     # marking read (and the notices of what was read, when the header counted any unread: none
     # here), the thread, the referrals it points to and those that read the same, what a message

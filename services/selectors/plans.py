@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +45,10 @@ PLAN_DONE_DAYS = 90  # how far back "Done lately" reaches
 PLAN_NOTES = 20  # the latest notes shared with them
 
 VISITS_SHOWN = 10  # "Who has looked at your file" on the plan: the newest visits
+
+# "What you asked for" on the plan: the newest asks; the others are on a page of their own
+# (my_asks), so a person who asks often still finds their plan on a phone's first screens.
+ASKS_SHOWN = 5
 
 # A status in everyday words, as the person's own plan (and their copy) says it.
 NEED_PLAIN = {
@@ -111,8 +116,10 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
     # The plan reads one page of openings; with older ones past it, what it counts is a floor.
     page = {"visits": every_visit(exoneree), "earlier": None} if whole else visits_page(exoneree)
     visits = page["visits"]
+    asks = newest_first(n for n in needs if n.ask_state)
     return {
-        "asks": sorted((n for n in needs if n.ask_state), key=lambda n: (n.opened_on, n.pk), reverse=True),
+        "asks": asks if whole else asks[:ASKS_SHOWN],
+        "earlier_asks": 0 if whole else max(0, len(asks) - ASKS_SHOWN),
         "open_needs": [n for n in casework if n.is_open],
         "closed_needs": [n for n in casework if not n.is_open],
         "upcoming": [item for item in dated if item.due_at >= now][:upcoming],
@@ -134,3 +141,12 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         # Their compensation claims in plain words and the records that still show (2 queries).
         **legal_plan(exoneree),
     }
+
+
+def newest_first(asks: Iterable[Need]) -> list[Need]:
+    return sorted(asks, key=lambda n: (n.opened_on, n.pk), reverse=True)
+
+
+def every_ask(exoneree: Exoneree) -> list[Need]:
+    """All the person's own asks, newest first (one query): the page past the plan's newest."""
+    return newest_first(exoneree.needs.exclude(ask_state=""))

@@ -53,6 +53,14 @@ def my_plan(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @exoneree_required
+def my_asks(request: HttpRequest) -> HttpResponse:
+    """Everything the person asked for, newest first (the plan shows the newest few)."""
+    asks = plans.every_ask(access.own_exoneree(request.user))
+    return render(request, "services/my_asks.html", {"asks": asks})
+
+
+@require_GET
+@exoneree_required
 def my_visits(request: HttpRequest) -> HttpResponse:
     """Every visit to their file, newest first, a page at a time (the plan has the newest):
     `?before=` an opening's id, as the page's own "Earlier visits" link gives it."""

@@ -85,8 +85,10 @@ def test_exoneree_speaks_up_and_the_caseworker_answers(world, marcus, tabs):
     def fits() -> None:
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.url
 
-    # Ask for help
+    # Ask for help: one button on the plan's first screen opens the form.
     ask = page.get_by_role("region", name="Ask for help")
+    expect(ask.get_by_label("I need help with…")).to_be_hidden()
+    ask.get_by_text("Write what you need").click()
     ask.get_by_label("I need help with…").fill("A winter coat before it gets cold")
     ask.get_by_label("Food, clothes or a phone").check()
     ask.get_by_label("This week").check()
@@ -167,6 +169,7 @@ def test_the_spanish_journey_has_no_english_but_what_staff_typed(world, marcus, 
     tab = tabs(PHONE, scale=1.25)
     page = tab.page
     tab.sign_in("exoneree1")
+    page.get_by_role("region", name="Pedir ayuda").get_by_text("Escriba lo que necesita").click()
     page.get_by_role("region", name="Pedir ayuda").get_by_label("Necesito ayuda con…").fill("Un abrigo")
     page.get_by_role("button", name="Enviar a mi trabajador social").click()
     tab.check()
@@ -198,6 +201,7 @@ def test_a_box_says_how_much_room_is_left_and_that_a_long_paste_was_cut(world, m
     tab = tabs(PHONE, scale=1.25)
     page = tab.page
     tab.sign_in("exoneree1")
+    page.get_by_role("region", name="Ask for help").get_by_text("Write what you need").click()
     box = page.get_by_role("region", name="Ask for help").get_by_label("I need help with…")
     left = page.locator("#id_words_left")
 
@@ -274,17 +278,20 @@ def test_switching_language_keeps_the_page_and_what_was_typed(world, marcus, tab
     page.goto("/my-plan/")
     tab.check()
     ask = page.locator("#ask")
+    ask.locator("summary").click()  # the page is in Spanish here
     area = ask.locator("input[name=domain]").nth(1)
     area.check()
     ask.locator("input[name=priority]").first.check()
     soon = ask.locator("input[name=priority]").first.get_attribute("value")
-    ask.get_by_role("button").click()
+    ask.locator("button[type=submit]").click()
     tab.check()
     assert page.url.endswith("/my-plan/ask/")
+    expect(page.locator("#id_words_error")).to_be_visible()  # sent back: shown open, with why
     page.locator("form.language-switch").get_by_role("button", name="English").click()
     tab.check()
     assert page.url.endswith("/my-plan/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#ask input[name=domain]").nth(1)).to_be_visible()  # the kept choices unfolded
     expect(page.locator("#ask input[name=domain]").nth(1)).to_be_checked()
     expect(page.locator(f"#ask input[name=priority][value='{soon}']")).to_be_checked()
 

@@ -118,11 +118,19 @@
       if (!values) {
         return;
       }
+      var typed = false;
       fields(form).forEach(function (item) {
         if (Object.prototype.hasOwnProperty.call(values, item.key)) {
+          // Typed: what was kept is not what the page opened with (a choice ticked by default is not).
+          typed = typed || JSON.stringify(valueOf(item.field)) !== JSON.stringify(values[item.key]);
           setValue(item.field, values[item.key]);
         }
       });
+      // A form folded away (My plan's "Ask for help") is shown again with what was typed in it.
+      var folded = form.closest("details");
+      if (typed && folded) {
+        folded.open = true;
+      }
     });
   }
 
