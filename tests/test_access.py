@@ -1094,7 +1094,8 @@ PAGES = [
     Page("exoneree_copy_json", CASE_READ, marcus("exoneree")),
     Page(
         "set_language",
-        row(403, 403, 403, 403, 403, DONE, DONE, 403),
+        # Anyone signed out too: the sign-in and password pages have the switch.
+        {**row(403, 403, 403, 403, 403, DONE, DONE, 403), "anonymous": DONE},
         methods=("POST",),
         data=lambda w: {"language": "es", "next": "/my-plan/"},
         done=lambda w: "/my-plan/",

@@ -18,6 +18,7 @@ from django.template import engines
 from django.template.base import FilterExpression, Lexer, Node, TokenType, VariableNode
 from django.template.loader import render_to_string
 from django.templatetags.i18n import BlockTranslateNode, TranslateNode
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -338,6 +339,51 @@ def test_unknown_language_is_refused_with_a_reason(login, world: World) -> None:
 def test_switching_never_leaves_the_site(login, world: World) -> None:
     response = login("exoneree1").post(reverse("set_language"), {"language": "es", "next": "https://evil.example/"})
     assert response["Location"] == reverse("my_plan")
+
+
+def test_anyone_signed_out_switches_the_sign_in_page_to_spanish(client) -> None:
+    """A person whose phone is set to English, before they can sign in."""
+    page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'class="language-switch"' in page and f'name="next" value="{reverse("login")}"' in page
+
+    response = client.post(reverse("set_language"), {"language": "es", "next": reverse("login")})
+
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    sign_in = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="es">' in sign_in
+    reset = client.get(reverse("password_reset"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="es">' in reset and 'class="language-switch"' in reset
+    # And back.
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("login")})
+    assert '<html lang="en">' in client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/login", ""])
+def test_a_signed_out_switch_never_leaves_the_site(client, next_url: str) -> None:
+    response = client.post(reverse("set_language"), {"language": "es", "next": next_url})
+
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+
+
+def test_a_signed_out_switch_to_an_unknown_language_is_refused_with_a_reason(client) -> None:
+    response = client.post(reverse("set_language"), {"language": "fr", "next": reverse("login")})
+
+    assert response.status_code == 400 and "English or Spanish" in response.content.decode()
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+def test_a_page_elsewhere_cannot_switch_a_signed_out_visitors_language(world: World) -> None:
+    """CSRF: the switch takes only a post carrying the token of our own sign-in page."""
+    guarded = Client(enforce_csrf_checks=True)
+
+    forged = guarded.post(reverse("set_language"), {"language": "es", "next": reverse("login")})
+
+    assert forged.status_code == 403
+    assert settings.LANGUAGE_COOKIE_NAME not in forged.cookies
+    guarded.get(reverse("login"))
+    token = guarded.cookies[settings.CSRF_COOKIE_NAME].value
+    sent = guarded.post(reverse("set_language"), {"language": "es", "csrfmiddlewaretoken": token})
+    assert sent.status_code == 302 and sent.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
 
 
 def test_staff_pages_stay_english_whatever_the_browser_says(login, world: World) -> None:

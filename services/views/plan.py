@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -135,18 +136,36 @@ def my_contact_wishes(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@exoneree_required
 def set_language(request: HttpRequest) -> HttpResponse:
-    """Switch the person's pages (and emails) to English or Spanish, and stay on the same page."""
+    """Switch the pages to English or Spanish, and stay on the same page. Anyone signed out may
+    (a person who reads Spanish, on a phone set to English, at the sign-in and password pages):
+    the language cookie is all it changes. Signed in, only an exoneree (staff pages stay
+    English). CSRF-protected like every POST: a page elsewhere cannot switch it."""
+    if request.user.is_authenticated:
+        return set_own_language(request)
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest(_("Choose English or Spanish."), content_type=PLAIN_TEXT)
+    return language_set(request, language, default=reverse("login"))
+
+
+@exoneree_required
+def set_own_language(request: HttpRequest) -> HttpResponse:
+    """An exoneree's pages and emails, by their record."""
     exoneree = access.own_exoneree(request.user)
     try:
         people.exoneree_set_language(by=request.user, exoneree=exoneree, language=request.POST.get("language", ""))
     except ValidationError:
         return HttpResponseBadRequest(_("Choose English or Spanish."), content_type=PLAIN_TEXT)
+    return language_set(request, exoneree.preferred_language, default=reverse("my_plan"))
+
+
+def language_set(request: HttpRequest, language: str, *, default: str) -> HttpResponse:
+    """Back to the page the switch was on: only ever a page of this site."""
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
-        next_url = reverse("my_plan")
-    translation.activate(exoneree.preferred_language)
+        next_url = default
+    translation.activate(language)
     response = HttpResponseRedirect(next_url)
-    remember_language(response, exoneree.preferred_language)  # the sign-in page after signing out too
+    remember_language(response, language)  # the sign-in page after signing out too
     return response
