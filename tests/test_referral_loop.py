@@ -586,6 +586,15 @@ def test_someone_trying_tokens_cannot_cull_their_own_count_from_the_shared_files
     assert len([f for f in folder.iterdir() if f.suffix != ".lock"]) <= 20
 
 
+def test_the_providers_page_offers_no_language_switch(world: World, sent_link: str, client: Client) -> None:
+    """Signed-out pages show the Español/English switch, but the provider's is sent with
+    no-referrer: a browser would post the switch with Origin: null, and the CSRF check refuse it."""
+    assert 'class="language-switch"' in client.get(reverse("login")).content.decode()
+    assert 'class="language-switch"' not in client.get(page(sent_link)).content.decode()
+    cancel(world)
+    assert 'class="language-switch"' not in client.get(page(sent_link)).content.decode()  # the 410's page
+
+
 def test_the_token_stays_out_of_the_logs(world: World, sent_link: str, client: Client) -> None:
     """Through the console handler settings.LOGGING configures (its stream swapped for a buffer)."""
     handlers = logging.getLogger().handlers
