@@ -30,7 +30,7 @@ import logging
 import time as clock
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from smtplib import SMTPException
 from typing import Any
 from urllib.parse import urlsplit
@@ -249,7 +249,7 @@ def _compose(reminder: Reminder, now: datetime) -> Outgoing | Skip | Postpone:
         local_today = now.astimezone(zone).date()
         if reminder.send_at.astimezone(zone).date() != local_today:
             return Skip("Too late: that day's digest is out of date.")
-        end_of_day = datetime.combine(local_today + timedelta(days=1), time(0), tzinfo=zone)
+        end_of_day = organization.tomorrow_starts(now)
         open_follow_ups = FollowUp.objects.filter(
             assigned_to=recipient, done_at__isnull=True, exoneree__case_closed_on__isnull=True
         )

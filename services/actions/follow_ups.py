@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -147,6 +147,4 @@ def follow_up_reopen(*, by: AbstractUser, follow_up: FollowUp) -> FollowUp:
 def _end_of_today(follow_up: FollowUp) -> datetime:
     """The last minute of today where the person's organization is: due today, as the morning
     digest counts it (services.reminders), until that day is over."""
-    zone = follow_up.exoneree.organization.zone()
-    tomorrow = timezone.now().astimezone(zone).date() + timedelta(days=1)
-    return datetime.combine(tomorrow, time(0), tzinfo=zone) - timedelta(minutes=1)
+    return follow_up.exoneree.organization.tomorrow_starts(timezone.now()) - timedelta(minutes=1)

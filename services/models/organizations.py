@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -120,6 +121,12 @@ class Organization(BaseModel):
             return zoneinfo.ZoneInfo(self.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+    def tomorrow_starts(self, now: datetime) -> datetime:
+        """Where the organization's today ends: the first moment of the day after `now`'s, in
+        its zone (the morning digest's "due today"; a reopened recorded service is due by then)."""
+        zone = self.zone()
+        return datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone)
 
 
 def organization_code(name: str, *, taken: models.QuerySet[Organization]) -> str:
