@@ -168,6 +168,9 @@ MIDDLEWARE = [
     # Inside CSP and the session's: a page for an address that only takes a form (not blank).
     "services.middleware.FormOnlyAddressMiddleware",
     "services.middleware.SessionTimeoutMiddleware",
+    # After the session's timeout (a form posted after a sign-out is kept, not claimed), and
+    # its claim taken after the CSRF check: a form sent twice saves once.
+    "services.middleware.FormSentOnceMiddleware",
     "services.middleware.OrganizationTimezoneMiddleware",
     "services.audit.AuditMiddleware",
     # Last, as django-axes asks: it turns a sign-in refused for a lockout into the lockout page.

@@ -1,5 +1,6 @@
 """Request-wide concerns: the organization's timezone, when a session ends, what a browser may
-keep, and a page (not a blank one) for an address opened that only takes a form."""
+keep, a page (not a blank one) for an address opened that only takes a form, and a form sent
+twice that saves once."""
 
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from services import access
-from services.lib import kept_forms
+from services.lib import kept_forms, once
 from services.selectors import users
 
 
@@ -197,6 +199,68 @@ class SessionTimeoutMiddleware:
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(url)
         return HttpResponseRedirect(url)
+
+
+class FormSentOnceMiddleware:
+    """A form sent twice saves once (services.lib.once): the first sending of a form that
+    carries `{% form_once %}` claims it; the same sending again (a double click, a phone that
+    sends again) is not saved a second time but goes where the first went, with a message.
+
+    The claim is taken in process_view, once the CSRF check has passed and the view is known,
+    and settled in __call__ with the view's answer: a redirect (or htmx's HX-Redirect) is the
+    form saved; any other answer (the form with its errors, a refusal, an error) frees it, so
+    the person can correct and send again with nothing lost. Placed after the session's
+    timeout: a form posted after a sign-out is kept by it (kept_forms), never claimed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if claim := getattr(request, "once_claim", None):
+            once.settle(claim, went_to(response))
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        if request.method != "POST" or not request.user.is_authenticated:
+            return None
+        claim = once.claim_name(request)
+        if claim is None:
+            return None
+        first = once.take(claim)
+        if first is None:
+            request.once_claim = claim
+            return None
+        if first == once.PENDING:
+            # Still being saved after the wait: back to the form's page, never saved twice.
+            messages.info(request, _("This was already sent and is still being saved. Look for it in a moment."))
+            return client_redirect(request, page_of_the_form(request))
+        messages.info(request, _("This was already saved."))
+        return client_redirect(request, first)
+
+
+def went_to(response: HttpResponse) -> str | None:
+    """Where a form's answer sends the browser when it was saved; None when it was not."""
+    if 300 <= response.status_code < 400:
+        return response.get("Location")
+    if response.status_code == 200:
+        return response.get("HX-Redirect")  # the upload script's (services/static/services/documents.js)
+    return None
+
+
+def client_redirect(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if getattr(request, "htmx", False) else HttpResponseRedirect(url)
+
+
+def page_of_the_form(request: HttpRequest) -> str:
+    """The page the form was sent from (the Referer, of this site), else the home page."""
+    referer = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(referer, {request.get_host()}, require_https=request.is_secure()):
+        return referer
+    return reverse("home")
 
 
 class QueryCountHeaderMiddleware:

@@ -9,11 +9,12 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus, plain_domain
-from services.lib import kept_forms
+from services.lib import kept_forms, once
 from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
 from services.models.needs import Need
@@ -131,6 +132,13 @@ def back_here(context: template.Context) -> str:
     if request.method == "GET" or kept_forms.posted_from_itself(request):
         return request.get_full_path()
     return reverse("home")
+
+
+@register.simple_tag
+def form_once() -> SafeString:
+    """The key that makes a form that creates something save once when sent twice, new each
+    time the form is shown (services.middleware.FormSentOnceMiddleware)."""
+    return format_html('<input type="hidden" name="{}" value="{}">', once.FIELD, once.new_token())
 
 
 # The header's links for each role, in their order (URL name, label); Messages, Notifications and

@@ -1,0 +1,92 @@
+"""A form sent twice saves once: each form that creates something carries a key of its own,
+new each time the form is shown (`{% form_once %}`), and the first sending of that form with
+that content claims it in the cache every process of the deployment shares.
+
+A double click, a phone that sends again on a bad connection, the browser's "resubmit": the
+same body arrives twice, often at once, in two processes. Django's own file cache checks and
+then writes; the shared cache's `add` holds across processes (Redis, or services.lib.file_cache).
+
+The claim's name is a hash of the person, the key and what the form held (never the key or the
+text as sent: the shared cache is outside the encrypted database), so the same page sent again
+with other words (the Back button, a change, Send) is another sending, and saves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import time
+
+from django.core.cache import caches
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+SHARED = "shared"  # settings.CACHES: Redis when REDIS_URL is set, else files in var/
+FIELD = "once"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16); anything else is ignored
+NOT_HASHED = {FIELD, "csrfmiddlewaretoken"}
+PENDING = "pending"
+# Claimed, not yet answered: longer than any request may run (gunicorn stops a worker after
+# 30 s), short enough that a process that died mid-request does not hold the form for long.
+PENDING_SECONDS = 5 * 60
+# Answered: where the first sending went, for a sending again within the hour.
+DONE_SECONDS = 60 * 60
+# How long a sending again waits for the first to be answered, and how often it looks.
+WAIT_SECONDS = 5.0
+POLL_SECONDS = 0.1
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def claim_name(request: HttpRequest) -> str | None:
+    """The claim of this POST (a signed-in person's), or None when it carries no proper key."""
+    token = request.POST.get(FIELD, "")
+    if not TOKEN.fullmatch(token):
+        return None
+    sent = hashlib.sha256(f"{request.user.pk}\0{token}".encode())
+    for name in sorted(set(request.POST) - NOT_HASHED):
+        for value in request.POST.getlist(name):
+            sent.update(f"\0{name}\0{len(value)}\0{value}".encode())
+    for name, upload in sorted(request.FILES.items()):
+        # A file sent again is the same file: its name and size say so, without reading it.
+        sent.update(f"\0{name}\0{upload.name}\0{upload.size}".encode())
+    return "once:" + sent.hexdigest()
+
+
+def take(name: str) -> str | None:
+    """None: this request holds the claim now, and goes on. Else what the first sending
+    became: the address it went to, or PENDING when still unanswered after WAIT_SECONDS.
+
+    If the cache cannot be reached the request goes on: the form must not fail with it."""
+    cache = caches[SHARED]
+    deadline = time.monotonic() + WAIT_SECONDS
+    try:
+        while not cache.add(name, PENDING, timeout=PENDING_SECONDS):
+            went_to = cache.get(name)
+            if went_to not in (None, PENDING):
+                return went_to
+            if time.monotonic() >= deadline:
+                return PENDING
+            # Gone meanwhile (the first was refused): the next `add` claims it for this one.
+            time.sleep(POLL_SECONDS)
+    except Exception as exc:  # any cache failure at all: sent as without the claim, and said (by type only)
+        logger.warning("form not claimed: %s", type(exc).__name__)
+    return None
+
+
+def settle(name: str, went_to: str | None) -> None:
+    """The claimed sending was answered: saved (it went to `went_to`), kept for a sending again;
+    refused (the form with its errors), freed, so the corrected form, or the same, can be sent."""
+    cache = caches[SHARED]
+    try:
+        if went_to:
+            cache.set(name, went_to, timeout=DONE_SECONDS)
+        else:
+            cache.delete(name)
+    except Exception as exc:  # a claim left pending ends with PENDING_SECONDS
+        logger.warning("form claim not settled: %s", type(exc).__name__)

@@ -1,0 +1,241 @@
+"""A form sent twice saves once (services.lib.once, services.middleware.FormSentOnceMiddleware):
+a double click, a phone that sends again, the browser's "resubmit" made two needs, two notes,
+two messages, counted twice in the outcomes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.db.models import Model
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from services.lib import once
+from services.models.casework import CaseNote
+from services.models.documents import Document
+from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim
+from services.models.messages import Message
+from services.models.needs import Need
+from services.models.notifications import Notification
+from services.models.people import Exoneree
+from services.models.referrals import Referral
+from tests.conftest import World, verify_second_factor
+from tests.test_access import PAGES, Page
+
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
+
+ONCE = re.compile(r'<input type="hidden" name="once" value="([^"]+)">')
+ALREADY_SAVED = "This was already saved."
+STILL_SAVING = "This was already sent and is still being saved."
+BY_NAME = {page.name: page for page in PAGES}
+
+# The forms that create something (by the access table's name), the page that shows the form
+# when it is not the address it posts to, and the rows a second saving would add.
+FORMS: list[tuple[str, Callable[[World], str] | None, type[Model]]] = [
+    ("need_create", None, Need),
+    ("follow_up_create", None, FollowUp),
+    ("follow_up_record_done", None, FollowUp),
+    ("note_create", None, CaseNote),
+    ("exoneree_create", None, Exoneree),
+    ("referral_create", None, Referral),
+    ("claim_create", None, CompensationClaim),
+    ("document_upload", None, Document),
+    ("exoneree_messages", None, Message),
+    ("my_messages", None, Message),
+    ("my_ask", lambda w: reverse("my_plan"), Need),
+    ("my_appointment_answer", lambda w: reverse("my_plan"), Notification),
+]
+
+
+@pytest.fixture(autouse=True)
+def _short_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sending again waits seconds for the first; here a fraction of one."""
+    monkeypatch.setattr(once, "WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(once, "POLL_SECONDS", 0.05)
+
+
+def signed_in(world: World, persona: str) -> Client:
+    client = Client()
+    client.force_login(world.user(persona))
+    if persona.startswith(("caseworker", "director")):
+        verify_second_factor(client, world.user(persona))
+    return client
+
+
+def token_on(client: Client, url: str, action: str) -> str:
+    """The key of the form on page `url` that posts to `action`."""
+    page = client.get(url)
+    assert page.status_code == 200
+    for attributes, body in re.findall(r"<form\b([^>]*)>(.*?)</form>", page.content.decode(), re.DOTALL):
+        posts_to = re.search(r'\baction="([^"]*)"', attributes)
+        if (posts_to.group(1) if posts_to else url) == action and (key := ONCE.search(body)):
+            return key.group(1)
+    raise AssertionError(f"no form on {url} posting to {action} carries a key")
+
+
+def sent_twice(client: Client, page: Page, world: World, key: str, **headers: Any) -> tuple[Any, Any]:
+    url = page.url(world)
+    return (
+        client.post(url, {**page.data(world), "once": key}, **headers),
+        client.post(url, {**page.data(world), "once": key}, **headers),
+    )
+
+
+@pytest.mark.parametrize(("name", "shown_at", "model"), FORMS, ids=[name for name, *_ in FORMS])
+def test_a_form_sent_twice_saves_once_and_both_go_to_the_same_place(world, name, shown_at, model) -> None:
+    page = BY_NAME[name]
+    client = signed_in(world, page.owner)
+    url = page.url(world)
+    key = token_on(client, shown_at(world) if shown_at else url, url)
+    before = model.objects.count()
+
+    first, second = sent_twice(client, page, world, key)
+
+    assert model.objects.count() == before + 1
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"] == page.done(world)
+    assert ALREADY_SAVED in client.get(second["Location"]).content.decode()
+
+
+def test_the_upload_script_is_sent_where_the_first_upload_went(world) -> None:
+    """services/static/services/documents.js sends the form itself and follows HX-Redirect."""
+    page = BY_NAME["document_upload"]
+    client = signed_in(world, "caseworker1")
+    key = token_on(client, page.url(world), page.url(world))
+
+    first, second = sent_twice(client, page, world, key, HTTP_HX_REQUEST="true")
+
+    assert Document.objects.filter(exoneree=world.marcus.exoneree).count() == 1
+    assert first["HX-Redirect"] == second["HX-Redirect"] == page.done(world)
+
+
+def test_a_form_sent_back_with_its_errors_leaves_the_key_free(world) -> None:
+    page = BY_NAME["note_create"]
+    client = signed_in(world, "caseworker1")
+    url = page.url(world)
+    key = token_on(client, url, url)
+    empty = {**page.data(world), "text": "", "once": key}
+
+    assert client.post(url, empty).status_code == 400
+    assert client.post(url, empty).status_code == 400  # the same again: refused again, not "already saved"
+    corrected = client.post(url, {**page.data(world), "once": key})
+
+    assert corrected.status_code == 302
+    assert CaseNote.objects.filter(exoneree=world.marcus.exoneree).count() == 3  # the two of the world, and this
+
+
+def test_the_same_page_sent_again_with_other_words_is_saved(world) -> None:
+    """The Back button, a change, Send: the same key with other content is another sending."""
+    page = BY_NAME["my_messages"]
+    client = signed_in(world, "exoneree1")
+    url = page.url(world)
+    key = token_on(client, url, url)
+
+    client.post(url, {"text": "Can we meet on Friday?", "about": "", "once": key})
+    client.post(url, {"text": "Or on Monday?", "about": "", "once": key})
+
+    assert sorted(Message.objects.values_list("text", flat=True)) == ["Can we meet on Friday?", "Or on Monday?"]
+
+
+def test_one_persons_key_does_not_hold_back_anothers(world) -> None:
+    marcus, thomas = signed_in(world, "exoneree1"), signed_in(world, "exoneree2")
+    key = token_on(marcus, reverse("my_messages"), reverse("my_messages"))
+    words = {"text": "Can we meet on Friday?", "about": "", "once": key}
+
+    assert marcus.post(reverse("my_messages"), words).status_code == 302
+    assert thomas.post(reverse("my_messages"), words).status_code == 302
+
+    assert sorted(Message.objects.values_list("exoneree", flat=True)) == sorted(
+        [world.marcus.exoneree.pk, world.thomas.exoneree.pk]
+    )
+
+
+@pytest.mark.parametrize(
+    "junk",
+    ["x" * 23, "x" * 10_000, "short", "a\x00" * 11, "ñ" * 22, "../../" + "a" * 16, ["a" * 22, "b" * 22, "x"], ""],
+    ids=["one too long", "10,000 characters", "too short", "NUL bytes", "not ASCII", "a path", "a list", "empty"],
+)
+def test_a_key_not_of_ours_is_ignored(world, junk) -> None:
+    """Not a key the page made: the form is sent as if it had none (each sending saves)."""
+    client = signed_in(world, "exoneree1")
+    words = {"text": "Can we meet on Friday?", "about": "", "once": junk}
+
+    answers = [client.post(reverse("my_messages"), words).status_code for _ in range(2)]
+
+    assert answers == [302, 302]
+    assert Message.objects.count() == 2
+
+
+def pending(world: World, persona: str, url: str, data: dict[str, Any]) -> None:
+    """Claim the sending as a first one still being saved would (in another process)."""
+    request = RequestFactory().post(url, data)
+    request.user = world.user(persona)
+    assert caches[once.SHARED].add(once.claim_name(request), once.PENDING)
+
+
+@pytest.mark.parametrize(
+    ("referer", "back_to"),
+    [
+        ("http://testserver/my-plan/messages/?page=2", "http://testserver/my-plan/messages/?page=2"),
+        ("https://elsewhere.example/my-plan/", "/"),
+        ("", "/"),
+    ],
+    ids=["the form's page", "another site", "none"],
+)
+def test_a_sending_again_while_the_first_is_still_saving_is_not_saved(world, referer, back_to) -> None:
+    client = signed_in(world, "exoneree1")
+    url = reverse("my_messages")
+    words = {"text": "Can we meet on Friday?", "about": "", "once": token_on(client, url, url)}
+    pending(world, "exoneree1", url, words)
+
+    answer = client.post(url, words, HTTP_REFERER=referer)
+
+    assert answer.status_code == 302 and answer["Location"] == back_to
+    assert not Message.objects.exists()
+    assert STILL_SAVING in client.get(reverse("my_messages")).content.decode()
+
+
+def test_a_sending_again_goes_on_when_the_first_was_refused_meanwhile(world, monkeypatch) -> None:
+    client = signed_in(world, "exoneree1")
+    url = reverse("my_messages")
+    words = {"text": "Can we meet on Friday?", "about": "", "once": token_on(client, url, url)}
+    pending(world, "exoneree1", url, words)
+    sleep = once.time.sleep
+
+    def first_refused(seconds: float) -> None:  # the first sending's form came back with errors
+        caches[once.SHARED].clear()
+        sleep(seconds)
+
+    monkeypatch.setattr(once.time, "sleep", first_refused)
+
+    assert client.post(url, words).status_code == 302
+    assert Message.objects.count() == 1
+
+
+def test_the_message_is_in_the_persons_language(world) -> None:
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    page = BY_NAME["my_messages"]
+    client = signed_in(world, "exoneree1")
+    url = page.url(world)
+
+    _, second = sent_twice(client, page, world, token_on(client, url, url))
+
+    assert "Esto ya estaba guardado." in client.get(second["Location"]).content.decode()
+
+
+def test_a_cache_out_of_reach_does_not_stop_the_form(world, monkeypatch) -> None:
+    def out_of_reach(*args: Any, **kwargs: Any) -> bool:
+        raise ConnectionError
+
+    monkeypatch.setattr(caches[once.SHARED], "add", out_of_reach)
+    client = signed_in(world, "exoneree1")
+
+    answer = client.post(reverse("my_messages"), {"text": "Hello", "about": "", "once": "a" * 22})
+
+    assert answer.status_code == 302
+    assert Message.objects.count() == 1
