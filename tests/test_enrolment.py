@@ -181,7 +181,7 @@ def test_the_form_closes_the_case_and_the_person_page_says_so(login, world):
 
     assert response.status_code == 302
     page = client.get(world.marcus.exoneree.get_absolute_url()).content.decode()
-    assert "Case closed on" in page and "Moved away" in page and "Reopen the case" in page
+    assert "Case closed on" in page and "Moved away" in page and "Went to: " in page and "Reopen the case" in page
     director_page = login("director1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
     assert "Case closed on" in director_page and "Reopen the case" not in director_page
 

@@ -8,6 +8,7 @@ tests/test_retention.py."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -72,6 +73,18 @@ def test_the_person_page_says_since_when_by_whom_and_why(login, world: World, pe
     assert f"since {date_format(timezone.localtime(hold.placed_at), 'M j, Y')}, placed by" in page
     # Only a director has the way to lift it.
     assert (lift_url(world) in page or hold_page(world) in page) is (persona == "director1")
+
+
+def test_the_person_page_gives_the_day_the_hold_was_placed_where_the_organization_is(login, world: World) -> None:
+    # 3 am in UTC on March 1 is still February 28 in New York, the organization's time zone.
+    placed_at = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
+    LegalHold.objects.create(
+        exoneree=world.marcus.exoneree, reason=REASON, placed_by=world.director1, placed_at=placed_at
+    )
+
+    page = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
+
+    assert "since Feb 28, 2026, placed by" in page
 
 
 def test_the_person_never_sees_the_hold(login, world: World) -> None:

@@ -10,13 +10,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from services.actions import casework, follow_ups
+from services.actions import casework, enrolment, follow_ups
 from services.choices import ConsentCategory, NoteVisibility, ReferralStatus
 from services.models.audit import AuditEvent
 from services.models.consent import Consent
+from services.models.enrolments import Enrolment
 from services.models.referrals import ReferralEvent
 from services.selectors import coverage, records
-from tests.factories import CaseNoteFactory, FollowUpFactory, NeedFactory, StaffFactory, UserFactory, consent_for
+from tests.factories import (
+    AssessmentFactory,
+    CaseNoteFactory,
+    FollowUpFactory,
+    NeedFactory,
+    StaffFactory,
+    UserFactory,
+    consent_for,
+)
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -231,3 +240,21 @@ def test_the_history_says_who_stopped_sharing_a_follow_up_or_note_and_the_plan_s
     plan = login("exoneree1").get(reverse("my_plan")).content.decode()
     assert "Housing office visit" not in plan
     assert "Stopped sharing" not in plan
+
+
+def test_the_case_state_and_the_assessments_read_with_the_record_are_the_latest(login, world):
+    """Loaded with the record, in its one query: the state is the latest stay's, not an
+    earlier one's; each assessment links to itself with how many domains it scored."""
+    marcus = world.marcus.exoneree
+    today = timezone.localdate()
+    Enrolment.objects.filter(exoneree=marcus).update(opened_on=today - timedelta(days=400))
+    exit = {"reason": "moved_away", "destination": "temporary", "housing_at_exit": "at_risk"}
+    enrolment.close_case(world.caseworker1, marcus, closed_on=today - timedelta(days=10), **exit)
+    enrolment.reopen_case(world.caseworker1, marcus, opened_on=today - timedelta(days=3))
+    assessment = AssessmentFactory(exoneree=marcus, scores={"housing": 2, "food": 3, "legal": 4})
+
+    page = login("caseworker1").get(marcus.get_absolute_url()).content.decode()
+
+    assert f"Case open since {date_format(today - timedelta(days=3), 'M j, Y')}." in page
+    assert reverse("assessment_detail", args=[assessment.pk]) in page
+    assert "3 domains scored" in page

@@ -124,13 +124,19 @@ def claims_due(exoneree: Exoneree, *, today: date | None = None) -> list[Compens
     return claims_banner(exoneree, today=today)["claims_due"]
 
 
-def claims_banner(exoneree: Exoneree, *, today: date | None = None) -> dict[str, Any]:
-    """The person page's banners on compensation, from their claims (one query):
-    `claims_due`, as above; `claim_unrecorded`, the statute of the state of conviction when no
-    claim is recorded at all for an open case, with `deadline_from_exoneration` when its window
-    is a length (counted from the exoneration date on file, if there is one)."""
+def claims_banner(
+    exoneree: Exoneree, *, claims: list[CompensationClaim] | None = None, today: date | None = None
+) -> dict[str, Any]:
+    """The person page's banners on compensation, from their claims (one query, or none when
+    the page loaded their `claims` with the record): `claims_due`, as above;
+    `claim_unrecorded`, the statute of the state of conviction when no claim is recorded at all
+    for an open case, with `deadline_from_exoneration` when its window is a length (counted
+    from the exoneration date on file, if there is one)."""
     today = today or timezone.localdate()
-    claims = list(exoneree.compensation_claims.only("exoneree", "jurisdiction", "stage", "filing_deadline", "filed_on"))
+    if claims is None:
+        claims = list(
+            exoneree.compensation_claims.only("exoneree", "jurisdiction", "stage", "filing_deadline", "filed_on")
+        )
     due = sorted(
         (c for c in claims if c.stage in CLAIM_NOT_FILED and c.filed_on is None and c.filing_deadline is not None),
         key=lambda c: (c.filing_deadline, c.pk),

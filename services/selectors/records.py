@@ -35,19 +35,21 @@ from services.choices import (
     Priority,
     ReferralStatus,
 )
-from services.lib.sql import joined_per_row, split
+from services.lib.sql import instances, joined_per_row, rows_per_row, split
 from services.lifecycle import REFERRAL_OPEN
 from services.models.audit import AuditEvent
-from services.models.casework import Assessment, CaseNote
+from services.models.casework import Assessment, AssessmentScore, CaseNote
+from services.models.enrolments import Enrolment
 from services.models.follow_ups import FollowUp
+from services.models.legal import CompensationClaim
 from services.models.merges import Merge
 from services.models.needs import Need
 from services.models.people import Exoneree, name_search
 from services.models.referrals import ProviderQuestion, Referral, ReferralEvent
+from services.models.retention import LegalHold
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
-from services.retention import active_hold
 from services.selectors import audit_display, coverage
 from services.selectors.coverage import consents_for
 from services.selectors.legal import claims_banner
@@ -212,9 +214,53 @@ def follow_up_rows(follow_ups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
     )
 
 
+def person_page_annotations() -> dict[str, Any]:
+    """What the person page loads with the record (`access.get_exoneree`'s `annotate`), each
+    a short list in the record's one query rather than a query of its own: the caseworkers'
+    names; the case's enrolments; the standing legal hold (at most one), with who placed it;
+    the claims (for the banners); the assessments, with their score counts."""
+    scores = AssessmentScore.objects.filter(assessment=OuterRef("pk")).order_by().values("assessment")
+    return {
+        "caseworker_names": caseworker_names(),
+        "enrolment_rows": rows_per_row(
+            Enrolment.objects.all(), "exoneree", "id", "opened_on", "exit_reason", "destination"
+        ),
+        "hold_rows": rows_per_row(
+            LegalHold.objects.filter(lifted_at__isnull=True),
+            "exoneree",
+            "id",
+            "reason",
+            "placed_at",
+            "placed_by_id",
+            "placed_by__first_name",
+            "placed_by__last_name",
+            "placed_by__username",
+        ),
+        "claim_rows": rows_per_row(
+            CompensationClaim.objects.all(),
+            "exoneree",
+            "id",
+            "exoneree_id",
+            "jurisdiction",
+            "stage",
+            "filing_deadline",
+            "filed_on",
+        ),
+        "assessment_rows": rows_per_row(
+            Assessment.objects.all(),
+            "exoneree",
+            "id",
+            "exoneree_id",
+            "kind",
+            "taken_on",
+            score_count=Coalesce(Subquery(scores.annotate(count=Count("pk")).values("count")), 0),
+        ),
+    }
+
+
 def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
     """What the person page shows, and no column more. `exoneree` was loaded with
-    `caseworker_names()` annotated."""
+    `person_page_annotations()`."""
     needs = list(exoneree.needs.prefetch_related(Prefetch("referrals", queryset=_need_card_referrals())))
     needs_open = _open_first([n for n in needs if n.is_open])
     # Closed needs (met, no longer wanted) latest first, folded away on the page.
@@ -240,17 +286,19 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
         "follow_ups_done": done[:DONE_FOLLOW_UPS_SHOWN],
         "more_done": len(done) > DONE_FOLLOW_UPS_SHOWN,
         "notes": list(notes),
-        "assessments": list(
-            exoneree.assessments.only("exoneree", "kind", "taken_on").annotate(score_count=Count("scores"))
+        "assessments": sorted(
+            instances(Assessment, exoneree.assessment_rows), key=lambda a: (a.taken_on, a.pk), reverse=True
         ),
         "caseworkers": split_names(exoneree.caseworker_names),
         "consents": consents_for(exoneree),
-        # Unfiled claims with a deadline, nearest first (one query), for the banner.
-        **claims_banner(exoneree),
+        # Unfiled claims with a deadline, nearest first, for the banner.
+        **claims_banner(exoneree, claims=instances(CompensationClaim, exoneree.claim_rows)),
         # The case's state: the latest enrolment, open or closed with its exit.
-        "enrolment": exoneree.enrolments.order_by("-opened_on", "-pk").first(),
+        "enrolment": max(
+            instances(Enrolment, exoneree.enrolment_rows), key=lambda e: (e.opened_on, e.pk), default=None
+        ),
         # A legal hold keeps the record past its retention, open case or closed (staff only).
-        "legal_hold": active_hold(exoneree),
+        "legal_hold": next(iter(instances(LegalHold, exoneree.hold_rows)), None),
         "flagged_referrals": [r for need in needs for r in need.referrals.all() if r.consent_revoked_at and r.is_open],
         # A closed case has nothing to do: its open follow-ups wait, without reminders, for
         # the case to be reopened (the case's banner says how many).

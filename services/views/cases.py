@@ -131,7 +131,7 @@ def exoneree_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    exoneree = access.get_exoneree(request.user, pk, annotate={"caseworker_names": records.caseworker_names()})
+    exoneree = access.get_exoneree(request.user, pk, annotate=records.person_page_annotations())
     can_change = access.can_change_exoneree(request.user, exoneree)
     is_director = access.is_director(request.user)
     detail = records.exoneree_detail(exoneree)
