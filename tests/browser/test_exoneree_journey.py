@@ -100,10 +100,17 @@ def test_exoneree_speaks_up_and_the_caseworker_answers(world, marcus, tabs):
     # Answer an appointment
     appointment = page.locator(f"#appointment-{visit.pk}")
     appointment.get_by_label("I need another time").check()
-    appointment.get_by_label("Tell us more, in your own words (you can leave this empty)").fill("I work mornings")
+    words = appointment.get_by_label("Tell us more, in your own words (you can leave this empty)")
+    expect(words).to_be_hidden()  # folded while empty: the plan stays short on a phone
+    appointment.get_by_text("Tell us more (you can skip this)").click()
+    words.fill("I work mornings")
     appointment.get_by_role("button", name="Send my answer").click()
     tab.check()
     expect(page.locator(f"#appointment-{visit.pk}")).to_contain_text("You said “I need another time”")
+    answered = page.locator(f"#appointment-{visit.pk}")
+    expect(answered.get_by_label("I'll be there")).to_be_hidden()  # the answer is one line…
+    answered.get_by_text("Change").click()
+    expect(answered.get_by_label("I'll be there")).to_be_visible()  # …that "Change" opens
 
     # Reminders by text, with quiet hours
     page.get_by_role("link", name="How to reach me").click()
