@@ -1,8 +1,10 @@
 """My plan on a phone (it was 9,000 px tall at 375 px wide): an answer given folds to one line,
-one still to give stands open with its words folded, a refused one opens with its reason."""
+one still to give stands open with its words folded, a refused one opens with its reason; and
+the ask's area icons are drawings every browser shows, not emoji (empty boxes without a font)."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -15,6 +17,10 @@ from services.models.referrals import Referral
 from tests.conftest import World
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
+
+# Emoji and the symbols a browser draws from an emoji font: pictographs, dingbats, the
+# miscellaneous symbols, and the variation selector that asks for the emoji form.
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
 
 
 class Folds(HTMLParser):
@@ -159,3 +165,14 @@ def test_a_refused_answer_to_an_appointment_opens_with_its_reason(world, marcus)
     assert folds.fold is not None and "open" in folds.fold
     assert folds.summary.startswith("Will you be there? You said “I'll be there” on")
     assert "Choose one answer." in response.content.decode()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_plan_draws_no_emoji(world, referral, marcus, language):
+    """The ask's areas had emoji icons, boxes on a phone without an emoji font: now inline SVG."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language=language)
+    refused = marcus.post(reverse("my_ask"), {"words": ""})  # the ask form open, with its areas
+
+    for html in (plan(marcus), refused.content.decode()):
+        assert not EMOJI.findall(html)
+        assert '<svg class="icon"' in html
