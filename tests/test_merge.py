@@ -445,6 +445,22 @@ def test_two_sign_ins_are_refused_with_a_reason(login, world):
     assert Exoneree.objects.get(pk=thomas.pk).merged_into_id is None
 
 
+def test_a_refused_merge_opened_says_why_on_the_page(login, world):
+    """Opening the page of a merge that cannot be done (the same record twice, two sign-ins)
+    said nothing and answered 500: the refusal went to a form never checked."""
+    marcus, thomas = world.marcus.exoneree, world.thomas.exoneree
+    director = login("director1")
+
+    same = director.get(reverse("merge_people", args=[marcus.pk, marcus.pk]))
+    both_sign_in = director.get(reverse("merge_people", args=[marcus.pk, thomas.pk]))
+
+    assert same.status_code == 200
+    assert same.context["refused"] and same.context["plan"] is None
+    assert both_sign_in.status_code == 200
+    assert "its own sign-in" in both_sign_in.content.decode()
+    assert "Merge the records" not in both_sign_in.content.decode()
+
+
 def test_the_duplicates_sign_in_moves_to_the_kept_record_and_back(world):
     kept, _ = pair(world)
     marcus = world.marcus.exoneree

@@ -38,11 +38,12 @@ def merge_people(request: HttpRequest, pk: int, other: int) -> HttpResponse:
     kept = access.get_exoneree(request.user, pk)
     duplicate = access.get_exoneree(request.user, other)
     form = MergeForm(posted(request), kept=kept, duplicate=duplicate)
-    plan = None
+    plan, refused = None, []
     try:
         plan = merges.merge_plan(kept=kept, duplicate=duplicate)
     except ValidationError as error:
-        form.add_error(None, error)
+        # Said on the page whether it was opened or sent (an unchecked form takes no error).
+        refused = error.messages
     if plan is not None and form.is_valid():
         try:
             merges.merge_people(by=request.user, kept=kept, duplicate=duplicate, from_duplicate=form.from_duplicate())
@@ -51,7 +52,7 @@ def merge_people(request: HttpRequest, pk: int, other: int) -> HttpResponse:
         else:
             messages.success(request, _("The two records are one now. You can undo this for 30 days."))
             return redirect(kept)
-    context = {"kept": kept, "duplicate": duplicate, "form": form, "plan": plan}
+    context = {"kept": kept, "duplicate": duplicate, "form": form, "plan": plan, "refused": refused}
     return render(request, "services/merge_form.html", context, status=400 if form.is_bound else 200)
 
 
