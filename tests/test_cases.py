@@ -1167,6 +1167,22 @@ def test_resource_without_a_provider_of_ours_is_refused(login, world, provider):
     assert not Resource.objects.filter(name="Rapid rehousing").exists()
 
 
+def test_a_provider_chosen_and_a_new_one_typed_is_refused_beside_the_new_name(login, world):
+    """Both given, a new provider was made without a word beside the one chosen."""
+    chosen = world.marcus.resource.provider
+    providers = Provider.objects.count()
+
+    response = login("director1").post(
+        url("resource_create"), {**RESOURCE, "provider": chosen.pk, "new_provider_name": "Fresh Start"}
+    )
+
+    assert response.status_code == 400
+    assert "Choose a provider or type a new one, not both." in error_beside(response, "new_provider_name")
+    assert 'value="Fresh Start"' in response.content.decode() and 'value="Rapid rehousing"' in response.content.decode()
+    assert Provider.objects.count() == providers
+    assert not Resource.objects.filter(name="Rapid rehousing").exists()
+
+
 @pytest.fixture
 def directory(world):
     workforce = ProviderFactory(organization=world.org1, name="Workforce Solutions")

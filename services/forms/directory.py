@@ -74,8 +74,13 @@ class ResourceForm(LineBreaksAsOne, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if not data.get("provider") and not data.get("new_provider_name", "").strip():
+        chosen, typed = data.get("provider"), data.get("new_provider_name", "").strip()
+        if not chosen and not typed:
             self.add_error("provider", _("Choose a provider or type the name of a new one."))
+        if chosen and typed:
+            # Both given, the typed name used to win without a word: a new provider was made
+            # beside the one chosen. Which was meant only the person can say.
+            self.add_error("new_provider_name", _("Choose a provider or type a new one, not both."))
         return data
 
 
