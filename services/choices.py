@@ -264,6 +264,11 @@ class DeclineReason(models.TextChoices):
     OTHER = "other", _("Another reason")
 
 
+# The reasons a provider gives for a referral it accepted and then could not do (it ends
+# "unresolved"): the ones of DeclineReason that can come after accepting.
+UNRESOLVED_REASONS = (DeclineReason.UNREACHABLE, DeclineReason.NOT_ELIGIBLE, DeclineReason.OTHER)
+
+
 class PersonAnswer(models.TextChoices):
     """The exoneree's own word on a referral: did they get help?"""
 

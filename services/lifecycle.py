@@ -9,11 +9,13 @@ from services.choices import AskState, ClaimStage, NeedStatus, ReferralStatus
 S = ReferralStatus
 
 # draft → sent → accepted | declined → in progress → completed | unresolved;
-# cancelled from any open state.
+# cancelled from any open state. Accepted may also end unresolved: a provider who took the
+# referral and then could not reach the person (or found them not eligible) never starts the
+# work, and "declined" would say they refused it.
 REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.SENT, S.CANCELLED}),
     S.SENT: frozenset({S.ACCEPTED, S.DECLINED, S.CANCELLED}),
-    S.ACCEPTED: frozenset({S.IN_PROGRESS, S.CANCELLED}),
+    S.ACCEPTED: frozenset({S.IN_PROGRESS, S.UNRESOLVED, S.CANCELLED}),
     S.IN_PROGRESS: frozenset({S.COMPLETED, S.UNRESOLVED, S.CANCELLED}),
     S.DECLINED: frozenset(),
     S.COMPLETED: frozenset(),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from services import audit, referral_reminders
 from services.actions.referrals import referral_transition
-from services.choices import DeclineReason, PersonAnswer, ProviderLinkEnd, ReferralStatus
+from services.choices import UNRESOLVED_REASONS, DeclineReason, PersonAnswer, ProviderLinkEnd, ReferralStatus
 from services.figures import figures_changed
 from services.lib.text import visible_length
 from services.lifecycle import REFERRAL_TRANSITIONS
@@ -70,7 +70,19 @@ def _locked_live(link: ProviderLink) -> Referral:
 OTHER_NEEDS_WORDS = gettext_lazy("You chose “Another reason”: write the reason here.")
 
 # What each button of the provider's page does: the status it moves the referral to.
-PROVIDER_MOVES = {"accept": S.ACCEPTED, "decline": S.DECLINED, "start": S.IN_PROGRESS, "complete": S.COMPLETED}
+PROVIDER_MOVES = {
+    "accept": S.ACCEPTED,
+    "decline": S.DECLINED,
+    "start": S.IN_PROGRESS,
+    "complete": S.COMPLETED,
+    "unresolved": S.UNRESOLVED,
+}
+# The provider's steps in order: a page opened at one offers that step's moves.
+PROVIDER_STEPS = (S.SENT, S.ACCEPTED, S.IN_PROGRESS)
+# The moves that give a reason from a short list: its reasons, and the page's fields for the
+# reason and its words (an error goes beside them).
+REASONS = {"decline": tuple(DeclineReason.values), "unresolved": UNRESOLVED_REASONS}
+REASON_FIELDS = {"decline": ("decline_code", "decline_text"), "unresolved": ("unresolved_code", "unresolved_text")}
 
 
 @transaction.atomic
@@ -85,31 +97,33 @@ def provider_answer(
     got_service: bool | None = None,
 ) -> Referral:
     """The provider moves the referral, through the one lifecycle (its allowed moves, its
-    row lock): an event by them, one access-log entry as them, the caseworkers told."""
+    row lock): an event by them, one access-log entry as them, the caseworkers told.
+    `decline_code`: the reason, from the move's short list, when it declines or ends unresolved."""
     if move not in PROVIDER_MOVES:
         raise ValidationError({"move": _("Choose what to do.")})
     figures_changed(link.referral.organization_id)  # first (the lock order of tracked actions)
     referral = _locked_live(link)
     provider = referral.resource.provider
     status = PROVIDER_MOVES[move]
-    if status == S.DECLINED and decline_code not in DeclineReason.values:
-        raise ValidationError({"decline_code": _("Choose a reason.")})
+    reasoned = move in REASONS
+    if reasoned and decline_code not in REASONS[move]:
+        raise ValidationError({REASON_FIELDS[move][0]: _("Choose a reason.")})
     if status == S.COMPLETED and got_service is None:
         raise ValidationError({"got_service": _("Say whether the person got the service.")})
     text = text.strip() if visible_length(text) else ""  # zero-width spaces alone say nothing
-    if status == S.DECLINED and decline_code == DeclineReason.OTHER and not text:
+    if reasoned and decline_code == DeclineReason.OTHER and not text:
         # "Another reason" alone tells the caseworker nothing: the page read "Why declined:
         # Another reason / Reason given: Another reason".
-        raise ValidationError({"decline_text": OTHER_NEEDS_WORDS})
-    reason = text or (DeclineReason(decline_code).label if status == S.DECLINED else "")
+        raise ValidationError({REASON_FIELDS[move][1]: OTHER_NEEDS_WORDS})
+    reason = text or (DeclineReason(decline_code).label if reasoned else "")
     moved = referral_transition(
         by=None,
         provider=provider,
         referral=referral,
         status=status,
-        note=text if status != S.DECLINED else "",
-        decline_reason=reason if status == S.DECLINED else "",
-        decline_code=decline_code if status == S.DECLINED else "",
+        note=text if not reasoned else "",
+        decline_reason=reason if reasoned else "",
+        decline_code=decline_code if reasoned else "",
         got_service=got_service,
         feedback=text if status == S.COMPLETED else "",
         provider_contact=provider_contact,
@@ -263,3 +277,11 @@ def provider_moves_for(status: str) -> list[str]:
     """The buttons the provider's page offers from this status (the lifecycle's moves)."""
     allowed = REFERRAL_TRANSITIONS.get(status, frozenset())
     return [move for move, target in PROVIDER_MOVES.items() if target in allowed]
+
+
+def move_overtaken(move: str, status: str) -> bool:
+    """Whether `move` was offered at a step the referral has since left and is not offered
+    now (a page left open, a second tab): an answer come too late, not a wrong one."""
+    if status not in PROVIDER_STEPS or move in provider_moves_for(status):
+        return False
+    return any(move in provider_moves_for(step) for step in PROVIDER_STEPS[: PROVIDER_STEPS.index(status)])

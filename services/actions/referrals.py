@@ -158,7 +158,9 @@ def referral_transition(
         locked.accepted_at = now
         locked.provider_contact = provider_contact.strip()
         locked.expected_on = expected_on
-    if status == ReferralStatus.DECLINED:
+    if status in (ReferralStatus.DECLINED, ReferralStatus.UNRESOLVED):
+        # Why the provider could not take it, or could not do it once taken (the same short
+        # list, services.choices.DeclineReason; a caseworker's "unresolved" gives none).
         locked.decline_reason = decline_reason.strip()
         locked.decline_code = decline_code
     if status == ReferralStatus.COMPLETED:

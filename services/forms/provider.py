@@ -9,8 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from services.actions.provider_answers import ANSWER_MAX_LENGTH, OTHER_NEEDS_WORDS
-from services.choices import AppointmentAnswer, DeclineReason, PersonAnswer
+from services.actions.provider_answers import ANSWER_MAX_LENGTH, OTHER_NEEDS_WORDS, REASON_FIELDS
+from services.choices import UNRESOLVED_REASONS, AppointmentAnswer, DeclineReason, PersonAnswer
 from services.forms.widgets import DateInput, LineBreaksAsOne, OwnWordsField, PlainLengths, VisibleTextField
 
 MOVES = [
@@ -18,9 +18,25 @@ MOVES = [
     ("decline", _("Decline")),
     ("start", _("Mark in progress")),
     ("complete", _("Mark completed")),
+    ("unresolved", _("It could not be done")),
     ("question", _("Ask the caseworker a question")),
 ]
+# Each move's free text: a note, or the words beside a reason.
+WORDS_FIELDS = {"start": "start_note", "complete": "completion_note"} | {
+    move: words for move, (_code, words) in REASON_FIELDS.items()
+}
 GOT_SERVICE = [("", _("Choose…")), ("yes", _("Yes")), ("no", _("No"))]
+
+
+def reason_words() -> VisibleTextField:
+    """The words beside a reason from a short list (needed for "Another reason")."""
+    return VisibleTextField(
+        label=_("Anything to add"),
+        help_text=_("Needed if you chose “Another reason”: say what it is."),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
@@ -39,13 +55,13 @@ class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
         choices=[("", _("Choose…")), *DeclineReason.choices],
         required=False,
     )
-    decline_text = VisibleTextField(
-        label=_("Anything to add"),
-        help_text=_("Needed if you chose “Another reason”: say what it is."),
+    decline_text = reason_words()
+    unresolved_code = forms.ChoiceField(
+        label=_("Why could it not be done?"),
+        choices=[("", _("Choose…")), *[(code, DeclineReason(code).label) for code in UNRESOLVED_REASONS]],
         required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
     )
+    unresolved_text = reason_words()
     start_note = VisibleTextField(
         label=_("A note for the caseworker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -69,10 +85,12 @@ class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         move = data.get("move")
-        if move == "decline" and not data.get("decline_code"):
-            self.add_error("decline_code", _("Choose a reason."))
-        if move == "decline" and data.get("decline_code") == DeclineReason.OTHER and not data.get("decline_text"):
-            self.add_error("decline_text", OTHER_NEEDS_WORDS)
+        if move in REASON_FIELDS:
+            code, words = REASON_FIELDS[move]
+            if not data.get(code):
+                self.add_error(code, _("Choose a reason."))
+            elif data[code] == DeclineReason.OTHER and not data.get(words):
+                self.add_error(words, OTHER_NEEDS_WORDS)
         if move == "complete" and not data.get("got_service"):
             self.add_error("got_service", _("Say whether the person got the service."))
         if move == "question" and not data.get("question"):
@@ -81,8 +99,12 @@ class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
 
     def text(self) -> str:
         """The free text that goes with the move."""
-        field = {"decline": "decline_text", "start": "start_note", "complete": "completion_note"}
-        return self.cleaned_data.get(field.get(self.cleaned_data["move"], ""), "") or ""
+        return self.cleaned_data.get(WORDS_FIELDS.get(self.cleaned_data["move"], ""), "") or ""
+
+    def reason_code(self) -> str:
+        """The reason chosen from the move's short list (declined, or could not be done)."""
+        move = self.cleaned_data["move"]
+        return self.cleaned_data.get(REASON_FIELDS[move][0], "") if move in REASON_FIELDS else ""
 
     def got_service_value(self) -> bool | None:
         return {"yes": True, "no": False}.get(self.cleaned_data.get("got_service", ""))

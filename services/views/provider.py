@@ -19,9 +19,10 @@ from services.access import caseworker_required
 from services.actions import provider_answers
 from services.forms.provider import ProviderAnswerForm, ProviderQuestionAnswerForm
 from services.lib.provider_tokens import token_hash
+from services.lib.text import visible_length
 from services.lib.throttle import throttle_hit
 from services.lifecycle import TransitionNotAllowed
-from services.models.referrals import ProviderLink
+from services.models.referrals import ProviderLink, Referral
 from services.selectors import coverage, provider_links
 from services.views.common import action_refused, apply_errors, posted
 from services.views.referrals import referral_page
@@ -75,6 +76,8 @@ def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
     form = ProviderAnswerForm(posted(request))
     status = 200
     if request.method == "POST":
+        if too_late := _answered_before(request, link):
+            return too_late
         status = 400
         if form.is_valid():
             data = form.cleaned_data
@@ -88,17 +91,16 @@ def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
                         move=data["move"],
                         provider_contact=data["contact_person"],
                         expected_on=data["expected_on"],
-                        decline_code=data["decline_code"],
+                        decline_code=form.reason_code(),
                         text=form.text(),
                         got_service=form.got_service_value(),
                     )
             except provider_answers.LinkGone:
                 return _private(render(request, "services/provider_gone.html", status=410))
             except TransitionNotAllowed as error:
-                if provider_answers.PROVIDER_MOVES.get(data["move"]) == link.referral.status:
-                    # Pressed twice (a second tab, the back button): the first answer stands.
-                    messages.info(request, _("We have this answer already. Thank you."))
-                    return _private(redirect(request.path))
+                link.referral.refresh_from_db(fields=["status", "provider_contact", "expected_on"])
+                if too_late := _answered_before(request, link):  # moved meanwhile, by another hand
+                    return too_late
                 form.add_error(None, str(error))
                 status = 409
             except ValidationError as error:
@@ -122,6 +124,42 @@ def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
         "questions": provider_links.provider_questions(referral),
     }
     return _private(render(request, "services/provider_referral.html", context, status=status))
+
+
+def _answered_before(request: HttpRequest, link: ProviderLink) -> HttpResponse | None:
+    """A move the referral has made already or moved past (pressed twice, a second tab, a page
+    left open): nothing is recorded, and the fresh page says so plainly rather than refusing
+    fields it no longer shows. None when the move is not one of those."""
+    referral, move = link.referral, request.POST.get("move", "")
+    if provider_answers.PROVIDER_MOVES.get(move) == referral.status:  # the first answer stands
+        if move == "accept" and _new_contact_given(request, referral):
+            messages.warning(
+                request,
+                _(
+                    "This referral is already accepted, so the contact or the date you gave was not saved."
+                    " To change them, send the caseworker a question below."
+                ),
+            )
+        else:
+            messages.info(request, _("We have this answer already. Thank you."))
+    elif provider_answers.move_overtaken(move, referral.status):
+        messages.warning(
+            request,
+            _("This referral is already %(status)s, so this answer was not saved.")
+            % {"status": referral.get_status_display().lower()},
+        )
+    else:
+        return None
+    return _private(redirect(request.path))
+
+
+def _new_contact_given(request: HttpRequest, referral: Referral) -> bool:
+    """A repeated acceptance carrying a contact or a date other than the ones kept."""
+    contact, day = request.POST.get("contact_person", ""), request.POST.get("expected_on", "").strip()
+    kept_day = referral.expected_on.isoformat() if referral.expected_on else ""
+    return bool(visible_length(contact) and contact.strip() != referral.provider_contact) or bool(
+        day and day != kept_day
+    )
 
 
 @require_POST

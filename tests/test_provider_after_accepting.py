@@ -1,0 +1,150 @@
+"""The provider's page once the referral is accepted (after a walkthrough): the provider can
+still say it could not be done (the referral ends unresolved, with a reason from a short list);
+an answer come too late (a page left open, a second tab) is told plainly that the referral
+moved on, and a repeated acceptance with another contact says it was not saved.
+
+Marcus's referral is sent and its notice delivered as in tests/test_referral_loop.py.
+"""
+
+from __future__ import annotations
+
+from html import unescape
+
+import pytest
+from django.test import Client
+
+from services import outcome_counts
+from services.choices import ReferralStatus
+from services.models.audit import AuditEvent
+from services.models.notifications import Notification
+from services.models.referrals import Referral
+from tests.conftest import World
+from tests.test_referral_loop import deliver, page, send
+
+pytestmark = pytest.mark.world_built_once
+
+ACCEPT = {"move": "accept", "contact_person": "Ms. Lee"}
+COULD_NOT_BE_DONE = "It could not be done"
+
+
+@pytest.fixture
+def accepted(world: World, client: Client) -> str:
+    """The referral sent, its notice delivered, accepted through the link: the page's address."""
+    send(world)
+    url = page(deliver()[-1])
+    assert client.post(url, ACCEPT).status_code == 302
+    return url
+
+
+def referral(world: World) -> Referral:
+    return Referral.objects.get(pk=world.marcus.referral.pk)
+
+
+def provider_updates() -> int:
+    return AuditEvent.objects.filter(action=AuditEvent.Action.PROVIDER_UPDATED).count()
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["accepted", "in-progress"])
+def test_after_accepting_the_provider_can_say_it_could_not_be_done(
+    world: World, accepted: str, client: Client, login, started: bool
+) -> None:
+    if started:
+        assert client.post(accepted, {"move": "start"}).status_code == 302
+    outcome_counts.recount(world.org1)
+    offered = client.get(accepted).content.decode()
+    assert COULD_NOT_BE_DONE in offered and 'name="unresolved_code"' in offered
+    assert "Decline the referral" not in offered
+
+    done = client.post(accepted, {"move": "unresolved", "unresolved_code": "unreachable"})
+
+    assert done.status_code == 200 and "Thank you" in done.content.decode()
+    moved = referral(world)
+    assert (moved.status, moved.decline_code) == (ReferralStatus.UNRESOLVED, "unreachable")
+    assert moved.decline_reason == "We could not reach the person"
+    assert moved.events.last().by_provider == world.marcus.resource.provider
+    assert Notification.objects.filter(user=world.caseworker1, text__contains="unresolved").exists()
+    assert provider_updates() == (3 if started else 2)
+    assert outcome_counts.stored(world.org1) == outcome_counts.counted(world.org1)
+    staff_html = unescape(login("caseworker1").get(moved.get_absolute_url()).content.decode())
+    assert "<dt>Why it could not be done</dt><dd>We could not reach the person</dd>" in staff_html
+    assert client.get(accepted).status_code == 410  # closed: the link is done too
+
+
+def test_another_reason_it_could_not_be_done_is_kept_in_words(world: World, accepted: str, client: Client) -> None:
+    client.post(accepted, {"move": "unresolved", "unresolved_code": "other", "unresolved_text": "He moved away"})
+
+    moved = referral(world)
+    assert (moved.status, moved.decline_code, moved.decline_reason) == (
+        ReferralStatus.UNRESOLVED,
+        "other",
+        "He moved away",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({}, "unresolved_code", "Choose a reason."),
+        ({"unresolved_code": "no_capacity"}, "unresolved_code", "Select a valid choice."),
+        ({"unresolved_code": "other"}, "unresolved_text", "You chose “Another reason”: write the reason here."),
+        ({"unresolved_code": "other", "unresolved_text": "\u200b"}, "unresolved_text", "write the reason here"),
+    ],
+)
+def test_could_not_be_done_without_its_reason_is_refused_beside_the_field(
+    world: World, accepted: str, client: Client, data, field, message
+) -> None:
+    response = client.post(accepted, {"move": "unresolved", **data})
+
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert f'id="id_{field}_error' in html and message in html
+    assert referral(world).status == ReferralStatus.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        {"move": "decline"},
+        {"move": "decline", "decline_code": "no_capacity", "decline_text": "Full"},
+    ],
+    ids=["from-a-page-whose-reason-was-left-empty", "with-its-reason"],
+)
+def test_a_decline_sent_after_accepting_says_the_referral_moved_on(
+    world: World, accepted: str, client: Client, stale
+) -> None:
+    """A page opened before accepting answered 400 "Please correct the 1 field marked below."
+    with no field marked (the decline form is no longer on the page)."""
+    updates = provider_updates()
+
+    response = client.post(accepted, stale, follow=True)
+
+    assert response.redirect_chain == [(accepted, 302)]
+    html = response.content.decode()
+    assert "This referral is already accepted, so this answer was not saved." in html
+    assert "Please correct" not in html
+    assert referral(world).status == ReferralStatus.ACCEPTED and provider_updates() == updates
+
+
+def test_an_acceptance_sent_once_in_progress_says_the_referral_moved_on(
+    world: World, accepted: str, client: Client
+) -> None:
+    client.post(accepted, {"move": "start"})
+
+    response = client.post(accepted, ACCEPT, follow=True)
+
+    assert "This referral is already in progress, so this answer was not saved." in response.content.decode()
+    assert referral(world).status == ReferralStatus.IN_PROGRESS
+
+
+def test_accepting_again_with_another_contact_says_it_was_not_saved(
+    world: World, accepted: str, client: Client
+) -> None:
+    """The new name was dropped without a word, under "We have this answer already"."""
+    updates = provider_updates()
+
+    response = client.post(accepted, {"move": "accept", "contact_person": "Mr. Kim"}, follow=True)
+
+    html = response.content.decode()
+    assert "This referral is already accepted, so the contact or the date you gave was not saved." in html
+    assert "We have this answer already" not in html
+    assert referral(world).provider_contact == "Ms. Lee" and provider_updates() == updates
