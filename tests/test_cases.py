@@ -549,6 +549,24 @@ def test_allowed_referral_transition_records_who_and_when(login, world, time_mac
         assert (referral.got_service, referral.helped, referral.feedback) == (True, False, "Too far away")
 
 
+@pytest.mark.parametrize("current", [ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS])
+def test_what_the_person_said_when_it_did_not_work_out_is_kept_and_shown(login, world, current):
+    """The page asks "What did they say about it?" when marking it unresolved; the answer was
+    dropped without a word (kept only for a completed referral)."""
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=current)
+    client = login("caseworker1")
+
+    response = client.post(
+        url("referral_transition", referral), {"status": "unresolved", "feedback": "He moved to Ohio"}
+    )
+
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.status, referral.feedback) == (ReferralStatus.UNRESOLVED, "He moved to Ohio")
+    assert "<dt>Feedback</dt><dd>He moved to Ohio</dd>" in client.get(referral.get_absolute_url()).content.decode()
+
+
 @pytest.mark.parametrize(("current", "target"), REFUSED, ids=[f"{a}->{b}" for a, b in REFUSED])
 def test_refused_referral_transition_changes_nothing(login, world, current, target):
     referral = world.marcus.referral

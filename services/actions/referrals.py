@@ -166,6 +166,8 @@ def referral_transition(
     if status == ReferralStatus.COMPLETED:
         locked.got_service = got_service
         locked.helped = helped
+    if status in (ReferralStatus.COMPLETED, ReferralStatus.UNRESOLVED):
+        # What the person said about it, asked by the referral page for either ending.
         locked.feedback = feedback.strip()
     locked.save()
     if provider is None:
