@@ -17,7 +17,8 @@ from services import outcome_counts
 from services.choices import ReferralStatus
 from services.models.audit import AuditEvent
 from services.models.notifications import Notification
-from services.models.referrals import Referral
+from services.models.referrals import ProviderLink, Referral
+from services.selectors import provider_links
 from tests.conftest import World
 from tests.test_referral_loop import deliver, page, send
 
@@ -148,3 +149,27 @@ def test_accepting_again_with_another_contact_says_it_was_not_saved(
     assert "This referral is already accepted, so the contact or the date you gave was not saved." in html
     assert "We have this answer already" not in html
     assert referral(world).provider_contact == "Ms. Lee" and provider_updates() == updates
+
+
+def test_a_decline_racing_an_acceptance_from_another_tab_says_the_referral_moved_on(
+    world: World, client: Client, monkeypatch
+) -> None:
+    """The page read the referral as sent; another tab accepted it before the decline took the
+    row lock: the lifecycle refuses, and the page says what happened rather than "Cannot change
+    status from Accepted to Declined"."""
+    send(world)
+    url = page(deliver()[-1])
+    read = provider_links.provider_link_for
+
+    def read_before_the_other_tab(token: str) -> ProviderLink:
+        link = read(token)
+        Referral.objects.filter(pk=link.referral_id).update(status=ReferralStatus.ACCEPTED)
+        return link  # its referral still reads "sent"
+
+    monkeypatch.setattr(provider_links, "provider_link_for", read_before_the_other_tab)
+
+    response = client.post(url, {"move": "decline", "decline_code": "no_capacity"}, follow=True)
+
+    assert response.redirect_chain == [(url, 302)]
+    assert "This referral is already accepted, so this answer was not saved." in response.content.decode()
+    assert referral(world).status == ReferralStatus.ACCEPTED and provider_updates() == 0
