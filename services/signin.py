@@ -64,6 +64,10 @@ def second_step_passed(request: HttpRequest, device: Device) -> None:
     request.session.cycle_key()
     rotate_token(request)
     lockout_forgive(request, request.user)
+    # Every wrong code made every device wait (services.actions.accounts.sign_in_code_check);
+    # the one that took the code stopped waiting, the others are let off too, or a backup code
+    # would be kept waiting by the authenticator's old failures next time.
+    second_factor_throttle_reset(request.user)
     _signed_in(request.user, client_ip(request))
 
 
@@ -111,9 +115,9 @@ def _password_passed(sender: Any, request: HttpRequest | None, user: Any, **kwar
 
 def second_factor_throttle_reset(user: Any) -> None:
     """Lift django-otp's own throttle (a doubling wait after each wrong code) on every device
-    of the user: a director's unlock must let them type a code now, not in an hour."""
+    of the user: after an unlock they type a code now, not in an hour."""
     for device in devices_for_user(user, confirmed=None):
-        if isinstance(device, ThrottlingMixin):
+        if isinstance(device, ThrottlingMixin) and device.throttling_failure_count:
             device.throttle_reset()
 
 

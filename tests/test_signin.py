@@ -70,6 +70,17 @@ def current_code(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}"
 
 
+def wrong_codes(client: Client, times: int, traveller: Any) -> list[int]:
+    """Wrong codes at the code page, each typed once django-otp's wait after the one before it
+    is over (1, 2, 4 … seconds): a code typed sooner is looked at by no device, counts for
+    nothing (tests/test_signin_throttle.py). The answers' status codes."""
+    answers = []
+    for attempt in range(times):
+        traveller.shift(timedelta(seconds=2 ** (attempt - 1) if attempt else 0))
+        answers.append(client.post(VERIFY_URL, {"code": "000000x"}, REMOTE_ADDR="203.0.113.7").status_code)
+    return answers
+
+
 # --- lockout ----------------------------------------------------------------------------------
 
 
@@ -531,7 +542,7 @@ def test_a_code_just_used_says_so_and_does_not_count_toward_the_lockout(world: W
     with_password(world.caseworker1)
     device = authenticator(world.caseworker1)
     address = {"REMOTE_ADDR": "203.0.113.7"}
-    with time_machine.travel(datetime.now(UTC), tick=False):
+    with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
         code = current_code(device)
         first = Client()
         sign_in(first, "caseworker1")
@@ -540,15 +551,18 @@ def test_a_code_just_used_says_so_and_does_not_count_toward_the_lockout(world: W
         second = Client()
         sign_in(second, "caseworker1")
         response = second.post(VERIFY_URL, {"code": code}, **address)
+        counted = AccessAttempt.objects.filter(username="caseworker1", failures_since_start__gt=0).exists()
+        traveller.shift(timedelta(seconds=1))  # the authenticator's wait after refusing it
+        wrong = second.post(VERIFY_URL, {"code": "000000"}, **address)
 
     assert response.status_code == 400
     message = error_beside(response, "code")
     assert "just used" in message and "did not work" not in message
-    assert not AccessAttempt.objects.filter(username="caseworker1", failures_since_start__gt=0).exists()
-    assert not AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_IN_FAILED).exists()
+    assert not counted
     # A wrong code still counts.
-    assert "did not work" in error_beside(second.post(VERIFY_URL, {"code": "000000"}, **address), "code")
+    assert "did not work" in error_beside(wrong, "code")
     assert AccessAttempt.objects.get(username="caseworker1").failures_since_start == 1
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_IN_FAILED).count() == 1
 
 
 def test_wrong_codes_lock_the_account_out(world: World):
@@ -557,10 +571,10 @@ def test_wrong_codes_lock_the_account_out(world: World):
     client = Client()
     sign_in(client, "caseworker1")
 
-    address = {"REMOTE_ADDR": "203.0.113.7"}
-    answers = [client.post(VERIFY_URL, {"code": "000000x"}, **address).status_code for _ in range(5)]
-    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5)):  # past the device's own throttle
-        again = client.post(VERIFY_URL, {"code": current_code(device)}, **address)
+    with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
+        answers = wrong_codes(client, 5, traveller)
+        traveller.shift(timedelta(minutes=5))  # past the device's own wait
+        again = client.post(VERIFY_URL, {"code": current_code(device)}, REMOTE_ADDR="203.0.113.7")
 
     assert settings.AXES_FAILURE_LIMIT == 5
     assert answers == [400, 400, 400, 400, 429]
@@ -575,8 +589,9 @@ def test_a_good_code_forgives_the_wrong_ones_before_it(world: World):
     address = {"REMOTE_ADDR": "203.0.113.7"}
     client = Client()
     sign_in(client, "caseworker1")
-    wrong = [client.post(VERIFY_URL, {"code": "000000x"}, **address).status_code for _ in range(4)]
-    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5)):  # past the device's own throttle
+    with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
+        wrong = wrong_codes(client, 4, traveller)
+        traveller.shift(timedelta(minutes=5))  # past the device's own wait
         good = client.post(VERIFY_URL, {"code": current_code(device)}, **address)
         forgiven = AccessAttempt.objects.filter(username="caseworker1").count()
         client.post("/accounts/logout/")
@@ -597,11 +612,12 @@ def test_typing_the_password_again_keeps_the_count_of_wrong_codes(world: World):
     address = {"REMOTE_ADDR": "203.0.113.7"}
     first = Client()
     sign_in(first, "caseworker1")
-    wrong = [first.post(VERIFY_URL, {"code": "000000x"}, **address).status_code for _ in range(4)]
-    second = Client()
-
-    password_again = sign_in(second, "caseworker1")
-    fifth = second.post(VERIFY_URL, {"code": "000000x"}, **address)
+    with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
+        wrong = wrong_codes(first, 4, traveller)
+        second = Client()
+        password_again = sign_in(second, "caseworker1")
+        traveller.shift(timedelta(seconds=8))  # the device's wait after the fourth
+        fifth = second.post(VERIFY_URL, {"code": "000000x"}, **address)
 
     assert wrong == [400, 400, 400, 400]
     assert password_again.status_code == 302

@@ -2,16 +2,66 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
+from django_otp import devices_for_user
+from django_otp.models import Device
 from django_otp.oath import hotp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services import audit
 from services.models.audit import AuditEvent
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """What the user's devices made of a sign-in code: the device that took it, or how many
+    seconds to wait before any code is checked (0 when the code was checked and refused)."""
+
+    device: Device | None = None
+    wait_seconds: int = 0
+
+
+@transaction.atomic
+def sign_in_code_check(*, user: AbstractUser, code: str) -> CodeCheck:
+    """Try a code on every confirmed device of the user (authenticator, backup codes), unless
+    one of them is still in django-otp's wait after wrong codes (1, 2, 4, 8 … seconds).
+
+    In that wait a throttled device refuses every code, the right one too, without looking at
+    it; so the code is checked by none, and the caller says to wait instead of counting a wrong
+    code. Every wrong code makes every device wait (each one checks it), so they wait together;
+    a passed sign-in lifts the wait on all of them (services.signin.second_step_passed).
+    The devices are locked for update as django_otp.match_token locks them: two requests at
+    once cannot both use a backup code or slip past the wait.
+    """
+    devices = list(devices_for_user(user, for_verify=True))
+    wait = max((code_wait_seconds(device) for device in devices), default=0)
+    if wait:
+        return CodeCheck(wait_seconds=wait)
+    for device in devices:
+        if device.verify_token(code):
+            return CodeCheck(device=device)
+    return CodeCheck()
+
+
+def code_wait_seconds(device: Device) -> int:
+    """Seconds before django-otp lets this device check a code again (0: now). In that wait it
+    refuses every code, the right one too, without looking at it."""
+    allowed, data = device.verify_is_allowed()
+    if allowed:
+        return 0
+    # django-otp says until when (VerifyNotAllowed.N_FAILED_ATTEMPTS); a refusal that does not
+    # say is a wait of a second.
+    now = timezone.now()
+    until = (data or {}).get("locked_until", now)
+    return max(1, math.ceil((until - now).total_seconds()))
 
 
 def sign_in_code_refused(*, request: HttpRequest, user: AbstractUser) -> None:

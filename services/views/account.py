@@ -26,8 +26,8 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -76,14 +76,18 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return locked_out(request, None, None)
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        # match_token tries every confirmed device; a backup code is deleted as it is used,
-        # and TOTP devices refuse a code already used and throttle repeated failures.
-        device = match_token(request.user, form.cleaned_data["code"])
-        if device is not None:
+        # Every confirmed device tries the code; a backup code is deleted as it is used, and
+        # the authenticator refuses a code already used. After a wrong code django-otp makes
+        # the devices wait (1, 2, 4 … seconds): a code typed in that wait is looked at by none,
+        # so it is no wrong code, and does not count toward the lockout.
+        check = accounts.sign_in_code_check(user=request.user, code=form.cleaned_data["code"])
+        if check.device is not None:
             # A new session key; earlier wrong passwords and codes are forgiven only now.
-            signin.second_step_passed(request, device)
+            signin.second_step_passed(request, check.device)
             return redirect(_next_url(request))
-        if accounts.sign_in_code_just_used(user=request.user, code=form.cleaned_data["code"]):
+        if check.wait_seconds:
+            form.add_error("code", _code_wait_message(check.wait_seconds))
+        elif accounts.sign_in_code_just_used(user=request.user, code=form.cleaned_data["code"]):
             form.add_error("code", _("This code was just used. Wait for the next one (a few seconds), then type it."))
         else:
             accounts.sign_in_code_refused(request=request, user=request.user)
@@ -93,6 +97,14 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             form.add_error("code", _("That code did not work. Check the app and try again, or use a backup code."))
     context = {"form": form, "next": _next_url(request)}
     return render(request, "registration/two_factor_verify.html", context, status=400 if form.errors else 200)
+
+
+def _code_wait_message(seconds: int) -> str:
+    return ngettext(
+        "Wait %(seconds)d second, then type the code again.",
+        "Wait %(seconds)d seconds, then type the code again.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 def _pending_totp(user: object) -> TOTPDevice:
@@ -118,13 +130,19 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     # No backup codes yet: they come once this code is confirmed.
     form.fields["code"].help_text = _("The 6-digit code your authenticator app shows now.")
     if request.method == "POST" and form.is_valid():
-        codes = accounts.two_factor_enrol_confirm(user=request.user, device=device, code=form.cleaned_data["code"])
-        if codes is not None:
+        if wait := accounts.code_wait_seconds(device):  # after a wrong code: the right one too would be refused
+            form.add_error("code", _code_wait_message(wait))
+        elif codes := accounts.two_factor_enrol_confirm(
+            user=request.user, device=device, code=form.cleaned_data["code"]
+        ):
             signin.second_step_passed(request, device)
             return render(
                 request, "registration/backup_codes.html", {"codes": codes, "next": _next_url(request), "first": True}
             )
-        form.add_error("code", _("That code did not work. Make sure the app shows Reentry, and type the newest code."))
+        else:
+            form.add_error(
+                "code", _("That code did not work. Make sure the app shows Reentry, and type the newest code.")
+            )
     secret = base64.b32encode(device.bin_key).decode()
     context = {
         "form": form,
