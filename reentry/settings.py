@@ -281,8 +281,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Lockout (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one username from one
 # address, that pair is refused until the cool-off ends, a director unlocks it (staff page)
-# or an operator does (`manage.py axes_reset_username <username in small letters>`, or
-# /admin/). Keyed on the pair so a stranger cannot lock a colleague out from elsewhere, and one
+# or an operator does (`manage.py unlock_sign_in <username>`, which also lifts django-otp's
+# wait on the account's devices). Keyed on the pair so a stranger cannot lock a colleague out from elsewhere, and one
 # address cannot try many passwords on one account.
 AXES_FAILURE_LIMIT = envint("LOCKOUT_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOCKOUT_COOLOFF_MINUTES", 30))

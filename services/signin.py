@@ -113,6 +113,18 @@ def _password_passed(sender: Any, request: HttpRequest | None, user: Any, **kwar
         _signed_in(user, address)
 
 
+def sign_in_unlock(*, username: str, user: Any | None) -> int:
+    """Lift the sign-in lockout of a username (django-axes, from every address, counted as the
+    sign-in counts it) and the wait django-otp puts on the devices of its account, if it has
+    one (`user`). Both, or the person is let in only to wait for every code again. The
+    director's unlock (services.actions.staff) and the operator's `manage.py unlock_sign_in`.
+    Returns how many lockout records were removed."""
+    removed = axes_reset(username=typed_username(username))
+    if user is not None:
+        second_factor_throttle_reset(user)
+    return removed
+
+
 def second_factor_throttle_reset(user: Any) -> None:
     """Lift django-otp's own throttle (a doubling wait after each wrong code) on every device
     of the user: after an unlock they type a code now, not in an hour."""

@@ -227,7 +227,7 @@ def test_operator_unlocks_with_the_management_command(world: World):
     with_password(world.caseworker1)
     fail(Client(), "caseworker1", settings.AXES_FAILURE_LIMIT)
 
-    call_command("axes_reset_username", "caseworker1", stdout=StringIO())
+    call_command("unlock_sign_in", "caseworker1", stdout=StringIO())
 
     assert sign_in(Client(), "caseworker1").status_code == 302
 

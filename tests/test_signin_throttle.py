@@ -1,14 +1,17 @@
 """The second step of signing in, between wrong codes and a lockout: the wait django-otp puts on
-the devices after a wrong code (a code typed in it is no wrong code)."""
+the devices after a wrong code (a code typed in it is no wrong code), and the operator's unlock."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
 import time_machine
 from axes.models import AccessAttempt
+from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -22,6 +25,7 @@ from tests.test_signin import (
     VERIFY_URL,
     authenticator,
     current_code,
+    fail,
     fast_hasher,  # noqa: F401 - the fixture, used by every test here
     sign_in,
     with_password,
@@ -145,3 +149,35 @@ def test_enrolment_says_to_wait_after_a_wrong_code(client, world: World):
     assert "did not work" in error_beside(wrong, "code")
     assert "Wait 1 second, then type the code again." in error_beside(waiting, "code")
     assert "Your backup codes" in confirmed.content.decode()
+
+
+# --- unlocking ---------------------------------------------------------------------------------
+
+
+def test_the_operators_unlock_lifts_the_lockout_and_the_wait_and_is_logged(world: World):
+    with time_machine.travel(T0, tick=False) as traveller:
+        client, device = at_the_code(world.caseworker1)
+        assert wrong_codes(client, 5, traveller)[-1] == 429
+        for _ in range(5):  # the wait is 16 seconds after five wrong codes, then 32 …
+            device.throttle_increment()
+        out = StringIO()
+
+        call_command("unlock_sign_in", " Caseworker1", stdout=out)
+        client, device = at_the_code(world.caseworker1)
+        passed = client.post(VERIFY_URL, {"code": current_code(device), "next": "/dashboard/"}, **ADDRESS)
+
+    assert "caseworker1 can sign in again" in out.getvalue()
+    assert passed.url == "/dashboard/"
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.PERMISSION_CHANGED).latest("pk")
+    assert (entry.actor, entry.target) == (None, "Sign-in of caseworker1")
+    assert entry.changes == {"sign_in_lockout": ["locked", "unlocked"], "by": "manage.py unlock_sign_in"}
+
+
+def test_the_operators_unlock_of_a_username_without_an_account(world: World):
+    fail(Client(), "nobody-here", settings.AXES_FAILURE_LIMIT)
+    out = StringIO()
+
+    call_command("unlock_sign_in", "nobody-here", stdout=out)
+
+    assert "no account has this username" in out.getvalue()
+    assert not AccessAttempt.objects.filter(username="nobody-here").exists()

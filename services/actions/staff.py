@@ -12,14 +12,13 @@ from django.utils.translation import gettext as _
 
 from services import audit
 from services.access import has_second_factor, organization_of
-from services.auth import typed_username
 from services.choices import Role
 from services.figures import figures_changed
 from services.lib.throttle import throttle_hit
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.organizations import Organization, StaffMember
-from services.signin import second_factor_throttle_reset
+from services.signin import sign_in_unlock
 from services.tasks import send_invitation
 
 User = get_user_model()
@@ -219,11 +218,8 @@ def staff_sign_in_unlock(*, by: AbstractUser, member: StaffMember) -> int:
     The director's page loads `member` through access.get_staff_member, so only their own
     organization's staff can be unlocked. Returns how many lockout records were removed.
     """
-    from axes.utils import reset  # axes' models need the app registry: imported on use
-
     username = member.user.get_username()
-    removed = reset(username=typed_username(username))  # as the lockout counts it (services.signin)
-    second_factor_throttle_reset(member.user)
+    removed = sign_in_unlock(username=username, user=member.user)
     audit.record(
         AuditEvent.Action.PERMISSION_CHANGED,
         actor=by,
