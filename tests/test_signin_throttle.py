@@ -1,5 +1,6 @@
 """The second step of signing in, between wrong codes and a lockout: the wait django-otp puts on
-the devices after a wrong code (a code typed in it is no wrong code), and the operator's unlock."""
+the devices after a wrong code (a code typed in it is no wrong code), the operator's unlock,
+and the lockout page's words."""
 
 from __future__ import annotations
 
@@ -181,3 +182,17 @@ def test_the_operators_unlock_of_a_username_without_an_account(world: World):
 
     assert "no account has this username" in out.getvalue()
     assert not AccessAttempt.objects.filter(username="nobody-here").exists()
+
+
+# --- the lockout page --------------------------------------------------------------------------
+
+
+def test_the_lockout_page_names_wrong_codes_too(world: World):
+    with time_machine.travel(T0, tick=False) as traveller:
+        client, _device = at_the_code(world.caseworker1)
+        wrong_codes(client, 4, traveller)
+        traveller.shift(timedelta(seconds=8))
+        locked = client.post(VERIFY_URL, {"code": "000000"}, **ADDRESS)
+
+    assert locked.status_code == 429
+    assert "too many wrong passwords or sign-in codes" in locked.content.decode()
