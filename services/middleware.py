@@ -32,7 +32,9 @@ from services.selectors import users
 class PersonLanguageMiddleware:
     """Pages in the signed-in person's language: an exoneree's choice on their record, English
     for staff (their pages are translation-ready, not translated). Anonymous pages keep what
-    LocaleMiddleware chose from the language cookie or the browser.
+    LocaleMiddleware chose from the language cookie or the browser, and so do the pages of a
+    sign-in not yet complete (the code page, enrolment, the first backup codes): they follow
+    the sign-in page, not flip to English after the password.
 
     No extra query: the staff role and the exoneree record are cached on the user for the
     request, and the other middleware here read them anyway.
@@ -44,16 +46,23 @@ class PersonLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         exoneree = None
         if request.user.is_authenticated:
-            language = users.language_of(request.user)
-            translation.activate(language)
-            request.LANGUAGE_CODE = translation.get_language()
             exoneree = access.own_exoneree_or_none(request.user)
+        if exoneree is not None or _signed_in_completely(request):
+            translation.activate(users.language_of(request.user))
+            request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         if exoneree is not None and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != exoneree.preferred_language:
             # Their record's language, not only a switch they pressed, keeps the sign-in page
             # in it after they sign out (a record made in Spanish by their caseworker).
             remember_language(response, exoneree.preferred_language)
         return response
+
+
+def _signed_in_completely(request: HttpRequest) -> bool:
+    """Staff past the second step. Every staff account owes one (services.access), so one not
+    past it is still signing in. (An exoneree's own language is on their record: it is theirs
+    at every step, and whether one owes a code would cost a query on every page.)"""
+    return request.user.is_authenticated and getattr(request.user, "is_verified", lambda: False)()
 
 
 def remember_language(response: HttpResponse, language: str) -> None:

@@ -1,6 +1,6 @@
 """The second step of signing in, between wrong codes and a lockout: the wait django-otp puts on
 the devices after a wrong code (a code typed in it is no wrong code), the operator's unlock,
-and the lockout page's words."""
+the lockout page's words, and the language of the pages between the password and the code."""
 
 from __future__ import annotations
 
@@ -14,13 +14,16 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services.models.audit import AuditEvent
 from tests.conftest import World
 from tests.test_cases import error_beside
+from tests.test_i18n import ENGLISH_WORDS, _visible_text
 from tests.test_signin import (
+    LOGIN_URL,
     SETUP_URL,
     T0,
     VERIFY_URL,
@@ -196,3 +199,42 @@ def test_the_lockout_page_names_wrong_codes_too(world: World):
 
     assert locked.status_code == 429
     assert "too many wrong passwords or sign-in codes" in locked.content.decode()
+
+
+# --- the language between the password and the code ------------------------------------------
+
+
+def in_spanish(client: Client) -> Client:
+    """The language switch pressed on the sign-in page, on a phone set to English."""
+    client.post(reverse("set_language"), {"language": "es", "next": LOGIN_URL})
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def test_the_code_page_speaks_the_language_chosen_on_the_sign_in_page(world: World):
+    client, device = at_the_code(world.caseworker1, in_spanish(Client()))
+
+    page = client.get(VERIFY_URL)
+    refused = client.post(VERIFY_URL, {"code": "000000"}, **ADDRESS)
+    waiting = client.post(VERIFY_URL, {"code": current_code(device)}, **ADDRESS)
+
+    html = page.content.decode()
+    assert '<html lang="es">' in html and "Su código para entrar" in html
+    assert not ENGLISH_WORDS.findall(_visible_text(html).replace("Reentry", ""))
+    assert "no sirvió" in error_beside(refused, "code")
+    assert "Espere 1 segundo y vuelva a escribir el código." in error_beside(waiting, "code")
+
+
+def test_the_enrolment_and_the_first_backup_codes_speak_it_too(world: World):
+    with_password(world.director1)
+    client = in_spanish(Client())
+    sign_in(client, "director1")
+
+    setup = client.get(SETUP_URL).content.decode()
+    device = TOTPDevice.objects.get(user=world.director1, confirmed=False)
+    codes = client.post(SETUP_URL, {"code": current_code(device)}).content.decode()
+    dashboard = client.get("/dashboard/").content.decode()
+
+    assert '<html lang="es">' in setup and "Configure su código para entrar" in setup
+    assert '<html lang="es">' in codes and "Sus códigos de respaldo" in codes
+    assert '<html lang="en">' in dashboard  # once signed in, staff pages are in English
