@@ -23,6 +23,9 @@ REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
     S.CANCELLED: frozenset(),
 }
 REFERRAL_OPEN = frozenset({S.DRAFT, S.SENT, S.ACCEPTED, S.IN_PROGRESS})
+# Where the provider still has something to do: its link works, it is nudged, the referral's
+# stall reminders run, only then.
+WITH_PROVIDER = frozenset({S.SENT, S.ACCEPTED, S.IN_PROGRESS})
 # Referrals the person's plan never shows (nor their messages' topics, nor a transfer's history):
 # a draft not yet sent, and one called off.
 REFERRAL_NOT_ON_PLAN = frozenset({S.DRAFT, S.CANCELLED})

@@ -28,6 +28,7 @@ from django.urls import reverse
 
 from services.choices import ProviderLinkEnd, ReferralStatus, ReminderKind, ReminderStatus
 from services.lib.provider_tokens import new_token, provider_link
+from services.lifecycle import WITH_PROVIDER
 from services.models.notifications import Reminder
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from services.reminder_messages import Outgoing, Skip
@@ -48,8 +49,6 @@ REPLACES_LINKS = frozenset({Kind.REFERRAL_NOTICE})
 MOST_LIVE_LINKS = 3
 KINDS = TO_PROVIDER | {Kind.REFERRAL_UNANSWERED, Kind.REFERRAL_NOT_COMPLETED, Kind.REFERRAL_ESCALATION}
 STALL_KINDS = KINDS - {Kind.REFERRAL_NOTICE, Kind.PROVIDER_REPLY}
-# Where a provider still has something to do, and its link works.
-WITH_PROVIDER = frozenset({S.SENT, S.ACCEPTED, S.IN_PROGRESS})
 CANCELLABLE = [Status.PENDING, Status.CLAIMED]
 
 

@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from services.lifecycle import WITH_PROVIDER
 from services.models.referrals import ProviderLink, Referral
-from services.selectors.provider_links import WITH_PROVIDER
 from tests.test_seed_demo import DEV_SETTINGS, PASSWORD, seed
 
 pytestmark = pytest.mark.django_db

@@ -18,13 +18,13 @@ from services.actions.referrals import referral_transition
 from services.choices import UNRESOLVED_REASONS, DeclineReason, PersonAnswer, ProviderLinkEnd, ReferralStatus
 from services.figures import figures_changed
 from services.lib.text import visible_length
-from services.lifecycle import REFERRAL_TRANSITIONS
+from services.lifecycle import REFERRAL_TRANSITIONS, WITH_PROVIDER
 from services.models.audit import AuditEvent
 from services.models.notifications import Notification
 from services.models.people import Exoneree
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from services.outcome_counts import outcome_counts_tracked_for
-from services.selectors.provider_links import WITH_PROVIDER, link_gone
+from services.selectors.provider_links import link_gone
 
 S = ReferralStatus
 

@@ -12,14 +12,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from services.choices import CATEGORY_FOR_DOMAIN, ConsentCategory, ContactPreference, ReferralStatus, ReminderKind
+from services.choices import CATEGORY_FOR_DOMAIN, ConsentCategory, ContactPreference, ReminderKind
 from services.lib.provider_tokens import token_hash
+from services.lifecycle import WITH_PROVIDER
 from services.models.notifications import Reminder
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from services.selectors import coverage
-
-# Where the provider still has something to do: its link works only then.
-WITH_PROVIDER = frozenset({ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS})
 
 
 def provider_link_for(token: str) -> ProviderLink:

@@ -20,10 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services.demo import demo_data
+from services.lifecycle import WITH_PROVIDER
 from services.models.referrals import Referral
 from services.referral_reminders import link_issue
 from services.selectors import coverage
-from services.selectors.provider_links import WITH_PROVIDER
 
 
 class Command(BaseCommand):
