@@ -232,7 +232,8 @@ def test_housing_day_not_reached_yet(small, login):
     assert housing["Day 90 after release"] == [0, 0, 0, 0]
     assert housing["Day 30 after release"] == [0, 0, 0, 0]
     # Pat's 180th day is June 13 2025: outside April. Quinn's 30th day (March 22) is before April.
-    late = table(page(login("director1"), **{"from": "2025-05-01", "to": "2025-05-31"})["housing"])
+    # A period that has not started is refused; one that runs on past today counts what is ahead.
+    late = table(page(login("director1"), **{"from": "2025-04-01", "to": "2025-05-31"})["housing"])
     assert late["Day 90 after release"] == [0, 0, 0, 1]  # Quinn's 90th day, May 21, is still ahead
 
 
@@ -343,6 +344,9 @@ def test_default_period_is_the_last_12_months(small, login):
         ({"from": "2025-06-01"}, "from", "This is after today, and with “To” left empty the period ends today."),
         ({"from": "2025-06-01", "to": ""}, "from", "Choose a start on or before today, or fill in “To”."),
         ({"from": "0001-01-01"}, "from", "Enter a date between 1900 and 2200."),
+        # A period that has not started counted "people served" and "stalled now" as if real.
+        ({"from": "2200-12-31", "to": "2200-12-31"}, "from", "This period has not started yet: check the year."),
+        ({"from": "2025-04-16", "to": "2025-05-01"}, "from", "This period has not started yet: check the year."),
         ({"domain": "astrology"}, "domain", "Select a valid choice."),
         ({"caseworker": "not-a-number"}, "caseworker", "Select a valid choice."),
     ],

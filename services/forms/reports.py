@@ -120,6 +120,11 @@ class OutcomeFilterForm(forms.Form):
                 ),
             )
             return data
+        if data.get("from") and data["from"] > self.today:
+            # Nothing has happened in it yet, yet the figures about people now ("stalled now",
+            # "people served") would look real: a mistyped year (2206 for 2026) reads as data.
+            self.add_error("from", _("This period has not started yet: check the year."))
+            return data
         end = data["to"] = data.get("to") or self.today
         # Left empty, "from" is 12 months before "to", but never before the first day a date
         # may have: each figure's link carries it, and a date before then is refused.
