@@ -552,3 +552,24 @@ def test_look_ahead_paginator_counts_no_further_than_it_must(db, monkeypatch):
     assert (counted.count, counted.counted_all, counted.num_pages) == (40, False, 4)
     assert paging.LookAheadPaginator(list(range(25)), 10, asked=None).counted_all
     assert paging.asked_page("-3") == 1 and paging.asked_page(10**30) == paging.LAST_PAGE_ASKED
+
+
+def test_a_long_value_shows_its_start_in_the_row_and_the_whole_in_a_fold_and_the_csv(world, login):
+    """A resource's 10,000-character description filled one row of Details (walk)."""
+    long = "word " * 2000
+    audit.record(
+        AuditEvent.Action.RECORD_CHANGED,
+        actor=world.director1,
+        target="Resource 1",
+        changes={"description": ["Short", long], "name": ["Food bank", "Food pantry"]},
+    )
+    director1 = login("director1")
+
+    page = director1.get(reverse("audit_log"), {"action": AuditEvent.Action.RECORD_CHANGED}).content.decode()
+
+    start = f"Short → {long}"[:199] + "…"
+    assert f'<summary><span class="short">{start}</span>' in page
+    assert page.count(long) == 1 and f"</summary>Short → {long}</details>" in page  # the fold holds it whole
+    assert "Food bank → Food pantry" in page  # a short one as it was
+    csv = b"".join(director1.get(reverse("audit_log"), {"format": "csv"}).streaming_content).decode()
+    assert long.strip() in csv
