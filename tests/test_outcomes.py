@@ -462,6 +462,18 @@ def test_records_page_names_the_people_and_links_their_records(small, login):
     assert reverse("exoneree_detail", args=[small["pat"].pk]) in body
 
 
+def test_records_page_without_a_period_is_the_last_12_months_and_a_page_past_the_end_is_the_last(small, login):
+    """As the outcomes page does, and as the access log shows its last page (walk: both said 404)."""
+    cell = {"figure": "referrals", "group": "completed", "measure": "count"}
+
+    response = records(login("director1"), **cell, page="99")
+
+    assert response.status_code == 200
+    filters = response.context["filters"]
+    assert (filters.start, filters.end) == (date(2024, 4, 16), date(2025, 4, 15))
+    assert response.context["page"].number == 1 and response.context["page"].paginator.count == 2
+
+
 @pytest.mark.parametrize(
     "params",
     [
