@@ -517,3 +517,20 @@ def test_an_expired_grant_opens_nothing(world, time_machine):
 
     assert not access.active_emergency_grants(world.caseworker1).exists()
     assert world.thomas.exoneree not in access.exonerees_visible_to(world.caseworker1)
+
+
+def test_the_review_settles_every_directors_notification(login, world):
+    """It still said "Review it." and showed as new after the review was saved (walk)."""
+    other = StaffFactory(organization=world.org1, role=Role.DIRECTOR).user
+    pending = grant(world)
+    unrelated = Notification.objects.create(user=world.director1, text="Review it.", url=reverse("audit_log"))
+
+    login("director1").post(reverse("emergency_review", args=[pending.pk]), {"decision": "acknowledged"})
+
+    notices = Notification.objects.filter(url=pending.get_review_url())
+    assert {notice.user for notice in notices} == {world.director1, other}
+    for notice in notices:
+        assert notice.read_at is not None
+        assert notice.text == "Casey Onewell used emergency access to Thomas Okafor's record. Reviewed."
+    unrelated.refresh_from_db()
+    assert (unrelated.text, unrelated.read_at) == ("Review it.", None)

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Replace
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +29,8 @@ from services.selectors.users import directors_by_organization
 
 EMERGENCY_REASON_MIN = 20
 SEARCHED = AuditEvent.Action.EMERGENCY_SEARCH
+# The directors' notification of a grant ends asking for the review, then says it is done.
+TO_REVIEW, REVIEWED = "Review it.", "Reviewed."
 
 
 def emergency_access_request(*, by: AbstractUser, candidate: Exoneree, reason: str) -> EmergencyAccess:
@@ -119,7 +123,7 @@ def emergency_access_grant(*, by: AbstractUser, exoneree: Exoneree, reason: str)
     grant.save()
     _tell_directors(
         by,
-        f"{_name(by)} used emergency access to {exoneree.display_name}'s record. Review it.",
+        f"{_name(by)} used emergency access to {exoneree.display_name}'s record. {TO_REVIEW}",
         grant.get_review_url(),
     )
     audit.record(
@@ -161,6 +165,7 @@ def emergency_access_review(*, by: AbstractUser, grant: EmergencyAccess, decisio
     ):
         raise ValidationError(_("This emergency access was already reviewed."))
     grant.refresh_from_db()
+    _notifications_reviewed(grant)
     audit.record(
         AuditEvent.Action.EMERGENCY_REVIEWED,
         actor=by,
@@ -169,3 +174,12 @@ def emergency_access_review(*, by: AbstractUser, grant: EmergencyAccess, decisio
         changes={"review": decision},
     )
     return grant
+
+
+def _notifications_reviewed(grant: EmergencyAccess) -> None:
+    """Every director's notification of the grant (found by its link, as a purge finds them)
+    says it was reviewed and is no longer new: one review settles it for all of them, and
+    "Review it." shown as new sent the others to a review already done."""
+    notices = Notification.objects.filter(url=grant.get_review_url())
+    notices.update(text=Replace("text", Value(TO_REVIEW), Value(REVIEWED)))
+    notices.filter(read_at__isnull=True).update(read_at=timezone.now())
