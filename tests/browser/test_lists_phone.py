@@ -11,6 +11,14 @@ from services.models.people import Exoneree
 from tests.browser.conftest import DESKTOP, FILE_BUTTON_HEIGHTS, PHONE, SIDEWAYS, demo_device
 
 LABELS = "els => els.map(td => getComputedStyle(td, '::before').content)"
+# A value's lines that start in its label's column (the left 30% of its line), with the label:
+# a value that wrapped back under its label ("Title  Reentry / caseworker").
+UNDER_LABEL = """els => els.flatMap(td => {
+    const cell = td.getBoundingClientRect(), range = document.createRange();
+    range.selectNodeContents(td);
+    const under = [...range.getClientRects()].filter(r => r.width > 0 && r.left < cell.left + 0.3 * cell.width);
+    return under.length ? [`${td.dataset.label}: ${td.textContent.trim()}`] : [];
+})"""
 
 
 def test_the_people_staff_access_log_and_legal_holds_fit_a_phone(demo, tabs):
@@ -39,6 +47,8 @@ def test_the_people_staff_access_log_and_legal_holds_fit_a_phone(demo, tabs):
         # Each line of a row says which column it is.
         labels = page.eval_on_selector_all("main table tbody td[data-label]", LABELS)
         assert labels and "none" not in labels, path
+        # Label and value are two columns: a long value wraps in its own.
+        assert page.eval_on_selector_all("main table tbody td[data-label]", UNDER_LABEL) == [], path
 
     page.set_viewport_size(DESKTOP)  # on a desktop a row is a table row still
     rows = page.eval_on_selector_all(
