@@ -772,17 +772,32 @@ def test_saving_the_whole_organization_never_winds_its_figures_version_back(logi
         ("A" * 44, "A" * 44),
         (
             "People whose case opened in the period: by referral from a court",
-            "<title>People whose case opened in the period: by referral from a court</title>"
-            "People whose case opened in the period: by …",
+            '<tspan x="0" y="14">People whose case opened in the period: by</tspan> '
+            '<tspan x="0" y="34">referral from a court</tspan>',
         ),
         ("<b>Tom & Jerry</b>", "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;"),
     ],
 )
-def test_a_bar_label_is_on_its_own_line_escaped_and_whole_in_its_tooltip_when_cut(label: str, shown: str) -> None:
+def test_a_bar_label_is_above_its_bar_escaped_and_whole(label: str, shown: str) -> None:
     """On the line above its bar, from the chart's left edge: never cut at that edge (it was,
-    right-aligned in a fixed column); past what a phone's line holds, cut, whole in its title."""
-    bar = {"y": 40, "text_y": 53, "parts": [], "label": label, "end": 120.0, "total": 3}
+    right-aligned in a fixed column); past what a phone's line holds, on over more lines."""
+    bar = {"y": 40, "text_y": 53, "parts": [], "lines": outcome_charts._lines(label), "end": 120.0, "total": 3}
     assert f'<text x="0" y="34" class="chart-label">{shown}</text>' in outcome_charts._bar(bar)
+
+
+def test_bars_whose_labels_differ_only_at_their_end_read_apart(small, login):
+    """ "Medical, dental and vision care: open over …" twice, told apart only by colour (walk):
+    each label is whole, its bar lower by the lines it takes, the chart taller by them."""
+    html = login("director1").get(reverse("outcome_dashboard"), Q1).content.decode()
+
+    chart = html[html.index('<svg viewBox="0 0 480', html.index('id="open_needs')) :]
+    chart = chart[: chart.index("</svg>")]
+    assert "Employment and job training: open over 30</tspan>" in chart  # "days" on the next line
+    labels = re.findall(r'<text x="0"[^>]*class="chart-label">(.*?)</text>', chart)
+    words = [re.sub(r"<[^>]+>", "", label) for label in labels]
+    assert "Employment and job training: open over 30 days" in words
+    assert "Employment and job training: open over 90 days" in words
+    assert len(set(words)) == len(words) and "…" not in chart
 
 
 def test_a_cells_link_to_its_records_is_the_query_string_urlencode_makes(world):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 
 from services.outcomes.scope import Cell, Figure
 
@@ -18,10 +18,11 @@ register = template.Library()
 # ..."), and the bars keep the whole width. The chart is 480 units wide, drawn at most 36rem:
 # its words are 12-13px on a desktop and a phone alike (a media query in site.css).
 WIDTH, BAR_WIDTH, LABEL_HEIGHT, BAR_HEIGHT, GAP = 480, 410, 22, 16, 10
-ROW_HEIGHT = LABEL_HEIGHT + BAR_HEIGHT + GAP
-# What fits on a label's line at a phone's font size; the whole label is in its tooltip and
-# in the table below the chart.
-LABEL_CHARACTERS = 44
+# What fits on a label's line at a phone's font size. A longer label goes on over more lines,
+# each LINE_HEIGHT lower (a phone's words are 19 units), and its bar below them: cut at the
+# line's end, two labels that differ only at their end ("…: open over 30 days" and "…: open
+# over 90 days") read alike, their colour the only difference.
+LABEL_CHARACTERS, LINE_HEIGHT = 44, 20
 
 
 @register.inclusion_tag("services/_outcome_chart.html")
@@ -30,8 +31,11 @@ def outcome_chart(figure: Figure) -> dict[str, Any]:
     bars = figure.chart
     longest = max((total for _, _, total in bars), default=0) or 1
     drawn = []
-    for index, (label, segments, total) in enumerate(bars):
-        y = GAP + index * ROW_HEIGHT + LABEL_HEIGHT
+    top = GAP  # where the next bar's label begins
+    for label, segments, total in bars:
+        lines = _lines(str(label))
+        y = top + LABEL_HEIGHT + (len(lines) - 1) * LINE_HEIGHT
+        top = y + BAR_HEIGHT + GAP
         x = 0.0
         parts = []
         for segment in segments:
@@ -39,9 +43,16 @@ def outcome_chart(figure: Figure) -> dict[str, Any]:
             parts.append({"x": round(x, 1), "width": round(width, 1), "css": segment.css, "segment": segment})
             x += width
         drawn.append(
-            {"label": label, "y": y, "text_y": y + BAR_HEIGHT - 3, "parts": parts, "total": total, "end": x + 6}
+            {"lines": lines, "y": y, "text_y": y + BAR_HEIGHT - 3, "parts": parts, "total": total, "end": x + 6}
         )
-    return {"figure": figure, "bars": _svg_bars(drawn), "width": WIDTH, "height": GAP + len(bars) * ROW_HEIGHT}
+    return {"figure": figure, "bars": _svg_bars(drawn), "width": WIDTH, "height": top}
+
+
+def _lines(label: str) -> list[str]:
+    """The label's lines, each no longer than a phone's line holds (most labels are one)."""
+    if len(label) <= LABEL_CHARACTERS:
+        return [label]
+    return textwrap.wrap(label, LABEL_CHARACTERS, break_on_hyphens=False) or [label]
 
 
 # The bars and the table rows are built here rather than by template loops: the follow-ups
@@ -62,11 +73,16 @@ def _bar(bar: dict[str, Any]) -> str:
         for p in bar["parts"]
         if p["width"]
     )
-    label = str(bar["label"])
-    if len(label) <= LABEL_CHARACTERS:  # most are short: no Truncator
-        label = escape(label)
+    lines = bar["lines"]
+    if len(lines) == 1:  # most labels
+        label = escape(lines[0])
     else:
-        label = f"<title>{escape(label)}</title>{escape(Truncator(label).chars(LABEL_CHARACTERS))}"
+        # Each line a tspan, the first the highest; the spaces between keep the words apart
+        # in the text's content (what a screen reader or a copy reads).
+        first = y - 6 - (len(lines) - 1) * LINE_HEIGHT
+        label = " ".join(
+            f'<tspan x="0" y="{first + i * LINE_HEIGHT}">{escape(line)}</tspan>' for i, line in enumerate(lines)
+        )
     return (
         f'<text x="0" y="{y - 6}" class="chart-label">{label}</text>{parts}'
         f'<text x="{round(bar["end"], 1)}" y="{text_y}" class="chart-value">{number(bar["total"])}</text>'
