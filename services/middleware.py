@@ -234,7 +234,7 @@ class FormSentOnceMiddleware:
     def process_view(
         self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> HttpResponse | None:
-        if request.method != "POST" or not request.user.is_authenticated:
+        if request.method != "POST" or not (request.user.is_authenticated or getattr(view, once.BY_ADDRESS, False)):
             return None
         claim = once.claim_name(request)
         if claim is None:

@@ -239,3 +239,39 @@ def test_a_cache_out_of_reach_does_not_stop_the_form(world, monkeypatch) -> None
 
     assert answer.status_code == 302
     assert Message.objects.count() == 1
+
+
+def test_the_providers_question_sent_twice_is_asked_once(world) -> None:
+    """The provider's page has no account: its address (the link's token) says whose sending."""
+    from services.models.referrals import ProviderQuestion
+    from tests.test_referral_loop import deliver, page, send
+
+    send(world)
+    url = page(deliver()[-1])
+    provider = Client()
+    key = token_on(provider, url, url)
+    question = {"move": "question", "question": "Does Marcus have a driver's license?", "once": key}
+
+    first, second = provider.post(url, question), provider.post(url, question)
+
+    assert ProviderQuestion.objects.count() == 1
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert ALREADY_SAVED in provider.get(second["Location"]).content.decode()
+
+
+def test_a_signed_out_sending_is_never_claimed(world) -> None:
+    """A form posted after the session ended goes to the sign-in page and is kept, to be sent
+    again once signed in: claiming it then would refuse that second sending as 'already saved'."""
+    page = BY_NAME["note_create"]
+    client = signed_in(world, "caseworker1")
+    url = page.url(world)
+    key = token_on(client, url, url)
+    client.logout()
+
+    assert Client().post(url, {**page.data(world), "once": key}).status_code == 302  # to the sign-in page
+    client = signed_in(world, "caseworker1")
+    again = client.post(url, {**page.data(world), "once": key})
+
+    assert again.status_code == 302 and again["Location"] == page.done(world)
+    assert CaseNote.objects.filter(exoneree=world.marcus.exoneree).count() == 3  # the two of the world, and this

@@ -18,11 +18,14 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.cache import caches
 from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
+V = TypeVar("V", bound=Callable[..., Any])
 
 SHARED = "shared"  # settings.CACHES: Redis when REDIS_URL is set, else files in var/
 FIELD = "once"
@@ -39,16 +42,30 @@ WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.1
 
 
+BY_ADDRESS = "form_once_by_address"
+
+
+def by_address(view: V) -> V:
+    """A page of no account whose address is its secret (the provider's link): its forms are
+    claimed by the address. Any other signed-out sending (a session ended) is never claimed:
+    it is kept and sent again once the person has signed in (services.lib.kept_forms)."""
+    setattr(view, BY_ADDRESS, True)
+    return view
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
 def claim_name(request: HttpRequest) -> str | None:
-    """The claim of this POST (a signed-in person's), or None when it carries no proper key."""
+    """The claim of this POST, or None when it carries no proper key."""
     token = request.POST.get(FIELD, "")
     if not TOKEN.fullmatch(token):
         return None
-    sent = hashlib.sha256(f"{request.user.pk}\0{token}".encode())
+    # Whose sending: the signed-in person's, or, on a page of no account (the provider's), its
+    # address, which holds the link's token (hashed here with the rest, never kept).
+    who = request.user.pk if request.user.is_authenticated else request.path
+    sent = hashlib.sha256(f"{who}\0{token}".encode())
     for name in sorted(set(request.POST) - NOT_HASHED):
         for value in request.POST.getlist(name):
             sent.update(f"\0{name}\0{len(value)}\0{value}".encode())

@@ -18,6 +18,7 @@ from services import access, audit
 from services.access import caseworker_required
 from services.actions import provider_answers
 from services.forms.provider import ProviderAnswerForm, ProviderQuestionAnswerForm
+from services.lib import once
 from services.lib.provider_tokens import token_hash
 from services.lib.text import visible_length
 from services.lib.throttle import throttle_hit
@@ -52,6 +53,7 @@ def _limited(request: HttpRequest, hashed: str) -> bool:
 # send `Origin: null` with its forms, and Django's origin check refuses that. Nor is one
 # needed: the token in the address is the secret a forged cross-site POST would have to
 # know, and whoever knows it can open the page anyway (a capability URL, like the reset link).
+@once.by_address  # a question sent twice (a double click) is asked once
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
