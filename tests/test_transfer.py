@@ -77,7 +77,8 @@ def test_without_a_provider_for_the_organization_the_refusal_says_who_can_add_it
 
     assert response.status_code == 400
     said = unescape(response.content.decode())
-    assert "no provider in your directory is marked as that organization yet. Ask your director" in said
+    assert "No provider in your directory is linked to New Dawn yet, so no consent can name it." in said
+    assert "Ask your director to have one linked, then record Marcus's consent with it." in said
     assert "administrator" not in said
     assert not Transfer.objects.exists()
 
@@ -92,9 +93,10 @@ def test_a_director_without_a_provider_for_the_organization_is_told_what_to_do_n
 
     assert response.status_code == 400
     said = " ".join(unescape(response.content.decode()).split())
-    assert "Only the people who run this Reentry site can mark one" in said
-    assert "ask them to mark your provider “New Dawn” as the member organization New Dawn" in said
-    assert "Resources, “Add a resource”, with a new provider named New Dawn" in said
+    assert "No provider in your directory is linked to New Dawn yet, so no consent can name it." in said
+    assert "Ask the people who run this Reentry site to link one" in said
+    assert "add a provider named New Dawn under Resources first if there is none" in said
+    assert "then record Marcus's consent with it." in said
     assert "administrator" not in said and "Ask your director" not in said
     assert not Transfer.objects.exists()
 

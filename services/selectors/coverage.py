@@ -136,7 +136,7 @@ def transfer_consent_missing_message(
     exoneree: Exoneree, organization: Organization, missing: list[str], *, to_director: bool = False
 ) -> str:
     """Why the transfer waits; when no provider of the directory stands for that organization,
-    no consent can name it yet. Marking one is for the people who run the site (/admin/), not
+    no consent can name it yet. Linking one is for the people who run the site (/admin/), not
     the director, who may be the one reading: each is told their own next step."""
     linked = Provider.objects.filter(organization_id=exoneree.organization_id, member_organization=organization)
     if linked.exists():
@@ -145,20 +145,16 @@ def transfer_consent_missing_message(
     if to_director:
         return (
             _(
-                "A consent must name %(name)s, and no provider in your directory is marked as that "
-                "organization yet. Only the people who run this Reentry site can mark one (whoever set up "
-                "your organization here): write to them and ask them to mark your provider “%(name)s” as "
-                "the member organization %(name)s. If your directory has no such provider, add it first: "
-                "Resources, “Add a resource”, with a new provider named %(name)s. Then record "
-                "%(first_name)s's consent with %(name)s on their page."
+                "No provider in your directory is linked to %(name)s yet, so no consent can name it. Ask the "
+                "people who run this Reentry site to link one (add a provider named %(name)s under Resources "
+                "first if there is none), then record %(first_name)s's consent with it."
             )
             % names
         )
     return (
         _(
-            "A consent must name %(name)s, and no provider in your directory is marked as that "
-            "organization yet. Ask your director to have %(name)s marked (the people who run this "
-            "Reentry site do it); then record %(first_name)s's consent with %(name)s on their page."
+            "No provider in your directory is linked to %(name)s yet, so no consent can name it. Ask your "
+            "director to have one linked, then record %(first_name)s's consent with it."
         )
         % names
     )
