@@ -101,6 +101,30 @@ def test_a_director_without_a_provider_for_the_organization_is_told_what_to_do_n
     assert not Transfer.objects.exists()
 
 
+def test_a_consent_naming_the_transfer_is_recorded_on_the_persons_page_and_lets_it_be_proposed(login, world):
+    """The consent form offers "Transfer of the record" and "Staff case notes", and the action
+    refused both as unknown kinds (only a referral's were known): no transfer could be consented."""
+    provider = org2_as_provider(world)
+    client = login("caseworker1")
+    consent = {
+        "provider": provider.pk,
+        "categories": ["contact", "transfer", "staff_notes"],
+        "purpose": "So that New Dawn can take over the case",
+        "starts_on": "2026-01-01",
+        "ends_on": "2030-01-01",
+        "signed_how": "paper",
+        "signed_on": "2026-01-01",
+    }
+
+    recorded = client.post(reverse("consent_create", args=[world.marcus.exoneree.pk]), consent)
+
+    assert recorded.status_code == 302, unescape(recorded.content.decode())[:2000]
+    assert Consent.objects.get(provider=provider).categories == ["contact", "transfer", "staff_notes"]
+    url = reverse("transfer_propose", args=[world.marcus.exoneree.pk])
+    assert client.post(url, {"to_organization": world.org2.pk, "parts": ["staff_notes"]}).status_code == 302
+    assert Transfer.objects.get().parts == ["staff_notes"]
+
+
 def test_staff_notes_need_a_consent_that_names_them(world):
     consent_to_transfer(world)
 

@@ -35,7 +35,8 @@ def consent_create(*, by: AbstractUser, exoneree: Exoneree, consent: Consent, ca
         categories = set(categories)
         if not categories:
             raise ValidationError({"categories": _("Choose at least one kind of information.")})
-        refuse_unknown_categories(categories)
+        # A consent may name what no referral carries: the record's transfer, staff case notes.
+        refuse_unknown_categories(categories, known=ConsentCategory.values)
         if consent.provider.organization_id != exoneree.organization_id:
             raise ValidationError({"provider": _("Choose a provider from your organization's directory.")})
         consent.exoneree = exoneree

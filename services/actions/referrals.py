@@ -32,9 +32,11 @@ from services.selectors import coverage
 # Referrals.
 
 
-def refuse_unknown_categories(categories: set[str]) -> None:
-    """Only a forged form names a category the app does not know; refuse it, by name."""
-    if invalid := categories - {value for value, _label in REFERRAL_CATEGORIES}:
+def refuse_unknown_categories(categories: set[str], *, known: Iterable[str] | None = None) -> None:
+    """Only a forged form names a category the app does not know (by default: one a referral
+    can carry); refuse it, by name."""
+    known = {value for value, _label in REFERRAL_CATEGORIES} if known is None else set(known)
+    if invalid := categories - known:
         raise ValidationError(
             {"categories": _("Unknown kinds of information: %(kinds)s") % {"kinds": ", ".join(sorted(invalid))}}
         )
