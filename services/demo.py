@@ -2,8 +2,8 @@
 
 `load()` turns the YAML into the frozen dataclasses below and refuses a file with a typo in
 it: an unknown or missing key, a value of the wrong type, a status or domain that is not one
-of the app's choices, or a reference (organization, caseworker, service, need) that leads
-nowhere. Every problem is named with its place in the file (`exonerees[2].needs[0].status`).
+of the app's choices, or a reference (organization, caseworker, service, need, member
+provider) that leads nowhere. Every problem is named with its place in the file (`exonerees[2].needs[0].status`).
 The seed_demo command writes what this returns; it holds no data of its own.
 
 Also here: the fixed two-step sign-in secrets of the demo staff accounts, which seed_demo
@@ -32,6 +32,7 @@ from services.choices import (
     AssessmentKind,
     ClaimStage,
     ClearanceStatus,
+    ConsentCategory,
     ContactPreference,
     Language,
     NeedDomain,
@@ -185,6 +186,24 @@ class RecordSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MemberConsentSpec:
+    """A signed release with the provider that is another demo organization (a transfer's gate)."""
+
+    member: str  # an OrgSpec key: that organization, as a provider of the person's own directory
+    categories: tuple[ConsentCategory, ...]
+    purpose: str
+    days_ago: int  # as a referral's consent: signed the day before, running until a year from today
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberProviderSpec:
+    """A provider of `organization`'s directory that is the member organization `member`."""
+
+    organization: str  # an OrgSpec key
+    member: str  # an OrgSpec key: the provider is named after it and linked to it
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExonereeSpec:
     legal_name: str
     organization: str  # an OrgSpec key
@@ -208,6 +227,7 @@ class ExonereeSpec:
     follow_ups: tuple[FollowUpSpec, ...]
     notes: tuple[NoteSpec, ...]
     assessments: tuple[AssessmentSpec, ...] = ()
+    member_consents: tuple[MemberConsentSpec, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +236,7 @@ class Demo:
     staff: tuple[StaffSpec, ...]
     streets: tuple[str, ...]  # resource addresses take turns through these
     services: tuple[ServiceSpec, ...]  # one directory per organization is made from these
+    member_providers: tuple[MemberProviderSpec, ...] = ()
     exonerees: tuple[ExonereeSpec, ...]
 
     def organization(self, key: str) -> OrgSpec:
@@ -327,6 +348,13 @@ def _problems(demo: Demo) -> Iterator[str]:
     for i, service in enumerate(demo.services):
         if not service.domains:
             yield f"services[{i}].domains: needs at least one."
+    for i, link in enumerate(demo.member_providers):
+        for key in (link.organization, link.member):
+            if key not in orgs:
+                yield f"member_providers[{i}]: no organization {key!r}."
+        if link.organization == link.member:
+            yield f"member_providers[{i}].member: an organization is no provider of its own directory."
+    linked = {(link.organization, link.member) for link in demo.member_providers}
 
     for i, person in enumerate(demo.exonerees):
         where = f"exonerees[{i}]"
@@ -349,6 +377,14 @@ def _problems(demo: Demo) -> Iterator[str]:
             yield f"{where}.born: {person.born.month}/{person.born.day} is not a day of every year."
         yield from _case_history_problems(person, where, services)
         yield from _legal_problems(person, where)
+        for j, consent in enumerate(person.member_consents):
+            if (person.organization, consent.member) not in linked:
+                yield (
+                    f"{where}.member_consents[{j}].member: the directory of {person.organization!r} has no "
+                    f"provider that is {consent.member!r} (see member_providers)."
+                )
+            if not consent.categories:
+                yield f"{where}.member_consents[{j}].categories: needs at least one."
 
 
 def _legal_problems(person: ExonereeSpec, where: str) -> Iterator[str]:

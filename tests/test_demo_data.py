@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.choices import NeedDomain, ReferralStatus, Role
+from services.choices import ConsentCategory, NeedDomain, ReferralStatus, Role
 from services.demo import DATA_FILE, DemoDataError, load, problems
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.management.commands.seed_demo import REFERRAL_PATHS
@@ -38,6 +38,14 @@ def test_the_shipped_file_loads_with_no_problems():
     assert {domain for s in demo.services for domain in s.domains} == set(NeedDomain) - {NeedDomain.OTHER}
     used = {ref.status for person in demo.exonerees for need in person.needs for ref in need.referrals}
     assert used == set(ReferralStatus)
+    # A transfer can be tried: a provider linked to the other organization, and a consent with it.
+    assert {(link.organization, link.member) for link in demo.member_providers} == {
+        ("midwest", "gulf"),
+        ("gulf", "midwest"),
+    }
+    [ray] = [person for person in demo.exonerees if person.member_consents]
+    assert (ray.legal_name, ray.username) == ("Ray Castillo", "")
+    assert ConsentCategory.TRANSFER in ray.member_consents[0].categories
 
 
 def test_the_demo_needs_name_only_papers_of_the_key_papers_checklist():
@@ -103,6 +111,7 @@ def _set(path: str, value: Any) -> Callable[[dict], None]:
 
 DELETE = object()
 FIRST_NEED = "exonerees.0.needs.0"  # Marcus Webb's housing need, in progress, with two referrals
+RAY = "exonerees.3"  # Ray Castillo, who consented to a transfer to the other organization
 
 
 @pytest.mark.parametrize(
@@ -129,6 +138,11 @@ FIRST_NEED = "exonerees.0.needs.0"  # Marcus Webb's housing need, in progress, w
         (_set("exonerees.0.county", "Cook"), "exonerees[0].county: 'Cook' is not one of DuPage"),
         (_set(f"{FIRST_NEED}.referrals.0.service", "Valet parking"), "no service named 'Valet parking'"),
         (_set("exonerees.0.follow_ups.2.need", "legal"), "follow_ups[2].need: 'legal' is not one of this person's"),
+        (_set("member_providers.0.member", "east"), "member_providers[0]: no organization 'east'"),
+        (_set("member_providers.0.member", "midwest"), "member_providers[0].member: an organization is no provider"),
+        (_set(f"{RAY}.member_consents.0.member", "midwest"), "member_consents[0].member: the directory of 'midwest'"),
+        (_set(f"{RAY}.member_consents.0.categories", []), "member_consents[0].categories: needs at least one"),
+        (_set(f"{RAY}.member_consents.0.categories.0", "all"), "member_consents[0].categories[0]: 'all' is not one"),
         # Duplicates.
         (_set("exonerees.1.legal_name", "Marcus Webb"), "exonerees[].legal_name: 'Marcus Webb' appears more"),
         (_set("exonerees.1.username", "caseworker1"), "usernames: 'caseworker1' appears more than once"),

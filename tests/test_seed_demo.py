@@ -19,6 +19,7 @@ from guardian.models import UserObjectPermission
 
 from services.choices import ReminderKind, ReminderStatus
 from services.models.casework import Assessment, AssessmentScore, CaseNote
+from services.models.consent import Consent, ConsentCategoryRow
 from services.models.directory import Provider, Resource, ResourceDomain
 from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim, RecordClearance
@@ -81,6 +82,8 @@ def snapshot() -> dict[str, int]:
         CaseNote,
         Assessment,
         AssessmentScore,
+        Consent,
+        ConsentCategoryRow,
         Provider,
         Resource,
         ResourceDomain,

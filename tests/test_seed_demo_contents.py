@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core import mail
 from django.test import Client, override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from services import reminders
@@ -26,10 +27,11 @@ from services.choices import (
     ReminderKind,
     ReminderStatus,
     Role,
+    TransferStatus,
 )
 from services.lifecycle import CLAIM_NOT_FILED
 from services.models.casework import Assessment
-from services.models.directory import Resource, ResourceDomain
+from services.models.directory import Provider, Resource, ResourceDomain
 from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim, RecordClearance
 from services.models.needs import Need
@@ -37,8 +39,9 @@ from services.models.notifications import Reminder
 from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
+from services.models.transfers import Transfer
 from services.selectors.documents import documents_page
-from tests.conftest import built_for_the_module
+from tests.conftest import built_for_the_module, verify_second_factor
 from tests.test_seed_demo import (  # noqa: F401 (dev_settings: a fixture)
     DEMO_USERNAMES,
     DEV_SETTINGS,
@@ -55,6 +58,7 @@ from tests.test_seed_demo import (  # noqa: F401 (dev_settings: a fixture)
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
+DEMO_ORGANIZATIONS = ("Midwest Exoneree Reentry Project", "Gulf Coast Innocence Reentry")
 
 
 @pytest.fixture(scope="module")
@@ -291,3 +295,39 @@ def test_marcus_key_papers_say_his_id_need_was_met(seeded):
     rows = {row["kind"]: row for row in documents_page(marcus)["document_checklist"]}
 
     assert {kind for kind, row in rows.items() if row["need_met"]} == {"birth_certificate", "state_id"}
+
+
+def signed_in(username: str) -> Client:
+    """A client of the demo account, past both steps of signing in."""
+    client, user = Client(), User.objects.get(username=username)
+    client.force_login(user)
+    verify_second_factor(client, user)
+    return client
+
+
+def test_director1_can_transfer_ray_to_gulf_coast_and_director2_answers_it_under_transfers(seeded):
+    """A transfer needs a consent with the provider that is the receiving organization; the demo
+    has one linked each way and Ray's consent (he has no sign-in of his own), so a transfer can be
+    tried (walk: /people/4/transfer/ always refused)."""
+    midwest, gulf = (Organization.objects.get(name=name) for name in DEMO_ORGANIZATIONS)
+    linked = set(Provider.objects.filter(member_organization__isnull=False).values_list("organization", "name"))
+    assert linked == {(midwest.pk, gulf.name), (gulf.pk, midwest.name)}
+    [ray] = [person for person in Exoneree.objects.all() if person.legal_name == "Ray Castillo"]
+
+    response = signed_in("director1").post(
+        reverse("transfer_propose", args=[ray.pk]), {"to_organization": gulf.pk, "parts": ["needs", "staff_notes"]}
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    transfer = Transfer.objects.get(exoneree=ray)
+    assert (transfer.status, transfer.to_organization) == (TransferStatus.PENDING, gulf)
+    director2 = signed_in("director2")
+    answer = reverse("transfer_answer", args=[transfer.pk])
+    waiting = director2.get(reverse("transfer_list")).content.decode()
+    assert answer in waiting and "Ray Castillo" in waiting
+    assert reverse("transfer_list") in director2.get(reverse("director_dashboard")).content.decode()
+
+    assert director2.post(answer, {"decision": "accept"}).status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.ACCEPTED
+    assert (transfer.received_as.organization, transfer.received_as.legal_name) == (gulf, "Ray Castillo")

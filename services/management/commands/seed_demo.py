@@ -3,8 +3,9 @@
 Writes what services/data/demo.yaml describes (read and checked by services.demo): two
 organizations, their directors and caseworkers, seven exonerees with a case history each
 (needs, referrals with their events, follow-ups, notes, assessments) and a resource directory
-of 30+ services per organization. Every date is relative to today, so the demo always looks
-current.
+of 30+ services per organization, with the other organization in it as a linked member
+organization (and one person's consent to be transferred there, so a transfer can be tried).
+Every date is relative to today, so the demo always looks current.
 
 Idempotent: organizations, users and exonerees are looked up by a stable key (name,
 username, organization + legal name) and only what is missing is created; a case history is
@@ -117,11 +118,13 @@ class Command(BaseCommand):
         self.created: dict[str, int] = {}
         with transaction.atomic():
             existed = User.objects.filter(username__in=demo.usernames()).exists()
-            orgs = {spec.key: self.organization(spec) for spec in demo.organizations}
+            orgs = self.orgs = {spec.key: self.organization(spec) for spec in demo.organizations}
             users = self.staff(demo, orgs)
             directors = {s.organization: users[s.username] for s in demo.staff if s.role == Role.DIRECTOR}
             for spec in demo.organizations:
                 self.directory(demo, spec, orgs[spec.key], directors[spec.key])
+            for link in demo.member_providers:
+                self.member_provider(orgs[link.organization], orgs[link.member])
             for case in demo.exonerees:
                 spec, org = demo.organization(case.organization), orgs[case.organization]
                 exoneree_user = self.case(case, spec, org, directors[spec.key], users[case.caseworker])
@@ -244,6 +247,23 @@ class Command(BaseCommand):
             directory_actions.resource_save(by=director, resource=resource, domains=list(row.domains))
             self.count("resources", True)
 
+    def member_provider(self, org: Organization, member: Organization) -> None:
+        """The other demo organization in this one's directory, linked to it as a member
+        organization (an operator's step in /admin/ on a real site): a consent with it lets a
+        person's record be transferred there."""
+        slug = member.name.lower().replace(" ", "-")
+        _, created = Provider.objects.update_or_create(
+            organization=org,
+            name=member.name,
+            defaults={"member_organization": member},
+            create_defaults={
+                "member_organization": member,
+                "description": "A member organization on this Reentry site: records can be transferred to it.",
+                "website": f"https://{slug}.{EMAIL_DOMAIN}/",
+            },
+        )
+        self.count("member organizations in the directory", created)
+
     # One exoneree and their case history.
 
     def legal(self, case: ExonereeSpec, spec: OrgSpec, exoneree: Exoneree, caseworker: Any) -> None:
@@ -340,6 +360,9 @@ class Command(BaseCommand):
                 )
                 casework.note_save(by=caseworker, exoneree=exoneree, note=note)
                 self.count("notes", True)
+        for item in case.member_consents:
+            provider = Provider.objects.get(organization=org, member_organization=self.orgs[item.member])
+            self.consent(exoneree, provider, list(item.categories), item.days_ago, caseworker, purpose=item.purpose)
         if not exoneree.assessments.exists():
             for item in case.assessments:
                 assessment = Assessment(kind=item.kind, taken_on=self.today - timedelta(days=item.days_ago))
@@ -373,7 +396,8 @@ class Command(BaseCommand):
             raise CommandError(f"No demo resource named {ref.service!r} in {org}.")
         referral = referrals.referral_create(by=caseworker, need=need, resource=resource, note=ref.note)
         if REFERRAL_PATHS[ref.status]:
-            self.consent(need.exoneree, resource, coverage.referral_categories(referral), ref.days_ago, caseworker)
+            categories = coverage.referral_categories(referral)
+            self.consent(need.exoneree, resource.provider, categories, ref.days_ago, caseworker)
         for status in REFERRAL_PATHS[ref.status]:
             final = status == ref.status
             referrals.referral_transition(
@@ -406,19 +430,21 @@ class Command(BaseCommand):
         )
         self.count("referrals", True)
 
-    def consent(self, exoneree: Exoneree, resource: Resource, categories: list[str], days_ago: int, by: Any) -> None:
-        """The signed release a sent referral needs: one per provider, naming what it shares."""
+    def consent(
+        self, exoneree: Exoneree, provider: Provider, categories: list[str], days_ago: int, by: Any, purpose: str = ""
+    ) -> None:
+        """The signed release a sent referral (or a transfer) needs: one per provider, naming what it shares."""
         signed = self.today - timedelta(days=days_ago + 1)
         covered = set(
-            ConsentCategoryRow.objects.filter(
-                consent__exoneree=exoneree, consent__provider=resource.provider
-            ).values_list("category", flat=True)
+            ConsentCategoryRow.objects.filter(consent__exoneree=exoneree, consent__provider=provider).values_list(
+                "category", flat=True
+            )
         )
         if set(categories) <= covered:
             return
         consent = Consent(
-            provider=resource.provider,
-            purpose=f"So that {resource.provider.name} can help with what {exoneree.first_name} asked for.",
+            provider=provider,
+            purpose=purpose or f"So that {provider.name} can help with what {exoneree.first_name} asked for.",
             starts_on=signed,
             ends_on=self.today + timedelta(days=365),
             signed_how=ConsentSignedHow.PAPER,
