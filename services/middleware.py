@@ -228,14 +228,16 @@ class FormSentOnceMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if claim := getattr(request, "once_claim", None):
-            once.settle(claim, went_to(response))
+            once.settle(claim, once.kept_as(went_to(response), request))
         return response
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> HttpResponse | None:
-        if request.method != "POST" or not (request.user.is_authenticated or getattr(view, once.BY_ADDRESS, False)):
+        by_address = getattr(view, once.BY_ADDRESS, False)
+        if request.method != "POST" or not (request.user.is_authenticated or by_address):
             return None
+        setattr(request, once.BY_ADDRESS, by_address)
         claim = once.claim_name(request)
         if claim is None:
             return None
@@ -248,11 +250,13 @@ class FormSentOnceMiddleware:
             messages.info(request, _("This was already sent and is still being saved. Look for it in a moment."))
             return client_redirect(request, page_of_the_form(request))
         messages.info(request, _("This was already saved."))
-        return client_redirect(request, first)
+        return client_redirect(request, once.address_of(first, request))
 
 
 def went_to(response: HttpResponse) -> str | None:
     """Where a form's answer sends the browser when it was saved; None when it was not."""
+    if getattr(response, "once_not_saved", False):
+        return None
     if 300 <= response.status_code < 400:
         return response.get("Location")
     if response.status_code == 200:
@@ -265,7 +269,10 @@ def client_redirect(request: HttpRequest, url: str) -> HttpResponse:
 
 
 def page_of_the_form(request: HttpRequest) -> str:
-    """The page the form was sent from (the Referer, of this site), else the home page."""
+    """The page the form was sent from (the Referer, of this site), else the home page; a page
+    of no account, sent with no Referer, is its own address (the provider's)."""
+    if getattr(request, once.BY_ADDRESS, False):
+        return request.path
     referer = request.headers.get("Referer", "")
     if url_has_allowed_host_and_scheme(referer, {request.get_host()}, require_https=request.is_secure()):
         return referer

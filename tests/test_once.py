@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
 from django.db.models import Model
 from django.test import Client, RequestFactory
@@ -241,16 +242,29 @@ def test_a_cache_out_of_reach_does_not_stop_the_form(world, monkeypatch) -> None
     assert Message.objects.count() == 1
 
 
-def test_the_providers_question_sent_twice_is_asked_once(world) -> None:
-    """The provider's page has no account: its address (the link's token) says whose sending."""
-    from services.models.referrals import ProviderQuestion
+def provider_question(world: World, text: str = "Does Marcus have a driver's license?") -> tuple[Client, str, dict]:
+    """Marcus's referral sent and its link emailed: the provider's client, its page (whose
+    address holds the link's token) and a question with its form's key."""
     from tests.test_referral_loop import deliver, page, send
 
     send(world)
     url = page(deliver()[-1])
     provider = Client()
-    key = token_on(provider, url, url)
-    question = {"move": "question", "question": "Does Marcus have a driver's license?", "once": key}
+    return provider, url, {"move": "question", "question": text, "once": token_on(provider, url, url)}
+
+
+def by_address_request(url: str, data: dict | None = None) -> Any:
+    request = RequestFactory().post(url, data or {})
+    request.user = AnonymousUser()
+    setattr(request, once.BY_ADDRESS, True)
+    return request
+
+
+def test_the_providers_question_sent_twice_is_asked_once(world) -> None:
+    """The provider's page has no account: its address (the link's token) says whose sending."""
+    from services.models.referrals import ProviderQuestion
+
+    provider, url, question = provider_question(world)
 
     first, second = provider.post(url, question), provider.post(url, question)
 
@@ -258,6 +272,30 @@ def test_the_providers_question_sent_twice_is_asked_once(world) -> None:
     assert first.status_code == second.status_code == 302
     assert second["Location"] == first["Location"]
     assert ALREADY_SAVED in provider.get(second["Location"]).content.decode()
+
+
+def test_the_cache_never_holds_the_providers_address(world, monkeypatch) -> None:
+    """The link's token is the provider's secret: the shared cache keeps "this page", never it."""
+    kept: list[str | None] = []
+    settle = once.settle
+    monkeypatch.setattr(once, "settle", lambda name, went_to: kept.append(went_to) or settle(name, went_to))
+    provider, url, question = provider_question(world)
+
+    provider.post(url, question)
+
+    token = url.rstrip("/").rsplit("/", 1)[-1]
+    assert kept and all(token not in (value or "") for value in kept)
+    assert once.address_of(kept[0], by_address_request(url)).startswith(url)
+
+
+def test_a_providers_sending_again_while_the_first_is_saving_goes_back_to_its_page(world) -> None:
+    """The provider's page is sent with no Referer: back to the page itself, not the sign-in page."""
+    provider, url, question = provider_question(world)
+    caches["shared"].add(once.claim_name(by_address_request(url, question)), once.PENDING)
+
+    answer = provider.post(url, question)
+
+    assert answer.status_code == 302 and answer["Location"] == url
 
 
 def test_a_signed_out_sending_is_never_claimed(world) -> None:
@@ -275,3 +313,23 @@ def test_a_signed_out_sending_is_never_claimed(world) -> None:
 
     assert again.status_code == 302 and again["Location"] == page.done(world)
     assert CaseNote.objects.filter(exoneree=world.marcus.exoneree).count() == 3  # the two of the world, and this
+
+
+def test_a_refusal_said_on_the_plan_is_said_again_when_sent_twice(world, login) -> None:
+    """The provider declined after the plan was opened: "Did you get help?" sent twice (a double
+    click) was refused the first time and told "already saved" the second, nothing saved."""
+    from services.choices import ReferralStatus
+
+    referral = world.marcus.referral
+    url = reverse("my_referral_answer", args=[referral.pk])
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.IN_PROGRESS)
+    person = signed_in(world, "exoneree1")
+    key = token_on(person, reverse("my_plan"), url)
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.DECLINED)
+    answer = {"answer": "yes", "words": "", "once": key}
+
+    first, second = person.post(url, answer, follow=True), person.post(url, answer, follow=True)
+
+    assert ALREADY_SAVED not in first.content.decode() and ALREADY_SAVED not in second.content.decode()
+    referral.refresh_from_db()
+    assert referral.person_answer == ""

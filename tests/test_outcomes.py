@@ -347,6 +347,9 @@ def test_default_period_is_the_last_12_months(small, login):
         # A period that has not started counted "people served" and "stalled now" as if real.
         ({"from": "2200-12-31", "to": "2200-12-31"}, "from", "This period has not started yet: check the year."),
         ({"from": "2025-04-16", "to": "2025-05-01"}, "from", "This period has not started yet: check the year."),
+        # "From" left empty is 12 months before "To": a "To" a year ahead starts after today too.
+        ({"to": "2099-01-01"}, "to", "This period has not started yet: check the year."),
+        ({"to": "2026-04-16"}, "to", "This period has not started yet: check the year."),
         ({"domain": "astrology"}, "domain", "Select a valid choice."),
         ({"caseworker": "not-a-number"}, "caseworker", "Select a valid choice."),
     ],
@@ -358,6 +361,16 @@ def test_bad_filters_answer_400_with_the_message_beside_the_field(small, login, 
     assert message in response.context["form"].errors[field][0]
     assert f'id="id_{field}_error"' in response.content.decode()
     assert list(response.context["form"].errors) == [field]
+
+
+def test_a_to_ahead_with_from_left_empty_counts_the_12_months_up_to_it(small, login):
+    response = login("director1").get(reverse("outcome_dashboard"), {"to": "2026-04-14"})
+
+    assert response.status_code == 200
+    assert (response.context["filters"].start, response.context["filters"].end) == (
+        date(2025, 4, 15),
+        date(2026, 4, 14),
+    )
 
 
 def test_from_today_with_to_left_empty_is_the_one_day(small, login):

@@ -130,7 +130,10 @@ class OutcomeFilterForm(forms.Form):
         # may have: each figure's link carries it, and a date before then is refused.
         earliest = date(EARLIEST_YEAR, 1, 1)
         start = data["from"] = data.get("from") or max(_year_before(end) + timedelta(days=1), earliest)
-        if start > end:
+        if start > self.today:
+            # "From" left empty and "To" a year or more ahead: the same slip of the year.
+            self.add_error("to", _("This period has not started yet: check the year."))
+        elif start > end:
             self.add_error("to", _("The end of the period cannot be before its start."))
         return data
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import caches
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
 V = TypeVar("V", bound=Callable[..., Any])
@@ -43,6 +43,7 @@ POLL_SECONDS = 0.1
 
 
 BY_ADDRESS = "form_once_by_address"
+SAME_PAGE = "="  # kept instead of a page's own address (never a path: those begin with "/")
 
 
 def by_address(view: V) -> V:
@@ -51,6 +52,26 @@ def by_address(view: V) -> V:
     it is kept and sent again once the person has signed in (services.lib.kept_forms)."""
     setattr(view, BY_ADDRESS, True)
     return view
+
+
+def kept_as(went_to: str | None, request: HttpRequest) -> str | None:
+    """What the claim keeps of where the first sending went. On a page whose address is its
+    secret, never that address: a mark for "this page" and what followed it (`#question`)."""
+    if went_to is None or not getattr(request, BY_ADDRESS, False):
+        return went_to
+    return SAME_PAGE + (went_to[len(request.path) :] if went_to.startswith(request.path) else "")
+
+
+def address_of(kept: str, request: HttpRequest) -> str:
+    """Where a sending again goes: where the first went (`kept_as` read back)."""
+    return request.path + kept[len(SAME_PAGE) :] if kept.startswith(SAME_PAGE) else kept
+
+
+def not_saved(response: HttpResponse) -> HttpResponse:
+    """Mark a redirect that saved nothing (a refusal said on the page it goes back to): the
+    claim is freed, so the same sending again is refused again, not told "already saved"."""
+    response.once_not_saved = True
+    return response
 
 
 def new_token() -> str:
@@ -63,7 +84,7 @@ def claim_name(request: HttpRequest) -> str | None:
     if not TOKEN.fullmatch(token):
         return None
     # Whose sending: the signed-in person's, or, on a page of no account (the provider's), its
-    # address, which holds the link's token (hashed here with the rest, never kept).
+    # address, which holds the link's token (hashed here with the rest; never kept: kept_as).
     who = request.user.pk if request.user.is_authenticated else request.path
     sent = hashlib.sha256(f"{who}\0{token}".encode())
     for name in sorted(set(request.POST) - NOT_HASHED):

@@ -21,6 +21,7 @@ from services.actions import follow_ups, people, provider_answers
 from services.forms.asks import AskForm
 from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
 from services.forms.reach import ContactWishesForm
+from services.lib import once
 from services.middleware import remember_language
 from services.models.people import Exoneree
 from services.selectors import plans
@@ -86,7 +87,7 @@ def my_referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             if error.code == "no_help_to_confirm":  # declined since the page was opened: the form is gone
                 messages.info(request, " ".join(error.messages))
-                return HttpResponseRedirect(reverse("my_plan") + f"#referral-{referral.pk}")
+                return once.not_saved(HttpResponseRedirect(reverse("my_plan") + f"#referral-{referral.pk}"))
             form.add_error(None, error)
         else:
             messages.success(request, _("Thank you. Your caseworker will see your answer."))

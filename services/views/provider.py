@@ -159,7 +159,7 @@ def _new_contact_given(request: HttpRequest, referral: Referral) -> bool:
     """A repeated acceptance carrying a contact or a date other than the ones kept."""
     contact, day = request.POST.get("contact_person", ""), request.POST.get("expected_on", "").strip()
     kept_day = referral.expected_on.isoformat() if referral.expected_on else ""
-    return bool(visible_length(contact) and contact.strip() != referral.provider_contact) or bool(
+    return bool(visible_length(contact) and contact.split() != referral.provider_contact.split()) or bool(
         day and day != kept_day
     )
 
