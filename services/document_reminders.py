@@ -115,7 +115,7 @@ def compose(reminder: Reminder, now: datetime) -> Outgoing | Skip:
     # To the person: by their wishes, checked again now (they may have changed their mind).
     if not _wants_reminders(document):
         return Skip("They no longer want reminders.")
-    link = settings.SITE_URL + reverse("my_plan") + "#documents"
+    link = settings.SITE_URL + reverse("my_plan") + "?open=documents#documents"  # folded on the plan: opened
     language = person.preferred_language
     if person.reminder_channel == ReminderChannel.SMS:
         if not person.phone:

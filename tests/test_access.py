@@ -1118,7 +1118,7 @@ PAGES = [
         OWN_PLAN,
         methods=GET_POST,
         data=document_data,
-        done=lambda w: "/my-plan/#documents",
+        done=lambda w: "/my-plan/?open=documents#documents",
         owner="exoneree1",
     ),
     Page(

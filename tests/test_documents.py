@@ -325,7 +325,7 @@ def test_phone_upload_by_the_person_is_on_their_plan(login, world):
         {"kind": "state_id", "title": "", "file": sample_files.upload(sample_files.photo(), "IMG_0001.HEIC")},
     )
 
-    assert response.status_code == 302 and response.url == "/my-plan/#documents"
+    assert response.status_code == 302 and response.url == "/my-plan/?open=documents#documents"  # the papers open
     document = Document.objects.get()
     assert document.uploaded_by == world.exoneree1 and document.shown_on_plan
     page = client.get(reverse("my_plan"))

@@ -5,16 +5,28 @@ the ask's area icons are drawings every browser shows, not emoji (empty boxes wi
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from services.actions import legal
 from services.choices import ReferralStatus
+from services.document_reminders import DAYS_BEFORE
+from services.models.consent import Consent
+from services.models.documents import DocumentKind
+from services.models.legal import CompensationClaim
 from services.models.people import Exoneree
 from services.models.referrals import Referral
+from services.selectors.legal import URGENT_DAYS, legal_plan
+from services.selectors.plans import SHARING_ENDS_DAYS
 from tests.conftest import World
+from tests.factories import consent_for
+from tests.sample_files import document_for
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -176,3 +188,153 @@ def test_the_plan_draws_no_emoji(world, referral, marcus, language):
     for html in (plan(marcus), refused.content.decode()):
         assert not EMOJI.findall(html)
         assert '<svg class="icon"' in html
+
+
+class Sections(HTMLParser):
+    """The plan's folded sections by their heading's id: `folds[id]` is the <details> around the
+    heading (its attributes) and `summaries[id]` the words of that <details>' summary."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.details: list[dict[str, str | None]] = []
+        self.summary: list[str] | None = None  # the words of the summary being read
+        self.heading = ""  # the id of the heading in that summary
+        self.folds: dict[str, dict[str, str | None]] = {}
+        self.summaries: dict[str, str] = {}
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "details":
+            self.details.append(dict(attrs))
+        elif tag == "summary":
+            self.summary, self.heading = [], ""
+        elif tag == "h2" and self.summary is not None:
+            self.heading = dict(attrs).get("id") or ""
+            self.folds[self.heading] = self.details[-1]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "details":
+            self.details.pop()
+        elif tag == "summary" and self.summary is not None:
+            if self.heading:
+                self.summaries[self.heading] = " ".join("".join(self.summary).split())
+            self.summary = None
+
+    def handle_data(self, data: str) -> None:
+        if self.summary is not None:
+            self.summary.append(data)
+
+
+LOWER = ["legal-h", "notes-h", "sharing-h", "documents-h", "openers-h", "print-h"]
+
+
+def lower_sections(world: World, *, ends_on: date, expires_on: date, deadline: date) -> None:
+    """Marcus's plan with a sharing, a paper and a claim (besides his shared note), each due so."""
+    person = world.marcus.exoneree
+    Consent.objects.filter(exoneree=person).delete()
+    consent_for(person, world.marcus.referral.resource.provider, ends_on=ends_on)
+    document_for(person, world.caseworker1, kind=DocumentKind.STATE_ID, expires_on=expires_on)
+    claim = CompensationClaim(jurisdiction="IL", trigger_event="vacatur_dismissal", trigger_date=date(2026, 6, 1))
+    legal.claim_create(by=world.caseworker1, exoneree=person, claim=claim)
+    CompensationClaim.objects.filter(pk=claim.pk).update(filing_deadline=deadline)
+
+
+@pytest.mark.parametrize(
+    ("language", "gists"),
+    [
+        (
+            "en",
+            {
+                "legal-h": "Compensation and your record (1 claim)",
+                "notes-h": "Notes from your caseworker (last: ",
+                "sharing-h": "Who we share your information with (1 provider)",
+                "documents-h": "Your papers (1 paper)",
+                "openers-h": "Who has looked at your file (",
+                "print-h": "Keep a copy (print or download)",
+            },
+        ),
+        (
+            "es",
+            {
+                "legal-h": "La compensación y sus antecedentes (1 reclamo)",
+                "notes-h": "Notas de su trabajador social (la última: ",
+                "sharing-h": "Con quién compartimos su información (1 proveedor)",
+                "documents-h": "Sus papeles (1 papel)",
+                "openers-h": "Quién ha visto su expediente (",
+                "print-h": "Guarde una copia (imprimir o descargar)",
+            },
+        ),
+    ],
+)
+def test_the_lower_sections_fold_to_their_heading_and_a_gist(world, marcus, language, gists):
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language=language)
+    today = timezone.localdate()
+    far = today + timedelta(days=365)
+    lower_sections(world, ends_on=far, expires_on=far, deadline=far)
+
+    sections = Sections(plan(marcus))
+
+    for heading, gist in gists.items():
+        assert "open" not in sections.folds[heading], heading
+        assert sections.summaries[heading].startswith(gist), sections.summaries[heading]
+
+
+def test_a_section_that_needs_the_person_now_stands_open(world, marcus):
+    """A sharing ending within 30 days, an ID expiring within 60 (its reminder links here), a
+    filing deadline within 90: open; the others stay folded."""
+    today = timezone.localdate()
+    lower_sections(
+        world,
+        ends_on=today + timedelta(days=SHARING_ENDS_DAYS),
+        expires_on=today + timedelta(days=DAYS_BEFORE),
+        deadline=today + timedelta(days=URGENT_DAYS),
+    )
+
+    sections = Sections(plan(marcus))
+
+    assert [h for h in LOWER if "open" in sections.folds[h]] == ["legal-h", "sharing-h", "documents-h"]
+
+
+def test_a_day_further_each_folds_again(world, marcus):
+    today = timezone.localdate()
+    lower_sections(
+        world,
+        ends_on=today + timedelta(days=SHARING_ENDS_DAYS + 1),
+        expires_on=today + timedelta(days=DAYS_BEFORE + 1),
+        deadline=today + timedelta(days=URGENT_DAYS + 1),
+    )
+
+    sections = Sections(plan(marcus))
+
+    assert [h for h in LOWER if "open" in sections.folds[h]] == []
+
+
+@pytest.mark.parametrize(
+    ("opened", "heading"),
+    [("documents", "documents-h"), ("visits", "openers-h"), ("sharing", "sharing-h"), ("notes", "notes-h")],
+)
+def test_a_link_to_a_folded_section_opens_it(world, marcus, opened, heading):
+    """The ID reminder's "?open=documents#documents", the visits page's way back: a fragment
+    alone cannot open a <details> without a script."""
+    sections = Sections(marcus.get(reverse("my_plan"), {"open": opened}).content.decode())
+
+    assert [h for h in LOWER if h in sections.folds and "open" in sections.folds[h]] == [heading]
+
+
+def test_an_unknown_section_to_open_is_ignored(world, marcus):
+    response = marcus.get(reverse("my_plan"), {"open": "<script>"})
+
+    assert response.status_code == 200
+    sections = Sections(response.content.decode())
+    assert not [h for h in sections.folds if "open" in sections.folds[h]]
+
+
+def test_the_printed_plan_keeps_its_legal_part_whole(world, marcus):
+    far = timezone.localdate() + timedelta(days=365)
+    lower_sections(world, ends_on=far, expires_on=far, deadline=far)
+
+    html = render_to_string(
+        "services/_plan_legal.html", {"legal_claims": legal_plan(world.marcus.exoneree)["legal_claims"]}
+    )
+
+    assert "Your claim for compensation" in html and "<details" not in html and "<summary" not in html

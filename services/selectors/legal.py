@@ -175,6 +175,7 @@ class PlanClaim:
     filed_on: date | None
     hearing_on: date | None
     deadline_passed: bool = False  # the deadline to file is behind them: said so, not "you have until"
+    urgent: bool = False  # not filed, and the deadline within URGENT_DAYS or passed
 
     @property
     def happened(self) -> bool:
@@ -226,6 +227,7 @@ def _plan_claim(claim: CompensationClaim, today: date) -> PlanClaim:
         filed_on=claim.filed_on,
         hearing_on=claim.hearing_on,
         deadline_passed=deadline is not None and deadline < today,
+        urgent=deadline is not None and (deadline - today).days <= URGENT_DAYS,
     )
 
 
@@ -239,8 +241,10 @@ def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
     statuses = dict(RecordClearance.objects.filter(exoneree=exoneree).values_list("holder", "status"))
     cleared = {holder for holder, status in statuses.items() if status == ClearanceStatus.CONFIRMED_CLEAR}
     today = timezone.localdate()
+    plan_claims = [_plan_claim(claim, today) for claim in claims]
     return {
-        "legal_claims": [_plan_claim(claim, today) for claim in claims],
+        "legal_claims": plan_claims,
+        "legal_urgent": any(claim.urgent for claim in plan_claims),  # their plan shows the part open
         # The holders recorded for them and not confirmed clear: the conviction may still show there.
         "records_showing": [label for value, label in RecordHolder.choices if value in statuses.keys() - cleared],
         "records_cleared": [label for value, label in RecordHolder.choices if value in cleared],

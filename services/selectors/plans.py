@@ -22,6 +22,7 @@ from services.choices import (
     AskState,
     NoteVisibility,
 )
+from services.document_reminders import DAYS_BEFORE
 from services.lifecycle import REFERRAL_NOT_ON_PLAN
 from services.models.consent import JOINED_CATEGORIES
 from services.models.needs import Need
@@ -45,6 +46,12 @@ PLAN_DONE_DAYS = 90  # how far back "Done lately" reaches
 PLAN_NOTES = 20  # the latest notes shared with them
 
 VISITS_SHOWN = 10  # "Who has looked at your file" on the plan: the newest visits
+
+# On a phone the plan's lower sections fold to their heading and a gist; these stand open, as
+# needing the person now: a sharing that ends within SHARING_ENDS_DAYS (to renew it, or let it
+# end), a paper that has expired or expires within the ID reminder's lead (DAYS_BEFORE, whose
+# email links here).
+SHARING_ENDS_DAYS = 30
 
 # "What you asked for" on the plan: the newest asks; the others are on a page of their own
 # (my_asks), so a person who asks often still finds their plan on a phone's first screens.
@@ -117,6 +124,15 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
     page = {"visits": every_visit(exoneree), "earlier": None} if whole else visits_page(exoneree)
     visits = page["visits"]
     asks = newest_first(n for n in needs if n.ask_state)
+    today = timezone.localdate()
+    # What they agreed to share and may still stop: not revoked, not yet ended.
+    consents = list(
+        exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=today)
+        .select_related("provider")
+        .annotate(**{JOINED_CATEGORIES: joined_categories()})
+        .order_by("ends_on", "pk")
+    )
+    papers = documents_page(exoneree, on_plan=True, needs=needs)
     return {
         "asks": asks if whole else asks[:ASKS_SHOWN],
         "earlier_asks": 0 if whole else max(0, len(asks) - ASKS_SHOWN),
@@ -125,19 +141,19 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         "upcoming": [item for item in dated if item.due_at >= now][:upcoming],
         "missed": [item for item in reversed(dated) if item.due_at < now][:missed],
         "done_lately": done_lately[:done],
-        "notes": exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:notes],
+        "notes": list(exoneree.notes.filter(visibility=NoteVisibility.SHARED).select_related("author")[:notes]),
         # Who to call: those who can still answer (a colleague switched off is not).
         "caseworkers": StaffMember.objects.filter(user__caseload=exoneree, user__is_active=True).select_related("user"),
         # The newest visits; the others are on a page of their own (visits_page) and in their copy.
         "visits": visits if whole else visits[:VISITS_SHOWN],
         "earlier_visits": 0 if whole else max(0, len(visits) - VISITS_SHOWN),
         "more_visits": page["earlier"] is not None,  # "See more than N earlier visits"
-        **documents_page(exoneree, on_plan=True, needs=needs),
-        # What they agreed to share and may still stop: not revoked, not yet ended.
-        "consents": exoneree.consents.filter(revoked_at__isnull=True, ends_on__gte=timezone.localdate())
-        .select_related("provider")
-        .annotate(**{JOINED_CATEGORIES: joined_categories()})
-        .order_by("ends_on", "pk"),
+        **papers,
+        "papers_due": any(
+            d.expires_on is not None and (d.expires_on - today).days <= DAYS_BEFORE for d in papers["documents"]
+        ),
+        "consents": consents,
+        "sharing_ends_soon": any((c.ends_on - today).days <= SHARING_ENDS_DAYS for c in consents),
         # Their compensation claims in plain words and the records that still show (2 queries).
         **legal_plan(exoneree),
     }

@@ -152,7 +152,7 @@ def my_document_upload(request: HttpRequest) -> HttpResponse:
         request,
         form,
         save=save,
-        then=reverse("my_plan") + "#documents",
+        then=reverse("my_plan") + "?open=documents#documents",  # the papers open, the new one among them
         title=_("Send us a paper"),
         intro=_("Take a photo of the paper, flat and in good light. Your caseworker will see it."),
         back=reverse("my_plan"),

@@ -30,6 +30,10 @@ from services.views.common import apply_errors
 
 PLAIN_TEXT = "text/plain; charset=utf-8"  # a refusal that is a sentence, not a page
 
+# The plan's lower sections, folded on a phone: a link to one (an email's "?open=documents#documents",
+# the visits page's way back) names it in `?open=`, which opens it (a fragment cannot, without a script).
+PLAN_FOLDS = frozenset({"sharing", "documents", "legal", "notes", "visits", "copy"})
+
 
 def plan_page(request: HttpRequest, exoneree: Exoneree, *, status: int = 200, **extra: Any) -> HttpResponse:
     """My plan, with its forms (blank unless a refused one is handed in with its errors).
@@ -50,7 +54,8 @@ def plan_page(request: HttpRequest, exoneree: Exoneree, *, status: int = 200, **
 @require_GET
 @exoneree_required
 def my_plan(request: HttpRequest) -> HttpResponse:
-    return plan_page(request, access.own_exoneree(request.user))
+    opened = request.GET.get("open", "")
+    return plan_page(request, access.own_exoneree(request.user), opened=opened if opened in PLAN_FOLDS else "")
 
 
 @require_GET
