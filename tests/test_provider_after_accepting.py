@@ -151,6 +151,22 @@ def test_accepting_again_with_another_contact_says_it_was_not_saved(
     assert referral(world).provider_contact == "Ms. Lee" and provider_updates() == updates
 
 
+def test_marking_in_progress_again_with_a_note_says_the_note_was_not_saved(
+    world: World, accepted: str, client: Client
+) -> None:
+    """A second "Mark in progress" carrying a note said "We have this answer already" and
+    dropped the note without a word."""
+    assert client.post(accepted, {"move": "start"}).status_code == 302
+    updates = provider_updates()
+
+    again = client.post(accepted, {"move": "start", "start_note": "We met him on Monday."}, follow=True)
+    plain = client.post(accepted, {"move": "start"}, follow=True)
+
+    assert "This referral is already in progress, so your note was not saved." in unescape(again.content.decode())
+    assert "We have this answer already" in unescape(plain.content.decode())
+    assert provider_updates() == updates
+
+
 def test_a_decline_racing_an_acceptance_from_another_tab_says_the_referral_moved_on(
     world: World, client: Client, monkeypatch
 ) -> None:

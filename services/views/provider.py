@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from services import access, audit
 from services.access import caseworker_required
 from services.actions import provider_answers
-from services.forms.provider import ProviderAnswerForm, ProviderQuestionAnswerForm
+from services.forms.provider import WORDS_FIELDS, ProviderAnswerForm, ProviderQuestionAnswerForm
 from services.lib import once
 from services.lib.provider_tokens import token_hash
 from services.lib.text import visible_length
@@ -141,6 +141,16 @@ def _answered_before(request: HttpRequest, link: ProviderLink) -> HttpResponse |
                     "This referral is already accepted, so the contact or the date you gave was not saved."
                     " To change them, send the caseworker a question below."
                 ),
+            )
+        elif visible_length(request.POST.get(WORDS_FIELDS.get(move, ""), "")):
+            # Marked in progress twice, the second time with a note: it is not kept, say so.
+            messages.warning(
+                request,
+                _(
+                    "This referral is already %(status)s, so your note was not saved."
+                    " To tell the caseworker something, send a question below."
+                )
+                % {"status": referral.get_status_display().lower()},
             )
         else:
             messages.info(request, _("We have this answer already. Thank you."))
