@@ -20,12 +20,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from services import access
 from services.lib import kept_forms, once
+from services.lib.links import of_this_site
 from services.selectors import users
 
 
@@ -273,10 +273,7 @@ def page_of_the_form(request: HttpRequest) -> str:
     of no account, sent with no Referer, is its own address (the provider's)."""
     if getattr(request, once.BY_ADDRESS, False):
         return request.path
-    referer = request.headers.get("Referer", "")
-    if url_has_allowed_host_and_scheme(referer, {request.get_host()}, require_https=request.is_secure()):
-        return referer
-    return reverse("home")
+    return of_this_site(request, request.headers.get("Referer", ""), reverse("home"))
 
 
 class QueryCountHeaderMiddleware:

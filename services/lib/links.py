@@ -1,11 +1,13 @@
-"""Links that go out in emails: absolute, and carrying nothing about the person."""
+"""Links that go out in emails (absolute, and carrying nothing about the person), and where a
+request may send the browser back to (this site only)."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.tokens import default_token_generator
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 
 
 def invitation_link(user: AbstractBaseUser) -> str:
@@ -13,3 +15,11 @@ def invitation_link(user: AbstractBaseUser) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return settings.SITE_URL + reverse("invitation_accept", args=[uid, token])
+
+
+def of_this_site(request: HttpRequest, url: str, default: str) -> str:
+    """`url` when it leads to a page of this site (its host, and https when the request came so),
+    else `default`: a `next`, a Referer, never a way to send the browser elsewhere."""
+    if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return default

@@ -23,7 +23,6 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -34,6 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from services import access, signin
 from services.actions import accounts
 from services.forms.accounts import OneTimeCodeForm, PasswordConfirmForm, PasswordResetRequestForm, PlainSetPasswordForm
+from services.lib.links import of_this_site
 from services.middleware import LAST_ACTIVITY
 from services.selectors import users
 
@@ -41,11 +41,7 @@ AUTHENTICATOR = "Authenticator app"
 
 
 def _next_url(request: HttpRequest) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    hosts = {request.get_host()}
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts=hosts, require_https=request.is_secure()):
-        return candidate
-    return "/"
+    return of_this_site(request, request.POST.get("next") or request.GET.get("next") or "", "/")
 
 
 def _verified(request: HttpRequest) -> bool:

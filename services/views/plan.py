@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,6 +21,7 @@ from services.forms.asks import AskForm
 from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
 from services.forms.reach import ContactWishesForm
 from services.lib import once
+from services.lib.links import of_this_site
 from services.middleware import remember_language
 from services.models.people import Exoneree
 from services.selectors import plans
@@ -168,10 +168,7 @@ def set_own_language(request: HttpRequest) -> HttpResponse:
 
 def language_set(request: HttpRequest, language: str, *, default: str) -> HttpResponse:
     """Back to the page the switch was on: only ever a page of this site."""
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
-        next_url = default
     translation.activate(language)
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(of_this_site(request, request.POST.get("next", ""), default))
     remember_language(response, language)  # the sign-in page after signing out too
     return response
