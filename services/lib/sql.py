@@ -7,7 +7,19 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Aggregate, CharField, F, Field, JSONField, Model, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    F,
+    Field,
+    JSONField,
+    Model,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
@@ -31,11 +43,24 @@ class Joined(Aggregate):
         return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
 
 
+def _of_the_outer_row(rows: QuerySet, parent: str) -> QuerySet:
+    """The `rows` that point at the outer row through `parent`, as one group for an aggregate
+    (what each `…_per_row` annotation below aggregates)."""
+    return rows.filter(**{parent: OuterRef("pk")}).order_by().values(parent)
+
+
 def joined_per_row(rows: QuerySet, parent: str, value: Any, separator: str) -> Coalesce:
     """For an annotation: the `value`s of `rows` that point at the outer row through `parent`,
     joined by `separator`; "" when there are none (so it is never mistaken for "not loaded")."""
-    grouped = rows.filter(**{parent: OuterRef("pk")}).order_by().values(parent)
+    grouped = _of_the_outer_row(rows, parent)
     return Coalesce(Subquery(grouped.annotate(joined=Joined(value, separator)).values("joined")), Value(""))
+
+
+def counted_per_row(rows: QuerySet, parent: str) -> Coalesce:
+    """For an annotation: how many of `rows` point at the outer row through `parent` (0 when
+    none), without joining them into the outer query (which would multiply its rows)."""
+    counted = _of_the_outer_row(rows, parent).annotate(count=Count("pk")).values("count")
+    return Coalesce(Subquery(counted), 0)
 
 
 def split(joined: str, separator: str) -> list[str]:
@@ -63,7 +88,7 @@ def rows_per_row(rows: QuerySet, parent: str, *columns: str, **expressions: Any)
     short list loaded with the outer row instead of in a query of its own. Plain columns only:
     an encrypted one would come back as its ciphertext."""
     fields = {column: F(column) for column in columns} | expressions
-    grouped = rows.filter(**{parent: OuterRef("pk")}).order_by().values(parent)
+    grouped = _of_the_outer_row(rows, parent)
     return Subquery(grouped.annotate(rows=JSONRows(JSONObject(**fields))).values("rows"), output_field=JSONField())
 
 

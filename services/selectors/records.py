@@ -35,7 +35,7 @@ from services.choices import (
     Priority,
     ReferralStatus,
 )
-from services.lib.sql import instances, joined_per_row, rows_per_row, split
+from services.lib.sql import counted_per_row, instances, joined_per_row, rows_per_row, split
 from services.lifecycle import REFERRAL_OPEN
 from services.models.audit import AuditEvent
 from services.models.casework import Assessment, AssessmentScore, CaseNote
@@ -219,7 +219,6 @@ def person_page_annotations() -> dict[str, Any]:
     a short list in the record's one query rather than a query of its own: the caseworkers'
     names; the case's enrolments; the standing legal hold (at most one), with who placed it;
     the claims (for the banners); the assessments, with their score counts."""
-    scores = AssessmentScore.objects.filter(assessment=OuterRef("pk")).order_by().values("assessment")
     return {
         "caseworker_names": caseworker_names(),
         "enrolment_rows": rows_per_row(
@@ -253,7 +252,7 @@ def person_page_annotations() -> dict[str, Any]:
             "exoneree_id",
             "kind",
             "taken_on",
-            score_count=Coalesce(Subquery(scores.annotate(count=Count("pk")).values("count")), 0),
+            score_count=counted_per_row(AssessmentScore.objects.all(), "assessment"),
         ),
     }
 
