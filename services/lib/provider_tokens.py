@@ -7,6 +7,7 @@ import re
 import secrets
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.urls import reverse
 
 TOKEN_BYTES = 32  # 256 bits: far beyond the 128 the link needs to be unguessable
@@ -32,3 +33,12 @@ def provider_link(token: str) -> str:
 def redact(text: str) -> str:
     """A line with every provider path's token blanked (logs, error reports)."""
     return PROVIDER_PATH.sub("/p/…", text)
+
+
+def private_page(response: HttpResponse) -> HttpResponse:
+    """A page whose address holds a provider's token (and so a person's details behind it):
+    never kept by a browser or a proxy, never sent on as a Referer, never indexed."""
+    response["Cache-Control"] = "no-store, private"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -22,16 +22,22 @@ def throttle_hit(scope: str, key: str, *, limit: int, period_seconds: int) -> bo
     The period starts at the first use and is fixed (it does not slide). If the cache cannot
     be reached the use is allowed: a throttle must not take the page down with it.
     """
+    count = throttle_count(scope, key, period_seconds=period_seconds)
+    return count is None or count <= limit
+
+
+def throttle_count(scope: str, key: str, *, period_seconds: int) -> int | None:
+    """Count one use of `key`: the uses counted in this period, this one among them; None
+    when the cache cannot be reached (and said, by the failure's type only)."""
     name = f"throttle:{scope}:{salted_hmac('services.lib.throttle', key).hexdigest()}"
     cache = caches[SHARED]
     try:
         cache.add(name, 0, timeout=period_seconds)
         try:
-            count = cache.incr(name)
+            return cache.incr(name)
         except ValueError:  # it expired between add and incr: a new period begins
             cache.set(name, 1, timeout=period_seconds)
-            count = 1
-    except Exception as exc:  # any cache failure at all: allowed, and said (by type only)
+            return 1
+    except Exception as exc:  # any cache failure at all
         logger.warning("throttle %s not counted: %s", scope, type(exc).__name__)
-        return True
-    return count <= limit
+        return None

@@ -19,7 +19,7 @@ from services.access import caseworker_required
 from services.actions import provider_answers
 from services.forms.provider import WORDS_FIELDS, ProviderAnswerForm, ProviderQuestionAnswerForm
 from services.lib import once
-from services.lib.provider_tokens import token_hash
+from services.lib.provider_tokens import private_page, token_hash
 from services.lib.text import visible_length
 from services.lib.throttle import throttle_hit
 from services.lifecycle import TransitionNotAllowed
@@ -27,15 +27,6 @@ from services.models.referrals import ProviderLink, Referral
 from services.selectors import coverage, provider_links
 from services.views.common import action_refused, apply_errors, posted
 from services.views.referrals import referral_page
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    """The page holds a person's details behind a key in its address: never kept by a
-    browser or a proxy, never sent on as a Referer, never indexed."""
-    response["Cache-Control"] = "no-store, private"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 def _limited(request: HttpRequest, hashed: str) -> bool:
@@ -63,7 +54,7 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
     is a 410 with a polite page showing nothing of the person.
     """
     if _limited(request, token_hash(token)):
-        return _private(render(request, "services/provider_limited.html", status=429))
+        return private_page(render(request, "services/provider_limited.html", status=429))
     link = provider_links.provider_link_for(token)
     # Nobody is signed in here, so the middleware left the site's zone: the times on the page
     # (a question asked, its answer, the link's last day) are the referring organization's.
@@ -74,7 +65,7 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
 def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
     carried = coverage.referral_categories(link.referral)
     if provider_links.link_gone(link, carried=carried):
-        return _private(render(request, "services/provider_gone.html", status=410))
+        return private_page(render(request, "services/provider_gone.html", status=410))
     form = ProviderAnswerForm(posted(request))
     status = 200
     if request.method == "POST":
@@ -98,7 +89,7 @@ def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
                         got_service=form.got_service_value(),
                     )
             except provider_answers.LinkGone:
-                return _private(render(request, "services/provider_gone.html", status=410))
+                return private_page(render(request, "services/provider_gone.html", status=410))
             except TransitionNotAllowed as error:
                 link.referral.refresh_from_db(fields=["status", "provider_contact", "expected_on"])
                 if too_late := _answered_before(request, link):  # moved meanwhile, by another hand
@@ -109,9 +100,9 @@ def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
                 apply_errors(form, error)
             else:
                 if moved.status not in provider_links.WITH_PROVIDER:  # declined or completed: done
-                    return _private(render(request, "services/provider_done.html"))
+                    return private_page(render(request, "services/provider_done.html"))
                 messages.success(request, _("Thank you. The caseworker has been told."))
-                return _private(redirect(request.path))
+                return private_page(redirect(request.path))
     else:
         provider_answers.provider_link_opened(link)
     referral = link.referral
@@ -125,7 +116,7 @@ def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
         **provider_links.provider_view(referral, carried),
         "questions": provider_links.provider_questions(referral),
     }
-    return _private(render(request, "services/provider_referral.html", context, status=status))
+    return private_page(render(request, "services/provider_referral.html", context, status=status))
 
 
 def _answered_before(request: HttpRequest, link: ProviderLink) -> HttpResponse | None:
@@ -162,7 +153,7 @@ def _answered_before(request: HttpRequest, link: ProviderLink) -> HttpResponse |
         )
     else:
         return None
-    return _private(redirect(request.path))
+    return private_page(redirect(request.path))
 
 
 def _new_contact_given(request: HttpRequest, referral: Referral) -> bool:
