@@ -426,6 +426,12 @@ PROVIDER_RATE_WINDOW_SECONDS = envint("PROVIDER_RATE_WINDOW_SECONDS", 600)
 PROVIDER_RATE_PER_TOKEN = envint("PROVIDER_RATE_PER_TOKEN", 60)
 PROVIDER_RATE_PER_ADDRESS = envint("PROVIDER_RATE_PER_ADDRESS", 120)
 
+# Forms that save something (services.lib.once): each sending claims a place in the shared
+# cache for up to an hour, so one sender (an account, or the provider's page by its address)
+# may send at most this many in a window; past it, a 429 and nothing saved.
+FORM_RATE_WINDOW_SECONDS = envint("FORM_RATE_WINDOW_SECONDS", 600)
+FORM_RATE_PER_SENDER = envint("FORM_RATE_PER_SENDER", 120)
+
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in var/,
 # which needs no server (the embedded default of `make run`).
 REDIS_URL = os.environ.get("REDIS_URL", "")

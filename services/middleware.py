@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from services import access
 from services.lib import kept_forms, once
 from services.lib.links import of_this_site
+from services.lib.provider_tokens import private_page
 from services.selectors import users
 
 
@@ -220,6 +221,8 @@ class FormSentOnceMiddleware:
     form saved; any other answer (the form with its errors, a refusal, an error) frees it, so
     the person can correct and send again with nothing lost. Placed after the session's
     timeout: a form posted after a sign-out is kept by it (kept_forms), never claimed.
+    A sender past the claims they may make in a while (once.within_cap) is answered 429 with
+    nothing saved, before any claim is taken: a flood of keys leaves no claims behind.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -241,6 +244,8 @@ class FormSentOnceMiddleware:
         claim = once.claim_name(request)
         if claim is None:
             return None
+        if not once.within_cap(request):
+            return too_many_forms(request)
         first = once.take(claim)
         if first is None:
             request.once_claim = claim
@@ -251,6 +256,19 @@ class FormSentOnceMiddleware:
             return client_redirect(request, page_of_the_form(request))
         messages.info(request, _("This was already saved."))
         return client_redirect(request, once.address_of(first, request))
+
+
+def too_many_forms(request: HttpRequest) -> HttpResponse:
+    """Past the forms one sender may send in a while (services.lib.once.within_cap): said
+    plainly, nothing saved, a link back to the form's page. A page of no account stays as
+    private as the page itself (its address is the provider's secret)."""
+    back = page_of_the_form(request)
+    by_address = getattr(request, once.BY_ADDRESS, False)
+    context = {"back": back, "page_url": back, "by_address": by_address}
+    response = render(request, "429.html", context, status=429)
+    # The window is fixed and began at the first claim: it ends within this.
+    response["Retry-After"] = str(settings.FORM_RATE_WINDOW_SECONDS)
+    return private_page(response) if by_address else response
 
 
 def went_to(response: HttpResponse) -> str | None:

@@ -44,6 +44,7 @@ EXONEREE_FACING = [
     "403.html",
     "404.html",
     "405.html",
+    "429.html",
     "500.html",
     "services/my_plan.html",
     "services/_plan_legal.html",

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
 from django.db.models import Model
@@ -333,3 +335,129 @@ def test_a_refusal_said_on_the_plan_is_said_again_when_sent_twice(world, login) 
     assert ALREADY_SAVED not in first.content.decode() and ALREADY_SAVED not in second.content.decode()
     referral.refresh_from_db()
     assert referral.person_answer == ""
+
+
+# --- a cap on the claims one sender may make (once.within_cap) -----------------------------------
+
+TOO_MANY = "What you typed was not saved."
+
+
+def sent_with_new_keys(client: Client, url: str, data: dict[str, Any], times: int, **headers: Any) -> list[Any]:
+    """The form sent `times` times, each with a key of its own (as a flood of made-up keys is)."""
+    return [client.post(url, {**data, "once": once.new_token()}, **headers) for _ in range(times)]
+
+
+def claims_in_the_cache() -> list[str]:
+    return [key for key in caches[once.SHARED]._cache if "once:" in key]
+
+
+def test_past_the_cap_a_form_is_not_saved_and_the_page_says_so(world, settings) -> None:
+    settings.FORM_RATE_PER_SENDER = 3
+    client = signed_in(world, "exoneree1")
+    url = reverse("my_messages")
+    words = {"text": "Can we meet on Friday?", "about": ""}
+    back = "http://testserver" + url
+
+    answers = sent_with_new_keys(client, url, words, 5, HTTP_REFERER=back)
+
+    assert [answer.status_code for answer in answers] == [302, 302, 302, 429, 429]
+    assert Message.objects.count() == 3
+    assert len(claims_in_the_cache()) == 3  # the refused left no claim behind
+    page = answers[-1].content.decode()
+    assert TOO_MANY in page and "wait a few minutes" in page
+    assert f'<a href="{back}">Go back to the form</a>' in page
+    assert answers[-1]["Cache-Control"].startswith("no-store")  # a signed-in page, as any
+
+
+def test_the_cap_is_counted_per_account(world, settings) -> None:
+    settings.FORM_RATE_PER_SENDER = 2
+    marcus, thomas = signed_in(world, "exoneree1"), signed_in(world, "exoneree2")
+    url, words = reverse("my_messages"), {"text": "Hello", "about": ""}
+    sent_with_new_keys(marcus, url, words, 3)
+
+    assert [answer.status_code for answer in sent_with_new_keys(thomas, url, words, 2)] == [302, 302]
+    assert Message.objects.filter(exoneree=world.thomas.exoneree).count() == 2
+    assert Message.objects.filter(exoneree=world.marcus.exoneree).count() == 2
+
+
+def test_the_cap_ends_with_its_window(world, settings) -> None:
+    settings.FORM_RATE_PER_SENDER = 2
+    client = signed_in(world, "exoneree1")
+    url, words = reverse("my_messages"), {"text": "Hello", "about": ""}
+
+    with time_machine.travel(datetime.now(tz=UTC), tick=False) as traveller:
+        sent_with_new_keys(client, url, words, 2)
+        traveller.shift(timedelta(seconds=settings.FORM_RATE_WINDOW_SECONDS - 5))
+        still = sent_with_new_keys(client, url, words, 1)[0]
+        traveller.shift(timedelta(seconds=10))
+        again = sent_with_new_keys(client, url, words, 1)[0]
+
+    assert still.status_code == 429
+    assert again.status_code == 302
+    assert Message.objects.count() == 3
+
+
+def test_past_the_cap_the_page_is_in_the_persons_language(world, settings) -> None:
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    settings.FORM_RATE_PER_SENDER = 1
+    client = signed_in(world, "exoneree1")
+
+    answer = sent_with_new_keys(client, reverse("my_messages"), {"text": "Hola", "about": ""}, 2)[-1]
+
+    page = answer.content.decode()
+    assert answer.status_code == 429
+    assert "Lo que usted escribió no se guardó." in page and "espere unos minutos" in page
+    assert '<a href="/">Ir a su página de inicio</a>' in page  # sent with no Referer
+    assert TOO_MANY not in page
+
+
+def test_past_the_cap_a_warning_names_the_account_once_a_window(world, settings, caplog) -> None:
+    settings.FORM_RATE_PER_SENDER = 1
+    client = signed_in(world, "exoneree1")
+
+    sent_with_new_keys(client, reverse("my_messages"), {"text": "Hello", "about": ""}, 4)
+
+    warnings = [record.getMessage() for record in caplog.records if record.name == once.logger.name]
+    assert warnings == [f"forms refused past the cap (1 claims a window): account {world.user('exoneree1').pk}"]
+
+
+def test_the_providers_page_is_capped_by_its_address(world, settings, caplog) -> None:
+    """A page of no account: its sender is its address, hashed; the link's token is never in a
+    cache key or the log, and the 429 is as private as the page."""
+    from services.models.referrals import ProviderQuestion
+
+    settings.FORM_RATE_PER_SENDER = 2
+    provider, url, question = provider_question(world)
+    token = url.rstrip("/").rsplit("/", 1)[-1]
+
+    answers = sent_with_new_keys(provider, url, {"move": "question", "question": "Is he free on Monday?"}, 3)
+
+    assert [answer.status_code for answer in answers] == [302, 302, 429]
+    assert ProviderQuestion.objects.count() == 2
+    refused = answers[-1]
+    assert refused["Cache-Control"] == "no-store, private" and refused["Referrer-Policy"] == "no-referrer"
+    page = refused.content.decode()
+    assert TOO_MANY in page and f'<a href="{url}">Go back to the form</a>' in page
+    assert 'class="language-switch"' not in page
+    assert all(token not in key for key in caches[once.SHARED]._cache)
+    assert all(token not in record.getMessage() for record in caplog.records)
+    # Counted per address: this page's is spent, another link's page is not held back by it,
+    assert not once.within_cap(by_address_request(url))
+    assert once.within_cap(by_address_request(reverse("provider_referral", args=["x" * 43])))
+    # nor is an account.
+    marcus = signed_in(world, "exoneree1")
+    assert marcus.post(reverse("my_messages"), {"text": "Hi", "about": "", "once": once.new_token()}).status_code == 302
+
+
+def test_a_cache_that_cannot_count_does_not_stop_the_form(world, settings, monkeypatch) -> None:
+    def out_of_reach(*args: Any, **kwargs: Any) -> int:
+        raise ConnectionError
+
+    settings.FORM_RATE_PER_SENDER = 1
+    monkeypatch.setattr(caches[once.SHARED], "incr", out_of_reach)
+    client = signed_in(world, "exoneree1")
+
+    answers = sent_with_new_keys(client, reverse("my_messages"), {"text": "Hello", "about": ""}, 3)
+
+    assert [answer.status_code for answer in answers] == [302, 302, 302]
+    assert Message.objects.count() == 3

@@ -9,6 +9,10 @@ then writes; the shared cache's `add` holds across processes (Redis, or services
 The claim's name is a hash of the person, the key and what the form held (never the key or the
 text as sent: the shared cache is outside the encrypted database), so the same page sent again
 with other words (the Back button, a change, Send) is another sending, and saves.
+
+Each claim stays in the shared cache up to an hour, so the claims one sender may make are
+capped (`within_cap`): random keys sent by the thousand would otherwise fill that cache and push
+out everyone's entries (the file cache makes room by deleting; Redis by its memory).
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
+
+from services.lib.throttle import throttle_count
 
 logger = logging.getLogger(__name__)
 V = TypeVar("V", bound=Callable[..., Any])
@@ -94,6 +101,28 @@ def claim_name(request: HttpRequest) -> str | None:
         # A file sent again is the same file: its name and size say so, without reading it.
         sent.update(f"\0{name}\0{upload.name}\0{upload.size}".encode())
     return "once:" + sent.hexdigest()
+
+
+def within_cap(request: HttpRequest) -> bool:
+    """Count this claim against its sender's: False past FORM_RATE_PER_SENDER claims in one
+    FORM_RATE_WINDOW_SECONDS (no person types that many forms). The sender is the account, or,
+    on a page of no account, its address (hashed by the throttle's key: never the link's token
+    as sent). One count per sender and window, whatever keys are sent. If the cache cannot be
+    reached the form goes on, as with `take`."""
+    limit = settings.FORM_RATE_PER_SENDER
+    if request.user.is_authenticated:
+        sender = f"account\0{request.user.pk}"
+    else:
+        sender = f"address\0{request.path}"
+    count = throttle_count("form-claims", sender, period_seconds=settings.FORM_RATE_WINDOW_SECONDS)
+    if count is None or count <= limit:
+        return True
+    if count == limit + 1:  # said once a window, not once for each of a flood
+        if request.user.is_authenticated:
+            logger.warning("forms refused past the cap (%s claims a window): account %s", limit, request.user.pk)
+        else:
+            logger.warning("forms refused past the cap (%s claims a window): a page of no account", limit)
+    return False
 
 
 def take(name: str) -> str | None:
