@@ -4,6 +4,7 @@ Run bench/seed.py first (same DATABASE_URL). Each page of bench/pages.py (by nam
 is requested through Django's test client as its bench account, in production settings,
 `--rounds` times after a warm-up; prints the median time split into SQL and the rest, the time
 in its template (render ms, with the queries the template itself makes), the
+process's own CPU time (cpu ms: what the page costs whatever else the machine runs), the
 query count, and with `--top N` the N functions with the most cumulative time (cProfile).
 One client and no gunicorn: this is for finding the cost, pages.py is the measurement.
 `--smoke`: one round, static files as pages.py's --smoke has them (tests/test_bench_smoke.py).
@@ -119,13 +120,14 @@ def main() -> None:
         nothing = DummyCache("cold", {})
         figures.cache = lambda: nothing
     chosen = [p for p in pages_for(info) if not args.pages or p.name in args.pages]
-    print(f"{'page':<30} {'median ms':>10} {'sql ms':>8} {'other ms':>9} {'render ms':>10} {'queries':>8}")
+    heads = f"{'median ms':>10} {'sql ms':>8} {'other ms':>9} {'render ms':>10} {'cpu ms':>7} {'queries':>8}"
+    print(f"{'page':<30} {heads}")
     for page in chosen:
         client = clients[page.role]
         for _ in range(1 if args.smoke else 3):
             if (status := client.get(path_of(page)).status_code) != 200:
                 raise SystemExit(f"GET {path_of(page)}: {status}")
-        totals, sqls, counts, renders = [], [], [], []
+        totals, sqls, counts, renders, cpus = [], [], [], [], []
         collections.update(count=[0, 0, 0], seconds=[0.0, 0.0, 0.0])
         profile = cProfile.Profile() if args.top else None
         for _ in range(args.rounds):
@@ -133,17 +135,19 @@ def main() -> None:
                 if profile:
                     profile.enable()
                 rendering["seconds"] = 0.0
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 client.get(path_of(page))
                 totals.append(time.perf_counter() - start)
+                cpus.append(time.process_time() - cpu)
                 if profile:
                     profile.disable()
             sqls.append(sum(float(q["time"]) for q in queries.captured_queries))
             counts.append(len(queries))
             renders.append(rendering["seconds"])
         total, sql = statistics.median(totals) * 1000, statistics.median(sqls) * 1000
-        rendered = statistics.median(renders) * 1000
-        print(f"{page.name:<30} {total:10.1f} {sql:8.1f} {total - sql:9.1f} {rendered:10.1f} {max(counts):8}")
+        rendered, cpu = statistics.median(renders) * 1000, statistics.median(cpus) * 1000
+        figures_ = f"{total:10.1f} {sql:8.1f} {total - sql:9.1f} {rendered:10.1f} {cpu:7.1f} {max(counts):8}"
+        print(f"{page.name:<30} {figures_}")
         if args.gc:
             count, seconds = collections["count"], collections["seconds"]
             print(
