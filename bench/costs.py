@@ -23,6 +23,7 @@ import runpy
 import statistics
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -47,6 +48,9 @@ def main() -> None:
         "--gc", action="store_true", help="also print the garbage collector's collections per page and their time"
     )
     parser.add_argument(
+        "--templates", type=int, default=0, help="print the N templates with the most time of their own per page"
+    )
+    parser.add_argument(
         "--as-worker", action="store_true", help="first settle memory as gunicorn.conf.py does in each worker"
     )
     args = parser.parse_args()
@@ -63,6 +67,7 @@ def main() -> None:
     from django.core.cache.backends.dummy import DummyCache
     from django.core.management import call_command
     from django.db import connection
+    from django.template import base
     from django.template.backends.django import Template as DjangoTemplate
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -101,6 +106,27 @@ def main() -> None:
 
     DjangoTemplate.render = timed_render
 
+    # Each template's own time (without the templates it includes) and renders (--templates).
+    own: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    inner: list[float] = []
+    template_render = base.Template.render
+
+    def own_time(self: base.Template, context: object) -> str:
+        inner.append(0.0)
+        start = time.perf_counter()
+        try:
+            return template_render(self, context)
+        finally:
+            spent = time.perf_counter() - start
+            mine = spent - inner.pop()
+            if inner:
+                inner[-1] += spent
+            own[self.origin.template_name or "?"][0] += mine
+            own[self.origin.template_name or "?"][1] += 1
+
+    if args.templates:
+        base.Template.render = own_time
+
     # The garbage collector's collections by generation, and the seconds they took (--gc).
     collections = {"count": [0, 0, 0], "seconds": [0.0, 0.0, 0.0], "start": 0.0}
 
@@ -129,6 +155,7 @@ def main() -> None:
                 raise SystemExit(f"GET {path_of(page)}: {status}")
         totals, sqls, counts, renders, cpus = [], [], [], [], []
         collections.update(count=[0, 0, 0], seconds=[0.0, 0.0, 0.0])
+        own.clear()
         profile = cProfile.Profile() if args.top else None
         for _ in range(args.rounds):
             with CaptureQueriesContext(connection) as queries:
@@ -154,6 +181,10 @@ def main() -> None:
                 f"  garbage collector over {args.rounds} requests: {' / '.join(map(str, count))} collections "
                 f"(generations 0 / 1 / 2), taking {' / '.join(f'{s * 1000:.1f}' for s in seconds)} ms"
             )
+        if args.templates:
+            costliest = sorted(own.items(), key=lambda item: -item[1][0])[: args.templates]
+            for name, (seconds, renders) in costliest:
+                print(f"  {seconds / args.rounds * 1000:6.2f} ms  {renders / args.rounds:5.1f}×  {name}")
         if args.sql:
             for query in queries.captured_queries:
                 print(
