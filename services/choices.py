@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -185,9 +186,10 @@ class ReminderStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
     CLAIMED = "claimed", _("Queued")
     SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
+    # A reminder (el recordatorio) is masculine in Spanish, a referral (la remisión) feminine.
+    SENT = "sent", pgettext_lazy("a reminder", "Sent")
     FAILED = "failed", _("Could not be sent")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("a reminder", "Cancelled")
 
 
 class ConsentCategory(models.TextChoices):

@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from services import audit
-from services.choices import NeedDomain, ReferralStatus
+from services.choices import NeedDomain, ReferralStatus, ReminderStatus
 from services.forms.reports import AuditLogFilterForm
 from services.lib.email import send_templated_email
 from services.models.audit import AuditEvent
@@ -535,3 +535,11 @@ def test_the_count_of_fields_to_correct_is_said_in_the_readers_language(language
     with translation.override(language):
         html = render_to_string("services/_form_errors.html", {"form": TwoFields(data)})
     assert words in unescape(html)
+
+
+def test_a_reminder_and_a_referral_each_agree_in_gender_in_spanish() -> None:
+    """ "Sent" and "Cancelled" are one English word for a referral (la remisión: enviada) and a
+    reminder (el recordatorio: enviado); Spanish needs two."""
+    with translation.override("es"):
+        assert (str(ReferralStatus.SENT.label), str(ReferralStatus.CANCELLED.label)) == ("Enviada", "Cancelada")
+        assert (str(ReminderStatus.SENT.label), str(ReminderStatus.CANCELLED.label)) == ("Enviado", "Cancelado")
