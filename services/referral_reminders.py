@@ -163,9 +163,9 @@ def _name(user: Any) -> str:
 
 
 def _to_provider(reminder: Reminder, referral: Referral, now: datetime) -> Outgoing | Skip:
-    """The notice (or the nudge, or the word that a question is answered): who refers, that a
-    referral waits, the link. Never the person's name, the answer or any detail of the case:
-    the email rests in a mailbox we do not control."""
+    """The notice (or the nudge, or the word that a question is answered), in the provider's
+    language: who refers, that a referral waits, the link. Never the person's name, the answer
+    or any detail of the case: the email rests in a mailbox we do not control."""
     if referral.status not in WITH_PROVIDER:
         return Skip("The referral is no longer with the provider.")
     if reminder.kind == Kind.PROVIDER_NUDGE and referral.status != S.SENT:
@@ -188,7 +188,9 @@ def _to_provider(reminder: Reminder, referral: Referral, now: datetime) -> Outgo
         "link": provider_link(token),
         "valid_days": organization.provider_link_days,
     }
-    return Outgoing("provider_reply" if reminder.kind == Kind.PROVIDER_REPLY else "referral_notice", context, to)
+    template = "provider_reply" if reminder.kind == Kind.PROVIDER_REPLY else "referral_notice"
+    # In the provider's language, as the page its link opens (services/views/provider.py).
+    return Outgoing(template, context, to, language=referral.resource.provider.language)
 
 
 def _to_staff(reminder: Reminder, referral: Referral, now: datetime) -> Outgoing | Skip:

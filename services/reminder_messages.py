@@ -20,7 +20,7 @@ class Outgoing:
     sms_text: str = ""
     notification: str = ""
     url: str = ""
-    language: str = ""  # the recipient's, for an exoneree; empty: the site's
+    language: str = ""  # the recipient's (an exoneree's, a provider's); empty: the site's
 
 
 @dataclass

@@ -41,6 +41,12 @@ PROVIDER_TEMPLATES = [
     "services/provider_limited.html",
     "services/_field.html",
     "services/_form_errors.html",
+    "emails/referral_notice.html",
+    "emails/referral_notice.txt",
+    "emails/referral_notice_subject.txt",
+    "emails/provider_reply.html",
+    "emails/provider_reply.txt",
+    "emails/provider_reply_subject.txt",
 ]
 QUESTION, ANSWER = "¿Tiene lugar para una persona sola?", "Sí, desde el lunes."
 # Words no Spanish sentence has: what the catalog lacks altogether (a phrase marked in the code and

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
+    Language,
     NeedDomain,
     ResourceStatus,
 )
@@ -38,6 +39,18 @@ class Provider(BaseModel):
         blank=True,
         related_name="+",
         verbose_name=_("member organization on Reentry"),
+    )
+    # The language of the referral emails to the provider and of the page their link opens
+    # (services/referral_reminders.py, services/views/provider.py). Not in HSDS: its
+    # `organization` has no language, and its `language` rows say what a service is delivered
+    # in, not what its staff read, so an import leaves this as it is and an export leaves it out.
+    # db_default: rows written outside the ORM (bench/seed.py's COPY) get what a save gives.
+    language = models.CharField(
+        _("the provider's language"),
+        max_length=10,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        db_default=Language.ENGLISH,
     )
 
     class Meta:
