@@ -1,16 +1,21 @@
-"""The provider's language (Provider.language): the emails to the provider are written in it."""
+"""The provider's language (Provider.language): the emails to the provider are written in it,
+the page their link opens starts in it, and a visitor who switches that page to the other
+language keeps their choice."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
 from services.actions import provider_answers
 from services.choices import ReminderKind
+from services.models.audit import AuditEvent
 from services.models.directory import Provider
 from services.models.notifications import Reminder
 from services.models.referrals import ProviderQuestion
@@ -87,3 +92,80 @@ def test_the_providers_emails_are_in_the_providers_language(world: World, kind: 
         for value in typed:
             text = text.replace(value, " ")
         assert not ENGLISH_WORDS.findall(text), text
+
+
+# --- the page the link opens --------------------------------------------------------------------
+
+
+def _lang(response) -> str:
+    return re.search(r'<html lang="(\w+)"', response.content.decode())[1]
+
+
+@pytest.fixture
+def token(world: World) -> str:
+    send(world)
+    (token,) = deliver()
+    mail.outbox.clear()
+    return token
+
+
+@pytest.mark.parametrize(("language", "browser"), [("es", "en"), ("en", "es")])
+def test_the_page_opens_in_the_providers_language_whatever_the_browser_asks(
+    world: World, token: str, language: str, browser: str
+) -> None:
+    """The page goes on in the language of the email its link came in."""
+    _provider_reads(world, language)
+
+    response = Client(HTTP_ACCEPT_LANGUAGE=browser).get(page(token))
+
+    assert response.status_code == 200
+    assert _lang(response) == language and response["Content-Language"] == language
+    words = "Aceptar la derivación" if language == "es" else "Accept the referral"
+    assert words in response.content.decode()
+
+
+def test_a_visitor_who_switches_keeps_their_choice(world: World, token: str) -> None:
+    _provider_reads(world, "es")
+    client = Client()
+    assert _lang(client.get(page(token))) == "es"
+    events = AuditEvent.objects.count()
+
+    switched = client.post(page(token), {"language": "en"})
+
+    assert AuditEvent.objects.count() == events  # nothing of the referral answered or changed
+
+    assert switched.status_code == 302 and switched.url == page(token)
+    assert switched["Referrer-Policy"] == "no-referrer" and "no-store" in switched["Cache-Control"]
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    again = client.get(page(token))
+    assert _lang(again) == "en" and "Accept the referral" in again.content.decode()
+    # An answer after the switch is thanked in the chosen language.
+    asked = client.post(page(token), {"move": "question", "question": QUESTION}, follow=True)
+    assert "Thank you. The caseworker has been told." in asked.content.decode()
+    assert ProviderQuestion.objects.count() == 1  # that one, not the switch
+    # And back to Spanish.
+    client.post(page(token), {"language": "es"})
+    assert _lang(client.get(page(token))) == "es"
+
+
+def test_the_switch_works_on_a_stopped_links_page(world: World, token: str) -> None:
+    _provider_reads(world, "es")
+    provider_answers.referral_link_revoke(by=world.caseworker1, referral=world.marcus.referral)
+    client = Client()
+    assert client.get(page(token)).status_code == 410
+
+    client.post(page(token), {"language": "en"})
+
+    gone = client.get(page(token))
+    assert gone.status_code == 410 and _lang(gone) == "en"
+
+
+def test_an_unknown_language_is_refused_with_a_reason_and_nothing_kept(world: World, token: str) -> None:
+    _provider_reads(world, "es")
+    client = Client()
+
+    response = client.post(page(token), {"language": "xx"}, follow=True)
+
+    assert response.status_code == 200 and _lang(response) == "es"
+    assert "Elija inglés o español." in response.content.decode()
+    assert settings.LANGUAGE_COOKIE_NAME not in client.cookies

@@ -1,7 +1,7 @@
-"""The provider's page in Spanish: it has no language switch (tests/test_referral_loop.py says
-why), so a provider whose browser asks for Spanish gets it from Accept-Language, and then every
-word the app wrote is Spanish: the page in each status, its form errors and its notes, the
-thank-you, the stopped link and the "too many requests" pages.
+"""The provider's page in Spanish: a provider whose language is Spanish (Provider.language, the
+one their emails are in: tests/test_provider_language.py) reads every word the app wrote in it:
+the page in each status, its form errors and its notes, the thank-you, the stopped link and the
+"too many requests" pages (that one knows no provider: it follows the browser).
 
 Each page is opened twice, in English and in Spanish: any phrase of the catalog found on the
 English page must not be on the Spanish one (what people typed — names, notes, questions — is
@@ -24,6 +24,7 @@ from django.utils.functional import Promise
 from services.actions import provider_answers
 from services.choices import ContactPreference, ReferralStatus
 from services.forms.provider import ProviderAnswerForm
+from services.models.directory import Provider
 from services.models.people import Exoneree
 from services.models.referrals import ProviderQuestion, Referral
 from tests.conftest import World
@@ -115,13 +116,19 @@ def _typed(world: World) -> list[str]:
 def assert_no_english_left(world: World, visit: Callable[[Client], str]) -> None:
     """None of the catalog's phrases `visit` shows in English is still there in Spanish."""
     typed = _typed(world)
-    english = _text(visit(Client(HTTP_ACCEPT_LANGUAGE="en")), typed)
-    spanish = _text(visit(Client(HTTP_ACCEPT_LANGUAGE="es")), typed)
+    english = _text(_visit_in(world, "en", visit), typed)
+    spanish = _text(_visit_in(world, "es", visit), typed)
     assert english != spanish
     left = sorted(msgid for msgid, pattern in _phrases() if pattern.search(english) and pattern.search(spanish))
     assert not left, f"English on the Spanish page: {left} in {spanish!r}"
     words = sorted({match.lower() for match in ENGLISH_WORDS.findall(spanish)})
     assert not words, f"English words on the Spanish page: {words} in {spanish!r}"
+
+
+def _visit_in(world: World, language: str, visit: Callable[[Client], str]) -> str:
+    """`visit` with the provider reading `language`, from a browser asking for it too."""
+    Provider.objects.filter(pk=world.marcus.resource.provider_id).update(language=language)
+    return visit(Client(HTTP_ACCEPT_LANGUAGE=language))
 
 
 @pytest.fixture

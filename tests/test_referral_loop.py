@@ -586,13 +586,21 @@ def test_someone_trying_tokens_cannot_cull_their_own_count_from_the_shared_files
     assert len([f for f in folder.iterdir() if f.suffix != ".lock"]) <= 20
 
 
-def test_the_providers_page_offers_no_language_switch(world: World, sent_link: str, client: Client) -> None:
-    """Signed-out pages show the Español/English switch, but the provider's is sent with
-    no-referrer: a browser would post the switch with Origin: null, and the CSRF check refuse it."""
-    assert 'class="language-switch"' in client.get(reverse("login")).content.decode()
-    assert 'class="language-switch"' not in client.get(page(sent_link)).content.decode()
+def _switches(html: str) -> list[str]:
+    return re.findall(r'<form[^>]*class="language-switch"[^>]*>', html)
+
+
+def test_the_providers_page_has_a_language_switch_of_its_own(world: World, sent_link: str, client: Client) -> None:
+    """Signed-out pages show the site's Español/English switch, posted to set_language; the
+    provider's page is sent with no-referrer, under which a browser posts that with Origin: null
+    and the CSRF check refuses it. Its own switch posts to the page itself (no action)."""
+    (site_switch,) = _switches(client.get(reverse("login")).content.decode())
+    assert f'action="{reverse("set_language")}"' in site_switch
+    (own,) = _switches(client.get(page(sent_link)).content.decode())
+    assert "action=" not in own
     cancel(world)
-    assert 'class="language-switch"' not in client.get(page(sent_link)).content.decode()  # the 410's page
+    (own,) = _switches(client.get(page(sent_link)).content.decode())  # the 410's page
+    assert "action=" not in own
 
 
 def test_the_token_stays_out_of_the_logs(world: World, sent_link: str, client: Client) -> None:

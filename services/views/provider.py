@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,6 +23,7 @@ from services.lib.provider_tokens import private_page, token_hash
 from services.lib.text import visible_length
 from services.lib.throttle import throttle_hit
 from services.lifecycle import TransitionNotAllowed
+from services.middleware import remember_language
 from services.models.referrals import ProviderLink, Referral
 from services.selectors import coverage, provider_links
 from services.views.common import action_refused, apply_errors, posted
@@ -58,8 +59,34 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
     link = provider_links.provider_link_for(token)
     # Nobody is signed in here, so the middleware left the site's zone: the times on the page
     # (a question asked, its answer, the link's last day) are the referring organization's.
-    with timezone.override(link.referral.organization.zone()):
-        return _provider_page(request, link)
+    language = _page_language(request, link)
+    with timezone.override(link.referral.organization.zone()), translation.override(language):
+        if request.method == "POST" and "language" in request.POST:
+            return _language_switched(request)
+        response = _provider_page(request, link)
+    response["Content-Language"] = language  # LocaleMiddleware's would be its own choice's
+    return response
+
+
+def _page_language(request: HttpRequest, link: ProviderLink) -> str:
+    """The visitor's own choice (the language switch's cookie: this page's, or the sign-in
+    page's), else the provider's language, the one their emails are written in. Not the
+    browser's: the link comes in an email in the provider's language, and the page goes on in it."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    return chosen if chosen in dict(settings.LANGUAGES) else link.referral.resource.provider.language
+
+
+def _language_switched(request: HttpRequest) -> HttpResponse:
+    """The page's own language switch (templates/services/_provider_language_switch.html): it
+    posts to the page itself, which needs no CSRF token (above), where the site's switch would
+    be refused. Nothing of the referral changes; the cookie keeps the choice for the next visit."""
+    language = request.POST["language"]
+    response = _private(redirect(request.path))
+    if language in dict(settings.LANGUAGES):
+        remember_language(response, language)
+    else:
+        messages.error(request, _("Choose English or Spanish."))
+    return response
 
 
 def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:

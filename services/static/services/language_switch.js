@@ -1,9 +1,9 @@
-// The language switch (templates/base.html) loads the page again in the other language; what
-// the person had typed into the page's forms and not sent comes back in the same boxes. It waits
-// in this tab's sessionStorage (never on the server, never in a cookie) for the page the switch
-// leads to, and is taken once, on that page only. Never kept, as services.lib.kept_forms never
-// keeps them: passwords, codes, tokens and files. Without JavaScript the switch still works; the
-// typed words are not kept.
+// The language switch (templates/base.html, and the provider's page's own) loads the page again
+// in the other language; what the person had typed into the page's forms and not sent comes back
+// in the same boxes. It waits in this tab's sessionStorage (never on the server, never in a
+// cookie) for the page the switch leads to, and is taken once, on that page only. Never kept, as
+// services.lib.kept_forms never keeps them: passwords, codes, tokens and files. Without
+// JavaScript the switch still works; the typed words are not kept.
 (function () {
   "use strict";
 
@@ -138,8 +138,11 @@
     take();
     var switchForm = document.querySelector("form.language-switch");
     if (switchForm) {
+      // The site's switch says where it leads back to; the provider's page's own leads back to
+      // the page itself (its address holds the link's key, so it is not written into the form).
+      var next = switchForm.elements.namedItem("next");
       switchForm.addEventListener("submit", function () {
-        keep(switchForm.elements.namedItem("next").value);
+        keep(next ? next.value : window.location.pathname + window.location.search);
       });
     }
   }
