@@ -1,16 +1,18 @@
 """The provider's language (Provider.language): the emails to the provider are written in it,
 the page their link opens starts in it, and a visitor who switches that page to the other
-language keeps their choice."""
+language keeps their choice. Directors set it on the resource form."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from services.actions import provider_answers
@@ -20,6 +22,7 @@ from services.models.directory import Provider
 from services.models.notifications import Reminder
 from services.models.referrals import ProviderQuestion
 from tests.conftest import World
+from tests.test_cases import error_beside
 from tests.test_provider_spanish import ENGLISH_WORDS
 from tests.test_referral_loop import LINK, deliver, page, send
 
@@ -169,3 +172,71 @@ def test_an_unknown_language_is_refused_with_a_reason_and_nothing_kept(world: Wo
     assert response.status_code == 200 and _lang(response) == "es"
     assert "Elija inglés o español." in response.content.decode()
     assert settings.LANGUAGE_COOKIE_NAME not in client.cookies
+
+
+# --- the directory ------------------------------------------------------------------------------
+
+RESOURCE = {"name": "Rapid rehousing", "domains": ["housing"], "status": "active", "city": "Houston"}
+
+
+def _edit(login, world: World, **data: object):
+    resource = world.marcus.resource
+    form = {**RESOURCE, "provider": resource.provider_id, **data}
+    return login("director1").post(reverse("resource_edit", args=[resource.pk]), form)
+
+
+def test_a_director_sets_the_providers_language_and_sees_it(login, world: World) -> None:
+    resource = world.marcus.resource
+
+    response = _edit(login, world, provider_language="es")
+
+    assert response.status_code == 302
+    assert Provider.objects.get(pk=resource.provider_id).language == "es"
+    entry = AuditEvent.objects.get(target=f"Provider {resource.provider_id}")
+    assert entry.actor == world.director1 and "language" in str(entry.changes)
+    detail = login("caseworker1").get(resource.get_absolute_url()).content.decode()
+    assert "The provider's language</dt><dd>Español</dd>" in unescape(detail)
+    form = login("director1").get(reverse("resource_edit", args=[resource.pk])).content.decode()
+    assert re.search(r'<option value="es" selected>Español</option>', form)
+
+
+def test_a_new_resource_leaves_its_providers_language_as_it_is(login, world: World) -> None:
+    """Nobody chose English: a new resource of a provider reading Spanish does not change it."""
+    _provider_reads(world, "es")
+
+    response = login("director1").post(
+        reverse("resource_create"), {**RESOURCE, "provider": world.marcus.resource.provider_id}
+    )
+
+    assert response.status_code == 302
+    assert Provider.objects.get(pk=world.marcus.resource.provider_id).language == "es"
+
+
+def test_a_new_provider_made_on_the_form_gets_the_language_chosen(login, world: World) -> None:
+    response = login("director1").post(
+        reverse("resource_create"), {**RESOURCE, "new_provider_name": "Casa Nueva", "provider_language": "es"}
+    )
+
+    assert response.status_code == 302
+    assert Provider.objects.get(organization=world.org1, name="Casa Nueva").language == "es"
+
+
+def test_moving_a_resource_to_another_provider_does_not_give_it_the_old_ones_language(login, world: World) -> None:
+    """The language the form showed was the old provider's: left as it was, it is not the new one's."""
+    _provider_reads(world, "es")
+    other = Provider.objects.create(organization=world.org1, name="Otra Casa")
+
+    response = _edit(login, world, provider=other.pk, provider_language="es")
+
+    assert response.status_code == 302
+    assert Provider.objects.get(pk=other.pk).language == "en"
+    assert Provider.objects.get(pk=world.marcus.resource.provider_id).language == "es"
+
+
+def test_an_unknown_provider_language_is_refused_beside_the_field(login, world: World) -> None:
+    response = _edit(login, world, provider_language="fr", name="Changed name")
+
+    assert response.status_code == 400
+    assert "Select a valid choice" in error_beside(response, "provider_language")
+    assert 'value="Changed name"' in response.content.decode()
+    assert Provider.objects.get(pk=world.marcus.resource.provider_id).language == "en"

@@ -18,8 +18,15 @@ from services.models.directory import Provider, Resource, ResourceDomain
 
 @transaction.atomic
 def resource_save(
-    *, by: AbstractUser, resource: Resource, domains: Iterable[str], new_provider_name: str = ""
+    *,
+    by: AbstractUser,
+    resource: Resource,
+    domains: Iterable[str],
+    new_provider_name: str = "",
+    provider_language: str = "",
 ) -> Resource:
+    """`provider_language`: the language of the resource's provider from here on (every one of
+    its resources: referral emails and the page their link opens); empty leaves it as it is."""
     organization = organization_of(by)
     before = {} if resource._state.adding else audit.stored(resource)
     resource.organization = organization
@@ -40,4 +47,14 @@ def resource_save(
         [ResourceDomain(resource=resource, domain=domain) for domain in sorted(domains - existing)]
     )
     audit.record_change(by, resource, before, exoneree=None)
+    if provider_language and provider_language != resource.provider.language:
+        _provider_set_language(by=by, provider=resource.provider, language=provider_language)
     return resource
+
+
+def _provider_set_language(*, by: AbstractUser, provider: Provider, language: str) -> None:
+    before = audit.stored(provider)
+    provider.language = language
+    provider.full_clean()
+    provider.save(update_fields=["language"])
+    audit.record_change(by, provider, before, exoneree=None, fields=["language"])

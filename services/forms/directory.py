@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
+    Language,
     NeedDomain,
     ResourceStatus,
 )
@@ -23,6 +24,15 @@ class ResourceForm(LineBreaksAsOne, forms.ModelForm):
     )
     domains = forms.MultipleChoiceField(
         label=_("Needs it serves"), choices=NeedDomain.choices, widget=forms.CheckboxSelectMultiple
+    )
+    # The provider's, not the resource's (Provider.language): there is no provider form, and
+    # this one already chooses or makes the provider. Empty leaves it as it is: a new resource
+    # of a provider reading Spanish does not turn it to English by a choice nobody made.
+    provider_language = forms.ChoiceField(
+        label=_("The provider's language"),
+        choices=[("", _("As it is (English for a new provider)")), *Language.choices],
+        required=False,
+        help_text=_("The referral emails to the provider, and the page their link opens, are in it."),
     )
 
     class Meta:
@@ -51,7 +61,7 @@ class ResourceForm(LineBreaksAsOne, forms.ModelForm):
             "application_process": forms.Textarea(attrs={"rows": 2}),
         }
 
-    field_order = ["provider", "new_provider_name", "name", "domains"]
+    field_order = ["provider", "new_provider_name", "provider_language", "name", "domains"]
 
     def __init__(self, *args: Any, providers: QuerySet[Provider], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,6 +70,7 @@ class ResourceForm(LineBreaksAsOne, forms.ModelForm):
         name_blanks(self, provider=_("Choose a provider"))
         if self.instance.pk:
             self.initial["domains"] = [row.domain for row in self.instance.domain_rows.all()]
+            self.initial["provider_language"] = self.instance.provider.language
 
     # Checked when typed, so marking an imported resource inactive is never held up.
     def clean_phone(self) -> str:
@@ -81,6 +92,10 @@ class ResourceForm(LineBreaksAsOne, forms.ModelForm):
             # Both given, the typed name used to win without a word: a new provider was made
             # beside the one chosen. Which was meant only the person can say.
             self.add_error("new_provider_name", _("Choose a provider or type a new one, not both."))
+        moved = self.instance.pk and (typed or chosen != self.instance.provider)
+        if moved and "provider_language" not in self.changed_data:
+            # The language shown was the old provider's: left alone, it says nothing of the new one.
+            data["provider_language"] = ""
         return data
 
 

@@ -90,6 +90,7 @@ def _save_resource(request: HttpRequest, form: ResourceForm, *, title: str, back
             resource=form.instance,
             domains=form.cleaned_data["domains"],
             new_provider_name=form.cleaned_data["new_provider_name"],
+            provider_language=form.cleaned_data["provider_language"],
         ),
         success=_("Resource saved."),
         then=lambda resource: resource,
