@@ -81,7 +81,7 @@ def _language_switched(request: HttpRequest) -> HttpResponse:
     posts to the page itself, which needs no CSRF token (above), where the site's switch would
     be refused. Nothing of the referral changes; the cookie keeps the choice for the next visit."""
     language = request.POST["language"]
-    response = _private(redirect(request.path))
+    response = private_page(redirect(request.path))
     if language in dict(settings.LANGUAGES):
         remember_language(response, language)
     else:
