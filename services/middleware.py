@@ -34,8 +34,9 @@ class PersonLanguageMiddleware:
     """Pages in the signed-in person's language: an exoneree's choice on their record, English
     for staff (their pages are translation-ready, not translated). Anonymous pages keep what
     LocaleMiddleware chose from the language cookie or the browser, and so do the pages of a
-    sign-in not yet complete (the code page, enrolment, the first backup codes): they follow
-    the sign-in page, not flip to English after the password.
+    sign-in not yet complete (the code page, enrolment, the first backup codes; staff, and an
+    exoneree who set up a code): they follow the sign-in page rather than flip to the record's
+    language after the password, and a password alone learns nothing of the record.
 
     No extra query: the staff role and the exoneree record are cached on the user for the
     request, and the other middleware here read them anyway.
@@ -46,9 +47,8 @@ class PersonLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         exoneree = None
-        if request.user.is_authenticated:
+        if _signed_in_completely(request):
             exoneree = access.own_exoneree_or_none(request.user)
-        if exoneree is not None or _signed_in_completely(request):
             translation.activate(users.language_of(request.user))
             request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
@@ -60,10 +60,13 @@ class PersonLanguageMiddleware:
 
 
 def _signed_in_completely(request: HttpRequest) -> bool:
-    """Staff past the second step. Every staff account owes one (services.access), so one not
-    past it is still signing in. (An exoneree's own language is on their record: it is theirs
-    at every step, and whether one owes a code would cost a query on every page.)"""
-    return request.user.is_authenticated and getattr(request.user, "is_verified", lambda: False)()
+    """Past the second step, or owing none: every staff account owes one, an exoneree one only
+    when they set it up (services.access). Whether one does costs no query: the user is loaded
+    with it (services.auth.UserBackend)."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    return getattr(user, "is_verified", lambda: False)() or not access.needs_second_factor(user)
 
 
 def remember_language(response: HttpResponse, language: str) -> None:

@@ -238,3 +238,29 @@ def test_the_enrolment_and_the_first_backup_codes_speak_it_too(world: World):
     assert '<html lang="es">' in setup and "Configure su código para entrar" in setup
     assert '<html lang="es">' in codes and "Sus códigos de respaldo" in codes
     assert '<html lang="en">' in dashboard  # once signed in, staff pages are in English
+
+
+@pytest.mark.parametrize(
+    ("chosen", "on_record", "heading"), [("es", "en", "Su código para entrar"), ("en", "es", "Your sign-in code")]
+)
+def test_an_exonerees_code_page_speaks_the_sign_in_pages_language_not_the_records(
+    world: World, chosen: str, on_record: str, heading: str
+):
+    """An exoneree who set up their own code: their record's language only once they are in."""
+    exoneree = world.marcus.exoneree
+    exoneree.preferred_language = on_record
+    exoneree.save(update_fields=["preferred_language"])
+    client = Client(HTTP_ACCEPT_LANGUAGE=on_record)
+    client.post(reverse("set_language"), {"language": chosen, "next": LOGIN_URL})
+    client, device = at_the_code(world.exoneree1, client)
+
+    page = client.get(VERIFY_URL)
+    passed = client.post(VERIFY_URL, {"code": current_code(device)}, **ADDRESS)
+    plan = client.get(reverse("my_plan"))
+
+    assert f'<html lang="{chosen}">' in page.content.decode() and heading in page.content.decode()
+    # Nothing of the record before the code: the sign-in page's language stays remembered.
+    assert settings.LANGUAGE_COOKIE_NAME not in page.cookies
+    assert passed.status_code == 302
+    assert f'<html lang="{on_record}">' in plan.content.decode()
+    assert plan.cookies[settings.LANGUAGE_COOKIE_NAME].value == on_record
