@@ -461,15 +461,32 @@ def test_an_illegal_move_is_refused_and_changes_nothing(world: World, sent_link:
         ({"move": "question", "question": "   "}, "question"),
         ({"move": "question", "question": "\u200b"}, "question"),
         ({"move": "question", "question": " \u200b \u200b "}, "question"),
-        ({"move": "fly"}, "move"),
     ],
 )
 def test_bad_input_is_a_message_beside_the_field(world: World, sent_link: str, client: Client, data, field) -> None:
     response = client.post(page(sent_link), data)
     assert response.status_code == 400
-    if field != "move":
-        assert f'id="id_{field}_error"' in response.content.decode()
+    assert f'id="id_{field}_error"' in response.content.decode()
     assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.SENT
+
+
+@pytest.mark.parametrize("move", ["fly", "", None])
+def test_an_answer_the_page_does_not_offer_is_said_at_the_top_and_keeps_what_was_typed(
+    world: World, sent_link: str, client: Client, move
+) -> None:
+    """The move is each button's hidden value: never a field marked below that is not there."""
+    data = {"question": "Can we call her on Tuesday?"} | ({"move": move} if move is not None else {})
+
+    response = client.post(page(sent_link), data)
+
+    html = response.content.decode()
+    top = re.search(r'<div class="errorlist form-errors" role="alert">(.*?)</div>', html, re.S)
+    assert response.status_code == 400
+    assert top and "That answer is not one this page offers." in unescape(top.group(1))
+    assert "marked below" not in html and 'id="id_move_error"' not in html
+    assert "Can we call her on Tuesday?</textarea>" in html
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.SENT
+    assert not ProviderQuestion.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,11 @@ class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if self.errors.pop("move", None):
+            # The move is the hidden value of the button pressed, never a box to correct: one
+            # the page does not offer (made up, or none) is said at the top, what was typed kept.
+            self.add_error(None, _("That answer is not one this page offers. Use one of the buttons below."))
+            return data
         move = data.get("move")
         if move in REASON_FIELDS:
             code, words = REASON_FIELDS[move]
