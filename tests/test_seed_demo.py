@@ -7,17 +7,20 @@ import base64
 import re
 from datetime import UTC, datetime, timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, RequestFactory
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import UserObjectPermission
 
-from services.choices import ReminderKind, ReminderStatus
+from services.actions.consent import consent_revoke
+from services.choices import ConsentRevokedHow, ReminderKind, ReminderStatus
 from services.models.casework import Assessment, AssessmentScore, CaseNote
 from services.models.consent import Consent, ConsentCategoryRow
 from services.models.directory import Provider, Resource, ResourceDomain
@@ -183,3 +186,28 @@ def test_the_demo_has_a_follow_up_due_two_minutes_after_seeding(time_machine):
     assert demo.due_at == start + timedelta(hours=1, minutes=2)
     due = Reminder.objects.get(follow_up=demo, kind=ReminderKind.DUE)
     assert (due.status, due.send_at, due.recipient.username) == (ReminderStatus.PENDING, demo.due_at, "caseworker1")
+
+
+def rays_consents_with_gulf_coast() -> Any:
+    ray = Exoneree.objects.get(legal_name="Ray Castillo")
+    return Consent.objects.filter(exoneree=ray, provider__member_organization__name="Gulf Coast Innocence Reentry")
+
+
+@pytest.mark.parametrize("ended", ["revoked", "expired"])
+def test_a_run_after_the_demo_consent_ended_gives_a_current_one_back(ended):
+    """Ray's consent to a transfer, revoked or run out while trying the demo: the next run gives
+    him a current one again (a transfer can be tried), and the run after it adds none."""
+    seed(password=PASSWORD)
+    [consent] = rays_consents_with_gulf_coast()
+    if ended == "revoked":
+        consent_revoke(by=User.objects.get(username="caseworker1"), consent=consent, how=ConsentRevokedHow.STAFF)
+    else:
+        Consent.objects.filter(pk=consent.pk).update(ends_on=timezone.localdate() - timedelta(days=1))
+
+    seed(password=PASSWORD)
+    seed(password=PASSWORD)
+
+    current = [consent for consent in rays_consents_with_gulf_coast() if consent.is_current()]
+    assert len(current) == 1 and rays_consents_with_gulf_coast().count() == 2
+    assert set(current[0].categories) == {"contact", "transfer", "staff_notes"}
+    assert {user.username for user in User.objects.all()} >= DEMO_USERNAMES

@@ -433,13 +433,11 @@ class Command(BaseCommand):
     def consent(
         self, exoneree: Exoneree, provider: Provider, categories: list[str], days_ago: int, by: Any, purpose: str = ""
     ) -> None:
-        """The signed release a sent referral (or a transfer) needs: one per provider, naming what it shares."""
+        """The signed release a sent referral (or a transfer) needs: one per provider, naming what it shares.
+        Only a current one counts: one revoked or run out while trying the demo is given back."""
         signed = self.today - timedelta(days=days_ago + 1)
-        covered = set(
-            ConsentCategoryRow.objects.filter(consent__exoneree=exoneree, consent__provider=provider).values_list(
-                "category", flat=True
-            )
-        )
+        current = coverage.current_consents(exoneree, today=self.today).filter(provider=provider)
+        covered = set(ConsentCategoryRow.objects.filter(consent__in=current).values_list("category", flat=True))
         if set(categories) <= covered:
             return
         consent = Consent(
