@@ -258,3 +258,15 @@ def compute_deadline(*, jurisdiction: str, trigger: str, trigger_date: date | No
     if trigger_date is None:
         return Deadline(None, DeadlineBasis.NO_TRIGGER_DATE, citation)
     return Deadline(rule.window.after(trigger_date), DeadlineBasis.STATUTE, citation)
+
+
+# Within this many days of its filing deadline, or past it, a claim not filed yet is urgent:
+# marked so on the staff's Legal page, and its part of the person's plan stands open. The
+# first warning goes out then too (services.reminder_plans.COMPENSATION_WARNINGS).
+URGENT_DAYS = 90
+
+
+def deadline_urgent(deadline: date | None, today: date) -> bool:
+    """Whether a filing deadline still to meet is urgent on `today`: within URGENT_DAYS, or
+    passed. None (no deadline, or none left to meet: the claim is filed or closed) never is."""
+    return deadline is not None and (deadline - today).days <= URGENT_DAYS

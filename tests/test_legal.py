@@ -28,6 +28,7 @@ from services.models.audit import AuditEvent
 from services.models.legal import ClaimPayment, CompensationClaim, RecordClearance
 from services.models.notifications import Reminder
 from services.models.people import Exoneree
+from services.selectors import legal as legal_selectors
 from tests.conftest import World
 from tests.factories import ExonereeFactory
 
@@ -50,6 +51,30 @@ def warnings(claim: CompensationClaim, status: str = ReminderStatus.PENDING) -> 
 def eight_am(day: date) -> datetime:
     """The organizations' digest hour (8:00) in their zone (America/New_York), as UTC."""
     return datetime(day.year, day.month, day.day, 8, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("days_before", "stage", "urgent"),
+    [
+        (legal_rules.URGENT_DAYS + 1, ClaimStage.ASSESSING, False),
+        (legal_rules.URGENT_DAYS, ClaimStage.ASSESSING, True),
+        (-1, ClaimStage.ATTORNEY_ENGAGED, True),
+        (-1, ClaimStage.CLOSED, False),
+    ],
+)
+def test_the_legal_page_and_the_plan_call_the_same_claims_urgent(world, time_machine, days_before, stage, urgent):
+    """One rule (legal_rules.deadline_urgent) for the staff's row and the person's plan."""
+    claim = illinois_claim(world)  # its deadline: June 1, 2028
+    CompensationClaim.objects.filter(pk=claim.pk).update(stage=stage)
+    today = claim.filing_deadline - timedelta(days=days_before)
+    time_machine.move_to(datetime(today.year, today.month, today.day, 16, tzinfo=UTC), tick=False)
+
+    [row] = legal_selectors.legal_page(world.marcus.exoneree, today=today)["claims"]
+    plan = legal_selectors.legal_plan(world.marcus.exoneree)
+
+    assert row.urgent is urgent
+    assert [c.urgent for c in plan["legal_claims"]] == ([urgent] if stage != ClaimStage.CLOSED else [])
+    assert plan["legal_urgent"] is urgent
 
 
 def test_deadline_computed_from_the_rule_and_warned_to_caseworker_and_director(world):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -154,3 +154,14 @@ def test_override_wins_even_without_a_trigger_date() -> None:
         jurisdiction="IL", trigger="vacatur_dismissal", trigger_date=date(2025, 3, 14), override=date(2026, 9, 1)
     )
     assert later.on == date(2026, 9, 1)
+
+
+@pytest.mark.parametrize(
+    ("days_left", "urgent"),
+    [(None, False), (legal_rules.URGENT_DAYS + 1, False), (legal_rules.URGENT_DAYS, True), (0, True), (-1, True)],
+)
+def test_a_deadline_is_urgent_from_urgent_days_before_it_and_once_passed(days_left: int | None, urgent: bool) -> None:
+    today = date(2028, 3, 1)
+    deadline = None if days_left is None else today + timedelta(days=days_left)
+
+    assert legal_rules.deadline_urgent(deadline, today) is urgent

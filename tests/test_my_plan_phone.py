@@ -17,12 +17,13 @@ from django.utils import timezone
 from services.actions import legal
 from services.choices import ReferralStatus
 from services.document_reminders import DAYS_BEFORE
+from services.legal_rules import URGENT_DAYS
 from services.models.consent import Consent
 from services.models.documents import DocumentKind
 from services.models.legal import CompensationClaim
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors.legal import URGENT_DAYS, legal_plan
+from services.selectors.legal import legal_plan
 from services.selectors.plans import SHARING_ENDS_DAYS
 from tests.conftest import World
 from tests.factories import consent_for

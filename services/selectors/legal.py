@@ -20,23 +20,16 @@ from services.models.documents import Document
 from services.models.legal import ClaimPayment, CompensationClaim, RecordClearance
 from services.models.people import Exoneree
 
-# Within this many days of its deadline an unfiled claim is shown as urgent (and the first
-# warning goes out: services.reminder_plans.COMPENSATION_WARNINGS).
-URGENT_DAYS = 90
-
 
 @dataclass(frozen=True)
 class ClaimRow:
     claim: CompensationClaim
     rule: legal_rules.Rule | None
     days_left: int | None  # to the filing deadline, while the claim is not filed
+    urgent: bool  # legal_rules.deadline_urgent
     payments: list[ClaimPayment]
     paid_total: Decimal | None  # added up here: the amounts are encrypted in the database
     papers: list[Document] = field(default_factory=list)  # court orders, certificates attached
-
-    @property
-    def urgent(self) -> bool:
-        return self.days_left is not None and self.days_left <= URGENT_DAYS
 
     @property
     def needs_lawyer(self) -> bool:
@@ -58,11 +51,13 @@ def _claim_rows(claims: list[CompensationClaim], today: date) -> list[ClaimRow]:
     rows = []
     for claim in claims:
         payments = list(claim.payments.all())
+        deadline = claim.filing_deadline if claim.is_open_to_filing else None
         rows.append(
             ClaimRow(
                 claim=claim,
                 rule=claim.rule,
-                days_left=claim.days_to_deadline(today) if claim.is_open_to_filing else None,
+                days_left=claim.days_to_deadline(today) if deadline is not None else None,
+                urgent=legal_rules.deadline_urgent(deadline, today),
                 payments=payments,
                 paid_total=sum((p.amount for p in payments), Decimal(0)) if payments else None,
             )
@@ -175,7 +170,7 @@ class PlanClaim:
     filed_on: date | None
     hearing_on: date | None
     deadline_passed: bool = False  # the deadline to file is behind them: said so, not "you have until"
-    urgent: bool = False  # not filed, and the deadline within URGENT_DAYS or passed
+    urgent: bool = False  # legal_rules.deadline_urgent
 
     @property
     def happened(self) -> bool:
@@ -227,7 +222,7 @@ def _plan_claim(claim: CompensationClaim, today: date) -> PlanClaim:
         filed_on=claim.filed_on,
         hearing_on=claim.hearing_on,
         deadline_passed=deadline is not None and deadline < today,
-        urgent=deadline is not None and (deadline - today).days <= URGENT_DAYS,
+        urgent=legal_rules.deadline_urgent(deadline, today),
     )
 
 
