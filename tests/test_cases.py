@@ -588,6 +588,20 @@ def test_refused_referral_transition_changes_nothing(login, world, current, targ
     assert ReferralEvent.objects.count() == events
 
 
+def test_a_made_up_status_is_said_beside_the_status_box_and_keeps_the_note(login, world):
+    """Unlike the provider's hidden move, the caseworker's status is a box on the page: the
+    error stands beside it, and the note typed is still there."""
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.SENT)
+
+    response = login("caseworker1").post(url("referral_transition", referral), {"status": "fly", "note": "Called Tue"})
+
+    assert response.status_code == 400
+    assert error_beside(response, "status") and '<select name="status"' in response.content.decode()
+    assert "Called Tue</textarea>" in response.content.decode()
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.SENT
+
+
 def test_transition_is_409_when_someone_else_moved_the_referral_first(login, world, monkeypatch):
     referral = world.marcus.referral
     real_get_referral = access.get_referral
