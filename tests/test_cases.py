@@ -636,6 +636,24 @@ def test_declining_needs_a_reason_beside_the_field(login, world, reason):
     assert referral.status == ReferralStatus.SENT
 
 
+def test_a_decline_reason_too_long_is_not_also_asked_for(login, world):
+    """Beside "Ensure this value has at most 2000 characters" stood "Say why the provider
+    declined.", though the caseworker had said why, at length."""
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.SENT)
+
+    response = login("caseworker1").post(
+        url("referral_transition", referral), {"status": "declined", "decline_reason": "x" * 2001}
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["decline_reason"] == [
+        "Ensure this value has at most 2000 characters (it has 2001)."
+    ]
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT
+
+
 def test_completing_needs_did_they_get_the_service(login, world):
     referral = world.marcus.referral
     Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.IN_PROGRESS)

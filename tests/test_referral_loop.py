@@ -523,6 +523,31 @@ def test_an_invisible_question_is_refused_like_an_empty_box(world: World, sent_l
         provider_answers.provider_ask(link=ProviderLink.objects.get(), text="\u200b\u200b")
 
 
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"move": "question", "question": "x" * 2001}, "question"),
+        ({"move": "decline", "decline_code": "other", "decline_text": "x" * 2001}, "decline_text"),
+        ({"move": "accept", "contact_person": "x" * 201}, "contact_person"),
+    ],
+)
+def test_a_text_too_long_on_the_providers_page_is_told_once_in_plain_words(
+    world: World, sent_link: str, client: Client, data: dict[str, str], field: str
+) -> None:
+    """A question of 2,001 characters was told "Ensure this value has at most 2000 characters
+    (it has 2001).Write your question.": Django's words, and an order to write what was written."""
+    limit = len(data[field]) - 1
+
+    response = client.post(page(sent_link), data)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors[field] == [
+        f"Please keep this to {limit} characters or fewer. You wrote {limit + 1}."
+    ]
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == ReferralStatus.SENT
+    assert not ProviderQuestion.objects.exists()
+
+
 def test_invisible_notes_from_the_provider_count_as_none(world: World, sent_link: str, client: Client) -> None:
     """A decline "reason" or a completion note of zero-width spaces is no note: the reason is
     the one chosen, and no blank note shows on the referral."""

@@ -39,9 +39,11 @@ def reason_words() -> VisibleTextField:
     )
 
 
-class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
+class ProviderAnswerForm(PlainLengths, forms.Form):
     """Every button of the provider's page posts this form with its `move`; each move asks
-    only its own questions (field names differ per move, so one page holds them all)."""
+    only its own questions (field names differ per move, so one page holds them all). The
+    provider has no account and may be anyone at the program: a text too long is told in
+    plain words, as on the person's own forms."""
 
     move = forms.ChoiceField(choices=MOVES, widget=forms.HiddenInput)
     # Every free text is a VisibleTextField: one made only of zero-width spaces counts as
@@ -94,13 +96,19 @@ class ProviderAnswerForm(LineBreaksAsOne, forms.Form):
             code, words = REASON_FIELDS[move]
             if not data.get(code):
                 self.add_error(code, _("Choose a reason."))
-            elif data[code] == DeclineReason.OTHER and not data.get(words):
+            elif data[code] == DeclineReason.OTHER and not self.written(words):
                 self.add_error(words, OTHER_NEEDS_WORDS)
         if move == "complete" and not data.get("got_service"):
             self.add_error("got_service", _("Say whether the person got the service."))
-        if move == "question" and not data.get("question"):
+        if move == "question" and not self.written("question"):
             self.add_error("question", _("Write your question."))
         return data
+
+    def written(self, name: str) -> bool:
+        """Whether the box has words in it. A text refused as too long is not in cleaned_data
+        but was written: "Write your question." beside "Please keep this to 2000 characters"
+        told the provider to write what they had just written."""
+        return bool(self.cleaned_data.get(name)) or name in self.errors
 
     def text(self) -> str:
         """The free text that goes with the move."""

@@ -177,7 +177,9 @@ class ReferralTransitionForm(LineBreaksAsOne, forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         status = data.get("status")
-        if status == ReferralStatus.DECLINED and not visible_length(data.get("decline_reason", "")):
+        # A reason refused as too long is not in `data` but was written: not asked for again.
+        written = visible_length(data.get("decline_reason", "")) or "decline_reason" in self.errors
+        if status == ReferralStatus.DECLINED and not written:
             self.add_error("decline_reason", _("Say why the provider declined."))
         if status == ReferralStatus.COMPLETED and not data.get("got_service"):
             self.add_error("got_service", _("Say whether the person got the service."))
