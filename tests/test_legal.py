@@ -7,7 +7,7 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html import unescape
-from io import StringIO
+from io import BytesIO, StringIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from pypdf import PdfReader
 
 from services import legal_rules, reminder_plans
 from services.actions import legal
@@ -398,6 +399,32 @@ def test_the_plan_says_a_decision_made_is_the_latest_not_a_next_step(world, logi
     page = " ".join(client.get(reverse("my_plan")).content.decode().split())
     assert said in page
     assert not_said not in page
+
+
+@pytest.mark.parametrize("pdf", ["my_plan_pdf", "my_copy_pdf"])
+@pytest.mark.parametrize(
+    ("language", "stage", "said", "not_said"),
+    [
+        ("en", ClaimStage.AWARDED, "Latest: you were awarded compensation.", "Next step:"),
+        ("es", ClaimStage.AWARDED, "Lo más reciente: le otorgaron la compensación.", "Próximo paso:"),
+        ("en", ClaimStage.FILED, "Next step: wait for the decision", "Latest:"),
+    ],
+)
+def test_the_printed_plan_and_the_copy_say_a_decision_made_is_the_latest(
+    world, login, pdf, language, stage, said, not_said
+):
+    """The person's own copy printed "Next step: you were awarded compensation." (its claims
+    are the JSON's, which did not say whether the step had happened)."""
+    claim = illinois_claim(world)
+    CompensationClaim.objects.filter(pk=claim.pk).update(stage=stage, filed_on=date(2026, 9, 1))
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": language})
+    response = client.get(reverse(pdf))
+    assert response.status_code == 200
+    pages = PdfReader(BytesIO(response.content)).pages
+    text = " ".join(" ".join((page.extract_text() or "") for page in pages).split())
+    assert said in text
+    assert not_said not in text
 
 
 def test_a_corrected_rule_moves_deadlines_and_warnings_but_not_a_lawyers(world, monkeypatch):

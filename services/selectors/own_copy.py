@@ -24,7 +24,8 @@ Format "reentry-person-copy", version 1 (a new version for any change a reader w
     documents      the names of the papers shown on their plan (never the files) and the
                    checklist of key papers
     consents       who they said may see what, until when
-    legal          their compensation claims' next steps, the records that still show
+    legal          their compensation claims' next steps (or the decision made: `happened`),
+                   the records that still show
     file_openings  who has opened their file (names and roles), as the plan lists them
 """
 
@@ -233,8 +234,10 @@ def own_copy(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
                     "stage": claim.stage,
                     "stage_label": _label(ClaimStage, claim.stage),
                     "deadline": claim.deadline,
-                    # What happens next, one of services.selectors.legal.NEXT_STEPS (the PDF words it).
+                    # What happens next, one of services.selectors.legal.NEXT_STEPS (the PDF words it);
+                    # `happened` when it tells of a decision made ("Latest:", not "Next step:").
                     "step": claim.step,
+                    "happened": claim.happened,
                     "attorney": claim.attorney,
                     "filed_on": claim.filed_on,
                     "hearing_on": claim.hearing_on,
