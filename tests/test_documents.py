@@ -336,6 +336,23 @@ def test_phone_upload_by_the_person_is_on_their_plan(login, world):
     assert told.url.endswith("#documents")
 
 
+@pytest.mark.parametrize(("language", "words"), [("en", "Choose what paper it is."), ("es", "Elija qué papel es.")])
+def test_a_paper_sent_without_saying_what_it_is_is_asked_in_plain_words(login, world, language, words):
+    """The person was told "This field is required." ("Este campo es requerido.") beside "What
+    paper is it?"."""
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": language})
+
+    response = client.post(
+        reverse("my_document_upload"),
+        {"kind": "", "title": "", "file": sample_files.upload(sample_files.photo(), "IMG_0003.HEIC")},
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["kind"] == [words]
+    assert not Document.objects.exists()
+
+
 def test_a_paper_sent_from_the_spanish_pages_is_told_to_staff_in_their_language(login, world):
     """The notice was written in the sender's language: "sent a paper: Acta de nacimiento"."""
     client = login("exoneree1")

@@ -173,6 +173,7 @@ class MyDocumentForm(FileChosenAgain, PlainLengths, forms.ModelForm):
     def __init__(self, *args: Any, exoneree: Exoneree, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("Choose…")), *[(kind.value, kind.label) for kind in PERSON_KINDS]]
+        self.fields["kind"].error_messages["required"] = _("Choose what paper it is.")
         self.fields["title"].help_text = ""
         self.instance.exoneree = exoneree
         self.instance.shown_on_plan = True  # their own upload is theirs to see
