@@ -503,6 +503,34 @@ def test_a_password_is_the_whole_sign_in_of_an_account_without_a_second_step(wor
     assert sign_in_log() == [(AuditEvent.Action.SIGNED_IN, world.exoneree1, "exoneree1", "203.0.113.7")]
 
 
+@pytest.mark.parametrize(
+    ("language", "username", "password", "code"),
+    [
+        ("en", "Type your username.", "Type your password.", "Type the code your app shows now."),
+        (
+            "es",
+            "Escriba su nombre de usuario.",
+            "Escriba su contraseña.",
+            "Escriba el código que su aplicación muestra ahora.",
+        ),
+    ],
+)
+def test_an_empty_box_at_sign_in_says_what_to_type(world: World, language, username, password, code):
+    """Each box said "This field is required." ("Este campo es requerido."): the first words
+    a person new to phones reads from us."""
+    with_password(world.exoneree1)
+    authenticator(world.exoneree1)
+    Exoneree.objects.filter(user=world.exoneree1).update(preferred_language=language)  # once signed in
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+
+    empty = client.post(LOGIN_URL, {"username": "", "password": ""})
+
+    assert empty.context["form"].errors == {"username": [username], "password": [password]}
+    sign_in(client, "exoneree1")
+    no_code = client.post(VERIFY_URL, {"code": ""})
+    assert no_code.context["form"].errors == {"code": [code]}
+
+
 def test_an_exoneree_who_enrolled_is_signed_in_at_the_code(world: World):
     with_password(world.exoneree1)
     device = authenticator(world.exoneree1)
@@ -879,6 +907,41 @@ def test_the_password_change_reads_in_spanish(world: World):
 
     assert "<h1>Cambiar su contraseña</h1>" in page and "Su contraseña actual" in page
     assert "La contraseña nueva otra vez" in page and "Volver a su cuenta" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "current", "new", "again"),
+    [
+        (
+            "en",
+            "Type your current password.",
+            "Choose a new password and type it here.",
+            "Type the new password here again.",
+        ),
+        (
+            "es",
+            "Escriba su contraseña actual.",
+            "Elija una contraseña nueva y escríbala aquí.",
+            "Escriba aquí otra vez la contraseña nueva.",
+        ),
+    ],
+)
+def test_an_empty_password_box_says_what_to_type(world: World, language, current, new, again):
+    """The change and the invitation answered empty boxes with "This field is required."."""
+    Exoneree.objects.filter(user=world.exoneree1).update(preferred_language=language)
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(with_password(world.exoneree1))
+    changed = client.post(reverse("password_change"), {"old_password": "", "new_password1": "", "new_password2": ""})
+    invited = Client(HTTP_ACCEPT_LANGUAGE=language)
+    page = invited.get(invitation_link(world.exoneree2).removeprefix(settings.SITE_URL), follow=True)
+    chosen = invited.post(page.redirect_chain[-1][0], {"new_password1": "", "new_password2": ""})
+
+    assert changed.context["form"].errors == {
+        "old_password": [current],
+        "new_password1": [new],
+        "new_password2": [again],
+    }
+    assert chosen.context["form"].errors == {"new_password1": [new], "new_password2": [again]}
 
 
 def test_the_invitation_and_the_reset_link_ask_for_the_new_password_in_plain_words(

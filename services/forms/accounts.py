@@ -25,6 +25,12 @@ class PlainAuthenticationForm(AuthenticationForm):
         ),
     }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Not "This field is required.": the first page a person new to phones ever sees.
+        self.fields["username"].error_messages["required"] = _("Type your username.")
+        self.fields["password"].error_messages["required"] = _("Type your password.")
+
 
 class OneTimeCodeForm(forms.Form):
     """A six-digit code from the authenticator app, or one of the backup codes."""
@@ -34,6 +40,7 @@ class OneTimeCodeForm(forms.Form):
         max_length=16,
         help_text=_("The 6-digit code your authenticator app shows now, or one of your backup codes."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+        error_messages={"required": _("Type the code your app shows now.")},
     )
 
     def clean_code(self) -> str:
@@ -94,6 +101,8 @@ class PlainPasswordWords:
         first.help_text = " ".join(str(rule) for rule in password_validation.password_validators_help_texts())
         second.label = _("New password again")
         second.help_text = _("Type it once more, to be sure it is the one you meant.")
+        first.error_messages["required"] = _("Choose a new password and type it here.")
+        second.error_messages["required"] = _("Type the new password here again.")
 
 
 class PlainSetPasswordForm(PlainPasswordWords, SetPasswordForm):
@@ -109,3 +118,4 @@ class PlainPasswordChangeForm(PlainPasswordWords, PasswordChangeForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["old_password"].label = _("Your current password")
+        self.fields["old_password"].error_messages["required"] = _("Type your current password.")
