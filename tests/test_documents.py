@@ -9,9 +9,10 @@ import io
 import os
 import re
 import tracemalloc
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html import unescape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -391,6 +392,17 @@ def test_download_is_streamed_attachment_no_store_nosniff_and_one_log_entry(logi
     assert entries.count() == 2
     caseworker = next(row for row in record_openers(world.marcus.exoneree) if row["name"] == "Casey Onewell")
     assert caseworker["times"] == 2
+
+
+def test_the_download_is_named_by_the_local_day_of_its_upload(world, settings):
+    """A paper sent at 9 p.m. in Chicago was named by the next day ("court-order-2026-12-07.pdf"
+    for a paper sent on December 6): the day in UTC."""
+    settings.TIME_ZONE = "America/Chicago"
+    evening = datetime(2026, 12, 6, 21, 0, tzinfo=ZoneInfo("America/Chicago"))  # 03:00 UTC on the 7th
+    with time_machine.travel(evening, tick=False):
+        document = add_document(world, sample_files.pdf(), DocumentKind.COURT_ORDER)
+
+    assert Document.objects.get(pk=document.pk).download_name == "court-order-2026-12-06.pdf"
 
 
 @pytest.mark.parametrize("persona", ["caseworker2", "caseworker3", "director2", "exoneree2"])

@@ -153,7 +153,8 @@ class Document(BaseModel):
     @property
     def download_name(self) -> str:
         """The file's name on download: the kind and the upload day, never the person's name."""
-        return f"{self.kind.replace('_', '-')}-{self.uploaded_at:%Y-%m-%d}.{self.extension}"
+        day = timezone.localtime(self.uploaded_at).date()  # the day as the person lives it, not UTC's
+        return f"{self.kind.replace('_', '-')}-{day:%Y-%m-%d}.{self.extension}"
 
     @property
     def is_current(self) -> bool:
