@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.access import signed_in_required
 from services.forms.accounts import PlainAuthenticationForm, PlainPasswordChangeForm
-from services.views.account import PasswordResetConfirmInTheirLanguage, PasswordResetRequestView
+from services.views.account import PasswordResetConfirmInTheirLanguage, PasswordResetRequestView, SignOutView
 
 urlpatterns = [
     # Before Django's own: changing a password needs the second factor too (a password alone
@@ -39,6 +39,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=PlainAuthenticationForm), name="login"),
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("services.api.urls")),

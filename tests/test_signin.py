@@ -531,6 +531,22 @@ def test_an_empty_box_at_sign_in_says_what_to_type(world: World, language, usern
     assert no_code.context["form"].errors == {"code": [code]}
 
 
+@pytest.mark.parametrize(("language", "words"), [("en", "You are signed out."), ("es", "Se cerró su sesión.")])
+def test_signing_out_says_so_on_the_sign_in_page(world: World, language, words):
+    """The person landed on "Sign in" with no word that the sign-out had worked."""
+    Exoneree.objects.filter(user=world.exoneree1).update(preferred_language=language)
+    client = Client()
+    client.force_login(with_password(world.exoneree1))
+    client.get(reverse("my_plan"))  # their pages set the language cookie the sign-in page reads
+
+    page = client.post("/accounts/logout/", follow=True)
+
+    assert page.redirect_chain[-1][0] == LOGIN_URL
+    assert [str(m) for m in page.context["messages"]] == [words]
+    assert words in unescape(page.content.decode())
+    assert [str(m) for m in Client().post("/accounts/logout/", follow=True).context["messages"]] == []
+
+
 def test_an_exoneree_who_enrolled_is_signed_in_at_the_code(world: World):
     with_password(world.exoneree1)
     device = authenticator(world.exoneree1)

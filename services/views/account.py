@@ -16,9 +16,15 @@ import qrcode
 import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView, PasswordResetView
+from django.contrib.auth.views import (
+    INTERNAL_RESET_SESSION_TOKEN,
+    LogoutView,
+    PasswordResetConfirmView,
+    PasswordResetView,
+)
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -223,6 +229,20 @@ class PasswordResetConfirmInTheirLanguage(PasswordResetConfirmView):
             if hasattr(response, "render"):
                 response.render()  # inside the language: a template response renders later
             return response
+
+
+class SignOutView(LogoutView):
+    """Django's sign-out, which then says so on the sign-in page: the person landed on "Sign in"
+    with no word that the sign-out had worked (on a shared computer, the one thing to know)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        was_signed_in = request.user.is_authenticated
+        language = translation.get_language()  # theirs, before the sign-out forgets them
+        response = super().post(request, *args, **kwargs)
+        if was_signed_in:
+            with translation.override(language):
+                messages.info(request, _("You are signed out."))
+        return response
 
 
 @require_POST
