@@ -811,9 +811,9 @@ PAGES = [
     ),
     Page(
         "document_delete",
-        CASE_POST,
+        CASE_WRITE,
         marcus_document,
-        ("POST",),
+        GET_POST,
         lambda w: {},
         lambda w: marcus_page(w, "#documents"),
         setup=add_marcus_document,

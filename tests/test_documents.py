@@ -492,6 +492,28 @@ def test_replacing_keeps_the_old_version_and_deleting_is_recorded(login, world, 
     assert client.get(reverse("document_download", args=[new.pk])).status_code == 404
 
 
+def test_delete_in_the_table_asks_first_and_only_the_confirmation_deletes(login, world):
+    document = add_document(world, sample_files.pdf(), DocumentKind.STATE_ID, title="Illinois ID")
+    client = login("caseworker1")
+    delete = reverse("document_delete", args=[document.pk])
+
+    page = client.get(world.marcus.exoneree.get_absolute_url()).content.decode()
+    assert f'href="{delete}"' in page  # a link to the question, not a form that deletes
+    assert f'action="{delete}"' not in page
+
+    asked = client.get(delete)
+    assert asked.status_code == 200
+    assert "Delete State ID or driver&#x27;s license (Illinois ID)?" in asked.content.decode()
+    assert f'href="{world.marcus.exoneree.get_absolute_url()}#documents"' in asked.content.decode()
+    document.refresh_from_db()
+    assert document.deleted_at is None
+
+    response = client.post(delete)
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.deleted_at is not None
+
+
 # --- key rotation -------------------------------------------------------------------------------
 
 

@@ -308,7 +308,6 @@ FORM_ON: dict[str, Callable[[World], str]] = {
     "my_referral_answer": lambda w: reverse("my_plan"),
     "session_keep_alive": lambda w: reverse("dashboard"),  # the idle warning, on every signed-in page
     "document_need": marcus_page,  # the checklist's "create a need" buttons
-    "document_delete": marcus_page,
     "api_token_revoke": lambda w: reverse("api_token_list"),  # the "Revoke" beside each token
     "payment_remove": lambda w: reverse("payment_edit", args=the_payment(w)),  # below the correction form
     "my_ask": lambda w: reverse("my_plan"),
@@ -344,7 +343,7 @@ BUTTONS = {
     "need_ask_take_on",  # "Take it on"
     "notification_read",
     "notification_read_all",
-    "document_delete",  # the documents table's "Delete"
+    "document_delete",  # the confirmation page's button, after the documents table's "Delete"
     "api_token_revoke",  # "Revoke", beside each token
     "payment_remove",  # "Remove this payment", below the correction form
     "hsds_import_preview",  # "Import", below the preview of what the file does

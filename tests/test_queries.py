@@ -753,6 +753,15 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_case,
         12,
     ),
+    # session, user, device; the document (with its person), the change permission, the
+    # access-log entry (4): "Delete …?", the confirmation
+    (
+        "document-delete",
+        "caseworker1",
+        lambda w: reverse("document_delete", args=[marcus_document(w)]),
+        grow_case,
+        9,
+    ),
     # session, user, device; the document through the gate, then with its data key; the
     # download's access-log entry (4). The file is read from storage, not the database.
     (

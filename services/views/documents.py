@@ -92,13 +92,31 @@ def document_replace(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @caseworker_required
 def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """A GET asks to confirm, the POST deletes: "Delete" sits beside "Replace" in the table, and
+    nobody can bring a deleted paper back from the person's page or their plan."""
     document = access.get_document(request.user, pk, change=True)
-    documents.document_delete(by=request.user, document=document)
-    messages.success(request, _("The document is deleted. Its history is kept."))
-    return redirect(document.exoneree.get_absolute_url() + "#documents")
+    exoneree = document.exoneree
+    back = exoneree.get_absolute_url() + "#documents"
+    if request.method == "POST":
+        documents.document_delete(by=request.user, document=document)
+        messages.success(request, _("The document is deleted. Its history is kept."))
+        return redirect(back)
+    paper = f"{document} ({document.title})" if document.title else str(document)
+    context = {
+        "title": _("Delete %(paper)s?") % {"paper": paper},
+        "message": _(
+            "It leaves %(person)s's page and their plan, and it cannot be brought back from there. "
+            "The record of who added and deleted it is kept."
+        )
+        % {"person": exoneree.display_name},
+        "button": _("Delete the document"),
+        "back": back,
+        "back_label": exoneree.display_name,
+    }
+    return render(request, "services/confirm.html", context)
 
 
 @require_POST
