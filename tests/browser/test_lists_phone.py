@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
+from services.actions.messages import message_send
 from services.actions.retention import legal_hold_place
+from services.models.directory import Resource
 from services.models.people import Exoneree
 from tests.browser.conftest import DESKTOP, FILE_BUTTON_HEIGHTS, PHONE, SIDEWAYS, demo_device
+from tests.sample_files import document_for
 
 LABELS = "els => els.map(td => getComputedStyle(td, '::before').content)"
 # A value's lines that start in its label's column (the left 30% of its line), with the label:
@@ -55,6 +58,41 @@ def test_the_people_staff_access_log_and_legal_holds_fit_a_phone(demo, tabs):
         "main table tbody tr", "els => [...new Set(els.map(tr => getComputedStyle(tr).display))]"
     )
     assert rows == ["table-row"]
+
+
+def test_a_caseworkers_tables_fit_a_phone(demo, tabs):
+    """The tables a caseworker works from on a phone: the dashboard's caseload, Open needs,
+    Messages, a person's documents and record clearance, and "Refer someone to" a resource.
+    Their last columns ("Refer …", "Update", "Delete", a compensation deadline) were out of
+    sight to the right, in a box that scrolled sideways; each row is a block of named lines."""
+    caseworker = get_user_model().objects.get(username="caseworker1")
+    person = Exoneree.objects.filter(caseworkers=caseworker).order_by("pk").first()
+    document_for(person, caseworker, title="Birth certificate from Cook County")
+    message_send(by=person.user, exoneree=person, text="Can we talk on Friday?", from_person=True)
+    resource = Resource.objects.filter(provider__organization=person.organization).order_by("pk").first()
+    tab = tabs(PHONE)
+    tab.sign_in("caseworker1", device=demo_device("caseworker1"))
+    page = tab.page
+    tables = {
+        "/dashboard/": "#caseload-h ~ .table-wrap table",
+        "/needs/": "main table",
+        "/messages/": "main table",
+        f"/people/{person.pk}/": "table.documents",
+        f"/people/{person.pk}/legal/": "#records table",
+        f"/resources/{resource.pk}/refer/": "main table",
+    }
+    for path, table in tables.items():
+        tab.goto(path)
+        assert page.locator(f"{table} tbody tr").count(), path
+        assert page.evaluate(SIDEWAYS) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), path
+        labels = page.eval_on_selector_all(f"{table} tbody td[data-label]", LABELS)
+        assert labels and "none" not in labels, path
+        # Every link and button of the table is on the screen, none out to the right.
+        right = page.eval_on_selector_all(
+            f"{table} tbody :is(a, button)", "els => els.map(e => e.getBoundingClientRect().right)"
+        )
+        assert right and max(right) <= PHONE["width"], path
 
 
 def test_a_caseworkers_forms_fit_a_phone(demo, tabs):
