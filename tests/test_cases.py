@@ -60,6 +60,7 @@ INTAKE = {
     "reminder_channel": "email",
 }
 MOMENT = datetime(2025, 3, 4, 15, 30, tzinfo=UTC)
+BEFORE_BIRTH = "This is before the date of birth: check the year."
 PASSWORD = "a long and unusual passphrase 7"
 
 
@@ -134,6 +135,9 @@ def test_a_record_that_already_holds_a_never_issued_number_is_still_saved_by_sta
             {"conviction_date": "2010-05-01", "exoneration_date": "2001-01-01"},
             "Exoneration cannot be before conviction.",
         ),
+        # 1958 typed for 1985: the years wrongfully incarcerated are counted from it.
+        ("conviction_date", {"date_of_birth": "1985-03-02", "conviction_date": "1958-06-01"}, BEFORE_BIRTH),
+        ("release_date", {"date_of_birth": "1985-03-02", "release_date": "1958-06-01"}, BEFORE_BIRTH),
         ("conviction_state", {"conviction_state": "TEX"}, "at most 2 characters"),
         ("conviction_state", {"conviction_state": "T1"}, "Use the two-letter state code"),
         ("conviction_state", {"conviction_state": "XX"}, "like TX (US for a federal conviction)"),  # no such state
