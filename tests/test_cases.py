@@ -685,6 +685,21 @@ def test_referral_edit_cannot_switch_to_another_organizations_resource(login, wo
     assert (referral.resource, referral.note) == (world.marcus.resource, "")
 
 
+def test_a_drafts_note_to_the_provider_is_bounded_when_edited_as_when_written(login, world):
+    referral = world.marcus.referral
+    data = {"resource": world.marcus.resource.pk, "note": "Call her after 3 p.m. " * 100}  # 2,200 characters
+
+    written = login("caseworker1").post(url("referral_create", referral.need), data)
+    edited = login("caseworker1").post(url("referral_edit", referral), data)
+
+    for response in (written, edited):
+        assert response.status_code == 400
+        assert "at most 2000 characters" in error_beside(response, "note")
+        assert "Call her after 3 p.m." in response.content.decode()  # the text typed is there to shorten
+    referral.refresh_from_db()
+    assert referral.note == ""
+
+
 # --- follow-ups --------------------------------------------------------------------------------
 
 

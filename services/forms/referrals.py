@@ -86,11 +86,17 @@ def picker(field: forms.ModelChoiceField, resources: QuerySet[Resource]) -> None
     field.help_text = _("Marked “consent on file”: the person has agreed to share with that provider.")
 
 
-class ReferralForm(LineBreaksAsOne, forms.Form):
-    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=_("Refer to"))
-    note = forms.CharField(
+def provider_note_field() -> forms.CharField:
+    """The note the provider reads with the referral, in its email and on its page: as long
+    when the draft is edited as when it was written."""
+    return forms.CharField(
         label=_("Note to the provider"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class ReferralForm(LineBreaksAsOne, forms.Form):
+    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=_("Refer to"))
+    note = provider_note_field()
     categories = referral_categories_field()
 
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
@@ -103,12 +109,12 @@ class ReferralEditForm(LineBreaksAsOne, forms.ModelForm):
     """The provider, what it shares and the note to the provider can change only while the
     referral is a draft: once sent, they are what the provider got."""
 
+    note = provider_note_field()
     categories = referral_categories_field()
 
     class Meta:
         model = Referral
         fields = ["resource", "note"]
-        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
         labels = {"resource": _("Refer to")}
 
     def __init__(self, *args: Any, resources: QuerySet[Resource], **kwargs: Any) -> None:
