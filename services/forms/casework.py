@@ -110,7 +110,7 @@ class FollowUpDoneAlreadyForm(LineBreaksAsOne, forms.ModelForm):
         labels = {
             "title": _("What was done"),
             "due_at": _("When it was done"),
-            "shared_with_exoneree": _("they were there: show it on their plan"),
+            "shared_with_exoneree": _("They were there: show it on their plan"),
         }
         help_texts = {
             "title": _("Short, like “Drove him to the SSA office”: it shows in lists. Put the rest below."),
