@@ -950,6 +950,11 @@ def test_the_dashboards_lists_take_an_outcome_and_tag_what_is_overdue(login, wor
     overdue = page[page.index(f'id="follow-up-{follow_up.pk}"') :][:1500]
     assert 'name="outcome"' in overdue and "Overdue" in overdue
 
+    # The caseload's row says it too, as People does: its next follow-up is overdue.
+    caseload = page[page.index('id="caseload-h"') :]
+    row = caseload[caseload.index(world.marcus.exoneree.get_absolute_url()) :]
+    assert "Overdue" in row[: row.index("</tr>")]
+
     client.post(url("follow_up_done", follow_up), {"next": "dashboard", "outcome": "Called back"})
     follow_up.refresh_from_db()
     assert follow_up.outcome == "Called back"
