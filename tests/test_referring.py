@@ -40,6 +40,18 @@ def test_the_resource_list_shows_city_hours_and_consent_on_file(login, world):
     assert labels[other.pk] == f"Food pantry — {other.provider.name}"
 
 
+def test_the_providers_phone_is_a_number_to_tap_in_the_directory_and_on_the_referral(login, world):
+    """As on the resource's own page and People: a caseworker checking on a referral from a
+    phone calls the provider from the list or the referral, without copying the number."""
+    resource = world.marcus.referral.resource
+    resource.phone = "(312) 555-0121"
+    resource.save(update_fields=["phone"])
+    client = login("caseworker1")
+
+    for page in (reverse("resource_list"), world.marcus.referral.get_absolute_url()):
+        assert '<a href="tel:3125550121">(312) 555-0121</a>' in client.get(page).content.decode(), page
+
+
 def test_the_resource_list_can_be_searched_in_the_browser(login, world):
     page = login("caseworker1").get(reverse("referral_create", args=[world.marcus.need.pk])).content.decode()
 
