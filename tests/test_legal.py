@@ -482,3 +482,52 @@ def test_the_unrecorded_claims_day_is_counted_from_the_exoneration_only_where_it
     Exoneree.objects.filter(pk=person.pk).update(conviction_state="IL", exoneration_date=date(2020, 1, 6))
     page = unescape(client.get(person.get_absolute_url()).content.decode())
     assert "that was Jan 6, 2022, which has passed: ask a lawyer now" in page
+
+
+@pytest.mark.parametrize(
+    "emptied",
+    [{"jurisdiction": ""}, {"trigger_event": "", "trigger_date": ""}, {"trigger_date": ""}, {}],
+    ids=["jurisdiction", "event", "date", "everything"],
+)
+def test_a_claim_to_be_filed_keeps_its_deadline_when_its_fields_are_emptied(world, login, emptied):
+    """Emptying what the deadline is computed from took the deadline and its warnings away
+    without a word (found by a walk): refused at the top of the form, what was typed kept."""
+    claim = illinois_claim(world, attorney="Example Clinic")
+    client = login("caseworker1")
+    posted = {
+        "jurisdiction": "IL",
+        "trigger_event": "vacatur_dismissal",
+        "trigger_date": "2026-06-01",
+        "stage": "assessing",
+        "notes": "Call the clinic back",
+    }
+    posted = {**posted, **emptied} if emptied else {"stage": "assessing", "notes": "Call the clinic back"}
+
+    response = client.post(reverse("claim_edit", args=[claim.pk]), posted)
+
+    assert response.status_code == 400
+    [error] = response.context["form"].non_field_errors()
+    assert "take away the filing deadline (June 1, 2028)" in error
+    assert "Call the clinic back" in response.content.decode()
+    claim.refresh_from_db()
+    assert claim.filing_deadline == date(2028, 6, 1) and warnings(claim)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"jurisdiction": "IL", "trigger_event": "vacatur_dismissal", "trigger_date": "2026-06-01", "stage": "closed"},
+        {"jurisdiction": "", "stage": "not_eligible"},
+        {"jurisdiction": "IL", "trigger_event": "", "trigger_date": "", "stage": "filed", "filed_on": "2026-07-01"},
+    ],
+    ids=["closed", "not-eligible", "filed"],
+)
+def test_a_claim_that_will_not_be_filed_or_is_filed_may_lose_its_deadline(world, login, change):
+    claim = illinois_claim(world)
+    client = login("caseworker1")
+
+    response = client.post(reverse("claim_edit", args=[claim.pk]), change)
+
+    assert response.status_code == 302, response.context["form"].errors
+    claim.refresh_from_db()
+    assert claim.stage == change["stage"]

@@ -7,16 +7,19 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from services.actions.legal import CLAIM_FIELDS
 from services.choices import ClaimStage
 from services.forms.widgets import DateInput, LineBreaksAsOne, name_blanks
-from services.legal_rules import jurisdiction_choices
-from services.lifecycle import CLAIM_TRANSITIONS, TransitionNotAllowed, check_claim_transition
+from services.legal_rules import DeadlineBasis, compute_deadline, jurisdiction_choices
+from services.lifecycle import CLAIM_NOT_FILED, CLAIM_TRANSITIONS, TransitionNotAllowed, check_claim_transition
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 
 NOTES = forms.Textarea(attrs={"rows": 3})
+# A deadline gone because something is not filled in, not because the law has none.
+NOT_KNOWN = frozenset({DeadlineBasis.NO_JURISDICTION, DeadlineBasis.TRIGGER_NOT_IN_RULE, DeadlineBasis.NO_TRIGGER_DATE})
 
 
 class ClaimForm(LineBreaksAsOne, forms.ModelForm):
@@ -63,6 +66,33 @@ class ClaimForm(LineBreaksAsOne, forms.ModelForm):
             except TransitionNotAllowed as error:
                 raise ValidationError(str(error)) from error
         return stage
+
+    def clean(self) -> dict[str, Any]:
+        """A claim still to be filed keeps its filing deadline: emptying the jurisdiction, the
+        event or its date (or the lawyer's date with nothing behind it) would take the deadline
+        and its warnings away without a word. A change the law answers (a jurisdiction with no
+        statute or no window) still saves; a claim that will not be filed changes its stage."""
+        cleaned = super().clean()
+        kept = self.instance.filing_deadline if self.instance.pk else None
+        still_to_file = cleaned.get("stage") in CLAIM_NOT_FILED and not cleaned.get("filed_on")
+        if kept is None or not still_to_file or self.errors:
+            return cleaned
+        deadline = compute_deadline(
+            jurisdiction=cleaned.get("jurisdiction") or "",
+            trigger=cleaned.get("trigger_event") or "",
+            trigger_date=cleaned.get("trigger_date"),
+            override=cleaned.get("deadline_override"),
+        )
+        if deadline.on is None and deadline.basis in NOT_KNOWN:
+            raise ValidationError(
+                _(
+                    "This would take away the filing deadline (%(deadline)s) and its warnings. Correct the "
+                    "jurisdiction, the event or its date rather than leave them empty; if the claim will not "
+                    "be filed, change its stage."
+                )
+                % {"deadline": date_format(kept, "DATE_FORMAT")}
+            )
+        return cleaned
 
 
 class PaymentForm(LineBreaksAsOne, forms.ModelForm):
