@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import ClassVar
 
 import pytest
@@ -143,6 +143,16 @@ def test_saving_the_same_wishes_again_records_nothing(login, world, reachable):
 
     assert client.post(URL, WISHES).status_code == 302
     assert AuditEvent.objects.count() == before
+
+
+def test_a_record_with_a_day_before_its_birth_still_saves_the_persons_wishes(login, world, reachable):
+    """Intake once saved a birth after the conviction; the rule that now refuses it at intake
+    must not leave such a record unable to save anything else (it gave a 500 here)."""
+    Exoneree.objects.filter(pk=reachable.pk).update(date_of_birth=date(2020, 1, 1), conviction_date=date(1990, 1, 1))
+
+    assert login("exoneree1").post(URL, WISHES).status_code == 302
+    reachable.refresh_from_db()
+    assert reachable.reminder_channel == "sms"
 
 
 @pytest.mark.parametrize(

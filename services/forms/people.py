@@ -117,6 +117,14 @@ class ExonereeForm(LineBreaksAsOne, forms.ModelForm):
             self.add_error("appointment_reminders", NO_CONTACT_NO_REMINDERS)
         elif missing := reminders_with_nowhere_to_go(data, has_phone=has_phone, has_email=has_email):
             self.add_error("reminder_channel", NOWHERE_TO_REMIND[missing])
+        # A year typed wrong (1958 for 1985): the years wrongfully incarcerated and the
+        # compensation window are counted from these dates. Checked here, where all four are
+        # typed, not on the record: records saved before the rule still save their other forms
+        # (the person's "how to reach me", a transfer received).
+        born = data.get("date_of_birth")
+        for name in ("conviction_date", "release_date", "exoneration_date"):
+            if born and (day := data.get(name)) and day < born and name not in self.errors:
+                self.add_error(name, _("This is before the date of birth: check the year."))
         return data
 
     def clean_ssn(self) -> str:

@@ -218,12 +218,6 @@ class Exoneree(BaseModel):
             errors["release_date"] = _("Release cannot be before conviction.")
         if self.conviction_date and self.exoneration_date and self.exoneration_date < self.conviction_date:
             errors["exoneration_date"] = _("Exoneration cannot be before conviction.")
-        # A year typed wrong (1958 for 1985): the years wrongfully incarcerated and the
-        # compensation window are counted from these dates.
-        for name in ("conviction_date", "release_date", "exoneration_date"):
-            day = getattr(self, name)
-            if self.date_of_birth and day and day < self.date_of_birth and name not in errors:
-                errors[name] = _("This is before the date of birth: check the year.")
         if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
             errors["quiet_hours_end"] = _("Give both ends of the quiet hours, or neither.")
         elif self.quiet_hours_start is not None and self.quiet_hours_start == self.quiet_hours_end:
