@@ -23,22 +23,19 @@ from __future__ import annotations
 
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Value
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django_htmx.http import HttpResponseClientRedirect
-from django_otp import devices_for_user
 
 from services import audit
-from services.auth import HAS_DEVICE, own_exoneree_or_none, preloaded, staff_of
+from services.auth import own_exoneree_or_none, staff_of
 from services.choices import Role, TransferStatus
 from services.lib.sql import joined_per_row
 from services.lifecycle import REFERRAL_NOT_ON_PLAN
@@ -57,6 +54,7 @@ from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree, ExonereeUserObjectPermission
 from services.models.referrals import Referral
 from services.models.transfers import Transfer
+from services.second_factor import second_factor_redirect
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -94,40 +92,6 @@ def own_exoneree(user: AnyUser) -> Exoneree:
     if exoneree is None:
         raise PermissionDenied
     return exoneree
-
-
-# Two-factor sign-in. A password alone opens nothing for staff: their session must also
-# have passed a one-time code (django-otp's OTPMiddleware sets `request.user.is_verified()`).
-# An exoneree who chose to enrol is held to it the same way; one who did not, is not.
-
-
-def has_second_factor(user: AnyUser) -> bool:
-    if not user.is_authenticated:
-        return False
-    loaded, answer = preloaded(user, HAS_DEVICE)
-    return answer if loaded else any(True for _ in devices_for_user(user, confirmed=True))
-
-
-def needs_second_factor(user: AnyUser) -> bool:
-    """Whether this signed-in user must pass a one-time code before seeing anything."""
-    return staff_of(user) is not None or has_second_factor(user)
-
-
-def second_factor_redirect(request: HttpRequest) -> HttpResponse | None:
-    """Where a signed-in session that still owes its second factor must go, or None.
-
-    To enrolment when the user has no device yet (first staff sign-in), else to the code page;
-    either way back to this page afterwards. An htmx request gets a full-page redirect, so a
-    partial never swaps the sign-in form into a page.
-    """
-    user = request.user
-    if getattr(user, "is_verified", lambda: False)() or not needs_second_factor(user):
-        return None
-    name = "two_factor_verify" if has_second_factor(user) else "two_factor_setup"
-    url = f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}"
-    if getattr(request, "htmx", False):
-        return HttpResponseClientRedirect(url)
-    return HttpResponseRedirect(url)
 
 
 # Decorators: the gate every view starts with. They answer 403 (the page exists but is not

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.admin import OTPAdminSite
 
-from services import access
+from services import second_factor
 
 
 class SecondFactorAdminSite(OTPAdminSite):
@@ -30,7 +30,7 @@ class SecondFactorAdminSite(OTPAdminSite):
         if not request.user.is_authenticated:
             return redirect_to_login(then)
         if not request.user.is_verified():
-            name = "two_factor_verify" if access.has_second_factor(request.user) else "two_factor_setup"
+            name = "two_factor_verify" if second_factor.has_second_factor(request.user) else "two_factor_setup"
             return HttpResponseRedirect(f"{reverse(name)}?{urlencode({'next': then})}")
         # Signed in with both steps but not an operator: the admin's own "not authorized" page.
         return super().login(request, extra_context)

@@ -4,7 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from services import access
+from services import access, second_factor
 from services.selectors import inbox
 
 
@@ -14,7 +14,7 @@ def role(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"role": None}
-    owes_code = not getattr(user, "is_verified", lambda: False)() and access.needs_second_factor(user)
+    owes_code = not getattr(user, "is_verified", lambda: False)() and second_factor.needs_second_factor(user)
     return {"role": None if owes_code else access.role_of(user)}
 
 

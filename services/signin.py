@@ -27,7 +27,7 @@ from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp import login as otp_login
 from django_otp.models import Device, ThrottlingMixin
 
-from services import access, audit
+from services import audit, second_factor
 from services.audit import client_ip
 from services.auth import typed_username
 from services.lib.throttle import throttle_hit
@@ -102,7 +102,7 @@ def _password_passed(sender: Any, request: HttpRequest | None, user: Any, **kwar
     stopped at the code from a sign-in. The same user signing in again on a session that has
     already passed its code keeps it (django.contrib.auth.login keeps the session's data):
     that sign-in is complete at the password too."""
-    owes_code = access.needs_second_factor(user)
+    owes_code = second_factor.needs_second_factor(user)
     if request is not None and not owes_code:
         lockout_forgive(request, user)
     code_kept = request is not None and DEVICE_ID_SESSION_KEY in request.session

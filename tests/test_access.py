@@ -50,7 +50,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 
-from services import access, audit, reminders
+from services import access, audit, reminders, second_factor
 from services.actions import api_tokens, emergency, enrolment, hsds, legal, merges, referrals, transfers
 from services.auth import HAS_DEVICE
 from services.choices import ConsentCategory
@@ -1525,34 +1525,37 @@ def test_each_persona_has_their_role_and_organization(world):
 
 
 def test_only_a_confirmed_device_is_a_second_factor(world):
+    def asked(user: Any) -> tuple[bool, bool]:
+        return second_factor.has_second_factor(user), second_factor.needs_second_factor(user)
+
     marcus = world.exoneree1
-    assert not access.has_second_factor(AnonymousUser())
-    assert (access.has_second_factor(marcus), access.needs_second_factor(marcus)) == (False, False)
+    assert not second_factor.has_second_factor(AnonymousUser())
+    assert asked(marcus) == (False, False)
     TOTPDevice.objects.create(user=marcus, name="Half set up", confirmed=False)
-    assert (access.has_second_factor(marcus), access.needs_second_factor(marcus)) == (False, False)
+    assert asked(marcus) == (False, False)
     TOTPDevice.objects.create(user=marcus, name="Authenticator app", confirmed=True)
-    assert (access.has_second_factor(marcus), access.needs_second_factor(marcus)) == (True, True)
+    assert asked(marcus) == (True, True)
     # Staff owe one before they have any device; the sign-in's preloaded answer is believed.
-    assert (access.has_second_factor(world.caseworker1), access.needs_second_factor(world.caseworker1)) == (False, True)
+    assert asked(world.caseworker1) == (False, True)
     preloaded_user = fresh(world.exoneree2)
     setattr(preloaded_user, HAS_DEVICE, True)
-    assert access.has_second_factor(preloaded_user)
+    assert second_factor.has_second_factor(preloaded_user)
 
 
 def test_a_session_owing_its_second_factor_goes_to_set_it_up_or_to_the_code_page(world):
     path = "/people/1/?tab=needs"
     back = urlencode({"next": path})
 
-    setup = access.second_factor_redirect(get_request(world.caseworker1, path))
+    setup = second_factor.second_factor_redirect(get_request(world.caseworker1, path))
     TOTPDevice.objects.create(user=world.caseworker1, name="Authenticator app", confirmed=True)
-    verify = access.second_factor_redirect(get_request(world.caseworker1, path))
-    partial = access.second_factor_redirect(get_request(world.caseworker1, path, htmx=True))
+    verify = second_factor.second_factor_redirect(get_request(world.caseworker1, path))
+    partial = second_factor.second_factor_redirect(get_request(world.caseworker1, path, htmx=True))
 
     assert (type(setup), setup.url) == (HttpResponseRedirect, f"{reverse('two_factor_setup')}?{back}")
     assert (type(verify), verify.url) == (HttpResponseRedirect, f"{reverse('two_factor_verify')}?{back}")
     assert (type(partial), partial.url) == (HttpResponseClientRedirect, verify.url)
-    assert access.second_factor_redirect(get_request(world.caseworker1, verified=True)) is None
-    assert access.second_factor_redirect(get_request(world.exoneree1)) is None  # owes none
+    assert second_factor.second_factor_redirect(get_request(world.caseworker1, verified=True)) is None
+    assert second_factor.second_factor_redirect(get_request(world.exoneree1)) is None  # owes none
 
 
 GATES = {

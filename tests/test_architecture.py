@@ -30,7 +30,10 @@ LAYERS: list[tuple[str, list[str]]] = [
         "who is signed in, the access log (and its anchor), the figures' cache, the key canaries",
         ["services.auth", "services.audit", "services.audit_anchor", "services.figures", "services.keyring"],
     ),
-    ("access rules, kept counts, sign-in", ["services.access", "services.outcome_counts", "services.signin"]),
+    (
+        "access rules, the second factor, kept counts, sign-in",
+        ["services.access", "services.second_factor", "services.outcome_counts", "services.signin"],
+    ),
     (
         "reads, reminders",
         [

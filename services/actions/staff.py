@@ -11,13 +11,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from services import audit
-from services.access import has_second_factor, organization_of
+from services.access import organization_of
 from services.choices import Role
 from services.figures import figures_changed
 from services.lib.throttle import throttle_hit
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
 from services.models.organizations import Organization, StaffMember
+from services.second_factor import has_second_factor
 from services.signin import sign_in_unlock
 from services.tasks import send_invitation
 

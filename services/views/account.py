@@ -36,7 +36,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from services import access, signin
+from services import access, second_factor, signin
 from services.actions import accounts
 from services.forms.accounts import OneTimeCodeForm, PasswordConfirmForm, PasswordResetRequestForm, PlainSetPasswordForm
 from services.lib.links import of_this_site
@@ -69,7 +69,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The page after the password: a code from the authenticator app, or a backup code."""
     if _verified(request):
         return redirect(_next_url(request))
-    if not access.has_second_factor(request.user):
+    if not second_factor.has_second_factor(request.user):
         return redirect("two_factor_setup")
     if request.method == "POST" and not AxesProxyHandler.is_allowed(request, {"username": request.user.get_username()}):
         # Locked out by wrong codes (or passwords): the half-open session ends here, so the
@@ -125,7 +125,7 @@ def _qr_svg(data: str) -> str:
 @login_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: scan (or type) the secret, confirm with a code, get backup codes."""
-    if access.has_second_factor(request.user):
+    if second_factor.has_second_factor(request.user):
         return redirect("account" if _verified(request) else "two_factor_verify")
     device = _pending_totp(request.user)
     form = OneTimeCodeForm(request.POST or None)
@@ -162,7 +162,7 @@ def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
     """New backup codes (the old ones stop working), for a session that passed the second
     factor and types the password again: new codes are a way into the account for good, so a
     session left open on a shared computer must not be enough to get them."""
-    if not access.has_second_factor(request.user):
+    if not second_factor.has_second_factor(request.user):
         return redirect("two_factor_setup")
     if not AxesProxyHandler.is_allowed(request, {"username": request.user.get_username()}):
         logout(request)  # locked out: the session ends, as on the code page
@@ -181,7 +181,7 @@ def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
 def _account_context(request: HttpRequest, password_form: PasswordConfirmForm | None = None) -> dict[str, object]:
     backups = StaticToken.objects.filter(device__user=request.user, device__confirmed=True).count()
     return {
-        "enrolled": access.has_second_factor(request.user),
+        "enrolled": second_factor.has_second_factor(request.user),
         "required": access.staff_of(request.user) is not None,
         "backup_codes_left": backups,
         "password_form": password_form or PasswordConfirmForm(user=request.user),
