@@ -421,6 +421,12 @@ REMINDER_RECORD_RETRY_SECONDS = envint("REMINDER_RECORD_RETRY_SECONDS", 120)
 REMINDER_SWEEP_LATE_SECONDS = envint("REMINDER_SWEEP_LATE_SECONDS", 10 * 60)
 REMINDER_SEND_LATE_SECONDS = envint("REMINDER_SEND_LATE_SECONDS", 30 * 60)
 
+# The Network's figures (services/outcomes/network.py): a count from 1 to NETWORK_MIN_CELL - 1
+# is shown as "fewer than NETWORK_MIN_CELL", never sent. Below 2 nothing would be hidden.
+NETWORK_MIN_CELL = envint("NETWORK_MIN_CELL", 11)
+if NETWORK_MIN_CELL < 2:
+    raise ImproperlyConfigured(f"NETWORK_MIN_CELL must be 2 or more, not {NETWORK_MIN_CELL}")
+
 # The provider's page (/p/<token>/): requests per token and per client address in a window.
 PROVIDER_RATE_WINDOW_SECONDS = envint("PROVIDER_RATE_WINDOW_SECONDS", 600)
 PROVIDER_RATE_PER_TOKEN = envint("PROVIDER_RATE_PER_TOKEN", 60)

@@ -12,6 +12,9 @@ The rules:
   (the intake's duplicate check, the emergency search) reveals them, and every opening of
   their record is told to the directors.
 - exoneree: their own plan only, through `own_exoneree`.
+- the Network's analyst (services.models.network): the Network's figures only, counts summed
+  over the organizations that share them (`network_organizations`); no record, no page of an
+  organization.
 - anyone else (including a superuser without a staff role): nothing here; operators use
   the admin site.
 
@@ -35,7 +38,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import audit
-from services.auth import own_exoneree_or_none, staff_of
+from services.auth import analyst_of, own_exoneree_or_none, staff_of
 from services.choices import Role, TransferStatus
 from services.lib.sql import joined_per_row
 from services.lifecycle import REFERRAL_NOT_ON_PLAN
@@ -70,12 +73,17 @@ CHANGE_EXONEREE = "change_exoneree"
 CASEWORKER_PERMS = (VIEW_EXONEREE, CHANGE_EXONEREE)
 
 
+ANALYST = "analyst"
+
+
 def role_of(user: AnyUser) -> str | None:
-    """'director', 'caseworker', 'exoneree' or None."""
+    """'director', 'caseworker', 'exoneree', 'analyst' or None."""
     if staff := staff_of(user):
         return staff.role
     if user.is_authenticated and own_exoneree_or_none(user) is not None:
         return "exoneree"
+    if analyst_of(user) is not None:
+        return ANALYST
     return None
 
 
@@ -129,6 +137,15 @@ staff_required = _role_required(Role.CASEWORKER, Role.DIRECTOR)
 caseworker_required = _role_required(Role.CASEWORKER)
 director_required = _role_required(Role.DIRECTOR)
 exoneree_required = _role_required("exoneree")
+analyst_required = _role_required(ANALYST)
+
+
+def network_organizations(user: AnyUser) -> QuerySet[Organization]:
+    """The organizations whose kept counts the Network's figures sum: those whose director
+    chose to share them, for an analyst; none for anyone else."""
+    if analyst_of(user) is None:
+        return Organization.objects.none()
+    return Organization.objects.filter(shares_network_figures=True)
 
 
 # Exonerees and everything under them.

@@ -1,12 +1,12 @@
 """The sign-in backend: Django's ModelBackend, with a cheaper user load on every request.
 
 Every page asks the same things of the signed-in user: their staff role and organization
-(services.access.staff_of), or their own exoneree record (own_exoneree_or_none), whether
-they have a confirmed second-factor device (needs_second_factor), and, on staff pages, how
-many notifications they have not read (the header). `get_user` answers all of them in the
-query that loads the user, instead of one query each; the functions that ask use these
-answers when they are there and query as before when they are not (a user loaded any
-other way).
+(services.access.staff_of), their own exoneree record (own_exoneree_or_none) or their role of
+the Network's analyst (analyst_of), whether they have a confirmed second-factor device
+(needs_second_factor), and, on staff pages, how many notifications they have not read (the
+header). `get_user` answers all of them in the query that loads the user, instead of one query
+each; the functions that ask use these answers when they are there and query as before when
+they are not (a user loaded any other way).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Value
 from django_otp import device_classes
 
 from services.models.messages import Message
+from services.models.network import NetworkAnalyst
 from services.models.notifications import Notification
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
@@ -106,7 +107,7 @@ class UserBackend(ModelBackend):
         )
         try:
             user = (
-                User._default_manager.select_related("staff__organization", "exoneree__organization")
+                User._default_manager.select_related("staff__organization", "exoneree__organization", "network_analyst")
                 .annotate(**{HAS_DEVICE: confirmed, UNREAD: unread, UNREAD_MESSAGES: unread_messages})
                 .get(pk=user_id)
             )
@@ -135,6 +136,19 @@ def staff_of(user: AnyUser) -> StaffMember | None:
             staff = StaffMember.objects.select_related("organization").filter(user=user).first()
         user._staff_cache = staff
     return user._staff_cache
+
+
+def analyst_of(user: AnyUser) -> NetworkAnalyst | None:
+    """The user's role of the Network's analyst (services.models.network), cached on the user
+    object for the request."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if not hasattr(user, "_analyst_cache"):
+        loaded, analyst = preloaded(user, "network_analyst")
+        if not loaded:
+            analyst = NetworkAnalyst.objects.filter(user=user).first()
+        user._analyst_cache = analyst
+    return user._analyst_cache
 
 
 def own_exoneree_or_none(user: AnyUser) -> Exoneree | None:

@@ -1,7 +1,7 @@
-"""Two-factor sign-in. A password alone opens nothing for staff: their session must also have
-passed a one-time code (django-otp's OTPMiddleware sets `request.user.is_verified()`). An
-exoneree who chose to enrol is held to it the same way; one who did not, is not. Every gate of
-services.access asks `second_factor_redirect` first."""
+"""Two-factor sign-in. A password alone opens nothing for staff or the Network's analysts: their
+session must also have passed a one-time code (django-otp's OTPMiddleware sets
+`request.user.is_verified()`). An exoneree who chose to enrol is held to it the same way; one
+who did not, is not. Every gate of services.access asks `second_factor_redirect` first."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp import devices_for_user
 
-from services.auth import HAS_DEVICE, preloaded, staff_of
+from services.auth import HAS_DEVICE, analyst_of, preloaded, staff_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -29,8 +29,9 @@ def has_second_factor(user: AnyUser) -> bool:
 
 
 def needs_second_factor(user: AnyUser) -> bool:
-    """Whether this signed-in user must pass a one-time code before seeing anything."""
-    return staff_of(user) is not None or has_second_factor(user)
+    """Whether this signed-in user must pass a one-time code before seeing anything: staff and
+    analysts always (they read other people's records or figures), anyone else once enrolled."""
+    return staff_of(user) is not None or analyst_of(user) is not None or has_second_factor(user)
 
 
 def second_factor_redirect(request: HttpRequest) -> HttpResponse | None:

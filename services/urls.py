@@ -17,6 +17,7 @@ from services.views import (
     legal,
     merges,
     messages,
+    network,
     notifications,
     outcomes,
     own_copy,
@@ -147,6 +148,8 @@ urlpatterns = [
     path("director/outcomes/", outcomes.outcome_dashboard, name="outcome_dashboard"),
     path("director/outcomes/records/", outcomes.outcome_records, name="outcome_records"),
     path("director/staff/", director.staff_list, name="staff_list"),
+    # The Network's analysts: counts summed over the organizations that share them
+    path("network/", network.network_figures, name="network_figures"),
     path("director/audit/", director.audit_log, name="audit_log"),
     path("director/audit/check/", director.audit_check, name="audit_check"),
     path("director/emergency-access/", consent.emergency_reviews, name="emergency_reviews"),

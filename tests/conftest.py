@@ -5,6 +5,7 @@
                          caseworker2 → Thomas (login exoneree2)
     org2 "New Dawn":     director2, caseworker3 → Anita (login exoneree3)
     root: a superuser with no staff role (the rules give it nothing outside the admin site)
+    analyst: the Network's analyst (the Network's figures only; neither organization shares yet)
 
 Each exoneree has one of everything: a need, a draft referral to a resource of its own
 organization, a follow-up, a staff-only note, a shared note and an assessment, all written
@@ -46,6 +47,7 @@ from services.models.casework import Assessment, CaseNote
 from services.models.directory import Resource
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
+from services.models.network import NetworkAnalyst
 from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.models.referrals import Referral
@@ -74,7 +76,9 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 STAFF = ("director1", "caseworker1", "caseworker2", "director2", "caseworker3")
 EXONEREE_LOGINS = ("exoneree1", "exoneree2", "exoneree3")
-PERSONAS = (*STAFF, *EXONEREE_LOGINS, "root", "anonymous")
+PERSONAS = (*STAFF, *EXONEREE_LOGINS, "root", "analyst", "anonymous")
+# Whose sessions the `login` fixture has pass the second factor, as they must.
+SECOND_FACTOR = (*STAFF, "analyst")
 
 T = TypeVar("T")
 
@@ -106,6 +110,7 @@ class World:
     exoneree2: Any
     exoneree3: Any
     root: Any
+    analyst: Any
     marcus: Case
     thomas: Case
     anita: Case
@@ -273,6 +278,8 @@ def build_world() -> World:
     exoneree2 = UserFactory(username="exoneree2", first_name="Thomas", last_name="Okafor")
     exoneree3 = UserFactory(username="exoneree3", first_name="Anita", last_name="Ramirez")
     root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    analyst = UserFactory(username="analyst", first_name="Ana", last_name="Lyst")
+    NetworkAnalyst.objects.create(user=analyst)
     return World(
         org1=org1,
         org2=org2,
@@ -285,6 +292,7 @@ def build_world() -> World:
         exoneree2=exoneree2,
         exoneree3=exoneree3,
         root=root,
+        analyst=analyst,
         marcus=_case(org1, caseworker1, exoneree1, legal_name="Marcus Whitfield", ssn="900123456", word="Marcus"),
         thomas=_case(org1, caseworker2, exoneree2, legal_name="Thomas Okafor", ssn="900234567", word="Thomas"),
         anita=_case(org2, caseworker3, exoneree3, legal_name="Anita Ramirez", ssn="900345678", word="Anita"),
@@ -422,7 +430,7 @@ def login(client: Client, world: World):
         client.logout()
         if persona != "anonymous":
             client.force_login(world.user(persona))
-            if persona in STAFF:
+            if persona in SECOND_FACTOR:
                 verify_second_factor(client, world.user(persona))
         return client
 

@@ -16,6 +16,8 @@ directory and staff, so every row of the table below reads the same way:
     ex1      exoneree1      Marcus himself
     ex2      exoneree2      another exoneree (Thomas)
     root     root           a superuser without a staff role
+    analyst  analyst        the Network's analyst: the Network's figures only, so what root
+                            gets everywhere else (row's `analyst=` says where it differs)
     anon     anonymous
 """
 
@@ -66,7 +68,7 @@ from services.models.merges import Merge
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
-from services.models.organizations import StaffMember
+from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import ProviderQuestion, Referral, ReferralCategory
 from services.models.retention import LegalHold
@@ -75,6 +77,7 @@ from tests.conftest import PERSONAS, World, rows_as_stored
 from tests.factories import (
     ExonereeFactory,
     FollowUpFactory,
+    OrganizationFactory,
     ProviderFactory,
     ReferralFactory,
     StaffFactory,
@@ -95,9 +98,10 @@ Args = Callable[[World], list[Any]]
 pytestmark = pytest.mark.world_built_once
 
 
-def row(*expected: Expect) -> dict[str, Expect]:
+def row(*expected: Expect, analyst: Expect | None = None) -> dict[str, Expect]:
     assert len(expected) == len(COLUMNS)
-    return {**dict(zip(COLUMNS, expected, strict=True)), "anonymous": LOGIN}
+    given = dict(zip(COLUMNS, expected, strict=True))
+    return {**given, "analyst": given["root"] if analyst is None else analyst, "anonymous": LOGIN}
 
 
 #                         cw1   cw2   dir1  cw3   dir2  ex1   ex2   root
@@ -112,10 +116,21 @@ DIRECTOR_OBJECT = row(403, 403, 200, 403, 404, 403, 403, 403)
 OWN_PLAN = row(403, 403, 403, 403, 403, 200, 200, 403)
 OWN_NOTIFICATION = row(DONE, 404, 404, 404, 404, 403, 403, 403)
 STAFF_POST = row(DONE, DONE, DONE, DONE, DONE, 403, 403, 403)
-NO_ROLE = row("/", "/", "/", "/", "/", "/", "/", 403)  # a role goes home; no role: explained, 403
+NO_ROLE = row("/", "/", "/", "/", "/", "/", "/", 403, analyst="/")  # a role goes home; no role: explained, 403
 STAFF_API = {**STAFF_PAGE, "anonymous": 401}
 RESOURCE_API = {**RESOURCE_READ, "anonymous": 401}
-HOME = row("/dashboard/", "/dashboard/", "/director/", "/dashboard/", "/director/", "/my-plan/", "/my-plan/", "/admin/")
+HOME = row(
+    "/dashboard/",
+    "/dashboard/",
+    "/director/",
+    "/dashboard/",
+    "/director/",
+    "/my-plan/",
+    "/my-plan/",
+    "/admin/",
+    analyst="/network/",
+)
+NETWORK_PAGE = row(403, 403, 403, 403, 403, 403, 403, 403, analyst=200)
 
 
 def marcus(attr: str) -> Args:
@@ -433,6 +448,12 @@ def hsds_term(w: World) -> None:
     TaxonomyTerm.objects.create(organization=w.org1, hsds_id="term-food", name="Food pantries", taxonomy="211")
 
 
+def three_share(w: World) -> None:
+    """Both organizations, and a third, share their counts with the Network: its page shows figures."""
+    OrganizationFactory(name="Third Light", shares_network_figures=True)
+    Organization.objects.filter(pk__in=[w.org1.pk, w.org2.pk]).update(shares_network_figures=True)
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -542,10 +563,11 @@ PAGES = [
         data=lambda w: {"next": "/ping/"},
         done=lambda w: "/ping/",
     ),
-    Page("two_factor_verify", row("/", "/", "/", "/", "/", SETUP, SETUP, SETUP), methods=GET_POST),
-    Page("two_factor_setup", row(*["/account/"] * 5, 200, 200, 200), methods=GET_POST),
+    # The analyst has a device and has passed it, as staff here.
+    Page("two_factor_verify", row("/", "/", "/", "/", "/", SETUP, SETUP, SETUP, analyst="/"), methods=GET_POST),
+    Page("two_factor_setup", row(*["/account/"] * 5, 200, 200, 200, analyst="/account/"), methods=GET_POST),
     # Asks for the password again: without it, the account page again with the error (400).
-    Page("two_factor_backup_codes", row(400, 400, 400, 400, 400, SETUP, SETUP, SETUP), methods=("POST",)),
+    Page("two_factor_backup_codes", row(400, 400, 400, 400, 400, SETUP, SETUP, SETUP, analyst=400), methods=("POST",)),
     # Caseworkers
     Page("dashboard", CASEWORKER_PAGE),
     Page("follow_up_list", STAFF_PAGE, owner="director1"),  # a director reads one caseworker's or everyone's
@@ -745,7 +767,7 @@ PAGES = [
     # The provider's page: no account; the token in its address is the key, whoever holds it.
     Page(
         "provider_referral",
-        {**dict.fromkeys(COLUMNS, 200), "anonymous": 200},
+        {**dict.fromkeys([*COLUMNS, "analyst"], 200), "anonymous": 200},
         provider_token,
         GET_POST,
         lambda w: {"move": "accept", "contact_person": "Ms. Lee", "expected_on": ""},
@@ -927,6 +949,8 @@ PAGES = [
         query="?figure=needs&group=housing&measure=opened",
     ),
     Page("staff_list", DIRECTOR_PAGE, owner="director1"),
+    # The Network's figures: its analysts only, whatever the organizations share.
+    Page("network_figures", NETWORK_PAGE, owner="analyst", setup=three_share),
     Page("audit_log", DIRECTOR_PAGE, owner="director1"),
     Page("audit_check", DIRECTOR_PAGE, owner="director1"),
     Page("emergency_reviews", DIRECTOR_PAGE, owner="director1"),
@@ -1256,7 +1280,7 @@ def test_every_url_is_in_the_table():
     assert {p.name for p in urlpatterns} - tested_elsewhere == set(PAGES_BY_NAME)
 
 
-@pytest.mark.parametrize("persona", [*COLUMNS, "anonymous"])
+@pytest.mark.parametrize("persona", [*COLUMNS, "analyst", "anonymous"])
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_access(login, world, page, persona):
     if page.setup:
@@ -1316,7 +1340,7 @@ REFUSED_POSTS = [
     (page, persona)
     for page in PAGES
     if "POST" in page.methods
-    for persona in [*COLUMNS, "anonymous"]
+    for persona in [*COLUMNS, "analyst", "anonymous"]
     if page.expect[persona] in (403, 404, LOGIN)
 ]
 
@@ -1512,11 +1536,12 @@ def test_each_persona_has_their_role_and_organization(world):
         "exoneree2": "exoneree",
         "exoneree3": "exoneree",
         "root": None,
+        "analyst": "analyst",
         "anonymous": None,
     }
     assert access.organization_of(world.caseworker3) == world.org2
     assert access.own_exoneree(world.exoneree2) == world.thomas.exoneree
-    for stranger in (world.exoneree1, world.root):
+    for stranger in (world.exoneree1, world.root, world.analyst):
         with pytest.raises(PermissionDenied):
             access.organization_of(stranger)
     for stranger in (world.caseworker1, world.root):
@@ -1535,8 +1560,8 @@ def test_only_a_confirmed_device_is_a_second_factor(world):
     assert asked(marcus) == (False, False)
     TOTPDevice.objects.create(user=marcus, name="Authenticator app", confirmed=True)
     assert asked(marcus) == (True, True)
-    # Staff owe one before they have any device; the sign-in's preloaded answer is believed.
-    assert asked(world.caseworker1) == (False, True)
+    # Staff and analysts owe one before they have any device; the sign-in's preloaded answer is believed.
+    assert asked(world.caseworker1) == asked(world.analyst) == (False, True)
     preloaded_user = fresh(world.exoneree2)
     setattr(preloaded_user, HAS_DEVICE, True)
     assert second_factor.has_second_factor(preloaded_user)
@@ -1559,12 +1584,13 @@ def test_a_session_owing_its_second_factor_goes_to_set_it_up_or_to_the_code_page
 
 
 GATES = {
-    #                                cw     dir    ex     root
-    "staff_required": (True, True, False, False),
-    "caseworker_required": (True, False, False, False),
-    "director_required": (False, True, False, False),
-    "exoneree_required": (False, False, True, False),
-    "signed_in_required": (True, True, True, True),
+    #                                cw     dir    ex     root   analyst
+    "staff_required": (True, True, False, False, False),
+    "caseworker_required": (True, False, False, False, False),
+    "director_required": (False, True, False, False, False),
+    "exoneree_required": (False, False, True, False, False),
+    "analyst_required": (False, False, False, False, True),
+    "signed_in_required": (True, True, True, True, True),
 }
 
 
@@ -1581,7 +1607,7 @@ def test_each_gate_lets_in_its_roles_only_signed_in_and_past_the_second_factor(w
         except PermissionDenied:
             return "403"
 
-    users = (world.caseworker1, world.director1, world.exoneree1, world.root)
+    users = (world.caseworker1, world.director1, world.exoneree1, world.root, world.analyst)
     assert tuple(answer(user, verified=True) == "page 7" for user in users) == GATES[gate]
     assert all(answer(user, verified=True) == "403" for user, ok in zip(users, GATES[gate], strict=True) if not ok)
     anonymous = guarded(get_request(AnonymousUser()), pk=7)
@@ -1607,6 +1633,7 @@ def test_a_caseworker_sees_their_caseload_and_open_grants_a_director_their_organ
         "exoneree2": set(),
         "exoneree3": set(),
         "root": set(),
+        "analyst": set(),
         "anonymous": set(),
     }
     now = timezone.now()

@@ -53,7 +53,7 @@ from services.lib.links import invitation_link
 from services.models.audit import AuditEvent
 from services.models.people import Exoneree
 from tests import sample_files
-from tests.conftest import STAFF, World, rows_as_stored, verify_second_factor
+from tests.conftest import SECOND_FACTOR, World, rows_as_stored, verify_second_factor
 from tests.test_access import PAGES, Page, marcus_page, the_payment
 
 # The records a refused attempt is allowed to leave: the trail of the attempt itself.
@@ -283,7 +283,7 @@ def sign_in_as(client: Client, world: World, persona: str) -> None:
         client.logout()
         return
     client.force_login(world.user(persona))
-    if persona in STAFF:
+    if persona in SECOND_FACTOR:
         verify_second_factor(client, world.user(persona))
 
 
@@ -592,6 +592,7 @@ QUERY_PAGES = [
     "resource_list",
     "outcome_dashboard",
     "outcome_records",
+    "network_figures",  # from, to, and the CSV links' format and table
     "audit_log",
     "audit_check",  # reads no parameter: stray ones change nothing and break nothing
     "exoneree_access_log",
@@ -604,7 +605,7 @@ QUERY_PAGES = [
     "hsds_services",  # the HSDS API's pages: page, per_page, search
     "hsds_organizations",
 ]
-FILTER_FORMS = {"exoneree_list", "follow_up_list", "resource_list", "outcome_dashboard", "audit_log"}
+FILTER_FORMS = {"exoneree_list", "follow_up_list", "resource_list", "outcome_dashboard", "network_figures", "audit_log"}
 GET_PAGES = {page.name: page for page in PAGES if "GET" in page.methods}
 PARAMS: dict[str, set[str]] = {}
 

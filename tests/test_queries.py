@@ -46,6 +46,7 @@ from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCert
 from services.models.messages import Message
 from services.models.needs import Need
 from services.models.notifications import Notification
+from services.models.outcomes import OutcomeCount
 from services.models.people import Exoneree
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from services.models.retention import LegalHold, RetentionReview
@@ -432,6 +433,25 @@ def first_twin(w: World) -> Any:
 # Transfers (issue 23).
 
 
+def grow_network(w: World, n: int) -> None:
+    """N more organizations sharing their counts with the Network, each with kept counts of every
+    figure the Network's page reads, dated in its default period."""
+    day = timezone.localdate() - timedelta(days=10)
+    for i in range(n):
+        organization = OrganizationFactory(shares_network_figures=True)
+        cells = [
+            ("referrals", "sent", None, ""),
+            ("referrals", "completed", None, ""),
+            ("follow_ups", "on_time", w.caseworker1, ""),
+            ("housing", "30_housed", None, ""),
+            ("scores", "better", None, "income"),
+        ]
+        OutcomeCount.objects.bulk_create(
+            OutcomeCount(organization=organization, figure=f, key=k, caseworker=c, domain=d, day=day, count=11 + i)
+            for f, k, c, d in cells
+        )
+
+
 def grow_transfers(w: World, n: int) -> None:
     """n more people of org1 waiting to be transferred to org2, and n more organizations."""
     for _ in range(n):
@@ -544,6 +564,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # a record's life (issue 23): the people served, the exits by reason and destination; the
     # purges under retention since the period began (their note)
     ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 18),
+    # session, user (with the analyst's role), device; how many organizations share, their kept
+    # counts summed (one query, however many organizations); the access-log entry (4)
+    ("network", "analyst", lambda w: reverse("network_figures"), grow_network, 9),
     (
         "outcome-records",
         "director1",
@@ -1003,3 +1026,12 @@ def test_api_write_query_count_is_the_budget_and_does_not_grow_with_rows(world, 
 
     assert len(large) == len(small), "\n".join(large[len(small) :])
     assert len(large) == budget, f"{len(large)}:\n" + "\n".join(large)
+
+
+def test_the_network_grower_adds_organizations_the_page_counts(login, world):
+    grow_network(world, N)
+
+    figures = login("analyst").get(reverse("network_figures")).context["figures"]
+
+    assert figures.organizations == N
+    assert [table.rows[0][1][0].value for table in figures.tables] == [11 + 12 + 13] * 4

@@ -1,17 +1,20 @@
 """The organization's settings a director keeps: how long things may wait before someone is
-told, when caseworkers get their morning digest, and how long closed cases are kept. The time
-zone stays with the operator (/admin/): the kept outcome counts are counted by local day."""
+told, when caseworkers get their morning digest, how long closed cases are kept, and whether the
+Network's figures count the organization's counts. The time zone stays with the operator
+(/admin/): the kept outcome counts are counted by local day."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from services.forms.widgets import whole_number_from
 from services.models.organizations import DIRECTOR_SETTINGS, Organization
+from services.outcomes.network import MIN_ORGANIZATIONS
 
 
 class OrganizationSettingsForm(forms.ModelForm):
@@ -26,6 +29,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             "provider_link_days": _("A provider's link keeps working for (days)"),
             "retention_years": _("Keep closed cases for (years)"),
             "retention_mode": _("After that"),
+            "shares_network_figures": _("Share our counts with the Innocence Network"),
         }
         help_texts = {
             "escalation_days": _("Follow-ups already overdue are planned again with the new number."),
@@ -52,3 +56,10 @@ class OrganizationSettingsForm(forms.ModelForm):
             high = next(v.limit_value for v in validators if isinstance(v, MaxValueValidator))
             whole_number_from(field, low, high)
             field.help_text = f"{_('%(low)s to %(high)s.') % {'low': low, 'high': high}} {field.help_text}"
+        # What sharing means, in plain words, with the numbers the Network's page obeys.
+        self.fields["shares_network_figures"].help_text = _(
+            "The Network's analysts then see our counts added to those of the other organizations that share "
+            "theirs: counts only (referrals, follow-ups, housing, self-sufficiency), never a name or a record, "
+            "and never our counts on their own. A count from 1 to %(hidden)s is hidden, and no figure is shown "
+            "while fewer than %(organizations)s organizations share."
+        ) % {"hidden": settings.NETWORK_MIN_CELL - 1, "organizations": MIN_ORGANIZATIONS}

@@ -1,4 +1,4 @@
-"""Directors' filters of the access log and the outcomes."""
+"""Directors' filters of the access log and the outcomes; the period of the Network's figures."""
 
 from __future__ import annotations
 
@@ -136,6 +136,15 @@ class OutcomeFilterForm(forms.Form):
         elif start > end:
             self.add_error("to", _("The end of the period cannot be before its start."))
         return data
+
+
+class NetworkPeriodForm(OutcomeFilterForm):
+    """The Network's page: the outcomes page's period and its rules, and nothing that narrows the
+    counts to a few people (no caseworker, no need)."""
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, caseworkers=User.objects.none(), today=today, **kwargs)
+        del self.fields["caseworker"], self.fields["domain"]
 
 
 def _year_before(day: date) -> date:

@@ -18,6 +18,7 @@ from services.models import (  # noqa: F401 (loaded so that Django registers the
     merges,
     messages,
     needs,
+    network,
     notifications,
     organizations,
     outcomes,

@@ -67,6 +67,8 @@ class AuditEvent(BaseModel):
         RETENTION_REVIEWED = "retention_reviewed", _("Confirmed or held a record's end of retention")
         RECORD_PURGED = "record_purged", _("Purged a record under retention")
         RECORD_DEIDENTIFIED = "record_deidentified", _("De-identified a record under retention")
+        # The Network's analyst opened the Network's figures (counts only; the period is kept).
+        NETWORK_FIGURES_VIEWED = "network_viewed", _("Opened the Network's figures")
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

@@ -26,6 +26,7 @@ DIRECTOR_SETTINGS = [
     "provider_link_days",
     "retention_years",
     "retention_mode",
+    "shares_network_figures",
 ]
 
 
@@ -85,6 +86,10 @@ class Organization(BaseModel):
     retention_mode = models.CharField(
         _("after that"), max_length=12, choices=RetentionMode.choices, default=RetentionMode.PURGE, db_default="purge"
     )
+    # Whether the Network's analysts count this organization's kept counts in the Network's
+    # figures (services/outcomes/network.py): counts only, never a record. Off until its
+    # director turns it on.
+    shares_network_figures = models.BooleanField(_("share counts with the Network"), default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped in the transaction of every write the director's figures read (services.figures),
     # so a figure cached under an older value is never served again, in any process.

@@ -162,6 +162,7 @@ HEADER_LINKS: dict[str, list[tuple[str, str]]] = {
         ("resource_list", gettext_lazy("Resources")),
     ],
     "exoneree": [("my_plan", gettext_lazy("My plan"))],
+    "analyst": [("network_figures", gettext_lazy("The Network's figures"))],
 }
 
 

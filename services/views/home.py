@@ -15,7 +15,12 @@ from services import access
 from services.choices import Role
 from services.forms.accounts import PlainSetPasswordForm
 
-HOMES = {Role.CASEWORKER: "dashboard", Role.DIRECTOR: "director_dashboard", "exoneree": "my_plan"}
+HOMES = {
+    Role.CASEWORKER: "dashboard",
+    Role.DIRECTOR: "director_dashboard",
+    "exoneree": "my_plan",
+    access.ANALYST: "network_figures",
+}
 
 
 @require_GET

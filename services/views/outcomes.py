@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -21,7 +20,7 @@ from services.access import director_required
 from services.actions import exports
 from services.choices import NeedDomain, Role
 from services.forms.reports import OutcomeFilterForm
-from services.lib.spreadsheet import safe_cell
+from services.lib.spreadsheet import csv_download
 from services.models.organizations import Organization
 from services.models.validators import EARLIEST_YEAR
 from services.outcomes import report
@@ -116,13 +115,7 @@ def _csv_export(request: HttpRequest, organization: Organization) -> HttpRespons
 
 
 def _csv(figure: Figure, filters: OutcomeFilters) -> HttpResponse:
-    filename = f"{_csv_name(figure.name, filters)}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    for row in figure.csv_rows():
-        writer.writerow([safe_cell(value) for value in row])
-    return response
+    return csv_download(figure.csv_rows(), f"{_csv_name(figure.name, filters)}.csv")
 
 
 def _csv_name(name: str, filters: OutcomeFilters) -> str:
