@@ -27,6 +27,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.contenttypes.models import ContentType
@@ -138,6 +139,13 @@ caseworker_required = _role_required(Role.CASEWORKER)
 director_required = _role_required(Role.DIRECTOR)
 exoneree_required = _role_required("exoneree")
 analyst_required = _role_required(ANALYST)
+
+
+def idle_minutes(user: AnyUser) -> int:
+    """How long the user's session may stay idle: staff and analysts read other people's
+    records or figures, so theirs ends sooner than an exoneree's."""
+    reads_others = staff_of(user) is not None or analyst_of(user) is not None
+    return settings.SESSION_IDLE_MINUTES_STAFF if reads_others else settings.SESSION_IDLE_MINUTES_EXONEREE
 
 
 def network_organizations(user: AnyUser) -> QuerySet[Organization]:

@@ -56,6 +56,4 @@ def idle(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"idle_seconds": None}
-    staff = access.staff_of(user) is not None
-    minutes = settings.SESSION_IDLE_MINUTES_STAFF if staff else settings.SESSION_IDLE_MINUTES_EXONEREE
-    return {"idle_seconds": int(minutes * 60)}
+    return {"idle_seconds": int(access.idle_minutes(user) * 60)}

@@ -168,10 +168,11 @@ def _start_session_clock(sender: Any, request: HttpRequest | None, user: Any, **
 class SessionTimeoutMiddleware:
     """Sign a session out after a while idle, and after a fixed lifetime whatever happens.
 
-    Idle: SESSION_IDLE_MINUTES_STAFF for staff (they hold everyone's records),
-    SESSION_IDLE_MINUTES_EXONEREE for an exoneree. Lifetime: SESSION_ABSOLUTE_HOURS from the
-    first request of the session. An ended session is flushed (the audit log records the
-    sign-out) and the person lands on the sign-in page with a message saying why.
+    Idle: SESSION_IDLE_MINUTES_STAFF for staff (they hold everyone's records) and the Network's
+    analysts, SESSION_IDLE_MINUTES_EXONEREE for an exoneree (access.idle_minutes). Lifetime:
+    SESSION_ABSOLUTE_HOURS from the first request of the session. An ended session is flushed
+    (the audit log records the sign-out) and the person lands on the sign-in page with a
+    message saying why.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -182,11 +183,7 @@ class SessionTimeoutMiddleware:
             now = time.time()
             signed_in_at = request.session.setdefault(SIGNED_IN_AT, now)
             last_activity = request.session.get(LAST_ACTIVITY, now)
-            idle_minutes = (
-                settings.SESSION_IDLE_MINUTES_STAFF
-                if access.staff_of(request.user) is not None
-                else settings.SESSION_IDLE_MINUTES_EXONEREE
-            )
+            idle_minutes = access.idle_minutes(request.user)
             if now - signed_in_at > settings.SESSION_ABSOLUTE_HOURS * 3600:
                 return self.expired(request, _("You have been signed in for a long time. Sign in again."))
             if now - last_activity > idle_minutes * 60:

@@ -109,10 +109,12 @@ def test_stay_signed_in_restarts_the_idle_clock(login, world):
 def test_every_signed_in_page_carries_the_warning_with_its_clock(login, world):
     staff = login("caseworker1").get("/dashboard/").content.decode()
     person = login("exoneree1").get(reverse("my_plan")).content.decode()
+    analyst = login("analyst").get(reverse("network_figures")).content.decode()
     anonymous = login("anonymous").get(reverse(settings.LOGIN_URL)).content.decode()
 
     assert f'data-idle-seconds="{settings.SESSION_IDLE_MINUTES_STAFF * 60}"' in staff
     assert f'data-idle-seconds="{settings.SESSION_IDLE_MINUTES_EXONEREE * 60}"' in person
+    assert f'data-idle-seconds="{settings.SESSION_IDLE_MINUTES_STAFF * 60}"' in analyst
     assert 'id="idle-warning"' not in anonymous
     assert "services/idle" in staff  # the script (static: no inline script, CSP kept)
 
