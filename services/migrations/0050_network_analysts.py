@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("services", "0048_legal_hold_lift_reason"),
+        ("services", "0049_provider_language"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
