@@ -23,7 +23,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from services import access
+from services import access, second_factor
 from services.lib import kept_forms, once
 from services.lib.links import of_this_site
 from services.lib.provider_tokens import private_page
@@ -66,7 +66,7 @@ def _signed_in_completely(request: HttpRequest) -> bool:
     user = request.user
     if not user.is_authenticated:
         return False
-    return getattr(user, "is_verified", lambda: False)() or not access.needs_second_factor(user)
+    return getattr(user, "is_verified", lambda: False)() or not second_factor.needs_second_factor(user)
 
 
 def remember_language(response: HttpResponse, language: str) -> None:

@@ -276,6 +276,22 @@ def test_the_providers_question_sent_twice_is_asked_once(world) -> None:
     assert ALREADY_SAVED in provider.get(second["Location"]).content.decode()
 
 
+def test_a_spanish_providers_question_sent_twice_is_told_so_in_spanish(world) -> None:
+    """The page speaks the provider's language whatever the browser asks; what the middleware
+    says before the view runs (already saved, too many forms) follows the language cookie the
+    page sets (a review found it English on a Spanish page)."""
+    from services.models.directory import Provider
+
+    Provider.objects.filter(pk=world.marcus.referral.resource.provider_id).update(language="es")
+    provider, url, question = provider_question(world)  # its GET set the cookie: no choice was made
+
+    provider.post(url, question)
+    second = provider.post(url, question, follow=True)
+
+    page = second.content.decode()
+    assert "Esto ya estaba guardado." in page and ALREADY_SAVED not in page
+
+
 def test_the_cache_never_holds_the_providers_address(world, monkeypatch) -> None:
     """The link's token is the provider's secret: the shared cache keeps "this page", never it."""
     kept: list[str | None] = []

@@ -171,7 +171,8 @@ def test_an_unknown_language_is_refused_with_a_reason_and_nothing_kept(world: Wo
 
     assert response.status_code == 200 and _lang(response) == "es"
     assert "Elija inglés o español." in response.content.decode()
-    assert settings.LANGUAGE_COOKIE_NAME not in client.cookies
+    # Kept: the page's own language (the provider's, which the page remembers), never "xx".
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
 
 
 # --- the directory ------------------------------------------------------------------------------

@@ -547,6 +547,24 @@ def test_signing_out_says_so_on_the_sign_in_page(world: World, language, words):
     assert [str(m) for m in Client().post("/accounts/logout/", follow=True).context["messages"]] == []
 
 
+@pytest.mark.parametrize(
+    ("browser", "cookie", "words"),
+    [("es", "", "Se cerró su sesión."), ("en", "es", "Se cerró su sesión."), ("en", "", "You are signed out.")],
+)
+def test_staff_signing_out_are_told_in_the_sign_in_pages_language(world: World, browser, cookie, words):
+    """Staff pages are English, the sign-in page follows the cookie or the browser: the word
+    that the sign-out worked is in the page's language, not in the staff pages' (a review)."""
+    client = Client(HTTP_ACCEPT_LANGUAGE=browser)
+    if cookie:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
+    client.force_login(world.caseworker1)
+
+    page = client.post("/accounts/logout/", follow=True)
+
+    assert [str(m) for m in page.context["messages"]] == [words]
+    assert words in unescape(page.content.decode())
+
+
 def test_an_exoneree_who_enrolled_is_signed_in_at_the_code(world: World):
     with_password(world.exoneree1)
     device = authenticator(world.exoneree1)

@@ -237,7 +237,10 @@ class SignOutView(LogoutView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         was_signed_in = request.user.is_authenticated
-        language = translation.get_language()  # theirs, before the sign-out forgets them
+        # The language of the sign-in page it lands on: a person's record's (the cookie the
+        # middleware keeps for them), else the cookie's or the browser's (staff read English pages).
+        exoneree = access.own_exoneree_or_none(request.user) if was_signed_in else None
+        language = exoneree.preferred_language if exoneree else translation.get_language_from_request(request)
         response = super().post(request, *args, **kwargs)
         if was_signed_in:
             with translation.override(language):

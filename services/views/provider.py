@@ -65,6 +65,10 @@ def provider_referral(request: HttpRequest, token: str) -> HttpResponse:
             return _language_switched(request)
         response = _provider_page(request, link)
     response["Content-Language"] = language  # LocaleMiddleware's would be its own choice's
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        # What the site says of this page before the view runs (FormSentOnceMiddleware's "This
+        # was already saved.", its 429 page) follows the cookie, as LocaleMiddleware does.
+        remember_language(response, language)
     return response
 
 
