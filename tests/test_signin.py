@@ -1242,6 +1242,20 @@ def test_enrolment_page_qr_code_needs_no_inline_style(login, world: World, clien
     assert "<script" not in svg
 
 
+def test_enrolment_on_the_phone_itself_offers_a_link_its_authenticator_app_opens(client, world: World):
+    """A phone cannot scan its own screen (found by a walk as an exoneree): the same account
+    as the picture, as an otpauth:// link, and the key it holds is the one the page shows."""
+    Exoneree.objects.filter(user=world.exoneree1).update(preferred_language="es")
+    password_only(client, with_password(world.exoneree1))
+
+    html = unescape(client.get(SETUP_URL).content.decode())
+
+    link = re.search(r'<a href="(otpauth://totp/[^"]+)">Ábralo en su aplicación de autenticación</a>', html)
+    assert link and "¿Lo prepara en este mismo teléfono?" in html
+    secret = re.search(r'<code class="secret">([^<]+)</code>', html)[1].replace(" ", "")
+    assert f"secret={secret}" in link[1]
+
+
 def test_the_code_page_shows_no_menu_until_the_code_passes(client, world: World):
     authenticator(world.caseworker1)
     password_only(client, world.caseworker1)

@@ -149,6 +149,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - SVG made here from our own URL
+        # The same, as a link an authenticator app on this phone opens (a phone cannot scan itself).
+        "app_link": device.config_url,
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "next": _next_url(request),
         "required": access.staff_of(request.user) is not None,
