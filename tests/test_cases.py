@@ -314,6 +314,35 @@ def test_a_day_that_has_not_come_is_refused_beside_its_field(login, world, name,
     assert "This date is in the future. Enter the day it happened." in error_beside(response, field)
 
 
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [("need_create", "opened_on"), ("exoneree_edit", "date_of_birth"), ("exoneree_edit", "exoneration_date")],
+)
+def test_a_day_far_beyond_the_calendar_is_told_once(login, world, name, field):
+    """Year 3000 in a day that has happened: one message beside it, not two at once."""
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    form = client.get(url(name, marcus)).context["form"]
+    posted = {**{key: value for key, value in form.initial.items() if value is not None}, **NEED}
+    posted = {key: value for key, value in posted.items() if key in form.fields}
+
+    response = client.post(url(name, marcus), {**posted, field: "3000-01-01"})
+
+    assert response.status_code == 400
+    assert len(response.context["form"].errors[field]) == 1, response.context["form"].errors[field]
+
+
+def test_every_day_that_must_have_happened_is_held_to_the_calendar_too():
+    """validate_past_date leaves the years past the calendar to validate_sensible_date."""
+    from django.apps import apps
+
+    from services.models.validators import validate_past_date, validate_sensible_date
+
+    fields = [f for m in apps.get_app_config("services").get_models() for f in m._meta.get_fields()]
+    past = [f for f in fields if validate_past_date in getattr(f, "validators", [])]
+    assert past and all(validate_sensible_date in f.validators for f in past)
+
+
 @pytest.mark.parametrize("recorded_on", ["0001-01-01", "1850-05-05", "1900-01-01", "2006-03-01"])
 def test_a_need_recorded_more_than_ten_years_ago_is_a_slip_of_the_year(login, world, recorded_on):
     """1900 was saved, and the dashboard said "Housing … since Jan 1, 1900"."""

@@ -47,6 +47,8 @@ def validate_sensible_date(value: date) -> None:
 
 def validate_past_date(value: date) -> None:
     """A day something happened (a birth, a payment received, a need recorded) is not after
-    today; a day of slack for a reader whose today is already tomorrow somewhere else."""
-    if value > timezone.localdate() + timedelta(days=1):
+    today; a day of slack for a reader whose today is already tomorrow somewhere else. Past
+    the calendar's last year it says nothing: every field with this check has
+    validate_sensible_date too, which says so (one message beside the field, not two)."""
+    if value.year <= LATEST_YEAR and value > timezone.localdate() + timedelta(days=1):
         raise ValidationError(_("This date is in the future. Enter the day it happened."))
