@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from services.actions import provider_answers
 from services.actions import referrals as referral_actions
 from services.choices import ContactPreference, ReferralStatus, ReminderKind, ReminderStatus
 from services.models.audit import AuditEvent
+from services.models.consent import Consent
 from services.models.notifications import Reminder
 from services.models.organizations import Organization
 from services.models.people import Exoneree
@@ -243,6 +245,9 @@ def test_the_provider_page_shows_times_in_the_organizations_zone(
     token, question = asked
     answer_it(question, login)
     Organization.objects.filter(pk=world.org1.pk).update(timezone="America/Chicago")
+    # The consent started "today" in New York: between 05:00 and 06:00 UTC, Chicago's today
+    # is still the day before, when it had not started (the page then said the link stopped).
+    Consent.objects.filter(exoneree=world.marcus.exoneree).update(starts_on=F("starts_on") - timedelta(days=1))
     chicago, new_york = ZoneInfo("America/Chicago"), ZoneInfo("America/New_York")
     asked_at = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
     answered_at = datetime(2026, 3, 5, 4, 30, tzinfo=UTC)  # March 4 in Chicago, March 5 in New York
