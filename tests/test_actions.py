@@ -193,7 +193,10 @@ def test_a_follow_up_set_long_past_is_refused_beside_its_day_but_an_old_one_stay
     assert "more than 30 days ago: check the year" in unescape(str(refused.context["form"].errors["due_at"]))
     assert accepted.status_code == 302  # entered a few days late: still one to do
     old = FollowUp.objects.get(title="Housing visit")
-    FollowUp.objects.filter(pk=old.pk).update(due_at=timezone.now() - timedelta(days=400))  # long overdue
+    # Long overdue, at noon in New York: 400 days before some hours falls in the hour a clock
+    # change makes twice (1:34 a.m. on Nov 2, 2025), which the form rightly asks to choose.
+    long_ago = (timezone.now() - timedelta(days=400)).replace(hour=17, minute=0, second=0, microsecond=0)
+    FollowUp.objects.filter(pk=old.pk).update(due_at=long_ago)
     old.refresh_from_db()
     kept_day = timezone.localtime(old.due_at).strftime("%Y-%m-%dT%H:%M")
     edited = client.post(url("follow_up_edit", old), {**data, "title": "Housing visit, late", "due_at": kept_day})
