@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from services.actions.legal import CLAIM_FIELDS
 from services.choices import ClaimStage
 from services.forms.widgets import DateInput, LineBreaksAsOne, name_blanks
-from services.legal_rules import DeadlineBasis, compute_deadline, jurisdiction_choices
-from services.lifecycle import CLAIM_NOT_FILED, CLAIM_TRANSITIONS, TransitionNotAllowed, check_claim_transition
+from services.legal_rules import DeadlineBasis, jurisdiction_choices
+from services.lifecycle import CLAIM_TRANSITIONS, TransitionNotAllowed, check_claim_transition
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 
 NOTES = forms.Textarea(attrs={"rows": 3})
@@ -74,15 +74,18 @@ class ClaimForm(LineBreaksAsOne, forms.ModelForm):
         statute or no window) still saves; a claim that will not be filed changes its stage."""
         cleaned = super().clean()
         kept = self.instance.filing_deadline if self.instance.pk else None
-        still_to_file = cleaned.get("stage") in CLAIM_NOT_FILED and not cleaned.get("filed_on")
-        if kept is None or not still_to_file or self.errors:
-            return cleaned
-        deadline = compute_deadline(
+        # The claim as sent, asked by the model's own rules (is_open_to_filing, compute_deadline).
+        sent = CompensationClaim(
+            stage=cleaned.get("stage"),
+            filed_on=cleaned.get("filed_on"),
             jurisdiction=cleaned.get("jurisdiction") or "",
-            trigger=cleaned.get("trigger_event") or "",
+            trigger_event=cleaned.get("trigger_event") or "",
             trigger_date=cleaned.get("trigger_date"),
-            override=cleaned.get("deadline_override"),
+            deadline_override=cleaned.get("deadline_override"),
         )
+        if kept is None or not sent.is_open_to_filing or self.errors:
+            return cleaned
+        deadline = sent.compute_deadline()
         if deadline.on is None and deadline.basis in NOT_KNOWN:
             raise ValidationError(
                 _(
