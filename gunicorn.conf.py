@@ -9,11 +9,38 @@ pages' p95). `gc.freeze()` sets them aside for good, so a collection walks only 
 made since; and a larger first threshold lets most of a request's short-lived objects be freed
 by their reference counts before a collection ever looks at them. bench/README.md has the
 figures (issue 24).
+
+How many requests a server answers at once. gunicorn's own default is one worker (or
+`WEB_CONCURRENCY`): one sync worker answers one request at a time, so a director's CSV or a
+person's PDF made every caseworker of the deployment wait behind it. The default here is
+gunicorn's advice, two workers per core and one more, for the cores this process may run on
+(a container's, not the host's), at most `MAX_WORKERS`: each worker holds its own database
+connection, and PostgreSQL's default allows 100 for every server and Celery worker together.
+`WEB_CONCURRENCY` still decides when it is set (a whole number, at least 1).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+MAX_WORKERS = 9
+
+
+def default_workers() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(2 * cores + 1, MAX_WORKERS)
+
+
+def workers_from(setting: str | None) -> int:
+    if not setting:
+        return default_workers()
+    if not setting.strip().isdigit() or int(setting) < 1:
+        raise ValueError(f"WEB_CONCURRENCY must be a whole number of workers, at least 1 (it is {setting!r})")
+    return int(setting)
+
+
+workers = workers_from(os.environ.get("WEB_CONCURRENCY"))
 
 # A collection of the youngest objects after this many allocations (Python's default: 700).
 YOUNG_THRESHOLD = 10_000

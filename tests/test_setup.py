@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import secrets
 import subprocess
 import sys
@@ -234,6 +235,34 @@ def manage(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.Co
         timeout=timeout,
         check=False,
     )
+
+
+def test_gunicorn_answers_several_requests_at_once_unless_told_otherwise():
+    """gunicorn alone would start one sync worker: a director's CSV would hold every other
+    request of the deployment behind it. gunicorn.conf.py starts two per core and one more,
+    for the cores this process may use, at most MAX_WORKERS; WEB_CONCURRENCY still decides."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+
+    def workers(**env: str) -> str:
+        environment = {name: value for name, value in os.environ.items() if name != "WEB_CONCURRENCY"} | env
+        printed = subprocess.run(  # noqa: S603 (the venv's gunicorn, fixed arguments)
+            [str(gunicorn), "--print-config", "reentry.wsgi"],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return next(line.split("=")[1].strip() for line in printed.splitlines() if line.startswith("workers "))
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    cores = len(os.sched_getaffinity(0))
+    assert workers() == str(min(2 * cores + 1, config["MAX_WORKERS"])) != "1"
+    assert workers(WEB_CONCURRENCY="3") == "3"
+    assert config["workers_from"]("12") == 12
+    for wrong in ("0", "-2", "two"):
+        with pytest.raises(ValueError, match="WEB_CONCURRENCY must be a whole number"):
+            config["workers_from"](wrong)
 
 
 def test_gunicorn_workers_keep_the_collector_off_what_the_app_loaded():
