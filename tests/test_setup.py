@@ -237,29 +237,18 @@ def manage(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.Co
     )
 
 
-def test_gunicorn_answers_several_requests_at_once_unless_told_otherwise():
+def test_gunicorn_answers_several_requests_at_once_unless_told_otherwise(monkeypatch):
     """gunicorn alone would start one sync worker: a director's CSV would hold every other
     request of the deployment behind it. gunicorn.conf.py starts two per core and one more,
-    for the cores this process may use, at most MAX_WORKERS; WEB_CONCURRENCY still decides."""
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-
-    def workers(**env: str) -> str:
-        environment = {name: value for name, value in os.environ.items() if name != "WEB_CONCURRENCY"} | env
-        printed = subprocess.run(  # noqa: S603 (the venv's gunicorn, fixed arguments)
-            [str(gunicorn), "--print-config", "reentry.wsgi"],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        return next(line.split("=")[1].strip() for line in printed.splitlines() if line.startswith("workers "))
-
+    for the cores this process may use, at most MAX_WORKERS; WEB_CONCURRENCY still decides.
+    (That gunicorn takes `workers` from the file is in the next test's printed settings.)"""
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     cores = len(os.sched_getaffinity(0))
-    assert workers() == str(min(2 * cores + 1, config["MAX_WORKERS"])) != "1"
-    assert workers(WEB_CONCURRENCY="3") == "3"
-    assert config["workers_from"]("12") == 12
+    assert config["workers"] == min(2 * cores + 1, config["MAX_WORKERS"]) > 1
+
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 3
     for wrong in ("0", "-2", "two"):
         with pytest.raises(ValueError, match="WEB_CONCURRENCY must be a whole number"):
             config["workers_from"](wrong)
@@ -275,6 +264,8 @@ def test_gunicorn_workers_keep_the_collector_off_what_the_app_loaded():
     ).stdout
     assert "config                             = ./gunicorn.conf.py" in printed
     assert "post_worker_init                   = <post_worker_init()>" in printed
+    workers = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
+    assert f"workers                            = {workers}" in printed
 
     hook = (
         "import gc, json, os, runpy, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'reentry.settings'; "
