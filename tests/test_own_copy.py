@@ -16,10 +16,11 @@ from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from services import audit
-from services.actions import follow_ups
-from services.choices import NoteVisibility, ReferralStatus
+from services.actions import follow_ups, legal
+from services.choices import LegalItemKind, NoteVisibility, ReferralStatus
 from services.models.audit import AuditEvent
 from services.models.follow_ups import FollowUp
+from services.models.legal import LegalItem
 from services.models.messages import Message
 from services.models.people import Exoneree
 from services.models.referrals import Referral
@@ -37,6 +38,7 @@ STAFF_ONLY = {
     "internal_follow_up": "QZXinternaltask",
     "draft_referral_place": "QZXdraftplace",
     "note_to_provider": "QZXprovidernote",
+    "legal_item_notes": "QZXlegalitemnote",
 }
 
 
@@ -68,6 +70,8 @@ def shared(world: World) -> World:
     )
     consent_for(marcus, world.marcus.resource.provider)
     document_for(marcus, world.caseworker1, title="Birth certificate from Harris County")
+    suit = LegalItem(kind=LegalItemKind.CIVIL_RIGHTS_SUIT, notes=STAFF_ONLY["legal_item_notes"])
+    legal.legal_item_save(by=world.caseworker1, exoneree=marcus, item=suit)
     return world
 
 
@@ -191,7 +195,12 @@ def test_nothing_staff_only_in_either_form(login, shared: World, persona: str) -
     assert ssn not in text and ssn not in pdf
     assert f"ending in {ssn[-4:]}" in pdf
     # What is shared is there, in both forms.
-    for shown in ("Shared: Marcus, bring two proofs of address", "Visit Marcus at home", "See you Friday at ten"):
+    for shown in (
+        "Shared: Marcus, bring two proofs of address",
+        "Visit Marcus at home",
+        "See you Friday at ten",
+        "A civil-rights suit",
+    ):
         assert shown in text
         assert shown in pdf
     assert "Marcus Housing Help" in pdf

@@ -184,6 +184,8 @@ def grow_plan(w: World, n: int) -> None:
         CaseNoteFactory(exoneree=marcus, author=author, visibility=NoteVisibility.SHARED)
         claim = CompensationClaim(jurisdiction="TX", trigger_event="pardon", trigger_date=timezone.localdate())
         legal.claim_create(by=w.caseworker1, exoneree=marcus, claim=claim)
+        item = LegalItem(kind="tax_relief", status="in_progress", started_on=timezone.localdate(), notes="Staff's")
+        legal.legal_item_save(by=w.caseworker1, exoneree=marcus, item=item)
     for holder in RecordHolder.values[: min(n, len(RecordHolder.values))]:
         if not marcus.record_clearances.filter(holder=holder).exists():
             clearance = RecordClearance(holder=holder, status="requested", requested_on=timezone.localdate())
@@ -605,8 +607,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ("caseload-move", "director1", lambda w: reverse("caseload_move", args=[w.caseworker1.pk]), grow_people, 7),
     # session, user (with their record); needs, referrals, the next and the missed dates (one
     # query), notes, caseworkers, who opened the record, consents (with their categories); their
-    # compensation claims, their record holders; the documents on their plan (the papers'
-    # checklist reads the needs loaded above)
+    # compensation claims, their record holders and other legal items (one query); the documents
+    # on their plan (the papers' checklist reads the needs loaded above)
     ("my-plan", "exoneree1", lambda w: reverse("my_plan"), grow_plan, 12),
     # session, user (with their record and unread messages); marking what they read, the
     # thread (with authors and what each message points to), the referrals it points to and

@@ -11,13 +11,15 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from services import legal_rules
-from services.choices import ClaimStage, ClearanceStatus, RecordHolder, TriggerEvent
+from services.choices import ClaimStage, ClearanceStatus, LegalItemKind, RecordHolder, TriggerEvent
 from services.legal_rules import DeadlineBasis
+from services.lib.sql import instances, rows_per_row
 from services.lifecycle import CLAIM_NOT_FILED
 from services.models.documents import Document
-from services.models.legal import ClaimPayment, CompensationClaim, RecordClearance
+from services.models.legal import ClaimPayment, CompensationClaim, LegalItem, RecordClearance
 from services.models.people import Exoneree
 
 
@@ -226,15 +228,55 @@ def _plan_claim(claim: CompensationClaim, today: date) -> PlanClaim:
     )
 
 
+# What each other legal item is, as the person's plan says it (the template says where it stands).
+ITEM_PLAIN = {
+    LegalItemKind.CIVIL_RIGHTS_SUIT: _("A civil-rights suit"),
+    LegalItemKind.TAX_RELIEF: _("Help with taxes on your compensation"),
+    LegalItemKind.ACKNOWLEDGMENT: _("An official apology or acknowledgment"),
+}
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One other legal item on the person's plan (a civil-rights suit, tax relief, an apology):
+    what it is and where it stands. Never its notes: those are for staff."""
+
+    kind: str
+    status: str
+    started_on: date | None
+    done_on: date | None
+
+    @property
+    def what(self) -> str:
+        return str(ITEM_PLAIN[self.kind])
+
+
 def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
-    """The exoneree's own view: their claims and the records that still show the conviction.
-    Two queries. No notes, amounts, reasons or citations: those are for them and their lawyer
-    to go through together."""
+    """The exoneree's own view: their claims, the records that still show the conviction and
+    their other legal items. Two queries however many of each: the claims; the record holders
+    and the items, as two short lists read with the person's row (services.lib.sql.rows_per_row).
+    No notes, amounts, reasons or citations: those are for them and their lawyer to go through
+    together."""
     claims = exoneree.compensation_claims.exclude(stage=ClaimStage.CLOSED).only(
         "exoneree", "jurisdiction", "stage", "filing_deadline", "deadline_basis", "attorney", "filed_on", "hearing_on"
     )
-    statuses = dict(RecordClearance.objects.filter(exoneree=exoneree).values_list("holder", "status"))
+    folded = (
+        Exoneree.objects.filter(pk=exoneree.pk)
+        .annotate(
+            clearance_rows=rows_per_row(RecordClearance.objects.all(), "exoneree", "holder", "status"),
+            # Plain columns only: the notes are encrypted, and staff-only.
+            item_rows=rows_per_row(
+                LegalItem.objects.all(), "exoneree", "id", "kind", "status", "started_on", "done_on"
+            ),
+        )
+        .values("clearance_rows", "item_rows")
+        .get()
+    )
+    statuses = {row["holder"]: row["status"] for row in folded["clearance_rows"] or []}
     cleared = {holder for holder, status in statuses.items() if status == ClearanceStatus.CONFIRMED_CLEAR}
+    # In the order the kinds are listed, the newest of a kind first.
+    kinds = list(LegalItemKind.values)
+    items = sorted(instances(LegalItem, folded["item_rows"]), key=lambda i: (kinds.index(i.kind), -i.pk))
     today = timezone.localdate()
     plan_claims = [_plan_claim(claim, today) for claim in claims]
     return {
@@ -243,4 +285,5 @@ def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
         # The holders recorded for them and not confirmed clear: the conviction may still show there.
         "records_showing": [label for value, label in RecordHolder.choices if value in statuses.keys() - cleared],
         "records_cleared": [label for value, label in RecordHolder.choices if value in cleared],
+        "legal_items": [PlanItem(i.kind, i.status, i.started_on, i.done_on) for i in items],
     }

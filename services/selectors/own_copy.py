@@ -25,7 +25,8 @@ Format "reentry-person-copy", version 1 (a new version for any change a reader w
                    checklist of key papers
     consents       who they said may see what, until when
     legal          their compensation claims' next steps (or the decision made: `happened`),
-                   the records that still show
+                   the records that still show, their other legal items (what each is and
+                   where it stands; never the staff's notes)
     file_openings  who has opened their file (names and roles), as the plan lists them
 """
 
@@ -246,6 +247,18 @@ def own_copy(exoneree: Exoneree, *, now: datetime | None = None) -> dict[str, An
             ],
             "records_showing": [str(label) for label in plan["records_showing"]],
             "records_cleared": [str(label) for label in plan["records_cleared"]],
+            # Their other legal items (a civil-rights suit, tax relief, an apology): what each is
+            # in plain words and where it stands; never the staff's notes on it.
+            "items": [
+                {
+                    "kind": item.kind,
+                    "what": item.what,
+                    "status": item.status,
+                    "started_on": item.started_on,
+                    "done_on": item.done_on,
+                }
+                for item in plan["legal_items"]
+            ],
         },
         "file_openings": [
             {

@@ -154,7 +154,8 @@ def plan_for(exoneree: Exoneree, *, now: datetime | None = None, whole: bool = F
         ),
         "consents": consents,
         "sharing_ends_soon": any((c.ends_on - today).days <= SHARING_ENDS_DAYS for c in consents),
-        # Their compensation claims in plain words and the records that still show (2 queries).
+        # Their compensation claims in plain words, the records that still show and their other
+        # legal items (2 queries).
         **legal_plan(exoneree),
     }
 
