@@ -37,7 +37,7 @@ from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import Referral
-from services.selectors import dashboards, duplicates, records
+from services.selectors import dashboards, duplicates, history, records
 from services.selectors import documents as document_selectors
 from services.views.common import action_refused, back_to, came_from, form_page, posted
 
@@ -155,7 +155,7 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def exoneree_history(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything that happened on the case, newest first, a page at a time."""
     exoneree = access.get_exoneree(request.user, pk)
-    page = Paginator(records.exoneree_history(exoneree), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(history.exoneree_history(exoneree), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "services/exoneree_history.html", {"exoneree": exoneree, "page": page})
 
 
