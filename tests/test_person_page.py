@@ -98,10 +98,13 @@ def test_the_history_has_every_kind_of_entry_newest_first_a_page_at_a_time(login
     assert "Page 1 of 2" in first.content.decode()
     assert "Referral to" in first.content.decode()
     assert reverse("exoneree_history", args=[marcus.pk]) in client.get(marcus.get_absolute_url()).content.decode()
-    # The link says what the history holds, not "everything that happened": consents, papers,
-    # messages and the legal page are not in it.
+    # The link says what the history holds, not "everything that happened" (open follow-ups,
+    # the profile's changes and openings of the record are not in it).
     link = client.get(marcus.get_absolute_url()).content.decode()
-    assert "History: needs, referrals, follow-ups done, notes, assessments, newest first" in link
+    assert (
+        "History: needs, referrals, follow-ups done, notes, assessments, consents, papers, messages, legal steps,"
+        " newest first"
+    ) in link
     assert "everything that happened" not in link
 
 

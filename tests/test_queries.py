@@ -33,6 +33,7 @@ from django.utils import timezone
 from services import audit, outcome_counts
 from services.actions import api_tokens, enrolment, hsds, legal, merges, needs, referrals
 from services.actions import consent as consent_actions
+from services.actions import documents as document_actions
 from services.actions import follow_ups as follow_up_actions
 from services.actions import people as people_actions
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, RecordHolder, ReferralStatus
@@ -298,6 +299,33 @@ def grow_case(w: World, n: int) -> None:
     current = list(marcus.caseworkers.all())
     helpers = [StaffFactory(organization=w.org1).user for _ in range(n)]
     people_actions.caseload_assign(by=w.director1, exoneree=marcus, caseworkers=current + helpers)
+
+
+def grow_history(w: World, n: int) -> None:
+    """grow_case, with the rest of what the history tells: consents run out, papers deleted
+    (and one whose row is gone, told from the log), messages both ways, claims moved on (from
+    the log), certificates applied for, legal items started."""
+    grow_case(w, n)
+    marcus = w.marcus.exoneree
+    today = timezone.localdate()
+    for i in range(n):
+        colleague = StaffFactory(organization=w.org1).user
+        ended = {"starts_on": today - timedelta(days=60), "ends_on": today - timedelta(days=30)}
+        consent_for(marcus, ResourceFactory(organization=w.org1).provider, **ended)
+        paper = document_for(marcus, colleague, kind=DOCUMENT_KINDS[i % len(DOCUMENT_KINDS)])
+        document_actions.document_delete(by=colleague, document=paper)
+        common = {"exoneree": marcus, "organization": w.org1}
+        Message.objects.create(**common, author=w.exoneree1, from_person=True, text="Hi")
+        Message.objects.create(**common, author=colleague, text="Hello")
+        claim = CompensationClaim(jurisdiction="IL")
+        legal.claim_create(by=colleague, exoneree=marcus, claim=claim)
+        claim.stage, claim.filed_on = "filed", today
+        legal.claim_update(by=colleague, claim=claim)
+        certificate = InnocenceCertificate(court=f"Court {i}", status="applied", applied_on=today)
+        legal.certificate_save(by=colleague, exoneree=marcus, certificate=certificate)
+        legal.legal_item_save(by=colleague, exoneree=marcus, item=LegalItem(kind="civil_rights_suit", started_on=today))
+    gone = document_for(marcus, w.caseworker1)
+    Document.objects.filter(pk=gone.pk).delete()  # as a de-identification leaves it: in the log only
 
 
 def grow_person_page(w: World, n: int) -> None:
@@ -731,16 +759,19 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_legal,
         9,
     ),
-    # session, user, device; the record, the access-log entry; needs, done follow-ups, notes,
-    # assessments, referral events; the log's changes of what is shared with the person, and the
-    # records they name (one query per kind: follow-ups here); the provider's questions (with
-    # who answered them)
+    # session, user, device; the record (with its legal records' dates), the access-log entry;
+    # needs, done follow-ups, notes, assessments, referral events; the log's changes of what is
+    # shared with the person, and the records they name (one query per kind: follow-ups here);
+    # the provider's questions (with who answered them); consents (with their provider and who
+    # recorded or withdrew them); papers (with who added or deleted them), the log's papers, and
+    # whether those of them without a row here are on another record; messages (with their
+    # authors); the log's moves of the claims from stage to stage
     (
         "exoneree-history",
         "caseworker1",
         lambda w: reverse("exoneree_history", args=[w.marcus.exoneree.pk]),
-        grow_case,
-        16,
+        grow_history,
+        22,
     ),
     # session, user, device; the record, the access-log entry; the count, the page
     (
@@ -903,6 +934,19 @@ def test_the_growers_really_add_rows_to_the_pages(login, world):
     assert sum(len(row.payments) for row in legal_page["claims"]) == N
     assert len(legal_page["certificates"]) == len(legal_page["items"]) == N
     assert sum(1 for _, _, clearance in legal_page["holders"] if clearance) == N
+
+
+def test_the_history_grower_adds_every_kind_of_line(login, world):
+    grow_history(world, N)
+
+    page = login("caseworker1").get(reverse("exoneree_history", args=[world.marcus.exoneree.pk])).context["page"]
+
+    kinds = {entry.kind for entry in page}
+    assert page.paginator.num_pages == 1
+    assert {"Need", "Referral", "Follow-up", "Note", "Sharing", "Assessment"} <= kinds
+    assert {"Consent", "Paper", "Message", "Legal"} <= kinds
+    # N deleted with their rows kept, one whose row is gone (its deletion is not in the log)
+    assert sum(entry.text.startswith("Paper deleted") for entry in page) == N
 
 
 def test_the_outcome_grower_adds_rows_to_every_figure(login, world):

@@ -154,7 +154,7 @@ def exoneree_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def exoneree_history(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything that happened on the case, newest first, a page at a time."""
-    exoneree = access.get_exoneree(request.user, pk)
+    exoneree = access.get_exoneree(request.user, pk, annotate=history.history_annotations())
     page = Paginator(history.exoneree_history(exoneree), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "services/exoneree_history.html", {"exoneree": exoneree, "page": page})
 
