@@ -30,6 +30,7 @@ from services.lib.email import send_templated_email
 from services.models.audit import AuditEvent
 from services.models.people import Exoneree
 from services.models.referrals import Referral
+from services.selectors.users import is_site_language
 from tests.conftest import World
 
 ROOT = Path(settings.BASE_DIR)
@@ -371,6 +372,13 @@ def test_a_signed_out_switch_to_an_unknown_language_is_refused_with_a_reason(cli
 
     assert response.status_code == 400 and "English or Spanish" in response.content.decode()
     assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+@pytest.mark.parametrize(("code", "ours"), [("en", True), ("es", True), ("fr", False), ("", False), ("ES", False)])
+def test_one_predicate_says_which_languages_are_the_sites(code: str, ours: bool) -> None:
+    """The language switches (the site's and the provider page's) and the provider page's
+    cookie ask it, instead of writing `in dict(settings.LANGUAGES)` each."""
+    assert is_site_language(code) is ours
 
 
 def test_a_page_elsewhere_cannot_switch_a_signed_out_visitors_language(world: World) -> None:

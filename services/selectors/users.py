@@ -43,6 +43,12 @@ def language_of(user: Any) -> str:
     return exoneree.preferred_language if exoneree is not None else settings.LANGUAGE_CODE
 
 
+def is_site_language(code: str) -> bool:
+    """Whether `code` is one of the site's languages (settings.LANGUAGES): what a language
+    switch may choose, or a language cookie may be trusted to say."""
+    return code in dict(settings.LANGUAGES)
+
+
 def caseworkers_with_caseloads(organization: Organization) -> QuerySet[Any]:
     """The organization's active caseworkers, each with how many people they carry and whether
     they have taken up their invitation (`signed_in`): one who has not sees nobody yet."""

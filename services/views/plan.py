@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -26,6 +25,7 @@ from services.middleware import remember_language
 from services.models.people import Exoneree
 from services.selectors import plans
 from services.selectors.audit_trail import visits_page
+from services.selectors.users import is_site_language
 from services.views.common import apply_errors
 
 PLAIN_TEXT = "text/plain; charset=utf-8"  # a refusal that is a sentence, not a page
@@ -150,7 +150,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return set_own_language(request)
     language = request.POST.get("language", "")
-    if language not in dict(settings.LANGUAGES):
+    if not is_site_language(language):
         return HttpResponseBadRequest(_("Choose English or Spanish."), content_type=PLAIN_TEXT)
     return language_set(request, language, default=reverse("login"))
 

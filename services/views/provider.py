@@ -26,6 +26,7 @@ from services.lifecycle import TransitionNotAllowed
 from services.middleware import remember_language
 from services.models.referrals import ProviderLink, Referral
 from services.selectors import coverage, provider_links
+from services.selectors.users import is_site_language
 from services.views.common import action_refused, apply_errors, posted
 from services.views.referrals import referral_page
 
@@ -77,7 +78,7 @@ def _page_language(request: HttpRequest, link: ProviderLink) -> str:
     page's), else the provider's language, the one their emails are written in. Not the
     browser's: the link comes in an email in the provider's language, and the page goes on in it."""
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    return chosen if chosen in dict(settings.LANGUAGES) else link.referral.resource.provider.language
+    return chosen if is_site_language(chosen) else link.referral.resource.provider.language
 
 
 def _language_switched(request: HttpRequest) -> HttpResponse:
@@ -86,7 +87,7 @@ def _language_switched(request: HttpRequest) -> HttpResponse:
     be refused. Nothing of the referral changes; the cookie keeps the choice for the next visit."""
     language = request.POST["language"]
     response = private_page(redirect(request.path))
-    if language in dict(settings.LANGUAGES):
+    if is_site_language(language):
         remember_language(response, language)
     else:
         messages.error(request, _("Choose English or Spanish."))
