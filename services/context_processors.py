@@ -5,6 +5,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from services import access, second_factor
+from services.lib.kept_forms import KEPT_SECONDS
 from services.selectors import inbox
 
 
@@ -52,8 +53,9 @@ def demo(request: HttpRequest) -> dict[str, Any]:
 
 def idle(request: HttpRequest) -> dict[str, Any]:
     """How long a signed-in page may stay idle before the sign-out, for the warning banner
-    (services.middleware.SessionTimeoutMiddleware keeps the same clock)."""
+    (services.middleware.SessionTimeoutMiddleware keeps the same clock), and how long a form
+    sent after it is kept (services.lib.kept_forms), which the banner promises."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"idle_seconds": None}
-    return {"idle_seconds": int(access.idle_minutes(user) * 60)}
+    return {"idle_seconds": int(access.idle_minutes(user) * 60), "kept_minutes": KEPT_SECONDS // 60}

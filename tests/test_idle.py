@@ -3,6 +3,7 @@ sign-out, and a form posted after it comes back, once signed in again, with its 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -117,6 +118,22 @@ def test_every_signed_in_page_carries_the_warning_with_its_clock(login, world):
     assert f'data-idle-seconds="{settings.SESSION_IDLE_MINUTES_STAFF * 60}"' in analyst
     assert 'id="idle-warning"' not in anonymous
     assert "services/idle" in staff  # the script (static: no inline script, CSP kept)
+
+
+def test_the_warning_says_what_is_kept_after_the_sign_out_not_that_it_is_lost(login, world):
+    """It said typed words "would be lost", though a form sent after the idle sign-out is kept
+    (services.lib.kept_forms) for the same person and page: the banner says so, and for how long."""
+    from services.lib.kept_forms import KEPT_SECONDS
+
+    staff = login("caseworker1").get(need_form(world)).content.decode()
+    person = login("exoneree1")
+    person.post(reverse("set_language"), {"language": "es"})
+    spanish = person.get(reverse("my_plan")).content.decode()
+
+    banner = re.search(r'<div id="idle-warning".*?</div>', staff, re.S).group(0)
+    assert "would be lost" not in banner
+    assert f"sign in again within {KEPT_SECONDS // 60} minutes to find it on the same page" in banner
+    assert f"vuelva a iniciar sesión antes de {KEPT_SECONDS // 60} minutos" in spanish
 
 
 def test_the_session_clocks_start_at_a_sign_in_before_any_request():
