@@ -1751,6 +1751,21 @@ def test_follow_up_list_shows_my_open_follow_ups_by_when_they_are_due(login, wor
     assert listed("") == listed("nonsense") == [overdue[1], overdue[0], soon, later]
 
 
+def test_each_follow_up_on_my_list_opens_its_own_row_on_the_persons_page(login, world):
+    """The titles were not links: rescheduling one took finding the person, then the follow-up."""
+    follow_up = world.marcus.follow_up
+    client = login("caseworker1")
+
+    listed = client.get(reverse("follow_up_list")).content.decode()
+    person_page = client.get(reverse("exoneree_detail", args=[follow_up.exoneree_id])).content.decode()
+
+    anchor = f"{reverse('exoneree_detail', args=[follow_up.exoneree_id])}#follow-up-{follow_up.pk}"
+    link = re.search(rf'<a href="{re.escape(anchor)}">(.*?)</a>', listed, re.S)
+    assert link and unescape(re.sub(r"<[^>]+>", "", link.group(1))) == follow_up.title
+    row = re.search(rf'<li id="follow-up-{follow_up.pk}"[^>]*>(.*?)</li>', person_page, re.S)
+    assert row and reverse("follow_up_edit", args=[follow_up.pk]) in row.group(1)
+
+
 def test_follow_up_list_pages_through_them_all(login, world):
     _overdue(world, 51)
 
