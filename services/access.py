@@ -478,6 +478,13 @@ def providers_visible_to(user: AnyUser) -> QuerySet[Provider]:
     return Provider.objects.filter(organization_id=staff.organization_id)
 
 
+def get_provider(user: AnyUser, pk: int, *, change: bool = False) -> Provider:
+    provider = get_object_or_404(providers_visible_to(user), pk=pk)
+    if change and not is_director(user):
+        raise PermissionDenied
+    return provider
+
+
 # The directory in HSDS (services/views/hsds.py, hsds_api.py): read by the organization's staff
 # under its HSDS ids; imported, mapped and exported by its directors.
 

@@ -26,6 +26,7 @@ from services.api.policies import PerToken
 from services.models.api import ApiToken
 from services.models.audit import AuditEvent
 from services.models.consent import Consent
+from services.models.directory import Provider
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.referrals import ProviderQuestion, Referral
@@ -142,6 +143,8 @@ CASE_CREATE = like(pages.CASE_POST, done=CREATED)
 ORG_READ = like(pages.RESOURCE_READ)
 ORG_LIST = like(pages.STAFF_PAGE)
 DIRECTOR_ONLY = like(pages.DIRECTOR_PAGE)
+# A provider's language: its organization's directors; another organization's provider is not found.
+PROVIDER_WRITE = like(pages.row(403, 403, 428, 404, 404, 403, 403, 403))
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ class Endpoint:
     args: Callable[[World], list[Any]] = lambda w: []
     method: str = "GET"
     data: Callable[[World], dict[str, Any]] = lambda w: {}
+    writer: str = "caseworker1"  # whose token the fuzz table writes with
 
     def url(self, world: World) -> str:
         return v1(self.name, *self.args(world))
@@ -235,6 +239,14 @@ ENDPOINTS = [
     Endpoint("resource", ORG_READ, m("resource")),
     Endpoint("providers", ORG_LIST),
     Endpoint("provider", ORG_READ, lambda w: [w.marcus.resource.provider_id]),
+    Endpoint(  # without If-Match: the director is asked for it (428), before anything changes
+        "provider",
+        PROVIDER_WRITE,
+        lambda w: [w.marcus.resource.provider_id],
+        "PATCH",
+        lambda w: {"language": "es"},
+        writer="director1",
+    ),
     Endpoint("outcomes", DIRECTOR_ONLY),
 ]
 
@@ -400,6 +412,54 @@ def test_an_update_needs_the_etag_of_the_version_it_changes(world):
     assert api(client, key, "PUT", url, {"priority": "low"}).status_code == 405
 
 
+def test_a_director_reads_and_sets_the_providers_language(world):
+    """The provider's language (its referral emails, its link's page) was not in the API."""
+    key = key_for(world, "director1")
+    client = Client()
+    provider = world.marcus.resource.provider
+    url = v1("provider", provider.pk)
+    read = api(client, key, "GET", url)
+    assert read.status_code == 200 and read.json()["language"] == "en"
+    schema = the_cached_schema(world)
+
+    assert api(client, key, "PATCH", url, {"language": "es"}).status_code == 428
+    changed = api(client, key, "PATCH", url, {"language": "es"}, HTTP_IF_MATCH=read["ETag"])
+
+    assert changed.status_code == 200 and changed.json()["language"] == "es"
+    conforms(changed, schema, schema["paths"]["/api/v1/providers/{id}/"]["patch"])
+    assert Provider.objects.get(pk=provider.pk).language == "es"
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED, target__startswith="Provider").exists()
+    assert api(client, key, "GET", url).json()["language"] == "es"
+
+
+@pytest.mark.parametrize("language", ["fr", "", "ES", None, 1])
+def test_a_language_the_site_does_not_have_is_a_400_with_the_reason(world, language):
+    key = key_for(world, "director1")
+    client = Client()
+    url = v1("provider", world.marcus.resource.provider_id)
+    etag = api(client, key, "GET", url)["ETag"]
+
+    refused = api(client, key, "PATCH", url, {"language": language}, HTTP_IF_MATCH=etag)
+
+    assert refused.status_code == 400
+    (reason,) = refused.json()["language"]
+    assert "en (English), es (Español)" in reason or reason == "Give the provider's language."
+    schema = the_cached_schema(world)
+    conforms(refused, schema, schema["paths"]["/api/v1/providers/{id}/"]["patch"])
+    assert Provider.objects.get(pk=world.marcus.resource.provider_id).language == "en"
+
+
+@pytest.mark.parametrize(("persona", "status"), [("caseworker1", 403), ("director2", 404)])
+def test_only_a_director_of_its_organization_sets_a_providers_language(world, persona, status):
+    key = key_for(world, persona)
+    url = v1("provider", world.marcus.resource.provider_id)
+
+    response = api(Client(), key, "PATCH", url, {"language": "es"}, HTTP_IF_MATCH="*")
+
+    assert response.status_code == status
+    assert Provider.objects.get(pk=world.marcus.resource.provider_id).language == "en"
+
+
 def test_sending_a_referral_passes_the_consent_gate(world):
     key = key_for(world, "caseworker1")
     client = Client()
@@ -520,7 +580,7 @@ JSON_ODDITIES = [None, True, 0, -1, 1.5, 10**30, [], [1, [2]], {"nested": "objec
 def test_hostile_api_write(world, endpoint, data):
     """Every field of the valid body kept, dropped or replaced by a hostile value (a JSON oddity
     too); a stray field sometimes: never a 5xx, and a refusal changes nothing."""
-    key = key_for(world, "caseworker1")
+    key = key_for(world, endpoint.writer)
     url = endpoint.url(world)
     body = hostile(data.draw, world, endpoint.data(world), set())
     for name in list(body):

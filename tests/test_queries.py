@@ -1074,6 +1074,33 @@ def test_api_write_query_count_is_the_budget_and_does_not_grow_with_rows(world, 
     assert len(large) == budget, f"{len(large)}:\n" + "\n".join(large)
 
 
+def measure_provider_language(client: Client, path: str, language: str) -> list[str]:
+    etag = client.get(path)["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch(path, json.dumps({"language": language}), "application/json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_api_provider_language_write_budget(world):
+    """PATCH /api/v1/providers/<id>/ {"language": …}: the token; the provider (the access
+    helper); the organization's lock, the provider's lock, the provider again (the access
+    helper, for If-Match); the stored values for the audit; the model's checks (3); the update;
+    the audit entry (2); savepoints (6). 18, however many resources the directory holds."""
+    _, key = api_tokens.token_create(by=world.director1, name="budget", scope="write")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    path = reverse("api:provider", args=[world.marcus.resource.provider_id])
+    measure_provider_language(client, path, "es")  # warm-up (and "last used")
+
+    grow_resources(world, N)
+    small = measure_provider_language(client, path, "en")
+    grow_resources(world, 9 * N)
+    large = measure_provider_language(client, path, "es")
+
+    assert len(large) == len(small), "\n".join(large[len(small) :])
+    assert len(large) == 18, f"{len(large)}:\n" + "\n".join(large)
+
+
 def test_the_network_grower_adds_organizations_the_page_counts(login, world):
     grow_network(world, N)
 

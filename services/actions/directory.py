@@ -48,13 +48,17 @@ def resource_save(
     )
     audit.record_change(by, resource, before, exoneree=None)
     if provider_language and provider_language != resource.provider.language:
-        _provider_set_language(by=by, provider=resource.provider, language=provider_language)
+        provider_set_language(by=by, provider=resource.provider, language=provider_language)
     return resource
 
 
-def _provider_set_language(*, by: AbstractUser, provider: Provider, language: str) -> None:
+@transaction.atomic
+def provider_set_language(*, by: AbstractUser, provider: Provider, language: str) -> Provider:
+    """The language of the provider's referral emails and of the page their link opens (the
+    resource form, and the API's PATCH of the provider)."""
     before = audit.stored(provider)
     provider.language = language
     provider.full_clean()
     provider.save(update_fields=["language"])
     audit.record_change(by, provider, before, exoneree=None, fields=["language"])
+    return provider

@@ -17,6 +17,7 @@ from services.choices import Role
 from services.models.api import ApiToken
 
 STAFF_ROLES = (Role.CASEWORKER, Role.DIRECTOR)
+CASE_WRITERS = (Role.CASEWORKER,)
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
@@ -53,9 +54,10 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
 
 class StaffOnly(permissions.BasePermission):
-    """Caseworkers and directors read; only caseworkers write, as on the pages (whose gate
-    answers a director's change with 403 before looking for the record); a session must have
-    passed the second step; a read-only token may only read."""
+    """Caseworkers and directors read; only caseworkers write a case, as on the pages (whose gate
+    answers a director's change with 403 before looking for the record), and the directory is
+    the directors' (a view's `writers`, whose access helper says whose record it is); a session
+    must have passed the second step; a read-only token may only read."""
 
     message = "The API is for caseworkers and directors."
 
@@ -66,7 +68,7 @@ class StaffOnly(permissions.BasePermission):
         role = role_of(user)
         if role not in STAFF_ROLES:
             return False
-        if request.method not in permissions.SAFE_METHODS and role != Role.CASEWORKER:
+        if request.method not in permissions.SAFE_METHODS and role not in getattr(view, "writers", CASE_WRITERS):
             self.message = "Changes to a case are made by a caseworker; a director reads."
             return False
         if isinstance(request.auth, ApiToken):

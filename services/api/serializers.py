@@ -9,6 +9,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from services.choices import Language
 from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent
 from services.models.directory import Provider, Resource
@@ -204,10 +205,15 @@ class ConsentSerializer(serializers.ModelSerializer):
 class ProviderSerializer(serializers.ModelSerializer):
     website = text("A web address, or empty.")
     email = text("An e-mail address, or empty.")
+    language = serializers.ChoiceField(
+        choices=Language.choices,
+        help_text="The language of the referral emails to the provider and of the page their link opens. "
+        "A director may change it (PATCH, with If-Match).",
+    )
 
     class Meta:
         model = Provider
-        fields = ["id", "name", "website", "email"]
+        fields = ["id", "name", "website", "email", "language"]
 
 
 class ResourceSerializer(serializers.ModelSerializer):

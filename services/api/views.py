@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -21,17 +20,19 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from services import access
-from services.actions import casework, consent, follow_ups, needs, referrals
+from services.actions import casework, consent, directory, follow_ups, needs, referrals
 from services.api import serializers as out
+from services.api.auth import STAFF_ROLES
 from services.api.base import etag_of, filled, form_data, locked, matching, valid
-from services.choices import ConsentRevokedHow
+from services.choices import ConsentRevokedHow, Language
 from services.forms.casework import CaseNoteForm, FollowUpDoneAlreadyForm, FollowUpDoneForm, FollowUpForm
+from services.forms.directory import ProviderLanguageForm
 from services.forms.people import CASE_STATE_CHOICES
 from services.forms.referrals import NeedForm, NeedStatusForm, ReferralForm, ReferralTransitionForm
 from services.forms.reports import OutcomeFilterForm
 from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent
-from services.models.directory import Resource
+from services.models.directory import Provider, Resource
 from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
@@ -435,11 +436,33 @@ class ProviderList(generics.ListAPIView):
         return lists.providers(self.request.user)
 
 
-class ProviderDetail(Detail):
-    serializer_class = out.ProviderSerializer
+class ProviderDetail(Detail, generics.UpdateAPIView):
+    """GET one provider (with its ETag). PATCH: change its language, the one its referral emails
+    and its link's page are in (directors only); send If-Match with the ETag you read."""
 
-    def get_object(self) -> Any:
-        return get_object_or_404(lists.providers(self.request.user), pk=self.kwargs["pk"])
+    serializer_class = out.ProviderSerializer
+    loader = staticmethod(access.get_provider)
+    http_method_names = ["get", "patch", "head", "options"]
+    writers = STAFF_ROLES  # past the gate, access.get_provider lets only a director change it
+
+    @extend_schema(
+        request=inline_serializer("ProviderLanguage", {"language": serializers.ChoiceField(choices=Language.choices)})
+    )
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().patch(request, *args, **kwargs)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        provider = access.get_provider(request.user, kwargs["pk"], change=True)
+        with transaction.atomic():
+            provider = locked(
+                Provider, provider.pk, provider.organization_id, lambda: access.get_provider(request.user, provider.pk)
+            )
+            matching(request, etag_of(out.ProviderSerializer(provider).data))
+            form = valid(ProviderLanguageForm(form_data(request.data)))
+            provider = directory.provider_set_language(
+                by=request.user, provider=provider, language=form.cleaned_data["language"]
+            )
+        return _written(out.ProviderSerializer, provider)
 
 
 # Outcomes -----------------------------------------------------------------------------------------

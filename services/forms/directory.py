@@ -16,6 +16,7 @@ from services.choices import (
 from services.forms.contact import phone_or_error, postal_code_or_error, state_or_error, when_typed
 from services.forms.widgets import MAX_SEARCH, LineBreaksAsOne, name_blanks
 from services.models.directory import Provider, Resource
+from services.selectors.users import is_site_language
 
 
 class ResourceForm(LineBreaksAsOne, forms.ModelForm):
@@ -97,6 +98,23 @@ class ResourceForm(LineBreaksAsOne, forms.ModelForm):
             # The language shown was the old provider's: left alone, it says nothing of the new one.
             data["provider_language"] = ""
         return data
+
+
+class ProviderLanguageForm(forms.Form):
+    """The provider's language as the API sets it (PATCH /api/v1/providers/<id>/): one of the
+    site's languages, said by its code."""
+
+    language = forms.CharField(max_length=10, error_messages={"required": _("Give the provider's language.")})
+
+    def clean_language(self) -> str:
+        language = self.cleaned_data["language"]
+        if not is_site_language(language):
+            raise forms.ValidationError(
+                _("“%(language)s” is not one of the site's languages: %(languages)s.")
+                % {"language": language, "languages": ", ".join(f"{code} ({name})" for code, name in Language.choices)},
+                code="invalid_choice",
+            )
+        return language
 
 
 class ResourceSearchForm(forms.Form):
