@@ -621,6 +621,45 @@ def test_refused_referral_transition_changes_nothing(login, world, current, targ
     assert ReferralEvent.objects.count() == events
 
 
+def test_why_it_was_declined_is_marked_for_declined_and_stands_with_its_help_line_without_a_script(login, world):
+    """The box showed before Declined was chosen: the page's script (shown_for.js, the site's
+    own file) shows it for Declined only; without the script it stays, with the line saying when."""
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.SENT)
+
+    html = login("caseworker1").get(url("referral_detail", referral)).content.decode()
+
+    assert re.search(
+        r'<div data-shown-by="status" data-shown-for="declined">\s*<div class="field[^"]*">\s*'
+        r'<label for="id_decline_reason">',
+        html,
+    )
+    assert "“Why was it declined?” is needed when declined." in html
+    assert re.search(r'<script src="[^"]*/services/shown_for[^"]*\.js" defer></script>', html)  # the site's own file
+    assert " hidden" not in re.search(r'<div data-shown-by="status"[^>]*>', html).group(0)  # the script hides it
+
+
+@pytest.mark.parametrize("closed", [ReferralStatus.COMPLETED, ReferralStatus.DECLINED, ReferralStatus.CANCELLED])
+def test_an_update_of_a_closed_referral_says_it_is_closed_and_what_can_still_be_done(login, world, closed):
+    """Sent from a page left open while the referral was closed elsewhere, the update came back
+    with an empty list of statuses to choose from."""
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=closed)
+
+    response = login("caseworker1").post(url("referral_transition", referral), {"status": "accepted", "note": "x"})
+
+    assert response.status_code == 409
+    html = unescape(response.content.decode())
+    label = ReferralStatus(closed).label.lower()
+    assert f"Nothing was changed: the referral is {label}." in html
+    assert f"This referral is closed. It is {label}, and its status cannot change any more." in html
+    assert '<select name="status"' not in html
+    assert f"{reverse('follow_up_create', args=[referral.need.exoneree_id])}?referral={referral.pk}" in html
+    assert f"{reverse('follow_up_record_done', args=[referral.need.exoneree_id])}?referral={referral.pk}" in html
+    assert reverse("referral_create", args=[referral.need_id]) in html  # the need is still open
+    assert Referral.objects.get(pk=referral.pk).status == closed
+
+
 def test_a_made_up_status_is_said_beside_the_status_box_and_keeps_the_note(login, world):
     """Unlike the provider's hidden move, the caseworker's status is a box on the page: the
     error stands beside it, and the note typed is still there."""

@@ -64,14 +64,18 @@ def referral_page(
     form: ReferralTransitionForm | None = None,
     answers: dict[int, ProviderQuestionAnswerForm] | None = None,
     status: int = 200,
+    refused: str = "",
 ) -> HttpResponse:
     """The referral's page. `form`: the update sent back with its errors (else a fresh one, for
     a user who may change the referral while it is open); `answers`: an answer to one of the
-    provider's questions sent back with its errors, by question."""
-    if form is None and can_change and referral.is_open:
+    provider's questions sent back with its errors, by question; `refused`: why an update of a
+    referral closed meanwhile changed nothing."""
+    if not referral.is_open:
+        form = None  # no status follows a closed one: the page says so, and what can still be done
+    elif form is None and can_change:
         form = ReferralTransitionForm(referral=referral)
     context = _referral_context(referral, can_change, form, answers or {})
-    return render(request, "services/referral_detail.html", context, status=status)
+    return render(request, "services/referral_detail.html", {**context, "refused": refused}, status=status)
 
 
 def _referral_context(
@@ -138,6 +142,11 @@ def referral_transition(request: HttpRequest, pk: int) -> HttpResponse:
         # Pressed twice (a second tab, the back button): what the first press did stands.
         messages.info(request, _("It is %(status)s already.") % {"status": referral.get_status_display().lower()})
         return redirect(referral)
+    if not referral.is_open:  # closed in another tab, say: there is no status left to choose
+        refused = _("Nothing was changed: the referral is %(status)s.") % {
+            "status": referral.get_status_display().lower()
+        }
+        return referral_page(request, referral, can_change=True, status=409, refused=refused)
     form = ReferralTransitionForm(request.POST, referral=referral)
     status = 400
     if form.is_valid():

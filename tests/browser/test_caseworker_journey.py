@@ -159,3 +159,37 @@ def test_mark_done_on_the_person_page_updates_what_needs_doing_without_a_reload(
     expect(to_do).to_contain_text("Call the landlord")
     expect(count).to_have_text(f"Follow-ups ({open_count})")
     assert page.evaluate("window.notReloaded === true")
+
+
+def test_why_it_was_declined_shows_only_once_declined_is_chosen(world, tabs):
+    """The referral's update showed "Why was it declined?" before Declined was chosen."""
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.SENT)
+    device = authenticator(with_password(world.caseworker1))
+    tab = tabs(DESKTOP)
+    page = tab.page
+    tab.sign_in("caseworker1", device=device)
+    tab.goto(referral.get_absolute_url())
+
+    reason = page.get_by_label("Why was it declined?")
+    help_line = page.get_by_text("“Why was it declined?” is needed when declined.")
+    expect(reason).to_be_hidden()
+    expect(help_line).to_be_hidden()
+    page.get_by_label("New status").select_option(label="Declined")
+    expect(reason).to_be_visible()
+    expect(help_line).to_be_visible()
+    tab.check()
+    page.get_by_label("New status").select_option(label="Accepted")
+    expect(reason).to_be_hidden()
+
+    # Declined without a reason: sent back, the box shown with its message beside it.
+    page.get_by_label("New status").select_option(label="Declined")
+    page.get_by_role("button", name="Save update").click()
+    tab.check()
+    expect(reason).to_be_visible()
+    expect(page.locator("#id_decline_reason_error")).to_contain_text("Say why the provider declined.")
+    reason.fill("No beds left")
+    page.get_by_role("button", name="Save update").click()
+    tab.check()
+    expect(page.get_by_role("status")).to_contain_text("Referral is now declined")
+    assert Referral.objects.get(pk=referral.pk).decline_reason == "No beds left"
