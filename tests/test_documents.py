@@ -354,6 +354,49 @@ def test_a_paper_sent_without_saying_what_it_is_is_asked_in_plain_words(login, w
     assert not Document.objects.exists()
 
 
+# File formats a person may not know by name (staff read them: the REFUSED table above).
+FORMAT_NAMES = re.compile(r"JPEG|PNG|HEIC|PDF|\.pdf|\.heic|\.jpg|resolution|resolución", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        pytest.param(b"GIF89a" + b"\x00" * 40, "old.gif", id="wrong-type"),
+        pytest.param(TEXT, "IMG_0001.heic", id="named-photo"),
+        pytest.param(TEXT, "Birth certificate.PDF", id="named-pdf"),
+        pytest.param(sample_files.pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "scan.pdf", id="pdf-js"),
+        pytest.param(sample_files.jpeg_with_pdf_inside(), "IMG_0004.jpg", id="polyglot-jpeg-pdf"),
+        pytest.param(sample_files.pdf_with_zip_appended(), "scan.pdf", id="polyglot-pdf-zip"),
+        pytest.param(sample_files.pdf()[:-10], "scan.pdf", id="pdf-cut-short"),
+    ],
+)
+def test_a_file_refused_from_the_persons_plan_is_told_without_file_format_names(login, world, language, content, name):
+    """The person read "Send a photo (JPEG, PNG or HEIC) or a PDF." and "This PDF contains a
+    script or an action": a photo or a scan, in their words; staff keep the precise ones."""
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": language})
+
+    response = client.post(
+        reverse("my_document_upload"), {"kind": "state_id", "title": "", "file": sample_files.upload(content, name)}
+    )
+
+    assert response.status_code == 400
+    (told,) = response.context["form"].errors["file"]
+    assert told and not FORMAT_NAMES.search(told), told
+    assert not Document.objects.exists()
+
+
+def test_the_persons_upload_page_names_no_file_format(login, world):
+    page = unescape(login("exoneree1").get(reverse("my_document_upload")).content.decode())
+
+    help_text = re.search(r'<p class="help" id="id_file_helptext">(.*?)</p>', page, re.S).group(1)
+    assert (
+        help_text
+        == "Take a photo of the paper, or choose a scan of it. We keep the photo without the place where it was taken."
+    )
+
+
 def test_a_paper_sent_from_the_spanish_pages_is_told_to_staff_in_their_language(login, world):
     """The notice was written in the sender's language: "sent a paper: Acta de nacimiento"."""
     client = login("exoneree1")

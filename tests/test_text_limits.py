@@ -214,8 +214,9 @@ def test_the_printable_plan_bounds_what_it_renders(login, world):
     assert text.count("word") < 250  # 1,000 characters of it, not 10,000
 
 
-# The person's own forms: a text past its bound is told in plain words, not in Django's
-# "Ensure this value has at most 2000 characters (it has 2001)." (services.forms.widgets.PlainLengths).
+# The person's own forms: a text past its bound is told in plain words (letters and spaces, not
+# "characters"), not in Django's "Ensure this value has at most 2000 characters (it has 2001)."
+# (services.forms.widgets.PlainLengths).
 PERSONS_FORMS = [
     (AskForm, {}, {"priority": "high"}, "words", 2000),
     (MessageForm, {"about": []}, {}, "text", MESSAGE_MAX_LENGTH),
@@ -230,8 +231,8 @@ PERSONS_FORMS = [
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("en", "Please keep this to {limit} characters or fewer. You wrote {wrote}."),
-        ("es", "Por favor, escriba {limit} caracteres o menos. Usted escribió {wrote}."),
+        ("en", "This is too long: at most {limit} letters and spaces. You wrote {wrote}."),
+        ("es", "Es demasiado largo: como máximo {limit} letras y espacios. Usted escribió {wrote}."),
     ],
 )
 def test_the_persons_own_forms_say_too_long_in_plain_words(
@@ -252,8 +253,8 @@ def test_an_overlong_ask_is_told_in_plain_words_beside_the_field(login, world):
     assert response.status_code == 400
     html = unescape(response.content.decode())
     beside = re.search(r'<div id="id_words_error"[^>]*>(.*?)</div>', html, re.S)
-    assert beside and "Please keep this to 2000 characters or fewer. You wrote 2001." in beside.group(1)
-    assert "Ensure this value" not in html
+    assert beside and "This is too long: at most 2000 letters and spaces. You wrote 2001." in beside.group(1)
+    assert "Ensure this value" not in html and "characters" not in beside.group(1)
 
 
 # A browser sends each line break of a box as "\r\n"; the box's maxlength and its counter

@@ -32,8 +32,9 @@ PERSON_KINDS = [
 ]
 
 
-def cleaned_upload(upload: UploadedFile | None) -> Cleaned:
-    """The file checked and made safe, or a ValidationError in words for the person."""
+def cleaned_upload(upload: UploadedFile | None, *, plain: bool = False) -> Cleaned:
+    """The file checked and made safe, or a ValidationError in words for the person; `plain`:
+    in words without the names of file formats, for the person's own upload."""
     if upload is None:
         raise forms.ValidationError(_("Choose a file."), code="required")
     limit = settings.DOCUMENT_MAX_BYTES
@@ -46,7 +47,7 @@ def cleaned_upload(upload: UploadedFile | None) -> Cleaned:
     try:
         return clean(data, name=upload.name or "")
     except Refused as refused:
-        raise forms.ValidationError(refused.message, code="refused") from None
+        raise forms.ValidationError(refused.plain if plain else refused.message, code="refused") from None
 
 
 def _too_large(limit: int) -> forms.ValidationError:
@@ -161,7 +162,9 @@ class MyDocumentForm(FileChosenAgain, PlainLengths, forms.ModelForm):
     file = UploadField(
         label=_("Photo or file"),
         capture=True,
-        help_text=_("Take a photo of the paper, or choose a PDF. Photos lose their location data."),
+        help_text=_(
+            "Take a photo of the paper, or choose a scan of it. We keep the photo without the place where it was taken."
+        ),
     )
 
     class Meta:
@@ -180,4 +183,4 @@ class MyDocumentForm(FileChosenAgain, PlainLengths, forms.ModelForm):
         self.order_fields(["kind", "file"])
 
     def clean_file(self) -> Cleaned:
-        return cleaned_upload(self.cleaned_data.get("file"))
+        return cleaned_upload(self.cleaned_data.get("file"), plain=True)

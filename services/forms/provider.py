@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from services.actions.provider_answers import ANSWER_MAX_LENGTH, OTHER_NEEDS_WORDS, REASON_FIELDS
 from services.choices import UNRESOLVED_REASONS, AppointmentAnswer, DeclineReason, PersonAnswer
-from services.forms.widgets import DateInput, LineBreaksAsOne, OwnWordsField, PlainLengths, VisibleTextField
+from services.forms.widgets import (
+    TOO_LONG_IN_CHARACTERS,
+    DateInput,
+    LineBreaksAsOne,
+    OwnWordsField,
+    PlainLengths,
+    VisibleTextField,
+)
 
 MOVES = [
     ("accept", _("Accept")),
@@ -43,7 +50,9 @@ class ProviderAnswerForm(PlainLengths, forms.Form):
     """Every button of the provider's page posts this form with its `move`; each move asks
     only its own questions (field names differ per move, so one page holds them all). The
     provider has no account and may be anyone at the program: a text too long is told in
-    plain words, as on the person's own forms."""
+    plain words, as on the person's own forms (in characters: a program's staff know the word)."""
+
+    too_long = TOO_LONG_IN_CHARACTERS
 
     move = forms.ChoiceField(choices=MOVES, widget=forms.HiddenInput)
     # Every free text is a VisibleTextField: one made only of zero-width spaces counts as

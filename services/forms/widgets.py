@@ -47,8 +47,15 @@ def whole_number_from(field: forms.IntegerField, low: int, high: int) -> None:
     field.validators = [*others, MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
 
 
-# Django's "Ensure this value has at most 2000 characters (it has 2113)." in the person's words.
+# Django's "Ensure this value has at most 2000 characters (it has 2113)." in the person's words:
+# letters and spaces, not "characters", a word the person may not know in this sense.
 TOO_LONG = ngettext_lazy(
+    "This is too long: at most %(limit_value)d letter or space. You wrote %(show_value)d.",
+    "This is too long: at most %(limit_value)d letters and spaces. You wrote %(show_value)d.",
+    "limit_value",
+)
+# The same for the provider's page, read by a program's staff.
+TOO_LONG_IN_CHARACTERS = ngettext_lazy(
     "Please keep this to %(limit_value)d character or fewer. You wrote %(show_value)d.",
     "Please keep this to %(limit_value)d characters or fewer. You wrote %(show_value)d.",
     "limit_value",
@@ -109,11 +116,13 @@ class PlainLengths(LineBreaksAsOne):
     beside it, for every field with a length limit, whatever the field (Django's field runs
     its MaxLengthValidator and puts the field's own "max_length" message in its place)."""
 
+    too_long: Any = TOO_LONG
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
             if getattr(field, "max_length", None) is not None:
-                field.error_messages = {**field.error_messages, "max_length": TOO_LONG}
+                field.error_messages = {**field.error_messages, "max_length": self.too_long}
 
 
 class HandleField(forms.RegexField):

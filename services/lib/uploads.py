@@ -45,11 +45,14 @@ HEAD_BYTES = 64 * 1024
 
 
 class Refused(Exception):
-    """The file is not accepted; `message` says why, in words for the person."""
+    """The file is not accepted; `message` says why, in words for the person. `plain`: the
+    same without the names of file formats (JPEG, PDF…), for the person's own upload from
+    their plan (services.forms.documents.MyDocumentForm); staff read `message`."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, plain: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.plain = message if plain is None else plain
 
 
 @dataclass(frozen=True)
@@ -93,14 +96,19 @@ def clean(data: bytes, name: str = "") -> Cleaned:
                 _(
                     "This file ends in .pdf but is not a PDF inside. It may be damaged: save or scan it "
                     "again, or send a photo of the paper."
-                )
+                ),
+                plain=_("This scan cannot be opened. It may be damaged: scan the paper again, or send a photo of it."),
             )
         if ending in NAMED_PHOTO:
             raise Refused(
                 _("This file ends in %(ending)s but is not a photo inside. It may be damaged: take the photo again.")
-                % {"ending": ending}
+                % {"ending": ending},
+                plain=_("This photo cannot be opened. It may be damaged: take the photo again."),
             )
-        raise Refused(_("This kind of file is not accepted. Send a photo (JPEG, PNG or HEIC) or a PDF."))
+        raise Refused(
+            _("This kind of file is not accepted. Send a photo (JPEG, PNG or HEIC) or a PDF."),
+            plain=_("We cannot take this kind of file. Send a photo of the paper, or a scan of it."),
+        )
     if kind == "pdf":
         return _clean_pdf(data)
     return _clean_image(data, kind)
@@ -108,7 +116,10 @@ def clean(data: bytes, name: str = "") -> Cleaned:
 
 def _clean_image(data: bytes, kind: str) -> Cleaned:
     if any(FOREIGN.search(region) for region in _outside_pixels(data, kind)):
-        raise Refused(_("This file is a picture and another kind of file at once. Take the photo again."))
+        raise Refused(
+            _("This file is a picture and another kind of file at once. Take the photo again."),
+            plain=_("This photo cannot be used. Take the photo again."),
+        )
     if kind == "heif":
         import pillow_heif  # only when a HEIC comes: it loads a large native library
 
@@ -118,7 +129,12 @@ def _clean_image(data: bytes, kind: str) -> Cleaned:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 if image.width * image.height > MAX_PIXELS:
-                    raise Refused(_("This picture is too large. Take it again at a lower resolution."))
+                    raise Refused(
+                        _("This picture is too large. Take it again at a lower resolution."),
+                        plain=_(
+                            "This photo is too big. Take it again with a smaller photo size in your camera's settings."
+                        ),
+                    )
                 image.load()
                 upright = ImageOps.exif_transpose(image)
     except (
@@ -179,25 +195,38 @@ def _object_streams(data: bytes) -> list[bytes]:
         try:
             part = inflater.decompress(match.group(1), budget)
         except zlib.error:
-            raise Refused(_("This PDF is damaged. Scan the paper again, or send a photo of it.")) from None
+            raise Refused(
+                _("This PDF is damaged. Scan the paper again, or send a photo of it."),
+                plain=_("This scan is damaged. Scan the paper again, or send a photo of it."),
+            ) from None
         budget -= len(part)
         out.append(part)
         if budget <= 0 or inflater.unconsumed_tail:
-            raise Refused(_("This PDF could not be checked. Scan the paper again, or send a photo of it."))
+            raise Refused(
+                _("This PDF could not be checked. Scan the paper again, or send a photo of it."),
+                plain=_("This scan could not be checked. Scan the paper again, or send a photo of it."),
+            )
     return out
 
 
 def _clean_pdf(data: bytes) -> Cleaned:
     if b"%%EOF" not in data[-1024:]:
-        raise Refused(_("This PDF is damaged or cut short. Send it again."))
+        raise Refused(
+            _("This PDF is damaged or cut short. Send it again."),
+            plain=_("This scan is damaged or cut short. Send it again."),
+        )
     tail = data[-(HEAD_BYTES + 22) :]
     if ZIP_END in tail or re.search(rb"<script|<html|<\?php", data[:HEAD_BYTES] + tail, re.IGNORECASE):
-        raise Refused(_("This file is a PDF and another kind of file at once. Scan the paper again."))
+        raise Refused(
+            _("This file is a PDF and another kind of file at once. Scan the paper again."),
+            plain=_("This scan cannot be used. Scan the paper again, or send a photo of it."),
+        )
     # The dictionaries: the file without its streams' contents, and its object streams inflated.
     outside_streams = PDF_STREAM.sub(b"stream\nendstream", data)
     for part in [outside_streams, *_object_streams(data)]:
         if ACTIVE_PDF_NAMES.search(_names(part)):
             raise Refused(
-                _("This PDF contains a script or an action. Print it to PDF again, or send a photo of the paper.")
+                _("This PDF contains a script or an action. Print it to PDF again, or send a photo of the paper."),
+                plain=_("This scan has something inside it that we cannot take. Send a photo of the paper instead."),
             )
     return Cleaned(data, PDF)

@@ -215,11 +215,11 @@ def test_a_box_says_how_much_room_is_left_and_that_a_long_paste_was_cut(world, m
     box.fill("A coat. ")
     expect(left).to_be_hidden()  # plenty of room: nothing said
     box.fill("x" * 1950)
-    expect(left).to_have_text("Characters left: 50 of 2,000.")
+    expect(left).to_have_text("Letters and spaces left: 50 of 2,000.")
     expect(box).to_have_attribute("aria-describedby", re.compile(r"\bid_words_left\b"))
-    expect(page.locator("#limits-live")).to_have_text("Characters left: 50 of 2,000.")  # the step of 50
+    expect(page.locator("#limits-live")).to_have_text("Letters and spaces left: 50 of 2,000.")  # the step of 50
     box.fill("x" * 1945 + "\n" * 5)  # a line break is one character, for the box and the server
-    expect(left).to_have_text("Characters left: 50 of 2,000.")
+    expect(left).to_have_text("Letters and spaces left: 50 of 2,000.")
     box.fill("")
     box.focus()
     page.evaluate(
@@ -233,9 +233,9 @@ def test_a_box_says_how_much_room_is_left_and_that_a_long_paste_was_cut(world, m
         }""",
         "y" * 2500,
     )
-    expect(left).to_contain_text("What you pasted was too long: this box takes 2,000 characters")
+    expect(left).to_contain_text("What you pasted was too long: this box takes 2,000 letters and spaces")
     box.press("Backspace")
-    expect(left).to_have_text("Characters left: 1 of 2,000.")
+    expect(left).to_have_text("Letters and spaces left: 1 of 2,000.")
     tab.check()
 
 
@@ -248,7 +248,7 @@ def test_a_message_typed_up_to_the_limit_with_line_breaks_is_sent(world, marcus,
     tab.goto("/my-plan/messages/")
     lines = "Dear Casey,\n\nThe clinic called.\n"
     page.locator("#id_text").fill(lines + "x" * (MESSAGE_MAX_LENGTH - len(lines)))
-    expect(page.locator("#id_text_left")).to_have_text("Characters left: 0 of 4,000.")
+    expect(page.locator("#id_text_left")).to_have_text("Letters and spaces left: 0 of 4,000.")
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".thread")).to_contain_text("The clinic called.")
     assert Message.objects.get().text.startswith("Dear Casey,\n\nThe clinic called.\nxxx")
