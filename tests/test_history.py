@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from services.actions import consent as consent_actions
-from services.actions import legal
+from services.actions import legal, merges
 from services.actions.documents import document_delete, document_upload
 from services.actions.messages import message_send
 from services.choices import ConsentCategory, ConsentSignedHow
@@ -23,6 +23,7 @@ from services.models.messages import Message
 from services.selectors import history
 from tests.factories import consent_for
 from tests.sample_files import clean, document_for, pdf
+from tests.test_merge import marcus_twin
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -203,3 +204,22 @@ def test_the_new_lines_are_in_the_spanish_catalog(world):
         ("Consentimiento", f"Consentimiento para compartir con {provider.name} firmado"),
         ("Mensaje", f"Mensaje de {marcus.display_name}"),
     ]
+
+
+def test_a_merged_in_claim_keeps_its_moves_and_loses_them_when_the_merge_is_undone(login, world):
+    """The log keeps a merged duplicate's entries under its own id (services/actions/merges.py),
+    and the kept person's log includes them: so does their history, for the claim that came
+    with the duplicate; once the merge is undone, the claim and its moves are the twin's again."""
+    marcus = world.marcus.exoneree
+    twin = marcus_twin(world)
+    claim = CompensationClaim(jurisdiction="IL")
+    legal.claim_create(by=world.caseworker1, exoneree=twin, claim=claim)
+    claim.stage, claim.filed_on = "filed", timezone.localdate()
+    legal.claim_update(by=world.caseworker2, claim=claim)
+    merge = merges.merge_people(by=world.director1, kept=marcus, duplicate=twin)
+
+    moved = f"Compensation claim (Illinois): Filed, by {world.caseworker2.get_full_name()}"
+    assert moved in [text for _, text in lines(history_of(login("director1"), marcus)[0], "Legal")]
+
+    merges.merge_undo(by=world.director1, merge=merge)
+    assert moved not in [text for _, text in lines(history_of(login("director1"), marcus)[0], "Legal")]

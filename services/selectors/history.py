@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -280,12 +280,13 @@ def _papers_only_logged(exoneree: Exoneree, kept: set[int]) -> list[TimelineEntr
 
 
 def _log_of(exoneree: Exoneree, prefix: str, **changed: Any) -> list[tuple[AuditEvent, int]]:
-    """The access log's entries of the person's records of one kind created or changed (in
-    this person's log: one merged in brought its entries only to the other's), with the id of
-    the record each names."""
+    """The access log's entries of the person's records of one kind created or changed, with
+    the id of the record each names. The log keeps a merged duplicate's entries under its own
+    id: the person's include theirs (as their access log does); a merge undone takes them back."""
+    merged = Exoneree.objects.filter(merged_into=exoneree).values("pk")
     entries = (
         AuditEvent.objects.filter(
-            exoneree=exoneree,
+            Q(exoneree=exoneree) | Q(exoneree__in=merged),
             action__in=[AuditEvent.Action.RECORD_CREATED, AuditEvent.Action.RECORD_CHANGED],
             target__startswith=prefix,
             **changed,
