@@ -140,6 +140,24 @@ def test_no_deadline_no_warnings_and_the_page_asks_for_one(world, login):
     assert "not legal advice" in page
 
 
+@pytest.mark.parametrize(
+    ("fields", "update", "needs_lawyer"),
+    [
+        ({"trigger_date": None}, {}, True),
+        ({"trigger_date": None}, {"stage": ClaimStage.FILED, "filed_on": date(2026, 7, 1)}, False),
+        ({}, {}, False),
+    ],
+)
+def test_the_legal_page_row_asks_for_a_lawyers_deadline_as_the_rules_do(world, fields, update, needs_lawyer):
+    """One rule (legal_rules.Deadline.needs_lawyer), asked of a claim still to be filed."""
+    claim = illinois_claim(world, **fields)
+    CompensationClaim.objects.filter(pk=claim.pk).update(**update)
+
+    [row] = legal_selectors.legal_page(world.marcus.exoneree, today=date(2026, 8, 1))["claims"]
+
+    assert row.needs_lawyer is needs_lawyer
+
+
 def test_how_a_rule_was_checked_is_folded_away_and_the_lawyer_is_named(world, login):
     """The compiler's research note ("IA, older, said …") sat in the rule's line (found by a walk)."""
     illinois_claim(world)

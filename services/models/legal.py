@@ -138,6 +138,11 @@ class CompensationClaim(BaseModel):
         """Not filed yet and not closed: the deadline still matters."""
         return self.stage in CLAIM_NOT_FILED and self.filed_on is None
 
+    @property
+    def saved_deadline(self) -> legal_rules.Deadline:
+        """The deadline as computed when the claim was last saved (services.actions.legal)."""
+        return legal_rules.Deadline(self.filing_deadline, DeadlineBasis(self.deadline_basis), self.deadline_citation)
+
     def compute_deadline(self) -> legal_rules.Deadline:
         return legal_rules.compute_deadline(
             jurisdiction=self.jurisdiction,

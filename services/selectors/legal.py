@@ -35,18 +35,9 @@ class ClaimRow:
 
     @property
     def needs_lawyer(self) -> bool:
-        """Not filed, no deadline, and the table could not give one: someone must set it."""
-        return (
-            self.claim.is_open_to_filing
-            and self.claim.filing_deadline is None
-            and self.claim.deadline_basis
-            in (
-                DeadlineBasis.UNKNOWN_WINDOW,
-                DeadlineBasis.NO_TRIGGER_DATE,
-                DeadlineBasis.TRIGGER_NOT_IN_RULE,
-                DeadlineBasis.NO_JURISDICTION,
-            )
-        )
+        """Not filed, and no deadline the table could give: someone must set it (the rule is
+        legal_rules.Deadline.needs_lawyer)."""
+        return self.claim.is_open_to_filing and self.claim.saved_deadline.needs_lawyer
 
 
 def _claim_rows(claims: list[CompensationClaim], today: date) -> list[ClaimRow]:
