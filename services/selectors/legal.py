@@ -126,7 +126,7 @@ def claims_banner(
             exoneree.compensation_claims.only("exoneree", "jurisdiction", "stage", "filing_deadline", "filed_on")
         )
     due = sorted(
-        (c for c in claims if c.stage in CLAIM_NOT_FILED and c.filed_on is None and c.filing_deadline is not None),
+        (c for c in claims if c.is_open_to_filing and c.filing_deadline is not None),
         key=lambda c: (c.filing_deadline, c.pk),
     )
     for claim in due:
