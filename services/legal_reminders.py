@@ -14,7 +14,6 @@ from django.conf import settings
 from django.urls import reverse
 
 from services.choices import ClearanceStatus, ReminderKind
-from services.lifecycle import CLAIM_NOT_FILED
 from services.models.notifications import Reminder
 from services.reminder_messages import Outgoing, Skip
 from services.reminder_plans import COMPENSATION_KINDS, recheck_day
@@ -38,7 +37,7 @@ def compose(reminder: Reminder, now: datetime) -> Outgoing | Skip:
     claim = reminder.compensation_claim
     # Filed, closed, moved or deadline removed: the warning no longer stands. (Planning cancels
     # it too; this covers a row a sweep had already claimed.)
-    if claim is None or claim.filing_deadline is None or claim.stage not in CLAIM_NOT_FILED or claim.filed_on:
+    if claim is None or claim.filing_deadline is None or not claim.is_open_to_filing:
         return Skip("The claim was filed or closed, or the deadline removed.")
     days = (claim.filing_deadline - today).days
     if days < 0:

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from services.choices import ClearanceStatus, ContactPreference, ReminderKind, ReminderStatus, Role
 from services.legal_rules import Window, WindowKind
-from services.lifecycle import CLAIM_NOT_FILED
 from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim, RecordClearance
 from services.models.notifications import Reminder
@@ -166,7 +165,7 @@ def _compensation_plans(
             claim_id=claim.pk,
         )
         for claim in claims
-        if claim.filing_deadline is not None and claim.stage in CLAIM_NOT_FILED and claim.filed_on is None
+        if claim.filing_deadline is not None and claim.is_open_to_filing
         for days, kind in COMPENSATION_WARNINGS
         for user_id in sorted(set(recipients))
     ]
