@@ -14,6 +14,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from services import legal_rules
@@ -35,6 +36,10 @@ from services.models.people import Exoneree
 from services.models.validators import validate_past_date, validate_sensible_date
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "null": True, "blank": True}
+
+# The claims not filed yet and not closed, as the database asks it: the same rule as
+# CompensationClaim.is_open_to_filing, for the lists and figures that filter on it.
+OPEN_TO_FILING = Q(stage__in=CLAIM_NOT_FILED, filed_on__isnull=True)
 
 
 class CompensationClaim(BaseModel):
@@ -135,7 +140,7 @@ class CompensationClaim(BaseModel):
 
     @property
     def is_open_to_filing(self) -> bool:
-        """Not filed yet and not closed: the deadline still matters."""
+        """Not filed yet and not closed: the deadline still matters (OPEN_TO_FILING, in the database)."""
         return self.stage in CLAIM_NOT_FILED and self.filed_on is None
 
     @property

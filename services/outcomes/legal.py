@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import ClaimStage, ClearanceStatus, RecordHolder
-from services.lifecycle import CLAIM_AWARDED, CLAIM_FILED, CLAIM_NOT_FILED
-from services.models.legal import CompensationClaim, RecordClearance
+from services.lifecycle import CLAIM_AWARDED, CLAIM_FILED
+from services.models.legal import OPEN_TO_FILING, CompensationClaim, RecordClearance
 from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_dates, records_url
 
 # Within this many days an unfiled deadline is listed as coming up.
@@ -40,15 +40,13 @@ def _with_deadline(scope: Scope) -> QuerySet[CompensationClaim]:
     return _claims(scope).filter(between_dates("filing_deadline", scope)).exclude(stage__in=NOT_PURSUED)
 
 
-UNFILED = Q(stage__in=CLAIM_NOT_FILED, filed_on__isnull=True)
-
 CLAIM_MEASURES: dict[str, tuple[str, Callable[[Scope], Q]]] = {
     "in_time": (_("Filed by the deadline"), lambda s: Q(filed_on__lte=F("filing_deadline"))),
     "late": (_("Filed after the deadline"), lambda s: Q(filed_on__gt=F("filing_deadline"))),
     # Claims moved from the person's old status field: filed, but on a date nobody recorded.
     "undated": (_("Filed, date not recorded"), lambda s: Q(stage__in=CLAIM_FILED, filed_on__isnull=True)),
-    "missed": (_("Deadline passed, not filed"), lambda s: UNFILED & Q(filing_deadline__lt=s.today)),
-    "pending": (_("Not filed yet, still time"), lambda s: UNFILED & Q(filing_deadline__gte=s.today)),
+    "missed": (_("Deadline passed, not filed"), lambda s: OPEN_TO_FILING & Q(filing_deadline__lt=s.today)),
+    "pending": (_("Not filed yet, still time"), lambda s: OPEN_TO_FILING & Q(filing_deadline__gte=s.today)),
 }
 
 CLAIMS = Spec(
@@ -91,7 +89,11 @@ def due_soon_figure(scope: Scope) -> Figure:
     """Each unfiled claim whose deadline is within DUE_SOON_DAYS from today (or today), nearest first."""
     claims = (
         _claims(scope)
-        .filter(UNFILED, filing_deadline__gte=scope.today, filing_deadline__lte=scope.today + timedelta(DUE_SOON_DAYS))
+        .filter(
+            OPEN_TO_FILING,
+            filing_deadline__gte=scope.today,
+            filing_deadline__lte=scope.today + timedelta(DUE_SOON_DAYS),
+        )
         .select_related("exoneree")
         .only("jurisdiction", "filing_deadline", "exoneree__legal_name", "exoneree__preferred_name")
         .order_by("filing_deadline", "pk")

@@ -32,9 +32,9 @@ from services.choices import (
     ReferralStatus,
     Role,
 )
-from services.lifecycle import CLAIM_NOT_FILED, REFERRAL_OPEN
+from services.lifecycle import REFERRAL_OPEN
 from services.models.follow_ups import FollowUp
-from services.models.legal import CompensationClaim
+from services.models.legal import OPEN_TO_FILING, CompensationClaim
 from services.models.needs import Need
 from services.models.notifications import Notification
 from services.models.organizations import Organization, StaffMember
@@ -137,9 +137,7 @@ def _first_rows(queryset: QuerySet[Any], rows: int) -> tuple[list[Any], int]:
 
 def nearest_claim_deadline() -> Subquery:
     """The nearest filing deadline of the person's claims not filed yet (None if none)."""
-    claims = CompensationClaim.objects.filter(
-        exoneree=OuterRef("pk"), stage__in=CLAIM_NOT_FILED, filed_on__isnull=True, filing_deadline__isnull=False
-    )
+    claims = CompensationClaim.objects.filter(OPEN_TO_FILING, exoneree=OuterRef("pk"), filing_deadline__isnull=False)
     return Subquery(claims.order_by("filing_deadline").values("filing_deadline")[:1])
 
 
