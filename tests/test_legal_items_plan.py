@@ -4,7 +4,7 @@ another person's; the section shows for them alone; My plan's queries do not gro
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from io import BytesIO
 from typing import Any
 
@@ -86,6 +86,26 @@ def test_the_plan_says_each_item_and_where_it_stands_in_plain_words(world, login
     for said in SAID[language]:
         assert escape(said) in page
     assert NOTE not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "not_said"),
+    [
+        ("en", "A civil-rights suit: starting January 15, 2027.", "under way since"),
+        ("es", "Una demanda por derechos civiles: empieza el 15 de enero de 2027.", "en marcha desde"),
+    ],
+)
+def test_an_item_under_way_from_a_day_still_to_come_says_when_it_starts(
+    world, login, time_machine, language, said, not_said
+):
+    time_machine.move_to(datetime(2026, 12, 1, 16, tzinfo=UTC), tick=False)
+    marcus = world.marcus.exoneree
+    item_for(world, marcus, LegalItemKind.CIVIL_RIGHTS_SUIT, LegalItemStatus.IN_PROGRESS, started_on=date(2027, 1, 15))
+
+    page = words(in_language(login, language).get(reverse("my_plan")).content.decode())
+
+    assert escape(said) in page
+    assert not_said not in page
 
 
 @pytest.mark.parametrize("pdf", ["my_plan_pdf", "my_copy_pdf"])

@@ -236,6 +236,7 @@ class PlanItem:
     status: str
     started_on: date | None
     done_on: date | None
+    starts_later: bool = False  # its start date is still to come: "starting …", not "under way since …"
 
     @property
     def what(self) -> str:
@@ -276,5 +277,8 @@ def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
         # The holders recorded for them and not confirmed clear: the conviction may still show there.
         "records_showing": [label for value, label in RecordHolder.choices if value in statuses.keys() - cleared],
         "records_cleared": [label for value, label in RecordHolder.choices if value in cleared],
-        "legal_items": [PlanItem(i.kind, i.status, i.started_on, i.done_on) for i in items],
+        "legal_items": [
+            PlanItem(i.kind, i.status, i.started_on, i.done_on, starts_later=(i.started_on or today) > today)
+            for i in items
+        ],
     }
