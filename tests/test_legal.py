@@ -348,6 +348,24 @@ def test_person_page_banner_names_the_claim_and_links_to_legal(world, login):
 
 
 @pytest.mark.parametrize(
+    ("days_before", "alert"), [(legal_rules.URGENT_DAYS, True), (legal_rules.URGENT_DAYS + 1, False)]
+)
+def test_person_page_banner_is_an_alert_when_the_legal_page_calls_the_claim_urgent(
+    world, login, time_machine, days_before, alert
+):
+    """One rule (legal_rules.deadline_urgent) for the banner, the Legal page and the plan."""
+    claim = illinois_claim(world)  # its deadline: June 1, 2028
+    today = claim.filing_deadline - timedelta(days=days_before)
+    time_machine.move_to(datetime(today.year, today.month, today.day, 16, tzinfo=UTC), tick=False)
+
+    page = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
+
+    banner = '<p class="banner alert" role="note">Illinois compensation claim not yet filed'
+    assert (banner in page) is alert
+    assert "Illinois compensation claim not yet filed — deadline Jun 1, 2028" in page
+
+
+@pytest.mark.parametrize(
     ("language", "claim_words", "records_words"),
     [
         (

@@ -108,7 +108,7 @@ def clearance_for(exoneree: Exoneree, holder: str) -> RecordClearance:
 
 def claims_due(exoneree: Exoneree, *, today: date | None = None) -> list[CompensationClaim]:
     """For the banner on the person page: unfiled claims that have a deadline, nearest first,
-    each with `days_left`. One query."""
+    each with `days_left` and `urgent` (legal_rules.deadline_urgent). One query."""
     return claims_banner(exoneree, today=today)["claims_due"]
 
 
@@ -131,6 +131,7 @@ def claims_banner(
     )
     for claim in due:
         claim.days_left = claim.days_to_deadline(today)
+        claim.urgent = legal_rules.deadline_urgent(claim.filing_deadline, today)
     rule = legal_rules.rule_for(exoneree.conviction_state) if exoneree.conviction_state else None
     unrecorded = not claims and exoneree.case_is_open and rule is not None and rule.statute
     has_length = unrecorded and rule.window.kind == legal_rules.WindowKind.LENGTH
