@@ -14,8 +14,10 @@ How many requests a server answers at once. gunicorn's own default is one worker
 `WEB_CONCURRENCY`): one sync worker answers one request at a time, so a director's CSV or a
 person's PDF made every caseworker of the deployment wait behind it. The default here is
 gunicorn's advice, two workers per core and one more, for the cores this process may run on
-(a container's, not the host's), at most `MAX_WORKERS`: each worker holds its own database
-connection, and PostgreSQL's default allows 100 for every server and Celery worker together.
+(a container pinned to some cores counts those; one held back only by a CPU quota, `--cpus`,
+counts the host's, so set `WEB_CONCURRENCY` there), at most `MAX_WORKERS`: each worker holds
+its own database connection, and PostgreSQL's default allows 100 for every server and Celery
+worker together.
 `WEB_CONCURRENCY` still decides when it is set (a whole number, at least 1).
 """
 

@@ -9,7 +9,9 @@ import pytest
 import yaml
 
 from services import legal_rules
+from services.choices import LegalItemKind
 from services.legal_rules import DeadlineBasis, RulesError, Window, WindowKind, compute_deadline
+from services.selectors.legal import ITEM_PLAIN
 
 STATES = (
     "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
@@ -165,3 +167,9 @@ def test_a_deadline_is_urgent_from_urgent_days_before_it_and_once_passed(days_le
     deadline = None if days_left is None else today + timedelta(days=days_left)
 
     assert legal_rules.deadline_urgent(deadline, today) is urgent
+
+
+def test_every_kind_of_other_legal_item_has_plain_words_for_the_persons_plan() -> None:
+    """A kind added to LegalItemKind without its plain line would be a 500 on My plan."""
+    assert set(ITEM_PLAIN) == set(LegalItemKind)
+    assert all(str(words) for words in ITEM_PLAIN.values())
