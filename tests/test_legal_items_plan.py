@@ -1,21 +1,24 @@
 """The person's other legal items (a civil-rights suit, tax relief, an official apology) on their
 own plan and their copy, in plain words: where each stands, never the staff's notes on it, never
-another person's; the section shows for them alone; My plan's queries do not grow with them."""
+another person's; the section shows for them alone; My plan's queries do not grow with them.
+And each claim's next step there, as the claim's own rules give it."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from html import unescape
 from io import BytesIO
 from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils.html import escape
+from django.utils.html import escape, strip_tags
 from pypdf import PdfReader
 
 from services.actions import legal
-from services.choices import ClearanceStatus, LegalItemKind, LegalItemStatus, RecordHolder
-from services.models.legal import LegalItem, RecordClearance
+from services.choices import ClaimStage, ClearanceStatus, LegalItemKind, LegalItemStatus, RecordHolder
+from services.legal_rules import DeadlineBasis
+from services.models.legal import CompensationClaim, LegalItem, RecordClearance
 from services.models.people import Exoneree
 from services.selectors.legal import legal_plan
 from tests.conftest import World
@@ -120,6 +123,84 @@ def test_the_printed_plan_and_the_copy_say_them_as_the_page_does(world, login, l
     for said in SAID[language]:
         assert said in text
     assert NOTE not in text
+
+
+# A claim's "Next step:" as the claim's rules give it (what is said, what must not be), once wrong:
+# a state without a compensation law was "checking the filing deadline"; a claim with a filing
+# date whose stage was never moved on was still to file.
+STEPS = {
+    ("no_statute", "en"): (
+        "Next step: this state has no law that pays compensation. Talk with your caseworker and a lawyer about "
+        "other ways: a civil-rights suit, or a special bill in the state legislature.",
+        "checking the filing deadline",
+    ),
+    ("no_statute", "es"): (
+        "Próximo paso: este estado no tiene una ley que pague compensación. Hable con su trabajador social y con "
+        "un abogado sobre otros caminos: una demanda por derechos civiles, o un proyecto de ley especial en la "
+        "legislatura del estado.",
+        "confirmando la fecha límite",
+    ),
+    ("filed", "en"): ("it was filed on September 1, 2026. Next step: wait for the decision", "finding a lawyer"),
+    ("filed", "es"): (
+        "se presentó el 1 de septiembre de 2026. Próximo paso: esperar la decisión",
+        "encontrar un abogado",
+    ),
+}
+
+
+def claim_for(world: World, case: str) -> CompensationClaim:
+    if case == "no_statute":  # Alaska has no compensation statute
+        claim = CompensationClaim(jurisdiction="AK", stage=ClaimStage.ATTORNEY_ENGAGED, attorney="Ana Ruiz")
+        return legal.claim_create(by=world.caseworker1, exoneree=world.marcus.exoneree, claim=claim)
+    claim = illinois_claim(world)
+    CompensationClaim.objects.filter(pk=claim.pk).update(filed_on=date(2026, 9, 1))  # stage still "assessing"
+    return claim
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("case", ["no_statute", "filed"])
+def test_the_plan_says_the_claims_next_step_as_its_rules_give_it(world, login, case, language):
+    claim_for(world, case)
+    said, not_said = STEPS[case, language]
+
+    html = in_language(login, language).get(reverse("my_plan")).content.decode()
+    page = words(unescape(strip_tags(html)))
+
+    assert said in page
+    assert not_said not in page
+
+
+@pytest.mark.parametrize("pdf", ["my_plan_pdf", "my_copy_pdf"])
+@pytest.mark.parametrize("case", ["no_statute", "filed"])
+def test_the_printed_plan_and_the_copy_say_the_same_next_step(world, login, case, pdf):
+    claim_for(world, case)
+    said, not_said = STEPS[case, "en"]
+    client = login("exoneree1")
+
+    text = pdf_words(client.get(reverse(pdf)).content)
+
+    assert said in text
+    assert not_said not in text
+    step = {"no_statute": "no_statute", "filed": "wait_decision"}[case]
+    assert [c["step"] for c in client.get(reverse("my_copy_json")).json()["legal"]["claims"]] == [step]
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "basis", "step"),
+    [
+        ("AK", DeadlineBasis.NO_STATUTE, "no_statute"),  # nothing to check: no deadline, no statute
+        ("DC", DeadlineBasis.NO_WINDOW, "find_lawyer"),  # a statute without a time limit
+        ("", DeadlineBasis.NO_JURISDICTION, "set_deadline"),  # legal_rules.Deadline.needs_lawyer
+        ("IL", DeadlineBasis.TRIGGER_NOT_IN_RULE, "set_deadline"),  # no event given to count from
+    ],
+)
+def test_a_claim_without_a_deadline_asks_the_rule_whether_a_lawyer_must_set_one(world, jurisdiction, basis, step):
+    claim = CompensationClaim(jurisdiction=jurisdiction)
+    claim = legal.claim_create(by=world.caseworker1, exoneree=world.marcus.exoneree, claim=claim)
+
+    assert (claim.deadline_basis, claim.filing_deadline) == (basis, None)
+    assert claim.saved_deadline.needs_lawyer is (step == "set_deadline")
+    assert [c.step for c in legal_plan(world.marcus.exoneree)["legal_claims"]] == [step]
 
 
 def test_the_copys_json_has_the_items_and_never_their_notes(world, login):

@@ -177,6 +177,7 @@ NEXT_STEPS = (
     "find_lawyer",
     "lawyer_files",
     "set_deadline",
+    "no_statute",
     "wait_decision",
     "hearing",
     "payments",
@@ -191,10 +192,16 @@ HAPPENED_STEPS = frozenset({"payments", "paid", "appeal", "not_eligible"})
 
 def _next_step(claim: CompensationClaim) -> str:
     stage = claim.stage
-    if stage in CLAIM_NOT_FILED:
-        if claim.filing_deadline is None and claim.deadline_basis != DeadlineBasis.NO_WINDOW:
+    # The model's rule, not the stage alone: a claim with a filing date is filed, whatever its stage.
+    if claim.is_open_to_filing:
+        deadline = claim.saved_deadline
+        if deadline.basis == DeadlineBasis.NO_STATUTE:
+            return "no_statute"  # no deadline to check: there is no compensation law to file under
+        if deadline.needs_lawyer:
             return "set_deadline"
         return "lawyer_files" if stage == ClaimStage.ATTORNEY_ENGAGED or claim.attorney else "find_lawyer"
+    if stage in CLAIM_NOT_FILED:
+        return "wait_decision"  # filed (it has a filing date) though its stage was not moved on
     return {
         ClaimStage.FILED: "wait_decision",
         ClaimStage.HEARING: "hearing",
@@ -250,8 +257,18 @@ def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
     and the items, as two short lists read with the person's row (services.lib.sql.rows_per_row).
     No notes, amounts, reasons or citations: those are for them and their lawyer to go through
     together."""
+    # The citation is read with the basis (CompensationClaim.saved_deadline, which the next step
+    # asks), never shown.
     claims = exoneree.compensation_claims.exclude(stage=ClaimStage.CLOSED).only(
-        "exoneree", "jurisdiction", "stage", "filing_deadline", "deadline_basis", "attorney", "filed_on", "hearing_on"
+        "exoneree",
+        "jurisdiction",
+        "stage",
+        "filing_deadline",
+        "deadline_basis",
+        "deadline_citation",
+        "attorney",
+        "filed_on",
+        "hearing_on",
     )
     folded = (
         Exoneree.objects.filter(pk=exoneree.pk)
