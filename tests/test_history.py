@@ -10,18 +10,19 @@ from html import unescape
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
+from services.actions import casework, legal, merges
 from services.actions import consent as consent_actions
-from services.actions import legal, merges
 from services.actions.documents import document_delete, document_upload
 from services.actions.messages import message_send
-from services.choices import ConsentCategory, ConsentSignedHow
+from services.choices import ConsentCategory, ConsentSignedHow, NoteVisibility
 from services.models.consent import Consent
 from services.models.documents import Document, DocumentKind
 from services.models.legal import CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 from services.models.messages import Message
 from services.selectors import history
-from tests.factories import consent_for
+from tests.factories import CaseNoteFactory, consent_for
 from tests.sample_files import clean, document_for, pdf
 from tests.test_merge import marcus_twin
 
@@ -223,3 +224,21 @@ def test_a_merged_in_claim_keeps_its_moves_and_loses_them_when_the_merge_is_undo
 
     merges.merge_undo(by=world.director1, merge=merge)
     assert moved not in [text for _, text in lines(history_of(login("director1"), marcus)[0], "Legal")]
+
+
+def test_a_merged_in_note_keeps_who_stopped_sharing_it_and_loses_it_when_the_merge_is_undone(login, world):
+    """The same for the sharing lines: who stopped sharing the duplicate's note with the person
+    is in the duplicate's log, and so in the kept person's history, until the merge is undone."""
+    marcus = world.marcus.exoneree
+    twin = marcus_twin(world)
+    note = CaseNoteFactory(exoneree=twin, author=world.caseworker1, visibility=NoteVisibility.SHARED)
+    note.visibility = NoteVisibility.STAFF
+    casework.note_save(by=world.caseworker2, exoneree=twin, note=note)
+    merge = merges.merge_people(by=world.director1, kept=marcus, duplicate=twin)
+
+    day = date_format(timezone.localtime(note.created_at), "M j, Y")
+    stopped = f"Stopped sharing with the person: Note of {day}, by {world.caseworker2.get_full_name()}"
+    assert [text for _, text in lines(history_of(login("director1"), marcus)[0], "Sharing")] == [stopped]
+
+    merges.merge_undo(by=world.director1, merge=merge)
+    assert stopped not in [text for _, text in lines(history_of(login("director1"), marcus)[0], "Sharing")]

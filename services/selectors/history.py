@@ -128,7 +128,7 @@ def sharing(exoneree: Exoneree) -> list[TimelineEntry]:
     (services.audit.record_change), with the record named as the log names it."""
     entries = list(
         AuditEvent.objects.filter(
-            exoneree=exoneree, action=AuditEvent.Action.RECORD_CHANGED, changes__has_any_keys=list(ON_THEIR_PLAN)
+            _logged_under(exoneree), action=AuditEvent.Action.RECORD_CHANGED, changes__has_any_keys=list(ON_THEIR_PLAN)
         )
         .select_related("actor")
         .only("at", "target", "changes", "username", "actor__first_name", "actor__last_name", "actor__username")
@@ -282,11 +282,10 @@ def _papers_only_logged(exoneree: Exoneree, kept: set[int]) -> list[TimelineEntr
 def _log_of(exoneree: Exoneree, prefix: str, **changed: Any) -> list[tuple[AuditEvent, int]]:
     """The access log's entries of the person's records of one kind created or changed, with
     the id of the record each names. The log keeps a merged duplicate's entries under its own
-    id: the person's include theirs (as their access log does); a merge undone takes them back."""
-    merged = Exoneree.objects.filter(merged_into=exoneree).values("pk")
+    id: the person's include theirs (_logged_under)."""
     entries = (
         AuditEvent.objects.filter(
-            Q(exoneree=exoneree) | Q(exoneree__in=merged),
+            _logged_under(exoneree),
             action__in=[AuditEvent.Action.RECORD_CREATED, AuditEvent.Action.RECORD_CHANGED],
             target__startswith=prefix,
             **changed,
@@ -296,6 +295,13 @@ def _log_of(exoneree: Exoneree, prefix: str, **changed: Any) -> list[tuple[Audit
         .order_by()
     )
     return [(entry, int(pk)) for entry in entries if (pk := entry.target.removeprefix(prefix)).isdecimal()]
+
+
+def _logged_under(exoneree: Exoneree) -> Q:
+    """The access log's entries of the person: the log keeps a merged duplicate's entries under
+    its own id, and the person's include theirs (as their access log does), in the same query; a
+    merge undone takes them back."""
+    return Q(exoneree=exoneree) | Q(exoneree__in=Exoneree.objects.filter(merged_into=exoneree).values("pk"))
 
 
 def _logged_by(entry: AuditEvent) -> str:
