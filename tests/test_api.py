@@ -83,6 +83,16 @@ def test_a_token_is_shown_once_stored_hashed_and_works_until_revoked(client, log
     assert api(fresh, key, "GET", v1("people")).status_code == 401
 
 
+def test_the_new_tokens_box_shows_the_whole_header_to_send(login, world):
+    """The placeholder <token> was written as it is into the page, where the browser took it for a
+    tag and showed "Send it as: Authorization: Bearer" with nothing after it."""
+    page = login("caseworker1").post(reverse("api_token_list"), {"name": "CRM sync", "scope": "read", "days": "30"})
+
+    html = page.content.decode()
+    assert "<token>" not in html
+    assert "<code>Authorization: Bearer &lt;token&gt;</code>" in html
+
+
 def test_expired_wrong_and_departed_tokens_are_refused(world):
     key = key_for(world, "caseworker1")
     client = Client()
