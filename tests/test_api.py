@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -91,6 +91,17 @@ def test_the_new_tokens_box_shows_the_whole_header_to_send(login, world):
     html = page.content.decode()
     assert "<token>" not in html
     assert "<code>Authorization: Bearer &lt;token&gt;</code>" in html
+
+
+def test_the_new_tokens_last_moment_reads_as_one_sentence(login, world, time_machine):
+    """The moment ended the sentence, and a morning's "a.m." took a second full stop: "a.m..\""""
+    time_machine.move_to(datetime(2026, 3, 10, 14, 0, tzinfo=UTC), tick=False)  # morning in the US
+
+    page = login("caseworker1").post(reverse("api_token_list"), {"name": "CRM sync", "scope": "read", "days": "30"})
+
+    html = page.content.decode()
+    assert ".." not in html
+    assert re.search(r"It stops working at \d{1,2}:00 a\.m\. on Apr 9, 2026\.", html)
 
 
 def test_expired_wrong_and_departed_tokens_are_refused(world):
