@@ -1,11 +1,12 @@
-"""The lists a caseworker and a director read on a phone (390 px): People, Staff, the access log
-and the legal holds. None scrolls sideways, neither the page nor a table's wrapper: each row is
-a block of lines there, each line named by its column, as on the overview."""
+"""The lists a caseworker and a director read on a phone (390 px): People, Staff, the access log,
+the legal holds and the API tokens. None scrolls sideways, neither the page nor a table's
+wrapper: each row is a block of lines there, each line named by its column, as on the overview."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
+from services.actions.api_tokens import token_create
 from services.actions.messages import message_send
 from services.actions.retention import legal_hold_place
 from services.models.directory import Resource
@@ -112,3 +113,32 @@ def test_a_caseworkers_forms_fit_a_phone(demo, tabs):
     tab.goto(f"/people/{person.pk}/documents/new/")
     assert page.evaluate(SIDEWAYS) == []
     assert page.eval_on_selector_all("main input[type=file]", FILE_BUTTON_HEIGHTS) == [[44, 44]]
+
+
+def test_the_api_tokens_fit_a_phone(demo, tabs):
+    """Your tokens and the organization's: seven or eight columns, and the "Revoke" beside each
+    token out of sight to the right in a box that scrolled sideways; each token is a block of
+    named lines now, its "Revoke" on the screen, and on a desktop a row still."""
+    director = get_user_model().objects.get(username="director1")
+    caseworker = get_user_model().objects.get(username="caseworker1")
+    token_create(by=director, name="Monthly report for the board", scope="read")
+    token_create(by=caseworker, name="CRM sync", scope="write")
+    tab = tabs(PHONE)
+    tab.sign_in("director1", device=demo_device("director1"))
+    page = tab.page
+    for path in ("/account/api-tokens/", "/director/api-tokens/"):
+        tab.goto(path)
+        assert page.locator("main table tbody tr").count(), path
+        assert page.evaluate(SIDEWAYS) == [], path
+        labels = page.eval_on_selector_all("main table tbody [data-label]", LABELS)
+        assert {'"May"', '"Ends"', '"State"'} <= set(labels), path
+        right = page.eval_on_selector_all(
+            "main table tbody button", "els => els.map(e => e.getBoundingClientRect().right)"
+        )
+        assert right and max(right) <= PHONE["width"], path
+
+    page.set_viewport_size(DESKTOP)
+    rows = page.eval_on_selector_all(
+        "main table tbody tr", "els => [...new Set(els.map(tr => getComputedStyle(tr).display))]"
+    )
+    assert rows == ["table-row"]
