@@ -375,6 +375,17 @@ def test_upload_preview_confirm(login, world):
     assert client.get(response.url).status_code == 404  # applied: nothing left to confirm
 
 
+def test_the_preview_counts_one_row_left_out_as_one_row(login, world):
+    """The example's tables the directory does not keep have one row each: "program: 1 rows"."""
+    client = login("director1")
+    response = client.post(reverse("hsds_import"), {"file": upload(example_zip(), "211.zip", "application/zip")})
+
+    text = client.get(response.url).content.decode()
+
+    assert "program: 1 row (the directory does not keep these)" in text
+    assert " 1 rows" not in text
+
+
 def test_a_file_with_errors_previews_them_and_cannot_be_confirmed(login, world, tmp_path):
     folder = copy_example(tmp_path)
     add_good_service(folder, status="")
