@@ -1,12 +1,18 @@
 """The director's overview and outcomes on a small phone (375 px): nothing to scroll sideways,
 neither the page nor a table in it; each table row is a block of labelled lines there, its
-numbers still links a finger can take, and on a desktop the tables are tables as before."""
+numbers still links a finger can take, and on a desktop the tables are tables as before; and
+the HSDS import's preview of a file with a long name."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
+from services.actions import hsds as hsds_actions
+from services.lib import hsds
 from tests.browser.conftest import DESKTOP, SIDEWAYS, Tab, demo_device
+from tests.test_hsds import CSV_EXAMPLE
 
 SMALL_PHONE = {"width": 375, "height": 800}
 # A number that links to its list: [text, width, height].
@@ -72,3 +78,21 @@ def test_the_charts_labels_are_whole_and_readable_on_a_desktop_and_a_phone(demo,
         assert any(len(text) > 34 for text, *_ in labels), labels  # the long ones that were cut
         for text, before, after, size in labels:
             assert before <= 2 and after <= 2 and size >= 11.5, (viewport, text, before, after, size)
+
+
+def test_an_hsds_preview_of_a_file_with_a_long_name_fits_a_phone(demo, tabs):
+    """The heading "Check the import of <the file's name>" kept a long name whole, and the page
+    scrolled sideways on a phone; it breaks inside the name now, the rest of the page unmoved."""
+    director = get_user_model().objects.get(username="director1")
+    name = "county-211-directory-export-2026-12-01-full-with-taxonomy.json"
+    upload = hsds_actions.hsds_upload(by=director, file_name=name, tables=hsds.read_path(CSV_EXAMPLE))
+    tab = director_on_a_phone(tabs)
+    tab.goto(f"/resources/hsds/import/{upload.pk}/")
+
+    assert name in tab.page.locator("main h1").inner_text()
+    assert tab.page.evaluate(SIDEWAYS) == []
+    # The caption of the table of what is added, as wide as its table, not a column of words.
+    widths = tab.page.eval_on_selector_all(
+        "main table.stack caption", "els => els.map(e => [e.offsetWidth, e.closest('table').offsetWidth])"
+    )
+    assert widths and all(caption >= table - 1 for caption, table in widths), widths
