@@ -257,6 +257,9 @@ def zipped(files: dict[str, bytes]) -> bytes:
 
 BAD_FILES = {
     "random bytes": (b"\x00\x01\x02 not a file", "neither a zip of the HSDS CSV tables nor HSDS JSON"),
+    # Not text at all: what the file is not, rather than "The file is not UTF-8 text."
+    "a PDF": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "neither a zip of the HSDS CSV tables nor HSDS JSON"),
+    "Latin-1 JSON": ('{"name": "Café"}'.encode("latin-1"), "The file is not UTF-8 text"),
     "a damaged zip": (b"PK\x03\x04" + b"\x00" * 40, "damaged"),
     "a zip of photos": (zipped({"photo.jpg": b"\xff\xd8"}), "No HSDS table"),
     "Latin-1 CSV": (zipped({"services.csv": "id,name\n1,Café\n".encode("latin-1")}), "is not UTF-8 text"),

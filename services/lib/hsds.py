@@ -14,6 +14,7 @@ The table names, their files and their columns come from the specification's own
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -116,9 +117,11 @@ def read_bytes(content: bytes) -> Tables:
         raise HsdsError(_("The file is larger than 50 MB: too large to import at once."))
     if content.startswith(b"PK\x03\x04"):
         return _read_zip(content)
-    text = _text(content, _("The file"))
-    if text.lstrip()[:1] in ("{", "["):
-        return read_json(text)
+    # JSON by its first sign; only then is "not UTF-8" the thing to fix. Anything else (a PDF, a
+    # spreadsheet, a picture) was told "The file is not UTF-8 text.", which says nothing of what
+    # to upload instead.
+    if content.removeprefix(codecs.BOM_UTF8).lstrip()[:1] in (b"{", b"["):
+        return read_json(_text(content, _("The file")))
     raise HsdsError(_("This is neither a zip of the HSDS CSV tables nor HSDS JSON."))
 
 
