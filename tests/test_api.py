@@ -104,6 +104,17 @@ def test_the_new_tokens_last_moment_reads_as_one_sentence(login, world, time_mac
     assert re.search(r"It stops working at \d{1,2}:00 a\.m\. on Apr 9, 2026\.", html)
 
 
+def test_the_scopes_help_names_the_choices_the_form_offers(login, world):
+    """It said "choose write only for …", a choice the form does not have (and one that reads as
+    a write-only token): the choices are "Read" and "Read and write"."""
+    form = login("caseworker1").get(reverse("api_token_list")).context["form"]
+
+    labels = [str(label) for _value, label in form.fields["scope"].choices]
+    help_text = str(form.fields["scope"].help_text)
+    assert labels == ["Read", "Read and write"]
+    assert "“Read and write”" in help_text and "write only" not in help_text
+
+
 def test_expired_wrong_and_departed_tokens_are_refused(world):
     key = key_for(world, "caseworker1")
     client = Client()

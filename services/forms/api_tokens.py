@@ -19,7 +19,7 @@ class ApiTokenForm(forms.Form):
         choices=ApiToken.SCOPES,
         initial=ApiToken.READ,
         widget=forms.RadioSelect,
-        help_text=_("Read only is safer: choose write only for a tool that records casework."),
+        help_text=_("Read is safer: choose “Read and write” only for a tool that records casework."),
     )
     days = forms.IntegerField(
         label=_("Days until it stops working"),
