@@ -96,3 +96,23 @@ def test_an_hsds_preview_of_a_file_with_a_long_name_fits_a_phone(demo, tabs):
         "main table.stack caption", "els => els.map(e => [e.offsetWidth, e.closest('table').offsetWidth])"
     )
     assert widths and all(caption >= table - 1 for caption, table in widths), widths
+
+
+FIGURE_OF = "els => els.map(a => [new URL(a.href).searchParams.get('figure'), a.getAttribute('href')])"
+
+
+def test_the_records_behind_the_outcomes_fit_a_phone(demo, tabs):
+    """The list behind each number (referrals, needs, follow-ups, scores, claims, record holders,
+    people): five or six columns in a box that scrolled sideways, each row a block of named lines
+    now, as on the outcomes page itself."""
+    tab = director_on_a_phone(tabs)
+    page = tab.page
+    tab.goto("/director/outcomes/")
+    first_of_each = dict(reversed(page.eval_on_selector_all("main a[href*='/outcomes/records/']", FIGURE_OF)))
+    assert len(first_of_each) >= 8, first_of_each
+
+    for figure, href in first_of_each.items():
+        tab.goto(href)
+        assert page.evaluate(SIDEWAYS) == [], figure
+        labels = page.eval_on_selector_all("main table tbody td[data-label]", LABELS)
+        assert "none" not in labels, figure
