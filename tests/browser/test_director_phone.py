@@ -1,7 +1,7 @@
 """The director's overview and outcomes on a small phone (375 px): nothing to scroll sideways,
 neither the page nor a table in it; each table row is a block of labelled lines there, its
 numbers still links a finger can take, and on a desktop the tables are tables as before; and
-the HSDS import's preview of a file with a long name."""
+the records behind each number, the HSDS import's preview and the merge of two records."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from services.actions import hsds as hsds_actions
 from services.lib import hsds
+from services.models.people import Exoneree
 from tests.browser.conftest import DESKTOP, SIDEWAYS, Tab, demo_device
 from tests.test_hsds import CSV_EXAMPLE
 
@@ -116,3 +117,22 @@ def test_the_records_behind_the_outcomes_fit_a_phone(demo, tabs):
         assert page.evaluate(SIDEWAYS) == [], figure
         labels = page.eval_on_selector_all("main table tbody td[data-label]", LABELS)
         assert "none" not in labels, figure
+
+
+def test_the_merge_of_two_records_fits_a_phone(demo, tabs):
+    """The two records side by side were three columns in a box that scrolled sideways, the
+    other record's values out of sight; each field is a block there now, its two values named
+    "This record" and "The other record", each a radio a thumb can reach."""
+    kept = Exoneree.objects.get(legal_name="Delia Ruiz")
+    duplicate = Exoneree.objects.get(legal_name="Ray Castillo")
+    tab = director_on_a_phone(tabs)
+    page = tab.page
+    tab.goto(f"/people/{kept.pk}/merge/{duplicate.pk}/")
+
+    assert page.evaluate(SIDEWAYS) == []
+    labels = page.eval_on_selector_all("main table tbody td[data-label]", LABELS)
+    assert labels and set(labels) == {'"This record"', '"The other record"'}
+    right = page.eval_on_selector_all(
+        "main table input[type=radio]", "els => els.map(e => e.getBoundingClientRect().right)"
+    )
+    assert right and max(right) <= SMALL_PHONE["width"]
