@@ -78,6 +78,19 @@ def test_nothing_ticked_is_refused_beside_the_field_and_nothing_moves(login, wor
     assert not Notification.objects.filter(user=world.caseworker2).exists()
 
 
+def test_a_move_or_a_change_left_blank_says_what_to_choose_beside_the_field(login, world, carried):
+    """Both said "This field is required." beside a list of caseworkers."""
+    director = login("director1")
+
+    moved = move(director, world.caseworker1, everyone="on")
+    changed = director.post(reverse("caseload_edit", args=[world.marcus.exoneree.pk]), {})
+
+    assert moved.status_code == 400 and changed.status_code == 400
+    assert moved.context["form"].errors["to_caseworker"] == ["Choose the caseworker to move them to."]
+    assert changed.context["form"].errors["caseworkers"] == ["Tick at least one caseworker."]
+    assert world.caseworker1 in world.marcus.exoneree.caseworkers.all()
+
+
 @pytest.mark.parametrize("target", ["caseworker1", "caseworker3", "director1"])
 def test_the_receiver_must_be_another_caseworker_of_the_organization(login, world, carried, target):
     response = move(login("director1"), world.caseworker1, everyone="on", to_caseworker=getattr(world, target).pk)

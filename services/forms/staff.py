@@ -59,7 +59,10 @@ class StaffUpdateForm(forms.Form):
 
 class CaseloadForm(forms.Form):
     caseworkers = CaseworkerMultipleChoiceField(
-        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("Caseworkers")
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Caseworkers"),
+        error_messages={"required": _("Tick at least one caseworker.")},
     )
 
     def __init__(self, *args: Any, caseworkers: QuerySet[Any], **kwargs: Any) -> None:
@@ -74,7 +77,11 @@ class CaseloadMoveForm(forms.Form):
         queryset=Exoneree.objects.none(), widget=forms.CheckboxSelectMultiple, required=False, label=_("People")
     )
     everyone = forms.BooleanField(required=False)
-    to_caseworker = CaseworkerChoiceField(queryset=User.objects.none(), label=_("Move them to"))
+    to_caseworker = CaseworkerChoiceField(
+        queryset=User.objects.none(),
+        label=_("Move them to"),
+        error_messages={"required": _("Choose the caseworker to move them to.")},
+    )
 
     def __init__(self, *args: Any, people: QuerySet[Any], receivers: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
