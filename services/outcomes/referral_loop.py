@@ -15,7 +15,7 @@ from services.choices import ReferralStatus as RS
 from services.models.needs import Need
 from services.models.referrals import Referral, ReferralEvent
 from services.outcomes.referrals import _sent_events
-from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_times, records_url
+from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_times, records_url, share_cell
 
 # A provider's answer: a status change made through its link (ReferralEvent.by_provider); the
 # referral keeps when the first came (Referral.provider_answered_at).
@@ -80,10 +80,6 @@ STALLED = Spec(
     cell=lambda scope, group, measure: _stalled(scope, group),
     groups=lambda scope: list(STALLED_GROUPS.items()),
 )
-
-
-def _share(part: int, whole: int) -> Cell:
-    return Cell(round(100 * part / whole) if whole else None, display=f"{round(100 * part / whole)}%" if whole else "—")
 
 
 class _MedianSeconds(Aggregate):
@@ -151,14 +147,14 @@ def referral_loop_figure(scope: Scope) -> Figure:
     share_of = {"answered": "sent", "confirmed": "completed"}
     rows = []
     for key, (label, _condition) in LOOP_GROUPS.items():
-        share = _share(counts[key], counts[share_of[key]]) if key in share_of else Cell(None)
+        share = share_cell(counts[key], counts[share_of[key]]) if key in share_of else Cell(None)
         rows.append(Row(label, [Cell(counts[key], records_url(scope, LOOP, key, "count")), share], key=key))
     # Its records are those of the row above (the answered ones): no link of its own.
     median_label = _("Median days from sending to the provider's first answer")
     rows.append(Row(median_label, [Cell(_median_days(scope)), Cell(None)], "median", False))
     for key, label in STALLED_GROUPS.items():
         rows.append(Row(label, [Cell(stalled[key], records_url(scope, STALLED, key, "count")), Cell(None)], key=key))
-    answered = _share(counts["answered"], counts["sent"])
+    answered = share_cell(counts["answered"], counts["sent"])
     summary = (
         f"Providers answered {answered} of the referrals sent; {sum(stalled.values())} are stalled now."
         if counts["sent"]

@@ -228,6 +228,11 @@ def mean_days(count: int, microseconds: int) -> float | None:
     return _days(timedelta(microseconds=microseconds / count)) if count else None
 
 
+def share_cell(part: int, whole: int) -> Cell:
+    """`part` as a whole percentage of `whole`; a dash when there is no whole to share."""
+    return Cell(round(100 * part / whole) if whole else None, display=f"{round(100 * part / whole)}%" if whole else "—")
+
+
 def records_url(scope: Scope, spec: Spec, group: str, measure: str) -> str:
     # Hundreds of cells link to the records under the same filters: the path and the filters'
     # part of the query string are made once per page; each cell adds its own three, each
