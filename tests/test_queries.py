@@ -158,6 +158,13 @@ def grow_outcomes(w: World, n: int) -> None:
         FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=timezone.now() - timedelta(days=2))
         AssessmentFactory(exoneree=person, taken_on=today - timedelta(days=90), scores={"housing": 2, "income": 1})
         AssessmentFactory(exoneree=person, kind="interim", taken_on=today, scores={"housing": 4, "income": 2})
+        if i % 2 == 1:  # housed in between, then homeless again: a return to homelessness
+            AssessmentFactory(
+                exoneree=person, kind="interim", taken_on=today - timedelta(days=60), scores={"housing": 4}
+            )
+            AssessmentFactory(
+                exoneree=person, kind="interim", taken_on=today - timedelta(days=30), scores={"housing": 1}
+            )
         if i % 2 == 0:  # a case opened before the period and closed in it, with its exit (issue 23)
             Enrolment.objects.filter(exoneree=person).update(opened_on=today - timedelta(days=400))
             exit = {"reason": "goals_met", "destination": "permanent_own", "housing_at_exit": "stable"}
@@ -592,8 +599,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # referrals sent, the median's times, the stalled ones; legal remedies (issue 18): claims by
     # deadline, deadlines within 90 days, awards (with the median's dates), records per holder;
     # a record's life (issue 23): the people served, the exits by reason and destination; the
-    # purges under retention since the period began (their note)
-    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 18),
+    # purges under retention since the period began (their note); returns to homelessness
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 19),
     # session, user (with the analyst's role), device; how many organizations share, their kept
     # counts summed (one query, however many organizations); the access-log entry (4)
     ("network", "analyst", lambda w: reverse("network_figures"), grow_network, 9),

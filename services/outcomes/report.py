@@ -26,11 +26,19 @@ from services.outcomes.needs import BENEFITS, NEEDS, OPEN_NEEDS, benefit_figure,
 from services.outcomes.referral_loop import LOOP, STALLED, referral_loop_figure
 from services.outcomes.referrals import REFERRAL_STATUSES, REFERRALS, referral_figure
 from services.outcomes.scope import Figure, OutcomeFilters, Scope, Spec
-from services.outcomes.wellbeing import HOUSING, SCORES, housing_figure, score_figure
+from services.outcomes.wellbeing import (
+    HOUSING,
+    HOUSING_RETURNS,
+    SCORES,
+    housing_figure,
+    housing_return_figure,
+    score_figure,
+)
 
 SPECS = {
     spec.name: spec
     for spec in (REFERRALS, REFERRAL_STATUSES, LOOP, STALLED, NEEDS, OPEN_NEEDS, FOLLOW_UPS, HOUSING, BENEFITS, SCORES)
+    + (HOUSING_RETURNS,)
     + (CLAIMS, AWARDS, RECORDS)
     + (SERVED, EXIT_REASONS, EXIT_DESTINATIONS)
 }
@@ -45,6 +53,7 @@ FIGURES: dict[str, Callable[[Scope], Figure]] = {
     "open_needs": open_need_figure,
     "follow_ups": follow_up_figure,
     "housing": housing_figure,
+    "housing_returns": housing_return_figure,
     "benefits": benefit_figure,
     "scores": score_figure,
     "claims": claim_figure,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db.models import (
     Case,
+    Count,
     DateField,
     Exists,
     ExpressionWrapper,
@@ -23,7 +25,7 @@ from services.choices import AssessmentDomain, AssessmentKind
 from services.models.casework import Assessment, AssessmentScore
 from services.models.people import Exoneree
 from services.outcome_counts import CHECKPOINTS, STABLY_HOUSED
-from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_dates, records_url
+from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_dates, records_url, share_cell
 
 # Housing at 30/90/180/365 days after release, from the assessments' housing score.
 
@@ -129,6 +131,87 @@ def housing_figure(scope: Scope) -> Figure:
         columns=["Checkpoint", *HOUSING.measures.values()],
         rows=rows,
         chart_cells=[(0, "c-good"), (1, "c-bad"), (2, "c-none")],
+    )
+
+
+# Returns to homelessness (after HUD's System Performance Measure 2): people back to a housing
+# score of 1 in the period after an earlier assessment found them stably housed.
+
+HOMELESS = 1  # Self-Sufficiency Matrix housing score 1 = "in crisis": homeless or about to be evicted
+
+
+def _housing_scores() -> QuerySet[AssessmentScore]:
+    """The housing scores of the person of the outer query."""
+    return AssessmentScore.objects.filter(assessment__exoneree=OuterRef("pk"), domain=AssessmentDomain.HOUSING)
+
+
+def _housed_by_end(scope: Scope) -> Exists:
+    """Stably housed at some assessment taken by the period's end."""
+    return Exists(_housing_scores().filter(score__gte=STABLY_HOUSED, assessment__taken_on__lte=scope.filters.end))
+
+
+def _returned(scope: Scope) -> Exists:
+    """A housing score of 1 taken in the period after an earlier one of STABLY_HOUSED or better
+    (of a same-day pair, the later assessment is the later one, as in the housing figure)."""
+    housed_before = AssessmentScore.objects.filter(
+        assessment__exoneree=OuterRef(OuterRef("pk")),
+        domain=AssessmentDomain.HOUSING,
+        score__gte=STABLY_HOUSED,
+    ).filter(
+        Q(assessment__taken_on__lt=OuterRef("assessment__taken_on"))
+        | Q(assessment__taken_on=OuterRef("assessment__taken_on"), assessment_id__lt=OuterRef("assessment_id"))
+    )
+    return Exists(
+        _housing_scores().filter(between_dates("assessment__taken_on", scope), Exists(housed_before), score=HOMELESS)
+    )
+
+
+RETURN_GROUPS: dict[str, tuple[str, Callable[[Scope], Exists]]] = {
+    "housed": (_("Stably housed at an assessment by the end of the period"), _housed_by_end),
+    "returned": (_("Back to homelessness in the period"), _returned),
+}
+
+HOUSING_RETURNS = Spec(
+    name="housing_returns",
+    title=_("Returns to homelessness"),
+    kind="person",
+    base=lambda scope: scope.caseload,
+    measures={"people": _("People")},
+    cell=lambda scope, group, measure: Q(RETURN_GROUPS[group][1](scope)),
+    groups=lambda scope: [(key, label) for key, (label, _condition) in RETURN_GROUPS.items()],
+)
+
+
+def housing_return_figure(scope: Scope) -> Figure:
+    # One query: every person who returned was housed by the end too, so only those are read.
+    counts = (
+        scope.caseload.filter(_housed_by_end(scope))
+        .order_by()
+        .aggregate(housed=Count("pk"), returned=Count("pk", filter=Q(_returned(scope))))
+    )
+    rows = [
+        Row(
+            label,
+            [
+                Cell(counts[key], records_url(scope, HOUSING_RETURNS, key, "people")),
+                share_cell(counts["returned"], counts["housed"]) if key == "returned" else Cell(None),
+            ],
+            key=key,
+        )
+        for key, (label, _condition) in RETURN_GROUPS.items()
+    ]
+    return Figure(
+        name="housing_returns",
+        title=_("Returns to homelessness"),
+        how=_(
+            "People with an assessment taken in the period whose housing score is 1 (homeless or about to be "
+            "evicted) after an earlier assessment scored housing 3 (safe) or better, each counted once; out of "
+            "the people stably housed (3 or better) at any assessment taken by the end of the period. "
+            "The need-domain filter does not apply here."
+        ),
+        columns=["", *HOUSING_RETURNS.measures.values(), "Share"],
+        rows=rows,
+        chart_cells=[(0, "c-total")],
     )
 
 
