@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from services.middleware import LAST_ACTIVITY
 from services.models.needs import Need
+from services.models.people import Exoneree
 
 T0 = datetime(2030, 5, 6, 15, 0, tzinfo=UTC)
 WORDS = "He wants a place near his sister's, on the bus line to the clinic."
@@ -166,3 +167,23 @@ def test_a_message_typed_before_the_timeout_comes_back_on_the_messages_page(logi
     assert WORDS.replace("'", "&#x27;") in again.content.decode()
     assert "Here is what you typed before you were signed out" in again.content.decode()
     assert not world.marcus.exoneree.messages.exists()
+
+
+def test_the_persons_contact_wishes_sent_after_the_timeout_come_back_on_their_page(login, world):
+    """The banner says what was typed is not lost and the sign-in page that it is kept on the
+    page: "How to reach me" was kept, and showed the stored wishes again instead."""
+    url = reverse("my_contact_wishes")
+    wishes = {"contact_preference": "mail", "reminder_channel": "email", "quiet_hours_start": "21:35"}
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login("exoneree1")
+        client.get(url)
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_EXONEREE + 1))
+        response = client.post(url, wishes, HTTP_REFERER=f"http://testserver{url}")
+
+        again = login("exoneree1").get(url)
+
+    assert response.url.endswith("?next=" + url.replace("/", "%2F"))
+    assert again.context["form"]["quiet_hours_start"].value() == "21:35"
+    assert again.context["form"]["contact_preference"].value() == "mail"
+    assert not again.context["form"].is_bound  # shown to check, not saved
+    assert Exoneree.objects.get(pk=world.marcus.exoneree.pk).quiet_hours_start is None
