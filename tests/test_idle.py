@@ -187,3 +187,19 @@ def test_the_persons_contact_wishes_sent_after_the_timeout_come_back_on_their_pa
     assert again.context["form"]["contact_preference"].value() == "mail"
     assert not again.context["form"].is_bound  # shown to check, not saved
     assert Exoneree.objects.get(pk=world.marcus.exoneree.pk).quiet_hours_start is None
+
+
+def test_a_papers_title_typed_before_the_timeout_comes_back_on_the_upload_page(login, world):
+    """The upload page posts to itself, so its fields were kept, and never given back."""
+    url = reverse("document_upload", args=[world.marcus.exoneree.pk])
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login("caseworker1")
+        client.get(url)
+        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF + 1))
+        response = client.post(url, {"title": WORDS}, HTTP_REFERER=f"http://testserver{url}")
+
+        again = login("caseworker1").get(url)
+
+    assert response.url.endswith("?next=" + url.replace("/", "%2F"))
+    assert WORDS.replace("'", "&#x27;") in again.content.decode()
+    assert "Here is what you typed before you were signed out" in again.content.decode()

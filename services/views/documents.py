@@ -20,7 +20,7 @@ from services.access import caseworker_required, exoneree_required, staff_requir
 from services.actions import documents
 from services.forms.documents import DocumentForm, MyDocumentForm
 from services.models.documents import Document
-from services.views.common import action_refused, apply_errors, posted
+from services.views.common import action_refused, apply_errors, posted, restore_kept
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ def _upload_page(
     request: HttpRequest, form: DocumentForm | MyDocumentForm, *, save: Any, then: str, **context: Any
 ) -> HttpResponse:
     """Valid: seal and save (one action), then back; else the form again with its errors (400)."""
+    restore_kept(request, form)  # typed before an idle sign-out (the file itself is never kept)
     if form.is_valid():
         try:
             save()
