@@ -38,6 +38,17 @@ def post_after_the_timeout(client, world, traveller, **data):
     return client.post(url, fields, HTTP_REFERER=f"http://testserver{url}")
 
 
+def sent_again_after_the_timeout(login, persona: str, url: str, data: dict, idle_minutes: int):
+    """`persona` opens `url`, is idle past the sign-out, sends `data` there, signs in again and
+    opens it: the answer to the sending, and the page then."""
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = login(persona)
+        client.get(url)
+        traveller.shift(timedelta(minutes=idle_minutes + 1))
+        response = client.post(url, data, HTTP_REFERER=f"http://testserver{url}")
+        return response, login(persona).get(url)
+
+
 def test_a_form_posted_after_the_timeout_comes_back_with_its_text_once_signed_in_again(login, world):
     needs = Need.objects.count()
     with time_machine.travel(T0, tick=False) as traveller:
@@ -155,13 +166,8 @@ def test_the_session_clocks_start_at_a_sign_in_before_any_request():
 def test_a_message_typed_before_the_timeout_comes_back_on_the_messages_page(login, world):
     """The page promised to keep the text, and the messages page showed an empty box (walk)."""
     url = reverse("exoneree_messages", args=[world.marcus.exoneree.pk])
-    with time_machine.travel(T0, tick=False) as traveller:
-        client = login("caseworker1")
-        client.get(url)
-        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF + 1))
-        response = client.post(url, {"text": WORDS, "about": ""}, HTTP_REFERER=f"http://testserver{url}")
-
-        again = login("caseworker1").get(url)
+    data = {"text": WORDS, "about": ""}
+    response, again = sent_again_after_the_timeout(login, "caseworker1", url, data, settings.SESSION_IDLE_MINUTES_STAFF)
 
     assert response.url.endswith("?next=" + url.replace("/", "%2F"))
     assert WORDS.replace("'", "&#x27;") in again.content.decode()
@@ -174,13 +180,9 @@ def test_the_persons_contact_wishes_sent_after_the_timeout_come_back_on_their_pa
     page: "How to reach me" was kept, and showed the stored wishes again instead."""
     url = reverse("my_contact_wishes")
     wishes = {"contact_preference": "mail", "reminder_channel": "email", "quiet_hours_start": "21:35"}
-    with time_machine.travel(T0, tick=False) as traveller:
-        client = login("exoneree1")
-        client.get(url)
-        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_EXONEREE + 1))
-        response = client.post(url, wishes, HTTP_REFERER=f"http://testserver{url}")
-
-        again = login("exoneree1").get(url)
+    response, again = sent_again_after_the_timeout(
+        login, "exoneree1", url, wishes, settings.SESSION_IDLE_MINUTES_EXONEREE
+    )
 
     assert response.url.endswith("?next=" + url.replace("/", "%2F"))
     assert again.context["form"]["quiet_hours_start"].value() == "21:35"
@@ -192,13 +194,8 @@ def test_the_persons_contact_wishes_sent_after_the_timeout_come_back_on_their_pa
 def test_a_papers_title_typed_before_the_timeout_comes_back_on_the_upload_page(login, world):
     """The upload page posts to itself, so its fields were kept, and never given back."""
     url = reverse("document_upload", args=[world.marcus.exoneree.pk])
-    with time_machine.travel(T0, tick=False) as traveller:
-        client = login("caseworker1")
-        client.get(url)
-        traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF + 1))
-        response = client.post(url, {"title": WORDS}, HTTP_REFERER=f"http://testserver{url}")
-
-        again = login("caseworker1").get(url)
+    data = {"title": WORDS}
+    response, again = sent_again_after_the_timeout(login, "caseworker1", url, data, settings.SESSION_IDLE_MINUTES_STAFF)
 
     assert response.url.endswith("?next=" + url.replace("/", "%2F"))
     assert WORDS.replace("'", "&#x27;") in again.content.decode()
