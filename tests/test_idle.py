@@ -144,8 +144,11 @@ def test_the_warning_says_what_is_kept_after_the_sign_out_not_that_it_is_lost(lo
 
     banner = re.search(r'<div id="idle-warning".*?</div>', staff, re.S).group(0)
     assert "would be lost" not in banner
-    assert f"sign in again within {KEPT_SECONDS // 60} minutes to find it on the same page" in banner
-    assert f"vuelva a iniciar sesión antes de {KEPT_SECONDS // 60} minutos" in spanish
+    # Nor that nothing is lost: a form that posts to another page (a follow-up marked done, a
+    # referral's update) is not given back.
+    assert "not lost" not in banner and "Save what you are typing before then." in banner
+    assert f"sign in again within {KEPT_SECONDS // 60} minutes: most pages give it back" in banner
+    assert f"vuelva a iniciar sesión antes de {KEPT_SECONDS // 60} minutos: la mayoría de las páginas" in spanish
 
 
 def test_the_session_clocks_start_at_a_sign_in_before_any_request():
@@ -176,8 +179,9 @@ def test_a_message_typed_before_the_timeout_comes_back_on_the_messages_page(logi
 
 
 def test_the_persons_contact_wishes_sent_after_the_timeout_come_back_on_their_page(login, world):
-    """The banner says what was typed is not lost and the sign-in page that it is kept on the
-    page: "How to reach me" was kept, and showed the stored wishes again instead."""
+    """The banner says a form sent after the sign-out is given back on most pages, and the sign-in
+    page that it is kept on the page: "How to reach me" was kept, and showed the stored wishes
+    again instead."""
     url = reverse("my_contact_wishes")
     wishes = {"contact_preference": "mail", "reminder_channel": "email", "quiet_hours_start": "21:35"}
     response, again = sent_again_after_the_timeout(
