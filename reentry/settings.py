@@ -572,8 +572,9 @@ SPECTACULAR_SETTINGS = {
     # OpenAPI 3.1: its schemas are JSON Schema, so a client (and tests/test_api.py) validates
     # answers with any JSON Schema validator.
     "OAS_VERSION": "3.1.0",
-    # The transition's two yes/no answers share one choice set: one name for it.
-    "ENUM_NAME_OVERRIDES": {"YesNoEnum": ["yes", "no"]},
+    # The transition's two yes/no answers share one choice set: one name for it; so do a
+    # person's preferred language and a provider's language (the site's languages).
+    "ENUM_NAME_OVERRIDES": {"YesNoEnum": ["yes", "no"], "LanguageEnum": "services.choices.Language.choices"},
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["services.api.auth.StaffOnly"],
     "SWAGGER_UI_DIST": "SIDECAR",
