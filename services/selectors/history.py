@@ -145,13 +145,14 @@ def sharing(exoneree: Exoneree) -> list[TimelineEntry]:
             text = (
                 _("Stopped sharing with the person: %(record)s") if stopped else _("Shared with the person: %(record)s")
             )
-            who = _name(entry.actor) if entry.actor else entry.username
+            who = _logged_by(entry)
             found.append(TimelineEntry(entry.at, "Sharing", _by(text % {"record": names[entry.target]}, who)))
     return found
 
 
-def _name(user: AbstractUser) -> str:
-    return user.get_full_name() or user.get_username()
+def _name(user: AbstractUser | None) -> str:
+    """Who did it, or "" where nobody is known (not kept then, or the account deleted since)."""
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
 def _by(what: str, who: str) -> str:
@@ -176,7 +177,7 @@ def provider_questions(exoneree: Exoneree) -> list[TimelineEntry]:
         found.append(TimelineEntry(question.at, "Referral", asked, url))
         if question.answered_at is not None:
             answered = _("Answered the question from %(provider)s about the referral to %(resource)s") % names
-            who = _name(question.answered_by) if question.answered_by else ""
+            who = _name(question.answered_by)
             found.append(TimelineEntry(question.answered_at, "Referral", _by(answered, who), url))
     return found
 
@@ -202,12 +203,12 @@ def consents(exoneree: Exoneree) -> list[TimelineEntry]:
     found = []
     for consent in rows:
         names = {"provider": consent.provider.name}
-        signed = consent.created_at if _on(consent.created_at, consent.signed_on) else consent.signed_on
-        recorder = _name(consent.recorded_by) if consent.recorded_by else ""
+        signed = _when(consent.created_at, consent.signed_on)
+        recorder = _name(consent.recorded_by)
         text = _("Consent to share with %(provider)s signed") % names
         found.append(TimelineEntry(signed, _("Consent"), _recorded(text, recorder)))
         if consent.revoked_at is not None:
-            who = _name(consent.revoked_by) if consent.revoked_by else ""
+            who = _name(consent.revoked_by)
             text = _("Consent to share with %(provider)s withdrawn") % names
             found.append(TimelineEntry(consent.revoked_at, _("Consent"), _by(text, who)))
         # Valid through its last day: it runs out the day after, unless withdrawn before.
@@ -248,13 +249,17 @@ def papers(exoneree: Exoneree) -> list[TimelineEntry]:
     for document in rows:
         kept.add(document.pk)
         kind = {"kind": document.get_kind_display()}
-        added = _("New version of a paper: %(kind)s") if document.replaces_id else _("Paper added: %(kind)s")
-        who = _name(document.uploaded_by) if document.uploaded_by else ""
+        added = _paper_came(new_version=document.replaces_id is not None)
+        who = _name(document.uploaded_by)
         found.append(TimelineEntry(document.uploaded_at, _("Paper"), _by(added % kind, who)))
         if document.deleted_at is not None:
-            who = _name(document.deleted_by) if document.deleted_by else ""
+            who = _name(document.deleted_by)
             found.append(TimelineEntry(document.deleted_at, _("Paper"), _by(_("Paper deleted: %(kind)s") % kind, who)))
     return found + _papers_only_logged(exoneree, kept)
+
+
+def _paper_came(*, new_version: bool) -> str:
+    return _("New version of a paper: %(kind)s") if new_version else _("Paper added: %(kind)s")
 
 
 def _papers_only_logged(exoneree: Exoneree, kept: set[int]) -> list[TimelineEntry]:
@@ -269,7 +274,7 @@ def _papers_only_logged(exoneree: Exoneree, kept: set[int]) -> list[TimelineEntr
             continue
         if isinstance(kind := entry.changes.get("kind"), list) and kind[-1] in DocumentKind.values:
             kinds[pk] = DocumentKind(kind[-1]).label
-            added = _("New version of a paper: %(kind)s") if "replaces" in entry.changes else _("Paper added: %(kind)s")
+            added = _paper_came(new_version="replaces" in entry.changes)
             gone.append((entry, pk, added))
         elif "deleted_at" in entry.changes:
             gone.append((entry, pk, _("Paper deleted: %(kind)s")))
@@ -305,7 +310,7 @@ def _logged_under(exoneree: Exoneree) -> Q:
 
 
 def _logged_by(entry: AuditEvent) -> str:
-    return _name(entry.actor) if entry.actor else entry.username
+    return _name(entry.actor) or entry.username
 
 
 def messages(exoneree: Exoneree) -> list[TimelineEntry]:
@@ -387,9 +392,9 @@ def _jurisdiction(claim: CompensationClaim) -> str:
     return claim.jurisdiction_name or _("no jurisdiction yet")
 
 
-def _on(moment: datetime | None, day: date) -> bool:
-    """Whether a kept moment is of this day (a day edited since is shown as the day)."""
-    return moment is not None and timezone.localdate(moment) == day
+def _when(moment: datetime | None, day: date) -> datetime | date:
+    """The kept moment when it is of this day, else the day (a day edited since is shown as the day)."""
+    return moment if moment is not None and timezone.localdate(moment) == day else day
 
 
 def timeline(
@@ -401,10 +406,10 @@ def timeline(
 ) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     for need in needs:
-        recorded = need.recorded_at if _on(need.recorded_at, need.opened_on) else need.opened_on
+        recorded = _when(need.recorded_at, need.opened_on)
         entries.append(TimelineEntry(recorded, "Need", f"{need.get_domain_display()} need recorded"))
         if need.closed_on:
-            closed = need.closed_at if _on(need.closed_at, need.closed_on) else need.closed_on
+            closed = _when(need.closed_at, need.closed_on)
             entries.append(TimelineEntry(closed, "Need", f"{need.get_domain_display()}: {need.get_status_display()}"))
     for event in events:
         who = f" by {_name(event.by)}" if event.by else ""
@@ -419,7 +424,7 @@ def timeline(
             # Nobody named where nobody is known: done before who did it was kept, or the account
             # has since been deleted (as a referral step's).
             done = _("Done: %(title)s") % {"title": follow_up.title}
-            who = _name(follow_up.done_by) if follow_up.done_by else ""
+            who = _name(follow_up.done_by)
             entries.append(TimelineEntry(follow_up.done_at, "Follow-up", _by(done, who)))
     for note in notes:
         author = _name(note.author)
@@ -433,4 +438,4 @@ def timeline(
         )
     for assessment in assessments:
         entries.append(TimelineEntry(assessment.taken_on, "Assessment", f"{assessment.get_kind_display()} assessment"))
-    return sorted(entries, key=lambda e: e.sort_key, reverse=True)
+    return entries
