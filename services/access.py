@@ -39,7 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import audit
-from services.auth import analyst_of, own_exoneree_or_none, staff_of
+from services.auth import analyst_of, own_exoneree_or_none, reads_others, staff_of
 from services.choices import Role, TransferStatus
 from services.lib.sql import joined_per_row
 from services.lifecycle import REFERRAL_NOT_ON_PLAN
@@ -144,8 +144,7 @@ analyst_required = _role_required(ANALYST)
 def idle_minutes(user: AnyUser) -> int:
     """How long the user's session may stay idle: staff and analysts read other people's
     records or figures, so theirs ends sooner than an exoneree's."""
-    reads_others = staff_of(user) is not None or analyst_of(user) is not None
-    return settings.SESSION_IDLE_MINUTES_STAFF if reads_others else settings.SESSION_IDLE_MINUTES_EXONEREE
+    return settings.SESSION_IDLE_MINUTES_STAFF if reads_others(user) else settings.SESSION_IDLE_MINUTES_EXONEREE
 
 
 def network_organizations(user: AnyUser) -> QuerySet[Organization]:

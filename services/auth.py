@@ -151,6 +151,13 @@ def analyst_of(user: AnyUser) -> NetworkAnalyst | None:
     return user._analyst_cache
 
 
+def reads_others(user: AnyUser) -> bool:
+    """Staff and the Network's analysts: they read other people's records or figures, so they
+    always owe the second step (services.second_factor) and their sessions end sooner when idle
+    (services.access.idle_minutes)."""
+    return staff_of(user) is not None or analyst_of(user) is not None
+
+
 def own_exoneree_or_none(user: AnyUser) -> Exoneree | None:
     if not user.is_authenticated or not user.is_active:
         return None

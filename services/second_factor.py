@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp import devices_for_user
 
-from services.auth import HAS_DEVICE, analyst_of, preloaded, staff_of
+from services.auth import HAS_DEVICE, preloaded, reads_others
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -31,7 +31,7 @@ def has_second_factor(user: AnyUser) -> bool:
 def needs_second_factor(user: AnyUser) -> bool:
     """Whether this signed-in user must pass a one-time code before seeing anything: staff and
     analysts always (they read other people's records or figures), anyone else once enrolled."""
-    return staff_of(user) is not None or analyst_of(user) is not None or has_second_factor(user)
+    return reads_others(user) or has_second_factor(user)
 
 
 def second_factor_redirect(request: HttpRequest) -> HttpResponse | None:
