@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django import forms
 from django.conf import settings
 from django.core.cache import caches
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django.urls import reverse
 from services.middleware import LAST_ACTIVITY
 from services.models.needs import Need
 from services.models.people import Exoneree
+from services.views.common import restore
 
 T0 = datetime(2030, 5, 6, 15, 0, tzinfo=UTC)
 WORDS = "He wants a place near his sister's, on the bus line to the clinic."
@@ -204,3 +206,54 @@ def test_a_papers_title_typed_before_the_timeout_comes_back_on_the_upload_page(l
     assert response.url.endswith("?next=" + url.replace("/", "%2F"))
     assert WORDS.replace("'", "&#x27;") in again.content.decode()
     assert "Here is what you typed before you were signed out" in again.content.decode()
+
+
+class Wishes(forms.Form):
+    """A box ticked as saved, boxes of which some were saved ticked, a text, a disabled box."""
+
+    reminders = forms.BooleanField(required=False, initial=True)
+    ways = forms.MultipleChoiceField(
+        choices=[("mail", "Mail"), ("text", "Text")], widget=forms.CheckboxSelectMultiple, initial=["text"]
+    )
+    note = forms.CharField(initial="as saved")
+    locked = forms.BooleanField(required=False, initial=True, disabled=True)
+
+
+def test_a_box_left_unticked_comes_back_unticked_and_a_field_not_sent_as_it_was():
+    """An unticked box is not in a POST: the box came back as saved (ticked) instead."""
+    form = Wishes()
+
+    assert restore(form, {"note": ["typed"], "other": ["x"]}) is True
+    assert form["reminders"].value() is False and "checked" not in str(form["reminders"])
+    assert form["ways"].value() == [] and "checked" not in str(form["ways"])
+    assert form["note"].value() == "typed"
+    assert form["locked"].value() is True  # a disabled box is never sent: its absence says nothing
+
+    ticked = Wishes()
+    restore(ticked, {"reminders": ["on"], "ways": ["mail", "text"]})
+    assert ticked["reminders"].value() is True and ticked["ways"].value() == ["mail", "text"]
+    assert ticked["note"].value() == "as saved"  # not sent: not on the page, left as it was
+
+
+def test_a_post_that_was_not_this_forms_unticks_nothing():
+    form = Wishes()
+
+    assert restore(form, {"query": ["housing"]}) is False
+    assert form["reminders"].value() is True and form["ways"].value() == ["text"]
+
+
+def test_a_box_the_person_unticked_before_the_timeout_comes_back_unticked_on_how_to_reach_me(login, world):
+    """Walk: "Remind me before my appointments", unticked and sent after the sign-out, came back
+    ticked (as saved) once signed in again; saved like that, the person's choice was lost."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(appointment_reminders=True)
+    url = reverse("my_contact_wishes")
+    wishes = {"contact_preference": "mail", "reminder_channel": "email"}  # the box left unticked
+    response, again = sent_again_after_the_timeout(
+        login, "exoneree1", url, wishes, settings.SESSION_IDLE_MINUTES_EXONEREE
+    )
+
+    assert response.url.endswith("?next=" + url.replace("/", "%2F"))
+    box = re.search(r'<input[^>]*name="appointment_reminders"[^>]*>', again.content.decode()).group(0)
+    assert "checked" not in box
+    assert again.context["form"]["appointment_reminders"].value() is False
+    assert Exoneree.objects.get(pk=world.marcus.exoneree.pk).appointment_reminders is True  # nothing saved

@@ -72,8 +72,8 @@ def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **ex
 def restore_kept(request: HttpRequest, form: Form) -> None:
     """A form page that posts to itself, opened (GET) by someone whose session timed out while
     they typed into it: the form shows what they typed (services.lib.kept_forms)."""
-    if request.method == "GET" and not form.is_bound and (kept := kept_forms.form_take(request)):
-        restore(form, kept)
+    kept = kept_forms.form_take(request) if request.method == "GET" and not form.is_bound else None
+    if kept and restore(form, kept):
         messages.info(request, _("Here is what you typed before you were signed out. Check it, then save."))
 
 
@@ -110,14 +110,28 @@ def apply_errors(form: Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def restore(form: Form, kept: dict[str, list[str]]) -> None:
-    """Show kept values as the form's starting values (nothing is saved until it is sent)."""
+def restore(form: Form, kept: dict[str, list[str]]) -> bool:
+    """Show kept values as the form's starting values (nothing is saved until it is sent), each
+    read by its field's widget as a sent form's would be.
+
+    A box left unticked, and a list of boxes with none ticked, is not in a POST at all: its
+    widget says so (`value_omitted_from_data` is False) and reads the absence as unticked, so
+    it comes back unticked rather than as it was saved. Any other field missing from the POST
+    was not on the page, and keeps its starting value. A POST that was not this form's (none
+    of its fields in it) shows nothing, and unticks no box: False.
+    """
+    if not any(form.add_prefix(name) in kept for name in form.fields):
+        return False
+    data = QueryDict(mutable=True)
     for name, values in kept.items():
-        field = form.fields.get(name)
-        if field is None:
+        data.setlist(name, values)
+    for name, field in form.fields.items():
+        key = form.add_prefix(name)
+        # A disabled field is never sent by a browser, and a file never kept: nothing to show.
+        if field.disabled or isinstance(field, forms.FileField) or field.widget.value_omitted_from_data(data, {}, key):
             continue
-        many = isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField)
-        form.initial[name] = values if many else values[-1]
+        form.initial[name] = field.widget.value_from_datadict(data, {}, key)
+    return True
 
 
 def posted(request: HttpRequest) -> QueryDict | None:
