@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,12 +15,16 @@ import time_machine
 from django import forms
 from django.conf import settings
 from django.core.cache import caches
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from services.middleware import LAST_ACTIVITY
+from services.models.api import ApiToken
+from services.models.directory import TaxonomyTerm
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.views.common import restore
+from tests.test_merge import marcus_twin
 
 T0 = datetime(2030, 5, 6, 15, 0, tzinfo=UTC)
 WORDS = "He wants a place near his sister's, on the bus line to the clinic."
@@ -101,8 +106,8 @@ def test_a_post_from_another_page_keeps_nothing(login, world):
         traveller.shift(timedelta(minutes=settings.SESSION_IDLE_MINUTES_STAFF + 1))
         response = client.post(need_form(world), {"description": WORDS})
 
-    assert response.url == reverse(settings.LOGIN_URL)
-    assert not caches["shared"]._cache
+    assert response.url == reverse(settings.LOGIN_URL)  # no "kept for a few minutes", no way back
+    assert not [key for key in caches["shared"]._cache if "kept-form" in key]
 
 
 def test_stay_signed_in_restarts_the_idle_clock(login, world):
@@ -257,3 +262,57 @@ def test_a_box_the_person_unticked_before_the_timeout_comes_back_unticked_on_how
     assert "checked" not in box
     assert again.context["form"]["appointment_reminders"].value() is False
     assert Exoneree.objects.get(pk=world.marcus.exoneree.pk).appointment_reminders is True  # nothing saved
+
+
+# Staff pages that post to themselves, whose fields were kept and never given back (walk).
+TOKEN_NAME = "CRM sync for the Harbor Light weekly report"
+
+
+def api_tokens(world) -> tuple[str, dict, dict, Callable[[], bool]]:
+    sent = {"name": TOKEN_NAME, "scope": "write", "days": "30"}
+    return reverse("api_token_list"), sent, sent, ApiToken.objects.filter(name=TOKEN_NAME).exists
+
+
+def merge(world) -> tuple[str, dict, dict, Callable[[], bool]]:
+    twin = marcus_twin(world)
+    twin.address = "99 Other Road"  # Marcus's own is kept unless the director chooses the other
+    twin.save()
+    url = reverse("merge_people", args=[world.marcus.exoneree.pk, twin.pk])
+    return (
+        url,
+        {"address": "duplicate"},
+        {"address": "duplicate"},
+        lambda: Exoneree.objects.get(pk=twin.pk).merged_into_id,
+    )
+
+
+def taxonomy_terms(world) -> tuple[str, dict, dict, Callable[[], bool]]:
+    term = TaxonomyTerm.objects.create(organization=world.org1, hsds_id="t-food", name="Food pantry")
+    chosen = {f"term_{term.pk}": "food"}
+    return reverse("hsds_terms"), {**chosen, "page": "1"}, chosen, TaxonomyTerm.objects.exclude(domain="").exists
+
+
+@pytest.mark.parametrize(
+    ("persona", "page"), [("caseworker1", api_tokens), ("director1", merge), ("director1", taxonomy_terms)]
+)
+def test_what_staff_typed_or_chose_before_the_timeout_comes_back_on_their_page(login, world, persona, page):
+    url, sent, shown, saved = page(world)
+    response, again = sent_again_after_the_timeout(login, persona, url, sent, settings.SESSION_IDLE_MINUTES_STAFF)
+
+    assert response.url.endswith("?next=" + url.replace("/", "%2F"))
+    assert {name: again.context["form"][name].value() for name in shown} == shown
+    assert "Here is what you typed before you were signed out" in again.content.decode()
+    assert not again.context["form"].is_bound and not saved()  # shown to check, not saved
+
+
+def test_a_file_sent_after_the_timeout_is_not_kept_and_the_sign_in_page_does_not_say_it_is(login, world):
+    """The HSDS import page holds a file and nothing typed: nothing is kept, nothing promised."""
+    url = reverse("hsds_import")
+    upload = SimpleUploadedFile("directory.json", b'{"organizations": []}', content_type="application/json")
+    response, again = sent_again_after_the_timeout(
+        login, "director1", url, {"file": upload}, settings.SESSION_IDLE_MINUTES_STAFF
+    )
+
+    assert response.url == reverse(settings.LOGIN_URL)  # no "kept for a few minutes", no way back
+    assert not [key for key in caches["shared"]._cache if "kept-form" in key]
+    assert "Here is what you typed" not in again.content.decode()

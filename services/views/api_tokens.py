@@ -14,7 +14,7 @@ from services import access
 from services.access import director_required, staff_required
 from services.actions import api_tokens
 from services.forms.api_tokens import ApiTokenForm
-from services.views.common import apply_errors, posted
+from services.views.common import apply_errors, posted, restore_kept
 
 
 @require_http_methods(["GET", "POST"])
@@ -22,6 +22,7 @@ from services.views.common import apply_errors, posted
 def api_token_list(request: HttpRequest) -> HttpResponse:
     """Your tokens, and a new one: its key is on the answer to the POST and nowhere else."""
     form = ApiTokenForm(posted(request))
+    restore_kept(request, form)  # typed before an idle sign-out
     made = key = None
     status = 200
     if form.is_bound:
