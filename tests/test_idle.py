@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import time_machine
@@ -28,6 +29,9 @@ from tests.test_merge import marcus_twin
 
 T0 = datetime(2030, 5, 6, 15, 0, tzinfo=UTC)
 WORDS = "He wants a place near his sister's, on the bus line to the clinic."
+# What the page says when it gives a form back: typed, or only chosen (radios, boxes, lists).
+TYPED = "Here is what you typed before you were signed out. Check it, then save."
+CHOSEN = "Here is what you chose before you were signed out. Check it, then save."
 
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
@@ -181,7 +185,7 @@ def test_a_message_typed_before_the_timeout_comes_back_on_the_messages_page(logi
 
     assert response.url.endswith("?next=" + url.replace("/", "%2F"))
     assert WORDS.replace("'", "&#x27;") in again.content.decode()
-    assert "Here is what you typed before you were signed out" in again.content.decode()
+    assert "Here is the message you wrote before you were signed out. Check it, then send it." in again.content.decode()
     assert not world.marcus.exoneree.messages.exists()
 
 
@@ -198,6 +202,7 @@ def test_the_persons_contact_wishes_sent_after_the_timeout_come_back_on_their_pa
     assert response.url.endswith("?next=" + url.replace("/", "%2F"))
     assert again.context["form"]["quiet_hours_start"].value() == "21:35"
     assert again.context["form"]["contact_preference"].value() == "mail"
+    assert CHOSEN in again.content.decode()
     assert not again.context["form"].is_bound  # shown to check, not saved
     assert Exoneree.objects.get(pk=world.marcus.exoneree.pk).quiet_hours_start is None
 
@@ -210,7 +215,8 @@ def test_a_papers_title_typed_before_the_timeout_comes_back_on_the_upload_page(l
 
     assert response.url.endswith("?next=" + url.replace("/", "%2F"))
     assert WORDS.replace("'", "&#x27;") in again.content.decode()
-    assert "Here is what you typed before you were signed out" in again.content.decode()
+    # The file is never kept: the page asks for it again, rather than let Save answer "choose a file".
+    assert "Here is what you typed before you were signed out. Choose the file again" in again.content.decode()
 
 
 class Wishes(forms.Form):
@@ -268,41 +274,48 @@ def test_a_box_the_person_unticked_before_the_timeout_comes_back_unticked_on_how
 TOKEN_NAME = "CRM sync for the Harbor Light weekly report"
 
 
-def api_tokens(world) -> tuple[str, dict, dict, Callable[[], bool]]:
+class GivenBack(NamedTuple):
+    url: str
+    sent: dict[str, str]
+    shown: dict[str, str]  # what the form shows again, field by field
+    saved: Callable[[], bool]  # whether anything was saved behind the person's back
+    said: str
+
+
+def api_tokens(world) -> GivenBack:
     sent = {"name": TOKEN_NAME, "scope": "write", "days": "30"}
-    return reverse("api_token_list"), sent, sent, ApiToken.objects.filter(name=TOKEN_NAME).exists
+    return GivenBack(reverse("api_token_list"), sent, sent, ApiToken.objects.filter(name=TOKEN_NAME).exists, TYPED)
 
 
-def merge(world) -> tuple[str, dict, dict, Callable[[], bool]]:
+def merge(world) -> GivenBack:
     twin = marcus_twin(world)
     twin.address = "99 Other Road"  # Marcus's own is kept unless the director chooses the other
     twin.save()
     url = reverse("merge_people", args=[world.marcus.exoneree.pk, twin.pk])
-    return (
-        url,
-        {"address": "duplicate"},
-        {"address": "duplicate"},
-        lambda: Exoneree.objects.get(pk=twin.pk).merged_into_id,
-    )
+    chosen = {"address": "duplicate"}
+    return GivenBack(url, chosen, chosen, lambda: Exoneree.objects.get(pk=twin.pk).merged_into_id is not None, CHOSEN)
 
 
-def taxonomy_terms(world) -> tuple[str, dict, dict, Callable[[], bool]]:
+def taxonomy_terms(world) -> GivenBack:
     term = TaxonomyTerm.objects.create(organization=world.org1, hsds_id="t-food", name="Food pantry")
     chosen = {f"term_{term.pk}": "food"}
-    return reverse("hsds_terms"), {**chosen, "page": "1"}, chosen, TaxonomyTerm.objects.exclude(domain="").exists
+    mapped = TaxonomyTerm.objects.exclude(domain="").exists
+    return GivenBack(reverse("hsds_terms"), {**chosen, "page": "1"}, chosen, mapped, CHOSEN)
 
 
 @pytest.mark.parametrize(
     ("persona", "page"), [("caseworker1", api_tokens), ("director1", merge), ("director1", taxonomy_terms)]
 )
 def test_what_staff_typed_or_chose_before_the_timeout_comes_back_on_their_page(login, world, persona, page):
-    url, sent, shown, saved = page(world)
-    response, again = sent_again_after_the_timeout(login, persona, url, sent, settings.SESSION_IDLE_MINUTES_STAFF)
+    given = page(world)
+    response, again = sent_again_after_the_timeout(
+        login, persona, given.url, given.sent, settings.SESSION_IDLE_MINUTES_STAFF
+    )
 
-    assert response.url.endswith("?next=" + url.replace("/", "%2F"))
-    assert {name: again.context["form"][name].value() for name in shown} == shown
-    assert "Here is what you typed before you were signed out" in again.content.decode()
-    assert not again.context["form"].is_bound and not saved()  # shown to check, not saved
+    assert response.url.endswith("?next=" + given.url.replace("/", "%2F"))
+    assert {name: again.context["form"][name].value() for name in given.shown} == given.shown
+    assert given.said in again.content.decode()
+    assert not again.context["form"].is_bound and not given.saved()  # shown to check, not saved
 
 
 def test_a_file_sent_after_the_timeout_is_not_kept_and_the_sign_in_page_does_not_say_it_is(login, world):
@@ -316,3 +329,34 @@ def test_a_file_sent_after_the_timeout_is_not_kept_and_the_sign_in_page_does_not
     assert response.url == reverse(settings.LOGIN_URL)  # no "kept for a few minutes", no way back
     assert not [key for key in caches["shared"]._cache if "kept-form" in key]
     assert "Here is what you typed" not in again.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("page", "sent", "said"),
+    [
+        (
+            "my_messages",
+            {"text": "Necesito ayuda con la renta", "about": ""},
+            "Aquí está el mensaje que escribió antes de que se cerrara su sesión. Revíselo y envíelo.",
+        ),
+        (
+            "my_contact_wishes",
+            {"contact_preference": "mail", "reminder_channel": "email"},
+            "Aquí está lo que eligió antes de que se cerrara su sesión. Revíselo y guárdelo.",
+        ),
+        (
+            "my_document_upload",
+            {"kind": "state_id", "title": "Mi identificación"},
+            "Elija el archivo otra vez (no se pudo conservar) y luego guarde el documento.",
+        ),
+    ],
+)
+def test_the_person_is_told_in_their_language_what_came_back_and_what_to_press(login, world, page, sent, said):
+    """One sentence ("what you typed ... then save") was shown on every page: but the person had
+    chosen, not typed, on "How to reach me", sends a message rather than saves it, and must
+    choose their photo again. In Spanish for a person who reads Spanish."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language="es")
+    url = reverse(page)
+    _, again = sent_again_after_the_timeout(login, "exoneree1", url, sent, settings.SESSION_IDLE_MINUTES_EXONEREE)
+
+    assert said in again.content.decode()

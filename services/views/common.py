@@ -13,14 +13,18 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from services.lib import kept_forms
 from services.models.people import Exoneree
 
 T = TypeVar("T")
 BACK_LABELS = {"exoneree_list": "People", "staff_list": "Staff", "resource_list": "Resources"}
+# What a page given back after an idle sign-out says (restore_kept): typed, or only chosen.
+TYPED_BEFORE = gettext_lazy("Here is what you typed before you were signed out. Check it, then save.")
+CHOSEN_BEFORE = gettext_lazy("Here is what you chose before you were signed out. Check it, then save.")
 
 
 def form_page(
@@ -69,12 +73,13 @@ def render_form(request: HttpRequest, form: Form, *, title: str, back: str, **ex
     return render(request, "services/form.html", context, status=status)
 
 
-def restore_kept(request: HttpRequest, form: Form) -> None:
+def restore_kept(request: HttpRequest, form: Form, *, said: str | Promise = TYPED_BEFORE) -> None:
     """A form page that posts to itself, opened (GET) by someone whose session timed out while
-    they typed into it: the form shows what they typed (services.lib.kept_forms)."""
+    they typed into it: the form shows what they typed (services.lib.kept_forms), and the page
+    says so (`said`: in words that fit what is on it and its button)."""
     kept = kept_forms.form_take(request) if request.method == "GET" and not form.is_bound else None
     if kept and restore(form, kept):
-        messages.info(request, _("Here is what you typed before you were signed out. Check it, then save."))
+        messages.info(request, said)
 
 
 def back_to(exoneree: Exoneree) -> dict[str, str]:

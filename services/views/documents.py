@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -23,6 +24,11 @@ from services.models.documents import Document
 from services.views.common import action_refused, apply_errors, posted, restore_kept
 
 logger = logging.getLogger(__name__)
+# A file is never kept over an idle sign-out (services.lib.kept_forms): the page asks for it again.
+FILE_AGAIN = gettext_lazy(
+    "Here is what you typed before you were signed out. Choose the file again (it could not be kept), "
+    "then save the document."
+)
 
 
 def _files(request: HttpRequest) -> Any:
@@ -33,7 +39,7 @@ def _upload_page(
     request: HttpRequest, form: DocumentForm | MyDocumentForm, *, save: Any, then: str, **context: Any
 ) -> HttpResponse:
     """Valid: seal and save (one action), then back; else the form again with its errors (400)."""
-    restore_kept(request, form)  # typed before an idle sign-out (the file itself is never kept)
+    restore_kept(request, form, said=FILE_AGAIN)
     if form.is_valid():
         try:
             save()

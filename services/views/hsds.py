@@ -18,7 +18,7 @@ from services.forms.hsds import HsdsUploadForm, TaxonomyTermsForm
 from services.lib.hsds import write_zip
 from services.selectors.hsds import directory_tables
 from services.selectors.hsds_import import import_plan
-from services.views.common import posted, restore_kept
+from services.views.common import CHOSEN_BEFORE, posted, restore_kept
 
 TERMS_PER_PAGE = 100
 
@@ -66,7 +66,7 @@ def hsds_terms(request: HttpRequest) -> HttpResponse:
     terms = access.taxonomy_terms_visible_to(request.user).order_by("domain", "taxonomy", "name", "pk")
     page = Paginator(terms, TERMS_PER_PAGE).get_page(request.POST.get("page") or request.GET.get("page"))
     form = TaxonomyTermsForm(posted(request), terms=list(page.object_list))
-    restore_kept(request, form)  # chosen before an idle sign-out (the terms of the page opened)
+    restore_kept(request, form, said=CHOSEN_BEFORE)  # the terms of the page opened
     if form.is_valid():
         changed = hsds_actions.taxonomy_terms_map(by=request.user, domains=form.domains())
         messages.success(request, _("%(count)d terms mapped.") % {"count": changed})

@@ -14,7 +14,7 @@ from services.access import director_required
 from services.actions import merges
 from services.forms.merges import MergeForm
 from services.selectors import duplicates, records
-from services.views.common import action_refused, apply_errors, posted, restore_kept
+from services.views.common import CHOSEN_BEFORE, action_refused, apply_errors, posted, restore_kept
 
 
 @require_GET
@@ -38,7 +38,7 @@ def merge_people(request: HttpRequest, pk: int, other: int) -> HttpResponse:
     kept = access.get_exoneree(request.user, pk)
     duplicate = access.get_exoneree(request.user, other)
     form = MergeForm(posted(request), kept=kept, duplicate=duplicate)
-    restore_kept(request, form)  # chosen before an idle sign-out
+    restore_kept(request, form, said=CHOSEN_BEFORE)
     plan, refused = None, []
     try:
         plan = merges.merge_plan(kept=kept, duplicate=duplicate)

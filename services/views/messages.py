@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from services import access
@@ -22,6 +23,8 @@ from services.models.people import Exoneree
 from services.selectors import conversations
 from services.views.cases import PAGE_SIZE
 from services.views.common import action_refused, posted, restore_kept
+
+WRITTEN_BEFORE = gettext_lazy("Here is the message you wrote before you were signed out. Check it, then send it.")
 
 
 @require_GET
@@ -38,7 +41,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 def my_messages(request: HttpRequest) -> HttpResponse:
     exoneree = access.own_exoneree(request.user)
     form = MessageForm(posted(request), about=conversations.about_choices(exoneree, for_person=True))
-    restore_kept(request, form)  # typed before an idle sign-out
+    restore_kept(request, form, said=WRITTEN_BEFORE)
     if form.is_valid():
         about = conversations.about_fields(form.cleaned_data["about"])
         messages.message_send(
@@ -61,7 +64,7 @@ def exoneree_messages(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = access.get_exoneree(request.user, pk, change=request.method == "POST")
     can_write = access.can_change_exoneree(request.user, exoneree)
     form = MessageForm(posted(request), about=conversations.about_choices(exoneree))
-    restore_kept(request, form)  # typed before an idle sign-out
+    restore_kept(request, form, said=WRITTEN_BEFORE)
     if form.is_valid():
         about = conversations.about_fields(form.cleaned_data["about"])
         messages.message_send(

@@ -26,7 +26,7 @@ from services.models.people import Exoneree
 from services.selectors import plans
 from services.selectors.audit_trail import visits_page
 from services.selectors.users import is_site_language
-from services.views.common import apply_errors, restore_kept
+from services.views.common import CHOSEN_BEFORE, apply_errors, restore_kept
 
 PLAIN_TEXT = "text/plain; charset=utf-8"  # a refusal that is a sentence, not a page
 
@@ -129,7 +129,7 @@ def my_contact_wishes(request: HttpRequest) -> HttpResponse:
     """How the person wants to be reached and reminded, set by them; obeyed by the next reminder."""
     exoneree = access.own_exoneree(request.user)
     form = ContactWishesForm(request.POST if request.method == "POST" else None, instance=exoneree)
-    restore_kept(request, form)  # chosen before an idle sign-out
+    restore_kept(request, form, said=CHOSEN_BEFORE)
     if form.is_valid():
         try:
             people.exoneree_set_contact_wishes(by=request.user, exoneree=form.instance)
