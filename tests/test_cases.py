@@ -138,7 +138,8 @@ def test_a_record_that_already_holds_a_never_issued_number_is_still_saved_by_sta
         # 1958 typed for 1985: the years wrongfully incarcerated are counted from it.
         ("conviction_date", {"date_of_birth": "1985-03-02", "conviction_date": "1958-06-01"}, BEFORE_BIRTH),
         ("release_date", {"date_of_birth": "1985-03-02", "release_date": "1958-06-01"}, BEFORE_BIRTH),
-        ("conviction_state", {"conviction_state": "TEX"}, "at most 2 characters"),
+        # A code mistyped, not a text to shorten: said as the code's own mistake.
+        ("conviction_state", {"conviction_state": "TEX"}, "Use the two-letter state code, like TX"),
         ("conviction_state", {"conviction_state": "T1"}, "Use the two-letter state code"),
         ("conviction_state", {"conviction_state": "XX"}, "like TX (US for a federal conviction)"),  # no such state
         ("legal_name", {"legal_name": ""}, "This field is required."),
@@ -720,7 +721,7 @@ def test_a_decline_reason_too_long_is_not_also_asked_for(login, world):
 
     assert response.status_code == 400
     assert response.context["form"].errors["decline_reason"] == [
-        "Ensure this value has at most 2000 characters (it has 2001)."
+        "Please keep this to 2000 characters or fewer. You wrote 2001."
     ]
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.SENT
@@ -762,7 +763,7 @@ def test_a_drafts_note_to_the_provider_is_bounded_when_edited_as_when_written(lo
 
     for response in (written, edited):
         assert response.status_code == 400
-        assert "at most 2000 characters" in error_beside(response, "note")
+        assert "Please keep this to 2000 characters or fewer." in error_beside(response, "note")
         assert "Call her after 3 p.m." in response.content.decode()  # the text typed is there to shorten
     referral.refresh_from_db()
     assert referral.note == ""

@@ -385,7 +385,7 @@ def test_other_mistakes_are_shown_with_the_warning(login, world):
     response = intake(login("caseworker1"), ssn="900-12-3456", conviction_state="TEX")
 
     assert response.status_code == 400
-    assert "at most 2 characters" in error_beside(response, "conviction_state")
+    assert "Use the two-letter state code" in error_beside(response, "conviction_state")
     assert RETYPE in error_beside(response, "ssn")
 
 

@@ -160,7 +160,7 @@ def test_the_question_and_its_answer_are_in_the_persons_history(
         ("   ", "Write your answer."),
         # Zero-width spaces were taken as an answer, and the question locked with it unseen.
         ("\u200b \u200b", "Write your answer."),
-        ("x" * 2001, "at most 2000 characters"),
+        ("x" * 2001, "Please keep this to 2000 characters or fewer. You wrote 2001."),
     ],
 )
 def test_an_empty_or_too_long_answer_is_a_message_beside_the_field(

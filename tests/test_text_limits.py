@@ -25,7 +25,7 @@ from services.forms.asks import AskForm
 from services.forms.documents import MyDocumentForm
 from services.forms.messages import MessageForm
 from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
-from services.forms.widgets import LineBreaksAsOne
+from services.forms.widgets import Lengths, LineBreaksAsOne, PlainLengths
 from services.lib.text import MinVisibleLengthValidator, visible_length
 from services.models.casework import CaseNote
 from services.models.directory import Resource
@@ -95,7 +95,7 @@ def test_an_overlong_note_is_refused_beside_the_field_and_nothing_is_saved(login
     )
 
     assert response.status_code == 400
-    assert f"at most {TEXT_MAX_LENGTH:,}".replace(",", "") in response.content.decode().replace(",", "")
+    assert f"Please keep this to {TEXT_MAX_LENGTH} characters or fewer." in response.content.decode()
     assert CaseNote.objects.count() == before
 
 
@@ -306,15 +306,42 @@ def test_one_character_past_the_limit_is_still_too_long_and_a_lone_carriage_retu
     assert form.is_valid() and form.cleaned_data["words"] == "One\nTwo"
 
 
-def test_every_form_with_a_box_of_several_lines_counts_a_line_break_as_one():
+# Signed out, read by staff and the person alike, and bounded where nobody types that far (a
+# one-time code, an email address): Django's own words are left there.
+SIGNED_OUT = {"OneTimeCodeForm", "PasswordResetRequestForm"}
+
+
+def every_form() -> list[type[forms.BaseForm]]:
     import services.forms
 
-    found = [
+    return [
         form
         for module in pkgutil.iter_modules(services.forms.__path__)
         for _name, form in inspect.getmembers(importlib.import_module(f"services.forms.{module.name}"), inspect.isclass)
-        if issubclass(form, forms.BaseForm)
-        and any(isinstance(field.widget, forms.Textarea) for field in form.base_fields.values())
+        if issubclass(form, forms.BaseForm) and form.__module__ == f"services.forms.{module.name}"
+    ]
+
+
+def test_every_form_with_a_box_of_several_lines_counts_a_line_break_as_one():
+    found = [
+        form
+        for form in every_form()
+        if any(isinstance(field.widget, forms.Textarea) for field in form.base_fields.values())
     ]
     assert len(found) > 20  # the staff's forms and the person's
     assert [form.__name__ for form in found if not issubclass(form, LineBreaksAsOne)] == []
+
+
+def test_every_form_with_a_length_limit_says_too_long_in_its_readers_words():
+    """The person's in letters and spaces, staff's in characters, each as the counter below the
+    box says (templates/base.html), never Django's "Ensure this value has at most 150 characters
+    (it has 162)." (services.forms.widgets.Lengths)."""
+    bounded = [
+        form for form in every_form() if any(getattr(field, "max_length", None) for field in form.base_fields.values())
+    ]
+    assert len(bounded) > 30
+    assert [f.__name__ for f in bounded if not issubclass(f, Lengths) and f.__name__ not in SIGNED_OUT] == []
+    persons = {form_class for form_class, *_ in PERSONS_FORMS}
+    assert {form for form in bounded if issubclass(form, PlainLengths) and form.too_long is PlainLengths.too_long} == (
+        persons
+    )

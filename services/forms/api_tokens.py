@@ -8,11 +8,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.actions.api_tokens import DEFAULT_DAYS, MAX_DAYS
-from services.forms.widgets import whole_number_from
+from services.forms.widgets import StaffLengths, whole_number_from
 from services.models.api import ApiToken
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(StaffLengths, forms.Form):
     name = forms.CharField(label=_("What is it for?"), max_length=100, help_text=_("For example: CRM sync."))
     scope = forms.ChoiceField(
         label=_("It may"),

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import PLAIN_DOMAINS, NeedDomain, Priority
-from services.forms.widgets import LineBreaksAsOne, PlainLengths, VisibleTextField
+from services.forms.widgets import PlainLengths, StaffLengths, VisibleTextField
 
 ASK_WORDS_MAX = 2000
 
@@ -71,7 +71,7 @@ class AskForm(PlainLengths, forms.Form):
     )
 
 
-class AskAnswerForm(LineBreaksAsOne, forms.Form):
+class AskAnswerForm(StaffLengths, forms.Form):
     answer = VisibleTextField(
         label=_("Your answer to them"),
         max_length=ASK_WORDS_MAX,

@@ -20,9 +20,9 @@ from services.forms.people import CaseworkerFilterField
 from services.forms.widgets import (
     DateInput,
     DateTimeInput,
-    LineBreaksAsOne,
     LocalDateTimeField,
     StaffChoiceField,
+    StaffLengths,
     VisibleTextField,
     name_blanks,
 )
@@ -34,7 +34,7 @@ from services.models.referrals import Referral
 User = get_user_model()
 
 
-class FollowUpForm(LineBreaksAsOne, forms.ModelForm):
+class FollowUpForm(StaffLengths, forms.ModelForm):
     assigned_to = StaffChoiceField(queryset=User.objects.none(), label=_("Assigned to"))
 
     class Meta:
@@ -90,7 +90,7 @@ def _about_their_needs(form: forms.ModelForm, exoneree: Exoneree) -> None:
     name_blanks(form, need=_("Not about one need"), referral=_("Not about a referral"))
 
 
-class FollowUpDoneAlreadyForm(LineBreaksAsOne, forms.ModelForm):
+class FollowUpDoneAlreadyForm(StaffLengths, forms.ModelForm):
     """Something already done for the person, recorded as a follow-up done when it happened
     (services.actions.follow_ups.follow_up_record_done refuses a time still to come)."""
 
@@ -157,13 +157,13 @@ class FollowUpFilterForm(forms.Form):
         self.fields["caseworker"].queryset = caseworkers
 
 
-class FollowUpDoneForm(LineBreaksAsOne, forms.Form):
+class FollowUpDoneForm(StaffLengths, forms.Form):
     outcome = forms.CharField(
         label=_("What happened?"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class CaseNoteForm(LineBreaksAsOne, forms.ModelForm):
+class CaseNoteForm(StaffLengths, forms.ModelForm):
     class Meta:
         model = CaseNote
         fields = ["text", "visibility"]

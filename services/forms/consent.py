@@ -15,13 +15,13 @@ from services.choices import (
     EmergencyReview,
 )
 from services.forms.people import ssn_digits
-from services.forms.widgets import DateInput, LineBreaksAsOne, name_blanks
+from services.forms.widgets import DateInput, StaffLengths, name_blanks
 from services.lib.text import MinVisibleLengthValidator
 from services.models.consent import Consent
 from services.models.directory import Provider
 
 
-class ConsentForm(LineBreaksAsOne, forms.ModelForm):
+class ConsentForm(StaffLengths, forms.ModelForm):
     """A release of information, as the person signed it."""
 
     categories = forms.MultipleChoiceField(
@@ -73,7 +73,7 @@ class ConsentNarrowForm(forms.Form):
         self.initial = {"categories": consent.categories, "ends_on": consent.ends_on}
 
 
-class EmergencyAccessForm(LineBreaksAsOne, forms.Form):
+class EmergencyAccessForm(StaffLengths, forms.Form):
     """Find a record outside one's caseload by exact legal name and birth date, or SSN."""
 
     legal_name = forms.CharField(label=_("Legal name (exactly as on file)"), max_length=200, required=False)
@@ -111,7 +111,7 @@ class EmergencyAccessForm(LineBreaksAsOne, forms.Form):
         return data
 
 
-class EmergencyReviewForm(LineBreaksAsOne, forms.Form):
+class EmergencyReviewForm(StaffLengths, forms.Form):
     # No choice made for the director: one click on "Save review" approved the access.
     decision = forms.ChoiceField(
         label=_("Your review"),

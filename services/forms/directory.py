@@ -14,12 +14,12 @@ from services.choices import (
     ResourceStatus,
 )
 from services.forms.contact import phone_or_error, postal_code_or_error, state_or_error, when_typed
-from services.forms.widgets import MAX_SEARCH, LineBreaksAsOne, name_blanks
+from services.forms.widgets import MAX_SEARCH, StaffLengths, name_blanks
 from services.models.directory import Provider, Resource
 from services.selectors.users import is_site_language
 
 
-class ResourceForm(LineBreaksAsOne, forms.ModelForm):
+class ResourceForm(StaffLengths, forms.ModelForm):
     new_provider_name = forms.CharField(
         label=_("…or a new provider"), required=False, max_length=200, help_text=_("Type a name to add a new provider.")
     )
@@ -100,7 +100,7 @@ class ResourceForm(LineBreaksAsOne, forms.ModelForm):
         return data
 
 
-class ProviderLanguageForm(forms.Form):
+class ProviderLanguageForm(StaffLengths, forms.Form):
     """The provider's language as the API sets it (PATCH /api/v1/providers/<id>/): one of the
     site's languages, said by its code."""
 
@@ -117,7 +117,7 @@ class ProviderLanguageForm(forms.Form):
         return language
 
 
-class ResourceSearchForm(forms.Form):
+class ResourceSearchForm(StaffLengths, forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=MAX_SEARCH)
     domain = forms.ChoiceField(label=_("Need"), required=False, choices=[("", "All needs"), *NeedDomain.choices])
     status = forms.ChoiceField(

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from services.forms.widgets import DateInput, OwnWordsField, PlainLengths, name_blanks
+from services.forms.widgets import DateInput, OwnWordsField, PlainLengths, StaffLengths, name_blanks
 from services.lib.uploads import Cleaned, Refused, clean
 from services.models.documents import Document, DocumentKind
 from services.models.people import Exoneree
@@ -103,7 +103,7 @@ class FileChosenAgain:
             self.retype_only = {"file"}  # marked, but not a mistake to count (templates/services/_form_errors.html)
 
 
-class DocumentForm(FileChosenAgain, forms.ModelForm):
+class DocumentForm(FileChosenAgain, StaffLengths, forms.ModelForm):
     """The caseworker's: any kind, the dates, on the plan or not, its consent."""
 
     file = UploadField(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.actions import enrolment
 from services.choices import ExitDestination, ExitReason, HousingAtExit
-from services.forms.widgets import DateInput, LineBreaksAsOne
+from services.forms.widgets import DateInput, StaffLengths
 from services.models.needs import Need
 
 D = ExitDestination
@@ -29,7 +29,7 @@ DESTINATION_GROUPS = [
 ]
 
 
-class CloseCaseForm(LineBreaksAsOne, forms.Form):
+class CloseCaseForm(StaffLengths, forms.Form):
     closed_on = forms.DateField(label=_("Exit date"), widget=DateInput(), help_text=_("The day the case ended."))
     exit_reason = forms.ChoiceField(label=_("Why the case is closing"), choices=[CHOOSE, *CHOSEN_EXIT_REASONS])
     destination = forms.ChoiceField(label=_("Where they are going to live"), choices=DESTINATION_GROUPS)
@@ -77,7 +77,7 @@ class ReopenCaseForm(forms.Form):
         return self.cleaned_data["opened_on"] or timezone.localdate()
 
 
-class RestrictionForm(LineBreaksAsOne, forms.Form):
+class RestrictionForm(StaffLengths, forms.Form):
     reason = forms.CharField(
         label=_("Why"),
         max_length=300,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.actions.legal import CLAIM_FIELDS
 from services.choices import ClaimStage
-from services.forms.widgets import DateInput, LineBreaksAsOne, name_blanks
+from services.forms.widgets import DateInput, StaffLengths, name_blanks
 from services.legal_rules import DeadlineBasis, jurisdiction_choices
 from services.lifecycle import CLAIM_TRANSITIONS, TransitionNotAllowed, check_claim_transition
 from services.models.legal import ClaimPayment, CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
@@ -22,7 +22,7 @@ NOTES = forms.Textarea(attrs={"rows": 3})
 NOT_KNOWN = frozenset({DeadlineBasis.NO_JURISDICTION, DeadlineBasis.TRIGGER_NOT_IN_RULE, DeadlineBasis.NO_TRIGGER_DATE})
 
 
-class ClaimForm(LineBreaksAsOne, forms.ModelForm):
+class ClaimForm(StaffLengths, forms.ModelForm):
     jurisdiction = forms.ChoiceField(
         label=_("Jurisdiction"),
         required=False,
@@ -98,21 +98,21 @@ class ClaimForm(LineBreaksAsOne, forms.ModelForm):
         return cleaned
 
 
-class PaymentForm(LineBreaksAsOne, forms.ModelForm):
+class PaymentForm(StaffLengths, forms.ModelForm):
     class Meta:
         model = ClaimPayment
         fields = ["received_on", "amount", "note"]
         widgets = {"received_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2})}
 
 
-class CertificateForm(LineBreaksAsOne, forms.ModelForm):
+class CertificateForm(StaffLengths, forms.ModelForm):
     class Meta:
         model = InnocenceCertificate
         fields = ["status", "court", "applied_on", "decided_on", "notes"]
         widgets = {"applied_on": DateInput(), "decided_on": DateInput(), "notes": NOTES}
 
 
-class ClearanceForm(LineBreaksAsOne, forms.ModelForm):
+class ClearanceForm(StaffLengths, forms.ModelForm):
     class Meta:
         model = RecordClearance
         fields = ["status", "requested_on", "confirmed_on", "last_checked_on", "notes"]
@@ -125,7 +125,7 @@ class ClearanceForm(LineBreaksAsOne, forms.ModelForm):
         help_texts = {"confirmed_on": _("Six months later, the caseworkers are reminded to check again.")}
 
 
-class LegalItemForm(LineBreaksAsOne, forms.ModelForm):
+class LegalItemForm(StaffLengths, forms.ModelForm):
     class Meta:
         model = LegalItem
         fields = ["kind", "status", "started_on", "done_on", "notes"]

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from services.forms.widgets import PlainLengths, VisibleTextField
+from services.forms.widgets import TOO_LONG_IN_CHARACTERS, PlainLengths, VisibleTextField
 from services.models.messages import MESSAGE_MAX_LENGTH
 
 
@@ -24,6 +24,13 @@ class MessageForm(PlainLengths, forms.Form):
         super().__init__(*args, **kwargs)
         # Only the person's own needs, referrals and follow-ups: anything else is refused.
         self.fields["about"].choices = [("", _("Nothing in particular")), *about]
+
+
+class StaffMessageForm(MessageForm):
+    """The same thread written from the staff's side: a text too long is told in characters, as
+    the counter below a staff's box says (the person's own form says letters and spaces)."""
+
+    too_long = TOO_LONG_IN_CHARACTERS
 
 
 class NeedsActionForm(forms.Form):

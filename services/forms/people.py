@@ -22,9 +22,9 @@ from services.forms.contact import (
 from services.forms.widgets import (
     DateInput,
     HandleField,
-    LineBreaksAsOne,
     NameSearchField,
     StaffChoiceField,
+    StaffLengths,
     TimeInput,
 )
 from services.models.organizations import Organization
@@ -52,9 +52,10 @@ NO_CONTACT_NO_REMINDERS = _(
     "They chose “Do not contact”, so no reminders can be sent to them. "
     "Choose another way to reach them, or untick “Remind them of their appointments”."
 )
+NOT_A_STATE = _("Use the two-letter state code, like TX (US for a federal conviction).")
 
 
-class ExonereeForm(LineBreaksAsOne, forms.ModelForm):
+class ExonereeForm(StaffLengths, forms.ModelForm):
     # The SSN is never put back into the page: editing shows the last four digits and an
     # empty box, and an empty box keeps the stored number.
     ssn = forms.CharField(
@@ -91,6 +92,8 @@ class ExonereeForm(LineBreaksAsOne, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # "TEX" is a state code mistyped, not a text to shorten: the code's own words.
+        self.fields["conviction_state"].error_messages["max_length"] = NOT_A_STATE
         self.stored_ssn = self.instance.ssn if self.instance.pk else ""
         self.initial["ssn"] = ""
         if self.stored_ssn:
@@ -147,7 +150,7 @@ class ExonereeForm(LineBreaksAsOne, forms.ModelForm):
         """A state, DC or US (a federal conviction) as the rules table names them, or a territory."""
         state = self.cleaned_data["conviction_state"].strip().upper()
         if state and not is_state(state, federal=True):
-            raise forms.ValidationError(_("Use the two-letter state code, like TX (US for a federal conviction)."))
+            raise forms.ValidationError(NOT_A_STATE)
         return state
 
 
@@ -211,7 +214,7 @@ class CaseworkerFilterField(StaffChoiceField):
         return label if obj.is_active else f"{label} {_('(switched off)')}"
 
 
-class ExonereeSearchForm(forms.Form):
+class ExonereeSearchForm(StaffLengths, forms.Form):
     q = NameSearchField(label=_("Search by name"))
     case = forms.ChoiceField(label=_("Show"), choices=CASE_STATE_CHOICES, required=False)
     caseworker = CaseworkerFilterField(
@@ -232,7 +235,7 @@ class ExonereeSearchForm(forms.Form):
         return self.cleaned_data["case"] or "open"  # open cases unless asked
 
 
-class InviteForm(forms.Form):
+class InviteForm(StaffLengths, forms.Form):
     username = HandleField(help_text=_("What they type to sign in."))
     email = forms.EmailField(help_text=_("The link to choose a password goes here."))
 

@@ -12,11 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from services.actions.provider_answers import ANSWER_MAX_LENGTH, OTHER_NEEDS_WORDS, REASON_FIELDS
 from services.choices import UNRESOLVED_REASONS, AppointmentAnswer, DeclineReason, PersonAnswer
 from services.forms.widgets import (
-    TOO_LONG_IN_CHARACTERS,
     DateInput,
-    LineBreaksAsOne,
     OwnWordsField,
     PlainLengths,
+    StaffLengths,
     VisibleTextField,
 )
 
@@ -46,13 +45,11 @@ def reason_words() -> VisibleTextField:
     )
 
 
-class ProviderAnswerForm(PlainLengths, forms.Form):
+class ProviderAnswerForm(StaffLengths, forms.Form):
     """Every button of the provider's page posts this form with its `move`; each move asks
     only its own questions (field names differ per move, so one page holds them all). The
     provider has no account and may be anyone at the program: a text too long is told in
-    plain words, as on the person's own forms (in characters: a program's staff know the word)."""
-
-    too_long = TOO_LONG_IN_CHARACTERS
+    characters, a word a program's staff know, as on our staff's forms."""
 
     move = forms.ChoiceField(choices=MOVES, widget=forms.HiddenInput)
     # Every free text is a VisibleTextField: one made only of zero-width spaces counts as
@@ -132,7 +129,7 @@ class ProviderAnswerForm(PlainLengths, forms.Form):
         return {"yes": True, "no": False}.get(self.cleaned_data.get("got_service", ""))
 
 
-class ProviderQuestionAnswerForm(LineBreaksAsOne, forms.Form):
+class ProviderQuestionAnswerForm(StaffLengths, forms.Form):
     """On the referral's page, under each of the provider's questions not yet answered: the
     caseworker's answer, which the provider reads on their page."""
 

@@ -18,7 +18,7 @@ from services.forms.dates import refuse_years_ago
 from services.forms.widgets import (
     YES_NO,
     DateInput,
-    LineBreaksAsOne,
+    StaffLengths,
     VisibleTextField,
     name_blanks,
     one_line_break,
@@ -30,7 +30,7 @@ from services.models.needs import Need
 from services.models.referrals import Referral
 
 
-class NeedForm(LineBreaksAsOne, forms.ModelForm):
+class NeedForm(StaffLengths, forms.ModelForm):
     class Meta:
         model = Need
         fields = ["domain", "description", "own_words", "priority", "opened_on"]
@@ -94,7 +94,7 @@ def provider_note_field() -> forms.CharField:
     )
 
 
-class ReferralForm(LineBreaksAsOne, forms.Form):
+class ReferralForm(StaffLengths, forms.Form):
     resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=_("Refer to"))
     note = provider_note_field()
     categories = referral_categories_field()
@@ -105,7 +105,7 @@ class ReferralForm(LineBreaksAsOne, forms.Form):
         self.fields["resource"].empty_label = _("Choose a resource (those for this kind of need come first)")
 
 
-class ReferralEditForm(LineBreaksAsOne, forms.ModelForm):
+class ReferralEditForm(StaffLengths, forms.ModelForm):
     """The provider, what it shares and the note to the provider can change only while the
     referral is a draft: once sent, they are what the provider got."""
 
@@ -147,7 +147,7 @@ class ReferralEditForm(LineBreaksAsOne, forms.ModelForm):
         return note
 
 
-class ReferralTransitionForm(LineBreaksAsOne, forms.Form):
+class ReferralTransitionForm(StaffLengths, forms.Form):
     status = forms.ChoiceField(choices=ReferralStatus.choices, label=_("New status"))
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     decline_reason = forms.CharField(

@@ -11,14 +11,14 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import NeedDomain
-from services.forms.widgets import DateInput, NameSearchField, StaffChoiceField, with_values
+from services.forms.widgets import DateInput, NameSearchField, StaffChoiceField, StaffLengths, with_values
 from services.models.audit import AuditEvent
 from services.models.validators import EARLIEST_YEAR, LATEST_YEAR, validate_sensible_date
 
 User = get_user_model()
 
 
-class AuditLogFilterForm(forms.Form):
+class AuditLogFilterForm(StaffLengths, forms.Form):
     """The director's search of the access log; every box optional. Its dates are "from" and
     "to" in the address, as on the outcomes page."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from services.forms.widgets import LineBreaksAsOne
+from services.forms.widgets import StaffLengths
 from services.models.retention import LegalHold
 
 
@@ -16,7 +16,7 @@ class RetentionConfirmForm(forms.Form):
     )
 
 
-class LegalHoldForm(LineBreaksAsOne, forms.Form):
+class LegalHoldForm(StaffLengths, forms.Form):
     reason = forms.CharField(
         label=_("Why it must be kept (a lawsuit, a claim, a request from a court…)"),
         max_length=LegalHold._meta.get_field("reason").max_length,
@@ -24,7 +24,7 @@ class LegalHoldForm(LineBreaksAsOne, forms.Form):
     )
 
 
-class LegalHoldLiftForm(LineBreaksAsOne, forms.Form):
+class LegalHoldLiftForm(StaffLengths, forms.Form):
     """Lifting lets the record be purged: its reason is required, as placing's is (the action
     refuses blanks and zero-width characters alone, for both)."""
 

@@ -15,6 +15,7 @@ from services.forms.widgets import (
     CaseworkerMultipleChoiceField,
     HandleField,
     ModelsChoiceField,
+    StaffLengths,
     name_blanks,
 )
 from services.models.organizations import Organization
@@ -23,7 +24,7 @@ from services.models.people import Exoneree
 User = get_user_model()
 
 
-class StaffCreateForm(forms.Form):
+class StaffCreateForm(StaffLengths, forms.Form):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(help_text=_("The invitation to choose a password goes here."))
@@ -40,7 +41,7 @@ class StaffCreateForm(forms.Form):
         }
 
 
-class StaffUpdateForm(forms.Form):
+class StaffUpdateForm(StaffLengths, forms.Form):
     # A plain form: the action compares the new role with the stored one.
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)

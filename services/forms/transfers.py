@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import TransferPart
+from services.forms.widgets import StaffLengths
 from services.models.organizations import Organization
 
 ACCEPT, DECLINE = "accept", "decline"
@@ -30,7 +31,7 @@ class TransferForm(forms.Form):
         self.fields["to_organization"].queryset = Organization.objects.exclude(pk=sender.pk).order_by("name")
 
 
-class TransferAnswerForm(forms.Form):
+class TransferAnswerForm(StaffLengths, forms.Form):
     decision = forms.ChoiceField(
         label=_("Your answer"),
         choices=[(ACCEPT, _("Accept: a record is made here")), (DECLINE, _("Decline: nothing is copied"))],

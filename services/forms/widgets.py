@@ -54,7 +54,8 @@ TOO_LONG = ngettext_lazy(
     "This is too long: at most %(limit_value)d letters and spaces. You wrote %(show_value)d.",
     "limit_value",
 )
-# The same for the provider's page, read by a program's staff.
+# The same for staff (ours, and a program's on the provider's page), in characters: the word of
+# the counter below a staff's box (templates/base.html), and one staff know in this sense.
 TOO_LONG_IN_CHARACTERS = ngettext_lazy(
     "Please keep this to %(limit_value)d character or fewer. You wrote %(show_value)d.",
     "Please keep this to %(limit_value)d characters or fewer. You wrote %(show_value)d.",
@@ -111,18 +112,34 @@ def with_values(data: Any, values: dict[str, list[str]], *, without: tuple[str, 
     return data
 
 
-class PlainLengths(LineBreaksAsOne):
-    """A form the person fills in themselves: a text too long is told in plain words (TOO_LONG)
-    beside it, for every field with a length limit, whatever the field (Django's field runs
-    its MaxLengthValidator and puts the field's own "max_length" message in its place)."""
+class Lengths(LineBreaksAsOne):
+    """A text too long is told beside it in the reader's words (`too_long`), for every field
+    with a length limit, whatever the field (Django's field runs its MaxLengthValidator and puts
+    the field's own "max_length" message in its place), rather than Django's "Ensure this value
+    has at most 150 characters (it has 162).". Every form with a length limit is one of the two
+    below (tests/test_text_limits.py checks that none is left out)."""
 
-    too_long: Any = TOO_LONG
+    too_long: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
             if getattr(field, "max_length", None) is not None:
                 field.error_messages = {**field.error_messages, "max_length": self.too_long}
+
+
+class PlainLengths(Lengths):
+    """A form the person fills in themselves: in letters and spaces (TOO_LONG), as the counter
+    below their box says."""
+
+    too_long = TOO_LONG
+
+
+class StaffLengths(Lengths):
+    """A form staff fill in: in characters (TOO_LONG_IN_CHARACTERS), as the counter below their
+    box says, and with what to do."""
+
+    too_long = TOO_LONG_IN_CHARACTERS
 
 
 class HandleField(forms.RegexField):

@@ -17,7 +17,7 @@ from services import access
 from services.access import caseworker_required, exoneree_required, staff_required
 from services.actions import messages
 from services.choices import ContactPreference
-from services.forms.messages import MessageForm, NeedsActionForm
+from services.forms.messages import MessageForm, NeedsActionForm, StaffMessageForm
 from services.lib.sms import sms_enabled
 from services.models.people import Exoneree
 from services.selectors import conversations
@@ -63,7 +63,7 @@ def exoneree_messages(request: HttpRequest, pk: int) -> HttpResponse:
     their assigned caseworkers write (a director, or a caseworker under emergency access, reads)."""
     exoneree = access.get_exoneree(request.user, pk, change=request.method == "POST")
     can_write = access.can_change_exoneree(request.user, exoneree)
-    form = MessageForm(posted(request), about=conversations.about_choices(exoneree))
+    form = StaffMessageForm(posted(request), about=conversations.about_choices(exoneree))
     restore_kept(request, form, said=WRITTEN_BEFORE)
     if form.is_valid():
         about = conversations.about_fields(form.cleaned_data["about"])
