@@ -25,6 +25,7 @@ from services.models.retention import LegalHold
 from services.views import retention as views
 from tests.conftest import World
 from tests.factories import ExonereeFactory, close_case
+from tests.test_cases import error_beside
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -148,8 +149,37 @@ def test_a_lift_without_a_reason_is_refused_beside_the_field(login, world: World
     assert response.status_code == 400
     html = response.content.decode()
     assert 'id="id_reason_error"' in html and 'aria-invalid="true"' in html
+    # The same words whether the box was left empty (the form) or held blanks alone (the action).
+    assert "Say why the hold can be lifted: the record may then be removed" in error_beside(response, "reason")
     assert REASON in html  # the hold, still standing
     assert [h.is_active for h in holds_of(world)] == [True]
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\u200b\ufeff"])
+def test_a_hold_without_a_reason_is_refused_beside_the_field_in_words_that_say_what_to_give(
+    login, world: World, blank: str
+) -> None:
+    """Left empty, it said Django's bare "This field is required."; blanks alone, the action's words."""
+    response = login("director1").post(hold_page(world), {"reason": blank})
+
+    assert response.status_code == 400
+    beside = error_beside(response, "reason")
+    assert "Say why the record must be kept: staff who open the record read it with the hold." in beside
+    assert "This field is required." not in beside
+    assert holds_of(world) == []
+
+
+@pytest.mark.parametrize("address", [hold_page, lift_url])
+def test_a_hold_reason_too_long_is_told_in_characters_with_what_to_do(login, world: World, address) -> None:
+    client = login("director1")
+    if address is lift_url:
+        client.post(hold_page(world), {"reason": REASON})
+
+    response = client.post(address(world), {"reason": "x" * 301})
+
+    assert response.status_code == 400
+    assert "Please keep this to 300 characters or fewer. You wrote 301." in error_beside(response, "reason")
+    assert [h.is_active for h in holds_of(world)] == ([True] if address is lift_url else [])
 
 
 def test_the_lift_reason_is_kept_and_shown_with_the_holds_lifted(login, world: World) -> None:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from services import audit
 from services.lib.text import visible_length
@@ -41,6 +42,14 @@ def retention_confirm(*, by: AbstractUser, exoneree: Exoneree) -> RetentionRevie
     return review
 
 
+# A hold's reason, missing: said by the form (left empty) and by the action (blanks alone) alike.
+HOLD_REASON_MISSING = gettext_lazy("Say why the record must be kept: staff who open the record read it with the hold.")
+LIFT_REASON_MISSING = gettext_lazy(
+    "Say why the hold can be lifted: the record may then be removed when its retention ends, and the reason is "
+    "kept with the hold."
+)
+
+
 def _required_reason(reason: str, missing: str) -> str:
     """A hold's reason, placed or lifted: required, and blanks or zero-width characters alone are none."""
     reason = reason.strip()
@@ -54,7 +63,7 @@ def legal_hold_place(*, by: AbstractUser, exoneree: Exoneree, reason: str) -> Le
     if exoneree.deidentified_at is not None:
         # Who they were is gone already: a hold would keep nothing the counts do not keep.
         raise ValidationError(_("This record was de-identified under retention: there is nothing left to hold."))
-    reason = _required_reason(reason, _("Say why the record must be kept."))
+    reason = _required_reason(reason, HOLD_REASON_MISSING)
     hold = LegalHold(exoneree=exoneree, reason=reason, placed_by=by)
     hold.full_clean(exclude=["exoneree", "placed_by"])
     try:
@@ -71,7 +80,7 @@ def legal_hold_place(*, by: AbstractUser, exoneree: Exoneree, reason: str) -> Le
 def legal_hold_lift(*, by: AbstractUser, exoneree: Exoneree, reason: str) -> None:
     """End the case's active hold (kept, with who lifted it, when and why). Lifting lets the
     record be purged, so it needs its reason as much as placing does."""
-    reason = _required_reason(reason, _("Say why the record no longer needs to be kept."))
+    reason = _required_reason(reason, LIFT_REASON_MISSING)
     try:
         LegalHold._meta.get_field("lift_reason").clean(reason, None)  # its length
     except ValidationError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from services.actions.retention import HOLD_REASON_MISSING, LIFT_REASON_MISSING
 from services.forms.widgets import StaffLengths
 from services.models.retention import LegalHold
 
@@ -21,6 +22,7 @@ class LegalHoldForm(StaffLengths, forms.Form):
         label=_("Why it must be kept (a lawsuit, a claim, a request from a court…)"),
         max_length=LegalHold._meta.get_field("reason").max_length,
         widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": HOLD_REASON_MISSING},
     )
 
 
@@ -32,4 +34,5 @@ class LegalHoldLiftForm(StaffLengths, forms.Form):
         label=_("Why it no longer needs to be kept (the suit settled, the claim paid…)"),
         max_length=LegalHold._meta.get_field("lift_reason").max_length,
         widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": LIFT_REASON_MISSING},
     )
