@@ -142,7 +142,7 @@ def test_a_record_that_already_holds_a_never_issued_number_is_still_saved_by_sta
         ("conviction_state", {"conviction_state": "TEX"}, "Use the two-letter state code, like TX"),
         ("conviction_state", {"conviction_state": "T1"}, "Use the two-letter state code"),
         ("conviction_state", {"conviction_state": "XX"}, "like TX (US for a federal conviction)"),  # no such state
-        ("legal_name", {"legal_name": ""}, "This field is required."),
+        ("legal_name", {"legal_name": ""}, "Give their legal name, as on their papers."),
         ("date_of_birth", {"date_of_birth": "1970-13-45"}, "Enter a valid date."),
         ("email", {"email": "not-an-address"}, "Enter a valid email address."),
         # Reminders with nothing to send them to: said now, not by a reminder that never comes.

@@ -6,13 +6,26 @@ empty says what to give, not Django's bare "This field is required."."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from services.choices import Role
+from services.choices import ConsentCategory, Role
+from services.models.api import ApiToken
+from services.models.casework import Assessment
+from services.models.consent import Consent, EmergencyAccess
+from services.models.directory import Resource
+from services.models.follow_ups import FollowUp
+from services.models.legal import ClaimPayment, InnocenceCertificate
 from services.models.messages import MESSAGE_MAX_LENGTH, Message
+from services.models.needs import Need
 from services.models.organizations import StaffMember
+from services.models.people import Exoneree
 from tests.conftest import World
+from tests.factories import consent_for
 from tests.test_cases import error_beside
+from tests.test_legal import illinois_claim
+
+User = get_user_model()
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -60,3 +73,205 @@ def test_a_staff_members_name_too_long_says_what_to_do_not_djangos_words(login, 
     assert "Please keep this to 150 characters or fewer. You wrote 162." in error_beside(response, field)
     assert "Ensure this value" not in response.content.decode()
     assert not StaffMember.objects.filter(user__username__startswith="nnewhire@").exists()
+
+
+# --- a field left empty says what to give ----------------------------------------------------
+
+
+def person(name: str, *, director: bool = False):
+    """A page of Marcus's record, opened by his caseworker (or the director)."""
+    return ("director1" if director else "caseworker1", lambda w: reverse(name, args=[w.marcus.exoneree.pk]))
+
+
+def claims_payment(w: World) -> str:
+    return reverse("payment_create", args=[illinois_claim(w).pk])
+
+
+def marcus_consent(w: World) -> str:
+    return reverse("consent_edit", args=[consent_for(w.marcus.exoneree, w.marcus.resource.provider).pk])
+
+
+# (who, where, what is posted, the field, what it must say beside it, what must stay as it was)
+MISSING = [
+    (
+        *person("restriction", director=True),
+        {},
+        "reason",
+        "Say why: the reason goes in the access log.",
+        lambda w: Exoneree.objects.filter(restricted=True).count(),
+    ),
+    (
+        "caseworker1",
+        lambda w: reverse("emergency_access_request"),
+        {"legal_name": "Anita Ramirez", "date_of_birth": "1970-01-01", "confirm": "on"},
+        "reason",
+        "Say why you need this record now: your director reads it.",
+        lambda w: EmergencyAccess.objects.count(),
+    ),
+    (
+        *person("consent_create"),
+        {},
+        "purpose",
+        "Say what the information is shared for, as the signed release says.",
+        lambda w: Consent.objects.count(),
+    ),
+    (
+        *person("consent_create"),
+        {},
+        "starts_on",
+        "Give the first day the release covers.",
+        lambda w: Consent.objects.count(),
+    ),
+    (
+        *person("consent_create"),
+        {},
+        "ends_on",
+        "Give the day the release ends, as they signed it.",
+        lambda w: Consent.objects.count(),
+    ),
+    (*person("consent_create"), {}, "signed_on", "Give the day they signed.", lambda w: Consent.objects.count()),
+    (
+        "caseworker1",
+        marcus_consent,
+        {"categories": ConsentCategory.CONTACT},
+        "ends_on",
+        "Give the last day it may be shared: the end they signed, or earlier.",
+        lambda w: list(Consent.objects.values_list("ends_on", flat=True)),
+    ),
+    (
+        *person("case_close"),
+        {"closed_on": ""},
+        "closed_on",
+        "Give the exit date: the day the case ended.",
+        lambda w: Exoneree.objects.get(pk=w.marcus.exoneree.pk).case_is_open,
+    ),
+    (
+        "caseworker1",
+        claims_payment,
+        {},
+        "received_on",
+        "Give the day the payment came.",
+        lambda w: ClaimPayment.objects.count(),
+    ),
+    (
+        "caseworker1",
+        claims_payment,
+        {},
+        "amount",
+        "Give the amount received, in US dollars.",
+        lambda w: ClaimPayment.objects.count(),
+    ),
+    (
+        *person("certificate_create"),
+        {},
+        "court",
+        "Name the court asked for the certificate.",
+        lambda w: InnocenceCertificate.objects.count(),
+    ),
+    (
+        *person("need_create"),
+        {"opened_on": ""},
+        "opened_on",
+        "Give the day the need was recorded.",
+        lambda w: Need.objects.count(),
+    ),
+    (
+        *person("need_create"),
+        {"description": ""},
+        "description",
+        "Describe the need, in plain words: they read it on their plan.",
+        lambda w: Need.objects.count(),
+    ),
+    (
+        *person("follow_up_create"),
+        {"due_at": ""},
+        "due_at",
+        "Give the day and time it is due.",
+        lambda w: FollowUp.objects.count(),
+    ),
+    (
+        *person("follow_up_record_done"),
+        {"due_at": ""},
+        "title",
+        "Say what was done, in a few words.",
+        lambda w: FollowUp.objects.count(),
+    ),
+    (
+        *person("follow_up_record_done"),
+        {"due_at": ""},
+        "due_at",
+        "Give the day and time it was done.",
+        lambda w: FollowUp.objects.count(),
+    ),
+    (
+        *person("assessment_create"),
+        {"taken_on": ""},
+        "taken_on",
+        "Give the day the assessment was taken.",
+        lambda w: Assessment.objects.count(),
+    ),
+    (
+        "director1",
+        lambda w: reverse("resource_create"),
+        {},
+        "name",
+        "Name the service, as the provider calls it.",
+        lambda w: Resource.objects.count(),
+    ),
+    (
+        "caseworker1",
+        lambda w: reverse("api_token_list"),
+        {"scope": "read", "days": "30"},
+        "name",
+        "Say what it is for, so it can be told apart from the others later.",
+        lambda w: ApiToken.objects.count(),
+    ),
+    (
+        "director1",
+        lambda w: reverse("staff_create"),
+        {},
+        "first_name",
+        "Give their first name.",
+        lambda w: StaffMember.objects.count(),
+    ),
+    (
+        "director1",
+        lambda w: reverse("staff_create"),
+        {},
+        "last_name",
+        "Give their last name.",
+        lambda w: StaffMember.objects.count(),
+    ),
+    (
+        "director1",
+        lambda w: reverse("staff_create"),
+        {},
+        "email",
+        "Give their email address: the invitation goes there.",
+        lambda w: StaffMember.objects.count(),
+    ),
+    (
+        "director1",
+        lambda w: reverse("staff_edit", args=[w.caseworker2.staff.pk]),
+        {"last_name": "Two", "role": Role.CASEWORKER},
+        "first_name",
+        "Give their first name.",
+        lambda w: User.objects.get(pk=w.caseworker2.pk).first_name,
+    ),
+]
+
+
+@pytest.mark.parametrize(("persona", "address", "data", "field", "words", "kept"), MISSING)
+def test_a_staff_field_left_empty_says_what_to_give_beside_it(
+    login, world: World, persona, address, data, field, words, kept
+) -> None:
+    """Each said Django's bare "This field is required.", whatever the field was for."""
+    where = address(world)
+    before = kept(world)
+
+    response = login(persona).post(where, data)
+
+    assert response.status_code == 400
+    beside = error_beside(response, field)
+    assert words in beside and "This field is required." not in beside
+    assert kept(world) == before

@@ -163,7 +163,7 @@ BLANK = "\u200b\u200b"  # two zero-width spaces: a row that looks empty
             lambda w: {"domain": "income", "description": BLANK, "priority": "high"},
             "description",
             Need,
-            "This field is required.",
+            "Describe the need, in plain words: they read it on their plan.",
         ),
         (
             "caseworker1",
@@ -171,7 +171,7 @@ BLANK = "\u200b\u200b"  # two zero-width spaces: a row that looks empty
             lambda w: {"title": BLANK, "due_at": "2030-01-02T10:00", "assigned_to": w.caseworker1.pk},
             "title",
             FollowUp,
-            "This field is required.",
+            "Say what is to be done, in a few words.",
         ),
         (
             "caseworker1",
@@ -179,7 +179,7 @@ BLANK = "\u200b\u200b"  # two zero-width spaces: a row that looks empty
             lambda w: {"text": BLANK, "visibility": NoteVisibility.STAFF},
             "text",
             CaseNote,
-            "This field is required.",
+            "Write the note.",
         ),
         ("exoneree1", "my_messages", lambda w: {"text": BLANK}, "text", Message, "Write your message."),
         ("exoneree1", "my_ask", lambda w: {"words": BLANK, "priority": "medium"}, "words", Need, "Tell us what you"),

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from services import audit
 from services.access import is_director
@@ -19,6 +20,8 @@ from services.lib.text import visible_length
 from services.models.people import Exoneree
 
 RESTRICTION_FIELDS = ["restricted", "restricted_reason", "restricted_at", "restricted_by"]
+# Said by the form (left empty) and by the action (blanks alone) alike.
+REASON_MISSING = gettext_lazy("Say why: the reason goes in the access log.")
 
 
 @transaction.atomic
@@ -28,7 +31,7 @@ def restriction_set(*, by: AbstractUser, exoneree: Exoneree, restricted: bool, r
         raise PermissionDenied
     reason = reason.strip()
     if not visible_length(reason):
-        raise ValidationError({"reason": _("Say why.")})
+        raise ValidationError({"reason": REASON_MISSING})
     figures_changed(exoneree.organization_id)  # the lists the figures' cache keeps change
     locked = Exoneree.objects.select_for_update(no_key=True).get(pk=exoneree.pk)
     if locked.restricted == restricted:

@@ -13,7 +13,12 @@ from services.models.api import ApiToken
 
 
 class ApiTokenForm(StaffLengths, forms.Form):
-    name = forms.CharField(label=_("What is it for?"), max_length=100, help_text=_("For example: CRM sync."))
+    name = forms.CharField(
+        label=_("What is it for?"),
+        max_length=100,
+        help_text=_("For example: CRM sync."),
+        error_messages={"required": _("Say what it is for, so it can be told apart from the others later.")},
+    )
     scope = forms.ChoiceField(
         label=_("It may"),
         choices=ApiToken.SCOPES,

@@ -42,6 +42,10 @@ class FollowUpForm(StaffLengths, forms.ModelForm):
         fields = ["title", "due_at", "assigned_to", "need", "referral", "details", "shared_with_exoneree"]
         field_classes = {"title": VisibleTextField, "due_at": LocalDateTimeField}
         widgets = {"due_at": DateTimeInput(), "details": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {
+            "title": {"required": _("Say what is to be done, in a few words.")},
+            "due_at": {"required": _("Give the day and time it is due.")},
+        }
         help_texts = {
             "title": _(
                 "Short, like “Housing visit”: it shows in lists and reminders. Put anything private in Details."
@@ -107,6 +111,10 @@ class FollowUpDoneAlreadyForm(StaffLengths, forms.ModelForm):
         fields = ["title", "due_at", "need", "referral", "outcome", "shared_with_exoneree"]
         field_classes = {"title": VisibleTextField, "due_at": LocalDateTimeField}
         widgets = {"due_at": DateTimeInput()}
+        error_messages = {
+            "title": {"required": _("Say what was done, in a few words.")},
+            "due_at": {"required": _("Give the day and time it was done.")},
+        }
         labels = {
             "title": _("What was done"),
             "due_at": _("When it was done"),
@@ -169,6 +177,7 @@ class CaseNoteForm(StaffLengths, forms.ModelForm):
         fields = ["text", "visibility"]
         field_classes = {"text": VisibleTextField}
         widgets = {"text": forms.Textarea(attrs={"rows": 6})}
+        error_messages = {"text": {"required": _("Write the note.")}}
         help_texts = {"visibility": _("Shared notes appear on the person's own plan.")}
 
 
@@ -177,6 +186,7 @@ class AssessmentForm(forms.ModelForm):
         model = Assessment
         fields = ["kind", "taken_on"]
         widgets = {"taken_on": DateInput()}
+        error_messages = {"taken_on": {"required": _("Give the day the assessment was taken.")}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -40,6 +40,13 @@ class ConsentForm(StaffLengths, forms.ModelForm):
             "ends_on": DateInput(),
             "signed_on": DateInput(),
         }
+        # As the signed release says it: each is one of the release's required elements.
+        error_messages = {
+            "purpose": {"required": _("Say what the information is shared for, as the signed release says.")},
+            "starts_on": {"required": _("Give the first day the release covers.")},
+            "ends_on": {"required": _("Give the day the release ends, as they signed it.")},
+            "signed_on": {"required": _("Give the day they signed.")},
+        }
 
     def __init__(self, *args: Any, providers: QuerySet[Provider], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,7 +69,11 @@ class ConsentNarrowForm(forms.Form):
             "invalid_choice": _("This consent does not name that: to share more, record a new signed consent.")
         },
     )
-    ends_on = forms.DateField(label=_("Until"), widget=DateInput())
+    ends_on = forms.DateField(
+        label=_("Until"),
+        widget=DateInput(),
+        error_messages={"required": _("Give the last day it may be shared: the end they signed, or earlier.")},
+    )
 
     def __init__(self, *args: Any, consent: Consent, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -91,6 +102,7 @@ class EmergencyAccessForm(StaffLengths, forms.Form):
         max_length=2000,
         validators=[MinVisibleLengthValidator(EMERGENCY_REASON_MIN)],
         help_text=_("At least 20 characters. Your director reads this."),
+        error_messages={"required": _("Say why you need this record now: your director reads it.")},
     )
     # Required before any search: the search and the opening are one act, so the page never
     # says whether a record matches without opening it.

@@ -56,6 +56,7 @@ class ResourceForm(StaffLengths, forms.ModelForm):
             "hours",
             "status",
         ]
+        error_messages = {"name": {"required": _("Name the service, as the provider calls it.")}}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "eligibility": forms.Textarea(attrs={"rows": 2}),

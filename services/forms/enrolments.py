@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from services.actions import enrolment
+from services.actions import enrolment, restriction
 from services.choices import ExitDestination, ExitReason, HousingAtExit
 from services.forms.widgets import DateInput, StaffLengths
 from services.models.needs import Need
@@ -30,7 +30,12 @@ DESTINATION_GROUPS = [
 
 
 class CloseCaseForm(StaffLengths, forms.Form):
-    closed_on = forms.DateField(label=_("Exit date"), widget=DateInput(), help_text=_("The day the case ended."))
+    closed_on = forms.DateField(
+        label=_("Exit date"),
+        widget=DateInput(),
+        help_text=_("The day the case ended."),
+        error_messages={"required": _("Give the exit date: the day the case ended.")},
+    )
     exit_reason = forms.ChoiceField(label=_("Why the case is closing"), choices=[CHOOSE, *CHOSEN_EXIT_REASONS])
     destination = forms.ChoiceField(label=_("Where they are going to live"), choices=DESTINATION_GROUPS)
     housing_at_exit = forms.ChoiceField(label=_("Their housing today"), choices=[CHOOSE, *HousingAtExit.choices])
@@ -83,4 +88,5 @@ class RestrictionForm(StaffLengths, forms.Form):
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For the access log: a safety concern, press attention… Not the details of the case."),
+        error_messages={"required": restriction.REASON_MISSING},
     )

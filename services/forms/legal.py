@@ -103,6 +103,10 @@ class PaymentForm(StaffLengths, forms.ModelForm):
         model = ClaimPayment
         fields = ["received_on", "amount", "note"]
         widgets = {"received_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {
+            "received_on": {"required": _("Give the day the payment came.")},
+            "amount": {"required": _("Give the amount received, in US dollars.")},
+        }
 
 
 class CertificateForm(StaffLengths, forms.ModelForm):
@@ -110,6 +114,7 @@ class CertificateForm(StaffLengths, forms.ModelForm):
         model = InnocenceCertificate
         fields = ["status", "court", "applied_on", "decided_on", "notes"]
         widgets = {"applied_on": DateInput(), "decided_on": DateInput(), "notes": NOTES}
+        error_messages = {"court": {"required": _("Name the court asked for the certificate.")}}
 
 
 class ClearanceForm(StaffLengths, forms.ModelForm):

@@ -89,6 +89,7 @@ class ExonereeForm(StaffLengths, forms.ModelForm):
             "conviction_state": _("State of conviction (2 letters)"),
             "conviction_county": _("County of conviction"),
         }
+        error_messages = {"legal_name": {"required": _("Give their legal name, as on their papers.")}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

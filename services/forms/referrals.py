@@ -42,6 +42,10 @@ class NeedForm(StaffLengths, forms.ModelForm):
             "own_words": forms.Textarea(attrs={"rows": 3}),
             "opened_on": DateInput(),
         }
+        error_messages = {
+            "description": {"required": _("Describe the need, in plain words: they read it on their plan.")},
+            "opened_on": {"required": _("Give the day the need was recorded.")},
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -24,10 +24,18 @@ from services.models.people import Exoneree
 User = get_user_model()
 
 
+# A staff member's name: what colleagues see them as, and what the invitation greets.
+FIRST_NAME_MISSING = {"required": _("Give their first name.")}
+LAST_NAME_MISSING = {"required": _("Give their last name.")}
+
+
 class StaffCreateForm(StaffLengths, forms.Form):
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
-    email = forms.EmailField(help_text=_("The invitation to choose a password goes here."))
+    first_name = forms.CharField(max_length=150, error_messages=FIRST_NAME_MISSING)
+    last_name = forms.CharField(max_length=150, error_messages=LAST_NAME_MISSING)
+    email = forms.EmailField(
+        help_text=_("The invitation to choose a password goes here."),
+        error_messages={"required": _("Give their email address: the invitation goes there.")},
+    )
     username = HandleField()
     role = forms.ChoiceField(choices=Role.choices)
     title = forms.CharField(max_length=100, required=False)
@@ -43,8 +51,8 @@ class StaffCreateForm(StaffLengths, forms.Form):
 
 class StaffUpdateForm(StaffLengths, forms.Form):
     # A plain form: the action compares the new role with the stored one.
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
+    first_name = forms.CharField(max_length=150, error_messages=FIRST_NAME_MISSING)
+    last_name = forms.CharField(max_length=150, error_messages=LAST_NAME_MISSING)
     email = forms.EmailField(max_length=254, help_text=_("Changed, the invitation goes again to the new address."))
     role = forms.ChoiceField(choices=Role.choices)
     title = forms.CharField(max_length=100, required=False)
