@@ -21,7 +21,7 @@ from services.models.needs import Need
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
 from tests.conftest import World
-from tests.factories import consent_for
+from tests.factories import ExonereeFactory, consent_for
 from tests.test_cases import error_beside
 from tests.test_legal import illinois_claim
 
@@ -85,6 +85,12 @@ def person(name: str, *, director: bool = False):
 
 def claims_payment(w: World) -> str:
     return reverse("payment_create", args=[illinois_claim(w).pk])
+
+
+def invite_newcomer(w: World) -> str:
+    """The invitation of someone with no login yet."""
+    nadia = ExonereeFactory(organization=w.org1, legal_name="Nadia Newcomer", caseworkers=[w.caseworker1])
+    return reverse("exoneree_invite", args=[nadia.pk])
 
 
 def marcus_consent(w: World) -> str:
@@ -248,6 +254,22 @@ MISSING = [
         {},
         "email",
         "Give their email address: the invitation goes there.",
+        lambda w: StaffMember.objects.count(),
+    ),
+    (
+        "caseworker1",
+        invite_newcomer,
+        {"username": "nnewcomer"},
+        "email",
+        "Give their email address: the link to choose a password goes there.",
+        lambda w: User.objects.filter(username__startswith="nnewcomer").count(),
+    ),
+    (
+        "director1",
+        lambda w: reverse("staff_create"),
+        {},
+        "username",
+        "Choose the username they will sign in with.",
         lambda w: StaffMember.objects.count(),
     ),
     (

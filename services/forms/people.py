@@ -238,7 +238,10 @@ class ExonereeSearchForm(StaffLengths, forms.Form):
 
 class InviteForm(StaffLengths, forms.Form):
     username = HandleField(help_text=_("What they type to sign in."))
-    email = forms.EmailField(help_text=_("The link to choose a password goes here."))
+    email = forms.EmailField(
+        help_text=_("The link to choose a password goes here."),
+        error_messages={"required": _("Give their email address: the link to choose a password goes there.")},
+    )
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

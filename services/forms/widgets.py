@@ -151,7 +151,10 @@ class HandleField(forms.RegexField):
         super().__init__(
             regex=r"^[a-z0-9_.-]{3,40}$",
             max_length=40,
-            error_messages={"invalid": _("Use 3–40 letters, digits, dots, dashes or underscores.")},
+            error_messages={
+                "invalid": _("Use 3–40 letters, digits, dots, dashes or underscores."),
+                "required": _("Choose the username they will sign in with."),
+            },
             **kwargs,
         )
 
