@@ -35,6 +35,10 @@ REFERRAL_NOT_ON_PLAN = frozenset({S.DRAFT, S.CANCELLED})
 # is still asked: the person's "yes" is what confirms the service reached them (the outcomes'
 # "completed and confirmed by the person").
 REFERRAL_NO_HELP_TO_CONFIRM = frozenset({S.DRAFT, S.DECLINED, S.UNRESOLVED, S.CANCELLED})
+# Referrals whose plan still names the person's contact at the provider: while the provider
+# works with them, and once done (still the one to call back). Not once it ended without the
+# service: beside "It did not work out", "Your contact: Ms. Lee" read as if it were still on.
+REFERRAL_CONTACT_ON_PLAN = frozenset({S.ACCEPTED, S.IN_PROGRESS, S.COMPLETED})
 
 N = NeedStatus
 NEED_TRANSITIONS: dict[str, frozenset[str]] = {

@@ -12,6 +12,7 @@ from html import unescape
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from services import outcome_counts
 from services.choices import ReferralStatus
@@ -20,7 +21,7 @@ from services.models.notifications import Notification
 from services.models.referrals import ProviderLink, Referral
 from services.selectors import provider_links
 from tests.conftest import World
-from tests.test_referral_loop import deliver, page, send
+from tests.test_referral_loop import deliver, in_six_weeks, page, send
 
 pytestmark = pytest.mark.world_built_once
 
@@ -189,3 +190,31 @@ def test_a_decline_racing_an_acceptance_from_another_tab_says_the_referral_moved
     assert response.redirect_chain == [(url, 302)]
     assert "This referral is already accepted, so this answer was not saved." in response.content.decode()
     assert referral(world).status == ReferralStatus.ACCEPTED and provider_updates() == 0
+
+
+@pytest.mark.parametrize(
+    ("moves", "contact", "start"),
+    [
+        ([], True, True),
+        ([{"move": "start"}], True, False),
+        ([{"move": "start"}, {"move": "complete", "got_service": "yes"}], True, False),
+        ([{"move": "unresolved", "unresolved_code": "unreachable"}], False, False),
+    ],
+    ids=["accepted", "in-progress", "completed", "could-not-be-done"],
+)
+def test_the_plan_names_the_contact_and_start_day_only_while_they_hold(
+    world: World, client: Client, login, moves, contact: bool, start: bool
+) -> None:
+    """The plan read "It did not work out." and then "Your contact at …: Ms. Lee. They plan to
+    start on …", and "They are helping you." beside a start day gone by."""
+    send(world)
+    url = page(deliver()[-1])
+    client.post(url, {**ACCEPT, "expected_on": in_six_weeks()})
+    for move in moves:
+        assert client.post(url, move).status_code in (200, 302)
+
+    html = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    provider = world.marcus.resource.provider.name
+    assert (f"Your contact at {provider}: Ms. Lee." in html) is contact
+    assert ("They plan to start on" in html) is start

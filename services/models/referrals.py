@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -18,7 +18,7 @@ from services.choices import (
     ReferralStatus,
 )
 from services.fields import EncryptedTextField
-from services.lifecycle import REFERRAL_NO_HELP_TO_CONFIRM, REFERRAL_OPEN
+from services.lifecycle import REFERRAL_CONTACT_ON_PLAN, REFERRAL_NO_HELP_TO_CONFIRM, REFERRAL_OPEN
 from services.models.base import BaseModel
 from services.models.directory import Provider, Resource
 from services.models.needs import Need
@@ -105,6 +105,18 @@ class Referral(BaseModel):
         still open only (a closed need is one line under "Done"), so a referral of a closed need
         is not asked about either."""
         return self.status not in REFERRAL_NO_HELP_TO_CONFIRM and self.need.is_open
+
+    @property
+    def contact_on_plan(self) -> str:
+        """The provider's contact as the person's plan names it (see REFERRAL_CONTACT_ON_PLAN)."""
+        return self.provider_contact if self.status in REFERRAL_CONTACT_ON_PLAN else ""
+
+    @property
+    def start_on_plan(self) -> date | None:
+        """The day the provider planned to start, as the person's plan says it: only while the
+        referral is accepted and not yet under way. Once started (or over) it is a day gone by,
+        and "They are helping you. They plan to start on December 9" read as not started."""
+        return self.expected_on if self.status == ReferralStatus.ACCEPTED else None
 
 
 class ReferralCategory(BaseModel):
