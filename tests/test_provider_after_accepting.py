@@ -18,10 +18,9 @@ from services import outcome_counts
 from services.choices import ReferralStatus
 from services.models.audit import AuditEvent
 from services.models.notifications import Notification
-from services.models.referrals import ProviderLink, Referral
-from services.selectors import provider_links
+from services.models.referrals import Referral
 from tests.conftest import World
-from tests.test_referral_loop import deliver, in_six_weeks, page, send
+from tests.test_referral_loop import deliver, in_six_weeks, moved_after_reading, page, send
 
 pytestmark = pytest.mark.world_built_once
 
@@ -176,14 +175,7 @@ def test_a_decline_racing_an_acceptance_from_another_tab_says_the_referral_moved
     status from Accepted to Declined"."""
     send(world)
     url = page(deliver()[-1])
-    read = provider_links.provider_link_for
-
-    def read_before_the_other_tab(token: str) -> ProviderLink:
-        link = read(token)
-        Referral.objects.filter(pk=link.referral_id).update(status=ReferralStatus.ACCEPTED)
-        return link  # its referral still reads "sent"
-
-    monkeypatch.setattr(provider_links, "provider_link_for", read_before_the_other_tab)
+    moved_after_reading(monkeypatch, ReferralStatus.ACCEPTED)
 
     response = client.post(url, {"move": "decline", "decline_code": "no_capacity"}, follow=True)
 

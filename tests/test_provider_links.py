@@ -19,13 +19,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services.actions import provider_answers
+from services.actions import referrals as referral_actions
 from services.choices import ProviderLinkEnd, ReferralStatus
 from services.lib.provider_tokens import token_hash
+from services.models.audit import AuditEvent
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral
 from tests.conftest import World
-from tests.test_referral_loop import LINK, deliver, narrow_consent, page, revoke_consent, send
+from tests.test_referral_loop import LINK, deliver, moved_after_reading, narrow_consent, page, revoke_consent, send
 
 pytestmark = pytest.mark.world_built_once
+
+S = ReferralStatus
 
 REPLACED = "Any link sent before this one no longer works."
 
@@ -244,3 +248,90 @@ def test_a_link_that_consent_no_longer_covers_is_listed_as_stopped_and_why(world
         in html
     )
     assert "Stop the provider's link" in html  # a new consent would start it again: it can be stopped for good
+
+
+# --- an answer sent to a link that stopped --------------------------------------------------------
+
+NOT_SAVED = "What you just sent was not saved."
+DECLINE = {"move": "decline", "decline_code": "no_capacity"}
+
+
+def _provider_updates() -> int:
+    return AuditEvent.objects.filter(action=AuditEvent.Action.PROVIDER_UPDATED).count()
+
+
+@pytest.mark.parametrize(
+    ("before", "closing"),
+    [
+        ([], DECLINE),
+        ([{"move": "accept"}, {"move": "start"}], {"move": "complete", "got_service": "yes"}),
+        ([{"move": "accept"}], {"move": "unresolved", "unresolved_code": "unreachable"}),
+    ],
+    ids=["declined", "completed", "could-not-be-done"],
+)
+def test_the_closing_answer_sent_twice_is_thanked_again(world: World, client: Client, before, closing) -> None:
+    """A double tap or a phone sending again on a bad connection: the second sending found the
+    link closed by the first and read "This link no longer works", the answer in doubt."""
+    url = page(first_link(world))
+    for move in [*before, closing]:
+        assert client.post(url, move).status_code in (200, 302)
+    status, updates = Referral.objects.get(pk=world.marcus.referral.pk).status, _provider_updates()
+
+    again = client.post(url, closing)
+
+    html = again.content.decode()
+    assert again.status_code == 200 and "We have this answer already." in html
+    assert world.marcus.exoneree.legal_name not in html and again["Cache-Control"] == "no-store, private"
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == status and _provider_updates() == updates
+
+
+def test_the_same_answer_racing_its_double_is_thanked_again(world: World, client: Client, monkeypatch) -> None:
+    """The second sending read the link as working, and found it closed under the row lock."""
+    url = page(first_link(world))
+    moved_after_reading(monkeypatch, ReferralStatus.DECLINED)  # by the first sending
+
+    again = client.post(url, DECLINE)
+
+    assert again.status_code == 200 and "We have this answer already." in again.content.decode()
+
+
+def _could_not_be_done(w: World, url: str) -> None:
+    Client().post(url, {"move": "unresolved", "unresolved_code": "unreachable"})
+
+
+def _stopped_then_completed_by_staff(w: World, url: str) -> None:
+    provider_answers.referral_link_revoke(by=w.caseworker1, referral=w.marcus.referral)
+    referral_actions.referral_transition(
+        by=w.caseworker1, referral=Referral.objects.get(pk=w.marcus.referral.pk), status=S.COMPLETED, got_service=True
+    )
+
+
+COMPLETE = {"move": "complete", "got_service": "yes"}
+
+
+@pytest.mark.parametrize(
+    ("close", "data"),
+    [
+        (_could_not_be_done, COMPLETE),
+        (_could_not_be_done, {"move": "question", "question": "Is he still looking?"}),
+        (_stopped_then_completed_by_staff, COMPLETE),
+    ],
+    ids=["another-answer-came-first", "a-question-once-closed", "a-stopped-link-sending-the-closing-answer"],
+)
+def test_an_answer_to_a_stopped_link_says_it_was_not_saved(world: World, client: Client, close, data) -> None:
+    """A page left open (a second tab said it could not be done): "Mark completed" read only
+    "This link no longer works", and the provider could not tell whether it was recorded. A link
+    staff stopped is told so whatever it sends, so trying answers tells nothing of the referral."""
+    url = page(first_link(world))
+    client.post(url, {"move": "accept"})
+    client.post(url, {"move": "start"})
+    close(world, url)
+    status, updates = Referral.objects.get(pk=world.marcus.referral.pk).status, _provider_updates()
+
+    response = client.post(url, data)
+
+    html = response.content.decode()
+    assert response.status_code == 410 and NOT_SAVED in html and "no longer works" in html
+    assert "We have this answer already" not in html
+    assert Referral.objects.get(pk=world.marcus.referral.pk).status == status and _provider_updates() == updates
+    assert NOT_SAVED not in client.get(url).content.decode()  # only what was sent is told so

@@ -251,6 +251,18 @@ def test_the_thank_you_page_is_in_spanish(world: World, token: str, data: dict[s
     assert_no_english_left(world, visit)
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [({"move": "decline", "decline_code": "not_eligible"}, 200), ({"move": "complete", "got_service": "yes"}, 410)],
+    ids=["the-same-answer-again", "another-answer"],
+)
+def test_an_answer_to_a_closed_referral_is_told_in_spanish(
+    world: World, token: str, data: dict[str, str], expected: int
+) -> None:
+    _at(world, S.DECLINED)
+    assert_no_english_left(world, _posted(token, data, expected=expected))
+
+
 def test_the_too_many_requests_page_is_in_spanish(world: World, token: str, settings) -> None:
     settings.PROVIDER_RATE_PER_TOKEN = 0
     assert_no_english_left(world, _get(token, expected=429))

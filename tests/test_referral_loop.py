@@ -48,6 +48,7 @@ from services.models.people import Exoneree
 from services.models.referrals import ProviderLink, ProviderQuestion, Referral, ReferralCategory, ReferralEvent
 from services.outcomes.referral_loop import _median_days
 from services.outcomes.scope import OutcomeFilters, Scope
+from services.selectors import provider_links
 from services.selectors.audit_trail import record_openers
 from tests.conftest import World
 from tests.factories import NeedFactory, ReferralFactory, consent_for
@@ -80,6 +81,20 @@ def sent_link(world: World) -> str:
 
 def page(token: str) -> str:
     return reverse("provider_referral", args=[token])
+
+
+def moved_after_reading(monkeypatch: pytest.MonkeyPatch, status: str) -> None:
+    """The provider's page reads its link, then another hand (a second tab, a double tap) moves
+    the referral to `status` before the answer takes the row lock: the page still reads the
+    referral as it was."""
+    read = provider_links.provider_link_for
+
+    def read_then_moved(token: str) -> ProviderLink:
+        link = read(token)
+        Referral.objects.filter(pk=link.referral_id).update(status=status)
+        return link
+
+    monkeypatch.setattr(provider_links, "provider_link_for", read_then_moved)
 
 
 def provider_entries(action: str = "") -> list[AuditEvent]:

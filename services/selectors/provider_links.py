@@ -70,18 +70,22 @@ def link_state(
     return LinkState.WORKS
 
 
-def link_gone(link: ProviderLink, *, now: datetime | None = None, carried: list[str] | None = None) -> bool:
-    """The link stops working at once when it was revoked or replaced, expired, its referral
-    is no longer with the provider (cancelled, declined, closed), or no current consent
-    covers everything the referral shares (revoked, narrowed, ended)."""
+def link_state_now(link: ProviderLink, *, now: datetime | None = None, carried: list[str] | None = None) -> LinkState:
+    """Whether the link works now, and if not, why (link_state, for its page)."""
     referral = link.referral
-    state = link_state(
+    return link_state(
         link,
         now=now or timezone.now(),
         with_provider=referral.status in WITH_PROVIDER,
         consent_missing=lambda: coverage.consent_missing(referral, carried=carried),
     )
-    return state != LinkState.WORKS
+
+
+def link_gone(link: ProviderLink, *, now: datetime | None = None, carried: list[str] | None = None) -> bool:
+    """The link stops working at once when it was revoked or replaced, expired, its referral
+    is no longer with the provider (cancelled, declined, closed), or no current consent
+    covers everything the referral shares (revoked, narrowed, ended)."""
+    return link_state_now(link, now=now, carried=carried) != LinkState.WORKS
 
 
 def _domains_of(category: str) -> list[str]:

@@ -26,6 +26,7 @@ from services.lifecycle import TransitionNotAllowed
 from services.middleware import remember_language
 from services.models.referrals import ProviderLink, Referral
 from services.selectors import coverage, provider_links
+from services.selectors.provider_links import LinkState
 from services.selectors.users import is_site_language
 from services.views.common import action_refused, apply_errors, posted
 from services.views.referrals import referral_page
@@ -96,8 +97,8 @@ def _language_switched(request: HttpRequest) -> HttpResponse:
 
 def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
     carried = coverage.referral_categories(link.referral)
-    if provider_links.link_gone(link, carried=carried):
-        return private_page(render(request, "services/provider_gone.html", status=410))
+    if (state := provider_links.link_state_now(link, carried=carried)) != LinkState.WORKS:
+        return _gone(request, link, state)
     form = ProviderAnswerForm(posted(request))
     status = 200
     if request.method == "POST":
@@ -120,8 +121,10 @@ def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
                         text=form.text(),
                         got_service=form.got_service_value(),
                     )
-            except provider_answers.LinkGone:
-                return private_page(render(request, "services/provider_gone.html", status=410))
+            except provider_answers.LinkGone:  # stopped meanwhile (the same answer from a double tap, say)
+                link.refresh_from_db(fields=["revoked_at", "revoked_reason"])
+                link.referral.refresh_from_db(fields=["status"])
+                return _gone(request, link, provider_links.link_state_now(link, carried=carried))
             except TransitionNotAllowed as error:
                 link.referral.refresh_from_db(fields=["status", "provider_contact", "expected_on"])
                 if too_late := _answered_before(request, link):  # moved meanwhile, by another hand
@@ -149,6 +152,22 @@ def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
         "questions": provider_links.provider_questions(referral),
     }
     return private_page(render(request, "services/provider_referral.html", context, status=status))
+
+
+def _gone(request: HttpRequest, link: ProviderLink, state: LinkState) -> HttpResponse:
+    """The polite 410 of a link that stopped working, showing nothing of the person. An answer
+    sent to it is said not to be saved (it read as if the link had failed before, the answer in
+    doubt), except the answer that closed the referral sent again (a double tap, a phone sending
+    again on a bad connection, the browser's resubmit): that one is thanked as the first was.
+    Only through a link that held until the referral closed: a stopped, replaced or expired one
+    learns nothing of the referral by trying answers."""
+    if request.method != "POST":
+        return private_page(render(request, "services/provider_gone.html", status=410))
+    if state == LinkState.CLOSED and provider_answers.PROVIDER_MOVES.get(request.POST.get("move", "")) == (
+        link.referral.status
+    ):
+        return private_page(render(request, "services/provider_done.html", {"again": True}))
+    return private_page(render(request, "services/provider_gone.html", {"not_saved": True}, status=410))
 
 
 def _answered_before(request: HttpRequest, link: ProviderLink) -> HttpResponse | None:
