@@ -8,11 +8,13 @@ Marcus's referral is sent and its notice delivered as in tests/test_referral_loo
 
 from __future__ import annotations
 
+from datetime import date
 from html import unescape
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from services import outcome_counts
 from services.choices import ReferralStatus
@@ -135,6 +137,20 @@ def test_an_acceptance_sent_once_in_progress_says_the_referral_moved_on(
 
     assert "This referral is already in progress, so this answer was not saved." in response.content.decode()
     assert referral(world).status == ReferralStatus.IN_PROGRESS
+
+
+def test_the_page_says_the_contact_and_start_date_the_provider_gave(world: World, client: Client) -> None:
+    """Told "the contact or the date you gave was not saved", the provider could not see which
+    were kept."""
+    send(world)
+    url = page(deliver()[-1])
+    assert "The contact you gave" not in client.get(url).content.decode()
+    client.post(url, {**ACCEPT, "expected_on": in_six_weeks()})
+
+    html = client.get(url).content.decode()
+
+    day = date_format(date.fromisoformat(in_six_weeks()), "M j, Y")
+    assert "The contact you gave: Ms. Lee." in html and f"The start date you gave: {day}." in html
 
 
 def test_accepting_again_with_another_contact_says_it_was_not_saved(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from functools import cache
 from html import unescape
 
@@ -171,6 +172,13 @@ def _posted(token: str, data: dict[str, str], expected: int = 400) -> Callable[[
 @pytest.mark.parametrize("status", [S.SENT, S.ACCEPTED, S.IN_PROGRESS])
 def test_the_page_in_each_status_the_provider_works_in_is_all_spanish(world: World, token: str, status: str) -> None:
     _at(world, status)
+    assert_no_english_left(world, _get(token))
+
+
+def test_the_contact_and_start_date_given_are_said_in_spanish(world: World, token: str) -> None:
+    Referral.objects.filter(pk=world.marcus.referral.pk).update(
+        status=S.ACCEPTED, provider_contact="Ana", expected_on=date.today()
+    )
     assert_no_english_left(world, _get(token))
 
 
