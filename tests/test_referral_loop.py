@@ -757,17 +757,26 @@ def test_the_person_is_not_asked_if_they_got_help_the_provider_declined(
     assert referral.person_answer == "" and not Notification.objects.filter(text__contains="answered").exists()
 
 
+NOT_ASKED_NOW = "Your plan does not ask about this one now, so your answer was not sent."
+# Once it ended without the service, the person who did get help is told where to say so.
+DID_NOT_WORK_OUT = (
+    "They told us it did not work out, so your answer was not sent. If you did get help from them,"
+    " tell your caseworker in “Messages with my caseworker”."
+)
+
+
 @pytest.mark.parametrize(
-    ("status", "need_status", "asked"),
+    ("status", "need_status", "asked", "said"),
     [
-        (ReferralStatus.IN_PROGRESS, NeedStatus.IN_PROGRESS, True),
-        (ReferralStatus.COMPLETED, NeedStatus.IN_PROGRESS, True),  # "Finished": the person's yes confirms it
-        (ReferralStatus.UNRESOLVED, NeedStatus.IN_PROGRESS, False),  # "It did not work out" above "Did you get help?"
-        (ReferralStatus.COMPLETED, NeedStatus.MET, False),  # a met need is one line under "Done", with no form
+        (ReferralStatus.IN_PROGRESS, NeedStatus.IN_PROGRESS, True, ""),
+        (ReferralStatus.COMPLETED, NeedStatus.IN_PROGRESS, True, ""),  # "Finished": the person's yes confirms it
+        # "It did not work out" above "Did you get help?"
+        (ReferralStatus.UNRESOLVED, NeedStatus.IN_PROGRESS, False, DID_NOT_WORK_OUT),
+        (ReferralStatus.COMPLETED, NeedStatus.MET, False, NOT_ASKED_NOW),  # a met need is one line under "Done"
     ],
 )
 def test_the_person_is_asked_if_they_got_help_only_where_the_plan_asks(
-    world: World, login, status: str, need_status: str, asked: bool
+    world: World, login, status: str, need_status: str, asked: bool, said: str
 ) -> None:
     """An answer was taken (and the caseworker told) for a completed referral of a met need,
     which the plan shows no form for."""
@@ -784,7 +793,7 @@ def test_the_person_is_asked_if_they_got_help_only_where_the_plan_asks(
     told = Notification.objects.filter(text__contains="did you get help from").exists()
     assert offered is asked and (referral.person_answer == "yes") is asked and told is asked
     if not asked:
-        assert "Your plan does not ask about this one now, so your answer was not sent." in sent.content.decode()
+        assert said in unescape(sent.content.decode())
         assert referral.person_words == "" and referral.person_answered_at is None
 
 

@@ -270,6 +270,13 @@ def referral_person_answer(*, by: AbstractUser, referral: Referral, answer: str,
 def _not_asked_why(referral: Referral) -> str:
     if referral.status == S.DECLINED:
         return _("They could not help, so there is nothing to answer.")
+    if referral.status == S.UNRESOLVED:
+        # "Your plan does not ask about this one now" left a person who did get help (and said
+        # so) with no idea why, nor where to say it.
+        return _(
+            "They told us it did not work out, so your answer was not sent. If you did get help from them,"
+            " tell your caseworker in “Messages with my caseworker”."
+        )
     return _("Your plan does not ask about this one now, so your answer was not sent.")
 
 
