@@ -1,7 +1,8 @@
 """The provider's page once the referral is accepted (after a walkthrough): the provider can
 still say it could not be done (the referral ends unresolved, with a reason from a short list);
 an answer come too late (a page left open, a second tab) is told plainly that the referral
-moved on, and a repeated acceptance with another contact says it was not saved.
+moved on, and a repeated acceptance with another contact says it was not saved. The page says
+the contact and start date given, and its phone numbers and emails open the phone and the mail.
 
 Marcus's referral is sent and its notice delivered as in tests/test_referral_loop.py.
 """
@@ -151,6 +152,21 @@ def test_the_page_says_the_contact_and_start_date_the_provider_gave(world: World
 
     day = date_format(date.fromisoformat(in_six_weeks()), "M j, Y")
     assert "The contact you gave: Ms. Lee." in html and f"The start date you gave: {day}." in html
+
+
+def test_the_phone_numbers_and_email_on_the_page_open_the_phone_and_the_mail(world: World, client: Client) -> None:
+    """On a phone, the person's number and the caseworker's were text to copy by hand."""
+    person, staff = world.marcus.exoneree, world.marcus.referral.created_by.staff
+    person.phone, person.email, staff.phone = "(312) 555-0150", "marcus@example.org", "+1 312 555 0161"
+    person.save()
+    staff.save()
+    send(world)
+
+    html = client.get(page(deliver()[-1])).content.decode()
+
+    assert '<a href="tel:3125550150">(312) 555-0150</a>' in html
+    assert '<a href="tel:+13125550161">+1 312 555 0161</a>' in html
+    assert '<a href="mailto:marcus@example.org">marcus@example.org</a>' in html
 
 
 def test_accepting_again_with_another_contact_says_it_was_not_saved(
