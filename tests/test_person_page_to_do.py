@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from services.actions import follow_ups
-from services.choices import AppointmentAnswer, Priority
+from services.choices import AppointmentAnswer, Priority, ReferralStatus
 from services.choices import ConsentCategory as C
-from services.models.referrals import ReferralCategory
+from services.models.referrals import ProviderQuestion, Referral, ReferralCategory
 from tests.factories import FollowUpFactory, NeedFactory, ReferralFactory, consent_for
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
@@ -215,3 +215,35 @@ def test_an_overdue_appointment_they_asked_to_move_is_one_line(login, world):
     todo = section(login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode())
 
     assert todo.count("Walkthrough") == 1 and "asked for another time" in todo
+
+
+@pytest.mark.parametrize(
+    ("status", "answered", "listed"),
+    [
+        (ReferralStatus.SENT, False, True),
+        (ReferralStatus.IN_PROGRESS, False, True),
+        (ReferralStatus.SENT, True, False),
+        (ReferralStatus.CANCELLED, False, False),  # no longer with the provider: nothing to answer
+    ],
+    ids=["sent", "in-progress", "answered", "cancelled"],
+)
+def test_a_providers_question_waiting_for_an_answer_is_to_do(login, world, status, answered, listed):
+    """The provider's question showed only among the dashboard's news, while the provider waited."""
+    marcus, referral = world.marcus.exoneree, world.marcus.referral
+    consent_for(marcus, world.marcus.resource.provider, C.values)
+    Referral.objects.filter(pk=referral.pk).update(status=status)
+    ProviderQuestion.objects.create(
+        referral=referral,
+        provider=world.marcus.resource.provider,
+        text="Can he come on Friday?",
+        answered_at=timezone.now() if answered else None,
+    )
+
+    page = login("caseworker1").get(marcus.get_absolute_url()).content.decode()
+
+    link = f'href="{referral.get_absolute_url()}#questions-h">Answer it'
+    assert (link in page and "Question waiting" in section(page)) is listed
+    if listed:
+        assert f'href="{referral.get_absolute_url()}#questions-h">See it' in section(
+            login("director1").get(marcus.get_absolute_url()).content.decode()
+        )

@@ -31,7 +31,7 @@ from services.choices import (
     ReferralStatus,
 )
 from services.lib.sql import counted_per_row, instances, joined_per_row, rows_per_row, split
-from services.lifecycle import REFERRAL_OPEN
+from services.lifecycle import REFERRAL_OPEN, WITH_PROVIDER
 from services.models.casework import Assessment, AssessmentScore
 from services.models.enrolments import Enrolment
 from services.models.follow_ups import FollowUp
@@ -39,7 +39,7 @@ from services.models.legal import CompensationClaim
 from services.models.merges import Merge
 from services.models.needs import Need
 from services.models.people import Exoneree, name_search
-from services.models.referrals import Referral
+from services.models.referrals import ProviderQuestion, Referral
 from services.models.retention import LegalHold
 
 if TYPE_CHECKING:
@@ -282,11 +282,13 @@ def exoneree_detail(exoneree: Exoneree) -> dict[str, Any]:
 
 
 def _need_card_referrals() -> QuerySet[Referral]:
-    """A need's referrals as the person page shows them, with whether each waits for consent."""
+    """A need's referrals as the person page shows them, with whether each waits for consent,
+    and whether a question of its provider waits for an answer (in the same query)."""
+    unanswered = ProviderQuestion.objects.filter(referral=OuterRef("pk"), answered_at__isnull=True)
     return (
         Referral.objects.select_related("resource")
         .only("need", "status", "consent_revoked_at", "resource__name")
-        .annotate(waiting_for_consent=coverage.waiting_for_consent())
+        .annotate(waiting_for_consent=coverage.waiting_for_consent(), question_waiting=Exists(unanswered))
     )
 
 
@@ -316,12 +318,15 @@ def person_page_to_do(exoneree: Exoneree) -> dict[str, Any]:
 def to_do(needs_open: list[Need], follow_ups_open: list[FollowUp]) -> dict[str, list[Any]]:
     """What needs doing first on the person page, from what the page has loaded (no query):
     appointments the person asked to move (until one is given a new time, which clears the
-    answer, or is marked done), other overdue follow-ups, drafts waiting for consent, open
-    referrals whose consent was revoked, urgent open needs with no referral yet."""
+    answer, or is marked done), the provider's questions waiting for an answer (the provider
+    waits too; answered only while the referral is with them), other overdue follow-ups,
+    drafts waiting for consent, open referrals whose consent was revoked, urgent open needs
+    with no referral yet."""
     referrals = [r for need in needs_open for r in need.referrals.all()]
     another_time = [f for f in follow_ups_open if f.person_answer == AppointmentAnswer.ANOTHER_TIME]
     items = {
         "another_time": another_time,
+        "questions": [r for r in referrals if r.question_waiting and r.status in WITH_PROVIDER],
         # One line for one follow-up: the person's ask says more than "overdue" does.
         "overdue": [f for f in follow_ups_open if f.is_overdue and f.person_answer != AppointmentAnswer.ANOTHER_TIME],
         "waiting": [r for r in referrals if r.waiting_for_consent],
