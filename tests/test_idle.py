@@ -91,10 +91,10 @@ def test_someone_else_on_the_same_page_does_not_get_it(login, world):
     assert "sister" not in page
 
 
-def test_passwords_codes_and_tokens_are_never_kept(world, rf):
+def test_passwords_codes_tokens_and_social_security_numbers_are_never_kept(world, rf):
     from services.lib import kept_forms
 
-    request = rf.post("/x/", {"password": "s3cret", "otp_token": "123456", "note": "kept words"})
+    request = rf.post("/x/", {"password": "s3cret", "otp_token": "123456", "ssn": "900123456", "note": "kept words"})
     request.user = world.caseworker1
 
     assert kept_forms.form_keep(request)

@@ -2,7 +2,8 @@
 minutes, encrypted, for the same person to find in the same form once signed in again.
 
 Kept server-side only (the shared cache, under a hash of the person and the page), never in a
-URL or a cookie, and taken once. Passwords, codes and the CSRF token are never kept.
+URL or a cookie, and taken once. Passwords, codes, the CSRF token and a Social Security
+number are never kept (its box never shows a number again, so keeping it would only hold it).
 
 (The language switch keeps what was typed in the browser instead: services/static/services/
 language_switch.js, with the same fields never kept.)
@@ -21,7 +22,7 @@ from django.http import HttpRequest
 from services.lib.crypto import DecryptionError, decrypt, encrypt
 
 KEPT_SECONDS = 10 * 60
-NEVER_KEPT = re.compile(r"^(csrfmiddlewaretoken|otp_token|token|code|.*password.*)$")
+NEVER_KEPT = re.compile(r"^(csrfmiddlewaretoken|otp_token|token|code|ssn|.*password.*)$")
 
 
 def _key(user_id: int, path: str) -> str:
