@@ -120,6 +120,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "got_service",
             "helped",
             "feedback",
+            "provider_contact",
             "expected_on",
             "created_by",
             "created_at",

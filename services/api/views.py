@@ -240,6 +240,10 @@ class ReferralDetail(Detail):
             "got_service": serializers.ChoiceField(["yes", "no"]),
             "helped": serializers.ChoiceField(["yes", "no"]),
             "feedback": serializers.CharField(),
+            "provider_contact": serializers.CharField(help_text="Kept when accepted: the contact the provider gave."),
+            "expected_on": serializers.DateField(
+                help_text="Kept when accepted: the day the provider expects to start."
+            ),
         },
     ),
     responses=out.ReferralSerializer,

@@ -33,3 +33,14 @@ def _today_like(value: date) -> date:
     """Now for a time, today for a day: what `value` is compared with (a datetime is a date too,
     and comparing one with a plain date raises)."""
     return timezone.now() if isinstance(value, datetime) else timezone.localdate()
+
+
+def refuse_unlikely_start(value: date | None) -> date | None:
+    """A provider's planned start (given on its page, or by a caseworker it phoned): a day
+    within a year back (a start already made, told late) and three years ahead."""
+    today = timezone.localdate()
+    if value is not None and value < today - timedelta(days=365):
+        raise ValidationError(_("This is more than a year ago: check the year."))
+    if value is not None and value > today + timedelta(days=3 * 365):
+        raise ValidationError(_("This is more than three years ahead: check the year."))
+    return value

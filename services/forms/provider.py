@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services.actions.provider_answers import ANSWER_MAX_LENGTH, OTHER_NEEDS_WORDS, REASON_FIELDS
 from services.choices import UNRESOLVED_REASONS, AppointmentAnswer, DeclineReason, PersonAnswer
+from services.forms.dates import refuse_unlikely_start
 from services.forms.widgets import (
     DateInput,
     OwnWordsField,
@@ -82,13 +82,7 @@ class ProviderAnswerForm(StaffLengths, forms.Form):
     )
 
     def clean_expected_on(self) -> date | None:
-        value = self.cleaned_data.get("expected_on")
-        today = timezone.localdate()
-        if value is not None and value < today - timedelta(days=365):
-            raise forms.ValidationError(_("This is more than a year ago: check the year."))
-        if value is not None and value > today + timedelta(days=3 * 365):
-            raise forms.ValidationError(_("This is more than three years ahead: check the year."))
-        return value
+        return refuse_unlikely_start(self.cleaned_data.get("expected_on"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

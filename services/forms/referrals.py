@@ -14,7 +14,7 @@ from services.choices import (
     NeedDomain,
     ReferralStatus,
 )
-from services.forms.dates import refuse_years_ago
+from services.forms.dates import refuse_unlikely_start, refuse_years_ago
 from services.forms.widgets import (
     YES_NO,
     DateInput,
@@ -157,6 +157,15 @@ class ReferralTransitionForm(StaffLengths, forms.Form):
     decline_reason = forms.CharField(
         label=_("Why was it declined?"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # What a provider that accepted by phone or email said, as its own page would have taken it:
+    # the person's plan names the contact and the day (Referral.contact_on_plan, start_on_plan).
+    provider_contact = VisibleTextField(
+        label=_("Their contact at the provider"),
+        required=False,
+        max_length=200,
+        help_text=_("If the provider told you: it shows on the person's plan."),
+    )
+    expected_on = forms.DateField(label=_("When do they expect to start?"), required=False, widget=DateInput())
     got_service = forms.ChoiceField(label=_("Did they get the service?"), choices=YES_NO, required=False)
     helped = forms.ChoiceField(label=_("Did it help?"), choices=YES_NO, required=False)
     feedback = forms.CharField(
@@ -179,10 +188,15 @@ class ReferralTransitionForm(StaffLengths, forms.Form):
         # Only the questions that can apply from here are asked.
         if ReferralStatus.DECLINED not in allowed:
             del self.fields["decline_reason"]
+        if ReferralStatus.ACCEPTED not in allowed:
+            del self.fields["provider_contact"], self.fields["expected_on"]
         if ReferralStatus.COMPLETED not in allowed:
             del self.fields["got_service"], self.fields["helped"]
         if not allowed & {ReferralStatus.COMPLETED, ReferralStatus.UNRESOLVED}:
             del self.fields["feedback"]
+
+    def clean_expected_on(self) -> date | None:
+        return refuse_unlikely_start(self.cleaned_data.get("expected_on"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -206,6 +220,9 @@ class ReferralTransitionForm(StaffLengths, forms.Form):
             "got_service": self.as_bool(data.get("got_service", "")),
             "helped": self.as_bool(data.get("helped", "")),
             "feedback": data.get("feedback", ""),
+            # Kept only by an acceptance (services.actions.referrals), whatever else was typed.
+            "provider_contact": data.get("provider_contact", ""),
+            "expected_on": data.get("expected_on"),
         }
 
     @staticmethod
