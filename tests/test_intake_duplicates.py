@@ -501,3 +501,21 @@ def test_no_ordinary_page_shows_a_full_ssn(login, world):
     assert "•••-••-3456" in masked
     assert "Show full number" in masked
     assert not reveals().exists()  # looking at the record is not showing the number
+
+
+def test_a_wrong_ssn_after_another_mistake_is_counted_among_the_fields_to_correct(login, world):
+    """The "type it again" note goes on the box before the number's own check runs; the count
+    above the form still counts the box once the number itself is wrong."""
+    response = intake(login("caseworker1"), legal_name="", ssn="123")
+
+    assert response.status_code == 400
+    assert "Enter the 9 digits" in error_beside(response, "ssn")
+    assert "Please correct the 2 fields marked below." in response.content.decode()
+
+
+def test_the_ssn_only_to_be_typed_again_is_not_counted(login, world):
+    response = intake(login("caseworker1"), legal_name="", ssn="900-55-1234")
+
+    assert response.status_code == 400
+    assert RETYPE in error_beside(response, "ssn")
+    assert "Please correct the 1 field marked below." in response.content.decode()

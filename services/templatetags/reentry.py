@@ -194,8 +194,11 @@ def short_day(value: date | datetime | None) -> str:
 @register.filter
 def fields_to_correct(form: Any) -> int:
     """The fields with a mistake to correct: not a box marked only to be typed again (a form's
-    `retype_only`, such as the Social Security number, never shown back)."""
-    return len(form.errors) - len(getattr(form, "retype_only", ()))
+    `retype_only`, such as the Social Security number, never shown back). Such a box that has a
+    mistake of its own too (a number of 3 digits) is counted: the note is put first, before its
+    own check runs."""
+    retype_only = getattr(form, "retype_only", ())
+    return sum(1 for name, errors in form.errors.items() if name not in retype_only or len(errors) > 1)
 
 
 @register.filter(name="plain_domain")
