@@ -293,6 +293,20 @@ def test_need_create_with_bad_input_saves_nothing(login, world):
     assert "Apply for SSI" not in [need.description for need in Need.objects.all()]
 
 
+def test_a_need_with_no_kind_chosen_says_what_to_choose(login, world):
+    """It said Django's bare "This field is required." beside the list of kinds."""
+    marcus = world.marcus.exoneree
+    needs = Need.objects.count()
+
+    response = login("caseworker1").post(url("need_create", marcus), {**NEED, "domain": ""})
+
+    assert response.status_code == 400
+    beside = error_beside(response, "domain")
+    assert "Choose the kind of need, like Housing." in beside
+    assert "This field is required" not in beside
+    assert Need.objects.count() == needs
+
+
 @pytest.mark.parametrize(
     ("name", "field"),
     [

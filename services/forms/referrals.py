@@ -43,6 +43,7 @@ class NeedForm(StaffLengths, forms.ModelForm):
             "opened_on": DateInput(),
         }
         error_messages = {
+            "domain": {"required": _("Choose the kind of need, like Housing.")},
             "description": {"required": _("Describe the need, in plain words: they read it on their plan.")},
             "opened_on": {"required": _("Give the day the need was recorded.")},
         }
