@@ -20,6 +20,7 @@ from services.models.messages import MESSAGE_MAX_LENGTH, Message
 from services.models.needs import Need
 from services.models.organizations import StaffMember
 from services.models.people import Exoneree
+from services.models.referrals import Referral
 from tests.conftest import World
 from tests.factories import ExonereeFactory, consent_for
 from tests.test_cases import error_beside
@@ -187,6 +188,19 @@ MISSING = [
         "description",
         "Describe the need, in plain words: they read it on their plan.",
         lambda w: Need.objects.count(),
+    ),
+    # A list left on its "Choose …" line says those words.
+    (*person("consent_create"), {}, "provider", "Choose the provider.", lambda w: Consent.objects.count()),
+    (*person("consent_create"), {}, "signed_how", "Choose how they signed.", lambda w: Consent.objects.count()),
+    (*person("consent_create"), {}, "categories", "Tick what they agreed to share.", lambda w: Consent.objects.count()),
+    (*person("assessment_create"), {}, "kind", "Choose the kind of assessment.", lambda w: Assessment.objects.count()),
+    (
+        "caseworker1",
+        lambda w: reverse("referral_create", args=[w.marcus.need.pk]),
+        {},
+        "resource",
+        "Choose a resource.",
+        lambda w: Referral.objects.count(),
     ),
     (
         *person("follow_up_create"),

@@ -29,6 +29,7 @@ class ConsentForm(StaffLengths, forms.ModelForm):
         choices=ConsentCategory.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Substance use is shared only if it is ticked here, by name."),
+        error_messages={"required": _("Tick what they agreed to share.")},
     )
 
     class Meta:

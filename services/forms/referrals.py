@@ -100,7 +100,11 @@ def provider_note_field() -> forms.CharField:
 
 
 class ReferralForm(StaffLengths, forms.Form):
-    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=_("Refer to"))
+    resource = forms.ModelChoiceField(
+        queryset=Resource.objects.none(),
+        label=_("Refer to"),
+        error_messages={"required": _("Choose a resource.")},
+    )
     note = provider_note_field()
     categories = referral_categories_field()
 

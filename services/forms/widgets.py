@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -20,13 +21,18 @@ from services.lib.text import visible_length
 
 MAX_SEARCH = 100
 DASHES = "---------"  # Django's label for an empty choice
+DJANGO_REQUIRED = forms.Field.default_error_messages["required"]
 
 
 def name_blanks(form: forms.BaseForm, **labels: str) -> None:
     """Words instead of Django's "---------" for every empty choice of the form: `labels` by
-    field name, else "Choose…" where a choice is needed and "None" where it is not."""
+    field name, else "Choose…" where a choice is needed and "None" where it is not. A list
+    needed and left on its named blank says those words beside it ("Choose the provider."),
+    not Django's bare "This field is required.", unless the form has words of its own."""
     for name, field in form.fields.items():
         label = labels.get(name) or (_("Choose…") if field.required else _("None"))
+        if name in labels and field.required and field.error_messages["required"] == DJANGO_REQUIRED:
+            field.error_messages = {**field.error_messages, "required": format_lazy("{}.", labels[name])}
         if isinstance(field, forms.ModelChoiceField):  # its choices are a query: only the label
             if field.empty_label == DASHES:
                 field.empty_label = label
