@@ -1,0 +1,43 @@
+"""The documents pages as their users meet them: a stale Replace link, the person's list of
+papers, the early word on a file too large (found walking the feature in a browser)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from services.actions import documents
+from services.lib import uploads
+from services.models.documents import Document, DocumentKind
+from tests import sample_files
+
+pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
+
+
+def add_document(world, kind: str = DocumentKind.STATE_ID, replaces: Document | None = None) -> Document:
+    return documents.document_upload(
+        by=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        document=Document(kind=kind, shown_on_plan=True),
+        content=uploads.clean(sample_files.pdf()),
+        replaces=replaces,
+    )
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_replacing_a_version_already_replaced_says_so_with_the_way_back_not_the_form_again(login, world, method):
+    """A second tab, or a colleague, replaced it first: the form would refuse every save with
+    "Reload the page", and reloading showed the same form: a dead end."""
+    old = add_document(world)
+    newest = add_document(world, replaces=old)
+    client = login("caseworker1")
+    data = {"kind": "state_id", "file": sample_files.upload(sample_files.photo())} if method == "post" else None
+
+    response = getattr(client, method)(reverse("document_replace", args=[old.pk]), data)
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "This document was replaced meanwhile" in page
+    assert 'name="file"' not in page  # no form to fill in again
+    assert world.marcus.exoneree.get_absolute_url() in page
+    assert Document.objects.current().get() == newest
