@@ -3,7 +3,10 @@ papers, the early word on a file too large (found walking the feature in a brows
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from services.actions import documents
@@ -41,3 +44,26 @@ def test_replacing_a_version_already_replaced_says_so_with_the_way_back_not_the_
     assert 'name="file"' not in page  # no form to fill in again
     assert world.marcus.exoneree.get_absolute_url() in page
     assert Document.objects.current().get() == newest
+
+
+@pytest.mark.parametrize(
+    ("language", "older", "newer"),
+    [
+        ("en", "added on March 2, 2026", "added on March 4, 2026"),
+        ("es", "agregado el 2 de marzo de 2026", "agregado el 4 de marzo de 2026"),
+    ],
+)
+def test_the_persons_papers_say_when_each_was_added(login, world, language, older, newer):
+    """A person who sent their ID again (the plan has no Replace) read two identical lines,
+    "State ID or driver's license" twice, with no way to tell the new one from the old."""
+    with time_machine.travel(datetime(2026, 3, 2, 18, tzinfo=UTC)):
+        add_document(world)
+    with time_machine.travel(datetime(2026, 3, 4, 18, tzinfo=UTC)):
+        add_document(world)
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": language})
+
+    page = client.get(reverse("my_plan")).content.decode()
+
+    papers = page[page.index('id="documents"') :]
+    assert papers.index(newer) < papers.index(older)  # the newest first
