@@ -68,7 +68,8 @@ def test_a_caseworkers_tables_fit_a_phone(demo, tabs):
     sight to the right, in a box that scrolled sideways; each row is a block of named lines."""
     caseworker = get_user_model().objects.get(username="caseworker1")
     person = Exoneree.objects.filter(caseworkers=caseworker).order_by("pk").first()
-    document_for(person, caseworker, title="Birth certificate from Cook County")
+    # A title pasted from a file name has no space to break at: it ran off the screen.
+    document_for(person, caseworker, title="Cook_County_birth_certificate_certified_copy_2019-CR-0012345_scan.pdf")
     message_send(by=person.user, exoneree=person, text="Can we talk on Friday?", from_person=True)
     resource = Resource.objects.filter(provider__organization=person.organization).order_by("pk").first()
     tab = tabs(PHONE)
