@@ -67,3 +67,16 @@ def test_the_persons_papers_say_when_each_was_added(login, world, language, olde
 
     papers = page[page.index('id="documents"') :]
     assert papers.index(newer) < papers.index(older)  # the newest first
+
+
+@pytest.mark.parametrize(("persona", "page"), [("caseworker1", "document_upload"), ("exoneree1", "my_document_upload")])
+def test_the_early_word_on_a_file_too_large_names_the_limit_beside_the_field(login, world, settings, persona, page):
+    """The script said "This file is too large. Choose a smaller one." under the last field, by
+    the Save button, far from the file on a phone, and without the limit the server names."""
+    settings.DOCUMENT_MAX_BYTES = 2 * 1024 * 1024
+    args = [world.marcus.exoneree.pk] if page == "document_upload" else []
+
+    html = login(persona).get(reverse(page, args=args)).content.decode()
+
+    zone = html[html.index("data-drop-zone") : html.index("data-drop-hint")]
+    assert 'data-too-large="This file is too large. The limit is 2\xa0MB."' in zone

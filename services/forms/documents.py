@@ -39,21 +39,26 @@ def cleaned_upload(upload: UploadedFile | None, *, plain: bool = False) -> Clean
         raise forms.ValidationError(_("Choose a file."), code="required")
     limit = settings.DOCUMENT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
-        raise _too_large(limit)
+        raise _too_large()
     upload.seek(0)
     data = upload.read(limit + 1)  # the size the client declared is not trusted either
     if len(data) > limit:
-        raise _too_large(limit)
+        raise _too_large()
     try:
         return clean(data, name=upload.name or "")
     except Refused as refused:
         raise forms.ValidationError(refused.plain if plain else refused.message, code="refused") from None
 
 
-def _too_large(limit: int) -> forms.ValidationError:
-    return forms.ValidationError(
-        _("This file is too large. The limit is %(limit)s.") % {"limit": whole_file_size(limit)}, code="size"
-    )
+def _too_large() -> forms.ValidationError:
+    return forms.ValidationError(too_large_message(), code="size")
+
+
+def too_large_message() -> str:
+    """What the server says of a file over the limit; the page's script says the same, early."""
+    return _("This file is too large. The limit is %(limit)s.") % {
+        "limit": whole_file_size(settings.DOCUMENT_MAX_BYTES)
+    }
 
 
 def whole_file_size(size: int) -> str:

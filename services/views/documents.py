@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from services import access
 from services.access import caseworker_required, exoneree_required, staff_required
 from services.actions import documents
-from services.forms.documents import DocumentForm, MyDocumentForm
+from services.forms.documents import DocumentForm, MyDocumentForm, too_large_message
 from services.models.documents import Document
 from services.views.common import action_refused, apply_errors, posted, restore_kept
 
@@ -51,6 +51,7 @@ def _upload_page(
             # and follows this header, keeping the #place a redirect it follows would lose.
             return HttpResponseClientRedirect(then) if request.htmx else redirect(then)
     status = 400 if form.is_bound else 200
+    context |= {"too_large": too_large_message()}  # the script's early word, the limit in it as the server's
     return render(request, "services/document_form.html", {"form": form, **context}, status=status)
 
 
