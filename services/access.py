@@ -400,8 +400,10 @@ DOCUMENT_SECRETS = ("data_key",)  # decrypted only by the download
 
 
 def get_document(user: AnyUser, pk: int, *, change: bool = False) -> Document:
-    """A document (not deleted; an earlier version too) of a person the user sees."""
+    """A document (not deleted; an earlier version too) of a person the user sees; `replaced`:
+    whether a newer version has replaced it, read in the same query."""
     queryset = Document.objects.filter(exoneree__in=exonerees_visible_to(user), deleted_at__isnull=True)
+    queryset = queryset.annotate(replaced=Exists(Document.objects.filter(replaces=OuterRef("pk"))))
     document = get_object_or_404(queryset.select_related("exoneree").defer(*DOCUMENT_SECRETS), pk=pk)
     if change:
         if not can_change_exoneree(user, document.exoneree):

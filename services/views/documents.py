@@ -82,7 +82,7 @@ def document_replace(request: HttpRequest, pk: int) -> HttpResponse:
     """A new version of a paper (a renewed ID, a clearer scan); the old one stays in its history."""
     old = access.get_document(request.user, pk, change=True)
     exoneree = old.exoneree
-    if not old.is_current:
+    if old.replaced:  # (access.get_document asks it in the query that loads it)
         # An earlier version (a stale tab, a colleague was first): its form could only ever be
         # refused, and reloading it showed the same form. Say so, with the way to the newest.
         message = _("This document was replaced meanwhile. Replace its newest version, on the person's page.")

@@ -89,7 +89,7 @@ def test_sign_in_and_a_form_by_keyboard_alone(world, tabs):
     expect(legal_name).to_have_attribute("aria-invalid", "true")
     described = legal_name.get_attribute("aria-describedby") or ""
     error = page.locator(f"#{described.split()[0]}") if described else None
-    assert error is not None and "required" in error.inner_text().lower(), described
+    assert error is not None and "legal name" in error.inner_text().lower(), described
     assert error.get_attribute("role") == "alert"
 
     # Typing the name and pressing Enter saves the person.
