@@ -24,10 +24,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.actions import merges
+from services.actions.release_checks import RELEASE_CHECK_DAYS
 from services.choices import ExitReason, RecordHolder, ReminderKind, ReminderStatus
 from services.models.audit import AuditEvent
 from services.models.consent import EmergencyAccess
 from services.models.enrolments import Enrolment
+from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim, InnocenceCertificate, LegalItem, RecordClearance
 from services.models.merges import Merge
 from services.models.messages import Message
@@ -142,9 +144,11 @@ ROW_MAKERS: dict[str, Maker] = {
     "services.Document.exoneree": lambda w, p, n: [document_for(p, w.caseworker1) for _ in range(n)],
     "services.Enrolment.exoneree": _enrolments,
     "services.Need.exoneree": lambda w, p, n: NeedFactory.create_batch(n, exoneree=p),
-    "services.FollowUp.exoneree": lambda w, p, n: FollowUpFactory.create_batch(
-        n, exoneree=p, assigned_to=w.caseworker1
-    ),
+    # Check-ins after release, one of each per person: the kept record's 7-day one and the
+    # duplicate's clash.
+    "services.FollowUp.exoneree": lambda w, p, n: [
+        FollowUpFactory(exoneree=p, assigned_to=w.caseworker1, release_check=RELEASE_CHECK_DAYS[i]) for i in range(n)
+    ],
     "services.Message.exoneree": lambda w, p, n: [
         Message.objects.create(exoneree=p, organization=p.organization, author=w.caseworker1, text="Hello")
         for _ in range(n)
@@ -245,6 +249,18 @@ def test_unique_rows_follow_their_rule(world):
     assert Enrolment.objects.filter(exoneree=kept, closed_on__isnull=True).count() == 1
     assert RecordClearance.objects.get(pk=theirs.pk).exoneree_id == duplicate.pk
     assert RecordClearance.objects.get(pk=moved.pk).exoneree_id == kept.pk
+
+
+def test_a_check_in_after_release_the_kept_record_has_stays_with_the_duplicate(world):
+    kept, duplicate = pair(world)
+    FollowUpFactory(exoneree=kept, assigned_to=world.caseworker1, release_check=30)
+    same = FollowUpFactory(exoneree=duplicate, assigned_to=world.caseworker1, release_check=30)
+    other = FollowUpFactory(exoneree=duplicate, assigned_to=world.caseworker1, release_check=90)
+
+    merges.merge_people(by=world.director1, kept=kept, duplicate=duplicate)
+
+    assert FollowUp.objects.get(pk=same.pk).exoneree_id == duplicate.pk
+    assert FollowUp.objects.get(pk=other.pk).exoneree_id == kept.pk
 
 
 def test_every_relation_with_a_unique_key_has_a_rule():

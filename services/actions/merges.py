@@ -76,6 +76,8 @@ ON_CONFLICT = {
     "services.RetentionReview.exoneree": STAYS,
     # One open enrolment per person: the kept record's goes on.
     "services.Enrolment.exoneree": CLOSE_AS_MERGED,
+    # The kept record's own check-in after release for those days goes on (one of each per person).
+    "services.FollowUp.exoneree": STAYS,
     # One pending transfer per person: which one goes on is the director's choice.
     "services.Transfer.exoneree": REFUSE,
 }

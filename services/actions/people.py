@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from services import audit, document_reminders
 from services.access import CASEWORKER_PERMS, organization_of
 from services.actions.enrolment import enrolment_open
+from services.actions.release_checks import release_checks_move, release_checks_plan
 from services.actions.staff import account_username_check, invitation_queue
 from services.choices import (
     Language,
@@ -43,8 +44,9 @@ User = get_user_model()
 
 @transaction.atomic
 @outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
-def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
-    """Intake: the record joins the creator's organization and caseload, its case open from today."""
+def exoneree_create(*, by: AbstractUser, exoneree: Exoneree, release_checks: bool = False) -> Exoneree:
+    """Intake: the record joins the creator's organization and caseload, its case open from
+    today; with `release_checks`, the check-ins after release still ahead are planned for them."""
     exoneree.organization = organization_of(by)
     figures_changed(exoneree.organization_id)  # first (the lock order of tracked actions)
     exoneree.full_clean()
@@ -52,16 +54,23 @@ def exoneree_create(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
     caseload_assign(by=by, exoneree=exoneree, caseworkers=[by])
     audit.record_change(by, exoneree, {}, exoneree=exoneree)
     enrolment_open(by=by, exoneree=exoneree)
+    if release_checks:
+        release_checks_plan(by=by, exoneree=exoneree)
     return exoneree
 
 
 @transaction.atomic
 @outcome_counts_tracked_for(lambda kw: [kw["exoneree"]])
-def exoneree_update(*, by: AbstractUser, exoneree: Exoneree) -> Exoneree:
+def exoneree_update(*, by: AbstractUser, exoneree: Exoneree, release_checks: bool = False) -> Exoneree:
+    """The profile saved; a corrected release date moves the check-ins after release planned
+    from the old one, and `release_checks` plans those still ahead that they do not have."""
     exoneree.full_clean()
     before = audit.stored(exoneree)
     # Only the profile: a login linked meanwhile by an invitation is not undone.
     exoneree.save(update_fields=EXONEREE_SAVED_FIELDS)
+    release_checks_move(by=by, exoneree=exoneree, released_before=before["release_date"])
+    if release_checks:
+        release_checks_plan(by=by, exoneree=exoneree)
     reminders_plan_for_exoneree(exoneree)  # deadline and contact wishes decide reminders
     document_reminders.plan_for_exoneree(exoneree)  # and the reminders of their expiring IDs
     audit.record_change(by, exoneree, before, exoneree=exoneree, fields=EXONEREE_PROFILE_FIELDS)

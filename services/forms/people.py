@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from services.actions.release_checks import has_release_checks
 from services.choices import ReminderChannel
 from services.forms.contact import (
     is_state,
@@ -56,6 +57,16 @@ NOT_A_STATE = _("Use the two-letter state code, like TX (US for a federal convic
 
 
 class ExonereeForm(StaffLengths, forms.ModelForm):
+    # Not on the record: whether to plan the check-ins after release (services.actions.release_checks).
+    # Shown only to a record without them: intake ticks it, an edit when it adds the release date.
+    release_checks = forms.BooleanField(
+        label=_("Plan check-ins after release"),
+        required=False,
+        help_text=_(
+            "Follow-ups for you a week, 30, 90, 180 and 365 days after the release date (those still "
+            "ahead). California SB 1050 asks for contact within a week of release and again within 30 days."
+        ),
+    )
     # The SSN is never put back into the page: editing shows the last four digits and an
     # empty box, and an empty box keeps the stored number.
     ssn = forms.CharField(
@@ -96,6 +107,11 @@ class ExonereeForm(StaffLengths, forms.ModelForm):
         # "TEX" is a state code mistyped, not a text to shorten: the code's own words.
         self.fields["conviction_state"].error_messages["max_length"] = NOT_A_STATE
         self.stored_ssn = self.instance.ssn if self.instance.pk else ""
+        if has_release_checks(self.instance):
+            del self.fields["release_checks"]
+        else:
+            self.initial.setdefault("release_checks", self.instance.release_date is None)
+            self.order_fields(_after(list(self.fields), "release_date", "release_checks"))
         self.initial["ssn"] = ""
         if self.stored_ssn:
             self.fields["ssn"].help_text = _(
@@ -153,6 +169,12 @@ class ExonereeForm(StaffLengths, forms.ModelForm):
         if state and not is_state(state, federal=True):
             raise forms.ValidationError(NOT_A_STATE)
         return state
+
+
+def _after(names: list[str], anchor: str, name: str) -> list[str]:
+    names.remove(name)
+    names.insert(names.index(anchor) + 1, name)
+    return names
 
 
 class IntakeForm(ExonereeForm):

@@ -51,9 +51,20 @@ class FollowUp(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A check-in of the release cadence: the days after release it was planned for (7, 30, 90,
+    # 180, 365; services.actions.release_checks). Empty on every other follow-up.
+    release_check = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["due_at", "pk"]
+        constraints = [
+            # Each check-in once per person, however often intake or an edit plans them.
+            models.UniqueConstraint(
+                fields=["exoneree", "release_check"],
+                condition=models.Q(release_check__isnull=False),
+                name="followup_one_release_check",
+            ),
+        ]
         indexes = [
             models.Index(fields=["assigned_to", "done_at", "due_at"]),
             models.Index(fields=["exoneree", "due_at"]),

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from services import access
 from services.access import caseworker_required, staff_required
-from services.actions import casework, follow_ups, needs, people, staff
+from services.actions import casework, follow_ups, needs, people, release_checks, staff
 from services.choices import NeedDomain, Role
 from services.forms.casework import (
     AssessmentForm,
@@ -120,12 +121,27 @@ def exoneree_create(request: HttpRequest) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda: people.exoneree_create(by=request.user, exoneree=form.instance),
-        success=lambda exoneree: f"{exoneree.display_name} was added to your caseload.",
+        lambda: people.exoneree_create(
+            by=request.user, exoneree=form.instance, release_checks=form.cleaned_data["release_checks"]
+        ),
+        success=lambda exoneree: (
+            f"{exoneree.display_name} was added to your caseload."
+            + checks_planned(exoneree, asked=form.cleaned_data["release_checks"])
+        ),
         then=lambda exoneree: exoneree,
         title=_("New person (intake)"),
         back="exoneree_list",
     )
+
+
+def checks_planned(exoneree: Exoneree, *, asked: bool) -> str:
+    """What the success message adds when the check-ins after release were asked for."""
+    if not asked or exoneree.release_date is None:
+        return ""
+    if (first := release_checks.next_release_check(exoneree)) is None:
+        return " No check-in after release is still ahead: the year after release has passed."
+    day = date_format(timezone.localtime(first.due_at, exoneree.organization.zone()), "DATE_FORMAT")
+    return f" Check-ins after release are planned on their follow-ups, the next on {day}."
 
 
 @require_GET
@@ -178,8 +194,10 @@ def exoneree_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return form_page(
         request,
         form,
-        lambda: people.exoneree_update(by=request.user, exoneree=form.instance),
-        success=_("Saved."),
+        lambda: people.exoneree_update(
+            by=request.user, exoneree=form.instance, release_checks=form.cleaned_data.get("release_checks", False)
+        ),
+        success=lambda exoneree: _("Saved.") + checks_planned(exoneree, asked=form.cleaned_data.get("release_checks")),
         then=exoneree,
         title=_("Edit %(display_name)s") % {"display_name": exoneree.display_name},
         **back_to(exoneree),
