@@ -67,6 +67,9 @@ def test_intake_released_three_days_ago_plans_all_five_for_the_caseworker_with_r
         assert not follow_up.shared_with_exoneree  # the caseworker's task, not the person's appointment
     assert planned[7].title == "Check in: one week since release"
     assert "SB 1050" in planned[30].details
+    # Where the outcomes' housing after release reads an assessment, the check-in says so.
+    assert "housing at 90 days after release" in planned[90].details
+    assert "assessment" not in planned[7].details
     # Reminded as any follow-up: due and overdue to the caseworker, escalated to the director.
     kinds = set(Reminder.objects.filter(follow_up=planned[7]).values_list("kind", flat=True))
     assert {ReminderKind.DUE, ReminderKind.OVERDUE, ReminderKind.ESCALATION} <= kinds

@@ -21,6 +21,7 @@ from services import audit
 from services.models.follow_ups import FollowUp
 from services.models.organizations import Organization
 from services.models.people import Exoneree
+from services.outcome_counts import CHECKPOINTS
 from services.reminder_plans import reminders_plan_for_follow_ups
 
 RELEASE_CHECK_DAYS = (7, 30, 90, 180, 365)
@@ -36,6 +37,12 @@ TITLES = {
 }
 FIRST_MONTH = "California SB 1050 asks for contact within a week of release and again within 30 days."
 LATER = "How are housing, food, health, work and money going? Update their needs and wishes."
+# The outcomes' housing after release reads the latest assessment taken by each of these days.
+ASSESSED = " An assessment taken by this day counts for the outcomes' housing at {days} days after release."
+
+
+def release_check_details(days: int) -> str:
+    return (FIRST_MONTH if days <= 30 else LATER) + (ASSESSED.format(days=days) if days in CHECKPOINTS else "")
 
 
 def release_check_due(organization: Organization, released: date, days: int) -> datetime:
@@ -72,7 +79,7 @@ def release_checks_plan(*, by: AbstractUser, exoneree: Exoneree, now: datetime |
             FollowUp(
                 exoneree=exoneree,
                 title=TITLES[days],
-                details=FIRST_MONTH if days <= 30 else LATER,
+                details=release_check_details(days),
                 due_at=due_at,
                 assigned_to_id=assignee,
                 created_by=by,
