@@ -32,7 +32,7 @@ from services.models.needs import Need
 from services.models.referrals import ProviderQuestion, Referral
 from tests import test_access as pages
 from tests.conftest import World, verify_second_factor
-from tests.factories import consent_for
+from tests.factories import FollowUpFactory, consent_for
 from tests.test_encryption import raw
 from tests.test_fuzz import hostile, snapshot
 
@@ -541,6 +541,20 @@ def test_a_time_without_an_offset_is_read_in_the_organizations_zone(world):
     local = FollowUp.objects.get(pk=made.json()["id"]).due_at.astimezone(ZoneInfo("America/Los_Angeles"))
     assert local.strftime("%Y-%m-%dT%H:%M") == day
     assert made.json()["due_at"].endswith(("-08:00", "-07:00"))  # shown in its zone too
+
+
+def test_a_check_in_after_release_says_which_and_the_api_cannot_set_it(world):
+    key = key_for(world, "caseworker1")
+    marcus = world.marcus.exoneree
+    FollowUpFactory(exoneree=marcus, assigned_to=world.caseworker1, release_check=30)
+    body = {"title": "Call", "due_at": days_from_now(3), "assigned_to": world.caseworker1.pk, "release_check": 7}
+
+    made = api(Client(), key, "POST", v1("person-follow-ups", marcus.pk), body)
+    listed = api(Client(), key, "GET", v1("person-follow-ups", marcus.pk)).json()["results"]
+
+    assert made.status_code == 201 and made.json()["release_check"] is None
+    assert [row["release_check"] for row in listed if row["release_check"] is not None] == [30]
+    assert FollowUp.objects.filter(exoneree=marcus, release_check=7).count() == 0
 
 
 def test_follow_up_done_and_reopen(world):

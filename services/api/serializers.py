@@ -153,6 +153,9 @@ class FollowUpSerializer(serializers.ModelSerializer):
             "done_at",
             "outcome",
             "created_at",
+            # A check-in after release: the days after release it stands for (7, 30, 90, 180,
+            # 365), or null. Planned by intake, never set through the API.
+            "release_check",
         ]
 
 
