@@ -13,6 +13,8 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from pypdf import PdfReader
 
 from services import audit
@@ -223,6 +225,53 @@ def test_spanish_for_a_spanish_speaker_also_when_staff_download(login, shared: W
     assert "Your copy of your file" not in pdf
     # The caseworker's own pages stay in English.
     assert "Print their plan" in client.get(reverse("exoneree_detail", args=[pk])).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("status", "contact", "start"),
+    [
+        (ReferralStatus.ACCEPTED, True, True),
+        (ReferralStatus.IN_PROGRESS, True, False),
+        (ReferralStatus.COMPLETED, True, False),
+        (ReferralStatus.UNRESOLVED, False, False),
+        (ReferralStatus.DECLINED, False, False),
+    ],
+)
+def test_the_copy_names_the_contact_and_start_day_only_while_the_plan_does(
+    login, shared: World, status: str, contact: bool, start: bool
+) -> None:
+    """The copy read "It did not work out." then "Your contact at …: Ms. Lee.", and its JSON
+    held a start day gone by, where My plan had stopped saying them."""
+    day = timezone.localdate() + timedelta(days=42)
+    Referral.objects.filter(pk=shared.marcus.referral.pk).update(
+        status=status, provider_contact="Ms. Lee", expected_on=day
+    )
+    client = login("exoneree1")
+
+    data = copy_json(client.get(reverse("my_copy_json")))
+    pdf = copy_pdf_text(client.get(reverse("my_copy_pdf")))
+
+    (referral,) = [r for n in data["needs"] for r in n["referrals"] if r["place"] == "Marcus Housing Help"]
+    assert referral["contact_at_provider"] == ("Ms. Lee" if contact else "")
+    assert referral["expected_on"] == (day.isoformat() if start else None)
+    provider = shared.marcus.resource.provider.name
+    assert (f"Your contact at {provider}: Ms. Lee." in pdf) is contact
+    assert ("Ms. Lee" in pdf + json.dumps(data)) is contact
+    assert (f"They plan to start on {date_format(day, 'F j, Y')}." in pdf) is start
+
+
+def test_the_copys_start_day_in_spanish(login, shared: World) -> None:
+    day = timezone.localdate() + timedelta(days=42)
+    Referral.objects.filter(pk=shared.marcus.referral.pk).update(
+        status=ReferralStatus.ACCEPTED, provider_contact="Ms. Lee", expected_on=day
+    )
+    Exoneree.objects.filter(pk=shared.marcus.exoneree.pk).update(preferred_language="es")
+
+    pdf = copy_pdf_text(login("exoneree1").get(reverse("my_copy_pdf")))
+
+    with translation.override("es"):
+        assert f"Piensan empezar el {date_format(day, _('F j, Y'))}." in pdf
+    assert "They plan to start on" not in pdf
 
 
 @pytest.mark.parametrize(("name", "form"), [("my_copy_json", "JSON"), ("my_copy_pdf", "PDF")])

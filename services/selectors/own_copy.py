@@ -95,8 +95,11 @@ def _referral(referral: Any) -> dict[str, Any]:
         "address": resource.address,
         "city": resource.city,
         "hours": resource.hours,
-        "contact_at_provider": referral.provider_contact,
-        "expected_on": referral.expected_on,
+        # As their plan says them (Referral.contact_on_plan, start_on_plan): the contact while
+        # it holds, the start day until work starts. Beside "It did not work out", "Your contact:
+        # Ms. Lee" read as if the referral were still on.
+        "contact_at_provider": referral.contact_on_plan,
+        "expected_on": referral.start_on_plan,
         "last_news_at": referral.status_changed_at,
         "your_answer": referral.person_answer,
         "your_answer_label": _label(PersonAnswer, referral.person_answer),
