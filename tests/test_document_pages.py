@@ -12,6 +12,7 @@ from django.urls import reverse
 from services.actions import documents
 from services.lib import uploads
 from services.models.documents import Document, DocumentKind
+from services.models.people import Exoneree
 from tests import sample_files
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
@@ -80,3 +81,29 @@ def test_the_early_word_on_a_file_too_large_names_the_limit_beside_the_field(log
 
     zone = html[html.index("data-drop-zone") : html.index("data-drop-hint")]
     assert 'data-too-large="This file is too large. The limit is 2\xa0MB."' in zone
+
+
+@pytest.mark.parametrize(
+    ("persona", "language", "name"),
+    [
+        ("exoneree1", "es", "identificacion-estatal-o-licencia-de-conducir-2026-03-02.pdf"),
+        ("exoneree1", "en", "state-id-or-drivers-license-2026-03-02.pdf"),
+        ("caseworker1", "es", "state-id-or-drivers-license-2026-03-02.pdf"),  # staff's pages are English
+    ],
+)
+def test_the_download_is_named_in_the_language_of_the_page(login, world, persona, language, name):
+    """A person reading My plan in Spanish saved "state-id-2026-03-02.pdf": English words in
+    their download folder for a paper their page called "Identificación estatal"."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language=language)
+    with time_machine.travel(datetime(2026, 3, 2, 18, tzinfo=UTC)):
+        document = add_document(world)
+    url = (
+        reverse("my_document_download", args=[document.pk])
+        if persona == "exoneree1"
+        else reverse("document_download", args=[document.pk])
+    )
+
+    response = login(persona).get(url)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from services.fields import EncryptedCharField
@@ -152,9 +153,12 @@ class Document(BaseModel):
 
     @property
     def download_name(self) -> str:
-        """The file's name on download: the kind and the upload day, never the person's name."""
+        """The file's name on download: the kind as the pages name it, in the active language
+        (the person's on My plan, English for staff), and the upload day; never the person's
+        name. ASCII only, as slugify leaves it ("Identificación" gives "identificacion"): any
+        browser and any file system keep it as it is."""
         day = timezone.localtime(self.uploaded_at).date()  # the day as the person lives it, not UTC's
-        return f"{self.kind.replace('_', '-')}-{day:%Y-%m-%d}.{self.extension}"
+        return f"{slugify(self.get_kind_display())}-{day:%Y-%m-%d}.{self.extension}"
 
     @property
     def is_current(self) -> bool:
