@@ -3,7 +3,7 @@ papers, the early word on a file too large (found walking the feature in a brows
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -107,3 +107,25 @@ def test_the_download_is_named_in_the_language_of_the_page(login, world, persona
 
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+
+
+def test_a_paper_without_dates_says_a_dash_not_an_empty_dates_line(login, world):
+    """On a phone the table stacks, each cell under its column's name: a paper with neither
+    an issue nor an expiry date showed "Dates" and nothing beside it."""
+    undated = add_document(world, kind=DocumentKind.BIRTH_CERTIFICATE)
+    dated = documents.document_upload(
+        by=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        document=Document(kind=DocumentKind.STATE_ID, expires_on=date(2031, 5, 1)),
+        content=uploads.clean(sample_files.pdf()),
+    )
+
+    page = login("caseworker1").get(world.marcus.exoneree.get_absolute_url()).content.decode()
+
+    def dates_cell(document: Document) -> str:
+        row = page[page.index(f'id="document-{document.pk}"') :]
+        cell = row[row.index('data-label="Dates">') :]
+        return cell[: cell.index("</td>")]
+
+    assert dates_cell(undated) == 'data-label="Dates">—'
+    assert dates_cell(dated) == 'data-label="Dates">Expires May 1, 2031'
