@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from services import audit
-from services.actions import follow_ups
-from services.lib import paging
+from services.actions import documents, follow_ups
+from services.lib import paging, uploads
 from services.models.audit import AuditEvent
+from services.models.documents import Document, DocumentKind
 from services.models.enrolments import Enrolment
 from services.models.people import Exoneree
 from services.selectors import audit_trail, plans
 from services.selectors.audit_display import group_runs, log_rows, records_named, rows_from, run_heads
 from services.selectors.plans import VISITS_SHOWN
 from services.views import director
+from tests import sample_files
 from tests.factories import FollowUpFactory, StaffFactory
 
 MOMENT = datetime(2026, 12, 4, 16, 50, tzinfo=UTC)  # 11:50 in Chicago
@@ -573,3 +576,32 @@ def test_a_long_value_shows_its_start_in_the_row_and_the_whole_in_a_fold_and_the
     assert "Food bank → Food pantry" in page  # a short one as it was
     csv = b"".join(director1.get(reverse("audit_log"), {"format": "csv"}).streaming_content).decode()
     assert long.strip() in csv
+
+
+def test_a_new_version_of_a_paper_says_what_it_replaces_in_words(world, login, time_machine):
+    """The detail read "Replaces: 11", an id no director can check; the old version's title is
+    encrypted (the log says only "Title: added") and stays out of it."""
+    time_machine.move_to(datetime(2026, 3, 2, 18, tzinfo=UTC), tick=False)
+    old = documents.document_upload(
+        by=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        document=Document(kind=DocumentKind.STATE_ID, title="QZXoldtitle"),
+        content=uploads.clean(sample_files.pdf()),
+    )
+    time_machine.move_to(datetime(2026, 3, 4, 18, tzinfo=UTC), tick=False)
+    new = documents.document_upload(
+        by=world.caseworker1,
+        exoneree=world.marcus.exoneree,
+        document=Document(kind=DocumentKind.STATE_ID),
+        content=uploads.clean(sample_files.pdf()),
+        replaces=old,
+    )
+
+    page = login("director1").get(reverse("exoneree_access_log", args=[world.marcus.exoneree.pk]))
+
+    html = unescape(page.content.decode())
+    assert "Replaces: State ID or driver's license added Mar 2, 2026" in html
+    assert f"Replaces: {old.pk}" not in html
+    assert "QZXoldtitle" not in html
+    created = AuditEvent.objects.get(action=AuditEvent.Action.RECORD_CREATED, target=audit.describe(new))
+    assert created.changes["replaces"] == [None, old.pk]  # the log keeps the id; only the page words it

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from services.choices import AssessmentDomain, ConsentCategory, Role
 from services.models.audit import AuditEvent
-from services.models.documents import DocumentKind
+from services.models.documents import Document, DocumentKind
 from services.models.needs import Need
 
 User = get_user_model()
@@ -235,7 +235,13 @@ def _target(target: str, kinds: dict[str, type[models.Model]]) -> tuple[type[mod
 
 def _related_model(model: type[models.Model] | None, name: str) -> type[models.Model] | None:
     field_ = _field(model, name)
-    return field_.related_model if field_ is not None and field_.is_relation and field_.many_to_one else None
+    return field_.related_model if field_ is not None and _points_to_one(field_) else None
+
+
+def _points_to_one(field_: models.Field) -> bool:
+    """A field holding one record's id (a foreign key, or a one-to-one such as the version a
+    paper replaces): the log keeps the id, the page says the record."""
+    return field_.is_relation and field_.concrete and (field_.many_to_one or field_.one_to_one)
 
 
 def _title_of(obj: models.Model) -> str:
@@ -357,7 +363,9 @@ def _value(field_: models.Field, value: Any, names: _Names) -> str:
         return ", ".join(str(labels.get(item, item)) for item in value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    if field_.is_relation and field_.many_to_one and isinstance(value, int):
+    if field_ is Document._meta.get_field("replaces") and isinstance(value, int):
+        return _version(names.loaded.get(Document, {}).get(value))
+    if _points_to_one(field_) and isinstance(value, int):
         return names.title(field_.related_model, value) or _("a record since deleted")
     if field_.choices:
         return str(dict(field_.flatchoices).get(value, value))
@@ -369,6 +377,15 @@ def _value(field_: models.Field, value: Any, names: _Names) -> str:
         except ValueError:
             return value
     return str(value)
+
+
+def _version(document: Any) -> str:
+    """The version a paper replaces, as a director tells it from the new one: its kind and the
+    day it was added. Not its title: an encrypted field, of which the log says only "added"."""
+    if document is None:
+        return _("a record since deleted")
+    day = date_format(timezone.localtime(document.uploaded_at), DATE)
+    return _("%(kind)s added %(day)s") % {"kind": document.get_kind_display(), "day": day}
 
 
 def _moment(value: str) -> str:
