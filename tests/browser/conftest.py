@@ -110,10 +110,24 @@ class Tab:
     """One signed-out browser context and its page, with the checks every page gets."""
 
     def __init__(
-        self, browser: Any, base_url: str, viewport: dict[str, int], scale: float = 1, *, javascript: bool = True
+        self,
+        browser: Any,
+        base_url: str,
+        viewport: dict[str, int],
+        scale: float = 1,
+        *,
+        javascript: bool = True,
+        touch: bool = False,
     ) -> None:
+        # `touch`: a phone's touch screen, not only its width (CSS then reads pointer: coarse,
+        # hover: none; a narrow window on a desktop keeps its mouse).
         self.context = browser.new_context(
-            base_url=base_url, viewport=viewport, device_scale_factor=scale, java_script_enabled=javascript
+            base_url=base_url,
+            viewport=viewport,
+            device_scale_factor=scale,
+            java_script_enabled=javascript,
+            has_touch=touch,
+            is_mobile=touch,
         )
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
@@ -216,11 +230,13 @@ def authenticator(user: Any) -> TOTPDevice:
 @pytest.fixture
 def tabs(browser: Any, live_server: Any) -> Iterator[Any]:
     """`tabs(viewport)` opens a fresh signed-out Tab on the live server (`javascript=False`: a
-    browser with scripts off); all close after."""
+    browser with scripts off; `touch=True`: a phone's touch screen); all close after."""
     opened: list[Tab] = []
 
-    def _open(viewport: dict[str, int] = DESKTOP, scale: float = 1, *, javascript: bool = True) -> Tab:
-        tab = Tab(browser, live_server.url, viewport, scale, javascript=javascript)
+    def _open(
+        viewport: dict[str, int] = DESKTOP, scale: float = 1, *, javascript: bool = True, touch: bool = False
+    ) -> Tab:
+        tab = Tab(browser, live_server.url, viewport, scale, javascript=javascript, touch=touch)
         opened.append(tab)
         return tab
 

@@ -7,12 +7,23 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+from django.urls import reverse
 from PIL import ExifTags, Image
 from playwright.sync_api import expect
 
 from services.models.documents import Document
 from tests import sample_files
-from tests.browser.conftest import DESKTOP, FILE_BUTTON_HEIGHTS, PHONE, authenticator, with_password
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    FILE_BUTTON_HEIGHTS,
+    PHONE,
+    Tab,
+    authenticator,
+    with_password,
+)
 
 
 def drop_file(page, selector: str, content: bytes, name: str, mime: str) -> None:
@@ -104,3 +115,38 @@ def test_exoneree_sends_a_photo_of_their_id_from_a_phone(world, tmp_path: Path, 
     kept = Image.open(io.BytesIO(saved.read_bytes()))
     assert not kept.getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the phone's location is gone
     assert Document.objects.get().uploaded_by == world.exoneree1
+
+
+# A phone whose pen points finely but cannot hover (Blink's primaryPointerType 4 is fine,
+# primaryHoverType 1 is none): neither a finger's "coarse" nor a mouse.
+PEN_PHONE = "--blink-settings=primaryPointerType=4,primaryHoverType=1"
+
+
+@pytest.mark.parametrize(
+    ("viewport", "touch", "blink", "said"),
+    [(DESKTOP, False, "", True), (PHONE, True, "", False), (PHONE, False, PEN_PHONE, False), (PHONE, False, "", True)],
+    ids=["desktop", "phone", "phone-with-a-pen", "narrow-desktop-window"],
+)
+def test_drop_the_file_here_only_where_a_mouse_can_drag_one(
+    world, browser, live_server, tabs, viewport, touch: bool, blink: str, said: bool
+):
+    """A phone said "Or drop the file here.": nothing can be dragged onto it. Only a pointer
+    that hovers and points finely (a mouse, a trackpad) can drag a file; a mouse in a narrow
+    window is told it can."""
+    with_password(world.exoneree1)
+    pen = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, blink]) if blink else None
+    tab = Tab(pen, live_server.url, viewport) if pen else tabs(viewport, touch=touch)
+    try:
+        page = tab.page
+        tab.sign_in("exoneree1")
+        tab.goto(reverse("my_document_upload"))
+        tab.check()
+
+        hint = page.get_by_text("Or drop the file here.")
+        if said:
+            expect(hint).to_be_visible()
+        else:
+            expect(hint).to_be_hidden()
+    finally:
+        if pen:
+            pen.close()
