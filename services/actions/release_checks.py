@@ -122,10 +122,9 @@ def release_checks_move(
     return moved
 
 
-def next_release_check(exoneree: Exoneree) -> FollowUp | None:
-    return (
-        exoneree.follow_ups.filter(release_check__isnull=False, done_at__isnull=True).order_by("due_at", "pk").first()
-    )
+def open_release_checks(exoneree: Exoneree) -> list[FollowUp]:
+    """Their check-ins not done yet, the next first (five at most)."""
+    return list(exoneree.follow_ups.filter(release_check__isnull=False, done_at__isnull=True).order_by("due_at", "pk"))
 
 
 def has_release_checks(exoneree: Exoneree) -> bool:

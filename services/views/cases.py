@@ -138,10 +138,11 @@ def checks_planned(exoneree: Exoneree, *, asked: bool) -> str:
     """What the success message adds when the check-ins after release were asked for."""
     if not asked or exoneree.release_date is None:
         return ""
-    if (first := release_checks.next_release_check(exoneree)) is None:
+    if not (planned := release_checks.open_release_checks(exoneree)):
         return " No check-in after release is still ahead: the year after release has passed."
-    day = date_format(timezone.localtime(first.due_at, exoneree.organization.zone()), "DATE_FORMAT")
-    return f" Check-ins after release are planned on their follow-ups, the next on {day}."
+    day = date_format(timezone.localtime(planned[0].due_at, exoneree.organization.zone()), "DATE_FORMAT")
+    some = "1 check-in" if len(planned) == 1 else f"{len(planned)} check-ins"
+    return f" {some} after release planned on their follow-ups, the next on {day}."
 
 
 @require_GET
