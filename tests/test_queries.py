@@ -156,6 +156,9 @@ def grow_outcomes(w: World, n: int) -> None:
         )
         needs.need_set_status(by=caseworker, need=need, status=NeedStatus.MET)
         FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=timezone.now() - timedelta(days=2))
+        # The check-in a month after release, done (services.actions.release_checks)
+        month = timezone.now() - timedelta(days=70 + i)
+        FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=month, done_at=month, release_check=30)
         AssessmentFactory(exoneree=person, taken_on=today - timedelta(days=90), scores={"housing": 2, "income": 1})
         AssessmentFactory(exoneree=person, kind="interim", taken_on=today, scores={"housing": 4, "income": 2})
         if i % 2 == 1:  # housed in between, then homeless again: a return to homelessness
@@ -559,13 +562,14 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     ),
     # session, user, device; both records and their access-log entries; for every relation to
     # a person, its rows counted, and for the few with a unique key, the clash check: a fixed
-    # number, whatever the rows (the merge itself moves them in batches)
+    # number, whatever the rows (the merge itself moves them in batches); the follow-ups' clash
+    # check is the check-ins after release (one of each per person)
     (
         "merge-people",
         "director1",
         lambda w: reverse("merge_people", args=[w.marcus.exoneree.pk, first_twin(w).pk]),
         grow_twin_rows,
-        44,
+        45,
     ),
     # + the caseload (all of it, with its figures), the first overdue and due-soon follow-ups
     # and the first open needs (each with their count), recent referrals, the people's answers,
@@ -599,8 +603,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # referrals sent, the median's times, the stalled ones; legal remedies (issue 18): claims by
     # deadline, deadlines within 90 days, awards (with the median's dates), records per holder;
     # a record's life (issue 23): the people served, the exits by reason and destination; the
-    # purges under retention since the period began (their note); returns to homelessness
-    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 19),
+    # purges under retention since the period began (their note); returns to homelessness; the
+    # check-ins after release
+    ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 20),
     # session, user (with the analyst's role), device; how many organizations share, their kept
     # counts summed (one query, however many organizations); the access-log entry (4)
     ("network", "analyst", lambda w: reverse("network_figures"), grow_network, 9),

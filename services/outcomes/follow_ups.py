@@ -143,3 +143,67 @@ def follow_up_figure(scope: Scope) -> Figure:
         rows=rows,
         chart_cells=[(1, "c-good"), (2, "c-warn"), (3, "c-bad")],
     )
+
+
+# The check-ins after release (services.actions.release_checks), by the days after release.
+
+CHECK_IN_LABELS = {
+    7: _("A week after release"),
+    30: _("30 days after release"),
+    90: _("90 days after release"),
+    180: _("Six months after release"),
+    365: _("A year after release"),
+}
+
+
+def check_ins_in_scope(scope: Scope) -> QuerySet[FollowUp]:
+    """The check-ins after release due in the period. The need-domain filter does not apply
+    (a check-in is about the whole person, not one need); the caseworker filter does."""
+    follow_ups = FollowUp.objects.filter(
+        between_times("due_at", scope), exoneree__in=scope.people, release_check__isnull=False
+    )
+    if scope.filters.caseworker is not None:
+        follow_ups = follow_ups.filter(assigned_to=scope.filters.caseworker)
+    return follow_ups
+
+
+CHECK_INS = Spec(
+    name="release_checks",
+    title=_("Check-ins after release"),
+    kind="follow_up",
+    base=check_ins_in_scope,
+    measures=FOLLOW_UPS.measures,
+    cell=lambda scope, group, measure: Q(release_check=int(group)) & FOLLOW_UP_MEASURES[measure][1](scope),
+    groups=lambda scope: [(str(days), label) for days, label in CHECK_IN_LABELS.items()],
+)
+
+
+def check_in_figure(scope: Scope) -> Figure:
+    """One query: the check-ins due in the period, counted by their days after release."""
+    measures = {key: Count("pk", filter=condition(scope)) for key, (_label, condition) in FOLLOW_UP_MEASURES.items()}
+    counted = {
+        row["release_check"]: row
+        for row in check_ins_in_scope(scope).order_by().values("release_check").annotate(**measures)
+    }
+    rows = [
+        Row(
+            label,
+            [Cell(counted[days][key], records_url(scope, CHECK_INS, str(days), key)) for key in FOLLOW_UP_MEASURES],
+            key=str(days),
+        )
+        for days, label in CHECK_IN_LABELS.items()
+        if days in counted
+    ]
+    return Figure(
+        name="release_checks",
+        title=_("Check-ins after release"),
+        how=_(
+            "The check-ins intake plans after a release date (California SB 1050 asks for contact within a week "
+            "of release and again within 30 days), due in the period, by the days after release. On time = "
+            "marked done no later than due; late = done after; overdue = not done and past due now. The "
+            "need-domain filter does not apply here."
+        ),
+        columns=["Check-in", *CHECK_INS.measures.values()],
+        rows=rows,
+        chart_cells=[(1, "c-good"), (2, "c-warn"), (3, "c-bad")],
+    )

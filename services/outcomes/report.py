@@ -20,7 +20,13 @@ from services.outcomes.enrolments import (
     exit_reason_figure,
     served_figure,
 )
-from services.outcomes.follow_ups import FOLLOW_UPS, follow_up_figure, follow_ups_in_scope
+from services.outcomes.follow_ups import (
+    CHECK_INS,
+    FOLLOW_UPS,
+    check_in_figure,
+    follow_up_figure,
+    follow_ups_in_scope,
+)
 from services.outcomes.legal import AWARDS, CLAIMS, RECORDS, award_figure, claim_figure, due_soon_figure, records_figure
 from services.outcomes.needs import BENEFITS, NEEDS, OPEN_NEEDS, benefit_figure, need_figure, open_need_figure
 from services.outcomes.referral_loop import LOOP, STALLED, referral_loop_figure
@@ -38,7 +44,7 @@ from services.outcomes.wellbeing import (
 SPECS = {
     spec.name: spec
     for spec in (REFERRALS, REFERRAL_STATUSES, LOOP, STALLED, NEEDS, OPEN_NEEDS, FOLLOW_UPS, HOUSING, BENEFITS, SCORES)
-    + (HOUSING_RETURNS,)
+    + (HOUSING_RETURNS, CHECK_INS)
     + (CLAIMS, AWARDS, RECORDS)
     + (SERVED, EXIT_REASONS, EXIT_DESTINATIONS)
 }
@@ -52,6 +58,7 @@ FIGURES: dict[str, Callable[[Scope], Figure]] = {
     "needs": need_figure,
     "open_needs": open_need_figure,
     "follow_ups": follow_up_figure,
+    "release_checks": check_in_figure,
     "housing": housing_figure,
     "housing_returns": housing_return_figure,
     "benefits": benefit_figure,
