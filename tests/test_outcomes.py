@@ -326,6 +326,19 @@ def test_domain_filter_keeps_needs_and_referrals_of_that_domain(small, login):
     assert table(figures["referrals"])["Completed"] == [1]
 
 
+def test_a_figure_the_need_filter_does_not_narrow_says_so(small, login):
+    # The page heads a filtered page "housing needs only": a figure that counts the same with
+    # or without the filter (housing after release, the legal figures) must say it is not
+    # narrowed, or a director reports every record holder's clearances as housing's.
+    figures = page(login("director1"), **Q1, domain="housing")
+
+    for name, figure in figures.items():
+        spec = SPECS.get(name)
+        narrowed = spec is not None and spec.by_domain
+        says_so = "The need-domain filter does not apply" in figure.how
+        assert says_so != narrowed, name
+
+
 def test_default_period_is_the_last_12_months(small, login):
     response = login("director1").get(reverse("outcome_dashboard"))
 

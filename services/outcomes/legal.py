@@ -74,7 +74,7 @@ def claim_figure(scope: Scope) -> Figure:
         how=_(
             "Claims whose filing deadline (computed from the rules table, or set by the lawyer) falls in the "
             "period; claims found not eligible or closed without filing are left out. Filed by the deadline: "
-            "the filing date is on or before it."
+            "the filing date is on or before it. The need-domain filter does not apply here."
         ),
         columns=["", "Claims"],
         rows=rows,
@@ -112,7 +112,8 @@ def due_soon_figure(scope: Scope) -> Figure:
         name="due_soon",
         title=_("Filing deadlines within 90 days, not filed"),
         how=_(
-            "Claims not filed yet whose deadline is today or within the next 90 days (as of now, whatever the period)."
+            "Claims not filed yet whose deadline is today or within the next 90 days (as of now, whatever the period). "
+            "The need-domain filter does not apply here."
         ),
         columns=["", "Days left", "Deadline"],
         rows=rows,
@@ -159,7 +160,7 @@ def award_figure(scope: Scope) -> Figure:
         how=_(
             "Claims awarded (or awarded and paid) with a decision date in the period, and the median months "
             "from the person's exoneration to the award (people without an exoneration date are left out of "
-            "the median). Amounts are encrypted and not summed here."
+            "the median). Amounts are encrypted and not summed here. The need-domain filter does not apply here."
         ),
         columns=["", "Awards", "Median months from exoneration"],
         rows=rows,
@@ -220,7 +221,8 @@ def records_figure(scope: Scope) -> Figure:
         title=_("Records cleared, per record holder"),
         how=_(
             "Per holder of the conviction record: confirmed clear with a date in the period; and now, "
-            "requested and waiting, or still showing (not requested yet, or found showing)."
+            "requested and waiting, or still showing (not requested yet, or found showing). "
+            "The need-domain filter does not apply here."
         ),
         columns=["", *(label for label, _ in CLEARANCE_MEASURES.values())],
         rows=rows,

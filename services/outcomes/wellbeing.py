@@ -125,7 +125,7 @@ def housing_figure(scope: Scope) -> Figure:
             _(
                 "For each checkpoint, the people whose 30th, 90th, 180th or 365th day after release fell in the "
                 "period. Stably housed = the latest housing score of an assessment taken by that day is 3 (safe) "
-                "or better; not assessed = no housing score by that day."
+                "or better; not assessed = no housing score by that day. The need-domain filter does not apply here."
             )
         ),
         columns=["Checkpoint", *HOUSING.measures.values()],
