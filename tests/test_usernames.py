@@ -80,6 +80,30 @@ def test_the_form_says_what_the_username_will_end_with(login, world):
     assert f"@{world.org1.code}" in page.content.decode()
 
 
+def test_a_username_typed_whole_as_the_form_shows_it_is_taken(login, world):
+    """The help text shows "…followed by @merp": typed so, in any case, it is the same handle."""
+    director = login("director1")
+
+    answer = director.post(reverse("staff_create"), {**NEW_STAFF, "username": f"Nia@{world.org1.code.upper()}"})
+
+    assert (answer.status_code, answer.url) == (302, "/director/staff/")
+    assert User.objects.get(username=f"nia@{world.org1.code}").staff.organization == world.org1
+
+
+def test_a_username_with_another_ending_says_to_type_the_part_before_ours(login, world):
+    director = login("director1")
+
+    answers = [
+        director.post(reverse("staff_create"), {**NEW_STAFF, "username": f"nia@{code}"})
+        for code in (world.org2.code, "nosuchorg")
+    ]
+
+    # The same words whatever the ending names: nothing is learnt about another organization.
+    errors = [answer.context["form"].errors["username"] for answer in answers]
+    assert errors == [[f"Type only the part before @{world.org1.code}: it is added for you."]] * 2
+    assert not User.objects.filter(username__startswith="nia@").exists()
+
+
 def test_a_login_suggestion_counts_only_this_organizations_names(db, world):
     person = ExonereeFactory(organization=world.org1, legal_name="Nadia Moreno")
     User.objects.create(username=f"nmoreno@{world.org2.code}")

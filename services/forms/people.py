@@ -269,6 +269,4 @@ class InviteForm(StaffLengths, forms.Form):
         super().__init__(*args, **kwargs)
         # Whether a username is free is the action's answer, inside this organization only
         # (services.actions.staff.account_username_check).
-        self.fields["username"].help_text = _("They sign in as this, in small letters, followed by @%(code)s.") % {
-            "code": organization.code
-        }
+        self.fields["username"].for_organization(organization.code)

@@ -153,6 +153,8 @@ class HandleField(forms.RegexField):
     (the forms say so: sign-in takes the username exactly as saved), then held to 3–40 plain
     characters."""
 
+    suffix = ""  # "@<organization's code>", once the form says which organization
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             regex=r"^[a-z0-9_.-]{3,40}$",
@@ -164,8 +166,25 @@ class HandleField(forms.RegexField):
             **kwargs,
         )
 
+    def for_organization(self, code: str) -> None:
+        """Says the whole username under the box, and takes it typed whole too."""
+        self.suffix = f"@{code}"
+        self.help_text = _("They sign in as this, in small letters, followed by @%(code)s.") % {"code": code}
+
     def to_python(self, value: Any) -> str:
-        return super().to_python(value).lower()
+        handle = super().to_python(value).lower()
+        # The help text shows the whole username ("mlopez@merp"), so a director types it so:
+        # the organization's own ending is the one the account gets anyway. Any other ending is
+        # refused with the same words, whatever organization it names.
+        if self.suffix and handle.endswith(self.suffix):
+            return handle.removesuffix(self.suffix)
+        if self.suffix and "@" in handle:
+            raise ValidationError(
+                _("Type only the part before %(suffix)s: it is added for you."),
+                code="other_ending",
+                params={"suffix": self.suffix},
+            )
+        return handle
 
 
 class VisibleTextField(forms.CharField):
