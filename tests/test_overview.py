@@ -143,6 +143,20 @@ def test_a_list_of_needs_from_the_overview_says_every_one_not_a_year_nobody_chos
     assert "January 1, 1900" not in page
 
 
+def test_the_overview_says_its_counts_are_of_every_date_unlike_the_outcomes_period(login, world, busy):
+    # At the month's end a director reads "Completed 7" here and "Completed 4" on Outcomes (the
+    # last 12 months): each table says which it counts, and where to count a period.
+    page = overview(login("director1"))
+
+    for heading, words in [
+        ("Referrals by status", "Every referral, since the first"),
+        ("Needs met by domain", "Every need, whenever recorded"),
+    ]:
+        after = page[page.index(heading) :]
+        assert after.index(words) < after.index("<table"), heading
+    assert page.count("Outcomes counts them for the period you choose.") == 2
+
+
 def test_a_switched_off_caseworkers_people_are_counted_once(login, world, busy):
     """Switched off, Chris carried Thomas (alone) and Sam (with Casey): Thomas was counted under
     Chris and again under "Nobody assigned" (walk). Now under nobody assigned only, Sam under Casey."""
