@@ -347,6 +347,28 @@ def test_default_period_is_the_last_12_months(small, login):
     assert "How this is counted" in response.content.decode()
 
 
+def test_last_month_and_this_month_are_one_click_away_with_the_filters_kept(small, login, world):
+    # At the month's end a director reports on the month just gone; typing its two dates into
+    # two date boxes was the only way to it.
+    client = login("director1")
+    response = client.get(reverse("outcome_dashboard"), {"caseworker": world.caseworker1.pk, "domain": "housing"})
+    links = dict(re.findall(r'<a href="(\?[^"]+)">((?:Last|This) month[^<]*)</a>', response.content.decode()))
+    links = {label: unescape(href) for href, label in links.items()}
+
+    assert set(links) == {"Last month (March 2025)", "This month so far"}
+    for label, (start, end) in {
+        "Last month (March 2025)": (date(2025, 3, 1), date(2025, 3, 31)),
+        "This month so far": (date(2025, 4, 1), date(2025, 4, 15)),
+    }.items():
+        filters = client.get(reverse("outcome_dashboard") + links[label]).context["filters"]
+        assert (filters.start, filters.end, filters.caseworker, filters.domain) == (
+            start,
+            end,
+            world.caseworker1,
+            "housing",
+        )
+
+
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [

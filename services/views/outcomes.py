@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from services import access, figures
@@ -85,7 +87,11 @@ def outcomes_page(
 def _page(user: Any, organization: Organization, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
     """The filter form and, when the filters are valid, every figure, rendered as the page's body."""
     form, filters = _filters_of(user, params)
-    context: dict[str, Any] = {"form": form, "status": 400 if filters is None else 200}
+    context: dict[str, Any] = {
+        "form": form,
+        "status": 400 if filters is None else 200,
+        "periods": _periods(timezone.localdate(now), filters),
+    }
     if filters is not None:
         people = access.exonerees_visible_to(user)
         context |= {
@@ -97,6 +103,19 @@ def _page(user: Any, organization: Organization, params: Mapping[str, str], now:
             "as_of": now,
         }
     return {**context, "body": render_to_string("services/_outcomes_body.html", context)}
+
+
+def _periods(today: date, filters: OutcomeFilters | None) -> list[tuple[str, str]]:
+    """Links to the periods a director reports on, with the caseworker and need kept: last
+    month, this month so far (the dates are otherwise typed in two boxes)."""
+    first = today.replace(day=1)
+    last = first - timedelta(days=1)
+    kept = {k: v for k, v in filters.params().items() if k not in ("from", "to")} if filters else {}
+    periods = [
+        (_("Last month (%(month)s)") % {"month": date_format(last, "F Y")}, last.replace(day=1), last),
+        (_("This month so far"), first, today),
+    ]
+    return [(label, "?" + urlencode({"from": f"{start}", "to": f"{end}", **kept})) for label, start, end in periods]
 
 
 def _csv_export(request: HttpRequest, organization: Organization) -> HttpResponse:
