@@ -567,6 +567,16 @@ def test_csv_file_names_carry_the_caseworker_and_need_by_id_and_code(small, logi
     assert world.caseworker1.last_name not in name("served", caseworker=str(cw1))
 
 
+def test_a_column_of_percentages_says_so_for_the_csv_where_the_sign_is_lost(small, login):
+    # The page shows "40%"; its CSV the number alone, 40: a funder read under "Share" a 40
+    # that could be a count, or 0.4 expected.
+    for name, figure in page(login("director1"), **Q1).items():
+        for row in figure.rows:
+            for column, cell in zip(figure.columns[1:], row.cells, strict=True):
+                if str(cell.display).endswith("%"):
+                    assert column.endswith("(%)"), (name, column)
+
+
 def test_csv_export_of_each_figure(small, login):
     client = login("director1")
     for name in FIGURES:

@@ -167,7 +167,7 @@ def test_the_csv(homeless, login):
     assert response.status_code == 200
     assert "housing_returns_2025-01-01_2025-03-31.csv" in response["Content-Disposition"]
     assert list(csv.reader(io.StringIO(response.content.decode()))) == [
-        ["", "People", "Share"],
+        ["", "People", "Share (%)"],  # 40 is 40%, not 40 times
         [HOUSED, "5", ""],
         [RETURNED, "2", "40"],
     ]

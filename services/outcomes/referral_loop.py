@@ -170,7 +170,7 @@ def referral_loop_figure(scope: Scope) -> Figure:
             "after the organization's provider response days, or accepted and not completed after its "
             "completion days."
         ),
-        columns=["", "Referrals", "Share"],
+        columns=["", "Referrals", "Share (%)"],  # the CSV has the bare number: 40, not 0.4
         rows=rows,
         summary=summary,
         chart_cells=[(0, "c-total")],

@@ -209,7 +209,7 @@ def housing_return_figure(scope: Scope) -> Figure:
             "the people stably housed (3 or better) at any assessment taken by the end of the period. "
             "The need-domain filter does not apply here."
         ),
-        columns=["", *HOUSING_RETURNS.measures.values(), "Share"],
+        columns=["", *HOUSING_RETURNS.measures.values(), "Share (%)"],  # the CSV has the bare number
         rows=rows,
         chart_cells=[(0, "c-total")],
     )
