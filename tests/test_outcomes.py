@@ -186,6 +186,7 @@ def test_referrals_completed_and_how_long_it_took(small, login):
         "Declined": [1],
         "Unresolved": [0],
         "Cancelled after sending": [0],
+        "Completion rate (%)": [50],  # the summary's, in the CSV too
         "Average days from need recorded to first referral sent": [7.3],  # (15 + 5 + 2) / 3
         "Average days from referral sent to completed": [10.0],  # (10 + 10) / 2
     }

@@ -89,6 +89,8 @@ def referral_figure(scope: Scope) -> Figure:
     need_days = mean_days(*sums.get("to_referral", (0, 0)))  # each need's first referral sent
     service_days = mean_days(*sums.get("to_service", (0, 0)))  # completed ones
     rows += [
+        # The headline a funder asks for, in the CSV too (the summary above the chart is not in it).
+        Row(_("Completion rate (%)"), [Cell(rate)], "completion_rate", False),
         Row(_("Average days from need recorded to first referral sent"), [Cell(need_days)], "days_to_referral", False),
         Row(_("Average days from referral sent to completed"), [Cell(service_days)], "days_to_service", False),
     ]
