@@ -606,6 +606,15 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # purges under retention since the period began (their note); returns to homelessness; the
     # check-ins after release
     ("outcomes", "director1", lambda w: reverse("outcome_dashboard"), grow_outcomes, 20),
+    # the same figures as one CSV (the month-end report), computed whatever the cache holds, and
+    # its access-log entry
+    (
+        "outcomes-csv-every",
+        "director1",
+        lambda w: reverse("outcome_dashboard") + "?format=csv&figure=all",
+        grow_outcomes,
+        22,
+    ),
     # session, user (with the analyst's role), device; how many organizations share, their kept
     # counts summed (one query, however many organizations); the access-log entry (4)
     ("network", "analyst", lambda w: reverse("network_figures"), grow_network, 9),

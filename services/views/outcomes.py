@@ -124,13 +124,36 @@ def _csv_export(request: HttpRequest, organization: Organization) -> HttpRespons
         body = render_to_string("services/_outcomes_body.html", {"form": form})
         return render(request, "services/outcomes.html", {"form": form, "body": body}, status=400)
     name = request.GET.get("figure", "")
-    if name not in FIGURES:
+    if name not in FIGURES and name != EVERY_FIGURE:
         raise Http404
     people = access.exonerees_visible_to(request.user)
-    figure = report.outcomes(organization, people, filters, only=name)[0]
     described = {"from": filters.start, "to": filters.end, "caseworker": filters.caseworker, "domain": filters.domain}
+    if name == EVERY_FIGURE:
+        every = report.outcomes(organization, people, filters)
+        exports.outcomes_export(by=request.user, figure="Every figure", filters=described)
+        return csv_download(_every_figure_rows(organization, every, filters), f"{_csv_name('outcomes', filters)}.csv")
+    figure = report.outcomes(organization, people, filters, only=name)[0]
     exports.outcomes_export(by=request.user, figure=str(figure.title), filters=described)
     return _csv(figure, filters)
+
+
+EVERY_FIGURE = "all"
+
+
+def _every_figure_rows(organization: Organization, every: list[Figure], filters: OutcomeFilters) -> list[list[Any]]:
+    """The month-end report in one file: what it covers, then each figure as the page shows it
+    (its title, how it is counted, its table), a blank line between them."""
+    caseworker = filters.caseworker
+    rows: list[list[Any]] = [
+        ["Outcomes", organization.name],
+        ["From", f"{filters.start:%Y-%m-%d}"],
+        ["To", f"{filters.end:%Y-%m-%d}"],
+        ["Caseworker", (caseworker.get_full_name() or caseworker.username) if caseworker else "Everyone"],
+        ["Need", NeedDomain(filters.domain).label if filters.domain else "Every need"],
+    ]
+    for figure in every:
+        rows += [[], [str(figure.title)], [str(figure.how)], *figure.csv_rows()]
+    return rows
 
 
 def _csv(figure: Figure, filters: OutcomeFilters) -> HttpResponse:
@@ -139,10 +162,11 @@ def _csv(figure: Figure, filters: OutcomeFilters) -> HttpResponse:
 
 def _csv_name(name: str, filters: OutcomeFilters) -> str:
     """The figure, its period and the filters that narrow it, by code and id (never a person's
-    name): two different downloads never share a name. The need only where the figure reads it."""
+    name): two different downloads never share a name. The need only where the figure reads it
+    (every figure together: some do)."""
     parts = [name, f"{filters.start:%Y-%m-%d}", f"{filters.end:%Y-%m-%d}"]
     spec = SPECS.get(name)
-    if filters.domain and spec is not None and spec.by_domain:
+    if filters.domain and (name == "outcomes" or spec is not None and spec.by_domain):
         parts.append(filters.domain)
     if filters.caseworker is not None:
         parts.append(f"caseworker-{filters.caseworker.pk}")
