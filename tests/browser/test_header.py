@@ -14,6 +14,20 @@ from tests.browser.test_keyboard import tab_to
 
 SMALL_PHONE = {"width": 375, "height": 800}
 HEADER_HEIGHT = "document.querySelector('header').getBoundingClientRect().height"
+# The header's lines, each as the texts of what it holds (the site's name, the links, "Sign out"),
+# left to right: boxes of different heights (a link, a button) on one line share their middle.
+HEADER_LINES = """() => {
+    const lines = new Map();
+    for (const el of document.querySelectorAll('header .brand, header nav a, header nav button')) {
+        const b = el.getBoundingClientRect();
+        if (!b.height) continue;
+        const middle = Math.round(b.top + b.height / 2);
+        const line = [...lines.keys()].find(m => Math.abs(m - middle) <= 4) ?? middle;
+        lines.set(line, [...(lines.get(line) || []), [b.left, el.textContent.trim()]]);
+    }
+    return [...lines.entries()].sort((a, b) => a[0] - b[0])
+        .map(([, items]) => items.sort((a, b) => a[0] - b[0]).map(([, text]) => text));
+}"""
 # Where each role's first page is, a link of its menu, and the page that link opens.
 STAFF = {
     "caseworker1": ("My dashboard", "People", "/people/"),
@@ -106,3 +120,17 @@ def test_on_a_desktop_the_links_are_in_sight_without_a_menu(world, tabs, usernam
     tab.check()
     assert page.url.endswith(address), page.url
     expect(nav.get_by_role("link", name=link)).to_have_attribute("aria-current", "page")
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+@pytest.mark.parametrize("username", list(STAFF))
+def test_on_a_desktop_the_header_takes_two_lines_the_name_and_the_links(world, tabs, username, width):
+    """At 1280 px a caseworker's "Sign out (caseworker1)" fell to a third line, alone. Now the
+    name's line ends with the person's own links, and the work's links take the next."""
+    tab = signed_in(world, tabs, username, {"width": width, "height": 800})
+    lines = tab.page.evaluate(HEADER_LINES)
+    assert len(lines) == 2, lines
+    name_line, links = lines
+    assert name_line == ["Reentry", "Notifications", "Account", f"Sign out ({username})"], lines
+    assert links[0] == STAFF[username][0] and STAFF[username][1] in links, lines
+    assert tab.page.evaluate("document.documentElement.scrollWidth") <= width
