@@ -76,6 +76,42 @@ def test_a_staff_members_name_too_long_says_what_to_do_not_djangos_words(login, 
     assert not StaffMember.objects.filter(user__username__startswith="nnewhire@").exists()
 
 
+USERNAME_FORMS = {
+    "staff": ("director1", lambda w: reverse("staff_create"), NEW_STAFF, lambda: StaffMember.objects.count()),
+    "invitation": (
+        "caseworker1",
+        lambda w: invite_newcomer(w),
+        {"email": "nadia@example.org"},
+        lambda: User.objects.filter(email="nadia@example.org").count(),
+    ),
+}
+
+
+@pytest.mark.parametrize("form", list(USERNAME_FORMS))
+def test_a_username_too_long_says_one_thing_beside_it(login, world: World, form: str) -> None:
+    """200 characters broke the length and the pattern, and both were said, one under the other."""
+    persona, address, data, kept = USERNAME_FORMS[form]
+    where = address(world)
+    before = kept()
+
+    response = login(persona).post(where, {**data, "username": "n" * 200})
+
+    assert response.status_code == 400
+    beside = error_beside(response, "username")
+    assert beside.count("<li>") == 1, beside
+    assert "Please keep this to 40 characters or fewer. You wrote 200." in beside
+    assert kept() == before
+
+
+@pytest.mark.parametrize("username", ["Nia Newhire", "nn"])
+def test_a_username_of_the_wrong_shape_still_says_what_it_may_hold(login, world: World, username: str) -> None:
+    response = login("director1").post(reverse("staff_create"), {**NEW_STAFF, "username": username})
+
+    assert response.status_code == 400
+    beside = error_beside(response, "username")
+    assert beside.count("<li>") == 1 and "Use 3–40 letters, digits, dots, dashes or underscores." in beside, beside
+
+
 # --- a field left empty says what to give ----------------------------------------------------
 
 

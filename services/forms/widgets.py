@@ -186,6 +186,16 @@ class HandleField(forms.RegexField):
             )
         return handle
 
+    def run_validators(self, value: Any) -> None:
+        """One mistake, one message: a username too long broke both the length and the pattern,
+        and said "Please keep this to 40 characters or fewer. You wrote 200." and "Use 3–40
+        letters, …" one under the other. The length's comes first (it says how long it was);
+        a shortened one with a space in it gets the pattern's next."""
+        try:
+            super().run_validators(value)
+        except ValidationError as error:
+            raise ValidationError(error.error_list[:1]) from error
+
 
 class VisibleTextField(forms.CharField):
     """Text that must show something: made only of invisible characters (zero-width spaces,
