@@ -6,10 +6,13 @@ empty says what to give, not Django's bare "This field is required."."""
 from __future__ import annotations
 
 import pytest
+from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from services.choices import ConsentCategory, Role
+from services.forms.widgets import name_blanks
 from services.models.api import ApiToken
 from services.models.casework import Assessment
 from services.models.consent import Consent, EmergencyAccess
@@ -330,6 +333,46 @@ MISSING = [
         "Give their first name.",
         lambda w: User.objects.get(pk=w.caseworker2.pk).first_name,
     ),
+    # A list with no empty choice, sent empty by a forged request, says what to choose there.
+    (
+        "director1",
+        lambda w: reverse("staff_create"),
+        {key: value for key, value in NEW_STAFF.items() if key != "role"},
+        "role",
+        "Choose their role: caseworker or director.",
+        lambda w: StaffMember.objects.count(),
+    ),
+    (
+        "director1",
+        lambda w: reverse("staff_edit", args=[w.caseworker2.staff.pk]),
+        {"first_name": "Case", "last_name": "Two"},
+        "role",
+        "Choose their role: caseworker or director.",
+        lambda w: StaffMember.objects.get(user=w.caseworker2).role,
+    ),
+    (
+        *person("note_create"),
+        {"text": "Called about the lease."},
+        "visibility",
+        "Choose who may read it: staff only, or shared with the person.",
+        lambda w: w.marcus.exoneree.notes.count(),
+    ),
+    (*person("need_create"), {}, "priority", "Choose how urgent it is.", lambda w: Need.objects.count()),
+    (
+        *person("certificate_create"),
+        {"court": "Cook County"},
+        "status",
+        "Choose where it stands.",
+        lambda w: InnocenceCertificate.objects.count(),
+    ),
+    (
+        "caseworker1",
+        lambda w: reverse("api_token_list"),
+        {"name": "The county's dashboard", "days": "30"},
+        "scope",
+        "Choose what it may do: read, or read and write.",
+        lambda w: ApiToken.objects.count(),
+    ),
 ]
 
 
@@ -347,3 +390,37 @@ def test_a_staff_field_left_empty_says_what_to_give_beside_it(
     beside = error_beside(response, field)
     assert words in beside and "This field is required." not in beside
     assert kept(world) == before
+
+
+class Lists(forms.Form):
+    """Lists as the forms have them: with no empty choice, with one, grouped, and several at once."""
+
+    status = forms.ChoiceField(choices=[("open", "Open"), ("met", "Met")])
+    answer = forms.ChoiceField(choices=[("yes", "Yes"), ("no", "No")], widget=forms.RadioSelect)
+    grouped = forms.ChoiceField(choices=[("", "---------"), ("Housing", [("shelter", "Shelter")])])
+    several = forms.MultipleChoiceField(choices=[("a", "A")])
+    named = forms.ChoiceField(choices=[("a", "A")])
+
+
+def test_a_list_with_no_empty_choice_says_what_to_do_when_a_request_sends_nothing() -> None:
+    """A list the page never sends empty said Django's "This field is required." to a forged
+    request; named, it says its own words, unnamed the general ones (services.forms.widgets)."""
+    form = Lists({})
+    name_blanks(form, named=_("Choose a letter"))
+
+    assert not form.is_valid()
+    assert form.errors["status"] == ["Choose one from the list."]
+    assert form.errors["answer"] == ["Choose one of the answers."]
+    assert form.errors["named"] == ["Choose a letter."]
+    # A list with its own empty line keeps the "Choose…" it shows, and its message for a form to name.
+    assert form.fields["grouped"].choices[0] == ("", "Choose…")
+    assert form.errors["grouped"] == ["This field is required."]
+    assert form.errors["several"] == ["This field is required."]
+
+
+def test_the_persons_ways_to_be_reached_say_what_to_choose_when_a_request_sends_nothing(login, world: World) -> None:
+    response = login("exoneree1").post(reverse("my_contact_wishes"), {})
+
+    assert response.status_code == 400
+    assert "Choose how we should reach you." in error_beside(response, "contact_preference")
+    assert "Choose how to get your reminders." in error_beside(response, "reminder_channel")

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.actions.api_tokens import DEFAULT_DAYS, MAX_DAYS
-from services.forms.widgets import StaffLengths, whole_number_from
+from services.forms.widgets import StaffLengths, name_blanks, whole_number_from
 from services.models.api import ApiToken
 
 
@@ -35,3 +35,4 @@ class ApiTokenForm(StaffLengths, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         whole_number_from(self.fields["days"], 1, MAX_DAYS)
+        name_blanks(self, scope=_("Choose what it may do: read, or read and write"))

@@ -180,6 +180,10 @@ class CaseNoteForm(StaffLengths, forms.ModelForm):
         error_messages = {"text": {"required": _("Write the note.")}}
         help_texts = {"visibility": _("Shared notes appear on the person's own plan.")}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        name_blanks(self, visibility=_("Choose who may read it: staff only, or shared with the person"))
+
 
 class AssessmentForm(forms.ModelForm):
     class Meta:

@@ -69,7 +69,7 @@ class ResourceForm(StaffLengths, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["provider"].queryset = providers
         self.fields["provider"].required = False
-        name_blanks(self, provider=_("Choose a provider"))
+        name_blanks(self, provider=_("Choose a provider"), status=_("Choose whether it is open"))
         if self.instance.pk:
             self.initial["domains"] = [row.domain for row in self.instance.domain_rows.all()]
             self.initial["provider_language"] = self.instance.provider.language

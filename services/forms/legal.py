@@ -21,6 +21,9 @@ NOTES = forms.Textarea(attrs={"rows": 3})
 # A deadline gone because something is not filled in, not because the law has none.
 NOT_KNOWN = frozenset({DeadlineBasis.NO_JURISDICTION, DeadlineBasis.TRIGGER_NOT_IN_RULE, DeadlineBasis.NO_TRIGGER_DATE})
 
+# A certificate's, a clearance's or a legal matter's status, when a request sends none.
+WHERE_IT_STANDS = _("Choose where it stands")
+
 
 class ClaimForm(StaffLengths, forms.ModelForm):
     jurisdiction = forms.ChoiceField(
@@ -56,7 +59,7 @@ class ClaimForm(StaffLengths, forms.ModelForm):
             # Only the moves the claim may make from where it stands (and staying put).
             allowed = {self.stored_stage, *CLAIM_TRANSITIONS[self.stored_stage]}
             self.fields["stage"].choices = [(v, label) for v, label in ClaimStage.choices if v in allowed]
-        name_blanks(self, trigger_event=_("Not known yet"))
+        name_blanks(self, trigger_event=_("Not known yet"), stage=_("Choose where the claim stands"))
 
     def clean_stage(self) -> str:
         stage = self.cleaned_data["stage"]
@@ -116,6 +119,10 @@ class CertificateForm(StaffLengths, forms.ModelForm):
         widgets = {"applied_on": DateInput(), "decided_on": DateInput(), "notes": NOTES}
         error_messages = {"court": {"required": _("Name the court asked for the certificate.")}}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        name_blanks(self, status=WHERE_IT_STANDS)
+
 
 class ClearanceForm(StaffLengths, forms.ModelForm):
     class Meta:
@@ -129,6 +136,10 @@ class ClearanceForm(StaffLengths, forms.ModelForm):
         }
         help_texts = {"confirmed_on": _("Six months later, the caseworkers are reminded to check again.")}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        name_blanks(self, status=WHERE_IT_STANDS)
+
 
 class LegalItemForm(StaffLengths, forms.ModelForm):
     class Meta:
@@ -138,4 +149,4 @@ class LegalItemForm(StaffLengths, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        name_blanks(self, kind=_("Choose what it is"))
+        name_blanks(self, kind=_("Choose what it is"), status=WHERE_IT_STANDS)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from services.forms.widgets import whole_number_from
+from services.forms.widgets import name_blanks, whole_number_from
 from services.models.organizations import DIRECTOR_SETTINGS, Organization
 from services.outcomes.network import MIN_ORGANIZATIONS
 
@@ -46,6 +46,7 @@ class OrganizationSettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        name_blanks(self, retention_mode=_("Choose what happens to a record after that"))
         # The model's range (its validators), not a positive field's 0, on the field, the box,
         # the message and the help text, so that they all say the same numbers.
         for name, field in self.fields.items():

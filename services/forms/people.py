@@ -27,6 +27,7 @@ from services.forms.widgets import (
     StaffChoiceField,
     StaffLengths,
     TimeInput,
+    name_blanks,
 )
 from services.models.organizations import Organization
 from services.models.people import EXONEREE_PROFILE_FIELDS, Exoneree
@@ -106,6 +107,12 @@ class ExonereeForm(StaffLengths, forms.ModelForm):
         super().__init__(*args, **kwargs)
         # "TEX" is a state code mistyped, not a text to shorten: the code's own words.
         self.fields["conviction_state"].error_messages["max_length"] = NOT_A_STATE
+        name_blanks(
+            self,
+            preferred_language=_("Choose the language they read best"),
+            contact_preference=_("Choose how they want to be reached"),
+            reminder_channel=_("Choose how their reminders go: email or text message"),
+        )
         self.stored_ssn = self.instance.ssn if self.instance.pk else ""
         if has_release_checks(self.instance):
             del self.fields["release_checks"]

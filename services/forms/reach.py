@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from services.choices import ContactPreference, ReminderChannel
 from services.forms.contact import reminders_not_to_be_sent, reminders_with_nowhere_to_go
-from services.forms.widgets import TimeInput
+from services.forms.widgets import TimeInput, name_blanks
 from services.models.people import CONTACT_WISH_FIELDS, Exoneree
 
 # The same choices staff see, said the way the person would say them.
@@ -62,6 +62,11 @@ class ContactWishesForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["contact_preference"].choices = [(value, PLAIN_CONTACT[value]) for value in ContactPreference]
         self.fields["reminder_channel"].choices = [(value, PLAIN_CHANNEL[value]) for value in ReminderChannel]
+        name_blanks(
+            self,
+            contact_preference=_("Choose how we should reach you"),
+            reminder_channel=_("Choose how to get your reminders"),
+        )
         for name in ("quiet_hours_start", "quiet_hours_end"):
             self.fields[name].error_messages["invalid"] = _("Write a time like 21:00.")
 

@@ -51,6 +51,7 @@ class NeedForm(StaffLengths, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["domain"].choices = [("", "Choose one"), *NeedDomain.choices]
+        name_blanks(self, priority=_("Choose how urgent it is"))
 
     def clean_opened_on(self) -> date:
         """Only when the day is set or changed, so an old need can still be edited."""
@@ -186,6 +187,7 @@ class ReferralTransitionForm(StaffLengths, forms.Form):
         self.fields["status"].choices = [("", "Choose…")] + [
             (v, label) for v, label in ReferralStatus.choices if v in allowed
         ]
+        name_blanks(self, status=_("Choose the new status"))
         if referral.status == ReferralStatus.DRAFT:
             # A draft is sent with its own button ("Send to the provider", shown disabled with the reason
             # while consent is missing), not picked from this list; the form still accepts it.

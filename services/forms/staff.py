@@ -27,6 +27,7 @@ User = get_user_model()
 # A staff member's name: what colleagues see them as, and what the invitation greets.
 FIRST_NAME_MISSING = {"required": _("Give their first name.")}
 LAST_NAME_MISSING = {"required": _("Give their last name.")}
+ROLE = _("Choose their role: caseworker or director")
 
 
 class StaffCreateForm(StaffLengths, forms.Form):
@@ -45,6 +46,7 @@ class StaffCreateForm(StaffLengths, forms.Form):
         # Whether a username is free is the action's answer, inside this organization only
         # (services.actions.staff.account_username_check).
         self.fields["username"].for_organization(organization.code)
+        name_blanks(self, role=ROLE)
 
 
 class StaffUpdateForm(StaffLengths, forms.Form):
@@ -58,6 +60,7 @@ class StaffUpdateForm(StaffLengths, forms.Form):
 
     def __init__(self, *args: Any, invitation_taken_up: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        name_blanks(self, role=ROLE)
         if invitation_taken_up:  # theirs from then on (services.actions.staff.staff_update)
             self.fields["email"].disabled = True
             self.fields["email"].required = False  # an address kept blank since an admin made the account

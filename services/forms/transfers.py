@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import TransferPart
-from services.forms.widgets import StaffLengths
+from services.forms.widgets import StaffLengths, name_blanks
 from services.models.organizations import Organization
 
 ACCEPT, DECLINE = "accept", "decline"
@@ -29,6 +29,7 @@ class TransferForm(forms.Form):
     def __init__(self, *args: Any, sender: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["to_organization"].queryset = Organization.objects.exclude(pk=sender.pk).order_by("name")
+        name_blanks(self, to_organization=_("Choose an organization"))
 
 
 class TransferAnswerForm(StaffLengths, forms.Form):
@@ -38,3 +39,7 @@ class TransferAnswerForm(StaffLengths, forms.Form):
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(label=_("Why you decline (the sender sees it)"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        name_blanks(self, decision=_("Choose to accept or decline"))

@@ -24,15 +24,28 @@ DASHES = "---------"  # Django's label for an empty choice
 DJANGO_REQUIRED = forms.Field.default_error_messages["required"]
 
 
+# A needed list or set of answers with no empty choice is never sent empty by the page: only by a
+# forged or broken request. Unnamed in `name_blanks`, it still says what to do, not Django's
+# bare "This field is required.".
+CHOOSE_FROM_THE_LIST = _("Choose one from the list.")
+CHOOSE_AN_ANSWER = _("Choose one of the answers.")
+
+
 def name_blanks(form: forms.BaseForm, **labels: str) -> None:
     """Words instead of Django's "---------" for every empty choice of the form: `labels` by
     field name, else "Choose…" where a choice is needed and "None" where it is not. A list
     needed and left on its named blank says those words beside it ("Choose the provider."),
-    not Django's bare "This field is required.", unless the form has words of its own."""
+    not Django's bare "This field is required.", unless the form has words of its own. A list
+    with no empty choice (a role, a status) is named the same way, for its message only; left
+    unnamed, it says CHOOSE_FROM_THE_LIST (a set of answers, CHOOSE_AN_ANSWER)."""
     for name, field in form.fields.items():
         label = labels.get(name) or (_("Choose…") if field.required else _("None"))
-        if name in labels and field.required and field.error_messages["required"] == DJANGO_REQUIRED:
-            field.error_messages = {**field.error_messages, "required": format_lazy("{}.", labels[name])}
+        if field.required and field.error_messages["required"] == DJANGO_REQUIRED:
+            if name in labels:
+                field.error_messages = {**field.error_messages, "required": format_lazy("{}.", labels[name])}
+            elif _one_choice_without_a_blank(field):
+                words = CHOOSE_AN_ANSWER if isinstance(field.widget, forms.RadioSelect) else CHOOSE_FROM_THE_LIST
+                field.error_messages = {**field.error_messages, "required": words}
         if isinstance(field, forms.ModelChoiceField):  # its choices are a query: only the label
             if field.empty_label == DASHES:
                 field.empty_label = label
@@ -40,6 +53,23 @@ def name_blanks(form: forms.BaseForm, **labels: str) -> None:
             field.choices = [
                 (value, label if value == "" and text == DASHES else text) for value, text in field.choices
             ]
+
+
+def _one_choice_without_a_blank(field: forms.Field) -> bool:
+    """A field of one choice (a list or a set of answers) that offers no empty one."""
+    if isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField):
+        return False
+    if isinstance(field, forms.ModelChoiceField):
+        return field.empty_label is None
+    if not isinstance(field, forms.ChoiceField):
+        return False
+    # A grouped list (<optgroup>) holds its choices one level down.
+    values = [v for value, text in field.choices for v in ([c[0] for c in text] if _grouped(text) else [value])]
+    return "" not in values
+
+
+def _grouped(text: Any) -> bool:
+    return isinstance(text, list | tuple)
 
 
 def whole_number_from(field: forms.IntegerField, low: int, high: int) -> None:
