@@ -31,31 +31,49 @@
     return state && typeof state === "object" && state[STATE] ? state[STATE] : {};
   }
 
-  function start() {
-    var kept = keptKeys();
-    Array.prototype.forEach.call(document.querySelectorAll("form " + FIELD), function (key) {
-      var sent = kept[nameOf(key.form)];
-      if (typeof sent === "string") {
-        key.value = sent;
-      }
-    });
+  function remember(keys) {
+    var state = history.state && typeof history.state === "object" ? history.state : {};
+    var next = Object.assign({}, state);  // whatever else the entry holds (htmx's own mark) stays
+    next[STATE] = Object.assign({}, keptKeys(), keys);
+    try {
+      history.replaceState(next, "");
+    } catch (error) {
+      // The entry refused it (too large, a sandboxed page): the form is sent all the same.
+    }
   }
 
-  // Whatever else the entry holds (htmx's own mark) stays.
+  // On load: a form the entry already knows takes its key back; the others' keys are kept in
+  // the entry now, not as the form is sent (a history change while the page is being left
+  // reads, to a script watching the page, as one more navigation racing the real one).
+  function start() {
+    var kept = keptKeys();
+    var fresh = {};
+    var any = false;
+    Array.prototype.forEach.call(document.querySelectorAll("form " + FIELD), function (key) {
+      var name = nameOf(key.form);
+      if (typeof kept[name] === "string") {
+        key.value = kept[name];
+      } else {
+        fresh[name] = key.value;
+        any = true;
+      }
+    });
+    if (any) {
+      remember(fresh);
+    }
+  }
+
+  // A form the page gained later (htmx) is kept as it is sent.
   function keep(event) {
     var key = event.target.querySelector(FIELD);
     if (!key) {
       return;
     }
-    var state = history.state && typeof history.state === "object" ? history.state : {};
-    var kept = Object.assign({}, keptKeys());
-    kept[nameOf(event.target)] = key.value;
-    var next = Object.assign({}, state);
-    next[STATE] = kept;
-    try {
-      history.replaceState(next, "");
-    } catch (error) {
-      // The entry refused it (too large, a sandboxed page): the form is sent all the same.
+    var name = nameOf(event.target);
+    if (keptKeys()[name] !== key.value) {
+      var keys = {};
+      keys[name] = key.value;
+      remember(keys);
     }
   }
 
