@@ -104,6 +104,12 @@ class PlainPasswordWords:
         first.error_messages["required"] = _("Choose a new password and type it here.")
         second.error_messages["required"] = _("Type the new password here again.")
 
+    def validate_password_for_user(self, user: Any, _field_django_chose: str = "") -> None:
+        # Django checks the rules on the second box and says "too common" beneath it: the person
+        # retyped the same password there, and the first box, whose password must change, was
+        # not marked. The rules are about the new password, so they are said beside it.
+        super().validate_password_for_user(user, "new_password1")  # type: ignore[misc]
+
 
 class PlainSetPasswordForm(PlainPasswordWords, SetPasswordForm):
     pass
