@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import views as auth_views
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -14,6 +15,9 @@ from django.views.decorators.http import require_GET
 from services import access
 from services.choices import Role
 from services.forms.accounts import PlainSetPasswordForm
+
+# The session key under which the invitation's page hands the username to the next page.
+INVITED_USERNAME = "invited_username"
 
 HOMES = {
     Role.CASEWORKER: "dashboard",
@@ -57,7 +61,18 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
             context["title"] = _("This invitation link no longer works")
         return context
 
+    def form_valid(self, form: Form) -> HttpResponse:
+        # The username was said on the page before, and a person new to phones has to type it
+        # from now on: the next page says it again, to this browser only (its session).
+        self.request.session[INVITED_USERNAME] = self.user.get_username()
+        return super().form_valid(form)
+
 
 class InvitationDoneView(auth_views.PasswordResetCompleteView):
     template_name = "registration/invitation_done.html"
     title = _("Your password is saved")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["username"] = self.request.session.get(INVITED_USERNAME, "")
+        return context
