@@ -270,10 +270,11 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Django's checks, in plain words (services/lib/password_rules.py).
+    {"NAME": "services.lib.password_rules.MinimumLength", "OPTIONS": {"min_length": 10}},
+    {"NAME": "services.lib.password_rules.NotLikeThePerson"},
+    {"NAME": "services.lib.password_rules.NotCommon"},
+    {"NAME": "services.lib.password_rules.NotOnlyNumbers"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

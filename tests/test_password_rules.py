@@ -1,5 +1,5 @@
-"""The new password's rules, said where the person typed it: on the change page and on the
-page a first sign-in (the invitation link) opens, in English and in Spanish."""
+"""The new password's rules, in plain words and said where the person typed it: on the change
+page and on the page a first sign-in (the invitation link) opens, in English and in Spanish."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from tests.conftest import World
 from tests.test_cases import error_beside
 from tests.test_signin import PASSWORD
 
-TOO_COMMON = {"en": "This password is too common.", "es": "Esta contraseña es demasiado común."}
+TOO_COMMON = {
+    "en": "Many people use this password, so it is easy to guess. Choose another one.",
+    "es": "Mucha gente usa esta contraseña, así que es fácil de adivinar. Elija otra.",
+}
 
 
 def has_error_beside(response, field: str) -> bool:
@@ -58,3 +61,38 @@ def test_two_different_new_passwords_are_still_said_beside_again(world: World):
 
     assert "Type the new password in both boxes again." in error_beside(response, "new_password2")
     assert not has_error_beside(response, "new_password1")
+
+
+SAID = {
+    "whitfield1": {
+        "en": "The new password is too much like your name, username or email. Choose other words.",
+        "es": "La contraseña nueva se parece demasiado a su nombre, su nombre de usuario o su correo. "
+        "Elija otras palabras.",
+    },
+    "1234567809": {
+        "en": "Use letters too, not only numbers.",
+        "es": "Use también letras, no solo números.",
+    },
+    "short": {
+        "en": "Too short: use at least 10 letters, numbers or signs.",
+        "es": "Es muy corta: use por lo menos 10 letras, números o signos.",
+    },
+}
+HELP = {
+    "en": "At least 10 letters, numbers or signs. Not your name, username or email. Not a password many people use. "
+    "Not only numbers.",
+    "es": "Por lo menos 10 letras, números o signos. Que no sea su nombre, su nombre de usuario ni su correo. "
+    "Que no sea una contraseña que usa mucha gente. Que no sea solo números.",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("password", list(SAID))
+def test_the_rules_are_said_in_plain_words(world: World, language, password):
+    """Django's Spanish said "La contraseña es demasiado similar a la de nombre." (its "the
+    first name" put into a sentence that does not fit it), and its rules spoke of "characters"
+    and "a commonly used password"."""
+    response = change(world, language, password, password)
+
+    assert SAID[password][language] in error_beside(response, "new_password1")
+    assert HELP[language] in response.content.decode()
