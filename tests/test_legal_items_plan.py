@@ -267,6 +267,17 @@ def test_the_gist_counts_the_claims_the_items_and_the_places_still_to_clear(worl
     )
 
 
+def test_the_spanish_gist_names_what_is_still_to_clear(world, login):
+    """It said "falta borrarla en 1 lugar": "la" stood for a conviction the sentence never named."""
+    illinois_claim(world)
+    holder = RecordClearance(holder=RecordHolder.FBI, status=ClearanceStatus.REQUESTED, requested_on=date(2026, 9, 1))
+    legal.clearance_save(by=world.caseworker1, exoneree=world.marcus.exoneree, clearance=holder)
+
+    assert gist(in_language(login, "es")) == (
+        "La compensación y sus antecedentes (1 reclamo, falta borrar la condena en 1 lugar)"
+    )
+
+
 def test_a_cleared_record_is_not_called_cleared_beside_items_still_open(world, login):
     """The gist's "cleared" alone says all is settled; with an item still open it is not."""
     marcus = world.marcus.exoneree
