@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -339,3 +340,15 @@ def test_the_printed_plan_keeps_its_legal_part_whole(world, marcus):
     )
 
     assert "Your claim for compensation" in html and "<details" not in html and "<summary" not in html
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_papers_note_names_the_section_where_openings_show(world, marcus, language):
+    """Spanish sent the person to "quién ha mirado su expediente" below, a section headed
+    "Quién ha visto su expediente": a reader looking for those words found none."""
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language=language)
+    page = unescape(plan(marcus))
+
+    heading = re.search(r'<h2 id="openers-h">([^<]+)</h2>', page).group(1)
+    note = re.search(r'id="documents".*?<p class="muted">([^<]+)</p>', page, re.S).group(1)
+    assert heading.lower() in note.lower()
