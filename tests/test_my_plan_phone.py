@@ -352,3 +352,14 @@ def test_the_papers_note_names_the_section_where_openings_show(world, marcus, la
     heading = re.search(r'<h2 id="openers-h">([^<]+)</h2>', page).group(1)
     note = re.search(r'id="documents".*?<p class="muted">([^<]+)</p>', page, re.S).group(1)
     assert heading.lower() in note.lower()
+
+
+def test_each_copy_to_download_is_its_own_tap_target(world, marcus):
+    """The two PDFs were words in a sentence, the second beside the JSON link with a "·" between
+    them on one line: on a phone a thumb could take the one the person did not mean."""
+    section = plan(marcus).split('id="copy"')[1].split("</section>")[0]
+
+    buttons = re.findall(r'<p><a class="button secondary" href="([^"]+)">', section)
+    assert buttons == [reverse("my_plan_pdf"), reverse("my_copy_pdf")]
+    assert f'<p><a href="{reverse("my_copy_json")}">' in section
+    assert "·" not in section
