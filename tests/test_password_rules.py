@@ -96,3 +96,15 @@ def test_the_rules_are_said_in_plain_words(world: World, language, password):
 
     assert SAID[password][language] in error_beside(response, "new_password1")
     assert HELP[language] in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "rule"), [("en", "10 letters, numbers or signs"), ("es", "10 letras, números o signos")]
+)
+def test_the_first_password_page_says_the_length_once(world: World, language, rule):
+    """Its welcome said "Use at least 10 letters, numbers or signs." above the rules that say it:
+    twice, and the welcome's "10" was typed in, not the rule's own number."""
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    page = client.get(invitation_link(world.exoneree2).removeprefix(settings.SITE_URL), follow=True)
+
+    assert page.content.decode().count(rule) == 1
