@@ -19,7 +19,7 @@ CURRENT = re.compile(r'<a href="([^"]*)" aria-current="page">')
 
 def header(client, url: str) -> str:
     page = client.get(url).content.decode()
-    return page[page.index('<header class="site-header">') : page.index("</header>")]
+    return page[page.index('<header class="site-header') : page.index("</header>")]
 
 
 def menu(client, url: str) -> str:
