@@ -22,10 +22,16 @@ from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_time
 # Follow-ups, per person they are assigned to.
 
 
-def follow_ups_in_scope(scope: Scope) -> QuerySet[FollowUp]:
+def _due_in_scope(scope: Scope) -> QuerySet[FollowUp]:
+    """The follow-ups due in the period, of the people counted, assigned to the caseworker chosen."""
     follow_ups = FollowUp.objects.filter(between_times("due_at", scope), exoneree__in=scope.people)
     if scope.filters.caseworker is not None:
         follow_ups = follow_ups.filter(assigned_to=scope.filters.caseworker)
+    return follow_ups
+
+
+def follow_ups_in_scope(scope: Scope) -> QuerySet[FollowUp]:
+    follow_ups = _due_in_scope(scope)
     if scope.filters.domain:
         d = scope.filters.domain
         follow_ups = follow_ups.filter(Q(need__domain=d) | Q(referral__need__domain=d))
@@ -159,12 +165,7 @@ CHECK_IN_LABELS = {
 def check_ins_in_scope(scope: Scope) -> QuerySet[FollowUp]:
     """The check-ins after release due in the period. The need-domain filter does not apply
     (a check-in is about the whole person, not one need); the caseworker filter does."""
-    follow_ups = FollowUp.objects.filter(
-        between_times("due_at", scope), exoneree__in=scope.people, release_check__isnull=False
-    )
-    if scope.filters.caseworker is not None:
-        follow_ups = follow_ups.filter(assigned_to=scope.filters.caseworker)
-    return follow_ups
+    return _due_in_scope(scope).filter(release_check__isnull=False)
 
 
 CHECK_INS = Spec(
