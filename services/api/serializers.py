@@ -240,6 +240,7 @@ class ResourceSerializer(serializers.ModelSerializer):
             "phone",
             "email",
             "hours",
+            "hours_es",
             "status",
             "updated_at",
         ]

@@ -20,6 +20,7 @@ from services.forms.people import CaseworkerFilterField
 from services.forms.widgets import (
     DateInput,
     DateTimeInput,
+    FieldGroup,
     LocalDateTimeField,
     StaffChoiceField,
     StaffLengths,
@@ -217,5 +218,7 @@ class AssessmentForm(forms.ModelForm):
             if self.cleaned_data.get(f"score_{domain.value}") is not None
         }
 
-    def score_fields(self) -> list[forms.BoundField]:
-        return [self[f"score_{domain.value}"] for domain in AssessmentDomain]
+    def field_group(self) -> FieldGroup:
+        return FieldGroup(
+            legend=_("Scores"), fields=[self[f"score_{domain.value}"] for domain in AssessmentDomain], css="scores"
+        )

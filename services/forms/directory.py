@@ -14,7 +14,7 @@ from services.choices import (
     ResourceStatus,
 )
 from services.forms.contact import phone_or_error, postal_code_or_error, state_or_error, when_typed
-from services.forms.widgets import MAX_SEARCH, StaffLengths, name_blanks
+from services.forms.widgets import MAX_SEARCH, FieldGroup, StaffLengths, name_blanks
 from services.models.directory import Provider, Resource
 from services.selectors.users import is_site_language
 
@@ -55,6 +55,7 @@ class ResourceForm(StaffLengths, forms.ModelForm):
             "intake_email",
             "hours",
             "status",
+            "hours_es",
         ]
         error_messages = {"name": {"required": _("Name the service, as the provider calls it.")}}
         widgets = {
@@ -73,6 +74,14 @@ class ResourceForm(StaffLengths, forms.ModelForm):
         if self.instance.pk:
             self.initial["domains"] = [row.domain for row in self.instance.domain_rows.all()]
             self.initial["provider_language"] = self.instance.provider.language
+
+    def field_group(self) -> FieldGroup:
+        """The words a person reads on their plan, typed in Spanish too (Resource.hours_to_read)."""
+        return FieldGroup(
+            legend=_("In Spanish (shown to people who read Spanish)"),
+            fields=[self["hours_es"]],
+            help=_("Optional: left empty, people who read Spanish see the English."),
+        )
 
     # Checked when typed, so marking an imported resource inactive is never held up.
     def clean_phone(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -385,3 +386,19 @@ class LocalDateTimeField(forms.DateTimeField):
             naive = error.params["datetime"]
             message = clock_change_message(naive, timezone.get_current_timezone())
             raise ValidationError(message, code="clock_change") from error
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    """Fields the form page (services/form.html) shows apart, after the others, in a fieldset of
+    their own: a form offers one as `field_group()` (an assessment's scores, a resource's words
+    in Spanish)."""
+
+    legend: str
+    fields: list[forms.BoundField]
+    css: str = ""
+    help: str = ""
+
+    @property
+    def names(self) -> set[str]:
+        return {field.name for field in self.fields}

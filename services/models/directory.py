@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import (
@@ -90,6 +91,18 @@ class Resource(BaseModel):
         help_text=_("Where referrals go. Empty: the provider's email."),
     )
     hours = models.CharField(max_length=200, blank=True, help_text=_("For example: Mon–Fri 9am–5pm"))
+    # The hours as a person who reads Spanish reads them (hours_to_read). Of a resource, the
+    # person's pages show its name and its provider's (names stay as they are), its phone, its
+    # address and its hours: the hours are the one text there in words. Not in HSDS (no field of
+    # a service or a schedule has a language), so an import leaves it and an export omits it.
+    hours_es = models.CharField(
+        _("hours, in Spanish"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("For example: lun.–vie., 9 a. m.–5 p. m."),
+    )
     status = models.CharField(max_length=30, choices=ResourceStatus.choices, default=ResourceStatus.ACTIVE)
     updated_at = models.DateTimeField(auto_now=True)
     # Its HSDS service id (see Provider.hsds_id).
@@ -109,6 +122,14 @@ class Resource(BaseModel):
     @property
     def referral_email(self) -> str:
         return self.intake_email or self.provider.email
+
+    @property
+    def hours_to_read(self) -> str:
+        """The hours in the active language, as the person's pages say them: the Spanish ones
+        when the page is in Spanish and staff typed them, else the English (never a blank)."""
+        if get_language() == Language.SPANISH and self.hours_es.strip():
+            return self.hours_es
+        return self.hours
 
 
 class ResourceDomain(BaseModel):

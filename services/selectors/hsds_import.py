@@ -293,6 +293,11 @@ class _Planner:
             ]
             domains = sorted({domain_of[term] for term in terms if domain_of.get(term)})
             existing = self.resources.get(row.get("id"))
+            if existing is not None and existing.hours_es and values["hours"] != existing.hours:
+                # HSDS has no Spanish hours (Resource.hours_es): kept, they would still say the
+                # old ones, and a person reading Spanish would come on a day it is closed.
+                # Emptied, they read the new hours as the file gives them.
+                values["hours_es"] = ""
             planned = self.compare(row, Resource, values, existing)
             planned.provider_hsds_id = organization_id
             planned.domains = domains or None  # none mapped: the resource keeps the domains it has

@@ -94,7 +94,7 @@ def _referral(referral: Any) -> dict[str, Any]:
         "phone": resource.phone,
         "address": resource.address,
         "city": resource.city,
-        "hours": resource.hours,
+        "hours": resource.hours_to_read,
         # As their plan says them (Referral.contact_on_plan, start_on_plan): the contact while
         # it holds, the start day until work starts. Beside "It did not work out", "Your contact:
         # Ms. Lee" read as if the referral were still on.
