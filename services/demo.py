@@ -95,6 +95,7 @@ class ServiceSpec:
     fees: str
     languages: str
     hours: str
+    hours_es: str = ""  # the hours as a person reading Spanish reads them (Resource.hours_es)
     status: ResourceStatus
     description: str
     application: str

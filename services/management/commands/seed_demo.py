@@ -242,6 +242,7 @@ class Command(BaseCommand):
                 phone=f"({spec.area_code}) 555-{100 + i:04d}",
                 intake_email=intake_email,
                 hours=row.hours,
+                hours_es=row.hours_es,
                 status=row.status,
             )
             directory_actions.resource_save(by=director, resource=resource, domains=list(row.domains))
