@@ -15,18 +15,21 @@ from django.utils import timezone
 from services import figures
 from services.actions import merges, needs
 from services.choices import NeedDomain, NeedStatus, ReferralStatus
-from services.lifecycle import REFERRAL_OPEN
+from services.lifecycle import REFERRAL_OPEN, WITH_PROVIDER
 from services.models.people import Exoneree
 from services.models.referrals import Referral
 from tests.conftest import World
-from tests.factories import ExonereeFactory, FollowUpFactory, NeedFactory, ReferralFactory
+from tests.factories import ExonereeFactory, FollowUpFactory, NeedFactory, ReferralFactory, ResourceFactory
+from tests.test_outcomes import page as outcomes_page
+from tests.test_outcomes import referral, table
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
 # A number that is a link, as the overview draws them: <a href="…">12</a>.
 NUMBER_LINK = re.compile(r'<a href="([^"]+)"(?: class="count")?>(?:<span class="tag overdue">)?(\d+)(?:</span>)?</a>')
 PEOPLE_LINK = re.compile(r'<a href="([^"]+)">(\d+) (?:person|people) with an open case</a>')
-OPEN_REFERRALS_LINK = re.compile(r'<a href="([^"]+)">(\d+) open referrals?</a>')
+CLOSED_LINK = re.compile(r'<a href="([^"]+)">(\d+) closed cases?</a>')
+UNDER_WAY_LINK = re.compile(r'<a href="([^"]+)">(\d+) referrals? under way</a>')
 
 
 def overview(client) -> str:
@@ -75,8 +78,10 @@ def busy(world: World) -> None:
         (world.thomas.exoneree, world.caseworker2, past, None),
     ):
         FollowUpFactory(exoneree=person, assigned_to=caseworker, due_at=due, done_at=done)
-    # Referrals in several states, a closed case's among them (the overview counts them all).
+    # Referrals in several states, a closed case's among them (the overview counts them all),
+    # and a draft, which has gone to nobody.
     for person, status in (
+        (world.marcus.exoneree, ReferralStatus.DRAFT),
         (world.marcus.exoneree, ReferralStatus.SENT),
         (world.marcus.exoneree, ReferralStatus.COMPLETED),
         (world.thomas.exoneree, ReferralStatus.IN_PROGRESS),
@@ -89,7 +94,12 @@ def test_every_number_that_links_lists_exactly_what_it_counts(login, world, busy
     client = login("director1")
     page = overview(client)
 
-    links = NUMBER_LINK.findall(page) + PEOPLE_LINK.findall(page) + OPEN_REFERRALS_LINK.findall(page)
+    links = [
+        *NUMBER_LINK.findall(page),
+        *PEOPLE_LINK.findall(page),
+        *CLOSED_LINK.findall(page),
+        *UNDER_WAY_LINK.findall(page),
+    ]
     for href, number in links:
         assert listed(client, href) == int(number), (href, number)
     hrefs = {unescape(href) for href, _ in links}
@@ -99,20 +109,47 @@ def test_every_number_that_links_lists_exactly_what_it_counts(login, world, busy
     assert f"{people}?caseworker={world.caseworker1.pk}" in hrefs
     assert f"{people}?caseworker={world.caseworker2.pk}" in hrefs
     assert f"{people}?case=unassigned" in hrefs
+    assert f"{people}?case=closed" in hrefs
     # Each caseworker's overdue follow-ups (busy's, besides the world's): the list of exactly those.
     overdue = {unescape(href): int(number) for href, number in links if "due=overdue" in href}
     follow_ups = reverse("follow_up_list")
     assert overdue[f"{follow_ups}?caseworker={world.caseworker1.pk}&due=overdue"] >= 2
     assert overdue[f"{follow_ups}?caseworker={world.caseworker2.pk}&due=overdue"] >= 1
-    # The referrals by status, each one, and the open ones (drafts too): every one ever made.
+    # The referrals by status, each one, and those under way (sent, not finished): every one ever made.
     referral_links = {href.split("&group=")[1]: href for href in hrefs if "figure=referral_status" in href}
-    assert set(referral_links) == {"open&measure=count", *(f"{s}&measure=count" for s in ReferralStatus.values)}
-    assert [int(n) for href, n in OPEN_REFERRALS_LINK.findall(page)] == [
-        Referral.objects.filter(organization=world.org1, status__in=REFERRAL_OPEN).count()
+    assert set(referral_links) == {"under_way&measure=count", *(f"{s}&measure=count" for s in ReferralStatus.values)}
+    assert [int(n) for href, n in UNDER_WAY_LINK.findall(page)] == [
+        Referral.objects.filter(organization=world.org1, status__in=WITH_PROVIDER).count()
     ]
     needs_links = [href for href in hrefs if href.startswith(reverse("outcome_records"))]
     for figure, measure in (("needs", "opened"), ("open_needs", "open"), ("needs", "met")):
         assert any(f"figure={figure}&group=basic&measure={measure}" in href for href in needs_links), figure
+
+
+def test_referrals_under_way_are_outcomes_still_under_way_and_a_draft_is_not_one(login, world):
+    """The overview said "open referrals" and counted drafts; Outcomes' "Still under way", over the
+    same dates, did not: a draft has gone to nobody. Now both count the referrals sent and not finished."""
+    need, resource = NeedFactory(exoneree=world.marcus.exoneree), ResourceFactory(organization=world.org1)
+    sent = timezone.now() - timedelta(days=20)
+    later = sent + timedelta(days=1)
+    ReferralFactory(need=need, resource=resource)  # a draft
+    for moves in (
+        [(ReferralStatus.SENT, sent)],
+        [(ReferralStatus.SENT, sent), (ReferralStatus.ACCEPTED, later)],
+        [(ReferralStatus.SENT, sent), (ReferralStatus.ACCEPTED, later), (ReferralStatus.IN_PROGRESS, later)],
+        [(ReferralStatus.SENT, sent), (ReferralStatus.COMPLETED, later)],
+        [(ReferralStatus.CANCELLED, sent)],  # called off as a draft
+    ):
+        referral(need, resource, moves)
+    client = login("director1")
+    under_way = table(outcomes_page(client, **{"from": "1900-01-01"})["referrals"])["Still under way"][0]
+
+    page = overview(client)
+
+    [(href, number)] = UNDER_WAY_LINK.findall(page)
+    drafts = Referral.objects.filter(organization=world.org1, status=ReferralStatus.DRAFT).count()
+    assert drafts and int(number) == under_way == listed(client, href) >= 3
+    assert int(number) == Referral.objects.filter(organization=world.org1, status__in=REFERRAL_OPEN).count() - drafts
 
 
 def test_a_caseworkers_open_cases_leave_out_a_duplicate_merged_away(login, world, busy):

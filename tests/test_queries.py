@@ -625,10 +625,10 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_outcomes,
         None,
     ),
-    (  # the overview's open referrals, every one ever made
+    (  # the overview's referrals under way, every one ever made
         "outcome-records-referral-status",
         "director1",
-        lambda w: reverse("outcome_records") + "?from=1900-01-01&figure=referral_status&group=open&measure=count",
+        lambda w: reverse("outcome_records") + "?from=1900-01-01&figure=referral_status&group=under_way&measure=count",
         grow_outcomes,
         None,
     ),

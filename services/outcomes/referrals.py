@@ -9,7 +9,6 @@ from django.db.models import (
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import ReferralStatus as RS
-from services.lifecycle import REFERRAL_OPEN
 from services.models.referrals import Referral, ReferralEvent
 from services.outcome_counts import REFERRAL_GROUPS
 from services.outcomes.scope import Cell, Figure, Row, Scope, Spec, between_times, mean_days, records_url
@@ -55,7 +54,9 @@ REFERRALS = Spec(
 
 # Referrals by where they stand now, made in the period, drafts too: the overview's referrals
 # by status (every referral of the organization, whenever made) link here over every date, as
-# its needs by domain do (services.selectors.dashboards). One row per referral.
+# its needs by domain do (services.selectors.dashboards). One row per referral. Its "still
+# under way" are the referrals figure's: sent and not finished, so never a draft, which has
+# gone to nobody (the overview's headline counted drafts as open, one more than Outcomes said).
 
 
 def _referrals_made(scope: Scope) -> QuerySet[Referral]:
@@ -72,8 +73,10 @@ REFERRAL_STATUSES = Spec(
     base=_referrals_made,
     by_domain=True,
     measures={"count": "Referrals"},
-    cell=lambda scope, group, measure: Q(status__in=REFERRAL_OPEN) if group == "open" else Q(status=group),
-    groups=lambda scope: [("open", _("Open")), *RS.choices],
+    cell=lambda scope, group, measure: (
+        Q(status__in=REFERRAL_GROUPS["under_way"]) if group == "under_way" else Q(status=group)
+    ),
+    groups=lambda scope: [("under_way", REFERRAL_LABELS["under_way"]), *RS.choices],
 )
 
 

@@ -32,7 +32,6 @@ from services.choices import (
     ReferralStatus,
     Role,
 )
-from services.lifecycle import REFERRAL_OPEN
 from services.models.follow_ups import FollowUp
 from services.models.legal import OPEN_TO_FILING, CompensationClaim
 from services.models.needs import Need
@@ -41,6 +40,7 @@ from services.models.organizations import Organization, StaffMember
 from services.models.people import Exoneree
 from services.models.referrals import Referral
 from services.models.validators import EARLIEST_YEAR
+from services.outcome_counts import REFERRAL_GROUPS
 from services.selectors import coverage
 
 if TYPE_CHECKING:
@@ -272,8 +272,8 @@ def need_records_url(domain: str, column: str) -> str:
 
 
 def referral_records_url(status: str) -> str:
-    """The outcomes' list of the referrals the overview counts with a status ("open": the open
-    ones), every one the organization made (services.outcomes.referrals.REFERRAL_STATUSES)."""
+    """The outcomes' list of the referrals the overview counts with a status ("under_way": sent
+    and not finished), every one the organization made (services.outcomes.referrals.REFERRAL_STATUSES)."""
     return _records_url("referral_status", status, "count")
 
 
@@ -343,8 +343,10 @@ def director_dashboard(organization: Organization) -> dict[str, Any]:
             (status.label, counts["referrals"].get(status.value, 0), referral_records_url(status.value))
             for status in ReferralStatus
         ],
-        "open_referrals": sum(counts["referrals"].get(s, 0) for s in REFERRAL_OPEN),
-        "open_referrals_url": referral_records_url("open"),
+        # Sent and not finished, as Outcomes' "Still under way": a draft has gone to nobody yet
+        # (it has its own row above).
+        "referrals_under_way": sum(counts["referrals"].get(s, 0) for s in REFERRAL_GROUPS["under_way"]),
+        "referrals_under_way_url": referral_records_url("under_way"),
         "needs_by_domain": [
             {
                 **row,
