@@ -104,6 +104,8 @@ def test_the_csv_has_the_pages_columns_and_each_entry_reads_as_its_row(world, lo
         when = datetime.fromisoformat(row["When"]).replace(microsecond=0)
         assert datetime.fromisoformat(line[0]) == when and line[0] == when.isoformat()  # the same zone, to the second
         assert line[1:] == [row[column] for column in header[1:]], (line, row)
+    said = client.get(reverse("audit_log")).content.decode()
+    assert "one line per entry (each opening of a run on its own line)" in said
     changed = next(line for line in lines if line[4] == "Follow-up “SNAP interview”")
     assert changed[3] == world.marcus.exoneree.display_name
     assert changed[5] == f"Assigned to: {world.caseworker1.get_full_name()} → {world.caseworker2.get_full_name()}"
