@@ -139,6 +139,15 @@ class FollowUpSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CheckInSpec:
+    """A check-in after release the caseworker did (services.actions.release_checks): on its day,
+    with what came of it."""
+
+    days: int  # after release: one of the check-ins' days (7, 30, 90, 180, 365)
+    outcome: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class NoteSpec:
     visibility: NoteVisibility
     days_ago: int
@@ -226,6 +235,9 @@ class ExonereeSpec:
     records: tuple[RecordSpec, ...] = ()
     needs: tuple[NeedSpec, ...]
     follow_ups: tuple[FollowUpSpec, ...]
+    # The check-ins after release are planned as intake plans them, from before the first of
+    # these (marked done); without any, only those still ahead.
+    check_ins_done: tuple[CheckInSpec, ...] = ()
     notes: tuple[NoteSpec, ...]
     assessments: tuple[AssessmentSpec, ...] = ()
     member_consents: tuple[MemberConsentSpec, ...] = ()
@@ -425,6 +437,10 @@ def _case_history_problems(person: ExonereeSpec, where: str, services: set[str])
             yield f"{at}.hour: {item.hour} is not an hour of the day."
         if item.outcome is not None and item.due_in_days >= 0:
             yield f"{at}.outcome: only a follow-up in the past can be done."
+    yield from _duplicates(f"{where}.check_ins_done[].days", [item.days for item in person.check_ins_done])
+    for j, check_in in enumerate(person.check_ins_done):
+        if not 0 < check_in.days < person.released_days_ago:
+            yield f"{where}.check_ins_done[{j}].days: only a check-in whose day has passed can be done."
     for j, assessment in enumerate(person.assessments):
         if not re.fullmatch(rf"[1-5]{{{len(AssessmentDomain.values)}}}", assessment.scores.replace(" ", "")):
             yield (

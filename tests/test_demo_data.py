@@ -161,8 +161,10 @@ RAY = "exonerees.3"  # Ray Castillo, who consented to a transfer to the other or
         (_set(f"{FIRST_NEED}.referrals.0.days_ago", 50), "needs[0].referrals[0]: needs last_change_days_ago <="),
         (_set(f"{FIRST_NEED}.referrals.0.decline_reason", "Full"), "referrals[0].decline_reason: give it exactly"),
         (_set("exonerees.0.needs.1.referrals.0.got_service", None), "referrals[0].got_service: give it exactly"),
-        (_set("exonerees.0.follow_ups.3.outcome", "Done"), "follow_ups[3].outcome: only a follow-up in the past"),
-        (_set("exonerees.0.follow_ups.3.hour", 24), "follow_ups[3].hour: 24 is not an hour of the day"),
+        (_set("exonerees.0.follow_ups.1.outcome", "Done"), "follow_ups[1].outcome: only a follow-up in the past"),
+        (_set("exonerees.0.follow_ups.1.hour", 24), "follow_ups[1].hour: 24 is not an hour of the day"),
+        (_set("exonerees.0.check_ins_done.1.days", 90), "check_ins_done[1].days: only a check-in whose day has"),
+        (_set("exonerees.0.check_ins_done.1.days", 7), "exonerees[0].check_ins_done[].days: '7' appears more"),
     ],
 )
 def test_a_broken_file_is_refused_with_the_place_named(tmp_path: Path, change: Callable[[dict], None], message: str):

@@ -7,6 +7,7 @@ with and without a password).
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -217,6 +218,48 @@ def test_every_exoneree_has_a_case_history(seeded):
     assert any(f.outcome for f in FollowUp.objects.filter(done_at__isnull=False))
     assert FollowUp.objects.filter(done_at__isnull=True, due_at__lt=now).exists()  # overdue
     assert Assessment.objects.filter(kind=AssessmentKind.INTERIM).values("exoneree").distinct().count() >= 2
+
+
+def test_the_check_ins_after_release_are_planned_as_intake_plans_them(seeded):
+    """Through intake's action: from before the first one the file says was done (done on its day,
+    an hour after its time, with what came of it), else only those still ahead; all the
+    caseworker's own, never on the person's plan, and no reminder of a day gone by left to send."""
+    now = timezone.now()
+    check_ins: dict[str, dict[int, FollowUp]] = {}
+    for follow_up in FollowUp.objects.filter(release_check__isnull=False).select_related("exoneree"):
+        check_ins.setdefault(follow_up.exoneree.legal_name, {})[follow_up.release_check] = follow_up
+    assert {name: sorted(days) for name, days in check_ins.items()} == {
+        "Marcus Webb": [7, 30, 90, 180, 365],  # released 40 days ago
+        "Thomas Okafor": [180, 365],
+        "Ray Castillo": [365],
+        "Anita Brooks": [30, 90, 180, 365],
+        "Rosa Delgado": [30, 90, 180, 365],  # released 90 days ago: the 90-day one is today's
+    }  # Delia Ruiz and Samuel Price: their year after release is over, none done in the file
+    done = {(name, days) for name, by_days in check_ins.items() for days, f in by_days.items() if f.done_at}
+    assert done == {
+        ("Marcus Webb", 7),
+        ("Marcus Webb", 30),
+        ("Thomas Okafor", 180),
+        ("Ray Castillo", 365),
+        ("Anita Brooks", 30),
+        ("Anita Brooks", 90),
+        ("Anita Brooks", 180),
+        ("Rosa Delgado", 30),
+    }
+    for by_days in check_ins.values():
+        for follow_up in by_days.values():
+            assert follow_up.assigned_to_id == follow_up.exoneree.caseworkers.get().pk
+            assert not follow_up.shared_with_exoneree
+            if follow_up.done_at:
+                assert follow_up.done_at - follow_up.due_at == timedelta(hours=1)
+                assert follow_up.outcome and follow_up.done_by_id == follow_up.assigned_to_id
+            else:
+                assert follow_up.due_at.date() >= timezone.localdate() - timedelta(days=1)
+            late = Reminder.objects.filter(follow_up=follow_up, status=ReminderStatus.PENDING, send_at__lte=now)
+            assert not late.exists()
+
+    rosa = check_ins["Rosa Delgado"][90]
+    assert rosa.title in signed_in("caseworker3").get("/dashboard/").content.decode()  # due today
 
 
 def test_the_only_people_named_are_the_demo_exonerees(seeded):

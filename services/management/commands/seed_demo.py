@@ -2,9 +2,10 @@
 
 Writes what services/data/demo.yaml describes (read and checked by services.demo): two
 organizations, their directors and caseworkers, seven exonerees with a case history each
-(needs, referrals with their events, follow-ups, notes, assessments) and a resource directory
-of 30+ services per organization, with the other organization in it as a linked member
-organization (and one person's consent to be transferred there, so a transfer can be tried).
+(needs, referrals with their events, follow-ups and the check-ins after release, notes,
+assessments) and a resource directory of 30+ services per organization, with the other
+organization in it as a linked member organization (and one person's consent to be
+transferred there, so a transfer can be tried).
 Every date is relative to today, so the demo always looks current.
 
 Idempotent: organizations, users and exonerees are looked up by a stable key (name,
@@ -40,7 +41,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from services import outcome_counts
-from services.actions import casework, enrolment, people, provider_answers, referrals
+from services.actions import casework, enrolment, people, provider_answers, referrals, release_checks
 from services.actions import consent as consent_actions
 from services.actions import directory as directory_actions
 from services.actions import follow_ups as follow_ups_actions
@@ -354,6 +355,7 @@ class Command(BaseCommand):
             self.needs(case, org, exoneree, caseworker)
         if not exoneree.follow_ups.exists():
             self.follow_ups(case, spec, exoneree, caseworker)
+        self.release_checks(case, exoneree, caseworker)
         if not exoneree.notes.exists():
             for item in case.notes:
                 note = CaseNote(
@@ -469,6 +471,28 @@ class Command(BaseCommand):
                 follow_up.outcome = item.outcome
             follow_ups_actions.follow_up_save(by=caseworker, exoneree=exoneree, follow_up=follow_up)
             self.count("follow-ups", True)
+
+    def release_checks(self, case: ExonereeSpec, exoneree: Exoneree, caseworker: Any) -> None:
+        """The check-ins after release, through intake's action: planned just before the first one
+        the file says was done (marked done through the caseworker's action, an hour after their
+        time), or else now (only those still ahead). A run finds those planned and adds none."""
+        done = {item.days: item.outcome for item in case.check_ins_done}
+        if unknown := set(done) - set(release_checks.RELEASE_CHECK_DAYS):
+            raise CommandError(f"{case.legal_name}: no check-in after release at {sorted(unknown)} days.")
+        org, released = exoneree.organization, exoneree.release_date
+        since = release_checks.release_check_due(org, released, min(done)) - timedelta(minutes=1) if done else self.now
+        planned = release_checks.release_checks_plan(by=caseworker, exoneree=exoneree, now=since)
+        for follow_up in planned:
+            if follow_up.release_check in done:
+                follow_ups_actions.follow_up_complete(
+                    by=caseworker, follow_up=follow_up, outcome=done[follow_up.release_check]
+                )
+                FollowUp.objects.filter(pk=follow_up.pk).update(done_at=follow_up.due_at + timedelta(hours=1))
+            self.count("check-ins after release", True)
+        # History: reminders of days gone by were never sent.
+        Reminder.objects.filter(follow_up__in=planned, status=ReminderStatus.PENDING, send_at__lte=self.now).update(
+            status=ReminderStatus.CANCELLED, reason="Demo history: not sent."
+        )
 
     # A reminder to watch arrive.
 
