@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from services import audit, outcome_counts
-from services.actions import api_tokens, enrolment, hsds, legal, merges, needs, referrals
+from services.actions import api_tokens, enrolment, hsds, legal, merges, needs, referrals, release_checks
 from services.actions import consent as consent_actions
 from services.actions import documents as document_actions
 from services.actions import follow_ups as follow_up_actions
@@ -278,6 +278,17 @@ def an_ask(w: World) -> int:
     """Marcus's need, as if he had asked for it on his plan (issue 19)."""
     Need.objects.filter(pk=w.marcus.need.pk).update(ask_state="waiting", own_words="I need a room")
     return w.marcus.need.pk
+
+
+def grow_check_ins(w: World, n: int) -> None:
+    """Marcus released 25 days ago and taken on then (his week's check-in overdue, the month's due
+    within the week: both offered on the new-note form), and more of everything else."""
+    marcus = w.marcus.exoneree
+    marcus.release_date = timezone.localdate() - timedelta(days=25)
+    marcus.save(update_fields=["release_date"])
+    taken_on = timezone.now() - timedelta(days=26)
+    release_checks.release_checks_plan(by=w.caseworker1, exoneree=marcus, now=taken_on)  # once: it skips theirs
+    grow_case(w, n)
 
 
 def grow_case(w: World, n: int) -> None:
@@ -802,6 +813,9 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
         grow_case,
         10,
     ),
+    # session, user, device; the record (with the change permission), the access-log entry
+    # (4); the check-ins after release a note may close
+    ("note-create", "caseworker1", lambda w: reverse("note_create", args=[w.marcus.exoneree.pk]), grow_check_ins, 9),
     # session, user, device; the record (with the change permission), the access-log entry
     # (4); the person's needs, their referrals (with the resource): the choices of "about"
     (

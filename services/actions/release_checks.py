@@ -7,17 +7,25 @@ release date to a record without them; only the ones still ahead are planned (a 
 two months after release gets the 90-, 180- and 365-day ones). They are ordinary follow-ups from
 then on, reminded, edited and done as any other, and marked with the days they stand for
 (`FollowUp.release_check`), so none is planned twice and a corrected release date moves them.
+A note of the contact that was one closes it (`release_checks_done_by_note`): the new-note form
+offers those due by a week from now.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from services import audit
+from services.actions import casework, follow_ups
+from services.models.casework import CaseNote
 from services.models.follow_ups import FollowUp
 from services.models.organizations import Organization
 from services.models.people import Exoneree
@@ -37,6 +45,8 @@ TITLES = {
 }
 FIRST_MONTH = "California SB 1050 asks for contact within a week of release and again within 30 days."
 LATER = "How are housing, food, health, work and money going? Update their needs and wishes."
+# A note may say it was a check-in that is due within this (a call a few days early is that check-in).
+NOTE_REACH = timedelta(days=7)
 # The outcomes' housing after release reads the latest assessment taken by each of these days.
 ASSESSED = " An assessment taken by this day counts for the outcomes' housing at {days} days after release."
 
@@ -129,3 +139,35 @@ def open_release_checks(exoneree: Exoneree) -> list[FollowUp]:
 
 def has_release_checks(exoneree: Exoneree) -> bool:
     return exoneree.pk is not None and exoneree.follow_ups.filter(release_check__isnull=False).exists()
+
+
+def release_checks_in_reach(exoneree: Exoneree, *, now: datetime | None = None) -> QuerySet[FollowUp]:
+    """Their check-ins due by a week from now (overdue, today's, or in the coming days), done or
+    not, the earliest first: those a new note may say it was. The open ones are offered; a done
+    one stays in reach so that the same note posted twice marks nothing again and fails nothing."""
+    now = now or timezone.now()
+    return exoneree.follow_ups.filter(release_check__isnull=False, due_at__lte=now + NOTE_REACH).order_by(
+        "due_at", "pk"
+    )
+
+
+@transaction.atomic
+def release_checks_done_by_note(
+    *, by: AbstractUser, exoneree: Exoneree, note: CaseNote, check_ins: Iterable[FollowUp]
+) -> list[FollowUp]:
+    """A note of a contact that was one of their check-ins: the note saved, and each check-in
+    marked done through the follow-ups' own action (reminders cancelled, the access log, the
+    figures), together or not at all. Returns those this marked done: one already done (a second
+    post of the same form) keeps its first time and outcome."""
+    check_ins = list(check_ins)
+    if any(check_in.exoneree_id != exoneree.pk or check_in.release_check is None for check_in in check_ins):
+        raise ValidationError({"check_ins": _("Choose one of this person's check-ins after release.")})
+    casework.note_save(by=by, exoneree=exoneree, note=note)
+    done = []
+    for check_in in check_ins:
+        if check_in.is_done:
+            continue
+        # The note holds what was said; the outcome only points to it, rather than copying it.
+        follow_ups.follow_up_complete(by=by, follow_up=check_in, outcome=_("See the case note written with it."))
+        done.append(check_in)
+    return done

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -181,9 +182,35 @@ class CaseNoteForm(StaffLengths, forms.ModelForm):
         error_messages = {"text": {"required": _("Write the note.")}}
         help_texts = {"visibility": _("Shared notes appear on the person's own plan.")}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        check_ins: QuerySet[FollowUp] | None = None,
+        offered: Sequence[FollowUp] = (),
+        **kwargs: Any,
+    ) -> None:
+        """`check_ins`: the person's check-ins after release a new note may close (done or not);
+        `offered`: the open ones among them, each a box. The boxes appear only when one is
+        offered; a post that names one anyway is checked against `check_ins` (another person's
+        follow-up is refused beside the field, one already done is accepted and left alone)."""
         super().__init__(*args, **kwargs)
         name_blanks(self, visibility=_("Choose who may read it: staff only, or shared with the person"))
+        if check_ins is not None and (offered or (self.is_bound and "check_ins" in self.data)):
+            refused = _("Choose one of this person's check-ins after release that is due.")
+            field = forms.ModelMultipleChoiceField(
+                label=_("Check-in after release"),
+                queryset=check_ins,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                error_messages={"invalid_choice": refused, "invalid_pk_value": refused},
+            )
+            # Only the open ones are shown; the queryset (the one that validates) holds the done too.
+            field.widget.choices = [(check_in.pk, check_in_box(check_in)) for check_in in offered]
+            self.fields["check_ins"] = field
+
+
+def check_in_box(check_in: FollowUp) -> str:
+    return _("This was the %(days)s-day check-in after release (marks it done)") % {"days": check_in.release_check}
 
 
 class AssessmentForm(forms.ModelForm):

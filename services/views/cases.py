@@ -457,10 +457,34 @@ def follow_up_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @caseworker_required
 def note_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new note; when a check-in after release is due, the form asks whether this contact was
+    it, and saving marks it done too (release_checks.release_checks_done_by_note)."""
     exoneree = access.get_exoneree(request.user, pk, change=True)
-    form = CaseNoteForm(posted(request))
-    return _save_note(
-        request, form, exoneree, title=_("New note about %(display_name)s") % {"display_name": exoneree.display_name}
+    in_reach = release_checks.release_checks_in_reach(exoneree)
+    form = CaseNoteForm(posted(request), check_ins=in_reach, offered=[c for c in in_reach if not c.is_done])
+    chosen: list[FollowUp] = []
+
+    def save() -> list[FollowUp]:
+        chosen.extend(form.cleaned_data.get("check_ins", []))
+        return release_checks.release_checks_done_by_note(
+            by=request.user, exoneree=exoneree, note=form.instance, check_ins=chosen
+        )
+
+    def said(done: list[FollowUp]) -> str:
+        lines = [_("Note saved.")]
+        for check_in in chosen:
+            marked = _("Marked done: %(title)s.") if check_in in done else _("“%(title)s” was already marked done.")
+            lines.append(marked % {"title": check_in.title})
+        return " ".join(lines)
+
+    return form_page(
+        request,
+        form,
+        save,
+        success=said,
+        then=f"{exoneree.get_absolute_url()}#notes",
+        title=_("New note about %(display_name)s") % {"display_name": exoneree.display_name},
+        **back_to(exoneree),
     )
 
 
