@@ -166,6 +166,19 @@ def test_intake_with_bad_input_is_400_with_the_error_beside_the_field(login, wor
     assert Exoneree.objects.count() == people
 
 
+def test_a_birth_date_in_the_future_is_the_one_mistake_said_not_the_dates_after_it(login, world):
+    """Walkthrough: born 2030 (for 1970) put "This is before the date of birth: check the year."
+    under the conviction, release and exoneration dates too, four red boxes for one slip."""
+    dates = {"conviction_date": "2010-05-01", "release_date": "2026-12-01", "exoneration_date": "2026-11-20"}
+
+    response = login("caseworker1").post(url("exoneree_create"), {**INTAKE, **dates, "date_of_birth": "2030-04-02"})
+
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"date_of_birth"}
+    assert "This date is in the future." in error_beside(response, "date_of_birth")
+    assert BEFORE_BIRTH not in response.content.decode()
+
+
 def test_reminders_by_text_are_saved_with_a_phone_and_a_mistyped_one_says_only_what_is_wrong(login, world):
     marcus = world.marcus.exoneree
     client = login("caseworker1")

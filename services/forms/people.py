@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -149,6 +150,11 @@ class ExonereeForm(StaffLengths, forms.ModelForm):
         # typed, not on the record: records saved before the rule still save their other forms
         # (the person's "how to reach me", a transfer received).
         born = data.get("date_of_birth")
+        # A birth date the record refuses (in the future, a year out of the calendar) is said
+        # beside its own box once the model's checks run: it is the mistake, and the three other
+        # dates are not to be called "before the date of birth" for being before it.
+        if born and not _could_be_birth_date(born):
+            born = None
         for name in ("conviction_date", "release_date", "exoneration_date"):
             if born and (day := data.get(name)) and day < born and name not in self.errors:
                 self.add_error(name, _("This is before the date of birth: check the year."))
@@ -176,6 +182,15 @@ class ExonereeForm(StaffLengths, forms.ModelForm):
         if state and not is_state(state, federal=True):
             raise forms.ValidationError(NOT_A_STATE)
         return state
+
+
+def _could_be_birth_date(day: date) -> bool:
+    """Whether the record's own checks of a date of birth (services.models.validators) pass."""
+    try:
+        Exoneree._meta.get_field("date_of_birth").run_validators(day)
+    except forms.ValidationError:
+        return False
+    return True
 
 
 def _after(names: list[str], anchor: str, name: str) -> list[str]:
