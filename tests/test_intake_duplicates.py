@@ -80,6 +80,16 @@ def test_same_ssn_typed_with_dashes_warns_with_the_name_and_saves_nothing(login,
         assert number not in page
 
 
+def test_the_question_comes_first_on_the_form_sent_back_and_stays_first_until_answered(login, world):
+    """Walkthrough: the warning was under the last of twenty boxes, out of sight, while the
+    page said "Please correct the 1 field marked below" and the number to retype was marked."""
+    client = login("caseworker1")
+
+    for response in (intake(client, ssn="900-12-3456"), intake(client, ssn="", confirm_offered="1", ssn_typed="1")):
+        page = response.content.decode()
+        assert page.index('name="confirm_new"') < page.index('name="legal_name"')
+
+
 @pytest.mark.parametrize(
     ("data", "why"),
     [

@@ -203,7 +203,9 @@ class IntakeForm(ExonereeForm):
     """The new-person form, with the duplicate check's "this is someone else" box.
 
     The box appears only after a warning (`warn_possible_duplicate`), and stays while it is
-    being answered; ticking it is the caseworker's word that the match is another person.
+    being answered; ticking it is the caseworker's word that the match is another person. It
+    comes first on the form, under "Please correct…": the question is about the whole record,
+    and below the twenty boxes it was out of sight while the focus sat on the number to retype.
     """
 
     confirm_new = forms.BooleanField(
@@ -216,7 +218,9 @@ class IntakeForm(ExonereeForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not self.data.get("confirm_offered"):
+        if self.data.get("confirm_offered"):
+            self.order_fields(["confirm_new"])
+        else:
             del self.fields["confirm_new"], self.fields["confirm_offered"], self.fields["ssn_typed"]
 
     def clean_ssn(self) -> str:
@@ -235,6 +239,7 @@ class IntakeForm(ExonereeForm):
         self.fields["confirm_new"] = copy.deepcopy(self.base_fields["confirm_new"])
         self.fields["confirm_offered"] = copy.deepcopy(self.base_fields["confirm_offered"])
         self.fields["ssn_typed"] = copy.deepcopy(self.base_fields["ssn_typed"])
+        self.order_fields(["confirm_new"])
         self.data = self.data.copy()
         self.data["confirm_offered"] = "1"  # the box stays on the page until answered
         if self.data.get("ssn", "").strip() or self.data.get("ssn_typed"):

@@ -4,7 +4,7 @@ whole form gets the focus itself. A page without errors keeps its own focus."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import PHONE, authenticator, with_password
+from tests.browser.conftest import DESKTOP, PHONE, authenticator, with_password
 
 ACTIVE = "() => { const el = document.activeElement; return [el.id, el.getAttribute('aria-invalid')]; }"
 
@@ -41,3 +41,23 @@ def test_an_error_about_the_whole_form_has_the_focus_and_no_error_none(world, ta
 
     focused = page.evaluate("() => [document.activeElement.getAttribute('role'), document.activeElement.textContent]")
     assert focused[0] == "alert" and "not right" in focused[1], focused
+
+
+def test_the_question_of_a_possible_duplicate_has_the_focus_in_sight(world, tabs):
+    """Walkthrough: an intake matching someone on file came back with the focus on the number to
+    type again, and the question itself below the last box, out of sight at 1024 px."""
+    tab = tabs({"width": 1024, "height": DESKTOP["height"]})
+    tab.sign_in("caseworker1", device=authenticator(with_password(world.caseworker1)))
+    page = tab.page
+    tab.goto("/people/new/")
+    page.get_by_label("Legal name").fill("Nadia Newcomer")
+    page.get_by_label("Social Security number").fill("900-12-3456")  # Marcus Whitfield's
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
+    tab.check()
+
+    assert page.evaluate(ACTIVE) == ["id_confirm_new", "true"]
+    warning = page.locator("#id_confirm_new_error")
+    box = warning.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= DESKTOP["height"], box
+    assert "Marcus Whitfield" in warning.inner_text()
