@@ -1037,6 +1037,29 @@ def test_htmx_done_offers_undo_in_the_row_and_undo_brings_the_row_back(login, wo
     assert follow_up.done_at is None
 
 
+def test_htmx_done_offers_to_schedule_the_next_one_about_the_same_need(login, world):
+    """Walkthrough: after "Mark done" the next call was planned from "+ Schedule a follow-up"
+    above the list, choosing the need again from the whole list of the person's needs."""
+    follow_up, need = world.marcus.follow_up, world.marcus.need
+    client = login("caseworker1")
+    htmx = {"HX-Request": "true"}
+
+    done = client.post(url("follow_up_done", follow_up), {}, headers=htmx).content.decode()
+    link = re.search(r'<a href="([^"]+)"[^>]*>Schedule the next one</a>', done)
+    assert link, done
+    assert unescape(link.group(1)) == f"{url('follow_up_create', world.marcus.exoneree)}?need={need.pk}"
+    form = client.get(unescape(link.group(1))).context["form"]
+    assert (str(form["need"].value()), form["assigned_to"].value()) == (str(need.pk), world.caseworker1.pk)
+
+    # Once undone it is to do again, not to follow; and a row merely done long ago does not offer it.
+    assert (
+        "Schedule the next one"
+        not in client.post(url("follow_up_reopen", follow_up), {}, headers=htmx).content.decode()
+    )
+    client.post(url("follow_up_done", follow_up), {}, headers=htmx)
+    assert "Schedule the next one" not in client.get(world.marcus.exoneree.get_absolute_url()).content.decode()
+
+
 def test_the_dashboards_lists_take_an_outcome_and_tag_what_is_overdue(login, world):
     follow_up = world.marcus.follow_up
     FollowUp.objects.filter(pk=follow_up.pk).update(due_at=timezone.now() - timedelta(days=1))

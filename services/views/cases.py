@@ -417,12 +417,26 @@ def _follow_up_row(request: HttpRequest, follow_up: FollowUp, *, just_done: bool
     """The row, swapped in place. On the person page, what it shows elsewhere about open
     follow-ups ("What needs doing", the count beside "Follow-ups") comes with it, out of band,
     so that neither is stale until a reload; other pages (all done follow-ups) have neither."""
-    context = {"follow_up": follow_up, "can_change": True, "just_done": just_done}
+    context = {
+        "follow_up": follow_up,
+        "can_change": True,
+        "just_done": just_done,
+        "plan_next": _plan_next_url(follow_up) if just_done else "",
+    }
     exoneree = follow_up.exoneree
     if urlsplit(request.htmx.current_url or "").path != exoneree.get_absolute_url():
         return render(request, "services/_follow_up_row.html", context)
     context |= {"exoneree": exoneree, **records.person_page_to_do(exoneree)}
     return render(request, "services/_follow_up_row_swap.html", context)
+
+
+def _plan_next_url(follow_up: FollowUp) -> str:
+    """The new follow-up form, about the same need and referral as the one just done: marking a
+    call done is most often followed by planning the next one."""
+    about = {"need": follow_up.need_id, "referral": follow_up.referral_id}
+    query = urlencode({name: pk for name, pk in about.items() if pk})
+    url = reverse("follow_up_create", args=[follow_up.exoneree_id])
+    return f"{url}?{query}" if query else url
 
 
 def _back_to_list(request: HttpRequest) -> str:
