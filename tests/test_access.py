@@ -147,6 +147,12 @@ def at_need(w: World, latest: bool = False) -> str:
     return marcus_page(w, f"#need-{need.pk}")
 
 
+def at_follow_up(w: World, latest: bool = False) -> str:
+    """The person page at a follow-up just saved (the newest one, for a new follow-up)."""
+    follow_up = FollowUp.objects.latest("pk") if latest else w.marcus.follow_up
+    return marcus_page(w, f"#follow-up-{follow_up.pk}")
+
+
 def exoneree_data(w: World) -> dict[str, Any]:
     return {
         "legal_name": "Nadia Newcomer",
@@ -623,7 +629,14 @@ PAGES = [
         owner="director1",
     ),
     Page("need_create", CASE_WRITE, marcus("exoneree"), GET_POST, need_data, lambda w: at_need(w, latest=True)),
-    Page("follow_up_create", CASE_WRITE, marcus("exoneree"), GET_POST, follow_up_data, marcus_page),
+    Page(
+        "follow_up_create",
+        CASE_WRITE,
+        marcus("exoneree"),
+        GET_POST,
+        follow_up_data,
+        lambda w: at_follow_up(w, latest=True),
+    ),
     Page("follow_up_record_done", CASE_WRITE, marcus("exoneree"), GET_POST, done_already_data, marcus_page),
     Page("note_create", CASE_WRITE, marcus("exoneree"), GET_POST, note_data, lambda w: marcus_page(w, "#notes")),
     Page(
@@ -858,7 +871,7 @@ PAGES = [
         lambda w: "/dashboard/",
         setup=caseworker1_glass_on_thomas,
     ),
-    Page("follow_up_edit", CASE_WRITE, marcus("follow_up"), GET_POST, follow_up_data, marcus_page),
+    Page("follow_up_edit", CASE_WRITE, marcus("follow_up"), GET_POST, follow_up_data, at_follow_up),
     Page("follow_up_done", CASE_POST, marcus("follow_up"), ("POST",), lambda w: {"outcome": "Went well"}, marcus_page),
     Page(
         "follow_up_reopen",

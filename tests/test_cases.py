@@ -897,6 +897,30 @@ def test_a_follow_up_about_a_referral_of_another_need_is_refused_beside_the_refe
     assert not FollowUp.objects.filter(title="Call the landlord back").exists()
 
 
+def test_a_follow_up_saved_is_named_with_its_day_on_its_own_row_and_a_day_past_is_said(login, world):
+    """Walkthrough: "Follow-up saved." at the top of the person page, the list of follow-ups
+    below the needs, and a day picked a week back in the calendar read as any other."""
+    marcus = world.marcus.exoneree
+    client = login("caseworker1")
+    earlier = (timezone.localtime() - timedelta(days=6)).replace(hour=10, minute=0)
+
+    ahead = client.post(url("follow_up_create", marcus), follow_up_data(world), follow=True)
+    past = client.post(
+        url("follow_up_create", marcus),
+        follow_up_data(world, title="Check the Medicaid letter", due_at=earlier.strftime("%Y-%m-%dT%H:%M")),
+    )
+
+    saved = FollowUp.objects.get(title="Call the landlord back")
+    assert ahead.redirect_chain == [(f"{marcus.get_absolute_url()}#follow-up-{saved.pk}", 302)]
+    said = [str(m) for m in ahead.context["messages"]]
+    assert said == ["Follow-up saved: “Call the landlord back”, due Wed Jan 2, 2030 10:00 a.m."]
+    late = FollowUp.objects.get(title="Check the Medicaid letter")
+    assert past.url == f"{marcus.get_absolute_url()}#follow-up-{late.pk}"
+    words = [str(m) for m in client.get(past.url).context["messages"]]
+    day = f"{earlier:%a %b %-d, %Y} 10:00 a.m."
+    assert words == [f"Follow-up saved: “Check the Medicaid letter”, due {day}, which has already passed."]
+
+
 def test_follow_up_edit(login, world):
     follow_up = world.marcus.follow_up
 

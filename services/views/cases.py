@@ -385,11 +385,20 @@ def _save_follow_up(request: HttpRequest, form: FollowUpForm, exoneree: Exoneree
         request,
         form,
         lambda: follow_ups.follow_up_save(by=request.user, exoneree=exoneree, follow_up=form.instance),
-        success=_("Follow-up saved."),
-        then=exoneree,
+        success=_follow_up_saved_words,
+        then=lambda follow_up: f"{exoneree.get_absolute_url()}#follow-up-{follow_up.pk}",
         title=title,
         **back_to(exoneree),
     )
+
+
+def _follow_up_saved_words(follow_up: FollowUp) -> str:
+    """What was saved and for when, as its row says it; a time already past is said to be, since
+    a day picked wrong in the calendar (last month for next) otherwise reads as "saved"."""
+    words = {"title": follow_up.title, "due": date_format(timezone.localtime(follow_up.due_at), "D M j, Y g:i a")}
+    if follow_up.is_overdue:
+        return _("Follow-up saved: “%(title)s”, due %(due)s, which has already passed.") % words
+    return _("Follow-up saved: “%(title)s”, due %(due)s") % words  # the time ends "a.m." or "p.m."
 
 
 @require_POST
