@@ -197,8 +197,19 @@ def fields_to_correct(form: Any) -> int:
     `retype_only`, such as the Social Security number, never shown back). Such a box that has a
     mistake of its own too (a number of 3 digits) is counted: the note is put first, before its
     own check runs."""
-    retype_only = getattr(form, "retype_only", ())
-    return sum(1 for name, errors in form.errors.items() if name not in retype_only or len(errors) > 1)
+    return sum(1 for name, errors in form.errors.items() if not _only_to_retype(form, name, errors))
+
+
+@register.filter
+def only_to_retype(field: Any) -> bool:
+    """Whether a field is marked only to be typed again, with no mistake of its own (see
+    fields_to_correct): services/_field.html says so, and first_error.js leaves the focus to a
+    mistake."""
+    return _only_to_retype(field.form, field.name, field.errors)
+
+
+def _only_to_retype(form: Any, name: str, errors: Any) -> bool:
+    return name in getattr(form, "retype_only", ()) and len(errors) == 1
 
 
 @register.filter(name="plain_domain")
