@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from services.actions import casework, enrolment, follow_ups
-from services.choices import ConsentCategory, NoteVisibility, ReferralStatus
+from services.choices import ConsentCategory, NeedStatus, NoteVisibility, ReferralStatus
 from services.models.audit import AuditEvent
 from services.models.consent import Consent
 from services.models.enrolments import Enrolment
@@ -74,6 +74,23 @@ def test_a_few_done_follow_ups_need_no_link(login, world, n):
 
     assert "Done task 01" in page
     assert reverse("exoneree_done_follow_ups", args=[world.marcus.exoneree.pk]) not in page
+
+
+def test_the_needs_count_is_of_the_open_ones_as_the_follow_ups_and_the_dashboard_count(login, world):
+    """Walkthrough: "Needs (6)" on Marcus's page, "4" open needs beside his name on the dashboard
+    and People: the count took in the needs closed, folded under "Closed (2)"."""
+    marcus = world.marcus.exoneree
+    NeedFactory(exoneree=marcus, status=NeedStatus.MET, closed_on=timezone.localdate())
+    NeedFactory(exoneree=marcus, status=NeedStatus.NO_LONGER_WANTED, closed_on=timezone.localdate())
+    client = login("caseworker1")
+    open_needs = marcus.needs.filter(status__in=[NeedStatus.OPEN, NeedStatus.IN_PROGRESS]).count()
+
+    page = client.get(marcus.get_absolute_url()).content.decode()
+    dashboard = client.get(reverse("dashboard")).context["caseload"]
+
+    assert f'<a href="#needs">Needs ({open_needs})</a>' in page
+    assert "Closed (2)" in page
+    assert [row.open_needs for row in dashboard if row.pk == marcus.pk] == [open_needs]
 
 
 def test_the_history_has_every_kind_of_entry_newest_first_a_page_at_a_time(login, world):
