@@ -281,6 +281,23 @@ def test_the_caseworker_sees_the_change_on_the_dashboard(login, world, reachable
     assert "News from your people" in page and "changed how they want to be reached" in page
 
 
+def test_news_followed_from_the_dashboard_is_read_and_leaves_it(login, world, reachable):
+    """Walkthrough: each news item was a plain link; followed, it stayed on the dashboard and in
+    the header's unread count, as if never seen, until "Mark all as read" on Notifications."""
+    login("exoneree1").post(URL, WISHES)
+    [notice] = Notification.objects.filter(user=world.caseworker1, text__contains="how they want to be reached")
+    client = login("caseworker1")
+
+    page = client.get(reverse("dashboard")).content.decode()
+    followed = client.post(reverse("notification_read", args=[notice.pk]))
+
+    assert f'action="{reverse("notification_read", args=[notice.pk])}"' in page
+    assert followed.status_code == 302 and followed.url == notice.url
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+    assert "how they want to be reached" not in client.get(reverse("dashboard")).content.decode()
+
+
 def test_a_spanish_reader_is_told_in_spanish_why_reminders_cannot_go(login, world):
     from tests.test_i18n import _spanish_marcus
 
