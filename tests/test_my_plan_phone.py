@@ -361,5 +361,5 @@ def test_each_copy_to_download_is_its_own_tap_target(world, marcus):
 
     buttons = re.findall(r'<p><a class="button secondary" href="([^"]+)">', section)
     assert buttons == [reverse("my_plan_pdf"), reverse("my_copy_pdf")]
-    assert f'<p><a href="{reverse("my_copy_json")}">' in section
+    assert f'<p class="link-line"><a href="{reverse("my_copy_json")}">' in section  # a line's height to tap
     assert "·" not in section
