@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from services.actions import documents
 from services.lib import uploads
@@ -61,10 +62,10 @@ def test_the_persons_papers_say_when_each_was_added(login, world, language, olde
         add_document(world)
     with time_machine.travel(datetime(2026, 3, 4, 18, tzinfo=UTC)):
         add_document(world)
-    client = login("exoneree1")
-    client.post(reverse("set_language"), {"language": language})
-
-    page = client.get(reverse("my_plan")).content.decode()
+    with time_machine.travel(datetime(2027, 1, 5, 18, tzinfo=UTC)):  # read a year later: each day says its year
+        client = login("exoneree1")
+        client.post(reverse("set_language"), {"language": language})
+        page = client.get(reverse("my_plan")).content.decode()
 
     papers = page[page.index('id="documents"') :]
     assert papers.index(newer) < papers.index(older)  # the newest first
@@ -129,3 +130,30 @@ def test_a_paper_without_dates_says_a_dash_not_an_empty_dates_line(login, world)
 
     assert dates_cell(undated) == 'data-label="Dates">—'
     assert dates_cell(dated) == 'data-label="Dates">Expires May 1, 2031'
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "saved", "not_said"),
+    [
+        ("en", "Save the paper", "The paper is saved.", "document"),
+        ("es", "Guardar el papel", "El papel está guardado.", "documento"),
+    ],
+)
+def test_the_persons_papers_are_papers_from_the_plan_to_the_saved_one(login, world, language, button, saved, not_said):
+    """Their plan says "Your papers" and "Send us a paper"; the page it opens ended in "Save the
+    document", said "The document is saved." and, in Spanish, the plan's list was "Sus documentos
+    clave" under "Sus papeles". Staff keep their "document"."""
+    client = login("exoneree1")
+    client.post(reverse("set_language"), {"language": language})
+    form = client.get(reverse("my_document_upload")).content.decode()
+    assert f'<button type="submit" class="primary">{button}</button>' in form
+    photo = sample_files.upload(sample_files.photo())
+    sent = client.post(reverse("my_document_upload"), {"kind": DocumentKind.STATE_ID, "file": photo}, follow=True)
+    page = sent.content.decode()
+    assert saved in page
+    section = page.rindex("<section", 0, page.index('id="documents"'))
+    papers = strip_tags(page[section : page.index("</section>", section)])
+    assert not_said not in papers.lower()
+
+    staff = login("caseworker1").get(reverse("document_upload", args=[world.marcus.exoneree.pk])).content.decode()
+    assert '<button type="submit" class="primary">Save the document</button>' in staff

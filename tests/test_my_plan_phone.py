@@ -108,8 +108,8 @@ def plan(client: Client) -> str:
 @pytest.mark.parametrize(
     ("language", "said"),
     [
-        ("en", "Did you get help? You said “not yet” on"),
-        ("es", "¿Recibió ayuda? Usted dijo «todavía no» el"),
+        ("en", "Did you get help from {provider}? You said “Not yet” on"),
+        ("es", "¿Recibió ayuda de {provider}? Usted dijo «Todavía no» el"),
     ],
 )
 def test_an_answered_referral_folds_to_the_answer(world, referral, marcus, language, said):
@@ -119,7 +119,8 @@ def test_an_answered_referral_folds_to_the_answer(world, referral, marcus, langu
     folds = Folds(plan(marcus), referral_url(referral))
 
     assert folds.fold is not None and "open" not in folds.fold
-    assert folds.summary.startswith(said)
+    # The question as the form asks it, the answer as the radio reads.
+    assert folds.summary.startswith(said.format(provider=referral.resource.provider.name))
     assert folds.summary.endswith({"en": "Change", "es": "Cambiar"}[language])
     assert folds.words is not None and "open" in folds.words  # their words, when they open it
 
@@ -139,7 +140,7 @@ def test_a_refused_answer_to_a_referral_opens_with_its_reason(referral, marcus):
     assert response.status_code == 400
     folds = Folds(response.content.decode(), referral_url(referral))
     assert folds.fold is not None and "open" in folds.fold
-    assert folds.summary.startswith("Did you get help? You said “yes” on")
+    assert folds.summary.startswith(f"Did you get help from {referral.resource.provider.name}? You said “Yes” on")
     assert folds.words is not None and "open" in folds.words
     assert f'id="id_r{referral.pk}_answer_error"' in response.content.decode()
 

@@ -99,7 +99,7 @@ def test_invisible_words_to_a_referral_are_refused_and_the_earlier_answer_stays(
 
     assert response.status_code == 400
     assert NOT_SEEN[language] in error_beside(response, f"r{referral.pk}_words")
-    assert '<option value="yes" selected>' in response.content.decode()  # their new choice, as sent
+    assert f'value="yes" id="id_r{referral.pk}_yes" checked>' in response.content.decode()  # their new choice
     referral.refresh_from_db()
     assert (referral.person_answer, referral.person_words) == (PersonAnswer.NOT_YET, "Nobody called me back")
 

@@ -724,13 +724,14 @@ def test_the_person_answers_and_the_caseworker_sees_it(world: World, sent_link: 
 
 def test_the_plan_shows_the_saved_answer_chosen(world: World, sent_link: str, login) -> None:
     """The plan said "You said “yes”… You can change it" above a choice back on "Choose…": the saved
-    answer is the one chosen, and the browser may not put back one picked before."""
+    answer is the one chosen (a radio each, as "Will you be there?" has)."""
     referral = world.marcus.referral
     client = login("exoneree1")
     client.post(reverse("my_referral_answer", args=[referral.pk]), {"answer": "yes", "words": ""})
     html = client.get(reverse("my_plan")).content.decode()
-    assert "You said “yes”" in html and '<option value="yes" selected>' in html
-    assert f'<select name="answer" id="id_r{referral.pk}_answer" autocomplete="off">' in html
+    assert "You said “Yes”" in html
+    assert f'<input type="radio" name="answer" value="yes" id="id_r{referral.pk}_yes" checked>' in html
+    assert f'<input type="radio" name="answer" value="not_yet" id="id_r{referral.pk}_not_yet">' in html
 
 
 @pytest.mark.parametrize(

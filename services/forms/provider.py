@@ -144,7 +144,7 @@ class PersonAnswerForm(PlainLengths, forms.Form):
 
     answer = forms.ChoiceField(
         label=_("Did you get help?"),
-        choices=[("", _("Choose…")), *PersonAnswer.choices],
+        choices=PersonAnswer.choices,
         error_messages={"required": _("Choose one answer.")},
     )
     words = OwnWordsField(

@@ -14,6 +14,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 
 from services.choices import NeedDomain, plain_domain
+from services.lib.days import plain_day
 from services.lifecycle import REFERRAL_NOT_ON_PLAN
 from services.models.follow_ups import FollowUp
 from services.models.messages import Message
@@ -83,8 +84,6 @@ def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple
         .order_by("-status_changed_at", "-pk")[:ABOUT_SHOWN]
     )
     follow_ups = FollowUp.objects.filter(exoneree=exoneree, done_at__isnull=True, shared_with_exoneree=True)
-    # The day as the plan shows it: in the organization's time zone and the page's language.
-    day = gettext("F j")
     groups = [
         (gettext("Needs"), _need_choices(list(needs), area)),
         (
@@ -94,7 +93,8 @@ def about_choices(exoneree: Exoneree, *, for_person: bool = False) -> list[tuple
         (
             gettext("Appointments and tasks"),
             [
-                (f"follow_up:{f.pk}", f"{f.title} ({date_format(timezone.localtime(f.due_at), day)})")
+                # The day as the plan writes it: the local one, its year when not this year's.
+                (f"follow_up:{f.pk}", f"{f.title} ({plain_day(f.due_at)})")
                 for f in follow_ups.only("title", "due_at").order_by("due_at", "pk")[:ABOUT_SHOWN]
             ],
         ),

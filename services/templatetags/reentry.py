@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus, plain_domain
 from services.lib import kept_forms, once
+from services.lib.days import plain_day
 from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
 from services.models.needs import Need
@@ -189,6 +190,19 @@ def short_day(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = timezone.localtime(value)
     return date_format(value, "M j" if value.year == timezone.localdate().year else "M j, Y")
+
+
+@register.filter(name="plain_day")
+def plain_day_of(value: date | datetime | None, printed: object = "") -> str:
+    """A day on the person's pages: "December 9" this year, "December 9, 2027" any other; with
+    the year always when `printed` (a copy kept on paper is read in a later year)."""
+    return plain_day(value, always_year=bool(printed))
+
+
+@register.filter
+def plain_weekday(value: date | datetime | None) -> str:
+    """The same with the day's name first: "Wednesday, December 9"."""
+    return plain_day(value, weekday=True)
 
 
 @register.filter

@@ -29,6 +29,21 @@ FILE_AGAIN = gettext_lazy(
     "Here is what you typed before you were signed out. Choose the file again (it could not be kept), "
     "then save the document."
 )
+# The person's words for the same page: their plan says "papers" ("Your papers", "Send us a
+# paper"), and its Spanish "papeles"; the page ended in "Save the document" ("Guardar el documento").
+PERSON_WORDS = {
+    "said": gettext_lazy(
+        "Here is what you typed before you were signed out. Choose the file again (it could not be kept), "
+        "then save the paper."
+    ),
+    "saved": gettext_lazy("The paper is saved."),
+    "button": gettext_lazy("Save the paper"),
+}
+STAFF_WORDS = {
+    "said": FILE_AGAIN,
+    "saved": gettext_lazy("The document is saved."),
+    "button": gettext_lazy("Save the document"),
+}
 
 
 def _files(request: HttpRequest) -> Any:
@@ -39,19 +54,21 @@ def _upload_page(
     request: HttpRequest, form: DocumentForm | MyDocumentForm, *, save: Any, then: str, **context: Any
 ) -> HttpResponse:
     """Valid: seal and save (one action), then back; else the form again with its errors (400)."""
-    restore_kept(request, form, said=FILE_AGAIN)
+    words = PERSON_WORDS if isinstance(form, MyDocumentForm) else STAFF_WORDS
+    restore_kept(request, form, said=words["said"])
     if form.is_valid():
         try:
             save()
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, _("The document is saved."))
+            messages.success(request, words["saved"])
             # The upload script (services/static/services/documents.js) sends the form itself
             # and follows this header, keeping the #place a redirect it follows would lose.
             return HttpResponseClientRedirect(then) if request.htmx else redirect(then)
     status = 400 if form.is_bound else 200
-    context |= {"too_large": too_large_message()}  # the script's early word, the limit in it as the server's
+    # The script's early word, the limit in it as the server's.
+    context |= {"too_large": too_large_message(), "button": words["button"]}
     return render(request, "services/document_form.html", {"form": form, **context}, status=status)
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from services import access
 from services.access import exoneree_required
 from services.actions import follow_ups, people, provider_answers
+from services.choices import PersonAnswer
 from services.forms.asks import AskForm
 from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
 from services.forms.reach import ContactWishesForm
@@ -44,6 +45,7 @@ def plan_page(request: HttpRequest, exoneree: Exoneree, *, status: int = 200, **
     context = {
         "exoneree": exoneree,
         "ask_form": AskForm(),
+        "person_answers": PersonAnswer.choices,  # "Did you get help from …?", a radio each
         "page_url": reverse("my_plan"),
         **plans.plan_for(exoneree),
         **extra,

@@ -102,7 +102,7 @@ def test_exoneree_sends_a_photo_of_their_id_from_a_phone(world, tmp_path: Path, 
     page.get_by_label("What paper is it?").select_option(label="State ID or driver's license")
     camera.set_input_files(files=[{"name": "IMG_0042.JPG", "mimeType": "image/jpeg", "buffer": sample_files.photo()}])
     tab.screenshot("documents-phone-upload.png")
-    page.get_by_role("button", name="Save the document").click()
+    page.get_by_role("button", name="Save the paper").click()
     page.wait_for_url("**/my-plan/?open=documents#documents")
     tab.check()
 
