@@ -204,6 +204,23 @@ def _flush_past_the_append_only_triggers() -> None:
 _flush_past_the_append_only_triggers()
 
 
+# Django's default hasher runs PBKDF2 a million times (a third of a second here) for every
+# password set or checked: every demo seeded, every real sign-in, every invitation taken. The
+# tests prove what a password lets in, not how slowly it is hashed, so they hash with MD5
+# (Django's advice for test suites); PBKDF2 stays second, so a password a subprocess stored
+# with the real settings (a demo seeded by `manage.py`) still checks.
+FAST_PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher() -> Iterator[None]:
+    with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _demo_password_file(settings: Any, tmp_path: Path) -> None:
     """seed_demo keeps a generated password in the data folder: in tests, a folder of their own."""
