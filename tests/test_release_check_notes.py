@@ -153,3 +153,22 @@ def test_the_action_refuses_another_persons_check_in(world):
             by=world.caseworker1, exoneree=marcus, note=CaseNote(**NOTE), check_ins=[theirs[30]]
         )
     assert "check_ins" in refused.value.message_dict
+
+
+def test_a_check_in_done_by_another_post_meanwhile_is_not_said_marked_by_this_one(world):
+    """Two posts at once: both load the check-in open; the other marks it done first. This one
+    keeps the other's time and outcome and does not count it among those it marked."""
+    marcus = world.marcus.exoneree
+    month = released(marcus, days_ago=29)[30]
+    loaded_open = FollowUp.objects.get(pk=month.pk)
+    release_checks.release_checks_done_by_note(
+        by=world.caseworker1, exoneree=marcus, note=CaseNote(**NOTE), check_ins=[month]
+    )
+    first = FollowUp.objects.get(pk=month.pk)
+
+    done = release_checks.release_checks_done_by_note(
+        by=world.caseworker1, exoneree=marcus, note=CaseNote(**NOTE), check_ins=[loaded_open]
+    )
+
+    assert done == []
+    assert FollowUp.objects.get(pk=month.pk).done_at == first.done_at

@@ -169,5 +169,6 @@ def release_checks_done_by_note(
             continue
         # The note holds what was said; the outcome only points to it, rather than copying it.
         follow_ups.follow_up_complete(by=by, follow_up=check_in, outcome=_("See the case note written with it."))
-        done.append(check_in)
+        if check_in.is_done:  # refreshed only when this call marked it (not a post at the same time)
+            done.append(check_in)
     return done
