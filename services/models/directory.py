@@ -94,7 +94,8 @@ class Resource(BaseModel):
     # The hours as a person who reads Spanish reads them (hours_to_read). Of a resource, the
     # person's pages show its name and its provider's (names stay as they are), its phone, its
     # address and its hours: the hours are the one text there in words. Not in HSDS (no field of
-    # a service or a schedule has a language), so an import leaves it and an export omits it.
+    # a service or a schedule has a language): an export omits it, and an import that changes the
+    # hours empties it, as it would still say the old ones (services.selectors.hsds_import).
     hours_es = models.CharField(
         _("hours, in Spanish"),
         max_length=200,
