@@ -347,7 +347,7 @@ def test_a_file_sent_after_the_timeout_is_not_kept_and_the_sign_in_page_does_not
         (
             "my_document_upload",
             {"kind": "state_id", "title": "Mi identificación"},
-            "Elija el archivo otra vez (no se pudo conservar) y luego guarde el documento.",
+            "Elija el archivo otra vez (no se pudo conservar) y luego guarde el papel.",
         ),
     ],
 )
