@@ -595,6 +595,8 @@ PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None]
     # + the count, the page (with the domains each serves)
     ("resources", "caseworker1", lambda w: reverse("resource_list"), grow_resources, 5),
     ("resources-domain", "caseworker1", lambda w: reverse("resource_list") + "?domain=housing", grow_resources, 5),
+    # a synonym ("food stamps" is also SNAP and EBT) widens the one search, not the query count
+    ("resources-synonyms", "caseworker1", lambda w: reverse("resource_list") + "?q=food+stamps", grow_resources, 5),
     # session, user, device; the resource (with its provider), the open needs of the caseload;
     # their people with an open case and the resource's first need domain (to record a need first)
     (

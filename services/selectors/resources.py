@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,7 @@ from django.db.models import (
 
 from services.access import exonerees_visible_to, resources_visible_to
 from services.choices import NeedDomain, NeedStatus, ResourceStatus
+from services.lib import synonyms
 from services.lib.sql import joined_per_row
 from services.models.directory import Resource, ResourceDomain
 from services.models.needs import Need
@@ -73,15 +76,31 @@ def _names(word: str, label: str, keys: tuple[str, ...]) -> bool:
 
 
 def _at_a_words_start(word: str) -> Q:
-    """A short word ("ID", "SS") found only where a word starts ("SS card" is no "Access")."""
+    """A short word ("ID", "SS") or a synonym found only where a word starts ("SS card" is no
+    "Access")."""
     pattern = (r"\m" if connection.vendor == "postgresql" else r"\b") + re.escape(word)
-    return (
-        Q(name__iregex=pattern)
-        | Q(provider__name__iregex=pattern)
-        | Q(description__iregex=pattern)
-        | Q(city__iregex=pattern)
-        | Q(languages__iregex=pattern)
-    )
+    return _in_a_field("iregex", pattern)
+
+
+def _found(word: str) -> Q:
+    """A word as typed: anywhere in the name, provider, description, city or languages; a
+    short one only where a word starts."""
+    if len(word) < SHORT_WORD:
+        return _at_a_words_start(word)
+    return _in_a_field("icontains", word)
+
+
+# What a search reads of a resource.
+SEARCHED = ("name", "provider__name", "description", "city", "languages")
+
+
+def _in_a_field(lookup: str, value: str) -> Q:
+    return functools.reduce(operator.or_, (Q(**{f"{field}__{lookup}": value}) for field in SEARCHED))
+
+
+def also_searched(q: str) -> list[str]:
+    """The synonyms a search also looked for, for the page to say so ("Also searched: SNAP")."""
+    return [other for term in synonyms.terms(q) for other in term.also]
 
 
 # Shorter words are found only where a word starts.
@@ -98,20 +117,16 @@ def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status
         queryset = queryset.filter(status=ResourceStatus.ACTIVE)
     if domain:
         queryset = queryset.filter(domain_rows__domain=domain)
-    for word in q.split():
-        if len(word) < SHORT_WORD:
-            found = _at_a_words_start(word)
-        else:
-            found = (
-                Q(name__icontains=word)
-                | Q(provider__name__icontains=word)
-                | Q(description__icontains=word)
-                | Q(city__icontains=word)
-                | Q(languages__icontains=word)
-            )
+    for term in synonyms.terms(q):
+        # "food stamps" also finds what "SNAP" finds; a synonym only where a word starts, so
+        # "GED" added to "high school diploma" is no "managed".
+        found = _found(term.typed)
+        for other in term.also:
+            found |= _at_a_words_start(other)
         # "housing" finds what serves housing needs, whatever its name says.
+        domains = sorted({served for word in (term.typed, *term.also) for served in domains_named(word)})
         queryset = queryset.filter(
-            found | Exists(ResourceDomain.objects.filter(resource=OuterRef("pk"), domain__in=domains_named(word)))
+            found | Exists(ResourceDomain.objects.filter(resource=OuterRef("pk"), domain__in=domains))
         )
     return (
         queryset.select_related("provider")

@@ -26,7 +26,12 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     resources = resources_selectors.resource_search(request.user, **filters)
     page = Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "services/_resource_rows.html" if request.htmx else "services/resource_list.html"
-    context = {"form": form, "page": page, "can_manage": access.is_director(request.user)}
+    context = {
+        "form": form,
+        "page": page,
+        "can_manage": access.is_director(request.user),
+        "also_searched": resources_selectors.also_searched(filters.get("q", "")),
+    }
     response = render(request, template, context, status=200 if form.is_valid() else 400)
     patch_vary_headers(response, ["HX-Request"])  # the partial and the page share a URL
     return response
