@@ -143,10 +143,23 @@ def test_the_referral_page_says_what_consent_is_missing(login, world):
         reverse("referral_transition", args=[world.marcus.referral.pk]), {"status": "sent"}
     )
 
-    message = f"No current consent for {provider_of(world).name} covering: mental health. Record one on Marcus"
+    message = f"No current consent for {provider_of(world).name} covering: mental health."
     assert message in page
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def test_the_referral_pages_warning_says_what_its_link_does(login, world):
+    """It said "Record one on Marcus's page" right before a link that records it there (walk)."""
+    carries(world.marcus.referral, C.MENTAL_HEALTH)
+    url = reverse("consent_create", args=[world.marcus.exoneree.pk]) + f"?referral={world.marcus.referral.pk}"
+
+    page = login("caseworker1").get(world.marcus.referral.get_absolute_url()).content.decode()
+
+    banner = page.split('role="note">', 1)[1].split("</p>", 1)[0]
+    assert "covering: contact details, mental health." in banner
+    assert "Marcus&#x27;s page" not in banner
+    assert f'<a href="{url}">Record a consent</a>' in banner
 
 
 # --- revocation ---------------------------------------------------------------------------------

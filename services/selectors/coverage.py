@@ -128,7 +128,15 @@ def consent_prefill(referral: Referral, *, today: date | None = None) -> dict[st
     }
 
 
-def consent_missing_message(referral: Referral, missing: list[str]) -> str:
+def consent_missing_message(referral: Referral, missing: list[str], *, link_follows: bool = False) -> str:
+    """What consent the referral waits for. With `link_follows`, the page puts "Record a consent"
+    right after it (the form opens for this referral), so the words do not send the reader to
+    the person's page for what the link does on the spot."""
+    if link_follows:
+        return _("No current consent for %(name)s covering: %(labels)s.") % {
+            "name": referral.resource.provider.name,
+            "labels": _labels(missing),
+        }
     return _missing_message(referral.resource.provider.name, referral.need.exoneree, missing)
 
 
@@ -160,11 +168,14 @@ def transfer_consent_missing_message(
     )
 
 
+def _labels(missing: list[str]) -> str:
+    return ", ".join(ConsentCategory(value).label.lower() for value in missing)
+
+
 def _missing_message(name: str, person: Exoneree, missing: list[str]) -> str:
-    labels = ", ".join(ConsentCategory(value).label.lower() for value in missing)
     return _("No current consent for %(name)s covering: %(labels)s. Record one on %(first_name)s's page.") % {
         "name": name,
-        "labels": labels,
+        "labels": _labels(missing),
         "first_name": person.first_name,
     }
 

@@ -110,7 +110,10 @@ def _referral_context(
         "can_change": can_change,
         "form": form,
         "categories": [ConsentCategory(value).label for value in carried],
-        "consent_missing": coverage.consent_missing_message(referral, missing) if missing else "",
+        # The banner's "Record a consent" link is there only for who may record one.
+        "consent_missing": coverage.consent_missing_message(referral, missing, link_follows=can_change)
+        if missing
+        else "",
     }
 
 
