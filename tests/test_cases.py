@@ -1046,6 +1046,27 @@ def test_undo_in_the_dashboards_banner_returns_to_the_dashboard(login, world):
     assert response.status_code == 302 and response.url == reverse("dashboard")
 
 
+@pytest.mark.parametrize("back", ["dashboard", "list"])
+def test_mark_done_from_the_dashboard_or_a_list_offers_to_schedule_the_next_one(login, world, back):
+    """Walkthrough: the person page's row offered "Schedule the next one" after "Mark done";
+    the dashboard's and My follow-ups' banner had only Undo."""
+    follow_up, need = world.marcus.follow_up, world.marcus.need
+    follow_up.title = "<b>Call</b> the landlord"
+    follow_up.save(update_fields=["title"])
+    client = login("caseworker1")
+    sent = {"next": "dashboard" if back == "dashboard" else reverse("follow_up_list"), "outcome": "Called"}
+
+    page = client.post(url("follow_up_done", follow_up), sent, follow=True).content.decode()
+
+    banner = page.split('<div class="messages" role="status">', 1)[1].split("</div>", 1)[0]
+    link = re.search(r'<a href="([^"]+)">Schedule the next one</a>', banner)
+    assert link, banner
+    assert unescape(link.group(1)) == f"{url('follow_up_create', world.marcus.exoneree)}?need={need.pk}"
+    assert "&lt;b&gt;Call&lt;/b&gt; the landlord" in banner and "<b>" not in banner
+    form = client.get(unescape(link.group(1))).context["form"]
+    assert str(form["need"].value()) == str(need.pk)
+
+
 def test_htmx_done_offers_undo_in_the_row_and_undo_brings_the_row_back(login, world):
     follow_up = world.marcus.follow_up
     client = login("caseworker1")

@@ -1,5 +1,7 @@
-"""Links that go out in emails (absolute, and carrying nothing about the person), and where a
-request may send the browser back to (this site only)."""
+"""Links that go out in emails (absolute, and carrying nothing about the person), where a
+request may send the browser back to (this site only), and the form that plans a next follow-up."""
+
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,3 +25,11 @@ def of_this_site(request: HttpRequest, url: str, default: str) -> str:
     if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return url
     return default
+
+
+def plan_next_follow_up(exoneree_id: int, need_id: int | None, referral_id: int | None) -> str:
+    """The new follow-up form, about the same need and referral as the one just done: marking a
+    call done is most often followed by planning the next one."""
+    query = urlencode({name: pk for name, pk in {"need": need_id, "referral": referral_id}.items() if pk})
+    url = reverse("follow_up_create", args=[exoneree_id])
+    return f"{url}?{query}" if query else url

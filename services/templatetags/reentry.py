@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus, plain_domain
-from services.lib import kept_forms, once
+from services.lib import kept_forms, links, once
 from services.lib.days import plain_day
 from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
@@ -94,6 +94,20 @@ def undo_follow_up(message: object) -> int | None:
         return None
     match = UNDO_TAG.search(tags)
     return int(match.group(1)) if match else None
+
+
+PLAN_NEXT_TAG = re.compile(r"\bplan-next-(\d+)-(\d+)-(\d+)\b")
+
+
+@register.filter
+def plan_next_follow_up(message: object) -> str:
+    """The "Schedule the next one" link of a "Marked done" message, from the ids its tags carry
+    (`plan-next-<person>-<need or 0>-<referral or 0>`), or ''."""
+    match = PLAN_NEXT_TAG.search(getattr(message, "extra_tags", "") or "")
+    if not match:
+        return ""
+    exoneree, need, referral = (int(group) for group in match.groups())
+    return links.plan_next_follow_up(exoneree, need or None, referral or None)
 
 
 @register.filter

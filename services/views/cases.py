@@ -32,6 +32,7 @@ from services.forms.casework import (
 )
 from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, InviteForm
 from services.forms.referrals import NeedForm, NeedStatusForm
+from services.lib import links
 from services.lifecycle import NEED_CLOSED, TransitionNotAllowed
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
@@ -415,9 +416,13 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     if was_done:
         messages.info(request, f"“{follow_up.title}” was already marked done.")
     else:
-        # The message carries an Undo button (base.html reads the follow-up from its tags).
+        # The message carries an Undo button and a "Schedule the next one" link, as the row does on
+        # the person page. base.html reads both from its tags, ids only: the title stays escaped text.
+        plan_next = f"plan-next-{follow_up.exoneree_id}-{follow_up.need_id or 0}-{follow_up.referral_id or 0}"
         messages.success(
-            request, _("Marked done: %(title)s.") % {"title": follow_up.title}, extra_tags=f"undo follow-up-{pk}"
+            request,
+            _("Marked done: %(title)s.") % {"title": follow_up.title},
+            extra_tags=f"undo follow-up-{pk} {plan_next}",
         )
     return redirect(_back_to_list(request) or follow_up.exoneree)
 
@@ -430,22 +435,15 @@ def _follow_up_row(request: HttpRequest, follow_up: FollowUp, *, just_done: bool
         "follow_up": follow_up,
         "can_change": True,
         "just_done": just_done,
-        "plan_next": _plan_next_url(follow_up) if just_done else "",
+        "plan_next": links.plan_next_follow_up(follow_up.exoneree_id, follow_up.need_id, follow_up.referral_id)
+        if just_done
+        else "",
     }
     exoneree = follow_up.exoneree
     if urlsplit(request.htmx.current_url or "").path != exoneree.get_absolute_url():
         return render(request, "services/_follow_up_row.html", context)
     context |= {"exoneree": exoneree, **records.person_page_to_do(exoneree)}
     return render(request, "services/_follow_up_row_swap.html", context)
-
-
-def _plan_next_url(follow_up: FollowUp) -> str:
-    """The new follow-up form, about the same need and referral as the one just done: marking a
-    call done is most often followed by planning the next one."""
-    about = {"need": follow_up.need_id, "referral": follow_up.referral_id}
-    query = urlencode({name: pk for name, pk in about.items() if pk})
-    url = reverse("follow_up_create", args=[follow_up.exoneree_id])
-    return f"{url}?{query}" if query else url
 
 
 def _back_to_list(request: HttpRequest) -> str:
