@@ -157,7 +157,7 @@ def exoneree_data(w: World) -> dict[str, Any]:
     return {
         "legal_name": "Nadia Newcomer",
         "preferred_language": "en",
-        "contact_preference": "phone",
+        "contact_preference": "in_person",
         "reminder_channel": "email",
     }
 
@@ -1222,7 +1222,7 @@ PAGES = [
         OWN_PLAN,
         methods=GET_POST,
         data=lambda w: {
-            "contact_preference": "text",
+            "contact_preference": "in_person",
             "reminder_channel": "email",
             "quiet_hours_start": "21:00",
             "quiet_hours_end": "08:00",

@@ -307,7 +307,7 @@ def test_a_refused_intake_asks_for_the_ssn_again_beside_its_box(login, world):
     data = {
         "legal_name": "Nia Example",
         "preferred_language": "en",
-        "contact_preference": "phone",
+        "contact_preference": "in_person",
         "reminder_channel": "email",
         "ssn": "900-44-5566",
         "conviction_date": "2000-01-01",

@@ -619,7 +619,7 @@ def test_a_duplicate_warning_about_a_record_one_cannot_see_is_logged_against_it(
         {
             "legal_name": "Probe Person",
             "preferred_language": "en",
-            "contact_preference": "phone",
+            "contact_preference": "in_person",
             "reminder_channel": "email",
             "ssn": marcus.ssn,
         },

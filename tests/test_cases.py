@@ -56,7 +56,7 @@ User = get_user_model()
 INTAKE = {
     "legal_name": "Nadia Newcomer",
     "preferred_language": "en",
-    "contact_preference": "phone",
+    "contact_preference": "in_person",
     "reminder_channel": "email",
 }
 MOMENT = datetime(2025, 3, 4, 15, 30, tzinfo=UTC)
@@ -107,14 +107,14 @@ def test_a_record_that_already_holds_a_never_issued_number_is_still_saved_by_sta
     marcus.ssn = "000000000"
     marcus.save(update_fields=["ssn", "ssn_index"])
     wishes = {
-        "contact_preference": "email",
+        "contact_preference": "in_person",
         "reminder_channel": "email",
         "quiet_hours_start": "",
         "quiet_hours_end": "",
     }
 
     assert login("exoneree1").post(reverse("my_contact_wishes"), wishes).status_code == 302
-    assert Exoneree.objects.get(pk=marcus.pk).contact_preference == "email"
+    assert Exoneree.objects.get(pk=marcus.pk).contact_preference == "in_person"
 
 
 @pytest.mark.parametrize(

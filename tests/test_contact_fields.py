@@ -10,6 +10,7 @@ from django.urls import reverse
 from services.forms.contact import phone_or_error, postal_code_or_error, state_or_error
 from services.models.directory import Resource
 from services.models.people import Exoneree
+from tests.test_cases import error_beside
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -144,3 +145,89 @@ def test_a_county_typed_with_its_word_county_is_kept_without_it(login, world):
 
     assert Exoneree.objects.get(pk=marcus.pk).conviction_county == "Will"
     assert "Will County County" not in client.get(marcus.get_absolute_url()).content.decode()
+
+
+# --- a way of contact needs what it uses (walk: "Phone call" was the default with no phone) ------
+
+
+def test_intake_offers_no_way_of_contact_before_there_is_a_number(login, world):
+    form = login("caseworker1").get(reverse("exoneree_create")).context["form"]
+
+    assert form["contact_preference"].value() == ""
+    assert form.fields["contact_preference"].choices[0] == ("", "Choose how they want to be reached")
+
+
+@pytest.mark.parametrize(
+    ("way", "message"),
+    [
+        ("phone", "No phone number yet: add one, or choose another way."),
+        ("text", "No phone number yet: add one, or choose another way."),
+        ("email", "No email address yet: add one, or choose another way."),
+        ("mail", "No mailing address yet: add one, or choose another way."),
+    ],
+)
+def test_intake_refuses_a_way_of_contact_with_nothing_to_use_and_picks_none(login, world, way, message):
+    data = {"legal_name": "Nadia Newcomer", "preferred_language": "en", "reminder_channel": "email"}
+
+    response = login("caseworker1").post(reverse("exoneree_create"), {**data, "contact_preference": way})
+
+    assert response.status_code == 400
+    assert message in error_beside(response, "contact_preference")
+    assert response.context["form"]["contact_preference"].value() == ""  # sent back, no way picked
+    assert "selected>Choose how they want to be reached</option>" in response.content.decode()
+    assert not Exoneree.objects.filter(legal_name="Nadia Newcomer").exists()
+
+
+def test_intake_takes_a_way_of_contact_once_it_has_what_it_needs(login, world):
+    data = {"legal_name": "Nadia Newcomer", "preferred_language": "en", "reminder_channel": "email"}
+
+    response = login("caseworker1").post(
+        reverse("exoneree_create"), {**data, "contact_preference": "text", "phone": "(312) 555-0142"}
+    )
+
+    assert response.status_code == 302
+    assert Exoneree.objects.get(legal_name="Nadia Newcomer").contact_preference == "text"
+
+
+@pytest.mark.parametrize(
+    ("typed", "taken"),
+    [({}, "in_person"), ({"email": "nadia@example.org"}, "email"), ({"phone": "(312) 555-0142"}, "phone")],
+)
+def test_intake_left_to_choose_takes_the_first_way_the_record_has(login, world, typed, taken):
+    data = {"legal_name": "Nadia Newcomer", "preferred_language": "en", "reminder_channel": "email"}
+
+    response = login("caseworker1").post(reverse("exoneree_create"), {**data, **typed})
+
+    assert response.status_code == 302
+    assert Exoneree.objects.get(legal_name="Nadia Newcomer").contact_preference == taken
+
+
+def edit_data(client, marcus: Exoneree) -> dict[str, str]:
+    """The edit form as it comes, ready to send back (the SSN box empty keeps the number)."""
+    form = client.get(reverse("exoneree_edit", args=[marcus.pk])).context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "ssn"}
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
+
+
+@pytest.mark.parametrize(
+    ("stored_phone", "change", "refused"),
+    [
+        ("(312) 555-0199", {"phone": ""}, True),  # the edit takes away what the way needs
+        ("", {"pronouns": "he/him"}, False),  # stored so before the rule: other edits still save
+    ],
+)
+def test_an_edit_is_checked_when_it_touches_the_way_or_its_number(login, world, stored_phone, change, refused):
+    marcus = world.marcus.exoneree
+    Exoneree.objects.filter(pk=marcus.pk).update(phone=stored_phone, contact_preference="phone")
+    client = login("caseworker1")
+
+    response = client.post(reverse("exoneree_edit", args=[marcus.pk]), {**edit_data(client, marcus), **change})
+
+    saved = Exoneree.objects.get(pk=marcus.pk)
+    if refused:
+        assert response.status_code == 400
+        assert "No phone number yet: add one, or choose another way." in error_beside(response, "contact_preference")
+        assert saved.phone == stored_phone
+    else:
+        assert response.status_code == 302, response.context["form"].errors
+        assert saved.pronouns == "he/him"

@@ -316,3 +316,47 @@ def test_a_spanish_reader_is_told_in_spanish_that_their_wishes_are_saved(login, 
     response = login("exoneree1").post(URL, WISHES, follow=True)
 
     assert "Guardado. Nos comunicaremos con usted como eligió." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("way", "cleared", "words"),
+    [
+        ("text", "phone", "We have no phone number for you yet."),
+        ("email", "email", "We have no email address for you yet."),
+        ("mail", "address", "We have no mailing address for you yet."),
+    ],
+)
+def test_a_way_we_have_nothing_for_is_refused_and_none_is_picked(login, world, reachable, way, cleared, words):
+    """Walk: "Phone call" could be chosen with no phone on the record."""
+    Exoneree.objects.filter(pk=reachable.pk).update(contact_preference="in_person", **{cleared: ""})
+    wishes = {**WISHES, "contact_preference": way, "reminder_channel": "email" if cleared != "email" else "sms"}
+
+    response = login("exoneree1").post(URL, wishes)
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors["contact_preference"]
+    assert errors == [f"{words} Ask your caseworker to add it, or choose another way."]
+    assert response.context["form"]["contact_preference"].value() == ""
+    assert 'name="contact_preference" value="in_person" required id="id_contact_preference_4" checked' not in (
+        response.content.decode()
+    )
+    assert Exoneree.objects.get(pk=reachable.pk).contact_preference == "in_person"
+
+
+def test_a_way_kept_from_before_does_not_stop_a_change_of_reminders(login, world, reachable):
+    Exoneree.objects.filter(pk=reachable.pk).update(contact_preference="phone", phone="")
+
+    response = login("exoneree1").post(URL, {**WISHES, "contact_preference": "phone", "appointment_reminders": ""})
+
+    assert response.status_code == 302
+    assert Exoneree.objects.get(pk=reachable.pk).appointment_reminders is False
+
+
+def test_the_refusal_is_said_in_spanish():
+    from django.utils import translation
+
+    from services.forms.reach import NO_WAY_TO_REACH
+
+    with translation.override("es"):
+        said = str(NO_WAY_TO_REACH[ContactPreference.PHONE])
+    assert said.startswith("Todavía no tenemos su número de teléfono.")

@@ -62,7 +62,7 @@ def marcus() -> Exoneree:
 def test_intake_opens_a_case_today(login, world):
     response = login("caseworker1").post(
         reverse("exoneree_create"),
-        {"legal_name": "Nadia Newcomer", "preferred_language": "en", "contact_preference": "phone"}
+        {"legal_name": "Nadia Newcomer", "preferred_language": "en", "contact_preference": "in_person"}
         | {"reminder_channel": "email"},
     )
 

@@ -27,7 +27,7 @@ from tests.test_cases import error_beside, url
 INTAKE = {
     "legal_name": "Nadia Newcomer",
     "preferred_language": "en",
-    "contact_preference": "phone",
+    "contact_preference": "in_person",
     "reminder_channel": "email",
 }
 MARCUS_SSN = ("900123456", "900-12-3456", "900 12 3456")

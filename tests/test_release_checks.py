@@ -24,7 +24,7 @@ pytestmark = pytest.mark.world_built_once
 INTAKE = {
     "legal_name": "Nadia Newcomer",
     "preferred_language": "en",
-    "contact_preference": "phone",
+    "contact_preference": "in_person",
     "reminder_channel": "email",
 }
 

@@ -141,7 +141,7 @@ def test_emergency_search_and_the_intake_check_find_nothing(login, world):
     intake = client.post(
         reverse("exoneree_create"),
         {"legal_name": "Marcus Whitfield", "date_of_birth": "1970-03-14", "ssn": "900-12-3456"}
-        | {"preferred_language": "en", "contact_preference": "phone", "reminder_channel": "email"},
+        | {"preferred_language": "en", "contact_preference": "in_person", "reminder_channel": "email"},
     )
     assert intake.status_code == 302  # no warning: nothing tells him a record exists
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.DUPLICATE_WARNING).exists()

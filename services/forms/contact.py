@@ -98,3 +98,35 @@ def reminders_with_nowhere_to_go(data: dict[str, Any], *, has_phone: bool, has_e
     ):
         return channel
     return None
+
+
+def contact_with_nowhere_to_go(data: dict[str, Any], *, has_phone: bool, has_email: bool, has_address: bool) -> str:
+    """The way of contact a form chooses when the record has nothing to reach the person by that
+    way (a call or a text with no phone, an email with no address, a letter with no mailing
+    address), else ''. Each form words its own message: staff are told to add it, the person to
+    ask their caseworker; both may choose another way."""
+    choice = data.get("contact_preference") or ""
+    needs = {
+        ContactPreference.PHONE: has_phone,
+        ContactPreference.TEXT: has_phone,
+        ContactPreference.EMAIL: has_email,
+        ContactPreference.MAIL: has_address,
+    }
+    return choice if needs.get(choice, True) is False else ""
+
+
+def first_way(*, has_phone: bool, has_email: bool, has_address: bool) -> str:
+    """The way of contact a new record takes when none was chosen: the first it has, else in person."""
+    ways = [
+        (has_phone, ContactPreference.PHONE),
+        (has_email, ContactPreference.EMAIL),
+        (has_address, ContactPreference.MAIL),
+    ]
+    return next((way for has, way in ways if has), ContactPreference.IN_PERSON)
+
+
+def choose_again(form: forms.BaseForm, name: str) -> None:
+    """Sent back with a way of contact that does not exist, the form selects none: the choice is
+    made again, with the number added or another way, never kept by default."""
+    form.data = form.data.copy()
+    form.data[form.add_prefix(name)] = ""

@@ -13,8 +13,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.actions.release_checks import has_release_checks
-from services.choices import ReminderChannel
+from services.choices import ContactPreference, ReminderChannel
 from services.forms.contact import (
+    choose_again,
+    contact_with_nowhere_to_go,
+    first_way,
     is_state,
     phone_or_error,
     reminders_not_to_be_sent,
@@ -22,6 +25,7 @@ from services.forms.contact import (
     when_typed,
 )
 from services.forms.widgets import (
+    DASHES,
     DateInput,
     HandleField,
     NameSearchField,
@@ -49,6 +53,14 @@ def ssn_digits(raw: str) -> str:
 NOWHERE_TO_REMIND = {
     ReminderChannel.SMS: _("Text reminders need a phone number: add it, or send the reminders by email."),
     ReminderChannel.EMAIL: _("Email reminders need an email address: add it, or send the reminders by text."),
+}
+# A way of contact the record has nothing for (services.forms.contact.contact_with_nowhere_to_go).
+NO_PHONE_TO_REACH = _("No phone number yet: add one, or choose another way.")
+NO_WAY_TO_REACH = {
+    ContactPreference.PHONE: NO_PHONE_TO_REACH,
+    ContactPreference.TEXT: NO_PHONE_TO_REACH,
+    ContactPreference.EMAIL: _("No email address yet: add one, or choose another way."),
+    ContactPreference.MAIL: _("No mailing address yet: add one, or choose another way."),
 }
 # As the person's own form refuses it (services/forms/reach.py), in staff's words.
 NO_CONTACT_NO_REMINDERS = _(
@@ -108,6 +120,18 @@ class ExonereeForm(StaffLengths, forms.ModelForm):
         super().__init__(*args, **kwargs)
         # "TEX" is a state code mistyped, not a text to shorten: the code's own words.
         self.fields["conviction_state"].error_messages["max_length"] = NOT_A_STATE
+        # An empty choice, so that no way is picked for them: not on intake, where there is no
+        # number yet for the model's default ("Phone call"), nor when a way is sent back for
+        # lack of what it needs (choose_again).
+        contact = self.fields["contact_preference"]
+        contact.choices = [("", DASHES), *contact.choices]
+        if not self.instance.pk:
+            self.initial["contact_preference"] = ""
+            contact.required = False  # left to choose, clean() takes a way the record has
+            contact.help_text = _(
+                "Left to choose, it is the first way they can be reached: a phone call, an email, a letter, "
+                "else in person."
+            )
         name_blanks(
             self,
             preferred_language=_("Choose the language they read best"),
@@ -145,6 +169,23 @@ class ExonereeForm(StaffLengths, forms.ModelForm):
             self.add_error("appointment_reminders", NO_CONTACT_NO_REMINDERS)
         elif missing := reminders_with_nowhere_to_go(data, has_phone=has_phone, has_email=has_email):
             self.add_error("reminder_channel", NOWHERE_TO_REMIND[missing])
+        # Intake left to choose takes the first way the record has (services.forms.contact.first_way),
+        # not the model's "Phone call" whether or not there is a phone.
+        if not data.get("contact_preference") and "contact_preference" not in self.errors:
+            data["contact_preference"] = first_way(
+                has_phone=has_phone, has_email=has_email, has_address=bool(data.get("address"))
+            )
+        # A way chosen with nothing to use it is said beside it. A record saved before this rule
+        # keeps its other edits: it is checked when the way or what it needs is typed, and always
+        # on intake.
+        typed = {"contact_preference", "phone", "email", "address"} & set(self.changed_data)
+        if (not self.instance.pk or typed) and (
+            missing := contact_with_nowhere_to_go(
+                data, has_phone=has_phone, has_email=has_email, has_address=bool(data.get("address"))
+            )
+        ):
+            self.add_error("contact_preference", NO_WAY_TO_REACH[missing])
+            choose_again(self, "contact_preference")
         # A year typed wrong (1958 for 1985): the years wrongfully incarcerated and the
         # compensation window are counted from these dates. Checked here, where all four are
         # typed, not on the record: records saved before the rule still save their other forms

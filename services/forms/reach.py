@@ -8,7 +8,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import ContactPreference, ReminderChannel
-from services.forms.contact import reminders_not_to_be_sent, reminders_with_nowhere_to_go
+from services.forms.contact import (
+    choose_again,
+    contact_with_nowhere_to_go,
+    reminders_not_to_be_sent,
+    reminders_with_nowhere_to_go,
+)
 from services.forms.widgets import TimeInput, name_blanks
 from services.models.people import CONTACT_WISH_FIELDS, Exoneree
 
@@ -25,6 +30,18 @@ PLAIN_CHANNEL = {ReminderChannel.EMAIL: _("Email"), ReminderChannel.SMS: _("Text
 
 NO_PHONE = _("We have no phone number for you. Ask your caseworker to add it.")
 NO_EMAIL = _("We have no email address for you. Ask your caseworker to add it.")
+# A way of contact we have nothing for: the person cannot add a number here, their caseworker can.
+NO_PHONE_TO_REACH = _("We have no phone number for you yet. Ask your caseworker to add it, or choose another way.")
+NO_WAY_TO_REACH = {
+    ContactPreference.PHONE: NO_PHONE_TO_REACH,
+    ContactPreference.TEXT: NO_PHONE_TO_REACH,
+    ContactPreference.EMAIL: _(
+        "We have no email address for you yet. Ask your caseworker to add it, or choose another way."
+    ),
+    ContactPreference.MAIL: _(
+        "We have no mailing address for you yet. Ask your caseworker to add it, or choose another way."
+    ),
+}
 NO_CONTACT_NO_REMINDERS = _(
     "You chose “Do not contact me”, so we cannot send you reminders. "
     "Choose another way to reach you, or leave this box empty."
@@ -80,4 +97,16 @@ class ContactWishesForm(forms.ModelForm):
             data, has_phone=bool(self.instance.phone), has_email=bool(self.instance.email)
         ):
             self.add_error("reminder_channel", NO_PHONE if missing == ReminderChannel.SMS else NO_EMAIL)
+        # A way chosen here needs what the record has; a choice kept from before is not refused,
+        # so that changing the reminders alone still saves.
+        if "contact_preference" in self.changed_data and (
+            way := contact_with_nowhere_to_go(
+                data,
+                has_phone=bool(self.instance.phone),
+                has_email=bool(self.instance.email),
+                has_address=bool(self.instance.address),
+            )
+        ):
+            self.add_error("contact_preference", NO_WAY_TO_REACH[way])
+            choose_again(self, "contact_preference")
         return data
