@@ -69,8 +69,10 @@ def test_the_provider_answers_from_the_email_and_everyone_sees_it(world, tabs):
     phone.sign_in("exoneree1")
     phone.goto("/my-plan/")
     expect(phone.page.get_by_text(f"Your contact at {provider}: Ms. Lee.")).to_be_visible()
-    answer = phone.page.get_by_role("group", name=re.compile("Did you get help from"))
-    answer.get_by_label("Your answer").select_option(label="Yes")
+    answer = phone.page.locator("form.person-answer").filter(
+        has=phone.page.get_by_role("group", name=re.compile("Did you get help from"))
+    )
+    answer.get_by_label("Yes").check()
     answer.get_by_role("button", name="Send my answer").click()
     phone.check()
     assert Referral.objects.get(pk=referral.pk).person_answer == "yes"
