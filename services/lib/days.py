@@ -17,13 +17,17 @@ def plain_day(value: date | datetime | None, *, weekday: bool = False, always_ye
     """ "December 9" this year, "December 9, 2027" any other (`always_year`: every one);
     `weekday` puts the day's name first ("Wednesday, December 9"). A moment is read in the site's
     time zone."""
+    if weekday:
+        return day_as(value, gettext("l, F j"), gettext("l, F j, Y"), always_year=always_year)
+    return day_as(value, gettext("F j"), gettext("F j, Y"), always_year=always_year)
+
+
+def day_as(value: date | datetime | None, this_year: str, other_year: str, *, always_year: bool = False) -> str:
+    """The day in the style `this_year` when it is this year's (and not `always_year`), else in
+    `other_year`, the style that gives the year; a moment read in the site's time zone."""
     if not value:
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(value)
-    this_year = not always_year and value.year == timezone.localdate().year
-    if weekday:
-        style = gettext("l, F j") if this_year else gettext("l, F j, Y")
-    else:
-        style = gettext("F j") if this_year else gettext("F j, Y")
-    return date_format(value, style)
+    same_year = not always_year and value.year == timezone.localdate().year
+    return date_format(value, this_year if same_year else other_year)

@@ -8,14 +8,13 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus, plain_domain
 from services.lib import kept_forms, links, once
-from services.lib.days import plain_day
+from services.lib.days import day_as, plain_day
 from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
 from services.models.needs import Need
@@ -199,11 +198,7 @@ def current_page(context: template.Context, url_name: str) -> str:
 @register.filter
 def short_day(value: date | datetime | None) -> str:
     """ "Mar 4" this year, "Mar 4, 2025" any other: an old date never passes for a recent one."""
-    if not value:
-        return ""
-    if isinstance(value, datetime):
-        value = timezone.localtime(value)
-    return date_format(value, "M j" if value.year == timezone.localdate().year else "M j, Y")
+    return day_as(value, "M j", "M j, Y")
 
 
 @register.filter(name="plain_day")
