@@ -100,29 +100,31 @@ def reminders_with_nowhere_to_go(data: dict[str, Any], *, has_phone: bool, has_e
     return None
 
 
+def _reachable(*, has_phone: bool, has_email: bool, has_address: bool) -> dict[str, bool]:
+    """Each way of contact that needs something, and whether the record has it."""
+    return {
+        ContactPreference.PHONE: has_phone,
+        ContactPreference.TEXT: has_phone,
+        ContactPreference.EMAIL: has_email,
+        ContactPreference.MAIL: has_address,
+    }
+
+
 def contact_with_nowhere_to_go(data: dict[str, Any], *, has_phone: bool, has_email: bool, has_address: bool) -> str:
     """The way of contact a form chooses when the record has nothing to reach the person by that
     way (a call or a text with no phone, an email with no address, a letter with no mailing
     address), else ''. Each form words its own message: staff are told to add it, the person to
     ask their caseworker; both may choose another way."""
     choice = data.get("contact_preference") or ""
-    needs = {
-        ContactPreference.PHONE: has_phone,
-        ContactPreference.TEXT: has_phone,
-        ContactPreference.EMAIL: has_email,
-        ContactPreference.MAIL: has_address,
-    }
-    return choice if needs.get(choice, True) is False else ""
+    reachable = _reachable(has_phone=has_phone, has_email=has_email, has_address=has_address)
+    return choice if reachable.get(choice, True) is False else ""
 
 
 def first_way(*, has_phone: bool, has_email: bool, has_address: bool) -> str:
     """The way of contact a new record takes when none was chosen: the first it has, else in person."""
-    ways = [
-        (has_phone, ContactPreference.PHONE),
-        (has_email, ContactPreference.EMAIL),
-        (has_address, ContactPreference.MAIL),
-    ]
-    return next((way for has, way in ways if has), ContactPreference.IN_PERSON)
+    reachable = _reachable(has_phone=has_phone, has_email=has_email, has_address=has_address)
+    ways = (ContactPreference.PHONE, ContactPreference.EMAIL, ContactPreference.MAIL)
+    return next((way for way in ways if reachable[way]), ContactPreference.IN_PERSON)
 
 
 def choose_again(form: forms.BaseForm, name: str) -> None:

@@ -171,17 +171,16 @@ class ExonereeForm(StaffLengths, forms.ModelForm):
             self.add_error("reminder_channel", NOWHERE_TO_REMIND[missing])
         # Intake left to choose takes the first way the record has (services.forms.contact.first_way),
         # not the model's "Phone call" whether or not there is a phone.
+        has_address = bool(data.get("address"))
         if not data.get("contact_preference") and "contact_preference" not in self.errors:
-            data["contact_preference"] = first_way(
-                has_phone=has_phone, has_email=has_email, has_address=bool(data.get("address"))
-            )
+            data["contact_preference"] = first_way(has_phone=has_phone, has_email=has_email, has_address=has_address)
         # A way chosen with nothing to use it is said beside it. A record saved before this rule
         # keeps its other edits: it is checked when the way or what it needs is typed, and always
         # on intake.
         typed = {"contact_preference", "phone", "email", "address"} & set(self.changed_data)
         if (not self.instance.pk or typed) and (
             missing := contact_with_nowhere_to_go(
-                data, has_phone=has_phone, has_email=has_email, has_address=bool(data.get("address"))
+                data, has_phone=has_phone, has_email=has_email, has_address=has_address
             )
         ):
             self.add_error("contact_preference", NO_WAY_TO_REACH[missing])
