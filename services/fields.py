@@ -193,6 +193,39 @@ def index_name_and_birth_date(name: str, born: date | None) -> str:
     return f"{normalize_name(name)}|{born.isoformat()}" if name and born else ""
 
 
+# An extension at the end of a number ("ext. 12", "x12"), as the phone forms accept it: not
+# part of the number a call or a text comes from. Not after a letter ("text", "box").
+_PHONE_EXTENSION = re.compile(r"(?<![a-z])(?:ext\.?|x)\s*[0-9]{1,6}\s*$", re.IGNORECASE)
+# A phone number as people write it: digits, and spaces, dashes, dots, parentheses, a plus.
+_PHONE_WRITTEN = re.compile(r"[0-9\s+().\-]+")
+# How an SSN is written ("900-12-3456"): never a phone number, whatever its digits.
+_SSN_WRITTEN = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
+# The fewest digits of a number one can call: a local number without its area code.
+PHONE_MIN_DIGITS = 7
+
+
+def index_phone(phone: str) -> str:
+    """A phone number's digits as a call or a text shows them, however it was written:
+    "+1 (555) 010-2030", "555-010-2030" and "5550102030" are all "5550102030" (a US
+    number's country code 1 dropped, an extension dropped); "" for fewer than 7 digits (no
+    number, or a three-digit line such as 988). Digits only: the letters of a number written
+    in words, or of a note beside it ("sister's: 555-0123"), are left out."""
+    number = _PHONE_EXTENSION.sub("", unicodedata.normalize("NFKC", phone))
+    digits = re.sub(r"[^0-9]", "", number)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]  # +1, the North American numbering plan's code
+    return digits if len(digits) >= PHONE_MIN_DIGITS else ""
+
+
+def looks_like_phone(text: str) -> bool:
+    """Whether a search is a phone number: 7 digits or more with nothing but what people write
+    between them (an extension at the end too), and not written as an SSN is."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    number = _PHONE_EXTENSION.sub("", text)
+    written = _PHONE_WRITTEN.fullmatch(number) and not _SSN_WRITTEN.fullmatch(text)
+    return bool(written and index_phone(number))
+
+
 class DerivedMixin:
     """A column computed from other fields of the row (`sources`) on every save, filled by the
     app and hidden from forms: a save of only some fields writes it when it writes a source

@@ -86,6 +86,7 @@ IDENTITY_CLEARED = {
     "pronouns": "",
     "email": "",
     "phone": "",
+    "phone_index": "",
     "address": "",
     "contact_notes": "",
     "date_of_birth": None,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -85,6 +86,18 @@ pytestmark = pytest.mark.world_built_once
 def grow_people(w: World, n: int) -> None:
     for _ in range(n):
         person = ExonereeFactory(organization=w.org1, caseworkers=[w.caseworker1, w.caseworker2])
+        NeedFactory(exoneree=person)
+        FollowUpFactory(exoneree=person, assigned_to=w.caseworker1)
+
+
+# A number that called, as a caseworker types it, and the people who gave it (grow_callers).
+CALLER = "(312) 555-0150"
+
+
+def grow_callers(w: World, n: int) -> None:
+    """People of caseworker1's who share a number, so a search by it lists them all."""
+    for _ in range(n):
+        person = ExonereeFactory(organization=w.org1, phone="+1 312-555-0150", caseworkers=[w.caseworker1])
         NeedFactory(exoneree=person)
         FollowUpFactory(exoneree=person, assigned_to=w.caseworker1)
 
@@ -539,6 +552,14 @@ OUTCOMES_CEILING = 16
 PAGES: list[tuple[str, str, Callable[[World], str], Callable[[World, int], None], int | None]] = [
     # session, user, device; the count, the page of people (with their caseworkers' names)
     ("people-caseworker", "caseworker1", lambda w: reverse("exoneree_list"), grow_people, 5),
+    # the same, searched by a phone number: its blind index is computed, not queried
+    (
+        "people-by-phone",
+        "caseworker1",
+        lambda w: reverse("exoneree_list") + f"?{urlencode({'q': CALLER})}",
+        grow_callers,
+        5,
+    ),
     # and for a director, the caseworkers to filter by
     ("people-director", "director1", lambda w: reverse("exoneree_list"), grow_people, 6),
     # the open cases nobody is assigned to (grow_organization leaves one of each pair so)
@@ -973,6 +994,15 @@ def test_the_growers_really_add_rows_to_the_pages(login, world):
     assert sum(1 for _, _, clearance in legal_page["holders"] if clearance) == N
 
 
+def test_the_callers_grower_adds_people_the_search_by_their_number_lists(login, world):
+    client = login("caseworker1")
+    grow_callers(world, N)
+
+    found = client.get(reverse("exoneree_list"), {"q": CALLER}).context["page"].paginator.count
+
+    assert found == N
+
+
 def test_the_history_grower_adds_every_kind_of_line(login, world):
     grow_history(world, N)
 
@@ -1023,6 +1053,7 @@ API_PAGES = [
 API_ENDPOINTS = [
     # the token (with its user, role, organization); the page
     ("api-people", api_path("people"), grow_people, 2),
+    ("api-people-by-phone", lambda w: reverse("api:people") + f"?{urlencode({'q': CALLER})}", grow_callers, 2),
     # the token; the person, the access-log entry (4); their caseworkers
     ("api-person", api_path("person", marcus_pk), grow_case, 7),
     # the token; the person, the log entry (4); the page

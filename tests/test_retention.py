@@ -286,6 +286,8 @@ def test_the_command_purges_in_batches_and_prints_progress(due: World, monkeypat
 def test_deidentify_drops_who_they_were_and_keeps_the_counts(due: World, django_capture_on_commit_callbacks) -> None:
     Organization.objects.filter(pk=due.org1.pk).update(retention_mode=RetentionMode.DEIDENTIFY)
     marcus = due.marcus.exoneree
+    marcus.phone = "(312) 555-0150"
+    marcus.save(update_fields=["phone"])  # indexed, for the People search by number
     confirm(due, marcus)
     counts = outcome_counts.stored(due.org1)
     needs = Need.objects.filter(exoneree=marcus).count()
@@ -298,6 +300,8 @@ def test_deidentify_drops_who_they_were_and_keeps_the_counts(due: World, django_
     assert kept.deidentified_at is not None
     assert kept.legal_name == f"Person {marcus.pk}"
     assert (kept.ssn, kept.ssn_index, kept.name_dob_index, kept.email, kept.phone, kept.address) == ("",) * 6
+    assert kept.phone_index == "" and marcus.phone_index
+    assert not records.exoneree_list(due.director1, q="(312) 555-0150", case="all").exists()
     # Nor can a search find them by their name: the folded copies hold none of it.
     assert (kept.legal_name_folded, kept.preferred_name_folded) == (f"person {marcus.pk}", "")
     assert not records.exoneree_list(due.director1, q="whitfield", case="all").exists()

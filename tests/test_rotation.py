@@ -26,7 +26,7 @@ from services.management.commands.rotate_encryption_keys import (
     blind_index_fields,
     encrypted_fields,
 )
-from services.models.people import Exoneree
+from services.models.people import Exoneree, person_search
 from services.selectors.duplicates import possible_duplicates
 from tests.factories import ExonereeFactory
 
@@ -110,8 +110,10 @@ def test_a_value_that_cannot_be_read_is_named_and_left_alone(settings, old_and_n
     assert all(token.startswith(crypto.token_prefix()) for token in others)
 
 
-def test_blind_index_rotation_keeps_the_duplicate_check_working(settings, world):
+def test_blind_index_rotation_keeps_the_duplicate_check_and_the_phone_search_working(settings, world):
     marcus = world.marcus.exoneree
+    marcus.phone = "(312) 555-0150"
+    marcus.save(update_fields=["phone"])  # every blind index has a row to rotate
     settings.BLIND_INDEX_KEYS = [crypto.generate_key(), *settings.BLIND_INDEX_KEYS]
     candidate = Exoneree(legal_name="Someone Else", ssn=marcus.ssn)
 
@@ -125,6 +127,7 @@ def test_blind_index_rotation_keeps_the_duplicate_check_working(settings, world)
         values = model._default_manager.exclude(**{field.attname: ""}).values_list(field.attname, flat=True)
         assert values and all(value.startswith(crypto.index_prefix()) for value in values)
     assert possible_duplicates(world.caseworker1, candidate).visible == [marcus]
+    assert list(Exoneree.objects.filter(person_search("+1 312 555 0150"))) == [marcus]
 
 
 def rotate(*args: str, **options) -> list[str]:

@@ -129,6 +129,21 @@ def test_caseloads_are_assigned_with_permissions(seeded):
     assert visible_names("director2") == {"Anita Brooks", "Samuel Price", "Rosa Delgado"}
 
 
+def test_a_demo_person_is_found_by_their_phone_number_typed_another_way(seeded):
+    """Marcus Webb's number as a call shows it (+1, digits only) finds him on People."""
+    marcus = Exoneree.objects.get(legal_name="Marcus Webb")
+    caller = "+1" + re.sub(r"[^0-9]", "", marcus.phone)
+    caseworker, client = User.objects.get(username="caseworker1"), Client()
+    client.force_login(caseworker)
+    verify_second_factor(client, caseworker)
+
+    response = client.get(reverse("exoneree_list"), {"q": caller})
+
+    assert marcus.phone == "(312) 555-0150"
+    assert [person.legal_name for person in response.context["page"]] == ["Marcus Webb"]
+    assert not client.get(reverse("exoneree_list"), {"q": caller[:-1]}).context["page"].paginator.count
+
+
 def test_identifiers_are_fictional(seeded):
     for exoneree in Exoneree.objects.all():
         assert re.fullmatch(r"9\d{8}", exoneree.ssn), exoneree.legal_name

@@ -88,7 +88,11 @@ class UnderPerson(generics.ListAPIView):
 
 
 class PersonFilter(filters.FilterSet):
-    q = filters.CharFilter(method="search", help_text="Words of the legal or preferred name.")
+    q = filters.CharFilter(
+        method="search",
+        help_text="Words of the legal or preferred name, or a whole phone number in any format "
+        "(exact: part of a number finds nobody).",
+    )
     mine = filters.BooleanFilter(method="carried", help_text="Only the people you carry.")
     case = filters.ChoiceFilter(
         choices=CASE_STATE_CHOICES,

@@ -305,7 +305,10 @@ class CaseworkerFilterField(StaffChoiceField):
 
 
 class ExonereeSearchForm(StaffLengths, forms.Form):
-    q = NameSearchField(label=_("Search by name"))
+    q = NameSearchField(
+        label=_("Search by name or phone"),
+        help_text=_("A phone number finds only the whole number, written any way: (312) 555-0150 or 3125550150."),
+    )
     case = forms.ChoiceField(label=_("Show"), choices=CASE_STATE_CHOICES, required=False)
     caseworker = CaseworkerFilterField(
         label=_("Caseworker"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")

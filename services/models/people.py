@@ -31,7 +31,9 @@ from services.fields import (
     FoldedNameField,
     fold_words,
     index_name_and_birth_date,
+    index_phone,
     index_ssn,
+    looks_like_phone,
 )
 from services.models.base import BaseModel
 from services.models.organizations import Organization
@@ -79,6 +81,7 @@ EXONEREE_SAVED_FIELDS = [
     *EXONEREE_PROFILE_FIELDS,
     "ssn_index",
     "name_dob_index",
+    "phone_index",
     "legal_name_folded",
     "preferred_name_folded",
     "updated_at",
@@ -94,6 +97,16 @@ def name_search(q: str, path: str = "") -> Q:
         match &= Q(**{f"{path}legal_name_folded__contains": word}) | Q(
             **{f"{path}preferred_name_folded__contains": word}
         )
+    return match
+
+
+def person_search(q: str) -> Q:
+    """What the People search finds: every word of `q` in a name (`name_search`) and, when `q`
+    is a phone number (`looks_like_phone`), the person with that whole number, however either
+    was written. Exact only: a blind index cannot match part of a number."""
+    match = name_search(q)
+    if looks_like_phone(q):
+        match |= Q(phone_index__in=Exoneree._meta.get_field("phone_index").candidates(q))
     return match
 
 
@@ -115,6 +128,8 @@ class Exoneree(BaseModel):
 
     email = EncryptedEmailField(blank=True)
     phone = EncryptedCharField(max_length=30, blank=True)
+    # Exact-match lookup without decrypting: the People search by a number that called.
+    phone_index = BlindIndexField(purpose="phone", sources=["phone"], normalize=index_phone)
     address = EncryptedTextField(blank=True)
     contact_preference = models.CharField(
         max_length=20, choices=ContactPreference.choices, default=ContactPreference.PHONE

@@ -38,7 +38,7 @@ from services.models.follow_ups import FollowUp
 from services.models.legal import CompensationClaim
 from services.models.merges import Merge
 from services.models.needs import Need
-from services.models.people import Exoneree, name_search
+from services.models.people import Exoneree, person_search
 from services.models.referrals import ProviderQuestion, Referral
 from services.models.retention import LegalHold
 
@@ -93,13 +93,14 @@ CASE_STATES = {
 def exoneree_list(
     user: AbstractUser, *, q: str = "", case: str = "open", caseworker: AbstractUser | None = None
 ) -> QuerySet[Exoneree]:
-    """The people the user may see, in that case state, matching every word of `q`; with a
-    caseworker, only those on their caseload (a narrowing of what the user sees, never more)."""
+    """The people the user may see, in that case state, matching every word of `q` or, when `q`
+    is a phone number, by that number (`person_search`); with a caseworker, only those on their
+    caseload (a narrowing of what the user sees, never more)."""
     queryset = exonerees_visible_to(user).filter(CASE_STATES[case])
     if caseworker is not None:
         queryset = queryset.filter(caseworkers=caseworker)
     return (
-        queryset.filter(name_search(q))
+        queryset.filter(person_search(q))
         .annotate(**person_figures(), caseworker_names=caseworker_names())
         .only(*PERSON_ROW)
         .order_by("legal_name", "pk")
