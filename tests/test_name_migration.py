@@ -5,10 +5,9 @@ uses (SQLite, or PostgreSQL with DATABASE_URL)."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from services.models.people import Exoneree, name_search
+from tests.migration_steps import back_at
 from tests.test_encryption import migrate
 
 BEFORE = ("services", "0044_license_us_spelling")
@@ -24,11 +23,7 @@ PEOPLE = {
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_folds_every_existing_name() -> None:
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes()
-    migrate(executor, [BEFORE])
-    try:
-        old = executor.loader.project_state([BEFORE]).apps
+    with back_at(BEFORE) as (executor, old):
         org = old.get_model("services", "Organization").objects.create(name="Before Folding")
         person = old.get_model("services", "Exoneree")
         made = {
@@ -39,8 +34,6 @@ def test_the_migration_folds_every_existing_name() -> None:
         new = executor.loader.project_state([AFTER]).apps.get_model("services", "Exoneree")
         stored = new.objects.filter(pk__in=made).values_list("pk", "legal_name_folded", "preferred_name_folded")
         assert {pk: (legal, preferred) for pk, legal, preferred in stored} == made
-    finally:
-        migrate(executor, latest)
     found = Exoneree.objects.filter(name_search("delia")).values_list("legal_name", flat=True)
     assert list(found) == ["Délia Ruiz"]
     assert Exoneree.objects.filter(name_search("MUNOZ PEPE")).count() == 1
