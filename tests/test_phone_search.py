@@ -180,7 +180,7 @@ def test_the_api_search_finds_by_the_number_among_the_people_the_token_may_see(p
     assert api_found(phones.caseworker3, "3125550150") == {"Anita Ramirez"}
 
 
-def test_a_search_by_phone_is_logged_as_a_search_by_name_is_not(login, phones):
+def test_a_search_by_phone_makes_no_access_log_entry_as_a_search_by_name_makes_none(login, phones):
     """Neither is an access-log entry: both look only among the people the searcher may open,
     and the words searched are blanked in every log line (services/lib/log_filters.py).
     Searches by SSN (intake, emergency access) are logged; People does not search SSNs."""
