@@ -238,3 +238,19 @@ def test_a_switched_off_caseworkers_overdue_follow_ups_are_a_link_like_every_cou
 
 def names(client, href: str) -> set[str]:
     return {person.legal_name for person in client.get(unescape(href)).context["page"]}
+
+
+def test_an_old_link_to_the_open_referrals_goes_on_to_those_under_way_with_its_filters(login, world, busy):
+    """The overview linked "open referrals" as `group=open` before they became "under way": a
+    bookmark of it answered 404. It is sent on to the list under way, its other filters kept."""
+    client = login("director1")
+    [(href, number)] = UNDER_WAY_LINK.findall(overview(client))
+    old = unescape(href).replace("group=under_way", "group=open") + f"&domain={NeedDomain.HOUSING}"
+
+    response = client.get(old)
+
+    assert response.status_code == 301
+    assert response["Location"] == unescape(href) + f"&domain={NeedDomain.HOUSING}"
+    assert listed(client, response["Location"]) <= int(number)
+    assert listed(client, href) == int(number)
+    assert client.get(old.replace("group=open", "group=gone")).status_code == 404

@@ -77,6 +77,8 @@ REFERRAL_STATUSES = Spec(
         Q(status__in=REFERRAL_GROUPS["under_way"]) if group == "under_way" else Q(status=group)
     ),
     groups=lambda scope: [("under_way", REFERRAL_LABELS["under_way"]), *RS.choices],
+    # The overview linked its "open referrals" here as "open" before they became "under way".
+    renamed_groups={"open": "under_way"},
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -207,6 +207,9 @@ class Spec:
     # Whether the need-domain filter narrows its rows (its base reads it): a list of records
     # names the filter only then, never claiming one it does not apply.
     by_domain: bool = False
+    # A group's old key → its key now: a list bookmarked or linked under the old key is sent
+    # on to the same records (services.views.outcomes.outcome_records), not answered 404.
+    renamed_groups: Mapping[str, str] = field(default_factory=dict)
 
     def records(self, scope: Scope, group: str, measure: str) -> QuerySet[Any]:
         return self.base(scope).filter(self.cell(scope, group, measure))

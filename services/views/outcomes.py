@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -176,6 +176,12 @@ def _csv_name(name: str, filters: OutcomeFilters) -> str:
 @require_GET
 @director_required
 def outcome_records(request: HttpRequest) -> HttpResponse:
+    spec = SPECS.get(request.GET.get("figure", ""))
+    renamed = spec.renamed_groups.get(request.GET.get("group", "")) if spec is not None else None
+    if renamed is not None:
+        query = request.GET.copy()
+        query["group"] = renamed
+        return HttpResponsePermanentRedirect(f"{request.path}?{query.urlencode()}")
     form, filters = _filters(request)
     if filters is None:
         body = render_to_string("services/_outcomes_body.html", {"form": form})
