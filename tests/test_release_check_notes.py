@@ -172,3 +172,55 @@ def test_a_check_in_done_by_another_post_meanwhile_is_not_said_marked_by_this_on
 
     assert done == []
     assert FollowUp.objects.get(pk=month.pk).done_at == first.done_at
+
+
+def test_an_edit_offers_the_box_the_new_note_had_and_ticked_marks_it_done(login, world):
+    """The edit form had no box: a caseworker who forgot to tick it could not say so from the note."""
+    marcus = world.marcus.exoneree
+    checks = released(marcus, days_ago=31)  # the week's and the month's overdue
+    client = login("caseworker1")
+    post_note(client, marcus)
+    notes, note = marcus.notes.count(), marcus.notes.latest("pk")
+    edit = reverse("note_edit", args=[note.pk])
+
+    field = client.get(edit).context["form"]["check_ins"]
+    assert [str(choice.choice_label) for choice in field] == [
+        "This was the 7-day check-in after release (marks it done)",
+        "This was the 30-day check-in after release (marks it done)",
+    ]
+    response = client.post(edit, {**NOTE, "text": "Called him: fine.", "check_ins": [checks[30].pk]})
+
+    assert response.status_code == 302
+    assert said(response) == "Note saved. Marked done: Check in: 30 days since release."
+    checks[30].refresh_from_db()
+    assert checks[30].is_done and checks[30].outcome == "See the case note written with it."
+    note.refresh_from_db()
+    assert note.text == "Called him: fine." and marcus.notes.count() == notes
+    checks[7].refresh_from_db()
+    assert not checks[7].is_done
+
+
+def test_an_edit_offers_only_the_check_ins_in_reach_when_the_note_was_written(login, world):
+    """A note of a contact two months ago was not this week's check-in: the same rule as a new
+    note's (due by a week from then), from the day it was written."""
+    marcus = world.marcus.exoneree
+    checks = released(marcus, days_ago=88)  # the 90-day one is due in two days
+    client = login("caseworker1")
+    post_note(client, marcus)
+    note = marcus.notes.latest("pk")
+    CaseNote.objects.filter(pk=note.pk).update(created_at=timezone.now() - timedelta(days=60))
+    FollowUp.objects.filter(pk=checks[7].pk).update(done_at=timezone.now(), done_by=world.caseworker1)
+    edit = reverse("note_edit", args=[note.pk])
+
+    field = client.get(edit).context["form"]["check_ins"]
+    assert [str(choice.choice_label) for choice in field] == [
+        "This was the 30-day check-in after release (marks it done)"
+    ]
+    response = client.post(edit, {**NOTE, "check_ins": [checks[90].pk]})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["check_ins"] == [
+        "Choose one of this person's check-ins after release that is due."
+    ]
+    checks[90].refresh_from_db()
+    assert not checks[90].is_done

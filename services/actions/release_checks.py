@@ -8,7 +8,7 @@ two months after release gets the 90-, 180- and 365-day ones). They are ordinary
 then on, reminded, edited and done as any other, and marked with the days they stand for
 (`FollowUp.release_check`), so none is planned twice and a corrected release date moves them.
 A note of the contact that was one closes it (`release_checks_done_by_note`): the new-note form
-offers those due by a week from now.
+offers those due by a week from now, and a note's edit those due by a week from when it was written.
 """
 
 from __future__ import annotations

@@ -481,8 +481,26 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A new note; when a check-in after release is due, the form asks whether this contact was
     it, and saving marks it done too (release_checks.release_checks_done_by_note)."""
     exoneree = access.get_exoneree(request.user, pk, change=True)
-    in_reach = release_checks.release_checks_in_reach(exoneree)
-    form = CaseNoteForm(posted(request), check_ins=in_reach, offered=[c for c in in_reach if not c.is_done])
+    title = _("New note about %(display_name)s") % {"display_name": exoneree.display_name}
+    return _note_page(request, exoneree, CaseNote(), title=title)
+
+
+@require_http_methods(["GET", "POST"])
+@caseworker_required
+def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """An edit asks the new note's question too, about the check-ins that were in reach when the
+    note was written: a caseworker who forgot the box comes back to the note to tick it."""
+    note: CaseNote = access.get_note(request.user, pk, change=True)
+    return _note_page(request, note.exoneree, note, title=_("Edit note"))
+
+
+def _note_page(request: HttpRequest, exoneree: Exoneree, note: CaseNote, *, title: str) -> HttpResponse:
+    # In reach of the day the note was written (today for a new one), by the same rule: a note
+    # of a contact months ago is not this week's check-in.
+    in_reach = release_checks.release_checks_in_reach(exoneree, now=note.created_at if note.pk else None)
+    form = CaseNoteForm(
+        posted(request), instance=note, check_ins=in_reach, offered=[c for c in in_reach if not c.is_done]
+    )
     chosen: list[FollowUp] = []
 
     def save() -> list[FollowUp]:
@@ -503,26 +521,6 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         save,
         success=said,
-        then=f"{exoneree.get_absolute_url()}#notes",
-        title=_("New note about %(display_name)s") % {"display_name": exoneree.display_name},
-        **back_to(exoneree),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@caseworker_required
-def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    note: CaseNote = access.get_note(request.user, pk, change=True)
-    form = CaseNoteForm(posted(request), instance=note)
-    return _save_note(request, form, note.exoneree, title=_("Edit note"))
-
-
-def _save_note(request: HttpRequest, form: CaseNoteForm, exoneree: Exoneree, *, title: str) -> HttpResponse:
-    return form_page(
-        request,
-        form,
-        lambda: casework.note_save(by=request.user, exoneree=exoneree, note=form.instance),
-        success=_("Note saved."),
         then=f"{exoneree.get_absolute_url()}#notes",
         title=title,
         **back_to(exoneree),
