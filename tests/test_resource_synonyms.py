@@ -74,6 +74,34 @@ def test_a_synonym_finds_no_more_than_its_own_thing(login, world, q: str, name: 
     assert name not in names(search(login, q))
 
 
+@pytest.mark.parametrize(
+    ("q", "found", "not_found"),
+    [
+        ("EBT", {"EBT card help"}, {"Debt counseling"}),
+        ("bus", {"Bus passes", "Buses for riders"}, {"Small business center"}),
+        ("ID", {"State ID clinic", "IDs replaced"}, {"Idaho legal aid", "Identity theft desk"}),
+        ("rent", {"Back rent fund"}, {"Parent circle"}),
+        ("job", {"Jobs board"}, {"Jobless claims"}),
+    ],
+)
+def test_a_short_word_finds_a_whole_word_not_a_part_of_one(login, world, q: str, found: set, not_found: set) -> None:
+    """Typed or added as a synonym, a word of four letters or fewer is found only as a word of its
+    own, or its plural: "EBT" found "Debt counseling"."""
+    for name in found | not_found:
+        ResourceFactory(organization=world.org1, name=name, domains=[])
+
+    listed = names(search(login, q))
+
+    assert found <= listed
+    assert not (not_found & listed)
+
+
+def test_a_longer_word_is_still_found_inside_a_word(login, world) -> None:
+    ResourceFactory(organization=world.org1, name="Workforce pantries", domains=[])
+
+    assert "Workforce pantries" in names(search(login, "pantr"))
+
+
 def test_a_phrase_is_one_term_and_other_words_still_narrow(login, world) -> None:
     ResourceFactory(organization=world.org1, name="SNAP desk", city="Austin")
     ResourceFactory(organization=world.org1, name="SNAP desk", city="Dallas")

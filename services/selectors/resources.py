@@ -65,7 +65,7 @@ def _names(word: str, label: str, keys: tuple[str, ...]) -> bool:
     """A short word only where a word of the label starts, or as a whole key ("IL" is no
     "family", "id" is ID); a longer one anywhere in the label, or a key's start, or a key of
     four letters or more with an ending ("counseling"; "business" is no "bus")."""
-    if len(word) < SHORT_WORD:
+    if len(word) < SHORT_IN_A_NAME:
         parts = set(re.split(r"[^\w]+", label.casefold())) - {"and", "or", "of"}
         return any(part.startswith(word) for part in parts) or word in keys
     in_label = word in label.casefold()
@@ -76,18 +76,36 @@ def _names(word: str, label: str, keys: tuple[str, ...]) -> bool:
 
 
 def _at_a_words_start(word: str) -> Q:
-    """A short word ("ID", "SS") or a synonym found only where a word starts ("SS card" is no
-    "Access")."""
-    pattern = (r"\m" if connection.vendor == "postgresql" else r"\b") + re.escape(word)
-    return _in_a_field("iregex", pattern)
+    """A longer synonym found only where a word starts ("high school diploma" is no "managed")."""
+    return _in_a_field("iregex", _edge(word[:1]) + re.escape(word))
+
+
+def _a_whole_word(word: str) -> Q:
+    """A short word or synonym as a word of its own, or its plural ("EBT" is no "Debt", "bus" no
+    "business", "ID" no "Idaho"; "job" finds "Jobs")."""
+    end = _edge(word[-1:], end=True)
+    return _in_a_field("iregex", _edge(word[:1]) + re.escape(word) + (rf"(?:e?s)?{end}" if end else ""))
+
+
+def _edge(letter: str, *, end: bool = False) -> str:
+    """A word's edge beside `letter`, or nothing when it is not a letter or digit ("C++" ends in
+    no word, so no edge can follow it)."""
+    if not re.match(r"\w", letter):
+        return ""
+    if connection.vendor == "postgresql":
+        return r"\M" if end else r"\m"
+    return r"\b"
 
 
 def _found(word: str) -> Q:
     """A word as typed: anywhere in the name, provider, description, city or languages; a
-    short one only where a word starts."""
-    if len(word) < SHORT_WORD:
-        return _at_a_words_start(word)
-    return _in_a_field("icontains", word)
+    short one only as a whole word."""
+    return _a_whole_word(word) if len(word) <= SHORT_WORD else _in_a_field("icontains", word)
+
+
+def _synonym_found(word: str) -> Q:
+    """A synonym added to a search: a whole word when short, else where a word starts."""
+    return _a_whole_word(word) if len(word) <= SHORT_WORD else _at_a_words_start(word)
 
 
 # What a search reads of a resource.
@@ -103,8 +121,11 @@ def also_searched(q: str) -> list[str]:
     return [other for term in synonyms.terms(q) for other in term.also]
 
 
-# Shorter words are found only where a word starts.
-SHORT_WORD = 3
+# A word of a search this long or shorter is found only as a whole word: three or four letters
+# are as often a part of a longer word ("EBT" in "Debt", "rent" in "parent") as an abbreviation.
+SHORT_WORD = 4
+# A need's name: a shorter word is found only where one of its words starts.
+SHORT_IN_A_NAME = 3
 
 
 def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status: str = "") -> QuerySet[Resource]:
@@ -118,11 +139,11 @@ def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status
     if domain:
         queryset = queryset.filter(domain_rows__domain=domain)
     for term in synonyms.terms(q):
-        # "food stamps" also finds what "SNAP" finds; a synonym only where a word starts, so
-        # "GED" added to "high school diploma" is no "managed".
+        # "food stamps" also finds what "SNAP" finds; a synonym only where a word starts, or as a
+        # whole word when short, so "GED" added to "high school diploma" is no "managed".
         found = _found(term.typed)
         for other in term.also:
-            found |= _at_a_words_start(other)
+            found |= _synonym_found(other)
         # "housing" finds what serves housing needs, whatever its name says.
         domains = sorted({served for word in (term.typed, *term.also) for served in domains_named(word)})
         queryset = queryset.filter(
