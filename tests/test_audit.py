@@ -481,6 +481,20 @@ def test_bad_dates_in_the_filter_are_a_400_beside_the_field(login, world):
     assert list(response.context["page"]) == []  # an unreadable filter shows nothing, not everything
 
 
+def test_a_refused_filter_says_why_nothing_is_shown_and_offers_no_download(login, world):
+    """It said "0 lines" and offered "Download these entries (CSV)", which only came back to the
+    same page: a director read that nothing had happened in the period."""
+    client = login("director1")
+    response = client.get(reverse("audit_log"), {"from": "2026-12-10", "to": "2026-12-01"})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "The end of the period cannot be before its start." in error_beside(response, "to")
+    assert "No entries are shown until the filter is corrected: see the message beside it." in page
+    assert "0 lines" not in page and "format=csv" not in page
+    assert "format=csv" in client.get(reverse("audit_log"), {"from": "2026-12-01"}).content.decode()
+
+
 def test_the_dates_read_as_on_the_outcomes_page_and_a_link_saved_with_their_old_names_still_works(login, world):
     """The log's dates were "start" and "end" in the address, the outcomes page's "from" and
     "to": both read "From" and "To" now, and a saved link still filters the same."""

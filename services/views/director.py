@@ -283,9 +283,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         # The export's entry names the filters as the address does ("from", "to").
         return audit_csv(request, entries, form.cleaned_data)
     page, rows = _log_page(request, entries)
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    context = {"form": form, "page": page, "rows": rows, "csv_query": request.GET.urlencode()}
-    return render(request, "services/audit_log.html", context, status=status)
+    refused = form.is_bound and not form.is_valid()
+    context = {"form": form, "page": page, "rows": rows, "csv_query": request.GET.urlencode(), "refused": refused}
+    return render(request, "services/audit_log.html", context, status=400 if refused else 200)
 
 
 def _log_page(request: HttpRequest, entries: QuerySet[AuditEvent]) -> tuple[Page, list[audit_display.LogRow]]:
