@@ -1447,8 +1447,8 @@ def directory(world):
         ("?q=pantry", ["Food Pantry"]),
         ("?q=meal", ["Food Pantry"]),  # a word for a need's name: basic needs
         ("?q=work", ["Job Corps"]),  # employment, and in "Workforce Solutions"
-        ("?q=od", []),  # a short word only as a whole word ("Food" is no match)
-        ("?q=fo", []),
+        ("?q=od", []),  # a short word only where a word starts ("Food" is no match)
+        ("?q=fo", ["Food Pantry"]),
         ("?q=foods", ["Food Pantry"]),  # a need's word: basic needs
         ("?domain=employment", ["Job Corps"]),
         ("?domain=housing", ["Marcus Housing Help", "Thomas Housing Help"]),

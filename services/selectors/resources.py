@@ -76,13 +76,14 @@ def _names(word: str, label: str, keys: tuple[str, ...]) -> bool:
 
 
 def _at_a_words_start(word: str) -> Q:
-    """A longer synonym found only where a word starts ("high school diploma" is no "managed")."""
+    """A short typed word or a longer synonym found only where a word starts ("EBT" is no "Debt",
+    "rent" no "parent"; "GED" added to "high school diploma" is no "managed")."""
     return _in_a_field("iregex", _edge(word[:1]) + re.escape(word))
 
 
 def _a_whole_word(word: str) -> Q:
-    """A short word or synonym as a word of its own, or its plural ("EBT" is no "Debt", "bus" no
-    "business", "ID" no "Idaho"; "job" finds "Jobs")."""
+    """A short synonym as a word of its own, or its plural ("SNAP" added to "food stamps" is no
+    "Snapshot", "bus" no "business"; "job" finds "Jobs")."""
     end = _edge(word[-1:], end=True)
     return _in_a_field("iregex", _edge(word[:1]) + re.escape(word) + (rf"(?:e?s)?{end}" if end else ""))
 
@@ -99,8 +100,9 @@ def _edge(letter: str, *, end: bool = False) -> str:
 
 def _found(word: str) -> Q:
     """A word as typed: anywhere in the name, provider, description, city or languages; a
-    short one only as a whole word."""
-    return _a_whole_word(word) if len(word) <= SHORT_WORD else _in_a_field("icontains", word)
+    short one only where a word starts, so that the list, which searches as the word is typed,
+    finds "Food Pantry" from "fo" on."""
+    return _at_a_words_start(word) if len(word) <= SHORT_WORD else _in_a_field("icontains", word)
 
 
 def _synonym_found(word: str) -> Q:
@@ -121,8 +123,9 @@ def also_searched(q: str) -> list[str]:
     return [other for term in synonyms.terms(q) for other in term.also]
 
 
-# A word of a search this long or shorter is found only as a whole word: three or four letters
-# are as often a part of a longer word ("EBT" in "Debt", "rent" in "parent") as an abbreviation.
+# A word of a search this long or shorter is found only where a word starts (a synonym: only as a
+# whole word): three or four letters are as often a part of a longer word ("EBT" in "Debt",
+# "rent" in "parent") as an abbreviation.
 SHORT_WORD = 4
 # A need's name: a shorter word is found only where one of its words starts.
 SHORT_IN_A_NAME = 3
