@@ -335,3 +335,59 @@ def test_an_answer_to_a_stopped_link_says_it_was_not_saved(world: World, client:
     assert "We have this answer already" not in html
     assert Referral.objects.get(pk=world.marcus.referral.pk).status == status and _provider_updates() == updates
     assert NOT_SAVED not in client.get(url).content.decode()  # only what was sent is told so
+
+
+# --- whom to contact once the link stops -------------------------------------------------------
+
+
+def cancelled(world: World) -> None:
+    referral_actions.referral_transition(by=world.caseworker1, referral=world.marcus.referral, status=S.CANCELLED)
+
+
+def stopped_by_staff(world: World) -> None:
+    provider_answers.referral_link_revoke(by=world.caseworker1, referral=world.marcus.referral)
+
+
+def whom_to_contact(html: str) -> str:
+    """The page's "Whom to contact" card, as text."""
+    card = unescape(html).split('id="contact-h"', 1)[1].split("</section>", 1)[0]
+    return " ".join(card.replace("<", " <").split())
+
+
+@pytest.mark.parametrize("stop", [cancelled, stopped_by_staff, revoke_consent])
+def test_a_stopped_link_says_whom_to_reach_and_nothing_of_the_person(world: World, stop) -> None:
+    """The 410 told a provider only to "use the contact you already have", without naming the
+    organization or the caseworker: one who came back after a cancellation had nobody to call."""
+    token = first_link(world)
+    world.caseworker1.staff.__class__.objects.filter(user=world.caseworker1).update(phone="(312) 555-0161")
+    stop(world)
+    for response in (Client().get(page(token)), Client().post(page(token), {"move": "accept"})):
+        assert response.status_code == 410
+        card = whom_to_contact(response.content.decode())
+        assert "Casey Onewell" in card and "Harbor Light" in card
+        assert world.caseworker1.email in card and "(312) 555-0161" in card
+        assert world.marcus.exoneree.legal_name not in response.content.decode()
+
+
+def test_an_expired_link_says_whom_to_reach(world: World) -> None:
+    token = first_link(world)
+    with time_machine.travel(timezone.now() + timedelta(days=world.org1.provider_link_days, minutes=1)):
+        response = Client().get(page(token))
+    assert response.status_code == 410 and "Casey Onewell" in whom_to_contact(response.content.decode())
+
+
+def test_the_thank_you_page_says_whom_to_tell_more(world: World) -> None:
+    token = first_link(world)
+    declined = {"move": "decline", "decline_code": "no_capacity", "decline_text": ""}
+    for response in (Client().post(page(token), declined), Client().post(page(token), declined)):  # and sent again
+        assert response.status_code == 200 and "Thank you" in response.content.decode()
+        assert "Casey Onewell" in whom_to_contact(response.content.decode())
+
+
+def test_a_caseworker_who_left_is_not_offered_but_the_organization_is(world: World) -> None:
+    token = first_link(world)
+    world.caseworker1.__class__.objects.filter(pk=world.caseworker1.pk).update(is_active=False)
+    stopped_by_staff(world)
+    card = whom_to_contact(Client().get(page(token)).content.decode())
+    assert "Casey Onewell" not in card and world.caseworker1.email not in card
+    assert "has left Harbor Light. Call or write to Harbor Light" in card

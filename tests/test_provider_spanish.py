@@ -40,6 +40,8 @@ PROVIDER_TEMPLATES = [
     "services/_provider_reason_form.html",
     "services/provider_done.html",
     "services/provider_gone.html",
+    "services/_provider_whom_to_contact.html",
+    "services/_provider_caseworker_facts.html",
     "services/provider_limited.html",
     "services/_field.html",
     "services/_form_errors.html",

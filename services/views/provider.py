@@ -135,7 +135,7 @@ def _provider_page(request: HttpRequest, link: ProviderLink) -> HttpResponse:
                 apply_errors(form, error)
             else:
                 if moved.status not in provider_links.WITH_PROVIDER:  # declined or completed: done
-                    return private_page(render(request, "services/provider_done.html"))
+                    return private_page(render(request, "services/provider_done.html", _whom_to_contact(link)))
                 messages.success(request, _("Thank you. The caseworker has been told."))
                 return private_page(redirect(request.path))
     else:
@@ -161,13 +161,22 @@ def _gone(request: HttpRequest, link: ProviderLink, state: LinkState) -> HttpRes
     again on a bad connection, the browser's resubmit): that one is thanked as the first was.
     Only through a link that held until the referral closed: a stopped, replaced or expired one
     learns nothing of the referral by trying answers."""
+    contact = _whom_to_contact(link)
     if request.method != "POST":
-        return private_page(render(request, "services/provider_gone.html", status=410))
+        return private_page(render(request, "services/provider_gone.html", contact, status=410))
     if state == LinkState.CLOSED and provider_answers.PROVIDER_MOVES.get(request.POST.get("move", "")) == (
         link.referral.status
     ):
-        return private_page(render(request, "services/provider_done.html", {"again": True}))
-    return private_page(render(request, "services/provider_gone.html", {"not_saved": True}, status=410))
+        return private_page(render(request, "services/provider_done.html", {**contact, "again": True}))
+    return private_page(render(request, "services/provider_gone.html", {**contact, "not_saved": True}, status=410))
+
+
+def _whom_to_contact(link: ProviderLink) -> dict[str, object]:
+    """The referring caseworker and organization, as the referral's email named them: a link
+    that stopped (or an answer that closed the referral) still says whom to reach, and nothing
+    of the person. Only a real link gets here (a wrong token is a 404), so it tells a stranger
+    nothing the email did not."""
+    return {"caseworker": link.referral.created_by, "organization": link.referral.organization}
 
 
 def _answered_before(request: HttpRequest, link: ProviderLink) -> HttpResponse | None:
