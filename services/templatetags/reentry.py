@@ -8,13 +8,14 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus, plain_domain
 from services.lib import kept_forms, links, once
 from services.lib.days import day_as, plain_day
+from services.lib.said_here import place_of
 from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
 from services.models.needs import Need
@@ -240,3 +241,55 @@ def plain_domain_of(need: Need) -> str:
     """A need's kind in the person's words, as they pick it when they ask ("Food, clothes or a
     phone", not "Basic needs")."""
     return plain_domain(need.domain)
+
+
+# Messages said where the person lands (services.lib.said_here): the page is rendered before
+# the frame's messages, so those shown at their place are not said again at the top.
+SAID_IN_PLACE = "said_in_place"
+
+
+class PageFirstNode(template.Node):
+    child_nodelists = ("nodelist",)  # so {% extends %} finds the {% block %} inside
+
+    def __init__(self, nodelist: template.NodeList, name: str) -> None:
+        self.nodelist = nodelist
+        self.name = name
+
+    def render(self, context: template.Context) -> str:
+        context[SAID_IN_PLACE] = set()
+        context[self.name] = mark_safe(self.nodelist.render(context))  # noqa: S308 (the engine rendered it, escaping as it went)
+        return ""
+
+
+@register.tag
+def page_first(parser: template.base.Parser, token: template.base.Token) -> PageFirstNode:
+    """`{% page_first as page %}…{% endpage_first %}`: render the page into `page` now, to show later."""
+    bits = token.split_contents()
+    if len(bits) != 3 or bits[1] != "as":
+        raise template.TemplateSyntaxError("usage: {% page_first as name %}…{% endpage_first %}")
+    nodelist = parser.parse(("endpage_first",))
+    parser.delete_first_token()
+    return PageFirstNode(nodelist, bits[2])
+
+
+@register.simple_tag(takes_context=True)
+def said_here(context: template.Context, *parts: object) -> SafeString:
+    """The messages said at this place (an element's id, its parts joined by "-": `"referral" 12`),
+    shown here and so not at the top. Outside base.html's page_first (an include with `only`, an
+    htmx partial) nothing: the top says them."""
+    place = "-".join(str(part) for part in parts)
+    said = context.get(SAID_IN_PLACE)
+    if said is None:
+        return mark_safe("")
+    here = [message for message in context.get("messages") or () if place_of(message) == place]
+    said.update(id(message) for message in here)
+    if not here:
+        return mark_safe("")
+    lines = format_html_join("", '<p class="message {}">{}</p>', ((m.level_tag, m.message) for m in here))
+    return format_html('<div class="messages said-here" role="status">{}</div>', lines)
+
+
+@register.filter
+def said_at_top(messages: Any, said: set[int] | None) -> list[Any]:
+    """The messages not already said at their place on the page."""
+    return [message for message in messages or () if id(message) not in (said or set())]

@@ -15,6 +15,7 @@ from services.access import caseworker_required, exoneree_required
 from services.actions import asks
 from services.choices import AskState
 from services.forms.asks import AskAnswerForm, AskForm
+from services.lib.said_here import said_at
 from services.lifecycle import TransitionNotAllowed
 from services.models.needs import Need
 from services.views.common import action_refused, apply_errors, back_to, form_page, posted
@@ -40,8 +41,8 @@ def my_ask(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, _("Thank you. We told your caseworker. You can see your question below."))
-            return redirect(reverse("my_plan") + "#asks")
+            said = _("Thank you. We told your caseworker. You can see your question below.")
+            return redirect(reverse("my_plan") + said_at(request, "asks", said))
     return plan_page(request, exoneree, status=400, ask_form=form)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from services import access
 from services.access import caseworker_required, exoneree_required, staff_required
 from services.actions import documents
 from services.forms.documents import DocumentForm, MyDocumentForm, too_large_message
+from services.lib.said_here import said_at
 from services.models.documents import Document
 from services.views.common import action_refused, apply_errors, posted, restore_kept
 
@@ -62,7 +64,8 @@ def _upload_page(
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, words["saved"])
+            # Said where `then` lands (the papers, low on the plan), else at the page's top.
+            said_at(request, urlsplit(then).fragment, words["saved"])
             # The upload script (services/static/services/documents.js) sends the form itself
             # and follows this header, keeping the #place a redirect it follows would lose.
             return HttpResponseClientRedirect(then) if request.htmx else redirect(then)

@@ -18,6 +18,7 @@ from services.access import caseworker_required, exoneree_required, staff_requir
 from services.actions import messages
 from services.choices import ContactPreference
 from services.forms.messages import MessageForm, NeedsActionForm, StaffMessageForm
+from services.lib.said_here import said_at
 from services.lib.sms import sms_enabled
 from services.models.people import Exoneree
 from services.selectors import conversations
@@ -47,8 +48,7 @@ def my_messages(request: HttpRequest) -> HttpResponse:
         messages.message_send(
             by=request.user, exoneree=exoneree, text=form.cleaned_data["text"], from_person=True, about=about
         )
-        flash.success(request, _("Sent. Your caseworker will see it."))
-        return redirect(reverse("my_messages") + "#latest")
+        return redirect(reverse("my_messages") + said_at(request, "latest", _("Sent. Your caseworker will see it.")))
     if request.method == "GET":
         # Read receipts: opening the thread reads what the caseworkers wrote.
         messages.messages_mark_read(by=request.user, exoneree=exoneree, from_person=False)

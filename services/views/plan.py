@@ -22,6 +22,7 @@ from services.forms.provider import AppointmentAnswerForm, PersonAnswerForm
 from services.forms.reach import ContactWishesForm
 from services.lib import once
 from services.lib.links import of_this_site
+from services.lib.said_here import said_at
 from services.middleware import remember_language
 from services.models.people import Exoneree
 from services.selectors import plans
@@ -93,12 +94,12 @@ def my_referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             if error.code == "no_help_to_confirm":  # declined since the page was opened: the form is gone
-                messages.info(request, " ".join(error.messages))
-                return once.not_saved(HttpResponseRedirect(reverse("my_plan") + f"#referral-{referral.pk}"))
+                place = said_at(request, f"referral-{referral.pk}", " ".join(error.messages), level=messages.INFO)
+                return once.not_saved(HttpResponseRedirect(reverse("my_plan") + place))
             form.add_error(None, error)
         else:
-            messages.success(request, _("Thank you. Your caseworker will see your answer."))
-            return HttpResponseRedirect(reverse("my_plan") + f"#referral-{referral.pk}")
+            place = said_at(request, f"referral-{referral.pk}", _("Thank you. Your caseworker will see your answer."))
+            return HttpResponseRedirect(reverse("my_plan") + place)
     return plan_page(
         request, referral.need.exoneree, status=400, refused_answers={referral.pk: form}, refused_at=f"referral-{pk}"
     )
@@ -114,8 +115,8 @@ def my_appointment_answer(request: HttpRequest, pk: int) -> HttpResponse:
         follow_ups.follow_up_person_answer(
             by=request.user, follow_up=follow_up, answer=form.cleaned_data["answer"], words=form.cleaned_data["words"]
         )
-        messages.success(request, _("Thank you. Your caseworker will see your answer."))
-        return HttpResponseRedirect(reverse("my_plan") + f"#appointment-{follow_up.pk}")
+        place = said_at(request, f"appointment-{follow_up.pk}", _("Thank you. Your caseworker will see your answer."))
+        return HttpResponseRedirect(reverse("my_plan") + place)
     return plan_page(
         request,
         follow_up.exoneree,
