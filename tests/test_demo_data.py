@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.choices import ConsentCategory, NeedDomain, ReferralStatus, Role
+from services.choices import ConsentCategory, Language, NeedDomain, ReferralStatus, Role
 from services.demo import DATA_FILE, DemoDataError, load, problems
 from services.lifecycle import REFERRAL_TRANSITIONS
 from services.management.commands.seed_demo import REFERRAL_PATHS
@@ -176,3 +176,20 @@ def test_a_broken_file_is_refused_with_the_place_named(tmp_path: Path, change: C
     with pytest.raises(DemoDataError) as refused:
         load(broken)
     assert message in str(refused.value)
+
+
+def test_every_place_a_spanish_reader_is_sent_to_has_its_hours_in_spanish():
+    """Delia's and Rosa's plans said "Horario: Mon–Fri 7am–3:30pm" and "Mon, Wed, Fri 10am–3pm"
+    (a walk of their pages in Spanish): a place they were sent to had no Spanish hours, and the
+    plan falls back to the English ones (Resource.hours_to_read)."""
+    demo = load(DATA_FILE)
+    hours_es = {service.name: service.hours_es for service in demo.services}
+    sent_to = {
+        referral.service
+        for person in demo.exonerees
+        if person.language == Language.SPANISH
+        for need in person.needs
+        for referral in need.referrals
+    }
+
+    assert sent_to and sorted(name for name in sent_to if not hours_es[name]) == []
