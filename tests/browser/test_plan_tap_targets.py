@@ -93,3 +93,23 @@ def test_every_target_on_the_persons_pages_is_easy_to_tap_on_a_small_phone(demo,
     for path in ("/my-plan/", "/account/"):
         tab.goto(path)
         assert small(page.evaluate(TARGETS)) == [], path
+
+
+# The small buttons in the page (the height each one takes up, in whole px).
+SMALL_BUTTONS = """() => [...document.querySelectorAll('main :is(button.small, .button.small, a.small)')]
+    .filter(e => e.checkVisibility())
+    .map(e => [e.textContent.trim(), Math.round(e.getBoundingClientRect().height)])"""
+
+
+@pytest.mark.parametrize("username", ["exoneree1", "exoneree4"])
+def test_stop_sharing_is_as_tall_as_the_plans_other_buttons_on_a_phone(demo, tabs, username):
+    """ "Stop sharing" ("Dejar de compartir"), at the end of each sharing on My plan, was 40 px tall
+    on a phone where the plan's other buttons and folds are 44 (a walk at 375 px). 24 px is WCAG
+    2.2's least (2.5.8); 44 is what this site gives a thumb on a touch screen."""
+    tab = tabs(SMALL_PHONE, touch=True)
+    tab.sign_in(username)
+    tab.goto("/my-plan/?open=sharing")
+
+    heights = tab.page.evaluate(SMALL_BUTTONS)
+
+    assert heights and all(height >= 44 for _, height in heights), heights
