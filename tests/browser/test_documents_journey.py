@@ -13,6 +13,7 @@ from PIL import ExifTags, Image
 from playwright.sync_api import expect
 
 from services.models.documents import Document
+from services.models.people import Exoneree
 from tests import sample_files
 from tests.browser.conftest import (
     CHROMIUM,
@@ -150,3 +151,32 @@ def test_drop_the_file_here_only_where_a_mouse_can_drag_one(
     finally:
         if pen:
             pen.close()
+
+
+@pytest.mark.parametrize(
+    ("language", "none", "chosen"),
+    [
+        ("en", "No photo or file chosen yet.", "Chosen: IMG_0042.JPG"),
+        ("es", "Todavía no eligió una foto ni un archivo.", "Elegido: IMG_0042.JPG"),
+    ],
+)
+def test_the_file_chosen_is_said_whole_in_the_pages_language_on_a_small_phone(world, tabs, language, none, chosen):
+    """At 320 px the browser's own "No file chosen" beside "Choose File" was cut to "No …sen", and
+    it is in the phone's language, not the page's: English on a Spanish page (a walk of the
+    person's pages). The page says it now, below the button, whole and in the person's language."""
+    with_password(world.exoneree1)
+    Exoneree.objects.filter(pk=world.marcus.exoneree.pk).update(preferred_language=language)
+    tab = tabs({"width": 320, "height": 640}, touch=True)
+    page = tab.page
+    tab.sign_in("exoneree1")
+    tab.goto(reverse("my_document_upload"))
+
+    said = page.locator("[data-chosen-file]")
+    expect(said).to_have_text(none)
+    assert said.evaluate("e => e.scrollWidth <= e.clientWidth")
+    browsers_words = page.eval_on_selector("main input[type=file]", "e => getComputedStyle(e).color")
+    assert browsers_words == "rgba(0, 0, 0, 0)"  # hidden; the button keeps its own colour
+    photo = {"name": "IMG_0042.JPG", "mimeType": "image/jpeg", "buffer": sample_files.photo()}
+    page.locator("main input[type=file]").set_input_files(files=[photo])
+    expect(said).to_have_text(chosen)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320

@@ -13,6 +13,20 @@
     if (!input || !zone) return;
     var max = parseInt(input.getAttribute("data-max-bytes") || "0", 10);
 
+    // The file chosen, said in the page's own words: the browser's own ("No file chosen") is in
+    // the phone's language, and at 320 px it was cut to "No …sen" beside its button.
+    var chosen = form.querySelector("[data-chosen-file]");
+    function sayChosen() {
+      if (!chosen) return;
+      var file = input.files && input.files[0];
+      chosen.textContent = file
+        ? chosen.getAttribute("data-chosen").replace("{name}", file.name)
+        : chosen.getAttribute("data-none");
+      chosen.hidden = false;
+      input.classList.add("chosen-said");
+    }
+    sayChosen();
+
     function say(message) {
       error.textContent = message;
       error.hidden = !message;
@@ -39,10 +53,12 @@
       event.preventDefault();
       if (event.dataTransfer && event.dataTransfer.files.length) {
         input.files = event.dataTransfer.files;
+        sayChosen();
         say(tooLarge() ? error.getAttribute("data-too-large") : "");
       }
     });
     input.addEventListener("change", function () {
+      sayChosen();
       say(tooLarge() ? error.getAttribute("data-too-large") : "");
     });
 
