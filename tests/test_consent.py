@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -827,3 +828,21 @@ def test_a_narrowing_locks_the_consent_it_changes_without_blocking_references_to
 
     selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "services_consent"')]
     assert selects[0].endswith("FOR NO KEY UPDATE"), selects[0][-40:]
+
+
+def test_a_sharing_stopped_already_gives_its_day_as_the_persons_pages_do(login, world):
+    """ "You stopped sharing with … on December 7, 2026." gave this year's year, which the person's
+    pages leave out everywhere else (services.lib.days.plain_day): "on December 7."."""
+    consent, _ = sent_referral(world)
+    client = login("exoneree1")
+    url = reverse("my_consent_stop", args=[consent.pk])
+    client.post(url)
+
+    today = timezone.localdate()
+    said = unescape(client.get(url, follow=True).content.decode())
+    assert f"on {today:%B} {today.day}. Nothing more is shared" in said
+
+    Consent.objects.filter(pk=consent.pk).update(revoked_at=timezone.now() - timedelta(days=400))
+    earlier = timezone.localdate() - timedelta(days=400)
+    said = unescape(client.get(url, follow=True).content.decode())
+    assert f"on {earlier:%B} {earlier.day}, {earlier.year}. Nothing more is shared" in said

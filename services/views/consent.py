@@ -19,6 +19,7 @@ from services.actions import consent as consent_actions
 from services.actions import emergency
 from services.choices import ConsentRevokedHow
 from services.forms.consent import ConsentForm, ConsentNarrowForm, EmergencyAccessForm, EmergencyReviewForm
+from services.lib.days import plain_day
 from services.models.people import Exoneree
 from services.models.referrals import Referral
 from services.selectors import audit_trail, coverage
@@ -140,7 +141,7 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def my_consent_stop(request: HttpRequest, pk: int) -> HttpResponse:
     consent = access.get_own_consent(request.user, pk)
     if consent.revoked_at is not None:  # stopped already (the back button, an old tab): not asked again
-        day = date_format(timezone.localtime(consent.revoked_at).date(), _("F j, Y"))
+        day = plain_day(consent.revoked_at)  # the year only when not this year's, as the plan says days
         messages.info(
             request,
             _("You stopped sharing with %(name)s on %(day)s. Nothing more is shared with them.")
