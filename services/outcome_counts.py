@@ -20,6 +20,7 @@ reached yet, from the day a count is filed under. Every day is the organization'
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import zoneinfo
@@ -479,7 +480,32 @@ def _cells(organization: Organization, change: Tally) -> QuerySet[OutcomeCount]:
     ).order_by()
 
 
+class _Recounted(_Tracker):
+    """The tracker of `recounted_afterwards`: the tracked actions inside count nothing."""
+
+    def track(self, people: Iterable[Exoneree]) -> None:
+        pass
+
+    def apply(self) -> None:
+        pass
+
+
 _tracker: contextvars.ContextVar[_Tracker | None] = contextvars.ContextVar("outcome_counts_tracker", default=None)
+
+
+@contextlib.contextmanager
+def recounted_afterwards(organizations: Iterable[Organization]) -> Iterator[None]:
+    """Run many tracked actions without keeping the counts in step with each, then recount the
+    organizations from scratch: for a writer of many people at once that also writes rows
+    directly (the demo's seed), where each action counting its people before and after would be
+    thrown away by the recount (two thirds of the seed's time). Inside a transaction."""
+    token = _tracker.set(_Recounted())
+    try:
+        yield
+    finally:
+        _tracker.reset(token)
+    for organization in organizations:
+        recount(organization)
 
 
 def outcome_counts_tracked_for(people: Callable[[dict[str, Any]], Iterable[Exoneree]]) -> Callable:

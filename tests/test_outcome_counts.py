@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -193,6 +193,24 @@ def test_a_new_person_is_counted_once_though_two_tracked_actions_save_them(world
     mine = OutcomeCount.objects.filter(organization=world.org1, figure="housing", caseworker=world.caseworker1)
     assert mine.filter(day=date(2025, 1, 31)).get().count == 1
     assert person.caseworkers.get() == world.caseworker1
+    assert_counts_match(world.org1)
+
+
+def test_recounted_afterwards_counts_nothing_inside_and_everything_once_at_the_end(world, time_machine):
+    """The demo's seed: its tracked actions count nothing as they go, the recount at the end
+    counts them (and the rows written directly) once."""
+    time_machine.move_to(START, tick=False)
+    outcome_counts.recount(world.org1)
+    before = outcome_counts.stored(world.org1)
+    housing = OutcomeCount.objects.filter(organization=world.org1, figure="housing", day=date(2025, 1, 31))
+
+    with transaction.atomic(), outcome_counts.recounted_afterwards([world.org1]):
+        people_actions.exoneree_create(
+            by=world.caseworker1, exoneree=Exoneree(legal_name="Nora New", release_date=date(2025, 1, 1))
+        )
+        assert outcome_counts.stored(world.org1) == before
+
+    assert list(housing.filter(caseworker=None).values_list("key", "count")) == [("30_unknown", 1)]
     assert_counts_match(world.org1)
 
 
