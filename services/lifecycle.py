@@ -39,6 +39,9 @@ REFERRAL_NO_HELP_TO_CONFIRM = frozenset({S.DRAFT, S.DECLINED, S.UNRESOLVED, S.CA
 # works with them, and once done (still the one to call back). Not once it ended without the
 # service: beside "It did not work out", "Your contact: Ms. Lee" read as if it were still on.
 REFERRAL_CONTACT_ON_PLAN = frozenset({S.ACCEPTED, S.IN_PROGRESS, S.COMPLETED})
+# Referrals whose line on the person page names the provider's contact and start day: while
+# the provider works with the person. Once over, the referral's own page keeps them.
+REFERRAL_ANSWER_ON_PERSON_PAGE = frozenset({S.ACCEPTED, S.IN_PROGRESS})
 
 N = NeedStatus
 NEED_TRANSITIONS: dict[str, frozenset[str]] = {

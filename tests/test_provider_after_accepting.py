@@ -242,3 +242,31 @@ def test_the_plan_names_the_contact_and_start_day_only_while_they_hold(
     provider = world.marcus.resource.provider.name
     assert (f"Your contact at {provider}: Ms. Lee." in html) is contact
     assert ("They plan to start on" in html) is start
+
+
+@pytest.mark.parametrize(
+    ("moves", "shown"),
+    [
+        ([], True),
+        ([{"move": "start"}], True),
+        ([{"move": "start"}, {"move": "complete", "got_service": "yes"}], False),
+        ([{"move": "unresolved", "unresolved_code": "unreachable"}], False),
+    ],
+    ids=["accepted", "in-progress", "completed", "could-not-be-done"],
+)
+def test_the_person_page_names_the_contact_and_start_day_while_the_provider_works(
+    world: World, client: Client, login, moves, shown: bool
+) -> None:
+    """The person page said "Referral: … Accepted" and no more: the contact and the start day
+    the provider gave were on the referral's own page and on the person's plan only."""
+    send(world)
+    url = page(deliver()[-1])
+    client.post(url, {**ACCEPT, "expected_on": in_six_weeks()})
+    for move in moves:
+        assert client.post(url, move).status_code in (200, 302)
+
+    html = login("caseworker1").get(reverse("exoneree_detail", args=[world.marcus.exoneree.pk])).content.decode()
+
+    day = date_format(date.fromisoformat(in_six_weeks()), "M j, Y")
+    assert ("Contact at the provider: Ms. Lee" in html) is shown
+    assert (f"Start day: {day}" in html) is shown

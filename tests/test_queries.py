@@ -381,6 +381,17 @@ def grow_person_page(w: World, n: int) -> None:
         )
     if not LegalHold.objects.filter(exoneree=marcus, lifted_at__isnull=True).exists():
         LegalHold.objects.create(exoneree=marcus, reason="Civil suit", placed_by=w.director1)
+    # the sent referrals still covered by consent accepted, with the contact and start day the
+    # provider gave: each referral's line names them
+    sent = Referral.objects.filter(need__exoneree=marcus, status=ReferralStatus.SENT, consent_revoked_at__isnull=True)
+    for referral in sent:
+        referrals.referral_transition(
+            by=w.caseworker1,
+            referral=referral,
+            status=ReferralStatus.ACCEPTED,
+            provider_contact=f"Contact for referral {referral.pk}",
+            expected_on=timezone.localdate() + timedelta(days=14),
+        )
 
 
 def grow_legal(w: World, n: int) -> None:
@@ -979,13 +990,15 @@ def test_the_growers_really_add_rows_to_the_pages(login, world):
     people = client.get(reverse("exoneree_list")).context["page"].paginator.count
     resources = client.get(reverse("resource_list")).context["page"].paginator.count
     grow_person_page(world, N)
-    detail = client.get(world.marcus.exoneree.get_absolute_url()).context
+    detail_page = client.get(world.marcus.exoneree.get_absolute_url())
+    detail, detail_html = detail_page.context, detail_page.content.decode()
     grow_legal(world, N)
     legal_page = client.get(reverse("exoneree_legal", args=[world.marcus.exoneree.pk])).context
 
     assert people == 1 + N
     assert resources == 2 + N
     assert len(detail["needs"]) == 1 + N
+    assert detail_html.count("Contact at the provider: Contact for referral") >= N // 2  # the unflagged
     assert len(detail["follow_ups_done"]) == N
     assert len(detail["claims_due"]) == N
     assert len(detail["assessments"]) == 1 + N

@@ -18,7 +18,12 @@ from services.choices import (
     ReferralStatus,
 )
 from services.fields import EncryptedTextField
-from services.lifecycle import REFERRAL_CONTACT_ON_PLAN, REFERRAL_NO_HELP_TO_CONFIRM, REFERRAL_OPEN
+from services.lifecycle import (
+    REFERRAL_ANSWER_ON_PERSON_PAGE,
+    REFERRAL_CONTACT_ON_PLAN,
+    REFERRAL_NO_HELP_TO_CONFIRM,
+    REFERRAL_OPEN,
+)
 from services.models.base import BaseModel
 from services.models.directory import Provider, Resource
 from services.models.needs import Need
@@ -117,6 +122,12 @@ class Referral(BaseModel):
         referral is accepted and not yet under way. Once started (or over) it is a day gone by,
         and "They are helping you. They plan to start on December 9" read as not started."""
         return self.expected_on if self.status == ReferralStatus.ACCEPTED else None
+
+    @property
+    def answer_on_person_page(self) -> bool:
+        """Whether the person page's line for it says the contact and start day the provider
+        gave (see REFERRAL_ANSWER_ON_PERSON_PAGE)."""
+        return self.status in REFERRAL_ANSWER_ON_PERSON_PAGE
 
 
 class ReferralCategory(BaseModel):

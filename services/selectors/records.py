@@ -288,7 +288,7 @@ def _need_card_referrals() -> QuerySet[Referral]:
     unanswered = ProviderQuestion.objects.filter(referral=OuterRef("pk"), answered_at__isnull=True)
     return (
         Referral.objects.select_related("resource")
-        .only("need", "status", "consent_revoked_at", "resource__name")
+        .only("need", "status", "consent_revoked_at", "provider_contact", "expected_on", "resource__name")
         .annotate(waiting_for_consent=coverage.waiting_for_consent(), question_waiting=Exists(unanswered))
     )
 
