@@ -312,3 +312,26 @@ def test_my_plans_queries_are_the_same_with_one_item_or_five(world, login):
 
     assert len(legal_plan(marcus)["legal_items"]) == 5
     assert len(one) == len(five) == budget, "\n".join(five)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "background checks at: The state office that keeps criminal records."),
+        ("es", "verificaciones de antecedentes en: Registro estatal de antecedentes penales."),
+    ],
+)
+def test_the_plan_names_the_state_records_office_in_plain_words_and_staff_keep_theirs(world, login, language, said):
+    """ "State criminal records repository" is staff's word: someone out after decades reads it
+    as jargon. The Legal page, for staff, keeps it."""
+    marcus = world.marcus.exoneree
+    holder = RecordClearance(
+        holder=RecordHolder.STATE_REPOSITORY, status=ClearanceStatus.REQUESTED, requested_on=date(2026, 9, 1)
+    )
+    legal.clearance_save(by=world.caseworker1, exoneree=marcus, clearance=holder)
+
+    plan = " ".join(in_language(login, language).get(reverse("my_plan")).content.decode().split())
+    staff = login("caseworker1").get(reverse("exoneree_legal", args=[marcus.pk])).content.decode()
+
+    assert said in plan and "repository" not in plan
+    assert "State criminal records repository" in staff

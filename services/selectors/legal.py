@@ -235,6 +235,18 @@ ITEM_PLAIN = {
 }
 
 
+# A record holder as the person's plan names it, where staff's word is jargon to someone out of
+# prison after decades; the others read the same on both sides.
+HOLDER_PLAIN = {
+    RecordHolder.STATE_REPOSITORY: _("The state office that keeps criminal records"),
+}
+
+
+def _plain_holders(holders: set[str]) -> list[str]:
+    """These record holders in the person's words, in the order the holders are listed."""
+    return [str(HOLDER_PLAIN.get(value, label)) for value, label in RecordHolder.choices if value in holders]
+
+
 @dataclass(frozen=True)
 class PlanItem:
     """One other legal item on the person's plan (a civil-rights suit, tax relief, an apology):
@@ -293,8 +305,8 @@ def legal_plan(exoneree: Exoneree) -> dict[str, Any]:
         "legal_claims": plan_claims,
         "legal_urgent": any(claim.urgent for claim in plan_claims),  # their plan shows the part open
         # The holders recorded for them and not confirmed clear: the conviction may still show there.
-        "records_showing": [label for value, label in RecordHolder.choices if value in statuses.keys() - cleared],
-        "records_cleared": [label for value, label in RecordHolder.choices if value in cleared],
+        "records_showing": _plain_holders(statuses.keys() - cleared),
+        "records_cleared": _plain_holders(cleared),
         "legal_items": [
             PlanItem(i.kind, i.status, i.started_on, i.done_on, starts_later=(i.started_on or today) > today)
             for i in items
