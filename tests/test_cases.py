@@ -1884,7 +1884,7 @@ def test_follow_up_list_shows_my_open_follow_ups_by_when_they_are_due(login, wor
 
     assert listed("overdue") == [overdue[1], overdue[0]]
     assert listed("week") == [soon]
-    assert listed("") == listed("nonsense") == [overdue[1], overdue[0], soon, later]
+    assert listed("") == [overdue[1], overdue[0], soon, later]
 
 
 def test_each_follow_up_on_my_list_opens_its_own_row_on_the_persons_page(login, world):
@@ -1945,6 +1945,24 @@ def test_a_director_naming_no_caseworker_of_theirs_is_told_beside_the_field(logi
     assert response.status_code == 400
     assert 'aria-invalid="true"' in response.content.decode()
     assert theirs not in response.context["page"]
+
+
+@pytest.mark.parametrize("persona", ["caseworker1", "director1"])
+def test_a_due_the_list_does_not_know_is_told_beside_its_choices_and_left_out(login, world, persona):
+    """`?due=bogus` listed every open follow-up without a word, as if "All open" had been
+    chosen. It is said as a bad caseworker is: 400, beside the choices, and left out."""
+    overdue = _overdue(world, 1)
+    soon = world.marcus.follow_up  # due in 3 days
+    FollowUpFactory(exoneree=world.thomas.exoneree, assigned_to=world.caseworker2, due_at=overdue[0].due_at)
+
+    response = login(persona).get(reverse("follow_up_list"), {"due": "bogus", "caseworker": world.caseworker1.pk})
+
+    assert response.status_code == 400
+    assert "Not a choice here: choose Overdue, Due in the next 7 days or All open." in error_beside(response, "due")
+    html = response.content.decode()
+    assert 'aria-describedby="id_due_error"' in html and 'aria-current="page">All open' in html
+    assert 'name="due" value="bogus"' not in html  # the caseworker form does not carry it on
+    assert list(response.context["page"]) == [*overdue, soon]  # caseworker1's, every open one
 
 
 def test_a_caseworker_naming_a_colleague_still_sees_only_their_own_follow_ups(login, world):

@@ -155,16 +155,34 @@ FOLLOW_UP_YEARS_AHEAD = 10
 
 
 class FollowUpFilterForm(forms.Form):
-    """A director's open follow-ups: one caseworker's (the overview's overdue counts link
-    here), or everyone's."""
+    """Which open follow-ups the list shows: overdue, due in the next 7 days, or every open one
+    (services.selectors.dashboards.open_follow_ups); for a director, one caseworker's (the
+    overview's overdue counts link here) or everyone's."""
 
+    # Chosen by the page's links, not a box: a value of an address typed or cut short is said
+    # beside those links, with what is listed instead.
+    due = forms.ChoiceField(
+        label=_("Which follow-ups"),
+        required=False,
+        choices=[("", _("All open")), ("overdue", _("Overdue")), ("week", _("Due in the next 7 days"))],
+        error_messages={
+            "invalid_choice": _(
+                "Not a choice here: choose Overdue, Due in the next 7 days or All open. All open ones are listed below."
+            )
+        },
+    )
     caseworker = CaseworkerFilterField(
         label=_("Caseworker"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
     )
 
-    def __init__(self, *args: Any, caseworkers: QuerySet[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, caseworkers: QuerySet[Any] | None, **kwargs: Any) -> None:
+        """`caseworkers`: the organization's, for a director; None for a caseworker, whose list
+        is their own."""
         super().__init__(*args, **kwargs)
-        self.fields["caseworker"].queryset = caseworkers
+        if caseworkers is None:
+            del self.fields["caseworker"]
+        else:
+            self.fields["caseworker"].queryset = caseworkers
 
 
 class FollowUpDoneForm(StaffLengths, forms.Form):

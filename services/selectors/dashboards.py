@@ -54,8 +54,6 @@ DASHBOARD_ROWS = 10
 
 DUE_SOON = timedelta(days=7)
 
-FOLLOW_UP_FILTERS = ("overdue", "week")
-
 # What a row of those lists shows: the person's names only, no follow-up details or outcome
 # (open ones have none yet), the need's description but not the person's own words.
 FOLLOW_UP_ROW = ["title", "due_at", "exoneree", "person_answer", "person_answered_at"]

@@ -59,23 +59,23 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     """Open follow-ups, overdue, due this week, or every open one: a caseworker's own (the
     dashboard shows the first few); a director's, of one caseworker (the overview's overdue
     counts link here) or of everyone, to read: marking one done is its caseworker's."""
-    due = request.GET.get("due", "")
-    if due and due not in dashboards.FOLLOW_UP_FILTERS:
-        due = ""
     staff = access.staff_of(request.user)
-    form, assigned_to, valid = None, request.user, True
-    if staff is not None and staff.role == Role.DIRECTOR:
-        form = FollowUpFilterForm(request.GET, caseworkers=access.caseworker_accounts(staff.organization_id))
-        # A bad caseworker is said beside its field and left out: everyone's are listed.
-        valid = form.is_valid()
-        assigned_to = form.cleaned_data.get("caseworker")
+    director = staff is not None and staff.role == Role.DIRECTOR
+    caseworkers = access.caseworker_accounts(staff.organization_id) if director else None
+    form = FollowUpFilterForm(request.GET, caseworkers=caseworkers)
+    # A bad value is said beside its field and left out (a bad caseworker: everyone's are
+    # listed; a bad due: every open one); the other filter still applies.
+    valid = form.is_valid()
+    due = form.cleaned_data.get("due", "")
+    assigned_to = form.cleaned_data.get("caseworker") if director else request.user
     follow_ups = dashboards.open_follow_ups(request.user, assigned_to=assigned_to, due=due)
     page = Paginator(follow_ups, PAGE_SIZE).get_page(request.GET.get("page"))
-    caseworker = assigned_to if form is not None else None  # the director's choice
+    caseworker = assigned_to if director else None  # the director's choice
     context = {
         "page": page,
         "due": due,
         "form": form,
+        "director": director,
         "caseworker": caseworker,
         "chosen": f"caseworker={caseworker.pk}&" if caseworker else "",  # the due links keep it
     }
