@@ -444,7 +444,8 @@ def login(client: Client, world: World):
     """
 
     def _login(persona: str) -> Client:
-        client.logout()
+        if django_settings.SESSION_COOKIE_NAME in client.cookies:  # a fresh client has no one to sign out
+            client.logout()
         if persona != "anonymous":
             client.force_login(world.user(persona))
             if persona in SECOND_FACTOR:
