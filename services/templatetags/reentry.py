@@ -96,18 +96,10 @@ def undo_follow_up(message: object) -> int | None:
     return int(match.group(1)) if match else None
 
 
-PLAN_NEXT_TAG = re.compile(r"\bplan-next-(\d+)-(\d+)-(\d+)\b")
-
-
 @register.filter
 def plan_next_follow_up(message: object) -> str:
-    """The "Schedule the next one" link of a "Marked done" message, from the ids its tags carry
-    (`plan-next-<person>-<need or 0>-<referral or 0>`), or ''."""
-    match = PLAN_NEXT_TAG.search(getattr(message, "extra_tags", "") or "")
-    if not match:
-        return ""
-    exoneree, need, referral = (int(group) for group in match.groups())
-    return links.plan_next_follow_up(exoneree, need or None, referral or None)
+    """The "Schedule the next one" link of a "Marked done" message (services.lib.links.plan_next_tag), or ''."""
+    return links.plan_next_of_tags(getattr(message, "extra_tags", "") or "")
 
 
 @register.filter

@@ -418,7 +418,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         # The message carries an Undo button and a "Schedule the next one" link, as the row does on
         # the person page. base.html reads both from its tags, ids only: the title stays escaped text.
-        plan_next = f"plan-next-{follow_up.exoneree_id}-{follow_up.need_id or 0}-{follow_up.referral_id or 0}"
+        plan_next = links.plan_next_tag(follow_up.exoneree_id, follow_up.need_id, follow_up.referral_id)
         messages.success(
             request,
             _("Marked done: %(title)s.") % {"title": follow_up.title},
