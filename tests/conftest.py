@@ -21,19 +21,23 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
+from importlib import import_module
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import uuid4
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 from django.core.cache import cache
 from django.db import connections, transaction
 from django.db.models import Model
+from django.http import HttpRequest
 from django.test import Client, override_settings
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -43,6 +47,7 @@ from hypothesis import settings as hypothesis_settings
 from pytest_django.fixtures import validate_django_db
 
 from services.choices import NeedDomain, NoteVisibility, Role
+from services.middleware import LAST_ACTIVITY, SIGNED_IN_AT
 from services.models.casework import Assessment, CaseNote
 from services.models.directory import Resource
 from services.models.follow_ups import FollowUp
@@ -427,12 +432,41 @@ def verify_second_factor(client: Client, user: Any) -> TOTPDevice:
     django-otp's middleware reads the device's persistent id from the session; this is what
     `django_otp.login` stores there after a good code.
     """
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    device = device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    device = _confirmed_device(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return device
+
+
+def signed_in_session(client: Client, user: Any, *, second_factor: TOTPDevice | None = None) -> None:
+    """Give the client a session signed in as `user` (past the second factor on `second_factor`),
+    written as one row, as Client.force_login would leave it but without its sign-in: none of
+    the user_logged_in receivers run (django-axes' bookkeeping, the access log's "password
+    accepted" entry), which was two thirds of the login fixture's time over thousands of tests.
+    The sign-in itself is tested through its pages (test_signin.py, test_audit.py)."""
+    session = import_module(django_settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    session[BACKEND_SESSION_KEY] = _session_backend()
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[SIGNED_IN_AT] = session[LAST_ACTIVITY] = time.time()
+    if second_factor is not None:
+        session[DEVICE_ID_SESSION_KEY] = second_factor.persistent_id
+    session.save()
+    request = HttpRequest()
+    request.session = session
+    client._set_login_cookies(request)
+
+
+@functools.cache
+def _session_backend() -> str:
+    """The backend Client.force_login names: the first that can load a user."""
+    return next(path for path in django_settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user"))
+
+
+def _confirmed_device(user: Any) -> TOTPDevice:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
 
 
 @pytest.fixture
@@ -447,9 +481,8 @@ def login(client: Client, world: World):
         if django_settings.SESSION_COOKIE_NAME in client.cookies:  # a fresh client has no one to sign out
             client.logout()
         if persona != "anonymous":
-            client.force_login(world.user(persona))
-            if persona in SECOND_FACTOR:
-                verify_second_factor(client, world.user(persona))
+            user = world.user(persona)
+            signed_in_session(client, user, second_factor=_confirmed_device(user) if persona in SECOND_FACTOR else None)
         return client
 
     return _login
