@@ -1,7 +1,6 @@
 """Links that go out in emails (absolute, and carrying nothing about the person), where a
 request may send the browser back to (this site only), and the form that plans a next follow-up."""
 
-import re
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -34,22 +33,3 @@ def plan_next_follow_up(exoneree_id: int, need_id: int | None, referral_id: int 
     query = urlencode({name: pk for name, pk in {"need": need_id, "referral": referral_id}.items() if pk})
     url = reverse("follow_up_create", args=[exoneree_id])
     return f"{url}?{query}" if query else url
-
-
-# A "Marked done" message's tag for its "Schedule the next one" link: ids only, the title stays
-# the message's escaped text (`plan-next-<person>-<need or 0>-<referral or 0>`).
-PLAN_NEXT_TAG = re.compile(r"\bplan-next-(\d+)-(\d+)-(\d+)\b")
-
-
-def plan_next_tag(exoneree_id: int, need_id: int | None, referral_id: int | None) -> str:
-    """The message tag that carries `plan_next_follow_up`'s link (read back by `plan_next_of_tags`)."""
-    return f"plan-next-{exoneree_id}-{need_id or 0}-{referral_id or 0}"
-
-
-def plan_next_of_tags(extra_tags: str) -> str:
-    """The "Schedule the next one" link a message's tags carry (`plan_next_tag`), or ''."""
-    match = PLAN_NEXT_TAG.search(extra_tags)
-    if not match:
-        return ""
-    exoneree, need, referral = (int(group) for group in match.groups())
-    return plan_next_follow_up(exoneree, need or None, referral or None)

@@ -1,9 +1,11 @@
-"""A confirmation said where the person lands.
+"""A confirmation said where the reader lands.
 
-A form low on a long page sends the person back to its own place (`/my-plan/#referral-12`). Its
-"Thank you" at the top of the page was then above the fold while the page scrolled to the place:
-on a 375 px phone the person never saw it (a walk of the person's pages). A message that names
-its place is shown at that place instead (`{% said_here "referral-12" %}`), and at the top only
+A form low on a long page sends the reader back to its own place (`/my-plan/#referral-12`, a
+person page's `#notes` or `#follow-up-7`). Its "Thank you" or "Note saved." at the top of the
+page was then out of view while the browser scrolled to the place: on a 375 px phone the person
+never saw it (a walk of the person's pages), and staff at 1280×800 did not either (a walk of the
+person page). A message that names its place is shown at that place instead (`{% said_here
+"referral" referral.pk %}` in the template, on the server: no script needed), and at the top only
 when the page has no such place any more (the need closed meanwhile, say): never lost.
 """
 
@@ -12,19 +14,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest
 
-PLACE_TAG = "said-at-"
+from services.lib.message_tags import place_tag
 
 
 def said_at(request: HttpRequest, place: str, text: str, *, level: int = messages.SUCCESS) -> str:
     """Queue `text` for the element whose id is `place` (no place: the page's top); the
     redirect's `#place` to go with it."""
-    messages.add_message(request, level, text, extra_tags=f"{PLACE_TAG}{place}" if place else "")
+    messages.add_message(request, level, text, extra_tags=place_tag(place))
     return f"#{place}" if place else ""
 
-
-def place_of(message: object) -> str:
-    """The id of the element a message is said at, or '' for a message of the page's top."""
-    for tag in (getattr(message, "extra_tags", "") or "").split():
-        if tag.startswith(PLACE_TAG):
-            return tag.removeprefix(PLACE_TAG)
-    return ""

@@ -8,14 +8,13 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
 from services.choices import SCORE_LABELS, NeedDomain, NeedStatus, plain_domain
-from services.lib import kept_forms, links, once
+from services.lib import kept_forms, message_tags, once
 from services.lib.days import day_as, plain_day
-from services.lib.said_here import place_of
 from services.lib.sql import split
 from services.lifecycle import NEED_TRANSITIONS
 from services.models.needs import Need
@@ -83,23 +82,16 @@ def tel(phone: str) -> str:
     return re.sub(r"[^0-9+]", "", phone)
 
 
-UNDO_TAG = re.compile(r"\bfollow-up-(\d+)\b")
-
-
 @register.filter
 def undo_follow_up(message: object) -> int | None:
-    """The follow-up a "Marked done" message can undo (its tags say `undo follow-up-<pk>`)."""
-    tags = getattr(message, "extra_tags", "") or ""
-    if "undo" not in tags.split():
-        return None
-    match = UNDO_TAG.search(tags)
-    return int(match.group(1)) if match else None
+    """The follow-up a "Marked done" message can undo (services.lib.message_tags.undo_tag), or None."""
+    return message_tags.undo_of(message)
 
 
 @register.filter
 def plan_next_follow_up(message: object) -> str:
-    """The "Schedule the next one" link of a "Marked done" message (services.lib.links.plan_next_tag), or ''."""
-    return links.plan_next_of_tags(getattr(message, "extra_tags", "") or "")
+    """The "Schedule the next one" link of a "Marked done" message (message_tags.plan_next_tag), or ''."""
+    return message_tags.plan_next_of(message)
 
 
 @register.filter
@@ -264,21 +256,20 @@ def page_first(parser: template.base.Parser, token: template.base.Token) -> Page
     return PageFirstNode(nodelist, bits[2])
 
 
-@register.simple_tag(takes_context=True)
-def said_here(context: template.Context, *parts: object) -> SafeString:
+@register.inclusion_tag("_messages.html", takes_context=True)
+def said_here(context: template.Context, *parts: object) -> dict[str, Any]:
     """The messages said at this place (an element's id, its parts joined by "-": `"referral" 12`),
-    shown here and so not at the top. Outside base.html's page_first (an include with `only`, an
-    htmx partial) nothing: the top says them."""
+    shown here as the top shows its own (templates/_messages.html), and so not at the top.
+    Outside base.html's page_first (an include with `only`, an htmx partial) nothing: the top
+    says them."""
     place = "-".join(str(part) for part in parts)
     said = context.get(SAID_IN_PLACE)
     if said is None:
-        return mark_safe("")
-    here = [message for message in context.get("messages") or () if place_of(message) == place]
+        return {"shown": []}
+    here = [message for message in context.get("messages") or () if message_tags.place_of(message) == place]
     said.update(id(message) for message in here)
-    if not here:
-        return mark_safe("")
-    lines = format_html_join("", '<p class="message {}">{}</p>', ((m.level_tag, m.message) for m in here))
-    return format_html('<div class="messages said-here" role="status">{}</div>', lines)
+    # The csrf_token comes along by itself (an Undo is a form); the request gives it its way back.
+    return {"shown": here, "in_place": True, "request": context.get("request")}
 
 
 @register.filter

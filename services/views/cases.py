@@ -32,7 +32,7 @@ from services.forms.casework import (
 )
 from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, InviteForm
 from services.forms.referrals import NeedForm, NeedStatusForm
-from services.lib import links
+from services.lib import links, message_tags
 from services.lifecycle import NEED_CLOSED, TransitionNotAllowed
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
@@ -417,12 +417,12 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, f"“{follow_up.title}” was already marked done.")
     else:
         # The message carries an Undo button and a "Schedule the next one" link, as the row does on
-        # the person page. base.html reads both from its tags, ids only: the title stays escaped text.
-        plan_next = links.plan_next_tag(follow_up.exoneree_id, follow_up.need_id, follow_up.referral_id)
+        # the person page (services.lib.message_tags: ids only, the title stays escaped text).
+        plan_next = message_tags.plan_next_tag(follow_up.exoneree_id, follow_up.need_id, follow_up.referral_id)
         messages.success(
             request,
             _("Marked done: %(title)s.") % {"title": follow_up.title},
-            extra_tags=f"undo follow-up-{pk} {plan_next}",
+            extra_tags=message_tags.tags(message_tags.undo_tag(pk), plan_next),
         )
     return redirect(_back_to_list(request) or follow_up.exoneree)
 
