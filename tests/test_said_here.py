@@ -5,16 +5,19 @@ at the top only when the place is gone from the page."""
 
 from __future__ import annotations
 
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 
-from services.choices import NeedStatus, ReferralStatus
+from services.choices import NeedStatus, NoteVisibility, ReferralStatus
 from services.models.documents import DocumentKind
+from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.referrals import Referral
 from tests import sample_files
+from tests.factories import NeedFactory, ReferralFactory
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -142,3 +145,82 @@ def test_a_message_whose_place_left_the_page_is_said_at_the_top(login, world):
     assert f'id="referral-{referral.pk}"' not in html
     _, top = said(html, f"referral-{referral.pk}")
     assert "Your plan does not ask about this one now, so your answer was not sent." in top
+
+
+# Staff pages, the same way: a save that goes back to a part of the person page ("Note saved." to
+# #notes, a follow-up to its row) was said at the top, out of view at 1280×800, and a script moved
+# the whole top block there, unrelated messages too. Now each is said at its own place.
+
+
+def test_a_note_saved_is_said_at_the_notes_and_not_at_the_top(login, world):
+    marcus = world.marcus.exoneree
+    note = {"text": "Called him: the room is fine.", "visibility": NoteVisibility.STAFF}
+
+    sent = login("caseworker1").post(reverse("note_create", args=[marcus.pk]), note, follow=True)
+
+    assert sent.redirect_chain[-1][0].endswith("#notes")
+    html = sent.content.decode()
+    at_notes, top = said(html, "notes")
+    assert at_notes.startswith("Case notes+ Write a note Note saved.") and "Note saved." not in top
+    assert html.count("Note saved.") == 1
+
+
+def test_a_follow_up_saved_is_said_at_its_row(login, world):
+    marcus = world.marcus.exoneree
+    follow_up = {"title": "Housing visit", "due_at": "2030-01-02T10:00", "assigned_to": world.caseworker1.pk}
+
+    sent = login("caseworker1").post(reverse("follow_up_create", args=[marcus.pk]), follow_up, follow=True)
+
+    saved = FollowUp.objects.get(title="Housing visit")
+    assert sent.redirect_chain[-1][0].endswith(f"#follow-up-{saved.pk}")
+    at_row, top = said(sent.content.decode(), f"follow-up-{saved.pk}")
+    assert at_row.startswith("Follow-up saved: “Housing visit”") and "Housing visit" not in top
+
+
+def test_a_need_closed_is_said_at_its_card_with_what_is_still_open_and_its_fold_opens(login, world):
+    """A met need's card moves under "Closed", a fold shut by default: it opens to show what
+    was said there (the status, and the referral still open)."""
+    need = NeedFactory(exoneree=world.marcus.exoneree)
+    ReferralFactory(need=need, resource__name="Harbor House", status=ReferralStatus.IN_PROGRESS)
+
+    sent = login("caseworker1").post(reverse("need_status", args=[need.pk]), {"status": "met"}, follow=True)
+
+    html = unescape(sent.content.decode())
+    at_need, top = said(html, f"need-{need.pk}")
+    assert "Need marked met.Its referral to Harbor House (in progress) is still open" in at_need  # two lines
+    assert "Need marked met." not in top and "still open" not in top
+    assert '<details class="closed-needs" open>' in html
+
+
+def test_a_message_sent_to_the_person_is_said_at_the_newest_message(login, world):
+    marcus = world.marcus.exoneree
+
+    sent = login("caseworker1").post(
+        reverse("exoneree_messages", args=[marcus.pk]), {"text": "See you Friday.", "about": ""}, follow=True
+    )
+
+    assert sent.redirect_chain[-1][0].endswith("#latest")
+    newest = marcus.messages.order_by("-pk").first()
+    at_newest, top = said(sent.content.decode(), f"message-{newest.pk}")
+    assert at_newest.startswith("Sent.") and "See you Friday." in at_newest and "Sent." not in top
+
+
+def test_an_unrelated_message_stays_at_the_top_with_its_undo(login, world):
+    """A follow-up marked done in another tab, then a note saved here: the note's word is said at
+    the notes, the other stays at the top, with its Undo and "Schedule the next one"."""
+    marcus, follow_up = world.marcus.exoneree, world.marcus.follow_up
+    client = login("caseworker1")
+    client.post(reverse("follow_up_done", args=[follow_up.pk]), {"outcome": "Called"})  # not followed: kept
+
+    sent = client.post(
+        reverse("note_create", args=[marcus.pk]),
+        {"text": "Spoke again.", "visibility": NoteVisibility.STAFF},
+        follow=True,
+    )
+
+    html = sent.content.decode()
+    at_notes, top = said(html, "notes")
+    assert "Note saved." in at_notes and "Marked done" not in at_notes
+    assert f"Marked done: {follow_up.title}. Undo Schedule the next one" in top and "Note saved." not in top
+    top_block = html.split('<div class="messages" role="status">', 1)[1].split("</div>", 1)[0]
+    assert f'action="{reverse("follow_up_reopen", args=[follow_up.pk])}"' in top_block

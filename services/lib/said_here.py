@@ -11,6 +11,8 @@ when the page has no such place any more (the need closed meanwhile, say): never
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.http import HttpRequest
 
@@ -23,3 +25,9 @@ def said_at(request: HttpRequest, place: str, text: str, *, level: int = message
     messages.add_message(request, level, text, extra_tags=place_tag(place))
     return f"#{place}" if place else ""
 
+
+def said_where_it_lands(request: HttpRequest, url: str, text: str, *, level: int = messages.SUCCESS) -> str:
+    """Queue `text` for the place `url` lands on (its `#fragment`; none: the page's top), and
+    give `url` back to redirect to: the place said and the place gone to cannot differ."""
+    said_at(request, urlsplit(url).fragment, text, level=level)
+    return url

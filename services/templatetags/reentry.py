@@ -272,6 +272,14 @@ def said_here(context: template.Context, *parts: object) -> dict[str, Any]:
     return {"shown": here, "in_place": True, "request": context.get("request")}
 
 
+@register.simple_tag(takes_context=True)
+def said_in(context: template.Context, prefix: str, objects: Any) -> bool:
+    """Whether a message is said at one of `objects`' places (`<prefix>-<pk>`): a folded
+    <details> that holds such a place opens, so that its message is read, not hidden."""
+    places = {f"{prefix}-{obj.pk}" for obj in objects or ()}
+    return any(message_tags.place_of(message) in places for message in context.get("messages") or ())
+
+
 @register.filter
 def said_at_top(messages: Any, said: set[int] | None) -> list[Any]:
     """The messages not already said at their place on the page."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -61,8 +60,8 @@ def need_ask_take_on(request: HttpRequest, pk: int) -> HttpResponse:
         asks.need_ask_take_on(by=request.user, need=need)
     except TransitionNotAllowed as error:
         return action_refused(request, str(error), back=need.exoneree, status=409)
-    messages.success(request, _("You took it on. It is an open need now, in their words."))
-    return redirect(f"{need.exoneree.get_absolute_url()}#need-{need.pk}")
+    said = said_at(request, f"need-{need.pk}", _("You took it on. It is an open need now, in their words."))
+    return redirect(need.exoneree.get_absolute_url() + said)
 
 
 @require_http_methods(["GET", "POST"])

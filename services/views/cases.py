@@ -33,6 +33,7 @@ from services.forms.casework import (
 from services.forms.people import ExonereeForm, ExonereeSearchForm, IntakeForm, InviteForm
 from services.forms.referrals import NeedForm, NeedStatusForm
 from services.lib import links, message_tags
+from services.lib.said_here import said_where_it_lands
 from services.lifecycle import NEED_CLOSED, TransitionNotAllowed
 from services.models.casework import Assessment, CaseNote
 from services.models.follow_ups import FollowUp
@@ -321,10 +322,12 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
         needs.need_set_status(by=request.user, need=need, status=form.cleaned_data["status"])
     except TransitionNotAllowed as error:
         return action_refused(request, str(error), back=need.exoneree, status=409)
-    messages.success(request, _("Need marked %(status)s.") % {"status": need.get_status_display().lower()})
+    back = said_where_it_lands(
+        request, _at_need(need), _("Need marked %(status)s.") % {"status": need.get_status_display().lower()}
+    )
     if need.status in NEED_CLOSED and (still_open := records.open_referrals_of(need)):
-        messages.warning(request, _still_open_words(still_open))
-    return redirect(_at_need(need))
+        said_where_it_lands(request, back, _still_open_words(still_open), level=messages.WARNING)
+    return redirect(back)
 
 
 def _still_open_words(still_open: list[Referral]) -> str:

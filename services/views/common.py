@@ -11,13 +11,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy
 
 from services.lib import kept_forms
+from services.lib.said_here import said_where_it_lands
 from services.models.people import Exoneree
 
 T = TypeVar("T")
@@ -38,7 +39,8 @@ def form_page(
     back: str,
     **extra: Any,
 ) -> HttpResponse:
-    """Valid form: `save` (one action), a message, a redirect to `then` (or `then(result)`).
+    """Valid form: `save` (one action), a message, a redirect to `then` (or `then(result)`); the
+    message is said at the place the redirect lands on (its `#fragment`: services.lib.said_here).
 
     Otherwise the form again, status 400, with every error beside its field, including the
     ones the action raised, and nothing saved.
@@ -49,8 +51,8 @@ def form_page(
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, success(result) if callable(success) else success)
-            return redirect(then(result) if callable(then) else then)
+            url = resolve_url(then(result) if callable(then) else then)
+            return redirect(said_where_it_lands(request, url, success(result) if callable(success) else success))
     return render_form(request, form, title=title, back=back, **extra)
 
 

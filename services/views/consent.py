@@ -20,6 +20,7 @@ from services.actions import emergency
 from services.choices import ConsentRevokedHow
 from services.forms.consent import ConsentForm, ConsentNarrowForm, EmergencyAccessForm, EmergencyReviewForm
 from services.lib.days import plain_day
+from services.lib.said_here import said_at
 from services.models.people import Exoneree
 from services.models.referrals import Referral
 from services.selectors import audit_trail, coverage
@@ -113,12 +114,10 @@ def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     exoneree = consent.exoneree
     if request.method == "POST":
         flagged = consent_actions.consent_revoke(by=request.user, consent=consent, how=ConsentRevokedHow.STAFF)
-        messages.success(
-            request,
-            _("Consent for %(name)s revoked. New referrals will not be sent there.") % {"name": consent.provider.name}
-            + (f" {flagged} open referral(s) are flagged: tell the provider." if flagged else ""),
-        )
-        return redirect(f"{exoneree.get_absolute_url()}#consents")
+        said = _("Consent for %(name)s revoked. New referrals will not be sent there.") % {
+            "name": consent.provider.name
+        } + (f" {flagged} open referral(s) are flagged: tell the provider." if flagged else "")
+        return redirect(exoneree.get_absolute_url() + said_at(request, "consents", said))
     context = {
         "title": _("Revoke the consent for %(name)s?") % {"name": consent.provider.name},
         "message": _(

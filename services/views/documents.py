@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +19,7 @@ from services import access
 from services.access import caseworker_required, exoneree_required, staff_required
 from services.actions import documents
 from services.forms.documents import DocumentForm, MyDocumentForm, too_large_message
-from services.lib.said_here import said_at
+from services.lib.said_here import said_at, said_where_it_lands
 from services.models.documents import Document
 from services.views.common import action_refused, apply_errors, posted, restore_kept
 
@@ -65,7 +63,7 @@ def _upload_page(
             apply_errors(form, error)
         else:
             # Said where `then` lands (the papers, low on the plan), else at the page's top.
-            said_at(request, urlsplit(then).fragment, words["saved"])
+            said_where_it_lands(request, then, words["saved"])
             # The upload script (services/static/services/documents.js) sends the form itself
             # and follows this header, keeping the #place a redirect it follows would lose.
             return HttpResponseClientRedirect(then) if request.htmx else redirect(then)
@@ -135,8 +133,7 @@ def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
     back = exoneree.get_absolute_url() + "#documents"
     if request.method == "POST":
         documents.document_delete(by=request.user, document=document)
-        messages.success(request, _("The document is deleted. Its history is kept."))
-        return redirect(back)
+        return redirect(said_where_it_lands(request, back, _("The document is deleted. Its history is kept.")))
     paper = f"{document} ({document.title})" if document.title else str(document)
     context = {
         "title": _("Delete %(paper)s?") % {"paper": paper},
@@ -161,8 +158,7 @@ def document_need(request: HttpRequest, pk: int) -> HttpResponse:
         need = documents.document_need_create(by=request.user, exoneree=exoneree, kind=request.POST.get("kind", ""))
     except ValidationError:
         return action_refused(request, _("That paper is not on this person's checklist."), back=exoneree, status=400)
-    messages.success(request, _("A need for it is recorded."))
-    return redirect(exoneree.get_absolute_url() + f"#need-{need.pk}")
+    return redirect(exoneree.get_absolute_url() + said_at(request, f"need-{need.pk}", _("A need for it is recorded.")))
 
 
 def _stream(request: HttpRequest, document: Document) -> HttpResponse:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from services.access import caseworker_required, staff_required
 from services.actions import legal
 from services.choices import RecordHolder
 from services.forms.legal import CertificateForm, ClaimForm, ClearanceForm, LegalItemForm, PaymentForm
+from services.lib.said_here import said_at
 from services.models.people import Exoneree
 from services.selectors import legal as legal_selectors
 from services.views.common import form_page, posted
@@ -130,8 +130,7 @@ def payment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def payment_remove(request: HttpRequest, pk: int) -> HttpResponse:
     payment = access.get_payment(request.user, pk, change=True)
     legal.payment_remove(by=request.user, payment=payment)
-    messages.success(request, _("The payment is removed."))
-    return redirect(_legal_url(payment.claim.exoneree) + "#claims")
+    return redirect(_legal_url(payment.claim.exoneree) + said_at(request, "claims", _("The payment is removed.")))
 
 
 @require_http_methods(["GET", "POST"])

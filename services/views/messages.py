@@ -3,7 +3,6 @@ side (a director reads it, read-only), and staff's "needs action" flag."""
 
 from __future__ import annotations
 
-from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -70,8 +69,7 @@ def exoneree_messages(request: HttpRequest, pk: int) -> HttpResponse:
         messages.message_send(
             by=request.user, exoneree=exoneree, text=form.cleaned_data["text"], from_person=False, about=about
         )
-        flash.success(request, sent_to_person(exoneree))
-        return redirect(reverse("exoneree_messages", args=[pk]) + "#latest")
+        return redirect(reverse("exoneree_messages", args=[pk]) + said_at(request, "latest", sent_to_person(exoneree)))
     if request.method == "GET" and can_write:
         messages.messages_mark_read(by=request.user, exoneree=exoneree, from_person=True)
     context = {

@@ -20,6 +20,7 @@ from services.actions import provider_answers
 from services.forms.provider import WORDS_FIELDS, ProviderAnswerForm, ProviderQuestionAnswerForm
 from services.lib import once
 from services.lib.provider_tokens import private_page, token_hash
+from services.lib.said_here import said_at
 from services.lib.text import visible_length
 from services.lib.throttle import throttle_hit
 from services.lifecycle import TransitionNotAllowed
@@ -268,6 +269,6 @@ def provider_question_answer(request: HttpRequest, pk: int, question_pk: int) ->
             apply_errors(form, error)
             status = 409
         else:
-            messages.success(request, _("Answer saved. The provider is emailed that there is an answer on their page."))
-            return redirect(f"{referral.get_absolute_url()}#question-{question.pk}")
+            said = _("Answer saved. The provider is emailed that there is an answer on their page.")
+            return redirect(referral.get_absolute_url() + said_at(request, f"question-{question.pk}", said))
     return referral_page(request, referral, can_change=True, answers={question.pk: form}, status=status)

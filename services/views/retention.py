@@ -26,6 +26,7 @@ from services.access import director_required
 from services.actions import retention as actions
 from services.choices import RetentionMode
 from services.forms.retention import LegalHoldForm, LegalHoldLiftForm, RetentionConfirmForm
+from services.lib.said_here import said_at
 from services.models.organizations import Organization
 from services.models.people import Exoneree
 from services.views.common import apply_errors, came_from, posted, restore_kept
@@ -70,8 +71,9 @@ def _changed(form: Form, change: Callable[..., object], *, by: Any, exoneree: Ex
     return True
 
 
-def _back(pk: int) -> HttpResponse:
-    return redirect(reverse("retention_review") + f"#person-{pk}")
+def _back(request: HttpRequest, pk: int, said: str) -> HttpResponse:
+    """Back to the person's card on the retention page, what was done said on it."""
+    return redirect(reverse("retention_review") + said_at(request, f"person-{pk}", said))
 
 
 @require_GET
@@ -108,8 +110,7 @@ def retention_confirm(request: HttpRequest, pk: int) -> HttpResponse:
                 return _refused(request, error)
             apply_errors(form, error)
         else:
-            messages.success(request, _confirmed(exoneree, access.organization_of(request.user)))
-            return _back(pk)
+            return _back(request, pk, _confirmed(exoneree, access.organization_of(request.user)))
     return _page(request, status=400, confirm_form=form, form_for=pk)
 
 
@@ -120,8 +121,7 @@ def legal_hold_place(request: HttpRequest, pk: int) -> HttpResponse:
     form = LegalHoldForm(request.POST)
     try:
         if _changed(form, actions.legal_hold_place, by=request.user, exoneree=exoneree):
-            messages.success(request, _("Legal hold placed. The record is kept until the hold is lifted."))
-            return _back(pk)
+            return _back(request, pk, _("Legal hold placed. The record is kept until the hold is lifted."))
     except ValidationError as error:
         return _refused(request, error)
     return _page(request, status=400, hold_form=form, form_for=pk)
@@ -134,8 +134,7 @@ def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
     form = LegalHoldLiftForm(request.POST)
     try:
         if _changed(form, actions.legal_hold_lift, by=request.user, exoneree=exoneree):
-            messages.success(request, _("Legal hold lifted."))
-            return _back(pk)
+            return _back(request, pk, _("Legal hold lifted."))
     except ValidationError as error:
         return _refused(request, error)
     return _page(request, status=400, lift_form=form, form_for=pk)
