@@ -1,5 +1,6 @@
 """A member organization joining: an operator sets it up with its first director from a shell
-(`manage.py add_organization`), and the director takes it up from a printed set-password link.
+(`manage.py add_organization`), and the director takes it up from a printed set-password link;
+its directory, empty at first, says how to fill it.
 
 Before, the only way was /admin/: an organization, a user, a staff role, each by hand, and a
 password the operator chose and passed on; a director made there without a password could
@@ -16,10 +17,13 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.urls import reverse
 
 from services import access
 from services.models.audit import AuditEvent
 from services.models.organizations import Organization, StaffMember
+from tests.conftest import verify_second_factor
+from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.world_built_once  # the personas built once (tests/conftest.py)
 
@@ -101,3 +105,29 @@ def test_a_username_already_taken_up_is_refused(world):
 
     with pytest.raises(CommandError, match="jlee@pir is taken"):
         add(NAME, "jlee", "other@example.org")
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    verify_second_factor(client, user)
+    return client
+
+
+def test_an_empty_directory_says_how_to_fill_it_not_that_nothing_matches(world):
+    add(NAME, "jlee", "jlee@example.org")
+    director = StaffMember.objects.get(user__username="jlee@pir")
+    caseworker = StaffFactory(organization=director.organization)
+
+    for_director = signed_in(director.user).get(reverse("resource_list")).content.decode()
+    for_caseworker = signed_in(caseworker.user).get(reverse("resource_list"), HTTP_HX_REQUEST="true")
+
+    assert "Your directory has no resources yet." in for_director and "No resources match." not in for_director
+    assert f'<a href="{reverse("hsds_import")}">Import your local 211 listings (HSDS)</a>' in for_director
+    assert "your director adds them" in for_caseworker.content.decode()  # the search's own partial too
+
+
+def test_a_search_that_finds_nothing_in_a_directory_with_resources_still_says_so(login, world):
+    page = login("director1").get(reverse("resource_list"), {"q": "zzzzqqq"}).content.decode()
+
+    assert "No resources match." in page and "no resources yet" not in page

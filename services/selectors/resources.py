@@ -161,6 +161,12 @@ def resource_search(user: AbstractUser, *, q: str = "", domain: str = "", status
     )
 
 
+def directory_is_empty(user: AbstractUser) -> bool:
+    """Whether the organization has no resource at all, whatever its status: a new member
+    organization's directory, which a search that finds nothing should not pass for."""
+    return not resources_visible_to(user).exists()
+
+
 def resources_for_need(user: AbstractUser, need: Need, *, keep: int | None = None) -> QuerySet[Resource]:
     """Active resources (and `keep`, the one already chosen), those serving the need's domain
     first; `consented`: the person has a current consent naming the resource's provider."""

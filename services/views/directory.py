@@ -31,6 +31,9 @@ def resource_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "can_manage": access.is_director(request.user),
         "also_searched": resources_selectors.also_searched(filters.get("q", "")),
+        # Asked only when nothing is listed: "no resources match" would send a new organization
+        # looking for a search to change instead of the way to fill its directory.
+        "directory_empty": not page.paginator.count and resources_selectors.directory_is_empty(request.user),
     }
     response = render(request, template, context, status=200 if form.is_valid() else 400)
     patch_vary_headers(response, ["HX-Request"])  # the partial and the page share a URL
