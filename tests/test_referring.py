@@ -163,28 +163,40 @@ def test_someone_whose_need_this_resource_serves_is_not_offered_again_below(logi
 
 
 @pytest.mark.parametrize(
-    ("intake", "provider_email", "told", "emailed_to"),
+    ("intake", "service_email", "provider_email", "told", "emailed_to"),
     [
         (
             "intake@housing.example.org",
+            "desk@housing.example.org",
             "front-desk@example.org",
             "Referrals are emailed to the intake address intake@housing.example.org.",
             [["intake@housing.example.org"]],
         ),
+        # A directory loaded from HSDS has the service's own email, never an intake address: its
+        # referrals reached nobody when the service's organization gave no email of its own.
         (
+            "",
+            "desk@housing.example.org",
+            "",
+            "No intake email: referrals are emailed to this service's address desk@housing.example.org.",
+            [["desk@housing.example.org"]],
+        ),
+        (
+            "",
             "",
             "front-desk@example.org",
             "No intake email: referrals are emailed to the provider's address front-desk@example.org.",
             [["front-desk@example.org"]],
         ),
-        ("", "", "No intake email: referrals are not emailed; call or send it yourself.", []),
+        ("", "", "", "No intake email: referrals are not emailed; call or send it yourself.", []),
     ],
 )
 def test_a_directory_entry_tells_a_caseworker_where_a_referral_is_emailed_as_the_send_does(
-    login, world, intake, provider_email, told, emailed_to
+    login, world, intake, service_email, provider_email, told, emailed_to
 ):
     resource = world.marcus.resource
     resource.intake_email = intake
+    resource.email = service_email
     resource.save()
     resource.provider.email = provider_email
     resource.provider.save()

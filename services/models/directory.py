@@ -82,13 +82,14 @@ class Resource(BaseModel):
     postal_code = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
-    # Where referrals are sent (services/referral_reminders.py); the provider's email when empty.
+    # Where referrals are sent (services/referral_reminders.py); when empty, the service's own email
+    # (an HSDS import fills it from the service, never this one), else the provider's.
     intake_email = models.EmailField(
         _("intake email"),
         blank=True,
         default="",
         db_default="",
-        help_text=_("Where referrals go. Empty: the provider's email."),
+        help_text=_("Where referrals go. Empty: the email above, else the provider's."),
     )
     hours = models.CharField(max_length=200, blank=True, help_text=_("For example: Mon–Fri 9am–5pm"))
     # The hours as a person who reads Spanish reads them (hours_to_read). Of a resource, the
@@ -122,7 +123,7 @@ class Resource(BaseModel):
 
     @property
     def referral_email(self) -> str:
-        return self.intake_email or self.provider.email
+        return self.intake_email or self.email or self.provider.email
 
     @property
     def hours_to_read(self) -> str:
