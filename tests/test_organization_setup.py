@@ -131,3 +131,39 @@ def test_a_search_that_finds_nothing_in_a_directory_with_resources_still_says_so
     page = login("director1").get(reverse("resource_list"), {"q": "zzzzqqq"}).content.decode()
 
     assert "No resources match." in page and "no resources yet" not in page
+
+
+def staff_data(member: StaffMember, **changed: str) -> dict[str, str]:
+    user = member.user
+    data = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email, "role": member.role}
+    return {**data, "title": member.title, "is_active": "on", **changed}
+
+
+def test_a_director_gives_a_caseworker_the_phone_their_people_are_told_to_call(login, world):
+    """A new organization's staff had no phone: no form took one (only the demo's seed and
+    /admin/ did), so every plan's "Who to call" gave an email address alone."""
+    new = login("director1").post(
+        reverse("staff_create"),
+        {"first_name": "Nia", "last_name": "Newhire", "email": "nia@example.org", "username": "nnewhire"}
+        | {"role": "caseworker", "phone": "312 555 0142"},
+    )
+    member = StaffMember.objects.get(user=world.caseworker1)
+    edit = reverse("staff_edit", args=[member.pk])
+    edited = login("director1").post(edit, staff_data(member, phone="(312) 555-0143"))
+    plan = login("exoneree1").get(reverse("my_plan")).content.decode()
+
+    assert new.status_code == edited.status_code == 302
+    assert StaffMember.objects.get(user__username=f"nnewhire@{world.org1.code}").phone == "312 555 0142"
+    assert 'Phone: <a href="tel:3125550143">(312) 555-0143</a>' in plan
+    entry = AuditEvent.objects.filter(target=f"Staff account {world.caseworker1.username}").latest("pk")
+    assert entry.changes["phone"] == [member.phone, "(312) 555-0143"]
+
+
+def test_a_phone_that_is_no_number_is_refused_beside_the_box_and_nothing_changes(login, world):
+    member = StaffMember.objects.get(user=world.caseworker1)
+
+    response = login("director1").post(reverse("staff_edit", args=[member.pk]), staff_data(member, phone="call me"))
+
+    assert response.status_code == 400
+    assert "Enter a phone number of 7 to 15 digits" in response.content.decode()
+    assert StaffMember.objects.get(pk=member.pk).phone == member.phone

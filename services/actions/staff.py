@@ -76,7 +76,15 @@ def invitation_queue(*, by: AbstractUser, user: AbstractUser) -> None:
 
 @transaction.atomic
 def staff_create(
-    *, by: AbstractUser, username: str, first_name: str, last_name: str, email: str, role: str, title: str = ""
+    *,
+    by: AbstractUser,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: str,
+    title: str = "",
+    phone: str = "",
 ) -> StaffMember:
     """A staff account named `username@<the organization's code>`, invited by email."""
     organization = organization_of(by)
@@ -86,7 +94,7 @@ def staff_create(
     user.set_unusable_password()
     user.full_clean()
     user.save()
-    member = StaffMember(user=user, organization=organization, role=role, title=title)
+    member = StaffMember(user=user, organization=organization, role=role, title=title, phone=phone)
     member.full_clean()
     member.save()
     figures_changed(organization.pk)
@@ -126,6 +134,7 @@ def staff_update(
     email: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
+    phone: str | None = None,
 ) -> StaffMember:
     """`email`: a new address for an invitation not yet taken up (a typo, a changed address),
     where the invitation goes again. Once they have chosen a password it is theirs: a director
@@ -155,6 +164,7 @@ def staff_update(
     email = stored.user.email if email is None else email.strip()
     first_name = stored.user.first_name if first_name is None else first_name
     last_name = stored.user.last_name if last_name is None else last_name
+    phone = stored.phone if phone is None else phone
     if email != stored.user.email:  # even in its letters' case: a new address gets the invitation
         if has_chosen_a_password(stored.user):
             raise ValidationError({"email": _("They have chosen a password, so only they can change their address.")})
@@ -165,6 +175,7 @@ def staff_update(
         for name, old, new in (
             ("role", stored.role, role),
             ("title", stored.title, title),
+            ("phone", stored.phone, phone),
             ("is_active", stored.user.is_active, is_active),
             ("email", stored.user.email, email),
             ("first_name", stored.user.first_name, first_name),
@@ -172,10 +183,9 @@ def staff_update(
         )
         if old != new
     }
-    stored.role = role
-    stored.title = title
+    stored.role, stored.title, stored.phone = role, title, phone
     stored.full_clean()
-    stored.save(update_fields=["role", "title"])
+    stored.save(update_fields=["role", "title", "phone"])
     stored.user.is_active = is_active
     stored.user.email, stored.user.first_name, stored.user.last_name = email, first_name, last_name
     stored.user.save(update_fields=["is_active", "email", "first_name", "last_name"])

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from services.choices import Role
+from services.forms.contact import phone_or_error, when_typed
 from services.forms.widgets import (
     CaseworkerChoiceField,
     CaseworkerMultipleChoiceField,
@@ -28,6 +29,12 @@ User = get_user_model()
 FIRST_NAME_MISSING = {"required": _("Give their first name.")}
 LAST_NAME_MISSING = {"required": _("Give their last name.")}
 ROLE = _("Choose their role: caseworker or director")
+# The one number their people see under "Who to call" on their plan, and a provider beside a referral.
+PHONE_HELP = _("Shown to the people they carry, under “Who to call” on their plan, and to the providers they refer to.")
+
+
+def phone_field() -> forms.CharField:
+    return forms.CharField(label=_("Work phone"), max_length=30, required=False, help_text=PHONE_HELP)
 
 
 class StaffCreateForm(StaffLengths, forms.Form):
@@ -40,6 +47,7 @@ class StaffCreateForm(StaffLengths, forms.Form):
     username = HandleField()
     role = forms.ChoiceField(choices=Role.choices)
     title = forms.CharField(max_length=100, required=False)
+    phone = phone_field()
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,6 +55,9 @@ class StaffCreateForm(StaffLengths, forms.Form):
         # (services.actions.staff.account_username_check).
         self.fields["username"].for_organization(organization.code)
         name_blanks(self, role=ROLE)
+
+    def clean_phone(self) -> str:
+        return phone_or_error(self.cleaned_data["phone"])
 
 
 class StaffUpdateForm(StaffLengths, forms.Form):
@@ -56,6 +67,7 @@ class StaffUpdateForm(StaffLengths, forms.Form):
     email = forms.EmailField(max_length=254, help_text=_("Changed, the invitation goes again to the new address."))
     role = forms.ChoiceField(choices=Role.choices)
     title = forms.CharField(max_length=100, required=False)
+    phone = phone_field()
     is_active = forms.BooleanField(label=_("Can sign in"), required=False)
 
     def __init__(self, *args: Any, invitation_taken_up: bool, **kwargs: Any) -> None:
@@ -65,6 +77,9 @@ class StaffUpdateForm(StaffLengths, forms.Form):
             self.fields["email"].disabled = True
             self.fields["email"].required = False  # an address kept blank since an admin made the account
             self.fields["email"].help_text = _("They have chosen a password, so only they can change their address.")
+
+    def clean_phone(self) -> str:
+        return when_typed(self, "phone", phone_or_error)  # one an operator stored by hand stays
 
 
 class CaseloadForm(forms.Form):

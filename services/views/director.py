@@ -152,6 +152,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "email": user.email,
         "role": member.role,
         "title": member.title,
+        "phone": member.phone,
         "is_active": user.is_active,
     }
     form = StaffUpdateForm(posted(request), initial=initial, invitation_taken_up=staff.has_chosen_a_password(user))
