@@ -107,6 +107,26 @@ def test_the_example_reports_what_it_does_not_keep_and_its_unmapped_term(world):
     assert any("MyState" in issue.message for issue in plan.warnings)  # not a two-letter state
 
 
+def test_the_preview_names_the_resources_whose_referrals_could_not_be_emailed(login, world, tmp_path):
+    """A 211 file without emails made a directory whose referrals reach no provider's page: the
+    caseworker found out at the first referral ("Mark as sent"), the director never."""
+    folder = copy_example(tmp_path)
+    edit_csv(folder / "services.csv", 0, email="")
+    provider_has_one = import_plan(world.director1, hsds.read_path(folder))
+    edit_csv(folder / "organizations.csv", 0, email="")
+    client = login("director1")
+    response = client.post(
+        reverse("hsds_import"), {"file": upload(zipped_folder(folder), "211.zip", "application/zip")}
+    )
+
+    preview = client.get(response.url).content.decode()
+
+    assert provider_has_one.not_emailed == []  # the provider's address takes them
+    assert "1 resource will get no referral by email" in preview
+    assert "<li>Community Counselling</li>" in preview
+    assert import_plan(world.director1, hsds.read_path(CSV_EXAMPLE)).not_emailed == []
+
+
 def test_importing_twice_changes_nothing(world):
     import_file(CSV_EXAMPLE, world.director1)
     before, rows = directory(world.org1), rows_everywhere()
@@ -355,7 +375,11 @@ def test_another_organizations_term_cannot_be_mapped(login, world):
 
 
 def example_zip() -> bytes:
-    return zipped({path.name: path.read_bytes() for path in CSV_EXAMPLE.iterdir()})
+    return zipped_folder(CSV_EXAMPLE)
+
+
+def zipped_folder(folder: Path) -> bytes:
+    return zipped({path.name: path.read_bytes() for path in folder.iterdir()})
 
 
 def test_upload_preview_confirm(login, world):

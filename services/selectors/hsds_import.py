@@ -101,6 +101,10 @@ class ImportPlan:
     warnings: list[Issue] = field(default_factory=list)
     not_imported: list[tuple[str, int, str]] = field(default_factory=list)  # (table, rows, why)
     terms: list[Term] = field(default_factory=list)
+    # Resources that will have no address a referral is emailed to (Resource.referral_email):
+    # no intake email kept, no email of the service's nor of its provider's. Their referrals
+    # cannot reach the provider's page; the director is told before confirming.
+    not_emailed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -133,6 +137,8 @@ class _Planner:
         resources = resources_visible_to(user).select_related("provider").prefetch_related("domain_rows")
         self.resources = {r.hsds_id: r for r in resources}
         self.mapping = {t.hsds_id: t for t in taxonomy_terms_visible_to(user)}
+        # A provider's email by the HSDS id a service names it with: the file's, else the directory's.
+        self.provider_emails = {hsds_id: provider.email for hsds_id, provider in self.providers.items()}
         self.by_link: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
 
     def plan(self) -> ImportPlan:
@@ -252,6 +258,7 @@ class _Planner:
             if existing is None and same_name is not None and same_name.hsds_id not in ids:
                 existing = same_name  # typed here before, or imported from elsewhere: taken over
             self.result.providers.append(self.compare(row, Provider, values, existing))
+            self.provider_emails[row.get("id")] = values["email"]
         return in_file
 
     # Services → resources.
@@ -310,6 +317,9 @@ class _Planner:
                     planned.changed.append(_("needs it serves"))
                 planned.action = UPDATE if planned.changed else UNCHANGED
             self.result.resources.append(planned)
+            intake = existing.intake_email if existing is not None else ""
+            if not (intake or values["email"] or self.provider_emails.get(organization_id)):
+                self.result.not_emailed.append(values["name"])
 
     def _offered_at(self, service: Row) -> tuple[list[Row], list[Row]]:
         """The first service_at_location of the service, and its location (a resource has one)."""
