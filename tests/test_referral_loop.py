@@ -232,7 +232,9 @@ def test_sent_again_once_accepted_the_email_does_not_ask_to_accept_it(
     ("intake", "button", "help_text"),
     [
         ("intake@example.org", "Send to the provider", "The provider is emailed a link to the referral."),
-        ("", "Mark as sent", "The provider has no email address: nothing is emailed."),
+        # A dead end for a new organization whose directory came from a file without emails: the
+        # caseworker is told who can give the resource the address (they cannot).
+        ("", "Mark as sent", 'ask your director to give <a href="/resources/{pk}/">this resource</a> its intake'),
     ],
 )
 def test_the_send_button_says_whether_it_emails_the_provider(
@@ -247,7 +249,8 @@ def test_the_send_button_says_whether_it_emails_the_provider(
     ReferralCategory.objects.get_or_create(referral=referral, category=ConsentCategory.HOUSING)
     consent_for(world.marcus.exoneree, referral.resource.provider, ("contact", "housing"))
     html = login("caseworker1").get(referral.get_absolute_url()).content.decode()
-    assert f'<button type="submit" class="primary">{button}</button>' in html and help_text in html
+    assert f'<button type="submit" class="primary">{button}</button>' in html
+    assert help_text.format(pk=referral.resource.pk) in html
 
 
 # --- the page -----------------------------------------------------------------------------------
