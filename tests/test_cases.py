@@ -1293,8 +1293,9 @@ def test_invite_creates_a_login_and_sends_one_email_without_personal_details(
     html = message.alternatives[0][0]
     assert link_path(message) in html
     for part in (message.subject, message.body, html):
+        words = part.replace(link_path(message), "")  # its random token may hold "8899" or "1968"
         for secret in ("900778899", "900-77-8899", "8899", "1968", "Quietwater", "07/21", "July 21"):
-            assert secret not in part
+            assert secret not in words
 
 
 def test_invite_with_a_taken_username_sends_nothing(login, world, nadia, django_capture_on_commit_callbacks):
