@@ -1096,6 +1096,18 @@ API_ENDPOINTS = [
 ]
 
 
+def test_api_no_such_address_budget(world):
+    """An address the API does not have (`/api/v1/people/abc/`): the token only, however many
+    people there are; the 404 reads no record."""
+    _, key = api_tokens.token_create(by=world.caseworker1, name="budget", scope="read")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    client.get("/api/v1/people/abc/")  # warm-up (and "last used")
+    grow_people(world, MORE)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/people/abc/").status_code == 404
+    assert len(queries) == 1, "\n".join(query["sql"] for query in queries.captured_queries)
+
+
 @pytest.mark.parametrize(
     ("persona", "path", "grow", "budget"), [p[1:] for p in API_PAGES], ids=[p[0] for p in API_PAGES]
 )

@@ -174,6 +174,14 @@ ERRORS = {
     429: "Too many requests for this token: wait, then try again.",
 }
 
+ACTIONS = ("/status/", "/transition/", "/done/", "/reopen/", "/revoke/")  # each checks an If-Match sent
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "description": "The ETag of the version read (GET the record): the change applies to that version only.",
+    "schema": {"type": "string"},
+}
+
 
 def document_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """A drf-spectacular postprocessing hook: every operation lists the errors it can answer."""
@@ -183,12 +191,14 @@ def document_errors(result: dict[str, Any], generator: Any, request: Any, public
             codes = [400, 401, 403, 429]
             if "{" in path or any(p.get("name") == "cursor" for p in operation.get("parameters", [])):
                 codes.append(404)  # a record not among yours, or a cursor that names no page
-            if path.endswith("/transition/"):
-                codes.append(409)
+            if path.endswith(("/transition/", "/status/")):
+                codes.append(409)  # a lifecycle move: a referral's, or a need's
             if method in ("put", "patch"):
                 codes += [412, 428]
-            elif method == "post" and "{" in path:
-                codes.append(412)  # an action may send If-Match too
+                operation.setdefault("parameters", []).append({**IF_MATCH, "required": True})
+            elif method == "post" and path.endswith(ACTIONS):
+                codes.append(412)  # an action may send If-Match too (a new record has no version)
+                operation.setdefault("parameters", []).append({**IF_MATCH, "required": False})
             for code in codes:
                 operation["responses"].setdefault(
                     str(code),

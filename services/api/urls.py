@@ -3,7 +3,7 @@ own static files)."""
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.decorators.cache import never_cache
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -45,6 +45,7 @@ v1 = [
 
 urlpatterns = [
     path("v1/", include((v1, "api"))),
+    re_path(r"^v1/(?P<rest>.*)$", never_cache(views.no_such_address), name="api-no-such-address"),
     path("schema/", never_cache(SpectacularAPIView.as_view()), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.db import transaction
 from django.db.models import Model, QuerySet
+from django.urls import resolve
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -84,6 +86,29 @@ class UnderPerson(generics.ListAPIView):
         raise NotImplementedError
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """`true` or `false` (or left out); anything else is a 400 with the reason."""
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        said = {"true": True, "false": False}.get(str(value).lower())
+        if said is None:
+            raise forms.ValidationError("Say true or false.", code="invalid")
+        return said
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    """django-filter's BooleanFilter reads a value it does not know (`?mine=-1`) as "left out"
+    and answers the whole list; this one refuses it, as People refuses a filter it does not know."""
+
+    field_class = StrictBooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput)  # the value as sent, for the field to judge
+        super().__init__(*args, **kwargs)
+
+
 # People -------------------------------------------------------------------------------------------
 
 
@@ -93,7 +118,7 @@ class PersonFilter(filters.FilterSet):
         help_text="Words of the legal or preferred name, or a whole phone number in any format "
         "(exact: part of a number finds nobody).",
     )
-    mine = filters.BooleanFilter(method="carried", help_text="Only the people you carry.")
+    mine = StrictBooleanFilter(method="carried", help_text="Only the people you carry.")
     case = filters.ChoiceFilter(
         choices=CASE_STATE_CHOICES,
         method="in_state",
@@ -267,7 +292,7 @@ def referral_transition(request: Request, pk: int) -> Response:
 
 
 class FollowUpFilter(filters.FilterSet):
-    done = filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
+    done = StrictBooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = FollowUp
@@ -517,3 +542,15 @@ def root(request: Request) -> Response:
             "docs": reverse("api-docs", request=request),
         }
     )
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
+def no_such_address(request: Request, rest: str) -> Response:
+    """Any other address under /api/v1/ (`/api/v1/needs/abc/`, a negative id): a 404 in the API's
+    own shape, past its token and role checks like every endpoint, where Django answered an HTML
+    page a client cannot read. An address missing its last slash is told so (Django's redirect
+    to it would lose a POST's body)."""
+    if not request.path.endswith("/") and resolve(request.path + "/").url_name != "api-no-such-address":
+        raise NotFound(f"Addresses of the API end with a slash: {request.path}/")
+    raise NotFound("There is no such address in the API: see /api/docs/.")

@@ -1,0 +1,121 @@
+"""The API against its own contract: what a run of schemathesis (`st run /api/schema/ --checks
+all`, as each staff persona and as an exoneree) found where an answer and the schema disagreed,
+or where a bad request was answered 200 or with a page a client cannot read."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from services.models.needs import Need
+from tests.test_api import api, conforms, key_for, template_of, the_cached_schema, v1
+
+pytestmark = [pytest.mark.django_db, pytest.mark.world_built_once]
+
+NOT_ADDRESSES = ["/api/v1/needs/abc/", "/api/v1/people/-4/needs/", "/api/v1/needs/1,2/status/", "/api/v1/nothing/"]
+
+
+@pytest.mark.parametrize("url", NOT_ADDRESSES)
+@pytest.mark.parametrize("method", ["GET", "POST", "PATCH"])
+def test_an_address_the_api_does_not_have_is_a_404_in_the_apis_shape(world, url, method):
+    answer = api(Client(), key_for(world, "caseworker1"), method, url, {})
+    assert answer.status_code == 404 and answer["Content-Type"] == "application/json"
+    assert answer.json() == {"detail": ["There is no such address in the API: see /api/docs/."]}
+    assert "no-store" in answer["Cache-Control"]
+
+
+@pytest.mark.parametrize(("persona", "status"), [("anonymous", 401), ("exoneree1", 403), ("director2", 404)])
+def test_an_address_the_api_does_not_have_checks_who_asks_first(world, persona, status):
+    client = Client()
+    if persona == "exoneree1":
+        client.force_login(world.user(persona))
+    key = key_for(world, persona) if persona == "director2" else None
+    answer = api(client, key, "GET", "/api/v1/people/abc/")
+    assert answer.status_code == status and set(answer.json()) == {"detail"}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_address_without_its_last_slash_is_told_so(world, method):
+    url = v1("person-needs", world.marcus.exoneree.pk)
+    before = Need.objects.count()
+    need = {"domain": "basic", "description": "A winter coat"}
+    answer = api(Client(), key_for(world, "caseworker1"), method, url.removesuffix("/"), need)
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": [f"Addresses of the API end with a slash: {url}"]}
+    assert Need.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("people", "mine"),
+        ("person-follow-ups", "done"),
+    ],
+)
+@pytest.mark.parametrize("value", ["-1", "2", "yes please", "nul"])
+def test_a_yes_or_no_filter_takes_true_or_false_only(world, url, field, value):
+    """django-filter read an unknown value as "left out": `?mine=-1` listed everybody, 200."""
+    args = [world.marcus.exoneree.pk] if url.startswith("person-") else []
+    key = key_for(world, "caseworker1")
+    answer = api(Client(), key, "GET", v1(url, *args) + f"?{field}={value}")
+    assert answer.status_code == 400 and answer.json() == {field: ["Say true or false."]}
+    schema = the_cached_schema(world)
+    conforms(answer, schema, schema["paths"][template_of(v1(url, *args))]["get"])
+
+
+def test_a_yes_or_no_filter_still_filters(world):
+    key, client = key_for(world, "director1"), Client()  # who reads everyone and carries nobody
+    everyone = api(client, key, "GET", v1("people") + "?mine=false").json()["results"]
+    assert {world.marcus.exoneree.pk, world.thomas.exoneree.pk} <= {p["id"] for p in everyone}
+    assert api(client, key, "GET", v1("people") + "?mine=TRUE").json()["results"] == []
+    follow_ups, done = v1("person-follow-ups", world.marcus.exoneree.pk), world.marcus.follow_up.pk
+    key = key_for(world, "caseworker1")
+    api(client, key, "POST", v1("follow-up-done", done), {})
+    assert [row["id"] for row in api(client, key, "GET", f"{follow_ups}?done=true").json()["results"]] == [done]
+    assert done not in [row["id"] for row in api(client, key, "GET", f"{follow_ups}?done=False").json()["results"]]
+
+
+@pytest.mark.parametrize("size", ["false", "null", "0", "-1", "201", "1.5", "２"])
+def test_a_page_size_outside_1_to_200_is_a_400(world, size):
+    """DRF's cursor page quietly answered its 50 rows for `?page_size=false`, and 200 for 10**6."""
+    answer = api(Client(), key_for(world, "director1"), "GET", v1("resources") + f"?page_size={size}")
+    assert answer.status_code == 400
+    assert answer.json() == {"page_size": ["Ask for a whole number of rows from 1 to 200."]}
+
+
+def test_the_schema_gives_the_page_sizes_bounds(world):
+    size = next(
+        p
+        for p in the_cached_schema(world)["paths"]["/api/v1/resources/"]["get"]["parameters"]
+        if p["name"] == "page_size"
+    )
+    assert size["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    answer = api(Client(), key_for(world, "director1"), "GET", v1("resources") + "?page_size=200")
+    assert answer.status_code == 200
+
+
+def test_a_need_status_move_not_allowed_is_the_409_the_schema_lists(world):
+    key, client = key_for(world, "caseworker1"), Client()
+    url = v1("need-status", world.marcus.need.pk)
+    assert api(client, key, "POST", url, {"status": "met"}).status_code == 200
+    again = api(client, key, "POST", url, {"status": "met"})
+    assert again.status_code == 409 and "status" in again.json()
+    schema = the_cached_schema(world)
+    conforms(again, schema, schema["paths"]["/api/v1/needs/{id}/status/"]["post"])
+
+
+def test_if_match_is_in_the_schema_where_it_is_read(world):
+    """A PATCH needs it (428 without), an action honours it, a new record has no version."""
+    paths = the_cached_schema(world)["paths"]
+
+    def if_match(path: str, method: str) -> dict | None:
+        return next((p for p in paths[path][method].get("parameters", []) if p["name"] == "If-Match"), None)
+
+    assert if_match("/api/v1/needs/{id}/", "patch")["required"] is True
+    assert if_match("/api/v1/providers/{id}/", "patch")["required"] is True
+    for action in ["needs/{id}/status", "referrals/{id}/transition", "follow-ups/{id}/done", "consents/{id}/revoke"]:
+        assert if_match(f"/api/v1/{action}/", "post")["required"] is False
+        assert "412" in paths[f"/api/v1/{action}/"]["post"]["responses"]
+    for new in ["people/{id}/needs", "needs/{id}/referrals", "people/{id}/follow-ups/already-done"]:
+        assert if_match(f"/api/v1/{new}/", "post") is None
+        assert "412" not in paths[f"/api/v1/{new}/"]["post"]["responses"]
