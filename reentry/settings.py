@@ -575,7 +575,12 @@ SPECTACULAR_SETTINGS = {
     "OAS_VERSION": "3.1.0",
     # The transition's two yes/no answers share one choice set: one name for it; so do a
     # person's preferred language and a provider's language (the site's languages).
-    "ENUM_NAME_OVERRIDES": {"YesNoEnum": ["yes", "no"], "LanguageEnum": "services.choices.Language.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "YesNoEnum": ["yes", "no"],
+        "LanguageEnum": "services.choices.Language.choices",
+        "NeedStatusEnum": "services.choices.NeedStatus.choices",
+        "ReferralStatusEnum": "services.choices.ReferralStatus.choices",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["services.api.auth.StaffOnly"],
     "SWAGGER_UI_DIST": "SIDECAR",

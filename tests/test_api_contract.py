@@ -7,6 +7,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from services.choices import NeedDomain, NeedStatus, NoteVisibility, Priority, ReferralStatus
+from services.forms.casework import CaseNoteForm, FollowUpForm
+from services.forms.referrals import NeedForm, ReferralTransitionForm
 from services.models.needs import Need
 from tests.test_api import api, conforms, key_for, template_of, the_cached_schema, v1
 
@@ -119,3 +122,65 @@ def test_if_match_is_in_the_schema_where_it_is_read(world):
     for new in ["people/{id}/needs", "needs/{id}/referrals", "people/{id}/follow-ups/already-done"]:
         assert if_match(f"/api/v1/{new}/", "post") is None
         assert "412" not in paths[f"/api/v1/{new}/"]["post"]["responses"]
+
+
+# --- what a write takes: the schema says what the page's form asks ---------------------------------
+
+WRITES = [  # (the endpoint, the record its {id} names)
+    ("person-needs", lambda w: w.marcus.exoneree.pk),
+    ("person-follow-ups", lambda w: w.marcus.exoneree.pk),
+    ("person-notes", lambda w: w.marcus.exoneree.pk),
+    ("need-refer", lambda w: w.marcus.need.pk),
+    ("need-status", lambda w: w.marcus.need.pk),
+    ("referral-transition", lambda w: w.marcus.referral.pk),
+    ("follow-up-done", lambda w: w.marcus.follow_up.pk),
+]
+
+
+def request_body(world, name: str, method: str = "post") -> dict:
+    schema = the_cached_schema(world)
+    body = schema["paths"][template_of(v1(name, 1))][method]["requestBody"]["content"]["application/json"]["schema"]
+    return schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+
+
+@pytest.mark.parametrize(("name", "pk"), WRITES, ids=[w[0] for w in WRITES])
+def test_the_fields_a_write_must_have_are_those_the_schema_requires(world, name, pk):
+    """The schema said a need took a `domain` and nothing else, a follow-up a `title`: an empty
+    body is refused naming exactly the fields the schema marks required (none: it is accepted)."""
+    answer = api(Client(), key_for(world, "caseworker1"), "POST", v1(name, pk(world)), {})
+    required = set(request_body(world, name).get("required", []))
+    if required:
+        assert answer.status_code == 400 and set(answer.json()) == required, answer.json()
+    else:
+        assert answer.status_code == 200, answer.json()
+
+
+def test_every_field_a_write_takes_is_in_the_schema(world):
+    for name, form in [
+        ("person-needs", NeedForm),
+        ("person-follow-ups", FollowUpForm),
+        ("person-notes", CaseNoteForm),
+        ("referral-transition", ReferralTransitionForm),
+    ]:
+        assert set(request_body(world, name)["properties"]) == set(form.base_fields), name
+    assert set(request_body(world, "need", "patch")["properties"]) == set(NeedForm.base_fields)
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "choices"),
+    [
+        ("person-needs", "domain", NeedDomain.values),
+        ("person-needs", "priority", Priority.values),
+        ("person-notes", "visibility", NoteVisibility.values),
+        ("need-status", "status", NeedStatus.values),
+        ("referral-transition", "status", ReferralStatus.values),
+    ],
+)
+def test_a_choice_is_named_in_the_schema_and_anything_else_refused(world, name, field, choices):
+    schema = the_cached_schema(world)
+    spec = request_body(world, name)["properties"][field]
+    ref = spec.get("$ref") or spec["allOf"][0]["$ref"]
+    assert schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["enum"] == choices
+    pk = {w[0]: w[1] for w in WRITES}[name](world)
+    answer = api(Client(), key_for(world, "caseworker1"), "POST", v1(name, pk), {field: "sleeping"})
+    assert answer.status_code == 400 and field in answer.json()

@@ -23,6 +23,7 @@ from rest_framework.reverse import reverse
 
 from services import access
 from services.actions import casework, consent, directory, follow_ups, needs, referrals
+from services.api import inputs
 from services.api import serializers as out
 from services.api.auth import STAFF_ROLES
 from services.api.base import etag_of, filled, form_data, locked, matching, valid
@@ -168,7 +169,7 @@ class NeedFilter(filters.FilterSet):
         fields = ["status", "domain", "priority"]
 
 
-@extend_schema(request=inline_serializer("NeedInput", {"domain": serializers.CharField()}))
+@extend_schema(request=inputs.NEED_INPUT)
 class PersonNeeds(UnderPerson, generics.CreateAPIView):
     """GET: the person's needs. POST: record a need (domain, description, own_words, priority, opened_on)."""
 
@@ -192,6 +193,10 @@ class NeedDetail(Detail, generics.UpdateAPIView):
     loader = staticmethod(access.get_need)
     http_method_names = ["get", "patch", "head", "options"]
 
+    @extend_schema(request=inputs.NEED_CHANGE)
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().patch(request, *args, **kwargs)
+
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         need = access.get_need(request.user, kwargs["pk"], change=True)
         with transaction.atomic():
@@ -202,9 +207,7 @@ class NeedDetail(Detail, generics.UpdateAPIView):
         return _written(out.NeedSerializer, need)
 
 
-@extend_schema(
-    request=inline_serializer("NeedStatus", {"status": serializers.CharField()}), responses=out.NeedSerializer
-)
+@extend_schema(request=inputs.NEED_STATUS, responses=out.NeedSerializer)
 @api_view(["POST"])
 def need_status(request: Request, pk: int) -> Response:
     """Open, in progress, met or withdrawn (the allowed moves only: 409 otherwise)."""
@@ -234,17 +237,7 @@ class PersonReferrals(UnderPerson):
         return lists.referrals(self.request.user).filter(need__exoneree=self.person())
 
 
-@extend_schema(
-    request=inline_serializer(
-        "ReferralInput",
-        {
-            "resource": serializers.IntegerField(),
-            "note": serializers.CharField(),
-            "categories": serializers.ListField(),
-        },
-    ),
-    responses={201: out.ReferralSerializer},
-)
+@extend_schema(request=inputs.REFERRAL_INPUT, responses={201: out.ReferralSerializer})
 @api_view(["POST"])
 def need_refer(request: Request, pk: int) -> Response:
     """A draft referral for this need (resource, note, categories it will share)."""
@@ -259,24 +252,7 @@ class ReferralDetail(Detail):
     loader = staticmethod(access.get_referral)
 
 
-@extend_schema(
-    request=inline_serializer(
-        "ReferralTransition",
-        {
-            "status": serializers.CharField(),
-            "note": serializers.CharField(),
-            "decline_reason": serializers.CharField(),
-            "got_service": serializers.ChoiceField(["yes", "no"]),
-            "helped": serializers.ChoiceField(["yes", "no"]),
-            "feedback": serializers.CharField(),
-            "provider_contact": serializers.CharField(help_text="Kept when accepted: the contact the provider gave."),
-            "expected_on": serializers.DateField(
-                help_text="Kept when accepted: the day the provider expects to start."
-            ),
-        },
-    ),
-    responses=out.ReferralSerializer,
-)
+@extend_schema(request=inputs.REFERRAL_TRANSITION, responses=out.ReferralSerializer)
 @api_view(["POST"])
 def referral_transition(request: Request, pk: int) -> Response:
     """Move a referral along its lifecycle. Sending needs the person's current consent for each
@@ -299,7 +275,7 @@ class FollowUpFilter(filters.FilterSet):
         fields = ["assigned_to", "need", "referral"]
 
 
-@extend_schema(request=inline_serializer("FollowUpInput", {"title": serializers.CharField()}))
+@extend_schema(request=inputs.FOLLOW_UP_INPUT)
 class PersonFollowUps(UnderPerson, generics.CreateAPIView):
     """GET: the person's follow-ups. POST: a new one (title, due_at, assigned_to, need,
     referral, details, shared_with_exoneree); a `due_at` more than 30 days past is a 400, as
@@ -354,9 +330,7 @@ class FollowUpDetail(Detail):
     loader = staticmethod(access.get_follow_up)
 
 
-@extend_schema(
-    request=inline_serializer("FollowUpDone", {"outcome": serializers.CharField()}), responses=out.FollowUpSerializer
-)
+@extend_schema(request=inputs.FOLLOW_UP_DONE, responses=out.FollowUpSerializer)
 @api_view(["POST"])
 def follow_up_done(request: Request, pk: int) -> Response:
     """Mark done, with what happened (optional). Done twice is still done once."""
@@ -379,9 +353,7 @@ def follow_up_reopen(request: Request, pk: int) -> Response:
 # Notes and assessments ----------------------------------------------------------------------------
 
 
-@extend_schema(
-    request=inline_serializer("NoteInput", {"text": serializers.CharField(), "visibility": serializers.CharField()})
-)
+@extend_schema(request=inputs.NOTE_INPUT)
 class PersonNotes(UnderPerson, generics.CreateAPIView):
     serializer_class = out.NoteSerializer
 
