@@ -475,7 +475,10 @@ def test_a_language_the_site_does_not_have_is_a_400_with_the_reason(world, langu
 
     assert refused.status_code == 400
     (reason,) = refused.json()["language"]
-    assert "en (English), es (Español)" in reason or reason == "Give the provider's language."
+    assert "en (English), es (Español)" in reason or reason in (
+        "Give the provider's language.",
+        "Must be text: a JSON string (or null to leave it empty).",  # the number 1
+    )
     schema = the_cached_schema(world)
     conforms(refused, schema, schema["paths"]["/api/v1/providers/{id}/"]["patch"])
     assert Provider.objects.get(pk=world.marcus.resource.provider_id).language == "en"
@@ -648,7 +651,7 @@ def test_hostile_api_write(world, endpoint, data):
 
 
 # The last: nested deeper than Python's JSON parser goes (RecursionError, a 500 before).
-@pytest.mark.parametrize("body", ["[]", '"text"', "1", "null", "{", '{"a": {"b": 1}}', '{"a":' * 5000])
+@pytest.mark.parametrize("body", ["[]", '"text"', "1", "null", "{", '{"outcome": {"b": 1}}', '{"a":' * 5000])
 def test_a_body_that_is_not_an_object_is_a_400(world, body):
     key = key_for(world, "caseworker1")
     response = Client().post(
@@ -657,7 +660,7 @@ def test_a_body_that_is_not_an_object_is_a_400(world, body):
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
-    assert response.status_code == 400 and "detail" in response.json() or "a" in response.json()
+    assert response.status_code == 400 and ("detail" in response.json() or "outcome" in response.json())
 
 
 # --- the schema: every answer is what it says ------------------------------------------------------

@@ -10,8 +10,10 @@ from django.test import Client
 from services.choices import NeedDomain, NeedStatus, NoteVisibility, Priority, ReferralStatus
 from services.forms.casework import CaseNoteForm, FollowUpForm
 from services.forms.referrals import NeedForm, ReferralTransitionForm
+from services.models.casework import CaseNote
 from services.models.needs import Need
-from tests.test_api import api, conforms, key_for, template_of, the_cached_schema, v1
+from tests.test_api import api, conforms, days_from_now, key_for, template_of, the_cached_schema, v1
+from tests.test_fuzz import snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.world_built_once]
 
@@ -184,3 +186,65 @@ def test_a_choice_is_named_in_the_schema_and_anything_else_refused(world, name, 
     pk = {w[0]: w[1] for w in WRITES}[name](world)
     answer = api(Client(), key_for(world, "caseworker1"), "POST", v1(name, pk), {field: "sleeping"})
     assert answer.status_code == 400 and field in answer.json()
+
+
+# --- a JSON value is taken as the schema types it, never as its text ------------------------------
+
+
+def typed(spec: dict) -> str:
+    """What a property of a write's body takes: a choice (an enum) is text too."""
+    kind = spec.get("type", "string")
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    return next(iter(kinds - {"null"}))
+
+
+NOT_OF_THE_KIND = {  # each kind, and JSON values that are not of it
+    "string": [False, True, 0, 12, 1.5, ["a", "b"], {"a": "b"}],
+    "integer": [True, False, 1.5, [1], {"id": 1}],
+    "boolean": [0, 1, "banana", [True], {"yes": True}],
+    "array": [True, 7, "housing", [1], [None], [["housing"]], {"a": "b"}],
+}
+
+
+@pytest.mark.parametrize(("name", "pk"), WRITES, ids=[w[0] for w in WRITES])
+def test_a_value_not_of_the_kind_the_schema_says_is_a_400_naming_the_field(world, name, pk):
+    """`{"text": false}` saved a note that said "false", a number was taken as a title, a list as
+    its last item: each field takes what the schema types it, or says what it must be."""
+    properties = request_body(world, name)["properties"]
+    key, client, url = key_for(world, "caseworker1"), Client(), v1(name, pk(world))
+    assert api(client, key, "GET", v1("root")).status_code == 200  # the token's "last used", before the snapshot
+    before = snapshot()
+    for field, spec in properties.items():
+        for value in NOT_OF_THE_KIND[typed(spec)]:
+            answer = api(client, key, "POST", url, {field: value})
+            assert answer.status_code == 400, (field, value, answer.json())
+            assert set(answer.json()) == {field} and answer.json()[field][0].startswith("Must be"), (field, value)
+    assert snapshot() == before
+
+
+def test_a_note_of_false_is_refused_and_saves_nothing(world):
+    url, key = v1("person-notes", world.marcus.exoneree.pk), key_for(world, "caseworker1")
+    notes = CaseNote.objects.count()
+    answer = api(Client(), key, "POST", url, {"text": False})
+    assert answer.status_code == 400
+    assert answer.json() == {"text": ["Must be text: a JSON string (or null to leave it empty)."]}
+    assert CaseNote.objects.count() == notes
+    schema = the_cached_schema(world)
+    conforms(answer, schema, schema["paths"][template_of(url)]["post"])
+
+
+def test_what_the_schema_types_is_still_taken(world):
+    """An id as a number or its digits, a yes-or-no as true or false, an empty optional text as
+    null, a list of choices as a list of strings."""
+    key, client, person = key_for(world, "caseworker1"), Client(), world.marcus.exoneree
+    caseworker = world.caseworker1.pk
+    for assigned_to in (caseworker, str(caseworker)):
+        body = {"title": "Call", "due_at": days_from_now(3), "assigned_to": assigned_to, "details": None}
+        made = api(client, key, "POST", v1("person-follow-ups", person.pk), {**body, "shared_with_exoneree": True})
+        assert made.status_code == 201, made.json()
+        assert made.json()["shared_with_exoneree"] is True and made.json()["details"] == ""
+    note = api(client, key, "POST", v1("person-notes", person.pk), {"text": "Called him", "visibility": "staff"})
+    assert note.status_code == 201 and note.json()["text"] == "Called him"
+    referral = {"resource": world.marcus.resource.pk, "note": None, "categories": ["housing"]}
+    drafted = api(client, key, "POST", v1("need-refer", world.marcus.need.pk), referral)
+    assert drafted.status_code == 201 and drafted.json()["categories"] == ["contact", "housing"], drafted.json()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.forms import Form
 from django.utils.crypto import salted_hmac
 from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions, parsers, status
@@ -48,7 +49,7 @@ def handle_error(exc: Exception, context: dict[str, Any]) -> Response | None:
     return response
 
 
-def form_errors(form: Form) -> dict[str, list[str]]:
+def form_errors(form: forms.Form) -> dict[str, list[str]]:
     return _by_field(form.errors)
 
 
@@ -64,34 +65,77 @@ class Invalid(exceptions.APIException):
         self.detail = errors
 
 
-def valid(form: Form) -> Form:
+def valid(form: forms.Form) -> forms.Form:
     """The form, validated; its errors, field by field, as a 400 otherwise."""
     if not form.is_valid():
         raise Invalid(form_errors(form))
     return form
 
 
-def form_data(data: Any) -> MultiValueDict:
-    """A JSON body as the pages' forms read a posted form: each field text, or a list of texts
-    (a field that takes one value reads the last, as from a browser's form)."""
+def form_data(data: Any, form: forms.Form) -> MultiValueDict:
+    """A JSON body as the page's form reads a posted form, each value judged by what its field
+    takes (as the schema says): text, a date or a choice is a JSON string (null: empty); an id
+    a whole number, or its digits; a yes-or-no true or false; a field of several values a list
+    of those. Anything else is a 400 naming the field, never read as its text: `{"text": false}`
+    was a note that said "false". A field the form leaves out from the record's state (a referral's
+    `feedback` before it can be completed) is judged too, as the schema lists it; a name the form
+    never has is left out, as the form would."""
     if not isinstance(data, dict):
         raise Invalid({"detail": ['Send a JSON object: {"field": value, …}.']})
     errors: dict[str, list[str]] = {}
     plain = MultiValueDict()
     for name, value in data.items():
-        if isinstance(value, list) and all(_is_scalar(item) for item in value):
-            plain.setlist(name, [_text(item) for item in value])
-        elif _is_scalar(value):
+        field = form.fields.get(name) or form.base_fields.get(name)
+        if field is None:
+            continue
+        kind = _kind(field)
+        if isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField):
+            items = [] if value is None else value
+            if isinstance(items, list) and all(item is not None and kind.takes(item) for item in items):
+                plain.setlist(name, [_text(item) for item in items])
+            else:
+                errors[name] = [kind.list_message]
+        elif kind.takes(value):
             plain[name] = _text(value)
         else:
-            errors[name] = ["Send a plain value or a list of them, not an object."]
+            errors[name] = [kind.message]
     if errors:
         raise Invalid(errors)
     return plain
 
 
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
+@dataclass(frozen=True)
+class _Kind:
+    """What a field takes from JSON, and what a value it does not take is told."""
+
+    takes: Callable[[Any], bool]
+    message: str
+    list_message: str
+
+
+_TEXT = _Kind(
+    lambda v: v is None or isinstance(v, str),
+    "Must be text: a JSON string (or null to leave it empty).",
+    "Must be a list of texts (JSON strings).",
+)
+_ID = _Kind(
+    lambda v: v is None or isinstance(v, str | int) and not isinstance(v, bool),
+    "Must be a whole number: the record's id.",
+    "Must be a list of ids (whole numbers).",
+)
+_YES_OR_NO = _Kind(
+    lambda v: v is None or isinstance(v, bool) or isinstance(v, str) and v.lower() in ("true", "false", ""),
+    "Must be true or false.",
+    "Must be a list of true or false.",
+)
+
+
+def _kind(field: forms.Field) -> _Kind:
+    if isinstance(field, forms.BooleanField):  # NullBooleanField too
+        return _YES_OR_NO
+    if isinstance(field, forms.ModelChoiceField | forms.IntegerField):  # ModelMultipleChoiceField too
+        return _ID
+    return _TEXT
 
 
 def _text(value: Any) -> str:
@@ -102,10 +146,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def filled(form: Form, data: Any) -> MultiValueDict:
+def filled(form: forms.Form, data: Any) -> MultiValueDict:
     """What the caller sent over what the page's form starts with (its initial values, or the
     record's for an update): a field left out keeps the page's default, or the stored value."""
-    sent = form_data(data)
+    sent = form_data(data, form)
     merged = MultiValueDict()
     for name in form.fields:
         value = form[name].value()

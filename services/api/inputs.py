@@ -12,7 +12,11 @@ from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibi
 
 
 def _text(help_text: str = "", *, required: bool = False) -> serializers.CharField:
-    return serializers.CharField(required=required, allow_blank=not required, help_text=help_text)
+    """A JSON string (services.api.base.form_data refuses any other value); one that may be
+    left empty may be null too."""
+    return serializers.CharField(
+        required=required, allow_blank=not required, allow_null=not required, help_text=help_text
+    )
 
 
 def _need_fields(*, new: bool) -> dict[str, serializers.Field]:

@@ -213,7 +213,7 @@ def need_status(request: Request, pk: int) -> Response:
     """Open, in progress, met or withdrawn (the allowed moves only: 409 otherwise)."""
     need = access.get_need(request.user, pk, change=True)
     _if_match_sent(request, out.NeedSerializer, need)
-    form = valid(NeedStatusForm(form_data(request.data)))
+    form = valid(NeedStatusForm(form_data(request.data, NeedStatusForm())))
     needs.need_set_status(by=request.user, need=need, status=form.cleaned_data["status"])
     return _written(out.NeedSerializer, need)
 
@@ -242,7 +242,8 @@ class PersonReferrals(UnderPerson):
 def need_refer(request: Request, pk: int) -> Response:
     """A draft referral for this need (resource, note, categories it will share)."""
     need = access.get_need(request.user, pk, change=True)
-    form = valid(ReferralForm(form_data(request.data), resources=resources_for_need(request.user, need)))
+    resources = resources_for_need(request.user, need)
+    form = valid(ReferralForm(form_data(request.data, ReferralForm(resources=resources)), resources=resources))
     referral = referrals.referral_create(by=request.user, need=need, **form.cleaned_data)
     return _written(out.ReferralSerializer, referral, status=201)
 
@@ -259,7 +260,8 @@ def referral_transition(request: Request, pk: int) -> Response:
     category it shares (400, naming what is missing, otherwise); a move not allowed is a 409."""
     referral = access.get_referral(request.user, pk, change=True)
     _if_match_sent(request, out.ReferralSerializer, referral)
-    form = valid(ReferralTransitionForm(form_data(request.data), referral=referral))
+    body = form_data(request.data, ReferralTransitionForm(referral=referral))
+    form = valid(ReferralTransitionForm(body, referral=referral))
     referral = referrals.referral_transition(by=request.user, referral=referral, **form.move())
     return _written(out.ReferralSerializer, access.get_referral(request.user, referral.pk))
 
@@ -304,7 +306,9 @@ class PersonFollowUps(UnderPerson, generics.CreateAPIView):
             ),
             "need": serializers.IntegerField(required=False, help_text="One of the person's needs."),
             "referral": serializers.IntegerField(required=False, help_text="One of the person's referrals."),
-            "outcome": serializers.CharField(required=False, help_text="What came of it."),
+            "outcome": serializers.CharField(
+                required=False, allow_blank=True, allow_null=True, help_text="What came of it."
+            ),
             "shared_with_exoneree": serializers.BooleanField(
                 required=False, help_text="They were there: show it on their plan (off if left out)."
             ),
@@ -336,7 +340,7 @@ def follow_up_done(request: Request, pk: int) -> Response:
     """Mark done, with what happened (optional). Done twice is still done once."""
     follow_up = access.get_follow_up(request.user, pk, change=True)
     _if_match_sent(request, out.FollowUpSerializer, follow_up)
-    form = valid(FollowUpDoneForm(form_data(request.data)))
+    form = valid(FollowUpDoneForm(form_data(request.data, FollowUpDoneForm())))
     follow_ups.follow_up_complete(by=request.user, follow_up=follow_up, outcome=form.cleaned_data["outcome"])
     return _written(out.FollowUpSerializer, follow_up)
 
@@ -463,7 +467,7 @@ class ProviderDetail(Detail, generics.UpdateAPIView):
                 Provider, provider.pk, provider.organization_id, lambda: access.get_provider(request.user, provider.pk)
             )
             matching(request, etag_of(out.ProviderSerializer(provider).data))
-            form = valid(ProviderLanguageForm(form_data(request.data)))
+            form = valid(ProviderLanguageForm(form_data(request.data, ProviderLanguageForm())))
             provider = directory.provider_set_language(
                 by=request.user, provider=provider, language=form.cleaned_data["language"]
             )
