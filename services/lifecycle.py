@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import TextChoices
 from django.utils.translation import gettext as _
 
 from services.choices import AskState, ClaimStage, NeedStatus, ReferralStatus
@@ -62,22 +63,36 @@ ASK_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class TransitionNotAllowed(Exception):
-    def __init__(self, current: str, target: str) -> None:
+    """`allowed`: the statuses the record may move to from `current` (their values, in the
+    lifecycle's order), for whoever is told the move was refused."""
+
+    def __init__(self, current: str, target: str, allowed: list[str]) -> None:
         super().__init__(
             _("Cannot change status from “%(current)s” to “%(target)s”.") % {"current": current, "target": target}
         )
         self.current = current
         self.target = target
+        self.allowed = allowed
+
+
+def _moves(statuses: type[TextChoices], transitions: dict[str, frozenset[str]], current: str) -> list[str]:
+    return [value for value in statuses.values if value in transitions.get(current, frozenset())]
 
 
 def check_referral_transition(current: str, target: str) -> None:
     if target not in REFERRAL_TRANSITIONS.get(current, frozenset()):
-        raise TransitionNotAllowed(S(current).label, S(target).label if target in S.values else target)
+        raise TransitionNotAllowed(
+            S(current).label,
+            S(target).label if target in S.values else target,
+            _moves(S, REFERRAL_TRANSITIONS, current),
+        )
 
 
 def check_need_transition(current: str, target: str) -> None:
     if target not in NEED_TRANSITIONS.get(current, frozenset()):
-        raise TransitionNotAllowed(N(current).label, N(target).label if target in N.values else target)
+        raise TransitionNotAllowed(
+            N(current).label, N(target).label if target in N.values else target, _moves(N, NEED_TRANSITIONS, current)
+        )
 
 
 C = ClaimStage
@@ -104,7 +119,9 @@ CLAIM_AWARDED = frozenset({C.AWARDED, C.PAID})
 
 def check_claim_transition(current: str, target: str) -> None:
     if current != target and target not in CLAIM_TRANSITIONS.get(current, frozenset()):
-        raise TransitionNotAllowed(C(current).label, C(target).label if target in C.values else target)
+        raise TransitionNotAllowed(
+            C(current).label, C(target).label if target in C.values else target, _moves(C, CLAIM_TRANSITIONS, current)
+        )
 
 
 def check_ask_transition(current: str, target: str) -> None:
@@ -112,4 +129,5 @@ def check_ask_transition(current: str, target: str) -> None:
         raise TransitionNotAllowed(
             AskState(current).label if current in AskState.values else current,
             AskState(target).label if target in AskState.values else target,
+            _moves(AskState, ASK_TRANSITIONS, current),
         )

@@ -509,7 +509,7 @@ def test_sending_a_referral_passes_the_consent_gate(world):
     sent = api(client, key, "POST", v1("referral-transition", referral.pk), {"status": "sent"})
     assert sent.status_code == 200 and sent.json()["status"] == "sent"
     not_allowed = api(client, key, "POST", v1("referral-transition", referral.pk), {"status": "draft"})
-    assert not_allowed.status_code == 400 and "status" in not_allowed.json()
+    assert not_allowed.status_code == 409 and "status" in not_allowed.json()
 
 
 def test_a_sent_referrals_note_to_the_provider_is_not_written_through_the_api(world):

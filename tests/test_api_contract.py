@@ -12,6 +12,7 @@ from services.forms.casework import CaseNoteForm, FollowUpForm
 from services.forms.referrals import NeedForm, ReferralTransitionForm
 from services.models.casework import CaseNote
 from services.models.needs import Need
+from services.models.referrals import Referral
 from tests.test_api import api, conforms, days_from_now, key_for, template_of, the_cached_schema, v1
 from tests.test_fuzz import snapshot
 
@@ -104,7 +105,8 @@ def test_a_need_status_move_not_allowed_is_the_409_the_schema_lists(world):
     url = v1("need-status", world.marcus.need.pk)
     assert api(client, key, "POST", url, {"status": "met"}).status_code == 200
     again = api(client, key, "POST", url, {"status": "met"})
-    assert again.status_code == 409 and "status" in again.json()
+    assert again.status_code == 409
+    assert again.json() == {"status": ["Cannot change status from “Met” to “Met”.", "It can move from here to: open."]}
     schema = the_cached_schema(world)
     conforms(again, schema, schema["paths"]["/api/v1/needs/{id}/status/"]["post"])
 
@@ -248,3 +250,48 @@ def test_what_the_schema_types_is_still_taken(world):
     referral = {"resource": world.marcus.resource.pk, "note": None, "categories": ["housing"]}
     drafted = api(client, key, "POST", v1("need-refer", world.marcus.need.pk), referral)
     assert drafted.status_code == 201 and drafted.json()["categories"] == ["contact", "housing"], drafted.json()
+
+
+# --- a referral's move the lifecycle does not allow: a conflict with its state, as a need's --------
+
+
+@pytest.mark.parametrize(
+    ("stored", "move", "allowed"),
+    [
+        ("draft", "accepted", "It can move from here to: sent, cancelled."),
+        ("sent", "draft", "It can move from here to: accepted, declined, cancelled."),
+        ("sent", "sent", "It can move from here to: accepted, declined, cancelled."),
+        ("completed", "cancelled", "It cannot move from here: this is where its lifecycle ends."),
+    ],
+)
+def test_a_referral_move_the_lifecycle_does_not_allow_is_a_409_naming_the_moves_it_does(world, stored, move, allowed):
+    """The README promised a 409; the form, which offers only the moves allowed from here, said
+    "not one of the available choices" (a 400), as if the client had sent a word it did not know."""
+    referral = world.marcus.referral
+    Referral.objects.filter(pk=referral.pk).update(status=stored)
+    url, key = v1("referral-transition", referral.pk), key_for(world, "caseworker1")
+    assert api(Client(), key, "GET", v1("root")).status_code == 200  # the token's "last used", before the snapshot
+    before = snapshot()
+
+    answer = api(Client(), key, "POST", url, {"status": move, "note": "Moved"})
+
+    label = {s.value: s.label for s in ReferralStatus}
+    assert answer.status_code == 409
+    assert answer.json() == {"status": [f"Cannot change status from “{label[stored]}” to “{label[move]}”.", allowed]}
+    assert snapshot() == before
+    schema = the_cached_schema(world)
+    conforms(answer, schema, schema["paths"]["/api/v1/referrals/{id}/transition/"]["post"])
+
+
+def test_a_status_the_lifecycle_does_not_have_is_still_a_400(world):
+    url = v1("referral-transition", world.marcus.referral.pk)
+    answer = api(Client(), key_for(world, "caseworker1"), "POST", url, {"status": "sleeping"})
+    assert answer.status_code == 400 and set(answer.json()) == {"status"}
+
+
+def test_the_schema_names_the_moves_the_lifecycle_allows(world):
+    referral = request_body(world, "referral-transition")["properties"]["status"]["description"]
+    need = request_body(world, "need-status")["properties"]["status"]["description"]
+    assert "sent → accepted, declined, cancelled" in referral and "completed → none" in referral
+    assert "met → open" in need
+    assert "409" in referral and "409" in need

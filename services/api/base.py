@@ -39,14 +39,20 @@ class JSONParser(parsers.JSONParser):
 
 
 def handle_error(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, TransitionNotAllowed):
-        return Response({"status": [str(exc)]}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, TransitionNotAllowed):  # a conflict with the record's state, not bad input
+        return Response({"status": [str(exc), _moves_from_here(exc.allowed)]}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ValidationError):
         return Response(_by_field(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}), 400)
     response = exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": [str(response.data["detail"])]}
     return response
+
+
+def _moves_from_here(allowed: list[str]) -> str:
+    if not allowed:
+        return "It cannot move from here: this is where its lifecycle ends."
+    return f"It can move from here to: {', '.join(allowed)}."
 
 
 def form_errors(form: forms.Form) -> dict[str, list[str]]:
@@ -212,7 +218,7 @@ ERRORS = {
     401: "No token, or one that is wrong, expired or revoked.",
     403: "Not for your role or your token's scope, or the browser session lacks its second step or CSRF token.",
     404: "No such record among yours.",
-    409: "That change is not allowed from the record's current state.",
+    409: "That move is not allowed from the record's current state: why, then the moves allowed from there.",
     412: "The record changed since you read it (If-Match is not its ETag).",
     428: "Send If-Match with the record's ETag.",
     429: "Too many requests for this token: wait, then try again.",

@@ -5,10 +5,12 @@ only: no rule lives here."""
 
 from __future__ import annotations
 
+from django.db.models import TextChoices
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from services.choices import ConsentCategory, NeedDomain, NeedStatus, NoteVisibility, Priority, ReferralStatus
+from services.lifecycle import NEED_TRANSITIONS, REFERRAL_TRANSITIONS
 
 
 def _text(help_text: str = "", *, required: bool = False) -> serializers.CharField:
@@ -31,7 +33,24 @@ def _need_fields(*, new: bool) -> dict[str, serializers.Field]:
 
 NEED_INPUT = inline_serializer("NeedInput", _need_fields(new=True))
 NEED_CHANGE = inline_serializer("NeedChange", _need_fields(new=False))
-NEED_STATUS = inline_serializer("NeedStatus", {"status": serializers.ChoiceField(NeedStatus.choices)})
+
+
+def _moves(transitions: dict[str, frozenset[str]], statuses: list[str]) -> str:
+    """The lifecycle's moves (services.lifecycle), as the schema tells them."""
+    return "; ".join(
+        f"{current} → {', '.join(s for s in statuses if s in transitions[current]) or 'none'}" for current in statuses
+    )
+
+
+def _status(statuses: type[TextChoices], transitions: dict[str, frozenset[str]]) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        statuses.choices,
+        help_text="The new status: one the lifecycle allows from the current one "
+        f"({_moves(transitions, statuses.values)}); another is a 409 naming those it allows.",
+    )
+
+
+NEED_STATUS = inline_serializer("NeedStatus", {"status": _status(NeedStatus, NEED_TRANSITIONS)})
 REFERRAL_INPUT = inline_serializer(
     "ReferralInput",
     {
@@ -47,7 +66,7 @@ REFERRAL_INPUT = inline_serializer(
 REFERRAL_TRANSITION = inline_serializer(
     "ReferralTransition",
     {
-        "status": serializers.ChoiceField(ReferralStatus.choices, help_text="The new status."),
+        "status": _status(ReferralStatus, REFERRAL_TRANSITIONS),
         "note": _text(),
         "decline_reason": _text("Why it was declined (when declined)."),
         "got_service": serializers.ChoiceField(["yes", "no"], required=False, allow_blank=True),

@@ -27,12 +27,13 @@ from services.api import inputs
 from services.api import serializers as out
 from services.api.auth import STAFF_ROLES
 from services.api.base import etag_of, filled, form_data, locked, matching, valid
-from services.choices import ConsentRevokedHow, Language
+from services.choices import ConsentRevokedHow, Language, ReferralStatus
 from services.forms.casework import CaseNoteForm, FollowUpDoneAlreadyForm, FollowUpDoneForm, FollowUpForm
 from services.forms.directory import ProviderLanguageForm
 from services.forms.people import CASE_STATE_CHOICES
 from services.forms.referrals import NeedForm, NeedStatusForm, ReferralForm, ReferralTransitionForm
 from services.forms.reports import OutcomeFilterForm
+from services.lifecycle import check_referral_transition
 from services.models.casework import Assessment, CaseNote
 from services.models.consent import Consent
 from services.models.directory import Provider, Resource
@@ -257,10 +258,16 @@ class ReferralDetail(Detail):
 @api_view(["POST"])
 def referral_transition(request: Request, pk: int) -> Response:
     """Move a referral along its lifecycle. Sending needs the person's current consent for each
-    category it shares (400, naming what is missing, otherwise); a move not allowed is a 409."""
+    category it shares (400, naming what is missing, otherwise); a status the lifecycle does not
+    allow from the referral's current one is a 409, naming those it allows."""
     referral = access.get_referral(request.user, pk, change=True)
     _if_match_sent(request, out.ReferralSerializer, referral)
     body = form_data(request.data, ReferralTransitionForm(referral=referral))
+    # The form offers only the moves allowed from here, and would call any other status "not one
+    # of the available choices" (a 400); a real status the lifecycle forbids from this state is a
+    # conflict with the record, as a need's move is (the action checks it again, under its lock).
+    if body.get("status") in ReferralStatus.values:
+        check_referral_transition(referral.status, body["status"])
     form = valid(ReferralTransitionForm(body, referral=referral))
     referral = referrals.referral_transition(by=request.user, referral=referral, **form.move())
     return _written(out.ReferralSerializer, access.get_referral(request.user, referral.pk))
