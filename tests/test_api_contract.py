@@ -295,3 +295,28 @@ def test_the_schema_names_the_moves_the_lifecycle_allows(world):
     assert "sent → accepted, declined, cancelled" in referral and "completed → none" in referral
     assert "met → open" in need
     assert "409" in referral and "409" in need
+
+
+# --- the outcomes: the schema declares the whole answer --------------------------------------------
+
+
+def test_the_outcomes_schema_declares_every_key_of_the_answer(world):
+    """It declared `figures` only: not `from`, `to`, nor what a figure and its rows hold."""
+    schema = the_cached_schema(world)
+    components = schema["components"]["schemas"]
+    declared = schema["paths"]["/api/v1/outcomes/"]["get"]["responses"]["200"]["content"]["application/json"]
+
+    def of(spec: dict) -> dict:
+        return components[spec["$ref"].rsplit("/", 1)[1]] if "$ref" in spec else spec
+
+    answer = api(Client(), key_for(world, "director1"), "GET", v1("outcomes") + "?from=2026-01-01&to=2026-12-31")
+    outcomes = of(declared["schema"])
+    assert set(answer.json()) == set(outcomes["properties"]) == set(outcomes["required"])
+    figure = of(outcomes["properties"]["figures"]["items"])
+    row = of(figure["properties"]["rows"]["items"])
+    assert answer.json()["figures"] and any(f["rows"] for f in answer.json()["figures"])
+    for shown in answer.json()["figures"]:
+        assert set(shown) == set(figure["properties"]) == set(figure["required"])
+        for line in shown["rows"]:
+            assert set(line) == set(row["properties"]) == set(row["required"])
+            assert len(line["values"]) == len(shown["columns"]) - 1

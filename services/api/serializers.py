@@ -5,8 +5,10 @@ blank.)"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from services.choices import Language
@@ -17,6 +19,7 @@ from services.models.follow_ups import FollowUp
 from services.models.needs import Need
 from services.models.people import Exoneree
 from services.models.referrals import ProviderQuestion, Referral
+from services.outcomes.scope import Cell
 
 
 def text(help_text: str = "") -> serializers.CharField:
@@ -249,16 +252,44 @@ class ResourceSerializer(serializers.ModelSerializer):
         return sorted(row.domain for row in resource.domain_rows.all())
 
 
-def figure_data(figure: Any) -> dict[str, Any]:
-    """One outcome figure as the page shows it: its columns and rows of numbers (a deadline as a date)."""
-    return {
-        "name": figure.name,
-        "title": str(figure.title),
-        "how": str(figure.how),
-        "summary": str(figure.summary),
-        "columns": [str(column) for column in figure.columns],
-        "rows": [
-            {"key": row.key, "label": str(row.label), "values": [cell.value for cell in row.cells]}
-            for row in figure.rows
-        ],
+@extend_schema_field(
+    {
+        "type": ["number", "string", "null"],
+        "description": "A count or a share; a day (YYYY-MM-DD) where the figure lists deadlines; null: none.",
     }
+)
+class CellValue(serializers.Field):
+    """A cell of an outcome figure's row, as its number (or a deadline's day)."""
+
+    def to_representation(self, cell: Cell) -> Any:
+        return cell.value.isoformat() if isinstance(cell.value, date) else cell.value
+
+
+class OutcomeRowSerializer(serializers.Serializer):
+    key = text("What the row counts (a caseworker's id, a kind of need…), or empty.")
+    label = serializers.CharField()
+    values = serializers.ListField(source="cells", child=CellValue(), help_text="One per column after the first.")
+
+
+class FigureSerializer(serializers.Serializer):
+    """One outcome figure as the page shows it: its columns and rows of numbers (a deadline as a date)."""
+
+    name = serializers.CharField()
+    title = serializers.CharField()
+    how = text("How it is counted.")
+    summary = text("The figure in a sentence, or empty.")
+    columns = serializers.ListField(child=serializers.CharField(), help_text="The first names the rows' labels.")
+    rows = OutcomeRowSerializer(many=True)
+
+
+# The Outcomes page's figures for a period. Its first day and last are "from" and "to", as the
+# query names them: Python keywords, so the class is made from a dict of its fields.
+OutcomesSerializer = type(
+    "OutcomesSerializer",
+    (serializers.Serializer,),
+    {
+        "from": serializers.DateField(source="start", help_text="The period's first day."),
+        "to": serializers.DateField(source="end", help_text="Its last day."),
+        "figures": FigureSerializer(many=True),
+    },
+)

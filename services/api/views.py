@@ -491,7 +491,7 @@ class ProviderDetail(Detail, generics.UpdateAPIView):
         OpenApiParameter("caseworker", int),
         OpenApiParameter("domain", str),
     ],
-    responses=inline_serializer("Outcomes", {"figures": serializers.ListField()}),
+    responses=out.OutcomesSerializer,
 )
 @api_view(["GET"])
 def outcomes(request: Request) -> Response:
@@ -506,9 +506,7 @@ def outcomes(request: Request) -> Response:
     chosen = OutcomeFilters(start=d["from"], end=d["to"], caseworker=d["caseworker"], domain=d["domain"])
     people = access.exonerees_visible_to(request.user)
     figures = report.outcomes(organization, people, chosen, now=timezone.now())
-    return Response(
-        {"from": chosen.start, "to": chosen.end, "figures": [out.figure_data(figure) for figure in figures]}
-    )
+    return Response(out.OutcomesSerializer({"start": chosen.start, "end": chosen.end, "figures": figures}).data)
 
 
 @extend_schema(exclude=True)
