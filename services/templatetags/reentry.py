@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -256,20 +257,23 @@ def page_first(parser: template.base.Parser, token: template.base.Token) -> Page
     return PageFirstNode(nodelist, bits[2])
 
 
-@register.inclusion_tag("_messages.html", takes_context=True)
-def said_here(context: template.Context, *parts: object) -> dict[str, Any]:
+@register.simple_tag(takes_context=True)
+def said_here(context: template.Context, *parts: object) -> str:
     """The messages said at this place (an element's id, its parts joined by "-": `"referral" 12`),
     shown here as the top shows its own (templates/_messages.html), and so not at the top.
     Outside base.html's page_first (an include with `only`, an htmx partial) nothing: the top
-    says them."""
+    says them. Where nothing is said here, not even a line break: the place's markup stays as
+    it was (a phone's reader, a test reading it, a CSS `:first-child`)."""
     place = "-".join(str(part) for part in parts)
     said = context.get(SAID_IN_PLACE)
     if said is None:
-        return {"shown": []}
+        return ""
     here = [message for message in context.get("messages") or () if message_tags.place_of(message) == place]
+    if not here:
+        return ""
     said.update(id(message) for message in here)
-    # The csrf_token comes along by itself (an Undo is a form); the request gives it its way back.
-    return {"shown": here, "in_place": True, "request": context.get("request")}
+    # The request gives an Undo (a form) its CSRF token and its way back.
+    return render_to_string("_messages.html", {"shown": here, "in_place": True}, request=context.get("request"))
 
 
 @register.simple_tag(takes_context=True)
