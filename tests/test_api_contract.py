@@ -79,6 +79,9 @@ def test_a_yes_or_no_filter_still_filters(world):
     api(client, key, "POST", v1("follow-up-done", done), {})
     assert [row["id"] for row in api(client, key, "GET", f"{follow_ups}?done=true").json()["results"]] == [done]
     assert done not in [row["id"] for row in api(client, key, "GET", f"{follow_ups}?done=False").json()["results"]]
+    # 1 and 0, as django-filter read them before the filter became strict
+    assert [row["id"] for row in api(client, key, "GET", f"{follow_ups}?done=1").json()["results"]] == [done]
+    assert done not in [row["id"] for row in api(client, key, "GET", f"{follow_ups}?done=0").json()["results"]]
 
 
 @pytest.mark.parametrize("size", ["false", "null", "0", "-1", "201", "1.5", "２"])

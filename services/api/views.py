@@ -89,12 +89,13 @@ class UnderPerson(generics.ListAPIView):
 
 
 class StrictBooleanField(forms.NullBooleanField):
-    """`true` or `false` (or left out); anything else is a 400 with the reason."""
+    """`true` or `false` (or left out); anything else is a 400 with the reason. `1` and `0`
+    too, which django-filter's own BooleanFilter took: a client that sent them keeps working."""
 
     def to_python(self, value: Any) -> bool | None:
         if value in (None, ""):
             return None
-        said = {"true": True, "false": False}.get(str(value).lower())
+        said = {"true": True, "false": False, "1": True, "0": False}.get(str(value).lower())
         if said is None:
             raise forms.ValidationError("Say true or false.", code="invalid")
         return said
